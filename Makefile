@@ -1,0 +1,56 @@
+# Thin front for CMake. `make help` lists the targets.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc)
+MAKEFLAGS  += --no-print-directory
+CTEST_ARGS ?=
+FMT_FILES   = $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all deps build test unit asan fmt fmt-check install clean help
+
+all: build
+
+help:
+	@echo "make            build everything (installs missing Debian packages first)"
+	@echo "make test       build, then run every test through ctest"
+	@echo "make unit       build, then run only the unit tests (ctest -L unit)"
+	@echo "make asan       ASan+UBSan build, then run the unit tests"
+	@echo "make fmt        clang-format the tree;  make fmt-check: fail if it is not clean"
+	@echo "make install PREFIX=DIR   headers to DIR/include, libraries to DIR/lib64"
+	@echo "make clean      remove the build directories"
+
+deps:
+	@scripts/install-deps.sh --check 2>/dev/null || scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+$(ASAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DD_SANITIZE=ON
+
+asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+fmt:
+	clang-format -i $(FMT_FILES)
+
+fmt-check:
+	clang-format --dry-run -Werror $(FMT_FILES)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
