@@ -1,0 +1,53 @@
+#!/bin/sh
+# Install the build into a fresh prefix and check it as a DAOS user would meet it: the
+# headers and libraries are where build systems look, libgurt exports only d_* symbols, and
+# a program written against the installed headers builds with pkg-config and runs.
+#
+#   install_check.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+fail=0
+for f in include/daos_errno.h include/gurt/common.h include/gurt/hash.h include/gurt/list.h \
+	include/gurt/types.h include/gurt/debug.h lib64/libgurt.so lib64/libgurt.so.4 \
+	lib64/pkgconfig/gurt.pc; do
+	if [ ! -e "$tmp/prefix/$f" ]; then
+		echo "missing after install: $f"
+		fail=1
+	fi
+done
+[ "$fail" = 0 ] || exit 1
+
+soname=$(objdump -p "$tmp/prefix/lib64/libgurt.so" | awk '/SONAME/ {print $2}')
+if [ "$soname" != "libgurt.so.4" ]; then
+	echo "libgurt soname is '$soname', expected libgurt.so.4"
+	exit 1
+fi
+
+# Only the API may be exported: every defined dynamic symbol starts with d_.
+bad=$(nm -D --defined-only "$tmp/prefix/lib64/libgurt.so" | awk '{print $3}' |
+	grep -v -e '^d_' -e '^GURT_' || true)
+if [ -n "$bad" ]; then
+	echo "libgurt exports symbols outside the d_* API:"
+	echo "$bad"
+	exit 1
+fi
+
+export PKG_CONFIG_PATH="$tmp/prefix/lib64/pkgconfig"
+# shellcheck disable=SC2046
+cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/app" "$src/tests/install/app_gurt.c" \
+	$(pkg-config --cflags --libs gurt)
+out=$(LD_LIBRARY_PATH="$tmp/prefix/lib64" "$tmp/app")
+echo "$out"
+case "$out" in
+*"DER_NONEXIST"*"hash: ok"*) ;;
+*)
+	echo "unexpected output from the application"
+	exit 1
+	;;
+esac
+echo "install check: ok"
