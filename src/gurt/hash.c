@@ -870,15 +870,16 @@ hh_op_rec_hash(struct d_hash_table *htable, d_list_t *link)
 	return (uint32_t)(link2hlink(link)->hl_key >> D_HTYPE_BITS);
 }
 
+/* Handle and uuid records both embed a d_rlink: one pair of ref ops serves both tables. */
 static void
-hh_op_rec_addref(struct d_hash_table *htable, d_list_t *link)
+rlink_op_rec_addref(struct d_hash_table *htable, d_list_t *link)
 {
 	(void)htable;
 	rl_addref(link2rlink(link));
 }
 
 static bool
-hh_op_rec_decref(struct d_hash_table *htable, d_list_t *link)
+rlink_op_rec_decref(struct d_hash_table *htable, d_list_t *link)
 {
 	(void)htable;
 	return rl_decref(link2rlink(link));
@@ -899,8 +900,8 @@ static d_hash_table_ops_t hh_ops = {
     .hop_key_init = hh_op_key_init,
     .hop_key_hash = hh_op_key_hash,
     .hop_rec_hash = hh_op_rec_hash,
-    .hop_rec_addref = hh_op_rec_addref,
-    .hop_rec_decref = hh_op_rec_decref,
+    .hop_rec_addref = rlink_op_rec_addref,
+    .hop_rec_decref = rlink_op_rec_decref,
     .hop_rec_free = hh_op_rec_free,
 };
 
@@ -982,7 +983,7 @@ d_hhash_link_insert(struct d_hhash *hhash, struct d_hlink *hlink, int type)
 		D_ASSERTF(type == D_HTYPE_PTR, "pointer handle hash given type %d\n", type);
 		D_ASSERTF(d_hhash_key_isptr(key), "hlink %p is not a valid pointer key\n",
 			  (void *)hlink);
-		hh_op_rec_addref(&hhash->ch_htable, &hlink->hl_link.rl_link);
+		rlink_op_rec_addref(&hhash->ch_htable, &hlink->hl_link.rl_link);
 		hlink->hl_key = key;
 		return;
 	}
@@ -1119,20 +1120,6 @@ uh_op_key_cmp(struct d_hash_table *htable, d_list_t *link, const void *key, unsi
 }
 
 static void
-uh_op_rec_addref(struct d_hash_table *htable, d_list_t *link)
-{
-	(void)htable;
-	rl_addref(link2rlink(link));
-}
-
-static bool
-uh_op_rec_decref(struct d_hash_table *htable, d_list_t *link)
-{
-	(void)htable;
-	return rl_decref(link2rlink(link));
-}
-
-static void
 uh_op_rec_free(struct d_hash_table *htable, d_list_t *link)
 {
 	struct d_ulink *ulink = link2ulink(link);
@@ -1146,8 +1133,8 @@ static d_hash_table_ops_t uh_ops = {
     .hop_key_cmp = uh_op_key_cmp,
     .hop_key_hash = uh_op_key_hash,
     .hop_rec_hash = uh_op_rec_hash,
-    .hop_rec_addref = uh_op_rec_addref,
-    .hop_rec_decref = uh_op_rec_decref,
+    .hop_rec_addref = rlink_op_rec_addref,
+    .hop_rec_decref = rlink_op_rec_decref,
     .hop_rec_free = uh_op_rec_free,
 };
 
