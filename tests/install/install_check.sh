@@ -13,7 +13,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 fail=0
 for f in include/daos_errno.h include/gurt/common.h include/gurt/hash.h include/gurt/list.h \
-	include/gurt/types.h include/gurt/debug.h lib64/libgurt.so lib64/libgurt.so.4 \
+	include/gurt/types.h include/gurt/debug.h include/daos.h include/daos_types.h \
+	include/daos_obj.h include/daos_fs.h include/daos_version.h lib64/libgurt.so lib64/libgurt.so.4 \
 	lib64/pkgconfig/gurt.pc; do
 	if [ ! -e "$tmp/prefix/$f" ]; then
 		echo "missing after install: $f"
