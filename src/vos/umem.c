@@ -91,6 +91,11 @@ struct umem_tx_ent {
 	uint64_t ue_undo; /* offset into umm_undo, or UINT64_MAX: nothing to restore */
 };
 
+struct umem_tx_cb {
+	umem_tx_cb_t tc_fn;
+	void *tc_arg;
+};
+
 struct umem_instance {
 	char *umm_base;
 	size_t umm_size;
@@ -126,6 +131,9 @@ struct umem_instance {
 	int64_t umm_tx_nallocs;
 	struct umem_redo_range *umm_redo;
 	uint32_t umm_redo_cap;
+	struct umem_tx_cb *umm_cbs;
+	uint32_t umm_ncbs;
+	uint32_t umm_cbs_cap;
 	/* checkpoint support */
 	uint64_t *umm_dirty;
 	uint64_t umm_npages;
@@ -283,6 +291,30 @@ umem_tx_add(struct umem_instance *umm, umem_off_t off, size_t size)
 	if (rc != 0 && umm->umm_tx_depth > 0 && umm->umm_tx_err == 0)
 		umm->umm_tx_err = rc;
 	return rc;
+}
+
+int
+umem_tx_add_callback(struct umem_instance *umm, umem_tx_cb_t cb, void *arg)
+{
+	uint32_t i;
+	int rc;
+
+	if (umm->umm_tx_depth == 0)
+		return -DER_INVAL;
+	for (i = 0; i < umm->umm_ncbs; i++)
+		if (umm->umm_cbs[i].tc_fn == cb && umm->umm_cbs[i].tc_arg == arg)
+			return 0;
+	rc = umem_grow((void **)&umm->umm_cbs, &umm->umm_cbs_cap, umm->umm_ncbs,
+		       sizeof(*umm->umm_cbs));
+	if (rc != 0) {
+		if (umm->umm_tx_err == 0)
+			umm->umm_tx_err = rc;
+		return rc;
+	}
+	umm->umm_cbs[umm->umm_ncbs].tc_fn = cb;
+	umm->umm_cbs[umm->umm_ncbs].tc_arg = arg;
+	umm->umm_ncbs++;
+	return 0;
 }
 
 int
@@ -652,6 +684,7 @@ int
 umem_tx_begin(struct umem_instance *umm)
 {
 	if (umm->umm_tx_depth++ == 0) {
+		D_ASSERT(umm->umm_ncbs == 0);
 		umm->umm_tx_err = 0;
 		umm->umm_nents = 0;
 		umm->umm_undo_len = 0;
@@ -804,6 +837,24 @@ umem_tx_end(struct umem_instance *umm, int rc)
 	umm->umm_ntouched = 0;
 	umm->umm_tx_err = 0;
 	umm->umm_tx_depth = 0;
+	if (umm->umm_ncbs > 0) {
+		struct umem_tx_cb *cbs = umm->umm_cbs;
+		uint32_t i, n = umm->umm_ncbs, cap = umm->umm_cbs_cap;
+		uint64_t lsn = rc == 0 ? umm->umm_last_lsn : 0;
+
+		/* Callbacks may run transactions of their own: detach the list first. */
+		umm->umm_cbs = NULL;
+		umm->umm_cbs_cap = 0;
+		umm->umm_ncbs = 0;
+		for (i = 0; i < n; i++)
+			cbs[i].tc_fn(cbs[i].tc_arg, rc, lsn);
+		if (umm->umm_cbs == NULL) {
+			umm->umm_cbs = cbs;
+			umm->umm_cbs_cap = cap;
+		} else {
+			D_FREE(cbs);
+		}
+	}
 	return rc;
 }
 
@@ -1123,5 +1174,6 @@ umem_close(struct umem_instance *umm)
 	D_FREE(umm->umm_frees);
 	D_FREE(umm->umm_touched);
 	D_FREE(umm->umm_redo);
+	D_FREE(umm->umm_cbs);
 	D_FREE(umm);
 }

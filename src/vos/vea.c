@@ -475,7 +475,20 @@ vea_bits(struct vea_space_info *vsi, uint64_t off, uint64_t cnt, enum vea_bits_o
  * Transactions.
  */
 
-/* First publish or free of a transaction: remember vsd_gen and bump it in the heap. */
+static void vea_tx_settle(struct vea_space_info *vsi, uint64_t lsn);
+
+/* umem calls this when the transaction that published or freed ends, however it ends. */
+static void
+vea_tx_cb(void *arg, int rc, uint64_t lsn)
+{
+	(void)rc; /* vsd_gen tells commit from abort */
+	vea_tx_settle(arg, lsn);
+}
+
+/*
+ * First publish or free of a transaction: remember vsd_gen, bump it in the heap, and have
+ * umem settle the volatile effects when the transaction ends.
+ */
 static int
 vea_tx_mark(struct vea_space_info *vsi)
 {
@@ -485,6 +498,9 @@ vea_tx_mark(struct vea_space_info *vsi)
 		return 0;
 	vsi->vsi_tx_active = true;
 	vsi->vsi_tx_gen = vsi->vsi_md->vsd_gen;
+	rc = umem_tx_add_callback(vsi->vsi_umm, vea_tx_cb, vsi);
+	if (rc != 0)
+		return rc;
 	rc = umem_tx_add_ptr(vsi->vsi_umm, &vsi->vsi_md->vsd_gen, sizeof(uint64_t));
 	if (rc != 0)
 		return rc;

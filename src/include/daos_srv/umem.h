@@ -160,6 +160,18 @@ size_t umem_alloc_size(struct umem_instance *umm, umem_off_t off);
  */
 int umem_tx_end(struct umem_instance *umm, int rc);
 
+/** Called once the outermost transaction has ended: @rc its outcome, @lsn its LSN (0 if
+ * it aborted or the store gave none). */
+typedef void (*umem_tx_cb_t)(void *arg, int rc, uint64_t lsn);
+
+/**
+ * Have @cb(@arg, ...) called when the open transaction ends, committed or aborted, after
+ * the heap is in its final state (callbacks may start new transactions). Registering the
+ * same (@cb, @arg) twice in one transaction calls it once. Callbacks run in registration
+ * order. Returns 0, -DER_INVAL (no transaction), -DER_NOMEM (the transaction is doomed).
+ */
+int umem_tx_add_callback(struct umem_instance *umm, umem_tx_cb_t cb, void *arg);
+
 /** Is a transaction open? */
 bool umem_tx_inprogress(struct umem_instance *umm);
 

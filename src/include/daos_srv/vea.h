@@ -12,8 +12,8 @@
  *	rc = umem_tx_begin(umm);
  *	rc = vea_tx_publish(vsi, umm, &list);         (the reservation becomes persistent)
  *	... insert the extent into the index; maybe vea_free() what it replaces ...
- *	rc = umem_tx_end(umm, rc);
- *	vea_tx_end(vsi, umem_tx_last_lsn(umm));       (whatever the outcome)
+ *	rc = umem_tx_end(umm, rc);                    (VEA settles itself through a umem
+ *	                                                 transaction callback)
  *	...
  *	vea_flush(vsi, durable_lsn);                  (when the WAL reports durability)
  *

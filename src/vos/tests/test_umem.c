@@ -538,6 +538,81 @@ t_umem_alloc_failure(void **state)
 	assert_true(nth < 1000);
 }
 
+struct cb_log {
+	int calls;
+	int rc;
+	uint64_t lsn;
+	struct umem_instance *umm;
+	bool start_tx; /* open a transaction from inside the callback */
+};
+
+static void
+log_cb(void *arg, int rc, uint64_t lsn)
+{
+	struct cb_log *l = arg;
+
+	l->calls++;
+	l->rc = rc;
+	l->lsn = lsn;
+	assert_false(umem_tx_inprogress(l->umm));
+	if (l->start_tx) {
+		l->start_tx = false;
+		umem_tx_begin(l->umm);
+		assert_int_equal(umem_tx_add_callback(l->umm, log_cb, l), 0);
+		assert_int_equal(umem_tx_end(l->umm, 0), 0);
+	}
+}
+
+static void
+t_umem_callbacks(void **state)
+{
+	struct replica rep = {0};
+	struct umem_instance *umm;
+	struct cb_log a = {0}, b = {0};
+
+	(void)state;
+	rep.size = UMEM_HEAP_MIN;
+	rep.image = malloc(rep.size);
+	assert_int_equal(umem_create(rep.size, 64, &replica_ops, &rep, &umm), 0);
+	a.umm = b.umm = umm;
+	assert_int_equal(umem_tx_add_callback(umm, log_cb, &a), -DER_INVAL);
+
+	/* commit: called once (registered twice, once from a nested level) with the LSN */
+	umem_tx_begin(umm);
+	assert_int_equal(umem_tx_add_callback(umm, log_cb, &a), 0);
+	umem_tx_begin(umm);
+	assert_int_equal(umem_tx_add_callback(umm, log_cb, &a), 0);
+	assert_int_equal(umem_tx_add_callback(umm, log_cb, &b), 0);
+	assert_true(umem_alloc(umm, 10) != UMOFF_NULL);
+	assert_int_equal(umem_tx_end(umm, 0), 0);
+	assert_int_equal(a.calls, 0); /* not before the outermost end */
+	assert_int_equal(umem_tx_end(umm, 0), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(b.calls, 1);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.lsn, rep.lsn);
+	assert_true(a.lsn > 0);
+
+	/* abort: called with the error and no LSN */
+	umem_tx_begin(umm);
+	assert_int_equal(umem_tx_add_callback(umm, log_cb, &a), 0);
+	assert_int_equal(umem_tx_end(umm, -DER_CANCELED), -DER_CANCELED);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.rc, -DER_CANCELED);
+	assert_int_equal(a.lsn, 0);
+
+	/* a callback may run a transaction (and register itself again there) */
+	a.start_tx = true;
+	umem_tx_begin(umm);
+	assert_int_equal(umem_tx_add_callback(umm, log_cb, &a), 0);
+	assert_int_equal(umem_tx_add_callback(umm, log_cb, &b), 0);
+	assert_int_equal(umem_tx_end(umm, 0), 0);
+	assert_int_equal(a.calls, 4); /* its own call, then the inner transaction's */
+	assert_int_equal(b.calls, 2); /* still called, after the detached list resumed */
+	umem_close(umm);
+	free(rep.image);
+}
+
 int
 main(void)
 {
@@ -545,7 +620,7 @@ main(void)
 	    cmocka_unit_test(t_umem_model),         cmocka_unit_test(t_umem_nospace),
 	    cmocka_unit_test(t_umem_bad_calls),     cmocka_unit_test(t_umem_store_refuses),
 	    cmocka_unit_test(t_umem_garbage_image), cmocka_unit_test(t_umem_dirty),
-	    cmocka_unit_test(t_umem_alloc_failure),
+	    cmocka_unit_test(t_umem_alloc_failure), cmocka_unit_test(t_umem_callbacks),
 	};
 
 	d_log_setmasks("CRIT");
