@@ -217,6 +217,8 @@ umem_grow(void **arr, uint32_t *cap, uint32_t nr, size_t elem)
 	if (nr < *cap)
 		return 0;
 	ncap = *cap == 0 ? 64 : *cap * 2;
+	while (ncap <= nr)
+		ncap *= 2;
 	p = d_realloc_array(*arr, ncap, elem);
 	if (p == NULL)
 		return -DER_NOMEM;

@@ -613,6 +613,38 @@ t_umem_callbacks(void **state)
 	free(rep.image);
 }
 
+/*
+ * Regression: the redo array grew by one doubling per commit, so a transaction with more
+ * than twice the ranges of every earlier one wrote past it (found by the btree tests under
+ * ASan). Many disjoint ranges right after a small transaction.
+ */
+static void
+t_umem_many_ranges(void **state)
+{
+	struct replica rep = {0};
+	struct umem_instance *umm;
+	umem_off_t off;
+	int i;
+
+	(void)state;
+	rep.size = UMEM_HEAP_MIN * 4;
+	rep.image = malloc(rep.size);
+	assert_int_equal(umem_create(rep.size, 64, &replica_ops, &rep, &umm), 0);
+	memcpy(rep.image, umem_base(umm), rep.size);
+	umem_tx_begin(umm);
+	off = umem_zalloc(umm, 64 * 1000);
+	assert_int_equal(umem_tx_end(umm, 0), 0);
+	umem_tx_begin(umm);
+	for (i = 0; i < 1000; i++) { /* every other 32 bytes: nothing merges */
+		assert_int_equal(umem_tx_add(umm, off + (umem_off_t)i * 64, 32), 0);
+		memset(umem_off2ptr(umm, off + (umem_off_t)i * 64), i, 32);
+	}
+	assert_int_equal(umem_tx_end(umm, 0), 0);
+	assert_memory_equal(rep.image + off, umem_off2ptr(umm, off), 64 * 1000);
+	umem_close(umm);
+	free(rep.image);
+}
+
 int
 main(void)
 {
@@ -621,6 +653,7 @@ main(void)
 	    cmocka_unit_test(t_umem_bad_calls),     cmocka_unit_test(t_umem_store_refuses),
 	    cmocka_unit_test(t_umem_garbage_image), cmocka_unit_test(t_umem_dirty),
 	    cmocka_unit_test(t_umem_alloc_failure), cmocka_unit_test(t_umem_callbacks),
+	    cmocka_unit_test(t_umem_many_ranges),
 	};
 
 	d_log_setmasks("CRIT");
