@@ -1,0 +1,915 @@
+/*
+ * server.c: daos_server, the engine main: the command line (start, config show, version),
+ * and the start and stop of one engine (its data directory and lock, logging, signals,
+ * xstreams, modules). Sits on config.c, module.c and the xstream scheduler (sched.h).
+ *
+ * Start: configuration -> data directory and its lock -> environment and logging ->
+ * signals -> [format storage] -> modules init -> xstreams -> [open VOS shards] -> modules
+ * setup -> [fabric] -> [control thread] -> "daos_server started" on stdout. Stop, on
+ * SIGTERM or SIGINT: the same in reverse, then exit 0. The bracketed steps are hooks
+ * that return 0 until the VOS, fabric and control-plane integrations fill them.
+ *
+ * Signals are blocked in every thread and read from a signalfd by the main thread, so no
+ * code runs in a signal handler and no xstream is ever interrupted by one.
+ */
+#define D_LOGFAC server
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gurt/common.h>
+#include <daos_errno.h>
+#include <daos_version.h>
+#include <daos_srv/daos_engine.h>
+#include <daos_srv/sched.h>
+
+#include "config.h"
+
+D_LOG_FAC_DECLARE(server);
+
+#define SRV_LOCK_FILE "daos_server.lock"
+
+enum {
+	SRV_EXIT_OK = 0,
+	SRV_EXIT_FAIL = 1,  /* the command failed (configuration, lock, start) */
+	SRV_EXIT_USAGE = 2, /* bad command line */
+};
+
+static const char *srv_prog = "daos_server";
+
+/* Command line. */
+
+struct srv_opts {
+	const char *so_config;   /* -o */
+	const char *so_data_dir; /* --data-dir, else $D_DATA_DIR */
+	int so_engine;           /* -e, -1 if not given */
+	bool so_json;            /* -j */
+};
+
+static void
+usage_main(FILE *fp)
+{
+	fprintf(fp,
+		"Usage: %s [OPTIONS] <command> [ARGS]\n"
+		"\n"
+		"The DAOS storage server: one engine (its targets and system xstream) and its\n"
+		"control thread. With no configuration it runs a single-node system on loopback\n"
+		"with all its data under one directory.\n"
+		"\n"
+		"Commands:\n"
+		"  start         run the server in the foreground until SIGTERM or SIGINT\n"
+		"  config show   print the effective configuration, defaults filled in\n"
+		"  version       print the version\n"
+		"\n"
+		"Options:\n"
+		"  -o, --config=FILE   configuration file (daos_server.yml)\n"
+		"  -j, --json          JSON output (config show, version)\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"Run '%s <command> --help' for the options of a command.\n",
+		srv_prog, srv_prog);
+}
+
+static void
+usage_start(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "Usage: %s start [-o FILE] [--data-dir DIR] [-e N] [--foreground]\n"
+	    "\n"
+	    "Start the server and run until SIGTERM or SIGINT, which stop it cleanly (exit 0);\n"
+	    "a second signal during the stop exits at once. SIGHUP reopens the log file.\n"
+	    "Prints 'daos_server started: ...' on stdout once it runs.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -o, --config=FILE   configuration file (default: the embedded single-node system)\n"
+	    "      --data-dir=DIR  data directory; default $D_DATA_DIR, else data_dir: in the\n"
+	    "                      file, else $HOME/.daos-lite. Relative paths in the file\n"
+	    "                      live under it. One server per data directory (a lock).\n"
+	    "  -e, --engine=N      the engines: entry this process runs (default 0)\n"
+	    "      --foreground    stay in the foreground (the default; for service managers)\n"
+	    "  -h, --help          show this help\n",
+	    srv_prog);
+}
+
+static void
+usage_config(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "Usage: %s config show [-o FILE] [--data-dir DIR] [-j]\n"
+	    "\n"
+	    "Check a configuration and print it as daos_server runs it: defaults filled in,\n"
+	    "paths absolute, sizes with units. Warnings about ignored keys go to stderr.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -o, --config=FILE   configuration file (default: the embedded single-node system)\n"
+	    "      --data-dir=DIR  data directory (as for start)\n"
+	    "  -j, --json          print JSON (sizes in bytes) instead of YAML\n"
+	    "  -h, --help          show this help\n",
+	    srv_prog);
+}
+
+static void
+usage_version(FILE *fp)
+{
+	fprintf(fp,
+		"Usage: %s version [-j]\n"
+		"\n"
+		"Print the version of daos_server.\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json  print JSON\n"
+		"  -h, --help  show this help\n",
+		srv_prog);
+}
+
+static int __attribute__((format(printf, 2, 3))) usage_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", srv_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun '%s%s%s --help' for usage.\n", srv_prog, cmd != NULL ? " " : "",
+		cmd != NULL ? cmd : "");
+	return SRV_EXIT_USAGE;
+}
+
+enum {
+	OPT_DATA_DIR = 256,
+	OPT_FOREGROUND,
+};
+
+/*
+ * Parse the options of command @cmd (NULL for the global ones, which stop at the first
+ * argument that is not an option). @allowed lists the short options the command takes
+ * ("oej"; 'd' for --data-dir, 'f' for --foreground). Returns -1 to go on, else the exit
+ * code (help printed, or a usage error).
+ */
+static int
+parse_opts(int argc, char **argv, const char *cmd, const char *allowed, void (*usage)(FILE *),
+	   struct srv_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'o'},
+	    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+	    {"engine", required_argument, NULL, 'e'},
+	    {"foreground", no_argument, NULL, OPT_FOREGROUND},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *shortopts = cmd == NULL ? "+:o:jh" : ":o:e:jh";
+	char *end;
+	long v;
+	int c;
+
+	optind = 0; /* glibc: a full re-initialisation, argv changes between calls */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		int key = c == OPT_DATA_DIR ? 'd' : c == OPT_FOREGROUND ? 'f' : c;
+
+		if (c == '?' || c == ':') {
+			if (c == ':')
+				return usage_err(cmd, "option %s needs a value", argv[optind - 1]);
+			if (optopt != 0)
+				return usage_err(cmd, "unknown option -%c", optopt);
+			return usage_err(cmd, "unknown option %s", argv[optind - 1]);
+		}
+		if (c == 'h') {
+			usage(stdout);
+			return SRV_EXIT_OK;
+		}
+		if (strchr(allowed, key) == NULL)
+			return usage_err(cmd, "option %s is not valid here", argv[optind - 1]);
+		switch (c) {
+		case 'o':
+			o->so_config = optarg;
+			break;
+		case OPT_DATA_DIR:
+			if (*optarg == '\0')
+				return usage_err(cmd, "--data-dir needs a directory");
+			o->so_data_dir = optarg;
+			break;
+		case 'e':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v < 0 ||
+			    v >= DSS_CFG_ENGINES_MAX)
+				return usage_err(cmd, "--engine needs a number 0..%d, got '%s'",
+						 DSS_CFG_ENGINES_MAX - 1, optarg);
+			o->so_engine = (int)v;
+			break;
+		case 'j':
+			o->so_json = true;
+			break;
+		default:
+			break;
+		}
+	}
+	return -1;
+}
+
+/* Load the configuration the options name; prints the error or the warnings. */
+static int
+srv_config_load(const struct srv_opts *o, struct dss_config **cfg)
+{
+	const char *data_dir = o->so_data_dir;
+	char err[1024];
+	uint32_t i;
+	int rc;
+
+	if (data_dir == NULL) {
+		data_dir = getenv("D_DATA_DIR");
+		if (data_dir != NULL && *data_dir == '\0')
+			data_dir = NULL;
+	}
+	rc = dss_config_load(o->so_config, data_dir, cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s: %s\n", srv_prog,
+			err[0] != '\0' ? err : "cannot load the configuration");
+		return rc;
+	}
+	for (i = 0; i < (*cfg)->dc_warnings.sv_nr; i++)
+		fprintf(stderr, "%s: warning: %s\n", srv_prog, (*cfg)->dc_warnings.sv_v[i]);
+	return 0;
+}
+
+static int
+cmd_version(int argc, char **argv, struct srv_opts *o)
+{
+	int rc = parse_opts(argc, argv, "version", "j", usage_version, o);
+
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_err("version", "unexpected argument '%s'", argv[optind]);
+	if (o->so_json)
+		printf("{\"name\": \"daos_server\", \"version\": \"%d.%d.%d\"}\n",
+		       DAOS_VERSION_MAJOR, DAOS_VERSION_MINOR, DAOS_VERSION_FIX);
+	else
+		printf("daos_server version %d.%d.%d\n", DAOS_VERSION_MAJOR, DAOS_VERSION_MINOR,
+		       DAOS_VERSION_FIX);
+	return SRV_EXIT_OK;
+}
+
+static int
+cmd_config(int argc, char **argv, struct srv_opts *o)
+{
+	struct dss_config *cfg;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		if (argc < 2)
+			return usage_err("config", "missing subcommand (show)");
+		usage_config(stdout);
+		return SRV_EXIT_OK;
+	}
+	if (strcmp(argv[1], "show") != 0)
+		return usage_err("config", "unknown subcommand '%s' (expected show)", argv[1]);
+	rc = parse_opts(argc - 1, argv + 1, "config show", "odj", usage_config, o);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc - 1)
+		return usage_err("config show", "unexpected argument '%s'", argv[optind + 1]);
+	if (srv_config_load(o, &cfg) != 0)
+		return SRV_EXIT_FAIL;
+	rc = dss_config_dump(cfg, stdout, o->so_json);
+	dss_config_free(cfg);
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot write the configuration: %s\n", srv_prog, d_errstr(rc));
+		return SRV_EXIT_FAIL;
+	}
+	return SRV_EXIT_OK;
+}
+
+/* The running server. */
+
+struct srv {
+	struct dss_config *sv_cfg;
+	struct dss_engine sv_eng;
+	int sv_lock_fd;
+	int sv_sig_fd;
+	bool sv_modules;
+	bool sv_vos;
+	bool sv_fabric;
+	bool sv_ctl;
+};
+
+/*
+ * Integration hooks. Each does nothing and returns 0 for now; the comment says which
+ * integration fills it and what it must do. They run on the main thread, in the order of
+ * srv_start, and the stop hooks in reverse (srv_stop).
+ */
+
+/*
+ * Format storage the first time (filled by the VOS / bio integration): create each ram
+ * tier's scm_mount directory and each file tier's bdev_list files (bdev_size bytes,
+ * preallocated), write the engine's superblock; on later starts check that the superblock
+ * matches this configuration (targets, tiers) and refuse to start otherwise.
+ */
+static int
+srv_storage_format(struct dss_engine *eng)
+{
+	(void)eng;
+	return 0;
+}
+
+/*
+ * Open the VOS pool shards of every target on its own xstream (filled by the VOS
+ * integration): load each shard's meta checkpoint, replay its WAL, start checkpointing,
+ * aggregation and GC ULTs.
+ */
+static int
+srv_vos_open(struct dss_engine *eng)
+{
+	(void)eng;
+	return 0;
+}
+
+/*
+ * Close what srv_vos_open opened (filled by the VOS integration): after the last in-flight
+ * update, checkpoint each shard (so that the next start replays little WAL) and close it.
+ */
+static void
+srv_vos_close(struct dss_engine *eng)
+{
+	(void)eng;
+}
+
+/*
+ * Start the fabric (filled by the net integration): a net context per target xstream and
+ * one for the system xstream (provider dc_fi_provider, address from fabric_iface and ports
+ * from fabric_iface_port up), each context's CQ as a poller of its xstream, every module's
+ * sm_proto and sm_handlers registered (dss_module_foreach); then accept requests.
+ */
+static int
+srv_fabric_start(struct dss_engine *eng)
+{
+	(void)eng;
+	return 0;
+}
+
+/*
+ * Stop the fabric (filled by the net integration): stop accepting new requests, let the
+ * in-flight handlers reply (drain, with a deadline), then close the contexts.
+ */
+static void
+srv_fabric_stop(struct dss_engine *eng)
+{
+	(void)eng;
+}
+
+/*
+ * Start the control thread (filled by the control-plane integration, daos_srv/ctl.h): the
+ * libuv loop with the management port (port:), Raft among the access_points, the join
+ * and heartbeats, and the dRPC socket in socket_dir.
+ */
+static int
+srv_ctl_start(struct dss_engine *eng)
+{
+	(void)eng;
+	return 0;
+}
+
+/* Stop the control thread (filled by the control-plane integration). */
+static void
+srv_ctl_stop(struct dss_engine *eng)
+{
+	(void)eng;
+}
+
+/* mkdir -p @path (absolute) with mode 0700 for what it creates. */
+static int
+mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t i, len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -DER_INVAL;
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return d_errno2der(errno);
+		buf[i] = i == len ? '\0' : '/';
+	}
+	if (stat(path, &st) != 0)
+		return d_errno2der(errno);
+	if (!S_ISDIR(st.st_mode))
+		return -DER_NOTDIR;
+	return 0;
+}
+
+/*
+ * Take the data directory's lock (flock on daos_server.lock, which then holds our pid).
+ * Another server holding it is a clean failure that names its pid.
+ */
+static int
+srv_lock(struct srv *sv)
+{
+	const char *dir = sv->sv_cfg->dc_data_dir;
+	char path[PATH_MAX], pid[32];
+	ssize_t n = 0;
+	int fd, i, len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SRV_LOCK_FILE);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "%s: cannot open the lock file %s: %s\n", srv_prog, path,
+			strerror(errno));
+		return d_errno2der(errno);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+
+		if (err != EWOULDBLOCK) {
+			fprintf(stderr, "%s: cannot lock %s: %s\n", srv_prog, path, strerror(err));
+			close(fd);
+			return d_errno2der(err);
+		}
+		/* the holder writes its pid right after locking: give it a moment */
+		for (i = 0; i < 50; i++) {
+			n = pread(fd, pid, sizeof(pid) - 1, 0);
+			if (n > 0)
+				break;
+			usleep(10 * 1000);
+		}
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr,
+			"%s: data directory %s is in use by another daos_server (pid %s); lock "
+			"file %s\n",
+			srv_prog, dir, pid[0] != '\0' ? pid : "unknown", path);
+		close(fd);
+		return -DER_BUSY;
+	}
+	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", srv_prog, path, strerror(errno));
+		close(fd);
+		return -DER_IO;
+	}
+	sv->sv_lock_fd = fd;
+	return 0;
+}
+
+/* Release the lock; the file stays (an empty one: nobody holds it). */
+static void
+srv_unlock(struct srv *sv)
+{
+	if (sv->sv_lock_fd < 0)
+		return;
+	if (ftruncate(sv->sv_lock_fd, 0) != 0)
+		D_WARN("cannot truncate the lock file: %s\n", strerror(errno));
+	close(sv->sv_lock_fd);
+	sv->sv_lock_fd = -1;
+}
+
+static const char *
+gurt_level_name(int level)
+{
+	static const char *const names[] = {"DEBUG", "INFO", "NOTE", "WARN",
+					    "ERR",   "CRIT", "EMRG", "NONE"};
+
+	return level >= 0 && level < (int)D_ARRAY_SIZE(names) ? names[level] : "INFO";
+}
+
+/*
+ * Environment and logging. The engine's env_vars are exported unless the environment
+ * already sets them. Then, unless the environment sets D_LOG_FILE / D_LOG_MASK (it wins,
+ * for debugging): the log goes to log_file, else control_log_file, else stderr, with the
+ * engine's log_mask, and control_log_mask for the server facility.
+ */
+static int
+srv_log_setup(struct srv *sv)
+{
+	const struct dss_config *cfg = sv->sv_cfg;
+	const struct dss_engine_config *ec = sv->sv_eng.de_ecfg;
+	const char *file = ec->ec_log_file != NULL ? ec->ec_log_file : cfg->dc_control_log_file;
+	char masks[512];
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < ec->ec_env_vars.sv_nr; i++) {
+		char *kv = ec->ec_env_vars.sv_v[i];
+		char *eq = strchr(kv, '=');
+
+		*eq = '\0';
+		rc = setenv(kv, eq + 1, 0);
+		*eq = '=';
+		if (rc != 0) {
+			fprintf(stderr, "%s: cannot set %s: %s\n", srv_prog, kv, strerror(errno));
+			return d_errno2der(errno);
+		}
+	}
+	if (file != NULL && setenv("D_LOG_FILE", file, 0) != 0)
+		return d_errno2der(errno);
+	rc = d_log_init();
+	if (rc != 0)
+		return rc;
+	if (getenv("D_LOG_MASK") == NULL) {
+		snprintf(masks, sizeof(masks), "server=%s,%s",
+			 gurt_level_name(cfg->dc_control_log_level), ec->ec_log_mask);
+		rc = d_log_setmasks(masks);
+		if (rc != 0) {
+			fprintf(stderr, "%s: bad log_mask '%s'\n", srv_prog, ec->ec_log_mask);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void
+srv_core_dump_filter(const struct dss_config *cfg)
+{
+	FILE *fp;
+
+	if (!cfg->dc_core_dump_filter_set)
+		return;
+	fp = fopen("/proc/self/coredump_filter", "w");
+	if (fp == NULL || fprintf(fp, "0x%x", cfg->dc_core_dump_filter) < 0 || fclose(fp) != 0) {
+		D_WARN("cannot set core_dump_filter 0x%x\n", cfg->dc_core_dump_filter);
+		if (fp != NULL)
+			fclose(fp);
+	}
+}
+
+static int
+srv_xs_start(const char *name, struct dss_xstream **xs)
+{
+	int rc;
+
+	rc = dss_xstream_create(name, NULL, xs);
+	if (rc != 0) {
+		D_ERROR("xstream %s: create failed: " DF_RC "\n", name, DP_RC(rc));
+		return rc;
+	}
+	rc = dss_xstream_start(*xs);
+	if (rc != 0) {
+		D_ERROR("xstream %s: start failed: " DF_RC "\n", name, DP_RC(rc));
+		dss_xstream_destroy(*xs);
+		*xs = NULL;
+	}
+	return rc;
+}
+
+/* Stop every xstream first (they wind down together), then join and free them. */
+static void
+srv_xstreams_stop(struct dss_engine *eng)
+{
+	uint32_t i;
+
+	for (i = 0; i < eng->de_hlp_nr; i++)
+		if (eng->de_hlp_xs[i] != NULL)
+			dss_xstream_stop(eng->de_hlp_xs[i]);
+	for (i = 0; i < eng->de_tgt_nr; i++)
+		if (eng->de_tgt_xs[i] != NULL)
+			dss_xstream_stop(eng->de_tgt_xs[i]);
+	if (eng->de_sys_xs != NULL)
+		dss_xstream_stop(eng->de_sys_xs);
+	for (i = 0; i < eng->de_hlp_nr; i++)
+		dss_xstream_destroy(eng->de_hlp_xs[i]);
+	for (i = 0; i < eng->de_tgt_nr; i++)
+		dss_xstream_destroy(eng->de_tgt_xs[i]);
+	dss_xstream_destroy(eng->de_sys_xs);
+	D_FREE(eng->de_hlp_xs);
+	D_FREE(eng->de_tgt_xs);
+	eng->de_sys_xs = NULL;
+	eng->de_hlp_nr = 0;
+	eng->de_tgt_nr = 0;
+}
+
+static int
+srv_xstreams_start(struct dss_engine *eng)
+{
+	const struct dss_engine_config *ec = eng->de_ecfg;
+	char name[DSS_XS_NAME_MAX];
+	uint32_t i;
+	int rc;
+
+	D_ALLOC_ARRAY(eng->de_tgt_xs, ec->ec_targets);
+	if (ec->ec_nr_helpers > 0)
+		D_ALLOC_ARRAY(eng->de_hlp_xs, ec->ec_nr_helpers);
+	if (eng->de_tgt_xs == NULL || (ec->ec_nr_helpers > 0 && eng->de_hlp_xs == NULL)) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
+	rc = srv_xs_start("sys", &eng->de_sys_xs);
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < ec->ec_targets; i++) {
+		snprintf(name, sizeof(name), "tgt_%u", i);
+		rc = srv_xs_start(name, &eng->de_tgt_xs[i]);
+		if (rc != 0)
+			goto out;
+		eng->de_tgt_nr = i + 1;
+	}
+	for (i = 0; i < ec->ec_nr_helpers; i++) {
+		snprintf(name, sizeof(name), "hlp_%u", i);
+		rc = srv_xs_start(name, &eng->de_hlp_xs[i]);
+		if (rc != 0)
+			goto out;
+		eng->de_hlp_nr = i + 1;
+	}
+	return 0;
+out:
+	srv_xstreams_stop(eng);
+	return rc;
+}
+
+static uint32_t
+module_count(void)
+{
+	uint32_t n = 0;
+
+	while (dss_module_table[n] != NULL)
+		n++;
+	return n;
+}
+
+/* Everything after the lock and logging, up to serving. Undone by srv_stop. */
+static int
+srv_start(struct srv *sv)
+{
+	struct dss_engine *eng = &sv->sv_eng;
+	int rc;
+
+	srv_core_dump_filter(sv->sv_cfg);
+	rc = srv_storage_format(eng);
+	if (rc != 0) {
+		fprintf(stderr, "%s: storage format failed: %s\n", srv_prog, d_errstr(rc));
+		return rc;
+	}
+	dss_engine_set(eng);
+	rc = dss_modules_init(dss_module_table, module_count());
+	if (rc != 0) {
+		fprintf(stderr, "%s: module init failed: %s\n", srv_prog, d_errstr(rc));
+		return rc;
+	}
+	sv->sv_modules = true;
+	rc = srv_xstreams_start(eng);
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot start the xstreams: %s\n", srv_prog, d_errstr(rc));
+		return rc;
+	}
+	rc = srv_vos_open(eng);
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot open the VOS shards: %s\n", srv_prog, d_errstr(rc));
+		return rc;
+	}
+	sv->sv_vos = true;
+	rc = dss_modules_setup();
+	if (rc != 0) {
+		fprintf(stderr, "%s: module setup failed: %s\n", srv_prog, d_errstr(rc));
+		return rc;
+	}
+	rc = srv_fabric_start(eng);
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot start the fabric: %s\n", srv_prog, d_errstr(rc));
+		return rc;
+	}
+	sv->sv_fabric = true;
+	rc = srv_ctl_start(eng);
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot start the control thread: %s\n", srv_prog,
+			d_errstr(rc));
+		return rc;
+	}
+	sv->sv_ctl = true;
+	return 0;
+}
+
+/* Undo whatever srv_start did, in reverse. Idempotent. */
+static void
+srv_stop(struct srv *sv)
+{
+	struct dss_engine *eng = &sv->sv_eng;
+
+	if (sv->sv_ctl)
+		srv_ctl_stop(eng);
+	sv->sv_ctl = false;
+	if (sv->sv_fabric)
+		srv_fabric_stop(eng);
+	sv->sv_fabric = false;
+	dss_modules_cleanup();
+	if (sv->sv_vos)
+		srv_vos_close(eng);
+	sv->sv_vos = false;
+	srv_xstreams_stop(eng);
+	if (sv->sv_modules)
+		dss_modules_fini();
+	sv->sv_modules = false;
+	dss_engine_set(NULL);
+}
+
+/*
+ * While the stop runs, a second SIGTERM or SIGINT exits at once: a stop stuck on a hung
+ * drain must not need kill -9. The watchdog ends when @stop_fd is written.
+ */
+struct srv_watchdog {
+	int wd_sig_fd;
+	int wd_stop_fd;
+};
+
+static void *
+srv_watchdog(void *arg)
+{
+	struct srv_watchdog *wd = arg;
+	struct pollfd pfd[2] = {{.fd = wd->wd_sig_fd, .events = POLLIN},
+				{.fd = wd->wd_stop_fd, .events = POLLIN}};
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return NULL;
+		}
+		if (pfd[1].revents != 0)
+			return NULL;
+		if (read(wd->wd_sig_fd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			static const char msg[] = "daos_server: second signal during the stop: "
+						  "exiting now\n";
+
+			if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+				/* nothing more to do: we are leaving */
+			}
+			_exit(SRV_EXIT_FAIL);
+		}
+	}
+}
+
+/* Wait for SIGTERM or SIGINT; SIGHUP reopens the log. Returns the signal. */
+static int
+srv_wait(struct srv *sv)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	for (;;) {
+		n = read(sv->sv_sig_fd, &si, sizeof(si));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof(si)) {
+			D_ERROR("signalfd read failed: %s; stopping\n", strerror(errno));
+			return SIGTERM;
+		}
+		if (si.ssi_signo == SIGHUP) {
+			d_log_init();
+			D_NOTE("SIGHUP: log file reopened\n");
+			continue;
+		}
+		return (int)si.ssi_signo;
+	}
+}
+
+static int
+cmd_start(int argc, char **argv, struct srv_opts *o)
+{
+	struct srv sv = {.sv_lock_fd = -1, .sv_sig_fd = -1};
+	struct srv_watchdog wd = {.wd_sig_fd = -1, .wd_stop_fd = -1};
+	const struct dss_engine_config *ec;
+	pthread_t wd_thread;
+	bool wd_started = false;
+	sigset_t sigs;
+	uint64_t one = 1;
+	int rc, sig, ret = SRV_EXIT_FAIL;
+
+	rc = parse_opts(argc, argv, "start", "odef", usage_start, o);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_err("start", "unexpected argument '%s'", argv[optind]);
+	if (srv_config_load(o, &sv.sv_cfg) != 0)
+		return SRV_EXIT_FAIL;
+	if (o->so_engine >= (int)sv.sv_cfg->dc_engine_nr) {
+		fprintf(stderr, "%s: --engine %d: the configuration has %u engine%s\n", srv_prog,
+			o->so_engine, sv.sv_cfg->dc_engine_nr,
+			sv.sv_cfg->dc_engine_nr == 1 ? "" : "s");
+		goto out_cfg;
+	}
+	if (o->so_engine < 0 && sv.sv_cfg->dc_engine_nr > 1)
+		fprintf(stderr,
+			"%s: warning: the configuration has %u engines; this process runs "
+			"engine 0 (one engine per daos_server: choose with --engine)\n",
+			srv_prog, sv.sv_cfg->dc_engine_nr);
+	sv.sv_eng.de_cfg = sv.sv_cfg;
+	sv.sv_eng.de_idx = o->so_engine < 0 ? 0 : (uint32_t)o->so_engine;
+	sv.sv_eng.de_ecfg = ec = &sv.sv_cfg->dc_engines[sv.sv_eng.de_idx];
+
+	rc = mkdir_p(sv.sv_cfg->dc_data_dir);
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot create the data directory %s: %s\n", srv_prog,
+			sv.sv_cfg->dc_data_dir, d_errdesc(rc));
+		goto out_cfg;
+	}
+	if (srv_lock(&sv) != 0)
+		goto out_cfg;
+	if (srv_log_setup(&sv) != 0)
+		goto out_lock;
+
+	/* Before any thread exists, so that every thread inherits the mask. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sv.sv_sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sv.sv_sig_fd < 0) {
+		fprintf(stderr, "%s: signalfd failed: %s\n", srv_prog, strerror(errno));
+		goto out_log;
+	}
+
+	rc = srv_start(&sv);
+	if (rc != 0)
+		goto out_stop;
+	printf("daos_server started: %u targets, data in %s, pid %ld\n", ec->ec_targets,
+	       sv.sv_cfg->dc_data_dir, (long)getpid());
+	fflush(stdout);
+	D_NOTE("started: %s, engine %u, %u targets, %u helpers, provider %s, data in %s\n",
+	       sv.sv_cfg->dc_name, sv.sv_eng.de_idx, ec->ec_targets, ec->ec_nr_helpers,
+	       sv.sv_cfg->dc_fi_provider, sv.sv_cfg->dc_data_dir);
+
+	sig = srv_wait(&sv);
+	printf("daos_server stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	fflush(stdout);
+	wd.wd_sig_fd = sv.sv_sig_fd;
+	wd.wd_stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (wd.wd_stop_fd >= 0 && pthread_create(&wd_thread, NULL, srv_watchdog, &wd) == 0)
+		wd_started = true;
+	ret = SRV_EXIT_OK;
+out_stop:
+	srv_stop(&sv);
+	if (wd_started) {
+		if (write(wd.wd_stop_fd, &one, sizeof(one)) != sizeof(one))
+			D_ERROR("cannot stop the watchdog: %s\n", strerror(errno));
+		pthread_join(wd_thread, NULL);
+	}
+	if (wd.wd_stop_fd >= 0)
+		close(wd.wd_stop_fd);
+	close(sv.sv_sig_fd);
+	if (ret == SRV_EXIT_OK) {
+		D_NOTE("stopped\n");
+		printf("daos_server stopped\n");
+		fflush(stdout);
+	}
+out_log:
+	d_log_fini();
+out_lock:
+	srv_unlock(&sv);
+out_cfg:
+	dss_config_free(sv.sv_cfg);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct srv_opts o = {.so_engine = -1};
+	const char *cmd;
+	int rc;
+
+	rc = parse_opts(argc, argv, NULL, "ojh", usage_main, &o);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
+		return usage_err(NULL, "missing command (start, config show, version)");
+	argc -= optind;
+	argv += optind;
+	cmd = argv[0];
+	if (strcmp(cmd, "start") == 0)
+		return cmd_start(argc, argv, &o);
+	if (strcmp(cmd, "config") == 0)
+		return cmd_config(argc, argv, &o);
+	if (strcmp(cmd, "version") == 0)
+		return cmd_version(argc, argv, &o);
+	if (strcmp(cmd, "help") == 0) {
+		usage_main(stdout);
+		return SRV_EXIT_OK;
+	}
+	return usage_err(NULL, "unknown command '%s' (start, config show, version)", cmd);
+}
