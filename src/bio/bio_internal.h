@@ -1,0 +1,257 @@
+/*
+ * bio_internal.h: private to src/bio: fault-injection ids, the on-media formats of the WAL
+ * (header block and record), and the WAL's in-memory state, shared by bio_wal.c (the
+ * runtime: append, flush, poll, wait, trim) and bio_wal_open.c (create, open, replay,
+ * close). The README holds the invariants and the record format in prose.
+ */
+#ifndef BIO_INTERNAL_H
+#define BIO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <liburing.h>
+
+#include <gurt/common.h>
+#include <daos_srv/bio.h>
+
+D_LOG_FAC_DECLARE(bio);
+
+/* Fault-injection points of bio: ids 200..299 (gurt/fault_inject.h). */
+#define BIO_FI_WAL_WRITE 200  /* a log write completes with -EIO */
+#define BIO_FI_WAL_SYNC 201   /* the durability step fails (fdatasync, or a RWF_DSYNC write) */
+#define BIO_FI_WAL_HDR 202    /* a header write completes with -EIO */
+#define BIO_FI_WAL_READ 203   /* a read of open or replay fails */
+#define BIO_FI_WAL_SUBMIT 204 /* io_uring_submit fails */
+
+#define WAL_BLK_SIZE 4096ULL
+#define WAL_HDR_MAGIC 0x314c4157534f4144ULL /* "DAOSWAL1" little-endian */
+#define WAL_REC_MAGIC 0x52574c44U           /* "DLWR" */
+#define WAL_VERSION 1
+/* Two header blocks (double-buffered), then the circular log area. */
+#define WAL_AREA_OFF (2 * WAL_BLK_SIZE)
+/* One record boundary is remembered per segment of the log, for bio_wal_trim. */
+#define WAL_SEG_SHIFT 16
+/* io_uring depth: a flush needs at most 2 log writes, a header write and an fsync. */
+#define WAL_RING_DEPTH 16
+#define WAL_STAGING_MAX (1ULL << 30)
+#define WAL_IOV_MAX 8
+
+/*
+ * The header, at the start of block 0 and block 1 (the rest of each block is zero). Writes
+ * alternate between them (slot = hd_seq % 2); open takes the valid one with the higher
+ * hd_seq, so a torn header write leaves the previous header in force.
+ */
+struct wal_hdr_df {
+	uint64_t hd_magic;
+	uint32_t hd_version;
+	uint32_t hd_csum; /* CRC32C of this struct with hd_csum = 0 */
+	uint64_t hd_wal_id;
+	uint64_t hd_seq;
+	uint64_t hd_file_size;
+	uint64_t hd_area_off;
+	uint64_t hd_area_size;
+	uint32_t hd_blk_size;
+	uint32_t hd_gen;        /* generation whose records are the newest */
+	uint64_t hd_tail_lsn;   /* oldest live record */
+	uint64_t hd_tail_pos;   /* its log position */
+	uint64_t hd_replay_end; /* last LSN the replay that started hd_gen accepted */
+	uint64_t hd_reserved[5];
+};
+D_CASSERT(sizeof(struct wal_hdr_df) == 128);
+D_CASSERT(offsetof(struct wal_hdr_df, hd_tail_lsn) == 64);
+
+/*
+ * A record: this header, then rd_nr ranges, each a struct wal_range_df followed by rg_len
+ * bytes of after-image and zero padding to 8 bytes. rd_len counts the ranges (not this
+ * header); rd_csum is the CRC32C of the header (with rd_csum = 0) and the rd_len bytes.
+ */
+struct wal_rec_df {
+	uint32_t rd_magic;
+	uint16_t rd_version;
+	uint16_t rd_flags; /* 0 */
+	uint32_t rd_csum;
+	uint32_t rd_gen;
+	uint64_t rd_lsn;
+	uint64_t rd_wal_id;
+	uint32_t rd_nr;
+	uint32_t rd_len;
+};
+D_CASSERT(sizeof(struct wal_rec_df) == 40);
+D_CASSERT(offsetof(struct wal_rec_df, rd_lsn) == 16);
+
+struct wal_range_df {
+	uint64_t rg_off;
+	uint32_t rg_len;
+	uint32_t rg_pad; /* 0 */
+};
+D_CASSERT(sizeof(struct wal_range_df) == 16);
+
+/* Requests of a flush, in io_uring user_data. */
+enum wal_op {
+	WAL_OP_LOG0 = 0, /* log write up to the end of the area */
+	WAL_OP_LOG1 = 1, /* log write from the start of the area (a flush that wraps) */
+	WAL_OP_HDR = 2,
+	WAL_OP_FSYNC = 3,
+	WAL_OP_NR = 4,
+};
+
+/* The flush in flight. */
+struct wal_flush {
+	uint64_t wf_last_lsn; /* durable when it completes */
+	uint64_t wf_end;      /* log position after its last record */
+	uint64_t wf_tail_lsn; /* with a header write: the tail it makes durable */
+	uint64_t wf_tail_pos;
+	uint32_t wf_pending;              /* requests not completed yet */
+	uint32_t wf_len[WAL_OP_NR];       /* bytes each write must complete */
+	int wf_rc;                        /* first error */
+	bool wf_hdr;                      /* carries a header write */
+	struct iovec wf_iov[WAL_IOV_MAX]; /* referenced by the kernel until completion */
+};
+
+/* A durability callback waiting for its LSN. */
+struct wal_cb {
+	uint64_t wc_lsn;
+	bio_wal_durable_cb_t wc_func;
+	void *wc_arg;
+};
+
+/* A record boundary: the first record that starts in a segment of the log. */
+struct wal_bound {
+	uint64_t wb_lsn;
+	uint64_t wb_pos;
+};
+
+/*
+ * Log positions (w_*_pos, wf_end) count bytes since the log was formatted and never wrap;
+ * position p lives at file offset WAL_AREA_OFF + p % area and at staging offset
+ * p % staging size.
+ */
+struct bio_wal {
+	int w_fd;  /* O_RDWR | O_DIRECT */
+	int w_efd; /* eventfd registered with the ring */
+	struct io_uring w_ring;
+	bool w_ring_ok;
+	bool w_replayed;
+	bool w_in_flight;
+	bool w_in_poll;
+	bool w_hdr_dirty;   /* the header must be written with the next flush */
+	bool w_gen_pending; /* the first append of this generation dirties the header */
+	uint32_t w_sync;    /* enum bio_wal_sync_mode */
+	int w_err;          /* sticky -DER_IO once a flush failed */
+	char *w_path;
+
+	/* geometry (from the header) */
+	uint64_t w_file_size;
+	uint64_t w_area;
+	uint64_t w_wal_id;
+	uint64_t w_rec_max; /* largest record (header included) accepted */
+
+	/* header state */
+	struct wal_hdr_df w_hdr; /* last header read or written */
+	uint64_t w_hdr_seq;      /* seq of the last header written (or read) */
+	uint32_t w_gen;          /* generation of the records appended now */
+	uint64_t w_replay_end;
+
+	/* LSNs */
+	uint64_t w_last_lsn;    /* last handed out */
+	uint64_t w_sub_lsn;     /* last submitted */
+	uint64_t w_durable_lsn; /* last durable */
+
+	/* positions */
+	uint64_t w_head_pos; /* next append */
+	uint64_t w_sub_pos;  /* end of what was submitted */
+	uint64_t w_dur_pos;  /* end of what is durable */
+	uint64_t w_tail_lsn; /* durable tail (the header on disk says so) */
+	uint64_t w_tail_pos;
+	uint64_t w_ptail_lsn; /* pending tail: trimmed, header not yet durable */
+	uint64_t w_ptail_pos;
+
+	/* staging ring, the bounce block of the last partial block, the header block */
+	char *w_stg;
+	uint64_t w_stg_size;
+	char *w_bounce;
+	char *w_hdr_buf;
+	size_t w_map_size;
+
+	struct wal_flush w_flush;
+
+	/* durability callbacks, sorted by LSN: a ring of w_cb_cap entries */
+	struct wal_cb *w_cbs;
+	uint32_t w_cb_cap;
+	uint32_t w_cb_head;
+	uint32_t w_cb_nr;
+
+	/* record boundaries of live records, oldest first: a ring of w_bnd_cap entries */
+	struct wal_bound *w_bnds;
+	uint64_t w_bnd_cap;
+	uint64_t w_bnd_head;
+	uint64_t w_bnd_nr;
+
+	struct bio_wal_stats w_stats;
+};
+
+static inline uint64_t
+wal_rnd_down(uint64_t v)
+{
+	return v & ~(WAL_BLK_SIZE - 1);
+}
+
+static inline uint64_t
+wal_rnd_up(uint64_t v)
+{
+	return (v + WAL_BLK_SIZE - 1) & ~(WAL_BLK_SIZE - 1);
+}
+
+static inline uint64_t
+wal_pad8(uint64_t v)
+{
+	return (v + 7) & ~7ULL;
+}
+
+/* File offset of log position @pos. */
+static inline uint64_t
+wal_pos2off(const struct bio_wal *wal, uint64_t pos)
+{
+	return WAL_AREA_OFF + pos % wal->w_area;
+}
+
+/**
+ * CRC32C (Castagnoli, as iSCSI) of @len bytes at @buf (borrowed), continuing @crc (start
+ * with 0): wal_crc(wal_crc(0, a), b) is the CRC of a and b one after the other.
+ * Context: any thread.
+ */
+uint32_t wal_crc(uint32_t crc, const void *buf, size_t len);
+
+/** Set the checksum of header @hd (borrowed). Context: any thread. */
+void wal_hdr_csum_set(struct wal_hdr_df *hd);
+
+/**
+ * Is @hd (borrowed, read from disk) a valid header of a file of @file_size bytes (0: do not
+ * compare)? Returns 0, -DER_INVAL (not a WAL header, or impossible geometry), -DER_CSUM
+ * (bad checksum), -DER_DF_INCOMPT (another version). Context: any thread.
+ */
+int wal_hdr_check(const struct wal_hdr_df *hd, uint64_t file_size);
+
+/**
+ * Remember that the record @lsn starts at log position @pos, if it is the first to start
+ * in its 64 KiB segment (bio_wal_trim moves the tail to such boundaries).
+ * Context: the WAL's thread.
+ */
+void wal_bound_push(struct bio_wal *wal, uint64_t lsn, uint64_t pos);
+
+/**
+ * Block until the flush in flight, if any, has completed, without submitting more (close).
+ * Context: the WAL's thread; blocks.
+ */
+void wal_drain(struct bio_wal *wal);
+
+/**
+ * Run the durability callbacks that are due, in LSN order: those at or below the durable
+ * LSN with 0, and all of them with the WAL's error once it failed. Returns how many ran.
+ * Context: the WAL's thread, from bio_wal_poll or bio_wal_close.
+ */
+int wal_cbs_run(struct bio_wal *wal);
+
+#endif /* BIO_INTERNAL_H */

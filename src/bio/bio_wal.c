@@ -1,0 +1,719 @@
+/*
+ * bio_wal.c: the runtime of the write-ahead log: appends staged in memory, group-commit
+ * flushes through io_uring (O_DIRECT writes made durable with RWF_DSYNC or one fdatasync),
+ * completions, durability waits and callbacks, trim. Sits on liburing and ISA-L; create,
+ * open, replay and close are in bio_wal_open.c. Invariants and the record format:
+ * README.md.
+ *
+ * State of a flush (one at a time):
+ *
+ *	 append  --> staged [w_sub_pos, w_head_pos)
+ *	 submit  --> in flight [rnd_down(w_dur_pos), rnd_up(w_sub_pos)), w_in_flight
+ *	 reap    --> durable: w_dur_pos = w_sub_pos, w_durable_lsn = wf_last_lsn
+ *	             or failed: w_err = -DER_IO, sticky
+ */
+#define D_LOGFAC bio
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <isa-l.h>
+
+#include "bio_internal.h"
+
+D_LOG_FAC_DEFINE(bio);
+
+uint32_t
+wal_crc(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	/* ISA-L works on the raw register: invert on entry and exit for standard CRC32C */
+	crc = ~crc;
+	while (len > 0) {
+		int n = len > (1U << 30) ? (1 << 30) : (int)len;
+
+		crc = crc32_iscsi((unsigned char *)p, n, crc);
+		p += n;
+		len -= (size_t)n;
+	}
+	return ~crc;
+}
+
+/* Copy @len bytes to log position @pos of the staging ring. */
+static void
+stg_copy(struct bio_wal *wal, uint64_t pos, const void *src, size_t len)
+{
+	uint64_t off = pos % wal->w_stg_size;
+	size_t n = len;
+
+	if (n > wal->w_stg_size - off)
+		n = wal->w_stg_size - off;
+	memcpy(wal->w_stg + off, src, n);
+	if (n < len)
+		memcpy(wal->w_stg, (const char *)src + n, len - n);
+}
+
+/* May a record of @size bytes be appended now? */
+static int
+wal_room(struct bio_wal *wal, uint64_t size)
+{
+	uint64_t end = wal_rnd_up(wal->w_head_pos + size);
+
+	if (size > wal->w_rec_max)
+		return -DER_REC2BIG;
+	/* the blocks of the durable tail are not overwritten before the header moves it */
+	if (end - wal_rnd_down(wal->w_tail_pos) > wal->w_area)
+		return -DER_AGAIN;
+	/* staging holds everything from the block of the durable end (in flight or not) */
+	if (end - wal_rnd_down(wal->w_dur_pos) > wal->w_stg_size)
+		return -DER_BUSY;
+	return 0;
+}
+
+void
+wal_bound_push(struct bio_wal *wal, uint64_t lsn, uint64_t pos)
+{
+	struct wal_bound *b;
+
+	if (wal->w_bnd_nr > 0) {
+		b = &wal->w_bnds[(wal->w_bnd_head + wal->w_bnd_nr - 1) % wal->w_bnd_cap];
+		if (b->wb_pos >> WAL_SEG_SHIFT == pos >> WAL_SEG_SHIFT)
+			return;
+	}
+	/* live records span at most area / segment + 1 segments */
+	D_ASSERT(wal->w_bnd_nr < wal->w_bnd_cap);
+	b = &wal->w_bnds[(wal->w_bnd_head + wal->w_bnd_nr) % wal->w_bnd_cap];
+	b->wb_lsn = lsn;
+	b->wb_pos = pos;
+	wal->w_bnd_nr++;
+}
+
+static struct wal_bound *
+wal_bound_at(struct bio_wal *wal, uint64_t i)
+{
+	return &wal->w_bnds[(wal->w_bnd_head + i) % wal->w_bnd_cap];
+}
+
+int
+bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
+{
+	static const char zeros[8];
+	struct wal_rec_df rec;
+	struct wal_range_df rg;
+	uint64_t plen = 0;
+	uint64_t size;
+	uint64_t pos;
+	uint32_t crc;
+	uint32_t i;
+	int rc;
+
+	D_ASSERT(wal != NULL && redo != NULL && lsn != NULL);
+	D_ASSERT(redo->ur_nr == 0 || redo->ur_ranges != NULL);
+	if (wal->w_err != 0)
+		return wal->w_err;
+	if (!wal->w_replayed)
+		return -DER_UNINIT;
+
+	for (i = 0; i < redo->ur_nr; i++)
+		plen += sizeof(rg) + wal_pad8(redo->ur_ranges[i].rr_len);
+	if (plen > UINT32_MAX)
+		return -DER_REC2BIG;
+	size = sizeof(rec) + plen;
+	rc = wal_room(wal, size);
+	if (rc != 0)
+		return rc;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.rd_magic = WAL_REC_MAGIC;
+	rec.rd_version = WAL_VERSION;
+	rec.rd_gen = wal->w_gen;
+	rec.rd_lsn = wal->w_last_lsn + 1;
+	rec.rd_wal_id = wal->w_wal_id;
+	rec.rd_nr = redo->ur_nr;
+	rec.rd_len = (uint32_t)plen;
+	crc = wal_crc(0, &rec, sizeof(rec));
+
+	pos = wal->w_head_pos + sizeof(rec);
+	for (i = 0; i < redo->ur_nr; i++) {
+		const struct umem_redo_range *rr = &redo->ur_ranges[i];
+		uint32_t pad = (uint32_t)(wal_pad8(rr->rr_len) - rr->rr_len);
+
+		rg.rg_off = rr->rr_off;
+		rg.rg_len = rr->rr_len;
+		rg.rg_pad = 0;
+		crc = wal_crc(crc, &rg, sizeof(rg));
+		stg_copy(wal, pos, &rg, sizeof(rg));
+		pos += sizeof(rg);
+		if (rr->rr_len > 0) {
+			crc = wal_crc(crc, rr->rr_data, rr->rr_len);
+			stg_copy(wal, pos, rr->rr_data, rr->rr_len);
+			pos += rr->rr_len;
+		}
+		if (pad > 0) {
+			crc = wal_crc(crc, zeros, pad);
+			stg_copy(wal, pos, zeros, pad);
+			pos += pad;
+		}
+	}
+	D_ASSERT(pos == wal->w_head_pos + size);
+	rec.rd_csum = crc;
+	stg_copy(wal, wal->w_head_pos, &rec, sizeof(rec));
+
+	wal_bound_push(wal, rec.rd_lsn, wal->w_head_pos);
+	if (wal->w_gen_pending) {
+		/* the new generation's header goes with (at the latest) its first record */
+		wal->w_gen_pending = false;
+		wal->w_hdr_dirty = true;
+	}
+	wal->w_head_pos = pos;
+	wal->w_last_lsn = rec.rd_lsn;
+	wal->w_stats.ws_appends++;
+	wal->w_stats.ws_append_bytes += size;
+	*lsn = rec.rd_lsn;
+	return 0;
+}
+
+static int
+wal_umem_commit(void *arg, const struct umem_redo *redo, uint64_t *lsn)
+{
+	return bio_wal_append(arg, redo, lsn);
+}
+
+const struct umem_store_ops bio_wal_umem_ops = {.so_commit = wal_umem_commit};
+
+/*
+ * Fill iovecs for the log blocks [p, e) (block aligned, within one pass of the area) from
+ * staging; the block holding the head, if partial, goes from the bounce block, because
+ * appends keep filling its staging copy while the kernel reads it.
+ */
+static void
+wal_iov_fill(struct bio_wal *wal, uint64_t p, uint64_t e, uint32_t *niov)
+{
+	struct wal_flush *wf = &wal->w_flush;
+	uint64_t full_end = e;
+	uint64_t off;
+	uint64_t n;
+
+	if (e > wal->w_head_pos)
+		full_end = e - WAL_BLK_SIZE;
+	while (p < full_end) {
+		off = p % wal->w_stg_size;
+		n = full_end - p;
+		if (n > wal->w_stg_size - off)
+			n = wal->w_stg_size - off;
+		D_ASSERT(*niov < WAL_IOV_MAX);
+		wf->wf_iov[*niov].iov_base = wal->w_stg + off;
+		wf->wf_iov[*niov].iov_len = n;
+		(*niov)++;
+		p += n;
+	}
+	if (full_end < e) {
+		n = wal->w_head_pos - full_end;
+		memcpy(wal->w_bounce, wal->w_stg + full_end % wal->w_stg_size, n);
+		memset(wal->w_bounce + n, 0, WAL_BLK_SIZE - n);
+		D_ASSERT(*niov < WAL_IOV_MAX);
+		wf->wf_iov[*niov].iov_base = wal->w_bounce;
+		wf->wf_iov[*niov].iov_len = WAL_BLK_SIZE;
+		(*niov)++;
+	}
+}
+
+static void
+wal_fail(struct bio_wal *wal, const char *what, int res)
+{
+	if (wal->w_err != 0)
+		return;
+	wal->w_err = -DER_IO;
+	wal->w_stats.ws_error = -DER_IO;
+	D_ERROR("WAL %s: %s failed (%s): LSN %" PRIu64 "..%" PRIu64 " not durable: " DF_RC
+		"; no more appends until it is reopened and replayed\n",
+		wal->w_path, what, res < 0 ? strerror(-res) : "short write", wal->w_durable_lsn + 1,
+		wal->w_last_lsn, DP_RC(-DER_IO));
+}
+
+static int
+wal_submit(struct bio_wal *wal)
+{
+	struct wal_flush *wf = &wal->w_flush;
+	struct io_uring_sqe *sqe;
+	uint32_t niov = 0;
+	int nsqe = 0;
+	int rc;
+
+	D_ASSERT(!wal->w_in_flight && wal->w_err == 0 && wal->w_replayed);
+	if (wal->w_head_pos == wal->w_sub_pos && !wal->w_hdr_dirty)
+		return 0;
+
+	memset(wf, 0, sizeof(*wf));
+	wf->wf_last_lsn = wal->w_last_lsn;
+	wf->wf_end = wal->w_head_pos;
+	if (wal->w_head_pos > wal->w_sub_pos) {
+		uint64_t p = wal_rnd_down(wal->w_sub_pos);
+		uint64_t end = wal_rnd_up(wal->w_head_pos);
+		uint32_t op = WAL_OP_LOG0;
+
+		/* at most one wrap: a flush is never longer than the staging ring (<= area) */
+		while (p < end) {
+			uint64_t pass_end = p - p % wal->w_area + wal->w_area;
+			uint64_t seg_end = end < pass_end ? end : pass_end;
+			uint32_t first = niov;
+
+			D_ASSERT(op <= WAL_OP_LOG1);
+			wal_iov_fill(wal, p, seg_end, &niov);
+			sqe = io_uring_get_sqe(&wal->w_ring);
+			D_ASSERT(sqe != NULL);
+			io_uring_prep_writev2(sqe, wal->w_fd, &wf->wf_iov[first], niov - first,
+					      wal_pos2off(wal, p),
+					      wal->w_sync == BIO_WAL_SYNC_DSYNC ? RWF_DSYNC : 0);
+			io_uring_sqe_set_data64(sqe, op);
+			wf->wf_len[op] = (uint32_t)(seg_end - p);
+			wal->w_stats.ws_bytes_written += seg_end - p;
+			wal->w_stats.ws_writes++;
+			nsqe++;
+			p = seg_end;
+			op++;
+		}
+	}
+
+	if (wal->w_hdr_dirty) {
+		struct wal_hdr_df *hd = (struct wal_hdr_df *)wal->w_hdr_buf;
+
+		*hd = wal->w_hdr;
+		hd->hd_seq = wal->w_hdr_seq + 1;
+		hd->hd_gen = wal->w_gen;
+		hd->hd_replay_end = wal->w_replay_end;
+		hd->hd_tail_lsn = wal->w_ptail_lsn;
+		hd->hd_tail_pos = wal->w_ptail_pos;
+		wal_hdr_csum_set(hd);
+		sqe = io_uring_get_sqe(&wal->w_ring);
+		D_ASSERT(sqe != NULL);
+		io_uring_prep_write(sqe, wal->w_fd, wal->w_hdr_buf, WAL_BLK_SIZE,
+				    (hd->hd_seq % 2) * WAL_BLK_SIZE);
+		if (wal->w_sync == BIO_WAL_SYNC_DSYNC)
+			sqe->rw_flags = RWF_DSYNC;
+		io_uring_sqe_set_data64(sqe, WAL_OP_HDR);
+		wf->wf_len[WAL_OP_HDR] = WAL_BLK_SIZE;
+		wf->wf_hdr = true;
+		wf->wf_tail_lsn = wal->w_ptail_lsn;
+		wf->wf_tail_pos = wal->w_ptail_pos;
+		wal->w_hdr = *hd;
+		wal->w_hdr_seq = hd->hd_seq;
+		wal->w_hdr_dirty = false;
+		wal->w_stats.ws_hdr_writes++;
+		wal->w_stats.ws_writes++;
+		nsqe++;
+	}
+
+	if (wal->w_sync == BIO_WAL_SYNC_FDATASYNC) {
+		sqe = io_uring_get_sqe(&wal->w_ring);
+		D_ASSERT(sqe != NULL);
+		io_uring_prep_fsync(sqe, wal->w_fd, IORING_FSYNC_DATASYNC);
+		/* starts once every write before it has completed */
+		sqe->flags |= IOSQE_IO_DRAIN;
+		io_uring_sqe_set_data64(sqe, WAL_OP_FSYNC);
+		wal->w_stats.ws_syncs++;
+		nsqe++;
+	} else {
+		wal->w_stats.ws_syncs += (uint64_t)nsqe;
+	}
+
+	if (D_FAIL_CHECK(BIO_FI_WAL_SUBMIT))
+		rc = -EIO;
+	else
+		rc = io_uring_submit(&wal->w_ring);
+	wal->w_sub_pos = wal->w_head_pos;
+	wal->w_sub_lsn = wal->w_last_lsn;
+	wal->w_stats.ws_flushes++;
+	if (rc == nsqe) {
+		wf->wf_pending = (uint32_t)nsqe;
+		wal->w_in_flight = true;
+		return 0;
+	}
+
+	/* what was submitted must still be reaped before its buffers are reused */
+	wf->wf_pending = rc > 0 ? (uint32_t)rc : 0;
+	wf->wf_rc = -DER_IO;
+	wal->w_in_flight = wf->wf_pending > 0;
+	wal_fail(wal, "io_uring_submit", rc < 0 ? rc : -EAGAIN);
+	return -DER_IO;
+}
+
+static void
+wal_flush_done(struct bio_wal *wal)
+{
+	struct wal_flush *wf = &wal->w_flush;
+
+	wal->w_in_flight = false;
+	if (wf->wf_rc != 0)
+		return;
+	wal->w_durable_lsn = wf->wf_last_lsn;
+	wal->w_dur_pos = wf->wf_end;
+	if (wf->wf_hdr) {
+		/* the header is durable: the space before the new tail may be overwritten */
+		wal->w_tail_lsn = wf->wf_tail_lsn;
+		wal->w_tail_pos = wf->wf_tail_pos;
+		while (wal->w_bnd_nr > 0 && wal_bound_at(wal, 0)->wb_lsn < wal->w_tail_lsn) {
+			wal->w_bnd_head = (wal->w_bnd_head + 1) % wal->w_bnd_cap;
+			wal->w_bnd_nr--;
+		}
+	}
+}
+
+static void
+wal_req_done(struct bio_wal *wal, uint64_t op, int res)
+{
+	static const char *const names[] = {"log write", "log write", "header write", "fdatasync"};
+	struct wal_flush *wf = &wal->w_flush;
+	bool failed = false;
+
+	D_ASSERT(op < WAL_OP_NR && wf->wf_pending > 0);
+	if (op <= WAL_OP_LOG1) {
+		if (D_FAIL_CHECK(BIO_FI_WAL_WRITE) ||
+		    (wal->w_sync == BIO_WAL_SYNC_DSYNC && D_FAIL_CHECK(BIO_FI_WAL_SYNC)))
+			res = -EIO;
+	} else if (op == WAL_OP_HDR) {
+		if (D_FAIL_CHECK(BIO_FI_WAL_HDR))
+			res = -EIO;
+	} else if (D_FAIL_CHECK(BIO_FI_WAL_SYNC)) {
+		res = -EIO;
+	}
+
+	if (res < 0) {
+		failed = true;
+	} else if (op != WAL_OP_FSYNC && (uint32_t)res != wf->wf_len[op]) {
+		failed = true;
+		res = 0; /* a short write */
+	}
+	if (failed && wf->wf_rc == 0) {
+		wf->wf_rc = -DER_IO;
+		wal_fail(wal, names[op], res);
+	}
+	if (--wf->wf_pending == 0)
+		wal_flush_done(wal);
+}
+
+/* Reap the completions that are there; returns how many. */
+static int
+wal_reap(struct bio_wal *wal)
+{
+	struct io_uring_cqe *cqe;
+	int n = 0;
+
+	while (wal->w_in_flight && io_uring_peek_cqe(&wal->w_ring, &cqe) == 0) {
+		uint64_t op = io_uring_cqe_get_data64(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&wal->w_ring, cqe);
+		wal_req_done(wal, op, res);
+		n++;
+	}
+	return n;
+}
+
+static void
+wal_efd_drain(struct bio_wal *wal)
+{
+	uint64_t cnt;
+	ssize_t rc;
+
+	rc = read(wal->w_efd, &cnt, sizeof(cnt));
+	(void)rc; /* EAGAIN: nothing to drain */
+}
+
+int
+wal_cbs_run(struct bio_wal *wal)
+{
+	int n = 0;
+
+	while (wal->w_cb_nr > 0) {
+		struct wal_cb cb = wal->w_cbs[wal->w_cb_head];
+		int rc = 0;
+
+		if (cb.wc_lsn > wal->w_durable_lsn) {
+			if (wal->w_err == 0)
+				break;
+			rc = wal->w_err;
+		}
+		wal->w_cb_head = (wal->w_cb_head + 1) % wal->w_cb_cap;
+		wal->w_cb_nr--;
+		/* may append and register callbacks: nothing is held across the call */
+		cb.wc_func(cb.wc_arg, cb.wc_lsn, rc);
+		n++;
+	}
+	return n;
+}
+
+int
+bio_wal_poll(struct bio_wal *wal)
+{
+	int n;
+
+	D_ASSERT(!wal->w_in_poll);
+	wal->w_in_poll = true;
+	n = wal_reap(wal);
+	if (n > 0)
+		wal_efd_drain(wal);
+	n += wal_cbs_run(wal);
+	if (!wal->w_in_flight && wal->w_err == 0 && wal->w_replayed)
+		wal_submit(wal); /* a failure is sticky in w_err and reported to waiters */
+	wal->w_in_poll = false;
+	return n;
+}
+
+int
+bio_wal_poller(void *arg)
+{
+	return bio_wal_poll(arg);
+}
+
+int
+bio_wal_arm(void *arg)
+{
+	struct bio_wal *wal = arg;
+
+	/* drain first: a completion after this signals the fd again */
+	wal_efd_drain(wal);
+	if (io_uring_cq_ready(&wal->w_ring) > 0)
+		return 1;
+	if (wal->w_cb_nr > 0 &&
+	    (wal->w_err != 0 || wal->w_cbs[wal->w_cb_head].wc_lsn <= wal->w_durable_lsn))
+		return 1;
+	if (!wal->w_in_flight && wal->w_err == 0 && wal->w_replayed &&
+	    (wal->w_head_pos > wal->w_sub_pos || wal->w_hdr_dirty))
+		return 1;
+	return 0;
+}
+
+int
+bio_wal_fd(struct bio_wal *wal)
+{
+	return wal->w_efd;
+}
+
+uint64_t
+bio_wal_durable_lsn(struct bio_wal *wal)
+{
+	return wal->w_durable_lsn;
+}
+
+uint64_t
+bio_wal_last_lsn(struct bio_wal *wal)
+{
+	return wal->w_last_lsn;
+}
+
+int
+bio_wal_flush(struct bio_wal *wal)
+{
+	if (wal->w_err != 0)
+		return wal->w_err;
+	if (!wal->w_replayed)
+		return -DER_UNINIT;
+	if (wal->w_in_flight)
+		return 0; /* bio_wal_poll submits the rest when this flush completes */
+	return wal_submit(wal);
+}
+
+int
+bio_wal_wait(struct bio_wal *wal, uint64_t lsn, bio_wal_wait_cb_t wait, void *arg)
+{
+	int rc;
+
+	D_ASSERT(wait != NULL);
+	if (lsn > wal->w_last_lsn)
+		return -DER_INVAL;
+	while (lsn > wal->w_durable_lsn) {
+		if (wal->w_err != 0)
+			return wal->w_err;
+		rc = bio_wal_flush(wal);
+		if (rc != 0)
+			return rc;
+		rc = wait(arg);
+		if (rc != 0)
+			return rc;
+		bio_wal_poll(wal);
+	}
+	return 0;
+}
+
+int
+bio_wal_wait_io(void *arg)
+{
+	struct bio_wal *wal = arg;
+	struct io_uring_cqe *cqe;
+	int rc;
+
+	if (!wal->w_in_flight)
+		return 0;
+	do {
+		rc = io_uring_wait_cqe(&wal->w_ring, &cqe);
+	} while (rc == -EINTR);
+	return rc == 0 ? 0 : d_errno2der(-rc);
+}
+
+int
+bio_wal_flush_wait(struct bio_wal *wal)
+{
+	int rc;
+
+	if (!wal->w_replayed)
+		return -DER_UNINIT;
+	for (;;) {
+		if (wal->w_err != 0)
+			return wal->w_err;
+		if (!wal->w_in_flight && wal->w_head_pos == wal->w_sub_pos && !wal->w_hdr_dirty)
+			return 0;
+		rc = bio_wal_flush(wal);
+		if (rc != 0)
+			return rc;
+		rc = bio_wal_wait_io(wal);
+		if (rc != 0)
+			return rc;
+		bio_wal_poll(wal);
+	}
+}
+
+void
+wal_drain(struct bio_wal *wal)
+{
+	while (wal->w_in_flight) {
+		if (bio_wal_wait_io(wal) != 0)
+			break;
+		wal_reap(wal);
+	}
+}
+
+int
+bio_wal_space_wait(struct bio_wal *wal, uint64_t rec_size, bio_wal_wait_cb_t wait, void *arg)
+{
+	int rc;
+
+	D_ASSERT(wait != NULL);
+	for (;;) {
+		if (wal->w_err != 0)
+			return wal->w_err;
+		if (!wal->w_replayed)
+			return -DER_UNINIT;
+		rc = wal_room(wal, rec_size);
+		if (rc != -DER_BUSY)
+			return rc;
+		rc = bio_wal_flush(wal);
+		if (rc != 0)
+			return rc;
+		rc = wait(arg);
+		if (rc != 0)
+			return rc;
+		bio_wal_poll(wal);
+	}
+}
+
+int
+bio_wal_on_durable(struct bio_wal *wal, uint64_t lsn, bio_wal_durable_cb_t cb, void *arg)
+{
+	struct wal_cb *cbs;
+	uint32_t idx;
+	uint32_t i;
+
+	D_ASSERT(cb != NULL);
+	if (lsn > wal->w_last_lsn)
+		return -DER_INVAL;
+	if (wal->w_err != 0 && lsn > wal->w_durable_lsn)
+		return wal->w_err;
+
+	if (wal->w_cb_nr == wal->w_cb_cap) {
+		uint32_t cap = wal->w_cb_cap == 0 ? 64 : wal->w_cb_cap * 2;
+
+		if (cap < wal->w_cb_cap)
+			return -DER_NOMEM;
+		D_ALLOC_ARRAY(cbs, cap);
+		if (cbs == NULL)
+			return -DER_NOMEM;
+		for (i = 0; i < wal->w_cb_nr; i++)
+			cbs[i] = wal->w_cbs[(wal->w_cb_head + i) % wal->w_cb_cap];
+		D_FREE(wal->w_cbs);
+		wal->w_cbs = cbs;
+		wal->w_cb_cap = cap;
+		wal->w_cb_head = 0;
+	}
+
+	/* sorted by LSN, equal LSNs in registration order; usually this is the tail */
+	cbs = wal->w_cbs;
+	idx = wal->w_cb_nr;
+	while (idx > 0 && cbs[(wal->w_cb_head + idx - 1) % wal->w_cb_cap].wc_lsn > lsn) {
+		cbs[(wal->w_cb_head + idx) % wal->w_cb_cap] =
+		    cbs[(wal->w_cb_head + idx - 1) % wal->w_cb_cap];
+		idx--;
+	}
+	i = (wal->w_cb_head + idx) % wal->w_cb_cap;
+	cbs[i].wc_lsn = lsn;
+	cbs[i].wc_func = cb;
+	cbs[i].wc_arg = arg;
+	wal->w_cb_nr++;
+	return 0;
+}
+
+int
+bio_wal_trim(struct bio_wal *wal, uint64_t lsn)
+{
+	uint64_t tlsn = 0;
+	uint64_t tpos = 0;
+	uint64_t lo;
+	uint64_t hi;
+
+	if (wal->w_err != 0)
+		return wal->w_err;
+	if (!wal->w_replayed)
+		return -DER_UNINIT;
+	if (lsn > wal->w_durable_lsn)
+		return -DER_INVAL;
+
+	if (lsn == wal->w_durable_lsn) {
+		/* exact: the end of the last durable flush is a record boundary */
+		tlsn = lsn + 1;
+		tpos = wal->w_dur_pos;
+	} else {
+		/* the newest remembered boundary with an LSN <= lsn + 1 */
+		lo = 0;
+		hi = wal->w_bnd_nr;
+		while (lo < hi) {
+			uint64_t mid = lo + (hi - lo) / 2;
+
+			if (wal_bound_at(wal, mid)->wb_lsn <= lsn + 1)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > 0) {
+			tlsn = wal_bound_at(wal, lo - 1)->wb_lsn;
+			tpos = wal_bound_at(wal, lo - 1)->wb_pos;
+		}
+	}
+	if (tlsn <= wal->w_ptail_lsn)
+		return 0;
+	wal->w_ptail_lsn = tlsn;
+	wal->w_ptail_pos = tpos;
+	wal->w_hdr_dirty = true;
+	return 0;
+}
+
+void
+bio_wal_query(struct bio_wal *wal, struct bio_wal_stats *st)
+{
+	*st = wal->w_stats;
+	st->ws_file_size = wal->w_file_size;
+	st->ws_area_size = wal->w_area;
+	st->ws_used = wal_rnd_up(wal->w_head_pos) - wal_rnd_down(wal->w_tail_pos);
+	st->ws_staging_size = wal->w_stg_size;
+	st->ws_staged = wal->w_head_pos - wal->w_sub_pos;
+	st->ws_tail_lsn = wal->w_tail_lsn;
+	st->ws_last_lsn = wal->w_last_lsn;
+	st->ws_durable_lsn = wal->w_durable_lsn;
+	st->ws_head_pos = wal->w_head_pos;
+	st->ws_tail_pos = wal->w_tail_pos;
+	st->ws_gen = wal->w_gen;
+	st->ws_error = wal->w_err;
+	st->ws_in_flight = wal->w_in_flight;
+}

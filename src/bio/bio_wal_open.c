@@ -1,0 +1,746 @@
+/*
+ * bio_wal_open.c: the life of a WAL file around its runtime (bio_wal.c): format, open (the
+ * double-buffered header), replay (reading the circular log back, with every check that
+ * tells a live record from a torn, damaged or stale one) and close. These are the startup
+ * and shutdown steps, and they block on plain system calls (pread, fallocate, fsync).
+ * Invariants and the record format: README.md.
+ */
+#define D_LOGFAC bio
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bio_internal.h"
+
+/* Replay reads the log in chunks of this size (or one record, if larger). */
+#define WAL_READ_CHUNK (1ULL << 20)
+
+void
+wal_hdr_csum_set(struct wal_hdr_df *hd)
+{
+	hd->hd_csum = 0;
+	hd->hd_csum = wal_crc(0, hd, sizeof(*hd));
+}
+
+int
+wal_hdr_check(const struct wal_hdr_df *hd, uint64_t file_size)
+{
+	struct wal_hdr_df tmp = *hd;
+
+	if (hd->hd_magic != WAL_HDR_MAGIC)
+		return -DER_INVAL;
+	tmp.hd_csum = 0;
+	if (wal_crc(0, &tmp, sizeof(tmp)) != hd->hd_csum)
+		return -DER_CSUM;
+	if (hd->hd_version != WAL_VERSION)
+		return -DER_DF_INCOMPT;
+	if (hd->hd_blk_size != WAL_BLK_SIZE || hd->hd_area_off != WAL_AREA_OFF ||
+	    hd->hd_file_size < BIO_WAL_SIZE_MIN || hd->hd_file_size % WAL_BLK_SIZE != 0 ||
+	    hd->hd_area_size != hd->hd_file_size - WAL_AREA_OFF ||
+	    (file_size != 0 && hd->hd_file_size != file_size) || hd->hd_tail_lsn == 0 ||
+	    hd->hd_gen == 0)
+		return -DER_INVAL;
+	return 0;
+}
+
+static int
+wal_pread(int fd, void *buf, uint64_t len, uint64_t off)
+{
+	char *p = buf;
+	ssize_t n;
+
+	if (D_FAIL_CHECK(BIO_FI_WAL_READ))
+		return -DER_IO;
+	while (len > 0) {
+		n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			D_ERROR("pread of %" PRIu64 " bytes at %" PRIu64 " failed: %s\n", len, off,
+				strerror(errno));
+			return -DER_IO;
+		}
+		if (n == 0)
+			return -DER_IO; /* the file is shorter than its header says */
+		p += n;
+		len -= (uint64_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int
+wal_pwrite(int fd, const void *buf, uint64_t len, uint64_t off)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return d_errno2der(errno);
+		p += n;
+		len -= (uint64_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Open with O_DIRECT, or without it on a file system that refuses it (tmpfs). */
+static int
+wal_open_fd(const char *path, int flags, bool *direct)
+{
+	int fd;
+
+	fd = open(path, flags | O_DIRECT | O_CLOEXEC, 0600);
+	*direct = true;
+	if (fd < 0 && errno == EINVAL) {
+		fd = open(path, flags | O_CLOEXEC, 0600);
+		*direct = false;
+	}
+	return fd;
+}
+
+static void *
+wal_map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int
+wal_fsync_dir(const char *path)
+{
+	char *copy;
+	int fd;
+	int rc = 0;
+
+	D_STRNDUP(copy, path, strlen(path));
+	if (copy == NULL)
+		return -DER_NOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		rc = d_errno2der(errno);
+	if (fd >= 0)
+		close(fd);
+	D_FREE(copy);
+	return rc;
+}
+
+int
+bio_wal_create(const char *path, uint64_t size)
+{
+	struct wal_hdr_df *hd;
+	uint64_t off;
+	char *buf;
+	bool direct;
+	int fd;
+	int rc;
+
+	size = wal_rnd_down(size);
+	if (path == NULL || size < BIO_WAL_SIZE_MIN)
+		return -DER_INVAL;
+
+	fd = wal_open_fd(path, O_RDWR | O_CREAT | O_EXCL, &direct);
+	if (fd < 0) {
+		rc = d_errno2der(errno);
+		D_ERROR("cannot create WAL %s: " DF_RC "\n", path, DP_RC(rc));
+		return rc;
+	}
+	buf = wal_map(WAL_READ_CHUNK);
+	if (buf == NULL) {
+		rc = -DER_NOMEM;
+		goto out_unlink;
+	}
+	if (fallocate(fd, 0, 0, (off_t)size) != 0 && errno != EOPNOTSUPP) {
+		rc = d_errno2der(errno);
+		D_ERROR("cannot allocate %" PRIu64 " bytes for WAL %s: " DF_RC "\n", size, path,
+			DP_RC(rc));
+		goto out_unmap;
+	}
+
+	/* written once: later overwrites of written blocks need no metadata update */
+	for (off = 0; off < size; off += WAL_READ_CHUNK) {
+		uint64_t len = size - off < WAL_READ_CHUNK ? size - off : WAL_READ_CHUNK;
+
+		rc = wal_pwrite(fd, buf, len, off);
+		if (rc != 0)
+			goto out_io;
+	}
+
+	hd = (struct wal_hdr_df *)buf;
+	hd->hd_magic = WAL_HDR_MAGIC;
+	hd->hd_version = WAL_VERSION;
+	if (getrandom(&hd->hd_wal_id, sizeof(hd->hd_wal_id), 0) != sizeof(hd->hd_wal_id))
+		hd->hd_wal_id = d_now_ns() ^ ((uint64_t)getpid() << 32);
+	hd->hd_seq = 1;
+	hd->hd_file_size = size;
+	hd->hd_area_off = WAL_AREA_OFF;
+	hd->hd_area_size = size - WAL_AREA_OFF;
+	hd->hd_blk_size = WAL_BLK_SIZE;
+	hd->hd_gen = 1;
+	hd->hd_tail_lsn = 1;
+	hd->hd_tail_pos = 0;
+	hd->hd_replay_end = 0;
+	wal_hdr_csum_set(hd);
+	rc = wal_pwrite(fd, buf, WAL_BLK_SIZE, (hd->hd_seq % 2) * WAL_BLK_SIZE);
+	if (rc != 0)
+		goto out_io;
+	if (fdatasync(fd) != 0) {
+		rc = d_errno2der(errno);
+		goto out_io;
+	}
+	rc = wal_fsync_dir(path);
+	if (rc != 0)
+		goto out_io;
+	munmap(buf, WAL_READ_CHUNK);
+	close(fd);
+	D_INFO("created WAL %s: %" PRIu64 " bytes%s\n", path, size,
+	       direct ? "" : " (no O_DIRECT on this file system)");
+	return 0;
+
+out_io:
+	D_ERROR("cannot format WAL %s: " DF_RC "\n", path, DP_RC(rc));
+out_unmap:
+	munmap(buf, WAL_READ_CHUNK);
+out_unlink:
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+/* Read both header blocks and keep the valid one with the higher sequence number. */
+static int
+wal_hdr_load(struct bio_wal *wal, uint64_t st_size)
+{
+	struct wal_hdr_df *best = NULL;
+	struct wal_hdr_df *hd;
+	char *buf;
+	int rc_slot[2];
+	int rc;
+	int i;
+
+	buf = wal_map(2 * WAL_BLK_SIZE);
+	if (buf == NULL)
+		return -DER_NOMEM;
+	if (st_size < 2 * WAL_BLK_SIZE) {
+		rc = -DER_INVAL;
+		D_ERROR("WAL %s: %" PRIu64 " bytes, too short: " DF_RC "\n", wal->w_path, st_size,
+			DP_RC(rc));
+		goto out;
+	}
+	rc = wal_pread(wal->w_fd, buf, 2 * WAL_BLK_SIZE, 0);
+	if (rc != 0) {
+		D_ERROR("WAL %s: cannot read its header: " DF_RC "\n", wal->w_path, DP_RC(rc));
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		hd = (struct wal_hdr_df *)(buf + i * WAL_BLK_SIZE);
+		rc_slot[i] = wal_hdr_check(hd, 0);
+		if (rc_slot[i] == 0 && hd->hd_seq % 2 != (uint64_t)i)
+			rc_slot[i] = -DER_INVAL;
+		if (rc_slot[i] == 0 && (best == NULL || hd->hd_seq > best->hd_seq))
+			best = hd;
+	}
+	if (best == NULL) {
+		/* a damaged header beats "not a WAL"; a version mismatch beats both */
+		rc = rc_slot[0];
+		if (rc_slot[1] == -DER_DF_INCOMPT || (rc == -DER_INVAL && rc_slot[1] == -DER_CSUM))
+			rc = rc_slot[1];
+		D_ERROR("WAL %s: no valid header: " DF_RC "\n", wal->w_path, DP_RC(rc));
+		goto out;
+	}
+	if (best->hd_file_size > st_size) {
+		rc = -DER_INVAL;
+		D_ERROR("WAL %s: %" PRIu64 " bytes, its header says %" PRIu64 ": " DF_RC "\n",
+			wal->w_path, st_size, best->hd_file_size, DP_RC(rc));
+		goto out;
+	}
+	wal->w_hdr = *best;
+	rc = 0;
+out:
+	munmap(buf, 2 * WAL_BLK_SIZE);
+	return rc;
+}
+
+int
+bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal **walp)
+{
+	struct bio_wal *wal;
+	struct stat st;
+	uint64_t stg;
+	bool direct;
+	int rc;
+
+	D_ASSERT(path != NULL && walp != NULL);
+	D_ALLOC_PTR(wal);
+	if (wal == NULL)
+		return -DER_NOMEM;
+	wal->w_fd = -1;
+	wal->w_efd = -1;
+	D_STRNDUP(wal->w_path, path, strlen(path));
+	if (wal->w_path == NULL) {
+		rc = -DER_NOMEM;
+		goto out_free;
+	}
+
+	wal->w_fd = wal_open_fd(path, O_RDWR, &direct);
+	if (wal->w_fd < 0 || fstat(wal->w_fd, &st) != 0) {
+		rc = d_errno2der(errno);
+		D_ERROR("cannot open WAL %s: " DF_RC "\n", path, DP_RC(rc));
+		goto out_free;
+	}
+	rc = wal_hdr_load(wal, (uint64_t)st.st_size);
+	if (rc != 0)
+		goto out_free;
+
+	wal->w_file_size = wal->w_hdr.hd_file_size;
+	wal->w_area = wal->w_hdr.hd_area_size;
+	wal->w_wal_id = wal->w_hdr.hd_wal_id;
+	wal->w_hdr_seq = wal->w_hdr.hd_seq;
+	wal->w_gen = wal->w_hdr.hd_gen;
+	wal->w_replay_end = wal->w_hdr.hd_replay_end;
+	wal->w_tail_lsn = wal->w_ptail_lsn = wal->w_hdr.hd_tail_lsn;
+	wal->w_tail_pos = wal->w_ptail_pos = wal->w_hdr.hd_tail_pos;
+	wal->w_sync = attr != NULL ? attr->wa_sync_mode : BIO_WAL_SYNC_FDATASYNC;
+	if (wal->w_sync > BIO_WAL_SYNC_DSYNC) {
+		rc = -DER_INVAL;
+		goto out_free;
+	}
+
+	stg = attr != NULL && attr->wa_staging_size != 0 ? attr->wa_staging_size
+							 : BIO_WAL_STAGING_DEFAULT;
+	stg = wal_rnd_up(stg);
+	if (stg < 16 * WAL_BLK_SIZE)
+		stg = 16 * WAL_BLK_SIZE;
+	if (stg > WAL_STAGING_MAX)
+		stg = WAL_STAGING_MAX;
+	if (stg > wal->w_area)
+		stg = wal->w_area;
+	wal->w_stg_size = stg;
+	wal->w_rec_max = stg - 2 * WAL_BLK_SIZE;
+	wal->w_map_size = stg + 2 * WAL_BLK_SIZE;
+	wal->w_stg = wal_map(wal->w_map_size);
+	if (wal->w_stg == NULL) {
+		rc = -DER_NOMEM;
+		goto out_free;
+	}
+	wal->w_bounce = wal->w_stg + stg;
+	wal->w_hdr_buf = wal->w_bounce + WAL_BLK_SIZE;
+
+	wal->w_bnd_cap = (wal->w_area >> WAL_SEG_SHIFT) + 2;
+	D_ALLOC_ARRAY(wal->w_bnds, wal->w_bnd_cap);
+	if (wal->w_bnds == NULL) {
+		rc = -DER_NOMEM;
+		goto out_free;
+	}
+
+	rc = io_uring_queue_init(WAL_RING_DEPTH, &wal->w_ring, 0);
+	if (rc != 0) {
+		rc = d_errno2der(-rc);
+		D_ERROR("WAL %s: io_uring setup failed: " DF_RC "\n", path, DP_RC(rc));
+		goto out_free;
+	}
+	wal->w_ring_ok = true;
+	wal->w_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (wal->w_efd < 0) {
+		rc = d_errno2der(errno);
+		goto out_free;
+	}
+	rc = io_uring_register_eventfd(&wal->w_ring, wal->w_efd);
+	if (rc != 0) {
+		rc = d_errno2der(-rc);
+		goto out_free;
+	}
+
+	D_INFO("opened WAL %s: %" PRIu64 " bytes, gen %u, tail LSN %" PRIu64 "%s\n", path,
+	       wal->w_file_size, wal->w_gen, wal->w_tail_lsn,
+	       direct ? "" : " (no O_DIRECT on this file system)");
+	*walp = wal;
+	return 0;
+
+out_free:
+	bio_wal_close(wal);
+	return rc;
+}
+
+/*
+ * Bytes of log a live record may take from @pos on: the head never enters the block of
+ * the durable tail (its flush writes whole blocks).
+ */
+static uint64_t
+wal_room_at(struct bio_wal *wal, uint64_t pos)
+{
+	uint64_t limit = wal_rnd_down(wal->w_tail_pos) + wal->w_area;
+
+	return pos < limit ? limit - pos : 0;
+}
+
+/* A window of the log read into memory. */
+struct wal_reader {
+	struct bio_wal *r_wal;
+	char *r_buf;
+	uint64_t r_cap;
+	uint64_t r_pos; /* log position of r_buf[0] (block aligned) */
+	uint64_t r_len;
+	struct umem_redo_range *r_ranges;
+	uint32_t r_ranges_cap;
+};
+
+/* Point *@ptr at log bytes [pos, pos + len), reading them if needed (len <= area). */
+static int
+reader_get(struct wal_reader *r, uint64_t pos, uint64_t len, const char **ptr)
+{
+	struct bio_wal *wal = r->r_wal;
+	uint64_t start;
+	uint64_t want;
+	uint64_t n1;
+	int rc;
+
+	if (pos >= r->r_pos && pos + len <= r->r_pos + r->r_len) {
+		*ptr = r->r_buf + (pos - r->r_pos);
+		return 0;
+	}
+	start = wal_rnd_down(pos);
+	want = wal_rnd_up(pos + len) - start;
+	if (want < WAL_READ_CHUNK)
+		want = WAL_READ_CHUNK;
+	if (want > wal->w_area)
+		want = wal->w_area;
+	D_ASSERT(pos + len <= start + want);
+	if (want > r->r_cap) {
+		uint64_t cap = (want + WAL_READ_CHUNK - 1) & ~(WAL_READ_CHUNK - 1);
+		char *buf = wal_map(cap);
+
+		if (buf == NULL)
+			return -DER_NOMEM;
+		if (r->r_buf != NULL)
+			munmap(r->r_buf, r->r_cap);
+		r->r_buf = buf;
+		r->r_cap = cap;
+	}
+	r->r_len = 0;
+	n1 = wal->w_area - start % wal->w_area;
+	if (n1 > want)
+		n1 = want;
+	rc = wal_pread(wal->w_fd, r->r_buf, n1, wal_pos2off(wal, start));
+	if (rc == 0 && want > n1)
+		rc = wal_pread(wal->w_fd, r->r_buf + n1, want - n1, WAL_AREA_OFF);
+	if (rc != 0) {
+		D_ERROR("WAL %s: read at log position %" PRIu64 " failed: " DF_RC "\n", wal->w_path,
+			start, DP_RC(rc));
+		return rc;
+	}
+	r->r_pos = start;
+	r->r_len = want;
+	*ptr = r->r_buf + (pos - start);
+	return 0;
+}
+
+/* How a record at the position where LSN @expect should start looks. */
+enum rec_state {
+	REC_OK,
+	REC_END,     /* not a record of this log, or a stale one: the clean end */
+	REC_CORRUPT, /* the expected record, damaged: torn or corrupt */
+	REC_ERR,     /* a read or allocation failed (*rc) */
+};
+
+/*
+ * Check the record at @pos against the expected LSN @expect with at most @room bytes of
+ * live log left; on REC_OK fill *@redo (pointing into the reader) and *@size.
+ */
+static enum rec_state
+rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, struct umem_redo *redo,
+	 uint64_t *size, int *rc)
+{
+	struct bio_wal *wal = r->r_wal;
+	struct wal_rec_df rec;
+	struct wal_range_df rg;
+	const char *p;
+	uint64_t off;
+	uint64_t bytes = 0;
+	uint32_t crc;
+	uint32_t i;
+	bool stale;
+
+	if (room < sizeof(rec))
+		return REC_END;
+	*rc = reader_get(r, pos, sizeof(rec), &p);
+	if (*rc != 0)
+		return REC_ERR;
+	memcpy(&rec, p, sizeof(rec));
+	if (rec.rd_magic != WAL_REC_MAGIC || rec.rd_wal_id != wal->w_wal_id)
+		return REC_END;
+	/*
+	 * A record from an earlier pass of the circle has a lower LSN; one from a history a
+	 * previous replay cut off has an older generation and an LSN after that replay's end,
+	 * or a newer generation whose header never became durable. Such records are intact
+	 * (their CRC holds) but not ours: the clean end. A damaged one is torn or corrupt.
+	 */
+	stale = rec.rd_lsn != expect || rec.rd_gen > wal->w_hdr.hd_gen ||
+		(rec.rd_gen < wal->w_hdr.hd_gen && rec.rd_lsn > wal->w_hdr.hd_replay_end);
+	/* no append makes a record larger than the area less two blocks (w_rec_max) */
+	if (rec.rd_len > room - sizeof(rec) ||
+	    sizeof(rec) + rec.rd_len > wal->w_area - 2 * WAL_BLK_SIZE)
+		return stale ? REC_END : REC_CORRUPT;
+	*size = sizeof(rec) + rec.rd_len;
+	*rc = reader_get(r, pos, *size, &p);
+	if (*rc != 0)
+		return REC_ERR;
+	memcpy(&rec, p, sizeof(rec));
+	crc = rec.rd_csum;
+	rec.rd_csum = 0;
+	if (wal_crc(wal_crc(0, &rec, sizeof(rec)), p + sizeof(rec), rec.rd_len) != crc)
+		return REC_CORRUPT;
+	if (stale)
+		return REC_END;
+	if (rec.rd_version != WAL_VERSION || rec.rd_flags != 0 ||
+	    rec.rd_nr > rec.rd_len / sizeof(rg))
+		return REC_CORRUPT;
+
+	if (rec.rd_nr > r->r_ranges_cap) {
+		struct umem_redo_range *ranges;
+
+		D_REALLOC_ARRAY(ranges, r->r_ranges, rec.rd_nr);
+		if (ranges == NULL) {
+			*rc = -DER_NOMEM;
+			return REC_ERR;
+		}
+		r->r_ranges = ranges;
+		r->r_ranges_cap = rec.rd_nr;
+	}
+	p += sizeof(rec);
+	off = 0;
+	for (i = 0; i < rec.rd_nr; i++) {
+		if (rec.rd_len - off < sizeof(rg))
+			return REC_CORRUPT;
+		memcpy(&rg, p + off, sizeof(rg));
+		off += sizeof(rg);
+		if (rg.rg_pad != 0 || wal_pad8(rg.rg_len) > rec.rd_len - off)
+			return REC_CORRUPT;
+		r->r_ranges[i].rr_off = rg.rg_off;
+		r->r_ranges[i].rr_len = rg.rg_len;
+		r->r_ranges[i].rr_pad = 0;
+		r->r_ranges[i].rr_data = p + off;
+		off += wal_pad8(rg.rg_len);
+		bytes += rg.rg_len;
+	}
+	if (off != rec.rd_len)
+		return REC_CORRUPT;
+	redo->ur_nr = rec.rd_nr;
+	redo->ur_pad = 0;
+	redo->ur_bytes = bytes;
+	redo->ur_ranges = r->r_ranges;
+	return REC_OK;
+}
+
+/* How far past a bad record replay looks for intact records that follow it. */
+#define WAL_RESYNC_WINDOW (1ULL << 20)
+
+/* Count the intact records that follow in sequence from @pos, which holds LSN @expect. */
+static uint32_t
+wal_count_chain(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room)
+{
+	struct umem_redo redo;
+	uint64_t size;
+	uint32_t lost = 0;
+	int rc;
+
+	while (rec_read(r, pos, expect, room, &redo, &size, &rc) == REC_OK) {
+		lost++;
+		pos += size;
+		room -= size;
+		expect++;
+	}
+	return lost;
+}
+
+/*
+ * Replay stopped at @pos, where LSN @expect should be. Are there intact records after it
+ * (LSN @expect + 1 onwards)? Then the log is damaged there, rather than ending. Look where
+ * the bad record's length field points, then at every 8-byte position of the next
+ * WAL_RESYNC_WINDOW bytes. Returns how many intact records follow.
+ */
+static uint32_t
+wal_count_lost(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room)
+{
+	struct wal_rec_df rec;
+	const char *p;
+	uint64_t end;
+	uint64_t q;
+	uint64_t n;
+
+	if (room < sizeof(rec) || reader_get(r, pos, sizeof(rec), &p) != 0)
+		return 0;
+	memcpy(&rec, p, sizeof(rec));
+	n = sizeof(rec) + (uint64_t)rec.rd_len;
+	if (rec.rd_magic == WAL_REC_MAGIC && n < room) {
+		n = wal_count_chain(r, pos + n, expect + 1, room - n);
+		if (n > 0)
+			return (uint32_t)n;
+	}
+	end = room < WAL_RESYNC_WINDOW ? room : WAL_RESYNC_WINDOW;
+	for (q = 8; q + sizeof(rec) <= end; q += 8) {
+		if (reader_get(r, pos + q, sizeof(uint32_t), &p) != 0)
+			return 0;
+		if (memcmp(p, &(uint32_t){WAL_REC_MAGIC}, sizeof(uint32_t)) != 0)
+			continue;
+		n = wal_count_chain(r, pos + q, expect + 1, room - q);
+		if (n > 0)
+			return (uint32_t)n;
+	}
+	return 0;
+}
+
+int
+bio_wal_replay(struct bio_wal *wal, uint64_t from_lsn, bio_wal_replay_cb_t cb, void *arg,
+	       struct bio_wal_replay_info *info)
+{
+	struct bio_wal_replay_info ri = {0};
+	struct wal_reader r = {.r_wal = wal};
+	struct umem_redo redo;
+	enum rec_state st = REC_END;
+	uint64_t pos = wal->w_tail_pos;
+	uint64_t expect = wal->w_tail_lsn;
+	uint64_t size = 0;
+	uint64_t part;
+	const char *p;
+	int rc = 0;
+
+	if (wal->w_replayed)
+		return -DER_ALREADY;
+	if (from_lsn + 1 < wal->w_tail_lsn) {
+		D_ERROR("WAL %s: replay from LSN %" PRIu64 " but the log was trimmed up to %" PRIu64
+			": " DF_RC "\n",
+			wal->w_path, from_lsn, wal->w_tail_lsn - 1, DP_RC(-DER_DATA_LOSS));
+		return -DER_DATA_LOSS;
+	}
+	ri.ri_first_lsn = expect;
+	wal->w_bnd_nr = 0;
+	wal->w_bnd_head = 0;
+
+	for (;;) {
+		st = rec_read(&r, pos, expect, wal_room_at(wal, pos), &redo, &size, &rc);
+		if (st != REC_OK)
+			break;
+		wal_bound_push(wal, expect, pos);
+		if (expect > from_lsn && cb != NULL) {
+			rc = cb(arg, expect, &redo);
+			if (rc != 0) {
+				D_ERROR("WAL %s: replay of LSN %" PRIu64 " failed: " DF_RC "\n",
+					wal->w_path, expect, DP_RC(rc));
+				goto out;
+			}
+			ri.ri_applied++;
+		}
+		ri.ri_records++;
+		ri.ri_bytes += size;
+		pos += size;
+		expect++;
+	}
+	if (st == REC_ERR)
+		goto out;
+	ri.ri_lost = wal_count_lost(&r, pos, expect, wal_room_at(wal, pos));
+	if (st == REC_CORRUPT || ri.ri_lost > 0) {
+		ri.ri_stop = BIO_WAL_STOP_CORRUPT;
+		if (ri.ri_lost > 0)
+			D_ERROR("WAL %s: record LSN %" PRIu64 " is damaged and %u intact records "
+				"after it are discarded with it (damage in the log, or its last "
+				"flush reached the disk out of order): " DF_RC "\n",
+				wal->w_path, expect, ri.ri_lost, DP_RC(-DER_CSUM));
+		else
+			D_WARN("WAL %s: torn record LSN %" PRIu64 " at the end of the log: "
+			       "discarded\n",
+			       wal->w_path, expect);
+	}
+	ri.ri_last_lsn = expect - 1;
+
+	/* the partial block at the new head is rewritten, prefix included, by the next flush */
+	part = pos - wal_rnd_down(pos);
+	if (part > 0) {
+		rc = reader_get(&r, wal_rnd_down(pos), part, &p);
+		if (rc != 0)
+			goto out;
+		memcpy(wal->w_stg + wal_rnd_down(pos) % wal->w_stg_size, p, part);
+	}
+
+	wal->w_head_pos = wal->w_sub_pos = wal->w_dur_pos = pos;
+	wal->w_last_lsn = wal->w_sub_lsn = wal->w_durable_lsn = expect - 1;
+	if (from_lsn > expect - 1) {
+		/* the checkpoint is newer than the whole log: restart it empty after from_lsn */
+		D_WARN("WAL %s: checkpoint LSN %" PRIu64 " is past the log's end %" PRIu64
+		       ": the log restarts there\n",
+		       wal->w_path, from_lsn, expect - 1);
+		wal->w_last_lsn = wal->w_sub_lsn = wal->w_durable_lsn = from_lsn;
+		wal->w_ptail_lsn = from_lsn + 1;
+		wal->w_ptail_pos = pos;
+		wal->w_hdr_dirty = true;
+	}
+	/*
+	 * A new generation: once its header is durable, records of older generations after
+	 * w_replay_end are stale. Written with the first append (or trim), not before: a
+	 * replay that writes nothing leaves the log as it found it.
+	 */
+	wal->w_gen = wal->w_hdr.hd_gen + 1;
+	wal->w_replay_end = wal->w_last_lsn;
+	wal->w_gen_pending = true;
+	wal->w_replayed = true;
+	D_INFO("WAL %s: replayed LSN %" PRIu64 "..%" PRIu64 " (%" PRIu64 " applied), gen %u\n",
+	       wal->w_path, ri.ri_first_lsn, ri.ri_last_lsn, ri.ri_applied, wal->w_gen);
+out:
+	if (r.r_buf != NULL)
+		munmap(r.r_buf, r.r_cap);
+	D_FREE(r.r_ranges);
+	if (info != NULL)
+		*info = ri;
+	return rc;
+}
+
+int
+bio_wal_close(struct bio_wal *wal)
+{
+	int rc = 0;
+
+	if (wal == NULL)
+		return 0;
+	if (wal->w_ring_ok) {
+		D_ASSERT(!wal->w_in_poll);
+		if (wal->w_replayed && wal->w_err == 0)
+			rc = bio_wal_flush_wait(wal);
+		wal_drain(wal);
+		wal_cbs_run(wal);
+		/* left: callbacks registered for records appended by callbacks during close */
+		while (wal->w_cb_nr > 0) {
+			struct wal_cb cb = wal->w_cbs[wal->w_cb_head];
+
+			wal->w_cb_head = (wal->w_cb_head + 1) % wal->w_cb_cap;
+			wal->w_cb_nr--;
+			cb.wc_func(cb.wc_arg, cb.wc_lsn, -DER_CANCELED);
+		}
+		io_uring_queue_exit(&wal->w_ring);
+	}
+	if (rc == 0)
+		rc = wal->w_err;
+	if (wal->w_efd >= 0)
+		close(wal->w_efd);
+	if (wal->w_fd >= 0)
+		close(wal->w_fd);
+	if (wal->w_stg != NULL)
+		munmap(wal->w_stg, wal->w_map_size);
+	D_FREE(wal->w_bnds);
+	D_FREE(wal->w_cbs);
+	D_FREE(wal->w_path);
+	D_FREE(wal);
+	return rc;
+}

@@ -1,0 +1,525 @@
+/*
+ * vos_pool.c: pool shards: create, open (checkpoint + WAL replay), close, destroy, query,
+ * checkpoints and durability. The layer under containers and objects.
+ *
+ * Invariants:
+ * 1. The meta file never covers a transaction the WAL has not made durable: a checkpoint
+ *    first waits for the WAL up to the LSN it claims.
+ * 2. The WAL is trimmed only up to the older checkpoint's LSN (vos_meta_trim_lsn), so
+ *    either checkpoint plus the WAL that remains gives the present state.
+ * 3. A pool is opened only with a WAL that reaches its checkpoint and has no hole; a WAL
+ *    damaged in its middle is reported (-DER_DATA_LOSS), never silently cut short.
+ */
+#define D_LOGFAC vos
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gurt/common.h>
+
+#include "vos_internal.h"
+#include "vos_meta.h"
+
+#define VOS_WAL_DEFAULT (64ULL << 20)
+#define VOS_CKPT_PCT_DEF 50
+
+static const char *const vos_files[] = {"meta", "wal", "data"};
+
+static char *
+vos_file_path(const char *dir, const char *name)
+{
+	char *p = NULL;
+
+	D_ASPRINTF(p, "%s/%s", dir, name);
+	return p;
+}
+
+/* Remove the files of a pool directory and the directory itself; missing ones are fine. */
+static void
+vos_pool_files_remove(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < D_ARRAY_SIZE(vos_files); i++) {
+		char *f = vos_file_path(path, vos_files[i]);
+
+		if (f != NULL)
+			unlink(f);
+		D_FREE(f);
+	}
+	rmdir(path);
+}
+
+static int
+vos_wait_default(void *arg)
+{
+	return bio_wal_wait_io(arg);
+}
+
+static void
+vos_pool_free(struct vos_pool *pool)
+{
+	if (pool->vp_vea != NULL)
+		vea_unload(pool->vp_vea);
+	if (pool->vp_umm != NULL)
+		umem_close(pool->vp_umm);
+	if (pool->vp_wal != NULL)
+		bio_wal_close(pool->vp_wal);
+	if (pool->vp_meta != NULL)
+		vos_meta_close(pool->vp_meta);
+	if (pool->vp_data_fd >= 0)
+		close(pool->vp_data_fd);
+	D_FREE(pool->vp_path);
+	D_FREE(pool);
+}
+
+static struct vos_pool *
+vos_pool_alloc(const char *path, const uuid_t uuid, const struct vos_pool_attr *attr)
+{
+	struct vos_pool *pool;
+
+	D_ALLOC_PTR(pool);
+	if (pool == NULL)
+		return NULL;
+	pool->vp_data_fd = -1;
+	D_STRNDUP(pool->vp_path, path, PATH_MAX);
+	if (pool->vp_path == NULL) {
+		D_FREE(pool);
+		return NULL;
+	}
+	uuid_copy(pool->vp_uuid, uuid);
+	if (attr != NULL)
+		pool->vp_attr = *attr;
+	if (pool->vp_attr.pa_ckpt_pct == 0 || pool->vp_attr.pa_ckpt_pct > 95)
+		pool->vp_attr.pa_ckpt_pct = VOS_CKPT_PCT_DEF;
+	return pool;
+}
+
+/* Open the data file and the VEA allocator of an opened heap. */
+static int
+vos_pool_data_open(struct vos_pool *pool)
+{
+	char *f = vos_file_path(pool->vp_path, "data");
+	int rc;
+
+	if (f == NULL)
+		return -DER_NOMEM;
+	pool->vp_data_fd = open(f, O_RDWR | O_CLOEXEC);
+	if (pool->vp_data_fd < 0) {
+		rc = errno == ENOENT ? -DER_NONEXIST : d_errno2der(errno);
+		D_ERROR("cannot open %s: %s\n", f, strerror(errno));
+		D_FREE(f);
+		return rc;
+	}
+	D_FREE(f);
+	return vea_load(pool->vp_umm, &pool->vp_df->pd_vea, &pool->vp_vea);
+}
+
+static daos_handle_t
+vos_pool2hdl(struct vos_pool *pool)
+{
+	return (daos_handle_t){.cookie = (uint64_t)(uintptr_t)pool};
+}
+
+/* A no-op replay callback: a new WAL has nothing to replay. */
+static int
+vos_replay_none(void *arg, uint64_t lsn, const struct umem_redo *redo)
+{
+	(void)arg;
+	(void)lsn;
+	(void)redo;
+	return -DER_INVAL;
+}
+
+int
+vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_size_t data_sz,
+		daos_size_t wal_sz, const struct vos_pool_attr *attr, daos_handle_t *poh)
+{
+	struct bio_wal_replay_info info;
+	struct vos_pool_df *df;
+	struct vos_pool *pool;
+	char *f = NULL;
+	int rc, fd;
+
+	scm_sz = scm_sz == 0 ? VOS_POOL_SCM_MIN * 4 : scm_sz;
+	wal_sz = wal_sz == 0 ? VOS_WAL_DEFAULT : wal_sz;
+	data_sz = data_sz == 0 ? 1ULL << 30 : data_sz;
+	scm_sz &= ~(UMEM_PAGE_SIZE - 1);
+	data_sz &= ~((daos_size_t)VOS_BLK_SIZE - 1);
+	if (path == NULL || scm_sz < VOS_POOL_SCM_MIN || wal_sz < VOS_POOL_WAL_MIN ||
+	    data_sz < VOS_POOL_DATA_MIN) {
+		D_ERROR("bad pool geometry: scm %" PRIu64 " data %" PRIu64 " wal %" PRIu64 "\n",
+			scm_sz, data_sz, wal_sz);
+		return -DER_INVAL;
+	}
+	if (mkdir(path, 0700) != 0) {
+		rc = errno == EEXIST ? -DER_EXIST : d_errno2der(errno);
+		D_ERROR("cannot create pool directory %s: %s\n", path, strerror(errno));
+		return rc;
+	}
+	pool = vos_pool_alloc(path, uuid, attr);
+	if (pool == NULL) {
+		rc = -DER_NOMEM;
+		goto out_rm;
+	}
+
+	/* the data file */
+	f = vos_file_path(path, "data");
+	if (f == NULL) {
+		rc = -DER_NOMEM;
+		goto out_free;
+	}
+	fd = open(f, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || fallocate(fd, 0, 0, (off_t)data_sz) != 0) {
+		rc = errno == ENOSPC ? -DER_NOSPACE : d_errno2der(errno);
+		D_ERROR("cannot create the data file %s: %s\n", f, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out_free;
+	}
+	close(fd);
+	D_FREE(f);
+
+	/* the WAL, the heap, and the root */
+	f = vos_file_path(path, "wal");
+	if (f == NULL) {
+		rc = -DER_NOMEM;
+		goto out_free;
+	}
+	rc = bio_wal_create(f, wal_sz);
+	if (rc == 0)
+		rc = bio_wal_open(f, NULL, &pool->vp_wal);
+	if (rc == 0)
+		rc = bio_wal_replay(pool->vp_wal, 0, vos_replay_none, NULL, &info);
+	if (rc != 0)
+		goto out_free;
+	D_FREE(f);
+	rc = umem_create(scm_sz, sizeof(struct vos_pool_df), &bio_wal_umem_ops, pool->vp_wal,
+			 &pool->vp_umm);
+	if (rc != 0)
+		goto out_free;
+	df = umem_off2ptr(pool->vp_umm, umem_root(pool->vp_umm));
+	rc = umem_tx_begin(pool->vp_umm);
+	if (rc == 0)
+		rc = umem_tx_add_ptr(pool->vp_umm, df, sizeof(*df));
+	if (rc == 0) {
+		df->pd_magic = VOS_POOL_MAGIC;
+		df->pd_version = VOS_POOL_VERSION;
+		df->pd_blk_size = VOS_BLK_SIZE;
+		uuid_copy(df->pd_uuid, uuid);
+		df->pd_data_size = data_sz;
+		/* block 0 stays unused: an address of 0 means "no data block" */
+		rc = vea_format(pool->vp_umm, &df->pd_vea, VOS_BLK_SIZE, 1, data_sz / VOS_BLK_SIZE);
+	}
+	rc = umem_tx_end(pool->vp_umm, rc);
+	if (rc == 0)
+		rc = bio_wal_flush_wait(pool->vp_wal);
+	if (rc != 0)
+		goto out_free;
+	pool->vp_df = df;
+
+	/* the first checkpoint: the pool exists once its meta file does */
+	f = vos_file_path(path, "meta");
+	if (f == NULL) {
+		rc = -DER_NOMEM;
+		goto out_free;
+	}
+	rc = vos_meta_create(f, umem_base(pool->vp_umm), umem_size(pool->vp_umm),
+			     umem_tx_last_lsn(pool->vp_umm));
+	if (rc != 0)
+		goto out_free;
+	pool->vp_base_lsn = pool->vp_ckpt_lsn = umem_tx_last_lsn(pool->vp_umm);
+	while (umem_dirty_next(pool->vp_umm, &(uint64_t){0}))
+		; /* all of it is in the meta file now */
+	if (poh == NULL) {
+		D_FREE(f);
+		vos_pool_free(pool);
+		return 0;
+	}
+	{
+		size_t size;
+		void *image;
+		uint64_t lsn;
+
+		rc = vos_meta_open(f, &pool->vp_meta, &image, &size, &lsn);
+		if (rc == 0)
+			munmap(image, size);
+	}
+	if (rc == 0)
+		rc = vos_pool_data_open(pool);
+	if (rc != 0)
+		goto out_free;
+	D_FREE(f);
+	*poh = vos_pool2hdl(pool);
+	D_INFO("pool " DF_UUID " created at %s\n", DP_UUID(uuid), path);
+	return 0;
+
+out_free:
+	D_FREE(f);
+	vos_pool_free(pool);
+out_rm:
+	vos_pool_files_remove(path);
+	return rc;
+}
+
+struct vos_replay_arg {
+	void *ra_image;
+	size_t ra_size;
+};
+
+static int
+vos_replay_apply(void *arg, uint64_t lsn, const struct umem_redo *redo)
+{
+	struct vos_replay_arg *ra = arg;
+	int rc;
+
+	rc = umem_redo_apply(ra->ra_image, ra->ra_size, redo);
+	if (rc != 0)
+		D_ERROR("WAL record %" PRIu64 " does not fit the heap: " DF_RC "\n", lsn,
+			DP_RC(rc));
+	return rc;
+}
+
+int
+vos_pool_open(const char *path, const uuid_t uuid, unsigned int flags,
+	      const struct vos_pool_attr *attr, daos_handle_t *poh)
+{
+	struct bio_wal_replay_info info = {0};
+	struct vos_replay_arg ra = {0};
+	struct vos_pool *pool;
+	uint64_t ckpt_lsn = 0;
+	char *f = NULL;
+	int rc;
+
+	pool = vos_pool_alloc(path, uuid, attr);
+	if (pool == NULL)
+		return -DER_NOMEM;
+	f = vos_file_path(path, "meta");
+	if (f == NULL) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
+	rc = vos_meta_open(f, &pool->vp_meta, &ra.ra_image, &ra.ra_size, &ckpt_lsn);
+	D_FREE(f);
+	if (rc != 0)
+		goto out;
+
+	f = vos_file_path(path, "wal");
+	if (f == NULL) {
+		rc = -DER_NOMEM;
+		goto out_image;
+	}
+	rc = bio_wal_open(f, NULL, &pool->vp_wal);
+	D_FREE(f);
+	if (rc == 0)
+		rc = bio_wal_replay(pool->vp_wal, ckpt_lsn, vos_replay_apply, &ra, &info);
+	if (rc != 0)
+		goto out_image;
+	if (info.ri_stop == BIO_WAL_STOP_CORRUPT && info.ri_lost > 0) {
+		D_ERROR("pool %s: WAL damaged after record %" PRIu64 ", %u intact records beyond"
+			" it are lost\n",
+			path, info.ri_last_lsn, info.ri_lost);
+		if (!(flags & VOS_POF_FORCE)) {
+			rc = -DER_DATA_LOSS;
+			goto out_image;
+		}
+	}
+	if (info.ri_last_lsn < ckpt_lsn) {
+		D_ERROR("pool %s: WAL ends at %" PRIu64 ", before its checkpoint %" PRIu64 "\n",
+			path, info.ri_last_lsn, ckpt_lsn);
+		rc = -DER_INVAL;
+		goto out_image;
+	}
+
+	rc = umem_open(ra.ra_image, ra.ra_size, &bio_wal_umem_ops, pool->vp_wal, &pool->vp_umm);
+	if (rc != 0)
+		goto out_image;
+	ra.ra_image = NULL; /* the heap owns it now */
+	pool->vp_df = umem_off2ptr(pool->vp_umm, umem_root(pool->vp_umm));
+	if (umem_alloc_size(pool->vp_umm, umem_root(pool->vp_umm)) < sizeof(*pool->vp_df) ||
+	    pool->vp_df->pd_magic != VOS_POOL_MAGIC ||
+	    pool->vp_df->pd_version != VOS_POOL_VERSION) {
+		D_ERROR("%s is not a VOS pool shard\n", path);
+		rc = -DER_INVAL;
+		goto out;
+	}
+	if (uuid_compare(pool->vp_df->pd_uuid, uuid) != 0) {
+		D_ERROR("%s holds pool " DF_UUID ", not " DF_UUID "\n", path,
+			DP_UUID(pool->vp_df->pd_uuid), DP_UUID(uuid));
+		rc = -DER_INVAL;
+		goto out;
+	}
+	if (info.ri_applied > 0)
+		vos_meta_invalidate(pool->vp_meta); /* both images now lag the heap */
+	pool->vp_ckpt_lsn = ckpt_lsn;
+	pool->vp_base_lsn = info.ri_last_lsn;
+	rc = vos_pool_data_open(pool);
+	if (rc != 0)
+		goto out;
+	*poh = vos_pool2hdl(pool);
+	D_INFO("pool " DF_UUID " opened: checkpoint %" PRIu64 ", %" PRIu64
+	       " WAL records replayed\n",
+	       DP_UUID(uuid), ckpt_lsn, info.ri_applied);
+	return 0;
+
+out_image:
+	if (ra.ra_image != NULL)
+		munmap(ra.ra_image, ra.ra_size);
+out:
+	vos_pool_free(pool);
+	return rc;
+}
+
+uint64_t
+vos_pool_last_lsn(daos_handle_t poh)
+{
+	struct vos_pool *pool = vos_hdl2pool(poh);
+	uint64_t lsn = umem_tx_last_lsn(pool->vp_umm);
+
+	return lsn > pool->vp_base_lsn ? lsn : pool->vp_base_lsn;
+}
+
+static int
+vos_pool_wait_lsn(struct vos_pool *pool, uint64_t lsn)
+{
+	int rc;
+
+	if (pool->vp_attr.pa_wait != NULL)
+		rc = bio_wal_wait(pool->vp_wal, lsn, pool->vp_attr.pa_wait,
+				  pool->vp_attr.pa_wait_arg);
+	else
+		rc = bio_wal_wait(pool->vp_wal, lsn, vos_wait_default, pool->vp_wal);
+	vea_flush(pool->vp_vea, bio_wal_durable_lsn(pool->vp_wal));
+	return rc;
+}
+
+int
+vos_pool_wait(daos_handle_t poh, uint64_t lsn)
+{
+	return vos_pool_wait_lsn(vos_hdl2pool(poh), lsn);
+}
+
+int
+vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb, void *arg)
+{
+	return bio_wal_on_durable(vos_hdl2pool(poh)->vp_wal, lsn, cb, arg);
+}
+
+static int
+vos_pool_ckpt(struct vos_pool *pool)
+{
+	uint64_t lsn = vos_pool_last_lsn(vos_pool2hdl(pool));
+	int rc;
+
+	if (lsn == pool->vp_ckpt_lsn && umem_dirty_count(pool->vp_umm) == 0)
+		return 0;
+	rc = vos_pool_wait_lsn(pool, lsn);
+	if (rc != 0)
+		return rc;
+	rc = vos_meta_checkpoint(pool->vp_meta, pool->vp_umm, lsn);
+	if (rc != 0) {
+		D_ERROR("pool " DF_UUID ": checkpoint at %" PRIu64 " failed: " DF_RC "\n",
+			DP_UUID(pool->vp_uuid), lsn, DP_RC(rc));
+		return rc;
+	}
+	pool->vp_ckpt_lsn = lsn;
+	pool->vp_nckpt++;
+	rc = bio_wal_trim(pool->vp_wal, vos_meta_trim_lsn(pool->vp_meta));
+	if (rc != 0)
+		D_ERROR("pool " DF_UUID ": WAL trim failed: " DF_RC "\n", DP_UUID(pool->vp_uuid),
+			DP_RC(rc));
+	return rc;
+}
+
+int
+vos_pool_checkpoint(daos_handle_t poh)
+{
+	return vos_pool_ckpt(vos_hdl2pool(poh));
+}
+
+int
+vos_pool_poll(daos_handle_t poh)
+{
+	struct vos_pool *pool = vos_hdl2pool(poh);
+	struct bio_wal_stats st;
+	int rc;
+
+	rc = bio_wal_poll(pool->vp_wal);
+	if (rc < 0)
+		return rc;
+	vea_flush(pool->vp_vea, bio_wal_durable_lsn(pool->vp_wal));
+	bio_wal_query(pool->vp_wal, &st);
+	if (st.ws_used * 100 > st.ws_area_size * pool->vp_attr.pa_ckpt_pct) {
+		int crc = vos_pool_ckpt(pool);
+
+		if (crc != 0)
+			return crc;
+		rc++;
+	}
+	return rc;
+}
+
+int
+vos_pool_fd(daos_handle_t poh)
+{
+	return bio_wal_fd(vos_hdl2pool(poh)->vp_wal);
+}
+
+int
+vos_pool_query(daos_handle_t poh, struct vos_pool_info *info)
+{
+	struct vos_pool *pool = vos_hdl2pool(poh);
+	struct bio_wal_stats ws;
+	struct umem_stats us;
+	struct vea_stat vs;
+
+	umem_query(pool->vp_umm, &us);
+	vea_query(pool->vp_vea, &vs);
+	bio_wal_query(pool->vp_wal, &ws);
+	memset(info, 0, sizeof(*info));
+	uuid_copy(info->pi_uuid, pool->vp_uuid);
+	info->pi_scm_total = us.us_heap_size;
+	info->pi_scm_free = us.us_free;
+	info->pi_data_total = (vs.vs_tot_blks - vs.vs_hdr_blks) * vs.vs_blk_sz;
+	info->pi_data_free = vs.vs_free_blks * vs.vs_blk_sz;
+	info->pi_wal_size = ws.ws_area_size;
+	info->pi_wal_used = ws.ws_used;
+	info->pi_last_lsn = vos_pool_last_lsn(poh);
+	info->pi_durable_lsn = ws.ws_durable_lsn;
+	info->pi_ckpt_lsn = pool->vp_ckpt_lsn;
+	info->pi_checkpoints = pool->vp_nckpt;
+	return 0;
+}
+
+int
+vos_pool_close(daos_handle_t poh)
+{
+	struct vos_pool *pool = vos_hdl2pool(poh);
+	int rc;
+
+	D_ASSERT(!umem_tx_inprogress(pool->vp_umm));
+	rc = vos_pool_ckpt(pool);
+	vos_pool_free(pool);
+	return rc;
+}
+
+void
+vos_pool_abandon(daos_handle_t poh)
+{
+	vos_pool_free(vos_hdl2pool(poh));
+}
+
+int
+vos_pool_destroy(const char *path, const uuid_t uuid)
+{
+	struct stat st;
+
+	(void)uuid;
+	if (stat(path, &st) != 0)
+		return -DER_NONEXIST;
+	vos_pool_files_remove(path);
+	return 0;
+}
