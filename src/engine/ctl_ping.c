@@ -103,7 +103,10 @@ main(int argc, char **argv)
 	int rc;
 	int c;
 
-	while ((c = getopt(argc, argv, "jc:s:t:w:h")) != -1) {
+	static const struct option lopts[] = {
+	    {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+
+	while ((c = getopt_long(argc, argv, "jc:s:t:w:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
