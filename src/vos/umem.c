@@ -801,8 +801,15 @@ umem_tx_commit(struct umem_instance *umm)
 	if (umm->umm_ops != NULL && umm->umm_ops->so_commit != NULL) {
 		rc = umm->umm_ops->so_commit(umm->umm_ops_arg, &redo, &lsn);
 		if (rc != 0) {
-			D_ERROR("store refused a redo record of %" PRIu64 " bytes: " DF_RC "\n",
-				redo.ur_bytes, DP_RC(rc));
+			/* a full log or staging buffer is flow control: the caller makes room */
+			if (rc == -DER_AGAIN || rc == -DER_BUSY)
+				D_DEBUG("store deferred a redo record of %" PRIu64 " bytes: " DF_RC
+					"\n",
+					redo.ur_bytes, DP_RC(rc));
+			else
+				D_ERROR("store refused a redo record of %" PRIu64 " bytes: " DF_RC
+					"\n",
+					redo.ur_bytes, DP_RC(rc));
 			return rc;
 		}
 	}
