@@ -43,7 +43,8 @@ struct vos_pool {
 	struct vea_space_info *vp_vea;
 	int vp_data_fd;
 	struct vos_pool_attr vp_attr;
-	uint64_t vp_base_lsn; /* newest LSN known at open (checkpoint or replay) */
+	d_list_t vp_cont_handles; /* open containers (destroy refuses an open one) */
+	uint64_t vp_base_lsn;     /* newest LSN known at open (checkpoint or replay) */
 	uint64_t vp_ckpt_lsn;
 	uint64_t vp_nckpt;
 };
@@ -54,6 +55,19 @@ vos_hdl2pool(daos_handle_t poh)
 	return (struct vos_pool *)(uintptr_t)poh.cookie;
 }
 
+static inline daos_handle_t
+vos_pool2hdl(struct vos_pool *pool)
+{
+	return (daos_handle_t){.cookie = (uint64_t)(uintptr_t)pool};
+}
+
+/*
+ * An update's transaction failed with @rc at commit: if the WAL is full (-DER_AGAIN) or its
+ * staging buffer busy (-DER_BUSY), make room (checkpoint both slots and trim, or wait for
+ * the flush in flight) and return 0 so the caller retries; other errors come back as is.
+ */
+int vos_pool_make_room(daos_handle_t poh, int rc);
+
 /* Close @poh without a checkpoint, as a crash would leave it (for tests). */
 void vos_pool_abandon(daos_handle_t poh);
 
@@ -62,5 +76,192 @@ void vos_pool_abandon(daos_handle_t poh);
  * bytes in free space are not part of the heap's state). 0, -DER_INVAL or -DER_CSUM.
  */
 int umem_image_zero_free(void *image, size_t size);
+
+/*
+ * Containers, objects, keys and values (vos_tree.c, vos_cont.c, vos_obj.c, vos_io.c).
+ * On-heap layout:
+ *
+ *	pd_cont_table    btree (VOS_BTR_CONT, direct 16-byte uuid keys) -> vos_cont_df
+ *	cd_obj_root      btree (VOS_BTR_OBJ, direct 24-byte unit OID keys) -> vos_obj_df
+ *	vo_tree          btree (VOS_BTR_KEY, hashed / uint64 / lexical dkeys) -> vos_krec_df
+ *	kr_btr of a dkey btree (VOS_BTR_KEY, akeys) -> vos_krec_df
+ *	kr_btr of an akey btree (VOS_BTR_SINGV, (epoch, minor) keys) -> vos_irec_df
+ *	kr_evt of an akey evtree of array extents; payload in the heap or the data file
+ */
+#include <daos/object.h>
+#include <daos_srv/evtree.h>
+#include "ilog.h"
+
+/* Tree classes of this module (DBTREE_VOS_BEGIN..END). */
+enum {
+	VOS_BTR_CONT = DBTREE_VOS_BEGIN,
+	VOS_BTR_OBJ = DBTREE_VOS_BEGIN + 1,
+	VOS_BTR_KEY = DBTREE_VOS_BEGIN + 2,
+	VOS_BTR_SINGV = DBTREE_VOS_BEGIN + 3,
+};
+
+/* Where a value's bytes are (vos_irec_df::ir_media, evt_payload_df::pd_type). */
+enum {
+	VOS_MEDIA_SCM = 0,  /* in the heap */
+	VOS_MEDIA_DATA = 1, /* in the data file, at a byte address that is a block multiple */
+};
+
+/* Minor epoch of operations outside a distributed transaction (DAOS's VOS_SUB_OP_MAX). */
+#define VOS_MINOR_EPC ILOG_MINOR_MAX
+
+#define VOS_CONT_MAGIC 0x544e4f43534f5644ULL /* "DVOSCONT" */
+/* vos_cont_df::cd_flags */
+#define VOS_CONT_DESTROYING (1U << 0)
+
+/* A container: the body of a VOS_BTR_CONT record. */
+struct vos_cont_df {
+	uuid_t cd_id;
+	uint64_t cd_magic;
+	uint64_t cd_nobjs;
+	uint64_t cd_used_scm;  /* value bytes in the heap */
+	uint64_t cd_used_data; /* data-file bytes (whole blocks) held by values */
+	uint32_t cd_flags;
+	uint32_t cd_pad;
+	uint64_t cd_reserved[3];
+	struct btr_root_df cd_obj_root; /* the object index */
+};
+D_CASSERT(sizeof(struct vos_cont_df) == 112);
+D_CASSERT(offsetof(struct vos_cont_df, cd_obj_root) == 80);
+
+/* An object: the body of a VOS_BTR_OBJ record. */
+struct vos_obj_df {
+	daos_unit_oid_t vo_id;
+	uint64_t vo_reserved;
+	struct ilog_df vo_ilog;
+	struct btr_root_df vo_tree; /* dkeys */
+};
+D_CASSERT(sizeof(struct vos_obj_df) == 80);
+D_CASSERT(offsetof(struct vos_obj_df, vo_ilog) == 32);
+
+/* vos_krec_df::kr_bmap: what hangs under the key */
+enum {
+	VOS_KREC_DKEY = (1 << 0),   /* a dkey: kr_btr is its akey tree */
+	VOS_KREC_SINGLE = (1 << 1), /* an akey of single values: kr_btr is a VOS_BTR_SINGV tree */
+	VOS_KREC_ARRAY = (1 << 2),  /* an akey of array records: kr_evt */
+};
+
+/* A dkey or an akey: the body of a VOS_BTR_KEY record, followed by kr_size key bytes. */
+struct vos_krec_df {
+	uint8_t kr_bmap; /* VOS_KREC_*; an akey with neither type bit was only punched */
+	uint8_t kr_pad[3];
+	uint32_t kr_size;
+	struct ilog_df kr_ilog;
+	union {
+		struct btr_root_df kr_btr;
+		struct evt_root_df kr_evt;
+	};
+};
+D_CASSERT(sizeof(struct vos_krec_df) == 56);
+D_CASSERT(sizeof(struct evt_root_df) == sizeof(struct btr_root_df));
+
+static inline void *
+vos_krec2key(struct vos_krec_df *krec)
+{
+	return (char *)krec + sizeof(*krec);
+}
+
+/* The key of a single-value record: (epoch, minor epoch), ordered numerically. */
+struct vos_singv_key {
+	uint64_t sk_epoch;
+	uint16_t sk_minor;
+	uint16_t sk_pad[3];
+};
+D_CASSERT(sizeof(struct vos_singv_key) == 16);
+
+/* One version of a single value: the body of a VOS_BTR_SINGV record. */
+struct vos_irec_df {
+	struct vos_singv_key ir_key;
+	uint64_t ir_size; /* value bytes; 0: the value was punched */
+	uint64_t ir_addr; /* VOS_MEDIA_DATA: byte address in the data file */
+	uint32_t ir_media;
+	uint32_t ir_ver; /* pool map version of the update */
+			 /* VOS_MEDIA_SCM: ir_size bytes follow */
+};
+D_CASSERT(sizeof(struct vos_irec_df) == 40);
+
+/* An open container handle. */
+struct vos_container {
+	d_list_t vc_link; /* in the list of open handles */
+	uuid_t vc_id;
+	struct vos_pool *vc_pool;
+	struct vos_cont_df *vc_df;
+	struct btr_instance *vc_oi; /* the object index, open with the handle */
+	struct vea_hint_context vc_hint;
+};
+
+static inline struct vos_container *
+vos_hdl2cont(daos_handle_t coh)
+{
+	return (struct vos_container *)(uintptr_t)coh.cookie;
+}
+
+/* Register the tree classes of this module (idempotent). 0 or -DER_*. Context: any thread. */
+int vos_tree_init(void);
+
+/* The key feature bits (hashed, uint, lexical) of @oid's dkey or akey trees. Context: any. */
+uint64_t vos_key_feats(daos_unit_oid_t oid, bool dkey);
+
+/*
+ * Free the payload of evtree entry @ent (heap or data blocks) inside the open transaction.
+ * @pool: the pool (as an evt_ent_cb_t arg). Context: the pool's thread, in a transaction.
+ */
+int vos_ent_payload_free(struct umem_instance *umm, const struct evt_entry *ent, void *pool);
+
+/* Bytes of data-file blocks a value of @size bytes takes. */
+static inline uint64_t
+vos_data_bytes(uint64_t size)
+{
+	return (size + VOS_BLK_SIZE - 1) / VOS_BLK_SIZE * VOS_BLK_SIZE;
+}
+
+/*
+ * A transaction failed with @rc: if the WAL was full (-DER_AGAIN) or its staging buffer
+ * (-DER_BUSY), make room (checkpoint, flush, wait) and return 0 so that the caller retries;
+ * otherwise return @rc. Context: the pool's thread, outside any transaction; waits through
+ * the pool's wait hook.
+ */
+int vos_tx_make_room(struct vos_pool *pool, int rc);
+
+/* Retries of a transaction that found the WAL full before giving up with its error. */
+#define VOS_TX_RETRY_MAX 16
+
+/* Object index and keys (vos_obj.c). */
+
+/*
+ * Find object @oid of @cont; with @create, insert it if missing (inside the caller's
+ * transaction). *@obj: borrowed, in the heap. Returns 0, -DER_NONEXIST, or a tree error.
+ * Context: the pool's thread; with @create, inside a transaction.
+ */
+int vos_obj_find(struct vos_container *cont, daos_unit_oid_t oid, bool create,
+		 struct vos_obj_df **obj);
+
+/*
+ * Find key @key in the key tree at @root (features @feats, created on demand with
+ * @create); with @create, insert a record of kind @bmap if missing (inside the caller's
+ * transaction). *@krec: borrowed. Returns 0, -DER_NONEXIST, -DER_INVAL, -DER_KEY2BIG, or
+ * a tree error. Context: the pool's thread; with @create, inside a transaction.
+ */
+int vos_key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_key_t *key,
+		 bool create, uint8_t bmap, struct vos_krec_df **krec);
+
+/*
+ * What a reader at @epoch sees of a key with log @ilog under a parent whose punch bound is
+ * @parent (NULL: none): *@visible, and in *@punch the punch bound for what is under the
+ * key (the newer of the parent's and the key's own). Returns 0 or -DER_DF_INVAL.
+ * Context: the pool's thread; reads only.
+ */
+int vos_ilog_visible(struct umem_instance *umm, const struct ilog_df *ilog, daos_epoch_t epoch,
+		     const struct ilog_epc *parent, bool *visible, struct ilog_epc *punch);
+
+/* Validate a key given by a caller: 0, -DER_INVAL or -DER_KEY2BIG. Context: any. */
+int vos_key_check(const daos_key_t *key, uint64_t feats);
+
+/* Largest dkey or akey of a hashed tree (lexical ones: DBTREE_DIRECT_KEY_MAX). */
+#define VOS_KEY_MAX 4096
 
 #endif /* D_VOS_INTERNAL_H */

@@ -85,6 +85,7 @@ vos_pool_alloc(const char *path, const uuid_t uuid, const struct vos_pool_attr *
 	if (pool == NULL)
 		return NULL;
 	pool->vp_data_fd = -1;
+	D_INIT_LIST_HEAD(&pool->vp_cont_handles);
 	D_STRNDUP(pool->vp_path, path, PATH_MAX);
 	if (pool->vp_path == NULL) {
 		D_FREE(pool);
@@ -116,12 +117,6 @@ vos_pool_data_open(struct vos_pool *pool)
 	}
 	D_FREE(f);
 	return vea_load(pool->vp_umm, &pool->vp_df->pd_vea, &pool->vp_vea);
-}
-
-static daos_handle_t
-vos_pool2hdl(struct vos_pool *pool)
-{
-	return (daos_handle_t){.cookie = (uint64_t)(uintptr_t)pool};
 }
 
 /* A no-op replay callback: a new WAL has nothing to replay. */
@@ -408,25 +403,35 @@ vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb, vo
 	return bio_wal_on_durable(vos_hdl2pool(poh)->vp_wal, lsn, cb, arg);
 }
 
+/*
+ * Checkpoint up to the last transaction. With @full, both meta slots are brought to that
+ * LSN, so the WAL can be trimmed all the way (what a full WAL needs); otherwise one slot is
+ * written and the WAL trimmed to the older slot's LSN.
+ */
 static int
-vos_pool_ckpt(struct vos_pool *pool)
+vos_pool_ckpt(struct vos_pool *pool, bool full)
 {
 	uint64_t lsn = vos_pool_last_lsn(vos_pool2hdl(pool));
-	int rc;
+	int rc, i;
 
-	if (lsn == pool->vp_ckpt_lsn && umem_dirty_count(pool->vp_umm) == 0)
-		return 0;
 	rc = vos_pool_wait_lsn(pool, lsn);
 	if (rc != 0)
 		return rc;
-	rc = vos_meta_checkpoint(pool->vp_meta, pool->vp_umm, lsn);
-	if (rc != 0) {
-		D_ERROR("pool " DF_UUID ": checkpoint at %" PRIu64 " failed: " DF_RC "\n",
-			DP_UUID(pool->vp_uuid), lsn, DP_RC(rc));
-		return rc;
+	for (i = 0; i < 2; i++) {
+		if (lsn == pool->vp_ckpt_lsn && umem_dirty_count(pool->vp_umm) == 0 &&
+		    (!full || vos_meta_trim_lsn(pool->vp_meta) == lsn))
+			break;
+		rc = vos_meta_checkpoint(pool->vp_meta, pool->vp_umm, lsn);
+		if (rc != 0) {
+			D_ERROR("pool " DF_UUID ": checkpoint at %" PRIu64 " failed: " DF_RC "\n",
+				DP_UUID(pool->vp_uuid), lsn, DP_RC(rc));
+			return rc;
+		}
+		pool->vp_ckpt_lsn = lsn;
+		pool->vp_nckpt++;
+		if (!full)
+			break;
 	}
-	pool->vp_ckpt_lsn = lsn;
-	pool->vp_nckpt++;
 	rc = bio_wal_trim(pool->vp_wal, vos_meta_trim_lsn(pool->vp_meta));
 	if (rc != 0)
 		D_ERROR("pool " DF_UUID ": WAL trim failed: " DF_RC "\n", DP_UUID(pool->vp_uuid),
@@ -435,9 +440,32 @@ vos_pool_ckpt(struct vos_pool *pool)
 }
 
 int
+vos_pool_make_room(daos_handle_t poh, int rc)
+{
+	struct vos_pool *pool = vos_hdl2pool(poh);
+
+	if (rc == -DER_BUSY) /* the staging buffer is full: let its records go to disk */
+		return vos_pool_wait_lsn(pool, vos_pool_last_lsn(poh));
+	if (rc != -DER_AGAIN)
+		return rc;
+	/* the log is full: checkpoint both slots, trim it all, and write the new tail out */
+	rc = vos_pool_ckpt(pool, true);
+	if (rc == 0)
+		rc = bio_wal_flush(pool->vp_wal);
+	if (rc != 0)
+		return rc;
+	if (pool->vp_attr.pa_wait != NULL)
+		rc = pool->vp_attr.pa_wait(pool->vp_attr.pa_wait_arg);
+	else
+		rc = bio_wal_wait_io(pool->vp_wal);
+	bio_wal_poll(pool->vp_wal);
+	return rc;
+}
+
+int
 vos_pool_checkpoint(daos_handle_t poh)
 {
-	return vos_pool_ckpt(vos_hdl2pool(poh));
+	return vos_pool_ckpt(vos_hdl2pool(poh), false);
 }
 
 int
@@ -453,7 +481,7 @@ vos_pool_poll(daos_handle_t poh)
 	vea_flush(pool->vp_vea, bio_wal_durable_lsn(pool->vp_wal));
 	bio_wal_query(pool->vp_wal, &st);
 	if (st.ws_used * 100 > st.ws_area_size * pool->vp_attr.pa_ckpt_pct) {
-		int crc = vos_pool_ckpt(pool);
+		int crc = vos_pool_ckpt(pool, false);
 
 		if (crc != 0)
 			return crc;
@@ -501,7 +529,7 @@ vos_pool_close(daos_handle_t poh)
 	int rc;
 
 	D_ASSERT(!umem_tx_inprogress(pool->vp_umm));
-	rc = vos_pool_ckpt(pool);
+	rc = vos_pool_ckpt(pool, false);
 	vos_pool_free(pool);
 	return rc;
 }

@@ -121,4 +121,115 @@ int vos_pool_poll(daos_handle_t poh);
 /** The fd an xstream poller can sleep on for this pool's I/O completions. */
 int vos_pool_fd(daos_handle_t poh);
 
+/*
+ * Containers, objects, keys and values (vos_cont.c, vos_obj.c, vos_io.c).
+ *
+ * A pool shard holds containers (by uuid); a container an object index (by unit OID); an
+ * object a tree of dkeys; a dkey a tree of akeys; an akey either a single value (versioned
+ * by epoch) or an array of records (an extent tree). Updates never overwrite: every value
+ * carries the epoch it was written at, and objects, dkeys and akeys carry incarnation logs
+ * of their creations and punches, so a fetch at epoch E sees, per byte, the newest write
+ * at or below E that no punch at or below E removed. Epochs come from the caller (the
+ * engine's HLC); 0 is not an epoch, and DAOS_EPOCH_MAX reads the latest.
+ *
+ * Durability: an update or punch returns once applied in memory; it is durable when
+ * vos_pool_wait(vos_cont2poh(coh), vos_pool_last_lsn(...)) returns. A full WAL (or
+ * staging buffer) is handled inside: room is made and the operation retried.
+ */
+
+struct dcs_iod_csums;
+struct dtx_handle;
+
+/** Space and contents of a container (vos_cont_query). */
+struct vos_cont_info {
+	uuid_t ci_uuid;
+	uint64_t ci_nobjs;     /* objects in the object index (punched ones included) */
+	uint64_t ci_used;      /* ci_used_scm + ci_used_data */
+	uint64_t ci_used_scm;  /* value bytes held in the heap */
+	uint64_t ci_used_data; /* bytes of data-file blocks held by values */
+};
+
+/**
+ * Create an empty container @co_uuid in pool @poh. Returns 0, -DER_EXIST, -DER_NOSPACE,
+ * -DER_NOMEM, -DER_IO (the WAL failed).
+ * Context: the pool's thread; does not wait for durability.
+ */
+int vos_cont_create(daos_handle_t poh, const uuid_t co_uuid);
+
+/**
+ * Open container @co_uuid; *@coh is the caller's, closed with vos_cont_close before the
+ * pool is closed. A container may be opened several times. Returns 0, -DER_NONEXIST,
+ * -DER_NOMEM, -DER_INVAL (damaged record).
+ * Context: the pool's thread.
+ */
+int vos_cont_open(daos_handle_t poh, const uuid_t co_uuid, daos_handle_t *coh);
+
+/** Release a handle from vos_cont_open. 0, or -DER_NO_HDL. Context: the pool's thread. */
+int vos_cont_close(daos_handle_t coh);
+
+/**
+ * Destroy container @co_uuid and free everything it holds (heap and data blocks; data
+ * blocks become reusable once the freeing transactions are durable). Large containers go
+ * in several transactions; a container being destroyed cannot be opened, and a crash in
+ * the middle leaves it so until vos_cont_destroy is called again. Returns 0,
+ * -DER_NONEXIST, -DER_BUSY (open handles), -DER_IO.
+ * Context: the pool's thread; may wait for the WAL (through the pool's wait hook).
+ */
+int vos_cont_destroy(daos_handle_t poh, const uuid_t co_uuid);
+
+/** Contents and space of the container of @coh. Returns 0. Context: the pool's thread. */
+int vos_cont_query(daos_handle_t coh, struct vos_cont_info *info);
+
+/** The pool handle of container handle @coh (borrowed). Context: any. */
+daos_handle_t vos_cont2poh(daos_handle_t coh);
+
+/**
+ * Write @iod_nr values under dkey @dkey of object @oid at @epoch, atomically (one heap
+ * transaction: all or nothing). @iods[i] names the akey, its value type and size and, for
+ * arrays, the extents; @sgls[i] (may be NULL when every iod punches) holds its data, in
+ * order, iov_len bytes per iov. A single value of iod_size 0 punches the value; an array
+ * iod of iod_size 0 punches its extents. Values of VOS_DATA_THRESH bytes or more go to the
+ * data file, written and synced before the transaction commits. @flags: DAOS_COND_DKEY_*
+ * and DAOS_COND_AKEY_* (or DAOS_COND_PER_AKEY with each iod's iod_flags). An akey keeps
+ * the value type of its first update. @pm_ver is recorded; @iods_csums must be NULL.
+ * All pointers are borrowed. Returns 0, -DER_INVAL (bad arguments, epoch 0 or
+ * DAOS_EPOCH_MAX, value type mismatch), -DER_EXIST / -DER_NONEXIST (a condition failed),
+ * -DER_KEY2BIG, -DER_NO_PERM (an update and a punch of one key at one epoch),
+ * -DER_VOS_PARTIAL_UPDATE (overlapping extents at one epoch), -DER_NOSPACE, -DER_NOMEM,
+ * -DER_IO. On error nothing is applied.
+ * Context: the pool's thread; blocks on data-file writes; may wait for the WAL to make room.
+ */
+int vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint32_t pm_ver,
+		   uint64_t flags, daos_key_t *dkey, unsigned int iod_nr, daos_iod_t *iods,
+		   struct dcs_iod_csums *iods_csums, d_sg_list_t *sgls);
+
+/**
+ * Read @iod_nr values under dkey @dkey of object @oid as seen at @epoch (DAOS_EPOCH_MAX:
+ * the latest). Single values: iod_size becomes the stored size (0: nothing visible) and
+ * the value is copied to @sgls[i]; a buffer too small gives -DER_REC2BIG (the sizes are
+ * still set). Arrays: iod_size 0 on input asks for the record size (set from the visible
+ * extents); each extent's records are copied in order and holes read as zeroes; nothing
+ * visible at all sets iod_size to 0. In @sgls, iov_len says how much each iov received and
+ * sg_nr_out how many iovs did. @sgls may be NULL to ask for sizes only. @flags:
+ * DAOS_COND_DKEY_FETCH / DAOS_COND_AKEY_FETCH (or per akey) turn an absent key into
+ * -DER_NONEXIST. Returns 0, -DER_INVAL, -DER_NONEXIST, -DER_REC2BIG, -DER_NOMEM, -DER_IO.
+ * Context: the pool's thread; blocks on data-file reads; changes nothing.
+ */
+int vos_obj_fetch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint64_t flags,
+		  daos_key_t *dkey, unsigned int iod_nr, daos_iod_t *iods, d_sg_list_t *sgls);
+
+/**
+ * Punch at @epoch: the whole object (@dkey NULL), dkey @dkey (@akey_nr 0), or @akey_nr
+ * akeys @akeys of @dkey. What was written at or below @epoch is hidden from readers at
+ * or after @epoch (not freed: aggregation does that). A punch of a key that was never
+ * written is recorded all the same, so an older update applied later stays hidden.
+ * DAOS_COND_PUNCH in @flags: -DER_NONEXIST (nothing applied) unless every target is
+ * visible at @epoch. @dth must be NULL for now. Returns 0, -DER_INVAL, -DER_NONEXIST,
+ * -DER_NO_PERM, -DER_NOSPACE, -DER_NOMEM, -DER_IO.
+ * Context: the pool's thread; may wait for the WAL to make room.
+ */
+int vos_obj_punch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint32_t pm_ver,
+		  uint64_t flags, daos_key_t *dkey, unsigned int akey_nr, daos_key_t *akeys,
+		  struct dtx_handle *dth);
+
 #endif /* D_SRV_VOS_H */
