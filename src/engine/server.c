@@ -4,20 +4,25 @@
  * xstreams, modules). Sits on config.c, module.c and the xstream scheduler (sched.h).
  *
  * Start: configuration -> data directory and its lock -> environment and logging ->
- * signals -> [format storage] -> modules init -> xstreams -> [open VOS shards] -> modules
- * setup -> [fabric] -> [control thread] -> "daos_server started" on stdout. Stop, on
- * SIGTERM or SIGINT: the same in reverse, then exit 0. The bracketed steps are hooks
- * that return 0 until the VOS, fabric and control-plane integrations fill them.
+ * signals -> [format storage] -> modules init (the built-in srv module, then the table) ->
+ * xstreams -> [open VOS shards] -> modules setup -> fabric (srv_net.c: a context per
+ * xstream) -> control thread (management port, GetAttachInfo with the fabric addresses) ->
+ * "daos_server started" on stdout. Stop, on SIGTERM or SIGINT: the same in reverse (the
+ * fabric drains its in-flight requests first), then exit 0. The bracketed steps are hooks
+ * that return 0 until the VOS integration fills them.
  *
  * Signals are blocked in every thread and read from a signalfd by the main thread, so no
  * code runs in a signal handler and no xstream is ever interrupted by one.
  */
 #define D_LOGFAC server
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <ifaddrs.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
@@ -34,10 +39,13 @@
 #include <gurt/common.h>
 #include <daos_errno.h>
 #include <daos_version.h>
+#include <daos_srv/ctl.h>
 #include <daos_srv/daos_engine.h>
 #include <daos_srv/sched.h>
 
 #include "config.h"
+#include "srv_net.h"
+#include "mgmt/svc.pb-c.h"
 
 D_LOG_FAC_DECLARE(server);
 
@@ -304,6 +312,9 @@ cmd_config(int argc, char **argv, struct srv_opts *o)
 struct srv {
 	struct dss_config *sv_cfg;
 	struct dss_engine sv_eng;
+	struct dss_module **sv_mods; /* built-in modules, then dss_module_table */
+	struct dss_ctl *sv_ctl_h;
+	char sv_fabric_host[INET_ADDRSTRLEN];
 	int sv_lock_fd;
 	int sv_sig_fd;
 	bool sv_modules;
@@ -354,45 +365,255 @@ srv_vos_close(struct dss_engine *eng)
 }
 
 /*
- * Start the fabric (filled by the net integration): a net context per target xstream and
- * one for the system xstream (provider dc_fi_provider, address from fabric_iface and ports
- * from fabric_iface_port up), each context's CQ as a poller of its xstream, every module's
- * sm_proto and sm_handlers registered (dss_module_foreach); then accept requests.
+ * The IPv4 address of fabric_iface @iface: an address as is, else the first IPv4 address of
+ * the interface of that name ("lo" -> 127.0.0.1), into @buf (INET_ADDRSTRLEN bytes).
  */
 static int
-srv_fabric_start(struct dss_engine *eng)
+srv_iface_addr(const char *iface, char *buf)
 {
-	(void)eng;
+	struct ifaddrs *ifa, *it;
+	struct in_addr in;
+	int rc = -DER_NONEXIST;
+
+	if (inet_pton(AF_INET, iface, &in) == 1) {
+		snprintf(buf, INET_ADDRSTRLEN, "%s", iface);
+		return 0;
+	}
+	if (getifaddrs(&ifa) != 0)
+		return d_errno2der(errno);
+	for (it = ifa; it != NULL; it = it->ifa_next) {
+		if (it->ifa_addr == NULL || it->ifa_addr->sa_family != AF_INET ||
+		    strcmp(it->ifa_name, iface) != 0)
+			continue;
+		if (inet_ntop(AF_INET, &((struct sockaddr_in *)it->ifa_addr)->sin_addr, buf,
+			      INET_ADDRSTRLEN) != NULL)
+			rc = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+/*
+ * Start the fabric (srv_net.c): a net context per target xstream and one for the system
+ * xstream, provider dc_fi_provider, on fabric_iface's address, ports fabric_iface_port (the
+ * system xstream, tag 0) and up (target i: tag and port offset 1 + i), each created and polled
+ * on its xstream, with every loaded module's opcodes.
+ */
+static int
+srv_fabric_start(struct srv *sv)
+{
+	const struct dss_engine_config *ec = sv->sv_eng.de_ecfg;
+	struct srv_net_attr attr = {0};
+	uint32_t i;
+	int rc;
+
+	rc = srv_iface_addr(ec->ec_fabric_iface, sv->sv_fabric_host);
+	if (rc != 0) {
+		fprintf(stderr, "%s: fabric_iface %s: no IPv4 address: %s\n", srv_prog,
+			ec->ec_fabric_iface, d_errstr(rc));
+		return rc;
+	}
+	attr.na_provider = sv->sv_cfg->dc_fi_provider;
+	attr.na_host = sv->sv_fabric_host;
+	attr.na_port = ec->ec_fabric_iface_port;
+	rc = srv_net_start(&sv->sv_eng, &attr);
+	if (rc != 0) {
+		fprintf(stderr,
+			"%s: cannot listen on the fabric (%s, %s ports %u-%u): %s; is another "
+			"server using these ports?\n",
+			srv_prog, attr.na_provider, attr.na_host, attr.na_port,
+			attr.na_port + ec->ec_targets, d_errstr(rc));
+		return rc;
+	}
+	for (i = 0; i < srv_net_ctx_nr(); i++)
+		D_NOTE("fabric context %u (%s): %s\n", i, i == 0 ? "system" : "target",
+		       srv_net_ctx_addr(i));
 	return 0;
 }
 
 /*
- * Stop the fabric (filled by the net integration): stop accepting new requests, let the
- * in-flight handlers reply (drain, with a deadline), then close the contexts.
+ * Stop the fabric: stop accepting new requests, let the in-flight handlers reply (drain, with
+ * a deadline), then close the contexts. Returns -DER_TIMEDOUT if requests did not drain.
  */
-static void
-srv_fabric_stop(struct dss_engine *eng)
+static int
+srv_fabric_stop(struct srv *sv)
 {
-	(void)eng;
+	int rc;
+
+	(void)sv;
+	rc = srv_net_stop();
+	if (rc != 0)
+		D_ERROR("fabric stop: requests did not drain: " DF_RC "\n", DP_RC(rc));
+	return rc;
 }
 
 /*
- * Start the control thread (filled by the control-plane integration, daos_srv/ctl.h): the
- * libuv loop with the management port (port:), Raft among the access_points, the join
- * and heartbeats, and the dRPC socket in socket_dir.
+ * GetAttachInfo: the system name, the management port, and the fabric address of every
+ * context of this engine: one rank_uris entry per context in tag order (rank 0 for now; the
+ * first entry is the rank's first context, as DAOS clients expect, then target i at 1 + i),
+ * each with nr_ctxs. Replaces the control thread's placeholder; runs on its loop.
+ */
+static void
+srv_attach_info_handler(struct dss_ctl_req *req, void *arg)
+{
+	struct srv *sv = arg;
+	Mgmt__GetAttachInfoResp out = MGMT__GET_ATTACH_INFO_RESP__INIT;
+	Mgmt__BuildInfo build = MGMT__BUILD_INFO__INIT;
+	Mgmt__ClientNetHint hint = MGMT__CLIENT_NET_HINT__INIT;
+	Mgmt__GetAttachInfoResp__RankUri *uris = NULL;
+	Mgmt__GetAttachInfoResp__RankUri **urip = NULL;
+	Mgmt__GetAttachInfoReq *in;
+	char ap[DSS_CTL_ADDR_LEN];
+	char *app = ap;
+	uint32_t ms_rank = 0;
+	uint32_t nr = srv_net_ctx_nr();
+	const void *body;
+	size_t len;
+	uint32_t i;
+
+	body = dss_ctl_req_body(req, &len);
+	in = mgmt__get_attach_info_req__unpack(NULL, len, body);
+	if (in == NULL) {
+		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
+		return;
+	}
+	if (in->sys[0] != '\0' && strcmp(in->sys, sv->sv_cfg->dc_name) != 0)
+		out.status = -DER_INVAL;
+	mgmt__get_attach_info_req__free_unpacked(in, NULL);
+	if (nr > 0) {
+		D_ALLOC_ARRAY(uris, nr);
+		D_ALLOC_ARRAY(urip, nr);
+		if (uris == NULL || urip == NULL) {
+			D_FREE(uris);
+			D_FREE(urip);
+			dss_ctl_reply(req, -DER_NOMEM, NULL, 0);
+			return;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		mgmt__get_attach_info_resp__rank_uri__init(&uris[i]);
+		uris[i].rank = 0;
+		uris[i].uri = (char *)srv_net_ctx_addr(i);
+		uris[i].nr_ctxs = nr;
+		urip[i] = &uris[i];
+	}
+	build.major = DAOS_VERSION_MAJOR;
+	build.minor = DAOS_VERSION_MINOR;
+	build.patch = DAOS_VERSION_FIX;
+	hint.provider = sv->sv_cfg->dc_fi_provider;
+	hint.interface = sv->sv_eng.de_ecfg->ec_fabric_iface;
+	hint.domain = sv->sv_fabric_host;
+	hint.timeout = sv->sv_cfg->dc_crt_timeout;
+	out.sys = sv->sv_cfg->dc_name;
+	out.build_info = &build;
+	out.client_net_hint = &hint;
+	out.n_rank_uris = nr;
+	out.rank_uris = urip;
+	out.n_ms_ranks = 1;
+	out.ms_ranks = &ms_rank;
+	if (dss_ctl_listen_addr(dss_ctl_req_ctl(req), ap, sizeof(ap)) == 0) {
+		out.n_access_points = 1;
+		out.access_points = &app;
+	}
+	dss_ctl_reply_msg(req, out.status, &out.base);
+	D_FREE(urip);
+	D_FREE(uris);
+}
+
+/*
+ * Where the management port listens: the host of the first access point that is a local
+ * address ("localhost", 127.0.0.0/8, or an address of one of our interfaces) with port:,
+ * else 127.0.0.1 (the port is plain TCP until TLS lands: never listen where it is not meant).
+ */
+static void
+srv_ctl_listen(const struct dss_config *cfg, char *buf, size_t len)
+{
+	struct ifaddrs *ifa = NULL, *it;
+	uint32_t i;
+
+	if (getifaddrs(&ifa) != 0)
+		ifa = NULL;
+	for (i = 0; i < cfg->dc_access_points.sv_nr; i++) {
+		const char *ap = cfg->dc_access_points.sv_v[i];
+		const char *colon = strrchr(ap, ':');
+		size_t n = colon == NULL ? strlen(ap) : (size_t)(colon - ap);
+		char host[INET_ADDRSTRLEN];
+		struct in_addr in;
+
+		if (n == 0 || n >= sizeof(host))
+			continue;
+		memcpy(host, ap, n);
+		host[n] = '\0';
+		if (strcmp(host, "localhost") == 0) {
+			snprintf(buf, len, "127.0.0.1:%u", cfg->dc_port);
+			goto out;
+		}
+		if (inet_pton(AF_INET, host, &in) != 1)
+			continue;
+		if ((ntohl(in.s_addr) >> 24) == 127)
+			goto found;
+		for (it = ifa; it != NULL; it = it->ifa_next)
+			if (it->ifa_addr != NULL && it->ifa_addr->sa_family == AF_INET &&
+			    ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr == in.s_addr)
+				goto found;
+		continue;
+	found:
+		snprintf(buf, len, "%s:%u", host, cfg->dc_port);
+		goto out;
+	}
+	D_WARN("no access point is a local address: management port on 127.0.0.1 only\n");
+	snprintf(buf, len, "127.0.0.1:%u", cfg->dc_port);
+out:
+	if (ifa != NULL)
+		freeifaddrs(ifa);
+}
+
+/*
+ * Start the control thread (daos_srv/ctl.h): the libuv loop serving the management port
+ * (port:) with Ping, Telemetry and our GetAttachInfo. Raft among the access_points, the join
+ * and heartbeats, and the dRPC socket in socket_dir come with the management service.
  */
 static int
-srv_ctl_start(struct dss_engine *eng)
+srv_ctl_start(struct srv *sv)
 {
-	(void)eng;
+	struct dss_ctl_attr attr = {0};
+	char listen[DSS_CTL_ADDR_LEN];
+	int rc;
+
+	srv_ctl_listen(sv->sv_cfg, listen, sizeof(listen));
+	attr.ca_listen = listen;
+	attr.ca_sys_name = sv->sv_cfg->dc_name;
+	rc = dss_ctl_create(&attr, &sv->sv_ctl_h);
+	if (rc != 0) {
+		fprintf(stderr, "%s: control thread: %s\n", srv_prog, d_errstr(rc));
+		return rc;
+	}
+	rc = dss_ctl_unregister(sv->sv_ctl_h, DSS_CTL_GET_ATTACH_INFO);
+	if (rc == 0)
+		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_GET_ATTACH_INFO,
+				      srv_attach_info_handler, sv);
+	if (rc == 0) {
+		rc = dss_ctl_start(sv->sv_ctl_h);
+		if (rc != 0)
+			fprintf(stderr, "%s: cannot listen on the management port %s: %s\n",
+				srv_prog, listen, d_errstr(rc));
+	}
+	if (rc != 0) {
+		dss_ctl_destroy(sv->sv_ctl_h);
+		sv->sv_ctl_h = NULL;
+		return rc;
+	}
+	D_NOTE("management port on %s\n", listen);
 	return 0;
 }
 
-/* Stop the control thread (filled by the control-plane integration). */
+/* Stop the control thread: no new management request, those in handlers answered. */
 static void
-srv_ctl_stop(struct dss_engine *eng)
+srv_ctl_stop(struct srv *sv)
 {
-	(void)eng;
+	dss_ctl_destroy(sv->sv_ctl_h);
+	sv->sv_ctl_h = NULL;
 }
 
 /* mkdir -p @path (absolute) with mode 0700 for what it creates. */
@@ -638,14 +859,25 @@ out:
 	return rc;
 }
 
-static uint32_t
-module_count(void)
+/* The modules to load: the engine's built-in ones, then dss_module_table. */
+static int
+srv_modules_list(struct srv *sv, uint32_t *nr)
 {
+	static struct dss_module *const builtin[] = {&srv_module};
 	uint32_t n = 0;
+	uint32_t i;
 
 	while (dss_module_table[n] != NULL)
 		n++;
-	return n;
+	D_ALLOC_ARRAY(sv->sv_mods, D_ARRAY_SIZE(builtin) + n);
+	if (sv->sv_mods == NULL)
+		return -DER_NOMEM;
+	for (i = 0; i < D_ARRAY_SIZE(builtin); i++)
+		sv->sv_mods[i] = builtin[i];
+	for (i = 0; i < n; i++)
+		sv->sv_mods[D_ARRAY_SIZE(builtin) + i] = dss_module_table[i];
+	*nr = (uint32_t)D_ARRAY_SIZE(builtin) + n;
+	return 0;
 }
 
 /* Everything after the lock and logging, up to serving. Undone by srv_stop. */
@@ -653,6 +885,7 @@ static int
 srv_start(struct srv *sv)
 {
 	struct dss_engine *eng = &sv->sv_eng;
+	uint32_t nr;
 	int rc;
 
 	srv_core_dump_filter(sv->sv_cfg);
@@ -662,7 +895,9 @@ srv_start(struct srv *sv)
 		return rc;
 	}
 	dss_engine_set(eng);
-	rc = dss_modules_init(dss_module_table, module_count());
+	rc = srv_modules_list(sv, &nr);
+	if (rc == 0)
+		rc = dss_modules_init(sv->sv_mods, nr);
 	if (rc != 0) {
 		fprintf(stderr, "%s: module init failed: %s\n", srv_prog, d_errstr(rc));
 		return rc;
@@ -684,33 +919,38 @@ srv_start(struct srv *sv)
 		fprintf(stderr, "%s: module setup failed: %s\n", srv_prog, d_errstr(rc));
 		return rc;
 	}
-	rc = srv_fabric_start(eng);
+	rc = srv_fabric_start(sv);
 	if (rc != 0) {
 		fprintf(stderr, "%s: cannot start the fabric: %s\n", srv_prog, d_errstr(rc));
 		return rc;
 	}
 	sv->sv_fabric = true;
-	rc = srv_ctl_start(eng);
-	if (rc != 0) {
-		fprintf(stderr, "%s: cannot start the control thread: %s\n", srv_prog,
-			d_errstr(rc));
+	rc = srv_ctl_start(sv);
+	if (rc != 0)
 		return rc;
-	}
 	sv->sv_ctl = true;
 	return 0;
 }
 
-/* Undo whatever srv_start did, in reverse. Idempotent. */
-static void
+/*
+ * Undo whatever srv_start did, in reverse. Idempotent. Returns 0, or -DER_TIMEDOUT if the
+ * fabric did not drain: xstreams still run requests and nothing after the fabric is undone
+ * (the caller exits the process).
+ */
+static int
 srv_stop(struct srv *sv)
 {
 	struct dss_engine *eng = &sv->sv_eng;
+	int rc;
 
 	if (sv->sv_ctl)
-		srv_ctl_stop(eng);
+		srv_ctl_stop(sv);
 	sv->sv_ctl = false;
-	if (sv->sv_fabric)
-		srv_fabric_stop(eng);
+	if (sv->sv_fabric) {
+		rc = srv_fabric_stop(sv);
+		if (rc != 0)
+			return rc;
+	}
 	sv->sv_fabric = false;
 	dss_modules_cleanup();
 	if (sv->sv_vos)
@@ -720,7 +960,9 @@ srv_stop(struct srv *sv)
 	if (sv->sv_modules)
 		dss_modules_fini();
 	sv->sv_modules = false;
+	D_FREE(sv->sv_mods);
 	dss_engine_set(NULL);
+	return 0;
 }
 
 /*
@@ -863,7 +1105,14 @@ cmd_start(int argc, char **argv, struct srv_opts *o)
 		wd_started = true;
 	ret = SRV_EXIT_OK;
 out_stop:
-	srv_stop(&sv);
+	if (srv_stop(&sv) != 0) {
+		fprintf(stderr,
+			"%s: requests still running after the drain: exiting without a "
+			"clean stop\n",
+			srv_prog);
+		d_log_fini();
+		_exit(SRV_EXIT_FAIL);
+	}
 	if (wd_started) {
 		if (write(wd.wd_stop_fd, &one, sizeof(one)) != sizeof(one))
 			D_ERROR("cannot stop the watchdog: %s\n", strerror(errno));

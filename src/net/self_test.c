@@ -4,11 +4,17 @@
  * flight, bulk bandwidth from 64 KiB to 4 MiB with 1 and 16 in flight in both directions —
  * and prints next to them what raw libfabric does in the same run with the same provider and
  * hints: fi_send/fi_recv ping-pong and fi_read bandwidth. It starts its own server process
- * (itself, with --server) unless given --peer. Built on the net module and, for the
- * baseline, on its fabric helpers (net_internal.h).
+ * (itself, with --server) unless given --peer. With --engine it measures a running
+ * daos_server's contexts instead (the raw baseline still comes from its own child), and with
+ * --load it keeps a checked mix of pings and bulk transfers in flight against them and
+ * reports the first errors (exit 3), which is how the server tests watch a stop or a crash
+ * under load. Built on the net module and, for the baseline, on its fabric helpers
+ * (net_internal.h).
  *
  * Usage: self_test [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]
  *                  [--peer NET_ADDR RAW_ADDR]
+ *        self_test --engine NET_ADDR[,NET_ADDR...] [--load [-q DEPTH] [-t TIMEOUT_MS]]
+ *                  [--no-raw] [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]
  * -s sets the busy-poll time of both net contexts before they sleep (default 50 us).
  */
 #define D_LOGFAC net
@@ -654,26 +660,257 @@ st_spawn(const char *prov, const char *listen, char *net_addr, char *raw_addr)
 	return 0;
 }
 
+/*
+ * --load: keep @depth RPCs in flight over the @nr engine addresses for st_secs: 64 B pings
+ * (echo checked), 1 MiB bulk GETs (the server's CRC checked) and PUTs (the pattern checked).
+ * After the first failure no new RPC is sent; those in flight finish (each within
+ * @timeout_ms). Exit code: 0 all succeeded, 3 some failed (each outcome is printed with the
+ * time it took), 4 wrong data.
+ */
+#define ST_LOAD_BULK (1U << 20)
+#define ST_LOAD_ADDRS_MAX 128
+
+struct st_load_slot {
+	struct net_bulk *ls_bulk;
+	uint8_t *ls_buf;
+	uint64_t ls_start;
+	uint64_t ls_seed;
+	uint32_t ls_kind; /* 0 ping, 1 get, 2 put */
+	uint32_t ls_crc;
+	bool ls_busy;
+};
+
+struct st_load {
+	struct st_load_slot *sl_slots;
+	uint64_t sl_ok;
+	uint64_t sl_failed;
+	uint64_t sl_bad_data;
+	uint64_t sl_first_err_ns;    /* since the start */
+	uint64_t sl_max_err_wait_ns; /* longest time a failed RPC took */
+	uint64_t sl_start;
+	int sl_errs[8];
+	uint64_t sl_err_nr[8];
+};
+
+static struct st_load st_ld;
+
+static void
+st_load_cb(struct net_rpc_done *done, void *arg)
+{
+	struct st_load_slot *ls = arg;
+	uint64_t now = d_now_ns();
+	int i;
+
+	ls->ls_busy = false;
+	if (done->rd_rc != 0) {
+		st_ld.sl_failed++;
+		if (st_ld.sl_first_err_ns == 0)
+			st_ld.sl_first_err_ns = now - st_ld.sl_start;
+		if (now - ls->ls_start > st_ld.sl_max_err_wait_ns)
+			st_ld.sl_max_err_wait_ns = now - ls->ls_start;
+		for (i = 0; i < 8; i++) {
+			if (st_ld.sl_err_nr[i] == 0 || st_ld.sl_errs[i] == done->rd_rc) {
+				st_ld.sl_errs[i] = done->rd_rc;
+				st_ld.sl_err_nr[i]++;
+				break;
+			}
+		}
+		return;
+	}
+	if (ls->ls_kind == 0) {
+		struct net_ping_out *out = done->rd_reply;
+
+		if (out->po_data.iov_len != 64 || memcmp(out->po_data.iov_buf, ls->ls_buf, 64) != 0)
+			st_ld.sl_bad_data++;
+	} else if (ls->ls_kind == 1) {
+		struct net_bulk_out *out = done->rd_reply;
+
+		if (out->bo_len != ST_LOAD_BULK || out->bo_crc != ls->ls_crc)
+			st_ld.sl_bad_data++;
+	} else {
+		static uint8_t *want;
+
+		if (want == NULL)
+			want = malloc(ST_LOAD_BULK);
+		if (want != NULL) {
+			net_selftest_pattern(want, ST_LOAD_BULK, ls->ls_seed);
+			if (memcmp(want, ls->ls_buf, ST_LOAD_BULK) != 0)
+				st_ld.sl_bad_data++;
+		}
+	}
+	st_ld.sl_ok++;
+}
+
+static int
+st_load_send(struct net_context *ctx, net_peer_t peer, struct st_load_slot *ls, uint32_t seq,
+	     uint32_t timeout_ms)
+{
+	struct net_ping_in pin = {.pi_seq = seq};
+	struct net_bulk_in bin = {.bi_flags = NET_BULK_F_CRC, .bi_len = ST_LOAD_BULK};
+
+	ls->ls_kind = seq % 3;
+	ls->ls_seed = seq;
+	ls->ls_start = d_now_ns();
+	ls->ls_busy = true;
+	if (ls->ls_kind == 0) {
+		memset(ls->ls_buf, (int)(seq & 0xff), 64);
+		d_iov_set(&pin.pi_data, ls->ls_buf, 64);
+		return net_rpc_send(ctx, peer, NET_OPC_PING, &pin, NULL, timeout_ms, st_load_cb, ls,
+				    NULL);
+	}
+	if (ls->ls_kind == 1) {
+		ls->ls_buf[seq % ST_LOAD_BULK] ^= 0x5a;
+		ls->ls_crc = net_crc32c(ls->ls_buf, ST_LOAD_BULK);
+		bin.bi_op = NET_BULK_OP_GET;
+	} else {
+		bin.bi_op = NET_BULK_OP_PUT;
+		bin.bi_seed = ls->ls_seed;
+	}
+	return net_rpc_send(ctx, peer, NET_OPC_BULK, &bin, ls->ls_bulk, timeout_ms, st_load_cb, ls,
+			    NULL);
+}
+
+static int
+st_load(struct net_context *ctx, net_peer_t *peers, uint32_t nr, int depth, uint32_t timeout_ms)
+{
+	uint64_t end;
+	uint64_t last;
+	uint32_t seq = 0;
+	bool stop = false;
+	int busy;
+	int i;
+	int rc;
+
+	st_ld.sl_slots = calloc((size_t)depth, sizeof(*st_ld.sl_slots));
+	if (st_ld.sl_slots == NULL)
+		return 1;
+	for (i = 0; i < depth; i++) {
+		struct st_load_slot *ls = &st_ld.sl_slots[i];
+		d_sg_list_t sgl;
+		d_iov_t iov;
+
+		ls->ls_buf = malloc(ST_LOAD_BULK);
+		if (ls->ls_buf == NULL)
+			return 1;
+		net_selftest_pattern(ls->ls_buf, ST_LOAD_BULK, (uint64_t)i + 1000);
+		d_iov_set(&iov, ls->ls_buf, ST_LOAD_BULK);
+		sgl.sg_nr = 1;
+		sgl.sg_nr_out = 0;
+		sgl.sg_iovs = &iov;
+		rc = net_bulk_create(ctx, &sgl, NET_BULK_READ | NET_BULK_WRITE, &ls->ls_bulk);
+		if (rc != 0) {
+			fprintf(stderr, "load: bulk create: " DF_RC "\n", DP_RC(rc));
+			return 1;
+		}
+	}
+	printf("load: %u context(s), %d in flight, timeout %u ms, %.1f s\n", nr, depth, timeout_ms,
+	       st_secs);
+	fflush(stdout);
+	st_ld.sl_start = d_now_ns();
+	end = st_ld.sl_start + (uint64_t)(st_secs * 1e9);
+	last = st_ld.sl_start;
+	for (;;) {
+		uint64_t now = d_now_ns();
+
+		if (now >= end || st_ld.sl_failed > 0 || st_stop)
+			stop = true;
+		busy = 0;
+		for (i = 0; i < depth; i++) {
+			struct st_load_slot *ls = &st_ld.sl_slots[i];
+
+			if (ls->ls_busy) {
+				busy++;
+				continue;
+			}
+			if (stop)
+				continue;
+			rc = st_load_send(ctx, peers[seq % nr], ls, seq, timeout_ms);
+			seq++;
+			if (rc != 0) {
+				ls->ls_busy = false;
+				st_ld.sl_failed++;
+				if (st_ld.sl_first_err_ns == 0)
+					st_ld.sl_first_err_ns = now - st_ld.sl_start;
+				st_ld.sl_errs[7] = rc;
+				st_ld.sl_err_nr[7]++;
+				continue;
+			}
+			busy++;
+		}
+		if (stop && busy == 0)
+			break;
+		if (now - last >= D_NSEC_PER_SEC) {
+			printf("load: %.0f s: %" PRIu64 " ok, %" PRIu64 " failed\n",
+			       (double)(now - st_ld.sl_start) / 1e9, st_ld.sl_ok, st_ld.sl_failed);
+			fflush(stdout);
+			last = now;
+		}
+		net_progress(ctx, 1000);
+	}
+	printf("load: %" PRIu64 " RPCs ok in %.2f s (%.0f/s), %" PRIu64 " failed, %" PRIu64
+	       " with wrong data\n",
+	       st_ld.sl_ok, (double)(d_now_ns() - st_ld.sl_start) / 1e9,
+	       (double)st_ld.sl_ok / ((double)(d_now_ns() - st_ld.sl_start) / 1e9), st_ld.sl_failed,
+	       st_ld.sl_bad_data);
+	for (i = 0; i < 8; i++)
+		if (st_ld.sl_err_nr[i] > 0)
+			printf("load: error %s (%d): %" PRIu64 " RPC(s)\n",
+			       d_errstr(st_ld.sl_errs[i]), st_ld.sl_errs[i], st_ld.sl_err_nr[i]);
+	if (st_ld.sl_failed > 0)
+		printf("load: first error after %.3f s; a failed RPC took at most %.3f s\n",
+		       (double)st_ld.sl_first_err_ns / 1e9, (double)st_ld.sl_max_err_wait_ns / 1e9);
+	for (i = 0; i < depth; i++) {
+		net_bulk_destroy(st_ld.sl_slots[i].ls_bulk);
+		free(st_ld.sl_slots[i].ls_buf);
+	}
+	free(st_ld.sl_slots);
+	if (st_ld.sl_bad_data > 0)
+		return 4;
+	return st_ld.sl_failed > 0 ? 3 : 0;
+}
+
+/* Split the comma-separated @list (modified) into @addrs; returns how many, 0 on error. */
+static uint32_t
+st_addrs_split(char *list, char **addrs, uint32_t max)
+{
+	uint32_t n = 0;
+	char *save = NULL;
+	char *tok;
+
+	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (n == max)
+			return 0;
+		addrs[n++] = tok;
+	}
+	return n;
+}
+
 static void
 st_usage(const char *prog)
 {
-	fprintf(stderr,
-		"usage: %s [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]\n"
-		"          [--peer NET_ADDR RAW_ADDR]\n"
-		"       %s --server PROVIDER LISTEN_ADDR\n",
-		prog, prog);
+	fprintf(
+	    stderr,
+	    "usage: %s [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]\n"
+	    "          [--peer NET_ADDR RAW_ADDR]\n"
+	    "       %s --engine NET_ADDR[,NET_ADDR...] [--load [-q DEPTH] [-t TIMEOUT_MS]]\n"
+	    "          [--no-raw] [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]\n"
+	    "       %s --server PROVIDER LISTEN_ADDR\n"
+	    "--engine measures a running daos_server's contexts (the first address; every one\n"
+	    "is pinged); --load keeps DEPTH (default 8) checked RPCs in flight over all of them\n"
+	    "for -d seconds and exits 3 at the first failure (after those in flight end).\n",
+	    prog, prog, prog);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"provider", required_argument, NULL, 'p'},
-					     {"addr", required_argument, NULL, 'a'},
-					     {"duration", required_argument, NULL, 'd'},
-					     {"peer", no_argument, NULL, 'P'},
-					     {"server", no_argument, NULL, 'S'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"provider", required_argument, NULL, 'p'}, {"addr", required_argument, NULL, 'a'},
+	    {"duration", required_argument, NULL, 'd'}, {"peer", no_argument, NULL, 'P'},
+	    {"server", no_argument, NULL, 'S'},         {"engine", required_argument, NULL, 'e'},
+	    {"load", no_argument, NULL, 'L'},           {"no-raw", no_argument, NULL, 'R'},
+	    {"timeout", required_argument, NULL, 't'},  {"depth", required_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
 	const size_t lat_sizes[] = {0, 64, 512, 4096};
 	const size_t bulk_sizes[] = {64 << 10, 256 << 10, 1 << 20, 4 << 20};
 	struct st_lat lat[4];
@@ -689,13 +926,21 @@ main(int argc, char **argv)
 	struct st_raw_cli *raw = NULL;
 	bool peer_given = false;
 	bool server = false;
+	char *engine = NULL;
+	char *eng_addrs[ST_LOAD_ADDRS_MAX];
+	net_peer_t eng_peers[ST_LOAD_ADDRS_MAX];
+	uint32_t eng_nr = 0;
+	bool load = false;
+	bool no_raw = false;
+	uint32_t timeout_ms = 5000;
+	int depth = 8;
 	net_peer_t peer;
 	uint8_t *buf = NULL;
 	size_t i;
 	int opt;
 	int rc = 1;
 
-	while ((opt = getopt_long(argc, argv, "p:a:d:s:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:a:d:s:e:t:q:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			attr.ca_provider = optarg;
@@ -716,6 +961,25 @@ main(int argc, char **argv)
 		case 'S':
 			server = true;
 			break;
+		case 'e':
+			engine = optarg;
+			break;
+		case 'L':
+			load = true;
+			break;
+		case 'R':
+			no_raw = true;
+			break;
+		case 't':
+			timeout_ms = (uint32_t)atoi(optarg);
+			break;
+		case 'q':
+			depth = atoi(optarg);
+			if (depth < 1 || depth > 256) {
+				fprintf(stderr, "-q: 1..256\n");
+				return 2;
+			}
+			break;
 		default:
 			st_usage(argv[0]);
 			return opt == 'h' ? 0 : 2;
@@ -729,7 +993,32 @@ main(int argc, char **argv)
 		return st_server(argv[optind], argv[optind + 1]);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (peer_given) {
+	if (engine != NULL) {
+		eng_nr = st_addrs_split(engine, eng_addrs, ST_LOAD_ADDRS_MAX);
+		if (eng_nr == 0 || peer_given) {
+			st_usage(argv[0]);
+			return 2;
+		}
+		snprintf(net_addr, sizeof(net_addr), "%s", eng_addrs[0]);
+	} else if (load) {
+		st_usage(argv[0]);
+		return 2;
+	}
+	if (engine != NULL && (load || no_raw)) {
+		raw_addr[0] = '\0';
+	} else if (engine != NULL) {
+		/* the baseline: our own raw server, same provider and host */
+		char srv_listen[64];
+		char unused[NET_ADDR_STR_MAX];
+
+		if (strcmp(attr.ca_provider, "shm") == 0)
+			snprintf(srv_listen, sizeof(srv_listen), "%s:%d", listen,
+				 20000 + (int)(getpid() % 20000) * 2);
+		else
+			snprintf(srv_listen, sizeof(srv_listen), "%s", listen);
+		if (st_spawn(attr.ca_provider, srv_listen, unused, raw_addr) != 0)
+			goto out;
+	} else if (peer_given) {
 		if (argc - optind != 2) {
 			st_usage(argv[0]);
 			return 2;
@@ -761,18 +1050,39 @@ main(int argc, char **argv)
 	rc = net_context_create(&attr, &ctx);
 	if (rc == 0)
 		rc = net_peer_lookup(ctx, net_addr, &peer);
+	for (i = 0; rc == 0 && i < eng_nr; i++)
+		rc = net_peer_lookup(ctx, eng_addrs[i], &eng_peers[i]);
 	if (rc != 0) {
 		fprintf(stderr, "client context: " DF_RC "\n", DP_RC(rc));
 		rc = 1;
 		goto out;
 	}
+	if (load) {
+		signal(SIGTERM, st_on_signal);
+		signal(SIGINT, st_on_signal);
+		rc = st_load(ctx, eng_peers, eng_nr, depth, timeout_ms);
+		goto out;
+	}
 	rc = 1;
-	if (st_raw_open(raw, attr.ca_provider, listen, raw_addr) != 0) {
+	for (i = 0; i < eng_nr; i++) {
+		struct net_ping_in pin = {0};
+		int prc = net_rpc_call(ctx, eng_peers[i], NET_OPC_PING, &pin, NULL, timeout_ms,
+				       NULL, NULL);
+
+		if (prc != 0) {
+			fprintf(stderr, "engine context %s: ping failed: " DF_RC "\n", eng_addrs[i],
+				DP_RC(prc));
+			goto out;
+		}
+	}
+	if (eng_nr > 0)
+		printf("self_test: %u engine context(s) answer\n", eng_nr);
+	if (raw_addr[0] != '\0' && st_raw_open(raw, attr.ca_provider, listen, raw_addr) != 0) {
 		fprintf(stderr, "raw client failed\n");
 		goto out;
 	}
 	printf("self_test: provider %s, server %s (raw %s), %.2f s per figure\n\n",
-	       attr.ca_provider, net_addr, raw_addr, st_secs);
+	       attr.ca_provider, net_addr, raw_addr[0] != '\0' ? raw_addr : "none", st_secs);
 
 	/* All RPC figures first, then all raw ones: each server thread polls only while used. */
 	for (i = 0; i < D_ARRAY_SIZE(lat_sizes); i++)
@@ -785,11 +1095,12 @@ main(int argc, char **argv)
 		bw[i][2] = st_bulk_bw(ctx, peer, bulk_sizes[i], 1, NET_BULK_OP_PUT, buf);
 		bw[i][3] = st_bulk_bw(ctx, peer, bulk_sizes[i], 16, NET_BULK_OP_PUT, buf);
 	}
-	for (i = 0; i < D_ARRAY_SIZE(lat_sizes); i++)
+	memset(raw_lat, 0, sizeof(raw_lat));
+	for (i = 0; raw_addr[0] != '\0' && i < D_ARRAY_SIZE(lat_sizes); i++)
 		raw_lat[i] = st_raw_latency(raw, lat_sizes[i]);
 	for (i = 0; i < D_ARRAY_SIZE(bulk_sizes); i++) {
-		bw[i][4] = st_raw_read_bw(raw, buf, bulk_sizes[i], 1);
-		bw[i][5] = st_raw_read_bw(raw, buf, bulk_sizes[i], 16);
+		bw[i][4] = raw_addr[0] == '\0' ? 0 : st_raw_read_bw(raw, buf, bulk_sizes[i], 1);
+		bw[i][5] = raw_addr[0] == '\0' ? 0 : st_raw_read_bw(raw, buf, bulk_sizes[i], 16);
 	}
 
 	printf("RPC round trip (us)       rpc p50   rpc p99   raw p50   raw p99\n");
