@@ -232,4 +232,52 @@ int vos_obj_punch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, ui
 		  uint64_t flags, daos_key_t *dkey, unsigned int akey_nr, daos_key_t *akeys,
 		  struct dtx_handle *dth);
 
+/*
+ * Enumeration and query key (vos_query.c). What a reader at @epoch sees: visible keys
+ * (their incarnation logs say so, under their parents' punches) and visible data extents.
+ * Anchors (daos_anchor_t) start zeroed (DAOS_ANCHOR_TYPE_ZERO) and end at
+ * DAOS_ANCHOR_TYPE_EOF; in between they hold the last key returned (or the next record
+ * index), so an enumeration resumes correctly after keys were added or removed: every key
+ * present throughout is returned exactly once (hashed keys longer than 80 bytes may repeat).
+ */
+
+/**
+ * List the dkeys of object @oid (@dkey NULL) or the akeys of dkey @dkey, visible at @epoch,
+ * from @anchor on: up to *@nr keys, their bytes back to back in @sgl (a key may continue in
+ * the next iov; iov_len and sg_nr_out say what was written), their lengths in @kds (for
+ * akeys kd_val_type is DAOS_IOD_SINGLE or DAOS_IOD_ARRAY). *@nr returns how many; @anchor
+ * moves past them, to EOF at the end. A missing object or dkey lists nothing.
+ * -DER_KEY2BIG: the next key does not fit in @sgl at all; kds[0].kd_key_len is its size,
+ * *@nr is 0 and @anchor has not moved. All pointers borrowed.
+ * Returns 0, -DER_KEY2BIG, -DER_INVAL, -DER_NOMEM.
+ * Context: the pool's thread; reads only.
+ */
+int vos_obj_list_keys(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, daos_key_t *dkey,
+		      daos_anchor_t *anchor, uint32_t *nr, daos_key_desc_t *kds, d_sg_list_t *sgl);
+
+/**
+ * List the extents of array akey @akey under @dkey holding data visible at @epoch, in
+ * increasing index order, from @anchor on: up to *@nr in @recxs (adjacent visible pieces
+ * are merged within a call), *@nr how many, *@rsize their record size (0: none). Holes and
+ * punched ranges are left out. -DER_INVAL for an akey of single values.
+ * Returns 0, -DER_INVAL, -DER_NOMEM, -DER_DF_INVAL.
+ * Context: the pool's thread; reads only.
+ */
+int vos_obj_list_recx(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, daos_key_t *dkey,
+		      daos_key_t *akey, daos_size_t *rsize, daos_anchor_t *anchor, uint32_t *nr,
+		      daos_recx_t *recxs);
+
+/**
+ * Query key: @flags is DAOS_GET_MAX or DAOS_GET_MIN with any of DAOS_GET_DKEY, DAOS_GET_AKEY,
+ * DAOS_GET_RECX. Searched levels (uint64 keys only) take the largest (smallest) visible key
+ * under which the levels below find something; the others use the caller's @dkey / @akey.
+ * Found keys are copied into the iov's buffer when it has 8 bytes, else the iov points at
+ * the key in the heap (borrowed until the next change). DAOS_GET_RECX gives in @recx the
+ * last (first) visible data fragment of the akey: rx_idx + rx_nr is the array's size.
+ * Returns 0, -DER_NONEXIST (nothing visible), -DER_INVAL.
+ * Context: the pool's thread; reads only.
+ */
+int vos_obj_query_key(daos_handle_t coh, daos_unit_oid_t oid, uint32_t flags, daos_epoch_t epoch,
+		      daos_key_t *dkey, daos_key_t *akey, daos_recx_t *recx);
+
 #endif /* D_SRV_VOS_H */
