@@ -1,13 +1,15 @@
 # Thin front for CMake. `make help` lists the targets.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 10
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 MAKEFLAGS  += --no-print-directory
 CTEST_ARGS ?=
 FMT_FILES   = $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build test unit asan fmt fmt-check install clean help
+.PHONY: all deps build test unit asan fuzz fmt fmt-check install clean help
 
 all: build
 
@@ -16,6 +18,7 @@ help:
 	@echo "make test       build, then run every test through ctest"
 	@echo "make unit       build, then run only the unit tests (ctest -L unit)"
 	@echo "make asan       ASan+UBSan build, then run the unit tests"
+	@echo "make fuzz       clang build of the libFuzzer targets, each run FUZZ_SECONDS (10)"
 	@echo "make fmt        clang-format the tree;  make fmt-check: fail if it is not clean"
 	@echo "make install PREFIX=DIR   headers to DIR/include, libraries to DIR/lib64"
 	@echo "make clean      remove the build directories"
@@ -42,6 +45,16 @@ asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+$(FUZZ_BUILD)/CMakeCache.txt: | deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined"
+
+fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz
+	set -e; for f in $(FUZZ_BUILD)/src/net/fuzz_net_*; do \
+		echo "== $$f"; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 2>&1 | tail -2; \
+	done
 
 fmt:
 	clang-format -i $(FMT_FILES)

@@ -385,6 +385,10 @@ log_emit(const char *buf, size_t len)
 	pthread_mutex_unlock(&log_lock);
 }
 
+static void log_vwrite(struct d_log_fac *fac, int level, const char *file, int line,
+		       const char *func, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
 static void
 log_vwrite(struct d_log_fac *fac, int level, const char *file, int line, const char *func,
 	   const char *fmt, va_list ap)
