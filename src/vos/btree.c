@@ -1417,7 +1417,7 @@ btr_check_node(struct btr_context *tcx, struct btr_check *ck, umem_off_t off, in
 {
 	int depth = btr_depth(tcx);
 	bool leaf = level == depth - 1;
-	struct btr_check_sub child;
+	struct btr_check_sub child = {0};
 	struct btr_node_df *nd;
 	uint32_t i;
 	int rc;
