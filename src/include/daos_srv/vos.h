@@ -280,4 +280,42 @@ int vos_obj_list_recx(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch
 int vos_obj_query_key(daos_handle_t coh, daos_unit_oid_t oid, uint32_t flags, daos_epoch_t epoch,
 		      daos_key_t *dkey, daos_key_t *akey, daos_recx_t *recx);
 
+/*
+ * Aggregation and discard (vos_aggregate.c).
+ */
+
+/**
+ * Aggregate the container of @coh: merge the history in @epr = [epr_lo, epr_hi], epr_hi being
+ * the aggregation bound, so that every reader at an epoch above epr_hi and at each epoch of
+ * @snapshots (@snap_nr of them, any order, borrowed; those above epr_hi change nothing) sees
+ * exactly what it saw before -- values, extents, keys and listings. Readers at other epochs
+ * at or below epr_hi are no longer served. Versions written in [epr_lo, epr_hi] that none of
+ * those readers can see are removed (single values, and evtree entries fully covered for
+ * every such reader; partially covered extents stay whole), incarnation logs are aggregated
+ * with the same bound and snapshots, and keys and objects no such reader sees (punched, with
+ * nothing recorded above epr_hi) are removed with everything under them. Versions below
+ * epr_lo are left alone. Heap space is back when the call returns, data blocks once its
+ * transactions are durable (vos_pool_wait, then vos_pool_poll). Work is split into
+ * transactions of a bounded number of deletions; a full WAL is handled inside. Running it
+ * again with the same arguments changes nothing. The caller must not write at or below
+ * epr_hi afterwards. Returns 0, -DER_INVAL, -DER_NOMEM, -DER_NOSPACE (a log could not be
+ * rewritten smaller), -DER_DF_INVAL, -DER_IO; on error what was done so far stays done, and
+ * calling again completes it.
+ * Context: the pool's thread; runs to completion (no yield); may wait for the WAL.
+ */
+int vos_aggregate(daos_handle_t coh, const daos_epoch_range_t *epr, const daos_epoch_t *snapshots,
+		  uint32_t snap_nr);
+
+/**
+ * Discard everything written in the container of @coh at epochs in @epr = [epr_lo, epr_hi]
+ * (DAOS uses it to undo an aborted epoch range): single values, extents and punches of
+ * extents, and the incarnation-log entries (creates and punches of objects, dkeys, akeys) at
+ * those epochs, as if the updates never happened; a key or object left with an empty log and
+ * nothing under it is removed. Meant for epochs above every aggregation bound (aggregation
+ * may have merged older history into the entries being discarded). Idempotent.
+ * Returns 0, -DER_INVAL, -DER_NOMEM, -DER_NOSPACE, -DER_DF_INVAL, -DER_IO.
+ * Context: the pool's thread; runs to completion (no yield); may wait for the WAL.
+ */
+int vos_discard(daos_handle_t coh, const daos_epoch_range_t *epr);
+
 #endif /* D_SRV_VOS_H */

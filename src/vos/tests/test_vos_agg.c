@@ -1,0 +1,1052 @@
+/*
+ * test_vos_agg.c: aggregation and discard (vos_aggregate, vos_discard). The invariant under
+ * test: aggregation never changes what a reader at a snapshot or above the bound sees --
+ * every value, extent and key listing is read at those epochs before and after, and must be
+ * identical -- while the space of covered history comes back; discard makes a container
+ * read exactly like a twin that never received the discarded updates. Seeded random
+ * workloads over several rounds, with pool close/reopen and crashes between rounds; plus
+ * containers of punched keys, and a tiny pool filled to -DER_NOSPACE with history.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include <gurt/common.h>
+#include <daos_srv/vos.h>
+#include <d_test.h>
+
+#include "vos_internal.h"
+
+static char dir[64];
+static char path[128];
+static uuid_t pool_uuid;
+static uuid_t cont_uuid;
+static uuid_t twin_uuid;
+static daos_handle_t poh;
+static daos_handle_t coh;
+static daos_handle_t twin; /* discard: the container that never saw the discarded range */
+
+static void
+pool_start(daos_size_t scm, daos_size_t data, daos_size_t wal)
+{
+	assert_int_equal(vos_pool_create(path, pool_uuid, scm, data, wal, NULL, &poh), 0);
+	assert_int_equal(vos_cont_create(poh, cont_uuid), 0);
+	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/d_vos_agg_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pool", dir);
+	uuid_generate(pool_uuid);
+	uuid_generate(cont_uuid);
+	uuid_generate(twin_uuid);
+	pool_start(64ULL << 20, 64ULL << 20, 16ULL << 20);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (twin.cookie != 0)
+		assert_int_equal(vos_cont_close(twin), 0);
+	twin.cookie = 0;
+	if (coh.cookie != 0)
+		assert_int_equal(vos_cont_close(coh), 0);
+	coh.cookie = 0;
+	if (poh.cookie != 0)
+		assert_int_equal(vos_pool_close(poh), 0);
+	poh.cookie = 0;
+	vos_pool_destroy(path, pool_uuid);
+	rmdir(dir);
+	return 0;
+}
+
+/* Close (cleanly, or as a crash after the WAL is durable) and reopen pool and containers. */
+static void
+pool_reopen(bool crash)
+{
+	bool has_twin = twin.cookie != 0;
+
+	assert_int_equal(vos_cont_close(coh), 0);
+	if (has_twin)
+		assert_int_equal(vos_cont_close(twin), 0);
+	if (crash) {
+		assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+		vos_pool_abandon(poh);
+	} else {
+		assert_int_equal(vos_pool_close(poh), 0);
+	}
+	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
+	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+	if (has_twin)
+		assert_int_equal(vos_cont_open(poh, twin_uuid, &twin), 0);
+}
+
+/* Make the frees of the last transactions durable and their data blocks reusable. */
+static void
+pool_settle(void)
+{
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_true(vos_pool_poll(poh) >= 0);
+}
+
+static daos_unit_oid_t
+test_oid(enum daos_otype_t type, uint64_t lo)
+{
+	daos_unit_oid_t oid = {0};
+
+	oid.id_pub.lo = lo;
+	oid.id_pub.hi = 0x5678;
+	daos_obj_set_oid(&oid.id_pub, type, 0, 1, 0);
+	return oid;
+}
+
+static daos_key_t
+skey(const char *s)
+{
+	daos_key_t k;
+
+	d_iov_set(&k, (void *)s, strlen(s));
+	return k;
+}
+
+static void
+fill(uint8_t *buf, size_t len, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 8) + (seed >> 8));
+}
+
+static uint64_t
+hash(uint64_t h, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* One single value (@buf NULL: size 0, a punch of the value) or one extent (@buf NULL: punch). */
+static int
+upd_sv(daos_handle_t c, daos_unit_oid_t oid, uint64_t epoch, daos_key_t *dkey, daos_key_t *akey,
+       const void *buf, size_t size)
+{
+	daos_iod_t iod = {0};
+	d_sg_list_t sgl = {0};
+	d_iov_t iov;
+
+	iod.iod_name = *akey;
+	iod.iod_type = DAOS_IOD_SINGLE;
+	iod.iod_size = buf != NULL ? size : 0;
+	iod.iod_nr = 1;
+	d_iov_set(&iov, (void *)buf, buf != NULL ? size : 0);
+	sgl.sg_nr = 1;
+	sgl.sg_iovs = &iov;
+	return vos_obj_update(c, oid, epoch, 0, 0, dkey, 1, &iod, NULL, buf != NULL ? &sgl : NULL);
+}
+
+static int
+upd_ar(daos_handle_t c, daos_unit_oid_t oid, uint64_t epoch, daos_key_t *dkey, daos_key_t *akey,
+       uint64_t rsize, uint64_t idx, uint64_t nr, const void *buf)
+{
+	daos_recx_t recx = {.rx_idx = idx, .rx_nr = nr};
+	daos_iod_t iod = {0};
+	d_sg_list_t sgl = {0};
+	d_iov_t iov;
+
+	iod.iod_name = *akey;
+	iod.iod_type = DAOS_IOD_ARRAY;
+	iod.iod_size = buf != NULL ? rsize : 0;
+	iod.iod_nr = 1;
+	iod.iod_recxs = &recx;
+	d_iov_set(&iov, (void *)buf, buf != NULL ? rsize * nr : 0);
+	sgl.sg_nr = 1;
+	sgl.sg_iovs = &iov;
+	return vos_obj_update(c, oid, epoch, 0, 0, dkey, 1, &iod, NULL, buf != NULL ? &sgl : NULL);
+}
+
+/*
+ * The world: a few objects of each key kind, dkeys and akeys (two of single values, two
+ * arrays), random operations on them, and a "view": a hash of everything a reader at an
+ * epoch sees (each value's size and bytes, each key listing).
+ */
+#define W_OBJS 3
+#define W_DKEYS 4
+#define W_AKEYS 4 /* 0, 1: single values; 2, 3: arrays */
+#define W_IDX 64
+#define W_RSIZE_MAX 256
+#define W_SV_MAX 12000
+#define W_BUF (W_IDX * W_RSIZE_MAX)
+
+struct world {
+	daos_unit_oid_t w_oid[W_OBJS];
+	char w_dname[W_DKEYS][8];
+	uint64_t w_duint[W_DKEYS];
+	char w_aname[W_AKEYS][8];
+	uint64_t w_rsize[W_OBJS][W_DKEYS][W_AKEYS];
+	uint64_t w_rng;
+	uint64_t w_epoch; /* the last epoch used */
+	uint8_t w_buf[W_BUF];
+	uint8_t w_out[W_BUF];
+};
+
+/* A hash per object listing, dkey listing and akey value: what one reader sees. */
+#define V_SLOTS (W_OBJS * (1 + W_DKEYS * (1 + W_AKEYS)))
+
+struct view {
+	uint64_t v_epoch;
+	uint64_t v_h[V_SLOTS];
+};
+
+static uint64_t
+wrnd(struct world *w, uint64_t n)
+{
+	return d_test_rand(&w->w_rng) % n;
+}
+
+static void
+world_init(struct world *w, unsigned int seed)
+{
+	static const enum daos_otype_t types[W_OBJS] = {DAOS_OT_MULTI_HASHED, DAOS_OT_DKEY_UINT64,
+							DAOS_OT_MULTI_LEXICAL};
+	static const uint64_t rsizes[] = {1, 8, 200, W_RSIZE_MAX};
+	int o, d, a;
+
+	memset(w, 0, sizeof(*w));
+	w->w_rng = d_test_rand_seed(seed);
+	for (o = 0; o < W_OBJS; o++)
+		w->w_oid[o] = test_oid(types[o], 100 + (uint64_t)o);
+	for (d = 0; d < W_DKEYS; d++) {
+		snprintf(w->w_dname[d], sizeof(w->w_dname[d]), "dk%d", d);
+		w->w_duint[d] = ((uint64_t)d + 1) * 0x10001;
+	}
+	for (a = 0; a < W_AKEYS; a++)
+		snprintf(w->w_aname[a], sizeof(w->w_aname[a]), "ak%d", a);
+	for (o = 0; o < W_OBJS; o++)
+		for (d = 0; d < W_DKEYS; d++)
+			for (a = 2; a < W_AKEYS; a++)
+				w->w_rsize[o][d][a] = rsizes[wrnd(w, D_ARRAY_SIZE(rsizes))];
+}
+
+static daos_key_t
+w_dkey(struct world *w, int o, int d)
+{
+	daos_key_t k;
+
+	if (vos_key_feats(w->w_oid[o], true) & BTR_FEAT_UINT_KEY)
+		d_iov_set(&k, &w->w_duint[d], sizeof(uint64_t));
+	else
+		k = skey(w->w_dname[d]);
+	return k;
+}
+
+static daos_key_t
+w_akey(struct world *w, int a)
+{
+	return skey(w->w_aname[a]);
+}
+
+/*
+ * One random operation at a new epoch on each container of @cs (@nc of them): the same
+ * operation on all, so twins stay twins.
+ */
+static void
+world_op(struct world *w, daos_handle_t *cs, int nc)
+{
+	int o = (int)wrnd(w, W_OBJS), d = (int)wrnd(w, W_DKEYS), a = (int)wrnd(w, W_AKEYS);
+	uint64_t epoch = w->w_epoch + 1 + wrnd(w, 3), r = wrnd(w, 100);
+	daos_key_t dkey = w_dkey(w, o, d), akey = w_akey(w, a), akeys[2];
+	int i, rc = 0;
+
+	w->w_epoch = epoch;
+	if (r < 80) {
+		if (a < 2) {
+			uint64_t size, s = wrnd(w, 10);
+
+			size = s < 1   ? 0
+			       : s < 7 ? 1 + wrnd(w, 3000)
+				       : VOS_DATA_THRESH + wrnd(w, W_SV_MAX - VOS_DATA_THRESH);
+			fill(w->w_buf, size, epoch);
+			for (i = 0; i < nc && rc == 0; i++)
+				rc = upd_sv(cs[i], w->w_oid[o], epoch, &dkey, &akey,
+					    size > 0 ? w->w_buf : NULL, size);
+		} else {
+			uint64_t rsize = w->w_rsize[o][d][a];
+			uint64_t idx = wrnd(w, W_IDX), nr = 1 + wrnd(w, W_IDX - idx);
+			bool punch = wrnd(w, 8) == 0;
+
+			fill(w->w_buf, nr * rsize, epoch);
+			for (i = 0; i < nc && rc == 0; i++)
+				rc = upd_ar(cs[i], w->w_oid[o], epoch, &dkey, &akey, rsize, idx, nr,
+					    punch ? NULL : w->w_buf);
+		}
+	} else if (r < 90) {
+		unsigned int nr = 1 + (unsigned int)wrnd(w, 2);
+
+		akeys[0] = akey;
+		akeys[1] = w_akey(w, (a + 1) % W_AKEYS);
+		for (i = 0; i < nc && rc == 0; i++)
+			rc = vos_obj_punch(cs[i], w->w_oid[o], epoch, 0, 0, &dkey, nr, akeys, NULL);
+	} else if (r < 97) {
+		for (i = 0; i < nc && rc == 0; i++)
+			rc = vos_obj_punch(cs[i], w->w_oid[o], epoch, 0, 0, &dkey, 0, NULL, NULL);
+	} else {
+		for (i = 0; i < nc && rc == 0; i++)
+			rc = vos_obj_punch(cs[i], w->w_oid[o], epoch, 0, 0, NULL, 0, NULL, NULL);
+	}
+	assert_int_equal(rc, 0);
+}
+
+/* Hash of the keys listed at @epoch: of an object (@dkey NULL) or of a dkey. */
+static uint64_t
+list_hash(daos_handle_t c, daos_unit_oid_t oid, uint64_t epoch, daos_key_t *dkey)
+{
+	daos_anchor_t anchor = {0};
+	daos_key_desc_t kds[8];
+	char buf[512];
+	uint64_t h = 0;
+
+	while (!daos_anchor_is_eof(&anchor)) {
+		uint32_t nr = D_ARRAY_SIZE(kds), i;
+		d_sg_list_t sgl = {0};
+		size_t off = 0;
+		d_iov_t iov;
+
+		d_iov_set(&iov, buf, sizeof(buf));
+		sgl.sg_nr = 1;
+		sgl.sg_iovs = &iov;
+		assert_int_equal(vos_obj_list_keys(c, oid, epoch, dkey, &anchor, &nr, kds, &sgl),
+				 0);
+		for (i = 0; i < nr; i++) {
+			/* a sum: the listing as a set */
+			h += hash(0xcbf29ce484222325ULL + kds[i].kd_val_type, buf + off,
+				  kds[i].kd_key_len);
+			off += kds[i].kd_key_len;
+		}
+	}
+	return h;
+}
+
+/* Hash of the value of akey @a at @epoch: its size and its bytes. */
+static uint64_t
+value_hash(struct world *w, daos_handle_t c, int o, int d, int a, uint64_t epoch)
+{
+	daos_key_t dkey = w_dkey(w, o, d);
+	daos_recx_t recx = {.rx_idx = 0, .rx_nr = W_IDX};
+	daos_iod_t iod = {0};
+	d_sg_list_t sgl = {0};
+	d_iov_t iov;
+	uint64_t h;
+
+	iod.iod_name = w_akey(w, a);
+	iod.iod_nr = 1;
+	if (a < 2) {
+		iod.iod_type = DAOS_IOD_SINGLE;
+		iod.iod_size = DAOS_REC_ANY;
+	} else {
+		iod.iod_type = DAOS_IOD_ARRAY;
+		iod.iod_size = 0;
+		iod.iod_recxs = &recx;
+	}
+	d_iov_set(&iov, w->w_out, sizeof(w->w_out));
+	sgl.sg_nr = 1;
+	sgl.sg_iovs = &iov;
+	assert_int_equal(vos_obj_fetch(c, w->w_oid[o], epoch, 0, &dkey, 1, &iod, &sgl), 0);
+	h = hash(0xcbf29ce484222325ULL, &iod.iod_size, sizeof(iod.iod_size));
+	if (iod.iod_size > 0)
+		h = hash(h, w->w_out, a < 2 ? iod.iod_size : iod.iod_size * W_IDX);
+	return h;
+}
+
+static void
+view_take(struct world *w, daos_handle_t c, uint64_t epoch, struct view *v)
+{
+	int o, d, a, s = 0;
+
+	v->v_epoch = epoch;
+	for (o = 0; o < W_OBJS; o++) {
+		v->v_h[s++] = list_hash(c, w->w_oid[o], epoch, NULL);
+		for (d = 0; d < W_DKEYS; d++) {
+			daos_key_t dkey = w_dkey(w, o, d);
+
+			v->v_h[s++] = list_hash(c, w->w_oid[o], epoch, &dkey);
+			for (a = 0; a < W_AKEYS; a++)
+				v->v_h[s++] = value_hash(w, c, o, d, a, epoch);
+		}
+	}
+	assert_int_equal(s, V_SLOTS);
+}
+
+/* Compare two views slot by slot, naming the first difference. */
+static bool
+view_same(const struct view *x, const struct view *y, bool report)
+{
+	int s;
+
+	for (s = 0; s < V_SLOTS; s++) {
+		if (x->v_h[s] == y->v_h[s])
+			continue;
+		if (report)
+			print_message("view at epoch %" PRIu64 " differs in slot %d (object %d)\n",
+				      x->v_epoch, s, s / (1 + W_DKEYS * (1 + W_AKEYS)));
+		return false;
+	}
+	return true;
+}
+
+/* The readers whose views must survive: each snapshot, and a few epochs above @hi. */
+static unsigned int
+readers(struct world *w, uint64_t hi, const uint64_t *snaps, unsigned int nsnaps, uint64_t *rdrs)
+{
+	unsigned int n = 0, i;
+
+	for (i = 0; i < nsnaps; i++)
+		rdrs[n++] = snaps[i];
+	rdrs[n++] = hi + 1;
+	rdrs[n++] = hi + 1 + wrnd(w, w->w_epoch - hi + 1);
+	rdrs[n++] = w->w_epoch;
+	rdrs[n++] = DAOS_EPOCH_MAX;
+	return n;
+}
+
+static void
+views_take(struct world *w, daos_handle_t c, const uint64_t *rdrs, unsigned int n, struct view *vs)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		view_take(w, c, rdrs[i], &vs[i]);
+}
+
+static void
+views_check(struct world *w, daos_handle_t c, const uint64_t *rdrs, unsigned int n,
+	    const struct view *vs)
+{
+	struct view now;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		view_take(w, c, rdrs[i], &now);
+		assert_true(view_same(&vs[i], &now, true));
+	}
+}
+
+/*
+ * A dedicated akey rewritten with 5 heap-sized then 5 data-sized values at consecutive
+ * epochs: with at most 3 new snapshots among them and the bound above, at least one
+ * version of each kind is covered for every retained reader, so aggregation must free
+ * space in both tiers.
+ */
+static void
+hot_writes(struct world *w)
+{
+	daos_key_t dkey = skey("hot"), akey = skey("hot");
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		size_t size = i < 5 ? 100 + (size_t)i : VOS_DATA_THRESH + (size_t)i;
+
+		fill(w->w_buf, size, (uint64_t)i);
+		assert_int_equal(
+		    upd_sv(coh, w->w_oid[0], ++w->w_epoch, &dkey, &akey, w->w_buf, size), 0);
+	}
+}
+
+/*
+ * The model test: rounds of random updates and punches, a snapshot list that keeps, drops
+ * and adds snapshots, and an aggregation bound that moves up; every view that must survive
+ * is taken before and compared after; space must come back, a second pass must change
+ * nothing; pools are reopened and crashed between rounds.
+ */
+#define ROUNDS 10
+#define SNAPS_MAX 40
+#define RDRS_MAX (SNAPS_MAX + 4)
+
+static void
+t_model(void **state)
+{
+	static struct world w;
+	static struct view before[RDRS_MAX];
+	uint64_t snaps[SNAPS_MAX], rdrs[RDRS_MAX], hi = 0, agg_vals = 0;
+	unsigned int nsnaps = 0, nrdrs, round, i, n;
+	struct vos_cont_info c0, c1, c2;
+	struct vos_pool_info p0, p1, p2;
+	daos_epoch_range_t epr;
+
+	(void)state;
+	world_init(&w, d_test_seed("vos_agg model"));
+	for (round = 0; round < ROUNDS; round++) {
+		uint64_t start = w.w_epoch, nops = 150 + wrnd(&w, 150);
+
+		hot_writes(&w);
+		for (i = 0; i < nops; i++) {
+			world_op(&w, &coh, 1);
+			/* the bound: past at least three quarters of the round */
+			if (i == nops * 3 / 4 + wrnd(&w, nops / 4))
+				hi = w.w_epoch;
+		}
+		if (hi <= start)
+			hi = w.w_epoch;
+		/* snapshots: keep most of the old ones, add up to 3 in this round's range */
+		for (i = n = 0; i < nsnaps; i++)
+			if (wrnd(&w, 10) < 7)
+				snaps[n++] = snaps[i];
+		nsnaps = n;
+		for (i = wrnd(&w, 4); i > 0 && nsnaps < SNAPS_MAX - 1; i--)
+			snaps[nsnaps++] = start + 1 + wrnd(&w, hi - start);
+		if (wrnd(&w, 4) == 0 && nsnaps < SNAPS_MAX)
+			snaps[nsnaps++] = hi + 1 + wrnd(&w, w.w_epoch - hi + 1); /* above hi */
+
+		nrdrs = readers(&w, hi, snaps, nsnaps, rdrs);
+		views_take(&w, coh, rdrs, nrdrs, before);
+		pool_settle();
+		assert_int_equal(vos_cont_query(coh, &c0), 0);
+		assert_int_equal(vos_pool_query(poh, &p0), 0);
+
+		/* from 0, or from where the last round stopped */
+		epr.epr_lo = wrnd(&w, 2) ? 0 : start + 1;
+		epr.epr_hi = hi;
+		assert_int_equal(vos_aggregate(coh, &epr, snaps, nsnaps), 0);
+		views_check(&w, coh, rdrs, nrdrs, before);
+		pool_settle();
+		assert_int_equal(vos_cont_query(coh, &c1), 0);
+		assert_int_equal(vos_pool_query(poh, &p1), 0);
+		print_message("round %u: [%" PRIu64 ", %" PRIu64
+			      "], %u snapshots: heap values %" PRIu64 " -> %" PRIu64
+			      ", data %" PRIu64 " -> %" PRIu64 "; pool heap free +%" PRIu64
+			      ", data free +%" PRIu64 "\n",
+			      round, epr.epr_lo, hi, nsnaps, c0.ci_used_scm, c1.ci_used_scm,
+			      c0.ci_used_data, c1.ci_used_data, p1.pi_scm_free - p0.pi_scm_free,
+			      p1.pi_data_free - p0.pi_data_free);
+		assert_true(c1.ci_used_scm < c0.ci_used_scm);
+		assert_true(c1.ci_used_data < c0.ci_used_data);
+		assert_true(p1.pi_scm_free > p0.pi_scm_free);
+		assert_int_equal(p1.pi_data_free - p0.pi_data_free,
+				 c0.ci_used_data - c1.ci_used_data);
+		agg_vals += c0.ci_used - c1.ci_used;
+
+		/* again: nothing more to do */
+		assert_int_equal(vos_aggregate(coh, &epr, snaps, nsnaps), 0);
+		pool_settle();
+		assert_int_equal(vos_cont_query(coh, &c2), 0);
+		assert_int_equal(vos_pool_query(poh, &p2), 0);
+		assert_memory_equal(&c1, &c2, sizeof(c1));
+		assert_int_equal(p2.pi_scm_free, p1.pi_scm_free);
+		assert_int_equal(p2.pi_data_free, p1.pi_data_free);
+		views_check(&w, coh, rdrs, nrdrs, before);
+
+		/* between rounds: carry on, reopen, or crash */
+		switch (wrnd(&w, 3)) {
+		case 1:
+			pool_reopen(false);
+			views_check(&w, coh, rdrs, nrdrs, before);
+			break;
+		case 2:
+			pool_reopen(true);
+			views_check(&w, coh, rdrs, nrdrs, before);
+			break;
+		default:
+			break;
+		}
+		/* snapshots above the bound stay readers of the next round */
+	}
+	print_message("%" PRIu64 " value bytes freed over %u rounds\n", agg_vals, ROUNDS);
+}
+
+/*
+ * Aggregation with a WAL of the smallest size and much history: its transactions fill the
+ * WAL, make room, and the result is the same.
+ */
+static void
+t_small_wal(void **state)
+{
+	static struct world w;
+	static struct view before[5];
+	uint64_t rdrs[5], snap;
+	struct vos_pool_info p0, p1;
+	daos_epoch_range_t epr;
+	unsigned int i, n;
+
+	(void)state;
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+	vos_pool_destroy(path, pool_uuid);
+	pool_start(64ULL << 20, 64ULL << 20, VOS_POOL_WAL_MIN);
+	world_init(&w, d_test_seed("vos_agg small WAL"));
+	/* history, until the WAL is nearly full: aggregation has to make room */
+	for (i = 0;; i++) {
+		world_op(&w, &coh, 1);
+		assert_int_equal(vos_pool_query(poh, &p0), 0);
+		if (i >= 3000 && p0.pi_wal_used * 100 > p0.pi_wal_size * 97)
+			break;
+	}
+	snap = w.w_epoch / 2;
+	n = readers(&w, w.w_epoch, &snap, 1, rdrs);
+	views_take(&w, coh, rdrs, n, before);
+	assert_int_equal(vos_pool_query(poh, &p0), 0);
+	epr.epr_lo = 0;
+	epr.epr_hi = w.w_epoch;
+	assert_int_equal(vos_aggregate(coh, &epr, &snap, 1), 0);
+	views_check(&w, coh, rdrs, n, before);
+	assert_int_equal(vos_pool_query(poh, &p1), 0);
+	print_message("%u operations; checkpoints %" PRIu64 " -> %" PRIu64 "\n", i,
+		      p0.pi_checkpoints, p1.pi_checkpoints);
+	assert_true(p1.pi_checkpoints > p0.pi_checkpoints);
+	pool_reopen(true);
+	views_check(&w, coh, rdrs, n, before);
+}
+
+/*
+ * Containers whose keys are all punched: aggregation past the punches removes them with
+ * everything under them, and the space comes back to what an empty container holds.
+ */
+static void
+t_punched(void **state)
+{
+	static uint8_t buf[3 * VOS_DATA_THRESH];
+	struct vos_pool_info p0, p1;
+	struct vos_cont_info ci;
+	daos_epoch_range_t epr = {0};
+	daos_key_t dk, ak = skey("a"), ak2 = skey("arr"), ak3 = skey("big");
+	uint64_t e = 1;
+	unsigned int i, j;
+	char dname[16];
+
+	(void)state;
+	/* warm up: data-file bitmap pages, the object index root */
+	fill(buf, sizeof(buf), 1);
+	dk = skey("warm");
+	assert_int_equal(
+	    upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 1), e++, &dk, &ak3, buf, sizeof(buf)), 0);
+	assert_int_equal(
+	    vos_obj_punch(coh, test_oid(DAOS_OT_MULTI_HASHED, 1), e++, 0, 0, NULL, 0, NULL, NULL),
+	    0);
+	epr.epr_hi = e++;
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	pool_settle();
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 0);
+	assert_int_equal(vos_pool_query(poh, &p0), 0);
+
+	for (i = 0; i < 60; i++) {
+		daos_unit_oid_t oid =
+		    test_oid(i % 2 ? DAOS_OT_DKEY_UINT64 : DAOS_OT_MULTI_HASHED, 1000 + i);
+		uint64_t du[4] = {7, 8, 9, 10};
+
+		for (j = 0; j < 4; j++) {
+			snprintf(dname, sizeof(dname), "d%u", j);
+			if (i % 2)
+				d_iov_set(&dk, &du[j], sizeof(uint64_t));
+			else
+				dk = skey(dname);
+			assert_int_equal(upd_sv(coh, oid, e++, &dk, &ak, buf, 100 + j), 0);
+			assert_int_equal(upd_sv(coh, oid, e++, &dk, &ak, buf, 200), 0);
+			assert_int_equal(upd_ar(coh, oid, e++, &dk, &ak2, 4, i, 50, buf), 0);
+			if (j == 0)
+				assert_int_equal(upd_sv(coh, oid, e++, &dk, &ak3, buf, sizeof(buf)),
+						 0);
+			/* objects 3k: punch every dkey; 3k + 1: every akey; others: the object */
+			if (i % 3 == 0)
+				assert_int_equal(
+				    vos_obj_punch(coh, oid, e++, 0, 0, &dk, 0, NULL, NULL), 0);
+			if (i % 3 == 1) {
+				daos_key_t aks[3] = {ak, ak2, ak3};
+
+				assert_int_equal(
+				    vos_obj_punch(coh, oid, e++, 0, 0, &dk, 3, aks, NULL), 0);
+			}
+		}
+		if (i % 3 == 2)
+			assert_int_equal(vos_obj_punch(coh, oid, e++, 0, 0, NULL, 0, NULL, NULL),
+					 0);
+	}
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 60);
+	assert_true(ci.ci_used_scm > 0 && ci.ci_used_data > 0);
+
+	/* a snapshot before the punches keeps everything it reads */
+	epr.epr_hi = e++;
+	{
+		uint64_t snap = 5, size = 0;
+		uint8_t out[sizeof(buf)];
+		daos_iod_t iod = {0};
+		d_sg_list_t sgl = {0};
+		d_iov_t iov;
+
+		assert_int_equal(vos_aggregate(coh, &epr, &snap, 1), 0);
+		dk = skey("d0");
+		iod.iod_name = ak;
+		iod.iod_type = DAOS_IOD_SINGLE;
+		iod.iod_size = DAOS_REC_ANY;
+		iod.iod_nr = 1;
+		d_iov_set(&iov, out, sizeof(out));
+		sgl.sg_nr = 1;
+		sgl.sg_iovs = &iov;
+		assert_int_equal(vos_obj_fetch(coh, test_oid(DAOS_OT_MULTI_HASHED, 1000), snap, 0,
+					       &dk, 1, &iod, &sgl),
+				 0);
+		size = iod.iod_size;
+		assert_int_equal(size, 200);
+		assert_int_equal(vos_obj_fetch(coh, test_oid(DAOS_OT_MULTI_HASHED, 1000),
+					       DAOS_EPOCH_MAX, 0, &dk, 1, &iod, &sgl),
+				 0);
+		assert_int_equal(iod.iod_size, 0);
+	}
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_true(ci.ci_nobjs > 0);
+
+	/* without it, all goes: objects, punched dkeys, punched akeys */
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	pool_settle();
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	print_message("after: %" PRIu64 " objects, %" PRIu64 " heap and %" PRIu64
+		      " data bytes of values\n",
+		      ci.ci_nobjs, ci.ci_used_scm, ci.ci_used_data);
+	/* objects whose dkeys or akeys were punched remain (a punch below creates its parents) */
+	assert_int_equal(ci.ci_nobjs, 40);
+	assert_int_equal(ci.ci_used_scm, 0);
+	assert_int_equal(ci.ci_used_data, 0);
+	assert_int_equal(vos_pool_query(poh, &p1), 0);
+	print_message("pool heap free: %" PRIu64 " before, %" PRIu64 " after (%" PRId64 ")\n",
+		      p0.pi_scm_free, p1.pi_scm_free,
+		      (int64_t)p1.pi_scm_free - (int64_t)p0.pi_scm_free);
+	assert_int_equal(p1.pi_data_free, p0.pi_data_free);
+	/* 40 objects, 80 dkeys with small logs, and tree nodes */
+	assert_true(p1.pi_scm_free + (64 << 10) >= p0.pi_scm_free);
+
+	/* punch those too: nothing is left */
+	for (i = 0; i < 60; i++)
+		if (i % 3 != 2)
+			assert_int_equal(vos_obj_punch(coh,
+						       test_oid(i % 2 ? DAOS_OT_DKEY_UINT64
+								      : DAOS_OT_MULTI_HASHED,
+								1000 + i),
+						       e++, 0, 0, NULL, 0, NULL, NULL),
+					 0);
+	epr.epr_hi = e++;
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	pool_settle();
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 0);
+	assert_int_equal(vos_pool_query(poh, &p1), 0);
+	print_message("all punched: pool heap free %" PRId64 " from the empty container's\n",
+		      (int64_t)p1.pi_scm_free - (int64_t)p0.pi_scm_free);
+	assert_true(p1.pi_scm_free + (4 << 10) >= p0.pi_scm_free);
+	pool_reopen(true);
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 0);
+	assert_int_equal(vos_pool_query(poh, &p1), 0);
+	assert_int_equal(p1.pi_data_free, p0.pi_data_free);
+
+	/* keys hidden by their parent's punch go, though their own logs say they exist */
+	for (j = 0; j < 4; j++) {
+		snprintf(dname, sizeof(dname), "d%u", j);
+		dk = skey(dname);
+		assert_int_equal(
+		    upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 7), e++, &dk, &ak, buf, 1000), 0);
+	}
+	assert_int_equal(
+	    vos_obj_punch(coh, test_oid(DAOS_OT_MULTI_HASHED, 7), e++, 0, 0, NULL, 0, NULL, NULL),
+	    0);
+	dk = skey("later");
+	assert_int_equal(upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 7), e++, &dk, &ak, buf, 100),
+			 0);
+	epr.epr_hi = e++;
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 1);
+	assert_int_equal(ci.ci_used_scm, 100);
+}
+
+/*
+ * Discard: a container and its twin receive the same operations, except those of one epoch
+ * range, which only the container gets; after discarding that range the two read alike at
+ * every epoch and hold the same bytes; twice changes nothing; both go on alike, across a
+ * crash.
+ */
+#define D_RDRS 12
+
+static void
+t_discard(void **state)
+{
+	static struct world w;
+	static struct view va[D_RDRS], vb[D_RDRS];
+	daos_handle_t both[2];
+	struct vos_cont_info ca, cb, ca2;
+	daos_epoch_range_t epr;
+	uint64_t rdrs[D_RDRS];
+	daos_key_t dk, ak;
+	unsigned int round, i, ndiff;
+
+	(void)state;
+	assert_int_equal(vos_cont_create(poh, twin_uuid), 0);
+	assert_int_equal(vos_cont_open(poh, twin_uuid, &twin), 0);
+	both[0] = coh;
+	both[1] = twin;
+	world_init(&w, d_test_seed("vos_agg discard"));
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < 200; i++)
+			world_op(&w, both, 2);
+		epr.epr_lo = w.w_epoch + 1;
+		for (i = 0; i < 100 + round * 50; i++)
+			world_op(&w, both, 1); /* the container only */
+		/* keys and an object that exist only in the range: they must go */
+		dk = skey("new");
+		ak = skey("new");
+		fill(w.w_buf, 5000, round);
+		assert_int_equal(upd_sv(coh, w.w_oid[0], ++w.w_epoch, &dk, &ak, w.w_buf, 5000), 0);
+		assert_int_equal(upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 900 + round),
+					++w.w_epoch, &dk, &ak, w.w_buf, 100),
+				 0);
+		dk = w_dkey(&w, 1, 1);
+		assert_int_equal(
+		    vos_obj_punch(coh, w.w_oid[1], ++w.w_epoch, 0, 0, &dk, 1, &ak, NULL), 0);
+		epr.epr_hi = w.w_epoch;
+		for (i = 0; i < 100; i++)
+			world_op(&w, both, 2);
+
+		/* anywhere, inside the range, at its end (the new keys are there) and now */
+		for (i = 0; i < D_RDRS - 2; i++)
+			rdrs[i] = i % 2 ? 1 + wrnd(&w, w.w_epoch)
+					: epr.epr_lo + wrnd(&w, epr.epr_hi - epr.epr_lo + 1);
+		rdrs[D_RDRS - 2] = epr.epr_hi;
+		rdrs[D_RDRS - 1] = DAOS_EPOCH_MAX;
+		views_take(&w, twin, rdrs, D_RDRS, vb);
+		views_take(&w, coh, rdrs, D_RDRS, va);
+		for (i = ndiff = 0; i < D_RDRS; i++)
+			ndiff += !view_same(&va[i], &vb[i], false);
+
+		assert_true(ndiff > 0); /* the range made a difference */
+
+		assert_int_equal(vos_discard(coh, &epr), 0);
+		views_check(&w, coh, rdrs, D_RDRS, vb);
+		assert_int_equal(vos_cont_query(coh, &ca), 0);
+		assert_int_equal(vos_cont_query(twin, &cb), 0);
+		assert_int_equal(ca.ci_nobjs, cb.ci_nobjs);
+		assert_int_equal(ca.ci_used_scm, cb.ci_used_scm);
+		assert_int_equal(ca.ci_used_data, cb.ci_used_data);
+		assert_int_equal(vos_discard(coh, &epr), 0);
+		assert_int_equal(vos_cont_query(coh, &ca2), 0);
+		assert_memory_equal(&ca, &ca2, sizeof(ca));
+		print_message("discard round %u: [%" PRIu64 ", %" PRIu64 "], %u of %u views "
+			      "differed, %" PRIu64 " objects, %" PRIu64 " value bytes\n",
+			      round, epr.epr_lo, epr.epr_hi, ndiff, D_RDRS, ca.ci_nobjs,
+			      ca.ci_used);
+		if (round == 1)
+			pool_reopen(true);
+		both[0] = coh;
+		both[1] = twin;
+	}
+	/* a discard below everything, and bad arguments */
+	epr.epr_lo = epr.epr_hi = w.w_epoch + 100;
+	assert_int_equal(vos_discard(coh, &epr), 0);
+	views_check(&w, coh, rdrs, D_RDRS, vb);
+	epr.epr_lo = 5;
+	epr.epr_hi = 4;
+	assert_int_equal(vos_discard(coh, &epr), -DER_INVAL);
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), -DER_INVAL);
+	assert_int_equal(vos_discard(coh, NULL), -DER_INVAL);
+	epr.epr_lo = 0;
+	epr.epr_hi = 10;
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 3), -DER_INVAL);
+}
+
+/*
+ * Long histories of one single value and one array (several transactions each): exactly
+ * the versions the snapshot and the latest readers see are left, whatever the order of
+ * the entries in their trees.
+ */
+static void
+t_long_history(void **state)
+{
+	static uint8_t buf[16 * 8], out[16 * 8];
+	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 5);
+	daos_key_t dk = skey("d"), asv = skey("sv"), aar = skey("ar");
+	daos_recx_t recx = {.rx_idx = 0, .rx_nr = 16};
+	uint64_t snaps[2] = {201, 301}, e, rdrs[4] = {201, 301, 600, DAOS_EPOCH_MAX};
+	daos_epoch_range_t epr = {.epr_lo = 0, .epr_hi = 600};
+	struct vos_cont_info ci;
+	daos_iod_t iod = {0};
+	d_sg_list_t sgl = {0};
+	d_iov_t iov;
+	unsigned int i;
+
+	(void)state;
+	for (e = 1; e <= 600; e++) {
+		fill(buf, sizeof(buf), e);
+		assert_int_equal(upd_sv(coh, oid, e, &dk, &asv, buf, 10 + e % 7), 0);
+		/* the whole range, or a piece of it (entries sort by start, then epoch) */
+		if (e % 3 == 0)
+			assert_int_equal(upd_ar(coh, oid, e, &dk, &aar, 8, e % 16, 1, buf), 0);
+		else
+			assert_int_equal(upd_ar(coh, oid, e, &dk, &aar, 8, 0, 16, buf), 0);
+	}
+	assert_int_equal(vos_aggregate(coh, &epr, snaps, 2), 0);
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	/* sv: the versions at 201, 301, 600; array: 200 + 201, 301, 599 + 600 */
+	assert_int_equal(ci.ci_used_scm, (10 + 201 % 7) + (10 + 301 % 7) + (10 + 600 % 7) +
+					     (16 + 1) * 8 + 16 * 8 + (16 + 1) * 8);
+	for (i = 0; i < 4; i++) {
+		iod.iod_name = asv;
+		iod.iod_type = DAOS_IOD_SINGLE;
+		iod.iod_size = DAOS_REC_ANY;
+		iod.iod_nr = 1;
+		iod.iod_recxs = NULL;
+		d_iov_set(&iov, out, sizeof(out));
+		sgl.sg_nr = 1;
+		sgl.sg_iovs = &iov;
+		e = rdrs[i] == DAOS_EPOCH_MAX ? 600 : rdrs[i];
+		assert_int_equal(vos_obj_fetch(coh, oid, rdrs[i], 0, &dk, 1, &iod, &sgl), 0);
+		fill(buf, sizeof(buf), e);
+		assert_int_equal(iod.iod_size, 10 + e % 7);
+		assert_memory_equal(out, buf, iod.iod_size);
+		iod.iod_name = aar;
+		iod.iod_type = DAOS_IOD_ARRAY;
+		iod.iod_size = 0;
+		iod.iod_recxs = &recx;
+		assert_int_equal(vos_obj_fetch(coh, oid, rdrs[i], 0, &dk, 1, &iod, &sgl), 0);
+		assert_int_equal(iod.iod_size, 8);
+		if (e % 3 == 0) {
+			/* a record of e over the whole range of e - 1 */
+			fill(buf, sizeof(buf), e - 1);
+			assert_memory_equal(out, buf, (e % 16) * 8);
+			assert_memory_equal(out + (e % 16 + 1) * 8, buf + (e % 16 + 1) * 8,
+					    (15 - e % 16) * 8);
+			fill(buf, sizeof(buf), e);
+			assert_memory_equal(out + (e % 16) * 8, buf, 8);
+		} else {
+			assert_memory_equal(out, buf, sizeof(buf));
+		}
+	}
+}
+
+/*
+ * Both tiers full of history: -DER_NOSPACE; aggregation gives the space back and updates
+ * succeed again; punch + aggregation gives back the rest.
+ */
+static void
+t_nospace(void **state)
+{
+	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 77);
+	static uint8_t big[64 << 10], small[3000], out[64 << 10];
+	daos_key_t dk = skey("d"), abig = skey("big"), as[4];
+	struct vos_pool_info p0, p1, p2;
+	struct vos_cont_info ci;
+	daos_epoch_range_t epr = {0};
+	unsigned int nbig, nsmall, k;
+	uint64_t e = 1;
+	daos_iod_t iod = {0};
+	d_sg_list_t sgl = {0};
+	d_iov_t iov;
+	char names[4][4];
+	int rc;
+
+	(void)state;
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+	vos_pool_destroy(path, pool_uuid);
+	pool_start(VOS_POOL_SCM_MIN, VOS_POOL_DATA_MIN, VOS_POOL_WAL_MIN);
+	assert_int_equal(vos_pool_query(poh, &p0), 0);
+	for (k = 0; k < 4; k++) {
+		snprintf(names[k], sizeof(names[k]), "s%u", k);
+		as[k] = skey(names[k]);
+	}
+
+	/* versions of one big value fill the data file */
+	for (nbig = 0;; nbig++) {
+		fill(big, sizeof(big), nbig);
+		rc = upd_sv(coh, oid, e++, &dk, &abig, big, sizeof(big));
+		if (rc != 0)
+			break;
+	}
+	assert_int_equal(rc, -DER_NOSPACE);
+	/* versions of four small ones fill the heap */
+	for (nsmall = 0;; nsmall++) {
+		fill(small, sizeof(small), nsmall);
+		rc = upd_sv(coh, oid, e++, &dk, &as[nsmall % 4], small, sizeof(small));
+		if (rc != 0)
+			break;
+	}
+	assert_int_equal(rc, -DER_NOSPACE);
+	print_message("%u big and %u small versions filled the pool\n", nbig, nsmall);
+	assert_true(nbig > 4 && nsmall > 1000);
+
+	/* aggregation up to now: only the newest versions stay */
+	epr.epr_hi = e - 1;
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	pool_settle();
+	assert_int_equal(vos_pool_query(poh, &p1), 0);
+	print_message("free after aggregation: heap %" PRIu64 " KiB, data %" PRIu64 " KiB\n",
+		      p1.pi_scm_free >> 10, p1.pi_data_free >> 10);
+	assert_true(p1.pi_data_free >= p0.pi_data_free - 2 * sizeof(big));
+	assert_true(p1.pi_scm_free > p0.pi_scm_free / 2);
+	/* the newest versions read as before */
+	iod.iod_name = abig;
+	iod.iod_type = DAOS_IOD_SINGLE;
+	iod.iod_size = DAOS_REC_ANY;
+	iod.iod_nr = 1;
+	d_iov_set(&iov, out, sizeof(out));
+	sgl.sg_nr = 1;
+	sgl.sg_iovs = &iov;
+	assert_int_equal(vos_obj_fetch(coh, oid, DAOS_EPOCH_MAX, 0, &dk, 1, &iod, &sgl), 0);
+	fill(big, sizeof(big), nbig - 1);
+	assert_int_equal(iod.iod_size, sizeof(big));
+	assert_memory_equal(out, big, sizeof(big));
+	iod.iod_name = as[(nsmall - 1) % 4];
+	assert_int_equal(vos_obj_fetch(coh, oid, DAOS_EPOCH_MAX, 0, &dk, 1, &iod, &sgl), 0);
+	fill(small, sizeof(small), nsmall - 1);
+	assert_int_equal(iod.iod_size, sizeof(small));
+	assert_memory_equal(out, small, sizeof(small));
+
+	/* exactly the newest version of each akey is left */
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_used_scm, 4 * sizeof(small));
+	assert_int_equal(ci.ci_used_data, sizeof(big));
+
+	/* both tiers take updates again */
+	assert_int_equal(upd_sv(coh, oid, e++, &dk, &abig, big, sizeof(big)), 0);
+	assert_int_equal(upd_sv(coh, oid, e++, &dk, &as[0], small, sizeof(small)), 0);
+
+	/* punch + aggregation: everything comes back, also after a crash */
+	assert_int_equal(vos_obj_punch(coh, oid, e++, 0, 0, NULL, 0, NULL, NULL), 0);
+	epr.epr_hi = e++;
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	pool_settle();
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 0);
+	assert_int_equal(ci.ci_used, 0);
+	assert_int_equal(vos_pool_query(poh, &p2), 0);
+	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
+	assert_true(p2.pi_scm_free + (64 << 10) >= p0.pi_scm_free);
+	pool_reopen(true);
+	assert_int_equal(vos_pool_query(poh, &p2), 0);
+	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
+	for (k = 0; k < 8; k++)
+		assert_int_equal(upd_sv(coh, oid, e++, &dk, &abig, big, sizeof(big)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(t_model, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_small_wal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_punched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_discard, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_long_history, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_nospace, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("vos_agg", tests, NULL, NULL);
+}

@@ -1,0 +1,958 @@
+/*
+ * vos_aggregate.c: aggregation (merge the history of a container below an epoch bound while
+ * every snapshot keeps reading exactly as before) and discard (undo everything written in
+ * an epoch range). Sits on the object layout of vos_obj.c / vos_io.c: the object index,
+ * dkey and akey trees, single-value trees, evtrees and incarnation logs (ilog.c).
+ *
+ * Retained readers. Aggregation over [lo, hi] with snapshots S keeps, for every reader at
+ * an epoch in S or above hi, what it sees: values, extents, keys and their listings. The
+ * reader "hi" stands for every epoch above it (what is at or below hi and hidden at hi is
+ * hidden above hi too: newer writes only cover more, punch bounds only grow). Readers at
+ * other epochs at or below hi lose their view, as in DAOS.
+ *
+ * Walk: objects, their dkeys, their akeys, each by "first key after the last one seen", so
+ * a key deleted on the way never disturbs the walk. Per akey:
+ *
+ *	dead?  (invisible to every retained reader, its parents' punches included, and no log
+ *	        entry above hi): delete every value, then the key      (bounded transactions)
+ *	alive: for each retained reader r, mark the version r reads (single value: the newest
+ *	       at or below r; array: every entry evt_find shows at r) unless r's punch bound
+ *	       hides it; delete the unmarked versions with epochs in [lo, hi]; then
+ *	       ilog_aggregate(hi, S) of the akey's log
+ *
+ * and the same, one level up, for dkeys (their akeys first) and objects (their dkeys first).
+ *
+ * Discard of [lo, hi]: delete every version written in [lo, hi] and the log entries at those
+ * epochs; a key whose log and subtree are then empty goes too.
+ *
+ * Invariants:
+ * 1. Only versions nobody retained can read are deleted. A version no retained reader
+ *    sees is never the newest covering anything at that reader, so removing it (or any set
+ *    of such versions) changes no reader's view; what a punch bound hides reads as nothing
+ *    with or without it.
+ * 2. Aggregation deletes versions only in [lo, hi]; versions below lo are left as they are
+ *    (a caller that aggregated up to lo - 1 before need not pay for that history again).
+ *    Whole keys go only when dead for every retained reader.
+ * 3. Every change is a transaction of at most AGG_CREDITS deletions; a transaction refused
+ *    by a full WAL is retried after vos_tx_make_room, and it recomputes everything it
+ *    writes, so a retry or a crash between transactions leaves a state that a second run
+ *    completes. Running twice changes nothing the second time.
+ * 4. Freed payloads leave the container accounting (cd_used_*) in the transaction that frees
+ *    them; data blocks go back through vea_free and become reusable once that transaction
+ *    is durable (vea_tx_end after every transaction, vea_flush from the pool's poller).
+ * 5. A key's log is aggregated after its subtree, with the same bound and snapshots, so the
+ *    punch bounds the subtree was judged by are the ones readers keep seeing.
+ * 6. Partially covered extents are kept whole: nothing is rewritten, nothing allocated
+ *    (ilog_aggregate may reallocate a log smaller, after the values freed their space).
+ */
+#define D_LOGFAC vos
+
+#include <gurt/common.h>
+
+#include "vos_internal.h"
+
+/* Deletions per transaction (values or keys), so that no redo record outgrows the WAL. */
+#define AGG_CREDITS 128
+
+struct agg_ctx {
+	struct vos_container *ac_cont;
+	struct vos_pool *ac_pool;
+	struct umem_instance *ac_umm;
+	daos_unit_oid_t ac_oid; /* the object being walked (its key kinds) */
+	uint64_t ac_lo;
+	uint64_t ac_hi;
+	bool ac_discard;
+	/* retained readers: the snapshots at or below hi, sorted, unique, and hi */
+	uint64_t *ac_rdrs;
+	uint32_t ac_nr;
+	const uint64_t *ac_snaps; /* as the caller gave them (ilog_aggregate) */
+	uint32_t ac_snap_nr;
+	/* punch bound of each retained reader: object, dkey, akey level */
+	struct ilog_epc *ac_pb[3];
+	/* what the run removed (debug log) */
+	uint64_t ac_vals;
+	uint64_t ac_keys;
+};
+
+enum { AGG_OBJ = 0, AGG_DKEY = 1, AGG_AKEY = 2 };
+
+/*
+ * Transactions.
+ */
+
+typedef int (*agg_tx_fn_t)(struct agg_ctx *ac, void *arg);
+
+/*
+ * Run @fn in a transaction of its own; retry when the WAL was full. @fn must set every
+ * output of @arg afresh on each call: an aborted attempt's outputs are discarded.
+ */
+static int
+agg_tx(struct agg_ctx *ac, agg_tx_fn_t fn, void *arg)
+{
+	struct umem_instance *umm = ac->ac_umm;
+	unsigned int attempt;
+	int rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = umem_tx_begin(umm);
+		if (rc == 0) {
+			rc = fn(ac, arg);
+			rc = umem_tx_end(umm, rc);
+			vea_tx_end(ac->ac_pool->vp_vea, umem_tx_last_lsn(umm));
+		}
+		if (rc == 0 || attempt == VOS_TX_RETRY_MAX)
+			return rc;
+		rc = vos_tx_make_room(ac->ac_pool, rc);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+/* Take freed payload bytes off the container accounting (inside the transaction). */
+static int
+agg_account(struct agg_ctx *ac, uint64_t scm, uint64_t data)
+{
+	struct vos_cont_df *cd = ac->ac_cont->vc_df;
+	int rc;
+
+	if (scm == 0 && data == 0)
+		return 0;
+	rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_used_scm,
+			     sizeof(cd->cd_used_scm) + sizeof(cd->cd_used_data));
+	if (rc != 0)
+		return rc;
+	cd->cd_used_scm -= scm < cd->cd_used_scm ? scm : cd->cd_used_scm;
+	cd->cd_used_data -= data < cd->cd_used_data ? data : cd->cd_used_data;
+	return 0;
+}
+
+/*
+ * Visibility: punch bounds of the retained readers, and whether a key is dead.
+ */
+
+/*
+ * Fill ac_pb[@level] for the key with log @ilog under the level above (none for objects);
+ * *@dead: no retained reader sees the key and its log has nothing above hi.
+ */
+static int
+agg_key_readers(struct agg_ctx *ac, int level, const struct ilog_df *ilog, bool *dead)
+{
+	const struct ilog_epc *parent = level == AGG_OBJ ? NULL : ac->ac_pb[level - 1];
+	struct ilog_entries ents;
+	uint32_t i;
+	int rc;
+
+	*dead = true;
+	for (i = 0; i < ac->ac_nr; i++) {
+		bool visible;
+
+		rc = vos_ilog_visible(ac->ac_umm, ilog, ac->ac_rdrs[i],
+				      parent != NULL ? &parent[i] : NULL, &visible,
+				      &ac->ac_pb[level][i]);
+		if (rc != 0)
+			return rc;
+		if (visible)
+			*dead = false;
+	}
+	if (*dead && ac->ac_hi != DAOS_EPOCH_MAX) {
+		rc = ilog_fetch(ac->ac_umm, ilog, ac->ac_hi + 1, DAOS_EPOCH_MAX, &ents);
+		if (rc != 0)
+			return rc;
+		if (ents.ie_nr > 0)
+			*dead = false;
+	}
+	return 0;
+}
+
+/*
+ * Values: which versions retained readers read, and deleting the others.
+ */
+
+/* The versions to keep: single-value keys or evtree rectangles, sorted. */
+struct agg_keep {
+	struct vos_singv_key *ak_sv;
+	struct evt_rect *ak_rect;
+	uint32_t ak_nr;
+	uint32_t ak_cap;
+};
+
+static int
+sv_key_cmp(const void *a, const void *b)
+{
+	const struct vos_singv_key *x = a, *y = b;
+
+	if (x->sk_epoch != y->sk_epoch)
+		return x->sk_epoch < y->sk_epoch ? -1 : 1;
+	if (x->sk_minor != y->sk_minor)
+		return x->sk_minor < y->sk_minor ? -1 : 1;
+	return 0;
+}
+
+static int
+rect_cmp(const void *a, const void *b)
+{
+	const struct evt_rect *x = a, *y = b;
+
+	if (x->rc_ex.ex_lo != y->rc_ex.ex_lo)
+		return x->rc_ex.ex_lo < y->rc_ex.ex_lo ? -1 : 1;
+	if (x->rc_ex.ex_hi != y->rc_ex.ex_hi)
+		return x->rc_ex.ex_hi < y->rc_ex.ex_hi ? -1 : 1;
+	if (x->rc_epc != y->rc_epc)
+		return x->rc_epc < y->rc_epc ? -1 : 1;
+	if (x->rc_minor_epc != y->rc_minor_epc)
+		return x->rc_minor_epc < y->rc_minor_epc ? -1 : 1;
+	return 0;
+}
+
+static void
+keep_fini(struct agg_keep *keep)
+{
+	D_FREE(keep->ak_sv);
+	D_FREE(keep->ak_rect);
+	memset(keep, 0, sizeof(*keep));
+}
+
+/* Room for one more entry of @size bytes in *@arr. */
+static int
+keep_grow(struct agg_keep *keep, void **arr, size_t size)
+{
+	uint32_t cap;
+	void *p;
+
+	if (keep->ak_nr < keep->ak_cap)
+		return 0;
+	cap = keep->ak_cap == 0 ? 16 : keep->ak_cap * 2;
+	D_REALLOC(p, *arr, (size_t)cap * size);
+	if (p == NULL)
+		return -DER_NOMEM;
+	*arr = p;
+	keep->ak_cap = cap;
+	return 0;
+}
+
+/* Sort and deduplicate what was collected. */
+static void
+keep_sort(struct agg_keep *keep, bool sv)
+{
+	size_t size = sv ? sizeof(*keep->ak_sv) : sizeof(*keep->ak_rect);
+	int (*cmp)(const void *, const void *) = sv ? sv_key_cmp : rect_cmp;
+	char *arr = sv ? (char *)keep->ak_sv : (char *)keep->ak_rect;
+	uint32_t i, n = 0;
+
+	if (keep->ak_nr == 0)
+		return;
+	qsort(arr, keep->ak_nr, size, cmp);
+	for (i = 1; i < keep->ak_nr; i++) {
+		if (cmp(arr + n * size, arr + i * size) != 0) {
+			n++;
+			memmove(arr + n * size, arr + i * size, size);
+		}
+	}
+	keep->ak_nr = n + 1;
+}
+
+static bool
+keep_has(const struct agg_keep *keep, const void *key, bool sv)
+{
+	if (keep->ak_nr == 0)
+		return false;
+	if (sv)
+		return bsearch(key, keep->ak_sv, keep->ak_nr, sizeof(*keep->ak_sv), sv_key_cmp) !=
+		       NULL;
+	return bsearch(key, keep->ak_rect, keep->ak_nr, sizeof(*keep->ak_rect), rect_cmp) != NULL;
+}
+
+/* The single-value versions the retained readers read (ac_pb[AGG_AKEY] is set). */
+static int
+keep_single(struct agg_ctx *ac, struct vos_krec_df *krec, struct agg_keep *keep)
+{
+	struct btr_instance *toh;
+	uint32_t i;
+	int rc;
+
+	if (krec->kr_btr.tr_order == 0)
+		return 0;
+	rc = dbtree_open_inplace_ex(&krec->kr_btr, ac->ac_umm, ac->ac_pool, &toh);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < ac->ac_nr; i++) {
+		struct vos_singv_key key = {.sk_epoch = ac->ac_rdrs[i], .sk_minor = VOS_MINOR_EPC};
+		struct vos_irec_df *irec;
+		d_iov_t kiov, val;
+
+		d_iov_set(&kiov, &key, sizeof(key));
+		d_iov_set(&val, NULL, 0);
+		rc = dbtree_fetch(toh, BTR_PROBE_LE, &kiov, NULL, &val);
+		if (rc == -DER_NONEXIST) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0)
+			break;
+		irec = val.iov_buf;
+		if (ilog_epc_punched(irec->ir_key.sk_epoch, irec->ir_key.sk_minor,
+				     &ac->ac_pb[AGG_AKEY][i]))
+			continue; /* hidden at this reader with or without it */
+		rc = keep_grow(keep, (void **)&keep->ak_sv, sizeof(*keep->ak_sv));
+		if (rc != 0)
+			break;
+		keep->ak_sv[keep->ak_nr++] = irec->ir_key;
+	}
+	dbtree_close(toh);
+	keep_sort(keep, true);
+	return rc;
+}
+
+/* The evtree entries some retained reader sees part of (ac_pb[AGG_AKEY] is set). */
+static int
+keep_array(struct agg_ctx *ac, struct vos_krec_df *krec, struct agg_keep *keep)
+{
+	struct evt_extent all = {.ex_lo = 0, .ex_hi = UINT64_MAX};
+	struct evt_context *tcx;
+	struct evt_list list;
+	uint32_t i, f;
+	int rc;
+
+	rc = evt_open(&krec->kr_evt, ac->ac_umm, &tcx);
+	if (rc == -DER_NONEXIST)
+		return 0;
+	if (rc != 0)
+		return rc;
+	evt_list_init(&list);
+	for (i = 0; i < ac->ac_nr && rc == 0; i++) {
+		rc = evt_find(tcx, &all, ac->ac_rdrs[i], 0, &list);
+		for (f = 0; f < list.el_nr && rc == 0; f++) {
+			const struct evt_frag *frag = &list.el_frags[f];
+			const struct evt_rect *rect = &frag->ef_ent.en_rect;
+
+			if ((frag->ef_vis & EVT_UNWRITTEN) || rect->rc_epc < ac->ac_lo ||
+			    ilog_epc_punched(rect->rc_epc, rect->rc_minor_epc,
+					     &ac->ac_pb[AGG_AKEY][i]))
+				continue;
+			rc = keep_grow(keep, (void **)&keep->ak_rect, sizeof(*keep->ak_rect));
+			if (rc == 0)
+				keep->ak_rect[keep->ak_nr++] = *rect;
+		}
+	}
+	evt_list_fini(&list);
+	evt_close(tcx);
+	keep_sort(keep, false);
+	return rc;
+}
+
+/* One transaction's worth of deletions of the versions of one akey. */
+struct agg_val_arg {
+	struct vos_krec_df *va_krec;
+	uint64_t va_lo; /* versions with epochs in [va_lo, va_hi] go ... */
+	uint64_t va_hi;
+	const struct agg_keep *va_keep; /* ... unless kept */
+	/* in: where this transaction starts (va_started: an array walk has begun) */
+	struct vos_singv_key va_sv_start;
+	struct evt_anchor va_anchor;
+	bool va_started;
+	/* out: where the next one starts, unless va_done: nothing left to examine */
+	struct vos_singv_key va_sv_next;
+	struct evt_anchor va_anchor_next;
+	bool va_done;
+	uint32_t va_deleted;
+};
+
+static int
+agg_del_single(struct agg_ctx *ac, void *arg)
+{
+	struct agg_val_arg *va = arg;
+	struct vos_krec_df *krec = va->va_krec;
+	struct btr_iterator *ih = NULL;
+	struct btr_instance *toh;
+	uint64_t scm = 0, data = 0;
+	int credits = AGG_CREDITS;
+	d_iov_t kiov, val;
+	int rc;
+
+	va->va_done = true;
+	va->va_deleted = 0;
+	if (krec->kr_btr.tr_order == 0)
+		return 0;
+	rc = dbtree_open_inplace_ex(&krec->kr_btr, ac->ac_umm, ac->ac_pool, &toh);
+	if (rc != 0)
+		return rc;
+	rc = dbtree_iter_prepare(toh, &ih);
+	if (rc != 0)
+		goto out;
+	d_iov_set(&kiov, &va->va_sv_start, sizeof(va->va_sv_start));
+	rc = dbtree_iter_probe(ih, BTR_PROBE_GE, &kiov, NULL);
+	while (rc == 0) {
+		struct vos_irec_df *irec;
+
+		d_iov_set(&val, NULL, 0);
+		rc = dbtree_iter_fetch(ih, NULL, &val, NULL);
+		if (rc != 0)
+			break;
+		irec = val.iov_buf;
+		if (irec->ir_key.sk_epoch > va->va_hi)
+			break;
+		if (!keep_has(va->va_keep, &irec->ir_key, true)) {
+			if (credits == 0) {
+				/* the next transaction starts here */
+				va->va_sv_next = irec->ir_key;
+				va->va_done = false;
+				break;
+			}
+			if (irec->ir_media == VOS_MEDIA_DATA)
+				data += vos_data_bytes(irec->ir_size);
+			else
+				scm += irec->ir_size;
+			rc = dbtree_iter_delete(ih, ac->ac_pool);
+			if (rc != 0)
+				break;
+			credits--;
+			va->va_deleted++;
+		}
+		rc = dbtree_iter_next(ih);
+	}
+	if (rc == -DER_NONEXIST)
+		rc = 0;
+	if (rc == 0)
+		rc = agg_account(ac, scm, data);
+out:
+	if (ih != NULL)
+		dbtree_iter_finish(ih);
+	dbtree_close(toh);
+	return rc;
+}
+
+static int
+agg_del_array(struct agg_ctx *ac, void *arg)
+{
+	struct agg_val_arg *va = arg;
+	struct evt_filter filter = {
+	    .fr_ex = {.ex_lo = 0, .ex_hi = UINT64_MAX},
+	    .fr_epc_lo = va->va_lo,
+	    .fr_epc_hi = va->va_hi,
+	};
+	struct evt_context *tcx;
+	struct evt_iter *it = NULL;
+	struct evt_anchor anchor = va->va_anchor;
+	uint64_t scm = 0, data = 0;
+	int credits = AGG_CREDITS;
+	int rc;
+
+	va->va_done = true;
+	va->va_deleted = 0;
+	rc = evt_open(&va->va_krec->kr_evt, ac->ac_umm, &tcx);
+	if (rc == -DER_NONEXIST)
+		return 0;
+	if (rc != 0)
+		return rc;
+	rc = evt_iter_prepare(tcx, 0, &filter, &it);
+	if (rc != 0)
+		goto out;
+	rc = evt_iter_probe(it, va->va_started ? &anchor : NULL);
+	while (rc == 0) {
+		struct evt_anchor here;
+		struct evt_frag frag;
+		struct evt_entry ent;
+		uint64_t bytes;
+
+		rc = evt_iter_fetch(it, &frag, &here);
+		if (rc != 0)
+			break;
+		if (!keep_has(va->va_keep, &frag.ef_ent.en_rect, false)) {
+			if (credits == 0) {
+				va->va_done = false;
+				break;
+			}
+			rc = evt_delete(tcx, &frag.ef_ent.en_rect, &ent);
+			if (rc != 0)
+				break;
+			bytes = (ent.en_rect.rc_ex.ex_hi - ent.en_rect.rc_ex.ex_lo + 1) *
+				ent.en_payload.pd_rsize;
+			if ((ent.en_flags & EVT_ENT_HOLE) || ent.en_payload.pd_rsize == 0)
+				bytes = 0;
+			else if (ent.en_payload.pd_type == VOS_MEDIA_DATA)
+				data += vos_data_bytes(bytes);
+			else
+				scm += bytes;
+			rc = vos_ent_payload_free(ac->ac_umm, &ent, ac->ac_pool);
+			if (rc != 0)
+				break;
+			credits--;
+			va->va_deleted++;
+		}
+		anchor = here;
+		rc = evt_iter_next(it);
+	}
+	if (rc == -DER_NONEXIST)
+		rc = 0;
+	if (rc == 0)
+		rc = agg_account(ac, scm, data);
+	if (rc == 0 && !va->va_done)
+		va->va_anchor_next = anchor;
+out:
+	if (it != NULL)
+		evt_iter_finish(it);
+	evt_close(tcx);
+	return rc;
+}
+
+/* Delete the versions of akey @krec in [@lo, @hi] that @keep does not hold. */
+static int
+agg_del_values(struct agg_ctx *ac, struct vos_krec_df *krec, uint64_t lo, uint64_t hi,
+	       const struct agg_keep *keep)
+{
+	struct agg_val_arg va = {
+	    .va_krec = krec,
+	    .va_lo = lo,
+	    .va_hi = hi,
+	    .va_keep = keep,
+	    .va_sv_start = {.sk_epoch = lo},
+	};
+	agg_tx_fn_t fn;
+	int rc;
+
+	if (krec->kr_bmap & VOS_KREC_SINGLE)
+		fn = agg_del_single;
+	else if (krec->kr_bmap & VOS_KREC_ARRAY)
+		fn = agg_del_array;
+	else
+		return 0; /* only punched: no values */
+	do {
+		rc = agg_tx(ac, fn, &va);
+		if (rc != 0)
+			break;
+		ac->ac_vals += va.va_deleted;
+		/* committed: the next transaction resumes where this one stopped */
+		va.va_sv_start = va.va_sv_next;
+		va.va_anchor = va.va_anchor_next;
+		va.va_started = true;
+	} while (!va.va_done);
+	return rc;
+}
+
+/* Does akey @krec still hold any version? */
+static int
+agg_values_empty(struct agg_ctx *ac, struct vos_krec_df *krec, bool *empty)
+{
+	struct evt_context *tcx;
+	int rc;
+
+	*empty = true;
+	if (krec->kr_bmap & VOS_KREC_ARRAY) {
+		rc = evt_open(&krec->kr_evt, ac->ac_umm, &tcx);
+		if (rc == -DER_NONEXIST)
+			return 0;
+		if (rc != 0)
+			return rc;
+		*empty = evt_count(tcx) == 0;
+		evt_close(tcx);
+		return 0;
+	}
+	if (krec->kr_btr.tr_order != 0)
+		*empty = dbtree_is_empty_inplace(&krec->kr_btr);
+	return 0;
+}
+
+/*
+ * Keys: their logs, and deleting them.
+ */
+
+struct agg_log_arg {
+	struct ilog_df *la_ilog;
+	bool la_empty; /* out */
+};
+
+static int
+agg_log_aggregate(struct agg_ctx *ac, void *arg)
+{
+	struct agg_log_arg *la = arg;
+	int rc;
+
+	rc = ilog_aggregate(ac->ac_umm, la->la_ilog, ac->ac_hi, ac->ac_snaps, ac->ac_snap_nr);
+	la->la_empty = rc == ILOG_AGG_EMPTY;
+	return rc == ILOG_AGG_EMPTY ? 0 : rc;
+}
+
+/* Drop the entries of a log in [lo, hi]: rebuild it from the others. */
+static int
+agg_log_discard(struct agg_ctx *ac, void *arg)
+{
+	struct agg_log_arg *la = arg;
+	struct umem_instance *umm = ac->ac_umm;
+	struct ilog_entry_df *kept = NULL;
+	struct ilog_entries ents;
+	uint32_t i, n = 0;
+	int rc;
+
+	rc = ilog_fetch(umm, la->la_ilog, 0, DAOS_EPOCH_MAX, &ents);
+	if (rc != 0)
+		return rc;
+	la->la_empty = ents.ie_nr == 0;
+	for (i = 0; i < ents.ie_nr; i++)
+		if (ents.ie_ents[i].le_epoch >= ac->ac_lo && ents.ie_ents[i].le_epoch <= ac->ac_hi)
+			break;
+	if (i == ents.ie_nr)
+		return 0; /* nothing in the range */
+	D_ALLOC_ARRAY(kept, ents.ie_nr);
+	if (kept == NULL)
+		return -DER_NOMEM;
+	for (i = 0; i < ents.ie_nr; i++)
+		if (ents.ie_ents[i].le_epoch < ac->ac_lo || ents.ie_ents[i].le_epoch > ac->ac_hi)
+			kept[n++] = ents.ie_ents[i];
+	rc = ilog_destroy(umm, la->la_ilog);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (kept[i].le_update_minor != 0)
+			rc = ilog_update(umm, la->la_ilog, kept[i].le_epoch,
+					 kept[i].le_update_minor, false);
+		if (rc == 0 && kept[i].le_punch_minor != 0)
+			rc = ilog_update(umm, la->la_ilog, kept[i].le_epoch, kept[i].le_punch_minor,
+					 true);
+	}
+	la->la_empty = n == 0;
+	D_FREE(kept);
+	return rc;
+}
+
+/* Aggregate (or, discarding, cut) the log @ilog in a transaction; *@empty: nothing left. */
+static int
+agg_log(struct agg_ctx *ac, struct ilog_df *ilog, bool *empty)
+{
+	struct agg_log_arg la = {.la_ilog = ilog};
+	int rc;
+
+	rc = agg_tx(ac, ac->ac_discard ? agg_log_discard : agg_log_aggregate, &la);
+	*empty = la.la_empty;
+	return rc;
+}
+
+/* Deleting a key (or object) record whose subtree holds no value any more. */
+struct agg_rec_arg {
+	struct btr_instance *ra_toh; /* NULL: the tree at ra_root */
+	struct btr_root_df *ra_root;
+	d_iov_t ra_key;
+	bool ra_obj;
+};
+
+static int
+agg_rec_delete(struct agg_ctx *ac, void *arg)
+{
+	struct agg_rec_arg *ra = arg;
+	struct vos_cont_df *cd = ac->ac_cont->vc_df;
+	struct btr_instance *toh = ra->ra_toh;
+	int rc;
+
+	if (toh == NULL) {
+		rc = dbtree_open_inplace_ex(ra->ra_root, ac->ac_umm, ac->ac_pool, &toh);
+		if (rc != 0)
+			return rc;
+	}
+	rc = dbtree_delete(toh, &ra->ra_key, ac->ac_pool);
+	if (rc == 0 && ra->ra_obj) {
+		rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
+		if (rc == 0 && cd->cd_nobjs > 0)
+			cd->cd_nobjs--;
+	}
+	if (ra->ra_toh == NULL)
+		dbtree_close(toh);
+	return rc;
+}
+
+/* Delete key @krec from the tree at @root (its subtree must hold no value: cheap). */
+static int
+agg_key_delete(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+{
+	struct agg_rec_arg ra = {.ra_root = root};
+	void *buf;
+	int rc;
+
+	/* the key's bytes live in the record being freed: use a copy */
+	D_ALLOC(buf, krec->kr_size);
+	if (buf == NULL)
+		return -DER_NOMEM;
+	memcpy(buf, vos_krec2key(krec), krec->kr_size);
+	d_iov_set(&ra.ra_key, buf, krec->kr_size);
+	rc = agg_tx(ac, agg_rec_delete, &ra);
+	D_FREE(buf);
+	if (rc == 0)
+		ac->ac_keys++;
+	return rc;
+}
+
+/*
+ * The walk.
+ */
+
+/*
+ * The next record after @anchor (zero: the first) of the tree open as @toh_in, or else of
+ * the tree at @root: *@body borrowed, @anchor moved to it. -DER_NONEXIST at the end. The
+ * iterator is gone when this returns, so the caller may change the tree freely.
+ */
+static int
+agg_next_rec(struct agg_ctx *ac, struct btr_root_df *root, struct btr_instance *toh_in,
+	     struct dbtree_anchor *anchor, void **body)
+{
+	struct btr_instance *toh = toh_in;
+	struct btr_iterator *ih;
+	d_iov_t val;
+	int rc;
+
+	if (toh == NULL) {
+		if (root->tr_order == 0)
+			return -DER_NONEXIST;
+		rc = dbtree_open_inplace_ex(root, ac->ac_umm, ac->ac_pool, &toh);
+		if (rc != 0)
+			return rc;
+	}
+	rc = dbtree_iter_prepare(toh, &ih);
+	if (rc != 0)
+		goto out;
+	rc = dbtree_iter_probe(ih, BTR_PROBE_GT, NULL, anchor);
+	d_iov_set(&val, NULL, 0);
+	if (rc == 0)
+		rc = dbtree_iter_fetch(ih, NULL, &val, anchor);
+	if (rc == 0)
+		*body = val.iov_buf;
+	dbtree_iter_finish(ih);
+out:
+	if (toh_in == NULL)
+		dbtree_close(toh);
+	return rc;
+}
+
+static int
+agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec, bool dead)
+{
+	struct agg_keep keep = {0};
+	bool empty;
+	int rc;
+
+	if (ac->ac_discard) {
+		rc = agg_del_values(ac, krec, ac->ac_lo, ac->ac_hi, &keep);
+		if (rc == 0)
+			rc = agg_log(ac, &krec->kr_ilog, &empty);
+		if (rc == 0 && empty)
+			rc = agg_values_empty(ac, krec, &empty);
+		if (rc == 0 && empty)
+			rc = agg_key_delete(ac, &dkrec->kr_btr, krec);
+		return rc;
+	}
+	if (!dead) {
+		rc = agg_key_readers(ac, AGG_AKEY, &krec->kr_ilog, &dead);
+		if (rc != 0)
+			return rc;
+	}
+	if (!dead) {
+		if (krec->kr_bmap & VOS_KREC_SINGLE)
+			rc = keep_single(ac, krec, &keep);
+		else if (krec->kr_bmap & VOS_KREC_ARRAY)
+			rc = keep_array(ac, krec, &keep);
+		if (rc == 0)
+			rc = agg_del_values(ac, krec, ac->ac_lo, ac->ac_hi, &keep);
+		keep_fini(&keep);
+		if (rc == 0)
+			rc = agg_log(ac, &krec->kr_ilog, &dead);
+		if (rc != 0 || !dead)
+			return rc;
+		/* the log says the key never existed for anyone retained */
+	}
+	rc = agg_del_values(ac, krec, 0, DAOS_EPOCH_MAX, &keep);
+	if (rc == 0)
+		rc = agg_key_delete(ac, &dkrec->kr_btr, krec);
+	return rc;
+}
+
+static int
+agg_dkey(struct agg_ctx *ac, struct vos_obj_df *obj, struct vos_krec_df *krec, bool dead)
+{
+	struct dbtree_anchor anchor = {0};
+	bool empty;
+	int rc;
+
+	if (!dead && !ac->ac_discard) {
+		rc = agg_key_readers(ac, AGG_DKEY, &krec->kr_ilog, &dead);
+		if (rc != 0)
+			return rc;
+	}
+again:
+	for (;;) {
+		void *akrec;
+
+		rc = agg_next_rec(ac, &krec->kr_btr, NULL, &anchor, &akrec);
+		if (rc == -DER_NONEXIST)
+			break;
+		if (rc == 0)
+			rc = agg_akey(ac, krec, akrec, dead);
+		if (rc != 0)
+			return rc;
+	}
+	if (!dead) {
+		rc = agg_log(ac, &krec->kr_ilog, &empty);
+		if (rc != 0)
+			return rc;
+		if (ac->ac_discard) {
+			if (!empty || !dbtree_is_empty_inplace(&krec->kr_btr))
+				return 0;
+		} else if (empty) {
+			dead = true; /* its subtree must go too */
+			memset(&anchor, 0, sizeof(anchor));
+			goto again;
+		} else {
+			return 0;
+		}
+	}
+	return agg_key_delete(ac, &obj->vo_tree, krec);
+}
+
+static int
+agg_obj(struct agg_ctx *ac, struct vos_obj_df *obj)
+{
+	struct agg_rec_arg ra = {.ra_toh = ac->ac_cont->vc_oi, .ra_obj = true};
+	struct dbtree_anchor anchor = {0};
+	daos_unit_oid_t oid = obj->vo_id;
+	bool dead = false, empty;
+	int rc;
+
+	ac->ac_oid = oid;
+	if (!ac->ac_discard) {
+		rc = agg_key_readers(ac, AGG_OBJ, &obj->vo_ilog, &dead);
+		if (rc != 0)
+			return rc;
+	}
+again:
+	for (;;) {
+		void *dkrec;
+
+		rc = agg_next_rec(ac, &obj->vo_tree, NULL, &anchor, &dkrec);
+		if (rc == -DER_NONEXIST)
+			break;
+		if (rc == 0)
+			rc = agg_dkey(ac, obj, dkrec, dead);
+		if (rc != 0)
+			return rc;
+	}
+	if (!dead) {
+		rc = agg_log(ac, &obj->vo_ilog, &empty);
+		if (rc != 0)
+			return rc;
+		if (ac->ac_discard) {
+			if (!empty || !dbtree_is_empty_inplace(&obj->vo_tree))
+				return 0;
+		} else if (empty) {
+			dead = true;
+			memset(&anchor, 0, sizeof(anchor));
+			goto again;
+		} else {
+			return 0;
+		}
+	}
+	d_iov_set(&ra.ra_key, &oid, sizeof(oid));
+	rc = agg_tx(ac, agg_rec_delete, &ra);
+	if (rc == 0)
+		ac->ac_keys++;
+	return rc;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Walk every object of the container. */
+static int
+agg_run(struct agg_ctx *ac)
+{
+	struct dbtree_anchor anchor = {0};
+	uint32_t i, n = 0;
+	int rc;
+
+	D_ALLOC_ARRAY(ac->ac_rdrs, ac->ac_snap_nr + 1);
+	for (i = 0; i < 3; i++)
+		D_ALLOC_ARRAY(ac->ac_pb[i], ac->ac_snap_nr + 1);
+	if (ac->ac_rdrs == NULL || ac->ac_pb[0] == NULL || ac->ac_pb[1] == NULL ||
+	    ac->ac_pb[2] == NULL) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < ac->ac_snap_nr; i++)
+		if (ac->ac_snaps[i] <= ac->ac_hi)
+			ac->ac_rdrs[n++] = ac->ac_snaps[i];
+	ac->ac_rdrs[n++] = ac->ac_hi;
+	qsort(ac->ac_rdrs, n, sizeof(*ac->ac_rdrs), u64_cmp);
+	ac->ac_nr = 0;
+	for (i = 0; i < n; i++)
+		if (ac->ac_nr == 0 || ac->ac_rdrs[ac->ac_nr - 1] != ac->ac_rdrs[i])
+			ac->ac_rdrs[ac->ac_nr++] = ac->ac_rdrs[i];
+
+	for (;;) {
+		void *obj;
+
+		rc = agg_next_rec(ac, NULL, ac->ac_cont->vc_oi, &anchor, &obj);
+		if (rc == -DER_NONEXIST) {
+			rc = 0;
+			break;
+		}
+		if (rc == 0)
+			rc = agg_obj(ac, obj);
+		if (rc != 0)
+			break;
+	}
+	D_DEBUG("%s [%#" PRIx64 ", %#" PRIx64 "], %u snapshots: %" PRIu64 " versions, %" PRIu64
+		" keys removed: " DF_RC "\n",
+		ac->ac_discard ? "discard" : "aggregation", ac->ac_lo, ac->ac_hi, ac->ac_snap_nr,
+		ac->ac_vals, ac->ac_keys, DP_RC(rc));
+out:
+	D_FREE(ac->ac_rdrs);
+	for (i = 0; i < 3; i++)
+		D_FREE(ac->ac_pb[i]);
+	return rc;
+}
+
+static int
+agg_init(struct agg_ctx *ac, daos_handle_t coh, const daos_epoch_range_t *epr)
+{
+	struct vos_container *cont = vos_hdl2cont(coh);
+
+	if (cont == NULL || epr == NULL || epr->epr_lo > epr->epr_hi || epr->epr_hi == 0) {
+		D_ERROR("bad aggregation/discard arguments\n");
+		return -DER_INVAL;
+	}
+	memset(ac, 0, sizeof(*ac));
+	ac->ac_cont = cont;
+	ac->ac_pool = cont->vc_pool;
+	ac->ac_umm = cont->vc_pool->vp_umm;
+	ac->ac_lo = epr->epr_lo;
+	ac->ac_hi = epr->epr_hi;
+	return 0;
+}
+
+int
+vos_aggregate(daos_handle_t coh, const daos_epoch_range_t *epr, const daos_epoch_t *snapshots,
+	      uint32_t snap_nr)
+{
+	struct agg_ctx ac;
+	int rc;
+
+	rc = agg_init(&ac, coh, epr);
+	if (rc != 0)
+		return rc;
+	if (snap_nr > 0 && snapshots == NULL)
+		return -DER_INVAL;
+	ac.ac_snaps = snapshots;
+	ac.ac_snap_nr = snap_nr;
+	return agg_run(&ac);
+}
+
+int
+vos_discard(daos_handle_t coh, const daos_epoch_range_t *epr)
+{
+	struct agg_ctx ac;
+	int rc;
+
+	rc = agg_init(&ac, coh, epr);
+	if (rc != 0)
+		return rc;
+	ac.ac_discard = true;
+	return agg_run(&ac);
+}
