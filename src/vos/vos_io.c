@@ -612,6 +612,29 @@ update_once(struct vos_io_ctx *ic, daos_key_t *dkey)
 	return rc;
 }
 
+/* Check the key and iods of an update (@update) or fetch, and fill the I/O context. */
+static int
+vos_ioc_init(struct vos_io_ctx *ic, struct vos_container *cont, daos_unit_oid_t oid,
+	     daos_epoch_t epoch, uint64_t flags, daos_key_t *dkey, unsigned int iod_nr,
+	     daos_iod_t *iods, d_sg_list_t *sgls, bool update)
+{
+	int rc;
+
+	rc = vos_key_check(dkey, vos_key_feats(oid, true));
+	if (rc != 0)
+		return rc;
+	ic->ic_cont = cont;
+	ic->ic_pool = cont->vc_pool;
+	ic->ic_umm = cont->vc_pool->vp_umm;
+	ic->ic_oid = oid;
+	ic->ic_epoch = epoch;
+	ic->ic_flags = flags;
+	ic->ic_iod_nr = iod_nr;
+	ic->ic_iods = iods;
+	ic->ic_sgls = sgls;
+	return iods_check(ic, update);
+}
+
 int
 vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint32_t pm_ver,
 	       uint64_t flags, daos_key_t *dkey, unsigned int iod_nr, daos_iod_t *iods,
@@ -626,20 +649,8 @@ vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint3
 		D_ERROR("bad update arguments (epoch %" PRIu64 ")\n", epoch);
 		return -DER_INVAL;
 	}
-	rc = vos_key_check(dkey, vos_key_feats(oid, true));
-	if (rc != 0)
-		return rc;
-	ic.ic_cont = cont;
-	ic.ic_pool = cont->vc_pool;
-	ic.ic_umm = cont->vc_pool->vp_umm;
-	ic.ic_oid = oid;
-	ic.ic_epoch = epoch;
-	ic.ic_flags = flags;
 	ic.ic_ver = pm_ver;
-	ic.ic_iod_nr = iod_nr;
-	ic.ic_iods = iods;
-	ic.ic_sgls = sgls;
-	rc = iods_check(&ic, true);
+	rc = vos_ioc_init(&ic, cont, oid, epoch, flags, dkey, iod_nr, iods, sgls, true);
 	if (rc != 0)
 		return rc;
 	D_ALLOC_ARRAY(ic.ic_addrs, ic.ic_nvals);
@@ -853,19 +864,7 @@ vos_obj_fetch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint64
 		D_ERROR("bad fetch arguments (epoch %" PRIu64 ")\n", epoch);
 		return -DER_INVAL;
 	}
-	rc = vos_key_check(dkey, vos_key_feats(oid, true));
-	if (rc != 0)
-		return rc;
-	ic.ic_cont = cont;
-	ic.ic_pool = cont->vc_pool;
-	ic.ic_umm = cont->vc_pool->vp_umm;
-	ic.ic_oid = oid;
-	ic.ic_epoch = epoch;
-	ic.ic_flags = flags;
-	ic.ic_iod_nr = iod_nr;
-	ic.ic_iods = iods;
-	ic.ic_sgls = sgls;
-	rc = iods_check(&ic, false);
+	rc = vos_ioc_init(&ic, cont, oid, epoch, flags, dkey, iod_nr, iods, sgls, false);
 	if (rc != 0)
 		return rc;
 
