@@ -1744,6 +1744,106 @@ access_points_finish(struct cfg_parser *p)
 	return 0;
 }
 
+/*
+ * Read port variable @name: unset leaves *@port alone; otherwise it must be a decimal
+ * number 1..65535. The error names the variable, not the file: it did not come from there.
+ */
+static int
+env_port(struct cfg_parser *p, const char *name, uint32_t *port, bool *set)
+{
+	const char *s = getenv(name);
+	uint32_t v = 0;
+	size_t i, len;
+
+	*set = false;
+	if (s == NULL)
+		return 0;
+	len = strlen(s);
+	if (len == 0 || strspn(s, "0123456789") != len) {
+		if (p->cp_err != NULL && p->cp_errlen > 0)
+			snprintf(p->cp_err, p->cp_errlen,
+				 "environment variable %s: expected a port number, got '%.32s'",
+				 name, s);
+		return -DER_INVAL;
+	}
+	for (i = 0; i < len && v <= 65535; i++)
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	if (v == 0 || v > 65535) {
+		if (p->cp_err != NULL && p->cp_errlen > 0)
+			snprintf(p->cp_err, p->cp_errlen,
+				 "environment variable %s: must be 1..65535, got %.32s", name, s);
+		return -DER_INVAL;
+	}
+	*port = v;
+	*set = true;
+	return 0;
+}
+
+static bool
+host_is_local(const char *host, size_t hlen)
+{
+	return (hlen == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+	       (hlen == 3 && strncmp(host, "::1", 3) == 0) ||
+	       (hlen >= 4 && strncmp(host, "127.", 4) == 0);
+}
+
+/*
+ * DAOS_SERVER_PORT and DAOS_FABRIC_PORT override port and engines[0].fabric_iface_port once
+ * the file and the defaults are in (see config.h). A loopback access point on the old
+ * management port follows it: that is this server.
+ */
+static int
+env_overrides(struct cfg_parser *p)
+{
+	struct dss_config *cfg = p->cp_cfg;
+	struct dss_strv *sv = &cfg->dc_access_points;
+	struct dss_engine_config *ec = &cfg->dc_engines[0];
+	uint32_t port = cfg->dc_port, fport = ec->ec_fabric_iface_port, i, ap_port;
+	const char *host;
+	size_t hlen;
+	bool set;
+	int rc;
+
+	rc = env_port(p, "DAOS_SERVER_PORT", &port, &set);
+	if (rc != 0)
+		return rc;
+	if (set && port != cfg->dc_port) {
+		for (i = 0; i < sv->sv_nr; i++) {
+			char *norm;
+
+			if (ap_split(sv->sv_v[i], &host, &hlen, &ap_port) != 0 ||
+			    ap_port != cfg->dc_port || !host_is_local(host, hlen))
+				continue;
+			if (memchr(host, ':', hlen) != NULL)
+				D_ASPRINTF(norm, "[%.*s]:%u", (int)hlen, host, port);
+			else
+				D_ASPRINTF(norm, "%.*s:%u", (int)hlen, host, port);
+			if (norm == NULL)
+				return cfg_nomem(p);
+			D_FREE(sv->sv_v[i]);
+			sv->sv_v[i] = norm;
+		}
+		cfg->dc_port = port;
+	}
+	rc = env_port(p, "DAOS_FABRIC_PORT", &fport, &set);
+	if (rc != 0 || !set)
+		return rc;
+	if (fport + ec->ec_targets > 65535 || (port >= fport && port <= fport + ec->ec_targets)) {
+		if (p->cp_err != NULL && p->cp_errlen > 0)
+			snprintf(p->cp_err, p->cp_errlen,
+				 "environment variable DAOS_FABRIC_PORT: ports %u..%u (one per "
+				 "target, one for the system xstream) %s",
+				 fport, fport + ec->ec_targets,
+				 fport + ec->ec_targets > 65535 ? "run past port 65535"
+								: "include the management port");
+		return -DER_INVAL;
+	}
+	ec->ec_fabric_iface_port = fport;
+	/* later checks about this port must not point at the file's line */
+	cfg_state(p)->cs_elines[0][EK_FABRIC_IFACE_PORT] = 0;
+	return 0;
+}
+
 static int
 cfg_finish(struct cfg_parser *p, const char *data_dir)
 {
@@ -1759,9 +1859,6 @@ cfg_finish(struct cfg_parser *p, const char *data_dir)
 		return cfg_err_at(p, lines[k], top_keys[k].k_name,
 				  "set access_points or mgmt_svc_replicas, not both");
 	}
-	if (cfg->dc_telemetry_port != 0 && cfg->dc_telemetry_port == cfg->dc_port)
-		return cfg_err_at(p, lines[TK_TELEMETRY_PORT], "telemetry_port",
-				  "must differ from port (%u)", cfg->dc_port);
 	if (cfg->dc_provider == NULL &&
 	    (str_replace(&cfg->dc_provider, DSS_CFG_DEF_PROVIDER) != 0 ||
 	     str_replace(&cfg->dc_fi_provider, "tcp;ofi_rxm") != 0))
@@ -1795,6 +1892,12 @@ cfg_finish(struct cfg_parser *p, const char *data_dir)
 		    engine_default_tiers(&cfg->dc_engines[0], 0) != 0)
 			return cfg_nomem(p);
 	}
+	rc = env_overrides(p);
+	if (rc != 0)
+		return rc;
+	if (cfg->dc_telemetry_port != 0 && cfg->dc_telemetry_port == cfg->dc_port)
+		return cfg_err_at(p, lines[TK_TELEMETRY_PORT], "telemetry_port",
+				  "must differ from port (%u)", cfg->dc_port);
 	if (!cfg->dc_allow_insecure) {
 		static const struct {
 			size_t off;

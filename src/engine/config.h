@@ -28,6 +28,12 @@
  * engine-level scm_* / bdev_* keys. Anything else is an unknown key.
  * Sizes: a bare number counts GiB (scm_size, bdev_size), or a number with a unit (4GiB,
  * 512MB; see dss_config_size_parse).
+ * Environment overrides, applied after the file and the defaults (so that tests and several
+ * servers on one host need no file), each a decimal port 1..65535, else the load fails with
+ * an error naming the variable:
+ *   DAOS_SERVER_PORT  port: (management); a loopback access point (127.x, localhost, ::1)
+ *                     on the old port, such as the default one, moves with it;
+ *   DAOS_FABRIC_PORT  engines[0].fabric_iface_port.
  */
 #ifndef DSS_ENGINE_CONFIG_H
 #define DSS_ENGINE_CONFIG_H
@@ -158,7 +164,8 @@ struct dss_config {
 /**
  * Read and validate the configuration in @path (borrowed; NULL: the embedded default, a
  * single-node system on loopback). @data_dir (borrowed, may be NULL) overrides the file's
- * data_dir: key; relative to the working directory. On success *@cfg is the caller's, freed
+ * data_dir: key; relative to the working directory. DAOS_SERVER_PORT and DAOS_FABRIC_PORT
+ * are applied (see the top of this file). On success *@cfg is the caller's, freed
  * with dss_config_free; on failure @err (@errlen bytes, may be NULL) holds one line such as
  * "daos_server.yml:12: engines[0].targets: must be 1..64, got 0".
  * Returns 0, -DER_INVAL (bad configuration), -DER_NONEXIST (no such file), -DER_NOMEM, or

@@ -88,6 +88,13 @@ usage_main(FILE *fp)
 		"  -j, --json          JSON output (config show, version)\n"
 		"  -h, --help          show this help\n"
 		"\n"
+		"Environment:\n"
+		"  D_DATA_DIR          data directory (see start --help)\n"
+		"  DAOS_SERVER_PORT    management port, overrides port: (a loopback access\n"
+		"                      point on the old port follows it)\n"
+		"  DAOS_FABRIC_PORT    first fabric port of engine 0, overrides its\n"
+		"                      fabric_iface_port:\n"
+		"\n"
 		"Run '%s <command> --help' for the options of a command.\n",
 		srv_prog, srv_prog);
 }

@@ -30,6 +30,14 @@ trap cleanup EXIT
 # The environment must not redirect or silence what the checks read.
 unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR
 
+# Ports of our own, derived from the PID as test_server_rpc.sh does but above its range
+# (12000..27999) and the ephemeral one (32768..60999), so that another daos_server on this
+# host (a user's, another test's) does not make us fail. 8 ports each: one management port,
+# then fabric ports for up to 4 targets and the system xstream.
+DAOS_SERVER_PORT=$((61000 + ($$ % 500) * 8))
+DAOS_FABRIC_PORT=$((DAOS_SERVER_PORT + 1))
+export DAOS_SERVER_PORT DAOS_FABRIC_PORT
+
 fail() {
 	echo "FAIL: $*"
 	FAILS=$((FAILS + 1))
@@ -120,6 +128,8 @@ echo "== command line"
 expect_rc 0 "daos_server --help" "$BIN" --help
 expect_out "^Usage: daos_server" "--help prints the usage"
 expect_out "start" "--help lists start"
+expect_out "DAOS_SERVER_PORT" "--help lists DAOS_SERVER_PORT"
+expect_out "DAOS_FABRIC_PORT" "--help lists DAOS_FABRIC_PORT"
 expect_rc 0 "daos_server start --help" "$BIN" start --help
 expect_out "^Usage: daos_server start" "start --help prints its usage"
 expect_out "--data-dir" "start --help lists --data-dir"
@@ -141,9 +151,24 @@ expect_rc 1 "missing config file" "$BIN" start -o "$TMP/nope.yml" --data-dir "$T
 expect_out "nope.yml: cannot open" "a missing file is named"
 
 echo "== config show"
-expect_rc 0 "config show (defaults)" "$BIN" config show --data-dir "$TMP/show"
+expect_rc 0 "config show (defaults)" env -u DAOS_SERVER_PORT -u DAOS_FABRIC_PORT \
+	"$BIN" config show --data-dir "$TMP/show"
 expect_out "^data_dir: $TMP/show$" "config show has the data directory"
 expect_out "^provider: ofi\+tcp;ofi_rxm$" "config show has the default provider"
+expect_out "^port: 10001$" "config show has the default port"
+expect_out "^access_points: \['127\.0\.0\.1:10001'\]$" "config show has the default access point"
+expect_out "^  fabric_iface_port: 31416$" "config show has the default fabric port"
+expect_rc 0 "config show (port overrides)" "$BIN" config show --data-dir "$TMP/show"
+expect_out "^port: $DAOS_SERVER_PORT$" "DAOS_SERVER_PORT sets the port"
+expect_out "^access_points: \['127\.0\.0\.1:$DAOS_SERVER_PORT'\]$" \
+	"the default access point follows DAOS_SERVER_PORT"
+expect_out "^  fabric_iface_port: $DAOS_FABRIC_PORT$" "DAOS_FABRIC_PORT sets the fabric port"
+expect_rc 1 "malformed DAOS_SERVER_PORT" env DAOS_SERVER_PORT=12ab \
+	"$BIN" start --data-dir "$TMP/data3"
+expect_out "DAOS_SERVER_PORT: expected a port number, got '12ab'" "the variable is named"
+expect_rc 1 "out-of-range DAOS_FABRIC_PORT" env DAOS_FABRIC_PORT=70000 \
+	"$BIN" start --data-dir "$TMP/data3"
+expect_out "DAOS_FABRIC_PORT: must be 1\.\.65535, got 70000" "the range is named"
 expect_rc 0 "config show -j" env D_DATA_DIR="$TMP/env" "$BIN" config show -j
 expect_out "\"data_dir\": \"$TMP/env\"" "D_DATA_DIR sets the data directory"
 

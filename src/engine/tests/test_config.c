@@ -1069,6 +1069,61 @@ test_load_file(void **state)
 	assert_int_equal(dss_config_parse("port: x\n", 8, NULL, NULL, &cfg, NULL, 0), -DER_INVAL);
 }
 
+/* DAOS_SERVER_PORT and DAOS_FABRIC_PORT win over the file and the defaults, or fail named. */
+static void
+test_env_ports(void **state)
+{
+	struct dss_config *cfg;
+
+	(void)state;
+	setenv("DAOS_SERVER_PORT", "12345", 1);
+	setenv("DAOS_FABRIC_PORT", "23456", 1);
+	cfg = parse_ok("name: x\n");
+	assert_int_equal(cfg->dc_port, 12345);
+	assert_int_equal(cfg->dc_access_points.sv_nr, 1);
+	assert_string_equal(cfg->dc_access_points.sv_v[0], "127.0.0.1:12345");
+	assert_int_equal(cfg->dc_engines[0].ec_fabric_iface_port, 23456);
+	dss_config_free(cfg);
+	/* a loopback access point on the file's port follows; another host's does not */
+	cfg = parse_ok("port: 10005\naccess_points: ['localhost:10005', 'h1:10005', 'h2']\n"
+		       "engines:\n- targets: 1\n  fabric_iface: lo\n  fabric_iface_port: 31500\n");
+	assert_int_equal(cfg->dc_port, 12345);
+	assert_string_equal(cfg->dc_access_points.sv_v[0], "localhost:12345");
+	assert_string_equal(cfg->dc_access_points.sv_v[1], "h1:10005");
+	assert_string_equal(cfg->dc_access_points.sv_v[2], "h2:10005");
+	assert_int_equal(cfg->dc_engines[0].ec_fabric_iface_port, 23456);
+	dss_config_free(cfg);
+
+	setenv("DAOS_SERVER_PORT", "12x", 1);
+	expect_err("name: x\n", "environment variable DAOS_SERVER_PORT: expected a port number, "
+				"got '12x'");
+	setenv("DAOS_SERVER_PORT", "", 1);
+	expect_err("name: x\n", "DAOS_SERVER_PORT: expected a port number");
+	setenv("DAOS_SERVER_PORT", "-1", 1);
+	expect_err("name: x\n", "DAOS_SERVER_PORT: expected a port number");
+	setenv("DAOS_SERVER_PORT", "65536", 1);
+	expect_err("name: x\n", "DAOS_SERVER_PORT: must be 1..65535, got 65536");
+	setenv("DAOS_SERVER_PORT", "0", 1);
+	expect_err("name: x\n", "DAOS_SERVER_PORT: must be 1..65535, got 0");
+	setenv("DAOS_SERVER_PORT", "99999999999999999999999", 1);
+	expect_err("name: x\n", "DAOS_SERVER_PORT: must be 1..65535");
+	setenv("DAOS_SERVER_PORT", "12345", 1);
+	setenv("DAOS_FABRIC_PORT", "0x100", 1);
+	expect_err("name: x\n", "environment variable DAOS_FABRIC_PORT: expected a port number");
+	setenv("DAOS_FABRIC_PORT", "70000", 1);
+	expect_err("name: x\n", "DAOS_FABRIC_PORT: must be 1..65535, got 70000");
+	setenv("DAOS_FABRIC_PORT", "65535", 1);
+	expect_err("name: x\n", "DAOS_FABRIC_PORT: ports 65535..");
+	setenv("DAOS_FABRIC_PORT", "12344", 1);
+	expect_err("name: x\n", "DAOS_FABRIC_PORT: ports 12344..");
+	unsetenv("DAOS_SERVER_PORT");
+	unsetenv("DAOS_FABRIC_PORT");
+	cfg = parse_ok("name: x\n");
+	assert_int_equal(cfg->dc_port, DSS_CFG_DEF_PORT);
+	assert_int_equal(cfg->dc_engines[0].ec_fabric_iface_port, DSS_CFG_DEF_IFACE_PORT);
+	dss_config_free(cfg);
+}
+
 /* Fail the Nth allocation for every N: a clean -DER_NOMEM, never a crash or a leak. */
 static void
 test_alloc_failures(void **state)
@@ -1196,9 +1251,14 @@ main(void)
 	    cmocka_unit_test(test_warnings_and_multi),
 	    cmocka_unit_test(test_dump),
 	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_env_ports),
 	    cmocka_unit_test(test_alloc_failures),
 	    cmocka_unit_test(test_fuzz),
 	};
+
+	/* the defaults checked here are the file's, not the caller's environment's */
+	unsetenv("DAOS_SERVER_PORT");
+	unsetenv("DAOS_FABRIC_PORT");
 
 	return cmocka_run_group_tests_name("engine_config", tests, NULL, NULL);
 }
