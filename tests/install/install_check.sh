@@ -15,7 +15,7 @@ fail=0
 for f in include/daos_errno.h include/gurt/common.h include/gurt/hash.h include/gurt/list.h \
 	include/gurt/types.h include/gurt/debug.h include/daos.h include/daos_types.h \
 	include/daos_obj.h include/daos_fs.h include/daos_version.h lib64/libgurt.so lib64/libgurt.so.4 \
-	lib64/pkgconfig/gurt.pc; do
+	lib64/pkgconfig/gurt.pc lib64/libdaos.so lib64/libdaos.so.2 lib64/pkgconfig/daos.pc; do
 	if [ ! -e "$tmp/prefix/$f" ]; then
 		echo "missing after install: $f"
 		fail=1
@@ -38,6 +38,19 @@ if [ -n "$bad" ]; then
 	exit 1
 fi
 
+soname=$(objdump -p "$tmp/prefix/lib64/libdaos.so" | awk '/SONAME/ {print $2}')
+if [ "$soname" != "libdaos.so.2" ]; then
+	echo "libdaos soname is '$soname', expected libdaos.so.2"
+	exit 1
+fi
+bad=$(nm -D --defined-only "$tmp/prefix/lib64/libdaos.so" | awk '{print $3}' |
+	grep -v -e '^daos_' -e '^DAOS_' || true)
+if [ -n "$bad" ]; then
+	echo "libdaos exports symbols outside the daos_* API:"
+	echo "$bad"
+	exit 1
+fi
+
 export PKG_CONFIG_PATH="$tmp/prefix/lib64/pkgconfig"
 # shellcheck disable=SC2046
 cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/app" "$src/tests/install/app_gurt.c" \
@@ -48,6 +61,19 @@ case "$out" in
 *"DER_NONEXIST"*"hash: ok"*) ;;
 *)
 	echo "unexpected output from the application"
+	exit 1
+	;;
+esac
+
+# shellcheck disable=SC2046
+cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/app_daos" "$src/tests/install/app_daos.c" \
+	$(pkg-config --cflags --libs daos)
+out=$(LD_LIBRARY_PATH="$tmp/prefix/lib64" "$tmp/app_daos")
+echo "$out"
+case "$out" in
+*"events: ok"*) ;;
+*)
+	echo "unexpected output from the libdaos application"
 	exit 1
 	;;
 esac
