@@ -15,7 +15,8 @@ fail=0
 for f in include/daos_errno.h include/gurt/common.h include/gurt/hash.h include/gurt/list.h \
 	include/gurt/types.h include/gurt/debug.h include/daos.h include/daos_types.h \
 	include/daos_obj.h include/daos_fs.h include/daos_version.h lib64/libgurt.so lib64/libgurt.so.4 \
-	lib64/pkgconfig/gurt.pc; do
+	lib64/pkgconfig/gurt.pc lib64/libdaos_common.so lib64/libdaos_common.so.2 \
+	lib64/pkgconfig/daos_common.pc; do
 	if [ ! -e "$tmp/prefix/$f" ]; then
 		echo "missing after install: $f"
 		fail=1
@@ -34,6 +35,21 @@ bad=$(nm -D --defined-only "$tmp/prefix/lib64/libgurt.so" | awk '{print $3}' |
 	grep -v -e '^d_' -e '^GURT_' || true)
 if [ -n "$bad" ]; then
 	echo "libgurt exports symbols outside the d_* API:"
+	echo "$bad"
+	exit 1
+fi
+
+soname=$(objdump -p "$tmp/prefix/lib64/libdaos_common.so" | awk '/SONAME/ {print $2}')
+if [ "$soname" != "libdaos_common.so.2" ]; then
+	echo "libdaos_common soname is '$soname', expected libdaos_common.so.2"
+	exit 1
+fi
+
+# libdaos_common exports only public daos_* functions.
+bad=$(nm -D --defined-only "$tmp/prefix/lib64/libdaos_common.so" | awk '{print $3}' |
+	grep -v -e '^daos_' -e '^DAOS_COMMON_' || true)
+if [ -n "$bad" ]; then
+	echo "libdaos_common exports symbols outside the daos_* API:"
 	echo "$bad"
 	exit 1
 fi
