@@ -11,7 +11,29 @@
 
 #include "common_internal.h"
 #include <daos/pool_map.h>
+#include <daos/placement.h>
 #include "fuzz_common.h"
+
+/* Place an object of class @cid on @map: any outcome but a crash or a bad layout is fine. */
+static void
+fuzz_place(const struct pool_map *map, daos_oclass_id_t cid)
+{
+	struct pl_obj_md md = {.pmd_flags = PL_PLACE_REDUNDANT};
+	struct pl_obj_layout *lo = NULL;
+	daos_obj_id_t oid = {.lo = 7, .hi = 0};
+	uint32_t i;
+
+	daos_obj_set_oid(&oid, DAOS_OT_MULTI_HASHED, (enum daos_obj_redun)(cid >> OC_REDUN_SHIFT),
+			 cid & 0xFFFF, 0);
+	if (pl_obj_place(map, oid, &md, &lo) != 0)
+		return;
+	for (i = 0; i < lo->ol_nr; i++) {
+		if (lo->ol_shards[i].po_target != PL_TGT_NONE &&
+		    pool_map_find_target(map, lo->ol_shards[i].po_target) == NULL)
+			abort();
+	}
+	pl_obj_layout_free(lo);
+}
 
 static void
 fuzz_check_map(struct pool_map *map, const uint8_t *data, size_t size)
@@ -36,7 +58,12 @@ fuzz_check_map(struct pool_map *map, const uint8_t *data, size_t size)
 	}
 	if (pool_map_target_nr(map, PO_COMP_ST_ALL) != map->pm_tgt_nr)
 		abort();
+	fuzz_place(map, OC_S1);
+	fuzz_place(map, OC_SX);
+	fuzz_place(map, OC_RP_2G2);
 }
+
+unsigned long common_fuzz_decoded;
 
 int
 common_fuzz_pool_map(const uint8_t *data, size_t size)
@@ -47,6 +74,7 @@ common_fuzz_pool_map(const uint8_t *data, size_t size)
 	if (pool_map_decode(data, size, &map) == 0) {
 		fuzz_check_map(map, data, size);
 		pool_map_destroy(map);
+		common_fuzz_decoded++;
 	}
 	if (size < POOL_MAP_HDR_SIZE)
 		return 0;
@@ -58,6 +86,7 @@ common_fuzz_pool_map(const uint8_t *data, size_t size)
 	if (pool_map_decode(fixed, size, &map) == 0) {
 		fuzz_check_map(map, fixed, size);
 		pool_map_destroy(map);
+		common_fuzz_decoded++;
 	}
 	free(fixed);
 	return 0;
