@@ -342,14 +342,15 @@ struct daos_oclass_list {
 };
 
 /**
- * The ID of the class named @name, written without the OC_ prefix ("S1", "SX", "RP_2G1",
- * "RP_3GX", "EC_4P2GX", ...), or OC_UNKNOWN (0) if there is none.
+ * The ID of the class named @name ("S1", "SX", "RP_2G1", "RP_3GX", "EC_4P2GX", ...; an OC_
+ * prefix and lower case are accepted too), or OC_UNKNOWN (0) if there is none.
  */
 int daos_oclass_name2id(const char *name);
 
 /**
- * Write the names of all classes, comma-separated, into @str (@size bytes). Returns the length
- * the whole list needs (excluding the NUL), or a negative DER_*.
+ * Write the names of all predefined classes into @str (@size bytes), each followed by ", ".
+ * Returns the length written (excluding the NUL), -DER_OVERFLOW if @size is too small, or
+ * -DER_INVAL.
  */
 ssize_t daos_oclass_names_list(size_t size, char *str);
 

@@ -15,7 +15,8 @@ fail=0
 for f in include/daos_errno.h include/gurt/common.h include/gurt/hash.h include/gurt/list.h \
 	include/gurt/types.h include/gurt/debug.h include/daos.h include/daos_types.h \
 	include/daos_obj.h include/daos_fs.h include/daos_version.h lib64/libgurt.so lib64/libgurt.so.4 \
-	lib64/pkgconfig/gurt.pc lib64/libdaos.so lib64/libdaos.so.2 lib64/pkgconfig/daos.pc; do
+	lib64/pkgconfig/gurt.pc lib64/libdaos.so lib64/libdaos.so.2 lib64/pkgconfig/daos.pc \
+	lib64/libdaos_common.so lib64/libdaos_common.so.2 lib64/pkgconfig/daos_common.pc; do
 	if [ ! -e "$tmp/prefix/$f" ]; then
 		echo "missing after install: $f"
 		fail=1
@@ -38,18 +39,24 @@ if [ -n "$bad" ]; then
 	exit 1
 fi
 
-soname=$(objdump -p "$tmp/prefix/lib64/libdaos.so" | awk '/SONAME/ {print $2}')
-if [ "$soname" != "libdaos.so.2" ]; then
-	echo "libdaos soname is '$soname', expected libdaos.so.2"
-	exit 1
-fi
-bad=$(nm -D --defined-only "$tmp/prefix/lib64/libdaos.so" | awk '{print $3}' |
-	grep -v -e '^daos_' -e '^DAOS_' || true)
-if [ -n "$bad" ]; then
-	echo "libdaos exports symbols outside the daos_* API:"
-	echo "$bad"
-	exit 1
-fi
+# The client libraries: their soname, and only daos_* exported (applications define their
+# own globals with common names).
+for lib in daos:2 daos_common:2; do
+	name=${lib%%:*}
+	so=lib$name.so.${lib##*:}
+	soname=$(objdump -p "$tmp/prefix/lib64/lib$name.so" | awk '/SONAME/ {print $2}')
+	if [ "$soname" != "$so" ]; then
+		echo "lib$name soname is '$soname', expected $so"
+		exit 1
+	fi
+	bad=$(nm -D --defined-only "$tmp/prefix/lib64/lib$name.so" | awk '{print $3}' |
+		grep -v -e '^daos_' -e '^DAOS_' || true)
+	if [ -n "$bad" ]; then
+		echo "lib$name exports symbols outside the daos_* API:"
+		echo "$bad"
+		exit 1
+	fi
+done
 
 export PKG_CONFIG_PATH="$tmp/prefix/lib64/pkgconfig"
 # shellcheck disable=SC2046

@@ -1,0 +1,16 @@
+/*
+ * fuzz_common.h: fuzz entries of src/common's decoders (fuzz_common.c).
+ */
+#ifndef D_FUZZ_COMMON_H
+#define D_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decode @size bytes as a pool map; aborts on any misbehaviour. Returns 0. */
+int common_fuzz_pool_map(const uint8_t *data, size_t size);
+
+/* Inputs (as given or fixed up) that decoded into a map, checked and placed on. */
+extern unsigned long common_fuzz_decoded;
+
+#endif /* D_FUZZ_COMMON_H */
