@@ -145,4 +145,102 @@ sec_cont_can_read_data(uint64_t capas)
 	return (capas & SEC_CONT_CAPA_READ_DATA) != 0;
 }
 
+/*
+ * Credentials.
+ */
+
+/** Most supplementary groups a credential carries. */
+#define SEC_CRED_GROUPS_MAX 1024
+/** Largest packed credential accepted. */
+#define SEC_CRED_MAX (256 << 10)
+/** Default validity of a credential, seconds. */
+#define SEC_CRED_LIFETIME_DEFAULT 3600
+
+/** What a credential says about its holder. Strings are owned by the struct. */
+struct sec_cred_info {
+	uint32_t ci_uid;
+	uint32_t ci_gid;
+	uint32_t *ci_gids; /* supplementary gids */
+	size_t ci_nr_gids;
+	char *ci_user;    /* "name@" */
+	char *ci_group;   /* primary group "name@" */
+	char **ci_groups; /* supplementary groups "name@", ci_nr_groups of them */
+	size_t ci_nr_groups;
+	char *ci_machine;   /* host the agent runs on */
+	char *ci_origin;    /* agent name: which key signed it */
+	uint64_t ci_stamp;  /* issue time, seconds since the epoch */
+	uint64_t ci_expiry; /* not valid at or after this time, seconds since the epoch */
+	bool ci_signed;     /* signed (else an insecure digest) */
+};
+
+/** Free @info's strings and arrays and @info itself (NULL is fine). */
+void sec_cred_info_free(struct sec_cred_info *info);
+
+/**
+ * Fill *@info (zeroed by the caller) with what the local user database says about
+ * @uid/@gid: names, supplementary groups (getgrouplist) and their names, and this host's
+ * name. Strings are new (sec_cred_info_free frees them). Returns 0, -DER_NONEXIST (no such
+ * user) or -DER_NOMEM.
+ *
+ * Context: any thread; reads the user database.
+ */
+int sec_cred_info_local(uid_t uid, gid_t gid, struct sec_cred_info *info);
+
+/** An agent's signing key. */
+struct sec_signer;
+
+/**
+ * A signer named @origin (copied) with the private key in PEM file @key_path, or, with
+ * @key_path NULL, an insecure one (SHA-512 digest only). On success *@signer is the
+ * caller's, freed by sec_signer_destroy. Returns 0, -DER_INVAL, -DER_BADPATH (no such key
+ * file), -DER_BAD_CERT (not a usable private key) or -DER_NOMEM.
+ */
+int sec_signer_create(const char *origin, const char *key_path, struct sec_signer **signer);
+void sec_signer_destroy(struct sec_signer *signer);
+
+/**
+ * A packed auth.Credential for @info (borrowed; ci_origin and ci_signed are ignored: the
+ * signer's are used) valid from now for @lifetime_s seconds, in a new buffer *@buf (D_FREE)
+ * of *@len bytes. Returns 0, -DER_INVAL, -DER_NOMEM or -DER_MISC (signing failed).
+ *
+ * Context: any thread, one at a time per @signer.
+ */
+int sec_cred_create(struct sec_signer *signer, const struct sec_cred_info *info,
+		    uint64_t lifetime_s, void **buf, size_t *len);
+
+/** A server's set of trusted agent keys. */
+struct sec_verifier;
+
+/**
+ * A verifier trusting the public keys in directory @key_dir (an agent named X is trusted
+ * by "X.pub", a PEM public key, or "X.crt", a PEM certificate), or, with @insecure, one
+ * that checks only the digest of unsigned credentials (and accepts signed ones without
+ * checking their signature, as DAOS's allow_insecure does). Keys are read when first
+ * needed and cached. Returns 0, -DER_INVAL or -DER_NOMEM.
+ */
+int sec_verifier_create(const char *key_dir, bool insecure, struct sec_verifier **verifier);
+void sec_verifier_destroy(struct sec_verifier *verifier);
+
+/**
+ * Check the packed credential @buf/@len at time @now (seconds since the epoch; 0: now) and
+ * decode it into a new *@info (sec_cred_info_free). Returns 0, or:
+ *   -DER_INVAL    not a credential (undecodable, missing parts, bad names, too big)
+ *   -DER_BADPATH  no trusted key for its origin
+ *   -DER_BAD_CERT the trusted key file is unusable
+ *   -DER_NO_PERM  bad signature or digest, unsigned on a secure verifier, or expired
+ *   -DER_NOMEM
+ *
+ * Context: any thread (the key cache is locked).
+ */
+int sec_cred_verify(struct sec_verifier *verifier, const void *buf, size_t len, uint64_t now,
+		    struct sec_cred_info **info);
+
+/**
+ * The permissions of the holder of verified credential @info on a resource owned by @own
+ * with @acl (see sec_acl_get_perms).
+ */
+int sec_cred_get_perms(const struct sec_cred_info *info, struct daos_acl *acl,
+		       const struct d_ownership *own, uint64_t min_owner_perms, uint64_t *perms,
+		       bool *is_owner);
+
 #endif /* DAOS_SECURITY_INTERNAL_H */
