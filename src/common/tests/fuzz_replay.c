@@ -3,7 +3,7 @@
  * mutations of each file through the fuzz entry, as an ordinary test, so that what the
  * fuzzer found stays fixed without clang.
  * Usage: common_fuzz_replay [CORPUS_DIR [MUTATIONS]] (default: the source tree's corpus,
- * 3000 mutations per file), or common_fuzz_replay --gen CORPUS_DIR (writes seed maps).
+ * 1000 mutations per file), or common_fuzz_replay --gen CORPUS_DIR (writes seed maps).
  */
 #include <dirent.h>
 #include <limits.h>
@@ -147,7 +147,7 @@ main(int argc, char **argv)
 	static uint8_t buf[1 << 16];
 	static uint8_t mut[1 << 16];
 	uint64_t rnd = d_test_rand_seed(d_test_seed("common_fuzz_replay"));
-	unsigned long mutations = 3000;
+	unsigned long mutations = 1000;
 	unsigned long runs = 0;
 	const char *corpus = COMMON_FUZZ_CORPUS;
 	char path[PATH_MAX];
