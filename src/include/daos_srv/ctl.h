@@ -51,6 +51,9 @@ enum dss_ctl_method {
 	DSS_CTL_TELEMETRY = 2,         /* ctl.TelemetryReq -> ctl.TelemetryResp (built in) */
 	DSS_CTL_GET_ATTACH_INFO = 100, /* mgmt.GetAttachInfoReq -> Resp (built-in placeholder) */
 	DSS_CTL_SYSTEM_QUERY = 101,    /* mgmt.SystemQueryReq -> Resp (registered by mgmt) */
+	DSS_CTL_TGT_CREATE = 150,      /* mgmt.TgtCreateReq -> Resp (the engine's pool shards) */
+	DSS_CTL_TGT_DESTROY = 151,     /* mgmt.TgtDestroyReq -> Resp */
+	DSS_CTL_TGT_QUERY = 152,       /* mgmt.TgtQueryReq -> Resp */
 };
 
 /** Method ids are 1 .. DSS_CTL_METHOD_MAX - 1. */
