@@ -164,6 +164,7 @@ sq system query
 ss system stop --ranks 0
 sst system start
 se system exclude --ranks 0
+sce system clear-exclude --ranks 0
 lq system leader-query
 pc pool create -z 1G tank
 pd pool destroy tank

@@ -271,22 +271,36 @@ sys_start_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *
 }
 
 static int
-sys_exclude_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call)
+exclude_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call, bool clear)
 {
 	Mgmt__SystemExcludeReq *req =
 	    DMG_MSG_NEW(ctx, Mgmt__SystemExcludeReq, MGMT__SYSTEM_EXCLUDE_REQ__INIT);
 
 	if (!o->o_ranks_set && o->o_rank_hosts == NULL)
-		return dmg_fail(ctx, -DER_INVAL, "system exclude needs --ranks or --rank-hosts");
+		return dmg_fail(ctx, -DER_INVAL, "system %s needs --ranks or --rank-hosts",
+				clear ? "clear-exclude" : "exclude");
 	if (req == NULL || (req->ranks = dmg_ranks_str(ctx, o)) == NULL)
 		return NOMEM(ctx);
 	req->sys = (char *)ctx->dx_sys;
 	if (o->o_rank_hosts != NULL)
 		req->hosts = (char *)o->o_rank_hosts;
+	req->clear = clear;
 	call->cl_method = DSS_CTL_SYSTEM_EXCLUDE;
 	call->cl_req = &req->base;
 	call->cl_resp_desc = &mgmt__system_exclude_resp__descriptor;
 	return 0;
+}
+
+static int
+sys_exclude_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call)
+{
+	return exclude_build(ctx, o, call, false);
+}
+
+static int
+sys_clear_exclude_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call)
+{
+	return exclude_build(ctx, o, call, true);
 }
 
 /* SystemStopResp, SystemStartResp and SystemExcludeResp share their layout of fields. */
@@ -380,6 +394,18 @@ const struct dmg_cmd dmg_cmd_system_exclude = {
     0,
     sys_exclude_opts,
     sys_exclude_build,
+    sys_results_print,
+    NULL,
+};
+
+const struct dmg_cmd dmg_cmd_system_clear_exclude = {
+    "system clear-exclude",
+    "Clear excluded state for ranks",
+    NULL,
+    0,
+    0,
+    sys_exclude_opts,
+    sys_clear_exclude_build,
     sys_results_print,
     NULL,
 };

@@ -41,6 +41,7 @@ static int
 host_add(const char *item, size_t len, uint32_t port, char ***hosts, uint32_t *nr)
 {
 	const char *colon;
+	size_t hlen;
 	char **tmp;
 	char *h;
 	uint32_t p;
@@ -69,6 +70,13 @@ host_add(const char *item, size_t len, uint32_t port, char ***hosts, uint32_t *n
 	}
 	if (colon != NULL && item[0] != '[' && memchr(item, ':', (size_t)(colon - item)) != NULL)
 		return -DER_INVAL; /* a bare IPv6 address: needs brackets */
+	/* a name or IPv4 address, or an IPv6 address in brackets */
+	hlen = colon ? (size_t)(colon - item) : len;
+	if (item[0] == '['
+		? strspn(item + 1, "0123456789abcdefABCDEF:.%") != hlen - 2 || item[hlen - 1] != ']'
+		: strspn(item, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			       "0123456789.-_") < hlen)
+		return -DER_INVAL;
 	if (colon != NULL) {
 		char num[8];
 		size_t nlen = len - (size_t)(colon + 1 - item);
@@ -95,10 +103,67 @@ host_add(const char *item, size_t len, uint32_t port, char ***hosts, uint32_t *n
 	return 0;
 }
 
+/*
+ * @item (@len bytes) with a numeric range group, "node[1-3,7]:10001" or "10.0.0.[01-10]":
+ * one host per number, zero-padded to the width of the range's first bound when that starts
+ * with 0. Returns 1 if @item has no such group (add it as it is), 0 or -DER_*.
+ */
+static int
+host_expand(const char *item, size_t len, uint32_t port, char ***hosts, uint32_t *nr)
+{
+	const char *lb = memchr(item, '[', len);
+	const char *rb = lb ? memchr(lb, ']', len - (size_t)(lb - item)) : NULL;
+	const char *p;
+	char buf[256];
+
+	if (lb == NULL || rb == NULL || lb + 1 == rb || memchr(lb, ':', (size_t)(rb - lb)) != NULL)
+		return 1; /* no group, or an IPv6 address in brackets */
+	if (strspn(lb + 1, "0123456789-,") < (size_t)(rb - lb - 1))
+		return -DER_INVAL;
+	for (p = lb + 1; p < rb;) {
+		unsigned long lo;
+		unsigned long hi;
+		int width = 0;
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			return -DER_INVAL;
+		if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+			width = (int)strspn(p, "0123456789");
+		lo = strtoul(p, &end, 10);
+		hi = lo;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return -DER_INVAL;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (hi < lo || hi - lo >= DMG_HOSTS_MAX || end > rb)
+			return -DER_INVAL;
+		for (; lo <= hi; lo++) {
+			int n = snprintf(buf, sizeof(buf), "%.*s%0*lu%.*s", (int)(lb - item), item,
+					 width, lo, (int)(item + len - rb - 1), rb + 1);
+			int rc;
+
+			if (n < 0 || (size_t)n >= sizeof(buf))
+				return -DER_INVAL;
+			rc = host_add(buf, (size_t)n, port, hosts, nr);
+			if (rc != 0)
+				return rc;
+		}
+		p = end;
+		if (p < rb && *p++ != ',')
+			return -DER_INVAL;
+		if (p == rb && p[-1] == ',')
+			return -DER_INVAL;
+	}
+	return 0;
+}
+
 /**
  * Split the comma-separated @list into "host:port" strings (hosts without a port get
- * @port), appended to *@hosts (*@nr entries; freed by dmg_hosts_free). Returns 0, -DER_INVAL
- * (empty item, bad port, too many) or -DER_NOMEM.
+ * @port), appended to *@hosts (*@nr entries; freed by dmg_hosts_free). Items may hold one
+ * numeric range group, as DAOS's host lists: "node[1-4]", "127.0.0.[1-3]:10001". Returns 0,
+ * -DER_INVAL (empty item, bad port or range, more than DMG_HOSTS_MAX) or -DER_NOMEM.
  */
 int
 dmg_hostlist_parse(const char *list, uint32_t port, char ***hosts, uint32_t *nr)
@@ -109,15 +174,29 @@ dmg_hostlist_parse(const char *list, uint32_t port, char ***hosts, uint32_t *nr)
 	if (list == NULL)
 		return -DER_INVAL;
 	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *q = p;
+		size_t len;
 
-		rc = host_add(p, len, port, hosts, nr);
+		/* the item ends at a comma outside brackets */
+		while (*q != '\0' && *q != ',') {
+			if (*q == '[') {
+				const char *rb = strchr(q, ']');
+
+				if (rb == NULL)
+					return -DER_INVAL;
+				q = rb;
+			}
+			q++;
+		}
+		len = (size_t)(q - p);
+		rc = host_expand(p, len, port, hosts, nr);
+		if (rc == 1)
+			rc = host_add(p, len, port, hosts, nr);
 		if (rc != 0)
 			return rc;
-		if (comma == NULL)
+		if (*q == '\0')
 			return 0;
-		p = comma + 1;
+		p = q + 1;
 	}
 }
 

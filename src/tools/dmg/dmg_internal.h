@@ -270,8 +270,8 @@ char *dmg_sprintf(struct dmg_ctx *ctx, const char *fmt, ...) __attribute__((form
 
 /* Commands, by group (dmg_cmd_*.c) */
 extern const struct dmg_cmd dmg_cmd_system_query, dmg_cmd_system_stop, dmg_cmd_system_start,
-    dmg_cmd_system_exclude, dmg_cmd_system_leader_query, dmg_cmd_system_ping,
-    dmg_cmd_system_attach_info;
+    dmg_cmd_system_exclude, dmg_cmd_system_clear_exclude, dmg_cmd_system_leader_query,
+    dmg_cmd_system_ping, dmg_cmd_system_attach_info;
 extern const struct dmg_cmd dmg_cmd_pool_create, dmg_cmd_pool_destroy, dmg_cmd_pool_list,
     dmg_cmd_pool_query, dmg_cmd_pool_get_prop, dmg_cmd_pool_set_prop, dmg_cmd_pool_get_acl,
     dmg_cmd_pool_update_acl, dmg_cmd_pool_delete_acl, dmg_cmd_pool_overwrite_acl,

@@ -9,8 +9,36 @@
 #include <string.h>
 
 #include <gurt/common.h>
+#include <daos_version.h>
 
 #include "dmg_internal.h"
+
+/* dmg version: the version of this dmg, as DAOS's. */
+static int
+version_exec(struct dmg_ctx *ctx, const struct dmg_opts *o)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%d.%d.%d", DAOS_VERSION_MAJOR, DAOS_VERSION_MINOR,
+		 DAOS_VERSION_FIX);
+	if (o->o_json) {
+		struct dmg_json j;
+
+		dj_envelope_begin(&j, ctx->dx_out);
+		dj_obj_begin(&j, "response");
+		dj_str(&j, "name", "dmg");
+		dj_str(&j, "version", v);
+		dj_obj_end(&j);
+		dj_envelope_end(&j, NULL, 0);
+	} else {
+		fprintf(ctx->dx_out, "dmg version %s\n", v);
+	}
+	return 0;
+}
+
+static const struct dmg_cmd dmg_cmd_version = {
+    "version", "Print dmg version", NULL, 0, 0, NULL, NULL, NULL, version_exec,
+};
 
 const struct dmg_cmd *const dmg_cmds[] = {
     &dmg_cmd_pool_create,
@@ -31,11 +59,13 @@ const struct dmg_cmd *const dmg_cmds[] = {
     &dmg_cmd_system_stop,
     &dmg_cmd_system_start,
     &dmg_cmd_system_exclude,
+    &dmg_cmd_system_clear_exclude,
     &dmg_cmd_system_leader_query,
     &dmg_cmd_system_ping,
     &dmg_cmd_system_attach_info,
     &dmg_cmd_telemetry_metrics_list,
     &dmg_cmd_telemetry_metrics_query,
+    &dmg_cmd_version,
 };
 
 const size_t dmg_ncmds = D_ARRAY_SIZE(dmg_cmds);

@@ -116,10 +116,10 @@ check_ranks(const char *s, const uint32_t *want, uint32_t n)
 static void
 test_ranks(void **state)
 {
+	/* the last one is 1001 ranks, over the limit of 1000 */
 	static const char *const bad[] = {
 	    "a",  "1,,2",       "1-",  "-1",  "3-1", "1-2-3",  "[1",
-	    "1]", "4294967295", "1;2", "1 2", ",",   "0-1000", /* 1001 ranks: over the limit of 1000
-								*/
+	    "1]", "4294967295", "1;2", "1 2", ",",   "0-1000",
 	};
 	struct dmg_ranks rl;
 	char buf[64];
@@ -153,8 +153,11 @@ test_ranks(void **state)
 static void
 test_hostlist(void **state)
 {
-	static const char *const bad[] = {"",    "a,", ",a", "a:0",  "a:70000", "a:x",
-					  "::1", "a:", ":5", "[::1", "[]:5",    "[::1]x"};
+	static const char *const bad[] = {
+	    "",     "a,",    ",a",    "a:0",       "a:70000", "a:x",    "::1",
+	    "a:",   ":5",    "[::1",  "[]:5",      "[::1]x",  "n[3-1]", "n[1-]",
+	    "n[a]", "n[1,]", "n[1-2", "n[0-5000]", "n[-1]",   "n[1]x]",
+	};
 	char **hosts = NULL;
 	uint32_t nr = 0;
 	size_t i;
@@ -167,10 +170,23 @@ test_hostlist(void **state)
 	assert_string_equal(hosts[2], "[::1]:5");
 	assert_string_equal(hosts[3], "[fe80::1]:10001");
 	dmg_hosts_free(hosts, nr);
+	/* DAOS's range groups */
+	hosts = NULL;
+	nr = 0;
+	assert_int_equal(dmg_hostlist_parse("127.0.0.[1-3]:7,n[08-10,12],x", 9, &hosts, &nr), 0);
+	assert_int_equal(nr, 8);
+	assert_string_equal(hosts[0], "127.0.0.1:7");
+	assert_string_equal(hosts[2], "127.0.0.3:7");
+	assert_string_equal(hosts[3], "n08:9");
+	assert_string_equal(hosts[5], "n10:9");
+	assert_string_equal(hosts[6], "n12:9");
+	assert_string_equal(hosts[7], "x:9");
+	dmg_hosts_free(hosts, nr);
 	for (i = 0; i < D_ARRAY_SIZE(bad); i++) {
 		hosts = NULL;
 		nr = 0;
-		assert_int_equal(dmg_hostlist_parse(bad[i], 10001, &hosts, &nr), -DER_INVAL);
+		if (dmg_hostlist_parse(bad[i], 10001, &hosts, &nr) != -DER_INVAL)
+			fail_msg("accepted host list \"%s\"", bad[i]);
 		dmg_hosts_free(hosts, nr);
 	}
 }
@@ -281,7 +297,7 @@ build_argv(struct dmg_ctx *ctx, struct dmg_call *call, char **argv)
 	dmg_ctx_init(ctx, devnull, devnull);
 	memset(call, 0, sizeof(*call));
 	rc = dmg_args_parse(ctx, argc, argv);
-	if (rc != 0)
+	if (rc != 0 || ctx->dx_opts.o_help)
 		return rc;
 	assert_non_null(ctx->dx_opts.o_cmd);
 	ctx->dx_sys = "daos_server";
@@ -606,8 +622,15 @@ test_system_flags(void **state)
 	assert_int_equal(BUILD(&ctx, &call, "system", "exclude", "--ranks", "3"), 0);
 	assert_int_equal(call.cl_method, DSS_CTL_SYSTEM_EXCLUDE);
 	assert_string_equal(((Mgmt__SystemExcludeReq *)call.cl_req)->ranks, "3");
+	assert_false(((Mgmt__SystemExcludeReq *)call.cl_req)->clear);
 	dmg_ctx_fini(&ctx);
 	BAD("system", "exclude");
+	assert_int_equal(BUILD(&ctx, &call, "system", "clear-exclude", "-r", "3-4"), 0);
+	assert_int_equal(call.cl_method, DSS_CTL_SYSTEM_EXCLUDE);
+	assert_true(((Mgmt__SystemExcludeReq *)call.cl_req)->clear);
+	assert_string_equal(((Mgmt__SystemExcludeReq *)call.cl_req)->ranks, "3-4");
+	dmg_ctx_fini(&ctx);
+	BAD("system", "clear-exclude");
 	assert_int_equal(BUILD(&ctx, &call, "system", "leader-query"), 0);
 	assert_int_equal(call.cl_method, DSS_CTL_LEADER_QUERY);
 	dmg_ctx_fini(&ctx);
@@ -714,6 +737,10 @@ test_help(void **state)
 		assert_non_null(strstr(r.out, "Usage:"));
 		run_free(&r);
 	}
+	RUN(&r, "version");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "dmg version 2."));
+	run_free(&r);
 	RUN(&r, "pool", "create", "--help");
 	assert_non_null(strstr(r.out, "--scm-size"));
 	assert_non_null(strstr(r.out, "--nsvc"));
