@@ -13,14 +13,6 @@
 
 D_LOG_FAC_DEFINE(server);
 
-/*
- * The modules daos_server runs, in init order. Empty for now: each server module adds its
- * entry here when it joins the engine (vos, then obj, pool, cont, mgmt...).
- */
-struct dss_module *const dss_module_table[] = {
-    NULL,
-};
-
 /* The loaded table and how far its modules got. Main thread only. */
 static struct dss_module *const *mod_tab;
 static uint32_t mod_inited; /* modules [0, mod_inited) passed sm_init */

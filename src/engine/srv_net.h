@@ -81,21 +81,6 @@ int dss_tgt_idx(const struct srv_tgt *tgt);
 /** The context state of the calling xstream, or NULL. Context: any thread. */
 struct srv_tgt *dss_tgt_self(void);
 
-/**
- * From a request handler's ULT: read @len bytes at @remote_off of @req's remote buffers into
- * @local (borrowed until this returns), yielding until the transfer is complete. Returns 0 or
- * the transfer's error (-DER_INVAL, -DER_NOMEM, -DER_UNREACH, -DER_IO...). The request is
- * still the caller's to reply to.
- *
- * Context: a ULT on the xstream of @req's context.
- */
-int dss_req_bulk_get(struct net_req *req, uint64_t remote_off, const d_sg_list_t *local,
-		     uint64_t len);
-
-/** As dss_req_bulk_get, writing @local into the client's buffers. Context: as above. */
-int dss_req_bulk_put(struct net_req *req, uint64_t remote_off, const d_sg_list_t *local,
-		     uint64_t len);
-
 /** Counters of the started fabric, summed over its contexts. */
 struct srv_net_stats {
 	uint64_t sns_reqs;     /* requests handed to a ULT */

@@ -125,4 +125,25 @@ void dss_engine_set(const struct dss_engine *eng);
 /** The running engine, or NULL outside daos_server. Context: any thread. */
 const struct dss_engine *dss_engine_get(void);
 
+/*
+ * Bulk transfers of a request handler (src/engine/srv_net.c).
+ */
+struct net_req;
+#include <gurt/types.h>
+
+/**
+ * From a request handler's ULT: read @len bytes at @remote_off of @req's remote buffers into
+ * @local (borrowed until this returns), yielding until the transfer is complete. Returns 0 or
+ * the transfer's error (-DER_INVAL, -DER_NOMEM, -DER_UNREACH, -DER_IO...). The request is
+ * still the caller's to reply to.
+ *
+ * Context: a ULT on the xstream of @req's context.
+ */
+int dss_req_bulk_get(struct net_req *req, uint64_t remote_off, const d_sg_list_t *local,
+		     uint64_t len);
+
+/** As dss_req_bulk_get, writing @local into the client's buffers. Context: as above. */
+int dss_req_bulk_put(struct net_req *req, uint64_t remote_off, const d_sg_list_t *local,
+		     uint64_t len);
+
 #endif /* DAOS_SRV_DAOS_ENGINE_H */

@@ -1,0 +1,10 @@
+/*
+ * srv_modules.c: the modules daos_server runs, in init order, after its built-in ones (the
+ * engine's own `srv` module). Linked into the daos_server executable only, so that the
+ * engine library does not depend on the modules built on top of it.
+ */
+#include <daos_srv/daos_engine.h>
+
+struct dss_module *const dss_module_table[] = {
+    NULL,
+};
