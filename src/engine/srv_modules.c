@@ -5,6 +5,9 @@
  */
 #include <daos_srv/daos_engine.h>
 
+extern struct dss_module obj_module;
+
 struct dss_module *const dss_module_table[] = {
+    &obj_module,
     NULL,
 };

@@ -30,8 +30,11 @@
 
 #include <daos/net.h>
 #include <daos/object.h>
+#include <gurt/debug.h>
 
 #define NET_MODULE_OBJ 2
+
+D_LOG_FAC_DECLARE(object);
 
 enum {
 	OBJ_OPC_UPDATE = NET_OPC(NET_MODULE_OBJ, 0),
@@ -51,6 +54,7 @@ enum {
 #define OBJ_LIST_BUF_MAX (1U << 20)      /* bytes of keys per list call */
 #define OBJ_DATA_MAX (NET_PING_DATA_MAX) /* inline value bytes */
 #define OBJ_FWD_MAX 0U                   /* forward list: not yet */
+#define OBJ_IO_MAX (256ULL << 20)        /* value bytes of one update or fetch */
 
 /* oh_flags: the DAOS_COND_* flags of the call, plus: */
 #define OBJ_F_BULK (1ULL << 48) /* the data travel by bulk */

@@ -1,0 +1,570 @@
+/*
+ * srv_obj.c: the target side of object I/O (module "obj"): update, fetch, punch, list and
+ * query key over the target's VOS shard of the pool. Each request runs in its own ULT on
+ * the target xstream that owns the shard; bulk transfers and the WAL flush yield it.
+ *
+ * A container exists on a target from its first update or punch (its VOS container is
+ * created then); reads of a container the target has never seen find nothing. Updates and
+ * punches are acknowledged once their WAL record is durable. An update without an epoch
+ * gets the target's HLC, returned in the reply.
+ *
+ * Not yet: the pool map version check (-DER_STALE) and the container handle capability
+ * check wait for the pool and container services (Control-plane issue); the map version
+ * is recorded in VOS and echoed.
+ */
+#define D_LOGFAC object
+
+#include <daos/obj_rpc.h>
+#include <daos_srv/daos_engine.h>
+#include <daos_srv/pool_tgt.h>
+#include <daos_srv/vos.h>
+#include <gurt/common.h>
+#include <gurt/debug.h>
+
+/* An object request's view of its target: the pool shard and the container. */
+struct obj_io {
+	struct ds_pool_child *io_child;
+	daos_handle_t io_poh;
+	daos_handle_t io_coh; /* DAOS_HDL_INVAL: the container is not on this target */
+	daos_unit_oid_t io_oid;
+	daos_epoch_t io_epoch;
+};
+
+/*
+ * Find the pool shard and the container of @hdr; @create makes the container if the target
+ * has not seen it. @update: an epoch of 0 means "now"; otherwise it means "latest".
+ */
+static int
+obj_io_begin(const struct obj_hdr *hdr, bool create, bool update, struct obj_io *io)
+{
+	int rc;
+
+	memset(io, 0, sizeof(*io));
+	io->io_coh = DAOS_HDL_INVAL;
+	if (hdr->oh_epoch == DAOS_EPOCH_MAX && update)
+		return -DER_INVAL;
+	if (hdr->oh_epoch != 0)
+		io->io_epoch = hdr->oh_epoch;
+	else
+		io->io_epoch = update ? d_hlc_get() : DAOS_EPOCH_MAX;
+	io->io_oid.id_pub.lo = hdr->oh_oid_lo;
+	io->io_oid.id_pub.hi = hdr->oh_oid_hi;
+	io->io_oid.id_shard = hdr->oh_shard;
+	if (uuid_is_null(hdr->oh_pool) || uuid_is_null(hdr->oh_cont))
+		return -DER_INVAL;
+
+	rc = ds_pool_child_lookup(hdr->oh_pool, &io->io_child);
+	if (rc != 0)
+		return rc;
+	io->io_poh = ds_pool_child_hdl(io->io_child);
+	rc = vos_cont_open(io->io_poh, hdr->oh_cont, &io->io_coh);
+	if (rc == -DER_NONEXIST && create) {
+		rc = vos_cont_create(io->io_poh, hdr->oh_cont);
+		if (rc == 0 || rc == -DER_EXIST)
+			rc = vos_cont_open(io->io_poh, hdr->oh_cont, &io->io_coh);
+	}
+	if (rc == -DER_NONEXIST && !create) {
+		io->io_coh = DAOS_HDL_INVAL;
+		return 0;
+	}
+	if (rc != 0) {
+		ds_pool_child_put(io->io_child);
+		io->io_child = NULL;
+	}
+	return rc;
+}
+
+/* Wait until what this request wrote is durable (when @rc is 0), then release. */
+static int
+obj_io_end(struct obj_io *io, int rc, bool wait)
+{
+	if (rc == 0 && wait)
+		rc = vos_pool_wait(io->io_poh, vos_pool_last_lsn(io->io_poh));
+	if (daos_handle_is_valid(io->io_coh))
+		vos_cont_close(io->io_coh);
+	if (io->io_child != NULL)
+		ds_pool_child_put(io->io_child);
+	return rc;
+}
+
+/* One sgl per iod over @buf, iod i taking @lens[i] bytes in order. */
+static int
+obj_sgls_make(uint32_t nr, const uint64_t *lens, void *buf, d_sg_list_t **sglsp, d_iov_t **iovsp)
+{
+	d_sg_list_t *sgls;
+	d_iov_t *iovs;
+	uint64_t off = 0;
+	uint32_t i;
+
+	D_ALLOC_ARRAY(sgls, nr);
+	D_ALLOC_ARRAY(iovs, nr);
+	if (sgls == NULL || iovs == NULL) {
+		D_FREE(sgls);
+		D_FREE(iovs);
+		return -DER_NOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		d_iov_set(&iovs[i], (char *)buf + off, lens[i]);
+		sgls[i].sg_nr = 1;
+		sgls[i].sg_iovs = &iovs[i];
+		off += lens[i];
+	}
+	*sglsp = sgls;
+	*iovsp = iovs;
+	return 0;
+}
+
+/* Bytes of iod @iod's part of the data stream (the iods were validated). */
+static uint64_t
+obj_iod_len(const daos_iod_t *iod)
+{
+	uint64_t recs = 0;
+	uint32_t j;
+
+	if (iod->iod_type == DAOS_IOD_SINGLE)
+		return iod->iod_size;
+	for (j = 0; j < iod->iod_nr; j++)
+		recs += iod->iod_recxs[j].rx_nr;
+	return recs * iod->iod_size;
+}
+
+static void
+obj_update_handler(struct net_req *req, void *body, void *arg)
+{
+	struct obj_update_in *in = body;
+	struct obj_update_out out = {.uo_map_ver = in->oh_map_ver};
+	struct obj_io io;
+	daos_iod_t *iods = NULL;
+	d_sg_list_t *sgls = NULL;
+	d_iov_t *iovs = NULL;
+	uint64_t *lens = NULL;
+	void *buf = NULL;
+	void *data;
+	int64_t len;
+	uint32_t i;
+	int rc;
+
+	(void)arg;
+	rc = obj_iods_decode(&in->ui_iods, in->ui_iod_nr, &iods);
+	if (rc != 0)
+		goto out;
+	len = obj_iods_data_len(iods, in->ui_iod_nr);
+	if (len < 0 || (uint64_t)len != in->ui_data_len || (uint64_t)len > OBJ_IO_MAX ||
+	    in->ui_dkey.iov_len == 0) {
+		rc = -DER_INVAL;
+		goto out;
+	}
+	if (in->oh_flags & OBJ_F_BULK) {
+		d_sg_list_t sgl;
+		d_iov_t iov;
+
+		if (in->ui_data.iov_len != 0 || net_req_bulk_len(req) < (uint64_t)len) {
+			rc = -DER_INVAL;
+			goto out;
+		}
+		D_ALLOC_NZ(buf, len > 0 ? len : 1);
+		if (buf == NULL) {
+			rc = -DER_NOMEM;
+			goto out;
+		}
+		d_iov_set(&iov, buf, len);
+		sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+		rc = dss_req_bulk_get(req, 0, &sgl, len);
+		if (rc != 0)
+			goto out;
+		data = buf;
+	} else {
+		if (in->ui_data.iov_len != (uint64_t)len) {
+			rc = -DER_INVAL;
+			goto out;
+		}
+		data = in->ui_data.iov_buf;
+	}
+
+	D_ALLOC_ARRAY(lens, in->ui_iod_nr);
+	if (lens == NULL) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < in->ui_iod_nr; i++)
+		lens[i] = obj_iod_len(&iods[i]);
+	rc = obj_sgls_make(in->ui_iod_nr, lens, data, &sgls, &iovs);
+	if (rc != 0)
+		goto out;
+
+	rc = obj_io_begin((struct obj_hdr *)in, true, true, &io);
+	if (rc != 0)
+		goto out;
+	rc = vos_obj_update(io.io_coh, io.io_oid, io.io_epoch, in->oh_map_ver,
+			    in->oh_flags & DAOS_COND_MASK, &in->ui_dkey, in->ui_iod_nr, iods, NULL,
+			    sgls);
+	rc = obj_io_end(&io, rc, true);
+	out.uo_epoch = io.io_epoch;
+out:
+	D_FREE(sgls);
+	D_FREE(iovs);
+	D_FREE(lens);
+	D_FREE(buf);
+	if (iods != NULL)
+		obj_iods_free(iods, in->ui_iod_nr);
+	net_reply_send(req, rc, &out);
+}
+
+/* Encode @nr u64 values as a little-endian blob in @buf (8 * nr bytes). */
+static void
+obj_u64s_encode(const uint64_t *vals, uint32_t nr, uint64_t *buf)
+{
+	uint32_t i;
+
+	for (i = 0; i < nr; i++)
+		buf[i] = htole64(vals[i]);
+}
+
+static void
+obj_fetch_handler(struct net_req *req, void *body, void *arg)
+{
+	struct obj_fetch_in *in = body;
+	struct obj_fetch_out out = {.fo_map_ver = in->oh_map_ver};
+	bool bulk = in->oh_flags & OBJ_F_BULK;
+	struct obj_io io;
+	daos_iod_t *iods = NULL;
+	d_sg_list_t *sgls = NULL;
+	d_iov_t *iovs = NULL;
+	uint64_t *caps = NULL;
+	uint64_t *lens = NULL;
+	uint64_t *sizes = NULL;
+	uint64_t *wire = NULL;
+	uint64_t total = 0;
+	uint64_t off;
+	void *buf = NULL;
+	uint32_t nr = in->fi_iod_nr;
+	uint32_t i;
+	int rc;
+
+	(void)arg;
+	rc = obj_iods_decode(&in->fi_iods, nr, &iods);
+	if (rc != 0)
+		goto out;
+	D_ALLOC_ARRAY(caps, nr);
+	D_ALLOC_ARRAY(lens, nr);
+	D_ALLOC_ARRAY(sizes, nr);
+	D_ALLOC_ARRAY(wire, 2 * nr);
+	if (caps == NULL || lens == NULL || sizes == NULL || wire == NULL) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
+	rc = obj_u64s_decode(&in->fi_caps, nr, caps);
+	if (rc != 0)
+		goto out;
+	/* each iod receives what the request asks for, within the client's buffer */
+	for (i = 0; i < nr; i++) {
+		uint64_t want =
+		    iods[i].iod_type == DAOS_IOD_SINGLE ? caps[i] : obj_iod_len(&iods[i]);
+
+		lens[i] = want < caps[i] ? want : caps[i];
+		if (lens[i] > OBJ_IO_MAX || total + lens[i] > OBJ_IO_MAX) {
+			rc = -DER_INVAL;
+			goto out;
+		}
+		total += lens[i];
+	}
+	if (in->fi_dkey.iov_len == 0 || (bulk && net_req_bulk_len(req) < total) ||
+	    (!bulk && total > OBJ_DATA_MAX)) {
+		rc = -DER_INVAL;
+		goto out;
+	}
+	D_ALLOC_NZ(buf, total > 0 ? total : 1);
+	if (buf == NULL) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
+	rc = obj_sgls_make(nr, lens, buf, &sgls, &iovs);
+	if (rc != 0)
+		goto out;
+
+	rc = obj_io_begin((struct obj_hdr *)in, false, false, &io);
+	if (rc != 0)
+		goto out;
+	if (daos_handle_is_valid(io.io_coh)) {
+		rc = vos_obj_fetch(io.io_coh, io.io_oid, io.io_epoch, in->oh_flags & DAOS_COND_MASK,
+				   &in->fi_dkey, nr, iods, sgls);
+	} else if (in->oh_flags & (DAOS_COND_DKEY_FETCH | DAOS_COND_AKEY_FETCH)) {
+		rc = -DER_NONEXIST;
+	} else {
+		for (i = 0; i < nr; i++) {
+			iods[i].iod_size = 0;
+			sgls[i].sg_iovs[0].iov_len = 0;
+		}
+	}
+	obj_io_end(&io, 0, false);
+	out.fo_epoch = io.io_epoch;
+	if (rc != 0 && rc != -DER_REC2BIG)
+		goto out;
+
+	for (i = 0; i < nr; i++) {
+		sizes[i] = iods[i].iod_size;
+		lens[i] = rc == 0 ? iovs[i].iov_len : 0;
+	}
+	obj_u64s_encode(sizes, nr, wire);
+	obj_u64s_encode(lens, nr, wire + nr);
+	d_iov_set(&out.fo_sizes, wire, 8 * nr);
+	d_iov_set(&out.fo_lens, wire + nr, 8 * nr);
+	if (rc != 0)
+		goto out;
+
+	if (bulk) {
+		/* iod i lands at the offset of its buffers on the client */
+		for (i = 0, off = 0; i < nr && rc == 0; off += caps[i], i++) {
+			if (lens[i] == 0)
+				continue;
+			rc = dss_req_bulk_put(req, off, &sgls[i], lens[i]);
+		}
+	} else {
+		/* pack the iods' data back to back */
+		for (i = 0, off = 0, total = 0; i < nr; off += iovs[i].iov_buf_len, i++) {
+			if (lens[i] > 0 && total != off)
+				memmove((char *)buf + total, (char *)buf + off, lens[i]);
+			total += lens[i];
+		}
+		d_iov_set(&out.fo_data, buf, total);
+	}
+out:
+	net_reply_send(req, rc, rc == 0 || rc == -DER_REC2BIG ? &out : NULL);
+	D_FREE(sgls);
+	D_FREE(iovs);
+	D_FREE(caps);
+	D_FREE(lens);
+	D_FREE(sizes);
+	D_FREE(wire);
+	D_FREE(buf);
+	if (iods != NULL)
+		obj_iods_free(iods, nr);
+}
+
+static void
+obj_punch_handler(struct net_req *req, void *body, void *arg)
+{
+	struct obj_punch_in *in = body;
+	struct obj_punch_out out = {.po_map_ver = in->oh_map_ver};
+	uint64_t flags = in->oh_flags & DAOS_COND_PUNCH;
+	daos_key_t *keys = NULL;
+	struct obj_io io;
+	uint32_t i;
+	int rc = 0;
+
+	(void)arg;
+	switch (in->pi_kind) {
+	case OBJ_PUNCH_OBJ:
+		if (in->pi_key_nr != 0 || in->pi_dkey.iov_len != 0)
+			rc = -DER_INVAL;
+		break;
+	case OBJ_PUNCH_DKEYS:
+		if (in->pi_dkey.iov_len != 0)
+			rc = -DER_INVAL;
+		else
+			rc = obj_keys_decode(&in->pi_keys, in->pi_key_nr, &keys);
+		break;
+	case OBJ_PUNCH_AKEYS:
+		if (in->pi_dkey.iov_len == 0)
+			rc = -DER_INVAL;
+		else
+			rc = obj_keys_decode(&in->pi_keys, in->pi_key_nr, &keys);
+		break;
+	default:
+		rc = -DER_INVAL;
+	}
+	if (rc != 0)
+		goto out;
+
+	rc = obj_io_begin((struct obj_hdr *)in, true, true, &io);
+	if (rc != 0)
+		goto out;
+	if (in->pi_kind == OBJ_PUNCH_OBJ) {
+		rc = vos_obj_punch(io.io_coh, io.io_oid, io.io_epoch, in->oh_map_ver, flags, NULL,
+				   0, NULL, NULL);
+	} else if (in->pi_kind == OBJ_PUNCH_DKEYS) {
+		for (i = 0; i < in->pi_key_nr && rc == 0; i++)
+			rc = vos_obj_punch(io.io_coh, io.io_oid, io.io_epoch, in->oh_map_ver, flags,
+					   &keys[i], 0, NULL, NULL);
+	} else {
+		rc = vos_obj_punch(io.io_coh, io.io_oid, io.io_epoch, in->oh_map_ver, flags,
+				   &in->pi_dkey, in->pi_key_nr, keys, NULL);
+	}
+	rc = obj_io_end(&io, rc, true);
+	out.po_epoch = io.io_epoch;
+out:
+	D_FREE(keys);
+	net_reply_send(req, rc, &out);
+}
+
+/* Little-endian key descriptors: u64 length, u32 value type. */
+static void
+obj_kds_encode(const daos_key_desc_t *kds, uint32_t nr, uint8_t *buf)
+{
+	uint32_t i;
+
+	for (i = 0; i < nr; i++, buf += 12) {
+		uint64_t len = htole64(kds[i].kd_key_len);
+		uint32_t type = htole32(kds[i].kd_val_type);
+
+		memcpy(buf, &len, 8);
+		memcpy(buf + 8, &type, 4);
+	}
+}
+
+static void
+obj_list_handler(struct net_req *req, void *body, void *arg)
+{
+	struct obj_list_in *in = body;
+	struct obj_list_out out = {.lo_map_ver = in->oh_map_ver};
+	daos_anchor_t anchor = {0};
+	daos_key_desc_t *kds = NULL;
+	daos_recx_t *recxs = NULL;
+	uint8_t *kbuf = NULL;
+	void *keys = NULL;
+	struct obj_io io;
+	uint32_t nr = in->li_nr;
+	uint32_t i;
+	int rc = 0;
+
+	(void)arg;
+	if (nr == 0 || nr > OBJ_LIST_NR_MAX || in->li_buf_len > OBJ_LIST_BUF_MAX ||
+	    (in->li_anchor.iov_len != 0 && in->li_anchor.iov_len != sizeof(anchor)) ||
+	    (in->li_kind == OBJ_LIST_DKEY && in->li_dkey.iov_len != 0) ||
+	    (in->li_kind != OBJ_LIST_DKEY && in->li_dkey.iov_len == 0) ||
+	    (in->li_kind == OBJ_LIST_RECX) != (in->li_akey.iov_len != 0) ||
+	    in->li_kind < OBJ_LIST_DKEY || in->li_kind > OBJ_LIST_RECX ||
+	    (in->li_kind != OBJ_LIST_RECX && in->li_buf_len == 0)) {
+		rc = -DER_INVAL;
+		goto out;
+	}
+	if (in->li_anchor.iov_len != 0)
+		memcpy(&anchor, in->li_anchor.iov_buf, sizeof(anchor));
+
+	rc = obj_io_begin((struct obj_hdr *)in, false, false, &io);
+	if (rc != 0)
+		goto out;
+	if (!daos_handle_is_valid(io.io_coh)) {
+		anchor.da_type = DAOS_ANCHOR_TYPE_EOF;
+		nr = 0;
+	} else if (in->li_kind == OBJ_LIST_RECX) {
+		D_ALLOC_ARRAY(recxs, nr);
+		if (recxs == NULL)
+			rc = -DER_NOMEM;
+		else
+			rc = vos_obj_list_recx(io.io_coh, io.io_oid, io.io_epoch, &in->li_dkey,
+					       &in->li_akey, &out.lo_rsize, &anchor, &nr, recxs);
+	} else {
+		d_sg_list_t sgl;
+		d_iov_t iov;
+
+		D_ALLOC_ARRAY(kds, nr);
+		D_ALLOC_NZ(keys, in->li_buf_len);
+		if (kds == NULL || keys == NULL) {
+			rc = -DER_NOMEM;
+		} else {
+			d_iov_set(&iov, keys, in->li_buf_len);
+			iov.iov_len = 0;
+			sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+			rc = vos_obj_list_keys(io.io_coh, io.io_oid, io.io_epoch,
+					       in->li_kind == OBJ_LIST_AKEY ? &in->li_dkey : NULL,
+					       &anchor, &nr, kds, &sgl);
+			if (rc == 0)
+				d_iov_set(&out.lo_keys, keys, iov.iov_len);
+		}
+	}
+	obj_io_end(&io, 0, false);
+	if (rc != 0 && rc != -DER_KEY2BIG)
+		goto out;
+
+	out.lo_nr = rc == -DER_KEY2BIG ? 0 : nr;
+	if (kds != NULL) {
+		uint32_t n = rc == -DER_KEY2BIG ? 1 : nr;
+
+		D_ALLOC_NZ(kbuf, 12 * (n > 0 ? n : 1));
+		if (kbuf == NULL) {
+			rc = -DER_NOMEM;
+			goto out;
+		}
+		obj_kds_encode(kds, n, kbuf);
+		d_iov_set(&out.lo_kds, kbuf, 12 * n);
+	} else if (recxs != NULL) {
+		for (i = 0; i < nr; i++) {
+			recxs[i].rx_idx = htole64(recxs[i].rx_idx);
+			recxs[i].rx_nr = htole64(recxs[i].rx_nr);
+		}
+		d_iov_set(&out.lo_recxs, recxs, 16 * nr);
+	}
+	d_iov_set(&out.lo_anchor, &anchor, sizeof(anchor));
+out:
+	net_reply_send(req, rc, rc == 0 || rc == -DER_KEY2BIG ? &out : NULL);
+	D_FREE(kds);
+	D_FREE(kbuf);
+	D_FREE(keys);
+	D_FREE(recxs);
+}
+
+static void
+obj_query_handler(struct net_req *req, void *body, void *arg)
+{
+	struct obj_query_in *in = body;
+	struct obj_query_out out = {.qo_map_ver = in->oh_map_ver};
+	uint32_t f = in->qi_qflags;
+	uint64_t dbuf = 0;
+	uint64_t abuf = 0;
+	daos_recx_t recx = {0};
+	daos_key_t dkey;
+	daos_key_t akey;
+	struct obj_io io;
+	int rc;
+
+	(void)arg;
+	if (((f & DAOS_GET_MAX) != 0) == ((f & DAOS_GET_MIN) != 0) ||
+	    (f & (DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX)) == 0 ||
+	    (f & ~(DAOS_GET_MAX | DAOS_GET_MIN | DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX))) {
+		rc = -DER_INVAL;
+		goto out;
+	}
+	if (f & DAOS_GET_DKEY)
+		d_iov_set(&dkey, &dbuf, sizeof(dbuf));
+	else
+		dkey = in->qi_dkey;
+	if (f & DAOS_GET_AKEY)
+		d_iov_set(&akey, &abuf, sizeof(abuf));
+	else
+		akey = in->qi_akey;
+
+	rc = obj_io_begin((struct obj_hdr *)in, false, false, &io);
+	if (rc != 0)
+		goto out;
+	if (daos_handle_is_valid(io.io_coh))
+		rc = vos_obj_query_key(io.io_coh, io.io_oid, f, io.io_epoch, &dkey, &akey, &recx);
+	else
+		rc = -DER_NONEXIST;
+	obj_io_end(&io, 0, false);
+	if (rc == 0) {
+		out.qo_dkey = dkey;
+		out.qo_akey = akey;
+		out.qo_rx_idx = recx.rx_idx;
+		out.qo_rx_nr = recx.rx_nr;
+	}
+out:
+	net_reply_send(req, rc, rc == 0 ? &out : NULL);
+}
+
+#define OBJ_HANDLER_ENT(opc, name, req, rep, handler) {opc, handler},
+#define ds_obj_update_handler obj_update_handler
+#define ds_obj_fetch_handler obj_fetch_handler
+#define ds_obj_punch_handler obj_punch_handler
+#define ds_obj_list_handler obj_list_handler
+#define ds_obj_query_handler obj_query_handler
+static const struct net_handler_ent obj_handlers[] = {OBJ_RPCS(OBJ_HANDLER_ENT)};
+
+/** The object module, served by every target. */
+struct dss_module obj_module = {
+    .sm_name = "obj",
+    .sm_mod_id = NET_MODULE_OBJ,
+    .sm_proto = &obj_proto,
+    .sm_handlers = obj_handlers,
+    .sm_handler_nr = sizeof(obj_handlers) / sizeof(obj_handlers[0]),
+};
