@@ -31,6 +31,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <daos/client.h>
 #include <daos/event.h>
 #include <daos/net.h>
 #include <gurt/common.h>
@@ -100,6 +101,12 @@ static __thread daos_event_t ev_thpriv;
 static __thread bool ev_thpriv_init;
 /* The queue whose progress lock this thread holds (callbacks run under it), if any. */
 static __thread struct dc_eq *ev_prog_eq;
+
+struct d_hhash *
+dc_hhash(void)
+{
+	return ev_hhash;
+}
 
 static inline struct dc_event *
 ev2de(daos_event_t *ev)

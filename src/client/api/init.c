@@ -12,6 +12,7 @@
 
 #include <daos.h>
 #include <daos/event.h>
+#include <daos/obj_rpc.h>
 #include <gurt/debug.h>
 
 #include "client_internal.h"
@@ -40,6 +41,12 @@ daos_init(void)
 		dc_ev_lib_forget();
 	}
 	if (lib_refs == 0) {
+		/* the protocols this library speaks (a repeated registration is a no-op) */
+		rc = net_proto_register(&obj_proto);
+		if (rc != 0) {
+			D_ERROR("cannot register the object protocol: " DF_RC "\n", DP_RC(rc));
+			goto out;
+		}
 		rc = dc_ev_lib_init();
 		if (rc != 0) {
 			D_ERROR("cannot initialise the event engine: " DF_RC "\n", DP_RC(rc));

@@ -1,0 +1,71 @@
+/*
+ * daos/obj_shard.h: object I/O on one shard of an object on one target (libdaos,
+ * src/object/cli_shard.c). Every call is asynchronous on @ev (NULL: blocking) like the public
+ * API, and every pointer argument is borrowed until the event completes. The object layer
+ * (placement over the pool map) calls these for each shard it addresses.
+ */
+#ifndef DAOS_OBJ_SHARD_H
+#define DAOS_OBJ_SHARD_H
+
+#include <daos_event.h>
+#include <daos/object.h>
+
+/** Where a shard operation goes, and what it carries in its header. */
+struct dc_obj_shard {
+	const char *sh_addr; /* fabric address of the target's context */
+	uuid_t sh_pool;
+	uuid_t sh_cont;
+	uuid_t sh_coh; /* the container handle (capability), null until services */
+	daos_unit_oid_t sh_oid;
+	uint32_t sh_map_ver;
+	uint32_t sh_timeout_ms; /* 0: the default */
+	daos_epoch_t sh_epoch;  /* update: 0 = the target's HLC; read: 0 = the latest */
+	/*
+	 * Part of a larger operation: if set, @ev is that operation's event (launched already;
+	 * only its queue is used) and the outcome goes to sh_cb(sh_cb_arg, rc) instead of
+	 * completing @ev, from the queue's progress (or at once if the request cannot start).
+	 */
+	void (*sh_cb)(void *arg, int rc);
+	void *sh_cb_arg;
+};
+
+/**
+ * Write @nr iods under @dkey (DAOS_COND_* @flags): @sgls[i] holds exactly iod i's bytes
+ * (iov_len of each iov). *@epoch (may be NULL) receives the epoch applied. Returns (or
+ * completes with) 0 or what vos_obj_update returns on the target, or a transport error.
+ */
+int dc_obj_shard_update(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *dkey,
+			uint32_t nr, daos_iod_t *iods, d_sg_list_t *sgls, daos_epoch_t *epoch,
+			daos_event_t *ev);
+
+/**
+ * Read @nr iods under @dkey into @sgls (capacity iov_buf_len; iov_len and sg_nr_out are set),
+ * setting each iods[i].iod_size to the stored size. @sgls may be NULL to ask sizes only.
+ * -DER_REC2BIG: a single value did not fit (the sizes are set).
+ */
+int dc_obj_shard_fetch(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *dkey, uint32_t nr,
+		       daos_iod_t *iods, d_sg_list_t *sgls, daos_epoch_t *epoch, daos_event_t *ev);
+
+/**
+ * Punch (OBJ_PUNCH_OBJ / _DKEYS / _AKEYS of daos/obj_rpc.h) the object, @nr dkeys @keys, or
+ * @nr akeys @keys of @dkey. @flags: DAOS_COND_PUNCH.
+ */
+int dc_obj_shard_punch(const struct dc_obj_shard *sh, uint32_t kind, uint64_t flags,
+		       daos_key_t *dkey, uint32_t nr, daos_key_t *keys, daos_epoch_t *epoch,
+		       daos_event_t *ev);
+
+/**
+ * List (OBJ_LIST_DKEY / _AKEY / _RECX) from @anchor: up to *@nr keys into @kds and @sgl, or
+ * extents into @recxs (*@rsize their record size); *@nr how many; @anchor moves on.
+ * -DER_KEY2BIG: kds[0].kd_key_len is the size the next key needs.
+ */
+int dc_obj_shard_list(const struct dc_obj_shard *sh, uint32_t kind, daos_key_t *dkey,
+		      daos_key_t *akey, uint32_t *nr, daos_key_desc_t *kds, d_sg_list_t *sgl,
+		      daos_recx_t *recxs, daos_size_t *rsize, daos_anchor_t *anchor,
+		      daos_event_t *ev);
+
+/** Query key (DAOS_GET_* @flags): found keys are copied into @dkey / @akey's buffers. */
+int dc_obj_shard_query_key(const struct dc_obj_shard *sh, uint32_t flags, daos_key_t *dkey,
+			   daos_key_t *akey, daos_recx_t *recx, daos_event_t *ev);
+
+#endif /* DAOS_OBJ_SHARD_H */
