@@ -53,6 +53,14 @@ if [ -n "$bad" ]; then
 	echo "$bad"
 	exit 1
 fi
+# ... and each of them is declared by an installed public header.
+for sym in $(nm -D --defined-only "$tmp/prefix/lib64/libdaos_common.so" | awk '{print $3}' |
+	grep '^daos_' | sed 's/@.*//'); do
+	if ! grep -qw "$sym" "$tmp/prefix/include/"*.h; then
+		echo "libdaos_common exports $sym, which no public header declares"
+		exit 1
+	fi
+done
 
 export PKG_CONFIG_PATH="$tmp/prefix/lib64/pkgconfig"
 # shellcheck disable=SC2046
