@@ -20,9 +20,11 @@ endfunction()
 
 # d_shared_lib(TARGET OUTPUT_NAME SOVERSION MAP OBJECTS obj_target [LIBS ...] [DESC text])
 # Builds a shared library from an object library, exporting only what the version script
-# lists, and installs it with a pkg-config file.
+# lists, and installs it with a pkg-config file (PC_REQUIRES_PUBLIC: libraries an application
+# linking this one must link too, because this one's symbols resolve against them).
 function(d_shared_lib target)
-  cmake_parse_arguments(L "" "OUTPUT_NAME;SOVERSION;MAP;DESC;PC_REQUIRES" "OBJECTS;LIBS" ${ARGN})
+  cmake_parse_arguments(L "" "OUTPUT_NAME;SOVERSION;MAP;DESC;PC_REQUIRES;PC_REQUIRES_PUBLIC"
+                        "OBJECTS;LIBS" ${ARGN})
   add_library(${target} SHARED $<TARGET_OBJECTS:${L_OBJECTS}>)
   set_target_properties(${target} PROPERTIES OUTPUT_NAME ${L_OUTPUT_NAME}
                         SOVERSION ${L_SOVERSION} VERSION ${L_SOVERSION}.${PROJECT_VERSION_MINOR}.0
@@ -33,6 +35,7 @@ function(d_shared_lib target)
   set(PC_NAME ${L_OUTPUT_NAME})
   set(PC_DESC "${L_DESC}")
   set(PC_REQUIRES "${L_PC_REQUIRES}")
+  set(PC_REQUIRES_PUBLIC "${L_PC_REQUIRES_PUBLIC}")
   configure_file(${PROJECT_SOURCE_DIR}/cmake/lib.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${L_OUTPUT_NAME}.pc @ONLY)
   install(FILES ${CMAKE_CURRENT_BINARY_DIR}/${L_OUTPUT_NAME}.pc DESTINATION ${D_LIBDIR}/pkgconfig)
 endfunction()

@@ -533,19 +533,23 @@ srv_tgts_run(struct srv_tgt *tgts, uint32_t nr, dss_ult_func_t fn, bool only_ope
 	for (i = 0; i < nr; i++) {
 		struct srv_tgt *tgt = &tgts[i];
 
+		int err;
+
 		tgt->st_ev = NULL;
-		if (only_open && tgt->st_ctx == NULL) {
-			tgt->st_rc = 0;
+		tgt->st_rc = 0;
+		if (only_open && tgt->st_ctx == NULL)
 			continue;
-		}
-		tgt->st_rc = dss_eventual_create(&tgt->st_ev);
-		if (tgt->st_rc == 0) {
-			tgt->st_rc = dss_ult_create(tgt->st_xs, fn, tgt, 0, NULL);
-			if (tgt->st_rc != 0) {
+		err = dss_eventual_create(&tgt->st_ev);
+		if (err == 0) {
+			/* @fn may run and set st_rc before this returns: st_rc is its alone */
+			err = dss_ult_create(tgt->st_xs, fn, tgt, 0, NULL);
+			if (err != 0) {
 				dss_eventual_destroy(tgt->st_ev);
 				tgt->st_ev = NULL;
 			}
 		}
+		if (err != 0)
+			tgt->st_rc = err;
 	}
 	for (i = 0; i < nr; i++) {
 		struct srv_tgt *tgt = &tgts[i];

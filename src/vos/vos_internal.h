@@ -261,6 +261,12 @@ int vos_ilog_visible(struct umem_instance *umm, const struct ilog_df *ilog, daos
 /* Validate a key given by a caller: 0, -DER_INVAL or -DER_KEY2BIG. Context: any. */
 int vos_key_check(const daos_key_t *key, uint64_t feats);
 
+/*
+ * Read @len bytes at byte address @addr of the pool's data file into @buf (vos_io.c).
+ * Returns 0 or -DER_IO. Context: the pool's thread; blocks on the read.
+ */
+int vos_data_read(struct vos_pool *pool, void *buf, size_t len, uint64_t addr);
+
 /* Largest dkey or akey of a hashed tree (lexical ones: DBTREE_DIRECT_KEY_MAX). */
 #define VOS_KEY_MAX 4096
 

@@ -921,3 +921,9 @@ vos_obj_fetch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint64
 	}
 	return rc_big;
 }
+
+int
+vos_data_read(struct vos_pool *pool, void *buf, size_t len, uint64_t addr)
+{
+	return data_read(pool->vp_data_fd, buf, len, addr);
+}

@@ -15,8 +15,8 @@ fail=0
 for f in include/daos_errno.h include/gurt/common.h include/gurt/hash.h include/gurt/list.h \
 	include/gurt/types.h include/gurt/debug.h include/daos.h include/daos_types.h \
 	include/daos_obj.h include/daos_fs.h include/daos_version.h lib64/libgurt.so lib64/libgurt.so.4 \
-	lib64/pkgconfig/gurt.pc lib64/libdaos_common.so lib64/libdaos_common.so.2 \
-	lib64/pkgconfig/daos_common.pc; do
+	lib64/pkgconfig/gurt.pc lib64/libdaos.so lib64/libdaos.so.2 lib64/pkgconfig/daos.pc \
+	lib64/libdaos_common.so lib64/libdaos_common.so.2 lib64/pkgconfig/daos_common.pc; do
 	if [ ! -e "$tmp/prefix/$f" ]; then
 		echo "missing after install: $f"
 		fail=1
@@ -39,27 +39,31 @@ if [ -n "$bad" ]; then
 	exit 1
 fi
 
-soname=$(objdump -p "$tmp/prefix/lib64/libdaos_common.so" | awk '/SONAME/ {print $2}')
-if [ "$soname" != "libdaos_common.so.2" ]; then
-	echo "libdaos_common soname is '$soname', expected libdaos_common.so.2"
-	exit 1
-fi
-
-# libdaos_common exports only public daos_* functions.
-bad=$(nm -D --defined-only "$tmp/prefix/lib64/libdaos_common.so" | awk '{print $3}' |
-	grep -v -e '^daos_' -e '^DAOS_COMMON_' || true)
-if [ -n "$bad" ]; then
-	echo "libdaos_common exports symbols outside the daos_* API:"
-	echo "$bad"
-	exit 1
-fi
-# ... and each of them is declared by an installed public header.
-for sym in $(nm -D --defined-only "$tmp/prefix/lib64/libdaos_common.so" | awk '{print $3}' |
-	grep '^daos_' | sed 's/@.*//'); do
-	if ! grep -qw "$sym" "$tmp/prefix/include/"*.h; then
-		echo "libdaos_common exports $sym, which no public header declares"
+# The client libraries: their soname, and only daos_* exported (applications define their
+# own globals with common names).
+for lib in daos:2 daos_common:2; do
+	name=${lib%%:*}
+	so=lib$name.so.${lib##*:}
+	soname=$(objdump -p "$tmp/prefix/lib64/lib$name.so" | awk '/SONAME/ {print $2}')
+	if [ "$soname" != "$so" ]; then
+		echo "lib$name soname is '$soname', expected $so"
 		exit 1
 	fi
+	bad=$(nm -D --defined-only "$tmp/prefix/lib64/lib$name.so" | awk '{print $3}' |
+		grep -v -e '^daos_' -e '^DAOS_' || true)
+	if [ -n "$bad" ]; then
+		echo "lib$name exports symbols outside the daos_* API:"
+		echo "$bad"
+		exit 1
+	fi
+	# ... and each of them is declared by an installed public header.
+	for sym in $(nm -D --defined-only "$tmp/prefix/lib64/lib$name.so" | awk '{print $3}' |
+		grep '^daos_' | sed 's/@.*//'); do
+		if ! grep -qw "$sym" "$tmp/prefix/include/"*.h; then
+			echo "lib$name exports $sym, which no public header declares"
+			exit 1
+		fi
+	done
 done
 
 export PKG_CONFIG_PATH="$tmp/prefix/lib64/pkgconfig"
@@ -72,6 +76,19 @@ case "$out" in
 *"DER_NONEXIST"*"hash: ok"*) ;;
 *)
 	echo "unexpected output from the application"
+	exit 1
+	;;
+esac
+
+# shellcheck disable=SC2046
+cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/app_daos" "$src/tests/install/app_daos.c" \
+	$(pkg-config --cflags --libs daos)
+out=$(LD_LIBRARY_PATH="$tmp/prefix/lib64" "$tmp/app_daos")
+echo "$out"
+case "$out" in
+*"events: ok"*) ;;
+*)
+	echo "unexpected output from the libdaos application"
 	exit 1
 	;;
 esac

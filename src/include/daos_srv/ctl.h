@@ -51,6 +51,28 @@ enum dss_ctl_method {
 	DSS_CTL_TELEMETRY = 2,         /* ctl.TelemetryReq -> ctl.TelemetryResp (built in) */
 	DSS_CTL_GET_ATTACH_INFO = 100, /* mgmt.GetAttachInfoReq -> Resp (built-in placeholder) */
 	DSS_CTL_SYSTEM_QUERY = 101,    /* mgmt.SystemQueryReq -> Resp (registered by mgmt) */
+
+	/* system and membership (MS), then pools (MS), then storage (each server) */
+	DSS_CTL_SYSTEM_STOP = 102,         /* mgmt.SystemStopReq -> Resp */
+	DSS_CTL_SYSTEM_START = 103,        /* mgmt.SystemStartReq -> Resp */
+	DSS_CTL_SYSTEM_EXCLUDE = 104,      /* mgmt.SystemExcludeReq -> Resp */
+	DSS_CTL_LEADER_QUERY = 105,        /* mgmt.LeaderQueryReq -> Resp */
+	DSS_CTL_JOIN = 106,                /* mgmt.JoinReq -> Resp (engine to MS leader) */
+	DSS_CTL_HEARTBEAT = 107,           /* mgmt.HeartbeatReq -> Resp (engine to MS leader) */
+	DSS_CTL_POOL_CREATE = 150,         /* mgmt.PoolCreateReq -> Resp */
+	DSS_CTL_POOL_DESTROY = 151,        /* mgmt.PoolDestroyReq -> Resp */
+	DSS_CTL_POOL_LIST = 152,           /* mgmt.ListPoolsReq -> Resp */
+	DSS_CTL_POOL_QUERY = 153,          /* mgmt.PoolQueryReq -> Resp */
+	DSS_CTL_POOL_GET_PROP = 154,       /* mgmt.PoolGetPropReq -> Resp */
+	DSS_CTL_POOL_SET_PROP = 155,       /* mgmt.PoolSetPropReq -> Resp */
+	DSS_CTL_POOL_GET_ACL = 156,        /* mgmt.GetACLReq -> mgmt.ACLResp */
+	DSS_CTL_POOL_UPDATE_ACL = 157,     /* mgmt.ModifyACLReq -> mgmt.ACLResp */
+	DSS_CTL_POOL_DELETE_ACL = 158,     /* mgmt.DeleteACLReq -> mgmt.ACLResp */
+	DSS_CTL_POOL_OVERWRITE_ACL = 159,  /* mgmt.ModifyACLReq -> mgmt.ACLResp */
+	DSS_CTL_POOL_LIST_CONT = 160,      /* mgmt.ListContReq -> Resp */
+	DSS_CTL_POOL_EVICT = 161,          /* mgmt.PoolEvictReq -> Resp */
+	DSS_CTL_STORAGE_FORMAT = 200,      /* mgmt.StorageFormatReq -> Resp */
+	DSS_CTL_STORAGE_QUERY_USAGE = 201, /* mgmt.StorageUsageReq -> Resp */
 };
 
 /** Method ids are 1 .. DSS_CTL_METHOD_MAX - 1. */

@@ -318,4 +318,128 @@ int vos_aggregate(daos_handle_t coh, const daos_epoch_range_t *epr, const daos_e
  */
 int vos_discard(daos_handle_t coh, const daos_epoch_range_t *epr);
 
+/*
+ * Iteration (vos_iter.c): every entry of a container -- objects, dkeys, akeys, single-value
+ * versions, array extents -- either as a reader at an epoch sees it, or with its whole
+ * history. The interface rebuild (and later an aggregation driven by callbacks) builds on;
+ * names follow DAOS's vos_iterate.
+ */
+
+/** Levels of the index, outermost first. */
+typedef enum {
+	VOS_ITER_NONE = 0,
+	VOS_ITER_COUUID, /* containers of a pool: not iterable yet */
+	VOS_ITER_OBJ,    /* objects of a container */
+	VOS_ITER_DKEY,   /* dkeys of an object */
+	VOS_ITER_AKEY,   /* akeys of a dkey */
+	VOS_ITER_SINGLE, /* versions of a single value */
+	VOS_ITER_RECX,   /* extents of an array value */
+} vos_iter_type_t;
+
+/** vos_iter_param_t::ip_flags */
+enum {
+	/*
+	 * What a reader at epr_hi sees: visible keys only; of a single value the version read
+	 * at epr_hi, of an array the visible fragments (holes left out); values written before
+	 * epr_lo are left out. Without it: full history -- every key, with its incarnation-log
+	 * entries in [epr_lo, epr_hi], every version and every extent (punches included) with
+	 * an epoch in [epr_lo, epr_hi], each flagged VISIBLE or COVERED as seen at epr_hi.
+	 */
+	VOS_IT_VISIBLE = (1 << 0),
+};
+
+/** Where to iterate. The walk sets ip_oid, ip_dkey and ip_akey as it descends. */
+typedef struct {
+	daos_handle_t ip_hdl;      /* the container */
+	daos_unit_oid_t ip_oid;    /* levels DKEY and below: the object */
+	daos_key_t ip_dkey;        /* levels AKEY and below: the dkey (borrowed) */
+	daos_key_t ip_akey;        /* levels SINGLE and RECX: the akey (borrowed) */
+	daos_epoch_range_t ip_epr; /* epochs; epr_hi DAOS_EPOCH_MAX for "the latest" */
+	uint32_t ip_flags;         /* VOS_IT_* */
+} vos_iter_param_t;
+
+/** vos_iter_entry_t::ie_vis_flags */
+enum {
+	VOS_VIS_FLAG_VISIBLE = (1 << 0), /* a reader at epr_hi sees it (or part of it) */
+	VOS_VIS_FLAG_COVERED = (1 << 1), /* a reader at epr_hi does not see it */
+	VOS_VIS_FLAG_PARTIAL = (1 << 2), /* RECX, visible mode: a fragment of a larger extent */
+};
+
+/** One incarnation-log event of an object or key. */
+struct vos_iter_log_ent {
+	daos_epoch_t ile_epoch;
+	uint16_t ile_minor;
+	uint16_t ile_punch; /* 1: a punch; 0: a create (an update under the key) */
+	uint32_t ile_pad;
+};
+
+/** An entry handed to the callbacks; borrowed for the duration of the call. */
+typedef struct {
+	daos_unit_oid_t ie_oid; /* OBJ */
+	daos_key_t ie_key;      /* DKEY, AKEY: the key's bytes, in the heap */
+	/* SINGLE, RECX: the version's epoch; keys: the newest create at or below epr_hi */
+	daos_epoch_t ie_epoch;
+	/* keys: the newest punch of the key itself at or below epr_hi (0: none) */
+	daos_epoch_t ie_punch;
+	uint16_t ie_minor_epc;
+	uint16_t ie_pad;
+	uint32_t ie_vis_flags;       /* VOS_VIS_FLAG_* */
+	daos_iod_type_t ie_val_type; /* AKEY: DAOS_IOD_SINGLE, DAOS_IOD_ARRAY, or NONE */
+	uint32_t ie_ver;             /* SINGLE, RECX: pool map version of the update */
+	daos_size_t ie_rsize; /* SINGLE: value bytes (0: a punch); RECX: record size (0: punch) */
+	daos_size_t ie_gsize; /* SINGLE: as ie_rsize; RECX: bytes of ie_recx */
+	daos_recx_t ie_recx;  /* RECX: the extent, or in visible mode the visible fragment */
+	daos_recx_t ie_orig_recx; /* RECX: the whole extent as written */
+	/* OBJ, DKEY, AKEY in full-history mode: log events in [epr_lo, epr_hi], oldest first */
+	const struct vos_iter_log_ent *ie_log;
+	uint32_t ie_log_nr;
+	/* private: where the value's bytes are (vos_iter_copy) */
+	uint32_t ie_media;
+	uint64_t ie_addr;
+} vos_iter_entry_t;
+
+/** Actions a callback may ask for in *@acts. */
+enum {
+	VOS_ITER_CB_SKIP = (1 << 2),  /* pre_cb: do not descend under this entry */
+	VOS_ITER_CB_ABORT = (1 << 3), /* stop now; vos_iterate returns 1 */
+};
+
+/**
+ * Called for an entry of level @type: pre_cb before the walk descends under it, post_cb
+ * after. @ih is the container handle; @param the caller's, with ip_oid / ip_dkey / ip_akey
+ * set to the entry's parents. Return 0 to go on, or a -DER_* that stops the walk and is
+ * returned by vos_iterate. A callback may read the container (vos_obj_fetch, listing,
+ * vos_iter_copy) and may change it: the walk resumes at the next key after the current
+ * one; values of one akey are collected before their callbacks run, so changes made to
+ * them meanwhile are not seen.
+ */
+typedef int (*vos_iter_cb_t)(daos_handle_t ih, vos_iter_entry_t *entry, vos_iter_type_t type,
+			     vos_iter_param_t *param, void *arg, unsigned int *acts);
+
+struct vos_iter_anchors;
+
+/**
+ * Walk the entries of level @type under @param (VOS_ITER_OBJ: every object of the
+ * container ip_hdl; DKEY: the dkeys of ip_oid; AKEY: the akeys of ip_dkey; SINGLE / RECX:
+ * the values of ip_akey), and with @recursive everything under them, depth first, calling
+ * @pre_cb (may be NULL) before and @post_cb (may be NULL) after the children of each.
+ * Objects and keys come in tree order; single values by increasing epoch; extents by
+ * start index (full history: then newest first). @anchors and @dth must be NULL (resuming
+ * and distributed transactions come later). Returns 0 at the end, 1 if a callback asked
+ * to abort, a callback's error, -DER_INVAL, -DER_NOMEM, -DER_DF_INVAL.
+ * Context: the pool's thread; reads only (the callbacks may write); does not yield.
+ */
+int vos_iterate(vos_iter_param_t *param, vos_iter_type_t type, bool recursive,
+		struct vos_iter_anchors *anchors, vos_iter_cb_t pre_cb, vos_iter_cb_t post_cb,
+		void *arg, struct dtx_handle *dth);
+
+/**
+ * Copy the bytes of a SINGLE or RECX entry (for RECX those of ie_recx) into @iov, whose
+ * iov_buf_len must hold ie_gsize bytes; iov_len is set. A punch copies nothing.
+ * Valid inside the callback that received @entry. Returns 0, -DER_INVAL,
+ * -DER_REC2BIG, -DER_IO.
+ * Context: the pool's thread; blocks on data-file reads.
+ */
+int vos_iter_copy(daos_handle_t ih, const vos_iter_entry_t *entry, d_iov_t *iov);
+
 #endif /* D_SRV_VOS_H */

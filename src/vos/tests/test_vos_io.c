@@ -768,6 +768,183 @@ t_sizes(void **state)
 }
 
 /*
+ * vos_iterate's callbacks: order of pre and post calls, skipping a subtree, aborting,
+ * starting below the top, a callback that deletes what it is given, bad arguments.
+ */
+struct cb_log {
+	char cl_ev[64][16];
+	unsigned int cl_nr;
+	const char *cl_skip;  /* pre_cb: skip under the key of this name */
+	const char *cl_abort; /* pre_cb: abort at the key of this name */
+	bool cl_punch;        /* pre_cb: punch the dkey it is given, at epoch 100 */
+};
+
+static int
+cb_record(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	  void *arg, unsigned int *acts, char tag)
+{
+	struct cb_log *cl = arg;
+	char name[8] = {0};
+
+	(void)ih;
+	if (type == VOS_ITER_DKEY || type == VOS_ITER_AKEY)
+		memcpy(name, ent->ie_key.iov_buf,
+		       ent->ie_key.iov_len < sizeof(name) - 1 ? ent->ie_key.iov_len
+							      : sizeof(name) - 1);
+	else if (type == VOS_ITER_SINGLE)
+		snprintf(name, sizeof(name), "@%" PRIu64, ent->ie_epoch);
+	else if (type == VOS_ITER_RECX)
+		snprintf(name, sizeof(name), "[%" PRIu64 "]", ent->ie_recx.rx_idx);
+	else
+		snprintf(name, sizeof(name), "o%" PRIu64, ent->ie_oid.id_pub.lo);
+	assert_true(cl->cl_nr < D_ARRAY_SIZE(cl->cl_ev));
+	snprintf(cl->cl_ev[cl->cl_nr++], sizeof(cl->cl_ev[0]), "%c%s", tag, name);
+	if (tag == '>' && cl->cl_skip != NULL && strcmp(name, cl->cl_skip) == 0)
+		*acts |= VOS_ITER_CB_SKIP;
+	if (tag == '>' && cl->cl_abort != NULL && strcmp(name, cl->cl_abort) == 0)
+		*acts |= VOS_ITER_CB_ABORT;
+	if (tag == '>' && cl->cl_punch && type == VOS_ITER_DKEY) {
+		daos_key_t dk = ent->ie_key;
+
+		/* a change made by a callback: here it removes nothing, it adds a log entry */
+		assert_int_equal(vos_obj_punch(coh, param->ip_oid, 100, 0, 0, &dk, 0, NULL, NULL),
+				 0);
+	}
+	return 0;
+}
+
+static int
+cb_pre(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+       void *arg, unsigned int *acts)
+{
+	return cb_record(ih, ent, type, param, arg, acts, '>');
+}
+
+static int
+cb_post(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	void *arg, unsigned int *acts)
+{
+	return cb_record(ih, ent, type, param, arg, acts, '<');
+}
+
+static int
+cb_fail(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	void *arg, unsigned int *acts)
+{
+	(void)ih;
+	(void)ent;
+	(void)param;
+	(void)arg;
+	(void)acts;
+	return type == VOS_ITER_AKEY ? -DER_MISC : 0;
+}
+
+/* The events of @cl joined by spaces. */
+static const char *
+cb_str(struct cb_log *cl)
+{
+	static char s[1024];
+	unsigned int i;
+
+	s[0] = '\0';
+	for (i = 0; i < cl->cl_nr; i++) {
+		strcat(s, i ? " " : "");
+		strcat(s, cl->cl_ev[i]);
+	}
+	return s;
+}
+
+static void
+t_iter_cb(void **state)
+{
+	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_LEXICAL, 7);
+	vos_iter_param_t param = {.ip_hdl = coh, .ip_epr = {.epr_lo = 0, .epr_hi = 50}};
+	char buf[8] = "abcdefg";
+	struct cb_log cl = {0};
+
+	(void)state;
+	assert_int_equal(upd_sv(oid, 10, 0, "a", "x", buf, 3), 0);
+	assert_int_equal(upd_sv(oid, 20, 0, "a", "x", buf, 4), 0);
+	assert_int_equal(upd_ar(oid, 11, "a", "y", 1, 5, 2, buf), 0);
+	assert_int_equal(upd_sv(oid, 12, 0, "b", "z", buf, 5), 0);
+
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, cb_pre, cb_post, &cl, NULL),
+			 0);
+	assert_string_equal(cb_str(&cl), ">o7 >a >x >@10 <@10 >@20 <@20 <x >y >[5] <[5] <y <a "
+					 ">b >z >@12 <@12 <z <b <o7");
+	/* visible only: the newest version */
+	memset(&cl, 0, sizeof(cl));
+	param.ip_flags = VOS_IT_VISIBLE;
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, cb_pre, NULL, &cl, NULL), 0);
+	assert_string_equal(cb_str(&cl), ">o7 >a >x >@20 >y >[5] >b >z >@12");
+	/* at epoch 11: "b" did not exist yet, x read its version 10 */
+	memset(&cl, 0, sizeof(cl));
+	param.ip_epr.epr_hi = 11;
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, cb_pre, NULL, &cl, NULL), 0);
+	assert_string_equal(cb_str(&cl), ">o7 >a >x >@10 >y >[5]");
+	param.ip_epr.epr_hi = 50;
+	/* not recursive; skip; abort */
+	memset(&cl, 0, sizeof(cl));
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, false, NULL, cb_pre, cb_post, &cl, NULL),
+			 0);
+	assert_string_equal(cb_str(&cl), ">o7 <o7");
+	memset(&cl, 0, sizeof(cl));
+	cl.cl_skip = "a";
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, cb_pre, cb_post, &cl, NULL),
+			 0);
+	assert_string_equal(cb_str(&cl), ">o7 >a <a >b >z >@12 <@12 <z <b <o7");
+	memset(&cl, 0, sizeof(cl));
+	cl.cl_abort = "y";
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, cb_pre, cb_post, &cl, NULL),
+			 1);
+	assert_string_equal(cb_str(&cl), ">o7 >a >x >@20 <@20 <x >y");
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, cb_fail, NULL, NULL, NULL),
+			 -DER_MISC);
+	/* below the top */
+	param.ip_oid = oid;
+	param.ip_dkey = skey("a");
+	param.ip_akey = skey("x");
+	memset(&cl, 0, sizeof(cl));
+	assert_int_equal(vos_iterate(&param, VOS_ITER_AKEY, true, NULL, cb_pre, NULL, &cl, NULL),
+			 0);
+	assert_string_equal(cb_str(&cl), ">x >@20 >y >[5]");
+	memset(&cl, 0, sizeof(cl));
+	param.ip_flags = 0;
+	assert_int_equal(vos_iterate(&param, VOS_ITER_SINGLE, false, NULL, cb_pre, NULL, &cl, NULL),
+			 0);
+	assert_string_equal(cb_str(&cl), ">@10 >@20");
+	memset(&cl, 0, sizeof(cl));
+	assert_int_equal(vos_iterate(&param, VOS_ITER_RECX, false, NULL, cb_pre, NULL, &cl, NULL),
+			 0);
+	assert_string_equal(cb_str(&cl), "");
+	memset(&cl, 0, sizeof(cl));
+	param.ip_dkey = skey("nope");
+	assert_int_equal(vos_iterate(&param, VOS_ITER_AKEY, true, NULL, cb_pre, NULL, &cl, NULL),
+			 0);
+	assert_int_equal(cl.cl_nr, 0);
+	/* a callback that changes the container as it goes */
+	memset(&cl, 0, sizeof(cl));
+	cl.cl_punch = true;
+	param.ip_epr.epr_hi = DAOS_EPOCH_MAX;
+	param.ip_flags = VOS_IT_VISIBLE;
+	assert_int_equal(vos_iterate(&param, VOS_ITER_DKEY, true, NULL, cb_pre, NULL, &cl, NULL),
+			 0);
+	assert_string_equal(cb_str(&cl), ">a >b");
+	memset(&cl, 0, sizeof(cl));
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, cb_pre, NULL, &cl, NULL), 0);
+	assert_string_equal(cb_str(&cl), ">o7");
+	/* bad arguments */
+	assert_int_equal(vos_iterate(NULL, VOS_ITER_OBJ, true, NULL, NULL, NULL, NULL, NULL),
+			 -DER_INVAL);
+	assert_int_equal(vos_iterate(&param, VOS_ITER_COUUID, true, NULL, NULL, NULL, NULL, NULL),
+			 -DER_INVAL);
+	param.ip_epr.epr_lo = 60;
+	param.ip_epr.epr_hi = 50;
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, NULL, NULL, NULL, NULL),
+			 -DER_INVAL);
+}
+
+/*
  * The model-based random test.
  */
 
@@ -816,6 +993,7 @@ struct model {
 	uint64_t m_ckpts; /* checkpoints taken, summed over pool opens */
 	uint64_t m_rng;
 	unsigned int m_fetches, m_nonempty;
+	unsigned int m_iter_keys, m_iter_vals; /* entries vos_iterate returned */
 };
 
 static uint64_t
@@ -1300,6 +1478,441 @@ op_fetch(struct model *m)
 	fetch_check(m, (int)rnd(m, M_OBJS), (int)rnd(m, M_DKEYS), rnd_epoch(m), n, as);
 }
 
+/*
+ * vos_iterate against the model: keys with their logs and visibility, every single-value
+ * version and array extent (full history), or what a reader sees (visible mode).
+ */
+
+/* A key's log events in the model: epoch and whether a punch. */
+struct m_kev {
+	uint64_t ke_epoch;
+	bool ke_punch;
+};
+
+struct m_kevs {
+	struct m_kev ks_evs[4096];
+	unsigned int ks_nr;
+};
+
+static void
+kevs_add_log(struct m_kevs *ks, const struct m_log *log, bool as_create)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < log->ml_nr; i++) {
+		uint64_t e = log->ml_evs[i].me_epoch;
+		bool punch = !as_create && log->ml_evs[i].me_kind == EV_PUNCH;
+
+		/* several extents of one update share an epoch: one event */
+		for (j = 0; j < ks->ks_nr; j++)
+			if (ks->ks_evs[j].ke_epoch == e)
+				break;
+		if (j < ks->ks_nr)
+			continue;
+		assert_true(ks->ks_nr < D_ARRAY_SIZE(ks->ks_evs));
+		ks->ks_evs[ks->ks_nr++] = (struct m_kev){.ke_epoch = e, .ke_punch = punch};
+	}
+}
+
+static int
+kev_cmp(const void *a, const void *b)
+{
+	const struct m_kev *x = a, *y = b;
+
+	return x->ke_epoch < y->ke_epoch ? -1 : x->ke_epoch > y->ke_epoch;
+}
+
+/* The log of an object (@d < 0), a dkey (@a < 0) or an akey, sorted. */
+static void
+m_key_log(struct model *m, int o, int d, int a, struct m_kevs *ks)
+{
+	int dd, aa;
+
+	ks->ks_nr = 0;
+	if (a >= 0) {
+		kevs_add_log(ks, &m->m_ak[o][d][a].ma_log, false);
+	} else if (d >= 0) {
+		kevs_add_log(ks, &m->m_dpunch[o][d], false);
+		for (aa = 0; aa < M_AKEYS; aa++)
+			kevs_add_log(ks, &m->m_ak[o][d][aa].ma_log, true);
+	} else {
+		kevs_add_log(ks, &m->m_opunch[o], false);
+		for (dd = 0; dd < M_DKEYS; dd++) {
+			kevs_add_log(ks, &m->m_dpunch[o][dd], true);
+			for (aa = 0; aa < M_AKEYS; aa++)
+				kevs_add_log(ks, &m->m_ak[o][dd][aa].ma_log, true);
+		}
+	}
+	qsort(ks->ks_evs, ks->ks_nr, sizeof(ks->ks_evs[0]), kev_cmp);
+}
+
+/* Punch bound a key puts on what is under it (the parents' included) at @epoch. */
+static uint64_t
+m_bound(struct model *m, int o, int d, int a, uint64_t epoch)
+{
+	uint64_t b = log_bound(&m->m_opunch[o], epoch, 0);
+
+	if (d >= 0)
+		b = log_bound(&m->m_dpunch[o][d], epoch, b);
+	if (a >= 0)
+		b = log_bound(&m->m_ak[o][d][a].ma_log, epoch, b);
+	return b;
+}
+
+/* Is the key visible at @epoch; *@create: its newest create at or below @epoch. */
+static bool
+m_key_visible(struct model *m, int o, int d, int a, uint64_t epoch, uint64_t *create)
+{
+	struct m_kevs *ks;
+	uint64_t parent = 0;
+	bool vis = false;
+	unsigned int i;
+
+	D_ALLOC_PTR(ks);
+	assert_non_null(ks);
+	m_key_log(m, o, d, a, ks);
+	*create = 0;
+	for (i = 0; i < ks->ks_nr && ks->ks_evs[i].ke_epoch <= epoch; i++) {
+		vis = !ks->ks_evs[i].ke_punch;
+		if (vis)
+			*create = ks->ks_evs[i].ke_epoch;
+	}
+	D_FREE(ks);
+	if (d >= 0)
+		parent = m_bound(m, o, a >= 0 ? d : -1, -1, epoch);
+	return vis && *create > parent;
+}
+
+/* The newest array event covering @idx at @epoch that a reader there sees (NULL: none). */
+static const struct m_ev *
+m_ar_best(struct model *m, int o, int d, int a, uint64_t epoch, uint64_t idx)
+{
+	const struct m_log *log = &m->m_ak[o][d][a].ma_log;
+	const struct m_ev *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < log->ml_nr; i++) {
+		const struct m_ev *ev = &log->ml_evs[i];
+
+		if (ev->me_kind == EV_AR && ev->me_epoch <= epoch && ev->me_lo <= idx &&
+		    idx <= ev->me_hi && (best == NULL || ev->me_epoch > best->me_epoch))
+			best = ev;
+	}
+	if (best == NULL || best->me_size == 0 || best->me_epoch <= m_bound(m, o, d, a, epoch))
+		return NULL;
+	return best;
+}
+
+struct it_check {
+	struct model *ic_m;
+	uint64_t ic_lo, ic_hi;
+	bool ic_vis;
+	int ic_o, ic_d, ic_a; /* where the walk is */
+	unsigned int ic_keys[3];
+	unsigned int ic_vals[M_OBJS][M_DKEYS][M_AKEYS];
+	uint8_t ic_cov[M_IDX];
+	uint8_t *ic_buf;
+	unsigned int ic_post;
+};
+
+static int
+m_find_obj(struct model *m, daos_unit_oid_t oid)
+{
+	int o;
+
+	for (o = 0; o < M_OBJS; o++)
+		if (daos_unit_oid_compare(oid, m->m_oid[o]) == 0)
+			return o;
+	fail_msg("unknown object");
+	return -1;
+}
+
+static int
+m_find_key(struct model *m, int o, int d, const daos_key_t *key)
+{
+	int i;
+
+	for (i = 0; i < (d < 0 ? M_DKEYS : M_AKEYS); i++) {
+		daos_key_t k = d < 0 ? m_dkey(m, o, i) : m_akey(m, o, d, i);
+
+		if (k.iov_len == key->iov_len && memcmp(k.iov_buf, key->iov_buf, k.iov_len) == 0)
+			return i;
+	}
+	fail_msg("unknown key");
+	return -1;
+}
+
+/* A key entry: present as it should be, its visibility, log and newest create. */
+static void
+it_check_key(struct it_check *ic, vos_iter_entry_t *ent, int o, int d, int a)
+{
+	struct model *m = ic->ic_m;
+	struct m_kevs *ks;
+	uint64_t create;
+	bool vis = m_key_visible(m, o, d, a, ic->ic_hi, &create);
+	unsigned int i, n = 0;
+
+	D_ALLOC_PTR(ks);
+	assert_non_null(ks);
+	m_key_log(m, o, d, a, ks);
+	assert_true(ks->ks_nr > 0); /* a key in the tree has a log */
+	if (ic->ic_vis)
+		assert_true(vis);
+	assert_int_equal(ent->ie_vis_flags, vis ? VOS_VIS_FLAG_VISIBLE : VOS_VIS_FLAG_COVERED);
+	if (vis)
+		assert_int_equal(ent->ie_epoch, create);
+	if (!ic->ic_vis) {
+		for (i = 0; i < ks->ks_nr; i++) {
+			if (ks->ks_evs[i].ke_epoch < ic->ic_lo ||
+			    ks->ks_evs[i].ke_epoch > ic->ic_hi)
+				continue;
+			assert_true(n < ent->ie_log_nr);
+			assert_int_equal(ent->ie_log[n].ile_epoch, ks->ks_evs[i].ke_epoch);
+			assert_int_equal(ent->ie_log[n].ile_punch, ks->ks_evs[i].ke_punch);
+			n++;
+		}
+		assert_int_equal(ent->ie_log_nr, n);
+	}
+	D_FREE(ks);
+}
+
+static int
+it_pre(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+       void *arg, unsigned int *acts)
+{
+	struct it_check *ic = arg;
+	struct model *m = ic->ic_m;
+	struct m_akey *ak;
+	d_iov_t iov;
+	int o, d, a;
+	uint64_t i;
+
+	(void)acts;
+	switch (type) {
+	case VOS_ITER_OBJ:
+		o = m_find_obj(m, ent->ie_oid);
+		assert_true(m->m_touched[o]);
+		it_check_key(ic, ent, o, -1, -1);
+		ic->ic_keys[0]++;
+		return 0;
+	case VOS_ITER_DKEY:
+		o = m_find_obj(m, param->ip_oid);
+		d = m_find_key(m, o, -1, &ent->ie_key);
+		it_check_key(ic, ent, o, d, -1);
+		ic->ic_keys[1]++;
+		return 0;
+	case VOS_ITER_AKEY:
+		o = m_find_obj(m, param->ip_oid);
+		d = m_find_key(m, o, -1, &param->ip_dkey);
+		a = m_find_key(m, o, d, &ent->ie_key);
+		it_check_key(ic, ent, o, d, a);
+		ak = &m->m_ak[o][d][a];
+		for (i = 0; i < ak->ma_log.ml_nr; i++)
+			if (ak->ma_log.ml_evs[i].me_kind != EV_PUNCH)
+				break;
+		assert_int_equal(ent->ie_val_type, i == ak->ma_log.ml_nr ? DAOS_IOD_NONE
+						   : ak->ma_array        ? DAOS_IOD_ARRAY
+									 : DAOS_IOD_SINGLE);
+		ic->ic_keys[2]++;
+		ic->ic_o = o;
+		ic->ic_d = d;
+		ic->ic_a = a;
+		memset(ic->ic_cov, 0, sizeof(ic->ic_cov));
+		return 0;
+	default:
+		break;
+	}
+	o = ic->ic_o;
+	d = ic->ic_d;
+	a = ic->ic_a;
+	ak = &m->m_ak[o][d][a];
+	assert_true(ent->ie_epoch >= ic->ic_lo && ent->ie_epoch <= ic->ic_hi);
+	d_iov_set(&iov, ic->ic_buf, ent->ie_gsize);
+	assert_int_equal(vos_iter_copy(ih, ent, &iov), 0);
+	assert_int_equal(iov.iov_len, ent->ie_gsize);
+	ic->ic_vals[o][d][a]++;
+	if (type == VOS_ITER_SINGLE) {
+		uint64_t size;
+		const uint8_t *data = model_sv(m, o, d, a, ic->ic_hi, &size);
+		const struct m_ev *ev = NULL;
+		bool vis;
+
+		assert_false(ak->ma_array);
+		for (i = 0; i < ak->ma_log.ml_nr; i++)
+			if (ak->ma_log.ml_evs[i].me_epoch == ent->ie_epoch &&
+			    ak->ma_log.ml_evs[i].me_kind == EV_SV)
+				ev = &ak->ma_log.ml_evs[i];
+		assert_non_null(ev);
+		assert_int_equal(ent->ie_rsize, ev->me_size);
+		if (ev->me_size > 0)
+			assert_memory_equal(ic->ic_buf, ev->me_data, ev->me_size);
+		vis = data != NULL && data == ev->me_data;
+		assert_int_equal(ent->ie_vis_flags & VOS_VIS_FLAG_VISIBLE, vis);
+		if (ic->ic_vis)
+			assert_true(vis);
+		return 0;
+	}
+	assert_int_equal(type, VOS_ITER_RECX);
+	assert_true(ak->ma_array);
+	if (ic->ic_vis) {
+		/* a visible fragment: each record is the model's at hi, once */
+		assert_int_equal(ent->ie_rsize, ak->ma_rsize);
+		for (i = 0; i < ent->ie_recx.rx_nr; i++) {
+			uint64_t idx = ent->ie_recx.rx_idx + i;
+			const struct m_ev *ev = m_ar_best(m, o, d, a, ic->ic_hi, idx);
+
+			assert_true(idx < M_IDX);
+			assert_non_null(ev);
+			assert_int_equal(ev->me_epoch, ent->ie_epoch);
+			assert_int_equal(ev->me_lo, ent->ie_orig_recx.rx_idx);
+			assert_memory_equal(ic->ic_buf + i * ak->ma_rsize,
+					    ev->me_data + (idx - ev->me_lo) * ak->ma_rsize,
+					    ak->ma_rsize);
+			assert_int_equal(ic->ic_cov[idx], 0);
+			ic->ic_cov[idx] = 1;
+		}
+	} else {
+		const struct m_ev *ev = NULL;
+		bool vis = false;
+
+		for (i = 0; i < ak->ma_log.ml_nr; i++) {
+			const struct m_ev *e = &ak->ma_log.ml_evs[i];
+
+			if (e->me_epoch == ent->ie_epoch && e->me_kind == EV_AR &&
+			    e->me_lo == ent->ie_recx.rx_idx &&
+			    e->me_hi == ent->ie_recx.rx_idx + ent->ie_recx.rx_nr - 1)
+				ev = e;
+		}
+		assert_non_null(ev);
+		assert_int_equal(ent->ie_rsize, ev->me_size > 0 ? ak->ma_rsize : 0);
+		assert_int_equal(ent->ie_gsize, ev->me_size);
+		if (ev->me_size > 0)
+			assert_memory_equal(ic->ic_buf, ev->me_data, ev->me_size);
+		for (i = ev->me_lo; i <= ev->me_hi && !vis; i++)
+			vis = m_ar_best(m, o, d, a, ic->ic_hi, i) == ev;
+		assert_int_equal(ent->ie_vis_flags,
+				 vis ? VOS_VIS_FLAG_VISIBLE : VOS_VIS_FLAG_COVERED);
+	}
+	return 0;
+}
+
+static int
+it_post(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	void *arg, unsigned int *acts)
+{
+	struct it_check *ic = arg;
+	struct model *m = ic->ic_m;
+	uint64_t i;
+
+	(void)ih;
+	(void)param;
+	(void)acts;
+	ic->ic_post++;
+	if (type != VOS_ITER_AKEY || !ic->ic_vis || ent->ie_val_type != DAOS_IOD_ARRAY)
+		return 0;
+	/* every record a reader at hi sees (written at lo or later) came exactly once */
+	for (i = 0; i < M_IDX; i++) {
+		const struct m_ev *ev = m_ar_best(m, ic->ic_o, ic->ic_d, ic->ic_a, ic->ic_hi, i);
+
+		assert_int_equal(ic->ic_cov[i], ev != NULL && ev->me_epoch >= ic->ic_lo);
+	}
+	return 0;
+}
+
+/* One recursive walk of the container, checked against the model. */
+static void
+iter_check(struct model *m, bool visible, uint64_t lo, uint64_t hi)
+{
+	vos_iter_param_t param = {.ip_hdl = coh, .ip_epr = {.epr_lo = lo, .epr_hi = hi}};
+	struct it_check *ic;
+	unsigned int want[3] = {0}, nvals = 0;
+	int o, d, a;
+	uint64_t c, i;
+
+	D_ALLOC_PTR(ic);
+	assert_non_null(ic);
+	D_ALLOC(ic->ic_buf, M_BUF_MAX + M_SV_MAX);
+	assert_non_null(ic->ic_buf);
+	ic->ic_m = m;
+	ic->ic_lo = lo;
+	ic->ic_hi = hi;
+	ic->ic_vis = visible;
+	param.ip_flags = visible ? VOS_IT_VISIBLE : 0;
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, it_pre, it_post, ic, NULL),
+			 0);
+
+	/* the keys and values the walk must have met */
+	for (o = 0; o < M_OBJS; o++) {
+		bool ovis = m_key_visible(m, o, -1, -1, hi, &c);
+
+		if (!m->m_touched[o] || (visible && !ovis))
+			continue;
+		want[0]++;
+		for (d = 0; d < M_DKEYS; d++) {
+			struct m_kevs *ks;
+			bool dvis = m_key_visible(m, o, d, -1, hi, &c);
+
+			D_ALLOC_PTR(ks);
+			assert_non_null(ks);
+			m_key_log(m, o, d, -1, ks);
+			if (ks->ks_nr == 0 || (visible && !dvis)) {
+				D_FREE(ks);
+				continue;
+			}
+			D_FREE(ks);
+			want[1]++;
+			for (a = 0; a < M_AKEYS; a++) {
+				struct m_akey *ak = &m->m_ak[o][d][a];
+				unsigned int n = 0;
+
+				if (ak->ma_log.ml_nr == 0 ||
+				    (visible && !m_key_visible(m, o, d, a, hi, &c)))
+					continue;
+				want[2]++;
+				for (i = 0; i < ak->ma_log.ml_nr && !visible; i++) {
+					const struct m_ev *ev = &ak->ma_log.ml_evs[i];
+
+					if (ev->me_kind != EV_PUNCH && ev->me_epoch >= lo &&
+					    ev->me_epoch <= hi)
+						n++;
+				}
+				if (visible && !ak->ma_array) {
+					uint64_t size;
+					const uint8_t *data = model_sv(m, o, d, a, hi, &size);
+
+					for (i = 0; i < ak->ma_log.ml_nr && data != NULL; i++)
+						if (ak->ma_log.ml_evs[i].me_data == data &&
+						    ak->ma_log.ml_evs[i].me_epoch >= lo)
+							n = 1;
+				}
+				if (visible && ak->ma_array)
+					n = ic->ic_vals[o][d][a]; /* checked record by record */
+				assert_int_equal(ic->ic_vals[o][d][a], n);
+				nvals += n;
+			}
+		}
+	}
+	assert_int_equal(ic->ic_keys[0], want[0]);
+	assert_int_equal(ic->ic_keys[1], want[1]);
+	assert_int_equal(ic->ic_keys[2], want[2]);
+	m->m_iter_keys += want[0] + want[1] + want[2];
+	m->m_iter_vals += nvals;
+	D_FREE(ic->ic_buf);
+	D_FREE(ic);
+}
+
+/* A walk in each mode: visible at a random epoch (from 0 or a random lo), and history. */
+static void
+iter_check_random(struct model *m)
+{
+	uint64_t hi = rnd_epoch(m),
+		 lo = rnd(m, 2) ? 0 : rnd(m, hi == DAOS_EPOCH_MAX ? M_EPOCHS : hi);
+
+	iter_check(m, true, lo, hi);
+	iter_check(m, false, lo, hi);
+	iter_check(m, false, 0, DAOS_EPOCH_MAX);
+}
+
 /* Every akey at the latest epoch and at a random one. */
 static void
 model_check_all(struct model *m)
@@ -1321,6 +1934,7 @@ model_check_all(struct model *m)
 	assert_int_equal(ci.ci_nobjs, nobjs);
 	assert_int_equal(ci.ci_used_scm, m->m_scm);
 	assert_int_equal(ci.ci_used_data, m->m_data);
+	iter_check_random(m);
 }
 
 /* Close and reopen the pool (cleanly or as a crash), counting its checkpoints. */
@@ -1378,10 +1992,11 @@ model_run(unsigned int seed, unsigned int nops, bool poll, uint64_t *ckpts)
 	model_reopen(&m, true);
 	model_check_all(&m);
 	print_message("model: %u operations, %u fetches, %u non-empty values read, %" PRIu64
-		      " checkpoints\n",
-		      nops, m.m_fetches, m.m_nonempty, m.m_ckpts);
+		      " checkpoints, %u keys and %u values iterated\n",
+		      nops, m.m_fetches, m.m_nonempty, m.m_ckpts, m.m_iter_keys, m.m_iter_vals);
 	*ckpts = m.m_ckpts;
 	assert_true(m.m_nonempty > m.m_fetches / 4);
+	assert_true(m.m_iter_vals > nops / 4);
 	model_fini(&m);
 }
 
@@ -1603,6 +2218,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_sizes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_nospace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_iter_cb, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_model, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_model_small_wal, setup, teardown),
 	};

@@ -1,0 +1,1137 @@
+/*
+ * event.c: events and event queues of libdaos (daos_event.h), the engine every
+ * asynchronous call of the client library completes through.
+ *
+ * An event queue (EQ) has a lock over its lists of running and completed events, an
+ * eventfd that wakes threads sleeping in it, and a network context (created on first use)
+ * guarded by a separate progress lock. Progress is: whoever holds the progress lock runs
+ * net_progress, whose callbacks complete events; a thread finding nothing to do arms the
+ * context, drops the progress lock and sleeps in epoll on the context's fd and the eventfd.
+ * Every thread also has a private EQ, used by blocking calls and by events initialised
+ * without a queue (daos_event_test progresses those).
+ *
+ * Invariants:
+ * 1. An event's state, its list membership and its parent's child counters change only
+ *    under its EQ's lock; a child always shares its parent's EQ (one lock covers both).
+ * 2. A parent event is in its EQ's lists; a child is only in its parent's child list.
+ * 3. Completion callbacks run without the EQ lock, exactly once per launch: the first
+ *    dc_ev_complete of a running event claims them (de_completing).
+ * 4. eq_net is touched only under eq_prog_lock; completions may happen in any thread,
+ *    and a completion wakes sleepers (eq_waiters > 0) through eq_efd, under the EQ lock,
+ *    after a sleeper registered itself under the same lock: no wake-up is lost.
+ * 5. Each event holds a reference on its EQ; the handle table holds one until destroy.
+ */
+#define D_LOGFAC client
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <daos/event.h>
+#include <daos/net.h>
+#include <gurt/common.h>
+#include <gurt/debug.h>
+#include <gurt/hash.h>
+#include <gurt/list.h>
+
+#include "client_internal.h"
+
+#define EV_MAGIC 0x45564e54u
+/* Busy-polling time of a waiting thread before it sleeps (us); DAOS_EQ_SPIN_US overrides. */
+#define EQ_SPIN_US_DEFAULT 1000
+/* Longest sleep while another thread holds the progress lock, or with no wait fd (us). */
+#define EQ_NAP_US 200
+
+struct dc_eq {
+	struct d_hlink eq_hlink;
+	pthread_mutex_t eq_lock;
+	d_list_t eq_running;
+	d_list_t eq_comp;
+	uint32_t eq_n_running;
+	uint32_t eq_n_comp;
+	uint32_t eq_waiters;
+	bool eq_destroying;
+	bool eq_private;
+	int eq_efd;
+	int eq_epfd;
+	pthread_mutex_t eq_prog_lock;
+	struct net_context *eq_net;
+};
+
+struct dc_ev_cb {
+	d_list_t cb_link;
+	daos_event_comp_cb_t cb_fn;
+	void *cb_arg;
+};
+
+struct dc_event {
+	uint32_t de_magic;
+	uint8_t de_state; /* daos_ev_status_t */
+	uint8_t de_barrier : 1, de_errno : 1, de_completing : 1;
+	struct dc_eq *de_eq;
+	struct dc_event *de_parent;
+	d_list_t de_link;
+	d_list_t de_children;
+	uint32_t de_nchild;
+	uint32_t de_nchild_running;
+	uint32_t de_nchild_comp;
+	d_list_t de_cbs;
+	dc_ev_abort_cb_t de_abort_cb;
+	void *de_abort_arg;
+};
+
+_Static_assert(sizeof(struct dc_event) <= sizeof(((daos_event_t *)0)->ev_private),
+	       "struct dc_event must fit in daos_event_t");
+
+static struct d_hhash *ev_hhash;
+static uint32_t ev_spin_us = EQ_SPIN_US_DEFAULT;
+static pthread_mutex_t ev_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *ev_provider;
+static char *ev_addr;
+
+static pthread_key_t ev_thkey;
+static pthread_once_t ev_thkey_once = PTHREAD_ONCE_INIT;
+static __thread struct dc_eq *ev_theq;
+static __thread daos_event_t ev_thpriv;
+static __thread bool ev_thpriv_init;
+/* The queue whose progress lock this thread holds (callbacks run under it), if any. */
+static __thread struct dc_eq *ev_prog_eq;
+
+static inline struct dc_event *
+ev2de(daos_event_t *ev)
+{
+	return (struct dc_event *)&ev->ev_private;
+}
+
+static inline daos_event_t *
+de2ev(struct dc_event *de)
+{
+	return container_of((void *)de, daos_event_t, ev_private);
+}
+
+static void
+eq_free(struct d_hlink *hlink)
+{
+	struct dc_eq *eq = container_of(hlink, struct dc_eq, eq_hlink);
+
+	D_ASSERT(eq->eq_net == NULL);
+	close(eq->eq_efd);
+	close(eq->eq_epfd);
+	pthread_mutex_destroy(&eq->eq_lock);
+	pthread_mutex_destroy(&eq->eq_prog_lock);
+	D_FREE(eq);
+}
+
+static struct d_hlink_ops eq_hlink_ops = {
+    .hop_free = eq_free,
+};
+
+static void
+eq_get(struct dc_eq *eq)
+{
+	d_hhash_link_getref(ev_hhash, &eq->eq_hlink);
+}
+
+static void
+eq_put(struct dc_eq *eq)
+{
+	d_hhash_link_putref(ev_hhash, &eq->eq_hlink);
+}
+
+static int
+eq_alloc(bool priv, struct dc_eq **eqp)
+{
+	struct epoll_event ee = {.events = EPOLLIN};
+	struct dc_eq *eq;
+	int rc;
+
+	D_ALLOC_PTR(eq);
+	if (eq == NULL)
+		return -DER_NOMEM;
+	eq->eq_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (eq->eq_efd < 0) {
+		rc = d_errno2der(errno);
+		goto out_free;
+	}
+	eq->eq_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (eq->eq_epfd < 0) {
+		rc = d_errno2der(errno);
+		goto out_efd;
+	}
+	ee.data.fd = eq->eq_efd;
+	if (epoll_ctl(eq->eq_epfd, EPOLL_CTL_ADD, eq->eq_efd, &ee) != 0) {
+		rc = d_errno2der(errno);
+		goto out_epfd;
+	}
+	pthread_mutex_init(&eq->eq_lock, NULL);
+	pthread_mutex_init(&eq->eq_prog_lock, NULL);
+	D_INIT_LIST_HEAD(&eq->eq_running);
+	D_INIT_LIST_HEAD(&eq->eq_comp);
+	eq->eq_private = priv;
+	d_hhash_hlink_init(&eq->eq_hlink, &eq_hlink_ops);
+	d_hhash_link_insert(ev_hhash, &eq->eq_hlink, DC_HTYPE_EQ);
+	*eqp = eq; /* with the caller's reference and the table's */
+	return 0;
+
+out_epfd:
+	close(eq->eq_epfd);
+out_efd:
+	close(eq->eq_efd);
+out_free:
+	D_FREE(eq);
+	return rc;
+}
+
+static struct dc_eq *
+eq_lookup(daos_handle_t eqh)
+{
+	struct d_hlink *hlink;
+
+	if (ev_hhash == NULL || d_hhash_key_type(eqh.cookie) != DC_HTYPE_EQ)
+		return NULL;
+	hlink = d_hhash_link_lookup(ev_hhash, eqh.cookie);
+	if (hlink == NULL)
+		return NULL;
+	return container_of(hlink, struct dc_eq, eq_hlink);
+}
+
+/* Wake the threads sleeping in @eq. Context: under eq_lock. */
+static void
+eq_wake_locked(struct dc_eq *eq)
+{
+	uint64_t one = 1;
+
+	if (eq->eq_waiters > 0 && write(eq->eq_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		D_ERROR("eventfd write failed: %s\n", strerror(errno));
+}
+
+static void
+eq_drain_efd(struct dc_eq *eq)
+{
+	uint64_t v;
+
+	while (read(eq->eq_efd, &v, sizeof(v)) > 0)
+		;
+}
+
+/* Close the network context of @eq: its RPCs in flight complete with -DER_CANCELED. */
+static void
+eq_net_close(struct dc_eq *eq)
+{
+	pthread_mutex_lock(&eq->eq_prog_lock);
+	if (eq->eq_net != NULL) {
+		net_context_destroy(eq->eq_net);
+		eq->eq_net = NULL;
+	}
+	pthread_mutex_unlock(&eq->eq_prog_lock);
+}
+
+/* The private EQ of this thread, created on first use; NULL if that fails. */
+static void
+ev_thread_exit(void *arg)
+{
+	struct dc_eq *eq = arg;
+
+	eq_net_close(eq);
+	d_hhash_link_delete(ev_hhash, &eq->eq_hlink);
+	eq_put(eq);
+}
+
+static void
+ev_thkey_create(void)
+{
+	if (pthread_key_create(&ev_thkey, ev_thread_exit) != 0)
+		D_ERROR("pthread_key_create failed\n");
+}
+
+static struct dc_eq *
+ev_thread_eq(void)
+{
+	struct dc_eq *eq;
+
+	if (ev_theq != NULL)
+		return ev_theq;
+	if (eq_alloc(true, &eq) != 0)
+		return NULL;
+	pthread_once(&ev_thkey_once, ev_thkey_create);
+	pthread_setspecific(ev_thkey, eq);
+	ev_theq = eq;
+	return eq;
+}
+
+/* Set how long waiting threads busy-poll before they sleep. */
+static void
+ev_spin_init(void)
+{
+	const char *s = getenv("DAOS_EQ_SPIN_US");
+	char *end;
+	unsigned long v;
+
+	if (s == NULL)
+		return;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		D_WARN("ignoring DAOS_EQ_SPIN_US=%s: not a number of microseconds\n", s);
+	else
+		ev_spin_us = (uint32_t)v;
+}
+
+/**
+ * Set up the event engine (once per daos_init reference 0 -> 1). Returns 0 or -DER_NOMEM.
+ * Context: daos_init, under its lock.
+ */
+int
+dc_ev_lib_init(void)
+{
+	int rc;
+
+	if (ev_hhash == NULL) {
+		rc = d_hhash_create(D_HASH_FT_MUTEX, D_HHASH_BITS, &ev_hhash);
+		if (rc != 0)
+			return rc;
+	}
+	ev_spin_init();
+	return 0;
+}
+
+/**
+ * Tear down what belongs to the calling thread (its private EQ). Queues the application
+ * did not destroy stay valid until destroyed. Context: daos_fini, under its lock.
+ */
+void
+dc_ev_lib_fini(void)
+{
+	if (ev_theq != NULL) {
+		if (ev_thpriv_init) {
+			daos_event_fini(&ev_thpriv);
+			ev_thpriv_init = false;
+		}
+		pthread_setspecific(ev_thkey, NULL);
+		ev_thread_exit(ev_theq);
+		ev_theq = NULL;
+	}
+}
+
+/** After fork: the parent's queues and contexts are unusable here; forget them. */
+void
+dc_ev_lib_forget(void)
+{
+	/* The memory stays reachable from the handle table, which is simply replaced. */
+	ev_hhash = NULL;
+	ev_theq = NULL;
+	ev_thpriv_init = false;
+}
+
+int
+dc_ev_net_cfg_set(const char *provider, const char *addr)
+{
+	char *p = NULL;
+	char *a = NULL;
+
+	if (provider != NULL) {
+		D_STRNDUP(p, provider, NET_ADDR_STR_MAX);
+		if (p == NULL)
+			return -DER_NOMEM;
+	}
+	if (addr != NULL) {
+		D_STRNDUP(a, addr, NET_ADDR_STR_MAX);
+		if (a == NULL) {
+			D_FREE(p);
+			return -DER_NOMEM;
+		}
+	}
+	pthread_mutex_lock(&ev_cfg_lock);
+	if (p != NULL) {
+		D_FREE(ev_provider);
+		ev_provider = p;
+	}
+	if (a != NULL) {
+		D_FREE(ev_addr);
+		ev_addr = a;
+	}
+	pthread_mutex_unlock(&ev_cfg_lock);
+	return 0;
+}
+
+/* Create the network context of @eq. Context: under eq_prog_lock. */
+static int
+eq_net_open(struct dc_eq *eq)
+{
+	struct net_context_attr attr = {0};
+	struct epoll_event ee = {.events = EPOLLIN};
+	int rc;
+	int fd;
+
+	pthread_mutex_lock(&ev_cfg_lock);
+	attr.ca_provider = ev_provider != NULL ? ev_provider : getenv("D_PROVIDER");
+	attr.ca_addr = ev_addr;
+	/* Waiting threads spin here, in eq_progress; net_progress itself never sleeps. */
+	rc = net_context_create(&attr, &eq->eq_net);
+	pthread_mutex_unlock(&ev_cfg_lock);
+	if (rc != 0) {
+		D_ERROR("cannot create a client network context: " DF_RC "\n", DP_RC(rc));
+		return rc;
+	}
+	fd = net_context_fd(eq->eq_net);
+	if (fd >= 0) {
+		ee.data.fd = fd;
+		if (epoll_ctl(eq->eq_epfd, EPOLL_CTL_ADD, fd, &ee) != 0) {
+			rc = d_errno2der(errno);
+			net_context_destroy(eq->eq_net);
+			eq->eq_net = NULL;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static inline bool
+de_is_valid(struct dc_event *de)
+{
+	return de->de_magic == EV_MAGIC;
+}
+
+int
+daos_event_init(daos_event_t *ev, daos_handle_t eqh, daos_event_t *parent)
+{
+	struct dc_event *de;
+	struct dc_event *pde = NULL;
+	struct dc_eq *eq;
+
+	if (ev == NULL)
+		return -DER_INVAL;
+	if (!dc_lib_initialized())
+		return -DER_UNINIT;
+	de = ev2de(ev);
+	memset(ev, 0, sizeof(*ev));
+
+	if (parent != NULL) {
+		pde = ev2de(parent);
+		if (!de_is_valid(pde) || pde->de_parent != NULL)
+			return -DER_INVAL;
+		eq = pde->de_eq;
+		eq_get(eq);
+	} else if (daos_handle_is_valid(eqh)) {
+		eq = eq_lookup(eqh);
+		if (eq == NULL)
+			return -DER_NONEXIST;
+	} else {
+		eq = ev_thread_eq();
+		if (eq == NULL)
+			return -DER_NOMEM;
+		eq_get(eq);
+	}
+
+	de->de_eq = eq;
+	de->de_state = DAOS_EVS_READY;
+	D_INIT_LIST_HEAD(&de->de_link);
+	D_INIT_LIST_HEAD(&de->de_children);
+	D_INIT_LIST_HEAD(&de->de_cbs);
+
+	pthread_mutex_lock(&eq->eq_lock);
+	if (eq->eq_destroying) {
+		pthread_mutex_unlock(&eq->eq_lock);
+		eq_put(eq);
+		return -DER_NONEXIST;
+	}
+	if (pde != NULL) {
+		if (pde->de_state != DAOS_EVS_READY) {
+			pthread_mutex_unlock(&eq->eq_lock);
+			eq_put(eq);
+			return -DER_NO_PERM;
+		}
+		de->de_parent = pde;
+		d_list_add_tail(&de->de_link, &pde->de_children);
+		pde->de_nchild++;
+	}
+	de->de_magic = EV_MAGIC;
+	pthread_mutex_unlock(&eq->eq_lock);
+	return 0;
+}
+
+static void
+de_free_cbs(struct dc_event *de)
+{
+	struct dc_ev_cb *cb;
+	struct dc_ev_cb *tmp;
+
+	d_list_for_each_entry_safe (cb, tmp, &de->de_cbs, cb_link) {
+		d_list_del(&cb->cb_link);
+		D_FREE(cb);
+	}
+}
+
+/* Finalise @de and its children. Context: under the EQ lock. */
+static int
+de_fini_locked(struct dc_eq *eq, struct dc_event *de)
+{
+	struct dc_event *child;
+	struct dc_event *tmp;
+	int rc;
+
+	if (de->de_state == DAOS_EVS_RUNNING)
+		return -DER_BUSY;
+	d_list_for_each_entry_safe (child, tmp, &de->de_children, de_link) {
+		rc = de_fini_locked(eq, child);
+		if (rc != 0)
+			return rc;
+	}
+	if (de->de_parent != NULL) {
+		d_list_del_init(&de->de_link);
+		de->de_parent->de_nchild--;
+		if (de->de_state == DAOS_EVS_COMPLETED || de->de_state == DAOS_EVS_ABORTED)
+			de->de_parent->de_nchild_comp--;
+	} else if (!d_list_empty(&de->de_link)) {
+		/* completed, never polled out */
+		D_ASSERT(eq->eq_n_comp > 0);
+		d_list_del_init(&de->de_link);
+		eq->eq_n_comp--;
+	}
+	de_free_cbs(de);
+	de->de_magic = 0;
+	/* The reference on eq is dropped by the caller once the lock is released. */
+	return 0;
+}
+
+static uint32_t
+de_count(struct dc_event *de)
+{
+	struct dc_event *child;
+	uint32_t n = 1;
+
+	d_list_for_each_entry (child, &de->de_children, de_link)
+		n += de_count(child);
+	return n;
+}
+
+int
+daos_event_fini(daos_event_t *ev)
+{
+	struct dc_event *de;
+	struct dc_eq *eq;
+	uint32_t n;
+	int rc;
+
+	if (ev == NULL)
+		return -DER_INVAL;
+	de = ev2de(ev);
+	if (!de_is_valid(de))
+		return -DER_INVAL;
+	eq = de->de_eq;
+	pthread_mutex_lock(&eq->eq_lock);
+	n = de_count(de);
+	rc = de_fini_locked(eq, de);
+	pthread_mutex_unlock(&eq->eq_lock);
+	if (rc != 0)
+		return rc;
+	while (n-- > 0)
+		eq_put(eq);
+	return 0;
+}
+
+daos_event_t *
+daos_event_next(daos_event_t *parent, daos_event_t *child)
+{
+	struct dc_event *pde;
+	struct dc_event *cde;
+
+	if (parent == NULL)
+		return NULL;
+	pde = ev2de(parent);
+	if (!de_is_valid(pde))
+		return NULL;
+	if (child == NULL) {
+		if (d_list_empty(&pde->de_children))
+			return NULL;
+		return de2ev(d_list_entry(pde->de_children.next, struct dc_event, de_link));
+	}
+	cde = ev2de(child);
+	if (cde->de_link.next == &pde->de_children)
+		return NULL;
+	return de2ev(d_list_entry(cde->de_link.next, struct dc_event, de_link));
+}
+
+int
+daos_event_register_comp_cb(struct daos_event *ev, daos_event_comp_cb_t cb, void *arg)
+{
+	struct dc_event *de;
+	struct dc_ev_cb *ecb;
+
+	if (ev == NULL || cb == NULL)
+		return -DER_INVAL;
+	de = ev2de(ev);
+	if (!de_is_valid(de))
+		return -DER_INVAL;
+	D_ALLOC_PTR(ecb);
+	if (ecb == NULL)
+		return -DER_NOMEM;
+	ecb->cb_fn = cb;
+	ecb->cb_arg = arg;
+	pthread_mutex_lock(&de->de_eq->eq_lock);
+	d_list_add_tail(&ecb->cb_link, &de->de_cbs);
+	pthread_mutex_unlock(&de->de_eq->eq_lock);
+	return 0;
+}
+
+void
+dc_ev_errno_rc(daos_event_t *ev)
+{
+	ev2de(ev)->de_errno = 1;
+}
+
+void
+dc_ev_set_abort(daos_event_t *ev, dc_ev_abort_cb_t cb, void *arg)
+{
+	struct dc_event *de = ev2de(ev);
+
+	pthread_mutex_lock(&de->de_eq->eq_lock);
+	de->de_abort_cb = cb;
+	de->de_abort_arg = arg;
+	pthread_mutex_unlock(&de->de_eq->eq_lock);
+}
+
+/* Mark @de completed with @rc and account for it. Context: under the EQ lock. */
+static void
+de_done_locked(struct dc_eq *eq, struct dc_event *de, int rc)
+{
+	daos_event_t *ev = de2ev(de);
+
+	ev->ev_error = de->de_errno && rc < 0 ? d_der2errno(rc) : rc;
+	de->de_state = DAOS_EVS_COMPLETED;
+	de->de_completing = 0;
+	de->de_abort_cb = NULL;
+	if (de->de_parent != NULL) {
+		struct dc_event *pde = de->de_parent;
+
+		D_ASSERT(pde->de_nchild_running > 0);
+		pde->de_nchild_running--;
+		pde->de_nchild_comp++;
+		if (de2ev(pde)->ev_error == 0)
+			de2ev(pde)->ev_error = ev->ev_error;
+		/* a running parent still waiting for children becomes reapable: wake */
+		eq_wake_locked(eq);
+		return;
+	}
+	d_list_move_tail(&de->de_link, &eq->eq_comp);
+	D_ASSERT(eq->eq_n_running > 0);
+	eq->eq_n_running--;
+	eq->eq_n_comp++;
+	eq_wake_locked(eq);
+}
+
+/*
+ * Claim the completion of a running @de (false if it is not running or already being
+ * completed) and take its callbacks into @cbs. Context: under the EQ lock.
+ */
+static bool
+de_claim_locked(struct dc_event *de, d_list_t *cbs)
+{
+	if (de->de_state != DAOS_EVS_RUNNING || de->de_completing)
+		return false;
+	de->de_completing = 1;
+	d_list_splice_init(&de->de_cbs, cbs);
+	return true;
+}
+
+static int
+de_run_cbs(struct dc_event *de, d_list_t *cbs, int rc)
+{
+	struct dc_ev_cb *ecb;
+	struct dc_ev_cb *tmp;
+	int ret = rc;
+	int err;
+
+	d_list_for_each_entry_safe (ecb, tmp, cbs, cb_link) {
+		d_list_del(&ecb->cb_link);
+		err = ecb->cb_fn(ecb->cb_arg, de2ev(de), rc);
+		if (ret == 0)
+			ret = err;
+		D_FREE(ecb);
+	}
+	return ret;
+}
+
+void
+dc_ev_complete(daos_event_t *ev, int rc)
+{
+	struct dc_event *de = ev2de(ev);
+	struct dc_eq *eq = de->de_eq;
+	d_list_t cbs;
+
+	D_ASSERT(de_is_valid(de));
+	while (de != NULL) {
+		struct dc_event *pde;
+
+		D_INIT_LIST_HEAD(&cbs);
+		pthread_mutex_lock(&eq->eq_lock);
+		if (!de_claim_locked(de, &cbs)) {
+			pthread_mutex_unlock(&eq->eq_lock);
+			return;
+		}
+		pthread_mutex_unlock(&eq->eq_lock);
+
+		rc = de_run_cbs(de, &cbs, rc);
+
+		pthread_mutex_lock(&eq->eq_lock);
+		de_done_locked(eq, de, rc);
+		/* The last child of a launched barrier parent completes it. */
+		pde = de->de_parent;
+		if (pde != NULL && pde->de_barrier && pde->de_state == DAOS_EVS_RUNNING &&
+		    pde->de_nchild_comp == pde->de_nchild) {
+			rc = de2ev(pde)->ev_error;
+			de = pde;
+		} else {
+			de = NULL;
+		}
+		pthread_mutex_unlock(&eq->eq_lock);
+	}
+}
+
+/* Launch @de. Context: under the EQ lock. */
+static int
+de_launch_locked(struct dc_eq *eq, struct dc_event *de)
+{
+	if (eq->eq_destroying)
+		return -DER_NONEXIST;
+	if (de->de_state != DAOS_EVS_READY)
+		return -DER_NO_PERM;
+	if (de->de_nchild != de->de_nchild_running + de->de_nchild_comp) {
+		D_ERROR("launch every child event before the parent\n");
+		return -DER_NO_PERM;
+	}
+	de2ev(de)->ev_error = 0;
+	de->de_state = DAOS_EVS_RUNNING;
+	if (de->de_parent != NULL) {
+		de->de_parent->de_nchild_running++;
+		return 0;
+	}
+	d_list_add_tail(&de->de_link, &eq->eq_running);
+	eq->eq_n_running++;
+	return 0;
+}
+
+int
+daos_event_parent_barrier(struct daos_event *ev)
+{
+	struct dc_event *de;
+	struct dc_eq *eq;
+	bool done;
+	int rc;
+
+	if (ev == NULL)
+		return -DER_INVAL;
+	de = ev2de(ev);
+	if (!de_is_valid(de))
+		return -DER_INVAL;
+	eq = de->de_eq;
+	pthread_mutex_lock(&eq->eq_lock);
+	if (de->de_nchild == 0) {
+		pthread_mutex_unlock(&eq->eq_lock);
+		return -DER_INVAL;
+	}
+	rc = de_launch_locked(eq, de);
+	if (rc == 0)
+		de->de_barrier = 1;
+	done = rc == 0 && de->de_nchild_comp == de->de_nchild;
+	pthread_mutex_unlock(&eq->eq_lock);
+	if (done)
+		dc_ev_complete(ev, ev->ev_error);
+	return rc;
+}
+
+int
+dc_ev_begin(daos_event_t *ev, daos_event_t **priv)
+{
+	struct dc_event *de;
+	struct dc_eq *eq;
+	int rc;
+
+	*priv = NULL;
+	if (!dc_lib_initialized())
+		return -DER_UNINIT;
+	if (ev == NULL) {
+		if (!ev_thpriv_init) {
+			rc = daos_event_init(&ev_thpriv, DAOS_HDL_INVAL, NULL);
+			if (rc != 0)
+				return rc;
+			ev_thpriv_init = true;
+		}
+		if (ev2de(&ev_thpriv)->de_state != DAOS_EVS_READY) {
+			/* a blocking call from inside a completion callback of this thread */
+			D_ERROR("nested blocking call on one thread\n");
+			return -DER_BUSY;
+		}
+		ev = &ev_thpriv;
+		*priv = ev;
+	}
+	de = ev2de(ev);
+	if (!de_is_valid(de))
+		return -DER_INVAL;
+	eq = de->de_eq;
+	pthread_mutex_lock(&eq->eq_lock);
+	rc = de_launch_locked(eq, de);
+	pthread_mutex_unlock(&eq->eq_lock);
+	return rc;
+}
+
+/*
+ * One round of progress on @eq for at most @timeout_us (0: one pass): run the network
+ * context, or sleep until a completion (or the timeout) if there is nothing to run.
+ * Context: any thread; not under the EQ lock.
+ */
+static void
+eq_progress(struct dc_eq *eq, uint64_t timeout_us)
+{
+	struct epoll_event ees[2];
+	uint64_t start = d_now_ns();
+	uint64_t spin_ns = (uint64_t)ev_spin_us * 1000;
+	uint64_t sleep_us = timeout_us;
+	bool can_sleep = true;
+	int n;
+
+	if (ev_prog_eq == eq) {
+		/* from a completion callback: the caller is progressing already */
+		return;
+	}
+	if (pthread_mutex_trylock(&eq->eq_prog_lock) == 0) {
+		if (eq->eq_net != NULL) {
+			do {
+				ev_prog_eq = eq;
+				n = net_progress(eq->eq_net, 0);
+				ev_prog_eq = NULL;
+				if (n != 0 || eq->eq_n_comp > 0 || timeout_us == 0) {
+					pthread_mutex_unlock(&eq->eq_prog_lock);
+					return;
+				}
+			} while (d_now_ns() - start < spin_ns &&
+				 d_now_ns() - start < timeout_us * 1000);
+			if (net_context_fd(eq->eq_net) < 0) {
+				sleep_us = EQ_NAP_US;
+			} else if (net_context_arm(eq->eq_net) != 0) {
+				can_sleep = false;
+			} else {
+				uint64_t dl = net_context_deadline(eq->eq_net);
+				uint64_t now = d_now_ns();
+
+				if (dl != 0)
+					sleep_us = dl > now ? (dl - now) / 1000 + 1 : 0;
+			}
+		}
+		pthread_mutex_unlock(&eq->eq_prog_lock);
+	} else {
+		/* another thread is progressing: nap, it wakes us on completions */
+		sleep_us = EQ_NAP_US;
+	}
+	if (!can_sleep || timeout_us == 0)
+		return;
+	if (sleep_us > timeout_us)
+		sleep_us = timeout_us;
+
+	pthread_mutex_lock(&eq->eq_lock);
+	if (eq->eq_n_comp > 0) {
+		pthread_mutex_unlock(&eq->eq_lock);
+		return;
+	}
+	eq->eq_waiters++;
+	pthread_mutex_unlock(&eq->eq_lock);
+
+	n = epoll_wait(eq->eq_epfd, ees, 2,
+		       sleep_us > INT32_MAX / 1000 ? INT32_MAX : (int)((sleep_us + 999) / 1000));
+	(void)n;
+	eq_drain_efd(eq);
+
+	pthread_mutex_lock(&eq->eq_lock);
+	eq->eq_waiters--;
+	pthread_mutex_unlock(&eq->eq_lock);
+}
+
+/* Reap @de if it has completed with no child still running. Context: under the EQ lock. */
+static bool
+de_reap_locked(struct dc_eq *eq, struct dc_event *de)
+{
+	if (de->de_state != DAOS_EVS_COMPLETED && de->de_state != DAOS_EVS_ABORTED)
+		return false;
+	if (de->de_nchild_running > 0)
+		return false;
+	D_ASSERT(eq->eq_n_comp > 0);
+	d_list_del_init(&de->de_link);
+	eq->eq_n_comp--;
+	de->de_state = DAOS_EVS_READY;
+	return true;
+}
+
+static uint64_t
+us_left(uint64_t deadline_ns)
+{
+	uint64_t now = d_now_ns();
+
+	return deadline_ns > now ? (deadline_ns - now + 999) / 1000 : 0;
+}
+
+int
+dc_ev_end(daos_event_t *ev, daos_event_t *priv)
+{
+	struct dc_event *de;
+	struct dc_eq *eq;
+	int rc;
+
+	if (priv == NULL)
+		return 0;
+	(void)ev;
+	de = ev2de(priv);
+	eq = de->de_eq;
+	for (;;) {
+		pthread_mutex_lock(&eq->eq_lock);
+		if (de_reap_locked(eq, de)) {
+			rc = priv->ev_error;
+			pthread_mutex_unlock(&eq->eq_lock);
+			return rc;
+		}
+		pthread_mutex_unlock(&eq->eq_lock);
+		eq_progress(eq, 1000000);
+	}
+}
+
+int
+daos_event_test(struct daos_event *ev, int64_t timeout, bool *flag)
+{
+	struct dc_event *de;
+	struct dc_eq *eq;
+	uint64_t deadline = 0;
+	bool done;
+
+	if (ev == NULL || flag == NULL)
+		return -DER_INVAL;
+	de = ev2de(ev);
+	if (!de_is_valid(de))
+		return -DER_INVAL;
+	if (de->de_parent != NULL)
+		return -DER_NO_PERM;
+	eq = de->de_eq;
+	if (timeout > 0)
+		deadline = d_now_ns() + (uint64_t)timeout * 1000;
+	for (;;) {
+		pthread_mutex_lock(&eq->eq_lock);
+		done = de->de_state == DAOS_EVS_READY || de_reap_locked(eq, de);
+		pthread_mutex_unlock(&eq->eq_lock);
+		if (done || timeout == DAOS_EQ_NOWAIT)
+			break;
+		if (timeout > 0 && us_left(deadline) == 0)
+			break;
+		eq_progress(eq, timeout < 0 ? 1000000 : us_left(deadline));
+	}
+	if (!done && timeout == DAOS_EQ_NOWAIT) {
+		eq_progress(eq, 0);
+		pthread_mutex_lock(&eq->eq_lock);
+		done = de->de_state == DAOS_EVS_READY || de_reap_locked(eq, de);
+		pthread_mutex_unlock(&eq->eq_lock);
+	}
+	*flag = done;
+	return 0;
+}
+
+int
+daos_event_abort(daos_event_t *ev)
+{
+	struct dc_event *de;
+	struct dc_eq *eq;
+	dc_ev_abort_cb_t cb;
+	void *arg;
+
+	if (ev == NULL)
+		return -DER_INVAL;
+	de = ev2de(ev);
+	if (!de_is_valid(de))
+		return -DER_INVAL;
+	eq = de->de_eq;
+	pthread_mutex_lock(&eq->eq_lock);
+	if (de->de_state != DAOS_EVS_RUNNING) {
+		pthread_mutex_unlock(&eq->eq_lock);
+		return 0;
+	}
+	cb = de->de_abort_cb;
+	arg = de->de_abort_arg;
+	pthread_mutex_unlock(&eq->eq_lock);
+	if (cb != NULL)
+		cb(ev, arg);
+	else
+		dc_ev_complete(ev, -DER_CANCELED);
+	return 0;
+}
+
+int
+dc_ev_net_exec(daos_event_t *ev, int (*fn)(struct net_context *ctx, void *arg), void *arg)
+{
+	struct dc_eq *eq = ev2de(ev)->de_eq;
+	int rc = 0;
+
+	if (ev_prog_eq == eq) /* from a callback run by this queue's progress */
+		return fn(eq->eq_net, arg);
+	pthread_mutex_lock(&eq->eq_prog_lock);
+	if (eq->eq_net == NULL)
+		rc = eq_net_open(eq);
+	if (rc == 0)
+		rc = fn(eq->eq_net, arg);
+	pthread_mutex_unlock(&eq->eq_prog_lock);
+	/* A sleeper must re-run progress: sends may wait in the context for it. */
+	pthread_mutex_lock(&eq->eq_lock);
+	eq_wake_locked(eq);
+	pthread_mutex_unlock(&eq->eq_lock);
+	return rc;
+}
+
+int
+daos_eq_create(daos_handle_t *eqh)
+{
+	struct dc_eq *eq;
+	int rc;
+
+	if (eqh == NULL)
+		return -DER_INVAL;
+	if (!dc_lib_initialized())
+		return -DER_UNINIT;
+	rc = eq_alloc(false, &eq);
+	if (rc != 0)
+		return rc;
+	d_hhash_link_key(&eq->eq_hlink, &eqh->cookie);
+	eq_put(eq);
+	return 0;
+}
+
+int
+daos_eq_destroy(daos_handle_t eqh, int flags)
+{
+	struct dc_event *de;
+	struct dc_event *tmp;
+	struct dc_eq *eq;
+
+	eq = eq_lookup(eqh);
+	if (eq == NULL || eq->eq_private) {
+		if (eq != NULL)
+			eq_put(eq);
+		return -DER_NONEXIST;
+	}
+	pthread_mutex_lock(&eq->eq_lock);
+	if (eq->eq_destroying) {
+		pthread_mutex_unlock(&eq->eq_lock);
+		eq_put(eq);
+		return -DER_NONEXIST;
+	}
+	if ((eq->eq_n_running > 0 || eq->eq_n_comp > 0) && !(flags & DAOS_EQ_DESTROY_FORCE)) {
+		pthread_mutex_unlock(&eq->eq_lock);
+		eq_put(eq);
+		return -DER_BUSY;
+	}
+	eq->eq_destroying = true;
+	pthread_mutex_unlock(&eq->eq_lock);
+
+	/* Forced: running operations are aborted, then their RPCs cancelled. */
+	for (;;) {
+		daos_event_t *ev = NULL;
+
+		pthread_mutex_lock(&eq->eq_lock);
+		d_list_for_each_entry (de, &eq->eq_running, de_link) {
+			if (!de->de_completing) {
+				ev = de2ev(de);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&eq->eq_lock);
+		if (ev == NULL)
+			break;
+		daos_event_abort(ev);
+		dc_ev_complete(ev, -DER_CANCELED);
+	}
+	eq_net_close(eq);
+
+	pthread_mutex_lock(&eq->eq_lock);
+	d_list_for_each_entry_safe (de, tmp, &eq->eq_comp, de_link) {
+		d_list_del_init(&de->de_link);
+		de->de_state = DAOS_EVS_READY;
+		eq->eq_n_comp--;
+	}
+	pthread_mutex_unlock(&eq->eq_lock);
+
+	d_hhash_link_delete(ev_hhash, &eq->eq_hlink);
+	eq_put(eq);
+	return 0;
+}
+
+int
+daos_eq_poll(daos_handle_t eqh, int wait_running, int64_t timeout, unsigned int nevents,
+	     daos_event_t **events)
+{
+	struct dc_event *de;
+	struct dc_event *tmp;
+	struct dc_eq *eq;
+	uint64_t deadline = 0;
+	int count = 0;
+
+	if (nevents == 0 || events == NULL)
+		return -DER_INVAL;
+	eq = eq_lookup(eqh);
+	if (eq == NULL)
+		return -DER_NONEXIST;
+	if (timeout > 0)
+		deadline = d_now_ns() + (uint64_t)timeout * 1000;
+	for (bool first = true;; first = false) {
+		pthread_mutex_lock(&eq->eq_lock);
+		d_list_for_each_entry_safe (de, tmp, &eq->eq_comp, de_link) {
+			if (de_reap_locked(eq, de)) {
+				events[count++] = de2ev(de);
+				if (count == (int)nevents)
+					break;
+			}
+		}
+		if (count > 0 || eq->eq_destroying ||
+		    (wait_running && eq->eq_n_running == 0 && eq->eq_n_comp == 0)) {
+			pthread_mutex_unlock(&eq->eq_lock);
+			break;
+		}
+		pthread_mutex_unlock(&eq->eq_lock);
+		if (!first && timeout >= 0 && us_left(deadline) == 0)
+			break;
+		eq_progress(eq, timeout < 0 ? 1000000 : timeout == 0 ? 0 : us_left(deadline));
+		if (timeout == 0 && !first)
+			break;
+	}
+	eq_put(eq);
+	return count;
+}
+
+int
+daos_eq_query(daos_handle_t eqh, daos_eq_query_t query, unsigned int nevents, daos_event_t **events)
+{
+	struct dc_event *de;
+	struct dc_eq *eq;
+	unsigned int count = 0;
+
+	if ((query & DAOS_EQR_ALL) == 0 || (nevents > 0 && events == NULL))
+		return -DER_INVAL;
+	eq = eq_lookup(eqh);
+	if (eq == NULL)
+		return -DER_NONEXIST;
+	pthread_mutex_lock(&eq->eq_lock);
+	if (query & DAOS_EQR_COMPLETED) {
+		d_list_for_each_entry (de, &eq->eq_comp, de_link) {
+			if (count < nevents)
+				events[count] = de2ev(de);
+			count++;
+		}
+	}
+	if (query & DAOS_EQR_WAITING) {
+		d_list_for_each_entry (de, &eq->eq_running, de_link) {
+			if (count < nevents)
+				events[count] = de2ev(de);
+			count++;
+		}
+	}
+	pthread_mutex_unlock(&eq->eq_lock);
+	eq_put(eq);
+	return (int)count;
+}

@@ -1,0 +1,679 @@
+/*
+ * test_event.c: events and event queues (daos_event.h) and the internal operation path
+ * (dc_ev_begin/complete/end, dc_ev_net_exec), including real RPCs to a server context run by
+ * a thread of this process.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <daos.h>
+#include <daos/event.h>
+#include <daos/net.h>
+#include <gurt/common.h>
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return daos_init();
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return daos_fini();
+}
+
+/* Launch @ev as an operation would. */
+static void
+launch(daos_event_t *ev)
+{
+	daos_event_t *priv;
+
+	assert_int_equal(dc_ev_begin(ev, &priv), 0);
+	assert_null(priv);
+}
+
+static void
+test_init_refcount(void **state)
+{
+	daos_handle_t eqh;
+
+	(void)state;
+	/* setup took one reference */
+	assert_int_equal(daos_init(), 0);
+	assert_int_equal(daos_fini(), 0);
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), -DER_NONEXIST);
+}
+
+static void
+test_uninit(void **state)
+{
+	daos_handle_t eqh;
+	daos_event_t ev;
+
+	(void)state;
+	assert_int_equal(daos_fini(), 0);
+	assert_int_equal(daos_fini(), -DER_UNINIT);
+	assert_int_equal(daos_eq_create(&eqh), -DER_UNINIT);
+	assert_int_equal(daos_event_init(&ev, DAOS_HDL_INVAL, NULL), -DER_UNINIT);
+	assert_int_equal(daos_init(), 0);
+}
+
+static void
+test_poll_basic(void **state)
+{
+	daos_event_t ev[4];
+	daos_event_t *out[8];
+	daos_handle_t eqh;
+	int i;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(daos_event_init(&ev[i], eqh, NULL), 0);
+	/* nothing running: wait_running returns at once, NOWAIT finds nothing */
+	assert_int_equal(daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, 8, out), 0);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 8, out), 0);
+	assert_int_equal(daos_eq_poll(eqh, 0, 0, 0, out), -DER_INVAL);
+
+	for (i = 0; i < 4; i++)
+		launch(&ev[i]);
+	/* a running event cannot be launched again nor finalised */
+	assert_int_equal(dc_ev_begin(&ev[0], &out[0]), -DER_NO_PERM);
+	assert_int_equal(daos_event_fini(&ev[0]), -DER_BUSY);
+	assert_int_equal(daos_eq_query(eqh, DAOS_EQR_WAITING, 0, NULL), 4);
+	assert_int_equal(daos_eq_query(eqh, DAOS_EQR_COMPLETED, 0, NULL), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), -DER_BUSY);
+
+	dc_ev_complete(&ev[2], -DER_IO);
+	dc_ev_complete(&ev[2], 0); /* ignored */
+	dc_ev_complete(&ev[0], 0);
+	assert_int_equal(daos_eq_query(eqh, DAOS_EQR_ALL, 8, out), 4);
+	assert_int_equal(daos_eq_poll(eqh, 1, DAOS_EQ_NOWAIT, 8, out), 2);
+	assert_ptr_equal(out[0], &ev[2]);
+	assert_int_equal(ev[2].ev_error, -DER_IO);
+	assert_ptr_equal(out[1], &ev[0]);
+	assert_int_equal(ev[0].ev_error, 0);
+
+	/* a polled event is reusable */
+	launch(&ev[0]);
+	dc_ev_complete(&ev[0], -DER_NOSPACE);
+	dc_ev_complete(&ev[1], 0);
+	dc_ev_complete(&ev[3], 0);
+	assert_int_equal(daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, 1, out), 1);
+	assert_int_equal(daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, 8, out), 2);
+	assert_int_equal(ev[0].ev_error, -DER_NOSPACE);
+	assert_int_equal(daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, 8, out), 0);
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(daos_event_fini(&ev[i]), 0);
+	assert_int_equal(daos_event_fini(&ev[0]), -DER_INVAL);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+}
+
+static void
+test_poll_timeout(void **state)
+{
+	daos_event_t *out[1];
+	daos_handle_t eqh;
+	uint64_t t0;
+	uint64_t dt;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	t0 = d_now_ns();
+	assert_int_equal(daos_eq_poll(eqh, 0, 30000, 1, out), 0);
+	dt = d_now_ns() - t0;
+	assert_true(dt >= 30000000ULL);
+	assert_true(dt < 2000000000ULL);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+}
+
+struct completer {
+	daos_event_t *evs;
+	int nr;
+	int rc_base;
+	unsigned int delay_us;
+};
+
+static void *
+completer_main(void *arg)
+{
+	struct completer *c = arg;
+	int i;
+
+	for (i = 0; i < c->nr; i++) {
+		if (c->delay_us)
+			usleep(c->delay_us);
+		dc_ev_complete(&c->evs[i], c->rc_base == 0 ? 0 : c->rc_base - i);
+	}
+	return NULL;
+}
+
+static void
+test_cross_thread(void **state)
+{
+	enum { NR = 64 };
+	daos_event_t ev[NR];
+	daos_event_t *out[NR];
+	struct completer c = {ev, NR, 0, 200};
+	daos_handle_t eqh;
+	pthread_t th;
+	int got = 0;
+	int i;
+	int n;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	for (i = 0; i < NR; i++) {
+		assert_int_equal(daos_event_init(&ev[i], eqh, NULL), 0);
+		launch(&ev[i]);
+	}
+	assert_int_equal(pthread_create(&th, NULL, completer_main, &c), 0);
+	while (got < NR) {
+		n = daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, NR, out);
+		assert_true(n > 0);
+		got += n;
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, NR, out), 0);
+	for (i = 0; i < NR; i++)
+		assert_int_equal(daos_event_fini(&ev[i]), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+}
+
+static void
+test_parent_barrier(void **state)
+{
+	daos_event_t parent;
+	daos_event_t child[3];
+	daos_event_t *out[4];
+	daos_event_t *e;
+	daos_handle_t eqh;
+	int i;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	assert_int_equal(daos_event_init(&parent, eqh, NULL), 0);
+	assert_int_equal(daos_event_parent_barrier(&parent), -DER_INVAL); /* no children */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(daos_event_init(&child[i], DAOS_HDL_INVAL, &parent), 0);
+	for (i = 0, e = daos_event_next(&parent, NULL); e != NULL;
+	     e = daos_event_next(&parent, e), i++)
+		assert_ptr_equal(e, &child[i]);
+	assert_int_equal(i, 3);
+
+	launch(&child[0]);
+	launch(&child[1]);
+	/* a child still to launch keeps the parent from launching */
+	assert_int_equal(daos_event_parent_barrier(&parent), -DER_NO_PERM);
+	launch(&child[2]);
+	assert_int_equal(daos_event_parent_barrier(&parent), 0);
+	bool flag;
+
+	assert_int_equal(daos_event_test(&child[0], DAOS_EQ_NOWAIT, &flag), -DER_NO_PERM);
+
+	dc_ev_complete(&child[1], -DER_TIMEDOUT);
+	dc_ev_complete(&child[0], 0);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 4, out), 0);
+	dc_ev_complete(&child[2], -DER_IO);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 4, out), 1);
+	assert_ptr_equal(out[0], &parent);
+	assert_int_equal(parent.ev_error, -DER_TIMEDOUT); /* the first error */
+
+	/* children all done before the barrier launches: it completes at once */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(daos_event_fini(&child[i]), 0);
+	assert_int_equal(daos_event_fini(&parent), 0);
+	assert_int_equal(daos_event_init(&parent, eqh, NULL), 0);
+	assert_int_equal(daos_event_init(&child[0], eqh, &parent), 0);
+	launch(&child[0]);
+	dc_ev_complete(&child[0], 0);
+	assert_int_equal(daos_event_parent_barrier(&parent), 0);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 4, out), 1);
+	assert_int_equal(parent.ev_error, 0);
+	/* fini of the parent finalises its children */
+	assert_int_equal(daos_event_fini(&parent), 0);
+	assert_int_equal(daos_event_fini(&child[0]), -DER_INVAL);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+}
+
+static void
+test_parent_plain(void **state)
+{
+	daos_event_t parent;
+	daos_event_t child;
+	daos_event_t *out[2];
+	daos_handle_t eqh;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	assert_int_equal(daos_event_init(&parent, eqh, NULL), 0);
+	assert_int_equal(daos_event_init(&child, DAOS_HDL_INVAL, &parent), 0);
+	launch(&child);
+	launch(&parent);
+	/* a parent completed while a child runs is not polled out */
+	dc_ev_complete(&parent, 0);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 2, out), 0);
+	dc_ev_complete(&child, -DER_NOMEM);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 2, out), 1);
+	assert_ptr_equal(out[0], &parent);
+	assert_int_equal(daos_event_fini(&parent), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+}
+
+static int cb_calls;
+
+static int
+comp_cb(void *arg, daos_event_t *ev, int rc)
+{
+	(void)ev;
+	cb_calls++;
+	assert_int_equal(rc, 0);
+	return (int)(intptr_t)arg;
+}
+
+static void
+test_comp_cb(void **state)
+{
+	daos_event_t ev;
+	daos_event_t *out[1];
+	daos_handle_t eqh;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	assert_int_equal(daos_event_init(&ev, eqh, NULL), 0);
+	assert_int_equal(daos_event_register_comp_cb(&ev, comp_cb, (void *)0), 0);
+	assert_int_equal(daos_event_register_comp_cb(&ev, comp_cb, (void *)(intptr_t)-DER_IO), 0);
+	launch(&ev);
+	cb_calls = 0;
+	dc_ev_complete(&ev, 0);
+	dc_ev_complete(&ev, 0);
+	assert_int_equal(cb_calls, 2);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 1, out), 1);
+	/* a callback's error becomes the event's result */
+	assert_int_equal(ev.ev_error, -DER_IO);
+	/* callbacks are consumed by the completion */
+	launch(&ev);
+	dc_ev_complete(&ev, 0);
+	assert_int_equal(cb_calls, 2);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 1, out), 1);
+	assert_int_equal(ev.ev_error, 0);
+
+	/* errno convention */
+	dc_ev_errno_rc(&ev);
+	launch(&ev);
+	dc_ev_complete(&ev, -DER_NONEXIST);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 1, out), 1);
+	assert_int_equal(ev.ev_error, ENOENT);
+	assert_int_equal(daos_event_fini(&ev), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+}
+
+static void
+test_event_test_no_eq(void **state)
+{
+	daos_event_t ev;
+	struct completer c = {&ev, 1, -DER_AGAIN, 20000};
+	pthread_t th;
+	bool flag;
+
+	(void)state;
+	assert_int_equal(daos_event_init(&ev, DAOS_HDL_INVAL, NULL), 0);
+	assert_int_equal(daos_event_test(&ev, DAOS_EQ_NOWAIT, &flag), 0);
+	assert_true(flag); /* never launched */
+	launch(&ev);
+	assert_int_equal(daos_event_test(&ev, DAOS_EQ_NOWAIT, &flag), 0);
+	assert_false(flag);
+	assert_int_equal(pthread_create(&th, NULL, completer_main, &c), 0);
+	assert_int_equal(daos_event_test(&ev, 1000, &flag), 0);
+	assert_false(flag); /* 1 ms is not enough for a 20 ms delay */
+	assert_int_equal(daos_event_test(&ev, DAOS_EQ_WAIT, &flag), 0);
+	assert_true(flag);
+	assert_int_equal(ev.ev_error, -DER_AGAIN);
+	pthread_join(th, NULL);
+	assert_int_equal(daos_event_fini(&ev), 0);
+}
+
+static void
+test_abort_and_force_destroy(void **state)
+{
+	daos_event_t ev[2];
+	daos_event_t *out[2];
+	daos_handle_t eqh;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	assert_int_equal(daos_event_init(&ev[0], eqh, NULL), 0);
+	assert_int_equal(daos_event_init(&ev[1], eqh, NULL), 0);
+	launch(&ev[0]);
+	assert_int_equal(daos_event_abort(&ev[0]), 0);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 2, out), 1);
+	assert_int_equal(ev[0].ev_error, -DER_CANCELED);
+	/* the late completion of an aborted operation is ignored */
+	dc_ev_complete(&ev[0], 0);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 2, out), 0);
+
+	launch(&ev[0]);
+	launch(&ev[1]);
+	dc_ev_complete(&ev[1], 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), -DER_BUSY);
+	assert_int_equal(daos_eq_destroy(eqh, DAOS_EQ_DESTROY_FORCE), 0);
+	assert_int_equal(ev[0].ev_error, -DER_CANCELED);
+	/* events outlive their queue; they can still be finalised */
+	assert_int_equal(daos_event_fini(&ev[0]), 0);
+	assert_int_equal(daos_event_fini(&ev[1]), 0);
+	assert_int_equal(daos_event_init(&ev[0], eqh, NULL), -DER_NONEXIST);
+	assert_int_equal(daos_eq_poll(eqh, 0, 0, 1, out), -DER_NONEXIST);
+}
+
+static void
+test_blocking(void **state)
+{
+	daos_event_t *priv;
+	struct completer c = {NULL, 1, -DER_BUSY, 5000};
+	pthread_t th;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(dc_ev_begin(NULL, &priv), 0);
+		assert_non_null(priv);
+		c.evs = priv;
+		assert_int_equal(pthread_create(&th, NULL, completer_main, &c), 0);
+		assert_int_equal(dc_ev_end(NULL, priv), -DER_BUSY);
+		pthread_join(th, NULL);
+	}
+}
+
+/* Several threads, each with its own queue, completing and polling concurrently. */
+struct mt_arg {
+	int nr;
+	int done;
+};
+
+static void *
+mt_main(void *arg)
+{
+	enum { BATCH = 16 };
+	struct mt_arg *a = arg;
+	daos_event_t ev[BATCH];
+	daos_event_t *out[BATCH];
+	daos_handle_t eqh;
+	int i;
+	int n;
+
+	if (daos_eq_create(&eqh) != 0)
+		return NULL;
+	for (i = 0; i < BATCH; i++)
+		if (daos_event_init(&ev[i], eqh, NULL) != 0)
+			return NULL;
+	while (a->done < a->nr) {
+		daos_event_t *priv;
+
+		for (i = 0; i < BATCH; i++) {
+			if (dc_ev_begin(&ev[i], &priv) != 0)
+				return NULL;
+			dc_ev_complete(&ev[i], 0);
+		}
+		for (i = 0; i < BATCH; i += n) {
+			n = daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, BATCH, out);
+			if (n <= 0)
+				return NULL;
+		}
+		a->done += BATCH;
+	}
+	for (i = 0; i < BATCH; i++)
+		daos_event_fini(&ev[i]);
+	daos_eq_destroy(eqh, 0);
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	enum { NTH = 4 };
+	struct mt_arg args[NTH];
+	pthread_t th[NTH];
+	int i;
+
+	(void)state;
+	for (i = 0; i < NTH; i++) {
+		args[i].nr = 20000;
+		args[i].done = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, mt_main, &args[i]), 0);
+	}
+	for (i = 0; i < NTH; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(args[i].done >= args[i].nr);
+	}
+}
+
+/* Real RPCs: a server context on a thread of this process answers pings. */
+struct srv {
+	struct net_context *ctx;
+	struct net_selftest *st;
+	volatile int stop;
+	char addr[NET_ADDR_STR_MAX];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int ready;
+};
+
+static void *
+srv_main(void *arg)
+{
+	struct srv *s = arg;
+	struct net_context_attr attr = {.ca_addr = "127.0.0.1"};
+	int rc;
+
+	rc = net_context_create(&attr, &s->ctx);
+	if (rc == 0)
+		rc = net_selftest_register(s->ctx, &s->st);
+	pthread_mutex_lock(&s->lock);
+	if (rc == 0)
+		snprintf(s->addr, sizeof(s->addr), "%s", net_context_addr(s->ctx));
+	s->ready = rc == 0 ? 1 : -1;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	if (rc != 0)
+		return NULL;
+	while (!s->stop)
+		net_progress(s->ctx, 10000);
+	net_context_destroy(s->ctx);
+	net_selftest_destroy(s->st);
+	return NULL;
+}
+
+struct ping_op {
+	daos_event_t *ev;
+	const char *addr;
+	uint64_t seq;
+	uint32_t flags;
+	int32_t status;
+	uint32_t timeout_ms;
+};
+
+static void
+ping_done(struct net_rpc_done *done, void *arg)
+{
+	struct ping_op *op = arg;
+	struct net_ping_out *out = done->rd_reply;
+	int rc = done->rd_rc;
+
+	if (rc == 0 && (out == NULL || out->po_seq != op->seq))
+		rc = -DER_PROTO;
+	dc_ev_complete(op->ev, rc);
+	free(op);
+}
+
+static int
+ping_start(struct net_context *ctx, void *arg)
+{
+	struct ping_op *op = arg;
+	struct net_ping_in in = {.pi_seq = op->seq, .pi_flags = op->flags, .pi_status = op->status};
+	net_peer_t peer;
+	int rc;
+
+	rc = net_peer_lookup(ctx, op->addr, &peer);
+	if (rc != 0)
+		return rc;
+	return net_rpc_send(ctx, peer, NET_OPC_PING, &in, NULL, op->timeout_ms, ping_done, op,
+			    NULL);
+}
+
+/* An asynchronous "operation" as libdaos writes them: ev NULL blocks. */
+static int
+ping_op(const char *addr, uint64_t seq, uint32_t flags, int32_t status, uint32_t timeout_ms,
+	daos_event_t *ev)
+{
+	struct ping_op *op;
+	daos_event_t *priv;
+	daos_event_t *evp;
+	int rc;
+
+	rc = dc_ev_begin(ev, &priv);
+	if (rc != 0)
+		return rc;
+	evp = priv != NULL ? priv : ev;
+	op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		dc_ev_complete(evp, -DER_NOMEM);
+		return dc_ev_end(ev, priv);
+	}
+	*op = (struct ping_op){evp, addr, seq, flags, status, timeout_ms};
+	rc = dc_ev_net_exec(evp, ping_start, op);
+	if (rc != 0) {
+		free(op);
+		dc_ev_complete(evp, rc);
+	}
+	return dc_ev_end(ev, priv);
+}
+
+static void
+test_rpc(void **state)
+{
+	enum { NR = 256, INFLIGHT = 32 };
+	struct srv s = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	daos_event_t ev[INFLIGHT];
+	daos_event_t *out[INFLIGHT];
+	daos_handle_t eqh;
+	pthread_t th;
+	int sent = 0;
+	int got = 0;
+	int i;
+	int n;
+
+	(void)state;
+	assert_int_equal(pthread_create(&th, NULL, srv_main, &s), 0);
+	pthread_mutex_lock(&s.lock);
+	while (s.ready == 0)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	if (s.ready < 0) {
+		pthread_join(th, NULL);
+		skip();
+	}
+
+	/* blocking calls: success, a server error, a timeout */
+	assert_int_equal(ping_op(s.addr, 1, 0, 0, 0, NULL), 0);
+	assert_int_equal(ping_op(s.addr, 2, NET_PING_FAIL, -DER_NOSPACE, 0, NULL), -DER_NOSPACE);
+	assert_int_equal(ping_op(s.addr, 3, NET_PING_HOLD, 0, 200, NULL), -DER_TIMEDOUT);
+
+	/* many in flight on one queue */
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	for (i = 0; i < INFLIGHT; i++) {
+		assert_int_equal(daos_event_init(&ev[i], eqh, NULL), 0);
+		assert_int_equal(ping_op(s.addr, 100 + sent, 0, 0, 0, &ev[i]), 0);
+		sent++;
+	}
+	while (got < NR) {
+		n = daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, INFLIGHT, out);
+		assert_true(n > 0);
+		for (i = 0; i < n; i++) {
+			assert_int_equal(out[i]->ev_error, 0);
+			got++;
+			if (sent < NR) {
+				assert_int_equal(ping_op(s.addr, 100 + sent, 0, 0, 0, out[i]), 0);
+				sent++;
+			}
+		}
+	}
+	/* an RPC that will never be answered, cancelled by a forced destroy */
+	assert_int_equal(ping_op(s.addr, 9, NET_PING_HOLD, 0, 0, &ev[0]), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), -DER_BUSY);
+	assert_int_equal(daos_eq_destroy(eqh, DAOS_EQ_DESTROY_FORCE), 0);
+	assert_int_equal(ev[0].ev_error, -DER_CANCELED);
+	for (i = 0; i < INFLIGHT; i++)
+		assert_int_equal(daos_event_fini(&ev[i]), 0);
+
+	s.stop = 1;
+	pthread_join(th, NULL);
+}
+
+static void
+test_fork(void **state)
+{
+	daos_handle_t eqh;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		daos_handle_t h;
+		int rc;
+
+		/* the child starts uninitialised and can initialise afresh */
+		rc = daos_eq_create(&h) == -DER_UNINIT ? 0 : 1;
+		if (rc == 0 && daos_init() != 0)
+			rc = 2;
+		if (rc == 0 && daos_eq_create(&h) != 0)
+			rc = 3;
+		if (rc == 0 && daos_eq_destroy(h, 0) != 0)
+			rc = 4;
+		_exit(rc);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_init_refcount, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_uninit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_poll_basic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_poll_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cross_thread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parent_barrier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parent_plain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_comp_cb, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_test_no_eq, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abort_and_force_destroy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_blocking, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("client_event", tests, NULL, NULL);
+}

@@ -1,0 +1,80 @@
+/*
+ * daos/event.h: the client's event engine, as the rest of libdaos sees it.
+ *
+ * Every libdaos call is asynchronous: it launches an event, starts its work (usually RPCs on
+ * the event queue's network context) and returns; the work completes the event later, from
+ * inside the progress of that queue (daos_eq_poll, daos_event_test) or from any other
+ * thread. A blocking call (ev == NULL) runs the same code on a private event of the calling
+ * thread and progresses it until it completes.
+ *
+ * An operation is written like this:
+ *
+ *	rc = dc_ev_begin(ev, &priv);       // ev NULL: a private event, waited for below
+ *	if (rc != 0)
+ *		return rc;
+ *	rc = dc_ev_net_exec(evp, start_rpcs, op);  // evp = priv ? priv : ev
+ *	if (rc != 0)
+ *		dc_ev_complete(evp, rc);   // the work never started: complete it now
+ *	return dc_ev_end(ev, priv);        // blocking: wait and return ev_error; else 0
+ *
+ * and the RPC callbacks finally call dc_ev_complete(evp, rc).
+ */
+#ifndef DAOS_EVENT_INTERNAL_H
+#define DAOS_EVENT_INTERNAL_H
+
+#include <daos_event.h>
+
+struct net_context;
+
+/**
+ * Start an operation on @ev (NULL: on a private event of this thread, returned in *@priv,
+ * which the caller then uses for the operation and passes to dc_ev_end). The event must be
+ * initialised and not running. Returns 0, -DER_UNINIT (daos_init not called), -DER_NO_PERM
+ * (@ev is running or has children still to launch), -DER_NONEXIST (its queue is gone).
+ *
+ * Context: any application thread.
+ */
+int dc_ev_begin(daos_event_t *ev, daos_event_t **priv);
+
+/**
+ * Finish what dc_ev_begin started: for a private event (@priv non-NULL), progress until it
+ * completes and return its result; otherwise return 0 (the application polls @ev).
+ */
+int dc_ev_end(daos_event_t *ev, daos_event_t *priv);
+
+/**
+ * Complete a running @ev with @rc: run its completion callbacks, set ev_error, move it to its
+ * queue's completed list and wake a waiter. A second completion is ignored. Context: any
+ * thread, including a network callback of the event's queue.
+ */
+void dc_ev_complete(daos_event_t *ev, int rc);
+
+/** Make ev_error of @ev a positive errno (the DFS convention) when it completes. */
+void dc_ev_errno_rc(daos_event_t *ev);
+
+/**
+ * Run @fn with the network context of @ev's queue (created on first use), serialised with
+ * that queue's progress: @fn may send RPCs and register bulk buffers; their callbacks later
+ * run inside the queue's progress. Returns what @fn returns, or -DER_NOMEM/-DER_HG/... if
+ * the context cannot be created.
+ */
+int dc_ev_net_exec(daos_event_t *ev, int (*fn)(struct net_context *ctx, void *arg), void *arg);
+
+/** Called by daos_event_abort on a running event, with the event's queue unlocked. */
+typedef void (*dc_ev_abort_cb_t)(daos_event_t *ev, void *arg);
+
+/** Set how a running @ev is aborted (NULL: it cannot be; abort only marks it). */
+void dc_ev_set_abort(daos_event_t *ev, dc_ev_abort_cb_t cb, void *arg);
+
+/** Library setup and teardown, called by daos_init/daos_fini. */
+int dc_ev_lib_init(void);
+void dc_ev_lib_fini(void);
+
+/**
+ * The provider and local address new network contexts use (NULL: keep the current one).
+ * Defaults: D_PROVIDER from the environment or NET_PROVIDER_DEFAULT, and "127.0.0.1".
+ * Attach info from the agent sets them. Contexts created earlier keep theirs.
+ */
+int dc_ev_net_cfg_set(const char *provider, const char *addr);
+
+#endif /* DAOS_EVENT_INTERNAL_H */

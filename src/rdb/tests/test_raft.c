@@ -1,0 +1,570 @@
+/*
+ * test_raft.c: three replicas of a database in one process, on one uv loop, talking over
+ * real TCP sockets on 127.0.0.1: election and step_up, commits, reads and iteration on the
+ * leader, -DER_NOTLEADER and the leader hint on followers, failover when the leader stops,
+ * restart from disk, catch-up of a lagging replica through a snapshot, commits from
+ * another thread.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include <d_test.h>
+
+#include "rdb_internal.h"
+
+#define N 3
+
+struct node {
+	struct rdb *db;
+	char dir[256];
+	char addr[RDB_ADDR_LEN];
+	int ups;
+	int downs;
+	uint64_t up_term;
+	bool stopped;
+};
+
+static uv_loop_t loop;
+static char root[] = "/tmp/rdb_test_raftXXXXXX";
+static struct node nodes[N];
+static struct rdb_replica reps[N];
+static uv_timer_t tick;
+
+static void
+on_up(struct rdb *db, uint64_t term, void *arg)
+{
+	struct node *n = arg;
+
+	(void)db;
+	n->ups++;
+	n->up_term = term;
+}
+
+static void
+on_down(struct rdb *db, uint64_t term, void *arg)
+{
+	struct node *n = arg;
+
+	(void)db;
+	(void)term;
+	n->downs++;
+}
+
+static struct rdb_cbs cbs[N];
+
+static void
+tick_cb(uv_timer_t *t)
+{
+	(void)t;
+}
+
+/* Run the loop until @pred() or @ms pass; returns whether @pred held. */
+static bool
+run_until(bool (*pred)(void *), void *arg, uint64_t ms)
+{
+	uint64_t end = uv_now(&loop) + ms;
+
+	while (!pred(arg)) {
+		if (uv_now(&loop) > end)
+			return false;
+		uv_run(&loop, UV_RUN_ONCE);
+		uv_update_time(&loop);
+	}
+	return true;
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void
+attr_of(int i, struct rdb_attr *a, uint32_t snap)
+{
+	memset(a, 0, sizeof(*a));
+	a->da_dir = nodes[i].dir;
+	a->da_rank = (uint32_t)i;
+	a->da_election_timeout_ms = 300;
+	a->da_snapshot_threshold = snap;
+	a->da_segment_size = 0;
+	a->da_watch_interval_ms = 10;
+	cbs[i].dc_step_up = on_up;
+	cbs[i].dc_step_down = on_down;
+	cbs[i].dc_arg = &nodes[i];
+	a->da_cbs = &cbs[i];
+}
+
+static void
+stopped_cb(void *arg)
+{
+	((struct node *)arg)->stopped = true;
+}
+
+static bool
+is_stopped(void *arg)
+{
+	return ((struct node *)arg)->stopped;
+}
+
+static void
+node_stop(int i)
+{
+	nodes[i].stopped = false;
+	rdb_stop(nodes[i].db, stopped_cb, &nodes[i]);
+	nodes[i].db = NULL;
+	assert_true(run_until(is_stopped, &nodes[i], 10000));
+}
+
+static void
+node_start(int i, uint32_t snap)
+{
+	struct rdb_attr a;
+
+	attr_of(i, &a, snap);
+	assert_int_equal(rdb_start(&loop, &a, &nodes[i].db), 0);
+}
+
+static int
+setup(void **state)
+{
+	int i;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	uv_timer_init(&loop, &tick);
+	uv_timer_start(&tick, tick_cb, 5, 5);
+	strcpy(root, "/tmp/rdb_test_raftXXXXXX");
+	assert_non_null(mkdtemp(root));
+	memset(nodes, 0, sizeof(nodes));
+	for (i = 0; i < N; i++) {
+		snprintf(nodes[i].dir, sizeof(nodes[i].dir), "%s/r%d", root, i);
+		snprintf(nodes[i].addr, sizeof(nodes[i].addr), "127.0.0.1:%d", free_port());
+		reps[i].rr_rank = (uint32_t)i;
+		reps[i].rr_addr = nodes[i].addr;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[512];
+	int i;
+
+	(void)state;
+	for (i = 0; i < N; i++)
+		if (nodes[i].db != NULL)
+			node_stop(i);
+	uv_close((uv_handle_t *)&tick, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void
+create_all(uint32_t snap)
+{
+	struct rdb_attr a;
+	int i;
+
+	for (i = 0; i < N; i++) {
+		attr_of(i, &a, snap);
+		assert_int_equal(rdb_create(&loop, &a, reps, N, &nodes[i].db), 0);
+	}
+}
+
+/* Index of the stepped-up leader, or -1. */
+static int
+leader(void)
+{
+	int i;
+
+	for (i = 0; i < N; i++)
+		if (nodes[i].db != NULL && rdb_is_leader(nodes[i].db, NULL))
+			return i;
+	return -1;
+}
+
+static bool
+has_leader(void *arg)
+{
+	(void)arg;
+	return leader() >= 0;
+}
+
+static int
+wait_leader(void)
+{
+	assert_true(run_until(has_leader, NULL, 15000));
+	return leader();
+}
+
+struct done {
+	bool d_done;
+	int d_rc;
+};
+
+static void
+done_cb(int rc, void *arg)
+{
+	struct done *d = arg;
+
+	d->d_done = true;
+	d->d_rc = rc;
+}
+
+static bool
+is_done(void *arg)
+{
+	return ((struct done *)arg)->d_done;
+}
+
+/* Commit @tx on the loop and wait for the outcome. */
+static int
+commit(struct rdb_tx *tx)
+{
+	struct done d = {0};
+	int rc;
+
+	rc = rdb_tx_commit(tx, done_cb, &d);
+	if (rc != 0)
+		return rc;
+	assert_true(run_until(is_done, &d, 10000));
+	return d.d_rc;
+}
+
+static void
+put_keys(int l, const char *table, int from, int to)
+{
+	struct rdb_tx *tx;
+	char k[32], v[32];
+	d_iov_t key, val;
+	int i;
+
+	assert_int_equal(rdb_tx_begin(nodes[l].db, 0, &tx), 0);
+	for (i = from; i < to; i++) {
+		snprintf(k, sizeof(k), "key%06d", i);
+		snprintf(v, sizeof(v), "val%d", i);
+		d_iov_set(&key, k, strlen(k));
+		d_iov_set(&val, v, strlen(v) + 1);
+		assert_int_equal(rdb_tx_update(tx, table, &key, &val), 0);
+	}
+	assert_int_equal(commit(tx), 0);
+}
+
+static void
+check_key(int l, const char *table, int i)
+{
+	char k[32], v[32];
+	d_iov_t key;
+	const void *val;
+	size_t len;
+
+	snprintf(k, sizeof(k), "key%06d", i);
+	snprintf(v, sizeof(v), "val%d", i);
+	d_iov_set(&key, k, strlen(k));
+	assert_int_equal(rdb_lookup(nodes[l].db, table, &key, &val, &len), 0);
+	assert_int_equal(len, strlen(v) + 1);
+	assert_string_equal(val, v);
+}
+
+static void
+create_table(int l, const char *name)
+{
+	struct rdb_tx *tx;
+
+	assert_int_equal(rdb_tx_begin(nodes[l].db, 0, &tx), 0);
+	assert_int_equal(rdb_tx_table_create(tx, name), 0);
+	assert_int_equal(commit(tx), 0);
+}
+
+struct iter_arg {
+	int next;
+	int stop_at;
+};
+
+static int
+iter_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
+{
+	struct iter_arg *ia = arg;
+	char k[32];
+
+	(void)val;
+	snprintf(k, sizeof(k), "key%06d", ia->next);
+	assert_int_equal(key->iov_len, strlen(k));
+	assert_memory_equal(key->iov_buf, k, key->iov_len);
+	ia->next++;
+	return ia->next == ia->stop_at ? 1 : 0;
+}
+
+struct catchup {
+	int i;
+	uint64_t keys;
+};
+
+static bool
+caught_up(void *arg)
+{
+	struct catchup *c = arg;
+	struct rdb_stat st;
+
+	rdb_stat_get(nodes[c->i].db, &st);
+	return st.ds_keys == c->keys;
+}
+
+static void
+test_elect_commit_read(void **state)
+{
+	struct rdb_hint hint;
+	struct iter_arg ia;
+	struct rdb_stat st;
+	struct rdb_tx *tx;
+	const void *val;
+	size_t len;
+	d_iov_t key;
+	uint64_t term;
+	int l, f, i;
+
+	(void)state;
+	create_all(0);
+	l = wait_leader();
+	assert_int_equal(nodes[l].ups, 1);
+	assert_true(rdb_is_leader(nodes[l].db, &term));
+	assert_int_equal(term, nodes[l].up_term);
+
+	create_table(l, "t");
+	put_keys(l, "t", 0, 100);
+	for (i = 0; i < 100; i++)
+		check_key(l, "t", i);
+	d_iov_set(&key, "nope", 4);
+	assert_int_equal(rdb_lookup(nodes[l].db, "t", &key, &val, &len), -DER_NONEXIST);
+	assert_int_equal(rdb_lookup(nodes[l].db, "none", &key, &val, &len), -DER_NONEXIST);
+
+	/* Ordered iteration, from the start and from a key, stopping early. */
+	ia.next = 0;
+	ia.stop_at = -1;
+	assert_int_equal(rdb_iterate(nodes[l].db, "t", NULL, iter_cb, &ia), 0);
+	assert_int_equal(ia.next, 100);
+	ia.next = 42;
+	ia.stop_at = 50;
+	d_iov_set(&key, "key000042", 9);
+	assert_int_equal(rdb_iterate(nodes[l].db, "t", &key, iter_cb, &ia), 0);
+	assert_int_equal(ia.next, 50);
+
+	/* A failing transaction: no effect anywhere. */
+	assert_int_equal(rdb_tx_begin(nodes[l].db, 0, &tx), 0);
+	d_iov_set(&key, "key000000", 9);
+	assert_int_equal(rdb_tx_delete(tx, "t", &key), 0);
+	assert_int_equal(rdb_tx_table_destroy(tx, "missing"), 0);
+	assert_int_equal(commit(tx), -DER_NONEXIST);
+	check_key(l, "t", 0);
+
+	/* A transaction of another term is refused. */
+	assert_int_equal(rdb_tx_begin(nodes[l].db, term + 1, &tx), 0);
+	assert_int_equal(rdb_tx_table_create(tx, "x"), 0);
+	assert_int_equal(rdb_tx_commit(tx, done_cb, NULL), -DER_NOTLEADER);
+
+	/* Followers refuse, name the leader, and hold the same data. */
+	for (f = 0; f < N; f++) {
+		struct catchup c = {f, 100};
+
+		if (f == l)
+			continue;
+		assert_int_equal(rdb_lookup(nodes[f].db, "t", &key, &val, &len), -DER_NOTLEADER);
+		assert_int_equal(rdb_iterate(nodes[f].db, "t", NULL, iter_cb, &ia), -DER_NOTLEADER);
+		assert_int_equal(rdb_tx_begin(nodes[f].db, 0, &tx), 0);
+		assert_int_equal(rdb_tx_table_create(tx, "x"), 0);
+		assert_int_equal(rdb_tx_commit(tx, done_cb, NULL), -DER_NOTLEADER);
+		assert_int_equal(rdb_leader_hint(nodes[f].db, &hint), 0);
+		assert_int_equal(hint.rh_rank, l);
+		assert_string_equal(hint.rh_addr, nodes[l].addr);
+		assert_true(run_until(caught_up, &c, 5000));
+		rdb_stat_get(nodes[f].db, &st);
+		assert_int_equal(st.ds_tables, 1);
+		assert_false(st.ds_leader);
+	}
+}
+
+static void
+test_failover_restart(void **state)
+{
+	struct rdb_attr a;
+	struct rdb *db;
+	int l, l2, i;
+
+	(void)state;
+	create_all(0);
+	l = wait_leader();
+	create_table(l, "t");
+	put_keys(l, "t", 0, 50);
+
+	/* The leader goes away: another one steps up with everything acknowledged. */
+	node_stop(l);
+	assert_int_equal(nodes[l].downs, 1);
+	l2 = wait_leader();
+	assert_int_not_equal(l2, l);
+	for (i = 0; i < 50; i++)
+		check_key(l2, "t", i);
+	put_keys(l2, "t", 50, 60);
+
+	/* It comes back as a follower and catches up. */
+	node_start(l, 0);
+	{
+		struct catchup c = {l, 60};
+
+		assert_true(run_until(caught_up, &c, 10000));
+	}
+
+	/* Whole group restarts from disk. */
+	for (i = 0; i < N; i++)
+		node_stop(i);
+	attr_of(0, &a, 0);
+	assert_int_equal(rdb_create(&loop, &a, reps, N, &db), -DER_EXIST);
+	for (i = 0; i < N; i++)
+		node_start(i, 0);
+	l = wait_leader();
+	for (i = 0; i < 60; i++)
+		check_key(l, "t", i);
+
+	/* Bad arguments. */
+	attr_of(0, &a, 0);
+	a.da_dir = root; /* no database there */
+	assert_int_equal(rdb_start(&loop, &a, &db), -DER_NONEXIST);
+	assert_int_equal(rdb_create(&loop, &a, reps, 2, &db), -DER_INVAL);
+	a.da_rank = 7;
+	assert_int_equal(rdb_create(&loop, &a, reps, N, &db), -DER_INVAL);
+}
+
+static void
+test_snapshot_catchup(void **state)
+{
+	struct catchup c;
+	int l, f, i;
+
+	(void)state;
+	create_all(8); /* a snapshot every 8 entries */
+	l = wait_leader();
+	create_table(l, "t");
+	f = (l + 1) % N;
+	node_stop(f);
+	/* 40 entries while it is away: its missing log is compacted into snapshots. */
+	for (i = 0; i < 40; i++)
+		put_keys(l, "t", i * 5, i * 5 + 5);
+	node_start(f, 8);
+	c.i = f;
+	c.keys = 200;
+	assert_true(run_until(caught_up, &c, 15000));
+
+	/* Restart everything: state comes back from snapshot + log tail. */
+	for (i = 0; i < N; i++)
+		node_stop(i);
+	for (i = 0; i < N; i++)
+		node_start(i, 8);
+	l = wait_leader();
+	for (i = 0; i < 200; i++)
+		check_key(l, "t", i);
+}
+
+/* Commits and reads from a thread that is not the loop's. */
+struct thr {
+	struct rdb *db;
+	int rc_commit;
+	int rc_read;
+	bool done;
+};
+
+static void
+read_fn(void *arg)
+{
+	struct thr *t = arg;
+	d_iov_t key;
+	const void *val;
+	size_t len;
+
+	d_iov_set(&key, "from-thread", 11);
+	t->rc_read = rdb_lookup(t->db, "t", &key, &val, &len);
+	if (t->rc_read == 0 && (len != 2 || memcmp(val, "ok", 2) != 0))
+		t->rc_read = -DER_MISMATCH;
+}
+
+static void *
+thr_main(void *arg)
+{
+	struct thr *t = arg;
+	struct rdb_tx *tx;
+	d_iov_t key, val;
+
+	assert_int_equal(rdb_tx_begin(t->db, 0, &tx), 0);
+	d_iov_set(&key, "from-thread", 11);
+	d_iov_set(&val, "ok", 2);
+	assert_int_equal(rdb_tx_update(tx, "t", &key, &val), 0);
+	t->rc_commit = rdb_tx_commit_sync(tx);
+	t->rc_read = rdb_exec_sync(t->db, read_fn, t) ?: t->rc_read;
+	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static bool
+thr_done(void *arg)
+{
+	return __atomic_load_n(&((struct thr *)arg)->done, __ATOMIC_ACQUIRE);
+}
+
+static void
+test_other_thread(void **state)
+{
+	struct thr t = {0};
+	pthread_t th;
+	int l;
+
+	(void)state;
+	create_all(0);
+	l = wait_leader();
+	create_table(l, "t");
+	t.db = nodes[l].db;
+	t.rc_read = -1;
+	assert_int_equal(pthread_create(&th, NULL, thr_main, &t), 0);
+	assert_true(run_until(thr_done, &t, 10000));
+	pthread_join(th, NULL);
+	assert_int_equal(t.rc_commit, 0);
+	assert_int_equal(t.rc_read, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_elect_commit_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failover_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_catchup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_thread, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("rdb_raft", tests, NULL, NULL);
+}
