@@ -31,6 +31,12 @@ dss_ctl_on_loop(const struct dss_ctl *ctl)
 	return ctl != NULL && ctl_self == ctl;
 }
 
+struct uv_loop_s *
+dss_ctl_uv_loop(struct dss_ctl *ctl)
+{
+	return &ctl->ctl_loop;
+}
+
 void
 dss_ctl_stats_get(const struct dss_ctl *ctl, struct dss_ctl_stats *st)
 {

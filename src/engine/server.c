@@ -45,6 +45,7 @@
 
 #include "config.h"
 #include "srv_net.h"
+#include "srv_vos.h"
 #include "mgmt/svc.pb-c.h"
 
 D_LOG_FAC_DECLARE(server);
@@ -331,44 +332,25 @@ struct srv {
 };
 
 /*
- * Integration hooks. Each does nothing and returns 0 for now; the comment says which
- * integration fills it and what it must do. They run on the main thread, in the order of
- * srv_start, and the stop hooks in reverse (srv_stop).
- */
-
-/*
- * Format storage the first time (filled by the VOS / bio integration): create each ram
- * tier's scm_mount directory and each file tier's bdev_list files (bdev_size bytes,
- * preallocated), write the engine's superblock; on later starts check that the superblock
- * matches this configuration (targets, tiers) and refuse to start otherwise.
+ * Format the storage on the first start, check it on later ones (srv_vos.c): the superblock
+ * in the ram tier's scm_mount, the metadata roots of the targets. The engine's uuid and
+ * rank come from the superblock.
  */
 static int
 srv_storage_format(struct dss_engine *eng)
 {
-	(void)eng;
-	return 0;
-}
+	struct srv_sb_info sb;
+	char err[512] = "";
+	int rc;
 
-/*
- * Open the VOS pool shards of every target on its own xstream (filled by the VOS
- * integration): load each shard's meta checkpoint, replay its WAL, start checkpointing,
- * aggregation and GC ULTs.
- */
-static int
-srv_vos_open(struct dss_engine *eng)
-{
-	(void)eng;
+	rc = srv_vos_format(eng, &sb, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s: storage: %s\n", srv_prog, err);
+		return rc;
+	}
+	uuid_copy(eng->de_uuid, sb.si_uuid);
+	eng->de_rank = sb.si_rank;
 	return 0;
-}
-
-/*
- * Close what srv_vos_open opened (filled by the VOS integration): after the last in-flight
- * update, checkpoint each shard (so that the next start replays little WAL) and close it.
- */
-static void
-srv_vos_close(struct dss_engine *eng)
-{
-	(void)eng;
 }
 
 /*
@@ -600,6 +582,8 @@ srv_ctl_start(struct srv *sv)
 	if (rc == 0)
 		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_GET_ATTACH_INFO,
 				      srv_attach_info_handler, sv);
+	if (rc == 0)
+		rc = srv_tgt_ctl_register(sv->sv_ctl_h, &sv->sv_eng);
 	if (rc == 0) {
 		rc = dss_ctl_start(sv->sv_ctl_h);
 		if (rc != 0)
@@ -621,32 +605,6 @@ srv_ctl_stop(struct srv *sv)
 {
 	dss_ctl_destroy(sv->sv_ctl_h);
 	sv->sv_ctl_h = NULL;
-}
-
-/* mkdir -p @path (absolute) with mode 0700 for what it creates. */
-static int
-mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	struct stat st;
-	size_t i, len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -DER_INVAL;
-	memcpy(buf, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return d_errno2der(errno);
-		buf[i] = i == len ? '\0' : '/';
-	}
-	if (stat(path, &st) != 0)
-		return d_errno2der(errno);
-	if (!S_ISDIR(st.st_mode))
-		return -DER_NOTDIR;
-	return 0;
 }
 
 /*
@@ -897,10 +855,8 @@ srv_start(struct srv *sv)
 
 	srv_core_dump_filter(sv->sv_cfg);
 	rc = srv_storage_format(eng);
-	if (rc != 0) {
-		fprintf(stderr, "%s: storage format failed: %s\n", srv_prog, d_errstr(rc));
+	if (rc != 0)
 		return rc;
-	}
 	dss_engine_set(eng);
 	rc = srv_modules_list(sv, &nr);
 	if (rc == 0)
@@ -961,7 +917,7 @@ srv_stop(struct srv *sv)
 	sv->sv_fabric = false;
 	dss_modules_cleanup();
 	if (sv->sv_vos)
-		srv_vos_close(eng);
+		srv_vos_close();
 	sv->sv_vos = false;
 	srv_xstreams_stop(eng);
 	if (sv->sv_modules)
@@ -1069,7 +1025,7 @@ cmd_start(int argc, char **argv, struct srv_opts *o)
 	sv.sv_eng.de_idx = o->so_engine < 0 ? 0 : (uint32_t)o->so_engine;
 	sv.sv_eng.de_ecfg = ec = &sv.sv_cfg->dc_engines[sv.sv_eng.de_idx];
 
-	rc = mkdir_p(sv.sv_cfg->dc_data_dir);
+	rc = srv_mkdir_p(sv.sv_cfg->dc_data_dir);
 	if (rc != 0) {
 		fprintf(stderr, "%s: cannot create the data directory %s: %s\n", srv_prog,
 			sv.sv_cfg->dc_data_dir, d_errdesc(rc));

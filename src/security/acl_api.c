@@ -145,15 +145,16 @@ daos_ace_is_valid(struct daos_ace *ace)
 }
 
 /*
- * The entry at byte @off of @acl's list if its header and name lie inside the list, else
- * NULL.
+ * The entry at byte @off of @acl's list if it is aligned and its header and name lie inside
+ * the list, else NULL.
  */
 static struct daos_ace *
 ace_at(struct daos_acl *acl, size_t off)
 {
 	struct daos_ace *ace;
 
-	if (off + sizeof(*ace) > acl->dal_len)
+	/* A corrupt name length would misalign every later entry: stop there. */
+	if (off % ACE_ALIGN != 0 || off + sizeof(*ace) > acl->dal_len)
 		return NULL;
 	ace = (struct daos_ace *)(acl->dal_ace + off);
 	if (off + ace_size(ace) > acl->dal_len)

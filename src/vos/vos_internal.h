@@ -16,6 +16,7 @@ D_LOG_FAC_DECLARE(vos);
 #define D_FI_UMEM_ALLOC 100 /* umem_alloc fails with -DER_NOSPACE */
 #define D_FI_META_WRITE 110 /* a meta file write or sync fails with -DER_IO */
 #define D_FI_META_CRASH 111 /* a checkpoint stops before its header, as in a crash */
+#define D_FI_META_KILL 112  /* the process kills itself (SIGKILL) at a checkpoint step */
 
 #define VOS_POOL_MAGIC 0x4c4f4f50534f5644ULL /* "DVOSPOOL" */
 #define VOS_POOL_VERSION 1
@@ -47,6 +48,8 @@ struct vos_pool {
 	uint64_t vp_base_lsn;     /* newest LSN known at open (checkpoint or replay) */
 	uint64_t vp_ckpt_lsn;
 	uint64_t vp_nckpt;
+	uint64_t vp_ck_lsn; /* start LSN of the background checkpoint */
+	bool vp_ck_busy;    /* a background checkpoint is in progress */
 };
 
 static inline struct vos_pool *

@@ -5,6 +5,9 @@
 #ifndef D_VOS_META_H
 #define D_VOS_META_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <daos_srv/umem.h>
 
 struct vos_meta;
@@ -28,10 +31,59 @@ int vos_meta_create(const char *path, const void *image, size_t img_size, uint64
 int vos_meta_open(const char *path, struct vos_meta **meta, void **image, size_t *img_size,
 		  uint64_t *lsn);
 
+/** Counters of the checkpoints of one meta file (vos_meta_ckpt_query). */
+struct vos_meta_ckpt_stats {
+	uint64_t cs_started;
+	uint64_t cs_done;
+	uint64_t cs_failed;
+	uint64_t cs_pages; /* pages copied and written */
+	uint64_t cs_bytes; /* bytes submitted (pages, CRC tables, headers) */
+	uint64_t cs_syncs;
+	uint64_t cs_fuzzy;  /* completed with transactions between their copies */
+	bool cs_last_fuzzy; /* the last one completed was */
+	bool cs_busy;       /* a checkpoint is in progress */
+};
+
 /**
- * Write a checkpoint of @umm covering the WAL up to @lsn into the older slot: every page
- * dirty since that slot was last written, its CRCs, then its header. All transactions up to
- * @lsn must be durable in the WAL. Returns 0 or -DER_IO / -DER_NOMEM (the previous
+ * Start a background checkpoint of @umm into the older slot; @lsn is the LSN of the last
+ * committed transaction (the replay of this image starts after it). The slot's header is
+ * invalidated at once. No transaction may be open. Drive it with vos_meta_ckpt_step.
+ * Returns 0.
+ * Context: the heap's thread; never blocks (submits to the meta file's io_uring).
+ */
+int vos_meta_ckpt_begin(struct vos_meta *meta, struct umem_instance *umm, uint64_t lsn);
+
+/**
+ * Advance the checkpoint in progress: reap completed writes; copy at most one slice
+ * (2 MiB) of the pages it must write -- every free slice with @hurry -- and submit their
+ * writes; then the CRC table and a sync; then, once @durable_lsn (the WAL's) reaches the
+ * last LSN any copy holds (*@need_lsn says which LSN the caller must get durable, 0 when
+ * nothing waits for the WAL), the header and a sync. @last_lsn is the LSN of the last
+ * committed transaction. Call only between transactions.
+ * Returns 1 while in progress, 0 once the checkpoint is complete (or none was running),
+ * or -DER_IO / -DER_NOSPACE when it failed (the slot stays invalid, its pages pending;
+ * the other slot is untouched).
+ * Context: the heap's thread; never blocks.
+ */
+int vos_meta_ckpt_step(struct vos_meta *meta, struct umem_instance *umm, uint64_t last_lsn,
+		       uint64_t durable_lsn, bool hurry, uint64_t *need_lsn);
+
+/** Is a checkpoint in progress? */
+bool vos_meta_ckpt_busy(struct vos_meta *meta);
+
+/**
+ * Block until a request of the checkpoint in progress completes (returns at once if none
+ * is in flight). 0 or the error of io_uring_wait_cqe. Context: a thread that may block.
+ */
+int vos_meta_ckpt_wait_io(struct vos_meta *meta);
+
+/** Copy the checkpoint counters of @meta into *@st. */
+void vos_meta_ckpt_query(struct vos_meta *meta, struct vos_meta_ckpt_stats *st);
+
+/**
+ * Write a checkpoint of @umm covering the WAL up to @lsn, to completion: vos_meta_ckpt_begin
+ * and vos_meta_ckpt_step until done, blocking on the I/O. All transactions up to @lsn must
+ * be durable in the WAL. Returns 0 or -DER_IO / -DER_NOSPACE / -DER_NOMEM (the previous
  * checkpoints stay valid: a failed or interrupted checkpoint is never loaded).
  * Context: the heap's thread; blocks on disk I/O.
  */

@@ -403,40 +403,106 @@ vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb, vo
 	return bio_wal_on_durable(vos_hdl2pool(poh)->vp_wal, lsn, cb, arg);
 }
 
+/* Start a background checkpoint of everything committed so far. */
+static void
+vos_pool_ckpt_begin(struct vos_pool *pool)
+{
+	D_ASSERT(!pool->vp_ck_busy);
+	pool->vp_ck_lsn = vos_pool_last_lsn(vos_pool2hdl(pool));
+	vos_meta_ckpt_begin(pool->vp_meta, pool->vp_umm, pool->vp_ck_lsn);
+	pool->vp_ck_busy = true;
+}
+
 /*
- * Checkpoint up to the last transaction. With @full, both meta slots are brought to that
- * LSN, so the WAL can be trimmed all the way (what a full WAL needs); otherwise one slot is
- * written and the WAL trimmed to the older slot's LSN.
+ * Advance the background checkpoint (see vos_meta_ckpt_step); when it completes, trim the
+ * WAL to the older slot's LSN. *@need: an LSN the WAL must make durable before it can go
+ * on (a flush is submitted for it here). Returns 1 while in progress, 0 when done or idle,
+ * or the checkpoint's error.
  */
 static int
-vos_pool_ckpt(struct vos_pool *pool, bool full)
+vos_pool_ckpt_step(struct vos_pool *pool, bool hurry, uint64_t *need)
 {
-	uint64_t lsn = vos_pool_last_lsn(vos_pool2hdl(pool));
-	int rc, i;
+	int rc;
 
-	rc = vos_pool_wait_lsn(pool, lsn);
-	if (rc != 0)
-		return rc;
-	for (i = 0; i < 2; i++) {
-		if (lsn == pool->vp_ckpt_lsn && umem_dirty_count(pool->vp_umm) == 0 &&
-		    (!full || vos_meta_trim_lsn(pool->vp_meta) == lsn))
-			break;
-		rc = vos_meta_checkpoint(pool->vp_meta, pool->vp_umm, lsn);
-		if (rc != 0) {
-			D_ERROR("pool " DF_UUID ": checkpoint at %" PRIu64 " failed: " DF_RC "\n",
-				DP_UUID(pool->vp_uuid), lsn, DP_RC(rc));
-			return rc;
+	*need = 0;
+	if (!pool->vp_ck_busy)
+		return 0;
+	rc = vos_meta_ckpt_step(pool->vp_meta, pool->vp_umm, vos_pool_last_lsn(vos_pool2hdl(pool)),
+				bio_wal_durable_lsn(pool->vp_wal), hurry, need);
+	if (rc > 0) {
+		if (*need > 0) {
+			int frc = bio_wal_flush(pool->vp_wal);
+
+			if (frc != 0)
+				return frc; /* the WAL failed: the checkpoint waits for nothing */
 		}
-		pool->vp_ckpt_lsn = lsn;
-		pool->vp_nckpt++;
-		if (!full)
-			break;
+		return 1;
 	}
+	pool->vp_ck_busy = false;
+	if (rc != 0) {
+		D_ERROR("pool " DF_UUID ": checkpoint at %" PRIu64 " failed: " DF_RC "\n",
+			DP_UUID(pool->vp_uuid), pool->vp_ck_lsn, DP_RC(rc));
+		return rc;
+	}
+	pool->vp_ckpt_lsn = pool->vp_ck_lsn;
+	pool->vp_nckpt++;
 	rc = bio_wal_trim(pool->vp_wal, vos_meta_trim_lsn(pool->vp_meta));
 	if (rc != 0)
 		D_ERROR("pool " DF_UUID ": WAL trim failed: " DF_RC "\n", DP_UUID(pool->vp_uuid),
 			DP_RC(rc));
 	return rc;
+}
+
+/* Run the background checkpoint, if any, to its end, waiting through the pool's hook. */
+static int
+vos_pool_ckpt_drive(struct vos_pool *pool)
+{
+	uint64_t need;
+	int rc;
+
+	for (;;) {
+		rc = vos_pool_ckpt_step(pool, true, &need);
+		if (rc <= 0)
+			return rc;
+		if (need > 0)
+			rc = vos_pool_wait_lsn(pool, need);
+		else if (pool->vp_attr.pa_wait != NULL)
+			rc = pool->vp_attr.pa_wait(pool->vp_attr.pa_wait_arg);
+		else
+			rc = vos_meta_ckpt_wait_io(pool->vp_meta);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+/*
+ * Checkpoint up to the last transaction, to completion (after the background one, if
+ * any). With @full, both meta slots are brought to that LSN, so the WAL can be trimmed
+ * all the way (what a full WAL needs); otherwise one slot is written and the WAL trimmed
+ * to the older slot's LSN.
+ */
+static int
+vos_pool_ckpt(struct vos_pool *pool, bool full)
+{
+	uint64_t lsn;
+	int rc, i;
+
+	rc = vos_pool_ckpt_drive(pool);
+	if (rc != 0)
+		return rc;
+	lsn = vos_pool_last_lsn(vos_pool2hdl(pool));
+	for (i = 0; i < 2; i++) {
+		if (lsn == pool->vp_ckpt_lsn && umem_dirty_count(pool->vp_umm) == 0 &&
+		    (!full || vos_meta_trim_lsn(pool->vp_meta) == lsn))
+			break;
+		vos_pool_ckpt_begin(pool);
+		rc = vos_pool_ckpt_drive(pool);
+		if (rc != 0)
+			return rc;
+		if (!full)
+			break;
+	}
+	return bio_wal_trim(pool->vp_wal, vos_meta_trim_lsn(pool->vp_meta));
 }
 
 int
@@ -473,6 +539,7 @@ vos_pool_poll(daos_handle_t poh)
 {
 	struct vos_pool *pool = vos_hdl2pool(poh);
 	struct bio_wal_stats st;
+	uint32_t pct;
 	int rc;
 
 	rc = bio_wal_poll(pool->vp_wal);
@@ -480,10 +547,16 @@ vos_pool_poll(daos_handle_t poh)
 		return rc;
 	vea_flush(pool->vp_vea, bio_wal_durable_lsn(pool->vp_wal));
 	bio_wal_query(pool->vp_wal, &st);
-	if (st.ws_used * 100 > st.ws_area_size * pool->vp_attr.pa_ckpt_pct) {
-		int crc = vos_pool_ckpt(pool, false);
+	pct = pool->vp_attr.pa_ckpt_pct;
+	if (!pool->vp_ck_busy && st.ws_used * 100 > st.ws_area_size * pct)
+		vos_pool_ckpt_begin(pool);
+	if (pool->vp_ck_busy) {
+		/* past half of the room left above the trigger, copy all it can */
+		bool hurry = st.ws_used * 200 > st.ws_area_size * (100 + pct);
+		uint64_t need;
+		int crc = vos_pool_ckpt_step(pool, hurry, &need);
 
-		if (crc != 0)
+		if (crc < 0)
 			return crc;
 		rc++;
 	}

@@ -243,4 +243,65 @@ int sec_cred_get_perms(const struct sec_cred_info *info, struct daos_acl *acl,
 		       const struct d_ownership *own, uint64_t min_owner_perms, uint64_t *perms,
 		       bool *is_owner);
 
+/*
+ * Client side: talking to the local daos_agent (cli_security.c).
+ */
+
+/** Default directory of the agent's socket, and the variable that overrides it. */
+#define DC_AGENT_DIR_DEFAULT "/var/run/daos_agent"
+#define DC_AGENT_DIR_ENV "DAOS_AGENT_DRPC_DIR"
+#define DC_AGENT_SOCK_NAME "daos_agent.sock"
+/** Largest message on the agent socket. */
+#define DC_AGENT_MSG_MAX (1U << 20)
+
+/** Methods of the agent socket (agent.Request.method). */
+enum dc_agent_method {
+	DC_AGENT_REQUEST_CREDS = 1,
+	DC_AGENT_GET_ATTACH_INFO = 2,
+};
+
+/**
+ * A credential for the calling process from the agent, in a new buffer @creds->iov_buf
+ * (D_FREE). Returns 0, -DER_INVAL, -DER_BADPATH / -DER_NONEXIST (no agent socket),
+ * -DER_NO_PERM (socket not accessible), -DER_UNREACH (no agent listening), -DER_PROTO
+ * (garbage answer), -DER_TIMEDOUT, or the agent's error.
+ *
+ * Context: any thread that may block.
+ */
+int dc_sec_request_creds(d_iov_t *creds);
+
+/** Attach info as the agent hands it out (new strings, dc_attach_info_free). */
+struct dc_attach_info {
+	char *ai_sys;
+	char *ai_provider;
+	char *ai_interface;
+	char *ai_domain;
+	uint32_t *ai_ms_ranks;
+	size_t ai_nr_ms_ranks;
+	struct dc_rank_uri {
+		uint32_t ru_rank;
+		uint32_t ru_nr_ctxs;
+		char *ru_uri;
+	} * ai_rank_uris;
+	size_t ai_nr_rank_uris;
+	char **ai_access_points;
+	size_t ai_nr_access_points;
+};
+
+void dc_attach_info_free(struct dc_attach_info *info);
+
+/**
+ * The attach info of system @sys (NULL or "": the agent's) from the agent, in a new
+ * *@info. Errors as dc_sec_request_creds.
+ */
+int dc_agent_attach_info(const char *sys, struct dc_attach_info **info);
+
+/**
+ * Call @method on the agent at @sock_path (NULL: $DAOS_AGENT_DRPC_DIR or the default,
+ * then daos_agent.sock) with @body/@len; the reply body in a new *@reply (D_FREE). Returns
+ * the agent's status or a transport error as above.
+ */
+int dc_agent_call(const char *sock_path, uint32_t method, const void *body, size_t len,
+		  void **reply, size_t *reply_len);
+
 #endif /* DAOS_SECURITY_INTERNAL_H */

@@ -73,6 +73,11 @@ enum dss_ctl_method {
 	DSS_CTL_POOL_EVICT = 161,          /* mgmt.PoolEvictReq -> Resp */
 	DSS_CTL_STORAGE_FORMAT = 200,      /* mgmt.StorageFormatReq -> Resp */
 	DSS_CTL_STORAGE_QUERY_USAGE = 201, /* mgmt.StorageUsageReq -> Resp */
+
+	/* server to server: one engine's pool shards (asked by the MS) */
+	DSS_CTL_TGT_CREATE = 300,  /* mgmt.TgtCreateReq -> Resp (the engine's pool shards) */
+	DSS_CTL_TGT_DESTROY = 301, /* mgmt.TgtDestroyReq -> Resp */
+	DSS_CTL_TGT_QUERY = 302,   /* mgmt.TgtQueryReq -> Resp */
 };
 
 /** Method ids are 1 .. DSS_CTL_METHOD_MAX - 1. */
@@ -173,6 +178,20 @@ int dss_ctl_listen_addr(struct dss_ctl *ctl, char *buf, size_t len);
 
 /** Is the calling thread @ctl's loop thread? Context: any thread. */
 bool dss_ctl_on_loop(const struct dss_ctl *ctl);
+
+/* From <uv.h>. */
+struct uv_loop_s;
+
+/**
+ * The uv loop of @ctl's control thread, for components that live on it (rdb: raft). The
+ * loop is borrowed: valid until dss_ctl_destroy; only the loop thread may use it (others
+ * reach it through dss_ctl_exec). The control thread exits only when its loop has no
+ * handles left, so stop such a component (e.g. rdb_stop from a dss_ctl_exec function)
+ * before dss_ctl_stop, or dss_ctl_stop does not return.
+ *
+ * Context: any thread (the pointer); the loop thread (using it).
+ */
+struct uv_loop_s *dss_ctl_uv_loop(struct dss_ctl *ctl);
 
 /** Copy @ctl's counters into *@st. Context: any thread. */
 void dss_ctl_stats_get(const struct dss_ctl *ctl, struct dss_ctl_stats *st);

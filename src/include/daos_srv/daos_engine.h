@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <uuid/uuid.h>
+
 struct dss_config;
 struct dss_engine_config;
 struct dss_xstream;
@@ -110,6 +112,8 @@ struct dss_engine {
 	uint32_t de_tgt_nr;
 	struct dss_xstream **de_hlp_xs; /* helper xstreams (nr_xs_helpers) */
 	uint32_t de_hlp_nr;
+	uuid_t de_uuid;   /* the engine's uuid, from its superblock (made at format) */
+	uint32_t de_rank; /* its rank from the superblock, UINT32_MAX if not known yet */
 };
 
 /**

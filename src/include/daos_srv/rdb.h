@@ -163,7 +163,13 @@ void rdb_stop(struct rdb *db, rdb_stop_cb_t cb, void *arg);
  * Leadership and state.
  */
 
-/** Is this replica the leader and stepped up (serving reads and transactions)? */
+/**
+ * Is this replica the stepped-up leader (serving reads and transactions)? If so and @term
+ * is not NULL, *@term is the term it stepped up in (0 otherwise). A deposition raft knows
+ * of but the watch timer has not seen yet is noticed here: step_down runs first.
+ *
+ * Context: the loop thread.
+ */
 bool rdb_is_leader(struct rdb *db, uint64_t *term);
 
 /**

@@ -103,45 +103,6 @@ gen(const char *dir)
 	return rc == 0 ? 0 : 1;
 }
 
-static void
-mutate(uint8_t *buf, size_t *len, size_t cap, uint64_t *rnd)
-{
-	uint64_t r = d_test_rand(rnd);
-	size_t n = *len;
-
-	switch (r % 6) {
-	case 0: /* flip bits */
-		if (n > 0)
-			buf[d_test_rand(rnd) % n] ^= (uint8_t)(1U << (r >> 8) % 8);
-		break;
-	case 1: /* truncate */
-		*len = n == 0 ? 0 : d_test_rand(rnd) % n;
-		break;
-	case 2: /* extend with random bytes */
-		while (*len < cap && *len < n + 1 + (r >> 8) % 64)
-			buf[(*len)++] = (uint8_t)d_test_rand(rnd);
-		break;
-	case 3: /* a huge 32-bit value at a random aligned offset */
-		if (n >= 4) {
-			size_t off = (d_test_rand(rnd) % (n - 3)) & ~(size_t)3;
-
-			memset(buf + off, 0xff, 4);
-		}
-		break;
-	case 4: /* a random byte */
-		if (n > 0)
-			buf[d_test_rand(rnd) % n] = (uint8_t)(r >> 16);
-		break;
-	default: /* a zero run */
-		if (n > 0) {
-			size_t off = d_test_rand(rnd) % n;
-
-			memset(buf + off, 0, (n - off) < 8 ? n - off : 8);
-		}
-		break;
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -194,7 +155,7 @@ main(int argc, char **argv)
 
 				memcpy(mut, buf, len);
 				for (k = 0; k < 1 + (int)(d_test_rand(&rnd) % 3); k++)
-					mutate(mut, &mlen, sizeof(mut), &rnd);
+					d_test_mutate(mut, &mlen, sizeof(mut), &rnd);
 				net_fuzz_one(t, mut, mlen);
 				runs++;
 			}

@@ -492,6 +492,17 @@ test_acl_validate_binary(void **state)
 	assert_int_equal(daos_acl_validate(bad), -DER_INVAL);
 	assert_null(daos_acl_get_next_ace(bad, ace));
 
+	/*
+	 * Regression (UBSan): a name length that is not a multiple of 8 misaligned every later
+	 * entry, and the walk read them. The walk now stops there.
+	 */
+	memcpy(bad, acl, size);
+	ace = daos_acl_get_next_ace(bad, NULL);
+	ace = daos_acl_get_next_ace(bad, ace);
+	ace->dae_principal_len = 4;
+	assert_null(daos_acl_get_next_ace(bad, ace));
+	assert_int_equal(daos_acl_validate(bad), -DER_INVAL);
+
 	/* An unterminated name. */
 	memcpy(bad, acl, size);
 	ace = daos_acl_get_next_ace(bad, NULL);
@@ -696,8 +707,9 @@ test_garbage_acl(void **state)
 {
 	unsigned int seed = d_test_seed("test_garbage_acl");
 	uint64_t rs = d_test_rand_seed(seed);
-	uint8_t raw[8 + 512];
-	struct daos_acl *acl = (struct daos_acl *)raw;
+	uint64_t raw64[(8 + 512) / 8]; /* ACLs are 8-byte aligned, as any allocation */
+	uint8_t *raw = (uint8_t *)raw64;
+	struct daos_acl *acl = (struct daos_acl *)raw64;
 	struct daos_ace *ace;
 	char **strs;
 	size_t nr;
@@ -706,7 +718,7 @@ test_garbage_acl(void **state)
 
 	(void)state;
 	for (iter = 0; iter < 20000; iter++) {
-		for (i = 0; i < sizeof(raw); i++)
+		for (i = 0; i < sizeof(raw64); i++)
 			raw[i] = (uint8_t)d_test_rand(&rs);
 		acl->dal_ver = DAOS_ACL_VERSION;
 		acl->dal_len = (uint32_t)(d_test_rand(&rs) % 520) & ~7U;

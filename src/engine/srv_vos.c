@@ -1,0 +1,983 @@
+/*
+ * srv_vos.c: the engine's storage. The format of an engine's storage (the superblock in the
+ * ram tier's scm_mount, the metadata roots of the targets), the VOS pool shards ("pool
+ * children", as DAOS calls them) of every target, each opened, polled and closed on its
+ * target's xstream, and the bridge (daos_srv/pool_tgt.h) through which the control thread
+ * creates, destroys and queries a pool's shards on every target at once. Sits on VOS
+ * (daos_srv/vos.h) and the xstream scheduler.
+ *
+ * Layout, for target i of an engine:
+ *
+ *	<scm_mount>/superblock                  the engine's format record (struct srv_sb_df)
+ *	<root(i)>/<pool uuid>/vos-<i>/          the shard: meta, wal and data files (VOS)
+ *
+ * root(i) is the directory of the tier holding the metadata role: the ram tier's scm_mount
+ * when it holds every role, else entry i % n of the bdev_list of the class file tier with
+ * the meta role, used as a directory. The WAL and data files stay beside the metadata until
+ * VOS takes one path per file.
+ *
+ * Invariants:
+ *   1. A target's list of children, its scm accounting and its children are touched only by
+ *      its xstream (ULTs started there by the bridge, its pollers); the bridge's caller only
+ *      waits for them. So nothing here locks.
+ *   2. A child on the list is open and polled; lookups find only those. Destroy and close
+ *      take it off the list first, then wait for its references to go, then remove the
+ *      poller, then close: no poll, lookup or wait hook ever sees a closed pool.
+ *   3. A shard exists once its meta file does (VOS): a directory without one is an
+ *      interrupted create, removed at the next start.
+ *   4. Create is all or nothing across the targets: shards created on some targets are
+ *      destroyed again when another target fails.
+ */
+#define D_LOGFAC server
+
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <isa-l/crc.h>
+
+#include <gurt/common.h>
+#include <daos_errno.h>
+#include <daos_version.h>
+#include <daos_srv/pool_tgt.h>
+#include <daos_srv/sched.h>
+#include <daos_srv/vos.h>
+
+#include "config.h"
+#include "srv_vos.h"
+
+D_LOG_FAC_DECLARE(server);
+
+/* The superblock, little-endian on disk. */
+#define SRV_SB_MAGIC 0x42535344U /* "DSSB" */
+#define SRV_SB_VERSION 1
+
+struct srv_sb_df {
+	uint32_t sb_magic;
+	uint16_t sb_version;
+	uint16_t sb_engine_idx;
+	uint8_t sb_uuid[16];
+	uint32_t sb_rank;
+	uint32_t sb_targets;
+	uint64_t sb_format_time; /* seconds since the epoch */
+	char sb_system[16];      /* NUL-terminated */
+	uint32_t sb_daos_version;
+	uint32_t sb_csum; /* CRC32C of the bytes before it */
+};
+_Static_assert(sizeof(struct srv_sb_df) == 64, "superblock size");
+_Static_assert(offsetof(struct srv_sb_df, sb_csum) == 60, "superblock csum offset");
+
+/* WAL of a new shard: a quarter of its heap, within these bounds. */
+#define SRV_WAL_MAX (64ULL << 20)
+
+struct ds_pool_child {
+	d_list_t pc_link;
+	uuid_t pc_uuid;
+	daos_handle_t pc_poh;
+	struct srv_vos_tgt *pc_tgt;
+	struct dss_poller *pc_poller;
+	uint64_t pc_scm; /* heap bytes, counted against the target's share of scm_size */
+	uint32_t pc_ref;
+	int pc_fd; /* the WAL's completion fd, -1 until open */
+};
+
+struct srv_vos_tgt {
+	uint32_t vt_idx;
+	struct dss_xstream *vt_xs;
+	char vt_root[PATH_MAX];
+	d_list_t vt_children;
+	uint64_t vt_scm_used;
+	uint64_t vt_scm_max;
+};
+
+/* The open targets. Written by the main thread; sv_nr published last, withdrawn first. */
+static struct {
+	struct srv_vos_tgt *sv_tgts;
+	uint32_t sv_nr;
+	uint32_t sv_ready; /* the bridge may run: 0 or sv_nr */
+	uint32_t sv_busy;  /* bridge calls in progress */
+} srv_vos;
+
+static __thread struct srv_vos_tgt *srv_vos_tls;
+
+/* Paths */
+
+int
+srv_mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t i, len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -DER_INVAL;
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return d_errno2der(errno);
+		buf[i] = i == len ? '\0' : '/';
+	}
+	if (stat(path, &st) != 0)
+		return d_errno2der(errno);
+	if (!S_ISDIR(st.st_mode))
+		return -DER_NOTDIR;
+	return 0;
+}
+
+/* fsync a directory, so that the entries created in it survive a crash. */
+static int
+srv_dir_sync(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return d_errno2der(errno);
+	if (fsync(fd) != 0)
+		rc = d_errno2der(errno);
+	close(fd);
+	return rc;
+}
+
+/* The tier holding the metadata role (config validation makes it exactly one). */
+static const struct dss_tier_config *
+srv_meta_tier(const struct dss_engine_config *ec)
+{
+	uint32_t i;
+
+	for (i = 0; i < ec->ec_tier_nr; i++)
+		if (ec->ec_tiers[i].tc_roles & DSS_ROLE_META)
+			return &ec->ec_tiers[i];
+	return &ec->ec_tiers[0];
+}
+
+/* The directory under which target @idx keeps its shards. */
+static const char *
+srv_tgt_root(const struct dss_engine_config *ec, uint32_t idx)
+{
+	const struct dss_tier_config *tc = srv_meta_tier(ec);
+
+	if (tc->tc_class == DSS_TIER_RAM)
+		return tc->tc_scm_mount;
+	return tc->tc_bdev_list.sv_v[idx % tc->tc_bdev_list.sv_nr];
+}
+
+/*
+ * The directory of pool @uuid under @tgt's root into @buf (PATH_MAX bytes), and with @shard
+ * its shard directory in it. Roots are checked at open to leave room for both.
+ */
+static void
+srv_pool_path(const struct srv_vos_tgt *tgt, const uuid_t uuid, bool shard, char *buf)
+{
+	char us[DAOS_UUID_STR_SIZE];
+	int n;
+
+	uuid_unparse_lower(uuid, us);
+	if (shard)
+		n = snprintf(buf, PATH_MAX, "%s/%s/vos-%u", tgt->vt_root, us, tgt->vt_idx);
+	else
+		n = snprintf(buf, PATH_MAX, "%s/%s", tgt->vt_root, us);
+	D_ASSERT(n > 0 && n < PATH_MAX);
+}
+
+/* The superblock */
+
+static uint32_t
+srv_sb_csum(const struct srv_sb_df *df)
+{
+	return crc32_iscsi((unsigned char *)df, offsetof(struct srv_sb_df, sb_csum), 0);
+}
+
+/* Read and check @path. Returns 0, -DER_NONEXIST, -DER_DF_INVAL, or a read error. */
+static int
+srv_sb_read(const char *path, struct srv_sb_info *info, uint32_t *engine_idx)
+{
+	struct srv_sb_df df;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -DER_NONEXIST : d_errno2der(errno);
+	n = pread(fd, &df, sizeof(df), 0);
+	if (n < 0)
+		rc = d_errno2der(errno);
+	else if (n != (ssize_t)sizeof(df) || pread(fd, &(char){0}, 1, sizeof(df)) != 0)
+		rc = -DER_DF_INVAL; /* a superblock is exactly one record */
+	close(fd);
+	if (rc != 0)
+		return rc;
+	if (le32toh(df.sb_magic) != SRV_SB_MAGIC || le16toh(df.sb_version) != SRV_SB_VERSION ||
+	    le32toh(df.sb_csum) != srv_sb_csum(&df) ||
+	    memchr(df.sb_system, '\0', sizeof(df.sb_system)) == NULL)
+		return -DER_DF_INVAL;
+	memset(info, 0, sizeof(*info));
+	memcpy(info->si_uuid, df.sb_uuid, sizeof(info->si_uuid));
+	info->si_rank = le32toh(df.sb_rank);
+	info->si_targets = le32toh(df.sb_targets);
+	info->si_version = le32toh(df.sb_daos_version);
+	memcpy(info->si_system, df.sb_system, sizeof(info->si_system));
+	*engine_idx = le16toh(df.sb_engine_idx);
+	return 0;
+}
+
+/* Write @info to @path atomically: a temporary file, synced, renamed, directory synced. */
+static int
+srv_sb_write(const char *dir, const char *path, const struct srv_sb_info *info, uint32_t engine_idx)
+{
+	struct srv_sb_df df = {0};
+	char tmp[PATH_MAX];
+	int fd, rc = 0;
+
+	df.sb_magic = htole32(SRV_SB_MAGIC);
+	df.sb_version = htole16(SRV_SB_VERSION);
+	df.sb_engine_idx = htole16((uint16_t)engine_idx);
+	memcpy(df.sb_uuid, info->si_uuid, sizeof(df.sb_uuid));
+	df.sb_rank = htole32(info->si_rank);
+	df.sb_targets = htole32(info->si_targets);
+	df.sb_format_time = htole64((uint64_t)time(NULL));
+	snprintf(df.sb_system, sizeof(df.sb_system), "%s", info->si_system);
+	df.sb_daos_version = htole32(info->si_version);
+	df.sb_csum = htole32(srv_sb_csum(&df));
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -DER_INVAL;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return d_errno2der(errno);
+	if (pwrite(fd, &df, sizeof(df), 0) != (ssize_t)sizeof(df) || fsync(fd) != 0)
+		rc = errno == ENOSPC ? -DER_NOSPACE : -DER_IO;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = d_errno2der(errno);
+	if (rc == 0)
+		rc = srv_dir_sync(dir);
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+int
+srv_vos_format(const struct dss_engine *eng, struct srv_sb_info *info, char *err, size_t errlen)
+{
+	const struct dss_engine_config *ec = eng->de_ecfg;
+	const struct dss_tier_config *ram = &ec->ec_tiers[0];
+	const struct dss_tier_config *meta = srv_meta_tier(ec);
+	struct srv_sb_info sb;
+	char path[PATH_MAX];
+	uint32_t idx = 0;
+	uint32_t i;
+	int rc;
+
+	D_ASSERT(ram->tc_class == DSS_TIER_RAM);
+	rc = srv_mkdir_p(ram->tc_scm_mount);
+	if (rc != 0) {
+		snprintf(err, errlen, "scm_mount %s: cannot create the directory: %s",
+			 ram->tc_scm_mount, d_errdesc(rc));
+		return rc;
+	}
+	if (meta->tc_class == DSS_TIER_KDEV) {
+		snprintf(err, errlen,
+			 "storage tier class kdev with the meta role is not supported yet: give "
+			 "the meta role to the ram tier or a class file tier");
+		return -DER_NOSYS;
+	}
+	for (i = 0; meta->tc_class == DSS_TIER_FILE && i < meta->tc_bdev_list.sv_nr; i++) {
+		rc = srv_mkdir_p(meta->tc_bdev_list.sv_v[i]);
+		if (rc != 0) {
+			snprintf(err, errlen,
+				 "bdev_list entry %s: cannot use it as the directory of the "
+				 "metadata role: %s",
+				 meta->tc_bdev_list.sv_v[i], d_errdesc(rc));
+			return rc;
+		}
+	}
+
+	snprintf(path, sizeof(path), "%s/%s", ram->tc_scm_mount, SRV_SB_FILE);
+	rc = srv_sb_read(path, &sb, &idx);
+	if (rc == 0) {
+		if (strcmp(sb.si_system, eng->de_cfg->dc_name) != 0) {
+			snprintf(err, errlen,
+				 "%s: formatted for system '%s', the configuration says '%s'", path,
+				 sb.si_system, eng->de_cfg->dc_name);
+			return -DER_INVAL;
+		}
+		if (sb.si_targets != ec->ec_targets) {
+			snprintf(err, errlen,
+				 "%s: formatted with %u targets, the configuration has %u (the "
+				 "pool shards are laid out per target)",
+				 path, sb.si_targets, ec->ec_targets);
+			return -DER_INVAL;
+		}
+		if (idx != eng->de_idx)
+			D_WARN("%s: formatted as engine %u, started as engine %u\n", path, idx,
+			       eng->de_idx);
+		sb.si_new = false;
+	} else if (rc == -DER_NONEXIST) {
+		memset(&sb, 0, sizeof(sb));
+		uuid_generate(sb.si_uuid);
+		sb.si_rank = ec->ec_rank_set ? ec->ec_rank : SRV_SB_RANK_NONE;
+		sb.si_targets = ec->ec_targets;
+		snprintf(sb.si_system, sizeof(sb.si_system), "%s", eng->de_cfg->dc_name);
+		sb.si_version =
+		    DAOS_VERSION_MAJOR << 16 | DAOS_VERSION_MINOR << 8 | DAOS_VERSION_FIX;
+		rc = srv_sb_write(ram->tc_scm_mount, path, &sb, eng->de_idx);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: cannot write the superblock: %s", path,
+				 d_errdesc(rc));
+			return rc;
+		}
+		sb.si_new = true;
+		D_NOTE("storage formatted: engine " DF_UUID ", %u targets, superblock %s\n",
+		       DP_UUID(sb.si_uuid), sb.si_targets, path);
+	} else {
+		snprintf(err, errlen, "%s: %s", path,
+			 rc == -DER_DF_INVAL ? "damaged superblock (bad size, magic or checksum)"
+					     : d_errdesc(rc));
+		return rc;
+	}
+	if (info != NULL)
+		*info = sb;
+	return 0;
+}
+
+/* Children, on their target's xstream */
+
+static struct ds_pool_child *
+srv_child_find(struct srv_vos_tgt *tgt, const uuid_t uuid)
+{
+	struct ds_pool_child *pc;
+
+	d_list_for_each_entry (pc, &tgt->vt_children, pc_link)
+		if (uuid_compare(pc->pc_uuid, uuid) == 0)
+			return pc;
+	return NULL;
+}
+
+/*
+ * The VOS wait hook: yield in a ULT (the poller and bio_wal_wait poll the WAL); in a poller
+ * (vos_pool_poll checkpointing) block on the WAL's completions, as tools do.
+ */
+static int
+srv_child_wait(void *arg)
+{
+	struct ds_pool_child *pc = arg;
+	struct pollfd pfd = {.fd = pc->pc_fd, .events = POLLIN};
+
+	if (dss_ult_self() != NULL) {
+		dss_yield();
+		return 0;
+	}
+	if (pc->pc_fd >= 0 && poll(&pfd, 1, 10) < 0 && errno != EINTR)
+		return d_errno2der(errno);
+	return 0;
+}
+
+static int
+srv_child_poll(void *arg)
+{
+	struct ds_pool_child *pc = arg;
+
+	return vos_pool_poll(pc->pc_poh);
+}
+
+static struct ds_pool_child *
+srv_child_alloc(struct srv_vos_tgt *tgt, const uuid_t uuid, struct vos_pool_attr *attr)
+{
+	struct ds_pool_child *pc;
+
+	D_ALLOC_PTR(pc);
+	if (pc == NULL)
+		return NULL;
+	D_INIT_LIST_HEAD(&pc->pc_link);
+	uuid_copy(pc->pc_uuid, uuid);
+	pc->pc_tgt = tgt;
+	pc->pc_fd = -1;
+	memset(attr, 0, sizeof(*attr));
+	attr->pa_wait = srv_child_wait;
+	attr->pa_wait_arg = pc;
+	return pc;
+}
+
+/* The pool is open in pc_poh: poll it and list it. On failure it is closed and freed. */
+static int
+srv_child_attach(struct ds_pool_child *pc)
+{
+	struct srv_vos_tgt *tgt = pc->pc_tgt;
+	struct vos_pool_info pi;
+	int rc;
+
+	pc->pc_fd = vos_pool_fd(pc->pc_poh);
+	rc = vos_pool_query(pc->pc_poh, &pi);
+	if (rc == 0)
+		rc = dss_xstream_poller_add(tgt->vt_xs, srv_child_poll, NULL, pc->pc_fd, pc,
+					    &pc->pc_poller);
+	if (rc != 0) {
+		vos_pool_close(pc->pc_poh);
+		D_FREE(pc);
+		return rc;
+	}
+	pc->pc_scm = pi.pi_scm_total;
+	tgt->vt_scm_used += pc->pc_scm;
+	d_list_add_tail(&pc->pc_link, &tgt->vt_children);
+	return 0;
+}
+
+/* Take @pc off its target, wait for its references, checkpoint and close it, free it. */
+static int
+srv_child_close(struct ds_pool_child *pc)
+{
+	struct srv_vos_tgt *tgt = pc->pc_tgt;
+	int rc;
+
+	d_list_del_init(&pc->pc_link);
+	while (pc->pc_ref > 0)
+		dss_usleep(1000);
+	dss_xstream_poller_del(tgt->vt_xs, pc->pc_poller);
+	tgt->vt_scm_used -= pc->pc_scm;
+	rc = vos_pool_close(pc->pc_poh);
+	if (rc != 0)
+		D_ERROR("target %u: pool " DF_UUID ": close: " DF_RC "\n", tgt->vt_idx,
+			DP_UUID(pc->pc_uuid), DP_RC(rc));
+	D_FREE(pc);
+	return rc;
+}
+
+/* Open the shard of @uuid at @path; an interrupted create is removed. */
+static void
+srv_child_open(struct srv_vos_tgt *tgt, const uuid_t uuid, const char *path)
+{
+	struct vos_pool_attr attr;
+	struct ds_pool_child *pc;
+	int rc;
+
+	pc = srv_child_alloc(tgt, uuid, &attr);
+	if (pc == NULL) {
+		D_ERROR("target %u: pool " DF_UUID ": no memory to open it\n", tgt->vt_idx,
+			DP_UUID(uuid));
+		return;
+	}
+	rc = vos_pool_open(path, uuid, 0, &attr, &pc->pc_poh);
+	if (rc == -DER_NONEXIST) {
+		D_WARN("target %u: %s: creation never finished: removed\n", tgt->vt_idx, path);
+		D_FREE(pc);
+		rc = vos_pool_destroy(path, uuid);
+		if (rc != 0 && rc != -DER_NONEXIST)
+			D_ERROR("target %u: cannot remove %s: " DF_RC "\n", tgt->vt_idx, path,
+				DP_RC(rc));
+		return;
+	}
+	if (rc != 0) {
+		D_ERROR("target %u: pool " DF_UUID " at %s does not open: " DF_RC
+			"; left on disk\n",
+			tgt->vt_idx, DP_UUID(uuid), path, DP_RC(rc));
+		D_FREE(pc);
+		return;
+	}
+	rc = srv_child_attach(pc);
+	if (rc != 0) {
+		D_ERROR("target %u: pool " DF_UUID ": " DF_RC "\n", tgt->vt_idx, DP_UUID(uuid),
+			DP_RC(rc));
+		return;
+	}
+	D_DEBUG("target %u: pool " DF_UUID " open\n", tgt->vt_idx, DP_UUID(uuid));
+}
+
+/* Operations run on every target at once */
+
+struct srv_vos_create_arg {
+	uuid_t ca_uuid;
+	uint64_t ca_scm;
+	uint64_t ca_data;
+	uint64_t ca_wal;
+};
+
+struct srv_vos_op {
+	struct srv_vos_tgt *op_tgt;
+	void (*op_fn)(struct srv_vos_op *op);
+	const void *op_arg;
+	struct ds_pool_tgt_info *op_info;
+	struct dss_eventual *op_ev;
+	int op_rc;
+	bool op_skip;
+};
+
+static void
+srv_vos_op_ult(void *arg)
+{
+	struct srv_vos_op *op = arg;
+
+	op->op_fn(op);
+	dss_eventual_set(op->op_ev, NULL);
+}
+
+/* Run @ops[i].op_fn on target i's xstream for each op not skipped, at once; wait for all. */
+static void
+srv_vos_run(struct srv_vos_op *ops, uint32_t nr)
+{
+	uint32_t i;
+
+	for (i = 0; i < nr; i++) {
+		struct srv_vos_op *op = &ops[i];
+		int rc;
+
+		op->op_ev = NULL;
+		if (op->op_skip)
+			continue;
+		rc = dss_eventual_create(&op->op_ev);
+		if (rc == 0) {
+			/* the ULT may run and set op_rc before this returns: op_rc is its alone */
+			rc = dss_ult_create(op->op_tgt->vt_xs, srv_vos_op_ult, op, 0, NULL);
+			if (rc != 0) {
+				dss_eventual_destroy(op->op_ev);
+				op->op_ev = NULL;
+			}
+		}
+		if (rc != 0)
+			op->op_rc = rc;
+	}
+	for (i = 0; i < nr; i++) {
+		if (ops[i].op_ev == NULL)
+			continue;
+		dss_eventual_wait(ops[i].op_ev, NULL);
+		dss_eventual_destroy(ops[i].op_ev);
+		ops[i].op_ev = NULL;
+	}
+}
+
+/* Allocate the ops of every target, for @fn with @arg. NULL without memory. */
+static struct srv_vos_op *
+srv_vos_ops(void (*fn)(struct srv_vos_op *op), const void *arg)
+{
+	struct srv_vos_op *ops;
+	uint32_t i;
+
+	D_ALLOC_ARRAY(ops, srv_vos.sv_nr);
+	if (ops == NULL)
+		return NULL;
+	for (i = 0; i < srv_vos.sv_nr; i++) {
+		ops[i].op_tgt = &srv_vos.sv_tgts[i];
+		ops[i].op_fn = fn;
+		ops[i].op_arg = arg;
+	}
+	return ops;
+}
+
+static void
+srv_op_open(struct srv_vos_op *op)
+{
+	struct srv_vos_tgt *tgt = op->op_tgt;
+	char path[PATH_MAX];
+	struct dirent *de;
+	uuid_t uuid;
+	DIR *dir;
+
+	srv_vos_tls = tgt;
+	dir = opendir(tgt->vt_root);
+	if (dir == NULL) {
+		op->op_rc = d_errno2der(errno);
+		D_ERROR("target %u: cannot read %s: %s\n", tgt->vt_idx, tgt->vt_root,
+			strerror(errno));
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct stat st;
+
+		if (strlen(de->d_name) != DAOS_UUID_STR_SIZE - 1 ||
+		    uuid_parse(de->d_name, uuid) != 0)
+			continue;
+		srv_pool_path(tgt, uuid, true, path);
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		srv_child_open(tgt, uuid, path);
+	}
+	closedir(dir);
+	op->op_rc = 0;
+}
+
+static void
+srv_op_close(struct srv_vos_op *op)
+{
+	struct srv_vos_tgt *tgt = op->op_tgt;
+	struct ds_pool_child *pc, *tmp;
+
+	d_list_for_each_entry_safe (pc, tmp, &tgt->vt_children, pc_link)
+		(void)srv_child_close(pc);
+	srv_vos_tls = NULL;
+	op->op_rc = 0;
+}
+
+static void
+srv_op_destroy(struct srv_vos_op *op)
+{
+	const uuid_t *uuid = op->op_arg;
+	struct srv_vos_tgt *tgt = op->op_tgt;
+	struct ds_pool_child *pc;
+	char path[PATH_MAX];
+	int rc;
+
+	pc = srv_child_find(tgt, *uuid);
+	if (pc != NULL)
+		(void)srv_child_close(pc); /* its WAL holds everything: the files go anyway */
+	srv_pool_path(tgt, *uuid, true, path);
+	rc = vos_pool_destroy(path, *uuid);
+	if (rc == -DER_NONEXIST)
+		rc = 0;
+	if (rc != 0)
+		D_ERROR("target %u: cannot remove %s: " DF_RC "\n", tgt->vt_idx, path, DP_RC(rc));
+	srv_pool_path(tgt, *uuid, false, path);
+	if (rmdir(path) == 0)
+		(void)srv_dir_sync(tgt->vt_root);
+	op->op_rc = rc;
+}
+
+static void
+srv_op_create(struct srv_vos_op *op)
+{
+	const struct srv_vos_create_arg *ca = op->op_arg;
+	struct srv_vos_tgt *tgt = op->op_tgt;
+	struct vos_pool_attr attr;
+	struct ds_pool_child *pc;
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	int rc;
+
+	if (srv_child_find(tgt, ca->ca_uuid) != NULL) {
+		op->op_rc = -DER_EXIST;
+		return;
+	}
+	if (tgt->vt_scm_max != 0 && tgt->vt_scm_used + ca->ca_scm > tgt->vt_scm_max) {
+		D_ERROR("target %u: pool " DF_UUID ": %" PRIu64 " bytes of heap asked, %" PRIu64
+			" of %" PRIu64 " left\n",
+			tgt->vt_idx, DP_UUID(ca->ca_uuid), ca->ca_scm,
+			tgt->vt_scm_max - tgt->vt_scm_used, tgt->vt_scm_max);
+		op->op_rc = -DER_NOSPACE;
+		return;
+	}
+	pc = srv_child_alloc(tgt, ca->ca_uuid, &attr);
+	if (pc == NULL) {
+		op->op_rc = -DER_NOMEM;
+		return;
+	}
+	srv_pool_path(tgt, ca->ca_uuid, false, dir);
+	srv_pool_path(tgt, ca->ca_uuid, true, path);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		rc = d_errno2der(errno);
+		goto out_free;
+	}
+	rc = vos_pool_create(path, ca->ca_uuid, ca->ca_scm, ca->ca_data, ca->ca_wal, &attr,
+			     &pc->pc_poh);
+	if (rc != 0)
+		goto out_rmdir;
+	rc = srv_dir_sync(dir);
+	if (rc == 0)
+		rc = srv_dir_sync(tgt->vt_root);
+	if (rc != 0) {
+		vos_pool_close(pc->pc_poh);
+		vos_pool_destroy(path, ca->ca_uuid);
+		goto out_rmdir;
+	}
+	rc = srv_child_attach(pc);
+	if (rc != 0) {
+		vos_pool_destroy(path, ca->ca_uuid);
+		rmdir(dir);
+		op->op_rc = rc;
+		return;
+	}
+	D_DEBUG("target %u: pool " DF_UUID " created\n", tgt->vt_idx, DP_UUID(ca->ca_uuid));
+	op->op_rc = 0;
+	return;
+
+out_rmdir:
+	rmdir(dir); /* fails, as it should, while another target's shard is in it */
+out_free:
+	D_ERROR("target %u: pool " DF_UUID ": create: " DF_RC "\n", tgt->vt_idx,
+		DP_UUID(ca->ca_uuid), DP_RC(rc));
+	D_FREE(pc);
+	op->op_rc = rc;
+}
+
+static void
+srv_op_query(struct srv_vos_op *op)
+{
+	const uuid_t *uuid = op->op_arg;
+	struct ds_pool_child *pc = srv_child_find(op->op_tgt, *uuid);
+
+	op->op_rc = pc == NULL ? -DER_NONEXIST : vos_pool_query(pc->pc_poh, &op->op_info->ti_vos);
+}
+
+/* Open and close, from the main thread */
+
+int
+srv_vos_open(const struct dss_engine *eng)
+{
+	const struct dss_engine_config *ec = eng->de_ecfg;
+	struct srv_vos_tgt *tgts;
+	struct srv_vos_op *ops;
+	uint32_t nr = eng->de_tgt_nr;
+	uint32_t i;
+
+	D_ASSERT(srv_vos.sv_tgts == NULL);
+	D_ALLOC_ARRAY(tgts, nr);
+	if (tgts == NULL)
+		return -DER_NOMEM;
+	for (i = 0; i < nr; i++) {
+		const char *root = srv_tgt_root(ec, i);
+
+		/* room for "/<uuid>/vos-<idx>" */
+		if (strlen(root) >= sizeof(tgts[i].vt_root) - 64) {
+			D_ERROR("target %u: root path too long: %s\n", i, root);
+			D_FREE(tgts);
+			return -DER_INVAL;
+		}
+		tgts[i].vt_idx = i;
+		tgts[i].vt_xs = eng->de_tgt_xs[i];
+		strcpy(tgts[i].vt_root, root);
+		D_INIT_LIST_HEAD(&tgts[i].vt_children);
+		tgts[i].vt_scm_max = ec->ec_tiers[0].tc_scm_size / nr;
+	}
+	srv_vos.sv_tgts = tgts;
+	srv_vos.sv_nr = nr;
+	ops = srv_vos_ops(srv_op_open, NULL);
+	if (ops == NULL) {
+		srv_vos.sv_nr = 0;
+		srv_vos.sv_tgts = NULL;
+		D_FREE(tgts);
+		return -DER_NOMEM;
+	}
+	srv_vos_run(ops, nr);
+	for (i = 0; i < nr; i++)
+		if (ops[i].op_rc != 0)
+			D_ERROR("target %u: shards not opened: " DF_RC "\n", i,
+				DP_RC(ops[i].op_rc));
+	D_FREE(ops);
+	/* the bridge may run from now on */
+	__atomic_store_n(&srv_vos.sv_ready, nr, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+srv_vos_close(void)
+{
+	struct srv_vos_op *ops;
+	uint32_t nr = srv_vos.sv_nr;
+	uint32_t i;
+
+	if (srv_vos.sv_tgts == NULL)
+		return;
+	__atomic_store_n(&srv_vos.sv_ready, 0, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&srv_vos.sv_busy, __ATOMIC_SEQ_CST) > 0)
+		usleep(1000); /* a bridge call still running (a ULT of the control plane) */
+	ops = srv_vos_ops(srv_op_close, NULL);
+	if (ops != NULL) {
+		srv_vos_run(ops, nr);
+		for (i = 0; i < nr; i++)
+			if (ops[i].op_rc != 0)
+				D_ERROR("target %u: cannot close its shards: " DF_RC "\n", i,
+					DP_RC(ops[i].op_rc));
+		D_FREE(ops);
+	} else {
+		D_ERROR("no memory to close the shards: their WALs hold everything\n");
+	}
+	srv_vos.sv_nr = 0;
+	D_FREE(srv_vos.sv_tgts);
+}
+
+/* The bridge (daos_srv/pool_tgt.h) */
+
+uint32_t
+ds_pool_tgt_nr(void)
+{
+	return __atomic_load_n(&srv_vos.sv_ready, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Enter a bridge call: the number of targets, or 0 if the shards are not open (then
+ * -DER_UNINIT, nothing to leave). srv_vos_close withdraws sv_ready, then waits for sv_busy
+ * to drop to 0; a caller counts itself busy before it reads sv_ready, so one of the two
+ * sees the other (both sequentially consistent).
+ */
+static uint32_t
+srv_bridge_enter(void)
+{
+	uint32_t nr;
+
+	D_ASSERT(dss_xstream_self() == NULL || dss_ult_self() != NULL);
+	__atomic_add_fetch(&srv_vos.sv_busy, 1, __ATOMIC_SEQ_CST);
+	nr = __atomic_load_n(&srv_vos.sv_ready, __ATOMIC_SEQ_CST);
+	if (nr == 0)
+		__atomic_sub_fetch(&srv_vos.sv_busy, 1, __ATOMIC_SEQ_CST);
+	return nr;
+}
+
+static int
+srv_bridge_leave(int rc)
+{
+	__atomic_sub_fetch(&srv_vos.sv_busy, 1, __ATOMIC_SEQ_CST);
+	return rc;
+}
+
+static void
+srv_rcs_copy(const struct srv_vos_op *ops, uint32_t nr, int *tgt_rcs, uint32_t tgt_nr)
+{
+	uint32_t i;
+
+	for (i = 0; tgt_rcs != NULL && i < tgt_nr; i++)
+		tgt_rcs[i] = i < nr ? ops[i].op_rc : -DER_NONEXIST;
+}
+
+int
+ds_pool_tgt_create(const uuid_t uuid, uint64_t scm_size, uint64_t nvme_size, int *tgt_rcs,
+		   uint32_t tgt_nr)
+{
+	struct srv_vos_create_arg ca;
+	struct srv_vos_op *ops;
+	uint32_t nr = srv_bridge_enter();
+	uint32_t i;
+	int rc = 0;
+
+	if (nr == 0)
+		return -DER_UNINIT;
+	uuid_copy(ca.ca_uuid, uuid);
+	ca.ca_scm = scm_size / nr / VOS_BLK_SIZE * VOS_BLK_SIZE;
+	ca.ca_data =
+	    nvme_size == 0 ? VOS_POOL_DATA_MIN : nvme_size / nr / VOS_BLK_SIZE * VOS_BLK_SIZE;
+	if (ca.ca_scm < VOS_POOL_SCM_MIN || ca.ca_data < VOS_POOL_DATA_MIN) {
+		D_ERROR("pool " DF_UUID ": %" PRIu64 " / %" PRIu64
+			" bytes per target, at least %llu "
+			"/ %llu needed\n",
+			DP_UUID(uuid), ca.ca_scm, ca.ca_data, VOS_POOL_SCM_MIN, VOS_POOL_DATA_MIN);
+		return srv_bridge_leave(-DER_INVAL);
+	}
+	ca.ca_wal = ca.ca_scm / 4 / VOS_BLK_SIZE * VOS_BLK_SIZE;
+	ca.ca_wal = ca.ca_wal < VOS_POOL_WAL_MIN ? VOS_POOL_WAL_MIN : ca.ca_wal;
+	ca.ca_wal = ca.ca_wal > SRV_WAL_MAX ? SRV_WAL_MAX : ca.ca_wal;
+
+	ops = srv_vos_ops(srv_op_create, &ca);
+	if (ops == NULL)
+		return srv_bridge_leave(-DER_NOMEM);
+	srv_vos_run(ops, nr);
+	for (i = 0; i < nr && rc == 0; i++)
+		rc = ops[i].op_rc;
+	if (rc != 0) {
+		/* undo: destroy the shards that were made, nothing else */
+		for (i = 0; i < nr; i++) {
+			ops[i].op_skip = ops[i].op_rc != 0;
+			ops[i].op_fn = srv_op_destroy;
+			ops[i].op_arg = &ca.ca_uuid;
+		}
+		srv_vos_run(ops, nr);
+		for (i = 0; i < nr; i++) {
+			if (ops[i].op_skip)
+				continue;
+			if (ops[i].op_rc != 0)
+				D_ERROR("target %u: pool " DF_UUID ": undo failed: " DF_RC "\n", i,
+					DP_UUID(uuid), DP_RC(ops[i].op_rc));
+			ops[i].op_rc = -DER_CANCELED;
+		}
+		D_ERROR("pool " DF_UUID ": create failed: " DF_RC "\n", DP_UUID(uuid), DP_RC(rc));
+	} else {
+		D_INFO("pool " DF_UUID ": shards created on %u targets\n", DP_UUID(uuid), nr);
+	}
+	srv_rcs_copy(ops, nr, tgt_rcs, tgt_nr);
+	D_FREE(ops);
+	return srv_bridge_leave(rc);
+}
+
+int
+ds_pool_tgt_destroy(const uuid_t uuid, int *tgt_rcs, uint32_t tgt_nr)
+{
+	struct srv_vos_op *ops;
+	uint32_t nr = srv_bridge_enter();
+	uint32_t i;
+	int rc = 0;
+
+	if (nr == 0)
+		return -DER_UNINIT;
+	ops = srv_vos_ops(srv_op_destroy, uuid);
+	if (ops == NULL)
+		return srv_bridge_leave(-DER_NOMEM);
+	srv_vos_run(ops, nr);
+	for (i = 0; i < nr && rc == 0; i++)
+		rc = ops[i].op_rc;
+	srv_rcs_copy(ops, nr, tgt_rcs, tgt_nr);
+	D_FREE(ops);
+	return srv_bridge_leave(rc);
+}
+
+int
+ds_pool_tgt_query(const uuid_t uuid, struct ds_pool_tgt_info *infos, uint32_t tgt_nr)
+{
+	struct srv_vos_op *ops;
+	uint32_t nr = srv_bridge_enter();
+	uint32_t i;
+	int rc = 0;
+
+	if (nr == 0)
+		return -DER_UNINIT;
+	ops = srv_vos_ops(srv_op_query, uuid);
+	if (ops == NULL)
+		return srv_bridge_leave(-DER_NOMEM);
+	for (i = 0; i < nr; i++) {
+		D_ALLOC_PTR(ops[i].op_info);
+		if (ops[i].op_info == NULL) {
+			rc = -DER_NOMEM;
+			goto out;
+		}
+	}
+	srv_vos_run(ops, nr);
+	for (i = 0; i < nr; i++) {
+		if (ops[i].op_rc != 0 && rc == 0)
+			rc = ops[i].op_rc;
+		if (i < tgt_nr) {
+			infos[i] = *ops[i].op_info;
+			infos[i].ti_rc = ops[i].op_rc;
+			infos[i].ti_tgt = i;
+		}
+	}
+out:
+	for (i = 0; i < nr; i++)
+		D_FREE(ops[i].op_info);
+	D_FREE(ops);
+	return srv_bridge_leave(rc);
+}
+
+int
+ds_pool_child_lookup(const uuid_t uuid, struct ds_pool_child **child)
+{
+	struct srv_vos_tgt *tgt = srv_vos_tls;
+	struct ds_pool_child *pc;
+
+	if (tgt == NULL)
+		return -DER_INVAL;
+	pc = srv_child_find(tgt, uuid);
+	if (pc == NULL)
+		return -DER_NONEXIST;
+	pc->pc_ref++;
+	*child = pc;
+	return 0;
+}
+
+daos_handle_t
+ds_pool_child_hdl(const struct ds_pool_child *child)
+{
+	return child->pc_poh;
+}
+
+void
+ds_pool_child_put(struct ds_pool_child *child)
+{
+	D_ASSERT(child->pc_ref > 0);
+	child->pc_ref--;
+}

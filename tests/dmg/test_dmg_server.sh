@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# test_dmg_server.sh DAOS_SERVER DMG DMG_JSON_GET: dmg against a real daos_server.
+#
+# Starts one daos_server (1 target, tcp on loopback, ports derived from this shell's pid) and
+# runs the dmg commands a user would, checking exit statuses, tables and the JSON (parsed
+# back by dmg_json_get): system ping and get-attach-info answer; telemetry answers or fails
+# with a DER_* name; every management-service command the server does not serve yet says
+# "not implemented by this server" at once with exit 1; usage errors exit 2; a
+# daos_control.yml is honoured; with the server killed, dmg fails with DER_UNREACH within
+# seconds instead of hanging. Every process started here is killed by the EXIT trap.
+set -u
+
+SRV=${1:?usage: $0 daos_server dmg dmg_json_get}
+DMG=${2:?}
+JGET=${3:?}
+for b in "$SRV" "$DMG" "$JGET"; do
+	[ -x "$b" ] || { echo "not executable: $b"; exit 1; }
+done
+
+TMP=$(mktemp -d /tmp/test_dmg_server.XXXXXX)
+PIDS=()
+FAILS=0
+# 28000-31999: below the ephemeral range and apart from the other server tests' ports.
+PORT=$((28000 + ($$ % 500) * 8))
+FAB_PORT=$((PORT + 1))
+ADDR=127.0.0.1:$PORT
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		fi
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR
+
+fail() {
+	echo "FAIL: $*"
+	FAILS=$((FAILS + 1))
+}
+
+pass() {
+	echo "ok: $*"
+}
+
+show() {
+	echo "    $1:"
+	sed 's/^/      /' "$2"
+}
+
+# dmg_run NAME ARGS...: run dmg (20 s at most), stdout/stderr in $TMP/NAME.{out,err}, RC.
+dmg_run() {
+	local name=$1
+	shift
+	timeout 20 "$DMG" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	RC=$?
+}
+
+# jget NAME PATH: the value at PATH in $TMP/NAME.out (empty and non-zero if not there).
+jget() {
+	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
+}
+
+cat >"$TMP/daos_server.yml" <<EOF
+name: daos_server
+port: $PORT
+access_points: ['$ADDR']
+provider: ofi+tcp;ofi_rxm
+engines:
+  - targets: 1
+    fabric_iface: lo
+    fabric_iface_port: $FAB_PORT
+EOF
+cat >"$TMP/daos_control.yml" <<EOF
+name: daos_server
+port: $PORT
+hostlist: ['127.0.0.1']
+transport_config:
+  allow_insecure: true
+EOF
+
+echo "== start daos_server (management port $PORT)"
+"$SRV" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" 2>"$TMP/srv.err" &
+SRV_PID=$!
+PIDS+=("$SRV_PID")
+up=0
+for i in $(seq 200); do
+	if "$DMG" -l "$ADDR" system ping >/dev/null 2>&1; then
+		up=1
+		break
+	fi
+	sleep 0.05
+done
+if [ $up = 1 ]; then
+	pass "server up, dmg system ping answers"
+else
+	fail "server did not come up"
+	show stderr "$TMP/srv.err"
+	exit 1
+fi
+
+echo "== ping, get-attach-info (served)"
+dmg_run ping -o "$TMP/daos_control.yml" system ping
+[ $RC = 0 ] && grep -q "^127.0.0.1:$PORT  *daos_server " "$TMP/ping.out" &&
+	pass "system ping via daos_control.yml: table" || {
+	fail "system ping: exit $RC"
+	show out "$TMP/ping.out"
+	show err "$TMP/ping.err"
+}
+dmg_run pingj -j -l "$ADDR" system ping -c 3
+if [ $RC = 0 ] && [ "$(jget pingj response.hosts.0.sys)" = daos_server ] &&
+	[ "$(jget pingj status)" = 0 ] && [ "$(jget pingj error)" = null ]; then
+	pass "system ping -j: JSON, sys daos_server, rtt $(jget pingj response.hosts.0.rtt_ns) ns"
+else
+	fail "system ping -j: exit $RC"
+	show out "$TMP/pingj.out"
+fi
+dmg_run attach -j -l "$ADDR" system get-attach-info
+if [ $RC = 0 ] && [ "$(jget attach response.sys)" = daos_server ] &&
+	[ "$(jget attach response.rank_uris)" -ge 1 ] 2>/dev/null &&
+	[ "$(jget attach response.client_net_hint.provider)" = "tcp;ofi_rxm" ]; then
+	pass "get-attach-info -j: $(jget attach response.rank_uris) URIs, provider tcp;ofi_rxm"
+else
+	fail "get-attach-info: exit $RC"
+	show out "$TMP/attach.out"
+	show err "$TMP/attach.err"
+fi
+dmg_run attach_t -l "$ADDR" system get-attach-info
+[ $RC = 0 ] && grep -q "fi_sockaddr_in://127.0.0.1:$FAB_PORT" "$TMP/attach_t.out" &&
+	pass "get-attach-info table shows the fabric address" || fail "get-attach-info table"
+
+echo "== telemetry (served, or a named error)"
+dmg_run tm -j -l "$ADDR" telemetry metrics query
+if [ $RC = 0 ] && [ -n "$(jget tm response.metric_sets)" ]; then
+	pass "telemetry metrics query: $(jget tm response.metric_sets) metric sets"
+elif [ $RC = 1 ] && [[ $(jget tm error) == *DER_* ]] && [ "$(jget tm status)" -lt 0 ]; then
+	pass "telemetry metrics query: clear error: $(jget tm error)"
+else
+	fail "telemetry: exit $RC"
+	show out "$TMP/tm.out"
+fi
+
+echo "== management-service commands: not implemented by this server yet"
+T0=$(date +%s%N)
+n=0
+while read -r name args; do
+	# shellcheck disable=SC2086
+	dmg_run "$name" -l "$ADDR" $args
+	n=$((n + 1))
+	if [ $RC = 1 ] && grep -q "not implemented by this server" "$TMP/$name.err" &&
+		grep -q "DER_UNREG" "$TMP/$name.err"; then
+		:
+	else
+		fail "$args: exit $RC (124: hung)"
+		show err "$TMP/$name.err"
+	fi
+done <<EOF
+sq system query
+ss system stop --ranks 0
+sst system start
+se system exclude --ranks 0
+sce system clear-exclude --ranks 0
+lq system leader-query
+pc pool create -z 1G tank
+pd pool destroy tank
+pl pool list
+pq pool query tank
+gp pool get-prop tank
+sp pool set-prop tank reclaim:lazy
+ga pool get-acl tank
+ua pool update-acl -e A::OWNER@:rw tank
+da pool delete-acl -p OWNER@ tank
+oa pool overwrite-acl -a /dev/null tank
+lc pool list-cont tank
+ev pool evict tank
+sf storage format
+su storage query usage
+EOF
+T1=$(date +%s%N)
+[ "$FAILS" = 0 ] && pass "$n commands: not implemented, exit 1, in $(((T1 - T0) / 1000000)) ms"
+dmg_run pcj -j -l "$ADDR" pool create -z 1G tank
+[ $RC = 1 ] && [ "$(jget pcj status)" = -1021 ] && [ "$(jget pcj response)" = null ] &&
+	pass "pool create -j: JSON error, status -1021 (DER_UNREG)" || {
+	fail "pool create -j: exit $RC"
+	show out "$TMP/pcj.out"
+}
+
+echo "== usage errors"
+for args in "pool create -z 10X tank" "bogus" "pool" "system query --bogus" \
+	"pool create -z 1G -s 1G tank" "-o $TMP/nonexistent.yml system query"; do
+	# shellcheck disable=SC2086
+	dmg_run usage $args
+	if [ $RC = 2 ] && grep -q "^ERROR: dmg: .*DER_" "$TMP/usage.err"; then
+		:
+	else
+		fail "usage error '$args': exit $RC"
+		show err "$TMP/usage.err"
+	fi
+done
+[ "$FAILS" = 0 ] && pass "usage errors exit 2 with a message"
+dmg_run help pool create --help
+[ $RC = 0 ] && grep -q -- "--scm-size" "$TMP/help.out" && pass "pool create --help" ||
+	fail "pool create --help: exit $RC"
+
+echo "== server down"
+kill -KILL "$SRV_PID"
+wait "$SRV_PID" 2>/dev/null
+T0=$(date +%s%N)
+dmg_run down -j -l "$ADDR" system query
+T1=$(date +%s%N)
+MS=$(((T1 - T0) / 1000000))
+if [ $RC = 1 ] && [ "$(jget down status)" = -1006 ] && [ "$MS" -lt 10000 ]; then
+	pass "server down: DER_UNREACH, exit 1, in $MS ms"
+else
+	fail "server down: exit $RC (124: hung) in $MS ms"
+	show out "$TMP/down.out"
+fi
+dmg_run down2 -l "$ADDR" system ping
+[ $RC = 1 ] && grep -q "DER_UNREACH" "$TMP/down2.err" && pass "ping of a dead server: exit 1" ||
+	fail "ping of a dead server: exit $RC"
+
+if [ "$FAILS" -ne 0 ]; then
+	echo "$FAILS check(s) failed"
+	exit 1
+fi
+echo "all checks passed"
+exit 0
