@@ -71,15 +71,21 @@ pl_free_compute(struct pl_ctx *pc)
 	const struct pool_map *map = pc->pc_map;
 	uint32_t i;
 
-	for (i = 0; i < map->pm_dom_nr; i++) {
+	/* ranks count their targets; every other domain sums its children, deepest first */
+	for (i = map->pm_dom_nr; i-- > 0;) {
 		const struct pool_domain *dom = &map->pm_doms[i];
-		uint32_t t;
+		uint32_t j;
 
 		pc->pc_free[i] = 0;
-		for (t = dom->do_tgt; t < dom->do_tgt + dom->do_tgt_nr; t++) {
-			if (!pc->pc_tgt_used[t] && pl_tgt_eligible(pc, t))
-				pc->pc_free[i]++;
+		if (dom->do_comp.co_type == PO_COMP_TP_RANK) {
+			for (j = dom->do_tgt; j < dom->do_tgt + dom->do_tgt_nr; j++) {
+				if (!pc->pc_tgt_used[j] && pl_tgt_eligible(pc, j))
+					pc->pc_free[i]++;
+			}
+			continue;
 		}
+		for (j = 0; j < dom->do_comp.co_nr; j++)
+			pc->pc_free[i] += pc->pc_free[dom->do_child + j];
 	}
 }
 
@@ -326,6 +332,7 @@ pl_obj_place(const struct pool_map *map, daos_obj_id_t oid, const struct pl_obj_
 	struct daos_oclass_attr attr;
 	struct pl_obj_layout *lo = NULL;
 	struct pl_ctx pc = {.pc_map = map};
+	bool remapping = false;
 	uint32_t fdom_nr = 0;
 	uint32_t tgt_nr;
 	uint32_t grp_size;
@@ -423,7 +430,6 @@ pl_obj_place(const struct pool_map *map, daos_obj_id_t oid, const struct pl_obj_
 
 	/* pass 2: shards on failed targets move to spares */
 	pc.pc_elig = PO_COMP_ST_UP | PO_COMP_ST_UPIN | PO_COMP_ST_DRAIN;
-	pl_free_compute(&pc);
 	for (i = 0; i < lo->ol_nr; i++) {
 		struct pl_obj_shard *s = &lo->ol_shards[i];
 		struct pool_target *tgt = pool_map_find_target(map, s->po_target);
@@ -431,6 +437,11 @@ pl_obj_place(const struct pool_map *map, daos_obj_id_t oid, const struct pl_obj_
 
 		if (!pool_comp_unavailable(tgt->ta_comp.co_status))
 			continue;
+		if (!remapping) {
+			/* the first failed shard: count free available targets */
+			pl_free_compute(&pc);
+			remapping = true;
+		}
 		pl_grp_mark(&pc, lo, i / grp_size, i);
 		t = pl_walk(&pc, pl_shard_key(oid, i, 1), true);
 		if (t < 0) /* not enough domains left: share one rather than lose the shard */

@@ -675,3 +675,41 @@ pool_map_target_nr(const struct pool_map *map, unsigned int status_mask)
 	}
 	return n;
 }
+
+static int
+pm_rank_cmp(const void *a, const void *b)
+{
+	d_rank_t x = *(const d_rank_t *)a;
+	d_rank_t y = *(const d_rank_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+pool_map_get_ranks(const struct pool_map *map, unsigned int status_mask, d_rank_list_t **ranksp)
+{
+	d_rank_list_t *list;
+	uint32_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < map->pm_dom_nr; i++) {
+		const struct pool_component *c = &map->pm_doms[i].do_comp;
+
+		if (c->co_type == PO_COMP_TP_RANK && (c->co_status & status_mask))
+			n++;
+	}
+	list = d_rank_list_alloc(n);
+	if (list == NULL)
+		return -DER_NOMEM;
+	n = 0;
+	for (i = 0; i < map->pm_dom_nr; i++) {
+		const struct pool_component *c = &map->pm_doms[i].do_comp;
+
+		if (c->co_type == PO_COMP_TP_RANK && (c->co_status & status_mask))
+			list->rl_ranks[n++] = c->co_rank;
+	}
+	if (n > 1)
+		qsort(list->rl_ranks, n, sizeof(list->rl_ranks[0]), pm_rank_cmp);
+	*ranksp = list;
+	return 0;
+}

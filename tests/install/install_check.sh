@@ -56,6 +56,14 @@ for lib in daos:2 daos_common:2; do
 		echo "$bad"
 		exit 1
 	fi
+	# ... and each of them is declared by an installed public header.
+	for sym in $(nm -D --defined-only "$tmp/prefix/lib64/lib$name.so" | awk '{print $3}' |
+		grep '^daos_' | sed 's/@.*//'); do
+		if ! grep -qw "$sym" "$tmp/prefix/include/"*.h; then
+			echo "lib$name exports $sym, which no public header declares"
+			exit 1
+		fi
+	done
 done
 
 export PKG_CONFIG_PATH="$tmp/prefix/lib64/pkgconfig"

@@ -1,5 +1,8 @@
 /*
- * fuzz_common.c: fuzz entry for the pool map decoder. Each input is decoded twice: as it is
+ * fuzz_common.c: fuzz entries of src/common's parsers: the pool map decoder and the property
+ * string parser (daos_prop_from_str, which reads what users type).
+ *
+ * Pool map: each input is decoded twice: as it is
  * (which mostly exercises the header and checksum checks) and with its size and checksum
  * fields made consistent (which lets mutations reach the structural checks). A map that
  * decodes must encode back to the same bytes and answer lookups; anything else aborts.
@@ -12,6 +15,7 @@
 #include "common_internal.h"
 #include <daos/pool_map.h>
 #include <daos/placement.h>
+#include <daos/prop.h>
 #include "fuzz_common.h"
 
 /* Place an object of class @cid on @map: any outcome but a crash or a bad layout is fine. */
@@ -92,6 +96,39 @@ common_fuzz_pool_map(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/*
+ * Property strings: parse; a list that parses must hold valid, distinct types whose values
+ * survive a deep copy.
+ */
+int
+common_fuzz_prop_str(const uint8_t *data, size_t size)
+{
+	daos_prop_t *prop = NULL;
+	daos_prop_t *dup;
+	uint32_t i;
+	uint32_t j;
+
+	if (daos_prop_from_str((const char *)data, size, &prop) != 0)
+		return 0;
+	if (prop->dpp_nr == 0)
+		abort();
+	for (i = 0; i < prop->dpp_nr; i++) {
+		if (!daos_prop_type_valid(prop->dpp_entries[i].dpe_type))
+			abort();
+		for (j = i + 1; j < prop->dpp_nr; j++) {
+			if (prop->dpp_entries[i].dpe_type == prop->dpp_entries[j].dpe_type)
+				abort();
+		}
+	}
+	dup = daos_prop_dup(prop);
+	if (dup == NULL)
+		abort();
+	daos_prop_free(dup);
+	daos_prop_free(prop);
+	common_fuzz_decoded++;
+	return 0;
+}
+
 #ifdef COMMON_FUZZ_MAIN
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -100,6 +137,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* garbage is expected here: keep the log quiet */
 	setenv("D_LOG_MASK", "CRIT", 0);
-	return common_fuzz_pool_map(data, size);
+	return COMMON_FUZZ_MAIN(data, size);
 }
 #endif

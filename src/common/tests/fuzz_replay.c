@@ -1,9 +1,9 @@
 /*
- * fuzz_replay.c: replays the stored pool map corpus (tests/corpus/pool_map/) and seeded
- * mutations of each file through the fuzz entry, as an ordinary test, so that what the
- * fuzzer found stays fixed without clang.
+ * fuzz_replay.c: replays the stored corpus of each fuzz entry of src/common
+ * (tests/corpus/pool_map/, tests/corpus/prop_str/) and seeded mutations of each file, as an
+ * ordinary test, so that what the fuzzers found stays fixed without clang.
  * Usage: common_fuzz_replay [CORPUS_DIR [MUTATIONS]] (default: the source tree's corpus,
- * 1000 mutations per file), or common_fuzz_replay --gen CORPUS_DIR (writes seed maps).
+ * 1000 mutations per file), or common_fuzz_replay --gen CORPUS_DIR (writes the seeds).
  */
 #include <dirent.h>
 #include <limits.h>
@@ -46,7 +46,27 @@ out:
 	return rc;
 }
 
-/* Seeds: the shapes and states a decoder meets. */
+static int
+seed_str(const char *dir, int n, const char *str)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/prop_str", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/prop_str/seed-%d", dir, n);
+	f = fopen(path, "wb");
+	if (f == NULL)
+		return -1;
+	if (fwrite(str, strlen(str), 1, f) != 1)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Seeds: the shapes and states a decoder meets; property strings of every key. */
 static int
 seed_gen(const char *dir)
 {
@@ -92,6 +112,12 @@ seed_gen(const char *dir)
 	rc |= pool_map_extend(map, add, 2);
 	rc |= seed_write(dir, 2, map);
 	pool_map_destroy(map);
+
+	rc |= seed_str(dir, 0, "label:foo;rf:1");
+	rc |= seed_str(dir, 1,
+		       "cksum:crc64;cksum_size:16384;srv_cksum:on;dedup:hash;dedup_threshold:8192");
+	rc |= seed_str(dir, 2, "compression:lz4;encryption:aes-gcm256;ec_cell_sz:65536");
+	rc |= seed_str(dir, 3, "label:a.b_c-d:e;rf:4;cksum:adler32;compression:deflate4");
 
 	/* root -> ranks, no node level */
 	if (pm_build(doms, 4, tgts, 4, 12, &map) != 0)
@@ -141,33 +167,31 @@ mutate(uint8_t *buf, size_t *len, size_t cap, uint64_t *rnd)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* The fuzz entries and their corpus folders. */
+static const struct {
+	const char *fe_name;
+	int (*fe_fn)(const uint8_t *data, size_t size);
+} fuzz_entries[] = {
+    {"pool_map", common_fuzz_pool_map},
+    {"prop_str", common_fuzz_prop_str},
+};
+
+/* Replay every file of @corpus/@name and @mutations mutations of each. Returns the files. */
+static int
+replay(const char *corpus, int e, unsigned long mutations, uint64_t *rnd, unsigned long *runs)
 {
 	static uint8_t buf[1 << 16];
 	static uint8_t mut[1 << 16];
-	uint64_t rnd = d_test_rand_seed(d_test_seed("common_fuzz_replay"));
-	unsigned long mutations = 1000;
-	unsigned long runs = 0;
-	const char *corpus = COMMON_FUZZ_CORPUS;
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
 	int files = 0;
 
-	if (argc == 3 && strcmp(argv[1], "--gen") == 0)
-		return seed_gen(argv[2]);
-	if (argc > 1)
-		corpus = argv[1];
-	if (argc > 2)
-		mutations = strtoul(argv[2], NULL, 0);
-	/* garbage is expected: keep the log quiet */
-	setenv("D_LOG_MASK", "CRIT", 1);
-	snprintf(path, sizeof(path), "%s/pool_map", corpus);
+	snprintf(path, sizeof(path), "%s/%s", corpus, fuzz_entries[e].fe_name);
 	dir = opendir(path);
 	if (dir == NULL) {
 		fprintf(stderr, "no corpus at %s\n", path);
-		return 1;
+		return 0;
 	}
 	while ((de = readdir(dir)) != NULL) {
 		char file[PATH_MAX + 256];
@@ -184,26 +208,51 @@ main(int argc, char **argv)
 		len = fread(buf, 1, sizeof(buf), f);
 		fclose(f);
 		files++;
-		common_fuzz_pool_map(buf, len);
-		runs++;
+		fuzz_entries[e].fe_fn(buf, len);
+		(*runs)++;
 		for (m = 0; m < mutations; m++) {
 			size_t mlen = len;
 			int k;
 
 			memcpy(mut, buf, len);
-			for (k = 0; k < 1 + (int)(d_test_rand(&rnd) % 3); k++)
-				mutate(mut, &mlen, sizeof(mut), &rnd);
-			common_fuzz_pool_map(mut, mlen);
-			runs++;
+			for (k = 0; k < 1 + (int)(d_test_rand(rnd) % 3); k++)
+				mutate(mut, &mlen, sizeof(mut), rnd);
+			fuzz_entries[e].fe_fn(mut, mlen);
+			(*runs)++;
 		}
 	}
 	closedir(dir);
-	if (files == 0) {
-		fprintf(stderr, "empty corpus at %s\n", path);
-		return 1;
+	return files;
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t rnd = d_test_rand_seed(d_test_seed("common_fuzz_replay"));
+	unsigned long mutations = 1000;
+	unsigned long runs = 0;
+	unsigned long before;
+	const char *corpus = COMMON_FUZZ_CORPUS;
+	unsigned int e;
+	int files;
+
+	if (argc == 3 && strcmp(argv[1], "--gen") == 0)
+		return seed_gen(argv[2]);
+	if (argc > 1)
+		corpus = argv[1];
+	if (argc > 2)
+		mutations = strtoul(argv[2], NULL, 0);
+	/* garbage is expected: keep the log quiet */
+	setenv("D_LOG_MASK", "CRIT", 1);
+	for (e = 0; e < sizeof(fuzz_entries) / sizeof(fuzz_entries[0]); e++) {
+		before = common_fuzz_decoded;
+		files = replay(corpus, (int)e, mutations, &rnd, &runs);
+		printf("%s: %d files, %lu accepted\n", fuzz_entries[e].fe_name, files,
+		       common_fuzz_decoded - before);
+		/* the mutations must get past the first checks, or this tests nothing */
+		if (files == 0 || common_fuzz_decoded - before <= (unsigned long)files)
+			return 1;
 	}
-	printf("common_fuzz_replay: %lu inputs, %lu decoded, no failure\n", runs,
-	       common_fuzz_decoded);
-	/* the mutations must reach past the checksum, or this test tests nothing */
-	return common_fuzz_decoded > (unsigned long)files ? 0 : 1;
+	printf("common_fuzz_replay: %lu inputs, no failure\n", runs);
+	return 0;
 }

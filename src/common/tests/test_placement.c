@@ -379,6 +379,44 @@ test_node_failure(void **state)
 	pool_map_destroy(map);
 }
 
+/*
+ * A target being reintegrated (UP) or drained (DRAIN) keeps its shards: UP ones are marked
+ * rebuilding (rebuild is filling them), DRAIN ones are served until the drain ends.
+ */
+static void
+test_up_drain(void **state)
+{
+	struct pool_map *map = make_map(4, 1, 4);
+	uint64_t rnd = d_test_rand_seed(d_test_seed("test_up_drain"));
+	uint32_t up = 5;
+	uint32_t drain = 10;
+	uint32_t seen_up = 0;
+	uint32_t seen_drain = 0;
+	int i;
+
+	(void)state;
+	assert_int_equal(pool_map_update(map, &up, 1, POOL_MAP_EXCLUDE, NULL), 0);
+	assert_int_equal(pool_map_update(map, &up, 1, POOL_MAP_REINT, NULL), 0);
+	assert_int_equal(pool_map_update(map, &drain, 1, POOL_MAP_DRAIN, NULL), 0);
+	for (i = 0; i < 400; i++) {
+		struct pl_obj_layout *lo = place(map, make_oid(&rnd, OC_S2), NULL);
+		uint32_t j;
+
+		for (j = 0; j < lo->ol_nr; j++) {
+			if (lo->ol_shards[j].po_target == up) {
+				assert_int_equal(lo->ol_shards[j].po_rebuilding, 1);
+				seen_up++;
+			} else {
+				assert_int_equal(lo->ol_shards[j].po_rebuilding, 0);
+				seen_drain += lo->ol_shards[j].po_target == drain;
+			}
+		}
+		pl_obj_layout_free(lo);
+	}
+	assert_true(seen_up > 0 && seen_drain > 0);
+	pool_map_destroy(map);
+}
+
 /* NEW targets hold nothing until they are extended into the pool. */
 static void
 test_extension(void **state)
@@ -418,7 +456,7 @@ main(void)
 	    cmocka_unit_test(test_determinism),   cmocka_unit_test(test_balance),
 	    cmocka_unit_test(test_spread),        cmocka_unit_test(test_fault_domains),
 	    cmocka_unit_test(test_failure_remap), cmocka_unit_test(test_node_failure),
-	    cmocka_unit_test(test_extension),
+	    cmocka_unit_test(test_up_drain),      cmocka_unit_test(test_extension),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

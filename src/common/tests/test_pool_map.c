@@ -200,6 +200,26 @@ test_update(void **state)
 	assert_int_equal(rank0->do_comp.co_status, PO_COMP_ST_UPIN);
 	assert_int_equal(node->do_comp.co_status, PO_COMP_ST_UPIN);
 	assert_int_equal(pool_map_update_rank(map, 7, POOL_MAP_EXCLUDE, &changed), -DER_NONEXIST);
+
+	/* rank lists by state, ascending */
+	{
+		d_rank_list_t *ranks = NULL;
+
+		assert_int_equal(
+		    pool_map_get_ranks(map, PO_COMP_ST_DOWN | PO_COMP_ST_DOWNOUT, &ranks), 0);
+		assert_int_equal(ranks->rl_nr, 1);
+		assert_int_equal(ranks->rl_ranks[0], 1);
+		d_rank_list_free(ranks);
+		assert_int_equal(pool_map_get_ranks(map, PO_COMP_ST_UPIN, &ranks), 0);
+		assert_int_equal(ranks->rl_nr, 3);
+		assert_int_equal(ranks->rl_ranks[0], 0);
+		assert_int_equal(ranks->rl_ranks[1], 2);
+		assert_int_equal(ranks->rl_ranks[2], 3);
+		d_rank_list_free(ranks);
+		assert_int_equal(pool_map_get_ranks(map, PO_COMP_ST_NEW, &ranks), 0);
+		assert_int_equal(ranks->rl_nr, 0);
+		d_rank_list_free(ranks);
+	}
 	pool_map_destroy(map);
 }
 

@@ -193,6 +193,13 @@ struct pool_target *pool_map_find_target_by_rank_idx(const struct pool_map *map,
 /** The domain of @rank (borrowed), or NULL. */
 struct pool_domain *pool_map_find_rank(const struct pool_map *map, d_rank_t rank);
 
+/**
+ * The ranks whose state is in @status_mask, ascending, in a new list in *@ranksp (the caller
+ * frees it with d_rank_list_free). 0 or -DER_NOMEM.
+ */
+int pool_map_get_ranks(const struct pool_map *map, unsigned int status_mask,
+		       d_rank_list_t **ranksp);
+
 /** Number of domains of @type (PO_COMP_TP_NODE, _RANK...). */
 uint32_t pool_map_domain_nr(const struct pool_map *map, enum pool_comp_type type);
 
