@@ -730,11 +730,15 @@ test_garbage_acl(void **state)
 			ace->dae_principal_len &= 0x38;
 			ace->dae_principal_type %= 6;
 		}
+		/* Valid but without a text form (per-type permissions differ): -DER_INVAL. */
 		if (daos_acl_validate(acl) == 0) {
-			assert_int_equal(daos_acl_to_strs(acl, &strs, &nr), 0);
-			for (i = 0; i < nr; i++)
+			int rc = daos_acl_to_strs(acl, &strs, &nr);
+
+			assert_true(rc == 0 || rc == -DER_INVAL);
+			for (i = 0; rc == 0 && i < nr; i++)
 				D_FREE(strs[i]);
-			D_FREE(strs);
+			if (rc == 0)
+				D_FREE(strs);
 		}
 		for (ace = daos_acl_get_next_ace(acl, NULL); ace != NULL;
 		     ace = daos_acl_get_next_ace(acl, ace))
