@@ -40,8 +40,6 @@
 #include "mgmt/svc.pb-c.h"
 #include "security/agent.pb-c.h"
 
-D_LOG_FAC_DEFINE(agent);
-
 #define AGENT_CONNS_MAX 1024
 
 enum { AGENT_EXIT_OK = 0, AGENT_EXIT_FAIL = 1, AGENT_EXIT_USAGE = 2 };
@@ -338,7 +336,27 @@ conn_accept(struct agent *ag)
 	ag->ag_nr_conns++;
 }
 
-/* Serve until SIGTERM or SIGINT. */
+/* Open log_file again (after logrotate moved it); the old descriptor is closed. */
+static void
+agent_log_reopen(const struct agent_config *cfg)
+{
+	int fd;
+	int old;
+
+	if (cfg->ac_log_file == NULL)
+		return;
+	fd = open(cfg->ac_log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		D_ERROR("cannot reopen log_file %s: %s\n", cfg->ac_log_file, strerror(errno));
+		return;
+	}
+	old = d_log_set_fd(fd);
+	if (old > STDERR_FILENO)
+		close(old);
+	D_INFO("log reopened on SIGHUP\n");
+}
+
+/* Serve until SIGTERM or SIGINT; SIGHUP reopens the log file. */
 static void
 agent_loop(struct agent *ag)
 {
@@ -364,10 +382,12 @@ agent_loop(struct agent *ag)
 			D_ERROR("poll: %s\n", strerror(errno));
 			return;
 		}
-		if (pfds[0].revents & POLLIN) {
-			if (read(ag->ag_sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
-			    (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT))
+		if ((pfds[0].revents & POLLIN) &&
+		    read(ag->ag_sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				return;
+			if (si.ssi_signo == SIGHUP)
+				agent_log_reopen(&ag->ag_cfg);
 		}
 		/* Back to front: closing moves the last connection into the freed slot. */
 		for (i = nr - 1; i >= 0; i--) {
