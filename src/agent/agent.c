@@ -139,8 +139,17 @@ reply_send(int fd, int status, const void *body, size_t len)
 			return; /* the client sees the connection close */
 	}
 	agent__response__pack(&resp, out);
-	if (send(fd, out, out_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)out_len)
+	if (send(fd, out, out_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)out_len) {
+		if (errno == EMSGSIZE && resp.body.len > 0) {
+			/* Larger than the socket's send buffer allows in one packet. */
+			D_ERROR("reply of %zu bytes does not fit one packet: " DF_RC "\n", out_len,
+				DP_RC(-DER_REC2BIG));
+			D_FREE(out);
+			reply_send(fd, -DER_REC2BIG, NULL, 0);
+			return;
+		}
 		D_DEBUG("reply to fd %d not sent: %s\n", fd, strerror(errno));
+	}
 	D_FREE(out);
 }
 
@@ -314,6 +323,7 @@ conn_accept(struct agent *ag)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
+	int sndbuf = (int)DC_AGENT_MSG_MAX;
 	int fd;
 
 	fd = accept4(ag->ag_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -324,6 +334,8 @@ conn_accept(struct agent *ag)
 		close(fd);
 		return;
 	}
+	/* Room for large attach info in one packet (the kernel caps it at wmem_max). */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
 		D_ERROR("SO_PEERCRED: %s\n", strerror(errno));
 		close(fd);
