@@ -372,6 +372,39 @@ test_acl_order_and_dups(void **state)
 	assert_int_equal(daos_acl_from_strs(NULL, 1, &acl), -DER_INVAL);
 }
 
+/* The entries of an ACL may fill DAOS_ACL_MAX_ACE_LEN bytes, not one more. */
+static void
+test_acl_size_limit(void **state)
+{
+	/* "A::uNNNN@:r": a 32-byte header and an 8-byte name, 40 bytes an entry. */
+	const size_t fit = DAOS_ACL_MAX_ACE_LEN / 40;
+	char(*names)[16];
+	const char **strs;
+	struct daos_acl *acl = NULL;
+	struct daos_ace *ace;
+	size_t i;
+
+	(void)state;
+	names = calloc(fit + 1, sizeof(*names));
+	strs = calloc(fit + 1, sizeof(*strs));
+	for (i = 0; i <= fit; i++) {
+		snprintf(names[i], sizeof(names[i]), "A::u%04zu@:r", i);
+		strs[i] = names[i];
+	}
+	assert_int_equal(daos_acl_from_strs(strs, fit, &acl), 0);
+	assert_int_equal(acl->dal_len, fit * 40);
+	assert_int_equal(daos_acl_validate(acl), 0);
+	/* One more entry goes past the limit: the ACL is no longer valid. */
+	assert_int_equal(daos_ace_from_str(strs[fit], &ace), 0);
+	assert_int_equal(daos_acl_add_ace(&acl, ace), 0);
+	assert_int_equal(daos_acl_validate(acl), -DER_INVAL);
+	daos_ace_free(ace);
+	daos_acl_free(acl);
+	assert_int_equal(daos_acl_from_strs(strs, fit + 1, &acl), -DER_INVAL);
+	free(strs);
+	free(names);
+}
+
 static void
 test_acl_ops(void **state)
 {
@@ -751,12 +784,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ace_str_valid),       cmocka_unit_test(test_ace_str_invalid),
-	    cmocka_unit_test(test_ace_fields),          cmocka_unit_test(test_ace_to_str_refuses),
-	    cmocka_unit_test(test_principal),           cmocka_unit_test(test_local_ids),
-	    cmocka_unit_test(test_acl_order_and_dups),  cmocka_unit_test(test_acl_ops),
-	    cmocka_unit_test(test_acl_validate_binary), cmocka_unit_test(test_verbose_and_stream),
-	    cmocka_unit_test(test_random_roundtrip),    cmocka_unit_test(test_garbage_acl),
+	    cmocka_unit_test(test_ace_str_valid),
+	    cmocka_unit_test(test_ace_str_invalid),
+	    cmocka_unit_test(test_ace_fields),
+	    cmocka_unit_test(test_ace_to_str_refuses),
+	    cmocka_unit_test(test_principal),
+	    cmocka_unit_test(test_local_ids),
+	    cmocka_unit_test(test_acl_order_and_dups),
+	    cmocka_unit_test(test_acl_size_limit),
+	    cmocka_unit_test(test_acl_ops),
+	    cmocka_unit_test(test_acl_validate_binary),
+	    cmocka_unit_test(test_verbose_and_stream),
+	    cmocka_unit_test(test_random_roundtrip),
+	    cmocka_unit_test(test_garbage_acl),
 	};
 
 	return cmocka_run_group_tests_name("security_acl", tests, NULL, NULL);
