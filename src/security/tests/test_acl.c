@@ -449,6 +449,27 @@ test_acl_ops(void **state)
 			 -DER_INVAL);
 	assert_int_equal(daos_acl_get_ace_for_principal(acl, DAOS_ACL_EVERYONE, NULL, &found), 0);
 
+	/* The debugging dumps print every entry, and survive NULL. */
+	{
+		char *text = NULL;
+		size_t text_len = 0;
+		FILE *f = open_memstream(&text, &text_len);
+		FILE *saved = stdout;
+
+		assert_non_null(f);
+		stdout = f;
+		daos_acl_dump(acl);
+		daos_acl_dump(NULL);
+		daos_ace_dump(NULL, 2);
+		stdout = saved;
+		fclose(f);
+		assert_non_null(strstr(text, "Principal Name: \"carol@\""));
+		assert_non_null(strstr(text, "Principal Type: Owner Group (2)"));
+		assert_non_null(strstr(text, "Write (0x2)"));
+		assert_non_null(strstr(text, "\tNULL\n"));
+		free(text);
+	}
+
 	dup = daos_acl_dup(acl);
 	assert_non_null(dup);
 	assert_memory_equal(dup, acl, daos_acl_get_size(acl));
