@@ -52,8 +52,7 @@ $(FUZZ_BUILD)/CMakeCache.txt: | deps
 
 fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz
-	set -e; for f in $(FUZZ_BUILD)/src/net/fuzz_net_* $(FUZZ_BUILD)/src/common/fuzz_common_* \
-		$(FUZZ_BUILD)/src/engine/fuzz_ctl_*; do \
+	set -e; for f in $(FUZZ_BUILD)/src/*/fuzz_*; do \
 		echo "== $$f"; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 2>&1 | tail -2; \
 	done
 

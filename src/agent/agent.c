@@ -40,8 +40,6 @@
 #include "mgmt/svc.pb-c.h"
 #include "security/agent.pb-c.h"
 
-D_LOG_FAC_DEFINE(agent);
-
 #define AGENT_CONNS_MAX 1024
 
 enum { AGENT_EXIT_OK = 0, AGENT_EXIT_FAIL = 1, AGENT_EXIT_USAGE = 2 };
@@ -141,8 +139,17 @@ reply_send(int fd, int status, const void *body, size_t len)
 			return; /* the client sees the connection close */
 	}
 	agent__response__pack(&resp, out);
-	if (send(fd, out, out_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)out_len)
+	if (send(fd, out, out_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)out_len) {
+		if (errno == EMSGSIZE && resp.body.len > 0) {
+			/* Larger than the socket's send buffer allows in one packet. */
+			D_ERROR("reply of %zu bytes does not fit one packet: " DF_RC "\n", out_len,
+				DP_RC(-DER_REC2BIG));
+			D_FREE(out);
+			reply_send(fd, -DER_REC2BIG, NULL, 0);
+			return;
+		}
 		D_DEBUG("reply to fd %d not sent: %s\n", fd, strerror(errno));
+	}
 	D_FREE(out);
 }
 
@@ -316,6 +323,7 @@ conn_accept(struct agent *ag)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
+	int sndbuf = (int)DC_AGENT_MSG_MAX;
 	int fd;
 
 	fd = accept4(ag->ag_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -326,6 +334,8 @@ conn_accept(struct agent *ag)
 		close(fd);
 		return;
 	}
+	/* Room for large attach info in one packet (the kernel caps it at wmem_max). */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
 		D_ERROR("SO_PEERCRED: %s\n", strerror(errno));
 		close(fd);
@@ -338,7 +348,27 @@ conn_accept(struct agent *ag)
 	ag->ag_nr_conns++;
 }
 
-/* Serve until SIGTERM or SIGINT. */
+/* Open log_file again (after logrotate moved it); the old descriptor is closed. */
+static void
+agent_log_reopen(const struct agent_config *cfg)
+{
+	int fd;
+	int old;
+
+	if (cfg->ac_log_file == NULL)
+		return;
+	fd = open(cfg->ac_log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		D_ERROR("cannot reopen log_file %s: %s\n", cfg->ac_log_file, strerror(errno));
+		return;
+	}
+	old = d_log_set_fd(fd);
+	if (old > STDERR_FILENO)
+		close(old);
+	D_INFO("log reopened on SIGHUP\n");
+}
+
+/* Serve until SIGTERM or SIGINT; SIGHUP reopens the log file. */
 static void
 agent_loop(struct agent *ag)
 {
@@ -364,10 +394,12 @@ agent_loop(struct agent *ag)
 			D_ERROR("poll: %s\n", strerror(errno));
 			return;
 		}
-		if (pfds[0].revents & POLLIN) {
-			if (read(ag->ag_sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
-			    (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT))
+		if ((pfds[0].revents & POLLIN) &&
+		    read(ag->ag_sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				return;
+			if (si.ssi_signo == SIGHUP)
+				agent_log_reopen(&ag->ag_cfg);
 		}
 		/* Back to front: closing moves the last connection into the freed slot. */
 		for (i = nr - 1; i >= 0; i--) {

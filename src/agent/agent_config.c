@@ -24,6 +24,8 @@
 
 #include "agent_internal.h"
 
+D_LOG_FAC_DEFINE(agent);
+
 struct cfg_ctx {
 	const char *cc_path;
 	yaml_document_t cc_doc;

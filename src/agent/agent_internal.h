@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gurt/common.h>
+
+D_LOG_FAC_DECLARE(agent);
+
 #define AGENT_DEF_CONFIG "/etc/daos/daos_agent.yml"
 #define AGENT_DEF_NAME "daos_server"
 #define AGENT_DEF_PORT 10001

@@ -266,14 +266,20 @@ wait "$SRV_PID" 2>/dev/null
 	pass "attach info from the cache after kill -9 of the server" ||
 	fail "cached attach: $(cat "$TMP/attach2")"
 
+echo "== SIGHUP reopens the log"
+mv "$TMP/agent.log" "$TMP/agent.log.1"
+kill -HUP "$PID_A"
+wait_line "$TMP/agent.log" "log reopened on SIGHUP" 5 && kill -0 "$PID_A" &&
+	pass "SIGHUP: new log file, agent still running" || fail "SIGHUP: $(ls "$TMP")"
+
 echo "== SIGTERM"
 kill -TERM "$PID_A"
 wait_exit "$PID_A" 5
 [ "$RC" = 0 ] && pass "SIGTERM: exit 0 within 5 s" || fail "SIGTERM: exit $RC"
 grep -q "^daos_agent stopped$" "$TMP/a.out" && pass "stopped line" || fail "no stopped line"
 [ ! -e "$TMP/run/daos_agent.sock" ] && pass "socket removed" || fail "socket left behind"
-grep -q "serving $TMP/run/daos_agent.sock" "$TMP/agent.log" && pass "log_file written" ||
-	fail "log_file: $(head -3 "$TMP/agent.log")"
+grep -q "serving $TMP/run/daos_agent.sock" "$TMP/agent.log.1" && pass "log_file written" ||
+	fail "log_file: $(head -3 "$TMP/agent.log.1")"
 
 echo "== insecure, no server, stale socket"
 start_agent c "$TMP/daos_agent.yml" -i
