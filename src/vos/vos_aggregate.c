@@ -14,7 +14,8 @@
  * a key deleted on the way never disturbs the walk. Per akey:
  *
  *	dead?  (invisible to every retained reader, its parents' punches included, and no log
- *	        entry above hi): delete every value, then the key      (bounded transactions)
+ *	        entry above hi): detach the key and its subtree into the container's GC bin
+ *	        (one transaction; vos_gc.c frees it in bounded steps)
  *	alive: for each retained reader r, mark the version r reads (single value: the newest
  *	       at or below r; array: every entry evt_find shows at r) unless r's punch bound
  *	       hides it; delete the unmarked versions with epochs in [lo, hi]; then
@@ -38,8 +39,9 @@
  *    writes, so a retry or a crash between transactions leaves a state that a second run
  *    completes. Running twice changes nothing the second time.
  * 4. Freed payloads leave the container accounting (cd_used_*) in the transaction that frees
- *    them; data blocks go back through vea_free and become reusable once that transaction
- *    is durable (vea_tx_end after every transaction, vea_flush from the pool's poller).
+ *    them (for detached keys, the GC step that frees them); data blocks go back through vea_free
+ *and become reusable once that transaction is durable (vea_tx_end after every transaction,
+ *vea_flush from the pool's poller).
  * 5. A key's log is aggregated after its subtree, with the same bound and snapshots, so the
  *    punch bounds the subtree was judged by are the ones readers keep seeing.
  * 6. Partially covered extents are kept whole: nothing is rewritten, nothing allocated
@@ -677,6 +679,57 @@ agg_key_delete(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df 
 	return rc;
 }
 
+/* Detaching a dead key (or object) into the container's GC bin. */
+static int
+agg_rec_detach(struct agg_ctx *ac, void *arg)
+{
+	struct agg_rec_arg *ra = arg;
+	struct vos_cont_df *cd = ac->ac_cont->vc_df;
+	struct btr_instance *toh = ra->ra_toh;
+	umem_off_t body;
+	int rc;
+
+	if (toh == NULL) {
+		rc = dbtree_open_inplace_ex(ra->ra_root, ac->ac_umm, ac->ac_pool, &toh);
+		if (rc != 0)
+			return rc;
+	}
+	rc = dbtree_detach(toh, &ra->ra_key, &body);
+	if (rc == 0 && ra->ra_obj) {
+		rc = vos_gc_add_obj(ac->ac_pool, cd, body);
+		if (rc == 0)
+			rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
+		if (rc == 0 && cd->cd_nobjs > 0)
+			cd->cd_nobjs--;
+	} else if (rc == 0) {
+		rc = vos_gc_add_key(ac->ac_pool, cd, body);
+	}
+	if (ra->ra_toh == NULL)
+		dbtree_close(toh);
+	return rc;
+}
+
+/* Hand key @krec of the tree at @root, and everything under it, to GC: one transaction. */
+static int
+agg_key_detach(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+{
+	struct agg_rec_arg ra = {.ra_root = root};
+	void *buf;
+	int rc;
+
+	/* a copy of the key: an aborted attempt must find it again */
+	D_ALLOC(buf, krec->kr_size);
+	if (buf == NULL)
+		return -DER_NOMEM;
+	memcpy(buf, vos_krec2key(krec), krec->kr_size);
+	d_iov_set(&ra.ra_key, buf, krec->kr_size);
+	rc = agg_tx(ac, agg_rec_detach, &ra);
+	D_FREE(buf);
+	if (rc == 0)
+		ac->ac_keys++;
+	return rc;
+}
+
 /*
  * The walk.
  */
@@ -719,10 +772,10 @@ out:
 }
 
 static int
-agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec, bool dead)
+agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec)
 {
 	struct agg_keep keep = {0};
-	bool empty;
+	bool empty, dead = false;
 	int rc;
 
 	if (ac->ac_discard) {
@@ -735,11 +788,9 @@ agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec
 			rc = agg_key_delete(ac, &dkrec->kr_btr, krec);
 		return rc;
 	}
-	if (!dead) {
-		rc = agg_key_readers(ac, AGG_AKEY, &krec->kr_ilog, &dead);
-		if (rc != 0)
-			return rc;
-	}
+	rc = agg_key_readers(ac, AGG_AKEY, &krec->kr_ilog, &dead);
+	if (rc != 0)
+		return rc;
 	if (!dead) {
 		if (krec->kr_bmap & VOS_KREC_SINGLE)
 			rc = keep_single(ac, krec, &keep);
@@ -754,25 +805,23 @@ agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec
 			return rc;
 		/* the log says the key never existed for anyone retained */
 	}
-	rc = agg_del_values(ac, krec, 0, DAOS_EPOCH_MAX, &keep);
-	if (rc == 0)
-		rc = agg_key_delete(ac, &dkrec->kr_btr, krec);
-	return rc;
+	return agg_key_detach(ac, &dkrec->kr_btr, krec);
 }
 
 static int
-agg_dkey(struct agg_ctx *ac, struct vos_obj_df *obj, struct vos_krec_df *krec, bool dead)
+agg_dkey(struct agg_ctx *ac, struct vos_obj_df *obj, struct vos_krec_df *krec)
 {
 	struct dbtree_anchor anchor = {0};
-	bool empty;
+	bool empty, dead = false;
 	int rc;
 
-	if (!dead && !ac->ac_discard) {
+	if (!ac->ac_discard) {
 		rc = agg_key_readers(ac, AGG_DKEY, &krec->kr_ilog, &dead);
 		if (rc != 0)
 			return rc;
+		if (dead)
+			return agg_key_detach(ac, &obj->vo_tree, krec);
 	}
-again:
 	for (;;) {
 		void *akrec;
 
@@ -780,26 +829,20 @@ again:
 		if (rc == -DER_NONEXIST)
 			break;
 		if (rc == 0)
-			rc = agg_akey(ac, krec, akrec, dead);
+			rc = agg_akey(ac, krec, akrec);
 		if (rc != 0)
 			return rc;
 	}
-	if (!dead) {
-		rc = agg_log(ac, &krec->kr_ilog, &empty);
-		if (rc != 0)
-			return rc;
-		if (ac->ac_discard) {
-			if (!empty || !dbtree_is_empty_inplace(&krec->kr_btr))
-				return 0;
-		} else if (empty) {
-			dead = true; /* its subtree must go too */
-			memset(&anchor, 0, sizeof(anchor));
-			goto again;
-		} else {
+	rc = agg_log(ac, &krec->kr_ilog, &empty);
+	if (rc != 0)
+		return rc;
+	if (ac->ac_discard) {
+		if (!empty || !dbtree_is_empty_inplace(&krec->kr_btr))
 			return 0;
-		}
+		return agg_key_delete(ac, &obj->vo_tree, krec);
 	}
-	return agg_key_delete(ac, &obj->vo_tree, krec);
+	/* a log aggregated away: nobody retained sees the key, its subtree goes too */
+	return empty ? agg_key_detach(ac, &obj->vo_tree, krec) : 0;
 }
 
 static int
@@ -812,12 +855,14 @@ agg_obj(struct agg_ctx *ac, struct vos_obj_df *obj)
 	int rc;
 
 	ac->ac_oid = oid;
+	d_iov_set(&ra.ra_key, &oid, sizeof(oid));
 	if (!ac->ac_discard) {
 		rc = agg_key_readers(ac, AGG_OBJ, &obj->vo_ilog, &dead);
 		if (rc != 0)
 			return rc;
+		if (dead)
+			goto detach;
 	}
-again:
 	for (;;) {
 		void *dkrec;
 
@@ -825,27 +870,25 @@ again:
 		if (rc == -DER_NONEXIST)
 			break;
 		if (rc == 0)
-			rc = agg_dkey(ac, obj, dkrec, dead);
+			rc = agg_dkey(ac, obj, dkrec);
 		if (rc != 0)
 			return rc;
 	}
-	if (!dead) {
-		rc = agg_log(ac, &obj->vo_ilog, &empty);
-		if (rc != 0)
-			return rc;
-		if (ac->ac_discard) {
-			if (!empty || !dbtree_is_empty_inplace(&obj->vo_tree))
-				return 0;
-		} else if (empty) {
-			dead = true;
-			memset(&anchor, 0, sizeof(anchor));
-			goto again;
-		} else {
+	rc = agg_log(ac, &obj->vo_ilog, &empty);
+	if (rc != 0)
+		return rc;
+	if (ac->ac_discard) {
+		if (!empty || !dbtree_is_empty_inplace(&obj->vo_tree))
 			return 0;
-		}
+		rc = agg_tx(ac, agg_rec_delete, &ra);
+		if (rc == 0)
+			ac->ac_keys++;
+		return rc;
 	}
-	d_iov_set(&ra.ra_key, &oid, sizeof(oid));
-	rc = agg_tx(ac, agg_rec_delete, &ra);
+	if (!empty)
+		return 0;
+detach:
+	rc = agg_tx(ac, agg_rec_detach, &ra);
 	if (rc == 0)
 		ac->ac_keys++;
 	return rc;

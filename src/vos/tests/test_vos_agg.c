@@ -19,6 +19,20 @@
 
 #include "vos_internal.h"
 
+/*
+ * Aggregate, then let garbage collection free the keys and objects it detached (space and
+ * accounting come back only then).
+ */
+static int
+agg_gc(daos_handle_t c, const daos_epoch_range_t *epr, const daos_epoch_t *snaps, uint32_t n)
+{
+	int rc = vos_aggregate(c, epr, snaps, n);
+
+	if (rc == 0)
+		rc = vos_gc_pool(vos_cont2poh(c), 0, NULL, NULL);
+	return rc;
+}
+
 static char dir[64];
 static char path[128];
 static uuid_t pool_uuid;
@@ -517,7 +531,7 @@ t_model(void **state)
 		/* from 0, or from where the last round stopped */
 		epr.epr_lo = wrnd(&w, 2) ? 0 : start + 1;
 		epr.epr_hi = hi;
-		assert_int_equal(vos_aggregate(coh, &epr, snaps, nsnaps), 0);
+		assert_int_equal(agg_gc(coh, &epr, snaps, nsnaps), 0);
 		views_check(&w, coh, rdrs, nrdrs, before);
 		pool_settle();
 		assert_int_equal(vos_cont_query(coh, &c1), 0);
@@ -537,7 +551,7 @@ t_model(void **state)
 		agg_vals += c0.ci_used - c1.ci_used;
 
 		/* again: nothing more to do */
-		assert_int_equal(vos_aggregate(coh, &epr, snaps, nsnaps), 0);
+		assert_int_equal(agg_gc(coh, &epr, snaps, nsnaps), 0);
 		pool_settle();
 		assert_int_equal(vos_cont_query(coh, &c2), 0);
 		assert_int_equal(vos_pool_query(poh, &p2), 0);
@@ -597,7 +611,7 @@ t_small_wal(void **state)
 	assert_int_equal(vos_pool_query(poh, &p0), 0);
 	epr.epr_lo = 0;
 	epr.epr_hi = w.w_epoch;
-	assert_int_equal(vos_aggregate(coh, &epr, &snap, 1), 0);
+	assert_int_equal(agg_gc(coh, &epr, &snap, 1), 0);
 	views_check(&w, coh, rdrs, n, before);
 	assert_int_equal(vos_pool_query(poh, &p1), 0);
 	print_message("%u operations; checkpoints %" PRIu64 " -> %" PRIu64 "\n", i,
@@ -633,7 +647,7 @@ t_punched(void **state)
 	    vos_obj_punch(coh, test_oid(DAOS_OT_MULTI_HASHED, 1), e++, 0, 0, NULL, 0, NULL, NULL),
 	    0);
 	epr.epr_hi = e++;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	assert_int_equal(ci.ci_nobjs, 0);
@@ -684,7 +698,7 @@ t_punched(void **state)
 		d_sg_list_t sgl = {0};
 		d_iov_t iov;
 
-		assert_int_equal(vos_aggregate(coh, &epr, &snap, 1), 0);
+		assert_int_equal(agg_gc(coh, &epr, &snap, 1), 0);
 		dk = skey("d0");
 		iod.iod_name = ak;
 		iod.iod_type = DAOS_IOD_SINGLE;
@@ -707,7 +721,7 @@ t_punched(void **state)
 	assert_true(ci.ci_nobjs > 0);
 
 	/* without it, all goes: objects, punched dkeys, punched akeys */
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	print_message("after: %" PRIu64 " objects, %" PRIu64 " heap and %" PRIu64
@@ -735,7 +749,7 @@ t_punched(void **state)
 						       e++, 0, 0, NULL, 0, NULL, NULL),
 					 0);
 	epr.epr_hi = e++;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	assert_int_equal(ci.ci_nobjs, 0);
@@ -763,7 +777,7 @@ t_punched(void **state)
 	assert_int_equal(upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 7), e++, &dk, &ak, buf, 100),
 			 0);
 	epr.epr_hi = e++;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	assert_int_equal(ci.ci_nobjs, 1);
 	assert_int_equal(ci.ci_used_scm, 100);
@@ -855,11 +869,11 @@ t_discard(void **state)
 	epr.epr_lo = 5;
 	epr.epr_hi = 4;
 	assert_int_equal(vos_discard(coh, &epr), -DER_INVAL);
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), -DER_INVAL);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), -DER_INVAL);
 	assert_int_equal(vos_discard(coh, NULL), -DER_INVAL);
 	epr.epr_lo = 0;
 	epr.epr_hi = 10;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 3), -DER_INVAL);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 3), -DER_INVAL);
 }
 
 /*
@@ -892,7 +906,7 @@ t_long_history(void **state)
 		else
 			assert_int_equal(upd_ar(coh, oid, e, &dk, &aar, 8, 0, 16, buf), 0);
 	}
-	assert_int_equal(vos_aggregate(coh, &epr, snaps, 2), 0);
+	assert_int_equal(agg_gc(coh, &epr, snaps, 2), 0);
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	/* sv: the versions at 201, 301, 600; array: 200 + 201, 301, 599 + 600 */
 	assert_int_equal(ci.ci_used_scm, (10 + 201 % 7) + (10 + 301 % 7) + (10 + 600 % 7) +
@@ -984,7 +998,7 @@ t_nospace(void **state)
 
 	/* aggregation up to now: only the newest versions stay */
 	epr.epr_hi = e - 1;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_pool_query(poh, &p1), 0);
 	print_message("free after aggregation: heap %" PRIu64 " KiB, data %" PRIu64 " KiB\n",
@@ -1021,7 +1035,7 @@ t_nospace(void **state)
 	/* punch + aggregation: everything comes back, also after a crash */
 	assert_int_equal(vos_obj_punch(coh, oid, e++, 0, 0, NULL, 0, NULL, NULL), 0);
 	epr.epr_hi = e++;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	assert_int_equal(ci.ci_nobjs, 0);

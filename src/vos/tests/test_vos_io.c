@@ -77,6 +77,16 @@ pool_reopen(bool crash)
 	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
 }
 
+/* Run garbage collection to the end and let its frees become durable and reusable. */
+static void
+gc_all(void)
+{
+	assert_int_equal(vos_gc_pool(poh, 0, NULL, NULL), 0);
+	assert_true(vos_gc_pool_idle(poh));
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_true(vos_pool_poll(poh) >= 0);
+}
+
 static daos_unit_oid_t
 test_oid(enum daos_otype_t type, uint64_t lo)
 {
@@ -2064,6 +2074,7 @@ t_destroy(void **state)
 {
 	struct vos_pool_info p0, p1, p2;
 	struct vos_cont_info ci;
+	unsigned int polls = 0;
 	daos_handle_t c2;
 	uuid_t u2;
 
@@ -2076,10 +2087,10 @@ t_destroy(void **state)
 	fill_container(c2, 10, true);
 	assert_int_equal(vos_cont_close(c2), 0);
 	assert_int_equal(vos_cont_destroy(poh, u2), 0);
-	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	gc_all();
 	assert_int_equal(vos_pool_query(poh, &p0), 0);
 
-	/* a container large enough to need several destroy transactions */
+	/* a container large enough to need many GC steps */
 	assert_int_equal(vos_cont_create(poh, u2), 0);
 	assert_int_equal(vos_cont_open(poh, u2, &c2), 0);
 	fill_container(c2, 400, true);
@@ -2091,10 +2102,24 @@ t_destroy(void **state)
 	assert_int_equal(vos_pool_query(poh, &p1), 0);
 	assert_true(p1.pi_scm_free < p0.pi_scm_free);
 	assert_true(p1.pi_data_free < p0.pi_data_free);
+	assert_true(vos_gc_pool_idle(poh));
 	assert_int_equal(vos_cont_destroy(poh, u2), 0);
+	/* gone at once (the uuid may be reused), its space still held until GC runs */
+	assert_false(vos_gc_pool_idle(poh));
 	assert_int_equal(vos_cont_destroy(poh, u2), -DER_NONEXIST);
 	assert_int_equal(vos_cont_open(poh, u2, &c2), -DER_NONEXIST);
+	assert_int_equal(vos_pool_query(poh, &p2), 0);
+	assert_true(p2.pi_scm_free <= p1.pi_scm_free);
+	assert_int_equal(p2.pi_data_free, p1.pi_data_free);
+	/* the poller frees it in bounded steps */
+	while (!vos_gc_pool_idle(poh)) {
+		assert_true(vos_pool_poll(poh) >= 0);
+		polls++;
+		assert_true(polls < 100000);
+	}
+	assert_true(polls > 10);
 	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_true(vos_pool_poll(poh) >= 0);
 	assert_int_equal(vos_pool_query(poh, &p2), 0);
 	assert_int_equal(p2.pi_scm_free, p0.pi_scm_free);
 	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
@@ -2105,6 +2130,27 @@ t_destroy(void **state)
 	assert_int_equal(p2.pi_scm_free, p0.pi_scm_free);
 	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
 	assert_int_equal(vos_cont_open(poh, u2, &c2), -DER_NONEXIST);
+
+	/* a crash in the middle of GC: the next open resumes it */
+	assert_int_equal(vos_cont_create(poh, u2), 0);
+	assert_int_equal(vos_cont_open(poh, u2, &c2), 0);
+	fill_container(c2, 400, true);
+	assert_int_equal(vos_cont_close(c2), 0);
+	assert_int_equal(vos_cont_destroy(poh, u2), 0);
+	assert_int_equal(vos_cont_create(poh, u2), 0); /* a new one of the same uuid */
+	assert_int_equal(vos_gc_pool(poh, 700, NULL, NULL), 0);
+	assert_false(vos_gc_pool_idle(poh));
+	pool_reopen(true);
+	assert_false(vos_gc_pool_idle(poh));
+	assert_int_equal(vos_cont_open(poh, u2, &c2), 0);
+	assert_int_equal(vos_cont_query(c2, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 0);
+	assert_int_equal(vos_cont_close(c2), 0);
+	assert_int_equal(vos_cont_destroy(poh, u2), 0);
+	gc_all();
+	assert_int_equal(vos_pool_query(poh, &p2), 0);
+	assert_int_equal(p2.pi_scm_free, p0.pi_scm_free);
+	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
 }
 
 /*
@@ -2195,7 +2241,7 @@ t_nospace(void **state)
 	assert_int_equal(vos_cont_close(coh), 0);
 	coh.cookie = 0;
 	assert_int_equal(vos_cont_destroy(poh, cont_uuid), 0);
-	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	gc_all();
 	assert_int_equal(vos_pool_query(poh, &p1), 0);
 	assert_int_equal(p1.pi_data_free, p0.pi_data_free);
 	assert_true(p1.pi_scm_free + (64 << 10) >= p0.pi_scm_free);
