@@ -305,7 +305,8 @@ int vos_obj_query_key(daos_handle_t coh, daos_unit_oid_t oid, uint32_t flags, da
  * exactly what it saw before -- values, extents, keys and listings. Readers at other epochs
  * at or below epr_hi are no longer served. Versions written in [epr_lo, epr_hi] that none of
  * those readers can see are removed (single values, and evtree entries fully covered for
- * every such reader; partially covered extents stay whole), incarnation logs are aggregated
+ * every such reader; heap extents partly covered are trimmed to what the readers see and
+ * merged with their neighbours; data-file extents stay whole), incarnation logs are aggregated
  * with the same bound and snapshots, and keys and objects no such reader sees (punched, with
  * nothing recorded above epr_hi) are handed with everything under them to garbage
  * collection (vos_gc_pool / vos_pool_poll). Versions below epr_lo are left alone. Heap
