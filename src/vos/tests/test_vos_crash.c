@@ -20,9 +20,10 @@
  * new one (space is not reclaimed otherwise); the children's polls garbage-collect it, so
  * kills land in the middle of GC steps too.
  *
- * t_gc_crash kills a child while it garbage-collects destroyed containers (and writes a
- * live one): every acknowledged write survives, and once everything is destroyed and
- * collected the pool holds exactly the space of an empty one.
+ * t_gc_crash kills a child while it garbage-collects destroyed containers and the keys
+ * aggregation detached (and writes a live container): every acknowledged write survives,
+ * the aggregated container's accounting equals the bytes it holds, and once everything is
+ * destroyed and collected the pool holds exactly the space of an empty one.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -786,11 +787,46 @@ static void __attribute__((noreturn)) gc_child(int fd, uuid_t live, uint64_t sta
 	}
 }
 
+static int
+acct_cb(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	void *arg, unsigned int *acts)
+{
+	uint64_t *used = arg; /* [0]: heap bytes, [1]: data-file bytes */
+
+	(void)ih;
+	(void)param;
+	(void)acts;
+	if ((type != VOS_ITER_SINGLE && type != VOS_ITER_RECX) || ent->ie_gsize == 0)
+		return 0;
+	if (ent->ie_media == VOS_MEDIA_DATA)
+		used[1] += vos_data_bytes(ent->ie_gsize);
+	else
+		used[0] += ent->ie_gsize;
+	return 0;
+}
+
+/* The container's accounting must equal the bytes of every version it holds. */
+static void
+acct_check(daos_handle_t coh)
+{
+	vos_iter_param_t param = {.ip_hdl = coh, .ip_epr = {.epr_lo = 0, .epr_hi = DAOS_EPOCH_MAX}};
+	struct vos_cont_info ci;
+	uint64_t used[2] = {0, 0};
+
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, acct_cb, NULL, used, NULL),
+			 0);
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_used_scm, used[0]);
+	assert_int_equal(ci.ci_used_data, used[1]);
+}
+
 static void
 t_gc_crash(void **state)
 {
 	unsigned int rounds = 25, r, i, cycles = 0, mid = 0;
+	daos_epoch_range_t epr = {.epr_lo = 0};
 	uint64_t *start, *end;
+	uuid_t aggc;
 	uint64_t rs, acked = 0, k0, next_op = 1, k;
 	struct vos_pool_info p0, p1;
 	daos_handle_t poh, coh;
@@ -828,6 +864,8 @@ t_gc_crash(void **state)
 
 	uuid_generate(live);
 	assert_int_equal(vos_cont_create(poh, live), 0);
+	uuid_generate(aggc);
+	assert_int_equal(vos_cont_create(poh, aggc), 0);
 	assert_int_equal(vos_pool_close(poh), 0);
 	k0 = 1ULL << 40; /* the live writes' epochs, above every victim operation */
 	for (r = 0; r < rounds; r++) {
@@ -855,6 +893,19 @@ t_gc_crash(void **state)
 			assert_int_equal(vos_cont_destroy(poh, victim), 0);
 			cycles++;
 		}
+		/* history with punches, aggregated: its dead keys go to the container's bins */
+		assert_int_equal(vos_cont_open(poh, aggc, &coh), 0);
+		for (k = 0; k < 60; k++) {
+			struct op op;
+
+			op_gen(next_op, &op);
+			assert_int_equal(op_apply(coh, &op), 0);
+			op_fini(&op);
+			next_op++;
+		}
+		epr.epr_hi = next_op - 1;
+		assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+		assert_int_equal(vos_cont_close(coh), 0);
 		assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
 		if (d_test_rand(&rs) % 2 == 0)
 			vos_pool_abandon(poh);
@@ -898,8 +949,14 @@ t_gc_crash(void **state)
 		assert_int_equal(vos_pool_close(poh), 0);
 	}
 
-	/* everything destroyed and collected: exactly the empty pool's space */
+	/* once collected, the aggregated container's accounting is exact */
 	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
+	assert_int_equal(vos_gc_pool(poh, 0, NULL, NULL), 0);
+	assert_int_equal(vos_cont_open(poh, aggc, &coh), 0);
+	acct_check(coh);
+	assert_int_equal(vos_cont_close(coh), 0);
+	/* everything destroyed and collected: exactly the empty pool's space */
+	assert_int_equal(vos_cont_destroy(poh, aggc), 0);
 	assert_int_equal(vos_cont_destroy(poh, live), 0);
 	assert_int_equal(vos_gc_pool(poh, 0, NULL, NULL), 0);
 	assert_true(vos_gc_pool_idle(poh));
