@@ -23,10 +23,10 @@
  *    after every step, vea_flush from the poller).
  * 2. The value bytes a step frees from a container's bin leave that container's accounting
  *    (cd_used_*) in the same transaction, so the accounting is exact after any crash.
- * 3. A crash between steps leaves bins whose items are whole subtrees, partly emptied: the
+ * 3. A crash between steps leaves bins of whole subtrees, some partly emptied: the
  *    next step after reopen continues; nothing else needs recovery.
  * 4. vp_gc_idle is only a hint for the poller: set when a step found nothing, cleared by
- *    every vos_gc_add and at open.
+ *    every vos_gc_add_* and at open.
  */
 #define D_LOGFAC vos
 

@@ -80,6 +80,13 @@ pool_reopen(bool crash)
 	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
 }
 
+/* A GC yield hook: counts its calls, stops the run at the third. */
+static int
+gc_yield(void *arg)
+{
+	return ++*(unsigned int *)arg == 3;
+}
+
 /* Run garbage collection to the end and let its frees become durable and reusable. */
 static void
 gc_all(void)
@@ -2077,7 +2084,7 @@ t_destroy(void **state)
 {
 	struct vos_pool_info p0, p1, p2;
 	struct vos_cont_info ci;
-	unsigned int polls = 0;
+	unsigned int polls = 0, yields = 0;
 	daos_handle_t c2;
 	uuid_t u2;
 
@@ -2142,6 +2149,10 @@ t_destroy(void **state)
 	assert_int_equal(vos_cont_destroy(poh, u2), 0);
 	assert_int_equal(vos_cont_create(poh, u2), 0); /* a new one of the same uuid */
 	assert_int_equal(vos_gc_pool(poh, 700, NULL, NULL), 0);
+	assert_false(vos_gc_pool_idle(poh));
+	/* the yield hook runs between transactions and can stop the run */
+	assert_int_equal(vos_gc_pool(poh, 0, gc_yield, &yields), 0);
+	assert_int_equal(yields, 3);
 	assert_false(vos_gc_pool_idle(poh));
 	pool_reopen(true);
 	assert_false(vos_gc_pool_idle(poh));
