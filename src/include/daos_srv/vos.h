@@ -406,7 +406,10 @@ typedef struct {
 	daos_size_t ie_gsize; /* SINGLE: as ie_rsize; RECX: bytes of ie_recx */
 	daos_recx_t ie_recx;  /* RECX: the extent, or in visible mode the visible fragment */
 	daos_recx_t ie_orig_recx; /* RECX: the whole extent as written */
-	/* OBJ, DKEY, AKEY in full-history mode: log events in [epr_lo, epr_hi], oldest first */
+	/*
+	 * OBJ, DKEY, AKEY in full-history mode, for the pre-callback: log events in
+	 * [epr_lo, epr_hi], oldest first (the post-callback gets none)
+	 */
 	const struct vos_iter_log_ent *ie_log;
 	uint32_t ie_log_nr;
 	/* private: where the value's bytes are (vos_iter_copy) */
@@ -452,7 +455,8 @@ int vos_iterate(vos_iter_param_t *param, vos_iter_type_t type, bool recursive,
 /**
  * Copy the bytes of a SINGLE or RECX entry (for RECX those of ie_recx) into @iov, whose
  * iov_buf_len must hold ie_gsize bytes; iov_len is set. A punch copies nothing.
- * Valid inside the callback that received @entry. Returns 0, -DER_INVAL,
+ * Valid inside the callback that received @entry, unless a callback freed that version
+ * meanwhile (values of an akey are collected before their callbacks run). Returns 0, -DER_INVAL,
  * -DER_REC2BIG, -DER_IO.
  * Context: the pool's thread; blocks on data-file reads.
  */
