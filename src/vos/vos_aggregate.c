@@ -14,11 +14,12 @@
  * a key deleted on the way never disturbs the walk. Per akey:
  *
  *	dead?  (invisible to every retained reader, its parents' punches included, and no log
- *	        entry above hi): delete every value, then the key      (bounded transactions)
+ *	        entry above hi): detach the key and its subtree into the container's GC bin
+ *	        (one transaction; vos_gc.c frees it in bounded steps)
  *	alive: for each retained reader r, mark the version r reads (single value: the newest
  *	       at or below r; array: every entry evt_find shows at r) unless r's punch bound
- *	       hides it; delete the unmarked versions with epochs in [lo, hi]; then
- *	       ilog_aggregate(hi, S) of the akey's log
+ *	       hides it; delete the unmarked versions with epochs in [lo, hi]; merge what is
+ *	       left of the heap extents; then ilog_aggregate(hi, S) of the akey's log
  *
  * and the same, one level up, for dkeys (their akeys first) and objects (their dkeys first).
  *
@@ -38,12 +39,16 @@
  *    writes, so a retry or a crash between transactions leaves a state that a second run
  *    completes. Running twice changes nothing the second time.
  * 4. Freed payloads leave the container accounting (cd_used_*) in the transaction that frees
- *    them; data blocks go back through vea_free and become reusable once that transaction
- *    is durable (vea_tx_end after every transaction, vea_flush from the pool's poller).
+ *    them (for detached keys, the GC step that frees them); data blocks go back through vea_free
+ *and become reusable once that transaction is durable (vea_tx_end after every transaction,
+ *vea_flush from the pool's poller).
  * 5. A key's log is aggregated after its subtree, with the same bound and snapshots, so the
  *    punch bounds the subtree was judged by are the ones readers keep seeing.
- * 6. Partially covered extents are kept whole: nothing is rewritten, nothing allocated
- *    (ilog_aggregate may reallocate a log smaller, after the values freed their space).
+ * 6. Heap extents (and extent punches) are trimmed to what retained readers see and
+ *    merged, group by group of epochs between consecutive readers (see "Partial-extent
+ *    merge" below): new payloads are copied before the old ones are freed, in one
+ *    transaction per group; a group of more than AGG_CREDITS entries is left as it is.
+ *    Data-file extents are kept whole (rewriting them needs data-file I/O).
  */
 #define D_LOGFAC vos
 
@@ -72,6 +77,7 @@ struct agg_ctx {
 	/* what the run removed (debug log) */
 	uint64_t ac_vals;
 	uint64_t ac_keys;
+	uint64_t ac_merged; /* extents merged away */
 };
 
 enum { AGG_OBJ = 0, AGG_DKEY = 1, AGG_AKEY = 2 };
@@ -553,6 +559,314 @@ agg_values_empty(struct agg_ctx *ac, struct vos_krec_df *krec, bool *empty)
 }
 
 /*
+ * Partial-extent merge. Readers are sorted r_0 < ... < r_{n-1} = hi; group i holds the
+ * heap (and hole) entries with epochs in (r_{i-1}, r_i] and in [lo, hi]. Only readers
+ * r_j, j >= i, can see them, and at any index at most one entry of a group is visible to
+ * them (two would cover each other). A piece of an entry visible to some such reader has
+ * no entry covering it in (its epoch, r_i], and no punch either, so it reads the same at
+ * every reader when it moves to any epoch in (its epoch, r_i]: the group's visible pieces
+ * are rewritten as maximal runs of adjacent pieces (same kind, same record size) at the
+ * group's newest epoch, and the group's entries go. Parts nobody sees are dropped (the
+ * entries shrink) and neighbours merge (the tree shrinks). Data-file entries are left
+ * whole: excluding entries from a group does not change the argument.
+ */
+
+/* A visible piece of an entry of the group being merged. */
+struct agg_piece {
+	struct evt_extent ap_ext;
+	struct evt_entry ap_ent; /* the entry it comes from */
+};
+
+struct agg_merge_arg {
+	struct vos_krec_df *ma_krec;
+	uint64_t ma_lo, ma_hi; /* the group's epochs */
+	uint32_t ma_first;     /* index of the first reader that can see the group */
+	uint32_t ma_merged;    /* out: entries removed (net) */
+};
+
+static int
+piece_cmp(const void *a, const void *b)
+{
+	const struct agg_piece *x = a, *y = b;
+
+	if (x->ap_ext.ex_lo != y->ap_ext.ex_lo)
+		return x->ap_ext.ex_lo < y->ap_ext.ex_lo ? -1 : 1;
+	return x->ap_ext.ex_hi < y->ap_ext.ex_hi ? -1 : x->ap_ext.ex_hi > y->ap_ext.ex_hi;
+}
+
+static bool
+piece_hole(const struct agg_piece *p)
+{
+	return (p->ap_ent.en_flags & EVT_ENT_HOLE) || p->ap_ent.en_payload.pd_rsize == 0;
+}
+
+/* Collect the group's visible pieces, sorted and with overlaps of one entry folded. */
+static int
+merge_pieces(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *ma,
+	     struct agg_piece **pieces, uint32_t *nr)
+{
+	struct evt_extent all = {.ex_lo = 0, .ex_hi = UINT64_MAX};
+	struct agg_piece *ps = NULL;
+	uint32_t cap = 0, n = 0, i, f, m;
+	struct evt_list list;
+	int rc = 0;
+
+	evt_list_init(&list);
+	for (i = ma->ma_first; i < ac->ac_nr && rc == 0; i++) {
+		rc = evt_find(tcx, &all, ac->ac_rdrs[i], 0, &list);
+		for (f = 0; f < list.el_nr && rc == 0; f++) {
+			const struct evt_frag *frag = &list.el_frags[f];
+			const struct evt_rect *rect = &frag->ef_ent.en_rect;
+
+			if ((frag->ef_vis & EVT_UNWRITTEN) || rect->rc_epc < ma->ma_lo ||
+			    rect->rc_epc > ma->ma_hi ||
+			    (!(frag->ef_ent.en_flags & EVT_ENT_HOLE) &&
+			     frag->ef_ent.en_payload.pd_type != VOS_MEDIA_SCM) ||
+			    ilog_epc_punched(rect->rc_epc, rect->rc_minor_epc,
+					     &ac->ac_pb[AGG_AKEY][i]))
+				continue;
+			if (n == cap) {
+				struct agg_piece *p;
+
+				cap = cap == 0 ? 16 : cap * 2;
+				D_REALLOC_ARRAY(p, ps, cap);
+				if (p == NULL) {
+					rc = -DER_NOMEM;
+					break;
+				}
+				ps = p;
+			}
+			ps[n].ap_ext = frag->ef_ext;
+			ps[n].ap_ent = frag->ef_ent;
+			n++;
+		}
+	}
+	evt_list_fini(&list);
+	if (rc != 0) {
+		D_FREE(ps);
+		return rc;
+	}
+	/* the same entry seen by several readers: fold overlapping pieces */
+	if (n > 0)
+		qsort(ps, n, sizeof(*ps), piece_cmp);
+	for (i = 0, m = 0; i < n; i++) {
+		if (m > 0 && ps[i].ap_ext.ex_lo <= ps[m - 1].ap_ext.ex_hi) {
+			/* one entry at most is visible per index in a group */
+			if (rect_cmp(&ps[i].ap_ent.en_rect, &ps[m - 1].ap_ent.en_rect) != 0) {
+				D_ERROR("two entries of one group visible at index %" PRIu64 "\n",
+					ps[i].ap_ext.ex_lo);
+				D_FREE(ps);
+				return -DER_DF_INVAL;
+			}
+			if (ps[i].ap_ext.ex_hi > ps[m - 1].ap_ext.ex_hi)
+				ps[m - 1].ap_ext.ex_hi = ps[i].ap_ext.ex_hi;
+			continue;
+		}
+		ps[m++] = ps[i];
+	}
+	*pieces = ps;
+	*nr = m;
+	return 0;
+}
+
+/* May piece @b extend the run that ends with piece @a, of @bytes bytes so far? */
+static bool
+merge_joins(const struct agg_piece *a, const struct agg_piece *b, uint64_t bytes)
+{
+	if (b->ap_ext.ex_lo != a->ap_ext.ex_hi + 1 || piece_hole(a) != piece_hole(b))
+		return false;
+	if (piece_hole(a))
+		return true;
+	return a->ap_ent.en_payload.pd_rsize == b->ap_ent.en_payload.pd_rsize &&
+	       bytes + (b->ap_ext.ex_hi - b->ap_ext.ex_lo + 1) * b->ap_ent.en_payload.pd_rsize <
+		   VOS_DATA_THRESH;
+}
+
+static int
+agg_merge_group(struct agg_ctx *ac, void *arg)
+{
+	struct agg_merge_arg *ma = arg;
+	struct umem_instance *umm = ac->ac_umm;
+	struct evt_filter filter = {
+	    .fr_ex = {.ex_lo = 0, .ex_hi = UINT64_MAX},
+	    .fr_epc_lo = ma->ma_lo,
+	    .fr_epc_hi = ma->ma_hi,
+	};
+	struct evt_rect *old = NULL;
+	struct evt_entry *runs = NULL;
+	struct agg_piece *ps = NULL;
+	struct evt_context *tcx;
+	struct evt_iter *it = NULL;
+	uint32_t nps = 0, nold = 0, nruns = 0, i, j;
+	uint64_t epc = 0, old_scm = 0, new_scm = 0;
+	bool change = false;
+	int rc;
+
+	ma->ma_merged = 0;
+	rc = evt_open(&ma->ma_krec->kr_evt, umm, &tcx);
+	if (rc == -DER_NONEXIST)
+		return 0;
+	if (rc != 0)
+		return rc;
+	/* the group's entries (heap and holes), at most a transaction's worth */
+	D_ALLOC_ARRAY(old, AGG_CREDITS);
+	if (old == NULL) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
+	rc = evt_iter_prepare(tcx, 0, &filter, &it);
+	if (rc == 0)
+		rc = evt_iter_probe(it, NULL);
+	while (rc == 0) {
+		struct evt_frag frag;
+
+		rc = evt_iter_fetch(it, &frag, NULL);
+		if (rc != 0)
+			break;
+		if ((frag.ef_ent.en_flags & EVT_ENT_HOLE) ||
+		    frag.ef_ent.en_payload.pd_type == VOS_MEDIA_SCM) {
+			if (nold == AGG_CREDITS)
+				goto out; /* too big for one transaction: left as it is */
+			old[nold++] = frag.ef_ent.en_rect;
+			if (frag.ef_ent.en_rect.rc_epc > epc)
+				epc = frag.ef_ent.en_rect.rc_epc;
+		}
+		rc = evt_iter_next(it);
+	}
+	evt_iter_finish(it);
+	it = NULL;
+	if (rc != -DER_NONEXIST)
+		goto out;
+	rc = 0;
+	if (nold == 0)
+		goto out;
+	rc = merge_pieces(ac, tcx, ma, &ps, &nps);
+	if (rc != 0)
+		goto out;
+
+	/* the runs; a run that is one whole entry at the group's epoch changes nothing */
+	if (nps > 0) {
+		D_ALLOC_ARRAY(runs, nps);
+		if (runs == NULL) {
+			rc = -DER_NOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < nps; i = j) {
+		struct evt_entry *run = &runs[nruns++];
+		uint64_t bytes = piece_hole(&ps[i])
+				     ? 0
+				     : (ps[i].ap_ext.ex_hi - ps[i].ap_ext.ex_lo + 1) *
+					   ps[i].ap_ent.en_payload.pd_rsize;
+
+		for (j = i + 1; j < nps && merge_joins(&ps[j - 1], &ps[j], bytes); j++)
+			bytes += piece_hole(&ps[j])
+				     ? 0
+				     : (ps[j].ap_ext.ex_hi - ps[j].ap_ext.ex_lo + 1) *
+					   ps[j].ap_ent.en_payload.pd_rsize;
+		run->en_rect.rc_ex.ex_lo = ps[i].ap_ext.ex_lo;
+		run->en_rect.rc_ex.ex_hi = ps[j - 1].ap_ext.ex_hi;
+		run->en_rect.rc_epc = epc;
+		run->en_rect.rc_minor_epc = VOS_MINOR_EPC;
+		run->en_flags = piece_hole(&ps[i]) ? EVT_ENT_HOLE : 0;
+		run->en_payload.pd_type = VOS_MEDIA_SCM;
+		run->en_payload.pd_rsize =
+		    piece_hole(&ps[i]) ? 0 : ps[i].ap_ent.en_payload.pd_rsize;
+		run->en_payload.pd_ver = ps[i].ap_ent.en_payload.pd_ver;
+		run->en_payload.pd_addr = bytes; /* for now: its size */
+		if (j - i > 1 || rect_cmp(&run->en_rect, &ps[i].ap_ent.en_rect) != 0)
+			change = true;
+	}
+	if (!change && nruns == nold)
+		goto out; /* already merged */
+
+	/* new payloads, copied from the old ones before these go */
+	for (i = 0, j = 0; i < nruns; i++) {
+		struct evt_entry *run = &runs[i];
+		uint64_t bytes = run->en_payload.pd_addr;
+		char *dst;
+
+		run->en_payload.pd_addr = UMOFF_NULL;
+		if (bytes == 0) {
+			while (j < nps && ps[j].ap_ext.ex_lo <= run->en_rect.rc_ex.ex_hi)
+				j++;
+			continue;
+		}
+		run->en_payload.pd_addr = umem_alloc(umm, bytes);
+		if (run->en_payload.pd_addr == UMOFF_NULL) {
+			rc = -DER_NOSPACE;
+			goto out;
+		}
+		new_scm += bytes;
+		dst = umem_off2ptr(umm, run->en_payload.pd_addr);
+		for (; j < nps && ps[j].ap_ext.ex_lo <= run->en_rect.rc_ex.ex_hi; j++) {
+			const struct evt_entry *e = &ps[j].ap_ent;
+			uint64_t rsize = e->en_payload.pd_rsize;
+			uint64_t len = (ps[j].ap_ext.ex_hi - ps[j].ap_ext.ex_lo + 1) * rsize;
+
+			memcpy(dst,
+			       (char *)umem_off2ptr(umm, e->en_payload.pd_addr) +
+				   (ps[j].ap_ext.ex_lo - e->en_rect.rc_ex.ex_lo) * rsize,
+			       len);
+			dst += len;
+		}
+	}
+	for (i = 0; i < nold; i++) {
+		struct evt_entry ent;
+
+		rc = evt_delete(tcx, &old[i], &ent);
+		if (rc != 0)
+			goto out;
+		if (!(ent.en_flags & EVT_ENT_HOLE))
+			old_scm += (ent.en_rect.rc_ex.ex_hi - ent.en_rect.rc_ex.ex_lo + 1) *
+				   ent.en_payload.pd_rsize;
+		rc = vos_ent_payload_free(umm, &ent, ac->ac_pool);
+		if (rc != 0)
+			goto out;
+	}
+	for (i = 0; i < nruns; i++) {
+		rc = evt_insert(tcx, &runs[i], NULL);
+		if (rc != 0)
+			goto out;
+	}
+	D_ASSERT(old_scm >= new_scm);
+	rc = agg_account(ac, old_scm - new_scm, 0);
+	if (rc == 0)
+		ma->ma_merged = nold - nruns;
+out:
+	if (it != NULL)
+		evt_iter_finish(it);
+	D_FREE(runs);
+	D_FREE(ps);
+	D_FREE(old);
+	evt_close(tcx);
+	return rc;
+}
+
+/* Merge the visible pieces of the array of @krec, group by group. */
+static int
+agg_merge_array(struct agg_ctx *ac, struct vos_krec_df *krec)
+{
+	struct agg_merge_arg ma = {.ma_krec = krec};
+	uint32_t i;
+	int rc = 0;
+
+	for (i = 0; i < ac->ac_nr && rc == 0; i++) {
+		ma.ma_lo = i == 0 ? 0 : ac->ac_rdrs[i - 1] + 1;
+		if (ma.ma_lo < ac->ac_lo)
+			ma.ma_lo = ac->ac_lo;
+		ma.ma_hi = ac->ac_rdrs[i];
+		ma.ma_first = i;
+		if (ma.ma_lo > ma.ma_hi)
+			continue;
+		rc = agg_tx(ac, agg_merge_group, &ma);
+		if (rc == 0)
+			ac->ac_merged += ma.ma_merged;
+	}
+	return rc;
+}
+
+/*
  * Keys: their logs, and deleting them.
  */
 
@@ -677,6 +991,57 @@ agg_key_delete(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df 
 	return rc;
 }
 
+/* Detaching a dead key (or object) into the container's GC bin. */
+static int
+agg_rec_detach(struct agg_ctx *ac, void *arg)
+{
+	struct agg_rec_arg *ra = arg;
+	struct vos_cont_df *cd = ac->ac_cont->vc_df;
+	struct btr_instance *toh = ra->ra_toh;
+	umem_off_t body;
+	int rc;
+
+	if (toh == NULL) {
+		rc = dbtree_open_inplace_ex(ra->ra_root, ac->ac_umm, ac->ac_pool, &toh);
+		if (rc != 0)
+			return rc;
+	}
+	rc = dbtree_detach(toh, &ra->ra_key, &body);
+	if (rc == 0 && ra->ra_obj) {
+		rc = vos_gc_add_obj(ac->ac_pool, cd, body);
+		if (rc == 0)
+			rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
+		if (rc == 0 && cd->cd_nobjs > 0)
+			cd->cd_nobjs--;
+	} else if (rc == 0) {
+		rc = vos_gc_add_key(ac->ac_pool, cd, body);
+	}
+	if (ra->ra_toh == NULL)
+		dbtree_close(toh);
+	return rc;
+}
+
+/* Hand key @krec of the tree at @root, and everything under it, to GC: one transaction. */
+static int
+agg_key_detach(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+{
+	struct agg_rec_arg ra = {.ra_root = root};
+	void *buf;
+	int rc;
+
+	/* a copy of the key: an aborted attempt must find it again */
+	D_ALLOC(buf, krec->kr_size);
+	if (buf == NULL)
+		return -DER_NOMEM;
+	memcpy(buf, vos_krec2key(krec), krec->kr_size);
+	d_iov_set(&ra.ra_key, buf, krec->kr_size);
+	rc = agg_tx(ac, agg_rec_detach, &ra);
+	D_FREE(buf);
+	if (rc == 0)
+		ac->ac_keys++;
+	return rc;
+}
+
 /*
  * The walk.
  */
@@ -719,10 +1084,10 @@ out:
 }
 
 static int
-agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec, bool dead)
+agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec)
 {
 	struct agg_keep keep = {0};
-	bool empty;
+	bool empty, dead = false;
 	int rc;
 
 	if (ac->ac_discard) {
@@ -735,11 +1100,9 @@ agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec
 			rc = agg_key_delete(ac, &dkrec->kr_btr, krec);
 		return rc;
 	}
-	if (!dead) {
-		rc = agg_key_readers(ac, AGG_AKEY, &krec->kr_ilog, &dead);
-		if (rc != 0)
-			return rc;
-	}
+	rc = agg_key_readers(ac, AGG_AKEY, &krec->kr_ilog, &dead);
+	if (rc != 0)
+		return rc;
 	if (!dead) {
 		if (krec->kr_bmap & VOS_KREC_SINGLE)
 			rc = keep_single(ac, krec, &keep);
@@ -748,31 +1111,31 @@ agg_akey(struct agg_ctx *ac, struct vos_krec_df *dkrec, struct vos_krec_df *krec
 		if (rc == 0)
 			rc = agg_del_values(ac, krec, ac->ac_lo, ac->ac_hi, &keep);
 		keep_fini(&keep);
+		if (rc == 0 && (krec->kr_bmap & VOS_KREC_ARRAY))
+			rc = agg_merge_array(ac, krec);
 		if (rc == 0)
 			rc = agg_log(ac, &krec->kr_ilog, &dead);
 		if (rc != 0 || !dead)
 			return rc;
 		/* the log says the key never existed for anyone retained */
 	}
-	rc = agg_del_values(ac, krec, 0, DAOS_EPOCH_MAX, &keep);
-	if (rc == 0)
-		rc = agg_key_delete(ac, &dkrec->kr_btr, krec);
-	return rc;
+	return agg_key_detach(ac, &dkrec->kr_btr, krec);
 }
 
 static int
-agg_dkey(struct agg_ctx *ac, struct vos_obj_df *obj, struct vos_krec_df *krec, bool dead)
+agg_dkey(struct agg_ctx *ac, struct vos_obj_df *obj, struct vos_krec_df *krec)
 {
 	struct dbtree_anchor anchor = {0};
-	bool empty;
+	bool empty, dead = false;
 	int rc;
 
-	if (!dead && !ac->ac_discard) {
+	if (!ac->ac_discard) {
 		rc = agg_key_readers(ac, AGG_DKEY, &krec->kr_ilog, &dead);
 		if (rc != 0)
 			return rc;
+		if (dead)
+			return agg_key_detach(ac, &obj->vo_tree, krec);
 	}
-again:
 	for (;;) {
 		void *akrec;
 
@@ -780,26 +1143,20 @@ again:
 		if (rc == -DER_NONEXIST)
 			break;
 		if (rc == 0)
-			rc = agg_akey(ac, krec, akrec, dead);
+			rc = agg_akey(ac, krec, akrec);
 		if (rc != 0)
 			return rc;
 	}
-	if (!dead) {
-		rc = agg_log(ac, &krec->kr_ilog, &empty);
-		if (rc != 0)
-			return rc;
-		if (ac->ac_discard) {
-			if (!empty || !dbtree_is_empty_inplace(&krec->kr_btr))
-				return 0;
-		} else if (empty) {
-			dead = true; /* its subtree must go too */
-			memset(&anchor, 0, sizeof(anchor));
-			goto again;
-		} else {
+	rc = agg_log(ac, &krec->kr_ilog, &empty);
+	if (rc != 0)
+		return rc;
+	if (ac->ac_discard) {
+		if (!empty || !dbtree_is_empty_inplace(&krec->kr_btr))
 			return 0;
-		}
+		return agg_key_delete(ac, &obj->vo_tree, krec);
 	}
-	return agg_key_delete(ac, &obj->vo_tree, krec);
+	/* a log aggregated away: nobody retained sees the key, its subtree goes too */
+	return empty ? agg_key_detach(ac, &obj->vo_tree, krec) : 0;
 }
 
 static int
@@ -812,12 +1169,14 @@ agg_obj(struct agg_ctx *ac, struct vos_obj_df *obj)
 	int rc;
 
 	ac->ac_oid = oid;
+	d_iov_set(&ra.ra_key, &oid, sizeof(oid));
 	if (!ac->ac_discard) {
 		rc = agg_key_readers(ac, AGG_OBJ, &obj->vo_ilog, &dead);
 		if (rc != 0)
 			return rc;
+		if (dead)
+			goto detach;
 	}
-again:
 	for (;;) {
 		void *dkrec;
 
@@ -825,27 +1184,25 @@ again:
 		if (rc == -DER_NONEXIST)
 			break;
 		if (rc == 0)
-			rc = agg_dkey(ac, obj, dkrec, dead);
+			rc = agg_dkey(ac, obj, dkrec);
 		if (rc != 0)
 			return rc;
 	}
-	if (!dead) {
-		rc = agg_log(ac, &obj->vo_ilog, &empty);
-		if (rc != 0)
-			return rc;
-		if (ac->ac_discard) {
-			if (!empty || !dbtree_is_empty_inplace(&obj->vo_tree))
-				return 0;
-		} else if (empty) {
-			dead = true;
-			memset(&anchor, 0, sizeof(anchor));
-			goto again;
-		} else {
+	rc = agg_log(ac, &obj->vo_ilog, &empty);
+	if (rc != 0)
+		return rc;
+	if (ac->ac_discard) {
+		if (!empty || !dbtree_is_empty_inplace(&obj->vo_tree))
 			return 0;
-		}
+		rc = agg_tx(ac, agg_rec_delete, &ra);
+		if (rc == 0)
+			ac->ac_keys++;
+		return rc;
 	}
-	d_iov_set(&ra.ra_key, &oid, sizeof(oid));
-	rc = agg_tx(ac, agg_rec_delete, &ra);
+	if (!empty)
+		return 0;
+detach:
+	rc = agg_tx(ac, agg_rec_detach, &ra);
 	if (rc == 0)
 		ac->ac_keys++;
 	return rc;
@@ -899,9 +1256,9 @@ agg_run(struct agg_ctx *ac)
 			break;
 	}
 	D_DEBUG("%s [%#" PRIx64 ", %#" PRIx64 "], %u snapshots: %" PRIu64 " versions, %" PRIu64
-		" keys removed: " DF_RC "\n",
+		" keys removed, %" PRIu64 " extents merged away: " DF_RC "\n",
 		ac->ac_discard ? "discard" : "aggregation", ac->ac_lo, ac->ac_hi, ac->ac_snap_nr,
-		ac->ac_vals, ac->ac_keys, DP_RC(rc));
+		ac->ac_vals, ac->ac_keys, ac->ac_merged, DP_RC(rc));
 out:
 	D_FREE(ac->ac_rdrs);
 	for (i = 0; i < 3; i++)

@@ -3,10 +3,10 @@
  * retry of transactions that found the WAL full. Sits on vos_pool.c (the heap, the WAL)
  * and the tree classes of vos_tree.c; vos_obj.c and vos_io.c work inside open containers.
  *
- * Destroy takes a container apart in batches of VOS_DRAIN_CREDITS records, one transaction
- * each, so that no redo record outgrows the WAL: the first batch marks the container
- * VOS_CONT_DESTROYING (it can no longer be opened), the last one removes it from the
- * table. Each batch empties values, then akeys, dkeys and objects, deepest first.
+ * Destroy takes the container's record out of the table and puts it in the pool's GC bin
+ * in one short transaction; garbage collection (vos_gc.c) frees what it holds in bounded
+ * steps. (Containers marked VOS_CONT_DESTROYING by the batched destroy of earlier versions
+ * cannot be opened; destroying them again hands them to GC.)
  */
 #define D_LOGFAC vos
 
@@ -14,9 +14,6 @@
 
 #include "vos_internal.h"
 #include "vos_meta.h"
-
-/* Records freed per destroy transaction. */
-#define VOS_DRAIN_CREDITS 256
 
 int
 vos_tx_make_room(struct vos_pool *pool, int rc)
@@ -215,112 +212,18 @@ cont_is_open(struct vos_pool *pool, const uuid_t co_uuid)
 }
 
 /*
- * Destroy in batches.
- */
-
-static int drain_tree(struct vos_pool *pool, struct btr_root_df *root, int *credits, bool *done);
-
-/*
- * Empty what hangs under a record (the body @body of a record of class @cls) as far as
- * *@credits allow; *@done once the record itself can go (its freeing is then cheap).
+ * Destroy: detach the record from the table into the pool's GC bin, in one transaction.
  */
 static int
-drain_body(struct vos_pool *pool, unsigned int cls, void *body, int *credits, bool *done)
-{
-	struct vos_krec_df *krec = body;
-	struct btr_instance *toh;
-	struct evt_context *tcx;
-	int rc;
-
-	*done = true;
-	if (cls == VOS_BTR_OBJ)
-		return drain_tree(pool, &((struct vos_obj_df *)body)->vo_tree, credits, done);
-	if (cls != VOS_BTR_KEY)
-		return 0; /* single values own nothing but their payload */
-	if (krec->kr_bmap & VOS_KREC_ARRAY) {
-		/* an extent tree goes whole with its key; count its entries */
-		rc = evt_open(&krec->kr_evt, pool->vp_umm, &tcx);
-		if (rc == -DER_NONEXIST)
-			return 0;
-		if (rc != 0)
-			return rc;
-		*credits -=
-		    (int)(evt_count(tcx) < VOS_DRAIN_CREDITS ? evt_count(tcx) : VOS_DRAIN_CREDITS);
-		evt_close(tcx);
-		return 0;
-	}
-	if (krec->kr_bmap & VOS_KREC_DKEY)
-		return drain_tree(pool, &krec->kr_btr, credits, done);
-	if (krec->kr_btr.tr_order == 0)
-		return 0;
-	rc = dbtree_open_inplace_ex(&krec->kr_btr, pool->vp_umm, pool, &toh);
-	if (rc != 0)
-		return rc;
-	rc = dbtree_drain(toh, credits, pool, done);
-	dbtree_close(toh);
-	return rc;
-}
-
-/* Delete the records of the tree at @root, deepest first, while *@credits last. */
-static int
-drain_tree(struct vos_pool *pool, struct btr_root_df *root, int *credits, bool *done)
-{
-	struct btr_iterator *ih = NULL;
-	struct btr_instance *toh;
-	d_iov_t val;
-	int rc;
-
-	*done = true;
-	if (root->tr_order == 0)
-		return 0;
-	rc = dbtree_open_inplace_ex(root, pool->vp_umm, pool, &toh);
-	if (rc != 0)
-		return rc;
-	rc = dbtree_iter_prepare(toh, &ih);
-	if (rc != 0)
-		goto out;
-	while (*credits > 0) {
-		bool body_done;
-
-		rc = dbtree_iter_probe(ih, BTR_PROBE_FIRST, NULL, NULL);
-		if (rc == -DER_NONEXIST) {
-			rc = 0;
-			break;
-		}
-		d_iov_set(&val, NULL, 0);
-		if (rc == 0)
-			rc = dbtree_iter_fetch(ih, NULL, &val, NULL);
-		if (rc == 0)
-			rc = drain_body(pool, root->tr_class, val.iov_buf, credits, &body_done);
-		if (rc != 0)
-			goto out;
-		if (!body_done)
-			break;
-		rc = dbtree_iter_delete(ih, pool);
-		if (rc != 0)
-			goto out;
-		(*credits)--;
-	}
-	*done = dbtree_is_empty(toh);
-out:
-	if (ih != NULL)
-		dbtree_iter_finish(ih);
-	dbtree_close(toh);
-	return rc;
-}
-
-/* One batch: mark, drain up to VOS_DRAIN_CREDITS records, remove the container when empty. */
-static int
-cont_destroy_batch(struct vos_pool *pool, const uuid_t co_uuid, bool *done)
+cont_destroy_tx(struct vos_pool *pool, const uuid_t co_uuid)
 {
 	struct umem_instance *umm = pool->vp_umm;
 	struct btr_instance *toh = NULL;
-	int credits = VOS_DRAIN_CREDITS;
 	struct vos_cont_df *cd;
+	umem_off_t body;
 	d_iov_t key;
 	int rc;
 
-	*done = false;
 	rc = umem_tx_begin(umm);
 	if (rc != 0)
 		return rc;
@@ -329,17 +232,10 @@ cont_destroy_batch(struct vos_pool *pool, const uuid_t co_uuid, bool *done)
 		rc = cont_lookup(toh, umm, co_uuid, &cd);
 	if (rc != 0)
 		goto out;
-	if (!(cd->cd_flags & VOS_CONT_DESTROYING)) {
-		rc = umem_tx_add_ptr(umm, &cd->cd_flags, sizeof(cd->cd_flags));
-		if (rc != 0)
-			goto out;
-		cd->cd_flags |= VOS_CONT_DESTROYING;
-	}
-	rc = drain_tree(pool, &cd->cd_obj_root, &credits, done);
-	if (rc == 0 && *done) {
-		d_iov_set(&key, (void *)co_uuid, sizeof(uuid_t));
-		rc = dbtree_delete(toh, &key, pool);
-	}
+	d_iov_set(&key, (void *)co_uuid, sizeof(uuid_t));
+	rc = dbtree_detach(toh, &key, &body);
+	if (rc == 0)
+		rc = vos_gc_add_cont(pool, body);
 out:
 	if (toh != NULL)
 		dbtree_close(toh);
@@ -350,8 +246,7 @@ int
 vos_cont_destroy(daos_handle_t poh, const uuid_t co_uuid)
 {
 	struct vos_pool *pool = vos_hdl2pool(poh);
-	unsigned int attempt = 0;
-	bool done = false;
+	unsigned int attempt;
 	int rc;
 
 	if (pool == NULL || co_uuid == NULL)
@@ -360,13 +255,9 @@ vos_cont_destroy(daos_handle_t poh, const uuid_t co_uuid)
 		D_ERROR("container " DF_UUID " is open: cannot destroy it\n", DP_UUID(co_uuid));
 		return -DER_BUSY;
 	}
-	while (!done) {
-		rc = cont_destroy_batch(pool, co_uuid, &done);
-		if (rc == 0) {
-			attempt = 0;
-			continue;
-		}
-		if (attempt++ == VOS_TX_RETRY_MAX)
+	for (attempt = 0;; attempt++) {
+		rc = cont_destroy_tx(pool, co_uuid);
+		if (rc == 0 || rc == -DER_NONEXIST || attempt == VOS_TX_RETRY_MAX)
 			break;
 		rc = vos_tx_make_room(pool, rc);
 		if (rc != 0)

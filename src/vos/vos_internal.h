@@ -28,7 +28,8 @@ struct vos_pool_df {
 	uint32_t pd_blk_size;
 	uuid_t pd_uuid;
 	uint64_t pd_data_size;
-	uint64_t pd_reserved[6];
+	uint64_t pd_gc_bin; /* destroyed containers, linked by cd_gc_next (vos_gc.c); 0: none */
+	uint64_t pd_reserved[5];
 	struct vea_space_df pd_vea;       /* blocks of the data file */
 	struct btr_root_df pd_cont_table; /* containers by uuid */
 };
@@ -50,6 +51,7 @@ struct vos_pool {
 	uint64_t vp_nckpt;
 	uint64_t vp_ck_lsn; /* start LSN of the background checkpoint */
 	bool vp_ck_busy;    /* a background checkpoint is in progress */
+	bool vp_gc_idle; /* no GC bin holds anything (a hint: false is always safe) */
 };
 
 static inline struct vos_pool *
@@ -125,7 +127,9 @@ struct vos_cont_df {
 	uint64_t cd_used_data; /* data-file bytes (whole blocks) held by values */
 	uint32_t cd_flags;
 	uint32_t cd_pad;
-	uint64_t cd_reserved[3];
+	uint64_t cd_gc_next; /* destroyed: the next container in the pool's GC bin */
+	uint64_t cd_gc_objs; /* GC bin of objects aggregation removed (linked by vo_gc_next) */
+	uint64_t cd_gc_keys; /* GC bin of dkeys and akeys (struct vos_gc_link_df) */
 	struct btr_root_df cd_obj_root; /* the object index */
 };
 D_CASSERT(sizeof(struct vos_cont_df) == 112);
@@ -134,7 +138,7 @@ D_CASSERT(offsetof(struct vos_cont_df, cd_obj_root) == 80);
 /* An object: the body of a VOS_BTR_OBJ record. */
 struct vos_obj_df {
 	daos_unit_oid_t vo_id;
-	uint64_t vo_reserved;
+	uint64_t vo_gc_next; /* detached: the next object in its container's GC bin */
 	struct ilog_df vo_ilog;
 	struct btr_root_df vo_tree; /* dkeys */
 };
@@ -214,6 +218,52 @@ uint64_t vos_key_feats(daos_unit_oid_t oid, bool dkey);
  * @pool: the pool (as an evt_ent_cb_t arg). Context: the pool's thread, in a transaction.
  */
 int vos_ent_payload_free(struct umem_instance *umm, const struct evt_entry *ent, void *pool);
+
+/*
+ * Free the body at @off of a container, object or key record and everything under it
+ * (vos_tree.c), inside the open transaction: cheap once garbage collection has emptied it.
+ * Returns 0 or a tree / heap error. Context: the pool's thread, in a transaction.
+ */
+int vos_cont_body_free(struct umem_instance *umm, struct vos_pool *pool, umem_off_t off);
+int vos_obj_body_free(struct umem_instance *umm, struct vos_pool *pool, umem_off_t off);
+int vos_krec_body_free(struct umem_instance *umm, struct vos_pool *pool, umem_off_t off);
+
+/*
+ * Garbage collection (vos_gc.c). A detached subtree -- a container, an object, a dkey or
+ * an akey record body taken out of its tree with dbtree_detach -- goes into a GC bin in
+ * the same transaction; vos_pool_poll then frees it in bounded steps. Bins are lists
+ * linked through the detached bodies themselves, so that putting something in a bin never
+ * allocates (destroy and aggregation must work in a full pool).
+ */
+#define VOS_GC_MAGIC 0x4e4942434753f0d5ULL
+
+/* A detached key's link: it overlays the key's incarnation log (emptied when detached). */
+struct vos_gc_link_df {
+	uint64_t gl_next; /* the next key in the bin; 0: the last */
+	uint64_t gl_magic;
+};
+D_CASSERT(sizeof(struct vos_gc_link_df) == sizeof(struct ilog_df));
+
+/*
+ * Put the body at @body, just detached from its tree, into a bin inside the caller's
+ * transaction: a container into the pool's bin; an object or a key (its ilog is freed)
+ * into the bin of container @cd. Returns 0 or a heap error.
+ * Context: the pool's thread, in a transaction.
+ */
+int vos_gc_add_cont(struct vos_pool *pool, umem_off_t body);
+int vos_gc_add_obj(struct vos_pool *pool, struct vos_cont_df *cd, umem_off_t body);
+int vos_gc_add_key(struct vos_pool *pool, struct vos_cont_df *cd, umem_off_t body);
+
+/*
+ * One transaction of garbage collection freeing up to @credits records; retried after
+ * vos_tx_make_room only with @wait. Returns the number of records freed (0: nothing
+ * left, vp_gc_idle is then set) or -DER_*. Context: the pool's thread; with @wait it may
+ * wait for the WAL.
+ */
+int vos_gc_step(struct vos_pool *pool, int credits, bool wait);
+
+/* Records a step of vos_pool_poll frees. */
+#define VOS_GC_CREDITS 256
 
 /* Bytes of data-file blocks a value of @size bytes takes. */
 static inline uint64_t

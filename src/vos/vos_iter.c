@@ -382,7 +382,8 @@ collect_array(struct iter_ctx *it, struct vos_krec_df *krec, const struct ilog_e
 	if (it->it_visible)
 		goto out;
 
-	qsort(vis, nvis, sizeof(*vis), rect_cmp);
+	if (nvis > 1)
+		qsort(vis, nvis, sizeof(*vis), rect_cmp);
 	rc = evt_iter_prepare(tcx, 0, &filter, &eit);
 	if (rc != 0)
 		goto out;

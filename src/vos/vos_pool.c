@@ -546,6 +546,17 @@ vos_pool_poll(daos_handle_t poh)
 	if (rc < 0)
 		return rc;
 	vea_flush(pool->vp_vea, bio_wal_durable_lsn(pool->vp_wal));
+	if (!pool->vp_gc_idle) {
+		int grc = vos_gc_step(pool, VOS_GC_CREDITS, false);
+
+		/* a full WAL waits for the checkpoint below; other errors stop GC until reopen */
+		if (grc > 0)
+			rc++;
+		else if (grc < 0 && grc != -DER_AGAIN && grc != -DER_BUSY) {
+			D_ERROR("garbage collection stopped: " DF_RC "\n", DP_RC(grc));
+			pool->vp_gc_idle = true;
+		}
+	}
 	bio_wal_query(pool->vp_wal, &st);
 	pct = pool->vp_attr.pa_ckpt_pct;
 	if (!pool->vp_ck_busy && st.ws_used * 100 > st.ws_area_size * pct)

@@ -63,23 +63,28 @@ cont_key_cmp(struct btr_instance *tins, const struct btr_record *rec, const d_io
 	return memcmp(cd->cd_id, key->iov_buf, sizeof(uuid_t));
 }
 
-static int
-cont_rec_free(struct btr_instance *tins, struct btr_record *rec, void *args)
+int
+vos_cont_body_free(struct umem_instance *umm, struct vos_pool *pool, umem_off_t off)
 {
-	struct vos_pool *pool = vos_tins2pool(tins, args);
-	struct vos_cont_df *cd = umem_off2ptr(tins->ti_umm, rec->rec_off);
+	struct vos_cont_df *cd = umem_off2ptr(umm, off);
 	struct btr_instance *toh;
 	int rc;
 
 	if (cd->cd_obj_root.tr_order != 0) {
-		rc = dbtree_open_inplace_ex(&cd->cd_obj_root, tins->ti_umm, pool, &toh);
+		rc = dbtree_open_inplace_ex(&cd->cd_obj_root, umm, pool, &toh);
 		if (rc != 0)
 			return rc;
 		rc = dbtree_destroy(toh, pool);
 		if (rc != 0)
 			return rc;
 	}
-	return umem_free(tins->ti_umm, rec->rec_off);
+	return umem_free(umm, off);
+}
+
+static int
+cont_rec_free(struct btr_instance *tins, struct btr_record *rec, void *args)
+{
+	return vos_cont_body_free(tins->ti_umm, vos_tins2pool(tins, args), rec->rec_off);
 }
 
 static int
@@ -124,26 +129,31 @@ obj_key_cmp(struct btr_instance *tins, const struct btr_record *rec, const d_iov
 	return oid_cmp(&obj->vo_id, &oid);
 }
 
-static int
-obj_rec_free(struct btr_instance *tins, struct btr_record *rec, void *args)
+int
+vos_obj_body_free(struct umem_instance *umm, struct vos_pool *pool, umem_off_t off)
 {
-	struct vos_pool *pool = vos_tins2pool(tins, args);
-	struct vos_obj_df *obj = umem_off2ptr(tins->ti_umm, rec->rec_off);
+	struct vos_obj_df *obj = umem_off2ptr(umm, off);
 	struct btr_instance *toh;
 	int rc;
 
-	rc = ilog_destroy(tins->ti_umm, &obj->vo_ilog);
+	rc = ilog_destroy(umm, &obj->vo_ilog);
 	if (rc != 0)
 		return rc;
 	if (obj->vo_tree.tr_order != 0) {
-		rc = dbtree_open_inplace_ex(&obj->vo_tree, tins->ti_umm, pool, &toh);
+		rc = dbtree_open_inplace_ex(&obj->vo_tree, umm, pool, &toh);
 		if (rc != 0)
 			return rc;
 		rc = dbtree_destroy(toh, pool);
 		if (rc != 0)
 			return rc;
 	}
-	return umem_free(tins->ti_umm, rec->rec_off);
+	return umem_free(umm, off);
+}
+
+static int
+obj_rec_free(struct btr_instance *tins, struct btr_record *rec, void *args)
+{
+	return vos_obj_body_free(tins->ti_umm, vos_tins2pool(tins, args), rec->rec_off);
 }
 
 static int
@@ -213,16 +223,21 @@ krec_free_children(struct umem_instance *umm, struct vos_pool *pool, struct vos_
 	return dbtree_destroy(toh, pool);
 }
 
+int
+vos_krec_body_free(struct umem_instance *umm, struct vos_pool *pool, umem_off_t off)
+{
+	int rc;
+
+	rc = krec_free_children(umm, pool, umem_off2ptr(umm, off));
+	if (rc != 0)
+		return rc;
+	return umem_free(umm, off);
+}
+
 static int
 key_rec_free(struct btr_instance *tins, struct btr_record *rec, void *args)
 {
-	struct vos_krec_df *krec = umem_off2ptr(tins->ti_umm, rec->rec_off);
-	int rc;
-
-	rc = krec_free_children(tins->ti_umm, vos_tins2pool(tins, args), krec);
-	if (rc != 0)
-		return rc;
-	return umem_free(tins->ti_umm, rec->rec_off);
+	return vos_krec_body_free(tins->ti_umm, vos_tins2pool(tins, args), rec->rec_off);
 }
 
 static int

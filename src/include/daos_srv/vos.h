@@ -113,10 +113,24 @@ int vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb
 
 /**
  * Make progress without blocking: reap WAL completions, start the next flush, release data
- * blocks whose freeing is durable, checkpoint if the WAL is filling up. Returns the number
+ * blocks whose freeing is durable, run a step of garbage collection when there is some,
+ * checkpoint if the WAL is filling up. Returns the number
  * of events handled (for an xstream poller) or a negative -DER_*.
  */
 int vos_pool_poll(daos_handle_t poh);
+
+/**
+ * Garbage collection (vos_gc.c): free what container destroy and aggregation detached, in
+ * transactions of a bounded number of records, up to @credits records (<= 0: until there
+ * is nothing left), calling @yield_func(@yield_arg) (may be NULL) between transactions; a
+ * non-zero return stops. vos_pool_poll runs one such transaction per call when there is
+ * work. Returns 0 or -DER_* (-DER_DF_INVAL: a damaged bin).
+ * Context: the pool's thread; may wait for the WAL.
+ */
+int vos_gc_pool(daos_handle_t poh, int credits, int (*yield_func)(void *arg), void *yield_arg);
+
+/** Is there nothing left for garbage collection? Context: the pool's thread. */
+bool vos_gc_pool_idle(daos_handle_t poh);
 
 /** The fd an xstream poller can sleep on for this pool's I/O completions. */
 int vos_pool_fd(daos_handle_t poh);
@@ -168,11 +182,11 @@ int vos_cont_open(daos_handle_t poh, const uuid_t co_uuid, daos_handle_t *coh);
 int vos_cont_close(daos_handle_t coh);
 
 /**
- * Destroy container @co_uuid and free everything it holds (heap and data blocks; data
- * blocks become reusable once the freeing transactions are durable). Large containers go
- * in several transactions; a container being destroyed cannot be opened, and a crash in
- * the middle leaves it so until vos_cont_destroy is called again. Returns 0,
- * -DER_NONEXIST, -DER_BUSY (open handles), -DER_IO.
+ * Destroy container @co_uuid: one short transaction takes it out of the pool (its uuid is
+ * free again at once) and hands what it holds to garbage collection, which frees it in
+ * bounded steps from vos_pool_poll (or vos_gc_pool); heap space comes back step by step,
+ * data blocks once the freeing steps are durable. A crash leaves the rest to GC after the
+ * next open. Returns 0, -DER_NONEXIST, -DER_BUSY (open handles), -DER_NOSPACE, -DER_IO.
  * Context: the pool's thread; may wait for the WAL (through the pool's wait hook).
  */
 int vos_cont_destroy(daos_handle_t poh, const uuid_t co_uuid);
@@ -291,13 +305,15 @@ int vos_obj_query_key(daos_handle_t coh, daos_unit_oid_t oid, uint32_t flags, da
  * exactly what it saw before -- values, extents, keys and listings. Readers at other epochs
  * at or below epr_hi are no longer served. Versions written in [epr_lo, epr_hi] that none of
  * those readers can see are removed (single values, and evtree entries fully covered for
- * every such reader; partially covered extents stay whole), incarnation logs are aggregated
+ * every such reader; heap extents partly covered are trimmed to what the readers see and
+ * merged with their neighbours; data-file extents stay whole), incarnation logs are aggregated
  * with the same bound and snapshots, and keys and objects no such reader sees (punched, with
- * nothing recorded above epr_hi) are removed with everything under them. Versions below
- * epr_lo are left alone. Heap space is back when the call returns, data blocks once its
- * transactions are durable (vos_pool_wait, then vos_pool_poll). Work is split into
- * transactions of a bounded number of deletions; a full WAL is handled inside. Running it
- * again with the same arguments changes nothing. The caller must not write at or below
+ * nothing recorded above epr_hi) are handed with everything under them to garbage
+ * collection (vos_gc_pool / vos_pool_poll). Versions below epr_lo are left alone. Heap
+ * space of removed versions is back when the call returns, that of removed keys as GC runs,
+ * data blocks once the freeing transactions are durable (vos_pool_wait, then vos_pool_poll). Work
+ * is split into transactions of a bounded number of deletions; a full WAL is handled inside.
+ * Running it again with the same arguments changes nothing. The caller must not write at or below
  * epr_hi afterwards. Returns 0, -DER_INVAL, -DER_NOMEM, -DER_NOSPACE (a log could not be
  * rewritten smaller), -DER_DF_INVAL, -DER_IO; on error what was done so far stays done, and
  * calling again completes it.
@@ -390,7 +406,10 @@ typedef struct {
 	daos_size_t ie_gsize; /* SINGLE: as ie_rsize; RECX: bytes of ie_recx */
 	daos_recx_t ie_recx;  /* RECX: the extent, or in visible mode the visible fragment */
 	daos_recx_t ie_orig_recx; /* RECX: the whole extent as written */
-	/* OBJ, DKEY, AKEY in full-history mode: log events in [epr_lo, epr_hi], oldest first */
+	/*
+	 * OBJ, DKEY, AKEY in full-history mode, for the pre-callback: log events in
+	 * [epr_lo, epr_hi], oldest first (the post-callback gets none)
+	 */
 	const struct vos_iter_log_ent *ie_log;
 	uint32_t ie_log_nr;
 	/* private: where the value's bytes are (vos_iter_copy) */
@@ -436,7 +455,8 @@ int vos_iterate(vos_iter_param_t *param, vos_iter_type_t type, bool recursive,
 /**
  * Copy the bytes of a SINGLE or RECX entry (for RECX those of ie_recx) into @iov, whose
  * iov_buf_len must hold ie_gsize bytes; iov_len is set. A punch copies nothing.
- * Valid inside the callback that received @entry. Returns 0, -DER_INVAL,
+ * Valid inside the callback that received @entry, unless a callback freed that version
+ * meanwhile (values of an akey are collected before their callbacks run). Returns 0, -DER_INVAL,
  * -DER_REC2BIG, -DER_IO.
  * Context: the pool's thread; blocks on data-file reads.
  */

@@ -262,6 +262,9 @@ static void __attribute__((noreturn)) crash_child(int fd, uint64_t start)
 	rc = vos_pool_open(path, uuid, 0, NULL, &poh);
 	if (rc != 0)
 		_exit(2);
+	k = 0; /* "open": the parent times most kills from here */
+	if (write(fd, &k, sizeof(k)) != sizeof(k))
+		_exit(4);
 	for (k = start;; k++) {
 		lsn = do_tx(poh, k);
 		if (k % 3 == 0 || k % 17 == 0) {
@@ -285,7 +288,6 @@ t_pool_crash(void **state)
 	unsigned int seed = d_test_seed("t_pool_crash");
 	uint64_t rs = d_test_rand_seed(seed);
 	unsigned int rounds = 100;
-	unsigned int nr_waited = 0;
 	uint64_t acked = 0;
 	daos_handle_t poh;
 	unsigned int r;
@@ -308,15 +310,12 @@ t_pool_crash(void **state)
 		}
 		close(pfd[1]);
 		/*
-		 * Three kills in four land after the child's first acknowledgement, however long
-		 * its open took on a loaded machine; the others anywhere, the open included.
+		 * A quarter of the kills land anywhere (the open and its replay included); the
+		 * others once the child has opened the pool, however long that took on a
+		 * loaded machine, so that transactions get committed between kills.
 		 */
-		if (d_test_rand(&rs) % 4 != 0) {
+		if (d_test_rand(&rs) % 4 != 0)
 			assert_int_equal(read(pfd[0], &k, sizeof(k)), sizeof(k));
-			if (k > acked)
-				acked = k;
-			nr_waited++;
-		}
 		usleep(5000 + (useconds_t)(d_test_rand(&rs) % 60000));
 		kill(pid, SIGKILL);
 		while (read(pfd[0], &k, sizeof(k)) == sizeof(k))
@@ -332,8 +331,8 @@ t_pool_crash(void **state)
 		assert_int_equal(vos_pool_close(poh), 0);
 	}
 	printf("%u crash rounds, %" PRIu64 " transactions survived\n", rounds, acked);
-	/* every round that waited for an acknowledgement made progress */
-	assert_true(acked >= nr_waited);
+	/* most rounds ran transactions between the open and the kill */
+	assert_true(acked >= rounds / 2);
 }
 
 int

@@ -19,6 +19,20 @@
 
 #include "vos_internal.h"
 
+/*
+ * Aggregate, then let garbage collection free the keys and objects it detached (space and
+ * accounting come back only then).
+ */
+static int
+agg_gc(daos_handle_t c, const daos_epoch_range_t *epr, const daos_epoch_t *snaps, uint32_t n)
+{
+	int rc = vos_aggregate(c, epr, snaps, n);
+
+	if (rc == 0)
+		rc = vos_gc_pool(vos_cont2poh(c), 0, NULL, NULL);
+	return rc;
+}
+
 static char dir[64];
 static char path[128];
 static uuid_t pool_uuid;
@@ -464,6 +478,138 @@ hot_writes(struct world *w)
 }
 
 /*
+ * Trimming: after aggregation, every heap extent written in [lo, hi] holds only records
+ * some retained reader sees. Visible fragments come from vos_iterate (visible mode) at
+ * each reader, extents from a full-history walk.
+ */
+struct trim_rec {
+	uint64_t tr_key; /* object, dkey and akey, hashed */
+	uint64_t tr_epoch;
+	uint64_t tr_lo, tr_hi;
+};
+
+struct trim_set {
+	struct trim_rec *ts_recs;
+	uint32_t ts_nr, ts_cap;
+	uint64_t ts_lo, ts_hi; /* history walk: the range checked */
+	unsigned int ts_partial;
+};
+
+static uint64_t
+trim_key(const vos_iter_param_t *param)
+{
+	uint64_t h = hash(0xcbf29ce484222325ULL, &param->ip_oid, sizeof(param->ip_oid));
+
+	h = hash(h, param->ip_dkey.iov_buf, param->ip_dkey.iov_len);
+	return hash(h ^ 0x55, param->ip_akey.iov_buf, param->ip_akey.iov_len);
+}
+
+static int
+trim_vis_cb(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	    void *arg, unsigned int *acts)
+{
+	struct trim_set *ts = arg;
+
+	(void)ih;
+	(void)acts;
+	if (type != VOS_ITER_RECX)
+		return 0;
+	if (ts->ts_nr == ts->ts_cap) {
+		ts->ts_cap = ts->ts_cap ? ts->ts_cap * 2 : 256;
+		D_REALLOC_ARRAY(ts->ts_recs, ts->ts_recs, ts->ts_cap);
+		assert_non_null(ts->ts_recs);
+	}
+	ts->ts_recs[ts->ts_nr++] = (struct trim_rec){
+	    .tr_key = trim_key(param),
+	    .tr_epoch = ent->ie_epoch,
+	    .tr_lo = ent->ie_recx.rx_idx,
+	    .tr_hi = ent->ie_recx.rx_idx + ent->ie_recx.rx_nr - 1,
+	};
+	return 0;
+}
+
+static int
+trim_hist_cb(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	     void *arg, unsigned int *acts)
+{
+	struct trim_set *ts = arg;
+	uint64_t key, idx, seen = 0;
+	uint32_t i;
+
+	(void)ih;
+	(void)acts;
+	if (type != VOS_ITER_RECX || ent->ie_rsize == 0 || ent->ie_media != VOS_MEDIA_SCM ||
+	    ent->ie_epoch < ts->ts_lo || ent->ie_epoch > ts->ts_hi)
+		return 0;
+	key = trim_key(param);
+	for (idx = ent->ie_recx.rx_idx; idx < ent->ie_recx.rx_idx + ent->ie_recx.rx_nr; idx++) {
+		for (i = 0; i < ts->ts_nr; i++) {
+			const struct trim_rec *r = &ts->ts_recs[i];
+
+			if (r->tr_key == key && r->tr_epoch == ent->ie_epoch && r->tr_lo <= idx &&
+			    idx <= r->tr_hi)
+				break;
+		}
+		seen += i < ts->ts_nr;
+	}
+	/* an entry kept for part of it */
+	if (seen > 0 && seen < ent->ie_recx.rx_nr)
+		ts->ts_partial++;
+	return 0;
+}
+
+/* Heap extents in [@lo, @hi] that the readers @rdrs see only part of. */
+static unsigned int
+trim_partial(const uint64_t *rdrs, unsigned int n, uint64_t lo, uint64_t hi)
+{
+	vos_iter_param_t param = {.ip_hdl = coh, .ip_flags = VOS_IT_VISIBLE};
+	struct trim_set ts = {.ts_lo = lo, .ts_hi = hi};
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		param.ip_epr.epr_lo = 0;
+		param.ip_epr.epr_hi = rdrs[i];
+		assert_int_equal(
+		    vos_iterate(&param, VOS_ITER_OBJ, true, NULL, trim_vis_cb, NULL, &ts, NULL), 0);
+	}
+	param.ip_flags = 0;
+	param.ip_epr.epr_hi = DAOS_EPOCH_MAX;
+	assert_int_equal(
+	    vos_iterate(&param, VOS_ITER_OBJ, true, NULL, trim_hist_cb, NULL, &ts, NULL), 0);
+	D_FREE(ts.ts_recs);
+	return ts.ts_partial;
+}
+
+static int
+count_cb(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	 void *arg, unsigned int *acts)
+{
+	(void)ih;
+	(void)ent;
+	(void)type;
+	(void)param;
+	(void)acts;
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+/* Entries of the extent tree of @akey (full history). */
+static unsigned int
+count_recx(daos_unit_oid_t oid, daos_key_t *dkey, daos_key_t *akey)
+{
+	vos_iter_param_t param = {.ip_hdl = coh,
+				  .ip_oid = oid,
+				  .ip_dkey = *dkey,
+				  .ip_akey = *akey,
+				  .ip_epr = {.epr_lo = 0, .epr_hi = DAOS_EPOCH_MAX}};
+	unsigned int n = 0;
+
+	assert_int_equal(vos_iterate(&param, VOS_ITER_RECX, false, NULL, count_cb, NULL, &n, NULL),
+			 0);
+	return n;
+}
+
+/*
  * The model test: rounds of random updates and punches, a snapshot list that keeps, drops
  * and adds snapshots, and an aggregation bound that moves up; every view that must survive
  * is taken before and compared after; space must come back, a second pass must change
@@ -478,7 +624,7 @@ t_model(void **state)
 {
 	static struct world w;
 	static struct view before[RDRS_MAX];
-	uint64_t snaps[SNAPS_MAX], rdrs[RDRS_MAX], hi = 0, agg_vals = 0;
+	uint64_t snaps[SNAPS_MAX], rdrs[RDRS_MAX], hi = 0, agg_vals = 0, partial_before = 0;
 	unsigned int nsnaps = 0, nrdrs, round, i, n;
 	struct vos_cont_info c0, c1, c2;
 	struct vos_pool_info p0, p1, p2;
@@ -517,8 +663,11 @@ t_model(void **state)
 		/* from 0, or from where the last round stopped */
 		epr.epr_lo = wrnd(&w, 2) ? 0 : start + 1;
 		epr.epr_hi = hi;
-		assert_int_equal(vos_aggregate(coh, &epr, snaps, nsnaps), 0);
+		partial_before += trim_partial(rdrs, nrdrs, epr.epr_lo, hi);
+		assert_int_equal(agg_gc(coh, &epr, snaps, nsnaps), 0);
 		views_check(&w, coh, rdrs, nrdrs, before);
+		/* partly covered extents were trimmed (and merged) */
+		assert_int_equal(trim_partial(rdrs, nrdrs, epr.epr_lo, hi), 0);
 		pool_settle();
 		assert_int_equal(vos_cont_query(coh, &c1), 0);
 		assert_int_equal(vos_pool_query(poh, &p1), 0);
@@ -537,7 +686,7 @@ t_model(void **state)
 		agg_vals += c0.ci_used - c1.ci_used;
 
 		/* again: nothing more to do */
-		assert_int_equal(vos_aggregate(coh, &epr, snaps, nsnaps), 0);
+		assert_int_equal(agg_gc(coh, &epr, snaps, nsnaps), 0);
 		pool_settle();
 		assert_int_equal(vos_cont_query(coh, &c2), 0);
 		assert_int_equal(vos_pool_query(poh, &p2), 0);
@@ -561,7 +710,10 @@ t_model(void **state)
 		}
 		/* snapshots above the bound stay readers of the next round */
 	}
-	print_message("%" PRIu64 " value bytes freed over %u rounds\n", agg_vals, ROUNDS);
+	print_message("%" PRIu64 " value bytes freed over %u rounds; %" PRIu64
+		      " partly covered extents trimmed\n",
+		      agg_vals, ROUNDS, partial_before);
+	assert_true(partial_before > 0);
 }
 
 /*
@@ -597,7 +749,7 @@ t_small_wal(void **state)
 	assert_int_equal(vos_pool_query(poh, &p0), 0);
 	epr.epr_lo = 0;
 	epr.epr_hi = w.w_epoch;
-	assert_int_equal(vos_aggregate(coh, &epr, &snap, 1), 0);
+	assert_int_equal(agg_gc(coh, &epr, &snap, 1), 0);
 	views_check(&w, coh, rdrs, n, before);
 	assert_int_equal(vos_pool_query(poh, &p1), 0);
 	print_message("%u operations; checkpoints %" PRIu64 " -> %" PRIu64 "\n", i,
@@ -633,7 +785,7 @@ t_punched(void **state)
 	    vos_obj_punch(coh, test_oid(DAOS_OT_MULTI_HASHED, 1), e++, 0, 0, NULL, 0, NULL, NULL),
 	    0);
 	epr.epr_hi = e++;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	assert_int_equal(ci.ci_nobjs, 0);
@@ -684,7 +836,7 @@ t_punched(void **state)
 		d_sg_list_t sgl = {0};
 		d_iov_t iov;
 
-		assert_int_equal(vos_aggregate(coh, &epr, &snap, 1), 0);
+		assert_int_equal(agg_gc(coh, &epr, &snap, 1), 0);
 		dk = skey("d0");
 		iod.iod_name = ak;
 		iod.iod_type = DAOS_IOD_SINGLE;
@@ -707,7 +859,7 @@ t_punched(void **state)
 	assert_true(ci.ci_nobjs > 0);
 
 	/* without it, all goes: objects, punched dkeys, punched akeys */
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	print_message("after: %" PRIu64 " objects, %" PRIu64 " heap and %" PRIu64
@@ -735,7 +887,7 @@ t_punched(void **state)
 						       e++, 0, 0, NULL, 0, NULL, NULL),
 					 0);
 	epr.epr_hi = e++;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	assert_int_equal(ci.ci_nobjs, 0);
@@ -763,7 +915,7 @@ t_punched(void **state)
 	assert_int_equal(upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 7), e++, &dk, &ak, buf, 100),
 			 0);
 	epr.epr_hi = e++;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	assert_int_equal(ci.ci_nobjs, 1);
 	assert_int_equal(ci.ci_used_scm, 100);
@@ -855,11 +1007,11 @@ t_discard(void **state)
 	epr.epr_lo = 5;
 	epr.epr_hi = 4;
 	assert_int_equal(vos_discard(coh, &epr), -DER_INVAL);
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), -DER_INVAL);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), -DER_INVAL);
 	assert_int_equal(vos_discard(coh, NULL), -DER_INVAL);
 	epr.epr_lo = 0;
 	epr.epr_hi = 10;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 3), -DER_INVAL);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 3), -DER_INVAL);
 }
 
 /*
@@ -892,11 +1044,15 @@ t_long_history(void **state)
 		else
 			assert_int_equal(upd_ar(coh, oid, e, &dk, &aar, 8, 0, 16, buf), 0);
 	}
-	assert_int_equal(vos_aggregate(coh, &epr, snaps, 2), 0);
+	assert_int_equal(agg_gc(coh, &epr, snaps, 2), 0);
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
-	/* sv: the versions at 201, 301, 600; array: 200 + 201, 301, 599 + 600 */
-	assert_int_equal(ci.ci_used_scm, (10 + 201 % 7) + (10 + 301 % 7) + (10 + 600 % 7) +
-					     (16 + 1) * 8 + 16 * 8 + (16 + 1) * 8);
+	/*
+	 * sv: the versions at 201, 301, 600; array: 200 + 201, 301, 599 + 600, the pairs
+	 * trimmed to what their readers see and merged into one extent each
+	 */
+	assert_int_equal(ci.ci_used_scm, (10 + 201 % 7) + (10 + 301 % 7) + (10 + 600 % 7) + 16 * 8 +
+					     16 * 8 + 16 * 8);
+	assert_int_equal(count_recx(oid, &dk, &aar), 3);
 	for (i = 0; i < 4; i++) {
 		iod.iod_name = asv;
 		iod.iod_type = DAOS_IOD_SINGLE;
@@ -984,7 +1140,7 @@ t_nospace(void **state)
 
 	/* aggregation up to now: only the newest versions stay */
 	epr.epr_hi = e - 1;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_pool_query(poh, &p1), 0);
 	print_message("free after aggregation: heap %" PRIu64 " KiB, data %" PRIu64 " KiB\n",
@@ -1021,7 +1177,7 @@ t_nospace(void **state)
 	/* punch + aggregation: everything comes back, also after a crash */
 	assert_int_equal(vos_obj_punch(coh, oid, e++, 0, 0, NULL, 0, NULL, NULL), 0);
 	epr.epr_hi = e++;
-	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool_settle();
 	assert_int_equal(vos_cont_query(coh, &ci), 0);
 	assert_int_equal(ci.ci_nobjs, 0);

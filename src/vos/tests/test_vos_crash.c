@@ -17,7 +17,13 @@
  *   - every key reads, at the latest epoch and at sampled older epochs, as the model of
  *     the surviving operations says.
  * A container holds at most CONT_OPS operations, then the parent destroys it and starts a
- * new one (space is not reclaimed otherwise: no aggregation yet).
+ * new one (space is not reclaimed otherwise); the children's polls garbage-collect it, so
+ * kills land in the middle of GC steps too.
+ *
+ * t_gc_crash kills a child while it garbage-collects destroyed containers and the keys
+ * aggregation detached (and writes a live container): every acknowledged write survives,
+ * the aggregated container's accounting equals the bytes it holds, and once everything is
+ * destroyed and collected the pool holds exactly the space of an empty one.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -713,6 +719,261 @@ t_crash(void **state)
 	model_reset();
 }
 
+/*
+ * Garbage collection under kill -9: the parent fills a container and destroys it (the
+ * destroy is durable before the child starts); the child opens the pool and lets
+ * vos_pool_poll free it step by step while it writes a live container, acknowledging
+ * writes after waiting for them; the parent kills it at a random instant, reopens, checks
+ * every acknowledged write, and goes on. At the end, with every container destroyed and
+ * GC run to completion, both tiers must hold exactly the space of the empty pool.
+ */
+
+static uint64_t
+gc_live_val(uint64_t k)
+{
+	return k * 0x9E3779B97F4A7C15ULL;
+}
+
+static int
+gc_live_update(daos_handle_t coh, uint64_t k, bool fetch)
+{
+	daos_unit_oid_t oid = obj_id(1);
+	daos_key_t dkey = key_of(true, 0), akey = key_of(false, 0);
+	uint64_t v = gc_live_val(k), got = 0;
+	daos_iod_t iod = {0};
+	d_sg_list_t sgl = {0};
+	d_iov_t iov;
+	int rc;
+
+	iod.iod_name = akey;
+	iod.iod_type = DAOS_IOD_SINGLE;
+	iod.iod_size = sizeof(v);
+	iod.iod_nr = 1;
+	d_iov_set(&iov, fetch ? &got : &v, sizeof(v));
+	sgl.sg_nr = 1;
+	sgl.sg_iovs = &iov;
+	if (!fetch)
+		return vos_obj_update(coh, oid, k, 0, 0, &dkey, 1, &iod, NULL, &sgl);
+	rc = vos_obj_fetch(coh, oid, k, 0, &dkey, 1, &iod, &sgl);
+	if (rc == 0 && (iod.iod_size != sizeof(v) || got != v))
+		rc = -DER_NONEXIST;
+	return rc;
+}
+
+static void __attribute__((noreturn)) gc_child(int fd, uuid_t live, uint64_t start)
+{
+	daos_handle_t poh, coh;
+	uint64_t k;
+	int rc;
+
+	rc = vos_pool_open(path, pool_uuid, 0, NULL, &poh);
+	if (rc != 0)
+		_exit(2);
+	rc = vos_cont_open(poh, live, &coh);
+	if (rc != 0)
+		_exit(2);
+	send_msg(fd, MSG_READY, 0);
+	for (k = start;; k++) {
+		rc = gc_live_update(coh, k, false);
+		if (rc != 0)
+			_exit(3);
+		if (k % 4 == 0) {
+			if (vos_pool_wait(poh, vos_pool_last_lsn(poh)) != 0)
+				_exit(5);
+			send_msg(fd, MSG_ACK, k);
+		}
+		if (vos_pool_poll(poh) < 0)
+			_exit(6);
+	}
+}
+
+static int
+acct_cb(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_iter_param_t *param,
+	void *arg, unsigned int *acts)
+{
+	uint64_t *used = arg; /* [0]: heap bytes, [1]: data-file bytes */
+
+	(void)ih;
+	(void)param;
+	(void)acts;
+	if ((type != VOS_ITER_SINGLE && type != VOS_ITER_RECX) || ent->ie_gsize == 0)
+		return 0;
+	if (ent->ie_media == VOS_MEDIA_DATA)
+		used[1] += vos_data_bytes(ent->ie_gsize);
+	else
+		used[0] += ent->ie_gsize;
+	return 0;
+}
+
+/* The container's accounting must equal the bytes of every version it holds. */
+static void
+acct_check(daos_handle_t coh)
+{
+	vos_iter_param_t param = {.ip_hdl = coh, .ip_epr = {.epr_lo = 0, .epr_hi = DAOS_EPOCH_MAX}};
+	struct vos_cont_info ci;
+	uint64_t used[2] = {0, 0};
+
+	assert_int_equal(vos_iterate(&param, VOS_ITER_OBJ, true, NULL, acct_cb, NULL, used, NULL),
+			 0);
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_used_scm, used[0]);
+	assert_int_equal(ci.ci_used_data, used[1]);
+}
+
+static void
+t_gc_crash(void **state)
+{
+	unsigned int rounds = 25, r, i, cycles = 0, mid = 0;
+	daos_epoch_range_t epr = {.epr_lo = 0};
+	uint64_t *start, *end;
+	uuid_t aggc;
+	uint64_t rs, acked = 0, k0, next_op = 1, k;
+	struct vos_pool_info p0, p1;
+	daos_handle_t poh, coh;
+	uuid_t live, victim;
+
+	(void)state;
+	seed = d_test_seed("t_gc_crash");
+	rs = d_test_rand_seed(seed);
+	d_getenv_uint("D_CRASH_ROUNDS", &rounds);
+	D_ALLOC_ARRAY(start, rounds);
+	D_ALLOC_ARRAY(end, rounds);
+	assert_non_null(start);
+	assert_non_null(end);
+	assert_int_equal(vos_pool_create(path, pool_uuid, 64ULL << 20, 96ULL << 20,
+					 VOS_POOL_WAL_MIN, NULL, &poh),
+			 0);
+	/* the space of the empty pool, once the data file's allocator is warm */
+	uuid_generate(victim);
+	assert_int_equal(vos_cont_create(poh, victim), 0);
+	assert_int_equal(vos_cont_open(poh, victim, &coh), 0);
+	for (k = 0; k < 50; k++) {
+		struct op op;
+
+		op_gen(next_op, &op);
+		assert_int_equal(op_apply(coh, &op), 0);
+		op_fini(&op);
+		next_op++;
+	}
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_cont_destroy(poh, victim), 0);
+	assert_int_equal(vos_gc_pool(poh, 0, NULL, NULL), 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_true(vos_pool_poll(poh) >= 0);
+	assert_int_equal(vos_pool_query(poh, &p0), 0);
+
+	uuid_generate(live);
+	assert_int_equal(vos_cont_create(poh, live), 0);
+	uuid_generate(aggc);
+	assert_int_equal(vos_cont_create(poh, aggc), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+	k0 = 1ULL << 40; /* the live writes' epochs, above every victim operation */
+	for (r = 0; r < rounds; r++) {
+		int pfd[2], status;
+		struct msg m;
+		pid_t pid;
+
+		assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
+		assert_int_equal(vos_pool_query(poh, &p1), 0);
+		if (p1.pi_data_free > p1.pi_data_total / 2 &&
+		    p1.pi_scm_free > p1.pi_scm_total / 2) {
+			/* more garbage: a filled container, destroyed durably */
+			uuid_generate(victim);
+			assert_int_equal(vos_cont_create(poh, victim), 0);
+			assert_int_equal(vos_cont_open(poh, victim, &coh), 0);
+			for (k = 0; k < 150; k++) {
+				struct op op;
+
+				op_gen(next_op, &op);
+				assert_int_equal(op_apply(coh, &op), 0);
+				op_fini(&op);
+				next_op++;
+			}
+			assert_int_equal(vos_cont_close(coh), 0);
+			assert_int_equal(vos_cont_destroy(poh, victim), 0);
+			cycles++;
+		}
+		/* history with punches, aggregated: its dead keys go to the container's bins */
+		assert_int_equal(vos_cont_open(poh, aggc, &coh), 0);
+		for (k = 0; k < 60; k++) {
+			struct op op;
+
+			op_gen(next_op, &op);
+			assert_int_equal(op_apply(coh, &op), 0);
+			op_fini(&op);
+			next_op++;
+		}
+		epr.epr_hi = next_op - 1;
+		assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+		assert_int_equal(vos_cont_close(coh), 0);
+		assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+		if (d_test_rand(&rs) % 2 == 0)
+			vos_pool_abandon(poh);
+		else
+			assert_int_equal(vos_pool_close(poh), 0);
+
+		start[r] = acked + 1;
+		assert_int_equal(pipe(pfd), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(pfd[0]);
+			gc_child(pfd[1], live, k0 + start[r]);
+		}
+		close(pfd[1]);
+		assert_int_equal(read(pfd[0], &m, sizeof(m)), sizeof(m));
+		assert_int_equal(m.m_type, MSG_READY);
+		usleep(1000 + (useconds_t)(d_test_rand(&rs) % 40000));
+		kill(pid, SIGKILL);
+		while (read(pfd[0], &m, sizeof(m)) == sizeof(m))
+			if (m.m_type == MSG_ACK && m.m_k - k0 > acked)
+				acked = m.m_k - k0;
+		close(pfd[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFSIGNALED(status))
+			fail_msg("the child exited with %d", WEXITSTATUS(status));
+
+		/* the shard opens; every acknowledged live write is there */
+		assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
+		assert_int_equal(vos_cont_open(poh, live, &coh), 0);
+		end[r] = acked;
+		for (i = 0; i <= r; i++)
+			for (k = (start[i] + 3) / 4 * 4; k <= end[i]; k += 4)
+				assert_int_equal(gc_live_update(coh, k0 + k, true), 0);
+		assert_int_equal(vos_cont_close(coh), 0);
+		/* was the child killed with garbage left? */
+		assert_int_equal(vos_gc_pool(poh, 1, NULL, NULL), 0);
+		mid += !vos_gc_pool_idle(poh);
+		/* epochs of live writes after a crash must stay above what survived */
+		acked += 1000;
+		assert_int_equal(vos_pool_close(poh), 0);
+	}
+
+	/* once collected, the aggregated container's accounting is exact */
+	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
+	assert_int_equal(vos_gc_pool(poh, 0, NULL, NULL), 0);
+	assert_int_equal(vos_cont_open(poh, aggc, &coh), 0);
+	acct_check(coh);
+	assert_int_equal(vos_cont_close(coh), 0);
+	/* everything destroyed and collected: exactly the empty pool's space */
+	assert_int_equal(vos_cont_destroy(poh, aggc), 0);
+	assert_int_equal(vos_cont_destroy(poh, live), 0);
+	assert_int_equal(vos_gc_pool(poh, 0, NULL, NULL), 0);
+	assert_true(vos_gc_pool_idle(poh));
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_true(vos_pool_poll(poh) >= 0);
+	assert_int_equal(vos_pool_query(poh, &p1), 0);
+	assert_int_equal(p1.pi_scm_free, p0.pi_scm_free);
+	assert_int_equal(p1.pi_data_free, p0.pi_data_free);
+	assert_int_equal(vos_pool_close(poh), 0);
+	printf("%u GC crash rounds: %u containers destroyed, %u kills left garbage behind\n",
+	       rounds, cycles, mid);
+	assert_true(cycles > 1);
+	assert_true(mid > 0);
+	D_FREE(start);
+	D_FREE(end);
+}
+
 static int
 setup(void **state)
 {
@@ -744,6 +1005,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_crash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_gc_crash, setup, teardown),
 	};
 
 	d_log_setmasks("CRIT");

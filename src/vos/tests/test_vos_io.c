@@ -10,9 +10,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gurt/common.h>
+#include <gurt/fault_inject.h>
 #include <daos_srv/vos.h>
 #include <d_test.h>
 
@@ -75,6 +78,23 @@ pool_reopen(bool crash)
 	}
 	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
 	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+}
+
+/* A GC yield hook: counts its calls, stops the run at the third. */
+static int
+gc_yield(void *arg)
+{
+	return ++*(unsigned int *)arg == 3;
+}
+
+/* Run garbage collection to the end and let its frees become durable and reusable. */
+static void
+gc_all(void)
+{
+	assert_int_equal(vos_gc_pool(poh, 0, NULL, NULL), 0);
+	assert_true(vos_gc_pool_idle(poh));
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_true(vos_pool_poll(poh) >= 0);
 }
 
 static daos_unit_oid_t
@@ -2064,6 +2084,7 @@ t_destroy(void **state)
 {
 	struct vos_pool_info p0, p1, p2;
 	struct vos_cont_info ci;
+	unsigned int polls = 0, yields = 0;
 	daos_handle_t c2;
 	uuid_t u2;
 
@@ -2076,10 +2097,10 @@ t_destroy(void **state)
 	fill_container(c2, 10, true);
 	assert_int_equal(vos_cont_close(c2), 0);
 	assert_int_equal(vos_cont_destroy(poh, u2), 0);
-	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	gc_all();
 	assert_int_equal(vos_pool_query(poh, &p0), 0);
 
-	/* a container large enough to need several destroy transactions */
+	/* a container large enough to need many GC steps */
 	assert_int_equal(vos_cont_create(poh, u2), 0);
 	assert_int_equal(vos_cont_open(poh, u2, &c2), 0);
 	fill_container(c2, 400, true);
@@ -2091,10 +2112,24 @@ t_destroy(void **state)
 	assert_int_equal(vos_pool_query(poh, &p1), 0);
 	assert_true(p1.pi_scm_free < p0.pi_scm_free);
 	assert_true(p1.pi_data_free < p0.pi_data_free);
+	assert_true(vos_gc_pool_idle(poh));
 	assert_int_equal(vos_cont_destroy(poh, u2), 0);
+	/* gone at once (the uuid may be reused), its space still held until GC runs */
+	assert_false(vos_gc_pool_idle(poh));
 	assert_int_equal(vos_cont_destroy(poh, u2), -DER_NONEXIST);
 	assert_int_equal(vos_cont_open(poh, u2, &c2), -DER_NONEXIST);
+	assert_int_equal(vos_pool_query(poh, &p2), 0);
+	assert_true(p2.pi_scm_free <= p1.pi_scm_free);
+	assert_int_equal(p2.pi_data_free, p1.pi_data_free);
+	/* the poller frees it in bounded steps */
+	while (!vos_gc_pool_idle(poh)) {
+		assert_true(vos_pool_poll(poh) >= 0);
+		polls++;
+		assert_true(polls < 100000);
+	}
+	assert_true(polls > 10);
 	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_true(vos_pool_poll(poh) >= 0);
 	assert_int_equal(vos_pool_query(poh, &p2), 0);
 	assert_int_equal(p2.pi_scm_free, p0.pi_scm_free);
 	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
@@ -2105,6 +2140,31 @@ t_destroy(void **state)
 	assert_int_equal(p2.pi_scm_free, p0.pi_scm_free);
 	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
 	assert_int_equal(vos_cont_open(poh, u2, &c2), -DER_NONEXIST);
+
+	/* a crash in the middle of GC: the next open resumes it */
+	assert_int_equal(vos_cont_create(poh, u2), 0);
+	assert_int_equal(vos_cont_open(poh, u2, &c2), 0);
+	fill_container(c2, 400, true);
+	assert_int_equal(vos_cont_close(c2), 0);
+	assert_int_equal(vos_cont_destroy(poh, u2), 0);
+	assert_int_equal(vos_cont_create(poh, u2), 0); /* a new one of the same uuid */
+	assert_int_equal(vos_gc_pool(poh, 700, NULL, NULL), 0);
+	assert_false(vos_gc_pool_idle(poh));
+	/* the yield hook runs between transactions and can stop the run */
+	assert_int_equal(vos_gc_pool(poh, 0, gc_yield, &yields), 0);
+	assert_int_equal(yields, 3);
+	assert_false(vos_gc_pool_idle(poh));
+	pool_reopen(true);
+	assert_false(vos_gc_pool_idle(poh));
+	assert_int_equal(vos_cont_open(poh, u2, &c2), 0);
+	assert_int_equal(vos_cont_query(c2, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 0);
+	assert_int_equal(vos_cont_close(c2), 0);
+	assert_int_equal(vos_cont_destroy(poh, u2), 0);
+	gc_all();
+	assert_int_equal(vos_pool_query(poh, &p2), 0);
+	assert_int_equal(p2.pi_scm_free, p0.pi_scm_free);
+	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
 }
 
 /*
@@ -2195,13 +2255,238 @@ t_nospace(void **state)
 	assert_int_equal(vos_cont_close(coh), 0);
 	coh.cookie = 0;
 	assert_int_equal(vos_cont_destroy(poh, cont_uuid), 0);
-	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	gc_all();
 	assert_int_equal(vos_pool_query(poh, &p1), 0);
 	assert_int_equal(p1.pi_data_free, p0.pi_data_free);
 	assert_true(p1.pi_scm_free + (64 << 10) >= p0.pi_scm_free);
 	assert_int_equal(vos_cont_create(poh, cont_uuid), 0);
 	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
 	assert_int_equal(upd_sv(oid, 10, 0, "again", "a", big, sizeof(big)), 0);
+}
+
+/*
+ * Faults under the object API: I/O errors injected under bio's WAL and the meta file, and
+ * flipped bits in the meta file, each followed by a full reopen.
+ */
+
+/* Fault ids (src/bio/bio_internal.h, vos_internal.h). */
+enum {
+	FI_WAL_WRITE = 200,
+	FI_WAL_SYNC = 201,
+	FI_WAL_HDR = 202,
+	FI_WAL_READ = 203,
+	FI_WAL_SUBMIT = 204,
+};
+
+static void
+fault_arm(uint32_t id, uint32_t nth)
+{
+	struct d_fault_attr fa = {
+	    .fa_id = id, .fa_interval = nth, .fa_max_faults = 1, .fa_err_code = -DER_IO};
+
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+}
+
+/* Values k of the fault tests: dkey "f<k>", one single value of size depending on k. */
+static int
+fault_upd(uint64_t k)
+{
+	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 900);
+	static uint8_t buf[2 * VOS_DATA_THRESH];
+	char dk[24];
+
+	snprintf(dk, sizeof(dk), "f%" PRIu64, k);
+	fill(buf, sizeof(buf), (unsigned int)k);
+	return upd_sv(oid, k, 0, dk, "a", buf, k % 3 == 0 ? sizeof(buf) : 10 + k % 500);
+}
+
+/* Is value k there, whole (1), absent (0)? Anything else fails the test. */
+static int
+fault_present(uint64_t k)
+{
+	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 900);
+	static uint8_t want[2 * VOS_DATA_THRESH], got[2 * VOS_DATA_THRESH];
+	uint64_t size, wsize = k % 3 == 0 ? sizeof(want) : 10 + k % 500;
+	char dk[24];
+
+	snprintf(dk, sizeof(dk), "f%" PRIu64, k);
+	assert_int_equal(fetch_sv(oid, DAOS_EPOCH_MAX, 0, dk, "a", got, sizeof(got), &size), 0);
+	if (size == 0)
+		return 0;
+	fill(want, sizeof(want), (unsigned int)k);
+	assert_int_equal(size, wsize);
+	assert_memory_equal(got, want, wsize);
+	return 1;
+}
+
+static void
+t_io_errors(void **state)
+{
+	static const uint32_t ids[] = {FI_WAL_WRITE, FI_WAL_SYNC, FI_WAL_SUBMIT, FI_WAL_HDR};
+	uint64_t k = 1, durable = 0, lost = 0, next, i, j;
+	unsigned int n;
+	int rc;
+
+	(void)state;
+	for (n = 0; n < D_ARRAY_SIZE(ids) * 2; n++) {
+		uint32_t id = ids[n % D_ARRAY_SIZE(ids)];
+
+		/* acknowledged values, then a fault on one of the next flushes */
+		for (j = 0; j < 5; j++)
+			assert_int_equal(fault_upd(k++), 0);
+		assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+		durable = k - 1;
+		/* the first or second hit (header writes are rare: always the first) */
+		fault_arm(id, id == FI_WAL_HDR ? 1 : 1 + n / D_ARRAY_SIZE(ids));
+		rc = 0;
+		for (j = 0; j < 40 && rc == 0; j++) {
+			rc = fault_upd(k);
+			if (rc == 0) {
+				k++;
+				rc = vos_pool_wait(poh, vos_pool_last_lsn(poh));
+				if (rc == 0)
+					durable = k - 1;
+			}
+			/* the header is written by checkpoints: make some happen */
+			if (rc == 0 && id == FI_WAL_HDR)
+				rc = vos_pool_checkpoint(poh);
+		}
+		d_fault_attr_clear(id);
+		/* a clean error, and no more updates until the pool is reopened */
+		assert_int_equal(rc, -DER_IO);
+		assert_int_equal(fault_upd(k + 1000), -DER_IO);
+		assert_int_equal(vos_obj_punch(coh, test_oid(DAOS_OT_MULTI_HASHED, 900), k + 1000,
+					       0, 0, NULL, 0, NULL, NULL),
+				 -DER_IO);
+		assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), -DER_IO);
+		assert_int_equal(vos_cont_close(coh), 0);
+		vos_pool_abandon(poh);
+
+		/* the shard opens; what was acknowledged is there, the rest is a whole prefix */
+		assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
+		assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+		for (i = 1; i <= durable; i++)
+			assert_int_equal(fault_present(i), 1);
+		for (i = durable + 1; i < k && fault_present(i); i++)
+			;
+		next = i;
+		for (; i < k + 1001; i++)
+			assert_int_equal(fault_present(i), 0);
+		/* what did not survive is written again */
+		lost += k - next;
+		k = next;
+		durable = next - 1;
+	}
+	print_message("%u injected faults, %" PRIu64 " updates lost with them\n", n, lost);
+	/* reads under open fail cleanly, and the next open works */
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+	coh.cookie = 0;
+	poh.cookie = 0;
+	fault_arm(FI_WAL_READ, 1);
+	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), -DER_IO);
+	d_fault_attr_clear(FI_WAL_READ);
+	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
+	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+	for (i = 1; i <= durable; i++)
+		assert_int_equal(fault_present(i), 1);
+	/* a meta-file write that fails: the checkpoint reports it, the WAL still has it all */
+	for (j = 0; j < 5; j++)
+		assert_int_equal(fault_upd(k++), 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	fault_arm(D_FI_META_WRITE, 2);
+	assert_int_equal(vos_pool_checkpoint(poh), -DER_IO);
+	d_fault_attr_clear(D_FI_META_WRITE);
+	pool_reopen(true);
+	for (i = k - 5; i < k; i++)
+		assert_int_equal(fault_present(i), 1);
+	assert_int_equal(fault_upd(k), 0);
+}
+
+/* Copy file @src over @dst. */
+static void
+copy_file(const char *src, const char *dst)
+{
+	static char buf[1 << 16];
+	int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t n;
+
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	close(out);
+}
+
+/* Flip bit @bit of byte @off of file @f. */
+static void
+flip_bit(const char *f, off_t off, unsigned int bit)
+{
+	uint8_t b;
+	int fd = open(f, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, off), 1);
+	b ^= (uint8_t)(1U << bit);
+	assert_int_equal(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+static void
+t_meta_bitflip(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_meta_bitflip"));
+	char meta[160], copy[160];
+	unsigned int n, opened = 0;
+	struct stat st;
+	uint64_t k;
+
+	(void)state;
+	for (k = 1; k <= 300; k++)
+		assert_int_equal(fault_upd(k), 0);
+	fill_container(coh, 30, true);
+	/* two checkpoints, so both images hold the data, then more in the WAL only */
+	assert_int_equal(vos_pool_checkpoint(poh), 0);
+	for (; k <= 400; k++)
+		assert_int_equal(fault_upd(k), 0);
+	assert_int_equal(vos_pool_checkpoint(poh), 0);
+	for (; k <= 450; k++)
+		assert_int_equal(fault_upd(k), 0);
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	vos_pool_abandon(poh);
+	coh.cookie = 0;
+	poh.cookie = 0;
+
+	snprintf(meta, sizeof(meta), "%s/meta", path);
+	snprintf(copy, sizeof(copy), "%s/meta.copy", dir);
+	copy_file(meta, copy);
+	assert_int_equal(stat(meta, &st), 0);
+	for (n = 0; n < 24; n++) {
+		/* headers and CRC tables now and then, anywhere otherwise */
+		off_t off = n % 4 == 0 ? (off_t)(d_test_rand(&rs) % 8192)
+				       : (off_t)(d_test_rand(&rs) % (uint64_t)st.st_size);
+		int rc;
+
+		copy_file(copy, meta);
+		flip_bit(meta, off, (unsigned int)(d_test_rand(&rs) % 8));
+		/* one image is damaged at most: the other one and the WAL give everything */
+		rc = vos_pool_open(path, pool_uuid, 0, NULL, &poh);
+		assert_int_equal(rc, 0);
+		opened++;
+		assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+		for (k = 1; k <= 450; k++)
+			assert_int_equal(fault_present(k), 1);
+		assert_int_equal(vos_cont_close(coh), 0);
+		vos_pool_abandon(poh);
+	}
+	/* the copy back, for teardown */
+	copy_file(copy, meta);
+	assert_int_equal(unlink(copy), 0);
+	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
+	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+	assert_int_equal(opened, 24);
 }
 
 int
@@ -2218,6 +2503,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_sizes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_nospace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_io_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_meta_bitflip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_iter_cb, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_model, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_model_small_wal, setup, teardown),
