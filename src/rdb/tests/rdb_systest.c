@@ -1,9 +1,9 @@
 /*
  * rdb_systest.c: a database of three real processes (rdb_node) on 127.0.0.1, .2 and .3.
- * Elect a leader; commit N transactions one after the other; start a stream of commits and
- * kill -9 the leader in the middle of it; check that a new leader is elected and holds
- * every acknowledged transaction; commit more; restart the killed replica and check that it
- * catches up. Prints the election time, commit latency, failover and catch-up times.
+ * Elect a leader; feed garbage to every raft port; commit N transactions one after the other; start
+ * a stream of commits and kill -9 the leader in the middle of it; check that a new leader is
+ * elected and holds every acknowledged transaction; commit more; restart the killed replica and
+ * check that it catches up. Prints the election time, commit latency, failover and catch-up times.
  *
  *   rdb_systest PATH_TO_rdb_node
  *
@@ -233,6 +233,49 @@ pick_addrs(void)
 	}
 }
 
+/*
+ * Garbage to a replica's raft port: random bytes, and a well-formed handshake followed by
+ * random message headers (huge lengths, unknown types). The replica must stay up.
+ */
+static void
+garbage(const char *addr, unsigned int seed)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	char ip[32], buf[512];
+	int port, i, j;
+
+	if (sscanf(addr, "%31[^:]:%d", ip, &port) != 2)
+		fail("bad address %s", addr);
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	sa.sin_port = htons((uint16_t)port);
+	srand(seed);
+	for (i = 0; i < 60; i++) {
+		uint64_t w[5];
+		size_t len = (size_t)(rand() % (int)sizeof(buf));
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			fail("connect to %s: %s", addr, strerror(errno));
+		for (j = 0; j < (int)len; j++)
+			buf[j] = (char)rand();
+		if (i % 2 == 1) {
+			/* protocol 1, a server id, a 16-byte address, then a message header */
+			w[0] = 1;
+			w[1] = 2;
+			w[2] = 16;
+			if (write(fd, w, 24) != 24 || write(fd, "127.0.0.9:1\0\0\0\0\0", 16) != 16)
+				fail("write to %s", addr);
+			w[3] = (uint64_t)(1 + rand() % 8) | ((uint64_t)rand() << 32);
+			w[4] = (i % 4 == 1) ? (1ULL << 40) : (uint64_t)(rand() % 64);
+			if (write(fd, &w[3], 16) != 16)
+				fail("write to %s", addr);
+		}
+		if (len > 0 && write(fd, buf, len) < 0 && errno != ECONNRESET && errno != EPIPE)
+			fail("write to %s: %s", addr, strerror(errno));
+		close(fd);
+	}
+}
+
 /* Commit keys [from, from + n) on @l; returns the number acknowledged. */
 static long
 commit(int l, long from, long n, unsigned long *avg_us, unsigned long *max_us)
@@ -308,6 +351,13 @@ main(int argc, char **argv)
 	say(l, "table");
 	if (!hear(l, line, sizeof(line), 10000) || strcmp(line, "table 0") != 0)
 		fail("table create on node %d", l);
+
+	/* Garbage on every raft port: nobody dies, the leader stays. */
+	for (i = 0; i < N; i++)
+		garbage(addrs[i], (unsigned int)i + 1);
+	for (i = 0; i < N; i++)
+		if (!status(i, &st))
+			fail("node %d died of garbage on its raft port", i);
 
 	/* 2. N commits, one at a time. */
 	commit(l, 0, NCOMMIT, &avg_us, &max_us);

@@ -490,6 +490,73 @@ test_snapshot_catchup(void **state)
 		check_key(l, "t", i);
 }
 
+struct counted {
+	int calls;
+	int rc;
+};
+
+static void
+counted_cb(int rc, void *arg)
+{
+	struct counted *c = arg;
+
+	c->calls++;
+	c->rc = rc;
+}
+
+static bool
+first_done(void *arg)
+{
+	return ((struct counted *)arg)->calls > 0;
+}
+
+/* Stopping the leader with commits in flight: each callback runs once, before the stop. */
+static void
+test_stop_inflight(void **state)
+{
+	struct counted c[20];
+	struct rdb_tx *tx;
+	char k[32];
+	d_iov_t key;
+	int l, l2, i, ok = 0;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	create_all(0);
+	l = wait_leader();
+	create_table(l, "t");
+	for (i = 0; i < 20; i++) {
+		snprintf(k, sizeof(k), "key%06d", i);
+		d_iov_set(&key, k, strlen(k));
+		assert_int_equal(rdb_tx_begin(nodes[l].db, 0, &tx), 0);
+		assert_int_equal(rdb_tx_update(tx, "t", &key, &key), 0);
+		assert_int_equal(rdb_tx_commit(tx, counted_cb, &c[i]), 0);
+	}
+	/* Let the first complete, then stop with the rest (most likely) in flight. */
+	assert_true(run_until(first_done, &c[0], 10000));
+	node_stop(l);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(c[i].calls, 1);
+		assert_true(c[i].rc == 0 || c[i].rc == -DER_SHUTDOWN || c[i].rc == -DER_NOTLEADER);
+		ok += c[i].rc == 0;
+	}
+	assert_int_equal(c[0].rc, 0);
+	print_message("%d of 20 committed before the stop\n", ok);
+	/* Whatever was acknowledged survives on the new leader. */
+	l2 = wait_leader();
+	assert_int_not_equal(l2, l);
+	for (i = 0; i < 20; i++) {
+		const void *val;
+		size_t len;
+
+		if (c[i].rc != 0)
+			continue;
+		snprintf(k, sizeof(k), "key%06d", i);
+		d_iov_set(&key, k, strlen(k));
+		assert_int_equal(rdb_lookup(nodes[l2].db, "t", &key, &val, &len), 0);
+	}
+}
+
 /* Commits and reads from a thread that is not the loop's. */
 struct thr {
 	struct rdb *db;
@@ -563,6 +630,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_failover_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_catchup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_thread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_inflight, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
