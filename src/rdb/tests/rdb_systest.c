@@ -6,7 +6,7 @@
  * transaction; commit more; restart the killed replica and check that it catches up.
  * Prints the election time, commit latency and throughput, failover and catch-up times.
  *
- *   rdb_systest PATH_TO_rdb_node
+ *   [RDB_SYSTEST_DIR=/dev/shm] rdb_systest PATH_TO_rdb_node
  *
  * Every child is killed (by pid) and reaped in every outcome; the children also die with
  * this process (PR_SET_PDEATHSIG) and exit on EOF of their stdin. Exit 0: pass; 1: fail;
@@ -48,7 +48,7 @@ struct child {
 static struct child kids[N];
 static char addrs[N][64];
 static char dirs[N][300];
-static char root[] = "/tmp/rdb_systestXXXXXX";
+static char root[256];
 static const char *node_bin;
 
 static uint64_t
@@ -339,6 +339,9 @@ main(int argc, char **argv)
 	node_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
 	pick_addrs();
+	/* $RDB_SYSTEST_DIR: where the replicas keep their files (default /tmp), e.g. a tmpfs. */
+	snprintf(root, sizeof(root), "%s/rdb_systestXXXXXX",
+		 getenv("RDB_SYSTEST_DIR") != NULL ? getenv("RDB_SYSTEST_DIR") : "/tmp");
 	if (mkdtemp(root) == NULL) {
 		perror("mkdtemp");
 		return 1;
