@@ -11,6 +11,7 @@
  *                        "committed ACKED RC AVG_US MAX_US"; stops at the first failure
  *   pcommit FROM N D  -> "pcommitted ACKED RC USEC": N transactions, D in flight at once
  *   check FROM N      -> "check FOUND RC"       lookups of keys FROM .. FROM+N-1
+ *   sync              -> "sync RC"              rdb_sync: still the leader?
  *   quit, or EOF      -> stop the replica and exit 0
  */
 #include <errno.h>
@@ -214,6 +215,13 @@ table_done(int rc, void *arg)
 }
 
 static void
+sync_done(int rc, void *arg)
+{
+	(void)arg;
+	reply("sync %d", rc);
+}
+
+static void
 command(char *cmd)
 {
 	long from, n, i;
@@ -276,6 +284,10 @@ command(char *cmd)
 			found++;
 		}
 		reply("check %ld %d", found, rc);
+	} else if (strcmp(cmd, "sync") == 0) {
+		rc = rdb_sync(db, sync_done, NULL);
+		if (rc != 0)
+			sync_done(rc, NULL);
 	} else if (strcmp(cmd, "quit") == 0) {
 		quit();
 	} else {

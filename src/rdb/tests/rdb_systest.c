@@ -3,7 +3,9 @@
  * Elect a leader; feed garbage to every raft port; commit N transactions one after the
  * other, then M with 32 in flight; start a stream of commits and kill -9 the leader in the
  * middle of it; check that a new leader is elected and holds every acknowledged
- * transaction; commit more; restart the killed replica and check that it catches up.
+ * transaction; commit more; restart the killed replica and check that it catches up;
+ * SIGSTOP the leader until another one takes over, then check that it cannot confirm its
+ * leadership (rdb_sync) and names the new leader.
  * Prints the election time, commit latency and throughput, failover and catch-up times.
  *
  *   [RDB_SYSTEST_DIR=/dev/shm] rdb_systest PATH_TO_rdb_node
@@ -330,7 +332,7 @@ main(int argc, char **argv)
 	struct status st;
 	char line[256];
 	long acked, a, total;
-	int l, l2, i;
+	int l, l2, l3, i;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s PATH_TO_rdb_node\n", argv[0]);
@@ -422,6 +424,43 @@ main(int argc, char **argv)
 		fail("restarted node %d claims leadership while %d leads", l, l2);
 	if (st.hint != l2)
 		fail("restarted node %d names %ld as leader, not %d", l, st.hint, l2);
+
+	/*
+	 * 6. A leader cut off (SIGSTOP) is replaced; when it runs again it must not confirm
+	 * its leadership (rdb_sync) and must learn of the new leader.
+	 */
+	kill(kids[l2].pid, SIGSTOP);
+	t0 = now_ms();
+	for (;;) {
+		int s;
+
+		for (s = 0; s < N; s++)
+			if (s != l2 && status(s, &st) && st.leader)
+				break;
+		if (s < N) {
+			l3 = s;
+			break;
+		}
+		if (now_ms() - t0 > 20000) {
+			kill(kids[l2].pid, SIGCONT);
+			fail("no leader while node %d is stopped", l2);
+		}
+		usleep(5000);
+	}
+	commit(l3, total, 10, &avg2_us, &max2_us);
+	kill(kids[l2].pid, SIGCONT);
+	say(l2, "sync");
+	if (!hear(l2, line, sizeof(line), 10000) || sscanf(line, "sync %d", &rc) != 1)
+		fail("no answer to sync from the deposed leader %d", l2);
+	if (rc == 0)
+		fail("deposed leader %d confirmed its leadership", l2);
+	t0 = now_ms();
+	while (!status(l2, &st) || st.leader || st.hint != l3) {
+		if (now_ms() - t0 > 10000)
+			fail("deposed leader %d: leader %d hint %ld, want hint %d", l2, st.leader,
+			     st.hint, l3);
+		usleep(10000);
+	}
 
 	printf("rdb_systest: election %lu ms, commit latency avg %lu us max %lu us, "
 	       "%d in flight %.0f commits/s, failover %lu ms, restart+catch-up %lu ms, "
