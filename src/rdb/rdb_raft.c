@@ -324,6 +324,217 @@ rdb_stat_get(struct rdb *db, struct rdb_stat *st)
 	st->ds_leader = rdb_is_leader(db, NULL);
 }
 
+struct rdb_sync_req {
+	struct raft_barrier s_req;
+	struct rdb *s_db;
+	uint64_t s_term;
+	rdb_tx_cb_t s_cb;
+	void *s_arg;
+};
+
+static void
+sync_cb(struct raft_barrier *req, int status)
+{
+	struct rdb_sync_req *s = req->data;
+	struct rdb *db = s->s_db;
+	int rc;
+
+	if (db->d_stopping)
+		rc = -DER_SHUTDOWN;
+	else if (status != 0)
+		rc = raft2der(status);
+	else if (!rdb_is_leader(db, NULL) || db->d_up_term != s->s_term)
+		rc = -DER_NOTLEADER;
+	else
+		rc = 0;
+	s->s_cb(rc, s->s_arg);
+	D_FREE(s);
+}
+
+int
+rdb_sync(struct rdb *db, rdb_tx_cb_t cb, void *arg)
+{
+	struct rdb_sync_req *s;
+	uint64_t term;
+	int rv;
+
+	if (db == NULL || cb == NULL)
+		return -DER_INVAL;
+	if (db->d_stopping)
+		return -DER_SHUTDOWN;
+	if (!rdb_is_leader(db, &term))
+		return -DER_NOTLEADER;
+	D_ALLOC_PTR(s);
+	if (s == NULL)
+		return -DER_NOMEM;
+	s->s_db = db;
+	s->s_term = term;
+	s->s_cb = cb;
+	s->s_arg = arg;
+	s->s_req.data = s;
+	rv = raft_barrier(&db->d_raft, &s->s_req, sync_cb);
+	if (rv != 0) {
+		D_FREE(s);
+		return raft2der(rv);
+	}
+	return 0;
+}
+
+struct rdb_resign_req {
+	struct raft_transfer r_req;
+	struct rdb *r_db;
+	rdb_tx_cb_t r_cb;
+	void *r_arg;
+};
+
+static void
+resign_cb(struct raft_transfer *req)
+{
+	struct rdb_resign_req *r = req->data;
+	struct rdb *db = r->r_db;
+	int rc;
+
+	if (db->d_stopping)
+		rc = -DER_SHUTDOWN;
+	else if (raft_state(&db->d_raft) == RAFT_LEADER)
+		rc = -DER_TIMEDOUT;
+	else
+		rc = 0;
+	/* Step down now rather than at the next watch tick. */
+	rdb_is_leader(db, NULL);
+	r->r_cb(rc, r->r_arg);
+	D_FREE(r);
+}
+
+int
+rdb_resign(struct rdb *db, uint32_t rank, rdb_tx_cb_t cb, void *arg)
+{
+	struct rdb_resign_req *r;
+	raft_id id = 0;
+	int rv;
+
+	if (db == NULL || cb == NULL || rank == db->d_rank)
+		return -DER_INVAL;
+	if (db->d_stopping)
+		return -DER_SHUTDOWN;
+	if (raft_state(&db->d_raft) != RAFT_LEADER)
+		return -DER_NOTLEADER;
+	if (rank != UINT32_MAX)
+		id = (raft_id)rank + 1;
+	D_ALLOC_PTR(r);
+	if (r == NULL)
+		return -DER_NOMEM;
+	r->r_db = db;
+	r->r_cb = cb;
+	r->r_arg = arg;
+	r->r_req.data = r;
+	rv = raft_transfer(&db->d_raft, &r->r_req, id, resign_cb);
+	if (rv != 0) {
+		D_FREE(r);
+		return rv == RAFT_NOTFOUND || rv == RAFT_BADID ? -DER_INVAL : raft2der(rv);
+	}
+	D_INFO("rdb %u: handing leadership over to %s\n", db->d_rank,
+	       rank == UINT32_MAX ? "the most up-to-date replica" : "a chosen replica");
+	return 0;
+}
+
+/* A membership change; an addition is two: raft_add (as a spare), then raft_assign. */
+struct rdb_change_req {
+	struct raft_change c_req;
+	struct rdb *c_db;
+	raft_id c_id;
+	bool c_promote; /* raft_add done: promote to voter next */
+	rdb_tx_cb_t c_cb;
+	void *c_arg;
+};
+
+static int
+change2der(int rv)
+{
+	switch (rv) {
+	case RAFT_DUPLICATEID:
+	case RAFT_DUPLICATEADDRESS:
+		return -DER_EXIST;
+	case RAFT_BADID:
+	case RAFT_NOTFOUND:
+		return -DER_NONEXIST;
+	case RAFT_CANTCHANGE:
+		return -DER_BUSY;
+	default:
+		return raft2der(rv);
+	}
+}
+
+static void
+change_cb(struct raft_change *req, int status)
+{
+	struct rdb_change_req *c = req->data;
+	struct rdb *db = c->c_db;
+	int rc, rv;
+
+	if (status == 0 && c->c_promote && !db->d_stopping) {
+		c->c_promote = false;
+		rv = raft_assign(&db->d_raft, &c->c_req, c->c_id, RAFT_VOTER, change_cb);
+		if (rv == 0)
+			return;
+		status = rv;
+	}
+	rc = db->d_stopping ? -DER_SHUTDOWN : change2der(status);
+	D_INFO("rdb %u: membership change for rank %llu: " DF_RC "\n", db->d_rank, c->c_id - 1,
+	       DP_RC(rc));
+	/* A leader that removed itself steps down now. */
+	rdb_is_leader(db, NULL);
+	c->c_cb(rc, c->c_arg);
+	D_FREE(c);
+}
+
+static int
+change_start(struct rdb *db, uint32_t rank, const char *addr, rdb_tx_cb_t cb, void *arg)
+{
+	struct rdb_change_req *c;
+	int rv;
+
+	if (db == NULL || cb == NULL || rank == UINT32_MAX)
+		return -DER_INVAL;
+	if (db->d_stopping)
+		return -DER_SHUTDOWN;
+	if (!rdb_is_leader(db, NULL))
+		return -DER_NOTLEADER;
+	D_ALLOC_PTR(c);
+	if (c == NULL)
+		return -DER_NOMEM;
+	c->c_db = db;
+	c->c_id = (raft_id)rank + 1;
+	c->c_cb = cb;
+	c->c_arg = arg;
+	c->c_req.data = c;
+	if (addr != NULL) {
+		c->c_promote = true;
+		rv = raft_add(&db->d_raft, &c->c_req, c->c_id, addr, change_cb);
+	} else {
+		rv = raft_remove(&db->d_raft, &c->c_req, c->c_id, change_cb);
+	}
+	if (rv != 0) {
+		D_FREE(c);
+		return change2der(rv);
+	}
+	return 0;
+}
+
+int
+rdb_replica_add(struct rdb *db, uint32_t rank, const char *addr, rdb_tx_cb_t cb, void *arg)
+{
+	if (addr == NULL || strlen(addr) == 0 || strlen(addr) >= RDB_ADDR_LEN)
+		return -DER_INVAL;
+	return change_start(db, rank, addr, cb, arg);
+}
+
+int
+rdb_replica_remove(struct rdb *db, uint32_t rank, rdb_tx_cb_t cb, void *arg)
+{
+	return change_start(db, rank, NULL, cb, arg);
+}
+
 /*
  * The cross-thread queue.
  */
@@ -717,7 +928,7 @@ membership_check(const struct rdb_replica *reps, int nreps, uint32_t self, const
 /* Open a replica; with @reps, bootstrap it first. */
 static int
 db_open(uv_loop_t *loop, const struct rdb_attr *attr, const struct rdb_replica *reps, int nreps,
-	struct rdb **dbp)
+	const char *join_addr, struct rdb **dbp)
 {
 	struct raft_configuration conf;
 	struct rdb *db;
@@ -729,10 +940,17 @@ db_open(uv_loop_t *loop, const struct rdb_attr *attr, const struct rdb_replica *
 
 	if (loop == NULL || attr == NULL || attr->da_dir == NULL || dbp == NULL)
 		return -DER_INVAL;
-	if (reps != NULL) {
-		rc = membership_check(reps, nreps, attr->da_rank, &addr);
-		if (rc != 0)
-			return rc;
+	if (reps != NULL || join_addr != NULL) {
+		if (reps != NULL) {
+			rc = membership_check(reps, nreps, attr->da_rank, &addr);
+			if (rc != 0)
+				return rc;
+		} else {
+			if (strlen(join_addr) == 0 || strlen(join_addr) >= RDB_ADDR_LEN ||
+			    attr->da_rank == UINT32_MAX)
+				return -DER_INVAL;
+			addr = join_addr;
+		}
 		if (mkdir(attr->da_dir, 0700) != 0 && errno != EEXIST)
 			return d_errno2der(errno);
 		rc = id_file_read(attr->da_dir, &rank, addr_buf, sizeof(addr_buf));
@@ -827,6 +1045,10 @@ db_open(uv_loop_t *loop, const struct rdb_attr *attr, const struct rdb_replica *
 		rc = id_file_write(attr->da_dir, db->d_rank, db->d_addr);
 		if (rc != 0)
 			goto out_close;
+	} else if (join_addr != NULL) {
+		rc = id_file_write(attr->da_dir, db->d_rank, db->d_addr);
+		if (rc != 0)
+			goto out_close;
 	}
 	rv = raft_start(&db->d_raft);
 	if (rv != 0) {
@@ -868,11 +1090,19 @@ rdb_create(uv_loop_t *loop, const struct rdb_attr *attr, const struct rdb_replic
 {
 	if (reps == NULL)
 		return -DER_INVAL;
-	return db_open(loop, attr, reps, nreps, db);
+	return db_open(loop, attr, reps, nreps, NULL, db);
+}
+
+int
+rdb_join(uv_loop_t *loop, const struct rdb_attr *attr, const char *addr, struct rdb **db)
+{
+	if (addr == NULL)
+		return -DER_INVAL;
+	return db_open(loop, attr, NULL, 0, addr, db);
 }
 
 int
 rdb_start(uv_loop_t *loop, const struct rdb_attr *attr, struct rdb **db)
 {
-	return db_open(loop, attr, NULL, 0, db);
+	return db_open(loop, attr, NULL, 0, NULL, db);
 }

@@ -17,8 +17,9 @@
  * calls the owner's step_up(term); when it loses leadership (or stops) it calls
  * step_down(term). Reads on the leader see every transaction it acknowledged. A leader cut
  * off from the majority may still serve reads until its election timer deposes it
- * (about one election timeout): services that must never read stale state commit a
- * transaction first.
+ * (about one election timeout): services that must never read stale state call rdb_sync
+ * first. rdb_resign hands leadership over (planned stops); rdb_join, rdb_replica_add and
+ * rdb_replica_remove change the membership.
  *
  * Outcome of a commit. 0: applied on a majority and locally. A -DER_* from the store
  * (-DER_NONEXIST, -DER_EXIST, ...): the transaction was replicated but had no effect,
@@ -26,7 +27,7 @@
  * transaction may or may not take effect (make transactions idempotent or check after).
  * -DER_SHUTDOWN: the database stopped first (same uncertainty).
  *
- * Threads. A database lives on the uv loop given to rdb_create/rdb_start (the engine's
+ * Threads. A database lives on the uv loop given to rdb_create/join/start (the engine's
  * control thread, or a test's loop) and is not locked: every function is called on that
  * loop's thread, except the ones marked "any thread":
  *
@@ -54,7 +55,7 @@ struct rdb_tx;
 /* From <uv.h>. */
 struct uv_loop_s;
 
-/** Replicas in a group: 1, 3 or 5 (an odd number survives (n - 1) / 2 failures). */
+/** Replicas at creation: 1, 3 or 5 (an odd number survives (n - 1) / 2 failures). */
 #define RDB_REPLICAS_MAX 5
 /** Room for a replica address "host:port" with its NUL. */
 #define RDB_ADDR_LEN 64
@@ -147,6 +148,16 @@ int rdb_create(struct uv_loop_s *loop, const struct rdb_attr *attr, const struct
  */
 int rdb_start(struct uv_loop_s *loop, const struct rdb_attr *attr, struct rdb **db);
 
+/**
+ * Create replica @attr->da_rank of an existing database, listening at @addr, with no
+ * membership and no state: it waits until the leader adds it (rdb_replica_add), then
+ * receives everything. Restart it later with rdb_start. Returns as rdb_create.
+ *
+ * Context: the loop thread of @loop.
+ */
+int rdb_join(struct uv_loop_s *loop, const struct rdb_attr *attr, const char *addr,
+	     struct rdb **db);
+
 /** Called when a stopped database has released everything. */
 typedef void (*rdb_stop_cb_t)(void *arg);
 
@@ -236,6 +247,56 @@ int rdb_tx_commit(struct rdb_tx *tx, rdb_tx_cb_t cb, void *arg);
  * dss_ctl_exec + rdb_tx_commit instead).
  */
 int rdb_tx_commit_sync(struct rdb_tx *tx);
+
+/*
+ * Leadership, continued (they complete like a commit).
+ */
+
+/**
+ * Confirm leadership: commit a barrier in the current term and call @cb(rc, @arg) on the
+ * loop once it is applied. rc 0: this replica was still the leader when the barrier
+ * committed, so reads made after the callback (while rdb_is_leader) see every transaction
+ * acknowledged before rdb_sync was called, closing the window of a deposed leader that has
+ * not noticed yet; -DER_NOTLEADER or -DER_SHUTDOWN otherwise. Returns 0 (@cb will run),
+ * -DER_NOTLEADER or -DER_NOMEM (then it never runs).
+ *
+ * Context: the loop thread.
+ */
+int rdb_sync(struct rdb *db, rdb_tx_cb_t cb, void *arg);
+
+/**
+ * Hand leadership over to replica @rank (UINT32_MAX: the most up-to-date one), e.g. before
+ * a planned stop so the group need not wait an election timeout. This replica steps down
+ * as soon as the other one takes over; @cb(rc, @arg) then runs with 0, or with
+ * -DER_TIMEDOUT if nobody took over within an election timeout (it stays leader), or
+ * -DER_SHUTDOWN. Returns 0 (@cb will run), -DER_NOTLEADER, -DER_BUSY (a handover is under
+ * way), -DER_INVAL (@rank is not another voter) or -DER_NOMEM.
+ *
+ * Context: the loop thread.
+ */
+int rdb_resign(struct rdb *db, uint32_t rank, rdb_tx_cb_t cb, void *arg);
+
+/**
+ * Add replica @rank at @addr (started with rdb_join) to the membership: the leader first
+ * replicates the state to it, then makes it a voter; @cb(rc, @arg) runs when the new
+ * membership is committed (0) or failed. One change at a time. Keep groups at 3 or 5
+ * voters: add, then remove the one it replaces. Returns 0 (@cb will run), -DER_NOTLEADER,
+ * -DER_BUSY (a change is under way), -DER_EXIST (@rank or @addr is a member), -DER_INVAL
+ * or -DER_NOMEM.
+ *
+ * Context: the loop thread.
+ */
+int rdb_replica_add(struct rdb *db, uint32_t rank, const char *addr, rdb_tx_cb_t cb, void *arg);
+
+/**
+ * Remove replica @rank from the membership; @cb(rc, @arg) once that is committed. A leader
+ * that removes itself steps down then. The removed replica is no longer told anything:
+ * its owner stops it and deletes its directory. Returns 0 (@cb will run),
+ * -DER_NOTLEADER, -DER_BUSY, -DER_NONEXIST (@rank is not a member) or -DER_NOMEM.
+ *
+ * Context: the loop thread.
+ */
+int rdb_replica_remove(struct rdb *db, uint32_t rank, rdb_tx_cb_t cb, void *arg);
 
 /*
  * Reads, on the leader.

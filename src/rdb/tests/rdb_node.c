@@ -9,7 +9,9 @@
  *   table             -> "table RC"             create table "t"
  *   commit FROM N     -> "ack I" per acknowledged transaction (key I), then
  *                        "committed ACKED RC AVG_US MAX_US"; stops at the first failure
+ *   pcommit FROM N D  -> "pcommitted ACKED RC USEC": N transactions, D in flight at once
  *   check FROM N      -> "check FOUND RC"       lookups of keys FROM .. FROM+N-1
+ *   sync              -> "sync RC"              rdb_sync: still the leader?
  *   quit, or EOF      -> stop the replica and exit 0
  */
 #include <errno.h>
@@ -128,6 +130,66 @@ commit_next(void)
 		commit_done(rc, NULL);
 }
 
+/* Pipelined commits: up to pc.depth in flight. */
+static struct {
+	bool active;
+	long next;
+	long end;
+	long depth;
+	long inflight;
+	long acked;
+	int rc;
+	uint64_t start_ns;
+} pc;
+
+static void pc_fill(void);
+
+static void
+pc_done(int rc, void *arg)
+{
+	(void)arg;
+	pc.inflight--;
+	if (rc != 0 && pc.rc == 0)
+		pc.rc = rc;
+	if (rc == 0)
+		pc.acked++;
+	pc_fill();
+}
+
+static void
+pc_fill(void)
+{
+	while (pc.rc == 0 && pc.inflight < pc.depth && pc.next < pc.end) {
+		struct rdb_tx *tx = NULL;
+		char k[32], v[32];
+		d_iov_t key, val;
+		int rc;
+
+		key_of(pc.next, k, sizeof(k), &key);
+		snprintf(v, sizeof(v), "val%ld", pc.next);
+		d_iov_set(&val, v, strlen(v));
+		rc = rdb_tx_begin(db, 0, &tx);
+		if (rc == 0)
+			rc = rdb_tx_update(tx, "t", &key, &val);
+		if (rc == 0) {
+			rc = rdb_tx_commit(tx, pc_done, NULL);
+		} else {
+			rdb_tx_abort(tx);
+		}
+		if (rc != 0) {
+			pc.rc = rc;
+			break;
+		}
+		pc.next++;
+		pc.inflight++;
+	}
+	if (pc.active && pc.inflight == 0) {
+		pc.active = false;
+		reply("pcommitted %ld %d %lu", pc.acked, pc.rc,
+		      (unsigned long)((now_ns() - pc.start_ns) / 1000));
+	}
+}
+
 static void
 stopped(void *arg)
 {
@@ -150,6 +212,13 @@ table_done(int rc, void *arg)
 {
 	(void)arg;
 	reply("table %d", rc);
+}
+
+static void
+sync_done(int rc, void *arg)
+{
+	(void)arg;
+	reply("sync %d", rc);
 }
 
 static void
@@ -185,6 +254,15 @@ command(char *cmd)
 		cl.next = from;
 		cl.end = from + n;
 		commit_next();
+	} else if (sscanf(cmd, "pcommit %ld %ld %ld", &from, &n, &i) == 3 && n > 0 && i > 0 &&
+		   !pc.active) {
+		memset(&pc, 0, sizeof(pc));
+		pc.active = true;
+		pc.next = from;
+		pc.end = from + n;
+		pc.depth = i;
+		pc.start_ns = now_ns();
+		pc_fill();
 	} else if (sscanf(cmd, "check %ld %ld", &from, &n) == 2) {
 		long found = 0;
 
@@ -206,6 +284,10 @@ command(char *cmd)
 			found++;
 		}
 		reply("check %ld %d", found, rc);
+	} else if (strcmp(cmd, "sync") == 0) {
+		rc = rdb_sync(db, sync_done, NULL);
+		if (rc != 0)
+			sync_done(rc, NULL);
 	} else if (strcmp(cmd, "quit") == 0) {
 		quit();
 	} else {

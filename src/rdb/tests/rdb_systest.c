@@ -1,11 +1,14 @@
 /*
  * rdb_systest.c: a database of three real processes (rdb_node) on 127.0.0.1, .2 and .3.
- * Elect a leader; commit N transactions one after the other; start a stream of commits and
- * kill -9 the leader in the middle of it; check that a new leader is elected and holds
- * every acknowledged transaction; commit more; restart the killed replica and check that it
- * catches up. Prints the election time, commit latency, failover and catch-up times.
+ * Elect a leader; feed garbage to every raft port; commit N transactions one after the
+ * other, then M with 32 in flight; start a stream of commits and kill -9 the leader in the
+ * middle of it; check that a new leader is elected and holds every acknowledged
+ * transaction; commit more; restart the killed replica and check that it catches up;
+ * SIGSTOP the leader until another one takes over, then check that it cannot confirm its
+ * leadership (rdb_sync) and names the new leader.
+ * Prints the election time, commit latency and throughput, failover and catch-up times.
  *
- *   rdb_systest PATH_TO_rdb_node
+ *   [RDB_SYSTEST_DIR=/dev/shm] rdb_systest PATH_TO_rdb_node
  *
  * Every child is killed (by pid) and reaped in every outcome; the children also die with
  * this process (PR_SET_PDEATHSIG) and exit on EOF of their stdin. Exit 0: pass; 1: fail;
@@ -31,6 +34,9 @@
 
 #define N 3
 #define NCOMMIT 300
+#define PBASE 1000000
+#define PCOMMIT 3000
+#define PDEPTH 32
 
 struct child {
 	pid_t pid;
@@ -44,7 +50,7 @@ struct child {
 static struct child kids[N];
 static char addrs[N][64];
 static char dirs[N][300];
-static char root[] = "/tmp/rdb_systestXXXXXX";
+static char root[256];
 static const char *node_bin;
 
 static uint64_t
@@ -233,6 +239,49 @@ pick_addrs(void)
 	}
 }
 
+/*
+ * Garbage to a replica's raft port: random bytes, and a well-formed handshake followed by
+ * random message headers (huge lengths, unknown types). The replica must stay up.
+ */
+static void
+garbage(const char *addr, unsigned int seed)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	char ip[32], buf[512];
+	int port, i, j;
+
+	if (sscanf(addr, "%31[^:]:%d", ip, &port) != 2)
+		fail("bad address %s", addr);
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	sa.sin_port = htons((uint16_t)port);
+	srand(seed);
+	for (i = 0; i < 60; i++) {
+		uint64_t w[5];
+		size_t len = (size_t)(rand() % (int)sizeof(buf));
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			fail("connect to %s: %s", addr, strerror(errno));
+		for (j = 0; j < (int)len; j++)
+			buf[j] = (char)rand();
+		if (i % 2 == 1) {
+			/* protocol 1, a server id, a 16-byte address, then a message header */
+			w[0] = 1;
+			w[1] = 2;
+			w[2] = 16;
+			if (write(fd, w, 24) != 24 || write(fd, "127.0.0.9:1\0\0\0\0\0", 16) != 16)
+				fail("write to %s", addr);
+			w[3] = (uint64_t)(1 + rand() % 8) | ((uint64_t)rand() << 32);
+			w[4] = (i % 4 == 1) ? (1ULL << 40) : (uint64_t)(rand() % 64);
+			if (write(fd, &w[3], 16) != 16)
+				fail("write to %s", addr);
+		}
+		if (len > 0 && write(fd, buf, len) < 0 && errno != ECONNRESET && errno != EPIPE)
+			fail("write to %s: %s", addr, strerror(errno));
+		close(fd);
+	}
+}
+
 /* Commit keys [from, from + n) on @l; returns the number acknowledged. */
 static long
 commit(int l, long from, long n, unsigned long *avg_us, unsigned long *max_us)
@@ -276,12 +325,14 @@ check(int l, long from, long n)
 int
 main(int argc, char **argv)
 {
-	unsigned long avg_us, max_us, avg2_us, max2_us;
+	unsigned long avg_us, max_us, avg2_us, max2_us, p_us;
+	unsigned long lkeys = 0;
+	int rc;
 	uint64_t t0, election_ms, failover_ms, catchup_ms;
 	struct status st;
 	char line[256];
 	long acked, a, total;
-	int l, l2, i;
+	int l, l2, l3, i;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s PATH_TO_rdb_node\n", argv[0]);
@@ -290,6 +341,9 @@ main(int argc, char **argv)
 	node_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
 	pick_addrs();
+	/* $RDB_SYSTEST_DIR: where the replicas keep their files (default /tmp), e.g. a tmpfs. */
+	snprintf(root, sizeof(root), "%s/rdb_systestXXXXXX",
+		 getenv("RDB_SYSTEST_DIR") != NULL ? getenv("RDB_SYSTEST_DIR") : "/tmp");
 	if (mkdtemp(root) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -309,9 +363,23 @@ main(int argc, char **argv)
 	if (!hear(l, line, sizeof(line), 10000) || strcmp(line, "table 0") != 0)
 		fail("table create on node %d", l);
 
+	/* Garbage on every raft port: nobody dies, the leader stays. */
+	for (i = 0; i < N; i++)
+		garbage(addrs[i], (unsigned int)i + 1);
+	for (i = 0; i < N; i++)
+		if (!status(i, &st))
+			fail("node %d died of garbage on its raft port", i);
+
 	/* 2. N commits, one at a time. */
 	commit(l, 0, NCOMMIT, &avg_us, &max_us);
 	check(l, 0, NCOMMIT);
+
+	/* Throughput: transactions pipelined, PDEPTH in flight (keys far above the others). */
+	say(l, "pcommit %d %d %d", PBASE, PCOMMIT, PDEPTH);
+	if (!hear(l, line, sizeof(line), 60000) ||
+	    sscanf(line, "pcommitted %ld %d %lu", &a, &rc, &p_us) != 3 || a != PCOMMIT || rc != 0)
+		fail("pipelined commits on node %d: %s", l, line);
+	check(l, PBASE, PCOMMIT);
 
 	/* 3. A stream of commits; kill -9 the leader in the middle of it. */
 	say(l, "commit %d 1000000", NCOMMIT);
@@ -337,15 +405,18 @@ main(int argc, char **argv)
 	commit(l2, total, 100, &avg2_us, &max2_us);
 	total += 100;
 
-	/* 5. The killed replica restarts and catches up (at least everything acknowledged). */
+	/* 5. The killed replica restarts and catches up with the leader's state. */
+	if (!status(l2, &st))
+		fail("no status from leader %d", l2);
+	lkeys = st.keys;
 	t0 = now_ms();
 	spawn(l, "start");
 	for (;;) {
-		if (status(l, &st) && st.keys >= (unsigned long)total)
+		if (status(l, &st) && st.keys >= lkeys)
 			break;
 		if (now_ms() - t0 > 20000)
-			fail("node %d did not catch up in 20 s (keys %lu of %ld)", l, st.keys,
-			     total);
+			fail("node %d did not catch up in 20 s (keys %lu of %lu)", l, st.keys,
+			     lkeys);
 		usleep(10000);
 	}
 	catchup_ms = now_ms() - t0;
@@ -354,9 +425,48 @@ main(int argc, char **argv)
 	if (st.hint != l2)
 		fail("restarted node %d names %ld as leader, not %d", l, st.hint, l2);
 
+	/*
+	 * 6. A leader cut off (SIGSTOP) is replaced; when it runs again it must not confirm
+	 * its leadership (rdb_sync) and must learn of the new leader.
+	 */
+	kill(kids[l2].pid, SIGSTOP);
+	t0 = now_ms();
+	for (;;) {
+		int s;
+
+		for (s = 0; s < N; s++)
+			if (s != l2 && status(s, &st) && st.leader)
+				break;
+		if (s < N) {
+			l3 = s;
+			break;
+		}
+		if (now_ms() - t0 > 20000) {
+			kill(kids[l2].pid, SIGCONT);
+			fail("no leader while node %d is stopped", l2);
+		}
+		usleep(5000);
+	}
+	commit(l3, total, 10, &avg2_us, &max2_us);
+	kill(kids[l2].pid, SIGCONT);
+	say(l2, "sync");
+	if (!hear(l2, line, sizeof(line), 10000) || sscanf(line, "sync %d", &rc) != 1)
+		fail("no answer to sync from the deposed leader %d", l2);
+	if (rc == 0)
+		fail("deposed leader %d confirmed its leadership", l2);
+	t0 = now_ms();
+	while (!status(l2, &st) || st.leader || st.hint != l3) {
+		if (now_ms() - t0 > 10000)
+			fail("deposed leader %d: leader %d hint %ld, want hint %d", l2, st.leader,
+			     st.hint, l3);
+		usleep(10000);
+	}
+
 	printf("rdb_systest: election %lu ms, commit latency avg %lu us max %lu us, "
-	       "failover %lu ms, restart+catch-up %lu ms, %ld acknowledged before the kill\n",
-	       (unsigned long)election_ms, avg_us, max_us, (unsigned long)failover_ms,
+	       "%d in flight %.0f commits/s, failover %lu ms, restart+catch-up %lu ms, "
+	       "%ld acknowledged before the kill\n",
+	       (unsigned long)election_ms, avg_us, max_us, PDEPTH,
+	       PCOMMIT * 1e6 / (double)(p_us ? p_us : 1), (unsigned long)failover_ms,
 	       (unsigned long)catchup_ms, acked + 1);
 	for (i = 0; i < N; i++)
 		say(i, "quit");

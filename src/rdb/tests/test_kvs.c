@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <d_test.h>
+#include <gurt/fault_inject.h>
 
 #include "rdb_internal.h"
 
@@ -416,13 +417,64 @@ test_padding(void **state)
 	rdb_store_fini(&s);
 }
 
+/* Fail the Nth allocation of an apply, for every N: the store is left exactly as it was. */
+static void
+test_alloc_failure(void **state)
+{
+	struct d_fault_attr fa = {.fa_id = D_FI_ALLOC, .fa_max_faults = 1};
+	struct rdb_store s;
+	struct rdb_tx *tx;
+	void *before, *after;
+	size_t blen, alen;
+	uint32_t n;
+	int rc = -DER_NOMEM, i;
+	char k[16];
+
+	(void)state;
+	build_sample(&s);
+	tx = tx_new();
+	assert_int_equal(rdb_tx_table_create(tx, "c"), 0);
+	for (i = 0; i < 40; i++) { /* grows c's array several times */
+		snprintf(k, sizeof(k), "k%02d", i);
+		put(tx, "c", k, "v");
+	}
+	put(tx, "a", "x", "replaced");
+	put(tx, "a", "new", "inserted");
+	del(tx, "a", "y");
+	assert_int_equal(rdb_tx_table_destroy(tx, "b"), 0);
+	assert_int_equal(rdb_store_encode(&s, &before, &blen), 0);
+	for (n = 1; rc == -DER_NOMEM; n++) {
+		fa.fa_interval = n;
+		assert_int_equal(d_fault_attr_set(&fa), 0);
+		rc = rdb_store_apply(&s, tx->tx_buf, tx->tx_len);
+		d_fault_attr_clear(D_FI_ALLOC);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, -DER_NOMEM);
+		assert_int_equal(rdb_store_encode(&s, &after, &alen), 0);
+		assert_int_equal(alen, blen);
+		assert_memory_equal(after, before, blen);
+		D_FREE(after);
+	}
+	print_message("the apply succeeded once %u allocations could fail\n", n - 1);
+	assert_true(n > 10);
+	assert_string_equal(get(&s, "a", "x"), "replaced");
+	assert_null(get(&s, "a", "y"));
+	assert_null(rdb_store_table_find(&s, "b"));
+	assert_int_equal(s.s_keys, 42);
+	D_FREE(before);
+	rdb_tx_abort(tx);
+	rdb_store_fini(&s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_basic),      cmocka_unit_test(test_builder_args),
-	    cmocka_unit_test(test_random),     cmocka_unit_test(test_snapshot_garbage),
-	    cmocka_unit_test(test_tx_garbage), cmocka_unit_test(test_padding),
+	    cmocka_unit_test(test_basic),         cmocka_unit_test(test_builder_args),
+	    cmocka_unit_test(test_random),        cmocka_unit_test(test_snapshot_garbage),
+	    cmocka_unit_test(test_tx_garbage),    cmocka_unit_test(test_padding),
+	    cmocka_unit_test(test_alloc_failure),
 	};
 
 	return cmocka_run_group_tests_name("rdb_kvs", tests, NULL, NULL);

@@ -6,6 +6,7 @@
  * another thread.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -25,7 +26,8 @@
 
 #include "rdb_internal.h"
 
-#define N 3
+#define N 3    /* replicas of the group at creation */
+#define NMAX 5 /* slots: more join later */
 
 struct node {
 	struct rdb *db;
@@ -39,8 +41,8 @@ struct node {
 
 static uv_loop_t loop;
 static char root[] = "/tmp/rdb_test_raftXXXXXX";
-static struct node nodes[N];
-static struct rdb_replica reps[N];
+static struct node nodes[NMAX];
+static struct rdb_replica reps[NMAX];
 static uv_timer_t tick;
 
 static void
@@ -63,7 +65,7 @@ on_down(struct rdb *db, uint64_t term, void *arg)
 	n->downs++;
 }
 
-static struct rdb_cbs cbs[N];
+static struct rdb_cbs cbs[NMAX];
 
 static void
 tick_cb(uv_timer_t *t)
@@ -159,7 +161,7 @@ setup(void **state)
 	strcpy(root, "/tmp/rdb_test_raftXXXXXX");
 	assert_non_null(mkdtemp(root));
 	memset(nodes, 0, sizeof(nodes));
-	for (i = 0; i < N; i++) {
+	for (i = 0; i < NMAX; i++) {
 		snprintf(nodes[i].dir, sizeof(nodes[i].dir), "%s/r%d", root, i);
 		snprintf(nodes[i].addr, sizeof(nodes[i].addr), "127.0.0.1:%d", free_port());
 		reps[i].rr_rank = (uint32_t)i;
@@ -175,7 +177,7 @@ teardown(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < N; i++)
+	for (i = 0; i < NMAX; i++)
 		if (nodes[i].db != NULL)
 			node_stop(i);
 	uv_close((uv_handle_t *)&tick, NULL);
@@ -204,7 +206,7 @@ leader(void)
 {
 	int i;
 
-	for (i = 0; i < N; i++)
+	for (i = 0; i < NMAX; i++)
 		if (nodes[i].db != NULL && rdb_is_leader(nodes[i].db, NULL))
 			return i;
 	return -1;
@@ -490,6 +492,161 @@ test_snapshot_catchup(void **state)
 		check_key(l, "t", i);
 }
 
+struct counted {
+	int calls;
+	int rc;
+};
+
+static void
+counted_cb(int rc, void *arg)
+{
+	struct counted *c = arg;
+
+	c->calls++;
+	c->rc = rc;
+}
+
+static bool
+first_done(void *arg)
+{
+	return ((struct counted *)arg)->calls > 0;
+}
+
+/* Stopping the leader with commits in flight: each callback runs once, before the stop. */
+static void
+test_stop_inflight(void **state)
+{
+	struct counted c[20];
+	struct rdb_tx *tx;
+	char k[32];
+	d_iov_t key;
+	int l, l2, i, ok = 0;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	create_all(0);
+	l = wait_leader();
+	create_table(l, "t");
+	for (i = 0; i < 20; i++) {
+		snprintf(k, sizeof(k), "key%06d", i);
+		d_iov_set(&key, k, strlen(k));
+		assert_int_equal(rdb_tx_begin(nodes[l].db, 0, &tx), 0);
+		assert_int_equal(rdb_tx_update(tx, "t", &key, &key), 0);
+		assert_int_equal(rdb_tx_commit(tx, counted_cb, &c[i]), 0);
+	}
+	/* Let the first complete, then stop with the rest (most likely) in flight. */
+	assert_true(run_until(first_done, &c[0], 10000));
+	node_stop(l);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(c[i].calls, 1);
+		assert_true(c[i].rc == 0 || c[i].rc == -DER_SHUTDOWN || c[i].rc == -DER_NOTLEADER);
+		ok += c[i].rc == 0;
+	}
+	assert_int_equal(c[0].rc, 0);
+	print_message("%d of 20 committed before the stop\n", ok);
+	/* Whatever was acknowledged survives on the new leader. */
+	l2 = wait_leader();
+	assert_int_not_equal(l2, l);
+	for (i = 0; i < 20; i++) {
+		const void *val;
+		size_t len;
+
+		if (c[i].rc != 0)
+			continue;
+		snprintf(k, sizeof(k), "key%06d", i);
+		d_iov_set(&key, k, strlen(k));
+		assert_int_equal(rdb_lookup(nodes[l2].db, "t", &key, &val, &len), 0);
+	}
+}
+
+/* rdb_sync on the leader and a follower; rdb_resign to any and to a chosen replica. */
+static void
+test_sync_resign(void **state)
+{
+	struct done d = {0};
+	uint64_t t0;
+	int l, l2, f;
+
+	(void)state;
+	create_all(0);
+	l = wait_leader();
+	f = (l + 1) % N;
+	assert_int_equal(rdb_sync(nodes[l].db, done_cb, &d), 0);
+	assert_true(run_until(is_done, &d, 5000));
+	assert_int_equal(d.d_rc, 0);
+	assert_int_equal(rdb_sync(nodes[f].db, done_cb, &d), -DER_NOTLEADER);
+	assert_int_equal(rdb_resign(nodes[f].db, UINT32_MAX, done_cb, &d), -DER_NOTLEADER);
+	assert_int_equal(rdb_resign(nodes[l].db, (uint32_t)l, done_cb, &d), -DER_INVAL);
+	assert_int_equal(rdb_resign(nodes[l].db, 9, done_cb, &d), -DER_INVAL);
+
+	/* To whoever is most up to date: much faster than an election timeout. */
+	memset(&d, 0, sizeof(d));
+	t0 = uv_now(&loop);
+	assert_int_equal(rdb_resign(nodes[l].db, UINT32_MAX, done_cb, &d), 0);
+	assert_true(run_until(is_done, &d, 5000));
+	assert_int_equal(d.d_rc, 0);
+	assert_false(rdb_is_leader(nodes[l].db, NULL));
+	assert_int_equal(nodes[l].downs, 1);
+	l2 = wait_leader();
+	assert_int_not_equal(l2, l);
+	print_message("handover in %" PRIu64 " ms\n", uv_now(&loop) - t0);
+
+	/* Back to the first one, by rank. */
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(rdb_resign(nodes[l2].db, (uint32_t)l, done_cb, &d), 0);
+	assert_true(run_until(is_done, &d, 5000));
+	assert_int_equal(d.d_rc, 0);
+	assert_int_equal(wait_leader(), l);
+	create_table(l, "t");
+}
+
+/* Replace a member: join a new replica, add it, remove the leader, lose nothing. */
+static void
+test_membership(void **state)
+{
+	struct rdb_attr a;
+	struct catchup c;
+	struct done d = {0};
+	int l, l2, i;
+
+	(void)state;
+	create_all(8);
+	l = wait_leader();
+	create_table(l, "t");
+	put_keys(l, "t", 0, 30);
+
+	attr_of(3, &a, 8);
+	assert_int_equal(rdb_join(&loop, &a, nodes[3].addr, &nodes[3].db), 0);
+	assert_int_equal(rdb_replica_add(nodes[l].db, 3, nodes[0].addr, done_cb, &d), -DER_EXIST);
+	assert_int_equal(rdb_replica_add(nodes[(l + 1) % N].db, 3, nodes[3].addr, done_cb, &d),
+			 -DER_NOTLEADER);
+	assert_int_equal(rdb_replica_add(nodes[l].db, 3, nodes[3].addr, done_cb, &d), 0);
+	assert_true(run_until(is_done, &d, 15000));
+	assert_int_equal(d.d_rc, 0);
+	c.i = 3;
+	c.keys = 30;
+	assert_true(run_until(caught_up, &c, 10000));
+
+	/* Four voters: remove the leader itself; it steps down, the others carry on. */
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(rdb_replica_remove(nodes[l].db, 7, done_cb, &d), -DER_NONEXIST);
+	assert_int_equal(rdb_replica_remove(nodes[l].db, (uint32_t)l, done_cb, &d), 0);
+	assert_true(run_until(is_done, &d, 15000));
+	assert_int_equal(d.d_rc, 0);
+	node_stop(l);
+	l2 = wait_leader();
+	assert_int_not_equal(l2, l);
+	put_keys(l2, "t", 30, 40);
+	for (i = 0; i < 40; i++)
+		check_key(l2, "t", i);
+
+	/* The joined replica restarts like any other. */
+	node_stop(3);
+	node_start(3, 8);
+	c.keys = 40;
+	assert_true(run_until(caught_up, &c, 10000));
+}
+
 /* Commits and reads from a thread that is not the loop's. */
 struct thr {
 	struct rdb *db;
@@ -563,6 +720,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_failover_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_catchup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_thread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_inflight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_resign, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_membership, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
