@@ -137,6 +137,7 @@ struct net_rpc {
 	d_list_t r_all;   /* c_rpcs: every RPC not yet freed */
 	uint64_t r_id;
 	uint64_t r_deadline;
+	uint64_t r_start; /* d_now_ns() at send, for the round-trip average */
 	uint32_t r_heap_idx;
 	uint32_t r_flags;
 	int r_rc;
@@ -229,10 +230,12 @@ struct net_context {
 	struct net_fab c_fab;
 	uint32_t c_inline_max;
 	uint32_t c_msg_max;
-	uint32_t c_rx_nr;      /* receives wanted posted */
-	uint32_t c_rx_posted;  /* receives posted */
-	uint64_t c_spin_ns;    /* busy-poll time of net_progress before it sleeps */
-	uint64_t c_backoff_ns; /* current sleep of a wait without fd */
+	uint32_t c_rx_nr;       /* receives wanted posted */
+	uint32_t c_rx_posted;   /* receives posted */
+	uint64_t c_spin_ns;     /* busy-poll time of net_progress before it sleeps */
+	uint64_t c_spin_rpc_ns; /* bound of the busy-poll while RPCs wait for replies */
+	uint64_t c_rtt_ns;      /* average round trip of the last replies (EWMA, 1/8) */
+	uint64_t c_backoff_ns;  /* current sleep of a wait without fd */
 	bool c_in_progress;
 	bool c_stopping;
 	uint64_t c_next_id;

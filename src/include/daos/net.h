@@ -38,6 +38,8 @@
 #define NET_RX_NR_DEFAULT 64
 /** Busy-polling time of net_progress before it sleeps, by default (us). */
 #define NET_SPIN_US_DEFAULT 50
+/** Longest busy-poll of net_progress while RPCs of the context wait for replies (us). */
+#define NET_SPIN_RPC_US_DEFAULT 1000
 /** Longest raw endpoint address carried in a request. */
 #define NET_ADDR_RAW_MAX 128
 /** Longest string address, NUL included. */
@@ -473,6 +475,15 @@ struct net_context_attr {
 	uint32_t ca_spin_us;
 	/** Do not open a wait fd even if the provider has one (pure polling). */
 	bool ca_no_wait_fd;
+	/**
+	 * While RPCs of the context wait for replies, net_progress busy-polls for four times
+	 * the recent round trip (an average over the last replies), at least ca_spin_us, if
+	 * that fits in this bound (us; 0: NET_SPIN_RPC_US_DEFAULT): a client waiting for its
+	 * own small RPC does not pay two wake-ups, as DAOS clients busy-poll; RPCs that take
+	 * longer than the bound are waited for by sleeping after ca_spin_us. Set it to
+	 * ca_spin_us (or below) to turn the extra spin off.
+	 */
+	uint32_t ca_spin_rpc_us;
 };
 
 /**
