@@ -409,7 +409,7 @@ enum {
 #define NET_BULK_OP_GET 1 /* the server reads bi_len bytes of the client's buffer */
 #define NET_BULK_OP_PUT 2 /* the server writes bi_len bytes into the client's buffer */
 /* bi_flags */
-#define NET_BULK_F_CRC 1U /* GET: reply with the CRC32C of the data; PUT: write a pattern */
+#define NET_BULK_F_CRC 1U /* reply with the CRC32C of the data; PUT: write a pattern first */
 
 #define NET_BULK_IN_FIELDS(F)                                                                      \
 	F(u32, bi_op, 0)                                                                           \
@@ -426,7 +426,7 @@ NET_STRUCT(net_bulk_in, NET_BULK_IN_FIELDS);
 NET_STRUCT(net_bulk_out, NET_BULK_OUT_FIELDS);
 
 #define NET_SELFTEST_RPCS(X)                                                                       \
-	X(NET_OPC_PING, ping, net_ping_in, net_ping_out, net_st_ping_handler)                      \
+	X(NET_OPC_PING, ping, net_ping_in, net_ping_out, net_selftest_ping_handler)                \
 	X(NET_OPC_BULK, bulk, net_bulk_in, net_bulk_out, net_st_bulk_handler)
 
 /** The self-test table (defined in src/net/net_selftest.c). */
@@ -440,6 +440,49 @@ void net_selftest_pattern(void *buf, size_t len, uint64_t seed);
 uint32_t net_crc32c(const void *buf, size_t len);
 
 struct net_selftest;
+
+/** Largest bulk transfer the self-test server serves. */
+#define NET_SELFTEST_BULK_MAX (1ULL << 30)
+/** Bytes of bulk buffers a self-test server keeps for reuse, by default (first touch is
+ *  slow). */
+#define NET_SELFTEST_CACHE_DEFAULT (256ULL << 20)
+
+/**
+ * Make the state of a self-test server (its cache of bulk buffers, keeping up to
+ * @cache_max bytes; 0: NET_SELFTEST_CACHE_DEFAULT) without registering handlers, for a
+ * server that runs them its own way (the engine's ULTs). Free with net_selftest_destroy.
+ * Returns 0 or -DER_NOMEM. Context: any thread; the state then belongs to one thread.
+ */
+int net_selftest_create(size_t cache_max, struct net_selftest **st);
+
+/** The ping handler (a net_handler_t; @arg unused): echo, hold or fail as pi_flags say. */
+void net_selftest_ping_handler(struct net_req *req, void *body, void *arg);
+
+/** A bulk self-test request between net_selftest_bulk_start and _end. */
+struct net_st_bulk {
+	struct net_bulk_in sb_in;
+	d_sg_list_t sb_sgl; /* the local buffer to transfer (one iov of bi_len bytes) */
+	d_iov_t sb_iov;
+	struct net_st_buf *sb_buf;
+};
+
+/**
+ * Start bulk request @req (@in its decoded body, copied): check it and take a local buffer
+ * from @st's cache into @b->sb_sgl (with the pattern already in it for a checked PUT). The
+ * caller then moves sb_in.bi_len bytes with net_bulk_get (bi_op GET) or net_bulk_put (PUT)
+ * and calls net_selftest_bulk_end. Returns 0, or -DER_INVAL / -DER_NOMEM after replying
+ * to @req itself (nothing more to do). Context: @req's context's thread.
+ */
+int net_selftest_bulk_start(struct net_selftest *st, struct net_req *req,
+			    const struct net_bulk_in *in, struct net_st_bulk *b);
+
+/**
+ * End a bulk request whose transfer finished with @rc: reply (with the CRC32C of the local
+ * buffer when NET_BULK_F_CRC is set: the data read, or the pattern written) and give the
+ * buffer back to @st. Context: as net_selftest_bulk_start.
+ */
+void net_selftest_bulk_end(struct net_selftest *st, struct net_req *req, struct net_st_bulk *b,
+			   int rc);
 
 /**
  * Install the self-test handlers on @ctx. *@st (owned by the caller) caches the server's
