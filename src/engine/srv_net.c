@@ -357,7 +357,10 @@ static void
 srv_tgt_start_ult(void *arg)
 {
 	struct srv_tgt *tgt = arg;
-	struct net_context_attr attr = {.ca_provider = tgt->st_provider, .ca_addr = tgt->st_listen};
+	struct net_context_attr attr = {.ca_provider = tgt->st_provider,
+					.ca_addr = tgt->st_listen,
+					.ca_tag = tgt->st_tag,
+					.ca_tag_set = true};
 	int fd;
 	int rc;
 

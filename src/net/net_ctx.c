@@ -387,9 +387,15 @@ net_peer_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer)
 		return rc;
 	}
 	rc = net_peer_insert(ctx, raw, len, &fa);
-	if (rc == 0)
-		*peer = fa;
-	return rc;
+	if (rc != 0)
+		return rc;
+	if (fa > 0xffffffffULL) { /* the high half of a net_peer_t holds its tag */
+		D_ERROR("%s: address vector index %" PRIu64 " too large\n", ctx->c_fab.nf_straddr,
+			(uint64_t)fa);
+		return -DER_OVERFLOW;
+	}
+	*peer = fa;
+	return 0;
 }
 
 /* Receive buffers */
@@ -778,6 +784,7 @@ net_context_create(const struct net_context_attr *attr, struct net_context **ctx
 	ctx->c_spin_rpc_ns =
 	    (uint64_t)(attr->ca_spin_rpc_us == 0 ? NET_SPIN_RPC_US_DEFAULT : attr->ca_spin_rpc_us) *
 	    D_NSEC_PER_USEC;
+	ctx->c_tag = attr->ca_tag_set ? attr->ca_tag : NET_TAG_ANY;
 	ctx->c_backoff_ns = NET_BACKOFF_MIN_NS;
 	/* Ids start at a random point so that a restarted client never matches stale replies. */
 	ctx->c_next_id = (d_now_ns() << 20) ^ ((uint64_t)(uintptr_t)ctx >> 4);

@@ -412,7 +412,7 @@ net_rpc_send(struct net_context *ctx, net_peer_t peer, uint16_t opc, const void 
 	rpc->r_info = info;
 	rpc->r_cb = cb;
 	rpc->r_arg = arg;
-	rpc->r_dest = peer;
+	rpc->r_dest = (fi_addr_t)(peer & 0xffffffffULL);
 	rpc->r_len = len;
 	rpc->r_buf = (uint8_t *)(rpc + 1) + rep_size;
 	if (timeout_ms == 0)
@@ -420,6 +420,7 @@ net_rpc_send(struct net_context *ctx, net_peer_t peer, uint16_t opc, const void 
 
 	p = net_hdr_encode(rpc->r_buf, 0, opc, rpc->r_id, 0, (uint32_t)body_len, timeout_ms,
 			   ctx->c_fab.nf_name, (uint16_t)ctx->c_fab.nf_name_len,
+			   (peer >> 32) == 0 ? NET_TAG_ANY : (uint32_t)((peer >> 32) - 1),
 			   bulk == NULL ? NULL : bulk->b_segs, bulk_nr);
 	w.wb_cur = p;
 	w.wb_end = rpc->r_buf + len;

@@ -527,6 +527,10 @@ struct net_context_attr {
 	 * ca_spin_us (or below) to turn the extra spin off.
 	 */
 	uint32_t ca_spin_rpc_us;
+	/** This context's tag (with ca_tag_set): requests tagged for another context get
+	 *  -DER_BAD_TARGET; untagged ones are served. */
+	uint32_t ca_tag;
+	bool ca_tag_set;
 };
 
 /**
@@ -568,6 +572,21 @@ uint32_t net_context_inline_max(const struct net_context *ctx);
  * Context: the context's thread.
  */
 int net_peer_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer);
+
+/** A request to a peer without a tag may reach whichever context listens there. */
+#define NET_TAG_ANY UINT32_MAX
+
+/**
+ * @peer addressed as context @tag (below NET_TAG_ANY): requests sent to the result carry
+ * the tag, and a server context created with another ca_tag answers them -DER_BAD_TARGET
+ * (the engine's contexts have tag 0 for the system xstream, 1 + i for target i, as
+ * GetAttachInfo lists them). Context: any thread.
+ */
+static inline net_peer_t
+net_peer_tag(net_peer_t peer, uint32_t tag)
+{
+	return (peer & 0xffffffffULL) | ((uint64_t)tag + 1) << 32;
+}
 
 /**
  * Make progress: post pending sends, read completions and run their callbacks, fire RPC
@@ -786,6 +805,7 @@ struct net_hdr {
 	int32_t nh_status;
 	uint32_t nh_body_len;
 	uint32_t nh_timeout_ms;
+	uint32_t nh_dst_tag; /* the context a request is for, NET_TAG_ANY if untagged */
 	uint16_t nh_addr_len;
 	uint16_t nh_bulk_nr;
 	const uint8_t *nh_addr;
