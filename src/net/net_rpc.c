@@ -194,6 +194,9 @@ net_rpc_done_keep(struct net_rpc_done *done)
 static void
 net_rtt_sample(struct net_context *ctx, uint64_t ns)
 {
+	/* one slow reply (a preempted peer) must not turn the spin off for the next ones */
+	if (ns > ctx->c_spin_rpc_ns)
+		ns = ctx->c_spin_rpc_ns;
 	if (ctx->c_rtt_ns == 0)
 		ctx->c_rtt_ns = ns;
 	else if (ns >= ctx->c_rtt_ns)

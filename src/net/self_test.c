@@ -900,7 +900,8 @@ st_usage(const char *prog)
 	    "is pinged); --load keeps DEPTH (default 8) checked RPCs in flight over all of them\n"
 	    "for -d seconds and exits 3 at the first failure (after those in flight end).\n"
 	    "-s sets the busy-poll before sleeping of both ends (ca_spin_us), -r the client's\n"
-	    "bound while its RPCs wait for replies (ca_spin_rpc_us; -r 1 turns it off).\n",
+	    "bound while its RPCs wait for replies (ca_spin_rpc_us; off by default, -r 1000 to\n"
+	    "spin through RPCs answered within 1 ms).\n",
 	    prog, prog, prog);
 }
 

@@ -38,8 +38,14 @@
 #define NET_RX_NR_DEFAULT 64
 /** Busy-polling time of net_progress before it sleeps, by default (us). */
 #define NET_SPIN_US_DEFAULT 50
-/** Longest busy-poll of net_progress while RPCs of the context wait for replies (us). */
-#define NET_SPIN_RPC_US_DEFAULT 1000
+/**
+ * Longest busy-poll of net_progress while RPCs of the context wait for replies (us). By
+ * default the same as NET_SPIN_US_DEFAULT, i.e. no extra spin: measured on two shared
+ * cores it did not lower the round trip when client and server had a core each, and raised
+ * its median when they did not (docs/PERFORMANCE.md). Clients with a core of their own may
+ * set ca_spin_rpc_us (e.g. 1000).
+ */
+#define NET_SPIN_RPC_US_DEFAULT NET_SPIN_US_DEFAULT
 /** Longest raw endpoint address carried in a request. */
 #define NET_ADDR_RAW_MAX 128
 /** Longest string address, NUL included. */
@@ -521,10 +527,10 @@ struct net_context_attr {
 	/**
 	 * While RPCs of the context wait for replies, net_progress busy-polls for four times
 	 * the recent round trip (an average over the last replies), at least ca_spin_us, if
-	 * that fits in this bound (us; 0: NET_SPIN_RPC_US_DEFAULT): a client waiting for its
-	 * own small RPC does not pay two wake-ups, as DAOS clients busy-poll; RPCs that take
-	 * longer than the bound are waited for by sleeping after ca_spin_us. Set it to
-	 * ca_spin_us (or below) to turn the extra spin off.
+	 * that fits in this bound (us; 0: NET_SPIN_RPC_US_DEFAULT, which is no extra spin): a
+	 * client waiting for its own small RPC then does not pay a wake-up, as DAOS clients
+	 * busy-poll; RPCs that take longer than the bound are waited for by sleeping after
+	 * ca_spin_us. Replies slower than the bound count as the bound in the average.
 	 */
 	uint32_t ca_spin_rpc_us;
 	/** This context's tag (with ca_tag_set): requests tagged for another context get
