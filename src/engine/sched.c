@@ -377,7 +377,25 @@ xs_epoll(struct dss_xstream *xs, struct epoll_event *evs, const struct timespec 
 	return epoll_wait(xs->xs_epfd, evs, XS_EPOLL_EVENTS, ms);
 }
 
-/* Nothing to do for xs_idle_spin_ns: sleep until an fd, a message or the next timer. */
+/*
+ * After a sleep of @slept ns, ended by an event (@event) or not: adapt the idle spin. An
+ * event that came soon after the loop fell asleep would have been met by a longer spin:
+ * grow it by twice the sleep (bounded); otherwise the source is quiet: back to the base.
+ */
+static void
+xs_spin_adapt(struct dss_xstream *xs, uint64_t slept, bool event)
+{
+	uint64_t spin = xs->xs_idle_spin_ns;
+
+	if (event && slept < xs->xs_idle_spin_max_ns) {
+		spin = xs->xs_spin_ns + 2 * slept;
+		if (spin > xs->xs_idle_spin_max_ns)
+			spin = xs->xs_idle_spin_max_ns;
+	}
+	__atomic_store_n(&xs->xs_spin_ns, spin, __ATOMIC_RELAXED);
+}
+
+/* Nothing to do for xs_spin_ns: sleep until an fd, a message or the next timer. */
 static void
 xs_idle_wait(struct dss_xstream *xs, uint64_t now)
 {
@@ -419,6 +437,8 @@ xs_idle_wait(struct dss_xstream *xs, uint64_t now)
 
 	n = xs_epoll(xs, evs, tsp);
 	DSS_STAT_ADD(xs, xs_st_sleeps, 1);
+	if (xs->xs_idle_spin_max_ns > xs->xs_idle_spin_ns)
+		xs_spin_adapt(xs, d_now_ns() - now, n > 0);
 	if (n < 0 && errno != EINTR)
 		D_ERROR_RL("xstream %s: epoll failed: " DF_RC "\n", xs->xs_name,
 			   DP_RC(d_errno2der(errno)));
@@ -512,7 +532,7 @@ dss_xstream_run(struct dss_xstream *xs)
 			idle_start = now;
 			continue;
 		}
-		if (now - idle_start < xs->xs_idle_spin_ns)
+		if (now - idle_start < xs->xs_spin_ns)
 			continue;
 		xs_idle_wait(xs, now);
 		idle_start = 0;
@@ -590,6 +610,7 @@ dss_xstream_stats_get(const struct dss_xstream *xs, struct dss_xstream_stats *st
 	st->xss_ults_created = __atomic_load_n(&xs->xs_st_created, __ATOMIC_RELAXED);
 	st->xss_switches = __atomic_load_n(&xs->xs_st_switches, __ATOMIC_RELAXED);
 	st->xss_idle_sleeps = __atomic_load_n(&xs->xs_st_sleeps, __ATOMIC_RELAXED);
+	st->xss_idle_spin_ns = __atomic_load_n(&xs->xs_spin_ns, __ATOMIC_RELAXED);
 	st->xss_remote_msgs = __atomic_load_n(&xs->xs_st_remote, __ATOMIC_RELAXED);
 	st->xss_stacks_mapped = __atomic_load_n(&xs->xs_st_stacks_mapped, __ATOMIC_RELAXED);
 	st->xss_stacks_cached = __atomic_load_n(&xs->xs_st_stacks_cached, __ATOMIC_RELAXED);
@@ -610,11 +631,14 @@ dss_xstream_create(const char *name, const struct dss_xstream_attr *attr, struct
 		return -DER_NOMEM;
 	snprintf(xs->xs_name, sizeof(xs->xs_name), "%s", name);
 	xs->xs_idle_spin_ns = DSS_IDLE_SPIN_NS_DEFAULT;
+	xs->xs_idle_spin_max_ns = DSS_IDLE_SPIN_MAX_NS_DEFAULT;
 	xs->xs_stack_size = DSS_STACK_SIZE_DEFAULT;
 	xs->xs_stack_cache = DSS_STACK_CACHE_DEFAULT;
 	if (attr != NULL) {
 		if (attr->xa_idle_spin_ns != 0)
 			xs->xs_idle_spin_ns = attr->xa_idle_spin_ns;
+		if (attr->xa_idle_spin_max_ns != 0)
+			xs->xs_idle_spin_max_ns = attr->xa_idle_spin_max_ns;
 		if (attr->xa_stack_size != 0)
 			xs->xs_stack_size = attr->xa_stack_size < DSS_STACK_SIZE_MIN
 						? DSS_STACK_SIZE_MIN
@@ -623,6 +647,7 @@ dss_xstream_create(const char *name, const struct dss_xstream_attr *attr, struct
 			xs->xs_stack_cache = attr->xa_stack_cache;
 	}
 	xs->xs_stack_size = (xs->xs_stack_size + page - 1) / page * page;
+	xs->xs_spin_ns = xs->xs_idle_spin_ns;
 	D_INIT_LIST_HEAD(&xs->xs_runq);
 	D_INIT_LIST_HEAD(&xs->xs_sleepers);
 	D_INIT_LIST_HEAD(&xs->xs_pollers);

@@ -128,12 +128,14 @@ struct dss_xstream {
 	bool xs_stopping; /* the loop has seen xs_stop and woken the sleepers */
 	bool xs_stop_warned;
 	uint64_t xs_stop_ns;
+	uint64_t xs_spin_ns; /* the adaptive idle spin now (read loosely by stats) */
 	uint64_t xs_nr_ults; /* alive: ready, running or blocked */
 	void *xs_stack_free; /* cached stacks, linked through their top word */
 
 	/* Fixed at creation. */
 	char xs_name[DSS_XS_NAME_MAX];
-	uint64_t xs_idle_spin_ns;
+	uint64_t xs_idle_spin_ns;     /* the base spin */
+	uint64_t xs_idle_spin_max_ns; /* the adaptive spin's bound */
 	size_t xs_stack_size;
 	uint32_t xs_stack_cache;
 	int xs_evfd;

@@ -45,20 +45,11 @@ D_LOG_FAC_DECLARE(server);
 #define SRV_BACKOFF_MAX_NS (1 * D_NSEC_PER_MSEC)
 /* Bulk buffers the srv module keeps per context for reuse (first touch is slow). */
 #define SRV_BUF_CACHE_MAX (64ULL << 20)
-/* Largest self-test bulk transfer served. */
-#define SRV_ST_BULK_MAX (1ULL << 30)
 
 /* An opcode's module handler on one context: the net handler's argument. */
 struct srv_opc_ent {
 	struct srv_tgt *oe_tgt;
 	net_handler_t oe_fn;
-};
-
-/* A cached bulk buffer of the srv module. */
-struct srv_buf {
-	struct srv_buf *sb_next;
-	size_t sb_size;
-	uint64_t sb_data[];
 };
 
 struct srv_tgt {
@@ -88,9 +79,8 @@ struct srv_tgt {
 	uint64_t st_backoff_ns;
 	bool st_waker_stop;
 
-	/* the srv module's bulk buffers */
-	struct srv_buf *st_bufs;
-	size_t st_buf_cached;
+	/* the srv module's self-test server state (its bulk buffers) */
+	struct net_selftest *st_selftest;
 
 	/* start / stop from the main thread */
 	struct dss_eventual *st_ev;
@@ -110,57 +100,6 @@ static struct srv_net {
 } srv_net;
 
 static __thread struct srv_tgt *srv_tgt_tls;
-
-/* Bulk buffers (srv module) */
-
-static struct srv_buf *
-srv_buf_get(struct srv_tgt *tgt, size_t len)
-{
-	struct srv_buf **prev = &tgt->st_bufs;
-	struct srv_buf **best = NULL;
-	struct srv_buf *sb;
-	size_t size = 4096;
-
-	for (sb = tgt->st_bufs; sb != NULL; prev = &sb->sb_next, sb = sb->sb_next)
-		if (sb->sb_size >= len && (best == NULL || sb->sb_size < (*best)->sb_size))
-			best = prev;
-	if (best != NULL) {
-		sb = *best;
-		*best = sb->sb_next;
-		tgt->st_buf_cached -= sb->sb_size;
-		return sb;
-	}
-	while (size < len)
-		size *= 2;
-	D_ALLOC_NZ(sb, sizeof(*sb) + size);
-	if (sb != NULL)
-		sb->sb_size = size;
-	return sb;
-}
-
-static void
-srv_buf_put(struct srv_tgt *tgt, struct srv_buf *sb)
-{
-	if (tgt->st_buf_cached + sb->sb_size > SRV_BUF_CACHE_MAX) {
-		D_FREE(sb);
-		return;
-	}
-	sb->sb_next = tgt->st_bufs;
-	tgt->st_bufs = sb;
-	tgt->st_buf_cached += sb->sb_size;
-}
-
-static void
-srv_bufs_free(struct srv_tgt *tgt)
-{
-	struct srv_buf *sb;
-
-	while ((sb = tgt->st_bufs) != NULL) {
-		tgt->st_bufs = sb->sb_next;
-		D_FREE(sb);
-	}
-	tgt->st_buf_cached = 0;
-}
 
 /* Bulk from a ULT */
 
@@ -220,63 +159,25 @@ dss_tgt_self(void)
 
 /* The srv module: the self-test protocol, served from ULTs. */
 
-static void
-srv_st_ping(struct net_req *req, void *body, void *arg)
-{
-	struct net_ping_in *in = body;
-	struct net_ping_out out = {.po_seq = in->pi_seq};
-
-	(void)arg;
-	if (in->pi_flags & NET_PING_HOLD)
-		return; /* never replied: freed with the context */
-	if (in->pi_flags & NET_PING_FAIL) {
-		net_reply_send(req, in->pi_status < 0 ? in->pi_status : -DER_IO, NULL);
-		return;
-	}
-	if (!(in->pi_flags & NET_PING_NOECHO))
-		out.po_data = in->pi_data;
-	net_reply_send(req, 0, &out);
-}
-
+/* The self-test bulk request, from its ULT: net's checks and buffers, the transfer awaited. */
 static void
 srv_st_bulk(struct net_req *req, void *body, void *arg)
 {
-	struct net_bulk_in *in = body;
-	struct net_bulk_out out = {.bo_len = in->bi_len};
 	struct srv_tgt *tgt = arg;
-	struct srv_buf *sb;
-	d_sg_list_t sgl;
-	d_iov_t iov;
+	struct net_st_bulk b;
 	int rc;
 
-	if ((in->bi_op != NET_BULK_OP_GET && in->bi_op != NET_BULK_OP_PUT) ||
-	    in->bi_len > net_req_bulk_len(req) || in->bi_len > SRV_ST_BULK_MAX) {
-		net_reply_send(req, -DER_INVAL, NULL);
-		return;
-	}
-	sb = srv_buf_get(tgt, in->bi_len);
-	if (sb == NULL) {
-		net_reply_send(req, -DER_NOMEM, NULL);
-		return;
-	}
-	if (in->bi_op == NET_BULK_OP_PUT && (in->bi_flags & NET_BULK_F_CRC))
-		net_selftest_pattern(sb->sb_data, in->bi_len, in->bi_seed);
-	d_iov_set(&iov, sb->sb_data, in->bi_len);
-	sgl.sg_nr = 1;
-	sgl.sg_nr_out = 0;
-	sgl.sg_iovs = &iov;
-	if (in->bi_op == NET_BULK_OP_GET)
-		rc = dss_req_bulk_get(req, 0, &sgl, in->bi_len);
+	if (net_selftest_bulk_start(tgt->st_selftest, req, body, &b) != 0)
+		return; /* answered */
+	if (b.sb_in.bi_op == NET_BULK_OP_GET)
+		rc = dss_req_bulk_get(req, 0, &b.sb_sgl, b.sb_in.bi_len);
 	else
-		rc = dss_req_bulk_put(req, 0, &sgl, in->bi_len);
-	if (rc == 0 && in->bi_op == NET_BULK_OP_GET && (in->bi_flags & NET_BULK_F_CRC))
-		out.bo_crc = net_crc32c(sb->sb_data, in->bi_len);
-	srv_buf_put(tgt, sb);
-	net_reply_send(req, rc, rc == 0 ? &out : NULL);
+		rc = dss_req_bulk_put(req, 0, &b.sb_sgl, b.sb_in.bi_len);
+	net_selftest_bulk_end(tgt->st_selftest, req, &b, rc);
 }
 
 static const struct net_handler_ent srv_st_handlers[] = {
-    {NET_OPC_PING, srv_st_ping},
+    {NET_OPC_PING, net_selftest_ping_handler},
     {NET_OPC_BULK, srv_st_bulk},
 };
 
@@ -447,7 +348,8 @@ srv_tgt_close(struct srv_tgt *tgt)
 	}
 	net_context_destroy(tgt->st_ctx);
 	tgt->st_ctx = NULL;
-	srv_bufs_free(tgt);
+	net_selftest_destroy(tgt->st_selftest);
+	tgt->st_selftest = NULL;
 	srv_tgt_tls = NULL;
 }
 
@@ -455,7 +357,10 @@ static void
 srv_tgt_start_ult(void *arg)
 {
 	struct srv_tgt *tgt = arg;
-	struct net_context_attr attr = {.ca_provider = tgt->st_provider, .ca_addr = tgt->st_listen};
+	struct net_context_attr attr = {.ca_provider = tgt->st_provider,
+					.ca_addr = tgt->st_listen,
+					.ca_tag = tgt->st_tag,
+					.ca_tag_set = true};
 	int fd;
 	int rc;
 
@@ -468,6 +373,9 @@ srv_tgt_start_ult(void *arg)
 		goto out;
 	}
 	snprintf(tgt->st_addr, sizeof(tgt->st_addr), "%s", net_context_addr(tgt->st_ctx));
+	rc = net_selftest_create(SRV_BUF_CACHE_MAX, &tgt->st_selftest);
+	if (rc != 0)
+		goto out_close;
 	rc = dss_module_foreach(srv_mod_register, tgt);
 	if (rc != 0)
 		goto out_close;

@@ -65,8 +65,9 @@ net_opc_info(uint16_t opc)
 uint8_t *
 net_hdr_encode(uint8_t *buf, uint8_t flags, uint16_t opc, uint64_t id, int32_t status,
 	       uint32_t body_len, uint32_t timeout_ms, const void *addr, uint16_t addr_len,
-	       const struct net_bulk_seg *segs, uint16_t bulk_nr)
+	       uint32_t dst_tag, const struct net_bulk_seg *segs, uint16_t bulk_nr)
 {
+	struct net_tag_df td = {.td_dst_tag = htole32(dst_tag), .td_rsvd = 0};
 	struct net_hdr_df hd;
 	uint8_t *p = buf;
 	uint16_t i;
@@ -88,6 +89,8 @@ net_hdr_encode(uint8_t *buf, uint8_t flags, uint16_t opc, uint64_t id, int32_t s
 		memset(p + addr_len, 0, NET_ALIGN8(addr_len) - addr_len);
 		p += NET_ALIGN8(addr_len);
 	}
+	memcpy(p, &td, sizeof(td));
+	p += sizeof(td);
 	for (i = 0; i < bulk_nr; i++) {
 		struct net_bulk_seg_df sd;
 
@@ -112,6 +115,7 @@ net_hdr_decode(const void *buf, size_t len, struct net_hdr *hdr)
 	uint32_t i;
 
 	memset(hdr, 0, sizeof(*hdr));
+	hdr->nh_dst_tag = NET_TAG_ANY;
 	if (len < sizeof(hd))
 		return -DER_PROTO;
 	memcpy(&hd, p, sizeof(hd));
@@ -151,7 +155,17 @@ net_hdr_decode(const void *buf, size_t len, struct net_hdr *hdr)
 	need = net_msg_size(hdr->nh_addr_len, hdr->nh_bulk_nr, hdr->nh_body_len);
 	if (need != len)
 		return -DER_PROTO;
-	hdr->nh_bulk = p + sizeof(hd) + NET_ALIGN8((size_t)hdr->nh_addr_len);
+	{
+		struct net_tag_df td;
+
+		memcpy(&td, p + sizeof(hd) + NET_ALIGN8((size_t)hdr->nh_addr_len), sizeof(td));
+		hdr->nh_dst_tag = le32toh(td.td_dst_tag);
+		if (td.td_rsvd != 0 ||
+		    ((hdr->nh_flags & NET_HF_REPLY) && hdr->nh_dst_tag != NET_TAG_ANY))
+			return -DER_PROTO;
+	}
+	hdr->nh_bulk =
+	    p + sizeof(hd) + NET_ALIGN8((size_t)hdr->nh_addr_len) + sizeof(struct net_tag_df);
 	hdr->nh_body = hdr->nh_bulk + (size_t)hdr->nh_bulk_nr * sizeof(struct net_bulk_seg_df);
 	hdr->nh_bulk_len = 0;
 	for (i = 0; i < hdr->nh_bulk_nr; i++) {

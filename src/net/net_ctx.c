@@ -387,9 +387,15 @@ net_peer_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer)
 		return rc;
 	}
 	rc = net_peer_insert(ctx, raw, len, &fa);
-	if (rc == 0)
-		*peer = fa;
-	return rc;
+	if (rc != 0)
+		return rc;
+	if (fa > 0xffffffffULL) { /* the high half of a net_peer_t holds its tag */
+		D_ERROR("%s: address vector index %" PRIu64 " too large\n", ctx->c_fab.nf_straddr,
+			(uint64_t)fa);
+		return -DER_OVERFLOW;
+	}
+	*peer = fa;
+	return 0;
 }
 
 /* Receive buffers */
@@ -648,6 +654,26 @@ net_wait(struct net_context *ctx, uint64_t now, uint64_t until)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * How long net_progress busy-polls before it sleeps: ca_spin_us, or, while RPCs wait for
+ * replies that usually come within c_spin_rpc_ns, four times their recent round trip. A
+ * reply that is due soon is worth spinning for: sleeping costs a wake-up on each side of
+ * the round trip (tens of microseconds each here, more under load).
+ */
+static uint64_t
+net_spin_ns(const struct net_context *ctx)
+{
+	uint64_t spin = ctx->c_spin_ns;
+	uint64_t want;
+
+	if (ctx->c_heap_nr == 0 || ctx->c_rtt_ns == 0 || ctx->c_rtt_ns > ctx->c_spin_rpc_ns)
+		return spin;
+	want = 4 * ctx->c_rtt_ns;
+	if (want > ctx->c_spin_rpc_ns)
+		want = ctx->c_spin_rpc_ns;
+	return want > spin ? want : spin;
+}
+
 int
 net_progress(struct net_context *ctx, uint64_t timeout_us)
 {
@@ -667,7 +693,7 @@ net_progress(struct net_context *ctx, uint64_t timeout_us)
 		now = d_now_ns();
 		if (now >= end)
 			break;
-		if (now - start < ctx->c_spin_ns)
+		if (now - start < net_spin_ns(ctx))
 			continue;
 		until = end;
 		if (ctx->c_heap_nr > 0 && ctx->c_heap[0]->r_deadline < until)
@@ -755,6 +781,10 @@ net_context_create(const struct net_context_attr *attr, struct net_context **ctx
 	ctx->c_spin_ns =
 	    (uint64_t)(attr->ca_spin_us == 0 ? NET_SPIN_US_DEFAULT : attr->ca_spin_us) *
 	    D_NSEC_PER_USEC;
+	ctx->c_spin_rpc_ns =
+	    (uint64_t)(attr->ca_spin_rpc_us == 0 ? NET_SPIN_RPC_US_DEFAULT : attr->ca_spin_rpc_us) *
+	    D_NSEC_PER_USEC;
+	ctx->c_tag = attr->ca_tag_set ? attr->ca_tag : NET_TAG_ANY;
 	ctx->c_backoff_ns = NET_BACKOFF_MIN_NS;
 	/* Ids start at a random point so that a restarted client never matches stale replies. */
 	ctx->c_next_id = (d_now_ns() << 20) ^ ((uint64_t)(uintptr_t)ctx >> 4);

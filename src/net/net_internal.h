@@ -19,7 +19,7 @@ D_LOG_FAC_DECLARE(net);
 
 /* Wire header (little-endian). The address, descriptors and body follow it. */
 #define NET_MAGIC 0x54454e44U /* "DNET" */
-#define NET_VERSION 1
+#define NET_VERSION 2
 
 struct net_hdr_df {
 	uint32_t hd_magic;
@@ -39,6 +39,18 @@ _Static_assert(offsetof(struct net_hdr_df, hd_id) == 8, "net_hdr_df hd_id");
 _Static_assert(offsetof(struct net_hdr_df, hd_status) == 16, "net_hdr_df hd_status");
 _Static_assert(offsetof(struct net_hdr_df, hd_addr_len) == 28, "net_hdr_df hd_addr_len");
 
+/*
+ * After the address (version 2): the context a request is for. It follows the address so
+ * that the address stays right after the fixed header in every version (a request of
+ * another version can still be answered).
+ */
+struct net_tag_df {
+	uint32_t td_dst_tag; /* NET_TAG_ANY: any context; always NET_TAG_ANY in replies */
+	uint32_t td_rsvd;    /* 0 */
+};
+
+_Static_assert(sizeof(struct net_tag_df) == 8, "net_tag_df size");
+
 struct net_bulk_seg_df {
 	uint64_t bd_addr;
 	uint64_t bd_len;
@@ -53,7 +65,7 @@ _Static_assert(sizeof(struct net_bulk_seg_df) == 24, "net_bulk_seg_df size");
 static inline size_t
 net_msg_size(size_t addr_len, size_t bulk_nr, size_t body_len)
 {
-	return sizeof(struct net_hdr_df) + NET_ALIGN8(addr_len) +
+	return sizeof(struct net_hdr_df) + NET_ALIGN8(addr_len) + sizeof(struct net_tag_df) +
 	       bulk_nr * sizeof(struct net_bulk_seg_df) + body_len;
 }
 
@@ -61,7 +73,7 @@ net_msg_size(size_t addr_len, size_t bulk_nr, size_t body_len)
  * returns where the body goes. Context: any thread. */
 uint8_t *net_hdr_encode(uint8_t *buf, uint8_t flags, uint16_t opc, uint64_t id, int32_t status,
 			uint32_t body_len, uint32_t timeout_ms, const void *addr, uint16_t addr_len,
-			const struct net_bulk_seg *segs, uint16_t bulk_nr);
+			uint32_t dst_tag, const struct net_bulk_seg *segs, uint16_t bulk_nr);
 
 /* The fabric objects of a context (also used raw by self_test's baseline). */
 struct net_fab {
@@ -137,6 +149,7 @@ struct net_rpc {
 	d_list_t r_all;   /* c_rpcs: every RPC not yet freed */
 	uint64_t r_id;
 	uint64_t r_deadline;
+	uint64_t r_start; /* d_now_ns() at send, for the round-trip average */
 	uint32_t r_heap_idx;
 	uint32_t r_flags;
 	int r_rc;
@@ -229,12 +242,15 @@ struct net_context {
 	struct net_fab c_fab;
 	uint32_t c_inline_max;
 	uint32_t c_msg_max;
-	uint32_t c_rx_nr;      /* receives wanted posted */
-	uint32_t c_rx_posted;  /* receives posted */
-	uint64_t c_spin_ns;    /* busy-poll time of net_progress before it sleeps */
-	uint64_t c_backoff_ns; /* current sleep of a wait without fd */
+	uint32_t c_rx_nr;       /* receives wanted posted */
+	uint32_t c_rx_posted;   /* receives posted */
+	uint64_t c_spin_ns;     /* busy-poll time of net_progress before it sleeps */
+	uint64_t c_spin_rpc_ns; /* bound of the busy-poll while RPCs wait for replies */
+	uint64_t c_rtt_ns;      /* average round trip of the last replies (EWMA, 1/8) */
+	uint64_t c_backoff_ns;  /* current sleep of a wait without fd */
 	bool c_in_progress;
 	bool c_stopping;
+	uint32_t c_tag; /* ca_tag, or NET_TAG_ANY: serve requests of any tag */
 	uint64_t c_next_id;
 	d_list_t c_rpc_hash[1 << NET_RPC_HASH_BITS];
 	d_list_t c_peer_hash[1 << NET_PEER_HASH_BITS];

@@ -190,6 +190,21 @@ net_rpc_done_keep(struct net_rpc_done *done)
 	return msg;
 }
 
+/* Fold a reply's round trip into the context's average (net_progress's spin). */
+static void
+net_rtt_sample(struct net_context *ctx, uint64_t ns)
+{
+	/* one slow reply (a preempted peer) must not turn the spin off for the next ones */
+	if (ns > ctx->c_spin_rpc_ns)
+		ns = ctx->c_spin_rpc_ns;
+	if (ctx->c_rtt_ns == 0)
+		ctx->c_rtt_ns = ns;
+	else if (ns >= ctx->c_rtt_ns)
+		ctx->c_rtt_ns += (ns - ctx->c_rtt_ns) / 8;
+	else
+		ctx->c_rtt_ns -= (ctx->c_rtt_ns - ns) / 8;
+}
+
 void
 net_rpc_recv_reply(struct net_context *ctx, struct net_msg *msg, const struct net_hdr *hdr)
 {
@@ -211,6 +226,7 @@ net_rpc_recv_reply(struct net_context *ctx, struct net_msg *msg, const struct ne
 		net_msg_put(ctx, msg);
 		return;
 	}
+	net_rtt_sample(ctx, d_now_ns() - rpc->r_start);
 	rc = hdr->nh_status;
 	if (hdr->nh_body_len > 0) {
 		reply = (void *)(rpc + 1);
@@ -399,7 +415,7 @@ net_rpc_send(struct net_context *ctx, net_peer_t peer, uint16_t opc, const void 
 	rpc->r_info = info;
 	rpc->r_cb = cb;
 	rpc->r_arg = arg;
-	rpc->r_dest = peer;
+	rpc->r_dest = (fi_addr_t)(peer & 0xffffffffULL);
 	rpc->r_len = len;
 	rpc->r_buf = (uint8_t *)(rpc + 1) + rep_size;
 	if (timeout_ms == 0)
@@ -407,6 +423,7 @@ net_rpc_send(struct net_context *ctx, net_peer_t peer, uint16_t opc, const void 
 
 	p = net_hdr_encode(rpc->r_buf, 0, opc, rpc->r_id, 0, (uint32_t)body_len, timeout_ms,
 			   ctx->c_fab.nf_name, (uint16_t)ctx->c_fab.nf_name_len,
+			   (peer >> 32) == 0 ? NET_TAG_ANY : (uint32_t)((peer >> 32) - 1),
 			   bulk == NULL ? NULL : bulk->b_segs, bulk_nr);
 	w.wb_cur = p;
 	w.wb_end = rpc->r_buf + len;
@@ -421,7 +438,8 @@ net_rpc_send(struct net_context *ctx, net_peer_t peer, uint16_t opc, const void 
 		return rc;
 	}
 
-	rpc->r_deadline = d_now_ns() + (uint64_t)timeout_ms * D_NSEC_PER_MSEC;
+	rpc->r_start = d_now_ns();
+	rpc->r_deadline = rpc->r_start + (uint64_t)timeout_ms * D_NSEC_PER_MSEC;
 	d_list_add_tail(&rpc->r_all, &ctx->c_rpcs);
 	ctx->c_stats.ns_rpcs++;
 	d_list_add(&rpc->r_hlink, net_rpc_bucket(ctx, rpc->r_id));

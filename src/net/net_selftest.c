@@ -1,8 +1,10 @@
 /*
  * net_selftest.c: the self-test protocol (module 0 of the opcode space): its codecs, and the
- * server handlers that self_test, the tests and later the engine use: ping echoes (or holds,
+ * one server side of it, used by self_test, the tests and the engine: ping echoes (or holds,
  * or fails) and bulk reads or writes the client's registered buffer into a cached local one,
- * optionally checksummed. Built on the net API only.
+ * optionally checksummed. A plain server registers the handlers (the bulk transfer then
+ * completes in net_progress); the engine runs the ping handler and the bulk start/end pieces
+ * in its ULTs, waiting for the transfer in between. Built on the net API only.
  */
 #define D_LOGFAC net
 
@@ -17,9 +19,6 @@ NET_CODEC_DEFINE(net_bulk_out, NET_BULK_OUT_FIELDS)
 
 NET_PROTO_DEFINE(net_selftest_proto, "selftest", NET_MODULE_SELFTEST, NET_SELFTEST_RPCS);
 
-/* Local bulk buffers are kept for reuse up to this many bytes (first touch is slow). */
-#define NET_ST_CACHE_MAX (256ULL << 20)
-
 struct net_st_buf {
 	struct net_st_buf *sb_next;
 	size_t sb_size;
@@ -29,13 +28,14 @@ struct net_st_buf {
 struct net_selftest {
 	struct net_st_buf *st_free;
 	size_t st_cached;
+	size_t st_cache_max;
 };
 
+/* An asynchronous bulk request of net_st_bulk_handler, from its start to its completion. */
 struct net_st_op {
 	struct net_req *so_req;
 	struct net_selftest *so_st;
-	struct net_st_buf *so_buf;
-	struct net_bulk_in so_in;
+	struct net_st_bulk so_bulk;
 };
 
 void
@@ -104,7 +104,7 @@ net_st_buf_put(struct net_selftest *st, struct net_st_buf *sb)
 {
 	if (sb == NULL)
 		return;
-	if (st->st_cached + sb->sb_size > NET_ST_CACHE_MAX) {
+	if (st->st_cached + sb->sb_size > st->st_cache_max) {
 		D_FREE(sb);
 		return;
 	}
@@ -113,8 +113,8 @@ net_st_buf_put(struct net_selftest *st, struct net_st_buf *sb)
 	st->st_cached += sb->sb_size;
 }
 
-static void
-net_st_ping_handler(struct net_req *req, void *body, void *arg)
+void
+net_selftest_ping_handler(struct net_req *req, void *body, void *arg)
 {
 	struct net_ping_in *in = body;
 	struct net_ping_out out = {.po_seq = in->pi_seq};
@@ -131,34 +131,64 @@ net_st_ping_handler(struct net_req *req, void *body, void *arg)
 	net_reply_send(req, 0, &out);
 }
 
+int
+net_selftest_bulk_start(struct net_selftest *st, struct net_req *req, const struct net_bulk_in *in,
+			struct net_st_bulk *b)
+{
+	struct net_st_buf *sb;
+
+	memset(b, 0, sizeof(*b));
+	if ((in->bi_op != NET_BULK_OP_GET && in->bi_op != NET_BULK_OP_PUT) ||
+	    in->bi_len > net_req_bulk_len(req) || in->bi_len > NET_SELFTEST_BULK_MAX) {
+		net_reply_send(req, -DER_INVAL, NULL);
+		return -DER_INVAL;
+	}
+	sb = net_st_buf_get(st, in->bi_len);
+	if (sb == NULL) {
+		net_reply_send(req, -DER_NOMEM, NULL);
+		return -DER_NOMEM;
+	}
+	if (in->bi_op == NET_BULK_OP_PUT && (in->bi_flags & NET_BULK_F_CRC))
+		net_selftest_pattern(sb->sb_data, in->bi_len, in->bi_seed);
+	b->sb_in = *in;
+	b->sb_buf = sb;
+	d_iov_set(&b->sb_iov, sb->sb_data, in->bi_len);
+	b->sb_sgl.sg_nr = 1;
+	b->sb_sgl.sg_nr_out = 0;
+	b->sb_sgl.sg_iovs = &b->sb_iov;
+	return 0;
+}
+
+void
+net_selftest_bulk_end(struct net_selftest *st, struct net_req *req, struct net_st_bulk *b, int rc)
+{
+	struct net_bulk_out out = {.bo_len = b->sb_in.bi_len};
+	struct net_st_buf *sb = b->sb_buf;
+
+	if (rc == 0 && (b->sb_in.bi_flags & NET_BULK_F_CRC))
+		out.bo_crc = net_crc32c(sb->sb_data, b->sb_in.bi_len);
+	net_reply_send(req, rc, rc == 0 ? &out : NULL);
+	net_st_buf_put(st, sb);
+	b->sb_buf = NULL;
+}
+
 static void
 net_st_bulk_done(int rc, void *arg)
 {
 	struct net_st_op *op = arg;
-	struct net_bulk_out out = {.bo_len = op->so_in.bi_len};
 
-	if (rc == 0 && (op->so_in.bi_flags & NET_BULK_F_CRC))
-		out.bo_crc = net_crc32c(op->so_buf->sb_data, op->so_in.bi_len);
-	net_reply_send(op->so_req, rc, rc == 0 ? &out : NULL);
-	net_st_buf_put(op->so_st, op->so_buf);
+	net_selftest_bulk_end(op->so_st, op->so_req, &op->so_bulk, rc);
 	D_FREE(op);
 }
 
+/* The bulk handler of a plain net server: the transfer completes in net_progress. */
 static void
 net_st_bulk_handler(struct net_req *req, void *body, void *arg)
 {
-	struct net_bulk_in *in = body;
 	struct net_selftest *st = arg;
 	struct net_st_op *op;
-	d_sg_list_t sgl;
-	d_iov_t iov;
 	int rc;
 
-	if ((in->bi_op != NET_BULK_OP_GET && in->bi_op != NET_BULK_OP_PUT) ||
-	    in->bi_len > net_req_bulk_len(req) || in->bi_len > (1ULL << 34)) {
-		net_reply_send(req, -DER_INVAL, NULL);
-		return;
-	}
 	D_ALLOC_PTR(op);
 	if (op == NULL) {
 		net_reply_send(req, -DER_NOMEM, NULL);
@@ -166,31 +196,36 @@ net_st_bulk_handler(struct net_req *req, void *body, void *arg)
 	}
 	op->so_req = req;
 	op->so_st = st;
-	op->so_in = *in;
-	op->so_buf = net_st_buf_get(st, in->bi_len);
-	if (op->so_buf == NULL) {
+	if (net_selftest_bulk_start(st, req, body, &op->so_bulk) != 0) {
 		D_FREE(op);
-		net_reply_send(req, -DER_NOMEM, NULL);
 		return;
 	}
-	if (in->bi_op == NET_BULK_OP_PUT && (in->bi_flags & NET_BULK_F_CRC))
-		net_selftest_pattern(op->so_buf->sb_data, in->bi_len, in->bi_seed);
-	d_iov_set(&iov, op->so_buf->sb_data, in->bi_len);
-	sgl.sg_nr = 1;
-	sgl.sg_nr_out = 0;
-	sgl.sg_iovs = &iov;
-	if (in->bi_op == NET_BULK_OP_GET)
-		rc = net_bulk_get(req, 0, &sgl, in->bi_len, net_st_bulk_done, op);
+	if (op->so_bulk.sb_in.bi_op == NET_BULK_OP_GET)
+		rc = net_bulk_get(req, 0, &op->so_bulk.sb_sgl, op->so_bulk.sb_in.bi_len,
+				  net_st_bulk_done, op);
 	else
-		rc = net_bulk_put(req, 0, &sgl, in->bi_len, net_st_bulk_done, op);
+		rc = net_bulk_put(req, 0, &op->so_bulk.sb_sgl, op->so_bulk.sb_in.bi_len,
+				  net_st_bulk_done, op);
 	if (rc != 0) {
-		net_st_buf_put(st, op->so_buf);
+		net_selftest_bulk_end(st, req, &op->so_bulk, rc);
 		D_FREE(op);
-		net_reply_send(req, rc, NULL);
 	}
 }
 
 NET_HANDLERS_DEFINE(net_st_handlers, NET_SELFTEST_RPCS);
+
+int
+net_selftest_create(size_t cache_max, struct net_selftest **stp)
+{
+	struct net_selftest *st;
+
+	D_ALLOC_PTR(st);
+	if (st == NULL)
+		return -DER_NOMEM;
+	st->st_cache_max = cache_max == 0 ? NET_SELFTEST_CACHE_DEFAULT : cache_max;
+	*stp = st;
+	return 0;
+}
 
 int
 net_selftest_register(struct net_context *ctx, struct net_selftest **stp)
@@ -198,9 +233,9 @@ net_selftest_register(struct net_context *ctx, struct net_selftest **stp)
 	struct net_selftest *st;
 	int rc;
 
-	D_ALLOC_PTR(st);
-	if (st == NULL)
-		return -DER_NOMEM;
+	rc = net_selftest_create(0, &st);
+	if (rc != 0)
+		return rc;
 	rc = net_handlers_register(ctx, net_st_handlers, D_ARRAY_SIZE(net_st_handlers), st);
 	if (rc != 0) {
 		D_FREE(st);

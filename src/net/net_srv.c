@@ -117,6 +117,9 @@ net_req_recv(struct net_context *ctx, struct net_msg *msg, const struct net_hdr 
 		slot = net_handler_find(ctx, hdr->nh_opc);
 		if (info == NULL || slot == NULL)
 			status = -DER_UNREG;
+		else if (ctx->c_tag != NET_TAG_ANY && hdr->nh_dst_tag != NET_TAG_ANY &&
+			 hdr->nh_dst_tag != ctx->c_tag)
+			status = -DER_BAD_TARGET; /* meant for another context */
 	}
 
 	D_ALLOC_NZ(req, sizeof(*req) + (info == NULL ? 0 : NET_ALIGN8((size_t)info->oi_req_size)));
@@ -243,7 +246,7 @@ net_reply_send(struct net_req *req, int status, const void *reply)
 	}
 	req->q_reply_len = len;
 	body = net_hdr_encode(req->q_reply_buf, NET_HF_REPLY, req->q_hdr.nh_opc, req->q_hdr.nh_id,
-			      status, (uint32_t)body_len, 0, NULL, 0, NULL, 0);
+			      status, (uint32_t)body_len, 0, NULL, 0, NET_TAG_ANY, NULL, 0);
 	if (body_len > 0) {
 		w.wb_cur = body;
 		w.wb_end = req->q_reply_buf + len;
@@ -254,7 +257,7 @@ net_reply_send(struct net_req *req, int status, const void *reply)
 			req->q_reply_len = net_msg_size(0, 0, 0);
 			net_hdr_encode(req->q_reply_buf, NET_HF_REPLY, req->q_hdr.nh_opc,
 				       req->q_hdr.nh_id, rc != 0 ? rc : -DER_INVAL, 0, 0, NULL, 0,
-				       NULL, 0);
+				       NET_TAG_ANY, NULL, 0);
 		} else if (D_FAIL_CHECK(NET_FI_REPLY_CORRUPT)) {
 			memset(body, 0xff, body_len);
 		}

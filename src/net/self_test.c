@@ -890,27 +890,37 @@ st_usage(const char *prog)
 {
 	fprintf(
 	    stderr,
-	    "usage: %s [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]\n"
+	    "usage: %s [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US] [-r SPIN_RPC_US]\n"
 	    "          [--peer NET_ADDR RAW_ADDR]\n"
 	    "       %s --engine NET_ADDR[,NET_ADDR...] [--load [-q DEPTH] [-t TIMEOUT_MS]]\n"
 	    "          [--no-raw] [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]\n"
+	    "          [-r SPIN_RPC_US]\n"
 	    "       %s --server PROVIDER LISTEN_ADDR\n"
 	    "--engine measures a running daos_server's contexts (the first address; every one\n"
 	    "is pinged); --load keeps DEPTH (default 8) checked RPCs in flight over all of them\n"
-	    "for -d seconds and exits 3 at the first failure (after those in flight end).\n",
+	    "for -d seconds and exits 3 at the first failure (after those in flight end).\n"
+	    "-s sets the busy-poll before sleeping of both ends (ca_spin_us), -r the client's\n"
+	    "bound while its RPCs wait for replies (ca_spin_rpc_us; off by default, -r 1000 to\n"
+	    "spin through RPCs answered within 1 ms).\n",
 	    prog, prog, prog);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"provider", required_argument, NULL, 'p'}, {"addr", required_argument, NULL, 'a'},
-	    {"duration", required_argument, NULL, 'd'}, {"peer", no_argument, NULL, 'P'},
-	    {"server", no_argument, NULL, 'S'},         {"engine", required_argument, NULL, 'e'},
-	    {"load", no_argument, NULL, 'L'},           {"no-raw", no_argument, NULL, 'R'},
-	    {"timeout", required_argument, NULL, 't'},  {"depth", required_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"provider", required_argument, NULL, 'p'},
+					     {"addr", required_argument, NULL, 'a'},
+					     {"duration", required_argument, NULL, 'd'},
+					     {"peer", no_argument, NULL, 'P'},
+					     {"server", no_argument, NULL, 'S'},
+					     {"engine", required_argument, NULL, 'e'},
+					     {"load", no_argument, NULL, 'L'},
+					     {"no-raw", no_argument, NULL, 'R'},
+					     {"timeout", required_argument, NULL, 't'},
+					     {"depth", required_argument, NULL, 'q'},
+					     {"spin-rpc", required_argument, NULL, 'r'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	const size_t lat_sizes[] = {0, 64, 512, 4096};
 	const size_t bulk_sizes[] = {64 << 10, 256 << 10, 1 << 20, 4 << 20};
 	struct st_lat lat[4];
@@ -940,7 +950,7 @@ main(int argc, char **argv)
 	int opt;
 	int rc = 1;
 
-	while ((opt = getopt_long(argc, argv, "p:a:d:s:e:t:q:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:a:d:s:r:e:t:q:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			attr.ca_provider = optarg;
@@ -957,6 +967,9 @@ main(int argc, char **argv)
 		case 's':
 			/* Read by this process and by the server it starts. */
 			setenv("SELF_TEST_SPIN_US", optarg, 1);
+			break;
+		case 'r':
+			attr.ca_spin_rpc_us = (uint32_t)atoi(optarg);
 			break;
 		case 'S':
 			server = true;

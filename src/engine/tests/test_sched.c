@@ -432,6 +432,55 @@ print_latency(const char *what, uint64_t *lat, int n)
 	       what, lat[n / 2] / 1000, lat[0] / 1000, lat[n - 1] / 1000, n);
 }
 
+/*
+ * The adaptive idle spin: events that keep arriving soon after the loop fell asleep make it
+ * spin longer, so that it meets them awake (far fewer sleeps than events); a long quiet spell
+ * brings the spin back to its base.
+ */
+static void
+t_adaptive_spin(void **state)
+{
+	struct dss_xstream_attr attr = {.xa_idle_spin_ns = 20 * 1000,
+					.xa_idle_spin_max_ns = 50 * T_MS};
+	struct dss_xstream_stats st0, st1;
+	struct dss_xstream *xs;
+	struct fd_poller fp = {0};
+	uint64_t one = 1;
+	int i;
+
+	(void)state;
+	fp.fp_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(fp.fp_fd >= 0);
+	assert_int_equal(dss_xstream_create("spin", &attr, &xs), 0);
+	assert_int_equal(dss_xstream_poller_add(xs, fd_poll, NULL, fp.fp_fd, &fp, NULL), 0);
+	assert_int_equal(dss_xstream_start(xs), 0);
+	usleep(10 * 1000);
+	dss_xstream_stats_get(xs, &st0);
+	assert_int_equal(st0.xss_idle_spin_ns, 20 * 1000);
+	for (i = 0; i < 100; i++) {
+		usleep(300); /* longer than the base spin, far below the bound */
+		assert_int_equal(write(fp.fp_fd, &one, sizeof(one)), sizeof(one));
+	}
+	usleep(10 * 1000);
+	dss_xstream_stats_get(xs, &st1);
+	printf("%u events 300 us apart: %" PRIu64 " sleeps, spin now %" PRIu64 " us\n",
+	       __atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE),
+	       st1.xss_idle_sleeps - st0.xss_idle_sleeps, st1.xss_idle_spin_ns / 1000);
+	assert_true(st1.xss_idle_spin_ns > 300 * 1000);
+	assert_true(st1.xss_idle_sleeps - st0.xss_idle_sleeps < 60);
+
+	/* quiet for longer than the bound: the next event finds the base spin again */
+	usleep(200 * 1000);
+	assert_int_equal(write(fp.fp_fd, &one, sizeof(one)), sizeof(one));
+	usleep(20 * 1000);
+	dss_xstream_stats_get(xs, &st1);
+	assert_int_equal(st1.xss_idle_spin_ns, 20 * 1000);
+
+	dss_xstream_stop(xs);
+	dss_xstream_destroy(xs);
+	close(fp.fp_fd);
+}
+
 static void
 t_cross_thread_wake(void **state)
 {
@@ -1324,6 +1373,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_timers_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_eventual_timedwait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_cross_thread_wake, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_adaptive_spin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_remote_create, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_cross_xstream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_timeout_set_race, setup, teardown),

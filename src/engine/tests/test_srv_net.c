@@ -209,6 +209,23 @@ test_ping_all(void **state)
 		    -DER_NOSPACE);
 		net_msg_free(msg);
 	}
+	/* tagged requests: served by the context with that tag, refused by the others */
+	for (i = 0; i < TST_TGT_NR + 1; i++) {
+		uint32_t tag;
+
+		for (tag = 0; tag < TST_TGT_NR + 2; tag++) {
+			int rc = net_rpc_call(t_cli, net_peer_tag(t_peers[i], tag), TST_OPC_SLEEP,
+					      &tin, NULL, 5000, &tout, &msg);
+
+			if (tag == i) {
+				assert_int_equal(rc, 0);
+				assert_int_equal(tout.to_tgt, (int)i - 1);
+			} else {
+				assert_int_equal(rc, -DER_BAD_TARGET);
+			}
+			net_msg_free(msg);
+		}
+	}
 }
 
 /* Bulk GET and PUT through handler ULTs, checked by CRC and pattern. */

@@ -38,6 +38,14 @@
 #define NET_RX_NR_DEFAULT 64
 /** Busy-polling time of net_progress before it sleeps, by default (us). */
 #define NET_SPIN_US_DEFAULT 50
+/**
+ * Longest busy-poll of net_progress while RPCs of the context wait for replies (us). By
+ * default the same as NET_SPIN_US_DEFAULT, i.e. no extra spin: measured on two shared
+ * cores it did not lower the round trip when client and server had a core each, and raised
+ * its median when they did not (docs/PERFORMANCE.md). Clients with a core of their own may
+ * set ca_spin_rpc_us (e.g. 1000).
+ */
+#define NET_SPIN_RPC_US_DEFAULT NET_SPIN_US_DEFAULT
 /** Longest raw endpoint address carried in a request. */
 #define NET_ADDR_RAW_MAX 128
 /** Longest string address, NUL included. */
@@ -407,7 +415,7 @@ enum {
 #define NET_BULK_OP_GET 1 /* the server reads bi_len bytes of the client's buffer */
 #define NET_BULK_OP_PUT 2 /* the server writes bi_len bytes into the client's buffer */
 /* bi_flags */
-#define NET_BULK_F_CRC 1U /* GET: reply with the CRC32C of the data; PUT: write a pattern */
+#define NET_BULK_F_CRC 1U /* reply with the CRC32C of the data; PUT: write a pattern first */
 
 #define NET_BULK_IN_FIELDS(F)                                                                      \
 	F(u32, bi_op, 0)                                                                           \
@@ -424,7 +432,7 @@ NET_STRUCT(net_bulk_in, NET_BULK_IN_FIELDS);
 NET_STRUCT(net_bulk_out, NET_BULK_OUT_FIELDS);
 
 #define NET_SELFTEST_RPCS(X)                                                                       \
-	X(NET_OPC_PING, ping, net_ping_in, net_ping_out, net_st_ping_handler)                      \
+	X(NET_OPC_PING, ping, net_ping_in, net_ping_out, net_selftest_ping_handler)                \
 	X(NET_OPC_BULK, bulk, net_bulk_in, net_bulk_out, net_st_bulk_handler)
 
 /** The self-test table (defined in src/net/net_selftest.c). */
@@ -438,6 +446,49 @@ void net_selftest_pattern(void *buf, size_t len, uint64_t seed);
 uint32_t net_crc32c(const void *buf, size_t len);
 
 struct net_selftest;
+
+/** Largest bulk transfer the self-test server serves. */
+#define NET_SELFTEST_BULK_MAX (1ULL << 30)
+/** Bytes of bulk buffers a self-test server keeps for reuse, by default (first touch is
+ *  slow). */
+#define NET_SELFTEST_CACHE_DEFAULT (256ULL << 20)
+
+/**
+ * Make the state of a self-test server (its cache of bulk buffers, keeping up to
+ * @cache_max bytes; 0: NET_SELFTEST_CACHE_DEFAULT) without registering handlers, for a
+ * server that runs them its own way (the engine's ULTs). Free with net_selftest_destroy.
+ * Returns 0 or -DER_NOMEM. Context: any thread; the state then belongs to one thread.
+ */
+int net_selftest_create(size_t cache_max, struct net_selftest **st);
+
+/** The ping handler (a net_handler_t; @arg unused): echo, hold or fail as pi_flags say. */
+void net_selftest_ping_handler(struct net_req *req, void *body, void *arg);
+
+/** A bulk self-test request between net_selftest_bulk_start and _end. */
+struct net_st_bulk {
+	struct net_bulk_in sb_in;
+	d_sg_list_t sb_sgl; /* the local buffer to transfer (one iov of bi_len bytes) */
+	d_iov_t sb_iov;
+	struct net_st_buf *sb_buf;
+};
+
+/**
+ * Start bulk request @req (@in its decoded body, copied): check it and take a local buffer
+ * from @st's cache into @b->sb_sgl (with the pattern already in it for a checked PUT). The
+ * caller then moves sb_in.bi_len bytes with net_bulk_get (bi_op GET) or net_bulk_put (PUT)
+ * and calls net_selftest_bulk_end. Returns 0, or -DER_INVAL / -DER_NOMEM after replying
+ * to @req itself (nothing more to do). Context: @req's context's thread.
+ */
+int net_selftest_bulk_start(struct net_selftest *st, struct net_req *req,
+			    const struct net_bulk_in *in, struct net_st_bulk *b);
+
+/**
+ * End a bulk request whose transfer finished with @rc: reply (with the CRC32C of the local
+ * buffer when NET_BULK_F_CRC is set: the data read, or the pattern written) and give the
+ * buffer back to @st. Context: as net_selftest_bulk_start.
+ */
+void net_selftest_bulk_end(struct net_selftest *st, struct net_req *req, struct net_st_bulk *b,
+			   int rc);
 
 /**
  * Install the self-test handlers on @ctx. *@st (owned by the caller) caches the server's
@@ -473,6 +524,19 @@ struct net_context_attr {
 	uint32_t ca_spin_us;
 	/** Do not open a wait fd even if the provider has one (pure polling). */
 	bool ca_no_wait_fd;
+	/**
+	 * While RPCs of the context wait for replies, net_progress busy-polls for four times
+	 * the recent round trip (an average over the last replies), at least ca_spin_us, if
+	 * that fits in this bound (us; 0: NET_SPIN_RPC_US_DEFAULT, which is no extra spin): a
+	 * client waiting for its own small RPC then does not pay a wake-up, as DAOS clients
+	 * busy-poll; RPCs that take longer than the bound are waited for by sleeping after
+	 * ca_spin_us. Replies slower than the bound count as the bound in the average.
+	 */
+	uint32_t ca_spin_rpc_us;
+	/** This context's tag (with ca_tag_set): requests tagged for another context get
+	 *  -DER_BAD_TARGET; untagged ones are served. */
+	uint32_t ca_tag;
+	bool ca_tag_set;
 };
 
 /**
@@ -514,6 +578,21 @@ uint32_t net_context_inline_max(const struct net_context *ctx);
  * Context: the context's thread.
  */
 int net_peer_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer);
+
+/** A request to a peer without a tag may reach whichever context listens there. */
+#define NET_TAG_ANY UINT32_MAX
+
+/**
+ * @peer addressed as context @tag (below NET_TAG_ANY): requests sent to the result carry
+ * the tag, and a server context created with another ca_tag answers them -DER_BAD_TARGET
+ * (the engine's contexts have tag 0 for the system xstream, 1 + i for target i, as
+ * GetAttachInfo lists them). Context: any thread.
+ */
+static inline net_peer_t
+net_peer_tag(net_peer_t peer, uint32_t tag)
+{
+	return (peer & 0xffffffffULL) | ((uint64_t)tag + 1) << 32;
+}
 
 /**
  * Make progress: post pending sends, read completions and run their callbacks, fire RPC
@@ -732,6 +811,7 @@ struct net_hdr {
 	int32_t nh_status;
 	uint32_t nh_body_len;
 	uint32_t nh_timeout_ms;
+	uint32_t nh_dst_tag; /* the context a request is for, NET_TAG_ANY if untagged */
 	uint16_t nh_addr_len;
 	uint16_t nh_bulk_nr;
 	const uint8_t *nh_addr;

@@ -37,6 +37,7 @@ struct dss_poller;
 
 /** Defaults of struct dss_xstream_attr. */
 #define DSS_IDLE_SPIN_NS_DEFAULT (50 * 1000ULL)
+#define DSS_IDLE_SPIN_MAX_NS_DEFAULT (500 * 1000ULL)
 #define DSS_STACK_SIZE_DEFAULT (64 * 1024)
 #define DSS_STACK_SIZE_MIN (16 * 1024)
 #define DSS_STACK_CACHE_DEFAULT 1024
@@ -51,6 +52,15 @@ struct dss_xstream_attr {
 	size_t xa_stack_size;
 	/** Free stacks of the default size kept for reuse; beyond that they are unmapped. */
 	uint32_t xa_stack_cache;
+	/**
+	 * Adaptive spin: when an event wakes the loop less than this after it fell asleep, the
+	 * next idle spin grows by twice that sleep, up to this (ns); a longer sleep, or one
+	 * ended by a timer, brings the spin back to xa_idle_spin_ns. Requests that keep
+	 * arriving just after the loop fell asleep (a client that sleeps between its RPCs) are
+	 * then met by a spinning loop, with no wake-up; an idle xstream still sleeps. Set it
+	 * to xa_idle_spin_ns (or below) for a fixed spin.
+	 */
+	uint64_t xa_idle_spin_max_ns;
 };
 
 /** Counters of an xstream. Read from another thread they are a loose snapshot. */
@@ -59,6 +69,7 @@ struct dss_xstream_stats {
 	uint64_t xss_ults_created;  /* ULTs that ever started here */
 	uint64_t xss_switches;      /* switches into a ULT */
 	uint64_t xss_idle_sleeps;   /* times the loop slept in epoll */
+	uint64_t xss_idle_spin_ns;  /* the adaptive idle spin now (ns) */
 	uint64_t xss_remote_msgs;   /* messages from other threads (creations, wake-ups) */
 	uint64_t xss_stacks_mapped; /* stacks mapped for this xstream: in use + cached */
 	uint64_t xss_stacks_cached; /* free stacks in its cache */

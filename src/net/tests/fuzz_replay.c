@@ -84,21 +84,21 @@ gen(const char *dir)
 
 	/* Whole messages: a request with bulk, a reply, an error reply. */
 	blen = encode(NET_OPC_BULK, false, &bi, body, 8192);
-	p = net_hdr_encode(msg, 0, NET_OPC_BULK, 77, 0, (uint32_t)blen, 1000, addr, sizeof(addr),
+	p = net_hdr_encode(msg, 0, NET_OPC_BULK, 77, 0, (uint32_t)blen, 1000, addr, sizeof(addr), 3,
 			   segs, 2);
 	memcpy(p, body, blen);
 	len = (size_t)(p - msg) + blen;
 	rc |= write_file(dir, "msg", 0, msg, len);
 	rc |= write_file(dir, "hdr", 0, msg, len);
 	blen = encode(NET_OPC_PING, true, &po, body, 8192);
-	p = net_hdr_encode(msg, NET_HF_REPLY, NET_OPC_PING, 78, 0, (uint32_t)blen, 0, NULL, 0, NULL,
-			   0);
+	p = net_hdr_encode(msg, NET_HF_REPLY, NET_OPC_PING, 78, 0, (uint32_t)blen, 0, NULL, 0,
+			   NET_TAG_ANY, NULL, 0);
 	memcpy(p, body, blen);
 	len = (size_t)(p - msg) + blen;
 	rc |= write_file(dir, "msg", 1, msg, len);
 	rc |= write_file(dir, "hdr", 1, msg, len);
-	p = net_hdr_encode(msg, NET_HF_REPLY, NET_OPC_PING, 79, -DER_NOSPACE, 0, 0, NULL, 0, NULL,
-			   0);
+	p = net_hdr_encode(msg, NET_HF_REPLY, NET_OPC_PING, 79, -DER_NOSPACE, 0, 0, NULL, 0,
+			   NET_TAG_ANY, NULL, 0);
 	rc |= write_file(dir, "hdr", 2, msg, (size_t)(p - msg));
 	return rc == 0 ? 0 : 1;
 }

@@ -52,6 +52,9 @@ NET_PROTO_DEFINE(nt_proto, "test", NT_MODULE, NT_RPCS);
 #endif
 
 /* A server context run by its own thread. */
+/* The in-process test server's context tag (requests tagged for another get -DER_BAD_TARGET). */
+#define NT_SERVER_TAG 5
+
 struct nt_server {
 	const char *ns_provider;
 	pthread_t ns_thread;
@@ -95,7 +98,8 @@ static inline void *
 nt_server_main(void *arg)
 {
 	struct nt_server *srv = arg;
-	struct net_context_attr attr = {.ca_provider = srv->ns_provider};
+	struct net_context_attr attr = {
+	    .ca_provider = srv->ns_provider, .ca_tag = NT_SERVER_TAG, .ca_tag_set = true};
 	int i;
 
 	srv->ns_rc = net_proto_register(&nt_proto);

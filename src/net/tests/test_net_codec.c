@@ -183,7 +183,7 @@ t_msg(uint8_t *buf, uint8_t flags, const void *addr, uint16_t addr_len,
       const struct net_bulk_seg *segs, uint16_t nseg, uint32_t body_len)
 {
 	uint8_t *p = net_hdr_encode(buf, flags, NET_OPC_PING, 5, 0, body_len, 100, addr, addr_len,
-				    segs, nseg);
+				    flags & NET_HF_REPLY ? NET_TAG_ANY : 7, segs, nseg);
 
 	memset(p, 0, body_len);
 	return (size_t)(p - buf) + body_len;
@@ -203,8 +203,9 @@ t_header(void **state)
 
 	(void)state;
 	len = t_msg(buf, 0, addr, sizeof(addr), segs, 3, 17);
-	assert_int_equal(len, 32 + 24 + 3 * 24 + 17);
+	assert_int_equal(len, 32 + 24 + 8 + 3 * 24 + 17);
 	assert_int_equal(net_hdr_decode(buf, len, &hdr), 0);
+	assert_int_equal(hdr.nh_dst_tag, 7);
 	assert_int_equal(hdr.nh_opc, NET_OPC_PING);
 	assert_int_equal(hdr.nh_id, 5);
 	assert_int_equal(hdr.nh_timeout_ms, 100);
@@ -243,6 +244,18 @@ t_header(void **state)
 	assert_int_equal(net_hdr_decode(buf, len, &hdr), -DER_PROTO);
 	hd->hd_addr_len = htole16(sizeof(addr));
 	assert_int_equal(net_hdr_decode(buf, len, &hdr), 0);
+	{
+		/* the tag block after the address: reserved bits, and replies are untagged */
+		struct net_tag_df *td = (struct net_tag_df *)(buf + 32 + 24);
+
+		td->td_rsvd = 1;
+		assert_int_equal(net_hdr_decode(buf, len, &hdr), -DER_PROTO);
+		td->td_rsvd = 0;
+		td->td_dst_tag = htole32(NET_TAG_ANY);
+		assert_int_equal(net_hdr_decode(buf, len, &hdr), 0);
+		assert_int_equal(hdr.nh_dst_tag, NET_TAG_ANY);
+		td->td_dst_tag = htole32(7);
+	}
 
 	/* No address on a request; too many descriptors; descriptor lengths overflowing. */
 	len = t_msg(buf, 0, NULL, 0, NULL, 0, 8);

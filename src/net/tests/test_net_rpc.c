@@ -474,6 +474,37 @@ t_lookup(void **state)
 	assert_int_equal(p1, t_peer);
 }
 
+/* Tags: a request tagged for the server's context is served, one for another context is
+ * answered -DER_BAD_TARGET without reaching a handler, an untagged one is served. */
+static void
+t_tags(void **state)
+{
+	struct net_ping_in in = {.pi_seq = 3};
+	struct net_ping_out out;
+	struct nt_result res;
+	struct net_msg *msg = NULL;
+
+	(void)state;
+	assert_int_equal(net_rpc_call(t_ctx, net_peer_tag(t_peer, NT_SERVER_TAG), NET_OPC_PING, &in,
+				      NULL, 5000, &out, &msg),
+			 0);
+	assert_int_equal(out.po_seq, 3);
+	net_msg_free(msg);
+	msg = NULL;
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(net_rpc_send(t_ctx, net_peer_tag(t_peer, NT_SERVER_TAG + 1), NET_OPC_PING,
+				      &in, NULL, 5000, nt_cb, &res, NULL),
+			 0);
+	assert_true(nt_wait(t_ctx, &res, 10000));
+	assert_int_equal(res.nr_rc, -DER_BAD_TARGET);
+	assert_false(res.nr_has_out);
+	assert_int_equal(
+	    net_rpc_call(t_ctx, net_peer_tag(t_peer, 0), NET_OPC_PING, &in, NULL, 5000, &out, &msg),
+	    -DER_BAD_TARGET);
+	net_msg_free(msg);
+	assert_int_equal(t_ping(0, 0, NULL, 0, 5000, &res), 0); /* untagged */
+}
+
 /* A bare endpoint that sends handmade messages to the server and reads its replies. */
 struct t_raw {
 	struct net_fab rw_fab;
@@ -559,7 +590,7 @@ t_raw_build(struct t_raw *raw, uint8_t *buf, uint16_t opc, uint64_t id, const vo
 	uint8_t *p;
 
 	p = net_hdr_encode(buf, 0, opc, id, 0, (uint32_t)body_len, 1000, raw->rw_fab.nf_name,
-			   (uint16_t)raw->rw_fab.nf_name_len, segs, nseg);
+			   (uint16_t)raw->rw_fab.nf_name_len, NET_TAG_ANY, segs, nseg);
 	memcpy(p, body, body_len);
 	return (size_t)(p - buf) + body_len;
 }
@@ -703,6 +734,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(t_strings_and_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_deferred, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_lookup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_tags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_bulk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_bulk_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_inflight, setup, teardown),
