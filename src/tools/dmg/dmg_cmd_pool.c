@@ -697,9 +697,10 @@ pool_create_print(struct dmg_ctx *ctx, const struct dmg_opts *o, const struct dm
 		dj_u64(&j, "svc_ldr", resp->svc_ldr);
 		dj_u32_arr(&j, "svc_reps", resp->svc_reps, resp->n_svc_reps);
 		dj_u32_arr(&j, "tgt_ranks", resp->tgt_ranks, resp->n_tgt_ranks);
+		/* always both tiers: DAOS's tools read tier_bytes[0] and [1] */
 		dj_arr_begin(&j, "tier_bytes");
-		for (i = 0; i < resp->n_tier_bytes; i++)
-			dj_u64(&j, NULL, resp->tier_bytes[i]);
+		for (i = 0; i < resp->n_tier_bytes || i < 2; i++)
+			dj_u64(&j, NULL, i < resp->n_tier_bytes ? resp->tier_bytes[i] : 0);
 		dj_arr_end(&j);
 		dj_u64(&j, "mem_file_bytes", resp->mem_file_bytes);
 		dj_bool(&j, "md_on_ssd_active", false);
