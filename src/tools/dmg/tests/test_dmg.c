@@ -980,6 +980,16 @@ fake_storage(struct dss_ctl_req *req, void *arg)
 }
 
 static void
+fake_garbage(struct dss_ctl_req *req, void *arg)
+{
+	static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01};
+
+	(void)arg;
+	/* a reply body that is not the method's message */
+	dss_ctl_reply(req, 0, junk, sizeof(junk));
+}
+
+static void
 fake_destroy(struct dss_ctl_req *req, void *arg)
 {
 	(void)arg;
@@ -1004,6 +1014,7 @@ fake_start(struct fake *f)
 	assert_int_equal(dss_ctl_register(f->f_ctl, DSS_CTL_STORAGE_QUERY_USAGE, fake_storage, f),
 			 0);
 	assert_int_equal(dss_ctl_register(f->f_ctl, DSS_CTL_POOL_DESTROY, fake_destroy, f), 0);
+	assert_int_equal(dss_ctl_register(f->f_ctl, DSS_CTL_POOL_LIST_CONT, fake_garbage, f), 0);
 	assert_int_equal(dss_ctl_start(f->f_ctl), 0);
 	assert_int_equal(dss_ctl_listen_addr(f->f_ctl, f->f_addr, sizeof(f->f_addr)), 0);
 }
@@ -1105,6 +1116,8 @@ test_json_output(void **state)
 	/* the table */
 	RUN(&r, "-o", cfg, "pool", "create", "-z", "10G", "tank");
 	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Creating DAOS pool with automatic storage allocation: "
+				      "10 GB total, 6.38% ratio"));
 	assert_non_null(strstr(r.out, "Service Ranks        : [0-2]"));
 	assert_non_null(strstr(r.out, "Total Size           : 30 GB"));
 	run_free(&r);
@@ -1197,6 +1210,12 @@ test_json_output(void **state)
 	assert_non_null(strstr(r.err, "DER_NOSPACE(-1007)"));
 	run_free(&r);
 	f.f_status = 0;
+
+	/* a reply that does not decode */
+	RUN_JSON(&v, 1, "-l", f.f_addr, "pool", "list-cont", "tank");
+	assert_num_at(&v, "status", -DER_PROTO);
+	assert_non_null(strstr(tj_get(&v, "error")->t_str, "does not decode"));
+	tj_free(&v);
 
 	/* a method this server does not serve */
 	RUN_JSON(&v, 1, "-l", f.f_addr, "pool", "evict", "tank");
