@@ -846,7 +846,7 @@ fake_system_query(struct dss_ctl_req *req, void *arg)
 	m0.fabric_uri = "fi_sockaddr_in://127.0.0.1:1";
 	m1.rank = 1;
 	m1.addr = f->f_addr;
-	m1.state = "excluded";
+	m1.state = "adminexcluded";
 	out.members = ms;
 	out.n_members = 2;
 	dss_ctl_reply_msg(req, 0, &out.base);
@@ -1134,7 +1134,7 @@ test_json_output(void **state)
 	RUN(&r, "-l", f.f_addr, "system", "query");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "[0]  Joined"));
-	assert_non_null(strstr(r.out, "[1]  Excluded"));
+	assert_non_null(strstr(r.out, "[1]  AdminExcluded"));
 	run_free(&r);
 
 	RUN_JSON(&v, 0, "-l", f.f_addr, "pool", "query", "tank");
