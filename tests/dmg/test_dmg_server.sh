@@ -120,6 +120,9 @@ else
 	fail "system ping -j: exit $RC"
 	show out "$TMP/pingj.out"
 fi
+dmg_run dbg -d -l "$ADDR" system ping
+[ $RC = 0 ] && grep -q "^DEBUG: METHOD_PING -> $ADDR: ok" "$TMP/dbg.err" &&
+	pass "--debug traces the call" || fail "--debug: exit $RC, $(head -1 "$TMP/dbg.err")"
 dmg_run attach -j -l "$ADDR" system get-attach-info
 if [ $RC = 0 ] && [ "$(jget attach response.sys)" = daos_server ] &&
 	[ "$(jget attach response.rank_uris)" -ge 1 ] 2>/dev/null &&

@@ -41,8 +41,9 @@ DMG_ID_CHECK(DSS_CTL_POOL_EVICT, CTL__METHOD__METHOD_POOL_EVICT);
 DMG_ID_CHECK(DSS_CTL_STORAGE_FORMAT, CTL__METHOD__METHOD_STORAGE_FORMAT);
 DMG_ID_CHECK(DSS_CTL_STORAGE_QUERY_USAGE, CTL__METHOD__METHOD_STORAGE_QUERY_USAGE);
 
-/* A pause while the management service elects a leader. */
+/* While the management service elects a leader: a pause between rounds, and how long. */
 #define DMG_ELECTION_PAUSE_MS 250
+#define DMG_ELECTION_WAIT_MS 10000
 
 /** The registry's name of @method ("METHOD_POOL_CREATE"), or "method N". */
 const char *
@@ -176,21 +177,28 @@ dmg_call_host(struct dmg_ctx *ctx, const char *host, uint32_t method, const Prot
 
 /**
  * Call @method on the management service: the hosts of the host list in turn until one
- * answers, following leader hints. Reply and return value as dmg_call_host.
+ * answers, following leader hints (at most DMG_LEADER_HOPS_MAX). When every host has been
+ * tried and some replica said it knows no leader (an election), start over after a pause,
+ * for up to DMG_ELECTION_WAIT_MS; when every host is down, fail at once. Reply and return
+ * value as dmg_call_host.
  */
 int
 dmg_call_ms(struct dmg_ctx *ctx, uint32_t method, const ProtobufCMessage *req,
 	    const ProtobufCMessageDescriptor *desc, ProtobufCMessage **resp)
 {
 	uint64_t deadline = d_now_ns() + ctx->dx_timeout_ms * D_NSEC_PER_MSEC;
+	uint64_t election_end = d_now_ns() + DMG_ELECTION_WAIT_MS * D_NSEC_PER_MSEC;
 	char target[DSS_CTL_ADDR_LEN];
 	Mgmt__LeaderHint *hint = NULL;
+	bool electing = false;
 	uint32_t next = 0; /* next host of the list to try */
 	int hops = 0;
 	size_t len;
 	void *buf;
 	int rc;
 
+	if (election_end > deadline)
+		election_end = deadline;
 	rc = pack(ctx, req, &buf, &len);
 	if (rc != 0)
 		return rc;
@@ -199,31 +207,30 @@ dmg_call_ms(struct dmg_ctx *ctx, uint32_t method, const ProtobufCMessage *req,
 		rc = call_once(ctx, target, method, buf, len, desc, resp, &hint);
 		if (rc == 0 || (rc != -DER_NOTLEADER && rc != -DER_UNREACH && rc != -DER_TIMEDOUT))
 			break;
-		if (rc == -DER_NOTLEADER) {
+		if (rc == -DER_NOTLEADER && hint != NULL && hint->leader[0] != '\0' &&
+		    strlen(hint->leader) < sizeof(target) && strcmp(hint->leader, target) != 0) {
+			/* a replica named the leader: go there */
 			if (++hops > DMG_LEADER_HOPS_MAX)
 				break;
-			if (hint != NULL && hint->leader[0] != '\0' &&
-			    strlen(hint->leader) < sizeof(target) &&
-			    strcmp(hint->leader, target) != 0) {
-				snprintf(target, sizeof(target), "%s", hint->leader);
-			} else {
-				/* no leader yet: an election; ask again after a pause */
-				if (d_now_ns() + DMG_ELECTION_PAUSE_MS * D_NSEC_PER_MSEC > deadline)
+			snprintf(target, sizeof(target), "%s", hint->leader);
+		} else {
+			if (rc == -DER_NOTLEADER)
+				electing = true;
+			if (next >= ctx->dx_nhosts) {
+				/* all tried: wait for an election, unless all are down */
+				if (!electing ||
+				    d_now_ns() + DMG_ELECTION_PAUSE_MS * D_NSEC_PER_MSEC >
+					election_end)
 					break;
 				sleep_ms(DMG_ELECTION_PAUSE_MS);
-				if (next < ctx->dx_nhosts)
-					snprintf(target, sizeof(target), "%s",
-						 ctx->dx_hosts[next++]);
+				next = 0;
+				electing = false;
 			}
-			if (hint != NULL)
-				mgmt__leader_hint__free_unpacked(hint, NULL);
-			hint = NULL;
-			continue;
+			snprintf(target, sizeof(target), "%s", ctx->dx_hosts[next++]);
 		}
-		/* that host is down: the next one of the list */
-		if (next >= ctx->dx_nhosts || d_now_ns() >= deadline)
-			break;
-		snprintf(target, sizeof(target), "%s", ctx->dx_hosts[next++]);
+		if (hint != NULL)
+			mgmt__leader_hint__free_unpacked(hint, NULL);
+		hint = NULL;
 	}
 	if (hint != NULL)
 		mgmt__leader_hint__free_unpacked(hint, NULL);

@@ -697,15 +697,39 @@ pool_create_print(struct dmg_ctx *ctx, const struct dmg_opts *o, const struct dm
 		dj_u64(&j, "svc_ldr", resp->svc_ldr);
 		dj_u32_arr(&j, "svc_reps", resp->svc_reps, resp->n_svc_reps);
 		dj_u32_arr(&j, "tgt_ranks", resp->tgt_ranks, resp->n_tgt_ranks);
+		/* always both tiers: DAOS's tools read tier_bytes[0] and [1] */
 		dj_arr_begin(&j, "tier_bytes");
-		for (i = 0; i < resp->n_tier_bytes; i++)
-			dj_u64(&j, NULL, resp->tier_bytes[i]);
+		for (i = 0; i < resp->n_tier_bytes || i < 2; i++)
+			dj_u64(&j, NULL, i < resp->n_tier_bytes ? resp->tier_bytes[i] : 0);
 		dj_arr_end(&j);
 		dj_u64(&j, "mem_file_bytes", resp->mem_file_bytes);
 		dj_bool(&j, "md_on_ssd_active", false);
 		dj_obj_end(&j);
 		dj_envelope_end(&j, NULL, 0);
 		return 0;
+	}
+	/* what was asked, worded as DAOS's dmg (its ratio is SCM:NVMe, not SCM:total) */
+	if (o->o_size.ds_pct) {
+		fprintf(ctx->dx_out, "Creating DAOS pool with %u%% of all storage\n",
+			o->o_size.ds_ratio);
+	} else if (o->o_size.ds_set) {
+		dmg_size_format(req->total_bytes, a, sizeof(a));
+		fprintf(ctx->dx_out,
+			"Creating DAOS pool with automatic storage allocation: %s total, %.2f%% "
+			"ratio",
+			a, 100.0 * req->tier_ratio[0] / req->tier_ratio[1]);
+		if (req->num_ranks > 0)
+			fprintf(ctx->dx_out, " with %u ranks", req->num_ranks);
+		fputc('\n', ctx->dx_out);
+	} else {
+		dmg_size_format(req->tier_bytes[0], a, sizeof(a));
+		dmg_size_format(req->tier_bytes[1], b, sizeof(b));
+		fprintf(ctx->dx_out,
+			"Creating DAOS pool with manual per-engine storage allocation: %s SCM, %s "
+			"NVMe (%.2f%% ratio)\n",
+			a, b,
+			req->tier_bytes[1] ? 100.0 * (double)req->tier_bytes[0] / req->tier_bytes[1]
+					   : 100.0);
 	}
 	for (i = 0; i < resp->n_tier_bytes; i++)
 		total += resp->tier_bytes[i] * nranks;

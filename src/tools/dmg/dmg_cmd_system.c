@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gurt/common.h>
 #include <daos_srv/ctl.h>
@@ -82,14 +83,21 @@ sys_query_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *
 	return 0;
 }
 
-/* Capitalised state for tables, as DAOS prints them ("Joined"). */
+/* A member state for tables, as DAOS prints them ("Joined", "AdminExcluded"). */
 static char *
 state_title(struct dmg_ctx *ctx, const char *state)
 {
+	static const char *const names[] = {"AdminExcluded", "AwaitFormat"};
 	char *s = dmg_strdup(ctx, state && state[0] ? state : "unknown");
+	size_t i;
 
-	if (s != NULL)
-		s[0] = (char)toupper((unsigned char)s[0]);
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < D_ARRAY_SIZE(names); i++) {
+		if (strcasecmp(s, names[i]) == 0)
+			return strcpy(s, names[i]);
+	}
+	s[0] = (char)toupper((unsigned char)s[0]);
 	return s;
 }
 

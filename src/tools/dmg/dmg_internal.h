@@ -5,7 +5,15 @@
  * through dmg_main(), which the dmg executable wraps and the unit tests drive directly.
  *
  * Memory: what a command builds for one run (request messages, strings, rank arrays) comes
- * from the run's arena (dmg_alloc) and is freed at once by dmg_ctx_fini.
+ * from the run's arena (dmg_alloc) and is freed at once by dmg_ctx_fini. Replies unpacked
+ * by dmg_call_* belong to the caller (protobuf_c_message_free_unpacked(resp, NULL)); host
+ * and config arrays from dmg_config.c to their dmg_*_free/fini.
+ *
+ * Errors: functions return 0 or -DER_*; those that take a ctx also leave the message shown
+ * to the user in ctx->dx_err_msg (dmg_fail).
+ *
+ * Context: dmg is single-threaded; everything runs on the calling thread. Only dmg_call_*
+ * (and the commands that use them) block, on sockets, for at most the call's deadline.
  */
 #ifndef DMG_INTERNAL_H
 #define DMG_INTERNAL_H
@@ -185,7 +193,7 @@ struct dmg_cmd {
 	int (*dc_exec)(struct dmg_ctx *ctx, const struct dmg_opts *o);
 };
 
-/* dmg_main.c */
+/* dmg_main.c: one run; returns the exit status (DMG_EXIT_*) */
 int dmg_main(int argc, char **argv, FILE *out, FILE *err);
 extern const struct dmg_cmd *const dmg_cmds[];
 extern const size_t dmg_ncmds;
@@ -200,14 +208,14 @@ void dmg_size_format(uint64_t bytes, char *buf, size_t len);
 int dmg_args_parse(struct dmg_ctx *ctx, int argc, char **argv);
 void dmg_help_print(FILE *f, const struct dmg_opts *o);
 
-/* dmg_config.c */
+/* dmg_config.c: daos_control.yml; host lists split into "host:port" strings (caller frees) */
 int dmg_config_load(const char *path, bool must_exist, struct dmg_config *cfg, char *err,
 		    size_t errlen);
 void dmg_config_fini(struct dmg_config *cfg);
 int dmg_hostlist_parse(const char *list, uint32_t port, char ***hosts, uint32_t *nr);
 void dmg_hosts_free(char **hosts, uint32_t nr);
 
-/* dmg_ctx (dmg_main.c) */
+/* dmg_ctx (dmg_main.c): init before a run, fini frees the arena, options and config */
 void *dmg_alloc(struct dmg_ctx *ctx, size_t size);
 char *dmg_strdup(struct dmg_ctx *ctx, const char *s);
 void dmg_ctx_init(struct dmg_ctx *ctx, FILE *out, FILE *err);
@@ -215,7 +223,7 @@ void dmg_ctx_fini(struct dmg_ctx *ctx);
 int dmg_fail(struct dmg_ctx *ctx, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* dmg_call.c */
+/* dmg_call.c: dmg_call_host to one host, dmg_call_ms to the MS leader (hints followed) */
 int dmg_call_host(struct dmg_ctx *ctx, const char *host, uint32_t method,
 		  const ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
 		  ProtobufCMessage **resp);

@@ -774,7 +774,9 @@ struct fake {
 	char f_addr[DSS_CTL_ADDR_LEN];
 	char f_leader[DSS_CTL_ADDR_LEN]; /* non-empty: answer NOTLEADER with this hint */
 	bool f_no_leader;                /* answer NOTLEADER with an empty hint */
+	int f_electing;                  /* answer so this many more times */
 	int f_status;                    /* status of every answer */
+	bool f_one_tier;                 /* pool create answers one tier only */
 	Mgmt__PoolCreateReq *f_create;   /* the last create request (unpacked) */
 	int f_calls;
 };
@@ -784,6 +786,12 @@ fake_redirect(struct fake *f, struct dss_ctl_req *req)
 {
 	Mgmt__LeaderHint hint = MGMT__LEADER_HINT__INIT;
 
+	if (f->f_electing > 0) {
+		f->f_electing--;
+		hint.leader = "";
+		dss_ctl_reply_msg(req, -DER_NOTLEADER, &hint.base);
+		return true;
+	}
 	if (f->f_leader[0] == '\0' && !f->f_no_leader)
 		return false;
 	hint.leader = f->f_no_leader ? "" : f->f_leader;
@@ -815,7 +823,7 @@ fake_pool_create(struct dss_ctl_req *req, void *arg)
 	out.tgt_ranks = reps;
 	out.n_tgt_ranks = 3;
 	out.tier_bytes = tiers;
-	out.n_tier_bytes = 2;
+	out.n_tier_bytes = f->f_one_tier ? 1 : 2;
 	dss_ctl_reply_msg(req, f->f_status, &out.base);
 }
 
@@ -838,7 +846,7 @@ fake_system_query(struct dss_ctl_req *req, void *arg)
 	m0.fabric_uri = "fi_sockaddr_in://127.0.0.1:1";
 	m1.rank = 1;
 	m1.addr = f->f_addr;
-	m1.state = "excluded";
+	m1.state = "adminexcluded";
 	out.members = ms;
 	out.n_members = 2;
 	dss_ctl_reply_msg(req, 0, &out.base);
@@ -972,6 +980,16 @@ fake_storage(struct dss_ctl_req *req, void *arg)
 }
 
 static void
+fake_garbage(struct dss_ctl_req *req, void *arg)
+{
+	static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01};
+
+	(void)arg;
+	/* a reply body that is not the method's message */
+	dss_ctl_reply(req, 0, junk, sizeof(junk));
+}
+
+static void
 fake_destroy(struct dss_ctl_req *req, void *arg)
 {
 	(void)arg;
@@ -996,6 +1014,7 @@ fake_start(struct fake *f)
 	assert_int_equal(dss_ctl_register(f->f_ctl, DSS_CTL_STORAGE_QUERY_USAGE, fake_storage, f),
 			 0);
 	assert_int_equal(dss_ctl_register(f->f_ctl, DSS_CTL_POOL_DESTROY, fake_destroy, f), 0);
+	assert_int_equal(dss_ctl_register(f->f_ctl, DSS_CTL_POOL_LIST_CONT, fake_garbage, f), 0);
 	assert_int_equal(dss_ctl_start(f->f_ctl), 0);
 	assert_int_equal(dss_ctl_listen_addr(f->f_ctl, f->f_addr, sizeof(f->f_addr)), 0);
 }
@@ -1086,9 +1105,19 @@ test_json_output(void **state)
 	assert_string_equal(f.f_create->properties[0]->strval, "tank");
 	tj_free(&v);
 
+	/* one tier in the reply: JSON still has both, as DAOS's tools index [1] */
+	f.f_one_tier = true;
+	RUN_JSON(&v, 0, "-o", cfg, "pool", "create", "-z", "10G", "tank");
+	assert_int_equal(tj_get(&v, "response.tier_bytes")->t_nkids, 2);
+	assert_num_at(&v, "response.tier_bytes.1", 0);
+	tj_free(&v);
+	f.f_one_tier = false;
+
 	/* the table */
 	RUN(&r, "-o", cfg, "pool", "create", "-z", "10G", "tank");
 	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Creating DAOS pool with automatic storage allocation: "
+				      "10 GB total, 6.38% ratio"));
 	assert_non_null(strstr(r.out, "Service Ranks        : [0-2]"));
 	assert_non_null(strstr(r.out, "Total Size           : 30 GB"));
 	run_free(&r);
@@ -1105,7 +1134,7 @@ test_json_output(void **state)
 	RUN(&r, "-l", f.f_addr, "system", "query");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "[0]  Joined"));
-	assert_non_null(strstr(r.out, "[1]  Excluded"));
+	assert_non_null(strstr(r.out, "[1]  AdminExcluded"));
 	run_free(&r);
 
 	RUN_JSON(&v, 0, "-l", f.f_addr, "pool", "query", "tank");
@@ -1182,6 +1211,12 @@ test_json_output(void **state)
 	run_free(&r);
 	f.f_status = 0;
 
+	/* a reply that does not decode */
+	RUN_JSON(&v, 1, "-l", f.f_addr, "pool", "list-cont", "tank");
+	assert_num_at(&v, "status", -DER_PROTO);
+	assert_non_null(strstr(tj_get(&v, "error")->t_str, "does not decode"));
+	tj_free(&v);
+
 	/* a method this server does not serve */
 	RUN_JSON(&v, 1, "-l", f.f_addr, "pool", "evict", "tank");
 	assert_num_at(&v, "status", -DER_UNREG);
@@ -1255,6 +1290,16 @@ test_failover(void **state)
 	assert_int_equal(b.f_calls, 2);
 	tj_free(&v);
 	D_FREE(list);
+
+	/* the only replica is electing: dmg waits and asks again (3 rounds of 250 ms) */
+	b.f_calls = 0;
+	b.f_electing = 3;
+	t0 = d_now_ns();
+	RUN_JSON(&v, 0, "-l", b.f_addr, "system", "query");
+	assert_str_at(&v, "response.members.0.addr", b.f_addr);
+	assert_int_equal(b.f_calls, 4);
+	assert_true(d_now_ns() - t0 >= 3 * 250ULL * 1000000ULL);
+	tj_free(&v);
 
 	/* the server is down: a clear error at once, exit 1, no hang */
 	t0 = d_now_ns();
