@@ -7,7 +7,9 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 MAKEFLAGS  += --no-print-directory
 CTEST_ARGS ?=
-FMT_FILES   = $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
+# Sources to format: what git tracks (or would), else every C file of the tree (a tarball).
+FMT_FILES   = $(or $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null), \
+                   $(shell find include src tests -name '*.[ch]' 2>/dev/null))
 
 .PHONY: all deps build test unit asan fuzz fmt fmt-check install clean help
 

@@ -515,13 +515,32 @@ shard_op_run(struct shard_op *op, int rc, daos_event_t *ev)
 	return dc_ev_end(ev, priv);
 }
 
+/* Encode @nr iods (@keys false) or keys into op->so_blob, pointed at by @blob. */
+static int
+shard_blob_make(struct shard_op *op, bool keys, const void *items, uint32_t nr, d_iov_t *blob)
+{
+	int64_t n;
+
+	n = keys ? obj_keys_encode(items, nr, NULL, 0) : obj_iods_encode(items, nr, NULL, 0);
+	if (n < 0)
+		return (int)n;
+	D_ALLOC_NZ(op->so_blob, n > 0 ? n : 1);
+	if (op->so_blob == NULL)
+		return -DER_NOMEM;
+	if (keys)
+		obj_keys_encode(items, nr, op->so_blob, n);
+	else
+		obj_iods_encode(items, nr, op->so_blob, n);
+	d_iov_set(blob, op->so_blob, n);
+	return 0;
+}
+
 int
 dc_obj_shard_update(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *dkey, uint32_t nr,
 		    daos_iod_t *iods, d_sg_list_t *sgls, daos_epoch_t *epoch, daos_event_t *ev)
 {
 	struct shard_op *op;
 	int64_t len;
-	int64_t n;
 	uint32_t i;
 	int rc;
 
@@ -554,18 +573,7 @@ dc_obj_shard_update(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *d
 		}
 	}
 	op->so_upd.ui_data_len = len;
-	n = obj_iods_encode(iods, nr, NULL, 0);
-	if (n < 0) {
-		rc = (int)n;
-		goto run;
-	}
-	D_ALLOC_NZ(op->so_blob, n);
-	if (op->so_blob == NULL) {
-		rc = -DER_NOMEM;
-		goto run;
-	}
-	obj_iods_encode(iods, nr, op->so_blob, n);
-	d_iov_set(&op->so_upd.ui_iods, op->so_blob, n);
+	rc = shard_blob_make(op, false, iods, nr, &op->so_upd.ui_iods);
 run:
 	return shard_op_run(op, rc, ev);
 }
@@ -576,7 +584,6 @@ dc_obj_shard_fetch(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *dk
 {
 	struct shard_op *op;
 	uint64_t *caps = NULL;
-	int64_t n;
 	uint32_t i;
 	int rc;
 
@@ -595,20 +602,14 @@ dc_obj_shard_fetch(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *dk
 	}
 	op->so_fet.fi_dkey = *dkey;
 	op->so_fet.fi_iod_nr = nr;
-	n = obj_iods_encode(iods, nr, NULL, 0);
-	if (n < 0) {
-		rc = (int)n;
+	rc = shard_blob_make(op, false, iods, nr, &op->so_fet.fi_iods);
+	if (rc != 0)
 		goto run;
-	}
-	D_ALLOC_NZ(op->so_blob, n);
 	D_ALLOC_ARRAY(caps, nr);
-	if (op->so_blob == NULL || caps == NULL) {
-		D_FREE(caps);
+	if (caps == NULL) {
 		rc = -DER_NOMEM;
 		goto run;
 	}
-	obj_iods_encode(iods, nr, op->so_blob, n);
-	d_iov_set(&op->so_fet.fi_iods, op->so_blob, n);
 	for (i = 0; i < nr; i++)
 		caps[i] = htole64(sgls != NULL ? sgl_bytes(&sgls[i], true) : 0);
 	op->so_caps = caps;
@@ -622,7 +623,6 @@ dc_obj_shard_punch(const struct dc_obj_shard *sh, uint32_t kind, uint64_t flags,
 		   uint32_t nr, daos_key_t *keys, daos_epoch_t *epoch, daos_event_t *ev)
 {
 	struct shard_op *op;
-	int64_t n;
 	int rc;
 
 	rc = shard_op_alloc(sh, OBJ_OPC_PUNCH, &op);
@@ -638,18 +638,7 @@ dc_obj_shard_punch(const struct dc_obj_shard *sh, uint32_t kind, uint64_t flags,
 			rc = -DER_INVAL;
 			goto run;
 		}
-		n = obj_keys_encode(keys, nr, NULL, 0);
-		if (n < 0) {
-			rc = (int)n;
-			goto run;
-		}
-		D_ALLOC_NZ(op->so_blob, n);
-		if (op->so_blob == NULL) {
-			rc = -DER_NOMEM;
-			goto run;
-		}
-		obj_keys_encode(keys, nr, op->so_blob, n);
-		d_iov_set(&op->so_pun.pi_keys, op->so_blob, n);
+		rc = shard_blob_make(op, true, keys, nr, &op->so_pun.pi_keys);
 		op->so_pun.pi_key_nr = nr;
 	}
 run:

@@ -51,7 +51,7 @@ struct vos_pool {
 	uint64_t vp_nckpt;
 	uint64_t vp_ck_lsn; /* start LSN of the background checkpoint */
 	bool vp_ck_busy;    /* a background checkpoint is in progress */
-	bool vp_gc_idle; /* no GC bin holds anything (a hint: false is always safe) */
+	bool vp_gc_idle;    /* no GC bin holds anything (a hint: false is always safe) */
 };
 
 static inline struct vos_pool *
