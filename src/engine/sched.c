@@ -554,6 +554,17 @@ xs_thread_main(void *arg)
 	memcpy(name, xs->xs_name, sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	(void)pthread_setname_np(pthread_self(), name);
+	if (xs->xs_cpu >= 0) {
+		cpu_set_t set;
+		int rc;
+
+		CPU_ZERO(&set);
+		CPU_SET(xs->xs_cpu, &set);
+		rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (rc != 0)
+			D_WARN("xstream %s: cannot bind to CPU %d: " DF_RC "; it runs unbound\n",
+			       xs->xs_name, xs->xs_cpu, DP_RC(d_errno2der(rc)));
+	}
 	(void)dss_xstream_run(xs);
 	return NULL;
 }
@@ -574,6 +585,18 @@ dss_xstream_start(struct dss_xstream *xs)
 		return rc;
 	}
 	xs->xs_thread_started = true;
+	return 0;
+}
+
+int
+dss_xstream_cpu_set(struct dss_xstream *xs, int cpu)
+{
+	D_ASSERT(xs != NULL);
+	if (xs->xs_thread_started)
+		return -DER_ALREADY;
+	if (cpu < -1 || cpu >= CPU_SETSIZE)
+		return -DER_INVAL;
+	xs->xs_cpu = cpu;
 	return 0;
 }
 
@@ -648,6 +671,7 @@ dss_xstream_create(const char *name, const struct dss_xstream_attr *attr, struct
 	}
 	xs->xs_stack_size = (xs->xs_stack_size + page - 1) / page * page;
 	xs->xs_spin_ns = xs->xs_idle_spin_ns;
+	xs->xs_cpu = -1;
 	D_INIT_LIST_HEAD(&xs->xs_runq);
 	D_INIT_LIST_HEAD(&xs->xs_sleepers);
 	D_INIT_LIST_HEAD(&xs->xs_pollers);

@@ -142,6 +142,7 @@ struct dss_xstream {
 	int xs_epfd;
 	pthread_t xs_thread;
 	bool xs_thread_started;
+	int xs_cpu; /* the CPU its thread is bound to, -1: not bound (dss_xstream_cpu_set) */
 
 	/* Counters: written with relaxed atomics so other threads may read them. */
 	uint64_t xs_st_created;

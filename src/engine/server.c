@@ -741,8 +741,13 @@ srv_core_dump_filter(const struct dss_config *cfg)
 	}
 }
 
+/*
+ * Create and start xstream @name, bound to CPU @cpu (-1: unbound). Engines pin their
+ * xstreams from first_core on, as DAOS does: the system xstream at first_core, target i at
+ * first_core + 1 + i, then the helpers, wrapping at the number of online CPUs.
+ */
 static int
-srv_xs_start(const char *name, struct dss_xstream **xs)
+srv_xs_start(const char *name, int cpu, struct dss_xstream **xs)
 {
 	int rc;
 
@@ -751,6 +756,8 @@ srv_xs_start(const char *name, struct dss_xstream **xs)
 		D_ERROR("xstream %s: create failed: " DF_RC "\n", name, DP_RC(rc));
 		return rc;
 	}
+	if (cpu >= 0 && dss_xstream_cpu_set(*xs, cpu) == 0)
+		D_INFO("xstream %s bound to CPU %d\n", name, cpu);
 	rc = dss_xstream_start(*xs);
 	if (rc != 0) {
 		D_ERROR("xstream %s: start failed: " DF_RC "\n", name, DP_RC(rc));
@@ -786,13 +793,30 @@ srv_xstreams_stop(struct dss_engine *eng)
 	eng->de_tgt_nr = 0;
 }
 
+/* The CPU of the @n-th xstream of the engine (0: system), or -1 without first_core. */
+static int
+srv_xs_cpu(const struct dss_engine_config *ec, uint32_t n)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!ec->ec_first_core_set || ncpu <= 0)
+		return -1;
+	return (int)((ec->ec_first_core + n) % (uint32_t)ncpu);
+}
+
 static int
 srv_xstreams_start(struct dss_engine *eng)
 {
 	const struct dss_engine_config *ec = eng->de_ecfg;
 	char name[DSS_XS_NAME_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint32_t i;
 	int rc;
+
+	if (ec->ec_first_core_set &&
+	    (ncpu <= 0 || ec->ec_first_core + 1 + ec->ec_targets + ec->ec_nr_helpers > ncpu))
+		D_WARN("first_core %u: %u xstreams do not fit in %ld CPUs: they share some\n",
+		       ec->ec_first_core, 1 + ec->ec_targets + ec->ec_nr_helpers, ncpu);
 
 	D_ALLOC_ARRAY(eng->de_tgt_xs, ec->ec_targets);
 	if (ec->ec_nr_helpers > 0)
@@ -801,19 +825,19 @@ srv_xstreams_start(struct dss_engine *eng)
 		rc = -DER_NOMEM;
 		goto out;
 	}
-	rc = srv_xs_start("sys", &eng->de_sys_xs);
+	rc = srv_xs_start("sys", srv_xs_cpu(ec, 0), &eng->de_sys_xs);
 	if (rc != 0)
 		goto out;
 	for (i = 0; i < ec->ec_targets; i++) {
 		snprintf(name, sizeof(name), "tgt_%u", i);
-		rc = srv_xs_start(name, &eng->de_tgt_xs[i]);
+		rc = srv_xs_start(name, srv_xs_cpu(ec, 1 + i), &eng->de_tgt_xs[i]);
 		if (rc != 0)
 			goto out;
 		eng->de_tgt_nr = i + 1;
 	}
 	for (i = 0; i < ec->ec_nr_helpers; i++) {
 		snprintf(name, sizeof(name), "hlp_%u", i);
-		rc = srv_xs_start(name, &eng->de_hlp_xs[i]);
+		rc = srv_xs_start(name, srv_xs_cpu(ec, 1 + ec->ec_targets + i), &eng->de_hlp_xs[i]);
 		if (rc != 0)
 			goto out;
 		eng->de_hlp_nr = i + 1;

@@ -4,8 +4,9 @@
 # Starts real daos_server processes in a fresh data directory and checks what a user relies
 # on: the command line (help, version, usage errors), start with the defaults, the data
 # directory lock, idle CPU, a clean stop on SIGTERM and SIGINT (exit 0 within 5 s), a
-# restart after kill -9, and bad configurations failing at start with the file, line and
-# key. Every server started here is killed by the EXIT trap whatever happens.
+# restart after kill -9, first_core binding the xstreams to CPUs, and bad configurations
+# failing at start with the file, line and key. Every server started here is killed by the
+# EXIT trap whatever happens.
 set -u
 
 BIN=${1:?usage: $0 path/to/daos_server}
@@ -243,6 +244,7 @@ transport_config:
 engines:
   - targets: 1
     nr_xs_helpers: 1
+    first_core: 0
     fabric_iface: lo
     fabric_iface_port: 31516
     log_file: engine0.log
@@ -268,6 +270,18 @@ if wait_started e "$PID_E"; then
 		pass "ignored engine key warned" || fail "no warning for bypass_health_chk"
 	[ -s "$TMP/data2/engine0.log" ] && pass "log_file under the data directory" ||
 		fail "no engine0.log"
+	# first_core: 0 binds sys to CPU 0, tgt_0 to CPU 1, hlp_0 to CPU 2 (modulo the CPUs)
+	NCPU=$(getconf _NPROCESSORS_ONLN)
+	for want in "sys 0" "tgt_0 1" "hlp_0 2"; do
+		set -- $want
+		got=""
+		for t in /proc/"$PID_E"/task/*; do
+			[ "$(cat "$t/comm" 2>/dev/null)" = "$1" ] &&
+				got=$(awk '/^Cpus_allowed_list/ {print $2}' "$t/status")
+		done
+		[ "$got" = "$(($2 % NCPU))" ] && pass "first_core: $1 on CPU $got" ||
+			fail "first_core: $1 allowed on '$got', expected $(($2 % NCPU))"
+	done
 	stop_within TERM "$PID_E" 5
 	[ "$RC" = 0 ] && pass "stop" || fail "stop: exit $RC"
 else

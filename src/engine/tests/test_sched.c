@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -479,6 +480,48 @@ t_adaptive_spin(void **state)
 	dss_xstream_stop(xs);
 	dss_xstream_destroy(xs);
 	close(fp.fp_fd);
+}
+
+struct cpu_arg {
+	cpu_set_t ca_set;
+	int ca_cpu;
+	struct dss_eventual *ca_done;
+};
+
+static void
+cpu_ult(void *arg)
+{
+	struct cpu_arg *ca = arg;
+
+	CPU_ZERO(&ca->ca_set);
+	(void)pthread_getaffinity_np(pthread_self(), sizeof(ca->ca_set), &ca->ca_set);
+	ca->ca_cpu = sched_getcpu();
+	dss_eventual_set(ca->ca_done, NULL);
+}
+
+/* dss_xstream_cpu_set binds the xstream's thread to one CPU before it starts. */
+static void
+t_cpu_bind(void **state)
+{
+	struct dss_xstream *xs;
+	struct cpu_arg ca = {0};
+	int cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+
+	(void)state;
+	assert_int_equal(dss_xstream_create("bound", NULL, &xs), 0);
+	assert_int_equal(dss_xstream_cpu_set(xs, -2), -DER_INVAL);
+	assert_int_equal(dss_xstream_cpu_set(xs, cpu), 0);
+	assert_int_equal(dss_xstream_start(xs), 0);
+	assert_int_equal(dss_xstream_cpu_set(xs, 0), -DER_ALREADY);
+	assert_int_equal(dss_eventual_create(&ca.ca_done), 0);
+	assert_int_equal(dss_ult_create(xs, cpu_ult, &ca, 0, NULL), 0);
+	dss_eventual_wait(ca.ca_done, NULL);
+	dss_eventual_destroy(ca.ca_done);
+	assert_int_equal(CPU_COUNT(&ca.ca_set), 1);
+	assert_true(CPU_ISSET(cpu, &ca.ca_set));
+	assert_int_equal(ca.ca_cpu, cpu);
+	dss_xstream_stop(xs);
+	dss_xstream_destroy(xs);
 }
 
 static void
@@ -1374,6 +1417,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_eventual_timedwait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_cross_thread_wake, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_adaptive_spin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_cpu_bind, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_remote_create, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_cross_xstream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_timeout_set_race, setup, teardown),

@@ -117,6 +117,16 @@ int dss_xstream_run(struct dss_xstream *xs);
 int dss_xstream_start(struct dss_xstream *xs);
 
 /**
+ * Bind the thread dss_xstream_start will create for @xs to CPU @cpu (-1: unbound, the
+ * default), as DAOS binds its xstreams from first_core on. A CPU the process may not use
+ * is logged and the thread runs unbound. Returns 0, -DER_INVAL (@cpu out of range), or
+ * -DER_ALREADY (the thread runs already).
+ *
+ * Context: any thread, before dss_xstream_start.
+ */
+int dss_xstream_cpu_set(struct dss_xstream *xs, int cpu);
+
+/**
  * Ask @xs to stop. From then on dss_ult_create on it fails with -DER_SHUTDOWN, ULTs in
  * dss_sleep wake up at once (it returns -DER_SHUTDOWN, as do later calls), and the loop
  * returns once every ULT has finished. Timed waits keep their deadlines: an eventual may be
