@@ -2,7 +2,7 @@
  * rdb_node.c: one replica of a test database in its own process, driven by lines on stdin
  * (the system test rdb_systest, or a person). Replies are single lines on stdout.
  *
- *   rdb_node create|start DIR RANK ADDR0 ADDR1 ADDR2 [SNAPSHOT_THRESHOLD]
+ *   rdb_node create|start DIR RANK SNAPSHOT_THRESHOLD ADDR0 [ADDR1 ...]   (1, 3 or 5)
  *
  * Commands:
  *   status            -> "status LEADER TERM APPLIED KEYS HINT_RANK" (HINT_RANK -1: none)
@@ -334,28 +334,28 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 int
 main(int argc, char **argv)
 {
-	struct rdb_replica reps[3];
+	struct rdb_replica reps[RDB_REPLICAS_MAX];
 	struct rdb_attr attr = {0};
-	int rc, i;
+	int rc, i, nreps = argc - 5;
 
-	if (argc < 7 || (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "start") != 0)) {
-		fprintf(stderr, "usage: %s create|start DIR RANK ADDR0 ADDR1 ADDR2 [SNAP]\n",
+	if (argc < 6 || nreps > RDB_REPLICAS_MAX ||
+	    (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "start") != 0)) {
+		fprintf(stderr, "usage: %s create|start DIR RANK SNAP ADDR0 [ADDR1 ...]\n",
 			argv[0]);
 		return 2;
 	}
 	/* A peer that died must not kill us through a write to its socket. */
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&loop);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < nreps; i++) {
 		reps[i].rr_rank = (uint32_t)i;
-		reps[i].rr_addr = argv[4 + i];
+		reps[i].rr_addr = argv[5 + i];
 	}
 	attr.da_dir = argv[2];
 	attr.da_rank = (uint32_t)atoi(argv[3]);
-	if (argc > 7)
-		attr.da_snapshot_threshold = (uint32_t)atoi(argv[7]);
+	attr.da_snapshot_threshold = (uint32_t)atoi(argv[4]);
 	if (strcmp(argv[1], "create") == 0)
-		rc = rdb_create(&loop, &attr, reps, 3, &db);
+		rc = rdb_create(&loop, &attr, reps, nreps, &db);
 	else
 		rc = rdb_start(&loop, &attr, &db);
 	if (rc != 0) {

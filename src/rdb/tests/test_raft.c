@@ -131,13 +131,19 @@ is_stopped(void *arg)
 	return ((struct node *)arg)->stopped;
 }
 
-static void
-node_stop(int i)
+static bool
+node_stop_try(int i)
 {
 	nodes[i].stopped = false;
 	rdb_stop(nodes[i].db, stopped_cb, &nodes[i]);
 	nodes[i].db = NULL;
-	assert_true(run_until(is_stopped, &nodes[i], 10000));
+	return run_until(is_stopped, &nodes[i], 10000);
+}
+
+static void
+node_stop(int i)
+{
+	assert_true(node_stop_try(i));
 }
 
 static void
@@ -176,15 +182,21 @@ teardown(void **state)
 	char cmd[512];
 	int i;
 
+	bool stopped = true;
+	int rc;
+
 	(void)state;
 	for (i = 0; i < NMAX; i++)
 		if (nodes[i].db != NULL)
-			node_stop(i);
+			stopped = node_stop_try(i) && stopped;
 	uv_close((uv_handle_t *)&tick, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	rc = uv_loop_close(&loop);
+	/* The directory goes whatever happened; then the checks. */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	assert_int_equal(system(cmd), 0);
+	assert_true(stopped);
+	assert_int_equal(rc, 0);
 	return 0;
 }
 
