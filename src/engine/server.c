@@ -41,6 +41,7 @@
 #include <daos_version.h>
 #include <daos_srv/ctl.h>
 #include <daos_srv/daos_engine.h>
+#include <daos_srv/mgmt.h>
 #include <daos_srv/sched.h>
 
 #include "config.h"
@@ -322,6 +323,7 @@ struct srv {
 	struct dss_engine sv_eng;
 	struct dss_module **sv_mods; /* built-in modules, then dss_module_table */
 	struct dss_ctl *sv_ctl_h;
+	struct ds_mgmt *sv_mgmt; /* the management service replica / membership client */
 	char sv_fabric_host[INET_ADDRSTRLEN];
 	int sv_lock_fd;
 	int sv_sig_fd;
@@ -558,6 +560,47 @@ out:
 		freeifaddrs(ifa);
 }
 
+/* The MS gave this engine its rank (on the control thread). */
+static void
+srv_rank_cb(uint32_t rank, void *arg)
+{
+	struct srv *sv = arg;
+
+	sv->sv_eng.de_rank = rank;
+}
+
+/*
+ * Start the management service (src/mgmt, daos_srv/mgmt.h) on the running control thread: a
+ * replica if this server is an access point (raft log under control_metadata), and the
+ * membership client (join, heartbeats) in every server.
+ */
+static int
+srv_mgmt_start(struct srv *sv)
+{
+	const struct dss_config *cfg = sv->sv_cfg;
+	struct ds_mgmt_attr attr = {0};
+	char host[256], fd[300];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(fd, sizeof(fd), "/%s", host);
+	attr.ma_ctl = sv->sv_ctl_h;
+	attr.ma_sys = cfg->dc_name;
+	attr.ma_aps = (const char *const *)cfg->dc_access_points.sv_v;
+	attr.ma_ap_nr = cfg->dc_access_points.sv_nr;
+	attr.ma_db_dir = cfg->dc_control_metadata;
+	uuid_copy(attr.ma_uuid, sv->sv_eng.de_uuid);
+	attr.ma_rank = sv->sv_eng.de_rank;
+	attr.ma_uri = srv_net_ctx_nr() > 0 ? srv_net_ctx_addr(0) : "";
+	attr.ma_nctxs = srv_net_ctx_nr();
+	attr.ma_ntargets = sv->sv_eng.de_ecfg->ec_targets;
+	attr.ma_fault_domain = cfg->dc_fault_path != NULL ? cfg->dc_fault_path : fd;
+	attr.ma_rank_cb = srv_rank_cb;
+	attr.ma_cb_arg = sv;
+	return ds_mgmt_start(&attr, &sv->sv_mgmt);
+}
+
 /*
  * Start the control thread (daos_srv/ctl.h): the libuv loop serving the management port
  * (port:) with Ping, Telemetry and our GetAttachInfo. Raft among the access_points, the join
@@ -596,6 +639,13 @@ srv_ctl_start(struct srv *sv)
 		return rc;
 	}
 	D_NOTE("management port on %s\n", listen);
+	rc = srv_mgmt_start(sv);
+	if (rc != 0) {
+		fprintf(stderr, "%s: management service: %s\n", srv_prog, d_errstr(rc));
+		dss_ctl_destroy(sv->sv_ctl_h);
+		sv->sv_ctl_h = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -603,8 +653,11 @@ srv_ctl_start(struct srv *sv)
 static void
 srv_ctl_stop(struct srv *sv)
 {
+	ds_mgmt_stop(sv->sv_mgmt);
 	dss_ctl_destroy(sv->sv_ctl_h);
 	sv->sv_ctl_h = NULL;
+	ds_mgmt_destroy(sv->sv_mgmt);
+	sv->sv_mgmt = NULL;
 }
 
 /*
