@@ -515,24 +515,28 @@ srv_attach_info_handler(struct dss_ctl_req *req, void *arg)
 /*
  * Where the management port listens: the host of the first access point that is a local
  * address ("localhost", 127.0.0.0/8, or an address of one of our interfaces) with port:,
- * else 127.0.0.1 (the port is plain TCP until TLS lands: never listen where it is not meant).
+ * preferring in a first pass one whose own port is port: (servers sharing a host, such as
+ * 127.0.0.1..3 on loopback, each find their access point), else 127.0.0.1 (the port is plain
+ * TCP until TLS lands: never listen where it is not meant).
  */
 static void
 srv_ctl_listen(const struct dss_config *cfg, char *buf, size_t len)
 {
 	struct ifaddrs *ifa = NULL, *it;
-	uint32_t i;
+	uint32_t k, nr = cfg->dc_access_points.sv_nr;
 
 	if (getifaddrs(&ifa) != 0)
 		ifa = NULL;
-	for (i = 0; i < cfg->dc_access_points.sv_nr; i++) {
-		const char *ap = cfg->dc_access_points.sv_v[i];
+	for (k = 0; k < 2 * nr; k++) {
+		const char *ap = cfg->dc_access_points.sv_v[k % nr];
 		const char *colon = strrchr(ap, ':');
 		size_t n = colon == NULL ? strlen(ap) : (size_t)(colon - ap);
 		char host[INET_ADDRSTRLEN];
 		struct in_addr in;
 
 		if (n == 0 || n >= sizeof(host))
+			continue;
+		if (k < nr && (colon == NULL || strtoul(colon + 1, NULL, 10) != cfg->dc_port))
 			continue;
 		memcpy(host, ap, n);
 		host[n] = '\0';

@@ -29,11 +29,11 @@
 /* Member states, DAOS's names. */
 #define MS_ST_JOINED "joined"
 #define MS_ST_EXCLUDED "excluded"
+#define MS_ST_ADMIN_EXCLUDED "adminexcluded" /* by dmg system exclude: may not join */
 
 /* Leader-only, in memory: when each rank was last heard of. */
 struct ms_hb {
 	uint64_t hb_last_ms;
-	bool hb_busy; /* an exclusion is being committed */
 };
 
 /* A pool create in flight on the leader (uuid and label are taken). */
@@ -78,6 +78,7 @@ struct ds_mgmt {
 	uint32_t ms_hb_nr;
 	uint32_t ms_next_rank;
 	uint64_t ms_map_version;
+	bool ms_excl_busy; /* an exclusion transaction is in flight */
 	d_list_t ms_pending;
 	/* stop */
 	pthread_mutex_t ms_lock;
@@ -100,7 +101,8 @@ void ms_rank_key(uint32_t rank, uint8_t key[4]);
 /* srv_pool.c */
 int ms_pool_register(struct ds_mgmt *ms);
 void ms_pool_unregister(struct ds_mgmt *ms);
-/* Add to @tx the pool-map updates that mark @rank's targets DOWN in every pool. */
-int ms_pools_exclude_rank(struct ds_mgmt *ms, struct rdb_tx *tx, uint32_t rank);
+/* Add to @tx the pool-map updates that mark the targets of @ranks DOWN in every pool. */
+int ms_pools_exclude_ranks(struct ds_mgmt *ms, struct rdb_tx *tx, const uint32_t *ranks,
+			   uint32_t nr);
 
 #endif /* MGMT_INTERNAL_H */

@@ -1631,7 +1631,8 @@ ms_pool_evict_handler(struct dss_ctl_req *req, void *arg)
 
 struct ms_excl_it {
 	struct rdb_tx *xi_tx;
-	uint32_t xi_rank;
+	const uint32_t *xi_ranks;
+	uint32_t xi_nr;
 	int xi_rc;
 };
 
@@ -1642,22 +1643,25 @@ ms_excl_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 	struct pool_map *map = NULL;
 	Mgmt__MsPool *p;
 	ProtobufCBinaryData old;
-	bool changed = false;
+	bool changed = false, any = false;
 	ssize_t n;
 	void *buf = NULL;
 	size_t sz;
+	uint32_t i;
 	int rc;
 
 	(void)key;
 	p = mgmt__ms_pool__unpack(NULL, val->iov_len, val->iov_buf);
 	if (p == NULL)
 		return 0;
-	if (!ms_rank_in(p->ranks, (uint32_t)p->n_ranks, xi->xi_rank))
-		goto out;
 	rc = pool_map_decode(p->map.data, p->map.len, &map);
-	if (rc == 0)
-		rc = pool_map_update_rank(map, xi->xi_rank, POOL_MAP_EXCLUDE, &changed);
-	if (rc != 0 || !changed)
+	for (i = 0; rc == 0 && i < xi->xi_nr; i++) {
+		if (!ms_rank_in(p->ranks, (uint32_t)p->n_ranks, xi->xi_ranks[i]))
+			continue;
+		rc = pool_map_update_rank(map, xi->xi_ranks[i], POOL_MAP_EXCLUDE, &changed);
+		any |= changed;
+	}
+	if (rc != 0 || !any)
 		goto out;
 	sz = pool_map_encoded_size(map);
 	D_ALLOC(buf, sz);
@@ -1677,8 +1681,7 @@ ms_excl_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 	if (rc != 0)
 		xi->xi_rc = rc;
 	else
-		D_NOTE("pool %s: rank %u targets DOWN, map version %u\n", p->uuid, xi->xi_rank,
-		       p->map_version);
+		D_NOTE("pool %s: targets DOWN, map version %u\n", p->uuid, p->map_version);
 out:
 	D_FREE(buf);
 	pool_map_destroy(map);
@@ -1687,9 +1690,9 @@ out:
 }
 
 int
-ms_pools_exclude_rank(struct ds_mgmt *ms, struct rdb_tx *tx, uint32_t rank)
+ms_pools_exclude_ranks(struct ds_mgmt *ms, struct rdb_tx *tx, const uint32_t *ranks, uint32_t nr)
 {
-	struct ms_excl_it xi = {.xi_tx = tx, .xi_rank = rank};
+	struct ms_excl_it xi = {.xi_tx = tx, .xi_ranks = ranks, .xi_nr = nr};
 	int rc;
 
 	rc = rdb_iterate(ms->ms_db, MS_T_POOLS, NULL, ms_excl_cb, &xi);

@@ -3,7 +3,7 @@
  * rdb database on the control thread's loop, among the access points), leadership (tables
  * made at the first step up, the leader's in-memory heartbeat table), the membership client
  * every server runs (Join, then Heartbeat, following leader hints), and the system methods:
- * Join, Heartbeat, SystemQuery, LeaderQuery. Pools are in srv_pool.c.
+ * Join, Heartbeat, SystemQuery, SystemExclude, LeaderQuery. Pools are in srv_pool.c.
  *
  * Every function here runs on the control thread's loop, except ds_mgmt_start/stop/destroy.
  * Nothing blocks the loop: rdb commits and calls to other servers complete in callbacks.
@@ -233,10 +233,8 @@ ms_hb_get(struct ds_mgmt *ms, uint32_t rank)
 		D_REALLOC_ARRAY(n, ms->ms_hbs, nr);
 		if (n == NULL)
 			return NULL;
-		for (i = ms->ms_hb_nr; i < nr; i++) {
+		for (i = ms->ms_hb_nr; i < nr; i++)
 			n[i].hb_last_ms = ms_now_ms();
-			n[i].hb_busy = false;
-		}
 		ms->ms_hbs = n;
 		ms->ms_hb_nr = nr;
 	}
@@ -247,68 +245,128 @@ ms_hb_get(struct ds_mgmt *ms, uint32_t rank)
  * Leadership.
  */
 
+/* An exclusion (or its clearing) of a set of ranks, in one transaction. */
 struct ms_excl {
 	struct ds_mgmt *ex_ms;
-	uint32_t ex_rank;
+	struct dss_ctl_req *ex_req; /* dmg system exclude, or NULL (heartbeat deadline) */
+	const char *ex_state;       /* the members' new state */
+	bool ex_clear;
+	uint32_t ex_nr;
+	uint32_t *ex_ranks;
+	char **ex_addrs; /* management address of each rank */
+	char ex_absent[256];
 };
+
+static void
+ms_excl_free(struct ms_excl *ex)
+{
+	uint32_t i;
+
+	for (i = 0; ex->ex_addrs != NULL && i < ex->ex_nr; i++)
+		D_FREE(ex->ex_addrs[i]);
+	D_FREE(ex->ex_addrs);
+	D_FREE(ex->ex_ranks);
+	D_FREE(ex);
+}
 
 static void
 ms_exclude_done(int rc, void *arg)
 {
 	struct ms_excl *ex = arg;
-	struct ms_hb *hb = ms_hb_get(ex->ex_ms, ex->ex_rank);
+	Mgmt__SystemExcludeResp out = MGMT__SYSTEM_EXCLUDE_RESP__INIT;
+	Mgmt__RankResult *res = NULL, **resp = NULL;
+	uint32_t i;
 
-	if (hb != NULL)
-		hb->hb_busy = false;
-	if (rc != 0)
-		D_ERROR("rank %u: exclusion failed: " DF_RC "\n", ex->ex_rank, DP_RC(rc));
-	else
-		D_NOTE("rank %u excluded: no heartbeat for %u ms\n", ex->ex_rank,
-		       DS_MGMT_HB_DEADLINE_MS);
-	D_FREE(ex);
+	ex->ex_ms->ms_excl_busy = false;
+	for (i = 0; i < ex->ex_nr; i++)
+		if (rc != 0)
+			D_ERROR("rank %u: %s failed: " DF_RC "\n", ex->ex_ranks[i],
+				ex->ex_clear ? "clear-exclude" : "exclusion", DP_RC(rc));
+		else
+			D_NOTE("rank %u: %s\n", ex->ex_ranks[i], ex->ex_state);
+	if (ex->ex_req == NULL)
+		goto out;
+	if (rc == -DER_NOTLEADER) {
+		ms_reply_notleader(ex->ex_ms, ex->ex_req);
+		goto out;
+	}
+	if (rc == 0 && ex->ex_nr > 0) {
+		D_ALLOC_ARRAY(res, ex->ex_nr);
+		D_ALLOC_ARRAY(resp, ex->ex_nr);
+		if (res == NULL || resp == NULL)
+			rc = -DER_NOMEM;
+	}
+	for (i = 0; rc == 0 && i < ex->ex_nr; i++) {
+		mgmt__rank_result__init(&res[i]);
+		res[i].rank = ex->ex_ranks[i];
+		res[i].action = ex->ex_clear ? "clear" : "exclude";
+		res[i].addr = ex->ex_addrs[i];
+		res[i].state = (char *)ex->ex_state;
+		resp[i] = &res[i];
+	}
+	out.status = rc;
+	out.n_results = rc == 0 ? ex->ex_nr : 0;
+	out.results = resp;
+	out.absent_ranks = ex->ex_absent;
+	dss_ctl_reply_msg(ex->ex_req, rc, &out.base);
+	D_FREE(resp);
+	D_FREE(res);
+out:
+	ms_excl_free(ex);
 }
 
-/* Mark @mem excluded (its targets DOWN in every pool), in one transaction. */
+/*
+ * Set the state of the members ex_ranks to ex_state and, unless clearing, their targets DOWN
+ * in every pool, in one transaction; ms_exclude_done runs at its outcome (and frees @ex).
+ * Returns 0, or an error (then @ex is still the caller's).
+ */
 static int
-ms_member_exclude(struct ds_mgmt *ms, Mgmt__MsMember *mem, const char *why)
+ms_exclude(struct ds_mgmt *ms, struct ms_excl *ex, const char *why)
 {
-	Mgmt__SystemMember *m = mem->member;
-	struct ms_excl *ex;
 	struct rdb_tx *tx;
-	char *old_state, *old_info;
 	uint8_t key[4];
+	uint32_t i;
 	int rc;
 
-	D_ALLOC_PTR(ex);
-	if (ex == NULL)
+	if (ms->ms_excl_busy)
+		return -DER_BUSY;
+	D_ALLOC_ARRAY(ex->ex_addrs, ex->ex_nr > 0 ? ex->ex_nr : 1);
+	if (ex->ex_addrs == NULL)
 		return -DER_NOMEM;
-	ex->ex_ms = ms;
-	ex->ex_rank = m->rank;
 	rc = rdb_tx_begin(ms->ms_db, ms->ms_term, &tx);
-	if (rc != 0) {
-		D_FREE(ex);
+	if (rc != 0)
 		return rc;
+	for (i = 0; rc == 0 && i < ex->ex_nr; i++) {
+		Mgmt__MsMember *mem;
+		char *old_state, *old_info;
+
+		rc = ms_member_get(ms, ex->ex_ranks[i], &mem);
+		if (rc != 0)
+			break;
+		D_STRNDUP(ex->ex_addrs[i], mem->member->addr, DSS_CTL_ADDR_LEN);
+		old_state = mem->member->state;
+		old_info = mem->member->info;
+		mem->member->state = (char *)ex->ex_state;
+		mem->member->info = (char *)why;
+		ms_rank_key(ex->ex_ranks[i], key);
+		rc = ms_tx_put_msg(tx, MS_T_MEMBERS, key, sizeof(key), &mem->base);
+		mem->member->state = old_state;
+		mem->member->info = old_info;
+		mgmt__ms_member__free_unpacked(mem, NULL);
+		if (rc == 0 && ex->ex_addrs[i] == NULL)
+			rc = -DER_NOMEM;
 	}
-	old_state = m->state;
-	old_info = m->info;
-	m->state = MS_ST_EXCLUDED;
-	m->info = (char *)why;
-	ms_rank_key(m->rank, key);
-	rc = ms_tx_put_msg(tx, MS_T_MEMBERS, key, sizeof(key), &mem->base);
-	m->state = old_state;
-	m->info = old_info;
-	if (rc == 0)
-		rc = ms_pools_exclude_rank(ms, tx, m->rank);
+	if (rc == 0 && !ex->ex_clear)
+		rc = ms_pools_exclude_ranks(ms, tx, ex->ex_ranks, ex->ex_nr);
 	if (rc == 0)
 		rc = ms_map_version_bump(ms, tx);
 	if (rc != 0) {
 		rdb_tx_abort(tx);
-		D_FREE(ex);
 		return rc;
 	}
 	rc = rdb_tx_commit(tx, ms_exclude_done, ex);
-	if (rc != 0)
-		D_FREE(ex);
+	if (rc == 0)
+		ms->ms_excl_busy = true;
 	return rc;
 }
 
@@ -333,7 +391,7 @@ ms_check_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 	if (strcmp(mem->member->state, MS_ST_JOINED) != 0)
 		goto out;
 	hb = ms_hb_get(ck->ck_ms, mem->member->rank);
-	if (hb == NULL || hb->hb_busy)
+	if (hb == NULL)
 		goto out;
 	if (ck->ck_now > hb->hb_last_ms + DS_MGMT_HB_DEADLINE_MS &&
 	    ck->ck_nr < D_ARRAY_SIZE(ck->ck_dead))
@@ -344,31 +402,35 @@ out:
 	return 0;
 }
 
-/* Leader timer: exclude the joined ranks whose heartbeats stopped. */
+/* Leader timer: exclude the joined ranks whose heartbeats stopped, all in one transaction. */
 static void
 ms_check_timer_cb(struct dss_ctl_timer *timer, void *arg)
 {
 	struct ds_mgmt *ms = arg;
 	struct ms_check ck = {.ck_ms = ms, .ck_now = ms_now_ms()};
-	uint32_t i;
+	struct ms_excl *ex;
 	int rc;
 
 	(void)timer;
-	if (!ms->ms_up || ms->ms_db == NULL || !rdb_is_leader(ms->ms_db, NULL))
+	if (!ms->ms_up || ms->ms_db == NULL || ms->ms_excl_busy || !rdb_is_leader(ms->ms_db, NULL))
 		return;
-	if (rdb_iterate(ms->ms_db, MS_T_MEMBERS, NULL, ms_check_cb, &ck) != 0)
+	if (rdb_iterate(ms->ms_db, MS_T_MEMBERS, NULL, ms_check_cb, &ck) != 0 || ck.ck_nr == 0)
 		return;
-	for (i = 0; i < ck.ck_nr; i++) {
-		Mgmt__MsMember *mem;
-
-		if (ms_member_get(ms, ck.ck_dead[i], &mem) != 0)
-			continue;
-		rc = ms_member_exclude(ms, mem, "missed heartbeats");
-		mgmt__ms_member__free_unpacked(mem, NULL);
-		if (rc == 0)
-			ms_hb_get(ms, ck.ck_dead[i])->hb_busy = true;
-		else
-			D_ERROR("rank %u: cannot exclude: " DF_RC "\n", ck.ck_dead[i], DP_RC(rc));
+	D_ALLOC_PTR(ex);
+	if (ex == NULL)
+		return;
+	ex->ex_ms = ms;
+	ex->ex_state = MS_ST_EXCLUDED;
+	ex->ex_nr = ck.ck_nr;
+	D_ALLOC_ARRAY(ex->ex_ranks, ck.ck_nr);
+	rc = -DER_NOMEM;
+	if (ex->ex_ranks != NULL) {
+		memcpy(ex->ex_ranks, ck.ck_dead, ck.ck_nr * sizeof(ck.ck_dead[0]));
+		rc = ms_exclude(ms, ex, "missed heartbeats");
+	}
+	if (rc != 0) {
+		D_ERROR("cannot exclude %u silent ranks: " DF_RC "\n", ck.ck_nr, DP_RC(rc));
+		ms_excl_free(ex);
 	}
 }
 
@@ -404,10 +466,9 @@ ms_serve(struct ds_mgmt *ms, uint64_t term)
 	if (rdb_lookup(ms->ms_db, MS_T_SYS, &k, &val, &len) == 0 && len == 8)
 		for (i = 0; i < 8; i++)
 			ms->ms_map_version |= (uint64_t)((const uint8_t *)val)[i] << (8 * i);
-	for (i = 0; i < ms->ms_hb_nr; i++) {
+	for (i = 0; i < ms->ms_hb_nr; i++)
 		ms->ms_hbs[i].hb_last_ms = ms_now_ms();
-		ms->ms_hbs[i].hb_busy = false;
-	}
+	ms->ms_excl_busy = false;
 	ms->ms_up = true;
 	if (dss_ctl_timer_add(ms->ms_ctl, DS_MGMT_HB_INTERVAL_MS, DS_MGMT_HB_INTERVAL_MS,
 			      ms_check_timer_cb, ms, &ms->ms_check_timer) != 0)
@@ -675,6 +736,22 @@ ms_join_handler(struct dss_ctl_req *req, void *arg)
 	if (rc == 0 && len == 4) {
 		memcpy(&be, val, 4);
 		rank = ntohl(be);
+		if (ms_member_get(ms, rank, &old) == 0 &&
+		    strcmp(old->member->state, MS_ST_ADMIN_EXCLUDED) == 0) {
+			Mgmt__JoinResp out = MGMT__JOIN_RESP__INIT;
+
+			/* excluded by the administrator: stays out until clear-exclude */
+			out.rank = rank;
+			out.state = MGMT__JOIN_RESP__STATE__OUT;
+			out.map_version = ms->ms_map_version;
+			dss_ctl_reply_msg(req, 0, &out.base);
+			mgmt__ms_member__free_unpacked(old, NULL);
+			mgmt__join_req__free_unpacked(in, NULL);
+			return;
+		}
+		if (old != NULL)
+			mgmt__ms_member__free_unpacked(old, NULL);
+		old = NULL;
 	} else if (rc == 0 || rc == -DER_NONEXIST) {
 		rank = ms->ms_next_rank;
 		if (in->rank != MS_NIL_RANK && ms_member_get(ms, in->rank, &old) == -DER_NONEXIST)
@@ -882,6 +959,71 @@ ms_system_query_handler(struct dss_ctl_req *req, void *arg)
 }
 
 static void
+ms_system_exclude_handler(struct dss_ctl_req *req, void *arg)
+{
+	struct ds_mgmt *ms = arg;
+	Mgmt__SystemExcludeReq *in;
+	Mgmt__MsMember *mem;
+	struct ms_excl *ex = NULL;
+	uint32_t *ranks = NULL, nranks = 0, i;
+	const void *body;
+	size_t len;
+	int rc;
+
+	if (!ms_serving(ms, req))
+		return;
+	body = dss_ctl_req_body(req, &len);
+	in = mgmt__system_exclude_req__unpack(NULL, len, body);
+	if (in == NULL) {
+		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
+		return;
+	}
+	rc =
+	    in->hosts[0] != '\0' ? -DER_NOTSUPPORTED : ms_rankset_parse(in->ranks, &ranks, &nranks);
+	if (rc == 0 && nranks == 0)
+		rc = -DER_INVAL;
+	if (rc != 0)
+		goto out;
+	rc = -DER_NOMEM;
+	D_ALLOC_PTR(ex);
+	if (ex == NULL)
+		goto out;
+	D_ALLOC_ARRAY(ex->ex_ranks, nranks);
+	if (ex->ex_ranks == NULL)
+		goto out;
+	ex->ex_ms = ms;
+	ex->ex_req = req;
+	ex->ex_clear = in->clear;
+	ex->ex_state = in->clear ? MS_ST_EXCLUDED : MS_ST_ADMIN_EXCLUDED;
+	for (i = 0; i < nranks; i++) {
+		if (ms_member_get(ms, ranks[i], &mem) != 0) {
+			size_t n = strlen(ex->ex_absent);
+
+			if (n + 12 < sizeof(ex->ex_absent))
+				snprintf(ex->ex_absent + n, sizeof(ex->ex_absent) - n, "%s%u",
+					 n > 0 ? "," : "", ranks[i]);
+			continue;
+		}
+		mgmt__ms_member__free_unpacked(mem, NULL);
+		ex->ex_ranks[ex->ex_nr++] = ranks[i];
+	}
+	rc = ms_exclude(ms, ex, in->clear ? "exclusion cleared" : "administratively excluded");
+	if (rc == 0)
+		ex = NULL;
+out:
+	if (ex != NULL)
+		ms_excl_free(ex);
+	D_FREE(ranks);
+	mgmt__system_exclude_req__free_unpacked(in, NULL);
+	if (rc != 0) {
+		if (rc == -DER_NOTLEADER)
+			ms_reply_notleader(ms, req);
+		else
+			dss_ctl_reply(req, rc, NULL, 0);
+	}
+}
+
+static void
 ms_leader_query_handler(struct dss_ctl_req *req, void *arg)
 {
 	struct ds_mgmt *ms = arg;
@@ -908,6 +1050,7 @@ static const struct {
     {DSS_CTL_JOIN, ms_join_handler},
     {DSS_CTL_HEARTBEAT, ms_heartbeat_handler},
     {DSS_CTL_SYSTEM_QUERY, ms_system_query_handler},
+    {DSS_CTL_SYSTEM_EXCLUDE, ms_system_exclude_handler},
     {DSS_CTL_LEADER_QUERY, ms_leader_query_handler},
 };
 

@@ -163,8 +163,6 @@ while read -r name args; do
 done <<EOF
 ss system stop --ranks 0
 sst system start
-se system exclude --ranks 0
-sce system clear-exclude --ranks 0
 sf storage format
 su storage query usage
 EOF
