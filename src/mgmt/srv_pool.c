@@ -199,7 +199,7 @@ ms_pool_find(struct ds_mgmt *ms, const char *id, Mgmt__MsPool **pool)
 		rc = rdb_lookup(ms->ms_db, MS_T_LABELS, &k, &val, &len);
 		if (rc != 0)
 			return rc;
-		if (len >= sizeof(uu))
+		if (len == 0 || len >= sizeof(uu))
 			return -DER_DF_INVAL;
 		memcpy(uu, val, len);
 		uu[len] = '\0';
@@ -1303,7 +1303,8 @@ ms_pool_set_prop_handler(struct dss_ctl_req *req, void *arg)
 	old_owner = p->owner;
 	old_group = p->owner_group;
 	n = old_n;
-	memcpy(props, old_props, old_n * sizeof(*props));
+	if (old_n > 0)
+		memcpy(props, old_props, old_n * sizeof(*props));
 	for (i = 0; i < in->n_properties && rc == 0; i++) {
 		Mgmt__PoolProperty *q = in->properties[i];
 		bool str = q->value_case == MGMT__POOL_PROPERTY__VALUE_STRVAL;
@@ -1438,7 +1439,8 @@ ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id, char **en
 	if (rc != 0)
 		goto out;
 	if (!overwrite) {
-		memcpy(v, p->acl, p->n_acl * sizeof(*v));
+		if (p->n_acl > 0)
+			memcpy(v, p->acl, p->n_acl * sizeof(*v));
 		n = p->n_acl;
 	}
 	for (i = 0; i < nents; i++) {

@@ -139,6 +139,20 @@ dmg_run pc2 pool create -z 1G tank2
 	fail "pool create tank2: exit $RC"
 	show out "$TMP/pc2.out"
 }
+NDIRS=$(find "$TMP/data" -mindepth 1 -type d | wc -l)
+dmg_run pct pool create -z 1M tiny
+[ $RC = 1 ] && [ "$(jget pct status)" -lt 0 ] 2>/dev/null &&
+	pass "a pool too small for the targets: $(jget pct error | grep -o 'DER_[A-Z_]*')" || {
+	fail "tiny pool: exit $RC"
+	show out "$TMP/pct.out"
+}
+dmg_run pcr pool create -z 1G --ranks 5 norank
+[ $RC = 1 ] && [ "$(jget pcr status)" = -1005 ] && pass "a pool on a rank not in the system: DER_NONEXIST" || {
+	fail "pool on rank 5: exit $RC"
+	show out "$TMP/pcr.out"
+}
+[ "$(find "$TMP/data" -mindepth 1 -type d | wc -l)" = "$NDIRS" ] &&
+	pass "failed creates left nothing on disk" || fail "failed creates left directories"
 dmg_run pl pool list
 [ $RC = 0 ] && [ "$(jget pl response.pools)" = 2 ] && pass "pool list: 2 pools" || {
 	fail "pool list"
