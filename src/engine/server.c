@@ -564,13 +564,14 @@ out:
 		freeifaddrs(ifa);
 }
 
-/* The MS gave this engine its rank (on the control thread). */
+/* The MS gave this engine its rank (on the control thread): keep it in the superblock. */
 static void
 srv_rank_cb(uint32_t rank, void *arg)
 {
 	struct srv *sv = arg;
 
-	sv->sv_eng.de_rank = rank;
+	if (sv->sv_eng.de_rank != rank && srv_vos_rank_save(&sv->sv_eng, rank) == 0)
+		sv->sv_eng.de_rank = rank;
 }
 
 /*

@@ -8,8 +8,9 @@
 # gives a new leader within seconds and the pool is still listed; the dead rank is marked
 # excluded after its heartbeat deadline and its targets are DOWN in the pool map (version
 # bump); restarted, it rejoins with the same rank; system exclude keeps a rank out (joins
-# refused, targets DOWN) until clear-exclude. Every process started here is killed by the
-# EXIT trap.
+# refused, targets DOWN) until clear-exclude; all three stopped and restarted keep their
+# ranks and the pool; with the MS database wiped, engines get the ranks recorded in their
+# superblocks back. Every process started here is killed by the EXIT trap.
 set -u
 
 SRV=${1:?usage: $0 daos_server dmg dmg_json_get}
@@ -260,11 +261,74 @@ dmg_at "$HOSTS" cex system clear-exclude --ranks "$XRANK"
 	show out "$TMP/sq.out"
 }
 
+echo "== all three servers stopped and restarted"
+for i in 0 1 2; do
+	kill -TERM "${SRV_PID[$i]}"
+done
+for i in 0 1 2; do
+	wait "${SRV_PID[$i]}"
+	RC=$?
+	[ $RC = 0 ] || fail "server $i: exit $RC at SIGTERM"
+done
+for i in 0 1 2; do
+	start_server $i
+done
+if wait_members "$HOSTS" 3 joined 30; then
+	ok=1
+	for j in 0 1 2; do
+		[ "${RANK_OF[$(jget sq "response.members.$j.addr")]}" = \
+			"$(jget sq "response.members.$j.rank")" ] || ok=0
+	done
+	[ $ok = 1 ] && pass "3 ranks joined again, each with its rank" || {
+		fail "ranks changed across the restart"
+		show out "$TMP/sq.out"
+	}
+else
+	fail "not all ranks rejoined after the restart"
+	show out "$TMP/sq.out"
+fi
+dmg_at "$HOSTS" pl4 pool list
+[ $RC = 0 ] && [ "$(jget pl4 response.pools.0.uuid)" = "$PUUID" ] &&
+	pass "the pool survived the restart of every server" || {
+	fail "pool list after the restart: exit $RC"
+	show out "$TMP/pl4.out"
+}
+
 dmg_at "$HOSTS" pd pool destroy --force tank
 [ $RC = 0 ] && pass "pool destroy" || {
 	fail "pool destroy: exit $RC"
 	show out "$TMP/pd.out"
 }
+
+echo "== the MS database lost: engines ask for the ranks in their superblocks"
+for i in 0 1 2; do
+	kill -TERM "${SRV_PID[$i]}"
+done
+for i in 0 1 2; do
+	wait "${SRV_PID[$i]}"
+	rm -rf "$TMP/data$i/control_meta"
+done
+# start them in the reverse order of their ranks: join order alone would renumber them
+for a in $(for k in "${!RANK_OF[@]}"; do echo "${RANK_OF[$k]} $k"; done | sort -rn | cut -d' ' -f2); do
+	for i in 0 1 2; do
+		[ "${ADDRS[$i]}" = "$a" ] && start_server $i
+	done
+	sleep 0.3
+done
+if wait_members "$HOSTS" 3 joined 30; then
+	ok=1
+	for j in 0 1 2; do
+		[ "${RANK_OF[$(jget sq "response.members.$j.addr")]}" = \
+			"$(jget sq "response.members.$j.rank")" ] || ok=0
+	done
+	[ $ok = 1 ] && pass "a new MS gave every engine its recorded rank" || {
+		fail "ranks not kept from the superblocks"
+		show out "$TMP/sq.out"
+	}
+else
+	fail "not all ranks joined the new MS"
+	show out "$TMP/sq.out"
+fi
 
 if [ "$FAILS" -ne 0 ]; then
 	echo "$FAILS check(s) failed"
