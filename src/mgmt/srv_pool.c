@@ -917,6 +917,7 @@ ms_map_info(const Mgmt__MsPool *p, struct ms_map_info *mi)
 
 struct ms_list {
 	Mgmt__ListPoolsResp__Pool **li_v;
+	Mgmt__MsPool **li_p; /* the records; li_v[i] borrows li_p[i]'s strings */
 	size_t li_nr;
 	size_t li_cap;
 };
@@ -926,6 +927,7 @@ ms_list_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 {
 	struct ms_list *li = arg;
 	Mgmt__ListPoolsResp__Pool *e, **nv;
+	Mgmt__MsPool **np;
 	struct ms_map_info mi;
 	Mgmt__MsPool *p;
 
@@ -934,22 +936,28 @@ ms_list_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 	if (p == NULL)
 		return 0;
 	if (li->li_nr == li->li_cap) {
-		li->li_cap = li->li_cap == 0 ? 16 : li->li_cap * 2;
-		D_REALLOC_ARRAY(nv, li->li_v, li->li_cap);
+		size_t cap = li->li_cap == 0 ? 16 : li->li_cap * 2;
+
+		D_REALLOC_ARRAY(nv, li->li_v, cap);
 		if (nv == NULL)
 			goto nomem;
 		li->li_v = nv;
+		D_REALLOC_ARRAY(np, li->li_p, cap);
+		if (np == NULL)
+			goto nomem;
+		li->li_p = np;
+		li->li_cap = cap;
 	}
 	D_ALLOC_PTR(e);
 	if (e == NULL)
 		goto nomem;
 	mgmt__list_pools_resp__pool__init(e);
-	li->li_v[li->li_nr++] = e;
+	li->li_v[li->li_nr] = e;
+	li->li_p[li->li_nr++] = p;
 	if (ms_map_info(p, &mi) == 0) {
 		e->total_targets = mi.mi_total;
 		e->disabled_targets = mi.mi_disabled;
 	}
-	/* the unpacked record's strings and arrays move to the entry */
 	e->uuid = p->uuid;
 	e->label = p->label;
 	e->state = p->state;
@@ -957,12 +965,6 @@ ms_list_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 	e->svc_reps = p->svc_reps;
 	e->svc_ldr = p->n_svc_reps > 0 ? p->svc_reps[0] : 0;
 	e->rebuild_state = "idle";
-	p->uuid = NULL;
-	p->label = NULL;
-	p->state = NULL;
-	p->svc_reps = NULL;
-	p->n_svc_reps = 0;
-	mgmt__ms_pool__free_unpacked(p, NULL);
 	return 0;
 nomem:
 	mgmt__ms_pool__free_unpacked(p, NULL);
@@ -970,40 +972,17 @@ nomem:
 }
 
 static void
-ms_pool_list_handler(struct dss_ctl_req *req, void *arg)
+ms_list_fini(struct ms_list *li)
 {
-	struct ds_mgmt *ms = arg;
-	Mgmt__ListPoolsResp out = MGMT__LIST_POOLS_RESP__INIT;
-	struct ms_list li = {0};
 	size_t i;
-	int rc;
 
-	if (!ms_serving(ms, req))
-		return;
-	rc = rdb_iterate(ms->ms_db, MS_T_POOLS, NULL, ms_list_cb, &li);
-	out.status = rc;
-	out.n_pools = rc == 0 ? li.li_nr : 0;
-	out.pools = li.li_v;
-	out.data_version = ms->ms_map_version;
-	dss_ctl_reply_msg(req, rc, &out.base);
-	for (i = 0; i < li.li_nr; i++) {
-		D_FREE(li.li_v[i]->uuid);
-		D_FREE(li.li_v[i]->label);
-		D_FREE(li.li_v[i]->state);
-		D_FREE(li.li_v[i]->svc_reps);
-		D_FREE(li.li_v[i]);
+	for (i = 0; i < li->li_nr; i++) {
+		D_FREE(li->li_v[i]);
+		mgmt__ms_pool__free_unpacked(li->li_p[i], NULL);
 	}
-	D_FREE(li.li_v);
+	D_FREE(li->li_v);
+	D_FREE(li->li_p);
 }
-
-struct ms_query {
-	struct ds_mgmt *qu_ms;
-	struct dss_ctl_req *qu_req;
-	Mgmt__MsPool *qu_pool;
-	char **qu_addrs;
-	uint32_t qu_naddrs;
-	uint64_t qu_mask;
-};
 
 static void
 ms_tier_add(Mgmt__StorageUsageStats *st, uint64_t total, uint64_t free, bool *first)
@@ -1017,27 +996,19 @@ ms_tier_add(Mgmt__StorageUsageStats *st, uint64_t total, uint64_t free, bool *fi
 	*first = false;
 }
 
-static void
-ms_query_done(struct ms_fan *fa)
+/* Sum the TgtQuery replies of @fa into @tiers (SCM, NVMe); returns the targets counted. */
+static uint32_t
+ms_tier_collect(struct ms_fan *fa, Mgmt__StorageUsageStats *tiers, const char *uuid)
 {
-	struct ms_query *qu = fa->fa_arg;
-	Mgmt__MsPool *p = qu->qu_pool;
-	Mgmt__PoolQueryResp out = MGMT__POOL_QUERY_RESP__INIT;
-	Mgmt__PoolRebuildStatus rb = MGMT__POOL_REBUILD_STATUS__INIT;
-	Mgmt__StorageUsageStats tiers[2] = {MGMT__STORAGE_USAGE_STATS__INIT,
-					    MGMT__STORAGE_USAGE_STATS__INIT};
-	Mgmt__StorageUsageStats *tierp[2] = {&tiers[0], &tiers[1]};
-	struct ms_map_info mi;
 	bool first[2] = {true, true};
 	uint32_t i, ntgts = 0;
 	size_t j;
-	int rc;
 
 	for (i = 0; i < fa->fa_nr; i++) {
 		Mgmt__TgtQueryResp *r;
 
 		if (fa->fa_ones[i].fo_rc != 0) {
-			D_WARN("pool %s: query of %s: " DF_RC "\n", p->uuid, qu->qu_addrs[i],
+			D_WARN("pool %s: shard query: " DF_RC "\n", uuid,
 			       DP_RC(fa->fa_ones[i].fo_rc));
 			continue;
 		}
@@ -1056,11 +1027,172 @@ ms_query_done(struct ms_fan *fa)
 		}
 		mgmt__tgt_query_resp__free_unpacked(r, NULL);
 	}
-	ms_fan_free(fa);
 	tiers[0].media_type = MGMT__STORAGE_MEDIA_TYPE__SCM;
 	tiers[1].media_type = MGMT__STORAGE_MEDIA_TYPE__NVME;
 	for (i = 0; i < 2 && ntgts > 0; i++)
 		tiers[i].mean = tiers[i].free / ntgts;
+	return ntgts;
+}
+
+/* A pool list with space figures: one TgtQuery fan per pool, the reply when all are done. */
+struct ms_plist {
+	struct ds_mgmt *pl_ms;
+	struct dss_ctl_req *pl_req;
+	struct ms_list pl_li;
+	size_t pl_left;
+	Mgmt__StorageUsageStats *pl_stats;  /* 2 per pool */
+	Mgmt__StorageUsageStats **pl_statp; /* 2 per pool */
+	char ***pl_addrs;
+	uint32_t *pl_naddrs;
+};
+
+static void
+ms_plist_reply(struct ms_plist *pl, int rc)
+{
+	Mgmt__ListPoolsResp out = MGMT__LIST_POOLS_RESP__INIT;
+	size_t i;
+
+	out.status = rc;
+	out.n_pools = rc == 0 ? pl->pl_li.li_nr : 0;
+	out.pools = pl->pl_li.li_v;
+	out.data_version = pl->pl_ms->ms_map_version;
+	dss_ctl_reply_msg(pl->pl_req, rc, &out.base);
+	for (i = 0; pl->pl_addrs != NULL && i < pl->pl_li.li_nr; i++)
+		ms_addrs_free(pl->pl_addrs[i], pl->pl_naddrs[i]);
+	D_FREE(pl->pl_addrs);
+	D_FREE(pl->pl_naddrs);
+	D_FREE(pl->pl_statp);
+	D_FREE(pl->pl_stats);
+	ms_list_fini(&pl->pl_li);
+	D_FREE(pl);
+}
+
+struct ms_plist_one {
+	struct ms_plist *po_pl;
+	size_t po_idx;
+};
+
+static void
+ms_plist_done(struct ms_fan *fa)
+{
+	struct ms_plist_one *po = fa->fa_arg;
+	struct ms_plist *pl = po->po_pl;
+	size_t i = po->po_idx;
+
+	ms_tier_collect(fa, &pl->pl_stats[2 * i], pl->pl_li.li_p[i]->uuid);
+	pl->pl_li.li_v[i]->n_tier_stats = 2;
+	pl->pl_li.li_v[i]->tier_stats = &pl->pl_statp[2 * i];
+	ms_fan_free(fa);
+	D_FREE(po);
+	if (--pl->pl_left == 0)
+		ms_plist_reply(pl, 0);
+}
+
+static void
+ms_pool_list_handler(struct dss_ctl_req *req, void *arg)
+{
+	struct ds_mgmt *ms = arg;
+	Mgmt__TgtQueryReq tq = MGMT__TGT_QUERY_REQ__INIT;
+	struct ms_plist *pl;
+	Mgmt__ListPoolsReq *in;
+	struct ms_plist_one *po;
+	const void *body;
+	bool no_query;
+	size_t len, i, n;
+	int rc;
+
+	if (!ms_serving(ms, req))
+		return;
+	body = dss_ctl_req_body(req, &len);
+	in = mgmt__list_pools_req__unpack(NULL, len, body);
+	if (in == NULL) {
+		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
+		return;
+	}
+	no_query = in->no_query;
+	mgmt__list_pools_req__free_unpacked(in, NULL);
+	D_ALLOC_PTR(pl);
+	if (pl == NULL) {
+		dss_ctl_reply(req, -DER_NOMEM, NULL, 0);
+		return;
+	}
+	pl->pl_ms = ms;
+	pl->pl_req = req;
+	rc = rdb_iterate(ms->ms_db, MS_T_POOLS, NULL, ms_list_cb, &pl->pl_li);
+	n = pl->pl_li.li_nr;
+	if (rc != 0 || no_query || n == 0) {
+		ms_plist_reply(pl, rc);
+		return;
+	}
+	D_ALLOC_ARRAY(pl->pl_stats, 2 * n);
+	D_ALLOC_ARRAY(pl->pl_statp, 2 * n);
+	D_ALLOC_ARRAY(pl->pl_addrs, n);
+	D_ALLOC_ARRAY(pl->pl_naddrs, n);
+	if (pl->pl_stats == NULL || pl->pl_statp == NULL || pl->pl_addrs == NULL ||
+	    pl->pl_naddrs == NULL) {
+		ms_plist_reply(pl, -DER_NOMEM);
+		return;
+	}
+	for (i = 0; i < 2 * n; i++) {
+		mgmt__storage_usage_stats__init(&pl->pl_stats[i]);
+		pl->pl_statp[i] = &pl->pl_stats[i];
+	}
+	for (i = 0; i < n; i++) {
+		Mgmt__MsPool *p = pl->pl_li.li_p[i];
+
+		rc = ms_rank_addrs(ms, p->ranks, (uint32_t)p->n_ranks, &pl->pl_addrs[i],
+				   &pl->pl_naddrs[i]);
+		if (rc != 0)
+			break;
+	}
+	if (rc != 0) {
+		ms_plist_reply(pl, rc);
+		return;
+	}
+	/* one hold while the fans start, so that none can finish the list early */
+	pl->pl_left = 1;
+	for (i = 0; i < n; i++) {
+		D_ALLOC_PTR(po);
+		if (po == NULL)
+			continue;
+		po->po_pl = pl;
+		po->po_idx = i;
+		tq.pool_uuid = pl->pl_li.li_p[i]->uuid;
+		pl->pl_left++;
+		if (ms_fan_start(ms, pl->pl_addrs[i], pl->pl_naddrs[i], DSS_CTL_TGT_QUERY, &tq.base,
+				 ms_plist_done, po) != 0) {
+			pl->pl_left--;
+			D_FREE(po);
+		}
+	}
+	if (--pl->pl_left == 0)
+		ms_plist_reply(pl, 0);
+}
+
+struct ms_query {
+	struct ds_mgmt *qu_ms;
+	struct dss_ctl_req *qu_req;
+	Mgmt__MsPool *qu_pool;
+	char **qu_addrs;
+	uint32_t qu_naddrs;
+	uint64_t qu_mask;
+};
+
+static void
+ms_query_done(struct ms_fan *fa)
+{
+	struct ms_query *qu = fa->fa_arg;
+	Mgmt__MsPool *p = qu->qu_pool;
+	Mgmt__PoolQueryResp out = MGMT__POOL_QUERY_RESP__INIT;
+	Mgmt__PoolRebuildStatus rb = MGMT__POOL_REBUILD_STATUS__INIT;
+	Mgmt__StorageUsageStats tiers[2] = {MGMT__STORAGE_USAGE_STATS__INIT,
+					    MGMT__STORAGE_USAGE_STATS__INIT};
+	Mgmt__StorageUsageStats *tierp[2] = {&tiers[0], &tiers[1]};
+	struct ms_map_info mi;
+	int rc;
+
+	ms_tier_collect(fa, tiers, p->uuid);
+	ms_fan_free(fa);
 	rc = ms_map_info(p, &mi);
 	out.status = rc;
 	out.uuid = p->uuid;

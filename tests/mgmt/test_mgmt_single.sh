@@ -154,7 +154,9 @@ dmg_run pcr pool create -z 1G --ranks 5 norank
 [ "$(find "$TMP/data" -mindepth 1 -type d | wc -l)" = "$NDIRS" ] &&
 	pass "failed creates left nothing on disk" || fail "failed creates left directories"
 dmg_run pl pool list
-[ $RC = 0 ] && [ "$(jget pl response.pools)" = 2 ] && pass "pool list: 2 pools" || {
+[ $RC = 0 ] && [ "$(jget pl response.pools)" = 2 ] &&
+	[ "$(jget pl response.pools.1.tier_stats.1.total)" -gt 0 ] 2>/dev/null &&
+	pass "pool list: 2 pools, with their space" || {
 	fail "pool list"
 	show out "$TMP/pl.out"
 }
@@ -193,7 +195,7 @@ dmg_run pdx pool destroy nosuchpool
 	show out "$TMP/pdx.out"
 }
 dmg_run pd pool destroy tank3
-dmg_run pl2 pool list
+dmg_run pl2 pool list --no-query
 [ $RC = 0 ] && [ "$(jget pl2 response.pools)" = 1 ] && [ "$(jget pl2 response.pools.0.label)" = tank ] &&
 	pass "destroy tank3: one pool left" || {
 	fail "destroy: exit $RC"
