@@ -41,6 +41,7 @@
 #include <daos_version.h>
 #include <daos_srv/ctl.h>
 #include <daos_srv/daos_engine.h>
+#include <daos_srv/mgmt.h>
 #include <daos_srv/sched.h>
 
 #include "config.h"
@@ -322,6 +323,7 @@ struct srv {
 	struct dss_engine sv_eng;
 	struct dss_module **sv_mods; /* built-in modules, then dss_module_table */
 	struct dss_ctl *sv_ctl_h;
+	struct ds_mgmt *sv_mgmt; /* the management service replica / membership client */
 	char sv_fabric_host[INET_ADDRSTRLEN];
 	int sv_lock_fd;
 	int sv_sig_fd;
@@ -513,24 +515,28 @@ srv_attach_info_handler(struct dss_ctl_req *req, void *arg)
 /*
  * Where the management port listens: the host of the first access point that is a local
  * address ("localhost", 127.0.0.0/8, or an address of one of our interfaces) with port:,
- * else 127.0.0.1 (the port is plain TCP until TLS lands: never listen where it is not meant).
+ * preferring in a first pass one whose own port is port: (servers sharing a host, such as
+ * 127.0.0.1..3 on loopback, each find their access point), else 127.0.0.1 (the port is plain
+ * TCP until TLS lands: never listen where it is not meant).
  */
 static void
 srv_ctl_listen(const struct dss_config *cfg, char *buf, size_t len)
 {
 	struct ifaddrs *ifa = NULL, *it;
-	uint32_t i;
+	uint32_t k, nr = cfg->dc_access_points.sv_nr;
 
 	if (getifaddrs(&ifa) != 0)
 		ifa = NULL;
-	for (i = 0; i < cfg->dc_access_points.sv_nr; i++) {
-		const char *ap = cfg->dc_access_points.sv_v[i];
+	for (k = 0; k < 2 * nr; k++) {
+		const char *ap = cfg->dc_access_points.sv_v[k % nr];
 		const char *colon = strrchr(ap, ':');
 		size_t n = colon == NULL ? strlen(ap) : (size_t)(colon - ap);
 		char host[INET_ADDRSTRLEN];
 		struct in_addr in;
 
 		if (n == 0 || n >= sizeof(host))
+			continue;
+		if (k < nr && (colon == NULL || strtoul(colon + 1, NULL, 10) != cfg->dc_port))
 			continue;
 		memcpy(host, ap, n);
 		host[n] = '\0';
@@ -556,6 +562,48 @@ srv_ctl_listen(const struct dss_config *cfg, char *buf, size_t len)
 out:
 	if (ifa != NULL)
 		freeifaddrs(ifa);
+}
+
+/* The MS gave this engine its rank (on the control thread): keep it in the superblock. */
+static void
+srv_rank_cb(uint32_t rank, void *arg)
+{
+	struct srv *sv = arg;
+
+	if (sv->sv_eng.de_rank != rank && srv_vos_rank_save(&sv->sv_eng, rank) == 0)
+		sv->sv_eng.de_rank = rank;
+}
+
+/*
+ * Start the management service (src/mgmt, daos_srv/mgmt.h) on the running control thread: a
+ * replica if this server is an access point (raft log under control_metadata), and the
+ * membership client (join, heartbeats) in every server.
+ */
+static int
+srv_mgmt_start(struct srv *sv)
+{
+	const struct dss_config *cfg = sv->sv_cfg;
+	struct ds_mgmt_attr attr = {0};
+	char host[256], fd[300];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(fd, sizeof(fd), "/%s", host);
+	attr.ma_ctl = sv->sv_ctl_h;
+	attr.ma_sys = cfg->dc_name;
+	attr.ma_aps = (const char *const *)cfg->dc_access_points.sv_v;
+	attr.ma_ap_nr = cfg->dc_access_points.sv_nr;
+	attr.ma_db_dir = cfg->dc_control_metadata;
+	uuid_copy(attr.ma_uuid, sv->sv_eng.de_uuid);
+	attr.ma_rank = sv->sv_eng.de_rank;
+	attr.ma_uri = srv_net_ctx_nr() > 0 ? srv_net_ctx_addr(0) : "";
+	attr.ma_nctxs = srv_net_ctx_nr();
+	attr.ma_ntargets = sv->sv_eng.de_ecfg->ec_targets;
+	attr.ma_fault_domain = cfg->dc_fault_path != NULL ? cfg->dc_fault_path : fd;
+	attr.ma_rank_cb = srv_rank_cb;
+	attr.ma_cb_arg = sv;
+	return ds_mgmt_start(&attr, &sv->sv_mgmt);
 }
 
 /*
@@ -596,6 +644,13 @@ srv_ctl_start(struct srv *sv)
 		return rc;
 	}
 	D_NOTE("management port on %s\n", listen);
+	rc = srv_mgmt_start(sv);
+	if (rc != 0) {
+		fprintf(stderr, "%s: management service: %s\n", srv_prog, d_errstr(rc));
+		dss_ctl_destroy(sv->sv_ctl_h);
+		sv->sv_ctl_h = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -603,8 +658,11 @@ srv_ctl_start(struct srv *sv)
 static void
 srv_ctl_stop(struct srv *sv)
 {
+	ds_mgmt_stop(sv->sv_mgmt);
 	dss_ctl_destroy(sv->sv_ctl_h);
 	sv->sv_ctl_h = NULL;
+	ds_mgmt_destroy(sv->sv_mgmt);
+	sv->sv_mgmt = NULL;
 }
 
 /*

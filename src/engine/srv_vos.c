@@ -269,6 +269,26 @@ srv_sb_write(const char *dir, const char *path, const struct srv_sb_info *info, 
 }
 
 int
+srv_vos_rank_save(const struct dss_engine *eng, uint32_t rank)
+{
+	const struct dss_tier_config *ram = &eng->de_ecfg->ec_tiers[0];
+	struct srv_sb_info sb;
+	char path[PATH_MAX];
+	uint32_t idx = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", ram->tc_scm_mount, SRV_SB_FILE);
+	rc = srv_sb_read(path, &sb, &idx);
+	if (rc != 0 || sb.si_rank == rank)
+		return rc;
+	sb.si_rank = rank;
+	rc = srv_sb_write(ram->tc_scm_mount, path, &sb, idx);
+	if (rc != 0)
+		D_ERROR("%s: cannot record rank %u: " DF_RC "\n", path, rank, DP_RC(rc));
+	return rc;
+}
+
+int
 srv_vos_format(const struct dss_engine *eng, struct srv_sb_info *info, char *err, size_t errlen)
 {
 	const struct dss_engine_config *ec = eng->de_ecfg;

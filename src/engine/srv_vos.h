@@ -45,6 +45,14 @@ int srv_vos_format(const struct dss_engine *eng, struct srv_sb_info *info, char 
 		   size_t errlen);
 
 /**
+ * Record @rank, given by the management service, in the superblock of engine @eng (a no-op
+ * if it holds it already), so that a restarted engine asks for it again. Returns 0,
+ * -DER_NONEXIST / -DER_DF_INVAL (no valid superblock), -DER_IO, -DER_NOSPACE.
+ * Context: any thread; blocking file I/O (one small synced write, at a rank change only).
+ */
+int srv_vos_rank_save(const struct dss_engine *eng, uint32_t rank);
+
+/**
  * Open the VOS pool shards of every target of @eng (borrowed until srv_vos_close), each on
  * its own xstream: <root>/<uuid>/vos-<target> for every pool directory under the target's
  * root. A shard whose creation never finished (no meta file) is removed; one that does not

@@ -1,0 +1,108 @@
+/*
+ * mgmt_internal.h: private to src/mgmt. The service state (struct ds_mgmt), the rdb tables,
+ * the helpers shared by srv_system.c (membership, system methods) and srv_pool.c (pools).
+ * Everything here runs on the control thread's loop unless said otherwise.
+ */
+#ifndef MGMT_INTERNAL_H
+#define MGMT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gurt/list.h>
+#include <daos_srv/ctl.h>
+#include <daos_srv/mgmt.h>
+#include <daos_srv/rdb.h>
+
+#include "mgmt/msdb.pb-c.h"
+
+/* rdb tables */
+#define MS_T_SYS "sys"         /* "map_version" -> u64 (LE) */
+#define MS_T_MEMBERS "members" /* rank (BE32) -> MsMember */
+#define MS_T_UUIDS "uuids"     /* engine uuid string -> rank (BE32) */
+#define MS_T_POOLS "pools"     /* pool uuid string -> MsPool */
+#define MS_T_LABELS "labels"   /* pool label -> pool uuid string */
+
+#define MS_NIL_RANK UINT32_MAX
+
+/* Member states, DAOS's names. */
+#define MS_ST_JOINED "joined"
+#define MS_ST_EXCLUDED "excluded"
+#define MS_ST_ADMIN_EXCLUDED "adminexcluded" /* by dmg system exclude: may not join */
+
+/* Leader-only, in memory: when each rank was last heard of. */
+struct ms_hb {
+	uint64_t hb_last_ms;
+};
+
+/* A pool create in flight on the leader (uuid and label are taken). */
+struct ms_pending {
+	d_list_t mp_link;
+	char mp_uuid[40];
+	char *mp_label;
+};
+
+struct ds_mgmt {
+	struct dss_ctl *ms_ctl;
+	char *ms_sys;
+	char **ms_aps; /* management addresses of the replicas */
+	uint32_t ms_ap_nr;
+	int ms_replica; /* index in ms_aps, -1: not a replica */
+	char *ms_db_dir;
+	struct rdb *ms_db;
+	struct rdb_cbs *ms_cbs; /* leadership callbacks (rdb borrows them) */
+	bool ms_up;
+	uint64_t ms_term;
+	bool ms_stopping;
+	/* this engine */
+	char ms_uuid[40];
+	uint32_t ms_rank;
+	char *ms_uri;
+	uint32_t ms_nctxs;
+	uint32_t ms_ntargets;
+	char *ms_fault_domain;
+	char ms_self[DSS_CTL_ADDR_LEN];
+	uint64_t ms_incarnation;
+	void (*ms_rank_cb)(uint32_t rank, void *arg);
+	void *ms_cb_arg;
+	/* membership client */
+	struct dss_ctl_timer *ms_client_timer;
+	bool ms_joined;
+	bool ms_call_busy;
+	uint32_t ms_ap_next;
+	char ms_leader[DSS_CTL_ADDR_LEN]; /* where the MS leader is believed to be */
+	/* leader state */
+	struct dss_ctl_timer *ms_check_timer;
+	struct ms_hb *ms_hbs;
+	uint32_t ms_hb_nr;
+	uint32_t ms_next_rank;
+	uint64_t ms_map_version;
+	bool ms_excl_busy; /* an exclusion transaction is in flight */
+	d_list_t ms_pending;
+	/* stop */
+	pthread_mutex_t ms_lock;
+	pthread_cond_t ms_cond;
+	bool ms_db_closed;
+};
+
+/* srv_system.c */
+uint64_t ms_now_ms(void);
+bool ms_serving(struct ds_mgmt *ms, struct dss_ctl_req *req);
+void ms_reply_notleader(struct ds_mgmt *ms, struct dss_ctl_req *req);
+int ms_member_get(struct ds_mgmt *ms, uint32_t rank, Mgmt__MsMember **mem);
+int ms_map_version_bump(struct ds_mgmt *ms, struct rdb_tx *tx);
+int ms_rankset_parse(const char *s, uint32_t **ranks, uint32_t *nr);
+bool ms_rank_in(const uint32_t *ranks, uint32_t nr, uint32_t rank);
+int ms_tx_put_msg(struct rdb_tx *tx, const char *table, const void *key, size_t klen,
+		  const ProtobufCMessage *msg);
+void ms_rank_key(uint32_t rank, uint8_t key[4]);
+
+/* srv_pool.c */
+int ms_pool_register(struct ds_mgmt *ms);
+void ms_pool_unregister(struct ds_mgmt *ms);
+/* Add to @tx the pool-map updates that mark the targets of @ranks DOWN in every pool. */
+int ms_pools_exclude_ranks(struct ds_mgmt *ms, struct rdb_tx *tx, const uint32_t *ranks,
+			   uint32_t nr);
+
+#endif /* MGMT_INTERNAL_H */
