@@ -15,70 +15,14 @@ set -u
 AGENT=${1:?usage: $0 daos_agent agent_client daos_server}
 CLIENT=${2:?}
 SERVER=${3:?}
-for b in "$AGENT" "$CLIENT" "$SERVER"; do
-	[ -x "$b" ] || { echo "not executable: $b"; exit 1; }
-done
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$AGENT" "$CLIENT" "$SERVER"
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 
-TMP=$(mktemp -d /tmp/test_agent.XXXXXX)
-PIDS=()
-FAILS=0
+t_init test_agent
+SRV_BIN=$SERVER
 # 28000-31999: below the ephemeral range and apart from the other server tests' ports.
-PORT=$((28000 + ($$ % 500) * 8))
-FAB_PORT=$((PORT + 1))
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR DAOS_SERVER_PORT DAOS_FABRIC_PORT
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-
-pass() {
-	echo "ok: $*"
-}
-
-show() {
-	echo "    $1:"
-	sed 's/^/      /' "$2"
-}
-
-# wait_exit PID SECONDS: reap PID if it exits within SECONDS; RC is its exit code, 124 if
-# it still runs.
-wait_exit() {
-	local pid=$1 secs=$2 i state
-	for i in $(seq $((secs * 20))); do
-		state=$(ps -o stat= -p "$pid" 2>/dev/null)
-		if [ -z "$state" ] || [[ $state == Z* ]]; then
-			wait "$pid"
-			RC=$?
-			return
-		fi
-		sleep 0.05
-	done
-	RC=124
-}
-
-wait_line() {
-	local i
-	for i in $(seq $(($3 * 20))); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+t_ports 28000 500
 
 # start_agent NAME CONFIG [ARGS...]: background agent (AGENT_PID), output in $TMP/NAME.*
 start_agent() {
@@ -86,7 +30,7 @@ start_agent() {
 	shift 2
 	"$AGENT" -o "$cfg" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 	AGENT_PID=$!
-	PIDS+=("$AGENT_PID")
+	t_track "$AGENT_PID"
 }
 
 # Clients may need to reach the socket as another user (root runs part as nobody).
@@ -100,16 +44,7 @@ openssl genpkey -algorithm ed25519 -out "$TMP/agent.key" 2>/dev/null &&
 chmod -R a+rX "$TMP/clients" "$TMP/wrong" "$TMP/empty"
 export DAOS_AGENT_DRPC_DIR="$TMP/run"
 
-cat >"$TMP/daos_server.yml" <<EOF
-name: daos_server
-port: $PORT
-access_points: ['127.0.0.1:$PORT']
-provider: ofi+tcp;ofi_rxm
-engines:
-  - targets: 1
-    fabric_iface: lo
-    fabric_iface_port: $FAB_PORT
-EOF
+srv_config 1 >"$TMP/daos_server.yml"
 
 cat >"$TMP/daos_agent.yml" <<EOF
 # as DAOS's daos_agent.yml
@@ -154,10 +89,7 @@ grep -q "^error DER_NONEXIST$" "$TMP/noagent" && pass "no socket: DER_NONEXIST" 
 	fail "no socket: $(cat "$TMP/noagent")"
 
 echo "== start server and agent"
-"$SERVER" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" \
-	2>"$TMP/srv.err" &
-SRV_PID=$!
-PIDS+=("$SRV_PID")
+srv_start srv
 wait_line "$TMP/srv.out" "^daos_server started" 20 && pass "server started" || {
 	fail "server did not start"
 	show stderr "$TMP/srv.err"
@@ -307,9 +239,4 @@ kill -TERM "$PID_D"
 wait_exit "$PID_D" 5
 [ "$RC" = 0 ] && pass "second stop: exit 0" || fail "second stop: exit $RC"
 
-if [ "$FAILS" -ne 0 ]; then
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
-exit 0
+t_summary

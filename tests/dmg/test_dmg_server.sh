@@ -14,45 +14,13 @@ set -u
 SRV=${1:?usage: $0 daos_server dmg dmg_json_get}
 DMG=${2:?}
 JGET=${3:?}
-for b in "$SRV" "$DMG" "$JGET"; do
-	[ -x "$b" ] || { echo "not executable: $b"; exit 1; }
-done
-
-TMP=$(mktemp -d /tmp/test_dmg_server.XXXXXX)
-PIDS=()
-FAILS=0
-# 28000-31999: below the ephemeral range and apart from the other server tests' ports.
-PORT=$((28000 + ($$ % 500) * 8))
-FAB_PORT=$((PORT + 1))
-ADDR=127.0.0.1:$PORT
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-
-pass() {
-	echo "ok: $*"
-}
-
-show() {
-	echo "    $1:"
-	sed 's/^/      /' "$2"
-}
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$SRV" "$DMG" "$JGET"
+t_init test_dmg_server
+SRV_BIN=$SRV
+# 28000-31999: below the ephemeral range and apart from the other server tests' ports;
+# offset by 4 from test_agent.sh's.
+t_ports 28004 500
 
 # dmg_run NAME ARGS...: run dmg (20 s at most), stdout/stderr in $TMP/NAME.{out,err}, RC.
 dmg_run() {
@@ -67,16 +35,7 @@ jget() {
 	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
 }
 
-cat >"$TMP/daos_server.yml" <<EOF
-name: daos_server
-port: $PORT
-access_points: ['$ADDR']
-provider: ofi+tcp;ofi_rxm
-engines:
-  - targets: 1
-    fabric_iface: lo
-    fabric_iface_port: $FAB_PORT
-EOF
+srv_config 1 >"$TMP/daos_server.yml"
 cat >"$TMP/daos_control.yml" <<EOF
 name: daos_server
 port: $PORT
@@ -86,9 +45,7 @@ transport_config:
 EOF
 
 echo "== start daos_server (management port $PORT)"
-"$SRV" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" 2>"$TMP/srv.err" &
-SRV_PID=$!
-PIDS+=("$SRV_PID")
+srv_start srv
 up=0
 for i in $(seq 200); do
 	if "$DMG" -l "$ADDR" system ping >/dev/null 2>&1; then
@@ -218,9 +175,4 @@ dmg_run down2 -l "$ADDR" system ping
 [ $RC = 1 ] && grep -q "DER_UNREACH" "$TMP/down2.err" && pass "ping of a dead server: exit 1" ||
 	fail "ping of a dead server: exit $RC"
 
-if [ "$FAILS" -ne 0 ]; then
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
-exit 0
+t_summary

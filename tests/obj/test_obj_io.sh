@@ -10,31 +10,17 @@ CTL_PING=${2:?}
 TEST=${3:?}
 OPS=${OBJ_IO_OPS:-2000}
 
-TMP=$(mktemp -d /tmp/test_obj_io.XXXXXX)
-SRV_PID=
-# 12000-27999 as the other server tests; 8 ports per pid slot, offset 6 from theirs.
-PORT=$((12006 + ($$ % 2000) * 8))
-FAB_PORT=$((PORT + 1))
-ADDR=127.0.0.1:$PORT
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$BIN" "$CTL_PING" "$TEST"
+t_init test_obj_io
+SRV_BIN=$BIN
+# A block of its own (2000-5999; tests/README.md): with 4 targets the server uses 6 ports
+# (management, a fabric port per target and the system context), more than a slot shared
+# with the other server tests leaves.
+t_ports 2000 500
 
-cleanup() {
-	if [ -n "$SRV_PID" ]; then
-		kill -9 "$SRV_PID" 2>/dev/null
-		wait "$SRV_PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-cat >"$TMP/daos_server.yml" <<CFG
-name: objtest
-port: $PORT
-access_points: ['127.0.0.1:$PORT']
-provider: ofi+tcp;ofi_rxm
-engines:
-  - targets: 4
-    fabric_iface: lo
-    fabric_iface_port: $FAB_PORT
+srv_config 4 objtest >"$TMP/daos_server.yml"
+cat >>"$TMP/daos_server.yml" <<CFG
     storage:
       - class: ram
         scm_mount: $TMP/scm
@@ -44,11 +30,9 @@ engines:
         bdev_size: 8GiB
 CFG
 
-"$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" 2>"$TMP/srv.err" &
-SRV_PID=$!
-if ! "$CTL_PING" -w 15 "$ADDR" >"$TMP/ping" 2>&1; then
-	echo "FAIL: the server does not answer: $(cat "$TMP/ping")"
-	sed 's/^/    /' "$TMP/srv.err"
+srv_start srv
+if ! srv_wait_ping srv "$CTL_PING" 15; then
+	echo "FAIL: the server does not answer"
 	exit 1
 fi
 
@@ -59,9 +43,6 @@ if [ "$RC" != 0 ]; then
 	grep -v NOTE "$TMP/srv.err" | tail -20 | sed 's/^/    /'
 	exit 1
 fi
-kill -TERM "$SRV_PID"
-wait "$SRV_PID"
-RC=$?
-SRV_PID=
+stop_within TERM "$SRV_PID" 30
 [ "$RC" = 0 ] || { echo "FAIL: server exit $RC after SIGTERM"; exit 1; }
 echo "PASS: object I/O against daos_server"

@@ -17,51 +17,18 @@ set -u
 BIN=${1:?usage: $0 daos_server daos_ctl_ping engine_srv_pool}
 CTL_PING=${2:?}
 POOL=${3:?}
-for b in "$BIN" "$CTL_PING" "$POOL"; do
-	[ -x "$b" ] || { echo "not executable: $b"; exit 1; }
-done
-
-TMP=$(mktemp -d /tmp/test_server_pool.XXXXXX)
-PIDS=()
-FAILS=0
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$BIN" "$CTL_PING" "$POOL"
+t_init test_server_pool
+SRV_BIN=$BIN
 # 12000-27999 as the other server tests (below the ephemeral range and the default ports), 8
 # ports per pid slot, offset by 4 so that two tests never pick the same ports for one pid.
-PORT=$((12004 + ($$ % 2000) * 8))
-FAB_PORT=$((PORT + 1))
-ADDR=127.0.0.1:$PORT
+t_ports 12004 2000
 MiB=$((1 << 20))
 DER_EXIST=-1004
 DER_NONEXIST=-1005
 DER_NOSPACE=-1007
 DER_CANCELED=-1018
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR DAOS_SERVER_PORT DAOS_FABRIC_PORT
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-
-pass() {
-	echo "ok: $*"
-}
-
-show() {
-	echo "    $1:"
-	sed 's/^/      /' "$2"
-}
 
 # shown_fail WHAT OUT: a failed check, with the reply it got.
 shown_fail() {
@@ -71,15 +38,8 @@ shown_fail() {
 
 # write_cfg TARGETS
 write_cfg() {
-	cat >"$TMP/daos_server.yml" <<EOF
-name: pooltest
-port: $PORT
-access_points: ['127.0.0.1:$PORT']
-provider: ofi+tcp;ofi_rxm
-engines:
-  - targets: $1
-    fabric_iface: lo
-    fabric_iface_port: $FAB_PORT
+	srv_config "$1" pooltest >"$TMP/daos_server.yml"
+	cat >>"$TMP/daos_server.yml" <<EOF
     storage:
       - class: ram
         scm_mount: $TMP/scm
@@ -92,30 +52,11 @@ EOF
 
 # start_srv NAME: start the server in the background (SRV_PID) and wait for its port.
 start_srv() {
-	"$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/$1.out" \
-		2>"$TMP/$1.err" &
-	SRV_PID=$!
-	PIDS+=("$SRV_PID")
-	if ! "$CTL_PING" -w 15 "$ADDR" >"$TMP/ping" 2>&1; then
-		fail "server $1 does not answer: $(cat "$TMP/ping")"
-		show stderr "$TMP/$1.err"
+	srv_start "$1"
+	if ! srv_wait_ping "$1" "$CTL_PING" 15; then
+		fail "server $1 does not answer"
 		exit 1
 	fi
-}
-
-# wait_exit PID SECONDS: reap PID if it exits within SECONDS; RC its exit code, 124 if not.
-wait_exit() {
-	local pid=$1 secs=$2 i state
-	for i in $(seq $((secs * 20))); do
-		state=$(ps -o stat= -p "$pid" 2>/dev/null)
-		if [ -z "$state" ] || [[ $state == Z* ]]; then
-			wait "$pid"
-			RC=$?
-			return
-		fi
-		sleep 0.05
-	done
-	RC=124
 }
 
 stop_srv() {
@@ -231,9 +172,8 @@ stop_srv
 
 echo "== refused starts"
 write_cfg 3
-"$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/d.out" 2>"$TMP/d.err" &
-PIDS+=("$!")
-wait_exit "$!" 15
+srv_start d
+wait_exit "$SRV_PID" 15
 [ "$RC" = 1 ] && grep -q "formatted with 2 targets, the configuration has 3" "$TMP/d.err" &&
 	pass "another target count: refused, exit 1" || {
 	fail "target count change: exit $RC"
@@ -241,18 +181,12 @@ wait_exit "$!" 15
 }
 write_cfg 2
 printf '\xff' | dd of="$TMP/scm/superblock" bs=1 seek=40 conv=notrunc status=none
-"$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/e.out" 2>"$TMP/e.err" &
-PIDS+=("$!")
-wait_exit "$!" 15
+srv_start e
+wait_exit "$SRV_PID" 15
 [ "$RC" = 1 ] && grep -q "damaged superblock" "$TMP/e.err" &&
 	pass "damaged superblock: refused, exit 1" || {
 	fail "damaged superblock: exit $RC"
 	show stderr "$TMP/e.err"
 }
 
-if [ "$FAILS" -ne 0 ]; then
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
-exit 0
+t_summary

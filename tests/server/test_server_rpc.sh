@@ -16,86 +16,13 @@ BIN=${1:?usage: $0 daos_server self_test daos_ctl_ping engine_srv_attach}
 SELF_TEST=${2:?}
 CTL_PING=${3:?}
 ATTACH=${4:?}
-for b in "$BIN" "$SELF_TEST" "$CTL_PING" "$ATTACH"; do
-	[ -x "$b" ] || { echo "not executable: $b"; exit 1; }
-done
-
-TMP=$(mktemp -d /tmp/test_server_rpc.XXXXXX)
-PIDS=()
-FAILS=0
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$BIN" "$SELF_TEST" "$CTL_PING" "$ATTACH"
+t_init test_server_rpc
+SRV_BIN=$BIN
 # 12000-27999: below the ephemeral range (32768+) and the default ports (10001, 31416);
 # 8 ports per pid slot: management, then the fabric.
-PORT=$((12000 + ($$ % 2000) * 8))
-FAB_PORT=$((PORT + 1))
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-
-pass() {
-	echo "ok: $*"
-}
-
-show() {
-	echo "    $1:"
-	sed 's/^/      /' "$2"
-}
-
-# start_srv NAME: start the server in the background (SRV_PID), logs in $TMP/NAME.*
-start_srv() {
-	"$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/$1.out" \
-		2>"$TMP/$1.err" &
-	SRV_PID=$!
-	PIDS+=("$SRV_PID")
-}
-
-# wait_exit PID SECONDS: reap PID if it exits within SECONDS; RC is its exit code, 124 if it
-# still runs (not in a subshell: only the parent shell can wait).
-wait_exit() {
-	local pid=$1 secs=$2 i state
-	for i in $(seq $((secs * 20))); do
-		state=$(ps -o stat= -p "$pid" 2>/dev/null)
-		if [ -z "$state" ] || [[ $state == Z* ]]; then
-			wait "$pid"
-			RC=$?
-			return
-		fi
-		sleep 0.05
-	done
-	RC=124
-}
-
-# wait_line FILE PATTERN SECONDS: wait until FILE has a line matching PATTERN.
-wait_line() {
-	local i
-	for i in $(seq $(($3 * 20))); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-cpu_ticks() {
-	local stat
-	stat=$(cat "/proc/$1/stat") || return 1
-	stat=${stat##*) }
-	echo "$stat" | awk '{print $12 + $13}'
-}
+t_ports 12000 2000
 
 # load_errors FILE ALLOWED: every "load: error NAME" line of FILE names one of ALLOWED (a
 # regex), and there is at least one.
@@ -109,25 +36,15 @@ load_errors() {
 	echo "$names"
 }
 
-cat >"$TMP/daos_server.yml" <<EOF
-name: daos_server
-port: $PORT
-access_points: ['127.0.0.1:$PORT']
-provider: ofi+tcp;ofi_rxm
-engines:
-  - targets: 2
-    fabric_iface: lo
-    fabric_iface_port: $FAB_PORT
-EOF
+srv_config 2 >"$TMP/daos_server.yml"
 
 echo "== start (management port $PORT, fabric $FAB_PORT-$((FAB_PORT + 2)))"
-start_srv a
+srv_start a
 PID_A=$SRV_PID
-if "$CTL_PING" -w 10 "127.0.0.1:$PORT" >"$TMP/ping" 2>&1; then
+if srv_wait_ping a "$CTL_PING" 10; then
 	pass "management port answers"
 else
-	fail "management port: $(cat "$TMP/ping")"
-	show stderr "$TMP/a.err"
+	fail "management port"
 	exit 1
 fi
 grep -q "^daos_server started: 2 targets" "$TMP/a.out" && pass "started line" ||
@@ -186,7 +103,7 @@ fi
 echo "== SIGTERM under load"
 "$SELF_TEST" --engine "$TARGETS" --load -d 60 -t 3000 >"$TMP/load_term" 2>&1 &
 LOAD_PID=$!
-PIDS+=("$LOAD_PID")
+t_track "$LOAD_PID"
 if wait_line "$TMP/load_term" "^load: 1 s: [1-9][0-9]* ok" 10; then
 	pass "load running"
 else
@@ -212,7 +129,7 @@ else
 fi
 
 echo "== kill -9 under load"
-start_srv b
+srv_start b
 PID_B=$SRV_PID
 "$CTL_PING" -w 10 "127.0.0.1:$PORT" >/dev/null 2>&1 && pass "restarted on the same ports" ||
 	{
@@ -221,7 +138,7 @@ PID_B=$SRV_PID
 	}
 "$SELF_TEST" --engine "$TARGETS" --load -d 60 -t 2000 >"$TMP/load_kill" 2>&1 &
 LOAD_PID=$!
-PIDS+=("$LOAD_PID")
+t_track "$LOAD_PID"
 wait_line "$TMP/load_kill" "^load: 1 s: [1-9][0-9]* ok" 10 || fail "load did not get going"
 kill -KILL "$PID_B"
 wait "$PID_B" 2>/dev/null
@@ -240,9 +157,4 @@ else
 	show output "$TMP/load_kill"
 fi
 
-if [ "$FAILS" -ne 0 ]; then
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
-exit 0
+t_summary

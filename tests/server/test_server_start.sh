@@ -12,41 +12,18 @@ set -u
 BIN=${1:?usage: $0 path/to/daos_server}
 [ -x "$BIN" ] || { echo "not executable: $BIN"; exit 1; }
 
-TMP=$(mktemp -d /tmp/test_server_start.XXXXXX)
-PIDS=()
-FAILS=0
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# The environment must not redirect or silence what the checks read.
-unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR
+. "$(dirname "$0")/../lib/server.sh"
+t_init test_server_start
+SRV_BIN=$BIN
 
 # Ports of our own, derived from the PID as test_server_rpc.sh does but above its range
 # (12000..27999) and the ephemeral one (32768..60999), so that another daos_server on this
 # host (a user's, another test's) does not make us fail. 8 ports each: one management port,
 # then fabric ports for up to 4 targets and the system xstream.
-DAOS_SERVER_PORT=$((61000 + ($$ % 500) * 8))
-DAOS_FABRIC_PORT=$((DAOS_SERVER_PORT + 1))
+t_ports 61000 500
+DAOS_SERVER_PORT=$PORT
+DAOS_FABRIC_PORT=$FAB_PORT
 export DAOS_SERVER_PORT DAOS_FABRIC_PORT
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-
-pass() {
-	echo "ok: $*"
-}
 
 # expect_rc WANT DESC CMD... : run CMD, check its exit code, keep its output in $TMP/out.
 expect_rc() {
@@ -72,15 +49,6 @@ expect_out() {
 	fi
 }
 
-# start_bg NAME ARGS...: start a server in the background; sets SRV_PID, logs in $TMP/NAME.*
-start_bg() {
-	local name=$1
-	shift
-	"$BIN" start "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	SRV_PID=$!
-	PIDS+=("$SRV_PID")
-}
-
 # wait_started NAME PID: wait up to 10 s for the started line.
 wait_started() {
 	local name=$1 pid=$2 i
@@ -96,33 +64,6 @@ wait_started() {
 	echo "    stdout:"; sed 's/^/      /' "$TMP/$name.out"
 	echo "    stderr:"; sed 's/^/      /' "$TMP/$name.err"
 	return 1
-}
-
-# stop_within SIGNAL PID SECONDS: signal PID and reap it; RC is its exit code, 124 if it
-# still runs after SECONDS (not called in a subshell: only the parent shell can wait).
-stop_within() {
-	local sig=$1 pid=$2 secs=$3 i state
-	kill "-$sig" "$pid"
-	for i in $(seq $((secs * 10))); do
-		# an exited child stays a zombie (which answers kill -0) until reaped
-		state=$(ps -o stat= -p "$pid" 2>/dev/null)
-		if [ -z "$state" ] || [[ $state == Z* ]]; then
-			wait "$pid"
-			RC=$?
-			return
-		fi
-		sleep 0.1
-	done
-	RC=124
-}
-
-# cpu_ticks PID: utime + stime (clock ticks) from /proc/PID/stat, after the "(comm)" field.
-cpu_ticks() {
-	local stat
-	stat=$(cat "/proc/$1/stat") || return 1
-	stat=${stat##*) }
-	# fields after comm: state=1 ... utime=12 stime=13
-	echo "$stat" | awk '{print $12 + $13}'
 }
 
 echo "== command line"
@@ -175,7 +116,7 @@ expect_out "\"data_dir\": \"$TMP/env\"" "D_DATA_DIR sets the data directory"
 
 echo "== start with the defaults"
 DATA="$TMP/data"
-start_bg a --data-dir "$DATA"
+srv_start a --data-dir "$DATA"
 PID_A=$SRV_PID
 if wait_started a "$PID_A"; then
 	pass "started"
@@ -213,21 +154,21 @@ grep -q "^daos_server stopped$" "$TMP/a.out" && pass "stopped line" || fail "no 
 [ -d "$DATA" ] && pass "data directory kept" || fail "data directory removed"
 
 echo "== restart after a clean stop, SIGINT"
-start_bg b --data-dir "$DATA" --foreground
+srv_start b --data-dir "$DATA" --foreground
 PID_B=$SRV_PID
 wait_started b "$PID_B" && pass "restarted on the same directory" || fail "restart failed"
 stop_within INT "$PID_B" 5
 [ "$RC" = 0 ] && pass "SIGINT: exit 0 within 5 s" || fail "SIGINT: exit $RC"
 
 echo "== restart after kill -9"
-start_bg c --data-dir "$DATA"
+srv_start c --data-dir "$DATA"
 PID_C=$SRV_PID
 wait_started c "$PID_C" || fail "start before kill -9 failed"
 {
 	kill -KILL "$PID_C"
 	wait "$PID_C"
 } 2>/dev/null
-start_bg d --data-dir "$DATA"
+srv_start d --data-dir "$DATA"
 PID_D=$SRV_PID
 wait_started d "$PID_D" && pass "a dead server's lock does not block" || fail "restart after kill -9"
 stop_within TERM "$PID_D" 5
@@ -258,7 +199,7 @@ engines:
         bdev_list: [bdev0]
         bdev_size: 1
 EOF
-start_bg e -o "$TMP/daos.yml" --data-dir "$TMP/data2"
+srv_start e -o "$TMP/daos.yml" --data-dir "$TMP/data2"
 PID_E=$SRV_PID
 if wait_started e "$PID_E"; then
 	pass "DAOS-style file starts"
@@ -307,9 +248,4 @@ expect_out "has 1 engine" "--engine range is explained"
 [ -e "$TMP/data3/daos_server.lock" ] && fail "a bad config took the lock" ||
 	pass "a bad config touches no data directory"
 
-if [ "$FAILS" -ne 0 ]; then
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
-exit 0
+t_summary

@@ -5,17 +5,14 @@
  * Usage: common_fuzz_replay [CORPUS_DIR [MUTATIONS]] (default: the source tree's corpus,
  * 1000 mutations per file), or common_fuzz_replay --gen CORPUS_DIR (writes the seeds).
  */
-#include <dirent.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #ifndef COMMON_FUZZ_CORPUS
 #define COMMON_FUZZ_CORPUS "corpus"
 #endif
 
-#include <d_test.h>
+#include <d_fuzz_replay.h>
 #include "common_internal.h"
 #include <daos/pool_map.h>
 #include "fuzz_common.h"
@@ -23,25 +20,12 @@
 static int
 seed_write(const char *dir, int n, const struct pool_map *map)
 {
-	char path[PATH_MAX];
 	size_t size = pool_map_encoded_size(map);
 	uint8_t *buf = malloc(size);
-	FILE *f;
 	int rc = -1;
 
-	if (buf == NULL || pool_map_encode(map, buf, size) != (ssize_t)size)
-		goto out;
-	snprintf(path, sizeof(path), "%s/pool_map", dir);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/pool_map/seed-%d", dir, n);
-	f = fopen(path, "wb");
-	if (f == NULL)
-		goto out;
-	if (fwrite(buf, size, 1, f) == 1)
-		rc = 0;
-	if (fclose(f) != 0)
-		rc = -1;
-out:
+	if (buf != NULL && pool_map_encode(map, buf, size) == (ssize_t)size)
+		rc = d_fuzz_seed_write(dir, "pool_map", n, buf, size);
 	free(buf);
 	return rc;
 }
@@ -49,21 +33,7 @@ out:
 static int
 seed_str(const char *dir, int n, const char *str)
 {
-	char path[PATH_MAX];
-	FILE *f;
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "%s/prop_str", dir);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/prop_str/seed-%d", dir, n);
-	f = fopen(path, "wb");
-	if (f == NULL)
-		return -1;
-	if (fwrite(str, strlen(str), 1, f) != 1)
-		rc = -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	return rc;
+	return d_fuzz_seed_write(dir, "prop_str", n, str, strlen(str));
 }
 
 /* Seeds: the shapes and states a decoder meets; property strings of every key. */
@@ -168,91 +138,46 @@ mutate(uint8_t *buf, size_t *len, size_t cap, uint64_t *rnd)
 }
 
 /* The fuzz entries and their corpus folders. */
-static const struct {
-	const char *fe_name;
-	int (*fe_fn)(const uint8_t *data, size_t size);
-} fuzz_entries[] = {
-    {"pool_map", common_fuzz_pool_map},
-    {"prop_str", common_fuzz_prop_str},
+static int (*const fuzz_fns[])(const uint8_t *data, size_t size) = {
+    common_fuzz_pool_map,
+    common_fuzz_prop_str,
 };
+static const char *const fuzz_dirs[] = {"pool_map", "prop_str"};
 
-/* Replay every file of @corpus/@name and @mutations mutations of each. Returns the files. */
-static int
-replay(const char *corpus, int e, unsigned long mutations, uint64_t *rnd, unsigned long *runs)
+static void
+replay_one(int e, const uint8_t *buf, size_t len)
 {
-	static uint8_t buf[1 << 16];
-	static uint8_t mut[1 << 16];
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-	int files = 0;
+	fuzz_fns[e](buf, len);
+}
 
-	snprintf(path, sizeof(path), "%s/%s", corpus, fuzz_entries[e].fe_name);
-	dir = opendir(path);
-	if (dir == NULL) {
-		fprintf(stderr, "no corpus at %s\n", path);
-		return 0;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		char file[PATH_MAX + 256];
-		unsigned long m;
-		size_t len;
-		FILE *f;
+/* After each entry: the mutations must get past the first checks, or this tests nothing. */
+static int
+replay_check(int e, int files)
+{
+	static unsigned long before;
+	unsigned long accepted = common_fuzz_decoded - before;
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
-		f = fopen(file, "rb");
-		if (f == NULL)
-			continue;
-		len = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		files++;
-		fuzz_entries[e].fe_fn(buf, len);
-		(*runs)++;
-		for (m = 0; m < mutations; m++) {
-			size_t mlen = len;
-			int k;
-
-			memcpy(mut, buf, len);
-			for (k = 0; k < 1 + (int)(d_test_rand(rnd) % 3); k++)
-				mutate(mut, &mlen, sizeof(mut), rnd);
-			fuzz_entries[e].fe_fn(mut, mlen);
-			(*runs)++;
-		}
-	}
-	closedir(dir);
-	return files;
+	before = common_fuzz_decoded;
+	printf("%s: %d files, %lu accepted\n", fuzz_dirs[e], files, accepted);
+	return accepted <= (unsigned long)files;
 }
 
 int
 main(int argc, char **argv)
 {
-	uint64_t rnd = d_test_rand_seed(d_test_seed("common_fuzz_replay"));
-	unsigned long mutations = 1000;
-	unsigned long runs = 0;
-	unsigned long before;
-	const char *corpus = COMMON_FUZZ_CORPUS;
-	unsigned int e;
-	int files;
+	static const struct d_fuzz_replay fr = {
+	    .fr_name = "common_fuzz_replay",
+	    .fr_corpus = COMMON_FUZZ_CORPUS,
+	    .fr_mutations = 1000,
+	    .fr_nr = (int)(sizeof(fuzz_dirs) / sizeof(fuzz_dirs[0])),
+	    .fr_dirs = fuzz_dirs,
+	    .fr_one = replay_one,
+	    .fr_mutate = mutate,
+	    .fr_gen = seed_gen,
+	    .fr_check = replay_check,
+	};
 
-	if (argc == 3 && strcmp(argv[1], "--gen") == 0)
-		return seed_gen(argv[2]);
-	if (argc > 1)
-		corpus = argv[1];
-	if (argc > 2)
-		mutations = strtoul(argv[2], NULL, 0);
 	/* garbage is expected: keep the log quiet */
 	setenv("D_LOG_MASK", "CRIT", 1);
-	for (e = 0; e < sizeof(fuzz_entries) / sizeof(fuzz_entries[0]); e++) {
-		before = common_fuzz_decoded;
-		files = replay(corpus, (int)e, mutations, &rnd, &runs);
-		printf("%s: %d files, %lu accepted\n", fuzz_entries[e].fe_name, files,
-		       common_fuzz_decoded - before);
-		/* the mutations must get past the first checks, or this tests nothing */
-		if (files == 0 || common_fuzz_decoded - before <= (unsigned long)files)
-			return 1;
-	}
-	printf("common_fuzz_replay: %lu inputs, no failure\n", runs);
-	return 0;
+	return d_fuzz_replay_main(&fr, argc, argv);
 }

@@ -16,14 +16,11 @@
  * mutations of every file as an ordinary test. `engine_fuzz_ctl_replay --gen DIR` writes
  * the seeds.
  */
-#include <dirent.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include <d_test.h>
+#include <d_fuzz_replay.h>
 #include <gurt/common.h>
 
 #include "ctl_frame.h"
@@ -169,25 +166,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #define CTL_FUZZ_CORPUS "corpus"
 #endif
 
-static const char *const ctl_fuzz_names[CTL_FUZZ_NR] = {"stream", "env", "addr"};
+static const char *const ctl_fuzz_dirs[CTL_FUZZ_NR] = {"ctl_stream", "ctl_env", "ctl_addr"};
 
 static int
 write_seed(const char *dir, int target, int n, const void *buf, size_t len)
 {
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/ctl_%s", dir, ctl_fuzz_names[target]);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/ctl_%s/seed-%d", dir, ctl_fuzz_names[target], n);
-	f = fopen(path, "wb");
-	if (f == NULL)
-		return -1;
-	if (len > 0 && fwrite(buf, len, 1, f) != 1) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f);
+	return d_fuzz_seed_write(dir, ctl_fuzz_dirs[target], n, buf, len);
 }
 
 /* Valid frames: a request with a body, a reply without one, an error reply. */
@@ -225,73 +209,30 @@ gen(const char *dir)
 	return rc == 0 ? 0 : 1;
 }
 
+static void
+replay_one(int e, const uint8_t *buf, size_t len)
+{
+	ctl_fuzz_one(e, buf, len);
+}
+
 int
 main(int argc, char **argv)
 {
-	static uint8_t buf[1 << 16];
-	static uint8_t mut[1 << 16];
-	uint64_t rnd = d_test_rand_seed(d_test_seed("engine_fuzz_ctl_replay"));
-	unsigned long mutations = 3000;
-	unsigned long runs = 0;
-	const char *corpus = CTL_FUZZ_CORPUS;
-	int t;
+	static const struct d_fuzz_replay fr = {
+	    .fr_name = "engine_fuzz_ctl_replay",
+	    .fr_corpus = CTL_FUZZ_CORPUS,
+	    .fr_mutations = 3000,
+	    .fr_nr = CTL_FUZZ_NR,
+	    .fr_dirs = ctl_fuzz_dirs,
+	    .fr_one = replay_one,
+	    .fr_gen = gen,
+	};
+	int rc;
 
 	if (d_log_init() != 0)
 		return 1;
-	if (argc == 3 && strcmp(argv[1], "--gen") == 0)
-		return gen(argv[2]);
-	if (argc > 1)
-		corpus = argv[1];
-	if (argc > 2)
-		mutations = strtoul(argv[2], NULL, 0);
-	for (t = 0; t < CTL_FUZZ_NR; t++) {
-		char path[PATH_MAX];
-		struct dirent *de;
-		DIR *dir;
-		int files = 0;
-
-		snprintf(path, sizeof(path), "%s/ctl_%s", corpus, ctl_fuzz_names[t]);
-		dir = opendir(path);
-		if (dir == NULL) {
-			fprintf(stderr, "no corpus for %s at %s\n", ctl_fuzz_names[t], path);
-			return 1;
-		}
-		while ((de = readdir(dir)) != NULL) {
-			char file[PATH_MAX + 256];
-			size_t len;
-			FILE *f;
-			unsigned long m;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
-			f = fopen(file, "rb");
-			if (f == NULL)
-				continue;
-			len = fread(buf, 1, sizeof(buf), f);
-			fclose(f);
-			files++;
-			ctl_fuzz_one(t, buf, len);
-			runs++;
-			for (m = 0; m < mutations; m++) {
-				size_t mlen = len;
-				int k;
-
-				memcpy(mut, buf, len);
-				for (k = 0; k < 1 + (int)(d_test_rand(&rnd) % 3); k++)
-					d_test_mutate(mut, &mlen, sizeof(mut), &rnd);
-				ctl_fuzz_one(t, mut, mlen);
-				runs++;
-			}
-		}
-		closedir(dir);
-		if (files == 0) {
-			fprintf(stderr, "empty corpus for %s\n", ctl_fuzz_names[t]);
-			return 1;
-		}
-	}
-	printf("engine_fuzz_ctl_replay: %lu inputs, no failure\n", runs);
+	rc = d_fuzz_replay_main(&fr, argc, argv);
 	d_log_fini();
-	return 0;
+	return rc;
 }
 #endif

@@ -656,10 +656,8 @@ pool_create_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call
 		if (rc != 0)
 			return rc;
 	}
-	call->cl_method = DSS_CTL_POOL_CREATE;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__pool_create_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_CREATE, &req->base,
+			    &mgmt__pool_create_resp__descriptor);
 }
 
 static char *
@@ -766,11 +764,17 @@ const struct dmg_cmd dmg_cmd_pool_create = {
  * Commands on one existing pool: the positional <pool label or UUID>
  */
 
+/* Check the pool label or UUID (o_pos[0]) and name it, and the system, in a request's
+ * @sys and @id fields. */
 static int
-pool_id_check(struct dmg_ctx *ctx, const char *id)
+pool_target(struct dmg_ctx *ctx, const struct dmg_opts *o, char **sys, char **id)
 {
-	if (id == NULL || id[0] == '\0' || strlen(id) > 127)
+	const char *pool = o->o_pos[0];
+
+	if (pool == NULL || pool[0] == '\0' || strlen(pool) > 127)
 		return dmg_fail(ctx, -DER_INVAL, "invalid pool label or UUID");
+	*sys = (char *)ctx->dx_sys;
+	*id = (char *)pool;
 	return 0;
 }
 
@@ -800,16 +804,12 @@ pool_destroy_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_cal
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
 	req->force = o->o_force;
 	req->recursive = o->o_recursive;
-	call->cl_method = DSS_CTL_POOL_DESTROY;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__pool_destroy_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_DESTROY, &req->base,
+			    &mgmt__pool_destroy_resp__descriptor);
 }
 
 static int
@@ -833,14 +833,10 @@ pool_evict_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call 
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
-	call->cl_method = DSS_CTL_POOL_EVICT;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__pool_evict_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_EVICT, &req->base,
+			    &mgmt__pool_evict_resp__descriptor);
 }
 
 static int
@@ -889,10 +885,8 @@ pool_list_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *
 		return NOMEM(ctx);
 	req->sys = (char *)ctx->dx_sys;
 	req->no_query = o->o_no_query;
-	call->cl_method = DSS_CTL_POOL_LIST;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__list_pools_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_LIST, &req->base,
+			    &mgmt__list_pools_resp__descriptor);
 }
 
 /* Size, used % and imbalance % over the tiers of a pool. */
@@ -1024,7 +1018,7 @@ pool_query_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call 
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
 	/* DAOS's defaults: everything but enabled and dead engines; health: no space */
 	mask = ~(uint64_t)(DPI_ENGINES_ENABLED | DMG_DPI_ENGINES_DEAD);
@@ -1033,13 +1027,9 @@ pool_query_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call 
 	if (o->o_show_enabled)
 		mask |= DPI_ENGINES_ENABLED;
 	mask |= DMG_DPI_ENGINES_DISABLED;
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
 	req->query_mask = mask;
-	call->cl_method = DSS_CTL_POOL_QUERY;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__pool_query_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_QUERY, &req->base,
+			    &mgmt__pool_query_resp__descriptor);
 }
 
 /* DAOS's query_mask in JSON: the option names, sorted, comma-separated. */
@@ -1178,7 +1168,7 @@ pool_get_prop_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_ca
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
 	if (o->o_npos > 1) {
 		rc = dmg_props_parse(ctx, o->o_pos[1], false,
@@ -1186,12 +1176,8 @@ pool_get_prop_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_ca
 		if (rc != 0)
 			return rc;
 	}
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
-	call->cl_method = DSS_CTL_POOL_GET_PROP;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__pool_get_prop_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_GET_PROP, &req->base,
+			    &mgmt__pool_get_prop_resp__descriptor);
 }
 
 static int
@@ -1265,7 +1251,7 @@ pool_set_prop_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_ca
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
 	rc = dmg_props_parse(ctx, o->o_pos[1], true, (ProtobufCMessage ***)&req->properties,
 			     &req->n_properties);
@@ -1278,12 +1264,8 @@ pool_set_prop_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_ca
 			return dmg_fail(ctx, -DER_INVAL, "can't set %s on an existing pool",
 					d->pd_name);
 	}
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
-	call->cl_method = DSS_CTL_POOL_SET_PROP;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__pool_set_prop_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_SET_PROP, &req->base,
+			    &mgmt__pool_set_prop_resp__descriptor);
 }
 
 static int
@@ -1348,16 +1330,11 @@ pool_get_acl_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_cal
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
 	if (o->o_outfile != NULL && !o->o_force && stat(o->o_outfile, &st) == 0)
 		return dmg_fail(ctx, -DER_EXIST, "file already exists: %s", o->o_outfile);
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
-	call->cl_method = DSS_CTL_POOL_GET_ACL;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__aclresp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_GET_ACL, &req->base, &mgmt__aclresp__descriptor);
 }
 
 /* The ACL as DAOS prints it: owner comments, then one entry per line. */
@@ -1429,7 +1406,7 @@ pool_modify_acl_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
 	if ((o->o_acl_file == NULL) == (o->o_entry == NULL))
 		return dmg_fail(ctx, -DER_INVAL, "either ACL file or entry parameter is required");
@@ -1452,12 +1429,7 @@ pool_modify_acl_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_
 		req->entries[0] = (char *)o->o_entry;
 		req->n_entries = 1;
 	}
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
-	call->cl_method = method;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__aclresp__descriptor;
-	return 0;
+	return dmg_call_set(call, method, &req->base, &mgmt__aclresp__descriptor);
 }
 
 static int
@@ -1480,20 +1452,15 @@ pool_delete_acl_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
 	if (p[0] == '\0' || strchr(p, '@') == NULL)
 		return dmg_fail(ctx, -DER_INVAL,
 				"invalid principal %s (expected OWNER@, GROUP@, EVERYONE@, "
 				"u:name@ or g:name@)",
 				p);
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
 	req->principal = (char *)p;
-	call->cl_method = DSS_CTL_POOL_DELETE_ACL;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__aclresp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_DELETE_ACL, &req->base, &mgmt__aclresp__descriptor);
 }
 
 static int
@@ -1579,14 +1546,10 @@ pool_list_cont_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_c
 
 	if (req == NULL)
 		return NOMEM(ctx);
-	if (pool_id_check(ctx, o->o_pos[0]) != 0)
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
 		return -DER_INVAL;
-	req->sys = (char *)ctx->dx_sys;
-	req->id = (char *)o->o_pos[0];
-	call->cl_method = DSS_CTL_POOL_LIST_CONT;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__list_cont_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_POOL_LIST_CONT, &req->base,
+			    &mgmt__list_cont_resp__descriptor);
 }
 
 static int

@@ -77,10 +77,8 @@ sys_query_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *
 		return NOMEM(ctx);
 	if (o->o_rank_hosts != NULL)
 		req->hosts = (char *)o->o_rank_hosts;
-	call->cl_method = DSS_CTL_SYSTEM_QUERY;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__system_query_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_SYSTEM_QUERY, &req->base,
+			    &mgmt__system_query_resp__descriptor);
 }
 
 /* A member state for tables, as DAOS prints them ("Joined", "AdminExcluded"). */
@@ -255,10 +253,8 @@ sys_stop_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *c
 	if (o->o_rank_hosts != NULL)
 		req->hosts = (char *)o->o_rank_hosts;
 	req->force = o->o_force;
-	call->cl_method = DSS_CTL_SYSTEM_STOP;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__system_stop_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_SYSTEM_STOP, &req->base,
+			    &mgmt__system_stop_resp__descriptor);
 }
 
 static int
@@ -272,10 +268,8 @@ sys_start_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *
 	req->sys = (char *)ctx->dx_sys;
 	if (o->o_rank_hosts != NULL)
 		req->hosts = (char *)o->o_rank_hosts;
-	call->cl_method = DSS_CTL_SYSTEM_START;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__system_start_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_SYSTEM_START, &req->base,
+			    &mgmt__system_start_resp__descriptor);
 }
 
 static int
@@ -293,10 +287,8 @@ exclude_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *ca
 	if (o->o_rank_hosts != NULL)
 		req->hosts = (char *)o->o_rank_hosts;
 	req->clear = clear;
-	call->cl_method = DSS_CTL_SYSTEM_EXCLUDE;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__system_exclude_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_SYSTEM_EXCLUDE, &req->base,
+			    &mgmt__system_exclude_resp__descriptor);
 }
 
 static int
@@ -432,10 +424,8 @@ sys_leader_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call 
 	if (req == NULL)
 		return NOMEM(ctx);
 	req->sys = (char *)ctx->dx_sys;
-	call->cl_method = DSS_CTL_LEADER_QUERY;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__leader_query_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_LEADER_QUERY, &req->base,
+			    &mgmt__leader_query_resp__descriptor);
 }
 
 static void
@@ -602,10 +592,8 @@ sys_attach_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call 
 		return NOMEM(ctx);
 	req->sys = (char *)ctx->dx_sys;
 	req->all_ranks = true;
-	call->cl_method = DSS_CTL_GET_ATTACH_INFO;
-	call->cl_req = &req->base;
-	call->cl_resp_desc = &mgmt__get_attach_info_resp__descriptor;
-	return 0;
+	return dmg_call_set(call, DSS_CTL_GET_ATTACH_INFO, &req->base,
+			    &mgmt__get_attach_info_resp__descriptor);
 }
 
 static int

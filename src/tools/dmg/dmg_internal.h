@@ -143,6 +143,18 @@ struct dmg_call {
 	bool cl_each_host; /* sent to every host (storage, telemetry), not to the MS leader */
 };
 
+/* The end of a command's build function: send @req as @method, decode the reply with @desc.
+ * Returns 0. */
+static inline int
+dmg_call_set(struct dmg_call *call, uint32_t method, ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *desc)
+{
+	call->cl_method = method;
+	call->cl_req = req;
+	call->cl_resp_desc = desc;
+	return 0;
+}
+
 typedef int (*dmg_build_fn_t)(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call);
 /* Print a reply (table, or JSON's "response" value). */
 typedef int (*dmg_print_fn_t)(struct dmg_ctx *ctx, const struct dmg_opts *o,

@@ -322,6 +322,13 @@ build_argv(struct dmg_ctx *ctx, struct dmg_call *call, char **argv)
 
 #define BUILD(ctx, call, ...) build_argv(ctx, call, (char *[]){"dmg", __VA_ARGS__, NULL})
 
+/* The command line must build a request for @method. */
+#define BUILD_AS(ctx, call, method, ...)                                                           \
+	do {                                                                                       \
+		assert_int_equal(BUILD(ctx, call, __VA_ARGS__), 0);                                \
+		assert_int_equal((call)->cl_method, method);                                       \
+	} while (0)
+
 /* The command line must be refused (and the reason recorded). */
 #define BAD(...)                                                                                   \
 	do {                                                                                       \
@@ -356,8 +363,7 @@ test_pool_create_flags(void **state)
 	char *acl;
 
 	(void)state;
-	assert_int_equal(BUILD(&ctx, &call, "pool", "create", "-z", "10G", "tank"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_CREATE);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_CREATE, "pool", "create", "-z", "10G", "tank");
 	req = (Mgmt__PoolCreateReq *)call.cl_req;
 	assert_true(req->total_bytes == 10000000000ULL);
 	assert_int_equal(req->n_tier_ratio, 2);
@@ -475,8 +481,7 @@ test_pool_flags(void **state)
 
 	(void)state;
 	/* destroy */
-	assert_int_equal(BUILD(&ctx, &call, "pool", "destroy", "-fr", "tank"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_DESTROY);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_DESTROY, "pool", "destroy", "-fr", "tank");
 	assert_true(((Mgmt__PoolDestroyReq *)call.cl_req)->force);
 	assert_true(((Mgmt__PoolDestroyReq *)call.cl_req)->recursive);
 	assert_string_equal(((Mgmt__PoolDestroyReq *)call.cl_req)->id, "tank");
@@ -490,16 +495,14 @@ test_pool_flags(void **state)
 	BAD("pool", "destroy", "-x", "a");
 
 	/* list */
-	assert_int_equal(BUILD(&ctx, &call, "pool", "list", "-v", "--no-query"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_LIST);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_LIST, "pool", "list", "-v", "--no-query");
 	assert_true(((Mgmt__ListPoolsReq *)call.cl_req)->no_query);
 	assert_true(ctx.dx_opts.o_verbose);
 	dmg_ctx_fini(&ctx);
 	BAD("pool", "list", "tank");
 
 	/* query */
-	assert_int_equal(BUILD(&ctx, &call, "pool", "query", "tank"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_QUERY);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_QUERY, "pool", "query", "tank");
 	assert_true(((Mgmt__PoolQueryReq *)call.cl_req)->query_mask & DPI_SPACE);
 	assert_false(((Mgmt__PoolQueryReq *)call.cl_req)->query_mask & DPI_ENGINES_ENABLED);
 	dmg_ctx_fini(&ctx);
@@ -553,8 +556,8 @@ test_pool_flags(void **state)
 	assert_int_equal(BUILD(&ctx, &call, "pool", "get-acl", "-o", acl, "-f", "tank"), 0);
 	dmg_ctx_fini(&ctx);
 	D_FREE(acl);
-	assert_int_equal(BUILD(&ctx, &call, "pool", "update-acl", "-e", "A::bob@:rw", "tank"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_UPDATE_ACL);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_UPDATE_ACL, "pool", "update-acl", "-e", "A::bob@:rw",
+		 "tank");
 	assert_string_equal(((Mgmt__ModifyACLReq *)call.cl_req)->entries[0], "A::bob@:rw");
 	dmg_ctx_fini(&ctx);
 	acl = write_file("ow.acl", "A::OWNER@:rw\nA::EVERYONE@:r\n");
@@ -564,26 +567,24 @@ test_pool_flags(void **state)
 	BAD("pool", "update-acl", "-e", "A::bob@:rwz", "tank");
 	BAD("pool", "update-acl", "-e", "X::bob@:rw", "tank");
 	BAD("pool", "update-acl", "-e", "A::bob:rw", "tank");
-	assert_int_equal(BUILD(&ctx, &call, "pool", "overwrite-acl", "--acl-file", acl, "tank"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_OVERWRITE_ACL);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_OVERWRITE_ACL, "pool", "overwrite-acl", "--acl-file",
+		 acl, "tank");
 	assert_int_equal(((Mgmt__ModifyACLReq *)call.cl_req)->n_entries, 2);
 	dmg_ctx_fini(&ctx);
 	BAD("pool", "overwrite-acl", "tank");
 	BAD("pool", "overwrite-acl", "-a", "/nonexistent", "tank");
 	D_FREE(acl);
-	assert_int_equal(BUILD(&ctx, &call, "pool", "delete-acl", "-p", "OWNER@", "tank"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_DELETE_ACL);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_DELETE_ACL, "pool", "delete-acl", "-p", "OWNER@",
+		 "tank");
 	assert_string_equal(((Mgmt__DeleteACLReq *)call.cl_req)->principal, "OWNER@");
 	dmg_ctx_fini(&ctx);
 	BAD("pool", "delete-acl", "tank");
 	BAD("pool", "delete-acl", "-p", "bob", "tank");
 
 	/* list-cont, evict */
-	assert_int_equal(BUILD(&ctx, &call, "pool", "list-cont", "tank"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_LIST_CONT);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_LIST_CONT, "pool", "list-cont", "tank");
 	dmg_ctx_fini(&ctx);
-	assert_int_equal(BUILD(&ctx, &call, "pool", "evict", "tank"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_POOL_EVICT);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_EVICT, "pool", "evict", "tank");
 	dmg_ctx_fini(&ctx);
 	BAD("pool", "list-cont");
 	BAD("pool", "evict");
@@ -597,8 +598,7 @@ test_system_flags(void **state)
 	struct dmg_call call;
 
 	(void)state;
-	assert_int_equal(BUILD(&ctx, &call, "system", "query", "-r", "2,0-1", "-v"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_SYSTEM_QUERY);
+	BUILD_AS(&ctx, &call, DSS_CTL_SYSTEM_QUERY, "system", "query", "-r", "2,0-1", "-v");
 	assert_string_equal(((Mgmt__SystemQueryReq *)call.cl_req)->ranks, "0-2");
 	assert_true(ctx.dx_opts.o_verbose);
 	dmg_ctx_fini(&ctx);
@@ -609,34 +609,28 @@ test_system_flags(void **state)
 	BAD("system", "query", "-r", "x");
 	BAD("system", "query", "extra");
 
-	assert_int_equal(BUILD(&ctx, &call, "system", "stop", "--force", "--ranks=1"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_SYSTEM_STOP);
+	BUILD_AS(&ctx, &call, DSS_CTL_SYSTEM_STOP, "system", "stop", "--force", "--ranks=1");
 	assert_true(((Mgmt__SystemStopReq *)call.cl_req)->force);
 	assert_string_equal(((Mgmt__SystemStopReq *)call.cl_req)->ranks, "1");
 	dmg_ctx_fini(&ctx);
 	BAD("system", "stop", "-f"); /* DAOS's --force has no short form */
-	assert_int_equal(BUILD(&ctx, &call, "system", "start"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_SYSTEM_START);
+	BUILD_AS(&ctx, &call, DSS_CTL_SYSTEM_START, "system", "start");
 	dmg_ctx_fini(&ctx);
 	BAD("system", "start", "--force");
-	assert_int_equal(BUILD(&ctx, &call, "system", "exclude", "--ranks", "3"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_SYSTEM_EXCLUDE);
+	BUILD_AS(&ctx, &call, DSS_CTL_SYSTEM_EXCLUDE, "system", "exclude", "--ranks", "3");
 	assert_string_equal(((Mgmt__SystemExcludeReq *)call.cl_req)->ranks, "3");
 	assert_false(((Mgmt__SystemExcludeReq *)call.cl_req)->clear);
 	dmg_ctx_fini(&ctx);
 	BAD("system", "exclude");
-	assert_int_equal(BUILD(&ctx, &call, "system", "clear-exclude", "-r", "3-4"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_SYSTEM_EXCLUDE);
+	BUILD_AS(&ctx, &call, DSS_CTL_SYSTEM_EXCLUDE, "system", "clear-exclude", "-r", "3-4");
 	assert_true(((Mgmt__SystemExcludeReq *)call.cl_req)->clear);
 	assert_string_equal(((Mgmt__SystemExcludeReq *)call.cl_req)->ranks, "3-4");
 	dmg_ctx_fini(&ctx);
 	BAD("system", "clear-exclude");
-	assert_int_equal(BUILD(&ctx, &call, "system", "leader-query"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_LEADER_QUERY);
+	BUILD_AS(&ctx, &call, DSS_CTL_LEADER_QUERY, "system", "leader-query");
 	dmg_ctx_fini(&ctx);
 	BAD("system", "leader-query", "x");
-	assert_int_equal(BUILD(&ctx, &call, "system", "get-attach-info"), 0);
-	assert_int_equal(call.cl_method, DSS_CTL_GET_ATTACH_INFO);
+	BUILD_AS(&ctx, &call, DSS_CTL_GET_ATTACH_INFO, "system", "get-attach-info");
 	dmg_ctx_fini(&ctx);
 
 	/* commands that run their own calls: flags only */

@@ -1,0 +1,169 @@
+# tests/lib/server.sh: the common prologue of the system tests that start real processes.
+#
+# Source it from a test script (bash, `set -u` friendly), then call t_init first:
+#
+#   . "$(dirname "$0")/../lib/server.sh"
+#   t_init test_name              # $TMP, the EXIT trap, a clean environment
+#   t_ports 12000 2000            # $PORT, $FAB_PORT, $ADDR from this shell's pid
+#   SRV_BIN=/path/to/daos_server
+#   srv_config 2 >"$TMP/daos_server.yml"
+#   srv_start a && srv_wait_ping a "$CTL_PING" 15 || exit 1
+#   ... checks calling pass/fail ...
+#   t_summary                     # prints the count and exits 0 or 1
+#
+# Every process a test starts in the background must be given to t_track (srv_start does
+# it): the EXIT trap kills each of them that still runs, by PID, then removes $TMP.
+# See tests/README.md for the full list and the port ranges in use.
+
+# t_init NAME: a fresh $TMP (mktemp), PIDS and FAILS empty, the EXIT trap, and none of the
+# environment variables that would redirect the logs or the ports of what the test runs.
+t_init() {
+	TMP=$(mktemp -d "/tmp/$1.XXXXXX") || exit 1
+	PIDS=()
+	FAILS=0
+	RC=0
+	trap t_cleanup EXIT
+	# a signal ends the script through exit, so that the EXIT trap runs
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR DAOS_SERVER_PORT DAOS_FABRIC_PORT
+}
+
+# t_cleanup: kill (SIGKILL) and reap every tracked process still running; remove $TMP.
+t_cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		fi
+	done
+	rm -rf "$TMP"
+}
+
+# t_track PID...: have the EXIT trap kill these processes.
+t_track() {
+	PIDS+=("$@")
+}
+
+# t_need_exec FILE...: every FILE is executable, or the test exits 1.
+t_need_exec() {
+	local b
+	for b in "$@"; do
+		[ -x "$b" ] || { echo "not executable: $b"; exit 1; }
+	done
+}
+
+# t_ports BASE SLOTS: PORT = BASE + (pid % SLOTS) * 8, FAB_PORT = PORT + 1, ADDR. Each
+# script has its own BASE (tests/README.md lists them) so that tests running in parallel
+# do not pick the same ports; 8 ports a slot: management, then the fabric contexts.
+t_ports() {
+	PORT=$(($1 + ($$ % $2) * 8))
+	FAB_PORT=$((PORT + 1))
+	ADDR=127.0.0.1:$PORT
+}
+
+fail() {
+	echo "FAIL: $*"
+	FAILS=$((FAILS + 1))
+}
+
+pass() {
+	echo "ok: $*"
+}
+
+# show WHAT FILE: FILE's content, indented under WHAT.
+show() {
+	echo "    $1:"
+	sed 's/^/      /' "$2"
+}
+
+# t_summary: the end of a test: exit 1 if any check failed, else 0.
+t_summary() {
+	if [ "$FAILS" -ne 0 ]; then
+		echo "$FAILS check(s) failed"
+		exit 1
+	fi
+	echo "all checks passed"
+	exit 0
+}
+
+# wait_exit PID SECONDS: reap PID if it exits within SECONDS; RC is its exit code, 124 if
+# it still runs. Not in a subshell: only the parent shell can wait for its children.
+wait_exit() {
+	local pid=$1 secs=$2 i state
+	for i in $(seq $((secs * 20))); do
+		# an exited child stays a zombie (which answers kill -0) until reaped
+		state=$(ps -o stat= -p "$pid" 2>/dev/null)
+		if [ -z "$state" ] || [[ $state == Z* ]]; then
+			wait "$pid"
+			RC=$?
+			return
+		fi
+		sleep 0.05
+	done
+	RC=124
+}
+
+# stop_within SIGNAL PID SECONDS: send SIGNAL to PID, then wait_exit PID SECONDS.
+stop_within() {
+	kill "-$1" "$2"
+	wait_exit "$2" "$3"
+}
+
+# wait_line FILE PATTERN SECONDS: wait until FILE has a line matching the extended regex.
+wait_line() {
+	local i
+	for i in $(seq $(($3 * 20))); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# cpu_ticks PID: utime + stime (clock ticks) from /proc/PID/stat, after the "(comm)" field.
+cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	# fields after comm: state=1 ... utime=12 stime=13
+	echo "$stat" | awk '{print $12 + $13}'
+}
+
+# srv_config TARGETS [NAME]: a daos_server.yml on stdout for one engine with TARGETS targets,
+# tcp on loopback at $PORT/$FAB_PORT. Append a storage list with `cat >>` when needed.
+srv_config() {
+	cat <<CFG
+name: ${2:-daos_server}
+port: $PORT
+access_points: ['127.0.0.1:$PORT']
+provider: ofi+tcp;ofi_rxm
+engines:
+  - targets: $1
+    fabric_iface: lo
+    fabric_iface_port: $FAB_PORT
+CFG
+}
+
+# srv_start NAME [ARGS...]: `$SRV_BIN start ARGS` in the background (SRV_PID, tracked),
+# stdout and stderr in $TMP/NAME.out and $TMP/NAME.err. ARGS default to
+# -o $TMP/daos_server.yml --data-dir $TMP/data.
+srv_start() {
+	local name=$1
+	shift
+	[ $# -gt 0 ] || set -- -o "$TMP/daos_server.yml" --data-dir "$TMP/data"
+	"$SRV_BIN" start "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	SRV_PID=$!
+	t_track "$SRV_PID"
+}
+
+# srv_wait_ping NAME CTL_PING SECONDS: wait until the management port at $ADDR answers
+# daos_ctl_ping; on failure say why (and the server NAME's stderr) and return 1.
+srv_wait_ping() {
+	if "$2" -w "$3" "$ADDR" >"$TMP/ping" 2>&1; then
+		return 0
+	fi
+	echo "    no answer on $ADDR: $(cat "$TMP/ping")"
+	show stderr "$TMP/$1.err"
+	return 1
+}
