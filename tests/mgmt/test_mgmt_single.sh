@@ -19,8 +19,8 @@ done
 TMP=$(mktemp -d /tmp/test_mgmt_single.XXXXXX)
 PIDS=()
 FAILS=0
-# 32000-35999: apart from the other server tests' ports; raft takes PORT + 7.
-PORT=$((32000 + ($$ % 500) * 8))
+# 6000-7999 (tests/README.md): below the ephemeral range; raft takes PORT + 7.
+PORT=$((6000 + ($$ % 250) * 8))
 FAB_PORT=$((PORT + 1))
 ADDR=127.0.0.1:$PORT
 

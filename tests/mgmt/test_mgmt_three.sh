@@ -23,9 +23,9 @@ done
 TMP=$(mktemp -d /tmp/test_mgmt_three.XXXXXX)
 PIDS=()
 FAILS=0
-# 36000-39999, 24 ports per run: server i has management port BASE + 8 i, fabric ports
+# 8000-9999 (tests/README.md), 24 ports per run: server i has management port BASE + 8 i, fabric ports
 # BASE + 8 i + 1 .., raft BASE + 8 i + 7.
-BASE=$((36000 + ($$ % 160) * 24))
+BASE=$((8000 + ($$ % 80) * 24))
 ADDRS=()
 for i in 0 1 2; do
 	ADDRS+=("127.0.0.$((i + 1)):$((BASE + 8 * i))")
