@@ -47,7 +47,9 @@ else
 	fail "management port"
 	exit 1
 fi
-grep -q "^daos_server started: 2 targets" "$TMP/a.out" && pass "started line" ||
+# the management port may answer a moment before the line is printed (the management
+# service starts on the control thread first)
+wait_line "$TMP/a.out" "^daos_server started: 2 targets" 10 && pass "started line" ||
 	fail "started line: $(head -1 "$TMP/a.out")"
 
 echo "== GetAttachInfo"
