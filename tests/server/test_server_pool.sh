@@ -144,7 +144,10 @@ pool q2 query "$C" && expect q2 $DER_NONEXIST $DER_NONEXIST $DER_NONEXIST &&
 	pass "query: no shard anywhere" || shown_fail "q2" q2
 
 echo "== SIGTERM, restart"
-# taken now: the join (src/mgmt) records the rank given by the management service
+# taken once the join (src/mgmt) has recorded the rank the management service gave: under
+# load the first join can come well after the port answers
+wait_line "$TMP/a.err" "joined the system as rank" 20 || fail "server a never joined"
+sleep 0.5
 cp "$TMP/scm/superblock" "$TMP/sb.first"
 stop_srv
 start_srv b
