@@ -240,6 +240,8 @@ wal_submit(struct bio_wal *wal)
 	struct wal_flush *wf = &wal->w_flush;
 	struct io_uring_sqe *sqe;
 	uint32_t niov = 0;
+	struct io_uring_sqe *chain[WAL_OP_NR];
+	bool link = false;
 	int nsqe = 0;
 	int rc;
 
@@ -250,6 +252,19 @@ wal_submit(struct bio_wal *wal)
 	memset(wf, 0, sizeof(*wf));
 	wf->wf_last_lsn = wal->w_last_lsn;
 	wf->wf_end = wal->w_head_pos;
+	if (wal->w_head_pos > wal->w_sub_pos && wal->w_dep_fd >= 0) {
+		/* data the new records reference: synced before any of them is written */
+		sqe = io_uring_get_sqe(&wal->w_ring);
+		D_ASSERT(sqe != NULL);
+		/* an injected failure is a real one (EBADF), so it cancels the chain too */
+		io_uring_prep_fsync(sqe, D_FAIL_CHECK(BIO_FI_DATA_SYNC) ? -1 : wal->w_dep_fd,
+				    IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data64(sqe, WAL_OP_DSYNC);
+		wal->w_dep_fd = -1;
+		wal->w_stats.ws_dep_syncs++;
+		chain[nsqe++] = sqe;
+		link = true;
+	}
 	if (wal->w_head_pos > wal->w_sub_pos) {
 		uint64_t p = wal_rnd_down(wal->w_sub_pos);
 		uint64_t end = wal_rnd_up(wal->w_head_pos);
@@ -272,7 +287,7 @@ wal_submit(struct bio_wal *wal)
 			wf->wf_len[op] = (uint32_t)(seg_end - p);
 			wal->w_stats.ws_bytes_written += seg_end - p;
 			wal->w_stats.ws_writes++;
-			nsqe++;
+			chain[nsqe++] = sqe;
 			p = seg_end;
 			op++;
 		}
@@ -304,7 +319,7 @@ wal_submit(struct bio_wal *wal)
 		wal->w_hdr_dirty = false;
 		wal->w_stats.ws_hdr_writes++;
 		wal->w_stats.ws_writes++;
-		nsqe++;
+		chain[nsqe++] = sqe;
 	}
 
 	if (wal->w_sync == BIO_WAL_SYNC_FDATASYNC) {
@@ -315,9 +330,23 @@ wal_submit(struct bio_wal *wal)
 		sqe->flags |= IOSQE_IO_DRAIN;
 		io_uring_sqe_set_data64(sqe, WAL_OP_FSYNC);
 		wal->w_stats.ws_syncs++;
-		nsqe++;
+		chain[nsqe++] = sqe;
 	} else {
-		wal->w_stats.ws_syncs += (uint64_t)nsqe;
+		wal->w_stats.ws_syncs += (uint64_t)(nsqe - link);
+	}
+	if (link) {
+		/*
+		 * After a data sync the flush is one chain: each request starts once the one
+		 * before it succeeded, and a failed data sync cancels the log writes, so no
+		 * record reaches the log before the data it references is durable.
+		 */
+		int i;
+
+		for (i = 0; i < nsqe - 1; i++) {
+			chain[i]->flags &= ~IOSQE_IO_DRAIN;
+			chain[i]->flags |= IOSQE_IO_LINK;
+		}
+		chain[nsqe - 1]->flags &= ~IOSQE_IO_DRAIN;
 	}
 
 	if (D_FAIL_CHECK(BIO_FI_WAL_SUBMIT))
@@ -365,7 +394,8 @@ wal_flush_done(struct bio_wal *wal)
 static void
 wal_req_done(struct bio_wal *wal, uint64_t op, int res)
 {
-	static const char *const names[] = {"log write", "log write", "header write", "fdatasync"};
+	static const char *const names[] = {"log write", "log write", "header write", "fdatasync",
+					    "data-file fdatasync"};
 	struct wal_flush *wf = &wal->w_flush;
 	bool failed = false;
 
@@ -377,13 +407,15 @@ wal_req_done(struct bio_wal *wal, uint64_t op, int res)
 	} else if (op == WAL_OP_HDR) {
 		if (D_FAIL_CHECK(BIO_FI_WAL_HDR))
 			res = -EIO;
+	} else if (op == WAL_OP_DSYNC) {
+		/* BIO_FI_DATA_SYNC is injected at submission (wal_submit) */
 	} else if (D_FAIL_CHECK(BIO_FI_WAL_SYNC)) {
 		res = -EIO;
 	}
 
 	if (res < 0) {
 		failed = true;
-	} else if (op != WAL_OP_FSYNC && (uint32_t)res != wf->wf_len[op]) {
+	} else if (op != WAL_OP_FSYNC && op != WAL_OP_DSYNC && (uint32_t)res != wf->wf_len[op]) {
 		failed = true;
 		res = 0; /* a short write */
 	}
@@ -653,6 +685,13 @@ bio_wal_on_durable(struct bio_wal *wal, uint64_t lsn, bio_wal_durable_cb_t cb, v
 	cbs[i].wc_arg = arg;
 	wal->w_cb_nr++;
 	return 0;
+}
+
+void
+bio_wal_dep_sync(struct bio_wal *wal, int fd)
+{
+	D_ASSERT(fd >= 0);
+	wal->w_dep_fd = fd;
 }
 
 int

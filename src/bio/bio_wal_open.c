@@ -317,6 +317,7 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 		return -DER_NOMEM;
 	wal->w_fd = -1;
 	wal->w_efd = -1;
+	wal->w_dep_fd = -1;
 	D_STRNDUP(wal->w_path, path, strlen(path));
 	if (wal->w_path == NULL) {
 		rc = -DER_NOMEM;

@@ -42,7 +42,8 @@ struct vos_pool {
 	struct vos_meta *vp_meta;
 	struct bio_wal *vp_wal;
 	struct vea_space_info *vp_vea;
-	int vp_data_fd;
+	int vp_data_fd;           /* buffered: fetches read the data file through it */
+	struct bio_data *vp_data; /* O_DIRECT writes of updates */
 	struct vos_pool_attr vp_attr;
 	d_list_t vp_cont_handles; /* open containers (destroy refuses an open one) */
 	uint64_t vp_base_lsn;     /* newest LSN known at open (checkpoint or replay) */

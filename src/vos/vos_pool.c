@@ -72,6 +72,7 @@ vos_pool_free(struct vos_pool *pool)
 		vos_meta_close(pool->vp_meta);
 	if (pool->vp_data_fd >= 0)
 		close(pool->vp_data_fd);
+	bio_data_close(pool->vp_data);
 	D_FREE(pool->vp_path);
 	D_FREE(pool);
 }
@@ -115,7 +116,10 @@ vos_pool_data_open(struct vos_pool *pool)
 		D_FREE(f);
 		return rc;
 	}
+	rc = bio_data_open(f, &pool->vp_data);
 	D_FREE(f);
+	if (rc != 0)
+		return rc;
 	return vea_load(pool->vp_umm, &pool->vp_df->pd_vea, &pool->vp_vea);
 }
 

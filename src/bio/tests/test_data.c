@@ -1,0 +1,253 @@
+/*
+ * test_data.c: data-file writes (bio_data.c) and their sync ordered by the WAL
+ * (bio_wal_dep_sync).
+ *
+ * - t_data_write: random batches of values, each from 1..4 pieces with random lengths and
+ *   alignments (aligned pieces go straight to the kernel, the rest through the bounce
+ *   arena), at random block offsets; the file read back through a buffered descriptor
+ *   must hold every value followed by zeros to its last block, and nothing else changed.
+ * - t_data_errors: a failed write (BIO_FI_DATA_WRITE) and a failed submission
+ *   (BIO_FI_DATA_SUBMIT) come back as -DER_IO, the next batch works.
+ * - t_data_wal: a flush after bio_wal_dep_sync syncs the data file once (shared by every
+ *   record appended before it is submitted), a flush without new records does not, and a
+ *   failed data sync (BIO_FI_DATA_SYNC) fails the flush and the WAL (-DER_IO).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gurt/common.h>
+#include <daos_srv/bio.h>
+#include <d_test.h>
+
+#include "bio_internal.h"
+
+#define FILE_SIZE (64ULL << 20)
+#define MAX_VAL (300U << 10)
+
+static char dir[64];
+static char path[128];
+
+static int
+setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	strcpy(dir, "/tmp/bio_data.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/data", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(fallocate(fd, 0, 0, FILE_SIZE), 0);
+	close(fd);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char wal[160];
+
+	(void)state;
+	snprintf(wal, sizeof(wal), "%s/wal", dir);
+	unlink(wal);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static void
+t_data_write(void **state)
+{
+	unsigned int seed = d_test_seed("t_data_write");
+	uint64_t rs = d_test_rand_seed(seed);
+	unsigned char *model, *src = NULL, *got;
+	struct bio_data_stats st;
+	struct bio_data *bd;
+	unsigned int round;
+	int rfd;
+
+	(void)state;
+	model = calloc(1, FILE_SIZE);
+	got = malloc(FILE_SIZE);
+	assert_int_equal(posix_memalign((void **)&src, 4096, 4 * MAX_VAL + 4 * 4096), 0);
+	assert_true(model != NULL && got != NULL);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	for (round = 0; round < 60; round++) {
+		unsigned int nval = 1 + (unsigned int)(d_test_rand(&rs) % 3), v;
+		uint64_t slot = FILE_SIZE / 4;
+
+		for (v = 0; v < nval; v++) {
+			/* each value in its own quarter of the file: batches never overlap */
+			uint64_t len = 1 + d_test_rand(&rs) % MAX_VAL;
+			uint64_t off =
+			    v * slot + (d_test_rand(&rs) % ((slot - MAX_VAL) / 4096)) * 4096;
+			unsigned int npieces = 1 + (unsigned int)(d_test_rand(&rs) % 4), p;
+			struct iovec iov[4];
+			uint64_t done = 0, pad;
+			char *at = (char *)src + v * (MAX_VAL + 4096);
+
+			/* a quarter of the values from page-aligned buffers */
+			at += d_test_rand(&rs) % 4 == 0 ? 0 : d_test_rand(&rs) % 4096;
+			for (p = 0; p < npieces; p++) {
+				uint64_t n = p + 1 == npieces ? len - done
+							      : d_test_rand(&rs) % (len - done + 1);
+
+				if (p + 1 < npieces && d_test_rand(&rs) % 2 == 0)
+					n &= ~4095ULL; /* whole blocks, often */
+				iov[p].iov_base = at + done;
+				iov[p].iov_len = n;
+				done += n;
+			}
+			for (done = 0; done < len; done++)
+				at[done] = (char)d_test_rand(&rs);
+			assert_int_equal(bio_data_write(bd, off, iov, npieces), 0);
+			memcpy(model + off, at, len);
+			pad = (4096 - len % 4096) % 4096;
+			memset(model + off + len, 0, pad);
+		}
+		assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+	}
+	bio_data_query(bd, &st);
+	/* both paths were taken (on a file system without O_DIRECT everything is direct) */
+	assert_true(st.ds_direct_bytes > 0 && st.ds_bounce_bytes > 0);
+	assert_int_equal(st.ds_errors, 0);
+	bio_data_close(bd);
+
+	rfd = open(path, O_RDONLY);
+	assert_true(rfd >= 0);
+	assert_int_equal(pread(rfd, got, FILE_SIZE, 0), (ssize_t)FILE_SIZE);
+	close(rfd);
+	assert_memory_equal(got, model, FILE_SIZE);
+	free(model);
+	free(got);
+	free(src);
+}
+
+static void
+t_data_errors(void **state)
+{
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_WRITE, .fa_max_faults = 1};
+	struct bio_data *bd;
+	struct iovec iov;
+	char *buf;
+
+	(void)state;
+	buf = malloc(1 << 20);
+	assert_non_null(buf);
+	memset(buf, 7, 1 << 20);
+	iov.iov_base = buf + 3; /* unaligned: through the bounce arena */
+	iov.iov_len = (1 << 20) - 3;
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
+	assert_int_equal(bio_data_write(bd, 4 << 20, &iov, 1), 0);
+	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_WRITE);
+	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
+	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+
+	fa.fa_id = BIO_FI_DATA_SUBMIT;
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
+	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_SUBMIT);
+	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
+	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+
+	/* a batch that is dropped leaves nothing behind */
+	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
+	bio_data_cancel(bd);
+	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+	bio_data_close(bd);
+	free(buf);
+}
+
+/* Append a small record. */
+static uint64_t
+append(struct bio_wal *wal)
+{
+	static char bytes[64];
+	struct umem_redo_range rr = {.rr_off = 4096, .rr_len = sizeof(bytes), .rr_data = bytes};
+	struct umem_redo redo = {.ur_nr = 1, .ur_bytes = sizeof(bytes), .ur_ranges = &rr};
+	uint64_t lsn;
+
+	assert_int_equal(bio_wal_append(wal, &redo, &lsn), 0);
+	return lsn;
+}
+
+static void
+t_data_wal(void **state)
+{
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_SYNC, .fa_max_faults = 1};
+	struct bio_wal_replay_info info;
+	struct bio_wal_stats ws;
+	struct bio_data *bd;
+	struct bio_wal *wal;
+	char wpath[160];
+	struct iovec iov;
+	char *buf;
+	int i;
+
+	(void)state;
+	buf = malloc(8192);
+	memset(buf, 1, 8192);
+	iov.iov_base = buf;
+	iov.iov_len = 8192;
+	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
+	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+
+	/* three updates' data, then their records: one data sync for the three */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(bio_data_write(bd, (uint64_t)i * 8192, &iov, 1), 0);
+		assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+		bio_wal_dep_sync(wal, bio_data_fd(bd));
+		append(wal);
+	}
+	assert_int_equal(bio_wal_flush_wait(wal), 0);
+	bio_wal_query(wal, &ws);
+	assert_int_equal(ws.ws_dep_syncs, 1);
+	/* records without new data: no data sync */
+	append(wal);
+	assert_int_equal(bio_wal_flush_wait(wal), 0);
+	bio_wal_query(wal, &ws);
+	assert_int_equal(ws.ws_dep_syncs, 1);
+
+	/* a failed data sync fails the flush, and the WAL with it */
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	bio_wal_dep_sync(wal, bio_data_fd(bd));
+	append(wal);
+	assert_int_equal(bio_wal_flush_wait(wal), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_SYNC);
+	bio_wal_query(wal, &ws);
+	assert_int_equal(ws.ws_error, -DER_IO);
+	assert_int_equal(ws.ws_durable_lsn, 4);
+	assert_int_equal(bio_wal_close(wal), -DER_IO);
+	/* the chain was cut at the data sync: record 5 never reached the log */
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, &info), 0);
+	assert_int_equal(info.ri_last_lsn, 4);
+	assert_int_equal(bio_wal_close(wal), 0);
+	bio_data_close(bd);
+	free(buf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(t_data_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
+	};
+
+	d_log_setmasks("CRIT");
+	return cmocka_run_group_tests_name("bio_data", tests, NULL, NULL);
+}
