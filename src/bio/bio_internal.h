@@ -68,8 +68,9 @@ D_CASSERT(offsetof(struct wal_hdr_df, hd_tail_lsn) == 64);
 
 /*
  * A record: this header, then rd_nr ranges, each a struct wal_range_df followed by rg_len
- * bytes of after-image and zero padding to 8 bytes. rd_len counts the ranges (not this
- * header); rd_csum is the CRC32C of the header (with rd_csum = 0) and the rd_len bytes.
+ * bytes of after-image and zero padding to 8 bytes (nothing for a WAL_RG_ZERO range). rd_len counts
+ * the ranges (not this header); rd_csum is the CRC32C of the header (with rd_csum = 0) and the
+ * rd_len bytes.
  */
 struct wal_rec_df {
 	uint32_t rd_magic;
@@ -88,8 +89,19 @@ D_CASSERT(offsetof(struct wal_rec_df, rd_lsn) == 16);
 struct wal_range_df {
 	uint64_t rg_off;
 	uint32_t rg_len;
-	uint32_t rg_pad; /* 0 */
+	uint32_t rg_flags; /* 0, or WAL_RG_ZERO */
 };
+
+/* rg_flags: the range is rg_len zero bytes; no payload follows its header. */
+#define WAL_RG_ZERO 1U
+/*
+ * Zero runs of at least this many bytes (whole 8-byte words of the heap) are logged as
+ * WAL_RG_ZERO ranges: a new btree node or a zeroed allocation costs 16 bytes of log. At
+ * 40, a cut range never takes more log than bio_wal_rec_size() allows for it: each run
+ * saves >= 40 bytes and costs <= 32 (its header and the header of the data after it;
+ * pieces between runs are whole words, so only the first and last carry padding).
+ */
+#define WAL_ZERO_MIN 40U
 D_CASSERT(sizeof(struct wal_range_df) == 16);
 
 /* Requests of a flush, in io_uring user_data. */

@@ -558,14 +558,20 @@ rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, str
 			return REC_CORRUPT;
 		memcpy(&rg, p + off, sizeof(rg));
 		off += sizeof(rg);
-		if (rg.rg_pad != 0 || wal_pad8(rg.rg_len) > rec.rd_len - off)
+		if ((rg.rg_flags & ~WAL_RG_ZERO) != 0)
 			return REC_CORRUPT;
 		r->r_ranges[i].rr_off = rg.rg_off;
 		r->r_ranges[i].rr_len = rg.rg_len;
 		r->r_ranges[i].rr_pad = 0;
+		bytes += rg.rg_len;
+		if (rg.rg_flags & WAL_RG_ZERO) {
+			r->r_ranges[i].rr_data = NULL; /* zeros */
+			continue;
+		}
+		if (wal_pad8(rg.rg_len) > rec.rd_len - off)
+			return REC_CORRUPT;
 		r->r_ranges[i].rr_data = p + off;
 		off += wal_pad8(rg.rg_len);
-		bytes += rg.rg_len;
 	}
 	if (off != rec.rd_len)
 		return REC_CORRUPT;

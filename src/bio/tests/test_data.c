@@ -11,6 +11,8 @@
  * - t_data_wal: a flush after bio_wal_dep_sync syncs the data file once (shared by every
  *   record appended before it is submitted), a flush without new records does not, and a
  *   failed data sync (BIO_FI_DATA_SYNC) fails the flush and the WAL (-DER_IO).
+ * - t_wal_zero_runs: records whose ranges mix zero runs and data at every alignment replay
+ *   to the same image and never take more log than bio_wal_rec_size() allows.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +241,110 @@ t_data_wal(void **state)
 	free(buf);
 }
 
+#define ZIMG (256U << 10)
+
+/* Replay callback: apply a record to the image in @arg (zero ranges have no bytes). */
+static int
+zero_apply(void *arg, uint64_t lsn, const struct umem_redo *redo)
+{
+	(void)lsn;
+	return umem_redo_apply(arg, ZIMG, redo);
+}
+
+/*
+ * Zero runs: records whose ranges mix zero runs of every length with data, at every
+ * alignment, replay to the same image, take no more log than bio_wal_rec_size() says,
+ * and much less when they are mostly zeros.
+ */
+static void
+t_wal_zero_runs(void **state)
+{
+	unsigned int seed = d_test_seed("t_wal_zero_runs");
+	uint64_t rs = d_test_rand_seed(seed);
+	unsigned char *want, *got, *src;
+	struct bio_wal_replay_info info;
+	struct bio_wal_stats ws0, ws1;
+	uint64_t zero_saved = 0;
+	struct bio_wal *wal;
+	char wpath[160];
+	unsigned int k;
+
+	(void)state;
+	want = calloc(1, ZIMG);
+	got = calloc(1, ZIMG);
+	src = malloc(ZIMG);
+	assert_true(want != NULL && got != NULL && src != NULL);
+	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
+	assert_int_equal(bio_wal_create(wpath, 16 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	for (k = 0; k < 300; k++) {
+		struct umem_redo_range rr[4];
+		struct umem_redo redo = {.ur_ranges = rr};
+		uint64_t used = 0, lsn, bytes;
+		unsigned int i;
+
+		redo.ur_nr = 1 + (unsigned int)(d_test_rand(&rs) % 4);
+		for (i = 0; i < redo.ur_nr; i++) {
+			uint32_t len = (uint32_t)(d_test_rand(&rs) % 3000), p = 0;
+
+			/* runs of zeros and of data, 1..120 bytes each */
+			while (p < len) {
+				uint32_t n = 1 + (uint32_t)(d_test_rand(&rs) % 120), j;
+				bool zero = d_test_rand(&rs) % 2 == 0;
+
+				for (j = 0; j < n && p + j < len; j++)
+					src[used + p + j] = zero ? 0 : (unsigned char)(1 + j % 251);
+				p += j;
+			}
+			rr[i].rr_off = d_test_rand(&rs) % (ZIMG - len);
+			rr[i].rr_len = len;
+			rr[i].rr_pad = 0;
+			rr[i].rr_data = src + used;
+			used += len;
+		}
+		bio_wal_query(wal, &ws0);
+		assert_int_equal(bio_wal_append(wal, &redo, &lsn), 0);
+		bio_wal_query(wal, &ws1);
+		bytes = ws1.ws_append_bytes - ws0.ws_append_bytes;
+		assert_true(bytes <= bio_wal_rec_size(redo.ur_nr, used));
+		zero_saved += bio_wal_rec_size(redo.ur_nr, used) - bytes;
+		for (i = 0; i < redo.ur_nr; i++)
+			memcpy(want + rr[i].rr_off, rr[i].rr_data, rr[i].rr_len);
+		if (k % 50 == 0)
+			assert_int_equal(bio_wal_flush_wait(wal), 0);
+	}
+	assert_int_equal(bio_wal_close(wal), 0);
+	assert_true(zero_saved > 0);
+
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, zero_apply, got, &info), 0);
+	assert_int_equal(info.ri_applied, 300);
+	assert_memory_equal(got, want, ZIMG);
+	assert_int_equal(bio_wal_close(wal), 0);
+
+	/* a page of zeros with a word set at each end: two data ranges and one zero run */
+	{
+		struct umem_redo_range rr = {.rr_off = 8192, .rr_len = 4096, .rr_data = src};
+		struct umem_redo redo = {.ur_nr = 1, .ur_bytes = 4096, .ur_ranges = &rr};
+		uint64_t lsn;
+
+		memset(src, 0, 4096);
+		src[0] = 1;
+		src[4095] = 2;
+		assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+		assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+		bio_wal_query(wal, &ws0);
+		assert_int_equal(bio_wal_append(wal, &redo, &lsn), 0);
+		bio_wal_query(wal, &ws1);
+		assert_int_equal(ws1.ws_append_bytes - ws0.ws_append_bytes, 40 + 3 * 16 + 8 + 8);
+		assert_int_equal(bio_wal_close(wal), 0);
+	}
+	free(want);
+	free(got);
+	free(src);
+}
+
 int
 main(void)
 {
@@ -246,6 +352,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),
 	};
 
 	d_log_setmasks("CRIT");
