@@ -49,8 +49,9 @@ struct vos_pool {
 	uint64_t vp_base_lsn;     /* newest LSN known at open (checkpoint or replay) */
 	uint64_t vp_ckpt_lsn;
 	uint64_t vp_nckpt;
-	uint64_t vp_ck_lsn; /* start LSN of the background checkpoint */
-	bool vp_ck_busy;    /* a background checkpoint is in progress */
+	uint64_t vp_ck_lsn;    /* start LSN of the background checkpoint */
+	bool vp_ck_busy;       /* a background checkpoint is in progress */
+	uint64_t vp_nwal_full; /* commits that found the WAL full (a blocking checkpoint) */
 };
 
 static inline struct vos_pool *

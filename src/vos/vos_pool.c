@@ -519,6 +519,7 @@ vos_pool_make_room(daos_handle_t poh, int rc)
 	if (rc != -DER_AGAIN)
 		return rc;
 	/* the log is full: checkpoint both slots, trim it all, and write the new tail out */
+	pool->vp_nwal_full++;
 	rc = vos_pool_ckpt(pool, true);
 	if (rc == 0)
 		rc = bio_wal_flush(pool->vp_wal);
