@@ -154,6 +154,19 @@ bio_data_close(struct bio_data *bd)
 }
 
 int
+bio_data_set_eventfd(struct bio_data *bd, int fd)
+{
+	int rc = io_uring_register_eventfd(&bd->bd_ring, fd);
+
+	if (rc < 0) {
+		D_ERROR("data file %s: cannot register an eventfd: %s\n", bd->bd_path,
+			strerror(-rc));
+		return d_errno2der(-rc);
+	}
+	return 0;
+}
+
+int
 bio_data_fd(struct bio_data *bd)
 {
 	return bd->bd_fd;

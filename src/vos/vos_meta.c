@@ -807,6 +807,18 @@ vos_meta_ckpt_step(struct vos_meta *vm, struct umem_instance *umm, uint64_t last
 	return 1;
 }
 
+int
+vos_meta_set_eventfd(struct vos_meta *vm, int fd)
+{
+	int rc = io_uring_register_eventfd(&vm->vm_ring, fd);
+
+	if (rc < 0) {
+		D_ERROR("cannot register an eventfd with the meta ring: %s\n", strerror(-rc));
+		return d_errno2der(-rc);
+	}
+	return 0;
+}
+
 bool
 vos_meta_ckpt_busy(struct vos_meta *vm)
 {

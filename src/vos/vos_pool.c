@@ -120,6 +120,12 @@ vos_pool_data_open(struct vos_pool *pool)
 	D_FREE(f);
 	if (rc != 0)
 		return rc;
+	/* completions of the data and meta rings wake whoever sleeps on vos_pool_fd */
+	rc = bio_data_set_eventfd(pool->vp_data, bio_wal_fd(pool->vp_wal));
+	if (rc == 0)
+		rc = vos_meta_set_eventfd(pool->vp_meta, bio_wal_fd(pool->vp_wal));
+	if (rc != 0)
+		return rc;
 	return vea_load(pool->vp_umm, &pool->vp_df->pd_vea, &pool->vp_vea);
 }
 
@@ -607,7 +613,12 @@ vos_pool_close(daos_handle_t poh)
 	int rc;
 
 	D_ASSERT(!umem_tx_inprogress(pool->vp_umm));
-	rc = vos_pool_ckpt(pool, false);
+	/*
+	 * Both slots, so that they hold the same image: the next open then finds nothing
+	 * pending for the other slot, instead of rewriting the whole heap at its first
+	 * checkpoint. The second slot only takes the pages dirtied since it was written.
+	 */
+	rc = vos_pool_ckpt(pool, true);
 	vos_pool_free(pool);
 	return rc;
 }

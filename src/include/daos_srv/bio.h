@@ -388,6 +388,14 @@ int bio_data_open(const char *path, struct bio_data **bd);
 /** Close @bd (NULL is fine), after the writes in flight completed. Context: its thread. */
 void bio_data_close(struct bio_data *bd);
 
+/**
+ * Have completions of @bd's writes signal eventfd @fd (borrowed), e.g. bio_wal_fd() of
+ * the WAL whose poller the xstream sleeps on, so that a ULT waiting for its data writes
+ * through a yielding hook is resumed when they complete. 0 or a syscall's error.
+ * Context: @bd's thread.
+ */
+int bio_data_set_eventfd(struct bio_data *bd, int fd);
+
 /** A descriptor of the file (owned by @bd), for bio_wal_dep_sync. */
 int bio_data_fd(struct bio_data *bd);
 
