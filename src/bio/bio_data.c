@@ -6,18 +6,23 @@
  * fdatasync the data file ahead of the log records that reference it, so all the updates
  * of one WAL flush share one data sync.
  *
- * A batch: bio_data_write() queues writes (no system call), bio_data_submit_wait() submits
- * them and waits through the caller's hook until all completed. One batch at a time.
+ * A batch (one update's values): bio_data_batch_get(), bio_data_write() to queue writes
+ * (no system call), bio_data_submit_wait() to submit them and wait through the caller's
+ * hook until all completed (which ends the batch), or bio_data_cancel(). Several batches
+ * may be open and in flight at once -- ULTs of one xstream that yield in their wait hook
+ * -- sharing the ring; whoever waits reaps every completion and credits its batch.
  *
  * Invariants:
  * 1. Every request is block aligned in the file, in length and in memory: a piece of the
  *    caller's buffer goes straight to the kernel only when its address, its length and its
- *    place in the value are 4 KiB aligned; everything else is copied into the bounce arena,
- *    and the tail of a value is padded with zeros to its last block.
- * 2. Bounce chunks never move while a batch is queued or in flight (the arena grows by
- *    adding chunks) and are reused only after the batch completed.
+ *    place in the value are 4 KiB aligned; everything else is copied into the batch's
+ *    bounce chunks, and the tail of a value is padded with zeros to its last block.
+ * 2. A batch's requests, iovecs and bounce chunks do not move or get reused while any of
+ *    its requests is in flight; a batch ends only once none is.
  * 3. A batch reports success only if every request wrote all its bytes; any failure is
- *    -DER_IO (-DER_NOSPACE for ENOSPC), after everything in flight completed.
+ *    -DER_IO (-DER_NOSPACE for ENOSPC), after everything it had in flight completed.
+ * 4. A failed submission may leave requests in the ring: the file then refuses every
+ *    later batch (-DER_IO) until it is reopened.
  */
 #define D_LOGFAC bio
 
@@ -31,40 +36,53 @@
 #include "bio_internal.h"
 
 #define BD_BLK 4096UL
-#define BD_CHUNK (1UL << 20) /* bounce arena chunk */
+#define BD_CHUNK (1UL << 20) /* bounce chunk */
 #define BD_IOV_MAX 256U      /* iovecs per request */
 #define BD_QD 128U
 
+struct bio_data_batch;
+
 /* A queued or in-flight request: one writev of contiguous file bytes. */
 struct bd_req {
+	struct bio_data_batch *br_batch;
 	uint64_t br_off;
 	uint64_t br_len;
-	uint32_t br_iov; /* first iovec in bd_iovs */
+	uint32_t br_iov; /* first iovec in bb_iovs */
 	uint32_t br_niov;
+};
+
+struct bio_data_batch {
+	struct bio_data *bb_bd;
+	d_list_t bb_link; /* in bd_free_batches while unused */
+	struct bd_req *bb_reqs;
+	uint32_t bb_nreqs;
+	uint32_t bb_reqs_cap;
+	struct iovec *bb_iovs;
+	uint32_t bb_niovs;
+	uint32_t bb_iovs_cap;
+	uint32_t bb_next;     /* next request to submit */
+	uint32_t bb_inflight; /* submitted, not completed */
+	int bb_rc;
+	/* bounce chunks taken from the file's free list; the last one partly used */
+	char **bb_chunks;
+	uint32_t bb_nchunks;
+	uint32_t bb_chunks_cap;
+	uint64_t bb_chunk_off;
 };
 
 struct bio_data {
 	int bd_fd;
 	bool bd_direct;
+	bool bd_broken; /* a submission failed: requests may be stuck in the ring */
 	struct io_uring bd_ring;
 	bool bd_ring_ok;
 	char *bd_path;
-	/* the batch */
-	struct bd_req *bd_reqs;
-	uint32_t bd_nreqs;
-	uint32_t bd_reqs_cap;
-	struct iovec *bd_iovs;
-	uint32_t bd_niovs;
-	uint32_t bd_iovs_cap;
-	uint32_t bd_next;     /* next request to submit */
-	uint32_t bd_inflight; /* submitted, not completed */
-	int bd_rc;
-	bool bd_broken; /* a submission failed: requests may be stuck in the ring */
-	/* bounce arena: chunks of BD_CHUNK, the first bd_chunk_used of them partly taken */
-	char **bd_chunks;
-	uint32_t bd_nchunks;
-	uint32_t bd_chunk_cur;
-	uint64_t bd_chunk_off;
+	uint32_t bd_inflight; /* requests in flight, all batches */
+	uint32_t bd_batches;  /* batches handed out and not ended */
+	d_list_t bd_free_batches;
+	char **bd_free_chunks;
+	uint32_t bd_nfree_chunks;
+	uint32_t bd_free_chunks_cap;
 	struct bio_data_stats bd_stats;
 };
 
@@ -77,6 +95,7 @@ bio_data_open(const char *path, struct bio_data **bdp)
 	D_ALLOC_PTR(bd);
 	if (bd == NULL)
 		return -DER_NOMEM;
+	D_INIT_LIST_HEAD(&bd->bd_free_batches);
 	bd->bd_fd = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
 	bd->bd_direct = true;
 	if (bd->bd_fd < 0 && errno == EINVAL) { /* no O_DIRECT here (tmpfs) */
@@ -106,37 +125,51 @@ bio_data_open(const char *path, struct bio_data **bdp)
 	return 0;
 }
 
+/* Reap every completion there is, crediting each to its batch. */
 static void
 bd_reap(struct bio_data *bd)
 {
 	struct io_uring_cqe *cqe;
 
 	while (bd->bd_inflight > 0 && io_uring_peek_cqe(&bd->bd_ring, &cqe) == 0) {
-		struct bd_req *br = &bd->bd_reqs[io_uring_cqe_get_data64(cqe)];
+		struct bd_req *br = (struct bd_req *)(uintptr_t)io_uring_cqe_get_data64(cqe);
+		struct bio_data_batch *bb = br->br_batch;
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&bd->bd_ring, cqe);
 		bd->bd_inflight--;
+		bb->bb_inflight--;
 		if (D_FAIL_CHECK(BIO_FI_DATA_WRITE))
 			res = -EIO;
-		if ((res < 0 || (uint64_t)res != br->br_len) && bd->bd_rc == 0) {
-			bd->bd_rc = res == -ENOSPC ? -DER_NOSPACE : -DER_IO;
+		if ((res < 0 || (uint64_t)res != br->br_len) && bb->bb_rc == 0) {
+			bb->bb_rc = res == -ENOSPC ? -DER_NOSPACE : -DER_IO;
 			bd->bd_stats.ds_errors++;
 			D_ERROR("data file %s: write of %" PRIu64 " bytes at %" PRIu64
 				" failed: %s: " DF_RC "\n",
 				bd->bd_path, br->br_len, br->br_off,
-				res < 0 ? strerror(-res) : "short write", DP_RC(bd->bd_rc));
+				res < 0 ? strerror(-res) : "short write", DP_RC(bb->bb_rc));
 		}
 	}
+}
+
+static void
+bd_batch_free(struct bio_data_batch *bb)
+{
+	D_FREE(bb->bb_reqs);
+	D_FREE(bb->bb_iovs);
+	D_FREE(bb->bb_chunks);
+	D_FREE(bb);
 }
 
 void
 bio_data_close(struct bio_data *bd)
 {
+	struct bio_data_batch *bb, *tmp;
 	uint32_t i;
 
 	if (bd == NULL)
 		return;
+	D_ASSERT(bd->bd_batches == 0);
 	if (bd->bd_ring_ok) {
 		while (bd->bd_inflight > 0 && bio_data_wait_io(bd) == 0)
 			bd_reap(bd);
@@ -144,11 +177,13 @@ bio_data_close(struct bio_data *bd)
 	}
 	if (bd->bd_fd >= 0)
 		close(bd->bd_fd);
-	for (i = 0; i < bd->bd_nchunks; i++)
-		munmap(bd->bd_chunks[i], BD_CHUNK);
-	D_FREE(bd->bd_chunks);
-	D_FREE(bd->bd_reqs);
-	D_FREE(bd->bd_iovs);
+	d_list_for_each_entry_safe (bb, tmp, &bd->bd_free_batches, bb_link) {
+		d_list_del(&bb->bb_link);
+		bd_batch_free(bb);
+	}
+	for (i = 0; i < bd->bd_nfree_chunks; i++)
+		munmap(bd->bd_free_chunks[i], BD_CHUNK);
+	D_FREE(bd->bd_free_chunks);
 	D_FREE(bd->bd_path);
 	D_FREE(bd);
 }
@@ -189,16 +224,61 @@ bd_grow(void **arr, uint32_t *cap, uint32_t nr, size_t elem)
 	return 0;
 }
 
-/* Append [buf, buf + len) to the open request, starting a new one past BD_IOV_MAX. */
+int
+bio_data_batch_get(struct bio_data *bd, struct bio_data_batch **bbp)
+{
+	struct bio_data_batch *bb;
+
+	if (bd->bd_broken)
+		return -DER_IO;
+	if (!d_list_empty(&bd->bd_free_batches)) {
+		bb = d_list_entry(bd->bd_free_batches.next, struct bio_data_batch, bb_link);
+		d_list_del_init(&bb->bb_link);
+	} else {
+		D_ALLOC_PTR(bb);
+		if (bb == NULL)
+			return -DER_NOMEM;
+		D_INIT_LIST_HEAD(&bb->bb_link);
+		bb->bb_bd = bd;
+	}
+	bd->bd_batches++;
+	*bbp = bb;
+	return 0;
+}
+
+/* End @bb (nothing of it in flight): its chunks go back to the file, it to the cache. */
+static void
+bd_batch_put(struct bio_data_batch *bb)
+{
+	struct bio_data *bd = bb->bb_bd;
+	uint32_t i;
+
+	D_ASSERT(bb->bb_inflight == 0 && bd->bd_batches > 0);
+	for (i = 0; i < bb->bb_nchunks; i++) {
+		/* room was made when the chunk was taken */
+		D_ASSERT(bd->bd_nfree_chunks < bd->bd_free_chunks_cap);
+		bd->bd_free_chunks[bd->bd_nfree_chunks++] = bb->bb_chunks[i];
+	}
+	bb->bb_nchunks = 0;
+	bb->bb_chunk_off = 0;
+	bb->bb_nreqs = 0;
+	bb->bb_niovs = 0;
+	bb->bb_next = 0;
+	bb->bb_rc = 0;
+	bd->bd_batches--;
+	d_list_add(&bb->bb_link, &bd->bd_free_batches);
+}
+
+/* Append [buf, buf + len) at file offset @off to the open request, or start one. */
 static int
-bd_iov_add(struct bio_data *bd, struct bd_req **brp, uint64_t off, void *buf, uint64_t len)
+bd_iov_add(struct bio_data_batch *bb, struct bd_req **brp, uint64_t off, void *buf, uint64_t len)
 {
 	struct bd_req *br = *brp;
 	struct iovec *last;
 	int rc;
 
 	if (br != NULL && br->br_niov > 0) {
-		last = &bd->bd_iovs[br->br_iov + br->br_niov - 1];
+		last = &bb->bb_iovs[br->br_iov + br->br_niov - 1];
 		if ((char *)last->iov_base + last->iov_len == buf) {
 			last->iov_len += len; /* contiguous with the previous piece */
 			br->br_len += len;
@@ -206,69 +286,74 @@ bd_iov_add(struct bio_data *bd, struct bd_req **brp, uint64_t off, void *buf, ui
 		}
 	}
 	if (br == NULL || br->br_niov == BD_IOV_MAX) {
-		rc = bd_grow((void **)&bd->bd_reqs, &bd->bd_reqs_cap, bd->bd_nreqs,
-			     sizeof(*bd->bd_reqs));
+		rc = bd_grow((void **)&bb->bb_reqs, &bb->bb_reqs_cap, bb->bb_nreqs,
+			     sizeof(*bb->bb_reqs));
 		if (rc != 0)
 			return rc;
-		br = &bd->bd_reqs[bd->bd_nreqs++];
+		br = &bb->bb_reqs[bb->bb_nreqs++];
+		br->br_batch = bb;
 		br->br_off = off;
 		br->br_len = 0;
-		br->br_iov = bd->bd_niovs;
+		br->br_iov = bb->bb_niovs;
 		br->br_niov = 0;
 		*brp = br;
 	}
-	rc = bd_grow((void **)&bd->bd_iovs, &bd->bd_iovs_cap, bd->bd_niovs, sizeof(*bd->bd_iovs));
+	rc = bd_grow((void **)&bb->bb_iovs, &bb->bb_iovs_cap, bb->bb_niovs, sizeof(*bb->bb_iovs));
 	if (rc != 0)
 		return rc;
-	bd->bd_iovs[bd->bd_niovs].iov_base = buf;
-	bd->bd_iovs[bd->bd_niovs].iov_len = len;
-	bd->bd_niovs++;
+	bb->bb_iovs[bb->bb_niovs].iov_base = buf;
+	bb->bb_iovs[bb->bb_niovs].iov_len = len;
+	bb->bb_niovs++;
 	br->br_niov++;
 	br->br_len += len;
 	return 0;
 }
 
-/* @len (<= BD_BLK) bytes of bounce space, within one chunk. */
+/* A bounce block of the batch (a new chunk when the last one is full). */
 static char *
-bd_bounce(struct bio_data *bd, uint64_t len)
+bd_bounce(struct bio_data_batch *bb)
 {
+	struct bio_data *bd = bb->bb_bd;
 	char *p;
+	int rc;
 
-	if (bd->bd_chunk_cur < bd->bd_nchunks && bd->bd_chunk_off + len > BD_CHUNK) {
-		bd->bd_chunk_cur++;
-		bd->bd_chunk_off = 0;
-	}
-	if (bd->bd_chunk_cur == bd->bd_nchunks) {
-		char **chunks;
-
-		D_REALLOC_ARRAY(chunks, bd->bd_chunks, bd->bd_nchunks + 1);
-		if (chunks == NULL)
+	if (bb->bb_nchunks == 0 || bb->bb_chunk_off == BD_CHUNK) {
+		rc = bd_grow((void **)&bb->bb_chunks, &bb->bb_chunks_cap, bb->bb_nchunks,
+			     sizeof(*bb->bb_chunks));
+		/* the file's free list must take every chunk back without allocating */
+		if (rc == 0)
+			rc = bd_grow((void **)&bd->bd_free_chunks, &bd->bd_free_chunks_cap,
+				     (uint32_t)bd->bd_stats.ds_chunks, sizeof(*bd->bd_free_chunks));
+		if (rc != 0)
 			return NULL;
-		bd->bd_chunks = chunks;
-		p = mmap(NULL, BD_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			 0);
-		if (p == MAP_FAILED)
-			return NULL;
-		bd->bd_chunks[bd->bd_nchunks++] = p;
-		bd->bd_chunk_off = 0;
+		if (bd->bd_nfree_chunks > 0) {
+			p = bd->bd_free_chunks[--bd->bd_nfree_chunks];
+		} else {
+			p = mmap(NULL, BD_CHUNK, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				return NULL;
+			bd->bd_stats.ds_chunks++;
+		}
+		bb->bb_chunks[bb->bb_nchunks++] = p;
+		bb->bb_chunk_off = 0;
 	}
-	p = bd->bd_chunks[bd->bd_chunk_cur] + bd->bd_chunk_off;
-	bd->bd_chunk_off += len;
+	p = bb->bb_chunks[bb->bb_nchunks - 1] + bb->bb_chunk_off;
+	bb->bb_chunk_off += BD_BLK;
 	return p;
 }
 
 int
-bio_data_write(struct bio_data *bd, uint64_t off, const struct iovec *iov, unsigned int nr)
+bio_data_write(struct bio_data_batch *bb, uint64_t off, const struct iovec *iov, unsigned int nr)
 {
+	struct bio_data *bd = bb->bb_bd;
 	struct bd_req *br = NULL;
 	uint64_t pos = 0; /* bytes of the value placed so far */
-	char *bb = NULL;  /* the bounce block being filled */
+	char *blk = NULL; /* the bounce block being filled */
 	unsigned int i;
 	int rc;
 
-	D_ASSERT(bd->bd_inflight == 0 && off % BD_BLK == 0);
-	if (bd->bd_broken)
-		return -DER_IO;
+	D_ASSERT(bb->bb_next == 0 && off % BD_BLK == 0);
 	for (i = 0; i < nr; i++) {
 		const char *buf = iov[i].iov_base;
 		uint64_t n = iov[i].iov_len;
@@ -279,21 +364,20 @@ bio_data_write(struct bio_data *bd, uint64_t off, const struct iovec *iov, unsig
 			if (pos % BD_BLK == 0 && (uintptr_t)buf % BD_BLK == 0 && n >= BD_BLK) {
 				/* whole aligned blocks straight from the caller's buffer */
 				m = n & ~(BD_BLK - 1);
-				rc = bd_iov_add(bd, &br, off, (void *)buf, m);
+				rc = bd_iov_add(bb, &br, off, (void *)buf, m);
 				bd->bd_stats.ds_direct_bytes += m;
 			} else {
 				m = BD_BLK - pos % BD_BLK;
 				if (m > n)
 					m = n;
+				rc = 0;
 				if (pos % BD_BLK == 0) {
-					bb = bd_bounce(bd, BD_BLK);
-					if (bb == NULL)
+					blk = bd_bounce(bb);
+					if (blk == NULL)
 						return -DER_NOMEM;
-					rc = bd_iov_add(bd, &br, off, bb, BD_BLK);
-				} else {
-					rc = 0;
+					rc = bd_iov_add(bb, &br, off, blk, BD_BLK);
 				}
-				memcpy(bb + pos % BD_BLK, buf, m);
+				memcpy(blk + pos % BD_BLK, buf, m);
 				bd->bd_stats.ds_bounce_bytes += m;
 			}
 			if (rc != 0)
@@ -304,33 +388,34 @@ bio_data_write(struct bio_data *bd, uint64_t off, const struct iovec *iov, unsig
 		}
 	}
 	if (pos % BD_BLK != 0)
-		memset(bb + pos % BD_BLK, 0, BD_BLK - pos % BD_BLK);
+		memset(blk + pos % BD_BLK, 0, BD_BLK - pos % BD_BLK);
 	return 0;
 }
 
-/* Submit queued requests while the ring has room. */
+/* Submit @bb's queued requests while the ring has room. */
 static int
-bd_submit(struct bio_data *bd)
+bd_submit(struct bio_data_batch *bb)
 {
+	struct bio_data *bd = bb->bb_bd;
 	uint32_t n = 0;
 	int rc;
 
-	if (bd->bd_next < bd->bd_nreqs && D_FAIL_CHECK(BIO_FI_DATA_SUBMIT)) {
+	if (bb->bb_next < bb->bb_nreqs && D_FAIL_CHECK(BIO_FI_DATA_SUBMIT)) {
 		/* as a refused submission, before any request is prepared */
 		D_ERROR("data file %s: io_uring_submit: injected failure\n", bd->bd_path);
-		bd->bd_rc = -DER_IO;
+		bb->bb_rc = -DER_IO;
 		return -DER_IO;
 	}
-	while (bd->bd_next < bd->bd_nreqs && bd->bd_inflight + n < BD_QD) {
-		struct bd_req *br = &bd->bd_reqs[bd->bd_next];
+	while (bb->bb_next < bb->bb_nreqs && bd->bd_inflight + n < BD_QD) {
+		struct bd_req *br = &bb->bb_reqs[bb->bb_next];
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&bd->bd_ring);
 
 		if (sqe == NULL)
 			break;
-		io_uring_prep_writev(sqe, bd->bd_fd, &bd->bd_iovs[br->br_iov], br->br_niov,
+		io_uring_prep_writev(sqe, bd->bd_fd, &bb->bb_iovs[br->br_iov], br->br_niov,
 				     br->br_off);
-		io_uring_sqe_set_data64(sqe, bd->bd_next);
-		bd->bd_next++;
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)br);
+		bb->bb_next++;
 		bd->bd_stats.ds_writes++;
 		bd->bd_stats.ds_bytes += br->br_len;
 		n++;
@@ -338,41 +423,32 @@ bd_submit(struct bio_data *bd)
 	if (n == 0)
 		return 0;
 	rc = io_uring_submit(&bd->bd_ring);
-	if (rc > 0)
+	if (rc > 0) {
 		bd->bd_inflight += (uint32_t)rc;
+		bb->bb_inflight += (uint32_t)rc;
+	}
 	if (rc != (int)n) {
 		/* requests left in the ring would go out with a later batch: stop for good */
 		D_ERROR("data file %s: io_uring_submit: %s; no more writes until reopened\n",
 			bd->bd_path, rc < 0 ? strerror(-rc) : "short");
 		bd->bd_broken = true;
-		if (bd->bd_rc == 0)
-			bd->bd_rc = -DER_IO;
+		if (bb->bb_rc == 0)
+			bb->bb_rc = -DER_IO;
 		return -DER_IO;
 	}
 	return 0;
 }
 
-/* Forget the batch: requests, iovecs, bounce space. */
-static void
-bd_batch_reset(struct bio_data *bd)
-{
-	bd->bd_nreqs = 0;
-	bd->bd_niovs = 0;
-	bd->bd_next = 0;
-	bd->bd_chunk_cur = 0;
-	bd->bd_chunk_off = 0;
-	bd->bd_rc = 0;
-}
-
 int
-bio_data_submit_wait(struct bio_data *bd, bio_wal_wait_cb_t wait, void *arg)
+bio_data_submit_wait(struct bio_data_batch *bb, bio_wal_wait_cb_t wait, void *arg)
 {
+	struct bio_data *bd = bb->bb_bd;
 	int rc = 0;
 
-	if (bd->bd_broken && bd->bd_nreqs > 0)
-		bd->bd_rc = -DER_IO;
-	while (bd->bd_rc == 0 && (bd->bd_next < bd->bd_nreqs || bd->bd_inflight > 0)) {
-		rc = bd_submit(bd);
+	if (bd->bd_broken && bb->bb_nreqs > 0)
+		bb->bb_rc = -DER_IO;
+	while (bb->bb_rc == 0 && (bb->bb_next < bb->bb_nreqs || bb->bb_inflight > 0)) {
+		rc = bd_submit(bb);
 		if (rc != 0)
 			break;
 		rc = wait != NULL ? wait(arg) : bio_data_wait_io(bd);
@@ -381,22 +457,26 @@ bio_data_submit_wait(struct bio_data *bd, bio_wal_wait_cb_t wait, void *arg)
 		bd_reap(bd);
 	}
 	/* the kernel may still read our buffers: drain before giving them back */
-	while (bd->bd_inflight > 0) {
-		if (bio_data_wait_io(bd) != 0)
+	while (bb->bb_inflight > 0) {
+		int wrc = wait != NULL ? wait(arg) : -DER_INVAL;
+
+		if (wrc != 0 && bio_data_wait_io(bd) != 0)
 			break;
 		bd_reap(bd);
 	}
 	if (rc == 0)
-		rc = bd->bd_rc;
-	bd_batch_reset(bd);
+		rc = bb->bb_rc;
+	if (bb->bb_inflight == 0)
+		bd_batch_put(bb);
+	/* else: the ring cannot be waited on; the batch is leaked rather than reused */
 	return rc;
 }
 
 void
-bio_data_cancel(struct bio_data *bd)
+bio_data_cancel(struct bio_data_batch *bb)
 {
-	D_ASSERT(bd->bd_inflight == 0);
-	bd_batch_reset(bd);
+	D_ASSERT(bb->bb_next == 0);
+	bd_batch_put(bb);
 }
 
 int
@@ -419,4 +499,5 @@ bio_data_query(struct bio_data *bd, struct bio_data_stats *st)
 {
 	*st = bd->bd_stats;
 	st->ds_direct = bd->bd_direct;
+	st->ds_free_chunks = bd->bd_nfree_chunks;
 }

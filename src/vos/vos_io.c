@@ -302,10 +302,10 @@ static int
 update_write_data(struct vos_io_ctx *ic)
 {
 	struct vos_pool *pool = ic->ic_pool;
+	struct bio_data_batch *batch = NULL;
 	struct data_iovs di = {0};
 	struct vos_sgl_cur cur = {0};
 	unsigned int i, r, v = 0;
-	bool queued = false;
 	int rc = 0;
 
 	for (i = 0; i < ic->ic_iod_nr && rc == 0; i++) {
@@ -328,23 +328,26 @@ update_write_data(struct vos_io_ctx *ic)
 			if (rc != 0)
 				break;
 			ext = d_list_entry(ic->ic_resrvd.prev, struct vea_resrvd_ext, vre_link);
+			ic->ic_addrs[v] = ext->vre_blk_off * VOS_BLK_SIZE;
+			if (batch == NULL) {
+				rc = bio_data_batch_get(pool->vp_data, &batch);
+				if (rc != 0)
+					break;
+			}
 			di.di_nr = 0;
 			rc = cur_in(&cur, bytes, gather_iov, &di);
 			if (rc == 0)
-				rc = bio_data_write(pool->vp_data, ext->vre_blk_off * VOS_BLK_SIZE,
-						    di.di_iovs, di.di_nr);
-			queued = true;
-			ic->ic_addrs[v] = ext->vre_blk_off * VOS_BLK_SIZE;
+				rc = bio_data_write(batch, ic->ic_addrs[v], di.di_iovs, di.di_nr);
 		}
 	}
 	D_FREE(di.di_iovs);
-	if (!queued)
+	if (batch == NULL)
 		return rc;
 	if (rc != 0) {
-		bio_data_cancel(pool->vp_data);
+		bio_data_cancel(batch);
 		return rc;
 	}
-	rc = bio_data_submit_wait(pool->vp_data, pool->vp_attr.pa_wait, pool->vp_attr.pa_wait_arg);
+	rc = bio_data_submit_wait(batch, pool->vp_attr.pa_wait, pool->vp_attr.pa_wait_arg);
 	if (rc != 0) {
 		D_ERROR("data file writes of an update failed: " DF_RC "\n", DP_RC(rc));
 		return rc;

@@ -8,6 +8,8 @@
  *   must hold every value followed by zeros to its last block, and nothing else changed.
  * - t_data_errors: a failed write (BIO_FI_DATA_WRITE) and a failed submission
  *   (BIO_FI_DATA_SUBMIT) come back as -DER_IO, the next batch works.
+ * - t_data_concurrent: a second batch runs to completion inside the first one's wait hook
+ *   (two ULTs); both land, and every bounce chunk comes back.
  * - t_data_wal: a flush after bio_wal_dep_sync syncs the data file once (shared by every
  *   record appended before it is submitted), a flush without new records does not, and a
  *   failed data sync (BIO_FI_DATA_SYNC) fails the flush and the WAL (-DER_IO).
@@ -82,7 +84,9 @@ t_data_write(void **state)
 	for (round = 0; round < 60; round++) {
 		unsigned int nval = 1 + (unsigned int)(d_test_rand(&rs) % 3), v;
 		uint64_t slot = FILE_SIZE / 4;
+		struct bio_data_batch *bb;
 
+		assert_int_equal(bio_data_batch_get(bd, &bb), 0);
 		for (v = 0; v < nval; v++) {
 			/* each value in its own quarter of the file: batches never overlap */
 			uint64_t len = 1 + d_test_rand(&rs) % MAX_VAL;
@@ -107,14 +111,16 @@ t_data_write(void **state)
 			}
 			for (done = 0; done < len; done++)
 				at[done] = (char)d_test_rand(&rs);
-			assert_int_equal(bio_data_write(bd, off, iov, npieces), 0);
+			assert_int_equal(bio_data_write(bb, off, iov, npieces), 0);
 			memcpy(model + off, at, len);
 			pad = (4096 - len % 4096) % 4096;
 			memset(model + off + len, 0, pad);
 		}
-		assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+		assert_int_equal(bio_data_submit_wait(bb, NULL, NULL), 0);
 	}
 	bio_data_query(bd, &st);
+	/* every batch gave its bounce chunks back */
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
 	/* both paths were taken (on a file system without O_DIRECT everything is direct) */
 	assert_true(st.ds_direct_bytes > 0 && st.ds_bounce_bytes > 0);
 	assert_int_equal(st.ds_errors, 0);
@@ -130,10 +136,23 @@ t_data_write(void **state)
 	free(src);
 }
 
+/* Queue @iov at @off in a new batch of @bd and run it; the batch's outcome. */
+static int
+write_one(struct bio_data *bd, uint64_t off, struct iovec *iov)
+{
+	struct bio_data_batch *bb;
+
+	assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, off, iov, 1), 0);
+	return bio_data_submit_wait(bb, NULL, NULL);
+}
+
 static void
 t_data_errors(void **state)
 {
 	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_WRITE, .fa_max_faults = 1};
+	struct bio_data_batch *bb;
+	struct bio_data_stats st;
 	struct bio_data *bd;
 	struct iovec iov;
 	char *buf;
@@ -142,31 +161,98 @@ t_data_errors(void **state)
 	buf = malloc(1 << 20);
 	assert_non_null(buf);
 	memset(buf, 7, 1 << 20);
-	iov.iov_base = buf + 3; /* unaligned: through the bounce arena */
+	iov.iov_base = buf + 3; /* unaligned: through bounce chunks */
 	iov.iov_len = (1 << 20) - 3;
 	assert_int_equal(bio_data_open(path, &bd), 0);
 	assert_int_equal(d_fault_attr_set(&fa), 0);
-	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
-	assert_int_equal(bio_data_write(bd, 4 << 20, &iov, 1), 0);
-	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), -DER_IO);
+	assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, 0, &iov, 1), 0);
+	assert_int_equal(bio_data_write(bb, 4 << 20, &iov, 1), 0);
+	assert_int_equal(bio_data_submit_wait(bb, NULL, NULL), -DER_IO);
 	d_fault_attr_clear(BIO_FI_DATA_WRITE);
-	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
-	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+	assert_int_equal(write_one(bd, 0, &iov), 0);
 
 	fa.fa_id = BIO_FI_DATA_SUBMIT;
 	assert_int_equal(d_fault_attr_set(&fa), 0);
-	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
-	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), -DER_IO);
+	assert_int_equal(write_one(bd, 0, &iov), -DER_IO);
 	d_fault_attr_clear(BIO_FI_DATA_SUBMIT);
-	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
-	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+	assert_int_equal(write_one(bd, 0, &iov), 0);
 
 	/* a batch that is dropped leaves nothing behind */
-	assert_int_equal(bio_data_write(bd, 0, &iov, 1), 0);
-	bio_data_cancel(bd);
-	assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+	assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, 0, &iov, 1), 0);
+	bio_data_cancel(bb);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
 	bio_data_close(bd);
 	free(buf);
+}
+
+/*
+ * Two batches in flight at once, as two ULTs whose wait hooks yield: while the first waits,
+ * its hook runs a whole second batch (whose waits may reap the first one's completions).
+ */
+struct nested {
+	struct bio_data *n_bd;
+	struct iovec n_iov;
+	int n_calls;
+	int n_rc;
+};
+
+static int
+nested_wait(void *arg)
+{
+	struct nested *n = arg;
+
+	if (n->n_calls++ == 0)
+		n->n_rc = write_one(n->n_bd, 8 << 20, &n->n_iov);
+	return bio_data_wait_io(n->n_bd);
+}
+
+static void
+t_data_concurrent(void **state)
+{
+	struct nested n = {0};
+	struct bio_data_batch *bb;
+	struct bio_data_stats st;
+	unsigned char *a, *b, *got;
+	struct iovec iov;
+	int rfd, i;
+
+	(void)state;
+	a = malloc(3 << 20);
+	b = malloc(3 << 20);
+	got = malloc(3 << 20);
+	assert_true(a != NULL && b != NULL && got != NULL);
+	for (i = 0; i < 3 << 20; i++) {
+		a[i] = (unsigned char)(i * 7 + 1);
+		b[i] = (unsigned char)(i * 13 + 5);
+	}
+	assert_int_equal(bio_data_open(path, &n.n_bd), 0);
+	n.n_iov.iov_base = b + 1;
+	n.n_iov.iov_len = (3 << 20) - 100;
+	iov.iov_base = a + 5;
+	iov.iov_len = (3 << 20) - 200;
+	assert_int_equal(bio_data_batch_get(n.n_bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, 0, &iov, 1), 0);
+	assert_int_equal(bio_data_submit_wait(bb, nested_wait, &n), 0);
+	assert_int_equal(n.n_rc, 0);
+	assert_true(n.n_calls > 0);
+	bio_data_query(n.n_bd, &st);
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	assert_true(st.ds_chunks >= 6); /* both batches held bounce chunks at once */
+	bio_data_close(n.n_bd);
+
+	rfd = open(path, O_RDONLY);
+	assert_true(rfd >= 0);
+	assert_int_equal(pread(rfd, got, iov.iov_len, 0), (ssize_t)iov.iov_len);
+	assert_memory_equal(got, a + 5, iov.iov_len);
+	assert_int_equal(pread(rfd, got, n.n_iov.iov_len, 8 << 20), (ssize_t)n.n_iov.iov_len);
+	assert_memory_equal(got, b + 1, n.n_iov.iov_len);
+	close(rfd);
+	free(a);
+	free(b);
+	free(got);
 }
 
 /* Append a small record. */
@@ -208,8 +294,7 @@ t_data_wal(void **state)
 
 	/* three updates' data, then their records: one data sync for the three */
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(bio_data_write(bd, (uint64_t)i * 8192, &iov, 1), 0);
-		assert_int_equal(bio_data_submit_wait(bd, NULL, NULL), 0);
+		assert_int_equal(write_one(bd, (uint64_t)i * 8192, &iov), 0);
 		bio_wal_dep_sync(wal, bio_data_fd(bd));
 		append(wal);
 	}
@@ -351,6 +436,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_data_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),
 	};

@@ -357,24 +357,30 @@ extern const struct umem_store_ops bio_wal_umem_ops;
 /*
  * Data files: bulk values written with O_DIRECT through the file's own io_uring (bio_data.c).
  *
- *	bio_data_write(bd, off, iov, nr)        queue a value (no system call)
+ *	bio_data_batch_get(bd, &b)              one batch per update
+ *	bio_data_write(b, off, iov, nr)         queue a value (no system call)
  *	...                                     more values of the same batch
- *	bio_data_submit_wait(bd, hook, arg)     submit, wait for all; then
+ *	bio_data_submit_wait(b, hook, arg)      submit, wait for all; the batch ends
  *	bio_wal_dep_sync(wal, bio_data_fd(bd))  their sync goes with the next WAL flush
  *
- * Reads are the caller's (any descriptor of the file; the kernel keeps buffered readers
- * coherent with direct writes). Context: a data file belongs to one thread.
+ * Several batches may be in flight at once (ULTs whose wait hook yields); they share the
+ * ring, and a waiter reaps every completion. Reads are the caller's (any descriptor of the
+ * file; the kernel keeps buffered readers coherent with direct writes).
+ * Context: a data file and its batches belong to one thread.
  */
 struct bio_data;
+struct bio_data_batch;
 
 /** Counters of a data file (bio_data_query). */
 struct bio_data_stats {
 	uint64_t ds_writes;       /* write requests submitted */
 	uint64_t ds_bytes;        /* bytes they wrote (padding included) */
 	uint64_t ds_direct_bytes; /* value bytes written straight from the caller's buffers */
-	uint64_t ds_bounce_bytes; /* value bytes copied into the bounce arena first */
+	uint64_t ds_bounce_bytes; /* value bytes copied into bounce chunks first */
 	uint64_t ds_errors;
-	bool ds_direct; /* O_DIRECT (false: the file system has none; buffered) */
+	uint64_t ds_chunks;      /* bounce chunks (1 MiB) mapped so far */
+	uint32_t ds_free_chunks; /* of them, not held by a batch now */
+	bool ds_direct;          /* O_DIRECT (false: the file system has none; buffered) */
 };
 
 /**
@@ -385,7 +391,10 @@ struct bio_data_stats {
  */
 int bio_data_open(const char *path, struct bio_data **bd);
 
-/** Close @bd (NULL is fine), after the writes in flight completed. Context: its thread. */
+/**
+ * Close @bd (NULL is fine), after the writes in flight completed. Every batch must have
+ * ended. Context: its thread; blocks until the I/O in flight completes.
+ */
 void bio_data_close(struct bio_data *bd);
 
 /**
@@ -400,26 +409,34 @@ int bio_data_set_eventfd(struct bio_data *bd, int fd);
 int bio_data_fd(struct bio_data *bd);
 
 /**
- * Queue the write of one value: the bytes of @iov[0..@nr) (borrowed until the batch
- * completes), one after the other, at file offset @off (a multiple of 4 KiB), followed by
- * zeros up to the next 4 KiB boundary. Whole aligned 4 KiB blocks of the caller's buffers
- * are written from where they are; the rest is copied into a bounce buffer first.
- * Returns 0 or -DER_NOMEM (the batch must then be cancelled or waited for).
- * Context: @bd's thread; no system call (the first use of bounce space may mmap).
+ * Start a batch of writes on @bd; *@b is ended by bio_data_submit_wait or bio_data_cancel.
+ * Returns 0, -DER_NOMEM, or -DER_IO (a submission failed earlier: reopen the file).
+ * Context: @bd's thread.
  */
-int bio_data_write(struct bio_data *bd, uint64_t off, const struct iovec *iov, unsigned int nr);
+int bio_data_batch_get(struct bio_data *bd, struct bio_data_batch **b);
 
 /**
- * Submit the queued writes and wait, through @wait(@arg) (NULL: block on the ring), until
- * all completed; the batch is then over, whatever the outcome. Returns 0, -DER_IO (a write
- * failed or was short: what reached the file is unknown), -DER_NOSPACE, or the hook's
- * error (after the writes in flight drained).
- * Context: @bd's thread; waits only through @wait (or blocks when it is NULL).
+ * Queue in batch @b the write of one value: the bytes of @iov[0..@nr) (borrowed until
+ * the batch ends), one after the other, at file offset @off (a multiple of 4 KiB),
+ * followed by zeros up to the next 4 KiB boundary. Whole aligned 4 KiB blocks of the
+ * caller's buffers are written from where they are; the rest is copied into bounce
+ * chunks first. Returns 0 or -DER_NOMEM (then cancel the batch).
+ * Context: @b's thread; no system call (a new bounce chunk may mmap).
  */
-int bio_data_submit_wait(struct bio_data *bd, bio_wal_wait_cb_t wait, void *arg);
+int bio_data_write(struct bio_data_batch *b, uint64_t off, const struct iovec *iov,
+		   unsigned int nr);
 
-/** Drop the queued writes of a batch that will not be submitted. Context: @bd's thread. */
-void bio_data_cancel(struct bio_data *bd);
+/**
+ * Submit the writes queued in @b and wait, through @wait(@arg) (NULL: block on the ring),
+ * until all completed; the batch then ends, whatever the outcome. Returns 0, -DER_IO (a
+ * write failed or was short: what reached the file is unknown), -DER_NOSPACE, or the
+ * hook's error (after the writes in flight drained).
+ * Context: @b's thread; waits only through @wait (or blocks when it is NULL).
+ */
+int bio_data_submit_wait(struct bio_data_batch *b, bio_wal_wait_cb_t wait, void *arg);
+
+/** End batch @b without submitting anything. Context: @b's thread. */
+void bio_data_cancel(struct bio_data_batch *b);
 
 /**
  * The blocking wait hook of a data file (@bd is a struct bio_data *): sleep until a write
