@@ -413,14 +413,22 @@ vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb, vo
 	return bio_wal_on_durable(vos_hdl2pool(poh)->vp_wal, lsn, cb, arg);
 }
 
-/* Start a background checkpoint of everything committed so far. */
-static void
+/* Start a background checkpoint of everything committed so far. 0 or -DER_IO. */
+static int
 vos_pool_ckpt_begin(struct vos_pool *pool)
 {
+	int rc;
+
 	D_ASSERT(!pool->vp_ck_busy);
 	pool->vp_ck_lsn = vos_pool_last_lsn(vos_pool2hdl(pool));
-	vos_meta_ckpt_begin(pool->vp_meta, pool->vp_umm, pool->vp_ck_lsn);
+	rc = vos_meta_ckpt_begin(pool->vp_meta, pool->vp_umm, pool->vp_ck_lsn);
+	if (rc != 0) {
+		D_ERROR("pool " DF_UUID ": cannot start a checkpoint: " DF_RC "\n",
+			DP_UUID(pool->vp_uuid), DP_RC(rc));
+		return rc;
+	}
 	pool->vp_ck_busy = true;
+	return 0;
 }
 
 /*
@@ -505,8 +513,9 @@ vos_pool_ckpt(struct vos_pool *pool, bool full)
 		if (lsn == pool->vp_ckpt_lsn && umem_dirty_count(pool->vp_umm) == 0 &&
 		    (!full || vos_meta_trim_lsn(pool->vp_meta) == lsn))
 			break;
-		vos_pool_ckpt_begin(pool);
-		rc = vos_pool_ckpt_drive(pool);
+		rc = vos_pool_ckpt_begin(pool);
+		if (rc == 0)
+			rc = vos_pool_ckpt_drive(pool);
 		if (rc != 0)
 			return rc;
 		if (!full)
@@ -559,8 +568,12 @@ vos_pool_poll(daos_handle_t poh)
 	vea_flush(pool->vp_vea, bio_wal_durable_lsn(pool->vp_wal));
 	bio_wal_query(pool->vp_wal, &st);
 	pct = pool->vp_attr.pa_ckpt_pct;
-	if (!pool->vp_ck_busy && st.ws_used * 100 > st.ws_area_size * pct)
-		vos_pool_ckpt_begin(pool);
+	if (!pool->vp_ck_busy && st.ws_used * 100 > st.ws_area_size * pct) {
+		int crc = vos_pool_ckpt_begin(pool);
+
+		if (crc != 0)
+			return crc;
+	}
 	if (pool->vp_ck_busy) {
 		/* past half of the room left above the trigger, copy all it can */
 		bool hurry = st.ws_used * 200 > st.ws_area_size * (100 + pct);
