@@ -19,11 +19,14 @@
 D_LOG_FAC_DECLARE(bio);
 
 /* Fault-injection points of bio: ids 200..299 (gurt/fault_inject.h). */
-#define BIO_FI_WAL_WRITE 200  /* a log write completes with -EIO */
-#define BIO_FI_WAL_SYNC 201   /* the durability step fails (fdatasync, or a RWF_DSYNC write) */
-#define BIO_FI_WAL_HDR 202    /* a header write completes with -EIO */
-#define BIO_FI_WAL_READ 203   /* a read of open or replay fails */
-#define BIO_FI_WAL_SUBMIT 204 /* io_uring_submit fails */
+#define BIO_FI_WAL_WRITE 200   /* a log write completes with -EIO */
+#define BIO_FI_WAL_SYNC 201    /* the durability step fails (fdatasync, or a RWF_DSYNC write) */
+#define BIO_FI_WAL_HDR 202     /* a header write completes with -EIO */
+#define BIO_FI_WAL_READ 203    /* a read of open or replay fails */
+#define BIO_FI_WAL_SUBMIT 204  /* io_uring_submit fails */
+#define BIO_FI_DATA_WRITE 205  /* a data-file write completes with -EIO */
+#define BIO_FI_DATA_SYNC 206   /* the data-file sync of a WAL flush fails */
+#define BIO_FI_DATA_SUBMIT 207 /* io_uring_submit of data-file writes fails */
 
 #define WAL_BLK_SIZE 4096ULL
 #define WAL_HDR_MAGIC 0x314c4157534f4144ULL /* "DAOSWAL1" little-endian */
@@ -33,7 +36,8 @@ D_LOG_FAC_DECLARE(bio);
 #define WAL_AREA_OFF (2 * WAL_BLK_SIZE)
 /* One record boundary is remembered per segment of the log, for bio_wal_trim. */
 #define WAL_SEG_SHIFT 16
-/* io_uring depth: a flush needs at most 2 log writes, a header write and an fsync. */
+/* io_uring depth: a flush needs at most a data sync, 2 log writes, a header write and an
+ * fsync. */
 #define WAL_RING_DEPTH 16
 #define WAL_STAGING_MAX (1ULL << 30)
 #define WAL_IOV_MAX 8
@@ -64,8 +68,9 @@ D_CASSERT(offsetof(struct wal_hdr_df, hd_tail_lsn) == 64);
 
 /*
  * A record: this header, then rd_nr ranges, each a struct wal_range_df followed by rg_len
- * bytes of after-image and zero padding to 8 bytes. rd_len counts the ranges (not this
- * header); rd_csum is the CRC32C of the header (with rd_csum = 0) and the rd_len bytes.
+ * bytes of after-image and zero padding to 8 bytes (nothing for a WAL_RG_ZERO range). rd_len counts
+ * the ranges (not this header); rd_csum is the CRC32C of the header (with rd_csum = 0) and the
+ * rd_len bytes.
  */
 struct wal_rec_df {
 	uint32_t rd_magic;
@@ -84,8 +89,19 @@ D_CASSERT(offsetof(struct wal_rec_df, rd_lsn) == 16);
 struct wal_range_df {
 	uint64_t rg_off;
 	uint32_t rg_len;
-	uint32_t rg_pad; /* 0 */
+	uint32_t rg_flags; /* 0, or WAL_RG_ZERO */
 };
+
+/* rg_flags: the range is rg_len zero bytes; no payload follows its header. */
+#define WAL_RG_ZERO 1U
+/*
+ * Zero runs of at least this many bytes (whole 8-byte words of the heap) are logged as
+ * WAL_RG_ZERO ranges: a new btree node or a zeroed allocation costs 16 bytes of log. At
+ * 40, a cut range never takes more log than bio_wal_rec_size() allows for it: each run
+ * saves >= 40 bytes and costs <= 32 (its header and the header of the data after it;
+ * pieces between runs are whole words, so only the first and last carry padding).
+ */
+#define WAL_ZERO_MIN 40U
 D_CASSERT(sizeof(struct wal_range_df) == 16);
 
 /* Requests of a flush, in io_uring user_data. */
@@ -94,7 +110,8 @@ enum wal_op {
 	WAL_OP_LOG1 = 1, /* log write from the start of the area (a flush that wraps) */
 	WAL_OP_HDR = 2,
 	WAL_OP_FSYNC = 3,
-	WAL_OP_NR = 4,
+	WAL_OP_DSYNC = 4, /* fdatasync of the dependent data file, before the log writes */
+	WAL_OP_NR = 5,
 };
 
 /* The flush in flight. */
@@ -139,6 +156,7 @@ struct bio_wal {
 	bool w_hdr_dirty;   /* the header must be written with the next flush */
 	bool w_gen_pending; /* the first append of this generation dirties the header */
 	uint32_t w_sync;    /* enum bio_wal_sync_mode */
+	int w_dep_fd;       /* data file the next flush with records syncs first, or -1 */
 	int w_err;          /* sticky -DER_IO once a flush failed */
 	char *w_path;
 

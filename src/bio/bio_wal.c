@@ -97,16 +97,120 @@ wal_bound_at(struct bio_wal *wal, uint64_t i)
 	return &wal->w_bnds[(wal->w_bnd_head + i) % wal->w_bnd_cap];
 }
 
+/*
+ * The next run of at least WAL_ZERO_MIN zero bytes in range @rr at or after byte @from, in
+ * whole 8-byte words of the heap: its start (rr_len if there is none), its end in *@end.
+ */
+static uint32_t
+wal_zero_next(const struct umem_redo_range *rr, uint32_t from, uint32_t *end)
+{
+	const unsigned char *p = rr->rr_data;
+	uint32_t len = rr->rr_len;
+	uint32_t i = from + (uint32_t)((8 - (rr->rr_off + from) % 8) % 8);
+	uint64_t w;
+
+	while (i + WAL_ZERO_MIN <= len) {
+		uint32_t j = i;
+
+		while (j + 8 <= len) {
+			memcpy(&w, p + j, 8);
+			if (w != 0)
+				break;
+			j += 8;
+		}
+		if (j - i >= WAL_ZERO_MIN) {
+			*end = j;
+			return i;
+		}
+		i = j + 8; /* the word at j is not zero */
+	}
+	*end = len;
+	return len;
+}
+
+/*
+ * Cut range @rr into pieces -- data, and runs of zeros -- calling @fn on each (or, with @fn
+ * NULL, only counting them). Returns the bytes they take on the log; *@nr grows by their
+ * number.
+ */
+typedef void (*wal_piece_fn_t)(void *arg, uint64_t off, uint32_t len, const void *data);
+
+static uint64_t
+wal_pieces(const struct umem_redo_range *rr, uint32_t *nr, wal_piece_fn_t fn, void *arg)
+{
+	const char *data = rr->rr_data;
+	uint64_t size = 0;
+	uint32_t pos = 0;
+
+	if (rr->rr_len == 0) {
+		if (fn != NULL)
+			fn(arg, rr->rr_off, 0, data);
+		(*nr)++;
+		return sizeof(struct wal_range_df);
+	}
+	while (pos < rr->rr_len) {
+		uint32_t ze, zs = wal_zero_next(rr, pos, &ze);
+
+		if (zs > pos) {
+			if (fn != NULL)
+				fn(arg, rr->rr_off + pos, zs - pos, data + pos);
+			size += sizeof(struct wal_range_df) + wal_pad8(zs - pos);
+			(*nr)++;
+		}
+		if (zs < rr->rr_len) {
+			if (fn != NULL)
+				fn(arg, rr->rr_off + zs, ze - zs, NULL);
+			size += sizeof(struct wal_range_df);
+			(*nr)++;
+		}
+		pos = ze;
+	}
+	return size;
+}
+
+/* Where wal_piece_put writes: the staging position and the running CRC. */
+struct wal_put {
+	struct bio_wal *wp_wal;
+	uint64_t wp_pos;
+	uint32_t wp_crc;
+};
+
+static void
+wal_piece_put(void *arg, uint64_t off, uint32_t len, const void *data)
+{
+	static const char zeros[8];
+	struct wal_put *wp = arg;
+	struct wal_range_df rg;
+	uint32_t pad = (uint32_t)(wal_pad8(len) - len);
+
+	rg.rg_off = off;
+	rg.rg_len = len;
+	rg.rg_flags = data == NULL && len > 0 ? WAL_RG_ZERO : 0;
+	wp->wp_crc = wal_crc(wp->wp_crc, &rg, sizeof(rg));
+	stg_copy(wp->wp_wal, wp->wp_pos, &rg, sizeof(rg));
+	wp->wp_pos += sizeof(rg);
+	if (rg.rg_flags & WAL_RG_ZERO)
+		return;
+	if (len > 0) {
+		wp->wp_crc = wal_crc(wp->wp_crc, data, len);
+		stg_copy(wp->wp_wal, wp->wp_pos, data, len);
+		wp->wp_pos += len;
+	}
+	if (pad > 0) {
+		wp->wp_crc = wal_crc(wp->wp_crc, zeros, pad);
+		stg_copy(wp->wp_wal, wp->wp_pos, zeros, pad);
+		wp->wp_pos += pad;
+	}
+}
+
 int
 bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 {
-	static const char zeros[8];
 	struct wal_rec_df rec;
-	struct wal_range_df rg;
+	struct wal_put wp;
 	uint64_t plen = 0;
+	uint32_t nr = 0;
 	uint64_t size;
-	uint64_t pos;
-	uint32_t crc;
 	uint32_t i;
 	int rc;
 
@@ -118,7 +222,7 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 		return -DER_UNINIT;
 
 	for (i = 0; i < redo->ur_nr; i++)
-		plen += sizeof(rg) + wal_pad8(redo->ur_ranges[i].rr_len);
+		plen += wal_pieces(&redo->ur_ranges[i], &nr, NULL, NULL);
 	if (plen > UINT32_MAX)
 		return -DER_REC2BIG;
 	size = sizeof(rec) + plen;
@@ -132,34 +236,16 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	rec.rd_gen = wal->w_gen;
 	rec.rd_lsn = wal->w_last_lsn + 1;
 	rec.rd_wal_id = wal->w_wal_id;
-	rec.rd_nr = redo->ur_nr;
+	rec.rd_nr = nr;
 	rec.rd_len = (uint32_t)plen;
-	crc = wal_crc(0, &rec, sizeof(rec));
 
-	pos = wal->w_head_pos + sizeof(rec);
-	for (i = 0; i < redo->ur_nr; i++) {
-		const struct umem_redo_range *rr = &redo->ur_ranges[i];
-		uint32_t pad = (uint32_t)(wal_pad8(rr->rr_len) - rr->rr_len);
-
-		rg.rg_off = rr->rr_off;
-		rg.rg_len = rr->rr_len;
-		rg.rg_pad = 0;
-		crc = wal_crc(crc, &rg, sizeof(rg));
-		stg_copy(wal, pos, &rg, sizeof(rg));
-		pos += sizeof(rg);
-		if (rr->rr_len > 0) {
-			crc = wal_crc(crc, rr->rr_data, rr->rr_len);
-			stg_copy(wal, pos, rr->rr_data, rr->rr_len);
-			pos += rr->rr_len;
-		}
-		if (pad > 0) {
-			crc = wal_crc(crc, zeros, pad);
-			stg_copy(wal, pos, zeros, pad);
-			pos += pad;
-		}
-	}
-	D_ASSERT(pos == wal->w_head_pos + size);
-	rec.rd_csum = crc;
+	wp.wp_wal = wal;
+	wp.wp_pos = wal->w_head_pos + sizeof(rec);
+	wp.wp_crc = wal_crc(0, &rec, sizeof(rec));
+	for (i = 0; i < redo->ur_nr; i++)
+		wal_pieces(&redo->ur_ranges[i], &nr, wal_piece_put, &wp);
+	D_ASSERT(wp.wp_pos == wal->w_head_pos + size);
+	rec.rd_csum = wp.wp_crc;
 	stg_copy(wal, wal->w_head_pos, &rec, sizeof(rec));
 
 	wal_bound_push(wal, rec.rd_lsn, wal->w_head_pos);
@@ -168,7 +254,7 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 		wal->w_gen_pending = false;
 		wal->w_hdr_dirty = true;
 	}
-	wal->w_head_pos = pos;
+	wal->w_head_pos = wp.wp_pos;
 	wal->w_last_lsn = rec.rd_lsn;
 	wal->w_stats.ws_appends++;
 	wal->w_stats.ws_append_bytes += size;
@@ -240,6 +326,8 @@ wal_submit(struct bio_wal *wal)
 	struct wal_flush *wf = &wal->w_flush;
 	struct io_uring_sqe *sqe;
 	uint32_t niov = 0;
+	struct io_uring_sqe *chain[WAL_OP_NR];
+	bool link = false;
 	int nsqe = 0;
 	int rc;
 
@@ -250,6 +338,19 @@ wal_submit(struct bio_wal *wal)
 	memset(wf, 0, sizeof(*wf));
 	wf->wf_last_lsn = wal->w_last_lsn;
 	wf->wf_end = wal->w_head_pos;
+	if (wal->w_head_pos > wal->w_sub_pos && wal->w_dep_fd >= 0) {
+		/* data the new records reference: synced before any of them is written */
+		sqe = io_uring_get_sqe(&wal->w_ring);
+		D_ASSERT(sqe != NULL);
+		/* an injected failure is a real one (EBADF), so it cancels the chain too */
+		io_uring_prep_fsync(sqe, D_FAIL_CHECK(BIO_FI_DATA_SYNC) ? -1 : wal->w_dep_fd,
+				    IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data64(sqe, WAL_OP_DSYNC);
+		wal->w_dep_fd = -1;
+		wal->w_stats.ws_dep_syncs++;
+		chain[nsqe++] = sqe;
+		link = true;
+	}
 	if (wal->w_head_pos > wal->w_sub_pos) {
 		uint64_t p = wal_rnd_down(wal->w_sub_pos);
 		uint64_t end = wal_rnd_up(wal->w_head_pos);
@@ -272,7 +373,7 @@ wal_submit(struct bio_wal *wal)
 			wf->wf_len[op] = (uint32_t)(seg_end - p);
 			wal->w_stats.ws_bytes_written += seg_end - p;
 			wal->w_stats.ws_writes++;
-			nsqe++;
+			chain[nsqe++] = sqe;
 			p = seg_end;
 			op++;
 		}
@@ -304,7 +405,7 @@ wal_submit(struct bio_wal *wal)
 		wal->w_hdr_dirty = false;
 		wal->w_stats.ws_hdr_writes++;
 		wal->w_stats.ws_writes++;
-		nsqe++;
+		chain[nsqe++] = sqe;
 	}
 
 	if (wal->w_sync == BIO_WAL_SYNC_FDATASYNC) {
@@ -315,9 +416,23 @@ wal_submit(struct bio_wal *wal)
 		sqe->flags |= IOSQE_IO_DRAIN;
 		io_uring_sqe_set_data64(sqe, WAL_OP_FSYNC);
 		wal->w_stats.ws_syncs++;
-		nsqe++;
+		chain[nsqe++] = sqe;
 	} else {
-		wal->w_stats.ws_syncs += (uint64_t)nsqe;
+		wal->w_stats.ws_syncs += (uint64_t)(nsqe - link);
+	}
+	if (link) {
+		/*
+		 * After a data sync the flush is one chain: each request starts once the one
+		 * before it succeeded, and a failed data sync cancels the log writes, so no
+		 * record reaches the log before the data it references is durable.
+		 */
+		int i;
+
+		for (i = 0; i < nsqe - 1; i++) {
+			chain[i]->flags &= ~IOSQE_IO_DRAIN;
+			chain[i]->flags |= IOSQE_IO_LINK;
+		}
+		chain[nsqe - 1]->flags &= ~IOSQE_IO_DRAIN;
 	}
 
 	if (D_FAIL_CHECK(BIO_FI_WAL_SUBMIT))
@@ -365,7 +480,8 @@ wal_flush_done(struct bio_wal *wal)
 static void
 wal_req_done(struct bio_wal *wal, uint64_t op, int res)
 {
-	static const char *const names[] = {"log write", "log write", "header write", "fdatasync"};
+	static const char *const names[] = {"log write", "log write", "header write", "fdatasync",
+					    "data-file fdatasync"};
 	struct wal_flush *wf = &wal->w_flush;
 	bool failed = false;
 
@@ -377,13 +493,15 @@ wal_req_done(struct bio_wal *wal, uint64_t op, int res)
 	} else if (op == WAL_OP_HDR) {
 		if (D_FAIL_CHECK(BIO_FI_WAL_HDR))
 			res = -EIO;
+	} else if (op == WAL_OP_DSYNC) {
+		/* BIO_FI_DATA_SYNC is injected at submission (wal_submit) */
 	} else if (D_FAIL_CHECK(BIO_FI_WAL_SYNC)) {
 		res = -EIO;
 	}
 
 	if (res < 0) {
 		failed = true;
-	} else if (op != WAL_OP_FSYNC && (uint32_t)res != wf->wf_len[op]) {
+	} else if (op != WAL_OP_FSYNC && op != WAL_OP_DSYNC && (uint32_t)res != wf->wf_len[op]) {
 		failed = true;
 		res = 0; /* a short write */
 	}
@@ -653,6 +771,13 @@ bio_wal_on_durable(struct bio_wal *wal, uint64_t lsn, bio_wal_durable_cb_t cb, v
 	cbs[i].wc_arg = arg;
 	wal->w_cb_nr++;
 	return 0;
+}
+
+void
+bio_wal_dep_sync(struct bio_wal *wal, int fd)
+{
+	D_ASSERT(fd >= 0);
+	wal->w_dep_fd = fd;
 }
 
 int

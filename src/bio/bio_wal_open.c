@@ -317,6 +317,7 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 		return -DER_NOMEM;
 	wal->w_fd = -1;
 	wal->w_efd = -1;
+	wal->w_dep_fd = -1;
 	D_STRNDUP(wal->w_path, path, strlen(path));
 	if (wal->w_path == NULL) {
 		rc = -DER_NOMEM;
@@ -557,14 +558,20 @@ rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, str
 			return REC_CORRUPT;
 		memcpy(&rg, p + off, sizeof(rg));
 		off += sizeof(rg);
-		if (rg.rg_pad != 0 || wal_pad8(rg.rg_len) > rec.rd_len - off)
+		if ((rg.rg_flags & ~WAL_RG_ZERO) != 0)
 			return REC_CORRUPT;
 		r->r_ranges[i].rr_off = rg.rg_off;
 		r->r_ranges[i].rr_len = rg.rg_len;
 		r->r_ranges[i].rr_pad = 0;
+		bytes += rg.rg_len;
+		if (rg.rg_flags & WAL_RG_ZERO) {
+			r->r_ranges[i].rr_data = NULL; /* zeros */
+			continue;
+		}
+		if (wal_pad8(rg.rg_len) > rec.rd_len - off)
+			return REC_CORRUPT;
 		r->r_ranges[i].rr_data = p + off;
 		off += wal_pad8(rg.rg_len);
-		bytes += rg.rg_len;
 	}
 	if (off != rec.rd_len)
 		return REC_CORRUPT;

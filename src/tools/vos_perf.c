@@ -71,8 +71,10 @@ struct fig {
 	const char *f_unit;
 	enum tgt_kind f_tgt;
 	double f_tgt_val;
-	uint64_t f_ckpts; /* checkpoints taken during the figure */
-	double f_wal_pct; /* of its time in vos_pool_poll / vos_pool_wait */
+	uint64_t f_ckpts;      /* checkpoints taken during the figure */
+	double f_wal_pct;      /* of its time in vos_pool_poll / vos_pool_wait */
+	double f_max_stall;    /* WAL off updates: the longest one, in seconds */
+	double f_max_poll_cpu; /* WAL off: the most CPU a vos_pool_poll took, in seconds */
 	char f_note[192];
 };
 
@@ -182,6 +184,16 @@ static double
 now_s(void)
 {
 	return (double)d_now_ns() / 1e9;
+}
+
+/* CPU time of this thread, in seconds. */
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static struct fig *
@@ -444,6 +456,23 @@ bench_drain(struct bench *b)
 		die("vos_pool_wait: %s\n", d_errstr(rc));
 }
 
+/* Bytes of redo records appended to the pool's WAL so far. */
+static uint64_t
+bench_wal_bytes(struct bench *b)
+{
+	struct bio_wal_stats ws;
+
+	bio_wal_query(vos_hdl2pool(b->b_poh)->vp_wal, &ws);
+	return ws.ws_append_bytes;
+}
+
+/* Commits that found the WAL full so far (each ran a checkpoint to completion). */
+static uint64_t
+bench_wal_full(struct bench *b)
+{
+	return vos_hdl2pool(b->b_poh)->vp_nwal_full;
+}
+
 static uint64_t
 bench_ckpts(struct bench *b)
 {
@@ -472,7 +501,13 @@ struct run {
 	double r_secs;
 	uint64_t r_ckpts;
 	double r_wal_secs;  /* in vos_pool_poll and vos_pool_wait */
-	const char *r_stop; /* why it ended early, or NULL */
+	double r_max_stall; /* WAL off: the longest update (with its poll, if any) */
+	/* WAL off: the most CPU one vos_pool_poll took (a checkpoint step): the stall our
+	 * code imposes, which preemption by other processes does not inflate */
+	double r_max_poll_cpu;
+	uint64_t r_wal_full;  /* updates that found the WAL full: a blocking checkpoint */
+	uint64_t r_wal_bytes; /* bytes of redo records appended to the WAL */
+	const char *r_stop;   /* why it ended early, or NULL */
 };
 
 static bool
@@ -491,9 +526,11 @@ static struct run
 run_update(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t size, uint64_t *first)
 {
 	struct run r = {0};
-	uint64_t ck = bench_ckpts(b);
+	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
 	double t0 = now_s();
 	int rc;
+
+	double ts = t0, te;
 
 	*first = b->b_next;
 	while (!run_done(cfg, t0, r.r_ops)) {
@@ -501,6 +538,7 @@ run_update(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 			r.r_stop = "pool full";
 			break;
 		}
+		ts = now_s();
 		rc = bench_update(b, b->b_next, vt, size);
 		if (rc == -DER_NOSPACE) {
 			r.r_stop = "pool full";
@@ -511,16 +549,24 @@ run_update(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 		b->b_next++;
 		r.r_ops++;
 		if (r.r_ops % POLL_EVERY == 0) {
-			double tp = now_s();
+			double tp = now_s(), cp = cpu_s();
 
 			rc = vos_pool_poll(b->b_poh);
 			if (rc < 0)
 				die("vos_pool_poll: %s\n", d_errstr(rc));
 			r.r_wal_secs += now_s() - tp;
+			cp = cpu_s() - cp;
+			if (cp > r.r_max_poll_cpu)
+				r.r_max_poll_cpu = cp;
 		}
+		te = now_s();
+		if (te - ts > r.r_max_stall)
+			r.r_max_stall = te - ts;
 	}
 	r.r_secs = now_s() - t0;
 	r.r_ckpts = bench_ckpts(b) - ck;
+	r.r_wal_full = bench_wal_full(b) - wf;
+	r.r_wal_bytes = bench_wal_bytes(b) - wb;
 	bench_drain(b);
 	return r;
 }
@@ -551,7 +597,7 @@ static struct run
 run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t size, uint32_t depth)
 {
 	uint64_t check = depth > 256 ? depth : 256;
-	uint64_t ck = bench_ckpts(b);
+	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
 	uint64_t next_check = 0;
 	struct run r = {0};
 	double t0 = now_s();
@@ -593,6 +639,8 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 	}
 	r.r_secs = now_s() - t0;
 	r.r_ckpts = bench_ckpts(b) - ck;
+	r.r_wal_full = bench_wal_full(b) - wf;
+	r.r_wal_bytes = bench_wal_bytes(b) - wb;
 	return r;
 }
 
@@ -606,8 +654,22 @@ fig_from_run(struct fig *f, const struct run *r, uint64_t size)
 	f->f_unit = "ops/s";
 	f->f_ckpts = r->r_ckpts;
 	f->f_wal_pct = r->r_secs > 0 ? 100.0 * r->r_wal_secs / r->r_secs : 0;
-	if (r->r_stop != NULL)
-		snprintf(f->f_note, sizeof(f->f_note), "stopped early: %s", r->r_stop);
+	f->f_max_stall = r->r_max_stall;
+	f->f_max_poll_cpu = r->r_max_poll_cpu;
+	snprintf(f->f_note, sizeof(f->f_note), "%s%s%s", r->r_stop != NULL ? "stopped early: " : "",
+		 r->r_stop != NULL ? r->r_stop : "", r->r_stop != NULL ? "; " : "");
+	if (r->r_max_stall > 0)
+		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
+			 "longest update %.2f ms, longest poll %.2f ms CPU; ", r->r_max_stall * 1e3,
+			 r->r_max_poll_cpu * 1e3);
+	if (r->r_wal_bytes > 0 && r->r_ops > 0)
+		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
+			 "%.0f B of WAL an update; ", (double)r->r_wal_bytes / (double)r->r_ops);
+	if (r->r_ckpts > 0 || r->r_wal_full > 0)
+		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
+			 "WAL full %" PRIu64 " times; ", r->r_wal_full);
+	if (strlen(f->f_note) >= 2)
+		f->f_note[strlen(f->f_note) - 2] = '\0';
 }
 
 static void
@@ -882,6 +944,9 @@ json_print(const struct cfg *cfg)
 		if (strcmp(f->f_section, "wal_off") == 0 || strcmp(f->f_section, "wal_on") == 0)
 			printf(", \"checkpoints\": %" PRIu64 ", \"wal_pct\": %.1f", f->f_ckpts,
 			       f->f_wal_pct);
+		if (f->f_max_stall > 0)
+			printf(", \"max_stall_ms\": %.3f, \"max_poll_cpu_ms\": %.3f",
+			       f->f_max_stall * 1e3, f->f_max_poll_cpu * 1e3);
 		if (f->f_tgt != TGT_NONE)
 			printf(", \"target\": {\"%s\": %.6g, \"met\": %s}",
 			       f->f_tgt == TGT_MAX_SECS  ? "max_secs"
@@ -1105,7 +1170,10 @@ main(int argc, char **argv)
 		big = cfg.c_sv[i] > big ? cfg.c_sv[i] : big;
 	for (i = 0; i < cfg.c_nar; i++)
 		big = cfg.c_ar[i] > big ? cfg.c_ar[i] : big;
-	b.b_buf = malloc(big);
+	/* page-aligned, as the engine's registered bulk buffers are: data-file writes go
+	 * straight from them (O_DIRECT) instead of through bio's bounce arena */
+	if (posix_memalign((void **)&b.b_buf, 4096, big) != 0)
+		b.b_buf = NULL;
 	b.b_out = malloc(big);
 	if (b.b_buf == NULL || b.b_out == NULL)
 		die("out of memory\n");
@@ -1139,7 +1207,11 @@ main(int argc, char **argv)
 	    "  WAL off = index only: updates never wait for durability; the WAL still flushes\n"
 	    "  in the background through vos_pool_poll every %d updates. WAL on (durable) =\n"
 	    "  N updates, then vos_pool_wait on the last LSN. Columns: rate, GB/s, ops, seconds,\n"
-	    "  checkpoints taken, share of the time in vos_pool_poll/vos_pool_wait (wal).\n",
+	    "  checkpoints taken, share of the time in vos_pool_poll/vos_pool_wait (wal); WAL "
+	    "off:\n"
+	    "  the longest single update, its vos_pool_poll included (wall clock: preemption by\n"
+	    "  other processes shows), and the most CPU one vos_pool_poll took (a checkpoint "
+	    "step).\n",
 	    cfg.c_secs, cfg.c_ops ? " or the op count" : "", NOBJ, POLL_EVERY);
 	for (i = 0; i < cfg.c_nsv; i++)
 		bench_kind(&cfg, &b, VT_SINGLE, cfg.c_sv[i]);

@@ -878,9 +878,14 @@ umem_redo_apply(void *image, size_t size, const struct umem_redo *redo)
 		if (r->rr_off >= size || r->rr_len > size - r->rr_off)
 			return -DER_INVAL;
 	}
-	for (i = 0; i < redo->ur_nr; i++)
-		memcpy((char *)image + redo->ur_ranges[i].rr_off, redo->ur_ranges[i].rr_data,
-		       redo->ur_ranges[i].rr_len);
+	for (i = 0; i < redo->ur_nr; i++) {
+		const struct umem_redo_range *r = &redo->ur_ranges[i];
+
+		if (r->rr_data == NULL) /* a run of zeros (the WAL logs them without bytes) */
+			memset((char *)image + r->rr_off, 0, r->rr_len);
+		else
+			memcpy((char *)image + r->rr_off, r->rr_data, r->rr_len);
+	}
 	return 0;
 }
 

@@ -43,15 +43,17 @@ struct vos_pool {
 	struct vos_meta *vp_meta;
 	struct bio_wal *vp_wal;
 	struct vea_space_info *vp_vea;
-	int vp_data_fd;
+	int vp_data_fd;           /* buffered: fetches read the data file through it */
+	struct bio_data *vp_data; /* O_DIRECT writes of updates */
 	struct vos_pool_attr vp_attr;
 	d_list_t vp_cont_handles; /* open containers (destroy refuses an open one) */
 	uint64_t vp_base_lsn;     /* newest LSN known at open (checkpoint or replay) */
 	uint64_t vp_ckpt_lsn;
 	uint64_t vp_nckpt;
-	uint64_t vp_ck_lsn; /* start LSN of the background checkpoint */
-	bool vp_ck_busy;    /* a background checkpoint is in progress */
-	bool vp_gc_idle;    /* no GC bin holds anything (a hint: false is always safe) */
+	uint64_t vp_ck_lsn;    /* start LSN of the background checkpoint */
+	bool vp_ck_busy;       /* a background checkpoint is in progress */
+	uint64_t vp_nwal_full; /* commits that found the WAL full (a blocking checkpoint) */
+	bool vp_gc_idle;       /* no GC bin holds anything (a hint: false is always safe) */
 };
 
 static inline struct vos_pool *

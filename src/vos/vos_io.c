@@ -6,7 +6,9 @@
  * An update runs in two phases:
  *
  *	outside any transaction   validate; for each value of VOS_DATA_THRESH bytes or more:
- *	                          vea_reserve, pwrite its bytes to the data file; fdatasync
+ *	                          vea_reserve, queue an O_DIRECT write of its bytes; submit
+ *	                          them and wait; ask the WAL to sync the data file ahead of
+ *	                          the next records it writes (bio_wal_dep_sync)
  *	one heap transaction      find or insert object, dkey, akeys; check the conditions;
  *	                          log the creations; insert the values (heap values copied
  *	                          into the heap, large ones pointing at their blocks);
@@ -19,10 +21,12 @@
  * Invariants:
  * 1. An update is all or nothing: every change it makes to the heap is inside one
  *    transaction, and any error (a failed condition included) aborts all of it.
- * 2. Data is durable before anything points at it: the data-file writes of an update are
- *    synced before its transaction begins, so a replayed WAL never references unwritten
- *    blocks. Blocks are published only inside the transaction that references them, and
- *    a reservation that is not published is cancelled before the update returns.
+ * 2. Data is durable before anything points at it: the data-file writes of an update have
+ *    completed before its transaction begins, and the WAL flush that carries its record
+ *    first syncs the data file (bio_wal_dep_sync: the sync completes before the log writes
+ *    start), so a replayed WAL never references unwritten blocks. The updates of one
+ *    flush share that sync. Blocks are published only inside the transaction that references them,
+ *and a reservation that is not published is cancelled before the update returns.
  * 3. Nothing is overwritten: a value is a new version at (epoch, minor epoch); only a
  *    rewrite of the very same version (same epoch, same extent) replaces one, and then
  *    the old payload is freed in the same transaction. Punches add log entries or hole
@@ -99,27 +103,6 @@ copy_to_mem(void *arg, const void *buf, size_t len, uint64_t done)
 	return 0;
 }
 
-/* Write @len bytes at @off of the data file, whole or -DER_IO. */
-static int
-data_write(int fd, const void *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			D_ERROR("data file write of %zu bytes at %" PRIu64 " failed: %s\n", len,
-				off, n < 0 ? strerror(errno) : "short write");
-			return n < 0 ? d_errno2der(errno) : -DER_IO;
-		}
-		buf = (const char *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Read @len bytes at @off of the data file, whole or -DER_IO. */
 static int
 data_read(int fd, void *buf, size_t len, uint64_t off)
@@ -141,17 +124,33 @@ data_read(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-struct data_out {
-	int do_fd;
-	uint64_t do_addr;
+/* The pieces of one value, gathered from an sgl for bio_data_write. */
+struct data_iovs {
+	struct iovec *di_iovs;
+	unsigned int di_nr;
+	unsigned int di_cap;
 };
 
 static int
-write_to_data(void *arg, const void *buf, size_t len, uint64_t done)
+gather_iov(void *arg, const void *buf, size_t len, uint64_t done)
 {
-	struct data_out *d = arg;
+	struct data_iovs *di = arg;
 
-	return data_write(d->do_fd, buf, len, d->do_addr + done);
+	(void)done;
+	if (di->di_nr == di->di_cap) {
+		unsigned int cap = di->di_cap == 0 ? 8 : di->di_cap * 2;
+		struct iovec *p;
+
+		D_REALLOC_ARRAY(p, di->di_iovs, cap);
+		if (p == NULL)
+			return -DER_NOMEM;
+		di->di_iovs = p;
+		di->di_cap = cap;
+	}
+	di->di_iovs[di->di_nr].iov_base = (void *)buf;
+	di->di_iovs[di->di_nr].iov_len = len;
+	di->di_nr++;
+	return 0;
 }
 
 /* Output side (fetches): fill iovs up to iov_buf_len, setting iov_len and sg_nr_out. */
@@ -294,25 +293,29 @@ iods_check(struct vos_io_ctx *ic, bool update)
 	return 0;
 }
 
-/* Phase 1: reserve blocks for the large values and write them; see invariant 2. */
+/*
+ * Phase 1: reserve blocks for the large values and write them (O_DIRECT, one batch,
+ * waited for); their sync goes with the WAL flush that carries this update's record, ahead
+ * of it (bio_wal_dep_sync): see invariant 2.
+ */
 static int
 update_write_data(struct vos_io_ctx *ic)
 {
 	struct vos_pool *pool = ic->ic_pool;
+	struct bio_data_batch *batch = NULL;
+	struct data_iovs di = {0};
 	struct vos_sgl_cur cur = {0};
 	unsigned int i, r, v = 0;
-	bool wrote = false;
-	int rc;
+	int rc = 0;
 
-	for (i = 0; i < ic->ic_iod_nr; i++) {
+	for (i = 0; i < ic->ic_iod_nr && rc == 0; i++) {
 		daos_iod_t *iod = &ic->ic_iods[i];
 
 		if (ic->ic_sgls != NULL)
 			cur_init(&cur, &ic->ic_sgls[i]);
-		for (r = 0; r < iod_val_nr(iod); r++, v++) {
+		for (r = 0; r < iod_val_nr(iod) && rc == 0; r++, v++) {
 			uint64_t bytes = iod_val_bytes(iod, r);
 			struct vea_resrvd_ext *ext;
-			struct data_out d;
 
 			ic->ic_addrs[v] = 0;
 			if (bytes < VOS_DATA_THRESH) {
@@ -323,22 +326,33 @@ update_write_data(struct vos_io_ctx *ic)
 			rc = vea_reserve(pool->vp_vea, vos_data_bytes(bytes) / VOS_BLK_SIZE,
 					 &ic->ic_cont->vc_hint, &ic->ic_resrvd);
 			if (rc != 0)
-				return rc;
+				break;
 			ext = d_list_entry(ic->ic_resrvd.prev, struct vea_resrvd_ext, vre_link);
-			d.do_fd = pool->vp_data_fd;
-			d.do_addr = ext->vre_blk_off * VOS_BLK_SIZE;
-			rc = cur_in(&cur, bytes, write_to_data, &d);
-			if (rc != 0)
-				return rc;
-			ic->ic_addrs[v] = d.do_addr;
-			wrote = true;
+			ic->ic_addrs[v] = ext->vre_blk_off * VOS_BLK_SIZE;
+			if (batch == NULL) {
+				rc = bio_data_batch_get(pool->vp_data, &batch);
+				if (rc != 0)
+					break;
+			}
+			di.di_nr = 0;
+			rc = cur_in(&cur, bytes, gather_iov, &di);
+			if (rc == 0)
+				rc = bio_data_write(batch, ic->ic_addrs[v], di.di_iovs, di.di_nr);
 		}
 	}
-	if (wrote && fdatasync(pool->vp_data_fd) != 0) {
-		rc = d_errno2der(errno);
-		D_ERROR("data file sync failed: %s\n", strerror(errno));
+	D_FREE(di.di_iovs);
+	if (batch == NULL)
+		return rc;
+	if (rc != 0) {
+		bio_data_cancel(batch);
 		return rc;
 	}
+	rc = bio_data_submit_wait(batch, pool->vp_attr.pa_wait, pool->vp_attr.pa_wait_arg);
+	if (rc != 0) {
+		D_ERROR("data file writes of an update failed: " DF_RC "\n", DP_RC(rc));
+		return rc;
+	}
+	bio_wal_dep_sync(pool->vp_wal, bio_data_fd(pool->vp_data));
 	return 0;
 }
 

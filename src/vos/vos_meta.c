@@ -119,6 +119,7 @@ struct vos_meta {
 	int vm_ck_rc;            /* first error; the checkpoint fails when its I/O drained */
 	uint32_t vm_ck_inflight; /* requests submitted, not completed */
 	uint32_t vm_ck_queued;   /* SQEs prepared, not submitted */
+	bool vm_broken;          /* a submission failed: no more checkpoints (reopen) */
 	uint64_t vm_ck_seq;
 	uint64_t vm_ck_lsn;  /* start LSN: the header's, where the replay begins */
 	uint64_t vm_ck_end;  /* end LSN: last transaction any copy holds */
@@ -546,20 +547,47 @@ meta_page_pending(const struct vos_meta *vm, int slot, uint64_t p)
 	return (vm->vm_pending[slot][p / 64] >> (p % 64)) & 1;
 }
 
+/* Hand the prepared requests to the kernel; a refusal breaks the ring for good. */
+static void
+ck_submit(struct vos_meta *vm)
+{
+	int rc;
+
+	if (vm->vm_ck_queued == 0 || vm->vm_broken)
+		return;
+	rc = io_uring_submit(&vm->vm_ring);
+	if (rc > 0) {
+		vm->vm_ck_inflight += (uint32_t)rc;
+		vm->vm_ck_queued -= (uint32_t)rc;
+	}
+	if (rc < 0 || vm->vm_ck_queued > 0) {
+		/* requests left in the ring would go out with a later checkpoint */
+		D_ERROR("checkpoint I/O: io_uring_submit: %s; no more checkpoints until the "
+			"pool is reopened\n",
+			rc < 0 ? strerror(-rc) : "short");
+		vm->vm_broken = true;
+		if (vm->vm_ck_rc == 0)
+			vm->vm_ck_rc = -DER_IO;
+	}
+}
+
 static struct io_uring_sqe *
 ck_sqe(struct vos_meta *vm)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&vm->vm_ring);
+	struct io_uring_sqe *sqe = NULL;
 
+	if (vm->vm_broken)
+		return NULL;
+	sqe = io_uring_get_sqe(&vm->vm_ring);
 	if (sqe == NULL) {
 		/* the submission queue is full: hand it to the kernel and take the next one */
-		io_uring_submit(&vm->vm_ring);
-		vm->vm_ck_queued = 0;
+		ck_submit(vm);
+		if (vm->vm_broken)
+			return NULL;
 		sqe = io_uring_get_sqe(&vm->vm_ring);
 	}
-	D_ASSERT(sqe != NULL); /* callers keep the requests in flight below CK_QD */
+	D_ASSERT(sqe != NULL); /* callers keep the requests outstanding below CK_QD */
 	vm->vm_ck_queued++;
-	vm->vm_ck_inflight++;
 	return sqe;
 }
 
@@ -568,6 +596,8 @@ ck_write(struct vos_meta *vm, const void *buf, size_t len, uint64_t off, uint64_
 {
 	struct io_uring_sqe *sqe = ck_sqe(vm);
 
+	if (sqe == NULL)
+		return;
 	io_uring_prep_write(sqe, vm->vm_dfd, buf, (unsigned int)len, off);
 	io_uring_sqe_set_data64(sqe, udata | (len << 32));
 	vm->vm_ck_stats.cs_bytes += len;
@@ -579,6 +609,8 @@ ck_sync(struct vos_meta *vm)
 {
 	struct io_uring_sqe *sqe = ck_sqe(vm);
 
+	if (sqe == NULL)
+		return;
 	io_uring_prep_fsync(sqe, vm->vm_dfd, IORING_FSYNC_DATASYNC);
 	sqe->flags |= IOSQE_IO_DRAIN;
 	io_uring_sqe_set_data64(sqe, CK_OP_SYNC);
@@ -645,6 +677,8 @@ vos_meta_ckpt_begin(struct vos_meta *vm, struct umem_instance *umm, uint64_t lsn
 
 	D_ASSERT(vm->vm_ck_phase == CK_IDLE && vm->vm_ring_ok);
 	D_ASSERT(umem_size(umm) == vm->vm_img_size && !umem_tx_inprogress(umm));
+	if (vm->vm_broken)
+		return -DER_IO;
 	/* the older (or invalid) slot */
 	t = vm->vm_seq[0] <= vm->vm_seq[1] ? 0 : 1;
 	while (umem_dirty_next(umm, &p)) {
@@ -665,8 +699,7 @@ vos_meta_ckpt_begin(struct vos_meta *vm, struct umem_instance *umm, uint64_t lsn
 	ck_hdr_prep(vm, 0, 0);
 	ck_write(vm, vm->vm_ck_hdr, META_HDR_SZ, (uint64_t)t * META_HDR_SZ, CK_OP_WRITE);
 	ck_sync(vm);
-	io_uring_submit(&vm->vm_ring);
-	vm->vm_ck_queued = 0;
+	ck_submit(vm); /* a failure shows in the first step */
 	return 0;
 }
 
@@ -680,7 +713,7 @@ ck_copy_slice(struct vos_meta *vm, struct umem_instance *umm, struct ck_slice *c
 	uint32_t used = 0;
 
 	while (used < CK_SLICE_PAGES && vm->vm_ck_next < vm->vm_npages &&
-	       vm->vm_ck_inflight + 4 < CK_QD) {
+	       vm->vm_ck_inflight + vm->vm_ck_queued + 4 < CK_QD) {
 		uint64_t p = vm->vm_ck_next, start, n;
 
 		if (!meta_page_pending(vm, t, p)) {
@@ -764,7 +797,7 @@ vos_meta_ckpt_step(struct vos_meta *vm, struct umem_instance *umm, uint64_t last
 			copied++;
 			/* every copy so far holds the heap at last_lsn or before */
 			vm->vm_ck_end = last_lsn;
-			if (vm->vm_ck_inflight + 4 >= CK_QD)
+			if (vm->vm_ck_inflight + vm->vm_ck_queued + 4 >= CK_QD)
 				break;
 		}
 		if (copied > 0)
@@ -800,11 +833,20 @@ vos_meta_ckpt_step(struct vos_meta *vm, struct umem_instance *umm, uint64_t last
 			return ck_finish(vm);
 		break;
 	}
-	if (vm->vm_ck_queued > 0) {
-		io_uring_submit(&vm->vm_ring);
-		vm->vm_ck_queued = 0;
-	}
+	ck_submit(vm);
 	return 1;
+}
+
+int
+vos_meta_set_eventfd(struct vos_meta *vm, int fd)
+{
+	int rc = io_uring_register_eventfd(&vm->vm_ring, fd);
+
+	if (rc < 0) {
+		D_ERROR("cannot register an eventfd with the meta ring: %s\n", strerror(-rc));
+		return d_errno2der(-rc);
+	}
+	return 0;
 }
 
 bool

@@ -68,6 +68,13 @@ int vos_meta_ckpt_begin(struct vos_meta *meta, struct umem_instance *umm, uint64
 int vos_meta_ckpt_step(struct vos_meta *meta, struct umem_instance *umm, uint64_t last_lsn,
 		       uint64_t durable_lsn, bool hurry, uint64_t *need_lsn);
 
+/**
+ * Have completions of the checkpoint I/O signal eventfd @fd (borrowed: the pool's
+ * vos_pool_fd, so that an xstream sleeping on it wakes up to advance the checkpoint).
+ * Returns 0 or the error of io_uring_register_eventfd.
+ */
+int vos_meta_set_eventfd(struct vos_meta *meta, int fd);
+
 /** Is a checkpoint in progress? */
 bool vos_meta_ckpt_busy(struct vos_meta *meta);
 

@@ -72,6 +72,7 @@ vos_pool_free(struct vos_pool *pool)
 		vos_meta_close(pool->vp_meta);
 	if (pool->vp_data_fd >= 0)
 		close(pool->vp_data_fd);
+	bio_data_close(pool->vp_data);
 	D_FREE(pool->vp_path);
 	D_FREE(pool);
 }
@@ -115,7 +116,16 @@ vos_pool_data_open(struct vos_pool *pool)
 		D_FREE(f);
 		return rc;
 	}
+	rc = bio_data_open(f, &pool->vp_data);
 	D_FREE(f);
+	if (rc != 0)
+		return rc;
+	/* completions of the data and meta rings wake whoever sleeps on vos_pool_fd */
+	rc = bio_data_set_eventfd(pool->vp_data, bio_wal_fd(pool->vp_wal));
+	if (rc == 0)
+		rc = vos_meta_set_eventfd(pool->vp_meta, bio_wal_fd(pool->vp_wal));
+	if (rc != 0)
+		return rc;
 	return vea_load(pool->vp_umm, &pool->vp_df->pd_vea, &pool->vp_vea);
 }
 
@@ -403,14 +413,22 @@ vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb, vo
 	return bio_wal_on_durable(vos_hdl2pool(poh)->vp_wal, lsn, cb, arg);
 }
 
-/* Start a background checkpoint of everything committed so far. */
-static void
+/* Start a background checkpoint of everything committed so far. 0 or -DER_IO. */
+static int
 vos_pool_ckpt_begin(struct vos_pool *pool)
 {
+	int rc;
+
 	D_ASSERT(!pool->vp_ck_busy);
 	pool->vp_ck_lsn = vos_pool_last_lsn(vos_pool2hdl(pool));
-	vos_meta_ckpt_begin(pool->vp_meta, pool->vp_umm, pool->vp_ck_lsn);
+	rc = vos_meta_ckpt_begin(pool->vp_meta, pool->vp_umm, pool->vp_ck_lsn);
+	if (rc != 0) {
+		D_ERROR("pool " DF_UUID ": cannot start a checkpoint: " DF_RC "\n",
+			DP_UUID(pool->vp_uuid), DP_RC(rc));
+		return rc;
+	}
 	pool->vp_ck_busy = true;
+	return 0;
 }
 
 /*
@@ -495,8 +513,9 @@ vos_pool_ckpt(struct vos_pool *pool, bool full)
 		if (lsn == pool->vp_ckpt_lsn && umem_dirty_count(pool->vp_umm) == 0 &&
 		    (!full || vos_meta_trim_lsn(pool->vp_meta) == lsn))
 			break;
-		vos_pool_ckpt_begin(pool);
-		rc = vos_pool_ckpt_drive(pool);
+		rc = vos_pool_ckpt_begin(pool);
+		if (rc == 0)
+			rc = vos_pool_ckpt_drive(pool);
 		if (rc != 0)
 			return rc;
 		if (!full)
@@ -515,6 +534,7 @@ vos_pool_make_room(daos_handle_t poh, int rc)
 	if (rc != -DER_AGAIN)
 		return rc;
 	/* the log is full: checkpoint both slots, trim it all, and write the new tail out */
+	pool->vp_nwal_full++;
 	rc = vos_pool_ckpt(pool, true);
 	if (rc == 0)
 		rc = bio_wal_flush(pool->vp_wal);
@@ -559,8 +579,12 @@ vos_pool_poll(daos_handle_t poh)
 	}
 	bio_wal_query(pool->vp_wal, &st);
 	pct = pool->vp_attr.pa_ckpt_pct;
-	if (!pool->vp_ck_busy && st.ws_used * 100 > st.ws_area_size * pct)
-		vos_pool_ckpt_begin(pool);
+	if (!pool->vp_ck_busy && st.ws_used * 100 > st.ws_area_size * pct) {
+		int crc = vos_pool_ckpt_begin(pool);
+
+		if (crc != 0)
+			return crc;
+	}
 	if (pool->vp_ck_busy) {
 		/* past half of the room left above the trigger, copy all it can */
 		bool hurry = st.ws_used * 200 > st.ws_area_size * (100 + pct);
@@ -613,7 +637,12 @@ vos_pool_close(daos_handle_t poh)
 	int rc;
 
 	D_ASSERT(!umem_tx_inprogress(pool->vp_umm));
-	rc = vos_pool_ckpt(pool, false);
+	/*
+	 * Both slots, so that they hold the same image: the next open then finds nothing
+	 * pending for the other slot, instead of rewriting the whole heap at its first
+	 * checkpoint. The second slot only takes the pages dirtied since it was written.
+	 */
+	rc = vos_pool_ckpt(pool, true);
 	vos_pool_free(pool);
 	return rc;
 }

@@ -905,6 +905,9 @@ t_bad_calls(void **state)
 		wt_rec_gen(wr, &small_shape, 1);
 		wr->wr_redo.ur_nr = 1;
 		wr->wr_ranges[0].rr_len = 64 * 1024;
+		/* no zeros: zero runs are logged without their bytes */
+		wr->wr_ranges[0].rr_data = wr->wr_buf;
+		memset(wr->wr_buf, 0x5a, 64 * 1024);
 		assert_int_equal(bio_wal_append(wal, &wr->wr_redo, &lsn), -DER_REC2BIG);
 		assert_int_equal(bio_wal_space_wait(wal, 64 * 1024, bio_wal_wait_io, wal),
 				 -DER_REC2BIG);
@@ -915,6 +918,8 @@ t_bad_calls(void **state)
 			wt_rec_gen(wr, &big, seed);
 			wr->wr_redo.ur_nr = 1;
 			wr->wr_ranges[0].rr_len = 30000;
+			wr->wr_ranges[0].rr_data = wr->wr_buf;
+			memset(wr->wr_buf, 0x5a, 30000);
 			if (bio_wal_append(wal, &wr->wr_redo, &lsn) == -DER_BUSY)
 				break;
 			assert_int_equal(bio_wal_flush(wal), 0);

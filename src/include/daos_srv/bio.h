@@ -1,6 +1,8 @@
 /*
- * daos_srv/bio.h: media access for VOS. For now: the write-ahead log (WAL) that makes the
- * umem heap of a pool shard durable (DESIGN.md §7, "Durability (MD-on-SSD)").
+ * daos_srv/bio.h: media access for VOS: the write-ahead log (WAL) that makes the umem heap
+ * of a pool shard durable (DESIGN.md §7, "Durability (MD-on-SSD)"), and the O_DIRECT
+ * writes of bulk values to the data file, whose sync the WAL orders before the records
+ * that reference them (bio_wal_dep_sync).
  *
  * A WAL is one preallocated file used as a circular log of redo records. The life of one:
  *
@@ -42,6 +44,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <daos_srv/umem.h>
 
@@ -116,6 +119,7 @@ struct bio_wal_stats {
 	uint64_t ws_writes;       /* write requests (log and header) */
 	uint64_t ws_syncs;        /* durability points: RWF_DSYNC writes or fdatasyncs */
 	uint64_t ws_hdr_writes;   /* header writes */
+	uint64_t ws_dep_syncs;    /* data-file syncs ahead of log writes (bio_wal_dep_sync) */
 	uint64_t ws_bytes_written;
 	uint32_t ws_gen;   /* generation: one more at every open that replays */
 	int32_t ws_error;  /* 0, or the -DER_* that stopped the WAL */
@@ -333,10 +337,114 @@ int bio_wal_trim(struct bio_wal *wal, uint64_t lsn);
 void bio_wal_query(struct bio_wal *wal, struct bio_wal_stats *st);
 
 /**
+ * Make the next flush carrying new records fdatasync @fd (a data file) before it writes
+ * them: writes to @fd that completed before this call are then durable before any record
+ * appended after it can be. The data sync of every update appended while a flush is in
+ * flight is thus shared by the next flush. If the sync fails, the flush fails (and with it
+ * the WAL, as for any failed flush). @fd is borrowed and must stay open while the WAL is.
+ *
+ * Context: the WAL's thread; never blocks.
+ */
+void bio_wal_dep_sync(struct bio_wal *wal, int fd);
+
+/**
  * umem store glue: pass &bio_wal_umem_ops and the struct bio_wal * as the store of
  * umem_create/umem_open, and every committed transaction is appended to the WAL (its LSN
  * is umem_tx_last_lsn()). Errors of bio_wal_append abort the transaction.
  */
 extern const struct umem_store_ops bio_wal_umem_ops;
+
+/*
+ * Data files: bulk values written with O_DIRECT through the file's own io_uring (bio_data.c).
+ *
+ *	bio_data_batch_get(bd, &b)              one batch per update
+ *	bio_data_write(b, off, iov, nr)         queue a value (no system call)
+ *	...                                     more values of the same batch
+ *	bio_data_submit_wait(b, hook, arg)      submit, wait for all; the batch ends
+ *	bio_wal_dep_sync(wal, bio_data_fd(bd))  their sync goes with the next WAL flush
+ *
+ * Several batches may be in flight at once (ULTs whose wait hook yields); they share the
+ * ring, and a waiter reaps every completion. Reads are the caller's (any descriptor of the
+ * file; the kernel keeps buffered readers coherent with direct writes).
+ * Context: a data file and its batches belong to one thread.
+ */
+struct bio_data;
+struct bio_data_batch;
+
+/** Counters of a data file (bio_data_query). */
+struct bio_data_stats {
+	uint64_t ds_writes;       /* write requests submitted */
+	uint64_t ds_bytes;        /* bytes they wrote (padding included) */
+	uint64_t ds_direct_bytes; /* value bytes written straight from the caller's buffers */
+	uint64_t ds_bounce_bytes; /* value bytes copied into bounce chunks first */
+	uint64_t ds_errors;
+	uint64_t ds_chunks;      /* bounce chunks (1 MiB) mapped so far */
+	uint32_t ds_free_chunks; /* of them, not held by a batch now */
+	bool ds_direct;          /* O_DIRECT (false: the file system has none; buffered) */
+};
+
+/**
+ * Open the data file @path (borrowed) for writes: O_DIRECT where the file system allows
+ * it, with an io_uring. The caller closes *@bd with bio_data_close.
+ * Returns 0, -DER_NONEXIST, -DER_NOMEM, or the error of a syscall.
+ * Context: any thread that may block (startup); it then belongs to the calling thread.
+ */
+int bio_data_open(const char *path, struct bio_data **bd);
+
+/**
+ * Close @bd (NULL is fine), after the writes in flight completed. Every batch must have
+ * ended. Context: its thread; blocks until the I/O in flight completes.
+ */
+void bio_data_close(struct bio_data *bd);
+
+/**
+ * Have completions of @bd's writes signal eventfd @fd (borrowed), e.g. bio_wal_fd() of
+ * the WAL whose poller the xstream sleeps on, so that a ULT waiting for its data writes
+ * through a yielding hook is resumed when they complete. 0 or a syscall's error.
+ * Context: @bd's thread.
+ */
+int bio_data_set_eventfd(struct bio_data *bd, int fd);
+
+/** A descriptor of the file (owned by @bd), for bio_wal_dep_sync. */
+int bio_data_fd(struct bio_data *bd);
+
+/**
+ * Start a batch of writes on @bd; *@b is ended by bio_data_submit_wait or bio_data_cancel.
+ * Returns 0, -DER_NOMEM, or -DER_IO (a submission failed earlier: reopen the file).
+ * Context: @bd's thread.
+ */
+int bio_data_batch_get(struct bio_data *bd, struct bio_data_batch **b);
+
+/**
+ * Queue in batch @b the write of one value: the bytes of @iov[0..@nr) (borrowed until
+ * the batch ends), one after the other, at file offset @off (a multiple of 4 KiB),
+ * followed by zeros up to the next 4 KiB boundary. Whole aligned 4 KiB blocks of the
+ * caller's buffers are written from where they are; the rest is copied into bounce
+ * chunks first. Returns 0 or -DER_NOMEM (then cancel the batch).
+ * Context: @b's thread; no system call (a new bounce chunk may mmap).
+ */
+int bio_data_write(struct bio_data_batch *b, uint64_t off, const struct iovec *iov,
+		   unsigned int nr);
+
+/**
+ * Submit the writes queued in @b and wait, through @wait(@arg) (NULL: block on the ring),
+ * until all completed; the batch then ends, whatever the outcome. Returns 0, -DER_IO (a
+ * write failed or was short: what reached the file is unknown), -DER_NOSPACE, or the
+ * hook's error (after the writes in flight drained).
+ * Context: @b's thread; waits only through @wait (or blocks when it is NULL).
+ */
+int bio_data_submit_wait(struct bio_data_batch *b, bio_wal_wait_cb_t wait, void *arg);
+
+/** End batch @b without submitting anything. Context: @b's thread. */
+void bio_data_cancel(struct bio_data_batch *b);
+
+/**
+ * The blocking wait hook of a data file (@bd is a struct bio_data *): sleep until a write
+ * in flight completes; return at once if none is. Context: a thread that may block.
+ */
+int bio_data_wait_io(void *bd);
+
+/** Copy the counters of @bd into *@st. */
+void bio_data_query(struct bio_data *bd, struct bio_data_stats *st);
 
 #endif /* DAOS_SRV_BIO_H */

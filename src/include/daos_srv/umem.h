@@ -46,7 +46,9 @@ struct umem_redo_range {
 	uint64_t rr_off;
 	uint32_t rr_len;
 	uint32_t rr_pad;
-	const void *rr_data; /* borrowed: valid during the commit hook only */
+	/* borrowed: valid during the commit hook only. In a record replayed from the WAL,
+	 * NULL means rr_len zero bytes (the WAL logs zero runs without their bytes). */
+	const void *rr_data;
 };
 
 /** The redo record of one transaction: sorted, non-overlapping after-images. */

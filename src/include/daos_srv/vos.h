@@ -203,7 +203,8 @@ daos_handle_t vos_cont2poh(daos_handle_t coh);
  * arrays, the extents; @sgls[i] (may be NULL when every iod punches) holds its data, in
  * order, iov_len bytes per iov. A single value of iod_size 0 punches the value; an array
  * iod of iod_size 0 punches its extents. Values of VOS_DATA_THRESH bytes or more go to the
- * data file, written and synced before the transaction commits. @flags: DAOS_COND_DKEY_*
+ * data file: written (O_DIRECT) before the transaction commits, and synced by the WAL
+ * flush that carries its record, before the record is written. @flags: DAOS_COND_DKEY_*
  * and DAOS_COND_AKEY_* (or DAOS_COND_PER_AKEY with each iod's iod_flags). An akey keeps
  * the value type of its first update. @pm_ver is recorded; @iods_csums must be NULL.
  * All pointers are borrowed. Returns 0, -DER_INVAL (bad arguments, epoch 0 or
@@ -211,7 +212,8 @@ daos_handle_t vos_cont2poh(daos_handle_t coh);
  * -DER_KEY2BIG, -DER_NO_PERM (an update and a punch of one key at one epoch),
  * -DER_VOS_PARTIAL_UPDATE (overlapping extents at one epoch), -DER_NOSPACE, -DER_NOMEM,
  * -DER_IO. On error nothing is applied.
- * Context: the pool's thread; blocks on data-file writes; may wait for the WAL to make room.
+ * Context: the pool's thread; waits for its data-file writes and, when the WAL is full, for
+ * room, through the pool's wait hook (blocks without one).
  */
 int vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint32_t pm_ver,
 		   uint64_t flags, daos_key_t *dkey, unsigned int iod_nr, daos_iod_t *iods,

@@ -740,7 +740,7 @@ t_small_wal(void **state)
 	for (i = 0;; i++) {
 		world_op(&w, &coh, 1);
 		assert_int_equal(vos_pool_query(poh, &p0), 0);
-		if (i >= 3000 && p0.pi_wal_used * 100 > p0.pi_wal_size * 97)
+		if (i >= 3000 && p0.pi_wal_used * 1000 > p0.pi_wal_size * 995)
 			break;
 	}
 	snap = w.w_epoch / 2;

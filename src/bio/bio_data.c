@@ -1,0 +1,503 @@
+/*
+ * bio_data.c: writes of bulk values to a pool shard's data file: O_DIRECT through the
+ * file's own io_uring, from the caller's buffers where they are aligned and from a bounce
+ * arena where they are not. Sits on liburing. The durability of these writes is the WAL's
+ * business: after a batch completed, the caller asks the WAL (bio_wal_dep_sync) to
+ * fdatasync the data file ahead of the log records that reference it, so all the updates
+ * of one WAL flush share one data sync.
+ *
+ * A batch (one update's values): bio_data_batch_get(), bio_data_write() to queue writes
+ * (no system call), bio_data_submit_wait() to submit them and wait through the caller's
+ * hook until all completed (which ends the batch), or bio_data_cancel(). Several batches
+ * may be open and in flight at once -- ULTs of one xstream that yield in their wait hook
+ * -- sharing the ring; whoever waits reaps every completion and credits its batch.
+ *
+ * Invariants:
+ * 1. Every request is block aligned in the file, in length and in memory: a piece of the
+ *    caller's buffer goes straight to the kernel only when its address, its length and its
+ *    place in the value are 4 KiB aligned; everything else is copied into the batch's
+ *    bounce chunks, and the tail of a value is padded with zeros to its last block.
+ * 2. A batch's requests, iovecs and bounce chunks do not move or get reused while any of
+ *    its requests is in flight; a batch ends only once none is.
+ * 3. A batch reports success only if every request wrote all its bytes; any failure is
+ *    -DER_IO (-DER_NOSPACE for ENOSPC), after everything it had in flight completed.
+ * 4. A failed submission may leave requests in the ring: the file then refuses every
+ *    later batch (-DER_IO) until it is reopened.
+ */
+#define D_LOGFAC bio
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bio_internal.h"
+
+#define BD_BLK 4096UL
+#define BD_CHUNK (1UL << 20) /* bounce chunk */
+#define BD_IOV_MAX 256U      /* iovecs per request */
+#define BD_QD 128U
+
+struct bio_data_batch;
+
+/* A queued or in-flight request: one writev of contiguous file bytes. */
+struct bd_req {
+	struct bio_data_batch *br_batch;
+	uint64_t br_off;
+	uint64_t br_len;
+	uint32_t br_iov; /* first iovec in bb_iovs */
+	uint32_t br_niov;
+};
+
+struct bio_data_batch {
+	struct bio_data *bb_bd;
+	d_list_t bb_link; /* in bd_free_batches while unused */
+	struct bd_req *bb_reqs;
+	uint32_t bb_nreqs;
+	uint32_t bb_reqs_cap;
+	struct iovec *bb_iovs;
+	uint32_t bb_niovs;
+	uint32_t bb_iovs_cap;
+	uint32_t bb_next;     /* next request to submit */
+	uint32_t bb_inflight; /* submitted, not completed */
+	int bb_rc;
+	/* bounce chunks taken from the file's free list; the last one partly used */
+	char **bb_chunks;
+	uint32_t bb_nchunks;
+	uint32_t bb_chunks_cap;
+	uint64_t bb_chunk_off;
+};
+
+struct bio_data {
+	int bd_fd;
+	bool bd_direct;
+	bool bd_broken; /* a submission failed: requests may be stuck in the ring */
+	struct io_uring bd_ring;
+	bool bd_ring_ok;
+	char *bd_path;
+	uint32_t bd_inflight; /* requests in flight, all batches */
+	uint32_t bd_batches;  /* batches handed out and not ended */
+	d_list_t bd_free_batches;
+	char **bd_free_chunks;
+	uint32_t bd_nfree_chunks;
+	uint32_t bd_free_chunks_cap;
+	struct bio_data_stats bd_stats;
+};
+
+int
+bio_data_open(const char *path, struct bio_data **bdp)
+{
+	struct bio_data *bd;
+	int rc;
+
+	D_ALLOC_PTR(bd);
+	if (bd == NULL)
+		return -DER_NOMEM;
+	D_INIT_LIST_HEAD(&bd->bd_free_batches);
+	bd->bd_fd = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
+	bd->bd_direct = true;
+	if (bd->bd_fd < 0 && errno == EINVAL) { /* no O_DIRECT here (tmpfs) */
+		bd->bd_fd = open(path, O_RDWR | O_CLOEXEC);
+		bd->bd_direct = false;
+	}
+	if (bd->bd_fd < 0) {
+		rc = errno == ENOENT ? -DER_NONEXIST : d_errno2der(errno);
+		D_ERROR("cannot open data file %s: %s\n", path, strerror(errno));
+		D_FREE(bd);
+		return rc;
+	}
+	D_STRNDUP(bd->bd_path, path, 4096);
+	rc = io_uring_queue_init(BD_QD, &bd->bd_ring, 0);
+	if (rc < 0) {
+		D_ERROR("io_uring for %s: %s\n", path, strerror(-rc));
+		rc = d_errno2der(-rc);
+		bio_data_close(bd);
+		return rc;
+	}
+	bd->bd_ring_ok = true;
+	if (bd->bd_path == NULL) {
+		bio_data_close(bd);
+		return -DER_NOMEM;
+	}
+	*bdp = bd;
+	return 0;
+}
+
+/* Reap every completion there is, crediting each to its batch. */
+static void
+bd_reap(struct bio_data *bd)
+{
+	struct io_uring_cqe *cqe;
+
+	while (bd->bd_inflight > 0 && io_uring_peek_cqe(&bd->bd_ring, &cqe) == 0) {
+		struct bd_req *br = (struct bd_req *)(uintptr_t)io_uring_cqe_get_data64(cqe);
+		struct bio_data_batch *bb = br->br_batch;
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&bd->bd_ring, cqe);
+		bd->bd_inflight--;
+		bb->bb_inflight--;
+		if (D_FAIL_CHECK(BIO_FI_DATA_WRITE))
+			res = -EIO;
+		if ((res < 0 || (uint64_t)res != br->br_len) && bb->bb_rc == 0) {
+			bb->bb_rc = res == -ENOSPC ? -DER_NOSPACE : -DER_IO;
+			bd->bd_stats.ds_errors++;
+			D_ERROR("data file %s: write of %" PRIu64 " bytes at %" PRIu64
+				" failed: %s: " DF_RC "\n",
+				bd->bd_path, br->br_len, br->br_off,
+				res < 0 ? strerror(-res) : "short write", DP_RC(bb->bb_rc));
+		}
+	}
+}
+
+static void
+bd_batch_free(struct bio_data_batch *bb)
+{
+	D_FREE(bb->bb_reqs);
+	D_FREE(bb->bb_iovs);
+	D_FREE(bb->bb_chunks);
+	D_FREE(bb);
+}
+
+void
+bio_data_close(struct bio_data *bd)
+{
+	struct bio_data_batch *bb, *tmp;
+	uint32_t i;
+
+	if (bd == NULL)
+		return;
+	D_ASSERT(bd->bd_batches == 0);
+	if (bd->bd_ring_ok) {
+		while (bd->bd_inflight > 0 && bio_data_wait_io(bd) == 0)
+			bd_reap(bd);
+		io_uring_queue_exit(&bd->bd_ring);
+	}
+	if (bd->bd_fd >= 0)
+		close(bd->bd_fd);
+	d_list_for_each_entry_safe (bb, tmp, &bd->bd_free_batches, bb_link) {
+		d_list_del(&bb->bb_link);
+		bd_batch_free(bb);
+	}
+	for (i = 0; i < bd->bd_nfree_chunks; i++)
+		munmap(bd->bd_free_chunks[i], BD_CHUNK);
+	D_FREE(bd->bd_free_chunks);
+	D_FREE(bd->bd_path);
+	D_FREE(bd);
+}
+
+int
+bio_data_set_eventfd(struct bio_data *bd, int fd)
+{
+	int rc = io_uring_register_eventfd(&bd->bd_ring, fd);
+
+	if (rc < 0) {
+		D_ERROR("data file %s: cannot register an eventfd: %s\n", bd->bd_path,
+			strerror(-rc));
+		return d_errno2der(-rc);
+	}
+	return 0;
+}
+
+int
+bio_data_fd(struct bio_data *bd)
+{
+	return bd->bd_fd;
+}
+
+static int
+bd_grow(void **arr, uint32_t *cap, uint32_t nr, size_t elem)
+{
+	uint32_t ncap;
+	void *p;
+
+	if (nr < *cap)
+		return 0;
+	ncap = *cap == 0 ? 16 : *cap * 2;
+	p = d_realloc_array(*arr, ncap, elem);
+	if (p == NULL)
+		return -DER_NOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int
+bio_data_batch_get(struct bio_data *bd, struct bio_data_batch **bbp)
+{
+	struct bio_data_batch *bb;
+
+	if (bd->bd_broken)
+		return -DER_IO;
+	if (!d_list_empty(&bd->bd_free_batches)) {
+		bb = d_list_entry(bd->bd_free_batches.next, struct bio_data_batch, bb_link);
+		d_list_del_init(&bb->bb_link);
+	} else {
+		D_ALLOC_PTR(bb);
+		if (bb == NULL)
+			return -DER_NOMEM;
+		D_INIT_LIST_HEAD(&bb->bb_link);
+		bb->bb_bd = bd;
+	}
+	bd->bd_batches++;
+	*bbp = bb;
+	return 0;
+}
+
+/* End @bb (nothing of it in flight): its chunks go back to the file, it to the cache. */
+static void
+bd_batch_put(struct bio_data_batch *bb)
+{
+	struct bio_data *bd = bb->bb_bd;
+	uint32_t i;
+
+	D_ASSERT(bb->bb_inflight == 0 && bd->bd_batches > 0);
+	for (i = 0; i < bb->bb_nchunks; i++) {
+		/* room was made when the chunk was taken */
+		D_ASSERT(bd->bd_nfree_chunks < bd->bd_free_chunks_cap);
+		bd->bd_free_chunks[bd->bd_nfree_chunks++] = bb->bb_chunks[i];
+	}
+	bb->bb_nchunks = 0;
+	bb->bb_chunk_off = 0;
+	bb->bb_nreqs = 0;
+	bb->bb_niovs = 0;
+	bb->bb_next = 0;
+	bb->bb_rc = 0;
+	bd->bd_batches--;
+	d_list_add(&bb->bb_link, &bd->bd_free_batches);
+}
+
+/* Append [buf, buf + len) at file offset @off to the open request, or start one. */
+static int
+bd_iov_add(struct bio_data_batch *bb, struct bd_req **brp, uint64_t off, void *buf, uint64_t len)
+{
+	struct bd_req *br = *brp;
+	struct iovec *last;
+	int rc;
+
+	if (br != NULL && br->br_niov > 0) {
+		last = &bb->bb_iovs[br->br_iov + br->br_niov - 1];
+		if ((char *)last->iov_base + last->iov_len == buf) {
+			last->iov_len += len; /* contiguous with the previous piece */
+			br->br_len += len;
+			return 0;
+		}
+	}
+	if (br == NULL || br->br_niov == BD_IOV_MAX) {
+		rc = bd_grow((void **)&bb->bb_reqs, &bb->bb_reqs_cap, bb->bb_nreqs,
+			     sizeof(*bb->bb_reqs));
+		if (rc != 0)
+			return rc;
+		br = &bb->bb_reqs[bb->bb_nreqs++];
+		br->br_batch = bb;
+		br->br_off = off;
+		br->br_len = 0;
+		br->br_iov = bb->bb_niovs;
+		br->br_niov = 0;
+		*brp = br;
+	}
+	rc = bd_grow((void **)&bb->bb_iovs, &bb->bb_iovs_cap, bb->bb_niovs, sizeof(*bb->bb_iovs));
+	if (rc != 0)
+		return rc;
+	bb->bb_iovs[bb->bb_niovs].iov_base = buf;
+	bb->bb_iovs[bb->bb_niovs].iov_len = len;
+	bb->bb_niovs++;
+	br->br_niov++;
+	br->br_len += len;
+	return 0;
+}
+
+/* A bounce block of the batch (a new chunk when the last one is full). */
+static char *
+bd_bounce(struct bio_data_batch *bb)
+{
+	struct bio_data *bd = bb->bb_bd;
+	char *p;
+	int rc;
+
+	if (bb->bb_nchunks == 0 || bb->bb_chunk_off == BD_CHUNK) {
+		rc = bd_grow((void **)&bb->bb_chunks, &bb->bb_chunks_cap, bb->bb_nchunks,
+			     sizeof(*bb->bb_chunks));
+		/* the file's free list must take every chunk back without allocating */
+		if (rc == 0)
+			rc = bd_grow((void **)&bd->bd_free_chunks, &bd->bd_free_chunks_cap,
+				     (uint32_t)bd->bd_stats.ds_chunks, sizeof(*bd->bd_free_chunks));
+		if (rc != 0)
+			return NULL;
+		if (bd->bd_nfree_chunks > 0) {
+			p = bd->bd_free_chunks[--bd->bd_nfree_chunks];
+		} else {
+			p = mmap(NULL, BD_CHUNK, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				return NULL;
+			bd->bd_stats.ds_chunks++;
+		}
+		bb->bb_chunks[bb->bb_nchunks++] = p;
+		bb->bb_chunk_off = 0;
+	}
+	p = bb->bb_chunks[bb->bb_nchunks - 1] + bb->bb_chunk_off;
+	bb->bb_chunk_off += BD_BLK;
+	return p;
+}
+
+int
+bio_data_write(struct bio_data_batch *bb, uint64_t off, const struct iovec *iov, unsigned int nr)
+{
+	struct bio_data *bd = bb->bb_bd;
+	struct bd_req *br = NULL;
+	uint64_t pos = 0; /* bytes of the value placed so far */
+	char *blk = NULL; /* the bounce block being filled */
+	unsigned int i;
+	int rc;
+
+	D_ASSERT(bb->bb_next == 0 && off % BD_BLK == 0);
+	for (i = 0; i < nr; i++) {
+		const char *buf = iov[i].iov_base;
+		uint64_t n = iov[i].iov_len;
+
+		while (n > 0) {
+			uint64_t m;
+
+			if (pos % BD_BLK == 0 && (uintptr_t)buf % BD_BLK == 0 && n >= BD_BLK) {
+				/* whole aligned blocks straight from the caller's buffer */
+				m = n & ~(BD_BLK - 1);
+				rc = bd_iov_add(bb, &br, off, (void *)buf, m);
+				bd->bd_stats.ds_direct_bytes += m;
+			} else {
+				m = BD_BLK - pos % BD_BLK;
+				if (m > n)
+					m = n;
+				rc = 0;
+				if (pos % BD_BLK == 0) {
+					blk = bd_bounce(bb);
+					if (blk == NULL)
+						return -DER_NOMEM;
+					rc = bd_iov_add(bb, &br, off, blk, BD_BLK);
+				}
+				memcpy(blk + pos % BD_BLK, buf, m);
+				bd->bd_stats.ds_bounce_bytes += m;
+			}
+			if (rc != 0)
+				return rc;
+			buf += m;
+			n -= m;
+			pos += m;
+		}
+	}
+	if (pos % BD_BLK != 0)
+		memset(blk + pos % BD_BLK, 0, BD_BLK - pos % BD_BLK);
+	return 0;
+}
+
+/* Submit @bb's queued requests while the ring has room. */
+static int
+bd_submit(struct bio_data_batch *bb)
+{
+	struct bio_data *bd = bb->bb_bd;
+	uint32_t n = 0;
+	int rc;
+
+	if (bb->bb_next < bb->bb_nreqs && D_FAIL_CHECK(BIO_FI_DATA_SUBMIT)) {
+		/* as a refused submission, before any request is prepared */
+		D_ERROR("data file %s: io_uring_submit: injected failure\n", bd->bd_path);
+		bb->bb_rc = -DER_IO;
+		return -DER_IO;
+	}
+	while (bb->bb_next < bb->bb_nreqs && bd->bd_inflight + n < BD_QD) {
+		struct bd_req *br = &bb->bb_reqs[bb->bb_next];
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&bd->bd_ring);
+
+		if (sqe == NULL)
+			break;
+		io_uring_prep_writev(sqe, bd->bd_fd, &bb->bb_iovs[br->br_iov], br->br_niov,
+				     br->br_off);
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)br);
+		bb->bb_next++;
+		bd->bd_stats.ds_writes++;
+		bd->bd_stats.ds_bytes += br->br_len;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	rc = io_uring_submit(&bd->bd_ring);
+	if (rc > 0) {
+		bd->bd_inflight += (uint32_t)rc;
+		bb->bb_inflight += (uint32_t)rc;
+	}
+	if (rc != (int)n) {
+		/* requests left in the ring would go out with a later batch: stop for good */
+		D_ERROR("data file %s: io_uring_submit: %s; no more writes until reopened\n",
+			bd->bd_path, rc < 0 ? strerror(-rc) : "short");
+		bd->bd_broken = true;
+		if (bb->bb_rc == 0)
+			bb->bb_rc = -DER_IO;
+		return -DER_IO;
+	}
+	return 0;
+}
+
+int
+bio_data_submit_wait(struct bio_data_batch *bb, bio_wal_wait_cb_t wait, void *arg)
+{
+	struct bio_data *bd = bb->bb_bd;
+	int rc = 0;
+
+	if (bd->bd_broken && bb->bb_nreqs > 0)
+		bb->bb_rc = -DER_IO;
+	while (bb->bb_rc == 0 && (bb->bb_next < bb->bb_nreqs || bb->bb_inflight > 0)) {
+		rc = bd_submit(bb);
+		if (rc != 0)
+			break;
+		rc = wait != NULL ? wait(arg) : bio_data_wait_io(bd);
+		if (rc != 0)
+			break;
+		bd_reap(bd);
+	}
+	/* the kernel may still read our buffers: drain before giving them back */
+	while (bb->bb_inflight > 0) {
+		int wrc = wait != NULL ? wait(arg) : -DER_INVAL;
+
+		if (wrc != 0 && bio_data_wait_io(bd) != 0)
+			break;
+		bd_reap(bd);
+	}
+	if (rc == 0)
+		rc = bb->bb_rc;
+	if (bb->bb_inflight == 0)
+		bd_batch_put(bb);
+	/* else: the ring cannot be waited on; the batch is leaked rather than reused */
+	return rc;
+}
+
+void
+bio_data_cancel(struct bio_data_batch *bb)
+{
+	D_ASSERT(bb->bb_next == 0);
+	bd_batch_put(bb);
+}
+
+int
+bio_data_wait_io(void *arg)
+{
+	struct bio_data *bd = arg;
+	struct io_uring_cqe *cqe;
+	int rc;
+
+	if (bd->bd_inflight == 0)
+		return 0;
+	do {
+		rc = io_uring_wait_cqe(&bd->bd_ring, &cqe);
+	} while (rc == -EINTR);
+	return rc == 0 ? 0 : d_errno2der(-rc);
+}
+
+void
+bio_data_query(struct bio_data *bd, struct bio_data_stats *st)
+{
+	*st = bd->bd_stats;
+	st->ds_direct = bd->bd_direct;
+	st->ds_free_chunks = bd->bd_nfree_chunks;
+}

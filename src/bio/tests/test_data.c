@@ -1,0 +1,446 @@
+/*
+ * test_data.c: data-file writes (bio_data.c) and their sync ordered by the WAL
+ * (bio_wal_dep_sync).
+ *
+ * - t_data_write: random batches of values, each from 1..4 pieces with random lengths and
+ *   alignments (aligned pieces go straight to the kernel, the rest through the bounce
+ *   arena), at random block offsets; the file read back through a buffered descriptor
+ *   must hold every value followed by zeros to its last block, and nothing else changed.
+ * - t_data_errors: a failed write (BIO_FI_DATA_WRITE) and a failed submission
+ *   (BIO_FI_DATA_SUBMIT) come back as -DER_IO, the next batch works.
+ * - t_data_concurrent: a second batch runs to completion inside the first one's wait hook
+ *   (two ULTs); both land, and every bounce chunk comes back.
+ * - t_data_wal: a flush after bio_wal_dep_sync syncs the data file once (shared by every
+ *   record appended before it is submitted), a flush without new records does not, and a
+ *   failed data sync (BIO_FI_DATA_SYNC) fails the flush and the WAL (-DER_IO).
+ * - t_wal_zero_runs: records whose ranges mix zero runs and data at every alignment replay
+ *   to the same image and never take more log than bio_wal_rec_size() allows.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gurt/common.h>
+#include <daos_srv/bio.h>
+#include <d_test.h>
+
+#include "bio_internal.h"
+
+#define FILE_SIZE (64ULL << 20)
+#define MAX_VAL (300U << 10)
+
+static char dir[64];
+static char path[128];
+
+static int
+setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	strcpy(dir, "/tmp/bio_data.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/data", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(fallocate(fd, 0, 0, FILE_SIZE), 0);
+	close(fd);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char wal[160];
+
+	(void)state;
+	snprintf(wal, sizeof(wal), "%s/wal", dir);
+	unlink(wal);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static void
+t_data_write(void **state)
+{
+	unsigned int seed = d_test_seed("t_data_write");
+	uint64_t rs = d_test_rand_seed(seed);
+	unsigned char *model, *src = NULL, *got;
+	struct bio_data_stats st;
+	struct bio_data *bd;
+	unsigned int round;
+	int rfd;
+
+	(void)state;
+	model = calloc(1, FILE_SIZE);
+	got = malloc(FILE_SIZE);
+	assert_int_equal(posix_memalign((void **)&src, 4096, 4 * MAX_VAL + 4 * 4096), 0);
+	assert_true(model != NULL && got != NULL);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	for (round = 0; round < 60; round++) {
+		unsigned int nval = 1 + (unsigned int)(d_test_rand(&rs) % 3), v;
+		uint64_t slot = FILE_SIZE / 4;
+		struct bio_data_batch *bb;
+
+		assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+		for (v = 0; v < nval; v++) {
+			/* each value in its own quarter of the file: batches never overlap */
+			uint64_t len = 1 + d_test_rand(&rs) % MAX_VAL;
+			uint64_t off =
+			    v * slot + (d_test_rand(&rs) % ((slot - MAX_VAL) / 4096)) * 4096;
+			unsigned int npieces = 1 + (unsigned int)(d_test_rand(&rs) % 4), p;
+			struct iovec iov[4];
+			uint64_t done = 0, pad;
+			char *at = (char *)src + v * (MAX_VAL + 4096);
+
+			/* a quarter of the values from page-aligned buffers */
+			at += d_test_rand(&rs) % 4 == 0 ? 0 : d_test_rand(&rs) % 4096;
+			for (p = 0; p < npieces; p++) {
+				uint64_t n = p + 1 == npieces ? len - done
+							      : d_test_rand(&rs) % (len - done + 1);
+
+				if (p + 1 < npieces && d_test_rand(&rs) % 2 == 0)
+					n &= ~4095ULL; /* whole blocks, often */
+				iov[p].iov_base = at + done;
+				iov[p].iov_len = n;
+				done += n;
+			}
+			for (done = 0; done < len; done++)
+				at[done] = (char)d_test_rand(&rs);
+			assert_int_equal(bio_data_write(bb, off, iov, npieces), 0);
+			memcpy(model + off, at, len);
+			pad = (4096 - len % 4096) % 4096;
+			memset(model + off + len, 0, pad);
+		}
+		assert_int_equal(bio_data_submit_wait(bb, NULL, NULL), 0);
+	}
+	bio_data_query(bd, &st);
+	/* every batch gave its bounce chunks back */
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	/* both paths were taken (on a file system without O_DIRECT everything is direct) */
+	assert_true(st.ds_direct_bytes > 0 && st.ds_bounce_bytes > 0);
+	assert_int_equal(st.ds_errors, 0);
+	bio_data_close(bd);
+
+	rfd = open(path, O_RDONLY);
+	assert_true(rfd >= 0);
+	assert_int_equal(pread(rfd, got, FILE_SIZE, 0), (ssize_t)FILE_SIZE);
+	close(rfd);
+	assert_memory_equal(got, model, FILE_SIZE);
+	free(model);
+	free(got);
+	free(src);
+}
+
+/* Queue @iov at @off in a new batch of @bd and run it; the batch's outcome. */
+static int
+write_one(struct bio_data *bd, uint64_t off, struct iovec *iov)
+{
+	struct bio_data_batch *bb;
+
+	assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, off, iov, 1), 0);
+	return bio_data_submit_wait(bb, NULL, NULL);
+}
+
+static void
+t_data_errors(void **state)
+{
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_WRITE, .fa_max_faults = 1};
+	struct bio_data_batch *bb;
+	struct bio_data_stats st;
+	struct bio_data *bd;
+	struct iovec iov;
+	char *buf;
+
+	(void)state;
+	buf = malloc(1 << 20);
+	assert_non_null(buf);
+	memset(buf, 7, 1 << 20);
+	iov.iov_base = buf + 3; /* unaligned: through bounce chunks */
+	iov.iov_len = (1 << 20) - 3;
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, 0, &iov, 1), 0);
+	assert_int_equal(bio_data_write(bb, 4 << 20, &iov, 1), 0);
+	assert_int_equal(bio_data_submit_wait(bb, NULL, NULL), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_WRITE);
+	assert_int_equal(write_one(bd, 0, &iov), 0);
+
+	fa.fa_id = BIO_FI_DATA_SUBMIT;
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	assert_int_equal(write_one(bd, 0, &iov), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_SUBMIT);
+	assert_int_equal(write_one(bd, 0, &iov), 0);
+
+	/* a batch that is dropped leaves nothing behind */
+	assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, 0, &iov, 1), 0);
+	bio_data_cancel(bb);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	bio_data_close(bd);
+	free(buf);
+}
+
+/*
+ * Two batches in flight at once, as two ULTs whose wait hooks yield: while the first waits,
+ * its hook runs a whole second batch (whose waits may reap the first one's completions).
+ */
+struct nested {
+	struct bio_data *n_bd;
+	struct iovec n_iov;
+	int n_calls;
+	int n_rc;
+};
+
+static int
+nested_wait(void *arg)
+{
+	struct nested *n = arg;
+
+	if (n->n_calls++ == 0)
+		n->n_rc = write_one(n->n_bd, 8 << 20, &n->n_iov);
+	return bio_data_wait_io(n->n_bd);
+}
+
+static void
+t_data_concurrent(void **state)
+{
+	struct nested n = {0};
+	struct bio_data_batch *bb;
+	struct bio_data_stats st;
+	unsigned char *a, *b, *got;
+	struct iovec iov;
+	int rfd, i;
+
+	(void)state;
+	a = malloc(3 << 20);
+	b = malloc(3 << 20);
+	got = malloc(3 << 20);
+	assert_true(a != NULL && b != NULL && got != NULL);
+	for (i = 0; i < 3 << 20; i++) {
+		a[i] = (unsigned char)(i * 7 + 1);
+		b[i] = (unsigned char)(i * 13 + 5);
+	}
+	assert_int_equal(bio_data_open(path, &n.n_bd), 0);
+	n.n_iov.iov_base = b + 1;
+	n.n_iov.iov_len = (3 << 20) - 100;
+	iov.iov_base = a + 5;
+	iov.iov_len = (3 << 20) - 200;
+	assert_int_equal(bio_data_batch_get(n.n_bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, 0, &iov, 1), 0);
+	assert_int_equal(bio_data_submit_wait(bb, nested_wait, &n), 0);
+	assert_int_equal(n.n_rc, 0);
+	assert_true(n.n_calls > 0);
+	bio_data_query(n.n_bd, &st);
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	assert_true(st.ds_chunks >= 6); /* both batches held bounce chunks at once */
+	bio_data_close(n.n_bd);
+
+	rfd = open(path, O_RDONLY);
+	assert_true(rfd >= 0);
+	assert_int_equal(pread(rfd, got, iov.iov_len, 0), (ssize_t)iov.iov_len);
+	assert_memory_equal(got, a + 5, iov.iov_len);
+	assert_int_equal(pread(rfd, got, n.n_iov.iov_len, 8 << 20), (ssize_t)n.n_iov.iov_len);
+	assert_memory_equal(got, b + 1, n.n_iov.iov_len);
+	close(rfd);
+	free(a);
+	free(b);
+	free(got);
+}
+
+/* Append a small record. */
+static uint64_t
+append(struct bio_wal *wal)
+{
+	static char bytes[64];
+	struct umem_redo_range rr = {.rr_off = 4096, .rr_len = sizeof(bytes), .rr_data = bytes};
+	struct umem_redo redo = {.ur_nr = 1, .ur_bytes = sizeof(bytes), .ur_ranges = &rr};
+	uint64_t lsn;
+
+	assert_int_equal(bio_wal_append(wal, &redo, &lsn), 0);
+	return lsn;
+}
+
+static void
+t_data_wal(void **state)
+{
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_SYNC, .fa_max_faults = 1};
+	struct bio_wal_replay_info info;
+	struct bio_wal_stats ws;
+	struct bio_data *bd;
+	struct bio_wal *wal;
+	char wpath[160];
+	struct iovec iov;
+	char *buf;
+	int i;
+
+	(void)state;
+	buf = malloc(8192);
+	memset(buf, 1, 8192);
+	iov.iov_base = buf;
+	iov.iov_len = 8192;
+	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
+	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+
+	/* three updates' data, then their records: one data sync for the three */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(write_one(bd, (uint64_t)i * 8192, &iov), 0);
+		bio_wal_dep_sync(wal, bio_data_fd(bd));
+		append(wal);
+	}
+	assert_int_equal(bio_wal_flush_wait(wal), 0);
+	bio_wal_query(wal, &ws);
+	assert_int_equal(ws.ws_dep_syncs, 1);
+	/* records without new data: no data sync */
+	append(wal);
+	assert_int_equal(bio_wal_flush_wait(wal), 0);
+	bio_wal_query(wal, &ws);
+	assert_int_equal(ws.ws_dep_syncs, 1);
+
+	/* a failed data sync fails the flush, and the WAL with it */
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	bio_wal_dep_sync(wal, bio_data_fd(bd));
+	append(wal);
+	assert_int_equal(bio_wal_flush_wait(wal), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_SYNC);
+	bio_wal_query(wal, &ws);
+	assert_int_equal(ws.ws_error, -DER_IO);
+	assert_int_equal(ws.ws_durable_lsn, 4);
+	assert_int_equal(bio_wal_close(wal), -DER_IO);
+	/* the chain was cut at the data sync: record 5 never reached the log */
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, &info), 0);
+	assert_int_equal(info.ri_last_lsn, 4);
+	assert_int_equal(bio_wal_close(wal), 0);
+	bio_data_close(bd);
+	free(buf);
+}
+
+#define ZIMG (256U << 10)
+
+/* Replay callback: apply a record to the image in @arg (zero ranges have no bytes). */
+static int
+zero_apply(void *arg, uint64_t lsn, const struct umem_redo *redo)
+{
+	(void)lsn;
+	return umem_redo_apply(arg, ZIMG, redo);
+}
+
+/*
+ * Zero runs: records whose ranges mix zero runs of every length with data, at every
+ * alignment, replay to the same image, take no more log than bio_wal_rec_size() says,
+ * and much less when they are mostly zeros.
+ */
+static void
+t_wal_zero_runs(void **state)
+{
+	unsigned int seed = d_test_seed("t_wal_zero_runs");
+	uint64_t rs = d_test_rand_seed(seed);
+	unsigned char *want, *got, *src;
+	struct bio_wal_replay_info info;
+	struct bio_wal_stats ws0, ws1;
+	uint64_t zero_saved = 0;
+	struct bio_wal *wal;
+	char wpath[160];
+	unsigned int k;
+
+	(void)state;
+	want = calloc(1, ZIMG);
+	got = calloc(1, ZIMG);
+	src = malloc(ZIMG);
+	assert_true(want != NULL && got != NULL && src != NULL);
+	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
+	assert_int_equal(bio_wal_create(wpath, 16 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	for (k = 0; k < 300; k++) {
+		struct umem_redo_range rr[4];
+		struct umem_redo redo = {.ur_ranges = rr};
+		uint64_t used = 0, lsn, bytes;
+		unsigned int i;
+
+		redo.ur_nr = 1 + (unsigned int)(d_test_rand(&rs) % 4);
+		for (i = 0; i < redo.ur_nr; i++) {
+			uint32_t len = (uint32_t)(d_test_rand(&rs) % 3000), p = 0;
+
+			/* runs of zeros and of data, 1..120 bytes each */
+			while (p < len) {
+				uint32_t n = 1 + (uint32_t)(d_test_rand(&rs) % 120), j;
+				bool zero = d_test_rand(&rs) % 2 == 0;
+
+				for (j = 0; j < n && p + j < len; j++)
+					src[used + p + j] = zero ? 0 : (unsigned char)(1 + j % 251);
+				p += j;
+			}
+			rr[i].rr_off = d_test_rand(&rs) % (ZIMG - len);
+			rr[i].rr_len = len;
+			rr[i].rr_pad = 0;
+			rr[i].rr_data = src + used;
+			used += len;
+		}
+		bio_wal_query(wal, &ws0);
+		assert_int_equal(bio_wal_append(wal, &redo, &lsn), 0);
+		bio_wal_query(wal, &ws1);
+		bytes = ws1.ws_append_bytes - ws0.ws_append_bytes;
+		assert_true(bytes <= bio_wal_rec_size(redo.ur_nr, used));
+		zero_saved += bio_wal_rec_size(redo.ur_nr, used) - bytes;
+		for (i = 0; i < redo.ur_nr; i++)
+			memcpy(want + rr[i].rr_off, rr[i].rr_data, rr[i].rr_len);
+		if (k % 50 == 0)
+			assert_int_equal(bio_wal_flush_wait(wal), 0);
+	}
+	assert_int_equal(bio_wal_close(wal), 0);
+	assert_true(zero_saved > 0);
+
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, zero_apply, got, &info), 0);
+	assert_int_equal(info.ri_applied, 300);
+	assert_memory_equal(got, want, ZIMG);
+	assert_int_equal(bio_wal_close(wal), 0);
+
+	/* a page of zeros with a word set at each end: two data ranges and one zero run */
+	{
+		struct umem_redo_range rr = {.rr_off = 8192, .rr_len = 4096, .rr_data = src};
+		struct umem_redo redo = {.ur_nr = 1, .ur_bytes = 4096, .ur_ranges = &rr};
+		uint64_t lsn;
+
+		memset(src, 0, 4096);
+		src[0] = 1;
+		src[4095] = 2;
+		assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+		assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+		bio_wal_query(wal, &ws0);
+		assert_int_equal(bio_wal_append(wal, &redo, &lsn), 0);
+		bio_wal_query(wal, &ws1);
+		assert_int_equal(ws1.ws_append_bytes - ws0.ws_append_bytes, 40 + 3 * 16 + 8 + 8);
+		assert_int_equal(bio_wal_close(wal), 0);
+	}
+	free(want);
+	free(got);
+	free(src);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(t_data_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),
+	};
+
+	d_log_setmasks("CRIT");
+	return cmocka_run_group_tests_name("bio_data", tests, NULL, NULL);
+}
