@@ -303,7 +303,8 @@ obj_fetch_handler(struct net_req *req, void *body, void *arg)
 
 	for (i = 0; i < nr; i++) {
 		sizes[i] = iods[i].iod_size;
-		lens[i] = rc == 0 ? iovs[i].iov_len : 0;
+		/* nothing found (iod_size 0): VOS left the buffer alone, send none of it */
+		lens[i] = rc == 0 && iods[i].iod_size != 0 ? iovs[i].iov_len : 0;
 	}
 	obj_u64s_encode(sizes, nr, wire);
 	obj_u64s_encode(lens, nr, wire + nr);

@@ -1,0 +1,21 @@
+/*
+ * sys_pool.h: what the system tests of libdaos share: a pool on every target of a running
+ * daos_server and a container in it, with handles built locally (see sys_pool.c).
+ */
+#ifndef TESTS_SYS_POOL_H
+#define TESTS_SYS_POOL_H
+
+#include <daos_types.h>
+
+/**
+ * daos_init, create a pool on every target of the server whose management port is at
+ * @mgmt_addr (TgtCreate), learn the targets' fabric addresses (GetAttachInfo) and build a
+ * pool handle *@poh and a container handle *@coh (new uuids) locally. Prints what failed;
+ * returns 0 or a -DER_* error.
+ */
+int sys_pool_setup(const char *mgmt_addr, daos_handle_t *poh, daos_handle_t *coh);
+
+/** Close the handles of sys_pool_setup and daos_fini. */
+void sys_pool_teardown(daos_handle_t poh, daos_handle_t coh);
+
+#endif /* TESTS_SYS_POOL_H */

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# with_server.sh DAOS_SERVER DAOS_CTL_PING TEST [ARGS...]: run the libdaos system test TEST
+# as "TEST MGMT_ADDR ARGS..." against a fresh daos_server with 4 targets in a temp dir. The
+# server is killed by the EXIT trap whatever happens; exit 0 when TEST passed and the server
+# stopped cleanly on SIGTERM.
+set -u
+
+BIN=${1:?usage: $0 daos_server daos_ctl_ping test [args...]}
+CTL_PING=${2:?}
+TEST=${3:?}
+shift 3
+NAME=$(basename "$TEST")
+
+TMP=$(mktemp -d /tmp/with_server.XXXXXX)
+SRV_PID=
+# 28000-30999: above the other server tests' range (12000-27999), below 31416 and the
+# ephemeral ports; 2 ports per pid slot.
+PORT=$((28000 + ($$ % 1500) * 2))
+FAB_PORT=$((PORT + 1))
+ADDR=127.0.0.1:$PORT
+
+cleanup() {
+	if [ -n "$SRV_PID" ]; then
+		kill -9 "$SRV_PID" 2>/dev/null
+		wait "$SRV_PID" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+cat >"$TMP/daos_server.yml" <<CFG
+name: systest
+port: $PORT
+access_points: ['127.0.0.1:$PORT']
+provider: ofi+tcp;ofi_rxm
+engines:
+  - targets: 4
+    fabric_iface: lo
+    fabric_iface_port: $FAB_PORT
+    storage:
+      - class: ram
+        scm_mount: $TMP/scm
+        scm_size: 2GiB
+      - class: file
+        bdev_list: [$TMP/bdev0]
+        bdev_size: 8GiB
+CFG
+
+"$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" 2>"$TMP/srv.err" &
+SRV_PID=$!
+if ! "$CTL_PING" -w 15 "$ADDR" >"$TMP/ping" 2>&1; then
+	echo "FAIL: the server does not answer: $(cat "$TMP/ping")"
+	sed 's/^/    /' "$TMP/srv.err"
+	exit 1
+fi
+
+"$TEST" "$ADDR" "$@"
+RC=$?
+if [ "$RC" != 0 ]; then
+	echo "FAIL: $NAME exit $RC; server log tail:"
+	grep -v NOTE "$TMP/srv.err" | tail -20 | sed 's/^/    /'
+	exit 1
+fi
+kill -TERM "$SRV_PID"
+wait "$SRV_PID"
+RC=$?
+SRV_PID=
+[ "$RC" = 0 ] || { echo "FAIL: server exit $RC after SIGTERM"; exit 1; }
+echo "PASS: $NAME against daos_server"
