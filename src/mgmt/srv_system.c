@@ -584,9 +584,9 @@ ms_join_cb(int rc, const void *body, size_t len, void *arg)
 	if (resp == NULL)
 		return;
 	if (resp->status == 0 && resp->state == MGMT__JOIN_RESP__STATE__IN) {
-		ms->ms_joined = true;
-		if (ms->ms_rank != resp->rank)
+		if (!ms->ms_joined || ms->ms_rank != resp->rank)
 			D_NOTE("joined the system as rank %u\n", resp->rank);
+		ms->ms_joined = true;
 		ms->ms_rank = resp->rank;
 		if (ms->ms_rank_cb != NULL)
 			ms->ms_rank_cb(resp->rank, ms->ms_cb_arg);
