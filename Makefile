@@ -11,12 +11,13 @@ CTEST_ARGS ?=
 FMT_FILES   = $(or $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null), \
                    $(shell find include src tests -name '*.[ch]' 2>/dev/null))
 
-.PHONY: all deps build test unit asan fuzz fmt fmt-check install clean help
+.PHONY: all deps build test unit asan fuzz fmt fmt-check install clean help run
 
 all: build
 
 help:
 	@echo "make            build everything (installs missing Debian packages first)"
+	@echo "make run        build, start a single-node system with a pool (Ctrl-C stops it)"
 	@echo "make test       build, then run every test through ctest"
 	@echo "make unit       build, then run only the unit tests (ctest -L unit)"
 	@echo "make asan       ASan+UBSan build, then run the unit tests"
@@ -69,3 +70,6 @@ install: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+run: build
+	@scripts/run.sh $(BUILD)
