@@ -91,23 +91,24 @@ attach_info(const char *addr, struct dc_rank_uris *ru)
 }
 
 int
-sys_pool_setup(const char *mgmt_addr, daos_handle_t *poh, daos_handle_t *coh)
+sys_pool_create(const char *mgmt_addr, const uuid_t uuid)
+{
+	int rc = create_pool(mgmt_addr, uuid);
+
+	if (rc != 0)
+		fprintf(stderr, "TgtCreate: %s\n", d_errstr(rc));
+	return rc;
+}
+
+int
+sys_pool_connect(const char *mgmt_addr, const uuid_t uuid, daos_handle_t *poh)
 {
 	struct pool_map_rank_desc rd = {.rd_rank = 0, .rd_node = 0};
 	struct dc_rank_uris ru = {0};
 	struct pool_map *map;
-	uuid_t puuid;
-	uuid_t cuuid;
 	uint32_t i;
 	int rc;
 
-	uuid_generate(puuid);
-	uuid_generate(cuuid);
-	rc = create_pool(mgmt_addr, puuid);
-	if (rc != 0) {
-		fprintf(stderr, "TgtCreate: %s\n", d_errstr(rc));
-		return rc;
-	}
 	rc = attach_info(mgmt_addr, &ru);
 	if (rc != 0) {
 		fprintf(stderr, "GetAttachInfo: %s\n", d_errstr(rc));
@@ -115,22 +116,38 @@ sys_pool_setup(const char *mgmt_addr, daos_handle_t *poh, daos_handle_t *coh)
 	}
 	rd.rd_rank = ru.ru_rank;
 	rd.rd_tgt_nr = ru.ru_nr - 1;
-	printf("pool on %u targets\n", rd.rd_tgt_nr);
-	rc = daos_init();
+	rc = pool_map_create(&rd, 1, 1, &map);
 	if (rc == 0) {
-		rc = pool_map_create(&rd, 1, 1, &map);
-		if (rc == 0) {
-			rc = dc_pool_local_create(puuid, DAOS_PC_RW, map, &ru, 1, poh);
-			pool_map_destroy(map);
-		}
-		if (rc == 0)
-			rc = dc_cont_local_open(*poh, cuuid, DAOS_COO_RW, coh);
+		rc = dc_pool_local_create(uuid, DAOS_PC_RW, map, &ru, 1, poh);
+		pool_map_destroy(map);
 	}
 	if (rc != 0)
-		fprintf(stderr, "setting up handles failed: %s\n", d_errstr(rc));
+		fprintf(stderr, "pool handle: %s\n", d_errstr(rc));
 	for (i = 0; i < ru.ru_nr; i++)
 		free(ru.ru_uris[i]);
 	free(ru.ru_uris);
+	return rc;
+}
+
+int
+sys_pool_setup(const char *mgmt_addr, daos_handle_t *poh, daos_handle_t *coh)
+{
+	uuid_t puuid;
+	uuid_t cuuid;
+	int rc;
+
+	uuid_generate(puuid);
+	uuid_generate(cuuid);
+	rc = sys_pool_create(mgmt_addr, puuid);
+	if (rc != 0)
+		return rc;
+	rc = daos_init();
+	if (rc == 0)
+		rc = sys_pool_connect(mgmt_addr, puuid, poh);
+	if (rc == 0)
+		rc = dc_cont_local_open(*poh, cuuid, DAOS_COO_RW, coh);
+	if (rc != 0)
+		fprintf(stderr, "setting up handles failed: %s\n", d_errstr(rc));
 	return rc;
 }
 

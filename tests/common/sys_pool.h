@@ -15,6 +15,15 @@
  */
 int sys_pool_setup(const char *mgmt_addr, daos_handle_t *poh, daos_handle_t *coh);
 
+/** Create pool @uuid on every target of the server at @mgmt_addr (TgtCreate). */
+int sys_pool_create(const char *mgmt_addr, const uuid_t uuid);
+
+/**
+ * A pool handle for pool @uuid over every target of the server at @mgmt_addr (its fabric
+ * addresses from GetAttachInfo), as daos_pool_connect will give. daos_init must have run.
+ */
+int sys_pool_connect(const char *mgmt_addr, const uuid_t uuid, daos_handle_t *poh);
+
 /** Close the handles of sys_pool_setup and daos_fini. */
 void sys_pool_teardown(daos_handle_t poh, daos_handle_t coh);
 

@@ -27,12 +27,9 @@
 #include <daos.h>
 #include <daos_fs.h>
 #include <daos/client.h>
-#include <daos/pool_map.h>
-#include <daos_srv/ctl.h>
 #include <gurt/common.h>
 
-#include "mgmt/svc.pb-c.h"
-#include "mgmt/tgt.pb-c.h"
+#include "../common/sys_pool.h"
 
 extern char **environ;
 
@@ -55,87 +52,6 @@ static uint64_t rs;
 		int rc_ = (expr);                                                                  \
 		CHECK(rc_ == (want), "%s: %d (%s), want %d", #expr, rc_, strerror(rc_), (want));   \
 	} while (0)
-
-static int
-create_pool(const char *addr, const uuid_t uuid)
-{
-	Mgmt__TgtCreateReq req = MGMT__TGT_CREATE_REQ__INIT;
-	Mgmt__TgtCreateResp *resp;
-	struct dss_ctl_client *cli;
-	char ustr[37];
-	uint8_t buf[256];
-	void *reply = NULL;
-	size_t len;
-	int rc;
-
-	uuid_unparse(uuid, ustr);
-	req.pool_uuid = ustr;
-	req.scm_bytes = 256ULL << 20;
-	req.nvme_bytes = 1ULL << 30;
-	rc = dss_ctl_client_open(addr, 10000, &cli);
-	if (rc != 0)
-		return rc;
-	len = mgmt__tgt_create_req__pack(&req, buf);
-	rc = dss_ctl_client_call(cli, DSS_CTL_TGT_CREATE, buf, len, 60000, &reply, &len);
-	if (rc == 0) {
-		resp = mgmt__tgt_create_resp__unpack(NULL, len, reply);
-		rc = resp == NULL ? -DER_PROTO : resp->status;
-		if (resp != NULL)
-			mgmt__tgt_create_resp__free_unpacked(resp, NULL);
-	}
-	free(reply);
-	dss_ctl_client_close(cli);
-	return rc;
-}
-
-/* Pool handle over every target of the server at @addr (pool @puuid already created). */
-static int
-pool_open(const char *addr, const uuid_t puuid, daos_handle_t *poh)
-{
-	Mgmt__GetAttachInfoReq req = MGMT__GET_ATTACH_INFO_REQ__INIT;
-	Mgmt__GetAttachInfoResp *resp;
-	struct pool_map_rank_desc rd = {.rd_rank = 0, .rd_node = 0};
-	struct dc_rank_uris ru = {0};
-	struct dss_ctl_client *cli;
-	struct pool_map *map;
-	uint8_t buf[64];
-	void *reply = NULL;
-	size_t len;
-	size_t i;
-	int rc;
-
-	req.all_ranks = true;
-	req.sys = "";
-	rc = dss_ctl_client_open(addr, 10000, &cli);
-	if (rc != 0)
-		return rc;
-	len = mgmt__get_attach_info_req__pack(&req, buf);
-	rc = dss_ctl_client_call(cli, DSS_CTL_GET_ATTACH_INFO, buf, len, 10000, &reply, &len);
-	dss_ctl_client_close(cli);
-	if (rc != 0)
-		return rc;
-	resp = mgmt__get_attach_info_resp__unpack(NULL, len, reply);
-	free(reply);
-	if (resp == NULL || resp->n_rank_uris < 2)
-		return -DER_PROTO;
-	ru.ru_rank = resp->rank_uris[0]->rank;
-	ru.ru_nr = (uint32_t)resp->n_rank_uris;
-	ru.ru_uris = calloc(ru.ru_nr, sizeof(char *));
-	for (i = 0; i < resp->n_rank_uris; i++)
-		ru.ru_uris[i] = strdup(resp->rank_uris[i]->uri);
-	mgmt__get_attach_info_resp__free_unpacked(resp, NULL);
-	rd.rd_rank = ru.ru_rank;
-	rd.rd_tgt_nr = ru.ru_nr - 1;
-	rc = pool_map_create(&rd, 1, 1, &map);
-	if (rc == 0) {
-		rc = dc_pool_local_create(puuid, DAOS_PC_RW, map, &ru, 1, poh);
-		pool_map_destroy(map);
-	}
-	for (i = 0; i < ru.ru_nr; i++)
-		free(ru.ru_uris[i]);
-	free(ru.ru_uris);
-	return rc;
-}
 
 static void
 cont_open(daos_handle_t poh, const uuid_t cuuid, daos_handle_t *coh)
@@ -590,7 +506,7 @@ racer(const char *addr, const char *pstr, const char *cstr, int rounds, const ch
 
 	if (uuid_parse(pstr, puuid) != 0 || uuid_parse(cstr, cuuid) != 0 || rounds > 64)
 		return 2;
-	if (daos_init() != 0 || pool_open(addr, puuid, &poh) != 0)
+	if (daos_init() != 0 || sys_pool_connect(addr, puuid, &poh) != 0)
 		return 1;
 	cont_open(poh, cuuid, &coh);
 	/* both racers may find the container empty: the superblock is created once */
@@ -758,12 +674,12 @@ main(int argc, char **argv)
 		nent = atoi(argv[2]);
 	rs = d_test_rand_seed(d_test_seed("dfs_ns_test"));
 	uuid_generate(puuid);
-	rc = create_pool(argv[1], puuid);
+	rc = sys_pool_create(argv[1], puuid);
 	if (rc != 0) {
 		fprintf(stderr, "TgtCreate: %s\n", d_errstr(rc));
 		return 1;
 	}
-	if (daos_init() != 0 || pool_open(argv[1], puuid, &poh) != 0) {
+	if (daos_init() != 0 || sys_pool_connect(argv[1], puuid, &poh) != 0) {
 		fprintf(stderr, "setting up the pool handle failed\n");
 		return 1;
 	}
