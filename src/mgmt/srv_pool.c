@@ -1700,17 +1700,32 @@ ms_pool_delete_acl_handler(struct dss_ctl_req *req, void *arg)
 	mgmt__delete_aclreq__free_unpacked(in, NULL);
 }
 
-/* ListCont and Evict: no containers or handles exist yet; the pool must. */
+/* ListCont and Evict: no containers or handles exist yet; the pool must. Reply @out (empty)
+ * if pool @id exists, its error otherwise. */
+static void
+ms_pool_exists_reply(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id,
+		     const ProtobufCMessage *out)
+{
+	Mgmt__MsPool *p = NULL;
+	int rc;
+
+	rc = ms_pool_find(ms, id, &p);
+	if (rc == 0) {
+		dss_ctl_reply_msg(req, 0, out);
+		mgmt__ms_pool__free_unpacked(p, NULL);
+	} else {
+		ms_reply_err(ms, req, rc);
+	}
+}
+
 static void
 ms_pool_list_cont_handler(struct dss_ctl_req *req, void *arg)
 {
 	struct ds_mgmt *ms = arg;
 	Mgmt__ListContResp out = MGMT__LIST_CONT_RESP__INIT;
 	Mgmt__ListContReq *in;
-	Mgmt__MsPool *p = NULL;
 	const void *body;
 	size_t len;
-	int rc;
 
 	if (!ms_serving(ms, req))
 		return;
@@ -1720,13 +1735,7 @@ ms_pool_list_cont_handler(struct dss_ctl_req *req, void *arg)
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 		return;
 	}
-	rc = ms_pool_find(ms, in->id, &p);
-	if (rc == 0) {
-		dss_ctl_reply_msg(req, 0, &out.base);
-		mgmt__ms_pool__free_unpacked(p, NULL);
-	} else {
-		ms_reply_err(ms, req, rc);
-	}
+	ms_pool_exists_reply(ms, req, in->id, &out.base);
 	mgmt__list_cont_req__free_unpacked(in, NULL);
 }
 
@@ -1736,10 +1745,8 @@ ms_pool_evict_handler(struct dss_ctl_req *req, void *arg)
 	struct ds_mgmt *ms = arg;
 	Mgmt__PoolEvictResp out = MGMT__POOL_EVICT_RESP__INIT;
 	Mgmt__PoolEvictReq *in;
-	Mgmt__MsPool *p = NULL;
 	const void *body;
 	size_t len;
-	int rc;
 
 	if (!ms_serving(ms, req))
 		return;
@@ -1749,13 +1756,7 @@ ms_pool_evict_handler(struct dss_ctl_req *req, void *arg)
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 		return;
 	}
-	rc = ms_pool_find(ms, in->id, &p);
-	if (rc == 0) {
-		dss_ctl_reply_msg(req, 0, &out.base);
-		mgmt__ms_pool__free_unpacked(p, NULL);
-	} else {
-		ms_reply_err(ms, req, rc);
-	}
+	ms_pool_exists_reply(ms, req, in->id, &out.base);
 	mgmt__pool_evict_req__free_unpacked(in, NULL);
 }
 
