@@ -39,18 +39,22 @@ dmg() {
 	"$DMG" -i -l "$ADDR" "$@"
 }
 
-# the management service answers once the engine has joined
+# wait until the management service answers and lists this engine as joined (pool create
+# needs a joined rank; the service can answer a moment before the join)
+joined() {
+	dmg system query 2>/dev/null | grep -q Joined
+}
 for i in $(seq 150); do
 	if ! kill -0 "$PID" 2>/dev/null; then
 		echo "run: daos_server exited; its log:"
 		tail -20 "$DIR/daos_server.log"
 		exit 1
 	fi
-	dmg system query >/dev/null 2>&1 && break
+	joined && break
 	sleep 0.2
 done
-if ! dmg system query >/dev/null 2>&1; then
-	echo "run: the management service does not answer on $ADDR"
+if ! joined; then
+	echo "run: the management service does not list this engine as joined on $ADDR"
 	stop 1
 fi
 if dmg pool list 2>/dev/null | grep -q '^pool0 '; then
