@@ -74,6 +74,35 @@ enum dss_ctl_method {
 	DSS_CTL_STORAGE_FORMAT = 200,      /* mgmt.StorageFormatReq -> Resp */
 	DSS_CTL_STORAGE_QUERY_USAGE = 201, /* mgmt.StorageUsageReq -> Resp */
 
+	/* clients: pool handles and containers (MS; cont.proto), relayed by the engines */
+	DSS_CTL_POOL_CONNECT = 220,       /* mgmt.PoolConnectReq -> mgmt.PoolConnectResp */
+	DSS_CTL_POOL_DISCONNECT = 221,    /* mgmt.PoolDisconnectReq -> mgmt.PoolDisconnectResp */
+	DSS_CTL_POOL_MAP_GET = 222,       /* mgmt.PoolHdlReq -> mgmt.PoolConnectResp */
+	DSS_CTL_POOL_ATTR_LIST = 223,     /* mgmt.AttrListReq -> mgmt.AttrListResp */
+	DSS_CTL_POOL_ATTR_GET = 224,      /* mgmt.AttrGetReq -> mgmt.AttrGetResp */
+	DSS_CTL_POOL_ATTR_SET = 225,      /* mgmt.AttrSetReq -> mgmt.AttrResp */
+	DSS_CTL_POOL_ATTR_DEL = 226,      /* mgmt.AttrDelReq -> mgmt.AttrResp */
+	DSS_CTL_POOL_HDL_QUERY = 227,     /* mgmt.PoolHdlReq -> mgmt.PoolQueryResp */
+	DSS_CTL_POOL_HDL_LIST_CONT = 228, /* mgmt.PoolHdlReq -> mgmt.ListContResp */
+	DSS_CTL_CONT_CREATE = 230,        /* mgmt.ContCreateReq -> mgmt.ContCreateResp */
+	DSS_CTL_CONT_DESTROY = 231,       /* mgmt.ContDestroyReq -> mgmt.ContDestroyResp */
+	DSS_CTL_CONT_OPEN = 232,          /* mgmt.ContOpenReq -> mgmt.ContOpenResp */
+	DSS_CTL_CONT_CLOSE = 233,         /* mgmt.ContCloseReq -> mgmt.ContCloseResp */
+	DSS_CTL_CONT_QUERY = 234,         /* mgmt.ContQueryReq -> mgmt.ContQueryResp */
+	DSS_CTL_CONT_GET_PROP = 235,      /* mgmt.ContQueryReq -> mgmt.ContQueryResp */
+	DSS_CTL_CONT_SET_PROP = 236,      /* mgmt.ContSetPropReq -> mgmt.ContSetPropResp */
+	DSS_CTL_CONT_SNAP_CREATE = 237,   /* mgmt.ContSnapReq -> mgmt.ContSnapResp */
+	DSS_CTL_CONT_SNAP_LIST = 238,     /* mgmt.ContSnapReq -> mgmt.ContSnapResp */
+	DSS_CTL_CONT_SNAP_DESTROY = 239,  /* mgmt.ContSnapReq -> mgmt.ContSnapResp */
+	DSS_CTL_CONT_ATTR_LIST = 240,     /* mgmt.AttrListReq -> mgmt.AttrListResp */
+	DSS_CTL_CONT_ATTR_GET = 241,      /* mgmt.AttrGetReq -> mgmt.AttrGetResp */
+	DSS_CTL_CONT_ATTR_SET = 242,      /* mgmt.AttrSetReq -> mgmt.AttrResp */
+	DSS_CTL_CONT_ATTR_DEL = 243,      /* mgmt.AttrDelReq -> mgmt.AttrResp */
+	DSS_CTL_CONT_UPDATE_ACL = 244,    /* mgmt.ContAclReq -> mgmt.ContAclResp */
+	DSS_CTL_CONT_OVERWRITE_ACL = 245, /* mgmt.ContAclReq -> mgmt.ContAclResp */
+	DSS_CTL_CONT_DELETE_ACL = 246,    /* mgmt.ContAclReq -> mgmt.ContAclResp */
+	DSS_CTL_CONT_ALLOC_OIDS = 247,    /* mgmt.ContAllocOidsReq -> mgmt.ContAllocOidsResp */
+
 	/* server to server: one engine's pool shards (asked by the MS) */
 	DSS_CTL_TGT_CREATE = 300,  /* mgmt.TgtCreateReq -> Resp (the engine's pool shards) */
 	DSS_CTL_TGT_DESTROY = 301, /* mgmt.TgtDestroyReq -> Resp */
