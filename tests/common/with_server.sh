@@ -13,9 +13,10 @@ NAME=$(basename "$TEST")
 
 TMP=$(mktemp -d /tmp/with_server.XXXXXX)
 SRV_PID=
-# 28000-30999: above the other server tests' range (12000-27999), below 31416 and the
-# ephemeral ports; 2 ports per pid slot.
-PORT=$((28000 + ($$ % 1500) * 2))
+# 20000-27999, 8 ports per pid slot: the management port, the fabric ports (system context
+# and 4 targets) and the raft port (management port + 7) of one server fit in a slot, so
+# tests started close together (neighbouring pids) never share a port.
+PORT=$((20000 + ($$ % 1000) * 8))
 FAB_PORT=$((PORT + 1))
 ADDR=127.0.0.1:$PORT
 

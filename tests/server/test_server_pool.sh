@@ -21,9 +21,9 @@ POOL=${3:?}
 t_need_exec "$BIN" "$CTL_PING" "$POOL"
 t_init test_server_pool
 SRV_BIN=$BIN
-# 12000-27999 as the other server tests (below the ephemeral range and the default ports), 8
+# 12000-19999 as the other server tests (below the ephemeral range and the default ports), 8
 # ports per pid slot, offset by 4 so that two tests never pick the same ports for one pid.
-t_ports 12004 2000
+t_ports 12004 1000
 MiB=$((1 << 20))
 DER_EXIST=-1004
 DER_NONEXIST=-1005
