@@ -8,9 +8,10 @@
  * array; a punch that reaches the end of the file is a truncation (daos_array_set_size).
  *
  * Events: the array layer does its work in the calling thread. An operation given an event
- * therefore runs to completion first; the event is then launched as a barrier without
- * children and completed with the positive errno of the result, so it is already completed
- * when the call returns (daos_eq_poll() and daos_event_test() return it at once).
+ * therefore runs to completion first; the event then carries an empty array read of the
+ * file (no I/O), whose completion a callback turns into the positive errno of the result,
+ * so the event is already completed when the call returns (daos_eq_poll() and
+ * daos_event_test() return it at once).
  */
 #define D_LOGFAC dfs
 
@@ -46,7 +47,7 @@ sgl_len(const d_sg_list_t *sgl)
 
 /*
  * Completion of an event after the work is done. The callback registered on the event turns
- * the (successful) completion of the barrier into fe_err. The caller and the callback each
+ * the (successful) completion of the empty read into fe_err. The caller and the callback each
  * swap fe_state once; whichever comes second frees the record (the callback may run after
  * the caller returns when the event still has children, or never when the launch failed).
  */
@@ -72,8 +73,10 @@ file_ev_cb(void *arg, daos_event_t *ev, int rc)
 
 /* Launch and complete @ev with positive errno @err. Returns 0 or why @ev could not launch. */
 static int
-file_ev_complete(daos_event_t *ev, int err)
+file_ev_complete(dfs_obj_t *obj, daos_event_t *ev, int err)
 {
+	daos_array_iod_t iod = {0};
+	d_sg_list_t sgl = {0};
 	struct file_ev *fe;
 	int rc;
 
@@ -87,7 +90,8 @@ file_ev_complete(daos_event_t *ev, int err)
 		D_FREE(fe);
 		return der2errno(rc);
 	}
-	rc = daos_event_parent_barrier(ev);
+	/* nothing to read: launched and completed in place */
+	rc = daos_array_read(obj->do_oh, DAOS_TX_NONE, &iod, &sgl, ev);
 	if (atomic_exchange(&fe->fe_state, rc == 0 ? FE_LAUNCHED : FE_DISARMED) == FE_RAN)
 		D_FREE(fe);
 	return der2errno(rc);
@@ -95,9 +99,9 @@ file_ev_complete(daos_event_t *ev, int err)
 
 /* Return @err, or with an event, complete the event with it and return 0. */
 static int
-file_done(daos_event_t *ev, int err)
+file_done(dfs_obj_t *obj, daos_event_t *ev, int err)
 {
-	return ev == NULL ? err : file_ev_complete(ev, err);
+	return ev == NULL ? err : file_ev_complete(obj, ev, err);
 }
 
 static int
@@ -173,6 +177,34 @@ dfs__file_truncate(dfs_t *dfs, dfs_obj_t *obj, daos_size_t size)
 	return der2errno(rc);
 }
 
+/*
+ * Did every range of @iod end in a non-zero byte of @sgl (read back-to-back)? Then each
+ * ends below the end of the file: bytes that were never written read as zero. The array
+ * layer does not say where the data it found ends (no extent maps yet), so this spares the
+ * size query of most reads.
+ */
+static bool
+ranges_end_in_data(const dfs_iod_t *iod, const d_sg_list_t *sgl)
+{
+	daos_size_t pos = 0;
+	daos_size_t base = 0;
+	uint32_t v = 0;
+	daos_size_t i;
+
+	for (i = 0; i < iod->iod_nr; i++) {
+		if (iod->iod_rgs[i].rg_len == 0)
+			continue;
+		pos += iod->iod_rgs[i].rg_len;
+		/* the iov holding stream byte pos - 1 */
+		while (v < sgl->sg_nr && base + sgl->sg_iovs[v].iov_len < pos)
+			base += sgl->sg_iovs[v++].iov_len;
+		if (v == sgl->sg_nr ||
+		    ((const uint8_t *)sgl->sg_iovs[v].iov_buf)[pos - 1 - base] == 0)
+			return false;
+	}
+	return true;
+}
+
 /* Read the ranges of @iod into @sgl; *@read_size: the bytes of the ranges below the EOF. */
 static int
 file_read(dfs_obj_t *obj, dfs_iod_t *iod, d_sg_list_t *sgl, daos_size_t *read_size)
@@ -192,11 +224,11 @@ file_read(dfs_obj_t *obj, dfs_iod_t *iod, d_sg_list_t *sgl, daos_size_t *read_si
 	rc = daos_array_read(obj->do_oh, DAOS_TX_NONE, &aiod, sgl, NULL);
 	if (rc != 0)
 		return der2errno(rc);
-	if (aiod.arr_nr_short_read == 0) {
+	if (aiod.arr_nr_short_read == 0 && ranges_end_in_data(iod, sgl)) {
 		*read_size = total;
 		return 0;
 	}
-	/* something was not found: only the end of the file says how much is a hole */
+	/* a range may end in a hole or past the end: only the size says which */
 	rc = daos_array_get_size(obj->do_oh, DAOS_TX_NONE, &size, NULL);
 	if (rc != 0)
 		return der2errno(rc);
@@ -238,7 +270,7 @@ dfs_read(dfs_t *dfs, dfs_obj_t *obj, d_sg_list_t *sgl, daos_off_t off, daos_size
 		return rc;
 	rg.rg_idx = off;
 	rg.rg_len = sgl_len(sgl);
-	return file_done(ev, file_read(obj, &iod, sgl, read_size));
+	return file_done(obj, ev, file_read(obj, &iod, sgl, read_size));
 }
 
 int
@@ -252,7 +284,7 @@ dfs_readx(dfs_t *dfs, dfs_obj_t *obj, dfs_iod_t *iod, d_sg_list_t *sgl, daos_siz
 		return rc;
 	if (iod == NULL || (iod->iod_nr > 0 && iod->iod_rgs == NULL))
 		return EINVAL;
-	return file_done(ev, file_read(obj, iod, sgl, read_size));
+	return file_done(obj, ev, file_read(obj, iod, sgl, read_size));
 }
 
 static int
@@ -280,7 +312,7 @@ dfs_write(dfs_t *dfs, dfs_obj_t *obj, d_sg_list_t *sgl, daos_off_t off, daos_eve
 		return rc;
 	rg.rg_idx = off;
 	rg.rg_len = sgl_len(sgl);
-	return file_done(ev, file_write(obj, 1, &rg, sgl));
+	return file_done(obj, ev, file_write(obj, 1, &rg, sgl));
 }
 
 int
@@ -293,7 +325,7 @@ dfs_writex(dfs_t *dfs, dfs_obj_t *obj, dfs_iod_t *iod, d_sg_list_t *sgl, daos_ev
 		return rc;
 	if (iod == NULL || (iod->iod_nr > 0 && iod->iod_rgs == NULL))
 		return EINVAL;
-	return file_done(ev, file_write(obj, iod->iod_nr, iod->iod_rgs, sgl));
+	return file_done(obj, ev, file_write(obj, iod->iod_nr, iod->iod_rgs, sgl));
 }
 
 int
