@@ -11,7 +11,7 @@
  * two handles and a dup seeing each other's writes, the size seen after another process
  * wrote, directory defaults (class, chunk size) and their inheritance, global handles,
  * removal punching the array, and OPS (4000) random operations on three files compared
- * with an in-memory model (seed printed; D_TEST_SEED replays; ctest runs 3000). Exits 0 when all
+ * with an in-memory model (seed printed; D_TEST_SEED replays; ctest runs 2000). Exits 0 when all
  *matched.
  */
 #include <errno.h>
