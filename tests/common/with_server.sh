@@ -14,10 +14,8 @@ NAME=$(basename "$TEST")
 TMP=$(mktemp -d /tmp/with_server.XXXXXX)
 SRV_PID=
 # 28000-30999: above the other server tests' range (12000-27999), below 31416 and the
-# ephemeral ports. A server with 4 targets listens on PORT..PORT+5 (management, then one
-# fabric port per context), so slots are 8 ports apart: runs started back to back by ctest
-# (neighbouring pids) never share a port.
-PORT=$((28000 + ($$ % 375) * 8))
+# ephemeral ports; 2 ports per pid slot.
+PORT=$((28000 + ($$ % 1500) * 2))
 FAB_PORT=$((PORT + 1))
 ADDR=127.0.0.1:$PORT
 
