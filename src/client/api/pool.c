@@ -746,7 +746,6 @@ daos_pool_local2global(daos_handle_t poh, d_iov_t *glob)
 		goto out;
 	}
 	if (glob->iov_buf_len < w.gw_off) {
-		glob->iov_buf_len = w.gw_off;
 		rc = -DER_TRUNC;
 		goto out;
 	}
