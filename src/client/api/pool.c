@@ -198,8 +198,6 @@ pool_query(struct dc_pool *pool, d_rank_list_t **ranks, daos_pool_info_t *info)
 	dc_pool_hdr_fill(pool, &hdr, &bufs);
 	req.hdr = &hdr;
 	req.query_mask = info != NULL ? info->pi_bits : 0;
-	if (ranks != NULL)
-		req.query_mask |= DPI_ENGINES_ENABLED & (info != NULL ? info->pi_bits : 0);
 	rc = dc_svc_call(pool, DSS_CTL_POOL_HDL_QUERY, &req.base,
 			 &mgmt__pool_query_resp__descriptor, (ProtobufCMessage **)&resp);
 	if (rc != 0)
@@ -330,7 +328,9 @@ daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
 		req.hdr = &hdr;
 		rc = dc_svc_call(pool, DSS_CTL_POOL_DISCONNECT, &req.base,
 				 &mgmt__pool_disconnect_resp__descriptor, NULL);
-		/* the service forgets a handle it does not know: only a transport error stays */
+		/* a handle the service does not know (evicted, pool destroyed) is gone already */
+		if (rc == -DER_NO_HDL || rc == -DER_NONEXIST)
+			rc = 0;
 		if (rc != 0)
 			D_ERROR("disconnect from pool " DF_UUID ": " DF_RC "\n",
 				DP_UUID(pool->dp_uuid), DP_RC(rc));
