@@ -15,6 +15,9 @@
  *   cont_svc_test nohdl ADDR POOL STATE        after dmg pool evict: the handles are gone
  *   cont_svc_test connect ADDR POOL -           connect and leave the handle open
  *
+ * ADDR may list several servers ("a:p,b:q"): calls follow leader hints and move on to the
+ * next server while none answers.
+ *
  * Prints "ok: ..." / "FAIL: ..." lines; exits 1 if any check failed, 2 on a setup error.
  */
 #include <inttypes.h>
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include <gurt/common.h>
@@ -35,6 +39,7 @@
 #include "mgmt/acl.pb-c.h"
 #include "mgmt/cont.pb-c.h"
 #include "mgmt/pool.pb-c.h"
+#include "mgmt/svc.pb-c.h"
 
 static struct dss_ctl_client *cli;
 static const char *pool_id;
@@ -56,8 +61,27 @@ check(bool ok, const char *fmt, ...)
 		fails++;
 }
 
-/* Call @method with @req; the reply unpacked as @desc into *@resp (may be NULL on error).
- * Returns the envelope status, else the reply's status field. */
+/* The servers to try (ADDR may be a comma-separated list) and the one in use. */
+static char *addrs[8];
+static int naddrs, cur;
+
+/* Reconnect to @addr, or to the next server of the list if NULL. */
+static void
+reconnect(const char *addr)
+{
+	dss_ctl_client_close(cli);
+	cli = NULL;
+	if (addr == NULL)
+		cur = (cur + 1) % naddrs;
+	if (dss_ctl_client_open(addr != NULL ? addr : addrs[cur], 5000, &cli) != 0)
+		cli = NULL;
+}
+
+/*
+ * Call @method with @req; the reply unpacked as @desc into *@resp (may be NULL on error).
+ * Follows leader hints, and tries the other servers while none answers (a leader died),
+ * for 30 s at most. Returns the envelope status, else the reply's status field.
+ */
 static int
 call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
      ProtobufCMessage **resp)
@@ -65,11 +89,37 @@ call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescrip
 	size_t len = protobuf_c_message_get_packed_size(req);
 	void *buf = malloc(len + 1), *reply = NULL;
 	size_t rlen = 0;
-	int rc;
+	int rc = -DER_UNREACH, tries;
 
 	*resp = NULL;
 	protobuf_c_message_pack(req, buf);
-	rc = dss_ctl_client_call(cli, method, buf, len, 30000, &reply, &rlen);
+	for (tries = 0; tries < 150; tries++) {
+		reply = NULL;
+		rlen = 0;
+		rc = cli == NULL ? -DER_UNREACH
+				 : dss_ctl_client_call(cli, method, buf, len, 30000, &reply, &rlen);
+		if (rc == -DER_NOTLEADER) {
+			Mgmt__LeaderHint *h = mgmt__leader_hint__unpack(NULL, rlen, reply);
+
+			free(reply);
+			if (h != NULL && h->leader[0] != '\0') {
+				reconnect(h->leader);
+			} else {
+				usleep(200000);
+				reconnect(NULL);
+			}
+			if (h != NULL)
+				mgmt__leader_hint__free_unpacked(h, NULL);
+			continue;
+		}
+		if (rc == -DER_UNREACH || rc == -DER_TIMEDOUT) {
+			free(reply);
+			usleep(200000);
+			reconnect(NULL);
+			continue;
+		}
+		break;
+	}
 	free(buf);
 	if (rc == 0 || rlen > 0) {
 		*resp = protobuf_c_message_unpack(desc, NULL, rlen, reply);
@@ -1191,11 +1241,12 @@ main(int argc, char **argv)
 	}
 	cred.data = iov.iov_buf;
 	cred.len = iov.iov_len;
-	rc = dss_ctl_client_open(argv[2], 10000, &cli);
-	if (rc != 0) {
-		fprintf(stderr, "connect %s: %s\n", argv[2], d_errstr(rc));
+	for (char *save = NULL, *t = strtok_r(argv[2], ",", &save); t != NULL && naddrs < 8;
+	     t = strtok_r(NULL, ",", &save))
+		addrs[naddrs++] = t;
+	if (naddrs == 0)
 		return 2;
-	}
+	reconnect(addrs[0]);
 	if (strcmp(argv[1], "main") == 0)
 		phase_main(argv[4], argc > 5 ? (unsigned)strtoul(argv[5], NULL, 0) : 1);
 	else if (strcmp(argv[1], "restart") == 0)

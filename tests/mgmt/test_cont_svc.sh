@@ -23,8 +23,8 @@ t_need_exec "$SRV_BIN" "$DMG" "$JGET" "$AGENT" "$CLIENT"
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 
 t_init test_cont_svc
-# 10200-10999 (tests/README.md); raft takes PORT + 7.
-t_ports 10200 100
+# 10200-10599 (tests/README.md); raft takes PORT + 7.
+t_ports 10200 50
 
 dmg_run() {
 	local name=$1
