@@ -682,7 +682,7 @@ m_random_ops(unsigned seed, int nops)
 				snprintf(c->hdls[c->nh], 40, "%s", chdl);
 				c->hflags[c->nh++] = flags;
 			}
-			msg_free(&o->base);
+			msg_free(o != NULL ? &o->base : NULL);
 			break;
 		}
 		case 4: { /* close */
