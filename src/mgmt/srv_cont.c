@@ -157,30 +157,24 @@ mc_tx_abort(struct mc_tx *t)
 	mc_tx_release(t);
 }
 
-/* Set (@msg) or delete (@msg NULL) @key of @table in @t; overlaid if @ovl. */
+/* Set @key of @table to @buf (@len bytes, consumed) or delete it (@buf NULL) in @t;
+ * overlaid if @ovl. */
 static int
-mc_tx_write(struct mc_tx *t, const char *table, const char *key, const ProtobufCMessage *msg,
-	    bool ovl)
+mc_tx_write_buf(struct mc_tx *t, const char *table, const char *key, void *buf, size_t len,
+		bool ovl)
 {
 	struct ds_mgmt *ms = t->t_ms;
 	struct mc_ovl *o = NULL;
 	size_t klen = strlen(key);
-	void *buf = NULL;
-	size_t len = 0;
 	d_iov_t k, v;
 	int rc;
 
-	if (klen >= MC_KEY_LEN)
+	if (klen >= MC_KEY_LEN) {
+		D_FREE(buf);
 		return -DER_INVAL;
-	if (msg != NULL) {
-		len = protobuf_c_message_get_packed_size(msg);
-		D_ALLOC(buf, len > 0 ? len : 1);
-		if (buf == NULL)
-			return -DER_NOMEM;
-		protobuf_c_message_pack(msg, buf);
 	}
 	d_iov_set(&k, (void *)key, klen);
-	if (msg != NULL) {
+	if (buf != NULL) {
 		d_iov_set(&v, buf, len);
 		rc = rdb_tx_update(t->t_tx, table, &k, &v);
 	} else {
@@ -209,6 +203,38 @@ mc_tx_write(struct mc_tx *t, const char *table, const char *key, const ProtobufC
 	o->o_pending++;
 	t->t_ovl[t->t_novl++] = o;
 	return 0;
+}
+
+/* Set (@msg) or delete (@msg NULL) @key of @table in @t; overlaid if @ovl. */
+static int
+mc_tx_write(struct mc_tx *t, const char *table, const char *key, const ProtobufCMessage *msg,
+	    bool ovl)
+{
+	void *buf = NULL;
+	size_t len = 0;
+
+	if (msg != NULL) {
+		len = protobuf_c_message_get_packed_size(msg);
+		D_ALLOC(buf, len > 0 ? len : 1);
+		if (buf == NULL)
+			return -DER_NOMEM;
+		protobuf_c_message_pack(msg, buf);
+	}
+	return mc_tx_write_buf(t, table, key, buf, len, ovl);
+}
+
+/* Set @key of @table to the string @str in @t, overlaid. */
+static int
+mc_tx_write_str(struct mc_tx *t, const char *table, const char *key, const char *str)
+{
+	size_t len = strlen(str);
+	void *buf;
+
+	D_ALLOC(buf, len + 1);
+	if (buf == NULL)
+		return -DER_NOMEM;
+	memcpy(buf, str, len);
+	return mc_tx_write_buf(t, table, key, buf, len, true);
 }
 
 struct mc_commit {
@@ -1365,12 +1391,8 @@ mc_cont_create(struct mc_req *mr)
 		goto out;
 	rc = mc_tx_write(&t, MS_T_CONTS, key, &c.base, true);
 	if (rc == 0 && label[0] != '\0') {
-		d_iov_t k, v;
-
 		mc_cont_key(key, pool, label);
-		d_iov_set(&k, key, strlen(key));
-		d_iov_set(&v, uu, strlen(uu));
-		rc = rdb_tx_update(t.t_tx, MS_T_CONT_LABELS, &k, &v);
+		rc = mc_tx_write_str(&t, MS_T_CONT_LABELS, key, uu);
 	}
 	if (rc != 0) {
 		mc_tx_abort(&t);
@@ -1754,12 +1776,8 @@ mc_cont_set_prop(struct mc_req *mr)
 			rc = mc_tx_write(&t, MS_T_CONT_LABELS, key, NULL, true);
 		}
 		if (rc == 0) {
-			d_iov_t k, v;
-
 			mc_cont_key(key, c->pool, n.label);
-			d_iov_set(&k, key, strlen(key));
-			d_iov_set(&v, c->uuid, strlen(c->uuid));
-			rc = rdb_tx_update(t.t_tx, MS_T_CONT_LABELS, &k, &v);
+			rc = mc_tx_write_str(&t, MS_T_CONT_LABELS, key, c->uuid);
 		}
 	}
 	if (rc != 0) {
