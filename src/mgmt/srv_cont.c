@@ -1046,23 +1046,32 @@ static int
 mc_pool_attr(struct mc_req *mr)
 {
 	Mgmt__AttrResp out = MGMT__ATTR_RESP__INIT;
-	Mgmt__MsPool *p = mr->mr_pool;
-	Mgmt__Attr **old = p->attrs, **nv = NULL;
-	size_t old_n = p->n_attrs, nn = 0;
-	struct rdb_tx *tx = NULL;
+	Mgmt__MsPool *p = NULL;
+	Mgmt__Attr **old, **nv = NULL;
+	size_t old_n, nn = 0;
+	struct mc_tx t;
 	int rc;
 
+	/* the record as the writes in flight left it (the overlay), not only as applied */
+	rc = mc_get_msg(mr->mr_ms, MS_T_POOLS, mr->mr_pool->uuid, &mgmt__ms_pool__descriptor,
+			(ProtobufCMessage **)&p);
+	if (rc != 0)
+		return rc;
+	old = p->attrs;
+	old_n = p->n_attrs;
 	switch (mr->mr_method) {
 	case DSS_CTL_POOL_ATTR_LIST:
-		return mc_attr_list(mr, p->attrs, p->n_attrs);
+		rc = mc_attr_list(mr, p->attrs, p->n_attrs);
+		goto out;
 	case DSS_CTL_POOL_ATTR_GET:
-		return mc_attr_get(mr, p->attrs, p->n_attrs);
+		rc = mc_attr_get(mr, p->attrs, p->n_attrs);
+		goto out;
 	case DSS_CTL_POOL_ATTR_SET: {
 		Mgmt__AttrSetReq *in = (Mgmt__AttrSetReq *)mr->mr_in;
 
-		if (in->n_attrs == 0)
-			return -DER_INVAL;
-		rc = mc_attr_change(old, old_n, in->attrs, in->n_attrs, NULL, 0, &nv, &nn);
+		rc = -DER_INVAL;
+		if (in->n_attrs > 0)
+			rc = mc_attr_change(old, old_n, in->attrs, in->n_attrs, NULL, 0, &nv, &nn);
 		break;
 	}
 	default: {
@@ -1072,25 +1081,24 @@ mc_pool_attr(struct mc_req *mr)
 		break;
 	}
 	}
-	if (rc != 0)
-		return rc;
-	if (!(mr->mr_phdl->capas & SEC_POOL_CAPA_CREATE_CONT)) {
-		D_FREE(nv);
-		return -DER_NO_PERM; /* a read-only handle */
-	}
-	rc = rdb_tx_begin(mr->mr_ms->ms_db, mr->mr_ms->ms_term, &tx);
+	if (rc == 0 && !(mr->mr_phdl->capas & SEC_POOL_CAPA_CREATE_CONT))
+		rc = -DER_NO_PERM; /* a read-only handle */
+	if (rc == 0)
+		rc = mc_tx_begin(mr->mr_ms, &t);
 	if (rc == 0) {
 		p->attrs = nv;
 		p->n_attrs = nn;
-		rc = ms_pool_put(tx, p);
+		rc = mc_tx_write(&t, MS_T_POOLS, p->uuid, &p->base, true);
 		p->attrs = old;
 		p->n_attrs = old_n;
+		if (rc == 0)
+			rc = mc_commit(&t, mr->mr_req, &out.base);
+		else
+			mc_tx_abort(&t);
 	}
-	if (rc == 0)
-		rc = ms_commit_reply(mr->mr_ms, mr->mr_req, tx, &out.base);
-	else if (tx != NULL)
-		rdb_tx_abort(tx);
+out:
 	D_FREE(nv);
+	mc_msg_free(p);
 	return rc;
 }
 
