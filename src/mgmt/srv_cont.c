@@ -12,7 +12,7 @@
  * ends, and read through it: a read-modify-write of a container (OID allocation, attributes,
  * snapshots) that arrives while another one on the same record commits builds on it, so no
  * update is lost and no OID range is answered twice. Iterations (handle counts, container
- * lists) read the applied state only.
+ * lists) see the applied state with the overlay on top.
  *
  * Invariants:
  *  1. A container handle belongs to a pool handle of the same pool; a pool handle's
@@ -356,58 +356,117 @@ mc_cont_find(struct ds_mgmt *ms, const char *pool, const char *id, Mgmt__MsCont 
 			  (ProtobufCMessage **)cont);
 }
 
-/* Collect the values of @table whose key starts with @prefix (NULL: all). */
+/*
+ * Collect the values of @table whose key starts with @prefix (NULL: all): the applied state
+ * with the overlay on top (a record written or deleted by a commit in flight counts as
+ * such), so that counts of handles and lists see the writes answered or about to be.
+ */
 struct mc_coll {
 	const char *co_prefix;
 	const ProtobufCMessageDescriptor *co_desc;
 	ProtobufCMessage **co_v;
+	char **co_keys;
 	size_t co_nr;
 	size_t co_cap;
 };
 
 static int
-mc_coll_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
+mc_coll_add(struct mc_coll *co, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct mc_coll *co = arg;
 	ProtobufCMessage *m;
-	size_t pl = co->co_prefix != NULL ? strlen(co->co_prefix) : 0;
+	char *k;
 
-	if (pl > 0 && (key->iov_len < pl || memcmp(key->iov_buf, co->co_prefix, pl) != 0))
-		return 1; /* past the prefix: keys are sorted */
-	m = protobuf_c_message_unpack(co->co_desc, NULL, val->iov_len, val->iov_buf);
+	m = protobuf_c_message_unpack(co->co_desc, NULL, vlen, val);
 	if (m == NULL)
 		return 0;
 	if (co->co_nr == co->co_cap) {
 		size_t cap = co->co_cap == 0 ? 16 : 2 * co->co_cap;
 		ProtobufCMessage **nv;
+		char **nk;
 
 		if (cap > MC_LIST_MAX) {
 			protobuf_c_message_free_unpacked(m, NULL);
 			return 1;
 		}
 		D_REALLOC_ARRAY(nv, co->co_v, cap);
-		if (nv == NULL) {
+		if (nv != NULL)
+			co->co_v = nv;
+		D_REALLOC_ARRAY(nk, co->co_keys, cap);
+		if (nk != NULL)
+			co->co_keys = nk;
+		if (nv == NULL || nk == NULL) {
 			protobuf_c_message_free_unpacked(m, NULL);
 			return -DER_NOMEM;
 		}
-		co->co_v = nv;
 		co->co_cap = cap;
 	}
+	D_STRNDUP(k, key, klen);
+	if (k == NULL) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return -DER_NOMEM;
+	}
+	co->co_keys[co->co_nr] = k;
 	co->co_v[co->co_nr++] = m;
 	return 0;
+}
+
+static int
+mc_coll_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
+{
+	struct mc_coll *co = arg;
+	size_t pl = co->co_prefix != NULL ? strlen(co->co_prefix) : 0;
+
+	if (pl > 0 && (key->iov_len < pl || memcmp(key->iov_buf, co->co_prefix, pl) != 0))
+		return 1; /* past the prefix: keys are sorted */
+	return mc_coll_add(co, key->iov_buf, key->iov_len, val->iov_buf, val->iov_len);
+}
+
+static void
+mc_coll_drop(struct mc_coll *co, size_t i)
+{
+	protobuf_c_message_free_unpacked(co->co_v[i], NULL);
+	D_FREE(co->co_keys[i]);
+	co->co_nr--;
+	if (i < co->co_nr) {
+		co->co_v[i] = co->co_v[co->co_nr];
+		co->co_keys[i] = co->co_keys[co->co_nr];
+	}
 }
 
 static int
 mc_collect(struct ds_mgmt *ms, const char *table, const char *prefix,
 	   const ProtobufCMessageDescriptor *desc, struct mc_coll *co)
 {
+	size_t pl = prefix != NULL ? strlen(prefix) : 0;
+	struct mc_ovl *o;
 	d_iov_t start;
+	size_t i;
+	int rc;
 
 	memset(co, 0, sizeof(*co));
 	co->co_prefix = prefix;
 	co->co_desc = desc;
-	d_iov_set(&start, (void *)prefix, prefix != NULL ? strlen(prefix) : 0);
-	return rdb_iterate(ms->ms_db, table, prefix != NULL ? &start : NULL, mc_coll_cb, co);
+	d_iov_set(&start, (void *)prefix, pl);
+	rc = rdb_iterate(ms->ms_db, table, prefix != NULL ? &start : NULL, mc_coll_cb, co);
+	if (rc != 0)
+		return rc;
+	d_list_for_each_entry (o, &ms->ms_ovl, o_link) {
+		if (o->o_table != table || o->o_term != ms->ms_term ||
+		    (pl > 0 && (o->o_klen < pl || memcmp(o->o_key, prefix, pl) != 0)))
+			continue;
+		for (i = 0; i < co->co_nr; i++)
+			if (strlen(co->co_keys[i]) == o->o_klen &&
+			    memcmp(co->co_keys[i], o->o_key, o->o_klen) == 0) {
+				mc_coll_drop(co, i);
+				break;
+			}
+		if (o->o_val != NULL) {
+			rc = mc_coll_add(co, o->o_key, o->o_klen, o->o_val, o->o_vlen);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -415,9 +474,12 @@ mc_coll_fini(struct mc_coll *co)
 {
 	size_t i;
 
-	for (i = 0; i < co->co_nr; i++)
+	for (i = 0; i < co->co_nr; i++) {
 		protobuf_c_message_free_unpacked(co->co_v[i], NULL);
+		D_FREE(co->co_keys[i]);
+	}
 	D_FREE(co->co_v);
+	D_FREE(co->co_keys);
 }
 
 uint32_t
@@ -1606,7 +1668,6 @@ mc_cont_open(struct mc_req *mr)
 		return rc;
 	}
 	mc_info_fill(mr->mr_ms, c, &info);
-	info.nhandles++; /* this one */
 	out.info = &info;
 	out.n_properties = mp.mp_nr;
 	out.properties = mp.mp_v;

@@ -97,16 +97,19 @@ call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescrip
 
 	*resp = NULL;
 	protobuf_c_message_pack(req, buf);
+	/* 30 s at most: 150 tries, each after a pause of 200 ms but the first after a hint */
 	for (tries = 0; tries < 150; tries++) {
-		reply = NULL;
-		rlen = 0;
 		rc = cli == NULL ? -DER_UNREACH
 				 : dss_ctl_client_call(cli, method, buf, len, 30000, &reply, &rlen);
 		if (rc == -DER_NOTLEADER) {
 			Mgmt__LeaderHint *h = mgmt__leader_hint__unpack(NULL, rlen, reply);
 
 			free(reply);
-			if (h != NULL && h->leader[0] != '\0') {
+			reply = NULL;
+			rlen = 0;
+			/* an election: hints may name a dead or a stale leader; pace the tries */
+			if (h != NULL && h->leader[0] != '\0' && tries % 2 == 0) {
+				usleep(20000);
 				reconnect(h->leader);
 			} else {
 				usleep(200000);
@@ -118,6 +121,8 @@ call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescrip
 		}
 		if (rc == -DER_UNREACH || rc == -DER_TIMEDOUT) {
 			free(reply);
+			reply = NULL;
+			rlen = 0;
 			usleep(200000);
 			reconnect(NULL);
 			continue;
