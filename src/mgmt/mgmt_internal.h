@@ -1,6 +1,7 @@
 /*
  * mgmt_internal.h: private to src/mgmt. The service state (struct ds_mgmt), the rdb tables,
- * the helpers shared by srv_system.c (membership, system methods) and srv_pool.c (pools).
+ * the helpers shared by srv_system.c (membership, system methods), srv_pool.c (pools) and
+ * srv_cont.c (pool handles, containers).
  * Everything here runs on the control thread's loop unless said otherwise.
  */
 #ifndef MGMT_INTERNAL_H

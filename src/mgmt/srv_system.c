@@ -3,7 +3,8 @@
  * rdb database on the control thread's loop, among the access points), leadership (tables
  * made at the first step up, the leader's in-memory heartbeat table), the membership client
  * every server runs (Join, then Heartbeat, following leader hints), and the system methods:
- * Join, Heartbeat, SystemQuery, SystemExclude, LeaderQuery. Pools are in srv_pool.c.
+ * Join, Heartbeat, SystemQuery, SystemExclude, LeaderQuery, GetAttachInfo (from the system
+ * map). Pools are in srv_pool.c, pool handles and containers in srv_cont.c.
  *
  * Every function here runs on the control thread's loop, except ds_mgmt_start/stop/destroy.
  * Nothing blocks the loop: rdb commits and calls to other servers complete in callbacks.

@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# test_cont_svc_three.sh DAOS_SERVER DMG DMG_JSON_GET DAOS_AGENT CONT_SVC_TEST SRV_ATTACH:
+# test_cont_svc_three.sh DAOS_SERVER DMG DMG_JSON_GET DAOS_AGENT CONT_SVC_TEST SRV_ATTACH
+# AGENT_CLIENT:
 # pool handles and containers on three servers (127.0.0.1-3, three MS replicas).
 #
 # Checks GetAttachInfo from the leader lists every rank with all its fabric contexts (the
-# Join carries them), then runs cont_svc_test (credentials from a real daos_agent) on a pool
+# Join carries them), that a follower hints at the leader and that daos_agent, asking its
+# access points in turn, hands out the leader's answer; then runs cont_svc_test (credentials from a real daos_agent) on a pool
 # spanning the three ranks, kills the MS leader's server with kill -9, and checks against the
 # new leader that the pool handle, the containers and their handles, snapshots and
 # attributes survived and that new OIDs never overlap the ranges answered before. Every
 # process started here is killed by the EXIT trap.
 set -u
 
-SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get daos_agent cont_svc_test engine_srv_attach}
+SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get daos_agent cont_svc_test engine_srv_attach agent_client}
 DMG=${2:?}
 JGET=${3:?}
 AGENT=${4:?}
 CLIENT=${5:?}
 ATTACH=${6:?}
+ACLIENT=${7:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV_BIN" "$DMG" "$JGET" "$AGENT" "$CLIENT" "$ATTACH"
+t_need_exec "$SRV_BIN" "$DMG" "$JGET" "$AGENT" "$CLIENT" "$ATTACH" "$ACLIENT"
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 
 t_init test_cont_svc_three
@@ -136,6 +139,17 @@ for j in 0 1 2; do
 		pass "rank 1's first URI is its system context ($FIRST)"
 done
 
+for i in 0 1 2; do
+	[ "${ADDRS[$i]}" = "$LEADER" ] && continue
+	if "$ATTACH" "${ADDRS[$i]}" >"$TMP/attach_f" 2>&1; then
+		fail "GetAttachInfo at follower ${ADDRS[$i]} answered itself"
+	else
+		grep -q "DER_NOTLEADER" "$TMP/attach_f" &&
+			pass "GetAttachInfo at follower ${ADDRS[$i]}: DER_NOTLEADER" ||
+			fail "GetAttachInfo at follower ${ADDRS[$i]}: $(head -1 "$TMP/attach_f")"
+	fi
+	break
+done
 dmg_at "$HOSTS" pc pool create -z 3G tank3
 [ $RC = 0 ] && [ "$(jget pc response.tgt_ranks)" = 3 ] && pass "pool over 3 ranks" || {
 	fail "pool create: exit $RC"
@@ -148,6 +162,13 @@ wait_line "$TMP/agent.out" "^daos_agent started" 10 && pass "agent started" || {
 	fail "agent did not start"
 	show stderr "$TMP/agent.err"
 	exit 1
+}
+
+"$ACLIENT" attach >"$TMP/agent_attach" 2>&1
+N=$(grep -c '^uri ' "$TMP/agent_attach")
+[ "$N" = 9 ] && pass "daos_agent hands out the leader's attach info: 9 URIs (3 ranks x 3)" || {
+	fail "agent attach info: $N URIs"
+	show out "$TMP/agent_attach"
 }
 
 echo "== methods"

@@ -315,6 +315,48 @@ test_bridge(void **state)
 	engine_down();
 }
 
+/* TgtContDestroy's bridge: a container removed from every shard, idempotently. */
+static void
+test_cont_destroy(void **state)
+{
+	struct io_arg ia = {0};
+	int rcs[TGT_NR];
+	uuid_t other;
+	uint32_t i;
+
+	(void)state;
+	engine_up();
+	uuid_generate(ia.ia_pool);
+	uuid_generate(ia.ia_cont);
+	assert_int_equal(ds_pool_tgt_create(ia.ia_pool, 64 * MiB, 16 * MiB, rcs, TGT_NR), 0);
+	ia.ia_create = true;
+	for (i = 0; i < TGT_NR; i++)
+		assert_int_equal(io_run(i, &ia), 0);
+	ia.ia_create = false;
+	assert_int_equal(io_run(0, &ia), 0);
+	assert_int_equal(ds_pool_tgt_cont_destroy(ia.ia_pool, ia.ia_cont, rcs, TGT_NR), 0);
+	for (i = 0; i < TGT_NR; i++) {
+		assert_int_equal(rcs[i], 0);
+		assert_int_equal(io_run(i, &ia), -DER_NONEXIST);
+	}
+	/* again, and a container only one target has, and a pool no target has */
+	assert_int_equal(ds_pool_tgt_cont_destroy(ia.ia_pool, ia.ia_cont, rcs, TGT_NR), 0);
+	ia.ia_create = true;
+	assert_int_equal(io_run(1, &ia), 0);
+	assert_int_equal(ds_pool_tgt_cont_destroy(ia.ia_pool, ia.ia_cont, rcs, TGT_NR), 0);
+	ia.ia_create = false;
+	assert_int_equal(io_run(1, &ia), -DER_NONEXIST);
+	uuid_generate(other);
+	assert_int_equal(ds_pool_tgt_cont_destroy(other, ia.ia_cont, rcs, TGT_NR), 0);
+	/* its uuid is free again at once */
+	ia.ia_create = true;
+	assert_int_equal(io_run(0, &ia), 0);
+	assert_int_equal(ds_pool_tgt_destroy(ia.ia_pool, rcs, TGT_NR), 0);
+	engine_down();
+	assert_int_equal(ds_pool_tgt_cont_destroy(ia.ia_pool, ia.ia_cont, rcs, TGT_NR),
+			 -DER_UNINIT);
+}
+
 /* One target cannot create: the other's shard is removed; nothing is left. */
 static void
 test_create_undo(void **state)
@@ -378,6 +420,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_format, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bridge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cont_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_undo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_partial, setup, teardown),
 	};
