@@ -675,6 +675,12 @@ merge_pieces(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *
 				ps[m - 1].ap_ext.ex_hi = ps[i].ap_ext.ex_hi;
 			continue;
 		}
+		/* adjacent fragments of one entry are one piece: a whole entry stays settled */
+		if (m > 0 && ps[i].ap_ext.ex_lo == ps[m - 1].ap_ext.ex_hi + 1 &&
+		    rect_cmp(&ps[i].ap_ent.en_rect, &ps[m - 1].ap_ent.en_rect) == 0) {
+			ps[m - 1].ap_ext.ex_hi = ps[i].ap_ext.ex_hi;
+			continue;
+		}
 		ps[m++] = ps[i];
 	}
 	*pieces = ps;
