@@ -34,7 +34,8 @@
  * 2. Aggregation deletes versions only in [lo, hi]; versions below lo are left as they are
  *    (a caller that aggregated up to lo - 1 before need not pay for that history again).
  *    Whole keys go only when dead for every retained reader.
- * 3. Every change is a transaction of at most AGG_CREDITS deletions; a transaction refused
+ * 3. Every change is a transaction of at most AGG_CREDITS deletions (a merge transaction:
+ *    at most 2 * AGG_CREDITS deletions and inserts together); a transaction refused
  *    by a full WAL is retried after vos_tx_make_room, and it recomputes everything it
  *    writes, so a retry or a crash between transactions leaves a state that a second run
  *    completes. Running twice changes nothing the second time.
