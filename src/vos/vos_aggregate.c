@@ -596,6 +596,9 @@ struct agg_merge_arg {
 	uint32_t ma_first;     /* index of the first reader that can see the group */
 	int64_t ma_merged;     /* out: entries removed (net) */
 	bool ma_done;          /* out: the group is merged (else call again) */
+	/* committed transactions of this group, and a bound set by the first (a safety net) */
+	uint64_t ma_rounds;
+	uint64_t ma_limit; /* out (first transaction: 0 in) */
 };
 
 static int
@@ -1015,10 +1018,23 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 	rc = merge_load(ac, tcx, ma, &mg);
 	if (rc != 0 || mg.mg_nold == 0)
 		goto out;
-	for (i = 0; i < mg.mg_nruns && merge_run_settled(&mg, i); i++)
-		;
-	if (i == mg.mg_nruns && mg.mg_nruns == mg.mg_nold)
+	for (i = 0, ndel = 0; i < mg.mg_nruns; i++)
+		ndel += !merge_run_settled(&mg, i);
+	if (ndel == 0 && mg.mg_nruns == mg.mg_nold)
 		goto out; /* already merged */
+	/*
+	 * Every transaction deletes an unseen entry or turns pieces into fewer ones, so a group
+	 * takes far fewer transactions than it has entries and pieces; past four times that,
+	 * stop rather than loop (a bug, not a state of the tree: what is there reads right).
+	 */
+	if (ma->ma_rounds == 0)
+		ma->ma_limit = 16 + 4 * ((uint64_t)mg.mg_nold + mg.mg_nps);
+	if (ma->ma_rounds >= ma->ma_limit) {
+		D_ERROR("merge of epochs [%" PRIu64 ", %" PRIu64 "] does not end after %" PRIu64
+			" transactions: left as it is\n",
+			ma->ma_lo, ma->ma_hi, ma->ma_rounds);
+		goto out;
+	}
 	ma->ma_done = merge_plan(&mg, &ndel);
 
 	/* new payloads, copied from the old ones before these go */
@@ -1074,10 +1090,13 @@ agg_merge_array(struct agg_ctx *ac, struct vos_krec_df *krec)
 		ma.ma_first = i;
 		if (ma.ma_lo > ma.ma_hi)
 			continue;
+		ma.ma_rounds = 0;
 		do {
 			rc = agg_tx(ac, agg_merge_group, &ma);
-			if (rc == 0)
+			if (rc == 0) {
 				ac->ac_merged += ma.ma_merged;
+				ma.ma_rounds++;
+			}
 		} while (rc == 0 && !ma.ma_done);
 	}
 	return rc;
