@@ -201,6 +201,12 @@ bio_data_set_eventfd(struct bio_data *bd, int fd)
 	return 0;
 }
 
+bool
+bio_data_ready(struct bio_data *bd)
+{
+	return bd->bd_ring_ok && io_uring_cq_ready(&bd->bd_ring) > 0;
+}
+
 int
 bio_data_fd(struct bio_data *bd)
 {

@@ -412,6 +412,14 @@ srv_child_poll(void *arg)
 	return vos_pool_poll(pc->pc_poh);
 }
 
+static int
+srv_child_arm(void *arg)
+{
+	struct ds_pool_child *pc = arg;
+
+	return vos_pool_arm(pc->pc_poh);
+}
+
 static struct ds_pool_child *
 srv_child_alloc(struct srv_vos_tgt *tgt, const uuid_t uuid, struct vos_pool_attr *attr)
 {
@@ -441,8 +449,8 @@ srv_child_attach(struct ds_pool_child *pc)
 	pc->pc_fd = vos_pool_fd(pc->pc_poh);
 	rc = vos_pool_query(pc->pc_poh, &pi);
 	if (rc == 0)
-		rc = dss_xstream_poller_add(tgt->vt_xs, srv_child_poll, NULL, pc->pc_fd, pc,
-					    &pc->pc_poller);
+		rc = dss_xstream_poller_add(tgt->vt_xs, srv_child_poll, srv_child_arm, pc->pc_fd,
+					    pc, &pc->pc_poller);
 	if (rc != 0) {
 		vos_pool_close(pc->pc_poh);
 		D_FREE(pc);

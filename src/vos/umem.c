@@ -23,7 +23,9 @@
  */
 #define D_LOGFAC vos
 
+#include <pthread.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <gurt/common.h>
 #include <daos_srv/umem.h>
@@ -140,13 +142,14 @@ struct umem_instance {
 	uint64_t umm_ndirty;
 };
 
+static pthread_once_t umem_geo_once = PTHREAD_ONCE_INIT;
+
+/* Compute the slab geometry of every class; once per process (umem_geo_init). */
 static void
-umem_geo_init(void)
+umem_geo_compute(void)
 {
 	int c;
 
-	if (umem_geo[0].cg_size != 0)
-		return;
 	for (c = 0; c < UMEM_NCLASSES; c++) {
 		struct umem_class_geo *g = &umem_geo[c];
 		uint32_t n = (uint32_t)(UMEM_CHUNK_SIZE / umem_classes[c]);
@@ -162,7 +165,20 @@ umem_geo_init(void)
 		g->cg_size = umem_classes[c];
 		g->cg_nslots = n;
 		g->cg_bm_bytes = bm;
+		/* a slow first caller (D_FI_UMEM_GEO_SLOW): the others must wait for it */
+		if (c == 0 && D_FAIL_CHECK(D_FI_UMEM_GEO_SLOW))
+			usleep(20000);
 	}
+}
+
+/*
+ * Pool shards open on several xstreams at once: every caller must see the whole table, so
+ * the first one computes it and the others wait (pthread_once), whatever their number.
+ */
+static void
+umem_geo_init(void)
+{
+	pthread_once(&umem_geo_once, umem_geo_compute);
 }
 
 void *

@@ -34,7 +34,8 @@
  * 2. Aggregation deletes versions only in [lo, hi]; versions below lo are left as they are
  *    (a caller that aggregated up to lo - 1 before need not pay for that history again).
  *    Whole keys go only when dead for every retained reader.
- * 3. Every change is a transaction of at most AGG_CREDITS deletions; a transaction refused
+ * 3. Every change is a transaction of at most AGG_CREDITS deletions (a merge transaction:
+ *    at most 2 * AGG_CREDITS deletions and inserts together); a transaction refused
  *    by a full WAL is retried after vos_tx_make_room, and it recomputes everything it
  *    writes, so a retry or a crash between transactions leaves a state that a second run
  *    completes. Running twice changes nothing the second time.
@@ -46,9 +47,9 @@
  *    punch bounds the subtree was judged by are the ones readers keep seeing.
  * 6. Heap extents (and extent punches) are trimmed to what retained readers see and
  *    merged, group by group of epochs between consecutive readers (see "Partial-extent
- *    merge" below): new payloads are copied before the old ones are freed, in one
- *    transaction per group; a group of more than AGG_CREDITS entries is left as it is.
- *    Data-file extents are kept whole (rewriting them needs data-file I/O).
+ *    merge" below): new payloads are copied before the old ones are freed; a group too
+ *    big for one transaction is merged over several, each leaving a state that reads the
+ *    same. Data-file extents are kept whole (rewriting them needs data-file I/O).
  */
 #define D_LOGFAC vos
 
@@ -77,7 +78,7 @@ struct agg_ctx {
 	/* what the run removed (debug log) */
 	uint64_t ac_vals;
 	uint64_t ac_keys;
-	uint64_t ac_merged; /* extents merged away */
+	int64_t ac_merged; /* extents merged away (net) */
 };
 
 enum { AGG_OBJ = 0, AGG_DKEY = 1, AGG_AKEY = 2 };
@@ -569,6 +570,18 @@ agg_values_empty(struct agg_ctx *ac, struct vos_krec_df *krec, bool *empty)
  * group's newest epoch, and the group's entries go. Parts nobody sees are dropped (the
  * entries shrink) and neighbours merge (the tree shrinks). Data-file entries are left
  * whole: excluding entries from a group does not change the argument.
+ *
+ * The same argument makes any part of the work a correct state, so a group of any size is
+ * merged in transactions of bounded size: each recomputes the pieces and runs from the
+ * tree, deletes entries nobody sees, then rewrites the runs that are not yet one whole
+ * entry at the group's epoch, in index order, until its budget is spent. It stops after a
+ * piece: the run is written as far as it got (the next transaction finds it as one piece
+ * and extends it; the greedy cut by VOS_DATA_THRESH comes out the same), and an entry
+ * deleted with pieces beyond that index is written back from there on at its own epoch
+ * (the same records at the same epoch read the same). Every transaction either deletes an
+ * entry nobody sees or turns two or more pieces into one, so the loop ends, in the state a
+ * single transaction would have reached; a run already whole is never touched, so a
+ * second pass changes nothing.
  */
 
 /* A visible piece of an entry of the group being merged. */
@@ -581,7 +594,11 @@ struct agg_merge_arg {
 	struct vos_krec_df *ma_krec;
 	uint64_t ma_lo, ma_hi; /* the group's epochs */
 	uint32_t ma_first;     /* index of the first reader that can see the group */
-	uint32_t ma_merged;    /* out: entries removed (net) */
+	int64_t ma_merged;     /* out: entries removed (net) */
+	bool ma_done;          /* out: the group is merged (else call again) */
+	/* committed transactions of this group, and a bound set by the first (a safety net) */
+	uint64_t ma_rounds;
+	uint64_t ma_limit; /* out (first transaction: 0 in) */
 };
 
 static int
@@ -662,6 +679,12 @@ merge_pieces(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *
 				ps[m - 1].ap_ext.ex_hi = ps[i].ap_ext.ex_hi;
 			continue;
 		}
+		/* adjacent fragments of one entry are one piece: a whole entry stays settled */
+		if (m > 0 && ps[i].ap_ext.ex_lo == ps[m - 1].ap_ext.ex_hi + 1 &&
+		    rect_cmp(&ps[i].ap_ent.en_rect, &ps[m - 1].ap_ent.en_rect) == 0) {
+			ps[m - 1].ap_ext.ex_hi = ps[i].ap_ext.ex_hi;
+			continue;
+		}
 		ps[m++] = ps[i];
 	}
 	*pieces = ps;
@@ -682,38 +705,100 @@ merge_joins(const struct agg_piece *a, const struct agg_piece *b, uint64_t bytes
 		   VOS_DATA_THRESH;
 }
 
+/* An entry the merge writes: a run of pieces, or the rest of an entry it cut. */
+struct agg_out {
+	struct evt_entry mo_ent;
+	uint64_t mo_bytes; /* payload size */
+	uint32_t mo_first; /* a run: pieces [mo_first, mo_end) */
+	uint32_t mo_end;
+	int32_t mo_src; /* a cut entry: its index in the group's entries; a run: -1 */
+};
+
+/* The state of one merge transaction (agg_merge_group). */
+struct agg_merge {
+	struct evt_entry *mg_old; /* the group's entries, sorted by rect */
+	uint32_t mg_nold;
+	uint64_t mg_epc;         /* the group's newest epoch */
+	struct agg_piece *mg_ps; /* the visible pieces, by index */
+	uint32_t mg_nps;
+	uint32_t *mg_pent; /* entry of each piece */
+	uint32_t *mg_run;  /* runs: piece index where each starts, then mg_nps */
+	uint32_t mg_nruns;
+	uint64_t *mg_last; /* per entry: end of its last piece */
+	bool *mg_seen;     /* per entry: it has a piece */
+	bool *mg_del;      /* per entry: deleted by this transaction */
+	struct agg_out *mg_out;
+	uint32_t mg_nout;
+};
+
 static int
-agg_merge_group(struct agg_ctx *ac, void *arg)
+ent_cmp(const void *a, const void *b)
 {
-	struct agg_merge_arg *ma = arg;
-	struct umem_instance *umm = ac->ac_umm;
+	return rect_cmp(&((const struct evt_entry *)a)->en_rect,
+			&((const struct evt_entry *)b)->en_rect);
+}
+
+static uint64_t
+piece_bytes(const struct agg_piece *p)
+{
+	if (piece_hole(p))
+		return 0;
+	return (p->ap_ext.ex_hi - p->ap_ext.ex_lo + 1) * p->ap_ent.en_payload.pd_rsize;
+}
+
+/* The entry that run @r of the pieces [@first, @end) becomes, at the group's epoch. */
+static void
+merge_run_ent(struct agg_merge *mg, uint32_t first, uint32_t end, struct agg_out *out)
+{
+	const struct agg_piece *p = &mg->mg_ps[first];
+	struct evt_entry *run = &out->mo_ent;
+	uint32_t k;
+
+	memset(out, 0, sizeof(*out));
+	out->mo_first = first;
+	out->mo_end = end;
+	out->mo_src = -1;
+	for (k = first; k < end; k++)
+		out->mo_bytes += piece_bytes(&mg->mg_ps[k]);
+	run->en_rect.rc_ex.ex_lo = p->ap_ext.ex_lo;
+	run->en_rect.rc_ex.ex_hi = mg->mg_ps[end - 1].ap_ext.ex_hi;
+	run->en_rect.rc_epc = mg->mg_epc;
+	run->en_rect.rc_minor_epc = VOS_MINOR_EPC;
+	run->en_flags = piece_hole(p) ? EVT_ENT_HOLE : 0;
+	run->en_payload.pd_type = VOS_MEDIA_SCM;
+	run->en_payload.pd_rsize = piece_hole(p) ? 0 : p->ap_ent.en_payload.pd_rsize;
+	run->en_payload.pd_ver = p->ap_ent.en_payload.pd_ver;
+	run->en_payload.pd_addr = UMOFF_NULL;
+}
+
+/* A run that is one whole entry at the group's epoch already: nothing to do. */
+static bool
+merge_run_settled(struct agg_merge *mg, uint32_t r)
+{
+	uint32_t first = mg->mg_run[r], end = mg->mg_run[r + 1];
+	struct agg_out out;
+
+	if (end - first != 1)
+		return false;
+	merge_run_ent(mg, first, end, &out);
+	return rect_cmp(&out.mo_ent.en_rect, &mg->mg_ps[first].ap_ent.en_rect) == 0;
+}
+
+/* The group's entries (heap and holes), its pieces, their entries and the runs. */
+static int
+merge_load(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *ma,
+	   struct agg_merge *mg)
+{
 	struct evt_filter filter = {
 	    .fr_ex = {.ex_lo = 0, .ex_hi = UINT64_MAX},
 	    .fr_epc_lo = ma->ma_lo,
 	    .fr_epc_hi = ma->ma_hi,
 	};
-	struct evt_rect *old = NULL;
-	struct evt_entry *runs = NULL;
-	struct agg_piece *ps = NULL;
-	struct evt_context *tcx;
 	struct evt_iter *it = NULL;
-	uint32_t nps = 0, nold = 0, nruns = 0, i, j;
-	uint64_t epc = 0, old_scm = 0, new_scm = 0;
-	bool change = false;
+	uint32_t cap = 0, i, k;
+	uint64_t bytes = 0;
 	int rc;
 
-	ma->ma_merged = 0;
-	rc = evt_open(&ma->ma_krec->kr_evt, umm, &tcx);
-	if (rc == -DER_NONEXIST)
-		return 0;
-	if (rc != 0)
-		return rc;
-	/* the group's entries (heap and holes), at most a transaction's worth */
-	D_ALLOC_ARRAY(old, AGG_CREDITS);
-	if (old == NULL) {
-		rc = -DER_NOMEM;
-		goto out;
-	}
 	rc = evt_iter_prepare(tcx, 0, &filter, &it);
 	if (rc == 0)
 		rc = evt_iter_probe(it, NULL);
@@ -725,96 +810,246 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 			break;
 		if ((frag.ef_ent.en_flags & EVT_ENT_HOLE) ||
 		    frag.ef_ent.en_payload.pd_type == VOS_MEDIA_SCM) {
-			if (nold == AGG_CREDITS)
-				goto out; /* too big for one transaction: left as it is */
-			old[nold++] = frag.ef_ent.en_rect;
-			if (frag.ef_ent.en_rect.rc_epc > epc)
-				epc = frag.ef_ent.en_rect.rc_epc;
+			if (mg->mg_nold == cap) {
+				struct evt_entry *p;
+
+				cap = cap == 0 ? 64 : cap * 2;
+				D_REALLOC_ARRAY(p, mg->mg_old, cap);
+				if (p == NULL) {
+					rc = -DER_NOMEM;
+					break;
+				}
+				mg->mg_old = p;
+			}
+			mg->mg_old[mg->mg_nold++] = frag.ef_ent;
+			if (frag.ef_ent.en_rect.rc_epc > mg->mg_epc)
+				mg->mg_epc = frag.ef_ent.en_rect.rc_epc;
 		}
 		rc = evt_iter_next(it);
 	}
-	evt_iter_finish(it);
-	it = NULL;
+	if (it != NULL)
+		evt_iter_finish(it);
 	if (rc != -DER_NONEXIST)
-		goto out;
-	rc = 0;
-	if (nold == 0)
-		goto out;
-	rc = merge_pieces(ac, tcx, ma, &ps, &nps);
+		return rc;
+	if (mg->mg_nold == 0)
+		return 0;
+	qsort(mg->mg_old, mg->mg_nold, sizeof(*mg->mg_old), ent_cmp);
+	rc = merge_pieces(ac, tcx, ma, &mg->mg_ps, &mg->mg_nps);
 	if (rc != 0)
-		goto out;
+		return rc;
 
-	/* the runs; a run that is one whole entry at the group's epoch changes nothing */
-	if (nps > 0) {
-		D_ALLOC_ARRAY(runs, nps);
-		if (runs == NULL) {
-			rc = -DER_NOMEM;
-			goto out;
+	D_ALLOC_ARRAY(mg->mg_last, mg->mg_nold);
+	D_ALLOC_ARRAY(mg->mg_seen, mg->mg_nold);
+	D_ALLOC_ARRAY(mg->mg_del, mg->mg_nold);
+	D_ALLOC_ARRAY(mg->mg_pent, mg->mg_nps + 1);
+	D_ALLOC_ARRAY(mg->mg_run, mg->mg_nps + 1);
+	D_ALLOC_ARRAY(mg->mg_out, mg->mg_nps + mg->mg_nold);
+	if (mg->mg_last == NULL || mg->mg_seen == NULL || mg->mg_del == NULL ||
+	    mg->mg_pent == NULL || mg->mg_run == NULL || mg->mg_out == NULL)
+		return -DER_NOMEM;
+	for (k = 0; k < mg->mg_nps; k++) {
+		const struct evt_entry *e;
+
+		e = bsearch(&mg->mg_ps[k].ap_ent, mg->mg_old, mg->mg_nold, sizeof(*mg->mg_old),
+			    ent_cmp);
+		if (e == NULL) {
+			D_ERROR("visible piece at %" PRIu64 " of no entry of its group\n",
+				mg->mg_ps[k].ap_ext.ex_lo);
+			return -DER_DF_INVAL;
 		}
+		i = (uint32_t)(e - mg->mg_old);
+		mg->mg_pent[k] = i;
+		mg->mg_seen[i] = true;
+		mg->mg_last[i] = mg->mg_ps[k].ap_ext.ex_hi;
 	}
-	for (i = 0; i < nps; i = j) {
-		struct evt_entry *run = &runs[nruns++];
-		uint64_t bytes = piece_hole(&ps[i])
-				     ? 0
-				     : (ps[i].ap_ext.ex_hi - ps[i].ap_ext.ex_lo + 1) *
-					   ps[i].ap_ent.en_payload.pd_rsize;
+	/* maximal runs of adjacent pieces of one kind, data runs below VOS_DATA_THRESH */
+	for (k = 0; k < mg->mg_nps; k++) {
+		if (k == 0 || !merge_joins(&mg->mg_ps[k - 1], &mg->mg_ps[k], bytes)) {
+			mg->mg_run[mg->mg_nruns++] = k;
+			bytes = 0;
+		}
+		bytes += piece_bytes(&mg->mg_ps[k]);
+	}
+	mg->mg_run[mg->mg_nruns] = mg->mg_nps;
+	return 0;
+}
 
-		for (j = i + 1; j < nps && merge_joins(&ps[j - 1], &ps[j], bytes); j++)
-			bytes += piece_hole(&ps[j])
-				     ? 0
-				     : (ps[j].ap_ext.ex_hi - ps[j].ap_ext.ex_lo + 1) *
-					   ps[j].ap_ent.en_payload.pd_rsize;
-		run->en_rect.rc_ex.ex_lo = ps[i].ap_ext.ex_lo;
-		run->en_rect.rc_ex.ex_hi = ps[j - 1].ap_ext.ex_hi;
-		run->en_rect.rc_epc = epc;
-		run->en_rect.rc_minor_epc = VOS_MINOR_EPC;
-		run->en_flags = piece_hole(&ps[i]) ? EVT_ENT_HOLE : 0;
-		run->en_payload.pd_type = VOS_MEDIA_SCM;
-		run->en_payload.pd_rsize =
-		    piece_hole(&ps[i]) ? 0 : ps[i].ap_ent.en_payload.pd_rsize;
-		run->en_payload.pd_ver = ps[i].ap_ent.en_payload.pd_ver;
-		run->en_payload.pd_addr = bytes; /* for now: its size */
-		if (j - i > 1 || rect_cmp(&run->en_rect, &ps[i].ap_ent.en_rect) != 0)
-			change = true;
+/*
+ * Plan one transaction: delete entries no reader sees, then rewrite the runs that are not
+ * whole entries yet, in index order, as long as the budget lasts. A run cut short is written
+ * as far as it got; an entry deleted with pieces beyond that point is cut there and its rest
+ * written back at its own epoch (it reads the same). Returns whether the group is done.
+ */
+static bool
+merge_plan(struct agg_merge *mg, uint32_t *ndel)
+{
+	uint32_t budget = 2 * AGG_CREDITS, used = 0, r, k, i;
+	uint64_t end = 0;
+	bool have_end = false, done = true;
+
+	*ndel = 0;
+	for (i = 0; i < mg->mg_nold; i++) {
+		if (mg->mg_seen[i])
+			continue;
+		if (used == AGG_CREDITS) {
+			done = false;
+			break;
+		}
+		mg->mg_del[i] = true;
+		(*ndel)++;
+		used++;
 	}
-	if (!change && nruns == nold)
+	for (r = 0; r < mg->mg_nruns && done; r++) {
+		uint32_t first = mg->mg_run[r];
+
+		if (merge_run_settled(mg, r))
+			continue;
+		/* a new entry costs its deletion and the rest it may leave; a run its insert */
+		for (k = first; k < mg->mg_run[r + 1]; k++) {
+			i = mg->mg_pent[k];
+			if (used + (mg->mg_del[i] ? 0 : 2) + (k == first ? 1 : 0) > budget) {
+				done = false;
+				break;
+			}
+			used += (mg->mg_del[i] ? 0 : 2) + (k == first ? 1 : 0);
+			if (!mg->mg_del[i]) {
+				mg->mg_del[i] = true;
+				(*ndel)++;
+			}
+			end = mg->mg_ps[k].ap_ext.ex_hi;
+			have_end = true;
+		}
+		if (k > first)
+			merge_run_ent(mg, first, k, &mg->mg_out[mg->mg_nout++]);
+	}
+	if (done || !have_end)
+		return done;
+	for (i = 0; i < mg->mg_nold; i++) {
+		const struct evt_entry *e = &mg->mg_old[i];
+		struct agg_out *out;
+
+		if (!mg->mg_del[i] || !mg->mg_seen[i] || mg->mg_last[i] <= end)
+			continue;
+		out = &mg->mg_out[mg->mg_nout++];
+		memset(out, 0, sizeof(*out));
+		out->mo_src = (int32_t)i;
+		out->mo_ent = *e;
+		out->mo_ent.en_rect.rc_ex.ex_lo = end + 1;
+		out->mo_ent.en_payload.pd_addr = UMOFF_NULL;
+		if (!(e->en_flags & EVT_ENT_HOLE))
+			out->mo_bytes = (e->en_rect.rc_ex.ex_hi - end) * e->en_payload.pd_rsize;
+	}
+	return false;
+}
+
+/* Allocate and fill the payload of @out from the entries it comes from. */
+static int
+merge_copy(struct umem_instance *umm, struct agg_merge *mg, struct agg_out *out)
+{
+	const struct evt_entry *e;
+	char *dst;
+	uint32_t k;
+
+	if (out->mo_bytes == 0)
+		return 0;
+	out->mo_ent.en_payload.pd_addr = umem_alloc(umm, out->mo_bytes);
+	if (out->mo_ent.en_payload.pd_addr == UMOFF_NULL)
+		return -DER_NOSPACE;
+	dst = umem_off2ptr(umm, out->mo_ent.en_payload.pd_addr);
+	if (out->mo_src >= 0) {
+		e = &mg->mg_old[out->mo_src];
+		memcpy(dst,
+		       (char *)umem_off2ptr(umm, e->en_payload.pd_addr) +
+			   (out->mo_ent.en_rect.rc_ex.ex_lo - e->en_rect.rc_ex.ex_lo) *
+			       e->en_payload.pd_rsize,
+		       out->mo_bytes);
+		return 0;
+	}
+	for (k = out->mo_first; k < out->mo_end; k++) {
+		const struct agg_piece *p = &mg->mg_ps[k];
+		uint64_t len = piece_bytes(p);
+
+		e = &p->ap_ent;
+		memcpy(dst,
+		       (char *)umem_off2ptr(umm, e->en_payload.pd_addr) +
+			   (p->ap_ext.ex_lo - e->en_rect.rc_ex.ex_lo) * e->en_payload.pd_rsize,
+		       len);
+		dst += len;
+	}
+	return 0;
+}
+
+static void
+merge_fini(struct agg_merge *mg)
+{
+	D_FREE(mg->mg_old);
+	D_FREE(mg->mg_ps);
+	D_FREE(mg->mg_pent);
+	D_FREE(mg->mg_run);
+	D_FREE(mg->mg_last);
+	D_FREE(mg->mg_seen);
+	D_FREE(mg->mg_del);
+	D_FREE(mg->mg_out);
+}
+
+/*
+ * One transaction of the merge of a group: at most AGG_CREDITS entries no reader sees
+ * deleted, and at most 2 * AGG_CREDITS deletions and inserts for the runs. A group too big
+ * for one transaction takes several; each leaves a state that reads the same (see above).
+ */
+static int
+agg_merge_group(struct agg_ctx *ac, void *arg)
+{
+	struct agg_merge_arg *ma = arg;
+	struct umem_instance *umm = ac->ac_umm;
+	struct agg_merge mg = {0};
+	struct evt_context *tcx;
+	uint64_t old_scm = 0, new_scm = 0;
+	uint32_t ndel, i;
+	int rc;
+
+	ma->ma_merged = 0;
+	ma->ma_done = true;
+	rc = evt_open(&ma->ma_krec->kr_evt, umm, &tcx);
+	if (rc == -DER_NONEXIST)
+		return 0;
+	if (rc != 0)
+		return rc;
+	rc = merge_load(ac, tcx, ma, &mg);
+	if (rc != 0 || mg.mg_nold == 0)
+		goto out;
+	for (i = 0, ndel = 0; i < mg.mg_nruns; i++)
+		ndel += !merge_run_settled(&mg, i);
+	if (ndel == 0 && mg.mg_nruns == mg.mg_nold)
 		goto out; /* already merged */
+	/*
+	 * Every transaction deletes an unseen entry or turns pieces into fewer ones, so a group
+	 * takes far fewer transactions than it has entries and pieces; past four times that,
+	 * stop rather than loop (a bug, not a state of the tree: what is there reads right).
+	 */
+	if (ma->ma_rounds == 0)
+		ma->ma_limit = 16 + 4 * ((uint64_t)mg.mg_nold + mg.mg_nps);
+	if (ma->ma_rounds >= ma->ma_limit) {
+		D_ERROR("merge of epochs [%" PRIu64 ", %" PRIu64 "] does not end after %" PRIu64
+			" transactions: left as it is\n",
+			ma->ma_lo, ma->ma_hi, ma->ma_rounds);
+		goto out;
+	}
+	ma->ma_done = merge_plan(&mg, &ndel);
 
 	/* new payloads, copied from the old ones before these go */
-	for (i = 0, j = 0; i < nruns; i++) {
-		struct evt_entry *run = &runs[i];
-		uint64_t bytes = run->en_payload.pd_addr;
-		char *dst;
-
-		run->en_payload.pd_addr = UMOFF_NULL;
-		if (bytes == 0) {
-			while (j < nps && ps[j].ap_ext.ex_lo <= run->en_rect.rc_ex.ex_hi)
-				j++;
-			continue;
-		}
-		run->en_payload.pd_addr = umem_alloc(umm, bytes);
-		if (run->en_payload.pd_addr == UMOFF_NULL) {
-			rc = -DER_NOSPACE;
+	for (i = 0; i < mg.mg_nout; i++) {
+		rc = merge_copy(umm, &mg, &mg.mg_out[i]);
+		if (rc != 0)
 			goto out;
-		}
-		new_scm += bytes;
-		dst = umem_off2ptr(umm, run->en_payload.pd_addr);
-		for (; j < nps && ps[j].ap_ext.ex_lo <= run->en_rect.rc_ex.ex_hi; j++) {
-			const struct evt_entry *e = &ps[j].ap_ent;
-			uint64_t rsize = e->en_payload.pd_rsize;
-			uint64_t len = (ps[j].ap_ext.ex_hi - ps[j].ap_ext.ex_lo + 1) * rsize;
-
-			memcpy(dst,
-			       (char *)umem_off2ptr(umm, e->en_payload.pd_addr) +
-				   (ps[j].ap_ext.ex_lo - e->en_rect.rc_ex.ex_lo) * rsize,
-			       len);
-			dst += len;
-		}
+		new_scm += mg.mg_out[i].mo_bytes;
 	}
-	for (i = 0; i < nold; i++) {
+	for (i = 0; i < mg.mg_nold; i++) {
 		struct evt_entry ent;
 
-		rc = evt_delete(tcx, &old[i], &ent);
+		if (!mg.mg_del[i])
+			continue;
+		rc = evt_delete(tcx, &mg.mg_old[i].en_rect, &ent);
 		if (rc != 0)
 			goto out;
 		if (!(ent.en_flags & EVT_ENT_HOLE))
@@ -824,21 +1059,17 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 		if (rc != 0)
 			goto out;
 	}
-	for (i = 0; i < nruns; i++) {
-		rc = evt_insert(tcx, &runs[i], NULL);
+	for (i = 0; i < mg.mg_nout; i++) {
+		rc = evt_insert(tcx, &mg.mg_out[i].mo_ent, NULL);
 		if (rc != 0)
 			goto out;
 	}
 	D_ASSERT(old_scm >= new_scm);
 	rc = agg_account(ac, old_scm - new_scm, 0);
 	if (rc == 0)
-		ma->ma_merged = nold - nruns;
+		ma->ma_merged = (int64_t)ndel - mg.mg_nout;
 out:
-	if (it != NULL)
-		evt_iter_finish(it);
-	D_FREE(runs);
-	D_FREE(ps);
-	D_FREE(old);
+	merge_fini(&mg);
 	evt_close(tcx);
 	return rc;
 }
@@ -859,9 +1090,14 @@ agg_merge_array(struct agg_ctx *ac, struct vos_krec_df *krec)
 		ma.ma_first = i;
 		if (ma.ma_lo > ma.ma_hi)
 			continue;
-		rc = agg_tx(ac, agg_merge_group, &ma);
-		if (rc == 0)
-			ac->ac_merged += ma.ma_merged;
+		ma.ma_rounds = 0;
+		do {
+			rc = agg_tx(ac, agg_merge_group, &ma);
+			if (rc == 0) {
+				ac->ac_merged += ma.ma_merged;
+				ma.ma_rounds++;
+			}
+		} while (rc == 0 && !ma.ma_done);
 	}
 	return rc;
 }
@@ -1256,7 +1492,7 @@ agg_run(struct agg_ctx *ac)
 			break;
 	}
 	D_DEBUG("%s [%#" PRIx64 ", %#" PRIx64 "], %u snapshots: %" PRIu64 " versions, %" PRIu64
-		" keys removed, %" PRIu64 " extents merged away: " DF_RC "\n",
+		" keys removed, %" PRId64 " extents merged away: " DF_RC "\n",
 		ac->ac_discard ? "discard" : "aggregation", ac->ac_lo, ac->ac_hi, ac->ac_snap_nr,
 		ac->ac_vals, ac->ac_keys, ac->ac_merged, DP_RC(rc));
 out:

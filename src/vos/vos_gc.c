@@ -30,7 +30,11 @@
  */
 #define D_LOGFAC vos
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <gurt/common.h>
+#include <gurt/fault_inject.h>
 
 #include "vos_internal.h"
 
@@ -451,6 +455,9 @@ vos_gc_step(struct vos_pool *pool, int credits, bool wait)
 		return rc;
 	if (gc.gc_freed == 0)
 		pool->vp_gc_idle = true;
+	/* crash point (D_FI_GC_KILL): a step committed, garbage may be left */
+	else if (D_FAIL_CHECK(D_FI_GC_KILL))
+		kill(getpid(), SIGKILL);
 	return gc.gc_freed;
 }
 

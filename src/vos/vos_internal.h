@@ -13,10 +13,12 @@
 D_LOG_FAC_DECLARE(vos);
 
 /* Fault ids of this module: 100..199. */
-#define D_FI_UMEM_ALLOC 100 /* umem_alloc fails with -DER_NOSPACE */
-#define D_FI_META_WRITE 110 /* a meta file write or sync fails with -DER_IO */
-#define D_FI_META_CRASH 111 /* a checkpoint stops before its header, as in a crash */
-#define D_FI_META_KILL 112  /* the process kills itself (SIGKILL) at a checkpoint step */
+#define D_FI_UMEM_ALLOC 100    /* umem_alloc fails with -DER_NOSPACE */
+#define D_FI_UMEM_GEO_SLOW 101 /* the first umem call of the process sleeps 20 ms mid-setup */
+#define D_FI_META_WRITE 110    /* a meta file write or sync fails with -DER_IO */
+#define D_FI_META_CRASH 111    /* a checkpoint stops before its header, as in a crash */
+#define D_FI_META_KILL 112     /* the process kills itself (SIGKILL) at a checkpoint step */
+#define D_FI_GC_KILL 113       /* the process kills itself after a GC step that freed something */
 
 #define VOS_POOL_MAGIC 0x4c4f4f50534f5644ULL /* "DVOSPOOL" */
 #define VOS_POOL_VERSION 1

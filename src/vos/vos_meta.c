@@ -837,6 +837,28 @@ vos_meta_ckpt_step(struct vos_meta *vm, struct umem_instance *umm, uint64_t last
 	return 1;
 }
 
+bool
+vos_meta_ckpt_ready(struct vos_meta *vm, uint64_t durable_lsn)
+{
+	uint32_t i;
+
+	if (vm->vm_ck_phase == CK_IDLE)
+		return false;
+	if (io_uring_cq_ready(&vm->vm_ring) > 0)
+		return true;
+	if (vm->vm_ck_rc != 0 || vm->vm_ck_phase == CK_HDR)
+		return vm->vm_ck_inflight == 0;
+	if (vm->vm_ck_phase == CK_SYNCED)
+		return vm->vm_ck_inflight == 0 && durable_lsn >= vm->vm_ck_end;
+	/* CK_PAGES: a slice to copy into, or the CRC table to write */
+	if (vm->vm_ck_next >= vm->vm_npages)
+		return true;
+	for (i = 0; i < CK_NSLICE; i++)
+		if (vm->vm_ck_slices[i].cs_pending == 0)
+			return true;
+	return false;
+}
+
 int
 vos_meta_set_eventfd(struct vos_meta *vm, int fd)
 {

@@ -75,6 +75,15 @@ int vos_meta_ckpt_step(struct vos_meta *meta, struct umem_instance *umm, uint64_
  */
 int vos_meta_set_eventfd(struct vos_meta *meta, int fd);
 
+/**
+ * Could vos_meta_ckpt_step make progress now, without waiting for an event: completions
+ * to reap, a slice to copy, a phase whose I/O is done (and the WAL durable to its end
+ * LSN, @durable_lsn)? False when idle or when only I/O in flight can move it. For the
+ * pool's arm callback: a completion reaped from the ring no longer signals the eventfd.
+ * Context: the heap's thread; never blocks.
+ */
+bool vos_meta_ckpt_ready(struct vos_meta *meta, uint64_t durable_lsn);
+
 /** Is a checkpoint in progress? */
 bool vos_meta_ckpt_busy(struct vos_meta *meta);
 

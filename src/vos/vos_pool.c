@@ -605,6 +605,27 @@ vos_pool_fd(daos_handle_t poh)
 }
 
 int
+vos_pool_arm(daos_handle_t poh)
+{
+	struct vos_pool *pool = vos_hdl2pool(poh);
+
+	/* the WAL's arm drains the fd first: what completes after it signals it again */
+	if (bio_wal_arm(pool->vp_wal) != 0)
+		return 1;
+	/* completions of the other rings that came before the drain */
+	if (bio_data_ready(pool->vp_data))
+		return 1;
+	if (pool->vp_ck_busy &&
+	    vos_meta_ckpt_ready(pool->vp_meta, bio_wal_durable_lsn(pool->vp_wal)))
+		return 1;
+	/*
+	 * GC steps: work of vos_pool_poll that no I/O announces. (A checkpoint to start is not:
+	 * the WAL fills only through appends, whose flushes wake the loop.)
+	 */
+	return pool->vp_gc_idle ? 0 : 1;
+}
+
+int
 vos_pool_query(daos_handle_t poh, struct vos_pool_info *info)
 {
 	struct vos_pool *pool = vos_hdl2pool(poh);

@@ -405,6 +405,13 @@ void bio_data_close(struct bio_data *bd);
  */
 int bio_data_set_eventfd(struct bio_data *bd, int fd);
 
+/**
+ * Are completions of @bd's writes waiting to be reaped (by the batch's waiter)? For an
+ * arm callback: after the eventfd was drained, such a completion no longer signals it.
+ * Context: @bd's thread; never blocks.
+ */
+bool bio_data_ready(struct bio_data *bd);
+
 /** A descriptor of the file (owned by @bd), for bio_wal_dep_sync. */
 int bio_data_fd(struct bio_data *bd);
 

@@ -135,6 +135,18 @@ bool vos_gc_pool_idle(daos_handle_t poh);
 /** The fd an xstream poller can sleep on for this pool's I/O completions. */
 int vos_pool_fd(daos_handle_t poh);
 
+/**
+ * The arm callback of the pool's poller (vos_pool_poll): 0 if it is safe to sleep on
+ * vos_pool_fd(), non-zero if work is due that the fd would not signal: completions of any
+ * of the pool's rings (WAL, data file, meta file) that came before the fd was drained,
+ * staged WAL records, a checkpoint step or a GC step that can run now.
+ *
+ *	dss_xstream_poller_add(xs, poll_fn, arm_fn, vos_pool_fd(poh), arg, &p);
+ *
+ * Context: the pool's thread; never blocks.
+ */
+int vos_pool_arm(daos_handle_t poh);
+
 /*
  * Containers, objects, keys and values (vos_cont.c, vos_obj.c, vos_io.c).
  *

@@ -21,7 +21,8 @@
  * kills land in the middle of GC steps too.
  *
  * t_gc_crash kills a child while it garbage-collects destroyed containers and the keys
- * aggregation detached (and writes a live container): every acknowledged write survives,
+ * aggregation detached (and writes a live container); every other round the child dies at
+ * the GC kill point (D_FI_GC_KILL) with garbage certainly left: every acknowledged write survives,
  * the aggregated container's accounting equals the bytes it holds, and once everything is
  * destroyed and collected the pool holds exactly the space of an empty one.
  */
@@ -29,6 +30,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -760,11 +762,18 @@ gc_live_update(daos_handle_t coh, uint64_t k, bool fetch)
 	return rc;
 }
 
-static void __attribute__((noreturn)) gc_child(int fd, uuid_t live, uint64_t start)
+/* The child of t_gc_crash; @kill_nth > 0: it kills itself after that productive GC step. */
+static void __attribute__((noreturn))
+gc_child(int fd, uuid_t live, uint64_t start, uint32_t kill_nth)
 {
+	struct d_fault_attr fa = {
+	    .fa_id = D_FI_GC_KILL, .fa_interval = kill_nth, .fa_max_faults = 1};
 	daos_handle_t poh, coh;
 	uint64_t k;
 	int rc;
+
+	if (kill_nth > 0 && d_fault_attr_set(&fa) != 0)
+		_exit(7);
 
 	rc = vos_pool_open(path, pool_uuid, 0, NULL, &poh);
 	if (rc != 0)
@@ -820,10 +829,19 @@ acct_check(daos_handle_t coh)
 	assert_int_equal(ci.ci_used_data, used[1]);
 }
 
+/* Is there something to read on @fd (a message, or the end of the pipe) within @secs? */
+static bool
+gc_readable(int fd, int secs)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, secs * 1000) > 0;
+}
+
 static void
 t_gc_crash(void **state)
 {
-	unsigned int rounds = 25, r, i, cycles = 0, mid = 0;
+	unsigned int rounds = 25, r, i, cycles = 0, mid = 0, armed_n = 0;
 	daos_epoch_range_t epr = {.epr_lo = 0};
 	uint64_t *start, *end;
 	uuid_t aggc;
@@ -870,13 +888,21 @@ t_gc_crash(void **state)
 	k0 = 1ULL << 40; /* the live writes' epochs, above every victim operation */
 	for (r = 0; r < rounds; r++) {
 		int pfd[2], status;
+		uint32_t kill_nth = 0;
 		struct msg m;
+		bool armed;
 		pid_t pid;
 
 		assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
 		assert_int_equal(vos_pool_query(poh, &p1), 0);
-		if (p1.pi_data_free > p1.pi_data_total / 2 &&
-		    p1.pi_scm_free > p1.pi_scm_total / 2) {
+		/*
+		 * Every other round the child dies at the GC kill point instead of at a random
+		 * instant: it needs garbage, so the round always destroys a container.
+		 */
+		armed = r % 2 == 1 && p1.pi_data_free > p1.pi_data_total / 4 &&
+			p1.pi_scm_free > p1.pi_scm_total / 4;
+		if (armed || (p1.pi_data_free > p1.pi_data_total / 2 &&
+			      p1.pi_scm_free > p1.pi_scm_total / 2)) {
 			/* more garbage: a filled container, destroyed durably */
 			uuid_generate(victim);
 			assert_int_equal(vos_cont_create(poh, victim), 0);
@@ -916,22 +942,39 @@ t_gc_crash(void **state)
 		assert_int_equal(pipe(pfd), 0);
 		pid = fork();
 		assert_true(pid >= 0);
+		if (armed) {
+			/* the first or second step: a step frees 256 records, a container more */
+			kill_nth = 1 + (uint32_t)(d_test_rand(&rs) % 2);
+			armed_n++;
+		}
 		if (pid == 0) {
 			close(pfd[0]);
-			gc_child(pfd[1], live, k0 + start[r]);
+			gc_child(pfd[1], live, k0 + start[r], kill_nth);
 		}
 		close(pfd[1]);
 		assert_int_equal(read(pfd[0], &m, sizeof(m)), sizeof(m));
 		assert_int_equal(m.m_type, MSG_READY);
-		usleep(1000 + (useconds_t)(d_test_rand(&rs) % 40000));
-		kill(pid, SIGKILL);
-		while (read(pfd[0], &m, sizeof(m)) == sizeof(m))
+		if (!armed) {
+			usleep(1000 + (useconds_t)(d_test_rand(&rs) % 40000));
+			kill(pid, SIGKILL);
+		}
+		/* an armed child must die by itself, at the kill point inside GC */
+		for (;;) {
+			if (armed && !gc_readable(pfd[0], 20)) {
+				kill(pid, SIGKILL);
+				waitpid(pid, &status, 0);
+				fail_msg("round %u: the child never reached the GC kill point", r);
+			}
+			if (read(pfd[0], &m, sizeof(m)) != sizeof(m))
+				break;
 			if (m.m_type == MSG_ACK && m.m_k - k0 > acked)
 				acked = m.m_k - k0;
+		}
 		close(pfd[0]);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		if (!WIFSIGNALED(status))
-			fail_msg("the child exited with %d", WEXITSTATUS(status));
+			fail_msg("round %u: the child exited with %d%s", r, WEXITSTATUS(status),
+				 armed ? " before the GC kill point" : "");
 
 		/* the shard opens; every acknowledged live write is there */
 		assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
@@ -944,6 +987,8 @@ t_gc_crash(void **state)
 		/* was the child killed with garbage left? */
 		assert_int_equal(vos_gc_pool(poh, 1, NULL, NULL), 0);
 		mid += !vos_gc_pool_idle(poh);
+		if (armed && vos_gc_pool_idle(poh))
+			fail_msg("round %u: killed inside GC, but no garbage left", r);
 		/* epochs of live writes after a crash must stay above what survived */
 		acked += 1000;
 		assert_int_equal(vos_pool_close(poh), 0);
@@ -966,16 +1011,14 @@ t_gc_crash(void **state)
 	assert_int_equal(p1.pi_scm_free, p0.pi_scm_free);
 	assert_int_equal(p1.pi_data_free, p0.pi_data_free);
 	assert_int_equal(vos_pool_close(poh), 0);
-	printf("%u GC crash rounds: %u containers destroyed, %u kills left garbage behind\n",
-	       rounds, cycles, mid);
+	printf("%u GC crash rounds: %u containers destroyed, %u kills left garbage behind, "
+	       "%u of them at the GC kill point\n",
+	       rounds, cycles, mid, armed_n);
 	assert_true(cycles > 1);
-	/*
-	 * Whether a kill lands while garbage is left depends on the machine's speed: with
-	 * background checkpoints and GC steps in every poll, a loaded machine saw none in 25
-	 * rounds. Reported, not failed, until a kill point inside GC makes it certain.
-	 */
-	if (mid == 0)
-		printf("warning: no kill landed with GC work left in this run\n");
+	/* the kill point makes a kill inside GC certain (the timed kills may land there too) */
+	if (rounds >= 2)
+		assert_true(armed_n > 0);
+	assert_true(mid >= armed_n);
 	D_FREE(start);
 	D_FREE(end);
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <gurt/common.h>
@@ -255,12 +256,150 @@ t_dataio_errors(void **state)
 	free(dst);
 }
 
+/*
+ * The pool's arm callback covers all its rings. An xstream polls, arms, and sleeps on
+ * vos_pool_fd only if the arm returned 0; the arm drains the fd, so a completion of the
+ * data or meta ring that landed before it must make the arm return non-zero, else the
+ * sleep waits for an unrelated event. Here every completion is let land before the arm
+ * (as on a slow xstream): a data write in the middle of an update (checked in the pool's
+ * wait hook), and the writes of a background checkpoint, driven by poll / settle / arm /
+ * sleep until it completes; a sleep that times out while the checkpoint is still running
+ * is a lost wakeup. A quiet pool arms to 0 (the loop may sleep).
+ */
+struct arm_ctx {
+	daos_handle_t ac_poh;
+	bool ac_open;
+	bool ac_probe;  /* the next wait is the data write's: arm there */
+	bool ac_landed; /* out: its completion signalled the fd */
+	int ac_armed;   /* out: what the arm said then */
+};
+
+static bool
+fd_wait(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * Let everything in flight land: until the fd stays quiet for 50 ms, its count read away
+ * (as the arm itself does), so the completions wait in their rings, unreaped.
+ */
+static void
+fd_settle(int fd)
+{
+	uint64_t cnt;
+
+	while (fd_wait(fd, 50))
+		assert_int_equal(read(fd, &cnt, sizeof(cnt)), sizeof(cnt));
+}
+
+static int
+arm_wait(void *arg)
+{
+	struct arm_ctx *ac = arg;
+
+	if (!ac->ac_open) {
+		usleep(100);
+		return 0;
+	}
+	if (ac->ac_probe) {
+		ac->ac_probe = false;
+		ac->ac_landed = fd_wait(vos_pool_fd(ac->ac_poh), 5000);
+		ac->ac_armed = vos_pool_arm(ac->ac_poh);
+		return 0;
+	}
+	fd_wait(vos_pool_fd(ac->ac_poh), 10);
+	return 0;
+}
+
+/* Poll until the pool arms to 0: nothing left that would not wake a sleeper. */
+static void
+arm_quiet(daos_handle_t poh)
+{
+	int i;
+
+	for (i = 0; i < 1000 && vos_pool_arm(poh) != 0; i++) {
+		assert_true(vos_pool_poll(poh) >= 0);
+		fd_wait(vos_pool_fd(poh), 1);
+	}
+	assert_int_equal(vos_pool_arm(poh), 0);
+}
+
+static void
+t_arm(void **state)
+{
+	struct vos_pool_attr attr = {.pa_wait = arm_wait};
+	struct arm_ctx ac = {0};
+	daos_handle_t poh, coh;
+	struct vos_pool *pool;
+	unsigned int sleeps = 0, steps = 0;
+	char *src;
+	uint64_t k;
+
+	(void)state;
+	attr.pa_wait_arg = &ac;
+	src = malloc(MAXV);
+	assert_non_null(src);
+	assert_int_equal(
+	    vos_pool_create(path, uuid, 64 << 20, 64 << 20, VOS_POOL_WAL_MIN, &attr, &poh), 0);
+	ac.ac_poh = poh;
+	ac.ac_open = true;
+	pool = vos_hdl2pool(poh);
+	assert_int_equal(vos_cont_create(poh, co), 0);
+	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	arm_quiet(poh);
+
+	/* a data-file write completes while its update waits: the arm must see it */
+	val_fill(src, 1, 65536);
+	ac.ac_probe = true;
+	assert_int_equal(update(coh, 1, 0, false, 1, src, 65536, 1), 0);
+	assert_false(ac.ac_probe);
+	assert_true(ac.ac_landed);
+	assert_int_not_equal(ac.ac_armed, 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	arm_quiet(poh);
+
+	/* fill the WAL past the checkpoint trigger with heap values: a background checkpoint */
+	for (k = 2; !pool->vp_ck_busy; k++) {
+		val_fill(src, k, 3000);
+		assert_int_equal(update(coh, k, 1, false, k, src, 3000, 1), 0);
+		if (k % 64 == 0)
+			assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+		assert_true(vos_pool_poll(poh) >= 0);
+		assert_true(k < 100000);
+	}
+	/* drive it as an xstream would, each completion landing before the arm */
+	while (pool->vp_ck_busy) {
+		assert_true(vos_pool_poll(poh) >= 0);
+		steps++;
+		fd_settle(vos_pool_fd(poh));
+		if (vos_pool_arm(poh) != 0)
+			continue;
+		sleeps++;
+		if (!fd_wait(vos_pool_fd(poh), 5000) && pool->vp_ck_busy)
+			fail_msg("checkpoint step %u: the pool armed to sleep with its completions "
+				 "already in, and nothing woke it",
+				 steps);
+	}
+	print_message("checkpoint in %u polls, %u sleeps\n", steps, sleeps);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	arm_quiet(poh);
+	assert_int_equal(vos_cont_close(coh), 0);
+	ac.ac_open = false;
+	assert_int_equal(vos_pool_close(poh), 0);
+	free(src);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_dataio_sgl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_dataio_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_arm, setup, teardown),
 	};
 
 	d_log_setmasks("CRIT");
