@@ -21,8 +21,8 @@ command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 
 t_init test_agent
 SRV_BIN=$SERVER
-# 28000-31999: below the ephemeral range and apart from the other server tests' ports.
-t_ports 28000 500
+# 28000-29999: below the ephemeral range, a block of its own (raft at management + 7).
+t_ports 28000 250
 
 # start_agent NAME CONFIG [ARGS...]: background agent (AGENT_PID), output in $TMP/NAME.*
 start_agent() {

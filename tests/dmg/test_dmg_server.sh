@@ -18,9 +18,8 @@ JGET=${3:?}
 t_need_exec "$SRV" "$DMG" "$JGET"
 t_init test_dmg_server
 SRV_BIN=$SRV
-# 28000-31999: below the ephemeral range and apart from the other server tests' ports;
-# offset by 4 from test_agent.sh's.
-t_ports 28004 500
+# 30000-31999: below the ephemeral range, a block of its own (raft at management + 7).
+t_ports 30000 250
 
 # dmg_run NAME ARGS...: run dmg (20 s at most), stdout/stderr in $TMP/NAME.{out,err}, RC.
 dmg_run() {

@@ -21,9 +21,10 @@ POOL=${3:?}
 t_need_exec "$BIN" "$CTL_PING" "$POOL"
 t_init test_server_pool
 SRV_BIN=$BIN
-# 12000-19999 as the other server tests (below the ephemeral range and the default ports), 8
-# ports per pid slot, offset by 4 so that two tests never pick the same ports for one pid.
-t_ports 12004 1000
+# 16000-19999, a block of its own (8 ports per pid slot: management, the fabric, raft at
+# management + 7): sharing test_server_rpc.sh's slots at an offset of 4 put this server's
+# raft port on the other's fabric ports when the two pids were neighbours.
+t_ports 16000 500
 MiB=$((1 << 20))
 DER_EXIST=-1004
 DER_NONEXIST=-1005

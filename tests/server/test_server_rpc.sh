@@ -20,9 +20,9 @@ ATTACH=${4:?}
 t_need_exec "$BIN" "$SELF_TEST" "$CTL_PING" "$ATTACH"
 t_init test_server_rpc
 SRV_BIN=$BIN
-# 12000-19999: below the ephemeral range (32768+) and the default ports (10001, 31416);
-# 8 ports per pid slot: management, then the fabric.
-t_ports 12000 1000
+# 12000-15999: below the ephemeral range (32768+) and the default ports (10001, 31416);
+# 8 ports per pid slot: management, the fabric, raft at management + 7.
+t_ports 12000 500
 
 # load_errors FILE ALLOWED: every "load: error NAME" line of FILE names one of ALLOWED (a
 # regex), and there is at least one.
