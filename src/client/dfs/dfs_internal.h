@@ -59,6 +59,12 @@ struct dfs_ns {
 	char *dn_prefix;
 };
 
+/*
+ * An open object. For a file, do_oh is its byte array (daos_array, cell 1, chunk do_chunk) and
+ * do_oclass its own class; for a directory, do_oh is its object and do_chunk / do_oclass are
+ * the defaults (0: the mount's) of the files and directories created in it, as kept in its
+ * entry (di_chunk, di_oclass) and inherited by its subdirectories.
+ */
 struct dfs_obj {
 	daos_obj_id_t do_oid;
 	mode_t do_mode;
@@ -70,5 +76,25 @@ struct dfs_obj {
 	daos_oclass_id_t do_oclass;
 	char *do_value; /* symlink target */
 };
+
+/*
+ * dfs_ns.c: fetch the entry of @obj through its parent, let @set change it and store it back
+ * (DAOS_COND_DKEY_UPDATE). Positive errno; ENOENT if the name now holds another object.
+ */
+int dfs__ent_update(dfs_t *dfs, dfs_obj_t *obj, void (*set)(struct dfs_inode_df *di, void *arg),
+		    void *arg);
+
+/*
+ * dfs_file.c, the byte array of a regular file. Each returns 0 or a positive errno.
+ * Context: any thread; blocking.
+ */
+/* Open the array of @obj (do_oid, do_chunk; 0 takes the mount's) into obj->do_oh. */
+int dfs__file_open(dfs_t *dfs, dfs_obj_t *obj, int flags);
+/* Close what dfs__file_open opened. */
+void dfs__file_close(dfs_obj_t *obj);
+/* Size of the file whose array is @oid with chunk size @chunk, without an open object. */
+int dfs__file_size(dfs_t *dfs, daos_obj_id_t oid, daos_size_t chunk, daos_size_t *size);
+/* Truncate or extend @obj to @size bytes (also through a read-only handle). */
+int dfs__file_truncate(dfs_t *dfs, dfs_obj_t *obj, daos_size_t size);
 
 #endif /* DFS_INTERNAL_H */

@@ -190,15 +190,19 @@ obj_build(dfs_t *dfs, daos_obj_id_t parent, const char *name, const struct dfs_i
 	obj->do_chunk = di->di_chunk;
 	obj->do_oclass = di->di_oclass;
 	obj->do_value = value;
-	if (!S_ISLNK(di->di_mode)) {
-		rc = daos_obj_open(dfs->dn_coh, obj->do_oid,
-				   (flags & O_ACCMODE) == O_RDONLY ? DAOS_OO_RO : DAOS_OO_RW,
-				   &obj->do_oh, NULL);
-		if (rc != 0) {
-			D_FREE(obj->do_value);
-			D_FREE(obj);
-			return der2errno(rc);
-		}
+	if (S_ISREG(di->di_mode)) {
+		rc = dfs__file_open(dfs, obj, flags);
+	} else if (!S_ISLNK(di->di_mode)) {
+		rc = der2errno(daos_obj_open(
+		    dfs->dn_coh, obj->do_oid,
+		    (flags & O_ACCMODE) == O_RDONLY ? DAOS_OO_RO : DAOS_OO_RW, &obj->do_oh, NULL));
+	} else {
+		rc = 0;
+	}
+	if (rc != 0) {
+		D_FREE(obj->do_value);
+		D_FREE(obj);
+		return rc;
 	}
 	*objp = obj;
 	return 0;
@@ -330,7 +334,7 @@ sb_create(dfs_t *dfs)
 	root.di_gid = getegid();
 	root.di_oid_lo = roid.lo;
 	root.di_oid_hi = roid.hi;
-	root.di_oclass = OC_S1;
+	root.di_oclass = 0; /* a directory's di_oclass is the default of what it will hold */
 	root.di_atime = root.di_mtime = root.di_ctime = now_ns();
 	rc = ent_store(dfs->dn_sb_oh, DFS_ROOT_NAME, &root, NULL, DAOS_COND_DKEY_INSERT);
 	if (rc != 0 && rc != -DER_EXIST)
@@ -605,7 +609,9 @@ dfs_release(dfs_obj_t *obj)
 {
 	if (obj == NULL)
 		return EINVAL;
-	if (!S_ISLNK(obj->do_mode))
+	if (S_ISREG(obj->do_mode))
+		dfs__file_close(obj);
+	else if (!S_ISLNK(obj->do_mode))
 		daos_obj_close(obj->do_oh, NULL);
 	D_FREE(obj->do_value);
 	D_FREE(obj);
@@ -823,17 +829,24 @@ dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags
 		if (type != S_IFLNK) {
 			daos_obj_id_t oid;
 
+			/* class and chunk size: the caller's, the parent's, the mount's */
+			if (cid == 0)
+				cid = parent->do_oclass;
 			if (type == S_IFREG) {
+				if (chunk_size == 0)
+					chunk_size = parent->do_chunk;
 				di.di_chunk = chunk_size != 0 ? chunk_size : dfs->dn_chunk;
 				rc = oid_alloc(dfs, DAOS_OT_ARRAY_BYTE, cid, &oid);
 			} else {
+				/* a directory passes its parent's defaults on */
+				di.di_chunk = parent->do_chunk;
 				rc = oid_alloc(dfs, DAOS_OT_MULTI_HASHED, cid, &oid);
 			}
 			if (rc != 0)
 				return rc;
 			di.di_oid_lo = oid.lo;
 			di.di_oid_hi = oid.hi;
-			di.di_oclass = daos_obj_id2class(oid);
+			di.di_oclass = type == S_IFREG ? daos_obj_id2class(oid) : parent->do_oclass;
 		}
 		rc = ent_store(parent->do_oh, name, &di, value, DAOS_COND_DKEY_INSERT);
 		if (rc == 0) {
@@ -842,6 +855,7 @@ dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags
 				if (val == NULL)
 					return ENOMEM;
 			}
+			/* a new file is empty: O_TRUNC has nothing to do */
 			return obj_build(dfs, parent->do_oid, name, &di, val, flags, obj);
 		}
 		if (rc != -DER_EXIST)
@@ -864,7 +878,16 @@ dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags
 		D_FREE(val);
 		return rc;
 	}
-	return obj_build(dfs, parent->do_oid, name, &di, val, flags, obj);
+	rc = obj_build(dfs, parent->do_oid, name, &di, val, flags, obj);
+	if (rc == 0 && S_ISREG(di.di_mode) && (flags & O_TRUNC) &&
+	    (flags & O_ACCMODE) != O_RDONLY) {
+		rc = dfs__file_truncate(dfs, *obj, 0);
+		if (rc != 0) {
+			dfs_release(*obj);
+			*obj = NULL;
+		}
+	}
+	return rc;
 }
 
 int
@@ -890,23 +913,28 @@ dfs_get_mode(dfs_obj_t *obj, mode_t *mode)
 }
 
 int
-dfs_get_chunk_size(dfs_obj_t *obj, daos_size_t *chunk_size)
-{
-	if (obj == NULL || chunk_size == NULL || !S_ISREG(obj->do_mode))
-		return EINVAL;
-	*chunk_size = obj->do_chunk;
-	return 0;
-}
-
-int
 dfs_obj_get_info(dfs_t *dfs, dfs_obj_t *obj, dfs_obj_info_t *info)
 {
 	if (dfs == NULL || obj == NULL || info == NULL)
 		return EINVAL;
 	memset(info, 0, sizeof(*info));
-	info->doi_oclass_id = obj->do_oclass;
-	info->doi_chunk_size = S_ISREG(obj->do_mode) ? obj->do_chunk : dfs->dn_chunk;
 	info->doi_oid = obj->do_oid;
+	if (S_ISLNK(obj->do_mode))
+		return 0;
+	info->doi_oclass_id = daos_obj_id2class(obj->do_oid);
+	if (S_ISREG(obj->do_mode)) {
+		info->doi_chunk_size = obj->do_chunk;
+		return 0;
+	}
+	/* a directory: the defaults of what will be created in it */
+	info->doi_chunk_size = obj->do_chunk != 0 ? obj->do_chunk : dfs->dn_chunk;
+	if (obj->do_oclass != 0) {
+		info->doi_dir_oclass_id = obj->do_oclass;
+		info->doi_file_oclass_id = obj->do_oclass;
+	} else {
+		info->doi_dir_oclass_id = dfs->dn_oclass != 0 ? dfs->dn_oclass : OC_S1;
+		info->doi_file_oclass_id = dfs->dn_oclass != 0 ? dfs->dn_oclass : OC_SX;
+	}
 	return 0;
 }
 
@@ -952,6 +980,26 @@ inode2stat(const struct dfs_inode_df *di, struct stat *st)
 	ts_set(&st->st_ctim, di->di_ctime);
 }
 
+/* The size of a file in @st: from the array (open handle @oh, or opened from @di). */
+static int
+stat_file_size(dfs_t *dfs, const struct dfs_inode_df *di, dfs_obj_t *obj, struct stat *st)
+{
+	daos_size_t size;
+	int rc;
+
+	if (!S_ISREG(di->di_mode))
+		return 0;
+	if (obj != NULL)
+		rc = der2errno(daos_array_get_size(obj->do_oh, DAOS_TX_NONE, &size, NULL));
+	else
+		rc = dfs__file_size(dfs, inode_oid(di), di->di_chunk, &size);
+	if (rc != 0)
+		return rc;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	return 0;
+}
+
 int
 dfs_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, struct stat *stbuf)
 {
@@ -968,8 +1016,10 @@ dfs_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, struct stat *stbuf)
 		rc = dir_check(parent);
 	if (rc == 0)
 		rc = ent_fetch(parent->do_oh, name, &di, NULL);
-	if (rc == 0)
+	if (rc == 0) {
 		inode2stat(&di, stbuf);
+		rc = stat_file_size(dfs, &di, NULL, stbuf);
+	}
 	return rc;
 }
 
@@ -1004,7 +1054,27 @@ dfs_ostat(dfs_t *dfs, dfs_obj_t *obj, struct stat *stbuf)
 		return rc;
 	daos_obj_close(poh, NULL);
 	inode2stat(&di, stbuf);
-	return 0;
+	return stat_file_size(dfs, &di, obj, stbuf);
+}
+
+int
+dfs__ent_update(dfs_t *dfs, dfs_obj_t *obj, void (*set)(struct dfs_inode_df *di, void *arg),
+		void *arg)
+{
+	struct dfs_inode_df di;
+	daos_handle_t poh;
+	char *value = NULL;
+	int rc;
+
+	rc = obj_inode(dfs, obj, &poh, &di, &value);
+	if (rc != 0)
+		return rc;
+	set(&di, arg);
+	di.di_ctime = now_ns();
+	rc = der2errno(ent_store(poh, obj->do_name, &di, value, DAOS_COND_DKEY_UPDATE));
+	daos_obj_close(poh, NULL);
+	D_FREE(value);
+	return rc;
 }
 
 int
@@ -1022,11 +1092,22 @@ dfs_osetattr(dfs_t *dfs, dfs_obj_t *obj, struct stat *stbuf, int flags)
 	if (flags & ~(DFS_SET_ATTR_MODE | DFS_SET_ATTR_ATIME | DFS_SET_ATTR_MTIME |
 		      DFS_SET_ATTR_SIZE | DFS_SET_ATTR_UID | DFS_SET_ATTR_GID))
 		return EINVAL;
-	if (flags & DFS_SET_ATTR_SIZE)
-		return ENOTSUP; /* file data comes with the array API */
+	if ((flags & DFS_SET_ATTR_SIZE) && !S_ISREG(obj->do_mode))
+		return EINVAL;
 	rc = obj_inode(dfs, obj, &poh, &di, &value);
 	if (rc != 0)
 		return rc;
+	if (flags & DFS_SET_ATTR_SIZE) {
+		/* the data first: a failed truncation leaves the entry as it was */
+		rc = dfs__file_truncate(dfs, obj, (daos_size_t)stbuf->st_size);
+		if (rc != 0) {
+			daos_obj_close(poh, NULL);
+			D_FREE(value);
+			return rc;
+		}
+		if (!(flags & DFS_SET_ATTR_MTIME))
+			di.di_mtime = now_ns();
+	}
 	if (flags & DFS_SET_ATTR_MODE)
 		di.di_mode = (di.di_mode & S_IFMT) | (stbuf->st_mode & ~S_IFMT);
 	if (flags & DFS_SET_ATTR_UID)
@@ -1047,6 +1128,7 @@ dfs_osetattr(dfs_t *dfs, dfs_obj_t *obj, struct stat *stbuf, int flags)
 	if (rc == 0) {
 		obj->do_mode = di.di_mode;
 		inode2stat(&di, stbuf);
+		rc = stat_file_size(dfs, &di, obj, stbuf);
 	}
 	return rc;
 }
