@@ -40,10 +40,6 @@
 #define DFUSE_STATFS_BLOCKS (1ULL << 30)
 #define DFUSE_STATFS_FILES (1ULL << 32)
 
-/* libdfs's file data comes with wip/dfsdata; until it is merged these may be missing. */
-#pragma weak dfs_read
-#pragma weak dfs_write
-
 struct dfuse_inode {
 	struct dfuse_inode *in_next; /* hash chain */
 	fuse_ino_t in_ino;
@@ -863,10 +859,6 @@ dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 	int rc;
 
 	(void)ino;
-	if (dfs_read == NULL) {
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
 	buf = malloc(size == 0 ? 1 : size);
 	if (buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
@@ -893,10 +885,6 @@ dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t 
 	int rc;
 
 	(void)ino;
-	if (dfs_write == NULL) {
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
 	d_iov_set(&iov, (void *)buf, size);
 	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
 	rc = dfs_write(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)off, NULL);
