@@ -62,6 +62,30 @@ else
 fi
 dfuse_umount "$M" "$DF_PID" && pass "read-only mount: unmounted"
 
+# background mode: the command returns once mounted; fusermount3 -u ends the daemon
+M2=$TMP/mnt_bg
+mkdir -p "$M2"
+MNTS+=("$M2")
+if "$DFUSE_BIN" --mgmt "$ADDR" --pool "$POOL" --cont "$CONT" -m "$M2" >"$TMP/bg.out" \
+	2>"$TMP/bg.err" && dfuse_mounted "$M2" && [ -d "$M2/nscheck/basics" ]; then
+	pass "background mode: mounted when the command returned"
+	BG_PID=$(pgrep -f -- "-m $M2\$")
+	[ -n "$BG_PID" ] && t_track $BG_PID
+	fusermount3 -u "$M2"
+	for i in $(seq 600); do
+		[ -n "$BG_PID" ] && kill -0 $BG_PID 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ -n "$BG_PID" ] && ! kill -0 $BG_PID 2>/dev/null && ! dfuse_mounted "$M2"; then
+		pass "background mode: the daemon exits after fusermount3 -u"
+	else
+		fail "background mode: daemon '$BG_PID' still runs after fusermount3 -u"
+	fi
+else
+	fail "background mode"
+	show stderr "$TMP/bg.err"
+fi
+
 stop_within TERM "$SRV_PID" 10
 [ "$RC" = 0 ] && pass "server: exit 0 on SIGTERM" || fail "server: exit $RC on SIGTERM"
 t_summary

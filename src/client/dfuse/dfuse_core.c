@@ -1152,6 +1152,17 @@ dfuse_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+/*
+ * POSIX ACLs are not kept: without FUSE_CAP_POSIX_ACL the kernel hands their xattrs to us as
+ * plain ones, and storing them would swallow the mode cp -a sets through them.
+ */
+static bool
+xattr_is_acl(const char *name)
+{
+	return strcmp(name, "system.posix_acl_access") == 0 ||
+	       strcmp(name, "system.posix_acl_default") == 0;
+}
+
 static void
 dfuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
 	       int flags)
@@ -1160,6 +1171,10 @@ dfuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *val
 	struct dfuse_inode *ie;
 	int rc;
 
+	if (xattr_is_acl(name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	ie = ie_get(fs, ino);
 	if (ie == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -1181,6 +1196,10 @@ dfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	char *buf = NULL;
 	int rc;
 
+	if (xattr_is_acl(name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	ie = ie_get(fs, ino);
 	if (ie == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -1249,6 +1268,10 @@ dfuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct dfuse_inode *ie;
 	int rc;
 
+	if (xattr_is_acl(name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	ie = ie_get(fs, ino);
 	if (ie == NULL) {
 		fuse_reply_err(req, ESTALE);
