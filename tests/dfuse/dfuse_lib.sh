@@ -1,5 +1,5 @@
 # dfuse_lib.sh: sourced by the dfuse system tests after ../lib/server.sh. A daos_server with
-# 4 targets in $TMP, then the FUSE core mounted through the test launcher (dfuse_local).
+# 2 targets in $TMP, then the FUSE core mounted through the test launcher (dfuse_local).
 # Needs SRV_BIN, CTL_PING and DFUSE_BIN. Every mount made here is unmounted and every process
 # killed by the EXIT trap, whatever happens.
 
@@ -35,7 +35,7 @@ dfuse_init() {
 	t_init "$1"
 	trap dfuse_cleanup EXIT
 	t_ports 9300 80
-	srv_config 4 >"$TMP/daos_server.yml"
+	srv_config 2 >"$TMP/daos_server.yml"
 	cat >>"$TMP/daos_server.yml" <<CFG
     storage:
       - class: ram

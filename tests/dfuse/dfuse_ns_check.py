@@ -337,7 +337,7 @@ def main():
     print("seed %d" % seed, flush=True)
     top = os.path.join(mnt, "nscheck")
     os.mkdir(top)
-    for fn, args in ((basics, ()), (big_dir, (nbig,)), (model_walk, (seed, 1500))):
+    for fn, args in ((basics, ()), (big_dir, (nbig,)), (model_walk, (seed, 1000))):
         try:
             fn(top, *args)
         except Exception as e:  # an unexpected error is a failure, not a crash

@@ -106,7 +106,7 @@ if diff -r --no-dereference "$TMP/src" "$M/tree" >/dev/null 2>&1; then
 else
 	fail "after a remount the tree differs"
 fi
-if python3 "$TDIR/dfuse_fsx.py" "$M/fsx_direct" "$TMP/fsx_direct.ref" "$((SEED + 1))" 2000 \
+if python3 "$TDIR/dfuse_fsx.py" "$M/fsx_direct" "$TMP/fsx_direct.ref" "$((SEED + 1))" 1500 \
 	>"$TMP/fsx2.out" 2>&1; then
 	pass "$(grep '^ok:' "$TMP/fsx2.out" | sed 's/^ok: //') [--disable-caching]"
 else

@@ -33,7 +33,7 @@ find "$M/t" | sort >"$TMP/find1"
 rm -r "$M/t/d3" && [ ! -e "$M/t/d3" ] && pass "rm -r" || fail "rm -r"
 
 # the python checks (entries, attributes, renames, links, xattrs, big directory, model)
-if python3 "$CHECK_PY" "$M" "$SEED" 1000 >"$TMP/check.out" 2>&1; then
+if python3 "$CHECK_PY" "$M" "$SEED" 500 >"$TMP/check.out" 2>&1; then
 	pass "dfuse_ns_check.py: $(grep -c '^ok:' "$TMP/check.out") checks"
 else
 	fail "dfuse_ns_check.py"
