@@ -46,6 +46,7 @@
 
 #include "config.h"
 #include "srv_net.h"
+#include "srv_relay.h"
 #include "srv_vos.h"
 #include "mgmt/svc.pb-c.h"
 
@@ -644,9 +645,17 @@ srv_ctl_start(struct srv *sv)
 		return rc;
 	}
 	D_NOTE("management port on %s\n", listen);
+	rc = ds_svc_relay_start(sv->sv_ctl_h);
+	if (rc != 0) {
+		fprintf(stderr, "%s: service relay: %s\n", srv_prog, d_errstr(rc));
+		dss_ctl_destroy(sv->sv_ctl_h);
+		sv->sv_ctl_h = NULL;
+		return rc;
+	}
 	rc = srv_mgmt_start(sv);
 	if (rc != 0) {
 		fprintf(stderr, "%s: management service: %s\n", srv_prog, d_errstr(rc));
+		ds_svc_relay_stop();
 		dss_ctl_destroy(sv->sv_ctl_h);
 		sv->sv_ctl_h = NULL;
 		return rc;
@@ -658,6 +667,7 @@ srv_ctl_start(struct srv *sv)
 static void
 srv_ctl_stop(struct srv *sv)
 {
+	ds_svc_relay_stop();
 	ds_mgmt_stop(sv->sv_mgmt);
 	dss_ctl_destroy(sv->sv_ctl_h);
 	sv->sv_ctl_h = NULL;
