@@ -580,12 +580,17 @@ srv_rank_cb(uint32_t rank, void *arg)
  * replica if this server is an access point (raft log under control_metadata), and the
  * membership client (join, heartbeats) in every server.
  */
+#define SRV_MGMT_URIS_MAX 1024
+
 static int
 srv_mgmt_start(struct srv *sv)
 {
 	const struct dss_config *cfg = sv->sv_cfg;
 	struct ds_mgmt_attr attr = {0};
+	const char *uris[SRV_MGMT_URIS_MAX];
 	char host[256], fd[300];
+	uint32_t i;
+	int rc;
 
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
@@ -600,11 +605,23 @@ srv_mgmt_start(struct srv *sv)
 	attr.ma_rank = sv->sv_eng.de_rank;
 	attr.ma_uri = srv_net_ctx_nr() > 0 ? srv_net_ctx_addr(0) : "";
 	attr.ma_nctxs = srv_net_ctx_nr();
+	attr.ma_uris = uris;
+	attr.ma_provider = cfg->dc_fi_provider;
+	attr.ma_interface = sv->sv_eng.de_ecfg->ec_fabric_iface;
+	attr.ma_domain = sv->sv_fabric_host;
+	attr.ma_net_timeout = cfg->dc_crt_timeout;
+	attr.ma_client_cert_dir = cfg->dc_client_cert_dir;
+	attr.ma_allow_insecure = cfg->dc_allow_insecure;
 	attr.ma_ntargets = sv->sv_eng.de_ecfg->ec_targets;
 	attr.ma_fault_domain = cfg->dc_fault_path != NULL ? cfg->dc_fault_path : fd;
 	attr.ma_rank_cb = srv_rank_cb;
 	attr.ma_cb_arg = sv;
-	return ds_mgmt_start(&attr, &sv->sv_mgmt);
+	for (i = 0; i < attr.ma_nctxs && i < SRV_MGMT_URIS_MAX; i++)
+		uris[i] = srv_net_ctx_addr(i);
+	if (attr.ma_nctxs > SRV_MGMT_URIS_MAX)
+		attr.ma_nctxs = SRV_MGMT_URIS_MAX;
+	rc = ds_mgmt_start(&attr, &sv->sv_mgmt);
+	return rc;
 }
 
 /*
