@@ -511,6 +511,7 @@ enum {
 	MC_PHDL = 1 << 1, /* a known pool handle (else: the pool by name, for connect) */
 	MC_CONT = 1 << 2, /* the container named in the header */
 	MC_CHDL = 1 << 3, /* a known container handle (its container) */
+	MC_IDEM = 1 << 4, /* an unknown pool handle is no error (disconnect): mr_phdl NULL */
 };
 
 /* Every request message of cont.proto starts with its header. */
@@ -585,6 +586,8 @@ mc_req_check(struct mc_req *mr, uint32_t need)
 			return -DER_NO_HDL;
 		rc = mc_get_msg(ms, MS_T_POOL_HDLS, uu, &mgmt__ms_pool_hdl__descriptor,
 				(ProtobufCMessage **)&mr->mr_phdl);
+		if (rc == -DER_NONEXIST && (need & MC_IDEM))
+			return 0;
 		if (rc != 0)
 			return rc == -DER_NONEXIST ? -DER_NO_HDL : rc;
 		rc = ms_pool_find(ms, mr->mr_phdl->pool, &mr->mr_pool);
@@ -814,6 +817,10 @@ mc_pool_disconnect(struct mc_req *mr)
 	struct mc_tx t;
 	int rc;
 
+	if (mr->mr_phdl == NULL) {
+		dss_ctl_reply_msg(mr->mr_req, 0, &out.base); /* not connected: done already */
+		return 0;
+	}
 	rc = mc_tx_begin(mr->mr_ms, &t);
 	if (rc == 0)
 		rc = mc_tx_write(&t, MS_T_POOL_HDLS, mr->mr_phdl->uuid, NULL, true);
@@ -1123,7 +1130,12 @@ mc_acl_build(char **base, size_t nbase, char **ents, size_t nents, const char *d
 	size_t i;
 	int rc;
 
-	rc = daos_acl_from_strs((const char **)base, nbase, &acl);
+	if (nbase > 0) {
+		rc = daos_acl_from_strs((const char **)base, nbase, &acl);
+	} else {
+		acl = daos_acl_create(NULL, 0);
+		rc = acl == NULL ? -DER_NOMEM : 0;
+	}
 	for (i = 0; rc == 0 && i < nents; i++) {
 		struct daos_ace *ace = NULL;
 
@@ -2034,7 +2046,10 @@ ms_evict_handler(struct dss_ctl_req *req, void *arg)
 		out.count++;
 	}
 	mc_coll_fini(&co);
-	if (rc == 0) {
+	if (rc == 0 && out.count == 0) {
+		mc_tx_abort(&t); /* nothing to write */
+		dss_ctl_reply_msg(req, 0, &out.base);
+	} else if (rc == 0) {
 		D_NOTE("pool %s: evicting %d handles\n", p->uuid, out.count);
 		rc = mc_commit(&t, req, &out.base);
 	} else if (t.t_tx != NULL) {
@@ -2057,7 +2072,8 @@ static const struct mc_method {
 	mc_fn_t mm_fn;
 } mc_methods[] = {
     {DSS_CTL_POOL_CONNECT, &mgmt__pool_connect_req__descriptor, MC_CRED, mc_pool_connect},
-    {DSS_CTL_POOL_DISCONNECT, &mgmt__pool_disconnect_req__descriptor, MC_PHDL, mc_pool_disconnect},
+    {DSS_CTL_POOL_DISCONNECT, &mgmt__pool_disconnect_req__descriptor, MC_PHDL | MC_IDEM,
+     mc_pool_disconnect},
     {DSS_CTL_POOL_MAP_GET, &mgmt__pool_hdl_req__descriptor, MC_PHDL, mc_pool_map_get},
     {DSS_CTL_POOL_ATTR_LIST, &mgmt__attr_list_req__descriptor, MC_PHDL, mc_pool_attr},
     {DSS_CTL_POOL_ATTR_GET, &mgmt__attr_get_req__descriptor, MC_PHDL, mc_pool_attr},
