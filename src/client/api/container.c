@@ -396,9 +396,9 @@ daos_cont_query(daos_handle_t coh, daos_cont_info_t *info, daos_prop_t *cont_pro
 	cont = dc_cont_get(coh);
 	if (cont == NULL)
 		return cont_ev_finish(ev, -DER_NO_HDL);
-	rc = cont_query(
-	    cont, cont_prop != NULL && info == NULL ? DSS_CTL_CONT_GET_PROP : DSS_CTL_CONT_QUERY,
-	    info, cont_prop);
+	/* GET_PROP answers the info too; QUERY sends properties only when some are named */
+	rc = cont_query(cont, cont_prop != NULL ? DSS_CTL_CONT_GET_PROP : DSS_CTL_CONT_QUERY, info,
+			cont_prop);
 	dc_cont_put(cont);
 	return cont_ev_finish(ev, rc);
 }
@@ -966,7 +966,8 @@ daos_cont_destroy_snap(daos_handle_t coh, daos_epoch_range_t epr, daos_event_t *
 
 	if (epr.epr_lo > epr.epr_hi || epr.epr_hi == 0)
 		return cont_ev_finish(ev, -DER_INVAL);
-	req.epoch = epr.epr_lo;
+	/* epochs are never 0: "from 0" is "from the first" (the service wants a start) */
+	req.epoch = epr.epr_lo != 0 ? epr.epr_lo : 1;
 	req.epoch_end = epr.epr_hi;
 	rc = cont_snap_call(coh, DSS_CTL_CONT_SNAP_DESTROY, &req, &resp);
 	if (rc == 0)
