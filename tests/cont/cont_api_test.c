@@ -338,6 +338,29 @@ test_ro(daos_handle_t poh, const char *label)
 	CHECK_RC(daos_cont_alloc_oids(coh, 1, &oid, NULL), -DER_NO_PERM, "RO handle: alloc-oids");
 	CHECK_RC(daos_cont_create_snap(coh, &oid, NULL, NULL), -DER_NO_PERM,
 		 "RO handle: snapshot refused");
+	{
+		daos_obj_id_t id = {.lo = 7, .hi = 0};
+		daos_handle_t oh;
+		daos_iod_t iod = {0};
+		d_sg_list_t sgl;
+		d_iov_t dkey;
+		d_iov_t iov;
+		char v[4] = "abc";
+
+		daos_obj_generate_oid(coh, &id, 0, OC_S1, 0, 0);
+		CHECK_RC(daos_obj_open(coh, id, DAOS_OO_RW, &oh, NULL), 0,
+			 "RO handle: object open");
+		d_iov_set(&dkey, "d", 1);
+		d_iov_set(&iod.iod_name, "a", 1);
+		iod.iod_type = DAOS_IOD_SINGLE;
+		iod.iod_size = sizeof(v);
+		iod.iod_nr = 1;
+		d_iov_set(&iov, v, sizeof(v));
+		sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+		CHECK_RC(daos_obj_update(oh, DAOS_TX_NONE, 0, &dkey, 1, &iod, &sgl, NULL),
+			 -DER_NO_PERM, "RO handle: object update refused");
+		daos_obj_close(oh, NULL);
+	}
 	daos_cont_close(coh, NULL);
 }
 
