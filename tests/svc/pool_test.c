@@ -273,6 +273,16 @@ do_run(const char *self, const char *label, const char *uuid_str, uint32_t ntarg
 	CHECK(ranks != NULL && ranks->rl_nr == 1 && ranks->rl_ranks[0] == 0,
 	      "query: enabled engines [0]");
 	d_rank_list_free(ranks);
+	{
+		struct dc_pool *dp = dc_pool_get(poh_u);
+		uint32_t v0 = dc_pool_map_version(dp);
+
+		rc = dc_pool_map_refresh(dp);
+		CHECK(rc == 0 && dc_pool_map_version(dp) == v0 && v0 == info.pi_map_ver,
+		      "map refresh (the -DER_STALE path, POOL_MAP_GET): %s, version %u", err(rc),
+		      dc_pool_map_version(dp));
+		dc_pool_put(dp);
+	}
 
 	/* an event: completed when the call returns */
 	rc = daos_eq_create(&eqh);

@@ -6,6 +6,8 @@
  *                                         the engines of a pool handle built from the
  *                                         server at MGMT (GetAttachInfo), or, with "-",
  *                                         through the attach info of daos_agent
+ *   svc_call_test call-uri URI METHOD     dc_svc_call(METHOD) through the engine whose system
+ *                                         context is at fabric address URI only
  *   svc_call_test raw MGMT METHOD NBYTES  SVC_OPC_CALL sent by hand to the server's system
  *                                         context with NBYTES random bytes as the body
  *
@@ -20,6 +22,7 @@
 
 #include <daos.h>
 #include <daos/client.h>
+#include <daos/pool_map.h>
 #include <daos/svc_rpc.h>
 #include <daos_srv/ctl.h>
 #include <gurt/common.h>
@@ -45,6 +48,26 @@ print_status(int rc)
 		printf("status %s\n", d_errstr(rc));
 }
 
+/* A pool handle whose only rank has its system context at @uri (a one-target map). */
+static int
+uri_pool(const char *uri, daos_handle_t *poh)
+{
+	struct pool_map_rank_desc rd = {.rd_rank = 0, .rd_node = 0, .rd_tgt_nr = 1};
+	char *uris[2] = {(char *)uri, (char *)uri};
+	struct dc_rank_uris ru = {.ru_rank = 0, .ru_nr = 2, .ru_uris = uris};
+	struct pool_map *map;
+	uuid_t uuid;
+	int rc;
+
+	uuid_generate(uuid);
+	rc = pool_map_create(&rd, 1, 1, &map);
+	if (rc != 0)
+		return rc;
+	rc = dc_pool_local_create(uuid, DAOS_PC_RW, map, &ru, 1, poh);
+	pool_map_destroy(map);
+	return rc;
+}
+
 static int
 do_call(const char *mgmt, uint32_t method)
 {
@@ -62,7 +85,14 @@ do_call(const char *mgmt, uint32_t method)
 		fprintf(stderr, "daos_init: %s\n", d_errstr(rc));
 		return 1;
 	}
-	if (strcmp(mgmt, "-") != 0) {
+	if (strncmp(mgmt, "fi_", 3) == 0) {
+		rc = uri_pool(mgmt, &poh);
+		if (rc != 0) {
+			fprintf(stderr, "pool handle for %s: %s\n", mgmt, d_errstr(rc));
+			return 1;
+		}
+		pool = dc_pool_get(poh);
+	} else if (strcmp(mgmt, "-") != 0) {
 		uuid_generate(uuid);
 		rc = sys_pool_connect(mgmt, uuid, &poh);
 		if (rc != 0) {
@@ -151,7 +181,7 @@ do_raw(const char *mgmt, uint32_t method, uint32_t nbytes)
 int
 main(int argc, char **argv)
 {
-	if (argc == 4 && strcmp(argv[1], "call") == 0)
+	if (argc == 4 && (strcmp(argv[1], "call") == 0 || strcmp(argv[1], "call-uri") == 0))
 		return do_call(argv[2], (uint32_t)strtoul(argv[3], NULL, 10));
 	if (argc == 5 && strcmp(argv[1], "raw") == 0)
 		return do_raw(argv[2], (uint32_t)strtoul(argv[3], NULL, 10),

@@ -17,7 +17,7 @@ TEST=${6:?}
 t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$TEST"
 t_init test_svc_pool
 SRV_BIN=$BIN
-t_ports 11400 50
+t_ports 11200 25
 
 srv_config 2 >"$TMP/daos_server.yml"
 cat >>"$TMP/daos_server.yml" <<CFG

@@ -20,7 +20,7 @@ AGENT=${4:?}
 t_need_exec "$BIN" "$CTL_PING" "$TEST" "$AGENT"
 t_init test_svc_relay
 SRV_BIN=$BIN
-t_ports 11000 50
+t_ports 11000 25
 
 srv_config 1 relaytest >"$TMP/daos_server.yml"
 export DAOS_SVC_RELAY_TEST_METHOD=101

@@ -198,8 +198,6 @@ pool_query(struct dc_pool *pool, d_rank_list_t **ranks, daos_pool_info_t *info)
 	dc_pool_hdr_fill(pool, &hdr, &bufs);
 	req.hdr = &hdr;
 	req.query_mask = info != NULL ? info->pi_bits : 0;
-	if (ranks != NULL)
-		req.query_mask |= DPI_ENGINES_ENABLED & (info != NULL ? info->pi_bits : 0);
 	rc = dc_svc_call(pool, DSS_CTL_POOL_HDL_QUERY, &req.base,
 			 &mgmt__pool_query_resp__descriptor, (ProtobufCMessage **)&resp);
 	if (rc != 0)
@@ -330,7 +328,9 @@ daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
 		req.hdr = &hdr;
 		rc = dc_svc_call(pool, DSS_CTL_POOL_DISCONNECT, &req.base,
 				 &mgmt__pool_disconnect_resp__descriptor, NULL);
-		/* the service forgets a handle it does not know: only a transport error stays */
+		/* a handle the service does not know (evicted, pool destroyed) is gone already */
+		if (rc == -DER_NO_HDL || rc == -DER_NONEXIST)
+			rc = 0;
 		if (rc != 0)
 			D_ERROR("disconnect from pool " DF_UUID ": " DF_RC "\n",
 				DP_UUID(pool->dp_uuid), DP_RC(rc));
@@ -944,4 +944,70 @@ out_ranks:
 out_map:
 	pool_map_destroy(map);
 	return rc;
+}
+
+/*
+ * Container filters: built locally; filtering itself needs container metadata queries in
+ * the service (not yet).
+ */
+
+int
+daos_pool_cont_filter_init(daos_pool_cont_filter_t *filt, uint32_t combine_func)
+{
+	if (filt == NULL || combine_func > 1)
+		return -DER_INVAL;
+	memset(filt, 0, sizeof(*filt));
+	filt->pcf_combine_func = combine_func;
+	return 0;
+}
+
+int
+daos_pool_cont_filter_add(daos_pool_cont_filter_t *filt, daos_pool_cont_filter_part_t *part)
+{
+	daos_pool_cont_filter_part_t **parts;
+
+	if (filt == NULL || part == NULL || part->pcfp_func > 5 || part->pcfp_key > 3 ||
+	    filt->pcf_nparts >= DAOS_POOL_CONT_FILTER_MAX_NPARTS)
+		return -DER_INVAL;
+	D_REALLOC_ARRAY(parts, filt->pcf_parts, filt->pcf_nparts + 1);
+	if (parts == NULL)
+		return -DER_NOMEM;
+	parts[filt->pcf_nparts++] = part;
+	filt->pcf_parts = parts;
+	return 0;
+}
+
+void
+daos_pool_cont_filter_fini(daos_pool_cont_filter_t *filt)
+{
+	uint32_t i;
+
+	if (filt == NULL)
+		return;
+	for (i = 0; i < filt->pcf_nparts; i++)
+		D_FREE(filt->pcf_parts[i]);
+	D_FREE(filt->pcf_parts);
+	filt->pcf_nparts = 0;
+}
+
+int
+daos_pool_filter_cont(daos_handle_t poh, daos_pool_cont_filter_t *filter, daos_size_t *ncont,
+		      struct daos_pool_cont_info2 *cbuf, daos_event_t *ev)
+{
+	(void)poh;
+	(void)filter;
+	(void)ncont;
+	(void)cbuf;
+	return pool_ev_done(ev, -DER_NOSYS);
+}
+
+int
+daos_pool_get_perms(daos_prop_t *pool_prop, uid_t uid, gid_t *gids, size_t nr_gids, uint64_t *perms)
+{
+	(void)pool_prop;
+	(void)uid;
+	(void)gids;
+	(void)nr_gids;
+	(void)perms;
+	return -DER_NOSYS;
 }
