@@ -636,7 +636,12 @@ mc_perms(const struct sec_cred_info *cred, char **acl, size_t nacl, const char *
 	struct daos_acl *a = NULL;
 	int rc;
 
-	rc = daos_acl_from_strs((const char **)acl, nacl, &a);
+	if (nacl > 0) {
+		rc = daos_acl_from_strs((const char **)acl, nacl, &a);
+	} else {
+		a = daos_acl_create(NULL, 0); /* an empty ACL grants nothing */
+		rc = a == NULL ? -DER_NOMEM : 0;
+	}
 	if (rc != 0) {
 		D_ERROR("stored ACL does not parse: " DF_RC "\n", DP_RC(rc));
 		return rc;

@@ -682,7 +682,7 @@ m_random_ops(unsigned seed, int nops)
 				snprintf(c->hdls[c->nh], 40, "%s", chdl);
 				c->hflags[c->nh++] = flags;
 			}
-			msg_free(&o->base);
+			msg_free(o != NULL ? &o->base : NULL);
 			break;
 		}
 		case 4: { /* close */
@@ -959,6 +959,10 @@ phase_main(const char *state, unsigned seed)
 		check(rc == 0, "overwrite pool ACL without us: %s", d_errstr(rc));
 		rc = connect_pool(other, DAOS_PC_RO, NULL);
 		check(rc == -DER_NO_PERM, "connect excluded by the ACL: %s", d_errstr(rc));
+		rc = pool_acl_set(NULL, 0);
+		check(rc == 0, "overwrite the pool ACL with nothing: %s", d_errstr(rc));
+		rc = connect_pool(other, DAOS_PC_RO, NULL);
+		check(rc == -DER_NO_PERM, "connect with an empty pool ACL: %s", d_errstr(rc));
 		rc = pool_acl_set(ro, 1);
 		rc = connect_pool(other, DAOS_PC_RW, NULL);
 		check(rc == -DER_NO_PERM, "connect RW with a read-only ACL: %s", d_errstr(rc));
