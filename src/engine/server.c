@@ -46,6 +46,7 @@
 
 #include "config.h"
 #include "srv_net.h"
+#include "srv_relay.h"
 #include "srv_vos.h"
 #include "mgmt/svc.pb-c.h"
 
@@ -579,12 +580,17 @@ srv_rank_cb(uint32_t rank, void *arg)
  * replica if this server is an access point (raft log under control_metadata), and the
  * membership client (join, heartbeats) in every server.
  */
+#define SRV_MGMT_URIS_MAX 1024
+
 static int
 srv_mgmt_start(struct srv *sv)
 {
 	const struct dss_config *cfg = sv->sv_cfg;
 	struct ds_mgmt_attr attr = {0};
+	const char *uris[SRV_MGMT_URIS_MAX];
 	char host[256], fd[300];
+	uint32_t i;
+	int rc;
 
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
@@ -599,11 +605,23 @@ srv_mgmt_start(struct srv *sv)
 	attr.ma_rank = sv->sv_eng.de_rank;
 	attr.ma_uri = srv_net_ctx_nr() > 0 ? srv_net_ctx_addr(0) : "";
 	attr.ma_nctxs = srv_net_ctx_nr();
+	attr.ma_uris = uris;
+	attr.ma_provider = cfg->dc_fi_provider;
+	attr.ma_interface = sv->sv_eng.de_ecfg->ec_fabric_iface;
+	attr.ma_domain = sv->sv_fabric_host;
+	attr.ma_net_timeout = cfg->dc_crt_timeout;
+	attr.ma_client_cert_dir = cfg->dc_client_cert_dir;
+	attr.ma_allow_insecure = cfg->dc_allow_insecure;
 	attr.ma_ntargets = sv->sv_eng.de_ecfg->ec_targets;
 	attr.ma_fault_domain = cfg->dc_fault_path != NULL ? cfg->dc_fault_path : fd;
 	attr.ma_rank_cb = srv_rank_cb;
 	attr.ma_cb_arg = sv;
-	return ds_mgmt_start(&attr, &sv->sv_mgmt);
+	for (i = 0; i < attr.ma_nctxs && i < SRV_MGMT_URIS_MAX; i++)
+		uris[i] = srv_net_ctx_addr(i);
+	if (attr.ma_nctxs > SRV_MGMT_URIS_MAX)
+		attr.ma_nctxs = SRV_MGMT_URIS_MAX;
+	rc = ds_mgmt_start(&attr, &sv->sv_mgmt);
+	return rc;
 }
 
 /*
@@ -644,9 +662,17 @@ srv_ctl_start(struct srv *sv)
 		return rc;
 	}
 	D_NOTE("management port on %s\n", listen);
+	rc = ds_svc_relay_start(sv->sv_ctl_h);
+	if (rc != 0) {
+		fprintf(stderr, "%s: service relay: %s\n", srv_prog, d_errstr(rc));
+		dss_ctl_destroy(sv->sv_ctl_h);
+		sv->sv_ctl_h = NULL;
+		return rc;
+	}
 	rc = srv_mgmt_start(sv);
 	if (rc != 0) {
 		fprintf(stderr, "%s: management service: %s\n", srv_prog, d_errstr(rc));
+		ds_svc_relay_stop();
 		dss_ctl_destroy(sv->sv_ctl_h);
 		sv->sv_ctl_h = NULL;
 		return rc;
@@ -658,6 +684,7 @@ srv_ctl_start(struct srv *sv)
 static void
 srv_ctl_stop(struct srv *sv)
 {
+	ds_svc_relay_stop();
 	ds_mgmt_stop(sv->sv_mgmt);
 	dss_ctl_destroy(sv->sv_ctl_h);
 	sv->sv_ctl_h = NULL;

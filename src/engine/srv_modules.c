@@ -6,8 +6,10 @@
 #include <daos_srv/daos_engine.h>
 
 extern struct dss_module obj_module;
+extern struct dss_module svc_relay_module;
 
 struct dss_module *const dss_module_table[] = {
     &obj_module,
+    &svc_relay_module,
     NULL,
 };

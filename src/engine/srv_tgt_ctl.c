@@ -1,9 +1,9 @@
 /*
  * srv_tgt_ctl.c: the management-port methods that drive this engine's pool shards
- * (mgmt/tgt.proto: TgtCreate, TgtDestroy, TgtQuery), the way the management service asks
- * each engine of a pool. The control thread's loop must not block, so each request is
- * decoded there and handed to a ULT on the system xstream, which runs the bridge
- * (daos_srv/pool_tgt.h: every target at once, yielding meanwhile) and replies.
+ * (mgmt/tgt.proto: TgtCreate, TgtDestroy, TgtQuery, TgtContDestroy), the way the management service
+ * asks each engine of a pool. The control thread's loop must not block, so each request is decoded
+ * there and handed to a ULT on the system xstream, which runs the bridge (daos_srv/pool_tgt.h:
+ * every target at once, yielding meanwhile) and replies.
  */
 #define D_LOGFAC server
 
@@ -22,6 +22,7 @@ struct srv_tgt_call {
 	struct dss_ctl_req *tc_req;
 	uint32_t tc_method;
 	uuid_t tc_uuid;
+	uuid_t tc_cont; /* TgtContDestroy */
 	uint64_t tc_scm;
 	uint64_t tc_nvme;
 };
@@ -129,6 +130,8 @@ srv_tgt_call_ult(void *arg)
 	}
 	if (tc->tc_method == DSS_CTL_TGT_CREATE)
 		rc = ds_pool_tgt_create(tc->tc_uuid, tc->tc_scm, tc->tc_nvme, rcs, nr);
+	else if (tc->tc_method == DSS_CTL_TGT_CONT_DESTROY)
+		rc = ds_pool_tgt_cont_destroy(tc->tc_uuid, tc->tc_cont, rcs, nr);
 	else
 		rc = ds_pool_tgt_destroy(tc->tc_uuid, rcs, nr);
 	if (rc == -DER_UNINIT)
@@ -174,6 +177,16 @@ srv_tgt_handler(struct dss_ctl_req *req, void *arg)
 			rc = uuid_parse(in->pool_uuid, tc->tc_uuid) == 0 ? 0 : -DER_INVAL;
 			mgmt__tgt_destroy_req__free_unpacked(in, NULL);
 		}
+	} else if (method == DSS_CTL_TGT_CONT_DESTROY) {
+		Mgmt__TgtContDestroyReq *in = mgmt__tgt_cont_destroy_req__unpack(NULL, len, body);
+
+		if (in != NULL) {
+			rc = uuid_parse(in->pool_uuid, tc->tc_uuid) == 0 &&
+				     uuid_parse(in->cont_uuid, tc->tc_cont) == 0
+				 ? 0
+				 : -DER_INVAL;
+			mgmt__tgt_cont_destroy_req__free_unpacked(in, NULL);
+		}
 	} else {
 		Mgmt__TgtQueryReq *in = mgmt__tgt_query_req__unpack(NULL, len, body);
 
@@ -194,7 +207,7 @@ int
 srv_tgt_ctl_register(struct dss_ctl *ctl, const struct dss_engine *eng)
 {
 	static const uint32_t methods[] = {DSS_CTL_TGT_CREATE, DSS_CTL_TGT_DESTROY,
-					   DSS_CTL_TGT_QUERY};
+					   DSS_CTL_TGT_QUERY, DSS_CTL_TGT_CONT_DESTROY};
 	uint32_t i;
 	int rc;
 

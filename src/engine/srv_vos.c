@@ -936,6 +936,53 @@ ds_pool_tgt_destroy(const uuid_t uuid, int *tgt_rcs, uint32_t tgt_nr)
 	return srv_bridge_leave(rc);
 }
 
+/* The container of a pool shard: TgtContDestroy's argument. */
+struct srv_cont_arg {
+	uuid_t ca_pool;
+	uuid_t ca_cont;
+};
+
+static void
+srv_op_cont_destroy(struct srv_vos_op *op)
+{
+	const struct srv_cont_arg *ca = op->op_arg;
+	struct ds_pool_child *pc = srv_child_find(op->op_tgt, ca->ca_pool);
+	int rc;
+
+	if (pc == NULL) {
+		op->op_rc = 0; /* no shard here: nothing to destroy */
+		return;
+	}
+	pc->pc_ref++;
+	rc = vos_cont_destroy(pc->pc_poh, ca->ca_cont);
+	pc->pc_ref--;
+	op->op_rc = rc == -DER_NONEXIST ? 0 : rc;
+}
+
+int
+ds_pool_tgt_cont_destroy(const uuid_t pool, const uuid_t cont, int *tgt_rcs, uint32_t tgt_nr)
+{
+	struct srv_cont_arg ca;
+	struct srv_vos_op *ops;
+	uint32_t nr = srv_bridge_enter();
+	uint32_t i;
+	int rc = 0;
+
+	if (nr == 0)
+		return -DER_UNINIT;
+	uuid_copy(ca.ca_pool, pool);
+	uuid_copy(ca.ca_cont, cont);
+	ops = srv_vos_ops(srv_op_cont_destroy, &ca);
+	if (ops == NULL)
+		return srv_bridge_leave(-DER_NOMEM);
+	srv_vos_run(ops, nr);
+	for (i = 0; i < nr && rc == 0; i++)
+		rc = ops[i].op_rc;
+	srv_rcs_copy(ops, nr, tgt_rcs, tgt_nr);
+	D_FREE(ops);
+	return srv_bridge_leave(rc);
+}
+
 int
 ds_pool_tgt_query(const uuid_t uuid, struct ds_pool_tgt_info *infos, uint32_t tgt_nr)
 {

@@ -17,12 +17,18 @@
 
 #include "mgmt/msdb.pb-c.h"
 
+struct sec_verifier;
+
 /* rdb tables */
-#define MS_T_SYS "sys"         /* "map_version" -> u64 (LE) */
-#define MS_T_MEMBERS "members" /* rank (BE32) -> MsMember */
-#define MS_T_UUIDS "uuids"     /* engine uuid string -> rank (BE32) */
-#define MS_T_POOLS "pools"     /* pool uuid string -> MsPool */
-#define MS_T_LABELS "labels"   /* pool label -> pool uuid string */
+#define MS_T_SYS "sys"                 /* "map_version" -> u64 (LE) */
+#define MS_T_MEMBERS "members"         /* rank (BE32) -> MsMember */
+#define MS_T_UUIDS "uuids"             /* engine uuid string -> rank (BE32) */
+#define MS_T_POOLS "pools"             /* pool uuid string -> MsPool */
+#define MS_T_LABELS "labels"           /* pool label -> pool uuid string */
+#define MS_T_POOL_HDLS "pool_hdls"     /* pool handle uuid -> MsPoolHdl */
+#define MS_T_CONTS "conts"             /* "pool uuid/cont uuid" -> MsCont */
+#define MS_T_CONT_LABELS "cont_labels" /* "pool uuid/label" -> cont uuid */
+#define MS_T_CONT_HDLS "cont_hdls"     /* cont handle uuid -> MsContHdl */
 
 #define MS_NIL_RANK UINT32_MAX
 
@@ -60,6 +66,13 @@ struct ds_mgmt {
 	uint32_t ms_rank;
 	char *ms_uri;
 	uint32_t ms_nctxs;
+	char **ms_uris; /* ms_nuris: every context's fabric address */
+	uint32_t ms_nuris;
+	char *ms_provider;
+	char *ms_interface;
+	char *ms_domain;
+	uint32_t ms_net_timeout;
+	struct sec_verifier *ms_verifier;
 	uint32_t ms_ntargets;
 	char *ms_fault_domain;
 	char ms_self[DSS_CTL_ADDR_LEN];
@@ -80,6 +93,7 @@ struct ds_mgmt {
 	uint64_t ms_map_version;
 	bool ms_excl_busy; /* an exclusion transaction is in flight */
 	d_list_t ms_pending;
+	d_list_t ms_ovl; /* srv_cont.c: records written by transactions in flight */
 	/* stop */
 	pthread_mutex_t ms_lock;
 	pthread_cond_t ms_cond;
@@ -99,10 +113,36 @@ int ms_tx_put_msg(struct rdb_tx *tx, const char *table, const void *key, size_t 
 void ms_rank_key(uint32_t rank, uint8_t key[4]);
 
 /* srv_pool.c */
+int ms_pool_find(struct ds_mgmt *ms, const char *id, Mgmt__MsPool **pool);
+int ms_pool_put(struct rdb_tx *tx, const Mgmt__MsPool *pool);
+int ms_rank_addrs(struct ds_mgmt *ms, const uint32_t *ranks, uint32_t nr, char ***addrs,
+		  uint32_t *naddrs);
+void ms_addrs_free(char **addrs, uint32_t nr);
+void ms_reply_err(struct ds_mgmt *ms, struct dss_ctl_req *req, int rc);
+bool ms_label_valid(const char *label);
+int ms_commit_reply(struct ds_mgmt *ms, struct dss_ctl_req *req, struct rdb_tx *tx,
+		    const ProtobufCMessage *reply);
+/* Start TgtQuery on the ranks of pool @p; reply @req as a PoolQueryResp with @mask. */
+int ms_pool_query_start(struct ds_mgmt *ms, struct dss_ctl_req *req, Mgmt__MsPool *p,
+			uint64_t mask);
+/* Call @method with @msg at @addrs at once; @cb(rcs, arg) with each one's status. */
+typedef void (*ms_multi_cb_t)(const int *rcs, uint32_t nr, void *arg);
+int ms_call_all(struct ds_mgmt *ms, char *const *addrs, uint32_t nr, uint32_t method,
+		const ProtobufCMessage *msg, ms_multi_cb_t cb, void *arg);
 int ms_pool_register(struct ds_mgmt *ms);
 void ms_pool_unregister(struct ds_mgmt *ms);
 /* Add to @tx the pool-map updates that mark the targets of @ranks DOWN in every pool. */
 int ms_pools_exclude_ranks(struct ds_mgmt *ms, struct rdb_tx *tx, const uint32_t *ranks,
 			   uint32_t nr);
+
+/* srv_cont.c: pool handles and containers (methods 220-247, pool list-cont and evict) */
+int ms_cont_register(struct ds_mgmt *ms);
+void ms_cont_unregister(struct ds_mgmt *ms);
+void ms_ovl_fini(struct ds_mgmt *ms);
+/* Handles open on pool @uuid (pool destroy: -DER_BUSY unless forced). */
+uint32_t ms_pool_hdl_count(struct ds_mgmt *ms, const char *uuid);
+/* Add to @tx the removal of every handle and container of pool @uuid; *@nhdls: handles. */
+int ms_pool_forget(struct ds_mgmt *ms, struct rdb_tx *tx, const char *uuid, bool conts,
+		   uint32_t *nhdls);
 
 #endif /* MGMT_INTERNAL_H */

@@ -164,7 +164,7 @@ ms_tgt_rc(const struct ms_fan_one *fo, uint32_t method)
 		rc = r == NULL ? -DER_PROTO : r->status;
 		if (r != NULL)
 			mgmt__tgt_create_resp__free_unpacked(r, NULL);
-	} else if (method == DSS_CTL_TGT_DESTROY) {
+	} else if (method == DSS_CTL_TGT_DESTROY || method == DSS_CTL_TGT_CONT_DESTROY) {
 		Mgmt__TgtDestroyResp *r =
 		    mgmt__tgt_destroy_resp__unpack(NULL, fo->fo_len, fo->fo_body);
 
@@ -175,12 +175,54 @@ ms_tgt_rc(const struct ms_fan_one *fo, uint32_t method)
 	return rc;
 }
 
+/* ms_call_all: a fan whose callback gets each call's status (envelope, then message). */
+struct ms_all {
+	ms_multi_cb_t al_cb;
+	void *al_arg;
+	uint32_t al_method;
+};
+
+static void
+ms_all_done(struct ms_fan *fa)
+{
+	struct ms_all *al = fa->fa_arg;
+	int *rcs = NULL;
+	uint32_t i;
+
+	D_ALLOC_ARRAY(rcs, fa->fa_nr > 0 ? fa->fa_nr : 1);
+	for (i = 0; rcs != NULL && i < fa->fa_nr; i++)
+		rcs[i] = ms_tgt_rc(&fa->fa_ones[i], al->al_method);
+	al->al_cb(rcs, rcs == NULL ? 0 : fa->fa_nr, al->al_arg);
+	D_FREE(rcs);
+	ms_fan_free(fa);
+	D_FREE(al);
+}
+
+int
+ms_call_all(struct ds_mgmt *ms, char *const *addrs, uint32_t nr, uint32_t method,
+	    const ProtobufCMessage *msg, ms_multi_cb_t cb, void *arg)
+{
+	struct ms_all *al;
+	int rc;
+
+	D_ALLOC_PTR(al);
+	if (al == NULL)
+		return -DER_NOMEM;
+	al->al_cb = cb;
+	al->al_arg = arg;
+	al->al_method = method;
+	rc = ms_fan_start(ms, addrs, nr, method, msg, ms_all_done, al);
+	if (rc != 0)
+		D_FREE(al);
+	return rc;
+}
+
 /*
  * Records.
  */
 
 /* Find pool @id (uuid or label) into *@pool (free with mgmt__ms_pool__free_unpacked). */
-static int
+int
 ms_pool_find(struct ds_mgmt *ms, const char *id, Mgmt__MsPool **pool)
 {
 	char uu[40];
@@ -212,14 +254,14 @@ ms_pool_find(struct ds_mgmt *ms, const char *id, Mgmt__MsPool **pool)
 	return *pool == NULL ? -DER_DF_INVAL : 0;
 }
 
-static int
+int
 ms_pool_put(struct rdb_tx *tx, const Mgmt__MsPool *pool)
 {
 	return ms_tx_put_msg(tx, MS_T_POOLS, pool->uuid, strlen(pool->uuid), &pool->base);
 }
 
 /* The management addresses of @ranks that are joined members, in *@addrs (free each + array). */
-static int
+int
 ms_rank_addrs(struct ds_mgmt *ms, const uint32_t *ranks, uint32_t nr, char ***addrs,
 	      uint32_t *naddrs)
 {
@@ -244,7 +286,7 @@ ms_rank_addrs(struct ds_mgmt *ms, const uint32_t *ranks, uint32_t nr, char ***ad
 	return 0;
 }
 
-static void
+void
 ms_addrs_free(char **addrs, uint32_t nr)
 {
 	uint32_t i;
@@ -267,7 +309,7 @@ ms_pending_find(struct ds_mgmt *ms, const char *uuid, const char *label)
 	return NULL;
 }
 
-static void
+void
 ms_reply_err(struct ds_mgmt *ms, struct dss_ctl_req *req, int rc)
 {
 	if (rc == -DER_NOTLEADER)
@@ -500,7 +542,7 @@ ms_prop_label(const Mgmt__PoolCreateReq *in)
 	return "";
 }
 
-static bool
+bool
 ms_label_valid(const char *label)
 {
 	uuid_t u;
@@ -804,6 +846,8 @@ ms_destroy_shards_done(struct ms_fan *fa)
 		d_iov_set(&k, de->de_pool->label, strlen(de->de_pool->label));
 		rc = rdb_tx_delete(tx, MS_T_LABELS, &k);
 	}
+	if (rc == 0)
+		rc = ms_pool_forget(ms, tx, de->de_pool->uuid, true, NULL);
 	if (rc == 0) {
 		rc = rdb_tx_commit(tx, ms_destroy_committed, de);
 		tx = NULL;
@@ -846,6 +890,11 @@ ms_pool_destroy_handler(struct dss_ctl_req *req, void *arg)
 	rc = -DER_BUSY;
 	if (ms_pending_find(ms, de->de_pool->uuid, NULL) != NULL)
 		goto out;
+	/* open handles: busy, unless forced (the destroy then evicts them) */
+	if (!in->force && ms_pool_hdl_count(ms, de->de_pool->uuid) > 0) {
+		D_DEBUG("pool %s has open handles\n", de->de_pool->uuid);
+		goto out;
+	}
 	rc = ms_rank_addrs(ms, de->de_pool->ranks, (uint32_t)de->de_pool->n_ranks, &de->de_addrs,
 			   &de->de_naddrs);
 	if (rc != 0)
@@ -1220,13 +1269,39 @@ ms_query_done(struct ms_fan *fa)
 	D_FREE(qu);
 }
 
+int
+ms_pool_query_start(struct ds_mgmt *ms, struct dss_ctl_req *req, Mgmt__MsPool *p, uint64_t mask)
+{
+	Mgmt__TgtQueryReq tq = MGMT__TGT_QUERY_REQ__INIT;
+	struct ms_query *qu;
+	int rc;
+
+	D_ALLOC_PTR(qu);
+	if (qu == NULL)
+		return -DER_NOMEM;
+	qu->qu_ms = ms;
+	qu->qu_req = req;
+	qu->qu_mask = mask;
+	rc = ms_rank_addrs(ms, p->ranks, (uint32_t)p->n_ranks, &qu->qu_addrs, &qu->qu_naddrs);
+	if (rc == 0) {
+		qu->qu_pool = p;
+		tq.pool_uuid = p->uuid;
+		rc = ms_fan_start(ms, qu->qu_addrs, qu->qu_naddrs, DSS_CTL_TGT_QUERY, &tq.base,
+				  ms_query_done, qu);
+	}
+	if (rc != 0) {
+		ms_addrs_free(qu->qu_addrs, qu->qu_naddrs);
+		D_FREE(qu);
+	}
+	return rc;
+}
+
 static void
 ms_pool_query_handler(struct dss_ctl_req *req, void *arg)
 {
 	struct ds_mgmt *ms = arg;
-	Mgmt__TgtQueryReq tq = MGMT__TGT_QUERY_REQ__INIT;
-	struct ms_query *qu = NULL;
 	Mgmt__PoolQueryReq *in;
+	Mgmt__MsPool *p = NULL;
 	const void *body;
 	size_t len;
 	int rc;
@@ -1239,35 +1314,15 @@ ms_pool_query_handler(struct dss_ctl_req *req, void *arg)
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 		return;
 	}
-	rc = -DER_NOMEM;
-	D_ALLOC_PTR(qu);
-	if (qu == NULL)
-		goto out;
-	qu->qu_ms = ms;
-	qu->qu_req = req;
-	qu->qu_mask = in->query_mask;
-	rc = ms_pool_find(ms, in->id, &qu->qu_pool);
+	rc = ms_pool_find(ms, in->id, &p);
 	if (rc == 0)
-		rc = ms_rank_addrs(ms, qu->qu_pool->ranks, (uint32_t)qu->qu_pool->n_ranks,
-				   &qu->qu_addrs, &qu->qu_naddrs);
-	if (rc != 0)
-		goto out;
-	tq.pool_uuid = qu->qu_pool->uuid;
-	rc = ms_fan_start(ms, qu->qu_addrs, qu->qu_naddrs, DSS_CTL_TGT_QUERY, &tq.base,
-			  ms_query_done, qu);
-	if (rc != 0)
-		goto out;
+		rc = ms_pool_query_start(ms, req, p, in->query_mask);
 	mgmt__pool_query_req__free_unpacked(in, NULL);
-	return;
-out:
-	if (qu != NULL) {
-		if (qu->qu_pool != NULL)
-			mgmt__ms_pool__free_unpacked(qu->qu_pool, NULL);
-		ms_addrs_free(qu->qu_addrs, qu->qu_naddrs);
-		D_FREE(qu);
+	if (rc != 0) {
+		if (p != NULL)
+			mgmt__ms_pool__free_unpacked(p, NULL);
+		ms_reply_err(ms, req, rc);
 	}
-	mgmt__pool_query_req__free_unpacked(in, NULL);
-	ms_reply_err(ms, req, rc);
 }
 
 /*
@@ -1297,7 +1352,7 @@ ms_commit_done(int rc, void *arg)
 }
 
 /* Commit @tx (consumed) and then answer @req with @reply (packed now). */
-static int
+int
 ms_commit_reply(struct ds_mgmt *ms, struct dss_ctl_req *req, struct rdb_tx *tx,
 		const ProtobufCMessage *reply)
 {
@@ -1700,66 +1755,6 @@ ms_pool_delete_acl_handler(struct dss_ctl_req *req, void *arg)
 	mgmt__delete_aclreq__free_unpacked(in, NULL);
 }
 
-/* ListCont and Evict: no containers or handles exist yet; the pool must. Reply @out (empty)
- * if pool @id exists, its error otherwise. */
-static void
-ms_pool_exists_reply(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id,
-		     const ProtobufCMessage *out)
-{
-	Mgmt__MsPool *p = NULL;
-	int rc;
-
-	rc = ms_pool_find(ms, id, &p);
-	if (rc == 0) {
-		dss_ctl_reply_msg(req, 0, out);
-		mgmt__ms_pool__free_unpacked(p, NULL);
-	} else {
-		ms_reply_err(ms, req, rc);
-	}
-}
-
-static void
-ms_pool_list_cont_handler(struct dss_ctl_req *req, void *arg)
-{
-	struct ds_mgmt *ms = arg;
-	Mgmt__ListContResp out = MGMT__LIST_CONT_RESP__INIT;
-	Mgmt__ListContReq *in;
-	const void *body;
-	size_t len;
-
-	if (!ms_serving(ms, req))
-		return;
-	body = dss_ctl_req_body(req, &len);
-	in = mgmt__list_cont_req__unpack(NULL, len, body);
-	if (in == NULL) {
-		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
-		return;
-	}
-	ms_pool_exists_reply(ms, req, in->id, &out.base);
-	mgmt__list_cont_req__free_unpacked(in, NULL);
-}
-
-static void
-ms_pool_evict_handler(struct dss_ctl_req *req, void *arg)
-{
-	struct ds_mgmt *ms = arg;
-	Mgmt__PoolEvictResp out = MGMT__POOL_EVICT_RESP__INIT;
-	Mgmt__PoolEvictReq *in;
-	const void *body;
-	size_t len;
-
-	if (!ms_serving(ms, req))
-		return;
-	body = dss_ctl_req_body(req, &len);
-	in = mgmt__pool_evict_req__unpack(NULL, len, body);
-	if (in == NULL) {
-		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
-		return;
-	}
-	ms_pool_exists_reply(ms, req, in->id, &out.base);
-	mgmt__pool_evict_req__free_unpacked(in, NULL);
-}
-
 /*
  * Exclusion of a dead rank.
  */
@@ -1848,8 +1843,6 @@ static const struct {
     {DSS_CTL_POOL_UPDATE_ACL, ms_pool_modify_acl_handler},
     {DSS_CTL_POOL_DELETE_ACL, ms_pool_delete_acl_handler},
     {DSS_CTL_POOL_OVERWRITE_ACL, ms_pool_modify_acl_handler},
-    {DSS_CTL_POOL_LIST_CONT, ms_pool_list_cont_handler},
-    {DSS_CTL_POOL_EVICT, ms_pool_evict_handler},
 };
 
 int

@@ -31,6 +31,8 @@
 #include "mgmt_internal.h"
 #include "mgmt/svc.pb-c.h"
 #include "mgmt/system.pb-c.h"
+#include <daos/security.h>
+#include <daos_version.h>
 
 D_LOG_FAC_DEFINE(mgmt);
 
@@ -497,24 +499,38 @@ ms_tables_done(int rc, void *arg)
 	D_FREE(in);
 }
 
+static int
+ms_exists_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
+{
+	(void)key;
+	(void)val;
+	(void)arg;
+	return 1;
+}
+
 static void
 ms_step_up(struct rdb *db, uint64_t term, void *arg)
 {
-	static const char *const tables[] = {MS_T_SYS, MS_T_MEMBERS, MS_T_UUIDS, MS_T_POOLS,
-					     MS_T_LABELS};
+	static const char *const tables[] = {MS_T_SYS,   MS_T_MEMBERS,     MS_T_UUIDS,
+					     MS_T_POOLS, MS_T_LABELS,      MS_T_POOL_HDLS,
+					     MS_T_CONTS, MS_T_CONT_LABELS, MS_T_CONT_HDLS};
 	struct ds_mgmt *ms = arg;
 	struct ms_init *in;
 	struct rdb_tx *tx;
-	uint32_t i;
+	bool missing[D_ARRAY_SIZE(tables)];
+	uint32_t i, nmissing = 0;
 	int rc;
 
 	ms->ms_term = term;
-	rc = rdb_iterate(db, MS_T_SYS, NULL, ms_max_rank_cb, ms);
-	if (rc == 0) {
+	for (i = 0; i < D_ARRAY_SIZE(tables); i++) {
+		missing[i] = rdb_iterate(db, tables[i], NULL, ms_exists_cb, NULL) == -DER_NONEXIST;
+		nmissing += missing[i];
+	}
+	if (nmissing == 0) {
 		ms_serve(ms, term);
 		return;
 	}
-	/* the first leader of a new system makes the tables */
+	/* the first leader of a new system makes the tables (or those a newer version added) */
 	D_ALLOC_PTR(in);
 	if (in == NULL)
 		return;
@@ -522,7 +538,8 @@ ms_step_up(struct rdb *db, uint64_t term, void *arg)
 	in->in_term = term;
 	rc = rdb_tx_begin(db, term, &tx);
 	for (i = 0; rc == 0 && i < D_ARRAY_SIZE(tables); i++)
-		rc = rdb_tx_table_create(tx, tables[i]);
+		if (missing[i])
+			rc = rdb_tx_table_create(tx, tables[i]);
 	if (rc == 0) {
 		rc = rdb_tx_commit(tx, ms_tables_done, in);
 		tx = NULL;
@@ -620,7 +637,7 @@ ms_client_timer_cb(struct dss_ctl_timer *timer, void *arg)
 	ProtobufCMessage *msg;
 	const char *target;
 	uint32_t method;
-	uint8_t buf[1024];
+	uint8_t *buf;
 	size_t len;
 	int rc;
 
@@ -641,6 +658,8 @@ ms_client_timer_cb(struct dss_ctl_timer *timer, void *arg)
 		jr.srv_fault_domain = ms->ms_fault_domain;
 		jr.incarnation = ms->ms_incarnation;
 		jr.ntargets = ms->ms_ntargets;
+		jr.n_uris = ms->ms_nuris;
+		jr.uris = ms->ms_uris;
 		msg = &jr.base;
 		method = DSS_CTL_JOIN;
 	} else {
@@ -651,11 +670,13 @@ ms_client_timer_cb(struct dss_ctl_timer *timer, void *arg)
 		method = DSS_CTL_HEARTBEAT;
 	}
 	len = protobuf_c_message_get_packed_size(msg);
-	if (len > sizeof(buf))
+	D_ALLOC(buf, len > 0 ? len : 1);
+	if (buf == NULL)
 		return;
 	protobuf_c_message_pack(msg, buf);
 	rc = dss_ctl_call_async(ms->ms_ctl, target, method, buf, len, MS_CALL_TIMEOUT_MS,
 				method == DSS_CTL_JOIN ? ms_join_cb : ms_hb_cb, ms);
+	D_FREE(buf);
 	if (rc == 0)
 		ms->ms_call_busy = true;
 	else
@@ -775,6 +796,8 @@ ms_join_handler(struct dss_ctl_req *req, void *arg)
 	m.last_update = when;
 	mem.member = &m;
 	mem.ntargets = in->ntargets;
+	mem.n_uris = in->n_uris;
+	mem.uris = in->uris;
 	D_ALLOC_PTR(jo);
 	if (jo == NULL) {
 		rc = -DER_NOMEM;
@@ -1040,6 +1063,183 @@ ms_leader_query_handler(struct dss_ctl_req *req, void *arg)
 }
 
 /*
+ * GetAttachInfo: the leader answers from the system map, every joined rank in rank order
+ * with each of its fabric contexts in tag order (the first entry of a rank is its system
+ * context: DAOS's one entry per rank is the first of each rank), nr_ctxs on each. A replica
+ * that knows another leader answers -DER_NOTLEADER with a hint (daos_agent then asks the
+ * next access point); a server with no leader known, or a leader with no joined member yet,
+ * answers with its own contexts (its rank, or 0 before its first join).
+ */
+struct ms_ai {
+	struct ds_mgmt *ai_ms;
+	Mgmt__GetAttachInfoResp__RankUri *ai_v;
+	Mgmt__GetAttachInfoResp__RankUri **ai_p;
+	Mgmt__MsMember **ai_mems;
+	size_t ai_nr;
+	size_t ai_cap;
+	size_t ai_nmems;
+	size_t ai_mcap;
+	uint32_t *ai_ms_ranks;
+	size_t ai_nms;
+};
+
+static int
+ms_ai_add(struct ms_ai *ai, uint32_t rank, char *uri, uint32_t nctxs)
+{
+	if (ai->ai_nr == ai->ai_cap) {
+		size_t cap = ai->ai_cap == 0 ? 16 : 2 * ai->ai_cap;
+		Mgmt__GetAttachInfoResp__RankUri *nv;
+
+		D_REALLOC_ARRAY(nv, ai->ai_v, cap);
+		if (nv == NULL)
+			return -DER_NOMEM;
+		ai->ai_v = nv;
+		ai->ai_cap = cap;
+	}
+	mgmt__get_attach_info_resp__rank_uri__init(&ai->ai_v[ai->ai_nr]);
+	ai->ai_v[ai->ai_nr].rank = rank;
+	ai->ai_v[ai->ai_nr].uri = uri;
+	ai->ai_v[ai->ai_nr].nr_ctxs = nctxs;
+	ai->ai_nr++;
+	return 0;
+}
+
+static int
+ms_ai_member_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
+{
+	struct ms_ai *ai = arg;
+	Mgmt__MsMember *mem;
+	Mgmt__SystemMember *m;
+	uint32_t i;
+	int rc = 0;
+
+	(void)key;
+	mem = mgmt__ms_member__unpack(NULL, val->iov_len, val->iov_buf);
+	if (mem == NULL || mem->member == NULL) {
+		if (mem != NULL)
+			mgmt__ms_member__free_unpacked(mem, NULL);
+		return 0;
+	}
+	if (ai->ai_nmems == ai->ai_mcap) {
+		size_t cap = ai->ai_mcap == 0 ? 16 : 2 * ai->ai_mcap;
+		Mgmt__MsMember **nm;
+		uint32_t *nr;
+
+		D_REALLOC_ARRAY(nm, ai->ai_mems, cap);
+		if (nm != NULL)
+			ai->ai_mems = nm;
+		D_REALLOC_ARRAY(nr, ai->ai_ms_ranks, cap);
+		if (nr != NULL)
+			ai->ai_ms_ranks = nr;
+		if (nm == NULL || nr == NULL) {
+			mgmt__ms_member__free_unpacked(mem, NULL);
+			return -DER_NOMEM;
+		}
+		ai->ai_mcap = cap;
+	}
+	ai->ai_mems[ai->ai_nmems++] = mem; /* the entries borrow its strings */
+	m = mem->member;
+	if (strcmp(m->state, MS_ST_JOINED) != 0)
+		return 0;
+	for (i = 0; i < ai->ai_ms->ms_ap_nr; i++)
+		if (strcmp(ai->ai_ms->ms_aps[i], m->addr) == 0)
+			ai->ai_ms_ranks[ai->ai_nms++] = m->rank;
+	if (mem->n_uris == 0)
+		return ms_ai_add(ai, m->rank, m->fabric_uri, m->fabric_contexts);
+	for (i = 0; rc == 0 && i < mem->n_uris; i++)
+		rc = ms_ai_add(ai, m->rank, mem->uris[i], (uint32_t)mem->n_uris);
+	return rc;
+}
+
+static void
+ms_attach_info_handler(struct dss_ctl_req *req, void *arg)
+{
+	struct ds_mgmt *ms = arg;
+	Mgmt__GetAttachInfoResp out = MGMT__GET_ATTACH_INFO_RESP__INIT;
+	Mgmt__BuildInfo build = MGMT__BUILD_INFO__INIT;
+	Mgmt__ClientNetHint hint = MGMT__CLIENT_NET_HINT__INIT;
+	Mgmt__GetAttachInfoReq *in;
+	struct ms_ai ai = {.ai_ms = ms};
+	struct rdb_hint h;
+	uint32_t self_rank, i;
+	const void *body;
+	uint64_t term;
+	size_t len;
+	int rc = 0;
+
+	body = dss_ctl_req_body(req, &len);
+	in = mgmt__get_attach_info_req__unpack(NULL, len, body);
+	if (in == NULL) {
+		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
+		return;
+	}
+	if (in->sys[0] != '\0' && strcmp(in->sys, ms->ms_sys) != 0)
+		rc = -DER_INVAL;
+	mgmt__get_attach_info_req__free_unpacked(in, NULL);
+	if (rc != 0) {
+		dss_ctl_reply(req, rc, NULL, 0);
+		return;
+	}
+	if (ms->ms_db != NULL && ms->ms_up && !ms->ms_stopping && rdb_is_leader(ms->ms_db, &term) &&
+	    term == ms->ms_term) {
+		out.data_version = ms->ms_map_version;
+		rc = rdb_iterate(ms->ms_db, MS_T_MEMBERS, NULL, ms_ai_member_cb, &ai);
+	} else if (ms->ms_db != NULL && rdb_leader_hint(ms->ms_db, &h) == 0 &&
+		   (int)h.rh_rank != ms->ms_replica) {
+		ms_reply_notleader(ms, req);
+		return;
+	}
+	if (rc == 0 && ai.ai_nr == 0) {
+		/* no system map (yet): this engine's own contexts */
+		self_rank = ms->ms_rank == MS_NIL_RANK ? 0 : ms->ms_rank;
+		for (i = 0; rc == 0 && i < ms->ms_nuris; i++)
+			rc = ms_ai_add(&ai, self_rank, ms->ms_uris[i], ms->ms_nuris);
+		ai.ai_nms = 0;
+		if (ms->ms_replica >= 0) {
+			D_FREE(ai.ai_ms_ranks);
+			D_ALLOC_ARRAY(ai.ai_ms_ranks, 1);
+			if (ai.ai_ms_ranks != NULL)
+				ai.ai_ms_ranks[ai.ai_nms++] = self_rank;
+		}
+	}
+	if (rc == 0 && ai.ai_nr > 0) {
+		D_ALLOC_ARRAY(ai.ai_p, ai.ai_nr);
+		if (ai.ai_p == NULL)
+			rc = -DER_NOMEM;
+		for (i = 0; ai.ai_p != NULL && i < ai.ai_nr; i++)
+			ai.ai_p[i] = &ai.ai_v[i];
+	}
+	if (rc != 0) {
+		ms_reply_err(ms, req, rc);
+		goto out;
+	}
+	build.major = DAOS_VERSION_MAJOR;
+	build.minor = DAOS_VERSION_MINOR;
+	build.patch = DAOS_VERSION_FIX;
+	hint.provider = ms->ms_provider;
+	hint.interface = ms->ms_interface;
+	hint.domain = ms->ms_domain;
+	hint.timeout = ms->ms_net_timeout;
+	out.sys = ms->ms_sys;
+	out.build_info = &build;
+	out.client_net_hint = &hint;
+	out.n_rank_uris = ai.ai_nr;
+	out.rank_uris = ai.ai_p;
+	out.n_ms_ranks = ai.ai_nms;
+	out.ms_ranks = ai.ai_ms_ranks;
+	out.n_access_points = ms->ms_ap_nr;
+	out.access_points = ms->ms_aps;
+	dss_ctl_reply_msg(req, 0, &out.base);
+out:
+	for (i = 0; i < ai.ai_nmems; i++)
+		mgmt__ms_member__free_unpacked(ai.ai_mems[i], NULL);
+	D_FREE(ai.ai_mems);
+	D_FREE(ai.ai_ms_ranks);
+	D_FREE(ai.ai_p);
+	D_FREE(ai.ai_v);
+}
+
+/*
  * Start and stop.
  */
 
@@ -1068,6 +1268,13 @@ ms_addr_norm(const char *ap, uint32_t port)
 	else
 		D_STRNDUP(s, ap, strlen(ap));
 	return s;
+}
+
+static int
+ms_strdup(char **dst, const char *src)
+{
+	D_STRNDUP(*dst, src != NULL ? src : "", 4096);
+	return *dst == NULL ? -DER_NOMEM : 0;
 }
 
 struct ms_start_arg {
@@ -1146,6 +1353,7 @@ ds_mgmt_start(const struct ds_mgmt_attr *attr, struct ds_mgmt **msp)
 	if (ms == NULL)
 		return -DER_NOMEM;
 	D_INIT_LIST_HEAD(&ms->ms_pending);
+	D_INIT_LIST_HEAD(&ms->ms_ovl);
 	pthread_mutex_init(&ms->ms_lock, NULL);
 	pthread_cond_init(&ms->ms_cond, NULL);
 	ms->ms_ctl = attr->ma_ctl;
@@ -1167,6 +1375,27 @@ ds_mgmt_start(const struct ds_mgmt_attr *attr, struct ds_mgmt **msp)
 	D_STRNDUP(ms->ms_uri, attr->ma_uri != NULL ? attr->ma_uri : "", 256);
 	D_STRNDUP(ms->ms_fault_domain, attr->ma_fault_domain != NULL ? attr->ma_fault_domain : "",
 		  256);
+	if (ms_strdup(&ms->ms_provider, attr->ma_provider) != 0 ||
+	    ms_strdup(&ms->ms_interface, attr->ma_interface) != 0 ||
+	    ms_strdup(&ms->ms_domain, attr->ma_domain) != 0) {
+		rc = -DER_NOMEM;
+		goto err;
+	}
+	ms->ms_net_timeout = attr->ma_net_timeout;
+	if (attr->ma_uris != NULL && attr->ma_nctxs > 0) {
+		D_ALLOC_ARRAY(ms->ms_uris, attr->ma_nctxs);
+		if (ms->ms_uris == NULL) {
+			rc = -DER_NOMEM;
+			goto err;
+		}
+		for (i = 0; i < attr->ma_nctxs; i++) {
+			if (ms_strdup(&ms->ms_uris[i], attr->ma_uris[i]) != 0) {
+				rc = -DER_NOMEM;
+				goto err;
+			}
+			ms->ms_nuris++;
+		}
+	}
 	ms->ms_ap_nr = attr->ma_ap_nr == 0 ? 1 : attr->ma_ap_nr;
 	D_ALLOC_ARRAY(ms->ms_aps, ms->ms_ap_nr);
 	rc = -DER_NOMEM;
@@ -1184,7 +1413,23 @@ ds_mgmt_start(const struct ds_mgmt_attr *attr, struct ds_mgmt **msp)
 		if (strcmp(ms->ms_aps[i], ms->ms_self) == 0)
 			ms->ms_replica = (int)i;
 	}
+	rc = sec_verifier_create(attr->ma_client_cert_dir, attr->ma_allow_insecure,
+				 &ms->ms_verifier);
+	if (rc != 0) {
+		D_ERROR("credential verifier (%s%s): " DF_RC "\n",
+			attr->ma_client_cert_dir != NULL ? attr->ma_client_cert_dir : "no key dir",
+			attr->ma_allow_insecure ? ", insecure" : "", DP_RC(rc));
+		goto err;
+	}
 	rc = ms_pool_register(ms);
+	if (rc == 0)
+		rc = ms_cont_register(ms);
+	if (rc == 0) {
+		/* GetAttachInfo from the system map replaces the control thread's own */
+		dss_ctl_unregister(ms->ms_ctl, DSS_CTL_GET_ATTACH_INFO);
+		rc = dss_ctl_register(ms->ms_ctl, DSS_CTL_GET_ATTACH_INFO, ms_attach_info_handler,
+				      ms);
+	}
 	for (i = 0; rc == 0 && i < D_ARRAY_SIZE(ms_sys_methods); i++) {
 		rc = dss_ctl_register(ms->ms_ctl, ms_sys_methods[i].method,
 				      ms_sys_methods[i].handler, ms);
@@ -1251,6 +1496,8 @@ ds_mgmt_stop(struct ds_mgmt *ms)
 	for (i = 0; i < D_ARRAY_SIZE(ms_sys_methods); i++)
 		dss_ctl_unregister(ms->ms_ctl, ms_sys_methods[i].method);
 	ms_pool_unregister(ms);
+	ms_cont_unregister(ms);
+	dss_ctl_unregister(ms->ms_ctl, DSS_CTL_GET_ATTACH_INFO);
 	if (dss_ctl_exec_sync(ms->ms_ctl, ms_stop_on_loop, ms) != 0)
 		return;
 	pthread_mutex_lock(&ms->ms_lock);
@@ -1274,6 +1521,14 @@ ds_mgmt_destroy(struct ds_mgmt *ms)
 	D_FREE(ms->ms_sys);
 	D_FREE(ms->ms_db_dir);
 	D_FREE(ms->ms_uri);
+	for (i = 0; ms->ms_uris != NULL && i < ms->ms_nuris; i++)
+		D_FREE(ms->ms_uris[i]);
+	D_FREE(ms->ms_uris);
+	D_FREE(ms->ms_provider);
+	D_FREE(ms->ms_interface);
+	D_FREE(ms->ms_domain);
+	sec_verifier_destroy(ms->ms_verifier);
+	ms_ovl_fini(ms);
 	D_FREE(ms->ms_fault_domain);
 	pthread_cond_destroy(&ms->ms_cond);
 	pthread_mutex_destroy(&ms->ms_lock);

@@ -26,20 +26,47 @@
 /* Handle type of objects in the library's table (see client_internal.h). */
 #define DC_HTYPE_OBJ 7
 
+/* A layout replaced after a map refresh: kept until the object is freed (see below). */
+struct obj_old_layout {
+	struct obj_old_layout *ool_next;
+	struct pl_obj_layout *ool_layout;
+};
+
 struct dc_obj {
 	struct d_hlink do_hlink;
 	struct dc_cont *do_co;
 	daos_obj_id_t do_id;
 	unsigned int do_mode;
+	/*
+	 * Read with obj_layout(). A refresh (-DER_STALE) installs a new layout atomically and
+	 * keeps the old one on do_old until obj_free, so an operation that read the old pointer
+	 * can finish with it without a lock.
+	 */
 	struct pl_obj_layout *do_layout;
+	struct obj_old_layout *do_old; /* under obj_old_lock */
 };
+
+static pthread_mutex_t obj_old_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static inline struct pl_obj_layout *
+obj_layout(struct dc_obj *obj)
+{
+	return __atomic_load_n(&obj->do_layout, __ATOMIC_ACQUIRE);
+}
 
 static void
 obj_free(struct d_hlink *hlink)
 {
 	struct dc_obj *obj = container_of(hlink, struct dc_obj, do_hlink);
 
+	struct obj_old_layout *o;
+
 	pl_obj_layout_free(obj->do_layout);
+	while ((o = obj->do_old) != NULL) {
+		obj->do_old = o->ool_next;
+		pl_obj_layout_free(o->ool_layout);
+		D_FREE(o);
+	}
 	dc_cont_put(obj->do_co);
 	D_FREE(obj);
 }
@@ -77,6 +104,17 @@ obj_sync_done(daos_event_t *ev, int rc)
 		return rc2;
 	dc_ev_complete(priv != NULL ? priv : ev, rc);
 	return dc_ev_end(ev, priv);
+}
+
+/*
+ * May @obj be written? Its open mode and its container handle's both allow it. (The
+ * targets do not check container capabilities yet: a read-only handle is enforced here.)
+ */
+static bool
+obj_writable(struct dc_obj *obj)
+{
+	return (obj->do_mode & (DAOS_OO_RW | DAOS_OO_EXCL)) != 0 &&
+	       (obj->do_co->dc_flags & (DAOS_COO_RW | DAOS_COO_EX)) != 0;
 }
 
 int
@@ -139,7 +177,8 @@ daos_obj_close(daos_handle_t oh, daos_event_t *ev)
 static int
 obj_shard_init(struct dc_obj *obj, uint32_t shard, struct dc_obj_shard *sh, char *addr)
 {
-	struct pl_obj_shard *ps = &obj->do_layout->ol_shards[shard];
+	struct pl_obj_layout *l = obj_layout(obj);
+	struct pl_obj_shard *ps = &l->ol_shards[shard];
 	struct dc_cont *co = obj->do_co;
 	int rc;
 
@@ -155,7 +194,50 @@ obj_shard_init(struct dc_obj *obj, uint32_t shard, struct dc_obj_shard *sh, char
 	uuid_copy(sh->sh_coh, co->dc_hdl);
 	sh->sh_oid.id_pub = obj->do_id;
 	sh->sh_oid.id_shard = shard;
-	sh->sh_map_ver = obj->do_layout->ol_ver;
+	sh->sh_map_ver = l->ol_ver;
+	return 0;
+}
+
+/*
+ * A target answered -DER_STALE: our pool map is older than its. Fetch the current map from
+ * the service (dc_pool_map_refresh) and place the object again. Returns 0 when a newer
+ * layout is installed (retry), else an error (the caller keeps -DER_STALE).
+ */
+static int
+obj_stale_refresh(struct dc_obj *obj)
+{
+	struct dc_pool *pool = obj->do_co->dc_pool;
+	struct pl_obj_layout *nl = NULL;
+	struct obj_old_layout *o;
+	int rc;
+
+	rc = dc_pool_map_refresh(pool);
+	if (rc != 0) {
+		D_DEBUG("pool map refresh: " DF_RC "\n", DP_RC(rc));
+		return rc;
+	}
+	pthread_rwlock_rdlock(&pool->dp_lock);
+	rc = pl_obj_place(pool->dp_map, obj->do_id, NULL, &nl);
+	pthread_rwlock_unlock(&pool->dp_lock);
+	if (rc != 0)
+		return rc;
+	D_ALLOC_PTR(o);
+	if (o == NULL) {
+		pl_obj_layout_free(nl);
+		return -DER_NOMEM;
+	}
+	pthread_mutex_lock(&obj_old_lock);
+	if (nl->ol_ver <= obj_layout(obj)->ol_ver) {
+		pthread_mutex_unlock(&obj_old_lock);
+		pl_obj_layout_free(nl);
+		D_FREE(o);
+		return -DER_STALE; /* nothing newer to retry with */
+	}
+	o->ool_layout = obj_layout(obj);
+	o->ool_next = obj->do_old;
+	obj->do_old = o;
+	__atomic_store_n(&obj->do_layout, nl, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&obj_old_lock);
 	return 0;
 }
 
@@ -163,7 +245,7 @@ obj_shard_init(struct dc_obj *obj, uint32_t shard, struct dc_obj_shard *sh, char
 static uint32_t
 obj_dkey2shard(struct dc_obj *obj, const daos_key_t *dkey)
 {
-	struct pl_obj_layout *l = obj->do_layout;
+	struct pl_obj_layout *l = obj_layout(obj);
 	uint32_t grp = daos_obj_hash2grp(daos_obj_dkey2hash(obj->do_id, dkey), l->ol_grp_nr);
 
 	return grp * l->ol_grp_size;
@@ -192,7 +274,7 @@ obj_dkey_target(daos_handle_t oh, daos_handle_t th, const daos_key_t *dkey, bool
 		*rc = -DER_NO_HDL;
 		return NULL;
 	}
-	if (write && !(obj->do_mode & (DAOS_OO_RW | DAOS_OO_EXCL))) {
+	if (write && !obj_writable(obj)) {
 		obj_put(obj);
 		*rc = -DER_NO_PERM;
 		return NULL;
@@ -218,6 +300,10 @@ daos_obj_update(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_t *
 	if (obj == NULL)
 		return obj_sync_done(ev, rc);
 	rc = dc_obj_shard_update(&sh, flags, dkey, nr, iods, sgls, NULL, ev);
+	/* a blocking call retries once with a refreshed map (events: not yet) */
+	if (rc == -DER_STALE && ev == NULL && obj_stale_refresh(obj) == 0 &&
+	    obj_shard_init(obj, obj_dkey2shard(obj, dkey), &sh, addr) == 0)
+		rc = dc_obj_shard_update(&sh, flags, dkey, nr, iods, sgls, NULL, ev);
 	obj_put(obj);
 	return rc;
 }
@@ -237,6 +323,9 @@ daos_obj_fetch(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_t *d
 	if (obj == NULL)
 		return obj_sync_done(ev, rc);
 	rc = dc_obj_shard_fetch(&sh, flags, dkey, nr, iods, sgls, NULL, ev);
+	if (rc == -DER_STALE && ev == NULL && obj_stale_refresh(obj) == 0 &&
+	    obj_shard_init(obj, obj_dkey2shard(obj, dkey), &sh, addr) == 0)
+		rc = dc_obj_shard_fetch(&sh, flags, dkey, nr, iods, sgls, NULL, ev);
 	obj_put(obj);
 	return rc;
 }
@@ -357,7 +446,7 @@ multi_begin(daos_handle_t oh, daos_handle_t th, bool write, daos_event_t *ev,
 	obj = obj_get(oh);
 	if (obj == NULL)
 		return -DER_NO_HDL;
-	if (write && !(obj->do_mode & (DAOS_OO_RW | DAOS_OO_EXCL))) {
+	if (write && !obj_writable(obj)) {
 		obj_put(obj);
 		return -DER_NO_PERM;
 	}
@@ -418,14 +507,14 @@ daos_obj_punch(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_event_t 
 	if (rc != 0)
 		return obj_sync_done(ev, rc);
 	priv = om->om_priv;
-	grp_nr = om->om_obj->do_layout->ol_grp_nr;
+	grp_nr = obj_layout(om->om_obj)->ol_grp_nr;
 	/* one extra count, dropped below, keeps the operation alive while parts start */
 	om->om_left = grp_nr + 1;
 	for (i = 0; i < grp_nr; i++) {
 		char addr[NET_ADDR_STR_MAX];
 		struct dc_obj_shard sh;
 
-		rc = obj_shard_init(om->om_obj, i * om->om_obj->do_layout->ol_grp_size, &sh, addr);
+		rc = obj_shard_init(om->om_obj, i * obj_layout(om->om_obj)->ol_grp_size, &sh, addr);
 		if (rc != 0) {
 			multi_done(om, rc);
 			continue;
@@ -484,7 +573,7 @@ list_dkey_done(void *arg, int rc)
 {
 	struct obj_multi *om = arg;
 	daos_event_t *ev = om->om_ev;
-	uint32_t grp_nr = om->om_obj->do_layout->ol_grp_nr;
+	uint32_t grp_nr = obj_layout(om->om_obj)->ol_grp_nr;
 
 	if (rc == 0) {
 		bool eof = daos_anchor_is_eof(om->om_anchor);
@@ -513,7 +602,7 @@ list_dkey_next(struct obj_multi *om)
 	struct dc_obj_shard sh;
 	int rc;
 
-	rc = obj_shard_init(om->om_obj, om->om_grp * om->om_obj->do_layout->ol_grp_size, &sh,
+	rc = obj_shard_init(om->om_obj, om->om_grp * obj_layout(om->om_obj)->ol_grp_size, &sh,
 			    om->om_addr);
 	if (rc != 0) {
 		list_dkey_done(om, rc);
@@ -544,7 +633,7 @@ daos_obj_list_dkey(daos_handle_t oh, daos_handle_t th, uint32_t *nr, daos_key_de
 		return obj_sync_done(ev, rc);
 	priv = om->om_priv;
 	om->om_grp = anchor->da_shard;
-	if (om->om_grp >= om->om_obj->do_layout->ol_grp_nr) {
+	if (om->om_grp >= obj_layout(om->om_obj)->ol_grp_nr) {
 		multi_free(om);
 		dc_ev_complete(priv != NULL ? priv : ev, -DER_INVAL);
 		return multi_end(ev, priv);
@@ -564,7 +653,7 @@ query_done(void *arg, int rc)
 {
 	struct obj_multi *om = arg;
 	daos_event_t *ev = om->om_ev;
-	uint32_t grp_nr = om->om_obj->do_layout->ol_grp_nr;
+	uint32_t grp_nr = obj_layout(om->om_obj)->ol_grp_nr;
 	int best = -1;
 	uint32_t i;
 	bool last;
@@ -661,7 +750,7 @@ daos_obj_query_key(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_
 	if (rc != 0)
 		return obj_sync_done(ev, rc);
 	priv = om->om_priv;
-	grp_nr = om->om_obj->do_layout->ol_grp_nr;
+	grp_nr = obj_layout(om->om_obj)->ol_grp_nr;
 	D_ALLOC_ARRAY(om->om_dkeys, grp_nr);
 	D_ALLOC_ARRAY(om->om_akeys, grp_nr);
 	D_ALLOC_ARRAY(om->om_recxs, grp_nr);
@@ -695,7 +784,7 @@ daos_obj_query_key(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_
 			d_iov_set(&qp->qp_akey, &om->om_akeys[i], sizeof(uint64_t));
 		else if (akey != NULL)
 			qp->qp_akey = *akey;
-		rc = obj_shard_init(om->om_obj, i * om->om_obj->do_layout->ol_grp_size, &sh, addr);
+		rc = obj_shard_init(om->om_obj, i * obj_layout(om->om_obj)->ol_grp_size, &sh, addr);
 		if (rc != 0) {
 			query_part_done(qp, rc);
 			continue;

@@ -21,6 +21,9 @@ enum {
 /** Has daos_init been called (and not undone by as many daos_fini) in this process? */
 bool dc_lib_initialized(void);
 
+/** Forget the attach info cached by dc_svc_call (svc_call.c). Context: daos_fini. */
+void dc_svc_fini(void);
+
 /** Forget the event queues of the parent process in a forked child. */
 void dc_ev_lib_forget(void);
 

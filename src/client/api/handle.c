@@ -16,8 +16,8 @@
 
 #include "client_internal.h"
 
-static void
-rank_uris_free(struct dc_rank_uris *ranks, uint32_t nr)
+void
+dc_rank_uris_free(struct dc_rank_uris *ranks, uint32_t nr)
 {
 	uint32_t i;
 	uint32_t j;
@@ -59,7 +59,7 @@ rank_uris_dup(const struct dc_rank_uris *src, uint32_t nr, struct dc_rank_uris *
 	*dstp = dst;
 	return 0;
 nomem:
-	rank_uris_free(dst, nr);
+	dc_rank_uris_free(dst, nr);
 	return -DER_NOMEM;
 }
 
@@ -69,7 +69,7 @@ pool_free(struct d_hlink *hlink)
 	struct dc_pool *pool = container_of(hlink, struct dc_pool, dp_hlink);
 
 	pool_map_destroy(pool->dp_map);
-	rank_uris_free(pool->dp_ranks, pool->dp_rank_nr);
+	dc_rank_uris_free(pool->dp_ranks, pool->dp_rank_nr);
 	pthread_rwlock_destroy(&pool->dp_lock);
 	D_FREE(pool);
 }
@@ -106,11 +106,84 @@ dc_pool_local_create(const uuid_t uuid, uint64_t flags, const struct pool_map *m
 		return rc;
 	}
 	pool->dp_rank_nr = nr;
+	pool->dp_local = true;
 	d_hhash_hlink_init(&pool->dp_hlink, &pool_hlink_ops);
 	d_hhash_link_insert(dc_hhash(), &pool->dp_hlink, DC_HTYPE_POOL);
 	d_hhash_link_key(&pool->dp_hlink, &poh->cookie);
 	dc_pool_put(pool);
 	return 0;
+}
+
+int
+dc_pool_create(const uuid_t uuid, const uuid_t hdl, uint64_t flags, struct pool_map *map,
+	       struct dc_rank_uris *ranks, uint32_t nr, daos_handle_t *poh, struct dc_pool **poolp)
+{
+	struct dc_pool *pool;
+
+	if (!dc_lib_initialized()) {
+		pool_map_destroy(map);
+		dc_rank_uris_free(ranks, nr);
+		return -DER_UNINIT;
+	}
+	D_ALLOC_PTR(pool);
+	if (pool == NULL) {
+		pool_map_destroy(map);
+		dc_rank_uris_free(ranks, nr);
+		return -DER_NOMEM;
+	}
+	uuid_copy(pool->dp_uuid, uuid);
+	uuid_copy(pool->dp_hdl, hdl);
+	pool->dp_flags = flags;
+	pthread_rwlock_init(&pool->dp_lock, NULL);
+	pool->dp_map = map;
+	pool->dp_ranks = ranks;
+	pool->dp_rank_nr = nr;
+	d_hhash_hlink_init(&pool->dp_hlink, &pool_hlink_ops);
+	d_hhash_link_insert(dc_hhash(), &pool->dp_hlink, DC_HTYPE_POOL);
+	d_hhash_link_key(&pool->dp_hlink, &poh->cookie);
+	if (poolp != NULL)
+		*poolp = pool; /* the creation reference becomes the caller's */
+	else
+		dc_pool_put(pool);
+	return 0;
+}
+
+void
+dc_pool_map_replace(struct dc_pool *pool, struct pool_map *map, struct dc_rank_uris *ranks,
+		    uint32_t nr)
+{
+	struct pool_map *old_map = NULL;
+	struct dc_rank_uris *old_ranks = NULL;
+	uint32_t old_nr = 0;
+
+	pthread_rwlock_wrlock(&pool->dp_lock);
+	if (pool->dp_map == NULL ||
+	    pool_map_get_version(map) > pool_map_get_version(pool->dp_map)) {
+		old_map = pool->dp_map;
+		old_ranks = pool->dp_ranks;
+		old_nr = pool->dp_rank_nr;
+		pool->dp_map = map;
+		pool->dp_ranks = ranks;
+		pool->dp_rank_nr = nr;
+	} else {
+		old_map = map;
+		old_ranks = ranks;
+		old_nr = nr;
+	}
+	pthread_rwlock_unlock(&pool->dp_lock);
+	pool_map_destroy(old_map);
+	dc_rank_uris_free(old_ranks, old_nr);
+}
+
+uint32_t
+dc_pool_map_version(struct dc_pool *pool)
+{
+	uint32_t v;
+
+	pthread_rwlock_rdlock(&pool->dp_lock);
+	v = pool->dp_map == NULL ? 0 : pool_map_get_version(pool->dp_map);
+	pthread_rwlock_unlock(&pool->dp_lock);
+	return v;
 }
 
 struct dc_pool *
@@ -153,27 +226,6 @@ dc_pool_tgt_addr(struct dc_pool *pool, d_rank_t rank, uint32_t idx, char *buf, s
 	return rc;
 }
 
-int
-daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
-{
-	struct dc_pool *pool;
-	daos_event_t *priv;
-	int rc;
-
-	rc = dc_ev_begin(ev, &priv);
-	if (rc != 0)
-		return rc;
-	pool = dc_pool_get(poh);
-	if (pool == NULL) {
-		rc = -DER_NO_HDL;
-	} else {
-		d_hhash_link_delete(dc_hhash(), &pool->dp_hlink);
-		dc_pool_put(pool);
-	}
-	dc_ev_complete(priv != NULL ? priv : ev, rc);
-	return dc_ev_end(ev, priv);
-}
-
 static void
 cont_free(struct d_hlink *hlink)
 {
@@ -187,8 +239,9 @@ static struct d_hlink_ops cont_hlink_ops = {
     .hop_free = cont_free,
 };
 
-int
-dc_cont_local_open(daos_handle_t poh, const uuid_t uuid, uint64_t flags, daos_handle_t *coh)
+static int
+cont_hdl_insert(daos_handle_t poh, const uuid_t uuid, const uuid_t hdl, uint64_t flags, uint32_t rf,
+		uint64_t capas, bool local, daos_handle_t *coh)
 {
 	struct dc_cont *cont;
 	struct dc_pool *pool;
@@ -204,14 +257,39 @@ dc_cont_local_open(daos_handle_t poh, const uuid_t uuid, uint64_t flags, daos_ha
 		return -DER_NOMEM;
 	}
 	uuid_copy(cont->dc_uuid, uuid);
-	uuid_generate(cont->dc_hdl);
+	uuid_copy(cont->dc_hdl, hdl);
 	cont->dc_flags = flags;
+	cont->dc_rf = rf;
+	cont->dc_capas = capas;
+	cont->dc_local = local;
 	cont->dc_pool = pool; /* the lookup's reference is the container's */
 	d_hhash_hlink_init(&cont->dc_hlink, &cont_hlink_ops);
 	d_hhash_link_insert(dc_hhash(), &cont->dc_hlink, DC_HTYPE_CO);
 	d_hhash_link_key(&cont->dc_hlink, &coh->cookie);
 	dc_cont_put(cont);
 	return 0;
+}
+
+int
+dc_cont_local_open(daos_handle_t poh, const uuid_t uuid, uint64_t flags, daos_handle_t *coh)
+{
+	uuid_t hdl;
+
+	uuid_generate(hdl);
+	return cont_hdl_insert(poh, uuid, hdl, flags, 0, UINT64_MAX, true, coh);
+}
+
+int
+dc_cont_hdl_create(daos_handle_t poh, const uuid_t uuid, const uuid_t hdl, uint64_t flags,
+		   uint32_t rf, uint64_t capas, daos_handle_t *coh)
+{
+	return cont_hdl_insert(poh, uuid, hdl, flags, rf, capas, false, coh);
+}
+
+void
+dc_cont_hdl_delete(struct dc_cont *cont)
+{
+	d_hhash_link_delete(dc_hhash(), &cont->dc_hlink);
 }
 
 struct dc_cont *
@@ -229,25 +307,4 @@ void
 dc_cont_put(struct dc_cont *cont)
 {
 	d_hhash_link_putref(dc_hhash(), &cont->dc_hlink);
-}
-
-int
-daos_cont_close(daos_handle_t coh, daos_event_t *ev)
-{
-	struct dc_cont *cont;
-	daos_event_t *priv;
-	int rc;
-
-	rc = dc_ev_begin(ev, &priv);
-	if (rc != 0)
-		return rc;
-	cont = dc_cont_get(coh);
-	if (cont == NULL) {
-		rc = -DER_NO_HDL;
-	} else {
-		d_hhash_link_delete(dc_hhash(), &cont->dc_hlink);
-		dc_cont_put(cont);
-	}
-	dc_ev_complete(priv != NULL ? priv : ev, rc);
-	return dc_ev_end(ev, priv);
 }

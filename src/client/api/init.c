@@ -13,6 +13,7 @@
 #include <daos.h>
 #include <daos/event.h>
 #include <daos/obj_rpc.h>
+#include <daos/svc_rpc.h>
 #include <gurt/debug.h>
 
 #include "client_internal.h"
@@ -47,6 +48,11 @@ daos_init(void)
 			D_ERROR("cannot register the object protocol: " DF_RC "\n", DP_RC(rc));
 			goto out;
 		}
+		rc = net_proto_register(&svc_proto);
+		if (rc != 0) {
+			D_ERROR("cannot register the service protocol: " DF_RC "\n", DP_RC(rc));
+			goto out;
+		}
 		rc = dc_ev_lib_init();
 		if (rc != 0) {
 			D_ERROR("cannot initialise the event engine: " DF_RC "\n", DP_RC(rc));
@@ -70,8 +76,10 @@ daos_fini(void)
 		rc = -DER_UNINIT;
 		goto out;
 	}
-	if (lib_refs == 1)
+	if (lib_refs == 1) {
 		dc_ev_lib_fini();
+		dc_svc_fini();
+	}
 	__atomic_store_n(&lib_refs, lib_refs - 1, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&lib_lock);

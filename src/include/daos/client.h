@@ -13,6 +13,7 @@
 #define DAOS_CLIENT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include <daos_types.h>
 #include <daos/pool_map.h>
@@ -30,6 +31,11 @@ struct dc_pool {
 	uuid_t dp_uuid;
 	uuid_t dp_hdl;
 	uint64_t dp_flags;        /* DAOS_PC_* */
+	uint64_t dp_capas;        /* the handle's capabilities (POOL_CAPA_*), from the service */
+	char dp_label[128];       /* the pool's label ("" if none) */
+	char dp_sys[128];         /* the system name given to connect ("" : the default) */
+	bool dp_local;            /* built locally (dc_pool_local_create): no service handle */
+	bool dp_g2l;              /* from daos_pool_global2local: disconnect is local only */
 	pthread_rwlock_t dp_lock; /* the map and the addresses */
 	struct pool_map *dp_map;
 	uint32_t dp_rank_nr;
@@ -42,6 +48,8 @@ struct dc_cont {
 	uuid_t dc_hdl;
 	uint64_t dc_flags; /* DAOS_COO_* */
 	uint32_t dc_rf;    /* redundancy factor */
+	bool dc_local;     /* made by dc_cont_local_open: the service does not know it */
+	uint64_t dc_capas; /* CONT_CAPA_* the service granted (daos/security.h) */
 	struct dc_pool *dc_pool;
 };
 
@@ -51,6 +59,50 @@ struct dc_cont {
  */
 int dc_pool_local_create(const uuid_t uuid, uint64_t flags, const struct pool_map *map,
 			 const struct dc_rank_uris *ranks, uint32_t nr, daos_handle_t *poh);
+
+/**
+ * Make a pool handle for the service handle @hdl of pool @uuid from @map and @ranks (@nr),
+ * which the new handle takes over (freed here on failure too). *@poolp (may be NULL)
+ * receives the pool, referenced (dc_pool_put). Returns 0, -DER_INVAL, -DER_NOMEM.
+ */
+int dc_pool_create(const uuid_t uuid, const uuid_t hdl, uint64_t flags, struct pool_map *map,
+		   struct dc_rank_uris *ranks, uint32_t nr, daos_handle_t *poh,
+		   struct dc_pool **poolp);
+
+/** Free @nr rank address entries of @ranks (NULL is fine). */
+void dc_rank_uris_free(struct dc_rank_uris *ranks, uint32_t nr);
+
+/**
+ * Replace @pool's map and addresses by @map and @ranks (@nr; taken over) if @map is newer
+ * than the current one (else they are freed). Context: any thread (the write lock).
+ */
+void dc_pool_map_replace(struct dc_pool *pool, struct pool_map *map, struct dc_rank_uris *ranks,
+			 uint32_t nr);
+
+/**
+ * Fetch @pool's current map from the service (METHOD_POOL_MAP_GET) and install it if it is
+ * newer. Returns 0 or the call's error. Context: a thread that may block (pool.c).
+ */
+int dc_pool_map_refresh(struct dc_pool *pool);
+
+/** The map version of @pool. Context: any thread (the read lock). */
+uint32_t dc_pool_map_version(struct dc_pool *pool);
+
+/* From "mgmt/cont.pb-c.h". */
+struct Mgmt__ClientHeader;
+
+/** Strings a ClientHeader filled by dc_pool_hdr_fill points to. */
+struct dc_pool_hdr_bufs {
+	char hb_pool[37];
+	char hb_hdl[37];
+};
+
+/**
+ * Fill @hdr (initialised by the caller) with @pool's system, uuid and handle, whose strings
+ * live in @bufs. The credential is left empty (only connect sends one).
+ */
+void dc_pool_hdr_fill(struct dc_pool *pool, struct Mgmt__ClientHeader *hdr,
+		      struct dc_pool_hdr_bufs *bufs);
 
 /** The pool of @poh, referenced (put with dc_pool_put), or NULL. */
 struct dc_pool *dc_pool_get(daos_handle_t poh);
@@ -62,8 +114,23 @@ void dc_pool_put(struct dc_pool *pool);
  */
 int dc_pool_tgt_addr(struct dc_pool *pool, d_rank_t rank, uint32_t idx, char *buf, size_t len);
 
-/** Open container @uuid of the pool of @poh locally (no service yet). */
+/**
+ * Open container @uuid of the pool of @poh locally, without the management service (tests
+ * that build their pool handles with dc_pool_local_create). daos_cont_close of such a
+ * handle only frees it.
+ */
 int dc_cont_local_open(daos_handle_t poh, const uuid_t uuid, uint64_t flags, daos_handle_t *coh);
+
+/**
+ * Make a container handle for container @uuid of the pool of @poh, whose service handle is
+ * @hdl (daos_cont_open, daos_cont_global2local): flags, redundancy factor and capabilities
+ * as the service answered. Returns 0, -DER_INVAL, -DER_NO_HDL (@poh), -DER_NOMEM.
+ */
+int dc_cont_hdl_create(daos_handle_t poh, const uuid_t uuid, const uuid_t hdl, uint64_t flags,
+		       uint32_t rf, uint64_t capas, daos_handle_t *coh);
+
+/** Drop the handle table's reference of @cont (its handle no longer resolves). */
+void dc_cont_hdl_delete(struct dc_cont *cont);
 
 /** The container of @coh, referenced (put with dc_cont_put), or NULL. */
 struct dc_cont *dc_cont_get(daos_handle_t coh);

@@ -104,9 +104,10 @@ enum dss_ctl_method {
 	DSS_CTL_CONT_ALLOC_OIDS = 247,    /* mgmt.ContAllocOidsReq -> mgmt.ContAllocOidsResp */
 
 	/* server to server: one engine's pool shards (asked by the MS) */
-	DSS_CTL_TGT_CREATE = 300,  /* mgmt.TgtCreateReq -> Resp (the engine's pool shards) */
-	DSS_CTL_TGT_DESTROY = 301, /* mgmt.TgtDestroyReq -> Resp */
-	DSS_CTL_TGT_QUERY = 302,   /* mgmt.TgtQueryReq -> Resp */
+	DSS_CTL_TGT_CREATE = 300,       /* mgmt.TgtCreateReq -> Resp (the engine's pool shards) */
+	DSS_CTL_TGT_DESTROY = 301,      /* mgmt.TgtDestroyReq -> Resp */
+	DSS_CTL_TGT_QUERY = 302,        /* mgmt.TgtQueryReq -> Resp */
+	DSS_CTL_TGT_CONT_DESTROY = 303, /* mgmt.TgtContDestroyReq -> mgmt.TgtDestroyResp */
 };
 
 /** Method ids are 1 .. DSS_CTL_METHOD_MAX - 1. */

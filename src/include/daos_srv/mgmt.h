@@ -18,6 +18,7 @@
 #ifndef DAOS_SRV_MGMT_H
 #define DAOS_SRV_MGMT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <daos_types.h>
@@ -33,15 +34,24 @@ struct ds_mgmt;
 
 /** What the MS and the membership client need to know about this server. */
 struct ds_mgmt_attr {
-	struct dss_ctl *ma_ctl;      /* the started control thread (borrowed) */
-	const char *ma_sys;          /* system name */
-	const char *const *ma_aps;   /* access points "host:port" (borrowed) */
-	uint32_t ma_ap_nr;           /* 0: this server alone */
-	const char *ma_db_dir;       /* directory of this replica's raft log */
-	uuid_t ma_uuid;              /* the engine's uuid (superblock) */
-	uint32_t ma_rank;            /* its last rank, UINT32_MAX if none yet */
-	const char *ma_uri;          /* fabric address of its first context */
-	uint32_t ma_nctxs;           /* fabric contexts */
+	struct dss_ctl *ma_ctl;     /* the started control thread (borrowed) */
+	const char *ma_sys;         /* system name */
+	const char *const *ma_aps;  /* access points "host:port" (borrowed) */
+	uint32_t ma_ap_nr;          /* 0: this server alone */
+	const char *ma_db_dir;      /* directory of this replica's raft log */
+	uuid_t ma_uuid;             /* the engine's uuid (superblock) */
+	uint32_t ma_rank;           /* its last rank, UINT32_MAX if none yet */
+	const char *ma_uri;         /* fabric address of its first context */
+	uint32_t ma_nctxs;          /* fabric contexts */
+	const char *const *ma_uris; /* every context's address, ma_nctxs of them (may be NULL) */
+	/* GetAttachInfo's network hint (may be NULL/0) */
+	const char *ma_provider;
+	const char *ma_interface;
+	const char *ma_domain;
+	uint32_t ma_net_timeout;
+	/* credentials: trusted agent keys (transport_config.client_cert_dir), or insecure */
+	const char *ma_client_cert_dir;
+	bool ma_allow_insecure;
 	uint32_t ma_ntargets;        /* targets */
 	const char *ma_fault_domain; /* "/hostname" */
 	/* called on the loop when the MS assigned a rank (may be NULL) */

@@ -60,6 +60,15 @@ int ds_pool_tgt_create(const uuid_t uuid, uint64_t scm_size, uint64_t nvme_size,
 int ds_pool_tgt_destroy(const uuid_t uuid, int *tgt_rcs, uint32_t tgt_nr);
 
 /**
+ * Destroy container @cont in the shard of pool @pool on every target (vos_cont_destroy:
+ * the space comes back through background GC). A target without the shard or the container
+ * counts as done (idempotent). @tgt_rcs as for create. Returns 0, -DER_UNINIT, or the first
+ * target error (-DER_BUSY: a VOS handle of the container is open there).
+ * Context: as ds_pool_tgt_create.
+ */
+int ds_pool_tgt_cont_destroy(const uuid_t pool, const uuid_t cont, int *tgt_rcs, uint32_t tgt_nr);
+
+/**
  * Query the shard of pool @uuid on every target into @infos (@tgt_nr entries, target order).
  * Returns 0 if every target has it open, -DER_NONEXIST if none has it, -DER_UNINIT, or the
  * first other target error (e.g. -DER_NONEXIST on some targets only: see each ti_rc).

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# test_cont_svc_three.sh DAOS_SERVER DMG DMG_JSON_GET DAOS_AGENT CONT_SVC_TEST SRV_ATTACH:
+# pool handles and containers on three servers (127.0.0.1-3, three MS replicas).
+#
+# Checks GetAttachInfo from the leader lists every rank with all its fabric contexts (the
+# Join carries them), then runs cont_svc_test (credentials from a real daos_agent) on a pool
+# spanning the three ranks, kills the MS leader's server with kill -9, and checks against the
+# new leader that the pool handle, the containers and their handles, snapshots and
+# attributes survived and that new OIDs never overlap the ranges answered before. Every
+# process started here is killed by the EXIT trap.
+set -u
+
+SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get daos_agent cont_svc_test engine_srv_attach}
+DMG=${2:?}
+JGET=${3:?}
+AGENT=${4:?}
+CLIENT=${5:?}
+ATTACH=${6:?}
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$SRV_BIN" "$DMG" "$JGET" "$AGENT" "$CLIENT" "$ATTACH"
+command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
+
+t_init test_cont_svc_three
+# 10600-10999 (tests/README.md), 24 ports a run: server i has management port BASE + 8 i,
+# fabric ports BASE + 8 i + 1.., raft BASE + 8 i + 7.
+BASE=$((10600 + ($$ % 16) * 24))
+ADDRS=()
+for i in 0 1 2; do
+	ADDRS+=("127.0.0.$((i + 1)):$((BASE + 8 * i))")
+done
+HOSTS=$(
+	IFS=,
+	echo "${ADDRS[*]}"
+)
+
+dmg_at() {
+	local hosts=$1 name=$2
+	shift 2
+	timeout 60 "$DMG" -j -l "$hosts" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	RC=$?
+}
+
+jget() {
+	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
+}
+
+mkdir -p "$TMP/clients" "$TMP/run"
+openssl genpkey -algorithm ed25519 -out "$TMP/agent.key" 2>/dev/null &&
+	openssl pkey -in "$TMP/agent.key" -pubout -out "$TMP/clients/agent.pub" 2>/dev/null ||
+	{ echo "SKIP: openssl cannot make Ed25519 keys"; exit 77; }
+export DAOS_AGENT_DRPC_DIR="$TMP/run"
+
+SRV_PID=(0 0 0)
+start_server() {
+	local i=$1
+	"$SRV_BIN" start -o "$TMP/srv$i.yml" --data-dir "$TMP/data$i" >>"$TMP/srv$i.out" \
+		2>>"$TMP/srv$i.err" &
+	SRV_PID[$i]=$!
+	t_track "${SRV_PID[$i]}"
+}
+
+for i in 0 1 2; do
+	cat >"$TMP/srv$i.yml" <<EOF
+name: daos_server
+port: $((BASE + 8 * i))
+access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
+provider: ofi+tcp;ofi_rxm
+engines:
+  - targets: 2
+    fabric_iface: 127.0.0.$((i + 1))
+    fabric_iface_port: $((BASE + 8 * i + 1))
+transport_config:
+  allow_insecure: false
+  client_cert_dir: $TMP/clients
+EOF
+done
+cat >"$TMP/daos_agent.yml" <<EOF
+name: daos_server
+access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
+log_file: $TMP/agent.log
+transport_config:
+  allow_insecure: false
+  cert: $TMP/agent.crt
+  key: $TMP/agent.key
+cache_expiration: 0
+credential_lifetime: 600
+EOF
+
+wait_joined() {
+	local t j ok
+	for t in $(seq 200); do
+		dmg_at "$1" sq system query
+		if [ $RC = 0 ] && [ "$(jget sq response.members)" = 3 ]; then
+			ok=1
+			for j in 0 1 2; do
+				[ "$(jget sq "response.members.$j.state")" = joined ] || ok=0
+			done
+			[ $ok = 1 ] && return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+echo "== three servers"
+for i in 0 1 2; do
+	start_server $i
+done
+if wait_joined "$HOSTS"; then
+	pass "3 ranks joined"
+else
+	fail "3 ranks did not join"
+	for i in 0 1 2; do show "srv$i.err" "$TMP/srv$i.err"; done
+	exit 1
+fi
+dmg_at "$HOSTS" lq system leader-query
+LEADER=$(jget lq response.current_leader)
+[ -n "$LEADER" ] && pass "leader $LEADER" || fail "no leader"
+
+echo "== GetAttachInfo from the system map"
+if "$ATTACH" "$LEADER" >"$TMP/attach" 2>&1; then
+	pass "GetAttachInfo at the leader"
+else
+	fail "GetAttachInfo: $(cat "$TMP/attach")"
+fi
+for r in 0 1 2; do
+	N=$(grep -c "^uri $r " "$TMP/attach")
+	[ "$N" = 3 ] && pass "rank $r: 3 contexts (system + 2 targets)" ||
+		fail "rank $r: $N contexts"
+done
+FIRST=$(awk '/^uri 1 /{print $4; exit}' "$TMP/attach")
+dmg_at "$HOSTS" sq2 system query
+for j in 0 1 2; do
+	[ "$(jget sq2 "response.members.$j.rank")" = 1 ] &&
+		[ "$(jget sq2 "response.members.$j.fabric_uri")" = "$FIRST" ] &&
+		pass "rank 1's first URI is its system context ($FIRST)"
+done
+
+dmg_at "$HOSTS" pc pool create -z 3G tank3
+[ $RC = 0 ] && [ "$(jget pc response.tgt_ranks)" = 3 ] && pass "pool over 3 ranks" || {
+	fail "pool create: exit $RC"
+	show out "$TMP/pc.out"
+	exit 1
+}
+"$AGENT" -o "$TMP/daos_agent.yml" >"$TMP/agent.out" 2>"$TMP/agent.err" &
+t_track $!
+wait_line "$TMP/agent.out" "^daos_agent started" 10 && pass "agent started" || {
+	fail "agent did not start"
+	show stderr "$TMP/agent.err"
+	exit 1
+}
+
+echo "== methods"
+timeout 300 "$CLIENT" main "$HOSTS" tank3 "$TMP/state" 11 >"$TMP/main.out" 2>&1
+RC=$?
+grep '^FAIL' "$TMP/main.out" | sed 's/^/    /'
+[ $RC = 0 ] && pass "cont_svc_test main on 3 ranks: $(grep -c '^ok' "$TMP/main.out") checks" ||
+	fail "cont_svc_test main: exit $RC"
+
+echo "== kill -9 of the leader"
+for i in 0 1 2; do
+	[ "${ADDRS[$i]}" = "$LEADER" ] && L=$i
+done
+kill -KILL "${SRV_PID[$L]}"
+wait "${SRV_PID[$L]}" 2>/dev/null
+OTHERS=$(for i in 0 1 2; do [ $i = "$L" ] || printf '%s,' "${ADDRS[$i]}"; done)
+OTHERS=${OTHERS%,}
+timeout 300 "$CLIENT" restart "$OTHERS" tank3 "$TMP/state" >"$TMP/r1.out" 2>&1
+RC=$?
+grep '^FAIL' "$TMP/r1.out" | sed 's/^/    /'
+[ $RC = 0 ] && pass "after the leader's kill -9: $(grep -c '^ok' "$TMP/r1.out") checks" ||
+	fail "restart phase: exit $RC"
+dmg_at "$OTHERS" lc pool list-cont tank3
+[ $RC = 0 ] && [ "$(jget lc response.containers)" = "$(grep -c '^cont ' "$TMP/state")" ] &&
+	pass "list-cont at the new leader" || fail "list-cont: exit $RC"
+
+t_summary

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# test_svc_pool.sh DAOS_SERVER DAOS_CTL_PING DAOS_AGENT DMG DMG_JSON_GET POOL_TEST: libdaos's
+# pool API (src/client/api/pool.c) end to end: a real daos_server (2 targets, insecure
+# transport) and daos_agent (-i), a pool created with dmg, then pool_test connects by label
+# and by uuid through the engines' relay, queries, sets/lists/gets/deletes attributes, lists
+# a container, hands local2global's buffer to a child process that reads and writes an
+# object with it, and disconnects (see pool_test.c). Every process is killed by the EXIT trap.
+set -u
+
+BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get pool_test}
+CTL_PING=${2:?}
+AGENT=${3:?}
+DMG=${4:?}
+JGET=${5:?}
+TEST=${6:?}
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$TEST"
+t_init test_svc_pool
+SRV_BIN=$BIN
+t_ports 11200 25
+
+srv_config 2 >"$TMP/daos_server.yml"
+cat >>"$TMP/daos_server.yml" <<CFG
+transport_config:
+  allow_insecure: true
+CFG
+srv_start srv
+srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
+
+mkdir -p "$TMP/run"
+cat >"$TMP/daos_agent.yml" <<CFG
+name: daos_server
+access_points: ['127.0.0.1:$PORT']
+port: $PORT
+runtime_dir: $TMP/run
+log_file: $TMP/agent.log
+transport_config:
+  allow_insecure: true
+CFG
+"$AGENT" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
+t_track $!
+export DAOS_AGENT_DRPC_DIR="$TMP/run"
+wait_line "$TMP/agent.out" "^daos_agent started" 10 || {
+	fail "agent did not start"
+	show stderr "$TMP/agent.err"
+	exit 1
+}
+
+# the service elects itself and the engine joins shortly after the start
+for i in $(seq 60); do
+	timeout 30 "$DMG" -j -l "$ADDR" pool create -z 1G tank >"$TMP/pc.out" 2>"$TMP/pc.err"
+	[ "$("$JGET" "$TMP/pc.out" status 2>/dev/null)" = 0 ] && break
+	sleep 0.5
+done
+PUUID=$("$JGET" "$TMP/pc.out" response.uuid 2>/dev/null)
+if [ -z "$PUUID" ]; then
+	fail "dmg pool create"
+	show out "$TMP/pc.out"
+	show err "$TMP/pc.err"
+	exit 1
+fi
+pass "dmg pool create tank: $PUUID"
+
+cd "$TMP" || exit 1
+timeout 120 "$TEST" run tank "$PUUID" 2 >"$TMP/pool_test.out" 2>"$TMP/pool_test.err"
+RC=$?
+cat "$TMP/pool_test.out"
+if [ "$RC" != 0 ]; then
+	fail "pool_test exit $RC"
+	show stderr "$TMP/pool_test.err"
+	grep -v NOTE "$TMP/srv.err" | tail -20 | sed 's/^/      /'
+fi
+
+timeout 30 "$DMG" -j -l "$ADDR" pool query tank >"$TMP/pq.out" 2>&1
+stop_within TERM "$SRV_PID" 10
+[ "$RC" = 0 ] && pass "server: SIGTERM exit 0" || fail "server: SIGTERM exit $RC"
+t_summary
