@@ -35,6 +35,6 @@ expect 2 "belong to the test launcher" "$DFUSE" -m "$TMP" --pool p --cont c --mg
 expect 2 "--mgmt is required" "$LOCAL" -m "$TMP" --pool p --cont c
 expect 2 "must be UUIDs" "$LOCAL" -m "$TMP" --pool p --cont c --mgmt 127.0.0.1:1
 expect 2 "unrecognized option" "$DFUSE" -m "$TMP" --pool p --cont c --bogus
-# either libdaos cannot connect yet, or there is no pool "nope" to connect to: exit 1
+# no agent and no pool "nope" to connect to: a message and exit 1
 expect 1 "dfuse: " "$DFUSE" -m "$TMP" --pool nope --cont nope --foreground
 t_summary

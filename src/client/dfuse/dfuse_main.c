@@ -13,10 +13,6 @@
 
 #include "dfuse_internal.h"
 
-/* libdaos's management-service connect calls come with wip/relay and wip/contcli. */
-#pragma weak daos_pool_connect2
-#pragma weak daos_cont_open2
-
 int
 main(int argc, char **argv)
 {
@@ -29,11 +25,6 @@ main(int argc, char **argv)
 	rc = dfuse_opts_parse(argc, argv, false, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : 2;
-	if (daos_pool_connect2 == NULL || daos_cont_open2 == NULL) {
-		fprintf(stderr, "dfuse: this libdaos cannot connect to pools yet "
-				"(daos_pool_connect/daos_cont_open missing)\n");
-		return 1;
-	}
 	dfuse_bg_start(&o);
 	rc = daos_init();
 	if (rc != 0) {
