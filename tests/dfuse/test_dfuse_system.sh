@@ -3,8 +3,9 @@
 # real dfuse end to end: a daos_server (2 targets, insecure transport), a daos_agent, a pool
 # made with `dmg pool create`, a POSIX container made with `daos container create`; dfuse
 # mounts it by labels (in the background: the command returns once mounted), files and
-# directories go through, fusermount3 -u ends the daemon, a foreground mount by UUIDs sees
-# the same data and SIGTERM unmounts it. A missing pool is refused with a message.
+# directories go through, statfs gives the pool's space, fusermount3 -u ends the daemon, a
+# foreground mount by UUIDs sees the same data and SIGTERM unmounts it. A missing pool is
+# refused with a message.
 set -u
 SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get daos dfuse}
 CTL_PING=${2:?}
@@ -81,6 +82,14 @@ mkdir -p "$M/a/b" && cp "$TMP/blob" "$M/a/b/blob" && echo hello >"$M/a/hello" &&
 	ln -s b/blob "$M/a/link" && cmp -s "$TMP/blob" "$M/a/link" &&
 	[ "$(cat "$M/a/hello")" = hello ] && pass "mkdir, a 3 MB file, a link, read back" ||
 	fail "files through dfuse"
+# statfs: the pool's space (dmg asked for 1G), not the fixed answer of 2^30 4 KiB blocks
+read -r BS BLOCKS BFREE < <(stat -f -c '%S %b %f' "$M")
+TOTAL=$((BS * BLOCKS))
+if [ "$TOTAL" -gt 0 ] && [ "$BLOCKS" != $((1 << 30)) ] && [ "$BFREE" -le "$BLOCKS" ]; then
+	pass "statfs: the pool's space, $TOTAL bytes, $((BS * BFREE)) free"
+else
+	fail "statfs: bsize $BS blocks $BLOCKS free $BFREE"
+fi
 fusermount3 -u "$M"
 for i in $(seq 600); do
 	[ -n "$BG_PID" ] && kill -0 $BG_PID 2>/dev/null || break

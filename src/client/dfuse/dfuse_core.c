@@ -36,8 +36,10 @@
 #define DFUSE_NBUCKETS 16384
 /* Entries fetched from libdfs per call while listing a directory. */
 #define DFUSE_RD_BATCH 64
-/* Blocks and inodes statfs reports (fixed: no pool query yet), 4 KiB blocks. */
+/* statfs: 4 KiB blocks; the pool's space, or this many blocks without a pool query. */
+#define DFUSE_STATFS_BSIZE 4096
 #define DFUSE_STATFS_BLOCKS (1ULL << 30)
+/* DFS has no inode limit: a large fixed count. */
 #define DFUSE_STATFS_FILES (1ULL << 32)
 
 struct dfuse_inode {
@@ -1133,18 +1135,51 @@ dfuse_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_in
 	dfuse_fsync(req, ino, datasync, fi);
 }
 
+/* The pool's space (SCM + NVMe) in bytes, or an error (a locally built pool handle has none). */
+static int
+pool_space(struct dfuse_fs *fs, uint64_t *total, uint64_t *free_bytes)
+{
+	daos_pool_info_t info;
+	daos_handle_t poh;
+	int rc;
+	int i;
+
+	rc = dfs_pool_get(fs->fs_dfs, &poh);
+	if (rc != 0)
+		return rc;
+	memset(&info, 0, sizeof(info));
+	info.pi_bits = DPI_SPACE;
+	rc = daos_pool_query(poh, NULL, &info, NULL, NULL);
+	dfs_pool_put(fs->fs_dfs, poh);
+	if (rc != 0)
+		return d_der2errno(rc);
+	*total = *free_bytes = 0;
+	for (i = 0; i < DAOS_MEDIA_MAX; i++) {
+		*total += info.pi_space.ps_space.s_total[i];
+		*free_bytes += info.pi_space.ps_space.s_free[i];
+	}
+	return *total == 0 ? ENODATA : 0;
+}
+
 static void
 dfuse_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs sv;
+	uint64_t total = 0;
+	uint64_t free_bytes = 0;
 
 	(void)ino;
 	memset(&sv, 0, sizeof(sv));
-	sv.f_bsize = 4096;
-	sv.f_frsize = 4096;
-	sv.f_blocks = DFUSE_STATFS_BLOCKS;
-	sv.f_bfree = DFUSE_STATFS_BLOCKS;
-	sv.f_bavail = DFUSE_STATFS_BLOCKS;
+	sv.f_bsize = DFUSE_STATFS_BSIZE;
+	sv.f_frsize = DFUSE_STATFS_BSIZE;
+	if (pool_space(fs_of(req), &total, &free_bytes) == 0) {
+		sv.f_blocks = total / DFUSE_STATFS_BSIZE;
+		sv.f_bfree = (free_bytes < total ? free_bytes : total) / DFUSE_STATFS_BSIZE;
+	} else {
+		sv.f_blocks = DFUSE_STATFS_BLOCKS; /* no pool query: a fixed answer */
+		sv.f_bfree = DFUSE_STATFS_BLOCKS;
+	}
+	sv.f_bavail = sv.f_bfree;
 	sv.f_files = DFUSE_STATFS_FILES;
 	sv.f_ffree = DFUSE_STATFS_FILES;
 	sv.f_favail = DFUSE_STATFS_FILES;
