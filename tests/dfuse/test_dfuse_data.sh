@@ -83,6 +83,17 @@ else
 	head -20 "$TMP/diff4"
 fi
 
+# O_APPEND and a file rewritten shorter with O_TRUNC (shell redirections)
+printf 'first line\n' >"$M/app" && printf 'second\n' >>"$M/app" && printf 'third\n' >>"$M/app"
+if [ "$(cat "$M/app")" = "$(printf 'first line\nsecond\nthird')" ]; then
+	pass "O_APPEND: three appends in order"
+else
+	fail "O_APPEND: $(od -c "$M/app" | head -3)"
+fi
+printf 'x\n' >"$M/app"
+[ "$(stat -c %s "$M/app")" = 2 ] && [ "$(cat "$M/app")" = x ] && pass "O_TRUNC rewrite" ||
+	fail "O_TRUNC rewrite: size $(stat -c %s "$M/app")"
+
 # concurrent writers
 mkdir "$M/writers"
 if python3 "$TDIR/dfuse_data_util.py" writers "$M/writers" 4 "$SEED" >"$TMP/w.out" 2>&1; then
