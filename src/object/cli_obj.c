@@ -106,6 +106,17 @@ obj_sync_done(daos_event_t *ev, int rc)
 	return dc_ev_end(ev, priv);
 }
 
+/*
+ * May @obj be written? Its open mode and its container handle's both allow it. (The
+ * targets do not check container capabilities yet: a read-only handle is enforced here.)
+ */
+static bool
+obj_writable(struct dc_obj *obj)
+{
+	return (obj->do_mode & (DAOS_OO_RW | DAOS_OO_EXCL)) != 0 &&
+	       (obj->do_co->dc_flags & (DAOS_COO_RW | DAOS_COO_EX)) != 0;
+}
+
 int
 daos_obj_open(daos_handle_t coh, daos_obj_id_t oid, unsigned int mode, daos_handle_t *oh,
 	      daos_event_t *ev)
@@ -263,7 +274,7 @@ obj_dkey_target(daos_handle_t oh, daos_handle_t th, const daos_key_t *dkey, bool
 		*rc = -DER_NO_HDL;
 		return NULL;
 	}
-	if (write && !(obj->do_mode & (DAOS_OO_RW | DAOS_OO_EXCL))) {
+	if (write && !obj_writable(obj)) {
 		obj_put(obj);
 		*rc = -DER_NO_PERM;
 		return NULL;
@@ -435,7 +446,7 @@ multi_begin(daos_handle_t oh, daos_handle_t th, bool write, daos_event_t *ev,
 	obj = obj_get(oh);
 	if (obj == NULL)
 		return -DER_NO_HDL;
-	if (write && !(obj->do_mode & (DAOS_OO_RW | DAOS_OO_EXCL))) {
+	if (write && !obj_writable(obj)) {
 		obj_put(obj);
 		return -DER_NO_PERM;
 	}

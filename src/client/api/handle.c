@@ -239,8 +239,9 @@ static struct d_hlink_ops cont_hlink_ops = {
     .hop_free = cont_free,
 };
 
-int
-dc_cont_local_open(daos_handle_t poh, const uuid_t uuid, uint64_t flags, daos_handle_t *coh)
+static int
+cont_hdl_insert(daos_handle_t poh, const uuid_t uuid, const uuid_t hdl, uint64_t flags, uint32_t rf,
+		uint64_t capas, bool local, daos_handle_t *coh)
 {
 	struct dc_cont *cont;
 	struct dc_pool *pool;
@@ -256,14 +257,39 @@ dc_cont_local_open(daos_handle_t poh, const uuid_t uuid, uint64_t flags, daos_ha
 		return -DER_NOMEM;
 	}
 	uuid_copy(cont->dc_uuid, uuid);
-	uuid_generate(cont->dc_hdl);
+	uuid_copy(cont->dc_hdl, hdl);
 	cont->dc_flags = flags;
+	cont->dc_rf = rf;
+	cont->dc_capas = capas;
+	cont->dc_local = local;
 	cont->dc_pool = pool; /* the lookup's reference is the container's */
 	d_hhash_hlink_init(&cont->dc_hlink, &cont_hlink_ops);
 	d_hhash_link_insert(dc_hhash(), &cont->dc_hlink, DC_HTYPE_CO);
 	d_hhash_link_key(&cont->dc_hlink, &coh->cookie);
 	dc_cont_put(cont);
 	return 0;
+}
+
+int
+dc_cont_local_open(daos_handle_t poh, const uuid_t uuid, uint64_t flags, daos_handle_t *coh)
+{
+	uuid_t hdl;
+
+	uuid_generate(hdl);
+	return cont_hdl_insert(poh, uuid, hdl, flags, 0, UINT64_MAX, true, coh);
+}
+
+int
+dc_cont_hdl_create(daos_handle_t poh, const uuid_t uuid, const uuid_t hdl, uint64_t flags,
+		   uint32_t rf, uint64_t capas, daos_handle_t *coh)
+{
+	return cont_hdl_insert(poh, uuid, hdl, flags, rf, capas, false, coh);
+}
+
+void
+dc_cont_hdl_delete(struct dc_cont *cont)
+{
+	d_hhash_link_delete(dc_hhash(), &cont->dc_hlink);
 }
 
 struct dc_cont *
@@ -281,25 +307,4 @@ void
 dc_cont_put(struct dc_cont *cont)
 {
 	d_hhash_link_putref(dc_hhash(), &cont->dc_hlink);
-}
-
-int
-daos_cont_close(daos_handle_t coh, daos_event_t *ev)
-{
-	struct dc_cont *cont;
-	daos_event_t *priv;
-	int rc;
-
-	rc = dc_ev_begin(ev, &priv);
-	if (rc != 0)
-		return rc;
-	cont = dc_cont_get(coh);
-	if (cont == NULL) {
-		rc = -DER_NO_HDL;
-	} else {
-		d_hhash_link_delete(dc_hhash(), &cont->dc_hlink);
-		dc_cont_put(cont);
-	}
-	dc_ev_complete(priv != NULL ? priv : ev, rc);
-	return dc_ev_end(ev, priv);
 }

@@ -239,44 +239,6 @@ dfs_fini(void)
 	return der2errno(daos_fini());
 }
 
-/* No container service yet: nothing can resolve labels or create containers. */
-int
-dfs_connect(const char *pool, const char *sys, const char *cont, int flags, dfs_attr_t *attr,
-	    dfs_t **dfs)
-{
-	(void)pool, (void)sys, (void)cont, (void)flags, (void)attr, (void)dfs;
-	return ENOSYS;
-}
-
-int
-dfs_disconnect(dfs_t *dfs)
-{
-	(void)dfs;
-	return ENOSYS;
-}
-
-int
-dfs_destroy(const char *pool, const char *sys, const char *cont, int force, daos_event_t *ev)
-{
-	(void)pool, (void)sys, (void)cont, (void)force, (void)ev;
-	return ENOSYS;
-}
-
-int
-dfs_cont_create(daos_handle_t poh, uuid_t *uuid, dfs_attr_t *attr, daos_handle_t *coh, dfs_t **dfs)
-{
-	(void)poh, (void)uuid, (void)attr, (void)coh, (void)dfs;
-	return ENOSYS;
-}
-
-int
-dfs_cont_create_with_label(daos_handle_t poh, const char *label, dfs_attr_t *attr, uuid_t *uuid,
-			   daos_handle_t *coh, dfs_t **dfs)
-{
-	(void)poh, (void)label, (void)attr, (void)uuid, (void)coh, (void)dfs;
-	return ENOSYS;
-}
-
 int
 dfs_global2local_all(int flags, d_iov_t glob, dfs_t **dfs)
 {

@@ -48,6 +48,8 @@ struct dc_cont {
 	uuid_t dc_hdl;
 	uint64_t dc_flags; /* DAOS_COO_* */
 	uint32_t dc_rf;    /* redundancy factor */
+	bool dc_local;     /* made by dc_cont_local_open: the service does not know it */
+	uint64_t dc_capas; /* CONT_CAPA_* the service granted (daos/security.h) */
 	struct dc_pool *dc_pool;
 };
 
@@ -112,8 +114,23 @@ void dc_pool_put(struct dc_pool *pool);
  */
 int dc_pool_tgt_addr(struct dc_pool *pool, d_rank_t rank, uint32_t idx, char *buf, size_t len);
 
-/** Open container @uuid of the pool of @poh locally (no service yet). */
+/**
+ * Open container @uuid of the pool of @poh locally, without the management service (tests
+ * that build their pool handles with dc_pool_local_create). daos_cont_close of such a
+ * handle only frees it.
+ */
 int dc_cont_local_open(daos_handle_t poh, const uuid_t uuid, uint64_t flags, daos_handle_t *coh);
+
+/**
+ * Make a container handle for container @uuid of the pool of @poh, whose service handle is
+ * @hdl (daos_cont_open, daos_cont_global2local): flags, redundancy factor and capabilities
+ * as the service answered. Returns 0, -DER_INVAL, -DER_NO_HDL (@poh), -DER_NOMEM.
+ */
+int dc_cont_hdl_create(daos_handle_t poh, const uuid_t uuid, const uuid_t hdl, uint64_t flags,
+		       uint32_t rf, uint64_t capas, daos_handle_t *coh);
+
+/** Drop the handle table's reference of @cont (its handle no longer resolves). */
+void dc_cont_hdl_delete(struct dc_cont *cont);
 
 /** The container of @coh, referenced (put with dc_cont_put), or NULL. */
 struct dc_cont *dc_cont_get(daos_handle_t coh);

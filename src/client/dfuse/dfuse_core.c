@@ -1,0 +1,1475 @@
+/*
+ * dfuse_core.c: the libfuse3 low-level file system over a mounted dfs_t (libdfs), shared by
+ * dfuse and the test launcher.
+ *
+ * Invariants (README.md has the reasoning):
+ * 1. The inode table maps a FUSE ino to a struct dfuse_inode holding one open dfs_obj_t. An
+ *    inode lives while the kernel holds lookups on it (in_nlookup, raised by every entry we
+ *    reply, lowered by forget) or a request or open handle uses it (in_ref). The root is
+ *    FUSE_ROOT_ID and lives until the session ends.
+ * 2. The ino of an object is a hash of its oid (of parent ino and name for symbolic links,
+ *    which have no object), probed forward past collisions, never 0 or FUSE_ROOT_ID: the
+ *    same object keeps its number while it is known, and usually across forgets too.
+ * 3. fs_lock guards the table and every in_parent/in_name, and is never held across a libdfs
+ *    call. in_lock (read) is held across libdfs calls that reach the object's entry through
+ *    its parent and name (stat, setattr, xattrs); a rename takes it for writing to point the
+ *    dfs_obj_t at its new entry.
+ * 4. libdfs returns positive errnos, passed to the kernel as they are.
+ */
+#define FUSE_USE_VERSION 312
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <daos.h>
+
+#include "dfuse_internal.h"
+
+#define DFUSE_NBUCKETS 16384
+/* Entries fetched from libdfs per call while listing a directory. */
+#define DFUSE_RD_BATCH 64
+/* statfs: 4 KiB blocks; the pool's space, or this many blocks without a pool query. */
+#define DFUSE_STATFS_BSIZE 4096
+#define DFUSE_STATFS_BLOCKS (1ULL << 30)
+/* DFS has no inode limit: a large fixed count. */
+#define DFUSE_STATFS_FILES (1ULL << 32)
+
+struct dfuse_inode {
+	struct dfuse_inode *in_next; /* hash chain */
+	fuse_ino_t in_ino;
+	daos_obj_id_t in_oid; /* zero for a symbolic link */
+	dfs_obj_t *in_obj;
+	fuse_ino_t in_parent;           /* fs_lock */
+	char in_name[DFS_MAX_NAME + 1]; /* fs_lock; "" once unlinked or replaced */
+	uint64_t in_nlookup;            /* fs_lock */
+	uint32_t in_ref;                /* fs_lock */
+	pthread_rwlock_t in_lock;
+	pthread_mutex_t in_stat_lock;
+	struct stat in_stat; /* the last attributes seen, for an unlinked open file */
+};
+
+struct dfuse_fs {
+	dfs_t *fs_dfs;
+	const struct dfuse_opts *fs_opts;
+	int fs_oflags; /* O_RDWR, or O_RDONLY for a read-only mount */
+	pthread_mutex_t fs_lock;
+	struct dfuse_inode *fs_buckets[DFUSE_NBUCKETS];
+};
+
+/* An open directory: the names listed so far, in the order their offsets number them. */
+struct dfuse_dir {
+	struct dfuse_inode *dd_ie;
+	pthread_mutex_t dd_lock;
+	daos_anchor_t dd_anchor;
+	char **dd_names;
+	uint32_t dd_n;
+	uint32_t dd_cap;
+	bool dd_eof;
+};
+
+static struct dfuse_fs *
+fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static int
+err_of(int rc)
+{
+	if (rc > 0)
+		return rc;
+	return rc == 0 ? 0 : EIO; /* libdfs promises positive errnos; be safe */
+}
+
+/* The kernel passes names up to 1024 bytes; DFS takes NAME_MAX. */
+static int
+name_check(const char *name)
+{
+	return strnlen(name, DFS_MAX_NAME + 1) > DFS_MAX_NAME ? ENAMETOOLONG : 0;
+}
+
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t
+name_hash(fuse_ino_t parent, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ parent;
+
+	while (*name != '\0')
+		h = (h ^ (unsigned char)*name++) * 0x100000001b3ULL;
+	return mix64(h);
+}
+
+static fuse_ino_t
+ino_next(fuse_ino_t ino)
+{
+	do {
+		ino++;
+	} while (ino == 0 || ino == FUSE_ROOT_ID);
+	return ino;
+}
+
+static bool
+oid_is_zero(daos_obj_id_t oid)
+{
+	return oid.lo == 0 && oid.hi == 0;
+}
+
+/* Under fs_lock. */
+static struct dfuse_inode *
+tab_find(struct dfuse_fs *fs, fuse_ino_t ino)
+{
+	struct dfuse_inode *ie;
+
+	for (ie = fs->fs_buckets[ino % DFUSE_NBUCKETS]; ie != NULL; ie = ie->in_next)
+		if (ie->in_ino == ino)
+			return ie;
+	return NULL;
+}
+
+/* Under fs_lock: the known inode whose entry is @parent/@name, if any. */
+static struct dfuse_inode *
+tab_find_entry(struct dfuse_fs *fs, fuse_ino_t parent, const char *name)
+{
+	struct dfuse_inode *ie;
+	size_t b;
+
+	for (b = 0; b < DFUSE_NBUCKETS; b++)
+		for (ie = fs->fs_buckets[b]; ie != NULL; ie = ie->in_next)
+			if (ie->in_parent == parent && strcmp(ie->in_name, name) == 0)
+				return ie;
+	return NULL;
+}
+
+static void
+tab_unlink(struct dfuse_fs *fs, struct dfuse_inode *ie)
+{
+	struct dfuse_inode **pp = &fs->fs_buckets[ie->in_ino % DFUSE_NBUCKETS];
+
+	while (*pp != ie)
+		pp = &(*pp)->in_next;
+	*pp = ie->in_next;
+}
+
+static void
+ie_free(struct dfuse_inode *ie)
+{
+	dfs_release(ie->in_obj);
+	pthread_rwlock_destroy(&ie->in_lock);
+	pthread_mutex_destroy(&ie->in_stat_lock);
+	free(ie);
+}
+
+/* A reference on inode @ino, or NULL if the kernel names one we do not know. */
+static struct dfuse_inode *
+ie_get(struct dfuse_fs *fs, fuse_ino_t ino)
+{
+	struct dfuse_inode *ie;
+
+	pthread_mutex_lock(&fs->fs_lock);
+	ie = tab_find(fs, ino);
+	if (ie != NULL)
+		ie->in_ref++;
+	pthread_mutex_unlock(&fs->fs_lock);
+	return ie;
+}
+
+/* Drop @nlookup kernel lookups and @ref references; the last of both frees the inode. */
+static void
+ie_drop(struct dfuse_fs *fs, struct dfuse_inode *ie, uint64_t nlookup, uint32_t ref)
+{
+	bool gone;
+
+	pthread_mutex_lock(&fs->fs_lock);
+	ie->in_nlookup = nlookup > ie->in_nlookup ? 0 : ie->in_nlookup - nlookup;
+	ie->in_ref -= ref;
+	gone = ie->in_nlookup == 0 && ie->in_ref == 0 && ie->in_ino != FUSE_ROOT_ID;
+	if (gone)
+		tab_unlink(fs, ie);
+	pthread_mutex_unlock(&fs->fs_lock);
+	if (gone)
+		ie_free(ie);
+}
+
+static void
+ie_put(struct dfuse_fs *fs, struct dfuse_inode *ie)
+{
+	ie_drop(fs, ie, 0, 1);
+}
+
+/* Undo one kernel lookup counted on @ino by ie_insert() that the kernel never received. */
+static void
+ie_unlookup(struct dfuse_fs *fs, fuse_ino_t ino)
+{
+	struct dfuse_inode *ie = ie_get(fs, ino);
+
+	if (ie != NULL)
+		ie_drop(fs, ie, 1, 1);
+}
+
+static void
+ie_stat_save(struct dfuse_inode *ie, const struct stat *st)
+{
+	pthread_mutex_lock(&ie->in_stat_lock);
+	ie->in_stat = *st;
+	pthread_mutex_unlock(&ie->in_stat_lock);
+}
+
+/*
+ * Point @ie's object at its entry @parent_ie/@name after a rename: open the entry afresh and
+ * copy where it lives (dfs_update_parent). Best effort: on failure the next stat says ENOENT.
+ */
+static void
+ie_relocate(struct dfuse_fs *fs, struct dfuse_inode *ie, struct dfuse_inode *parent_ie,
+	    const char *name)
+{
+	dfs_obj_t *fresh;
+	int rc;
+
+	rc = dfs_lookup_rel(fs->fs_dfs, parent_ie->in_obj, name, O_RDONLY | O_NOFOLLOW, &fresh,
+			    NULL, NULL);
+	if (rc != 0)
+		return;
+	pthread_rwlock_wrlock(&ie->in_lock);
+	dfs_update_parent(ie->in_obj, fresh, name);
+	pthread_rwlock_unlock(&ie->in_lock);
+	dfs_release(fresh);
+}
+
+/*
+ * Under fs_lock: the ino of object @oid (zero: a symbolic link) found at @parent/@name: that
+ * of its inode in *@iep if known, else the first free number from its hash (*@iep NULL).
+ */
+static fuse_ino_t
+tab_probe(struct dfuse_fs *fs, fuse_ino_t parent, const char *name, daos_obj_id_t oid,
+	  struct dfuse_inode **iep)
+{
+	struct dfuse_inode *ie;
+	fuse_ino_t ino;
+
+	if (oid_is_zero(oid))
+		ino = name_hash(parent, name);
+	else
+		ino = mix64(oid.lo ^ mix64(oid.hi));
+	if (ino == 0 || ino == FUSE_ROOT_ID)
+		ino = ino_next(ino);
+	for (;; ino = ino_next(ino)) {
+		ie = tab_find(fs, ino);
+		if (ie == NULL)
+			break;
+		if (oid_is_zero(oid) ? (oid_is_zero(ie->in_oid) && ie->in_parent == parent &&
+					strcmp(ie->in_name, name) == 0)
+				     : (ie->in_oid.lo == oid.lo && ie->in_oid.hi == oid.hi))
+			break;
+	}
+	*iep = ie;
+	return ino;
+}
+
+/*
+ * Enter @obj, found as @parent_ie/@name with attributes @st, in the table and count one
+ * kernel lookup on it; its ino in st->st_ino. @obj is consumed (kept, or released if the
+ * object is already known).
+ */
+static int
+ie_insert(struct dfuse_fs *fs, struct dfuse_inode *parent_ie, const char *name, dfs_obj_t *obj,
+	  struct stat *st)
+{
+	struct dfuse_inode *ie;
+	struct dfuse_inode *nie;
+	daos_obj_id_t oid;
+	fuse_ino_t ino;
+	bool moved = false;
+
+	dfs_obj2id(obj, &oid);
+	nie = calloc(1, sizeof(*nie));
+	if (nie == NULL) {
+		dfs_release(obj);
+		return ENOMEM;
+	}
+	pthread_mutex_lock(&fs->fs_lock);
+	ino = tab_probe(fs, parent_ie->in_ino, name, oid, &ie);
+	if (ie != NULL) {
+		/* known: the kernel's inode gets the entry where we found it now */
+		moved = ie->in_parent != parent_ie->in_ino || strcmp(ie->in_name, name) != 0;
+		ie->in_parent = parent_ie->in_ino;
+		snprintf(ie->in_name, sizeof(ie->in_name), "%s", name);
+		ie->in_nlookup++;
+		ie->in_ref++;
+		pthread_mutex_unlock(&fs->fs_lock);
+		free(nie);
+		if (moved) {
+			pthread_rwlock_wrlock(&ie->in_lock);
+			dfs_update_parent(ie->in_obj, obj, name);
+			pthread_rwlock_unlock(&ie->in_lock);
+		}
+		dfs_release(obj);
+		st->st_ino = ino;
+		ie_stat_save(ie, st);
+		ie_put(fs, ie);
+		return 0;
+	}
+	nie->in_ino = ino;
+	nie->in_oid = oid;
+	nie->in_obj = obj;
+	nie->in_parent = parent_ie->in_ino;
+	snprintf(nie->in_name, sizeof(nie->in_name), "%s", name);
+	nie->in_nlookup = 1;
+	pthread_rwlock_init(&nie->in_lock, NULL);
+	pthread_mutex_init(&nie->in_stat_lock, NULL);
+	st->st_ino = ino;
+	nie->in_stat = *st;
+	nie->in_next = fs->fs_buckets[ino % DFUSE_NBUCKETS];
+	fs->fs_buckets[ino % DFUSE_NBUCKETS] = nie;
+	pthread_mutex_unlock(&fs->fs_lock);
+	return 0;
+}
+
+/* Forget that @parent/@name exists: an inode still open there keeps its last attributes. */
+static void
+ie_unlinked(struct dfuse_fs *fs, fuse_ino_t parent, const char *name)
+{
+	struct dfuse_inode *ie;
+
+	pthread_mutex_lock(&fs->fs_lock);
+	ie = tab_find_entry(fs, parent, name);
+	if (ie != NULL)
+		ie->in_name[0] = '\0';
+	pthread_mutex_unlock(&fs->fs_lock);
+}
+
+static void
+entry_fill(struct dfuse_fs *fs, struct fuse_entry_param *e, const struct stat *st)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = st->st_ino;
+	e->attr = *st;
+	e->attr_timeout = fs->fs_opts->do_attr_to;
+	e->entry_timeout = fs->fs_opts->do_dentry_to;
+}
+
+/* Reply with the entry of freshly opened @obj at @parent_ie/@name (consumed). */
+static void
+reply_obj_entry(fuse_req_t req, struct dfuse_inode *parent_ie, const char *name, dfs_obj_t *obj)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	struct stat st;
+	int rc;
+
+	rc = dfs_ostat(fs->fs_dfs, obj, &st);
+	if (rc == 0)
+		rc = ie_insert(fs, parent_ie, name, obj, &st);
+	else
+		dfs_release(obj);
+	if (rc != 0) {
+		fuse_reply_err(req, err_of(rc));
+		return;
+	}
+	entry_fill(fs, &e, &st);
+	if (fuse_reply_entry(req, &e) != 0)
+		ie_unlookup(fs, e.ino); /* the kernel never saw it */
+}
+
+static void
+dfuse_init_cb(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* always readdirplus: a listing is followed by stats anyway, and it fills the table */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/* O_TRUNC comes with open (handled there) rather than as a separate setattr */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	conn->max_write = 1024 * 1024;
+}
+
+static void
+dfuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *pie;
+	struct fuse_entry_param e;
+	dfs_obj_t *obj;
+	struct stat st;
+	int rc;
+
+	pie = ie_get(fs, parent);
+	if (pie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = name_check(name);
+	if (rc == 0)
+		rc = dfs_lookup_rel(fs->fs_dfs, pie->in_obj, name, fs->fs_oflags | O_NOFOLLOW, &obj,
+				    NULL, &st);
+	if (rc == ENOENT && fs->fs_opts->do_ndentry_to > 0) {
+		/* a negative entry the kernel may cache */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = fs->fs_opts->do_ndentry_to;
+		fuse_reply_entry(req, &e);
+	} else if (rc != 0) {
+		fuse_reply_err(req, err_of(rc));
+	} else {
+		rc = ie_insert(fs, pie, name, obj, &st);
+		if (rc != 0) {
+			fuse_reply_err(req, rc);
+		} else {
+			entry_fill(fs, &e, &st);
+			if (fuse_reply_entry(req, &e) != 0)
+				ie_unlookup(fs, e.ino);
+		}
+	}
+	ie_put(fs, pie);
+}
+
+static void
+dfuse_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie = ie_get(fs, ino);
+
+	if (ie != NULL)
+		ie_drop(fs, ie, nlookup, 1);
+	fuse_reply_none(req);
+}
+
+static void
+dfuse_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		struct dfuse_inode *ie = ie_get(fs, forgets[i].ino);
+
+		if (ie != NULL)
+			ie_drop(fs, ie, forgets[i].nlookup, 1);
+	}
+	fuse_reply_none(req);
+}
+
+/* Attributes of @ie; an unlinked inode still open keeps its last ones (nlink 0). */
+static int
+ie_stat(struct dfuse_fs *fs, struct dfuse_inode *ie, struct stat *st)
+{
+	bool unlinked;
+	int rc;
+
+	pthread_rwlock_rdlock(&ie->in_lock);
+	rc = dfs_ostat(fs->fs_dfs, ie->in_obj, st);
+	pthread_rwlock_unlock(&ie->in_lock);
+	if (rc == 0) {
+		st->st_ino = ie->in_ino;
+		ie_stat_save(ie, st);
+		return 0;
+	}
+	pthread_mutex_lock(&fs->fs_lock);
+	unlinked = ie->in_name[0] == '\0' && ie->in_ino != FUSE_ROOT_ID;
+	pthread_mutex_unlock(&fs->fs_lock);
+	if (rc == ENOENT && unlinked) {
+		pthread_mutex_lock(&ie->in_stat_lock);
+		*st = ie->in_stat;
+		pthread_mutex_unlock(&ie->in_stat_lock);
+		st->st_nlink = 0;
+		return 0;
+	}
+	return rc;
+}
+
+static void
+dfuse_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie;
+	struct stat st;
+	int rc;
+
+	(void)fi;
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = ie_stat(fs, ie, &st);
+	if (rc == 0)
+		fuse_reply_attr(req, &st, fs->fs_opts->do_attr_to);
+	else
+		fuse_reply_err(req, err_of(rc));
+	ie_put(fs, ie);
+}
+
+static void
+now_ts(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+static void
+dfuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+	      struct fuse_file_info *fi)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie;
+	struct stat st = *attr;
+	int flags = 0;
+	int rc;
+
+	(void)fi;
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (to_set & FUSE_SET_ATTR_MODE)
+		flags |= DFS_SET_ATTR_MODE;
+	if (to_set & FUSE_SET_ATTR_UID)
+		flags |= DFS_SET_ATTR_UID;
+	if (to_set & FUSE_SET_ATTR_GID)
+		flags |= DFS_SET_ATTR_GID;
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		flags |= DFS_SET_ATTR_SIZE;
+	if (to_set & FUSE_SET_ATTR_ATIME) {
+		flags |= DFS_SET_ATTR_ATIME;
+		if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+			now_ts(&st.st_atim);
+	}
+	if (to_set & FUSE_SET_ATTR_MTIME) {
+		flags |= DFS_SET_ATTR_MTIME;
+		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+			now_ts(&st.st_mtim);
+	}
+	pthread_rwlock_rdlock(&ie->in_lock);
+	if (flags != 0)
+		rc = dfs_osetattr(fs->fs_dfs, ie->in_obj, &st, flags);
+	else
+		rc = dfs_ostat(fs->fs_dfs, ie->in_obj, &st); /* ctime alone: nothing to keep */
+	pthread_rwlock_unlock(&ie->in_lock);
+	if (rc == 0) {
+		st.st_ino = ino;
+		ie_stat_save(ie, &st);
+		fuse_reply_attr(req, &st, fs->fs_opts->do_attr_to);
+	} else {
+		fuse_reply_err(req, err_of(rc));
+	}
+	ie_put(fs, ie);
+}
+
+static void
+dfuse_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie;
+	char buf[DFS_MAX_PATH + 1];
+	daos_size_t size = sizeof(buf);
+	int rc;
+
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = dfs_get_symlink_value(ie->in_obj, buf, &size);
+	if (rc == 0 && size > sizeof(buf))
+		rc = ENAMETOOLONG;
+	if (rc == 0)
+		fuse_reply_readlink(req, buf);
+	else
+		fuse_reply_err(req, err_of(rc));
+	ie_put(fs, ie);
+}
+
+/* Create @name in @parent: a kind from @mode, @value the target of a symbolic link. */
+static void
+entry_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, const char *value,
+	     struct fuse_file_info *fi)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *pie;
+	struct fuse_entry_param e;
+	struct stat st;
+	dfs_obj_t *obj;
+	int flags = O_RDWR | O_CREAT | O_EXCL;
+	int rc;
+
+	pie = ie_get(fs, parent);
+	if (pie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (fi != NULL && !(fi->flags & O_EXCL))
+		flags &= ~O_EXCL;
+	rc = name_check(name);
+	if (rc == 0)
+		rc = dfs_open(fs->fs_dfs, pie->in_obj, name, mode, flags, 0, 0, value, &obj);
+	if (rc != 0) {
+		fuse_reply_err(req, err_of(rc));
+		goto out;
+	}
+	if (fi == NULL) {
+		reply_obj_entry(req, pie, name, obj);
+		goto out;
+	}
+	rc = dfs_ostat(fs->fs_dfs, obj, &st);
+	if (rc == 0 && (fi->flags & O_TRUNC) && st.st_size > 0) {
+		st.st_size = 0;
+		rc = dfs_osetattr(fs->fs_dfs, obj, &st, DFS_SET_ATTR_SIZE);
+	}
+	if (rc == 0)
+		rc = ie_insert(fs, pie, name, obj, &st);
+	else
+		dfs_release(obj);
+	if (rc != 0) {
+		fuse_reply_err(req, err_of(rc));
+		goto out;
+	}
+	entry_fill(fs, &e, &st);
+	/* the open handle holds a reference on the inode (released by release) */
+	fi->fh = (uint64_t)(uintptr_t)ie_get(fs, e.ino);
+	fi->direct_io = fs->fs_opts->do_direct_io;
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		ie_drop(fs, (struct dfuse_inode *)(uintptr_t)fi->fh, 1, 1);
+	}
+out:
+	ie_put(fs, pie);
+}
+
+static void
+dfuse_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	entry_create(req, parent, name, S_IFDIR | (mode & ~S_IFMT), NULL, NULL);
+}
+
+static void
+dfuse_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	entry_create(req, parent, name, S_IFLNK | 0777, link, NULL);
+}
+
+static void
+dfuse_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	     struct fuse_file_info *fi)
+{
+	entry_create(req, parent, name, S_IFREG | (mode & ~S_IFMT), NULL, fi);
+}
+
+static void
+dfuse_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)rdev;
+	if (!S_ISREG(mode)) {
+		fuse_reply_err(req, EPERM); /* no devices, FIFOs or sockets in DFS */
+		return;
+	}
+	entry_create(req, parent, name, mode, NULL, NULL);
+}
+
+/* Remove @parent/@name, which must be a directory iff @dir. */
+static void
+entry_remove(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *pie;
+	struct stat st;
+	int rc;
+
+	pie = ie_get(fs, parent);
+	if (pie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = dfs_stat(fs->fs_dfs, pie->in_obj, name, &st);
+	if (rc == 0 && dir && !S_ISDIR(st.st_mode))
+		rc = ENOTDIR;
+	else if (rc == 0 && !dir && S_ISDIR(st.st_mode))
+		rc = EISDIR;
+	if (rc == 0)
+		rc = dfs_remove(fs->fs_dfs, pie->in_obj, name, false, NULL);
+	if (rc == 0)
+		ie_unlinked(fs, parent, name);
+	fuse_reply_err(req, err_of(rc));
+	ie_put(fs, pie);
+}
+
+static void
+dfuse_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	entry_remove(req, parent, name, false);
+}
+
+static void
+dfuse_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	entry_remove(req, parent, name, true);
+}
+
+static void
+dfuse_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+	     const char *newname, unsigned int flags)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *pie;
+	struct dfuse_inode *npie;
+	struct dfuse_inode *src = NULL;
+	struct dfuse_inode *dst = NULL;
+	struct stat st;
+	int rc;
+
+	pie = ie_get(fs, parent);
+	npie = ie_get(fs, newparent);
+	if (pie == NULL || npie == NULL) {
+		rc = ESTALE;
+		goto out;
+	}
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+		rc = EINVAL; /* RENAME_WHITEOUT */
+		goto out;
+	}
+	rc = name_check(name);
+	if (rc == 0)
+		rc = name_check(newname);
+	if (rc != 0)
+		goto out;
+	if (flags & RENAME_EXCHANGE) {
+		rc = dfs_exchange(fs->fs_dfs, pie->in_obj, name, npie->in_obj, newname);
+	} else {
+		if (flags & RENAME_NOREPLACE) {
+			/* not atomic against another client creating the name meanwhile */
+			rc = dfs_stat(fs->fs_dfs, npie->in_obj, newname, &st);
+			if (rc == 0) {
+				rc = EEXIST;
+				goto out;
+			}
+			if (rc != ENOENT)
+				goto out;
+		}
+		rc = dfs_move(fs->fs_dfs, pie->in_obj, name, npie->in_obj, newname, NULL);
+	}
+	if (rc != 0)
+		goto out;
+
+	pthread_mutex_lock(&fs->fs_lock);
+	src = tab_find_entry(fs, parent, name);
+	dst = tab_find_entry(fs, newparent, newname);
+	if (src == dst)
+		dst = NULL;
+	if (src != NULL) {
+		src->in_ref++;
+		src->in_parent = newparent;
+		snprintf(src->in_name, sizeof(src->in_name), "%s", newname);
+	}
+	if (dst != NULL) {
+		dst->in_ref++;
+		if (flags & RENAME_EXCHANGE) {
+			dst->in_parent = parent;
+			snprintf(dst->in_name, sizeof(dst->in_name), "%s", name);
+		} else {
+			dst->in_name[0] = '\0'; /* replaced */
+		}
+	}
+	pthread_mutex_unlock(&fs->fs_lock);
+	if (src != NULL) {
+		ie_relocate(fs, src, npie, newname);
+		ie_put(fs, src);
+	}
+	if (dst != NULL) {
+		if (flags & RENAME_EXCHANGE)
+			ie_relocate(fs, dst, pie, name);
+		ie_put(fs, dst);
+	}
+out:
+	fuse_reply_err(req, err_of(rc));
+	if (pie != NULL)
+		ie_put(fs, pie);
+	if (npie != NULL)
+		ie_put(fs, npie);
+}
+
+static void
+dfuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie;
+	struct stat st;
+	int rc = 0;
+
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && fs->fs_oflags == O_RDONLY)
+		rc = EROFS;
+	if (rc == 0 && (fi->flags & O_TRUNC)) {
+		pthread_rwlock_rdlock(&ie->in_lock);
+		rc = dfs_ostat(fs->fs_dfs, ie->in_obj, &st);
+		if (rc == 0 && st.st_size > 0) {
+			st.st_size = 0;
+			rc = dfs_osetattr(fs->fs_dfs, ie->in_obj, &st, DFS_SET_ATTR_SIZE);
+		}
+		pthread_rwlock_unlock(&ie->in_lock);
+	}
+	if (rc != 0) {
+		fuse_reply_err(req, err_of(rc));
+		ie_put(fs, ie);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)ie; /* our reference goes with the handle */
+	fi->direct_io = fs->fs_opts->do_direct_io;
+	if (fuse_reply_open(req, fi) != 0)
+		ie_put(fs, ie);
+}
+
+static void
+dfuse_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	ie_put(fs_of(req), (struct dfuse_inode *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void
+dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie = (struct dfuse_inode *)(uintptr_t)fi->fh;
+	daos_size_t got = 0;
+	d_sg_list_t sgl;
+	d_iov_t iov;
+	char *buf;
+	int rc;
+
+	(void)ino;
+	buf = malloc(size == 0 ? 1 : size);
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	d_iov_set(&iov, buf, size);
+	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+	rc = dfs_read(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)off, &got, NULL);
+	if (rc == 0)
+		fuse_reply_buf(req, buf, got > size ? size : got);
+	else
+		fuse_reply_err(req, err_of(rc));
+	free(buf);
+}
+
+static void
+dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+	    struct fuse_file_info *fi)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie = (struct dfuse_inode *)(uintptr_t)fi->fh;
+	d_sg_list_t sgl;
+	d_iov_t iov;
+	int rc;
+
+	(void)ino;
+	d_iov_set(&iov, (void *)buf, size);
+	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+	rc = dfs_write(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)off, NULL);
+	if (rc == 0)
+		fuse_reply_write(req, size);
+	else
+		fuse_reply_err(req, err_of(rc));
+}
+
+static void
+dfuse_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino, (void)fi;
+	fuse_reply_err(req, 0); /* write-through: nothing is held back */
+}
+
+static void
+dfuse_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino, (void)datasync, (void)fi;
+	fuse_reply_err(req, err_of(dfs_sync(fs_of(req)->fs_dfs)));
+}
+
+static void
+dfuse_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_dir *dd;
+	struct dfuse_inode *ie;
+
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	dd = calloc(1, sizeof(*dd));
+	if (dd == NULL) {
+		ie_put(fs, ie);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	dd->dd_ie = ie;
+	pthread_mutex_init(&dd->dd_lock, NULL);
+	daos_anchor_init(&dd->dd_anchor, 0);
+	fi->fh = (uint64_t)(uintptr_t)dd;
+	if (fuse_reply_open(req, fi) != 0) {
+		pthread_mutex_destroy(&dd->dd_lock);
+		free(dd);
+		ie_put(fs, ie);
+	}
+}
+
+static void
+dir_reset(struct dfuse_dir *dd)
+{
+	uint32_t i;
+
+	for (i = 0; i < dd->dd_n; i++)
+		free(dd->dd_names[i]);
+	free(dd->dd_names);
+	dd->dd_names = NULL;
+	dd->dd_n = dd->dd_cap = 0;
+	dd->dd_eof = false;
+	daos_anchor_init(&dd->dd_anchor, 0);
+}
+
+static void
+dfuse_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dfuse_dir *dd = (struct dfuse_dir *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	dir_reset(dd);
+	pthread_mutex_destroy(&dd->dd_lock);
+	ie_put(fs_of(req), dd->dd_ie);
+	free(dd);
+	fuse_reply_err(req, 0);
+}
+
+/* List one more batch of names into @dd. */
+static int
+dir_fetch(struct dfuse_fs *fs, struct dfuse_dir *dd)
+{
+	struct dirent ents[DFUSE_RD_BATCH];
+	uint32_t nr = DFUSE_RD_BATCH;
+	uint32_t i;
+	int rc;
+
+	rc = dfs_readdir(fs->fs_dfs, dd->dd_ie->in_obj, &dd->dd_anchor, &nr, ents);
+	if (rc != 0)
+		return rc;
+	if (dd->dd_n + nr > dd->dd_cap) {
+		uint32_t cap = dd->dd_cap * 2 + nr + 16;
+		char **names = realloc(dd->dd_names, cap * sizeof(*names));
+
+		if (names == NULL)
+			return ENOMEM;
+		dd->dd_names = names;
+		dd->dd_cap = cap;
+	}
+	for (i = 0; i < nr; i++) {
+		char *name = strdup(ents[i].d_name);
+
+		if (name == NULL)
+			return ENOMEM;
+		dd->dd_names[dd->dd_n++] = name;
+	}
+	if (daos_anchor_is_eof(&dd->dd_anchor))
+		dd->dd_eof = true;
+	return 0;
+}
+
+/*
+ * readdir and readdirplus. Offsets number the entries of this open directory: 0 ".", 1 "..",
+ * then the names in the order libdfs listed them (kept in the handle), so an offset handed
+ * out stays valid until the directory is rewound (offset 0) or closed.
+ */
+static void
+dir_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi,
+	 bool plus)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_dir *dd = (struct dfuse_dir *)(uintptr_t)fi->fh;
+	size_t used = 0;
+	char *buf;
+	uint64_t idx;
+	int rc = 0;
+
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	buf = malloc(size);
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&dd->dd_lock);
+	if (off == 0)
+		dir_reset(dd);
+	for (idx = (uint64_t)off;; idx++) {
+		struct fuse_entry_param e;
+		const char *name;
+		dfs_obj_t *obj = NULL;
+		struct stat st;
+		size_t len;
+
+		if (idx >= 2 && idx - 2 >= dd->dd_n) {
+			if (dd->dd_eof)
+				break;
+			rc = dir_fetch(fs, dd);
+			if (rc != 0)
+				break;
+			if (idx - 2 >= dd->dd_n) {
+				if (dd->dd_eof)
+					break;
+				idx--; /* an empty batch: list on */
+				continue;
+			}
+		}
+		memset(&e, 0, sizeof(e));
+		memset(&st, 0, sizeof(st));
+		if (idx < 2) {
+			name = idx == 0 ? "." : "..";
+			st.st_mode = S_IFDIR;
+			st.st_ino = idx == 0 ? ino : FUSE_ROOT_ID; /* d_ino only */
+			e.attr = st;
+		} else {
+			name = dd->dd_names[idx - 2];
+			if (plus) {
+				int lrc;
+
+				lrc = dfs_lookup_rel(fs->fs_dfs, dd->dd_ie->in_obj, name,
+						     fs->fs_oflags | O_NOFOLLOW, &obj, NULL, &st);
+				if (lrc == ENOENT)
+					continue; /* removed since it was listed */
+				if (lrc != 0) {
+					rc = lrc;
+					break;
+				}
+				lrc = ie_insert(fs, dd->dd_ie, name, obj, &st);
+				if (lrc != 0) {
+					rc = lrc;
+					break;
+				}
+				entry_fill(fs, &e, &st);
+			} else {
+				struct dfuse_inode *known;
+				daos_obj_id_t oid;
+				mode_t mode;
+				int lrc;
+
+				/* d_ino must be right and non-zero (readdir(3) skips 0) */
+				lrc = dfs_lookup_rel(fs->fs_dfs, dd->dd_ie->in_obj, name,
+						     O_RDONLY | O_NOFOLLOW, &obj, &mode, NULL);
+				if (lrc == ENOENT)
+					continue;
+				if (lrc != 0) {
+					rc = lrc;
+					break;
+				}
+				dfs_obj2id(obj, &oid);
+				dfs_release(obj);
+				st.st_mode = mode;
+				pthread_mutex_lock(&fs->fs_lock);
+				st.st_ino = tab_probe(fs, dd->dd_ie->in_ino, name, oid, &known);
+				pthread_mutex_unlock(&fs->fs_lock);
+			}
+		}
+		if (plus)
+			len = fuse_add_direntry_plus(req, buf + used, size - used, name, &e,
+						     (off_t)idx + 1);
+		else
+			len = fuse_add_direntry(req, buf + used, size - used, name, &st,
+						(off_t)idx + 1);
+		if (len > size - used) {
+			if (plus && e.ino != 0)
+				ie_unlookup(fs, e.ino); /* not handed out */
+			break;
+		}
+		used += len;
+	}
+	pthread_mutex_unlock(&dd->dd_lock);
+	if (rc != 0 && used == 0)
+		fuse_reply_err(req, err_of(rc));
+	else
+		fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void
+dfuse_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	dir_read(req, ino, size, off, fi, false);
+}
+
+static void
+dfuse_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	dir_read(req, ino, size, off, fi, true);
+}
+
+static void
+dfuse_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	dfuse_fsync(req, ino, datasync, fi);
+}
+
+/* The pool's space (SCM + NVMe) in bytes, or an error (a locally built pool handle has none). */
+static int
+pool_space(struct dfuse_fs *fs, uint64_t *total, uint64_t *free_bytes)
+{
+	daos_pool_info_t info;
+	daos_handle_t poh;
+	int rc;
+	int i;
+
+	rc = dfs_pool_get(fs->fs_dfs, &poh);
+	if (rc != 0)
+		return rc;
+	memset(&info, 0, sizeof(info));
+	info.pi_bits = DPI_SPACE;
+	rc = daos_pool_query(poh, NULL, &info, NULL, NULL);
+	dfs_pool_put(fs->fs_dfs, poh);
+	if (rc != 0)
+		return d_der2errno(rc);
+	*total = *free_bytes = 0;
+	for (i = 0; i < DAOS_MEDIA_MAX; i++) {
+		*total += info.pi_space.ps_space.s_total[i];
+		*free_bytes += info.pi_space.ps_space.s_free[i];
+	}
+	return *total == 0 ? ENODATA : 0;
+}
+
+static void
+dfuse_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	uint64_t total = 0;
+	uint64_t free_bytes = 0;
+
+	(void)ino;
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = DFUSE_STATFS_BSIZE;
+	sv.f_frsize = DFUSE_STATFS_BSIZE;
+	if (pool_space(fs_of(req), &total, &free_bytes) == 0) {
+		sv.f_blocks = total / DFUSE_STATFS_BSIZE;
+		sv.f_bfree = (free_bytes < total ? free_bytes : total) / DFUSE_STATFS_BSIZE;
+	} else {
+		sv.f_blocks = DFUSE_STATFS_BLOCKS; /* no pool query: a fixed answer */
+		sv.f_bfree = DFUSE_STATFS_BLOCKS;
+	}
+	sv.f_bavail = sv.f_bfree;
+	sv.f_files = DFUSE_STATFS_FILES;
+	sv.f_ffree = DFUSE_STATFS_FILES;
+	sv.f_favail = DFUSE_STATFS_FILES;
+	sv.f_namemax = DFS_MAX_NAME;
+	fuse_reply_statfs(req, &sv);
+}
+
+/*
+ * POSIX ACLs are not kept: without FUSE_CAP_POSIX_ACL the kernel hands their xattrs to us as
+ * plain ones, and storing them would swallow the mode cp -a sets through them.
+ */
+static bool
+xattr_is_acl(const char *name)
+{
+	return strcmp(name, "system.posix_acl_access") == 0 ||
+	       strcmp(name, "system.posix_acl_default") == 0;
+}
+
+static void
+dfuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+	       int flags)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie;
+	int rc;
+
+	if (xattr_is_acl(name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	pthread_rwlock_rdlock(&ie->in_lock);
+	rc = dfs_setxattr(fs->fs_dfs, ie->in_obj, name, value, size, flags);
+	pthread_rwlock_unlock(&ie->in_lock);
+	fuse_reply_err(req, err_of(rc));
+	ie_put(fs, ie);
+}
+
+static void
+dfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie;
+	daos_size_t len = size;
+	char *buf = NULL;
+	int rc;
+
+	if (xattr_is_acl(name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (size > 0) {
+		buf = malloc(size);
+		if (buf == NULL) {
+			rc = ENOMEM;
+			goto out;
+		}
+	}
+	pthread_rwlock_rdlock(&ie->in_lock);
+	rc = dfs_getxattr(fs->fs_dfs, ie->in_obj, name, buf, &len);
+	pthread_rwlock_unlock(&ie->in_lock);
+out:
+	if (rc != 0)
+		fuse_reply_err(req, err_of(rc));
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
+	ie_put(fs, ie);
+}
+
+static void
+dfuse_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie;
+	daos_size_t len = size;
+	char *buf = NULL;
+	int rc;
+
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (size > 0) {
+		buf = malloc(size);
+		if (buf == NULL) {
+			rc = ENOMEM;
+			goto out;
+		}
+	}
+	pthread_rwlock_rdlock(&ie->in_lock);
+	rc = dfs_listxattr(fs->fs_dfs, ie->in_obj, buf, &len);
+	pthread_rwlock_unlock(&ie->in_lock);
+out:
+	if (rc != 0)
+		fuse_reply_err(req, err_of(rc));
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
+	ie_put(fs, ie);
+}
+
+static void
+dfuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct dfuse_fs *fs = fs_of(req);
+	struct dfuse_inode *ie;
+	int rc;
+
+	if (xattr_is_acl(name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	ie = ie_get(fs, ino);
+	if (ie == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	pthread_rwlock_rdlock(&ie->in_lock);
+	rc = dfs_removexattr(fs->fs_dfs, ie->in_obj, name);
+	pthread_rwlock_unlock(&ie->in_lock);
+	fuse_reply_err(req, err_of(rc));
+	ie_put(fs, ie);
+}
+
+static const struct fuse_lowlevel_ops dfuse_ops = {
+    .init = dfuse_init_cb,
+    .lookup = dfuse_lookup,
+    .forget = dfuse_forget,
+    .forget_multi = dfuse_forget_multi,
+    .getattr = dfuse_getattr,
+    .setattr = dfuse_setattr,
+    .readlink = dfuse_readlink,
+    .mknod = dfuse_mknod,
+    .mkdir = dfuse_mkdir,
+    .unlink = dfuse_unlink,
+    .rmdir = dfuse_rmdir,
+    .symlink = dfuse_symlink,
+    .rename = dfuse_rename,
+    .open = dfuse_open,
+    .read = dfuse_read,
+    .write = dfuse_write,
+    .flush = dfuse_flush,
+    .release = dfuse_release,
+    .fsync = dfuse_fsync,
+    .opendir = dfuse_opendir,
+    .readdir = dfuse_readdir,
+    .readdirplus = dfuse_readdirplus,
+    .releasedir = dfuse_releasedir,
+    .fsyncdir = dfuse_fsyncdir,
+    .statfs = dfuse_statfs,
+    .setxattr = dfuse_setxattr,
+    .getxattr = dfuse_getxattr,
+    .listxattr = dfuse_listxattr,
+    .removexattr = dfuse_removexattr,
+    .create = dfuse_create,
+};
+
+/* Release every inode left (the kernel forgets nothing at unmount). */
+static void
+tab_clear(struct dfuse_fs *fs)
+{
+	size_t b;
+
+	for (b = 0; b < DFUSE_NBUCKETS; b++) {
+		while (fs->fs_buckets[b] != NULL) {
+			struct dfuse_inode *ie = fs->fs_buckets[b];
+
+			fs->fs_buckets[b] = ie->in_next;
+			ie_free(ie);
+		}
+	}
+}
+
+int
+dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), void *arg)
+{
+	struct dfuse_fs *fs;
+	struct dfuse_inode *root;
+	struct fuse_session *se;
+	struct fuse_loop_config *cfg;
+	char *fargv[8];
+	char mopts[64];
+	int fargc = 0;
+	int rc;
+
+	fs = calloc(1, sizeof(*fs));
+	root = calloc(1, sizeof(*root));
+	if (fs == NULL || root == NULL) {
+		free(fs);
+		free(root);
+		return ENOMEM;
+	}
+	fs->fs_dfs = dfs;
+	fs->fs_opts = o;
+	fs->fs_oflags = o->do_rdonly ? O_RDONLY : O_RDWR;
+	pthread_mutex_init(&fs->fs_lock, NULL);
+	rc = dfs_lookup(dfs, "/", fs->fs_oflags, &root->in_obj, NULL, &root->in_stat);
+	if (rc != 0) {
+		fprintf(stderr, "dfuse: opening the root: %s\n", strerror(rc));
+		free(root);
+		goto out_fs;
+	}
+	root->in_ino = FUSE_ROOT_ID;
+	dfs_obj2id(root->in_obj, &root->in_oid);
+	root->in_nlookup = 1;
+	pthread_rwlock_init(&root->in_lock, NULL);
+	pthread_mutex_init(&root->in_stat_lock, NULL);
+	fs->fs_buckets[FUSE_ROOT_ID % DFUSE_NBUCKETS] = root;
+
+	snprintf(mopts, sizeof(mopts), "fsname=dfuse,subtype=daos,default_permissions%s",
+		 o->do_rdonly ? ",ro" : "");
+	fargv[fargc++] = "dfuse";
+	fargv[fargc++] = "-o";
+	fargv[fargc++] = mopts;
+	if (o->do_fuse_opts != NULL) {
+		fargv[fargc++] = "-o";
+		fargv[fargc++] = o->do_fuse_opts;
+	}
+	fargv[fargc] = NULL;
+	{
+		struct fuse_args args = FUSE_ARGS_INIT(fargc, fargv);
+
+		se = fuse_session_new(&args, &dfuse_ops, sizeof(dfuse_ops), fs);
+		fuse_opt_free_args(&args);
+	}
+	if (se == NULL) {
+		fprintf(stderr, "dfuse: fuse_session_new failed\n");
+		rc = EINVAL;
+		goto out_tab;
+	}
+	/*
+	 * libfuse only takes signals still at their default, and a library libfabric loads
+	 * (libinfinipath) installs its own SIGINT/SIGTERM handler that exits without unmounting.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (fuse_set_signal_handlers(se) != 0) {
+		rc = EIO;
+		goto out_se;
+	}
+	if (fuse_session_mount(se, o->do_mnt) != 0) {
+		fprintf(stderr, "dfuse: cannot mount at %s\n", o->do_mnt);
+		rc = EIO;
+		goto out_sig;
+	}
+	fprintf(stderr, "dfuse: mounted at %s\n", o->do_mnt);
+	if (ready != NULL)
+		ready(arg);
+	if (o->do_single) {
+		rc = fuse_session_loop(se);
+	} else {
+		cfg = fuse_loop_cfg_create();
+		if (cfg == NULL) {
+			rc = ENOMEM;
+			fuse_session_unmount(se);
+			goto out_sig;
+		}
+		fuse_loop_cfg_set_max_threads(cfg, o->do_threads);
+		fuse_loop_cfg_set_idle_threads(cfg, o->do_threads);
+		rc = fuse_session_loop_mt(se, cfg);
+		fuse_loop_cfg_destroy(cfg);
+	}
+	/* a signal ending the loop is the normal way out */
+	rc = rc < 0 ? -rc : 0;
+	fuse_session_unmount(se);
+	fprintf(stderr, "dfuse: unmounted %s\n", o->do_mnt);
+out_sig:
+	fuse_remove_signal_handlers(se);
+out_se:
+	fuse_session_destroy(se);
+out_tab:
+	tab_clear(fs);
+out_fs:
+	pthread_mutex_destroy(&fs->fs_lock);
+	free(fs);
+	return rc;
+}

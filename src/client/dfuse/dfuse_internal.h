@@ -1,0 +1,63 @@
+/*
+ * dfuse_internal.h: private to dfuse. The FUSE core (dfuse_core.c) serves the libfuse3
+ * low-level API over a mounted dfs_t; the programs around it (dfuse_main.c, and the test
+ * launcher tests/dfuse/dfuse_local.c) parse the same options and only differ in how they
+ * obtain that dfs_t.
+ */
+#ifndef DFUSE_INTERNAL_H
+#define DFUSE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <daos_fs.h>
+
+/* What the command line asked for (dfuse_opts_parse()). */
+struct dfuse_opts {
+	char *do_mnt;         /* -m, --mountpoint (or the first positional argument) */
+	char *do_pool;        /* --pool: label or UUID */
+	char *do_cont;        /* --cont, --container: label or UUID */
+	char *do_sys;         /* --sys-name */
+	char *do_mgmt;        /* --mgmt ADDR (the test launcher only) */
+	bool do_create;       /* --create (the test launcher only): make the pool first */
+	bool do_foreground;   /* -f, --foreground */
+	bool do_single;       /* -S, --singlethread */
+	bool do_rdonly;       /* --read-only */
+	bool do_direct_io;    /* --disable-caching: no page cache either */
+	unsigned do_threads;  /* -t, --thread-count */
+	double do_attr_to;    /* --attr-timeout, seconds */
+	double do_dentry_to;  /* --dentry-timeout, seconds */
+	double do_ndentry_to; /* --ndentry-timeout, seconds (negative entries) */
+	char *do_fuse_opts;   /* -o: passed to libfuse as "-o ..." */
+};
+
+/*
+ * Parse @argv into *@o (defaults first). @launcher allows --mgmt and --create. Prints what is
+ * wrong and returns EINVAL, or returns -1 after printing the help for -h (the caller exits 0).
+ * The strings in *@o point into @argv.
+ */
+int dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o);
+
+/* The usage text of the common options, to @out. */
+void dfuse_usage(FILE *out, const char *prog, bool launcher);
+
+/*
+ * Serve @dfs at @o->do_mnt until unmounted or until SIGTERM/SIGINT; returns 0 or a positive
+ * errno after unmounting. @ready (optional) is called once the mount is live (to tell a
+ * waiting parent). @dfs stays the caller's (borrowed); every object the core opened is
+ * released before this returns.
+ * Context: the calling thread runs the FUSE session; the workers it starts call libdfs.
+ */
+int dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), void *arg);
+
+/*
+ * Run in the background unless @o->do_foreground: fork; the parent waits for the child to
+ * call dfuse_bg_ready() (exit 0) or to exit (its code), and never returns. Returns in the
+ * child (or at once with --foreground). Call before daos_init.
+ */
+void dfuse_bg_start(const struct dfuse_opts *o);
+
+/* The child is mounted: let the parent exit 0 and detach stdio. @arg is unused. */
+void dfuse_bg_ready(void *arg);
+
+#endif /* DFUSE_INTERNAL_H */

@@ -1,0 +1,245 @@
+/*
+ * dfuse_opts.c: the command line shared by dfuse and the test launcher, and running in the
+ * background (fork before libdaos starts any thread; the parent exits when the child has
+ * mounted).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dfuse_internal.h"
+
+enum {
+	OPT_POOL = 256,
+	OPT_CONT,
+	OPT_SYS,
+	OPT_MGMT,
+	OPT_CREATE,
+	OPT_ATTR_TO,
+	OPT_DENTRY_TO,
+	OPT_NDENTRY_TO,
+	OPT_NOCACHE,
+	OPT_RDONLY,
+};
+
+static const struct option dfuse_longopts[] = {
+    {"mountpoint", required_argument, NULL, 'm'},
+    {"pool", required_argument, NULL, OPT_POOL},
+    {"cont", required_argument, NULL, OPT_CONT},
+    {"container", required_argument, NULL, OPT_CONT},
+    {"sys-name", required_argument, NULL, OPT_SYS},
+    {"mgmt", required_argument, NULL, OPT_MGMT},
+    {"create", no_argument, NULL, OPT_CREATE},
+    {"foreground", no_argument, NULL, 'f'},
+    {"singlethread", no_argument, NULL, 'S'},
+    {"thread-count", required_argument, NULL, 't'},
+    {"attr-timeout", required_argument, NULL, OPT_ATTR_TO},
+    {"dentry-timeout", required_argument, NULL, OPT_DENTRY_TO},
+    {"ndentry-timeout", required_argument, NULL, OPT_NDENTRY_TO},
+    {"disable-caching", no_argument, NULL, OPT_NOCACHE},
+    {"read-only", no_argument, NULL, OPT_RDONLY},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+void
+dfuse_usage(FILE *out, const char *prog, bool launcher)
+{
+	fprintf(out,
+		"usage: %s -m MOUNTPOINT --pool POOL --cont CONT [options]\n"
+		"  -m, --mountpoint DIR     where to mount (or the first positional argument)\n"
+		"      --pool P             pool label or UUID\n"
+		"      --cont, --container C  container label or UUID\n"
+		"      --sys-name S         DAOS system name\n"
+		"  -f, --foreground         stay in the foreground\n"
+		"  -S, --singlethread       serve requests on one thread\n"
+		"  -t, --thread-count N     worker threads (default 4)\n"
+		"      --attr-timeout S     seconds the kernel caches attributes (default 1)\n"
+		"      --dentry-timeout S   seconds the kernel caches names (default 1)\n"
+		"      --ndentry-timeout S  seconds the kernel caches missing names (default 0)\n"
+		"      --disable-caching    no attribute, name or page caching (direct I/O)\n"
+		"      --read-only          mount read-only\n"
+		"  -o OPTS                  more mount options for libfuse\n",
+		prog);
+	if (launcher)
+		fprintf(out,
+			"      --mgmt ADDR          management address of the daos_server (test "
+			"launcher)\n"
+			"      --create             create pool POOL (a UUID) first (test "
+			"launcher)\n");
+}
+
+static int
+parse_seconds(const char *name, const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 86400.0 * 365) {
+		fprintf(stderr, "dfuse: --%s wants seconds, not '%s'\n", name, s);
+		return EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
+{
+	char *end;
+	long n;
+	int c;
+	int rc = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->do_threads = 4;
+	o->do_attr_to = 1.0;
+	o->do_dentry_to = 1.0;
+	o->do_ndentry_to = 0.0;
+	optind = 1;
+	while (rc == 0 && (c = getopt_long(argc, argv, "m:fSt:o:h", dfuse_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->do_mnt = optarg;
+			break;
+		case OPT_POOL:
+			o->do_pool = optarg;
+			break;
+		case OPT_CONT:
+			o->do_cont = optarg;
+			break;
+		case OPT_SYS:
+			o->do_sys = optarg;
+			break;
+		case OPT_MGMT:
+			o->do_mgmt = optarg;
+			break;
+		case OPT_CREATE:
+			o->do_create = true;
+			break;
+		case 'f':
+			o->do_foreground = true;
+			break;
+		case 'S':
+			o->do_single = true;
+			break;
+		case 't':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || n < 1 || n > 256) {
+				fprintf(stderr, "dfuse: --thread-count wants 1..256, not '%s'\n",
+					optarg);
+				rc = EINVAL;
+			}
+			o->do_threads = (unsigned)n;
+			break;
+		case 'o':
+			o->do_fuse_opts = optarg;
+			break;
+		case OPT_ATTR_TO:
+			rc = parse_seconds("attr-timeout", optarg, &o->do_attr_to);
+			break;
+		case OPT_DENTRY_TO:
+			rc = parse_seconds("dentry-timeout", optarg, &o->do_dentry_to);
+			break;
+		case OPT_NDENTRY_TO:
+			rc = parse_seconds("ndentry-timeout", optarg, &o->do_ndentry_to);
+			break;
+		case OPT_NOCACHE:
+			o->do_direct_io = true;
+			o->do_attr_to = o->do_dentry_to = o->do_ndentry_to = 0;
+			break;
+		case OPT_RDONLY:
+			o->do_rdonly = true;
+			break;
+		case 'h':
+			dfuse_usage(stdout, argv[0], launcher);
+			return -1;
+		default:
+			rc = EINVAL;
+			break;
+		}
+	}
+	if (rc != 0)
+		goto usage;
+	if (optind < argc && o->do_mnt == NULL)
+		o->do_mnt = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "dfuse: unexpected argument '%s'\n", argv[optind]);
+		goto usage;
+	}
+	if (o->do_mnt == NULL || o->do_pool == NULL || o->do_cont == NULL) {
+		fprintf(stderr, "dfuse: a mount point, --pool and --cont are required\n");
+		goto usage;
+	}
+	if (!launcher && (o->do_mgmt != NULL || o->do_create)) {
+		fprintf(stderr, "dfuse: --mgmt and --create belong to the test launcher\n");
+		goto usage;
+	}
+	if (launcher && o->do_mgmt == NULL) {
+		fprintf(stderr, "dfuse: --mgmt is required\n");
+		goto usage;
+	}
+	return 0;
+usage:
+	dfuse_usage(stderr, argv[0], launcher);
+	return EINVAL;
+}
+
+/* The write end of the pipe to the waiting parent; -1 in the foreground. */
+static int dfuse_bg_fd = -1;
+
+void
+dfuse_bg_start(const struct dfuse_opts *o)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+	int status;
+
+	if (o->do_foreground)
+		return;
+	if (pipe(fds) != 0) {
+		perror("dfuse: pipe");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("dfuse: fork");
+		exit(1);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		dfuse_bg_fd = fds[1];
+		if (setsid() < 0)
+			perror("dfuse: setsid");
+		return;
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) == 1)
+		exit(0); /* mounted */
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		exit(WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1);
+	exit(1);
+}
+
+void
+dfuse_bg_ready(void *arg)
+{
+	char c = 0;
+
+	(void)arg;
+	if (dfuse_bg_fd < 0)
+		return;
+	if (write(dfuse_bg_fd, &c, 1) != 1)
+		perror("dfuse: telling the parent");
+	close(dfuse_bg_fd);
+	dfuse_bg_fd = -1;
+	if (chdir("/") != 0)
+		perror("dfuse: chdir");
+}

@@ -1,0 +1,93 @@
+# dfuse_lib.sh: sourced by the dfuse system tests after ../lib/server.sh. A daos_server with
+# 2 targets in $TMP, then the FUSE core mounted through the test launcher (dfuse_local).
+# Needs SRV_BIN, CTL_PING and DFUSE_BIN. Every mount made here is unmounted and every process
+# killed by the EXIT trap, whatever happens.
+
+MNTS=()
+
+# Exit 77 (skipped) unless FUSE can be used here.
+dfuse_need_fuse() {
+	if [ ! -c /dev/fuse ] || ! (exec 3<>/dev/fuse) 2>/dev/null; then
+		echo "SKIP: /dev/fuse is missing or cannot be opened"
+		exit 77
+	fi
+	if ! command -v fusermount3 >/dev/null; then
+		echo "SKIP: fusermount3 is not installed"
+		exit 77
+	fi
+}
+
+dfuse_mounted() {
+	grep -q " $1 fuse" /proc/mounts
+}
+
+dfuse_cleanup() {
+	local m
+	for m in "${MNTS[@]}"; do
+		dfuse_mounted "$m" && fusermount3 -u -z "$m" 2>/dev/null
+	done
+	t_cleanup
+}
+
+# dfuse_init NAME: t_init, the trap, the ports (block 9300..9939), the server, a pool UUID
+# $POOL and a container UUID $CONT (created by the first dfuse_mount).
+dfuse_init() {
+	t_init "$1"
+	trap dfuse_cleanup EXIT
+	t_ports 9300 80
+	srv_config 2 >"$TMP/daos_server.yml"
+	cat >>"$TMP/daos_server.yml" <<CFG
+    storage:
+      - class: ram
+        scm_mount: $TMP/scm
+        scm_size: 2GiB
+      - class: file
+        bdev_list: [$TMP/bdev0]
+        bdev_size: 8GiB
+CFG
+	srv_start srv
+	srv_wait_ping srv "$CTL_PING" 20 || { fail "the server does not answer"; exit 1; }
+	POOL=$(cat /proc/sys/kernel/random/uuid)
+	CONT=$(cat /proc/sys/kernel/random/uuid)
+	POOL_MADE=
+}
+
+# dfuse_mount NAME MNT [OPTIONS...]: mount in the foreground (tracked); DF_PID. Returns 1 and
+# shows the log if the mount does not appear within 60 s.
+dfuse_mount() {
+	local name=$1 mnt=$2 i
+	shift 2
+	mkdir -p "$mnt"
+	local create=
+	[ -z "$POOL_MADE" ] && create=--create
+	"$DFUSE_BIN" --mgmt "$ADDR" --pool "$POOL" --cont "$CONT" $create -m "$mnt" \
+		--foreground "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	DF_PID=$!
+	t_track "$DF_PID"
+	MNTS+=("$mnt")
+	for i in $(seq 1200); do
+		if dfuse_mounted "$mnt"; then
+			POOL_MADE=1
+			return 0
+		fi
+		kill -0 "$DF_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "    dfuse_local did not mount $mnt"
+	show stderr "$TMP/$name.err"
+	return 1
+}
+
+# dfuse_umount MNT PID: SIGTERM; the daemon must unmount and exit 0 within 30 s.
+dfuse_umount() {
+	stop_within TERM "$2" 30
+	if [ "$RC" != 0 ]; then
+		fail "dfuse on $1: exit $RC after SIGTERM"
+		return 1
+	fi
+	if dfuse_mounted "$1"; then
+		fail "dfuse on $1: still mounted after SIGTERM"
+		return 1
+	fi
+	return 0
+}

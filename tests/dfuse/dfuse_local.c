@@ -1,0 +1,75 @@
+/*
+ * dfuse_local.c: TEST-ONLY launcher of the dfuse core. Takes dfuse's options plus
+ * --mgmt ADDR (a running daos_server's management address) and --create; --pool and --cont
+ * are UUIDs. Builds the pool and container handles locally (tests/common/sys_pool.h, as the
+ * libdfs system test does) instead of through the management service, mounts the namespace
+ * and serves it with the same core as dfuse (src/client/dfuse/dfuse_core.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <daos.h>
+#include <daos_fs.h>
+#include <daos/client.h>
+#include <gurt/common.h>
+
+#include "../common/sys_pool.h"
+#include "dfuse_internal.h"
+
+int
+main(int argc, char **argv)
+{
+	struct dfuse_opts o;
+	daos_handle_t poh;
+	daos_handle_t coh;
+	uuid_t puuid;
+	uuid_t cuuid;
+	dfs_t *dfs;
+	int rc;
+
+	rc = dfuse_opts_parse(argc, argv, true, &o);
+	if (rc != 0)
+		return rc < 0 ? 0 : 2;
+	if (uuid_parse(o.do_pool, puuid) != 0 || uuid_parse(o.do_cont, cuuid) != 0) {
+		fprintf(stderr, "dfuse_local: --pool and --cont must be UUIDs\n");
+		return 2;
+	}
+	dfuse_bg_start(&o);
+	if (o.do_create) {
+		rc = sys_pool_create(o.do_mgmt, puuid);
+		if (rc != 0) {
+			fprintf(stderr, "dfuse_local: pool create: %s\n", d_errstr(rc));
+			return 1;
+		}
+	}
+	rc = daos_init();
+	if (rc != 0) {
+		fprintf(stderr, "dfuse_local: daos_init: %s\n", d_errstr(rc));
+		return 1;
+	}
+	rc = sys_pool_connect(o.do_mgmt, puuid, &poh);
+	if (rc != 0) {
+		fprintf(stderr, "dfuse_local: pool handle: %s\n", d_errstr(rc));
+		goto out_fini;
+	}
+	rc = dc_cont_local_open(poh, cuuid, o.do_rdonly ? DAOS_COO_RO : DAOS_COO_RW, &coh);
+	if (rc != 0) {
+		fprintf(stderr, "dfuse_local: container handle: %s\n", d_errstr(rc));
+		goto out_pool;
+	}
+	rc = dfs_mount(poh, coh, o.do_rdonly ? O_RDONLY : O_RDWR, &dfs);
+	if (rc != 0) {
+		fprintf(stderr, "dfuse_local: dfs_mount: %s\n", strerror(rc));
+		goto out_cont;
+	}
+	rc = dfuse_serve(dfs, &o, dfuse_bg_ready, NULL);
+	dfs_umount(dfs);
+out_cont:
+	daos_cont_close(coh, NULL);
+out_pool:
+	daos_pool_disconnect(poh, NULL);
+out_fini:
+	daos_fini();
+	return rc == 0 ? 0 : 1;
+}

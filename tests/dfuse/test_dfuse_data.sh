@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# test_dfuse_data.sh DAOS_SERVER DAOS_CTL_PING DFUSE_LOCAL TESTDIR [SEED]: file data through
+# the FUSE core, mounted by the test launcher over a real daos_server:
+#  - fsx-style random exerciser (dfuse_fsx.py) against a local reference file, once with the
+#    page cache and once with --disable-caching (every unaligned I/O reaches libdfs);
+#  - a random tree copied in and back out, compared with diff -r; a tar round trip both ways;
+#  - concurrent writers to their own files and to disjoint stripes of one shared file;
+#  - after unmount (SIGTERM) and a new mount, the fsx files still equal their references.
+set -u
+SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping dfuse_local testdir [seed]}
+CTL_PING=${2:?}
+DFUSE_BIN=${3:?}
+TDIR=${4:?}
+SEED=${5:-$RANDOM}
+. "$(dirname "$0")/../lib/server.sh"
+. "$(dirname "$0")/dfuse_lib.sh"
+t_need_exec "$SRV_BIN" "$CTL_PING" "$DFUSE_BIN"
+dfuse_need_fuse
+dfuse_init test_dfuse_data
+echo "seed $SEED"
+
+M=$TMP/mnt
+dfuse_mount a "$M" --thread-count 4 || { fail "mount"; exit 1; }
+pass "mounted at $M"
+PID_A=$DF_PID
+
+# fsx with the page cache
+if python3 "$TDIR/dfuse_fsx.py" "$M/fsx_cached" "$TMP/fsx_cached.ref" "$SEED" 3000 \
+	>"$TMP/fsx1.out" 2>&1; then
+	pass "$(grep '^ok:' "$TMP/fsx1.out" | sed 's/^ok: //') [page cache]"
+else
+	fail "fsx with the page cache"
+	show output "$TMP/fsx1.out"
+fi
+
+# a tree in and out
+python3 "$TDIR/dfuse_data_util.py" tree "$TMP/src" "$SEED" >"$TMP/tree.out" 2>&1 ||
+	{ fail "making the tree"; show output "$TMP/tree.out"; }
+if cp -a "$TMP/src" "$M/tree" 2>"$TMP/cp.err" && diff -r --no-dereference "$TMP/src" "$M/tree" \
+	>"$TMP/diff1" 2>&1; then
+	pass "cp -a of a tree in, diff -r equal ($(cat "$TMP/tree.out"))"
+else
+	fail "tree copied in differs"
+	show cp "$TMP/cp.err"
+	head -20 "$TMP/diff1"
+fi
+if cp -a "$M/tree" "$TMP/back" 2>"$TMP/cp2.err" &&
+	diff -r --no-dereference "$TMP/src" "$TMP/back" >"$TMP/diff2" 2>&1; then
+	pass "cp -a of the tree back out, diff -r equal"
+else
+	fail "tree copied back out differs"
+	show cp "$TMP/cp2.err"
+	head -20 "$TMP/diff2"
+fi
+# (directory sizes are the file system's own business)
+meta() {
+	(cd "$1" && find . \( -type d -printf '%y %m %p\n' \) -o \( -type f -printf \
+		'%y %m %s %T@ %p\n' \) -o -printf '%y %p %l\n' | sort)
+}
+meta "$TMP/src" >"$TMP/meta.src"
+meta "$M/tree" >"$TMP/meta.mnt"
+if cmp -s "$TMP/meta.src" "$TMP/meta.mnt"; then
+	pass "find: kinds, modes, sizes, mtimes, link targets equal ($(wc -l <"$TMP/meta.mnt") paths)"
+else
+	fail "find metadata differs"
+	diff "$TMP/meta.src" "$TMP/meta.mnt" | head -20
+fi
+
+# tar round trips: archive written on the mount and extracted there, and the reverse
+mkdir -p "$M/untar" "$TMP/untar2"
+if tar -C "$TMP/src" -cf "$M/a.tar" . && tar -C "$M/untar" -xf "$M/a.tar" &&
+	diff -r --no-dereference "$TMP/src" "$M/untar" >"$TMP/diff3" 2>&1; then
+	pass "tar: an archive on the mount, extracted on the mount, equal"
+else
+	fail "tar on the mount"
+	head -20 "$TMP/diff3"
+fi
+if tar -C "$M/tree" -cf - . | tar -C "$TMP/untar2" -xf - &&
+	diff -r --no-dereference "$TMP/src" "$TMP/untar2" >"$TMP/diff4" 2>&1; then
+	pass "tar: the tree on the mount piped out, equal"
+else
+	fail "tar of the mount"
+	head -20 "$TMP/diff4"
+fi
+
+# O_APPEND and a file rewritten shorter with O_TRUNC (shell redirections)
+printf 'first line\n' >"$M/app" && printf 'second\n' >>"$M/app" && printf 'third\n' >>"$M/app"
+if [ "$(cat "$M/app")" = "$(printf 'first line\nsecond\nthird')" ]; then
+	pass "O_APPEND: three appends in order"
+else
+	fail "O_APPEND: $(od -c "$M/app" | head -3)"
+fi
+printf 'x\n' >"$M/app"
+[ "$(stat -c %s "$M/app")" = 2 ] && [ "$(cat "$M/app")" = x ] && pass "O_TRUNC rewrite" ||
+	fail "O_TRUNC rewrite: size $(stat -c %s "$M/app")"
+
+# concurrent writers
+mkdir "$M/writers"
+if python3 "$TDIR/dfuse_data_util.py" writers "$M/writers" 4 "$SEED" >"$TMP/w.out" 2>&1; then
+	pass "$(sed 's/^ok: //' "$TMP/w.out")"
+else
+	fail "concurrent writers"
+	show output "$TMP/w.out"
+fi
+
+dfuse_umount "$M" "$PID_A" && pass "SIGTERM: unmounted, exit 0"
+
+# without caching: every read and write goes to libdfs as the application issued it
+dfuse_mount b "$M" --disable-caching || { fail "mount --disable-caching"; exit 1; }
+if cmp -s "$M/fsx_cached" "$TMP/fsx_cached.ref"; then
+	pass "after a remount the fsx file equals its reference"
+else
+	fail "after a remount the fsx file differs"
+fi
+if diff -r --no-dereference "$TMP/src" "$M/tree" >/dev/null 2>&1; then
+	pass "after a remount the tree is intact"
+else
+	fail "after a remount the tree differs"
+fi
+if python3 "$TDIR/dfuse_fsx.py" "$M/fsx_direct" "$TMP/fsx_direct.ref" "$((SEED + 1))" 1500 \
+	>"$TMP/fsx2.out" 2>&1; then
+	pass "$(grep '^ok:' "$TMP/fsx2.out" | sed 's/^ok: //') [--disable-caching]"
+else
+	fail "fsx without caching"
+	show output "$TMP/fsx2.out"
+fi
+dfuse_umount "$M" "$DF_PID" && pass "second mount: unmounted"
+
+stop_within TERM "$SRV_PID" 10
+[ "$RC" = 0 ] && pass "server: exit 0 on SIGTERM" || fail "server: exit $RC on SIGTERM"
+t_summary

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# test_dfuse_system.sh DAOS_SERVER DAOS_CTL_PING DAOS_AGENT DMG DMG_JSON_GET DAOS DFUSE: the
+# real dfuse end to end: a daos_server (2 targets, insecure transport), a daos_agent, a pool
+# made with `dmg pool create`, a POSIX container made with `daos container create`; dfuse
+# mounts it by labels (in the background: the command returns once mounted), files and
+# directories go through, statfs gives the pool's space, fusermount3 -u ends the daemon, a
+# foreground mount by UUIDs sees the same data and SIGTERM unmounts it. A missing pool is
+# refused with a message.
+set -u
+SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get daos dfuse}
+CTL_PING=${2:?}
+AGENT=${3:?}
+DMG=${4:?}
+JGET=${5:?}
+DAOS=${6:?}
+DFUSE=${7:?}
+. "$(dirname "$0")/../lib/server.sh"
+. "$(dirname "$0")/dfuse_lib.sh"
+t_need_exec "$SRV_BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$DAOS" "$DFUSE"
+dfuse_need_fuse
+t_init test_dfuse_system
+trap dfuse_cleanup EXIT
+t_ports 9300 80
+
+srv_config 2 >"$TMP/daos_server.yml"
+cat >>"$TMP/daos_server.yml" <<CFG
+transport_config:
+  allow_insecure: true
+CFG
+srv_start srv
+srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
+
+mkdir -p "$TMP/run"
+cat >"$TMP/daos_agent.yml" <<CFG
+name: daos_server
+access_points: ['127.0.0.1:$PORT']
+port: $PORT
+runtime_dir: $TMP/run
+log_file: $TMP/agent.log
+transport_config:
+  allow_insecure: true
+CFG
+"$AGENT" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
+t_track $!
+export DAOS_AGENT_DRPC_DIR="$TMP/run"
+wait_line "$TMP/agent.out" "^daos_agent started" 10 || {
+	fail "agent did not start"
+	show stderr "$TMP/agent.err"
+	exit 1
+}
+
+# the service elects itself and the engine joins shortly after the start
+for i in $(seq 60); do
+	timeout 30 "$DMG" -j -l "$ADDR" pool create -z 1G tank >"$TMP/pc.out" 2>"$TMP/pc.err"
+	[ "$("$JGET" "$TMP/pc.out" status 2>/dev/null)" = 0 ] && break
+	sleep 0.5
+done
+PUUID=$("$JGET" "$TMP/pc.out" response.uuid 2>/dev/null)
+[ -n "$PUUID" ] || { fail "dmg pool create"; show out "$TMP/pc.out"; show err "$TMP/pc.err"; exit 1; }
+pass "dmg pool create tank: $PUUID"
+timeout 60 "$DAOS" -j container create tank fs1 --type POSIX >"$TMP/cc.out" 2>"$TMP/cc.err"
+CUUID=$("$JGET" "$TMP/cc.out" response.container_uuid 2>/dev/null)
+[ -n "$CUUID" ] || { fail "daos container create"; show out "$TMP/cc.out"; show err "$TMP/cc.err"; exit 1; }
+pass "daos container create tank fs1 --type POSIX: $CUUID"
+
+# background mount by labels
+M=$TMP/mnt
+mkdir -p "$M"
+MNTS+=("$M")
+if timeout 120 "$DFUSE" -m "$M" --pool tank --cont fs1 >"$TMP/bg.out" 2>"$TMP/bg.err" &&
+	dfuse_mounted "$M"; then
+	pass "dfuse -m MNT --pool tank --cont fs1: mounted when the command returned"
+else
+	fail "dfuse in the background did not mount"
+	show stderr "$TMP/bg.err"
+	exit 1
+fi
+BG_PID=$(pgrep -f -- "-m $M --pool tank")
+[ -n "$BG_PID" ] && t_track $BG_PID
+head -c 3000000 /dev/urandom >"$TMP/blob"
+mkdir -p "$M/a/b" && cp "$TMP/blob" "$M/a/b/blob" && echo hello >"$M/a/hello" &&
+	ln -s b/blob "$M/a/link" && cmp -s "$TMP/blob" "$M/a/link" &&
+	[ "$(cat "$M/a/hello")" = hello ] && pass "mkdir, a 3 MB file, a link, read back" ||
+	fail "files through dfuse"
+# statfs: the pool's space (dmg asked for 1G), not the fixed answer of 2^30 4 KiB blocks
+read -r BS BLOCKS BFREE < <(stat -f -c '%S %b %f' "$M")
+TOTAL=$((BS * BLOCKS))
+if [ "$TOTAL" -gt 0 ] && [ "$BLOCKS" != $((1 << 30)) ] && [ "$BFREE" -le "$BLOCKS" ]; then
+	pass "statfs: the pool's space, $TOTAL bytes, $((BS * BFREE)) free"
+else
+	fail "statfs: bsize $BS blocks $BLOCKS free $BFREE"
+fi
+fusermount3 -u "$M"
+for i in $(seq 600); do
+	[ -n "$BG_PID" ] && kill -0 $BG_PID 2>/dev/null || break
+	sleep 0.05
+done
+if [ -n "$BG_PID" ] && ! kill -0 $BG_PID 2>/dev/null && ! dfuse_mounted "$M"; then
+	pass "fusermount3 -u: the daemon exits"
+else
+	fail "the daemon '$BG_PID' still runs after fusermount3 -u"
+fi
+
+# foreground mount by UUIDs, positional mount point; SIGTERM unmounts
+"$DFUSE" "$M" --pool "$PUUID" --container "$CUUID" --foreground -t 2 >"$TMP/fg.out" \
+	2>"$TMP/fg.err" &
+FG_PID=$!
+t_track $FG_PID
+for i in $(seq 1200); do
+	dfuse_mounted "$M" && break
+	kill -0 $FG_PID 2>/dev/null || break
+	sleep 0.05
+done
+if dfuse_mounted "$M" && cmp -s "$TMP/blob" "$M/a/b/blob" && [ "$(readlink "$M/a/link")" = b/blob ]; then
+	pass "a second mount by UUIDs sees the same files"
+else
+	fail "second mount"
+	show stderr "$TMP/fg.err"
+fi
+dfuse_umount "$M" "$FG_PID" && pass "SIGTERM: unmounted, exit 0"
+
+# a pool that does not exist
+timeout 60 "$DFUSE" -m "$M" --pool nosuchpool --cont fs1 -f >"$TMP/np.out" 2>"$TMP/np.err"
+RC=$?
+if [ "$RC" = 1 ] && grep -q "connecting to pool nosuchpool" "$TMP/np.err" && ! dfuse_mounted "$M"; then
+	pass "a missing pool: exit 1, $(head -1 "$TMP/np.err")"
+else
+	fail "a missing pool: exit $RC"
+	show stderr "$TMP/np.err"
+fi
+
+stop_within TERM "$SRV_PID" 10
+[ "$RC" = 0 ] && pass "server: exit 0 on SIGTERM" || fail "server: exit $RC on SIGTERM"
+t_summary
