@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
 # run.sh BUILD_DIR: `make run`. Start a single-node system in the foreground (daos_server with
-# its embedded configuration: one engine, 2 targets, everything on loopback), make sure it has
-# a pool called pool0, print what to type next, and stop it cleanly on Ctrl-C. The data stay
-# in $DAOS_RUN_DIR (default ~/.daos-lite), so the next `make run` finds them again.
+# its embedded configuration: one engine, 2 targets, everything on loopback) and a daos_agent
+# for its clients, make sure it has a pool called pool0 holding a POSIX container cont0, mount
+# cont0 with dfuse where FUSE works, print what to type next, and stop it all cleanly on Ctrl-C.
+# The data stay in $DAOS_RUN_DIR (default ~/.daos-lite), so the next `make run` finds them.
 #
 # Environment: DAOS_RUN_DIR (data directory), DAOS_SERVER_PORT (management port, default
-# 10001), DAOS_FABRIC_PORT, DAOS_POOL_SIZE (size of pool0 when created, default 1G).
+# 10001), DAOS_FABRIC_PORT, DAOS_POOL_SIZE (size of pool0 when created, default 1G),
+# DAOS_AGENT_DRPC_DIR (the agent's socket directory, default $DAOS_RUN_DIR/run),
+# DAOS_MOUNT (where cont0 is mounted, default $DAOS_RUN_DIR/mnt; "none": not mounted).
 set -u
 
 BUILD=${1:-build}
 SERVER=$BUILD/src/engine/daos_server
 DMG=$BUILD/src/tools/dmg/dmg
+AGENT=$BUILD/src/agent/daos_agent
+DAOS=$BUILD/src/tools/daos/daos
+DFUSE=$BUILD/src/client/dfuse/dfuse
 DIR=${DAOS_RUN_DIR:-$HOME/.daos-lite}
 PORT=${DAOS_SERVER_PORT:-10001}
 SIZE=${DAOS_POOL_SIZE:-1G}
 ADDR=127.0.0.1:$PORT
-for b in "$SERVER" "$DMG"; do
+RUNDIR=${DAOS_AGENT_DRPC_DIR:-$DIR/run}
+MNT=${DAOS_MOUNT:-$DIR/mnt}
+for b in "$SERVER" "$DMG" "$AGENT" "$DAOS" "$DFUSE"; do
 	[ -x "$b" ] || { echo "run: $b is missing: build first (make)"; exit 1; }
 done
-mkdir -p "$DIR" || exit 1
-export DAOS_SERVER_PORT=$PORT
+mkdir -p "$DIR" "$RUNDIR" || exit 1
+export DAOS_SERVER_PORT=$PORT DAOS_AGENT_DRPC_DIR=$RUNDIR
+AGENT_PID=
+DFUSE_PID=
 
 "$SERVER" start --data-dir "$DIR" 2>"$DIR/daos_server.log" &
 PID=$!
@@ -27,6 +37,16 @@ PID=$!
 stop() {
 	trap - INT TERM
 	echo
+	if [ -n "$DFUSE_PID" ]; then
+		echo "unmounting $MNT..."
+		fusermount3 -u "$MNT" 2>/dev/null
+		kill -TERM "$DFUSE_PID" 2>/dev/null
+		wait "$DFUSE_PID"
+	fi
+	if [ -n "$AGENT_PID" ]; then
+		kill -TERM "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID"
+	fi
 	echo "stopping daos_server (pid $PID)..."
 	kill -TERM "$PID" 2>/dev/null
 	wait "$PID"
@@ -64,16 +84,79 @@ elif ! dmg pool create --size "$SIZE" --label pool0; then
 	stop 1
 fi
 
+# the agent: clients (daos, dfuse, applications) get their credentials and the system's
+# attach info from it, through the socket in $RUNDIR
+cat >"$DIR/daos_agent.yml" <<CFG
+name: daos_server
+access_points: ['$ADDR']
+port: $PORT
+runtime_dir: $RUNDIR
+log_file: $DIR/daos_agent.log
+transport_config:
+  allow_insecure: true
+CFG
+"$AGENT" -o "$DIR/daos_agent.yml" -i >"$DIR/daos_agent.out" 2>&1 &
+AGENT_PID=$!
+for i in $(seq 100); do
+	grep -q "^daos_agent started" "$DIR/daos_agent.out" && break
+	kill -0 "$AGENT_PID" 2>/dev/null || break
+	sleep 0.1
+done
+if ! grep -q "^daos_agent started" "$DIR/daos_agent.out"; then
+	echo "run: daos_agent did not start:"
+	tail -5 "$DIR/daos_agent.out"
+	AGENT_PID=
+	stop 1
+fi
+
+if "$DAOS" container query pool0 cont0 >/dev/null 2>&1; then
+	echo "cont0 found (from an earlier run)"
+elif ! "$DAOS" container create pool0 cont0 --type POSIX; then
+	echo "run: container create failed"
+	stop 1
+fi
+
+# mount cont0 where FUSE works (a container without /dev/fuse, or DAOS_MOUNT=none: skip)
+MOUNTED=
+if [ "$MNT" != none ] && [ -c /dev/fuse ] && command -v fusermount3 >/dev/null; then
+	mkdir -p "$MNT"
+	mountpoint -q "$MNT" && fusermount3 -u "$MNT" 2>/dev/null # left by a killed run
+	"$DFUSE" -m "$MNT" --pool pool0 --cont cont0 --foreground >"$DIR/dfuse.log" 2>&1 &
+	DFUSE_PID=$!
+	for i in $(seq 100); do
+		mountpoint -q "$MNT" && break
+		kill -0 "$DFUSE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if mountpoint -q "$MNT"; then
+		MOUNTED=1
+	else
+		echo "run: dfuse did not mount $MNT (log: $DIR/dfuse.log); going on without it"
+		kill -TERM "$DFUSE_PID" 2>/dev/null
+		wait "$DFUSE_PID" 2>/dev/null
+		DFUSE_PID=
+	fi
+fi
+if [ -n "$MOUNTED" ]; then
+	MOUNT_MSG="cont0 (POSIX) is mounted on $MNT: use it as any directory (ls, cp, tar...)."
+else
+	MOUNT_MSG="cont0 (POSIX) is not mounted (no usable FUSE here, or DAOS_MOUNT=none)."
+fi
+
 cat <<MSG
 
 daos-lite is running: one engine, 2 targets, management port $ADDR, data in $DIR
-(log: $DIR/daos_server.log). In another terminal, try:
+(logs: $DIR/daos_server.log, daos_agent.log, dfuse.log).
+$MOUNT_MSG
+In another terminal, try:
 
+  export DAOS_AGENT_DRPC_DIR=$RUNDIR
+  $DAOS pool query pool0
+  $DAOS container list pool0
+  $DAOS container query pool0 cont0
   $DMG -i -l $ADDR system query
-  $DMG -i -l $ADDR pool query pool0
   $DMG -i -l $ADDR pool list
 
-The daos CLI and a mounted POSIX container come with the next issues (docs/STATUS.md).
 Ctrl-C stops the system cleanly; \`make run\` again finds the same data.
 MSG
 wait "$PID"

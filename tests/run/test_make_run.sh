@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_make_run.sh SOURCE_DIR BUILD_DIR: what `make run` does (scripts/run.sh), twice on one
-# data directory: the first run starts the system and creates pool0, SIGTERM (as Ctrl-C, to the
-# script) stops it with exit 0, the second run finds pool0 again. Ports 10100-10199.
+# data directory: the first run starts the system, creates pool0 and the POSIX container cont0
+# and mounts it (where FUSE works), SIGTERM (as Ctrl-C, to the script) stops it with exit 0 and
+# unmounts, the second run finds pool0, cont0 and a file written through the first mount.
+# Ports 10100-10199.
 set -u
 SRC=${1:?usage: $0 SOURCE_DIR BUILD_DIR}
 BUILD=${2:?}
@@ -20,8 +22,23 @@ fail() {
 }
 export DAOS_RUN_DIR=$TMP/data DAOS_SERVER_PORT=$((10100 + ($$ % 12) * 8))
 export DAOS_FABRIC_PORT=$((DAOS_SERVER_PORT + 1)) DAOS_POOL_SIZE=1G
+unset DAOS_AGENT_DRPC_DIR DAOS_MOUNT
+MNT=$DAOS_RUN_DIR/mnt
+FUSE=
+[ -c /dev/fuse ] && command -v fusermount3 >/dev/null && FUSE=1
 
-# run_once NAME: start run.sh, wait for its banner, SIGINT it, check it stopped cleanly.
+# first_mounted / second_mounted: what each run checks in the mount while the system is up
+first_mounted() {
+	echo "written by the first run" >"$MNT/hello.txt" && pass "first: file written in $MNT" ||
+		fail "first: cannot write in $MNT"
+}
+second_mounted() {
+	[ "$(cat "$MNT/hello.txt" 2>/dev/null)" = "written by the first run" ] &&
+		pass "second: the first run's file read back" || fail "second: file lost or wrong"
+}
+
+# run_once NAME: start run.sh, wait for its banner, run NAME_mounted where FUSE works, SIGINT
+# it, check it stopped cleanly and unmounted.
 run_once() {
 	local i
 	"$SRC/scripts/run.sh" "$BUILD" >"$TMP/$1.out" 2>&1 &
@@ -33,17 +50,31 @@ run_once() {
 	done
 	grep -q "daos-lite is running" "$TMP/$1.out" && pass "$1: system up" ||
 		{ fail "$1: no banner"; sed 's/^/    /' "$TMP/$1.out"; }
+	if [ -n "$FUSE" ]; then
+		if grep -q "is mounted on $MNT" "$TMP/$1.out" && mountpoint -q "$MNT"; then
+			pass "$1: cont0 mounted"
+			"$1_mounted"
+		else
+			fail "$1: cont0 not mounted"
+			sed 's/^/    /' "$DAOS_RUN_DIR/dfuse.log"
+		fi
+	fi
 	kill -TERM "$RUN_PID" # what Ctrl-C does (a background job here ignores SIGINT)
 	wait "$RUN_PID"
 	local rc=$?
 	RUN_PID=
 	[ "$rc" = 0 ] && grep -q "stopped; the data stay" "$TMP/$1.out" && pass "$1: clean stop" ||
 		fail "$1: stop exit $rc"
+	! mountpoint -q "$MNT" 2>/dev/null && pass "$1: unmounted" ||
+		{ fail "$1: still mounted"; fusermount3 -u "$MNT"; }
 }
 
 run_once first
 grep -q "Pool created\|UUID" "$TMP/first.out" && pass "pool0 created" || fail "pool0 not created"
+grep -q "Successfully created container" "$TMP/first.out" &&
+	pass "cont0 created" || fail "cont0 not created"
 run_once second
 grep -q "pool0 found" "$TMP/second.out" && pass "pool0 found again" || fail "pool0 not found again"
+grep -q "cont0 found" "$TMP/second.out" && pass "cont0 found again" || fail "cont0 not found again"
 [ "$FAILS" = 0 ] && echo "PASS: make run" || echo "$FAILS check(s) failed"
 [ "$FAILS" = 0 ]
