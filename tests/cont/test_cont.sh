@@ -161,7 +161,7 @@ refused q4 "query by the old label" "DER_NONEXIST"
 d sp2 cont set-prop tank c1b rd_fac:1
 refused sp2 "set-prop rd_fac (immutable)" "DER_NO_PERM"
 d sp3 cont set-prop tank c1b bogus:1
-refused sp3 "set-prop of an unknown property" "bad property"
+refused sp3 "set-prop of an unknown property" "unknown property .bogus."
 
 echo "== attributes"
 d sa cont set-attr tank c1b color blue

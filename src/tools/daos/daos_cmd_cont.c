@@ -258,6 +258,12 @@ dt_props_parse(struct dt_ctx *ctx, const char *str, bool values, daos_prop_t **p
 			rc = dt_fail(ctx, -DER_INVAL, "property `%s' is not name:value", tok);
 			break;
 		}
+		*colon = '\0';
+		if (prop_desc_find(0, tok) == NULL) {
+			rc = dt_fail(ctx, -DER_INVAL, "unknown property `%s'", tok);
+			break;
+		}
+		*colon = ':';
 		if (strncmp(tok, "owner:", 6) == 0 || strncmp(tok, "group:", 6) == 0) {
 			e->dpe_type = tok[0] == 'o' ? DAOS_PROP_CO_OWNER : DAOS_PROP_CO_OWNER_GROUP;
 			rc = daos_prop_entry_set_str(e, colon + 1, strlen(colon + 1));
