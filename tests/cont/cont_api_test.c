@@ -1,7 +1,8 @@
 /*
- * cont_api_test.c POOL: the container API of libdaos (and dfs_cont_create / dfs_connect)
- * against a real daos_server + daos_agent, through the public headers and shared libraries
- * only, as an application uses them. Run by test_cont.sh, which creates pool POOL with dmg.
+ * cont_api_test.c POOL [--oid CONT]: the container API of libdaos (and dfs_cont_create /
+ * dfs_connect) against a real daos_server + daos_agent, through the public headers and shared
+ * libraries only, as an application uses them. Run by test_cont.sh, which creates pool POOL with
+ * dmg.
  *
  * Prints one "ok: ..." or "FAIL: ..." line per check; exits 0 when every check passed.
  */
@@ -491,9 +492,24 @@ main(int argc, char **argv)
 	daos_handle_t coh2;
 	int rc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s POOL\n", argv[0]);
+	if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--oid") == 0)) {
+		fprintf(stderr, "usage: %s POOL [--oid CONT]\n", argv[0]);
 		return 2;
+	}
+	if (argc == 4) {
+		/* print an OC_S2 object id of container CONT (for `daos object query`) */
+		daos_obj_id_t oid = {.lo = 99, .hi = 0};
+
+		if (daos_init() != 0 ||
+		    daos_pool_connect(argv[1], NULL, DAOS_PC_RO, &poh, NULL, NULL) ||
+		    daos_cont_open(poh, argv[3], DAOS_COO_RO, &coh, NULL, NULL) != 0 ||
+		    daos_obj_generate_oid(coh, &oid, 0, OC_S2, 0, 0) != 0)
+			return 1;
+		printf("%" PRIu64 ".%" PRIu64 "\n", oid.hi, oid.lo);
+		daos_cont_close(coh, NULL);
+		daos_pool_disconnect(poh, NULL);
+		daos_fini();
+		return 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = daos_init();
