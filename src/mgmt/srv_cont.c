@@ -12,7 +12,7 @@
  * ends, and read through it: a read-modify-write of a container (OID allocation, attributes,
  * snapshots) that arrives while another one on the same record commits builds on it, so no
  * update is lost and no OID range is answered twice. Iterations (handle counts, container
- * lists) read the applied state only.
+ * lists) see the applied state with the overlay on top.
  *
  * Invariants:
  *  1. A container handle belongs to a pool handle of the same pool; a pool handle's
@@ -157,30 +157,24 @@ mc_tx_abort(struct mc_tx *t)
 	mc_tx_release(t);
 }
 
-/* Set (@msg) or delete (@msg NULL) @key of @table in @t; overlaid if @ovl. */
+/* Set @key of @table to @buf (@len bytes, consumed) or delete it (@buf NULL) in @t;
+ * overlaid if @ovl. */
 static int
-mc_tx_write(struct mc_tx *t, const char *table, const char *key, const ProtobufCMessage *msg,
-	    bool ovl)
+mc_tx_write_buf(struct mc_tx *t, const char *table, const char *key, void *buf, size_t len,
+		bool ovl)
 {
 	struct ds_mgmt *ms = t->t_ms;
 	struct mc_ovl *o = NULL;
 	size_t klen = strlen(key);
-	void *buf = NULL;
-	size_t len = 0;
 	d_iov_t k, v;
 	int rc;
 
-	if (klen >= MC_KEY_LEN)
+	if (klen >= MC_KEY_LEN) {
+		D_FREE(buf);
 		return -DER_INVAL;
-	if (msg != NULL) {
-		len = protobuf_c_message_get_packed_size(msg);
-		D_ALLOC(buf, len > 0 ? len : 1);
-		if (buf == NULL)
-			return -DER_NOMEM;
-		protobuf_c_message_pack(msg, buf);
 	}
 	d_iov_set(&k, (void *)key, klen);
-	if (msg != NULL) {
+	if (buf != NULL) {
 		d_iov_set(&v, buf, len);
 		rc = rdb_tx_update(t->t_tx, table, &k, &v);
 	} else {
@@ -209,6 +203,38 @@ mc_tx_write(struct mc_tx *t, const char *table, const char *key, const ProtobufC
 	o->o_pending++;
 	t->t_ovl[t->t_novl++] = o;
 	return 0;
+}
+
+/* Set (@msg) or delete (@msg NULL) @key of @table in @t; overlaid if @ovl. */
+static int
+mc_tx_write(struct mc_tx *t, const char *table, const char *key, const ProtobufCMessage *msg,
+	    bool ovl)
+{
+	void *buf = NULL;
+	size_t len = 0;
+
+	if (msg != NULL) {
+		len = protobuf_c_message_get_packed_size(msg);
+		D_ALLOC(buf, len > 0 ? len : 1);
+		if (buf == NULL)
+			return -DER_NOMEM;
+		protobuf_c_message_pack(msg, buf);
+	}
+	return mc_tx_write_buf(t, table, key, buf, len, ovl);
+}
+
+/* Set @key of @table to the string @str in @t, overlaid. */
+static int
+mc_tx_write_str(struct mc_tx *t, const char *table, const char *key, const char *str)
+{
+	size_t len = strlen(str);
+	void *buf;
+
+	D_ALLOC(buf, len + 1);
+	if (buf == NULL)
+		return -DER_NOMEM;
+	memcpy(buf, str, len);
+	return mc_tx_write_buf(t, table, key, buf, len, true);
 }
 
 struct mc_commit {
@@ -330,58 +356,117 @@ mc_cont_find(struct ds_mgmt *ms, const char *pool, const char *id, Mgmt__MsCont 
 			  (ProtobufCMessage **)cont);
 }
 
-/* Collect the values of @table whose key starts with @prefix (NULL: all). */
+/*
+ * Collect the values of @table whose key starts with @prefix (NULL: all): the applied state
+ * with the overlay on top (a record written or deleted by a commit in flight counts as
+ * such), so that counts of handles and lists see the writes answered or about to be.
+ */
 struct mc_coll {
 	const char *co_prefix;
 	const ProtobufCMessageDescriptor *co_desc;
 	ProtobufCMessage **co_v;
+	char **co_keys;
 	size_t co_nr;
 	size_t co_cap;
 };
 
 static int
-mc_coll_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
+mc_coll_add(struct mc_coll *co, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct mc_coll *co = arg;
 	ProtobufCMessage *m;
-	size_t pl = co->co_prefix != NULL ? strlen(co->co_prefix) : 0;
+	char *k;
 
-	if (pl > 0 && (key->iov_len < pl || memcmp(key->iov_buf, co->co_prefix, pl) != 0))
-		return 1; /* past the prefix: keys are sorted */
-	m = protobuf_c_message_unpack(co->co_desc, NULL, val->iov_len, val->iov_buf);
+	m = protobuf_c_message_unpack(co->co_desc, NULL, vlen, val);
 	if (m == NULL)
 		return 0;
 	if (co->co_nr == co->co_cap) {
 		size_t cap = co->co_cap == 0 ? 16 : 2 * co->co_cap;
 		ProtobufCMessage **nv;
+		char **nk;
 
 		if (cap > MC_LIST_MAX) {
 			protobuf_c_message_free_unpacked(m, NULL);
 			return 1;
 		}
 		D_REALLOC_ARRAY(nv, co->co_v, cap);
-		if (nv == NULL) {
+		if (nv != NULL)
+			co->co_v = nv;
+		D_REALLOC_ARRAY(nk, co->co_keys, cap);
+		if (nk != NULL)
+			co->co_keys = nk;
+		if (nv == NULL || nk == NULL) {
 			protobuf_c_message_free_unpacked(m, NULL);
 			return -DER_NOMEM;
 		}
-		co->co_v = nv;
 		co->co_cap = cap;
 	}
+	D_STRNDUP(k, key, klen);
+	if (k == NULL) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return -DER_NOMEM;
+	}
+	co->co_keys[co->co_nr] = k;
 	co->co_v[co->co_nr++] = m;
 	return 0;
+}
+
+static int
+mc_coll_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
+{
+	struct mc_coll *co = arg;
+	size_t pl = co->co_prefix != NULL ? strlen(co->co_prefix) : 0;
+
+	if (pl > 0 && (key->iov_len < pl || memcmp(key->iov_buf, co->co_prefix, pl) != 0))
+		return 1; /* past the prefix: keys are sorted */
+	return mc_coll_add(co, key->iov_buf, key->iov_len, val->iov_buf, val->iov_len);
+}
+
+static void
+mc_coll_drop(struct mc_coll *co, size_t i)
+{
+	protobuf_c_message_free_unpacked(co->co_v[i], NULL);
+	D_FREE(co->co_keys[i]);
+	co->co_nr--;
+	if (i < co->co_nr) {
+		co->co_v[i] = co->co_v[co->co_nr];
+		co->co_keys[i] = co->co_keys[co->co_nr];
+	}
 }
 
 static int
 mc_collect(struct ds_mgmt *ms, const char *table, const char *prefix,
 	   const ProtobufCMessageDescriptor *desc, struct mc_coll *co)
 {
+	size_t pl = prefix != NULL ? strlen(prefix) : 0;
+	struct mc_ovl *o;
 	d_iov_t start;
+	size_t i;
+	int rc;
 
 	memset(co, 0, sizeof(*co));
 	co->co_prefix = prefix;
 	co->co_desc = desc;
-	d_iov_set(&start, (void *)prefix, prefix != NULL ? strlen(prefix) : 0);
-	return rdb_iterate(ms->ms_db, table, prefix != NULL ? &start : NULL, mc_coll_cb, co);
+	d_iov_set(&start, (void *)prefix, pl);
+	rc = rdb_iterate(ms->ms_db, table, prefix != NULL ? &start : NULL, mc_coll_cb, co);
+	if (rc != 0)
+		return rc;
+	d_list_for_each_entry (o, &ms->ms_ovl, o_link) {
+		if (o->o_table != table || o->o_term != ms->ms_term ||
+		    (pl > 0 && (o->o_klen < pl || memcmp(o->o_key, prefix, pl) != 0)))
+			continue;
+		for (i = 0; i < co->co_nr; i++)
+			if (strlen(co->co_keys[i]) == o->o_klen &&
+			    memcmp(co->co_keys[i], o->o_key, o->o_klen) == 0) {
+				mc_coll_drop(co, i);
+				break;
+			}
+		if (o->o_val != NULL) {
+			rc = mc_coll_add(co, o->o_key, o->o_klen, o->o_val, o->o_vlen);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -389,9 +474,12 @@ mc_coll_fini(struct mc_coll *co)
 {
 	size_t i;
 
-	for (i = 0; i < co->co_nr; i++)
+	for (i = 0; i < co->co_nr; i++) {
 		protobuf_c_message_free_unpacked(co->co_v[i], NULL);
+		D_FREE(co->co_keys[i]);
+	}
 	D_FREE(co->co_v);
+	D_FREE(co->co_keys);
 }
 
 uint32_t
@@ -1020,23 +1108,32 @@ static int
 mc_pool_attr(struct mc_req *mr)
 {
 	Mgmt__AttrResp out = MGMT__ATTR_RESP__INIT;
-	Mgmt__MsPool *p = mr->mr_pool;
-	Mgmt__Attr **old = p->attrs, **nv = NULL;
-	size_t old_n = p->n_attrs, nn = 0;
-	struct rdb_tx *tx = NULL;
+	Mgmt__MsPool *p = NULL;
+	Mgmt__Attr **old, **nv = NULL;
+	size_t old_n, nn = 0;
+	struct mc_tx t;
 	int rc;
 
+	/* the record as the writes in flight left it (the overlay), not only as applied */
+	rc = mc_get_msg(mr->mr_ms, MS_T_POOLS, mr->mr_pool->uuid, &mgmt__ms_pool__descriptor,
+			(ProtobufCMessage **)&p);
+	if (rc != 0)
+		return rc;
+	old = p->attrs;
+	old_n = p->n_attrs;
 	switch (mr->mr_method) {
 	case DSS_CTL_POOL_ATTR_LIST:
-		return mc_attr_list(mr, p->attrs, p->n_attrs);
+		rc = mc_attr_list(mr, p->attrs, p->n_attrs);
+		goto out;
 	case DSS_CTL_POOL_ATTR_GET:
-		return mc_attr_get(mr, p->attrs, p->n_attrs);
+		rc = mc_attr_get(mr, p->attrs, p->n_attrs);
+		goto out;
 	case DSS_CTL_POOL_ATTR_SET: {
 		Mgmt__AttrSetReq *in = (Mgmt__AttrSetReq *)mr->mr_in;
 
-		if (in->n_attrs == 0)
-			return -DER_INVAL;
-		rc = mc_attr_change(old, old_n, in->attrs, in->n_attrs, NULL, 0, &nv, &nn);
+		rc = -DER_INVAL;
+		if (in->n_attrs > 0)
+			rc = mc_attr_change(old, old_n, in->attrs, in->n_attrs, NULL, 0, &nv, &nn);
 		break;
 	}
 	default: {
@@ -1046,25 +1143,24 @@ mc_pool_attr(struct mc_req *mr)
 		break;
 	}
 	}
-	if (rc != 0)
-		return rc;
-	if (!(mr->mr_phdl->capas & SEC_POOL_CAPA_CREATE_CONT)) {
-		D_FREE(nv);
-		return -DER_NO_PERM; /* a read-only handle */
-	}
-	rc = rdb_tx_begin(mr->mr_ms->ms_db, mr->mr_ms->ms_term, &tx);
+	if (rc == 0 && !(mr->mr_phdl->capas & SEC_POOL_CAPA_CREATE_CONT))
+		rc = -DER_NO_PERM; /* a read-only handle */
+	if (rc == 0)
+		rc = mc_tx_begin(mr->mr_ms, &t);
 	if (rc == 0) {
 		p->attrs = nv;
 		p->n_attrs = nn;
-		rc = ms_pool_put(tx, p);
+		rc = mc_tx_write(&t, MS_T_POOLS, p->uuid, &p->base, true);
 		p->attrs = old;
 		p->n_attrs = old_n;
+		if (rc == 0)
+			rc = mc_commit(&t, mr->mr_req, &out.base);
+		else
+			mc_tx_abort(&t);
 	}
-	if (rc == 0)
-		rc = ms_commit_reply(mr->mr_ms, mr->mr_req, tx, &out.base);
-	else if (tx != NULL)
-		rdb_tx_abort(tx);
+out:
 	D_FREE(nv);
+	mc_msg_free(p);
 	return rc;
 }
 
@@ -1365,12 +1461,8 @@ mc_cont_create(struct mc_req *mr)
 		goto out;
 	rc = mc_tx_write(&t, MS_T_CONTS, key, &c.base, true);
 	if (rc == 0 && label[0] != '\0') {
-		d_iov_t k, v;
-
 		mc_cont_key(key, pool, label);
-		d_iov_set(&k, key, strlen(key));
-		d_iov_set(&v, uu, strlen(uu));
-		rc = rdb_tx_update(t.t_tx, MS_T_CONT_LABELS, &k, &v);
+		rc = mc_tx_write_str(&t, MS_T_CONT_LABELS, key, uu);
 	}
 	if (rc != 0) {
 		mc_tx_abort(&t);
@@ -1576,7 +1668,6 @@ mc_cont_open(struct mc_req *mr)
 		return rc;
 	}
 	mc_info_fill(mr->mr_ms, c, &info);
-	info.nhandles++; /* this one */
 	out.info = &info;
 	out.n_properties = mp.mp_nr;
 	out.properties = mp.mp_v;
@@ -1754,12 +1845,8 @@ mc_cont_set_prop(struct mc_req *mr)
 			rc = mc_tx_write(&t, MS_T_CONT_LABELS, key, NULL, true);
 		}
 		if (rc == 0) {
-			d_iov_t k, v;
-
 			mc_cont_key(key, c->pool, n.label);
-			d_iov_set(&k, key, strlen(key));
-			d_iov_set(&v, c->uuid, strlen(c->uuid));
-			rc = rdb_tx_update(t.t_tx, MS_T_CONT_LABELS, &k, &v);
+			rc = mc_tx_write_str(&t, MS_T_CONT_LABELS, key, c->uuid);
 		}
 	}
 	if (rc != 0) {

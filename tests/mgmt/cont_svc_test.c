@@ -14,6 +14,9 @@
  *                                               above every range answered before
  *   cont_svc_test nohdl ADDR POOL STATE        after dmg pool evict: the handles are gone
  *   cont_svc_test connect ADDR POOL -           connect and leave the handle open
+ *   cont_svc_test race ADDR POOL STATE         4 processes at once on one container: OID
+ *                                               ranges, attributes, snapshots (none lost,
+ *                                               no range twice)
  *
  * ADDR may list several servers ("a:p,b:q"): calls follow leader hints and move on to the
  * next server while none answers.
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -93,16 +97,19 @@ call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescrip
 
 	*resp = NULL;
 	protobuf_c_message_pack(req, buf);
+	/* 30 s at most: 150 tries, each after a pause of 200 ms but the first after a hint */
 	for (tries = 0; tries < 150; tries++) {
-		reply = NULL;
-		rlen = 0;
 		rc = cli == NULL ? -DER_UNREACH
 				 : dss_ctl_client_call(cli, method, buf, len, 30000, &reply, &rlen);
 		if (rc == -DER_NOTLEADER) {
 			Mgmt__LeaderHint *h = mgmt__leader_hint__unpack(NULL, rlen, reply);
 
 			free(reply);
-			if (h != NULL && h->leader[0] != '\0') {
+			reply = NULL;
+			rlen = 0;
+			/* an election: hints may name a dead or a stale leader; pace the tries */
+			if (h != NULL && h->leader[0] != '\0' && tries % 2 == 0) {
+				usleep(20000);
 				reconnect(h->leader);
 			} else {
 				usleep(200000);
@@ -114,6 +121,8 @@ call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescrip
 		}
 		if (rc == -DER_UNREACH || rc == -DER_TIMEDOUT) {
 			free(reply);
+			reply = NULL;
+			rlen = 0;
 			usleep(200000);
 			reconnect(NULL);
 			continue;
@@ -1197,6 +1206,133 @@ phase_restart(const char *state)
 	state_write(state);
 }
 
+/*
+ * Concurrent read-modify-writes: RACE_PROCS processes, each on its own connection, allocate
+ * OIDs, set container and pool attributes and take snapshots of one container at once. No
+ * range twice, no update lost.
+ */
+#define RACE_PROCS 4
+#define RACE_ITERS 40
+
+static void
+race_child(int id, const char *chdl, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	char name[32], val[32];
+	uint64_t oid;
+	int j, rc, errs = 0;
+
+	if (f == NULL)
+		_exit(2);
+	cli = NULL;
+	reconnect(addrs[0]);
+	srandom((unsigned)id + 100);
+	for (j = 0; j < RACE_ITERS; j++) {
+		uint64_t n = 1 + (uint64_t)(random() % 20);
+
+		rc = cont_oids(phdl_rw, chdl, n, &oid);
+		if (rc == 0)
+			fprintf(f, "range %" PRIu64 " %" PRIu64 "\n", oid, oid + n);
+		else
+			errs++;
+		snprintf(name, sizeof(name), "w%d_%d", id, j);
+		snprintf(val, sizeof(val), "%d", j);
+		errs += attr_set(DSS_CTL_CONT_ATTR_SET, phdl_rw, chdl, name, val) != 0;
+		snprintf(name, sizeof(name), "p%d_%d", id, j);
+		errs += attr_set(DSS_CTL_POOL_ATTR_SET, phdl_rw, NULL, name, val) != 0;
+		errs += cont_snap(DSS_CTL_CONT_SNAP_CREATE, phdl_rw, chdl, 0, NULL) != 0;
+	}
+	fprintf(f, "errors %d\n", errs);
+	fclose(f);
+	dss_ctl_client_close(cli);
+	_exit(0);
+}
+
+static void
+phase_race(const char *state)
+{
+	char cu[40], ch[40], path[512], buf[65536], line[128];
+	Mgmt__ContQueryResp *q = NULL;
+	Mgmt__ContSnapResp *sn = NULL;
+	pid_t pids[RACE_PROCS];
+	uint64_t total = 0, next = 0, x, y;
+	int i, rc, errs = 0, n;
+	bool distinct = true;
+	char *tok, *save;
+
+	new_uuid(phdl_rw);
+	new_uuid(cu);
+	new_uuid(ch);
+	rc = connect_pool(phdl_rw, DAOS_PC_RW, NULL);
+	rc = rc != 0 ? rc : cont_create(phdl_rw, cu, NULL, NULL, NULL, 0, 0);
+	rc = rc != 0 ? rc : cont_open(phdl_rw, cu, ch, DAOS_COO_RW, NULL);
+	check(rc == 0, "race: container open: %s", d_errstr(rc));
+	if (rc != 0)
+		return;
+	fflush(stdout);
+	for (i = 0; i < RACE_PROCS; i++) {
+		snprintf(path, sizeof(path), "%s.race%d", state, i);
+		pids[i] = fork();
+		if (pids[i] == 0)
+			race_child(i, ch, path);
+	}
+	for (i = 0; i < RACE_PROCS; i++) {
+		int st = 0;
+
+		waitpid(pids[i], &st, 0);
+		check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "race: process %d ended", i);
+	}
+	nranges = 0;
+	for (i = 0; i < RACE_PROCS; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s.race%d", state, i);
+		f = fopen(path, "r");
+		while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, "range %" SCNu64 " %" SCNu64, &x, &y) == 2) {
+				if (!ranges_disjoint(x, y))
+					check(false,
+					      "race: range %" PRIu64 "-%" PRIu64 " answered twice",
+					      x, y);
+				range_add(x, y);
+				total += y - x;
+			} else if (sscanf(line, "errors %d", &n) == 1) {
+				errs += n;
+			}
+		}
+		if (f != NULL)
+			fclose(f);
+	}
+	check(errs == 0, "race: every call succeeded (%d errors)", errs);
+	check(nranges == RACE_PROCS * RACE_ITERS, "race: %u OID ranges, all disjoint", nranges);
+	rc = cont_query(phdl_rw, ch, DAOS_PROP_CO_ALLOCED_OID, &q);
+	if (rc == 0 && q->n_properties == 1)
+		next = q->properties[0]->numval;
+	check(rc == 0 && next == 1 + total,
+	      "race: next OID %" PRIu64 " = 1 + the %" PRIu64 " OIDs answered (none lost)", next,
+	      total);
+	msg_free(q != NULL ? &q->base : NULL);
+	rc = attr_list(DSS_CTL_CONT_ATTR_LIST, phdl_rw, ch, buf, sizeof(buf));
+	for (n = 0, tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+		n += tok[0] == 'w';
+	check(rc == 0 && n == RACE_PROCS * RACE_ITERS, "race: %d container attributes (of %d)", n,
+	      RACE_PROCS * RACE_ITERS);
+	rc = attr_list(DSS_CTL_POOL_ATTR_LIST, phdl_rw, NULL, buf, sizeof(buf));
+	for (n = 0, tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+		n += tok[0] == 'p';
+	check(rc == 0 && n == RACE_PROCS * RACE_ITERS, "race: %d pool attributes (of %d)", n,
+	      RACE_PROCS * RACE_ITERS);
+	rc = cont_snap(DSS_CTL_CONT_SNAP_LIST, phdl_rw, ch, 0, &sn);
+	for (i = 1; rc == 0 && i < (int)sn->n_snapshots; i++)
+		distinct &= sn->snapshots[i]->epoch > sn->snapshots[i - 1]->epoch;
+	check(rc == 0 && sn->n_snapshots == RACE_PROCS * RACE_ITERS && distinct,
+	      "race: %zu snapshots, sorted, distinct", rc == 0 ? sn->n_snapshots : 0);
+	msg_free(sn != NULL ? &sn->base : NULL);
+	cont_close(phdl_rw, ch);
+	cont_destroy(phdl_rw, cu, false);
+	disconnect_pool(phdl_rw);
+}
+
 /* Connect RW and leave the handle (a pool destroy must then be forced). */
 static void
 phase_connect(void)
@@ -1233,7 +1369,8 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s main|restart|nohdl|connect ADDR POOL STATE [SEED]\n",
+		fprintf(stderr,
+			"usage: %s main|restart|nohdl|connect|race ADDR POOL STATE [SEED]\n",
 			argv[0]);
 		return 2;
 	}
@@ -1259,6 +1396,8 @@ main(int argc, char **argv)
 		phase_nohdl(argv[4]);
 	else if (strcmp(argv[1], "connect") == 0)
 		phase_connect();
+	else if (strcmp(argv[1], "race") == 0)
+		phase_race(argv[4]);
 	dss_ctl_client_close(cli);
 	free(iov.iov_buf);
 	printf("%d check(s) failed\n", fails);

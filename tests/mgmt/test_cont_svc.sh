@@ -6,7 +6,7 @@
 # daos_agent (transport_config.client_cert_dir, allow_insecure: false), creates a pool with
 # dmg, and runs cont_svc_test (credentials from the agent): connect/disconnect, bad
 # credentials, pool and container ACL denial, pool attributes, a random sequence of container
-# operations against a model. Then: dmg pool destroy is DER_BUSY while handles are open;
+# operations against a model, four processes racing on one container. Then: dmg pool destroy is DER_BUSY while handles are open;
 # after a clean restart and after a kill -9 the handles, containers, snapshots and
 # attributes are there and new OIDs never overlap the ranges answered before; dmg pool
 # list-cont lists the containers; dmg pool evict drops the handles (counted); a pool with a
@@ -112,6 +112,13 @@ client main main
 	tail -5 "$TMP/main.out" | sed 's/^/    /'
 }
 NCONT=$(grep -c '^cont ' "$TMP/state" 2>/dev/null)
+
+echo "== concurrent read-modify-writes (cont_svc_test race)"
+client race race
+[ $RC = 0 ] && pass "4 processes at once: $(grep -c '^ok' "$TMP/race.out") checks" || {
+	fail "cont_svc_test race: exit $RC"
+	tail -5 "$TMP/race.out" | sed 's/^/    /'
+}
 
 echo "== pool destroy with open handles"
 dmg_run pdb pool destroy svcpool

@@ -154,8 +154,10 @@ echo "== methods"
 timeout 300 "$CLIENT" main "$HOSTS" tank3 "$TMP/state" 11 >"$TMP/main.out" 2>&1
 RC=$?
 grep '^FAIL' "$TMP/main.out" | sed 's/^/    /'
-[ $RC = 0 ] && pass "cont_svc_test main on 3 ranks: $(grep -c '^ok' "$TMP/main.out") checks" ||
+[ $RC = 0 ] && pass "cont_svc_test main on 3 ranks: $(grep -c '^ok' "$TMP/main.out") checks" || {
 	fail "cont_svc_test main: exit $RC"
+	tail -8 "$TMP/main.out" | sed 's/^/    /'
+}
 
 echo "== kill -9 of the leader"
 for i in 0 1 2; do
@@ -168,8 +170,10 @@ OTHERS=${OTHERS%,}
 timeout 300 "$CLIENT" restart "$OTHERS" tank3 "$TMP/state" >"$TMP/r1.out" 2>&1
 RC=$?
 grep '^FAIL' "$TMP/r1.out" | sed 's/^/    /'
-[ $RC = 0 ] && pass "after the leader's kill -9: $(grep -c '^ok' "$TMP/r1.out") checks" ||
+[ $RC = 0 ] && pass "after the leader's kill -9: $(grep -c '^ok' "$TMP/r1.out") checks" || {
 	fail "restart phase: exit $RC"
+	tail -8 "$TMP/r1.out" | sed 's/^/    /'
+}
 dmg_at "$OTHERS" lc pool list-cont tank3
 [ $RC = 0 ] && [ "$(jget lc response.containers)" = "$(grep -c '^cont ' "$TMP/state")" ] &&
 	pass "list-cont at the new leader" || fail "list-cont: exit $RC"

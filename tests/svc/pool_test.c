@@ -3,6 +3,9 @@
  * tests/svc/test_svc_pool.sh.
  *
  *   pool_test run LABEL UUID NTARGETS   every check below; prints "ok: ..." / "FAIL: ..."
+ *   pool_test evict LABEL               connect, print "connected", wait for a line on stdin
+ *                                       (the script evicts the pool's handles meanwhile),
+ *                                       then: query DER_NO_HDL, disconnect still succeeds
  *   pool_test child FILE COUNT_UUID     (started by run) global2local of FILE's handle,
  *                                       a local container open, an object written and read
  *
@@ -211,6 +214,42 @@ check_attrs(daos_handle_t poh)
 	CHECK(rc == -DER_INVAL, "set_attr of 0 attributes: %s", err(rc));
 }
 
+/*
+ * Random damage to a global handle (a few bytes changed, or the buffer cut): every decode
+ * must return without crashing; one that is accepted (a changed label byte) is a usable
+ * handle, freed again.
+ */
+static void
+glob_mutations(d_iov_t glob)
+{
+	uint8_t *copy = malloc(glob.iov_len);
+	uint32_t ok = 0, refused = 0, i, k;
+	daos_handle_t h;
+	d_iov_t m;
+	int rc;
+
+	srand(12345);
+	for (i = 0; copy != NULL && i < 3000; i++) {
+		memcpy(copy, glob.iov_buf, glob.iov_len);
+		d_iov_set(&m, copy, glob.iov_len);
+		for (k = 0; k < 1 + (uint32_t)rand() % 4; k++)
+			copy[(size_t)rand() % glob.iov_len] = (uint8_t)rand();
+		if (rand() % 4 == 0)
+			m.iov_len = (size_t)rand() % glob.iov_len;
+		rc = daos_pool_global2local(m, &h);
+		if (rc == 0) {
+			ok++;
+			daos_pool_disconnect(h, NULL);
+		} else {
+			refused++;
+		}
+	}
+	free(copy);
+	/* only a change that wrote the same byte back can pass the CRC */
+	CHECK(ok < 60, "3000 damaged global handles: %u refused, %u accepted (unchanged)", refused,
+	      ok);
+}
+
 static int
 do_run(const char *self, const char *label, const char *uuid_str, uint32_t ntargets)
 {
@@ -341,6 +380,7 @@ do_run(const char *self, const char *label, const char *uuid_str, uint32_t ntarg
 	rc = daos_pool_global2local(glob, &poh_x);
 	CHECK(rc == -DER_INVAL, "global2local of a truncated buffer: %s", err(rc));
 	glob.iov_len += 3;
+	glob_mutations(glob);
 	snprintf(file, sizeof(file), "%s.glob", label);
 	f = fopen(file, "wb");
 	if (f != NULL) {
@@ -378,12 +418,41 @@ do_run(const char *self, const char *label, const char *uuid_str, uint32_t ntarg
 	return fails == 0 ? 0 : 1;
 }
 
+static int
+do_evict(const char *label)
+{
+	daos_handle_t poh;
+	char line[16];
+	int rc;
+
+	if (daos_init() != 0)
+		return 2;
+	rc = daos_pool_connect(label, NULL, DAOS_PC_RW, &poh, NULL, NULL);
+	CHECK(rc == 0, "evict: connect: %s", err(rc));
+	if (rc != 0)
+		return 1;
+	printf("connected\n");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 2;
+	rc = daos_pool_query(poh, NULL, NULL, NULL, NULL);
+	CHECK(rc == -DER_NO_HDL, "query with an evicted handle: %s", err(rc));
+	rc = daos_pool_disconnect(poh, NULL);
+	CHECK(rc == 0, "disconnect of an evicted handle frees it: %s", err(rc));
+	rc = daos_pool_query(poh, NULL, NULL, NULL, NULL);
+	CHECK(rc == -DER_NO_HDL, "the local handle is gone: %s", err(rc));
+	daos_fini();
+	return fails == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 5 && strcmp(argv[1], "run") == 0)
 		return do_run(argv[0], argv[2], argv[3], (uint32_t)atoi(argv[4]));
+	if (argc == 3 && strcmp(argv[1], "evict") == 0)
+		return do_evict(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "child") == 0)
 		return do_child(argv[2], argv[3]);
 	fprintf(stderr, "usage: %s run LABEL UUID NTARGETS | child FILE CONT_UUID\n", argv[0]);

@@ -71,7 +71,23 @@ if [ "$RC" != 0 ]; then
 	grep -v NOTE "$TMP/srv.err" | tail -20 | sed 's/^/      /'
 fi
 
-timeout 30 "$DMG" -j -l "$ADDR" pool query tank >"$TMP/pq.out" 2>&1
+echo "== dmg pool evict while a client holds a handle"
+mkfifo "$TMP/go"
+timeout 60 "$TEST" evict tank <"$TMP/go" >"$TMP/evict.out" 2>"$TMP/evict.err" &
+EV_PID=$!
+t_track "$EV_PID"
+exec 3>"$TMP/go"
+if wait_line "$TMP/evict.out" "^connected$" 30; then
+	timeout 30 "$DMG" -j -l "$ADDR" pool evict tank >"$TMP/pe.out" 2>"$TMP/pe.err"
+	[ "$("$JGET" "$TMP/pe.out" status 2>/dev/null)" = 0 ] && pass "dmg pool evict" ||
+		fail "dmg pool evict: $(cat "$TMP/pe.out" "$TMP/pe.err")"
+fi
+echo >&3
+exec 3>&-
+wait_exit "$EV_PID" 30
+grep -v "^connected$" "$TMP/evict.out"
+[ "$RC" = 0 ] || fail "pool_test evict: exit $RC: $(cat "$TMP/evict.err")"
+
 stop_within TERM "$SRV_PID" 10
 [ "$RC" = 0 ] && pass "server: SIGTERM exit 0" || fail "server: SIGTERM exit $RC"
 t_summary

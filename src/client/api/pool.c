@@ -12,6 +12,7 @@
 #include <endian.h>
 #include <string.h>
 
+#include <isa-l/crc.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include <daos.h>
@@ -640,9 +641,11 @@ daos_pool_del_attr(daos_handle_t poh, int n, char const *const names[], daos_eve
  *   uuid[16] pool, uuid[16] handle, u64 flags, u64 capabilities,
  *   str label, str system      (str: u16 length + bytes, no NUL)
  *   u32 map length + pool_map_encode() bytes,
- *   u32 ranks, then per rank: u32 rank, u32 uris, and each uri as a str.
+ *   u32 ranks, then per rank: u32 rank, u32 uris, and each uri as a str,
+ *   u32 crc32c of everything before it.
  *
- * Decoding checks every length against the buffer; the map checks its own CRC.
+ * Decoding checks the CRC first (a damaged buffer is refused whole), then every length
+ * against the buffer.
  */
 #define POOL_GLOB_MAGIC 0x504C4247U /* "GBLP" */
 #define POOL_GLOB_VERSION 1
@@ -719,6 +722,7 @@ pool_glob_encode(struct dc_pool *pool, const void *map_buf, size_t map_len, size
 					? pool->dp_ranks[i].ru_uris[j]
 					: "");
 	}
+	glob_u32(w, w->gw_buf == NULL ? 0 : crc32_iscsi(w->gw_buf, (int)w->gw_off, 0));
 }
 
 int
@@ -849,7 +853,7 @@ daos_pool_global2local(d_iov_t glob, daos_handle_t *poh)
 	char sys[sizeof(pool->dp_sys)];
 	uuid_t uuid, hdl;
 	uint64_t flags, capas;
-	uint32_t magic, total, map_len, nr = 0, i, j;
+	uint32_t magic, total, map_len, crc, nr = 0, i, j;
 	uint16_t version, pad;
 	int rc;
 
@@ -867,10 +871,15 @@ daos_pool_global2local(d_iov_t glob, daos_handle_t *poh)
 		rc = glob_get_u16(&r, &pad);
 	if (rc == 0)
 		rc = glob_get_u32(&r, &total);
-	if (rc != 0 || magic != POOL_GLOB_MAGIC || pad != 0 || total != glob.iov_len)
+	if (rc != 0 || magic != POOL_GLOB_MAGIC || pad != 0 || total != glob.iov_len ||
+	    total < 16 + 4)
 		return -DER_INVAL;
 	if (version != POOL_GLOB_VERSION)
 		return -DER_MISMATCH;
+	memcpy(&crc, (const uint8_t *)glob.iov_buf + total - 4, sizeof(crc));
+	if (le32toh(crc) != crc32_iscsi(glob.iov_buf, (int)(total - 4), 0))
+		return -DER_INVAL;
+	r.gr_end -= 4;
 	rc = glob_get(&r, uuid, sizeof(uuid));
 	if (rc == 0)
 		rc = glob_get(&r, hdl, sizeof(hdl));
