@@ -480,6 +480,52 @@ test_dfs(daos_handle_t poh, const char *pool)
 	rc = dfs_connect(pool, NULL, "posix3", O_RDWR, NULL, &dfs);
 	check(rc == ENOENT, "dfs_connect without O_CREAT to a missing one: %d (ENOENT)", rc);
 	CHECK_RC(dfs_destroy(pool, NULL, "posix2", 0, NULL), 0, "dfs_destroy posix2");
+
+	/* racing creators: every one connects, each makes its own directory */
+	{
+		pid_t pids[4];
+		int ok = 0;
+		int k;
+
+		fflush(stdout);
+		for (k = 0; k < 4; k++) {
+			pids[k] = fork();
+			if (pids[k] == 0) {
+				char name[16];
+
+				snprintf(name, sizeof(name), "c%d", k);
+				if (dfs_init() != 0 ||
+				    dfs_connect(pool, NULL, "race", O_RDWR | O_CREAT, NULL, &dfs) !=
+					0)
+					_exit(2);
+				if (dfs_mkdir(dfs, NULL, name, 0755, 0) != 0)
+					_exit(3);
+				_exit(dfs_disconnect(dfs) == 0 ? 0 : 4);
+			}
+		}
+		for (k = 0; k < 4; k++) {
+			int status;
+
+			waitpid(pids[k], &status, 0);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				ok++;
+			else
+				printf("    child %d: exit %d\n", k,
+				       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		}
+		check(ok == 4, "4 racing dfs_connect O_CREAT: %d succeeded", ok);
+		rc = dfs_connect(pool, NULL, "race", O_RDONLY, NULL, &dfs);
+		nr = 4;
+		memset(&anchor, 0, sizeof(anchor));
+		if (rc == 0 && dfs_lookup(dfs, "/", O_RDONLY, &dir, NULL, NULL) == 0) {
+			rc = dfs_readdir(dfs, dir, &anchor, &nr, ents);
+			dfs_release(dir);
+		}
+		check(rc == 0 && nr == 4, "one container holds the 4 directories: %u", nr);
+		if (dfs != NULL && rc == 0)
+			dfs_disconnect(dfs);
+		CHECK_RC(dfs_destroy(pool, NULL, "race", 0, NULL), 0, "dfs_destroy race");
+	}
 	CHECK_RC(dfs_destroy(pool, NULL, "posix1", 0, NULL), 0, "dfs_destroy posix1");
 	dfs_fini();
 }

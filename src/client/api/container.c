@@ -668,7 +668,7 @@ daos_cont_list_attr(daos_handle_t coh, char *buffer, size_t *size, daos_event_t 
 	size_t i;
 	int rc;
 
-	if (size == NULL || (buffer == NULL && *size != 0))
+	if (size == NULL)
 		return cont_ev_finish(ev, -DER_INVAL);
 	cont = dc_cont_get(coh);
 	if (cont == NULL)
