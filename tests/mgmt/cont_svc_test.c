@@ -1010,6 +1010,36 @@ phase_main(const char *state, unsigned seed)
 	rc |= attr_list(DSS_CTL_POOL_ATTR_LIST, phdl_ro, NULL, buf, sizeof(buf));
 	check(rc == 0 && strcmp(buf, "b") == 0, "pool attr del: %s", buf);
 
+	printf("== garbage\n");
+	{
+		uint8_t junk[64];
+		uint32_t m;
+		int nbad = 0, n = 0;
+
+		srandom(seed);
+		for (m = DSS_CTL_POOL_CONNECT; m <= DSS_CTL_CONT_ALLOC_OIDS; m++) {
+			for (int k = 0; k < 20; k++) {
+				size_t jl = (size_t)(random() % (int)sizeof(junk));
+				void *reply = NULL;
+				size_t rlen = 0;
+
+				for (size_t b = 0; b < jl; b++)
+					junk[b] = (uint8_t)random();
+				rc = dss_ctl_client_call(cli, m, junk, jl, 10000, &reply, &rlen);
+				free(reply);
+				n++;
+				/* garbage is refused (or the method does not exist: 229) */
+				if (rc == 0 || rc == -DER_UNREACH || rc == -DER_TIMEDOUT)
+					nbad++;
+			}
+		}
+		check(nbad == 0, "%d garbage requests to methods 220-247 refused (%d not)", n,
+		      nbad);
+		rc = pool_hdl_call(DSS_CTL_POOL_MAP_GET, phdl_rw,
+				   &mgmt__pool_connect_resp__descriptor, NULL);
+		check(rc == 0, "the service still answers: %s", d_errstr(rc));
+	}
+
 	printf("== containers: create rules\n");
 	new_uuid(cu);
 	rc = cont_create(phdl_ro, cu, NULL, NULL, NULL, 0, 0);
