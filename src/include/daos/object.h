@@ -110,41 +110,4 @@ daos_oid_is_oit(daos_obj_id_t oid)
 	return type == DAOS_OT_OIT || type == DAOS_OT_OIT_V2;
 }
 
-/*
- * Where an object's shards are (daos_obj_layout_get): DAOS's structures, exported by libdaos
- * but not in the public headers (tools include this one). ol_nr groups, each a
- * daos_obj_shard of os_replica_nr shards.
- */
-struct daos_shard_loc {
-	uint32_t sd_rank;
-	uint32_t sd_tgt_idx;
-};
-
-struct daos_obj_shard {
-	uint32_t os_replica_nr;
-	struct daos_shard_loc os_shard_loc[];
-};
-
-struct daos_obj_layout {
-	uint32_t ol_ver;
-	uint32_t ol_class;
-	uint32_t ol_nr;
-	struct daos_obj_shard *ol_shards[];
-};
-
-/**
- * The layout of @oid in container @coh, computed by placement from the pool map the handle
- * holds, in a new *@layout (daos_obj_layout_free). A shard without a target has rank
- * DAOS_TGT_IGNORE. Returns 0, -DER_NO_HDL, -DER_INVAL (not a valid object id), -DER_NOMEM.
- * Context: any thread; no RPC.
- */
-__attribute__((visibility("default"))) int daos_obj_layout_get(daos_handle_t coh, daos_obj_id_t oid,
-							       struct daos_obj_layout **layout);
-
-/** Free what daos_obj_layout_get returned (NULL is fine). Returns 0. */
-__attribute__((visibility("default"))) int daos_obj_layout_free(struct daos_obj_layout *layout);
-
-/** A shard location that is no target. */
-#define DAOS_TGT_IGNORE ((uint32_t)-1)
-
 #endif /* D_DAOS_OBJECT_INTERNAL_H */
