@@ -510,6 +510,40 @@ typedef int(daos_oit_filter_cb)(daos_obj_id_t oid, d_iov_t *marker);
 int daos_oit_list_filter(daos_handle_t oh, daos_obj_id_t *oids, uint32_t *oids_nr,
 			 daos_anchor_t *anchor, daos_oit_filter_cb filter, daos_event_t *ev);
 
+/*
+ * Where an object's shards are (daos_obj_layout_get): ol_nr groups, each a daos_obj_shard of
+ * os_replica_nr shard locations, as placement computes them from the pool map of the
+ * container handle (no RPC).
+ */
+struct daos_shard_loc {
+	uint32_t sd_rank;
+	uint32_t sd_tgt_idx;
+};
+
+struct daos_obj_shard {
+	uint32_t os_replica_nr;
+	struct daos_shard_loc os_shard_loc[];
+};
+
+struct daos_obj_layout {
+	uint32_t ol_ver;
+	uint32_t ol_class;
+	uint32_t ol_nr;
+	struct daos_obj_shard *ol_shards[];
+};
+
+/** A shard location that is no target. */
+#define DAOS_TGT_IGNORE ((uint32_t)-1)
+
+/**
+ * The layout of @oid in container @coh in a new *@layout (daos_obj_layout_free). Returns 0,
+ * -DER_NO_HDL, -DER_INVAL (not a valid object id), -DER_NOMEM.
+ */
+int daos_obj_layout_get(daos_handle_t coh, daos_obj_id_t oid, struct daos_obj_layout **layout);
+
+/** Free what daos_obj_layout_get() returned (NULL is fine). Returns 0. */
+int daos_obj_layout_free(struct daos_obj_layout *layout);
+
 #if defined(__cplusplus)
 }
 #endif

@@ -1,7 +1,8 @@
 /*
- * cont_api_test.c POOL: the container API of libdaos (and dfs_cont_create / dfs_connect)
- * against a real daos_server + daos_agent, through the public headers and shared libraries
- * only, as an application uses them. Run by test_cont.sh, which creates pool POOL with dmg.
+ * cont_api_test.c POOL [--oid CONT]: the container API of libdaos (and dfs_cont_create /
+ * dfs_connect) against a real daos_server + daos_agent, through the public headers and shared
+ * libraries only, as an application uses them. Run by test_cont.sh, which creates pool POOL with
+ * dmg.
  *
  * Prints one "ok: ..." or "FAIL: ..." line per check; exits 0 when every check passed.
  */
@@ -479,6 +480,52 @@ test_dfs(daos_handle_t poh, const char *pool)
 	rc = dfs_connect(pool, NULL, "posix3", O_RDWR, NULL, &dfs);
 	check(rc == ENOENT, "dfs_connect without O_CREAT to a missing one: %d (ENOENT)", rc);
 	CHECK_RC(dfs_destroy(pool, NULL, "posix2", 0, NULL), 0, "dfs_destroy posix2");
+
+	/* racing creators: every one connects, each makes its own directory */
+	{
+		pid_t pids[4];
+		int ok = 0;
+		int k;
+
+		fflush(stdout);
+		for (k = 0; k < 4; k++) {
+			pids[k] = fork();
+			if (pids[k] == 0) {
+				char name[16];
+
+				snprintf(name, sizeof(name), "c%d", k);
+				if (dfs_init() != 0 ||
+				    dfs_connect(pool, NULL, "race", O_RDWR | O_CREAT, NULL, &dfs) !=
+					0)
+					_exit(2);
+				if (dfs_mkdir(dfs, NULL, name, 0755, 0) != 0)
+					_exit(3);
+				_exit(dfs_disconnect(dfs) == 0 ? 0 : 4);
+			}
+		}
+		for (k = 0; k < 4; k++) {
+			int status;
+
+			waitpid(pids[k], &status, 0);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				ok++;
+			else
+				printf("    child %d: exit %d\n", k,
+				       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		}
+		check(ok == 4, "4 racing dfs_connect O_CREAT: %d succeeded", ok);
+		rc = dfs_connect(pool, NULL, "race", O_RDONLY, NULL, &dfs);
+		nr = 4;
+		memset(&anchor, 0, sizeof(anchor));
+		if (rc == 0 && dfs_lookup(dfs, "/", O_RDONLY, &dir, NULL, NULL) == 0) {
+			rc = dfs_readdir(dfs, dir, &anchor, &nr, ents);
+			dfs_release(dir);
+		}
+		check(rc == 0 && nr == 4, "one container holds the 4 directories: %u", nr);
+		if (dfs != NULL && rc == 0)
+			dfs_disconnect(dfs);
+		CHECK_RC(dfs_destroy(pool, NULL, "race", 0, NULL), 0, "dfs_destroy race");
+	}
 	CHECK_RC(dfs_destroy(pool, NULL, "posix1", 0, NULL), 0, "dfs_destroy posix1");
 	dfs_fini();
 }
@@ -491,9 +538,24 @@ main(int argc, char **argv)
 	daos_handle_t coh2;
 	int rc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s POOL\n", argv[0]);
+	if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--oid") == 0)) {
+		fprintf(stderr, "usage: %s POOL [--oid CONT]\n", argv[0]);
 		return 2;
+	}
+	if (argc == 4) {
+		/* print an OC_S2 object id of container CONT (for `daos object query`) */
+		daos_obj_id_t oid = {.lo = 99, .hi = 0};
+
+		if (daos_init() != 0 ||
+		    daos_pool_connect(argv[1], NULL, DAOS_PC_RO, &poh, NULL, NULL) ||
+		    daos_cont_open(poh, argv[3], DAOS_COO_RO, &coh, NULL, NULL) != 0 ||
+		    daos_obj_generate_oid(coh, &oid, 0, OC_S2, 0, 0) != 0)
+			return 1;
+		printf("%" PRIu64 ".%" PRIu64 "\n", oid.hi, oid.lo);
+		daos_cont_close(coh, NULL);
+		daos_pool_disconnect(poh, NULL);
+		daos_fini();
+		return 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = daos_init();

@@ -161,7 +161,7 @@ refused q4 "query by the old label" "DER_NONEXIST"
 d sp2 cont set-prop tank c1b rd_fac:1
 refused sp2 "set-prop rd_fac (immutable)" "DER_NO_PERM"
 d sp3 cont set-prop tank c1b bogus:1
-refused sp3 "set-prop of an unknown property" "bad property"
+refused sp3 "set-prop of an unknown property" "unknown property .bogus."
 
 echo "== attributes"
 d sa cont set-attr tank c1b color blue
@@ -268,8 +268,19 @@ d b4 cont create tank --chunk-size 1M
 refused b4 "--chunk-size without POSIX" "need --type POSIX"
 d b5 cont query tank
 refused b5 "missing container argument" "missing argument"
-d b6 object query tank px 1.2
-refused b6 "object query" "not implemented yet"
+OID=$("$TEST" tank --oid px 2>/dev/null)
+d oq -j object query tank px "$OID"
+ok_json oq "object query" && [ "$(j oq response.oid)" = "$OID" ] && [ "$(j oq response.class)" = S2 ] &&
+	[ "$(j oq response.groups)" = 2 ] && [ "$(j oq response.groups.0)" = 1 ] &&
+	[ "$(j oq response.groups.0.0.rank)" = 0 ] &&
+	[ "$(j oq response.groups.0.0.target)" != "$(j oq response.groups.1.0.target)" ] &&
+	pass "object query -j $OID: S2, 2 groups on distinct targets" ||
+	fail "object query: $(cat "$TMP/oq.out" "$TMP/oq.err")"
+d oq2 object query tank px "$OID"
+grep -q "^grp: 1$" "$TMP/oq2.out" && grep -Eq "^replica 0 0:[01]$" "$TMP/oq2.out" &&
+	pass "object query (text)" || fail "object query text: $(cat "$TMP/oq2.out")"
+d b6 object query tank px 12
+refused b6 "object query of a bad oid" "invalid object id"
 d h1 cont set-owner --help
 [ "$RC" = 0 ] && grep -q -- "--no-check" "$TMP/h1.out" && pass "--help" || fail "--help"
 d de5 cont destroy tank px

@@ -10,6 +10,7 @@
  */
 #define D_LOGFAC client
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <daos.h>
@@ -668,7 +669,7 @@ daos_cont_list_attr(daos_handle_t coh, char *buffer, size_t *size, daos_event_t 
 	size_t i;
 	int rc;
 
-	if (size == NULL || (buffer == NULL && *size != 0))
+	if (size == NULL)
 		return cont_ev_finish(ev, -DER_INVAL);
 	cont = dc_cont_get(coh);
 	if (cont == NULL)
@@ -996,6 +997,48 @@ daos_cont_subscribe(daos_handle_t coh, daos_epoch_t *epoch, daos_event_t *ev)
 {
 	(void)coh, (void)epoch;
 	return cont_ev_finish(ev, -DER_NOSYS);
+}
+
+/* rank lists */
+
+d_rank_list_t *
+daos_rank_list_parse(const char *str, const char *sep)
+{
+	d_rank_list_t *list;
+	char *copy;
+	char *save = NULL;
+	char *tok;
+	uint32_t nr = 0;
+	size_t i;
+
+	if (str == NULL || sep == NULL || sep[0] == '\0')
+		return NULL;
+	D_STRNDUP(copy, str, strlen(str));
+	if (copy == NULL)
+		return NULL;
+	/* at most one rank per character */
+	list = d_rank_list_alloc((uint32_t)strlen(str) + 1);
+	if (list == NULL)
+		goto out;
+	for (tok = strtok_r(copy, sep, &save); tok != NULL; tok = strtok_r(NULL, sep, &save)) {
+		char *end;
+		unsigned long v;
+
+		for (i = 0; tok[i] != '\0'; i++)
+			if (tok[i] < '0' || tok[i] > '9')
+				break;
+		v = strtoul(tok, &end, 10);
+		if (tok[i] != '\0' || *end != '\0' || v > UINT32_MAX) {
+			d_rank_list_free(list);
+			list = NULL;
+			goto out;
+		}
+		list->rl_ranks[nr++] = (d_rank_t)v;
+	}
+	list->rl_nr = nr;
+out:
+	D_FREE(copy);
+	return list;
 }
 
 /* global handles */

@@ -202,6 +202,18 @@ dfs_connect(const char *pool, const char *sys, const char *cont, int flags, dfs_
 					 &conn->cn_dfs);
 		else
 			rc = EINVAL;
+		if (rc == EEXIST) {
+			/* another process created it meanwhile: use theirs */
+			rc = der2errno(daos_cont_open(conn->cn_poh, cont,
+						      rdonly ? DAOS_COO_RO : DAOS_COO_RW,
+						      &conn->cn_coh, NULL, NULL));
+			if (rc == 0) {
+				rc = dfs_mount(conn->cn_poh, conn->cn_coh, flags & ~O_CREAT,
+					       &conn->cn_dfs);
+				if (rc != 0)
+					daos_cont_close(conn->cn_coh, NULL);
+			}
+		}
 		if (rc != 0)
 			goto out_pool;
 	} else if (rc != 0) {

@@ -11,6 +11,7 @@
 
 #include <daos.h>
 #include <daos_fs.h>
+#include <daos/object.h>
 #include <gurt/common.h>
 
 #include "daos_internal.h"
@@ -258,6 +259,12 @@ dt_props_parse(struct dt_ctx *ctx, const char *str, bool values, daos_prop_t **p
 			rc = dt_fail(ctx, -DER_INVAL, "property `%s' is not name:value", tok);
 			break;
 		}
+		*colon = '\0';
+		if (prop_desc_find(0, tok) == NULL) {
+			rc = dt_fail(ctx, -DER_INVAL, "unknown property `%s'", tok);
+			break;
+		}
+		*colon = ':';
 		if (strncmp(tok, "owner:", 6) == 0 || strncmp(tok, "group:", 6) == 0) {
 			e->dpe_type = tok[0] == 'o' ? DAOS_PROP_CO_OWNER : DAOS_PROP_CO_OWNER_GROUP;
 			rc = daos_prop_entry_set_str(e, colon + 1, strlen(colon + 1));
@@ -1106,20 +1113,89 @@ const struct dt_cmd dt_cmd_cont_set_owner = {
     "<pool> <container>", 2,           2,    "user,group,no-check",
     cont_set_owner};
 
-/* object query: not yet */
+/* object query: the layout placement gives (no RPC) */
+
+static int
+oid_parse(const char *str, daos_obj_id_t *oid)
+{
+	char hi[32];
+	const char *dot = strchr(str, '.');
+
+	if (dot == NULL || (size_t)(dot - str) >= sizeof(hi))
+		return -DER_INVAL;
+	memcpy(hi, str, dot - str);
+	hi[dot - str] = '\0';
+	if (dt_u64_parse(hi, &oid->hi) != 0 || dt_u64_parse(dot + 1, &oid->lo) != 0)
+		return -DER_INVAL;
+	return 0;
+}
 
 static int
 obj_query(struct dt_ctx *ctx, const struct dt_opts *o)
 {
-	(void)o;
-	return dt_fail(ctx, -DER_NOSYS, "object query is not implemented yet");
+	struct daos_obj_layout *layout = NULL;
+	daos_obj_id_t oid;
+	char cname[64] = "";
+	uint32_t g;
+	uint32_t r;
+	int rc;
+
+	if (oid_parse(o->o_pos[2], &oid) != 0)
+		return dt_fail(ctx, -DER_INVAL, "invalid object id `%s' (HI.LO)", o->o_pos[2]);
+	rc = dt_cont_open(ctx, o, DAOS_COO_RO);
+	if (rc != 0)
+		return rc;
+	rc = daos_obj_layout_get(ctx->tx_coh, oid, &layout);
+	if (rc != 0)
+		return dt_fail(ctx, rc, "failed to get the layout of object %s", o->o_pos[2]);
+	daos_oclass_id2name(layout->ol_class, cname);
+	if (o->o_json) {
+		char ostr[64];
+
+		snprintf(ostr, sizeof(ostr), "%" PRIu64 ".%" PRIu64, oid.hi, oid.lo);
+		dt_json_begin(ctx);
+		dj_obj_begin(ctx, "response");
+		dj_str(ctx, "oid", ostr);
+		dj_u64(ctx, "version", layout->ol_ver);
+		dj_str(ctx, "class", cname);
+		dj_arr_begin(ctx, "groups");
+		for (g = 0; g < layout->ol_nr; g++) {
+			dj_arr_begin(ctx, NULL);
+			for (r = 0; r < layout->ol_shards[g]->os_replica_nr; r++) {
+				struct daos_shard_loc *l = &layout->ol_shards[g]->os_shard_loc[r];
+
+				dj_obj_begin(ctx, NULL);
+				dj_u64(ctx, "rank", l->sd_rank);
+				dj_u64(ctx, "target", l->sd_tgt_idx);
+				dj_obj_end(ctx);
+			}
+			dj_arr_end(ctx);
+		}
+		dj_arr_end(ctx);
+		dj_obj_end(ctx);
+		dt_json_end(ctx, NULL, 0);
+	} else {
+		fprintf(ctx->tx_out, "oid: %" PRIu64 ".%" PRIu64 " ver %u class %s grp_nr: %u\n",
+			oid.hi, oid.lo, layout->ol_ver, cname, layout->ol_nr);
+		for (g = 0; g < layout->ol_nr; g++) {
+			fprintf(ctx->tx_out, "grp: %u\n", g);
+			for (r = 0; r < layout->ol_shards[g]->os_replica_nr; r++) {
+				struct daos_shard_loc *l = &layout->ol_shards[g]->os_shard_loc[r];
+
+				fprintf(ctx->tx_out, "replica %u %u:%u\n", r, l->sd_rank,
+					l->sd_tgt_idx);
+			}
+		}
+	}
+	daos_obj_layout_free(layout);
+	return 0;
 }
 
 const struct dt_cmd dt_cmd_obj_query = {"object",
 					"query",
 					NULL,
-					"Print an object's layout (not yet)",
-					"<pool> <container> <oid>",
+					"Print where an object's shards are (rank:target)",
+					"<pool> <container> <oid HI.LO>",
 					3,
 					3,
 					"",

@@ -221,7 +221,7 @@ dt_cont_open(struct dt_ctx *ctx, const struct dt_opts *o, unsigned int flags)
 {
 	int rc;
 
-	rc = dt_pool_connect(ctx, o, true);
+	rc = dt_pool_connect(ctx, o, flags != DAOS_COO_RO);
 	if (rc != 0)
 		return rc;
 	rc = daos_cont_open(ctx->tx_poh, o->o_pos[1], flags, &ctx->tx_coh, NULL, NULL);

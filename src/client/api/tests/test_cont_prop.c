@@ -189,6 +189,32 @@ test_bad_input(void **state)
 	daos_prop_free(prop);
 }
 
+static void
+test_rank_list_parse(void **state)
+{
+	d_rank_list_t *rl;
+
+	(void)state;
+	rl = daos_rank_list_parse("1:2:5", ":");
+	assert_non_null(rl);
+	assert_int_equal(rl->rl_nr, 3);
+	assert_int_equal(rl->rl_ranks[0], 1);
+	assert_int_equal(rl->rl_ranks[2], 5);
+	d_rank_list_free(rl);
+	rl = daos_rank_list_parse("7", ",");
+	assert_non_null(rl);
+	assert_int_equal(rl->rl_nr, 1);
+	d_rank_list_free(rl);
+	rl = daos_rank_list_parse("", ":");
+	assert_non_null(rl);
+	assert_int_equal(rl->rl_nr, 0);
+	d_rank_list_free(rl);
+	assert_null(daos_rank_list_parse("1:x:3", ":"));
+	assert_null(daos_rank_list_parse("1:-2", ":"));
+	assert_null(daos_rank_list_parse("99999999999", ":"));
+	assert_null(daos_rank_list_parse(NULL, ":"));
+}
+
 int
 main(void)
 {
@@ -196,6 +222,7 @@ main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_numbers_only),
 	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_rank_list_parse),
 	};
 
 	return cmocka_run_group_tests_name("client_cont_prop", tests, NULL, NULL);

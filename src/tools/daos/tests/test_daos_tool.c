@@ -162,6 +162,10 @@ test_props_parse(void **state)
 	assert_int_equal(dt_props_parse(&ctx, "label", true, &prop), -DER_INVAL);
 	assert_non_null(strstr(ctx.tx_err_msg, "not name:value"));
 	assert_int_equal(dt_props_parse(&ctx, "nope:1", true, &prop), -DER_INVAL);
+	assert_non_null(strstr(ctx.tx_err_msg, "unknown property `nope'"));
+	/* known, but not settable this way */
+	assert_int_equal(dt_props_parse(&ctx, "layout_type:1", true, &prop), -DER_INVAL);
+	assert_non_null(strstr(ctx.tx_err_msg, "bad property `layout_type:1'"));
 	assert_int_equal(dt_props_parse(&ctx, "rd_fac:9", true, &prop), -DER_INVAL);
 	assert_int_equal(dt_props_parse(&ctx, "label:not/valid", true, &prop), -DER_INVAL);
 	assert_int_equal(dt_props_parse(&ctx, ",", true, &prop), -DER_INVAL);
