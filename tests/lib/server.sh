@@ -157,6 +157,28 @@ srv_start() {
 	t_track "$SRV_PID"
 }
 
+# agent_start AGENT: a daos_agent (insecure, socket in $TMP/run, attached to the server at
+# $ADDR) in the background, tracked; exports DAOS_AGENT_DRPC_DIR for the clients. Returns 1
+# (with the agent's stderr shown) if it does not say it started within 10 s.
+agent_start() {
+	mkdir -p "$TMP/run"
+	cat >"$TMP/daos_agent.yml" <<CFG
+name: daos_server
+access_points: ['127.0.0.1:$PORT']
+port: $PORT
+runtime_dir: $TMP/run
+log_file: $TMP/agent.log
+transport_config:
+  allow_insecure: true
+CFG
+	"$1" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
+	t_track $!
+	export DAOS_AGENT_DRPC_DIR="$TMP/run"
+	wait_line "$TMP/agent.out" "^daos_agent started" 10 && return 0
+	show stderr "$TMP/agent.err"
+	return 1
+}
+
 # srv_wait_ping NAME CTL_PING SECONDS: wait until the management port at $ADDR answers
 # daos_ctl_ping; on failure say why (and the server NAME's stderr) and return 1.
 srv_wait_ping() {

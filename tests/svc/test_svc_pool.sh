@@ -27,24 +27,7 @@ CFG
 srv_start srv
 srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
 
-mkdir -p "$TMP/run"
-cat >"$TMP/daos_agent.yml" <<CFG
-name: daos_server
-access_points: ['127.0.0.1:$PORT']
-port: $PORT
-runtime_dir: $TMP/run
-log_file: $TMP/agent.log
-transport_config:
-  allow_insecure: true
-CFG
-"$AGENT" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
-t_track $!
-export DAOS_AGENT_DRPC_DIR="$TMP/run"
-wait_line "$TMP/agent.out" "^daos_agent started" 10 || {
-	fail "agent did not start"
-	show stderr "$TMP/agent.err"
-	exit 1
-}
+agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
 
 # the service elects itself and the engine joins shortly after the start
 for i in $(seq 60); do
