@@ -48,7 +48,9 @@
 #include "srv_net.h"
 #include "srv_relay.h"
 #include "srv_vos.h"
+#include "mgmt/storage.pb-c.h"
 #include "mgmt/svc.pb-c.h"
+#include "mgmt/system.pb-c.h"
 
 D_LOG_FAC_DECLARE(server);
 
@@ -319,6 +321,19 @@ cmd_config(int argc, char **argv, struct srv_opts *o)
 
 /* The running server. */
 
+/*
+ * A request the control thread hands to the main thread: the engine's own administration
+ * (storage usage and format, the stop and start of the engine half), which blocks on file
+ * systems or waits for xstreams and so may not run on the loop.
+ */
+struct srv_cmd {
+	d_list_t sc_link;
+	uint32_t sc_method;
+	struct dss_ctl_req *sc_req;
+	Mgmt__EngineCtlReq *sc_ectl; /* ENGINE_STOP/START */
+	bool sc_reformat;            /* STORAGE_FORMAT */
+};
+
 struct srv {
 	struct dss_config *sv_cfg;
 	struct dss_engine sv_eng;
@@ -332,6 +347,12 @@ struct srv {
 	bool sv_vos;
 	bool sv_fabric;
 	bool sv_ctl;
+	/* engine administration queue (control thread -> main thread) */
+	pthread_mutex_t sv_cmd_lock;
+	d_list_t sv_cmds;
+	int sv_cmd_fd;       /* eventfd: commands queued */
+	bool sv_cmd_closed;  /* the main thread stopped taking them */
+	bool sv_eng_stopped; /* the engine half is stopped (system stop); main thread */
 };
 
 /*
@@ -625,6 +646,287 @@ srv_mgmt_start(struct srv *sv)
 }
 
 /*
+ * Engine administration. The control thread decodes the request and queues it; the main
+ * thread (srv_wait) runs it and answers (dss_ctl_reply works from any thread).
+ */
+
+static void
+srv_cmd_free(struct srv_cmd *cmd)
+{
+	if (cmd->sc_ectl != NULL)
+		mgmt__engine_ctl_req__free_unpacked(cmd->sc_ectl, NULL);
+	D_FREE(cmd);
+}
+
+static void
+srv_cmd_queue(struct srv *sv, struct srv_cmd *cmd)
+{
+	uint64_t one = 1;
+	bool closed;
+
+	pthread_mutex_lock(&sv->sv_cmd_lock);
+	closed = sv->sv_cmd_closed;
+	if (!closed)
+		d_list_add_tail(&cmd->sc_link, &sv->sv_cmds);
+	pthread_mutex_unlock(&sv->sv_cmd_lock);
+	if (closed) {
+		dss_ctl_reply(cmd->sc_req, -DER_SHUTDOWN, NULL, 0);
+		srv_cmd_free(cmd);
+		return;
+	}
+	if (write(sv->sv_cmd_fd, &one, sizeof(one)) != sizeof(one))
+		D_ERROR("cannot wake the main thread: %s\n", strerror(errno));
+}
+
+/* Handler of methods 108, 109, 200, 201 (on the loop): decode, check, queue. */
+static void
+srv_cmd_handler(struct dss_ctl_req *req, void *arg)
+{
+	struct srv *sv = arg;
+	uint32_t method = dss_ctl_req_method(req);
+	struct srv_cmd *cmd;
+	const char *sys = NULL;
+	const void *body;
+	size_t len;
+
+	D_ALLOC_PTR(cmd);
+	if (cmd == NULL) {
+		dss_ctl_reply(req, -DER_NOMEM, NULL, 0);
+		return;
+	}
+	cmd->sc_method = method;
+	cmd->sc_req = req;
+	body = dss_ctl_req_body(req, &len);
+	if (method == DSS_CTL_ENGINE_STOP || method == DSS_CTL_ENGINE_START) {
+		cmd->sc_ectl = mgmt__engine_ctl_req__unpack(NULL, len, body);
+		if (cmd->sc_ectl != NULL)
+			sys = cmd->sc_ectl->sys;
+	} else if (method == DSS_CTL_STORAGE_FORMAT) {
+		Mgmt__StorageFormatReq *in = mgmt__storage_format_req__unpack(NULL, len, body);
+
+		if (in != NULL) {
+			cmd->sc_reformat = in->reformat;
+			sys = in->sys[0] == '\0' || strcmp(in->sys, sv->sv_cfg->dc_name) == 0
+				  ? ""
+				  : "other";
+			mgmt__storage_format_req__free_unpacked(in, NULL);
+		}
+	} else {
+		Mgmt__StorageUsageReq *in = mgmt__storage_usage_req__unpack(NULL, len, body);
+
+		if (in != NULL) {
+			sys = in->sys[0] == '\0' || strcmp(in->sys, sv->sv_cfg->dc_name) == 0
+				  ? ""
+				  : "other";
+			mgmt__storage_usage_req__free_unpacked(in, NULL);
+		}
+	}
+	if (sys == NULL || (sys[0] != '\0' && strcmp(sys, sv->sv_cfg->dc_name) != 0)) {
+		/* garbage, or another system's request */
+		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
+		srv_cmd_free(cmd);
+		return;
+	}
+	srv_cmd_queue(sv, cmd);
+}
+
+/* Storage usage: every tier of this engine, with its rank and management address. */
+static void
+srv_cmd_usage(struct srv *sv, struct dss_ctl_req *req)
+{
+	Mgmt__StorageUsageResp out = MGMT__STORAGE_USAGE_RESP__INIT;
+	Mgmt__StorageTierUsage tiers[32];
+	Mgmt__StorageTierUsage *tp[32];
+	struct srv_tier_usage tu[32];
+	char addr[DSS_CTL_ADDR_LEN] = "";
+	uint32_t nr = 0, i;
+	int rc;
+
+	rc = srv_vos_usage(&sv->sv_eng, tu, D_ARRAY_SIZE(tu), &nr);
+	for (i = 0; rc == 0 && i < nr; i++) {
+		mgmt__storage_tier_usage__init(&tiers[i]);
+		tiers[i].tier = tu[i].tu_tier;
+		tiers[i].media_type =
+		    tu[i].tu_scm ? MGMT__STORAGE_MEDIA_TYPE__SCM : MGMT__STORAGE_MEDIA_TYPE__NVME;
+		tiers[i].tier_class = (char *)tu[i].tu_class;
+		tiers[i].path = (char *)tu[i].tu_path;
+		tiers[i].total_bytes = tu[i].tu_total;
+		tiers[i].avail_bytes = tu[i].tu_avail;
+		tiers[i].usable_bytes = tu[i].tu_avail;
+		tp[i] = &tiers[i];
+	}
+	if (rc != 0) {
+		D_ERROR("storage usage: " DF_RC "\n", DP_RC(rc));
+		nr = 0;
+	}
+	(void)dss_ctl_listen_addr(dss_ctl_req_ctl(req), addr, sizeof(addr));
+	out.status = rc;
+	out.n_tiers = nr;
+	out.tiers = tp;
+	out.rank = sv->sv_eng.de_rank;
+	out.addr = addr;
+	dss_ctl_reply_msg(req, rc, &out.base);
+}
+
+/*
+ * Storage format. The engine formats its storage itself at its first start (and checks it
+ * at every later one), so a running server is always formatted: as DAOS, each tier answers
+ * "already formatted" (-DER_EXIST in its result; the reply's status says the call itself
+ * worked) and nothing is touched. A reformat (--force) would wipe
+ * the pool shards under a running engine: refused (-DER_NOTSUPPORTED), see the README.
+ */
+static void
+srv_cmd_format(struct srv *sv, struct dss_ctl_req *req, bool reformat)
+{
+	const struct dss_engine_config *ec = sv->sv_eng.de_ecfg;
+	Mgmt__StorageFormatResp out = MGMT__STORAGE_FORMAT_RESP__INIT;
+	Mgmt__StorageTierResult res[DSS_CFG_TIERS_MAX];
+	Mgmt__StorageTierResult *rp[DSS_CFG_TIERS_MAX];
+	int rc = reformat ? -DER_NOTSUPPORTED : -DER_EXIST;
+	uint32_t i;
+
+	for (i = 0; i < ec->ec_tier_nr && i < DSS_CFG_TIERS_MAX; i++) {
+		const struct dss_tier_config *tc = &ec->ec_tiers[i];
+
+		mgmt__storage_tier_result__init(&res[i]);
+		res[i].tier = i;
+		res[i].media_type = tc->tc_class == DSS_TIER_RAM ? MGMT__STORAGE_MEDIA_TYPE__SCM
+								 : MGMT__STORAGE_MEDIA_TYPE__NVME;
+		res[i].tier_class = tc->tc_class == DSS_TIER_RAM    ? "ram"
+				    : tc->tc_class == DSS_TIER_FILE ? "file"
+								    : "kdev";
+		res[i].path = tc->tc_class == DSS_TIER_RAM ? tc->tc_scm_mount
+			      : tc->tc_bdev_list.sv_nr > 0 ? tc->tc_bdev_list.sv_v[0]
+							   : "";
+		res[i].status = rc;
+		res[i].info = reformat ? "reformat of a running server is not supported: stop it "
+					 "and remove its storage instead"
+				       : "already formatted";
+		rp[i] = &res[i];
+	}
+	/* the call worked: the outcome is per tier (dmg shows each tier's message) */
+	out.status = 0;
+	out.n_results = i;
+	out.results = rp;
+	out.engine_idx = sv->sv_eng.de_idx;
+	dss_ctl_reply_msg(req, 0, &out.base);
+}
+
+/*
+ * Stop the engine half (system stop): the membership client goes quiet first (no heartbeat
+ * may say "alive" for a stopping engine, and the MS leader does not count its silence), then
+ * the fabric drains and closes (clients get -DER_UNREACH / -DER_TIMEDOUT), the modules clean
+ * up and every VOS shard is checkpointed and closed. The xstreams, the control thread and
+ * the MS replica keep running. 0 if already stopped.
+ */
+static int
+srv_engine_stop(struct srv *sv)
+{
+	int rc;
+
+	if (sv->sv_eng_stopped)
+		return 0;
+	rc = ds_mgmt_engine_stopped(sv->sv_mgmt);
+	if (rc != 0)
+		return rc;
+	if (sv->sv_fabric) {
+		rc = srv_fabric_stop(sv);
+		if (rc != 0)
+			return rc; /* requests still run: the engine stays half up */
+		sv->sv_fabric = false;
+	}
+	dss_modules_cleanup();
+	if (sv->sv_vos)
+		srv_vos_close();
+	sv->sv_vos = false;
+	sv->sv_eng_stopped = true;
+	D_NOTE("engine stopped (system stop): control thread still serving\n");
+	return 0;
+}
+
+/* Start the engine half again (system start): shards, modules, fabric, then a new join. */
+static int
+srv_engine_start(struct srv *sv)
+{
+	const char *uris[SRV_MGMT_URIS_MAX];
+	uint32_t i, nr;
+	int rc;
+
+	if (!sv->sv_eng_stopped)
+		return 0;
+	rc = srv_vos_open(&sv->sv_eng);
+	if (rc != 0)
+		return rc;
+	sv->sv_vos = true;
+	rc = dss_modules_setup();
+	if (rc == 0)
+		rc = srv_fabric_start(sv);
+	if (rc != 0) {
+		dss_modules_cleanup();
+		srv_vos_close();
+		sv->sv_vos = false;
+		return rc;
+	}
+	sv->sv_fabric = true;
+	nr = srv_net_ctx_nr();
+	if (nr > SRV_MGMT_URIS_MAX)
+		nr = SRV_MGMT_URIS_MAX;
+	for (i = 0; i < nr; i++)
+		uris[i] = srv_net_ctx_addr(i);
+	rc = ds_mgmt_engine_started(sv->sv_mgmt, uris, nr);
+	if (rc != 0)
+		D_ERROR("engine started but the membership client did not resume: " DF_RC "\n",
+			DP_RC(rc));
+	sv->sv_eng_stopped = false;
+	D_NOTE("engine started again (system start)\n");
+	return 0;
+}
+
+static void
+srv_cmd_engine(struct srv *sv, struct srv_cmd *cmd)
+{
+	Mgmt__EngineCtlResp out = MGMT__ENGINE_CTL_RESP__INIT;
+	bool stop = cmd->sc_method == DSS_CTL_ENGINE_STOP;
+	int rc;
+
+	rc = stop ? srv_engine_stop(sv) : srv_engine_start(sv);
+	if (rc != 0)
+		D_ERROR("engine %s: " DF_RC "\n", stop ? "stop" : "start", DP_RC(rc));
+	out.status = rc;
+	out.state = sv->sv_eng_stopped ? "stopped" : "started";
+	dss_ctl_reply_msg(cmd->sc_req, rc, &out.base);
+}
+
+/* Run the queued commands (main thread); with @closing, answer them -DER_SHUTDOWN. */
+static void
+srv_cmds_run(struct srv *sv, bool closing)
+{
+	struct srv_cmd *cmd;
+	uint64_t n;
+
+	if (read(sv->sv_cmd_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		D_ERROR("command eventfd: %s\n", strerror(errno));
+	for (;;) {
+		pthread_mutex_lock(&sv->sv_cmd_lock);
+		if (closing)
+			sv->sv_cmd_closed = true;
+		cmd = d_list_pop_entry(&sv->sv_cmds, struct srv_cmd, sc_link);
+		pthread_mutex_unlock(&sv->sv_cmd_lock);
+		if (cmd == NULL)
+			return;
+		if (closing)
+			dss_ctl_reply(cmd->sc_req, -DER_SHUTDOWN, NULL, 0);
+		else if (cmd->sc_method == DSS_CTL_STORAGE_QUERY_USAGE)
+			srv_cmd_usage(sv, cmd->sc_req);
+		else if (cmd->sc_method == DSS_CTL_STORAGE_FORMAT)
+			srv_cmd_format(sv, cmd->sc_req, cmd->sc_reformat);
+		else
+			srv_cmd_engine(sv, cmd);
+		srv_cmd_free(cmd);
+	}
+}
+
+/*
  * Start the control thread (daos_srv/ctl.h): the libuv loop serving the management port
  * (port:) with Ping, Telemetry and our GetAttachInfo. Raft among the access_points, the join
  * and heartbeats, and the dRPC socket in socket_dir come with the management service.
@@ -650,6 +952,15 @@ srv_ctl_start(struct srv *sv)
 				      srv_attach_info_handler, sv);
 	if (rc == 0)
 		rc = srv_tgt_ctl_register(sv->sv_ctl_h, &sv->sv_eng);
+	if (rc == 0)
+		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_STORAGE_QUERY_USAGE, srv_cmd_handler,
+				      sv);
+	if (rc == 0)
+		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_STORAGE_FORMAT, srv_cmd_handler, sv);
+	if (rc == 0)
+		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_ENGINE_STOP, srv_cmd_handler, sv);
+	if (rc == 0)
+		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_ENGINE_START, srv_cmd_handler, sv);
 	if (rc == 0) {
 		rc = dss_ctl_start(sv->sv_ctl_h);
 		if (rc != 0)
@@ -1076,14 +1387,29 @@ srv_watchdog(void *arg)
 	}
 }
 
-/* Wait for SIGTERM or SIGINT; SIGHUP reopens the log. Returns the signal. */
+/*
+ * Wait for SIGTERM or SIGINT, running the engine administration commands the control thread
+ * queues meanwhile; SIGHUP reopens the log. Returns the signal.
+ */
 static int
 srv_wait(struct srv *sv)
 {
+	struct pollfd pfd[2] = {{.fd = sv->sv_sig_fd, .events = POLLIN},
+				{.fd = sv->sv_cmd_fd, .events = POLLIN}};
 	struct signalfd_siginfo si;
 	ssize_t n;
 
 	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			D_ERROR("poll failed: %s; stopping\n", strerror(errno));
+			return SIGTERM;
+		}
+		if (pfd[1].revents != 0)
+			srv_cmds_run(sv, false);
+		if (pfd[0].revents == 0)
+			continue;
 		n = read(sv->sv_sig_fd, &si, sizeof(si));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -1103,7 +1429,7 @@ srv_wait(struct srv *sv)
 static int
 cmd_start(int argc, char **argv, struct srv_opts *o)
 {
-	struct srv sv = {.sv_lock_fd = -1, .sv_sig_fd = -1};
+	struct srv sv = {.sv_lock_fd = -1, .sv_sig_fd = -1, .sv_cmd_fd = -1};
 	struct srv_watchdog wd = {.wd_sig_fd = -1, .wd_stop_fd = -1};
 	const struct dss_engine_config *ec;
 	pthread_t wd_thread;
@@ -1158,6 +1484,14 @@ cmd_start(int argc, char **argv, struct srv_opts *o)
 		goto out_log;
 	}
 
+	pthread_mutex_init(&sv.sv_cmd_lock, NULL);
+	D_INIT_LIST_HEAD(&sv.sv_cmds);
+	sv.sv_cmd_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sv.sv_cmd_fd < 0) {
+		fprintf(stderr, "%s: eventfd failed: %s\n", srv_prog, strerror(errno));
+		goto out_sig;
+	}
+
 	rc = srv_start(&sv);
 	if (rc != 0)
 		goto out_stop;
@@ -1177,6 +1511,7 @@ cmd_start(int argc, char **argv, struct srv_opts *o)
 		wd_started = true;
 	ret = SRV_EXIT_OK;
 out_stop:
+	srv_cmds_run(&sv, true); /* queued ones, and any queued from now on: -DER_SHUTDOWN */
 	if (srv_stop(&sv) != 0) {
 		fprintf(stderr,
 			"%s: requests still running after the drain: exiting without a "
@@ -1192,6 +1527,9 @@ out_stop:
 	}
 	if (wd.wd_stop_fd >= 0)
 		close(wd.wd_stop_fd);
+	close(sv.sv_cmd_fd);
+out_sig:
+	pthread_mutex_destroy(&sv.sv_cmd_lock);
 	close(sv.sv_sig_fd);
 	if (ret == SRV_EXIT_OK) {
 		D_NOTE("stopped\n");

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +108,13 @@ static struct {
 } srv_vos;
 
 static __thread struct srv_vos_tgt *srv_vos_tls;
+
+/*
+ * Heap bytes of every shard this engine holds, open or not: counted when a shard is opened
+ * or created, uncounted when one is destroyed, kept while the shards are closed by a system
+ * stop (srv_vos_usage reports the ram tier from it). Any thread, atomically.
+ */
+static uint64_t srv_vos_scm_held;
 
 /* Paths */
 
@@ -458,6 +466,7 @@ srv_child_attach(struct ds_pool_child *pc)
 	}
 	pc->pc_scm = pi.pi_scm_total;
 	tgt->vt_scm_used += pc->pc_scm;
+	__atomic_add_fetch(&srv_vos_scm_held, pc->pc_scm, __ATOMIC_RELAXED);
 	d_list_add_tail(&pc->pc_link, &tgt->vt_children);
 	return 0;
 }
@@ -656,8 +665,10 @@ srv_op_destroy(struct srv_vos_op *op)
 	int rc;
 
 	pc = srv_child_find(tgt, *uuid);
-	if (pc != NULL)
+	if (pc != NULL) {
+		__atomic_sub_fetch(&srv_vos_scm_held, pc->pc_scm, __ATOMIC_RELAXED);
 		(void)srv_child_close(pc); /* its WAL holds everything: the files go anyway */
+	}
 	srv_pool_path(tgt, *uuid, true, path);
 	rc = vos_pool_destroy(path, *uuid);
 	if (rc == -DER_NONEXIST)
@@ -777,6 +788,7 @@ srv_vos_open(const struct dss_engine *eng)
 	}
 	srv_vos.sv_tgts = tgts;
 	srv_vos.sv_nr = nr;
+	__atomic_store_n(&srv_vos_scm_held, 0, __ATOMIC_RELAXED); /* the opens count again */
 	ops = srv_vos_ops(srv_op_open, NULL);
 	if (ops == NULL) {
 		srv_vos.sv_nr = 0;
@@ -1055,4 +1067,89 @@ ds_pool_child_put(struct ds_pool_child *child)
 {
 	D_ASSERT(child->pc_ref > 0);
 	child->pc_ref--;
+}
+
+/* Usage of the storage tiers */
+
+/* Bytes allocated to the files under @path (st_blocks, the directory tree walked). */
+static uint64_t
+srv_du(const char *path, int depth)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	uint64_t sum = 0;
+	DIR *dir;
+
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode) || depth > 8)
+		return (uint64_t)st.st_blocks * 512;
+	dir = opendir(path);
+	if (dir == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int)sizeof(sub))
+			continue;
+		sum += srv_du(sub, depth + 1);
+	}
+	closedir(dir);
+	return sum;
+}
+
+int
+srv_vos_usage(const struct dss_engine *eng, struct srv_tier_usage *tu, uint32_t max, uint32_t *nr)
+{
+	const struct dss_engine_config *ec = eng->de_ecfg;
+	uint32_t n = 0;
+	uint32_t i, j;
+
+	for (i = 0; i < ec->ec_tier_nr; i++) {
+		const struct dss_tier_config *tc = &ec->ec_tiers[i];
+
+		if (tc->tc_class == DSS_TIER_RAM) {
+			uint64_t held = __atomic_load_n(&srv_vos_scm_held, __ATOMIC_RELAXED);
+
+			if (n == max)
+				return -DER_OVERFLOW;
+			tu[n].tu_tier = i;
+			tu[n].tu_scm = true;
+			tu[n].tu_class = "ram";
+			tu[n].tu_path = tc->tc_scm_mount;
+			tu[n].tu_total = tc->tc_scm_size;
+			tu[n].tu_avail = held < tc->tc_scm_size ? tc->tc_scm_size - held : 0;
+			n++;
+			continue;
+		}
+		for (j = 0; j < tc->tc_bdev_list.sv_nr; j++) {
+			const char *path = tc->tc_bdev_list.sv_v[j];
+			uint64_t used, avail, total;
+			struct statvfs sv;
+
+			if (n == max)
+				return -DER_OVERFLOW;
+			if (statvfs(path, &sv) != 0)
+				return d_errno2der(errno);
+			avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+			used = srv_du(path, 0);
+			/* class file: bdev_size per entry; kdev: the file system (the device) */
+			total = tc->tc_class == DSS_TIER_FILE ? tc->tc_bdev_size
+							      : (uint64_t)sv.f_blocks * sv.f_frsize;
+			if (tc->tc_class == DSS_TIER_FILE && used >= total)
+				avail = 0;
+			else if (tc->tc_class == DSS_TIER_FILE && avail > total - used)
+				avail = total - used;
+			tu[n].tu_tier = i;
+			tu[n].tu_scm = false;
+			tu[n].tu_class = tc->tc_class == DSS_TIER_FILE ? "file" : "kdev";
+			tu[n].tu_path = path;
+			tu[n].tu_total = total;
+			tu[n].tu_avail = avail;
+			n++;
+		}
+	}
+	*nr = n;
+	return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef SRV_VOS_H
 #define SRV_VOS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <daos_srv/daos_engine.h>
@@ -68,6 +69,28 @@ int srv_vos_open(const struct dss_engine *eng);
  * Context: the main thread, the xstreams still running.
  */
 void srv_vos_close(void);
+
+/** One storage tier's capacity (srv_vos_usage). */
+struct srv_tier_usage {
+	uint32_t tu_tier;     /* index in the engine's storage: list */
+	bool tu_scm;          /* the ram (metadata) tier, else a file/kdev entry */
+	const char *tu_class; /* "ram", "file", "kdev" (static) */
+	const char *tu_path;  /* scm_mount or the bdev_list entry (the configuration's) */
+	uint64_t tu_total;
+	uint64_t tu_avail;
+};
+
+/**
+ * The capacity of engine @eng's tiers into @tu (@max entries), *@nr of them: the ram tier
+ * (scm_size, minus the heaps of the shards held, open or closed by a system stop), then one
+ * entry per bdev_list path of each file/kdev tier: class file: bdev_size, minus the bytes
+ * allocated under the path, at most what its file system has free; kdev: the file system.
+ * Returns 0, -DER_OVERFLOW (more than @max), or the statvfs error.
+ * Context: any thread but an xstream (blocking file system calls); strings borrowed from the
+ * configuration.
+ */
+int srv_vos_usage(const struct dss_engine *eng, struct srv_tier_usage *tu, uint32_t max,
+		  uint32_t *nr);
 
 struct dss_ctl;
 

@@ -37,10 +37,12 @@ struct sec_verifier;
 #define MS_ST_JOINED "joined"
 #define MS_ST_EXCLUDED "excluded"
 #define MS_ST_ADMIN_EXCLUDED "adminexcluded" /* by dmg system exclude: may not join */
+#define MS_ST_STOPPED "stopped"              /* by dmg system stop: no deadline, not excluded */
 
 /* Leader-only, in memory: when each rank was last heard of. */
 struct ms_hb {
 	uint64_t hb_last_ms;
+	bool hb_stopping; /* a system stop of the rank is in flight: its silence is expected */
 };
 
 /* A pool create in flight on the leader (uuid and label are taken). */
@@ -84,6 +86,7 @@ struct ds_mgmt {
 	struct dss_ctl_timer *ms_client_timer;
 	bool ms_joined;
 	bool ms_call_busy;
+	bool ms_engine_down; /* the engine half is stopped: no join, no heartbeat */
 	uint32_t ms_ap_next;
 	char ms_leader[DSS_CTL_ADDR_LEN]; /* where the MS leader is believed to be */
 	/* leader state */

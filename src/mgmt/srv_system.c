@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gurt/common.h>
 #include <daos_errno.h>
@@ -254,6 +255,10 @@ struct ms_excl {
 	struct dss_ctl_req *ex_req; /* dmg system exclude, or NULL (heartbeat deadline) */
 	const char *ex_state;       /* the members' new state */
 	bool ex_clear;
+	bool ex_keep_pools; /* a state change only: no target goes DOWN (system stop) */
+	/* instead of answering ex_req: called with the outcome (then @ex is freed) */
+	void (*ex_done)(int rc, void *arg);
+	void *ex_done_arg;
 	uint32_t ex_nr;
 	uint32_t *ex_ranks;
 	char **ex_addrs; /* management address of each rank */
@@ -281,6 +286,10 @@ ms_exclude_done(int rc, void *arg)
 	uint32_t i;
 
 	ex->ex_ms->ms_excl_busy = false;
+	if (ex->ex_done != NULL) {
+		ex->ex_done(rc, ex->ex_done_arg);
+		goto out;
+	}
 	for (i = 0; i < ex->ex_nr; i++)
 		if (rc != 0)
 			D_ERROR("rank %u: %s failed: " DF_RC "\n", ex->ex_ranks[i],
@@ -359,7 +368,7 @@ ms_exclude(struct ds_mgmt *ms, struct ms_excl *ex, const char *why)
 		if (rc == 0 && ex->ex_addrs[i] == NULL)
 			rc = -DER_NOMEM;
 	}
-	if (rc == 0 && !ex->ex_clear)
+	if (rc == 0 && !ex->ex_clear && !ex->ex_keep_pools)
 		rc = ms_pools_exclude_ranks(ms, tx, ex->ex_ranks, ex->ex_nr);
 	if (rc == 0)
 		rc = ms_map_version_bump(ms, tx);
@@ -394,7 +403,7 @@ ms_check_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 	if (strcmp(mem->member->state, MS_ST_JOINED) != 0)
 		goto out;
 	hb = ms_hb_get(ck->ck_ms, mem->member->rank);
-	if (hb == NULL)
+	if (hb == NULL || hb->hb_stopping)
 		goto out;
 	if (ck->ck_now > hb->hb_last_ms + DS_MGMT_HB_DEADLINE_MS &&
 	    ck->ck_nr < D_ARRAY_SIZE(ck->ck_dead))
@@ -591,7 +600,7 @@ ms_join_cb(int rc, const void *body, size_t len, void *arg)
 	Mgmt__JoinResp *resp;
 
 	ms->ms_call_busy = false;
-	if (ms->ms_stopping)
+	if (ms->ms_stopping || ms->ms_engine_down)
 		return;
 	if (rc != 0) {
 		D_DEBUG("join: " DF_RC "\n", DP_RC(rc));
@@ -643,7 +652,7 @@ ms_client_timer_cb(struct dss_ctl_timer *timer, void *arg)
 	int rc;
 
 	(void)timer;
-	if (ms->ms_call_busy || ms->ms_stopping)
+	if (ms->ms_call_busy || ms->ms_stopping || ms->ms_engine_down)
 		return;
 	if (ms->ms_leader[0] != '\0')
 		target = ms->ms_leader;
@@ -821,8 +830,10 @@ ms_join_handler(struct dss_ctl_req *req, void *arg)
 	jo->jo_rank = rank;
 	jo->jo_version = ms->ms_map_version;
 	hb = ms_hb_get(ms, rank);
-	if (hb != NULL)
+	if (hb != NULL) {
 		hb->hb_last_ms = ms_now_ms();
+		hb->hb_stopping = false;
+	}
 	rc = rdb_tx_commit(tx, ms_join_done, jo);
 	tx = NULL;
 	if (rc == 0) {
@@ -1064,6 +1075,488 @@ ms_leader_query_handler(struct dss_ctl_req *req, void *arg)
 }
 
 /*
+ * SystemStop and SystemStart (dmg -> leader): the leader asks the daos_server of each
+ * selected rank, over its management port, to stop or start its engine half
+ * (METHOD_ENGINE_STOP / METHOD_ENGINE_START). A stop that succeeded records the rank
+ * "stopped" (one transaction; its targets stay in the pool maps, and the heartbeat deadline
+ * does not apply to it: the silence is expected), so SystemQuery shows it. A started engine
+ * joins again (a new incarnation) and the leader answers once every started rank is
+ * "joined" again, or after MS_START_WAIT_MS. One result per rank: rank, action, errored and
+ * message, address, state.
+ */
+#define MS_START_WAIT_MS 20000
+#define MS_SYSCTL_TICK_MS 100
+
+static int ms_strdup(char **dst, const char *src);
+
+struct ms_sysctl {
+	struct ds_mgmt *sc_ms;
+	struct dss_ctl_req *sc_req;
+	bool sc_stop;
+	uint32_t sc_nr;
+	uint32_t *sc_ranks;
+	char **sc_addrs;
+	char **sc_states; /* state after the action (NULL: the record's) */
+	int *sc_rcs;
+	char sc_absent[256];
+	uint64_t sc_deadline_ms;
+	struct dss_ctl_timer *sc_timer;
+};
+
+static void
+ms_sysctl_free(struct ms_sysctl *sc)
+{
+	uint32_t i;
+
+	for (i = 0; i < sc->sc_nr; i++) {
+		D_FREE(sc->sc_addrs[i]);
+		D_FREE(sc->sc_states[i]);
+	}
+	D_FREE(sc->sc_addrs);
+	D_FREE(sc->sc_states);
+	D_FREE(sc->sc_ranks);
+	D_FREE(sc->sc_rcs);
+	D_FREE(sc);
+}
+
+/* The state of every rank from its record (unless set), then the answer. Frees @sc. */
+static void
+ms_sysctl_reply(struct ms_sysctl *sc, int rc)
+{
+	Mgmt__SystemStopResp out = MGMT__SYSTEM_STOP_RESP__INIT;
+	Mgmt__RankResult *res = NULL, **resp = NULL;
+	struct ds_mgmt *ms = sc->sc_ms;
+	uint32_t i;
+
+	_Static_assert(offsetof(Mgmt__SystemStopResp, results) ==
+			       offsetof(Mgmt__SystemStartResp, results) &&
+			   offsetof(Mgmt__SystemStopResp, absent_ranks) ==
+			       offsetof(Mgmt__SystemStartResp, absent_ranks),
+		       "stop and start replies share their layout");
+	dss_ctl_timer_del(sc->sc_timer);
+	sc->sc_timer = NULL;
+	if (rc == -DER_NOTLEADER) {
+		ms_reply_notleader(ms, sc->sc_req);
+		goto out;
+	}
+	if (rc == 0 && sc->sc_nr > 0) {
+		D_ALLOC_ARRAY(res, sc->sc_nr);
+		D_ALLOC_ARRAY(resp, sc->sc_nr);
+		if (res == NULL || resp == NULL)
+			rc = -DER_NOMEM;
+	}
+	for (i = 0; rc == 0 && i < sc->sc_nr; i++) {
+		Mgmt__MsMember *mem;
+
+		if (sc->sc_states[i] == NULL && ms_member_get(ms, sc->sc_ranks[i], &mem) == 0) {
+			D_STRNDUP(sc->sc_states[i], mem->member->state, 64);
+			mgmt__ms_member__free_unpacked(mem, NULL);
+		}
+		mgmt__rank_result__init(&res[i]);
+		res[i].rank = sc->sc_ranks[i];
+		res[i].action = sc->sc_stop ? "stop" : "start";
+		res[i].errored = sc->sc_rcs[i] != 0;
+		res[i].msg = sc->sc_rcs[i] != 0 ? (char *)d_errstr(sc->sc_rcs[i]) : "";
+		res[i].addr = sc->sc_addrs[i];
+		res[i].state = sc->sc_states[i] != NULL ? sc->sc_states[i] : "unknown";
+		resp[i] = &res[i];
+		if (sc->sc_rcs[i] != 0)
+			D_ERROR("rank %u (%s): %s failed: " DF_RC "\n", sc->sc_ranks[i],
+				sc->sc_addrs[i], res[i].action, DP_RC(sc->sc_rcs[i]));
+		else
+			D_NOTE("rank %u (%s): %s, now %s\n", sc->sc_ranks[i], sc->sc_addrs[i],
+			       res[i].action, res[i].state);
+	}
+	out.status = rc;
+	out.n_results = rc == 0 ? sc->sc_nr : 0;
+	out.results = resp;
+	out.absent_ranks = sc->sc_absent;
+	dss_ctl_reply_msg(sc->sc_req, rc, &out.base);
+	D_FREE(resp);
+	D_FREE(res);
+out:
+	for (i = 0; sc->sc_stop && i < sc->sc_nr; i++) {
+		struct ms_hb *hb = ms_hb_get(ms, sc->sc_ranks[i]);
+
+		/* stopped: the record keeps the deadline away; failed: it applies again */
+		if (hb != NULL) {
+			hb->hb_stopping = false;
+			hb->hb_last_ms = ms_now_ms();
+		}
+	}
+	ms_sysctl_free(sc);
+}
+
+static void ms_sysctl_tick(struct dss_ctl_timer *timer, void *arg);
+
+static int
+ms_sysctl_tick_arm(struct ms_sysctl *sc)
+{
+	dss_ctl_timer_del(sc->sc_timer);
+	sc->sc_timer = NULL;
+	return dss_ctl_timer_add(sc->sc_ms->ms_ctl, MS_SYSCTL_TICK_MS, 0, ms_sysctl_tick, sc,
+				 &sc->sc_timer);
+}
+
+static void
+ms_stop_recorded(int rc, void *arg)
+{
+	struct ms_sysctl *sc = arg;
+	uint32_t i;
+
+	for (i = 0; i < sc->sc_nr; i++) {
+		if (sc->sc_rcs[i] != 0)
+			continue;
+		if (rc != 0)
+			sc->sc_rcs[i] = rc; /* stopped, but not recorded */
+		else
+			D_STRNDUP(sc->sc_states[i], MS_ST_STOPPED, 16);
+	}
+	ms_sysctl_reply(sc, rc == -DER_NOTLEADER ? rc : 0);
+}
+
+/* Record the ranks whose engine stopped as "stopped", one transaction. */
+static void
+ms_stop_record(struct ms_sysctl *sc)
+{
+	struct ds_mgmt *ms = sc->sc_ms;
+	struct ms_excl *ex;
+	uint32_t i;
+	int rc;
+
+	if (ms->ms_excl_busy) { /* an exclusion commits: try again on the next tick */
+		if (ms_sysctl_tick_arm(sc) == 0)
+			return;
+		ms_sysctl_reply(sc, -DER_NOMEM);
+		return;
+	}
+	D_ALLOC_PTR(ex);
+	if (ex == NULL) {
+		ms_stop_recorded(-DER_NOMEM, sc);
+		return;
+	}
+	D_ALLOC_ARRAY(ex->ex_ranks, sc->sc_nr);
+	if (ex->ex_ranks == NULL) {
+		D_FREE(ex);
+		ms_stop_recorded(-DER_NOMEM, sc);
+		return;
+	}
+	for (i = 0; i < sc->sc_nr; i++)
+		if (sc->sc_rcs[i] == 0)
+			ex->ex_ranks[ex->ex_nr++] = sc->sc_ranks[i];
+	if (ex->ex_nr == 0) {
+		ms_excl_free(ex);
+		ms_sysctl_reply(sc, 0);
+		return;
+	}
+	ex->ex_ms = ms;
+	ex->ex_state = MS_ST_STOPPED;
+	ex->ex_keep_pools = true;
+	ex->ex_done = ms_stop_recorded;
+	ex->ex_done_arg = sc;
+	rc = ms_exclude(ms, ex, "system stop");
+	if (rc != 0) {
+		ms_excl_free(ex);
+		ms_stop_recorded(rc, sc);
+	}
+}
+
+static bool
+ms_rank_joined(struct ds_mgmt *ms, uint32_t rank)
+{
+	Mgmt__MsMember *mem;
+	bool joined;
+
+	if (ms_member_get(ms, rank, &mem) != 0)
+		return false;
+	joined = strcmp(mem->member->state, MS_ST_JOINED) == 0;
+	mgmt__ms_member__free_unpacked(mem, NULL);
+	return joined;
+}
+
+/* Start: are the started ranks joined again? */
+static bool
+ms_start_joined(struct ms_sysctl *sc)
+{
+	uint32_t i;
+
+	for (i = 0; i < sc->sc_nr; i++)
+		if (sc->sc_rcs[i] == 0 && !ms_rank_joined(sc->sc_ms, sc->sc_ranks[i]))
+			return false;
+	return true;
+}
+
+static void
+ms_sysctl_tick(struct dss_ctl_timer *timer, void *arg)
+{
+	struct ms_sysctl *sc = arg;
+	struct ds_mgmt *ms = sc->sc_ms;
+	uint64_t term;
+	uint32_t i;
+
+	(void)timer;
+	if (!ms->ms_up || ms->ms_db == NULL || !rdb_is_leader(ms->ms_db, &term) ||
+	    term != ms->ms_term) {
+		ms_sysctl_reply(sc, -DER_NOTLEADER);
+		return;
+	}
+	if (sc->sc_stop) {
+		ms_stop_record(sc);
+		return;
+	}
+	if (ms_start_joined(sc)) {
+		ms_sysctl_reply(sc, 0);
+		return;
+	}
+	if (ms_now_ms() >= sc->sc_deadline_ms) {
+		for (i = 0; i < sc->sc_nr; i++)
+			if (sc->sc_rcs[i] == 0 && !ms_rank_joined(ms, sc->sc_ranks[i]))
+				sc->sc_rcs[i] = -DER_TIMEDOUT; /* started, did not rejoin in time */
+		ms_sysctl_reply(sc, 0);
+		return;
+	}
+	if (ms_sysctl_tick_arm(sc) != 0)
+		ms_sysctl_reply(sc, -DER_NOMEM);
+}
+
+/* Every engine answered the stop or start call (on the loop). */
+static void
+ms_sysctl_called(const int *rcs, uint32_t nr, void *arg)
+{
+	struct ms_sysctl *sc = arg;
+	uint32_t i;
+
+	for (i = 0; i < sc->sc_nr; i++)
+		sc->sc_rcs[i] = rcs == NULL || i >= nr ? -DER_NOMEM : rcs[i];
+	sc->sc_deadline_ms = ms_now_ms() + MS_START_WAIT_MS;
+	ms_sysctl_tick(NULL, sc);
+}
+
+static int
+ms_sysctl_add(struct ms_sysctl *sc, const Mgmt__SystemMember *m)
+{
+	sc->sc_ranks[sc->sc_nr] = m->rank;
+	D_STRNDUP(sc->sc_addrs[sc->sc_nr], m->addr, DSS_CTL_ADDR_LEN);
+	if (sc->sc_addrs[sc->sc_nr] == NULL)
+		return -DER_NOMEM;
+	sc->sc_nr++;
+	return 0;
+}
+
+static void
+ms_sysctl_handler(struct dss_ctl_req *req, void *arg, bool stop)
+{
+	struct ds_mgmt *ms = arg;
+	Mgmt__EngineCtlReq ecr = MGMT__ENGINE_CTL_REQ__INIT;
+	Mgmt__SystemStopReq *sin = NULL;
+	Mgmt__SystemStartReq *tin = NULL;
+	struct ms_members mm = {0};
+	struct ms_sysctl *sc = NULL;
+	uint32_t *ranks = NULL, nranks = 0, i, j, cap;
+	const char *rs, *hosts;
+	const void *body;
+	size_t len;
+	int rc;
+
+	if (!ms_serving(ms, req))
+		return;
+	body = dss_ctl_req_body(req, &len);
+	if (stop) {
+		sin = mgmt__system_stop_req__unpack(NULL, len, body);
+		rs = sin != NULL ? sin->ranks : NULL;
+		hosts = sin != NULL ? sin->hosts : NULL;
+		ecr.force = sin != NULL && sin->force;
+	} else {
+		tin = mgmt__system_start_req__unpack(NULL, len, body);
+		rs = tin != NULL ? tin->ranks : NULL;
+		hosts = tin != NULL ? tin->hosts : NULL;
+	}
+	if (rs == NULL) {
+		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
+		return;
+	}
+	rc = hosts[0] != '\0' ? -DER_NOTSUPPORTED : ms_rankset_parse(rs, &ranks, &nranks);
+	if (rc == 0)
+		rc = rdb_iterate(ms->ms_db, MS_T_MEMBERS, NULL, ms_members_cb, &mm);
+	if (rc != 0)
+		goto out;
+	rc = -DER_NOMEM;
+	D_ALLOC_PTR(sc);
+	if (sc == NULL)
+		goto out;
+	cap = mm.mm_nr > 0 ? mm.mm_nr : 1;
+	D_ALLOC_ARRAY(sc->sc_ranks, cap);
+	D_ALLOC_ARRAY(sc->sc_addrs, cap);
+	D_ALLOC_ARRAY(sc->sc_states, cap);
+	D_ALLOC_ARRAY(sc->sc_rcs, cap);
+	if (sc->sc_ranks == NULL || sc->sc_addrs == NULL || sc->sc_states == NULL ||
+	    sc->sc_rcs == NULL)
+		goto out;
+	sc->sc_ms = ms;
+	sc->sc_req = req;
+	sc->sc_stop = stop;
+	rc = 0;
+	for (i = 0; rc == 0 && i < mm.mm_nr; i++)
+		if (nranks == 0 || ms_rank_in(ranks, nranks, mm.mm_v[i]->member->rank))
+			rc = ms_sysctl_add(sc, mm.mm_v[i]->member);
+	for (i = 0; rc == 0 && i < nranks; i++) {
+		bool found = false;
+
+		for (j = 0; j < sc->sc_nr; j++)
+			found |= sc->sc_ranks[j] == ranks[i];
+		if (!found && strlen(sc->sc_absent) + 12 < sizeof(sc->sc_absent))
+			snprintf(sc->sc_absent + strlen(sc->sc_absent),
+				 sizeof(sc->sc_absent) - strlen(sc->sc_absent), "%s%u",
+				 sc->sc_absent[0] != '\0' ? "," : "", ranks[i]);
+	}
+	if (rc != 0)
+		goto out;
+	if (sc->sc_nr == 0) {
+		ms_sysctl_reply(sc, 0);
+		sc = NULL;
+		goto out;
+	}
+	for (i = 0; stop && i < sc->sc_nr; i++) {
+		struct ms_hb *hb = ms_hb_get(ms, sc->sc_ranks[i]);
+
+		if (hb != NULL)
+			hb->hb_stopping = true;
+	}
+	ecr.sys = ms->ms_sys;
+	ecr.rank = MS_NIL_RANK;
+	D_NOTE("system %s of %u rank%s\n", stop ? "stop" : "start", sc->sc_nr,
+	       sc->sc_nr == 1 ? "" : "s");
+	rc = ms_call_all(ms, sc->sc_addrs, sc->sc_nr,
+			 stop ? DSS_CTL_ENGINE_STOP : DSS_CTL_ENGINE_START, &ecr.base,
+			 ms_sysctl_called, sc);
+	if (rc == 0) {
+		sc = NULL;
+	} else {
+		for (i = 0; stop && i < sc->sc_nr; i++) {
+			struct ms_hb *hb = ms_hb_get(ms, sc->sc_ranks[i]);
+
+			if (hb != NULL)
+				hb->hb_stopping = false;
+		}
+	}
+out:
+	if (sc != NULL)
+		ms_sysctl_free(sc);
+	ms_members_free(&mm);
+	D_FREE(ranks);
+	if (sin != NULL)
+		mgmt__system_stop_req__free_unpacked(sin, NULL);
+	if (tin != NULL)
+		mgmt__system_start_req__free_unpacked(tin, NULL);
+	if (rc != 0) {
+		if (rc == -DER_NOTLEADER)
+			ms_reply_notleader(ms, req);
+		else
+			dss_ctl_reply(req, rc, NULL, 0);
+	}
+}
+
+static void
+ms_system_stop_handler(struct dss_ctl_req *req, void *arg)
+{
+	ms_sysctl_handler(req, arg, true);
+}
+
+static void
+ms_system_start_handler(struct dss_ctl_req *req, void *arg)
+{
+	ms_sysctl_handler(req, arg, false);
+}
+
+/*
+ * This server's engine half stops or starts (ds_mgmt_engine_stopped/started).
+ */
+
+struct ms_eng_arg {
+	struct ds_mgmt *ea_ms;
+	bool ea_down;
+	const char *const *ea_uris;
+	uint32_t ea_nr;
+	bool ea_busy;
+	int ea_rc;
+};
+
+static void
+ms_engine_on_loop(void *arg)
+{
+	struct ms_eng_arg *ea = arg;
+	struct ds_mgmt *ms = ea->ea_ms;
+	struct timespec ts;
+	char **uris = NULL;
+	uint32_t i;
+
+	if (ea->ea_down) {
+		ms->ms_engine_down = true;
+		ea->ea_busy = ms->ms_call_busy;
+		return;
+	}
+	if (ea->ea_nr > 0) {
+		D_ALLOC_ARRAY(uris, ea->ea_nr);
+		for (i = 0; uris != NULL && i < ea->ea_nr; i++) {
+			if (ms_strdup(&uris[i], ea->ea_uris[i]) != 0) {
+				while (i-- > 0)
+					D_FREE(uris[i]);
+				D_FREE(uris);
+			}
+		}
+		if (uris == NULL) {
+			ea->ea_rc = -DER_NOMEM;
+			return;
+		}
+		for (i = 0; i < ms->ms_nuris; i++)
+			D_FREE(ms->ms_uris[i]);
+		D_FREE(ms->ms_uris);
+		ms->ms_uris = uris;
+		ms->ms_nuris = ea->ea_nr;
+		ms->ms_nctxs = ea->ea_nr;
+		D_FREE(ms->ms_uri);
+		if (ms_strdup(&ms->ms_uri, uris[0]) != 0) {
+			ea->ea_rc = -DER_NOMEM;
+			return;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms->ms_incarnation = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	ms->ms_joined = false;
+	ms->ms_engine_down = false;
+}
+
+int
+ds_mgmt_engine_stopped(struct ds_mgmt *ms)
+{
+	struct ms_eng_arg ea = {.ea_ms = ms, .ea_down = true};
+	int i, rc;
+
+	if (ms == NULL)
+		return -DER_UNINIT;
+	/* a join or heartbeat in flight ends within MS_CALL_TIMEOUT_MS */
+	for (i = 0; i < MS_CALL_TIMEOUT_MS / 10 + 100; i++) {
+		rc = dss_ctl_exec_sync(ms->ms_ctl, ms_engine_on_loop, &ea);
+		if (rc != 0 || !ea.ea_busy)
+			return rc;
+		usleep(10 * 1000);
+	}
+	return -DER_TIMEDOUT;
+}
+
+int
+ds_mgmt_engine_started(struct ds_mgmt *ms, const char *const *uris, uint32_t nr)
+{
+	struct ms_eng_arg ea = {.ea_ms = ms, .ea_uris = uris, .ea_nr = nr};
+	int rc;
+
+	if (ms == NULL)
+		return -DER_UNINIT;
+	rc = dss_ctl_exec_sync(ms->ms_ctl, ms_engine_on_loop, &ea);
+	return rc != 0 ? rc : ea.ea_rc;
+}
+
+/*
  * GetAttachInfo: the leader answers from the system map, every joined rank in rank order
  * with each of its fabric contexts in tag order (the first entry of a rank is its system
  * context: DAOS's one entry per rank is the first of each rank), nr_ctxs on each. A replica
@@ -1252,6 +1745,8 @@ static const struct {
     {DSS_CTL_HEARTBEAT, ms_heartbeat_handler},
     {DSS_CTL_SYSTEM_QUERY, ms_system_query_handler},
     {DSS_CTL_SYSTEM_EXCLUDE, ms_system_exclude_handler},
+    {DSS_CTL_SYSTEM_STOP, ms_system_stop_handler},
+    {DSS_CTL_SYSTEM_START, ms_system_start_handler},
     {DSS_CTL_LEADER_QUERY, ms_leader_query_handler},
 };
 

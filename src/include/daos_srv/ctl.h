@@ -59,6 +59,8 @@ enum dss_ctl_method {
 	DSS_CTL_LEADER_QUERY = 105,        /* mgmt.LeaderQueryReq -> Resp */
 	DSS_CTL_JOIN = 106,                /* mgmt.JoinReq -> Resp (engine to MS leader) */
 	DSS_CTL_HEARTBEAT = 107,           /* mgmt.HeartbeatReq -> Resp (engine to MS leader) */
+	DSS_CTL_ENGINE_STOP = 108,         /* mgmt.EngineCtlReq -> Resp (MS leader to a server) */
+	DSS_CTL_ENGINE_START = 109,        /* mgmt.EngineCtlReq -> Resp (MS leader to a server) */
 	DSS_CTL_POOL_CREATE = 150,         /* mgmt.PoolCreateReq -> Resp */
 	DSS_CTL_POOL_DESTROY = 151,        /* mgmt.PoolDestroyReq -> Resp */
 	DSS_CTL_POOL_LIST = 152,           /* mgmt.ListPoolsReq -> Resp */

@@ -74,6 +74,21 @@ int ds_mgmt_start(const struct ds_mgmt_attr *attr, struct ds_mgmt **ms);
  */
 void ds_mgmt_stop(struct ds_mgmt *ms);
 
+/**
+ * The engine half of this server is stopping (system stop): the membership client stops
+ * joining and heartbeating; returns once no call of it is in flight (so that no join lands
+ * after the MS recorded the rank stopped). Returns 0 or -DER_UNINIT (@ms NULL).
+ * Context: the main thread (waits for the loop).
+ */
+int ds_mgmt_engine_stopped(struct ds_mgmt *ms);
+
+/**
+ * The engine half runs again (system start) with fabric addresses @uris (@nr, copied): the
+ * membership client joins again with a new incarnation. Returns 0, -DER_NOMEM, -DER_UNINIT.
+ * Context: the main thread (waits for the loop).
+ */
+int ds_mgmt_engine_started(struct ds_mgmt *ms, const char *const *uris, uint32_t nr);
+
 /** Free @ms (NULL is fine). Context: the main thread, after the control thread stopped. */
 void ds_mgmt_destroy(struct ds_mgmt *ms);
 

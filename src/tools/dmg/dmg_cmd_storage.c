@@ -32,6 +32,8 @@ struct fanout {
 		      ProtobufCMessage *resp);
 	const char *const *fo_hdr;
 	uint32_t fo_ncols;
+	/* the first error inside an answer (a tier that failed), or 0; NULL: none can */
+	int (*fo_failed)(const ProtobufCMessage *resp);
 };
 
 static int
@@ -43,6 +45,7 @@ fanout_run(struct dmg_ctx *ctx, const struct dmg_opts *o, const struct fanout *f
 	struct dmg_table t;
 	struct dmg_json j;
 	uint32_t nerr = 0;
+	uint32_t nbad = 0;
 	int first_rc = 0;
 	uint32_t i;
 
@@ -59,6 +62,11 @@ fanout_run(struct dmg_ctx *ctx, const struct dmg_opts *o, const struct fanout *f
 			nerr++;
 			if (first_rc == 0)
 				first_rc = rcs[i];
+		} else if (fo->fo_failed != NULL && fo->fo_failed(resp[i]) != 0) {
+			/* answered, but the operation failed there (shown with the answer) */
+			nbad++;
+			if (first_rc == 0)
+				first_rc = fo->fo_failed(resp[i]);
 		}
 	}
 	if (o->o_json) {
@@ -89,9 +97,10 @@ fanout_run(struct dmg_ctx *ctx, const struct dmg_opts *o, const struct fanout *f
 		}
 		dj_obj_end(&j);
 		dj_obj_end(&j);
-		if (nerr > 0)
+		if (nerr + nbad > 0)
 			dj_envelope_end(
-			    &j, dmg_sprintf(ctx, "%u of %u hosts failed", nerr, ctx->dx_nhosts),
+			    &j,
+			    dmg_sprintf(ctx, "%u of %u hosts failed", nerr + nbad, ctx->dx_nhosts),
 			    first_rc);
 		else
 			dj_envelope_end(&j, NULL, 0);
@@ -114,8 +123,9 @@ fanout_run(struct dmg_ctx *ctx, const struct dmg_opts *o, const struct fanout *f
 		if (rcs[i] == 0)
 			protobuf_c_message_free_unpacked(resp[i], NULL);
 	}
-	if (nerr > 0)
-		return dmg_fail(ctx, first_rc, "%u of %u hosts failed", nerr, ctx->dx_nhosts);
+	if (nerr + nbad > 0)
+		return dmg_fail(ctx, first_rc, "%u of %u hosts failed", nerr + nbad,
+				ctx->dx_nhosts);
 	return 0;
 }
 
@@ -159,6 +169,18 @@ format_row(struct dmg_ctx *ctx, struct dmg_table *t, const char *host, ProtobufC
 }
 
 static int
+format_failed(const ProtobufCMessage *msg)
+{
+	const Mgmt__StorageFormatResp *resp = (const Mgmt__StorageFormatResp *)msg;
+	size_t i;
+
+	for (i = 0; i < resp->n_results; i++)
+		if (resp->results[i]->status != 0)
+			return resp->results[i]->status;
+	return 0;
+}
+
+static int
 storage_format_exec(struct dmg_ctx *ctx, const struct dmg_opts *o)
 {
 	static const char *const hdr[] = {"Hosts", "SCM Devices", "NVMe Devices"};
@@ -169,7 +191,8 @@ storage_format_exec(struct dmg_ctx *ctx, const struct dmg_opts *o)
 			    &mgmt__storage_format_resp__descriptor,
 			    format_row,
 			    o->o_verbose ? hdr_v : hdr,
-			    3};
+			    3,
+			    format_failed};
 
 	req.sys = (char *)ctx->dx_sys;
 	req.reformat = o->o_force;
@@ -221,7 +244,8 @@ storage_usage_exec(struct dmg_ctx *ctx, const struct dmg_opts *o)
 			    &mgmt__storage_usage_resp__descriptor,
 			    usage_row,
 			    hdr,
-			    7};
+			    7,
+			    NULL};
 
 	req.sys = (char *)ctx->dx_sys;
 	return fanout_run(ctx, o, &fo);

@@ -232,7 +232,10 @@ tj_parse(const char *text, struct tj *v)
 	return 0;
 }
 
-/* The member at the dotted @path ("response.pools.0.uuid"); NULL if absent. */
+/*
+ * The member at the dotted @path ("response.pools.0.uuid"); NULL if absent. A number also
+ * picks the n-th member of an object whose keys hold dots ("host_storage.0": the first host).
+ */
 static struct tj *
 tj_get(struct tj *v, const char *path)
 {
@@ -254,6 +257,12 @@ tj_get(struct tj *v, const char *path)
 			for (i = 0; i < v->t_nkids; i++) {
 				if (strcmp(v->t_kids[i].t_key, tok) == 0)
 					next = &v->t_kids[i];
+			}
+			/* no such key: a number is the index of a member (keys with dots) */
+			if (next == NULL && tok[strspn(tok, "0123456789")] == '\0') {
+				size_t idx = strtoul(tok, NULL, 10);
+
+				next = idx < v->t_nkids ? &v->t_kids[idx] : NULL;
 			}
 		}
 		v = next;
