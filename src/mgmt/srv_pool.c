@@ -330,6 +330,7 @@ struct ms_create {
 	char **cr_addrs;
 	uint32_t cr_naddrs;
 	int cr_rc;
+	double cr_pct[2]; /* --size N%: the fraction of each tier's free space; 0: sizes given */
 };
 
 static void
@@ -600,11 +601,85 @@ ms_create_copy(Mgmt__MsPool *p, const Mgmt__PoolCreateReq *in)
 	return 0;
 }
 
+/* Start TgtCreate on every rank of the pool (its sizes are set). 0 or -DER_NOMEM. */
+static int
+ms_create_shards_start(struct ms_create *cr)
+{
+	Mgmt__TgtCreateReq tr = MGMT__TGT_CREATE_REQ__INIT;
+	Mgmt__MsPool *p = cr->cr_pool;
+	int rc;
+
+	tr.pool_uuid = p->uuid;
+	tr.scm_bytes = p->scm_bytes;
+	tr.nvme_bytes = p->nvme_bytes;
+	rc = ms_fan_start(cr->cr_ms, cr->cr_addrs, cr->cr_naddrs, DSS_CTL_TGT_CREATE, &tr.base,
+			  ms_create_shards_done, cr);
+	if (rc == 0)
+		D_NOTE("pool %s (%s): creating on %zu ranks, %" PRIu64 "+%" PRIu64
+		       " bytes per rank\n",
+		       p->uuid, p->label, p->n_ranks, p->scm_bytes, p->nvme_bytes);
+	return rc;
+}
+
+/*
+ * --size N%: every rank answered its storage usage. As DAOS, each tier gets the fraction
+ * asked of the smallest free space among the ranks (the ram tier's, and the sum of the file
+ * tiers'), the same on every rank; a rank that does not answer fails the create.
+ */
+static void
+ms_create_usage_done(struct ms_fan *fa)
+{
+	struct ms_create *cr = fa->fa_arg;
+	Mgmt__MsPool *p = cr->cr_pool;
+	uint64_t min[2] = {UINT64_MAX, UINT64_MAX};
+	uint32_t i;
+	size_t t;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < fa->fa_nr; i++) {
+		struct ms_fan_one *fo = &fa->fa_ones[i];
+		Mgmt__StorageUsageResp *r = NULL;
+		uint64_t avail[2] = {0, 0};
+
+		rc = fo->fo_rc;
+		if (rc == 0) {
+			r = mgmt__storage_usage_resp__unpack(NULL, fo->fo_len, fo->fo_body);
+			rc = r == NULL ? -DER_PROTO : r->status;
+		}
+		for (t = 0; rc == 0 && t < r->n_tiers; t++)
+			avail[r->tiers[t]->media_type == MGMT__STORAGE_MEDIA_TYPE__SCM ? 0 : 1] +=
+			    r->tiers[t]->usable_bytes;
+		if (r != NULL)
+			mgmt__storage_usage_resp__free_unpacked(r, NULL);
+		if (rc != 0) {
+			D_ERROR("pool %s: storage usage of %s: " DF_RC "\n", p->uuid,
+				cr->cr_addrs[i], DP_RC(rc));
+			break;
+		}
+		min[0] = avail[0] < min[0] ? avail[0] : min[0];
+		min[1] = avail[1] < min[1] ? avail[1] : min[1];
+	}
+	ms_fan_free(fa);
+	if (rc == 0 && (cr->cr_ms->ms_db == NULL || cr->cr_ms->ms_stopping))
+		rc = -DER_SHUTDOWN;
+	if (rc == 0) {
+		p->scm_bytes = (uint64_t)((double)min[0] * cr->cr_pct[0]);
+		p->nvme_bytes = (uint64_t)((double)min[1] * cr->cr_pct[1]);
+		if (p->scm_bytes == 0)
+			rc = -DER_NOSPACE;
+	}
+	if (rc == 0)
+		rc = ms_create_shards_start(cr);
+	if (rc != 0) {
+		ms_create_reply(cr, rc);
+		ms_create_free(cr);
+	}
+}
+
 static void
 ms_pool_create_handler(struct dss_ctl_req *req, void *arg)
 {
 	struct ds_mgmt *ms = arg;
-	Mgmt__TgtCreateReq tr = MGMT__TGT_CREATE_REQ__INIT;
 	Mgmt__PoolCreateReq *in;
 	Mgmt__MsPool *old = NULL, *p;
 	struct ms_create *cr = NULL;
@@ -731,11 +806,15 @@ ms_pool_create_handler(struct dss_ctl_req *req, void *arg)
 			goto out;
 		p->scm_bytes = (uint64_t)((double)in->total_bytes * r0) / p->n_ranks;
 		p->nvme_bytes = (uint64_t)((double)in->total_bytes * r1) / p->n_ranks;
+	} else if (in->n_tier_ratio == 2 && in->tier_ratio[0] > 0 && in->tier_ratio[0] <= 1 &&
+		   in->tier_ratio[1] >= 0 && in->tier_ratio[1] <= 1) {
+		/* --size=N%: sizes from the free space of the ranks, below */
+		cr->cr_pct[0] = in->tier_ratio[0];
+		cr->cr_pct[1] = in->tier_ratio[1];
 	} else {
-		rc = -DER_NOTSUPPORTED; /* --size=N% */
 		goto out;
 	}
-	if (p->scm_bytes == 0)
+	if (cr->cr_pct[0] == 0 && p->scm_bytes == 0)
 		goto out;
 
 	nsvc = in->num_svc_reps > 0 ? in->num_svc_reps : MS_SVC_REPS_DEFAULT;
@@ -756,16 +835,23 @@ ms_pool_create_handler(struct dss_ctl_req *req, void *arg)
 
 	snprintf(cr->cr_pending.mp_uuid, sizeof(cr->cr_pending.mp_uuid), "%s", uu);
 	cr->cr_pending.mp_label = p->label;
-	tr.pool_uuid = p->uuid;
-	tr.scm_bytes = p->scm_bytes;
-	tr.nvme_bytes = p->nvme_bytes;
-	rc = ms_fan_start(ms, cr->cr_addrs, cr->cr_naddrs, DSS_CTL_TGT_CREATE, &tr.base,
-			  ms_create_shards_done, cr);
+	if (cr->cr_pct[0] > 0) {
+		Mgmt__StorageUsageReq ur = MGMT__STORAGE_USAGE_REQ__INIT;
+
+		/* --size N%: the free space of every rank first (ms_create_usage_done) */
+		ur.sys = ms->ms_sys;
+		rc = ms_fan_start(ms, cr->cr_addrs, cr->cr_naddrs, DSS_CTL_STORAGE_QUERY_USAGE,
+				  &ur.base, ms_create_usage_done, cr);
+		if (rc != 0)
+			goto out;
+		d_list_add(&cr->cr_pending.mp_link, &ms->ms_pending);
+		mgmt__pool_create_req__free_unpacked(in, NULL);
+		return;
+	}
+	rc = ms_create_shards_start(cr);
 	if (rc != 0)
 		goto out;
 	d_list_add(&cr->cr_pending.mp_link, &ms->ms_pending);
-	D_NOTE("pool %s (%s): creating on %zu ranks, %" PRIu64 "+%" PRIu64 " bytes per rank\n", uu,
-	       label, p->n_ranks, p->scm_bytes, p->nvme_bytes);
 	mgmt__pool_create_req__free_unpacked(in, NULL);
 	return;
 out:
