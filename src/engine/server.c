@@ -685,7 +685,7 @@ srv_cmd_handler(struct dss_ctl_req *req, void *arg)
 	struct srv *sv = arg;
 	uint32_t method = dss_ctl_req_method(req);
 	struct srv_cmd *cmd;
-	const char *sys = NULL;
+	bool ok = false; /* decoded, and for this system */
 	const void *body;
 	size_t len;
 
@@ -700,28 +700,25 @@ srv_cmd_handler(struct dss_ctl_req *req, void *arg)
 	if (method == DSS_CTL_ENGINE_STOP || method == DSS_CTL_ENGINE_START) {
 		cmd->sc_ectl = mgmt__engine_ctl_req__unpack(NULL, len, body);
 		if (cmd->sc_ectl != NULL)
-			sys = cmd->sc_ectl->sys;
+			ok = cmd->sc_ectl->sys[0] == '\0' ||
+			     strcmp(cmd->sc_ectl->sys, sv->sv_cfg->dc_name) == 0;
 	} else if (method == DSS_CTL_STORAGE_FORMAT) {
 		Mgmt__StorageFormatReq *in = mgmt__storage_format_req__unpack(NULL, len, body);
 
 		if (in != NULL) {
 			cmd->sc_reformat = in->reformat;
-			sys = in->sys[0] == '\0' || strcmp(in->sys, sv->sv_cfg->dc_name) == 0
-				  ? ""
-				  : "other";
+			ok = in->sys[0] == '\0' || strcmp(in->sys, sv->sv_cfg->dc_name) == 0;
 			mgmt__storage_format_req__free_unpacked(in, NULL);
 		}
 	} else {
 		Mgmt__StorageUsageReq *in = mgmt__storage_usage_req__unpack(NULL, len, body);
 
 		if (in != NULL) {
-			sys = in->sys[0] == '\0' || strcmp(in->sys, sv->sv_cfg->dc_name) == 0
-				  ? ""
-				  : "other";
+			ok = in->sys[0] == '\0' || strcmp(in->sys, sv->sv_cfg->dc_name) == 0;
 			mgmt__storage_usage_req__free_unpacked(in, NULL);
 		}
 	}
-	if (sys == NULL || (sys[0] != '\0' && strcmp(sys, sv->sv_cfg->dc_name) != 0)) {
+	if (!ok) {
 		/* garbage, or another system's request */
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 		srv_cmd_free(cmd);
