@@ -18,6 +18,7 @@
 #include <d_test.h>
 
 #include "vos_internal.h"
+#include "vos_test_fix.h"
 
 /*
  * Aggregate, then let garbage collection free the keys and objects it detached (space and
@@ -33,34 +34,15 @@ agg_gc(daos_handle_t c, const daos_epoch_range_t *epr, const daos_epoch_t *snaps
 	return rc;
 }
 
-static char dir[64];
-static char path[128];
-static uuid_t pool_uuid;
-static uuid_t cont_uuid;
 static uuid_t twin_uuid;
-static daos_handle_t poh;
-static daos_handle_t coh;
 static daos_handle_t twin; /* discard: the container that never saw the discarded range */
-
-static void
-pool_start(daos_size_t scm, daos_size_t data, daos_size_t wal)
-{
-	assert_int_equal(vos_pool_create(path, pool_uuid, scm, data, wal, NULL, &poh), 0);
-	assert_int_equal(vos_cont_create(poh, cont_uuid), 0);
-	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
-}
 
 static int
 setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/d_vos_agg_XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/pool", dir);
-	uuid_generate(pool_uuid);
-	uuid_generate(cont_uuid);
 	uuid_generate(twin_uuid);
-	pool_start(64ULL << 20, 64ULL << 20, 16ULL << 20);
+	vt_setup("d_vos_agg", 64ULL << 20, 64ULL << 20, 16ULL << 20);
 	return 0;
 }
 
@@ -71,14 +53,7 @@ teardown(void **state)
 	if (twin.cookie != 0)
 		assert_int_equal(vos_cont_close(twin), 0);
 	twin.cookie = 0;
-	if (coh.cookie != 0)
-		assert_int_equal(vos_cont_close(coh), 0);
-	coh.cookie = 0;
-	if (poh.cookie != 0)
-		assert_int_equal(vos_pool_close(poh), 0);
-	poh.cookie = 0;
-	vos_pool_destroy(path, pool_uuid);
-	rmdir(dir);
+	vt_teardown();
 	return 0;
 }
 
@@ -88,17 +63,9 @@ pool_reopen(bool crash)
 {
 	bool has_twin = twin.cookie != 0;
 
-	assert_int_equal(vos_cont_close(coh), 0);
 	if (has_twin)
 		assert_int_equal(vos_cont_close(twin), 0);
-	if (crash) {
-		assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
-		vos_pool_abandon(poh);
-	} else {
-		assert_int_equal(vos_pool_close(poh), 0);
-	}
-	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
-	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+	vt_pool_reopen(crash);
 	if (has_twin)
 		assert_int_equal(vos_cont_open(poh, twin_uuid, &twin), 0);
 }
@@ -114,21 +81,7 @@ pool_settle(void)
 static daos_unit_oid_t
 test_oid(enum daos_otype_t type, uint64_t lo)
 {
-	daos_unit_oid_t oid = {0};
-
-	oid.id_pub.lo = lo;
-	oid.id_pub.hi = 0x5678;
-	daos_obj_set_oid(&oid.id_pub, type, 0, 1, 0);
-	return oid;
-}
-
-static daos_key_t
-skey(const char *s)
-{
-	daos_key_t k;
-
-	d_iov_set(&k, (void *)s, strlen(s));
-	return k;
+	return vt_oid(type, lo, 0x5678);
 }
 
 static void
@@ -261,14 +214,14 @@ w_dkey(struct world *w, int o, int d)
 	if (vos_key_feats(w->w_oid[o], true) & BTR_FEAT_UINT_KEY)
 		d_iov_set(&k, &w->w_duint[d], sizeof(uint64_t));
 	else
-		k = skey(w->w_dname[d]);
+		k = vt_key(w->w_dname[d]);
 	return k;
 }
 
 static daos_key_t
 w_akey(struct world *w, int a)
 {
-	return skey(w->w_aname[a]);
+	return vt_key(w->w_aname[a]);
 }
 
 /*
@@ -465,7 +418,7 @@ views_check(struct world *w, daos_handle_t c, const uint64_t *rdrs, unsigned int
 static void
 hot_writes(struct world *w)
 {
-	daos_key_t dkey = skey("hot"), akey = skey("hot");
+	daos_key_t dkey = vt_key("hot"), akey = vt_key("hot");
 	int i;
 
 	for (i = 0; i < 10; i++) {
@@ -735,7 +688,7 @@ t_small_wal(void **state)
 	assert_int_equal(vos_cont_close(coh), 0);
 	assert_int_equal(vos_pool_close(poh), 0);
 	vos_pool_destroy(path, pool_uuid);
-	pool_start(64ULL << 20, 64ULL << 20, VOS_POOL_WAL_MIN);
+	vt_pool_start(64ULL << 20, 64ULL << 20, VOS_POOL_WAL_MIN);
 	world_init(&w, d_test_seed("vos_agg small WAL"));
 	/* history, until the WAL is nearly full: aggregation has to make room */
 	for (i = 0;; i++) {
@@ -771,7 +724,7 @@ t_punched(void **state)
 	struct vos_pool_info p0, p1;
 	struct vos_cont_info ci;
 	daos_epoch_range_t epr = {0};
-	daos_key_t dk, ak = skey("a"), ak2 = skey("arr"), ak3 = skey("big");
+	daos_key_t dk, ak = vt_key("a"), ak2 = vt_key("arr"), ak3 = vt_key("big");
 	uint64_t e = 1;
 	unsigned int i, j;
 	char dname[16];
@@ -779,7 +732,7 @@ t_punched(void **state)
 	(void)state;
 	/* warm up: data-file bitmap pages, the object index root */
 	fill(buf, sizeof(buf), 1);
-	dk = skey("warm");
+	dk = vt_key("warm");
 	assert_int_equal(
 	    upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 1), e++, &dk, &ak3, buf, sizeof(buf)), 0);
 	assert_int_equal(
@@ -802,7 +755,7 @@ t_punched(void **state)
 			if (i % 2)
 				d_iov_set(&dk, &du[j], sizeof(uint64_t));
 			else
-				dk = skey(dname);
+				dk = vt_key(dname);
 			assert_int_equal(upd_sv(coh, oid, e++, &dk, &ak, buf, 100 + j), 0);
 			assert_int_equal(upd_sv(coh, oid, e++, &dk, &ak, buf, 200), 0);
 			assert_int_equal(upd_ar(coh, oid, e++, &dk, &ak2, 4, i, 50, buf), 0);
@@ -838,7 +791,7 @@ t_punched(void **state)
 		d_iov_t iov;
 
 		assert_int_equal(agg_gc(coh, &epr, &snap, 1), 0);
-		dk = skey("d0");
+		dk = vt_key("d0");
 		iod.iod_name = ak;
 		iod.iod_type = DAOS_IOD_SINGLE;
 		iod.iod_size = DAOS_REC_ANY;
@@ -905,14 +858,14 @@ t_punched(void **state)
 	/* keys hidden by their parent's punch go, though their own logs say they exist */
 	for (j = 0; j < 4; j++) {
 		snprintf(dname, sizeof(dname), "d%u", j);
-		dk = skey(dname);
+		dk = vt_key(dname);
 		assert_int_equal(
 		    upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 7), e++, &dk, &ak, buf, 1000), 0);
 	}
 	assert_int_equal(
 	    vos_obj_punch(coh, test_oid(DAOS_OT_MULTI_HASHED, 7), e++, 0, 0, NULL, 0, NULL, NULL),
 	    0);
-	dk = skey("later");
+	dk = vt_key("later");
 	assert_int_equal(upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 7), e++, &dk, &ak, buf, 100),
 			 0);
 	epr.epr_hi = e++;
@@ -955,8 +908,8 @@ t_discard(void **state)
 		for (i = 0; i < 100 + round * 50; i++)
 			world_op(&w, both, 1); /* the container only */
 		/* keys and an object that exist only in the range: they must go */
-		dk = skey("new");
-		ak = skey("new");
+		dk = vt_key("new");
+		ak = vt_key("new");
 		fill(w.w_buf, 5000, round);
 		assert_int_equal(upd_sv(coh, w.w_oid[0], ++w.w_epoch, &dk, &ak, w.w_buf, 5000), 0);
 		assert_int_equal(upd_sv(coh, test_oid(DAOS_OT_MULTI_HASHED, 900 + round),
@@ -1025,7 +978,7 @@ t_long_history(void **state)
 {
 	static uint8_t buf[16 * 8], out[16 * 8];
 	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 5);
-	daos_key_t dk = skey("d"), asv = skey("sv"), aar = skey("ar");
+	daos_key_t dk = vt_key("d"), asv = vt_key("sv"), aar = vt_key("ar");
 	daos_recx_t recx = {.rx_idx = 0, .rx_nr = 16};
 	uint64_t snaps[2] = {201, 301}, e, rdrs[4] = {201, 301, 600, DAOS_EPOCH_MAX};
 	daos_epoch_range_t epr = {.epr_lo = 0, .epr_hi = 600};
@@ -1192,7 +1145,7 @@ t_big_group(void **state)
 	static struct bg_write ws[BG_WRITES];
 	static uint8_t buf[BG_RECS * BG_RSIZE];
 	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 9);
-	daos_key_t dk = skey("d"), ak = skey("big");
+	daos_key_t dk = vt_key("d"), ak = vt_key("big");
 	uint64_t snaps[1] = {300}, rdrs[4] = {300, 1000, 1001, DAOS_EPOCH_MAX};
 	daos_epoch_range_t epr = {.epr_lo = 0, .epr_hi = 1000};
 	struct vos_cont_info c0, c1, c2;
@@ -1258,7 +1211,7 @@ t_nospace(void **state)
 {
 	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 77);
 	static uint8_t big[64 << 10], small[3000], out[64 << 10];
-	daos_key_t dk = skey("d"), abig = skey("big"), as[4];
+	daos_key_t dk = vt_key("d"), abig = vt_key("big"), as[4];
 	struct vos_pool_info p0, p1, p2;
 	struct vos_cont_info ci;
 	daos_epoch_range_t epr = {0};
@@ -1274,11 +1227,11 @@ t_nospace(void **state)
 	assert_int_equal(vos_cont_close(coh), 0);
 	assert_int_equal(vos_pool_close(poh), 0);
 	vos_pool_destroy(path, pool_uuid);
-	pool_start(VOS_POOL_SCM_MIN, VOS_POOL_DATA_MIN, VOS_POOL_WAL_MIN);
+	vt_pool_start(VOS_POOL_SCM_MIN, VOS_POOL_DATA_MIN, VOS_POOL_WAL_MIN);
 	assert_int_equal(vos_pool_query(poh, &p0), 0);
 	for (k = 0; k < 4; k++) {
 		snprintf(names[k], sizeof(names[k]), "s%u", k);
-		as[k] = skey(names[k]);
+		as[k] = vt_key(names[k]);
 	}
 
 	/* versions of one big value fill the data file */

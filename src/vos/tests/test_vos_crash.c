@@ -503,6 +503,58 @@ akey_matches(daos_handle_t coh, int o, int d, int a, uint64_t epoch)
 	       memcmp(arr_want, arr_got, ARR_LEN) == 0;
 }
 
+/* Where the crash loop is, for the report of a mismatch. */
+static struct {
+	unsigned int cs_round;
+	uint64_t cs_cont_start;
+	uint64_t cs_acked;
+	uint64_t cs_last_intent;
+	uint64_t cs_modeled;
+	bool cs_replayed; /* the child started from a WAL replay, not a checkpoint */
+} crash_state;
+
+/*
+ * Say what an akey that differs from the model holds: the model's events, how the store
+ * reads at each of their epochs, and what it reads at @epoch -- enough to tell a lost
+ * event from one that came back or a read that goes wrong at one epoch only.
+ */
+static void
+akey_report(daos_handle_t coh, int o, int d, int a, uint64_t epoch)
+{
+	struct m_akey *ma = &model[o][d][a];
+	unsigned int i;
+	uint64_t sz;
+
+	print_error("round %u (cont from op %" PRIu64 ", acked %" PRIu64 ", announced %" PRIu64
+		    ", modeled %" PRIu64 ", child started from %s)\n",
+		    crash_state.cs_round, crash_state.cs_cont_start, crash_state.cs_acked,
+		    crash_state.cs_last_intent, crash_state.cs_modeled,
+		    crash_state.cs_replayed ? "a replay" : "a checkpoint");
+	for (i = 0; i < ma->a_nr; i++) {
+		struct m_ev *ev = &ma->a_ev[i];
+
+		print_error("  model: epoch %" PRIu64 " %s size %" PRIu64 ": store %s\n",
+			    ev->e_epoch, ev->e_punch ? "punch" : "write", ev->e_val.v_bytes,
+			    akey_matches(coh, o, d, a, ev->e_epoch) ? "matches" : "DIFFERS");
+	}
+	if (a < 2) {
+		model_sv(o, d, a, epoch, &sz);
+		print_error("  at %" PRIu64 ": model size %" PRIu64 ", store size %" PRIu64 "\n",
+			    epoch, sz, read_sv(coh, o, d, a, epoch));
+	} else {
+		unsigned int first = ARR_LEN;
+
+		model_ar(o, d, a, epoch, arr_want);
+		read_ar(coh, o, d, a, epoch);
+		for (i = 0; i < ARR_LEN && first == ARR_LEN; i++)
+			if (arr_want[i] != arr_got[i])
+				first = i;
+		print_error("  at %" PRIu64 ": first differing byte %u (model %u, store %u)\n",
+			    epoch, first, first < ARR_LEN ? arr_want[first] : 0,
+			    first < ARR_LEN ? arr_got[first] : 0);
+	}
+}
+
 static void
 check_all(daos_handle_t coh, uint64_t epoch)
 {
@@ -513,6 +565,7 @@ check_all(daos_handle_t coh, uint64_t epoch)
 			for (a = 0; a < NAKEY; a++) {
 				if (akey_matches(coh, o, d, a, epoch))
 					continue;
+				akey_report(coh, o, d, a, epoch);
 				fail_msg(
 				    "akey o%d d%d a%d differs from the model at epoch %" PRIu64, o,
 				    d, a, epoch);
@@ -662,6 +715,10 @@ t_crash(void **state)
 
 		assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
 		assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+		crash_state.cs_round = r;
+		crash_state.cs_cont_start = cont_start;
+		crash_state.cs_acked = acked;
+		crash_state.cs_last_intent = last_intent;
 		/* which announced operations survived: a prefix, whole ones, every acked one */
 		for (k = modeled + 1; k <= last_intent; k++) {
 			struct op op;
@@ -688,6 +745,7 @@ t_crash(void **state)
 		}
 		survived_total = modeled;
 		acked = modeled;
+		crash_state.cs_modeled = modeled;
 		/* everything at the latest epoch and at a few older ones */
 		check_all(coh, DAOS_EPOCH_MAX);
 		for (k = 0; k < 4 && modeled >= cont_start; k++)
@@ -705,7 +763,8 @@ t_crash(void **state)
 		}
 		assert_int_equal(vos_pool_query(poh, &info), 0);
 		/* sometimes the next child starts from a checkpoint, sometimes from a replay */
-		if (d_test_rand(&rs) % 2 == 0) {
+		crash_state.cs_replayed = d_test_rand(&rs) % 2 == 0;
+		if (crash_state.cs_replayed) {
 			assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
 			vos_pool_abandon(poh);
 		} else {

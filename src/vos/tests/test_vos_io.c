@@ -20,32 +20,13 @@
 #include <d_test.h>
 
 #include "vos_internal.h"
-
-static char dir[64];
-static char path[128];
-static uuid_t pool_uuid;
-static uuid_t cont_uuid;
-static daos_handle_t poh;
-static daos_handle_t coh;
-
-static void
-pool_start(daos_size_t scm, daos_size_t data, daos_size_t wal)
-{
-	assert_int_equal(vos_pool_create(path, pool_uuid, scm, data, wal, NULL, &poh), 0);
-	assert_int_equal(vos_cont_create(poh, cont_uuid), 0);
-	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
-}
+#include "vos_test_fix.h"
 
 static int
 setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/d_vos_io_XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/pool", dir);
-	uuid_generate(pool_uuid);
-	uuid_generate(cont_uuid);
-	pool_start(64ULL << 20, 64ULL << 20, 16ULL << 20);
+	vt_setup("d_vos_io", 64ULL << 20, 64ULL << 20, 16ULL << 20);
 	return 0;
 }
 
@@ -53,31 +34,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	if (coh.cookie != 0)
-		assert_int_equal(vos_cont_close(coh), 0);
-	coh.cookie = 0;
-	if (poh.cookie != 0)
-		assert_int_equal(vos_pool_close(poh), 0);
-	poh.cookie = 0;
-	vos_pool_destroy(path, pool_uuid);
-	rmdir(dir);
+	vt_teardown();
 	return 0;
-}
-
-/* Close (cleanly, or as a crash would) and reopen the pool and the container. */
-static void
-pool_reopen(bool crash)
-{
-	assert_int_equal(vos_cont_close(coh), 0);
-	if (crash) {
-		/* acknowledged = durable; then no checkpoint: the WAL must bring it all back */
-		assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
-		vos_pool_abandon(poh);
-	} else {
-		assert_int_equal(vos_pool_close(poh), 0);
-	}
-	assert_int_equal(vos_pool_open(path, pool_uuid, 0, NULL, &poh), 0);
-	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
 }
 
 /* A GC yield hook: counts its calls, stops the run at the third. */
@@ -100,21 +58,7 @@ gc_all(void)
 static daos_unit_oid_t
 test_oid(enum daos_otype_t type, uint64_t lo)
 {
-	daos_unit_oid_t oid = {0};
-
-	oid.id_pub.lo = lo;
-	oid.id_pub.hi = 0x1234;
-	daos_obj_set_oid(&oid.id_pub, type, 0, 1, 0);
-	return oid;
-}
-
-static daos_key_t
-skey(const char *s)
-{
-	daos_key_t k;
-
-	d_iov_set(&k, (void *)s, strlen(s));
-	return k;
+	return vt_oid(type, lo, 0x1234);
 }
 
 /* Single-value update of one akey. */
@@ -122,12 +66,12 @@ static int
 upd_sv(daos_unit_oid_t oid, uint64_t epoch, uint64_t flags, const char *dkey, const char *akey,
        const void *buf, size_t size)
 {
-	daos_key_t dk = skey(dkey);
+	daos_key_t dk = vt_key(dkey);
 	daos_iod_t iod = {0};
 	d_sg_list_t sgl = {0};
 	d_iov_t iov;
 
-	iod.iod_name = skey(akey);
+	iod.iod_name = vt_key(akey);
 	iod.iod_type = DAOS_IOD_SINGLE;
 	iod.iod_size = size;
 	iod.iod_nr = 1;
@@ -142,13 +86,13 @@ static int
 fetch_sv(daos_unit_oid_t oid, uint64_t epoch, uint64_t flags, const char *dkey, const char *akey,
 	 void *buf, size_t len, uint64_t *size)
 {
-	daos_key_t dk = skey(dkey);
+	daos_key_t dk = vt_key(dkey);
 	daos_iod_t iod = {0};
 	d_sg_list_t sgl = {0};
 	d_iov_t iov;
 	int rc;
 
-	iod.iod_name = skey(akey);
+	iod.iod_name = vt_key(akey);
 	iod.iod_type = DAOS_IOD_SINGLE;
 	iod.iod_size = DAOS_REC_ANY;
 	iod.iod_nr = 1;
@@ -171,13 +115,13 @@ static int
 upd_ar(daos_unit_oid_t oid, uint64_t epoch, const char *dkey, const char *akey, uint64_t rsize,
        uint64_t idx, uint64_t nr, const void *buf)
 {
-	daos_key_t dk = skey(dkey);
+	daos_key_t dk = vt_key(dkey);
 	daos_recx_t recx = {.rx_idx = idx, .rx_nr = nr};
 	daos_iod_t iod = {0};
 	d_sg_list_t sgl = {0};
 	d_iov_t iov;
 
-	iod.iod_name = skey(akey);
+	iod.iod_name = vt_key(akey);
 	iod.iod_type = DAOS_IOD_ARRAY;
 	iod.iod_size = buf != NULL ? rsize : 0;
 	iod.iod_nr = 1;
@@ -193,14 +137,14 @@ static int
 fetch_ar(daos_unit_oid_t oid, uint64_t epoch, const char *dkey, const char *akey, uint64_t *rsize,
 	 uint64_t idx, uint64_t nr, void *buf, size_t len)
 {
-	daos_key_t dk = skey(dkey);
+	daos_key_t dk = vt_key(dkey);
 	daos_recx_t recx = {.rx_idx = idx, .rx_nr = nr};
 	daos_iod_t iod = {0};
 	d_sg_list_t sgl = {0};
 	d_iov_t iov;
 	int rc;
 
-	iod.iod_name = skey(akey);
+	iod.iod_name = vt_key(akey);
 	iod.iod_type = DAOS_IOD_ARRAY;
 	iod.iod_size = *rsize;
 	iod.iod_nr = 1;
@@ -352,7 +296,7 @@ static void
 t_multi_iod(void **state)
 {
 	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 3);
-	daos_key_t dkey = skey("dkey");
+	daos_key_t dkey = vt_key("dkey");
 	daos_recx_t recx[2] = {{.rx_idx = 2, .rx_nr = 3}, {.rx_idx = 10, .rx_nr = 2}};
 	daos_iod_t iods[3] = {0};
 	d_sg_list_t sgls[3] = {0};
@@ -363,13 +307,13 @@ t_multi_iod(void **state)
 	(void)state;
 	for (i = 0; i < 3; i++)
 		fill(src[i], sizeof(src[i]), (unsigned int)i + 1);
-	iods[0].iod_name = skey("s0");
+	iods[0].iod_name = vt_key("s0");
 	iods[0].iod_type = DAOS_IOD_SINGLE;
 	iods[0].iod_size = 23;
-	iods[1].iod_name = skey("s1");
+	iods[1].iod_name = vt_key("s1");
 	iods[1].iod_type = DAOS_IOD_SINGLE;
 	iods[1].iod_size = 1;
-	iods[2].iod_name = skey("arr");
+	iods[2].iod_name = vt_key("arr");
 	iods[2].iod_type = DAOS_IOD_ARRAY;
 	iods[2].iod_size = 4;
 	iods[2].iod_nr = 2;
@@ -433,7 +377,7 @@ static void
 t_type_mismatch(void **state)
 {
 	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 4);
-	daos_key_t dkey = skey("d");
+	daos_key_t dkey = vt_key("d");
 	daos_recx_t recx = {.rx_idx = 0, .rx_nr = 4};
 	daos_iod_t iods[2] = {0};
 	d_sg_list_t sgls[2] = {0};
@@ -448,10 +392,10 @@ t_type_mismatch(void **state)
 	assert_int_equal(upd_sv(oid, 3, 0, "d", "ar", "xyz", 3), -DER_INVAL);
 
 	/* new akey "n" + the mismatched "sv" in one update: neither applied */
-	iods[0].iod_name = skey("n");
+	iods[0].iod_name = vt_key("n");
 	iods[0].iod_type = DAOS_IOD_SINGLE;
 	iods[0].iod_size = 2;
-	iods[1].iod_name = skey("sv");
+	iods[1].iod_name = vt_key("sv");
 	iods[1].iod_type = DAOS_IOD_ARRAY;
 	iods[1].iod_size = 1;
 	iods[1].iod_nr = 1;
@@ -484,7 +428,7 @@ t_cond(void **state)
 {
 	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 5);
 	daos_unit_oid_t none = test_oid(DAOS_OT_MULTI_HASHED, 55);
-	daos_key_t dkey = skey("d"), dnew = skey("dn"), akey = skey("a"), anew = skey("an");
+	daos_key_t dkey = vt_key("d"), dnew = vt_key("dn"), akey = vt_key("a"), anew = vt_key("an");
 	daos_iod_t iods[2] = {0};
 	d_sg_list_t sgls[2] = {0};
 	d_iov_t iovs[2];
@@ -582,7 +526,7 @@ static void
 t_punch(void **state)
 {
 	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 6);
-	daos_key_t d1 = skey("d1"), a1 = skey("a1");
+	daos_key_t d1 = vt_key("d1"), a1 = vt_key("a1");
 	char buf[16];
 	uint64_t size, rsize;
 
@@ -757,7 +701,7 @@ t_sizes(void **state)
 			assert_int_equal(c1.ci_used_data, c0.ci_used_data);
 		}
 	}
-	pool_reopen(false);
+	vt_pool_reopen(false);
 	for (i = 0; i < D_ARRAY_SIZE(sizes); i++) {
 		size_t n = sizes[i];
 
@@ -922,8 +866,8 @@ t_iter_cb(void **state)
 			 -DER_MISC);
 	/* below the top */
 	param.ip_oid = oid;
-	param.ip_dkey = skey("a");
-	param.ip_akey = skey("x");
+	param.ip_dkey = vt_key("a");
+	param.ip_akey = vt_key("x");
 	memset(&cl, 0, sizeof(cl));
 	assert_int_equal(vos_iterate(&param, VOS_ITER_AKEY, true, NULL, cb_pre, NULL, &cl, NULL),
 			 0);
@@ -938,7 +882,7 @@ t_iter_cb(void **state)
 			 0);
 	assert_string_equal(cb_str(&cl), "");
 	memset(&cl, 0, sizeof(cl));
-	param.ip_dkey = skey("nope");
+	param.ip_dkey = vt_key("nope");
 	assert_int_equal(vos_iterate(&param, VOS_ITER_AKEY, true, NULL, cb_pre, NULL, &cl, NULL),
 			 0);
 	assert_int_equal(cl.cl_nr, 0);
@@ -1965,7 +1909,7 @@ model_reopen(struct model *m, bool crash)
 
 	assert_int_equal(vos_pool_query(poh, &info), 0);
 	m->m_ckpts += info.pi_checkpoints;
-	pool_reopen(crash);
+	vt_pool_reopen(crash);
 }
 
 /*
@@ -2042,7 +1986,7 @@ t_model_small_wal(void **state)
 	assert_int_equal(vos_cont_close(coh), 0);
 	assert_int_equal(vos_pool_close(poh), 0);
 	vos_pool_destroy(path, pool_uuid);
-	pool_start(32ULL << 20, 64ULL << 20, VOS_POOL_WAL_MIN);
+	vt_pool_start(32ULL << 20, 64ULL << 20, VOS_POOL_WAL_MIN);
 	model_run(d_test_seed("vos_io model, small WAL"), 3500, false, &ckpts);
 	/* the WAL filled up: updates made room themselves */
 	assert_true(ckpts > 0);
@@ -2135,7 +2079,7 @@ t_destroy(void **state)
 	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
 
 	/* and the state after a reopen agrees */
-	pool_reopen(true);
+	vt_pool_reopen(true);
 	assert_int_equal(vos_pool_query(poh, &p2), 0);
 	assert_int_equal(p2.pi_scm_free, p0.pi_scm_free);
 	assert_int_equal(p2.pi_data_free, p0.pi_data_free);
@@ -2154,7 +2098,7 @@ t_destroy(void **state)
 	assert_int_equal(vos_gc_pool(poh, 0, gc_yield, &yields), 0);
 	assert_int_equal(yields, 3);
 	assert_false(vos_gc_pool_idle(poh));
-	pool_reopen(true);
+	vt_pool_reopen(true);
 	assert_false(vos_gc_pool_idle(poh));
 	assert_int_equal(vos_cont_open(poh, u2, &c2), 0);
 	assert_int_equal(vos_cont_query(c2, &ci), 0);
@@ -2176,7 +2120,7 @@ t_nospace(void **state)
 {
 	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 77);
 	static uint8_t big[64 << 10], small[3000], out[64 << 10];
-	daos_key_t dkey = skey("two");
+	daos_key_t dkey = vt_key("two");
 	daos_iod_t iods[2] = {0};
 	d_sg_list_t sgls[2] = {0};
 	d_iov_t iovs[2];
@@ -2190,7 +2134,7 @@ t_nospace(void **state)
 	assert_int_equal(vos_cont_close(coh), 0);
 	assert_int_equal(vos_pool_close(poh), 0);
 	vos_pool_destroy(path, pool_uuid);
-	pool_start(VOS_POOL_SCM_MIN, VOS_POOL_DATA_MIN, VOS_POOL_WAL_MIN);
+	vt_pool_start(VOS_POOL_SCM_MIN, VOS_POOL_DATA_MIN, VOS_POOL_WAL_MIN);
 	assert_int_equal(vos_pool_query(poh, &p0), 0);
 
 	/* the data file */
@@ -2206,10 +2150,10 @@ t_nospace(void **state)
 	assert_int_equal(fetch_sv(oid, 10, 0, dk, "a", out, sizeof(out), &size), 0);
 	assert_int_equal(size, 0);
 	/* two iods, the small one fits, the big one does not: neither is applied */
-	iods[0].iod_name = skey("s");
+	iods[0].iod_name = vt_key("s");
 	iods[0].iod_type = DAOS_IOD_SINGLE;
 	iods[0].iod_size = 10;
-	iods[1].iod_name = skey("b");
+	iods[1].iod_name = vt_key("b");
 	iods[1].iod_type = DAOS_IOD_SINGLE;
 	iods[1].iod_size = sizeof(big);
 	d_iov_set(&iovs[0], small, 10);
@@ -2235,7 +2179,7 @@ t_nospace(void **state)
 	assert_int_equal(fetch_sv(oid, 10, 0, dk, "a", out, sizeof(out), &size), 0);
 	assert_int_equal(size, 0);
 	/* everything written before is intact, also after a crash */
-	pool_reopen(true);
+	vt_pool_reopen(true);
 	for (i = 0; i < nbig; i += 3) {
 		fill(big, sizeof(big), i);
 		snprintf(dk, sizeof(dk), "big%u", i);
@@ -2413,7 +2357,7 @@ t_io_errors(void **state)
 	fault_arm(D_FI_META_WRITE, 2);
 	assert_int_equal(vos_pool_checkpoint(poh), -DER_IO);
 	d_fault_attr_clear(D_FI_META_WRITE);
-	pool_reopen(true);
+	vt_pool_reopen(true);
 	for (i = k - 5; i < k; i++)
 		assert_int_equal(fault_present(i), 1);
 	assert_int_equal(fault_upd(k), 0);

@@ -19,30 +19,18 @@
 #include <d_test.h>
 
 #include "vos_internal.h"
+#include "vos_test_fix.h"
 
 #define NDK 24
 #define NAK 6 /* akeys 0..2 single values, 3..5 arrays */
 #define ARR 8192
 #define KEY_MAX 60
 
-static char dir[64];
-static char path[128];
-static uuid_t pool_uuid, cont_uuid;
-static daos_handle_t poh, coh;
-
 static int
 setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/d_vos_list_XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/pool", dir);
-	uuid_generate(pool_uuid);
-	uuid_generate(cont_uuid);
-	assert_int_equal(
-	    vos_pool_create(path, pool_uuid, 64ULL << 20, 16ULL << 20, 16ULL << 20, NULL, &poh), 0);
-	assert_int_equal(vos_cont_create(poh, cont_uuid), 0);
-	assert_int_equal(vos_cont_open(poh, cont_uuid, &coh), 0);
+	vt_setup("d_vos_list", 64ULL << 20, 16ULL << 20, 16ULL << 20);
 	return 0;
 }
 
@@ -50,22 +38,14 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(vos_cont_close(coh), 0);
-	assert_int_equal(vos_pool_close(poh), 0);
-	vos_pool_destroy(path, pool_uuid);
-	rmdir(dir);
+	vt_teardown();
 	return 0;
 }
 
 static daos_unit_oid_t
 test_oid(enum daos_otype_t type, uint64_t lo)
 {
-	daos_unit_oid_t oid = {0};
-
-	oid.id_pub.lo = lo;
-	oid.id_pub.hi = 0x4321;
-	daos_obj_set_oid(&oid.id_pub, type, 0, 1, 0);
-	return oid;
+	return vt_oid(type, lo, 0x4321);
 }
 
 /*
