@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_fs_copy.sh DAOS_SERVER DAOS_CTL_PING DAOS_AGENT DMG DMG_JSON_GET DAOS GLOBAL_TEST:
+# test_fs_copy.sh DAOS_SERVER DAOS_CTL_PING DAOS_AGENT DMG DMG_JSON_GET DAOS GLOBAL_TEST DUNS_TEST:
 # `daos filesystem copy`, libduns links and dfs_local2global_all end to end: a real
 # daos_server (2 targets, insecure), a real daos_agent, a pool from `dmg pool create`, POSIX
 # containers from `daos container create`. A local tree (nested directories, a 0-byte file,
@@ -9,15 +9,16 @@
 # the error cases. Every process is killed by the EXIT trap.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get daos dfs_global_all_test}
+BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get daos dfs_global_all_test duns_path_test}
 CTL_PING=${2:?}
 AGENT=${3:?}
 DMG=${4:?}
 JGET=${5:?}
 DAOS=${6:?}
 GTEST=${7:?}
+DTEST=${8:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$DAOS" "$GTEST"
+t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$DAOS" "$GTEST" "$DTEST"
 t_init test_fs_copy
 SRV_BIN=$BIN
 t_ports 32320 40
@@ -83,6 +84,18 @@ if [ "$RC" = 0 ]; then
 else
 	fail "dfs_global_all_test exit $RC"
 	show stderr "$TMP/g.err"
+fi
+
+echo "== libduns: duns_create_path, duns_link_cont, duns_destroy_path"
+mkdir "$TMP/duns"
+timeout 120 "$DTEST" tank fs3 "$TMP/duns" >"$TMP/dt.out" 2>"$TMP/dt.err"
+RC=$?
+sed 's/^/    /' "$TMP/dt.out"
+if [ "$RC" = 0 ]; then
+	pass "duns_path_test: $(grep -c '^ok:' "$TMP/dt.out") checks"
+else
+	fail "duns_path_test exit $RC"
+	show stderr "$TMP/dt.err"
 fi
 
 echo "== a local tree"
@@ -194,6 +207,17 @@ if python3 -c "import os,sys; os.setxattr(sys.argv[1], 'user.daos', ('DAOS.POSIX
 	else
 		fail "copy from a linked path: exit $RC"
 		show err "$TMP/uns.err"
+	fi
+	d uns2 fs copy --src "$SRC/d1" --dst "$TMP/uns/copied"
+	d uns3 fs copy --src daos://tank/fs1/copied --dst "$TMP/back5"
+	if [ "$RC" = 0 ] && grep -q "Successfully copied to DAOS" "$TMP/uns2.out" &&
+		diff -r --no-dereference "$SRC/d1" "$TMP/back5" >/dev/null &&
+		[ -z "$(ls -A "$TMP/uns")" ]; then
+		pass "a new name below a linked directory is a destination in its container"
+	else
+		fail "copy to a linked path: exit $RC"
+		show err "$TMP/uns2.err"
+		show err "$TMP/uns3.err"
 	fi
 else
 	fail "setxattr user.daos: $(cat "$TMP/xattr.err")"
