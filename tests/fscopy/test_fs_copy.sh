@@ -242,6 +242,8 @@ d e8 fs copy --src "$SRC" --dst daos://nosuchpool/fs1
 refused e8 "a pool that does not exist" "cannot open destination container.*DER_NONEXIST"
 d e9 fs copy --src "$SRC/d1" --dst "$TMP/nodir/a/b"
 refused e9 "destination's parent missing" "cannot create destination directory"
+d e11 fs copy --src daos://tank/fs1/d1 --dst daos://tank/fs1/d1/d2/again
+refused e11 "a container directory into itself" "into itself"
 # permission: a file only root may read, copied by another user (local source: no agent)
 mkdir -m 0755 "$TMP/perm"
 chmod 0755 "$TMP"

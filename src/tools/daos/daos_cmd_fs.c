@@ -74,7 +74,8 @@ struct fc_run {
 	struct fc_end fr_src;
 	struct fc_end fr_dst;
 	pthread_mutex_t fr_lock;
-	pthread_cond_t fr_cond; /* work queued, walk over, or progress thread told to stop */
+	pthread_cond_t fr_cond;      /* work queued, walk over, or a failure */
+	pthread_cond_t fr_prog_cond; /* the progress thread is told to stop */
 	struct fc_job *fr_head;
 	struct fc_job *fr_tail;
 	bool fr_walk_done;
@@ -454,9 +455,15 @@ fc_open(struct fc_end *e, const char *rel, bool write, daos_size_t chunk, struct
 		return ENOMEM;
 	if (!e->fe_daos) {
 		/* 0600 while writing: the source's mode (maybe read-only) is set at the end */
-		f->ff_fd = write ? open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
-				 : open(full, O_RDONLY | O_CLOEXEC);
+		int wflags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+
+		f->ff_fd = write ? open(full, wflags, 0600) : open(full, O_RDONLY | O_CLOEXEC);
 		rc = f->ff_fd < 0 ? errno : 0;
+		/* a link where the file goes is replaced, not written through */
+		if (write && rc == ELOOP && unlink(full) == 0) {
+			f->ff_fd = open(full, wflags, 0600);
+			rc = f->ff_fd < 0 ? errno : 0;
+		}
 	} else if (!write) {
 		rc = dfs_lookup(e->fe_dfs, full, O_RDONLY, &f->ff_obj, NULL, NULL);
 		if (rc == 0) {
@@ -907,12 +914,64 @@ fc_progress(void *arg)
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&run->fr_cond, &run->fr_lock, &until);
+		pthread_cond_timedwait(&run->fr_prog_cond, &run->fr_lock, &until);
 	}
 	pthread_mutex_unlock(&run->fr_lock);
 	fputc('\n', f);
 	fflush(f);
 	return NULL;
+}
+
+/* Is the destination inside the source tree (same container, or same local file system
+ * path after resolving links)? Labels and uuids naming one container are not matched. */
+static bool
+fc_inside(struct fc_end *src, struct fc_end *dst)
+{
+	char *rs = NULL;
+	char *rd = NULL;
+	bool in = false;
+	size_t n;
+
+	if (src->fe_daos != dst->fe_daos)
+		return false;
+	if (src->fe_daos) {
+		if (strcmp(src->fe_pool, dst->fe_pool) != 0 ||
+		    strcmp(src->fe_cont, dst->fe_cont) != 0)
+			return false;
+		rs = strdup(src->fe_root);
+		rd = strdup(dst->fe_root);
+	} else {
+		char *copy = strdup(dst->fe_root);
+		char *slash;
+
+		rs = realpath(src->fe_root, NULL);
+		rd = realpath(dst->fe_root, NULL);
+		/* a destination not made yet: its parent, resolved, and its name */
+		if (rd == NULL && copy != NULL && (slash = strrchr(copy, '/')) != NULL) {
+			char *parent;
+
+			*slash = '\0';
+			parent = realpath(copy[0] != '\0' ? copy : "/", NULL);
+			if (parent != NULL && asprintf(&rd, "%s/%s", parent, slash + 1) < 0)
+				rd = NULL;
+			free(parent);
+		} else if (rd == NULL && copy != NULL) {
+			char *cwd = getcwd(NULL, 0);
+
+			if (cwd != NULL && asprintf(&rd, "%s/%s", cwd, copy) < 0)
+				rd = NULL;
+			free(cwd);
+		}
+		free(copy);
+	}
+	if (rs != NULL && rd != NULL) {
+		n = strlen(rs);
+		in = strcmp(rs, "/") == 0 ||
+		     (strncmp(rs, rd, n) == 0 && (rd[n] == '\0' || rd[n] == '/'));
+	}
+	free(rs);
+	free(rd);
+	return in;
 }
 
 /* Copy the source (a directory's contents, or one file or link) to the destination. */
@@ -941,6 +1000,9 @@ fc_copy_top(struct fc_run *run)
 			       strerror(rc));
 	dst_exists = rc == 0;
 	if (S_ISDIR(sst.st_mode)) {
+		if (fc_inside(src, dst))
+			return fc_fail(run, EINVAL, "cannot copy %s into itself (%s)", src->fe_arg,
+				       dst->fe_arg);
 		if (dst_exists && !S_ISDIR(dst_st.st_mode))
 			return fc_fail(run, ENOTDIR, "destination %s exists and is not a directory",
 				       dst->fe_arg);
@@ -1043,6 +1105,7 @@ fs_copy(struct dt_ctx *ctx, const struct dt_opts *o)
 	run.fr_ctx = ctx;
 	pthread_mutex_init(&run.fr_lock, NULL);
 	pthread_cond_init(&run.fr_cond, NULL);
+	pthread_cond_init(&run.fr_prog_cond, NULL);
 	rc = fc_end_parse(ctx, o->o_src, &run.fr_src);
 	if (rc == 0)
 		rc = fc_end_parse(ctx, o->o_dst, &run.fr_dst);
@@ -1090,7 +1153,7 @@ fs_copy(struct dt_ctx *ctx, const struct dt_opts *o)
 	if (progress) {
 		pthread_mutex_lock(&run.fr_lock);
 		run.fr_stop_progress = true;
-		pthread_cond_broadcast(&run.fr_cond);
+		pthread_cond_broadcast(&run.fr_prog_cond);
 		pthread_mutex_unlock(&run.fr_lock);
 		pthread_join(prog, NULL);
 	}
@@ -1110,6 +1173,7 @@ out:
 	fc_end_fini(&run.fr_src);
 	fc_end_fini(&run.fr_dst);
 	pthread_cond_destroy(&run.fr_cond);
+	pthread_cond_destroy(&run.fr_prog_cond);
 	pthread_mutex_destroy(&run.fr_lock);
 	return rc;
 }

@@ -296,6 +296,10 @@ test_fs_copy_local(void **state)
 	snprintf(path, sizeof(path), "%s/ln", dst);
 	assert_int_equal(readlink(path, buf, sizeof(buf)), 8);
 
+	/* nor into itself */
+	snprintf(path, sizeof(path), "%s/sub/new", src);
+	assert_int_equal(run("fs", "copy", "--src", src, "--dst", path, NULL), 1);
+	assert_refused("into itself");
 	/* a directory cannot go where a file is */
 	snprintf(path, sizeof(path), "%s/sub/file", dst);
 	assert_int_equal(run("fs", "copy", "--src", src, "--dst", path, NULL), 1);
