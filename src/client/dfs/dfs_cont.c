@@ -310,6 +310,7 @@ dfs_local2global_all(dfs_t *dfs, d_iov_t *glob)
 	d_iov_t piov = {0};
 	d_iov_t civ = {0};
 	d_iov_t div = {0};
+	char *tmp;
 	char *p;
 	size_t total;
 	int rc;
@@ -333,27 +334,39 @@ dfs_local2global_all(dfs_t *dfs, d_iov_t *glob)
 	}
 	if (glob->iov_buf_len < total)
 		return ERANGE;
+	/* each part is encoded in an aligned scratch buffer (the encoders write their structs
+	 * in place), then packed after the header */
+	D_ALLOC(tmp, total);
+	if (tmp == NULL)
+		return ENOMEM;
 	p = (char *)glob->iov_buf + sizeof(g);
-	d_iov_set(&piov, p, piov.iov_buf_len);
+	d_iov_set(&piov, tmp, piov.iov_buf_len);
 	rc = daos_pool_local2global(dfs->dn_poh, &piov);
-	if (rc != 0)
-		return rc == -DER_TRUNC ? ERANGE : der2errno(rc); /* the pool map grew meanwhile */
+	if (rc != 0) {
+		rc = rc == -DER_TRUNC ? ERANGE : der2errno(rc); /* the pool map grew meanwhile */
+		goto out_tmp;
+	}
+	memcpy(p, tmp, piov.iov_len);
 	p += piov.iov_len;
-	d_iov_set(&civ, p, civ.iov_buf_len);
-	rc = daos_cont_local2global(dfs->dn_coh, &civ);
+	d_iov_set(&civ, tmp, civ.iov_buf_len);
+	rc = der2errno(daos_cont_local2global(dfs->dn_coh, &civ));
 	if (rc != 0)
-		return der2errno(rc);
+		goto out_tmp;
+	memcpy(p, tmp, civ.iov_len);
 	p += civ.iov_len;
-	d_iov_set(&div, p, div.iov_buf_len);
+	d_iov_set(&div, tmp, div.iov_buf_len);
 	rc = dfs_local2global(dfs, &div);
 	if (rc != 0)
-		return rc;
+		goto out_tmp;
+	memcpy(p, tmp, div.iov_len);
 	g.ga_pool_len = piov.iov_len;
 	g.ga_cont_len = civ.iov_len;
 	g.ga_dfs_len = div.iov_len;
 	memcpy(glob->iov_buf, &g, sizeof(g));
 	glob->iov_len = sizeof(g) + piov.iov_len + civ.iov_len + div.iov_len;
-	return 0;
+out_tmp:
+	D_FREE(tmp);
+	return rc;
 }
 
 int
@@ -364,6 +377,9 @@ dfs_global2local_all(int flags, d_iov_t glob, dfs_t **dfsp)
 	d_iov_t piov;
 	d_iov_t civ;
 	d_iov_t div;
+	char *pbuf;
+	char *cbuf;
+	char *dbuf;
 	char *p;
 	int acc = flags & O_ACCMODE;
 	int rc;
@@ -378,15 +394,24 @@ dfs_global2local_all(int flags, d_iov_t glob, dfs_t **dfsp)
 	    g.ga_dfs_len > glob.iov_len ||
 	    sizeof(g) + g.ga_pool_len + g.ga_cont_len + g.ga_dfs_len != glob.iov_len)
 		return EINVAL;
+	/* each part in its own (aligned) buffer: the decoders read their structs in place */
 	p = (char *)glob.iov_buf + sizeof(g);
-	d_iov_set(&piov, p, g.ga_pool_len);
-	p += g.ga_pool_len;
-	d_iov_set(&civ, p, g.ga_cont_len);
-	p += g.ga_cont_len;
-	d_iov_set(&div, p, g.ga_dfs_len);
-	D_ALLOC_PTR(conn);
-	if (conn == NULL)
+	D_ALLOC(pbuf, g.ga_pool_len + g.ga_cont_len + g.ga_dfs_len + 16);
+	if (pbuf == NULL)
 		return ENOMEM;
+	memcpy(pbuf, p, g.ga_pool_len);
+	d_iov_set(&piov, pbuf, g.ga_pool_len);
+	cbuf = pbuf + ((g.ga_pool_len + 7) & ~7ULL);
+	memcpy(cbuf, p + g.ga_pool_len, g.ga_cont_len);
+	d_iov_set(&civ, cbuf, g.ga_cont_len);
+	dbuf = cbuf + ((g.ga_cont_len + 7) & ~7ULL);
+	memcpy(dbuf, p + g.ga_pool_len + g.ga_cont_len, g.ga_dfs_len);
+	d_iov_set(&div, dbuf, g.ga_dfs_len);
+	D_ALLOC_PTR(conn);
+	if (conn == NULL) {
+		D_FREE(pbuf);
+		return ENOMEM;
+	}
 	rc = daos_pool_global2local(piov, &conn->cn_poh);
 	if (rc != 0) {
 		rc = rc == -DER_UNINIT ? EACCES : der2errno(rc);
@@ -403,6 +428,7 @@ dfs_global2local_all(int flags, d_iov_t glob, dfs_t **dfsp)
 	pthread_mutex_lock(&dfs_conns_lock);
 	d_list_add(&conn->cn_link, &dfs_conns);
 	pthread_mutex_unlock(&dfs_conns_lock);
+	D_FREE(pbuf);
 	*dfsp = conn->cn_dfs;
 	return 0;
 
@@ -412,5 +438,6 @@ out_pool:
 	daos_pool_disconnect(conn->cn_poh, NULL);
 out_free:
 	D_FREE(conn);
+	D_FREE(pbuf);
 	return rc;
 }
