@@ -23,6 +23,23 @@
 extern "C" {
 #endif
 
+/** Flags of duns_resolve_path() (attr->da_flags). */
+enum {
+	/** the path is direct ("/pool/cont[/path]") without the "daos://" prefix */
+	DUNS_NO_PREFIX = (1 << 0),
+	/** look for the extended attribute on the last entry of the path only */
+	DUNS_NO_REVERSE_LOOKUP = (1 << 1),
+	/** read no extended attribute: the path is direct ("/pool/cont[/path]") */
+	DUNS_NO_CHECK_PATH = (1 << 2),
+};
+
+/** The extended attribute that links a directory or file to a container. */
+#define DUNS_XATTR_NAME "user.daos"
+/** Longest value of that attribute. */
+#define DUNS_MAX_XATTR_LEN 170
+/** Its value: "DAOS.<layout>://<pool uuid>/<container uuid>". */
+#define DUNS_XATTR_FMT "DAOS.%s://%36s/%36s"
+
 /** What links a path to a container, in and out of the duns_* calls. */
 struct duns_attr_t {
 	/** container layout (POSIX, HDF5...) */

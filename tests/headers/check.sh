@@ -25,7 +25,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 pub="daos.h daos_version.h daos_types.h daos_errno.h daos_event.h daos_obj.h daos_obj_class.h
 daos_array.h daos_kv.h daos_prop.h daos_cont.h daos_pool.h daos_mgmt.h daos_security.h
 daos_task.h daos_fs.h daos_fs_sys.h daos_uns.h"
-allowed='^(D_|DAOS_|DFS_|DER_|OC_|DPI_|daos_|dfs_|d_|duns_)'
+allowed='^(D_|DAOS_|DFS_|DER_|DUNS_|OC_|DPI_|daos_|dfs_|d_|duns_)'
 
 fail=0
 step() { printf '%s\n' "-- $*"; }

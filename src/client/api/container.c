@@ -329,7 +329,7 @@ daos_cont_close(daos_handle_t coh, daos_event_t *ev)
 	cont = dc_cont_get(coh);
 	if (cont == NULL)
 		return cont_ev_finish(ev, -DER_NO_HDL);
-	if (!cont->dc_local) {
+	if (!cont->dc_local && !cont->dc_g2l) {
 		rc = cont_hdr_init_open(&h, cont);
 		if (rc == 0) {
 			req.hdr = &h.ch_hdr;
@@ -1118,8 +1118,18 @@ daos_cont_global2local(daos_handle_t poh, d_iov_t glob, daos_handle_t *coh)
 		return rc;
 	if (g->cg_local)
 		return dc_cont_local_open(poh, g->cg_uuid, g->cg_flags, coh);
-	return dc_cont_hdl_create(poh, g->cg_uuid, g->cg_hdl, g->cg_flags, g->cg_rf, g->cg_capas,
-				  coh);
+	rc =
+	    dc_cont_hdl_create(poh, g->cg_uuid, g->cg_hdl, g->cg_flags, g->cg_rf, g->cg_capas, coh);
+	if (rc == 0) {
+		struct dc_cont *cont = dc_cont_get(*coh);
+
+		/* the process that opened the handle closes it on the service */
+		if (cont != NULL) {
+			cont->dc_g2l = true;
+			dc_cont_put(cont);
+		}
+	}
+	return rc;
 }
 
 /* The unversioned names, for applications built against headers without the macros. */

@@ -101,6 +101,8 @@ static __thread daos_event_t ev_thpriv;
 static __thread bool ev_thpriv_init;
 /* The queue whose progress lock this thread holds (callbacks run under it), if any. */
 static __thread struct dc_eq *ev_prog_eq;
+/* Event queues allocated and not yet freed, private ones included (dc_ev_eq_count). */
+static int ev_eq_live;
 
 struct d_hhash *
 dc_hhash(void)
@@ -131,6 +133,7 @@ eq_free(struct d_hlink *hlink)
 	pthread_mutex_destroy(&eq->eq_lock);
 	pthread_mutex_destroy(&eq->eq_prog_lock);
 	D_FREE(eq);
+	__atomic_fetch_sub(&ev_eq_live, 1, __ATOMIC_RELAXED);
 }
 
 static struct d_hlink_ops eq_hlink_ops = {
@@ -181,6 +184,7 @@ eq_alloc(bool priv, struct dc_eq **eqp)
 	eq->eq_private = priv;
 	d_hhash_hlink_init(&eq->eq_hlink, &eq_hlink_ops);
 	d_hhash_link_insert(ev_hhash, &eq->eq_hlink, DC_HTYPE_EQ);
+	__atomic_fetch_add(&ev_eq_live, 1, __ATOMIC_RELAXED);
 	*eqp = eq; /* with the caller's reference and the table's */
 	return 0;
 
@@ -237,12 +241,25 @@ eq_net_close(struct dc_eq *eq)
 	pthread_mutex_unlock(&eq->eq_prog_lock);
 }
 
-/* The private EQ of this thread, created on first use; NULL if that fails. */
+/*
+ * Free the private EQ @arg of the calling thread: the key destructor at thread exit, and
+ * dc_ev_lib_fini for the thread calling daos_fini. The thread's private event holds a
+ * reference on the EQ (daos_event_init), so it is finalised first; without that the EQ
+ * outlived every thread that used a blocking call (one leaked EQ per thread).
+ * Context: the exiting thread (TLS still valid in key destructors) or daos_fini's.
+ */
 static void
 ev_thread_exit(void *arg)
 {
 	struct dc_eq *eq = arg;
 
+	if (eq != ev_theq)
+		return; /* a queue forgotten after fork (dc_ev_lib_forget) */
+	if (ev_thpriv_init) {
+		daos_event_fini(&ev_thpriv);
+		ev_thpriv_init = false;
+	}
+	ev_theq = NULL;
 	eq_net_close(eq);
 	d_hhash_link_delete(ev_hhash, &eq->eq_hlink);
 	eq_put(eq);
@@ -255,6 +272,7 @@ ev_thkey_create(void)
 		D_ERROR("pthread_key_create failed\n");
 }
 
+/* The private EQ of this thread, created on first use; NULL if that fails. */
 static struct dc_eq *
 ev_thread_eq(void)
 {
@@ -314,14 +332,16 @@ void
 dc_ev_lib_fini(void)
 {
 	if (ev_theq != NULL) {
-		if (ev_thpriv_init) {
-			daos_event_fini(&ev_thpriv);
-			ev_thpriv_init = false;
-		}
 		pthread_setspecific(ev_thkey, NULL);
 		ev_thread_exit(ev_theq);
-		ev_theq = NULL;
 	}
+}
+
+/** How many event queues exist (not yet freed), the threads' private ones included. */
+int
+dc_ev_eq_count(void)
+{
+	return __atomic_load_n(&ev_eq_live, __ATOMIC_RELAXED);
 }
 
 /** After fork: the parent's queues and contexts are unusable here; forget them. */

@@ -283,3 +283,161 @@ dfs_destroy(const char *pool, const char *sys, const char *cont, int force, daos
 	daos_pool_disconnect(poh, NULL);
 	return der2errno(rc);
 }
+
+/*
+ * The blob of dfs_local2global_all: this header, then the pool handle's global form
+ * (daos_pool_local2global), the container handle's (daos_cont_local2global) and the
+ * mount's (dfs_local2global), each of the length the header gives. Host byte order: the
+ * blob goes to another process of the same job, not to storage.
+ */
+struct dfs_glob_all_df {
+	uint32_t ga_magic;
+	uint32_t ga_version;
+	uint64_t ga_pool_len;
+	uint64_t ga_cont_len;
+	uint64_t ga_dfs_len;
+};
+_Static_assert(sizeof(struct dfs_glob_all_df) == 32, "dfs_glob_all_df layout");
+
+#define DFS_GLOB_ALL_MAGIC 0xdf5a11a1U
+#define DFS_GLOB_ALL_VERSION 1
+
+int
+dfs_local2global_all(dfs_t *dfs, d_iov_t *glob)
+{
+	struct dfs_glob_all_df g = {.ga_magic = DFS_GLOB_ALL_MAGIC,
+				    .ga_version = DFS_GLOB_ALL_VERSION};
+	d_iov_t piov = {0};
+	d_iov_t civ = {0};
+	d_iov_t div = {0};
+	char *tmp;
+	char *p;
+	size_t total;
+	int rc;
+
+	if (dfs == NULL || glob == NULL)
+		return EINVAL;
+	/* the sizes first */
+	rc = daos_pool_local2global(dfs->dn_poh, &piov);
+	if (rc == 0)
+		rc = daos_cont_local2global(dfs->dn_coh, &civ);
+	if (rc != 0)
+		return der2errno(rc);
+	rc = dfs_local2global(dfs, &div);
+	if (rc != 0)
+		return rc;
+	total = sizeof(g) + piov.iov_buf_len + civ.iov_buf_len + div.iov_buf_len;
+	if (glob->iov_buf == NULL) {
+		glob->iov_buf_len = total;
+		glob->iov_len = 0;
+		return 0;
+	}
+	if (glob->iov_buf_len < total)
+		return ERANGE;
+	/* each part is encoded in an aligned scratch buffer (the encoders write their structs
+	 * in place), then packed after the header */
+	D_ALLOC(tmp, total);
+	if (tmp == NULL)
+		return ENOMEM;
+	p = (char *)glob->iov_buf + sizeof(g);
+	d_iov_set(&piov, tmp, piov.iov_buf_len);
+	rc = daos_pool_local2global(dfs->dn_poh, &piov);
+	if (rc != 0) {
+		rc = rc == -DER_TRUNC ? ERANGE : der2errno(rc); /* the pool map grew meanwhile */
+		goto out_tmp;
+	}
+	memcpy(p, tmp, piov.iov_len);
+	p += piov.iov_len;
+	d_iov_set(&civ, tmp, civ.iov_buf_len);
+	rc = der2errno(daos_cont_local2global(dfs->dn_coh, &civ));
+	if (rc != 0)
+		goto out_tmp;
+	memcpy(p, tmp, civ.iov_len);
+	p += civ.iov_len;
+	d_iov_set(&div, tmp, div.iov_buf_len);
+	rc = dfs_local2global(dfs, &div);
+	if (rc != 0)
+		goto out_tmp;
+	memcpy(p, tmp, div.iov_len);
+	g.ga_pool_len = piov.iov_len;
+	g.ga_cont_len = civ.iov_len;
+	g.ga_dfs_len = div.iov_len;
+	memcpy(glob->iov_buf, &g, sizeof(g));
+	glob->iov_len = sizeof(g) + piov.iov_len + civ.iov_len + div.iov_len;
+out_tmp:
+	D_FREE(tmp);
+	return rc;
+}
+
+int
+dfs_global2local_all(int flags, d_iov_t glob, dfs_t **dfsp)
+{
+	struct dfs_glob_all_df g;
+	struct dfs_conn *conn;
+	d_iov_t piov;
+	d_iov_t civ;
+	d_iov_t div;
+	char *pbuf;
+	char *cbuf;
+	char *dbuf;
+	char *p;
+	int acc = flags & O_ACCMODE;
+	int rc;
+
+	if (dfsp == NULL || glob.iov_buf == NULL || glob.iov_len < sizeof(g) ||
+	    glob.iov_buf_len < glob.iov_len || (flags != 0 && acc != O_RDONLY && acc != O_RDWR))
+		return EINVAL;
+	memcpy(&g, glob.iov_buf, sizeof(g));
+	if (g.ga_magic != DFS_GLOB_ALL_MAGIC || g.ga_version != DFS_GLOB_ALL_VERSION ||
+	    g.ga_pool_len == 0 || g.ga_cont_len == 0 || g.ga_dfs_len == 0 ||
+	    g.ga_pool_len > glob.iov_len || g.ga_cont_len > glob.iov_len ||
+	    g.ga_dfs_len > glob.iov_len ||
+	    sizeof(g) + g.ga_pool_len + g.ga_cont_len + g.ga_dfs_len != glob.iov_len)
+		return EINVAL;
+	/* each part in its own (aligned) buffer: the decoders read their structs in place */
+	p = (char *)glob.iov_buf + sizeof(g);
+	D_ALLOC(pbuf, g.ga_pool_len + g.ga_cont_len + g.ga_dfs_len + 16);
+	if (pbuf == NULL)
+		return ENOMEM;
+	memcpy(pbuf, p, g.ga_pool_len);
+	d_iov_set(&piov, pbuf, g.ga_pool_len);
+	cbuf = pbuf + ((g.ga_pool_len + 7) & ~7ULL);
+	memcpy(cbuf, p + g.ga_pool_len, g.ga_cont_len);
+	d_iov_set(&civ, cbuf, g.ga_cont_len);
+	dbuf = cbuf + ((g.ga_cont_len + 7) & ~7ULL);
+	memcpy(dbuf, p + g.ga_pool_len + g.ga_cont_len, g.ga_dfs_len);
+	d_iov_set(&div, dbuf, g.ga_dfs_len);
+	D_ALLOC_PTR(conn);
+	if (conn == NULL) {
+		D_FREE(pbuf);
+		return ENOMEM;
+	}
+	rc = daos_pool_global2local(piov, &conn->cn_poh);
+	if (rc != 0) {
+		rc = rc == -DER_UNINIT ? EACCES : der2errno(rc);
+		goto out_free;
+	}
+	rc = daos_cont_global2local(conn->cn_poh, civ, &conn->cn_coh);
+	if (rc != 0) {
+		rc = der2errno(rc);
+		goto out_pool;
+	}
+	rc = dfs_global2local(conn->cn_poh, conn->cn_coh, flags, div, &conn->cn_dfs);
+	if (rc != 0)
+		goto out_cont;
+	pthread_mutex_lock(&dfs_conns_lock);
+	d_list_add(&conn->cn_link, &dfs_conns);
+	pthread_mutex_unlock(&dfs_conns_lock);
+	D_FREE(pbuf);
+	*dfsp = conn->cn_dfs;
+	return 0;
+
+out_cont:
+	daos_cont_close(conn->cn_coh, NULL);
+out_pool:
+	daos_pool_disconnect(conn->cn_poh, NULL);
+out_free:
+	D_FREE(conn);
+	D_FREE(pbuf);
+	return rc;
+}

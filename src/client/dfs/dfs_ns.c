@@ -239,20 +239,6 @@ dfs_fini(void)
 	return der2errno(daos_fini());
 }
 
-int
-dfs_global2local_all(int flags, d_iov_t glob, dfs_t **dfs)
-{
-	(void)flags, (void)glob, (void)dfs;
-	return ENOSYS;
-}
-
-int
-dfs_local2global_all(dfs_t *dfs, d_iov_t *glob)
-{
-	(void)dfs, (void)glob;
-	return ENOSYS;
-}
-
 /* The superblock values, one uint64 single value per akey. */
 static void
 sb_iods(daos_iod_t iods[DFS_SB_NAKEY], d_iov_t iovs[DFS_SB_NAKEY], d_sg_list_t sgls[DFS_SB_NAKEY],

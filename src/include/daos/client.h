@@ -49,6 +49,7 @@ struct dc_cont {
 	uint64_t dc_flags; /* DAOS_COO_* */
 	uint32_t dc_rf;    /* redundancy factor */
 	bool dc_local;     /* made by dc_cont_local_open: the service does not know it */
+	bool dc_g2l;       /* made by daos_cont_global2local: closed locally only */
 	uint64_t dc_capas; /* CONT_CAPA_* the service granted (daos/security.h) */
 	struct dc_pool *dc_pool;
 };

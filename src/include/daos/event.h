@@ -71,6 +71,12 @@ int dc_ev_lib_init(void);
 void dc_ev_lib_fini(void);
 
 /**
+ * How many event queues exist (allocated, not yet freed), the threads' private ones
+ * included: what tests check to see that an exiting thread frees its private queue.
+ */
+int dc_ev_eq_count(void);
+
+/**
  * The provider and local address new network contexts use (NULL: keep the current one).
  * Defaults: D_PROVIDER from the environment or NET_PROVIDER_DEFAULT, and "127.0.0.1".
  * Attach info from the agent sets them. Contexts created earlier keep theirs.

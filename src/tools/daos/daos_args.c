@@ -51,6 +51,10 @@ static const struct dt_opt dt_opts_table[] = {
     OPT('g', "group", DT_STR, o_group, "new owner group (name@)"),
     OPT(0, "no-check", DT_BOOL, o_no_check, "do not check that the user and group exist"),
     OPT('O', "outfile", DT_STR, o_outfile, "write the ACL to this file"),
+    OPT(0, "src", DT_STR, o_src, "source: a local path, daos://POOL/CONT[/PATH] or a linked path"),
+    OPT(0, "dst", DT_STR, o_dst,
+	"destination: a local path, daos://POOL/CONT[/PATH] or a linked path"),
+    OPT('t', "threads", DT_STR, o_threads, "files copied in parallel (default 4)"),
 };
 
 #define DT_NGLOBAL 3
@@ -101,6 +105,8 @@ group_name(const char *s)
 		return "container";
 	if (strcmp(s, "object") == 0 || strcmp(s, "obj") == 0)
 		return "object";
+	if (strcmp(s, "filesystem") == 0 || strcmp(s, "fs") == 0)
+		return "filesystem";
 	return NULL;
 }
 
@@ -214,7 +220,8 @@ dt_args_parse(struct dt_ctx *ctx, int argc, char **argv)
 	if (o->o_help)
 		return 0;
 	if (group == NULL)
-		return dt_fail(ctx, -DER_INVAL, "no resource given (pool, container, object)");
+		return dt_fail(ctx, -DER_INVAL,
+			       "no resource given (pool, container, object, filesystem)");
 	if (o->o_cmd == NULL)
 		return dt_fail(ctx, -DER_INVAL, "no command given for `%s'", group);
 	if (o->o_npos < o->o_cmd->c_pos_min)

@@ -45,6 +45,9 @@ struct dt_opts {
 	const char *o_user;
 	const char *o_group;
 	const char *o_outfile;
+	const char *o_src;
+	const char *o_dst;
+	const char *o_threads;
 	const struct dt_cmd *o_cmd;
 	const char *o_group_name; /* a group given without a command ("container") */
 	const char *o_pos[DT_POS_MAX];
@@ -100,6 +103,7 @@ void dj_arr_begin(struct dt_ctx *ctx, const char *key);
 void dj_arr_end(struct dt_ctx *ctx);
 void dj_str(struct dt_ctx *ctx, const char *key, const char *val);
 void dj_u64(struct dt_ctx *ctx, const char *key, uint64_t val);
+void dj_f64(struct dt_ctx *ctx, const char *key, double val); /* 3 decimals */
 void dj_null(struct dt_ctx *ctx, const char *key);
 
 /* Connect to the pool of o_pos[0] (read-only or read-write); open container o_pos[1]. */
@@ -121,5 +125,6 @@ extern const struct dt_cmd dt_cmd_cont_create, dt_cmd_cont_destroy, dt_cmd_cont_
     dt_cmd_cont_list_snaps, dt_cmd_cont_destroy_snap, dt_cmd_cont_get_acl, dt_cmd_cont_update_acl,
     dt_cmd_cont_delete_acl, dt_cmd_cont_overwrite_acl, dt_cmd_cont_set_owner;
 extern const struct dt_cmd dt_cmd_obj_query;
+extern const struct dt_cmd dt_cmd_fs_copy;
 
 #endif /* DAOS_TOOL_INTERNAL_H */

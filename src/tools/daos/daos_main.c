@@ -14,19 +14,33 @@
 #include "daos_internal.h"
 
 const struct dt_cmd *const dt_cmds[] = {
-    &dt_cmd_pool_query,         &dt_cmd_pool_list_cont,
-    &dt_cmd_pool_list_attrs,    &dt_cmd_pool_get_attr,
-    &dt_cmd_pool_set_attr,      &dt_cmd_pool_del_attr,
-    &dt_cmd_cont_create,        &dt_cmd_cont_destroy,
-    &dt_cmd_cont_list,          &dt_cmd_cont_query,
-    &dt_cmd_cont_get_prop,      &dt_cmd_cont_set_prop,
-    &dt_cmd_cont_list_attrs,    &dt_cmd_cont_get_attr,
-    &dt_cmd_cont_set_attr,      &dt_cmd_cont_del_attr,
-    &dt_cmd_cont_create_snap,   &dt_cmd_cont_list_snaps,
-    &dt_cmd_cont_destroy_snap,  &dt_cmd_cont_get_acl,
-    &dt_cmd_cont_update_acl,    &dt_cmd_cont_delete_acl,
-    &dt_cmd_cont_overwrite_acl, &dt_cmd_cont_set_owner,
-    &dt_cmd_obj_query,          NULL,
+    &dt_cmd_pool_query,
+    &dt_cmd_pool_list_cont,
+    &dt_cmd_pool_list_attrs,
+    &dt_cmd_pool_get_attr,
+    &dt_cmd_pool_set_attr,
+    &dt_cmd_pool_del_attr,
+    &dt_cmd_cont_create,
+    &dt_cmd_cont_destroy,
+    &dt_cmd_cont_list,
+    &dt_cmd_cont_query,
+    &dt_cmd_cont_get_prop,
+    &dt_cmd_cont_set_prop,
+    &dt_cmd_cont_list_attrs,
+    &dt_cmd_cont_get_attr,
+    &dt_cmd_cont_set_attr,
+    &dt_cmd_cont_del_attr,
+    &dt_cmd_cont_create_snap,
+    &dt_cmd_cont_list_snaps,
+    &dt_cmd_cont_destroy_snap,
+    &dt_cmd_cont_get_acl,
+    &dt_cmd_cont_update_acl,
+    &dt_cmd_cont_delete_acl,
+    &dt_cmd_cont_overwrite_acl,
+    &dt_cmd_cont_set_owner,
+    &dt_cmd_obj_query,
+    &dt_cmd_fs_copy,
+    NULL,
 };
 
 int
@@ -143,6 +157,13 @@ dj_u64(struct dt_ctx *ctx, const char *key, uint64_t val)
 {
 	dj_key(ctx, key);
 	fprintf(ctx->tx_out, "%" PRIu64, val);
+}
+
+void
+dj_f64(struct dt_ctx *ctx, const char *key, double val)
+{
+	dj_key(ctx, key);
+	fprintf(ctx->tx_out, "%.3f", val);
 }
 
 void

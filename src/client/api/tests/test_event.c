@@ -399,6 +399,61 @@ test_blocking(void **state)
 	}
 }
 
+/* One blocking call's worth of the private event: begin, complete, end. */
+static int
+blocking_once(void)
+{
+	daos_event_t *priv;
+	int rc;
+
+	rc = dc_ev_begin(NULL, &priv);
+	if (rc != 0)
+		return rc;
+	dc_ev_complete(priv, -DER_MISC);
+	return dc_ev_end(NULL, priv) == -DER_MISC ? 0 : -DER_INVAL;
+}
+
+static void *
+blocking_main(void *arg)
+{
+	*(int *)arg = blocking_once();
+	return NULL;
+}
+
+/*
+ * Regression (the dfuse exit leak): each thread that makes a blocking call gets a private
+ * queue; it must be freed when the thread exits (the key destructor) and, for the thread
+ * calling the last daos_fini, there. Before the fix the private event's reference kept
+ * every such queue alive: the count grew by one per thread (and LSan reported it).
+ */
+static void
+test_private_eq_freed(void **state)
+{
+	pthread_t th;
+	int base;
+	int rc;
+	int i;
+
+	(void)state;
+	base = dc_ev_eq_count();
+	for (i = 0; i < 4; i++) {
+		rc = -1;
+		assert_int_equal(pthread_create(&th, NULL, blocking_main, &rc), 0);
+		pthread_join(th, NULL);
+		assert_int_equal(rc, 0);
+		assert_int_equal(dc_ev_eq_count(), base);
+	}
+	/* the calling thread: its queue goes with the last daos_fini */
+	assert_int_equal(blocking_once(), 0);
+	base = dc_ev_eq_count();
+	assert_true(base >= 1);
+	assert_int_equal(daos_fini(), 0);
+	assert_int_equal(dc_ev_eq_count(), base - 1);
+	assert_int_equal(daos_init(), 0);
+	assert_int_equal(blocking_once(), 0);
+	assert_int_equal(dc_ev_eq_count(), base);
+}
+
 /* Several threads, each with its own queue, completing and polling concurrently. */
 struct mt_arg {
 	int nr;
@@ -671,6 +726,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_abort_and_force_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blocking, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_private_eq_freed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rpc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 	};

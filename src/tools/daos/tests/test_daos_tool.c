@@ -1,12 +1,16 @@
 /*
  * test_daos_tool.c: the daos CLI without a server: command lines that are refused (exit 1
- * with a message), help at every level, the size and property parsers, the JSON layout.
+ * with a message), help at every level, the size and property parsers, the JSON layout, and
+ * `filesystem copy` between two local directories.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -220,13 +224,98 @@ test_json_layout(void **state)
 	free(b64);
 }
 
+/* `filesystem copy` between two local paths (no server): refusals, help, and one tree
+ * whose file keeps its bytes, mode and mtime. */
+static void
+test_fs_copy_local(void **state)
+{
+	char top[] = "/tmp/daos_tool_fs.XXXXXX";
+	char src[128];
+	char dst[128];
+	char path[160];
+	struct timespec ts[2] = {{.tv_sec = 1000000000, .tv_nsec = 5},
+				 {.tv_sec = 1000000000, .tv_nsec = 123456789}};
+	struct stat st;
+	char buf[64];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	snprintf(src, sizeof(src), "%s/src", top);
+	snprintf(dst, sizeof(dst), "%s/dst", top);
+	assert_int_equal(mkdir(src, 0755), 0);
+	snprintf(path, sizeof(path), "%s/sub", src);
+	assert_int_equal(mkdir(path, 0750), 0);
+	snprintf(path, sizeof(path), "%s/sub/file", src);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("payload\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0604), 0);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	snprintf(path, sizeof(path), "%s/ln", src);
+	assert_int_equal(symlink("sub/file", path), 0);
+
+	assert_int_equal(run("filesystem", "copy", "--src", src, NULL), 1);
+	assert_refused("both --src and --dst");
+	assert_int_equal(run("fs", "copy", "--src", src, "--dst", dst, "-t", "0", NULL), 1);
+	assert_refused("--threads");
+	assert_int_equal(run("fs", "copy", "--src", src, "--dst", dst, "--threads", "x", NULL), 1);
+	assert_refused("--threads");
+	assert_int_equal(run("fs", "copy", "--src", "daos://pool", "--dst", dst, NULL), 1);
+	assert_refused("bad DAOS path");
+	assert_int_equal(run("fs", "copy", "--src", "/nonexistent/fscopy", "--dst", dst, NULL), 1);
+	assert_refused("does not exist");
+	assert_int_equal(run("fs", "copy", "--src", "", "--dst", dst, NULL), 1);
+	assert_refused("empty path");
+	assert_int_equal(run("fs", "copy", "p", "--src", src, "--dst", dst, NULL), 1);
+	assert_refused("too many arguments");
+	assert_int_equal(run("fs", "copy", "--help", NULL), 0);
+	assert_non_null(strstr(out_buf, "Usage: daos filesystem copy"));
+	assert_non_null(strstr(out_buf, "--src="));
+	assert_non_null(strstr(out_buf, "--threads="));
+
+	assert_int_equal(run("-j", "fs", "copy", "--src", src, "--dst", dst, "-t", "2", NULL), 0);
+	assert_non_null(strstr(out_buf, "\"num_dirs\": 2"));
+	assert_non_null(strstr(out_buf, "\"num_files\": 1"));
+	assert_non_null(strstr(out_buf, "\"num_links\": 1"));
+	assert_non_null(strstr(out_buf, "\"bytes\": 8"));
+	snprintf(path, sizeof(path), "%s/sub/file", dst);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0604);
+	assert_int_equal(st.st_mtim.tv_sec, 1000000000);
+	assert_int_equal(st.st_mtim.tv_nsec, 123456789);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "payload\n");
+	snprintf(path, sizeof(path), "%s/sub", dst);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	snprintf(path, sizeof(path), "%s/ln", dst);
+	assert_int_equal(readlink(path, buf, sizeof(buf)), 8);
+
+	/* nor into itself */
+	snprintf(path, sizeof(path), "%s/sub/new", src);
+	assert_int_equal(run("fs", "copy", "--src", src, "--dst", path, NULL), 1);
+	assert_refused("into itself");
+	/* a directory cannot go where a file is */
+	snprintf(path, sizeof(path), "%s/sub/file", dst);
+	assert_int_equal(run("fs", "copy", "--src", src, "--dst", path, NULL), 1);
+	assert_refused("exists and is not a directory");
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", top);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_refusals),    cmocka_unit_test(test_help),
 	    cmocka_unit_test(test_size_parse),  cmocka_unit_test(test_props_parse),
-	    cmocka_unit_test(test_json_layout),
+	    cmocka_unit_test(test_json_layout), cmocka_unit_test(test_fs_copy_local),
 	};
 
 	return cmocka_run_group_tests_name("daos_tool", tests, NULL, NULL);
