@@ -108,6 +108,8 @@ struct perf_thread {
 	int pt_id;
 	char *pt_buf;
 	pthread_t pt_tid;
+	double pt_t0[F_NR]; /* when this thread began and ended each phase */
+	double pt_t1[F_NR];
 };
 
 static void
@@ -247,6 +249,7 @@ perf_thread_main(void *arg)
 		perf_fail(pr, "thread directory", rc);
 	for (ph = 0; ph < F_NR; ph++) {
 		pthread_barrier_wait(&pr->pr_bar);
+		pt->pt_t0[ph] = now_s();
 		if (rc == 0 && __atomic_load_n(&pr->pr_rc, __ATOMIC_ACQUIRE) == 0) {
 			if (pr->pr_local)
 				rc = local_phase(pt, ph, ldir, &fd);
@@ -255,6 +258,7 @@ perf_thread_main(void *arg)
 			if (rc != 0)
 				perf_fail(pr, fig_names[ph], rc);
 		}
+		pt->pt_t1[ph] = now_s();
 		pthread_barrier_wait(&pr->pr_bar);
 	}
 	/* the main thread reads the RPC counts of the last phase before the cleanup */
@@ -305,13 +309,26 @@ perf_run(struct perf_run *pr, char **bufs, double fig[F_NR], double rpcs[F_NR][D
 		if (pthread_create(&pts[i].pt_tid, NULL, perf_thread_main, &pts[i]) != 0)
 			die("pthread_create", EAGAIN);
 	}
+	/*
+	 * A phase lasts from the first thread's start to the last one's end (the main thread
+	 * may run late on a loaded machine). Between phases every thread waits at a barrier,
+	 * so counts read before the start barrier and after the end barrier are the phase's.
+	 */
 	for (ph = 0; ph < F_NR; ph++) {
-		pthread_barrier_wait(&pr->pr_bar);
+		double t0;
+		double t1;
+
 		dc_obj_rpc_counts(c0);
-		t = now_s();
 		pthread_barrier_wait(&pr->pr_bar);
-		t = now_s() - t;
+		pthread_barrier_wait(&pr->pr_bar);
 		dc_obj_rpc_counts(c1);
+		t0 = pts[0].pt_t0[ph];
+		t1 = pts[0].pt_t1[ph];
+		for (i = 1; i < pr->pr_threads; i++) {
+			t0 = pts[i].pt_t0[ph] < t0 ? pts[i].pt_t0[ph] : t0;
+			t1 = pts[i].pt_t1[ph] > t1 ? pts[i].pt_t1[ph] : t1;
+		}
+		t = t1 - t0;
 		fig[ph] = ph <= F_REMOVE ? files / t : bytes / t / 1e6;
 		for (i = 0; rpcs != NULL && i < DC_OBJ_RPC_NR; i++)
 			rpcs[ph][i] =
