@@ -243,6 +243,12 @@ ev_thread_exit(void *arg)
 {
 	struct dc_eq *eq = arg;
 
+	/* the thread's private event holds a reference on its queue (TLS is still valid) */
+	if (ev_thpriv_init && ev_theq == eq) {
+		daos_event_fini(&ev_thpriv);
+		ev_thpriv_init = false;
+	}
+	ev_theq = NULL;
 	eq_net_close(eq);
 	d_hhash_link_delete(ev_hhash, &eq->eq_hlink);
 	eq_put(eq);
