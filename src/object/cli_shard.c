@@ -372,6 +372,18 @@ sgls_gather(const d_sg_list_t *sgls, uint32_t nr, uint64_t len, void **bufp)
 	return 0;
 }
 
+/* Object RPCs sent by this process, by opcode index (dc_obj_rpc_counts). */
+static uint64_t shard_rpc_cnt[DC_OBJ_RPC_NR];
+
+void
+dc_obj_rpc_counts(uint64_t counts[DC_OBJ_RPC_NR])
+{
+	int i;
+
+	for (i = 0; i < DC_OBJ_RPC_NR; i++)
+		counts[i] = __atomic_load_n(&shard_rpc_cnt[i], __ATOMIC_RELAXED);
+}
+
 /* Runs under the queue's progress lock: resolve the target, bulk if needed, send. */
 static int
 shard_send(struct net_context *ctx, void *arg)
@@ -454,6 +466,8 @@ shard_send(struct net_context *ctx, void *arg)
 		break;
 	}
 	rc = net_rpc_send(ctx, peer, op->so_opc, req, op->so_bulk, op->so_timeout_ms, cb, op, NULL);
+	if (rc == 0 && NET_OPC_INDEX(op->so_opc) < DC_OBJ_RPC_NR)
+		__atomic_add_fetch(&shard_rpc_cnt[NET_OPC_INDEX(op->so_opc)], 1, __ATOMIC_RELAXED);
 	if (rc != 0 && op->so_bulk != NULL) {
 		/* no callback will run: the handle goes now, on this context's thread */
 		net_bulk_destroy(op->so_bulk);

@@ -2,7 +2,8 @@
 # with_server.sh DAOS_SERVER DAOS_CTL_PING TEST [ARGS...]: run the libdaos system test TEST
 # as "TEST MGMT_ADDR ARGS..." against a fresh daos_server with 4 targets in a temp dir. The
 # server is killed by the EXIT trap whatever happens; exit 0 when TEST passed and the server
-# stopped cleanly on SIGTERM.
+# stopped cleanly on SIGTERM. WITH_SERVER_DIR (default /tmp) is where the temp dir goes
+# (/dev/shm: the server's data on tmpfs, for benchmarks).
 set -u
 
 BIN=${1:?usage: $0 daos_server daos_ctl_ping test [args...]}
@@ -11,7 +12,7 @@ TEST=${3:?}
 shift 3
 NAME=$(basename "$TEST")
 
-TMP=$(mktemp -d /tmp/with_server.XXXXXX)
+TMP=$(mktemp -d "${WITH_SERVER_DIR:-/tmp}/with_server.XXXXXX")
 SRV_PID=
 # 20000-27999, 8 ports per pid slot: the management port, the fabric ports (system context
 # and 4 targets) and the raft port (management port + 7) of one server fit in a slot, so

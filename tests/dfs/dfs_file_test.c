@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <daos.h>
 #include <daos_fs.h>
 #include <daos/client.h>
+#include <daos/obj_shard.h>
 #include <gurt/common.h>
 
 #include "../common/sys_pool.h"
@@ -577,6 +579,158 @@ test_remove(dfs_t *dfs, daos_handle_t coh)
 	CHECK_RC(dfs_open(dfs, NULL, "gone", S_IFREG, O_RDWR, 0, 0, NULL, &f), ENOENT);
 }
 
+/* Object RPCs sent since @c0, checked against the budget of one operation. */
+static void
+rpcs_check(const uint64_t c0[DC_OBJ_RPC_NR], const char *what, uint64_t upd, uint64_t fet,
+	   uint64_t pun, uint64_t qry)
+{
+	uint64_t c1[DC_OBJ_RPC_NR];
+	uint64_t want[DC_OBJ_RPC_NR] = {upd, fet, pun, 0, qry};
+	int i;
+
+	dc_obj_rpc_counts(c1);
+	for (i = 0; i < DC_OBJ_RPC_NR; i++)
+		CHECK(c1[i] - c0[i] == want[i], "%s: %" PRIu64 " RPCs of opcode %d, want %" PRIu64,
+		      what, c1[i] - c0[i], i, want[i]);
+}
+
+/*
+ * The RPCs of each operation (README "Files (data)"): create 1 update; write and read one
+ * update/fetch per chunk touched; stat 1 fetch + 1 query per shard (a directory: the fetch
+ * only); remove 1 fetch + the entry punch + 1 punch per shard. A file of class OC_S2.
+ */
+static void
+test_rpcs(dfs_t *dfs)
+{
+	uint8_t w[4 * 4 * KiB + 100];
+	uint8_t r[sizeof(w)];
+	uint64_t c0[DC_OBJ_RPC_NR];
+	daos_size_t got = 0;
+	struct stat st;
+	dfs_obj_t *dir;
+	dfs_obj_t *f;
+
+	CHECK_RC(dfs_mkdir(dfs, NULL, "rpcs", 0755, 0), 0);
+	CHECK_RC(dfs_lookup_rel(dfs, NULL, "rpcs", O_RDWR, &dir, NULL, NULL), 0);
+	if (failures)
+		return;
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_open(dfs, dir, "f", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, OC_S2, 4 * KiB,
+			  NULL, &f),
+		 0);
+	rpcs_check(c0, "create", 1, 0, 0, 0);
+	if (failures)
+		return;
+	pat_fill(w, 21, 100, sizeof(w));
+	w[sizeof(w) - 1] = 1; /* a read ending in a non-zero byte needs no size query */
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(file_write(dfs, f, w, sizeof(w), 100), 0); /* chunks 0..4 */
+	rpcs_check(c0, "write of 5 chunks", 5, 0, 0, 0);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(file_read(dfs, f, r, sizeof(r), 100, &got), 0);
+	rpcs_check(c0, "read of 5 chunks", 0, 5, 0, 0);
+	CHECK(got == sizeof(r) && memcmp(r, w, sizeof(r)) == 0, "read back");
+	dfs_release(f);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_stat(dfs, dir, "f", &st), 0);
+	rpcs_check(c0, "stat of a file", 0, 1, 0, 2);
+	CHECK(st.st_size == (off_t)(sizeof(w) + 100), "stat size %lld", (long long)st.st_size);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_stat(dfs, NULL, "rpcs", &st), 0);
+	rpcs_check(c0, "stat of a directory", 0, 1, 0, 0);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_remove(dfs, dir, "f", false, NULL), 0);
+	rpcs_check(c0, "remove", 0, 1, 3, 0);
+	CHECK_RC(dfs_stat(dfs, dir, "f", &st), ENOENT);
+	dfs_release(dir);
+	CHECK_RC(dfs_remove(dfs, NULL, "rpcs", false, NULL), 0);
+}
+
+/*
+ * Threads of one process, each with its own files and handles in one shared directory:
+ * create, write (several chunks: pieces in parallel), stat, read back, remove, all at once.
+ */
+#define MT_THREADS 4
+#define MT_FILES 25
+#define MT_LEN (3 * 4 * KiB + 777)
+
+struct mt_arg {
+	dfs_t *ma_dfs;
+	dfs_obj_t *ma_dir;
+	int ma_id;
+	int ma_errors;
+};
+
+static void *
+mt_thread(void *arg)
+{
+	struct mt_arg *ma = arg;
+	static __thread uint8_t w[MT_LEN];
+	static __thread uint8_t r[MT_LEN];
+	d_sg_list_t sgl;
+	d_iov_t iov;
+	char name[32];
+	int i;
+
+	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+	for (i = 0; i < MT_FILES; i++) {
+		daos_size_t got = 0;
+		struct stat st;
+		dfs_obj_t *f;
+
+		snprintf(name, sizeof(name), "t%d.%d", ma->ma_id, i);
+		pat_fill(w, (uint64_t)(ma->ma_id * 1000 + i), 0, sizeof(w));
+		w[sizeof(w) - 1] = 1;
+		if (dfs_open(ma->ma_dfs, ma->ma_dir, name, S_IFREG | 0644,
+			     O_RDWR | O_CREAT | O_EXCL, 0, 4 * KiB, NULL, &f) != 0) {
+			ma->ma_errors++;
+			continue;
+		}
+		d_iov_set(&iov, w, sizeof(w));
+		if (dfs_write(ma->ma_dfs, f, &sgl, 0, NULL) != 0)
+			ma->ma_errors++;
+		d_iov_set(&iov, r, sizeof(r));
+		if (dfs_read(ma->ma_dfs, f, &sgl, 0, &got, NULL) != 0 || got != sizeof(r) ||
+		    memcmp(r, w, sizeof(r)) != 0)
+			ma->ma_errors++;
+		dfs_release(f);
+		if (dfs_stat(ma->ma_dfs, ma->ma_dir, name, &st) != 0 || st.st_size != MT_LEN)
+			ma->ma_errors++;
+		if (dfs_remove(ma->ma_dfs, ma->ma_dir, name, false, NULL) != 0)
+			ma->ma_errors++;
+	}
+	return NULL;
+}
+
+static void
+test_threads(dfs_t *dfs)
+{
+	struct mt_arg mas[MT_THREADS];
+	pthread_t th[MT_THREADS];
+	daos_anchor_t anchor = DAOS_ANCHOR_INIT;
+	struct dirent de;
+	uint32_t nr = 1;
+	dfs_obj_t *dir;
+	int t;
+
+	CHECK_RC(dfs_mkdir(dfs, NULL, "mt", 0755, 0), 0);
+	CHECK_RC(dfs_lookup_rel(dfs, NULL, "mt", O_RDWR, &dir, NULL, NULL), 0);
+	if (failures)
+		return;
+	for (t = 0; t < MT_THREADS; t++) {
+		mas[t] = (struct mt_arg){.ma_dfs = dfs, .ma_dir = dir, .ma_id = t};
+		CHECK(pthread_create(&th[t], NULL, mt_thread, &mas[t]) == 0, "pthread_create");
+	}
+	for (t = 0; t < MT_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		CHECK(mas[t].ma_errors == 0, "thread %d: %d errors", t, mas[t].ma_errors);
+	}
+	CHECK_RC(dfs_readdir(dfs, dir, &anchor, &nr, &de), 0);
+	CHECK(nr == 0, "%u entries left", nr);
+	dfs_release(dir);
+	CHECK_RC(dfs_remove(dfs, NULL, "mt", false, NULL), 0);
+}
+
 /* Another process writes; this one sees the new size and data through its open handle. */
 static void
 test_other_process(dfs_t *dfs, const char *self, const char *addr, const uuid_t puuid,
@@ -868,6 +1022,8 @@ main(int argc, char **argv)
 	test_dir_defaults(dfs);
 	test_global(dfs);
 	test_remove(dfs, coh);
+	test_rpcs(dfs);
+	test_threads(dfs);
 	if (failures == 0)
 		test_other_process(dfs, argv[0], argv[1], puuid, cuuid);
 	if (failures == 0)

@@ -391,13 +391,12 @@ struct sg_cur {
 };
 
 /*
- * The iovs of the next @len bytes of @c into @iovs (grown as needed, *@cap entries), their
- * number in *@nr.
+ * Append the iovs of the next @len bytes of @c to the *@nr of @iovs (grown as needed, *@cap
+ * entries).
  */
 static int
 sg_take(struct sg_cur *c, size_t len, d_iov_t **iovs, uint32_t *cap, uint32_t *nr)
 {
-	*nr = 0;
 	while (len > 0) {
 		d_iov_t *iov;
 		size_t n;
@@ -472,6 +471,115 @@ io_check(struct dc_array *arr, daos_array_iod_t *iod, d_sg_list_t *sgl, bool nee
 	return bytes == cells * arr->da_cell ? 0 : -DER_INVAL;
 }
 
+/* Chunk pieces of one call in flight at once (each its own object update or fetch). */
+#define ARRAY_IO_WINDOW 32
+
+/* One piece of an I/O: a range of records within one chunk (dkey). */
+struct io_piece {
+	uint64_t ip_dkey_val;
+	char ip_akey_val;
+	daos_key_t ip_dkey;
+	daos_recx_t ip_recx;
+	daos_iod_t ip_iod;
+	d_sg_list_t ip_sgl;
+	uint32_t ip_iov_first; /* its iovs in the window's array */
+	uint32_t ip_iov_nr;
+	daos_event_t ip_ev;
+	bool ip_ev_init;
+	int ip_rc; /* its outcome */
+};
+
+/* Launch piece @p (@ev NULL: blocking). */
+static int
+io_piece_launch(struct dc_array *arr, daos_handle_t th, enum io_kind kind, struct io_piece *p,
+		daos_event_t *ev)
+{
+	uint32_t j;
+
+	switch (kind) {
+	case IO_READ:
+		/* holes and missing chunks read as zero */
+		for (j = 0; j < p->ip_sgl.sg_nr; j++)
+			memset(p->ip_sgl.sg_iovs[j].iov_buf, 0, p->ip_sgl.sg_iovs[j].iov_len);
+		p->ip_iod.iod_size = arr->da_cell;
+		return daos_obj_fetch(arr->da_oh, th, 0, &p->ip_dkey, 1, &p->ip_iod, &p->ip_sgl,
+				      NULL, ev);
+	case IO_WRITE:
+		p->ip_iod.iod_size = arr->da_cell;
+		return daos_obj_update(arr->da_oh, th, 0, &p->ip_dkey, 1, &p->ip_iod, &p->ip_sgl,
+				       ev);
+	default:
+		/* a hole: records of size 0, no data */
+		p->ip_iod.iod_size = 0;
+		return daos_obj_update(arr->da_oh, th, 0, &p->ip_dkey, 1, &p->ip_iod, &p->ip_sgl,
+				       ev);
+	}
+}
+
+/*
+ * Run the @nr pieces of one window: one at once in this thread (blocking), several on
+ * events of this thread's queue, all in flight together. Reads add the cells of pieces that
+ * found nothing to *@short_cells. Returns the first error.
+ */
+static int
+io_window_run(struct dc_array *arr, daos_handle_t th, enum io_kind kind, struct io_piece *ps,
+	      uint32_t nr, d_iov_t *iovs, daos_size_t *short_cells)
+{
+	uint32_t launched = 0;
+	uint32_t i;
+	int rc = 0;
+
+	for (i = 0; i < nr; i++) {
+		ps[i].ip_sgl.sg_iovs = iovs + ps[i].ip_iov_first;
+		ps[i].ip_sgl.sg_nr = ps[i].ip_iov_nr;
+		ps[i].ip_sgl.sg_nr_out = 0;
+	}
+	if (nr == 1) {
+		ps[0].ip_rc = io_piece_launch(arr, th, kind, &ps[0], NULL);
+	} else {
+		for (i = 0; i < nr && rc == 0; i++) {
+			rc = daos_event_init(&ps[i].ip_ev, DAOS_HDL_INVAL, NULL);
+			if (rc != 0)
+				break;
+			ps[i].ip_ev_init = true;
+			rc = io_piece_launch(arr, th, kind, &ps[i], &ps[i].ip_ev);
+			if (rc == 0)
+				launched++;
+		}
+		/* every launched piece is waited for: it uses the caller's buffers */
+		for (i = 0; i < nr; i++) {
+			bool done = false;
+
+			if (!ps[i].ip_ev_init)
+				continue;
+			if (i < launched) {
+				int rc2 = daos_event_test(&ps[i].ip_ev, DAOS_EQ_WAIT, &done);
+
+				if (rc2 != 0 && rc == 0)
+					rc = rc2;
+				ps[i].ip_rc = ps[i].ip_ev.ev_error;
+			}
+			daos_event_fini(&ps[i].ip_ev);
+			ps[i].ip_ev_init = false;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	for (i = 0; i < nr; i++) {
+		int prc = ps[i].ip_rc;
+
+		if (kind == IO_READ && prc == -DER_NONEXIST) {
+			prc = 0;
+			ps[i].ip_iod.iod_size = 0;
+		}
+		if (prc != 0)
+			return prc;
+		if (kind == IO_READ && ps[i].ip_iod.iod_size == 0)
+			*short_cells += ps[i].ip_recx.rx_nr;
+	}
+	return 0;
+}
+
 static int
 array_io_fn(void *arg)
 {
@@ -479,10 +587,13 @@ array_io_fn(void *arg)
 	struct dc_array *arr = array_get(a->ia_oh);
 	daos_array_iod_t *iod = a->ia_iod;
 	struct sg_cur cur = {.sc_sgl = a->ia_sgl};
+	struct io_piece *ps = NULL;
 	daos_size_t short_cells = 0;
 	daos_size_t total = 0;
 	d_iov_t *iovs = NULL;
 	uint32_t cap = 0;
+	uint32_t iov_nr = 0;
+	uint32_t nr = 0;
 	daos_size_t i;
 	int rc;
 
@@ -491,21 +602,19 @@ array_io_fn(void *arg)
 	rc = io_check(arr, iod, a->ia_sgl, a->ia_kind != IO_PUNCH);
 	if (rc != 0)
 		goto out;
+	D_ALLOC_ARRAY(ps, ARRAY_IO_WINDOW);
+	if (ps == NULL) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
 	for (i = 0; i < iod->arr_nr && rc == 0; i++) {
 		daos_off_t idx = iod->arr_rgs[i].rg_idx;
 		daos_size_t left = iod->arr_rgs[i].rg_len;
 
-		while (left > 0) {
-			uint64_t dkey_val = idx / arr->da_chunk + 1;
+		while (left > 0 && rc == 0) {
 			daos_off_t rec = idx % arr->da_chunk;
 			daos_size_t n = arr->da_chunk - rec;
-			char akey_val = '0';
-			daos_recx_t recx;
-			daos_key_t dkey;
-			daos_iod_t diod = {0};
-			d_sg_list_t sgl = {0};
-			uint32_t nr = 0;
-			uint32_t j;
+			struct io_piece *p = &ps[nr];
 
 			if (n > left)
 				n = left;
@@ -513,60 +622,44 @@ array_io_fn(void *arg)
 			if (n > ARRAY_IO_MAX / arr->da_cell)
 				n = ARRAY_IO_MAX / arr->da_cell > 0 ? ARRAY_IO_MAX / arr->da_cell
 								    : 1;
-			d_iov_set(&dkey, &dkey_val, sizeof(dkey_val));
-			d_iov_set(&diod.iod_name, &akey_val, 1);
-			diod.iod_type = DAOS_IOD_ARRAY;
-			diod.iod_nr = 1;
-			diod.iod_recxs = &recx;
-			recx.rx_idx = rec;
-			recx.rx_nr = n;
+			memset(p, 0, sizeof(*p));
+			p->ip_dkey_val = idx / arr->da_chunk + 1;
+			p->ip_akey_val = '0';
+			d_iov_set(&p->ip_dkey, &p->ip_dkey_val, sizeof(p->ip_dkey_val));
+			d_iov_set(&p->ip_iod.iod_name, &p->ip_akey_val, 1);
+			p->ip_iod.iod_type = DAOS_IOD_ARRAY;
+			p->ip_iod.iod_nr = 1;
+			p->ip_iod.iod_recxs = &p->ip_recx;
+			p->ip_recx.rx_idx = rec;
+			p->ip_recx.rx_nr = n;
+			p->ip_iov_first = iov_nr;
 			if (a->ia_kind != IO_PUNCH) {
-				rc = sg_take(&cur, n * arr->da_cell, &iovs, &cap, &nr);
+				rc = sg_take(&cur, n * arr->da_cell, &iovs, &cap, &iov_nr);
 				if (rc != 0)
 					break;
-				sgl.sg_nr = nr;
-				sgl.sg_iovs = iovs;
+				p->ip_iov_nr = iov_nr - p->ip_iov_first;
 			}
-			switch (a->ia_kind) {
-			case IO_READ:
-				/* holes and missing chunks read as zero */
-				for (j = 0; j < nr; j++)
-					memset(iovs[j].iov_buf, 0, iovs[j].iov_len);
-				diod.iod_size = arr->da_cell;
-				rc = daos_obj_fetch(arr->da_oh, a->ia_th, 0, &dkey, 1, &diod, &sgl,
-						    NULL, NULL);
-				if (rc == -DER_NONEXIST) {
-					rc = 0;
-					diod.iod_size = 0;
-				}
-				if (rc == 0 && diod.iod_size == 0)
-					short_cells += n;
-				break;
-			case IO_WRITE:
-				diod.iod_size = arr->da_cell;
-				rc = daos_obj_update(arr->da_oh, a->ia_th, 0, &dkey, 1, &diod, &sgl,
-						     NULL);
-				break;
-			case IO_PUNCH:
-				diod.iod_size = 0;
-				/* no data: sgl stays empty */
-				rc = daos_obj_update(arr->da_oh, a->ia_th, 0, &dkey, 1, &diod, &sgl,
-						     NULL);
-				break;
-			}
-			if (rc != 0)
-				break;
+			nr++;
 			total += n;
 			idx += n;
 			left -= n;
+			if (nr == ARRAY_IO_WINDOW) {
+				rc = io_window_run(arr, a->ia_th, a->ia_kind, ps, nr, iovs,
+						   &short_cells);
+				nr = 0;
+				iov_nr = 0;
+			}
 		}
 	}
+	if (rc == 0 && nr > 0)
+		rc = io_window_run(arr, a->ia_th, a->ia_kind, ps, nr, iovs, &short_cells);
 	if (rc == 0 && a->ia_kind == IO_READ) {
 		iod->arr_nr_short_read = short_cells;
 		iod->arr_nr_read = total - short_cells;
 	}
 out:
 	D_FREE(iovs);
+	D_FREE(ps);
 	array_put(arr);
 	return rc;
 }

@@ -142,13 +142,50 @@ ent_store(daos_handle_t oh, const char *name, const struct dfs_inode_df *di, con
 	return daos_obj_update(oh, DAOS_TX_NONE, flags, &dkey, 1, &iod, &sgl, NULL);
 }
 
+/*
+ * Punch entry @name of @oh and, in parallel (both on events of this thread's queue), the
+ * whole object @oid (DAOS_OBJ_NIL: none, e.g. a symbolic link). -DER_* of the first failure.
+ */
 static int
-ent_punch(daos_handle_t oh, const char *name)
+ent_punch(dfs_t *dfs, daos_handle_t oh, const char *name, daos_obj_id_t oid)
 {
+	daos_event_t evs[2];
+	daos_handle_t ooh = DAOS_HDL_INVAL;
 	daos_key_t dkey;
+	int nr = 0;
+	int rc = 0;
+	int i;
 
 	d_iov_set(&dkey, (void *)name, strlen(name));
-	return der2errno(daos_obj_punch_dkeys(oh, DAOS_TX_NONE, 0, 1, &dkey, NULL));
+	if (daos_obj_id_is_nil(oid))
+		return daos_obj_punch_dkeys(oh, DAOS_TX_NONE, 0, 1, &dkey, NULL);
+	rc = daos_obj_open(dfs->dn_coh, oid, DAOS_OO_RW, &ooh, NULL);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < 2 && rc == 0; i++) {
+		rc = daos_event_init(&evs[i], DAOS_HDL_INVAL, NULL);
+		if (rc != 0)
+			break;
+		nr++;
+		if (i == 0)
+			rc = daos_obj_punch_dkeys(oh, DAOS_TX_NONE, 0, 1, &dkey, &evs[i]);
+		else
+			rc = daos_obj_punch(ooh, DAOS_TX_NONE, 0, &evs[i]);
+	}
+	/* wait for every launched one: they use @dkey and @ooh until they complete */
+	for (i = 0; i < nr; i++) {
+		bool done = false;
+		int rc2;
+
+		rc2 = daos_event_test(&evs[i], DAOS_EQ_WAIT, &done);
+		if (rc2 == 0)
+			rc2 = evs[i].ev_error;
+		if (rc == 0)
+			rc = rc2;
+		daos_event_fini(&evs[i]);
+	}
+	daos_obj_close(ooh, NULL);
+	return rc;
 }
 
 /* A fresh object ID of @type and class @cid (0: @dfs's default for @type). */
@@ -1410,17 +1447,9 @@ ent_remove(dfs_t *dfs, daos_handle_t poh, const char *name, bool force, daos_obj
 				return rc;
 		}
 	}
-	rc = ent_punch(poh, name);
-	if (rc != 0)
-		return rc;
-	if (!S_ISLNK(di.di_mode)) {
-		rc = daos_obj_open(dfs->dn_coh, inode_oid(&di), DAOS_OO_RW, &oh, NULL);
-		if (rc == 0) {
-			rc = daos_obj_punch(oh, DAOS_TX_NONE, 0, NULL);
-			daos_obj_close(oh, NULL);
-		}
-		rc = der2errno(rc);
-	}
+	/* the entry and the object it names are punched at once (relaxed mode: no order) */
+	rc = der2errno(
+	    ent_punch(dfs, poh, name, S_ISLNK(di.di_mode) ? DAOS_OBJ_NIL : inode_oid(&di)));
 	if (rc == 0 && oid != NULL)
 		*oid = inode_oid(&di);
 	return rc;
@@ -1560,7 +1589,7 @@ dfs_move(dfs_t *dfs, dfs_obj_t *parent, const char *name, dfs_obj_t *new_parent,
 	if (rc == 0)
 		rc = xattrs_copy(parent->do_oh, name, new_parent->do_oh, new_name);
 	if (rc == 0)
-		rc = ent_punch(parent->do_oh, name);
+		rc = der2errno(ent_punch(dfs, parent->do_oh, name, DAOS_OBJ_NIL));
 out:
 	D_FREE(value);
 	return rc;

@@ -1329,6 +1329,84 @@ t_setup(void **state)
 	return 0;
 }
 
+/*
+ * Handles inserted by several threads at once (each insert locks only its key's bucket)
+ * get distinct keys of the right type, and each is found, and only by its own key.
+ */
+#define HH_THREADS 4
+#define HH_PER_THREAD 2000
+
+struct hh_mt {
+	struct d_hhash *hm_hh;
+	struct d_hlink hm_links[HH_PER_THREAD];
+	uint64_t hm_keys[HH_PER_THREAD];
+	int hm_type;
+};
+
+static void *
+hh_mt_thread(void *arg)
+{
+	struct hh_mt *m = arg;
+	int i;
+
+	for (i = 0; i < HH_PER_THREAD; i++) {
+		d_hhash_hlink_init(&m->hm_links[i], NULL);
+		d_hhash_link_insert(m->hm_hh, &m->hm_links[i], m->hm_type);
+		d_hhash_link_key(&m->hm_links[i], &m->hm_keys[i]);
+	}
+	return NULL;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a;
+	uint64_t y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+t_hhash_mt(void **state)
+{
+	static struct hh_mt m[HH_THREADS];
+	static uint64_t all[HH_THREADS * HH_PER_THREAD];
+	pthread_t th[HH_THREADS];
+	struct d_hhash *hh;
+	int t;
+	int i;
+
+	(void)state;
+	assert_int_equal(d_hhash_create(D_HASH_FT_MUTEX, D_HHASH_BITS, &hh), 0);
+	for (t = 0; t < HH_THREADS; t++) {
+		m[t].hm_hh = hh;
+		m[t].hm_type = 2 * t + 1; /* handle types are odd */
+		assert_int_equal(pthread_create(&th[t], NULL, hh_mt_thread, &m[t]), 0);
+	}
+	for (t = 0; t < HH_THREADS; t++)
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+	for (t = 0; t < HH_THREADS; t++) {
+		for (i = 0; i < HH_PER_THREAD; i++) {
+			struct d_hlink *l;
+
+			assert_int_equal(d_hhash_key_type(m[t].hm_keys[i]), 2 * t + 1);
+			l = d_hhash_link_lookup(hh, m[t].hm_keys[i]);
+			assert_ptr_equal(l, &m[t].hm_links[i]);
+			d_hhash_link_putref(hh, l);
+			all[t * HH_PER_THREAD + i] = m[t].hm_keys[i];
+		}
+	}
+	qsort(all, HH_THREADS * HH_PER_THREAD, sizeof(all[0]), u64_cmp);
+	for (i = 1; i < HH_THREADS * HH_PER_THREAD; i++)
+		assert_true(all[i] != all[i - 1]);
+	for (t = 0; t < HH_THREADS; t++)
+		for (i = 0; i < HH_PER_THREAD; i++)
+			assert_true(d_hhash_link_delete(hh, &m[t].hm_links[i]));
+	for (t = 0; t < HH_THREADS; t++)
+		assert_null(d_hhash_link_lookup(hh, m[t].hm_keys[HH_PER_THREAD - 1]));
+	d_hhash_destroy(hh);
+}
+
 int
 main(void)
 {
@@ -1342,6 +1420,7 @@ main(void)
 	    cmocka_unit_test(t_stress),
 	    cmocka_unit_test(t_alloc_failure),
 	    cmocka_unit_test(t_hhash),
+	    cmocka_unit_test(t_hhash_mt),
 	    cmocka_unit_test(t_uhash),
 	};
 

@@ -29,6 +29,16 @@ struct dc_obj_shard {
 	void *sh_cb_arg;
 };
 
+/** Object RPCs (OBJ_OPC_UPDATE .. OBJ_OPC_QUERY_KEY, by NET_OPC_INDEX) this process sent. */
+#define DC_OBJ_RPC_NR 5
+
+/**
+ * Copy the counts of object RPCs sent so far by every thread of this process (one per
+ * request handed to the network, retries included) into @counts[DC_OBJ_RPC_NR]. For
+ * benchmarks (dfs_perf -v): the difference across an operation is its RPCs.
+ */
+void dc_obj_rpc_counts(uint64_t counts[DC_OBJ_RPC_NR]);
+
 /**
  * Write @nr iods under @dkey (DAOS_COND_* @flags): @sgls[i] holds exactly iod i's bytes
  * (iov_len of each iov). *@epoch (may be NULL) receives the epoch applied. Returns (or
