@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # dfuse_perf.sh BUILD_DIR [-m MIB] [-n FILES] [-r RUNS] [-l LOCAL_DIR] [-t TARGETS] [-N]
-#               [-- DFUSE_OPTIONS...]: a dfuse benchmark (not a test).
+#               [-k SECONDS] [-- DFUSE_OPTIONS...]: a dfuse benchmark (not a test).
 #
 # Starts a real daos_server (TARGETS targets, 2 by default; SCM class ram, a file bdev), a
 # daos_agent, `dmg pool create`, `daos container create --type POSIX` and mounts it with
@@ -9,7 +9,8 @@
 # read back in 1 MiB calls after dropping the file's cache) through the mount AND on
 # LOCAL_DIR (default: a new directory under /tmp), alternately, so both see the same
 # machine; medians printed side by side with the ratio. Then, unless -N, the libdfs ceiling:
-# build/tests/dfs_perf against the same server (its own pool), same sizes.
+# build/tests/dfs_perf against the same server (its own pool), same sizes. -k keeps the
+# mount for SECONDS before the runs (for experiments by hand; it prints how to go on).
 #
 # Durability: dfuse's write returns when the server has the data durably (the engine's WAL
 # commit), fsync has nothing more to do; with the write-back cache the kernel holds the
@@ -27,6 +28,7 @@ RUNS=3
 LOCAL=
 TARGETS=2
 NO_DFS=
+HOLD=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-m) MIB=$2; shift 2 ;;
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
 	-l) LOCAL=$2; shift 2 ;;
 	-t) TARGETS=$2; shift 2 ;;
 	-N) NO_DFS=1; shift ;;
+	-k) HOLD=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "dfuse_perf.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -100,6 +103,10 @@ for i in $(seq 1200); do
 done
 dfuse_mounted "$M" || { show stderr "$TMP/dfuse.err"; exit 1; }
 
+if [ -n "$HOLD" ]; then # -k SECONDS: keep the mount for experiments, then go on
+	echo "  mounted at $M (dfuse pid $DF_PID) for $HOLD s; touch $TMP/go to go on"
+	for i in $(seq $((HOLD * 10))); do [ -e "$TMP/go" ] && break; sleep 0.1; done
+fi
 for r in $(seq "$RUNS"); do
 	python3 "$HERE/dfuse_perf.py" run "$M" "$FILES" "$MIB" 1024 >"$TMP/dfuse.$r" ||
 		{ echo "dfuse run $r failed"; exit 1; }
