@@ -122,7 +122,10 @@ stop_within TERM "$DF_PID" 30
 if [ -z "$NO_DFS" ] && [ -x "$DFS_PERF" ]; then
 	echo
 	echo "libdfs ceiling (dfs_perf, same server, its own pool):"
-	"$DFS_PERF" "$ADDR" -n "$FILES" -m "$MIB" -r "$RUNS" -d "$LOCAL" 2>&1 | sed 's/^/  /'
+	# dfs_perf's own pool has 1 GiB of NVMe over all targets (tests/common/sys_pool.c)
+	DFS_MIB=$((MIB > 512 ? 512 : MIB))
+	[ "$DFS_MIB" = "$MIB" ] || echo "  (streaming $DFS_MIB MiB: what fits dfs_perf's pool)"
+	"$DFS_PERF" "$ADDR" -n "$FILES" -m "$DFS_MIB" -r "$RUNS" -d "$LOCAL" 2>&1 | sed 's/^/  /'
 fi
 echo
 echo "dfuse_perf: done $(date -u '+%T UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
