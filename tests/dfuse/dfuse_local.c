@@ -36,6 +36,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	dfuse_bg_start(&o);
+	dfuse_env_defaults();
 	if (o.do_create) {
 		rc = sys_pool_create(o.do_mgmt, puuid);
 		if (rc != 0) {

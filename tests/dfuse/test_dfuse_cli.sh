@@ -30,6 +30,12 @@ expect 2 "thread-count wants 1..256" "$DFUSE" -m "$TMP" --pool p --cont c -t 0
 expect 2 "thread-count wants 1..256" "$DFUSE" -m "$TMP" --pool p --cont c -t 12x
 expect 2 "attr-timeout wants seconds" "$DFUSE" -m "$TMP" --pool p --cont c --attr-timeout -1
 expect 2 "dentry-timeout wants seconds" "$DFUSE" -m "$TMP" --pool p --cont c --dentry-timeout x
+expect 2 "dentry-dir-timeout wants seconds" "$DFUSE" -m "$TMP" --pool p --cont c \
+	--dentry-dir-timeout 1s
+expect 2 "readahead-kib wants 0..65536" "$DFUSE" -m "$TMP" --pool p --cont c --readahead-kib -4
+expect 2 "readahead-kib wants 0..65536" "$DFUSE" -m "$TMP" --pool p --cont c --readahead-kib 1M
+expect 0 "--disable-wb-cache" "$DFUSE" --help
+expect 0 "--readahead-kib" "$DFUSE" --help
 expect 2 "unexpected argument" "$DFUSE" "$TMP" extra --pool p --cont c
 expect 2 "belong to the test launcher" "$DFUSE" -m "$TMP" --pool p --cont c --mgmt 127.0.0.1:1
 expect 2 "--mgmt is required" "$LOCAL" -m "$TMP" --pool p --cont c

@@ -19,6 +19,7 @@
 #define FUSE_USE_VERSION 312
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,6 +40,10 @@
 /* statfs: 4 KiB blocks; the pool's space, or this many blocks without a pool query. */
 #define DFUSE_STATFS_BSIZE 4096
 #define DFUSE_STATFS_BLOCKS (1ULL << 30)
+/* The largest read and write request (the kernel's default max_pages limit is 256). */
+#define DFUSE_MAX_IO (1024 * 1024)
+/* Asynchronous requests (read-ahead, write-back) the kernel keeps in flight. */
+#define DFUSE_MAX_BACKGROUND 16
 /* DFS has no inode limit: a large fixed count. */
 #define DFUSE_STATFS_FILES (1ULL << 32)
 
@@ -362,7 +367,9 @@ entry_fill(struct dfuse_fs *fs, struct fuse_entry_param *e, const struct stat *s
 	e->ino = st->st_ino;
 	e->attr = *st;
 	e->attr_timeout = fs->fs_opts->do_attr_to;
-	e->entry_timeout = fs->fs_opts->do_dentry_to;
+	/* directories are looked up on every path walk below them: kept longer (as DAOS) */
+	e->entry_timeout =
+	    S_ISDIR(st->st_mode) ? fs->fs_opts->do_dentry_dir_to : fs->fs_opts->do_dentry_to;
 }
 
 /* Reply with the entry of freshly opened @obj at @parent_ie/@name (consumed). */
@@ -391,7 +398,8 @@ reply_obj_entry(fuse_req_t req, struct dfuse_inode *parent_ie, const char *name,
 static void
 dfuse_init_cb(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct dfuse_fs *fs = userdata;
+
 	/* always readdirplus: a listing is followed by stats anyway, and it fills the table */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
@@ -401,8 +409,25 @@ dfuse_init_cb(void *userdata, struct fuse_conn_info *conn)
 	/* O_TRUNC comes with open (handled there) rather than as a separate setattr */
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-	conn->max_write = 1024 * 1024;
+	/* several reads of one file at once (the kernel's read-ahead is asynchronous) */
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	if (fs->fs_opts->do_wb_cache && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* 1 MiB requests (the kernel's max_pages follows max_write), no read limit */
+	conn->max_write = DFUSE_MAX_IO;
+	conn->max_read = 0;
+	/*
+	 * The kernel keeps the smaller of this and the mount's read-ahead when the reply
+	 * arrives; dfuse_set_readahead raised the latter before the session loop started.
+	 */
+	if (fs->fs_opts->do_ra_kib > 0 && !fs->fs_opts->do_direct_io)
+		conn->max_readahead = fs->fs_opts->do_ra_kib * 1024;
+	/* read-ahead and write-back requests in flight: enough to keep every worker busy */
+	conn->max_background = DFUSE_MAX_BACKGROUND;
+	conn->congestion_threshold = DFUSE_MAX_BACKGROUND * 3 / 4;
 }
 
 static void
@@ -471,10 +496,21 @@ dfuse_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forget
 }
 
 /* Attributes of @ie; an unlinked inode still open keeps its last ones (nlink 0). */
+/* Whether @ie's entry was removed or replaced (it is still open or known). */
+static bool
+ie_is_unlinked(struct dfuse_fs *fs, struct dfuse_inode *ie)
+{
+	bool unlinked;
+
+	pthread_mutex_lock(&fs->fs_lock);
+	unlinked = ie->in_name[0] == '\0' && ie->in_ino != FUSE_ROOT_ID;
+	pthread_mutex_unlock(&fs->fs_lock);
+	return unlinked;
+}
+
 static int
 ie_stat(struct dfuse_fs *fs, struct dfuse_inode *ie, struct stat *st)
 {
-	bool unlinked;
 	int rc;
 
 	pthread_rwlock_rdlock(&ie->in_lock);
@@ -485,10 +521,7 @@ ie_stat(struct dfuse_fs *fs, struct dfuse_inode *ie, struct stat *st)
 		ie_stat_save(ie, st);
 		return 0;
 	}
-	pthread_mutex_lock(&fs->fs_lock);
-	unlinked = ie->in_name[0] == '\0' && ie->in_ino != FUSE_ROOT_ID;
-	pthread_mutex_unlock(&fs->fs_lock);
-	if (rc == ENOENT && unlinked) {
+	if (rc == ENOENT && ie_is_unlinked(fs, ie)) {
 		pthread_mutex_lock(&ie->in_stat_lock);
 		*st = ie->in_stat;
 		pthread_mutex_unlock(&ie->in_stat_lock);
@@ -566,6 +599,31 @@ dfuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	else
 		rc = dfs_ostat(fs->fs_dfs, ie->in_obj, &st); /* ctime alone: nothing to keep */
 	pthread_rwlock_unlock(&ie->in_lock);
+	if (rc == ENOENT && ie_is_unlinked(fs, ie)) {
+		/*
+		 * The entry is gone (an open, unlinked file): keep what was set in the last
+		 * attributes seen. The kernel's write-back cache sends the times of such a
+		 * file when it is closed; failing that would fail close().
+		 */
+		pthread_mutex_lock(&ie->in_stat_lock);
+		if (flags & DFS_SET_ATTR_MODE)
+			ie->in_stat.st_mode =
+			    (ie->in_stat.st_mode & S_IFMT) | (st.st_mode & ~S_IFMT);
+		if (flags & DFS_SET_ATTR_UID)
+			ie->in_stat.st_uid = st.st_uid;
+		if (flags & DFS_SET_ATTR_GID)
+			ie->in_stat.st_gid = st.st_gid;
+		if (flags & DFS_SET_ATTR_SIZE)
+			ie->in_stat.st_size = st.st_size;
+		if (flags & DFS_SET_ATTR_ATIME)
+			ie->in_stat.st_atim = st.st_atim;
+		if (flags & DFS_SET_ATTR_MTIME)
+			ie->in_stat.st_mtim = st.st_mtim;
+		st = ie->in_stat;
+		pthread_mutex_unlock(&ie->in_stat_lock);
+		st.st_nlink = 0;
+		rc = 0;
+	}
 	if (rc == 0) {
 		st.st_ino = ino;
 		ie_stat_save(ie, &st);
@@ -849,6 +907,45 @@ dfuse_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
+/* Each worker's read buffer (DFUSE_MAX_IO, or more for a larger request), freed at exit. */
+static pthread_key_t dfuse_buf_key;
+static pthread_once_t dfuse_buf_once = PTHREAD_ONCE_INIT;
+static __thread char *dfuse_tl_buf;
+static __thread size_t dfuse_tl_len;
+
+static void
+dfuse_buf_free(void *p)
+{
+	free(p);
+}
+
+static void
+dfuse_buf_key_init(void)
+{
+	if (pthread_key_create(&dfuse_buf_key, dfuse_buf_free) != 0)
+		abort();
+}
+
+static char *
+dfuse_buf_get(size_t size)
+{
+	char *b;
+
+	if (size <= dfuse_tl_len)
+		return dfuse_tl_buf;
+	pthread_once(&dfuse_buf_once, dfuse_buf_key_init);
+	if (size < DFUSE_MAX_IO)
+		size = DFUSE_MAX_IO;
+	b = malloc(size);
+	if (b == NULL)
+		return NULL;
+	free(dfuse_tl_buf);
+	dfuse_tl_buf = b;
+	dfuse_tl_len = size;
+	pthread_setspecific(dfuse_buf_key, b);
+	return b;
+}
+
 static void
 dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
@@ -861,7 +958,7 @@ dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 	int rc;
 
 	(void)ino;
-	buf = malloc(size == 0 ? 1 : size);
+	buf = dfuse_buf_get(size);
 	if (buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -869,11 +966,11 @@ dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 	d_iov_set(&iov, buf, size);
 	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
 	rc = dfs_read(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)off, &got, NULL);
+	/* the reply is copied into the kernel's pages before it returns: the buffer is free */
 	if (rc == 0)
 		fuse_reply_buf(req, buf, got > size ? size : got);
 	else
 		fuse_reply_err(req, err_of(rc));
-	free(buf);
 }
 
 static void
@@ -1368,6 +1465,76 @@ tab_clear(struct dfuse_fs *fs)
 	}
 }
 
+/* Undo mountinfo's octal escapes (\040 for a space) of @s in place. */
+static void
+mountinfo_unescape(char *s)
+{
+	char *w = s;
+
+	while (*s != '\0') {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*w++ = *s++;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * Set the kernel's read-ahead of the FUSE mount at @real (an absolute path without links) to
+ * @kib KiB. FUSE_INIT can only lower it below the kernel's default (128 KiB), so this writes
+ * the mount's backing device's read_ahead_kb in sysfs (found in /proc/self/mountinfo, which
+ * does not touch the mount: the session loop is not running yet). Needs root; a failure is
+ * reported and harmless.
+ */
+static void
+dfuse_set_readahead(const char *real, unsigned kib)
+{
+	char line[4096];
+	char dev[64] = "";
+	char path[128];
+	FILE *f;
+	int fd;
+	int len;
+
+	f = fopen("/proc/self/mountinfo", "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *save = NULL;
+		char *tok[5];
+		char *sep = strstr(line, " - ");
+		int i;
+
+		if (sep == NULL || strncmp(sep + 3, "fuse", 4) != 0)
+			continue;
+		tok[0] = strtok_r(line, " ", &save);
+		for (i = 1; i < 5 && tok[i - 1] != NULL; i++)
+			tok[i] = strtok_r(NULL, " ", &save);
+		if (i < 5 || tok[4] == NULL)
+			continue;
+		mountinfo_unescape(tok[4]);
+		if (strcmp(tok[4], real) == 0 && strlen(tok[2]) < sizeof(dev))
+			strcpy(dev, tok[2]); /* the last one: the newest mount there */
+	}
+	fclose(f);
+	if (dev[0] == '\0') {
+		fprintf(stderr, "dfuse: read-ahead: %s not in /proc/self/mountinfo\n", real);
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	fd = open(path, O_WRONLY);
+	len = snprintf(line, sizeof(line), "%u\n", kib);
+	if (fd < 0 || write(fd, line, (size_t)len) != len)
+		fprintf(stderr, "dfuse: read-ahead of %u KiB not set (%s): %s\n", kib, path,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 int
 dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), void *arg)
 {
@@ -1377,6 +1544,7 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	struct fuse_loop_config *cfg;
 	char *fargv[8];
 	char mopts[64];
+	char *real = NULL;
 	int fargc = 0;
 	int rc;
 
@@ -1436,11 +1604,15 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 		rc = EIO;
 		goto out_se;
 	}
+	/* before the mount: resolving the mount point once mounted would ask the session */
+	real = realpath(o->do_mnt, NULL);
 	if (fuse_session_mount(se, o->do_mnt) != 0) {
 		fprintf(stderr, "dfuse: cannot mount at %s\n", o->do_mnt);
 		rc = EIO;
 		goto out_sig;
 	}
+	if (o->do_ra_kib > 0 && !o->do_direct_io && real != NULL)
+		dfuse_set_readahead(real, o->do_ra_kib);
 	fprintf(stderr, "dfuse: mounted at %s\n", o->do_mnt);
 	if (ready != NULL)
 		ready(arg);
@@ -1463,6 +1635,7 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	fuse_session_unmount(se);
 	fprintf(stderr, "dfuse: unmounted %s\n", o->do_mnt);
 out_sig:
+	free(real);
 	fuse_remove_signal_handlers(se);
 out_se:
 	fuse_session_destroy(se);

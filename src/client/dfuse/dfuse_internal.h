@@ -12,23 +12,30 @@
 
 #include <daos_fs.h>
 
+/* Worker threads and the kernel's read-ahead (KiB) unless the command line says otherwise. */
+#define DFUSE_DEF_THREADS 4
+#define DFUSE_DEF_RA_KIB 4096
+
 /* What the command line asked for (dfuse_opts_parse()). */
 struct dfuse_opts {
-	char *do_mnt;         /* -m, --mountpoint (or the first positional argument) */
-	char *do_pool;        /* --pool: label or UUID */
-	char *do_cont;        /* --cont, --container: label or UUID */
-	char *do_sys;         /* --sys-name */
-	char *do_mgmt;        /* --mgmt ADDR (the test launcher only) */
-	bool do_create;       /* --create (the test launcher only): make the pool first */
-	bool do_foreground;   /* -f, --foreground */
-	bool do_single;       /* -S, --singlethread */
-	bool do_rdonly;       /* --read-only */
-	bool do_direct_io;    /* --disable-caching: no page cache either */
-	unsigned do_threads;  /* -t, --thread-count */
-	double do_attr_to;    /* --attr-timeout, seconds */
-	double do_dentry_to;  /* --dentry-timeout, seconds */
-	double do_ndentry_to; /* --ndentry-timeout, seconds (negative entries) */
-	char *do_fuse_opts;   /* -o: passed to libfuse as "-o ..." */
+	char *do_mnt;            /* -m, --mountpoint (or the first positional argument) */
+	char *do_pool;           /* --pool: label or UUID */
+	char *do_cont;           /* --cont, --container: label or UUID */
+	char *do_sys;            /* --sys-name */
+	char *do_mgmt;           /* --mgmt ADDR (the test launcher only) */
+	bool do_create;          /* --create (the test launcher only): make the pool first */
+	bool do_foreground;      /* -f, --foreground */
+	bool do_single;          /* -S, --singlethread */
+	bool do_rdonly;          /* --read-only */
+	bool do_direct_io;       /* --disable-caching: no page cache either */
+	bool do_wb_cache;        /* --enable-wb-cache (default) / --disable-wb-cache */
+	unsigned do_ra_kib;      /* --readahead-kib: the kernel's read-ahead for the mount */
+	unsigned do_threads;     /* -t, --thread-count */
+	double do_attr_to;       /* --attr-timeout, seconds */
+	double do_dentry_to;     /* --dentry-timeout, seconds */
+	double do_dentry_dir_to; /* --dentry-dir-timeout, seconds (entries of directories) */
+	double do_ndentry_to;    /* --ndentry-timeout, seconds (negative entries) */
+	char *do_fuse_opts;      /* -o: passed to libfuse as "-o ..." */
 };
 
 /*
@@ -37,6 +44,14 @@ struct dfuse_opts {
  * The strings in *@o point into @argv.
  */
 int dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o);
+
+/*
+ * Defaults dfuse gives libdaos unless the environment sets them; call before daos_init.
+ * DAOS_EQ_SPIN_US=DFUSE_EQ_SPIN_US: every FUSE worker waits for its own RPCs, and libdaos's
+ * default 1 ms busy-poll per wait by several workers takes the cores the engine needs.
+ */
+#define DFUSE_EQ_SPIN_US "50"
+void dfuse_env_defaults(void);
 
 /* The usage text of the common options, to @out. */
 void dfuse_usage(FILE *out, const char *prog, bool launcher);

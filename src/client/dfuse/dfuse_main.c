@@ -26,6 +26,7 @@ main(int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? 0 : 2;
 	dfuse_bg_start(&o);
+	dfuse_env_defaults();
 	rc = daos_init();
 	if (rc != 0) {
 		fprintf(stderr, "dfuse: daos_init: %s\n", d_errstr(rc));

@@ -20,8 +20,13 @@ enum {
 	OPT_CREATE,
 	OPT_ATTR_TO,
 	OPT_DENTRY_TO,
+	OPT_DENTRY_DIR_TO,
 	OPT_NDENTRY_TO,
 	OPT_NOCACHE,
+	OPT_CACHE,
+	OPT_WB,
+	OPT_NOWB,
+	OPT_RA,
 	OPT_RDONLY,
 };
 
@@ -38,8 +43,13 @@ static const struct option dfuse_longopts[] = {
     {"thread-count", required_argument, NULL, 't'},
     {"attr-timeout", required_argument, NULL, OPT_ATTR_TO},
     {"dentry-timeout", required_argument, NULL, OPT_DENTRY_TO},
+    {"dentry-dir-timeout", required_argument, NULL, OPT_DENTRY_DIR_TO},
     {"ndentry-timeout", required_argument, NULL, OPT_NDENTRY_TO},
     {"disable-caching", no_argument, NULL, OPT_NOCACHE},
+    {"enable-caching", no_argument, NULL, OPT_CACHE},
+    {"enable-wb-cache", no_argument, NULL, OPT_WB},
+    {"disable-wb-cache", no_argument, NULL, OPT_NOWB},
+    {"readahead-kib", required_argument, NULL, OPT_RA},
     {"read-only", no_argument, NULL, OPT_RDONLY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -56,14 +66,20 @@ dfuse_usage(FILE *out, const char *prog, bool launcher)
 		"      --sys-name S         DAOS system name\n"
 		"  -f, --foreground         stay in the foreground\n"
 		"  -S, --singlethread       serve requests on one thread\n"
-		"  -t, --thread-count N     worker threads (default 4)\n"
+		"  -t, --thread-count N     worker threads (default %u)\n"
 		"      --attr-timeout S     seconds the kernel caches attributes (default 1)\n"
 		"      --dentry-timeout S   seconds the kernel caches names (default 1)\n"
-		"      --ndentry-timeout S  seconds the kernel caches missing names (default 0)\n"
+		"      --dentry-dir-timeout S  the same for names of directories (default 5)\n"
+		"      --ndentry-timeout S  seconds the kernel caches missing names (default 1)\n"
+		"      --enable-caching     attribute, name and page caching (default)\n"
 		"      --disable-caching    no attribute, name or page caching (direct I/O)\n"
+		"      --enable-wb-cache    the kernel's write-back cache when caching (default)\n"
+		"      --disable-wb-cache   write-through: every write() reaches DAOS\n"
+		"      --readahead-kib N    the kernel's read-ahead for the mount (default %u,\n"
+		"                           0: leave the kernel's)\n"
 		"      --read-only          mount read-only\n"
 		"  -o OPTS                  more mount options for libfuse\n",
-		prog);
+		prog, DFUSE_DEF_THREADS, DFUSE_DEF_RA_KIB);
 	if (launcher)
 		fprintf(out,
 			"      --mgmt ADDR          management address of the daos_server (test "
@@ -97,10 +113,13 @@ dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
 	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
-	o->do_threads = 4;
+	o->do_threads = DFUSE_DEF_THREADS;
 	o->do_attr_to = 1.0;
 	o->do_dentry_to = 1.0;
-	o->do_ndentry_to = 0.0;
+	o->do_dentry_dir_to = 5.0;
+	o->do_ndentry_to = 1.0;
+	o->do_wb_cache = true;
+	o->do_ra_kib = DFUSE_DEF_RA_KIB;
 	optind = 1;
 	while (rc == 0 && (c = getopt_long(argc, argv, "m:fSt:o:h", dfuse_longopts, NULL)) != -1) {
 		switch (c) {
@@ -147,12 +166,39 @@ dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
 		case OPT_DENTRY_TO:
 			rc = parse_seconds("dentry-timeout", optarg, &o->do_dentry_to);
 			break;
+		case OPT_DENTRY_DIR_TO:
+			rc = parse_seconds("dentry-dir-timeout", optarg, &o->do_dentry_dir_to);
+			break;
 		case OPT_NDENTRY_TO:
 			rc = parse_seconds("ndentry-timeout", optarg, &o->do_ndentry_to);
 			break;
 		case OPT_NOCACHE:
 			o->do_direct_io = true;
-			o->do_attr_to = o->do_dentry_to = o->do_ndentry_to = 0;
+			o->do_wb_cache = false;
+			o->do_attr_to = o->do_dentry_to = o->do_dentry_dir_to = 0;
+			o->do_ndentry_to = 0;
+			break;
+		case OPT_CACHE:
+			o->do_direct_io = false;
+			o->do_wb_cache = true;
+			o->do_attr_to = o->do_dentry_to = o->do_ndentry_to = 1.0;
+			o->do_dentry_dir_to = 5.0;
+			break;
+		case OPT_WB:
+			o->do_wb_cache = true;
+			break;
+		case OPT_NOWB:
+			o->do_wb_cache = false;
+			break;
+		case OPT_RA:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || n < 0 || n > 65536) {
+				fprintf(stderr, "dfuse: --readahead-kib wants 0..65536, not '%s'\n",
+					optarg);
+				rc = EINVAL;
+			}
+			o->do_ra_kib = (unsigned)n;
 			break;
 		case OPT_RDONLY:
 			o->do_rdonly = true;
@@ -181,6 +227,8 @@ dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
 		fprintf(stderr, "dfuse: --mgmt and --create belong to the test launcher\n");
 		goto usage;
 	}
+	if (o->do_direct_io)
+		o->do_wb_cache = false; /* no page cache at all */
 	if (launcher && o->do_mgmt == NULL) {
 		fprintf(stderr, "dfuse: --mgmt is required\n");
 		goto usage;
@@ -189,6 +237,13 @@ dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
 usage:
 	dfuse_usage(stderr, argv[0], launcher);
 	return EINVAL;
+}
+
+void
+dfuse_env_defaults(void)
+{
+	if (setenv("DAOS_EQ_SPIN_US", DFUSE_EQ_SPIN_US, 0) != 0)
+		perror("dfuse: setenv");
 }
 
 /* The write end of the pipe to the waiting parent; -1 in the foreground. */

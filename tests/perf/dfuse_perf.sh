@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# dfuse_perf.sh BUILD_DIR [-m MIB] [-n FILES] [-r RUNS] [-l LOCAL_DIR] [-t TARGETS] [-N]
+#               [-k SECONDS] [-- DFUSE_OPTIONS...]: a dfuse benchmark (not a test).
+#
+# Starts a real daos_server (TARGETS targets, 2 by default; SCM class ram, a file bdev), a
+# daos_agent, `dmg pool create`, `daos container create --type POSIX` and mounts it with
+# the real dfuse (plus DFUSE_OPTIONS). Then RUNS times (3) the workload of dfuse_perf.py
+# (FILES (2000) creates, stats and removes; MIB (256) MiB written in 1 MiB calls + fsync,
+# read back in 1 MiB calls after dropping the file's cache) through the mount AND on
+# LOCAL_DIR (default: a new directory under /tmp), alternately, so both see the same
+# machine; medians printed side by side with the ratio. Then, unless -N, the libdfs ceiling:
+# build/tests/dfs_perf against the same server (its own pool), same sizes (at most 256 MiB). -k keeps the
+# mount for SECONDS before the runs (for experiments by hand; it prints how to go on).
+#
+# Durability: dfuse's write returns when the server has the data durably (the engine's WAL
+# commit), fsync has nothing more to do; with the write-back cache the kernel holds the
+# dirty pages until fsync/close, which the timing includes. The local side's fsync reaches
+# the virtio disk (host write-back cache behind it).
+#
+# Ports: the dfuse block (9300 80, tests/README.md). Everything started here is killed by
+# the EXIT trap. The load average is printed at the start and the end.
+set -u
+B=${1:?usage: $0 BUILD_DIR [-m MIB] [-n FILES] [-r RUNS] [-l LOCAL_DIR] [-t TARGETS] [-N] [-- DFUSE_OPTS]}
+shift
+MIB=256
+FILES=2000
+RUNS=3
+LOCAL=
+TARGETS=2
+NO_DFS=
+HOLD=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-m) MIB=$2; shift 2 ;;
+	-n) FILES=$2; shift 2 ;;
+	-r) RUNS=$2; shift 2 ;;
+	-l) LOCAL=$2; shift 2 ;;
+	-t) TARGETS=$2; shift 2 ;;
+	-N) NO_DFS=1; shift ;;
+	-k) HOLD=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "dfuse_perf.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRV_BIN=$B/src/engine/daos_server
+CTL_PING=$B/src/engine/daos_ctl_ping
+AGENT=$B/src/agent/daos_agent
+DMG=$B/src/tools/dmg/dmg
+JGET=$B/src/tools/dmg/dmg_json_get
+DAOS=$B/src/tools/daos/daos
+DFUSE=$B/src/client/dfuse/dfuse
+DFS_PERF=$B/tests/dfs_perf
+. "$HERE/../lib/server.sh"
+. "$HERE/../dfuse/dfuse_lib.sh"
+t_need_exec "$SRV_BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$DAOS" "$DFUSE"
+dfuse_need_fuse
+t_init dfuse_perf
+trap dfuse_cleanup EXIT
+t_ports 9300 80
+[ -n "$LOCAL" ] || LOCAL=$TMP/local
+mkdir -p "$LOCAL"
+
+echo "dfuse_perf: $(date -u '+%F %T UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  $RUNS runs; $FILES files; $MIB MiB in 1 MiB calls; $TARGETS targets; local dir $LOCAL"
+echo "  dfuse options: ${*:-(defaults)}"
+
+srv_config "$TARGETS" >"$TMP/daos_server.yml"
+cat >>"$TMP/daos_server.yml" <<CFG
+    storage:
+      - class: ram
+        scm_mount: $TMP/scm
+        scm_size: 2GiB
+      - class: file
+        bdev_list: [$TMP/bdev0]
+        bdev_size: 16GiB
+transport_config:
+  allow_insecure: true
+CFG
+srv_start srv
+srv_wait_ping srv "$CTL_PING" 20 || exit 1
+agent_start "$AGENT" || exit 1
+POOL_MB=$((MIB * 2 + 2048))
+for i in $(seq 60); do
+	timeout 60 "$DMG" -j -l "$ADDR" pool create -z "${POOL_MB}M" perf >"$TMP/pc.out" 2>"$TMP/pc.err"
+	[ "$("$JGET" "$TMP/pc.out" status 2>/dev/null)" = 0 ] && break
+	sleep 0.5
+done
+[ "$("$JGET" "$TMP/pc.out" status 2>/dev/null)" = 0 ] || { show err "$TMP/pc.err"; exit 1; }
+timeout 60 "$DAOS" -j container create perf fs --type POSIX >"$TMP/cc.out" 2>"$TMP/cc.err" ||
+	{ show err "$TMP/cc.err"; exit 1; }
+
+M=$TMP/mnt
+mkdir -p "$M"
+MNTS+=("$M")
+"$DFUSE" -m "$M" --pool perf --cont fs -f "$@" >"$TMP/dfuse.out" 2>"$TMP/dfuse.err" &
+DF_PID=$!
+t_track $DF_PID
+for i in $(seq 1200); do
+	dfuse_mounted "$M" && break
+	kill -0 $DF_PID 2>/dev/null || break
+	sleep 0.05
+done
+dfuse_mounted "$M" || { show stderr "$TMP/dfuse.err"; exit 1; }
+
+if [ -n "$HOLD" ]; then # -k SECONDS: keep the mount for experiments, then go on
+	echo "  mounted at $M (dfuse pid $DF_PID) for $HOLD s; touch $TMP/go to go on"
+	for i in $(seq $((HOLD * 10))); do [ -e "$TMP/go" ] && break; sleep 0.1; done
+fi
+for r in $(seq "$RUNS"); do
+	python3 "$HERE/dfuse_perf.py" run "$M" "$FILES" "$MIB" 1024 >"$TMP/dfuse.$r" ||
+		{ echo "dfuse run $r failed"; exit 1; }
+	python3 "$HERE/dfuse_perf.py" run "$LOCAL" "$FILES" "$MIB" 1024 >"$TMP/local.$r" ||
+		{ echo "local run $r failed"; exit 1; }
+	echo "  run $r: dfuse $(tr '\n' ' ' <"$TMP/dfuse.$r")"
+	echo "         local $(tr '\n' ' ' <"$TMP/local.$r")"
+done
+echo
+python3 "$HERE/dfuse_perf.py" report "$TMP"/dfuse.[0-9]* -- "$TMP"/local.[0-9]* | sed 's/^/  /'
+stop_within TERM "$DF_PID" 30
+
+if [ -z "$NO_DFS" ] && [ -x "$DFS_PERF" ]; then
+	echo
+	echo "libdfs ceiling (dfs_perf, same server, its own pool):"
+	# dfs_perf's own pool has 1 GiB of NVMe (tests/common/sys_pool.c) and keeps each run's file
+	DFS_MIB=$((MIB > 256 ? 256 : MIB))
+	[ "$DFS_MIB" = "$MIB" ] || echo "  (streaming $DFS_MIB MiB: what fits dfs_perf's pool)"
+	"$DFS_PERF" "$ADDR" -n "$FILES" -m "$DFS_MIB" -r "$RUNS" -d "$LOCAL" 2>&1 | sed 's/^/  /'
+fi
+echo
+echo "dfuse_perf: done $(date -u '+%T UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
