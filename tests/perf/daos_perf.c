@@ -17,6 +17,7 @@
  * floor operations to the same targets. Updates are durable when acknowledged (the WAL).
  * Prints per-run figures and the median of the runs; -j prints one JSON document instead.
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -64,6 +65,8 @@ struct result {
 	double secs;
 	double p50_us;
 	double p99_us;
+	double cli_cpu_us; /* client CPU time per operation */
+	double srv_cpu_us; /* server CPU time per operation (DAOS_PERF_SERVER_PID), or -1 */
 };
 
 /* One operation slot (an event and its buffers), QD of them. */
@@ -100,6 +103,7 @@ struct bench {
 	uint32_t *lat; /* ns per op, for percentiles */
 	uint64_t nlat;
 	uint64_t bad;
+	int srv_pid; /* from DAOS_PERF_SERVER_PID (with_server.sh sets it), or 0 */
 };
 
 static uint64_t
@@ -109,6 +113,49 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of every thread of process @pid so far (ns, from schedstat), or 0. */
+static uint64_t
+proc_cpu_ns(int pid)
+{
+	char path[64];
+	struct dirent *de;
+	uint64_t sum = 0;
+	DIR *d;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char f[300];
+		unsigned long long ns;
+		FILE *fp;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "/proc/%d/task/%s/schedstat", pid, de->d_name);
+		fp = fopen(f, "r");
+		if (fp == NULL)
+			continue;
+		if (fscanf(fp, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(fp);
+	}
+	closedir(d);
+	return sum;
 }
 
 static void
@@ -295,6 +342,8 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	int nfree = qd;
 	uint64_t next = 0;
 	uint64_t done = 0;
+	uint64_t c0 = cpu_ns();
+	uint64_t s0 = proc_cpu_ns(b->srv_pid);
 	uint64_t t0;
 	int i;
 	int rc;
@@ -329,6 +378,9 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	}
 	res->secs = (double)(now_ns() - t0) / 1e9;
 	res->ops = nops;
+	res->cli_cpu_us = (double)(cpu_ns() - c0) / 1e3 / (double)nops;
+	res->srv_cpu_us =
+	    b->srv_pid > 0 ? (double)(proc_cpu_ns(b->srv_pid) - s0) / 1e3 / (double)nops : -1;
 	qsort(b->lat, b->nlat, sizeof(uint32_t), cmp_u32);
 	res->p50_us = b->lat[b->nlat / 2] / 1e3;
 	res->p99_us = b->lat[(b->nlat * 99) / 100] / 1e3;
@@ -594,6 +646,8 @@ main(int argc, char **argv)
 			die("daos_event_init", rc);
 	}
 	b.salt = ((uint64_t)getpid() << 16) ^ now_ns();
+	if (getenv("DAOS_PERF_SERVER_PID") != NULL)
+		b.srv_pid = atoi(getenv("DAOS_PERF_SERVER_PID"));
 
 	if (!cfg.json)
 		printf("daos_perf: %" PRIu64 " ops per phase (at most %" PRIu64
@@ -649,10 +703,11 @@ main(int argc, char **argv)
 	} else {
 		printf("\nload average %.2f %.2f %.2f; medians of %d runs; rate in ops/s below "
 		       "64 KiB, GB/s from 64 KiB; floor = self-test ping/bulk, same size, depth, "
-		       "targets\n",
+		       "targets; cpu = us of CPU per op (client process, server process)\n",
 		       load[0], load[1], load[2], cfg.runs);
-		printf("%-8s %5s %4s %-7s %10s %10s %6s %9s %9s %9s\n", "size", "objs", "qd", "op",
-		       "rate", "floor", "ratio", "p50 us", "p99 us", "floor p50");
+		printf("%-8s %5s %4s %-7s %10s %10s %6s %9s %9s %9s %8s %8s\n", "size", "objs",
+		       "qd", "op", "rate", "floor", "ratio", "p50 us", "p99 us", "floor p50",
+		       "cli cpu", "srv cpu");
 	}
 	n = 0;
 	for (si = 0; si < cfg.nsizes; si++)
@@ -661,8 +716,9 @@ main(int argc, char **argv)
 				for (p = 0; p < 2; p++) {
 					uint64_t size = cfg.sizes[si];
 					double v[MAX_RUNS], f[MAX_RUNS], l50[MAX_RUNS],
-					    l99[MAX_RUNS], f50[MAX_RUNS];
-					double mv, mf, m50, m99, mf50;
+					    l99[MAX_RUNS], f50[MAX_RUNS], cc[MAX_RUNS],
+					    sc[MAX_RUNS];
+					double mv, mf, m50, m99, mf50, mcc, msc;
 
 					for (r = 0; r < cfg.runs; r++) {
 						struct result *rr = res[si][oi][qi][r];
@@ -673,7 +729,11 @@ main(int argc, char **argv)
 						l50[r] = rr[p].p50_us;
 						l99[r] = rr[p].p99_us;
 						f50[r] = rr[p + 2].p50_us;
+						cc[r] = rr[p].cli_cpu_us;
+						sc[r] = rr[p].srv_cpu_us;
 					}
+					mcc = median(cc, cfg.runs);
+					msc = median(sc, cfg.runs);
 					mv = median(v, cfg.runs);
 					mf = median(f, cfg.runs);
 					m50 = median(l50, cfg.runs);
@@ -686,21 +746,22 @@ main(int argc, char **argv)
 						    "\"unit\": \"%s\", \"median\": %.4g, "
 						    "\"floor\": %.4g, \"p50_us\": %.1f, "
 						    "\"p99_us\": %.1f, \"floor_p50_us\": %.1f, "
+						    "\"cli_cpu_us\": %.1f, \"srv_cpu_us\": %.1f, "
 						    "\"runs\": [",
 						    n++ ? "," : "", size, cfg.objs[oi], cfg.qds[qi],
 						    phase_names[p],
 						    size >= (64 << 10) ? "GB/s" : "ops/s", mv, mf,
-						    m50, m99, mf50);
+						    m50, m99, mf50, mcc, msc);
 						for (r = 0; r < cfg.runs; r++)
 							printf("%s%.4g", r ? ", " : "", v[r]);
 						printf("]}");
 					} else {
 						printf("%-8" PRIu64
 						       " %5d %4d %-7s %10.4g %10.4g %6.2f %9.1f "
-						       "%9.1f %9.1f\n",
+						       "%9.1f %9.1f %8.1f %8.1f\n",
 						       size, cfg.objs[oi], cfg.qds[qi],
 						       phase_names[p], mv, mf, mf > 0 ? mv / mf : 0,
-						       m50, m99, mf50);
+						       m50, m99, mf50, mcc, msc);
 					}
 				}
 	if (cfg.json)
