@@ -18,7 +18,8 @@ int sys_pool_setup(const char *mgmt_addr, daos_handle_t *poh, daos_handle_t *coh
 /** Create pool @uuid on every target of the server at @mgmt_addr (TgtCreate). */
 int sys_pool_create(const char *mgmt_addr, const uuid_t uuid);
 
-/** The same with @scm and @nvme bytes on each target (sys_pool_create: 256 MiB and 1 GiB). */
+/** The same with @scm and @nvme bytes in all (divided among the targets; sys_pool_create:
+ *  256 MiB and 1 GiB). */
 int sys_pool_create_size(const char *mgmt_addr, const uuid_t uuid, uint64_t scm, uint64_t nvme);
 
 /**

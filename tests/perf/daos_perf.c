@@ -614,9 +614,13 @@ main(int argc, char **argv)
 	for (i = 0; i < cfg.nsizes; i++)
 		maxsz = cfg.sizes[i] > maxsz ? cfg.sizes[i] : maxsz;
 
-	/* 256 MiB of SCM and 1.75 GiB of data per target: room for the default runs */
+	/*
+	 * The sizes are divided among the targets: 256 MiB of SCM and 1.75 GiB of data per
+	 * target of with_server.sh's four (its bdev is 8 GiB), room for the default runs on
+	 * one target (~0.6 GiB of data per run).
+	 */
 	uuid_generate(puuid);
-	rc = sys_pool_create_size(argv[1], puuid, 256ULL << 20, 1792ULL << 20);
+	rc = sys_pool_create_size(argv[1], puuid, 1ULL << 30, 7ULL << 30);
 	if (rc != 0)
 		return 1;
 	if (daos_init() != 0 || sys_pool_connect(argv[1], puuid, &poh) != 0) {
