@@ -406,6 +406,11 @@ srv_child_wait(void *arg)
 	struct ds_pool_child *pc = arg;
 	struct pollfd pfd = {.fd = pc->pc_fd, .events = POLLIN};
 
+	if (dss_ult_self() != NULL && pc->pc_poller == NULL) {
+		/* before the poller is attached or after it is gone (open, close) */
+		dss_yield();
+		return 0;
+	}
 	if (dss_ult_self() != NULL) {
 		dss_mutex_lock(&pc->pc_wait_mx);
 		pc->pc_waiters++;
@@ -507,6 +512,7 @@ srv_child_close(struct ds_pool_child *pc)
 	while (pc->pc_ref > 0)
 		dss_usleep(1000);
 	dss_xstream_poller_del(tgt->vt_xs, pc->pc_poller);
+	pc->pc_poller = NULL; /* the wait hook yields from now on: no poller wakes it */
 	tgt->vt_scm_used -= pc->pc_scm;
 	rc = vos_pool_close(pc->pc_poh);
 	if (rc != 0)
