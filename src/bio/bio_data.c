@@ -138,6 +138,7 @@ bd_reap(struct bio_data *bd)
 
 		io_uring_cqe_seen(&bd->bd_ring, cqe);
 		bd->bd_inflight--;
+		bd->bd_stats.ds_done++;
 		bb->bb_inflight--;
 		if (D_FAIL_CHECK(BIO_FI_DATA_WRITE))
 			res = -EIO;
@@ -205,6 +206,12 @@ bool
 bio_data_ready(struct bio_data *bd)
 {
 	return bd->bd_ring_ok && io_uring_cq_ready(&bd->bd_ring) > 0;
+}
+
+uint64_t
+bio_data_done(struct bio_data *bd)
+{
+	return bd->bd_stats.ds_done;
 }
 
 int

@@ -532,8 +532,15 @@ dss_xstream_run(struct dss_xstream *xs)
 			idle_start = now;
 			continue;
 		}
-		if (now - idle_start < xs->xs_spin_ns)
+		if (now - idle_start < xs->xs_spin_ns) {
+			/*
+			 * Spin politely: with more runnable threads than cores (several xstreams
+			 * and the clients on two cores) a spinning xstream held the core for
+			 * its whole spin while a woken one with a request waited behind it.
+			 */
+			sched_yield();
 			continue;
+		}
 		xs_idle_wait(xs, now);
 		idle_start = 0;
 	}

@@ -17,6 +17,7 @@
 #include <daos/obj_rpc.h>
 #include <daos_srv/daos_engine.h>
 #include <daos_srv/pool_tgt.h>
+#include <daos_srv/sched.h>
 #include <daos_srv/vos.h>
 #include <gurt/common.h>
 #include <gurt/debug.h>
@@ -74,12 +75,53 @@ obj_io_begin(const struct obj_hdr *hdr, bool create, bool update, struct obj_io 
 	return rc;
 }
 
+/* A request waiting for its WAL record: parked on an eventual the WAL callback sets. */
+struct obj_durable {
+	struct dss_eventual *od_ev;
+	int od_rc;
+};
+
+static void
+obj_durable_cb(void *arg, uint64_t lsn, int rc)
+{
+	struct obj_durable *d = arg;
+
+	(void)lsn;
+	d->od_rc = rc;
+	dss_eventual_set(d->od_ev, NULL);
+}
+
+/*
+ * Wait until the last transaction of @poh is durable. The ULT blocks on an eventual set by
+ * the WAL's durability callback (run by the pool's poller on this xstream), so the xstream
+ * can run other requests or sleep on the WAL's fd meanwhile; a yield loop (vos_pool_wait
+ * through the wait hook) kept the xstream spinning for the whole flush, taking a core the
+ * flush's own I/O worker and the other xstreams needed (docs/PERFORMANCE.md, daos_perf).
+ */
+static int
+obj_wait_durable(daos_handle_t poh)
+{
+	uint64_t lsn = vos_pool_last_lsn(poh);
+	struct obj_durable d = {0};
+	int rc;
+
+	if (dss_eventual_create(&d.od_ev) != 0)
+		return vos_pool_wait(poh, lsn);
+	rc = vos_pool_on_durable(poh, lsn, obj_durable_cb, &d);
+	if (rc == 0) {
+		dss_eventual_wait(d.od_ev, NULL);
+		rc = d.od_rc;
+	}
+	dss_eventual_destroy(d.od_ev);
+	return rc;
+}
+
 /* Wait until what this request wrote is durable (when @rc is 0), then release. */
 static int
 obj_io_end(struct obj_io *io, int rc, bool wait)
 {
 	if (rc == 0 && wait)
-		rc = vos_pool_wait(io->io_poh, vos_pool_last_lsn(io->io_poh));
+		rc = obj_wait_durable(io->io_poh);
 	if (daos_handle_is_valid(io->io_coh))
 		vos_cont_close(io->io_coh);
 	if (io->io_child != NULL)

@@ -625,6 +625,18 @@ vos_pool_arm(daos_handle_t poh)
 	return pool->vp_gc_idle ? 0 : 1;
 }
 
+bool
+vos_pool_io_progress(daos_handle_t poh, uint64_t *seq)
+{
+	struct vos_pool *pool = vos_hdl2pool(poh);
+	uint64_t now = bio_data_done(pool->vp_data) + bio_wal_durable_lsn(pool->vp_wal);
+
+	if (now == *seq && !bio_data_ready(pool->vp_data))
+		return false;
+	*seq = now;
+	return true;
+}
+
 int
 vos_pool_query(daos_handle_t poh, struct vos_pool_info *info)
 {

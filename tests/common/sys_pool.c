@@ -16,7 +16,7 @@
 #include "sys_pool.h"
 
 static int
-create_pool(const char *addr, const uuid_t uuid)
+create_pool(const char *addr, const uuid_t uuid, uint64_t scm, uint64_t nvme)
 {
 	Mgmt__TgtCreateReq req = MGMT__TGT_CREATE_REQ__INIT;
 	Mgmt__TgtCreateResp *resp;
@@ -29,8 +29,8 @@ create_pool(const char *addr, const uuid_t uuid)
 
 	uuid_unparse(uuid, ustr);
 	req.pool_uuid = ustr;
-	req.scm_bytes = 256ULL << 20;
-	req.nvme_bytes = 1ULL << 30;
+	req.scm_bytes = scm;
+	req.nvme_bytes = nvme;
 	rc = dss_ctl_client_open(addr, 10000, &cli);
 	if (rc != 0)
 		return rc;
@@ -93,7 +93,13 @@ attach_info(const char *addr, struct dc_rank_uris *ru)
 int
 sys_pool_create(const char *mgmt_addr, const uuid_t uuid)
 {
-	int rc = create_pool(mgmt_addr, uuid);
+	return sys_pool_create_size(mgmt_addr, uuid, 256ULL << 20, 1ULL << 30);
+}
+
+int
+sys_pool_create_size(const char *mgmt_addr, const uuid_t uuid, uint64_t scm, uint64_t nvme)
+{
+	int rc = create_pool(mgmt_addr, uuid, scm, nvme);
 
 	if (rc != 0)
 		fprintf(stderr, "TgtCreate: %s\n", d_errstr(rc));

@@ -18,6 +18,10 @@ int sys_pool_setup(const char *mgmt_addr, daos_handle_t *poh, daos_handle_t *coh
 /** Create pool @uuid on every target of the server at @mgmt_addr (TgtCreate). */
 int sys_pool_create(const char *mgmt_addr, const uuid_t uuid);
 
+/** The same with @scm and @nvme bytes in all (divided among the targets; sys_pool_create:
+ *  256 MiB and 1 GiB). */
+int sys_pool_create_size(const char *mgmt_addr, const uuid_t uuid, uint64_t scm, uint64_t nvme);
+
 /**
  * A pool handle for pool @uuid over every target of the server at @mgmt_addr (its fabric
  * addresses from GetAttachInfo), as daos_pool_connect will give. daos_init must have run.

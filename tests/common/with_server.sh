@@ -56,7 +56,7 @@ if ! "$CTL_PING" -w 15 "$ADDR" >"$TMP/ping" 2>&1; then
 	exit 1
 fi
 
-"$TEST" "$ADDR" "$@"
+DAOS_PERF_SERVER_PID=$SRV_PID "$TEST" "$ADDR" "$@"
 RC=$?
 if [ "$RC" != 0 ]; then
 	echo "FAIL: $NAME exit $RC; server log tail:"

@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -851,6 +852,8 @@ eq_progress(struct dc_eq *eq, uint64_t timeout_us)
 					pthread_mutex_unlock(&eq->eq_prog_lock);
 					return;
 				}
+				/* let a server thread sharing this core run (2 cores here) */
+				sched_yield();
 			} while (d_now_ns() - start < spin_ns &&
 				 d_now_ns() - start < timeout_us * 1000);
 			if (spinner)

@@ -378,6 +378,7 @@ struct bio_data_stats {
 	uint64_t ds_direct_bytes; /* value bytes written straight from the caller's buffers */
 	uint64_t ds_bounce_bytes; /* value bytes copied into bounce chunks first */
 	uint64_t ds_errors;
+	uint64_t ds_done;        /* write requests completed (reaped), errors included */
 	uint64_t ds_chunks;      /* bounce chunks (1 MiB) mapped so far */
 	uint32_t ds_free_chunks; /* of them, not held by a batch now */
 	bool ds_direct;          /* O_DIRECT (false: the file system has none; buffered) */
@@ -411,6 +412,9 @@ int bio_data_set_eventfd(struct bio_data *bd, int fd);
  * Context: @bd's thread; never blocks.
  */
 bool bio_data_ready(struct bio_data *bd);
+
+/** Write requests of @bd completed so far (ds_done of bio_data_query). Context: its thread. */
+uint64_t bio_data_done(struct bio_data *bd);
 
 /** A descriptor of the file (owned by @bd), for bio_wal_dep_sync. */
 int bio_data_fd(struct bio_data *bd);

@@ -147,6 +147,15 @@ int vos_pool_fd(daos_handle_t poh);
  */
 int vos_pool_arm(daos_handle_t poh);
 
+/**
+ * Whether I/O of the pool progressed since *@seq was taken (then *@seq is updated): a
+ * data-file write or a WAL flush completed, or a data-file completion waits to be reaped.
+ * A caller that parks the ULTs blocked in its wait hook (vos_pool_attr.pa_wait) wakes them
+ * when this is true after vos_pool_poll; they then re-check what they wait for. Context:
+ * the pool's thread; never blocks.
+ */
+bool vos_pool_io_progress(daos_handle_t poh, uint64_t *seq);
+
 /*
  * Containers, objects, keys and values (vos_cont.c, vos_obj.c, vos_io.c).
  *
