@@ -6,6 +6,8 @@
 #   caps_test caps   RO/RW opens, handles forged on the client (RW over an RO open, a
 #                    handle of container a on b, an unknown one): the server refuses them;
 #                    after close/destroy TgtQuery shows the engines forgot the handles;
+#   caps_test hold   kill -9 and restart of the second server while a handle is open: after
+#                    its join the service gives it the pool's handles again;
 #   caps_test stale  after `dmg system exclude` of the second rank the pool map version
 #                    bumps: the engine refuses the old version (-DER_STALE), the client
 #                    refreshes its map and goes on.
@@ -47,6 +49,7 @@ CFG
 srv_start srv
 srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
 srv_start srv1 -o "$TMP/srv1.yml" --data-dir "$TMP/data1"
+S1_PID=$SRV_PID
 agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
 
 # dmg_j NAME ARGS...: dmg -j at the first server, output in $TMP/NAME.{out,err}, RC
@@ -106,6 +109,33 @@ if [ "$RC" = 0 ]; then
 else
 	fail "caps_test caps exit $RC"
 	show stderr "$TMP/caps.err"
+fi
+
+echo "== an engine restarts while a handle is open (caps_test hold)"
+mkfifo "$TMP/go_hold"
+timeout 120 "$TEST" hold tank "$ADDR1" "$PUUID" <"$TMP/go_hold" >"$TMP/hold.out" \
+	2>"$TMP/hold.err" &
+HO_PID=$!
+t_track "$HO_PID"
+exec 4>"$TMP/go_hold"
+if wait_line "$TMP/hold.out" "^ready" 60; then
+	kill -KILL "$S1_PID"
+	wait_exit "$S1_PID" 10
+	srv_start srv1b -o "$TMP/srv1.yml" --data-dir "$TMP/data1"
+	"$CTL_PING" -w 20 "$ADDR1" >/dev/null 2>&1 && pass "second server restarted (kill -9)" ||
+		fail "second server does not answer after its restart"
+else
+	fail "caps_test hold never got ready"
+fi
+echo go >&4
+exec 4>&-
+wait_exit "$HO_PID" 120
+sed 's/^/    /' "$TMP/hold.out"
+if [ "$RC" = 0 ]; then
+	pass "caps_test hold: $(grep -c '^ok:' "$TMP/hold.out") checks"
+else
+	fail "caps_test hold exit $RC"
+	show stderr "$TMP/hold.err"
 fi
 
 echo "== map version (caps_test stale, dmg system exclude of rank $RANK1)"
