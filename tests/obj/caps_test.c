@@ -8,6 +8,8 @@
  *                                           line (the script restarts the engine at
  *                                           MGMT_ADDR), then: that engine knows the handle
  *                                           again, I/O goes on, unknown handles are refused
+ *   caps_test rate LABEL LABEL2             update rate with and without the handle check
+ *                                           (LABEL2: a pool where no container was opened)
  *   caps_test stale LABEL MGMT_ADDR PUUID   connect, open, update, print "ready", wait for a
  *                                           line on stdin (the script excludes a rank and
  *                                           bumps the pool map), update and fetch again:
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <daos.h>
@@ -404,11 +407,101 @@ run_hold(const char *label, const char *addr, const char *puuid)
 	return 0;
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define RATE_ROUNDS 5
+#define RATE_OPS 300
+
+/* @n updates of one small value through @coh: updates per second, 0 on an error. */
+static double
+rate_run(daos_handle_t coh, daos_obj_id_t oid, int n)
+{
+	double t0 = now_s();
+	char dk[16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(dk, sizeof(dk), "r%d", i % 64);
+		if (obj_put(coh, oid, dk, "rate") != 0)
+			return 0;
+	}
+	return n / (now_s() - t0);
+}
+
+/*
+ * The update rate through a handle the targets check (pool LABEL: a service handle, the
+ * shard managed: one table lookup per request) and through a client-made handle on pool
+ * LABEL2, where no container was ever opened (the shard unmanaged: no lookup, as before the
+ * checks), alternating rounds on the same server; both pools have the same map, so the
+ * object lands on the same target. Prints the medians.
+ */
+static int
+run_rate(const char *label, const char *label2)
+{
+	daos_handle_t poh, poh2, coh, coh2;
+	daos_obj_id_t oid = {.lo = 300};
+	double m[RATE_ROUNDS], u[RATE_ROUNDS];
+	uuid_t cu;
+	int r;
+
+	CHECK_RC(daos_pool_connect(label, NULL, DAOS_PC_RW, &poh, NULL, NULL), 0, "connect");
+	CHECK_RC(daos_pool_connect(label2, NULL, DAOS_PC_RW, &poh2, NULL, NULL), 0, "connect 2");
+	CHECK_RC(daos_cont_create_with_label(poh, "r", NULL, NULL, NULL), 0, "create r");
+	CHECK_RC(daos_cont_open(poh, "r", DAOS_COO_RW, &coh, NULL, NULL), 0, "open r");
+	uuid_generate(cu);
+	CHECK_RC(dc_cont_local_open(poh2, cu, DAOS_COO_RW, &coh2), 0, "client-made handle");
+	CHECK_RC(daos_obj_generate_oid(coh, &oid, 0, OC_S1, 0, 0), 0, "oid");
+	if (fails != 0)
+		return 1;
+	rate_run(coh, oid, 50); /* warm up both paths */
+	rate_run(coh2, oid, 50);
+	for (r = 0; r < RATE_ROUNDS; r++) {
+		m[r] = rate_run(coh, oid, RATE_OPS);
+		u[r] = rate_run(coh2, oid, RATE_OPS);
+		check(m[r] > 0 && u[r] > 0, "round %d: %.0f updates/s checked, %.0f unchecked", r,
+		      m[r], u[r]);
+	}
+	qsort(m, RATE_ROUNDS, sizeof(m[0]), dbl_cmp);
+	qsort(u, RATE_ROUNDS, sizeof(u[0]), dbl_cmp);
+	printf("rate: median %.0f updates/s with the handle check, %.0f without (%+.1f%%)\n",
+	       m[RATE_ROUNDS / 2], u[RATE_ROUNDS / 2],
+	       100.0 * (m[RATE_ROUNDS / 2] - u[RATE_ROUNDS / 2]) / u[RATE_ROUNDS / 2]);
+	daos_cont_close(coh2, NULL);
+	CHECK_RC(daos_cont_close(coh, NULL), 0, "close r");
+	daos_pool_disconnect(poh2, NULL);
+	CHECK_RC(daos_pool_disconnect(poh, NULL), 0, "disconnect");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	int rc;
 
+	if (argc == 4 && strcmp(argv[1], "rate") == 0) {
+		rc = daos_init();
+		if (rc == 0) {
+			rc = run_rate(argv[2], argv[3]);
+			daos_fini();
+		}
+		printf("%d failed checks\n", fails);
+		return rc != 0 || fails != 0 ? 1 : 0;
+	}
 	if (argc != 5 || (strcmp(argv[1], "caps") != 0 && strcmp(argv[1], "stale") != 0 &&
 			  strcmp(argv[1], "hold") != 0)) {
 		fprintf(stderr, "usage: %s caps|stale|hold POOL_LABEL MGMT_ADDR POOL_UUID\n",

@@ -101,6 +101,7 @@ cd "$TMP" || exit 1
 echo "== capabilities (caps_test caps)"
 create_pool tank || exit 1
 pass "pool tank over both ranks: $PUUID"
+TANK=$PUUID
 timeout 120 "$TEST" caps tank "$ADDR" "$PUUID" >"$TMP/caps.out" 2>"$TMP/caps.err"
 RC=$?
 sed 's/^/    /' "$TMP/caps.out"
@@ -111,9 +112,22 @@ else
 	show stderr "$TMP/caps.err"
 fi
 
+echo "== update rate with and without the check (caps_test rate)"
+create_pool bench || exit 1
+timeout 120 "$TEST" rate tank bench >"$TMP/rate.out" 2>"$TMP/rate.err"
+RC=$?
+grep -v '^ok:' "$TMP/rate.out" | sed 's/^/    /'
+if [ "$RC" = 0 ]; then
+	pass "caps_test rate: $(grep '^rate:' "$TMP/rate.out")"
+else
+	fail "caps_test rate exit $RC"
+	sed 's/^/    /' "$TMP/rate.out"
+	show stderr "$TMP/rate.err"
+fi
+
 echo "== an engine restarts while a handle is open (caps_test hold)"
 mkfifo "$TMP/go_hold"
-timeout 120 "$TEST" hold tank "$ADDR1" "$PUUID" <"$TMP/go_hold" >"$TMP/hold.out" \
+timeout 120 "$TEST" hold tank "$ADDR1" "$TANK" <"$TMP/go_hold" >"$TMP/hold.out" \
 	2>"$TMP/hold.err" &
 HO_PID=$!
 t_track "$HO_PID"
@@ -136,6 +150,7 @@ if [ "$RC" = 0 ]; then
 else
 	fail "caps_test hold exit $RC"
 	show stderr "$TMP/hold.err"
+	grep -E "exclu|TgtHdl|refused|join" "$TMP/srv.err" | tail -20 | sed 's/^/      /'
 fi
 
 echo "== map version (caps_test stale, dmg system exclude of rank $RANK1)"
