@@ -399,7 +399,9 @@ mc_notify_done(const int *rcs, uint32_t nr, void *arg)
 			continue;
 		D_ERROR("pool %s: TgtHdl op %d at %s: " DF_RC "\n", mn->mn_pool, mn->mn_op,
 			mn->mn_addrs[i], DP_RC(rcs[i]));
-		if (rc == 0)
+		/* an engine that is gone (not yet excluded) is skipped, as by a container
+		 * destroy: it knows no handle when it is back, and gets the table at its join */
+		if (rc == 0 && rcs[i] != -DER_UNREACH && rcs[i] != -DER_TIMEDOUT)
 			rc = rcs[i];
 	}
 	if (rc != 0 && mn->mn_strict) {
