@@ -1,9 +1,9 @@
 /*
  * srv_tgt_ctl.c: the management-port methods that drive this engine's pool shards
- * (mgmt/tgt.proto: TgtCreate, TgtDestroy, TgtQuery, TgtContDestroy), the way the management service
- * asks each engine of a pool. The control thread's loop must not block, so each request is decoded
- * there and handed to a ULT on the system xstream, which runs the bridge (daos_srv/pool_tgt.h:
- * every target at once, yielding meanwhile) and replies.
+ * (mgmt/tgt.proto: TgtCreate, TgtDestroy, TgtQuery, TgtContDestroy, TgtHdl), the way the management
+ * service asks each engine of a pool. The control thread's loop must not block, so each request is
+ * decoded there and handed to a ULT on the system xstream, which runs the bridge
+ * (daos_srv/pool_tgt.h: every target at once, yielding meanwhile) and replies.
  */
 #define D_LOGFAC server
 
@@ -25,6 +25,11 @@ struct srv_tgt_call {
 	uuid_t tc_cont; /* TgtContDestroy */
 	uint64_t tc_scm;
 	uint64_t tc_nvme;
+	/* TgtHdl */
+	uint32_t tc_map_ver;
+	enum ds_tgt_hdl_op tc_op;
+	struct ds_tgt_hdl *tc_hdls;
+	uint32_t tc_nhdls;
 };
 
 static void
@@ -32,6 +37,7 @@ srv_tgt_reply_status(struct dss_ctl_req *req, uint32_t method, int rc, const int
 {
 	Mgmt__TgtCreateResp cr = MGMT__TGT_CREATE_RESP__INIT;
 	Mgmt__TgtDestroyResp dr = MGMT__TGT_DESTROY_RESP__INIT;
+	Mgmt__TgtHdlResp hr = MGMT__TGT_HDL_RESP__INIT;
 	int32_t *v = NULL;
 	uint32_t i;
 
@@ -49,6 +55,11 @@ srv_tgt_reply_status(struct dss_ctl_req *req, uint32_t method, int rc, const int
 		cr.n_tgt_status = nr;
 		cr.tgt_status = v;
 		dss_ctl_reply_msg(req, 0, &cr.base);
+	} else if (method == DSS_CTL_TGT_HDL) {
+		hr.status = rc;
+		hr.n_tgt_status = nr;
+		hr.tgt_status = v;
+		dss_ctl_reply_msg(req, 0, &hr.base);
 	} else {
 		dr.status = rc;
 		dr.n_tgt_status = nr;
@@ -96,6 +107,8 @@ srv_tgt_query_reply(struct dss_ctl_req *req, const uuid_t uuid)
 			shards[i].wal_size = infos[i].ti_vos.pi_wal_size;
 			shards[i].last_lsn = infos[i].ti_vos.pi_last_lsn;
 			shards[i].ckpt_lsn = infos[i].ti_vos.pi_ckpt_lsn;
+			shards[i].nhdls = infos[i].ti_nhdls;
+			shards[i].map_version = infos[i].ti_map_ver;
 		}
 		ptrs[i] = &shards[i];
 	}
@@ -132,6 +145,9 @@ srv_tgt_call_ult(void *arg)
 		rc = ds_pool_tgt_create(tc->tc_uuid, tc->tc_scm, tc->tc_nvme, rcs, nr);
 	else if (tc->tc_method == DSS_CTL_TGT_CONT_DESTROY)
 		rc = ds_pool_tgt_cont_destroy(tc->tc_uuid, tc->tc_cont, rcs, nr);
+	else if (tc->tc_method == DSS_CTL_TGT_HDL)
+		rc = ds_pool_tgt_hdl(tc->tc_uuid, tc->tc_map_ver, tc->tc_op, tc->tc_hdls,
+				     tc->tc_nhdls, rcs, nr);
 	else
 		rc = ds_pool_tgt_destroy(tc->tc_uuid, rcs, nr);
 	if (rc == -DER_UNINIT)
@@ -139,7 +155,48 @@ srv_tgt_call_ult(void *arg)
 	srv_tgt_reply_status(tc->tc_req, tc->tc_method, rc, rcs, nr);
 	D_FREE(rcs);
 out:
+	D_FREE(tc->tc_hdls);
 	D_FREE(tc);
+}
+
+/* Decode a TgtHdlReq into @tc. */
+static int
+srv_tgt_hdl_decode(struct srv_tgt_call *tc, const void *body, size_t len)
+{
+	Mgmt__TgtHdlReq *in = mgmt__tgt_hdl_req__unpack(NULL, len, body);
+	size_t i;
+	int rc = 0;
+
+	if (in == NULL)
+		return -DER_INVAL;
+	if (uuid_parse(in->pool_uuid, tc->tc_uuid) != 0 || in->op < MGMT__TGT_HDL_OP__TGT_HDL_ADD ||
+	    in->op > MGMT__TGT_HDL_OP__TGT_HDL_SET) {
+		rc = -DER_INVAL;
+		goto out;
+	}
+	tc->tc_map_ver = in->map_version;
+	tc->tc_op = (enum ds_tgt_hdl_op)in->op;
+	if (in->n_hdls > 0) {
+		D_ALLOC_ARRAY(tc->tc_hdls, in->n_hdls);
+		if (tc->tc_hdls == NULL) {
+			rc = -DER_NOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < in->n_hdls; i++) {
+		struct ds_tgt_hdl *th = &tc->tc_hdls[i];
+
+		if (uuid_parse(in->hdls[i]->cont_uuid, th->th_cont) != 0 ||
+		    uuid_parse(in->hdls[i]->hdl_uuid, th->th_hdl) != 0) {
+			rc = -DER_INVAL;
+			goto out;
+		}
+		th->th_capas = in->hdls[i]->capas;
+	}
+	tc->tc_nhdls = (uint32_t)in->n_hdls;
+out:
+	mgmt__tgt_hdl_req__free_unpacked(in, NULL);
+	return rc;
 }
 
 /* On the control thread's loop: decode, hand over to the system xstream. */
@@ -187,6 +244,8 @@ srv_tgt_handler(struct dss_ctl_req *req, void *arg)
 				 : -DER_INVAL;
 			mgmt__tgt_cont_destroy_req__free_unpacked(in, NULL);
 		}
+	} else if (method == DSS_CTL_TGT_HDL) {
+		rc = srv_tgt_hdl_decode(tc, body, len);
 	} else {
 		Mgmt__TgtQueryReq *in = mgmt__tgt_query_req__unpack(NULL, len, body);
 
@@ -198,6 +257,7 @@ srv_tgt_handler(struct dss_ctl_req *req, void *arg)
 	if (rc == 0)
 		rc = dss_ult_create(eng->de_sys_xs, srv_tgt_call_ult, tc, 0, NULL);
 	if (rc != 0) {
+		D_FREE(tc->tc_hdls);
 		D_FREE(tc);
 		dss_ctl_reply(req, rc, NULL, 0);
 	}
@@ -207,7 +267,8 @@ int
 srv_tgt_ctl_register(struct dss_ctl *ctl, const struct dss_engine *eng)
 {
 	static const uint32_t methods[] = {DSS_CTL_TGT_CREATE, DSS_CTL_TGT_DESTROY,
-					   DSS_CTL_TGT_QUERY, DSS_CTL_TGT_CONT_DESTROY};
+					   DSS_CTL_TGT_QUERY, DSS_CTL_TGT_CONT_DESTROY,
+					   DSS_CTL_TGT_HDL};
 	uint32_t i;
 	int rc;
 

@@ -48,6 +48,7 @@
 #include <gurt/common.h>
 #include <daos_errno.h>
 #include <daos_version.h>
+#include <daos/security.h>
 #include <daos_srv/pool_tgt.h>
 #include <daos_srv/sched.h>
 #include <daos_srv/vos.h>
@@ -79,8 +80,20 @@ _Static_assert(offsetof(struct srv_sb_df, sb_csum) == 60, "superblock csum offse
 /* WAL of a new shard: a quarter of its heap, within these bounds. */
 #define SRV_WAL_MAX (64ULL << 20)
 
+/* The container handles a shard knows: SRV_HDL_BUCKETS lists by the handle's first bytes. */
+#define SRV_HDL_BUCKETS 64
+
+struct srv_hdl {
+	d_list_t sh_link;
+	struct ds_tgt_hdl sh_hdl;
+};
+
 struct ds_pool_child {
 	d_list_t pc_link;
+	d_list_t pc_hdls[SRV_HDL_BUCKETS];
+	uint32_t pc_nhdls;
+	uint32_t pc_map_ver; /* the highest pool map version the service told */
+	bool pc_managed;     /* the service told this shard something: unknown handles refused */
 	uuid_t pc_uuid;
 	daos_handle_t pc_poh;
 	struct srv_vos_tgt *pc_tgt;
@@ -457,6 +470,63 @@ srv_child_arm(void *arg)
 	return vos_pool_arm(pc->pc_poh);
 }
 
+/* Container handles of a shard */
+
+static d_list_t *
+srv_hdl_bucket(struct ds_pool_child *pc, const uuid_t hdl)
+{
+	uint32_t h;
+
+	memcpy(&h, hdl, sizeof(h));
+	return &pc->pc_hdls[h % SRV_HDL_BUCKETS];
+}
+
+static struct srv_hdl *
+srv_hdl_find(struct ds_pool_child *pc, const uuid_t hdl)
+{
+	struct srv_hdl *sh;
+
+	d_list_for_each_entry (sh, srv_hdl_bucket(pc, hdl), sh_link)
+		if (uuid_compare(sh->sh_hdl.th_hdl, hdl) == 0)
+			return sh;
+	return NULL;
+}
+
+static void
+srv_hdl_del(struct ds_pool_child *pc, struct srv_hdl *sh)
+{
+	d_list_del(&sh->sh_link);
+	pc->pc_nhdls--;
+	D_FREE(sh);
+}
+
+static void
+srv_hdls_clear(struct ds_pool_child *pc)
+{
+	struct srv_hdl *sh, *tmp;
+	uint32_t i;
+
+	for (i = 0; i < SRV_HDL_BUCKETS; i++)
+		d_list_for_each_entry_safe (sh, tmp, &pc->pc_hdls[i], sh_link)
+			srv_hdl_del(pc, sh);
+}
+
+static int
+srv_hdl_add(struct ds_pool_child *pc, const struct ds_tgt_hdl *th)
+{
+	struct srv_hdl *sh = srv_hdl_find(pc, th->th_hdl);
+
+	if (sh == NULL) {
+		D_ALLOC_PTR(sh);
+		if (sh == NULL)
+			return -DER_NOMEM;
+		d_list_add(&sh->sh_link, srv_hdl_bucket(pc, th->th_hdl));
+		pc->pc_nhdls++;
+	}
+	sh->sh_hdl = *th;
+	return 0;
+}
+
 static void
 srv_child_free(struct ds_pool_child *pc)
 {
@@ -469,11 +539,14 @@ static struct ds_pool_child *
 srv_child_alloc(struct srv_vos_tgt *tgt, const uuid_t uuid, struct vos_pool_attr *attr)
 {
 	struct ds_pool_child *pc;
+	uint32_t i;
 
 	D_ALLOC_PTR(pc);
 	if (pc == NULL)
 		return NULL;
 	D_INIT_LIST_HEAD(&pc->pc_link);
+	for (i = 0; i < SRV_HDL_BUCKETS; i++)
+		D_INIT_LIST_HEAD(&pc->pc_hdls[i]);
 	uuid_copy(pc->pc_uuid, uuid);
 	pc->pc_tgt = tgt;
 	pc->pc_fd = -1;
@@ -522,6 +595,7 @@ srv_child_close(struct ds_pool_child *pc)
 		dss_usleep(1000);
 	dss_xstream_poller_del(tgt->vt_xs, pc->pc_poller);
 	pc->pc_poller = NULL; /* the wait hook yields from now on: no poller wakes it */
+	srv_hdls_clear(pc);
 	tgt->vt_scm_used -= pc->pc_scm;
 	rc = vos_pool_close(pc->pc_poh);
 	if (rc != 0)
@@ -794,6 +868,10 @@ srv_op_query(struct srv_vos_op *op)
 	struct ds_pool_child *pc = srv_child_find(op->op_tgt, *uuid);
 
 	op->op_rc = pc == NULL ? -DER_NONEXIST : vos_pool_query(pc->pc_poh, &op->op_info->ti_vos);
+	if (pc != NULL) {
+		op->op_info->ti_nhdls = pc->pc_nhdls;
+		op->op_info->ti_map_ver = pc->pc_map_ver;
+	}
 }
 
 /* Open and close, from the main thread */
@@ -1043,6 +1121,74 @@ ds_pool_tgt_cont_destroy(const uuid_t pool, const uuid_t cont, int *tgt_rcs, uin
 	return srv_bridge_leave(rc);
 }
 
+/* TgtHdl's argument. */
+struct srv_hdl_arg {
+	uuid_t ha_pool;
+	uint32_t ha_map_ver;
+	enum ds_tgt_hdl_op ha_op;
+	const struct ds_tgt_hdl *ha_hdls;
+	uint32_t ha_nr;
+};
+
+static void
+srv_op_hdl(struct srv_vos_op *op)
+{
+	const struct srv_hdl_arg *ha = op->op_arg;
+	struct ds_pool_child *pc = srv_child_find(op->op_tgt, ha->ha_pool);
+	struct srv_hdl *sh;
+	uint32_t i;
+	int rc = 0;
+
+	if (pc == NULL) {
+		/* no shard: nothing to remove; a handle cannot be served here */
+		op->op_rc =
+		    ha->ha_op == DS_TGT_HDL_ADD || ha->ha_op == DS_TGT_HDL_SET ? -DER_NONEXIST : 0;
+		return;
+	}
+	pc->pc_managed = true;
+	if (ha->ha_map_ver > pc->pc_map_ver)
+		pc->pc_map_ver = ha->ha_map_ver;
+	if (ha->ha_op == DS_TGT_HDL_SET)
+		srv_hdls_clear(pc);
+	for (i = 0; i < ha->ha_nr && rc == 0; i++) {
+		if (ha->ha_op == DS_TGT_HDL_REMOVE) {
+			sh = srv_hdl_find(pc, ha->ha_hdls[i].th_hdl);
+			if (sh != NULL)
+				srv_hdl_del(pc, sh);
+		} else if (ha->ha_op != DS_TGT_HDL_MAP) {
+			rc = srv_hdl_add(pc, &ha->ha_hdls[i]);
+		}
+	}
+	op->op_rc = rc;
+}
+
+int
+ds_pool_tgt_hdl(const uuid_t pool, uint32_t map_ver, enum ds_tgt_hdl_op op,
+		const struct ds_tgt_hdl *hdls, uint32_t nr, int *tgt_rcs, uint32_t tgt_nr)
+{
+	struct srv_hdl_arg ha = {.ha_map_ver = map_ver, .ha_op = op, .ha_hdls = hdls, .ha_nr = nr};
+	struct srv_vos_op *ops;
+	uint32_t tnr;
+	uint32_t i;
+	int rc = 0;
+
+	if (op < DS_TGT_HDL_ADD || op > DS_TGT_HDL_SET || (nr > 0 && hdls == NULL))
+		return -DER_INVAL;
+	tnr = srv_bridge_enter();
+	if (tnr == 0)
+		return -DER_UNINIT;
+	uuid_copy(ha.ha_pool, pool);
+	ops = srv_vos_ops(srv_op_hdl, &ha);
+	if (ops == NULL)
+		return srv_bridge_leave(-DER_NOMEM);
+	srv_vos_run(ops, tnr);
+	for (i = 0; i < tnr && rc == 0; i++)
+		rc = ops[i].op_rc;
+	srv_rcs_copy(ops, tnr, tgt_rcs, tgt_nr);
+	D_FREE(ops);
+	return srv_bridge_leave(rc);
+}
+
 int
 ds_pool_tgt_query(const uuid_t uuid, struct ds_pool_tgt_info *infos, uint32_t tgt_nr)
 {
@@ -1100,6 +1246,26 @@ daos_handle_t
 ds_pool_child_hdl(const struct ds_pool_child *child)
 {
 	return child->pc_poh;
+}
+
+int
+ds_pool_child_io_check(struct ds_pool_child *child, const uuid_t coh, const uuid_t cont,
+		       uint32_t map_ver, bool write)
+{
+	struct srv_hdl *sh;
+
+	if (map_ver < child->pc_map_ver)
+		return -DER_STALE;
+	if (!child->pc_managed)
+		return 0; /* a pool the service never told about: handles made by the client */
+	sh = srv_hdl_find(child, coh);
+	if (sh == NULL)
+		return -DER_NO_HDL;
+	if (uuid_compare(sh->sh_hdl.th_cont, cont) != 0)
+		return -DER_NO_PERM;
+	if (!(sh->sh_hdl.th_capas & (write ? SEC_CONT_CAPA_WRITE_DATA : SEC_CONT_CAPA_READ_DATA)))
+		return -DER_NO_PERM;
+	return 0;
 }
 
 void

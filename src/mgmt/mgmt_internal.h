@@ -145,6 +145,12 @@ void ms_cont_unregister(struct ds_mgmt *ms);
 void ms_ovl_fini(struct ds_mgmt *ms);
 /* Handles open on pool @uuid (pool destroy: -DER_BUSY unless forced). */
 uint32_t ms_pool_hdl_count(struct ds_mgmt *ms, const char *uuid);
+/*
+ * Tell the engines what changed (TgtHdl, best effort): @rank UINT32_MAX, after pool maps
+ * changed (an exclusion): every pool's map version to its joined ranks; else, after @rank
+ * joined: each of its pools' whole table of container handles (and map version) to it.
+ */
+void ms_tgt_hdls_push(struct ds_mgmt *ms, uint32_t rank);
 /* Add to @tx the removal of every handle and container of pool @uuid; *@nhdls: handles. */
 int ms_pool_forget(struct ds_mgmt *ms, struct rdb_tx *tx, const char *uuid, bool conts,
 		   uint32_t *nhdls);

@@ -237,20 +237,262 @@ mc_tx_write_str(struct mc_tx *t, const char *table, const char *key, const char 
 	return mc_tx_write_buf(t, table, key, buf, len, true);
 }
 
+/*
+ * Telling the engines of a pool about its container handles (TgtHdl, 304): after the commit
+ * of an open (the answer waits for every engine; one that fails undoes the open), a close, a
+ * disconnect, an eviction or a container destroy (best effort: the answer waits for the
+ * engines, their errors are logged only), and after a rank's join (the pool's whole table).
+ */
+struct mc_hdl_ent {
+	char he_cont[40];
+	char he_hdl[40];
+	uint64_t he_capas;
+};
+
+struct mc_notify {
+	struct ds_mgmt *mn_ms;
+	struct dss_ctl_req *mn_req; /* answered with mn_body once the engines did; may be NULL */
+	void *mn_body;
+	size_t mn_len;
+	char mn_pool[40];
+	uint32_t *mn_ranks;
+	uint32_t mn_nranks;
+	uint32_t mn_map_ver;
+	Mgmt__TgtHdlOp mn_op;
+	bool mn_strict; /* the open's ADD: an engine error undoes the open */
+	struct mc_hdl_ent *mn_hdls;
+	size_t mn_nr;
+	size_t mn_cap;
+	char **mn_addrs;
+	uint32_t mn_naddrs;
+};
+
+static void
+mc_notify_free(struct mc_notify *mn)
+{
+	if (mn == NULL)
+		return;
+	ms_addrs_free(mn->mn_addrs, mn->mn_naddrs);
+	D_FREE(mn->mn_ranks);
+	D_FREE(mn->mn_hdls);
+	D_FREE(mn->mn_body);
+	D_FREE(mn);
+}
+
+/* A notification of the engines of pool @p (every rank of it; @ranks: those only). */
+static struct mc_notify *
+mc_notify_new(struct ds_mgmt *ms, const Mgmt__MsPool *p, Mgmt__TgtHdlOp op, const uint32_t *ranks,
+	      uint32_t nranks)
+{
+	struct mc_notify *mn;
+
+	D_ALLOC_PTR(mn);
+	if (mn == NULL)
+		return NULL;
+	mn->mn_ms = ms;
+	snprintf(mn->mn_pool, sizeof(mn->mn_pool), "%s", p->uuid);
+	mn->mn_map_ver = p->map_version;
+	mn->mn_op = op;
+	if (ranks == NULL) {
+		ranks = p->ranks;
+		nranks = (uint32_t)p->n_ranks;
+	}
+	D_ALLOC_ARRAY(mn->mn_ranks, nranks > 0 ? nranks : 1);
+	if (mn->mn_ranks == NULL) {
+		D_FREE(mn);
+		return NULL;
+	}
+	if (nranks > 0)
+		memcpy(mn->mn_ranks, ranks, nranks * sizeof(*ranks));
+	mn->mn_nranks = nranks;
+	return mn;
+}
+
+static int
+mc_notify_add(struct mc_notify *mn, const char *cont, const char *hdl, uint64_t capas)
+{
+	struct mc_hdl_ent *he;
+
+	if (mn->mn_nr == mn->mn_cap) {
+		size_t cap = mn->mn_cap == 0 ? 4 : 2 * mn->mn_cap;
+
+		D_REALLOC_ARRAY(he, mn->mn_hdls, cap);
+		if (he == NULL)
+			return -DER_NOMEM;
+		mn->mn_hdls = he;
+		mn->mn_cap = cap;
+	}
+	he = &mn->mn_hdls[mn->mn_nr++];
+	snprintf(he->he_cont, sizeof(he->he_cont), "%s", cont);
+	snprintf(he->he_hdl, sizeof(he->he_hdl), "%s", hdl);
+	he->he_capas = capas;
+	return 0;
+}
+
+static int mc_notify_send(struct mc_notify *mn);
+
+struct mc_undo {
+	struct ds_mgmt *ud_ms;
+	struct dss_ctl_req *ud_req;
+	int ud_rc;
+};
+
+static void
+mc_undo_done(int rc, void *arg)
+{
+	struct mc_undo *ud = arg;
+
+	if (rc != 0)
+		D_ERROR("a container handle the engines refused stays recorded: " DF_RC "\n",
+			DP_RC(rc));
+	ms_reply_err(ud->ud_ms, ud->ud_req, ud->ud_rc);
+	D_FREE(ud);
+}
+
+/* An engine refused the open's handle (@rc): remove its record, then answer @rc; tell the
+ * engines to forget it (best effort). Consumes @mn. */
+static void
+mc_notify_undo(struct mc_notify *mn, int rc)
+{
+	struct mc_undo *ud = NULL;
+	struct mc_tx t;
+	int rc2;
+
+	D_ERROR("pool %s: handle %s refused by an engine, open undone: " DF_RC "\n", mn->mn_pool,
+		mn->mn_hdls[0].he_hdl, DP_RC(rc));
+	D_ALLOC_PTR(ud);
+	rc2 = ud == NULL ? -DER_NOMEM : mc_tx_begin(mn->mn_ms, &t);
+	if (rc2 == 0) {
+		rc2 = mc_tx_write(&t, MS_T_CONT_HDLS, mn->mn_hdls[0].he_hdl, NULL, false);
+		if (rc2 == 0) {
+			ud->ud_ms = mn->mn_ms;
+			ud->ud_req = mn->mn_req;
+			ud->ud_rc = rc;
+			rc2 = rdb_tx_commit(t.t_tx, mc_undo_done, ud);
+			t.t_tx = NULL;
+		}
+		mc_tx_abort(&t);
+	}
+	if (rc2 != 0) {
+		D_FREE(ud);
+		ms_reply_err(mn->mn_ms, mn->mn_req, rc);
+	}
+	mn->mn_req = NULL;
+	mn->mn_op = MGMT__TGT_HDL_OP__TGT_HDL_REMOVE;
+	mn->mn_strict = false;
+	ms_addrs_free(mn->mn_addrs, mn->mn_naddrs);
+	mn->mn_addrs = NULL;
+	mn->mn_naddrs = 0;
+	if (mc_notify_send(mn) != 0)
+		mc_notify_free(mn);
+}
+
+static void
+mc_notify_done(const int *rcs, uint32_t nr, void *arg)
+{
+	struct mc_notify *mn = arg;
+	uint32_t i;
+	int rc = rcs == NULL ? -DER_NOMEM : 0;
+
+	for (i = 0; i < nr; i++) {
+		if (rcs[i] == 0)
+			continue;
+		D_ERROR("pool %s: TgtHdl op %d at %s: " DF_RC "\n", mn->mn_pool, mn->mn_op,
+			mn->mn_addrs[i], DP_RC(rcs[i]));
+		/* an engine that is gone (not yet excluded) is skipped, as by a container
+		 * destroy: it knows no handle when it is back, and gets the table at its join */
+		if (rc == 0 && rcs[i] != -DER_UNREACH && rcs[i] != -DER_TIMEDOUT)
+			rc = rcs[i];
+	}
+	if (rc != 0 && mn->mn_strict) {
+		mc_notify_undo(mn, rc);
+		return;
+	}
+	if (mn->mn_req != NULL)
+		dss_ctl_reply(mn->mn_req, 0, mn->mn_body, mn->mn_len);
+	mc_notify_free(mn);
+}
+
+/* Send @mn to the joined engines of its ranks; its callback answers and frees it. Returns 0,
+ * or an error: then nothing was sent, @mn is the caller's still. */
+static int
+mc_notify_send(struct mc_notify *mn)
+{
+	Mgmt__TgtHdlReq req = MGMT__TGT_HDL_REQ__INIT;
+	Mgmt__TgtHdl *hv = NULL;
+	Mgmt__TgtHdl **hp = NULL;
+	size_t i;
+	int rc;
+
+	rc = ms_rank_addrs(mn->mn_ms, mn->mn_ranks, mn->mn_nranks, &mn->mn_addrs, &mn->mn_naddrs);
+	if (rc != 0)
+		return rc;
+	if (mn->mn_nr > 0) {
+		D_ALLOC_ARRAY(hv, mn->mn_nr);
+		D_ALLOC_ARRAY(hp, mn->mn_nr);
+		if (hv == NULL || hp == NULL) {
+			rc = -DER_NOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < mn->mn_nr; i++) {
+		mgmt__tgt_hdl__init(&hv[i]);
+		hv[i].cont_uuid = mn->mn_hdls[i].he_cont;
+		hv[i].hdl_uuid = mn->mn_hdls[i].he_hdl;
+		hv[i].capas = mn->mn_hdls[i].he_capas;
+		hp[i] = &hv[i];
+	}
+	req.pool_uuid = mn->mn_pool;
+	req.map_version = mn->mn_map_ver;
+	req.op = mn->mn_op;
+	req.n_hdls = mn->mn_nr;
+	req.hdls = hp;
+	rc = ms_call_all(mn->mn_ms, mn->mn_addrs, mn->mn_naddrs, DSS_CTL_TGT_HDL, &req.base,
+			 mc_notify_done, mn);
+out:
+	D_FREE(hv);
+	D_FREE(hp);
+	return rc;
+}
+
 struct mc_commit {
 	struct ds_mgmt *cm_ms;
 	struct dss_ctl_req *cm_req;
 	struct mc_tx cm_tx;
 	void *cm_body;
 	size_t cm_len;
+	struct mc_notify *cm_notify; /* sent once committed; it answers then */
 };
 
 static void
 mc_commit_done(int rc, void *arg)
 {
 	struct mc_commit *cm = arg;
+	struct mc_notify *mn = cm->cm_notify;
 
 	mc_tx_release(&cm->cm_tx);
+	if (rc == 0 && mn != NULL) {
+		mn->mn_req = cm->cm_req;
+		mn->mn_body = cm->cm_body;
+		mn->mn_len = cm->cm_len;
+		rc = mc_notify_send(mn);
+		if (rc != 0 && mn->mn_strict) {
+			mn->mn_body = NULL;
+			mc_notify_undo(mn, rc);
+		} else if (rc != 0) {
+			D_ERROR("pool %s: engines not told of handle changes: " DF_RC "\n",
+				mn->mn_pool, DP_RC(rc));
+			mn->mn_body = NULL;
+			mc_notify_free(mn);
+			dss_ctl_reply(cm->cm_req, 0, cm->cm_body, cm->cm_len);
+		}
+		if (rc == 0)
+			cm->cm_body = NULL; /* the notification's now */
+		D_FREE(cm->cm_body);
+		D_FREE(cm);
+		return;
+	}
+	mc_notify_free(mn);
 	if (rc == -DER_NOTLEADER)
 		ms_reply_notleader(cm->cm_ms, cm->cm_req);
 	else if (rc != 0)
@@ -261,9 +503,13 @@ mc_commit_done(int rc, void *arg)
 	D_FREE(cm);
 }
 
-/* Commit @t (consumed, also on error) and then answer @req with @reply (packed now). */
+/*
+ * Commit @t (consumed, also on error), then send @mn (if not NULL; consumed, also on error)
+ * and then answer @req with @reply (packed now).
+ */
 static int
-mc_commit(struct mc_tx *t, struct dss_ctl_req *req, const ProtobufCMessage *reply)
+mc_commit_notify(struct mc_tx *t, struct dss_ctl_req *req, const ProtobufCMessage *reply,
+		 struct mc_notify *mn)
 {
 	struct mc_commit *cm;
 	int rc;
@@ -271,8 +517,10 @@ mc_commit(struct mc_tx *t, struct dss_ctl_req *req, const ProtobufCMessage *repl
 	D_ALLOC_PTR(cm);
 	if (cm == NULL) {
 		mc_tx_abort(t);
+		mc_notify_free(mn);
 		return -DER_NOMEM;
 	}
+	cm->cm_notify = mn;
 	cm->cm_ms = t->t_ms;
 	cm->cm_req = req;
 	cm->cm_len = protobuf_c_message_get_packed_size(reply);
@@ -280,6 +528,7 @@ mc_commit(struct mc_tx *t, struct dss_ctl_req *req, const ProtobufCMessage *repl
 	if (cm->cm_body == NULL) {
 		D_FREE(cm);
 		mc_tx_abort(t);
+		mc_notify_free(mn);
 		return -DER_NOMEM;
 	}
 	protobuf_c_message_pack(reply, cm->cm_body);
@@ -289,10 +538,18 @@ mc_commit(struct mc_tx *t, struct dss_ctl_req *req, const ProtobufCMessage *repl
 	t->t_novl = 0;
 	if (rc != 0) {
 		mc_tx_release(&cm->cm_tx);
+		mc_notify_free(cm->cm_notify);
 		D_FREE(cm->cm_body);
 		D_FREE(cm);
 	}
 	return rc;
+}
+
+/* Commit @t (consumed, also on error) and then answer @req with @reply (packed now). */
+static int
+mc_commit(struct mc_tx *t, struct dss_ctl_req *req, const ProtobufCMessage *reply)
+{
+	return mc_commit_notify(t, req, reply, NULL);
 }
 
 /*
@@ -527,7 +784,7 @@ mc_cont_hdl_count(struct ds_mgmt *ms, const char *pool, const char *cont, bool *
  * @pool, or of container @cont of it if @cont is not NULL). */
 static int
 mc_cont_hdls_drop(struct mc_tx *t, const char *phdl, const char *pool, const char *cont,
-		  uint32_t *nr)
+		  uint32_t *nr, struct mc_notify *mn)
 {
 	struct mc_coll co;
 	size_t i;
@@ -542,6 +799,8 @@ mc_cont_hdls_drop(struct mc_tx *t, const char *phdl, const char *pool, const cha
 				    (cont != NULL && strcmp(h->cont, cont) != 0)))
 			continue;
 		rc = mc_tx_write(t, MS_T_CONT_HDLS, h->uuid, NULL, false);
+		if (rc == 0 && mn != NULL)
+			rc = mc_notify_add(mn, h->cont, h->uuid, 0);
 		if (nr != NULL)
 			(*nr)++;
 	}
@@ -570,7 +829,7 @@ ms_pool_forget(struct ds_mgmt *ms, struct rdb_tx *tx, const char *uuid, bool con
 	}
 	mc_coll_fini(&co);
 	if (rc == 0)
-		rc = mc_cont_hdls_drop(&t, NULL, uuid, NULL, NULL);
+		rc = mc_cont_hdls_drop(&t, NULL, uuid, NULL, NULL, NULL);
 	if (rc != 0 || !conts)
 		return rc;
 	snprintf(prefix, sizeof(prefix), "%s/", uuid);
@@ -588,6 +847,50 @@ ms_pool_forget(struct ds_mgmt *ms, struct rdb_tx *tx, const char *uuid, bool con
 	}
 	mc_coll_fini(&co);
 	return rc;
+}
+
+void
+ms_tgt_hdls_push(struct ds_mgmt *ms, uint32_t rank)
+{
+	struct mc_coll pools, hdls;
+	struct mc_notify *mn;
+	size_t i, j;
+	int rc;
+
+	memset(&hdls, 0, sizeof(hdls));
+	rc = mc_collect(ms, MS_T_POOLS, NULL, &mgmt__ms_pool__descriptor, &pools);
+	if (rc == 0 && rank != UINT32_MAX)
+		rc = mc_collect(ms, MS_T_CONT_HDLS, NULL, &mgmt__ms_cont_hdl__descriptor, &hdls);
+	for (i = 0; rc == 0 && i < pools.co_nr; i++) {
+		Mgmt__MsPool *p = (Mgmt__MsPool *)pools.co_v[i];
+
+		if (rank != UINT32_MAX && !ms_rank_in(p->ranks, (uint32_t)p->n_ranks, rank))
+			continue;
+		if (rank == UINT32_MAX)
+			mn = mc_notify_new(ms, p, MGMT__TGT_HDL_OP__TGT_HDL_MAP, NULL, 0);
+		else
+			mn = mc_notify_new(ms, p, MGMT__TGT_HDL_OP__TGT_HDL_SET, &rank, 1);
+		if (mn == NULL) {
+			rc = -DER_NOMEM;
+			break;
+		}
+		for (j = 0; rank != UINT32_MAX && rc == 0 && j < hdls.co_nr; j++) {
+			Mgmt__MsContHdl *h = (Mgmt__MsContHdl *)hdls.co_v[j];
+
+			if (strcmp(h->pool, p->uuid) == 0)
+				rc = mc_notify_add(mn, h->cont, h->uuid, h->capas);
+		}
+		if (rc == 0)
+			rc = mc_notify_send(mn);
+		if (rc != 0)
+			mc_notify_free(mn);
+	}
+	if (rc != 0)
+		D_ERROR("engines not told of %s: " DF_RC "\n",
+			rank == UINT32_MAX ? "new pool maps" : "their container handles",
+			DP_RC(rc));
+	mc_coll_fini(&hdls);
+	mc_coll_fini(&pools);
 }
 
 /*
@@ -907,6 +1210,7 @@ static int
 mc_pool_disconnect(struct mc_req *mr)
 {
 	Mgmt__PoolDisconnectResp out = MGMT__POOL_DISCONNECT_RESP__INIT;
+	struct mc_notify *mn;
 	struct mc_tx t;
 	int rc;
 
@@ -914,16 +1218,24 @@ mc_pool_disconnect(struct mc_req *mr)
 		dss_ctl_reply_msg(mr->mr_req, 0, &out.base); /* not connected: done already */
 		return 0;
 	}
+	mn = mc_notify_new(mr->mr_ms, mr->mr_pool, MGMT__TGT_HDL_OP__TGT_HDL_REMOVE, NULL, 0);
+	if (mn == NULL)
+		return -DER_NOMEM;
 	rc = mc_tx_begin(mr->mr_ms, &t);
 	if (rc == 0)
 		rc = mc_tx_write(&t, MS_T_POOL_HDLS, mr->mr_phdl->uuid, NULL, true);
 	if (rc == 0)
-		rc = mc_cont_hdls_drop(&t, mr->mr_phdl->uuid, NULL, NULL, NULL);
+		rc = mc_cont_hdls_drop(&t, mr->mr_phdl->uuid, NULL, NULL, NULL, mn);
 	if (rc != 0) {
 		mc_tx_abort(&t);
+		mc_notify_free(mn);
 		return rc;
 	}
-	return mc_commit(&t, mr->mr_req, &out.base);
+	if (mn->mn_nr == 0) {
+		mc_notify_free(mn);
+		mn = NULL;
+	}
+	return mc_commit_notify(&t, mr->mr_req, &out.base, mn);
 }
 
 static int
@@ -1490,13 +1802,19 @@ mc_destroy_commit(struct mc_req *mr)
 {
 	Mgmt__ContDestroyResp out = MGMT__CONT_DESTROY_RESP__INIT;
 	Mgmt__MsCont *c = mr->mr_cont;
+	struct mc_notify *mn;
 	char key[MC_KEY_LEN];
 	struct mc_tx t;
 	int rc;
 
+	mn = mc_notify_new(mr->mr_ms, mr->mr_pool, MGMT__TGT_HDL_OP__TGT_HDL_REMOVE, NULL, 0);
+	if (mn == NULL)
+		return -DER_NOMEM;
 	rc = mc_tx_begin(mr->mr_ms, &t);
-	if (rc != 0)
+	if (rc != 0) {
+		mc_notify_free(mn);
 		return rc;
+	}
 	mc_cont_key(key, c->pool, c->uuid);
 	rc = mc_tx_write(&t, MS_T_CONTS, key, NULL, true);
 	if (rc == 0 && c->label[0] != '\0') {
@@ -1504,13 +1822,18 @@ mc_destroy_commit(struct mc_req *mr)
 		rc = mc_tx_write(&t, MS_T_CONT_LABELS, key, NULL, true);
 	}
 	if (rc == 0)
-		rc = mc_cont_hdls_drop(&t, NULL, c->pool, c->uuid, NULL);
+		rc = mc_cont_hdls_drop(&t, NULL, c->pool, c->uuid, NULL, mn);
 	if (rc != 0) {
 		mc_tx_abort(&t);
+		mc_notify_free(mn);
 		return rc;
 	}
+	if (mn->mn_nr == 0) {
+		mc_notify_free(mn);
+		mn = NULL;
+	}
 	D_DEBUG("pool %s: container %s destroyed\n", c->pool, c->uuid);
-	return mc_commit(&t, mr->mr_req, &out.base);
+	return mc_commit_notify(&t, mr->mr_req, &out.base, mn);
 }
 
 static void
@@ -1592,6 +1915,7 @@ mc_cont_open(struct mc_req *mr)
 	Mgmt__MsContHdl h = MGMT__MS_CONT_HDL__INIT;
 	Mgmt__MsContHdl *old = NULL;
 	Mgmt__MsCont *c = mr->mr_cont;
+	struct mc_notify *mn;
 	uint64_t mode = in->flags & DAOS_COO_IO_BASE_MASK;
 	uint64_t perms = 0, capas = 0, prev_otime;
 	Mgmt__ContInfo info;
@@ -1667,12 +1991,22 @@ mc_cont_open(struct mc_req *mr)
 		D_FREE(mp.mp_v);
 		return rc;
 	}
+	mn = mc_notify_new(mr->mr_ms, mr->mr_pool, MGMT__TGT_HDL_OP__TGT_HDL_ADD, NULL, 0);
+	if (mn == NULL || mc_notify_add(mn, c->uuid, uu, capas) != 0) {
+		mc_notify_free(mn);
+		c->otime = prev_otime;
+		mc_tx_abort(&t);
+		D_FREE(mp.mp_v);
+		return -DER_NOMEM;
+	}
+	mn->mn_strict = true;
 	mc_info_fill(mr->mr_ms, c, &info);
 	out.info = &info;
 	out.n_properties = mp.mp_nr;
 	out.properties = mp.mp_v;
 	out.capas = capas;
-	rc = mc_commit(&t, mr->mr_req, &out.base);
+	/* answered once every engine of the pool knows the handle */
+	rc = mc_commit_notify(&t, mr->mr_req, &out.base, mn);
 	D_FREE(mp.mp_v);
 	return rc;
 }
@@ -1682,6 +2016,7 @@ mc_cont_close(struct mc_req *mr)
 {
 	Mgmt__ContCloseResp out = MGMT__CONT_CLOSE_RESP__INIT;
 	Mgmt__MsContHdl *h = NULL;
+	struct mc_notify *mn;
 	struct mc_tx t;
 	char uu[40];
 	int rc;
@@ -1697,17 +2032,24 @@ mc_cont_close(struct mc_req *mr)
 	if (rc != 0)
 		return rc;
 	rc = strcmp(h->pool_hdl, mr->mr_phdl->uuid) == 0 ? 0 : -DER_NO_HDL;
+	mn = mc_notify_new(mr->mr_ms, mr->mr_pool, MGMT__TGT_HDL_OP__TGT_HDL_REMOVE, NULL, 0);
+	if (rc == 0 && (mn == NULL || mc_notify_add(mn, h->cont, uu, 0) != 0))
+		rc = -DER_NOMEM;
 	mc_msg_free(h);
-	if (rc != 0)
+	if (rc != 0) {
+		mc_notify_free(mn);
 		return rc;
+	}
 	rc = mc_tx_begin(mr->mr_ms, &t);
 	if (rc == 0)
 		rc = mc_tx_write(&t, MS_T_CONT_HDLS, uu, NULL, true);
 	if (rc != 0) {
 		mc_tx_abort(&t);
+		mc_notify_free(mn);
 		return rc;
 	}
-	return mc_commit(&t, mr->mr_req, &out.base);
+	/* answered once the engines forgot it (their errors are only logged) */
+	return mc_commit_notify(&t, mr->mr_req, &out.base, mn);
 }
 
 static int
@@ -2102,6 +2444,7 @@ ms_evict_handler(struct dss_ctl_req *req, void *arg)
 	Mgmt__PoolEvictResp out = MGMT__POOL_EVICT_RESP__INIT;
 	Mgmt__PoolEvictReq *in;
 	Mgmt__MsPool *p = NULL;
+	struct mc_notify *mn = NULL;
 	struct mc_coll co;
 	struct mc_tx t = {0};
 	const void *body;
@@ -2118,6 +2461,10 @@ ms_evict_handler(struct dss_ctl_req *req, void *arg)
 	}
 	memset(&co, 0, sizeof(co));
 	rc = ms_pool_find(ms, in->id, &p);
+	if (rc == 0) {
+		mn = mc_notify_new(ms, p, MGMT__TGT_HDL_OP__TGT_HDL_REMOVE, NULL, 0);
+		rc = mn == NULL ? -DER_NOMEM : 0;
+	}
 	if (rc == 0)
 		rc = mc_tx_begin(ms, &t);
 	if (rc == 0)
@@ -2134,7 +2481,7 @@ ms_evict_handler(struct dss_ctl_req *req, void *arg)
 			continue;
 		rc = mc_tx_write(&t, MS_T_POOL_HDLS, h->uuid, NULL, true);
 		if (rc == 0)
-			rc = mc_cont_hdls_drop(&t, h->uuid, NULL, NULL, NULL);
+			rc = mc_cont_hdls_drop(&t, h->uuid, NULL, NULL, NULL, mn);
 		out.count++;
 	}
 	mc_coll_fini(&co);
@@ -2143,10 +2490,16 @@ ms_evict_handler(struct dss_ctl_req *req, void *arg)
 		dss_ctl_reply_msg(req, 0, &out.base);
 	} else if (rc == 0) {
 		D_NOTE("pool %s: evicting %d handles\n", p->uuid, out.count);
-		rc = mc_commit(&t, req, &out.base);
+		if (mn->mn_nr == 0) {
+			mc_notify_free(mn);
+			mn = NULL;
+		}
+		rc = mc_commit_notify(&t, req, &out.base, mn);
+		mn = NULL;
 	} else if (t.t_tx != NULL) {
 		mc_tx_abort(&t);
 	}
+	mc_notify_free(mn);
 	if (rc != 0)
 		ms_reply_err(ms, req, rc);
 	mc_msg_free(p);

@@ -106,21 +106,29 @@ ms_fan_start(struct ds_mgmt *ms, char *const *addrs, uint32_t nr, uint32_t metho
 	     const ProtobufCMessage *msg, ms_fan_cb_t cb, void *arg)
 {
 	struct ms_fan *fa;
-	uint8_t buf[512];
+	uint8_t sbuf[512];
+	uint8_t *buf = sbuf;
 	size_t len;
 	uint32_t i;
 	int rc;
 
 	len = protobuf_c_message_get_packed_size(msg);
-	if (len > sizeof(buf))
-		return -DER_INVAL;
+	if (len > sizeof(sbuf)) {
+		/* a long list of handles (TgtHdl): dss_ctl_call_async copies the body */
+		D_ALLOC(buf, len);
+		if (buf == NULL)
+			return -DER_NOMEM;
+	}
 	protobuf_c_message_pack(msg, buf);
 	D_ALLOC_PTR(fa);
-	if (fa == NULL)
-		return -DER_NOMEM;
-	D_ALLOC_ARRAY(fa->fa_ones, nr > 0 ? nr : 1);
-	if (fa->fa_ones == NULL) {
-		D_FREE(fa);
+	if (fa != NULL) {
+		D_ALLOC_ARRAY(fa->fa_ones, nr > 0 ? nr : 1);
+		if (fa->fa_ones == NULL)
+			D_FREE(fa);
+	}
+	if (fa == NULL) {
+		if (buf != sbuf)
+			D_FREE(buf);
 		return -DER_NOMEM;
 	}
 	fa->fa_ms = ms;
@@ -138,6 +146,8 @@ ms_fan_start(struct ds_mgmt *ms, char *const *addrs, uint32_t nr, uint32_t metho
 			fa->fa_left--;
 		}
 	}
+	if (buf != sbuf)
+		D_FREE(buf);
 	/* drop the hold; if every call failed at once, finish on a later turn of the loop */
 	if (--fa->fa_left == 0) {
 		rc = dss_ctl_exec(ms->ms_ctl, ms_fan_finish, fa);
@@ -171,6 +181,12 @@ ms_tgt_rc(const struct ms_fan_one *fo, uint32_t method)
 		rc = r == NULL ? -DER_PROTO : r->status;
 		if (r != NULL)
 			mgmt__tgt_destroy_resp__free_unpacked(r, NULL);
+	} else if (method == DSS_CTL_TGT_HDL) {
+		Mgmt__TgtHdlResp *r = mgmt__tgt_hdl_resp__unpack(NULL, fo->fo_len, fo->fo_body);
+
+		rc = r == NULL ? -DER_PROTO : r->status;
+		if (r != NULL)
+			mgmt__tgt_hdl_resp__free_unpacked(r, NULL);
 	}
 	return rc;
 }

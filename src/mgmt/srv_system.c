@@ -290,6 +290,8 @@ ms_exclude_done(int rc, void *arg)
 		ex->ex_done(rc, ex->ex_done_arg);
 		goto out;
 	}
+	if (rc == 0 && !ex->ex_clear)
+		ms_tgt_hdls_push(ex->ex_ms, UINT32_MAX); /* the new map versions */
 	for (i = 0; i < ex->ex_nr; i++)
 		if (rc != 0)
 			D_ERROR("rank %u: %s failed: " DF_RC "\n", ex->ex_ranks[i],
@@ -698,6 +700,7 @@ ms_client_timer_cb(struct dss_ctl_timer *timer, void *arg)
  */
 
 struct ms_join {
+	struct ds_mgmt *jo_ms;
 	struct dss_ctl_req *jo_req;
 	uint32_t jo_rank;
 	uint64_t jo_version;
@@ -714,6 +717,9 @@ ms_join_done(int rc, void *arg)
 	out.state = MGMT__JOIN_RESP__STATE__IN;
 	out.map_version = jo->jo_version;
 	dss_ctl_reply_msg(jo->jo_req, rc, &out.base);
+	/* a (re)started engine knows no container handle: give it its pools' tables */
+	if (rc == 0)
+		ms_tgt_hdls_push(jo->jo_ms, jo->jo_rank);
 	D_FREE(jo);
 }
 
@@ -826,6 +832,7 @@ ms_join_handler(struct dss_ctl_req *req, void *arg)
 		rc = ms_map_version_bump(ms, tx);
 	if (rc != 0)
 		goto out;
+	jo->jo_ms = ms;
 	jo->jo_req = req;
 	jo->jo_rank = rank;
 	jo->jo_version = ms->ms_map_version;

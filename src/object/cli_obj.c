@@ -107,8 +107,8 @@ obj_sync_done(daos_event_t *ev, int rc)
 }
 
 /*
- * May @obj be written? Its open mode and its container handle's both allow it. (The
- * targets do not check container capabilities yet: a read-only handle is enforced here.)
+ * May @obj be written? Its open mode and its container handle's both allow it. A fast fail
+ * only: the targets check the handle's capabilities themselves (srv_obj.c).
  */
 static bool
 obj_writable(struct dc_obj *obj)

@@ -8,9 +8,13 @@
  * punches are acknowledged once their WAL record is durable. An update without an epoch
  * gets the target's HLC, returned in the reply.
  *
- * Not yet: the pool map version check (-DER_STALE) and the container handle capability
- * check wait for the pool and container services (Control-plane issue); the map version
- * is recorded in VOS and echoed.
+ * Every request is checked against the target's table of container handles, which the
+ * management service fills (TgtHdl, daos_srv/pool_tgt.h ds_pool_child_io_check): a request
+ * placed with a map version older than the target's is -DER_STALE (the client refreshes its
+ * map and retries), a handle of another container or without the capability (write for
+ * update and punch, read for the others) is -DER_NO_PERM, an unknown handle -DER_NO_HDL. A
+ * pool shard the service never told anything (made straight by TgtCreate, as the
+ * with_server.sh tests do) still serves handles it does not know: see README.md.
  */
 #define D_LOGFAC object
 
@@ -33,7 +37,9 @@ struct obj_io {
 
 /*
  * Find the pool shard and the container of @hdr; @create makes the container if the target
- * has not seen it. @update: an epoch of 0 means "now"; otherwise it means "latest".
+ * has not seen it. @update: the request modifies (the handle needs the write capability),
+ * and an epoch of 0 means "now"; otherwise it means "latest". Refuses (before touching VOS)
+ * a request the shard's handle table does not allow: ds_pool_child_io_check.
  */
 static int
 obj_io_begin(const struct obj_hdr *hdr, bool create, bool update, struct obj_io *io)
@@ -57,6 +63,14 @@ obj_io_begin(const struct obj_hdr *hdr, bool create, bool update, struct obj_io 
 	rc = ds_pool_child_lookup(hdr->oh_pool, &io->io_child);
 	if (rc != 0)
 		return rc;
+	/* the handle's capabilities and the map version: one lookup on this xstream */
+	rc = ds_pool_child_io_check(io->io_child, hdr->oh_coh, hdr->oh_cont, hdr->oh_map_ver,
+				    update);
+	if (rc != 0) {
+		ds_pool_child_put(io->io_child);
+		io->io_child = NULL;
+		return rc;
+	}
 	io->io_poh = ds_pool_child_hdl(io->io_child);
 	rc = vos_cont_open(io->io_poh, hdr->oh_cont, &io->io_coh);
 	if (rc == -DER_NONEXIST && create) {

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include <daos/security.h>
+
 #include <gurt/common.h>
 #include <daos_srv/pool_tgt.h>
 #include <daos_srv/sched.h>
@@ -357,6 +359,176 @@ test_cont_destroy(void **state)
 			 -DER_UNINIT);
 }
 
+/* ds_pool_child_io_check on target @tgt, from a ULT there. */
+struct chk_arg {
+	uuid_t ca_pool;
+	uuid_t ca_coh;
+	uuid_t ca_cont;
+	uint32_t ca_ver;
+	bool ca_write;
+	struct dss_eventual *ca_ev;
+};
+
+static void
+chk_ult(void *arg)
+{
+	struct chk_arg *ca = arg;
+	struct ds_pool_child *pc;
+	int rc;
+
+	rc = ds_pool_child_lookup(ca->ca_pool, &pc);
+	if (rc == 0) {
+		rc = ds_pool_child_io_check(pc, ca->ca_coh, ca->ca_cont, ca->ca_ver, ca->ca_write);
+		ds_pool_child_put(pc);
+	}
+	dss_eventual_set(ca->ca_ev, (void *)(intptr_t)rc);
+}
+
+static int
+chk_run(uint32_t tgt, struct chk_arg *ca)
+{
+	void *val;
+
+	assert_int_equal(dss_eventual_create(&ca->ca_ev), 0);
+	assert_int_equal(dss_ult_create(te.te_eng.de_tgt_xs[tgt], chk_ult, ca, 0, NULL), 0);
+	dss_eventual_wait(ca->ca_ev, &val);
+	dss_eventual_destroy(ca->ca_ev);
+	return (int)(intptr_t)val;
+}
+
+#define HDL_NR 12
+#define HDL_ROUNDS 60
+
+/* What the check must answer, by the model: @known/@cont/@capas per handle, @ver, managed. */
+static int
+chk_model(bool managed, uint32_t ver, const bool *known, const int *cont, const uint64_t *capas,
+	  int h, int c, uint32_t rver, bool write)
+{
+	if (rver < ver)
+		return -DER_STALE;
+	if (!managed)
+		return 0;
+	if (!known[h])
+		return -DER_NO_HDL;
+	if (cont[h] != c)
+		return -DER_NO_PERM;
+	if (!(capas[h] & (write ? SEC_CONT_CAPA_WRITE_DATA : SEC_CONT_CAPA_READ_DATA)))
+		return -DER_NO_PERM;
+	return 0;
+}
+
+/* TgtHdl's bridge against a model: random ADD/REMOVE/SET/MAP, every check on every target. */
+static void
+test_hdls(void **state)
+{
+	static const uint64_t capa_set[] = {0, SEC_CONT_CAPA_READ_DATA, SEC_CONT_CAPA_WRITE_DATA,
+					    SEC_CONT_CAPA_READ_DATA | SEC_CONT_CAPA_WRITE_DATA};
+	struct ds_pool_tgt_info infos[TGT_NR];
+	struct ds_tgt_hdl ths[HDL_NR];
+	struct chk_arg ca = {0};
+	uuid_t hdls[HDL_NR], conts[2], pool, other;
+	bool known[HDL_NR] = {0};
+	int cont[HDL_NR] = {0};
+	uint64_t capas[HDL_NR] = {0};
+	uint32_t ver = 0, nknown, n, t, r, i;
+	bool managed = false;
+	int rcs[TGT_NR];
+	int h, c, w;
+
+	(void)state;
+	srand(1234);
+	engine_up();
+	uuid_generate(pool);
+	uuid_generate(other);
+	for (i = 0; i < HDL_NR; i++)
+		uuid_generate(hdls[i]);
+	uuid_generate(conts[0]);
+	uuid_generate(conts[1]);
+	assert_int_equal(ds_pool_tgt_create(pool, 64 * MiB, 16 * MiB, rcs, TGT_NR), 0);
+	/* no shard: ADD and SET fail, REMOVE and MAP are done; a bad op is refused */
+	assert_int_equal(ds_pool_tgt_hdl(other, 1, DS_TGT_HDL_ADD, ths, 0, rcs, TGT_NR),
+			 -DER_NONEXIST);
+	assert_int_equal(ds_pool_tgt_hdl(other, 1, DS_TGT_HDL_REMOVE, ths, 0, rcs, TGT_NR), 0);
+	assert_int_equal(ds_pool_tgt_hdl(other, 1, DS_TGT_HDL_MAP, NULL, 0, rcs, TGT_NR), 0);
+	assert_int_equal(ds_pool_tgt_hdl(pool, 1, (enum ds_tgt_hdl_op)7, NULL, 0, rcs, TGT_NR),
+			 -DER_INVAL);
+
+	for (r = 0; r < HDL_ROUNDS; r++) {
+		enum ds_tgt_hdl_op op = (enum ds_tgt_hdl_op)(r == 0 ? DS_TGT_HDL_MAP : rand() % 4);
+		uint32_t nver = ver + (uint32_t)(rand() % 3) - 1; /* older, same or newer */
+
+		if (r > 0) {
+			/* the checks first, before anything was told on round 0 */
+			for (h = 0; h < HDL_NR; h++)
+				for (c = 0; c < 2; c++)
+					for (w = 0; w < 2; w++) {
+						uuid_copy(ca.ca_pool, pool);
+						uuid_copy(ca.ca_coh, hdls[h]);
+						uuid_copy(ca.ca_cont, conts[c]);
+						ca.ca_ver = ver + (uint32_t)(rand() % 3) - 1;
+						if (ver == 0)
+							ca.ca_ver = (uint32_t)(rand() % 2);
+						ca.ca_write = w;
+						t = (uint32_t)rand() % TGT_NR;
+						assert_int_equal(chk_run(t, &ca),
+								 chk_model(managed, ver, known,
+									   cont, capas, h, c,
+									   ca.ca_ver, w));
+					}
+		} else {
+			/* unmanaged: any handle is served, at any version */
+			uuid_copy(ca.ca_pool, pool);
+			uuid_copy(ca.ca_coh, hdls[0]);
+			uuid_copy(ca.ca_cont, conts[0]);
+			ca.ca_write = true;
+			assert_int_equal(chk_run(0, &ca), 0);
+		}
+		n = (uint32_t)(rand() % 5);
+		if (ver == 0 && nver == UINT32_MAX)
+			nver = 0;
+		for (i = 0; i < n; i++) {
+			h = rand() % HDL_NR;
+			uuid_copy(ths[i].th_hdl, hdls[h]);
+			c = rand() % 2;
+			uuid_copy(ths[i].th_cont, conts[c]);
+			ths[i].th_capas = capa_set[rand() % 4];
+		}
+		assert_int_equal(ds_pool_tgt_hdl(pool, nver, op, ths, n, rcs, TGT_NR), 0);
+		for (t = 0; t < TGT_NR; t++)
+			assert_int_equal(rcs[t], 0);
+		/* the model */
+		managed = true;
+		ver = nver > ver ? nver : ver;
+		if (op == DS_TGT_HDL_SET)
+			memset(known, 0, sizeof(known));
+		for (i = 0; i < n && op != DS_TGT_HDL_MAP; i++) {
+			for (h = 0; uuid_compare(hdls[h], ths[i].th_hdl) != 0; h++)
+				;
+			known[h] = op != DS_TGT_HDL_REMOVE;
+			cont[h] = uuid_compare(ths[i].th_cont, conts[0]) == 0 ? 0 : 1;
+			capas[h] = ths[i].th_capas;
+		}
+		for (h = 0, nknown = 0; h < HDL_NR; h++)
+			nknown += known[h];
+		assert_int_equal(ds_pool_tgt_query(pool, infos, TGT_NR), 0);
+		for (t = 0; t < TGT_NR; t++) {
+			assert_int_equal(infos[t].ti_nhdls, nknown);
+			assert_int_equal(infos[t].ti_map_ver, ver);
+		}
+	}
+	/* nothing persists: after a restart the shard is unmanaged, knows no handle */
+	engine_down();
+	engine_up();
+	assert_int_equal(ds_pool_tgt_query(pool, infos, TGT_NR), 0);
+	assert_int_equal(infos[0].ti_nhdls, 0);
+	assert_int_equal(infos[0].ti_map_ver, 0);
+	uuid_generate(ca.ca_coh);
+	ca.ca_ver = 0;
+	assert_int_equal(chk_run(1, &ca), 0);
+	assert_int_equal(ds_pool_tgt_destroy(pool, rcs, TGT_NR), 0);
+	engine_down();
+}
+
 /* One target cannot create: the other's shard is removed; nothing is left. */
 static void
 test_create_undo(void **state)
@@ -421,6 +593,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_format, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bridge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cont_destroy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hdls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_undo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_partial, setup, teardown),
 	};

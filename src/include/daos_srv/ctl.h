@@ -110,6 +110,7 @@ enum dss_ctl_method {
 	DSS_CTL_TGT_DESTROY = 301,      /* mgmt.TgtDestroyReq -> Resp */
 	DSS_CTL_TGT_QUERY = 302,        /* mgmt.TgtQueryReq -> Resp */
 	DSS_CTL_TGT_CONT_DESTROY = 303, /* mgmt.TgtContDestroyReq -> mgmt.TgtDestroyResp */
+	DSS_CTL_TGT_HDL = 304,          /* mgmt.TgtHdlReq -> mgmt.TgtHdlResp (container handles) */
 };
 
 /** Method ids are 1 .. DSS_CTL_METHOD_MAX - 1. */

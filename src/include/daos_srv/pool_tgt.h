@@ -28,6 +28,23 @@ struct ds_pool_tgt_info {
 	int32_t ti_rc;               /* 0: open, -DER_NONEXIST: no shard, other: the error */
 	uint32_t ti_tgt;             /* the target index */
 	struct vos_pool_info ti_vos; /* valid when ti_rc is 0 */
+	uint32_t ti_nhdls;           /* container handles the target knows (ds_pool_tgt_hdl) */
+	uint32_t ti_map_ver;         /* the pool map version it knows, 0: never told */
+};
+
+/** A container handle as the management service tells the targets (ds_pool_tgt_hdl). */
+struct ds_tgt_hdl {
+	uuid_t th_cont;
+	uuid_t th_hdl;
+	uint64_t th_capas; /* SEC_CONT_CAPA_* */
+};
+
+/** What ds_pool_tgt_hdl does with its handles (mgmt.TgtHdlOp). */
+enum ds_tgt_hdl_op {
+	DS_TGT_HDL_ADD = 0,    /* add or replace: -DER_NONEXIST without the pool shard */
+	DS_TGT_HDL_REMOVE = 1, /* remove (unknown ones, or no shard: done) */
+	DS_TGT_HDL_MAP = 2,    /* only the map version */
+	DS_TGT_HDL_SET = 3,    /* replace the whole table of the pool */
 };
 
 /** Number of targets of the running engine (0 before its shards are open). Context: any. */
@@ -76,6 +93,18 @@ int ds_pool_tgt_cont_destroy(const uuid_t pool, const uuid_t cont, int *tgt_rcs,
  */
 int ds_pool_tgt_query(const uuid_t uuid, struct ds_pool_tgt_info *infos, uint32_t tgt_nr);
 
+/**
+ * Tell every target's shard of pool @pool about container handles (@op on @hdls[0 .. @nr))
+ * and pool map version @map_ver (each target keeps the highest it was told). Any op marks
+ * the shard as managed by the service: from then on an unknown handle is refused
+ * (ds_pool_child_io_check). Nothing is persisted: a restarted engine knows nothing until
+ * the service tells it again. @tgt_rcs as for create. Returns 0, -DER_UNINIT, -DER_INVAL
+ * (bad op), or the first target error (-DER_NONEXIST: ADD or SET without the shard,
+ * -DER_NOMEM). Context: as ds_pool_tgt_create.
+ */
+int ds_pool_tgt_hdl(const uuid_t pool, uint32_t map_ver, enum ds_tgt_hdl_op op,
+		    const struct ds_tgt_hdl *hdls, uint32_t nr, int *tgt_rcs, uint32_t tgt_nr);
+
 /** A target's open shard of a pool (opaque). */
 struct ds_pool_child;
 
@@ -88,6 +117,18 @@ int ds_pool_child_lookup(const uuid_t uuid, struct ds_pool_child **child);
 
 /** The VOS pool handle of @child (borrowed while referenced). Context: @child's xstream. */
 daos_handle_t ds_pool_child_hdl(const struct ds_pool_child *child);
+
+/**
+ * May a request through container handle @coh on container @cont, placed with pool map
+ * version @map_ver, read (or, with @write, modify) in @child? Returns 0; -DER_STALE
+ * (@map_ver older than the version the target knows); -DER_NO_PERM (the handle is of
+ * another container, or @write without the write-data capability, or no read-data one);
+ * -DER_NO_HDL (@coh unknown to a shard the service manages). A shard the service never told
+ * anything (a pool created straight through TgtCreate, as tests/common/sys_pool.c does)
+ * serves unknown handles. One hash lookup, no lock. Context: @child's xstream.
+ */
+int ds_pool_child_io_check(struct ds_pool_child *child, const uuid_t coh, const uuid_t cont,
+			   uint32_t map_ver, bool write);
 
 /** Drop the reference of ds_pool_child_lookup. Context: @child's xstream. */
 void ds_pool_child_put(struct ds_pool_child *child);

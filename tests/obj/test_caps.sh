@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# test_caps.sh DAOS_SERVER DAOS_CTL_PING DAOS_AGENT DMG DMG_JSON_GET CAPS_TEST: the targets
+# check container handles (capabilities, container) and pool map versions, as the
+# management service told them (TgtHdl). Two real daos_servers (the first the only access
+# point, 2 targets; the second 1 target), a real daos_agent, a pool over both made with dmg:
+#   caps_test caps   RO/RW opens, handles forged on the client (RW over an RO open, a
+#                    handle of container a on b, an unknown one): the server refuses them;
+#                    after close/destroy TgtQuery shows the engines forgot the handles;
+#   caps_test hold   kill -9 and restart of the second server while a handle is open: after
+#                    its join the service gives it the pool's handles again;
+#   caps_test stale  after `dmg system exclude` of the second rank the pool map version
+#                    bumps: the engine refuses the old version (-DER_STALE), the client
+#                    refreshes its map and goes on.
+# Every process is killed by the EXIT trap.
+set -u
+
+BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get caps_test}
+CTL_PING=${2:?}
+AGENT=${3:?}
+DMG=${4:?}
+JGET=${5:?}
+TEST=${6:?}
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$TEST"
+t_init test_caps
+SRV_BIN=$BIN
+# slot of 8: server 0 management PORT, fabric PORT+1..3, raft PORT+7; server 1 management
+# PORT+4, fabric PORT+5..6
+t_ports 9960 12
+ADDR1=127.0.0.1:$((PORT + 4))
+
+srv_config 2 >"$TMP/daos_server.yml"
+cat >>"$TMP/daos_server.yml" <<CFG
+transport_config:
+  allow_insecure: true
+CFG
+cat >"$TMP/srv1.yml" <<CFG
+name: daos_server
+port: $((PORT + 4))
+access_points: ['127.0.0.1:$PORT']
+provider: ofi+tcp;ofi_rxm
+engines:
+  - targets: 1
+    fabric_iface: lo
+    fabric_iface_port: $((PORT + 5))
+transport_config:
+  allow_insecure: true
+CFG
+srv_start srv
+srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
+srv_start srv1 -o "$TMP/srv1.yml" --data-dir "$TMP/data1"
+S1_PID=$SRV_PID
+agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
+
+# dmg_j NAME ARGS...: dmg -j at the first server, output in $TMP/NAME.{out,err}, RC
+dmg_j() {
+	local name=$1
+	shift
+	timeout 30 "$DMG" -j -l "$ADDR" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	RC=$?
+}
+j() {
+	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
+}
+
+# both engines joined
+for i in $(seq 100); do
+	dmg_j sq system query
+	[ "$RC" = 0 ] && [ "$(j sq response.members)" = 2 ] &&
+		[ "$(j sq response.members.0.state)" = joined ] &&
+		[ "$(j sq response.members.1.state)" = joined ] && break
+	sleep 0.3
+done
+RANK1=
+for m in 0 1; do
+	[ "$(j sq "response.members.$m.addr")" = "$ADDR1" ] && RANK1=$(j sq "response.members.$m.rank")
+done
+if [ -z "$RANK1" ]; then
+	fail "the two engines did not join"
+	show out "$TMP/sq.out"
+	exit 1
+fi
+pass "two engines joined, the second is rank $RANK1"
+
+create_pool() {
+	local label=$1 i
+	for i in $(seq 20); do
+		dmg_j "pc_$label" pool create -z 2G "$label"
+		[ "$(j "pc_$label" status)" = 0 ] && break
+		sleep 0.5
+	done
+	PUUID=$(j "pc_$label" response.uuid)
+	[ -n "$PUUID" ] && [ "$(j "pc_$label" response.tgt_ranks)" = 2 ] && return 0
+	fail "dmg pool create $label"
+	show out "$TMP/pc_$label.out"
+	show err "$TMP/pc_$label.err"
+	return 1
+}
+
+cd "$TMP" || exit 1
+echo "== capabilities (caps_test caps)"
+create_pool tank || exit 1
+pass "pool tank over both ranks: $PUUID"
+TANK=$PUUID
+timeout 120 "$TEST" caps tank "$ADDR" "$PUUID" >"$TMP/caps.out" 2>"$TMP/caps.err"
+RC=$?
+sed 's/^/    /' "$TMP/caps.out"
+if [ "$RC" = 0 ]; then
+	pass "caps_test caps: $(grep -c '^ok:' "$TMP/caps.out") checks"
+else
+	fail "caps_test caps exit $RC"
+	show stderr "$TMP/caps.err"
+fi
+
+echo "== update rate with and without the check (caps_test rate)"
+create_pool bench || exit 1
+timeout 120 "$TEST" rate tank bench >"$TMP/rate.out" 2>"$TMP/rate.err"
+RC=$?
+grep -v '^ok:' "$TMP/rate.out" | sed 's/^/    /'
+if [ "$RC" = 0 ]; then
+	pass "caps_test rate: $(grep '^rate:' "$TMP/rate.out")"
+else
+	fail "caps_test rate exit $RC"
+	sed 's/^/    /' "$TMP/rate.out"
+	show stderr "$TMP/rate.err"
+fi
+
+echo "== an engine restarts while a handle is open (caps_test hold)"
+mkfifo "$TMP/go_hold"
+timeout 120 "$TEST" hold tank "$ADDR1" "$TANK" <"$TMP/go_hold" >"$TMP/hold.out" \
+	2>"$TMP/hold.err" &
+HO_PID=$!
+t_track "$HO_PID"
+exec 4>"$TMP/go_hold"
+if wait_line "$TMP/hold.out" "^ready" 60; then
+	kill -KILL "$S1_PID"
+	wait_exit "$S1_PID" 10
+	srv_start srv1b -o "$TMP/srv1.yml" --data-dir "$TMP/data1"
+	"$CTL_PING" -w 20 "$ADDR1" >/dev/null 2>&1 && pass "second server restarted (kill -9)" ||
+		fail "second server does not answer after its restart"
+else
+	fail "caps_test hold never got ready"
+fi
+echo go >&4
+exec 4>&-
+wait_exit "$HO_PID" 120
+sed 's/^/    /' "$TMP/hold.out"
+if [ "$RC" = 0 ]; then
+	pass "caps_test hold: $(grep -c '^ok:' "$TMP/hold.out") checks"
+else
+	fail "caps_test hold exit $RC"
+	show stderr "$TMP/hold.err"
+	grep -E "exclu|TgtHdl|refused|join" "$TMP/srv.err" | tail -20 | sed 's/^/      /'
+fi
+
+echo "== map version (caps_test stale, dmg system exclude of rank $RANK1)"
+create_pool pond || exit 1
+mkfifo "$TMP/go"
+timeout 120 "$TEST" stale pond "$ADDR" "$PUUID" <"$TMP/go" >"$TMP/stale.out" 2>"$TMP/stale.err" &
+ST_PID=$!
+t_track "$ST_PID"
+exec 3>"$TMP/go"
+if wait_line "$TMP/stale.out" "^ready" 60; then
+	dmg_j ex system exclude --ranks "$RANK1"
+	[ "$RC" = 0 ] && [ "$(j ex response.results.0.state)" = adminexcluded ] &&
+		pass "system exclude --ranks $RANK1" || {
+		fail "system exclude: exit $RC"
+		show out "$TMP/ex.out"
+	}
+	# the engine learns the new version after the exclusion committed: wait for it
+	for i in $(seq 50); do
+		dmg_j pq pool query pond
+		[ "$RC" = 0 ] && break
+		sleep 0.2
+	done
+else
+	fail "caps_test stale never got ready"
+fi
+echo go >&3
+exec 3>&-
+wait_exit "$ST_PID" 120
+sed 's/^/    /' "$TMP/stale.out"
+if [ "$RC" = 0 ]; then
+	pass "caps_test stale: $(grep -c '^ok:' "$TMP/stale.out") checks"
+else
+	fail "caps_test stale exit $RC"
+	show stderr "$TMP/stale.err"
+fi
+
+t_summary
