@@ -237,8 +237,10 @@ ms_hb_get(struct ds_mgmt *ms, uint32_t rank)
 		D_REALLOC_ARRAY(n, ms->ms_hbs, nr);
 		if (n == NULL)
 			return NULL;
-		for (i = ms->ms_hb_nr; i < nr; i++)
+		for (i = ms->ms_hb_nr; i < nr; i++) {
+			memset(&n[i], 0, sizeof(n[i])); /* realloc leaves new entries undefined */
 			n[i].hb_last_ms = ms_now_ms();
+		}
 		ms->ms_hbs = n;
 		ms->ms_hb_nr = nr;
 	}
