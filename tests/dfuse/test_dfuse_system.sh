@@ -22,25 +22,7 @@ t_init test_dfuse_system
 trap dfuse_cleanup EXIT
 t_ports 9300 80
 
-srv_config 2 >"$TMP/daos_server.yml"
-cat >>"$TMP/daos_server.yml" <<CFG
-transport_config:
-  allow_insecure: true
-CFG
-srv_start srv
-srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
-
-agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
-
-# the service elects itself and the engine joins shortly after the start
-for i in $(seq 60); do
-	timeout 30 "$DMG" -j -l "$ADDR" pool create -z 1G tank >"$TMP/pc.out" 2>"$TMP/pc.err"
-	[ "$("$JGET" "$TMP/pc.out" status 2>/dev/null)" = 0 ] && break
-	sleep 0.5
-done
-PUUID=$("$JGET" "$TMP/pc.out" response.uuid 2>/dev/null)
-[ -n "$PUUID" ] || { fail "dmg pool create"; show out "$TMP/pc.out"; show err "$TMP/pc.err"; exit 1; }
-pass "dmg pool create tank: $PUUID"
+svc_start 2 1G
 timeout 60 "$DAOS" -j container create tank fs1 --type POSIX >"$TMP/cc.out" 2>"$TMP/cc.err"
 CUUID=$("$JGET" "$TMP/cc.out" response.container_uuid 2>/dev/null)
 [ -n "$CUUID" ] || { fail "daos container create"; show out "$TMP/cc.out"; show err "$TMP/cc.err"; exit 1; }

@@ -189,3 +189,33 @@ srv_wait_ping() {
 	show stderr "$TMP/$1.err"
 	return 1
 }
+
+# svc_start TARGETS POOL_SIZE: the usual start of a client system test: an insecure
+# daos_server (TARGETS targets, ports of t_ports), a daos_agent attached to it and a pool
+# labelled tank of POOL_SIZE made by dmg, retried while the service elects itself and the
+# engine joins; PUUID is the pool's uuid. Uses SRV_BIN, CTL_PING, AGENT, DMG and JGET. A step
+# that fails fails the test and exits the script (the EXIT trap cleans up).
+svc_start() {
+	local i
+	srv_config "$1" >"$TMP/daos_server.yml"
+	cat >>"$TMP/daos_server.yml" <<CFG
+transport_config:
+  allow_insecure: true
+CFG
+	srv_start srv
+	srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
+	agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
+	for i in $(seq 60); do
+		timeout 30 "$DMG" -j -l "$ADDR" pool create -z "$2" tank >"$TMP/pc.out" 2>"$TMP/pc.err"
+		[ "$("$JGET" "$TMP/pc.out" status 2>/dev/null)" = 0 ] && break
+		sleep 0.5
+	done
+	PUUID=$("$JGET" "$TMP/pc.out" response.uuid 2>/dev/null)
+	if [ -z "$PUUID" ]; then
+		fail "dmg pool create"
+		show out "$TMP/pc.out"
+		show err "$TMP/pc.err"
+		exit 1
+	fi
+	pass "dmg pool create tank: $PUUID"
+}

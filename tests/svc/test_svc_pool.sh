@@ -19,30 +19,7 @@ t_init test_svc_pool
 SRV_BIN=$BIN
 t_ports 11200 25
 
-srv_config 2 >"$TMP/daos_server.yml"
-cat >>"$TMP/daos_server.yml" <<CFG
-transport_config:
-  allow_insecure: true
-CFG
-srv_start srv
-srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
-
-agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
-
-# the service elects itself and the engine joins shortly after the start
-for i in $(seq 60); do
-	timeout 30 "$DMG" -j -l "$ADDR" pool create -z 1G tank >"$TMP/pc.out" 2>"$TMP/pc.err"
-	[ "$("$JGET" "$TMP/pc.out" status 2>/dev/null)" = 0 ] && break
-	sleep 0.5
-done
-PUUID=$("$JGET" "$TMP/pc.out" response.uuid 2>/dev/null)
-if [ -z "$PUUID" ]; then
-	fail "dmg pool create"
-	show out "$TMP/pc.out"
-	show err "$TMP/pc.err"
-	exit 1
-fi
-pass "dmg pool create tank: $PUUID"
+svc_start 2 1G
 
 cd "$TMP" || exit 1
 timeout 120 "$TEST" run tank "$PUUID" 2 >"$TMP/pool_test.out" 2>"$TMP/pool_test.err"
