@@ -1067,8 +1067,11 @@ obj_inode(dfs_t *dfs, dfs_obj_t *obj, daos_handle_t *poh, struct dfs_inode_df *d
 	if (rc != 0)
 		return rc;
 	rc = ent_fetch(*poh, obj->do_name, di, value);
-	if (rc == 0 && (di->di_oid_lo != obj->do_oid.lo || di->di_oid_hi != obj->do_oid.hi))
+	if (rc == 0 && (di->di_oid_lo != obj->do_oid.lo || di->di_oid_hi != obj->do_oid.hi)) {
 		rc = ENOENT; /* the name now refers to another object */
+		if (value != NULL)
+			D_FREE(*value); /* that object's symlink target */
+	}
 	if (rc != 0)
 		daos_obj_close(*poh, NULL);
 	return rc;
