@@ -188,7 +188,10 @@ int dfs_obj2id(dfs_obj_t *obj, daos_obj_id_t *oid);
 int dfs_lookup(dfs_t *dfs, const char *path, int flags, dfs_obj_t **obj, mode_t *mode,
 	       struct stat *stbuf);
 
-/** Open entry @name of directory @parent; a symbolic link is not followed. */
+/**
+ * Open entry @name of directory @parent; a symbolic link is not followed. @stbuf (optional)
+ * comes from the entry fetched for the open (plus the size query of a regular file).
+ */
 int dfs_lookup_rel(dfs_t *dfs, dfs_obj_t *parent, const char *name, int flags, dfs_obj_t **obj,
 		   mode_t *mode, struct stat *stbuf);
 
@@ -200,6 +203,17 @@ int dfs_lookup_rel(dfs_t *dfs, dfs_obj_t *parent, const char *name, int flags, d
  */
 int dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags,
 	     daos_oclass_id_t cid, daos_size_t chunk_size, const char *value, dfs_obj_t **obj);
+
+/**
+ * dfs_open() that also returns the attributes of the entry created or found, so that a
+ * create costs one round trip. @stbuf needs O_CREAT (ENOTSUP otherwise, as DAOS); its
+ * st_uid and st_gid (input) own a newly created entry. Output: the new entry's attributes
+ * (a new file has st_size 0), or, when an existing entry was opened (O_CREAT without
+ * O_EXCL), its attributes with a regular file's st_size from the file (0 after O_TRUNC).
+ */
+int dfs_open_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags,
+		  daos_oclass_id_t cid, daos_size_t chunk_size, const char *value, dfs_obj_t **obj,
+		  struct stat *stbuf);
 
 /** A second handle to @obj, without any round trip. */
 int dfs_dup(dfs_t *dfs, dfs_obj_t *obj, int flags, dfs_obj_t **new_obj);

@@ -594,6 +594,140 @@ rpcs_check(const uint64_t c0[DC_OBJ_RPC_NR], const char *what, uint64_t upd, uin
 		      what, c1[i] - c0[i], i, want[i]);
 }
 
+/* @a and @b (dfs_stat's) describe the same entry. */
+static void
+stat_same(const struct stat *a, const struct stat *b, const char *what)
+{
+	CHECK(a->st_mode == b->st_mode && a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
+		  a->st_size == b->st_size && a->st_nlink == b->st_nlink &&
+		  a->st_blocks == b->st_blocks && a->st_blksize == b->st_blksize &&
+		  a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+		  a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+		  a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+		  a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+		  a->st_atim.tv_sec == b->st_atim.tv_sec &&
+		  a->st_atim.tv_nsec == b->st_atim.tv_nsec,
+	      "%s: stat differs from dfs_stat's (mode %o/%o size %lld/%lld uid %u/%u)", what,
+	      (unsigned)a->st_mode, (unsigned)b->st_mode, (long long)a->st_size,
+	      (long long)b->st_size, (unsigned)a->st_uid, (unsigned)b->st_uid);
+}
+
+/*
+ * dfs_open_stat and the stat of dfs_lookup_rel / dfs_lookup (README "Files (data)"): a
+ * create is the conditional update alone and returns the new entry's attributes, owned by
+ * the stbuf's uid/gid; opening an existing file (no O_EXCL) is the failed update, the fetch
+ * and the size query (1 per shard), or an emptying with O_TRUNC; a lookup fetches the entry
+ * once. @dir holds file "f" (class OC_S2) of @fsize bytes.
+ */
+static void
+test_open_stat(dfs_t *dfs, dfs_obj_t *dir, off_t fsize)
+{
+	uint64_t c0[DC_OBJ_RPC_NR];
+	struct stat st;
+	struct stat ref;
+	daos_size_t size = 1;
+	dfs_obj_t *o;
+
+	memset(&st, 0, sizeof(st));
+	st.st_uid = 4321;
+	st.st_gid = 8765;
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_open_stat(dfs, dir, "g", S_IFREG | 0640, O_RDWR | O_CREAT | O_EXCL, OC_S2,
+			       4 * KiB, NULL, &o, &st),
+		 0);
+	rpcs_check(c0, "open_stat: create of a file", 1, 0, 0, 0);
+	if (failures)
+		return;
+	CHECK(st.st_mode == (S_IFREG | 0640) && st.st_size == 0 && st.st_nlink == 1 &&
+		  st.st_uid == 4321 && st.st_gid == 8765 && st.st_blksize == 4 * KiB,
+	      "open_stat of a new file: mode %o size %lld owner %u:%u blksize %ld",
+	      (unsigned)st.st_mode, (long long)st.st_size, (unsigned)st.st_uid, (unsigned)st.st_gid,
+	      (long)st.st_blksize);
+	CHECK_RC(dfs_stat(dfs, dir, "g", &ref), 0);
+	stat_same(&st, &ref, "open_stat: new file");
+	dfs_release(o);
+	CHECK_RC(dfs_open_stat(dfs, dir, "g", S_IFREG | 0640, O_RDWR | O_CREAT | O_EXCL, 0, 0, NULL,
+			       &o, &st),
+		 EEXIST);
+	CHECK_RC(dfs_open_stat(dfs, dir, "g", S_IFREG, O_RDWR, 0, 0, NULL, &o, &st), ENOTSUP);
+
+	/* existing: the fetched entry, a file's size from its array */
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(
+	    dfs_open_stat(dfs, dir, "f", S_IFREG | 0600, O_RDWR | O_CREAT, 0, 0, NULL, &o, &st), 0);
+	rpcs_check(c0, "open_stat: open of an existing file", 1, 1, 0, 2);
+	CHECK_RC(dfs_stat(dfs, dir, "f", &ref), 0);
+	CHECK(st.st_size == fsize, "open_stat of an existing file: size %lld, want %lld",
+	      (long long)st.st_size, (long long)fsize);
+	stat_same(&st, &ref, "open_stat: existing file");
+	dfs_release(o);
+
+	/* lookups: the entry fetched once (+ the size of a file) */
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_lookup_rel(dfs, dir, "f", O_RDONLY, &o, NULL, &st), 0);
+	rpcs_check(c0, "lookup_rel of a file with stat", 0, 1, 0, 2);
+	stat_same(&st, &ref, "lookup_rel: file");
+	if (o != NULL)
+		dfs_release(o);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_lookup(dfs, "/rpcs/f", O_RDONLY, &o, NULL, &st), 0);
+	rpcs_check(c0, "lookup of /rpcs/f with stat", 0, 2, 0, 2);
+	stat_same(&st, &ref, "lookup: file");
+	if (o != NULL)
+		dfs_release(o);
+
+	/* a directory and a symbolic link through dfs_open_stat, then looked up */
+	memset(&st, 0, sizeof(st));
+	st.st_uid = geteuid();
+	st.st_gid = getegid();
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_open_stat(dfs, dir, "sd", S_IFDIR | 0750, O_RDWR | O_CREAT | O_EXCL, 0, 0,
+			       NULL, &o, &st),
+		 0);
+	rpcs_check(c0, "open_stat: mkdir", 1, 0, 0, 0);
+	CHECK(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0750, "open_stat mkdir: mode %o",
+	      (unsigned)st.st_mode);
+	CHECK_RC(dfs_stat(dfs, dir, "sd", &ref), 0);
+	stat_same(&st, &ref, "open_stat: directory");
+	if (o != NULL)
+		dfs_release(o);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_lookup_rel(dfs, dir, "sd", O_RDWR, &o, NULL, &st), 0);
+	rpcs_check(c0, "lookup_rel of a directory with stat", 0, 1, 0, 0);
+	stat_same(&st, &ref, "lookup_rel: directory");
+	if (o != NULL)
+		dfs_release(o);
+	CHECK_RC(dfs_open_stat(dfs, dir, "sl", S_IFLNK | 0777, O_RDWR | O_CREAT | O_EXCL, 0, 0,
+			       "target/x", &o, &st),
+		 0);
+	CHECK(S_ISLNK(st.st_mode) && st.st_size == 8, "open_stat symlink: mode %o size %lld",
+	      (unsigned)st.st_mode, (long long)st.st_size);
+	CHECK_RC(dfs_stat(dfs, dir, "sl", &ref), 0);
+	stat_same(&st, &ref, "open_stat: symlink");
+	if (o != NULL)
+		dfs_release(o);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_lookup_rel(dfs, dir, "sl", O_RDONLY, &o, NULL, &st), 0);
+	rpcs_check(c0, "lookup_rel of a symlink with stat", 0, 1, 0, 0);
+	stat_same(&st, &ref, "lookup_rel: symlink");
+	if (o != NULL)
+		dfs_release(o);
+
+	/* O_TRUNC on an existing file: emptied, st_size 0 */
+	CHECK_RC(dfs_open_stat(dfs, dir, "f", S_IFREG | 0600, O_RDWR | O_CREAT | O_TRUNC, 0, 0,
+			       NULL, &o, &st),
+		 0);
+	CHECK(st.st_size == 0, "open_stat O_TRUNC: size %lld", (long long)st.st_size);
+	if (o != NULL) {
+		CHECK_RC(dfs_get_size(dfs, o, &size), 0);
+		CHECK(size == 0, "after open_stat O_TRUNC: %" PRIu64 " bytes", size);
+		dfs_release(o);
+	}
+	CHECK_RC(dfs_remove(dfs, dir, "g", false, NULL), 0);
+	CHECK_RC(dfs_remove(dfs, dir, "sd", false, NULL), 0);
+	CHECK_RC(dfs_remove(dfs, dir, "sl", false, NULL), 0);
+}
+
 /*
  * The RPCs of each operation (README "Files (data)"): create 1 update; write and read one
  * update/fetch per chunk touched; stat 1 fetch + 1 query per shard (a directory: the fetch
@@ -638,6 +772,7 @@ test_rpcs(dfs_t *dfs)
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_stat(dfs, NULL, "rpcs", &st), 0);
 	rpcs_check(c0, "stat of a directory", 0, 1, 0, 0);
+	test_open_stat(dfs, dir, sizeof(w) + 100);
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_remove(dfs, dir, "f", false, NULL), 0);
 	rpcs_check(c0, "remove", 0, 1, 3, 0);

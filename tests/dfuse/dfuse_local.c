@@ -12,10 +12,13 @@
 #include <daos.h>
 #include <daos_fs.h>
 #include <daos/client.h>
+#include <daos/obj_shard.h>
 #include <gurt/common.h>
 
 #include "../common/sys_pool.h"
 #include "dfuse_internal.h"
+
+_Static_assert(DC_OBJ_RPC_NR == DFUSE_RPC_NR, "the RPC counts dfuse reports");
 
 int
 main(int argc, char **argv)
@@ -28,6 +31,8 @@ main(int argc, char **argv)
 	dfs_t *dfs;
 	int rc;
 
+	/* RPC counts through getxattr DFUSE_XATTR_RPCS (README "Tests") */
+	dfuse_rpc_counts = dc_obj_rpc_counts;
 	rc = dfuse_opts_parse(argc, argv, true, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : 2;

@@ -2,7 +2,8 @@
 # test_dfuse_ns.sh DAOS_SERVER DAOS_CTL_PING DFUSE_LOCAL CHECK_PY [SEED]: the FUSE core mounted
 # by the test launcher over a real daos_server; the namespace checked through the kernel with
 # shell tools and dfuse_ns_check.py (a model walk among them), then unmount on SIGTERM, a
-# second mount of the same container sees the same tree, and a read-only mount refuses writes.
+# second mount of the same container sees the same tree, a read-only mount refuses writes, and
+# the RPCs of single system calls are within budget (dfuse_rpc_check.py).
 set -u
 SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping dfuse_local check.py [seed]}
 CTL_PING=${2:?}
@@ -61,6 +62,18 @@ else
 	fail "read-only mount"
 fi
 dfuse_umount "$M" "$DF_PID" && pass "read-only mount: unmounted"
+
+# RPCs per system call (the daemon's counters): every name looked up again, attributes kept
+dfuse_mount r "$M" --dentry-timeout 0 --dentry-dir-timeout 0 --ndentry-timeout 0 \
+	--attr-timeout 600 || { fail "mount for the RPC counts"; exit 1; }
+if python3 "$(dirname "$0")/dfuse_rpc_check.py" "$M" >"$TMP/rpc.out" 2>&1; then
+	pass "dfuse_rpc_check.py: $(grep -c '^ok:' "$TMP/rpc.out") RPC budgets"
+	sed 's/^/    /' "$TMP/rpc.out"
+else
+	fail "dfuse_rpc_check.py"
+	show output "$TMP/rpc.out"
+fi
+dfuse_umount "$M" "$DF_PID" && pass "RPC-count mount: unmounted"
 
 # background mode: the command returns once mounted; fusermount3 -u ends the daemon
 M2=$TMP/mnt_bg

@@ -447,6 +447,8 @@ int (*t_dfs_cont_create)(daos_handle_t, uuid_t *, dfs_attr_t *, daos_handle_t *,
 			 dfs_t **) = dfs_cont_create;
 int (*t_dfs_open)(dfs_t *, dfs_obj_t *, const char *, mode_t, int, daos_oclass_id_t, daos_size_t,
 		  const char *, dfs_obj_t **) = dfs_open;
+int (*t_dfs_open_stat)(dfs_t *, dfs_obj_t *, const char *, mode_t, int, daos_oclass_id_t,
+		       daos_size_t, const char *, dfs_obj_t **, struct stat *) = dfs_open_stat;
 int (*t_dfs_read)(dfs_t *, dfs_obj_t *, d_sg_list_t *, daos_off_t, daos_size_t *,
 		  daos_event_t *) = dfs_read;
 int (*t_dfs_write)(dfs_t *, dfs_obj_t *, d_sg_list_t *, daos_off_t, daos_event_t *) = dfs_write;

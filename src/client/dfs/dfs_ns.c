@@ -624,6 +624,50 @@ dfs_dup(dfs_t *dfs, dfs_obj_t *obj, int flags, dfs_obj_t **new_obj)
 	return obj_build(dfs, obj->do_parent_oid, obj->do_name, &di, value, flags, new_obj);
 }
 
+static void
+ts_set(struct timespec *ts, uint64_t ns)
+{
+	ts->tv_sec = (time_t)(ns / 1000000000ULL);
+	ts->tv_nsec = (long)(ns % 1000000000ULL);
+}
+
+static void
+inode2stat(const struct dfs_inode_df *di, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = di->di_mode;
+	st->st_uid = di->di_uid;
+	st->st_gid = di->di_gid;
+	st->st_nlink = 1;
+	if (S_ISLNK(di->di_mode))
+		st->st_size = (off_t)di->di_value_len;
+	st->st_blksize = S_ISREG(di->di_mode) ? (blksize_t)di->di_chunk : 0;
+	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
+	ts_set(&st->st_atim, di->di_atime);
+	ts_set(&st->st_mtim, di->di_mtime);
+	ts_set(&st->st_ctim, di->di_ctime);
+}
+
+/* The size of a file in @st: from the array (open handle @oh, or opened from @di). */
+static int
+stat_file_size(dfs_t *dfs, const struct dfs_inode_df *di, dfs_obj_t *obj, struct stat *st)
+{
+	daos_size_t size;
+	int rc;
+
+	if (!S_ISREG(di->di_mode))
+		return 0;
+	if (obj != NULL)
+		rc = der2errno(daos_array_get_size(obj->do_oh, DAOS_TX_NONE, &size, NULL));
+	else
+		rc = dfs__file_size(dfs, inode_oid(di), di->di_chunk, &size);
+	if (rc != 0)
+		return rc;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	return 0;
+}
+
 int
 dfs_lookup_rel(dfs_t *dfs, dfs_obj_t *parent, const char *name, int flags, dfs_obj_t **obj,
 	       mode_t *mode, struct stat *stbuf)
@@ -647,7 +691,9 @@ dfs_lookup_rel(dfs_t *dfs, dfs_obj_t *parent, const char *name, int flags, dfs_o
 	if (mode != NULL)
 		*mode = (*obj)->do_mode;
 	if (stbuf != NULL) {
-		rc = dfs_ostat(dfs, *obj, stbuf);
+		/* the entry just fetched: only a file's size is asked of its array */
+		inode2stat(&di, stbuf);
+		rc = stat_file_size(dfs, &di, *obj, stbuf);
 		if (rc != 0) {
 			dfs_release(*obj);
 			*obj = NULL;
@@ -659,9 +705,12 @@ dfs_lookup_rel(dfs_t *dfs, dfs_obj_t *parent, const char *name, int flags, dfs_o
 /*
  * Walk @path (relative to directory @start; "." components skipped, ".." unsupported) and
  * open what it names. Symbolic links are followed, the last one only without O_NOFOLLOW.
+ * The entry of what was opened is left in *@di when one was fetched (*@have_di), that is
+ * unless the path named @start itself.
  */
 static int
-path_walk(dfs_t *dfs, dfs_obj_t *start, const char *path, int flags, int depth, dfs_obj_t **objp)
+path_walk(dfs_t *dfs, dfs_obj_t *start, const char *path, int flags, int depth, dfs_obj_t **objp,
+	  struct dfs_inode_df *last_di, bool *have_di)
 {
 	dfs_obj_t *cur;
 	char *copy;
@@ -669,6 +718,7 @@ path_walk(dfs_t *dfs, dfs_obj_t *start, const char *path, int flags, int depth, 
 	char *comp;
 	int rc;
 
+	*have_di = false;
 	rc = dfs_dup(dfs, start, flags, &cur);
 	if (rc != 0)
 		return rc;
@@ -713,7 +763,7 @@ path_walk(dfs_t *dfs, dfs_obj_t *start, const char *path, int flags, int depth, 
 				break;
 			}
 			D_FREE(value);
-			rc = path_walk(dfs, from, np, flags, depth + 1, &next);
+			rc = path_walk(dfs, from, np, flags, depth + 1, &next, last_di, have_di);
 			free(np);
 			dfs_release(cur);
 			cur = NULL;
@@ -724,6 +774,8 @@ path_walk(dfs_t *dfs, dfs_obj_t *start, const char *path, int flags, int depth, 
 		rc = obj_build(dfs, cur->do_oid, comp, &di, value, flags, &next);
 		if (rc != 0)
 			break;
+		*last_di = di;
+		*have_di = true;
 		dfs_release(cur);
 		cur = next;
 	}
@@ -741,6 +793,8 @@ int
 dfs_lookup(dfs_t *dfs, const char *path, int flags, dfs_obj_t **obj, mode_t *mode,
 	   struct stat *stbuf)
 {
+	struct dfs_inode_df di;
+	bool have_di;
 	size_t plen;
 	int rc;
 
@@ -755,13 +809,19 @@ dfs_lookup(dfs_t *dfs, const char *path, int flags, dfs_obj_t **obj, mode_t *mod
 			return ENOENT;
 		path += plen;
 	}
-	rc = path_walk(dfs, dfs->dn_root, path, flags, 0, obj);
+	rc = path_walk(dfs, dfs->dn_root, path, flags, 0, obj, &di, &have_di);
 	if (rc != 0)
 		return rc;
 	if (mode != NULL)
 		*mode = (*obj)->do_mode;
 	if (stbuf != NULL) {
-		rc = dfs_ostat(dfs, *obj, stbuf);
+		/* the last entry fetched by the walk; the root's own needs a fetch */
+		if (have_di) {
+			inode2stat(&di, stbuf);
+			rc = stat_file_size(dfs, &di, *obj, stbuf);
+		} else {
+			rc = dfs_ostat(dfs, *obj, stbuf);
+		}
 		if (rc != 0) {
 			dfs_release(*obj);
 			*obj = NULL;
@@ -770,9 +830,15 @@ dfs_lookup(dfs_t *dfs, const char *path, int flags, dfs_obj_t **obj, mode_t *mod
 	return rc;
 }
 
-int
-dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags,
-	 daos_oclass_id_t cid, daos_size_t chunk_size, const char *value, dfs_obj_t **obj)
+/*
+ * dfs_open, and with @stbuf (only with O_CREAT) the attributes of what was created or found:
+ * the new entry's (a new file is empty: no size query), or the fetched one's with the size
+ * of an existing file from its array (0 after O_TRUNC).
+ */
+static int
+open_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags,
+	  daos_oclass_id_t cid, daos_size_t chunk_size, const char *value, dfs_obj_t **obj,
+	  struct stat *stbuf)
 {
 	struct dfs_inode_df di = {0};
 	mode_t type = mode & S_IFMT;
@@ -781,6 +847,8 @@ dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags
 
 	if (dfs == NULL || obj == NULL)
 		return EINVAL;
+	if (stbuf != NULL && !(flags & O_CREAT))
+		return ENOTSUP; /* as DAOS: a plain open has dfs_lookup_rel for that */
 	parent = parent_of(dfs, parent);
 	rc = name_check(name);
 	if (rc == 0)
@@ -807,8 +875,9 @@ dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags
 				return EINVAL;
 		}
 		di.di_mode = (uint32_t)mode;
-		di.di_uid = geteuid();
-		di.di_gid = getegid();
+		/* as DAOS: dfs_open_stat creates on behalf of stbuf's owner */
+		di.di_uid = stbuf != NULL ? (uint32_t)stbuf->st_uid : geteuid();
+		di.di_gid = stbuf != NULL ? (uint32_t)stbuf->st_gid : getegid();
 		di.di_atime = di.di_mtime = di.di_ctime = now_ns();
 		di.di_value_len = vlen;
 		if (type != S_IFLNK) {
@@ -841,7 +910,10 @@ dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags
 					return ENOMEM;
 			}
 			/* a new file is empty: O_TRUNC has nothing to do */
-			return obj_build(dfs, parent->do_oid, name, &di, val, flags, obj);
+			rc = obj_build(dfs, parent->do_oid, name, &di, val, flags, obj);
+			if (rc == 0 && stbuf != NULL)
+				inode2stat(&di, stbuf);
+			return rc;
 		}
 		if (rc != -DER_EXIST)
 			return der2errno(rc);
@@ -864,15 +936,36 @@ dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags
 		return rc;
 	}
 	rc = obj_build(dfs, parent->do_oid, name, &di, val, flags, obj);
-	if (rc == 0 && S_ISREG(di.di_mode) && (flags & O_TRUNC) &&
-	    (flags & O_ACCMODE) != O_RDONLY) {
+	if (rc != 0)
+		return rc;
+	if (S_ISREG(di.di_mode) && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
 		rc = dfs__file_truncate(dfs, *obj, 0);
-		if (rc != 0) {
-			dfs_release(*obj);
-			*obj = NULL;
-		}
+		if (rc == 0 && stbuf != NULL)
+			inode2stat(&di, stbuf); /* empty now */
+	} else if (stbuf != NULL) {
+		inode2stat(&di, stbuf);
+		rc = stat_file_size(dfs, &di, *obj, stbuf);
+	}
+	if (rc != 0) {
+		dfs_release(*obj);
+		*obj = NULL;
 	}
 	return rc;
+}
+
+int
+dfs_open(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags,
+	 daos_oclass_id_t cid, daos_size_t chunk_size, const char *value, dfs_obj_t **obj)
+{
+	return open_stat(dfs, parent, name, mode, flags, cid, chunk_size, value, obj, NULL);
+}
+
+int
+dfs_open_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flags,
+	      daos_oclass_id_t cid, daos_size_t chunk_size, const char *value, dfs_obj_t **obj,
+	      struct stat *stbuf)
+{
+	return open_stat(dfs, parent, name, mode, flags, cid, chunk_size, value, obj, stbuf);
 }
 
 int
@@ -941,50 +1034,6 @@ dfs_get_symlink_value(dfs_obj_t *obj, char *buf, daos_size_t *size)
 	return 0;
 }
 
-static void
-ts_set(struct timespec *ts, uint64_t ns)
-{
-	ts->tv_sec = (time_t)(ns / 1000000000ULL);
-	ts->tv_nsec = (long)(ns % 1000000000ULL);
-}
-
-static void
-inode2stat(const struct dfs_inode_df *di, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_mode = di->di_mode;
-	st->st_uid = di->di_uid;
-	st->st_gid = di->di_gid;
-	st->st_nlink = 1;
-	if (S_ISLNK(di->di_mode))
-		st->st_size = (off_t)di->di_value_len;
-	st->st_blksize = S_ISREG(di->di_mode) ? (blksize_t)di->di_chunk : 0;
-	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
-	ts_set(&st->st_atim, di->di_atime);
-	ts_set(&st->st_mtim, di->di_mtime);
-	ts_set(&st->st_ctim, di->di_ctime);
-}
-
-/* The size of a file in @st: from the array (open handle @oh, or opened from @di). */
-static int
-stat_file_size(dfs_t *dfs, const struct dfs_inode_df *di, dfs_obj_t *obj, struct stat *st)
-{
-	daos_size_t size;
-	int rc;
-
-	if (!S_ISREG(di->di_mode))
-		return 0;
-	if (obj != NULL)
-		rc = der2errno(daos_array_get_size(obj->do_oh, DAOS_TX_NONE, &size, NULL));
-	else
-		rc = dfs__file_size(dfs, inode_oid(di), di->di_chunk, &size);
-	if (rc != 0)
-		return rc;
-	st->st_size = (off_t)size;
-	st->st_blocks = (blkcnt_t)((size + 511) / 512);
-	return 0;
-}
-
 int
 dfs_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, struct stat *stbuf)
 {
@@ -1018,8 +1067,11 @@ obj_inode(dfs_t *dfs, dfs_obj_t *obj, daos_handle_t *poh, struct dfs_inode_df *d
 	if (rc != 0)
 		return rc;
 	rc = ent_fetch(*poh, obj->do_name, di, value);
-	if (rc == 0 && (di->di_oid_lo != obj->do_oid.lo || di->di_oid_hi != obj->do_oid.hi))
+	if (rc == 0 && (di->di_oid_lo != obj->do_oid.lo || di->di_oid_hi != obj->do_oid.hi)) {
 		rc = ENOENT; /* the name now refers to another object */
+		if (value != NULL)
+			D_FREE(*value); /* that object's symlink target */
+	}
 	if (rc != 0)
 		daos_obj_close(*poh, NULL);
 	return rc;
@@ -1123,6 +1175,8 @@ static int
 ent_open_follow(dfs_t *dfs, dfs_obj_t *parent, const char *name, bool nofollow, int flags,
 		dfs_obj_t **obj)
 {
+	struct dfs_inode_df di;
+	bool have_di;
 	int rc;
 
 	parent = parent_of(dfs, parent);
@@ -1131,7 +1185,8 @@ ent_open_follow(dfs_t *dfs, dfs_obj_t *parent, const char *name, bool nofollow, 
 		rc = dir_check(parent);
 	if (rc != 0)
 		return rc;
-	return path_walk(dfs, parent, name, flags | (nofollow ? O_NOFOLLOW : 0), 0, obj);
+	return path_walk(dfs, parent, name, flags | (nofollow ? O_NOFOLLOW : 0), 0, obj, &di,
+			 &have_di);
 }
 
 int

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -79,6 +80,8 @@ struct dfuse_dir {
 	uint32_t dd_cap;
 	bool dd_eof;
 };
+
+void (*dfuse_rpc_counts)(uint64_t counts[DFUSE_RPC_NR]);
 
 static struct dfuse_fs *
 fs_of(fuse_req_t req)
@@ -372,25 +375,21 @@ entry_fill(struct dfuse_fs *fs, struct fuse_entry_param *e, const struct stat *s
 	    S_ISDIR(st->st_mode) ? fs->fs_opts->do_dentry_dir_to : fs->fs_opts->do_dentry_to;
 }
 
-/* Reply with the entry of freshly opened @obj at @parent_ie/@name (consumed). */
+/* Reply with the entry of freshly opened @obj (consumed) at @parent_ie/@name, attributes @st. */
 static void
-reply_obj_entry(fuse_req_t req, struct dfuse_inode *parent_ie, const char *name, dfs_obj_t *obj)
+reply_obj_entry(fuse_req_t req, struct dfuse_inode *parent_ie, const char *name, dfs_obj_t *obj,
+		struct stat *st)
 {
 	struct dfuse_fs *fs = fs_of(req);
 	struct fuse_entry_param e;
-	struct stat st;
 	int rc;
 
-	rc = dfs_ostat(fs->fs_dfs, obj, &st);
-	if (rc == 0)
-		rc = ie_insert(fs, parent_ie, name, obj, &st);
-	else
-		dfs_release(obj);
+	rc = ie_insert(fs, parent_ie, name, obj, st);
 	if (rc != 0) {
 		fuse_reply_err(req, err_of(rc));
 		return;
 	}
-	entry_fill(fs, &e, &st);
+	entry_fill(fs, &e, st);
 	if (fuse_reply_entry(req, &e) != 0)
 		ie_unlookup(fs, e.ino); /* the kernel never saw it */
 }
@@ -658,7 +657,11 @@ dfuse_readlink(fuse_req_t req, fuse_ino_t ino)
 	ie_put(fs, ie);
 }
 
-/* Create @name in @parent: a kind from @mode, @value the target of a symbolic link. */
+/*
+ * Create @name in @parent: a kind from @mode, @value the target of a symbolic link. One
+ * round trip (dfs_open_stat: the conditional insert, whose entry is the reply's attributes);
+ * an existing file opened by a create without O_EXCL adds its fetch and size query.
+ */
 static void
 entry_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, const char *value,
 	     struct fuse_file_info *fi)
@@ -679,18 +682,23 @@ entry_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, c
 	if (fi != NULL && !(fi->flags & O_EXCL))
 		flags &= ~O_EXCL;
 	rc = name_check(name);
-	if (rc == 0)
-		rc = dfs_open(fs->fs_dfs, pie->in_obj, name, mode, flags, 0, 0, value, &obj);
+	if (rc == 0) {
+		/* new entries belong to the daemon's user (no multi-user mode) */
+		memset(&st, 0, sizeof(st));
+		st.st_uid = geteuid();
+		st.st_gid = getegid();
+		rc = dfs_open_stat(fs->fs_dfs, pie->in_obj, name, mode, flags, 0, 0, value, &obj,
+				   &st);
+	}
 	if (rc != 0) {
 		fuse_reply_err(req, err_of(rc));
 		goto out;
 	}
 	if (fi == NULL) {
-		reply_obj_entry(req, pie, name, obj);
+		reply_obj_entry(req, pie, name, obj, &st);
 		goto out;
 	}
-	rc = dfs_ostat(fs->fs_dfs, obj, &st);
-	if (rc == 0 && (fi->flags & O_TRUNC) && st.st_size > 0) {
+	if ((fi->flags & O_TRUNC) && st.st_size > 0) {
 		st.st_size = 0;
 		rc = dfs_osetattr(fs->fs_dfs, obj, &st, DFS_SET_ATTR_SIZE);
 	}
@@ -1319,6 +1327,27 @@ dfuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *val
 	ie_put(fs, ie);
 }
 
+/* getxattr DFUSE_XATTR_RPCS (test launcher): the object RPCs sent so far, as text. */
+static void
+rpc_counts_reply(fuse_req_t req, size_t size)
+{
+	uint64_t c[DFUSE_RPC_NR];
+	char buf[160];
+	int len;
+
+	dfuse_rpc_counts(c);
+	len = snprintf(buf, sizeof(buf),
+		       "update %" PRIu64 " fetch %" PRIu64 " punch %" PRIu64 " list %" PRIu64
+		       " query %" PRIu64,
+		       c[0], c[1], c[2], c[3], c[4]);
+	if (size == 0)
+		fuse_reply_xattr(req, (size_t)len);
+	else if (size < (size_t)len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, (size_t)len);
+}
+
 static void
 dfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
@@ -1330,6 +1359,10 @@ dfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 
 	if (xattr_is_acl(name)) {
 		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	if (dfuse_rpc_counts != NULL && strcmp(name, DFUSE_XATTR_RPCS) == 0) {
+		rpc_counts_reply(req, size);
 		return;
 	}
 	ie = ie_get(fs, ino);

@@ -8,6 +8,7 @@
 #define DFUSE_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <daos_fs.h>
@@ -55,6 +56,17 @@ void dfuse_env_defaults(void);
 
 /* The usage text of the common options, to @out. */
 void dfuse_usage(FILE *out, const char *prog, bool launcher);
+
+/*
+ * Test launcher only (dfuse_local links the static libdaos; dfuse leaves it NULL): fills
+ * @counts with the object RPCs this process sent so far (dc_obj_rpc_counts: update, fetch,
+ * punch, list, query). When set, getxattr DFUSE_XATTR_RPCS of any inode answers
+ * "update U fetch F punch P list L query Q" (the same counts), so that a test counts the
+ * RPCs of one system call through the mount.
+ */
+#define DFUSE_RPC_NR 5
+#define DFUSE_XATTR_RPCS "user.dfuse.rpcs"
+extern void (*dfuse_rpc_counts)(uint64_t counts[DFUSE_RPC_NR]);
 
 /*
  * Serve @dfs at @o->do_mnt until unmounted or until SIGTERM/SIGINT; returns 0 or a positive
