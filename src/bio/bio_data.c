@@ -108,6 +108,13 @@ bio_data_open(const char *path, struct bio_data **bdp)
 		D_FREE(bd);
 		return rc;
 	}
+	/* a killed owner's writes in flight would land on blocks we hand out again */
+	rc = bio_file_lock(bd->bd_fd, "data file", path);
+	if (rc != 0) {
+		close(bd->bd_fd);
+		D_FREE(bd);
+		return rc;
+	}
 	D_STRNDUP(bd->bd_path, path, 4096);
 	rc = io_uring_queue_init(BD_QD, &bd->bd_ring, 0);
 	if (rc < 0) {

@@ -272,4 +272,16 @@ void wal_drain(struct bio_wal *wal);
  */
 int wal_cbs_run(struct bio_wal *wal);
 
+/*
+ * Take an exclusive flock on @fd, the descriptor a writer submits its asynchronous I/O
+ * through (@what and @path name it in messages). A process killed with writes in flight
+ * through its io_uring does not take them back: they land after it is reaped, and would
+ * overwrite what the next opener writes since. The kernel holds the file open until those
+ * requests complete, and the lock lives as long as the file (every descriptor sharing it),
+ * so getting the lock means the old owner's I/O is done. Never unlocked explicitly: close
+ * releases it. A live owner keeps it for good: -DER_BUSY after 10 s of waiting.
+ * Context: startup (it sleeps while it waits).
+ */
+int bio_file_lock(int fd, const char *what, const char *path);
+
 #endif /* BIO_INTERNAL_H */

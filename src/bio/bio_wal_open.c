@@ -275,26 +275,19 @@ out:
 	return rc;
 }
 
-/* How long bio_wal_open waits for a previous owner's I/O to drain (see wal_lock). */
-#define WAL_LOCK_WAIT_MS 10000
+/* How long an open waits for a previous owner's I/O to drain (see bio_file_lock). */
+#define BIO_LOCK_WAIT_MS 10000
 
-/*
- * Take an exclusive flock on the WAL. A process killed with writes in flight through its
- * io_uring does not take them back: they land after it is reaped, and would overwrite what
- * the next opener writes. The kernel holds the file open until those requests complete, and
- * the lock lives as long as the file, so getting the lock means the old I/O is done. A live
- * owner keeps it for good: -DER_BUSY after WAL_LOCK_WAIT_MS.
- */
-static int
-wal_lock(int fd, const char *path)
+int
+bio_file_lock(int fd, const char *what, const char *path)
 {
 	int waited;
 
 	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited++) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return d_errno2der(errno);
-		if (waited == WAL_LOCK_WAIT_MS) {
-			D_ERROR("WAL %s is in use by another process\n", path);
+		if (waited == BIO_LOCK_WAIT_MS) {
+			D_ERROR("%s %s is in use by another process\n", what, path);
 			return -DER_BUSY;
 		}
 		usleep(1000);
@@ -330,7 +323,7 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 		D_ERROR("cannot open WAL %s: " DF_RC "\n", path, DP_RC(rc));
 		goto out_free;
 	}
-	rc = wal_lock(wal->w_fd, path);
+	rc = bio_file_lock(wal->w_fd, "WAL", path);
 	if (rc == 0)
 		rc = wal_hdr_load(wal, (uint64_t)st.st_size);
 	if (rc != 0)

@@ -15,12 +15,19 @@
  *   failed data sync (BIO_FI_DATA_SYNC) fails the flush and the WAL (-DER_IO).
  * - t_wal_zero_runs: records whose ranges mix zero runs and data at every alignment replay
  *   to the same image and never take more log than bio_wal_rec_size() allows.
+ * - t_data_lock: bio_data_open waits while a previous owner's file description lives (a
+ *   killed process's writes in flight hold it), and what that owner wrote last has landed
+ *   when it returns.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gurt/common.h>
@@ -31,6 +38,7 @@
 
 #define FILE_SIZE (64ULL << 20)
 #define MAX_VAL (300U << 10)
+#define BD_BLK_TEST 4096
 
 static char dir[64];
 static char path[128];
@@ -430,6 +438,94 @@ t_wal_zero_runs(void **state)
 	free(src);
 }
 
+struct lock_open {
+	struct bio_data *lo_bd;
+	int lo_fd; /* write end of a pipe: the rc once bio_data_open returned */
+};
+
+static void *
+lock_open_thread(void *arg)
+{
+	struct lock_open *lo = arg;
+	int rc = bio_data_open(path, &lo->lo_bd);
+
+	if (write(lo->lo_fd, &rc, sizeof(rc)) != sizeof(rc))
+		abort();
+	return NULL;
+}
+
+/*
+ * A process killed with data writes in flight through its io_uring does not take them back:
+ * they land after it is reaped, possibly on blocks the next owner has handed out again
+ * since. The kernel holds the file description they were submitted through until they
+ * complete; here a child that inherited the description stands for them. The next
+ * bio_data_open must wait until it is gone, and then see its last write.
+ */
+static void
+t_data_lock(void **state)
+{
+	struct lock_open lo = {0};
+	struct pollfd pfd;
+	int go[2], done[2], status, rc, fd;
+	pthread_t th;
+	char *blk = NULL;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(posix_memalign((void **)&blk, BD_BLK_TEST, BD_BLK_TEST), 0);
+	assert_int_equal(bio_data_open(path, &lo.lo_bd), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char c;
+
+		/* the old owner: its description (and lock) lives until it goes */
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		memset(blk, 0x5a, BD_BLK_TEST);
+		if (pwrite(bio_data_fd(lo.lo_bd), blk, BD_BLK_TEST, 7 * BD_BLK_TEST) != BD_BLK_TEST)
+			_exit(3);
+		_exit(0);
+	}
+	close(go[0]);
+	bio_data_close(lo.lo_bd); /* our descriptor goes; the child's copy keeps the file */
+	lo.lo_bd = NULL;
+
+	assert_int_equal(pipe(done), 0);
+	lo.lo_fd = done[1];
+	assert_int_equal(pthread_create(&th, NULL, lock_open_thread, &lo), 0);
+	/* the open cannot finish while the old owner lives, however long we wait */
+	pfd.fd = done[0];
+	pfd.events = POLLIN;
+	rc = poll(&pfd, 1, 300);
+	if (rc != 0) {
+		kill(pid, SIGKILL);
+		fail_msg("bio_data_open returned while a previous owner still held the file");
+	}
+	assert_int_equal(write(go[1], "x", 1), 1);
+	close(go[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(read(done[0], &rc, sizeof(rc)), sizeof(rc));
+	assert_int_equal(rc, 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	close(done[0]);
+	close(done[1]);
+
+	/* the old owner's last write is there */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	memset(blk, 0, BD_BLK_TEST);
+	assert_int_equal(pread(fd, blk, BD_BLK_TEST, 7 * BD_BLK_TEST), BD_BLK_TEST);
+	close(fd);
+	assert_int_equal((unsigned char)blk[0], 0x5a);
+	assert_int_equal((unsigned char)blk[BD_BLK_TEST - 1], 0x5a);
+	bio_data_close(lo.lo_bd);
+	free(blk);
+}
+
 int
 main(void)
 {
@@ -439,6 +535,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_lock, setup, teardown),
 	};
 
 	d_log_setmasks("CRIT");
