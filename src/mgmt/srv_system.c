@@ -855,10 +855,7 @@ out:
 	rdb_tx_abort(tx);
 	D_FREE(jo);
 	mgmt__join_req__free_unpacked(in, NULL);
-	if (rc == -DER_NOTLEADER)
-		ms_reply_notleader(ms, req);
-	else
-		dss_ctl_reply(req, rc, NULL, 0);
+	ms_reply_err(ms, req, rc);
 }
 
 static void
@@ -1059,12 +1056,8 @@ out:
 		ms_excl_free(ex);
 	D_FREE(ranks);
 	mgmt__system_exclude_req__free_unpacked(in, NULL);
-	if (rc != 0) {
-		if (rc == -DER_NOTLEADER)
-			ms_reply_notleader(ms, req);
-		else
-			dss_ctl_reply(req, rc, NULL, 0);
-	}
+	if (rc != 0)
+		ms_reply_err(ms, req, rc);
 }
 
 static void
@@ -1457,12 +1450,8 @@ out:
 		mgmt__system_stop_req__free_unpacked(sin, NULL);
 	if (tin != NULL)
 		mgmt__system_start_req__free_unpacked(tin, NULL);
-	if (rc != 0) {
-		if (rc == -DER_NOTLEADER)
-			ms_reply_notleader(ms, req);
-		else
-			dss_ctl_reply(req, rc, NULL, 0);
-	}
+	if (rc != 0)
+		ms_reply_err(ms, req, rc);
 }
 
 static void
