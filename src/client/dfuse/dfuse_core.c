@@ -199,6 +199,17 @@ ie_get(struct dfuse_fs *fs, fuse_ino_t ino)
 	return ie;
 }
 
+/* ie_get for a request: NULL after answering ESTALE when the kernel names an unknown inode. */
+static struct dfuse_inode *
+ie_get_req(fuse_req_t req, struct dfuse_fs *fs, fuse_ino_t ino)
+{
+	struct dfuse_inode *ie = ie_get(fs, ino);
+
+	if (ie == NULL)
+		fuse_reply_err(req, ESTALE);
+	return ie;
+}
+
 /* Drop @nlookup kernel lookups and @ref references; the last of both frees the inode. */
 static void
 ie_drop(struct dfuse_fs *fs, struct dfuse_inode *ie, uint64_t nlookup, uint32_t ref)
@@ -439,11 +450,9 @@ dfuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct stat st;
 	int rc;
 
-	pie = ie_get(fs, parent);
-	if (pie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	pie = ie_get_req(req, fs, parent);
+	if (pie == NULL)
 		return;
-	}
 	rc = name_check(name);
 	if (rc == 0)
 		rc = dfs_lookup_rel(fs->fs_dfs, pie->in_obj, name, fs->fs_oflags | O_NOFOLLOW, &obj,
@@ -539,11 +548,9 @@ dfuse_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	(void)fi;
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	rc = ie_stat(fs, ie, &st);
 	if (rc == 0)
 		fuse_reply_attr(req, &st, fs->fs_opts->do_attr_to);
@@ -569,11 +576,9 @@ dfuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	int rc;
 
 	(void)fi;
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	if (to_set & FUSE_SET_ATTR_MODE)
 		flags |= DFS_SET_ATTR_MODE;
 	if (to_set & FUSE_SET_ATTR_UID)
@@ -642,11 +647,9 @@ dfuse_readlink(fuse_req_t req, fuse_ino_t ino)
 	daos_size_t size = sizeof(buf);
 	int rc;
 
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	rc = dfs_get_symlink_value(ie->in_obj, buf, &size);
 	if (rc == 0 && size > sizeof(buf))
 		rc = ENAMETOOLONG;
@@ -674,11 +677,9 @@ entry_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, c
 	int flags = O_RDWR | O_CREAT | O_EXCL;
 	int rc;
 
-	pie = ie_get(fs, parent);
-	if (pie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	pie = ie_get_req(req, fs, parent);
+	if (pie == NULL)
 		return;
-	}
 	if (fi != NULL && !(fi->flags & O_EXCL))
 		flags &= ~O_EXCL;
 	rc = name_check(name);
@@ -760,11 +761,9 @@ entry_remove(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
 	struct stat st;
 	int rc;
 
-	pie = ie_get(fs, parent);
-	if (pie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	pie = ie_get_req(req, fs, parent);
+	if (pie == NULL)
 		return;
-	}
 	rc = dfs_stat(fs->fs_dfs, pie->in_obj, name, &st);
 	if (rc == 0 && dir && !S_ISDIR(st.st_mode))
 		rc = ENOTDIR;
@@ -880,11 +879,9 @@ dfuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct stat st;
 	int rc = 0;
 
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY && fs->fs_oflags == O_RDONLY)
 		rc = EROFS;
 	if (rc == 0 && (fi->flags & O_TRUNC)) {
@@ -1022,11 +1019,9 @@ dfuse_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct dfuse_dir *dd;
 	struct dfuse_inode *ie;
 
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	dd = calloc(1, sizeof(*dd));
 	if (dd == NULL) {
 		ie_put(fs, ie);
@@ -1315,11 +1310,9 @@ dfuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *val
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	pthread_rwlock_rdlock(&ie->in_lock);
 	rc = dfs_setxattr(fs->fs_dfs, ie->in_obj, name, value, size, flags);
 	pthread_rwlock_unlock(&ie->in_lock);
@@ -1365,11 +1358,9 @@ dfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		rpc_counts_reply(req, size);
 		return;
 	}
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	if (size > 0) {
 		buf = malloc(size);
 		if (buf == NULL) {
@@ -1400,11 +1391,9 @@ dfuse_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char *buf = NULL;
 	int rc;
 
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	if (size > 0) {
 		buf = malloc(size);
 		if (buf == NULL) {
@@ -1437,11 +1426,9 @@ dfuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	ie = ie_get(fs, ino);
-	if (ie == NULL) {
-		fuse_reply_err(req, ESTALE);
+	ie = ie_get_req(req, fs, ino);
+	if (ie == NULL)
 		return;
-	}
 	pthread_rwlock_rdlock(&ie->in_lock);
 	rc = dfs_removexattr(fs->fs_dfs, ie->in_obj, name);
 	pthread_rwlock_unlock(&ie->in_lock);
