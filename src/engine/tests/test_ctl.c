@@ -1624,9 +1624,13 @@ test_config(void **state)
 	attr.ca_listen = "127.0.0.1";
 	assert_int_equal(dss_ctl_create(&attr, &a), -DER_INVAL);
 	attr.ca_listen = "127.0.0.1:0";
-	attr.ca_tls_cert = "/etc/daos/server.crt";
-	assert_int_equal(dss_ctl_create(&attr, &a), -DER_NOTSUPPORTED);
-	attr.ca_tls_cert = NULL;
+	/* TLS files that do not load (or only some of the three) */
+	attr.ca_tls_cert = "/nonexistent/server.crt";
+	assert_int_equal(dss_ctl_create(&attr, &a), -DER_INVAL);
+	attr.ca_tls_key = "/nonexistent/server.key";
+	attr.ca_tls_ca = "/nonexistent/daosCA.crt";
+	assert_int_equal(dss_ctl_create(&attr, &a), -DER_INVAL);
+	attr.ca_tls_cert = attr.ca_tls_key = attr.ca_tls_ca = NULL;
 	attr.ca_max_frame = DSS_CTL_FRAME_MAX_LIMIT + 1;
 	assert_int_equal(dss_ctl_create(&attr, &a), -DER_INVAL);
 
