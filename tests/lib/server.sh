@@ -131,13 +131,33 @@ cpu_ticks() {
 }
 
 # srv_config TARGETS [NAME]: a daos_server.yml on stdout for one engine with TARGETS targets,
-# tcp on loopback at $PORT/$FAB_PORT. Append a storage list with `cat >>` when needed.
+# tcp on loopback at $PORT/$FAB_PORT, insecure (plain management port, unsigned
+# credentials) unless SRV_TLS names a directory made by scripts/gen_certificates.sh: then
+# TLS with its server certificate and its clients/ as client_cert_dir. Append a storage
+# list with `cat >>` when needed (engines: comes last).
 srv_config() {
 	cat <<CFG
 name: ${2:-daos_server}
 port: $PORT
 access_points: ['127.0.0.1:$PORT']
 provider: ofi+tcp;ofi_rxm
+CFG
+	if [ -n "${SRV_TLS:-}" ]; then
+		cat <<CFG
+transport_config:
+  allow_insecure: false
+  ca_cert: $SRV_TLS/daosCA.crt
+  cert: $SRV_TLS/server.crt
+  key: $SRV_TLS/server.key
+  client_cert_dir: $SRV_TLS/clients
+CFG
+	else
+		cat <<CFG
+transport_config:
+  allow_insecure: true
+CFG
+	fi
+	cat <<CFG
 engines:
   - targets: $1
     fabric_iface: lo
@@ -198,10 +218,6 @@ srv_wait_ping() {
 svc_start() {
 	local i
 	srv_config "$1" >"$TMP/daos_server.yml"
-	cat >>"$TMP/daos_server.yml" <<CFG
-transport_config:
-  allow_insecure: true
-CFG
 	srv_start srv
 	srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
 	agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
