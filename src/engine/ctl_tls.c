@@ -4,10 +4,12 @@
  */
 #define D_LOGFAC ctl
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <gurt/common.h>
@@ -49,6 +51,8 @@ ctl_tls_ctx_create(const char *ca, const char *cert, const char *key, char *err,
 	char why[256];
 	SSL_CTX *ctx;
 	const char *what;
+	X509 *x;
+	FILE *f;
 
 	ERR_clear_error();
 	if (ca == NULL || cert == NULL || key == NULL) {
@@ -66,15 +70,31 @@ ctl_tls_ctx_create(const char *ca, const char *cert, const char *key, char *err,
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	/* OpenSSL takes a CA file that does not exist as an empty one: look first */
+	f = fopen(ca, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", ca, strerror(errno));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x == NULL) {
+		snprintf(err, errlen, "%s: no PEM certificate in it", ca);
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	X509_free(x);
+	what = ca;
+	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
+		goto fail;
 	what = cert;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		goto fail;
 	what = key;
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1)
-		goto fail;
-	what = ca;
-	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
 		goto fail;
 	return ctx;
 fail:

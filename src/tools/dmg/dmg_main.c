@@ -187,6 +187,8 @@ config_setup(struct dmg_ctx *ctx)
 			     &ctx->dx_cfg, err, sizeof(err));
 	if (rc != 0)
 		return dmg_fail(ctx, rc, "bad configuration: %s", err[0] ? err : "load failed");
+	/* plain TCP unless asked (not from the environment: the configuration decides) */
+	dss_ctl_client_tls_set(NULL, NULL, NULL, NULL, 0);
 	if (!o->o_insecure && !ctx->dx_cfg.dc_insecure) {
 		/* TLS with the admin certificate (DAOS's defaults under /etc/daos/certs) */
 		struct dmg_config *c = &ctx->dx_cfg;
