@@ -175,22 +175,32 @@ cli_ssl_wait(struct dss_ctl_client *cli, int n, uint64_t deadline)
 {
 	char why[256];
 	int e = SSL_get_error(cli->cli_ssl, n);
+	bool eof;
 
 	if (e == SSL_ERROR_WANT_READ)
 		return cli_wait(cli->cli_fd, POLLIN, deadline);
 	if (e == SSL_ERROR_WANT_WRITE)
 		return cli_wait(cli->cli_fd, POLLOUT, deadline);
+	/* OpenSSL 3 reports a close without close_notify as a protocol error */
+	eof = e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ||
+	      (e == SSL_ERROR_SSL &&
+	       ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
 	ctl_tls_reason(cli->cli_ssl, why, sizeof(why));
+	if (eof && !SSL_is_init_finished(cli->cli_ssl)) {
+		snprintf(cli_tls_err, sizeof(cli_tls_err),
+			 "TLS with %s: the server closed the connection during the handshake "
+			 "(does it use TLS?)",
+			 cli->cli_addr);
+		D_DEBUG("ctl: %s\n", cli_tls_err);
+		return -DER_UNREACH;
+	}
+	if (eof)
+		return -DER_UNREACH;
 	if (e == SSL_ERROR_SSL) {
 		snprintf(cli_tls_err, sizeof(cli_tls_err), "TLS with %s: %s", cli->cli_addr, why);
 		D_DEBUG("ctl: %s\n", cli_tls_err);
 		return -DER_NO_PERM;
 	}
-	if (e == SSL_ERROR_SYSCALL && SSL_is_init_finished(cli->cli_ssl) == 0)
-		snprintf(cli_tls_err, sizeof(cli_tls_err),
-			 "TLS with %s: the server closed the connection during the handshake "
-			 "(does it use TLS?)",
-			 cli->cli_addr);
 	return -DER_UNREACH;
 }
 
