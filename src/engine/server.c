@@ -538,8 +538,8 @@ srv_attach_info_handler(struct dss_ctl_req *req, void *arg)
  * Where the management port listens: the host of the first access point that is a local
  * address ("localhost", 127.0.0.0/8, or an address of one of our interfaces) with port:,
  * preferring in a first pass one whose own port is port: (servers sharing a host, such as
- * 127.0.0.1..3 on loopback, each find their access point), else 127.0.0.1 (the port is plain
- * TCP until TLS lands: never listen where it is not meant).
+ * 127.0.0.1..3 on loopback, each find their access point), else 127.0.0.1 (never listen
+ * where it is not meant: with allow_insecure the port is plain and unauthenticated).
  */
 static void
 srv_ctl_listen(const struct dss_config *cfg, char *buf, size_t len)
