@@ -1671,7 +1671,30 @@ struct tls_files {
 	char tf_ca[128];
 	char tf_crt[3][128]; /* admin, server, agent */
 	char tf_key[3][128];
+	char tf_guest_crt[128]; /* "" until tls_guest_make */
+	char tf_guest_key[128];
 };
+
+/* A certificate of the same CA for the name "guest" (no role). */
+static bool
+tls_guest_make(struct tls_files *tf)
+{
+	char cmd[1024];
+
+	snprintf(tf->tf_guest_key, sizeof(tf->tf_guest_key), "%s/guest.key", tf->tf_dir);
+	snprintf(cmd, sizeof(cmd),
+		 "(cd %s && openssl genpkey -algorithm ed25519 -out guest.key && "
+		 "openssl req -new -key guest.key -subj /CN=guest -out guest.csr && "
+		 "openssl x509 -req -in guest.csr -CA c/daosCA.crt -CAkey c/daosCA.key "
+		 "-set_serial 77 -days 1 -out guest.crt) >/dev/null 2>&1",
+		 tf->tf_dir);
+	if (system(cmd) != 0) {
+		tf->tf_guest_crt[0] = '\0';
+		return false;
+	}
+	snprintf(tf->tf_guest_crt, sizeof(tf->tf_guest_crt), "%s/guest.crt", tf->tf_dir);
+	return true;
+}
 
 enum { TF_ADMIN, TF_SERVER, TF_AGENT };
 
@@ -1682,6 +1705,7 @@ tls_files_make(struct tls_files *tf)
 	char cmd[384];
 	int i;
 
+	memset(tf, 0, sizeof(*tf));
 	snprintf(tf->tf_dir, sizeof(tf->tf_dir), "/tmp/ctl_tls.XXXXXX");
 	if (mkdtemp(tf->tf_dir) == NULL)
 		return false;
@@ -1811,13 +1835,47 @@ test_tls(void **state)
 	assert_int_equal(tls_echo(caller, oaddr, M_ECHO, 5), -DER_NO_PERM);
 	dss_ctl_destroy(caller);
 
+	/* a certificate of the CA under another name: Ping only */
+	if (tls_guest_make(&tf)) {
+		dss_ctl_client_tls_set(tf.tf_ca, tf.tf_guest_crt, tf.tf_guest_key, NULL, 0);
+		assert_int_equal(ping_addr(addr), 0);
+		assert_int_equal(tls_echo(NULL, addr, M_ECHO, 10), -DER_NO_PERM);
+		assert_int_equal(tls_echo(NULL, addr, DSS_CTL_GET_ATTACH_INFO, 0), -DER_NO_PERM);
+	}
+	tls_client_as(&tf, -1);
+
 	dss_ctl_stats_get(srv, &st);
-	assert_true(st.cs_tls_failed >= 1); /* the plain client */
-	assert_int_equal(st.cs_denied, 1);  /* the agent's echo */
+	assert_true(st.cs_tls_failed >= 1);                                 /* the plain client */
+	assert_int_equal(st.cs_denied, tf.tf_guest_crt[0] != '\0' ? 3 : 1); /* agent, guest */
 	dss_ctl_stats_get(plain, &st);
 	assert_true(st.cs_conns_bad >= 2); /* a TLS hello is no frame */
 	dss_ctl_destroy(odd);
 	dss_ctl_destroy(plain);
+	dss_ctl_destroy(srv);
+
+	/* half handshakes are dropped (here after the 300 ms idle timeout, else 10 s) */
+	attr = (struct dss_ctl_attr){.ca_idle_timeout_ms = 300};
+	tls_attr(&tf, TF_SERVER, &attr);
+	srv = server_start(&attr, addr);
+	{
+		static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01};
+		uint64_t t0 = d_now_ns();
+		int fd = raw_connect(addr);
+		int fd2 = raw_connect(addr);
+
+		raw_send(fd, hello, sizeof(hello)); /* a record announcing 512 bytes, 3 sent */
+		/* meanwhile an admin is served */
+		tls_client_as(&tf, TF_ADMIN);
+		assert_int_equal(tls_echo(NULL, addr, M_ECHO, 100), 0);
+		tls_client_as(&tf, -1);
+		assert_true(raw_closed_within(fd, 5000));
+		assert_true(raw_closed_within(fd2, 5000)); /* nothing sent at all */
+		assert_true(ms_since(t0) >= 250);
+		close(fd);
+		close(fd2);
+	}
+	dss_ctl_stats_get(srv, &st);
+	assert_int_equal(st.cs_tls_failed, 2);
 	dss_ctl_destroy(srv);
 	tls_files_remove(&tf);
 }
