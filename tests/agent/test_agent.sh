@@ -46,7 +46,8 @@ mkdir -p "$TMP/clients" "$TMP/wrong" "$TMP/empty" "$TMP/run"
 chmod -R a+rX "$TMP/clients" "$TMP/wrong" "$TMP/empty"
 export DAOS_AGENT_DRPC_DIR="$TMP/run"
 
-SRV_TLS=$TMP/certs srv_config 1 >"$TMP/daos_server.yml"
+SRV_TLS=$TMP/certs
+srv_config 1 >"$TMP/daos_server.yml"
 
 cat >"$TMP/daos_agent.yml" <<EOF
 # as DAOS's daos_agent.yml

@@ -97,7 +97,8 @@ alive() {
 	fi
 }
 
-SRV_TLS=$C srv_config 1 >"$TMP/srv0.yml"
+SRV_TLS=$C
+srv_config 1 >"$TMP/srv0.yml"
 sed -e "s/^port: .*/port: $((PORT + 4))/" -e "s/fabric_iface_port: .*/fabric_iface_port: $((PORT + 5))/" \
 	"$TMP/srv0.yml" >"$TMP/srv1.yml"
 

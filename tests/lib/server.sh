@@ -131,19 +131,29 @@ cpu_ticks() {
 }
 
 # srv_config TARGETS [NAME]: a daos_server.yml on stdout for one engine with TARGETS targets,
-# tcp on loopback at $PORT/$FAB_PORT, insecure (plain management port, unsigned
-# credentials) unless SRV_TLS names a directory made by scripts/gen_certificates.sh: then
-# TLS with its server certificate and its clients/ as client_cert_dir. Append a storage
-# list with `cat >>` when needed (engines: comes last).
+# tcp on loopback at $PORT/$FAB_PORT. Append a storage list with `cat >>` when needed.
 srv_config() {
 	cat <<CFG
 name: ${2:-daos_server}
 port: $PORT
 access_points: ['127.0.0.1:$PORT']
 provider: ofi+tcp;ofi_rxm
+engines:
+  - targets: $1
+    fabric_iface: lo
+    fabric_iface_port: $FAB_PORT
 CFG
+}
+
+# srv_transport FILE: give the daos_server.yml FILE a transport_config if it has none:
+# insecure (plain management port, unsigned credentials), or with SRV_TLS set to a directory
+# made by scripts/gen_certificates.sh, TLS with its server certificate and its clients/ as
+# client_cert_dir. (A file without transport_config means TLS with /etc/daos/certs, DAOS's
+# default, which tests do not have.)
+srv_transport() {
+	grep -q '^transport_config:' "$1" && return 0
 	if [ -n "${SRV_TLS:-}" ]; then
-		cat <<CFG
+		cat >>"$1" <<CFG
 transport_config:
   allow_insecure: false
   ca_cert: $SRV_TLS/daosCA.crt
@@ -152,26 +162,26 @@ transport_config:
   client_cert_dir: $SRV_TLS/clients
 CFG
 	else
-		cat <<CFG
+		cat >>"$1" <<CFG
 transport_config:
   allow_insecure: true
 CFG
 	fi
-	cat <<CFG
-engines:
-  - targets: $1
-    fabric_iface: lo
-    fabric_iface_port: $FAB_PORT
-CFG
 }
 
 # srv_start NAME [ARGS...]: `$SRV_BIN start ARGS` in the background (SRV_PID, tracked),
 # stdout and stderr in $TMP/NAME.out and $TMP/NAME.err. ARGS default to
-# -o $TMP/daos_server.yml --data-dir $TMP/data.
+# -o $TMP/daos_server.yml --data-dir $TMP/data. The -o file gets srv_transport's
+# transport_config if it has none.
 srv_start() {
-	local name=$1
+	local name=$1 a prev= cfg=
 	shift
 	[ $# -gt 0 ] || set -- -o "$TMP/daos_server.yml" --data-dir "$TMP/data"
+	for a in "$@"; do
+		[ "$prev" = -o ] && cfg=$a
+		prev=$a
+	done
+	[ -z "$cfg" ] || srv_transport "$cfg"
 	"$SRV_BIN" start "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 	SRV_PID=$!
 	t_track "$SRV_PID"
@@ -218,6 +228,10 @@ srv_wait_ping() {
 svc_start() {
 	local i
 	srv_config "$1" >"$TMP/daos_server.yml"
+	cat >>"$TMP/daos_server.yml" <<CFG
+transport_config:
+  allow_insecure: true
+CFG
 	srv_start srv
 	srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
 	agent_start "$AGENT" || { fail "agent did not start"; exit 1; }

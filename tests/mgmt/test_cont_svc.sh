@@ -67,7 +67,8 @@ export DAOS_AGENT_DRPC_DIR="$TMP/run"
 export DAOS_CTL_CA_CERT=$TMP/certs/daosCA.crt DAOS_CTL_CERT=$TMP/certs/admin.crt \
 	DAOS_CTL_KEY=$TMP/certs/admin.key
 
-SRV_TLS=$TMP/certs srv_config 2 >"$TMP/daos_server.yml"
+SRV_TLS=$TMP/certs
+srv_config 2 >"$TMP/daos_server.yml"
 cat >"$TMP/daos_control.yml" <<EOF
 name: daos_server
 transport_config:

@@ -30,6 +30,10 @@ t_ports 9960 12
 ADDR1=127.0.0.1:$((PORT + 4))
 
 srv_config 2 >"$TMP/daos_server.yml"
+cat >>"$TMP/daos_server.yml" <<CFG
+transport_config:
+  allow_insecure: true
+CFG
 cat >"$TMP/srv1.yml" <<CFG
 name: daos_server
 port: $((PORT + 4))

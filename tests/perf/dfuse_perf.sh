@@ -74,6 +74,8 @@ cat >>"$TMP/daos_server.yml" <<CFG
       - class: file
         bdev_list: [$TMP/bdev0]
         bdev_size: 16GiB
+transport_config:
+  allow_insecure: true
 CFG
 srv_start srv
 srv_wait_ping srv "$CTL_PING" 20 || exit 1
