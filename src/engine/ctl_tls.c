@@ -88,16 +88,16 @@ ctl_tls_ctx_create(const char *ca, const char *cert, const char *key, char *err,
 	X509_free(x);
 	what = ca;
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
-		goto fail;
+		goto out_ctx;
 	what = cert;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
-		goto fail;
+		goto out_ctx;
 	what = key;
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1)
-		goto fail;
+		goto out_ctx;
 	return ctx;
-fail:
+out_ctx:
 	snprintf(err, errlen, "%s: %s", what, ctl_tls_reason(NULL, why, sizeof(why)));
 	SSL_CTX_free(ctx);
 	return NULL;

@@ -41,24 +41,29 @@ enum ctl_role {
 
 /*
  * An SSL_CTX for both sides (TLS 1.3 only) holding @cert/@key and trusting @ca (PEM paths),
- * that requires a peer certificate. On failure a message naming the file and OpenSSL's
- * reason is written to @err (@errlen bytes) and NULL returned.
+ * that requires a peer certificate; the caller frees it with SSL_CTX_free. On failure a
+ * message naming the file and OpenSSL's reason is written to @err (@errlen bytes) and NULL
+ * returned. Context: any thread; reads the files.
  */
 SSL_CTX *ctl_tls_ctx_create(const char *ca, const char *cert, const char *key, char *err,
 			    size_t errlen);
 
-/* The role of @ssl's verified peer (after the handshake); its common name into @cn. */
+/*
+ * The role of @ssl's verified peer (after the handshake); its common name into @cn (""
+ * when unreadable or too long). Context: the thread using @ssl.
+ */
 enum ctl_role ctl_tls_peer_role(SSL *ssl, char *cn, size_t cnlen);
 
-/* Name of @role ("admin", ...). */
+/* Name of @role ("admin", ...), static. Context: any thread. */
 const char *ctl_role_name(enum ctl_role role);
 
-/* May a peer of @role call @method? (CTL_ROLE_PLAIN: everything.) */
+/* May a peer of @role call @method? (CTL_ROLE_PLAIN: everything.) Context: any thread. */
 bool ctl_role_allows(enum ctl_role role, uint32_t method);
 
 /*
  * OpenSSL's reason for the last failure on this thread (the error queue, emptied), or for
- * @ssl's verification, into @buf. Returns @buf.
+ * @ssl's verification (@ssl may be NULL), into @buf of @len bytes. Returns @buf.
+ * Context: the thread that saw the failure.
  */
 const char *ctl_tls_reason(SSL *ssl, char *buf, size_t len);
 
