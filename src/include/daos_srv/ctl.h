@@ -425,6 +425,7 @@ int dss_ctl_client_tls_set(const char *ca, const char *cert, const char *key, ch
  * Why the last dss_ctl_client_open/call of the calling thread failed in TLS ("" when it did
  * not): a refused certificate, a server without TLS, or a TLS server for a plain client.
  * Such failures return -DER_NO_PERM (or -DER_UNREACH when the peer just closed).
+ * The string is the calling thread's, valid until its next call. Context: any thread.
  */
 const char *dss_ctl_client_tls_error(void);
 
