@@ -226,7 +226,9 @@ attach_info_fetch(struct agent *ag)
 			return 0;
 		}
 		D_FREE(reply);
-		D_WARN("GetAttachInfo at access point %s: " DF_RC "\n", ap, DP_RC(rc));
+		D_WARN("GetAttachInfo at access point %s: " DF_RC "%s%s\n", ap, DP_RC(rc),
+		       dss_ctl_client_tls_error()[0] != '\0' ? ": " : "",
+		       dss_ctl_client_tls_error());
 	}
 	return rc;
 }
@@ -581,6 +583,20 @@ main(int argc, char **argv)
 			"allow_insecure: true)\n",
 			ag.ag_cfg.ac_key != NULL ? ag.ag_cfg.ac_key : "(none)", d_errdesc(rc));
 		goto out_cfg;
+	}
+	if (!ag.ag_cfg.ac_allow_insecure) {
+		/* the management port's TLS, with the certificate of the signing key */
+		char err[512];
+
+		rc = dss_ctl_client_tls_set(ag.ag_cfg.ac_ca_cert, ag.ag_cfg.ac_cert,
+					    ag.ag_cfg.ac_key, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr,
+				"daos_agent: TLS to the servers (transport_config ca_cert, cert, "
+				"key): %s (or allow_insecure: true)\n",
+				err);
+			goto out_signer;
+		}
 	}
 	D_ALLOC_NZ(ag.ag_buf, DC_AGENT_MSG_MAX + 1);
 	if (ag.ag_buf == NULL)

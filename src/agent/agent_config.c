@@ -268,6 +268,9 @@ cfg_finish(struct agent_config *cfg, bool insecure)
 		if (cfg->ac_key == NULL &&
 		    D_STRNDUP_S(cfg->ac_key, AGENT_DEF_CERT_DIR "/agent.key") == NULL)
 			return -DER_NOMEM;
+		if (cfg->ac_ca_cert == NULL &&
+		    D_STRNDUP_S(cfg->ac_ca_cert, AGENT_DEF_CERT_DIR "/daosCA.crt") == NULL)
+			return -DER_NOMEM;
 	}
 	if (cfg->ac_cred_life == 0)
 		cfg->ac_cred_life = SEC_CRED_LIFETIME_DEFAULT;

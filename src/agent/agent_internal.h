@@ -29,7 +29,7 @@ struct agent_config {
 	char *ac_log_file;       /* log_file (NULL: stderr) */
 	char *ac_log_mask;       /* control_log_mask: DEBUG, INFO, NOTICE, ERROR... */
 	bool ac_allow_insecure;  /* transport_config.allow_insecure */
-	char *ac_ca_cert;        /* transport_config.ca_cert (not used yet) */
+	char *ac_ca_cert;        /* transport_config.ca_cert: the CA of the servers' TLS */
 	char *ac_cert;           /* transport_config.cert: its basename names the agent */
 	char *ac_key;            /* transport_config.key: the signing key */
 	uint32_t ac_cache_exp;   /* cache_expiration: attach info, minutes; 0 = no expiry */

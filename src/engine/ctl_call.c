@@ -87,9 +87,8 @@ ctl_calls_connected(struct ctl_conn *conn)
 {
 	struct ctl_call *call;
 
-	while (conn->cc_state == CTL_CONN_OPEN &&
-	       (call = d_list_first_entry_or_null(&conn->cc_waiting, struct ctl_call, cl_link)) !=
-		   NULL)
+	while (ctl_conn_ready(conn) && (call = d_list_first_entry_or_null(
+					    &conn->cc_waiting, struct ctl_call, cl_link)) != NULL)
 		ctl_call_send(conn, call);
 }
 
@@ -133,7 +132,9 @@ ctl_connect_cb(uv_connect_t *req, int status)
 		return;
 	}
 	ctl_conn_start(conn);
-	ctl_calls_connected(conn);
+	/* with TLS the calls wait for the handshake (ctl_tls_pump sends them) */
+	if (conn->cc_ssl == NULL)
+		ctl_calls_connected(conn);
 }
 
 static int
@@ -263,7 +264,7 @@ dss_ctl_call_async(struct dss_ctl *ctl, const char *addr, uint32_t method, const
 	CTL_STAT_ADD(ctl, cs_calls, 1);
 	call->cl_conn = conn;
 	d_list_add_tail(&call->cl_link, &conn->cc_waiting);
-	if (conn->cc_state == CTL_CONN_OPEN)
+	if (ctl_conn_ready(conn))
 		ctl_call_send(conn, call);
 	return 0;
 

@@ -2,7 +2,10 @@
  * ctl_client.c: a blocking client of the management port for tools without a control
  * thread (dmg, daos_ctl_ping, scripts): one TCP connection, non-blocking sockets driven by
  * poll(2) so that every step honours the call's deadline. Uses the wire format of
- * ctl_frame.c only; no libuv.
+ * ctl_frame.c only; no libuv. With TLS configured for the process (dss_ctl_client_tls_set,
+ * or the DAOS_CTL_CA_CERT / DAOS_CTL_CERT / DAOS_CTL_KEY environment variables) every
+ * connection is TLS 1.3 with this process's certificate, and the server must present a
+ * server certificate from the same CA (ctl_tls.h).
  */
 #define D_LOGFAC ctl
 
@@ -12,7 +15,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,12 +25,83 @@
 #include <gurt/common.h>
 #include <daos_srv/ctl.h>
 
+#include <openssl/err.h>
+
 #include "ctl_frame.h"
+#include "ctl_tls.h"
 
 D_LOG_FAC_DECLARE(ctl);
 
+/* The process's TLS context (NULL: plain), set once before the clients are used. */
+static pthread_mutex_t cli_tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *cli_tls_ctx;
+static bool cli_tls_decided;
+/* Why the last connection or call of this thread failed at the TLS level ("": it did not). */
+static __thread char cli_tls_err[512];
+
+int
+dss_ctl_client_tls_set(const char *ca, const char *cert, const char *key, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = NULL;
+	char buf[320];
+
+	if (ca != NULL || cert != NULL || key != NULL) {
+		ctx = ctl_tls_ctx_create(ca, cert, key, buf, sizeof(buf));
+		if (ctx == NULL) {
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen, "%s", buf);
+			return -DER_INVAL;
+		}
+	}
+	pthread_mutex_lock(&cli_tls_lock);
+	SSL_CTX_free(cli_tls_ctx);
+	cli_tls_ctx = ctx;
+	cli_tls_decided = true;
+	pthread_mutex_unlock(&cli_tls_lock);
+	return 0;
+}
+
+const char *
+dss_ctl_client_tls_error(void)
+{
+	return cli_tls_err;
+}
+
+/* The context to use (a reference), from the environment if the program set none. */
+static int
+cli_tls_get(SSL_CTX **ctxp)
+{
+	const char *ca;
+	const char *cert;
+	const char *key;
+	int rc = 0;
+
+	pthread_mutex_lock(&cli_tls_lock);
+	if (!cli_tls_decided) {
+		ca = getenv("DAOS_CTL_CA_CERT");
+		cert = getenv("DAOS_CTL_CERT");
+		key = getenv("DAOS_CTL_KEY");
+		if (ca != NULL || cert != NULL || key != NULL) {
+			cli_tls_ctx =
+			    ctl_tls_ctx_create(ca, cert, key, cli_tls_err, sizeof(cli_tls_err));
+			if (cli_tls_ctx == NULL) {
+				D_ERROR("ctl: TLS from DAOS_CTL_*: %s\n", cli_tls_err);
+				rc = -DER_INVAL;
+			}
+		}
+		cli_tls_decided = rc == 0;
+	}
+	*ctxp = cli_tls_ctx;
+	if (cli_tls_ctx != NULL)
+		SSL_CTX_up_ref(cli_tls_ctx);
+	pthread_mutex_unlock(&cli_tls_lock);
+	return rc;
+}
+
 struct dss_ctl_client {
-	int cli_fd; /* -1: not connected (next call connects) */
+	int cli_fd;       /* -1: not connected (next call connects) */
+	SSL_CTX *cli_ctx; /* NULL: plain TCP */
+	SSL *cli_ssl;     /* while connected with TLS */
 	uint64_t cli_seq;
 	char cli_addr[DSS_CTL_ADDR_LEN];
 };
@@ -59,6 +135,10 @@ cli_wait(int fd, short events, uint64_t deadline)
 static void
 cli_disconnect(struct dss_ctl_client *cli)
 {
+	if (cli->cli_ssl != NULL) {
+		SSL_free(cli->cli_ssl);
+		cli->cli_ssl = NULL;
+	}
 	if (cli->cli_fd >= 0) {
 		close(cli->cli_fd);
 		cli->cli_fd = -1;
@@ -85,8 +165,79 @@ cli_connect_one(int fd, const struct sockaddr *sa, socklen_t salen, uint64_t dea
 	return 0;
 }
 
+/*
+ * After an SSL call returned @n: wait for what it wants (0: go on), or the error: -DER_NO_PERM
+ * when the TLS exchange itself failed (a certificate refused, not TLS), with the reason in
+ * cli_tls_err, else -DER_UNREACH (closed) or -DER_TIMEDOUT.
+ */
 static int
-cli_connect(struct dss_ctl_client *cli, uint64_t deadline)
+cli_ssl_wait(struct dss_ctl_client *cli, int n, uint64_t deadline)
+{
+	char why[256];
+	int e = SSL_get_error(cli->cli_ssl, n);
+	bool eof;
+
+	if (e == SSL_ERROR_WANT_READ)
+		return cli_wait(cli->cli_fd, POLLIN, deadline);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return cli_wait(cli->cli_fd, POLLOUT, deadline);
+	/* OpenSSL 3 reports a close without close_notify as a protocol error */
+	eof = e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ||
+	      (e == SSL_ERROR_SSL &&
+	       ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
+	ctl_tls_reason(cli->cli_ssl, why, sizeof(why));
+	if (eof && !SSL_is_init_finished(cli->cli_ssl)) {
+		snprintf(cli_tls_err, sizeof(cli_tls_err),
+			 "TLS with %s: the server closed the connection during the handshake "
+			 "(does it use TLS?)",
+			 cli->cli_addr);
+		D_DEBUG("ctl: %s\n", cli_tls_err);
+		return -DER_UNREACH;
+	}
+	if (eof)
+		return -DER_UNREACH;
+	if (e == SSL_ERROR_SSL) {
+		snprintf(cli_tls_err, sizeof(cli_tls_err), "TLS with %s: %s", cli->cli_addr, why);
+		D_DEBUG("ctl: %s\n", cli_tls_err);
+		return -DER_NO_PERM;
+	}
+	return -DER_UNREACH;
+}
+
+/* The TLS handshake on the connected socket, then the server's role checked. */
+static int
+cli_handshake(struct dss_ctl_client *cli, uint64_t deadline)
+{
+	enum ctl_role role;
+	char cn[128];
+	int n;
+	int rc;
+
+	cli->cli_ssl = SSL_new(cli->cli_ctx);
+	if (cli->cli_ssl == NULL || SSL_set_fd(cli->cli_ssl, cli->cli_fd) != 1)
+		return -DER_NOMEM;
+	SSL_set_connect_state(cli->cli_ssl);
+	for (;;) {
+		n = SSL_do_handshake(cli->cli_ssl);
+		if (n == 1)
+			break;
+		rc = cli_ssl_wait(cli, n, deadline);
+		if (rc != 0)
+			return rc;
+	}
+	role = ctl_tls_peer_role(cli->cli_ssl, cn, sizeof(cn));
+	if (role != CTL_ROLE_SERVER) {
+		snprintf(cli_tls_err, sizeof(cli_tls_err),
+			 "TLS with %s: its certificate names '%s', not a server", cli->cli_addr,
+			 cn);
+		D_DEBUG("ctl: %s\n", cli_tls_err);
+		return -DER_NO_PERM;
+	}
+	return 0;
+}
+
+static int
+cli_connect_tcp(struct dss_ctl_client *cli, uint64_t deadline)
 {
 	struct addrinfo hints = {0};
 	struct addrinfo *res = NULL;
@@ -146,11 +297,38 @@ cli_connect(struct dss_ctl_client *cli, uint64_t deadline)
 }
 
 static int
+cli_connect(struct dss_ctl_client *cli, uint64_t deadline)
+{
+	int rc;
+
+	cli_tls_err[0] = '\0';
+	rc = cli_connect_tcp(cli, deadline);
+	if (rc != 0 || cli->cli_ctx == NULL)
+		return rc;
+	rc = cli_handshake(cli, deadline);
+	if (rc != 0)
+		cli_disconnect(cli);
+	return rc;
+}
+
+static int
 cli_send_all(struct dss_ctl_client *cli, const char *buf, size_t len, uint64_t deadline)
 {
 	ssize_t n;
 	int rc;
 
+	while (len > 0 && cli->cli_ssl != NULL) {
+		ERR_clear_error();
+		n = SSL_write(cli->cli_ssl, buf, (int)(len > INT32_MAX ? INT32_MAX : len));
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		rc = cli_ssl_wait(cli, (int)n, deadline);
+		if (rc != 0)
+			return rc;
+	}
 	while (len > 0) {
 		n = send(cli->cli_fd, buf, len, MSG_NOSIGNAL);
 		if (n > 0) {
@@ -177,6 +355,18 @@ cli_recv_all(struct dss_ctl_client *cli, char *buf, size_t len, uint64_t deadlin
 	ssize_t n;
 	int rc;
 
+	while (len > 0 && cli->cli_ssl != NULL) {
+		ERR_clear_error();
+		n = SSL_read(cli->cli_ssl, buf, (int)(len > INT32_MAX ? INT32_MAX : len));
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		rc = cli_ssl_wait(cli, (int)n, deadline);
+		if (rc != 0)
+			return rc;
+	}
 	while (len > 0) {
 		n = recv(cli->cli_fd, buf, len, 0);
 		if (n > 0) {
@@ -211,9 +401,15 @@ dss_ctl_client_open(const char *addr, uint64_t timeout_ms, struct dss_ctl_client
 		return -DER_NOMEM;
 	cli->cli_fd = -1;
 	strcpy(cli->cli_addr, addr);
+	rc = cli_tls_get(&cli->cli_ctx);
+	if (rc != 0) {
+		D_FREE(cli);
+		return rc;
+	}
 	deadline = d_now_ns() + (timeout_ms ?: DSS_CTL_CALL_TIMEOUT_DEFAULT_MS) * D_NSEC_PER_MSEC;
 	rc = cli_connect(cli, deadline);
 	if (rc != 0) {
+		SSL_CTX_free(cli->cli_ctx);
 		D_FREE(cli);
 		return rc;
 	}
@@ -227,7 +423,27 @@ dss_ctl_client_close(struct dss_ctl_client *cli)
 	if (cli == NULL)
 		return;
 	cli_disconnect(cli);
+	SSL_CTX_free(cli->cli_ctx);
 	D_FREE(cli);
+}
+
+/*
+ * Is @hdr (possibly cut short by the close that follows) a TLS record, an alert or a
+ * handshake, answering our plain frame? Then say so in cli_tls_err.
+ */
+static bool
+cli_tls_answer(struct dss_ctl_client *cli, const struct ctl_hdr_df *hdr)
+{
+	const uint8_t *b = (const uint8_t *)hdr;
+
+	if (cli->cli_ssl != NULL || b[1] != 0x03 || (b[0] != 0x15 && b[0] != 0x16))
+		return false;
+	snprintf(cli_tls_err, sizeof(cli_tls_err),
+		 "%s speaks TLS: this client has no certificate configured "
+		 "(transport_config.allow_insecure is true, or -i)",
+		 cli->cli_addr);
+	D_DEBUG("ctl: %s\n", cli_tls_err);
+	return true;
 }
 
 /* Read frames until the reply to @seq: its status, and its body detached into *@reply. */
@@ -243,10 +459,15 @@ cli_recv_reply(struct dss_ctl_client *cli, uint64_t seq, uint64_t deadline, void
 	int rc;
 
 	for (;;) {
+		memset(&hdr, 0, sizeof(hdr));
 		rc = cli_recv_all(cli, (char *)&hdr, sizeof(hdr), deadline);
+		if (rc == -DER_UNREACH && cli_tls_answer(cli, &hdr))
+			return -DER_NO_PERM;
 		if (rc != 0)
 			return rc;
 		rc = ctl_hdr_decode(&hdr, DSS_CTL_FRAME_MAX_LIMIT, &len);
+		if (rc != 0 && cli_tls_answer(cli, &hdr))
+			return -DER_NO_PERM;
 		if (rc != 0) {
 			D_ERROR("ctl: bad frame header from %s\n", cli->cli_addr);
 			return -DER_PROTO;
@@ -294,6 +515,7 @@ dss_ctl_client_call(struct dss_ctl_client *cli, uint32_t method, const void *bod
 	if (method == 0)
 		return -DER_INVAL;
 	deadline = d_now_ns() + (timeout_ms ?: DSS_CTL_CALL_TIMEOUT_DEFAULT_MS) * D_NSEC_PER_MSEC;
+	cli_tls_err[0] = '\0';
 	if (cli->cli_fd < 0) {
 		rc = cli_connect(cli, deadline);
 		if (rc != 0)
@@ -311,7 +533,8 @@ dss_ctl_client_call(struct dss_ctl_client *cli, uint32_t method, const void *bod
 	 * After a timeout the stream may stop mid-frame, after garbage nothing can be trusted:
 	 * start afresh on the next call. Remote statuses leave the connection as it is.
 	 */
-	if (rc == -DER_TIMEDOUT || rc == -DER_UNREACH || rc == -DER_PROTO || rc == -DER_NOMEM)
+	if (rc == -DER_TIMEDOUT || rc == -DER_UNREACH || rc == -DER_PROTO || rc == -DER_NOMEM ||
+	    (rc == -DER_NO_PERM && cli_tls_err[0] != '\0'))
 		cli_disconnect(cli);
 	return rc;
 }

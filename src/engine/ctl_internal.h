@@ -22,6 +22,13 @@
  * 5. A connection carries frames both ways: requests are dispatched to handlers, replies
  *    matched to this side's calls by sequence. An accepted connection and a dialled one
  *    differ only in who connected and in counting against ca_max_conns.
+ * 6. TLS (ctl_tls set). Socket bytes go into cc_ssl's read BIO (cc_cbuf is the socket's read
+ *    buffer) and plaintext comes out of SSL_read into cc_rbuf/cc_big as socket bytes do
+ *    without TLS; frames are SSL_written and the write BIO is drained into uv_write. An
+ *    OPEN connection without cc_tls_done is handshaking: no frame is read or written (calls
+ *    wait on cc_waiting) until the handshake finished and cc_role is known. A handshake
+ *    error closes the connection (after a best-effort write of the alert), as does one not
+ *    finished within CTL_TLS_HANDSHAKE_MS.
  */
 #ifndef CTL_INTERNAL_H
 #define CTL_INTERNAL_H
@@ -37,6 +44,7 @@
 #include <daos_srv/sched.h>
 
 #include "ctl_frame.h"
+#include "ctl_tls.h"
 
 D_LOG_FAC_DECLARE(ctl);
 
@@ -98,7 +106,23 @@ struct ctl_conn {
 	d_list_t cc_waiting;      /* struct ctl_call waiting for the connection */
 	uint64_t cc_active_ns;    /* last complete frame received (or open) */
 	uint64_t cc_wprogress_ns; /* last write completed (or queued on an empty queue) */
+	/* TLS (invariant 6); cc_ssl NULL: plain */
+	SSL *cc_ssl;
+	BIO *cc_rbio; /* owned by cc_ssl */
+	BIO *cc_wbio; /* owned by cc_ssl */
+	char *cc_cbuf;
+	uint64_t cc_open_ns;
+	enum ctl_role cc_role; /* CTL_ROLE_PLAIN without TLS */
+	bool cc_tls_done;
+	bool cc_pumping; /* in ctl_tls_pump */
 };
+
+/* May frames be written on @conn (open, and its TLS handshake done)? */
+static inline bool
+ctl_conn_ready(const struct ctl_conn *conn)
+{
+	return conn->cc_state == CTL_CONN_OPEN && (conn->cc_ssl == NULL || conn->cc_tls_done);
+}
 
 struct dss_ctl_req {
 	struct ctl_msg r_msg;    /* carries the reply to the loop */
@@ -150,6 +174,7 @@ struct dss_ctl {
 	uint64_t ctl_idle_ms;
 	char ctl_addr[DSS_CTL_ADDR_LEN];
 	bool ctl_has_addr;
+	SSL_CTX *ctl_tls; /* NULL: plain TCP */
 
 	/* the loop; run state under ctl_qlock */
 	uv_loop_t ctl_loop;

@@ -195,7 +195,9 @@ main(int argc, char **argv)
 			       addr, sys, done, rtts[done / 2] / 1e3, rtts[0] / 1e3,
 			       rtts[done - 1] / 1e3, connect_ns / 1e3);
 	} else {
-		fprintf(stderr, "daos_ctl_ping: %s: %s (%d)\n", addr, d_errdesc(rc), rc);
+		fprintf(stderr, "daos_ctl_ping: %s: %s (%d)%s%s\n", addr, d_errdesc(rc), rc,
+			dss_ctl_client_tls_error()[0] != '\0' ? ": " : "",
+			dss_ctl_client_tls_error());
 	}
 	D_FREE(rtts);
 	D_FREE(payload);

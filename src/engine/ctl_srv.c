@@ -5,10 +5,10 @@
  * the cross-thread queue (dss_ctl_exec), timers, start and stop. Outgoing calls are in
  * ctl_call.c, the wire format in ctl_frame.c, the invariants in ctl_internal.h.
  *
- * TLS hook: every byte received goes through ctl_read_cb/ctl_conn_parse and every frame
- * sent through ctl_conn_write. A TLS layer (OpenSSL with memory BIOs) decrypts between
- * the socket and the staging buffer in the first, encrypts in the second, and adds a
- * handshake state before CTL_CONN_OPEN; nothing else changes.
+ * TLS (ctl_internal.h invariant 6): every byte received goes through ctl_read_cb, which
+ * feeds an OpenSSL read BIO and takes the plaintext out into the staging buffer
+ * (ctl_tls_pump), and every frame sent through ctl_conn_write, which encrypts it and
+ * writes the write BIO's bytes; the handshake runs in the same pump before any frame.
  */
 #define D_LOGFAC ctl
 
@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/err.h>
 
 #include "ctl_internal.h"
 
@@ -309,6 +311,9 @@ ctl_conn_free(struct ctl_conn *conn)
 		 d_list_empty(&conn->cc_waiting));
 	D_FREE(conn->cc_rbuf);
 	D_FREE(conn->cc_big);
+	D_FREE(conn->cc_cbuf);
+	if (conn->cc_ssl != NULL)
+		SSL_free(conn->cc_ssl); /* and its BIOs */
 	D_FREE(conn);
 }
 
@@ -404,6 +409,24 @@ ctl_conn_timer_cb(uv_timer_t *h)
 		ctl_conn_close(conn, -DER_UNREACH);
 		return;
 	}
+	if (conn->cc_ssl != NULL && !conn->cc_tls_done) {
+		uint64_t hs_ns = (uint64_t)CTL_TLS_HANDSHAKE_MS * D_NSEC_PER_MSEC;
+
+		if (hs_ns > idle_ns)
+			hs_ns = idle_ns;
+		if (now - conn->cc_open_ns >= hs_ns) {
+			D_WARN_RL("ctl: %s did not finish its TLS handshake in %" PRIu64
+				  " ms: closing\n",
+				  conn->cc_peer, (uint64_t)(hs_ns / D_NSEC_PER_MSEC));
+			CTL_STAT_ADD(ctl, cs_tls_failed, 1);
+			ctl_conn_close(conn, -DER_TIMEDOUT);
+			return;
+		}
+		next_ns = hs_ns - (now - conn->cc_open_ns);
+		uv_timer_start(&conn->cc_timer, ctl_conn_timer_cb,
+			       (next_ns + D_NSEC_PER_MSEC - 1) / D_NSEC_PER_MSEC, 0);
+		return;
+	}
 	wq = uv_stream_get_write_queue_size((uv_stream_t *)&conn->cc_tcp);
 	if (wq > 0 && now - conn->cc_wprogress_ns >= idle_ns) {
 		D_WARN_RL("ctl: %s has not read its replies for %" PRIu64 " ms (%zu bytes queued): "
@@ -432,6 +455,7 @@ ctl_conn_timer_cb(uv_timer_t *h)
 static void ctl_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void ctl_conn_parse(struct ctl_conn *conn);
+static void ctl_tls_pump(struct ctl_conn *conn);
 
 static void
 ctl_conn_pause(struct ctl_conn *conn)
@@ -465,24 +489,63 @@ ctl_conn_resume(struct ctl_conn *conn)
 	conn->cc_reading = true;
 	if (!conn->cc_parsing)
 		ctl_conn_parse(conn);
+	/* plaintext may wait inside the TLS layer too */
+	if (conn->cc_ssl != NULL && conn->cc_state == CTL_CONN_OPEN)
+		ctl_tls_pump(conn);
+}
+
+/* The TLS state of @conn: an SSL between two memory BIOs. 0 or -DER_NOMEM. */
+static int
+ctl_tls_conn_init(struct ctl_conn *conn)
+{
+	struct dss_ctl *ctl = conn->cc_ctl;
+
+	D_ALLOC_NZ(conn->cc_cbuf, CTL_RBUF_SIZE);
+	conn->cc_ssl = SSL_new(ctl->ctl_tls);
+	conn->cc_rbio = BIO_new(BIO_s_mem());
+	conn->cc_wbio = BIO_new(BIO_s_mem());
+	if (conn->cc_cbuf == NULL || conn->cc_ssl == NULL || conn->cc_rbio == NULL ||
+	    conn->cc_wbio == NULL) {
+		if (conn->cc_ssl == NULL) {
+			BIO_free(conn->cc_rbio);
+			BIO_free(conn->cc_wbio);
+		} else {
+			SSL_set_bio(conn->cc_ssl, conn->cc_rbio, conn->cc_wbio);
+		}
+		ERR_clear_error();
+		return -DER_NOMEM;
+	}
+	/* an empty read BIO means "wait for more", not end of file */
+	BIO_set_mem_eof_return(conn->cc_rbio, -1);
+	SSL_set_bio(conn->cc_ssl, conn->cc_rbio, conn->cc_wbio);
+	if (conn->cc_outgoing)
+		SSL_set_connect_state(conn->cc_ssl);
+	else
+		SSL_set_accept_state(conn->cc_ssl);
+	return 0;
 }
 
 void
 ctl_conn_start(struct ctl_conn *conn)
 {
 	struct dss_ctl *ctl = conn->cc_ctl;
+	uint64_t first_ms = ctl->ctl_idle_ms;
 
 	conn->cc_state = CTL_CONN_OPEN;
 	conn->cc_active_ns = d_now_ns();
+	conn->cc_open_ns = conn->cc_active_ns;
 	conn->cc_wprogress_ns = conn->cc_active_ns;
 	uv_tcp_nodelay(&conn->cc_tcp, 1);
 	D_ALLOC_NZ(conn->cc_rbuf, CTL_RBUF_SIZE);
-	if (conn->cc_rbuf == NULL) {
+	if (conn->cc_rbuf == NULL || (ctl->ctl_tls != NULL && ctl_tls_conn_init(conn) != 0)) {
 		D_ERROR("ctl: no memory for connection %s\n", conn->cc_peer);
 		ctl_conn_close(conn, -DER_NOMEM);
 		return;
 	}
-	uv_timer_start(&conn->cc_timer, ctl_conn_timer_cb, ctl->ctl_idle_ms, 0);
+	if (conn->cc_ssl != NULL && first_ms > CTL_TLS_HANDSHAKE_MS)
+		first_ms = CTL_TLS_HANDSHAKE_MS;
+	uv_timer_start(&conn->cc_timer, ctl_conn_timer_cb, first_ms, 0);
+	/* with TLS this also starts the handshake (a dialled connection says hello first) */
 	ctl_conn_resume(conn);
 }
 
@@ -504,8 +567,9 @@ ctl_write_cb(uv_write_t *w, int status)
 	ctl_conn_resume(conn);
 }
 
-int
-ctl_conn_write(struct ctl_conn *conn, char *wbuf, size_t frame_len)
+/* Write @len bytes that follow the struct ctl_wreq at @wbuf to the socket (owned here). */
+static int
+ctl_conn_send(struct ctl_conn *conn, char *wbuf, size_t frame_len)
 {
 	struct ctl_wreq *wr = (struct ctl_wreq *)wbuf;
 	uv_stream_t *s = (uv_stream_t *)&conn->cc_tcp;
@@ -528,6 +592,53 @@ ctl_conn_write(struct ctl_conn *conn, char *wbuf, size_t frame_len)
 	if (uv_stream_get_write_queue_size(s) > CTL_WQ_MAX)
 		ctl_conn_pause(conn);
 	return 0;
+}
+
+/* Send what TLS has written into @conn's write BIO. 0 or -DER_UNREACH (closed). */
+static int
+ctl_tls_flush(struct ctl_conn *conn)
+{
+	size_t n = BIO_ctrl_pending(conn->cc_wbio);
+	char *wbuf;
+
+	if (n == 0)
+		return 0;
+	D_ALLOC_NZ(wbuf, sizeof(struct ctl_wreq) + n);
+	if (wbuf == NULL) {
+		ctl_conn_close(conn, -DER_NOMEM);
+		return -DER_UNREACH;
+	}
+	if (BIO_read(conn->cc_wbio, wbuf + sizeof(struct ctl_wreq), (int)n) != (int)n) {
+		D_FREE(wbuf);
+		ctl_conn_close(conn, -DER_UNREACH);
+		return -DER_UNREACH;
+	}
+	return ctl_conn_send(conn, wbuf, n);
+}
+
+int
+ctl_conn_write(struct ctl_conn *conn, char *wbuf, size_t frame_len)
+{
+	char why[256];
+	int n;
+
+	if (!ctl_conn_ready(conn)) {
+		D_FREE(wbuf);
+		return -DER_UNREACH;
+	}
+	if (conn->cc_ssl == NULL)
+		return ctl_conn_send(conn, wbuf, frame_len);
+	/* a memory BIO takes the whole record at once */
+	ERR_clear_error();
+	n = SSL_write(conn->cc_ssl, wbuf + sizeof(struct ctl_wreq), (int)frame_len);
+	D_FREE(wbuf);
+	if (n != (int)frame_len) {
+		D_ERROR("ctl: TLS write to %s failed: %s\n", conn->cc_peer,
+			ctl_tls_reason(NULL, why, sizeof(why)));
+		ctl_conn_close(conn, -DER_UNREACH);
+		return -DER_UNREACH;
+	}
+	return ctl_tls_flush(conn);
 }
 
 /* Answer a request with @status and no body, without a handler. */
@@ -559,6 +670,14 @@ ctl_dispatch(struct ctl_conn *conn, const struct ctl_env *env, Ctl__Envelope *ms
 	struct dss_ctl_req *req;
 
 	CTL_STAT_ADD(ctl, cs_requests, 1);
+	if (!ctl_role_allows(conn->cc_role, env->ce_method)) {
+		D_WARN_RL("ctl: %s (certificate role %s) may not call method %u: refused\n",
+			  conn->cc_peer, ctl_role_name(conn->cc_role), env->ce_method);
+		CTL_STAT_ADD(ctl, cs_denied, 1);
+		ctl_env_free(msg);
+		ctl_conn_reply_status(conn, env, -DER_NO_PERM);
+		return;
+	}
 	if (env->ce_method < DSS_CTL_METHOD_MAX) {
 		pthread_mutex_lock(&ctl->ctl_hlock);
 		h = ctl->ctl_handlers[env->ce_method];
@@ -684,6 +803,11 @@ ctl_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct ctl_conn *conn = h->data;
 
 	(void)suggested;
+	if (conn->cc_ssl != NULL) {
+		buf->base = conn->cc_cbuf;
+		buf->len = CTL_RBUF_SIZE;
+		return;
+	}
 	/* never empty: ctl_conn_parse leaves room or switches to cc_big (see there) */
 	if (conn->cc_big != NULL) {
 		buf->base = conn->cc_big + conn->cc_big_got;
@@ -694,23 +818,25 @@ ctl_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	}
 }
 
+/* Where the next plaintext bytes go (as ctl_alloc_cb without TLS). */
 static void
-ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+ctl_conn_space(struct ctl_conn *conn, char **base, size_t *len)
 {
-	struct ctl_conn *conn = s->data;
+	if (conn->cc_big != NULL) {
+		*base = conn->cc_big + conn->cc_big_got;
+		*len = conn->cc_big_len - conn->cc_big_got;
+	} else {
+		*base = conn->cc_rbuf + conn->cc_rlen;
+		*len = CTL_RBUF_SIZE - conn->cc_rlen;
+	}
+}
+
+/* @nread plaintext bytes arrived where ctl_conn_space said. */
+static void
+ctl_conn_input(struct ctl_conn *conn, size_t nread)
+{
 	char *big;
 
-	(void)buf;
-	if (nread < 0) {
-		D_DEBUG("ctl: %s %s%s\n", conn->cc_peer,
-			nread == UV_EOF ? "disconnected" : uv_strerror((int)nread),
-			conn->cc_big != NULL || conn->cc_rlen > 0 ? " in the middle of a frame"
-								  : "");
-		ctl_conn_close(conn, -DER_UNREACH);
-		return;
-	}
-	if (nread == 0 || conn->cc_state != CTL_CONN_OPEN)
-		return;
 	if (conn->cc_big == NULL) {
 		conn->cc_rlen += (uint32_t)nread;
 		ctl_conn_parse(conn);
@@ -723,6 +849,140 @@ ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	conn->cc_big = NULL;
 	ctl_conn_frame(conn, big, conn->cc_big_len);
 	D_FREE(big);
+}
+
+/* A TLS failure on @conn (@e from SSL_get_error): say why, send the alert if any, close. */
+static void
+ctl_tls_fail(struct ctl_conn *conn, int e)
+{
+	struct dss_ctl *ctl = conn->cc_ctl;
+	char why[256];
+	char alert[64];
+	uv_buf_t b;
+	int n;
+
+	ctl_tls_reason(conn->cc_tls_done ? NULL : conn->cc_ssl, why, sizeof(why));
+	if (e == SSL_ERROR_ZERO_RETURN) {
+		D_DEBUG("ctl: %s ended its TLS session\n", conn->cc_peer);
+		ctl_conn_close(conn, -DER_UNREACH);
+		return;
+	}
+	if (!conn->cc_tls_done) {
+		D_WARN_RL("ctl: TLS handshake with %s failed: %s\n", conn->cc_peer, why);
+		CTL_STAT_ADD(ctl, cs_tls_failed, 1);
+	} else {
+		D_WARN_RL("ctl: TLS error from %s: %s: closing\n", conn->cc_peer, why);
+		CTL_STAT_ADD(ctl, cs_conns_bad, 1);
+	}
+	/* best effort, never blocking: the peer learns why (a closing handle drops writes) */
+	n = BIO_read(conn->cc_wbio, alert, sizeof(alert));
+	if (n > 0) {
+		b = uv_buf_init(alert, (unsigned int)n);
+		uv_try_write((uv_stream_t *)&conn->cc_tcp, &b, 1);
+	}
+	ctl_conn_close(conn, -DER_NO_PERM);
+}
+
+/* The handshake finished: check the peer's role. false: @conn was closed. */
+static bool
+ctl_tls_established(struct ctl_conn *conn)
+{
+	char cn[128];
+
+	conn->cc_role = ctl_tls_peer_role(conn->cc_ssl, cn, sizeof(cn));
+	if (conn->cc_outgoing && conn->cc_role != CTL_ROLE_SERVER) {
+		D_ERROR("ctl: %s presented a certificate for '%s', not a server: closing\n",
+			conn->cc_peer, cn);
+		CTL_STAT_ADD(conn->cc_ctl, cs_tls_failed, 1);
+		ctl_conn_close(conn, -DER_NO_PERM);
+		return false;
+	}
+	conn->cc_tls_done = true;
+	conn->cc_active_ns = d_now_ns();
+	D_DEBUG("ctl: TLS with %s: %s (%s)\n", conn->cc_peer, cn, ctl_role_name(conn->cc_role));
+	/* back from the handshake deadline to the idle check */
+	uv_timer_start(&conn->cc_timer, ctl_conn_timer_cb, conn->cc_ctl->ctl_idle_ms, 0);
+	return true;
+}
+
+/*
+ * Run @conn's TLS: the handshake, then plaintext out of SSL_read into the staging buffer
+ * for as long as the connection is read, then whatever TLS has to write. Not reentrant
+ * (a reply written from a handler called from here comes back through ctl_conn_resume).
+ */
+static void
+ctl_tls_pump(struct ctl_conn *conn)
+{
+	char *base;
+	size_t len;
+	int n;
+
+	if (conn->cc_pumping)
+		return;
+	conn->cc_pumping = true;
+	ERR_clear_error();
+	if (!conn->cc_tls_done) {
+		n = SSL_do_handshake(conn->cc_ssl);
+		if (n != 1) {
+			n = SSL_get_error(conn->cc_ssl, n);
+			if (n == SSL_ERROR_WANT_READ)
+				ctl_tls_flush(conn);
+			else
+				ctl_tls_fail(conn, n);
+			goto out;
+		}
+		if (ctl_tls_flush(conn) != 0 || !ctl_tls_established(conn))
+			goto out;
+		if (conn->cc_outgoing)
+			ctl_calls_connected(conn);
+	}
+	while (conn->cc_state == CTL_CONN_OPEN && conn->cc_reading) {
+		ctl_conn_space(conn, &base, &len);
+		D_ASSERT(len > 0);
+		n = SSL_read(conn->cc_ssl, base, (int)(len > INT32_MAX ? INT32_MAX : len));
+		if (n <= 0) {
+			n = SSL_get_error(conn->cc_ssl, n);
+			if (n != SSL_ERROR_WANT_READ)
+				ctl_tls_fail(conn, n);
+			break;
+		}
+		ctl_conn_input(conn, (size_t)n);
+	}
+	/* post-handshake messages (key updates) answered by the reads */
+	if (conn->cc_state == CTL_CONN_OPEN)
+		ctl_tls_flush(conn);
+out:
+	conn->cc_pumping = false;
+}
+
+static void
+ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct ctl_conn *conn = s->data;
+
+	(void)buf;
+	if (nread < 0) {
+		D_DEBUG("ctl: %s %s%s\n", conn->cc_peer,
+			nread == UV_EOF ? "disconnected" : uv_strerror((int)nread),
+			conn->cc_big != NULL || conn->cc_rlen > 0 ? " in the middle of a frame"
+								  : "");
+		if (conn->cc_ssl != NULL && !conn->cc_tls_done)
+			D_WARN_RL("ctl: %s disconnected during the TLS handshake\n", conn->cc_peer);
+		ctl_conn_close(conn, -DER_UNREACH);
+		return;
+	}
+	if (nread == 0 || conn->cc_state != CTL_CONN_OPEN)
+		return;
+	if (conn->cc_ssl == NULL) {
+		ctl_conn_input(conn, (size_t)nread);
+		return;
+	}
+	/* a memory BIO grows as needed: one read at a time, taken out at once below */
+	if (BIO_write(conn->cc_rbio, buf->base, (int)nread) != (int)nread) {
+		ctl_conn_close(conn, -DER_NOMEM);
+		return;
+	}
+	ctl_tls_pump(conn);
 }
 
 /*
@@ -893,10 +1153,6 @@ dss_ctl_create(const struct dss_ctl_attr *attr, struct dss_ctl **ctlp)
 
 	if (attr == NULL)
 		attr = &none;
-	if (attr->ca_tls_cert != NULL || attr->ca_tls_key != NULL || attr->ca_tls_ca != NULL) {
-		D_ERROR("ctl: TLS on the management port is not supported yet\n");
-		return -DER_NOTSUPPORTED;
-	}
 	if (attr->ca_max_frame > DSS_CTL_FRAME_MAX_LIMIT ||
 	    (attr->ca_max_frame != 0 && attr->ca_max_frame < 64)) {
 		D_ERROR("ctl: frame limit %u out of range\n", attr->ca_max_frame);
@@ -924,6 +1180,19 @@ dss_ctl_create(const struct dss_ctl_attr *attr, struct dss_ctl **ctlp)
 	ctl->ctl_max_conns = attr->ca_max_conns ?: DSS_CTL_CONNS_MAX_DEFAULT;
 	ctl->ctl_idle_ms = attr->ca_idle_timeout_ms ?: DSS_CTL_IDLE_TIMEOUT_DEFAULT_MS;
 	ctl->ctl_inflight_max = attr->ca_conn_inflight ?: DSS_CTL_CONN_INFLIGHT_DEFAULT;
+	if (attr->ca_tls_cert != NULL || attr->ca_tls_key != NULL || attr->ca_tls_ca != NULL) {
+		char err[320];
+
+		ctl->ctl_tls = ctl_tls_ctx_create(attr->ca_tls_ca, attr->ca_tls_cert,
+						  attr->ca_tls_key, err, sizeof(err));
+		if (ctl->ctl_tls == NULL) {
+			D_ERROR("ctl: TLS on the management port: %s\n", err);
+			D_FREE(ctl->ctl_sys);
+			D_FREE(ctl->ctl_listen);
+			D_FREE(ctl);
+			return -DER_INVAL;
+		}
+	}
 	pthread_mutex_init(&ctl->ctl_qlock, NULL);
 	pthread_mutex_init(&ctl->ctl_hlock, NULL);
 	D_INIT_LIST_HEAD(&ctl->ctl_queue);
@@ -1180,6 +1449,8 @@ dss_ctl_destroy(struct dss_ctl *ctl)
 	pthread_mutex_destroy(&ctl->ctl_hlock);
 	D_FREE(ctl->ctl_listen);
 	D_FREE(ctl->ctl_sys);
+	if (ctl->ctl_tls != NULL)
+		SSL_CTX_free(ctl->ctl_tls);
 	D_FREE(ctl);
 }
 

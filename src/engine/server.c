@@ -538,8 +538,8 @@ srv_attach_info_handler(struct dss_ctl_req *req, void *arg)
  * Where the management port listens: the host of the first access point that is a local
  * address ("localhost", 127.0.0.0/8, or an address of one of our interfaces) with port:,
  * preferring in a first pass one whose own port is port: (servers sharing a host, such as
- * 127.0.0.1..3 on loopback, each find their access point), else 127.0.0.1 (the port is plain
- * TCP until TLS lands: never listen where it is not meant).
+ * 127.0.0.1..3 on loopback, each find their access point), else 127.0.0.1 (never listen
+ * where it is not meant: with allow_insecure the port is plain and unauthenticated).
  */
 static void
 srv_ctl_listen(const struct dss_config *cfg, char *buf, size_t len)
@@ -938,6 +938,24 @@ srv_ctl_start(struct srv *sv)
 	srv_ctl_listen(sv->sv_cfg, listen, sizeof(listen));
 	attr.ca_listen = listen;
 	attr.ca_sys_name = sv->sv_cfg->dc_name;
+	if (!sv->sv_cfg->dc_allow_insecure) {
+		/* TLS (transport_config): the port, the calls to other servers, any tool client */
+		char err[512];
+
+		attr.ca_tls_ca = sv->sv_cfg->dc_ca_cert;
+		attr.ca_tls_cert = sv->sv_cfg->dc_cert;
+		attr.ca_tls_key = sv->sv_cfg->dc_key;
+		rc = dss_ctl_client_tls_set(attr.ca_tls_ca, attr.ca_tls_cert, attr.ca_tls_key, err,
+					    sizeof(err));
+		if (rc != 0) {
+			fprintf(
+			    stderr,
+			    "%s: transport_config (allow_insecure: false): %s; make the "
+			    "certificates with gen_certificates.sh or set allow_insecure: true\n",
+			    srv_prog, err);
+			return rc;
+		}
+	}
 	rc = dss_ctl_create(&attr, &sv->sv_ctl_h);
 	if (rc != 0) {
 		fprintf(stderr, "%s: control thread: %s\n", srv_prog, d_errstr(rc));

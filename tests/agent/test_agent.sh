@@ -36,7 +36,9 @@ start_agent() {
 # Clients may need to reach the socket as another user (root runs part as nobody).
 chmod 755 "$TMP"
 mkdir -p "$TMP/clients" "$TMP/wrong" "$TMP/empty" "$TMP/run"
-openssl genpkey -algorithm ed25519 -out "$TMP/agent.key" 2>/dev/null &&
+# the agent's key and certificate also open TLS to the server (secure mode)
+"$(dirname "$0")/../../scripts/gen_certificates.sh" "$TMP/certs" >/dev/null &&
+	cp "$TMP/certs/agent.key" "$TMP/certs/agent.crt" "$TMP/certs/daosCA.crt" "$TMP/" &&
 	openssl pkey -in "$TMP/agent.key" -pubout -out "$TMP/clients/agent.pub" 2>/dev/null &&
 	openssl genpkey -algorithm ed25519 -out "$TMP/other.key" 2>/dev/null &&
 	openssl pkey -in "$TMP/other.key" -pubout -out "$TMP/wrong/agent.pub" 2>/dev/null ||
@@ -44,6 +46,7 @@ openssl genpkey -algorithm ed25519 -out "$TMP/agent.key" 2>/dev/null &&
 chmod -R a+rX "$TMP/clients" "$TMP/wrong" "$TMP/empty"
 export DAOS_AGENT_DRPC_DIR="$TMP/run"
 
+SRV_TLS=$TMP/certs
 srv_config 1 >"$TMP/daos_server.yml"
 
 cat >"$TMP/daos_agent.yml" <<EOF

@@ -35,6 +35,8 @@ name: systest
 port: $PORT
 access_points: ['127.0.0.1:$PORT']
 provider: ofi+tcp;ofi_rxm
+transport_config:
+  allow_insecure: true
 engines:
   - targets: 4
     fabric_iface: lo

@@ -145,13 +145,43 @@ engines:
 CFG
 }
 
+# srv_transport FILE: give the daos_server.yml FILE a transport_config if it has none:
+# insecure (plain management port, unsigned credentials), or with SRV_TLS set to a directory
+# made by scripts/gen_certificates.sh, TLS with its server certificate and its clients/ as
+# client_cert_dir. (A file without transport_config means TLS with /etc/daos/certs, DAOS's
+# default, which tests do not have.)
+srv_transport() {
+	grep -q '^transport_config:' "$1" && return 0
+	if [ -n "${SRV_TLS:-}" ]; then
+		cat >>"$1" <<CFG
+transport_config:
+  allow_insecure: false
+  ca_cert: $SRV_TLS/daosCA.crt
+  cert: $SRV_TLS/server.crt
+  key: $SRV_TLS/server.key
+  client_cert_dir: $SRV_TLS/clients
+CFG
+	else
+		cat >>"$1" <<CFG
+transport_config:
+  allow_insecure: true
+CFG
+	fi
+}
+
 # srv_start NAME [ARGS...]: `$SRV_BIN start ARGS` in the background (SRV_PID, tracked),
 # stdout and stderr in $TMP/NAME.out and $TMP/NAME.err. ARGS default to
-# -o $TMP/daos_server.yml --data-dir $TMP/data.
+# -o $TMP/daos_server.yml --data-dir $TMP/data. The -o file gets srv_transport's
+# transport_config if it has none.
 srv_start() {
-	local name=$1
+	local name=$1 a prev= cfg=
 	shift
 	[ $# -gt 0 ] || set -- -o "$TMP/daos_server.yml" --data-dir "$TMP/data"
+	for a in "$@"; do
+		[ "$prev" = -o ] && cfg=$a
+		prev=$a
+	done
+	[ -z "$cfg" ] || srv_transport "$cfg"
 	"$SRV_BIN" start "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 	SRV_PID=$!
 	t_track "$SRV_PID"

@@ -2,8 +2,10 @@
 # test_cont_svc.sh DAOS_SERVER DMG DMG_JSON_GET DAOS_AGENT CONT_SVC_TEST: the management
 # service's pool handles and containers (methods 220-247) on one real daos_server.
 #
-# Starts a daos_server (2 targets, tcp on loopback) that trusts the Ed25519 key of a real
-# daos_agent (transport_config.client_cert_dir, allow_insecure: false), creates a pool with
+# Starts a daos_server (2 targets, tcp on loopback) in secure mode: TLS on the management
+# port and the credentials of a real daos_agent checked against client_cert_dir, with the
+# certificates of scripts/gen_certificates.sh (dmg: admin, agent: agent, cont_svc_test: admin
+# through DAOS_CTL_*). It creates a pool with
 # dmg, and runs cont_svc_test (credentials from the agent): connect/disconnect, bad
 # credentials, pool and container ACL denial, pool attributes, a random sequence of container
 # operations against a model, four processes racing on one container. Then: dmg pool destroy is DER_BUSY while handles are open;
@@ -29,7 +31,8 @@ t_ports 10200 50
 dmg_run() {
 	local name=$1
 	shift
-	timeout 60 "$DMG" -j -l "$ADDR" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	timeout 60 "$DMG" -j -o "$TMP/daos_control.yml" -l "$ADDR" "$@" >"$TMP/$name.out" \
+		2>"$TMP/$name.err"
 	RC=$?
 }
 
@@ -57,17 +60,22 @@ client() {
 	grep '^FAIL' "$TMP/$1.out" | sed 's/^/    /'
 }
 
-mkdir -p "$TMP/clients" "$TMP/run"
-openssl genpkey -algorithm ed25519 -out "$TMP/agent.key" 2>/dev/null &&
-	openssl pkey -in "$TMP/agent.key" -pubout -out "$TMP/clients/agent.pub" 2>/dev/null ||
-	{ echo "SKIP: openssl cannot make Ed25519 keys"; exit 77; }
+mkdir -p "$TMP/run"
+"$(dirname "$0")/../../scripts/gen_certificates.sh" "$TMP/certs" >/dev/null ||
+	{ echo "SKIP: openssl cannot make the certificates"; exit 77; }
 export DAOS_AGENT_DRPC_DIR="$TMP/run"
+export DAOS_CTL_CA_CERT=$TMP/certs/daosCA.crt DAOS_CTL_CERT=$TMP/certs/admin.crt \
+	DAOS_CTL_KEY=$TMP/certs/admin.key
 
+SRV_TLS=$TMP/certs
 srv_config 2 >"$TMP/daos_server.yml"
-cat >>"$TMP/daos_server.yml" <<EOF
+cat >"$TMP/daos_control.yml" <<EOF
+name: daos_server
 transport_config:
   allow_insecure: false
-  client_cert_dir: $TMP/clients
+  ca_cert: $TMP/certs/daosCA.crt
+  cert: $TMP/certs/admin.crt
+  key: $TMP/certs/admin.key
 EOF
 cat >"$TMP/daos_agent.yml" <<EOF
 name: daos_server
@@ -76,8 +84,9 @@ port: $PORT
 log_file: $TMP/agent.log
 transport_config:
   allow_insecure: false
-  cert: $TMP/agent.crt
-  key: $TMP/agent.key
+  ca_cert: $TMP/certs/daosCA.crt
+  cert: $TMP/certs/agent.crt
+  key: $TMP/certs/agent.key
 cache_expiration: 0
 credential_lifetime: 600
 EOF

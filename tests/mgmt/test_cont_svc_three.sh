@@ -9,7 +9,10 @@
 # spanning the three ranks, kills the MS leader's server with kill -9, and checks against the
 # new leader that the pool handle, the containers and their handles, snapshots and
 # attributes survived and that new OIDs never overlap the ranges answered before. Every
-# process started here is killed by the EXIT trap.
+# process started here is killed by the EXIT trap. Secure mode: TLS on the management ports
+# (the servers call each other with the server certificate; dmg, cont_svc_test and
+# engine_srv_attach use the admin one) and signed credentials, with the certificates of
+# scripts/gen_certificates.sh.
 set -u
 
 SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get daos_agent cont_svc_test engine_srv_attach agent_client}
@@ -39,7 +42,8 @@ HOSTS=$(
 dmg_at() {
 	local hosts=$1 name=$2
 	shift 2
-	timeout 60 "$DMG" -j -l "$hosts" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	timeout 60 "$DMG" -j -o "$TMP/daos_control.yml" -l "$hosts" "$@" >"$TMP/$name.out" \
+		2>"$TMP/$name.err"
 	RC=$?
 }
 
@@ -47,11 +51,20 @@ jget() {
 	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
 }
 
-mkdir -p "$TMP/clients" "$TMP/run"
-openssl genpkey -algorithm ed25519 -out "$TMP/agent.key" 2>/dev/null &&
-	openssl pkey -in "$TMP/agent.key" -pubout -out "$TMP/clients/agent.pub" 2>/dev/null ||
-	{ echo "SKIP: openssl cannot make Ed25519 keys"; exit 77; }
+mkdir -p "$TMP/run"
+C=$TMP/certs
+"$(dirname "$0")/../../scripts/gen_certificates.sh" "$C" >/dev/null ||
+	{ echo "SKIP: openssl cannot make the certificates"; exit 77; }
 export DAOS_AGENT_DRPC_DIR="$TMP/run"
+export DAOS_CTL_CA_CERT=$C/daosCA.crt DAOS_CTL_CERT=$C/admin.crt DAOS_CTL_KEY=$C/admin.key
+cat >"$TMP/daos_control.yml" <<EOF
+name: daos_server
+transport_config:
+  allow_insecure: false
+  ca_cert: $C/daosCA.crt
+  cert: $C/admin.crt
+  key: $C/admin.key
+EOF
 
 SRV_PID=(0 0 0)
 start_server() {
@@ -74,7 +87,10 @@ engines:
     fabric_iface_port: $((BASE + 8 * i + 1))
 transport_config:
   allow_insecure: false
-  client_cert_dir: $TMP/clients
+  ca_cert: $C/daosCA.crt
+  cert: $C/server.crt
+  key: $C/server.key
+  client_cert_dir: $C/clients
 EOF
 done
 cat >"$TMP/daos_agent.yml" <<EOF
@@ -83,8 +99,9 @@ access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
 log_file: $TMP/agent.log
 transport_config:
   allow_insecure: false
-  cert: $TMP/agent.crt
-  key: $TMP/agent.key
+  ca_cert: $C/daosCA.crt
+  cert: $C/agent.crt
+  key: $C/agent.key
 cache_expiration: 0
 credential_lifetime: 600
 EOF

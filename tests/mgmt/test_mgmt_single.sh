@@ -69,6 +69,8 @@ cat >"$TMP/daos_server.yml" <<EOF
 name: daos_server
 port: $PORT
 provider: ofi+tcp;ofi_rxm
+transport_config:
+  allow_insecure: true
 engines:
   - targets: 2
     fabric_iface: lo

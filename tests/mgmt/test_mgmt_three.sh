@@ -90,6 +90,8 @@ name: daos_server
 port: $((BASE + 8 * i))
 access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
 provider: ofi+tcp;ofi_rxm
+transport_config:
+  allow_insecure: true
 engines:
   - targets: 1
     fabric_iface: 127.0.0.$((i + 1))

@@ -4,7 +4,7 @@
  * replying from other threads and from ULTs on an xstream, oversize frames, garbage bytes,
  * truncated frames, idle and half-open connections, connection floods, telemetry, dead and
  * silent peers, dss_ctl_exec from several threads, timers, stop with requests pending,
- * allocation failures, and the daos_ctl_ping tool.
+ * allocation failures, the daos_ctl_ping tool, and TLS with certificates and roles.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1624,9 +1624,13 @@ test_config(void **state)
 	attr.ca_listen = "127.0.0.1";
 	assert_int_equal(dss_ctl_create(&attr, &a), -DER_INVAL);
 	attr.ca_listen = "127.0.0.1:0";
-	attr.ca_tls_cert = "/etc/daos/server.crt";
-	assert_int_equal(dss_ctl_create(&attr, &a), -DER_NOTSUPPORTED);
-	attr.ca_tls_cert = NULL;
+	/* TLS files that do not load (or only some of the three) */
+	attr.ca_tls_cert = "/nonexistent/server.crt";
+	assert_int_equal(dss_ctl_create(&attr, &a), -DER_INVAL);
+	attr.ca_tls_key = "/nonexistent/server.key";
+	attr.ca_tls_ca = "/nonexistent/daosCA.crt";
+	assert_int_equal(dss_ctl_create(&attr, &a), -DER_INVAL);
+	attr.ca_tls_cert = attr.ca_tls_key = attr.ca_tls_ca = NULL;
 	attr.ca_max_frame = DSS_CTL_FRAME_MAX_LIMIT + 1;
 	assert_int_equal(dss_ctl_create(&attr, &a), -DER_INVAL);
 
@@ -1655,6 +1659,227 @@ test_config(void **state)
 	dss_ctl_destroy(a);
 }
 
+/*
+ * TLS (ctl_tls.h): certificates from scripts/gen_certificates.sh. Frames far larger than a
+ * TLS record both ways, through the blocking client and through a control thread's loop;
+ * the roles (admin and server may call a test method, agent may not but may ping); a
+ * server presenting a non-server certificate; TLS against a plain port and plain against
+ * a TLS port, each failing cleanly with the reason.
+ */
+struct tls_files {
+	char tf_dir[64];
+	char tf_ca[128];
+	char tf_crt[3][128]; /* admin, server, agent */
+	char tf_key[3][128];
+	char tf_guest_crt[128]; /* "" until tls_guest_make */
+	char tf_guest_key[128];
+};
+
+/* A certificate of the same CA for the name "guest" (no role). */
+static bool
+tls_guest_make(struct tls_files *tf)
+{
+	char cmd[1024];
+
+	snprintf(tf->tf_guest_key, sizeof(tf->tf_guest_key), "%s/guest.key", tf->tf_dir);
+	snprintf(cmd, sizeof(cmd),
+		 "(cd %s && openssl genpkey -algorithm ed25519 -out guest.key && "
+		 "openssl req -new -key guest.key -subj /CN=guest -out guest.csr && "
+		 "openssl x509 -req -in guest.csr -CA c/daosCA.crt -CAkey c/daosCA.key "
+		 "-set_serial 77 -days 1 -out guest.crt) >/dev/null 2>&1",
+		 tf->tf_dir);
+	if (system(cmd) != 0) {
+		tf->tf_guest_crt[0] = '\0';
+		return false;
+	}
+	snprintf(tf->tf_guest_crt, sizeof(tf->tf_guest_crt), "%s/guest.crt", tf->tf_dir);
+	return true;
+}
+
+enum { TF_ADMIN, TF_SERVER, TF_AGENT };
+
+static bool
+tls_files_make(struct tls_files *tf)
+{
+	static const char *const names[] = {"admin", "server", "agent"};
+	char cmd[384];
+	int i;
+
+	memset(tf, 0, sizeof(*tf));
+	snprintf(tf->tf_dir, sizeof(tf->tf_dir), "/tmp/ctl_tls.XXXXXX");
+	if (mkdtemp(tf->tf_dir) == NULL)
+		return false;
+	snprintf(cmd, sizeof(cmd), "%s %s/c >/dev/null 2>&1", CTL_GEN_CERTS, tf->tf_dir);
+	if (system(cmd) != 0)
+		return false;
+	snprintf(tf->tf_ca, sizeof(tf->tf_ca), "%s/c/daosCA.crt", tf->tf_dir);
+	for (i = 0; i < 3; i++) {
+		snprintf(tf->tf_crt[i], sizeof(tf->tf_crt[i]), "%s/c/%s.crt", tf->tf_dir, names[i]);
+		snprintf(tf->tf_key[i], sizeof(tf->tf_key[i]), "%s/c/%s.key", tf->tf_dir, names[i]);
+	}
+	return true;
+}
+
+static void
+tls_files_remove(struct tls_files *tf)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tf->tf_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tf->tf_dir);
+}
+
+/* The blocking client of this process as @who (-1: plain). */
+static void
+tls_client_as(struct tls_files *tf, int who)
+{
+	char err[512] = "";
+	int rc;
+
+	if (who < 0)
+		rc = dss_ctl_client_tls_set(NULL, NULL, NULL, err, sizeof(err));
+	else
+		rc = dss_ctl_client_tls_set(tf->tf_ca, tf->tf_crt[who], tf->tf_key[who], err,
+					    sizeof(err));
+	if (rc != 0)
+		fail_msg("dss_ctl_client_tls_set: %s", err);
+}
+
+static void
+tls_attr(struct tls_files *tf, int who, struct dss_ctl_attr *attr)
+{
+	attr->ca_tls_ca = tf->tf_ca;
+	attr->ca_tls_cert = tf->tf_crt[who];
+	attr->ca_tls_key = tf->tf_key[who];
+}
+
+/* Call @method at @addr with @len random bytes (through @via, or the blocking client). */
+static int
+tls_echo(struct dss_ctl *via, const char *addr, uint32_t method, size_t len)
+{
+	size_t want = method == M_BIG ? 2 * len : len;
+	size_t rlen = 0;
+	void *reply = NULL;
+	char *buf;
+	size_t i;
+	int rc;
+
+	D_ALLOC_NZ(buf, len + 1);
+	assert_non_null(buf);
+	for (i = 0; i < len; i++)
+		buf[i] = (char)(i * 7 + (i >> 9));
+	rc = dss_ctl_call(via, addr, method, buf, len, 10000, &reply, &rlen);
+	if (rc == 0) {
+		assert_int_equal(rlen, want);
+		assert_memory_equal(reply, buf, len);
+		if (method == M_BIG)
+			assert_memory_equal((char *)reply + len, buf, len);
+	}
+	D_FREE(reply);
+	D_FREE(buf);
+	return rc;
+}
+
+static void
+test_tls(void **state)
+{
+	struct dss_ctl_attr attr = {0};
+	struct dss_ctl_stats st;
+	struct tls_files tf;
+	struct dss_ctl *srv, *plain, *odd, *caller;
+	char addr[DSS_CTL_ADDR_LEN], paddr[DSS_CTL_ADDR_LEN], oaddr[DSS_CTL_ADDR_LEN];
+
+	(void)state;
+	if (!tls_files_make(&tf))
+		skip();
+	tls_attr(&tf, TF_SERVER, &attr);
+	srv = server_start(&attr, addr);
+	plain = server_start(NULL, paddr);
+	attr = (struct dss_ctl_attr){0};
+	tls_attr(&tf, TF_ADMIN, &attr); /* a "server" whose certificate is not a server's */
+	odd = server_start(&attr, oaddr);
+
+	/* the admin: frames of many records both ways, small ones, ping */
+	tls_client_as(&tf, TF_ADMIN);
+	assert_int_equal(tls_echo(NULL, addr, M_ECHO, 1 << 20), 0);
+	assert_int_equal(tls_echo(NULL, addr, M_BIG, 300000), 0);
+	assert_int_equal(tls_echo(NULL, addr, M_ECHO, 1), 0);
+	assert_int_equal(ping_addr(addr), 0);
+	assert_string_equal(dss_ctl_client_tls_error(), "");
+	/* TLS to a plain port: the server closes on the hello */
+	assert_int_equal(tls_echo(NULL, paddr, M_ECHO, 10), -DER_UNREACH);
+	assert_non_null(strstr(dss_ctl_client_tls_error(), "does it use TLS"));
+	/* a peer whose certificate names an admin is no server */
+	assert_int_equal(tls_echo(NULL, oaddr, M_ECHO, 10), -DER_NO_PERM);
+	assert_non_null(strstr(dss_ctl_client_tls_error(), "not a server"));
+	/* the agent may ping, not call the test method */
+	tls_client_as(&tf, TF_AGENT);
+	assert_int_equal(ping_addr(addr), 0);
+	assert_int_equal(tls_echo(NULL, addr, M_ECHO, 10), -DER_NO_PERM);
+	assert_string_equal(dss_ctl_client_tls_error(), "");
+	/* plain frames to the TLS port */
+	tls_client_as(&tf, -1);
+	assert_int_equal(tls_echo(NULL, addr, M_ECHO, 10), -DER_NO_PERM);
+	assert_non_null(strstr(dss_ctl_client_tls_error(), "speaks TLS"));
+
+	/* a control thread's loop calling with the server certificate */
+	attr = (struct dss_ctl_attr){0};
+	tls_attr(&tf, TF_SERVER, &attr);
+	assert_int_equal(dss_ctl_create(&attr, &caller), 0);
+	assert_int_equal(dss_ctl_start(caller), 0);
+	assert_int_equal(tls_echo(caller, addr, M_ECHO, 3 << 20), 0);
+	assert_int_equal(tls_echo(caller, addr, M_BIG, 100000), 0);
+	assert_int_equal(tls_echo(caller, addr, M_ECHO, 5), 0);
+	assert_int_equal(tls_echo(caller, paddr, M_ECHO, 5), -DER_UNREACH);
+	assert_int_equal(tls_echo(caller, oaddr, M_ECHO, 5), -DER_NO_PERM);
+	dss_ctl_destroy(caller);
+
+	/* a certificate of the CA under another name: Ping only */
+	if (tls_guest_make(&tf)) {
+		dss_ctl_client_tls_set(tf.tf_ca, tf.tf_guest_crt, tf.tf_guest_key, NULL, 0);
+		assert_int_equal(ping_addr(addr), 0);
+		assert_int_equal(tls_echo(NULL, addr, M_ECHO, 10), -DER_NO_PERM);
+		assert_int_equal(tls_echo(NULL, addr, DSS_CTL_GET_ATTACH_INFO, 0), -DER_NO_PERM);
+	}
+	tls_client_as(&tf, -1);
+
+	dss_ctl_stats_get(srv, &st);
+	assert_true(st.cs_tls_failed >= 1);                                 /* the plain client */
+	assert_int_equal(st.cs_denied, tf.tf_guest_crt[0] != '\0' ? 3 : 1); /* agent, guest */
+	dss_ctl_stats_get(plain, &st);
+	assert_true(st.cs_conns_bad >= 2); /* a TLS hello is no frame */
+	dss_ctl_destroy(odd);
+	dss_ctl_destroy(plain);
+	dss_ctl_destroy(srv);
+
+	/* half handshakes are dropped (here after the 300 ms idle timeout, else 10 s) */
+	attr = (struct dss_ctl_attr){.ca_idle_timeout_ms = 300};
+	tls_attr(&tf, TF_SERVER, &attr);
+	srv = server_start(&attr, addr);
+	{
+		static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01};
+		uint64_t t0 = d_now_ns();
+		int fd = raw_connect(addr);
+		int fd2 = raw_connect(addr);
+
+		raw_send(fd, hello, sizeof(hello)); /* a record announcing 512 bytes, 3 sent */
+		/* meanwhile an admin is served */
+		tls_client_as(&tf, TF_ADMIN);
+		assert_int_equal(tls_echo(NULL, addr, M_ECHO, 100), 0);
+		tls_client_as(&tf, -1);
+		assert_true(raw_closed_within(fd, 5000));
+		assert_true(raw_closed_within(fd2, 5000)); /* nothing sent at all */
+		assert_true(ms_since(t0) >= 250);
+		close(fd);
+		close(fd2);
+	}
+	dss_ctl_stats_get(srv, &st);
+	assert_int_equal(st.cs_tls_failed, 2);
+	dss_ctl_destroy(srv);
+	tls_files_remove(&tf);
+}
+
 int
 main(void)
 {
@@ -1673,6 +1898,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_exec_timers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alloc_faults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ping_tool, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

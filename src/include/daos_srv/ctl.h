@@ -26,10 +26,14 @@
  *   no dss_ctl at all: dss_ctl_client_* and dss_ctl_call(NULL, ...): blocking sockets, for
  *                      tools (dmg, daos_ctl_ping) and scripts
  *
- * Security. Plain TCP for now. TLS (OpenSSL, mutually authenticated certificates as DAOS's
- * transport_config) plugs in where a connection's bytes enter and leave (ctl_srv.c:
- * ctl_conn_input and ctl_conn_write); until then a dss_ctl_attr that names certificates is
- * refused with -DER_NOTSUPPORTED, and the port must only listen where it is trusted.
+ * Security. Plain TCP unless TLS is configured (DAOS's transport_config with allow_insecure
+ * false): then every connection, accepted or dialled, is TLS 1.3 with certificates on both
+ * sides signed by one CA (OpenSSL; ca_tls_* below, dss_ctl_client_tls_set for tools). The
+ * subject common name of a peer's certificate is its role: "admin" (dmg) and "server" may
+ * call every method, "agent" the read-only ones and the credential-checked client methods
+ * (220-247), any other name only Ping; a method refused by role is answered -DER_NO_PERM
+ * without reaching its handler. A client accepts only a "server" certificate. A failed
+ * handshake (no certificate, another CA, plain frames, garbage) closes that connection only.
  */
 #ifndef DAOS_SRV_CTL_H
 #define DAOS_SRV_CTL_H
@@ -146,7 +150,10 @@ struct dss_ctl_attr {
 	uint64_t ca_idle_timeout_ms;
 	/** Requests of one connection in handlers before it stops being read. */
 	uint32_t ca_conn_inflight;
-	/** TLS certificate, key and CA (PEM paths). Not supported yet: must be NULL. */
+	/**
+	 * TLS: this server's certificate and key and the CA (PEM paths), for accepted and
+	 * dialled connections alike. All NULL: plain TCP; all three or none.
+	 */
 	const char *ca_tls_cert;
 	const char *ca_tls_key;
 	const char *ca_tls_ca;
@@ -164,13 +171,16 @@ struct dss_ctl_stats {
 	uint64_t cs_pending;        /* requests handed to handlers and not replied yet */
 	uint64_t cs_calls;          /* outgoing calls made */
 	uint64_t cs_execs;          /* functions run by dss_ctl_exec(_sync) */
+	uint64_t cs_tls_failed;     /* TLS handshakes failed or timed out (closed) */
+	uint64_t cs_denied;         /* requests refused for the peer's role (-DER_NO_PERM) */
 };
 
 /**
  * Create a control thread configured by @attr (borrowed; strings are copied). It neither
  * listens nor runs until dss_ctl_start; Ping, Telemetry and GetAttachInfo handlers are
  * registered already. On success *@ctl is owned by the caller, freed by dss_ctl_destroy.
- * Returns 0, -DER_INVAL (bad address or limits), -DER_NOTSUPPORTED (TLS) or -DER_NOMEM.
+ * Returns 0, -DER_INVAL (bad address or limits, TLS files that do not load: the reason is
+ * logged) or -DER_NOMEM.
  *
  * Context: any thread.
  */
@@ -398,5 +408,25 @@ int dss_ctl_client_call(struct dss_ctl_client *cli, uint32_t method, const void 
 
 /** Close and free @cli (NULL is fine). Context: the thread using @cli. */
 void dss_ctl_client_close(struct dss_ctl_client *cli);
+
+/**
+ * Make this process's blocking clients (dss_ctl_client_*, dss_ctl_call(NULL, ...)) use TLS
+ * with certificate @cert, key @key and CA @ca (PEM paths; all NULL: plain TCP). Without a
+ * call, the environment variables DAOS_CTL_CA_CERT, DAOS_CTL_CERT and DAOS_CTL_KEY are
+ * read at the first connection (for test tools). Returns 0 or -DER_INVAL with the reason
+ * (file and OpenSSL's message) in @err.
+ *
+ * Context: any thread, before the clients it affects are opened.
+ */
+int dss_ctl_client_tls_set(const char *ca, const char *cert, const char *key, char *err,
+			   size_t errlen);
+
+/**
+ * Why the last dss_ctl_client_open/call of the calling thread failed in TLS ("" when it did
+ * not): a refused certificate, a server without TLS, or a TLS server for a plain client.
+ * Such failures return -DER_NO_PERM (or -DER_UNREACH when the peer just closed).
+ * The string is the calling thread's, valid until its next call. Context: any thread.
+ */
+const char *dss_ctl_client_tls_error(void);
 
 #endif /* DAOS_SRV_CTL_H */

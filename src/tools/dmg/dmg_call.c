@@ -96,6 +96,8 @@ call_once(struct dmg_ctx *ctx, const char *host, uint32_t method, const void *bo
 	if (rc != 0) {
 		if (ctx->dx_opts.o_debug)
 			fprintf(ctx->dx_err, "DEBUG: connect %s: %s(%d)\n", host, d_errstr(rc), rc);
+		if (dss_ctl_client_tls_error()[0] != '\0')
+			return dmg_fail(ctx, rc, "%s", dss_ctl_client_tls_error());
 		return dmg_fail(ctx, rc, "cannot reach %s", host);
 	}
 	t0 = d_now_ns();
@@ -105,9 +107,20 @@ call_once(struct dmg_ctx *ctx, const char *host, uint32_t method, const void *bo
 		fprintf(ctx->dx_err, "DEBUG: %s -> %s: %s(%d), %zu reply bytes, %.3f ms\n",
 			dmg_method_name(method), host, rc ? d_errstr(rc) : "ok", rc, reply_len,
 			(double)(d_now_ns() - t0) / 1e6);
+	if (rc != 0 && dss_ctl_client_tls_error()[0] != '\0') {
+		/* the TLS exchange failed: a certificate refused, or TLS on one side only */
+		D_FREE(reply);
+		return dmg_fail(ctx, rc, "%s", dss_ctl_client_tls_error());
+	}
 	switch (rc) {
 	case 0:
 		break;
+	case -DER_NO_PERM:
+		D_FREE(reply);
+		return dmg_fail(ctx, rc,
+				"%s refused on %s (with TLS: the certificate's role may not "
+				"call it; dmg needs the admin certificate)",
+				dmg_method_name(method), host);
 	case -DER_UNREG:
 		D_FREE(reply);
 		return dmg_fail(ctx, rc, "%s is not implemented by this server (%s)",

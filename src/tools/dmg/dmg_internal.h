@@ -29,6 +29,8 @@
 #define DMG_PORT_DEFAULT 10001
 #define DMG_SYS_DEFAULT "daos_server"
 #define DMG_CONFIG_DEFAULT "/etc/daos/daos_control.yml"
+/* Where the TLS files are when daos_control.yml does not say (DAOS's default). */
+#define DMG_CERT_DIR "/etc/daos/certs"
 #define DMG_HOSTS_MAX 1024
 #define DMG_POS_MAX 4
 #define DMG_CONNECT_TIMEOUT_MS 5000
@@ -63,7 +65,7 @@ struct dmg_config {
 	char **dc_hosts;  /* "host:port" */
 	uint32_t dc_nhosts;
 	bool dc_insecure; /* transport_config.allow_insecure */
-	char *dc_ca_cert; /* transport_config (TLS: not supported yet) */
+	char *dc_ca_cert; /* transport_config (NULL: DMG_CERT_DIR's daosCA.crt, admin.*) */
 	char *dc_cert;
 	char *dc_key;
 	bool dc_loaded; /* read from a file (not only defaults) */

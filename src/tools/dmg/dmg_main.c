@@ -10,6 +10,7 @@
 
 #include <gurt/common.h>
 #include <daos_version.h>
+#include <daos_srv/ctl.h>
 
 #include "dmg_internal.h"
 
@@ -186,11 +187,23 @@ config_setup(struct dmg_ctx *ctx)
 			     &ctx->dx_cfg, err, sizeof(err));
 	if (rc != 0)
 		return dmg_fail(ctx, rc, "bad configuration: %s", err[0] ? err : "load failed");
-	if (!o->o_insecure && !ctx->dx_cfg.dc_insecure)
-		return dmg_fail(ctx, -DER_NOTSUPPORTED,
-				"%s asks for TLS (transport_config.allow_insecure is false), which "
-				"is not supported yet; set allow_insecure: true or use --insecure",
-				o->o_config ? o->o_config : DMG_CONFIG_DEFAULT);
+	/* plain TCP unless asked (not from the environment: the configuration decides) */
+	dss_ctl_client_tls_set(NULL, NULL, NULL, NULL, 0);
+	if (!o->o_insecure && !ctx->dx_cfg.dc_insecure) {
+		/* TLS with the admin certificate (DAOS's defaults under /etc/daos/certs) */
+		struct dmg_config *c = &ctx->dx_cfg;
+
+		rc = dss_ctl_client_tls_set(c->dc_ca_cert ?: DMG_CERT_DIR "/daosCA.crt",
+					    c->dc_cert ?: DMG_CERT_DIR "/admin.crt",
+					    c->dc_key ?: DMG_CERT_DIR "/admin.key", err,
+					    sizeof(err));
+		if (rc != 0)
+			return dmg_fail(
+			    ctx, rc,
+			    "%s asks for TLS (transport_config.allow_insecure is false) "
+			    "but the certificates do not load: %s",
+			    o->o_config ? o->o_config : DMG_CONFIG_DEFAULT, err);
+	}
 	ctx->dx_sys = ctx->dx_cfg.dc_name;
 	return hosts_pick(ctx);
 }

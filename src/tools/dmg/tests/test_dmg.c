@@ -1217,13 +1217,16 @@ test_json_output(void **state)
 	assert_non_null(strstr(tj_get(&v, "error")->t_str, "not implemented by this server"));
 	tj_free(&v);
 
-	/* TLS asked for by the configuration: refused unless --insecure */
+	/* TLS asked for by the configuration, without certificates: refused unless -i */
 	{
-		char *tls = write_file("tls.yml", "hostlist: ['127.0.0.1:1']\n");
+		char *tls = write_file("tls.yml", "hostlist: ['127.0.0.1:1']\n"
+						  "transport_config:\n"
+						  "  ca_cert: /nonexistent/daosCA.crt\n");
 
 		RUN(&r, "-o", tls, "system", "query");
 		assert_int_equal(r.status, DMG_EXIT_USAGE);
-		assert_non_null(strstr(r.err, "DER_NOTSUPPORTED"));
+		assert_non_null(strstr(r.err, "certificates do not load"));
+		assert_non_null(strstr(r.err, "/nonexistent/daosCA.crt"));
 		run_free(&r);
 		RUN(&r, "-o", tls, "-l", f.f_addr, "-i", "system", "query");
 		assert_int_equal(r.status, 0);
