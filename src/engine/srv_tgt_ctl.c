@@ -8,6 +8,7 @@
 #define D_LOGFAC server
 
 #include <gurt/common.h>
+#include <gurt/fault_inject.h>
 #include <daos_errno.h>
 #include <daos_srv/ctl.h>
 #include <daos_srv/pool_tgt.h>
@@ -17,6 +18,14 @@
 #include "mgmt/tgt.pb-c.h"
 
 D_LOG_FAC_DECLARE(server);
+
+/*
+ * Fault point (ids 300-309 are the engine's): a TgtHdl ADD is answered success but not
+ * applied, as an open's push lost with a leader that went away. Armed from the environment
+ * (D_FAULTS=300:once, gurt/fault_inject.h) by the test of the service's re-push after a
+ * leader change (tests/obj/test_caps_three.sh).
+ */
+#define SRV_FI_TGT_HDL_LOST 300
 
 struct srv_tgt_call {
 	struct dss_ctl_req *tc_req;
@@ -145,7 +154,12 @@ srv_tgt_call_ult(void *arg)
 		rc = ds_pool_tgt_create(tc->tc_uuid, tc->tc_scm, tc->tc_nvme, rcs, nr);
 	else if (tc->tc_method == DSS_CTL_TGT_CONT_DESTROY)
 		rc = ds_pool_tgt_cont_destroy(tc->tc_uuid, tc->tc_cont, rcs, nr);
-	else if (tc->tc_method == DSS_CTL_TGT_HDL)
+	else if (tc->tc_method == DSS_CTL_TGT_HDL && tc->tc_op == DS_TGT_HDL_ADD &&
+		 D_FAIL_CHECK(SRV_FI_TGT_HDL_LOST)) {
+		D_NOTE("fault %d: TgtHdl op %d of %u handles not applied\n", SRV_FI_TGT_HDL_LOST,
+		       tc->tc_op, tc->tc_nhdls);
+		rc = 0;
+	} else if (tc->tc_method == DSS_CTL_TGT_HDL)
 		rc = ds_pool_tgt_hdl(tc->tc_uuid, tc->tc_map_ver, tc->tc_op, tc->tc_hdls,
 				     tc->tc_nhdls, rcs, nr);
 	else

@@ -93,7 +93,6 @@ struct ds_pool_child {
 	d_list_t pc_hdls[SRV_HDL_BUCKETS];
 	uint32_t pc_nhdls;
 	uint32_t pc_map_ver; /* the highest pool map version the service told */
-	bool pc_managed;     /* the service told this shard something: unknown handles refused */
 	uuid_t pc_uuid;
 	daos_handle_t pc_poh;
 	struct srv_vos_tgt *pc_tgt;
@@ -1145,7 +1144,6 @@ srv_op_hdl(struct srv_vos_op *op)
 		    ha->ha_op == DS_TGT_HDL_ADD || ha->ha_op == DS_TGT_HDL_SET ? -DER_NONEXIST : 0;
 		return;
 	}
-	pc->pc_managed = true;
 	if (ha->ha_map_ver > pc->pc_map_ver)
 		pc->pc_map_ver = ha->ha_map_ver;
 	if (ha->ha_op == DS_TGT_HDL_SET)
@@ -1256,8 +1254,7 @@ ds_pool_child_io_check(struct ds_pool_child *child, const uuid_t coh, const uuid
 
 	if (map_ver < child->pc_map_ver)
 		return -DER_STALE;
-	if (!child->pc_managed)
-		return 0; /* a pool the service never told about: handles made by the client */
+	/* only handles the service gave: a restarted engine serves none until it is told */
 	sh = srv_hdl_find(child, coh);
 	if (sh == NULL)
 		return -DER_NO_HDL;

@@ -145,12 +145,19 @@ void ms_cont_unregister(struct ds_mgmt *ms);
 void ms_ovl_fini(struct ds_mgmt *ms);
 /* Handles open on pool @uuid (pool destroy: -DER_BUSY unless forced). */
 uint32_t ms_pool_hdl_count(struct ds_mgmt *ms, const char *uuid);
+/* What ms_tgt_hdls_push tells the engines. */
+enum ms_push {
+	MS_PUSH_MAPS, /* pool maps changed (an exclusion): every pool's map version */
+	MS_PUSH_RANK, /* a rank joined: each of its pools' whole handle table, to it */
+	MS_PUSH_ALL,  /* a new leader: every pool's whole handle table, to all its ranks */
+};
+
 /*
- * Tell the engines what changed (TgtHdl, best effort): @rank UINT32_MAX, after pool maps
- * changed (an exclusion): every pool's map version to its joined ranks; else, after @rank
- * joined: each of its pools' whole table of container handles (and map version) to it.
+ * Tell the joined engines what @what says (TgtHdl, best effort: failures are logged), from
+ * the applied tables; @rank is the rank of MS_PUSH_RANK. The tables go as SET (replace),
+ * with each pool's map version.
  */
-void ms_tgt_hdls_push(struct ds_mgmt *ms, uint32_t rank);
+void ms_tgt_hdls_push(struct ds_mgmt *ms, enum ms_push what, uint32_t rank);
 /* Add to @tx the removal of every handle and container of pool @uuid; *@nhdls: handles. */
 int ms_pool_forget(struct ds_mgmt *ms, struct rdb_tx *tx, const char *uuid, bool conts,
 		   uint32_t *nhdls);

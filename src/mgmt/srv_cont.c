@@ -850,7 +850,7 @@ ms_pool_forget(struct ds_mgmt *ms, struct rdb_tx *tx, const char *uuid, bool con
 }
 
 void
-ms_tgt_hdls_push(struct ds_mgmt *ms, uint32_t rank)
+ms_tgt_hdls_push(struct ds_mgmt *ms, enum ms_push what, uint32_t rank)
 {
 	struct mc_coll pools, hdls;
 	struct mc_notify *mn;
@@ -859,22 +859,24 @@ ms_tgt_hdls_push(struct ds_mgmt *ms, uint32_t rank)
 
 	memset(&hdls, 0, sizeof(hdls));
 	rc = mc_collect(ms, MS_T_POOLS, NULL, &mgmt__ms_pool__descriptor, &pools);
-	if (rc == 0 && rank != UINT32_MAX)
+	if (rc == 0 && what != MS_PUSH_MAPS)
 		rc = mc_collect(ms, MS_T_CONT_HDLS, NULL, &mgmt__ms_cont_hdl__descriptor, &hdls);
 	for (i = 0; rc == 0 && i < pools.co_nr; i++) {
 		Mgmt__MsPool *p = (Mgmt__MsPool *)pools.co_v[i];
 
-		if (rank != UINT32_MAX && !ms_rank_in(p->ranks, (uint32_t)p->n_ranks, rank))
+		if (what == MS_PUSH_RANK && !ms_rank_in(p->ranks, (uint32_t)p->n_ranks, rank))
 			continue;
-		if (rank == UINT32_MAX)
+		if (what == MS_PUSH_MAPS)
 			mn = mc_notify_new(ms, p, MGMT__TGT_HDL_OP__TGT_HDL_MAP, NULL, 0);
-		else
+		else if (what == MS_PUSH_RANK)
 			mn = mc_notify_new(ms, p, MGMT__TGT_HDL_OP__TGT_HDL_SET, &rank, 1);
+		else
+			mn = mc_notify_new(ms, p, MGMT__TGT_HDL_OP__TGT_HDL_SET, NULL, 0);
 		if (mn == NULL) {
 			rc = -DER_NOMEM;
 			break;
 		}
-		for (j = 0; rank != UINT32_MAX && rc == 0 && j < hdls.co_nr; j++) {
+		for (j = 0; what != MS_PUSH_MAPS && rc == 0 && j < hdls.co_nr; j++) {
 			Mgmt__MsContHdl *h = (Mgmt__MsContHdl *)hdls.co_v[j];
 
 			if (strcmp(h->pool, p->uuid) == 0)
@@ -887,8 +889,11 @@ ms_tgt_hdls_push(struct ds_mgmt *ms, uint32_t rank)
 	}
 	if (rc != 0)
 		D_ERROR("engines not told of %s: " DF_RC "\n",
-			rank == UINT32_MAX ? "new pool maps" : "their container handles",
+			what == MS_PUSH_MAPS ? "new pool maps" : "their container handles",
 			DP_RC(rc));
+	else if (what == MS_PUSH_ALL)
+		D_NOTE("new leader: handle tables of %zu pools sent to their engines\n",
+		       pools.co_nr);
 	mc_coll_fini(&hdls);
 	mc_coll_fini(&pools);
 }

@@ -293,7 +293,7 @@ ms_exclude_done(int rc, void *arg)
 		goto out;
 	}
 	if (rc == 0 && !ex->ex_clear)
-		ms_tgt_hdls_push(ex->ex_ms, UINT32_MAX); /* the new map versions */
+		ms_tgt_hdls_push(ex->ex_ms, MS_PUSH_MAPS, 0); /* the new map versions */
 	for (i = 0; i < ex->ex_nr; i++)
 		if (rc != 0)
 			D_ERROR("rank %u: %s failed: " DF_RC "\n", ex->ex_ranks[i],
@@ -491,6 +491,12 @@ ms_serve(struct ds_mgmt *ms, uint64_t term)
 		ms->ms_check_timer = NULL;
 	D_NOTE("management service leader, term %" PRIu64 ", map version %" PRIu64 "\n", term,
 	       ms->ms_map_version);
+	/*
+	 * Engines keep their handle tables across leader changes, but a table the old leader
+	 * was changing when it went (an open's ADD, a join's SET not sent or not applied) may
+	 * be short: give every engine its pools' tables again.
+	 */
+	ms_tgt_hdls_push(ms, MS_PUSH_ALL, 0);
 }
 
 struct ms_init {
@@ -721,7 +727,7 @@ ms_join_done(int rc, void *arg)
 	dss_ctl_reply_msg(jo->jo_req, rc, &out.base);
 	/* a (re)started engine knows no container handle: give it its pools' tables */
 	if (rc == 0)
-		ms_tgt_hdls_push(jo->jo_ms, jo->jo_rank);
+		ms_tgt_hdls_push(jo->jo_ms, MS_PUSH_RANK, jo->jo_rank);
 	D_FREE(jo);
 }
 

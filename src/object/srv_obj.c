@@ -12,9 +12,9 @@
  * management service fills (TgtHdl, daos_srv/pool_tgt.h ds_pool_child_io_check): a request
  * placed with a map version older than the target's is -DER_STALE (the client refreshes its
  * map and retries), a handle of another container or without the capability (write for
- * update and punch, read for the others) is -DER_NO_PERM, an unknown handle -DER_NO_HDL. A
- * pool shard the service never told anything (made straight by TgtCreate, as the
- * with_server.sh tests do) still serves handles it does not know: see README.md.
+ * update and punch, read for the others) is -DER_NO_PERM, a handle the service did not give
+ * this target (never opened, closed, or not pushed yet after a restart) -DER_NO_HDL. There
+ * is no exemption: see README.md.
  */
 #define D_LOGFAC object
 

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # with_server.sh DAOS_SERVER DAOS_CTL_PING TEST [ARGS...]: run the libdaos system test TEST
-# as "TEST MGMT_ADDR ARGS..." against a fresh daos_server with 4 targets in a temp dir. The
-# server is killed by the EXIT trap whatever happens; exit 0 when TEST passed and the server
-# stopped cleanly on SIGTERM. WITH_SERVER_DIR (default /tmp) is where the temp dir goes
-# (/dev/shm: the server's data on tmpfs, for benchmarks).
+# as "TEST MGMT_ADDR ARGS..." against a fresh daos_server with 4 targets in a temp dir
+# (insecure credentials accepted) and a daos_agent attached to it (DAOS_AGENT_DRPC_DIR
+# exported), so that TEST makes its pool and containers through the management service
+# (tests/common/sys_pool.h). The agent is DAOS_AGENT (default: the daos_agent of
+# DAOS_SERVER's build tree, ../agent/daos_agent beside src/engine/daos_server). Both are
+# killed by the EXIT trap whatever happens; exit 0 when TEST passed and the server stopped
+# cleanly on SIGTERM. WITH_SERVER_DIR (default /tmp) is where the temp dir goes (/dev/shm:
+# the server's data on tmpfs, for benchmarks).
 set -u
 
 BIN=${1:?usage: $0 daos_server daos_ctl_ping test [args...]}
@@ -11,9 +15,12 @@ CTL_PING=${2:?}
 TEST=${3:?}
 shift 3
 NAME=$(basename "$TEST")
+AGENT=${DAOS_AGENT:-$(dirname "$BIN")/../agent/daos_agent}
+[ -x "$AGENT" ] || { echo "FAIL: no daos_agent at $AGENT (set DAOS_AGENT)"; exit 1; }
 
 TMP=$(mktemp -d "${WITH_SERVER_DIR:-/tmp}/with_server.XXXXXX")
 SRV_PID=
+AGENT_PID=
 # 20000-27999, 8 ports per pid slot: the management port, the fabric ports (system context
 # and 4 targets) and the raft port (management port + 7) of one server fit in a slot, so
 # tests started close together (neighbouring pids) never share a port.
@@ -22,6 +29,10 @@ FAB_PORT=$((PORT + 1))
 ADDR=127.0.0.1:$PORT
 
 cleanup() {
+	if [ -n "$AGENT_PID" ]; then
+		kill -9 "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID" 2>/dev/null
+	fi
 	if [ -n "$SRV_PID" ]; then
 		kill -9 "$SRV_PID" 2>/dev/null
 		wait "$SRV_PID" 2>/dev/null
@@ -48,6 +59,8 @@ engines:
       - class: file
         bdev_list: [$TMP/bdev0]
         bdev_size: 8GiB
+transport_config:
+  allow_insecure: true
 CFG
 
 "$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" 2>"$TMP/srv.err" &
@@ -57,6 +70,30 @@ if ! "$CTL_PING" -w 15 "$ADDR" >"$TMP/ping" 2>&1; then
 	sed 's/^/    /' "$TMP/srv.err"
 	exit 1
 fi
+
+mkdir -p "$TMP/run"
+cat >"$TMP/daos_agent.yml" <<CFG
+name: systest
+access_points: ['127.0.0.1:$PORT']
+port: $PORT
+runtime_dir: $TMP/run
+log_file: $TMP/agent.log
+transport_config:
+  allow_insecure: true
+CFG
+"$AGENT" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
+AGENT_PID=$!
+for i in $(seq 200); do
+	grep -q "^daos_agent started" "$TMP/agent.out" 2>/dev/null && break
+	kill -0 "$AGENT_PID" 2>/dev/null || break
+	sleep 0.05
+done
+if ! grep -q "^daos_agent started" "$TMP/agent.out" 2>/dev/null; then
+	echo "FAIL: the agent did not start"
+	sed 's/^/    /' "$TMP/agent.err"
+	exit 1
+fi
+export DAOS_AGENT_DRPC_DIR="$TMP/run"
 
 DAOS_PERF_SERVER_PID=$SRV_PID "$TEST" "$ADDR" "$@"
 RC=$?

@@ -4,8 +4,9 @@
  *	dfs_file_test MGMT_ADDR [OPS]
  *	dfs_file_test MGMT_ADDR writer POOL_UUID CONT_UUID NAME OFF LEN   (spawned by the above)
  *
- * Builds pool and container handles locally over every target of the server (4), mounts a
- * fresh container and checks: files spanning many chunks and all targets (chunk 4 KiB, class
+ * Creates a pool over every target of the server (4) and a container through the management
+ * service (sys_pool.h; the writer process connects and opens on its own), mounts the
+ * container and checks: files spanning many chunks and all targets (chunk 4 KiB, class
  * OC_SX), scattered sgls, short reads at EOF, sparse files and holes, O_TRUNC, truncation down
  * then up reading zeros, punching in the middle and to the end, dfs_readx/writex, events,
  * two handles and a dup seeing each other's writes, the size seen after another process
@@ -61,12 +62,17 @@ static uint64_t rs;
 static void
 cont_open(daos_handle_t poh, const uuid_t cuuid, daos_handle_t *coh)
 {
-	int rc = dc_cont_local_open(poh, cuuid, DAOS_COO_RW, coh);
-
-	if (rc != 0) {
-		fprintf(stderr, "container open: %s\n", d_errstr(rc));
+	if (sys_cont_open(poh, cuuid, DAOS_COO_RW, coh) != 0)
 		exit(1);
-	}
+}
+
+/* A new container (through the service): its uuid in @cuuid, opened RW in *@coh. */
+static void
+cont_new(daos_handle_t poh, uuid_t cuuid, daos_handle_t *coh)
+{
+	if (sys_cont_create(poh, cuuid) != 0)
+		exit(1);
+	cont_open(poh, cuuid, coh);
 }
 
 /* The byte at @off of the pattern with @seed: never constant over a chunk. */
@@ -1135,15 +1141,14 @@ main(int argc, char **argv)
 	uuid_generate(puuid);
 	rc = sys_pool_create(argv[1], puuid);
 	if (rc != 0) {
-		fprintf(stderr, "TgtCreate: %s\n", d_errstr(rc));
+		fprintf(stderr, "pool create: %s\n", d_errstr(rc));
 		return 1;
 	}
 	if (daos_init() != 0 || sys_pool_connect(argv[1], puuid, &poh) != 0) {
 		fprintf(stderr, "setting up the pool handle failed\n");
 		return 1;
 	}
-	uuid_generate(cuuid);
-	cont_open(poh, cuuid, &coh);
+	cont_new(poh, cuuid, &coh);
 	rc = dfs_mount(poh, coh, O_RDWR, &dfs);
 	if (rc != 0) {
 		fprintf(stderr, "mount: %s\n", strerror(rc));

@@ -4,8 +4,8 @@
  *	dfs_ns_test MGMT_ADDR [NENTRIES]
  *	dfs_ns_test MGMT_ADDR race POOL_UUID CONT_UUID ROUNDS   (a racer, started by the above)
  *
- * Creates a pool on every target of the server (TgtCreate), learns the fabric addresses
- * (GetAttachInfo), builds pool and container handles locally as tests/obj does, and checks:
+ * Creates a pool on every target of the server and its containers through the management
+ * service (sys_pool.h; each racer connects and opens on its own), and checks:
  * mount of an empty container (superblock created, checked on the next mount, read-only
  * mounts), names with '/' and NAME_MAX + 1, O_CREAT/O_EXCL, lookups through symbolic links,
  * remove, rename, attributes, extended attributes, global handles, readdir of NENTRIES
@@ -56,12 +56,17 @@ static uint64_t rs;
 static void
 cont_open(daos_handle_t poh, const uuid_t cuuid, daos_handle_t *coh)
 {
-	int rc = dc_cont_local_open(poh, cuuid, DAOS_COO_RW, coh);
-
-	if (rc != 0) {
-		fprintf(stderr, "container open: %s\n", d_errstr(rc));
+	if (sys_cont_open(poh, cuuid, DAOS_COO_RW, coh) != 0)
 		exit(1);
-	}
+}
+
+/* A new container (through the service): its uuid in @cuuid, opened RW in *@coh. */
+static void
+cont_new(daos_handle_t poh, uuid_t cuuid, daos_handle_t *coh)
+{
+	if (sys_cont_create(poh, cuuid) != 0)
+		exit(1);
+	cont_open(poh, cuuid, coh);
 }
 
 static void
@@ -74,8 +79,7 @@ test_mount(daos_handle_t poh)
 	mode_t mode;
 	uuid_t cuuid;
 
-	uuid_generate(cuuid);
-	cont_open(poh, cuuid, &coh);
+	cont_new(poh, cuuid, &coh);
 	/* an empty container mounted read-only has no namespace */
 	CHECK_RC(dfs_mount(poh, coh, O_RDONLY, &dfs), ENOENT);
 	CHECK_RC(dfs_mount(poh, coh, O_RDWR, &dfs), 0);
@@ -98,8 +102,7 @@ test_mount(daos_handle_t poh)
 	daos_cont_close(coh, NULL);
 
 	/* a superblock with another magic is not mounted, read-only or not */
-	uuid_generate(cuuid);
-	cont_open(poh, cuuid, &coh);
+	cont_new(poh, cuuid, &coh);
 	{
 		daos_obj_id_t sb = {.lo = 0, .hi = 0};
 		uint64_t bad = 0x1234;
@@ -450,7 +453,7 @@ test_readdir(dfs_t *dfs, int nent)
 
 /* Spawn @n racers creating the same @rounds names with O_EXCL; exactly one wins each. */
 static void
-test_race(const char *self, const char *addr, const uuid_t puuid, int rounds)
+test_race(const char *self, const char *addr, daos_handle_t poh, const uuid_t puuid, int rounds)
 {
 	char pstr[37];
 	char cstr[37];
@@ -462,7 +465,10 @@ test_race(const char *self, const char *addr, const uuid_t puuid, int rounds)
 	int r;
 	uuid_t cuuid;
 
-	uuid_generate(cuuid);
+	if (sys_cont_create(poh, cuuid) != 0) {
+		CHECK(0, "race container");
+		return;
+	}
 	uuid_unparse(puuid, pstr);
 	uuid_unparse(cuuid, cstr);
 	snprintf(rstr, sizeof(rstr), "%d", rounds);
@@ -676,7 +682,7 @@ main(int argc, char **argv)
 	uuid_generate(puuid);
 	rc = sys_pool_create(argv[1], puuid);
 	if (rc != 0) {
-		fprintf(stderr, "TgtCreate: %s\n", d_errstr(rc));
+		fprintf(stderr, "pool create: %s\n", d_errstr(rc));
 		return 1;
 	}
 	if (daos_init() != 0 || sys_pool_connect(argv[1], puuid, &poh) != 0) {
@@ -684,8 +690,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	test_mount(poh);
-	uuid_generate(cuuid);
-	cont_open(poh, cuuid, &coh);
+	cont_new(poh, cuuid, &coh);
 	rc = dfs_mount(poh, coh, O_RDWR, &dfs);
 	if (rc != 0) {
 		fprintf(stderr, "mount: %s\n", strerror(rc));
@@ -702,7 +707,7 @@ main(int argc, char **argv)
 	if (failures == 0)
 		test_readdir(dfs, nent);
 	if (failures == 0)
-		test_race(argv[0], argv[1], puuid, 32);
+		test_race(argv[0], argv[1], poh, puuid, 32);
 	CHECK_RC(dfs_umount(dfs), 0);
 	daos_cont_close(coh, NULL);
 	daos_pool_disconnect(poh, NULL);

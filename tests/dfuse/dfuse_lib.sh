@@ -1,6 +1,8 @@
 # dfuse_lib.sh: sourced by the dfuse system tests after ../lib/server.sh. A daos_server with
-# 2 targets in $TMP, then the FUSE core mounted through the test launcher (dfuse_local).
-# Needs SRV_BIN, CTL_PING and DFUSE_BIN. Every mount made here is unmounted and every process
+# 2 targets in $TMP (insecure) and a daos_agent, then the FUSE core mounted through the test
+# launcher (dfuse_local), whose pool and container come from the management service.
+# Needs SRV_BIN, CTL_PING and DFUSE_BIN; AGENT defaults to the daos_agent of SRV_BIN's build
+# tree (../agent/daos_agent beside src/engine/daos_server). Every mount made here is unmounted and every process
 # killed by the EXIT trap, whatever happens.
 
 MNTS=()
@@ -29,8 +31,8 @@ dfuse_cleanup() {
 	t_cleanup
 }
 
-# dfuse_init NAME: t_init, the trap, the ports (block 9300..9939), the server, a pool UUID
-# $POOL and a container UUID $CONT (created by the first dfuse_mount).
+# dfuse_init NAME: t_init, the trap, the ports (block 9300..9939), the server, the agent, a
+# pool UUID $POOL and a container label $CONT (both created by the first dfuse_mount).
 dfuse_init() {
 	t_init "$1"
 	trap dfuse_cleanup EXIT
@@ -44,11 +46,16 @@ dfuse_init() {
       - class: file
         bdev_list: [$TMP/bdev0]
         bdev_size: 8GiB
+transport_config:
+  allow_insecure: true
 CFG
 	srv_start srv
 	srv_wait_ping srv "$CTL_PING" 20 || { fail "the server does not answer"; exit 1; }
+	: "${AGENT:=$(dirname "$SRV_BIN")/../agent/daos_agent}"
+	t_need_exec "$AGENT"
+	agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
 	POOL=$(cat /proc/sys/kernel/random/uuid)
-	CONT=$(cat /proc/sys/kernel/random/uuid)
+	CONT=dfuse_cont
 	POOL_MADE=
 }
 

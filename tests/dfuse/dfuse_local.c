@@ -1,9 +1,11 @@
 /*
  * dfuse_local.c: TEST-ONLY launcher of the dfuse core. Takes dfuse's options plus
- * --mgmt ADDR (a running daos_server's management address) and --create; --pool and --cont
- * are UUIDs. Builds the pool and container handles locally (tests/common/sys_pool.h, as the
- * libdfs system test does) instead of through the management service, mounts the namespace
- * and serves it with the same core as dfuse (src/client/dfuse/dfuse_core.c).
+ * --mgmt ADDR (a running daos_server's management address) and --create; --pool is a UUID,
+ * --cont a label or UUID. With --create it first makes the pool (through the management
+ * service, tests/common/sys_pool.h) and a container labelled --cont. The handles come from
+ * the service (daos_pool_connect, daos_cont_open through the agent, as dfuse's), then it
+ * mounts the namespace and serves it with the same core as dfuse
+ * (src/client/dfuse/dfuse_core.c); unlike dfuse it reports the client's object RPCs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,7 +29,6 @@ main(int argc, char **argv)
 	daos_handle_t poh;
 	daos_handle_t coh;
 	uuid_t puuid;
-	uuid_t cuuid;
 	dfs_t *dfs;
 	int rc;
 
@@ -36,8 +37,8 @@ main(int argc, char **argv)
 	rc = dfuse_opts_parse(argc, argv, true, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : 2;
-	if (uuid_parse(o.do_pool, puuid) != 0 || uuid_parse(o.do_cont, cuuid) != 0) {
-		fprintf(stderr, "dfuse_local: --pool and --cont must be UUIDs\n");
+	if (uuid_parse(o.do_pool, puuid) != 0) {
+		fprintf(stderr, "dfuse_local: --pool must be a UUID\n");
 		return 2;
 	}
 	dfuse_bg_start(&o);
@@ -59,9 +60,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "dfuse_local: pool handle: %s\n", d_errstr(rc));
 		goto out_fini;
 	}
-	rc = dc_cont_local_open(poh, cuuid, o.do_rdonly ? DAOS_COO_RO : DAOS_COO_RW, &coh);
+	if (o.do_create) {
+		rc = daos_cont_create_with_label(poh, o.do_cont, NULL, NULL, NULL);
+		if (rc != 0) {
+			fprintf(stderr, "dfuse_local: container create %s: %s\n", o.do_cont,
+				d_errstr(rc));
+			goto out_pool;
+		}
+	}
+	rc = daos_cont_open(poh, o.do_cont, o.do_rdonly ? DAOS_COO_RO : DAOS_COO_RW, &coh, NULL,
+			    NULL);
 	if (rc != 0) {
-		fprintf(stderr, "dfuse_local: container handle: %s\n", d_errstr(rc));
+		fprintf(stderr, "dfuse_local: container open %s: %s\n", o.do_cont, d_errstr(rc));
 		goto out_pool;
 	}
 	rc = dfs_mount(poh, coh, o.do_rdonly ? O_RDONLY : O_RDWR, &dfs);

@@ -39,7 +39,7 @@ expect 0 "--readahead-kib" "$DFUSE" --help
 expect 2 "unexpected argument" "$DFUSE" "$TMP" extra --pool p --cont c
 expect 2 "belong to the test launcher" "$DFUSE" -m "$TMP" --pool p --cont c --mgmt 127.0.0.1:1
 expect 2 "--mgmt is required" "$LOCAL" -m "$TMP" --pool p --cont c
-expect 2 "must be UUIDs" "$LOCAL" -m "$TMP" --pool p --cont c --mgmt 127.0.0.1:1
+expect 2 "must be a UUID" "$LOCAL" -m "$TMP" --pool p --cont c --mgmt 127.0.0.1:1
 expect 2 "unrecognized option" "$DFUSE" -m "$TMP" --pool p --cont c --bogus
 # no agent and no pool "nope" to connect to: a message and exit 1
 expect 1 "dfuse: " "$DFUSE" -m "$TMP" --pool nope --cont nope --foreground

@@ -8,8 +8,16 @@
  *                                           line (the script restarts the engine at
  *                                           MGMT_ADDR), then: that engine knows the handle
  *                                           again, I/O goes on, unknown handles are refused
- *   caps_test rate LABEL LABEL2             update rate with and without the handle check
- *                                           (LABEL2: a pool where no container was opened)
+ *   caps_test lost LABEL RANK ADDR PUUID    (test_caps_three.sh: every engine lost the open's
+ *                                           TgtHdl ADD, fault 300) open a container: I/O
+ *                                           on S1 objects off rank RANK (the MS leader's,
+ *                                           killed meanwhile) is refused -DER_NO_HDL; print
+ *                                           "ready", wait for a line; then the engine at
+ *                                           ADDR knows the handle again (the new leader's
+ *                                           push) and the same I/O works
+ *   caps_test virgin LABEL                  a pool where no container was ever opened (the
+ *                                           targets were never told a handle): a handle
+ *                                           forged on the client is refused, update and fetch
  *   caps_test stale LABEL MGMT_ADDR PUUID   connect, open, update, print "ready", wait for a
  *                                           line on stdin (the script excludes a rank and
  *                                           bumps the pool map), update and fetch again:
@@ -23,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <daos.h>
@@ -275,6 +282,10 @@ run_caps(const char *label, const char *addr, const char *puuid)
 	CHECK_RC(daos_cont_close(rw, NULL), 0, "close RW");
 	check_hdls(addr, puuid, 0, "after closing all");
 	CHECK_RC(obj_get(cross, oid, "d0", val), -DER_NO_HDL, "fetch through a closed RW handle");
+	CHECK_RC(forge(poh, ua, hrw, &rw), 0, "forge the closed RW handle again on a");
+	CHECK_RC(obj_put(rw, oid, "d0", "x"), -DER_NO_HDL, "update through the closed RW handle");
+	CHECK_RC(obj_get(rw, oid, "d0", val), -DER_NO_HDL, "fetch through the closed RW handle");
+	forget(rw);
 	forget(fake);
 	forget(cross);
 	forget(unknown);
@@ -407,84 +418,112 @@ run_hold(const char *label, const char *addr, const char *puuid)
 	return 0;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
+/*
+ * Pool LABEL has shards on the targets but no container was ever opened in it: the service
+ * never told the targets a handle of it. A handle forged on the client (any uuid, all
+ * rights) must be refused there, for update and fetch, on every object (every target).
+ */
 static int
-dbl_cmp(const void *a, const void *b)
+run_virgin(const char *label)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-#define RATE_ROUNDS 5
-#define RATE_OPS 300
-
-/* @n updates of one small value through @coh: updates per second, 0 on an error. */
-static double
-rate_run(daos_handle_t coh, daos_obj_id_t oid, int n)
-{
-	double t0 = now_s();
-	char dk[16];
+	daos_handle_t poh, coh;
+	daos_obj_id_t oid;
+	char val[VAL_LEN];
+	uuid_t cu, h;
 	int i;
 
-	for (i = 0; i < n; i++) {
-		snprintf(dk, sizeof(dk), "r%d", i % 64);
-		if (obj_put(coh, oid, dk, "rate") != 0)
-			return 0;
+	CHECK_RC(daos_pool_connect(label, NULL, DAOS_PC_RW, &poh, NULL, NULL), 0, "connect");
+	if (fails != 0)
+		return 1;
+	uuid_generate(cu);
+	uuid_generate(h);
+	CHECK_RC(forge(poh, cu, h, &coh), 0, "forge a handle on a pool never opened");
+	for (i = 0; i < 8; i++) {
+		oid = (daos_obj_id_t){.lo = 400 + i};
+		CHECK_RC(daos_obj_generate_oid(coh, &oid, 0, OC_S1, 0, 0), 0, "oid S1");
+		CHECK_RC(obj_put(coh, oid, "k", "forged"), -DER_NO_HDL, "update, forged handle");
+		CHECK_RC(obj_get(coh, oid, "k", val), -DER_NO_HDL, "fetch, forged handle");
 	}
-	return n / (now_s() - t0);
+	forget(coh);
+	CHECK_RC(daos_pool_disconnect(poh, NULL), 0, "disconnect");
+	return 0;
+}
+
+#define LOST_NR 6
+
+/* The rank of @oid's only shard (S1) in @coh, or UINT32_MAX. */
+static uint32_t
+oid_rank(daos_handle_t coh, daos_obj_id_t oid)
+{
+	struct daos_obj_layout *lo = NULL;
+	uint32_t rank = UINT32_MAX;
+
+	if (daos_obj_layout_get(coh, oid, &lo) == 0 && lo->ol_nr == 1 &&
+	    lo->ol_shards[0]->os_replica_nr == 1)
+		rank = lo->ol_shards[0]->os_shard_loc[0].sd_rank;
+	daos_obj_layout_free(lo);
+	return rank;
 }
 
 /*
- * The update rate through a handle the targets check (pool LABEL: a service handle, the
- * shard managed: one table lookup per request) and through a client-made handle on pool
- * LABEL2, where no container was ever opened (the shard unmanaged: no lookup, as before the
- * checks), alternating rounds on the same server; both pools have the same map, so the
- * object lands on the same target. Prints the medians.
+ * Every engine dropped the open's ADD (fault 300 armed once in each server), so no target
+ * knows the handle: I/O is refused. The script then kills the MS leader (rank @lrank, its
+ * engine with it); the new leader must send the surviving engines their tables (ADDR is
+ * one of them), after which the same handle works for objects off @lrank.
  */
 static int
-run_rate(const char *label, const char *label2)
+run_lost(const char *label, uint32_t lrank, const char *addr, const char *puuid)
 {
-	daos_handle_t poh, poh2, coh, coh2;
-	daos_obj_id_t oid = {.lo = 300};
-	double m[RATE_ROUNDS], u[RATE_ROUNDS];
-	uuid_t cu;
-	int r;
+	daos_handle_t poh, coh;
+	daos_obj_id_t oids[LOST_NR];
+	struct tgt_view tv;
+	char val[VAL_LEN];
+	char line[16];
+	uint32_t lo;
+	int rc, i, n;
 
-	CHECK_RC(daos_pool_connect(label, NULL, DAOS_PC_RW, &poh, NULL, NULL), 0, "connect");
-	CHECK_RC(daos_pool_connect(label2, NULL, DAOS_PC_RW, &poh2, NULL, NULL), 0, "connect 2");
-	CHECK_RC(daos_cont_create_with_label(poh, "r", NULL, NULL, NULL), 0, "create r");
-	CHECK_RC(daos_cont_open(poh, "r", DAOS_COO_RW, &coh, NULL, NULL), 0, "open r");
-	uuid_generate(cu);
-	CHECK_RC(dc_cont_local_open(poh2, cu, DAOS_COO_RW, &coh2), 0, "client-made handle");
-	CHECK_RC(daos_obj_generate_oid(coh, &oid, 0, OC_S1, 0, 0), 0, "oid");
+	rc = daos_pool_connect(label, NULL, DAOS_PC_RW, &poh, NULL, NULL);
+	CHECK_RC(rc, 0, "pool connect RW");
+	if (rc != 0)
+		return 1;
+	CHECK_RC(daos_cont_create_with_label(poh, "lost", NULL, NULL, NULL), 0, "create lost");
+	CHECK_RC(daos_cont_open(poh, "lost", DAOS_COO_RW, &coh, NULL, NULL), 0, "open lost");
 	if (fails != 0)
 		return 1;
-	rate_run(coh, oid, 50); /* warm up both paths */
-	rate_run(coh2, oid, 50);
-	for (r = 0; r < RATE_ROUNDS; r++) {
-		m[r] = rate_run(coh, oid, RATE_OPS);
-		u[r] = rate_run(coh2, oid, RATE_OPS);
-		check(m[r] > 0 && u[r] > 0, "round %d: %.0f updates/s checked, %.0f unchecked", r,
-		      m[r], u[r]);
+	check_hdls(addr, puuid, 0, "the engine dropped the open's handle (fault 300)");
+	/* S1 objects whose shard is off the leader's rank (their engines survive) */
+	for (lo = 600, n = 0; n < LOST_NR && lo < 1000; lo++) {
+		daos_obj_id_t oid = {.lo = lo};
+
+		if (daos_obj_generate_oid(coh, &oid, 0, OC_S1, 0, 0) != 0)
+			break;
+		if (oid_rank(coh, oid) != lrank && oid_rank(coh, oid) != UINT32_MAX)
+			oids[n++] = oid;
 	}
-	qsort(m, RATE_ROUNDS, sizeof(m[0]), dbl_cmp);
-	qsort(u, RATE_ROUNDS, sizeof(u[0]), dbl_cmp);
-	printf("rate: median %.0f updates/s with the handle check, %.0f without (%+.1f%%)\n",
-	       m[RATE_ROUNDS / 2], u[RATE_ROUNDS / 2],
-	       100.0 * (m[RATE_ROUNDS / 2] - u[RATE_ROUNDS / 2]) / u[RATE_ROUNDS / 2]);
-	daos_cont_close(coh2, NULL);
-	CHECK_RC(daos_cont_close(coh, NULL), 0, "close r");
-	daos_pool_disconnect(poh2, NULL);
-	CHECK_RC(daos_pool_disconnect(poh, NULL), 0, "disconnect");
+	check(n == LOST_NR, "%d S1 objects off rank %u", n, lrank);
+	for (i = 0; i < n; i++)
+		CHECK_RC(obj_put(coh, oids[i], "k", "before"), -DER_NO_HDL,
+			 "update through a handle no target was told");
+	printf("ready\n");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		check(0, "no go from the script");
+		return 1;
+	}
+	/* the new leader pushes the tables once it serves: wait for it (60 s at most) */
+	for (i = 0; i < 600; i++) {
+		rc = tgt_query(addr, puuid, &tv);
+		if (rc == 0 && tv.tv_nr > 0 && tv.tv_hdl_min == 1)
+			break;
+		usleep(100 * 1000);
+	}
+	check_hdls(addr, puuid, 1, "after the leader change the engine knows the handle");
+	for (i = 0; i < n; i++) {
+		CHECK_RC(obj_put(coh, oids[i], "k", "after"), 0, "update after the re-push");
+		rc = obj_get(coh, oids[i], "k", val);
+		check(rc == 0 && strcmp(val, "after") == 0, "fetch object %d: %s '%s'", i,
+		      d_errstr(rc), val);
+	}
 	return 0;
 }
 
@@ -493,10 +532,20 @@ main(int argc, char **argv)
 {
 	int rc;
 
-	if (argc == 4 && strcmp(argv[1], "rate") == 0) {
+	if (argc == 6 && strcmp(argv[1], "lost") == 0) {
 		rc = daos_init();
 		if (rc == 0) {
-			rc = run_rate(argv[2], argv[3]);
+			rc = run_lost(argv[2], (uint32_t)strtoul(argv[3], NULL, 0), argv[4],
+				      argv[5]);
+			daos_fini();
+		}
+		printf("%d failed checks\n", fails);
+		return rc != 0 || fails != 0 ? 1 : 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "virgin") == 0) {
+		rc = daos_init();
+		if (rc == 0) {
+			rc = run_virgin(argv[2]);
 			daos_fini();
 		}
 		printf("%d failed checks\n", fails);

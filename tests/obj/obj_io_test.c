@@ -4,13 +4,12 @@
  *
  *	obj_io_test MGMT_ADDR [OPS]
  *
- * Creates a pool on every target of the server (TgtCreate on its management port), learns
- * the targets' fabric addresses (GetAttachInfo), builds pool and container handles locally
- * (the management service will hand them out later) and runs a seeded random sequence of
- * updates (single values and arrays, inline and by bulk), fetches, punches of akeys, dkeys
- * and objects, dkey and akey listings and max-dkey queries on three objects of classes S1,
- * S2 and SX, comparing every result with the model; a part of the updates run 16 in flight
- * on an event queue. Prints the seed; exits 0 when everything matched.
+ * Creates a pool on every target of the server and a container through the management
+ * service (sys_pool.h: PoolCreate, daos_pool_connect, daos_cont_create/open) and runs a seeded
+ *random sequence of updates (single values and arrays, inline and by bulk), fetches, punches of
+ *akeys, dkeys and objects, dkey and akey listings and max-dkey queries on three objects of classes
+ *S1, S2 and SX, comparing every result with the model; a part of the updates run 16 in flight on an
+ *event queue. Prints the seed; exits 0 when everything matched.
  */
 #include <errno.h>
 #include <inttypes.h>

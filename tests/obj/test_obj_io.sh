@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# test_obj_io.sh DAOS_SERVER DAOS_CTL_PING OBJ_IO_TEST: libdaos's object API against a real
-# daos_server with 4 targets: obj_io_test creates a pool on every target and runs a random
-# sequence of object operations checked against a model (see obj_io_test.c). The server is
-# killed by the EXIT trap whatever happens.
+# test_obj_io.sh DAOS_SERVER DAOS_CTL_PING OBJ_IO_TEST DAOS_AGENT: libdaos's object API
+# against a real daos_server with 4 targets and a daos_agent: obj_io_test creates a pool on
+# every target and a container through the management service and runs a random sequence of
+# object operations checked against a model (see obj_io_test.c). The server and the agent
+# are killed by the EXIT trap whatever happens.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping obj_io_test}
+BIN=${1:?usage: $0 daos_server daos_ctl_ping obj_io_test daos_agent}
 CTL_PING=${2:?}
 TEST=${3:?}
+AGENT=${4:?}
 OPS=${OBJ_IO_OPS:-2000}
 
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$TEST"
+t_need_exec "$BIN" "$CTL_PING" "$TEST" "$AGENT"
 t_init test_obj_io
 SRV_BIN=$BIN
 # A block of its own (2000-5999; tests/README.md): with 4 targets the server uses 6 ports
@@ -19,7 +21,7 @@ SRV_BIN=$BIN
 # with the other server tests leaves.
 t_ports 2000 500
 
-srv_config 4 objtest >"$TMP/daos_server.yml"
+srv_config 4 >"$TMP/daos_server.yml"
 cat >>"$TMP/daos_server.yml" <<CFG
     storage:
       - class: ram
@@ -28,6 +30,8 @@ cat >>"$TMP/daos_server.yml" <<CFG
       - class: file
         bdev_list: [$TMP/bdev0]
         bdev_size: 8GiB
+transport_config:
+  allow_insecure: true
 CFG
 
 srv_start srv
@@ -35,6 +39,7 @@ if ! srv_wait_ping srv "$CTL_PING" 15; then
 	echo "FAIL: the server does not answer"
 	exit 1
 fi
+agent_start "$AGENT" || { echo "FAIL: the agent did not start"; exit 1; }
 
 "$TEST" "$ADDR" "$OPS"
 RC=$?

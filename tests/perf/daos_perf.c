@@ -9,10 +9,10 @@
  *	daos_perf MGMT_ADDR [options]   (see usage() or --help)
  *
  * Run it against a fresh server with tests/common/with_server.sh (docs/PERFORMANCE.md): it
- * creates a pool on every target of the server at MGMT_ADDR, builds the handles locally and
- * opens a new container. For every size S, object count O and queue depth Q, RUNS times:
- * OPS updates of S bytes (an array akey, extent [0, S), or a single value with -t single)
- * to O new objects (class -c, default S1: one target each), a new dkey per update, op i on
+ * creates a pool on every target of the server at MGMT_ADDR and a container through the
+ * management service (sys_pool.h) and opens it. For every size S, object count O and queue depth Q,
+ *RUNS times: OPS updates of S bytes (an array akey, extent [0, S), or a single value with -t
+ *single) to O new objects (class -c, default S1: one target each), a new dkey per update, op i on
  * object i % O; then OPS fetches of the same keys, each checked; then the same number of
  * floor operations to the same targets. Updates are durable when acknowledged (the WAL).
  * Prints per-run figures and the median of the runs; -j prints one JSON document instead.
@@ -627,8 +627,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "daos_perf: setting up the pool handle failed\n");
 		return 1;
 	}
-	uuid_generate(cuuid);
-	rc = dc_cont_local_open(poh, cuuid, DAOS_COO_RW, &b.coh);
+	rc = sys_cont_create(poh, cuuid);
+	if (rc == 0)
+		rc = sys_cont_open(poh, cuuid, DAOS_COO_RW, &b.coh);
 	if (rc != 0)
 		die("container open", rc);
 	rc = daos_eq_create(&b.eqh);

@@ -7,8 +7,8 @@
  *		 [-u] [-v]
  *
  * Run it against a fresh server with tests/common/with_server.sh (see docs/PERFORMANCE.md):
- * it creates a pool on every target of the server at MGMT_ADDR, builds the handles locally
- * (there is no container service yet), mounts a new container and, RUNS times (3), creates
+ * it creates a pool on every target of the server at MGMT_ADDR and a container through the
+ * management service (sys_pool.h), mounts the container and, RUNS times (3), creates
  * FILES (5000) empty files in a directory, stats each, removes each, then writes MIB (256)
  * MiB to one file in BLOCK (1024) KiB calls and reads it back. The local side does the same
  * with open/stat/unlink/pwrite/pread in LOCAL_DIR (default /tmp), ending the writes with
@@ -478,15 +478,16 @@ main(int argc, char **argv)
 	uuid_generate(puuid);
 	rc = sys_pool_create(argv[1], puuid);
 	if (rc != 0) {
-		fprintf(stderr, "TgtCreate: %s\n", d_errstr(rc));
+		fprintf(stderr, "pool create: %s\n", d_errstr(rc));
 		return 1;
 	}
 	if (daos_init() != 0 || sys_pool_connect(argv[1], puuid, &poh) != 0) {
 		fprintf(stderr, "setting up the pool handle failed\n");
 		return 1;
 	}
-	uuid_generate(cuuid);
-	rc = dc_cont_local_open(poh, cuuid, DAOS_COO_RW, &coh);
+	rc = sys_cont_create(poh, cuuid);
+	if (rc == 0)
+		rc = sys_cont_open(poh, cuuid, DAOS_COO_RW, &coh);
 	if (rc != 0) {
 		fprintf(stderr, "container open: %s\n", d_errstr(rc));
 		return 1;

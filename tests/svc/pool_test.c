@@ -7,7 +7,7 @@
  *                                       (the script evicts the pool's handles meanwhile),
  *                                       then: query DER_NO_HDL, disconnect still succeeds
  *   pool_test child FILE COUNT_UUID     (started by run) global2local of FILE's handle,
- *                                       a local container open, an object written and read
+ *                                       a container open, an object written and read
  *
  * Exit 0 when every check passed.
  */
@@ -94,14 +94,16 @@ obj_io(daos_handle_t poh, const uuid_t cuuid, daos_obj_id_t oid, bool write, cha
 	daos_iod_t iod = {0};
 	d_sg_list_t sgl;
 	d_iov_t iov;
+	char cstr[DAOS_UUID_STR_SIZE];
 	int rc;
 
-	rc = dc_cont_local_open(poh, cuuid, DAOS_COO_RW, &coh);
+	uuid_unparse_lower(cuuid, cstr);
+	rc = daos_cont_open(poh, cstr, write ? DAOS_COO_RW : DAOS_COO_RO, &coh, NULL, NULL);
 	if (rc != 0)
 		return rc;
 	rc = daos_obj_generate_oid(coh, &oid, DAOS_OT_MULTI_HASHED, OC_S1, 0, 0);
 	if (rc == 0)
-		rc = daos_obj_open(coh, oid, DAOS_OO_RW, &oh, NULL);
+		rc = daos_obj_open(coh, oid, write ? DAOS_OO_RW : DAOS_OO_RO, &oh, NULL);
 	if (rc != 0)
 		goto out_cont;
 	d_iov_set(&dkey, "dk", 2);

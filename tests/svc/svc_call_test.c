@@ -94,7 +94,7 @@ do_call(const char *mgmt, uint32_t method)
 		pool = dc_pool_get(poh);
 	} else if (strcmp(mgmt, "-") != 0) {
 		uuid_generate(uuid);
-		rc = sys_pool_connect(mgmt, uuid, &poh);
+		rc = sys_pool_local_handle(mgmt, uuid, &poh);
 		if (rc != 0) {
 			fprintf(stderr, "pool handle from %s: %s\n", mgmt, d_errstr(rc));
 			return 1;
@@ -140,7 +140,7 @@ do_raw(const char *mgmt, uint32_t method, uint32_t nbytes)
 	if (rc != 0)
 		return 1;
 	uuid_generate(uuid);
-	rc = sys_pool_connect(mgmt, uuid, &poh);
+	rc = sys_pool_local_handle(mgmt, uuid, &poh);
 	if (rc != 0) {
 		fprintf(stderr, "pool handle from %s: %s\n", mgmt, d_errstr(rc));
 		return 1;

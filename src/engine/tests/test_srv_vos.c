@@ -399,15 +399,13 @@ chk_run(uint32_t tgt, struct chk_arg *ca)
 #define HDL_NR 12
 #define HDL_ROUNDS 60
 
-/* What the check must answer, by the model: @known/@cont/@capas per handle, @ver, managed. */
+/* What the check must answer, by the model: @known/@cont/@capas per handle, @ver. */
 static int
-chk_model(bool managed, uint32_t ver, const bool *known, const int *cont, const uint64_t *capas,
-	  int h, int c, uint32_t rver, bool write)
+chk_model(uint32_t ver, const bool *known, const int *cont, const uint64_t *capas, int h, int c,
+	  uint32_t rver, bool write)
 {
 	if (rver < ver)
 		return -DER_STALE;
-	if (!managed)
-		return 0;
 	if (!known[h])
 		return -DER_NO_HDL;
 	if (cont[h] != c)
@@ -431,7 +429,6 @@ test_hdls(void **state)
 	int cont[HDL_NR] = {0};
 	uint64_t capas[HDL_NR] = {0};
 	uint32_t ver = 0, nknown, n, t, r, i;
-	bool managed = false;
 	int rcs[TGT_NR];
 	int h, c, w;
 
@@ -471,17 +468,18 @@ test_hdls(void **state)
 						ca.ca_write = w;
 						t = (uint32_t)rand() % TGT_NR;
 						assert_int_equal(chk_run(t, &ca),
-								 chk_model(managed, ver, known,
-									   cont, capas, h, c,
-									   ca.ca_ver, w));
+								 chk_model(ver, known, cont, capas,
+									   h, c, ca.ca_ver, w));
 					}
 		} else {
-			/* unmanaged: any handle is served, at any version */
+			/* a shard never told anything serves no handle, read or write */
 			uuid_copy(ca.ca_pool, pool);
 			uuid_copy(ca.ca_coh, hdls[0]);
 			uuid_copy(ca.ca_cont, conts[0]);
 			ca.ca_write = true;
-			assert_int_equal(chk_run(0, &ca), 0);
+			assert_int_equal(chk_run(0, &ca), -DER_NO_HDL);
+			ca.ca_write = false;
+			assert_int_equal(chk_run(1, &ca), -DER_NO_HDL);
 		}
 		n = (uint32_t)(rand() % 5);
 		if (ver == 0 && nver == UINT32_MAX)
@@ -497,7 +495,6 @@ test_hdls(void **state)
 		for (t = 0; t < TGT_NR; t++)
 			assert_int_equal(rcs[t], 0);
 		/* the model */
-		managed = true;
 		ver = nver > ver ? nver : ver;
 		if (op == DS_TGT_HDL_SET)
 			memset(known, 0, sizeof(known));
@@ -516,15 +513,25 @@ test_hdls(void **state)
 			assert_int_equal(infos[t].ti_map_ver, ver);
 		}
 	}
-	/* nothing persists: after a restart the shard is unmanaged, knows no handle */
+	/* nothing persists: after a restart the shard knows no handle and refuses every one */
 	engine_down();
 	engine_up();
 	assert_int_equal(ds_pool_tgt_query(pool, infos, TGT_NR), 0);
 	assert_int_equal(infos[0].ti_nhdls, 0);
 	assert_int_equal(infos[0].ti_map_ver, 0);
-	uuid_generate(ca.ca_coh);
+	/* a handle known (with the read capability) before the restart is refused after it */
+	for (h = 0; h < HDL_NR && !(known[h] && (capas[h] & SEC_CONT_CAPA_READ_DATA)); h++)
+		;
+	if (h < HDL_NR) {
+		uuid_copy(ca.ca_coh, hdls[h]);
+		uuid_copy(ca.ca_cont, conts[cont[h]]);
+		ca.ca_write = false;
+		ca.ca_ver = ver;
+		assert_int_equal(chk_run(1, &ca), -DER_NO_HDL);
+	}
 	ca.ca_ver = 0;
-	assert_int_equal(chk_run(1, &ca), 0);
+	uuid_generate(ca.ca_coh);
+	assert_int_equal(chk_run(1, &ca), -DER_NO_HDL);
 	assert_int_equal(ds_pool_tgt_destroy(pool, rcs, TGT_NR), 0);
 	engine_down();
 }

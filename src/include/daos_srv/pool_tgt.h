@@ -95,12 +95,11 @@ int ds_pool_tgt_query(const uuid_t uuid, struct ds_pool_tgt_info *infos, uint32_
 
 /**
  * Tell every target's shard of pool @pool about container handles (@op on @hdls[0 .. @nr))
- * and pool map version @map_ver (each target keeps the highest it was told). Any op marks
- * the shard as managed by the service: from then on an unknown handle is refused
- * (ds_pool_child_io_check). Nothing is persisted: a restarted engine knows nothing until
- * the service tells it again. @tgt_rcs as for create. Returns 0, -DER_UNINIT, -DER_INVAL
- * (bad op), or the first target error (-DER_NONEXIST: ADD or SET without the shard,
- * -DER_NOMEM). Context: as ds_pool_tgt_create.
+ * and pool map version @map_ver (each target keeps the highest it was told). Only handles
+ * told here are served (ds_pool_child_io_check). Nothing is persisted: a restarted engine
+ * knows no handle, and serves none, until the service tells it again. @tgt_rcs as for create.
+ * Returns 0, -DER_UNINIT, -DER_INVAL (bad op), or the first target error (-DER_NONEXIST: ADD or SET
+ * without the shard, -DER_NOMEM). Context: as ds_pool_tgt_create.
  */
 int ds_pool_tgt_hdl(const uuid_t pool, uint32_t map_ver, enum ds_tgt_hdl_op op,
 		    const struct ds_tgt_hdl *hdls, uint32_t nr, int *tgt_rcs, uint32_t tgt_nr);
@@ -123,9 +122,8 @@ daos_handle_t ds_pool_child_hdl(const struct ds_pool_child *child);
  * version @map_ver, read (or, with @write, modify) in @child? Returns 0; -DER_STALE
  * (@map_ver older than the version the target knows); -DER_NO_PERM (the handle is of
  * another container, or @write without the write-data capability, or no read-data one);
- * -DER_NO_HDL (@coh unknown to a shard the service manages). A shard the service never told
- * anything (a pool created straight through TgtCreate, as tests/common/sys_pool.c does)
- * serves unknown handles. One hash lookup, no lock. Context: @child's xstream.
+ * -DER_NO_HDL (@coh not told by the service: never opened, closed, or the engine restarted
+ * and was not told again yet). One hash lookup, no lock. Context: @child's xstream.
  */
 int ds_pool_child_io_check(struct ds_pool_child *child, const uuid_t coh, const uuid_t cont,
 			   uint32_t map_ver, bool write);
