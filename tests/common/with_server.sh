@@ -59,8 +59,6 @@ engines:
       - class: file
         bdev_list: [$TMP/bdev0]
         bdev_size: 8GiB
-transport_config:
-  allow_insecure: true
 CFG
 
 "$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" 2>"$TMP/srv.err" &
