@@ -25,10 +25,13 @@
  *   2. A child on the list is open and polled; lookups find only those. Destroy and close
  *      take it off the list first, then wait for its references to go, then remove the
  *      poller, then close: no poll, lookup or wait hook ever sees a closed pool.
- *   3. A shard exists once its meta file does (VOS): a shard directory without one, under
- *      any role's root, is an interrupted create or destroy, removed at the next start.
- *      Destroy removes the meta file first. A meta file whose WAL or data file does not
- *      open is logged and left alone (a tier missing is not a reason to delete).
+ *   3. A shard exists once its meta file does (VOS): create makes the meta root's shard
+ *      directory first and the meta file last; destroy removes the meta file first and the
+ *      meta root's shard directory last. So a meta shard directory without a meta file is
+ *      an interrupted create or destroy, removed with the shard's files under every root at
+ *      the next start; files under the WAL or data root whose meta shard directory is gone
+ *      too are left alone (the meta tier may be missing), as is a meta file whose WAL or
+ *      data file does not open: a missing tier is never a reason to delete.
  *   4. Create is all or nothing across the targets: shards created on some targets are
  *      destroyed again when another target fails.
  */
@@ -262,7 +265,7 @@ srv_shard_paths(const struct srv_vos_tgt *tgt, const uuid_t uuid, char (*buf)[PA
 
 /*
  * Remove @tgt's shard directories of @uuid and the pool directories left empty, under every
- * root (the meta one first), syncing each root that lost an entry.
+ * root, the meta one last (invariant 3), syncing each directory that lost an entry.
  */
 static void
 srv_shard_dirs_remove(const struct srv_vos_tgt *tgt, const uuid_t uuid)
@@ -270,7 +273,7 @@ srv_shard_dirs_remove(const struct srv_vos_tgt *tgt, const uuid_t uuid)
 	char dir[PATH_MAX];
 	uint32_t r;
 
-	for (r = 0; r < tgt->vt_nroots; r++) {
+	for (r = tgt->vt_nroots; r-- > 0;) {
 		srv_pool_dir(tgt, tgt->vt_uroots[r], uuid, true, dir);
 		if (rmdir(dir) != 0)
 			continue;
@@ -899,7 +902,11 @@ srv_shards_scan(struct srv_vos_tgt *tgt, const char *root,
 	return 0;
 }
 
-/* A shard directory under the WAL's or the data's root: an orphan without its meta file. */
+/*
+ * A shard directory under the WAL's or the data's root. The scan of the meta root removed
+ * every interrupted create or destroy (invariant 3), so one without its meta file here has
+ * lost its meta shard directory: the meta tier may be missing. Logged, left alone.
+ */
 static void
 srv_orphan_check(struct srv_vos_tgt *tgt, const uuid_t uuid)
 {
@@ -909,9 +916,9 @@ srv_orphan_check(struct srv_vos_tgt *tgt, const uuid_t uuid)
 	srv_shard_paths(tgt, uuid, buf, &paths);
 	if (access(paths.vpp_meta, F_OK) == 0 || errno != ENOENT)
 		return;
-	D_WARN("target %u: pool " DF_UUID ": files without a meta file (%s): removed\n",
-	       tgt->vt_idx, DP_UUID(uuid), paths.vpp_meta);
-	srv_shard_remove(tgt, uuid);
+	D_ERROR("target %u: pool " DF_UUID ": WAL or data files without %s (the meta tier "
+		"lost?): left alone\n",
+		tgt->vt_idx, DP_UUID(uuid), paths.vpp_meta);
 }
 
 static void

@@ -611,8 +611,9 @@ test_open_partial(void **state)
 
 /*
  * Three tiers, wal / meta (two entries) / data: each file of target i's shard in its role's
- * tier (meta entry i % 2); at open, files under the WAL root without a meta file are removed,
- * while a shard whose data file is missing is left alone; destroy removes everything.
+ * tier (meta entry i % 2); at open, an interrupted create (meta shard directory without a
+ * meta file) is removed under every root, while a WAL without any meta shard directory and
+ * a shard whose data file is missing are left alone; destroy removes everything.
  */
 static void
 test_roles(void **state)
@@ -639,22 +640,35 @@ test_roles(void **state)
 	}
 	engine_down();
 
-	/* an orphan WAL (a create cut short before its meta file) */
+	/*
+	 * A create cut short before its meta file: the meta shard directory and a WAL (both
+	 * removed at open); and a WAL whose meta shard directory is gone too (left alone).
+	 */
 	uuid_generate(orphan);
 	uuid_unparse_lower(orphan, us2);
-	snprintf(path, sizeof(path), "%s/w/%s", te.te_dir, us2);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/w/%s/vos-0", te.te_dir, us2);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/w/%s/vos-0/wal", te.te_dir, us2);
-	fd = open(path, O_CREAT | O_WRONLY, 0600);
-	assert_true(fd >= 0);
-	close(fd);
+	{
+		static const char *const dirs[][2] = {
+		    {"b0", ""}, {"b0", "/vos-0"}, {"w", ""}, {"w", "/vos-0"}, {"w", "/vos-1"}};
+
+		for (i = 0; i < D_ARRAY_SIZE(dirs); i++) {
+			snprintf(path, sizeof(path), "%s/%s/%s%s", te.te_dir, dirs[i][0], us2,
+				 dirs[i][1]);
+			assert_int_equal(mkdir(path, 0700), 0);
+		}
+	}
+	for (i = 0; i < TGT_NR; i++) {
+		snprintf(path, sizeof(path), "%s/w/%s/vos-%u/wal", te.te_dir, us2, i);
+		fd = open(path, O_CREAT | O_WRONLY, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
 	/* target 1's data file lost: its shard does not open, and nothing is deleted */
 	snprintf(path, sizeof(path), "%s/d/%s/vos-1/data", te.te_dir, us);
 	assert_int_equal(unlink(path), 0);
 	engine_up();
-	assert_false(path_exists("%s/w/%s", te.te_dir, us2));
+	assert_false(path_exists("%s/b0/%s", te.te_dir, us2));
+	assert_false(path_exists("%s/w/%s/vos-0", te.te_dir, us2));
+	assert_true(path_exists("%s/w/%s/vos-1/wal", te.te_dir, us2));
 	assert_true(path_exists("%s/b1/%s/vos-1/meta", te.te_dir, us));
 	assert_true(path_exists("%s/w/%s/vos-1/wal", te.te_dir, us));
 	assert_int_not_equal(ds_pool_tgt_query(pool, infos, TGT_NR), 0);
