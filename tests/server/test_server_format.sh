@@ -13,6 +13,8 @@
 #      with a second tree after kill -9 + restart; pool destroy removes every file.
 #   3. --auto-format on fresh storage starts at once; a format that fails (a class kdev tier
 #      with a role) is reported and the server keeps waiting.
+#   4. Three servers, all access points, waiting: one `dmg storage format` on the three
+#      hosts; the three engines join and a pool spans them.
 set -u
 
 BIN=${1:?usage: $0 daos_server daos_agent dmg dmg_json_get daos}
@@ -273,5 +275,52 @@ dm us2 storage query usage
 [ "$RC" = 0 ] && pass "still answers storage usage" || fail "usage after a failed format"
 stop_within TERM "$SRV_PID" 30
 [ "$RC" = 0 ] && pass "a waiting server stops on SIGTERM: exit 0" || fail "stop waiting: exit $RC"
+
+echo "== 4. three waiting servers (all access points), one dmg storage format for all"
+# 127.0.0.1-3, management ports 11904 + 8 i (the block's first 24 ports: the servers above
+# are gone), raft at + 7, fabric at + 1
+B=11904
+APS="'127.0.0.1:$B', '127.0.0.2:$((B + 8))', '127.0.0.3:$((B + 16))'"
+HOSTS=127.0.0.1:$B,127.0.0.2:$((B + 8)),127.0.0.3:$((B + 16))
+SPIDS=()
+for i in 0 1 2; do
+	cat >"$TMP/m$i.yml" <<CFG
+name: daos_server
+port: $((B + 8 * i))
+access_points: [$APS]
+provider: ofi+tcp;ofi_rxm
+transport_config:
+  allow_insecure: true
+engines:
+  - targets: 1
+    fabric_iface: 127.0.0.$((i + 1))
+    fabric_iface_port: $((B + 8 * i + 1))
+CFG
+	srv_start "m$i" -o "$TMP/m$i.yml" --data-dir "$TMP/md$i"
+	SPIDS+=("$SRV_PID")
+done
+n=0
+for i in 0 1 2; do
+	wait_line "$TMP/m$i.out" "^daos_server waiting" 20 && n=$((n + 1))
+done
+[ "$n" = 3 ] && pass "three servers waiting" || fail "$n of 3 servers waiting"
+timeout 60 "$DMG" -i -l "$HOSTS" storage format >"$TMP/f3.out" 2>"$TMP/f3.err"
+RC=$?
+[ "$RC" = 0 ] && pass "one dmg storage format on the three hosts: exit 0" ||
+	{ fail "format of three: exit $RC"; show out "$TMP/f3.out"; show err "$TMP/f3.err"; }
+for i in $(seq 60); do
+	timeout 10 "$DMG" -i -j -l "127.0.0.1:$B" system query >"$TMP/sq3.out" 2>/dev/null
+	[ "$(grep -o '"state": "joined"' "$TMP/sq3.out" | wc -l)" = 3 ] && break
+	sleep 0.5
+done
+[ "$(grep -o '"state": "joined"' "$TMP/sq3.out" | wc -l)" = 3 ] &&
+	pass "the three engines joined" || { fail "not all joined"; show out "$TMP/sq3.out"; }
+timeout 60 "$DMG" -i -j -l "127.0.0.1:$B" pool create -z 2GiB tank3 >"$TMP/pc3.out" 2>"$TMP/pc3.err"
+[ "$("$JGET" "$TMP/pc3.out" response.tgt_ranks 2>/dev/null)" = 3 ] &&
+	pass "a pool on the three ranks" || { fail "pool on three"; show out "$TMP/pc3.out"; show err "$TMP/pc3.err"; }
+for i in 0 1 2; do
+	stop_within TERM "${SPIDS[$i]}" 30
+	[ "$RC" = 0 ] || fail "server $i stop: exit $RC"
+done
 
 t_summary
