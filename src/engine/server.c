@@ -368,8 +368,7 @@ struct srv {
 	bool sv_xstreams;
 	bool sv_vos;
 	bool sv_fabric;
-	bool sv_ctl;      /* the management port listens */
-	bool sv_services; /* and serves the engine's methods, the relay and the MS */
+	bool sv_ctl; /* the management port listens */
 	/* engine administration queue (control thread -> main thread) */
 	pthread_mutex_t sv_cmd_lock;
 	d_list_t sv_cmds;
@@ -1065,7 +1064,6 @@ srv_ctl_services(struct srv *sv)
 		fprintf(stderr, "%s: management service: %s\n", srv_prog, d_errstr(rc));
 		return rc;
 	}
-	sv->sv_services = true;
 	return 0;
 }
 
@@ -1079,7 +1077,6 @@ srv_ctl_stop(struct srv *sv)
 	sv->sv_ctl_h = NULL;
 	ds_mgmt_destroy(sv->sv_mgmt);
 	sv->sv_mgmt = NULL;
-	sv->sv_services = false;
 }
 
 /*
