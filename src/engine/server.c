@@ -369,6 +369,8 @@ struct srv {
 	bool sv_vos;
 	bool sv_fabric;
 	bool sv_ctl; /* the management port listens */
+	/* methods answered "not formatted" while waiting (srv_ctl_open), bit per method */
+	uint8_t sv_unfmt[DSS_CTL_METHOD_MAX / 8];
 	/* engine administration queue (control thread -> main thread) */
 	pthread_mutex_t sv_cmd_lock;
 	d_list_t sv_cmds;
@@ -990,13 +992,27 @@ srv_cmds_run(struct srv *sv, bool closing)
 }
 
 /*
+ * A method of a running engine asked of a server waiting for its format: -DER_UNINIT, said
+ * in the log once per method (dmg shows the code; the waiting line said what to do).
+ */
+static void
+srv_unformatted_handler(struct dss_ctl_req *req, void *arg)
+{
+	(void)arg;
+	D_INFO("method %u from %s: storage not formatted yet (dmg storage format)\n",
+	       dss_ctl_req_method(req), dss_ctl_req_peer(req));
+	dss_ctl_reply(req, -DER_UNINIT, NULL, 0);
+}
+
+/*
  * Start the control thread (daos_srv/ctl.h): the libuv loop serving the management port
  * (port:) with Ping, Telemetry, and storage usage and format: all an unformatted server
- * serves. The control thread's placeholder GetAttachInfo is removed: ours comes with the
- * services (srv_ctl_services), once the fabric runs.
+ * serves (@waiting: its other methods answer -DER_UNINIT). The control thread's placeholder
+ * GetAttachInfo is removed: ours comes with the services (srv_ctl_services), once the
+ * fabric runs.
  */
 static int
-srv_ctl_open(struct srv *sv)
+srv_ctl_open(struct srv *sv, bool waiting)
 {
 	struct dss_ctl_attr attr = {0};
 	char listen[DSS_CTL_ADDR_LEN];
@@ -1016,6 +1032,14 @@ srv_ctl_open(struct srv *sv)
 				      sv);
 	if (rc == 0)
 		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_STORAGE_FORMAT, srv_cmd_handler, sv);
+	if (rc == 0 && waiting) {
+		uint32_t m;
+
+		/* every other management method: "not formatted" until srv_ctl_services */
+		for (m = DSS_CTL_GET_ATTACH_INFO; m < DSS_CTL_METHOD_MAX; m++)
+			if (dss_ctl_register(sv->sv_ctl_h, m, srv_unformatted_handler, sv) == 0)
+				sv->sv_unfmt[m / 8] |= (uint8_t)(1U << (m % 8));
+	}
 	if (rc == 0) {
 		rc = dss_ctl_start(sv->sv_ctl_h);
 		if (rc != 0)
@@ -1041,8 +1065,13 @@ srv_ctl_open(struct srv *sv)
 static int
 srv_ctl_services(struct srv *sv)
 {
+	uint32_t m;
 	int rc;
 
+	for (m = 0; m < DSS_CTL_METHOD_MAX; m++)
+		if (sv->sv_unfmt[m / 8] & (1U << (m % 8)))
+			(void)dss_ctl_unregister(sv->sv_ctl_h, m);
+	memset(sv->sv_unfmt, 0, sizeof(sv->sv_unfmt));
 	rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_GET_ATTACH_INFO, srv_attach_info_handler, sv);
 	if (rc == 0)
 		rc = srv_tgt_ctl_register(sv->sv_ctl_h, &sv->sv_eng);
@@ -1404,7 +1433,7 @@ srv_start(struct srv *sv)
 	rc = srv_storage_format(eng, sv->sv_auto_format, err, sizeof(err));
 	if (rc == -DER_NONEXIST && !sv->sv_auto_format) {
 		D_NOTE("%s: waiting for dmg storage format\n", err);
-		rc = srv_ctl_open(sv);
+		rc = srv_ctl_open(sv, true);
 		if (rc != 0)
 			return rc;
 		sv->sv_waiting = true;
@@ -1416,7 +1445,7 @@ srv_start(struct srv *sv)
 	}
 	rc = srv_engine_up(sv);
 	if (rc == 0)
-		rc = srv_ctl_open(sv);
+		rc = srv_ctl_open(sv, false);
 	if (rc == 0)
 		rc = srv_ctl_services(sv);
 	return rc;

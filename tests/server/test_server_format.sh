@@ -145,8 +145,12 @@ else
 	show err "$TMP/us.err"
 fi
 dm sq system query
-[ "$RC" != 0 ] && pass "no system service while waiting (exit $RC)" ||
-	fail "system query answered before the format"
+[ "$RC" != 0 ] && grep -q "DER_UNINIT" "$TMP/sq.err" &&
+	pass "no system service while waiting: $(head -1 "$TMP/sq.err")" ||
+	{ fail "system query while waiting: exit $RC"; show err "$TMP/sq.err"; }
+dm pc0 pool create -z 1GiB early
+[ "$RC" != 0 ] && grep -q "DER_UNINIT" "$TMP/pc0.err" &&
+	pass "pool create while waiting: DER_UNINIT" || fail "pool create while waiting: exit $RC"
 
 dm fmt storage format
 if [ "$RC" = 0 ] && wait_line "$TMP/srv.out" "^daos_server started" 20; then
