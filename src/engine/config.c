@@ -122,6 +122,7 @@ enum {
 	TK_CORE_DUMP_FILTER,
 	TK_CLIENT_ENV_VARS,
 	TK_ENGINES,
+	TK_AUTO_FORMAT,
 };
 
 /* Engine keys. */
@@ -1504,6 +1505,7 @@ static const struct cfg_key top_keys[] = {
 	KEY_U32("core_dump_filter", struct dss_config, dc_core_dump_filter, 0, 0x1ff),
     [TK_CLIENT_ENV_VARS] = KEY_FN("client_env_vars", parse_client_env),
     [TK_ENGINES] = KEY_FN("engines", parse_engines),
+    [TK_AUTO_FORMAT] = KEY_BOOL("auto_format", struct dss_config, dc_auto_format),
     KEY_IGNORE("fault_cb", "fault domain callbacks are not run; set fault_path"),
     KEY_IGNORE("nr_hugepages", "no hugepages are used"),
     KEY_IGNORE("disable_hugepages", "no hugepages are used"),
@@ -2059,6 +2061,8 @@ dss_config_parse(const char *buf, size_t len, const char *name, const char *data
 	cfg->dc_control_log_level = D_LOG_INFO;
 	/* DAOS's default is secure; only the embedded single-node system is not */
 	cfg->dc_allow_insecure = buf == NULL;
+	/* DAOS waits for dmg storage format; the embedded single-node system formats itself */
+	cfg->dc_auto_format = buf == NULL;
 	if (str_replace(&cfg->dc_name, DSS_CFG_DEF_NAME) != 0 ||
 	    (name != NULL && str_replace(&cfg->dc_file, name) != 0)) {
 		rc = cfg_nomem(p);
@@ -2388,6 +2392,7 @@ dump_build(struct cfg_dump *d, const struct dss_config *cfg)
 				     : dump_scalar(d, YAML_INT_TAG, hex));
 	}
 	dump_pair(d, root, "client_env_vars", dump_strv(d, &cfg->dc_client_env_vars));
+	dump_pair(d, root, "auto_format", dump_bool(d, cfg->dc_auto_format));
 	seq = dump_seq(d, false);
 	for (i = 0; i < cfg->dc_engine_nr; i++)
 		dump_item(d, seq, dump_engine(d, &cfg->dc_engines[i]));

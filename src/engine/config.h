@@ -10,8 +10,10 @@
  *   name port access_points (or DAOS 2.6's mgmt_svc_replicas) provider socket_dir
  *   control_log_file control_log_mask control_metadata:{path} transport_config:{
  *   allow_insecure client_cert_dir ca_cert cert key} fault_path telemetry_port crt_timeout
- *   core_dump_filter client_env_vars engines, and data_dir (ours: the directory relative
- *   paths live under);
+ *   core_dump_filter client_env_vars engines, and two of ours: data_dir (the directory
+ *   relative paths live under) and auto_format (a boolean: format the storage at the first
+ *   start instead of waiting for dmg storage format; default false, true for the embedded
+ *   default configuration);
  *   engines[]: targets nr_xs_helpers first_core rank fabric_iface fabric_iface_port
  *   provider log_file log_mask env_vars storage;
  *   storage[]: class (ram, file, kdev) scm_mount scm_size bdev_list bdev_size bdev_roles.
@@ -155,6 +157,7 @@ struct dss_config {
 	uint32_t dc_core_dump_filter;
 	bool dc_core_dump_filter_set;
 	struct dss_strv dc_client_env_vars;
+	bool dc_auto_format; /* format at the first start; else wait for dmg storage format */
 	struct dss_engine_config *dc_engines;
 	uint32_t dc_engine_nr;
 	/* "file:line: key: message" for each key accepted but ignored, in file order */

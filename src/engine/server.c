@@ -4,12 +4,17 @@
  * xstreams, modules). Sits on config.c, module.c and the xstream scheduler (sched.h).
  *
  * Start: configuration -> data directory and its lock -> environment and logging ->
- * signals -> [format storage] -> modules init (the built-in srv module, then the table) ->
- * xstreams -> [open VOS shards] -> modules setup -> fabric (srv_net.c: a context per
- * xstream) -> control thread (management port, GetAttachInfo with the fabric addresses) ->
- * "daos_server started" on stdout. Stop, on SIGTERM or SIGINT: the same in reverse (the
- * fabric drains its in-flight requests first), then exit 0. The bracketed steps are hooks
- * that return 0 until the VOS integration fills them.
+ * signals -> storage check or format -> modules init (the built-in srv module, then the
+ * table) -> xstreams -> VOS shards -> modules setup -> fabric (srv_net.c: a context per
+ * xstream) -> control thread (management port, then its services: GetAttachInfo with the
+ * fabric addresses, the pool bridge, the relay, the management service) -> "daos_server
+ * started" on stdout. Stop, on SIGTERM or SIGINT: the same in reverse (the fabric drains its
+ * in-flight requests first), then exit 0.
+ *
+ * Unformatted storage (no superblock) without auto_format (config) or --auto-format: only
+ * the management port starts, serving storage usage and format; "daos_server waiting for
+ * storage format" on stdout. dmg storage format then formats, starts the rest of the
+ * engine and its services from the main thread, and answers; the engine joins the system.
  *
  * Signals are blocked in every thread and read from a signalfd by the main thread, so no
  * code runs in a signal handler and no xstream is ever interrupted by one.
@@ -71,6 +76,7 @@ struct srv_opts {
 	const char *so_data_dir; /* --data-dir, else $D_DATA_DIR */
 	int so_engine;           /* -e, -1 if not given */
 	bool so_json;            /* -j */
+	bool so_auto_format;     /* --auto-format */
 };
 
 static void
@@ -109,11 +115,14 @@ usage_start(FILE *fp)
 {
 	fprintf(
 	    fp,
-	    "Usage: %s start [-o FILE] [--data-dir DIR] [-e N] [--foreground]\n"
+	    "Usage: %s start [-o FILE] [--data-dir DIR] [-e N] [--foreground] [--auto-format]\n"
 	    "\n"
 	    "Start the server and run until SIGTERM or SIGINT, which stop it cleanly (exit 0);\n"
 	    "a second signal during the stop exits at once. SIGHUP reopens the log file.\n"
-	    "Prints 'daos_server started: ...' on stdout once it runs.\n"
+	    "Prints 'daos_server started: ...' on stdout once it runs. With a configuration\n"
+	    "file, storage not formatted yet is formatted by 'dmg storage format': until\n"
+	    "then only the management port runs and 'daos_server waiting for storage\n"
+	    "format' is printed (the embedded default formats at once).\n"
 	    "\n"
 	    "Options:\n"
 	    "  -o, --config=FILE   configuration file (default: the embedded single-node system)\n"
@@ -122,6 +131,7 @@ usage_start(FILE *fp)
 	    "                      live under it. One server per data directory (a lock).\n"
 	    "  -e, --engine=N      the engines: entry this process runs (default 0)\n"
 	    "      --foreground    stay in the foreground (the default; for service managers)\n"
+	    "      --auto-format   format unformatted storage at once, as auto_format: true\n"
 	    "  -h, --help          show this help\n",
 	    srv_prog);
 }
@@ -174,13 +184,14 @@ static int __attribute__((format(printf, 2, 3))) usage_err(const char *cmd, cons
 enum {
 	OPT_DATA_DIR = 256,
 	OPT_FOREGROUND,
+	OPT_AUTO_FORMAT,
 };
 
 /*
  * Parse the options of command @cmd (NULL for the global ones, which stop at the first
  * argument that is not an option). @allowed lists the short options the command takes
- * ("oej"; 'd' for --data-dir, 'f' for --foreground). Returns -1 to go on, else the exit
- * code (help printed, or a usage error).
+ * ("oej"; 'd' for --data-dir, 'f' for --foreground, 'a' for --auto-format). Returns -1 to go on,
+ * else the exit code (help printed, or a usage error).
  */
 static int
 parse_opts(int argc, char **argv, const char *cmd, const char *allowed, void (*usage)(FILE *),
@@ -191,6 +202,7 @@ parse_opts(int argc, char **argv, const char *cmd, const char *allowed, void (*u
 	    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
 	    {"engine", required_argument, NULL, 'e'},
 	    {"foreground", no_argument, NULL, OPT_FOREGROUND},
+	    {"auto-format", no_argument, NULL, OPT_AUTO_FORMAT},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -203,7 +215,10 @@ parse_opts(int argc, char **argv, const char *cmd, const char *allowed, void (*u
 	optind = 0; /* glibc: a full re-initialisation, argv changes between calls */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		int key = c == OPT_DATA_DIR ? 'd' : c == OPT_FOREGROUND ? 'f' : c;
+		int key = c == OPT_DATA_DIR      ? 'd'
+			  : c == OPT_FOREGROUND  ? 'f'
+			  : c == OPT_AUTO_FORMAT ? 'a'
+						 : c;
 
 		if (c == '?' || c == ':') {
 			if (c == ':')
@@ -238,6 +253,9 @@ parse_opts(int argc, char **argv, const char *cmd, const char *allowed, void (*u
 			break;
 		case 'j':
 			o->so_json = true;
+			break;
+		case OPT_AUTO_FORMAT:
+			o->so_auto_format = true;
 			break;
 		default:
 			break;
@@ -343,10 +361,16 @@ struct srv {
 	char sv_fabric_host[INET_ADDRSTRLEN];
 	int sv_lock_fd;
 	int sv_sig_fd;
+	bool sv_auto_format; /* auto_format: or --auto-format */
+	bool sv_waiting;     /* storage not formatted: only the management port runs */
+	int sv_fatal;        /* the start after a format failed: the main thread exits */
 	bool sv_modules;
+	bool sv_xstreams;
 	bool sv_vos;
 	bool sv_fabric;
-	bool sv_ctl;
+	bool sv_ctl; /* the management port listens */
+	/* methods answered "not formatted" while waiting (srv_ctl_open), bit per method */
+	uint8_t sv_unfmt[DSS_CTL_METHOD_MAX / 8];
 	/* engine administration queue (control thread -> main thread) */
 	pthread_mutex_t sv_cmd_lock;
 	d_list_t sv_cmds;
@@ -356,22 +380,26 @@ struct srv {
 };
 
 /*
- * Format the storage on the first start, check it on later ones (srv_vos.c): the superblock
- * in the ram tier's scm_mount, the metadata roots of the targets. The engine's uuid and
- * rank come from the superblock.
+ * Format the storage if it is not (@create), else only check it (srv_vos.c): the
+ * superblock in the ram tier's scm_mount, the directories of the roles. The engine's uuid
+ * and rank come from the superblock. Without @create, -DER_NONEXIST: not formatted. On
+ * failure @err (@errlen bytes) says why.
  */
 static int
-srv_storage_format(struct dss_engine *eng)
+srv_storage_format(struct dss_engine *eng, bool create, char *err, size_t errlen)
 {
 	struct srv_sb_info sb;
-	char err[512] = "";
 	int rc;
 
-	rc = srv_vos_format(eng, &sb, err, sizeof(err));
-	if (rc != 0) {
-		fprintf(stderr, "%s: storage: %s\n", srv_prog, err);
-		return rc;
+	if (!create) {
+		rc = srv_vos_formatted(eng, NULL, err, errlen);
+		if (rc != 0)
+			return rc;
 	}
+	/* formatted: the superblock checked, the directories of the roles made again */
+	rc = srv_vos_format(eng, &sb, err, errlen);
+	if (rc != 0)
+		return rc;
 	uuid_copy(eng->de_uuid, sb.si_uuid);
 	eng->de_rank = sb.si_rank;
 	return 0;
@@ -765,12 +793,19 @@ srv_cmd_usage(struct srv *sv, struct dss_ctl_req *req)
 	dss_ctl_reply_msg(req, rc, &out.base);
 }
 
+static int srv_engine_up(struct srv *sv);
+static int srv_ctl_services(struct srv *sv);
+static void srv_started_print(struct srv *sv);
+
 /*
- * Storage format. The engine formats its storage itself at its first start (and checks it
- * at every later one), so a running server is always formatted: as DAOS, each tier answers
- * "already formatted" (-DER_EXIST in its result; the reply's status says the call itself
- * worked) and nothing is touched. A reformat (--force) would wipe
- * the pool shards under a running engine: refused (-DER_NOTSUPPORTED), see the README.
+ * Storage format. A server waiting for it (unformatted storage, no auto_format) formats
+ * every tier, starts the rest of the engine and its services (srv_engine_up,
+ * srv_ctl_services), then answers: each tier's result is the outcome; if the engine does
+ * not start after the format, the answer says why and the process exits (sv_fatal). A
+ * running server is formatted: as DAOS, each tier answers "already formatted" (-DER_EXIST
+ * in its result; the reply's status says the call itself worked) and nothing is touched. A
+ * reformat (--force) of a running server would wipe the pool shards under a running engine:
+ * refused (-DER_NOTSUPPORTED), see the README.
  */
 static void
 srv_cmd_format(struct srv *sv, struct dss_ctl_req *req, bool reformat)
@@ -779,9 +814,36 @@ srv_cmd_format(struct srv *sv, struct dss_ctl_req *req, bool reformat)
 	Mgmt__StorageFormatResp out = MGMT__STORAGE_FORMAT_RESP__INIT;
 	Mgmt__StorageTierResult res[DSS_CFG_TIERS_MAX];
 	Mgmt__StorageTierResult *rp[DSS_CFG_TIERS_MAX];
-	int rc = reformat ? -DER_NOTSUPPORTED : -DER_EXIST;
+	char err[512] = "";
+	const char *info;
+	bool started = false;
 	uint32_t i;
+	int rc;
 
+	if (sv->sv_waiting) {
+		D_NOTE("storage format asked by %s\n", dss_ctl_req_peer(req));
+		rc = srv_storage_format(&sv->sv_eng, true, err, sizeof(err));
+		if (rc == 0) {
+			rc = srv_engine_up(sv);
+			if (rc == 0)
+				rc = srv_ctl_services(sv);
+			if (rc != 0) {
+				snprintf(err, sizeof(err),
+					 "formatted, but the engine did not start: %s; the server "
+					 "exits (see its log)",
+					 d_errstr(rc));
+				sv->sv_fatal = rc;
+			} else {
+				started = true;
+			}
+		}
+		info = rc == 0 ? "formatted" : err;
+	} else {
+		rc = reformat ? -DER_NOTSUPPORTED : -DER_EXIST;
+		info = reformat ? "reformat of a running server is not supported: stop it and "
+				  "remove its storage instead"
+				: "already formatted";
+	}
 	for (i = 0; i < ec->ec_tier_nr && i < DSS_CFG_TIERS_MAX; i++) {
 		const struct dss_tier_config *tc = &ec->ec_tiers[i];
 
@@ -796,9 +858,7 @@ srv_cmd_format(struct srv *sv, struct dss_ctl_req *req, bool reformat)
 			      : tc->tc_bdev_list.sv_nr > 0 ? tc->tc_bdev_list.sv_v[0]
 							   : "";
 		res[i].status = rc;
-		res[i].info = reformat ? "reformat of a running server is not supported: stop it "
-					 "and remove its storage instead"
-				       : "already formatted";
+		res[i].info = (char *)info;
 		rp[i] = &res[i];
 	}
 	/* the call worked: the outcome is per tier (dmg shows each tier's message) */
@@ -807,6 +867,14 @@ srv_cmd_format(struct srv *sv, struct dss_ctl_req *req, bool reformat)
 	out.results = rp;
 	out.engine_idx = sv->sv_eng.de_idx;
 	dss_ctl_reply_msg(req, 0, &out.base);
+	if (started) {
+		sv->sv_waiting = false;
+		srv_started_print(sv);
+	} else if (sv->sv_waiting) {
+		fprintf(stderr, "%s: storage format: %s\n", srv_prog, err);
+		if (sv->sv_fatal == 0)
+			fprintf(stderr, "%s: still waiting for storage format\n", srv_prog);
+	}
 }
 
 /*
@@ -924,12 +992,27 @@ srv_cmds_run(struct srv *sv, bool closing)
 }
 
 /*
+ * A method of a running engine asked of a server waiting for its format: -DER_UNINIT, said
+ * in the log once per method (dmg shows the code; the waiting line said what to do).
+ */
+static void
+srv_unformatted_handler(struct dss_ctl_req *req, void *arg)
+{
+	(void)arg;
+	D_INFO("method %u from %s: storage not formatted yet (dmg storage format)\n",
+	       dss_ctl_req_method(req), dss_ctl_req_peer(req));
+	dss_ctl_reply(req, -DER_UNINIT, NULL, 0);
+}
+
+/*
  * Start the control thread (daos_srv/ctl.h): the libuv loop serving the management port
- * (port:) with Ping, Telemetry and our GetAttachInfo. Raft among the access_points, the join
- * and heartbeats, and the dRPC socket in socket_dir come with the management service.
+ * (port:) with Ping, Telemetry, and storage usage and format: all an unformatted server
+ * serves (@waiting: its other methods answer -DER_UNINIT). The control thread's placeholder
+ * GetAttachInfo is removed: ours comes with the services (srv_ctl_services), once the
+ * fabric runs.
  */
 static int
-srv_ctl_start(struct srv *sv)
+srv_ctl_open(struct srv *sv, bool waiting)
 {
 	struct dss_ctl_attr attr = {0};
 	char listen[DSS_CTL_ADDR_LEN];
@@ -963,19 +1046,18 @@ srv_ctl_start(struct srv *sv)
 	}
 	rc = dss_ctl_unregister(sv->sv_ctl_h, DSS_CTL_GET_ATTACH_INFO);
 	if (rc == 0)
-		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_GET_ATTACH_INFO,
-				      srv_attach_info_handler, sv);
-	if (rc == 0)
-		rc = srv_tgt_ctl_register(sv->sv_ctl_h, &sv->sv_eng);
-	if (rc == 0)
 		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_STORAGE_QUERY_USAGE, srv_cmd_handler,
 				      sv);
 	if (rc == 0)
 		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_STORAGE_FORMAT, srv_cmd_handler, sv);
-	if (rc == 0)
-		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_ENGINE_STOP, srv_cmd_handler, sv);
-	if (rc == 0)
-		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_ENGINE_START, srv_cmd_handler, sv);
+	if (rc == 0 && waiting) {
+		uint32_t m;
+
+		/* every other management method: "not formatted" until srv_ctl_services */
+		for (m = DSS_CTL_GET_ATTACH_INFO; m < DSS_CTL_METHOD_MAX; m++)
+			if (dss_ctl_register(sv->sv_ctl_h, m, srv_unformatted_handler, sv) == 0)
+				sv->sv_unfmt[m / 8] |= (uint8_t)(1U << (m % 8));
+	}
 	if (rc == 0) {
 		rc = dss_ctl_start(sv->sv_ctl_h);
 		if (rc != 0)
@@ -988,19 +1070,45 @@ srv_ctl_start(struct srv *sv)
 		return rc;
 	}
 	D_NOTE("management port on %s\n", listen);
+	sv->sv_ctl = true;
+	return 0;
+}
+
+/*
+ * The services of a running engine on the control thread: our GetAttachInfo, the pool
+ * bridge (TgtCreate...), the engine stop and start, the relay, the management service
+ * (replica and membership client: the join). On failure the control thread stays up with
+ * what started; srv_ctl_stop undoes it all.
+ */
+static int
+srv_ctl_services(struct srv *sv)
+{
+	uint32_t m;
+	int rc;
+
+	for (m = 0; m < DSS_CTL_METHOD_MAX; m++)
+		if (sv->sv_unfmt[m / 8] & (1U << (m % 8)))
+			(void)dss_ctl_unregister(sv->sv_ctl_h, m);
+	memset(sv->sv_unfmt, 0, sizeof(sv->sv_unfmt));
+	rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_GET_ATTACH_INFO, srv_attach_info_handler, sv);
+	if (rc == 0)
+		rc = srv_tgt_ctl_register(sv->sv_ctl_h, &sv->sv_eng);
+	if (rc == 0)
+		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_ENGINE_STOP, srv_cmd_handler, sv);
+	if (rc == 0)
+		rc = dss_ctl_register(sv->sv_ctl_h, DSS_CTL_ENGINE_START, srv_cmd_handler, sv);
+	if (rc != 0) {
+		fprintf(stderr, "%s: control thread: %s\n", srv_prog, d_errstr(rc));
+		return rc;
+	}
 	rc = ds_svc_relay_start(sv->sv_ctl_h);
 	if (rc != 0) {
 		fprintf(stderr, "%s: service relay: %s\n", srv_prog, d_errstr(rc));
-		dss_ctl_destroy(sv->sv_ctl_h);
-		sv->sv_ctl_h = NULL;
 		return rc;
 	}
 	rc = srv_mgmt_start(sv);
 	if (rc != 0) {
 		fprintf(stderr, "%s: management service: %s\n", srv_prog, d_errstr(rc));
-		ds_svc_relay_stop();
-		dss_ctl_destroy(sv->sv_ctl_h);
-		sv->sv_ctl_h = NULL;
 		return rc;
 	}
 	return 0;
@@ -1280,18 +1388,17 @@ srv_modules_list(struct srv *sv, uint32_t *nr)
 	return 0;
 }
 
-/* Everything after the lock and logging, up to serving. Undone by srv_stop. */
+/*
+ * The engine half, on formatted storage: modules, xstreams, VOS shards, fabric. Undone by
+ * srv_stop. Context: the main thread.
+ */
 static int
-srv_start(struct srv *sv)
+srv_engine_up(struct srv *sv)
 {
 	struct dss_engine *eng = &sv->sv_eng;
 	uint32_t nr;
 	int rc;
 
-	srv_core_dump_filter(sv->sv_cfg);
-	rc = srv_storage_format(eng);
-	if (rc != 0)
-		return rc;
 	dss_engine_set(eng);
 	rc = srv_modules_list(sv, &nr);
 	if (rc == 0)
@@ -1306,6 +1413,7 @@ srv_start(struct srv *sv)
 		fprintf(stderr, "%s: cannot start the xstreams: %s\n", srv_prog, d_errstr(rc));
 		return rc;
 	}
+	sv->sv_xstreams = true;
 	rc = srv_vos_open(eng);
 	if (rc != 0) {
 		fprintf(stderr, "%s: cannot open the VOS shards: %s\n", srv_prog, d_errstr(rc));
@@ -1323,11 +1431,42 @@ srv_start(struct srv *sv)
 		return rc;
 	}
 	sv->sv_fabric = true;
-	rc = srv_ctl_start(sv);
-	if (rc != 0)
-		return rc;
-	sv->sv_ctl = true;
 	return 0;
+}
+
+/*
+ * Everything after the lock and logging, up to serving. Unformatted storage without
+ * auto-format: the management port only (sv_waiting), the rest at dmg storage format.
+ * Undone by srv_stop.
+ */
+static int
+srv_start(struct srv *sv)
+{
+	struct dss_engine *eng = &sv->sv_eng;
+	char err[512] = "";
+	int rc;
+
+	srv_core_dump_filter(sv->sv_cfg);
+	eng->de_rank = SRV_SB_RANK_NONE;
+	rc = srv_storage_format(eng, sv->sv_auto_format, err, sizeof(err));
+	if (rc == -DER_NONEXIST && !sv->sv_auto_format) {
+		D_NOTE("%s: waiting for dmg storage format\n", err);
+		rc = srv_ctl_open(sv, true);
+		if (rc != 0)
+			return rc;
+		sv->sv_waiting = true;
+		return 0;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "%s: storage: %s\n", srv_prog, err);
+		return rc;
+	}
+	rc = srv_engine_up(sv);
+	if (rc == 0)
+		rc = srv_ctl_open(sv, false);
+	if (rc == 0)
+		rc = srv_ctl_services(sv);
+	return rc;
 }
 
 /*
@@ -1354,7 +1493,9 @@ srv_stop(struct srv *sv)
 	if (sv->sv_vos)
 		srv_vos_close();
 	sv->sv_vos = false;
-	srv_xstreams_stop(eng);
+	if (sv->sv_xstreams)
+		srv_xstreams_stop(eng);
+	sv->sv_xstreams = false;
 	if (sv->sv_modules)
 		dss_modules_fini();
 	sv->sv_modules = false;
@@ -1404,7 +1545,8 @@ srv_watchdog(void *arg)
 
 /*
  * Wait for SIGTERM or SIGINT, running the engine administration commands the control thread
- * queues meanwhile; SIGHUP reopens the log. Returns the signal.
+ * queues meanwhile; SIGHUP reopens the log. Returns the signal, or 0 when a format's start
+ * of the engine failed (sv_fatal).
  */
 static int
 srv_wait(struct srv *sv)
@@ -1423,6 +1565,8 @@ srv_wait(struct srv *sv)
 		}
 		if (pfd[1].revents != 0)
 			srv_cmds_run(sv, false);
+		if (sv->sv_fatal != 0)
+			return 0; /* the engine did not start after a format */
 		if (pfd[0].revents == 0)
 			continue;
 		n = read(sv->sv_sig_fd, &si, sizeof(si));
@@ -1441,6 +1585,20 @@ srv_wait(struct srv *sv)
 	}
 }
 
+/* The "started" line on stdout (tests and scripts wait for it) and in the log. */
+static void
+srv_started_print(struct srv *sv)
+{
+	const struct dss_engine_config *ec = sv->sv_eng.de_ecfg;
+
+	printf("daos_server started: %u targets, data in %s, pid %ld\n", ec->ec_targets,
+	       sv->sv_cfg->dc_data_dir, (long)getpid());
+	fflush(stdout);
+	D_NOTE("started: %s, engine %u, %u targets, %u helpers, provider %s, data in %s\n",
+	       sv->sv_cfg->dc_name, sv->sv_eng.de_idx, ec->ec_targets, ec->ec_nr_helpers,
+	       sv->sv_cfg->dc_fi_provider, sv->sv_cfg->dc_data_dir);
+}
+
 static int
 cmd_start(int argc, char **argv, struct srv_opts *o)
 {
@@ -1453,7 +1611,7 @@ cmd_start(int argc, char **argv, struct srv_opts *o)
 	uint64_t one = 1;
 	int rc, sig, ret = SRV_EXIT_FAIL;
 
-	rc = parse_opts(argc, argv, "start", "odef", usage_start, o);
+	rc = parse_opts(argc, argv, "start", "odefa", usage_start, o);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
@@ -1507,17 +1665,29 @@ cmd_start(int argc, char **argv, struct srv_opts *o)
 		goto out_sig;
 	}
 
+	sv.sv_auto_format = sv.sv_cfg->dc_auto_format || o->so_auto_format;
 	rc = srv_start(&sv);
 	if (rc != 0)
 		goto out_stop;
-	printf("daos_server started: %u targets, data in %s, pid %ld\n", ec->ec_targets,
-	       sv.sv_cfg->dc_data_dir, (long)getpid());
-	fflush(stdout);
-	D_NOTE("started: %s, engine %u, %u targets, %u helpers, provider %s, data in %s\n",
-	       sv.sv_cfg->dc_name, sv.sv_eng.de_idx, ec->ec_targets, ec->ec_nr_helpers,
-	       sv.sv_cfg->dc_fi_provider, sv.sv_cfg->dc_data_dir);
+	if (sv.sv_waiting) {
+		char addr[DSS_CTL_ADDR_LEN] = "";
+
+		(void)dss_ctl_listen_addr(sv.sv_ctl_h, addr, sizeof(addr));
+		printf(
+		    "daos_server waiting for storage format: run 'dmg storage format' (management "
+		    "port %s), pid %ld\n",
+		    addr, (long)getpid());
+		fflush(stdout);
+	} else {
+		srv_started_print(&sv);
+	}
 
 	sig = srv_wait(&sv);
+	if (sig == 0) {
+		fprintf(stderr, "%s: the engine did not start after the storage format: stopping\n",
+			srv_prog);
+		goto out_stop;
+	}
 	printf("daos_server stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	fflush(stdout);
 	wd.wd_sig_fd = sv.sv_sig_fd;

@@ -8,13 +8,15 @@
  *
  * Layout, for target i of an engine:
  *
- *	<scm_mount>/superblock                  the engine's format record (struct srv_sb_df)
- *	<root(i)>/<pool uuid>/vos-<i>/          the shard: meta, wal and data files (VOS)
+ *	<scm_mount>/superblock                        the engine's format record (srv_sb_df)
+ *	<root(meta, i)>/<pool uuid>/vos-<i>/meta      the shard's metadata checkpoints (VOS)
+ *	<root(wal, i)>/<pool uuid>/vos-<i>/wal        its write-ahead log
+ *	<root(data, i)>/<pool uuid>/vos-<i>/data      its data file
  *
- * root(i) is the directory of the tier holding the metadata role: the ram tier's scm_mount
- * when it holds every role, else entry i % n of the bdev_list of the class file tier with
- * the meta role, used as a directory. The WAL and data files stay beside the metadata until
- * VOS takes one path per file.
+ * root(role, i) is the ram tier's scm_mount when it holds every role (no bdev tier), else
+ * entry i % n of the bdev_list entries, in tier order, of the class file tiers with that
+ * role, each used as a directory. With one tier for all roles (the default configuration)
+ * the three files share one shard directory.
  *
  * Invariants:
  *   1. A target's list of children, its scm accounting and its children are touched only by
@@ -23,8 +25,13 @@
  *   2. A child on the list is open and polled; lookups find only those. Destroy and close
  *      take it off the list first, then wait for its references to go, then remove the
  *      poller, then close: no poll, lookup or wait hook ever sees a closed pool.
- *   3. A shard exists once its meta file does (VOS): a directory without one is an
- *      interrupted create, removed at the next start.
+ *   3. A shard exists once its meta file does (VOS): create makes the meta root's shard
+ *      directory first and the meta file last; destroy removes the meta file first and the
+ *      meta root's shard directory last. So a meta shard directory without a meta file is
+ *      an interrupted create or destroy, removed with the shard's files under every root at
+ *      the next start; files under the WAL or data root whose meta shard directory is gone
+ *      too are left alone (the meta tier may be missing), as is a meta file whose WAL or
+ *      data file does not open: a missing tier is never a reason to delete.
  *   4. Create is all or nothing across the targets: shards created on some targets are
  *      destroyed again when another target fails.
  */
@@ -107,10 +114,18 @@ struct ds_pool_child {
 	uint64_t pc_io_seq;
 };
 
+/* The roles, as indexes of srv_vos_tgt.vt_roots; the meta role first (invariant 3). */
+enum { SRV_META, SRV_WAL, SRV_DATA, SRV_ROLES };
+
+static const uint32_t srv_role_bits[SRV_ROLES] = {DSS_ROLE_META, DSS_ROLE_WAL, DSS_ROLE_DATA};
+static const char *const srv_role_files[SRV_ROLES] = {"meta", "wal", "data"};
+
 struct srv_vos_tgt {
 	uint32_t vt_idx;
 	struct dss_xstream *vt_xs;
-	char vt_root[PATH_MAX];
+	char vt_roots[SRV_ROLES][PATH_MAX]; /* each role's root; the meta one's holds the shards */
+	uint32_t vt_nroots;                 /* distinct roots, first in vt_uroots */
+	const char *vt_uroots[SRV_ROLES];   /* the distinct roots, the meta one first */
 	d_list_t vt_children;
 	uint64_t vt_scm_used;
 	uint64_t vt_scm_max;
@@ -175,45 +190,98 @@ srv_dir_sync(const char *path)
 	return rc;
 }
 
-/* The tier holding the metadata role (config validation makes it exactly one). */
-static const struct dss_tier_config *
-srv_meta_tier(const struct dss_engine_config *ec)
-{
-	uint32_t i;
-
-	for (i = 0; i < ec->ec_tier_nr; i++)
-		if (ec->ec_tiers[i].tc_roles & DSS_ROLE_META)
-			return &ec->ec_tiers[i];
-	return &ec->ec_tiers[0];
-}
-
-/* The directory under which target @idx keeps its shards. */
+/*
+ * The directory holding @role (a DSS_ROLE_* bit) for target @idx: the ram tier's scm_mount
+ * if it holds the role, else entry idx % n of the bdev_list entries of the tiers with the
+ * role, in tier order (validation gives every role to some tier). NULL if none has it.
+ */
 static const char *
-srv_tgt_root(const struct dss_engine_config *ec, uint32_t idx)
+srv_role_root(const struct dss_engine_config *ec, uint32_t role, uint32_t idx)
 {
-	const struct dss_tier_config *tc = srv_meta_tier(ec);
+	uint32_t i, n = 0;
 
-	if (tc->tc_class == DSS_TIER_RAM)
-		return tc->tc_scm_mount;
-	return tc->tc_bdev_list.sv_v[idx % tc->tc_bdev_list.sv_nr];
+	for (i = 0; i < ec->ec_tier_nr; i++) {
+		const struct dss_tier_config *tc = &ec->ec_tiers[i];
+
+		if (!(tc->tc_roles & role))
+			continue;
+		if (tc->tc_class == DSS_TIER_RAM)
+			return tc->tc_scm_mount;
+		n += tc->tc_bdev_list.sv_nr;
+	}
+	if (n == 0)
+		return NULL;
+	idx %= n;
+	for (i = 0; i < ec->ec_tier_nr; i++) {
+		const struct dss_tier_config *tc = &ec->ec_tiers[i];
+
+		if (!(tc->tc_roles & role))
+			continue;
+		if (idx < tc->tc_bdev_list.sv_nr)
+			return tc->tc_bdev_list.sv_v[idx];
+		idx -= tc->tc_bdev_list.sv_nr;
+	}
+	return NULL;
 }
 
 /*
- * The directory of pool @uuid under @tgt's root into @buf (PATH_MAX bytes), and with @shard
- * its shard directory in it. Roots are checked at open to leave room for both.
+ * The shard directory of pool @uuid under @root for @tgt into @buf (PATH_MAX bytes), or with
+ * @shard false the pool's directory. Roots are checked at open to leave room.
  */
 static void
-srv_pool_path(const struct srv_vos_tgt *tgt, const uuid_t uuid, bool shard, char *buf)
+srv_pool_dir(const struct srv_vos_tgt *tgt, const char *root, const uuid_t uuid, bool shard,
+	     char *buf)
 {
 	char us[DAOS_UUID_STR_SIZE];
 	int n;
 
 	uuid_unparse_lower(uuid, us);
 	if (shard)
-		n = snprintf(buf, PATH_MAX, "%s/%s/vos-%u", tgt->vt_root, us, tgt->vt_idx);
+		n = snprintf(buf, PATH_MAX, "%s/%s/vos-%u", root, us, tgt->vt_idx);
 	else
-		n = snprintf(buf, PATH_MAX, "%s/%s", tgt->vt_root, us);
+		n = snprintf(buf, PATH_MAX, "%s/%s", root, us);
 	D_ASSERT(n > 0 && n < PATH_MAX);
+}
+
+/* The three file paths of @tgt's shard of @uuid (@buf holds them, @paths points into it). */
+static void
+srv_shard_paths(const struct srv_vos_tgt *tgt, const uuid_t uuid, char (*buf)[PATH_MAX],
+		struct vos_pool_paths *paths)
+{
+	char dir[PATH_MAX];
+	uint32_t r;
+	int n;
+
+	for (r = 0; r < SRV_ROLES; r++) {
+		srv_pool_dir(tgt, tgt->vt_roots[r], uuid, true, dir);
+		n = snprintf(buf[r], PATH_MAX, "%s/%s", dir, srv_role_files[r]);
+		D_ASSERT(n > 0 && n < PATH_MAX);
+	}
+	paths->vpp_meta = buf[SRV_META];
+	paths->vpp_wal = buf[SRV_WAL];
+	paths->vpp_data = buf[SRV_DATA];
+}
+
+/*
+ * Remove @tgt's shard directories of @uuid and the pool directories left empty, under every
+ * root, the meta one last (invariant 3), syncing each directory that lost an entry.
+ */
+static void
+srv_shard_dirs_remove(const struct srv_vos_tgt *tgt, const uuid_t uuid)
+{
+	char dir[PATH_MAX];
+	uint32_t r;
+
+	for (r = tgt->vt_nroots; r-- > 0;) {
+		srv_pool_dir(tgt, tgt->vt_uroots[r], uuid, true, dir);
+		if (rmdir(dir) != 0)
+			continue;
+		srv_pool_dir(tgt, tgt->vt_uroots[r], uuid, false, dir);
+		if (rmdir(dir) == 0)
+			(void)srv_dir_sync(tgt->vt_uroots[r]);
+		else
+			(void)srv_dir_sync(dir); /* other targets' shards are in it */
+	}
 }
 
 /* The superblock */
@@ -313,16 +381,104 @@ srv_vos_rank_save(const struct dss_engine *eng, uint32_t rank)
 	return rc;
 }
 
+/*
+ * The directories of the tiers with a role: class file tiers' bdev_list entries are made
+ * (mkdir -p); class kdev tiers are refused (no file system of ours on a block device yet).
+ */
+static int
+srv_role_dirs_make(const struct dss_engine_config *ec, char *err, size_t errlen)
+{
+	uint32_t i, j;
+	int rc;
+
+	for (i = 0; i < ec->ec_tier_nr; i++) {
+		const struct dss_tier_config *tc = &ec->ec_tiers[i];
+
+		if (tc->tc_roles == 0 || tc->tc_class == DSS_TIER_RAM)
+			continue;
+		if (tc->tc_class == DSS_TIER_KDEV) {
+			snprintf(err, errlen,
+				 "storage[%u]: class kdev tiers holding a role (wal, meta or data) "
+				 "are not supported yet: give the roles to class file tiers",
+				 i);
+			return -DER_NOSYS;
+		}
+		for (j = 0; j < tc->tc_bdev_list.sv_nr; j++) {
+			rc = srv_mkdir_p(tc->tc_bdev_list.sv_v[j]);
+			if (rc != 0) {
+				snprintf(err, errlen,
+					 "storage[%u]: bdev_list entry %s: cannot use it as a "
+					 "directory: %s",
+					 i, tc->tc_bdev_list.sv_v[j], d_errdesc(rc));
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Read and check the superblock of @eng into @sb: 0, -DER_NONEXIST, or an error in @err. */
+static int
+srv_sb_check(const struct dss_engine *eng, const char *path, struct srv_sb_info *sb, char *err,
+	     size_t errlen)
+{
+	const struct dss_engine_config *ec = eng->de_ecfg;
+	uint32_t idx = 0;
+	int rc;
+
+	rc = srv_sb_read(path, sb, &idx);
+	if (rc == -DER_NONEXIST)
+		return rc;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", path,
+			 rc == -DER_DF_INVAL ? "damaged superblock (bad size, magic or checksum)"
+					     : d_errdesc(rc));
+		return rc;
+	}
+	if (strcmp(sb->si_system, eng->de_cfg->dc_name) != 0) {
+		snprintf(err, errlen, "%s: formatted for system '%s', the configuration says '%s'",
+			 path, sb->si_system, eng->de_cfg->dc_name);
+		return -DER_INVAL;
+	}
+	if (sb->si_targets != ec->ec_targets) {
+		snprintf(err, errlen,
+			 "%s: formatted with %u targets, the configuration has %u (the pool "
+			 "shards are laid out per target)",
+			 path, sb->si_targets, ec->ec_targets);
+		return -DER_INVAL;
+	}
+	if (idx != eng->de_idx)
+		D_WARN("%s: formatted as engine %u, started as engine %u\n", path, idx,
+		       eng->de_idx);
+	sb->si_new = false;
+	return 0;
+}
+
+int
+srv_vos_formatted(const struct dss_engine *eng, struct srv_sb_info *info, char *err, size_t errlen)
+{
+	const struct dss_tier_config *ram = &eng->de_ecfg->ec_tiers[0];
+	struct srv_sb_info sb;
+	char path[PATH_MAX];
+	int rc;
+
+	D_ASSERT(ram->tc_class == DSS_TIER_RAM);
+	snprintf(path, sizeof(path), "%s/%s", ram->tc_scm_mount, SRV_SB_FILE);
+	rc = srv_sb_check(eng, path, &sb, err, errlen);
+	if (rc == -DER_NONEXIST)
+		snprintf(err, errlen, "%s: not formatted (no superblock)", path);
+	if (rc == 0 && info != NULL)
+		*info = sb;
+	return rc;
+}
+
 int
 srv_vos_format(const struct dss_engine *eng, struct srv_sb_info *info, char *err, size_t errlen)
 {
 	const struct dss_engine_config *ec = eng->de_ecfg;
 	const struct dss_tier_config *ram = &ec->ec_tiers[0];
-	const struct dss_tier_config *meta = srv_meta_tier(ec);
 	struct srv_sb_info sb;
 	char path[PATH_MAX];
-	uint32_t idx = 0;
-	uint32_t i;
 	int rc;
 
 	D_ASSERT(ram->tc_class == DSS_TIER_RAM);
@@ -332,44 +488,13 @@ srv_vos_format(const struct dss_engine *eng, struct srv_sb_info *info, char *err
 			 ram->tc_scm_mount, d_errdesc(rc));
 		return rc;
 	}
-	if (meta->tc_class == DSS_TIER_KDEV) {
-		snprintf(err, errlen,
-			 "storage tier class kdev with the meta role is not supported yet: give "
-			 "the meta role to the ram tier or a class file tier");
-		return -DER_NOSYS;
-	}
-	for (i = 0; meta->tc_class == DSS_TIER_FILE && i < meta->tc_bdev_list.sv_nr; i++) {
-		rc = srv_mkdir_p(meta->tc_bdev_list.sv_v[i]);
-		if (rc != 0) {
-			snprintf(err, errlen,
-				 "bdev_list entry %s: cannot use it as the directory of the "
-				 "metadata role: %s",
-				 meta->tc_bdev_list.sv_v[i], d_errdesc(rc));
-			return rc;
-		}
-	}
+	rc = srv_role_dirs_make(ec, err, errlen);
+	if (rc != 0)
+		return rc;
 
 	snprintf(path, sizeof(path), "%s/%s", ram->tc_scm_mount, SRV_SB_FILE);
-	rc = srv_sb_read(path, &sb, &idx);
-	if (rc == 0) {
-		if (strcmp(sb.si_system, eng->de_cfg->dc_name) != 0) {
-			snprintf(err, errlen,
-				 "%s: formatted for system '%s', the configuration says '%s'", path,
-				 sb.si_system, eng->de_cfg->dc_name);
-			return -DER_INVAL;
-		}
-		if (sb.si_targets != ec->ec_targets) {
-			snprintf(err, errlen,
-				 "%s: formatted with %u targets, the configuration has %u (the "
-				 "pool shards are laid out per target)",
-				 path, sb.si_targets, ec->ec_targets);
-			return -DER_INVAL;
-		}
-		if (idx != eng->de_idx)
-			D_WARN("%s: formatted as engine %u, started as engine %u\n", path, idx,
-			       eng->de_idx);
-		sb.si_new = false;
-	} else if (rc == -DER_NONEXIST) {
+	rc = srv_sb_check(eng, path, &sb, err, errlen);
+	if (rc == -DER_NONEXIST) {
 		memset(&sb, 0, sizeof(sb));
 		uuid_generate(sb.si_uuid);
 		sb.si_rank = ec->ec_rank_set ? ec->ec_rank : SRV_SB_RANK_NONE;
@@ -386,10 +511,7 @@ srv_vos_format(const struct dss_engine *eng, struct srv_sb_info *info, char *err
 		sb.si_new = true;
 		D_NOTE("storage formatted: engine " DF_UUID ", %u targets, superblock %s\n",
 		       DP_UUID(sb.si_uuid), sb.si_targets, path);
-	} else {
-		snprintf(err, errlen, "%s: %s", path,
-			 rc == -DER_DF_INVAL ? "damaged superblock (bad size, magic or checksum)"
-					     : d_errdesc(rc));
+	} else if (rc != 0) {
 		return rc;
 	}
 	if (info != NULL)
@@ -604,34 +726,54 @@ srv_child_close(struct ds_pool_child *pc)
 	return rc;
 }
 
-/* Open the shard of @uuid at @path; an interrupted create is removed. */
+/*
+ * Remove what is left of @tgt's shard of @uuid after an interrupted create or destroy (no
+ * meta file): its other files, then its directories under every root.
+ */
 static void
-srv_child_open(struct srv_vos_tgt *tgt, const uuid_t uuid, const char *path)
+srv_shard_remove(struct srv_vos_tgt *tgt, const uuid_t uuid)
 {
+	char buf[SRV_ROLES][PATH_MAX];
+	struct vos_pool_paths paths;
+	int rc;
+
+	srv_shard_paths(tgt, uuid, buf, &paths);
+	rc = vos_pool_destroy_paths(&paths, uuid);
+	if (rc != 0 && rc != -DER_NONEXIST)
+		D_ERROR("target %u: pool " DF_UUID ": cannot remove its files: " DF_RC "\n",
+			tgt->vt_idx, DP_UUID(uuid), DP_RC(rc));
+	srv_shard_dirs_remove(tgt, uuid);
+}
+
+/* Open @tgt's shard of @uuid, whose directory is under the meta root; see invariant 3. */
+static void
+srv_child_open(struct srv_vos_tgt *tgt, const uuid_t uuid)
+{
+	char buf[SRV_ROLES][PATH_MAX];
+	struct vos_pool_paths paths;
 	struct vos_pool_attr attr;
 	struct ds_pool_child *pc;
 	int rc;
 
+	srv_shard_paths(tgt, uuid, buf, &paths);
+	if (access(paths.vpp_meta, F_OK) != 0 && errno == ENOENT) {
+		D_WARN("target %u: pool " DF_UUID ": creation never finished (no %s): removed\n",
+		       tgt->vt_idx, DP_UUID(uuid), paths.vpp_meta);
+		srv_shard_remove(tgt, uuid);
+		return;
+	}
 	pc = srv_child_alloc(tgt, uuid, &attr);
 	if (pc == NULL) {
 		D_ERROR("target %u: pool " DF_UUID ": no memory to open it\n", tgt->vt_idx,
 			DP_UUID(uuid));
 		return;
 	}
-	rc = vos_pool_open(path, uuid, 0, &attr, &pc->pc_poh);
-	if (rc == -DER_NONEXIST) {
-		D_WARN("target %u: %s: creation never finished: removed\n", tgt->vt_idx, path);
-		srv_child_free(pc);
-		rc = vos_pool_destroy(path, uuid);
-		if (rc != 0 && rc != -DER_NONEXIST)
-			D_ERROR("target %u: cannot remove %s: " DF_RC "\n", tgt->vt_idx, path,
-				DP_RC(rc));
-		return;
-	}
+	rc = vos_pool_open_paths(&paths, uuid, 0, &attr, &pc->pc_poh);
 	if (rc != 0) {
-		D_ERROR("target %u: pool " DF_UUID " at %s does not open: " DF_RC
-			"; left on disk\n",
-			tgt->vt_idx, DP_UUID(uuid), path, DP_RC(rc));
+		D_ERROR("target %u: pool " DF_UUID
+			" (meta %s, wal %s, data %s) does not open: " DF_RC "; left on disk\n",
+			tgt->vt_idx, DP_UUID(uuid), paths.vpp_meta, paths.vpp_wal, paths.vpp_data,
+			DP_RC(rc));
 		srv_child_free(pc);
 		return;
 	}
@@ -724,22 +866,25 @@ srv_vos_ops(void (*fn)(struct srv_vos_op *op), const void *arg)
 	return ops;
 }
 
-static void
-srv_op_open(struct srv_vos_op *op)
+/*
+ * Call @fn(@tgt, uuid) for every pool directory under @root that holds a directory
+ * vos-<tgt's index>. Returns 0 or the error of opening @root.
+ */
+static int
+srv_shards_scan(struct srv_vos_tgt *tgt, const char *root,
+		void (*fn)(struct srv_vos_tgt *tgt, const uuid_t uuid))
 {
-	struct srv_vos_tgt *tgt = op->op_tgt;
 	char path[PATH_MAX];
 	struct dirent *de;
 	uuid_t uuid;
 	DIR *dir;
+	int rc;
 
-	srv_vos_tls = tgt;
-	dir = opendir(tgt->vt_root);
+	dir = opendir(root);
 	if (dir == NULL) {
-		op->op_rc = d_errno2der(errno);
-		D_ERROR("target %u: cannot read %s: %s\n", tgt->vt_idx, tgt->vt_root,
-			strerror(errno));
-		return;
+		rc = d_errno2der(errno);
+		D_ERROR("target %u: cannot read %s: %s\n", tgt->vt_idx, root, strerror(errno));
+		return rc;
 	}
 	while ((de = readdir(dir)) != NULL) {
 		struct stat st;
@@ -747,13 +892,44 @@ srv_op_open(struct srv_vos_op *op)
 		if (strlen(de->d_name) != DAOS_UUID_STR_SIZE - 1 ||
 		    uuid_parse(de->d_name, uuid) != 0)
 			continue;
-		srv_pool_path(tgt, uuid, true, path);
+		srv_pool_dir(tgt, root, uuid, true, path);
 		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 			continue;
-		srv_child_open(tgt, uuid, path);
+		fn(tgt, uuid);
 	}
 	closedir(dir);
-	op->op_rc = 0;
+	return 0;
+}
+
+/*
+ * A shard directory under the WAL's or the data's root. The scan of the meta root removed
+ * every interrupted create or destroy (invariant 3), so one without its meta file here has
+ * lost its meta shard directory: the meta tier may be missing. Logged, left alone.
+ */
+static void
+srv_orphan_check(struct srv_vos_tgt *tgt, const uuid_t uuid)
+{
+	char buf[SRV_ROLES][PATH_MAX];
+	struct vos_pool_paths paths;
+
+	srv_shard_paths(tgt, uuid, buf, &paths);
+	if (access(paths.vpp_meta, F_OK) == 0 || errno != ENOENT)
+		return;
+	D_ERROR("target %u: pool " DF_UUID ": WAL or data files without %s (the meta tier "
+		"lost?): left alone\n",
+		tgt->vt_idx, DP_UUID(uuid), paths.vpp_meta);
+}
+
+static void
+srv_op_open(struct srv_vos_op *op)
+{
+	struct srv_vos_tgt *tgt = op->op_tgt;
+	uint32_t r;
+
+	srv_vos_tls = tgt;
+	op->op_rc = srv_shards_scan(tgt, tgt->vt_roots[SRV_META], srv_child_open);
+	for (r = 1; op->op_rc == 0 && r < tgt->vt_nroots; r++)
+		(void)srv_shards_scan(tgt, tgt->vt_uroots[r], srv_orphan_check);
 }
 
 static void
@@ -773,8 +949,9 @@ srv_op_destroy(struct srv_vos_op *op)
 {
 	const uuid_t *uuid = op->op_arg;
 	struct srv_vos_tgt *tgt = op->op_tgt;
+	char buf[SRV_ROLES][PATH_MAX];
+	struct vos_pool_paths paths;
 	struct ds_pool_child *pc;
-	char path[PATH_MAX];
 	int rc;
 
 	pc = srv_child_find(tgt, *uuid);
@@ -782,16 +959,53 @@ srv_op_destroy(struct srv_vos_op *op)
 		__atomic_sub_fetch(&srv_vos_scm_held, pc->pc_scm, __ATOMIC_RELAXED);
 		(void)srv_child_close(pc); /* its WAL holds everything: the files go anyway */
 	}
-	srv_pool_path(tgt, *uuid, true, path);
-	rc = vos_pool_destroy(path, *uuid);
+	srv_shard_paths(tgt, *uuid, buf, &paths);
+	rc = vos_pool_destroy_paths(&paths, *uuid); /* the meta file first: invariant 3 */
 	if (rc == -DER_NONEXIST)
 		rc = 0;
 	if (rc != 0)
-		D_ERROR("target %u: cannot remove %s: " DF_RC "\n", tgt->vt_idx, path, DP_RC(rc));
-	srv_pool_path(tgt, *uuid, false, path);
-	if (rmdir(path) == 0)
-		(void)srv_dir_sync(tgt->vt_root);
+		D_ERROR("target %u: pool " DF_UUID ": cannot remove its files: " DF_RC "\n",
+			tgt->vt_idx, DP_UUID(*uuid), DP_RC(rc));
+	srv_shard_dirs_remove(tgt, *uuid);
 	op->op_rc = rc;
+}
+
+/* Make @tgt's shard directories of @uuid (and the pool directories) under every root. */
+static int
+srv_shard_dirs_make(const struct srv_vos_tgt *tgt, const uuid_t uuid)
+{
+	char dir[PATH_MAX];
+	uint32_t r;
+
+	for (r = 0; r < tgt->vt_nroots; r++) {
+		srv_pool_dir(tgt, tgt->vt_uroots[r], uuid, false, dir);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return d_errno2der(errno);
+		srv_pool_dir(tgt, tgt->vt_uroots[r], uuid, true, dir);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return d_errno2der(errno);
+	}
+	return 0;
+}
+
+/* Sync what a create made: each shard directory, pool directory and root. */
+static int
+srv_shard_dirs_sync(const struct srv_vos_tgt *tgt, const uuid_t uuid)
+{
+	char dir[PATH_MAX];
+	uint32_t r;
+	int rc = 0;
+
+	for (r = 0; rc == 0 && r < tgt->vt_nroots; r++) {
+		srv_pool_dir(tgt, tgt->vt_uroots[r], uuid, true, dir);
+		rc = srv_dir_sync(dir);
+		srv_pool_dir(tgt, tgt->vt_uroots[r], uuid, false, dir);
+		if (rc == 0)
+			rc = srv_dir_sync(dir);
+		if (rc == 0)
+			rc = srv_dir_sync(tgt->vt_uroots[r]);
+	}
+	return rc;
 }
 
 static void
@@ -799,10 +1013,10 @@ srv_op_create(struct srv_vos_op *op)
 {
 	const struct srv_vos_create_arg *ca = op->op_arg;
 	struct srv_vos_tgt *tgt = op->op_tgt;
+	char buf[SRV_ROLES][PATH_MAX];
+	struct vos_pool_paths paths;
 	struct vos_pool_attr attr;
 	struct ds_pool_child *pc;
-	char dir[PATH_MAX];
-	char path[PATH_MAX];
 	int rc;
 
 	if (srv_child_find(tgt, ca->ca_uuid) != NULL) {
@@ -822,41 +1036,37 @@ srv_op_create(struct srv_vos_op *op)
 		op->op_rc = -DER_NOMEM;
 		return;
 	}
-	srv_pool_path(tgt, ca->ca_uuid, false, dir);
-	srv_pool_path(tgt, ca->ca_uuid, true, path);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		rc = d_errno2der(errno);
-		goto out_free;
-	}
-	rc = vos_pool_create(path, ca->ca_uuid, ca->ca_scm, ca->ca_data, ca->ca_wal, &attr,
-			     &pc->pc_poh);
+	srv_shard_paths(tgt, ca->ca_uuid, buf, &paths);
+	rc = srv_shard_dirs_make(tgt, ca->ca_uuid);
 	if (rc != 0)
 		goto out_rmdir;
-	rc = srv_dir_sync(dir);
-	if (rc == 0)
-		rc = srv_dir_sync(tgt->vt_root);
+	rc = vos_pool_create_paths(&paths, ca->ca_uuid, ca->ca_scm, ca->ca_data, ca->ca_wal, &attr,
+				   &pc->pc_poh);
+	if (rc != 0)
+		goto out_rmdir;
+	rc = srv_shard_dirs_sync(tgt, ca->ca_uuid);
 	if (rc != 0) {
 		vos_pool_close(pc->pc_poh);
-		vos_pool_destroy(path, ca->ca_uuid);
-		goto out_rmdir;
+		goto out_files;
 	}
-	rc = srv_child_attach(pc);
+	rc = srv_child_attach(pc); /* frees pc on failure */
 	if (rc != 0) {
-		vos_pool_destroy(path, ca->ca_uuid);
-		rmdir(dir);
-		op->op_rc = rc;
-		return;
+		pc = NULL;
+		goto out_files;
 	}
 	D_DEBUG("target %u: pool " DF_UUID " created\n", tgt->vt_idx, DP_UUID(ca->ca_uuid));
 	op->op_rc = 0;
 	return;
 
+out_files:
+	vos_pool_destroy_paths(&paths, ca->ca_uuid);
 out_rmdir:
-	rmdir(dir); /* fails, as it should, while another target's shard is in it */
-out_free:
+	/* the pool directories stay while another target's shard is in them */
+	srv_shard_dirs_remove(tgt, ca->ca_uuid);
 	D_ERROR("target %u: pool " DF_UUID ": create: " DF_RC "\n", tgt->vt_idx,
 		DP_UUID(ca->ca_uuid), DP_RC(rc));
-	srv_child_free(pc);
+	if (pc != NULL)
+		srv_child_free(pc);
 	op->op_rc = rc;
 }
 
@@ -889,17 +1099,28 @@ srv_vos_open(const struct dss_engine *eng)
 	if (tgts == NULL)
 		return -DER_NOMEM;
 	for (i = 0; i < nr; i++) {
-		const char *root = srv_tgt_root(ec, i);
+		struct srv_vos_tgt *tgt = &tgts[i];
+		uint32_t r, u;
 
-		/* room for "/<uuid>/vos-<idx>" */
-		if (strlen(root) >= sizeof(tgts[i].vt_root) - 64) {
-			D_ERROR("target %u: root path too long: %s\n", i, root);
-			D_FREE(tgts);
-			return -DER_INVAL;
+		for (r = 0; r < SRV_ROLES; r++) {
+			const char *root = srv_role_root(ec, srv_role_bits[r], i);
+
+			/* room for "/<uuid>/vos-<idx>/<file>" */
+			if (root == NULL || strlen(root) >= sizeof(tgt->vt_roots[r]) - 80) {
+				D_ERROR("target %u: no %s root, or too long a path: %s\n", i,
+					srv_role_files[r], root != NULL ? root : "(none)");
+				D_FREE(tgts);
+				return -DER_INVAL;
+			}
+			strcpy(tgt->vt_roots[r], root);
+			for (u = 0; u < tgt->vt_nroots; u++)
+				if (strcmp(tgt->vt_uroots[u], root) == 0)
+					break;
+			if (u == tgt->vt_nroots)
+				tgt->vt_uroots[tgt->vt_nroots++] = tgt->vt_roots[r];
 		}
-		tgts[i].vt_idx = i;
-		tgts[i].vt_xs = eng->de_tgt_xs[i];
-		strcpy(tgts[i].vt_root, root);
+		tgt->vt_idx = i;
+		tgt->vt_xs = eng->de_tgt_xs[i];
 		D_INIT_LIST_HEAD(&tgts[i].vt_children);
 		tgts[i].vt_scm_max = ec->ec_tiers[0].tc_scm_size / nr;
 	}
@@ -1302,12 +1523,36 @@ srv_du(const char *path, int depth)
 	return sum;
 }
 
+/*
+ * statvfs of @path, or of its nearest existing parent while it does not exist yet (an
+ * unformatted engine: the tier's directory is made by the format).
+ */
+static int
+srv_statvfs(const char *path, struct statvfs *sv)
+{
+	char buf[PATH_MAX];
+	char *slash;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -DER_INVAL;
+	while (statvfs(buf, sv) != 0) {
+		if (errno != ENOENT)
+			return d_errno2der(errno);
+		slash = strrchr(buf, '/');
+		if (slash == NULL || slash == buf)
+			return statvfs("/", sv) == 0 ? 0 : d_errno2der(errno);
+		*slash = '\0';
+	}
+	return 0;
+}
+
 int
 srv_vos_usage(const struct dss_engine *eng, struct srv_tier_usage *tu, uint32_t max, uint32_t *nr)
 {
 	const struct dss_engine_config *ec = eng->de_ecfg;
 	uint32_t n = 0;
 	uint32_t i, j;
+	int rc;
 
 	for (i = 0; i < ec->ec_tier_nr; i++) {
 		const struct dss_tier_config *tc = &ec->ec_tiers[i];
@@ -1333,8 +1578,9 @@ srv_vos_usage(const struct dss_engine *eng, struct srv_tier_usage *tu, uint32_t 
 
 			if (n == max)
 				return -DER_OVERFLOW;
-			if (statvfs(path, &sv) != 0)
-				return d_errno2der(errno);
+			rc = srv_statvfs(path, &sv);
+			if (rc != 0)
+				return rc;
 			avail = (uint64_t)sv.f_bavail * sv.f_frsize;
 			used = srv_du(path, 0);
 			/* class file: bdev_size per entry; kdev: the file system (the device) */

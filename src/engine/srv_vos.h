@@ -31,15 +31,24 @@ struct srv_sb_info {
 int srv_mkdir_p(const char *path);
 
 /**
+ * Is the storage of engine @eng formatted? Reads and checks its superblock (as
+ * srv_vos_format) without creating anything. Returns 0 (@info, may be NULL, filled),
+ * -DER_NONEXIST (no superblock: not formatted), or as srv_vos_format, with @err set.
+ * Context: any thread but an xstream (blocking file I/O).
+ */
+int srv_vos_formatted(const struct dss_engine *eng, struct srv_sb_info *info, char *err,
+		      size_t errlen);
+
+/**
  * Format the storage of engine @eng on its first start, or check it on later ones: create
- * the ram tier's scm_mount and each metadata root (the scm_mount, or each bdev_list entry
- * of the class file tier with the meta role, as a directory), then write the superblock
+ * the ram tier's scm_mount and the directory of every role (each bdev_list entry of the
+ * class file tiers holding the meta, wal or data role), then write the superblock
  * (scm_mount/superblock: system name, engine uuid, rank from the configuration if set,
  * targets, version). A superblock that exists must be intact and match the configuration's
  * system name and target count. @info (may be NULL) receives what the superblock holds.
  * On failure @err (@errlen bytes) holds a message for the operator.
  * Returns 0, -DER_INVAL (mismatch: another system or target count), -DER_DF_INVAL (a
- * damaged superblock), -DER_NOSYS (a class kdev metadata tier), -DER_NOTDIR, -DER_IO...
+ * damaged superblock), -DER_NOSYS (a class kdev tier with a role), -DER_NOTDIR, -DER_IO...
  * Context: the main thread, before the xstreams start.
  */
 int srv_vos_format(const struct dss_engine *eng, struct srv_sb_info *info, char *err,

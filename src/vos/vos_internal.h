@@ -39,7 +39,8 @@ struct vos_pool_df {
 /* An open pool shard. */
 struct vos_pool {
 	uuid_t vp_uuid;
-	char *vp_path;
+	char *vp_path;      /* the meta file (named in messages) */
+	char *vp_data_path; /* the data file */
 	struct umem_instance *vp_umm;
 	struct vos_pool_df *vp_df;
 	struct vos_meta *vp_meta;

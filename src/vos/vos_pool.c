@@ -28,28 +28,59 @@
 
 static const char *const vos_files[] = {"meta", "wal", "data"};
 
-static char *
-vos_file_path(const char *dir, const char *name)
+/*
+ * The three file paths of the shard directory @dir (the simple form): @buf holds them,
+ * @paths points into it. -DER_NOMEM, or -DER_INVAL if @dir is too long.
+ */
+static int
+vos_dir_paths(const char *dir, char (*buf)[PATH_MAX], struct vos_pool_paths *paths)
 {
-	char *p = NULL;
+	size_t i;
 
-	D_ASPRINTF(p, "%s/%s", dir, name);
-	return p;
+	for (i = 0; i < D_ARRAY_SIZE(vos_files); i++)
+		if (snprintf(buf[i], PATH_MAX, "%s/%s", dir, vos_files[i]) >= PATH_MAX)
+			return -DER_INVAL;
+	paths->vpp_meta = buf[0];
+	paths->vpp_wal = buf[1];
+	paths->vpp_data = buf[2];
+	return 0;
+}
+
+static bool
+vos_paths_valid(const struct vos_pool_paths *paths)
+{
+	return paths != NULL && paths->vpp_meta != NULL && paths->vpp_wal != NULL &&
+	       paths->vpp_data != NULL && strlen(paths->vpp_meta) < PATH_MAX &&
+	       strlen(paths->vpp_wal) < PATH_MAX && strlen(paths->vpp_data) < PATH_MAX;
+}
+
+/*
+ * Remove a pool's files, the meta file first (the pool stops existing with it: invariant
+ * 3 of the README), then the WAL and the data file; missing ones are fine. Returns how many
+ * existed.
+ */
+static int
+vos_pool_files_unlink(const struct vos_pool_paths *paths)
+{
+	const char *f[] = {paths->vpp_meta, paths->vpp_wal, paths->vpp_data};
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < D_ARRAY_SIZE(f); i++)
+		if (unlink(f[i]) == 0)
+			n++;
+	return n;
 }
 
 /* Remove the files of a pool directory and the directory itself; missing ones are fine. */
 static void
 vos_pool_files_remove(const char *path)
 {
-	size_t i;
+	char buf[3][PATH_MAX];
+	struct vos_pool_paths paths;
 
-	for (i = 0; i < D_ARRAY_SIZE(vos_files); i++) {
-		char *f = vos_file_path(path, vos_files[i]);
-
-		if (f != NULL)
-			unlink(f);
-		D_FREE(f);
-	}
+	if (vos_dir_paths(path, buf, &paths) == 0)
+		(void)vos_pool_files_unlink(&paths);
 	rmdir(path);
 }
 
@@ -73,12 +104,15 @@ vos_pool_free(struct vos_pool *pool)
 	if (pool->vp_data_fd >= 0)
 		close(pool->vp_data_fd);
 	bio_data_close(pool->vp_data);
+	D_FREE(pool->vp_data_path);
 	D_FREE(pool->vp_path);
 	D_FREE(pool);
 }
 
+/* @paths: vp_path is the meta file's (named in messages), vp_data_path the data file's. */
 static struct vos_pool *
-vos_pool_alloc(const char *path, const uuid_t uuid, const struct vos_pool_attr *attr)
+vos_pool_alloc(const struct vos_pool_paths *paths, const uuid_t uuid,
+	       const struct vos_pool_attr *attr)
 {
 	struct vos_pool *pool;
 
@@ -87,8 +121,11 @@ vos_pool_alloc(const char *path, const uuid_t uuid, const struct vos_pool_attr *
 		return NULL;
 	pool->vp_data_fd = -1;
 	D_INIT_LIST_HEAD(&pool->vp_cont_handles);
-	D_STRNDUP(pool->vp_path, path, PATH_MAX);
-	if (pool->vp_path == NULL) {
+	D_STRNDUP(pool->vp_path, paths->vpp_meta, PATH_MAX);
+	D_STRNDUP(pool->vp_data_path, paths->vpp_data, PATH_MAX);
+	if (pool->vp_path == NULL || pool->vp_data_path == NULL) {
+		D_FREE(pool->vp_path);
+		D_FREE(pool->vp_data_path);
 		D_FREE(pool);
 		return NULL;
 	}
@@ -104,20 +141,16 @@ vos_pool_alloc(const char *path, const uuid_t uuid, const struct vos_pool_attr *
 static int
 vos_pool_data_open(struct vos_pool *pool)
 {
-	char *f = vos_file_path(pool->vp_path, "data");
+	const char *f = pool->vp_data_path;
 	int rc;
 
-	if (f == NULL)
-		return -DER_NOMEM;
 	pool->vp_data_fd = open(f, O_RDWR | O_CLOEXEC);
 	if (pool->vp_data_fd < 0) {
 		rc = errno == ENOENT ? -DER_NONEXIST : d_errno2der(errno);
 		D_ERROR("cannot open %s: %s\n", f, strerror(errno));
-		D_FREE(f);
 		return rc;
 	}
 	rc = bio_data_open(f, &pool->vp_data);
-	D_FREE(f);
 	if (rc != 0)
 		return rc;
 	/* completions of the data and meta rings wake whoever sleeps on vos_pool_fd */
@@ -140,13 +173,19 @@ vos_replay_none(void *arg, uint64_t lsn, const struct umem_redo *redo)
 }
 
 int
-vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_size_t data_sz,
-		daos_size_t wal_sz, const struct vos_pool_attr *attr, daos_handle_t *poh)
+vos_pool_create_paths(const struct vos_pool_paths *paths, const uuid_t uuid, daos_size_t scm_sz,
+		      daos_size_t data_sz, daos_size_t wal_sz, const struct vos_pool_attr *attr,
+		      daos_handle_t *poh)
 {
+	const char *files[] = {paths != NULL ? paths->vpp_meta : NULL,
+			       paths != NULL ? paths->vpp_wal : NULL,
+			       paths != NULL ? paths->vpp_data : NULL};
 	struct bio_wal_replay_info info;
 	struct vos_pool_df *df;
 	struct vos_pool *pool;
-	char *f = NULL;
+	struct stat st;
+	const char *f;
+	size_t i;
 	int rc, fd;
 
 	scm_sz = scm_sz == 0 ? VOS_POOL_SCM_MIN * 4 : scm_sz;
@@ -154,29 +193,29 @@ vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_si
 	data_sz = data_sz == 0 ? 1ULL << 30 : data_sz;
 	scm_sz &= ~(UMEM_PAGE_SIZE - 1);
 	data_sz &= ~((daos_size_t)VOS_BLK_SIZE - 1);
-	if (path == NULL || scm_sz < VOS_POOL_SCM_MIN || wal_sz < VOS_POOL_WAL_MIN ||
+	if (!vos_paths_valid(paths) || scm_sz < VOS_POOL_SCM_MIN || wal_sz < VOS_POOL_WAL_MIN ||
 	    data_sz < VOS_POOL_DATA_MIN) {
 		D_ERROR("bad pool geometry: scm %" PRIu64 " data %" PRIu64 " wal %" PRIu64 "\n",
 			scm_sz, data_sz, wal_sz);
 		return -DER_INVAL;
 	}
-	if (mkdir(path, 0700) != 0) {
-		rc = errno == EEXIST ? -DER_EXIST : d_errno2der(errno);
-		D_ERROR("cannot create pool directory %s: %s\n", path, strerror(errno));
-		return rc;
+	/* none may exist: what fails below removes all three */
+	for (i = 0; i < D_ARRAY_SIZE(files); i++) {
+		if (lstat(files[i], &st) == 0)
+			rc = -DER_EXIST;
+		else
+			rc = errno == ENOENT ? 0 : d_errno2der(errno);
+		if (rc != 0) {
+			D_ERROR("cannot create pool file %s: " DF_RC "\n", files[i], DP_RC(rc));
+			return rc;
+		}
 	}
-	pool = vos_pool_alloc(path, uuid, attr);
-	if (pool == NULL) {
-		rc = -DER_NOMEM;
-		goto out_rm;
-	}
+	pool = vos_pool_alloc(paths, uuid, attr);
+	if (pool == NULL)
+		return -DER_NOMEM;
 
 	/* the data file */
-	f = vos_file_path(path, "data");
-	if (f == NULL) {
-		rc = -DER_NOMEM;
-		goto out_free;
-	}
+	f = paths->vpp_data;
 	fd = open(f, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || fallocate(fd, 0, 0, (off_t)data_sz) != 0) {
 		rc = errno == ENOSPC ? -DER_NOSPACE : d_errno2der(errno);
@@ -186,14 +225,9 @@ vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_si
 		goto out_free;
 	}
 	close(fd);
-	D_FREE(f);
 
 	/* the WAL, the heap, and the root */
-	f = vos_file_path(path, "wal");
-	if (f == NULL) {
-		rc = -DER_NOMEM;
-		goto out_free;
-	}
+	f = paths->vpp_wal;
 	rc = bio_wal_create(f, wal_sz);
 	if (rc == 0)
 		rc = bio_wal_open(f, NULL, &pool->vp_wal);
@@ -201,7 +235,6 @@ vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_si
 		rc = bio_wal_replay(pool->vp_wal, 0, vos_replay_none, NULL, &info);
 	if (rc != 0)
 		goto out_free;
-	D_FREE(f);
 	rc = umem_create(scm_sz, sizeof(struct vos_pool_df), &bio_wal_umem_ops, pool->vp_wal,
 			 &pool->vp_umm);
 	if (rc != 0)
@@ -227,11 +260,7 @@ vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_si
 	pool->vp_df = df;
 
 	/* the first checkpoint: the pool exists once its meta file does */
-	f = vos_file_path(path, "meta");
-	if (f == NULL) {
-		rc = -DER_NOMEM;
-		goto out_free;
-	}
+	f = paths->vpp_meta;
 	rc = vos_meta_create(f, umem_base(pool->vp_umm), umem_size(pool->vp_umm),
 			     umem_tx_last_lsn(pool->vp_umm));
 	if (rc != 0)
@@ -240,7 +269,6 @@ vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_si
 	while (umem_dirty_next(pool->vp_umm, &(uint64_t){0}))
 		; /* all of it is in the meta file now */
 	if (poh == NULL) {
-		D_FREE(f);
 		vos_pool_free(pool);
 		return 0;
 	}
@@ -257,16 +285,35 @@ vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_si
 		rc = vos_pool_data_open(pool);
 	if (rc != 0)
 		goto out_free;
-	D_FREE(f);
 	*poh = vos_pool2hdl(pool);
-	D_INFO("pool " DF_UUID " created at %s\n", DP_UUID(uuid), path);
+	D_INFO("pool " DF_UUID " created: meta %s, wal %s, data %s\n", DP_UUID(uuid),
+	       paths->vpp_meta, paths->vpp_wal, paths->vpp_data);
 	return 0;
 
 out_free:
-	D_FREE(f);
 	vos_pool_free(pool);
-out_rm:
-	vos_pool_files_remove(path);
+	(void)vos_pool_files_unlink(paths);
+	return rc;
+}
+
+int
+vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, daos_size_t data_sz,
+		daos_size_t wal_sz, const struct vos_pool_attr *attr, daos_handle_t *poh)
+{
+	char buf[3][PATH_MAX];
+	struct vos_pool_paths paths;
+	int rc;
+
+	if (path == NULL || vos_dir_paths(path, buf, &paths) != 0)
+		return -DER_INVAL;
+	if (mkdir(path, 0700) != 0) {
+		rc = errno == EEXIST ? -DER_EXIST : d_errno2der(errno);
+		D_ERROR("cannot create pool directory %s: %s\n", path, strerror(errno));
+		return rc;
+	}
+	rc = vos_pool_create_paths(&paths, uuid, scm_sz, data_sz, wal_sz, attr, poh);
+	if (rc != 0)
+		rmdir(path);
 	return rc;
 }
 
@@ -289,36 +336,27 @@ vos_replay_apply(void *arg, uint64_t lsn, const struct umem_redo *redo)
 }
 
 int
-vos_pool_open(const char *path, const uuid_t uuid, unsigned int flags,
-	      const struct vos_pool_attr *attr, daos_handle_t *poh)
+vos_pool_open_paths(const struct vos_pool_paths *paths, const uuid_t uuid, unsigned int flags,
+		    const struct vos_pool_attr *attr, daos_handle_t *poh)
 {
 	struct bio_wal_replay_info info = {0};
 	struct vos_replay_arg ra = {0};
 	struct vos_pool *pool;
 	uint64_t ckpt_lsn = 0;
-	char *f = NULL;
+	const char *path;
 	int rc;
 
-	pool = vos_pool_alloc(path, uuid, attr);
+	if (!vos_paths_valid(paths))
+		return -DER_INVAL;
+	path = paths->vpp_meta;
+	pool = vos_pool_alloc(paths, uuid, attr);
 	if (pool == NULL)
 		return -DER_NOMEM;
-	f = vos_file_path(path, "meta");
-	if (f == NULL) {
-		rc = -DER_NOMEM;
-		goto out;
-	}
-	rc = vos_meta_open(f, &pool->vp_meta, &ra.ra_image, &ra.ra_size, &ckpt_lsn);
-	D_FREE(f);
+	rc = vos_meta_open(paths->vpp_meta, &pool->vp_meta, &ra.ra_image, &ra.ra_size, &ckpt_lsn);
 	if (rc != 0)
 		goto out;
 
-	f = vos_file_path(path, "wal");
-	if (f == NULL) {
-		rc = -DER_NOMEM;
-		goto out_image;
-	}
-	rc = bio_wal_open(f, NULL, &pool->vp_wal);
-	D_FREE(f);
+	rc = bio_wal_open(paths->vpp_wal, NULL, &pool->vp_wal);
 	if (rc == 0)
 		rc = bio_wal_replay(pool->vp_wal, ckpt_lsn, vos_replay_apply, &ra, &info);
 	if (rc != 0)
@@ -376,6 +414,18 @@ out_image:
 out:
 	vos_pool_free(pool);
 	return rc;
+}
+
+int
+vos_pool_open(const char *path, const uuid_t uuid, unsigned int flags,
+	      const struct vos_pool_attr *attr, daos_handle_t *poh)
+{
+	char buf[3][PATH_MAX];
+	struct vos_pool_paths paths;
+
+	if (path == NULL || vos_dir_paths(path, buf, &paths) != 0)
+		return -DER_INVAL;
+	return vos_pool_open_paths(&paths, uuid, flags, attr, poh);
 }
 
 uint64_t
@@ -696,4 +746,13 @@ vos_pool_destroy(const char *path, const uuid_t uuid)
 		return -DER_NONEXIST;
 	vos_pool_files_remove(path);
 	return 0;
+}
+
+int
+vos_pool_destroy_paths(const struct vos_pool_paths *paths, const uuid_t uuid)
+{
+	(void)uuid;
+	if (!vos_paths_valid(paths))
+		return -DER_INVAL;
+	return vos_pool_files_unlink(paths) > 0 ? 0 : -DER_NONEXIST;
 }

@@ -43,6 +43,7 @@ trap cleanup EXIT INT TERM
 
 cat >"$TMP/daos_server.yml" <<CFG
 name: systest
+auto_format: true
 port: $PORT
 access_points: ['127.0.0.1:$PORT']
 provider: ofi+tcp;ofi_rxm

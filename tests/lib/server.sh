@@ -131,10 +131,13 @@ cpu_ticks() {
 }
 
 # srv_config TARGETS [NAME]: a daos_server.yml on stdout for one engine with TARGETS targets,
-# tcp on loopback at $PORT/$FAB_PORT. Append a storage list with `cat >>` when needed.
+# tcp on loopback at $PORT/$FAB_PORT, formatting its storage at the first start
+# (auto_format: true; without it a server waits for dmg storage format, as DAOS). Append a
+# storage list with `cat >>` when needed.
 srv_config() {
 	cat <<CFG
 name: ${2:-daos_server}
+auto_format: true
 port: $PORT
 access_points: ['127.0.0.1:$PORT']
 provider: ofi+tcp;ofi_rxm

@@ -78,6 +78,7 @@ start_server() {
 for i in 0 1 2; do
 	cat >"$TMP/srv$i.yml" <<EOF
 name: daos_server
+auto_format: true
 port: $((BASE + 8 * i))
 access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
 provider: ofi+tcp;ofi_rxm

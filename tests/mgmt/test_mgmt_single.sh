@@ -67,6 +67,7 @@ jget() {
 
 cat >"$TMP/daos_server.yml" <<EOF
 name: daos_server
+auto_format: true
 port: $PORT
 provider: ofi+tcp;ofi_rxm
 transport_config:

@@ -39,6 +39,7 @@ transport_config:
 CFG
 cat >"$TMP/srv1.yml" <<CFG
 name: daos_server
+auto_format: true
 port: $((PORT + 4))
 access_points: ['127.0.0.1:$PORT']
 provider: ofi+tcp;ofi_rxm

@@ -180,6 +180,7 @@ name: daos_server
 access_points: ['localhost']
 provider: ofi+tcp;ofi_rxm
 nr_hugepages: 1024
+auto_format: true
 transport_config:
   allow_insecure: true
 engines:

@@ -30,6 +30,7 @@ export DAOS_SVC_RELAY_TEST_METHOD=101
 for i in 0 1 2; do
 	cat >"$TMP/srv$i.yml" <<CFG
 name: daos_server
+auto_format: true
 port: $((BASE + 8 * i))
 access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
 provider: ofi+tcp;ofi_rxm

@@ -39,6 +39,7 @@ HOSTS=$(
 for i in 0 1 2; do
 	cat >"$TMP/srv$i.yml" <<EOF2
 name: daos_server
+auto_format: true
 port: $((BASE + 8 * i))
 access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
 provider: ofi+tcp;ofi_rxm

@@ -96,6 +96,7 @@ check_default_system(struct dss_config *cfg, const char *data)
 	assert_null(cfg->dc_control_log_file);
 	assert_int_equal(cfg->dc_control_log_level, D_LOG_INFO);
 	assert_true(cfg->dc_allow_insecure);
+	assert_true(cfg->dc_auto_format); /* the embedded system formats itself */
 	assert_null(cfg->dc_ca_cert);
 	assert_null(cfg->dc_fault_path);
 	assert_int_equal(cfg->dc_telemetry_port, 0);
@@ -181,6 +182,8 @@ test_empty_files(void **state)
 		assert_int_equal(cfg->dc_engine_nr, 1);
 		/* a file gets DAOS's secure default and its certificate paths */
 		assert_false(cfg->dc_allow_insecure);
+		/* and waits for dmg storage format, as DAOS */
+		assert_false(cfg->dc_auto_format);
 		assert_string_equal(cfg->dc_ca_cert, "/etc/daos/certs/daosCA.crt");
 		assert_string_equal(cfg->dc_cert, "/etc/daos/certs/server.crt");
 		assert_string_equal(cfg->dc_key, "/etc/daos/certs/server.key");
@@ -714,6 +717,14 @@ test_errors(void **state)
 				      "single value");
 	expect_err("transport_config: true\n",
 		   "test.yml:1: transport_config: expected a mapping of keys, got a single value");
+	{
+		struct dss_config *af = parse_ok("auto_format: true\n");
+
+		assert_true(af->dc_auto_format);
+		dss_config_free(af);
+	}
+	expect_err("auto_format: sometimes\n",
+		   "test.yml:1: auto_format: expected true or false, got 'sometimes'");
 	expect_err("transport_config:\n  allow_insecure: maybe\n",
 		   "test.yml:2: transport_config.allow_insecure: expected true or false, got "
 		   "'maybe'");

@@ -4,7 +4,8 @@
  * querying and destroying a pool on every target; a container written through a target's
  * shard (ds_pool_child_lookup from a ULT) still there after the shards are closed and opened
  * again; destroy waiting for a held reference; all-or-nothing create when one target fails;
- * an interrupted create (no meta file) removed at open.
+ * an interrupted create (no meta file) removed at open; three tiers with the wal, meta and
+ * data roles (each file in its tier, orphans removed, a shard missing a file left alone).
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -37,10 +38,13 @@ struct tenv {
 
 static struct tenv te;
 
+/* cfg_load's storage: one file tier with every role, or (te_roles) three: wal, meta, data */
+static bool te_roles;
+
 static void
 cfg_load(uint32_t targets, const char *system)
 {
-	char yml[1024], err[256];
+	char yml[2048], err[256];
 	int n;
 
 	n = snprintf(yml, sizeof(yml),
@@ -52,11 +56,23 @@ cfg_load(uint32_t targets, const char *system)
 		     "    storage:\n"
 		     "      - class: ram\n"
 		     "        scm_mount: %s/scm\n"
-		     "        scm_size: 128MiB\n"
-		     "      - class: file\n"
-		     "        bdev_list: [%s/b0, %s/b1]\n"
-		     "        bdev_size: 1GiB\n",
-		     system, targets, te.te_dir, te.te_dir, te.te_dir);
+		     "        scm_size: 128MiB\n",
+		     system, targets, te.te_dir);
+	if (te_roles)
+		n += snprintf(yml + n, sizeof(yml) - n,
+			      "      - {class: file, bdev_list: [%s/w], bdev_size: 1GiB, "
+			      "bdev_roles: [wal]}\n"
+			      "      - {class: file, bdev_list: [%s/b0, %s/b1], bdev_size: 1GiB, "
+			      "bdev_roles: [meta]}\n"
+			      "      - {class: file, bdev_list: [%s/d], bdev_size: 1GiB, "
+			      "bdev_roles: [data]}\n",
+			      te.te_dir, te.te_dir, te.te_dir, te.te_dir);
+	else
+		n += snprintf(yml + n, sizeof(yml) - n,
+			      "      - class: file\n"
+			      "        bdev_list: [%s/b0, %s/b1]\n"
+			      "        bdev_size: 1GiB\n",
+			      te.te_dir, te.te_dir);
 	assert_true(n > 0 && n < (int)sizeof(yml));
 	dss_config_free(te.te_cfg);
 	te.te_cfg = NULL;
@@ -164,8 +180,14 @@ test_format(void **state)
 
 	(void)state;
 	cfg_load(TGT_NR, "vostest");
+	/* the check of an unformatted engine creates nothing */
+	assert_int_equal(srv_vos_formatted(&te.te_eng, NULL, err, sizeof(err)), -DER_NONEXIST);
+	assert_non_null(strstr(err, "not formatted"));
+	assert_false(path_exists("%s/scm", te.te_dir) || path_exists("%s/b0", te.te_dir));
 	assert_int_equal(srv_vos_format(&te.te_eng, &a, err, sizeof(err)), 0);
 	assert_true(a.si_new);
+	assert_int_equal(srv_vos_formatted(&te.te_eng, &b, err, sizeof(err)), 0);
+	assert_int_equal(uuid_compare(a.si_uuid, b.si_uuid), 0);
 	assert_int_equal(a.si_targets, TGT_NR);
 	assert_int_equal(a.si_rank, SRV_SB_RANK_NONE);
 	assert_string_equal(a.si_system, "vostest");
@@ -177,6 +199,7 @@ test_format(void **state)
 	cfg_load(TGT_NR + 1, "vostest");
 	assert_int_equal(srv_vos_format(&te.te_eng, NULL, err, sizeof(err)), -DER_INVAL);
 	assert_non_null(strstr(err, "formatted with 2 targets"));
+	assert_int_equal(srv_vos_formatted(&te.te_eng, NULL, err, sizeof(err)), -DER_INVAL);
 	cfg_load(TGT_NR, "other");
 	assert_int_equal(srv_vos_format(&te.te_eng, NULL, err, sizeof(err)), -DER_INVAL);
 	assert_non_null(strstr(err, "system 'vostest'"));
@@ -593,6 +616,80 @@ test_open_partial(void **state)
 	engine_down();
 }
 
+/*
+ * Three tiers, wal / meta (two entries) / data: each file of target i's shard in its role's
+ * tier (meta entry i % 2); at open, an interrupted create (meta shard directory without a
+ * meta file) is removed under every root, while a WAL without any meta shard directory and
+ * a shard whose data file is missing are left alone; destroy removes everything.
+ */
+static void
+test_roles(void **state)
+{
+	char us[DAOS_UUID_STR_SIZE], us2[DAOS_UUID_STR_SIZE], path[512];
+	struct ds_pool_tgt_info infos[TGT_NR];
+	int rcs[TGT_NR], fd;
+	uuid_t pool, orphan;
+	uint32_t i;
+
+	(void)state;
+	te_roles = true;
+	engine_up();
+	uuid_generate(pool);
+	uuid_unparse_lower(pool, us);
+	assert_int_equal(ds_pool_tgt_create(pool, 64 * MiB, 16 * MiB, rcs, TGT_NR), 0);
+	for (i = 0; i < TGT_NR; i++) {
+		assert_true(path_exists("%s/b%u/%s/vos-%u/meta", te.te_dir, i, us, i));
+		assert_true(path_exists("%s/w/%s/vos-%u/wal", te.te_dir, us, i));
+		assert_true(path_exists("%s/d/%s/vos-%u/data", te.te_dir, us, i));
+		assert_false(path_exists("%s/b%u/%s/vos-%u/wal", te.te_dir, i, us, i));
+		assert_false(path_exists("%s/b%u/%s/vos-%u/data", te.te_dir, i, us, i));
+		assert_false(path_exists("%s/b%u/%s/vos-%u", te.te_dir, 1 - i, us, i));
+	}
+	engine_down();
+
+	/*
+	 * A create cut short before its meta file: the meta shard directory and a WAL (both
+	 * removed at open); and a WAL whose meta shard directory is gone too (left alone).
+	 */
+	uuid_generate(orphan);
+	uuid_unparse_lower(orphan, us2);
+	{
+		static const char *const dirs[][2] = {
+		    {"b0", ""}, {"b0", "/vos-0"}, {"w", ""}, {"w", "/vos-0"}, {"w", "/vos-1"}};
+
+		for (i = 0; i < D_ARRAY_SIZE(dirs); i++) {
+			snprintf(path, sizeof(path), "%s/%s/%s%s", te.te_dir, dirs[i][0], us2,
+				 dirs[i][1]);
+			assert_int_equal(mkdir(path, 0700), 0);
+		}
+	}
+	for (i = 0; i < TGT_NR; i++) {
+		snprintf(path, sizeof(path), "%s/w/%s/vos-%u/wal", te.te_dir, us2, i);
+		fd = open(path, O_CREAT | O_WRONLY, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	/* target 1's data file lost: its shard does not open, and nothing is deleted */
+	snprintf(path, sizeof(path), "%s/d/%s/vos-1/data", te.te_dir, us);
+	assert_int_equal(unlink(path), 0);
+	engine_up();
+	assert_false(path_exists("%s/b0/%s", te.te_dir, us2));
+	assert_false(path_exists("%s/w/%s/vos-0", te.te_dir, us2));
+	assert_true(path_exists("%s/w/%s/vos-1/wal", te.te_dir, us2));
+	assert_true(path_exists("%s/b1/%s/vos-1/meta", te.te_dir, us));
+	assert_true(path_exists("%s/w/%s/vos-1/wal", te.te_dir, us));
+	assert_int_not_equal(ds_pool_tgt_query(pool, infos, TGT_NR), 0);
+	assert_int_equal(infos[0].ti_rc, 0);
+	assert_int_equal(infos[1].ti_rc, -DER_NONEXIST);
+	assert_int_equal(ds_pool_tgt_destroy(pool, rcs, TGT_NR), 0);
+	assert_false(path_exists("%s/b0/%s", te.te_dir, us) ||
+		     path_exists("%s/b1/%s", te.te_dir, us));
+	assert_false(path_exists("%s/w/%s", te.te_dir, us) ||
+		     path_exists("%s/d/%s", te.te_dir, us));
+	engine_down();
+	te_roles = false;
+}
+
 int
 main(void)
 {
@@ -603,6 +700,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_hdls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_undo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_partial, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 	};
 	int rc;
 

@@ -74,6 +74,27 @@ int vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, dao
 		    daos_size_t wal_sz, const struct vos_pool_attr *attr, daos_handle_t *poh);
 
 /**
+ * Where the three files of a pool shard live, each a file path (borrowed). They may lie in
+ * different directories (the engine's storage tiers with the meta, wal and data roles);
+ * the directories must exist.
+ */
+struct vos_pool_paths {
+	const char *vpp_meta;
+	const char *vpp_wal;
+	const char *vpp_data;
+};
+
+/**
+ * As vos_pool_create, with each file at its own path: none of the three may exist; no
+ * directory is created or removed. Nothing is left behind on failure.
+ * Returns 0, -DER_EXIST, -DER_INVAL, -DER_NOSPACE, -DER_IO, -DER_NOMEM.
+ * Context: any thread; blocks on disk I/O.
+ */
+int vos_pool_create_paths(const struct vos_pool_paths *paths, const uuid_t uuid, daos_size_t scm_sz,
+			  daos_size_t data_sz, daos_size_t wal_sz, const struct vos_pool_attr *attr,
+			  daos_handle_t *poh);
+
+/**
  * Open the pool shard at @path, whose uuid must be @uuid: load the newest intact checkpoint
  * and replay the WAL after it. Returns 0, -DER_NONEXIST, -DER_CSUM (no intact checkpoint),
  * -DER_DATA_LOSS (the WAL is damaged in its middle; VOS_POF_FORCE opens anyway), -DER_INVAL
@@ -83,6 +104,10 @@ int vos_pool_create(const char *path, const uuid_t uuid, daos_size_t scm_sz, dao
 int vos_pool_open(const char *path, const uuid_t uuid, unsigned int flags,
 		  const struct vos_pool_attr *attr, daos_handle_t *poh);
 
+/** As vos_pool_open, with the files at @paths (see vos_pool_create_paths). */
+int vos_pool_open_paths(const struct vos_pool_paths *paths, const uuid_t uuid, unsigned int flags,
+			const struct vos_pool_attr *attr, daos_handle_t *poh);
+
 /**
  * Checkpoint and close. Returns the checkpoint's error if it failed (the pool is closed all
  * the same; its WAL still holds everything).
@@ -91,6 +116,12 @@ int vos_pool_close(daos_handle_t poh);
 
 /** Remove the pool shard directory @path and its files. -DER_NONEXIST if absent. */
 int vos_pool_destroy(const char *path, const uuid_t uuid);
+
+/**
+ * Remove the files at @paths, the meta file first (the shard stops existing with it), then
+ * the WAL and the data file; no directory is removed. -DER_NONEXIST if none existed.
+ */
+int vos_pool_destroy_paths(const struct vos_pool_paths *paths, const uuid_t uuid);
 
 /** Space and state. */
 int vos_pool_query(daos_handle_t poh, struct vos_pool_info *info);

@@ -9,6 +9,8 @@
  * transaction, so after any crash: counter >= last reported k, and every slot holds the
  * largest k' <= counter with k' % NSLOTS == slot (or 0).
  *
+ * t_pool_paths: the meta, WAL and data files in three directories (vos_pool_*_paths).
+ *
  * t_pool_late_data: an open waits for a previous owner's data-file writes (a killed
  * process's O_DIRECT writes land after it is reaped; see vos/README.md, "late writes").
  */
@@ -22,6 +24,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,6 +195,88 @@ t_pool_lifecycle(void **state)
 	assert_int_equal(vos_pool_destroy(path, uuid), 0);
 	assert_int_equal(vos_pool_destroy(path, uuid), -DER_NONEXIST);
 	assert_int_equal(vos_pool_open(path, uuid, 0, NULL, &poh), -DER_NONEXIST);
+}
+
+static bool
+file_exists(const char *d, const char *name)
+{
+	char f[PATH_MAX];
+
+	snprintf(f, sizeof(f), "%s/%s", d, name);
+	return access(f, F_OK) == 0;
+}
+
+/* Each file in its own directory (the engine's per-role tiers): create, crash, reopen. */
+static void
+t_pool_paths(void **state)
+{
+	char dm[128], dw[128], dd[128], fm[160], fw[160], fd[160];
+	struct vos_pool_paths paths = {fm, fw, fd};
+	struct vos_pool_info info;
+	daos_handle_t poh;
+	uint64_t k, lsn = 0;
+	int fdw;
+
+	(void)state;
+	snprintf(dm, sizeof(dm), "%s/m", dir);
+	snprintf(dw, sizeof(dw), "%s/w", dir);
+	snprintf(dd, sizeof(dd), "%s/d", dir);
+	snprintf(fm, sizeof(fm), "%s/meta", dm);
+	snprintf(fw, sizeof(fw), "%s/wal", dw);
+	snprintf(fd, sizeof(fd), "%s/data", dd);
+	assert_int_equal(mkdir(dm, 0700), 0);
+	assert_int_equal(mkdir(dw, 0700), 0);
+	assert_int_equal(mkdir(dd, 0700), 0);
+
+	/* a file in the way: -DER_EXIST and nothing created, nothing of it removed */
+	fdw = open(fw, O_CREAT | O_WRONLY, 0600);
+	assert_true(fdw >= 0);
+	close(fdw);
+	assert_int_equal(
+	    vos_pool_create_paths(&paths, uuid, 32 << 20, 8 << 20, 8 << 20, NULL, NULL),
+	    -DER_EXIST);
+	assert_true(file_exists(dw, "wal"));
+	assert_false(file_exists(dm, "meta"));
+	assert_false(file_exists(dd, "data"));
+	assert_int_equal(unlink(fw), 0);
+	/* a directory missing: fails, nothing left behind */
+	paths.vpp_data = "/nonexistent-dir-of-the-test/data";
+	assert_int_not_equal(
+	    vos_pool_create_paths(&paths, uuid, 32 << 20, 8 << 20, 8 << 20, NULL, NULL), 0);
+	assert_false(file_exists(dm, "meta"));
+	assert_false(file_exists(dw, "wal"));
+	paths.vpp_data = fd;
+
+	assert_int_equal(
+	    vos_pool_create_paths(&paths, uuid, 32 << 20, 8 << 20, 8 << 20, NULL, &poh), 0);
+	/* each file where it was asked for, and only there */
+	assert_true(file_exists(dm, "meta"));
+	assert_true(file_exists(dw, "wal"));
+	assert_true(file_exists(dd, "data"));
+	assert_false(file_exists(dm, "wal") || file_exists(dm, "data"));
+	assert_false(file_exists(dw, "meta") || file_exists(dw, "data"));
+	assert_false(file_exists(dd, "meta") || file_exists(dd, "wal"));
+	assert_int_equal(vos_pool_query(poh, &info), 0);
+	assert_int_equal(info.pi_data_total, (8 << 20) - VOS_BLK_SIZE);
+	for (k = 1; k <= 300; k++)
+		lsn = do_tx(poh, k);
+	assert_int_equal(vos_pool_wait(poh, lsn), 0);
+	vos_pool_abandon(poh); /* a crash: the WAL in its own directory carries it all */
+	/* the one-directory form finds no WAL beside the meta file */
+	assert_int_not_equal(vos_pool_open(dm, uuid, 0, NULL, &poh), 0);
+	assert_int_equal(vos_pool_open_paths(&paths, uuid, 0, NULL, &poh), 0);
+	check_state(poh, 300);
+	assert_int_equal(vos_pool_close(poh), 0);
+	assert_int_equal(
+	    vos_pool_create_paths(&paths, uuid, 32 << 20, 8 << 20, 8 << 20, NULL, NULL),
+	    -DER_EXIST);
+	assert_int_equal(vos_pool_destroy_paths(&paths, uuid), 0);
+	assert_false(file_exists(dm, "meta") || file_exists(dw, "wal") || file_exists(dd, "data"));
+	assert_int_equal(vos_pool_destroy_paths(&paths, uuid), -DER_NONEXIST);
+	assert_int_equal(vos_pool_open_paths(&paths, uuid, 0, NULL, &poh), -DER_NONEXIST);
+	rmdir(dm);
+	rmdir(dw);
+	rmdir(dd);
 }
 
 /* Flip a byte in a page of the newest checkpoint image of the pool's meta file. */
@@ -453,6 +538,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_pool_lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_pool_paths, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_pool_fallback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_pool_crash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_pool_late_data, setup, teardown),
