@@ -44,6 +44,7 @@ name: daos_server
 port: $((PORT + i))
 access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
 provider: ofi+tcp;ofi_rxm
+auto_format: true
 engines:
   - targets: 1
     fabric_iface: 127.0.0.$((i + 1))
