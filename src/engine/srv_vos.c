@@ -53,6 +53,7 @@
 #include <isa-l/crc.h>
 
 #include <gurt/common.h>
+#include <gurt/telemetry.h>
 #include <daos_errno.h>
 #include <daos_version.h>
 #include <daos/security.h>
@@ -112,6 +113,10 @@ struct ds_pool_child {
 	struct dss_cond pc_wait_cv;
 	uint32_t pc_waiters;
 	uint64_t pc_io_seq;
+	/* the WAL's counters already added to the target's metrics */
+	uint64_t pc_wal_appends;
+	uint64_t pc_wal_flushes;
+	uint64_t pc_wal_syncs;
 };
 
 /* The roles, as indexes of srv_vos_tgt.vt_roots; the meta role first (invariant 3). */
@@ -129,6 +134,10 @@ struct srv_vos_tgt {
 	d_list_t vt_children;
 	uint64_t vt_scm_used;
 	uint64_t vt_scm_max;
+	/* engine/wal/{appends,flushes,syncs}{target="i"}: sums over the target's shards */
+	struct d_tm_node_t *vt_tm_appends;
+	struct d_tm_node_t *vt_tm_flushes;
+	struct d_tm_node_t *vt_tm_syncs;
 };
 
 /* The open targets. Written by the main thread; sv_nr published last, withdrawn first. */
@@ -568,11 +577,36 @@ srv_child_wait(void *arg)
 	return 0;
 }
 
+/*
+ * Add what the shard's WAL did since the last call to its target's metrics (records
+ * appended, flushes, syncs): appends / flushes per second shows how many updates each
+ * group commit carries. Context: the target's xstream.
+ */
+static void
+srv_child_metrics(struct ds_pool_child *pc, bool count)
+{
+	struct srv_vos_tgt *tgt = pc->pc_tgt;
+	struct bio_wal_stats st;
+
+	vos_pool_wal_query(pc->pc_poh, &st);
+	if (count) {
+		d_tm_inc_counter(tgt->vt_tm_appends, st.ws_appends - pc->pc_wal_appends);
+		d_tm_inc_counter(tgt->vt_tm_flushes, st.ws_flushes - pc->pc_wal_flushes);
+		d_tm_inc_counter(tgt->vt_tm_syncs, st.ws_syncs - pc->pc_wal_syncs);
+	}
+	pc->pc_wal_appends = st.ws_appends;
+	pc->pc_wal_flushes = st.ws_flushes;
+	pc->pc_wal_syncs = st.ws_syncs;
+}
+
 static int
 srv_child_poll(void *arg)
 {
 	struct ds_pool_child *pc = arg;
 	int n = vos_pool_poll(pc->pc_poh);
+
+	if (n != 0)
+		srv_child_metrics(pc, true);
 
 	/*
 	 * Waiters re-check on any progress, including completions that another waiter reaped
@@ -688,6 +722,7 @@ srv_child_attach(struct ds_pool_child *pc)
 	int rc;
 
 	pc->pc_fd = vos_pool_fd(pc->pc_poh);
+	srv_child_metrics(pc, false); /* the open's own records (replay, format) not counted */
 	rc = vos_pool_query(pc->pc_poh, &pi);
 	if (rc == 0)
 		rc = dss_xstream_poller_add(tgt->vt_xs, srv_child_poll, srv_child_arm, pc->pc_fd,
@@ -716,6 +751,7 @@ srv_child_close(struct ds_pool_child *pc)
 		dss_usleep(1000);
 	dss_xstream_poller_del(tgt->vt_xs, pc->pc_poller);
 	pc->pc_poller = NULL; /* the wait hook yields from now on: no poller wakes it */
+	srv_child_metrics(pc, true);
 	srv_hdls_clear(pc);
 	tgt->vt_scm_used -= pc->pc_scm;
 	rc = vos_pool_close(pc->pc_poh);
@@ -1085,6 +1121,37 @@ srv_op_query(struct srv_vos_op *op)
 
 /* Open and close, from the main thread */
 
+/*
+ * The WAL metrics of target @idx, made on the first open and found again after a system
+ * stop (the registry lives as long as the process). A failure leaves a NULL node, which
+ * the update functions ignore: metrics never stop the engine.
+ */
+static void
+srv_tgt_metrics(struct srv_vos_tgt *tgt)
+{
+	static const char *const names[] = {"appends", "flushes", "syncs"};
+	static const char *const descs[] = {
+	    "WAL records appended (committed transactions: updates, punches...)",
+	    "WAL flushes submitted (group commits)",
+	    "durability points of WAL flushes (fdatasync or RWF_DSYNC writes)"};
+	struct d_tm_node_t **nodes[] = {&tgt->vt_tm_appends, &tgt->vt_tm_flushes,
+					&tgt->vt_tm_syncs};
+	static bool tm_started;
+	char path[96];
+	int i;
+
+	if (!tm_started) {
+		tm_started = d_tm_init() == 0;
+		if (!tm_started)
+			return;
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "engine/wal/%s{target=\"%u\"}", names[i], tgt->vt_idx);
+		if (d_tm_add_metric(nodes[i], D_TM_COUNTER, descs[i], NULL, "%s", path) != 0)
+			*nodes[i] = d_tm_find_metric(path);
+	}
+}
+
 int
 srv_vos_open(const struct dss_engine *eng)
 {
@@ -1123,6 +1190,7 @@ srv_vos_open(const struct dss_engine *eng)
 		tgt->vt_xs = eng->de_tgt_xs[i];
 		D_INIT_LIST_HEAD(&tgts[i].vt_children);
 		tgts[i].vt_scm_max = ec->ec_tiers[0].tc_scm_size / nr;
+		srv_tgt_metrics(&tgts[i]);
 	}
 	srv_vos.sv_tgts = tgts;
 	srv_vos.sv_nr = nr;

@@ -437,6 +437,12 @@ vos_pool_last_lsn(daos_handle_t poh)
 	return lsn > pool->vp_base_lsn ? lsn : pool->vp_base_lsn;
 }
 
+void
+vos_pool_wal_query(daos_handle_t poh, struct bio_wal_stats *st)
+{
+	bio_wal_query(vos_hdl2pool(poh)->vp_wal, st);
+}
+
 static int
 vos_pool_wait_lsn(struct vos_pool *pool, uint64_t lsn)
 {

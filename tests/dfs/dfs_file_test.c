@@ -787,6 +787,115 @@ test_rpcs(dfs_t *dfs)
 	CHECK_RC(dfs_remove(dfs, NULL, "rpcs", false, NULL), 0);
 }
 
+/* Create @name in @dir (class S2, 4 KiB chunks) holding @len bytes of pattern @seed. */
+static void
+guess_file(dfs_t *dfs, dfs_obj_t *dir, const char *name, size_t len, uint64_t seed)
+{
+	uint8_t buf[3 * 4 * KiB];
+	dfs_obj_t *f;
+
+	CHECK(len <= sizeof(buf), "guess_file length");
+	pat_fill(buf, seed, 0, len);
+	CHECK_RC(dfs_open(dfs, dir, name, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, OC_S2, 4 * KiB,
+			  NULL, &f),
+		 0);
+	if (failures)
+		return;
+	CHECK_RC(file_write(dfs, f, buf, len, 0), 0);
+	dfs_release(f);
+}
+
+/*
+ * dfs_stat sends a file's size query together with its entry's fetch when the mount's
+ * lookup cache guesses the file: the answer stays exact when another mount (here a second
+ * dfs_t on the same handles, with its own cache) replaced the name in between, and
+ * dfs_ostat of an open file (entry and size at once) sees the other mount's writes and its
+ * removal. The RPC counts show the guess was used: a stale guess costs its queries on top.
+ */
+static void
+test_stat_guess(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
+{
+	uint8_t buf[5000];
+	uint64_t c0[DC_OBJ_RPC_NR];
+	struct stat st;
+	dfs_obj_t *dir_a;
+	dfs_obj_t *dir_b;
+	dfs_obj_t *f;
+	dfs_t *other;
+
+	CHECK_RC(dfs_mount(poh, coh, O_RDWR, &other), 0);
+	if (failures)
+		return;
+	CHECK_RC(dfs_mkdir(dfs, NULL, "guess", 0755, 0), 0);
+	CHECK_RC(dfs_lookup_rel(dfs, NULL, "guess", O_RDWR, &dir_a, NULL, NULL), 0);
+	CHECK_RC(dfs_lookup_rel(other, NULL, "guess", O_RDWR, &dir_b, NULL, NULL), 0);
+	if (failures)
+		return;
+
+	/* created here: the guess is right, the counts are those of a plain stat */
+	guess_file(dfs, dir_a, "g", 3000, 1);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_stat(dfs, dir_a, "g", &st), 0);
+	rpcs_check(c0, "stat, right guess", 0, 1, 0, 2);
+	CHECK(S_ISREG(st.st_mode) && st.st_size == 3000, "stat size %lld", (long long)st.st_size);
+
+	/* replaced by the other mount: the guessed file is gone, the new one is asked too */
+	CHECK_RC(dfs_remove(other, dir_b, "g", false, NULL), 0);
+	guess_file(other, dir_b, "g", 5000, 2);
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_stat(dfs, dir_a, "g", &st), 0);
+	rpcs_check(c0, "stat, stale guess", 0, 1, 0, 4);
+	CHECK(S_ISREG(st.st_mode) && st.st_size == 5000, "stale guess: size %lld, want 5000",
+	      (long long)st.st_size);
+	/* the slot was refreshed by that stat: right again */
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_stat(dfs, dir_a, "g", &st), 0);
+	rpcs_check(c0, "stat, refreshed guess", 0, 1, 0, 2);
+	CHECK(st.st_size == 5000, "refreshed guess: size %lld", (long long)st.st_size);
+
+	/* a directory now: no size from the guess, and none asked */
+	CHECK_RC(dfs_remove(other, dir_b, "g", false, NULL), 0);
+	CHECK_RC(dfs_mkdir(other, dir_b, "g", 0755, 0), 0);
+	CHECK_RC(dfs_stat(dfs, dir_a, "g", &st), 0);
+	CHECK(S_ISDIR(st.st_mode) && st.st_size == 0, "now a directory: mode %o size %lld",
+	      st.st_mode, (long long)st.st_size);
+	CHECK_RC(dfs_remove(other, dir_b, "g", false, NULL), 0);
+	CHECK_RC(dfs_stat(dfs, dir_a, "g", &st), ENOENT);
+
+	/* dfs_ostat of an open file: the other mount's write, then its replacement */
+	guess_file(dfs, dir_a, "h", 100, 3);
+	CHECK_RC(dfs_lookup_rel(dfs, dir_a, "h", O_RDONLY, &f, NULL, NULL), 0);
+	if (failures)
+		return;
+	dc_obj_rpc_counts(c0);
+	CHECK_RC(dfs_ostat(dfs, f, &st), 0);
+	rpcs_check(c0, "ostat of a file", 0, 1, 0, 2);
+	CHECK(st.st_size == 100, "ostat size %lld", (long long)st.st_size);
+	{
+		dfs_obj_t *g;
+
+		pat_fill(buf, 4, 0, sizeof(buf));
+		CHECK_RC(dfs_lookup_rel(other, dir_b, "h", O_RDWR, &g, NULL, NULL), 0);
+		if (failures == 0) {
+			CHECK_RC(file_write(other, g, buf, sizeof(buf), 0), 0);
+			dfs_release(g);
+		}
+	}
+	CHECK_RC(dfs_ostat(dfs, f, &st), 0);
+	CHECK(st.st_size == sizeof(buf), "ostat after the other's write: %lld",
+	      (long long)st.st_size);
+	CHECK_RC(dfs_remove(other, dir_b, "h", false, NULL), 0);
+	guess_file(other, dir_b, "h", 10, 5);
+	CHECK_RC(dfs_ostat(dfs, f, &st), ENOENT);
+	dfs_release(f);
+
+	CHECK_RC(dfs_remove(dfs, dir_a, "h", false, NULL), 0);
+	dfs_release(dir_a);
+	dfs_release(dir_b);
+	CHECK_RC(dfs_umount(other), 0);
+	CHECK_RC(dfs_remove(dfs, NULL, "guess", false, NULL), 0);
+}
+
 /*
  * Threads of one process, each with its own files and handles in one shared directory:
  * create, write (several chunks: pieces in parallel), stat, read back, remove, all at once.
@@ -1163,6 +1272,7 @@ main(int argc, char **argv)
 	test_global(dfs);
 	test_remove(dfs, coh);
 	test_rpcs(dfs);
+	test_stat_guess(dfs, poh, coh);
 	test_threads(dfs);
 	if (failures == 0)
 		test_other_process(dfs, argv[0], argv[1], puuid, cuuid);

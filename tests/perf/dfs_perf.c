@@ -4,7 +4,7 @@
  * workload on a local directory in the same run, printed side by side.
  *
  *	dfs_perf MGMT_ADDR [-n FILES] [-m MIB] [-b KIB] [-r RUNS] [-d LOCAL_DIR] [-t THREADS]
- *		 [-u] [-v]
+ *		 [-u] [-v] [-L]
  *
  * Run it against a fresh server with tests/common/with_server.sh (see docs/PERFORMANCE.md):
  * it creates a pool on every target of the server at MGMT_ADDR and a container through the
@@ -17,9 +17,16 @@
  * -t THREADS splits the files and the bytes between THREADS threads of this one process
  * (mdtest-style: each its own files and handles; libdaos gives each thread its own network
  * context), all in the run's directory or, with -u, in one directory per thread; rates count
- * all threads together. -v prints the object RPCs (by opcode) of each libdfs phase per file,
- * and per MiB for streaming (dc_obj_rpc_counts).
+ * all threads together. Before the clock starts each thread creates, stats and removes a
+ * file of its own, so that its network context exists and is connected to every target.
+ * -v prints, per libdfs phase, the object RPCs (by opcode) per file (per MiB for
+ * streaming; dc_obj_rpc_counts), the CPU time per file of this process and of the server
+ * (DAOS_PERF_SERVER_PID, set by with_server.sh) and the server's WAL records and flushes
+ * per second (its engine/wal metrics through the management port): records / flushes is
+ * how many updates each group commit carried. The create phase must show at least one WAL
+ * record per file (else exit 1). -m 0 skips streaming, -L the local side.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -36,7 +43,10 @@
 #include <daos_fs.h>
 #include <daos/client.h>
 #include <daos/obj_shard.h>
+#include <daos_srv/ctl.h>
 #include <gurt/common.h>
+
+#include "ctl/ctl.pb-c.h"
 
 #include "../common/sys_pool.h"
 
@@ -54,6 +64,90 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this process so far (ns). */
+static uint64_t
+self_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of every thread of process @pid so far (ns, from schedstat), or 0. */
+static uint64_t
+proc_cpu_ns(int pid)
+{
+	char path[64];
+	struct dirent *de;
+	uint64_t sum = 0;
+	DIR *d;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char f[300];
+		unsigned long long ns;
+		FILE *fp;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "/proc/%d/task/%s/schedstat", pid, de->d_name);
+		fp = fopen(f, "r");
+		if (fp == NULL)
+			continue;
+		if (fscanf(fp, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(fp);
+	}
+	closedir(d);
+	return sum;
+}
+
+/*
+ * The server's WAL counters summed over its targets (engine/wal/..., through the management
+ * port's Telemetry method): wal[0] records appended, wal[1] flushes. All zero if the
+ * server does not answer (the figures are then printed as 0).
+ */
+static void
+wal_counts(const char *addr, uint64_t wal[2])
+{
+	static const char *const names[] = {"daos_engine_wal_appends{", "daos_engine_wal_flushes{"};
+	Ctl__TelemetryReq req = CTL__TELEMETRY_REQ__INIT;
+	Ctl__TelemetryResp *resp = NULL;
+	struct dss_ctl_client *cli;
+	uint8_t buf[16];
+	void *reply = NULL;
+	size_t len;
+	char *line;
+	char *save = NULL;
+	int i;
+
+	wal[0] = wal[1] = 0;
+	if (dss_ctl_client_open(addr, 10000, &cli) != 0)
+		return;
+	len = ctl__telemetry_req__pack(&req, buf);
+	if (dss_ctl_client_call(cli, DSS_CTL_TELEMETRY, buf, len, 10000, &reply, &len) == 0)
+		resp = ctl__telemetry_resp__unpack(NULL, len, reply);
+	for (line = resp != NULL ? strtok_r(resp->text, "\n", &save) : NULL; line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		for (i = 0; i < 2; i++) {
+			char *sp = strrchr(line, ' ');
+
+			if (strncmp(line, names[i], strlen(names[i])) == 0 && sp != NULL)
+				wal[i] += strtoull(sp + 1, NULL, 10);
+		}
+	}
+	if (resp != NULL)
+		ctl__telemetry_resp__free_unpacked(resp, NULL);
+	free(reply);
+	dss_ctl_client_close(cli);
 }
 
 static void
@@ -101,6 +195,10 @@ struct perf_run {
 	pthread_barrier_t pr_bar;
 	int pr_rc; /* first error (positive errno), under the barrier's ordering */
 	const char *pr_what;
+	int pr_srv_pid;         /* the server's pid (DAOS_PERF_SERVER_PID), or 0 */
+	double pr_cpu[F_NR][2]; /* us of CPU per file (per MiB), client and server */
+	const char *pr_addr;    /* the server's management address */
+	double pr_wal[F_NR][2]; /* the server's WAL records and flushes per second */
 };
 
 struct perf_thread {
@@ -247,10 +345,34 @@ perf_thread_main(void *arg)
 	}
 	if (rc != 0)
 		perf_fail(pr, "thread directory", rc);
+	/*
+	 * Before the clock starts: a file created, stated and removed, so that this thread's
+	 * network context exists and is connected to every target (a context costs ~1 ms of
+	 * CPU and a connection per target: not what a create or a stat costs).
+	 */
+	if (rc == 0 && !pr->pr_local) {
+		dfs_obj_t *f;
+		struct stat st;
+
+		snprintf(name, sizeof(name), "t%d.warm", pt->pt_id);
+		rc = dfs_open(pr->pr_dfs, dir, name, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, 0,
+			      0, NULL, &f);
+		if (rc == 0) {
+			dfs_release(f);
+			rc = dfs_stat(pr->pr_dfs, dir, name, &st);
+		}
+		if (rc == 0)
+			rc = dfs_remove(pr->pr_dfs, dir, name, false, NULL);
+		if (rc != 0)
+			perf_fail(pr, "warm-up", rc);
+	}
+	pthread_barrier_wait(&pr->pr_bar); /* the main thread reads its counters now */
 	for (ph = 0; ph < F_NR; ph++) {
 		pthread_barrier_wait(&pr->pr_bar);
 		pt->pt_t0[ph] = now_s();
-		if (rc == 0 && __atomic_load_n(&pr->pr_rc, __ATOMIC_ACQUIRE) == 0) {
+		if (ph >= F_WRITE && pr->pr_bytes == 0) {
+			/* -m 0: no streaming */
+		} else if (rc == 0 && __atomic_load_n(&pr->pr_rc, __ATOMIC_ACQUIRE) == 0) {
 			if (pr->pr_local)
 				rc = local_phase(pt, ph, ldir, &fd);
 			else
@@ -314,13 +436,27 @@ perf_run(struct perf_run *pr, char **bufs, double fig[F_NR], double rpcs[F_NR][D
 	 * may run late on a loaded machine). Between phases every thread waits at a barrier,
 	 * so counts read before the start barrier and after the end barrier are the phase's.
 	 */
+	pthread_barrier_wait(&pr->pr_bar); /* every thread warmed up */
 	for (ph = 0; ph < F_NR; ph++) {
 		double t0;
 		double t1;
 
+		uint64_t cc0;
+		uint64_t sc0;
+		uint64_t w0[2] = {0};
+		uint64_t w1[2] = {0};
+		double per;
+
+		if (rpcs != NULL)
+			wal_counts(pr->pr_addr, w0);
 		dc_obj_rpc_counts(c0);
+		cc0 = self_cpu_ns();
+		sc0 = proc_cpu_ns(pr->pr_srv_pid);
 		pthread_barrier_wait(&pr->pr_bar);
 		pthread_barrier_wait(&pr->pr_bar);
+		per = ph <= F_REMOVE ? files : bytes / 1048576;
+		pr->pr_cpu[ph][0] = (double)(self_cpu_ns() - cc0) / 1e3 / per;
+		pr->pr_cpu[ph][1] = (double)(proc_cpu_ns(pr->pr_srv_pid) - sc0) / 1e3 / per;
 		dc_obj_rpc_counts(c1);
 		t0 = pts[0].pt_t0[ph];
 		t1 = pts[0].pt_t1[ph];
@@ -329,10 +465,26 @@ perf_run(struct perf_run *pr, char **bufs, double fig[F_NR], double rpcs[F_NR][D
 			t1 = pts[i].pt_t1[ph] > t1 ? pts[i].pt_t1[ph] : t1;
 		}
 		t = t1 - t0;
+		if (rpcs != NULL) {
+			wal_counts(pr->pr_addr, w1);
+			pr->pr_wal[ph][0] = (double)(w1[0] - w0[0]) / t;
+			pr->pr_wal[ph][1] = (double)(w1[1] - w0[1]) / t;
+			/*
+			 * Each create is one durable update: a record, in some flush. (Flushes
+			 * may outnumber records: a checkpoint's header write is a flush too,
+			 * and a record counted before the phase may be flushed in it.)
+			 */
+			if (ph == F_CREATE && (w1[0] - w0[0] < (uint64_t)files || w1[1] == w0[1])) {
+				fprintf(stderr,
+					"dfs_perf: the server's WAL metrics are wrong: %" PRIu64
+					" records, %" PRIu64 " flushes for %.0f creates\n",
+					w1[0] - w0[0], w1[1] - w0[1], files);
+				exit(1);
+			}
+		}
 		fig[ph] = ph <= F_REMOVE ? files / t : bytes / t / 1e6;
 		for (i = 0; rpcs != NULL && i < DC_OBJ_RPC_NR; i++)
-			rpcs[ph][i] =
-			    (double)(c1[i] - c0[i]) / (ph <= F_REMOVE ? files : bytes / 1048576);
+			rpcs[ph][i] = (double)(c1[i] - c0[i]) / per;
 	}
 	pthread_barrier_wait(&pr->pr_bar);
 	for (i = 0; i < pr->pr_threads; i++)
@@ -373,7 +525,7 @@ static const char *rpc_names[DC_OBJ_RPC_NR] = {"update", "fetch", "punch", "list
 
 /* -v: the object RPCs of each libdfs phase, per file (per MiB for streaming). */
 static void
-rpcs_print(int run, double rpcs[F_NR][DC_OBJ_RPC_NR])
+rpcs_print(int run, double rpcs[F_NR][DC_OBJ_RPC_NR], double cpu[F_NR][2], double wal[F_NR][2])
 {
 	int ph;
 	int i;
@@ -387,7 +539,8 @@ rpcs_print(int run, double rpcs[F_NR][DC_OBJ_RPC_NR])
 					: "read");
 		for (i = 0; i < DC_OBJ_RPC_NR; i++)
 			printf(" %s %.2f", rpc_names[i], rpcs[ph][i]);
-		printf("\n");
+		printf("; cpu us client %.1f server %.1f; WAL records %.0f/s flushes %.0f/s\n",
+		       cpu[ph][0], cpu[ph][1], wal[ph][0], wal[ph][1]);
 	}
 }
 
@@ -397,6 +550,8 @@ main(int argc, char **argv)
 	double dfig[MAX_RUNS][F_NR];
 	double lfig[MAX_RUNS][F_NR];
 	double rpcs[F_NR][DC_OBJ_RPC_NR];
+	double dcpu[F_NR][2];
+	double dwal[F_NR][2];
 	struct perf_run pr = {0};
 	char *bufs[MAX_THREADS];
 	const char *local = "/tmp";
@@ -405,6 +560,7 @@ main(int argc, char **argv)
 	size_t block = 1024 * 1024;
 	int threads = 1;
 	bool verbose = false;
+	bool no_local = false;
 	int runs = 3;
 	daos_handle_t poh;
 	daos_handle_t coh;
@@ -419,12 +575,12 @@ main(int argc, char **argv)
 	if (argc < 2 || argv[1][0] == '-') {
 		fprintf(stderr,
 			"usage: %s MGMT_ADDR [-n FILES] [-m MIB] [-b KIB] [-r RUNS] "
-			"[-d LOCAL_DIR] [-t THREADS] [-u] [-v]\n",
+			"[-d LOCAL_DIR] [-t THREADS] [-u] [-v] [-L]\n",
 			argv[0]);
 		return 2;
 	}
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:m:b:r:d:t:uv")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:b:r:d:t:uvL")) != -1) {
 		switch (opt) {
 		case 'n':
 			nfiles = atoi(optarg);
@@ -450,11 +606,14 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case 'L':
+			no_local = true;
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (nfiles <= 0 || runs <= 0 || runs > MAX_RUNS || block == 0 || mib == 0 || threads <= 0 ||
+	if (nfiles <= 0 || runs <= 0 || runs > MAX_RUNS || block == 0 || threads <= 0 ||
 	    threads > MAX_THREADS || nfiles % threads != 0 ||
 	    (mib << 20) % ((size_t)threads * block) != 0) {
 		fprintf(stderr,
@@ -464,6 +623,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	pr.pr_threads = threads;
+	pr.pr_addr = argv[1];
+	pr.pr_srv_pid = getenv("DAOS_PERF_SERVER_PID") ? atoi(getenv("DAOS_PERF_SERVER_PID")) : 0;
 	pr.pr_files = nfiles / threads;
 	pr.pr_bytes = (mib << 20) / (size_t)threads;
 	pr.pr_block = block;
@@ -504,14 +665,19 @@ main(int argc, char **argv)
 	for (r = 0; r < runs; r++) {
 		pr.pr_local = false;
 		run_dfs(&pr, r, bufs, dfig[r], rpcs);
+		memcpy(dcpu, pr.pr_cpu, sizeof(dcpu));
+		memcpy(dwal, pr.pr_wal, sizeof(dwal));
 		pr.pr_local = true;
-		run_local(&pr, local, r, bufs, lfig[r]);
+		if (no_local)
+			memset(lfig[r], 0, sizeof(lfig[r]));
+		else
+			run_local(&pr, local, r, bufs, lfig[r]);
 		printf("run %d:", r);
 		for (k = 0; k < F_NR; k++)
 			printf(" %s %.0f/%.0f;", fig_names[k], dfig[r][k], lfig[r][k]);
 		printf("  (dfs/local)\n");
 		if (verbose)
-			rpcs_print(r, rpcs);
+			rpcs_print(r, rpcs, dcpu, dwal);
 		fflush(stdout);
 	}
 	printf("\n%-18s %14s %14s %8s\n", "median", "libdfs", "local", "ratio");

@@ -57,6 +57,9 @@ struct dfs_ns {
 	uint64_t dn_oid_lo;
 	struct dfs_obj *dn_root;
 	char *dn_prefix;
+	/* the lookup cache (dfs_ns.c): guesses only, every answer is checked */
+	pthread_mutex_t dn_lc_lock;
+	struct dfs_lc_slot *dn_lc;
 };
 
 /*

@@ -68,38 +68,57 @@ inode_oid(const struct dfs_inode_df *di)
 	return (daos_obj_id_t){.lo = di->di_oid_lo, .hi = di->di_oid_hi};
 }
 
-/* Fetch entry @name of directory object @oh: the inode in *@di, the target in *@value. */
-static int
-ent_fetch(daos_handle_t oh, const char *name, struct dfs_inode_df *di, char **value)
-{
-	daos_key_t dkey;
-	daos_iod_t iod = {0};
-	d_sg_list_t sgl;
-	d_iov_t iov;
-	char *buf;
-	int rc;
+/* The fetch of one entry; the buffers live here until the fetch completed. */
+struct ent_fetch_op {
+	daos_key_t ef_dkey;
+	daos_iod_t ef_iod;
+	d_sg_list_t ef_sgl;
+	d_iov_t ef_iov;
+	char *ef_buf;
+};
 
-	D_ALLOC(buf, DFS_ENT_BUF);
-	if (buf == NULL)
-		return ENOMEM;
-	d_iov_set(&dkey, (void *)name, strlen(name));
-	d_iov_set(&iod.iod_name, DFS_INODE_AKEY, strlen(DFS_INODE_AKEY));
-	iod.iod_type = DAOS_IOD_SINGLE;
-	iod.iod_size = DAOS_REC_ANY;
-	iod.iod_nr = 1;
-	d_iov_set(&iov, buf, DFS_ENT_BUF);
-	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
-	rc = daos_obj_fetch(oh, DAOS_TX_NONE, 0, &dkey, 1, &iod, &sgl, NULL, NULL);
+/*
+ * Send the fetch of entry @name of directory object @oh on @ev (NULL: wait for it). -DER_*;
+ * whatever it returns, ent_fetch_end() is called afterwards (and @ev waited for if given).
+ */
+static int
+ent_fetch_begin(daos_handle_t oh, const char *name, struct ent_fetch_op *op, daos_event_t *ev)
+{
+	memset(op, 0, sizeof(*op));
+	D_ALLOC(op->ef_buf, DFS_ENT_BUF);
+	if (op->ef_buf == NULL)
+		return -DER_NOMEM;
+	d_iov_set(&op->ef_dkey, (void *)name, strlen(name));
+	d_iov_set(&op->ef_iod.iod_name, DFS_INODE_AKEY, strlen(DFS_INODE_AKEY));
+	op->ef_iod.iod_type = DAOS_IOD_SINGLE;
+	op->ef_iod.iod_size = DAOS_REC_ANY;
+	op->ef_iod.iod_nr = 1;
+	d_iov_set(&op->ef_iov, op->ef_buf, DFS_ENT_BUF);
+	op->ef_sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &op->ef_iov};
+	return daos_obj_fetch(oh, DAOS_TX_NONE, 0, &op->ef_dkey, 1, &op->ef_iod, &op->ef_sgl, NULL,
+			      ev);
+}
+
+/*
+ * Decode what @op fetched (@rc: the fetch's -DER_* outcome) and free its buffer: the inode
+ * in *@di, the symlink target in *@value (may be NULL). Positive errno.
+ */
+static int
+ent_fetch_end(struct ent_fetch_op *op, int rc, struct dfs_inode_df *di, char **value)
+{
+	char *buf = op->ef_buf;
+
 	if (rc != 0) {
 		rc = der2errno(rc);
 		goto out;
 	}
-	if (iod.iod_size == 0) {
+	if (op->ef_iod.iod_size == 0) {
 		rc = ENOENT;
 		goto out;
 	}
 	memcpy(di, buf, sizeof(*di));
-	if (iod.iod_size < sizeof(*di) || di->di_value_len != iod.iod_size - sizeof(*di) ||
+	if (op->ef_iod.iod_size < sizeof(*di) ||
+	    di->di_value_len != op->ef_iod.iod_size - sizeof(*di) ||
 	    di->di_value_len > DFS_MAX_PATH) {
 		rc = EIO; /* not an entry we wrote */
 		goto out;
@@ -117,8 +136,86 @@ ent_fetch(daos_handle_t oh, const char *name, struct dfs_inode_df *di, char **va
 	}
 	rc = 0;
 out:
-	D_FREE(buf);
+	D_FREE(op->ef_buf);
 	return rc;
+}
+
+/* Fetch entry @name of directory object @oh: the inode in *@di, the target in *@value. */
+static int
+ent_fetch(daos_handle_t oh, const char *name, struct dfs_inode_df *di, char **value)
+{
+	struct ent_fetch_op op;
+
+	return ent_fetch_end(&op, ent_fetch_begin(oh, name, &op, NULL), di, value);
+}
+
+/*
+ * The lookup cache: the regular file (oid, chunk size) a name of a directory held when this
+ * mount last created, opened or stat'ed it there. It is a guess, never an answer: dfs_stat
+ * sends the size query of the guessed file together with the fetch of the entry and keeps
+ * the size only if the entry fetched names that same file with that chunk size; otherwise
+ * it asks the right file afterwards. So a stale slot (another client removed or replaced
+ * the name) costs RPCs, never a wrong answer. Direct-mapped: DFS_LC_SLOTS slots keyed by a
+ * 64-bit hash of the parent's oid and the name (0: empty), under dn_lc_lock.
+ */
+#define DFS_LC_SLOTS 8192
+
+struct dfs_lc_slot {
+	uint64_t ls_key;
+	daos_obj_id_t ls_oid;
+	uint64_t ls_chunk;
+};
+
+static uint64_t
+lc_key(daos_obj_id_t parent, const char *name)
+{
+	uint64_t k = d_hash_murmur64((const unsigned char *)name, (unsigned int)strlen(name),
+				     (unsigned int)(parent.lo ^ (parent.lo >> 32) ^ parent.hi));
+
+	k ^= parent.hi * 0x9e3779b97f4a7c15ULL;
+	return k != 0 ? k : 1;
+}
+
+/* Remember that @name of directory @parent holds @di (a regular file), or forget it. */
+static void
+lc_set(dfs_t *dfs, daos_obj_id_t parent, const char *name, const struct dfs_inode_df *di)
+{
+	uint64_t k = lc_key(parent, name);
+	struct dfs_lc_slot *ls;
+
+	if (dfs->dn_lc == NULL)
+		return;
+	ls = &dfs->dn_lc[k % DFS_LC_SLOTS];
+	pthread_mutex_lock(&dfs->dn_lc_lock);
+	if (di != NULL && S_ISREG(di->di_mode)) {
+		ls->ls_key = k;
+		ls->ls_oid = inode_oid(di);
+		ls->ls_chunk = di->di_chunk;
+	} else if (ls->ls_key == k) {
+		ls->ls_key = 0;
+	}
+	pthread_mutex_unlock(&dfs->dn_lc_lock);
+}
+
+/* The file @name of directory @parent held when last seen, if remembered. */
+static bool
+lc_get(dfs_t *dfs, daos_obj_id_t parent, const char *name, daos_obj_id_t *oid, uint64_t *chunk)
+{
+	uint64_t k = lc_key(parent, name);
+	struct dfs_lc_slot *ls;
+	bool hit;
+
+	if (dfs->dn_lc == NULL)
+		return false;
+	ls = &dfs->dn_lc[k % DFS_LC_SLOTS];
+	pthread_mutex_lock(&dfs->dn_lc_lock);
+	hit = ls->ls_key == k;
+	if (hit) {
+		*oid = ls->ls_oid;
+		*chunk = ls->ls_chunk;
+	}
+	pthread_mutex_unlock(&dfs->dn_lc_lock);
+	return hit;
 }
 
 /* Write entry @name of @oh; @flags DAOS_COND_DKEY_INSERT (create) or _UPDATE (change). */
@@ -381,12 +478,16 @@ ns_alloc(daos_handle_t poh, daos_handle_t coh, int flags, dfs_t **dfsp)
 	dfs->dn_flags = flags;
 	dfs->dn_rdonly = (flags & O_ACCMODE) == O_RDONLY;
 	pthread_mutex_init(&dfs->dn_oid_lock, NULL);
-	dfs->dn_oid_next = UINT32_MAX + 1ULL; /* draw dn_oid_lo on first use */
+	pthread_mutex_init(&dfs->dn_lc_lock, NULL);
+	D_ALLOC_ARRAY(dfs->dn_lc, DFS_LC_SLOTS); /* none: no guesses, stats still work */
+	dfs->dn_oid_next = UINT32_MAX + 1ULL;    /* draw dn_oid_lo on first use */
 	rc = daos_obj_generate_oid(coh, &sboid, DAOS_OT_MULTI_HASHED, OC_S1, 0, 0);
 	if (rc == 0)
 		rc = daos_obj_open(coh, sboid, DAOS_OO_RW, &dfs->dn_sb_oh, NULL);
 	if (rc != 0) {
 		pthread_mutex_destroy(&dfs->dn_oid_lock);
+		pthread_mutex_destroy(&dfs->dn_lc_lock);
+		D_FREE(dfs->dn_lc);
 		D_FREE(dfs);
 		return der2errno(rc);
 	}
@@ -401,6 +502,8 @@ ns_free(dfs_t *dfs)
 		dfs_release(dfs->dn_root);
 	daos_obj_close(dfs->dn_sb_oh, NULL);
 	pthread_mutex_destroy(&dfs->dn_oid_lock);
+	pthread_mutex_destroy(&dfs->dn_lc_lock);
+	D_FREE(dfs->dn_lc);
 	D_FREE(dfs->dn_prefix);
 	D_FREE(dfs);
 }
@@ -684,8 +787,10 @@ dfs_lookup_rel(dfs_t *dfs, dfs_obj_t *parent, const char *name, int flags, dfs_o
 		rc = dir_check(parent);
 	if (rc == 0)
 		rc = ent_fetch(parent->do_oh, name, &di, &value);
-	if (rc == 0)
+	if (rc == 0) {
+		lc_set(dfs, parent->do_oid, name, &di);
 		rc = obj_build(dfs, parent->do_oid, name, &di, value, flags, obj);
+	}
 	if (rc != 0)
 		return rc;
 	if (mode != NULL)
@@ -909,6 +1014,7 @@ open_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flag
 				if (val == NULL)
 					return ENOMEM;
 			}
+			lc_set(dfs, parent->do_oid, name, &di);
 			/* a new file is empty: O_TRUNC has nothing to do */
 			rc = obj_build(dfs, parent->do_oid, name, &di, val, flags, obj);
 			if (rc == 0 && stbuf != NULL)
@@ -923,6 +1029,7 @@ open_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, mode_t mode, int flag
 	rc = ent_fetch(parent->do_oh, name, &di, &val);
 	if (rc != 0)
 		return rc;
+	lc_set(dfs, parent->do_oid, name, &di);
 	if (type == S_IFDIR && !S_ISDIR(di.di_mode))
 		rc = ENOTDIR;
 	else if (type == S_IFREG && S_ISDIR(di.di_mode))
@@ -1034,10 +1141,62 @@ dfs_get_symlink_value(dfs_obj_t *obj, char *buf, daos_size_t *size)
 	return 0;
 }
 
+/*
+ * Fetch entry @name of directory object @poh into *@di and, at the same time, the size of
+ * the file @oid (chunk size @chunk) into *@size: through its open array handle @aoh, or
+ * (DAOS_HDL_INVAL) by opening it. The fetch goes out on an event of this thread's queue and
+ * the size query, blocking, progresses both: one round trip instead of two. *@size_rc is
+ * the size query's outcome (positive errno). Returns the fetch's outcome (positive errno),
+ * or -1 when the fetch failed in a way a plain ent_fetch() handles better (a stale pool map
+ * is refreshed only by blocking calls): the caller then does it the usual way.
+ */
+static int
+ent_fetch_with_size(dfs_t *dfs, daos_handle_t poh, const char *name, struct dfs_inode_df *di,
+		    daos_obj_id_t oid, uint64_t chunk, daos_handle_t aoh, daos_size_t *size,
+		    int *size_rc)
+{
+	struct ent_fetch_op op;
+	daos_event_t ev;
+	bool done = false;
+	int rc;
+	int rc2;
+
+	if (daos_event_init(&ev, DAOS_HDL_INVAL, NULL) != 0)
+		return -1;
+	rc = ent_fetch_begin(poh, name, &op, &ev);
+	if (rc != 0)
+		*size_rc = EINVAL;
+	else if (daos_handle_is_valid(aoh))
+		*size_rc = der2errno(daos_array_get_size(aoh, DAOS_TX_NONE, size, NULL));
+	else
+		*size_rc = dfs__file_size(dfs, oid, chunk, size);
+	/* launched or not, the event is settled before its buffers go */
+	rc2 = daos_event_test(&ev, DAOS_EQ_WAIT, &done);
+	if (rc == 0)
+		rc = rc2 != 0 ? rc2 : ev.ev_error;
+	daos_event_fini(&ev);
+	if (rc != 0) {
+		ent_fetch_end(&op, rc, di, NULL);
+		return -1;
+	}
+	return ent_fetch_end(&op, 0, di, NULL);
+}
+
+static void
+stat_size_set(struct stat *st, daos_size_t size)
+{
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+}
+
 int
 dfs_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, struct stat *stbuf)
 {
 	struct dfs_inode_df di;
+	daos_obj_id_t oid;
+	daos_size_t size = 0;
+	uint64_t chunk;
+	int size_rc;
 	int rc;
 
 	if (dfs == NULL || stbuf == NULL)
@@ -1048,10 +1207,29 @@ dfs_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, struct stat *stbuf)
 	rc = name_check(name);
 	if (rc == 0)
 		rc = dir_check(parent);
-	if (rc == 0)
-		rc = ent_fetch(parent->do_oh, name, &di, NULL);
+	if (rc != 0)
+		return rc;
+	rc = -1;
+	if (lc_get(dfs, parent->do_oid, name, &oid, &chunk))
+		rc = ent_fetch_with_size(dfs, parent->do_oh, name, &di, oid, chunk, DAOS_HDL_INVAL,
+					 &size, &size_rc);
 	if (rc == 0) {
 		inode2stat(&di, stbuf);
+		lc_set(dfs, parent->do_oid, name, &di);
+		/* the guess is kept only if the entry names that very file */
+		if (S_ISREG(di.di_mode) && size_rc == 0 && di.di_oid_lo == oid.lo &&
+		    di.di_oid_hi == oid.hi && di.di_chunk == chunk) {
+			stat_size_set(stbuf, size);
+			return 0;
+		}
+		return stat_file_size(dfs, &di, NULL, stbuf);
+	}
+	if (rc != -1)
+		return rc;
+	rc = ent_fetch(parent->do_oh, name, &di, NULL);
+	if (rc == 0) {
+		inode2stat(&di, stbuf);
+		lc_set(dfs, parent->do_oid, name, &di);
 		rc = stat_file_size(dfs, &di, NULL, stbuf);
 	}
 	return rc;
@@ -1086,6 +1264,29 @@ dfs_ostat(dfs_t *dfs, dfs_obj_t *obj, struct stat *stbuf)
 
 	if (dfs == NULL || obj == NULL || stbuf == NULL)
 		return EINVAL;
+	if (S_ISREG(obj->do_mode)) {
+		daos_size_t size = 0;
+		int size_rc;
+
+		/* the entry and the size of the open file at once */
+		rc = obj_parent_open(dfs, obj, &poh);
+		if (rc != 0)
+			return rc;
+		rc = ent_fetch_with_size(dfs, poh, obj->do_name, &di, obj->do_oid, obj->do_chunk,
+					 obj->do_oh, &size, &size_rc);
+		daos_obj_close(poh, NULL);
+		if (rc == 0 && (di.di_oid_lo != obj->do_oid.lo || di.di_oid_hi != obj->do_oid.hi))
+			return ENOENT; /* the name now refers to another object */
+		if (rc == 0 && size_rc != 0)
+			return size_rc;
+		if (rc == 0) {
+			inode2stat(&di, stbuf);
+			stat_size_set(stbuf, size);
+			return 0;
+		}
+		if (rc != -1)
+			return rc;
+	}
 	rc = obj_inode(dfs, obj, &poh, &di, NULL);
 	if (rc != 0)
 		return rc;
@@ -1523,8 +1724,10 @@ dfs_remove(dfs_t *dfs, dfs_obj_t *parent, const char *name, bool force, daos_obj
 	rc = name_check(name);
 	if (rc == 0)
 		rc = dir_check(parent);
-	if (rc == 0)
+	if (rc == 0) {
+		lc_set(dfs, parent->do_oid, name, NULL);
 		rc = ent_remove(dfs, parent->do_oh, name, force, oid);
+	}
 	return rc;
 }
 
@@ -1609,6 +1812,9 @@ dfs_move(dfs_t *dfs, dfs_obj_t *parent, const char *name, dfs_obj_t *new_parent,
 	rc = ent_fetch(parent->do_oh, name, &si, &value);
 	if (rc != 0)
 		return rc;
+	/* guesses about both names would be wrong from now on (harmless, but wasted RPCs) */
+	lc_set(dfs, parent->do_oid, name, NULL);
+	lc_set(dfs, new_parent->do_oid, new_name, NULL);
 	if (S_ISDIR(si.di_mode) && new_parent->do_oid.lo == si.di_oid_lo &&
 	    new_parent->do_oid.hi == si.di_oid_hi) {
 		rc = EINVAL; /* into itself */
@@ -1669,8 +1875,11 @@ dfs_exchange(dfs_t *dfs, dfs_obj_t *parent1, const char *name1, dfs_obj_t *paren
 	rc = name_check(name1);
 	if (rc == 0)
 		rc = name_check(name2);
-	if (rc == 0)
+	if (rc == 0) {
+		lc_set(dfs, parent1->do_oid, name1, NULL);
+		lc_set(dfs, parent2->do_oid, name2, NULL);
 		rc = ent_fetch(parent1->do_oh, name1, &d1, &v1);
+	}
 	if (rc == 0)
 		rc = ent_fetch(parent2->do_oh, name2, &d2, &v2);
 	if (rc == 0)

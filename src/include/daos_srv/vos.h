@@ -136,6 +136,14 @@ int vos_pool_checkpoint(daos_handle_t poh);
 /** LSN of the last committed transaction of the pool (0 before any). */
 uint64_t vos_pool_last_lsn(daos_handle_t poh);
 
+/**
+ * The counters and state of the pool's WAL (bio_wal_query): records appended, flushes,
+ * syncs since the open. For metrics: a flush carries every record appended while the
+ * previous one was in flight, so appends / flushes is the group commit's batch.
+ * Context: the pool's thread; never blocks.
+ */
+void vos_pool_wal_query(daos_handle_t poh, struct bio_wal_stats *st);
+
 /** Wait (through the pool's wait hook) until @lsn is durable. 0 or -DER_IO. */
 int vos_pool_wait(daos_handle_t poh, uint64_t lsn);
 
