@@ -133,7 +133,8 @@ daos_kv_destroy(daos_handle_t oh, daos_handle_t th, daos_event_t *ev)
 
 	if (daos_handle_is_inval(ooh))
 		return kv_done(ev, -DER_NO_HDL);
-	return kv_done(ev, daos_obj_punch(ooh, th, 0, NULL));
+	/* one object punch: on the application's event itself */
+	return daos_obj_punch(ooh, th, 0, ev);
 }
 
 /*
