@@ -370,6 +370,13 @@ pool_connect_queried(void *arg, int rc, daos_event_t *ev)
 		D_FREE(op);
 		return rc;
 	}
+	if (rc == -DER_CANCELED) {
+		/* the queue is being destroyed (its context closing): no more sends, drop it */
+		d_hhash_link_delete(dc_hhash(), &op->pc_pool->dp_hlink);
+		dc_pool_put(op->pc_pool);
+		D_FREE(op);
+		return rc;
+	}
 	dc_pool_hdr_fill(op->pc_pool, &hdr, &bufs);
 	req.hdr = &hdr;
 	dc_svc_send(ev, op->pc_pool, DSS_CTL_POOL_DISCONNECT, &req.base,
