@@ -325,14 +325,14 @@ do_run(const char *self, const char *label, const char *uuid_str, uint32_t ntarg
 		dc_pool_put(dp);
 	}
 
-	/* an event: completed when the call returns */
+	/* an event: the call returns once sent, the poll completes it */
 	rc = daos_eq_create(&eqh);
 	if (rc == 0)
 		rc = daos_event_init(&ev, eqh, NULL);
 	if (rc == 0)
 		rc = daos_pool_query(poh_l, NULL, &info, NULL, &ev);
 	if (rc == 0)
-		rc = daos_eq_poll(eqh, 0, 0, 1, &evp);
+		rc = daos_eq_poll(eqh, 0, 10 * 1000 * 1000, 1, &evp);
 	CHECK(rc == 1 && evp == &ev && ev.ev_error == 0, "query with an event: polled %d, %s", rc,
 	      err(ev.ev_error));
 	daos_event_fini(&ev);

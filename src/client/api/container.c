@@ -5,8 +5,10 @@
  * container (label or uuid string) and, for an open container, its service handle, with a
  * fresh credential from daos_agent; dc_svc_call relays it through an engine to the service
  * leader. Container handle uuids are made here (as in DAOS) so that a retried open is the
- * same open. Calls complete synchronously: with an event, the work is done before the call
- * returns and the event is then completed (the application still polls it).
+ * same open. Calls are asynchronous: the request is packed and sent, the call returns, and
+ * the reply's callback (struct cont_op) fills the out-parameters and completes the event;
+ * without an event the call waits on a private one. Errors found before sending complete
+ * the event at once (cont_ev_finish).
  */
 #define D_LOGFAC client
 
@@ -100,26 +102,110 @@ cont_ev_finish(daos_event_t *ev, int rc)
 	return dc_ev_end(ev, priv);
 }
 
-static int
-cont_call(struct dc_pool *pool, uint32_t method, const ProtobufCMessage *req,
-	  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **resp)
-{
-	int rc;
+/*
+ * A call in flight: the references it holds, the application's out-parameters, and what
+ * to do with the answer (co_done, called with the outcome and, on success, the answer; it
+ * returns the event's result, or DC_SVC_MORE when it started a follow-up on the event and
+ * keeps the op).
+ */
+struct cont_op;
+typedef int (*cont_done_t)(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev);
 
-	*resp = NULL;
-	rc = dc_svc_call(pool, method, req, desc, resp);
-	if (rc != 0 && *resp != NULL) {
-		protobuf_c_message_free_unpacked(*resp, NULL);
-		*resp = NULL;
-	}
+struct cont_op {
+	struct dc_pool *co_pool; /* referenced, or NULL */
+	struct dc_cont *co_cont; /* referenced, or NULL */
+	cont_done_t co_done;
+	void *co_p[3];
+	int co_n;
+	daos_handle_t co_poh;
+	uuid_t co_hdl;
+	unsigned int co_flags;
+	daos_prop_t *co_prop; /* owned (freed with the op) */
+	int co_rc;
+};
+
+static void
+cont_op_free(struct cont_op *op)
+{
+	if (op->co_cont != NULL)
+		dc_cont_put(op->co_cont);
+	if (op->co_pool != NULL)
+		dc_pool_put(op->co_pool);
+	daos_prop_free(op->co_prop);
+	D_FREE(op);
+}
+
+static int
+cont_op_cb(void *arg, int rc, ProtobufCMessage **resp, daos_event_t *ev)
+{
+	struct cont_op *op = arg;
+
+	/* ev NULL: the event never launched, nothing to report into */
+	if (op->co_done != NULL && ev != NULL)
+		rc = op->co_done(op, rc, rc == 0 ? *resp : NULL, ev);
+	if (rc != DC_SVC_MORE)
+		cont_op_free(op);
 	return rc;
 }
 
-static void
-resp_free(void *resp)
+/* A new op holding @pool and @cont (references the op takes; either may be NULL). */
+static struct cont_op *
+cont_op_new(struct dc_pool *pool, struct dc_cont *cont, cont_done_t done)
 {
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+	struct cont_op *op;
+
+	D_ALLOC_PTR(op);
+	if (op == NULL) {
+		if (cont != NULL)
+			dc_cont_put(cont);
+		if (pool != NULL)
+			dc_pool_put(pool);
+		return NULL;
+	}
+	op->co_pool = pool;
+	op->co_cont = cont;
+	op->co_done = done;
+	return op;
+}
+
+/* Send @req for @op on @ev (NULL: block) to the service of its pool or container's pool. */
+static int
+cont_op_call(daos_event_t *ev, struct cont_op *op, uint32_t method, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *desc)
+{
+	struct dc_pool *pool = op->co_pool != NULL ? op->co_pool : op->co_cont->dc_pool;
+
+	return dc_svc_call_ev(ev, pool, method, req, desc, cont_op_cb, op);
+}
+
+/* The op is not sent after all (@rc): free it and report @rc on @ev. */
+static int
+cont_op_fail(daos_event_t *ev, struct cont_op *op, int rc)
+{
+	cont_op_free(op);
+	return cont_ev_finish(ev, rc);
+}
+
+/* An op on open container @coh with a header for it in @h. */
+static int
+cont_op_open_hdl(daos_handle_t coh, cont_done_t done, struct cont_hdr *h, struct cont_op **opp)
+{
+	struct dc_cont *cont;
+	int rc;
+
+	*opp = NULL;
+	cont = dc_cont_get(coh);
+	if (cont == NULL)
+		return -DER_NO_HDL;
+	*opp = cont_op_new(NULL, cont, done);
+	if (*opp == NULL)
+		return -DER_NOMEM;
+	rc = cont_hdr_init_open(h, cont);
+	if (rc != 0) {
+		cont_op_free(*opp);
+		*opp = NULL;
+	}
+	return rc;
 }
 
 static int
@@ -141,42 +227,54 @@ cont_info_from_pb(const Mgmt__ContInfo *pb, daos_cont_info_t *info)
 /* create */
 
 static int
-cont_create(daos_handle_t poh, uuid_t *uuid, const daos_prop_t *prop)
+cont_create_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	Mgmt__ContCreateResp *r = (Mgmt__ContCreateResp *)resp;
+	uuid_t *uuid = op->co_p[0];
+
+	(void)ev;
+	if (rc != 0)
+		return rc;
+	if (r->uuid[0] != '\0' && uuid_parse(r->uuid, op->co_hdl) != 0)
+		return -DER_PROTO;
+	if (uuid != NULL)
+		uuid_copy(*uuid, op->co_hdl);
+	return 0;
+}
+
+static int
+cont_create(daos_handle_t poh, uuid_t *uuid, const daos_prop_t *prop, daos_event_t *ev)
 {
 	Mgmt__ContCreateReq req = MGMT__CONT_CREATE_REQ__INIT;
-	Mgmt__ContCreateResp *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
 	struct dc_pool *pool;
 	char ustr[DAOS_UUID_STR_SIZE];
-	uuid_t u;
 	int rc;
 
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
-		return -DER_NO_HDL;
-	uuid_generate(u);
-	uuid_unparse_lower(u, ustr);
+		return cont_ev_finish(ev, -DER_NO_HDL);
+	op = cont_op_new(pool, NULL, cont_create_done);
+	if (op == NULL)
+		return cont_ev_finish(ev, -DER_NOMEM);
+	op->co_p[0] = uuid;
+	/* co_hdl: the uuid asked for (the service's answer replaces it) */
+	uuid_generate(op->co_hdl);
+	uuid_unparse_lower(op->co_hdl, ustr);
 	rc = cont_hdr_init(&h, pool, ustr, NULL);
 	if (rc != 0)
-		goto out_pool;
+		return cont_op_fail(ev, op, rc);
 	req.hdr = &h.ch_hdr;
 	rc = dc_cont_prop2pb(prop, false, &req.properties, &req.n_properties);
-	if (rc != 0)
-		goto out_hdr;
-	rc = cont_call(pool, DSS_CTL_CONT_CREATE, &req.base, &mgmt__cont_create_resp__descriptor,
-		       (ProtobufCMessage **)&resp);
-	if (rc == 0) {
-		if (resp->uuid[0] != '\0' && uuid_parse(resp->uuid, u) != 0)
-			rc = -DER_PROTO;
-		else if (uuid != NULL)
-			uuid_copy(*uuid, u);
-		resp_free(resp);
+	if (rc != 0) {
+		cont_hdr_fini(&h);
+		return cont_op_fail(ev, op, rc);
 	}
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_CREATE, &req.base,
+			  &mgmt__cont_create_resp__descriptor);
 	dc_cont_prop_pb_free(req.properties, req.n_properties);
-out_hdr:
 	cont_hdr_fini(&h);
-out_pool:
-	dc_pool_put(pool);
 	return rc;
 }
 
@@ -189,7 +287,7 @@ daos_cont_create2(daos_handle_t poh, uuid_t *uuid, daos_prop_t *cont_prop, daos_
 		label = daos_prop_entry_get(cont_prop, DAOS_PROP_CO_LABEL);
 	if (label != NULL && !daos_label_is_valid(label->dpe_str))
 		return cont_ev_finish(ev, -DER_INVAL);
-	return cont_ev_finish(ev, cont_create(poh, uuid, cont_prop));
+	return cont_create(poh, uuid, cont_prop, ev);
 }
 
 int
@@ -215,9 +313,11 @@ daos_cont_create_with_label(daos_handle_t poh, const char *label, daos_prop_t *c
 		}
 	}
 	if (rc == 0)
-		rc = cont_create(poh, uuid, lprop);
+		rc = cont_create(poh, uuid, lprop, ev); /* packed before it returns */
+	else
+		rc = cont_ev_finish(ev, rc);
 	daos_prop_free(lprop);
-	return cont_ev_finish(ev, rc);
+	return rc;
 }
 
 /* destroy */
@@ -226,7 +326,7 @@ int
 daos_cont_destroy2(daos_handle_t poh, const char *cont, int force, daos_event_t *ev)
 {
 	Mgmt__ContDestroyReq req = MGMT__CONT_DESTROY_REQ__INIT;
-	ProtobufCMessage *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
 	struct dc_pool *pool;
 	int rc;
@@ -236,17 +336,18 @@ daos_cont_destroy2(daos_handle_t poh, const char *cont, int force, daos_event_t 
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
 		return cont_ev_finish(ev, -DER_NO_HDL);
+	op = cont_op_new(pool, NULL, NULL);
+	if (op == NULL)
+		return cont_ev_finish(ev, -DER_NOMEM);
 	rc = cont_hdr_init(&h, pool, cont, NULL);
-	if (rc == 0) {
-		req.hdr = &h.ch_hdr;
-		req.force = force != 0;
-		rc = cont_call(pool, DSS_CTL_CONT_DESTROY, &req.base,
-			       &mgmt__cont_destroy_resp__descriptor, &resp);
-		resp_free(resp);
-		cont_hdr_fini(&h);
-	}
-	dc_pool_put(pool);
-	return cont_ev_finish(ev, rc);
+	if (rc != 0)
+		return cont_op_fail(ev, op, rc);
+	req.hdr = &h.ch_hdr;
+	req.force = force != 0;
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_DESTROY, &req.base,
+			  &mgmt__cont_destroy_resp__descriptor);
+	cont_hdr_fini(&h);
+	return rc;
 }
 
 /* open, close */
@@ -262,16 +363,58 @@ props_rf(Mgmt__ContProperty *const *props, size_t nr)
 	return 0;
 }
 
+/* The close after an open whose handle could not be built: report the open's error. */
+static int
+cont_open_undone(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	(void)resp, (void)ev;
+	if (rc != 0)
+		D_DEBUG("close after a failed open: " DF_RC "\n", DP_RC(rc));
+	return op->co_rc;
+}
+
+static int
+cont_open_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	Mgmt__ContOpenResp *r = (Mgmt__ContOpenResp *)resp;
+	Mgmt__ContCloseReq creq = MGMT__CONT_CLOSE_REQ__INIT;
+	daos_cont_info_t *info = op->co_p[1];
+	daos_cont_info_t ci;
+	struct cont_hdr h;
+
+	if (rc != 0)
+		return rc;
+	rc = cont_info_from_pb(r->info, &ci);
+	if (rc == 0)
+		rc = dc_cont_hdl_create(op->co_poh, ci.ci_uuid, op->co_hdl, op->co_flags,
+					props_rf(r->properties, r->n_properties), r->capas,
+					op->co_p[0]);
+	if (rc == 0) {
+		if (info != NULL)
+			*info = ci;
+		return 0;
+	}
+	/* the service holds a handle we could not build: give it back, then report */
+	op->co_rc = rc;
+	if (cont_hdr_init(&h, op->co_pool, r->info != NULL ? r->info->uuid : NULL, op->co_hdl) != 0)
+		return rc;
+	creq.hdr = &h.ch_hdr;
+	op->co_done = cont_open_undone;
+	/* always ends in cont_op_cb, which completes @ev with co_rc */
+	dc_svc_send(ev, op->co_pool, DSS_CTL_CONT_CLOSE, &creq.base,
+		    &mgmt__cont_close_resp__descriptor, cont_op_cb, op);
+	cont_hdr_fini(&h);
+	return DC_SVC_MORE;
+}
+
 int
 daos_cont_open2(daos_handle_t poh, const char *cont, unsigned int flags, daos_handle_t *coh,
 		daos_cont_info_t *info, daos_event_t *ev)
 {
 	Mgmt__ContOpenReq req = MGMT__CONT_OPEN_REQ__INIT;
-	Mgmt__ContOpenResp *resp;
-	daos_cont_info_t ci;
+	struct cont_op *op;
 	struct cont_hdr h;
 	struct dc_pool *pool;
-	uuid_t hdl;
 	unsigned int mode = flags & DAOS_COO_IO_BASE_MASK;
 	int rc;
 
@@ -282,126 +425,132 @@ daos_cont_open2(daos_handle_t poh, const char *cont, unsigned int flags, daos_ha
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
 		return cont_ev_finish(ev, -DER_NO_HDL);
-	uuid_generate(hdl);
-	rc = cont_hdr_init(&h, pool, cont, hdl);
+	op = cont_op_new(pool, NULL, cont_open_done);
+	if (op == NULL)
+		return cont_ev_finish(ev, -DER_NOMEM);
+	op->co_p[0] = coh;
+	op->co_p[1] = info;
+	op->co_poh = poh;
+	op->co_flags = flags;
+	uuid_generate(op->co_hdl);
+	rc = cont_hdr_init(&h, pool, cont, op->co_hdl);
 	if (rc != 0)
-		goto out_pool;
+		return cont_op_fail(ev, op, rc);
 	req.hdr = &h.ch_hdr;
 	req.flags = flags;
-	rc = cont_call(pool, DSS_CTL_CONT_OPEN, &req.base, &mgmt__cont_open_resp__descriptor,
-		       (ProtobufCMessage **)&resp);
-	if (rc != 0)
-		goto out_hdr;
-	rc = cont_info_from_pb(resp->info, &ci);
-	if (rc == 0)
-		rc = dc_cont_hdl_create(poh, ci.ci_uuid, hdl, flags,
-					props_rf(resp->properties, resp->n_properties), resp->capas,
-					coh);
-	if (rc == 0 && info != NULL)
-		*info = ci;
-	resp_free(resp);
-	if (rc != 0) {
-		/* the service holds a handle we could not build: give it back */
-		Mgmt__ContCloseReq creq = MGMT__CONT_CLOSE_REQ__INIT;
-		ProtobufCMessage *cresp;
-
-		creq.hdr = &h.ch_hdr;
-		cont_call(pool, DSS_CTL_CONT_CLOSE, &creq.base, &mgmt__cont_close_resp__descriptor,
-			  &cresp);
-		resp_free(cresp);
-	}
-out_hdr:
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_OPEN, &req.base, &mgmt__cont_open_resp__descriptor);
 	cont_hdr_fini(&h);
-out_pool:
-	dc_pool_put(pool);
-	return cont_ev_finish(ev, rc);
+	return rc;
+}
+
+static int
+cont_close_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	(void)resp, (void)ev;
+	/* a handle the service already forgot (evicted, pool disconnected) */
+	if (rc == -DER_NO_HDL || rc == -DER_NONEXIST)
+		rc = 0;
+	if (rc == 0)
+		dc_cont_hdl_delete(op->co_cont);
+	return rc;
 }
 
 int
 daos_cont_close(daos_handle_t coh, daos_event_t *ev)
 {
 	Mgmt__ContCloseReq req = MGMT__CONT_CLOSE_REQ__INIT;
-	ProtobufCMessage *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
 	struct dc_cont *cont;
-	int rc = 0;
+	int rc;
 
 	cont = dc_cont_get(coh);
 	if (cont == NULL)
 		return cont_ev_finish(ev, -DER_NO_HDL);
-	if (!cont->dc_local && !cont->dc_g2l) {
-		rc = cont_hdr_init_open(&h, cont);
-		if (rc == 0) {
-			req.hdr = &h.ch_hdr;
-			rc = cont_call(cont->dc_pool, DSS_CTL_CONT_CLOSE, &req.base,
-				       &mgmt__cont_close_resp__descriptor, &resp);
-			resp_free(resp);
-			cont_hdr_fini(&h);
-		}
-		/* a handle the service already forgot (evicted, pool disconnected) */
-		if (rc == -DER_NO_HDL || rc == -DER_NONEXIST)
-			rc = 0;
-	}
-	if (rc == 0)
+	if (cont->dc_local || cont->dc_g2l) {
 		dc_cont_hdl_delete(cont);
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+		dc_cont_put(cont);
+		return cont_ev_finish(ev, 0);
+	}
+	op = cont_op_new(NULL, cont, cont_close_done);
+	if (op == NULL)
+		return cont_ev_finish(ev, -DER_NOMEM);
+	rc = cont_hdr_init_open(&h, cont);
+	if (rc != 0)
+		return cont_op_fail(ev, op, rc);
+	req.hdr = &h.ch_hdr;
+	rc =
+	    cont_op_call(ev, op, DSS_CTL_CONT_CLOSE, &req.base, &mgmt__cont_close_resp__descriptor);
+	cont_hdr_fini(&h);
+	return rc;
 }
 
 /* query, properties */
 
+/* co_p[0]: the info (or NULL), co_p[1]: the application's properties (or NULL). */
 static int
-cont_query(struct dc_cont *cont, uint32_t method, daos_cont_info_t *info, daos_prop_t *prop)
+cont_query_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
 {
-	Mgmt__ContQueryReq req = MGMT__CONT_QUERY_REQ__INIT;
-	Mgmt__ContQueryResp *resp;
+	Mgmt__ContQueryResp *r = (Mgmt__ContQueryResp *)resp;
+	daos_cont_info_t *info = op->co_p[0];
+	daos_prop_t *prop = op->co_p[1];
 	daos_prop_t *reply = NULL;
-	struct cont_hdr h;
-	int rc;
 
-	rc = cont_hdr_init_open(&h, cont);
+	(void)ev;
 	if (rc != 0)
 		return rc;
-	req.hdr = &h.ch_hdr;
-	if (prop != NULL) {
-		rc = dc_cont_prop2pb(prop, true, &req.properties, &req.n_properties);
-		if (rc != 0)
-			goto out_hdr;
-	}
-	rc = cont_call(cont->dc_pool, method, &req.base, &mgmt__cont_query_resp__descriptor,
-		       (ProtobufCMessage **)&resp);
-	if (rc != 0)
-		goto out_props;
 	if (info != NULL)
-		rc = cont_info_from_pb(resp->info, info);
+		rc = cont_info_from_pb(r->info, info);
 	if (rc == 0 && prop != NULL) {
-		rc = dc_cont_pb2prop(resp->properties, resp->n_properties, &reply);
+		rc = dc_cont_pb2prop(r->properties, r->n_properties, &reply);
 		if (rc == 0)
 			rc = daos_prop_copy(prop, reply);
 		daos_prop_free(reply);
 	}
-	resp_free(resp);
-out_props:
+	if (rc == 0 && op->co_p[2] != NULL) {
+		/* get_acl: hand out the list the op filled */
+		*(daos_prop_t **)op->co_p[2] = op->co_prop;
+		op->co_prop = NULL;
+	}
+	return rc;
+}
+
+/* Query on @op (holding an open container, header @h) into its co_p[0] and co_p[1]. */
+static int
+cont_query(daos_event_t *ev, struct cont_op *op, struct cont_hdr *h, uint32_t method)
+{
+	Mgmt__ContQueryReq req = MGMT__CONT_QUERY_REQ__INIT;
+	int rc;
+
+	req.hdr = &h->ch_hdr;
+	if (op->co_p[1] != NULL) {
+		rc = dc_cont_prop2pb(op->co_p[1], true, &req.properties, &req.n_properties);
+		if (rc != 0) {
+			cont_hdr_fini(h);
+			return cont_op_fail(ev, op, rc);
+		}
+	}
+	rc = cont_op_call(ev, op, method, &req.base, &mgmt__cont_query_resp__descriptor);
 	dc_cont_prop_pb_free(req.properties, req.n_properties);
-out_hdr:
-	cont_hdr_fini(&h);
+	cont_hdr_fini(h);
 	return rc;
 }
 
 int
 daos_cont_query(daos_handle_t coh, daos_cont_info_t *info, daos_prop_t *cont_prop, daos_event_t *ev)
 {
-	struct dc_cont *cont;
+	struct cont_op *op;
+	struct cont_hdr h;
 	int rc;
 
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
+	rc = cont_op_open_hdl(coh, cont_query_done, &h, &op);
+	if (rc != 0)
+		return cont_ev_finish(ev, rc);
+	op->co_p[0] = info;
+	op->co_p[1] = cont_prop;
 	/* GET_PROP answers the info too; QUERY sends properties only when some are named */
-	rc = cont_query(cont, cont_prop != NULL ? DSS_CTL_CONT_GET_PROP : DSS_CTL_CONT_QUERY, info,
-			cont_prop);
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+	return cont_query(ev, op, &h,
+			  cont_prop != NULL ? DSS_CTL_CONT_GET_PROP : DSS_CTL_CONT_QUERY);
 }
 
 int
@@ -409,54 +558,51 @@ daos_cont_get_acl(daos_handle_t coh, daos_prop_t **acl_prop, daos_event_t *ev)
 {
 	static const uint32_t types[] = {DAOS_PROP_CO_ACL, DAOS_PROP_CO_OWNER,
 					 DAOS_PROP_CO_OWNER_GROUP};
-	struct dc_cont *cont;
-	daos_prop_t *prop;
+	struct cont_op *op;
+	struct cont_hdr h;
 	uint32_t i;
 	int rc;
 
 	if (acl_prop == NULL)
 		return cont_ev_finish(ev, -DER_INVAL);
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
-	prop = daos_prop_alloc(3);
-	if (prop == NULL) {
-		rc = -DER_NOMEM;
-		goto out;
+	rc = cont_op_open_hdl(coh, cont_query_done, &h, &op);
+	if (rc != 0)
+		return cont_ev_finish(ev, rc);
+	op->co_prop = daos_prop_alloc(3);
+	if (op->co_prop == NULL) {
+		cont_hdr_fini(&h);
+		return cont_op_fail(ev, op, -DER_NOMEM);
 	}
 	for (i = 0; i < 3; i++)
-		prop->dpp_entries[i].dpe_type = types[i];
-	rc = cont_query(cont, DSS_CTL_CONT_GET_PROP, NULL, prop);
-	if (rc == 0)
-		*acl_prop = prop;
-	else
-		daos_prop_free(prop);
-out:
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+		op->co_prop->dpp_entries[i].dpe_type = types[i];
+	op->co_p[1] = op->co_prop;
+	op->co_p[2] = acl_prop;
+	return cont_query(ev, op, &h, DSS_CTL_CONT_GET_PROP);
 }
 
+/* Set @prop (packed before this returns) on the container of @coh. */
 static int
-cont_set_prop(struct dc_cont *cont, const daos_prop_t *prop)
+cont_set_prop(daos_handle_t coh, const daos_prop_t *prop, daos_event_t *ev)
 {
 	Mgmt__ContSetPropReq req = MGMT__CONT_SET_PROP_REQ__INIT;
-	ProtobufCMessage *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
 	int rc;
 
 	if (prop == NULL || prop->dpp_nr == 0)
-		return -DER_INVAL;
-	rc = cont_hdr_init_open(&h, cont);
+		return cont_ev_finish(ev, -DER_INVAL);
+	rc = cont_op_open_hdl(coh, NULL, &h, &op);
 	if (rc != 0)
-		return rc;
+		return cont_ev_finish(ev, rc);
 	req.hdr = &h.ch_hdr;
 	rc = dc_cont_prop2pb(prop, false, &req.properties, &req.n_properties);
-	if (rc == 0) {
-		rc = cont_call(cont->dc_pool, DSS_CTL_CONT_SET_PROP, &req.base,
-			       &mgmt__cont_set_prop_resp__descriptor, &resp);
-		resp_free(resp);
-		dc_cont_prop_pb_free(req.properties, req.n_properties);
+	if (rc != 0) {
+		cont_hdr_fini(&h);
+		return cont_op_fail(ev, op, rc);
 	}
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_SET_PROP, &req.base,
+			  &mgmt__cont_set_prop_resp__descriptor);
+	dc_cont_prop_pb_free(req.properties, req.n_properties);
 	cont_hdr_fini(&h);
 	return rc;
 }
@@ -464,20 +610,13 @@ cont_set_prop(struct dc_cont *cont, const daos_prop_t *prop)
 int
 daos_cont_set_prop(daos_handle_t coh, daos_prop_t *prop, daos_event_t *ev)
 {
-	struct dc_cont *cont;
 	struct daos_prop_entry *label = NULL;
-	int rc;
 
 	if (prop != NULL)
 		label = daos_prop_entry_get(prop, DAOS_PROP_CO_LABEL);
 	if (label != NULL && !daos_label_is_valid(label->dpe_str))
 		return cont_ev_finish(ev, -DER_INVAL);
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
-	rc = cont_set_prop(cont, prop);
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+	return cont_set_prop(coh, prop, ev);
 }
 
 int
@@ -500,43 +639,40 @@ daos_cont_status_clear(daos_handle_t coh, daos_event_t *ev)
 /* ACL and owner */
 
 static int
-cont_acl_call(daos_handle_t coh, uint32_t method, struct daos_acl *acl, const char *principal)
+cont_acl_call(daos_handle_t coh, uint32_t method, struct daos_acl *acl, const char *principal,
+	      daos_event_t *ev)
 {
 	Mgmt__ContAclReq req = MGMT__CONT_ACL_REQ__INIT;
-	ProtobufCMessage *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
-	struct dc_cont *cont;
 	size_t nr = 0;
 	size_t i;
 	int rc;
 
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return -DER_NO_HDL;
 	if (acl != NULL) {
 		rc = daos_acl_cont_validate(acl);
 		if (rc != 0)
-			goto out_cont;
+			return cont_ev_finish(ev, rc);
+	}
+	rc = cont_op_open_hdl(coh, NULL, &h, &op);
+	if (rc != 0)
+		return cont_ev_finish(ev, rc);
+	if (acl != NULL) {
 		rc = daos_acl_to_strs(acl, &req.acl, &nr);
-		if (rc != 0)
-			goto out_cont;
+		if (rc != 0) {
+			cont_hdr_fini(&h);
+			return cont_op_fail(ev, op, rc);
+		}
 		req.n_acl = nr;
 	}
 	if (principal != NULL)
 		req.principal = (char *)principal;
-	rc = cont_hdr_init_open(&h, cont);
-	if (rc == 0) {
-		req.hdr = &h.ch_hdr;
-		rc = cont_call(cont->dc_pool, method, &req.base, &mgmt__cont_acl_resp__descriptor,
-			       &resp);
-		resp_free(resp);
-		cont_hdr_fini(&h);
-	}
+	req.hdr = &h.ch_hdr;
+	rc = cont_op_call(ev, op, method, &req.base, &mgmt__cont_acl_resp__descriptor);
+	cont_hdr_fini(&h);
 	for (i = 0; i < nr; i++)
 		D_FREE(req.acl[i]);
 	D_FREE(req.acl);
-out_cont:
-	dc_cont_put(cont);
 	return rc;
 }
 
@@ -545,7 +681,7 @@ daos_cont_overwrite_acl(daos_handle_t coh, struct daos_acl *acl, daos_event_t *e
 {
 	if (acl == NULL)
 		return cont_ev_finish(ev, -DER_INVAL);
-	return cont_ev_finish(ev, cont_acl_call(coh, DSS_CTL_CONT_OVERWRITE_ACL, acl, NULL));
+	return cont_acl_call(coh, DSS_CTL_CONT_OVERWRITE_ACL, acl, NULL, ev);
 }
 
 int
@@ -553,7 +689,7 @@ daos_cont_update_acl(daos_handle_t coh, struct daos_acl *acl, daos_event_t *ev)
 {
 	if (acl == NULL)
 		return cont_ev_finish(ev, -DER_INVAL);
-	return cont_ev_finish(ev, cont_acl_call(coh, DSS_CTL_CONT_UPDATE_ACL, acl, NULL));
+	return cont_acl_call(coh, DSS_CTL_CONT_UPDATE_ACL, acl, NULL, ev);
 }
 
 /* "OWNER@", "GROUP@", "EVERYONE@", "u:name@", "g:name@": what ContAclReq.principal takes. */
@@ -592,36 +728,35 @@ daos_cont_delete_acl(daos_handle_t coh, enum daos_acl_principal_type type, d_str
 	int rc;
 
 	rc = acl_principal_str(type, name, principal, sizeof(principal));
-	if (rc == 0)
-		rc = cont_acl_call(coh, DSS_CTL_CONT_DELETE_ACL, NULL, principal);
-	return cont_ev_finish(ev, rc);
+	if (rc != 0)
+		return cont_ev_finish(ev, rc);
+	return cont_acl_call(coh, DSS_CTL_CONT_DELETE_ACL, NULL, principal, ev);
 }
 
 static int
-cont_set_owner(daos_handle_t coh, d_string_t user, d_string_t group, bool check)
+cont_set_owner(daos_handle_t coh, d_string_t user, d_string_t group, bool check, daos_event_t *ev)
 {
-	struct dc_cont *cont;
 	daos_prop_t *prop;
 	uint32_t n = 0;
 	int rc = 0;
 
 	if (user == NULL && group == NULL)
-		return -DER_INVAL;
+		return cont_ev_finish(ev, -DER_INVAL);
 	if (check) {
 		uid_t uid;
 		gid_t gid;
 
 		if (user != NULL && daos_acl_principal_to_uid(user, &uid) != 0)
-			return -DER_NONEXIST;
+			return cont_ev_finish(ev, -DER_NONEXIST);
 		if (group != NULL && daos_acl_principal_to_gid(group, &gid) != 0)
-			return -DER_NONEXIST;
+			return cont_ev_finish(ev, -DER_NONEXIST);
 	}
 	if ((user != NULL && !daos_acl_principal_is_valid(user)) ||
 	    (group != NULL && !daos_acl_principal_is_valid(group)))
-		return -DER_INVAL;
+		return cont_ev_finish(ev, -DER_INVAL);
 	prop = daos_prop_alloc((user != NULL) + (group != NULL));
 	if (prop == NULL)
-		return -DER_NOMEM;
+		return cont_ev_finish(ev, -DER_NOMEM);
 	if (user != NULL) {
 		prop->dpp_entries[n].dpe_type = DAOS_PROP_CO_OWNER;
 		rc = daos_prop_entry_set_str(&prop->dpp_entries[n++], user, strlen(user));
@@ -630,15 +765,10 @@ cont_set_owner(daos_handle_t coh, d_string_t user, d_string_t group, bool check)
 		prop->dpp_entries[n].dpe_type = DAOS_PROP_CO_OWNER_GROUP;
 		rc = daos_prop_entry_set_str(&prop->dpp_entries[n++], group, strlen(group));
 	}
-	if (rc == 0) {
-		cont = dc_cont_get(coh);
-		if (cont == NULL) {
-			rc = -DER_NO_HDL;
-		} else {
-			rc = cont_set_prop(cont, prop);
-			dc_cont_put(cont);
-		}
-	}
+	if (rc == 0)
+		rc = cont_set_prop(coh, prop, ev); /* packed before it returns */
+	else
+		rc = cont_ev_finish(ev, rc);
 	daos_prop_free(prop);
 	return rc;
 }
@@ -646,57 +776,64 @@ cont_set_owner(daos_handle_t coh, d_string_t user, d_string_t group, bool check)
 int
 daos_cont_set_owner(daos_handle_t coh, d_string_t user, d_string_t group, daos_event_t *ev)
 {
-	return cont_ev_finish(ev, cont_set_owner(coh, user, group, true));
+	return cont_set_owner(coh, user, group, true, ev);
 }
 
 int
 daos_cont_set_owner_no_check(daos_handle_t coh, d_string_t user, d_string_t group, daos_event_t *ev)
 {
-	return cont_ev_finish(ev, cont_set_owner(coh, user, group, false));
+	return cont_set_owner(coh, user, group, false, ev);
 }
 
 /* attributes */
+
+/* co_p[0]: the buffer, co_p[1]: its size. */
+static int
+cont_list_attr_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	Mgmt__AttrListResp *r = (Mgmt__AttrListResp *)resp;
+	char *buffer = op->co_p[0];
+	size_t *size = op->co_p[1];
+	size_t total = 0;
+	size_t used = 0;
+	size_t i;
+
+	(void)ev;
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < r->n_names; i++) {
+		size_t len = strlen(r->names[i]);
+
+		total += len;
+		if (buffer != NULL && used + len + 1 <= *size) {
+			memcpy(buffer + used, r->names[i], len + 1);
+			used += len + 1;
+		}
+	}
+	*size = total;
+	return 0;
+}
 
 int
 daos_cont_list_attr(daos_handle_t coh, char *buffer, size_t *size, daos_event_t *ev)
 {
 	Mgmt__AttrListReq req = MGMT__ATTR_LIST_REQ__INIT;
-	Mgmt__AttrListResp *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
-	struct dc_cont *cont;
-	size_t total = 0;
-	size_t used = 0;
-	size_t i;
 	int rc;
 
 	if (size == NULL)
 		return cont_ev_finish(ev, -DER_INVAL);
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
-	rc = cont_hdr_init_open(&h, cont);
+	rc = cont_op_open_hdl(coh, cont_list_attr_done, &h, &op);
 	if (rc != 0)
-		goto out_cont;
+		return cont_ev_finish(ev, rc);
+	op->co_p[0] = buffer;
+	op->co_p[1] = size;
 	req.hdr = &h.ch_hdr;
-	rc = cont_call(cont->dc_pool, DSS_CTL_CONT_ATTR_LIST, &req.base,
-		       &mgmt__attr_list_resp__descriptor, (ProtobufCMessage **)&resp);
-	if (rc == 0) {
-		for (i = 0; i < resp->n_names; i++) {
-			size_t len = strlen(resp->names[i]);
-
-			total += len;
-			if (buffer != NULL && used + len + 1 <= *size) {
-				memcpy(buffer + used, resp->names[i], len + 1);
-				used += len + 1;
-			}
-		}
-		*size = total;
-		resp_free(resp);
-	}
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_ATTR_LIST, &req.base,
+			  &mgmt__attr_list_resp__descriptor);
 	cont_hdr_fini(&h);
-out_cont:
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+	return rc;
 }
 
 static bool
@@ -713,47 +850,55 @@ attr_names_valid(int n, char const *const names[])
 	return true;
 }
 
+/* co_p[0]: the buffers, co_p[1]: the sizes, co_n: how many. */
+static int
+cont_get_attr_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	Mgmt__AttrGetResp *r = (Mgmt__AttrGetResp *)resp;
+	void *const *buffers = op->co_p[0];
+	size_t *sizes = op->co_p[1];
+	int i;
+
+	(void)ev;
+	if (rc != 0)
+		return rc;
+	if (r->n_attrs != (size_t)op->co_n)
+		return -DER_PROTO;
+	for (i = 0; i < op->co_n; i++) {
+		size_t len = r->attrs[i]->value.len;
+
+		if (buffers != NULL && buffers[i] != NULL)
+			memcpy(buffers[i], r->attrs[i]->value.data,
+			       len < sizes[i] ? len : sizes[i]);
+		sizes[i] = len;
+	}
+	return 0;
+}
+
 int
 daos_cont_get_attr(daos_handle_t coh, int n, char const *const names[], void *const buffers[],
 		   size_t sizes[], daos_event_t *ev)
 {
 	Mgmt__AttrGetReq req = MGMT__ATTR_GET_REQ__INIT;
-	Mgmt__AttrGetResp *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
-	struct dc_cont *cont;
-	int i;
 	int rc;
 
 	if (!attr_names_valid(n, names) || sizes == NULL)
 		return cont_ev_finish(ev, -DER_INVAL);
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
-	rc = cont_hdr_init_open(&h, cont);
+	rc = cont_op_open_hdl(coh, cont_get_attr_done, &h, &op);
 	if (rc != 0)
-		goto out_cont;
+		return cont_ev_finish(ev, rc);
+	op->co_p[0] = (void *)buffers;
+	op->co_p[1] = sizes;
+	op->co_n = n;
 	req.hdr = &h.ch_hdr;
 	req.names = (char **)names;
 	req.n_names = n;
-	rc = cont_call(cont->dc_pool, DSS_CTL_CONT_ATTR_GET, &req.base,
-		       &mgmt__attr_get_resp__descriptor, (ProtobufCMessage **)&resp);
-	if (rc == 0) {
-		if (resp->n_attrs != (size_t)n)
-			rc = -DER_PROTO;
-		for (i = 0; rc == 0 && i < n; i++) {
-			size_t len = resp->attrs[i]->value.len;
-
-			if (buffers != NULL && buffers[i] != NULL)
-				memcpy(buffers[i], resp->attrs[i]->value.data,
-				       len < sizes[i] ? len : sizes[i]);
-			sizes[i] = len;
-		}
-		resp_free(resp);
-	}
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_ATTR_GET, &req.base,
+			  &mgmt__attr_get_resp__descriptor);
 	cont_hdr_fini(&h);
-out_cont:
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+	return rc;
 }
 
 int
@@ -761,11 +906,10 @@ daos_cont_set_attr(daos_handle_t coh, int n, char const *const names[], void con
 		   size_t const sizes[], daos_event_t *ev)
 {
 	Mgmt__AttrSetReq req = MGMT__ATTR_SET_REQ__INIT;
-	ProtobufCMessage *resp;
 	Mgmt__Attr *attrs = NULL;
 	Mgmt__Attr **attrp = NULL;
+	struct cont_op *op;
 	struct cont_hdr h;
-	struct dc_cont *cont;
 	int i;
 	int rc;
 
@@ -774,13 +918,10 @@ daos_cont_set_attr(daos_handle_t coh, int n, char const *const names[], void con
 	for (i = 0; i < n; i++)
 		if (values[i] == NULL || sizes[i] == 0)
 			return cont_ev_finish(ev, -DER_INVAL);
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
 	D_ALLOC_ARRAY(attrs, n);
 	D_ALLOC_ARRAY(attrp, n);
 	if (attrs == NULL || attrp == NULL) {
-		rc = -DER_NOMEM;
+		rc = cont_ev_finish(ev, -DER_NOMEM);
 		goto out_free;
 	}
 	for (i = 0; i < n; i++) {
@@ -790,58 +931,59 @@ daos_cont_set_attr(daos_handle_t coh, int n, char const *const names[], void con
 		attrs[i].value.len = sizes[i];
 		attrp[i] = &attrs[i];
 	}
-	rc = cont_hdr_init_open(&h, cont);
-	if (rc != 0)
+	rc = cont_op_open_hdl(coh, NULL, &h, &op);
+	if (rc != 0) {
+		rc = cont_ev_finish(ev, rc);
 		goto out_free;
+	}
 	req.hdr = &h.ch_hdr;
 	req.attrs = attrp;
 	req.n_attrs = n;
-	rc = cont_call(cont->dc_pool, DSS_CTL_CONT_ATTR_SET, &req.base,
-		       &mgmt__attr_resp__descriptor, &resp);
-	resp_free(resp);
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_ATTR_SET, &req.base, &mgmt__attr_resp__descriptor);
 	cont_hdr_fini(&h);
 out_free:
 	D_FREE(attrs);
 	D_FREE(attrp);
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+	return rc;
 }
 
 int
 daos_cont_del_attr(daos_handle_t coh, int n, char const *const names[], daos_event_t *ev)
 {
 	Mgmt__AttrDelReq req = MGMT__ATTR_DEL_REQ__INIT;
-	ProtobufCMessage *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
-	struct dc_cont *cont;
 	int rc;
 
 	if (!attr_names_valid(n, names))
 		return cont_ev_finish(ev, -DER_INVAL);
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
-	rc = cont_hdr_init_open(&h, cont);
-	if (rc == 0) {
-		req.hdr = &h.ch_hdr;
-		req.names = (char **)names;
-		req.n_names = n;
-		rc = cont_call(cont->dc_pool, DSS_CTL_CONT_ATTR_DEL, &req.base,
-			       &mgmt__attr_resp__descriptor, &resp);
-		resp_free(resp);
-		cont_hdr_fini(&h);
-	}
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+	rc = cont_op_open_hdl(coh, NULL, &h, &op);
+	if (rc != 0)
+		return cont_ev_finish(ev, rc);
+	req.hdr = &h.ch_hdr;
+	req.names = (char **)names;
+	req.n_names = n;
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_ATTR_DEL, &req.base, &mgmt__attr_resp__descriptor);
+	cont_hdr_fini(&h);
+	return rc;
 }
 
 /* object ids */
+
+static int
+cont_alloc_oids_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	(void)ev;
+	if (rc == 0)
+		*(uint64_t *)op->co_p[0] = ((Mgmt__ContAllocOidsResp *)resp)->oid;
+	return rc;
+}
 
 int
 daos_cont_alloc_oids(daos_handle_t coh, daos_size_t num_oids, uint64_t *oid, daos_event_t *ev)
 {
 	Mgmt__ContAllocOidsReq req = MGMT__CONT_ALLOC_OIDS_REQ__INIT;
-	Mgmt__ContAllocOidsResp *resp;
+	struct cont_op *op;
 	struct cont_hdr h;
 	struct dc_cont *cont;
 	int rc;
@@ -851,49 +993,58 @@ daos_cont_alloc_oids(daos_handle_t coh, daos_size_t num_oids, uint64_t *oid, dao
 	cont = dc_cont_get(coh);
 	if (cont == NULL)
 		return cont_ev_finish(ev, -DER_NO_HDL);
-	if ((cont->dc_flags & (DAOS_COO_RW | DAOS_COO_EX)) == 0) {
-		rc = -DER_NO_PERM;
-		goto out_cont;
-	}
-	rc = cont_hdr_init_open(&h, cont);
+	rc = (cont->dc_flags & (DAOS_COO_RW | DAOS_COO_EX)) == 0 ? -DER_NO_PERM : 0;
+	dc_cont_put(cont);
 	if (rc != 0)
-		goto out_cont;
+		return cont_ev_finish(ev, rc);
+	rc = cont_op_open_hdl(coh, cont_alloc_oids_done, &h, &op);
+	if (rc != 0)
+		return cont_ev_finish(ev, rc);
+	op->co_p[0] = oid;
 	req.hdr = &h.ch_hdr;
 	req.num_oids = num_oids;
-	rc = cont_call(cont->dc_pool, DSS_CTL_CONT_ALLOC_OIDS, &req.base,
-		       &mgmt__cont_alloc_oids_resp__descriptor, (ProtobufCMessage **)&resp);
-	if (rc == 0) {
-		*oid = resp->oid;
-		resp_free(resp);
-	}
+	rc = cont_op_call(ev, op, DSS_CTL_CONT_ALLOC_OIDS, &req.base,
+			  &mgmt__cont_alloc_oids_resp__descriptor);
 	cont_hdr_fini(&h);
-out_cont:
-	dc_cont_put(cont);
-	return cont_ev_finish(ev, rc);
+	return rc;
 }
 
 /* snapshots */
 
 static int
-cont_snap_call(daos_handle_t coh, uint32_t method, Mgmt__ContSnapReq *req,
-	       Mgmt__ContSnapResp **resp)
+cont_snap_call(daos_handle_t coh, uint32_t method, Mgmt__ContSnapReq *req, cont_done_t done,
+	       void *p0, void *p1, void *p2, daos_event_t *ev)
 {
+	struct cont_op *op;
 	struct cont_hdr h;
-	struct dc_cont *cont;
 	int rc;
 
-	cont = dc_cont_get(coh);
-	if (cont == NULL)
-		return -DER_NO_HDL;
-	rc = cont_hdr_init_open(&h, cont);
-	if (rc == 0) {
-		req->hdr = &h.ch_hdr;
-		rc = cont_call(cont->dc_pool, method, &req->base, &mgmt__cont_snap_resp__descriptor,
-			       (ProtobufCMessage **)resp);
-		cont_hdr_fini(&h);
-	}
-	dc_cont_put(cont);
+	rc = cont_op_open_hdl(coh, done, &h, &op);
+	if (rc != 0)
+		return cont_ev_finish(ev, rc);
+	op->co_p[0] = p0;
+	op->co_p[1] = p1;
+	op->co_p[2] = p2;
+	req->hdr = &h.ch_hdr;
+	rc = cont_op_call(ev, op, method, &req->base, &mgmt__cont_snap_resp__descriptor);
+	cont_hdr_fini(&h);
 	return rc;
+}
+
+static int
+cont_snap_create_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	Mgmt__ContSnapResp *r = (Mgmt__ContSnapResp *)resp;
+	daos_epoch_t *epoch = op->co_p[0];
+
+	(void)ev;
+	if (rc != 0)
+		return rc;
+	if (r->n_snapshots != 1)
+		return -DER_PROTO;
+	if (epoch != NULL)
+		*epoch = r->snapshots[0]->epoch;
+	return 0;
 }
 
 int
@@ -901,8 +1052,6 @@ daos_cont_create_snap_opt(daos_handle_t coh, daos_epoch_t *epoch, char *name,
 			  enum daos_snapshot_opts opts, daos_event_t *ev)
 {
 	Mgmt__ContSnapReq req = MGMT__CONT_SNAP_REQ__INIT;
-	Mgmt__ContSnapResp *resp;
-	int rc;
 
 	if ((opts & DAOS_SNAP_OPT_CR) == 0 || (opts & ~(DAOS_SNAP_OPT_CR | DAOS_SNAP_OPT_OIT)))
 		return cont_ev_finish(ev, -DER_INVAL);
@@ -912,15 +1061,8 @@ daos_cont_create_snap_opt(daos_handle_t coh, daos_epoch_t *epoch, char *name,
 		return cont_ev_finish(ev, -DER_INVAL);
 	if (name != NULL)
 		req.name = name;
-	rc = cont_snap_call(coh, DSS_CTL_CONT_SNAP_CREATE, &req, &resp);
-	if (rc == 0) {
-		if (resp->n_snapshots != 1)
-			rc = -DER_PROTO;
-		else if (epoch != NULL)
-			*epoch = resp->snapshots[0]->epoch;
-		resp_free(resp);
-	}
-	return cont_ev_finish(ev, rc);
+	return cont_snap_call(coh, DSS_CTL_CONT_SNAP_CREATE, &req, cont_snap_create_done, epoch,
+			      NULL, NULL, ev);
 }
 
 int
@@ -929,51 +1071,56 @@ daos_cont_create_snap(daos_handle_t coh, daos_epoch_t *epoch, char *name, daos_e
 	return daos_cont_create_snap_opt(coh, epoch, name, DAOS_SNAP_OPT_CR, ev);
 }
 
+/* co_p[0]: nr, co_p[1]: epochs, co_p[2]: names. */
+static int
+cont_snap_list_done(struct cont_op *op, int rc, ProtobufCMessage *resp, daos_event_t *ev)
+{
+	Mgmt__ContSnapResp *r = (Mgmt__ContSnapResp *)resp;
+	int *nr = op->co_p[0];
+	daos_epoch_t *epochs = op->co_p[1];
+	char **names = op->co_p[2];
+	size_t i;
+
+	(void)ev;
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < r->n_snapshots && i < (size_t)*nr; i++) {
+		epochs[i] = r->snapshots[i]->epoch;
+		if (names != NULL && names[i] != NULL) {
+			strncpy(names[i], r->snapshots[i]->name, DAOS_SNAPSHOT_MAX_LEN - 1);
+			names[i][DAOS_SNAPSHOT_MAX_LEN - 1] = '\0';
+		}
+	}
+	*nr = (int)r->n_snapshots;
+	return 0;
+}
+
 int
 daos_cont_list_snap(daos_handle_t coh, int *nr, daos_epoch_t *epochs, char **names,
 		    daos_anchor_t *anchor, daos_event_t *ev)
 {
 	Mgmt__ContSnapReq req = MGMT__CONT_SNAP_REQ__INIT;
-	Mgmt__ContSnapResp *resp;
-	size_t i;
-	int rc;
 
 	if (nr == NULL || *nr < 0 || (*nr > 0 && epochs == NULL))
 		return cont_ev_finish(ev, -DER_INVAL);
-	rc = cont_snap_call(coh, DSS_CTL_CONT_SNAP_LIST, &req, &resp);
-	if (rc == 0) {
-		for (i = 0; i < resp->n_snapshots && i < (size_t)*nr; i++) {
-			epochs[i] = resp->snapshots[i]->epoch;
-			if (names != NULL && names[i] != NULL) {
-				strncpy(names[i], resp->snapshots[i]->name,
-					DAOS_SNAPSHOT_MAX_LEN - 1);
-				names[i][DAOS_SNAPSHOT_MAX_LEN - 1] = '\0';
-			}
-		}
-		*nr = (int)resp->n_snapshots;
-		if (anchor != NULL)
-			daos_anchor_set_eof(anchor);
-		resp_free(resp);
-	}
-	return cont_ev_finish(ev, rc);
+	/* one call lists everything: the anchor is at its end already */
+	if (anchor != NULL)
+		daos_anchor_set_eof(anchor);
+	return cont_snap_call(coh, DSS_CTL_CONT_SNAP_LIST, &req, cont_snap_list_done, nr, epochs,
+			      names, ev);
 }
 
 int
 daos_cont_destroy_snap(daos_handle_t coh, daos_epoch_range_t epr, daos_event_t *ev)
 {
 	Mgmt__ContSnapReq req = MGMT__CONT_SNAP_REQ__INIT;
-	Mgmt__ContSnapResp *resp;
-	int rc;
 
 	if (epr.epr_lo > epr.epr_hi || epr.epr_hi == 0)
 		return cont_ev_finish(ev, -DER_INVAL);
 	/* epochs are never 0: "from 0" is "from the first" (the service wants a start) */
 	req.epoch = epr.epr_lo != 0 ? epr.epr_lo : 1;
 	req.epoch_end = epr.epr_hi;
-	rc = cont_snap_call(coh, DSS_CTL_CONT_SNAP_DESTROY, &req, &resp);
-	if (rc == 0)
-		resp_free(resp);
-	return cont_ev_finish(ev, rc);
+	return cont_snap_call(coh, DSS_CTL_CONT_SNAP_DESTROY, &req, NULL, NULL, NULL, NULL, ev);
 }
 
 /* not yet */

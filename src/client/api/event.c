@@ -73,7 +73,7 @@ struct dc_ev_cb {
 struct dc_event {
 	uint32_t de_magic;
 	uint8_t de_state; /* daos_ev_status_t */
-	uint8_t de_barrier : 1, de_errno : 1, de_completing : 1;
+	uint8_t de_barrier : 1, de_errno : 1, de_completing : 1, de_internal : 1;
 	struct dc_eq *de_eq;
 	struct dc_event *de_parent;
 	d_list_t de_link;
@@ -84,6 +84,8 @@ struct dc_event {
 	d_list_t de_cbs;
 	dc_ev_abort_cb_t de_abort_cb;
 	void *de_abort_arg;
+	dc_ev_done_t de_done_fn; /* internal events: what their completion calls */
+	void *de_done_arg;
 };
 
 _Static_assert(sizeof(struct dc_event) <= sizeof(((daos_event_t *)0)->ev_private),
@@ -636,6 +638,8 @@ de_done_locked(struct dc_eq *eq, struct dc_event *de, int rc)
 	de->de_state = DAOS_EVS_COMPLETED;
 	de->de_completing = 0;
 	de->de_abort_cb = NULL;
+	if (de->de_internal)
+		return;
 	if (de->de_parent != NULL) {
 		struct dc_event *pde = de->de_parent;
 
@@ -710,6 +714,16 @@ dc_ev_complete(daos_event_t *ev, int rc)
 
 		pthread_mutex_lock(&eq->eq_lock);
 		de_done_locked(eq, de, rc);
+		if (de->de_internal) {
+			dc_ev_done_t fn = de->de_done_fn;
+			void *arg = de->de_done_arg;
+
+			rc = de2ev(de)->ev_error;
+			pthread_mutex_unlock(&eq->eq_lock);
+			/* may finalise and free the event: nothing touches it after */
+			fn(arg, de2ev(de), rc);
+			return;
+		}
 		/* The last child of a launched barrier parent completes it. */
 		pde = de->de_parent;
 		if (pde != NULL && pde->de_barrier && pde->de_state == DAOS_EVS_RUNNING &&
@@ -737,6 +751,8 @@ de_launch_locked(struct dc_eq *eq, struct dc_event *de)
 	}
 	de2ev(de)->ev_error = 0;
 	de->de_state = DAOS_EVS_RUNNING;
+	if (de->de_internal)
+		return 0; /* in no list: its completion calls its done function */
 	if (de->de_parent != NULL) {
 		de->de_parent->de_nchild_running++;
 		return 0;
@@ -773,6 +789,40 @@ daos_event_parent_barrier(struct daos_event *ev)
 	if (done)
 		dc_ev_complete(ev, ev->ev_error);
 	return rc;
+}
+
+int
+dc_ev_init_internal(daos_event_t *iev, daos_event_t *ev, dc_ev_done_t done, void *arg)
+{
+	struct dc_event *de = ev2de(iev);
+	struct dc_event *ude = ev2de(ev);
+	struct dc_eq *eq;
+
+	if (!de_is_valid(ude) || done == NULL)
+		return -DER_INVAL;
+	eq = ude->de_eq;
+	memset(iev, 0, sizeof(*iev));
+	eq_get(eq);
+	de->de_eq = eq;
+	de->de_state = DAOS_EVS_READY;
+	de->de_internal = 1;
+	de->de_done_fn = done;
+	de->de_done_arg = arg;
+	D_INIT_LIST_HEAD(&de->de_link);
+	D_INIT_LIST_HEAD(&de->de_children);
+	D_INIT_LIST_HEAD(&de->de_cbs);
+	de->de_magic = EV_MAGIC;
+	return 0;
+}
+
+void
+dc_ev_internal_check(daos_event_t *iev, int rc)
+{
+	struct dc_event *de = ev2de(iev);
+
+	/* an operation given an event returns non-zero only when it did not launch it */
+	if (rc != 0)
+		de->de_done_fn(de->de_done_arg, iev, rc);
 }
 
 int

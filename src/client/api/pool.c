@@ -3,9 +3,10 @@
  * disconnect, query, container list, user attributes (dc_svc_call, methods 220-228 of
  * cont.proto), and the handle's global form for other processes (local2global/global2local).
  *
- * Every call is made synchronously by the calling thread; a call given an event completes
- * that event before it returns (as the KV and Array APIs do), so daos_event_test/eq_poll
- * find it completed at once.
+ * Every call is asynchronous (dc_svc_send): with an event it returns once the request is
+ * sent, and the reply's callback fills the out-parameters and completes the event; chains
+ * (connect then query, query then map refresh, a failed connect's disconnect) continue in
+ * those callbacks on the same event. Without an event the call blocks (a private event).
  */
 #define D_LOGFAC client
 
@@ -103,34 +104,77 @@ nomem:
 	return -DER_NOMEM;
 }
 
-int
-dc_pool_map_refresh(struct dc_pool *pool)
+/* A map refresh in flight: what to do once the map is installed (or not). */
+struct pool_refresh_op {
+	struct dc_pool *pr_pool;
+	int (*pr_next)(void *arg, int rc, daos_event_t *ev);
+	void *pr_arg;
+};
+
+static int
+pool_refresh_cb(void *arg, int rc, ProtobufCMessage **resp, daos_event_t *ev)
 {
-	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	Mgmt__PoolConnectResp *resp = NULL;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_refresh_op *op = arg;
 	struct dc_rank_uris *ranks;
 	struct pool_map *map;
 	uint32_t nr;
+	int ret;
+
+	if (rc == 0)
+		rc = pool_resp_map((Mgmt__PoolConnectResp *)*resp, &map, &ranks, &nr);
+	if (rc == 0) {
+		D_DEBUG("pool " DF_UUID ": map version %u from the service\n",
+			DP_UUID(op->pr_pool->dp_uuid), pool_map_get_version(map));
+		dc_pool_map_replace(op->pr_pool, map, ranks, nr);
+	}
+	ret = op->pr_next != NULL ? op->pr_next(op->pr_arg, rc, ev) : rc;
+	D_FREE(op);
+	return ret;
+}
+
+/*
+ * Fetch and install the current map of @pool on running event @ev, then call @next(@arg,
+ * rc, ev) (NULL: complete @ev with rc), whose return completes @ev (or DC_SVC_MORE).
+ */
+static void
+pool_refresh_send(daos_event_t *ev, struct dc_pool *pool,
+		  int (*next)(void *arg, int rc, daos_event_t *ev), void *arg)
+{
+	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
+	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
+	struct dc_pool_hdr_bufs bufs;
+	struct pool_refresh_op *op;
+	int rc;
+
+	D_ALLOC_PTR(op);
+	if (op == NULL) {
+		rc = next != NULL ? next(arg, -DER_NOMEM, ev) : -DER_NOMEM;
+		if (rc != DC_SVC_MORE)
+			dc_ev_complete(ev, rc);
+		return;
+	}
+	op->pr_pool = pool;
+	op->pr_next = next;
+	op->pr_arg = arg;
+	dc_pool_hdr_fill(pool, &hdr, &bufs);
+	req.hdr = &hdr;
+	dc_svc_send(ev, pool, DSS_CTL_POOL_MAP_GET, &req.base, &mgmt__pool_connect_resp__descriptor,
+		    pool_refresh_cb, op);
+}
+
+int
+dc_pool_map_refresh(struct dc_pool *pool)
+{
+	daos_event_t *priv = NULL;
 	int rc;
 
 	if (pool->dp_local)
 		return -DER_NOSYS; /* no service handle to ask with */
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
-	rc = dc_svc_call(pool, DSS_CTL_POOL_MAP_GET, &req.base,
-			 &mgmt__pool_connect_resp__descriptor, (ProtobufCMessage **)&resp);
-	if (rc == 0)
-		rc = pool_resp_map(resp, &map, &ranks, &nr);
-	if (rc == 0) {
-		D_DEBUG("pool " DF_UUID ": map version %u from the service\n",
-			DP_UUID(pool->dp_uuid), pool_map_get_version(map));
-		dc_pool_map_replace(pool, map, ranks, nr);
-	}
-	if (resp != NULL)
-		mgmt__pool_connect_resp__free_unpacked(resp, NULL);
-	return rc;
+	rc = dc_ev_begin(NULL, &priv);
+	if (rc != 0)
+		return rc;
+	pool_refresh_send(priv, pool, NULL, NULL);
+	return dc_ev_end(NULL, priv);
 }
 
 /* Fill @info (pi_bits says what) from a PoolQueryResp. */
@@ -185,44 +229,200 @@ pool_info_fill(daos_pool_info_t *info, const Mgmt__PoolQueryResp *r, struct dc_p
 	}
 }
 
-/* METHOD_POOL_HDL_QUERY into @info (may be NULL) and the ranks; refreshes a stale map. */
-static int
-pool_query(struct dc_pool *pool, d_rank_list_t **ranks, daos_pool_info_t *info)
-{
-	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	Mgmt__PoolQueryResp *resp = NULL;
-	struct dc_pool_hdr_bufs bufs;
-	unsigned int mask;
-	int rc;
+/* A pool query in flight (daos_pool_query, and connect with an info to fill). */
+struct pool_query_op {
+	struct dc_pool *pq_pool; /* referenced */
+	d_rank_list_t **pq_ranks;
+	daos_pool_info_t *pq_info;
+	Mgmt__PoolQueryResp *pq_resp;
+	/* after the query: (NULL: complete the event with its result) */
+	int (*pq_next)(void *arg, int rc, daos_event_t *ev);
+	void *pq_next_arg;
+};
 
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
-	req.query_mask = info != NULL ? info->pi_bits : 0;
-	rc = dc_svc_call(pool, DSS_CTL_POOL_HDL_QUERY, &req.base,
-			 &mgmt__pool_query_resp__descriptor, (ProtobufCMessage **)&resp);
-	if (rc != 0)
-		goto out;
-	if (resp->version > dc_pool_map_version(pool)) {
-		rc = dc_pool_map_refresh(pool);
-		if (rc != 0)
-			goto out;
-	}
-	if (info != NULL)
-		pool_info_fill(info, resp, pool);
-	if (ranks != NULL) {
+/* The end of a query: fill what was asked from the answer and the (current) map. */
+static int
+pool_query_fill(void *arg, int rc, daos_event_t *ev)
+{
+	struct pool_query_op *op = arg;
+	struct dc_pool *pool = op->pq_pool;
+	daos_pool_info_t *info = op->pq_info;
+	unsigned int mask;
+	int ret;
+
+	if (rc == 0 && info != NULL)
+		pool_info_fill(info, op->pq_resp, pool);
+	if (rc == 0 && op->pq_ranks != NULL) {
 		/* from the (now current) map: enabled or disabled engines, as pi_bits asks */
 		if (info != NULL && (info->pi_bits & DPI_ENGINES_ENABLED))
 			mask = PO_COMP_ST_UP | PO_COMP_ST_UPIN | PO_COMP_ST_DRAIN;
 		else
 			mask = PO_COMP_ST_DOWN | PO_COMP_ST_DOWNOUT;
 		pthread_rwlock_rdlock(&pool->dp_lock);
-		rc = pool_map_get_ranks(pool->dp_map, mask, ranks);
+		rc = pool_map_get_ranks(pool->dp_map, mask, op->pq_ranks);
 		pthread_rwlock_unlock(&pool->dp_lock);
 	}
+	if (op->pq_resp != NULL)
+		mgmt__pool_query_resp__free_unpacked(op->pq_resp, NULL);
+	ret = op->pq_next != NULL ? op->pq_next(op->pq_next_arg, rc, ev) : rc;
+	dc_pool_put(pool);
+	D_FREE(op);
+	return ret;
+}
+
+static int
+pool_query_cb(void *arg, int rc, ProtobufCMessage **resp, daos_event_t *ev)
+{
+	struct pool_query_op *op = arg;
+
+	if (rc == 0) {
+		op->pq_resp = (Mgmt__PoolQueryResp *)*resp;
+		*resp = NULL;
+		if (op->pq_resp->version > dc_pool_map_version(op->pq_pool)) {
+			/* a newer map: fetch it first, then fill */
+			pool_refresh_send(ev, op->pq_pool, pool_query_fill, op);
+			return DC_SVC_MORE;
+		}
+	}
+	return pool_query_fill(op, rc, ev);
+}
+
+/*
+ * METHOD_POOL_HDL_QUERY on running event @ev into @info (may be NULL) and @ranks (may be
+ * NULL), refreshing a stale map; then @next (NULL: complete @ev). Takes the reference @pool.
+ */
+static void
+pool_query_send(daos_event_t *ev, struct dc_pool *pool, d_rank_list_t **ranks,
+		daos_pool_info_t *info, int (*next)(void *arg, int rc, daos_event_t *ev),
+		void *next_arg)
+{
+	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
+	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
+	struct dc_pool_hdr_bufs bufs;
+	struct pool_query_op *op;
+	int rc;
+
+	D_ALLOC_PTR(op);
+	if (op == NULL) {
+		dc_pool_put(pool);
+		rc = next != NULL ? next(next_arg, -DER_NOMEM, ev) : -DER_NOMEM;
+		if (rc != DC_SVC_MORE)
+			dc_ev_complete(ev, rc);
+		return;
+	}
+	op->pq_pool = pool;
+	op->pq_ranks = ranks;
+	op->pq_info = info;
+	op->pq_next = next;
+	op->pq_next_arg = next_arg;
+	dc_pool_hdr_fill(pool, &hdr, &bufs);
+	req.hdr = &hdr;
+	req.query_mask = info != NULL ? info->pi_bits : 0;
+	dc_svc_send(ev, pool, DSS_CTL_POOL_HDL_QUERY, &req.base, &mgmt__pool_query_resp__descriptor,
+		    pool_query_cb, op);
+}
+
+/* A connect in flight. */
+struct pool_connect_op {
+	daos_handle_t *pc_poh;
+	daos_pool_info_t *pc_info;
+	unsigned int pc_flags;
+	char pc_sys[DAOS_SYS_NAME_MAX_LEN + 1];
+	uuid_t pc_hdl;
+	daos_handle_t pc_h;
+	struct dc_pool *pc_pool; /* the disconnect after a failed query */
+	int pc_rc;               /* the query's failure, reported after that disconnect */
+};
+
+/* The disconnect after a failed query of connect: drop the handle, report the query's error. */
+static int
+pool_connect_undone(void *arg, int rc, ProtobufCMessage **resp, daos_event_t *ev)
+{
+	struct pool_connect_op *op = arg;
+
+	(void)resp, (void)ev;
+	if (rc != 0 && rc != -DER_NO_HDL && rc != -DER_NONEXIST)
+		D_ERROR("disconnect after a failed connect: " DF_RC "\n", DP_RC(rc));
+	d_hhash_link_delete(dc_hhash(), &op->pc_pool->dp_hlink);
+	dc_pool_put(op->pc_pool);
+	rc = op->pc_rc;
+	D_FREE(op);
+	return rc;
+}
+
+/* After connect's query of the info: hand out the handle, or disconnect again. */
+static int
+pool_connect_queried(void *arg, int rc, daos_event_t *ev)
+{
+	struct pool_connect_op *op = arg;
+	Mgmt__PoolDisconnectReq req = MGMT__POOL_DISCONNECT_REQ__INIT;
+	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
+	struct dc_pool_hdr_bufs bufs;
+
+	if (rc == 0) {
+		*op->pc_poh = op->pc_h;
+		D_FREE(op);
+		return 0;
+	}
+	op->pc_rc = rc;
+	op->pc_pool = dc_pool_get(op->pc_h);
+	if (op->pc_pool == NULL) {
+		D_FREE(op);
+		return rc;
+	}
+	if (rc == -DER_CANCELED) {
+		/* the queue is being destroyed (its context closing): no more sends, drop it */
+		d_hhash_link_delete(dc_hhash(), &op->pc_pool->dp_hlink);
+		dc_pool_put(op->pc_pool);
+		D_FREE(op);
+		return rc;
+	}
+	dc_pool_hdr_fill(op->pc_pool, &hdr, &bufs);
+	req.hdr = &hdr;
+	dc_svc_send(ev, op->pc_pool, DSS_CTL_POOL_DISCONNECT, &req.base,
+		    &mgmt__pool_disconnect_resp__descriptor, pool_connect_undone, op);
+	return DC_SVC_MORE;
+}
+
+static int
+pool_connect_cb(void *arg, int rc, ProtobufCMessage **respp, daos_event_t *ev)
+{
+	struct pool_connect_op *op = arg;
+	Mgmt__PoolConnectResp *resp;
+	struct dc_rank_uris *ranks = NULL;
+	struct pool_map *map = NULL;
+	struct dc_pool *dp = NULL;
+	uuid_t uuid;
+	uint32_t nr = 0;
+
+	if (rc != 0) {
+		D_DEBUG("connect to pool: " DF_RC "\n", DP_RC(rc));
+		goto out;
+	}
+	resp = (Mgmt__PoolConnectResp *)*respp;
+	if (uuid_parse(resp->uuid, uuid) != 0) {
+		D_ERROR("connect to pool: the service answered a bad uuid\n");
+		rc = -DER_PROTO;
+		goto out;
+	}
+	rc = pool_resp_map(resp, &map, &ranks, &nr);
+	if (rc != 0)
+		goto out;
+	rc = dc_pool_create(uuid, op->pc_hdl, op->pc_flags, map, ranks, nr, &op->pc_h, &dp);
+	if (rc != 0)
+		goto out;
+	dp->dp_capas = resp->capas;
+	snprintf(dp->dp_label, sizeof(dp->dp_label), "%s", resp->label);
+	snprintf(dp->dp_sys, sizeof(dp->dp_sys), "%s", op->pc_sys);
+	if (op->pc_info != NULL) {
+		/* the info: a query on the same event, then the handle */
+		pool_query_send(ev, dp, NULL, op->pc_info, pool_connect_queried, op);
+		return DC_SVC_MORE;
+	}
+	dc_pool_put(dp);
+	*op->pc_poh = op->pc_h;
 out:
-	if (resp != NULL)
-		mgmt__pool_query_resp__free_unpacked(resp, NULL);
+	D_FREE(op);
 	return rc;
 }
 
@@ -232,15 +432,9 @@ daos_pool_connect2(const char *pool, const char *sys, unsigned int flags, daos_h
 {
 	Mgmt__PoolConnectReq req = MGMT__POOL_CONNECT_REQ__INIT;
 	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	Mgmt__PoolConnectResp *resp = NULL;
-	struct dc_rank_uris *ranks = NULL;
-	struct pool_map *map = NULL;
-	struct dc_pool *dp = NULL;
-	daos_handle_t h = DAOS_HDL_INVAL;
+	struct pool_connect_op *op;
 	d_iov_t cred = {0};
 	char hdl_str[37];
-	uuid_t hdl, uuid;
-	uint32_t nr = 0;
 	unsigned int mode = flags & (DAOS_PC_RO | DAOS_PC_RW | DAOS_PC_EX);
 	int rc;
 
@@ -252,55 +446,32 @@ daos_pool_connect2(const char *pool, const char *sys, unsigned int flags, daos_h
 	    (mode != DAOS_PC_RO && mode != DAOS_PC_RW && mode != DAOS_PC_EX))
 		return pool_ev_done(ev, -DER_INVAL);
 
+	D_ALLOC_PTR(op);
+	if (op == NULL)
+		return pool_ev_done(ev, -DER_NOMEM);
 	rc = dc_sec_request_creds(&cred);
 	if (rc != 0) {
 		D_ERROR("no credential from daos_agent: " DF_RC "\n", DP_RC(rc));
+		D_FREE(op);
 		return pool_ev_done(ev, rc);
 	}
-	uuid_generate(hdl);
-	uuid_unparse_lower(hdl, hdl_str);
-	hdr.sys = (char *)(sys != NULL ? sys : "");
+	op->pc_poh = poh;
+	op->pc_info = info;
+	op->pc_flags = flags;
+	snprintf(op->pc_sys, sizeof(op->pc_sys), "%s", sys != NULL ? sys : "");
+	uuid_generate(op->pc_hdl);
+	uuid_unparse_lower(op->pc_hdl, hdl_str);
+	hdr.sys = op->pc_sys;
 	hdr.pool = (char *)pool;
 	hdr.pool_hdl = hdl_str;
 	hdr.cred.data = cred.iov_buf;
 	hdr.cred.len = cred.iov_len;
 	req.hdr = &hdr;
 	req.flags = flags;
-	rc = dc_svc_call(NULL, DSS_CTL_POOL_CONNECT, &req.base,
-			 &mgmt__pool_connect_resp__descriptor, (ProtobufCMessage **)&resp);
+	rc = dc_svc_call_ev(ev, NULL, DSS_CTL_POOL_CONNECT, &req.base,
+			    &mgmt__pool_connect_resp__descriptor, pool_connect_cb, op);
 	D_FREE(cred.iov_buf);
-	if (rc != 0) {
-		D_DEBUG("connect to pool %s: " DF_RC "\n", pool, DP_RC(rc));
-		goto out;
-	}
-	if (uuid_parse(resp->uuid, uuid) != 0) {
-		D_ERROR("connect to pool %s: the service answered a bad uuid\n", pool);
-		rc = -DER_PROTO;
-		goto out;
-	}
-	rc = pool_resp_map(resp, &map, &ranks, &nr);
-	if (rc != 0)
-		goto out;
-	rc = dc_pool_create(uuid, hdl, flags, map, ranks, nr, &h, &dp);
-	if (rc != 0)
-		goto out;
-	dp->dp_capas = resp->capas;
-	snprintf(dp->dp_label, sizeof(dp->dp_label), "%s", resp->label);
-	snprintf(dp->dp_sys, sizeof(dp->dp_sys), "%s", sys != NULL ? sys : "");
-	if (info != NULL) {
-		rc = pool_query(dp, NULL, info);
-		if (rc != 0) {
-			dc_pool_put(dp);
-			daos_pool_disconnect(h, NULL);
-			goto out;
-		}
-	}
-	dc_pool_put(dp);
-	*poh = h;
-out:
-	if (resp != NULL)
-		mgmt__pool_connect_resp__free_unpacked(resp, NULL);
-	return pool_ev_done(ev, rc);
+	return rc;
 }
 
 /* The same function under DAOS's older name (daos_pool.h maps the name to connect2). */
@@ -312,6 +483,24 @@ daos_pool_connect(const char *pool, const char *sys, unsigned int flags, daos_ha
 	return daos_pool_connect2(pool, sys, flags, poh, info, ev);
 }
 
+static int
+pool_disconnect_cb(void *arg, int rc, ProtobufCMessage **resp, daos_event_t *ev)
+{
+	struct dc_pool *pool = arg;
+
+	(void)resp, (void)ev;
+	/* a handle the service does not know (evicted, pool destroyed) is gone already */
+	if (rc == -DER_NO_HDL || rc == -DER_NONEXIST)
+		rc = 0;
+	if (rc != 0)
+		D_ERROR("disconnect from pool " DF_UUID ": " DF_RC "\n", DP_UUID(pool->dp_uuid),
+			DP_RC(rc));
+	if (rc == 0)
+		d_hhash_link_delete(dc_hhash(), &pool->dp_hlink);
+	dc_pool_put(pool);
+	return rc;
+}
+
 int
 daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
 {
@@ -319,27 +508,19 @@ daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
 	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
 	struct dc_pool_hdr_bufs bufs;
 	struct dc_pool *pool;
-	int rc = 0;
 
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
 		return pool_ev_done(ev, -DER_NO_HDL);
-	if (!pool->dp_local && !pool->dp_g2l) {
-		dc_pool_hdr_fill(pool, &hdr, &bufs);
-		req.hdr = &hdr;
-		rc = dc_svc_call(pool, DSS_CTL_POOL_DISCONNECT, &req.base,
-				 &mgmt__pool_disconnect_resp__descriptor, NULL);
-		/* a handle the service does not know (evicted, pool destroyed) is gone already */
-		if (rc == -DER_NO_HDL || rc == -DER_NONEXIST)
-			rc = 0;
-		if (rc != 0)
-			D_ERROR("disconnect from pool " DF_UUID ": " DF_RC "\n",
-				DP_UUID(pool->dp_uuid), DP_RC(rc));
-	}
-	if (rc == 0)
+	if (pool->dp_local || pool->dp_g2l) {
 		d_hhash_link_delete(dc_hhash(), &pool->dp_hlink);
-	dc_pool_put(pool);
-	return pool_ev_done(ev, rc);
+		dc_pool_put(pool);
+		return pool_ev_done(ev, 0);
+	}
+	dc_pool_hdr_fill(pool, &hdr, &bufs);
+	req.hdr = &hdr;
+	return dc_svc_call_ev(ev, pool, DSS_CTL_POOL_DISCONNECT, &req.base,
+			      &mgmt__pool_disconnect_resp__descriptor, pool_disconnect_cb, pool);
 }
 
 int
@@ -347,6 +528,7 @@ daos_pool_query(daos_handle_t poh, d_rank_list_t **ranks, daos_pool_info_t *info
 		daos_prop_t *pool_prop, daos_event_t *ev)
 {
 	struct dc_pool *pool;
+	daos_event_t *priv;
 	int rc;
 
 	if (pool_prop != NULL)
@@ -356,9 +538,13 @@ daos_pool_query(daos_handle_t poh, d_rank_list_t **ranks, daos_pool_info_t *info
 		return pool_ev_done(ev, -DER_NO_HDL);
 	if (ranks != NULL)
 		*ranks = NULL;
-	rc = pool_query(pool, ranks, info);
-	dc_pool_put(pool);
-	return pool_ev_done(ev, rc);
+	rc = dc_ev_begin(ev, &priv);
+	if (rc != 0) {
+		dc_pool_put(pool);
+		return rc;
+	}
+	pool_query_send(priv != NULL ? priv : ev, pool, ranks, info, NULL, NULL);
+	return dc_ev_end(ev, priv);
 }
 
 int
@@ -410,30 +596,57 @@ daos_pool_query_target(daos_handle_t poh, uint32_t tgt, d_rank_t rank, daos_targ
 	return pool_ev_done(ev, rc);
 }
 
-int
-daos_pool_list_cont(daos_handle_t poh, daos_size_t *ncont, struct daos_pool_cont_info *cbuf,
-		    daos_event_t *ev)
-{
-	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	Mgmt__ListContResp *resp = NULL;
-	struct dc_pool_hdr_bufs bufs;
-	struct dc_pool *pool;
-	size_t i;
-	int rc;
+/* The out-parameters of a call in flight, and the pool reference it holds. */
+struct pool_out_op {
+	struct dc_pool *po_pool;
+	void *po_p1;
+	void *po_p2;
+	void *po_p3;
+	int po_n;
+};
 
-	if (ncont == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
-	pool = dc_pool_get(poh);
-	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
-	rc = dc_svc_call(pool, DSS_CTL_POOL_HDL_LIST_CONT, &req.base,
-			 &mgmt__list_cont_resp__descriptor, (ProtobufCMessage **)&resp);
-	dc_pool_put(pool);
+/* Start a call of @pool (referenced; the op takes it) with out-parameters @p1..@p3. */
+static int
+pool_out_call(daos_event_t *ev, struct dc_pool *pool, uint32_t method, const ProtobufCMessage *req,
+	      const ProtobufCMessageDescriptor *desc, dc_svc_cb_t cb, void *p1, void *p2, void *p3,
+	      int n)
+{
+	struct pool_out_op *op;
+
+	D_ALLOC_PTR(op);
+	if (op == NULL) {
+		dc_pool_put(pool);
+		return pool_ev_done(ev, -DER_NOMEM);
+	}
+	op->po_pool = pool;
+	op->po_p1 = p1;
+	op->po_p2 = p2;
+	op->po_p3 = p3;
+	op->po_n = n;
+	return dc_svc_call_ev(ev, pool, method, req, desc, cb, op);
+}
+
+static int
+pool_out_end(struct pool_out_op *op, int rc)
+{
+	dc_pool_put(op->po_pool);
+	D_FREE(op);
+	return rc;
+}
+
+static int
+pool_list_cont_cb(void *arg, int rc, ProtobufCMessage **respp, daos_event_t *ev)
+{
+	struct pool_out_op *op = arg;
+	daos_size_t *ncont = op->po_p1;
+	struct daos_pool_cont_info *cbuf = op->po_p2;
+	Mgmt__ListContResp *resp;
+	size_t i;
+
+	(void)ev;
 	if (rc != 0)
-		goto out;
+		return pool_out_end(op, rc);
+	resp = (Mgmt__ListContResp *)*respp;
 	if (cbuf != NULL && *ncont < resp->n_containers) {
 		rc = -DER_TRUNC;
 	} else if (cbuf != NULL) {
@@ -449,10 +662,28 @@ daos_pool_list_cont(daos_handle_t poh, daos_size_t *ncont, struct daos_pool_cont
 		}
 	}
 	*ncont = resp->n_containers;
-out:
-	if (resp != NULL)
-		mgmt__list_cont_resp__free_unpacked(resp, NULL);
-	return pool_ev_done(ev, rc);
+	return pool_out_end(op, rc);
+}
+
+int
+daos_pool_list_cont(daos_handle_t poh, daos_size_t *ncont, struct daos_pool_cont_info *cbuf,
+		    daos_event_t *ev)
+{
+	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
+	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
+	struct dc_pool_hdr_bufs bufs;
+	struct dc_pool *pool;
+
+	if (ncont == NULL)
+		return pool_ev_done(ev, -DER_INVAL);
+	pool = dc_pool_get(poh);
+	if (pool == NULL)
+		return pool_ev_done(ev, -DER_NO_HDL);
+	dc_pool_hdr_fill(pool, &hdr, &bufs);
+	req.hdr = &hdr;
+	return pool_out_call(ev, pool, DSS_CTL_POOL_HDL_LIST_CONT, &req.base,
+			     &mgmt__list_cont_resp__descriptor, pool_list_cont_cb, ncont, cbuf,
+			     NULL, 0);
 }
 
 /*
@@ -473,30 +704,20 @@ pool_attr_names_check(int n, char const *const names[])
 	return 0;
 }
 
-int
-daos_pool_list_attr(daos_handle_t poh, char *buffer, size_t *size, daos_event_t *ev)
+static int
+pool_list_attr_cb(void *arg, int rc, ProtobufCMessage **respp, daos_event_t *ev)
 {
-	Mgmt__AttrListReq req = MGMT__ATTR_LIST_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	Mgmt__AttrListResp *resp = NULL;
-	struct dc_pool_hdr_bufs bufs;
-	struct dc_pool *pool;
+	struct pool_out_op *op = arg;
+	char *buffer = op->po_p1;
+	size_t *size = op->po_p2;
+	Mgmt__AttrListResp *resp;
 	size_t total = 0, off = 0, n;
 	size_t i;
-	int rc;
 
-	if (size == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
-	pool = dc_pool_get(poh);
-	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
-	rc = dc_svc_call(pool, DSS_CTL_POOL_ATTR_LIST, &req.base, &mgmt__attr_list_resp__descriptor,
-			 (ProtobufCMessage **)&resp);
-	dc_pool_put(pool);
+	(void)ev;
 	if (rc != 0)
-		goto out;
+		return pool_out_end(op, rc);
+	resp = (Mgmt__AttrListResp *)*respp;
 	/* DAOS: the names, each with its NUL, as many as fit; *size gets the total needed */
 	for (i = 0; i < resp->n_names; i++) {
 		n = strlen(resp->names[i]) + 1;
@@ -507,10 +728,56 @@ daos_pool_list_attr(daos_handle_t poh, char *buffer, size_t *size, daos_event_t 
 		total += n;
 	}
 	*size = total;
-out:
-	if (resp != NULL)
-		mgmt__attr_list_resp__free_unpacked(resp, NULL);
-	return pool_ev_done(ev, rc);
+	return pool_out_end(op, 0);
+}
+
+int
+daos_pool_list_attr(daos_handle_t poh, char *buffer, size_t *size, daos_event_t *ev)
+{
+	Mgmt__AttrListReq req = MGMT__ATTR_LIST_REQ__INIT;
+	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
+	struct dc_pool_hdr_bufs bufs;
+	struct dc_pool *pool;
+
+	if (size == NULL)
+		return pool_ev_done(ev, -DER_INVAL);
+	pool = dc_pool_get(poh);
+	if (pool == NULL)
+		return pool_ev_done(ev, -DER_NO_HDL);
+	dc_pool_hdr_fill(pool, &hdr, &bufs);
+	req.hdr = &hdr;
+	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_LIST, &req.base,
+			     &mgmt__attr_list_resp__descriptor, pool_list_attr_cb, buffer, size,
+			     NULL, 0);
+}
+
+static int
+pool_get_attr_cb(void *arg, int rc, ProtobufCMessage **respp, daos_event_t *ev)
+{
+	struct pool_out_op *op = arg;
+	void *const *buffers = op->po_p1;
+	size_t *sizes = op->po_p2;
+	int n = op->po_n;
+	Mgmt__AttrGetResp *resp;
+	int i;
+
+	(void)ev;
+	if (rc != 0)
+		return pool_out_end(op, rc);
+	resp = (Mgmt__AttrGetResp *)*respp;
+	if (resp->n_attrs != (size_t)n) {
+		D_ERROR("attribute get: %zu values for %d names\n", resp->n_attrs, n);
+		return pool_out_end(op, -DER_PROTO);
+	}
+	/* DAOS: copy what fits, sizes[i] gets the value's full size (buffers may be NULL) */
+	for (i = 0; i < n; i++) {
+		const ProtobufCBinaryData *v = &resp->attrs[i]->value;
+
+		if (buffers != NULL && buffers[i] != NULL)
+			memcpy(buffers[i], v->data, v->len < sizes[i] ? v->len : sizes[i]);
+		sizes[i] = v->len;
+	}
+	return pool_out_end(op, 0);
 }
 
 int
@@ -519,10 +786,8 @@ daos_pool_get_attr(daos_handle_t poh, int n, char const *const names[], void *co
 {
 	Mgmt__AttrGetReq req = MGMT__ATTR_GET_REQ__INIT;
 	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	Mgmt__AttrGetResp *resp = NULL;
 	struct dc_pool_hdr_bufs bufs;
 	struct dc_pool *pool;
-	int i;
 	int rc;
 
 	rc = pool_attr_names_check(n, names);
@@ -535,28 +800,16 @@ daos_pool_get_attr(daos_handle_t poh, int n, char const *const names[], void *co
 	req.hdr = &hdr;
 	req.n_names = (size_t)n;
 	req.names = (char **)names;
-	rc = dc_svc_call(pool, DSS_CTL_POOL_ATTR_GET, &req.base, &mgmt__attr_get_resp__descriptor,
-			 (ProtobufCMessage **)&resp);
-	dc_pool_put(pool);
-	if (rc != 0)
-		goto out;
-	if (resp->n_attrs != (size_t)n) {
-		D_ERROR("attribute get: %zu values for %d names\n", resp->n_attrs, n);
-		rc = -DER_PROTO;
-		goto out;
-	}
-	/* DAOS: copy what fits, sizes[i] gets the value's full size (buffers may be NULL) */
-	for (i = 0; i < n; i++) {
-		const ProtobufCBinaryData *v = &resp->attrs[i]->value;
+	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_GET, &req.base,
+			     &mgmt__attr_get_resp__descriptor, pool_get_attr_cb, (void *)buffers,
+			     sizes, NULL, n);
+}
 
-		if (buffers != NULL && buffers[i] != NULL)
-			memcpy(buffers[i], v->data, v->len < sizes[i] ? v->len : sizes[i]);
-		sizes[i] = v->len;
-	}
-out:
-	if (resp != NULL)
-		mgmt__attr_get_resp__free_unpacked(resp, NULL);
-	return pool_ev_done(ev, rc);
+static int
+pool_plain_cb(void *arg, int rc, ProtobufCMessage **resp, daos_event_t *ev)
+{
+	(void)resp, (void)ev;
+	return pool_out_end(arg, rc);
 }
 
 int
@@ -581,7 +834,7 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 	D_ALLOC_ARRAY(attrs, n);
 	D_ALLOC_ARRAY(attrp, n);
 	if (attrs == NULL || attrp == NULL) {
-		rc = -DER_NOMEM;
+		rc = pool_ev_done(ev, -DER_NOMEM);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -593,20 +846,20 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 	}
 	pool = dc_pool_get(poh);
 	if (pool == NULL) {
-		rc = -DER_NO_HDL;
+		rc = pool_ev_done(ev, -DER_NO_HDL);
 		goto out;
 	}
 	dc_pool_hdr_fill(pool, &hdr, &bufs);
 	req.hdr = &hdr;
 	req.n_attrs = (size_t)n;
 	req.attrs = attrp;
-	rc =
-	    dc_svc_call(pool, DSS_CTL_POOL_ATTR_SET, &req.base, &mgmt__attr_resp__descriptor, NULL);
-	dc_pool_put(pool);
+	/* the request is packed before this returns: attrs may go */
+	rc = pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_SET, &req.base, &mgmt__attr_resp__descriptor,
+			   pool_plain_cb, NULL, NULL, NULL, 0);
 out:
 	D_FREE(attrp);
 	D_FREE(attrs);
-	return pool_ev_done(ev, rc);
+	return rc;
 }
 
 int
@@ -628,10 +881,8 @@ daos_pool_del_attr(daos_handle_t poh, int n, char const *const names[], daos_eve
 	req.hdr = &hdr;
 	req.n_names = (size_t)n;
 	req.names = (char **)names;
-	rc =
-	    dc_svc_call(pool, DSS_CTL_POOL_ATTR_DEL, &req.base, &mgmt__attr_resp__descriptor, NULL);
-	dc_pool_put(pool);
-	return pool_ev_done(ev, rc);
+	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_DEL, &req.base,
+			     &mgmt__attr_resp__descriptor, pool_plain_cb, NULL, NULL, NULL, 0);
 }
 
 /*

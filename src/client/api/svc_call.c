@@ -6,9 +6,12 @@
  * daos_agent hands out (fetched on the first call without a pool and cached for the life of
  * the process).
  *
- * One call is a private event of the calling thread (daos/event.h): the RPC is sent on the
- * thread's own network context and the thread progresses it until the reply, so the call
- * blocks; the callers that take an event complete it once this returns.
+ * A call is asynchronous (dc_svc_send): the packed request goes on the network context of
+ * the event's queue and the call returns; the reply's callback, run by whoever progresses
+ * that queue, retries the next engine when one is unreachable, else decodes the answer,
+ * hands it to the caller's callback (which fills the application's out-parameters, or starts
+ * a follow-up call on the same event) and completes the event. dc_svc_call is the blocking
+ * form: the same on a private event of the calling thread, progressed until it completes.
  */
 #define D_LOGFAC client
 
@@ -36,14 +39,19 @@ static char **svc_ai_uris;
 static uint32_t svc_ai_nr;
 static uint32_t svc_next; /* rotates the first engine tried */
 
+/* One service call in flight: the engines to try, the packed request, what to call at the end. */
 struct svc_op {
-	daos_event_t *so_ev;
-	const char *so_uri;
-	struct svc_call_in so_in;
+	daos_event_t *so_ev; /* running; completed by svc_op_finish unless the callback goes on */
+	char **so_uris;
+	uint32_t so_nr;
+	uint32_t so_first;
+	uint32_t so_tried;
+	uint32_t so_method;
+	struct svc_call_in so_in; /* si_body: the packed request, owned */
 	uint32_t so_net_timeout_ms;
-	int so_rc;
-	void *so_reply;
-	size_t so_reply_len;
+	const ProtobufCMessageDescriptor *so_desc;
+	dc_svc_cb_t so_cb;
+	void *so_arg;
 };
 
 static void
@@ -172,67 +180,6 @@ svc_uris_get(struct dc_pool *pool, char ***urisp, uint32_t *nrp)
 	return 0;
 }
 
-static void
-svc_op_cb(struct net_rpc_done *done, void *arg)
-{
-	struct svc_op *op = arg;
-	struct svc_call_out *out = done->rd_reply;
-
-	op->so_rc = done->rd_rc;
-	if (op->so_rc == 0 && out == NULL)
-		op->so_rc = -DER_PROTO;
-	if (op->so_rc == 0) {
-		op->so_rc = out->so_status;
-		if (out->so_body.iov_len > 0) {
-			D_ALLOC(op->so_reply, out->so_body.iov_len);
-			if (op->so_reply == NULL) {
-				op->so_rc = -DER_NOMEM;
-			} else {
-				memcpy(op->so_reply, out->so_body.iov_buf, out->so_body.iov_len);
-				op->so_reply_len = out->so_body.iov_len;
-			}
-		}
-	}
-	dc_ev_complete(op->so_ev, 0);
-}
-
-static int
-svc_op_send(struct net_context *ctx, void *arg)
-{
-	struct svc_op *op = arg;
-	net_peer_t peer;
-	int rc;
-
-	rc = net_peer_lookup(ctx, op->so_uri, &peer);
-	if (rc != 0)
-		return rc;
-	/* untagged: the relay serves every context of the engine */
-	return net_rpc_send(ctx, peer, SVC_OPC_CALL, &op->so_in, NULL, op->so_net_timeout_ms,
-			    svc_op_cb, op, NULL);
-}
-
-/* One attempt at @op->so_uri; the outcome in op->so_rc. Returns 0 or a local error. */
-static int
-svc_op_exec(struct svc_op *op)
-{
-	daos_event_t *priv = NULL;
-	int rc;
-
-	rc = dc_ev_begin(NULL, &priv);
-	if (rc != 0)
-		return rc;
-	op->so_ev = priv;
-	op->so_rc = -DER_CANCELED;
-	rc = dc_ev_net_exec(priv, svc_op_send, op);
-	if (rc != 0) {
-		op->so_rc = rc;
-		dc_ev_complete(priv, rc);
-	}
-	rc = dc_ev_end(NULL, priv);
-	/* dc_ev_end's own failure (the queue went away) beats the RPC's */
-	return rc;
-}
-
 /* The value of the message's `status` field, if it has one (an int32 or sint32), else 0. */
 static int
 svc_msg_status(const ProtobufCMessage *msg)
@@ -271,83 +218,210 @@ svc_rc_retry(int rc)
 	       rc == -DER_BAD_TARGET;
 }
 
+static void
+svc_op_free(struct svc_op *op)
+{
+	svc_uris_free(op->so_uris, op->so_nr);
+	D_FREE(op->so_in.si_body.iov_buf);
+	D_FREE(op);
+}
+
+/* The end of @op: decode, hand the outcome to the callback, complete the event. */
+static void
+svc_op_finish(struct svc_op *op, int rc, const void *body, size_t len)
+{
+	ProtobufCMessage *msg = NULL;
+	daos_event_t *ev = op->so_ev;
+	int ret;
+
+	if (rc == 0 && op->so_desc != NULL) {
+		/* an empty reply is a message with every field at its default */
+		msg = protobuf_c_message_unpack(op->so_desc, NULL, len, len > 0 ? body : NULL);
+		if (msg == NULL) {
+			D_ERROR("service method %u: the reply does not decode as %s\n",
+				op->so_method, op->so_desc->name);
+			rc = -DER_PROTO;
+		} else {
+			rc = svc_msg_status(msg);
+		}
+	}
+	if (rc != 0 && msg != NULL) {
+		protobuf_c_message_free_unpacked(msg, NULL);
+		msg = NULL;
+	}
+	ret = op->so_cb != NULL ? op->so_cb(op->so_arg, rc, &msg, ev) : rc;
+	if (msg != NULL)
+		protobuf_c_message_free_unpacked(msg, NULL);
+	svc_op_free(op);
+	if (ret != DC_SVC_MORE)
+		dc_ev_complete(ev, ret);
+}
+
+static int svc_op_try(struct svc_op *op);
+
+static void
+svc_op_cb(struct net_rpc_done *done, void *arg)
+{
+	struct svc_op *op = arg;
+	struct svc_call_out *out = done->rd_reply;
+	int rc = done->rd_rc;
+
+	if (rc == 0 && out == NULL)
+		rc = -DER_PROTO;
+	if (rc == 0)
+		rc = out->so_status;
+	if (svc_rc_retry(rc) && op->so_tried < op->so_nr) {
+		D_DEBUG("service method %u: " DF_RC ", trying the next engine\n", op->so_method,
+			DP_RC(rc));
+		/* from the queue's progress: the next send goes on the same context */
+		rc = svc_op_try(op);
+		if (rc == 0)
+			return;
+	}
+	if (rc == 0)
+		svc_op_finish(op, 0, out->so_body.iov_buf, out->so_body.iov_len);
+	else
+		svc_op_finish(op, rc, NULL, 0);
+}
+
+static int
+svc_op_send(struct net_context *ctx, void *arg)
+{
+	struct svc_op *op = arg;
+	const char *uri = op->so_uris[(op->so_first + op->so_tried) % op->so_nr];
+	net_peer_t peer;
+	int rc;
+
+	op->so_tried++;
+	rc = net_peer_lookup(ctx, uri, &peer);
+	if (rc != 0)
+		return rc;
+	/* untagged: the relay serves every context of the engine */
+	return net_rpc_send(ctx, peer, SVC_OPC_CALL, &op->so_in, NULL, op->so_net_timeout_ms,
+			    svc_op_cb, op, NULL);
+}
+
+/*
+ * Send @op to the next engines until one send starts (0: its callback finishes @op), or
+ * return the last local error (@op not finished).
+ */
+static int
+svc_op_try(struct svc_op *op)
+{
+	int rc = -DER_UNREACH;
+
+	while (op->so_tried < op->so_nr) {
+		rc = dc_ev_net_exec(op->so_ev, svc_op_send, op);
+		if (rc == 0 || !svc_rc_retry(rc))
+			break;
+	}
+	return rc;
+}
+
+int
+dc_svc_send(daos_event_t *ev, struct dc_pool *pool, uint32_t method,
+	    const struct ProtobufCMessage *req, const struct ProtobufCMessageDescriptor *resp_desc,
+	    dc_svc_cb_t cb, void *arg)
+{
+	struct svc_op *op;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	D_ALLOC_PTR(op);
+	if (op == NULL) {
+		rc = cb != NULL ? cb(arg, -DER_NOMEM, NULL, ev) : -DER_NOMEM;
+		if (rc != DC_SVC_MORE)
+			dc_ev_complete(ev, rc);
+		return 0;
+	}
+	op->so_ev = ev;
+	op->so_method = method;
+	op->so_desc = resp_desc;
+	op->so_cb = cb;
+	op->so_arg = arg;
+	if (req != NULL) {
+		len = protobuf_c_message_get_packed_size(req);
+		if (len > SVC_BODY_MAX) {
+			rc = -DER_OVERFLOW;
+			goto fail;
+		}
+		D_ALLOC(buf, len > 0 ? len : 1);
+		if (buf == NULL) {
+			rc = -DER_NOMEM;
+			goto fail;
+		}
+		protobuf_c_message_pack(req, buf);
+	}
+	d_iov_set(&op->so_in.si_body, buf, len);
+	op->so_in.si_method = method;
+	op->so_in.si_timeout_ms = svc_timeout_ms();
+	op->so_net_timeout_ms = op->so_in.si_timeout_ms + SVC_CALL_NET_MARGIN_MS;
+	rc = svc_uris_get(pool, &op->so_uris, &op->so_nr);
+	if (rc != 0)
+		goto fail;
+	op->so_first = __atomic_fetch_add(&svc_next, 1, __ATOMIC_RELAXED);
+	rc = svc_op_try(op);
+	if (rc == 0)
+		return 0;
+fail:
+	svc_op_finish(op, rc, NULL, 0);
+	return 0;
+}
+
+/* dc_svc_call's callback: keep the answer for the caller. */
+static int
+svc_call_keep(void *arg, int rc, struct ProtobufCMessage **resp, daos_event_t *ev)
+{
+	struct ProtobufCMessage **out = arg;
+
+	(void)ev;
+	if (rc == 0 && out != NULL && resp != NULL) {
+		*out = *resp;
+		*resp = NULL;
+	}
+	return rc;
+}
+
 int
 dc_svc_call(struct dc_pool *pool, uint32_t method, const struct ProtobufCMessage *req,
 	    const struct ProtobufCMessageDescriptor *resp_desc, struct ProtobufCMessage **resp)
 {
-	struct svc_op op = {0};
-	char **uris = NULL;
-	uint8_t *buf = NULL;
-	uint32_t nr = 0;
-	uint32_t first;
-	uint32_t i;
-	size_t len = 0;
+	daos_event_t *priv = NULL;
 	int rc;
 
 	if (resp != NULL)
 		*resp = NULL;
 	if (!dc_lib_initialized())
 		return -DER_UNINIT;
-	if (req != NULL) {
-		len = protobuf_c_message_get_packed_size(req);
-		if (len > SVC_BODY_MAX)
-			return -DER_OVERFLOW;
-		D_ALLOC(buf, len > 0 ? len : 1);
-		if (buf == NULL)
-			return -DER_NOMEM;
-		protobuf_c_message_pack(req, buf);
-	}
-	rc = svc_uris_get(pool, &uris, &nr);
+	rc = dc_ev_begin(NULL, &priv);
 	if (rc != 0)
-		goto out_buf;
-
-	op.so_in.si_method = method;
-	op.so_in.si_timeout_ms = svc_timeout_ms();
-	d_iov_set(&op.so_in.si_body, buf, len);
-	op.so_net_timeout_ms = op.so_in.si_timeout_ms + SVC_CALL_NET_MARGIN_MS;
-	first = __atomic_fetch_add(&svc_next, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < nr; i++) {
-		op.so_uri = uris[(first + i) % nr];
-		D_FREE(op.so_reply);
-		op.so_reply_len = 0;
-		rc = svc_op_exec(&op);
-		if (rc == 0)
-			rc = op.so_rc;
-		if (!svc_rc_retry(rc))
-			break;
-		D_DEBUG("service method %u via %s: " DF_RC ", trying the next engine\n", method,
-			op.so_uri, DP_RC(rc));
+		return rc;
+	dc_svc_send(priv, pool, method, req, resp_desc, svc_call_keep, resp);
+	rc = dc_ev_end(NULL, priv);
+	if (rc != 0 && resp != NULL && *resp != NULL) {
+		protobuf_c_message_free_unpacked(*resp, NULL);
+		*resp = NULL;
 	}
-	if (rc != 0 && op.so_reply_len == 0)
-		goto out_uris;
-	if (resp_desc != NULL && op.so_reply_len > 0) {
-		ProtobufCMessage *msg;
-
-		msg = protobuf_c_message_unpack(resp_desc, NULL, op.so_reply_len, op.so_reply);
-		if (msg == NULL) {
-			D_ERROR("service method %u: the reply does not decode as %s\n", method,
-				resp_desc->name);
-			rc = rc != 0 ? rc : -DER_PROTO;
-			goto out_uris;
-		}
-		if (rc == 0)
-			rc = svc_msg_status(msg);
-		if (resp != NULL)
-			*resp = msg;
-		else
-			protobuf_c_message_free_unpacked(msg, NULL);
-	} else if (resp_desc != NULL && rc == 0 && resp != NULL) {
-		/* an empty reply is a message with every field at its default */
-		*resp = protobuf_c_message_unpack(resp_desc, NULL, 0, NULL);
-		if (*resp == NULL)
-			rc = -DER_NOMEM;
-	}
-out_uris:
-	svc_uris_free(uris, nr);
-	D_FREE(op.so_reply);
-out_buf:
-	D_FREE(buf);
 	return rc;
+}
+
+int
+dc_svc_call_ev(daos_event_t *ev, struct dc_pool *pool, uint32_t method,
+	       const struct ProtobufCMessage *req,
+	       const struct ProtobufCMessageDescriptor *resp_desc, dc_svc_cb_t cb, void *arg)
+{
+	daos_event_t *priv = NULL;
+	int rc;
+
+	rc = dc_ev_begin(ev, &priv);
+	if (rc != 0) {
+		if (cb != NULL)
+			cb(arg, rc, NULL, NULL);
+		return rc;
+	}
+	dc_svc_send(priv != NULL ? priv : ev, pool, method, req, resp_desc, cb, arg);
+	return dc_ev_end(ev, priv);
 }
 
 /** Forget the cached attach info (daos_fini of the last reference). */

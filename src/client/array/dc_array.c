@@ -6,12 +6,14 @@
  * Cell i lives in dkey i / chunk_size + 1, akey "0", as record i % chunk_size of an array
  * value whose record size is the cell size. Punched cells are holes (records of size 0).
  *
- * Every call is composed of blocking daos_obj_* calls made in the caller's thread; with an
- * event, the event is launched first and completed when the work is done (so the call
- * returns with the event already completed). See README.md.
+ * Every call launches its event and starts object operations on internal events of it
+ * (struct arr_op below); their completions, run by whoever progresses the event's queue,
+ * start the next step or complete the event. With an event the call returns once its first
+ * step is launched; without, it waits on the private event. See README.md.
  */
 #define D_LOGFAC client
 
+#include <pthread.h>
 #include <string.h>
 
 #include <daos.h>
@@ -82,25 +84,6 @@ array_put(struct dc_array *arr)
 	d_hhash_link_putref(dc_hhash(), &arr->da_hlink);
 }
 
-/*
- * Run the operation @fn(@arg) of an API call with event @ev. With an event, the event is
- * launched before and completed after the (blocking) work; without, the result is returned.
- */
-static int
-array_run(daos_event_t *ev, int (*fn)(void *arg), void *arg)
-{
-	daos_event_t *priv;
-	int rc;
-
-	if (ev == NULL)
-		return fn(arg);
-	rc = dc_ev_begin(ev, &priv);
-	if (rc != 0)
-		return rc;
-	dc_ev_complete(ev, fn(arg));
-	return dc_ev_end(ev, priv);
-}
-
 /* The metadata dkey, akey and value. */
 struct array_md {
 	uint64_t am_dkey_val;
@@ -151,64 +134,6 @@ array_hdl_new(daos_handle_t coh, daos_obj_id_t oid, unsigned int mode, daos_size
 	return 0;
 }
 
-struct open_args {
-	daos_handle_t oa_coh;
-	daos_obj_id_t oa_oid;
-	daos_handle_t oa_th;
-	unsigned int oa_mode;
-	bool oa_create;
-	bool oa_attr; /* open_with_attr */
-	daos_size_t oa_cell;
-	daos_size_t oa_chunk;
-	daos_size_t *oa_cell_out;
-	daos_size_t *oa_chunk_out;
-	daos_handle_t *oa_oh;
-};
-
-static int
-array_open_fn(void *arg)
-{
-	struct open_args *a = arg;
-	struct array_md md;
-	daos_handle_t ooh;
-	int rc;
-
-	rc =
-	    daos_obj_open(a->oa_coh, a->oa_oid, a->oa_create ? DAOS_OO_RW : a->oa_mode, &ooh, NULL);
-	if (rc != 0)
-		return rc;
-	array_md_init(&md);
-	if (a->oa_create) {
-		md.am_vals[0] = ARRAY_MD_MAGIC;
-		md.am_vals[1] = a->oa_cell;
-		md.am_vals[2] = a->oa_chunk;
-		rc = daos_obj_update(ooh, a->oa_th, DAOS_COND_DKEY_INSERT | DAOS_COND_AKEY_INSERT,
-				     &md.am_dkey, 1, &md.am_iod, &md.am_sgl, NULL);
-	} else if (!a->oa_attr) {
-		md.am_iod.iod_size = DAOS_REC_ANY;
-		rc = daos_obj_fetch(ooh, a->oa_th, DAOS_COND_DKEY_FETCH | DAOS_COND_AKEY_FETCH,
-				    &md.am_dkey, 1, &md.am_iod, &md.am_sgl, NULL, NULL);
-		if (rc == 0 && md.am_iod.iod_size == 0)
-			rc = -DER_NONEXIST;
-		else if (rc == 0 && (md.am_iod.iod_size != sizeof(md.am_vals) ||
-				     md.am_vals[0] != ARRAY_MD_MAGIC || md.am_vals[1] == 0 ||
-				     md.am_vals[2] == 0))
-			rc = -DER_NO_PERM;
-		if (rc == 0) {
-			a->oa_cell = md.am_vals[1];
-			a->oa_chunk = md.am_vals[2];
-			*a->oa_cell_out = a->oa_cell;
-			*a->oa_chunk_out = a->oa_chunk;
-		}
-	}
-	if (rc == 0)
-		rc = array_hdl_new(a->oa_coh, a->oa_oid, a->oa_create ? DAOS_OO_RW : a->oa_mode,
-				   a->oa_cell, a->oa_chunk, ooh, a->oa_oh);
-	if (rc != 0)
-		daos_obj_close(ooh, NULL);
-	return rc;
-}
-
 static int
 array_inval(daos_event_t *ev, int rc)
 {
@@ -224,22 +149,275 @@ array_inval(daos_event_t *ev, int rc)
 	return dc_ev_end(ev, priv);
 }
 
+/*
+ * The asynchronous machinery. An API call launches its event (the application's, or the
+ * private one of a blocking call) and starts sub-operations (object calls) on internal
+ * events of it (dc_ev_init_internal). A struct arr_op counts them: each completion records
+ * its result and the last one runs ao_fin (a hold taken while launching keeps it from
+ * running early), which either starts the next step of the call or completes the event.
+ */
+struct arr_op;
+
+struct arr_sub {
+	daos_event_t as_iev;
+	struct arr_op *as_op;
+	int as_rc;
+};
+
+struct arr_op {
+	daos_event_t *ao_ev; /* the call's running event */
+	pthread_mutex_t ao_lock;
+	uint32_t ao_left; /* sub-operations in flight, + 1 while launching */
+	int ao_rc;        /* the first failure to launch */
+	void (*ao_fin)(struct arr_op *op, int rc);
+};
+
+static void
+arr_op_init(struct arr_op *op, daos_event_t *ev, void (*fin)(struct arr_op *op, int rc))
+{
+	op->ao_ev = ev;
+	pthread_mutex_init(&op->ao_lock, NULL);
+	op->ao_left = 1; /* the launcher's hold */
+	op->ao_rc = 0;
+	op->ao_fin = fin;
+}
+
+/* Drop one count of @op (@rc: a launch failure, or 0); the last runs ao_fin. */
+static void
+arr_op_release(struct arr_op *op, int rc)
+{
+	bool last;
+
+	pthread_mutex_lock(&op->ao_lock);
+	if (op->ao_rc == 0 && rc != 0)
+		op->ao_rc = rc;
+	last = --op->ao_left == 0;
+	rc = op->ao_rc;
+	pthread_mutex_unlock(&op->ao_lock);
+	if (last)
+		op->ao_fin(op, rc);
+}
+
+/* Re-arm @op for its next step (after ao_fin ran): hold it and run @fin at the end. */
+static void
+arr_op_rearm(struct arr_op *op, void (*fin)(struct arr_op *op, int rc))
+{
+	pthread_mutex_lock(&op->ao_lock);
+	op->ao_left = 1;
+	op->ao_rc = 0;
+	op->ao_fin = fin;
+	pthread_mutex_unlock(&op->ao_lock);
+}
+
+static void
+arr_sub_cb(void *arg, daos_event_t *iev, int rc)
+{
+	struct arr_sub *s = arg;
+	struct arr_op *op = s->as_op;
+
+	s->as_rc = rc;
+	daos_event_fini(iev);
+	arr_op_release(op, 0);
+}
+
+/* Prepare sub-operation @s of @op: counted, its internal event ready to be launched. */
+static int
+arr_sub_init(struct arr_op *op, struct arr_sub *s)
+{
+	int rc;
+
+	s->as_op = op;
+	s->as_rc = 0;
+	rc = dc_ev_init_internal(&s->as_iev, op->ao_ev, arr_sub_cb, s);
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&op->ao_lock);
+	op->ao_left++;
+	pthread_mutex_unlock(&op->ao_lock);
+	return 0;
+}
+
+/* After launching @s with the object call that returned @rc. */
+static void
+arr_sub_launched(struct arr_sub *s, int rc)
+{
+	dc_ev_internal_check(&s->as_iev, rc);
+}
+
+static void
+arr_close_cb(void *arg, daos_event_t *iev, int rc)
+{
+	(void)rc;
+	daos_event_fini(iev);
+	D_FREE(arg);
+}
+
+/*
+ * Close object handle @ooh from any context, a callback of a blocking call included (the
+ * close is local: it completes in place, on an internal event of @ev).
+ */
+static void
+arr_obj_close(daos_handle_t ooh, daos_event_t *ev)
+{
+	daos_event_t *iev;
+
+	D_ALLOC_PTR(iev);
+	if (iev == NULL)
+		return;
+	if (dc_ev_init_internal(iev, ev, arr_close_cb, iev) != 0) {
+		D_FREE(iev);
+		return;
+	}
+	dc_ev_internal_check(iev, daos_obj_close(ooh, iev));
+}
+
+/* Launch @ev (NULL: the private event, returned in *@priv): the call's running event. */
+static int
+arr_begin(daos_event_t *ev, daos_event_t **priv, daos_event_t **evp)
+{
+	int rc;
+
+	rc = dc_ev_begin(ev, priv);
+	if (rc == 0)
+		*evp = *priv != NULL ? *priv : ev;
+	return rc;
+}
+
+/* An open or create in flight: the metadata fetch or update, then the handle. */
+struct open_op {
+	struct arr_op oo_base;
+	struct arr_sub oo_sub;
+	struct array_md oo_md;
+	daos_handle_t oo_coh;
+	daos_obj_id_t oo_oid;
+	daos_handle_t oo_th;
+	unsigned int oo_mode;
+	bool oo_create;
+	bool oo_attr; /* open_with_attr: nothing to read */
+	daos_size_t oo_cell;
+	daos_size_t oo_chunk;
+	daos_size_t *oo_cell_out;
+	daos_size_t *oo_chunk_out;
+	daos_handle_t *oo_oh;
+	daos_handle_t oo_ooh;
+};
+
+static void
+array_open_fin(struct arr_op *base, int rc)
+{
+	struct open_op *op = container_of(base, struct open_op, oo_base);
+	struct array_md *md = &op->oo_md;
+	daos_event_t *ev = base->ao_ev;
+
+	if (rc == 0)
+		rc = op->oo_sub.as_rc;
+	if (rc == 0 && !op->oo_create && !op->oo_attr) {
+		if (md->am_iod.iod_size == 0)
+			rc = -DER_NONEXIST;
+		else if (md->am_iod.iod_size != sizeof(md->am_vals) ||
+			 md->am_vals[0] != ARRAY_MD_MAGIC || md->am_vals[1] == 0 ||
+			 md->am_vals[2] == 0)
+			rc = -DER_NO_PERM;
+		if (rc == 0) {
+			op->oo_cell = md->am_vals[1];
+			op->oo_chunk = md->am_vals[2];
+			*op->oo_cell_out = op->oo_cell;
+			*op->oo_chunk_out = op->oo_chunk;
+		}
+	}
+	if (rc == 0)
+		rc = array_hdl_new(op->oo_coh, op->oo_oid, op->oo_mode, op->oo_cell, op->oo_chunk,
+				   op->oo_ooh, op->oo_oh);
+	if (rc != 0)
+		arr_obj_close(op->oo_ooh, ev);
+	pthread_mutex_destroy(&base->ao_lock);
+	D_FREE(op);
+	dc_ev_complete(ev, rc);
+}
+
+static int
+array_open_start(daos_event_t *ev, struct open_op *op)
+{
+	struct array_md *md = &op->oo_md;
+	daos_event_t *priv;
+	daos_event_t *evp;
+	int rc;
+
+	if (op->oo_create)
+		op->oo_mode = DAOS_OO_RW;
+	/* local (no round trip), and blocking on the private event: before the call's launch */
+	rc = daos_obj_open(op->oo_coh, op->oo_oid, op->oo_mode, &op->oo_ooh, NULL);
+	if (rc != 0) {
+		D_FREE(op);
+		return array_inval(ev, rc);
+	}
+	rc = arr_begin(ev, &priv, &evp);
+	if (rc != 0) {
+		daos_obj_close(op->oo_ooh, NULL);
+		D_FREE(op);
+		return rc;
+	}
+	arr_op_init(&op->oo_base, evp, array_open_fin);
+	array_md_init(md);
+	if (op->oo_create) {
+		md->am_vals[0] = ARRAY_MD_MAGIC;
+		md->am_vals[1] = op->oo_cell;
+		md->am_vals[2] = op->oo_chunk;
+		rc = arr_sub_init(&op->oo_base, &op->oo_sub);
+		if (rc == 0)
+			arr_sub_launched(
+			    &op->oo_sub,
+			    daos_obj_update(op->oo_ooh, op->oo_th,
+					    DAOS_COND_DKEY_INSERT | DAOS_COND_AKEY_INSERT,
+					    &md->am_dkey, 1, &md->am_iod, &md->am_sgl,
+					    &op->oo_sub.as_iev));
+	} else if (!op->oo_attr) {
+		md->am_iod.iod_size = DAOS_REC_ANY;
+		rc = arr_sub_init(&op->oo_base, &op->oo_sub);
+		if (rc == 0)
+			arr_sub_launched(&op->oo_sub,
+					 daos_obj_fetch(op->oo_ooh, op->oo_th,
+							DAOS_COND_DKEY_FETCH | DAOS_COND_AKEY_FETCH,
+							&md->am_dkey, 1, &md->am_iod, &md->am_sgl,
+							NULL, &op->oo_sub.as_iev));
+	}
+	arr_op_release(&op->oo_base, rc);
+	return dc_ev_end(ev, priv);
+}
+
+static struct open_op *
+open_op_new(daos_handle_t coh, daos_obj_id_t oid, daos_handle_t th, unsigned int mode,
+	    daos_handle_t *oh)
+{
+	struct open_op *op;
+
+	D_ALLOC_PTR(op);
+	if (op == NULL)
+		return NULL;
+	op->oo_coh = coh;
+	op->oo_oid = oid;
+	op->oo_th = th;
+	op->oo_mode = mode;
+	op->oo_oh = oh;
+	return op;
+}
+
 int
 daos_array_create(daos_handle_t coh, daos_obj_id_t oid, daos_handle_t th, daos_size_t cell_size,
 		  daos_size_t chunk_size, daos_handle_t *oh, daos_event_t *ev)
 {
-	struct open_args a = {.oa_coh = coh,
-			      .oa_oid = oid,
-			      .oa_th = th,
-			      .oa_create = true,
-			      .oa_cell = cell_size,
-			      .oa_chunk = chunk_size,
-			      .oa_oh = oh};
+	struct open_op *op;
 
 	if (oh == NULL || cell_size == 0 || chunk_size == 0 || !daos_is_array(oid) ||
 	    daos_obj_id2type(oid) != DAOS_OT_ARRAY)
 		return array_inval(ev, -DER_INVAL);
-	return array_run(ev, array_open_fn, &a);
+	op = open_op_new(coh, oid, th, DAOS_OO_RW, oh);
+	if (op == NULL)
+		return array_inval(ev, -DER_NOMEM);
+	op->oo_create = true;
+	op->oo_cell = cell_size;
+	op->oo_chunk = chunk_size;
+	return array_open_start(ev, op);
 }
 
 int
@@ -247,18 +425,17 @@ daos_array_open(daos_handle_t coh, daos_obj_id_t oid, daos_handle_t th, unsigned
 		daos_size_t *cell_size, daos_size_t *chunk_size, daos_handle_t *oh,
 		daos_event_t *ev)
 {
-	struct open_args a = {.oa_coh = coh,
-			      .oa_oid = oid,
-			      .oa_th = th,
-			      .oa_mode = mode,
-			      .oa_cell_out = cell_size,
-			      .oa_chunk_out = chunk_size,
-			      .oa_oh = oh};
+	struct open_op *op;
 
 	if (oh == NULL || cell_size == NULL || chunk_size == NULL ||
 	    daos_obj_id2type(oid) != DAOS_OT_ARRAY)
 		return array_inval(ev, -DER_INVAL);
-	return array_run(ev, array_open_fn, &a);
+	op = open_op_new(coh, oid, th, mode, oh);
+	if (op == NULL)
+		return array_inval(ev, -DER_NOMEM);
+	op->oo_cell_out = cell_size;
+	op->oo_chunk_out = chunk_size;
+	return array_open_start(ev, op);
 }
 
 int
@@ -266,19 +443,18 @@ daos_array_open_with_attr(daos_handle_t coh, daos_obj_id_t oid, daos_handle_t th
 			  daos_size_t cell_size, daos_size_t chunk_size, daos_handle_t *oh,
 			  daos_event_t *ev)
 {
-	struct open_args a = {.oa_coh = coh,
-			      .oa_oid = oid,
-			      .oa_th = th,
-			      .oa_mode = mode,
-			      .oa_attr = true,
-			      .oa_cell = cell_size,
-			      .oa_chunk = chunk_size,
-			      .oa_oh = oh};
+	struct open_op *op;
 
 	if (oh == NULL || cell_size == 0 || chunk_size == 0 || !daos_is_array(oid) ||
 	    daos_obj_id2type(oid) == DAOS_OT_ARRAY)
 		return array_inval(ev, -DER_INVAL);
-	return array_run(ev, array_open_fn, &a);
+	op = open_op_new(coh, oid, th, mode, oh);
+	if (op == NULL)
+		return array_inval(ev, -DER_NOMEM);
+	op->oo_attr = true;
+	op->oo_cell = cell_size;
+	op->oo_chunk = chunk_size;
+	return array_open_start(ev, op);
 }
 
 int
@@ -431,14 +607,6 @@ sg_take(struct sg_cur *c, size_t len, d_iov_t **iovs, uint32_t *cap, uint32_t *n
 
 enum io_kind { IO_READ, IO_WRITE, IO_PUNCH };
 
-struct io_args {
-	daos_handle_t ia_oh;
-	daos_handle_t ia_th;
-	daos_array_iod_t *ia_iod;
-	d_sg_list_t *ia_sgl;
-	enum io_kind ia_kind;
-};
-
 /* Check @iod (and @sgl for reads and writes) against @arr; total cells in *@cells. */
 static int
 io_check(struct dc_array *arr, daos_array_iod_t *iod, d_sg_list_t *sgl, bool need_sgl)
@@ -471,142 +639,93 @@ io_check(struct dc_array *arr, daos_array_iod_t *iod, d_sg_list_t *sgl, bool nee
 	return bytes == cells * arr->da_cell ? 0 : -DER_INVAL;
 }
 
-/* Chunk pieces of one call in flight at once (each its own object update or fetch). */
-#define ARRAY_IO_WINDOW 32
-
 /* One piece of an I/O: a range of records within one chunk (dkey). */
 struct io_piece {
+	struct arr_sub ip_sub;
 	uint64_t ip_dkey_val;
 	char ip_akey_val;
 	daos_key_t ip_dkey;
 	daos_recx_t ip_recx;
 	daos_iod_t ip_iod;
 	d_sg_list_t ip_sgl;
-	uint32_t ip_iov_first; /* its iovs in the window's array */
+	uint32_t ip_iov_first; /* its iovs in the op's array */
 	uint32_t ip_iov_nr;
-	daos_event_t ip_ev;
-	bool ip_ev_init;
-	int ip_rc; /* its outcome */
 };
 
-/* Launch piece @p (@ev NULL: blocking). */
-static int
-io_piece_launch(struct dc_array *arr, daos_handle_t th, enum io_kind kind, struct io_piece *p,
-		daos_event_t *ev)
-{
-	uint32_t j;
+/* A read, write or punch in flight: every chunk piece launched at once. */
+struct io_op {
+	struct arr_op io_base;
+	struct dc_array *io_arr; /* referenced */
+	daos_handle_t io_th;
+	enum io_kind io_kind;
+	daos_array_iod_t *io_iod;
+	struct io_piece *io_ps;
+	uint32_t io_nr;
+	d_iov_t *io_iovs;
+	daos_size_t io_total;
+	/* at the end: (NULL: complete the event) */
+	void (*io_next)(void *arg, int rc);
+	void *io_next_arg;
+};
 
-	switch (kind) {
-	case IO_READ:
-		/* holes and missing chunks read as zero */
-		for (j = 0; j < p->ip_sgl.sg_nr; j++)
-			memset(p->ip_sgl.sg_iovs[j].iov_buf, 0, p->ip_sgl.sg_iovs[j].iov_len);
-		p->ip_iod.iod_size = arr->da_cell;
-		return daos_obj_fetch(arr->da_oh, th, 0, &p->ip_dkey, 1, &p->ip_iod, &p->ip_sgl,
-				      NULL, ev);
-	case IO_WRITE:
-		p->ip_iod.iod_size = arr->da_cell;
-		return daos_obj_update(arr->da_oh, th, 0, &p->ip_dkey, 1, &p->ip_iod, &p->ip_sgl,
-				       ev);
-	default:
-		/* a hole: records of size 0, no data */
-		p->ip_iod.iod_size = 0;
-		return daos_obj_update(arr->da_oh, th, 0, &p->ip_dkey, 1, &p->ip_iod, &p->ip_sgl,
-				       ev);
-	}
+static void
+io_end(struct io_op *op, int rc)
+{
+	daos_event_t *ev = op->io_base.ao_ev;
+	void (*next)(void *arg, int rc) = op->io_next;
+	void *next_arg = op->io_next_arg;
+
+	if (op->io_arr != NULL)
+		array_put(op->io_arr);
+	D_FREE(op->io_iovs);
+	D_FREE(op->io_ps);
+	pthread_mutex_destroy(&op->io_base.ao_lock);
+	D_FREE(op);
+	if (next != NULL)
+		next(next_arg, rc);
+	else
+		dc_ev_complete(ev, rc);
 }
 
-/*
- * Run the @nr pieces of one window: one at once in this thread (blocking), several on
- * events of this thread's queue, all in flight together. Reads add the cells of pieces that
- * found nothing to *@short_cells. Returns the first error.
- */
-static int
-io_window_run(struct dc_array *arr, daos_handle_t th, enum io_kind kind, struct io_piece *ps,
-	      uint32_t nr, d_iov_t *iovs, daos_size_t *short_cells)
+static void
+io_fin(struct arr_op *base, int rc)
 {
-	uint32_t launched = 0;
+	struct io_op *op = container_of(base, struct io_op, io_base);
+	daos_size_t short_cells = 0;
 	uint32_t i;
+
+	for (i = 0; rc == 0 && i < op->io_nr; i++) {
+		struct io_piece *p = &op->io_ps[i];
+		int prc = p->ip_sub.as_rc;
+
+		if (op->io_kind == IO_READ && prc == -DER_NONEXIST) {
+			prc = 0;
+			p->ip_iod.iod_size = 0;
+		}
+		rc = prc;
+		if (rc == 0 && op->io_kind == IO_READ && p->ip_iod.iod_size == 0)
+			short_cells += p->ip_recx.rx_nr;
+	}
+	if (rc == 0 && op->io_kind == IO_READ) {
+		op->io_iod->arr_nr_short_read = short_cells;
+		op->io_iod->arr_nr_read = op->io_total - short_cells;
+	}
+	io_end(op, rc);
+}
+
+/* Cut the ranges of the iod into chunk pieces (and the sgl into their iovs). */
+static int
+io_split(struct io_op *op, d_sg_list_t *sgl)
+{
+	struct dc_array *arr = op->io_arr;
+	daos_array_iod_t *iod = op->io_iod;
+	struct sg_cur cur = {.sc_sgl = sgl};
+	uint32_t cap = 0;
+	uint32_t pcap = 0;
+	uint32_t iov_nr = 0;
+	daos_size_t i;
 	int rc = 0;
 
-	for (i = 0; i < nr; i++) {
-		ps[i].ip_sgl.sg_iovs = iovs + ps[i].ip_iov_first;
-		ps[i].ip_sgl.sg_nr = ps[i].ip_iov_nr;
-		ps[i].ip_sgl.sg_nr_out = 0;
-	}
-	if (nr == 1) {
-		ps[0].ip_rc = io_piece_launch(arr, th, kind, &ps[0], NULL);
-	} else {
-		for (i = 0; i < nr && rc == 0; i++) {
-			rc = daos_event_init(&ps[i].ip_ev, DAOS_HDL_INVAL, NULL);
-			if (rc != 0)
-				break;
-			ps[i].ip_ev_init = true;
-			rc = io_piece_launch(arr, th, kind, &ps[i], &ps[i].ip_ev);
-			if (rc == 0)
-				launched++;
-		}
-		/* every launched piece is waited for: it uses the caller's buffers */
-		for (i = 0; i < nr; i++) {
-			bool done = false;
-
-			if (!ps[i].ip_ev_init)
-				continue;
-			if (i < launched) {
-				int rc2 = daos_event_test(&ps[i].ip_ev, DAOS_EQ_WAIT, &done);
-
-				if (rc2 != 0 && rc == 0)
-					rc = rc2;
-				ps[i].ip_rc = ps[i].ip_ev.ev_error;
-			}
-			daos_event_fini(&ps[i].ip_ev);
-			ps[i].ip_ev_init = false;
-		}
-		if (rc != 0)
-			return rc;
-	}
-	for (i = 0; i < nr; i++) {
-		int prc = ps[i].ip_rc;
-
-		if (kind == IO_READ && prc == -DER_NONEXIST) {
-			prc = 0;
-			ps[i].ip_iod.iod_size = 0;
-		}
-		if (prc != 0)
-			return prc;
-		if (kind == IO_READ && ps[i].ip_iod.iod_size == 0)
-			*short_cells += ps[i].ip_recx.rx_nr;
-	}
-	return 0;
-}
-
-static int
-array_io_fn(void *arg)
-{
-	struct io_args *a = arg;
-	struct dc_array *arr = array_get(a->ia_oh);
-	daos_array_iod_t *iod = a->ia_iod;
-	struct sg_cur cur = {.sc_sgl = a->ia_sgl};
-	struct io_piece *ps = NULL;
-	daos_size_t short_cells = 0;
-	daos_size_t total = 0;
-	d_iov_t *iovs = NULL;
-	uint32_t cap = 0;
-	uint32_t iov_nr = 0;
-	uint32_t nr = 0;
-	daos_size_t i;
-	int rc;
-
-	if (arr == NULL)
-		return -DER_NO_HDL;
-	rc = io_check(arr, iod, a->ia_sgl, a->ia_kind != IO_PUNCH);
-	if (rc != 0)
-		goto out;
-	D_ALLOC_ARRAY(ps, ARRAY_IO_WINDOW);
-	if (ps == NULL) {
-		rc = -DER_NOMEM;
-		goto out;
-	}
 	for (i = 0; i < iod->arr_nr && rc == 0; i++) {
 		daos_off_t idx = iod->arr_rgs[i].rg_idx;
 		daos_size_t left = iod->arr_rgs[i].rg_len;
@@ -614,7 +733,7 @@ array_io_fn(void *arg)
 		while (left > 0 && rc == 0) {
 			daos_off_t rec = idx % arr->da_chunk;
 			daos_size_t n = arr->da_chunk - rec;
-			struct io_piece *p = &ps[nr];
+			struct io_piece *p;
 
 			if (n > left)
 				n = left;
@@ -622,58 +741,146 @@ array_io_fn(void *arg)
 			if (n > ARRAY_IO_MAX / arr->da_cell)
 				n = ARRAY_IO_MAX / arr->da_cell > 0 ? ARRAY_IO_MAX / arr->da_cell
 								    : 1;
+			if (op->io_nr == pcap) {
+				uint32_t ncap = pcap == 0 ? 8 : pcap * 2;
+				struct io_piece *np;
+
+				D_REALLOC_ARRAY(np, op->io_ps, ncap);
+				if (np == NULL)
+					return -DER_NOMEM;
+				op->io_ps = np;
+				pcap = ncap;
+			}
+			p = &op->io_ps[op->io_nr];
 			memset(p, 0, sizeof(*p));
 			p->ip_dkey_val = idx / arr->da_chunk + 1;
 			p->ip_akey_val = '0';
-			d_iov_set(&p->ip_dkey, &p->ip_dkey_val, sizeof(p->ip_dkey_val));
-			d_iov_set(&p->ip_iod.iod_name, &p->ip_akey_val, 1);
 			p->ip_iod.iod_type = DAOS_IOD_ARRAY;
 			p->ip_iod.iod_nr = 1;
-			p->ip_iod.iod_recxs = &p->ip_recx;
 			p->ip_recx.rx_idx = rec;
 			p->ip_recx.rx_nr = n;
 			p->ip_iov_first = iov_nr;
-			if (a->ia_kind != IO_PUNCH) {
-				rc = sg_take(&cur, n * arr->da_cell, &iovs, &cap, &iov_nr);
+			if (op->io_kind != IO_PUNCH) {
+				rc = sg_take(&cur, n * arr->da_cell, &op->io_iovs, &cap, &iov_nr);
 				if (rc != 0)
 					break;
 				p->ip_iov_nr = iov_nr - p->ip_iov_first;
 			}
-			nr++;
-			total += n;
+			op->io_nr++;
+			op->io_total += n;
 			idx += n;
 			left -= n;
-			if (nr == ARRAY_IO_WINDOW) {
-				rc = io_window_run(arr, a->ia_th, a->ia_kind, ps, nr, iovs,
-						   &short_cells);
-				nr = 0;
-				iov_nr = 0;
-			}
 		}
 	}
-	if (rc == 0 && nr > 0)
-		rc = io_window_run(arr, a->ia_th, a->ia_kind, ps, nr, iovs, &short_cells);
-	if (rc == 0 && a->ia_kind == IO_READ) {
-		iod->arr_nr_short_read = short_cells;
-		iod->arr_nr_read = total - short_cells;
+	/* the arrays moved while growing: point into them now */
+	for (i = 0; rc == 0 && i < op->io_nr; i++) {
+		struct io_piece *p = &op->io_ps[i];
+
+		d_iov_set(&p->ip_dkey, &p->ip_dkey_val, sizeof(p->ip_dkey_val));
+		d_iov_set(&p->ip_iod.iod_name, &p->ip_akey_val, 1);
+		p->ip_iod.iod_recxs = &p->ip_recx;
+		p->ip_sgl.sg_iovs = op->io_iovs == NULL ? NULL : op->io_iovs + p->ip_iov_first;
+		p->ip_sgl.sg_nr = p->ip_iov_nr;
+		p->ip_sgl.sg_nr_out = 0;
 	}
-out:
-	D_FREE(iovs);
-	D_FREE(ps);
-	array_put(arr);
 	return rc;
+}
+
+/* Launch piece @p of @op. */
+static int
+io_piece_launch(struct io_op *op, struct io_piece *p)
+{
+	struct dc_array *arr = op->io_arr;
+	daos_event_t *iev = &p->ip_sub.as_iev;
+	uint32_t j;
+
+	switch (op->io_kind) {
+	case IO_READ:
+		/* holes and missing chunks read as zero */
+		for (j = 0; j < p->ip_sgl.sg_nr; j++)
+			memset(p->ip_sgl.sg_iovs[j].iov_buf, 0, p->ip_sgl.sg_iovs[j].iov_len);
+		p->ip_iod.iod_size = arr->da_cell;
+		return daos_obj_fetch(arr->da_oh, op->io_th, 0, &p->ip_dkey, 1, &p->ip_iod,
+				      &p->ip_sgl, NULL, iev);
+	case IO_WRITE:
+		p->ip_iod.iod_size = arr->da_cell;
+		return daos_obj_update(arr->da_oh, op->io_th, 0, &p->ip_dkey, 1, &p->ip_iod,
+				       &p->ip_sgl, iev);
+	default:
+		/* a hole: records of size 0, no data */
+		p->ip_iod.iod_size = 0;
+		return daos_obj_update(arr->da_oh, op->io_th, 0, &p->ip_dkey, 1, &p->ip_iod,
+				       &p->ip_sgl, iev);
+	}
+}
+
+/*
+ * Start I/O @kind of @iod (@sgl) on array @oh on the running event @ev; at the end call
+ * @next(@next_arg, rc), or with @next NULL complete @ev. Every piece is launched before
+ * this returns; they complete in any order.
+ */
+static void
+io_start(daos_event_t *ev, daos_handle_t oh, daos_handle_t th, daos_array_iod_t *iod,
+	 d_sg_list_t *sgl, enum io_kind kind, void (*next)(void *arg, int rc), void *next_arg)
+{
+	struct io_op *op;
+	uint32_t i;
+	int rc;
+
+	D_ALLOC_PTR(op);
+	if (op == NULL) {
+		if (next != NULL)
+			next(next_arg, -DER_NOMEM);
+		else
+			dc_ev_complete(ev, -DER_NOMEM);
+		return;
+	}
+	arr_op_init(&op->io_base, ev, io_fin);
+	op->io_th = th;
+	op->io_kind = kind;
+	op->io_iod = iod;
+	op->io_next = next;
+	op->io_next_arg = next_arg;
+	op->io_arr = array_get(oh);
+	if (op->io_arr == NULL) {
+		io_end(op, -DER_NO_HDL);
+		return;
+	}
+	rc = io_check(op->io_arr, iod, sgl, kind != IO_PUNCH);
+	if (rc == 0)
+		rc = io_split(op, sgl);
+	if (rc != 0) {
+		io_end(op, rc);
+		return;
+	}
+	for (i = 0; i < op->io_nr; i++) {
+		struct io_piece *p = &op->io_ps[i];
+
+		rc = arr_sub_init(&op->io_base, &p->ip_sub);
+		if (rc != 0) {
+			p->ip_sub.as_rc = rc;
+			break;
+		}
+		arr_sub_launched(&p->ip_sub, io_piece_launch(op, p));
+	}
+	arr_op_release(&op->io_base, rc);
 }
 
 static int
 array_io(daos_handle_t oh, daos_handle_t th, daos_array_iod_t *iod, d_sg_list_t *sgl,
 	 enum io_kind kind, daos_event_t *ev)
 {
-	struct io_args a = {
-	    .ia_oh = oh, .ia_th = th, .ia_iod = iod, .ia_sgl = sgl, .ia_kind = kind};
+	daos_event_t *priv;
+	daos_event_t *evp;
+	int rc;
 
 	if (iod == NULL || (kind != IO_PUNCH && sgl == NULL))
 		return array_inval(ev, -DER_INVAL);
-	return array_run(ev, array_io_fn, &a);
+	rc = arr_begin(ev, &priv, &evp);
+	if (rc != 0)
+		return rc;
+	io_start(evp, oh, th, iod, sgl, kind, NULL, NULL);
+	return dc_ev_end(ev, priv);
 }
 
 int
@@ -696,193 +903,309 @@ daos_array_punch(daos_handle_t oh, daos_handle_t th, daos_array_iod_t *iod, daos
 	return array_io(oh, th, iod, NULL, IO_PUNCH, ev);
 }
 
-/* Size in cells of @arr: one past the last cell of the highest extent of the highest dkey. */
-static int
-array_size(struct dc_array *arr, daos_handle_t th, daos_size_t *size)
-{
-	uint64_t dkey_val = 0;
-	char akey_val = '0';
-	daos_recx_t recx = {0};
-	daos_key_t dkey;
-	daos_key_t akey;
-	int rc;
-
-	d_iov_set(&dkey, &dkey_val, sizeof(dkey_val));
-	d_iov_set(&akey, &akey_val, 1);
-	rc = daos_obj_query_key(arr->da_oh, th, DAOS_GET_MAX | DAOS_GET_DKEY | DAOS_GET_RECX, &dkey,
-				&akey, &recx, NULL);
-	if (rc == -DER_NONEXIST || (rc == 0 && dkey_val == 0)) {
-		*size = 0;
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	*size = (dkey_val - 1) * arr->da_chunk + recx.rx_idx + recx.rx_nr;
-	return 0;
-}
-
-struct size_args {
-	daos_handle_t sa_oh;
-	daos_handle_t sa_th;
-	daos_size_t sa_size;
-	daos_size_t *sa_sizep;
-	daos_array_stbuf_t *sa_stbuf;
+/* A batch of dkeys punched when an array shrinks. */
+struct punch_batch {
+	struct arr_sub pb_sub;
+	unsigned int pb_n;
+	uint64_t pb_vals[ARRAY_PUNCH_BATCH];
+	daos_key_t pb_dkeys[ARRAY_PUNCH_BATCH];
 };
 
-static int
-array_get_size_fn(void *arg)
+/*
+ * get_size, stat, set_size and destroy in flight. The size is one past the last cell of
+ * the highest extent of the highest dkey (a query of the object's maximum); set_size then
+ * punches the whole chunks beyond the new size (all batches at once), the tail of the
+ * chunk holding the new last cell, and reads and writes back that cell (it must exist for
+ * the size to be found again).
+ */
+struct size_op {
+	struct arr_op so_base;
+	struct arr_sub so_sub;
+	daos_handle_t so_oh;
+	daos_handle_t so_th;
+	daos_handle_t so_ooh;
+	daos_size_t so_cell;
+	daos_size_t so_chunk;
+	uint64_t so_dkey_val;
+	char so_akey_val;
+	daos_recx_t so_recx;
+	daos_key_t so_dkey;
+	daos_key_t so_akey;
+	bool so_set;
+	daos_size_t so_size; /* set_size: the new size */
+	daos_size_t so_cur;
+	daos_size_t *so_sizep;
+	daos_array_stbuf_t *so_stbuf;
+	struct punch_batch *so_pb;
+	uint32_t so_npb;
+	daos_range_t so_rg;
+	daos_array_iod_t so_iod;
+	d_sg_list_t so_sgl;
+	d_iov_t so_iov;
+	void *so_buf;
+};
+
+static void
+size_end(struct size_op *op, int rc)
 {
-	struct size_args *a = arg;
-	struct dc_array *arr = array_get(a->sa_oh);
-	daos_size_t size;
+	daos_event_t *ev = op->so_base.ao_ev;
+
+	D_FREE(op->so_buf);
+	D_FREE(op->so_pb);
+	pthread_mutex_destroy(&op->so_base.ao_lock);
+	D_FREE(op);
+	dc_ev_complete(ev, rc);
+}
+
+static void
+size_end_cb(void *arg, int rc)
+{
+	size_end(arg, rc);
+}
+
+/* The written-back cell is there: done. */
+static void
+size_touch_read(void *arg, int rc)
+{
+	struct size_op *op = arg;
+
+	if (rc != 0) {
+		size_end(op, rc);
+		return;
+	}
+	io_start(op->so_base.ao_ev, op->so_oh, op->so_th, &op->so_iod, &op->so_sgl, IO_WRITE,
+		 size_end_cb, op);
+}
+
+/* Read the new last cell (a hole reads as zero), then write it back. */
+static void
+size_touch(struct size_op *op)
+{
+	if (op->so_size == 0) {
+		size_end(op, 0);
+		return;
+	}
+	D_ALLOC(op->so_buf, op->so_cell);
+	if (op->so_buf == NULL) {
+		size_end(op, -DER_NOMEM);
+		return;
+	}
+	op->so_rg.rg_idx = op->so_size - 1;
+	op->so_rg.rg_len = 1;
+	op->so_iod.arr_nr = 1;
+	op->so_iod.arr_rgs = &op->so_rg;
+	d_iov_set(&op->so_iov, op->so_buf, op->so_cell);
+	op->so_sgl.sg_nr = 1;
+	op->so_sgl.sg_nr_out = 0;
+	op->so_sgl.sg_iovs = &op->so_iov;
+	io_start(op->so_base.ao_ev, op->so_oh, op->so_th, &op->so_iod, &op->so_sgl, IO_READ,
+		 size_touch_read, op);
+}
+
+static void
+size_tail_done(void *arg, int rc)
+{
+	if (rc != 0)
+		size_end(arg, rc);
+	else
+		size_touch(arg);
+}
+
+static void
+size_punched(struct arr_op *base, int rc)
+{
+	struct size_op *op = container_of(base, struct size_op, so_base);
+	uint32_t i;
+
+	for (i = 0; rc == 0 && i < op->so_npb; i++)
+		if (op->so_pb[i].pb_sub.as_rc != -DER_NONEXIST)
+			rc = op->so_pb[i].pb_sub.as_rc;
+	if (rc != 0) {
+		size_end(op, rc);
+		return;
+	}
+	if (op->so_size % op->so_chunk != 0) {
+		/* the tail of the chunk holding the new last cell */
+		daos_size_t end = (op->so_size / op->so_chunk + 1) * op->so_chunk;
+
+		op->so_rg.rg_idx = op->so_size;
+		op->so_rg.rg_len = (end < op->so_cur ? end : op->so_cur) - op->so_size;
+		op->so_iod.arr_nr = 1;
+		op->so_iod.arr_rgs = &op->so_rg;
+		io_start(base->ao_ev, op->so_oh, op->so_th, &op->so_iod, NULL, IO_PUNCH,
+			 size_tail_done, op);
+		return;
+	}
+	size_touch(op);
+}
+
+/* Shrink: punch the dkeys of the whole chunks beyond the new size, every batch at once. */
+static void
+size_shrink(struct size_op *op)
+{
+	uint64_t first = (op->so_size + op->so_chunk - 1) / op->so_chunk + 1;
+	uint64_t last = (op->so_cur - 1) / op->so_chunk + 1;
+	uint64_t d = first;
+	uint32_t i;
+	int rc = 0;
+
+	arr_op_rearm(&op->so_base, size_punched);
+	if (first <= last) {
+		op->so_npb = (uint32_t)((last - first) / ARRAY_PUNCH_BATCH + 1);
+		D_ALLOC_ARRAY(op->so_pb, op->so_npb);
+		if (op->so_pb == NULL) {
+			op->so_npb = 0;
+			rc = -DER_NOMEM;
+		}
+	}
+	for (i = 0; rc == 0 && i < op->so_npb; i++) {
+		struct punch_batch *pb = &op->so_pb[i];
+
+		for (; d <= last && pb->pb_n < ARRAY_PUNCH_BATCH; d++, pb->pb_n++) {
+			pb->pb_vals[pb->pb_n] = d;
+			d_iov_set(&pb->pb_dkeys[pb->pb_n], &pb->pb_vals[pb->pb_n],
+				  sizeof(pb->pb_vals[0]));
+		}
+		rc = arr_sub_init(&op->so_base, &pb->pb_sub);
+		if (rc != 0)
+			break;
+		arr_sub_launched(&pb->pb_sub,
+				 daos_obj_punch_dkeys(op->so_ooh, op->so_th, 0, pb->pb_n,
+						      pb->pb_dkeys, &pb->pb_sub.as_iev));
+	}
+	arr_op_release(&op->so_base, rc);
+}
+
+static void
+size_queried(struct arr_op *base, int rc)
+{
+	struct size_op *op = container_of(base, struct size_op, so_base);
+
+	if (rc == 0)
+		rc = op->so_sub.as_rc;
+	if (rc == -DER_NONEXIST || (rc == 0 && op->so_dkey_val == 0)) {
+		op->so_cur = 0;
+		rc = 0;
+	} else if (rc == 0) {
+		op->so_cur =
+		    (op->so_dkey_val - 1) * op->so_chunk + op->so_recx.rx_idx + op->so_recx.rx_nr;
+	}
+	if (rc != 0 || !op->so_set) {
+		if (rc == 0 && op->so_sizep != NULL)
+			*op->so_sizep = op->so_cur;
+		if (rc == 0 && op->so_stbuf != NULL) {
+			op->so_stbuf->st_size = op->so_cur;
+			op->so_stbuf->st_max_epoch = 0; /* not reported by the object API yet */
+		}
+		size_end(op, rc);
+		return;
+	}
+	if (op->so_cur == op->so_size)
+		size_end(op, 0);
+	else if (op->so_size < op->so_cur)
+		size_shrink(op);
+	else
+		size_touch(op);
+}
+
+static void
+array_destroyed(struct arr_op *base, int rc)
+{
+	struct size_op *op = container_of(base, struct size_op, so_base);
+
+	size_end(op, rc != 0 ? rc : op->so_sub.as_rc);
+}
+
+/* Start a size call (@destroy: a destroy) of array @oh. */
+static int
+size_start(daos_handle_t oh, daos_handle_t th, struct size_op *op, bool destroy, daos_event_t *ev)
+{
+	struct dc_array *arr = array_get(oh);
+	daos_event_t *priv;
+	daos_event_t *evp;
 	int rc;
 
-	if (arr == NULL)
-		return -DER_NO_HDL;
-	rc = array_size(arr, a->sa_th, &size);
-	array_put(arr);
-	if (rc != 0)
-		return rc;
-	if (a->sa_sizep != NULL)
-		*a->sa_sizep = size;
-	if (a->sa_stbuf != NULL) {
-		a->sa_stbuf->st_size = size;
-		a->sa_stbuf->st_max_epoch = 0; /* not reported by the object API yet */
+	if (arr == NULL) {
+		D_FREE(op);
+		return array_inval(ev, -DER_NO_HDL);
 	}
-	return 0;
+	op->so_oh = oh;
+	op->so_th = th;
+	op->so_ooh = arr->da_oh;
+	op->so_cell = arr->da_cell;
+	op->so_chunk = arr->da_chunk;
+	array_put(arr);
+	rc = arr_begin(ev, &priv, &evp);
+	if (rc != 0) {
+		D_FREE(op);
+		return rc;
+	}
+	arr_op_init(&op->so_base, evp, destroy ? array_destroyed : size_queried);
+	rc = arr_sub_init(&op->so_base, &op->so_sub);
+	if (rc == 0 && destroy) {
+		arr_sub_launched(&op->so_sub,
+				 daos_obj_punch(op->so_ooh, th, 0, &op->so_sub.as_iev));
+	} else if (rc == 0) {
+		op->so_akey_val = '0';
+		d_iov_set(&op->so_dkey, &op->so_dkey_val, sizeof(op->so_dkey_val));
+		d_iov_set(&op->so_akey, &op->so_akey_val, 1);
+		arr_sub_launched(&op->so_sub,
+				 daos_obj_query_key(
+				     op->so_ooh, th, DAOS_GET_MAX | DAOS_GET_DKEY | DAOS_GET_RECX,
+				     &op->so_dkey, &op->so_akey, &op->so_recx, &op->so_sub.as_iev));
+	}
+	arr_op_release(&op->so_base, rc);
+	return dc_ev_end(ev, priv);
 }
 
 int
 daos_array_get_size(daos_handle_t oh, daos_handle_t th, daos_size_t *size, daos_event_t *ev)
 {
-	struct size_args a = {.sa_oh = oh, .sa_th = th, .sa_sizep = size};
+	struct size_op *op;
 
 	if (size == NULL)
 		return array_inval(ev, -DER_INVAL);
-	return array_run(ev, array_get_size_fn, &a);
+	D_ALLOC_PTR(op);
+	if (op == NULL)
+		return array_inval(ev, -DER_NOMEM);
+	op->so_sizep = size;
+	return size_start(oh, th, op, false, ev);
 }
 
 int
 daos_array_stat(daos_handle_t oh, daos_handle_t th, daos_array_stbuf_t *stbuf, daos_event_t *ev)
 {
-	struct size_args a = {.sa_oh = oh, .sa_th = th, .sa_stbuf = stbuf};
+	struct size_op *op;
 
 	if (stbuf == NULL)
 		return array_inval(ev, -DER_INVAL);
-	return array_run(ev, array_get_size_fn, &a);
-}
-
-/* Read cell @idx of @arr and write it back (a hole becomes a zero cell). */
-static int
-array_touch_cell(struct dc_array *arr, daos_handle_t th, daos_handle_t oh, daos_off_t idx)
-{
-	daos_range_t rg = {.rg_idx = idx, .rg_len = 1};
-	daos_array_iod_t iod = {.arr_nr = 1, .arr_rgs = &rg};
-	struct io_args a = {.ia_oh = oh, .ia_th = th, .ia_iod = &iod};
-	d_sg_list_t sgl;
-	d_iov_t iov;
-	void *buf;
-	int rc;
-
-	D_ALLOC(buf, arr->da_cell);
-	if (buf == NULL)
-		return -DER_NOMEM;
-	d_iov_set(&iov, buf, arr->da_cell);
-	sgl.sg_nr = 1;
-	sgl.sg_nr_out = 0;
-	sgl.sg_iovs = &iov;
-	a.ia_sgl = &sgl;
-	a.ia_kind = IO_READ;
-	rc = array_io_fn(&a);
-	if (rc == 0) {
-		a.ia_kind = IO_WRITE;
-		rc = array_io_fn(&a);
-	}
-	D_FREE(buf);
-	return rc;
-}
-
-static int
-array_set_size_fn(void *arg)
-{
-	struct size_args *a = arg;
-	struct dc_array *arr = array_get(a->sa_oh);
-	daos_size_t size = a->sa_size;
-	daos_size_t cur;
-	int rc;
-
-	if (arr == NULL)
-		return -DER_NO_HDL;
-	rc = array_size(arr, a->sa_th, &cur);
-	if (rc != 0 || cur == size)
-		goto out;
-	if (size < cur) {
-		/* whole chunks beyond the new size: punch their dkeys */
-		uint64_t first = (size + arr->da_chunk - 1) / arr->da_chunk + 1;
-		uint64_t last = (cur - 1) / arr->da_chunk + 1;
-		uint64_t vals[ARRAY_PUNCH_BATCH];
-		daos_key_t dkeys[ARRAY_PUNCH_BATCH];
-		uint64_t d = first;
-
-		while (d <= last && rc == 0) {
-			unsigned int n = 0;
-
-			for (; d <= last && n < ARRAY_PUNCH_BATCH; d++, n++) {
-				vals[n] = d;
-				d_iov_set(&dkeys[n], &vals[n], sizeof(vals[n]));
-			}
-			rc = daos_obj_punch_dkeys(arr->da_oh, a->sa_th, 0, n, dkeys, NULL);
-			if (rc == -DER_NONEXIST)
-				rc = 0;
-		}
-		/* the tail of the chunk holding the new last cell */
-		if (rc == 0 && size % arr->da_chunk != 0) {
-			daos_size_t end = (size / arr->da_chunk + 1) * arr->da_chunk;
-			daos_range_t rg = {.rg_idx = size,
-					   .rg_len = (end < cur ? end : cur) - size};
-			daos_array_iod_t iod = {.arr_nr = 1, .arr_rgs = &rg};
-			struct io_args io = {.ia_oh = a->sa_oh,
-					     .ia_th = a->sa_th,
-					     .ia_iod = &iod,
-					     .ia_kind = IO_PUNCH};
-
-			rc = array_io_fn(&io);
-		}
-	}
-	/* the new last cell must exist for the size to be found again */
-	if (rc == 0 && size > 0)
-		rc = array_touch_cell(arr, a->sa_th, a->sa_oh, size - 1);
-out:
-	array_put(arr);
-	return rc;
+	D_ALLOC_PTR(op);
+	if (op == NULL)
+		return array_inval(ev, -DER_NOMEM);
+	op->so_stbuf = stbuf;
+	return size_start(oh, th, op, false, ev);
 }
 
 int
 daos_array_set_size(daos_handle_t oh, daos_handle_t th, daos_size_t size, daos_event_t *ev)
 {
-	struct size_args a = {.sa_oh = oh, .sa_th = th, .sa_size = size};
+	struct size_op *op;
 
-	return array_run(ev, array_set_size_fn, &a);
-}
-
-static int
-array_destroy_fn(void *arg)
-{
-	struct size_args *a = arg;
-	struct dc_array *arr = array_get(a->sa_oh);
-	int rc;
-
-	if (arr == NULL)
-		return -DER_NO_HDL;
-	rc = daos_obj_punch(arr->da_oh, a->sa_th, 0, NULL);
-	array_put(arr);
-	return rc;
+	D_ALLOC_PTR(op);
+	if (op == NULL)
+		return array_inval(ev, -DER_NOMEM);
+	op->so_set = true;
+	op->so_size = size;
+	return size_start(oh, th, op, false, ev);
 }
 
 int
 daos_array_destroy(daos_handle_t oh, daos_handle_t th, daos_event_t *ev)
 {
-	struct size_args a = {.sa_oh = oh, .sa_th = th};
+	struct size_op *op;
 
-	return array_run(ev, array_destroy_fn, &a);
+	D_ALLOC_PTR(op);
+	if (op == NULL)
+		return array_inval(ev, -DER_NOMEM);
+	return size_start(oh, th, op, true, ev);
 }

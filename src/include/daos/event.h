@@ -66,6 +66,31 @@ typedef void (*dc_ev_abort_cb_t)(daos_event_t *ev, void *arg);
 /** Set how a running @ev is aborted (NULL: it cannot be; abort only marks it). */
 void dc_ev_set_abort(daos_event_t *ev, dc_ev_abort_cb_t cb, void *arg);
 
+/**
+ * What the completion of an internal event calls, once per launch, with its result, in the
+ * completing thread (often a network callback of its queue, where further operations may be
+ * started on the queue). It may finalise the event (daos_event_fini) and free its memory.
+ */
+typedef void (*dc_ev_done_t)(void *arg, daos_event_t *iev, int rc);
+
+/**
+ * Initialise @iev as an internal event on the queue of @ev (an initialised event, usually the
+ * running event of an API call): a sub-operation of the library. It is in none of the
+ * queue's lists (daos_eq_poll never returns it, daos_eq_query never counts it); its
+ * completion calls @done(@arg, @iev, rc) instead, which typically accounts for it and
+ * completes @ev with the last one. Launch it by passing it to an operation (daos_obj_*...).
+ * Returns 0 or -DER_INVAL.
+ */
+int dc_ev_init_internal(daos_event_t *iev, daos_event_t *ev, dc_ev_done_t done, void *arg);
+
+/**
+ * After an operation was given internal event @iev and returned @rc. An operation given an
+ * event returns non-zero only when it did not launch it (dc_ev_begin failed; dc_ev_end
+ * returns 0 for an application event), so @done will never be called: this calls it now
+ * with @rc. With @rc 0, nothing (@done was or will be called by the completion).
+ */
+void dc_ev_internal_check(daos_event_t *iev, int rc);
+
 /** Library setup and teardown, called by daos_init/daos_fini. */
 int dc_ev_lib_init(void);
 void dc_ev_lib_fini(void);

@@ -56,11 +56,48 @@ struct ProtobufCMessageDescriptor;
 struct dc_pool;
 
 /**
+ * What a service call does with its outcome: @rc (the transport error, the relay's or
+ * service's status, or the answer's `status` field) and, when @rc is 0, the decoded answer
+ * in *@resp (NULL without a descriptor); the callback may keep it (setting *@resp to NULL;
+ * free it with protobuf_c_message_free_unpacked), else it is freed after. It returns the
+ * result the event completes with, or DC_SVC_MORE when it started another operation that
+ * will complete @ev (e.g. dc_svc_send on @ev). It runs exactly once, in the thread that
+ * progresses the event's queue (or in the caller's, when the call fails before sending);
+ * @resp and @ev are NULL when the event could not even be launched (dc_svc_call_ev).
+ */
+struct daos_event;
+typedef int (*dc_svc_cb_t)(void *arg, int rc, struct ProtobufCMessage **resp,
+			   struct daos_event *ev);
+#define DC_SVC_MORE 1
+
+/**
+ * Send service method @method with request @req (packed before this returns: it may be freed
+ * then) on the running event @ev, and return: the answer is unpacked as @resp_desc and
+ * handed to @cb (see dc_svc_cb_t), then @ev is completed with what @cb returns. The engines
+ * are tried as dc_svc_call's. Always returns 0: every failure goes through @cb and @ev.
+ *
+ * Context: any thread, including a network callback of @ev's queue.
+ */
+int dc_svc_send(struct daos_event *ev, struct dc_pool *pool, uint32_t method,
+		const struct ProtobufCMessage *req,
+		const struct ProtobufCMessageDescriptor *resp_desc, dc_svc_cb_t cb, void *arg);
+
+/**
+ * An API call over the service: launch @ev (NULL: a private event, waited for), then
+ * dc_svc_send on it. Returns what dc_ev_begin/dc_ev_end return: with @ev, 0 once sent (the
+ * result is the event's); without, the call's result. If @ev cannot be launched, @cb is
+ * called with that error (and NULL @resp and @ev) so that it frees its @arg.
+ */
+int dc_svc_call_ev(struct daos_event *ev, struct dc_pool *pool, uint32_t method,
+		   const struct ProtobufCMessage *req,
+		   const struct ProtobufCMessageDescriptor *resp_desc, dc_svc_cb_t cb, void *arg);
+
+/**
  * Client side: call service method @method with request @req and unpack the answer as
  * @resp_desc into a new *@resp (free with protobuf_c_message_free_unpacked). The call goes
  * to the system context of a rank of @pool's map (NULL: of the attach info), trying the next
  * rank when one is unreachable. Returns the transport error, or the status of the answer
- * (the reply message's `status` field when it has one), which is then also in *@resp.
+ * (the reply message's `status` field when it has one); *@resp is set only on success.
  *
  * Context: any thread that may block.
  */

@@ -710,6 +710,89 @@ test_fork(void **state)
 	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
 }
 
+/* What an internal event's done function saw. */
+struct ie_rec {
+	int ir_calls;
+	int ir_rc;
+	daos_event_t *ir_parent;
+	bool ir_free; /* finalise and free the internal event (heap) */
+};
+
+static void
+ie_done(void *arg, daos_event_t *iev, int rc)
+{
+	struct ie_rec *r = arg;
+
+	r->ir_calls++;
+	r->ir_rc = rc;
+	if (r->ir_free) {
+		assert_int_equal(daos_event_fini(iev), 0);
+		D_FREE(iev);
+	}
+	if (r->ir_parent != NULL)
+		dc_ev_complete(r->ir_parent, rc);
+}
+
+static void
+test_internal(void **state)
+{
+	struct ie_rec r = {0};
+	daos_event_t ev;
+	daos_event_t iev;
+	daos_event_t *iep;
+	daos_event_t *out[4];
+	daos_handle_t eqh;
+	bool flag;
+
+	(void)state;
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	assert_int_equal(daos_event_init(&ev, eqh, NULL), 0);
+	launch(&ev);
+
+	/* in no list of the queue: not counted, not polled; its done function runs once */
+	assert_int_equal(dc_ev_init_internal(&iev, &ev, ie_done, &r), 0);
+	launch(&iev);
+	assert_int_equal(daos_eq_query(eqh, DAOS_EQR_ALL, 0, NULL), 1);
+	dc_ev_complete(&iev, -DER_IO);
+	dc_ev_complete(&iev, 0); /* ignored */
+	assert_int_equal(r.ir_calls, 1);
+	assert_int_equal(r.ir_rc, -DER_IO);
+	assert_int_equal(iev.ev_error, -DER_IO);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 4, out), 0);
+	assert_int_equal(daos_event_fini(&iev), 0);
+
+	/* the usual use: the done function frees it and completes the call's event */
+	D_ALLOC_PTR(iep);
+	assert_non_null(iep);
+	r = (struct ie_rec){.ir_parent = &ev, .ir_free = true};
+	assert_int_equal(dc_ev_init_internal(iep, &ev, ie_done, &r), 0);
+	launch(iep);
+	assert_int_equal(daos_event_test(&ev, DAOS_EQ_NOWAIT, &flag), 0);
+	assert_false(flag);
+	dc_ev_complete(iep, -DER_NOSPACE);
+	assert_int_equal(r.ir_calls, 1);
+	assert_int_equal(daos_eq_poll(eqh, 0, DAOS_EQ_NOWAIT, 4, out), 1);
+	assert_ptr_equal(out[0], &ev);
+	assert_int_equal(ev.ev_error, -DER_NOSPACE);
+
+	/* an operation that did not launch it (non-zero return): the check runs done */
+	r = (struct ie_rec){0};
+	assert_int_equal(dc_ev_init_internal(&iev, &ev, ie_done, &r), 0);
+	dc_ev_internal_check(&iev, 0);
+	assert_int_equal(r.ir_calls, 0);
+	dc_ev_internal_check(&iev, -DER_NO_HDL);
+	assert_int_equal(r.ir_calls, 1);
+	assert_int_equal(r.ir_rc, -DER_NO_HDL);
+	assert_int_equal(daos_event_fini(&iev), 0);
+
+	/* its queue reference keeps the queue until it is finalised */
+	assert_int_equal(dc_ev_init_internal(&iev, &ev, ie_done, &r), 0);
+	assert_int_equal(daos_event_fini(&ev), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+	assert_int_equal(daos_event_fini(&iev), 0);
+	assert_int_equal(dc_ev_init_internal(&iev, &ev, ie_done, &r), -DER_INVAL);
+}
+
 int
 main(void)
 {
@@ -729,6 +812,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_private_eq_freed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rpc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_internal, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("client_event", tests, NULL, NULL);
