@@ -479,7 +479,26 @@ test_dfs(daos_handle_t poh, const char *pool)
 		CHECK_RC(dfs_disconnect(dfs), 0, "dfs_disconnect posix2");
 	rc = dfs_connect(pool, NULL, "posix3", O_RDWR, NULL, &dfs);
 	check(rc == ENOENT, "dfs_connect without O_CREAT to a missing one: %d (ENOENT)", rc);
-	CHECK_RC(dfs_destroy(pool, NULL, "posix2", 0, NULL), 0, "dfs_destroy posix2");
+	/* dfs_destroy with an event: the result (an errno) comes through the event */
+	{
+		daos_handle_t eqh;
+		daos_event_t ev, *evp;
+
+		CHECK_RC(daos_eq_create(&eqh), 0, "eq create");
+		daos_event_init(&ev, eqh, NULL);
+		CHECK_RC(dfs_destroy(pool, NULL, "posix2", 0, &ev), 0, "dfs_destroy posix2 (ev)");
+		rc = daos_eq_poll(eqh, 1, 5 * 1000 * 1000, 1, &evp);
+		check(rc == 1 && evp == &ev && ev.ev_error == 0, "dfs_destroy event: %d, %d", rc,
+		      ev.ev_error);
+		daos_event_fini(&ev);
+		daos_event_init(&ev, eqh, NULL);
+		CHECK_RC(dfs_destroy(pool, NULL, "posix2", 0, &ev), 0, "dfs_destroy again (ev)");
+		rc = daos_eq_poll(eqh, 1, 5 * 1000 * 1000, 1, &evp);
+		check(rc == 1 && ev.ev_error == ENOENT, "second dfs_destroy event: %d, %d (ENOENT)",
+		      rc, ev.ev_error);
+		daos_event_fini(&ev);
+		daos_eq_destroy(eqh, 0);
+	}
 
 	/* racing creators: every one connects, each makes its own directory */
 	{

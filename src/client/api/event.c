@@ -1233,3 +1233,19 @@ daos_eq_query(daos_handle_t eqh, daos_eq_query_t query, unsigned int nevents, da
 	eq_put(eq);
 	return (int)count;
 }
+
+int
+daos_event_launch(daos_event_t *ev)
+{
+	daos_event_t *priv = NULL;
+
+	if (ev == NULL)
+		return -DER_INVAL;
+	return dc_ev_begin(ev, &priv);
+}
+
+void
+daos_event_complete(daos_event_t *ev, int rc)
+{
+	dc_ev_complete(ev, rc);
+}

@@ -15,6 +15,7 @@
 
 #include <daos.h>
 #include <daos_fs.h>
+#include <daos/event.h>
 #include <gurt/common.h>
 #include <gurt/list.h>
 
@@ -272,6 +273,7 @@ int
 dfs_destroy(const char *pool, const char *sys, const char *cont, int force, daos_event_t *ev)
 {
 	daos_handle_t poh;
+	int rc2;
 	int rc;
 
 	if (pool == NULL || cont == NULL)
@@ -279,9 +281,19 @@ dfs_destroy(const char *pool, const char *sys, const char *cont, int force, daos
 	rc = daos_pool_connect(pool, sys, DAOS_PC_RW, &poh, NULL, NULL);
 	if (rc != 0)
 		return rc == -DER_UNINIT ? EACCES : der2errno(rc);
-	rc = daos_cont_destroy(poh, cont, force, ev);
+	/*
+	 * Blocking, then @ev completed: the pool handle must outlive the destroy, and the
+	 * service would refuse a destroy that arrived after the disconnect.
+	 */
+	rc = daos_cont_destroy(poh, cont, force, NULL);
 	daos_pool_disconnect(poh, NULL);
-	return der2errno(rc);
+	if (ev == NULL)
+		return der2errno(rc);
+	rc2 = daos_event_launch(ev);
+	if (rc2 != 0)
+		return der2errno(rc2);
+	daos_event_complete(ev, der2errno(rc));
+	return 0;
 }
 
 /*

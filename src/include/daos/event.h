@@ -49,6 +49,16 @@ int dc_ev_end(daos_event_t *ev, daos_event_t *priv);
  */
 void dc_ev_complete(daos_event_t *ev, int rc);
 
+/**
+ * For the libraries over libdaos (libdfs), which see only its exported daos_* symbols:
+ * launch @ev as an operation of their own (dc_ev_begin on an application event; returns its
+ * errors), and complete it with @rc (dc_ev_complete). DAOS has both under these names.
+ */
+#pragma GCC visibility push(default)
+int daos_event_launch(daos_event_t *ev);
+void daos_event_complete(daos_event_t *ev, int rc);
+#pragma GCC visibility pop
+
 /** Make ev_error of @ev a positive errno (the DFS convention) when it completes. */
 void dc_ev_errno_rc(daos_event_t *ev);
 
