@@ -1483,7 +1483,9 @@ main(int argc, char **argv)
 	 * straight from them (O_DIRECT) instead of through bio's bounce arena */
 	if (posix_memalign((void **)&b.b_buf, 4096, big) != 0)
 		b.b_buf = NULL;
-	b.b_out = malloc(big);
+	/* the same for fetches: data-file reads go straight into them */
+	if (posix_memalign((void **)&b.b_out, 4096, big) != 0)
+		b.b_out = NULL;
 	if (b.b_buf == NULL || b.b_out == NULL)
 		die("out of memory\n");
 	memset(b.b_buf, 0x5a, big);
