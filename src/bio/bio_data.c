@@ -1,16 +1,18 @@
 /*
- * bio_data.c: writes of bulk values to a pool shard's data file: O_DIRECT through the
- * file's own io_uring, from the caller's buffers where they are aligned and from a bounce
- * arena where they are not. Sits on liburing. The durability of these writes is the WAL's
- * business: after a batch completed, the caller asks the WAL (bio_wal_dep_sync) to
+ * bio_data.c: writes and reads of bulk values in a pool shard's data file: O_DIRECT
+ * through the file's own io_uring, from (into) the caller's buffers where they are aligned
+ * and through a bounce arena where they are not. Sits on liburing. The durability of these writes
+ * is the WAL's business: after a batch completed, the caller asks the WAL (bio_wal_dep_sync) to
  * fdatasync the data file ahead of the log records that reference it, so all the updates
  * of one WAL flush share one data sync.
  *
- * A batch (one update's values): bio_data_batch_get(), bio_data_write() to queue writes
- * (no system call), bio_data_submit_wait() to submit them and wait through the caller's
- * hook until all completed (which ends the batch), or bio_data_cancel(). Several batches
- * may be open and in flight at once -- ULTs of one xstream that yield in their wait hook
- * -- sharing the ring; whoever waits reaps every completion and credits its batch.
+ * A batch (one update's values, or one fetch's): bio_data_batch_get(), bio_data_write()
+ * or bio_data_read() to queue requests (no system call), bio_data_submit_wait() to submit
+ * them and wait through the caller's hook until all completed (which ends the batch), or
+ * bio_data_cancel(). Several batches may be open and in flight at once -- ULTs of one
+ * xstream that yield in their wait hook -- sharing the ring; whoever waits reaps every
+ * completion and credits its batch. A read batch copies the bytes it read through bounce
+ * blocks into the caller's buffers once every request of it completed.
  *
  * Invariants:
  * 1. Every request is block aligned in the file, in length and in memory: a piece of the
@@ -19,8 +21,11 @@
  *    bounce chunks, and the tail of a value is padded with zeros to its last block.
  * 2. A batch's requests, iovecs and bounce chunks do not move or get reused while any of
  *    its requests is in flight; a batch ends only once none is.
- * 3. A batch reports success only if every request wrote all its bytes; any failure is
- *    -DER_IO (-DER_NOSPACE for ENOSPC), after everything it had in flight completed.
+ * 3. A batch reports success only if every request moved all its bytes; any failure is
+ *    -DER_IO (-DER_NOSPACE for ENOSPC), after everything it had in flight completed. A
+ *    short read is resubmitted for the rest (the iovecs advanced in place); a read that
+ *    returns nothing (end of file) fails. A failed read batch leaves the caller's
+ *    buffers partly filled, never with bytes of another place of the file.
  * 4. A failed submission may leave requests in the ring: the file then refuses every
  *    later batch (-DER_IO) until it is reopened.
  */
@@ -39,16 +44,25 @@
 #define BD_CHUNK (1UL << 20) /* bounce chunk */
 #define BD_IOV_MAX 256U      /* iovecs per request */
 #define BD_QD 128U
+#define BD_RD_MAX (256UL << 10) /* a read request moves at most this: several in flight */
 
 struct bio_data_batch;
 
-/* A queued or in-flight request: one writev of contiguous file bytes. */
+/* A queued or in-flight request: one writev or readv of contiguous file bytes. */
 struct bd_req {
 	struct bio_data_batch *br_batch;
 	uint64_t br_off;
 	uint64_t br_len;
 	uint32_t br_iov; /* first iovec in bb_iovs */
 	uint32_t br_niov;
+	bool br_read;
+};
+
+/* A read batch's copy of bytes read into a bounce block to the caller's buffer. */
+struct bd_copy {
+	const char *bc_src;
+	char *bc_dst;
+	uint64_t bc_len;
 };
 
 struct bio_data_batch {
@@ -63,6 +77,15 @@ struct bio_data_batch {
 	uint32_t bb_next;     /* next request to submit */
 	uint32_t bb_inflight; /* submitted, not completed */
 	int bb_rc;
+	bool bb_read; /* reads (bio_data_read), else writes */
+	/* reads: requests to resubmit for the rest of a short read */
+	uint32_t *bb_retry;
+	uint32_t bb_nretry;
+	uint32_t bb_retry_cap;
+	/* reads: copies out of the bounce blocks once every request completed */
+	struct bd_copy *bb_copies;
+	uint32_t bb_ncopies;
+	uint32_t bb_copies_cap;
 	/* bounce chunks taken from the file's free list; the last one partly used */
 	char **bb_chunks;
 	uint32_t bb_nchunks;
@@ -132,6 +155,33 @@ bio_data_open(const char *path, struct bio_data **bdp)
 	return 0;
 }
 
+/*
+ * The rest of read @br after @done of its bytes arrived: advance its iovecs in place and
+ * queue it for resubmission (bb_retry has room for every request of the batch).
+ */
+static void
+bd_req_advance(struct bio_data_batch *bb, struct bd_req *br, uint64_t done)
+{
+	struct iovec *iov = &bb->bb_iovs[br->br_iov];
+
+	br->br_off += done;
+	br->br_len -= done;
+	while (done > 0) {
+		uint64_t n = done < iov->iov_len ? done : iov->iov_len;
+
+		iov->iov_base = (char *)iov->iov_base + n;
+		iov->iov_len -= n;
+		done -= n;
+		if (iov->iov_len == 0) {
+			iov++;
+			br->br_iov++;
+			br->br_niov--;
+		}
+	}
+	D_ASSERT(bb->bb_nretry < bb->bb_retry_cap);
+	bb->bb_retry[bb->bb_nretry++] = (uint32_t)(br - bb->bb_reqs);
+}
+
 /* Reap every completion there is, crediting each to its batch. */
 static void
 bd_reap(struct bio_data *bd)
@@ -141,21 +191,35 @@ bd_reap(struct bio_data *bd)
 	while (bd->bd_inflight > 0 && io_uring_peek_cqe(&bd->bd_ring, &cqe) == 0) {
 		struct bd_req *br = (struct bd_req *)(uintptr_t)io_uring_cqe_get_data64(cqe);
 		struct bio_data_batch *bb = br->br_batch;
+		const char *what = br->br_read ? "read" : "write";
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&bd->bd_ring, cqe);
 		bd->bd_inflight--;
 		bd->bd_stats.ds_done++;
 		bb->bb_inflight--;
-		if (D_FAIL_CHECK(BIO_FI_DATA_WRITE))
+		if (br->br_read) {
+			if (D_FAIL_CHECK(BIO_FI_DATA_READ))
+				res = -EIO;
+			else if (res > (int)BD_BLK && D_FAIL_CHECK(BIO_FI_DATA_SHORT))
+				res = (int)(((uint64_t)res / 2) & ~(BD_BLK - 1));
+			if (res > 0 && (uint64_t)res < br->br_len && bb->bb_rc == 0) {
+				bd->bd_stats.ds_short_reads++;
+				bd_req_advance(bb, br, (uint64_t)res);
+				continue;
+			}
+		} else if (D_FAIL_CHECK(BIO_FI_DATA_WRITE)) {
 			res = -EIO;
+		}
 		if ((res < 0 || (uint64_t)res != br->br_len) && bb->bb_rc == 0) {
 			bb->bb_rc = res == -ENOSPC ? -DER_NOSPACE : -DER_IO;
 			bd->bd_stats.ds_errors++;
-			D_ERROR("data file %s: write of %" PRIu64 " bytes at %" PRIu64
+			D_ERROR("data file %s: %s of %" PRIu64 " bytes at %" PRIu64
 				" failed: %s: " DF_RC "\n",
-				bd->bd_path, br->br_len, br->br_off,
-				res < 0 ? strerror(-res) : "short write", DP_RC(bb->bb_rc));
+				bd->bd_path, what, br->br_len, br->br_off,
+				res < 0 ? strerror(-res)
+					: (res == 0 && br->br_read ? "end of file" : "short"),
+				DP_RC(bb->bb_rc));
 		}
 	}
 }
@@ -166,6 +230,8 @@ bd_batch_free(struct bio_data_batch *bb)
 	D_FREE(bb->bb_reqs);
 	D_FREE(bb->bb_iovs);
 	D_FREE(bb->bb_chunks);
+	D_FREE(bb->bb_retry);
+	D_FREE(bb->bb_copies);
 	D_FREE(bb);
 }
 
@@ -285,11 +351,18 @@ bd_batch_put(struct bio_data_batch *bb)
 	bb->bb_niovs = 0;
 	bb->bb_next = 0;
 	bb->bb_rc = 0;
+	bb->bb_read = false;
+	bb->bb_nretry = 0;
+	bb->bb_ncopies = 0;
 	bd->bd_batches--;
 	d_list_add(&bb->bb_link, &bd->bd_free_batches);
 }
 
-/* Append [buf, buf + len) at file offset @off to the open request, or start one. */
+/*
+ * Append [buf, buf + len) to the open request, or start one (at file offset @off for the
+ * first, right after the previous one's bytes for the next): a request covers contiguous
+ * file bytes.
+ */
 static int
 bd_iov_add(struct bio_data_batch *bb, struct bd_req **brp, uint64_t off, void *buf, uint64_t len)
 {
@@ -297,7 +370,7 @@ bd_iov_add(struct bio_data_batch *bb, struct bd_req **brp, uint64_t off, void *b
 	struct iovec *last;
 	int rc;
 
-	if (br != NULL && br->br_niov > 0) {
+	if (br != NULL && br->br_niov > 0 && (!bb->bb_read || br->br_len + len <= BD_RD_MAX)) {
 		last = &bb->bb_iovs[br->br_iov + br->br_niov - 1];
 		if ((char *)last->iov_base + last->iov_len == buf) {
 			last->iov_len += len; /* contiguous with the previous piece */
@@ -305,17 +378,24 @@ bd_iov_add(struct bio_data_batch *bb, struct bd_req **brp, uint64_t off, void *b
 			return 0;
 		}
 	}
-	if (br == NULL || br->br_niov == BD_IOV_MAX) {
+	if (br == NULL || br->br_niov == BD_IOV_MAX ||
+	    (bb->bb_read && br->br_len + len > BD_RD_MAX)) {
 		rc = bd_grow((void **)&bb->bb_reqs, &bb->bb_reqs_cap, bb->bb_nreqs,
 			     sizeof(*bb->bb_reqs));
+		if (rc == 0 && bb->bb_read)
+			rc = bd_grow((void **)&bb->bb_retry, &bb->bb_retry_cap, bb->bb_nreqs,
+				     sizeof(*bb->bb_retry));
 		if (rc != 0)
 			return rc;
+		if (br != NULL)
+			off = br->br_off + br->br_len;
 		br = &bb->bb_reqs[bb->bb_nreqs++];
 		br->br_batch = bb;
 		br->br_off = off;
 		br->br_len = 0;
 		br->br_iov = bb->bb_niovs;
 		br->br_niov = 0;
+		br->br_read = bb->bb_read;
 		*brp = br;
 	}
 	rc = bd_grow((void **)&bb->bb_iovs, &bb->bb_iovs_cap, bb->bb_niovs, sizeof(*bb->bb_iovs));
@@ -373,7 +453,7 @@ bio_data_write(struct bio_data_batch *bb, uint64_t off, const struct iovec *iov,
 	unsigned int i;
 	int rc;
 
-	D_ASSERT(bb->bb_next == 0 && off % BD_BLK == 0);
+	D_ASSERT(bb->bb_next == 0 && !bb->bb_read && off % BD_BLK == 0);
 	for (i = 0; i < nr; i++) {
 		const char *buf = iov[i].iov_base;
 		uint64_t n = iov[i].iov_len;
@@ -412,6 +492,69 @@ bio_data_write(struct bio_data_batch *bb, uint64_t off, const struct iovec *iov,
 	return 0;
 }
 
+int
+bio_data_read(struct bio_data_batch *bb, uint64_t off, const struct iovec *iov, unsigned int nr)
+{
+	struct bio_data *bd = bb->bb_bd;
+	struct bd_req *br = NULL;
+	uint64_t pos = off;  /* file offset of the next byte */
+	char *blk = NULL;    /* the bounce block holding the block of pos, if any */
+	uint64_t blk_at = 0; /* file offset of that block */
+	unsigned int i;
+	int rc;
+
+	D_ASSERT(bb->bb_next == 0 && (bb->bb_nreqs == 0 || bb->bb_read));
+	bb->bb_read = true;
+	for (i = 0; i < nr; i++) {
+		char *buf = iov[i].iov_base;
+		uint64_t n = iov[i].iov_len;
+
+		while (n > 0) {
+			uint64_t m;
+
+			if (pos % BD_BLK == 0 && (uintptr_t)buf % BD_BLK == 0 && n >= BD_BLK) {
+				/* whole aligned blocks straight into the caller's buffer */
+				m = n & ~(BD_BLK - 1);
+				if (m > BD_RD_MAX)
+					m = BD_RD_MAX;
+				rc = bd_iov_add(bb, &br, pos, buf, m);
+				bd->bd_stats.ds_direct_bytes += m;
+			} else {
+				uint64_t at = pos & ~(BD_BLK - 1);
+				struct bd_copy *bc;
+
+				m = BD_BLK - pos % BD_BLK;
+				if (m > n)
+					m = n;
+				rc = 0;
+				if (blk == NULL || blk_at != at) {
+					blk = bd_bounce(bb);
+					if (blk == NULL)
+						return -DER_NOMEM;
+					blk_at = at;
+					rc = bd_iov_add(bb, &br, at, blk, BD_BLK);
+				}
+				if (rc == 0)
+					rc = bd_grow((void **)&bb->bb_copies, &bb->bb_copies_cap,
+						     bb->bb_ncopies, sizeof(*bb->bb_copies));
+				if (rc != 0)
+					return rc;
+				bc = &bb->bb_copies[bb->bb_ncopies++];
+				bc->bc_src = blk + pos % BD_BLK;
+				bc->bc_dst = buf;
+				bc->bc_len = m;
+				bd->bd_stats.ds_bounce_bytes += m;
+			}
+			if (rc != 0)
+				return rc;
+			buf += m;
+			n -= m;
+			pos += m;
+		}
+	}
+	return 0;
+}
+
 /* Submit @bb's queued requests while the ring has room. */
 static int
 bd_submit(struct bio_data_batch *bb)
@@ -420,24 +563,39 @@ bd_submit(struct bio_data_batch *bb)
 	uint32_t n = 0;
 	int rc;
 
-	if (bb->bb_next < bb->bb_nreqs && D_FAIL_CHECK(BIO_FI_DATA_SUBMIT)) {
+	if ((bb->bb_nretry > 0 || bb->bb_next < bb->bb_nreqs) && D_FAIL_CHECK(BIO_FI_DATA_SUBMIT)) {
 		/* as a refused submission, before any request is prepared */
 		D_ERROR("data file %s: io_uring_submit: injected failure\n", bd->bd_path);
 		bb->bb_rc = -DER_IO;
 		return -DER_IO;
 	}
-	while (bb->bb_next < bb->bb_nreqs && bd->bd_inflight + n < BD_QD) {
-		struct bd_req *br = &bb->bb_reqs[bb->bb_next];
+	while ((bb->bb_nretry > 0 || bb->bb_next < bb->bb_nreqs) && bd->bd_inflight + n < BD_QD) {
+		bool retry = bb->bb_nretry > 0;
+		struct bd_req *br = retry ? &bb->bb_reqs[bb->bb_retry[bb->bb_nretry - 1]]
+					  : &bb->bb_reqs[bb->bb_next];
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&bd->bd_ring);
 
 		if (sqe == NULL)
 			break;
-		io_uring_prep_writev(sqe, bd->bd_fd, &bb->bb_iovs[br->br_iov], br->br_niov,
-				     br->br_off);
+		if (br->br_read)
+			io_uring_prep_readv(sqe, bd->bd_fd, &bb->bb_iovs[br->br_iov], br->br_niov,
+					    br->br_off);
+		else
+			io_uring_prep_writev(sqe, bd->bd_fd, &bb->bb_iovs[br->br_iov], br->br_niov,
+					     br->br_off);
 		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)br);
-		bb->bb_next++;
-		bd->bd_stats.ds_writes++;
-		bd->bd_stats.ds_bytes += br->br_len;
+		if (retry) {
+			bb->bb_nretry--;
+		} else {
+			bb->bb_next++;
+			if (br->br_read) {
+				bd->bd_stats.ds_reads++;
+				bd->bd_stats.ds_read_bytes += br->br_len;
+			} else {
+				bd->bd_stats.ds_writes++;
+				bd->bd_stats.ds_bytes += br->br_len;
+			}
+		}
 		n++;
 	}
 	if (n == 0)
@@ -467,7 +625,8 @@ bio_data_submit_wait(struct bio_data_batch *bb, bio_wal_wait_cb_t wait, void *ar
 
 	if (bd->bd_broken && bb->bb_nreqs > 0)
 		bb->bb_rc = -DER_IO;
-	while (bb->bb_rc == 0 && (bb->bb_next < bb->bb_nreqs || bb->bb_inflight > 0)) {
+	while (bb->bb_rc == 0 &&
+	       (bb->bb_next < bb->bb_nreqs || bb->bb_nretry > 0 || bb->bb_inflight > 0)) {
 		rc = bd_submit(bb);
 		if (rc != 0)
 			break;
@@ -486,6 +645,13 @@ bio_data_submit_wait(struct bio_data_batch *bb, bio_wal_wait_cb_t wait, void *ar
 	}
 	if (rc == 0)
 		rc = bb->bb_rc;
+	if (rc == 0 && bb->bb_read) {
+		uint32_t i;
+
+		for (i = 0; i < bb->bb_ncopies; i++)
+			memcpy(bb->bb_copies[i].bc_dst, bb->bb_copies[i].bc_src,
+			       bb->bb_copies[i].bc_len);
+	}
 	if (bb->bb_inflight == 0)
 		bd_batch_put(bb);
 	/* else: the ring cannot be waited on; the batch is leaked rather than reused */
@@ -495,7 +661,7 @@ bio_data_submit_wait(struct bio_data_batch *bb, bio_wal_wait_cb_t wait, void *ar
 void
 bio_data_cancel(struct bio_data_batch *bb)
 {
-	D_ASSERT(bb->bb_next == 0);
+	D_ASSERT(bb->bb_next == 0 && bb->bb_nretry == 0);
 	bd_batch_put(bb);
 }
 

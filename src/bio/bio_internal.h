@@ -26,7 +26,9 @@ D_LOG_FAC_DECLARE(bio);
 #define BIO_FI_WAL_SUBMIT 204  /* io_uring_submit fails */
 #define BIO_FI_DATA_WRITE 205  /* a data-file write completes with -EIO */
 #define BIO_FI_DATA_SYNC 206   /* the data-file sync of a WAL flush fails */
-#define BIO_FI_DATA_SUBMIT 207 /* io_uring_submit of data-file writes fails */
+#define BIO_FI_DATA_SUBMIT 207 /* io_uring_submit of data-file requests fails */
+#define BIO_FI_DATA_READ 208   /* a data-file read completes with -EIO */
+#define BIO_FI_DATA_SHORT 209  /* a data-file read of more than 4 KiB returns half (blocks) */
 
 #define WAL_BLK_SIZE 4096ULL
 #define WAL_HDR_MAGIC 0x314c4157534f4144ULL /* "DAOSWAL1" little-endian */
@@ -271,17 +273,5 @@ void wal_drain(struct bio_wal *wal);
  * Context: the WAL's thread, from bio_wal_poll or bio_wal_close.
  */
 int wal_cbs_run(struct bio_wal *wal);
-
-/*
- * Take an exclusive flock on @fd, the descriptor a writer submits its asynchronous I/O
- * through (@what and @path name it in messages). A process killed with writes in flight
- * through its io_uring does not take them back: they land after it is reaped, and would
- * overwrite what the next opener writes since. The kernel holds the file open until those
- * requests complete, and the lock lives as long as the file (every descriptor sharing it),
- * so getting the lock means the old owner's I/O is done. Never unlocked explicitly: close
- * releases it. A live owner keeps it for good: -DER_BUSY after 10 s of waiting.
- * Context: startup (it sleeps while it waits).
- */
-int bio_file_lock(int fd, const char *what, const char *path);
 
 #endif /* BIO_INTERNAL_H */

@@ -10,6 +10,12 @@
  *     vos_pool_poll, called every POLL_EVERY updates as an xstream poller would.
  *   - WAL on: N updates issued, then vos_pool_wait on the last LSN (the N share flushes);
  *     durable updates per second and GB/s.
+ *   - WAL on, ULTs (-u): N ULTs of an engine xstream (daos_sched), each updating and
+ *     waiting for its own update's durability in a loop, as N requests of a target would;
+ *     the pool's wait hook parks the ULT and the xstream's poller (vos_pool_poll, armed
+ *     with vos_pool_arm, sleeping on vos_pool_fd) wakes it, as srv_vos.c does. So the
+ *     data writes of N updates are in flight together (one thread driving VOS directly
+ *     waits for each update's write before it can issue the next).
  *   - reopen of a shard holding many small keys: vos_pool_close + vos_pool_open, then a
  *     crash (vos_pool_abandon after the WAL is durable) and an open that replays the WAL.
  * Beside them, measured in the same run: memcpy bandwidth and the raw rate of 4 KiB
@@ -29,6 +35,7 @@
 #include <unistd.h>
 
 #include <gurt/common.h>
+#include <daos_srv/sched.h>
 #include <daos_srv/vos.h>
 
 #include "../vos/vos_internal.h"
@@ -84,6 +91,9 @@ struct cfg {
 	uint64_t c_ops;
 	uint32_t c_depths[MAX_LIST];
 	unsigned int c_ndepths;
+	uint32_t c_ults[MAX_LIST]; /* WAL on from ULTs: how many (none: no such figures) */
+	unsigned int c_nult;
+	uint64_t c_ult_min; /* ... for values of at least this many bytes */
 	uint64_t c_sv[MAX_LIST];
 	unsigned int c_nsv;
 	uint64_t c_ar[MAX_LIST];
@@ -94,6 +104,7 @@ struct cfg {
 	uint64_t c_data_mib;
 	uint64_t c_wal_mib; /* 0: the pool's default */
 	double c_raw_secs;
+	bool c_raw_io; /* raw 1 MiB data-file write and read rates too (data-file values) */
 	bool c_json;
 	bool c_quick;
 };
@@ -327,6 +338,67 @@ raw_fdatasync(const char *dir, double secs)
 	return (double)n / t0;
 }
 
+#define RAW_IO_FILE (128 * MIB)
+#define RAW_IO_FILE_QUICK (16 * MIB)
+
+/*
+ * 1 MiB O_DIRECT writes (@write; @depth per batch, then one fdatasync, as a WAL flush
+ * syncs the data of the updates it carries) or reads (@depth per batch) of a written
+ * file in @dir, through bio's data-file ring (requests as VOS issues them), in GB/s.
+ */
+static double
+raw_data_io(const char *dir, double secs, bool write, uint32_t depth, uint64_t fsize)
+{
+	char path[PATH_MAX + 16];
+	struct bio_data *bd;
+	uint64_t n = 0, slots = fsize / MIB;
+	char *buf;
+	double t0;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/raw_io", dir);
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	if (fd < 0 || posix_memalign((void **)&buf, 4096, depth * MIB) != 0)
+		die("raw file %s: %s\n", path, strerror(errno));
+	memset(buf, 0x5a, depth * MIB);
+	/* written, not only allocated: reads of unwritten extents never reach the device */
+	for (uint64_t off = 0; off < fsize; off += MIB)
+		if (pwrite(fd, buf, MIB, (off_t)off) != (ssize_t)MIB)
+			die("pwrite %s: %s\n", path, strerror(errno));
+	if (fsync(fd) != 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
+		die("fsync %s: %s\n", path, strerror(errno));
+	rc = bio_data_open(path, &bd);
+	if (rc != 0)
+		die("bio_data_open %s: %s\n", path, d_errstr(rc));
+	t0 = now_s();
+	do {
+		struct bio_data_batch *bb;
+		uint32_t i;
+
+		rc = bio_data_batch_get(bd, &bb);
+		for (i = 0; i < depth && rc == 0; i++) {
+			struct iovec iov = {.iov_base = buf + i * MIB, .iov_len = MIB};
+			uint64_t off = ((n + i) * 7919 % slots) * MIB;
+
+			rc = write ? bio_data_write(bb, off, &iov, 1)
+				   : bio_data_read(bb, off, &iov, 1);
+		}
+		if (rc == 0)
+			rc = bio_data_submit_wait(bb, NULL, NULL);
+		if (rc == 0 && write && fdatasync(bio_data_fd(bd)) != 0)
+			rc = d_errno2der(errno);
+		if (rc != 0)
+			die("raw %s: %s\n", write ? "write" : "read", d_errstr(rc));
+		n += depth;
+	} while (now_s() - t0 < secs);
+	t0 = now_s() - t0;
+	bio_data_close(bd);
+	close(fd);
+	unlink(path);
+	free(buf);
+	return (double)(n * MIB) / t0 / 1e9;
+}
+
 static void
 raw_limits(const struct cfg *cfg, const char *when)
 {
@@ -345,6 +417,22 @@ raw_limits(const struct cfg *cfg, const char *when)
 		 "%s, 4 KiB overwrite + fdatasync of a preallocated file", when);
 	say("  4 KiB write + fdatasync     %10.0f /s    (%s, one at a time, %.1f us each)\n",
 	    f->f_value, when, 1e6 / f->f_value);
+	if (!cfg->c_raw_io)
+		return;
+	f = fig_add("raw", "data write 1 MiB x8 + fdatasync");
+	f->f_value = raw_data_io(tmp_dir, cfg->c_raw_secs, true, 8,
+				 cfg->c_quick ? RAW_IO_FILE_QUICK : RAW_IO_FILE);
+	f->f_unit = "GB/s";
+	snprintf(f->f_note, sizeof(f->f_note),
+		 "%s, O_DIRECT through bio's ring, 8 in flight, one fdatasync per 8", when);
+	say("  1 MiB O_DIRECT write x8+sync %9.2f GB/s  (%s)\n", f->f_value, f->f_note);
+	f = fig_add("raw", "data read 1 MiB x4");
+	f->f_value = raw_data_io(tmp_dir, cfg->c_raw_secs, false, 4,
+				 cfg->c_quick ? RAW_IO_FILE_QUICK : RAW_IO_FILE);
+	f->f_unit = "GB/s";
+	snprintf(f->f_note, sizeof(f->f_note),
+		 "%s, O_DIRECT through bio's ring, 4 values (16 requests) in flight", when);
+	say("  1 MiB O_DIRECT read x4       %9.2f GB/s  (%s)\n", f->f_value, f->f_note);
 }
 
 /* The key space: key @idx is akey idx/NOBJ % NAKEY of dkey idx/NOBJ/NAKEY of object idx%NOBJ. */
@@ -644,6 +732,189 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 	return r;
 }
 
+/*
+ * WAL on, from ULTs: @depth ULTs of one xstream update and wait for durability in a loop.
+ * The wait hook parks a ULT on a condition variable that the pool's poller broadcasts
+ * when its I/O moved (srv_vos.c's scheme), so the xstream runs the other ULTs meanwhile.
+ */
+struct ult_run {
+	const struct cfg *ur_cfg;
+	struct bench *ur_b;
+	enum val_type ur_vt;
+	uint64_t ur_size;
+	struct dss_xstream *ur_xs;
+	struct dss_mutex ur_mx;
+	struct dss_cond ur_cv;
+	uint32_t ur_waiters;
+	uint64_t ur_seq; /* vos_pool_io_progress */
+	double ur_t0;
+	uint64_t ur_ops;
+	double ur_wait_secs;
+	const char *ur_stop;
+	int ur_rc;
+};
+
+struct ult_worker {
+	struct ult_run *uw_run;
+	char *uw_buf;
+};
+
+#define ULT_WAIT_MAX_NS (1000 * 1000)
+
+static int
+ult_wait(void *arg)
+{
+	struct ult_run *ur = arg;
+
+	if (dss_ult_self() == NULL)
+		return bio_wal_wait_io(vos_hdl2pool(ur->ur_b->b_poh)->vp_wal);
+	dss_mutex_lock(&ur->ur_mx);
+	ur->ur_waiters++;
+	dss_cond_timedwait(&ur->ur_cv, &ur->ur_mx, d_now_ns() + ULT_WAIT_MAX_NS);
+	ur->ur_waiters--;
+	dss_mutex_unlock(&ur->ur_mx);
+	return 0;
+}
+
+static int
+ult_poll(void *arg)
+{
+	struct ult_run *ur = arg;
+	int n = vos_pool_poll(ur->ur_b->b_poh);
+
+	if (ur->ur_waiters > 0 && (n != 0 || vos_pool_io_progress(ur->ur_b->b_poh, &ur->ur_seq)))
+		dss_cond_broadcast(&ur->ur_cv);
+	return n;
+}
+
+static int
+ult_arm(void *arg)
+{
+	struct ult_run *ur = arg;
+
+	return vos_pool_arm(ur->ur_b->b_poh);
+}
+
+static void
+ult_worker(void *arg)
+{
+	struct ult_worker *uw = arg;
+	struct ult_run *ur = uw->uw_run;
+	struct bench *b = ur->ur_b;
+	int rc;
+
+	while (ur->ur_stop == NULL && ur->ur_rc == 0) {
+		uint64_t idx = b->b_next++;
+		daos_unit_oid_t oid;
+		struct op op;
+		double tw;
+
+		if ((ur->ur_cfg->c_ops != 0 && ur->ur_ops >= ur->ur_cfg->c_ops) ||
+		    now_s() - ur->ur_t0 >= ur->ur_cfg->c_secs)
+			break;
+		if (idx % 64 == 0 && !bench_room(b, 256, ur->ur_size)) {
+			ur->ur_stop = "pool full";
+			break;
+		}
+		memcpy(uw->uw_buf, &idx, ur->ur_size < sizeof(idx) ? ur->ur_size : sizeof(idx));
+		oid = op_prep(b, &op, idx, ur->ur_vt, ur->ur_size, uw->uw_buf, false);
+		rc = vos_obj_update(b->b_coh, oid, ++b->b_epoch, 0, 0, &op.o_dkey, 1, &op.o_iod,
+				    NULL, &op.o_sgl);
+		if (rc == -DER_NOSPACE) {
+			ur->ur_stop = "pool full";
+			break;
+		}
+		tw = now_s();
+		if (rc == 0)
+			rc = vos_pool_wait(b->b_poh, vos_pool_last_lsn(b->b_poh));
+		ur->ur_wait_secs += now_s() - tw;
+		if (rc != 0) {
+			ur->ur_rc = rc;
+			break;
+		}
+		ur->ur_ops++;
+	}
+}
+
+struct ult_ctl {
+	struct ult_run *uc_run;
+	struct dss_ult **uc_ults;
+	uint32_t uc_n;
+};
+
+/* Join the workers, then stop the xstream (dss_xstream_run returns). */
+static void
+ult_ctl(void *arg)
+{
+	struct ult_ctl *uc = arg;
+	uint32_t i;
+
+	for (i = 0; i < uc->uc_n; i++)
+		dss_ult_join(uc->uc_ults[i]);
+	dss_xstream_stop(uc->uc_run->ur_xs);
+}
+
+static struct run
+run_durable_ult(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t size,
+		uint32_t depth)
+{
+	struct vos_pool *pool = vos_hdl2pool(b->b_poh);
+	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
+	struct ult_run ur = {.ur_cfg = cfg, .ur_b = b, .ur_vt = vt, .ur_size = size};
+	struct ult_worker *uw;
+	struct ult_ctl uc = {.uc_run = &ur, .uc_n = depth};
+	struct run r = {0};
+	uint32_t i;
+	int rc;
+
+	uw = calloc(depth, sizeof(*uw));
+	uc.uc_ults = calloc(depth, sizeof(*uc.uc_ults));
+	if (uw == NULL || uc.uc_ults == NULL)
+		die("out of memory\n");
+	rc = dss_xstream_create("vos_perf", NULL, &ur.ur_xs);
+	if (rc != 0)
+		die("xstream: %s\n", d_errstr(rc));
+	dss_mutex_init(&ur.ur_mx);
+	dss_cond_init(&ur.ur_cv);
+	rc = dss_xstream_poller_add(ur.ur_xs, ult_poll, ult_arm, vos_pool_fd(b->b_poh), &ur, NULL);
+	for (i = 0; i < depth && rc == 0; i++) {
+		/* its own page-aligned source: the kernel reads it while the ULT is parked */
+		if (posix_memalign((void **)&uw[i].uw_buf, 4096, size < 4096 ? 4096 : size) != 0)
+			die("out of memory\n");
+		memset(uw[i].uw_buf, 0x5a, size);
+		uw[i].uw_run = &ur;
+		rc = dss_ult_create(ur.ur_xs, ult_worker, &uw[i], 0, &uc.uc_ults[i]);
+	}
+	if (rc == 0)
+		rc = dss_ult_create(ur.ur_xs, ult_ctl, &uc, 0, NULL);
+	if (rc != 0)
+		die("ULTs: %s\n", d_errstr(rc));
+	pool->vp_attr.pa_wait = ult_wait;
+	pool->vp_attr.pa_wait_arg = &ur;
+	ur.ur_t0 = now_s();
+	rc = dss_xstream_run(ur.ur_xs);
+	r.r_secs = now_s() - ur.ur_t0;
+	pool->vp_attr.pa_wait = NULL;
+	pool->vp_attr.pa_wait_arg = NULL;
+	if (rc != 0 || ur.ur_rc != 0)
+		die("ULT run: %s\n", d_errstr(rc != 0 ? rc : ur.ur_rc));
+	dss_xstream_destroy(ur.ur_xs);
+	dss_cond_fini(&ur.ur_cv);
+	dss_mutex_fini(&ur.ur_mx);
+	for (i = 0; i < depth; i++)
+		free(uw[i].uw_buf);
+	free(uw);
+	free(uc.uc_ults);
+	r.r_ops = ur.ur_ops;
+	r.r_stop = ur.ur_stop;
+	/* the share of the ULTs' time spent waiting, averaged over them */
+	r.r_wal_secs = ur.ur_wait_secs / depth;
+	r.r_ckpts = bench_ckpts(b) - ck;
+	r.r_wal_full = bench_wal_full(b) - wf;
+	r.r_wal_bytes = bench_wal_bytes(b) - wb;
+	return r;
+}
+
 static void
 fig_from_run(struct fig *f, const struct run *r, uint64_t size)
 {
@@ -738,6 +1009,23 @@ bench_kind(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 			f->f_tgt = TGT_MIN_RATE;
 			f->f_tgt_val = 100000;
 		} else if (vt == VT_ARRAY && size == MIB) {
+			f->f_tgt = TGT_MIN_GBS;
+			f->f_tgt_val = 1.5;
+		}
+		fig_print(f);
+	}
+	for (i = 0; i < cfg->c_nult && size >= cfg->c_ult_min; i++) {
+		uint32_t d = cfg->c_ults[i];
+		char sz[24];
+
+		size_str(size, sz, sizeof(sz));
+		snprintf(name, sizeof(name), "durable %s %s, %u ULTs",
+			 vt == VT_SINGLE ? "single" : "array", sz, d);
+		r = run_durable_ult(cfg, b, vt, size, d);
+		f = fig_add("wal_on_ult", name);
+		fig_from_run(f, &r, size);
+		f->f_depth = d;
+		if (vt == VT_ARRAY && size == MIB) {
 			f->f_tgt = TGT_MIN_GBS;
 			f->f_tgt_val = 1.5;
 		}
@@ -941,7 +1229,7 @@ json_print(const struct cfg *cfg)
 			printf(", \"gbs\": %.6g", f->f_gbs);
 		if (f->f_depth > 0)
 			printf(", \"depth\": %u", f->f_depth);
-		if (strcmp(f->f_section, "wal_off") == 0 || strcmp(f->f_section, "wal_on") == 0)
+		if (strcmp(f->f_section, "wal_off") == 0 || strncmp(f->f_section, "wal_on", 6) == 0)
 			printf(", \"checkpoints\": %" PRIu64 ", \"wal_pct\": %.1f", f->f_ckpts,
 			       f->f_wal_pct);
 		if (f->f_max_stall > 0)
@@ -976,6 +1264,9 @@ usage(const char *prog, int status)
 	    "  -n, --ops N         stop each rate figure after N ops instead (with -t as well:\n"
 	    "                      whichever comes first)\n"
 	    "  -q, --depth LIST    updates in flight for the WAL-on figures (default 1,8,64)\n"
+	    "  -u, --ults LIST     ULTs of an xstream, each updating and waiting for its own\n"
+	    "                      durability, for the WAL-on ULT figures of data-file values\n"
+	    "                      (default 1,8,64; none: no such figures)\n"
 	    "  -s, --single LIST   single-value sizes (default 64,4K; none: no figures)\n"
 	    "  -a, --array LIST    array extent sizes, 1-byte records (default 4K,1M; none)\n"
 	    "  -k, --keys N        keys (64 B values) in the reopen shard (default 1M, or 100K\n"
@@ -1045,14 +1336,21 @@ parse_list(const char *s, uint64_t *out, unsigned int *nr, uint64_t lo, uint64_t
 static void
 parse_args(int argc, char **argv, struct cfg *cfg)
 {
-	static const struct option lopts[] = {
-	    {"dir", required_argument, NULL, 'd'},    {"time", required_argument, NULL, 't'},
-	    {"ops", required_argument, NULL, 'n'},    {"depth", required_argument, NULL, 'q'},
-	    {"single", required_argument, NULL, 's'}, {"array", required_argument, NULL, 'a'},
-	    {"keys", required_argument, NULL, 'k'},   {"heap", required_argument, NULL, 'm'},
-	    {"data", required_argument, NULL, 'D'},   {"wal", required_argument, NULL, 'W'},
-	    {"json", no_argument, NULL, 'j'},         {"quick", no_argument, NULL, 'Q'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	static const struct option lopts[] = {{"dir", required_argument, NULL, 'd'},
+					      {"time", required_argument, NULL, 't'},
+					      {"ops", required_argument, NULL, 'n'},
+					      {"depth", required_argument, NULL, 'q'},
+					      {"single", required_argument, NULL, 's'},
+					      {"array", required_argument, NULL, 'a'},
+					      {"keys", required_argument, NULL, 'k'},
+					      {"heap", required_argument, NULL, 'm'},
+					      {"data", required_argument, NULL, 'D'},
+					      {"wal", required_argument, NULL, 'W'},
+					      {"json", no_argument, NULL, 'j'},
+					      {"quick", no_argument, NULL, 'Q'},
+					      {"ults", required_argument, NULL, 'u'},
+					      {"help", no_argument, NULL, 'h'},
+					      {NULL, 0, NULL, 0}};
 	uint64_t depths[MAX_LIST];
 	bool secs_set = false, keys_set = false;
 	char *end;
@@ -1064,6 +1362,11 @@ parse_args(int argc, char **argv, struct cfg *cfg)
 	cfg->c_depths[0] = 1;
 	cfg->c_depths[1] = 8;
 	cfg->c_depths[2] = 64;
+	cfg->c_nult = 3;
+	cfg->c_ults[0] = 1;
+	cfg->c_ults[1] = 8;
+	cfg->c_ults[2] = 64;
+	cfg->c_ult_min = VOS_DATA_THRESH;
 	cfg->c_nsv = 2;
 	cfg->c_sv[0] = 64;
 	cfg->c_sv[1] = 4096;
@@ -1073,7 +1376,7 @@ parse_args(int argc, char **argv, struct cfg *cfg)
 	cfg->c_data_mib = 16384;
 	cfg->c_raw_secs = 0.5;
 
-	while ((opt = getopt_long(argc, argv, "d:t:n:q:s:a:k:m:D:W:jh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:n:q:u:s:a:k:m:D:W:jh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			cfg->c_parent = optarg;
@@ -1094,6 +1397,12 @@ parse_args(int argc, char **argv, struct cfg *cfg)
 				usage(argv[0], 2);
 			for (unsigned int i = 0; i < cfg->c_ndepths; i++)
 				cfg->c_depths[i] = (uint32_t)depths[i];
+			break;
+		case 'u':
+			if (!parse_list(optarg, depths, &cfg->c_nult, 1, 4096))
+				usage(argv[0], 2);
+			for (unsigned int i = 0; i < cfg->c_nult; i++)
+				cfg->c_ults[i] = (uint32_t)depths[i];
 			break;
 		case 's':
 			if (!parse_list(optarg, cfg->c_sv, &cfg->c_nsv, 1, 64 * MIB))
@@ -1174,7 +1483,9 @@ main(int argc, char **argv)
 	 * straight from them (O_DIRECT) instead of through bio's bounce arena */
 	if (posix_memalign((void **)&b.b_buf, 4096, big) != 0)
 		b.b_buf = NULL;
-	b.b_out = malloc(big);
+	/* the same for fetches: data-file reads go straight into them */
+	if (posix_memalign((void **)&b.b_out, 4096, big) != 0)
+		b.b_out = NULL;
 	if (b.b_buf == NULL || b.b_out == NULL)
 		die("out of memory\n");
 	memset(b.b_buf, 0x5a, big);
@@ -1190,6 +1501,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(clean_paths[nclean++], sizeof(clean_paths[0]), "%s/raw", tmp_dir);
+	snprintf(clean_paths[nclean++], sizeof(clean_paths[0]), "%s/raw_io", tmp_dir);
+	for (i = 0; i < cfg.c_nsv; i++)
+		cfg.c_raw_io |= cfg.c_sv[i] >= VOS_DATA_THRESH;
+	for (i = 0; i < cfg.c_nar; i++)
+		cfg.c_raw_io |= cfg.c_ar[i] >= VOS_DATA_THRESH;
 	atexit(cleanup_files);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

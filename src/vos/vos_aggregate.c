@@ -45,11 +45,17 @@
  *vea_flush from the pool's poller).
  * 5. A key's log is aggregated after its subtree, with the same bound and snapshots, so the
  *    punch bounds the subtree was judged by are the ones readers keep seeing.
- * 6. Heap extents (and extent punches) are trimmed to what retained readers see and
- *    merged, group by group of epochs between consecutive readers (see "Partial-extent
- *    merge" below): new payloads are copied before the old ones are freed; a group too
- *    big for one transaction is merged over several, each leaving a state that reads the
- *    same. Data-file extents are kept whole (rewriting them needs data-file I/O).
+ * 6. Extents (heap and data file) and extent punches are trimmed to what retained readers
+ *    see and merged, group by group of epochs between consecutive readers (see
+ *    "Partial-extent merge" below): new payloads are copied before the old ones are freed;
+ *    a group too big for one transaction is merged over several, each leaving a state that
+ *    reads the same.
+ * 7. A data-file run is written to new blocks before the transaction that references it,
+ *    outside it (read the live pieces, write, bio_wal_dep_sync), and that transaction uses
+ *    it only if its own plan, recomputed from the tree, has exactly the runs written
+ *    (-DER_TX_RESTART otherwise, and the blocks go back): another ULT may have changed the
+ *    array while this one waited. Old extents are freed in the transaction (aging until
+ *    durable, and held back while reads are in flight, vos_pool_read_begin).
  */
 #define D_LOGFAC vos
 
@@ -59,6 +65,12 @@
 
 /* Deletions per transaction (values or keys), so that no redo record outgrows the WAL. */
 #define AGG_CREDITS 128
+/* A run of data-file pieces joins neighbours up to this many bytes. */
+#define AGG_DATA_RUN_MAX (1ULL << 20)
+/* Data-file bytes one merge transaction rewrites at most (unless one piece is larger). */
+#define AGG_DATA_TX_MAX (8ULL << 20)
+/* Merge transactions of a group restarted because the tree changed during their I/O. */
+#define AGG_RESTART_MAX 8
 
 struct agg_ctx {
 	struct vos_container *ac_cont;
@@ -115,14 +127,17 @@ agg_tx(struct agg_ctx *ac, agg_tx_fn_t fn, void *arg)
 	}
 }
 
-/* Take freed payload bytes off the container accounting (inside the transaction). */
+/*
+ * Take freed payload bytes off the container accounting and add @data_new bytes of new
+ * data-file extents (inside the transaction).
+ */
 static int
-agg_account(struct agg_ctx *ac, uint64_t scm, uint64_t data)
+agg_account_new(struct agg_ctx *ac, uint64_t scm, uint64_t data, uint64_t data_new)
 {
 	struct vos_cont_df *cd = ac->ac_cont->vc_df;
 	int rc;
 
-	if (scm == 0 && data == 0)
+	if (scm == 0 && data == 0 && data_new == 0)
 		return 0;
 	rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_used_scm,
 			     sizeof(cd->cd_used_scm) + sizeof(cd->cd_used_data));
@@ -130,7 +145,15 @@ agg_account(struct agg_ctx *ac, uint64_t scm, uint64_t data)
 		return rc;
 	cd->cd_used_scm -= scm < cd->cd_used_scm ? scm : cd->cd_used_scm;
 	cd->cd_used_data -= data < cd->cd_used_data ? data : cd->cd_used_data;
+	cd->cd_used_data += data_new;
 	return 0;
+}
+
+/* Take freed payload bytes off the container accounting (inside the transaction). */
+static int
+agg_account(struct agg_ctx *ac, uint64_t scm, uint64_t data)
+{
+	return agg_account_new(ac, scm, data, 0);
 }
 
 /*
@@ -568,8 +591,11 @@ agg_values_empty(struct agg_ctx *ac, struct vos_krec_df *krec, bool *empty)
  * every reader when it moves to any epoch in (its epoch, r_i]: the group's visible pieces
  * are rewritten as maximal runs of adjacent pieces (same kind, same record size) at the
  * group's newest epoch, and the group's entries go. Parts nobody sees are dropped (the
- * entries shrink) and neighbours merge (the tree shrinks). Data-file entries are left
- * whole: excluding entries from a group does not change the argument.
+ * entries shrink) and neighbours merge (the tree shrinks). Runs are of one kind: holes,
+ * heap pieces (below VOS_DATA_THRESH bytes) or data-file pieces (up to AGG_DATA_RUN_MAX
+ * bytes, written to new blocks: merge_data_prepare). A data-file extent visible whole and
+ * alone in its run stays where it is, at its own epoch: leaving an entry out of a group's
+ * rewrite does not change the argument, and moving it would only cost I/O.
  *
  * The same argument makes any part of the work a correct state, so a group of any size is
  * merged in transactions of bounded size: each recomputes the pieces and runs from the
@@ -590,8 +616,20 @@ struct agg_piece {
 	struct evt_entry ap_ent; /* the entry it comes from */
 };
 
+/* A data-file run of the next merge transaction, written to new blocks ahead of it. */
+struct agg_data_prep {
+	struct evt_rect dp_rect;
+	uint64_t dp_bytes;
+	uint64_t dp_addr;
+	bool dp_used;
+};
+
 struct agg_merge_arg {
 	struct vos_krec_df *ma_krec;
+	/* data-file runs prepared for the next transaction and their reservations */
+	struct agg_data_prep *ma_prep;
+	uint32_t ma_nprep;
+	d_list_t ma_resrvd;
 	uint64_t ma_lo, ma_hi; /* the group's epochs */
 	uint32_t ma_first;     /* index of the first reader that can see the group */
 	int64_t ma_merged;     /* out: entries removed (net) */
@@ -617,6 +655,13 @@ piece_hole(const struct agg_piece *p)
 	return (p->ap_ent.en_flags & EVT_ENT_HOLE) || p->ap_ent.en_payload.pd_rsize == 0;
 }
 
+/* A piece of a data-file extent (its run is written to the data file too). */
+static bool
+piece_data(const struct agg_piece *p)
+{
+	return !piece_hole(p) && p->ap_ent.en_payload.pd_type == VOS_MEDIA_DATA;
+}
+
 /* Collect the group's visible pieces, sorted and with overlaps of one entry folded. */
 static int
 merge_pieces(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *ma,
@@ -637,8 +682,6 @@ merge_pieces(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *
 
 			if ((frag->ef_vis & EVT_UNWRITTEN) || rect->rc_epc < ma->ma_lo ||
 			    rect->rc_epc > ma->ma_hi ||
-			    (!(frag->ef_ent.en_flags & EVT_ENT_HOLE) &&
-			     frag->ef_ent.en_payload.pd_type != VOS_MEDIA_SCM) ||
 			    ilog_epc_punched(rect->rc_epc, rect->rc_minor_epc,
 					     &ac->ac_pb[AGG_AKEY][i]))
 				continue;
@@ -696,13 +739,16 @@ merge_pieces(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *
 static bool
 merge_joins(const struct agg_piece *a, const struct agg_piece *b, uint64_t bytes)
 {
-	if (b->ap_ext.ex_lo != a->ap_ext.ex_hi + 1 || piece_hole(a) != piece_hole(b))
+	uint64_t more = (b->ap_ext.ex_hi - b->ap_ext.ex_lo + 1) * b->ap_ent.en_payload.pd_rsize;
+
+	if (b->ap_ext.ex_lo != a->ap_ext.ex_hi + 1 || piece_hole(a) != piece_hole(b) ||
+	    piece_data(a) != piece_data(b))
 		return false;
 	if (piece_hole(a))
 		return true;
-	return a->ap_ent.en_payload.pd_rsize == b->ap_ent.en_payload.pd_rsize &&
-	       bytes + (b->ap_ext.ex_hi - b->ap_ext.ex_lo + 1) * b->ap_ent.en_payload.pd_rsize <
-		   VOS_DATA_THRESH;
+	if (a->ap_ent.en_payload.pd_rsize != b->ap_ent.en_payload.pd_rsize)
+		return false;
+	return bytes + more < (piece_data(a) ? AGG_DATA_RUN_MAX : VOS_DATA_THRESH);
 }
 
 /* An entry the merge writes: a run of pieces, or the rest of an entry it cut. */
@@ -765,7 +811,7 @@ merge_run_ent(struct agg_merge *mg, uint32_t first, uint32_t end, struct agg_out
 	run->en_rect.rc_epc = mg->mg_epc;
 	run->en_rect.rc_minor_epc = VOS_MINOR_EPC;
 	run->en_flags = piece_hole(p) ? EVT_ENT_HOLE : 0;
-	run->en_payload.pd_type = VOS_MEDIA_SCM;
+	run->en_payload.pd_type = piece_data(p) ? VOS_MEDIA_DATA : VOS_MEDIA_SCM;
 	run->en_payload.pd_rsize = piece_hole(p) ? 0 : p->ap_ent.en_payload.pd_rsize;
 	run->en_payload.pd_ver = p->ap_ent.en_payload.pd_ver;
 	run->en_payload.pd_addr = UMOFF_NULL;
@@ -781,7 +827,12 @@ merge_run_settled(struct agg_merge *mg, uint32_t r)
 	if (end - first != 1)
 		return false;
 	merge_run_ent(mg, first, end, &out);
-	return rect_cmp(&out.mo_ent.en_rect, &mg->mg_ps[first].ap_ent.en_rect) == 0;
+	if (rect_cmp(&out.mo_ent.en_rect, &mg->mg_ps[first].ap_ent.en_rect) == 0)
+		return true;
+	/* a whole data-file extent alone in its run: moving it up would only cost I/O */
+	return piece_data(&mg->mg_ps[first]) &&
+	       out.mo_ent.en_rect.rc_ex.ex_lo == mg->mg_ps[first].ap_ent.en_rect.rc_ex.ex_lo &&
+	       out.mo_ent.en_rect.rc_ex.ex_hi == mg->mg_ps[first].ap_ent.en_rect.rc_ex.ex_hi;
 }
 
 /* The group's entries (heap and holes), its pieces, their entries and the runs. */
@@ -808,8 +859,7 @@ merge_load(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *ma
 		rc = evt_iter_fetch(it, &frag, NULL);
 		if (rc != 0)
 			break;
-		if ((frag.ef_ent.en_flags & EVT_ENT_HOLE) ||
-		    frag.ef_ent.en_payload.pd_type == VOS_MEDIA_SCM) {
+		{
 			if (mg->mg_nold == cap) {
 				struct evt_entry *p;
 
@@ -884,7 +934,7 @@ static bool
 merge_plan(struct agg_merge *mg, uint32_t *ndel)
 {
 	uint32_t budget = 2 * AGG_CREDITS, used = 0, r, k, i;
-	uint64_t end = 0;
+	uint64_t end = 0, data = 0;
 	bool have_end = false, done = true;
 
 	*ndel = 0;
@@ -907,10 +957,14 @@ merge_plan(struct agg_merge *mg, uint32_t *ndel)
 		/* a new entry costs its deletion and the rest it may leave; a run its insert */
 		for (k = first; k < mg->mg_run[r + 1]; k++) {
 			i = mg->mg_pent[k];
-			if (used + (mg->mg_del[i] ? 0 : 2) + (k == first ? 1 : 0) > budget) {
+			if (used + (mg->mg_del[i] ? 0 : 2) + (k == first ? 1 : 0) > budget ||
+			    (piece_data(&mg->mg_ps[k]) && data > 0 &&
+			     data + piece_bytes(&mg->mg_ps[k]) > AGG_DATA_TX_MAX)) {
 				done = false;
 				break;
 			}
+			if (piece_data(&mg->mg_ps[k]))
+				data += piece_bytes(&mg->mg_ps[k]);
 			used += (mg->mg_del[i] ? 0 : 2) + (k == first ? 1 : 0);
 			if (!mg->mg_del[i]) {
 				mg->mg_del[i] = true;
@@ -950,8 +1004,8 @@ merge_copy(struct umem_instance *umm, struct agg_merge *mg, struct agg_out *out)
 	char *dst;
 	uint32_t k;
 
-	if (out->mo_bytes == 0)
-		return 0;
+	if (out->mo_bytes == 0 || out->mo_ent.en_payload.pd_type == VOS_MEDIA_DATA)
+		return 0; /* data-file runs were written ahead (merge_data_prepare) */
 	out->mo_ent.en_payload.pd_addr = umem_alloc(umm, out->mo_bytes);
 	if (out->mo_ent.en_payload.pd_addr == UMOFF_NULL)
 		return -DER_NOSPACE;
@@ -992,6 +1046,206 @@ merge_fini(struct agg_merge *mg)
 	D_FREE(mg->mg_out);
 }
 
+/* The plan of the next merge transaction of @ma's group; false if there is nothing to do. */
+static int
+merge_compute(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *ma,
+	      struct agg_merge *mg, uint32_t *ndel, bool *work)
+{
+	uint32_t i, n;
+	int rc;
+
+	*work = false;
+	rc = merge_load(ac, tcx, ma, mg);
+	if (rc != 0 || mg->mg_nold == 0)
+		return rc;
+	for (i = 0, n = 0; i < mg->mg_nruns; i++)
+		n += !merge_run_settled(mg, i);
+	if (n == 0 && mg->mg_nruns == mg->mg_nold)
+		return 0; /* already merged */
+	/*
+	 * Every transaction deletes an unseen entry or turns pieces into fewer ones, so a group
+	 * takes far fewer transactions than it has entries and pieces; past four times that,
+	 * stop rather than loop (a bug, not a state of the tree: what is there reads right).
+	 */
+	if (ma->ma_rounds == 0)
+		ma->ma_limit = 16 + 4 * ((uint64_t)mg->mg_nold + mg->mg_nps);
+	if (ma->ma_rounds >= ma->ma_limit) {
+		D_ERROR("merge of epochs [%" PRIu64 ", %" PRIu64 "] does not end after %" PRIu64
+			" transactions: left as it is\n",
+			ma->ma_lo, ma->ma_hi, ma->ma_rounds);
+		return 0;
+	}
+	ma->ma_done = merge_plan(mg, ndel);
+	*work = true;
+	return 0;
+}
+
+/* Queue the reads of the bytes of data-file run @out into @buf. */
+static int
+merge_data_reads(struct agg_merge *mg, const struct agg_out *out, struct bio_data_batch *bb,
+		 char *buf)
+{
+	const struct evt_entry *e;
+	struct iovec iov;
+	uint32_t k;
+	int rc;
+
+	if (out->mo_src >= 0) {
+		e = &mg->mg_old[out->mo_src];
+		iov.iov_base = buf;
+		iov.iov_len = out->mo_bytes;
+		return bio_data_read(bb,
+				     e->en_payload.pd_addr + (out->mo_ent.en_rect.rc_ex.ex_lo -
+							      e->en_rect.rc_ex.ex_lo) *
+								 e->en_payload.pd_rsize,
+				     &iov, 1);
+	}
+	for (k = out->mo_first; k < out->mo_end; k++) {
+		const struct agg_piece *p = &mg->mg_ps[k];
+
+		e = &p->ap_ent;
+		iov.iov_base = buf;
+		iov.iov_len = piece_bytes(p);
+		rc = bio_data_read(bb,
+				   e->en_payload.pd_addr +
+				       (p->ap_ext.ex_lo - e->en_rect.rc_ex.ex_lo) *
+					   e->en_payload.pd_rsize,
+				   &iov, 1);
+		if (rc != 0)
+			return rc;
+		buf += iov.iov_len;
+	}
+	return 0;
+}
+
+/*
+ * Before the next merge transaction of @ma's group, outside any transaction: the data-file
+ * runs its plan writes get new blocks (reserved in ma_resrvd), the live bytes of their
+ * pieces are read and written there, and the WAL is told to sync the data file ahead of
+ * the transaction's record. The transaction recomputes its plan and uses these only if
+ * the runs are the same (-DER_TX_RESTART otherwise: another ULT changed the array while
+ * this one waited for the I/O).
+ */
+static int
+merge_data_prepare(struct agg_ctx *ac, struct agg_merge_arg *ma)
+{
+	struct vos_pool *pool = ac->ac_pool;
+	struct bio_data_batch *bb = NULL;
+	struct agg_merge mg = {0};
+	struct vos_read_ref ref;
+	struct evt_context *tcx;
+	char **bufs = NULL;
+	uint32_t ndel, i, n = 0;
+	bool work, reading = false;
+	int rc;
+
+	ma->ma_nprep = 0;
+	rc = evt_open(&ma->ma_krec->kr_evt, ac->ac_umm, &tcx);
+	if (rc == -DER_NONEXIST)
+		return 0;
+	if (rc != 0)
+		return rc;
+	rc = merge_compute(ac, tcx, ma, &mg, &ndel, &work);
+	if (rc != 0 || !work)
+		goto out;
+	for (i = 0; i < mg.mg_nout; i++)
+		n += mg.mg_out[i].mo_bytes > 0 &&
+		     mg.mg_out[i].mo_ent.en_payload.pd_type == VOS_MEDIA_DATA;
+	if (n == 0)
+		goto out;
+	D_ALLOC_ARRAY(ma->ma_prep, n);
+	D_ALLOC_ARRAY(bufs, mg.mg_nout);
+	if (ma->ma_prep == NULL || bufs == NULL) {
+		rc = -DER_NOMEM;
+		goto out;
+	}
+	rc = bio_data_batch_get(pool->vp_data, &bb);
+	if (rc != 0)
+		goto out;
+	vos_pool_read_begin(pool, &ref);
+	reading = true;
+	for (i = 0; i < mg.mg_nout && rc == 0; i++) {
+		struct agg_out *out = &mg.mg_out[i];
+		struct agg_data_prep *dp;
+		struct vea_resrvd_ext *ext;
+
+		if (out->mo_bytes == 0 || out->mo_ent.en_payload.pd_type != VOS_MEDIA_DATA)
+			continue;
+		if (posix_memalign((void **)&bufs[i], VOS_BLK_SIZE,
+				   vos_data_bytes(out->mo_bytes)) != 0) {
+			rc = -DER_NOMEM;
+			break;
+		}
+		rc = vea_reserve(pool->vp_vea, vos_data_bytes(out->mo_bytes) / VOS_BLK_SIZE,
+				 &ac->ac_cont->vc_hint, &ma->ma_resrvd);
+		if (rc != 0)
+			break;
+		ext = d_list_entry(ma->ma_resrvd.prev, struct vea_resrvd_ext, vre_link);
+		dp = &ma->ma_prep[ma->ma_nprep++];
+		dp->dp_rect = out->mo_ent.en_rect;
+		dp->dp_bytes = out->mo_bytes;
+		dp->dp_addr = ext->vre_blk_off * VOS_BLK_SIZE;
+		dp->dp_used = false;
+		rc = merge_data_reads(&mg, out, bb, bufs[i]);
+	}
+	if (rc != 0) {
+		bio_data_cancel(bb);
+		goto out;
+	}
+	rc = bio_data_submit_wait(bb, pool->vp_attr.pa_wait, pool->vp_attr.pa_wait_arg);
+	vos_pool_read_end(pool, &ref);
+	reading = false;
+	if (rc == 0)
+		rc = bio_data_batch_get(pool->vp_data, &bb);
+	if (rc != 0)
+		goto out;
+	for (i = 0, n = 0; i < mg.mg_nout && rc == 0; i++) {
+		struct iovec iov = {.iov_base = bufs[i], .iov_len = mg.mg_out[i].mo_bytes};
+
+		if (bufs[i] != NULL)
+			rc = bio_data_write(bb, ma->ma_prep[n++].dp_addr, &iov, 1);
+	}
+	if (rc != 0) {
+		bio_data_cancel(bb);
+		goto out;
+	}
+	rc = bio_data_submit_wait(bb, pool->vp_attr.pa_wait, pool->vp_attr.pa_wait_arg);
+	if (rc == 0)
+		bio_wal_dep_sync(pool->vp_wal, bio_data_fd(pool->vp_data));
+out:
+	if (reading)
+		vos_pool_read_end(pool, &ref);
+	if (bufs != NULL) {
+		for (i = 0; i < mg.mg_nout; i++)
+			free(bufs[i]);
+		D_FREE(bufs);
+	}
+	if (rc != 0)
+		D_ERROR("data-file I/O of a merge failed: " DF_RC "\n", DP_RC(rc));
+	merge_fini(&mg);
+	evt_close(tcx);
+	return rc;
+}
+
+/* The prepared data-file run for @out (its new address), or -DER_TX_RESTART. */
+static int
+merge_data_take(struct agg_merge_arg *ma, struct agg_out *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < ma->ma_nprep; i++) {
+		struct agg_data_prep *dp = &ma->ma_prep[i];
+
+		if (!dp->dp_used && dp->dp_bytes == out->mo_bytes &&
+		    rect_cmp(&dp->dp_rect, &out->mo_ent.en_rect) == 0) {
+			dp->dp_used = true;
+			out->mo_ent.en_payload.pd_addr = dp->dp_addr;
+			return 0;
+		}
+	}
+	return -DER_TX_RESTART;
+}
+
 /*
  * One transaction of the merge of a group: at most AGG_CREDITS entries no reader sees
  * deleted, and at most 2 * AGG_CREDITS deletions and inserts for the runs. A group too big
@@ -1004,57 +1258,61 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 	struct umem_instance *umm = ac->ac_umm;
 	struct agg_merge mg = {0};
 	struct evt_context *tcx;
-	uint64_t old_scm = 0, new_scm = 0;
-	uint32_t ndel, i;
+	uint64_t old_scm = 0, new_scm = 0, old_data = 0, new_data = 0;
+	uint32_t ndel, i, ndata = 0;
+	bool work;
 	int rc;
 
 	ma->ma_merged = 0;
 	ma->ma_done = true;
+	for (i = 0; i < ma->ma_nprep; i++)
+		ma->ma_prep[i].dp_used = false;
 	rc = evt_open(&ma->ma_krec->kr_evt, umm, &tcx);
 	if (rc == -DER_NONEXIST)
 		return 0;
 	if (rc != 0)
 		return rc;
-	rc = merge_load(ac, tcx, ma, &mg);
-	if (rc != 0 || mg.mg_nold == 0)
+	rc = merge_compute(ac, tcx, ma, &mg, &ndel, &work);
+	if (rc != 0 || !work)
 		goto out;
-	for (i = 0, ndel = 0; i < mg.mg_nruns; i++)
-		ndel += !merge_run_settled(&mg, i);
-	if (ndel == 0 && mg.mg_nruns == mg.mg_nold)
-		goto out; /* already merged */
-	/*
-	 * Every transaction deletes an unseen entry or turns pieces into fewer ones, so a group
-	 * takes far fewer transactions than it has entries and pieces; past four times that,
-	 * stop rather than loop (a bug, not a state of the tree: what is there reads right).
-	 */
-	if (ma->ma_rounds == 0)
-		ma->ma_limit = 16 + 4 * ((uint64_t)mg.mg_nold + mg.mg_nps);
-	if (ma->ma_rounds >= ma->ma_limit) {
-		D_ERROR("merge of epochs [%" PRIu64 ", %" PRIu64 "] does not end after %" PRIu64
-			" transactions: left as it is\n",
-			ma->ma_lo, ma->ma_hi, ma->ma_rounds);
-		goto out;
-	}
-	ma->ma_done = merge_plan(&mg, &ndel);
 
-	/* new payloads, copied from the old ones before these go */
+	/* new payloads: heap ones copied from the old ones before these go */
 	for (i = 0; i < mg.mg_nout; i++) {
-		rc = merge_copy(umm, &mg, &mg.mg_out[i]);
+		struct agg_out *out = &mg.mg_out[i];
+
+		if (out->mo_bytes > 0 && out->mo_ent.en_payload.pd_type == VOS_MEDIA_DATA) {
+			rc = merge_data_take(ma, out);
+			ndata++;
+			new_data += vos_data_bytes(out->mo_bytes);
+		} else {
+			rc = merge_copy(umm, &mg, out);
+			new_scm += out->mo_bytes;
+		}
 		if (rc != 0)
 			goto out;
-		new_scm += mg.mg_out[i].mo_bytes;
+	}
+	/* exactly the runs prepared, still reserved (an aborted attempt gave them back) */
+	if (ndata != ma->ma_nprep || (ndata > 0 && d_list_empty(&ma->ma_resrvd))) {
+		rc = -DER_TX_RESTART;
+		goto out;
 	}
 	for (i = 0; i < mg.mg_nold; i++) {
 		struct evt_entry ent;
+		uint64_t bytes;
 
 		if (!mg.mg_del[i])
 			continue;
 		rc = evt_delete(tcx, &mg.mg_old[i].en_rect, &ent);
 		if (rc != 0)
 			goto out;
-		if (!(ent.en_flags & EVT_ENT_HOLE))
-			old_scm += (ent.en_rect.rc_ex.ex_hi - ent.en_rect.rc_ex.ex_lo + 1) *
-				   ent.en_payload.pd_rsize;
+		bytes = (ent.en_rect.rc_ex.ex_hi - ent.en_rect.rc_ex.ex_lo + 1) *
+			ent.en_payload.pd_rsize;
+		if (ent.en_flags & EVT_ENT_HOLE)
+			bytes = 0;
+		if (ent.en_payload.pd_type == VOS_MEDIA_DATA)
+			old_data += vos_data_bytes(bytes);
+		else
+			old_scm += bytes;
 		rc = vos_ent_payload_free(umm, &ent, ac->ac_pool);
 		if (rc != 0)
 			goto out;
@@ -1064,8 +1322,13 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 		if (rc != 0)
 			goto out;
 	}
+	if (ndata > 0) {
+		rc = vea_tx_publish(ac->ac_pool->vp_vea, umm, &ma->ma_resrvd);
+		if (rc != 0)
+			goto out;
+	}
 	D_ASSERT(old_scm >= new_scm);
-	rc = agg_account(ac, old_scm - new_scm, 0);
+	rc = agg_account_new(ac, old_scm - new_scm, old_data, new_data);
 	if (rc == 0)
 		ma->ma_merged = (int64_t)ndel - mg.mg_nout;
 out:
@@ -1079,9 +1342,10 @@ static int
 agg_merge_array(struct agg_ctx *ac, struct vos_krec_df *krec)
 {
 	struct agg_merge_arg ma = {.ma_krec = krec};
-	uint32_t i;
+	uint32_t i, restarts = 0;
 	int rc = 0;
 
+	D_INIT_LIST_HEAD(&ma.ma_resrvd);
 	for (i = 0; i < ac->ac_nr && rc == 0; i++) {
 		ma.ma_lo = i == 0 ? 0 : ac->ac_rdrs[i - 1] + 1;
 		if (ma.ma_lo < ac->ac_lo)
@@ -1091,8 +1355,29 @@ agg_merge_array(struct agg_ctx *ac, struct vos_krec_df *krec)
 		if (ma.ma_lo > ma.ma_hi)
 			continue;
 		ma.ma_rounds = 0;
+		restarts = 0;
 		do {
-			rc = agg_tx(ac, agg_merge_group, &ma);
+			rc = merge_data_prepare(ac, &ma);
+			if (rc == 0)
+				rc = agg_tx(ac, agg_merge_group, &ma);
+			/* reservations not published, or given back by an abort */
+			if (!d_list_empty(&ma.ma_resrvd))
+				vea_cancel(ac->ac_pool->vp_vea, &ac->ac_cont->vc_hint,
+					   &ma.ma_resrvd);
+			D_FREE(ma.ma_prep);
+			ma.ma_nprep = 0;
+			if (rc == -DER_TX_RESTART) {
+				if (++restarts <= AGG_RESTART_MAX) {
+					rc = 0;
+					ma.ma_done = false;
+					continue;
+				}
+				D_ERROR("merge of epochs [%" PRIu64 ", %" PRIu64 "] restarted %u"
+					" times: left as it is\n",
+					ma.ma_lo, ma.ma_hi, restarts - 1);
+				rc = 0;
+				break;
+			}
 			if (rc == 0) {
 				ac->ac_merged += ma.ma_merged;
 				ma.ma_rounds++;

@@ -46,8 +46,8 @@ struct vos_pool {
 	struct vos_meta *vp_meta;
 	struct bio_wal *vp_wal;
 	struct vea_space_info *vp_vea;
-	int vp_data_fd;           /* buffered: fetches read the data file through it */
-	struct bio_data *vp_data; /* O_DIRECT writes of updates */
+	struct bio_data *vp_data; /* O_DIRECT writes of updates, reads of fetches */
+	d_list_t vp_reads;        /* data-file reads in flight (vos_read_ref), oldest first */
 	struct vos_pool_attr vp_attr;
 	d_list_t vp_cont_handles; /* open containers (destroy refuses an open one) */
 	uint64_t vp_base_lsn;     /* newest LSN known at open (checkpoint or replay) */
@@ -70,6 +70,25 @@ vos_pool2hdl(struct vos_pool *pool)
 {
 	return (daos_handle_t){.cookie = (uint64_t)(uintptr_t)pool};
 }
+
+/*
+ * Data-file reads in flight hold back the reuse of blocks freed after they looked the
+ * blocks up: vos_pool_read_begin records the last committed LSN (the reader's tree walk
+ * saw every free up to it, so none of those blocks is among the ones it reads), and VEA's
+ * aging list releases frees only up to the oldest such LSN of the reads in flight (and
+ * the durable LSN). Begin before the walk, or right after it with no yield in between;
+ * end once the reads completed.
+ */
+struct vos_read_ref {
+	d_list_t rr_link;
+	uint64_t rr_lsn;
+};
+
+void vos_pool_read_begin(struct vos_pool *pool, struct vos_read_ref *ref);
+void vos_pool_read_end(struct vos_pool *pool, struct vos_read_ref *ref);
+
+/* Move VEA's aged frees to the free space: durable, and older than every read in flight. */
+void vos_pool_vea_flush(struct vos_pool *pool);
 
 /*
  * An update's transaction failed with @rc at commit: if the WAL is full (-DER_AGAIN) or its

@@ -103,27 +103,6 @@ copy_to_mem(void *arg, const void *buf, size_t len, uint64_t done)
 	return 0;
 }
 
-/* Read @len bytes at @off of the data file, whole or -DER_IO. */
-static int
-data_read(int fd, void *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			D_ERROR("data file read of %zu bytes at %" PRIu64 " failed: %s\n", len, off,
-				n < 0 ? strerror(errno) : "end of file");
-			return n < 0 ? d_errno2der(errno) : -DER_IO;
-		}
-		buf = (char *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* The pieces of one value, gathered from an sgl for bio_data_write. */
 struct data_iovs {
 	struct iovec *di_iovs;
@@ -165,9 +144,12 @@ sgl_capacity(const d_sg_list_t *sgl)
 	return n;
 }
 
-/* Place @len bytes: from @src, from the data file at @addr (@fd >= 0), or zeroes. */
+/*
+ * Place @len bytes: from @src, or zeroes (@src NULL), or, with @di, gather the pieces of
+ * the sgl they go to into @di for a data-file read.
+ */
 static int
-cur_out(struct vos_sgl_cur *cur, const void *src, int fd, uint64_t addr, uint64_t len)
+cur_out(struct vos_sgl_cur *cur, const void *src, struct data_iovs *di, uint64_t len)
 {
 	d_sg_list_t *sgl = cur->sc_sgl;
 	uint64_t done = 0;
@@ -188,12 +170,12 @@ cur_out(struct vos_sgl_cur *cur, const void *src, int fd, uint64_t addr, uint64_
 		}
 		if (n > len - done)
 			n = len - done;
-		if (src != NULL) {
-			memcpy((char *)iov->iov_buf + cur->sc_off, (const char *)src + done, n);
-		} else if (fd >= 0) {
-			rc = data_read(fd, (char *)iov->iov_buf + cur->sc_off, n, addr + done);
+		if (di != NULL) {
+			rc = gather_iov(di, (char *)iov->iov_buf + cur->sc_off, n, done);
 			if (rc != 0)
 				return rc;
+		} else if (src != NULL) {
+			memcpy((char *)iov->iov_buf + cur->sc_off, (const char *)src + done, n);
 		} else {
 			memset((char *)iov->iov_buf + cur->sc_off, 0, n);
 		}
@@ -203,6 +185,62 @@ cur_out(struct vos_sgl_cur *cur, const void *src, int fd, uint64_t addr, uint64_
 		sgl->sg_nr_out = cur->sc_iov + 1;
 	}
 	return 0;
+}
+
+/*
+ * Data-file reads of a fetch: queued in one batch while the trees are walked (no yield
+ * there), then submitted together and waited for through the pool's hook
+ * (vos_data_read_wait). While they are in flight the pool holds back the reuse of blocks
+ * freed after the walk (vos_pool_read_begin), so an aggregation or GC step of another ULT
+ * cannot hand the blocks being read to a new write.
+ */
+struct vos_data_rd {
+	struct vos_pool *dr_pool;
+	struct bio_data_batch *dr_batch;
+	struct data_iovs dr_di;
+	struct vos_read_ref dr_ref;
+};
+
+/* Queue the read of @len bytes at data-file address @addr into the sgl at @cur. */
+static int
+data_out(struct vos_data_rd *dr, struct vos_sgl_cur *cur, uint64_t addr, uint64_t len)
+{
+	int rc;
+
+	if (dr->dr_batch == NULL) {
+		rc = bio_data_batch_get(dr->dr_pool->vp_data, &dr->dr_batch);
+		if (rc != 0)
+			return rc;
+		vos_pool_read_begin(dr->dr_pool, &dr->dr_ref);
+	}
+	dr->dr_di.di_nr = 0;
+	rc = cur_out(cur, NULL, &dr->dr_di, len);
+	if (rc == 0)
+		rc = bio_data_read(dr->dr_batch, addr, dr->dr_di.di_iovs, dr->dr_di.di_nr);
+	return rc;
+}
+
+/* Submit and wait for the reads queued (@rc 0), or drop them; returns the outcome. */
+static int
+data_read_end(struct vos_data_rd *dr, int rc)
+{
+	struct vos_pool *pool = dr->dr_pool;
+
+	if (dr->dr_batch != NULL) {
+		if (rc == 0) {
+			rc = bio_data_submit_wait(dr->dr_batch, pool->vp_attr.pa_wait,
+						  pool->vp_attr.pa_wait_arg);
+			if (rc != 0)
+				D_ERROR("data file reads of a fetch failed: " DF_RC "\n",
+					DP_RC(rc));
+		} else {
+			bio_data_cancel(dr->dr_batch);
+		}
+		dr->dr_batch = NULL;
+		vos_pool_read_end(pool, &dr->dr_ref);
+	}
+	D_FREE(dr->dr_di.di_iovs);
+	return rc;
 }
 
 /*
@@ -224,7 +262,8 @@ struct vos_io_ctx {
 	/* update: data-file address of each value (0: in the heap), in iod/recx order */
 	uint64_t *ic_addrs;
 	unsigned int ic_nvals;
-	d_list_t ic_resrvd; /* VEA reservations not yet published */
+	d_list_t ic_resrvd;       /* VEA reservations not yet published */
+	struct vos_data_rd ic_rd; /* fetch: its data-file reads */
 	int64_t ic_used_scm;
 	int64_t ic_used_data;
 };
@@ -736,9 +775,9 @@ fetch_single(struct vos_io_ctx *ic, struct vos_krec_df *krec, const struct ilog_
 	}
 	cur_init(&cur, sgl);
 	if (irec->ir_media == VOS_MEDIA_DATA)
-		rc = cur_out(&cur, NULL, ic->ic_pool->vp_data_fd, irec->ir_addr, irec->ir_size);
+		rc = data_out(&ic->ic_rd, &cur, irec->ir_addr, irec->ir_size);
 	else
-		rc = cur_out(&cur, irec + 1, -1, 0, irec->ir_size);
+		rc = cur_out(&cur, irec + 1, NULL, irec->ir_size);
 out:
 	dbtree_close(toh);
 	return rc;
@@ -828,11 +867,11 @@ fetch_array(struct vos_io_ctx *ic, struct vos_krec_df *krec, const struct ilog_e
 			uint64_t addr = pd->pd_addr + frag->ef_off * rsize;
 
 			if (!frag_is_data(frag, punch))
-				rc = cur_out(&cur, NULL, -1, 0, len);
+				rc = cur_out(&cur, NULL, NULL, len);
 			else if (pd->pd_type == VOS_MEDIA_DATA)
-				rc = cur_out(&cur, NULL, ic->ic_pool->vp_data_fd, addr, len);
+				rc = data_out(&ic->ic_rd, &cur, addr, len);
 			else
-				rc = cur_out(&cur, umem_off2ptr(ic->ic_umm, addr), -1, 0, len);
+				rc = cur_out(&cur, umem_off2ptr(ic->ic_umm, addr), NULL, len);
 		}
 	}
 out:
@@ -861,12 +900,16 @@ fetch_none(struct vos_io_ctx *ic, bool dkey_absent)
 	return 0;
 }
 
-int
-vos_obj_fetch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint64_t flags,
-	      daos_key_t *dkey, unsigned int iod_nr, daos_iod_t *iods, d_sg_list_t *sgls)
+/* The walk of a fetch: sizes, heap bytes and zeroes placed, data-file reads queued. */
+static int
+fetch_walk(struct vos_io_ctx *ic, daos_key_t *dkey)
 {
-	struct vos_container *cont = vos_hdl2cont(coh);
-	struct vos_io_ctx ic = {0};
+	struct vos_container *cont = ic->ic_cont;
+	daos_unit_oid_t oid = ic->ic_oid;
+	daos_epoch_t epoch = ic->ic_epoch;
+	unsigned int iod_nr = ic->ic_iod_nr;
+	daos_iod_t *iods = ic->ic_iods;
+	d_sg_list_t *sgls = ic->ic_sgls;
 	struct ilog_epc obj_punch, dkey_punch, punch;
 	struct vos_krec_df *dkrec, *krec;
 	struct vos_obj_df *obj;
@@ -874,54 +917,46 @@ vos_obj_fetch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint64
 	unsigned int i;
 	int rc, rc_big = 0;
 
-	if (cont == NULL || epoch == 0) {
-		D_ERROR("bad fetch arguments (epoch %" PRIu64 ")\n", epoch);
-		return -DER_INVAL;
-	}
-	rc = vos_ioc_init(&ic, cont, oid, epoch, flags, dkey, iod_nr, iods, sgls, false);
-	if (rc != 0)
-		return rc;
-
 	rc = vos_obj_find(cont, oid, false, &obj);
 	if (rc == -DER_NONEXIST)
-		return fetch_none(&ic, true);
+		return fetch_none(ic, true);
 	if (rc == 0)
-		rc = vos_ilog_visible(ic.ic_umm, &obj->vo_ilog, epoch, NULL, &visible, &obj_punch);
+		rc = vos_ilog_visible(ic->ic_umm, &obj->vo_ilog, epoch, NULL, &visible, &obj_punch);
 	if (rc == 0)
-		rc = vos_key_find(ic.ic_pool, &obj->vo_tree, vos_key_feats(oid, true), dkey, false,
+		rc = vos_key_find(ic->ic_pool, &obj->vo_tree, vos_key_feats(oid, true), dkey, false,
 				  0, &dkrec);
 	if (rc == -DER_NONEXIST)
-		return fetch_none(&ic, true);
+		return fetch_none(ic, true);
 	if (rc == 0)
-		rc = vos_ilog_visible(ic.ic_umm, &dkrec->kr_ilog, epoch, &obj_punch, &visible,
+		rc = vos_ilog_visible(ic->ic_umm, &dkrec->kr_ilog, epoch, &obj_punch, &visible,
 				      &dkey_punch);
 	if (rc != 0)
 		return rc;
 	if (!visible)
-		return fetch_none(&ic, true);
+		return fetch_none(ic, true);
 
 	for (i = 0; i < iod_nr; i++) {
 		daos_iod_t *iod = &iods[i];
 		d_sg_list_t *sgl = sgls != NULL ? &sgls[i] : NULL;
 
-		rc = vos_key_find(ic.ic_pool, &dkrec->kr_btr, vos_key_feats(oid, false),
+		rc = vos_key_find(ic->ic_pool, &dkrec->kr_btr, vos_key_feats(oid, false),
 				  &iod->iod_name, false, 0, &krec);
 		visible = false;
 		if (rc == 0)
-			rc = vos_ilog_visible(ic.ic_umm, &krec->kr_ilog, epoch, &dkey_punch,
+			rc = vos_ilog_visible(ic->ic_umm, &krec->kr_ilog, epoch, &dkey_punch,
 					      &visible, &punch);
 		if (rc != 0 && rc != -DER_NONEXIST)
 			return rc;
 		if (!visible) {
-			if (iod_cond(&ic, iod) & DAOS_COND_AKEY_FETCH)
+			if (iod_cond(ic, iod) & DAOS_COND_AKEY_FETCH)
 				return -DER_NONEXIST;
 			iod_empty(iod, sgl);
 			continue;
 		}
 		if ((krec->kr_bmap & VOS_KREC_ARRAY) && iod->iod_type == DAOS_IOD_ARRAY)
-			rc = fetch_array(&ic, krec, &punch, iod, sgl);
+			rc = fetch_array(ic, krec, &punch, iod, sgl);
 		else if ((krec->kr_bmap & VOS_KREC_SINGLE) && iod->iod_type == DAOS_IOD_SINGLE)
-			rc = fetch_single(&ic, krec, &punch, iod, sgl);
+			rc = fetch_single(ic, krec, &punch, iod, sgl);
 		else if ((krec->kr_bmap & (VOS_KREC_ARRAY | VOS_KREC_SINGLE)) == 0)
 			iod_empty(iod, sgl);
 		else
@@ -937,7 +972,45 @@ vos_obj_fetch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint64
 }
 
 int
+vos_obj_fetch(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint64_t flags,
+	      daos_key_t *dkey, unsigned int iod_nr, daos_iod_t *iods, d_sg_list_t *sgls)
+{
+	struct vos_container *cont = vos_hdl2cont(coh);
+	struct vos_io_ctx ic = {0};
+	int rc;
+
+	if (cont == NULL || epoch == 0) {
+		D_ERROR("bad fetch arguments (epoch %" PRIu64 ")\n", epoch);
+		return -DER_INVAL;
+	}
+	rc = vos_ioc_init(&ic, cont, oid, epoch, flags, dkey, iod_nr, iods, sgls, false);
+	if (rc != 0)
+		return rc;
+	ic.ic_rd.dr_pool = ic.ic_pool;
+	rc = fetch_walk(&ic, dkey);
+	/* -DER_REC2BIG: the other iods were filled, their data too */
+	if (rc == -DER_REC2BIG) {
+		int rrc = data_read_end(&ic.ic_rd, 0);
+
+		return rrc != 0 ? rrc : rc;
+	}
+	return data_read_end(&ic.ic_rd, rc);
+}
+
+int
 vos_data_read(struct vos_pool *pool, void *buf, size_t len, uint64_t addr)
 {
-	return data_read(pool->vp_data_fd, buf, len, addr);
+	struct vos_data_rd dr = {.dr_pool = pool};
+	d_sg_list_t sgl;
+	d_iov_t iov;
+	struct vos_sgl_cur cur;
+	int rc;
+
+	d_iov_set(&iov, buf, len);
+	sgl.sg_nr = 1;
+	sgl.sg_nr_out = 0;
+	sgl.sg_iovs = &iov;
+	cur_init(&cur, &sgl);
+	rc = data_out(&dr, &cur, addr, len);
+	return data_read_end(&dr, rc);
 }

@@ -266,20 +266,40 @@ fail:
 	return NULL;
 }
 
-/* The O_DIRECT descriptor and the ring of the background checkpoints. */
+/*
+ * The O_DIRECT descriptor of the background checkpoints, locked (bio_file_lock): a
+ * killed owner's checkpoint writes still in flight hold their file description, so the
+ * lock is ours only once they landed; nothing of the file is read before that.
+ */
+static int
+meta_dfd_open(const char *path, int *dfdp)
+{
+	int dfd, rc;
+
+	dfd = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
+	if (dfd < 0 && errno == EINVAL) /* no O_DIRECT here (tmpfs): buffered */
+		dfd = open(path, O_RDWR | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = errno == ENOENT ? -DER_NONEXIST : d_errno2der(errno);
+		if (rc != -DER_NONEXIST)
+			D_ERROR("cannot open %s for checkpoints: %s\n", path, strerror(errno));
+		return rc;
+	}
+	rc = bio_file_lock(dfd, "meta file", path);
+	if (rc != 0) {
+		close(dfd);
+		return rc;
+	}
+	*dfdp = dfd;
+	return 0;
+}
+
+/* The ring of the background checkpoints (on vm_dfd). */
 static int
 meta_async_init(struct vos_meta *vm, const char *path)
 {
 	int rc;
 
-	vm->vm_dfd = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
-	if (vm->vm_dfd < 0 && errno == EINVAL) /* no O_DIRECT here (tmpfs): buffered */
-		vm->vm_dfd = open(path, O_RDWR | O_CLOEXEC);
-	if (vm->vm_dfd < 0) {
-		rc = d_errno2der(errno);
-		D_ERROR("cannot open %s for checkpoints: %s\n", path, strerror(errno));
-		return rc;
-	}
 	rc = io_uring_queue_init(CK_QD, &vm->vm_ring, 0);
 	if (rc < 0) {
 		D_ERROR("io_uring for %s: %s\n", path, strerror(-rc));
@@ -435,25 +455,37 @@ meta_slot_load(struct vos_meta *vm, int slot, const struct vos_meta_hdr_df *h, c
 	return 0;
 }
 
-int
-vos_meta_open(const char *path, struct vos_meta **metap, void **imagep, size_t *img_sizep,
-	      uint64_t *lsnp)
+/* vos_meta_open; without @lock: no lock, no checkpoint ring, *@metap only to be closed. */
+static int
+meta_open(const char *path, bool lock, struct vos_meta **metap, void **imagep, size_t *img_sizep,
+	  uint64_t *lsnp)
 {
 	struct vos_meta_hdr_df h[2];
 	struct vos_meta *vm = NULL;
-	int hrc[2], order[2], i, fd, rc;
+	int hrc[2], order[2], i, fd, dfd = -1, rc;
 	size_t img_size = 0;
 	void *image;
 	struct stat st;
 
+	if (lock) {
+		rc = meta_dfd_open(path, &dfd);
+		if (rc != 0)
+			return rc;
+	}
 	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -DER_NONEXIST : d_errno2der(errno);
+	if (fd < 0) {
+		rc = errno == ENOENT ? -DER_NONEXIST : d_errno2der(errno);
+		if (dfd >= 0)
+			close(dfd);
+		return rc;
+	}
 	/* the geometry comes from whichever header is intact */
 	for (i = 0; i < 2; i++) {
 		rc = meta_pread(fd, &h[i], sizeof(h[i]), (uint64_t)i * META_HDR_SZ);
 		if (rc != 0) {
 			close(fd);
+			if (dfd >= 0)
+				close(dfd);
 			return rc;
 		}
 	}
@@ -469,14 +501,19 @@ vos_meta_open(const char *path, struct vos_meta **metap, void **imagep, size_t *
 	if (img_size == 0 || img_size % UMEM_PAGE_SIZE != 0 || fstat(fd, &st) != 0) {
 		D_ERROR("%s: no valid checkpoint header\n", path);
 		close(fd);
+		if (dfd >= 0)
+			close(dfd);
 		return -DER_CSUM;
 	}
 	vm = meta_alloc(img_size);
 	if (vm == NULL) {
 		close(fd);
+		if (dfd >= 0)
+			close(dfd);
 		return -DER_NOMEM;
 	}
 	vm->vm_fd = fd;
+	vm->vm_dfd = dfd;
 	if ((uint64_t)st.st_size < meta_slot_off(vm, 2)) {
 		D_ERROR("%s: file too short for a %zu-byte image\n", path, img_size);
 		rc = -DER_INVAL;
@@ -524,7 +561,7 @@ vos_meta_open(const char *path, struct vos_meta **metap, void **imagep, size_t *
 			break;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0 && lock)
 		rc = meta_async_init(vm, path);
 	if (rc != 0) {
 		D_ERROR("%s: no intact checkpoint: " DF_RC "\n", path, DP_RC(rc));
@@ -538,6 +575,25 @@ vos_meta_open(const char *path, struct vos_meta **metap, void **imagep, size_t *
 
 out_close:
 	vos_meta_close(vm);
+	return rc;
+}
+
+int
+vos_meta_open(const char *path, struct vos_meta **metap, void **imagep, size_t *img_sizep,
+	      uint64_t *lsnp)
+{
+	return meta_open(path, true, metap, imagep, img_sizep, lsnp);
+}
+
+int
+vos_meta_peek(const char *path, void **imagep, size_t *img_sizep, uint64_t *lsnp)
+{
+	struct vos_meta *vm;
+	int rc;
+
+	rc = meta_open(path, false, &vm, imagep, img_sizep, lsnp);
+	if (rc == 0)
+		vos_meta_close(vm);
 	return rc;
 }
 

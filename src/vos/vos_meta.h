@@ -25,11 +25,22 @@ int vos_meta_create(const char *path, const void *image, size_t img_size, uint64
  * in *@image (the caller hands it to umem_open, which takes ownership, or munmaps it);
  * *@lsn is the WAL position it covers: replay the WAL after it. If the newest image fails
  * its CRCs the older one is used (the WAL keeps records back to it); if both fail,
- * -DER_CSUM. Returns 0, -DER_NONEXIST, -DER_CSUM, -DER_INVAL, -DER_IO, -DER_NOMEM.
+ * -DER_CSUM. The file is locked first (bio_file_lock on the descriptor checkpoints write
+ * through): a previous owner's writes in flight land before anything is read, and a live
+ * owner makes it fail with -DER_BUSY after 10 s. Returns 0, -DER_NONEXIST, -DER_CSUM,
+ * -DER_INVAL, -DER_IO, -DER_NOMEM, -DER_BUSY.
  * Context: any thread; blocks on disk I/O (pool open).
  */
 int vos_meta_open(const char *path, struct vos_meta **meta, void **image, size_t *img_size,
 		  uint64_t *lsn);
+
+/**
+ * Load the newest intact checkpoint of @path as vos_meta_open does, without a handle and
+ * without the lock, while an owner may have it open (tests that check what reached the
+ * file). *@image and *@lsn as for vos_meta_open.
+ * Context: any thread; blocks on disk I/O.
+ */
+int vos_meta_peek(const char *path, void **image, size_t *img_size, uint64_t *lsn);
 
 /** Counters of the checkpoints of one meta file (vos_meta_ckpt_query). */
 struct vos_meta_ckpt_stats {

@@ -101,8 +101,7 @@ vos_pool_free(struct vos_pool *pool)
 		bio_wal_close(pool->vp_wal);
 	if (pool->vp_meta != NULL)
 		vos_meta_close(pool->vp_meta);
-	if (pool->vp_data_fd >= 0)
-		close(pool->vp_data_fd);
+	D_ASSERT(d_list_empty(&pool->vp_reads));
 	bio_data_close(pool->vp_data);
 	D_FREE(pool->vp_data_path);
 	D_FREE(pool->vp_path);
@@ -119,8 +118,8 @@ vos_pool_alloc(const struct vos_pool_paths *paths, const uuid_t uuid,
 	D_ALLOC_PTR(pool);
 	if (pool == NULL)
 		return NULL;
-	pool->vp_data_fd = -1;
 	D_INIT_LIST_HEAD(&pool->vp_cont_handles);
+	D_INIT_LIST_HEAD(&pool->vp_reads);
 	D_STRNDUP(pool->vp_path, paths->vpp_meta, PATH_MAX);
 	D_STRNDUP(pool->vp_data_path, paths->vpp_data, PATH_MAX);
 	if (pool->vp_path == NULL || pool->vp_data_path == NULL) {
@@ -144,12 +143,6 @@ vos_pool_data_open(struct vos_pool *pool)
 	const char *f = pool->vp_data_path;
 	int rc;
 
-	pool->vp_data_fd = open(f, O_RDWR | O_CLOEXEC);
-	if (pool->vp_data_fd < 0) {
-		rc = errno == ENOENT ? -DER_NONEXIST : d_errno2der(errno);
-		D_ERROR("cannot open %s: %s\n", f, strerror(errno));
-		return rc;
-	}
 	rc = bio_data_open(f, &pool->vp_data);
 	if (rc != 0)
 		return rc;
@@ -453,8 +446,37 @@ vos_pool_wait_lsn(struct vos_pool *pool, uint64_t lsn)
 				  pool->vp_attr.pa_wait_arg);
 	else
 		rc = bio_wal_wait(pool->vp_wal, lsn, vos_wait_default, pool->vp_wal);
-	vea_flush(pool->vp_vea, bio_wal_durable_lsn(pool->vp_wal));
+	vos_pool_vea_flush(pool);
 	return rc;
+}
+
+void
+vos_pool_read_begin(struct vos_pool *pool, struct vos_read_ref *ref)
+{
+	ref->rr_lsn = vos_pool_last_lsn(vos_pool2hdl(pool));
+	d_list_add_tail(&ref->rr_link, &pool->vp_reads);
+}
+
+void
+vos_pool_read_end(struct vos_pool *pool, struct vos_read_ref *ref)
+{
+	(void)pool;
+	d_list_del_init(&ref->rr_link);
+}
+
+void
+vos_pool_vea_flush(struct vos_pool *pool)
+{
+	uint64_t lsn = bio_wal_durable_lsn(pool->vp_wal);
+
+	if (!d_list_empty(&pool->vp_reads)) {
+		struct vos_read_ref *oldest =
+		    d_list_entry(pool->vp_reads.next, struct vos_read_ref, rr_link);
+
+		if (oldest->rr_lsn < lsn)
+			lsn = oldest->rr_lsn;
+	}
+	vea_flush(pool->vp_vea, lsn);
 }
 
 int
@@ -621,7 +643,7 @@ vos_pool_poll(daos_handle_t poh)
 	rc = bio_wal_poll(pool->vp_wal);
 	if (rc < 0)
 		return rc;
-	vea_flush(pool->vp_vea, bio_wal_durable_lsn(pool->vp_wal));
+	vos_pool_vea_flush(pool);
 	if (!pool->vp_gc_idle) {
 		int grc = vos_gc_step(pool, VOS_GC_CREDITS, false);
 

@@ -6,6 +6,12 @@
  *   alignments (aligned pieces go straight to the kernel, the rest through the bounce
  *   arena), at random block offsets; the file read back through a buffered descriptor
  *   must hold every value followed by zeros to its last block, and nothing else changed.
+ * - t_data_read: random reads of a file of known bytes, at any offset and length, into
+ *   1..4 pieces of random alignment, several values per batch, some with every read
+ *   cut short (BIO_FI_DATA_SHORT: the rest is resubmitted): every byte as in the file,
+ *   nothing outside the pieces touched, large values read by several requests at once;
+ *   a failed read (BIO_FI_DATA_READ) and a read past the end are -DER_IO and the next
+ *   batch works.
  * - t_data_errors: a failed write (BIO_FI_DATA_WRITE) and a failed submission
  *   (BIO_FI_DATA_SUBMIT) come back as -DER_IO, the next batch works.
  * - t_data_concurrent: a second batch runs to completion inside the first one's wait hook
@@ -142,6 +148,142 @@ t_data_write(void **state)
 	free(model);
 	free(got);
 	free(src);
+}
+
+/* The random bytes of the file of t_data_read, written through a buffered descriptor. */
+static unsigned char *
+file_fill(uint64_t *rs)
+{
+	unsigned char *model = malloc(FILE_SIZE);
+	uint64_t i;
+	int fd;
+
+	assert_non_null(model);
+	for (i = 0; i < FILE_SIZE; i += 8) {
+		uint64_t r = d_test_rand(rs);
+
+		memcpy(model + i, &r, 8);
+	}
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, model, FILE_SIZE, 0), (ssize_t)FILE_SIZE);
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+	return model;
+}
+
+#define RD_GUARD 64 /* bytes around each destination that must stay untouched */
+
+static void
+t_data_read(void **state)
+{
+	unsigned int seed = d_test_seed("t_data_read");
+	uint64_t rs = d_test_rand_seed(seed);
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_SHORT};
+	unsigned char *model, *dst = NULL;
+	struct bio_data_stats st0, st;
+	struct bio_data *bd;
+	unsigned int round;
+	uint64_t shorts = 0;
+
+	(void)state;
+	model = file_fill(&rs);
+	assert_int_equal(posix_memalign((void **)&dst, 4096, 3 * (MAX_VAL + 8192)), 0);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	for (round = 0; round < 120; round++) {
+		unsigned int nval = 1 + (unsigned int)(d_test_rand(&rs) % 3), v;
+		bool cut = round % 4 == 3;
+		struct bio_data_batch *bb;
+		uint64_t offs[3], lens[3];
+		char *ats[3];
+
+		memset(dst, 0xee, 3 * (MAX_VAL + 8192));
+		assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+		for (v = 0; v < nval; v++) {
+			uint64_t len = 1 + d_test_rand(&rs) % MAX_VAL;
+			uint64_t off = d_test_rand(&rs) % (FILE_SIZE - len);
+			unsigned int npieces = 1 + (unsigned int)(d_test_rand(&rs) % 4), p;
+			char *at = (char *)dst + v * (MAX_VAL + 8192) + RD_GUARD;
+			struct iovec iov[4];
+			uint64_t done = 0;
+
+			/* a third of them block aligned in the file and in memory */
+			if (d_test_rand(&rs) % 3 == 0) {
+				off &= ~4095ULL;
+				at = (char *)dst + v * (MAX_VAL + 8192) + 4096;
+			} else {
+				at += d_test_rand(&rs) % 4096;
+			}
+			for (p = 0; p < npieces; p++) {
+				uint64_t n = p + 1 == npieces ? len - done
+							      : d_test_rand(&rs) % (len - done + 1);
+
+				if (p + 1 < npieces && d_test_rand(&rs) % 2 == 0)
+					n &= ~4095ULL;
+				iov[p].iov_base = at + done;
+				iov[p].iov_len = n;
+				done += n;
+			}
+			assert_int_equal(bio_data_read(bb, off, iov, npieces), 0);
+			offs[v] = off;
+			lens[v] = len;
+			ats[v] = at;
+		}
+		if (cut)
+			assert_int_equal(d_fault_attr_set(&fa), 0);
+		bio_data_query(bd, &st0);
+		assert_int_equal(bio_data_submit_wait(bb, NULL, NULL), 0);
+		bio_data_query(bd, &st);
+		if (cut) {
+			d_fault_attr_clear(BIO_FI_DATA_SHORT);
+			shorts += st.ds_short_reads - st0.ds_short_reads;
+		}
+		for (v = 0; v < nval; v++) {
+			unsigned char *a = (unsigned char *)ats[v];
+			uint64_t i;
+
+			assert_memory_equal(a, model + offs[v], lens[v]);
+			for (i = 1; i <= RD_GUARD; i++) {
+				if (a - i >= dst + v * (MAX_VAL + 8192))
+					assert_int_equal(a[-(int64_t)i], 0xee);
+				assert_int_equal(a[lens[v] + i - 1], 0xee);
+			}
+			/* a value of more than 256 KiB is read by several requests at once */
+			if (nval == 1 && lens[v] > (256U << 10) + 8192)
+				assert_true(st.ds_reads - st0.ds_reads >= 2);
+		}
+	}
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	assert_int_equal(st.ds_errors, 0);
+	assert_true(shorts > 0 && st.ds_short_reads == shorts);
+	assert_true(st.ds_direct_bytes > 0 && st.ds_bounce_bytes > 0);
+
+	/* a failed read, a read past the end of the file: -DER_IO; then reads work again */
+	{
+		struct d_fault_attr fe = {.fa_id = BIO_FI_DATA_READ, .fa_max_faults = 1};
+		struct bio_data_batch *bb;
+		struct iovec iov = {.iov_base = dst + 1, .iov_len = 3 * 4096};
+
+		assert_int_equal(d_fault_attr_set(&fe), 0);
+		assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+		assert_int_equal(bio_data_read(bb, 12345, &iov, 1), 0);
+		assert_int_equal(bio_data_submit_wait(bb, NULL, NULL), -DER_IO);
+		d_fault_attr_clear(BIO_FI_DATA_READ);
+		assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+		assert_int_equal(bio_data_read(bb, FILE_SIZE - 4096, &iov, 1), 0);
+		assert_int_equal(bio_data_submit_wait(bb, NULL, NULL), -DER_IO);
+		assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+		assert_int_equal(bio_data_read(bb, 12345, &iov, 1), 0);
+		assert_int_equal(bio_data_submit_wait(bb, NULL, NULL), 0);
+		assert_memory_equal(dst + 1, model + 12345, 3 * 4096);
+		bio_data_query(bd, &st);
+		assert_int_equal(st.ds_errors, 2);
+		assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	}
+	bio_data_close(bd);
+	free(model);
+	free(dst);
 }
 
 /* Queue @iov at @off in a new batch of @bd and run it; the batch's outcome. */
@@ -531,6 +673,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_data_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),

@@ -355,17 +355,19 @@ void bio_wal_dep_sync(struct bio_wal *wal, int fd);
 extern const struct umem_store_ops bio_wal_umem_ops;
 
 /*
- * Data files: bulk values written with O_DIRECT through the file's own io_uring (bio_data.c).
+ * Data files: bulk values written and read with O_DIRECT through the file's own io_uring
+ * (bio_data.c).
  *
- *	bio_data_batch_get(bd, &b)              one batch per update
+ *	bio_data_batch_get(bd, &b)              one batch per update (or fetch)
  *	bio_data_write(b, off, iov, nr)         queue a value (no system call)
  *	...                                     more values of the same batch
  *	bio_data_submit_wait(b, hook, arg)      submit, wait for all; the batch ends
  *	bio_wal_dep_sync(wal, bio_data_fd(bd))  their sync goes with the next WAL flush
  *
- * Several batches may be in flight at once (ULTs whose wait hook yields); they share the
- * ring, and a waiter reaps every completion. Reads are the caller's (any descriptor of the
- * file; the kernel keeps buffered readers coherent with direct writes).
+ * A fetch queues bio_data_read()s instead (a batch holds reads or writes, not both); its
+ * requests are in flight together and the bytes are in the caller's buffers when
+ * bio_data_submit_wait returns 0. Several batches may be in flight at once (ULTs whose
+ * wait hook yields); they share the ring, and a waiter reaps every completion.
  * Context: a data file and its batches belong to one thread.
  */
 struct bio_data;
@@ -377,8 +379,11 @@ struct bio_data_stats {
 	uint64_t ds_bytes;        /* bytes they wrote (padding included) */
 	uint64_t ds_direct_bytes; /* value bytes written straight from the caller's buffers */
 	uint64_t ds_bounce_bytes; /* value bytes copied into bounce chunks first */
+	uint64_t ds_reads;        /* read requests submitted (resubmissions not counted) */
+	uint64_t ds_read_bytes;   /* bytes they asked for (whole blocks) */
+	uint64_t ds_short_reads;  /* reads that returned less and were resubmitted */
 	uint64_t ds_errors;
-	uint64_t ds_done;        /* write requests completed (reaped), errors included */
+	uint64_t ds_done;        /* requests completed (reaped), errors included */
 	uint64_t ds_chunks;      /* bounce chunks (1 MiB) mapped so far */
 	uint32_t ds_free_chunks; /* of them, not held by a batch now */
 	bool ds_direct;          /* O_DIRECT (false: the file system has none; buffered) */
@@ -407,13 +412,13 @@ void bio_data_close(struct bio_data *bd);
 int bio_data_set_eventfd(struct bio_data *bd, int fd);
 
 /**
- * Are completions of @bd's writes waiting to be reaped (by the batch's waiter)? For an
+ * Are completions of @bd's requests waiting to be reaped (by the batch's waiter)? For an
  * arm callback: after the eventfd was drained, such a completion no longer signals it.
  * Context: @bd's thread; never blocks.
  */
 bool bio_data_ready(struct bio_data *bd);
 
-/** Write requests of @bd completed so far (ds_done of bio_data_query). Context: its thread. */
+/** Requests of @bd completed so far (ds_done of bio_data_query). Context: its thread. */
 uint64_t bio_data_done(struct bio_data *bd);
 
 /** A descriptor of the file (owned by @bd), for bio_wal_dep_sync. */
@@ -438,10 +443,23 @@ int bio_data_write(struct bio_data_batch *b, uint64_t off, const struct iovec *i
 		   unsigned int nr);
 
 /**
- * Submit the writes queued in @b and wait, through @wait(@arg) (NULL: block on the ring),
+ * Queue in batch @b the read of the file bytes at @off (any offset) into @iov[0..@nr)
+ * (their iov_len bytes, one after the other; borrowed until the batch ends). Whole aligned
+ * 4 KiB blocks go straight into the caller's buffers; the rest is read as whole blocks
+ * into bounce chunks and copied out when the batch completed. Requests move at most
+ * 256 KiB each, so a large value is read by several at once. A batch holds only reads or
+ * only writes. Returns 0 or -DER_NOMEM (then cancel the batch).
+ * Context: @b's thread; no system call (a new bounce chunk may mmap).
+ */
+int bio_data_read(struct bio_data_batch *b, uint64_t off, const struct iovec *iov, unsigned int nr);
+
+/**
+ * Submit the requests queued in @b and wait, through @wait(@arg) (NULL: block on the ring),
  * until all completed; the batch then ends, whatever the outcome. Returns 0, -DER_IO (a
- * write failed or was short: what reached the file is unknown), -DER_NOSPACE, or the
- * hook's error (after the writes in flight drained).
+ * write failed or was short: what reached the file is unknown; a read failed or hit the
+ * end of the file: the caller's buffers hold some of the bytes), -DER_NOSPACE, or the
+ * hook's error (after the requests in flight drained). A short read is resubmitted for
+ * the rest, not an error.
  * Context: @b's thread; waits only through @wait (or blocks when it is NULL).
  */
 int bio_data_submit_wait(struct bio_data_batch *b, bio_wal_wait_cb_t wait, void *arg);
@@ -457,5 +475,18 @@ int bio_data_wait_io(void *bd);
 
 /** Copy the counters of @bd into *@st. */
 void bio_data_query(struct bio_data *bd, struct bio_data_stats *st);
+
+/**
+ * Take an exclusive flock on @fd, the descriptor a writer submits its asynchronous I/O
+ * through (@what and @path name it in messages). A process killed with writes in flight
+ * through its io_uring does not take them back: they land after it is reaped, and would
+ * overwrite what the next opener writes since. The kernel holds the file open until those
+ * requests complete, and the lock lives as long as the file (every descriptor sharing it),
+ * so getting the lock means the old owner's I/O is done. Never unlocked explicitly: close
+ * releases it. A live owner keeps it for good: -DER_BUSY after 10 s of waiting.
+ * Returns 0, -DER_BUSY, or the error of flock. (VOS locks its meta file with it too.)
+ * Context: startup (it sleeps while it waits).
+ */
+int bio_file_lock(int fd, const char *what, const char *path);
 
 #endif /* DAOS_SRV_BIO_H */

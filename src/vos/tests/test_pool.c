@@ -11,8 +11,9 @@
  *
  * t_pool_paths: the meta, WAL and data files in three directories (vos_pool_*_paths).
  *
- * t_pool_late_data: an open waits for a previous owner's data-file writes (a killed
- * process's O_DIRECT writes land after it is reaped; see vos/README.md, "late writes").
+ * t_pool_late_data, t_pool_late_meta: an open waits for a previous owner's data-file
+ * (meta-file) writes (a killed process's O_DIRECT writes land after it is reaped; see
+ * vos/README.md, "late writes").
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -484,7 +485,7 @@ fds_keep(const char *suffix, int keep)
  * for them. vos_pool_open must not return while it lives.
  */
 static void
-t_pool_late_data(void **state)
+late_owner(const char *file)
 {
 	struct late_open lo = {0};
 	struct pollfd pfd;
@@ -493,7 +494,6 @@ t_pool_late_data(void **state)
 	pthread_t th;
 	pid_t pid;
 
-	(void)state;
 	assert_int_equal(vos_pool_create(path, uuid, 16 << 20, 16 << 20, 4 << 20, NULL, &poh), 0);
 	assert_int_equal(pipe(go), 0);
 	pid = fork();
@@ -501,7 +501,7 @@ t_pool_late_data(void **state)
 	if (pid == 0) {
 		char c;
 
-		fds_keep("/pool/data", go[0]);
+		fds_keep(file, go[0]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
 		_exit(0);
@@ -519,7 +519,7 @@ t_pool_late_data(void **state)
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		pthread_join(th, NULL);
-		fail_msg("the pool opened while a previous owner still held its data file");
+		fail_msg("the pool opened while a previous owner still held %s", file);
 	}
 	assert_int_equal(write(go[1], "x", 1), 1);
 	close(go[1]);
@@ -531,6 +531,26 @@ t_pool_late_data(void **state)
 	close(done[0]);
 	close(done[1]);
 	assert_int_equal(vos_pool_close(lo.lo_poh), 0);
+	vos_pool_destroy(path, uuid);
+}
+
+static void
+t_pool_late_data(void **state)
+{
+	(void)state;
+	late_owner("/pool/data");
+}
+
+/*
+ * The same for the meta file: a killed owner's checkpoint writes (O_DIRECT through the
+ * meta file's ring) in flight hold its description; the open must wait for them before
+ * it reads a header.
+ */
+static void
+t_pool_late_meta(void **state)
+{
+	(void)state;
+	late_owner("/pool/meta");
 }
 
 int
@@ -542,6 +562,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_pool_fallback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_pool_crash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_pool_late_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_pool_late_meta, setup, teardown),
 	};
 
 	d_log_setmasks("CRIT");

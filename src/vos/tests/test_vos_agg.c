@@ -431,9 +431,9 @@ hot_writes(struct world *w)
 }
 
 /*
- * Trimming: after aggregation, every heap extent written in [lo, hi] holds only records
- * some retained reader sees. Visible fragments come from vos_iterate (visible mode) at
- * each reader, extents from a full-history walk.
+ * Trimming: after aggregation, every extent written in [lo, hi] -- in the heap or in the
+ * data file -- holds only records some retained reader sees. Visible fragments come from
+ * vos_iterate (visible mode) at each reader, extents from a full-history walk.
  */
 struct trim_rec {
 	uint64_t tr_key; /* object, dkey and akey, hashed */
@@ -446,7 +446,11 @@ struct trim_set {
 	uint32_t ts_nr, ts_cap;
 	uint64_t ts_lo, ts_hi; /* history walk: the range checked */
 	unsigned int ts_partial;
+	unsigned int ts_partial_data; /* of them, data-file extents */
 };
+
+/* Partly seen data-file extents found by the last trim_partial. */
+static unsigned int trim_data_partial;
 
 static uint64_t
 trim_key(const vos_iter_param_t *param)
@@ -491,8 +495,8 @@ trim_hist_cb(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_
 
 	(void)ih;
 	(void)acts;
-	if (type != VOS_ITER_RECX || ent->ie_rsize == 0 || ent->ie_media != VOS_MEDIA_SCM ||
-	    ent->ie_epoch < ts->ts_lo || ent->ie_epoch > ts->ts_hi)
+	if (type != VOS_ITER_RECX || ent->ie_rsize == 0 || ent->ie_epoch < ts->ts_lo ||
+	    ent->ie_epoch > ts->ts_hi)
 		return 0;
 	key = trim_key(param);
 	for (idx = ent->ie_recx.rx_idx; idx < ent->ie_recx.rx_idx + ent->ie_recx.rx_nr; idx++) {
@@ -506,12 +510,17 @@ trim_hist_cb(daos_handle_t ih, vos_iter_entry_t *ent, vos_iter_type_t type, vos_
 		seen += i < ts->ts_nr;
 	}
 	/* an entry kept for part of it */
-	if (seen > 0 && seen < ent->ie_recx.rx_nr)
+	if (seen > 0 && seen < ent->ie_recx.rx_nr) {
 		ts->ts_partial++;
+		ts->ts_partial_data += ent->ie_media == VOS_MEDIA_DATA;
+	}
 	return 0;
 }
 
-/* Heap extents in [@lo, @hi] that the readers @rdrs see only part of. */
+/*
+ * Extents (heap or data file) in [@lo, @hi] that the readers @rdrs see only part of; the
+ * data-file ones among them in trim_data_partial.
+ */
 static unsigned int
 trim_partial(const uint64_t *rdrs, unsigned int n, uint64_t lo, uint64_t hi)
 {
@@ -531,6 +540,7 @@ trim_partial(const uint64_t *rdrs, unsigned int n, uint64_t lo, uint64_t hi)
 	assert_int_equal(
 	    vos_iterate(&param, VOS_ITER_OBJ, true, NULL, trim_hist_cb, NULL, &ts, NULL), 0);
 	D_FREE(ts.ts_recs);
+	trim_data_partial = ts.ts_partial_data;
 	return ts.ts_partial;
 }
 
@@ -579,6 +589,7 @@ t_model(void **state)
 	static struct world w;
 	static struct view before[RDRS_MAX];
 	uint64_t snaps[SNAPS_MAX], rdrs[RDRS_MAX], hi = 0, agg_vals = 0, partial_before = 0;
+	uint64_t partial_data_before = 0;
 	unsigned int nsnaps = 0, nrdrs, round, i, n;
 	struct vos_cont_info c0, c1, c2;
 	struct vos_pool_info p0, p1, p2;
@@ -618,6 +629,7 @@ t_model(void **state)
 		epr.epr_lo = wrnd(&w, 2) ? 0 : start + 1;
 		epr.epr_hi = hi;
 		partial_before += trim_partial(rdrs, nrdrs, epr.epr_lo, hi);
+		partial_data_before += trim_data_partial;
 		assert_int_equal(agg_gc(coh, &epr, snaps, nsnaps), 0);
 		views_check(&w, coh, rdrs, nrdrs, before);
 		/* partly covered extents were trimmed (and merged), however big the group */
@@ -665,9 +677,10 @@ t_model(void **state)
 		/* snapshots above the bound stay readers of the next round */
 	}
 	print_message("%" PRIu64 " value bytes freed over %u rounds; %" PRIu64
-		      " partly covered extents trimmed\n",
-		      agg_vals, ROUNDS, partial_before);
+		      " partly covered extents trimmed, %" PRIu64 " of them in the data file\n",
+		      agg_vals, ROUNDS, partial_before, partial_data_before);
 	assert_true(partial_before > 0);
+	assert_true(partial_data_before > 0);
 }
 
 /*
@@ -1203,6 +1216,107 @@ t_big_group(void **state)
 }
 
 /*
+ * Data-file extents are trimmed through data-file I/O outside the transaction, and the
+ * transaction uses what it wrote only if the plan is still the same. Here, while the first
+ * read of that I/O is waited for (the pool's wait hook), a second aggregation of the same
+ * array with a snapshot runs to completion and rewrites the extents, so the first one's
+ * plan changes (-DER_TX_RESTART inside): it must start over from the new tree, read the
+ * same bytes at every reader, trim everything and give back every block it reserved.
+ */
+struct rs_hook {
+	daos_epoch_range_t rh_epr;
+	daos_epoch_t rh_snap;
+	bool rh_armed;
+	bool rh_ran;
+	int rh_rc;
+};
+
+static struct rs_hook rs_hook;
+
+static int
+rs_wait(void *arg)
+{
+	struct vos_pool *pool = arg;
+
+	if (rs_hook.rh_armed) {
+		rs_hook.rh_armed = false;
+		rs_hook.rh_rc = vos_aggregate(coh, &rs_hook.rh_epr, &rs_hook.rh_snap, 1);
+		rs_hook.rh_ran = true;
+		return 0;
+	}
+	return bio_wal_wait_io(pool->vp_wal);
+}
+
+/* Records [0, 64) of the array at @epoch into @out. */
+static void
+rs_read(daos_unit_oid_t oid, daos_key_t *dk, daos_key_t *ak, uint64_t epoch, uint8_t *out)
+{
+	daos_recx_t recx = {.rx_idx = 0, .rx_nr = 64};
+	daos_iod_t iod = {0};
+	d_sg_list_t sgl = {0};
+	d_iov_t iov;
+
+	iod.iod_name = *ak;
+	iod.iod_type = DAOS_IOD_ARRAY;
+	iod.iod_size = 256;
+	iod.iod_nr = 1;
+	iod.iod_recxs = &recx;
+	d_iov_set(&iov, out, 64 * 256);
+	sgl.sg_nr = 1;
+	sgl.sg_iovs = &iov;
+	memset(out, 0, 64 * 256);
+	assert_int_equal(vos_obj_fetch(coh, oid, epoch, 0, dk, 1, &iod, &sgl), 0);
+}
+
+static void
+t_data_restart(void **state)
+{
+	daos_unit_oid_t oid = test_oid(DAOS_OT_MULTI_HASHED, 88);
+	daos_key_t dk = vt_key("d"), ak = vt_key("a");
+	static uint8_t buf[64 * 256], at4[64 * 256], out[64 * 256];
+	struct vos_pool *pool = vos_hdl2pool(poh);
+	daos_epoch_range_t epr = {.epr_lo = 0, .epr_hi = 4};
+	struct vos_pool_info pi;
+	struct vos_cont_info ci;
+	uint64_t rdrs[2] = {2, 4};
+
+	(void)state;
+	/* a 16 KiB data-file extent, then heap writes over parts of it */
+	fill(buf, sizeof(buf), 1);
+	assert_int_equal(upd_ar(coh, oid, 1, &dk, &ak, 256, 0, 64, buf), 0);
+	fill(buf, sizeof(buf), 2);
+	assert_int_equal(upd_ar(coh, oid, 2, &dk, &ak, 256, 10, 11, buf), 0);
+	fill(buf, sizeof(buf), 3);
+	assert_int_equal(upd_ar(coh, oid, 3, &dk, &ak, 256, 40, 6, buf), 0);
+	rs_read(oid, &dk, &ak, 4, at4);
+	assert_int_equal(trim_partial(rdrs, 2, 0, 4), 1);
+	assert_int_equal(trim_data_partial, 1);
+
+	rs_hook = (struct rs_hook){.rh_epr = epr, .rh_snap = 2, .rh_armed = true};
+	pool->vp_attr.pa_wait = rs_wait;
+	pool->vp_attr.pa_wait_arg = pool;
+	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
+	pool->vp_attr.pa_wait = NULL;
+	pool->vp_attr.pa_wait_arg = NULL;
+	assert_true(rs_hook.rh_ran);
+	assert_int_equal(rs_hook.rh_rc, 0);
+
+	/* the bound reads the same; the snapshot was only the other aggregation's */
+	rs_read(oid, &dk, &ak, 4, out);
+	assert_memory_equal(out, at4, sizeof(out));
+	rs_read(oid, &dk, &ak, DAOS_EPOCH_MAX, out);
+	assert_memory_equal(out, at4, sizeof(out));
+	assert_int_equal(trim_partial(rdrs + 1, 1, 0, 4), 0);
+	/* every block reserved along the way came back: used = accounted */
+	pool_settle();
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(vos_pool_query(poh, &pi), 0);
+	assert_int_equal(pi.pi_data_total - pi.pi_data_free, ci.ci_used_data);
+	/* [0, 9], [21, 39] and [46, 63] left in the data file: 1 + 2 + 2 blocks */
+	assert_int_equal(ci.ci_used_data, 5 * VOS_BLK_SIZE);
+}
+
+/*
  * Both tiers full of history: -DER_NOSPACE; aggregation gives the space back and updates
  * succeed again; punch + aggregation gives back the rest.
  */
@@ -1318,6 +1432,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_long_history, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_big_group, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_nospace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_restart, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vos_agg", tests, NULL, NULL);

@@ -10,6 +10,11 @@
  *   the next update works; a failed data sync (BIO_FI_DATA_SYNC) fails the durability wait
  *   with -DER_IO, and after a crash the update is absent while everything acknowledged
  *   before it is intact.
+ * - t_dataio_read: fetches read the data file through its ring: a failed read
+ *   (BIO_FI_DATA_READ) makes the fetch -DER_IO and the next one reads right; with every
+ *   read cut short (BIO_FI_DATA_SHORT) all values still read right; a fetch of several
+ *   values has their reads in flight together; blocks freed while a read is in flight are
+ *   not handed out again until it ended (vos_pool_read_begin), even once durable.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +32,8 @@
 /* fault ids of src/bio/bio_internal.h (private to bio) */
 #define BIO_FI_DATA_WRITE 205
 #define BIO_FI_DATA_SYNC 206
+#define BIO_FI_DATA_READ 208
+#define BIO_FI_DATA_SHORT 209
 #define MAXV ((1U << 20) + 4096)
 
 static char dir[64];
@@ -105,8 +112,9 @@ update(daos_handle_t coh, uint64_t dk, int ak, bool array, daos_epoch_t epoch, c
  * The value of akey @ak of dkey @dk (latest; of an array, records [0, @want)), its size in
  * *@len (0: nothing visible).
  */
-static void
-fetch(daos_handle_t coh, uint64_t dk, int ak, bool array, char *dst, uint64_t want, uint64_t *len)
+static int
+fetch_rc(daos_handle_t coh, uint64_t dk, int ak, bool array, char *dst, uint64_t want,
+	 uint64_t *len)
 {
 	char akey[2] = {'a', (char)('0' + ak)};
 	daos_recx_t recx = {.rx_idx = 0, .rx_nr = want};
@@ -114,6 +122,7 @@ fetch(daos_handle_t coh, uint64_t dk, int ak, bool array, char *dst, uint64_t wa
 	daos_iod_t iod = {0};
 	d_sg_list_t sgl;
 	d_iov_t iov;
+	int rc;
 
 	d_iov_set(&dkey, &dk, sizeof(dk));
 	d_iov_set(&iod.iod_name, akey, 2);
@@ -126,8 +135,15 @@ fetch(daos_handle_t coh, uint64_t dk, int ak, bool array, char *dst, uint64_t wa
 	sgl.sg_nr = 1;
 	sgl.sg_nr_out = 0;
 	sgl.sg_iovs = &iov;
-	assert_int_equal(vos_obj_fetch(coh, oid, DAOS_EPOCH_MAX, 0, &dkey, 1, &iod, &sgl), 0);
+	rc = vos_obj_fetch(coh, oid, DAOS_EPOCH_MAX, 0, &dkey, 1, &iod, &sgl);
 	*len = iod.iod_size == 0 ? 0 : array ? iov.iov_len : iod.iod_size;
+	return rc;
+}
+
+static void
+fetch(daos_handle_t coh, uint64_t dk, int ak, bool array, char *dst, uint64_t want, uint64_t *len)
+{
+	assert_int_equal(fetch_rc(coh, dk, ak, array, dst, want, len), 0);
 }
 
 /* Value @k: its length, kind and bytes are a function of @k. */
@@ -250,6 +266,80 @@ t_dataio_errors(void **state)
 	assert_int_equal(got, 0);
 	check_val(coh, 4, src, dst);
 	check_val(coh, 6, src, dst);
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+	free(src);
+	free(dst);
+}
+
+static void
+t_dataio_read(void **state)
+{
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_READ, .fa_max_faults = 1};
+	struct bio_data_stats st0, st1;
+	struct vos_pool_info pi0, pi1;
+	struct vos_read_ref ref;
+	struct vos_pool *pool;
+	daos_handle_t poh, coh;
+	char *src, *dst;
+	uint64_t k, got;
+
+	(void)state;
+	src = malloc(MAXV + 64);
+	dst = malloc(MAXV);
+	assert_true(src != NULL && dst != NULL);
+	assert_int_equal(vos_pool_create(path, uuid, 64 << 20, 64 << 20, 0, NULL, &poh), 0);
+	assert_int_equal(vos_cont_create(poh, co), 0);
+	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	pool = vos_hdl2pool(poh);
+	for (k = 1; k <= 12; k++) {
+		val_fill(src + k, k, val_len(k));
+		assert_int_equal(update(coh, k, 0, k % 2 == 0, k, src + k, val_len(k), 2), 0);
+	}
+
+	/* a failed read: the fetch is -DER_IO; the next one reads right */
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	assert_int_equal(fetch_rc(coh, 5, 0, false, dst, val_len(5), &got), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_READ);
+	check_val(coh, 5, src, dst);
+
+	/* every read cut short: the rest is read again */
+	fa.fa_id = BIO_FI_DATA_SHORT;
+	fa.fa_max_faults = 0;
+	bio_data_query(pool->vp_data, &st0);
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	for (k = 1; k <= 12; k++)
+		check_val(coh, k, src, dst);
+	d_fault_attr_clear(BIO_FI_DATA_SHORT);
+	bio_data_query(pool->vp_data, &st1);
+	assert_true(st1.ds_short_reads > st0.ds_short_reads);
+	/* 1 MiB + 5 bytes: five reads of at most 256 KiB, in flight together */
+	bio_data_query(pool->vp_data, &st0);
+	check_val(coh, 11, src, dst);
+	bio_data_query(pool->vp_data, &st1);
+	assert_true(st1.ds_reads - st0.ds_reads >= 5);
+
+	/*
+	 * Blocks freed while a read is in flight: rewriting version 3 of value 3 (the same
+	 * epoch and extent) frees its old blocks; durable and polled, they stay out of the free
+	 * space while a read that started before the rewrite is in flight.
+	 */
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	vos_pool_poll(poh);
+	vos_pool_query(poh, &pi0);
+	vos_pool_read_begin(pool, &ref);
+	val_fill(src + 3, 3, val_len(3));
+	assert_int_equal(update(coh, 3, 0, false, 3, src + 3, val_len(3), 1), 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	vos_pool_poll(poh);
+	vos_pool_query(poh, &pi1);
+	assert_int_equal(pi1.pi_data_free + vos_data_bytes(val_len(3)), pi0.pi_data_free);
+	vos_pool_read_end(pool, &ref);
+	vos_pool_poll(poh);
+	vos_pool_query(poh, &pi1);
+	assert_int_equal(pi1.pi_data_free, pi0.pi_data_free);
+	check_val(coh, 3, src, dst);
+
 	assert_int_equal(vos_cont_close(coh), 0);
 	assert_int_equal(vos_pool_close(poh), 0);
 	free(src);
@@ -399,6 +489,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_dataio_sgl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_dataio_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_dataio_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_arm, setup, teardown),
 	};
 
