@@ -11,8 +11,13 @@
 #include <gurt/common.h>
 #include <daos_srv/sched.h>
 
+/* gcc says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer) */
 #if defined(__SANITIZE_ADDRESS__)
 #define DSS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DSS_ASAN 1
+#endif
 #endif
 
 /*

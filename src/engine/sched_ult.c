@@ -20,29 +20,19 @@
  * arrival, as <sanitizer/common_interface_defs.h> prescribes. A ULT that ends passes a NULL
  * fake-stack slot so that its fake frames are released.
  */
+#ifdef DSS_ASAN
 static inline void
 asan_start(void **fake, const void *stack, size_t size)
 {
-#ifdef DSS_ASAN
 	__sanitizer_start_switch_fiber(fake, stack, size);
-#else
-	(void)fake;
-	(void)stack;
-	(void)size;
-#endif
 }
 
 static inline void
 asan_finish(void *fake, const void **stack, size_t *size)
 {
-#ifdef DSS_ASAN
 	__sanitizer_finish_switch_fiber(fake, stack, size);
-#else
-	(void)fake;
-	(void)stack;
-	(void)size;
-#endif
 }
+#endif
 
 /* Timers: a pairing heap ordered by (deadline, arming sequence), intrusive, never allocates. */
 
