@@ -21,10 +21,11 @@
 #endif
 
 /*
- * The context switch (sched_ctx.c): assembly on x86_64, glibc ucontext elsewhere or when the
- * build asks for it (cmake -DD_ULT_UCONTEXT=ON defines DSS_ULT_UCONTEXT).
+ * The context switch (sched_ctx.c): assembly on x86_64, glibc ucontext elsewhere, when the
+ * build asks for it (cmake -DD_ULT_UCONTEXT=ON defines DSS_ULT_UCONTEXT), or when compiled
+ * for CET (-fcf-protection: the object would claim shadow-stack support the switch lacks).
  */
-#if defined(__x86_64__) && !defined(DSS_ULT_UCONTEXT)
+#if defined(__x86_64__) && !defined(DSS_ULT_UCONTEXT) && !defined(__CET__)
 #define DSS_CTX_ASM 1
 #define DSS_CTX_NAME "x86_64 assembly"
 #else
