@@ -18,11 +18,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
+#include "sched_internal.h"
+
+#ifdef DSS_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
-
-#include "sched_internal.h"
 
 D_LOG_FAC_DEFINE(sched);
 

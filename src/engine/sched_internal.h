@@ -11,11 +11,37 @@
 #include <gurt/common.h>
 #include <daos_srv/sched.h>
 
+/* gcc says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer) */
 #if defined(__SANITIZE_ADDRESS__)
 #define DSS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DSS_ASAN 1
+#endif
+#endif
+
+/*
+ * The context switch (sched_ctx.c): assembly on x86_64, glibc ucontext elsewhere, when the
+ * build asks for it (cmake -DD_ULT_UCONTEXT=ON defines DSS_ULT_UCONTEXT), or when compiled
+ * for CET (-fcf-protection: the object would claim shadow-stack support the switch lacks).
+ */
+#if defined(__x86_64__) && !defined(DSS_ULT_UCONTEXT) && !defined(__CET__)
+#define DSS_CTX_ASM 1
+#define DSS_CTX_NAME "x86_64 assembly"
+#else
+#define DSS_CTX_NAME "ucontext"
 #endif
 
 D_LOG_FAC_DECLARE(sched);
+
+/* A suspended machine context: a ULT that is not running, or the loop while one runs. */
+struct dss_ctx {
+#ifdef DSS_CTX_ASM
+	void *cx_sp; /* the frame sched_ctx_switch left on the context's stack */
+#else
+	ucontext_t cx_uc;
+#endif
+};
 
 /* A node of the lock-free multi-producer queue of an xstream (embedded in what it carries). */
 struct dss_rnode {
@@ -88,7 +114,7 @@ struct dss_ult {
 #ifdef DSS_ASAN
 	void *ult_asan_fake;
 #endif
-	ucontext_t ult_ctx;
+	struct dss_ctx ult_ctx;
 };
 
 struct dss_poller {
@@ -115,7 +141,7 @@ struct dss_xstream {
 	uint32_t xs_run;       /* enum dss_xs_run */
 
 	/* Owned by the xstream's thread. */
-	ucontext_t xs_sched_ctx __attribute__((aligned(64)));
+	struct dss_ctx xs_sched_ctx __attribute__((aligned(64)));
 	struct dss_ult *xs_current; /* the running ULT, NULL in the loop */
 	d_list_t xs_runq;
 	uint32_t xs_nr_ready;
@@ -180,6 +206,21 @@ int sched_stack_get(struct dss_xstream *xs, size_t size, bool cache, char **stac
 void sched_stack_put(struct dss_xstream *xs, char *stack, size_t size);
 /* Unmap a stack of @xs without caching it. Any thread. */
 void sched_stack_unmap(struct dss_xstream *xs, char *stack, size_t size);
+
+/* sched_ctx.c: the machine context switch */
+/*
+ * Prepare @ctx so that the first switch to it calls @entry() on the stack [@stack, @stack +
+ * @size); @entry must never return. On x86_64 it starts with the ABI's initial floating-point
+ * modes; with ucontext it inherits the caller's (and its signal mask).
+ */
+__attribute__((visibility("hidden"))) void sched_ctx_make(struct dss_ctx *ctx, char *stack,
+							  size_t size, void (*entry)(void));
+/*
+ * Save the running context in @from and resume @to; returns when something switches back
+ * to @from. No system call on x86_64 (the signal mask is the thread's, shared by its ULTs).
+ */
+__attribute__((visibility("hidden"))) void sched_ctx_switch(struct dss_ctx *from,
+							    struct dss_ctx *to);
 
 /* sched_ult.c: ULT life, switches, timers */
 /* Prepare the context of @ult (stack already set) and make it ready. */

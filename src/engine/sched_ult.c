@@ -1,6 +1,6 @@
 /*
  * sched_ult.c: user-level threads of an xstream: creation, the context switches between
- * the loop and a ULT (glibc ucontext, annotated for AddressSanitizer), yield, sleep, the
+ * the loop and a ULT (sched_ctx.c, annotated for AddressSanitizer), yield, sleep, the
  * block/wake pair every waiting primitive is built on, join, and the timers (a pairing heap
  * of deadlines). Sits on sched.c (loop, queue, stacks); README.md has the state diagram.
  */
@@ -15,34 +15,24 @@
 #endif
 
 /*
- * AddressSanitizer tracks one stack per thread; swapcontext moves the thread to another.
+ * AddressSanitizer tracks one stack per thread; a context switch moves the thread to another.
  * Every switch is announced with start (the stack we go to) and completed with finish on
  * arrival, as <sanitizer/common_interface_defs.h> prescribes. A ULT that ends passes a NULL
  * fake-stack slot so that its fake frames are released.
  */
+#ifdef DSS_ASAN
 static inline void
 asan_start(void **fake, const void *stack, size_t size)
 {
-#ifdef DSS_ASAN
 	__sanitizer_start_switch_fiber(fake, stack, size);
-#else
-	(void)fake;
-	(void)stack;
-	(void)size;
-#endif
 }
 
 static inline void
 asan_finish(void *fake, const void **stack, size_t *size)
 {
-#ifdef DSS_ASAN
 	__sanitizer_finish_switch_fiber(fake, stack, size);
-#else
-	(void)fake;
-	(void)stack;
-	(void)size;
-#endif
 }
+#endif
 
 /* Timers: a pairing heap ordered by (deadline, arming sequence), intrusive, never allocates. */
 
@@ -203,10 +193,10 @@ ult_switch_out(struct dss_xstream *xs, struct dss_ult *ult)
 {
 #ifdef DSS_ASAN
 	asan_start(&ult->ult_asan_fake, xs->xs_sched_stack, xs->xs_sched_stack_size);
-	swapcontext(&ult->ult_ctx, &xs->xs_sched_ctx);
+	sched_ctx_switch(&ult->ult_ctx, &xs->xs_sched_ctx);
 	asan_finish(ult->ult_asan_fake, NULL, NULL);
 #else
-	swapcontext(&ult->ult_ctx, &xs->xs_sched_ctx);
+	sched_ctx_switch(&ult->ult_ctx, &xs->xs_sched_ctx);
 #endif
 }
 
@@ -226,8 +216,9 @@ ult_entry(void)
 #ifdef DSS_ASAN
 	asan_start(NULL, xs->xs_sched_stack, xs->xs_sched_stack_size);
 #endif
-	setcontext(&xs->xs_sched_ctx);
-	D_ASSERTF(0, "setcontext returned");
+	/* the saved context is never resumed: the loop frees the stack it would run on */
+	sched_ctx_switch(&ult->ult_ctx, &xs->xs_sched_ctx);
+	D_ASSERTF(0, "a finished ULT was resumed");
 }
 
 static void
@@ -254,10 +245,10 @@ sched_ult_run(struct dss_xstream *xs, struct dss_ult *ult)
 	DSS_STAT_ADD(xs, xs_st_switches, 1);
 #ifdef DSS_ASAN
 	asan_start(&xs->xs_asan_fake, ult->ult_stack, ult->ult_stack_size);
-	swapcontext(&xs->xs_sched_ctx, &ult->ult_ctx);
+	sched_ctx_switch(&xs->xs_sched_ctx, &ult->ult_ctx);
 	asan_finish(xs->xs_asan_fake, NULL, NULL);
 #else
-	swapcontext(&xs->xs_sched_ctx, &ult->ult_ctx);
+	sched_ctx_switch(&xs->xs_sched_ctx, &ult->ult_ctx);
 #endif
 	xs->xs_current = NULL;
 	if (ult->ult_state == DSS_ULT_DONE)
@@ -277,12 +268,8 @@ ult_ready(struct dss_xstream *xs, struct dss_ult *ult)
 void
 sched_ult_start(struct dss_xstream *xs, struct dss_ult *ult)
 {
-	/* on the xstream's thread, so that the ULT inherits its signal mask */
-	getcontext(&ult->ult_ctx);
-	ult->ult_ctx.uc_stack.ss_sp = ult->ult_stack;
-	ult->ult_ctx.uc_stack.ss_size = ult->ult_stack_size;
-	ult->ult_ctx.uc_link = NULL;
-	makecontext(&ult->ult_ctx, ult_entry, 0);
+	/* on the xstream's thread: the ULT starts with its floating-point modes */
+	sched_ctx_make(&ult->ult_ctx, ult->ult_stack, ult->ult_stack_size, ult_entry);
 	__atomic_store_n(&xs->xs_nr_ults, xs->xs_nr_ults + 1, __ATOMIC_RELAXED);
 	DSS_STAT_ADD(xs, xs_st_created, 1);
 	ult_ready(xs, ult);
