@@ -97,7 +97,11 @@ struct ds_mgmt {
 	uint64_t ms_map_version;
 	bool ms_excl_busy; /* an exclusion transaction is in flight */
 	d_list_t ms_pending;
-	d_list_t ms_ovl; /* srv_cont.c: records written by transactions in flight */
+	d_list_t ms_ovl;     /* srv_cont.c: records written by transactions in flight */
+	d_list_t ms_rl_held; /* srv_rlock.c: record locks held (struct ms_rl) */
+	d_list_t ms_rl_wait; /* srv_rlock.c: writers waiting for one, in order of arrival */
+	uint64_t ms_rl_next_id;
+	bool ms_rl_draining;
 	/* stop */
 	pthread_mutex_t ms_lock;
 	pthread_cond_t ms_cond;
@@ -154,5 +158,26 @@ void ms_tgt_hdls_push(struct ds_mgmt *ms, uint32_t rank);
 /* Add to @tx the removal of every handle and container of pool @uuid; *@nhdls: handles. */
 int ms_pool_forget(struct ds_mgmt *ms, struct rdb_tx *tx, const char *uuid, bool conts,
 		   uint32_t *nhdls);
+
+/*
+ * srv_rlock.c: per-record locks (a pool record's key is its uuid; MS_RL_ALL is every pool
+ * record). Writers of a record hold its lock from before they read it until their commit
+ * ended, so read-modify-writes of one record apply one after the other.
+ */
+#define MS_RL_ALL "*"
+void ms_rl_init(struct ds_mgmt *ms);
+/* Give every lock back and run the waiters (not serving, they answer and give up). */
+void ms_rl_fini(struct ds_mgmt *ms);
+/*
+ * Take the lock of @key for @owner (a token, never dereferenced). Returns 1: held (also when
+ * @owner was granted it: it now claims it); 0: queued, @fn(@req, @arg) runs once it is
+ * granted to @owner (the caller returns and keeps @req unanswered; @fn must take it again
+ * with the same @owner, else it is given back when @fn returns); or an error.
+ */
+int ms_rl_lock(struct ds_mgmt *ms, const char *key, void *owner, dss_ctl_handler_t fn,
+	       struct dss_ctl_req *req, void *arg);
+/* Give back @owner's lock, if any (before @owner is answered or freed); runs the next. */
+void ms_rl_unlock(struct ds_mgmt *ms, void *owner);
+bool ms_rl_held(struct ds_mgmt *ms, void *owner);
 
 #endif /* MGMT_INTERNAL_H */

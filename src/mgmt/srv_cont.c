@@ -471,6 +471,7 @@ mc_commit_done(int rc, void *arg)
 	struct mc_notify *mn = cm->cm_notify;
 
 	mc_tx_release(&cm->cm_tx);
+	ms_rl_unlock(cm->cm_ms, cm->cm_req); /* the pool record it wrote, if it held it */
 	if (rc == 0 && mn != NULL) {
 		mn->mn_req = cm->cm_req;
 		mn->mn_body = cm->cm_body;
@@ -927,7 +928,10 @@ struct mc_req {
 /* A method: returns 0 when it replied or will reply (then it owns @mr if it returned
  * MC_KEEP), else the error to answer. */
 #define MC_KEEP 1
+#define MC_QUEUED 2 /* waits for a record's lock: the handler runs again (srv_rlock.c) */
 typedef int (*mc_fn_t)(struct mc_req *mr);
+
+static void mc_handler(struct dss_ctl_req *req, void *arg);
 
 static void
 mc_req_free(struct mc_req *mr)
@@ -1426,6 +1430,15 @@ mc_pool_attr(struct mc_req *mr)
 	struct mc_tx t;
 	int rc;
 
+	if (mr->mr_method == DSS_CTL_POOL_ATTR_SET || mr->mr_method == DSS_CTL_POOL_ATTR_DEL) {
+		/* set-prop, ACLs and map changes write the same record */
+		rc = ms_rl_lock(mr->mr_ms, mr->mr_pool->uuid, mr->mr_req, mc_handler, mr->mr_req,
+				mr->mr_ms);
+		if (rc == 0)
+			return MC_QUEUED;
+		if (rc < 0)
+			return rc;
+	}
 	/* the record as the writes in flight left it (the overlay), not only as applied */
 	rc = mc_get_msg(mr->mr_ms, MS_T_POOLS, mr->mr_pool->uuid, &mgmt__ms_pool__descriptor,
 			(ProtobufCMessage **)&p);
@@ -2609,9 +2622,12 @@ mc_handler(struct dss_ctl_req *req, void *arg)
 		rc = mm->mm_fn(mr);
 	if (rc == MC_KEEP)
 		return;
+	if (rc == MC_QUEUED)
+		rc = 0;
 out:
 	if (rc != 0) {
 		D_DEBUG("method %u: " DF_RC "\n", method, DP_RC(rc));
+		ms_rl_unlock(ms, req);
 		ms_reply_err(ms, req, rc);
 	}
 	mc_req_free(mr);

@@ -907,6 +907,7 @@ ms_destroy_committed(int rc, void *arg)
 
 	if (rc == 0)
 		D_NOTE("pool %s (%s) destroyed\n", de->de_pool->uuid, de->de_pool->label);
+	ms_rl_unlock(de->de_ms, de->de_req);
 	if (rc == -DER_NOTLEADER) {
 		ms_reply_notleader(de->de_ms, de->de_req);
 	} else {
@@ -989,6 +990,15 @@ ms_pool_destroy_handler(struct dss_ctl_req *req, void *arg)
 	rc = ms_pool_find(ms, in->id, &de->de_pool);
 	if (rc != 0)
 		goto out;
+	/* no update of the record may commit after its delete (it would bring it back) */
+	rc = ms_rl_lock(ms, de->de_pool->uuid, req, ms_pool_destroy_handler, req, ms);
+	if (rc == 0) {
+		ms_destroy_free(de);
+		mgmt__pool_destroy_req__free_unpacked(in, NULL);
+		return;
+	}
+	if (rc < 0)
+		goto out;
 	rc = -DER_BUSY;
 	if (ms_pending_find(ms, de->de_pool->uuid, NULL) != NULL)
 		goto out;
@@ -1012,6 +1022,7 @@ out:
 	if (de != NULL)
 		ms_destroy_free(de);
 	mgmt__pool_destroy_req__free_unpacked(in, NULL);
+	ms_rl_unlock(ms, req);
 	ms_reply_err(ms, req, rc);
 }
 
@@ -1443,6 +1454,7 @@ ms_commit_done(int rc, void *arg)
 {
 	struct ms_commit *co = arg;
 
+	ms_rl_unlock(co->co_ms, co->co_req); /* the record it wrote, if it held it */
 	if (rc == -DER_NOTLEADER)
 		ms_reply_notleader(co->co_ms, co->co_req);
 	else if (rc != 0)
@@ -1579,6 +1591,11 @@ ms_pool_set_prop_handler(struct dss_ctl_req *req, void *arg)
 	rc = ms_pool_find(ms, in->id, &p);
 	if (rc != 0)
 		goto out;
+	rc = ms_rl_lock(ms, p->uuid, req, ms_pool_set_prop_handler, req, ms);
+	if (rc == 0) /* queued: runs again once the record's writer in flight ended */
+		goto out_queued;
+	if (rc < 0)
+		goto out;
 	rc = -DER_NOMEM;
 	D_ALLOC_ARRAY(props, p->n_properties + in->n_properties);
 	if (props == NULL)
@@ -1664,8 +1681,11 @@ ms_pool_set_prop_handler(struct dss_ctl_req *req, void *arg)
 	}
 out:
 	rdb_tx_abort(tx);
-	if (rc != 0)
+	if (rc != 0) {
+		ms_rl_unlock(ms, req);
 		ms_reply_err(ms, req, rc);
+	}
+out_queued:
 	D_FREE(props);
 	if (other != NULL)
 		mgmt__ms_pool__free_unpacked(other, NULL);
@@ -1701,8 +1721,8 @@ ms_principal_eq(const char *a, const char *b)
 
 /* One ACL method: get (ents NULL), update, overwrite, or delete @principal. */
 static void
-ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id, char **ents, size_t nents,
-	  bool overwrite, const char *principal)
+ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, dss_ctl_handler_t self, const char *id,
+	  char **ents, size_t nents, bool overwrite, const char *principal)
 {
 	Mgmt__ACLResp out = MGMT__ACLRESP__INIT;
 	Mgmt__AccessControlList acl = MGMT__ACCESS_CONTROL_LIST__INIT;
@@ -1717,6 +1737,13 @@ ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id, char **en
 	rc = ms_pool_find(ms, id, &p);
 	if (rc != 0)
 		goto out;
+	if (ents != NULL || principal != NULL) {
+		rc = ms_rl_lock(ms, p->uuid, req, self, req, ms);
+		if (rc == 0) /* queued: runs again once the record's writer in flight ended */
+			goto out;
+		if (rc < 0)
+			goto out;
+	}
 	rc = -DER_NOMEM;
 	D_ALLOC_ARRAY(v, p->n_acl + nents + 1);
 	if (v == NULL)
@@ -1783,8 +1810,10 @@ ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id, char **en
 	}
 out:
 	rdb_tx_abort(tx);
-	if (rc != 0)
+	if (rc != 0) {
+		ms_rl_unlock(ms, req);
 		ms_reply_err(ms, req, rc);
+	}
 	D_FREE(v);
 	if (p != NULL)
 		mgmt__ms_pool__free_unpacked(p, NULL);
@@ -1806,7 +1835,7 @@ ms_pool_get_acl_handler(struct dss_ctl_req *req, void *arg)
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 		return;
 	}
-	ms_acl_op(ms, req, in->id, NULL, 0, false, NULL);
+	ms_acl_op(ms, req, ms_pool_get_acl_handler, in->id, NULL, 0, false, NULL);
 	mgmt__get_aclreq__free_unpacked(in, NULL);
 }
 
@@ -1830,7 +1859,8 @@ ms_pool_modify_acl_handler(struct dss_ctl_req *req, void *arg)
 	if (in->n_entries == 0 && !overwrite)
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 	else
-		ms_acl_op(ms, req, in->id, in->entries, in->n_entries, overwrite, NULL);
+		ms_acl_op(ms, req, ms_pool_modify_acl_handler, in->id, in->entries, in->n_entries,
+			  overwrite, NULL);
 	mgmt__modify_aclreq__free_unpacked(in, NULL);
 }
 
@@ -1853,7 +1883,8 @@ ms_pool_delete_acl_handler(struct dss_ctl_req *req, void *arg)
 	if (in->principal[0] == '\0')
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 	else
-		ms_acl_op(ms, req, in->id, NULL, 0, false, in->principal);
+		ms_acl_op(ms, req, ms_pool_delete_acl_handler, in->id, NULL, 0, false,
+			  in->principal);
 	mgmt__delete_aclreq__free_unpacked(in, NULL);
 }
 
