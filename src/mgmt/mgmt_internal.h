@@ -30,6 +30,7 @@ struct sec_verifier;
 #define MS_T_CONTS "conts"             /* "pool uuid/cont uuid" -> MsCont */
 #define MS_T_CONT_LABELS "cont_labels" /* "pool uuid/label" -> cont uuid */
 #define MS_T_CONT_HDLS "cont_hdls"     /* cont handle uuid -> MsContHdl */
+#define MS_T_ORPHANS "orphans"         /* "rank/pool[/cont]" -> "o": shards a destroy missed */
 
 #define MS_NIL_RANK UINT32_MAX
 
@@ -179,5 +180,16 @@ int ms_rl_lock(struct ds_mgmt *ms, const char *key, void *owner, dss_ctl_handler
 /* Give back @owner's lock, if any (before @owner is answered or freed); runs the next. */
 void ms_rl_unlock(struct ds_mgmt *ms, void *owner);
 bool ms_rl_held(struct ds_mgmt *ms, void *owner);
+
+/*
+ * srv_orphan.c: add to @tx an orphan entry of pool @pool (container @cont, or NULL: the pool
+ * shard) for each of @ranks a destroy missed: not joined, or whose address is @addrs[i]
+ * with @rcs[i] != 0 (@rcs NULL: none failed).
+ */
+int ms_orphans_add(struct ds_mgmt *ms, struct rdb_tx *tx, const uint32_t *ranks, uint32_t nr,
+		   char *const *addrs, const int *rcs, uint32_t naddrs, const char *pool,
+		   const char *cont);
+/* After @rank joined: destroy on it what its orphan entries name (best effort, async). */
+void ms_orphans_clean(struct ds_mgmt *ms, uint32_t rank);
 
 #endif /* MGMT_INTERNAL_H */

@@ -1811,7 +1811,7 @@ struct mc_destroy {
 };
 
 static int
-mc_destroy_commit(struct mc_req *mr)
+mc_destroy_commit(struct mc_req *mr, struct mc_destroy *de, const int *rcs)
 {
 	Mgmt__ContDestroyResp out = MGMT__CONT_DESTROY_RESP__INIT;
 	Mgmt__MsCont *c = mr->mr_cont;
@@ -1836,6 +1836,11 @@ mc_destroy_commit(struct mc_req *mr)
 	}
 	if (rc == 0)
 		rc = mc_cont_hdls_drop(&t, NULL, c->pool, c->uuid, NULL, mn);
+	/* the ranks not reached destroy it when they join again (srv_orphan.c) */
+	if (rc == 0)
+		rc = ms_orphans_add(mr->mr_ms, t.t_tx, mr->mr_pool->ranks,
+				    (uint32_t)mr->mr_pool->n_ranks, de->de_addrs, rcs,
+				    de->de_naddrs, c->pool, c->uuid);
 	if (rc != 0) {
 		mc_tx_abort(&t);
 		mc_notify_free(mn);
@@ -1871,7 +1876,7 @@ mc_destroy_tgts_done(const int *rcs, uint32_t nr, void *arg)
 	if (rc == 0 && (mr->mr_ms->ms_db == NULL || mr->mr_ms->ms_stopping))
 		rc = -DER_SHUTDOWN;
 	if (rc == 0)
-		rc = mc_destroy_commit(mr);
+		rc = mc_destroy_commit(mr, de, rcs);
 	if (rc != 0)
 		ms_reply_err(mr->mr_ms, mr->mr_req, rc);
 	ms_addrs_free(de->de_addrs, de->de_naddrs);

@@ -923,12 +923,17 @@ ms_destroy_shards_done(struct ms_fan *fa)
 	struct ms_destroy *de = fa->fa_arg;
 	struct ds_mgmt *ms = de->de_ms;
 	struct rdb_tx *tx = NULL;
+	int *rcs = NULL;
 	uint32_t i;
 	d_iov_t k;
 	int rc = 0, trc;
 
-	for (i = 0; i < fa->fa_nr; i++) {
+	D_ALLOC_ARRAY(rcs, fa->fa_nr > 0 ? fa->fa_nr : 1);
+	if (rcs == NULL)
+		rc = -DER_NOMEM;
+	for (i = 0; rcs != NULL && i < fa->fa_nr; i++) {
 		trc = ms_tgt_rc(&fa->fa_ones[i], DSS_CTL_TGT_DESTROY);
+		rcs[i] = trc;
 		if (trc != 0) {
 			D_ERROR("pool %s: destroy on %s: " DF_RC "\n", de->de_pool->uuid,
 				de->de_addrs[i], DP_RC(trc));
@@ -951,6 +956,11 @@ ms_destroy_shards_done(struct ms_fan *fa)
 	}
 	if (rc == 0)
 		rc = ms_pool_forget(ms, tx, de->de_pool->uuid, true, NULL);
+	/* the shards of ranks not reached go when those ranks join again */
+	if (rc == 0)
+		rc = ms_orphans_add(ms, tx, de->de_pool->ranks, (uint32_t)de->de_pool->n_ranks,
+				    de->de_addrs, rcs, de->de_naddrs, de->de_pool->uuid, NULL);
+	D_FREE(rcs);
 	if (rc == 0) {
 		rc = rdb_tx_commit(tx, ms_destroy_committed, de);
 		tx = NULL;

@@ -573,9 +573,9 @@ ms_exists_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 static void
 ms_step_up(struct rdb *db, uint64_t term, void *arg)
 {
-	static const char *const tables[] = {MS_T_SYS,   MS_T_MEMBERS,     MS_T_UUIDS,
-					     MS_T_POOLS, MS_T_LABELS,      MS_T_POOL_HDLS,
-					     MS_T_CONTS, MS_T_CONT_LABELS, MS_T_CONT_HDLS};
+	static const char *const tables[] = {
+	    MS_T_SYS,       MS_T_MEMBERS, MS_T_UUIDS,       MS_T_POOLS,     MS_T_LABELS,
+	    MS_T_POOL_HDLS, MS_T_CONTS,   MS_T_CONT_LABELS, MS_T_CONT_HDLS, MS_T_ORPHANS};
 	struct ds_mgmt *ms = arg;
 	struct ms_init *in;
 	struct rdb_tx *tx;
@@ -770,6 +770,9 @@ ms_join_done(int rc, void *arg)
 	/* a (re)started engine knows no container handle: give it its pools' tables */
 	if (rc == 0)
 		ms_tgt_hdls_push(jo->jo_ms, jo->jo_rank);
+	/* and remove what destroys it missed while it was away */
+	if (rc == 0)
+		ms_orphans_clean(jo->jo_ms, jo->jo_rank);
 	D_FREE(jo);
 }
 
