@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_pool_reint.sh DAOS_SERVER DAOS_AGENT DMG DMG_JSON_GET SYSCTL_IO: pool map changes by
+# test_pool_reint.sh DAOS_SERVER DAOS_AGENT DMG DMG_JSON_GET SYSCTL_IO DAOS: pool map changes by
 # dmg (pool exclude / drain / reintegrate), an exclusion racing pool record updates, and the
 # removal of the shards a pool destroy could not reach, with three servers on 127.0.0.1-3
 # (all access points, 2 targets each), a real daos_agent and a libdaos client (sysctl_io.c:
@@ -13,16 +13,19 @@
 # is read back through libdaos, new data too. Reintegrating a stopped rank or a rank not in
 # the pool fails; drain, exclude and reintegrate of one target index. A pool destroyed while
 # rank 2 is stopped keeps its shard directory on rank 2 until `system start` brings it back;
-# then the directory is removed. Every process started here is killed by the EXIT trap.
+# then the directory is removed; a container destroyed (`daos container destroy`) meanwhile
+# is destroyed on rank 2 at its join (the leader's log says so: a VOS container is no
+# directory). Every process started here is killed by the EXIT trap.
 set -u
 
-SRV_BIN=${1:?usage: $0 daos_server daos_agent dmg dmg_json_get sysctl_io}
+SRV_BIN=${1:?usage: $0 daos_server daos_agent dmg dmg_json_get sysctl_io daos}
 AGENT=${2:?}
 DMG=${3:?}
 JGET=${4:?}
 IO=${5:?}
+DAOS=${6:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV_BIN" "$AGENT" "$DMG" "$JGET" "$IO"
+t_need_exec "$SRV_BIN" "$AGENT" "$DMG" "$JGET" "$IO" "$DAOS"
 t_init test_pool_reint
 
 # 10100-10195 (tests/README.md), 24 ports a run: server i has management port BASE + 8 i,
@@ -47,6 +50,7 @@ transport_config:
   allow_insecure: true
 engines:
   - targets: 2
+    log_mask: NOTE
     fabric_iface: 127.0.0.$((i + 1))
     fabric_iface_port: $((BASE + 8 * i + 1))
     storage:
@@ -176,6 +180,7 @@ io put1 tank c1 put 48 1
 }
 pq pq0 tank
 VER0=$VER
+TANK=$(jget pc response.uuid)
 
 echo "== system exclude --ranks 1 racing ACL updates and set-prop"
 N=12
@@ -288,6 +293,11 @@ dmg_at rst pool reintegrate tank --ranks 2
 [ $RC != 0 ] && pass "reintegrate of a stopped rank refused" || fail "reintegrate of rank 2"
 dmg_at pd pool destroy gone
 [ $RC = 0 ] && pass "destroy with rank 2 stopped" || show_dmg pd
+timeout 120 "$DAOS" container destroy tank c2 >"$TMP/cd.out" 2>&1
+[ $? = 0 ] && pass "container c2 destroyed with rank 2 stopped" || {
+	fail "daos container destroy"
+	show out "$TMP/cd.out"
+}
 [ -n "$(find "$TMP/data$R2" -name "$UU" 2>/dev/null)" ] &&
 	pass "the shard is still on the stopped rank" || fail "shard gone while stopped?"
 dmg_at sst system start --ranks 2
@@ -303,6 +313,16 @@ done
 [ $gone = 1 ] && pass "the orphan shard was removed at the join" || {
 	fail "the shard of $UU is still on rank 2"
 	find "$TMP/data$R2" -name "$UU"
+}
+n=0
+for t in $(seq 50); do
+	n=$(cat "$TMP"/srv?.err | grep -c "orphan 0*2/$TANK/[0-9a-f-]* removed")
+	[ "$n" -ge 1 ] && break
+	sleep 0.2
+done
+[ "$n" -ge 1 ] && pass "container c2 destroyed on rank 2 at its join" || {
+	fail "no orphan container of $TANK removed on rank 2"
+	grep -h orphan "$TMP"/srv?.err
 }
 io get4 tank c1 get 48 1
 [ $RC = 0 ] && pass "pool tank intact" || fail "tank read: $(cat "$TMP/get4.out")"
