@@ -179,7 +179,6 @@ int ms_rl_lock(struct ds_mgmt *ms, const char *key, void *owner, dss_ctl_handler
 	       struct dss_ctl_req *req, void *arg);
 /* Give back @owner's lock, if any (before @owner is answered or freed); runs the next. */
 void ms_rl_unlock(struct ds_mgmt *ms, void *owner);
-bool ms_rl_held(struct ds_mgmt *ms, void *owner);
 
 /*
  * srv_orphan.c: add to @tx an orphan entry of pool @pool (container @cont, or NULL: the pool

@@ -182,12 +182,6 @@ ms_rl_unlock(struct ds_mgmt *ms, void *owner)
 	ms_rl_drain(ms);
 }
 
-bool
-ms_rl_held(struct ds_mgmt *ms, void *owner)
-{
-	return ms->ms_rl_held.next != NULL && ms_rl_find_owner(ms, owner) != NULL;
-}
-
 void
 ms_rl_init(struct ds_mgmt *ms)
 {
