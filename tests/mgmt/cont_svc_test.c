@@ -16,8 +16,9 @@
  *   cont_svc_test connect ADDR POOL -           connect and leave the handle open
  *   cont_svc_test race ADDR POOL STATE         4 processes at once on one container: OID
  *                                               ranges, attributes, snapshots (none lost,
- *                                               no range twice), and on the pool record:
- *                                               attributes, ACL entries, properties
+ *                                               no range twice), container ACL entries,
+ *                                               and on the pool record: attributes, ACL
+ *                                               entries, properties
  *
  * ADDR may list several servers ("a:p,b:q"): calls follow leader hints and move on to the
  * next server while none answers.
@@ -324,6 +325,30 @@ pool_prop_get(uint32_t number, uint64_t *val)
 	else
 		*val = r->properties[0]->numval;
 	msg_free(&r->base);
+	return rc;
+}
+
+/* Add @ent to the ACL of the container open as @chdl; *@n (optional): its entries that
+ * start with @prefix afterwards. */
+static int
+cont_acl_update(const char *phdl, const char *chdl, const char *ent, const char *prefix, int *n)
+{
+	Mgmt__ContAclReq req = MGMT__CONT_ACL_REQ__INIT;
+	Mgmt__ClientHeader h;
+	Mgmt__ContAclResp *r = NULL;
+	size_t i;
+	int rc;
+
+	hdr_init(&h, phdl, NULL, chdl);
+	req.hdr = &h;
+	req.acl = (char **)&ent;
+	req.n_acl = 1;
+	rc = call(DSS_CTL_CONT_UPDATE_ACL, &req.base, &mgmt__cont_acl_resp__descriptor,
+		  (ProtobufCMessage **)&r);
+	if (rc == 0 && n != NULL)
+		for (*n = 0, i = 0; i < r->n_acl; i++)
+			*n += strncmp(r->acl[i], prefix, strlen(prefix)) == 0;
+	msg_free(r != NULL ? &r->base : NULL);
 	return rc;
 }
 
@@ -1364,6 +1389,8 @@ race_child(int id, const char *chdl, const char *path)
 		snprintf(ace, sizeof(ace), "A::race%d_%d@:r", id, j);
 		errs += pool_acl_update(ace) != 0;
 		errs += pool_prop_set(race_props[id], (uint64_t)j + 1) != 0;
+		snprintf(ace, sizeof(ace), "A::crace%d_%d@:r", id, j);
+		errs += cont_acl_update(phdl_rw, chdl, ace, NULL, NULL) != 0;
 	}
 	fprintf(f, "errors %d\n", errs);
 	fclose(f);
@@ -1451,6 +1478,9 @@ phase_race(const char *state)
 	check(rc == 0 && sn->n_snapshots == RACE_PROCS * RACE_ITERS && distinct,
 	      "race: %zu snapshots, sorted, distinct", rc == 0 ? sn->n_snapshots : 0);
 	msg_free(sn != NULL ? &sn->base : NULL);
+	rc = cont_acl_update(phdl_rw, ch, "A::crace_last@:r", "A::crace", &n);
+	check(rc == 0 && n == RACE_PROCS * RACE_ITERS + 1, "race: %d container ACL entries (of %d)",
+	      n, RACE_PROCS * RACE_ITERS + 1);
 	rc = pool_acl_get(buf, sizeof(buf));
 	for (n = 0, tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
 		n += strncmp(tok, "A::race", 7) == 0;
