@@ -30,6 +30,7 @@ struct sec_verifier;
 #define MS_T_CONTS "conts"             /* "pool uuid/cont uuid" -> MsCont */
 #define MS_T_CONT_LABELS "cont_labels" /* "pool uuid/label" -> cont uuid */
 #define MS_T_CONT_HDLS "cont_hdls"     /* cont handle uuid -> MsContHdl */
+#define MS_T_ORPHANS "orphans"         /* "rank/pool[/cont]" -> "o": shards a destroy missed */
 
 #define MS_NIL_RANK UINT32_MAX
 
@@ -97,7 +98,11 @@ struct ds_mgmt {
 	uint64_t ms_map_version;
 	bool ms_excl_busy; /* an exclusion transaction is in flight */
 	d_list_t ms_pending;
-	d_list_t ms_ovl; /* srv_cont.c: records written by transactions in flight */
+	d_list_t ms_ovl;     /* srv_cont.c: records written by transactions in flight */
+	d_list_t ms_rl_held; /* srv_rlock.c: record locks held (struct ms_rl) */
+	d_list_t ms_rl_wait; /* srv_rlock.c: writers waiting for one, in order of arrival */
+	uint64_t ms_rl_next_id;
+	bool ms_rl_draining;
 	/* stop */
 	pthread_mutex_t ms_lock;
 	pthread_cond_t ms_cond;
@@ -161,5 +166,36 @@ void ms_tgt_hdls_push(struct ds_mgmt *ms, enum ms_push what, uint32_t rank);
 /* Add to @tx the removal of every handle and container of pool @uuid; *@nhdls: handles. */
 int ms_pool_forget(struct ds_mgmt *ms, struct rdb_tx *tx, const char *uuid, bool conts,
 		   uint32_t *nhdls);
+
+/*
+ * srv_rlock.c: per-record locks (a pool record's key is its uuid; MS_RL_ALL is every pool
+ * record). Writers of a record hold its lock from before they read it until their commit
+ * ended, so read-modify-writes of one record apply one after the other.
+ */
+#define MS_RL_ALL "*"
+void ms_rl_init(struct ds_mgmt *ms);
+/* Give every lock back and run the waiters (not serving, they answer and give up). */
+void ms_rl_fini(struct ds_mgmt *ms);
+/*
+ * Take the lock of @key for @owner (a token, never dereferenced). Returns 1: held (also when
+ * @owner was granted it: it now claims it); 0: queued, @fn(@req, @arg) runs once it is
+ * granted to @owner (the caller returns and keeps @req unanswered; @fn must take it again
+ * with the same @owner, else it is given back when @fn returns); or an error.
+ */
+int ms_rl_lock(struct ds_mgmt *ms, const char *key, void *owner, dss_ctl_handler_t fn,
+	       struct dss_ctl_req *req, void *arg);
+/* Give back @owner's lock, if any (before @owner is answered or freed); runs the next. */
+void ms_rl_unlock(struct ds_mgmt *ms, void *owner);
+
+/*
+ * srv_orphan.c: add to @tx an orphan entry of pool @pool (container @cont, or NULL: the pool
+ * shard) for each of @ranks a destroy missed: not joined, or whose address is @addrs[i]
+ * with @rcs[i] != 0 (@rcs NULL: none failed).
+ */
+int ms_orphans_add(struct ds_mgmt *ms, struct rdb_tx *tx, const uint32_t *ranks, uint32_t nr,
+		   char *const *addrs, const int *rcs, uint32_t naddrs, const char *pool,
+		   const char *cont);
+/* After @rank joined: destroy on it what its orphan entries name (best effort, async). */
+void ms_orphans_clean(struct ds_mgmt *ms, uint32_t rank);
 
 #endif /* MGMT_INTERNAL_H */

@@ -471,6 +471,7 @@ mc_commit_done(int rc, void *arg)
 	struct mc_notify *mn = cm->cm_notify;
 
 	mc_tx_release(&cm->cm_tx);
+	ms_rl_unlock(cm->cm_ms, cm->cm_req); /* the pool record it wrote, if it held it */
 	if (rc == 0 && mn != NULL) {
 		mn->mn_req = cm->cm_req;
 		mn->mn_body = cm->cm_body;
@@ -932,7 +933,10 @@ struct mc_req {
 /* A method: returns 0 when it replied or will reply (then it owns @mr if it returned
  * MC_KEEP), else the error to answer. */
 #define MC_KEEP 1
+#define MC_QUEUED 2 /* waits for a record's lock: the handler runs again (srv_rlock.c) */
 typedef int (*mc_fn_t)(struct mc_req *mr);
+
+static void mc_handler(struct dss_ctl_req *req, void *arg);
 
 static void
 mc_req_free(struct mc_req *mr)
@@ -1431,6 +1435,15 @@ mc_pool_attr(struct mc_req *mr)
 	struct mc_tx t;
 	int rc;
 
+	if (mr->mr_method == DSS_CTL_POOL_ATTR_SET || mr->mr_method == DSS_CTL_POOL_ATTR_DEL) {
+		/* set-prop, ACLs and map changes write the same record */
+		rc = ms_rl_lock(mr->mr_ms, mr->mr_pool->uuid, mr->mr_req, mc_handler, mr->mr_req,
+				mr->mr_ms);
+		if (rc == 0)
+			return MC_QUEUED;
+		if (rc < 0)
+			return rc;
+	}
 	/* the record as the writes in flight left it (the overlay), not only as applied */
 	rc = mc_get_msg(mr->mr_ms, MS_T_POOLS, mr->mr_pool->uuid, &mgmt__ms_pool__descriptor,
 			(ProtobufCMessage **)&p);
@@ -1803,7 +1816,7 @@ struct mc_destroy {
 };
 
 static int
-mc_destroy_commit(struct mc_req *mr)
+mc_destroy_commit(struct mc_req *mr, struct mc_destroy *de, const int *rcs)
 {
 	Mgmt__ContDestroyResp out = MGMT__CONT_DESTROY_RESP__INIT;
 	Mgmt__MsCont *c = mr->mr_cont;
@@ -1828,6 +1841,11 @@ mc_destroy_commit(struct mc_req *mr)
 	}
 	if (rc == 0)
 		rc = mc_cont_hdls_drop(&t, NULL, c->pool, c->uuid, NULL, mn);
+	/* the ranks not reached destroy it when they join again (srv_orphan.c) */
+	if (rc == 0)
+		rc = ms_orphans_add(mr->mr_ms, t.t_tx, mr->mr_pool->ranks,
+				    (uint32_t)mr->mr_pool->n_ranks, de->de_addrs, rcs,
+				    de->de_naddrs, c->pool, c->uuid);
 	if (rc != 0) {
 		mc_tx_abort(&t);
 		mc_notify_free(mn);
@@ -1863,7 +1881,7 @@ mc_destroy_tgts_done(const int *rcs, uint32_t nr, void *arg)
 	if (rc == 0 && (mr->mr_ms->ms_db == NULL || mr->mr_ms->ms_stopping))
 		rc = -DER_SHUTDOWN;
 	if (rc == 0)
-		rc = mc_destroy_commit(mr);
+		rc = mc_destroy_commit(mr, de, rcs);
 	if (rc != 0)
 		ms_reply_err(mr->mr_ms, mr->mr_req, rc);
 	ms_addrs_free(de->de_addrs, de->de_naddrs);
@@ -2614,9 +2632,12 @@ mc_handler(struct dss_ctl_req *req, void *arg)
 		rc = mm->mm_fn(mr);
 	if (rc == MC_KEEP)
 		return;
+	if (rc == MC_QUEUED)
+		rc = 0;
 out:
 	if (rc != 0) {
 		D_DEBUG("method %u: " DF_RC "\n", method, DP_RC(rc));
+		ms_rl_unlock(ms, req);
 		ms_reply_err(ms, req, rc);
 	}
 	mc_req_free(mr);

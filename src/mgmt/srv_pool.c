@@ -907,6 +907,7 @@ ms_destroy_committed(int rc, void *arg)
 
 	if (rc == 0)
 		D_NOTE("pool %s (%s) destroyed\n", de->de_pool->uuid, de->de_pool->label);
+	ms_rl_unlock(de->de_ms, de->de_req);
 	if (rc == -DER_NOTLEADER) {
 		ms_reply_notleader(de->de_ms, de->de_req);
 	} else {
@@ -922,12 +923,17 @@ ms_destroy_shards_done(struct ms_fan *fa)
 	struct ms_destroy *de = fa->fa_arg;
 	struct ds_mgmt *ms = de->de_ms;
 	struct rdb_tx *tx = NULL;
+	int *rcs = NULL;
 	uint32_t i;
 	d_iov_t k;
 	int rc = 0, trc;
 
-	for (i = 0; i < fa->fa_nr; i++) {
+	D_ALLOC_ARRAY(rcs, fa->fa_nr > 0 ? fa->fa_nr : 1);
+	if (rcs == NULL)
+		rc = -DER_NOMEM;
+	for (i = 0; rcs != NULL && i < fa->fa_nr; i++) {
 		trc = ms_tgt_rc(&fa->fa_ones[i], DSS_CTL_TGT_DESTROY);
+		rcs[i] = trc;
 		if (trc != 0) {
 			D_ERROR("pool %s: destroy on %s: " DF_RC "\n", de->de_pool->uuid,
 				de->de_addrs[i], DP_RC(trc));
@@ -950,6 +956,11 @@ ms_destroy_shards_done(struct ms_fan *fa)
 	}
 	if (rc == 0)
 		rc = ms_pool_forget(ms, tx, de->de_pool->uuid, true, NULL);
+	/* the shards of ranks not reached go when those ranks join again */
+	if (rc == 0)
+		rc = ms_orphans_add(ms, tx, de->de_pool->ranks, (uint32_t)de->de_pool->n_ranks,
+				    de->de_addrs, rcs, de->de_naddrs, de->de_pool->uuid, NULL);
+	D_FREE(rcs);
 	if (rc == 0) {
 		rc = rdb_tx_commit(tx, ms_destroy_committed, de);
 		tx = NULL;
@@ -989,6 +1000,15 @@ ms_pool_destroy_handler(struct dss_ctl_req *req, void *arg)
 	rc = ms_pool_find(ms, in->id, &de->de_pool);
 	if (rc != 0)
 		goto out;
+	/* no update of the record may commit after its delete (it would bring it back) */
+	rc = ms_rl_lock(ms, de->de_pool->uuid, req, ms_pool_destroy_handler, req, ms);
+	if (rc == 0) {
+		ms_destroy_free(de);
+		mgmt__pool_destroy_req__free_unpacked(in, NULL);
+		return;
+	}
+	if (rc < 0)
+		goto out;
 	rc = -DER_BUSY;
 	if (ms_pending_find(ms, de->de_pool->uuid, NULL) != NULL)
 		goto out;
@@ -1012,6 +1032,7 @@ out:
 	if (de != NULL)
 		ms_destroy_free(de);
 	mgmt__pool_destroy_req__free_unpacked(in, NULL);
+	ms_rl_unlock(ms, req);
 	ms_reply_err(ms, req, rc);
 }
 
@@ -1436,6 +1457,7 @@ struct ms_commit {
 	struct dss_ctl_req *co_req;
 	void *co_body;
 	size_t co_len;
+	bool co_push; /* a pool map changed: tell the engines the new versions once committed */
 };
 
 static void
@@ -1443,6 +1465,9 @@ ms_commit_done(int rc, void *arg)
 {
 	struct ms_commit *co = arg;
 
+	ms_rl_unlock(co->co_ms, co->co_req); /* the record it wrote, if it held it */
+	if (rc == 0 && co->co_push)
+		ms_tgt_hdls_push(co->co_ms, MS_PUSH_MAPS, 0);
 	if (rc == -DER_NOTLEADER)
 		ms_reply_notleader(co->co_ms, co->co_req);
 	else if (rc != 0)
@@ -1453,10 +1478,21 @@ ms_commit_done(int rc, void *arg)
 	D_FREE(co);
 }
 
+static int ms_commit_start(struct ds_mgmt *ms, struct dss_ctl_req *req, struct rdb_tx *tx,
+			   const ProtobufCMessage *reply, bool push);
+
 /* Commit @tx (consumed) and then answer @req with @reply (packed now). */
 int
 ms_commit_reply(struct ds_mgmt *ms, struct dss_ctl_req *req, struct rdb_tx *tx,
 		const ProtobufCMessage *reply)
+{
+	return ms_commit_start(ms, req, tx, reply, false);
+}
+
+/* ms_commit_reply; with @push, the engines learn the new pool map versions once committed. */
+static int
+ms_commit_start(struct ds_mgmt *ms, struct dss_ctl_req *req, struct rdb_tx *tx,
+		const ProtobufCMessage *reply, bool push)
 {
 	struct ms_commit *co;
 	int rc;
@@ -1464,6 +1500,7 @@ ms_commit_reply(struct ds_mgmt *ms, struct dss_ctl_req *req, struct rdb_tx *tx,
 	D_ALLOC_PTR(co);
 	if (co == NULL)
 		goto nomem;
+	co->co_push = push;
 	co->co_ms = ms;
 	co->co_req = req;
 	co->co_len = protobuf_c_message_get_packed_size(reply);
@@ -1579,6 +1616,11 @@ ms_pool_set_prop_handler(struct dss_ctl_req *req, void *arg)
 	rc = ms_pool_find(ms, in->id, &p);
 	if (rc != 0)
 		goto out;
+	rc = ms_rl_lock(ms, p->uuid, req, ms_pool_set_prop_handler, req, ms);
+	if (rc == 0) /* queued: runs again once the record's writer in flight ended */
+		goto out_queued;
+	if (rc < 0)
+		goto out;
 	rc = -DER_NOMEM;
 	D_ALLOC_ARRAY(props, p->n_properties + in->n_properties);
 	if (props == NULL)
@@ -1664,8 +1706,11 @@ ms_pool_set_prop_handler(struct dss_ctl_req *req, void *arg)
 	}
 out:
 	rdb_tx_abort(tx);
-	if (rc != 0)
+	if (rc != 0) {
+		ms_rl_unlock(ms, req);
 		ms_reply_err(ms, req, rc);
+	}
+out_queued:
 	D_FREE(props);
 	if (other != NULL)
 		mgmt__ms_pool__free_unpacked(other, NULL);
@@ -1701,8 +1746,8 @@ ms_principal_eq(const char *a, const char *b)
 
 /* One ACL method: get (ents NULL), update, overwrite, or delete @principal. */
 static void
-ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id, char **ents, size_t nents,
-	  bool overwrite, const char *principal)
+ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, dss_ctl_handler_t self, const char *id,
+	  char **ents, size_t nents, bool overwrite, const char *principal)
 {
 	Mgmt__ACLResp out = MGMT__ACLRESP__INIT;
 	Mgmt__AccessControlList acl = MGMT__ACCESS_CONTROL_LIST__INIT;
@@ -1717,6 +1762,13 @@ ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id, char **en
 	rc = ms_pool_find(ms, id, &p);
 	if (rc != 0)
 		goto out;
+	if (ents != NULL || principal != NULL) {
+		rc = ms_rl_lock(ms, p->uuid, req, self, req, ms);
+		if (rc == 0) /* queued: runs again once the record's writer in flight ended */
+			goto out;
+		if (rc < 0)
+			goto out;
+	}
 	rc = -DER_NOMEM;
 	D_ALLOC_ARRAY(v, p->n_acl + nents + 1);
 	if (v == NULL)
@@ -1783,8 +1835,10 @@ ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, const char *id, char **en
 	}
 out:
 	rdb_tx_abort(tx);
-	if (rc != 0)
+	if (rc != 0) {
+		ms_rl_unlock(ms, req);
 		ms_reply_err(ms, req, rc);
+	}
 	D_FREE(v);
 	if (p != NULL)
 		mgmt__ms_pool__free_unpacked(p, NULL);
@@ -1806,7 +1860,7 @@ ms_pool_get_acl_handler(struct dss_ctl_req *req, void *arg)
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 		return;
 	}
-	ms_acl_op(ms, req, in->id, NULL, 0, false, NULL);
+	ms_acl_op(ms, req, ms_pool_get_acl_handler, in->id, NULL, 0, false, NULL);
 	mgmt__get_aclreq__free_unpacked(in, NULL);
 }
 
@@ -1830,7 +1884,8 @@ ms_pool_modify_acl_handler(struct dss_ctl_req *req, void *arg)
 	if (in->n_entries == 0 && !overwrite)
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 	else
-		ms_acl_op(ms, req, in->id, in->entries, in->n_entries, overwrite, NULL);
+		ms_acl_op(ms, req, ms_pool_modify_acl_handler, in->id, in->entries, in->n_entries,
+			  overwrite, NULL);
 	mgmt__modify_aclreq__free_unpacked(in, NULL);
 }
 
@@ -1853,8 +1908,161 @@ ms_pool_delete_acl_handler(struct dss_ctl_req *req, void *arg)
 	if (in->principal[0] == '\0')
 		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
 	else
-		ms_acl_op(ms, req, in->id, NULL, 0, false, in->principal);
+		ms_acl_op(ms, req, ms_pool_delete_acl_handler, in->id, NULL, 0, false,
+			  in->principal);
 	mgmt__delete_aclreq__free_unpacked(in, NULL);
+}
+
+/*
+ * Pool exclude / drain / reintegrate (162-164): the targets of ranks change state in the pool
+ * map in one transaction holding the pool record's lock; once it committed the engines learn
+ * the new map version, so that requests placed with the old map are answered -DER_STALE and
+ * the clients refresh. There is no rebuild: a reintegrated target serves what its shard held
+ * (what it had when it went DOWN), a drained one keeps serving until it is excluded.
+ */
+static void
+ms_pool_ranks_handler(struct dss_ctl_req *req, void *arg)
+{
+	struct ds_mgmt *ms = arg;
+	uint32_t method = dss_ctl_req_method(req);
+	Mgmt__PoolRanksResp out = MGMT__POOL_RANKS_RESP__INIT;
+	Mgmt__PoolRanksReq *in;
+	Mgmt__MsPool *p = NULL;
+	Mgmt__MsMember *mem;
+	struct pool_map *map = NULL;
+	struct pool_target *tgt;
+	struct rdb_tx *tx = NULL;
+	ProtobufCBinaryData old_map;
+	enum pool_map_op op;
+	uint32_t *ids = NULL, nids = 0, r, old_ver;
+	bool changed = false, any = false;
+	void *buf = NULL;
+	const void *body;
+	size_t len, i, j, sz;
+	ssize_t n;
+	int rc;
+
+	if (!ms_serving(ms, req))
+		return;
+	body = dss_ctl_req_body(req, &len);
+	in = mgmt__pool_ranks_req__unpack(NULL, len, body);
+	if (in == NULL) {
+		dss_ctl_reply(req, -DER_INVAL, NULL, 0);
+		return;
+	}
+	op = method == DSS_CTL_POOL_EXCLUDE ? POOL_MAP_EXCLUDE
+	     : method == DSS_CTL_POOL_DRAIN ? POOL_MAP_DRAIN
+					    : POOL_MAP_REINT;
+	rc = -DER_INVAL;
+	if (in->n_ranks == 0 || in->n_ranks > 4096 || in->n_target_idx > 4096)
+		goto out;
+	rc = ms_pool_find(ms, in->id, &p);
+	if (rc != 0)
+		goto out;
+	rc = ms_rl_lock(ms, p->uuid, req, ms_pool_ranks_handler, req, ms);
+	if (rc == 0) /* queued: runs again once the record's writer in flight ended */
+		goto out_queued;
+	if (rc < 0)
+		goto out;
+	rc = pool_map_decode(p->map.data, p->map.len, &map);
+	if (rc != 0)
+		goto out;
+	rc = -DER_NOMEM;
+	D_ALLOC_ARRAY(ids, in->n_ranks * (in->n_target_idx > 0 ? in->n_target_idx : 1));
+	if (ids == NULL)
+		goto out;
+	rc = 0;
+	for (i = 0; rc == 0 && i < in->n_ranks; i++) {
+		r = in->ranks[i];
+		if (!ms_rank_in(p->ranks, (uint32_t)p->n_ranks, r)) {
+			D_ERROR("pool %s: rank %u is not one of its ranks\n", p->uuid, r);
+			rc = -DER_NONEXIST;
+			break;
+		}
+		if (op == POOL_MAP_REINT) {
+			/* its engine must be there to serve what comes back */
+			rc = ms_member_get(ms, r, &mem);
+			if (rc == 0) {
+				if (strcmp(mem->member->state, MS_ST_JOINED) != 0) {
+					D_ERROR("pool %s: rank %u is %s, not joined: not "
+						"reintegrated\n",
+						p->uuid, r, mem->member->state);
+					rc = -DER_UNREACH;
+				}
+				mgmt__ms_member__free_unpacked(mem, NULL);
+			}
+			if (rc != 0)
+				break;
+		}
+		if (in->n_target_idx == 0) {
+			rc = pool_map_update_rank(map, r, op, &changed);
+			any |= changed;
+			continue;
+		}
+		for (j = 0; rc == 0 && j < in->n_target_idx; j++) {
+			tgt = pool_map_find_target_by_rank_idx(map, r, in->target_idx[j]);
+			if (tgt == NULL)
+				rc = -DER_NONEXIST;
+			else
+				ids[nids++] = tgt->ta_comp.co_id;
+		}
+	}
+	if (rc == 0 && nids > 0) {
+		rc = pool_map_update(map, ids, nids, op, &changed);
+		any |= changed;
+	}
+	/* no rebuild to wait for: UP targets are in at once (UPIN), so they may drain later */
+	if (rc == 0 && op == POOL_MAP_REINT && nids > 0)
+		rc = pool_map_update(map, ids, nids, POOL_MAP_ADD_IN, &changed);
+	for (i = 0; rc == 0 && op == POOL_MAP_REINT && nids == 0 && i < in->n_ranks; i++)
+		rc = pool_map_update_rank(map, in->ranks[i], POOL_MAP_ADD_IN, &changed);
+	if (rc != 0)
+		goto out;
+	out.map_version = pool_map_get_version(map);
+	if (!any) { /* nothing to change (already in that state): success, as DAOS */
+		ms_rl_unlock(ms, req);
+		dss_ctl_reply_msg(req, 0, &out.base);
+		goto out_queued;
+	}
+	sz = pool_map_encoded_size(map);
+	rc = -DER_NOMEM;
+	D_ALLOC(buf, sz);
+	if (buf == NULL)
+		goto out;
+	n = pool_map_encode(map, buf, sz);
+	rc = n <= 0 ? -DER_INVAL : rdb_tx_begin(ms->ms_db, ms->ms_term, &tx);
+	if (rc != 0)
+		goto out;
+	old_map = p->map;
+	old_ver = p->map_version;
+	p->map.data = buf;
+	p->map.len = (size_t)n;
+	p->map_version = out.map_version;
+	rc = ms_pool_put(tx, p);
+	p->map = old_map;
+	p->map_version = old_ver;
+	if (rc == 0) {
+		D_NOTE("pool %s: %zu ranks %s, map version %u\n", p->uuid, in->n_ranks,
+		       op == POOL_MAP_EXCLUDE ? "excluded"
+		       : op == POOL_MAP_DRAIN ? "draining"
+					      : "reintegrated",
+		       out.map_version);
+		rc = ms_commit_start(ms, req, tx, &out.base, true);
+		tx = NULL;
+	}
+out:
+	rdb_tx_abort(tx);
+	if (rc != 0) {
+		ms_rl_unlock(ms, req);
+		ms_reply_err(ms, req, rc);
+	}
+out_queued:
+	D_FREE(buf);
+	D_FREE(ids);
+	pool_map_destroy(map);
+	if (p != NULL)
+		mgmt__ms_pool__free_unpacked(p, NULL);
+	mgmt__pool_ranks_req__free_unpacked(in, NULL);
 }
 
 /*
@@ -1945,6 +2153,9 @@ static const struct {
     {DSS_CTL_POOL_UPDATE_ACL, ms_pool_modify_acl_handler},
     {DSS_CTL_POOL_DELETE_ACL, ms_pool_delete_acl_handler},
     {DSS_CTL_POOL_OVERWRITE_ACL, ms_pool_modify_acl_handler},
+    {DSS_CTL_POOL_EXCLUDE, ms_pool_ranks_handler},
+    {DSS_CTL_POOL_DRAIN, ms_pool_ranks_handler},
+    {DSS_CTL_POOL_REINT, ms_pool_ranks_handler},
 };
 
 int

@@ -265,6 +265,7 @@ struct ms_excl {
 	uint32_t *ex_ranks;
 	char **ex_addrs; /* management address of each rank */
 	char ex_absent[256];
+	const char *ex_why; /* the members' new info (a string literal) */
 };
 
 static void
@@ -287,6 +288,7 @@ ms_exclude_done(int rc, void *arg)
 	Mgmt__RankResult *res = NULL, **resp = NULL;
 	uint32_t i;
 
+	ms_rl_unlock(ex->ex_ms, ex); /* the pool records */
 	ex->ex_ms->ms_excl_busy = false;
 	if (ex->ex_done != NULL) {
 		ex->ex_done(rc, ex->ex_done_arg);
@@ -331,24 +333,21 @@ out:
 	ms_excl_free(ex);
 }
 
-/*
- * Set the state of the members ex_ranks to ex_state and, unless clearing, their targets DOWN
- * in every pool, in one transaction; ms_exclude_done runs at its outcome (and frees @ex).
- * Returns 0, or an error (then @ex is still the caller's).
- */
+static bool
+ms_excl_pools(const struct ms_excl *ex)
+{
+	return !ex->ex_clear && !ex->ex_keep_pools;
+}
+
+/* The exclusion's transaction; ms_exclude_done runs at its outcome (not on an error). */
 static int
-ms_exclude(struct ds_mgmt *ms, struct ms_excl *ex, const char *why)
+ms_exclude_tx(struct ds_mgmt *ms, struct ms_excl *ex)
 {
 	struct rdb_tx *tx;
 	uint8_t key[4];
 	uint32_t i;
 	int rc;
 
-	if (ms->ms_excl_busy)
-		return -DER_BUSY;
-	D_ALLOC_ARRAY(ex->ex_addrs, ex->ex_nr > 0 ? ex->ex_nr : 1);
-	if (ex->ex_addrs == NULL)
-		return -DER_NOMEM;
 	rc = rdb_tx_begin(ms->ms_db, ms->ms_term, &tx);
 	if (rc != 0)
 		return rc;
@@ -359,11 +358,12 @@ ms_exclude(struct ds_mgmt *ms, struct ms_excl *ex, const char *why)
 		rc = ms_member_get(ms, ex->ex_ranks[i], &mem);
 		if (rc != 0)
 			break;
+		D_FREE(ex->ex_addrs[i]);
 		D_STRNDUP(ex->ex_addrs[i], mem->member->addr, DSS_CTL_ADDR_LEN);
 		old_state = mem->member->state;
 		old_info = mem->member->info;
 		mem->member->state = (char *)ex->ex_state;
-		mem->member->info = (char *)why;
+		mem->member->info = (char *)ex->ex_why;
 		ms_rank_key(ex->ex_ranks[i], key);
 		rc = ms_tx_put_msg(tx, MS_T_MEMBERS, key, sizeof(key), &mem->base);
 		mem->member->state = old_state;
@@ -372,7 +372,7 @@ ms_exclude(struct ds_mgmt *ms, struct ms_excl *ex, const char *why)
 		if (rc == 0 && ex->ex_addrs[i] == NULL)
 			rc = -DER_NOMEM;
 	}
-	if (rc == 0 && !ex->ex_clear && !ex->ex_keep_pools)
+	if (rc == 0 && ms_excl_pools(ex))
 		rc = ms_pools_exclude_ranks(ms, tx, ex->ex_ranks, ex->ex_nr);
 	if (rc == 0)
 		rc = ms_map_version_bump(ms, tx);
@@ -380,9 +380,57 @@ ms_exclude(struct ds_mgmt *ms, struct ms_excl *ex, const char *why)
 		rdb_tx_abort(tx);
 		return rc;
 	}
-	rc = rdb_tx_commit(tx, ms_exclude_done, ex);
+	return rdb_tx_commit(tx, ms_exclude_done, ex);
+}
+
+/* The pool records' lock was granted to a queued exclusion. */
+static void
+ms_exclude_resume(struct dss_ctl_req *req, void *arg)
+{
+	struct ms_excl *ex = arg;
+	struct ds_mgmt *ms = ex->ex_ms;
+	int rc = -DER_NOTLEADER;
+
+	(void)req;
+	if (ms->ms_up && !ms->ms_stopping && ms->ms_db != NULL)
+		rc = ms_rl_lock(ms, MS_RL_ALL, ex, ms_exclude_resume, NULL, ex);
+	if (rc == 1)
+		rc = ms_exclude_tx(ms, ex);
+	if (rc != 0)
+		ms_exclude_done(rc, ex); /* gives the lock back, answers, frees @ex */
+}
+
+/*
+ * Set the state of the members ex_ranks to ex_state and, unless clearing, their targets DOWN
+ * in every pool, in one transaction, holding every pool record's lock (it waits for the
+ * writers of pool records in flight); ms_exclude_done runs at its outcome (and frees @ex).
+ * Returns 0, or an error (then @ex is still the caller's).
+ */
+static int
+ms_exclude(struct ds_mgmt *ms, struct ms_excl *ex, const char *why)
+{
+	int rc;
+
+	if (ms->ms_excl_busy)
+		return -DER_BUSY;
+	D_ALLOC_ARRAY(ex->ex_addrs, ex->ex_nr > 0 ? ex->ex_nr : 1);
+	if (ex->ex_addrs == NULL)
+		return -DER_NOMEM;
+	ex->ex_why = why;
+	if (ms_excl_pools(ex)) {
+		rc = ms_rl_lock(ms, MS_RL_ALL, ex, ms_exclude_resume, NULL, ex);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) { /* ms_exclude_resume runs once the pool writers in flight ended */
+			ms->ms_excl_busy = true;
+			return 0;
+		}
+	}
+	rc = ms_exclude_tx(ms, ex);
 	if (rc == 0)
 		ms->ms_excl_busy = true;
+	else
+		ms_rl_unlock(ms, ex);
 	return rc;
 }
 
@@ -531,9 +579,9 @@ ms_exists_cb(const d_iov_t *key, const d_iov_t *val, void *arg)
 static void
 ms_step_up(struct rdb *db, uint64_t term, void *arg)
 {
-	static const char *const tables[] = {MS_T_SYS,   MS_T_MEMBERS,     MS_T_UUIDS,
-					     MS_T_POOLS, MS_T_LABELS,      MS_T_POOL_HDLS,
-					     MS_T_CONTS, MS_T_CONT_LABELS, MS_T_CONT_HDLS};
+	static const char *const tables[] = {
+	    MS_T_SYS,       MS_T_MEMBERS, MS_T_UUIDS,       MS_T_POOLS,     MS_T_LABELS,
+	    MS_T_POOL_HDLS, MS_T_CONTS,   MS_T_CONT_LABELS, MS_T_CONT_HDLS, MS_T_ORPHANS};
 	struct ds_mgmt *ms = arg;
 	struct ms_init *in;
 	struct rdb_tx *tx;
@@ -728,6 +776,9 @@ ms_join_done(int rc, void *arg)
 	/* a (re)started engine knows no container handle: give it its pools' tables */
 	if (rc == 0)
 		ms_tgt_hdls_push(jo->jo_ms, MS_PUSH_RANK, jo->jo_rank);
+	/* and remove what destroys it missed while it was away */
+	if (rc == 0)
+		ms_orphans_clean(jo->jo_ms, jo->jo_rank);
 	D_FREE(jo);
 }
 
@@ -1854,6 +1905,7 @@ ds_mgmt_start(const struct ds_mgmt_attr *attr, struct ds_mgmt **msp)
 		return -DER_NOMEM;
 	D_INIT_LIST_HEAD(&ms->ms_pending);
 	D_INIT_LIST_HEAD(&ms->ms_ovl);
+	ms_rl_init(ms);
 	pthread_mutex_init(&ms->ms_lock, NULL);
 	pthread_cond_init(&ms->ms_cond, NULL);
 	ms->ms_ctl = attr->ma_ctl;
@@ -1984,6 +2036,7 @@ ms_stop_on_loop(void *arg)
 	dss_ctl_timer_del(ms->ms_check_timer);
 	ms->ms_check_timer = NULL;
 	ms->ms_up = false;
+	ms_rl_fini(ms); /* queued writers answer, not being the leader any more */
 }
 
 void
@@ -2029,6 +2082,7 @@ ds_mgmt_destroy(struct ds_mgmt *ms)
 	D_FREE(ms->ms_domain);
 	sec_verifier_destroy(ms->ms_verifier);
 	ms_ovl_fini(ms);
+	ms_rl_fini(ms);
 	D_FREE(ms->ms_fault_domain);
 	pthread_cond_destroy(&ms->ms_cond);
 	pthread_mutex_destroy(&ms->ms_lock);

@@ -16,7 +16,9 @@
  *   cont_svc_test connect ADDR POOL -           connect and leave the handle open
  *   cont_svc_test race ADDR POOL STATE         4 processes at once on one container: OID
  *                                               ranges, attributes, snapshots (none lost,
- *                                               no range twice)
+ *                                               no range twice), container ACL entries,
+ *                                               and on the pool record: attributes, ACL
+ *                                               entries, properties
  *
  * ADDR may list several servers ("a:p,b:q"): calls follow leader hints and move on to the
  * next server while none answers.
@@ -240,6 +242,113 @@ pool_acl_set(const char **ents, size_t n)
 	req.n_entries = n;
 	rc = call(DSS_CTL_POOL_OVERWRITE_ACL, &req.base, &mgmt__aclresp__descriptor, &r);
 	msg_free(r);
+	return rc;
+}
+
+/* Add (or replace) the pool ACL entry @ent. */
+static int
+pool_acl_update(const char *ent)
+{
+	Mgmt__ModifyACLReq req = MGMT__MODIFY_ACLREQ__INIT;
+	ProtobufCMessage *r;
+	int rc;
+
+	req.id = (char *)pool_id;
+	req.entries = (char **)&ent;
+	req.n_entries = 1;
+	rc = call(DSS_CTL_POOL_UPDATE_ACL, &req.base, &mgmt__aclresp__descriptor, &r);
+	msg_free(r);
+	return rc;
+}
+
+/* The pool ACL, its entries joined by ',' into @buf. */
+static int
+pool_acl_get(char *buf, size_t len)
+{
+	Mgmt__GetACLReq req = MGMT__GET_ACLREQ__INIT;
+	Mgmt__ACLResp *r;
+	size_t i, off = 0;
+	int rc;
+
+	req.id = (char *)pool_id;
+	buf[0] = '\0';
+	rc = call(DSS_CTL_POOL_GET_ACL, &req.base, &mgmt__aclresp__descriptor,
+		  (ProtobufCMessage **)&r);
+	if (rc != 0)
+		return rc;
+	for (i = 0; r->acl != NULL && i < r->acl->n_entries && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s,", r->acl->entries[i]);
+	msg_free(&r->base);
+	return 0;
+}
+
+/* Set the pool's numeric property @number to @val. */
+static int
+pool_prop_set(uint32_t number, uint64_t val)
+{
+	Mgmt__PoolSetPropReq req = MGMT__POOL_SET_PROP_REQ__INIT;
+	Mgmt__PoolProperty p = MGMT__POOL_PROPERTY__INIT, *pp = &p;
+	ProtobufCMessage *r;
+	int rc;
+
+	req.id = (char *)pool_id;
+	p.number = number;
+	p.value_case = MGMT__POOL_PROPERTY__VALUE_NUMVAL;
+	p.numval = val;
+	req.properties = &pp;
+	req.n_properties = 1;
+	rc = call(DSS_CTL_POOL_SET_PROP, &req.base, &mgmt__pool_set_prop_resp__descriptor, &r);
+	msg_free(r);
+	return rc;
+}
+
+/* The pool's numeric property @number into *@val. */
+static int
+pool_prop_get(uint32_t number, uint64_t *val)
+{
+	Mgmt__PoolGetPropReq req = MGMT__POOL_GET_PROP_REQ__INIT;
+	Mgmt__PoolProperty p = MGMT__POOL_PROPERTY__INIT, *pp = &p;
+	Mgmt__PoolGetPropResp *r;
+	int rc;
+
+	req.id = (char *)pool_id;
+	p.number = number;
+	req.properties = &pp;
+	req.n_properties = 1;
+	rc = call(DSS_CTL_POOL_GET_PROP, &req.base, &mgmt__pool_get_prop_resp__descriptor,
+		  (ProtobufCMessage **)&r);
+	if (rc != 0)
+		return rc;
+	if (r->n_properties != 1 ||
+	    r->properties[0]->value_case != MGMT__POOL_PROPERTY__VALUE_NUMVAL)
+		rc = -DER_NONEXIST;
+	else
+		*val = r->properties[0]->numval;
+	msg_free(&r->base);
+	return rc;
+}
+
+/* Add @ent to the ACL of the container open as @chdl; *@n (optional): its entries that
+ * start with @prefix afterwards. */
+static int
+cont_acl_update(const char *phdl, const char *chdl, const char *ent, const char *prefix, int *n)
+{
+	Mgmt__ContAclReq req = MGMT__CONT_ACL_REQ__INIT;
+	Mgmt__ClientHeader h;
+	Mgmt__ContAclResp *r = NULL;
+	size_t i;
+	int rc;
+
+	hdr_init(&h, phdl, NULL, chdl);
+	req.hdr = &h;
+	req.acl = (char **)&ent;
+	req.n_acl = 1;
+	rc = call(DSS_CTL_CONT_UPDATE_ACL, &req.base, &mgmt__cont_acl_resp__descriptor,
+		  (ProtobufCMessage **)&r);
+	if (rc == 0 && n != NULL)
+		for (*n = 0, i = 0; i < r->n_acl; i++)
+			*n += strncmp(r->acl[i], prefix, strlen(prefix)) == 0;
+	msg_free(r != NULL ? &r->base : NULL);
 	return rc;
 }
 
@@ -1244,11 +1353,16 @@ phase_restart(const char *state)
 #define RACE_PROCS 4
 #define RACE_ITERS 40
 
+/* The pool property each racing process sets (to 1, 2, ... RACE_ITERS). */
+static const uint32_t race_props[RACE_PROCS] = {DAOS_PROP_PO_SCRUB_FREQ, DAOS_PROP_PO_SCRUB_THRESH,
+						DAOS_PROP_PO_CHECKPOINT_FREQ,
+						DAOS_PROP_PO_CHECKPOINT_THRESH};
+
 static void
 race_child(int id, const char *chdl, const char *path)
 {
 	FILE *f = fopen(path, "w");
-	char name[32], val[32];
+	char name[32], val[32], ace[64];
 	uint64_t oid;
 	int j, rc, errs = 0;
 
@@ -1271,6 +1385,12 @@ race_child(int id, const char *chdl, const char *path)
 		snprintf(name, sizeof(name), "p%d_%d", id, j);
 		errs += attr_set(DSS_CTL_POOL_ATTR_SET, phdl_rw, NULL, name, val) != 0;
 		errs += cont_snap(DSS_CTL_CONT_SNAP_CREATE, phdl_rw, chdl, 0, NULL) != 0;
+		/* the pool record through set-prop and the ACL methods too (srv_pool.c) */
+		snprintf(ace, sizeof(ace), "A::race%d_%d@:r", id, j);
+		errs += pool_acl_update(ace) != 0;
+		errs += pool_prop_set(race_props[id], (uint64_t)j + 1) != 0;
+		snprintf(ace, sizeof(ace), "A::crace%d_%d@:r", id, j);
+		errs += cont_acl_update(phdl_rw, chdl, ace, NULL, NULL) != 0;
 	}
 	fprintf(f, "errors %d\n", errs);
 	fclose(f);
@@ -1358,6 +1478,20 @@ phase_race(const char *state)
 	check(rc == 0 && sn->n_snapshots == RACE_PROCS * RACE_ITERS && distinct,
 	      "race: %zu snapshots, sorted, distinct", rc == 0 ? sn->n_snapshots : 0);
 	msg_free(sn != NULL ? &sn->base : NULL);
+	rc = cont_acl_update(phdl_rw, ch, "A::crace_last@:r", "A::crace", &n);
+	check(rc == 0 && n == RACE_PROCS * RACE_ITERS + 1, "race: %d container ACL entries (of %d)",
+	      n, RACE_PROCS * RACE_ITERS + 1);
+	rc = pool_acl_get(buf, sizeof(buf));
+	for (n = 0, tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+		n += strncmp(tok, "A::race", 7) == 0;
+	check(rc == 0 && n == RACE_PROCS * RACE_ITERS, "race: %d pool ACL entries (of %d)", n,
+	      RACE_PROCS * RACE_ITERS);
+	for (i = 0; i < RACE_PROCS; i++) {
+		x = 0;
+		rc = pool_prop_get(race_props[i], &x);
+		check(rc == 0 && x == RACE_ITERS, "race: pool property %u is %" PRIu64 " (%d)",
+		      race_props[i], x, RACE_ITERS);
+	}
 	cont_close(phdl_rw, ch);
 	cont_destroy(phdl_rw, cu, false);
 	disconnect_pool(phdl_rw);

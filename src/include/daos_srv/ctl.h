@@ -77,6 +77,9 @@ enum dss_ctl_method {
 	DSS_CTL_POOL_OVERWRITE_ACL = 159,  /* mgmt.ModifyACLReq -> mgmt.ACLResp */
 	DSS_CTL_POOL_LIST_CONT = 160,      /* mgmt.ListContReq -> Resp */
 	DSS_CTL_POOL_EVICT = 161,          /* mgmt.PoolEvictReq -> Resp */
+	DSS_CTL_POOL_EXCLUDE = 162,        /* mgmt.PoolRanksReq -> Resp */
+	DSS_CTL_POOL_DRAIN = 163,          /* mgmt.PoolRanksReq -> Resp */
+	DSS_CTL_POOL_REINT = 164,          /* mgmt.PoolRanksReq -> Resp */
 	DSS_CTL_STORAGE_FORMAT = 200,      /* mgmt.StorageFormatReq -> Resp */
 	DSS_CTL_STORAGE_QUERY_USAGE = 201, /* mgmt.StorageUsageReq -> Resp */
 

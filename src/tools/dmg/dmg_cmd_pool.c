@@ -866,6 +866,126 @@ const struct dmg_cmd dmg_cmd_pool_evict = {
 };
 
 /*
+ * pool exclude / drain / reintegrate: targets of ranks DOWN / DRAIN / UP in the pool map.
+ */
+
+static const struct dmg_opt pool_ranks_opts[] = {
+    DMG_OPT('r', "ranks", DO_RANKS, o_ranks, "RANKS",
+	    "comma-separated list of ranks whose targets change (e.g. 1,3)"),
+    DMG_OPT(0, "rank", DO_RANKS, o_ranks, "RANK", "the rank whose targets change"),
+    DMG_OPT(0, "target-idx", DO_STR, o_target_idx, "IDX",
+	    "comma-separated list of target indexes on each rank (default: all)"),
+    DMG_OPT_END,
+};
+
+static int
+pool_ranks_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call,
+		 uint32_t method)
+{
+	Mgmt__PoolRanksReq *req = DMG_MSG_NEW(ctx, Mgmt__PoolRanksReq, MGMT__POOL_RANKS_REQ__INIT);
+	struct dmg_ranks idx = {0};
+	int rc;
+
+	if (req == NULL)
+		return NOMEM(ctx);
+	if (pool_target(ctx, o, &req->sys, &req->id) != 0)
+		return -DER_INVAL;
+	if (!o->o_ranks_set || o->o_ranks.dr_nr == 0)
+		return dmg_fail(ctx, -DER_INVAL, "--ranks is required");
+	req->ranks = dmg_alloc(ctx, sizeof(uint32_t) * o->o_ranks.dr_nr);
+	if (req->ranks == NULL)
+		return NOMEM(ctx);
+	memcpy(req->ranks, o->o_ranks.dr_ranks, sizeof(uint32_t) * o->o_ranks.dr_nr);
+	req->n_ranks = o->o_ranks.dr_nr;
+	if (o->o_target_idx != NULL) {
+		rc = dmg_ranks_parse(o->o_target_idx, 4096, &idx);
+		if (rc != 0)
+			return dmg_fail(ctx, rc, "invalid target index list %s (example: 0,1)",
+					o->o_target_idx);
+		req->target_idx = dmg_alloc(ctx, sizeof(uint32_t) * (idx.dr_nr + 1));
+		if (req->target_idx == NULL) {
+			dmg_ranks_free(&idx);
+			return NOMEM(ctx);
+		}
+		memcpy(req->target_idx, idx.dr_ranks, sizeof(uint32_t) * idx.dr_nr);
+		req->n_target_idx = idx.dr_nr;
+		dmg_ranks_free(&idx);
+	}
+	return dmg_call_set(call, method, &req->base, &mgmt__pool_ranks_resp__descriptor);
+}
+
+static int
+pool_exclude_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call)
+{
+	return pool_ranks_build(ctx, o, call, DSS_CTL_POOL_EXCLUDE);
+}
+
+static int
+pool_drain_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call)
+{
+	return pool_ranks_build(ctx, o, call, DSS_CTL_POOL_DRAIN);
+}
+
+static int
+pool_reint_build(struct dmg_ctx *ctx, const struct dmg_opts *o, struct dmg_call *call)
+{
+	return pool_ranks_build(ctx, o, call, DSS_CTL_POOL_REINT);
+}
+
+static int
+pool_ranks_print(struct dmg_ctx *ctx, const struct dmg_opts *o, const struct dmg_call *call,
+		 ProtobufCMessage *msg)
+{
+	const char *what = call->cl_method == DSS_CTL_POOL_EXCLUDE ? "Exclude"
+			   : call->cl_method == DSS_CTL_POOL_DRAIN ? "Drain"
+								   : "Reintegration";
+
+	if (o->o_json) {
+		dmg_json_resp(ctx, msg, NULL);
+		return 0;
+	}
+	fprintf(ctx->dx_out, "%s command succeeded (pool map version %u)\n", what,
+		((Mgmt__PoolRanksResp *)msg)->map_version);
+	return 0;
+}
+
+const struct dmg_cmd dmg_cmd_pool_exclude = {
+    "pool exclude",
+    "Exclude targets from a pool",
+    "<pool label or UUID>",
+    1,
+    1,
+    pool_ranks_opts,
+    pool_exclude_build,
+    pool_ranks_print,
+    NULL,
+};
+
+const struct dmg_cmd dmg_cmd_pool_drain = {
+    "pool drain",
+    "Drain targets from a pool",
+    "<pool label or UUID>",
+    1,
+    1,
+    pool_ranks_opts,
+    pool_drain_build,
+    pool_ranks_print,
+    NULL,
+};
+
+const struct dmg_cmd dmg_cmd_pool_reintegrate = {
+    "pool reintegrate",
+    "Reintegrate targets into a pool",
+    "<pool label or UUID>",
+    1,
+    1,
+    pool_ranks_opts,
+    pool_reint_build,
+    pool_ranks_print,
+    NULL,
+};
+
+/*
  * pool list
  */
 

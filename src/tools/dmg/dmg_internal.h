@@ -97,6 +97,7 @@ struct dmg_opts {
 	struct dmg_ranks o_ranks;
 	bool o_ranks_set;
 	const char *o_rank_hosts;
+	const char *o_target_idx; /* pool exclude/drain/reintegrate: "0,1" */
 	const char *o_label;
 	const char *o_props;
 	const char *o_acl_file;
@@ -297,7 +298,8 @@ extern const struct dmg_cmd dmg_cmd_system_query, dmg_cmd_system_stop, dmg_cmd_s
 extern const struct dmg_cmd dmg_cmd_pool_create, dmg_cmd_pool_destroy, dmg_cmd_pool_list,
     dmg_cmd_pool_query, dmg_cmd_pool_get_prop, dmg_cmd_pool_set_prop, dmg_cmd_pool_get_acl,
     dmg_cmd_pool_update_acl, dmg_cmd_pool_delete_acl, dmg_cmd_pool_overwrite_acl,
-    dmg_cmd_pool_list_cont, dmg_cmd_pool_evict;
+    dmg_cmd_pool_list_cont, dmg_cmd_pool_evict, dmg_cmd_pool_exclude, dmg_cmd_pool_drain,
+    dmg_cmd_pool_reintegrate;
 extern const struct dmg_cmd dmg_cmd_storage_format, dmg_cmd_storage_query_usage,
     dmg_cmd_telemetry_metrics_query, dmg_cmd_telemetry_metrics_list;
 

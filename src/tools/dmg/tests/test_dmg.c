@@ -589,6 +589,23 @@ test_pool_flags(void **state)
 	BAD("pool", "list-cont");
 	BAD("pool", "evict");
 	BAD("pool", "evict", "a", "b");
+
+	/* exclude, drain, reintegrate */
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_REINT, "pool", "reintegrate", "--ranks", "1,3", "tank");
+	assert_int_equal(((Mgmt__PoolRanksReq *)call.cl_req)->n_ranks, 2);
+	assert_int_equal(((Mgmt__PoolRanksReq *)call.cl_req)->ranks[1], 3);
+	assert_int_equal(((Mgmt__PoolRanksReq *)call.cl_req)->n_target_idx, 0);
+	dmg_ctx_fini(&ctx);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_EXCLUDE, "pool", "exclude", "--rank", "2",
+		 "--target-idx", "0-1", "tank");
+	assert_int_equal(((Mgmt__PoolRanksReq *)call.cl_req)->n_target_idx, 2);
+	assert_int_equal(((Mgmt__PoolRanksReq *)call.cl_req)->target_idx[1], 1);
+	dmg_ctx_fini(&ctx);
+	BUILD_AS(&ctx, &call, DSS_CTL_POOL_DRAIN, "pool", "drain", "-r", "0", "tank");
+	dmg_ctx_fini(&ctx);
+	BAD("pool", "reintegrate", "tank");
+	BAD("pool", "exclude", "--ranks", "1", "--target-idx", "x", "tank");
+	BAD("pool", "drain", "--ranks", "1");
 }
 
 static void
