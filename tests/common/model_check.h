@@ -1,9 +1,10 @@
 /*
- * model_check.h: what the libdaos system tests checked against an in-memory model share
- * (obj/obj_io_test.c, kv/kv_test.c, array/array_test.c): a seeded generator, CHECK, and the
- * start and end of their main. They run as "PROG MGMT_ADDR [OPS]" with a pool and container
- * of sys_pool.h and print "N operations, M failures". Include it from the one file of such a
- * program: it defines the program's generator state and failure count.
+ * model_check.h: what the libdaos and libdfs system tests checked against an in-memory model
+ * share: a seeded generator and CHECK (obj/obj_io_test.c, kv/kv_test.c, array/array_test.c,
+ * dfs/dfs_file_test.c, dfs/dfs_ns_test.c), and the start and end of main for the first three,
+ * which run as "PROG MGMT_ADDR [OPS]" with the pool and container of sys_pool_setup and print
+ * "N operations, M failures". Include it from the one file of such a program: it defines the
+ * program's generator state and failure count.
  */
 #ifndef TESTS_MODEL_CHECK_H
 #define TESTS_MODEL_CHECK_H
@@ -16,7 +17,7 @@
 
 #include "sys_pool.h"
 
-/* The generator (seeded by model_start from D_TEST_SEED or the clock) and the failures. */
+/* The generator (model_start seeds it: D_TEST_SEED or the clock) and the failures. */
 static uint64_t rs;
 static int failures;
 
