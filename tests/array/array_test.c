@@ -20,23 +20,9 @@
 #include <daos_array.h>
 #include <gurt/common.h>
 
-#include "../common/sys_pool.h"
+#include "../common/model_check.h"
 
 #define MAX_CELLS 20000
-
-static uint64_t rs;
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			if (++failures > 10)                                                       \
-				exit(1);                                                           \
-		}                                                                                  \
-	} while (0)
 
 struct m_array {
 	daos_size_t cell;
@@ -45,12 +31,6 @@ struct m_array {
 	uint8_t *data;    /* MAX_CELLS cells */
 	uint8_t *present; /* per cell */
 };
-
-static uint32_t
-rnd(uint32_t n)
-{
-	return (uint32_t)(d_test_rand(&rs) % n);
-}
 
 static daos_size_t
 m_size(struct m_array *m)
@@ -415,13 +395,9 @@ main(int argc, char **argv)
 	int a;
 	int rc;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s MGMT_ADDR [OPS]\n", argv[0]);
-		return 2;
-	}
-	rs = d_test_rand_seed(d_test_seed("array_test"));
-	if (sys_pool_setup(argv[1], &poh, &coh) != 0 || daos_eq_create(&eqh) != 0)
-		return 1;
+	rc = model_start(argc, argv, "array_test", &poh, &coh, &eqh);
+	if (rc != 0)
+		return rc;
 	buf = malloc(3 * 3 * 1024 * 8 + 64);
 	for (a = 0; a < 4; a++) {
 		daos_obj_id_t oid = {.lo = (uint64_t)a + 1, .hi = 0};
@@ -482,8 +458,5 @@ main(int argc, char **argv)
 		free(arrs[a].present);
 	}
 	free(buf);
-	daos_eq_destroy(eqh, 0);
-	sys_pool_teardown(poh, coh);
-	printf("%ld operations, %d failures\n", i, failures);
-	return failures == 0 ? 0 : 1;
+	return model_end(poh, coh, eqh, i);
 }

@@ -29,23 +29,9 @@
 #include <daos/client.h>
 #include <gurt/common.h>
 
-#include "../common/sys_pool.h"
+#include "../common/model_check.h"
 
 extern char **environ;
-
-static int failures;
-static uint64_t rs;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			if (++failures > 10)                                                       \
-				exit(1);                                                           \
-		}                                                                                  \
-	} while (0)
 
 #define CHECK_RC(expr, want)                                                                       \
 	do {                                                                                       \

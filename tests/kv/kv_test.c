@@ -19,25 +19,11 @@
 #include <daos_kv.h>
 #include <gurt/common.h>
 
-#include "../common/sys_pool.h"
+#include "../common/model_check.h"
 
 #define NKV 2
 #define NKEY 40
 #define VAL_MAX 20000
-
-static uint64_t rs;
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			if (++failures > 10)                                                       \
-				exit(1);                                                           \
-		}                                                                                  \
-	} while (0)
 
 struct m_val {
 	bool exists;
@@ -48,12 +34,6 @@ struct m_val {
 static struct m_val model[NKV][NKEY];
 static daos_handle_t kvh[NKV];
 static char keys[NKEY][16];
-
-static uint32_t
-rnd(uint32_t n)
-{
-	return (uint32_t)(d_test_rand(&rs) % n);
-}
 
 static void
 op_put(int k, int key, uint8_t *buf, daos_handle_t eqh)
@@ -223,13 +203,9 @@ main(int argc, char **argv)
 	int key;
 	int rc;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s MGMT_ADDR [OPS]\n", argv[0]);
-		return 2;
-	}
-	rs = d_test_rand_seed(d_test_seed("kv_test"));
-	if (sys_pool_setup(argv[1], &poh, &coh) != 0 || daos_eq_create(&eqh) != 0)
-		return 1;
+	rc = model_start(argc, argv, "kv_test", &poh, &coh, &eqh);
+	if (rc != 0)
+		return rc;
 	buf = malloc(VAL_MAX);
 	for (key = 0; key < NKEY; key++)
 		snprintf(keys[key], sizeof(keys[key]), "key-%d%s", key, key % 3 ? "" : "-long");
@@ -280,8 +256,5 @@ main(int argc, char **argv)
 			free(model[k][key].val);
 	}
 	free(buf);
-	daos_eq_destroy(eqh, 0);
-	sys_pool_teardown(poh, coh);
-	printf("%ld operations, %d failures\n", i, failures);
-	return failures == 0 ? 0 : 1;
+	return model_end(poh, coh, eqh, i);
 }

@@ -83,21 +83,30 @@ reconnect(const char *addr)
 		cli = NULL;
 }
 
+static void
+msg_free(ProtobufCMessage *m)
+{
+	if (m != NULL)
+		protobuf_c_message_free_unpacked(m, NULL);
+}
+
 /*
- * Call @method with @req; the reply unpacked as @desc into *@resp (may be NULL on error).
+ * Call @method with @req; the reply unpacked as @desc. @resp is the address of a pointer to
+ * the reply's type (every reply type is a ProtobufCMessage), which gets the reply (NULL on
+ * an error without one) for the caller to msg_free; or NULL: the reply is freed here.
  * Follows leader hints, and tries the other servers while none answers (a leader died),
  * for 30 s at most. Returns the envelope status, else the reply's status field.
  */
 static int
 call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
-     ProtobufCMessage **resp)
+     void *resp)
 {
 	size_t len = protobuf_c_message_get_packed_size(req);
 	void *buf = malloc(len + 1), *reply = NULL;
+	ProtobufCMessage *m = NULL;
 	size_t rlen = 0;
 	int rc = -DER_UNREACH, tries;
 
-	*resp = NULL;
 	protobuf_c_message_pack(req, buf);
 	/* 30 s at most: 150 tries, each after a pause of 200 ms but the first after a hint */
 	for (tries = 0; tries < 150; tries++) {
@@ -133,8 +142,8 @@ call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescrip
 	}
 	free(buf);
 	if (rc == 0 || rlen > 0) {
-		*resp = protobuf_c_message_unpack(desc, NULL, rlen, reply);
-		if (rc == 0 && *resp == NULL)
+		m = protobuf_c_message_unpack(desc, NULL, rlen, reply);
+		if (rc == 0 && m == NULL)
 			rc = -DER_PROTO;
 	}
 	if (rc == 0) {
@@ -143,20 +152,19 @@ call(uint32_t method, const ProtobufCMessage *req, const ProtobufCMessageDescrip
 		    protobuf_c_message_descriptor_get_field(desc, 1);
 
 		if (f != NULL && strcmp(f->name, "status") == 0)
-			rc = *(int32_t *)((char *)*resp + f->offset);
+			rc = *(int32_t *)((char *)m + f->offset);
 	}
 	free(reply);
+	/* all pointers to structures have one representation (C11 6.2.5) */
+	if (resp != NULL)
+		memcpy(resp, &m, sizeof(m));
+	else
+		msg_free(m);
 	return rc;
 }
 
-static void
-msg_free(ProtobufCMessage *m)
-{
-	if (m != NULL)
-		protobuf_c_message_free_unpacked(m, NULL);
-}
-
-static void
+/* Fill @h for the request's hdr field, which gets the return value. */
+static Mgmt__ClientHeader *
 hdr_init(Mgmt__ClientHeader *h, const char *phdl, const char *cont, const char *chdl)
 {
 	mgmt__client_header__init(h);
@@ -165,6 +173,7 @@ hdr_init(Mgmt__ClientHeader *h, const char *phdl, const char *cont, const char *
 	h->cont = (char *)(cont != NULL ? cont : "");
 	h->cont_hdl = (char *)(chdl != NULL ? chdl : "");
 	h->cred = cred;
+	return h;
 }
 
 static void
@@ -181,18 +190,10 @@ connect_pool(const char *hdl, uint64_t flags, Mgmt__PoolConnectResp **out)
 {
 	Mgmt__PoolConnectReq req = MGMT__POOL_CONNECT_REQ__INIT;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, hdl, NULL, NULL);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, hdl, NULL, NULL);
 	req.flags = flags;
-	rc = call(DSS_CTL_POOL_CONNECT, &req.base, &mgmt__pool_connect_resp__descriptor, &r);
-	if (out != NULL)
-		*out = (Mgmt__PoolConnectResp *)r;
-	else
-		msg_free(r);
-	return rc;
+	return call(DSS_CTL_POOL_CONNECT, &req.base, &mgmt__pool_connect_resp__descriptor, out);
 }
 
 static int
@@ -201,18 +202,10 @@ pool_hdl_call(uint32_t method, const char *hdl, const ProtobufCMessageDescriptor
 {
 	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, hdl, NULL, NULL);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, hdl, NULL, NULL);
 	req.query_mask = 1;
-	rc = call(method, &req.base, desc, &r);
-	if (out != NULL)
-		*out = r;
-	else
-		msg_free(r);
-	return rc;
+	return call(method, &req.base, desc, out);
 }
 
 static int
@@ -220,29 +213,21 @@ disconnect_pool(const char *hdl)
 {
 	Mgmt__PoolDisconnectReq req = MGMT__POOL_DISCONNECT_REQ__INIT;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, hdl, NULL, NULL);
-	req.hdr = &h;
-	rc = call(DSS_CTL_POOL_DISCONNECT, &req.base, &mgmt__pool_disconnect_resp__descriptor, &r);
-	msg_free(r);
-	return rc;
+	req.hdr = hdr_init(&h, hdl, NULL, NULL);
+	return call(DSS_CTL_POOL_DISCONNECT, &req.base, &mgmt__pool_disconnect_resp__descriptor,
+		    NULL);
 }
 
 static int
 pool_acl_set(const char **ents, size_t n)
 {
 	Mgmt__ModifyACLReq req = MGMT__MODIFY_ACLREQ__INIT;
-	ProtobufCMessage *r;
-	int rc;
 
 	req.id = (char *)pool_id;
 	req.entries = (char **)ents;
 	req.n_entries = n;
-	rc = call(DSS_CTL_POOL_OVERWRITE_ACL, &req.base, &mgmt__aclresp__descriptor, &r);
-	msg_free(r);
-	return rc;
+	return call(DSS_CTL_POOL_OVERWRITE_ACL, &req.base, &mgmt__aclresp__descriptor, NULL);
 }
 
 /* Add (or replace) the pool ACL entry @ent. */
@@ -363,12 +348,9 @@ cont_create(const char *phdl, const char *uuid, const char *label, const char *o
 	Mgmt__ContCreateReq req = MGMT__CONT_CREATE_REQ__INIT;
 	Mgmt__ContProperty p[4], *pp[4];
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
 	size_t n = 0;
-	int rc;
 
-	hdr_init(&h, phdl, uuid, NULL);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, uuid, NULL);
 	if (label != NULL) {
 		mgmt__cont_property__init(&p[n]);
 		p[n].number = DAOS_PROP_CO_LABEL;
@@ -392,9 +374,7 @@ cont_create(const char *phdl, const char *uuid, const char *label, const char *o
 		pp[i] = &p[i];
 	req.properties = pp;
 	req.n_properties = n;
-	rc = call(DSS_CTL_CONT_CREATE, &req.base, &mgmt__cont_create_resp__descriptor, &r);
-	msg_free(r);
-	return rc;
+	return call(DSS_CTL_CONT_CREATE, &req.base, &mgmt__cont_create_resp__descriptor, NULL);
 }
 
 static int
@@ -402,15 +382,10 @@ cont_destroy(const char *phdl, const char *cont, bool force)
 {
 	Mgmt__ContDestroyReq req = MGMT__CONT_DESTROY_REQ__INIT;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, phdl, cont, NULL);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, cont, NULL);
 	req.force = force;
-	rc = call(DSS_CTL_CONT_DESTROY, &req.base, &mgmt__cont_destroy_resp__descriptor, &r);
-	msg_free(r);
-	return rc;
+	return call(DSS_CTL_CONT_DESTROY, &req.base, &mgmt__cont_destroy_resp__descriptor, NULL);
 }
 
 static int
@@ -419,18 +394,10 @@ cont_open(const char *phdl, const char *cont, const char *chdl, uint64_t flags,
 {
 	Mgmt__ContOpenReq req = MGMT__CONT_OPEN_REQ__INIT;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, phdl, cont, chdl);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, cont, chdl);
 	req.flags = flags;
-	rc = call(DSS_CTL_CONT_OPEN, &req.base, &mgmt__cont_open_resp__descriptor, &r);
-	if (out != NULL)
-		*out = (Mgmt__ContOpenResp *)r;
-	else
-		msg_free(r);
-	return rc;
+	return call(DSS_CTL_CONT_OPEN, &req.base, &mgmt__cont_open_resp__descriptor, out);
 }
 
 static int
@@ -438,14 +405,9 @@ cont_close(const char *phdl, const char *chdl)
 {
 	Mgmt__ContCloseReq req = MGMT__CONT_CLOSE_REQ__INIT;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, phdl, NULL, chdl);
-	req.hdr = &h;
-	rc = call(DSS_CTL_CONT_CLOSE, &req.base, &mgmt__cont_close_resp__descriptor, &r);
-	msg_free(r);
-	return rc;
+	req.hdr = hdr_init(&h, phdl, NULL, chdl);
+	return call(DSS_CTL_CONT_CLOSE, &req.base, &mgmt__cont_close_resp__descriptor, NULL);
 }
 
 static int
@@ -454,22 +416,14 @@ cont_query(const char *phdl, const char *chdl, uint32_t prop, Mgmt__ContQueryRes
 	Mgmt__ContQueryReq req = MGMT__CONT_QUERY_REQ__INIT;
 	Mgmt__ContProperty p = MGMT__CONT_PROPERTY__INIT, *pp = &p;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, phdl, NULL, chdl);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, NULL, chdl);
 	if (prop != 0) {
 		p.number = prop;
 		req.properties = &pp;
 		req.n_properties = 1;
 	}
-	rc = call(DSS_CTL_CONT_QUERY, &req.base, &mgmt__cont_query_resp__descriptor, &r);
-	if (out != NULL)
-		*out = (Mgmt__ContQueryResp *)r;
-	else
-		msg_free(r);
-	return rc;
+	return call(DSS_CTL_CONT_QUERY, &req.base, &mgmt__cont_query_resp__descriptor, out);
 }
 
 static int
@@ -478,19 +432,14 @@ cont_set_prop(const char *phdl, const char *chdl, uint32_t number, const char *s
 	Mgmt__ContSetPropReq req = MGMT__CONT_SET_PROP_REQ__INIT;
 	Mgmt__ContProperty p = MGMT__CONT_PROPERTY__INIT, *pp = &p;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, phdl, NULL, chdl);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, NULL, chdl);
 	p.number = number;
 	p.strval = (char *)(str != NULL ? str : "");
 	p.numval = num;
 	req.properties = &pp;
 	req.n_properties = 1;
-	rc = call(DSS_CTL_CONT_SET_PROP, &req.base, &mgmt__cont_set_prop_resp__descriptor, &r);
-	msg_free(r);
-	return rc;
+	return call(DSS_CTL_CONT_SET_PROP, &req.base, &mgmt__cont_set_prop_resp__descriptor, NULL);
 }
 
 static int
@@ -499,18 +448,10 @@ cont_snap(uint32_t method, const char *phdl, const char *chdl, uint64_t epoch,
 {
 	Mgmt__ContSnapReq req = MGMT__CONT_SNAP_REQ__INIT;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
-	hdr_init(&h, phdl, NULL, chdl);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, NULL, chdl);
 	req.epoch = epoch;
-	rc = call(method, &req.base, &mgmt__cont_snap_resp__descriptor, &r);
-	if (out != NULL)
-		*out = (Mgmt__ContSnapResp *)r;
-	else
-		msg_free(r);
-	return rc;
+	return call(method, &req.base, &mgmt__cont_snap_resp__descriptor, out);
 }
 
 static int
@@ -521,8 +462,7 @@ cont_oids(const char *phdl, const char *chdl, uint64_t n, uint64_t *oid)
 	ProtobufCMessage *r;
 	int rc;
 
-	hdr_init(&h, phdl, NULL, chdl);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, NULL, chdl);
 	req.num_oids = n;
 	rc = call(DSS_CTL_CONT_ALLOC_OIDS, &req.base, &mgmt__cont_alloc_oids_resp__descriptor, &r);
 	if (rc == 0)
@@ -539,8 +479,6 @@ attr_set(uint32_t method, const char *phdl, const char *chdl, const char *name, 
 	Mgmt__AttrDelReq dreq = MGMT__ATTR_DEL_REQ__INIT;
 	Mgmt__Attr a = MGMT__ATTR__INIT, *ap = &a;
 	Mgmt__ClientHeader h;
-	ProtobufCMessage *r;
-	int rc;
 
 	hdr_init(&h, phdl, NULL, chdl);
 	if (val != NULL) {
@@ -550,15 +488,12 @@ attr_set(uint32_t method, const char *phdl, const char *chdl, const char *name, 
 		a.value.len = strlen(val);
 		sreq.attrs = &ap;
 		sreq.n_attrs = 1;
-		rc = call(method, &sreq.base, &mgmt__attr_resp__descriptor, &r);
-	} else {
-		dreq.hdr = &h;
-		dreq.names = (char **)&name;
-		dreq.n_names = 1;
-		rc = call(method, &dreq.base, &mgmt__attr_resp__descriptor, &r);
+		return call(method, &sreq.base, &mgmt__attr_resp__descriptor, NULL);
 	}
-	msg_free(r);
-	return rc;
+	dreq.hdr = &h;
+	dreq.names = (char **)&name;
+	dreq.n_names = 1;
+	return call(method, &dreq.base, &mgmt__attr_resp__descriptor, NULL);
 }
 
 static int
@@ -570,8 +505,7 @@ attr_get(uint32_t method, const char *phdl, const char *chdl, const char *name, 
 	ProtobufCMessage *r;
 	int rc;
 
-	hdr_init(&h, phdl, NULL, chdl);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, NULL, chdl);
 	req.names = (char **)&name;
 	req.n_names = 1;
 	rc = call(method, &req.base, &mgmt__attr_get_resp__descriptor, &r);
@@ -597,8 +531,7 @@ attr_list(uint32_t method, const char *phdl, const char *chdl, char *buf, size_t
 	size_t i;
 	int rc;
 
-	hdr_init(&h, phdl, NULL, chdl);
-	req.hdr = &h;
+	req.hdr = hdr_init(&h, phdl, NULL, chdl);
 	rc = call(method, &req.base, &mgmt__attr_list_resp__descriptor, &r);
 	buf[0] = '\0';
 	if (rc == 0) {
@@ -1221,8 +1154,7 @@ phase_main(const char *state, unsigned seed)
 		rc = cont_create(phdl_rw, cu, NULL, NULL, acl, 2, 0);
 		new_uuid(ch);
 		rc |= cont_open(phdl_rw, cu, ch, DAOS_COO_RW, NULL);
-		hdr_init(&h, phdl_rw, NULL, ch);
-		req.hdr = &h;
+		req.hdr = hdr_init(&h, phdl_rw, NULL, ch);
 		req.acl = (char **)ent;
 		req.n_acl = 1;
 		rc |=

@@ -40,27 +40,7 @@
 
 #include "mgmt/tgt.pb-c.h"
 
-static int fails;
-
-static void __attribute__((format(printf, 2, 3))) check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: ", cond ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		fails++;
-}
-
-#define CHECK_RC(rc, want, what)                                                                   \
-	do {                                                                                       \
-		int __rc = (rc);                                                                   \
-		check(__rc == (want), "%s: %s (want %s)", what, d_errstr(__rc), d_errstr(want));   \
-	} while (0)
+#include "../common/ok_check.h"
 
 /* What the targets of the engine at @addr know of pool @puuid. */
 struct tgt_view {

@@ -22,27 +22,13 @@
 #include <daos/client.h>
 #include <gurt/common.h>
 
-#include "../common/sys_pool.h"
+#include "../common/model_check.h"
 
 #define NOBJ 3
 #define NDKEY 8
 #define NAKEY 3 /* a0, a1: single values; x: an array of 1-byte records */
 #define ARR_MAX 60000
 #define SV_MAX 40000
-
-static uint64_t rs;
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			if (++failures > 10)                                                       \
-				exit(1);                                                           \
-		}                                                                                  \
-	} while (0)
 
 /* The model: per object, dkey, akey. */
 struct m_akey {
@@ -61,12 +47,6 @@ struct m_dkey {
 static struct m_dkey model[NOBJ][NDKEY];
 static daos_handle_t oh[NOBJ];
 static daos_obj_id_t oids[NOBJ];
-
-static uint32_t
-rnd(uint32_t n)
-{
-	return (uint32_t)(d_test_rand(&rs) % n);
-}
 
 /* dkey i of object o: uint64 for object 2, strings otherwise */
 static uint64_t dk_u64[NDKEY];
@@ -456,13 +436,9 @@ main(int argc, char **argv)
 	int a;
 	int rc;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s MGMT_ADDR [OPS]\n", argv[0]);
-		return 2;
-	}
-	rs = d_test_rand_seed(d_test_seed("obj_io_test"));
-	if (sys_pool_setup(argv[1], &poh, &coh) != 0 || daos_eq_create(&eqh) != 0)
-		return 1;
+	rc = model_start(argc, argv, "obj_io_test", &poh, &coh, &eqh);
+	if (rc != 0)
+		return rc;
 
 	for (o = 0; o < NOBJ; o++) {
 		oids[o].lo = (uint64_t)o + 1;
@@ -527,11 +503,8 @@ main(int argc, char **argv)
 	}
 	for (o = 0; o < NOBJ; o++)
 		daos_obj_close(oh[o], NULL);
-	daos_eq_destroy(eqh, 0);
-	sys_pool_teardown(poh, coh);
-	printf("%ld operations, %d failures\n", i, failures);
 	free(buf);
-	for (i = 0; i < 16; i++)
-		free(bufs[i]);
-	return failures == 0 ? 0 : 1;
+	for (o = 0; o < 16; o++)
+		free(bufs[o]);
+	return model_end(poh, coh, eqh, i);
 }
