@@ -30,14 +30,19 @@ t_init() {
 }
 
 # t_cleanup: kill (SIGKILL) and reap every tracked process still running; remove $TMP.
+# With T_KEEP_FAILED set, a run that exits non-zero keeps $TMP (its logs) and says where.
 t_cleanup() {
-	local pid
+	local rc=$? pid
 	for pid in "${PIDS[@]}"; do
 		if kill -0 "$pid" 2>/dev/null; then
 			kill -KILL "$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
 		fi
 	done
+	if [ -n "${T_KEEP_FAILED:-}" ] && [ "$rc" != 0 ]; then
+		echo "T_KEEP_FAILED: kept $TMP (exit $rc)"
+		return
+	fi
 	rm -rf "$TMP"
 }
 

@@ -1290,8 +1290,10 @@ test_late_reply_and_stop(void **state)
 	struct dss_ctl *caller;
 	char addr[DSS_CTL_ADDR_LEN];
 	pthread_t stopper;
+	uint64_t start;
 	void *reply;
 	size_t len;
+	int rc;
 
 	(void)state;
 	srv = server_start(NULL, addr);
@@ -1322,9 +1324,10 @@ test_late_reply_and_stop(void **state)
 	dss_ctl_client_close(cli);
 	req = wait_held();
 	assert_non_null(req);
-	usleep(20000);
+	/* the server has seen the close: only the caller's connection is left */
+	assert_int_equal(wait_conns(srv, 1), 1);
 	dss_ctl_reply(req, 0, NULL, 0);
-	assert_int_equal(wait_conns(srv, 1), 1); /* the caller's connection */
+	assert_int_equal(wait_conns(srv, 1), 1);
 
 	/* stop waits for a pending request; the request's connection is gone already */
 	assert_int_equal(dss_ctl_call(caller, addr, M_HOLD, "stop", 4, 100, NULL, NULL),
@@ -1332,11 +1335,20 @@ test_late_reply_and_stop(void **state)
 	req = wait_held();
 	assert_non_null(req);
 	assert_int_equal(pthread_create(&stopper, NULL, stopper_thread, srv), 0);
-	usleep(100000);
+	/*
+	 * Handshake, not a sleep: the stop has begun once the listener is closed (pings
+	 * answered until then); it then closes every connection and waits for the request.
+	 */
+	start = d_now_ns();
+	while ((rc = ping_addr(addr)) != -DER_UNREACH && ms_since(start) < 10000)
+		usleep(5000);
+	assert_int_equal(rc, -DER_UNREACH);
+	assert_int_equal(wait_conns_closed(srv), 0);
 	dss_ctl_stats_get(srv, &st);
 	assert_int_equal(st.cs_pending, 1);
 	assert_int_equal(st.cs_conns_open, 0);
-	assert_int_equal(ping_addr(addr), -DER_UNREACH); /* the listener is closed */
+	/* the stopper still waits for the request */
+	assert_int_equal(pthread_tryjoin_np(stopper, NULL), EBUSY);
 	dss_ctl_reply(req, 0, NULL, 0);
 	pthread_join(stopper, NULL);
 	dss_ctl_stats_get(srv, &st);

@@ -313,6 +313,11 @@ t_timers_order(void **state)
 /*
  * 4. Timed waits: short deadlines time out; long ones are cut short by a set (removing
  * their timers from the middle of the heap); the unset ones time out at their deadline.
+ * The setter sleeps until the last short deadline, so the loop fires every short timer
+ * before it runs (earlier deadlines first, its own armed last): those waits time out
+ * however late the thread runs. A long wait whose deadline is still ahead when the set
+ * comes must get the value; one the set came too late for (a thread stalled for half a
+ * second) may end either way, but only once and consistently.
  */
 
 #define NR_TW 2000
@@ -320,6 +325,7 @@ t_timers_order(void **state)
 struct tw_ult {
 	struct dss_eventual *tw_ev;
 	uint64_t tw_len;
+	uint64_t tw_start;
 	int tw_rc;
 	void *tw_value;
 	uint64_t tw_elapsed;
@@ -335,6 +341,7 @@ tw_ult_fn(void *arg)
 	struct tw_ult *t = arg;
 	uint64_t start = d_now_ns();
 
+	t->tw_start = start;
 	t->tw_rc = dss_eventual_timedwait(t->tw_ev, &t->tw_value, start + t->tw_len);
 	t->tw_woke = d_now_ns();
 	t->tw_elapsed = t->tw_woke - start;
@@ -344,18 +351,24 @@ static void
 tw_main(void *arg)
 {
 	struct dss_ult **h;
+	uint64_t a_end = 0;
 	uint32_t i;
 
 	(void)arg;
 	h = calloc(NR_TW, sizeof(*h));
 	for (i = 0; i < NR_TW; i++) {
 		T_CHECK(dss_eventual_create(&tw[i].tw_ev) == 0);
-		/* group A: 10 ms; group B: 300 ms */
-		tw[i].tw_len = (i % 4 < 2 ? 10 : 300) * T_MS;
+		/* group A: 10 ms; group B: 500 ms */
+		tw[i].tw_len = (i % 4 < 2 ? 10 : 500) * T_MS;
 		T_CHECK(dss_ult_create(dss_xstream_self(), tw_ult_fn, &tw[i], 0, &h[i]) == 0);
 	}
-	T_CHECK(dss_sleep(100) == 0);
-	/* set the even ones: group A has timed out already, group B is still waiting */
+	/* FIFO: every ULT above runs, and arms its timer, before this one runs again */
+	dss_yield();
+	for (i = 0; i < NR_TW; i++)
+		if (i % 4 < 2 && tw[i].tw_start + tw[i].tw_len > a_end)
+			a_end = tw[i].tw_start + tw[i].tw_len;
+	T_CHECK(dss_sleep_until(a_end) == 0);
+	/* set the even ones: group A has timed out already, group B is (normally) waiting */
 	tw_set_ns = d_now_ns();
 	for (i = 0; i < NR_TW; i += 2)
 		dss_eventual_set(tw[i].tw_ev, &tw[i]);
@@ -369,28 +382,39 @@ tw_main(void *arg)
 static void
 t_eventual_timedwait(void **state)
 {
-	uint32_t i;
+	uint32_t i, got = 0, late = 0;
 
 	(void)state;
 	tw = calloc(NR_TW, sizeof(*tw));
 	run_in_xstream(tw_main, NULL);
 	for (i = 0; i < NR_TW; i++) {
 		bool group_a = i % 4 < 2;
+		bool timeout_ok = tw[i].tw_rc == -DER_TIMEDOUT && tw[i].tw_elapsed >= tw[i].tw_len;
+		bool value_ok =
+		    tw[i].tw_rc == 0 && tw[i].tw_value == &tw[i] && tw[i].tw_woke >= tw_set_ns;
 
 		if (group_a || i % 2 == 1) {
-			if (tw[i].tw_rc != -DER_TIMEDOUT || tw[i].tw_elapsed < tw[i].tw_len)
+			if (!timeout_ok)
 				fail_msg("ULT %u: rc %d after %" PRIu64 " ms, expected a timeout "
 					 "after %" PRIu64 " ms",
 					 i, tw[i].tw_rc, tw[i].tw_elapsed / T_MS,
 					 tw[i].tw_len / T_MS);
-		} else {
-			if (tw[i].tw_rc != 0 || tw[i].tw_value != &tw[i] ||
-			    tw[i].tw_woke < tw_set_ns || tw[i].tw_elapsed >= 300 * T_MS)
+		} else if (tw[i].tw_start + tw[i].tw_len > tw_set_ns) {
+			if (!value_ok)
 				fail_msg("ULT %u: rc %d after %" PRIu64 " ms, expected the value "
-					 "when set, at ~100 ms",
-					 i, tw[i].tw_rc, tw[i].tw_elapsed / T_MS);
+					 "set %" PRIu64 " ms after its start",
+					 i, tw[i].tw_rc, tw[i].tw_elapsed / T_MS,
+					 (tw_set_ns - tw[i].tw_start) / T_MS);
+			got++;
+		} else {
+			/* the set came after the deadline: whichever the loop saw first */
+			if (!value_ok && !timeout_ok)
+				fail_msg("ULT %u: rc %d after %" PRIu64 " ms, set too late", i,
+					 tw[i].tw_rc, tw[i].tw_elapsed / T_MS);
+			late++;
 		}
 	}
+	printf("timed waits: %u cut short by the set, %u set after their deadline\n", got, late);
 	free(tw);
 }
 
@@ -398,7 +422,89 @@ t_eventual_timedwait(void **state)
 
 #define NR_LAT 20
 
+/*
+ * A poller on an eventfd. Its arm callback is the handshake that tells another thread the
+ * loop is asleep: the loop calls it just before epoll, after it found nothing to do. Each
+ * step the test waits for (an event polled, a ULT blocked) bumps fp_mark on the xstream;
+ * arm records fp_mark + 1 in fp_armed. Once fp_armed is past a step's mark, the loop sleeps
+ * (or is about to) with that step done, and only an fd event or a message wakes it (these
+ * tests arm no timers).
+ */
+struct fd_poller {
+	int fp_fd;
+	uint64_t fp_woke;
+	uint32_t fp_events;
+	uint32_t fp_mark;
+	uint32_t fp_armed; /* 0: never armed */
+};
+
+static uint32_t
+fd_mark(struct fd_poller *fp)
+{
+	uint32_t m = __atomic_load_n(&fp->fp_mark, __ATOMIC_RELAXED) + 1;
+
+	__atomic_store_n(&fp->fp_mark, m, __ATOMIC_RELAXED);
+	return m;
+}
+
+static int
+fd_arm(void *arg)
+{
+	struct fd_poller *fp = arg;
+
+	__atomic_store_n(&fp->fp_armed, __atomic_load_n(&fp->fp_mark, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* From another thread: wait (up to 10 s) until the loop went to sleep after step @mark. */
+static bool
+fd_wait_asleep(struct fd_poller *fp, uint32_t mark)
+{
+	uint64_t deadline = d_now_ns() + 10000 * T_MS;
+	uint32_t armed;
+
+	for (;;) {
+		armed = __atomic_load_n(&fp->fp_armed, __ATOMIC_ACQUIRE);
+		if (armed != 0 && (int32_t)(armed - 1 - mark) >= 0)
+			return true;
+		if (d_now_ns() > deadline)
+			return false;
+		usleep(100);
+	}
+}
+
+/* From another thread: wait (up to 10 s) until the poller has seen more than @events. */
+static bool
+fd_wait_events(struct fd_poller *fp, uint32_t events)
+{
+	uint64_t deadline = d_now_ns() + 10000 * T_MS;
+
+	while (__atomic_load_n(&fp->fp_events, __ATOMIC_ACQUIRE) == events) {
+		if (d_now_ns() > deadline)
+			return false;
+		usleep(10);
+	}
+	return true;
+}
+
+static int
+fd_poll(void *arg)
+{
+	struct fd_poller *fp = arg;
+	uint64_t v;
+
+	if (read(fp->fp_fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	fp->fp_woke = d_now_ns();
+	fd_mark(fp);
+	__atomic_store_n(&fp->fp_events, fp->fp_events + 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
 struct lat {
+	struct fd_poller *l_fp;
+	uint32_t l_mark;
 	struct dss_eventual *l_ready;
 	struct dss_eventual *l_go;
 	struct dss_eventual *l_done;
@@ -410,29 +516,12 @@ lat_ult(void *arg)
 {
 	struct lat *l = arg;
 
+	/* blocks in the same run: the loop arms after this mark only once the ULT waits */
+	l->l_mark = fd_mark(l->l_fp);
 	dss_eventual_set(l->l_ready, NULL);
 	dss_eventual_wait(l->l_go, NULL);
 	l->l_woke = d_now_ns();
 	dss_eventual_set(l->l_done, NULL);
-}
-
-struct fd_poller {
-	int fp_fd;
-	uint64_t fp_woke;
-	uint32_t fp_events;
-};
-
-static int
-fd_poll(void *arg)
-{
-	struct fd_poller *fp = arg;
-	uint64_t v;
-
-	if (read(fp->fp_fd, &v, sizeof(v)) != sizeof(v))
-		return 0;
-	fp->fp_woke = d_now_ns();
-	__atomic_store_n(&fp->fp_events, fp->fp_events + 1, __ATOMIC_RELEASE);
-	return 1;
 }
 
 static void
@@ -444,48 +533,119 @@ print_latency(const char *what, uint64_t *lat, int n)
 }
 
 /*
- * The adaptive idle spin: events that keep arriving soon after the loop fell asleep make it
- * spin longer, so that it meets them awake (far fewer sleeps than events); a long quiet spell
- * brings the spin back to its base.
+ * The adaptive idle spin: an event that wakes the loop less than the bound after it fell
+ * asleep grows the spin by twice that sleep (bounded), so that a stream of such events is
+ * met awake (far fewer sleeps than events); a sleep longer than the bound brings the spin
+ * back to its base. Load-independent: each step waits until the loop sleeps (fd_arm), and
+ * the sleep it then measures lies between the time this thread saw it asleep and wrote
+ * (a lower bound) and the gap between the two polls (an upper bound).
  */
+#define SPIN_BASE (20 * (uint64_t)1000)
+#define SPIN_MAX (100 * T_MS)
+#define NR_SPIN_STEPS 10
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 static void
 t_adaptive_spin(void **state)
 {
-	struct dss_xstream_attr attr = {.xa_idle_spin_ns = 20 * 1000,
-					.xa_idle_spin_max_ns = 50 * T_MS};
+	struct dss_xstream_attr attr = {.xa_idle_spin_ns = SPIN_BASE,
+					.xa_idle_spin_max_ns = SPIN_MAX};
 	struct dss_xstream_stats st0, st1;
 	struct dss_xstream *xs;
 	struct fd_poller fp = {0};
 	uint64_t one = 1;
-	int i;
+	uint64_t prev_woke = 0, seen, wrote, lo, hi;
+	uint32_t events;
+	int i, verified = 0;
 
 	(void)state;
 	fp.fp_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	assert_true(fp.fp_fd >= 0);
 	assert_int_equal(dss_xstream_create("spin", &attr, &xs), 0);
-	assert_int_equal(dss_xstream_poller_add(xs, fd_poll, NULL, fp.fp_fd, &fp, NULL), 0);
+	assert_int_equal(dss_xstream_poller_add(xs, fd_poll, fd_arm, fp.fp_fd, &fp, NULL), 0);
 	assert_int_equal(dss_xstream_start(xs), 0);
-	usleep(10 * 1000);
+	assert_true(fd_wait_asleep(&fp, 0));
 	dss_xstream_stats_get(xs, &st0);
-	assert_int_equal(st0.xss_idle_spin_ns, 20 * 1000);
+	assert_int_equal(st0.xss_idle_spin_ns, SPIN_BASE);
+
+	/* step by step: each sleep ended by an event grows the spin as the rule says */
+	for (i = 0; i < NR_SPIN_STEPS; i++) {
+		events = __atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE);
+		assert_true(fd_wait_asleep(&fp, __atomic_load_n(&fp.fp_mark, __ATOMIC_RELAXED)));
+		dss_xstream_stats_get(xs, &st0);
+		seen = d_now_ns();
+		usleep(300); /* longer than the base spin */
+		wrote = d_now_ns();
+		assert_int_equal(write(fp.fp_fd, &one, sizeof(one)), sizeof(one));
+		assert_true(fd_wait_events(&fp, events));
+		dss_xstream_stats_get(xs, &st1);
+		lo = wrote - seen;
+		hi = prev_woke == 0 ? UINT64_MAX : fp.fp_woke - prev_woke;
+		prev_woke = fp.fp_woke;
+		assert_int_equal(st1.xss_idle_sleeps, st0.xss_idle_sleeps + 1);
+		if (hi < SPIN_MAX) {
+			/* slept in [lo, hi), below the bound: grown */
+			if (st1.xss_idle_spin_ns <
+				min_u64(SPIN_MAX, st0.xss_idle_spin_ns + 2 * lo) ||
+			    st1.xss_idle_spin_ns > min_u64(SPIN_MAX, st0.xss_idle_spin_ns + 2 * hi))
+				fail_msg("step %d: spin %" PRIu64 " -> %" PRIu64
+					 " ns after a sleep "
+					 "of %" PRIu64 "..%" PRIu64 " ns",
+					 i, st0.xss_idle_spin_ns, st1.xss_idle_spin_ns, lo, hi);
+			verified++;
+		} else if (lo >= SPIN_MAX) {
+			assert_int_equal(st1.xss_idle_spin_ns, SPIN_BASE);
+		} else if (st1.xss_idle_spin_ns != SPIN_BASE &&
+			   st1.xss_idle_spin_ns <
+			       min_u64(SPIN_MAX, st0.xss_idle_spin_ns + 2 * lo)) {
+			/* this thread ran late: either side of the bound, but by the rule */
+			fail_msg("step %d: spin %" PRIu64 " -> %" PRIu64 " ns after a sleep of at "
+				 "least %" PRIu64 " ns",
+				 i, st0.xss_idle_spin_ns, st1.xss_idle_spin_ns, lo);
+		}
+	}
+	dss_xstream_stats_get(xs, &st1);
+	printf("%d steps (%d below the bound): spin now %" PRIu64 " us\n", NR_SPIN_STEPS, verified,
+	       st1.xss_idle_spin_ns / 1000);
+
+	/*
+	 * A stream of events 300 us apart: the spin meets most of them awake. A sleep only
+	 * happens when a gap outlasts the spin, and then grows the spin past that gap, so
+	 * sleeps stay few however irregular the gaps are under load.
+	 */
+	assert_true(fd_wait_asleep(&fp, __atomic_load_n(&fp.fp_mark, __ATOMIC_RELAXED)));
+	dss_xstream_stats_get(xs, &st0);
+	events = __atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE);
 	for (i = 0; i < 100; i++) {
-		usleep(300); /* longer than the base spin, far below the bound */
+		usleep(300);
 		assert_int_equal(write(fp.fp_fd, &one, sizeof(one)), sizeof(one));
 	}
-	usleep(10 * 1000);
+	assert_true(fd_wait_events(&fp, events));
+	assert_true(fd_wait_asleep(&fp, __atomic_load_n(&fp.fp_mark, __ATOMIC_RELAXED)));
 	dss_xstream_stats_get(xs, &st1);
-	printf("%u events 300 us apart: %" PRIu64 " sleeps, spin now %" PRIu64 " us\n",
-	       __atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE),
+	printf("100 events 300 us apart (%u polls): %" PRIu64 " sleeps, spin now %" PRIu64 " us\n",
+	       __atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE) - events,
 	       st1.xss_idle_sleeps - st0.xss_idle_sleeps, st1.xss_idle_spin_ns / 1000);
-	assert_true(st1.xss_idle_spin_ns > 300 * 1000);
-	assert_true(st1.xss_idle_sleeps - st0.xss_idle_sleeps < 60);
+	assert_true(st1.xss_idle_sleeps - st0.xss_idle_sleeps < 50);
 
-	/* quiet for longer than the bound: the next event finds the base spin again */
-	usleep(200 * 1000);
+	/* asleep for longer than the bound: the event that ends it finds the base spin again */
+	do {
+		/* an event of the stream above may have been left: then once more */
+		assert_true(fd_wait_asleep(&fp, __atomic_load_n(&fp.fp_mark, __ATOMIC_RELAXED)));
+		dss_xstream_stats_get(xs, &st0);
+		usleep((useconds_t)((SPIN_MAX + 20 * T_MS) / 1000));
+		dss_xstream_stats_get(xs, &st1);
+	} while (st1.xss_idle_sleeps != st0.xss_idle_sleeps);
+	events = __atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE);
 	assert_int_equal(write(fp.fp_fd, &one, sizeof(one)), sizeof(one));
-	usleep(20 * 1000);
+	assert_true(fd_wait_events(&fp, events));
 	dss_xstream_stats_get(xs, &st1);
-	assert_int_equal(st1.xss_idle_spin_ns, 20 * 1000);
+	assert_int_equal(st1.xss_idle_spin_ns, SPIN_BASE);
 
 	dss_xstream_stop(xs);
 	dss_xstream_destroy(xs);
@@ -549,26 +709,28 @@ t_cross_thread_wake(void **state)
 	fp.fp_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	assert_true(fp.fp_fd >= 0);
 	assert_int_equal(dss_xstream_create("lat", NULL, &xs), 0);
-	assert_int_equal(dss_xstream_poller_add(xs, fd_poll, NULL, fp.fp_fd, &fp, NULL), 0);
+	assert_int_equal(dss_xstream_poller_add(xs, fd_poll, fd_arm, fp.fp_fd, &fp, NULL), 0);
 	assert_int_equal(dss_xstream_start(xs), 0);
 	assert_int_equal(dss_xstream_start(xs), -DER_ALREADY);
 
 	for (i = 0; i < NR_LAT; i++) {
-		struct lat l = {0};
+		struct lat l = {.l_fp = &fp};
 
 		assert_int_equal(dss_eventual_create(&l.l_ready), 0);
 		assert_int_equal(dss_eventual_create(&l.l_go), 0);
 		assert_int_equal(dss_eventual_create(&l.l_done), 0);
 		assert_int_equal(dss_ult_create(xs, lat_ult, &l, 0, NULL), 0);
 		dss_eventual_wait(l.l_ready, NULL);
-		usleep(5000); /* long past the idle spin: the xstream is in epoll */
+		/* past the idle spin: the xstream is in epoll, with no timer to end it */
+		assert_true(fd_wait_asleep(&fp, l.l_mark));
 		dss_xstream_stats_get(xs, &st0);
 		t0 = d_now_ns();
 		dss_eventual_set(l.l_go, NULL);
-		assert_int_equal(dss_eventual_timedwait(l.l_done, NULL, d_now_ns() + 5000 * T_MS),
+		/* only the set's kick can wake it: without one this times out */
+		assert_int_equal(dss_eventual_timedwait(l.l_done, NULL, d_now_ns() + 10000 * T_MS),
 				 0);
 		dss_xstream_stats_get(xs, &st1);
-		/* it was asleep when the set came (unless this thread ran late) */
+		/* the kick ended a sleep (unless a stale kick had woken it just before) */
 		asleep += st1.xss_idle_sleeps > st0.xss_idle_sleeps;
 		lat[i] = l.l_woke - t0;
 		dss_eventual_destroy(l.l_ready);
@@ -579,20 +741,17 @@ t_cross_thread_wake(void **state)
 		      NR_LAT);
 	printf("  the xstream was asleep in %d of %d runs\n", asleep, NR_LAT);
 	assert_true(asleep > NR_LAT / 2);
-	assert_true(lat[NR_LAT / 2] < 50 * T_MS);
+	/* generous: the latency itself is only reported (a lost kick fails above) */
+	assert_true(lat[NR_LAT / 2] < 1000 * T_MS);
 
 	/* the same through a poller's fd */
 	for (i = 0; i < NR_LAT; i++) {
 		uint32_t events = __atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE);
-		uint64_t deadline;
 
-		usleep(5000);
+		assert_true(fd_wait_asleep(&fp, __atomic_load_n(&fp.fp_mark, __ATOMIC_RELAXED)));
 		t0 = d_now_ns();
 		assert_int_equal(write(fp.fp_fd, &one, sizeof(one)), sizeof(one));
-		deadline = t0 + 5000 * T_MS;
-		while (__atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE) == events &&
-		       d_now_ns() < deadline)
-			usleep(10);
+		assert_true(fd_wait_events(&fp, events));
 		assert_int_equal(__atomic_load_n(&fp.fp_events, __ATOMIC_ACQUIRE), events + 1);
 		lat[i] = fp.fp_woke - t0;
 	}
@@ -1143,10 +1302,10 @@ t_idle_cpu(void **state)
 	       (cpu1 - cpu0) / 1000, (wall1 - wall0) / T_MS);
 	/* the target is 2 %; 5 % leaves room for a noisy machine */
 	assert_true(pct < 5.0);
-	/* stopping wakes the sleeper at once */
+	/* stopping wakes the sleeper at once (generous: it would sleep 60 s) */
 	wall0 = d_now_ns();
 	dss_xstream_destroy(xs);
-	assert_true(d_now_ns() - wall0 < 1000 * T_MS);
+	assert_true(d_now_ns() - wall0 < 10000 * T_MS);
 	close(fp.fp_fd);
 }
 
@@ -1202,7 +1361,8 @@ t_stop_with_sleepers(void **state)
 	assert_int_equal(pthread_create(&th, NULL, stopper_thread, xs), 0);
 	pthread_join(th, NULL);
 	dss_xstream_destroy(xs); /* joins the xstream's thread */
-	assert_true(d_now_ns() - start < 1000 * T_MS);
+	/* generous: the sleepers would sleep an hour */
+	assert_true(d_now_ns() - start < 10000 * T_MS);
 	assert_int_equal(sleepers_out, NR_SLEEPERS);
 }
 
