@@ -29,6 +29,7 @@ D_LOG_FAC_DECLARE(bio);
 #define BIO_FI_DATA_SUBMIT 207 /* io_uring_submit of data-file requests fails */
 #define BIO_FI_DATA_READ 208   /* a data-file read completes with -EIO */
 #define BIO_FI_DATA_SHORT 209  /* a data-file read of more than 4 KiB returns half (blocks) */
+#define BIO_FI_WAL_CUT 210     /* a flush stops before its header write: as a kill there */
 
 #define WAL_BLK_SIZE 4096ULL
 #define WAL_HDR_MAGIC 0x314c4157534f4144ULL /* "DAOSWAL1" little-endian */

@@ -328,6 +328,8 @@ wal_submit(struct bio_wal *wal)
 	uint32_t niov = 0;
 	struct io_uring_sqe *chain[WAL_OP_NR];
 	bool link = false;
+	bool recs;
+	bool cut = false;
 	int nsqe = 0;
 	int rc;
 
@@ -335,10 +337,18 @@ wal_submit(struct bio_wal *wal)
 	if (wal->w_head_pos == wal->w_sub_pos && !wal->w_hdr_dirty)
 		return 0;
 
+	/*
+	 * The first header of a new generation goes out alone, and is durable before any record
+	 * of that generation is written: a writer killed in that flush must not leave records
+	 * of a generation the header does not name, or the next opener, which takes the same
+	 * number, would adopt them with its own first header (invariant 7, t_gen_reuse).
+	 */
+	recs = wal->w_head_pos > wal->w_sub_pos &&
+	       !(wal->w_hdr_dirty && wal->w_gen != wal->w_hdr.hd_gen);
 	memset(wf, 0, sizeof(*wf));
-	wf->wf_last_lsn = wal->w_last_lsn;
-	wf->wf_end = wal->w_head_pos;
-	if (wal->w_head_pos > wal->w_sub_pos && wal->w_dep_fd >= 0) {
+	wf->wf_last_lsn = recs ? wal->w_last_lsn : wal->w_sub_lsn;
+	wf->wf_end = recs ? wal->w_head_pos : wal->w_sub_pos;
+	if (recs && wal->w_dep_fd >= 0) {
 		/* data the new records reference: synced before any of them is written */
 		sqe = io_uring_get_sqe(&wal->w_ring);
 		D_ASSERT(sqe != NULL);
@@ -351,7 +361,7 @@ wal_submit(struct bio_wal *wal)
 		chain[nsqe++] = sqe;
 		link = true;
 	}
-	if (wal->w_head_pos > wal->w_sub_pos) {
+	if (recs) {
 		uint64_t p = wal_rnd_down(wal->w_sub_pos);
 		uint64_t end = wal_rnd_up(wal->w_head_pos);
 		uint32_t op = WAL_OP_LOG0;
@@ -379,6 +389,11 @@ wal_submit(struct bio_wal *wal)
 		}
 	}
 
+	/* fault: the writer dies just before its header write; what came before it lands */
+	if (wal->w_hdr_dirty && D_FAIL_CHECK(BIO_FI_WAL_CUT)) {
+		cut = true;
+		goto submit;
+	}
 	if (wal->w_hdr_dirty) {
 		struct wal_hdr_df *hd = (struct wal_hdr_df *)wal->w_hdr_buf;
 
@@ -420,6 +435,7 @@ wal_submit(struct bio_wal *wal)
 	} else {
 		wal->w_stats.ws_syncs += (uint64_t)(nsqe - link);
 	}
+submit:
 	if (link) {
 		/*
 		 * After a data sync the flush is one chain: each request starts once the one
@@ -439,9 +455,16 @@ wal_submit(struct bio_wal *wal)
 		rc = -EIO;
 	else
 		rc = io_uring_submit(&wal->w_ring);
-	wal->w_sub_pos = wal->w_head_pos;
-	wal->w_sub_lsn = wal->w_last_lsn;
+	wal->w_sub_pos = wf->wf_end;
+	wal->w_sub_lsn = wf->wf_last_lsn;
 	wal->w_stats.ws_flushes++;
+	if (rc == nsqe && cut) {
+		wf->wf_pending = (uint32_t)nsqe;
+		wf->wf_rc = -DER_IO;
+		wal->w_in_flight = nsqe > 0;
+		wal_fail(wal, "header write (injected: cut before it)", -EIO);
+		return -DER_IO;
+	}
 	if (rc == nsqe) {
 		wf->wf_pending = (uint32_t)nsqe;
 		wal->w_in_flight = true;

@@ -778,6 +778,86 @@ fault_arm(uint32_t id, uint64_t max)
 	assert_int_equal(d_fault_attr_set(&fa), 0);
 }
 
+/* Read (@write false) or write the two header blocks of the WAL file at @path. */
+static void
+hdr_io(const char *path, bool write, char *buf)
+{
+	int fd = open(path, O_RDWR);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = write ? pwrite(fd, buf, 2 * WAL_BLK_SIZE, 0) : pread(fd, buf, 2 * WAL_BLK_SIZE, 0);
+	assert_int_equal(n, 2 * WAL_BLK_SIZE);
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+}
+
+/*
+ * A generation whose header never reached the disk must not be reused. A writer killed in
+ * the first flush of its generation leaves records of generation G+1 on disk behind a header
+ * of G: the next open cuts them off (a newer generation). If that opener then writes only a
+ * header (a trim, as a pool close does after its checkpoint) with generation G+1 again, the
+ * old records become records of the current generation, at the position and with the LSNs
+ * the next replay expects: operations found absent come back ("zombies", t_crash).
+ */
+static void
+t_gen_reuse(void **state)
+{
+	struct tstate *ts = *state;
+	struct bio_wal_replay_info info;
+	struct bio_wal *wal;
+	char hdr[2 * WAL_BLK_SIZE];
+	char hdr2[2 * WAL_BLK_SIZE];
+	uint64_t lsn;
+	int i;
+
+	ts->ts_shape = &fixed_shape;
+	assert_int_equal(bio_wal_create(ts->ts_dir.wd_path, 1ULL << 20), 0);
+	wal = wal_open_replay(ts, 0, NULL, NULL, 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(append_one(ts, wal, &fixed_shape, &lsn), 0);
+	assert_int_equal(bio_wal_close(wal), 0);
+
+	/*
+	 * The killed writer: it dies in its first flush, at the header write that names its
+	 * generation; whatever it submitted before (its records 6..10, before the fix) lands.
+	 */
+	hdr_io(ts->ts_dir.wd_path, false, hdr);
+	wal = wal_open_replay(ts, 0, NULL, &info, 0);
+	assert_int_equal(info.ri_last_lsn, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(append_one(ts, wal, &fixed_shape, &lsn), 0);
+	assert_int_equal(lsn, 10);
+	fault_arm(BIO_FI_WAL_CUT, 1);
+	assert_int_equal(bio_wal_flush_wait(wal), -DER_IO);
+	assert_int_equal(bio_wal_close(wal), -DER_IO);
+	hdr_io(ts->ts_dir.wd_path, false, hdr2);
+	assert_memory_equal(hdr, hdr2, sizeof(hdr)); /* its header never reached the disk */
+
+	/* the parent: 6..10 are cut off; it checkpoints, trims and closes */
+	wal = wal_open_replay(ts, FROM_TAIL, NULL, &info, 0);
+	assert_int_equal(info.ri_last_lsn, 5);
+	assert_int_equal(bio_wal_trim(wal, 5), 0);
+	assert_int_equal(bio_wal_close(wal), 0);
+
+	/* every later open: still nothing after 5 */
+	for (i = 0; i < 2; i++) {
+		wal = wal_open_replay(ts, FROM_TAIL, NULL, &info, 0);
+		assert_int_equal(info.ri_records, 0);
+		assert_int_equal(info.ri_last_lsn, 5);
+		assert_int_equal(bio_wal_close(wal), 0);
+	}
+
+	/* and a writer after it continues at 6 with its own records */
+	wal = wal_open_replay(ts, FROM_TAIL, NULL, &info, 0);
+	assert_int_equal(append_one(ts, wal, &fixed_shape, &lsn), 0);
+	assert_int_equal(lsn, 6);
+	assert_int_equal(bio_wal_close(wal), 0);
+	wal = wal_open_replay(ts, FROM_TAIL, NULL, &info, 0);
+	assert_int_equal(info.ri_last_lsn, 6);
+	assert_int_equal(bio_wal_close(wal), 0);
+}
+
 /* An I/O error fails the flush and the WAL, until it is reopened and replayed. */
 static void
 t_io_error(void **state)
@@ -1120,6 +1200,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_torn_tail, setup_fdatasync, teardown),
 	    cmocka_unit_test_setup_teardown(t_bitflip, setup_fdatasync, teardown),
 	    cmocka_unit_test_setup_teardown(t_cutoff_history, setup_fdatasync, teardown),
+	    cmocka_unit_test_setup_teardown(t_gen_reuse, setup_fdatasync, teardown),
 	    cmocka_unit_test_setup_teardown(t_io_error, setup_dsync, teardown),
 	    cmocka_unit_test_setup_teardown(t_io_error, setup_fdatasync, teardown),
 	    cmocka_unit_test_setup_teardown(t_bad_calls, setup_fdatasync, teardown),
