@@ -1201,6 +1201,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_bitflip, setup_fdatasync, teardown),
 	    cmocka_unit_test_setup_teardown(t_cutoff_history, setup_fdatasync, teardown),
 	    cmocka_unit_test_setup_teardown(t_gen_reuse, setup_fdatasync, teardown),
+	    cmocka_unit_test_setup_teardown(t_gen_reuse, setup_dsync, teardown),
 	    cmocka_unit_test_setup_teardown(t_io_error, setup_dsync, teardown),
 	    cmocka_unit_test_setup_teardown(t_io_error, setup_fdatasync, teardown),
 	    cmocka_unit_test_setup_teardown(t_bad_calls, setup_fdatasync, teardown),
