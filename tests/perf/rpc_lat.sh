@@ -26,6 +26,7 @@ for B in "${BUILDS[@]}"; do
 	SRV_BIN=$B/src/engine/daos_server
 	t_need_exec "$SRV_BIN" "$B/src/engine/daos_ctl_ping" "${CLIENT:-$B/src/net/self_test}"
 	srv_config 2 >"$TMP/daos_server.yml"
+	srv_transport "$TMP/daos_server.yml"
 	rm -rf "$TMP/data"
 	# shellcheck disable=SC2086 # the prefixes are words
 	${SRV_PREFIX:-} "$SRV_BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" \
