@@ -257,3 +257,44 @@ CFG
 	fi
 	pass "dmg pool create tank: $PUUID"
 }
+
+# jget NAME PATH: field PATH of the dmg -j answer in $TMP/NAME.out ($JGET: dmg_json_get)
+jget() {
+	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
+}
+
+# show_dmg NAME: the dmg output and errors in $TMP/NAME.{out,err}, for a failure's evidence
+show_dmg() {
+	show out "$TMP/$1.out"
+	show err "$TMP/$1.err"
+}
+
+# state_of NAME RANK: the state of RANK in the system query answer in $TMP/NAME.out
+state_of() {
+	local j n
+	n=$(jget "$1" response.members)
+	for j in $(seq 0 $((${n:-0} - 1))); do
+		if [ "$(jget "$1" "response.members.$j.rank")" = "$2" ]; then
+			jget "$1" "response.members.$j.state"
+			return
+		fi
+	done
+	echo none
+}
+
+# wait_states SECS STATE0 STATE1 STATE2: until `$DMG -j -l $HOSTS system query` (answer in
+# $TMP/sq.out, RC) shows these states of ranks 0-2; returns 1 after SECS
+wait_states() {
+	local secs=$1
+	shift
+	for _ in $(seq $((secs * 5))); do
+		timeout 60 "$DMG" -j -l "$HOSTS" system query >"$TMP/sq.out" 2>"$TMP/sq.err"
+		RC=$?
+		if [ $RC = 0 ] && [ "$(state_of sq 0)" = "$1" ] && [ "$(state_of sq 1)" = "$2" ] &&
+			[ "$(state_of sq 2)" = "$3" ]; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}

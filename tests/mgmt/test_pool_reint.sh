@@ -79,41 +79,6 @@ dmg_at() {
 	timeout 60 "$DMG" -j -l "$HOSTS" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
 	RC=$?
 }
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
-show_dmg() {
-	show out "$TMP/$1.out"
-	show err "$TMP/$1.err"
-}
-
-# state_of NAME RANK: the state of RANK in the system query in $TMP/NAME.out
-state_of() {
-	local j n
-	n=$(jget "$1" response.members)
-	for j in $(seq 0 $((${n:-0} - 1))); do
-		if [ "$(jget "$1" "response.members.$j.rank")" = "$2" ]; then
-			jget "$1" "response.members.$j.state"
-			return
-		fi
-	done
-	echo none
-}
-
-# wait_states SECS STATE0 STATE1 STATE2: until system query shows these states of ranks 0-2
-wait_states() {
-	local secs=$1 t
-	shift
-	for t in $(seq $((secs * 5))); do
-		dmg_at sq system query
-		if [ $RC = 0 ] && [ "$(state_of sq 0)" = "$1" ] && [ "$(state_of sq 1)" = "$2" ] &&
-			[ "$(state_of sq 2)" = "$3" ]; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	return 1
-}
 
 # io NAME ARGS...: the client (bounded), output in $TMP/NAME.out, RC
 io() {
