@@ -17,7 +17,6 @@
  * floor operations to the same targets. Updates are durable when acknowledged (the WAL).
  * Prints per-run figures and the median of the runs; -j prints one JSON document instead.
  */
-#include <dirent.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +32,7 @@
 #include <gurt/common.h>
 
 #include "../common/sys_pool.h"
+#include "perf_cpu.h"
 
 #define MAX_RUNS 16
 #define MAX_LIST 8
@@ -113,49 +113,6 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time of every thread of process @pid so far (ns, from schedstat), or 0. */
-static uint64_t
-proc_cpu_ns(int pid)
-{
-	char path[64];
-	struct dirent *de;
-	uint64_t sum = 0;
-	DIR *d;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char f[300];
-		unsigned long long ns;
-		FILE *fp;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(f, sizeof(f), "/proc/%d/task/%s/schedstat", pid, de->d_name);
-		fp = fopen(f, "r");
-		if (fp == NULL)
-			continue;
-		if (fscanf(fp, "%llu", &ns) == 1)
-			sum += ns;
-		fclose(fp);
-	}
-	closedir(d);
-	return sum;
 }
 
 static void
@@ -342,8 +299,8 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	int nfree = qd;
 	uint64_t next = 0;
 	uint64_t done = 0;
-	uint64_t c0 = cpu_ns();
-	uint64_t s0 = proc_cpu_ns(b->srv_pid);
+	uint64_t c0 = perf_self_cpu_ns();
+	uint64_t s0 = perf_proc_cpu_ns(b->srv_pid);
 	uint64_t t0;
 	int i;
 	int rc;
@@ -378,9 +335,9 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	}
 	res->secs = (double)(now_ns() - t0) / 1e9;
 	res->ops = nops;
-	res->cli_cpu_us = (double)(cpu_ns() - c0) / 1e3 / (double)nops;
+	res->cli_cpu_us = (double)(perf_self_cpu_ns() - c0) / 1e3 / (double)nops;
 	res->srv_cpu_us =
-	    b->srv_pid > 0 ? (double)(proc_cpu_ns(b->srv_pid) - s0) / 1e3 / (double)nops : -1;
+	    b->srv_pid > 0 ? (double)(perf_proc_cpu_ns(b->srv_pid) - s0) / 1e3 / (double)nops : -1;
 	qsort(b->lat, b->nlat, sizeof(uint32_t), cmp_u32);
 	res->p50_us = b->lat[b->nlat / 2] / 1e3;
 	res->p99_us = b->lat[(b->nlat * 99) / 100] / 1e3;

@@ -26,7 +26,6 @@
  * how many updates each group commit carried. The create phase must show at least one WAL
  * record per file (else exit 1). -m 0 skips streaming, -L the local side.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -49,6 +48,7 @@
 #include "ctl/ctl.pb-c.h"
 
 #include "../common/sys_pool.h"
+#include "perf_cpu.h"
 
 enum { F_CREATE, F_STAT, F_REMOVE, F_WRITE, F_READ, F_NR };
 static const char *fig_names[F_NR] = {"create (files/s)", "stat (files/s)", "remove (files/s)",
@@ -67,49 +67,6 @@ now_s(void)
 }
 
 /* CPU time of this process so far (ns). */
-static uint64_t
-self_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time of every thread of process @pid so far (ns, from schedstat), or 0. */
-static uint64_t
-proc_cpu_ns(int pid)
-{
-	char path[64];
-	struct dirent *de;
-	uint64_t sum = 0;
-	DIR *d;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char f[300];
-		unsigned long long ns;
-		FILE *fp;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(f, sizeof(f), "/proc/%d/task/%s/schedstat", pid, de->d_name);
-		fp = fopen(f, "r");
-		if (fp == NULL)
-			continue;
-		if (fscanf(fp, "%llu", &ns) == 1)
-			sum += ns;
-		fclose(fp);
-	}
-	closedir(d);
-	return sum;
-}
-
 /*
  * The server's WAL counters summed over its targets (engine/wal/..., through the management
  * port's Telemetry method): wal[0] records appended, wal[1] flushes. All zero if the
@@ -450,13 +407,13 @@ perf_run(struct perf_run *pr, char **bufs, double fig[F_NR], double rpcs[F_NR][D
 		if (rpcs != NULL)
 			wal_counts(pr->pr_addr, w0);
 		dc_obj_rpc_counts(c0);
-		cc0 = self_cpu_ns();
-		sc0 = proc_cpu_ns(pr->pr_srv_pid);
+		cc0 = perf_self_cpu_ns();
+		sc0 = perf_proc_cpu_ns(pr->pr_srv_pid);
 		pthread_barrier_wait(&pr->pr_bar);
 		pthread_barrier_wait(&pr->pr_bar);
 		per = ph <= F_REMOVE ? files : bytes / 1048576;
-		pr->pr_cpu[ph][0] = (double)(self_cpu_ns() - cc0) / 1e3 / per;
-		pr->pr_cpu[ph][1] = (double)(proc_cpu_ns(pr->pr_srv_pid) - sc0) / 1e3 / per;
+		pr->pr_cpu[ph][0] = (double)(perf_self_cpu_ns() - cc0) / 1e3 / per;
+		pr->pr_cpu[ph][1] = (double)(perf_proc_cpu_ns(pr->pr_srv_pid) - sc0) / 1e3 / per;
 		dc_obj_rpc_counts(c1);
 		t0 = pts[0].pt_t0[ph];
 		t1 = pts[0].pt_t1[ph];
