@@ -101,69 +101,76 @@ create_pool() {
 	return 1
 }
 
+# phase_end NAME: the end of the caps_test phase NAME, whose exit code is RC: its output
+# indented, then a pass with its count of checks, or a failure with its stderr (returns 1)
+phase_end() {
+	sed 's/^/    /' "$TMP/$1.out"
+	if [ "$RC" = 0 ]; then
+		pass "caps_test $1: $(grep -c '^ok:' "$TMP/$1.out") checks"
+		return 0
+	fi
+	fail "caps_test $1 exit $RC"
+	show stderr "$TMP/$1.err"
+	return 1
+}
+
+# phase_run NAME ARGS...: `caps_test NAME ARGS` (120 s at most), output in $TMP/NAME.{out,err},
+# then phase_end
+phase_run() {
+	timeout 120 "$TEST" "$@" >"$TMP/$1.out" 2>"$TMP/$1.err"
+	RC=$?
+	phase_end "$1"
+}
+
+# phase_start NAME ARGS...: `caps_test NAME ARGS` in the background (120 s at most, tracked,
+# PH_PID), its stdin the fifo $TMP/go_NAME held open on fd 3; returns 1 (a failure) if it
+# does not print "ready" within 60 s. phase_go NAME lets it go on.
+phase_start() {
+	mkfifo "$TMP/go_$1"
+	timeout 120 "$TEST" "$@" <"$TMP/go_$1" >"$TMP/$1.out" 2>"$TMP/$1.err" &
+	PH_PID=$!
+	t_track "$PH_PID"
+	exec 3>"$TMP/go_$1"
+	wait_line "$TMP/$1.out" "^ready" 60 && return 0
+	fail "caps_test $1 never got ready"
+	return 1
+}
+
+# phase_go NAME: a line on the stdin of phase_start's caps_test, then its exit (120 s at
+# most) and phase_end
+phase_go() {
+	# in a subshell: if caps_test has exited, SIGPIPE ends that, not the script
+	(echo go >&3) 2>/dev/null
+	exec 3>&-
+	wait_exit "$PH_PID" 120
+	phase_end "$1"
+}
+
 cd "$TMP" || exit 1
 echo "== capabilities (caps_test caps)"
 create_pool tank || exit 1
 pass "pool tank over both ranks: $PUUID"
 TANK=$PUUID
-timeout 120 "$TEST" caps tank "$ADDR" "$PUUID" >"$TMP/caps.out" 2>"$TMP/caps.err"
-RC=$?
-sed 's/^/    /' "$TMP/caps.out"
-if [ "$RC" = 0 ]; then
-	pass "caps_test caps: $(grep -c '^ok:' "$TMP/caps.out") checks"
-else
-	fail "caps_test caps exit $RC"
-	show stderr "$TMP/caps.err"
-fi
+phase_run caps tank "$ADDR" "$PUUID"
 
 echo "== a pool where no container was ever opened (caps_test virgin)"
 create_pool bench || exit 1
-timeout 120 "$TEST" virgin bench >"$TMP/virgin.out" 2>"$TMP/virgin.err"
-RC=$?
-sed 's/^/    /' "$TMP/virgin.out"
-if [ "$RC" = 0 ]; then
-	pass "caps_test virgin: $(grep -c '^ok:' "$TMP/virgin.out") checks"
-else
-	fail "caps_test virgin exit $RC"
-	show stderr "$TMP/virgin.err"
-fi
+phase_run virgin bench
 
 echo "== an engine restarts while a handle is open (caps_test hold)"
-mkfifo "$TMP/go_hold"
-timeout 120 "$TEST" hold tank "$ADDR1" "$TANK" <"$TMP/go_hold" >"$TMP/hold.out" \
-	2>"$TMP/hold.err" &
-HO_PID=$!
-t_track "$HO_PID"
-exec 4>"$TMP/go_hold"
-if wait_line "$TMP/hold.out" "^ready" 60; then
+if phase_start hold tank "$ADDR1" "$TANK"; then
 	kill -KILL "$S1_PID"
 	wait_exit "$S1_PID" 10
 	srv_start srv1b -o "$TMP/srv1.yml" --data-dir "$TMP/data1"
 	"$CTL_PING" -w 20 "$ADDR1" >/dev/null 2>&1 && pass "second server restarted (kill -9)" ||
 		fail "second server does not answer after its restart"
-else
-	fail "caps_test hold never got ready"
 fi
-echo go >&4
-exec 4>&-
-wait_exit "$HO_PID" 120
-sed 's/^/    /' "$TMP/hold.out"
-if [ "$RC" = 0 ]; then
-	pass "caps_test hold: $(grep -c '^ok:' "$TMP/hold.out") checks"
-else
-	fail "caps_test hold exit $RC"
-	show stderr "$TMP/hold.err"
+phase_go hold ||
 	grep -E "exclu|TgtHdl|refused|join" "$TMP/srv.err" | tail -20 | sed 's/^/      /'
-fi
 
 echo "== map version (caps_test stale, dmg system exclude of rank $RANK1)"
 create_pool pond || exit 1
-mkfifo "$TMP/go"
-timeout 120 "$TEST" stale pond "$ADDR" "$PUUID" <"$TMP/go" >"$TMP/stale.out" 2>"$TMP/stale.err" &
-ST_PID=$!
-t_track "$ST_PID"
-exec 3>"$TMP/go"
-if wait_line "$TMP/stale.out" "^ready" 60; then
+if phase_start stale pond "$ADDR" "$PUUID"; then
 	dmg_j ex system exclude --ranks "$RANK1"
 	[ "$RC" = 0 ] && [ "$(j ex response.results.0.state)" = adminexcluded ] &&
 		pass "system exclude --ranks $RANK1" || {
@@ -176,18 +183,7 @@ if wait_line "$TMP/stale.out" "^ready" 60; then
 		[ "$RC" = 0 ] && break
 		sleep 0.2
 	done
-else
-	fail "caps_test stale never got ready"
 fi
-echo go >&3
-exec 3>&-
-wait_exit "$ST_PID" 120
-sed 's/^/    /' "$TMP/stale.out"
-if [ "$RC" = 0 ]; then
-	pass "caps_test stale: $(grep -c '^ok:' "$TMP/stale.out") checks"
-else
-	fail "caps_test stale exit $RC"
-	show stderr "$TMP/stale.err"
-fi
+phase_go stale
 
 t_summary
