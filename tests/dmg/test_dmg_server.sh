@@ -29,11 +29,6 @@ dmg_run() {
 	RC=$?
 }
 
-# jget NAME PATH: the value at PATH in $TMP/NAME.out (empty and non-zero if not there).
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
-
 srv_config 1 >"$TMP/daos_server.yml"
 cat >"$TMP/daos_control.yml" <<EOF
 name: daos_server

@@ -69,10 +69,6 @@ dmg_run() {
 	RC=$?
 }
 
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
-
 # refused NAME WHAT PATTERN: dmg NAME exited 1 with PATTERN in its error (JSON "error").
 refused() {
 	local err

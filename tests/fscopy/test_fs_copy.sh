@@ -32,9 +32,6 @@ d() {
 	timeout 120 "$DAOS" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
 	RC=$?
 }
-j() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
 # refused NAME WHAT REGEX: exit 1 with a message matching REGEX on stderr
 refused() {
 	if [ "$RC" = 1 ] && grep -Eq "$3" "$TMP/$1.err"; then
@@ -160,8 +157,8 @@ same_tree "local -> fs1 -> fs2/sub -> local" "$TMP/back2"
 
 echo "== one file, small chunks, -j"
 d big -j fs copy --src "$SRC/d1/big" --dst daos://tank/small/big
-if [ "$RC" = 0 ] && [ "$(j big response.num_files)" = 1 ] && [ "$(j big response.bytes)" = 5000000 ] &&
-	[ "$(j big status)" = 0 ]; then
+if [ "$RC" = 0 ] && [ "$(jget big response.num_files)" = 1 ] && [ "$(jget big response.bytes)" = 5000000 ] &&
+	[ "$(jget big status)" = 0 ]; then
 	pass "-j: one file of 5000000 bytes into a 64 KiB-chunk container"
 else
 	fail "-j one file: exit $RC"
@@ -175,7 +172,7 @@ cmp -s "$SRC/d1/big" "$TMP/back3/big" && [ "$(stat -c %Y "$TMP/back3/big")" = "$
 	fail "one file back: exit $RC $(cat "$TMP/big2.err")"
 
 echo "== a directory linked to a container (libduns, user.daos)"
-FS1=$(timeout 30 "$DAOS" -j cont query tank fs1 >"$TMP/q.out" 2>/dev/null && j q response.container_uuid)
+FS1=$(timeout 30 "$DAOS" -j cont query tank fs1 >"$TMP/q.out" 2>/dev/null && jget q response.container_uuid)
 mkdir "$TMP/uns"
 if python3 -c "import os,sys; os.setxattr(sys.argv[1], 'user.daos', ('DAOS.POSIX://%s/%s' % (sys.argv[2], sys.argv[3])).encode() + b'\0')" \
 	"$TMP/uns" "$PUUID" "$FS1" 2>"$TMP/xattr.err"; then

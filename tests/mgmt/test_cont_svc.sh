@@ -36,10 +36,6 @@ dmg_run() {
 	RC=$?
 }
 
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
-
 wait_joined() {
 	local i
 	for i in $(seq 300); do

@@ -56,28 +56,20 @@ srv_start srv1 -o "$TMP/srv1.yml" --data-dir "$TMP/data1"
 S1_PID=$SRV_PID
 agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
 
-# dmg_j NAME ARGS...: dmg -j at the first server, output in $TMP/NAME.{out,err}, RC
-dmg_j() {
-	local name=$1
-	shift
-	timeout 30 "$DMG" -j -l "$ADDR" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
-}
-j() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
+# dmg_j (lib/server.sh) asks the first server
+HOSTS=$ADDR
 
 # both engines joined
 for i in $(seq 100); do
 	dmg_j sq system query
-	[ "$RC" = 0 ] && [ "$(j sq response.members)" = 2 ] &&
-		[ "$(j sq response.members.0.state)" = joined ] &&
-		[ "$(j sq response.members.1.state)" = joined ] && break
+	[ "$RC" = 0 ] && [ "$(jget sq response.members)" = 2 ] &&
+		[ "$(jget sq response.members.0.state)" = joined ] &&
+		[ "$(jget sq response.members.1.state)" = joined ] && break
 	sleep 0.3
 done
 RANK1=
 for m in 0 1; do
-	[ "$(j sq "response.members.$m.addr")" = "$ADDR1" ] && RANK1=$(j sq "response.members.$m.rank")
+	[ "$(jget sq "response.members.$m.addr")" = "$ADDR1" ] && RANK1=$(jget sq "response.members.$m.rank")
 done
 if [ -z "$RANK1" ]; then
 	fail "the two engines did not join"
@@ -90,11 +82,11 @@ create_pool() {
 	local label=$1 i
 	for i in $(seq 20); do
 		dmg_j "pc_$label" pool create -z 2G "$label"
-		[ "$(j "pc_$label" status)" = 0 ] && break
+		[ "$(jget "pc_$label" status)" = 0 ] && break
 		sleep 0.5
 	done
-	PUUID=$(j "pc_$label" response.uuid)
-	[ -n "$PUUID" ] && [ "$(j "pc_$label" response.tgt_ranks)" = 2 ] && return 0
+	PUUID=$(jget "pc_$label" response.uuid)
+	[ -n "$PUUID" ] && [ "$(jget "pc_$label" response.tgt_ranks)" = 2 ] && return 0
 	fail "dmg pool create $label"
 	show out "$TMP/pc_$label.out"
 	show err "$TMP/pc_$label.err"
@@ -172,7 +164,7 @@ echo "== map version (caps_test stale, dmg system exclude of rank $RANK1)"
 create_pool pond || exit 1
 if phase_start stale pond "$ADDR" "$PUUID"; then
 	dmg_j ex system exclude --ranks "$RANK1"
-	[ "$RC" = 0 ] && [ "$(j ex response.results.0.state)" = adminexcluded ] &&
+	[ "$RC" = 0 ] && [ "$(jget ex response.results.0.state)" = adminexcluded ] &&
 		pass "system exclude --ranks $RANK1" || {
 		fail "system exclude: exit $RC"
 		show out "$TMP/ex.out"
