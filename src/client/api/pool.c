@@ -55,6 +55,31 @@ dc_pool_hdr_fill(struct dc_pool *pool, Mgmt__ClientHeader *hdr, struct dc_pool_h
 	hdr->pool_hdl = bufs->hb_hdl;
 }
 
+/* The header of a request about an open pool handle, and the strings it points to. */
+struct pool_req_hdr {
+	Mgmt__ClientHeader rh_hdr;
+	struct dc_pool_hdr_bufs rh_bufs;
+};
+
+/*
+ * The prologue of a call on pool handle @poh: its pool, referenced (the caller puts it or
+ * gives it to the call), with @rh filled for it and *@hdrp (the request's hdr) pointing to
+ * it. NULL when @poh is no pool handle: the caller answers -DER_NO_HDL.
+ */
+static struct dc_pool *
+pool_hdl_req(daos_handle_t poh, struct pool_req_hdr *rh, Mgmt__ClientHeader **hdrp)
+{
+	struct dc_pool *pool;
+
+	pool = dc_pool_get(poh);
+	if (pool == NULL)
+		return NULL;
+	mgmt__client_header__init(&rh->rh_hdr);
+	dc_pool_hdr_fill(pool, &rh->rh_hdr, &rh->rh_bufs);
+	*hdrp = &rh->rh_hdr;
+	return pool;
+}
+
 /* The map and addresses of a PoolConnectResp, new. */
 static int
 pool_resp_map(const Mgmt__PoolConnectResp *resp, struct pool_map **mapp,
@@ -505,11 +530,10 @@ int
 daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
 {
 	Mgmt__PoolDisconnectReq req = MGMT__POOL_DISCONNECT_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 
-	pool = dc_pool_get(poh);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
 		return pool_ev_done(ev, -DER_NO_HDL);
 	if (pool->dp_local || pool->dp_g2l) {
@@ -517,8 +541,6 @@ daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
 		dc_pool_put(pool);
 		return pool_ev_done(ev, 0);
 	}
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
 	return dc_svc_call_ev(ev, pool, DSS_CTL_POOL_DISCONNECT, &req.base,
 			      &mgmt__pool_disconnect_resp__descriptor, pool_disconnect_cb, pool);
 }
@@ -670,17 +692,14 @@ daos_pool_list_cont(daos_handle_t poh, daos_size_t *ncont, struct daos_pool_cont
 		    daos_event_t *ev)
 {
 	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 
 	if (ncont == NULL)
 		return pool_ev_done(ev, -DER_INVAL);
-	pool = dc_pool_get(poh);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
 		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
 	return pool_out_call(ev, pool, DSS_CTL_POOL_HDL_LIST_CONT, &req.base,
 			     &mgmt__list_cont_resp__descriptor, pool_list_cont_cb, ncont, cbuf,
 			     NULL, 0);
@@ -735,17 +754,14 @@ int
 daos_pool_list_attr(daos_handle_t poh, char *buffer, size_t *size, daos_event_t *ev)
 {
 	Mgmt__AttrListReq req = MGMT__ATTR_LIST_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 
 	if (size == NULL)
 		return pool_ev_done(ev, -DER_INVAL);
-	pool = dc_pool_get(poh);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
 		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_LIST, &req.base,
 			     &mgmt__attr_list_resp__descriptor, pool_list_attr_cb, buffer, size,
 			     NULL, 0);
@@ -785,19 +801,16 @@ daos_pool_get_attr(daos_handle_t poh, int n, char const *const names[], void *co
 		   size_t sizes[], daos_event_t *ev)
 {
 	Mgmt__AttrGetReq req = MGMT__ATTR_GET_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 	int rc;
 
 	rc = pool_attr_names_check(n, names);
 	if (rc != 0 || sizes == NULL)
 		return pool_ev_done(ev, -DER_INVAL);
-	pool = dc_pool_get(poh);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
 		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
 	req.n_names = (size_t)n;
 	req.names = (char **)names;
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_GET, &req.base,
@@ -817,8 +830,7 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 		   size_t const sizes[], daos_event_t *ev)
 {
 	Mgmt__AttrSetReq req = MGMT__ATTR_SET_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	Mgmt__Attr *attrs = NULL;
 	Mgmt__Attr **attrp = NULL;
 	struct dc_pool *pool;
@@ -844,13 +856,11 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 		attrs[i].value.len = sizes[i];
 		attrp[i] = &attrs[i];
 	}
-	pool = dc_pool_get(poh);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL) {
 		rc = pool_ev_done(ev, -DER_NO_HDL);
 		goto out;
 	}
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
 	req.n_attrs = (size_t)n;
 	req.attrs = attrp;
 	/* the request is packed before this returns: attrs may go */
@@ -866,19 +876,16 @@ int
 daos_pool_del_attr(daos_handle_t poh, int n, char const *const names[], daos_event_t *ev)
 {
 	Mgmt__AttrDelReq req = MGMT__ATTR_DEL_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 	int rc;
 
 	rc = pool_attr_names_check(n, names);
 	if (rc != 0)
 		return pool_ev_done(ev, rc);
-	pool = dc_pool_get(poh);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
 		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
 	req.n_names = (size_t)n;
 	req.names = (char **)names;
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_DEL, &req.base,
