@@ -29,22 +29,6 @@
 #include "mgmt/cont.pb-c.h"
 #include "mgmt/pool.pb-c.h"
 
-/* Complete a caller's event @ev with @rc (the work was done synchronously). */
-static int
-pool_ev_done(daos_event_t *ev, int rc)
-{
-	daos_event_t *priv = NULL;
-	int rc2;
-
-	if (ev == NULL)
-		return rc;
-	rc2 = dc_ev_begin(ev, &priv);
-	if (rc2 != 0)
-		return rc2;
-	dc_ev_complete(ev, rc);
-	return dc_ev_end(ev, priv);
-}
-
 void
 dc_pool_hdr_fill(struct dc_pool *pool, Mgmt__ClientHeader *hdr, struct dc_pool_hdr_bufs *bufs)
 {
@@ -469,16 +453,16 @@ daos_pool_connect2(const char *pool, const char *sys, unsigned int flags, daos_h
 	    strnlen(pool, DAOS_PROP_LABEL_MAX_LEN + 1) > DAOS_PROP_LABEL_MAX_LEN ||
 	    (sys != NULL && strnlen(sys, DAOS_SYS_NAME_MAX_LEN + 1) > DAOS_SYS_NAME_MAX_LEN) ||
 	    (mode != DAOS_PC_RO && mode != DAOS_PC_RW && mode != DAOS_PC_EX))
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 
 	D_ALLOC_PTR(op);
 	if (op == NULL)
-		return pool_ev_done(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	rc = dc_sec_request_creds(&cred);
 	if (rc != 0) {
 		D_ERROR("no credential from daos_agent: " DF_RC "\n", DP_RC(rc));
 		D_FREE(op);
-		return pool_ev_done(ev, rc);
+		return dc_ev_done(ev, rc);
 	}
 	op->pc_poh = poh;
 	op->pc_info = info;
@@ -535,11 +519,11 @@ daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
 
 	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	if (pool->dp_local || pool->dp_g2l) {
 		d_hhash_link_delete(dc_hhash(), &pool->dp_hlink);
 		dc_pool_put(pool);
-		return pool_ev_done(ev, 0);
+		return dc_ev_done(ev, 0);
 	}
 	return dc_svc_call_ev(ev, pool, DSS_CTL_POOL_DISCONNECT, &req.base,
 			      &mgmt__pool_disconnect_resp__descriptor, pool_disconnect_cb, pool);
@@ -554,10 +538,10 @@ daos_pool_query(daos_handle_t poh, d_rank_list_t **ranks, daos_pool_info_t *info
 	int rc;
 
 	if (pool_prop != NULL)
-		return pool_ev_done(ev, -DER_NOSYS); /* pool properties: dmg pool get-prop */
+		return dc_ev_done(ev, -DER_NOSYS); /* pool properties: dmg pool get-prop */
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	if (ranks != NULL)
 		*ranks = NULL;
 	rc = dc_ev_begin(ev, &priv);
@@ -578,10 +562,10 @@ daos_pool_query_target(daos_handle_t poh, uint32_t tgt, d_rank_t rank, daos_targ
 	int rc = 0;
 
 	if (info == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	/* the state from the handle's map; per-target space needs a target query (not yet) */
 	memset(info, 0, sizeof(*info));
 	pthread_rwlock_rdlock(&pool->dp_lock);
@@ -615,7 +599,7 @@ daos_pool_query_target(daos_handle_t poh, uint32_t tgt, d_rank_t rank, daos_targ
 	}
 	pthread_rwlock_unlock(&pool->dp_lock);
 	dc_pool_put(pool);
-	return pool_ev_done(ev, rc);
+	return dc_ev_done(ev, rc);
 }
 
 /* The out-parameters of a call in flight, and the pool reference it holds. */
@@ -638,7 +622,7 @@ pool_out_call(daos_event_t *ev, struct dc_pool *pool, uint32_t method, const Pro
 	D_ALLOC_PTR(op);
 	if (op == NULL) {
 		dc_pool_put(pool);
-		return pool_ev_done(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	}
 	op->po_pool = pool;
 	op->po_p1 = p1;
@@ -696,10 +680,10 @@ daos_pool_list_cont(daos_handle_t poh, daos_size_t *ncont, struct daos_pool_cont
 	struct dc_pool *pool;
 
 	if (ncont == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	return pool_out_call(ev, pool, DSS_CTL_POOL_HDL_LIST_CONT, &req.base,
 			     &mgmt__list_cont_resp__descriptor, pool_list_cont_cb, ncont, cbuf,
 			     NULL, 0);
@@ -758,10 +742,10 @@ daos_pool_list_attr(daos_handle_t poh, char *buffer, size_t *size, daos_event_t 
 	struct dc_pool *pool;
 
 	if (size == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_LIST, &req.base,
 			     &mgmt__attr_list_resp__descriptor, pool_list_attr_cb, buffer, size,
 			     NULL, 0);
@@ -807,10 +791,10 @@ daos_pool_get_attr(daos_handle_t poh, int n, char const *const names[], void *co
 
 	rc = pool_attr_names_check(n, names);
 	if (rc != 0 || sizes == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	req.n_names = (size_t)n;
 	req.names = (char **)names;
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_GET, &req.base,
@@ -839,14 +823,14 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 
 	rc = pool_attr_names_check(n, names);
 	if (rc != 0 || values == NULL || sizes == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	for (i = 0; i < n; i++)
 		if (values[i] == NULL || sizes[i] == 0)
-			return pool_ev_done(ev, -DER_INVAL);
+			return dc_ev_done(ev, -DER_INVAL);
 	D_ALLOC_ARRAY(attrs, n);
 	D_ALLOC_ARRAY(attrp, n);
 	if (attrs == NULL || attrp == NULL) {
-		rc = pool_ev_done(ev, -DER_NOMEM);
+		rc = dc_ev_done(ev, -DER_NOMEM);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -858,7 +842,7 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 	}
 	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL) {
-		rc = pool_ev_done(ev, -DER_NO_HDL);
+		rc = dc_ev_done(ev, -DER_NO_HDL);
 		goto out;
 	}
 	req.n_attrs = (size_t)n;
@@ -882,10 +866,10 @@ daos_pool_del_attr(daos_handle_t poh, int n, char const *const names[], daos_eve
 
 	rc = pool_attr_names_check(n, names);
 	if (rc != 0)
-		return pool_ev_done(ev, rc);
+		return dc_ev_done(ev, rc);
 	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	req.n_names = (size_t)n;
 	req.names = (char **)names;
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_DEL, &req.base,
@@ -1265,7 +1249,7 @@ daos_pool_filter_cont(daos_handle_t poh, daos_pool_cont_filter_t *filter, daos_s
 	(void)filter;
 	(void)ncont;
 	(void)cbuf;
-	return pool_ev_done(ev, -DER_NOSYS);
+	return dc_ev_done(ev, -DER_NOSYS);
 }
 
 int
