@@ -24,15 +24,7 @@ svc_start 2 1G
 
 echo "== the container API (cont_api_test)"
 cd "$TMP" || exit 1
-timeout 240 "$TEST" tank >"$TMP/api.out" 2>"$TMP/api.err"
-RC=$?
-sed 's/^/    /' "$TMP/api.out"
-if [ "$RC" = 0 ]; then
-	pass "cont_api_test: $(grep -c '^ok:' "$TMP/api.out") checks"
-else
-	fail "cont_api_test exit $RC ($(grep -c '^FAIL:' "$TMP/api.out") failed checks)"
-	show stderr "$TMP/api.err"
-fi
+checks_run api cont_api_test 240 "$TEST" tank
 
 # d NAME ARGS...: run daos ARGS, stdout in $TMP/NAME.out, stderr in $TMP/NAME.err, RC.
 d() {

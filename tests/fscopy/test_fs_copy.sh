@@ -52,27 +52,11 @@ d mk_small cont create tank small --type POSIX --chunk-size 64KiB
 pass "POSIX containers fs1 fs2 fs3 small (64 KiB chunks)"
 
 echo "== dfs_local2global_all / dfs_global2local_all across two processes"
-timeout 120 "$GTEST" tank fs3 "$TMP/blob" >"$TMP/g.out" 2>"$TMP/g.err"
-RC=$?
-sed 's/^/    /' "$TMP/g.out"
-if [ "$RC" = 0 ]; then
-	pass "dfs_global_all_test: $(grep -c '^ok:' "$TMP/g.out") checks"
-else
-	fail "dfs_global_all_test exit $RC"
-	show stderr "$TMP/g.err"
-fi
+checks_run g dfs_global_all_test 120 "$GTEST" tank fs3 "$TMP/blob"
 
 echo "== libduns: duns_create_path, duns_link_cont, duns_destroy_path"
 mkdir "$TMP/duns"
-timeout 120 "$DTEST" tank fs3 "$TMP/duns" >"$TMP/dt.out" 2>"$TMP/dt.err"
-RC=$?
-sed 's/^/    /' "$TMP/dt.out"
-if [ "$RC" = 0 ]; then
-	pass "duns_path_test: $(grep -c '^ok:' "$TMP/dt.out") checks"
-else
-	fail "duns_path_test exit $RC"
-	show stderr "$TMP/dt.err"
-fi
+checks_run dt duns_path_test 120 "$DTEST" tank fs3 "$TMP/duns"
 
 echo "== a local tree"
 SRC=$TMP/src

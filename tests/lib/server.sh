@@ -135,6 +135,30 @@ cpu_ticks() {
 	echo "$stat" | awk '{print $12 + $13}'
 }
 
+# checks_end NAME WHAT: the report of a checks program (one "ok: "/"FAIL: " line a check on
+# stdout) that wrote $TMP/NAME.{out,err} and exited with RC: its output indented, then a pass
+# "WHAT: N checks", or a failure "WHAT exit RC (M failed checks)" with its stderr (returns 1).
+checks_end() {
+	sed 's/^/    /' "$TMP/$1.out"
+	if [ "$RC" = 0 ]; then
+		pass "$2: $(grep -c '^ok:' "$TMP/$1.out") checks"
+		return 0
+	fi
+	fail "$2 exit $RC ($(grep -c '^FAIL:' "$TMP/$1.out") failed checks)"
+	show stderr "$TMP/$1.err"
+	return 1
+}
+
+# checks_run NAME WHAT SECS CMD...: CMD (SECS at most), its output in $TMP/NAME.{out,err},
+# RC, then checks_end NAME WHAT.
+checks_run() {
+	local name=$1 what=$2 secs=$3
+	shift 3
+	timeout "$secs" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	RC=$?
+	checks_end "$name" "$what"
+}
+
 # srv_config TARGETS [NAME]: a daos_server.yml on stdout for one engine with TARGETS targets,
 # tcp on loopback at $PORT/$FAB_PORT, formatting its storage at the first start
 # (auto_format: true; without it a server waits for dmg storage format, as DAOS). Append a

@@ -93,25 +93,9 @@ create_pool() {
 	return 1
 }
 
-# phase_end NAME: the end of the caps_test phase NAME, whose exit code is RC: its output
-# indented, then a pass with its count of checks, or a failure with its stderr (returns 1)
-phase_end() {
-	sed 's/^/    /' "$TMP/$1.out"
-	if [ "$RC" = 0 ]; then
-		pass "caps_test $1: $(grep -c '^ok:' "$TMP/$1.out") checks"
-		return 0
-	fi
-	fail "caps_test $1 exit $RC"
-	show stderr "$TMP/$1.err"
-	return 1
-}
-
-# phase_run NAME ARGS...: `caps_test NAME ARGS` (120 s at most), output in $TMP/NAME.{out,err},
-# then phase_end
+# phase_run NAME ARGS...: `caps_test NAME ARGS` (120 s at most), reported by checks_run
 phase_run() {
-	timeout 120 "$TEST" "$@" >"$TMP/$1.out" 2>"$TMP/$1.err"
-	RC=$?
-	phase_end "$1"
+	checks_run "$1" "caps_test $1" 120 "$TEST" "$@"
 }
 
 # phase_start NAME ARGS...: `caps_test NAME ARGS` in the background (120 s at most, tracked,
@@ -129,13 +113,13 @@ phase_start() {
 }
 
 # phase_go NAME: a line on the stdin of phase_start's caps_test, then its exit (120 s at
-# most) and phase_end
+# most) and its report (checks_end)
 phase_go() {
 	# in a subshell: if caps_test has exited, SIGPIPE ends that, not the script
 	(echo go >&3) 2>/dev/null
 	exec 3>&-
 	wait_exit "$PH_PID" 120
-	phase_end "$1"
+	checks_end "$1" "caps_test $1"
 }
 
 cd "$TMP" || exit 1
