@@ -28,10 +28,7 @@ checks_run api cont_api_test 240 "$TEST" tank
 
 # d NAME ARGS...: run daos ARGS, stdout in $TMP/NAME.out, stderr in $TMP/NAME.err, RC.
 d() {
-	local name=$1
-	shift
-	timeout 60 "$DAOS" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 60 "$DAOS" "${@:2}"
 }
 # ok_json NAME WHAT: exit 0 and status 0, else a failure with the evidence
 ok_json() {

@@ -23,10 +23,7 @@ t_ports 30000 250
 
 # dmg_run NAME ARGS...: run dmg (20 s at most), stdout/stderr in $TMP/NAME.{out,err}, RC.
 dmg_run() {
-	local name=$1
-	shift
-	timeout 20 "$DMG" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 20 "$DMG" "${@:2}"
 }
 
 srv_config 1 >"$TMP/daos_server.yml"

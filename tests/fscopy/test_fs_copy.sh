@@ -27,10 +27,7 @@ svc_start 2 2G
 
 # d NAME ARGS...: run daos ARGS, stdout in $TMP/NAME.out, stderr in $TMP/NAME.err, RC.
 d() {
-	local name=$1
-	shift
-	timeout 120 "$DAOS" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 120 "$DAOS" "${@:2}"
 }
 # refused NAME WHAT REGEX: exit 1 with a message matching REGEX on stderr
 refused() {

@@ -135,6 +135,15 @@ cpu_ticks() {
 	echo "$stat" | awk '{print $12 + $13}'
 }
 
+# t_run NAME SECS CMD...: CMD, SECS at most (timeout: RC 124), its stdout and stderr in
+# $TMP/NAME.out and $TMP/NAME.err, RC its exit code.
+t_run() {
+	local name=$1 secs=$2
+	shift 2
+	timeout "$secs" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	RC=$?
+}
+
 # checks_end NAME WHAT: the report of a checks program (one "ok: "/"FAIL: " line a check on
 # stdout) that wrote $TMP/NAME.{out,err} and exited with RC: its output indented, then a pass
 # "WHAT: N checks", or a failure "WHAT exit RC (M failed checks)" with its stderr (returns 1).
@@ -152,10 +161,9 @@ checks_end() {
 # checks_run NAME WHAT SECS CMD...: CMD (SECS at most), its output in $TMP/NAME.{out,err},
 # RC, then checks_end NAME WHAT.
 checks_run() {
-	local name=$1 what=$2 secs=$3
-	shift 3
-	timeout "$secs" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	local name=$1 what=$2
+	shift 2
+	t_run "$name" "$@"
 	checks_end "$name" "$what"
 }
 
@@ -303,9 +311,7 @@ jget() {
 dmg_at() {
 	local hosts=$1 name=$2
 	shift 2
-	timeout 60 "$DMG" -j ${DMG_CONF:+-o "$DMG_CONF"} -l "$hosts" "$@" >"$TMP/$name.out" \
-		2>"$TMP/$name.err"
-	RC=$?
+	t_run "$name" 60 "$DMG" -j ${DMG_CONF:+-o "$DMG_CONF"} -l "$hosts" "$@"
 }
 
 # dmg_j NAME ARGS...: dmg_at "$HOSTS" NAME ARGS.

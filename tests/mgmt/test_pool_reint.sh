@@ -35,10 +35,7 @@ srv3_config "$TMP" 2 storage log_mask=NOTE
 
 # io NAME ARGS...: the client (bounded), output in $TMP/NAME.out, RC
 io() {
-	local name=$1
-	shift
-	timeout 120 "$IO" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 120 "$IO" "${@:2}"
 }
 
 # pq NAME POOL: pool query; DIS (disabled targets, 0 if absent) and VER (map version)

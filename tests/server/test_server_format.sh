@@ -36,17 +36,11 @@ D=$TMP/tier_data
 
 # dm NAME ARGS...: dmg ARGS (insecure, at $ADDR), stdout/stderr in $TMP/NAME.out/.err, RC.
 dm() {
-	local name=$1
-	shift
-	timeout 60 "$DMG" -i -l "$ADDR" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 60 "$DMG" -i -l "$ADDR" "${@:2}"
 }
 # dd NAME ARGS...: daos ARGS, the same way.
 dd_() {
-	local name=$1
-	shift
-	timeout 120 "$DAOS" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 120 "$DAOS" "${@:2}"
 }
 # cfg AUTO FILE [KDEV]: the server's configuration: 2 targets, a ram tier, file tiers with
 # the wal, meta and data roles (with KDEV, the data role on a class kdev tier instead).

@@ -31,11 +31,9 @@ srv3_config "$TMP" 2 storage
 
 # io NAME ARGS...: the client (bounded), output in $TMP/NAME.out, RC, MS (its time)
 io() {
-	local name=$1 t0
-	shift
+	local t0
 	t0=$(date +%s%N)
-	timeout 90 "$IO" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 90 "$IO" "${@:2}"
 	MS=$((($(date +%s%N) - t0) / 1000000))
 }
 
