@@ -228,7 +228,8 @@ srv_start() {
 }
 
 # agent_run AGENT DIR PORT AP...: a daos_agent (insecure, its socket and log under DIR, the
-# access points AP..., default port PORT) in the background, tracked (AGENT_PID); exports
+# access points AP..., default port PORT, the system name AGENT_NAME, by default
+# daos_server) in the background, tracked (AGENT_PID); exports
 # DAOS_AGENT_DRPC_DIR=DIR/run for the clients. Returns 1 (with the agent's stderr shown) if
 # it does not say it started within 10 s. The body of agent_start and srv3_agent.
 agent_run() {
@@ -237,7 +238,7 @@ agent_run() {
 	aps=$(printf "'%s', " "$@")
 	mkdir -p "$dir/run"
 	cat >"$dir/daos_agent.yml" <<CFG
-name: daos_server
+name: ${AGENT_NAME:-daos_server}
 access_points: [${aps%, }]
 port: $port
 runtime_dir: $dir/run
