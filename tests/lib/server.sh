@@ -418,14 +418,19 @@ CFG
 	done
 }
 
-# srv3_start DIR I: server I (DIR/srvI.yml, data in DIR/dataI) in the background, tracked,
-# SRV_PID[I]; its output appended to DIR/srvI.{out,err} (a restart keeps the earlier
-# lines). Variables given before the call (`D_FAULTS=... srv3_start`) reach the server.
+# srv3_start DIR I...: each server I (DIR/srvI.yml, data in DIR/dataI) in the background,
+# tracked, SRV_PID[I]; its output appended to DIR/srvI.{out,err} (a restart keeps the
+# earlier lines). Variables given before the call (`D_FAULTS=... srv3_start`) reach the
+# servers.
 srv3_start() {
-	"$SRV_BIN" start -o "$1/srv$2.yml" --data-dir "$1/data$2" >>"$1/srv$2.out" \
-		2>>"$1/srv$2.err" &
-	SRV_PID[$2]=$!
-	t_track "${SRV_PID[$2]}"
+	local dir=$1 i
+	shift
+	for i in "$@"; do
+		"$SRV_BIN" start -o "$dir/srv$i.yml" --data-dir "$dir/data$i" >>"$dir/srv$i.out" \
+			2>>"$dir/srv$i.err" &
+		SRV_PID[$i]=$!
+		t_track "${SRV_PID[$i]}"
+	done
 }
 
 # srv3_joined DIR SECS: wait_states SECS with the three ranks joined: pass, or fail with the

@@ -65,9 +65,7 @@ credential_lifetime: 600
 EOF
 
 echo "== three servers"
-for i in 0 1 2; do
-	srv3_start "$TMP" $i
-done
+srv3_start "$TMP" 0 1 2
 srv3_joined "$TMP" 40
 dmg_at "$HOSTS" lq system leader-query
 LEADER=$(jget lq response.current_leader)

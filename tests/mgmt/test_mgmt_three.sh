@@ -43,9 +43,7 @@ wait_members() {
 
 echo "== three servers, three replicas"
 T0=$(date +%s%N)
-for i in 0 1 2; do
-	srv3_start "$TMP" $i
-done
+srv3_start "$TMP" 0 1 2
 if wait_members "$HOSTS" 3 joined 30; then
 	T1=$(date +%s%N)
 	pass "leader elected, 3 ranks joined in $(((T1 - T0) / 1000000)) ms"
@@ -197,9 +195,7 @@ for i in 0 1 2; do
 	RC=$?
 	[ $RC = 0 ] || fail "server $i: exit $RC at SIGTERM"
 done
-for i in 0 1 2; do
-	srv3_start "$TMP" $i
-done
+srv3_start "$TMP" 0 1 2
 if wait_members "$HOSTS" 3 joined 30; then
 	ok=1
 	for j in 0 1 2; do

@@ -47,9 +47,7 @@ pq() {
 }
 
 echo "== three servers, an agent, a pool with data on every target"
-for i in 0 1 2; do
-	srv3_start "$TMP" $i
-done
+srv3_start "$TMP" 0 1 2
 srv3_joined "$TMP" 60
 # the server index of each rank
 declare -A IDX_OF

@@ -43,9 +43,7 @@ attempt() {
 	mkdir -p "$A"
 	srv3_addrs "$PORT" 1
 	srv3_config "$A" 1
-	for i in 0 1 2; do
-		D_FAULTS=300:once srv3_start "$A" $i
-	done
+	D_FAULTS=300:once srv3_start "$A" 0 1 2
 	srv3_agent "$A"
 	srv3_joined "$A" 40
 

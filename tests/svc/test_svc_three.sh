@@ -24,9 +24,7 @@ for i in 0 1 2; do
 	URIS+=("fi_sockaddr_in://127.0.0.$((i + 1)):$((${ADDRS[$i]##*:} + 1))")
 done
 srv3_config "$TMP" 1
-for i in 0 1 2; do
-	DAOS_SVC_RELAY_TEST_METHOD=101 srv3_start "$TMP" $i
-done
+DAOS_SVC_RELAY_TEST_METHOD=101 srv3_start "$TMP" 0 1 2
 
 # call I NAME: SystemQuery through engine I, output in $TMP/NAME
 call() {

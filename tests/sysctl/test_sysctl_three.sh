@@ -51,9 +51,7 @@ check_results() {
 }
 
 echo "== three servers"
-for i in 0 1 2; do
-	srv3_start "$TMP" $i
-done
+srv3_start "$TMP" 0 1 2
 srv3_joined "$TMP" 60
 declare -A ADDR_OF
 for j in 0 1 2; do
