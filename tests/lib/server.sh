@@ -371,17 +371,19 @@ srv3_addrs() {
 	)
 }
 
-# srv3_config DIR TARGETS [storage] [log_mask=MASK]: DIR/srv{0,1,2}.yml for the servers of
-# ADDRS: TARGETS targets, tcp on the server's address from management port + 1,
+# srv3_config DIR TARGETS [storage] [log_mask=MASK] [wait]: DIR/srv{0,1,2}.yml for the
+# servers of ADDRS: TARGETS targets, tcp on the server's address from management port + 1,
 # auto_format; `storage` adds a ram tier of 256 MiB and a file tier of 1 GiB under
-# DIR/dataI, `log_mask=MASK` the engine's log mask. The transport_config is srv_transport's
-# (insecure, or TLS with SRV_TLS).
+# DIR/dataI, `log_mask=MASK` the engine's log mask, `wait` leaves auto_format out (the
+# servers wait for dmg storage format). The transport_config is srv_transport's (insecure,
+# or TLS with SRV_TLS).
 srv3_config() {
-	local dir=$1 targets=$2 storage="" mask="" o i port
+	local dir=$1 targets=$2 storage="" mask="" auto="auto_format: true" o i port
 	shift 2
 	for o in "$@"; do
 		case $o in
 		storage) storage=1 ;;
+		wait) auto="" ;;
 		log_mask=*) mask=${o#log_mask=} ;;
 		*)
 			echo "srv3_config: unknown option $o"
@@ -394,7 +396,7 @@ srv3_config() {
 		{
 			cat <<CFG
 name: daos_server
-auto_format: true
+$auto
 port: $port
 access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
 provider: ofi+tcp;ofi_rxm
