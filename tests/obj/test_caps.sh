@@ -33,10 +33,6 @@ t_ports 9960 12
 ADDR1=127.0.0.1:$((PORT + 4))
 
 srv_config 2 >"$TMP/daos_server.yml"
-cat >>"$TMP/daos_server.yml" <<CFG
-transport_config:
-  allow_insecure: true
-CFG
 cat >"$TMP/srv1.yml" <<CFG
 name: daos_server
 auto_format: true
@@ -47,8 +43,6 @@ engines:
   - targets: 1
     fabric_iface: lo
     fabric_iface_port: $((PORT + 5))
-transport_config:
-  allow_insecure: true
 CFG
 srv_start srv
 srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
