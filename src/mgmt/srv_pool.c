@@ -335,6 +335,21 @@ ms_reply_err(struct ds_mgmt *ms, struct dss_ctl_req *req, int rc)
 }
 
 /*
+ * The end of an MS writer (a handler holding @req's record lock, with the transaction @tx
+ * open unless it committed, NULL then): abort @tx; on an error @rc, release the lock and
+ * answer @req with @rc (a commit answers the request itself).
+ */
+static void
+ms_writer_end(struct ds_mgmt *ms, struct dss_ctl_req *req, struct rdb_tx *tx, int rc)
+{
+	rdb_tx_abort(tx);
+	if (rc != 0) {
+		ms_rl_unlock(ms, req);
+		ms_reply_err(ms, req, rc);
+	}
+}
+
+/*
  * PoolCreate.
  */
 
@@ -1705,11 +1720,7 @@ ms_pool_set_prop_handler(struct dss_ctl_req *req, void *arg)
 		tx = NULL;
 	}
 out:
-	rdb_tx_abort(tx);
-	if (rc != 0) {
-		ms_rl_unlock(ms, req);
-		ms_reply_err(ms, req, rc);
-	}
+	ms_writer_end(ms, req, tx, rc);
 out_queued:
 	D_FREE(props);
 	if (other != NULL)
@@ -1834,11 +1845,7 @@ ms_acl_op(struct ds_mgmt *ms, struct dss_ctl_req *req, dss_ctl_handler_t self, c
 		tx = NULL;
 	}
 out:
-	rdb_tx_abort(tx);
-	if (rc != 0) {
-		ms_rl_unlock(ms, req);
-		ms_reply_err(ms, req, rc);
-	}
+	ms_writer_end(ms, req, tx, rc);
 	D_FREE(v);
 	if (p != NULL)
 		mgmt__ms_pool__free_unpacked(p, NULL);
@@ -2051,11 +2058,7 @@ ms_pool_ranks_handler(struct dss_ctl_req *req, void *arg)
 		tx = NULL;
 	}
 out:
-	rdb_tx_abort(tx);
-	if (rc != 0) {
-		ms_rl_unlock(ms, req);
-		ms_reply_err(ms, req, rc);
-	}
+	ms_writer_end(ms, req, tx, rc);
 out_queued:
 	D_FREE(buf);
 	D_FREE(ids);

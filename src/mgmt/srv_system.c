@@ -268,6 +268,30 @@ struct ms_excl {
 	const char *ex_why; /* the members' new info (a string literal) */
 };
 
+/*
+ * The results of a reply about @n ranks: *@resp, @n of them initialised, and *@ptrsp,
+ * their pointers (the reply's results); both freed by the caller (D_FREE). -DER_NOMEM.
+ */
+static int
+ms_rank_results_new(uint32_t n, Mgmt__RankResult **resp, Mgmt__RankResult ***ptrsp)
+{
+	uint32_t i;
+
+	*resp = NULL;
+	*ptrsp = NULL;
+	if (n == 0)
+		return 0;
+	D_ALLOC_ARRAY(*resp, n);
+	D_ALLOC_ARRAY(*ptrsp, n);
+	if (*resp == NULL || *ptrsp == NULL)
+		return -DER_NOMEM;
+	for (i = 0; i < n; i++) {
+		mgmt__rank_result__init(&(*resp)[i]);
+		(*ptrsp)[i] = &(*resp)[i];
+	}
+	return 0;
+}
+
 static void
 ms_excl_free(struct ms_excl *ex)
 {
@@ -308,19 +332,13 @@ ms_exclude_done(int rc, void *arg)
 		ms_reply_notleader(ex->ex_ms, ex->ex_req);
 		goto out;
 	}
-	if (rc == 0 && ex->ex_nr > 0) {
-		D_ALLOC_ARRAY(res, ex->ex_nr);
-		D_ALLOC_ARRAY(resp, ex->ex_nr);
-		if (res == NULL || resp == NULL)
-			rc = -DER_NOMEM;
-	}
+	if (rc == 0)
+		rc = ms_rank_results_new(ex->ex_nr, &res, &resp);
 	for (i = 0; rc == 0 && i < ex->ex_nr; i++) {
-		mgmt__rank_result__init(&res[i]);
 		res[i].rank = ex->ex_ranks[i];
 		res[i].action = ex->ex_clear ? "clear" : "exclude";
 		res[i].addr = ex->ex_addrs[i];
 		res[i].state = (char *)ex->ex_state;
-		resp[i] = &res[i];
 	}
 	out.status = rc;
 	out.n_results = rc == 0 ? ex->ex_nr : 0;
@@ -1198,12 +1216,8 @@ ms_sysctl_reply(struct ms_sysctl *sc, int rc)
 		ms_reply_notleader(ms, sc->sc_req);
 		goto out;
 	}
-	if (rc == 0 && sc->sc_nr > 0) {
-		D_ALLOC_ARRAY(res, sc->sc_nr);
-		D_ALLOC_ARRAY(resp, sc->sc_nr);
-		if (res == NULL || resp == NULL)
-			rc = -DER_NOMEM;
-	}
+	if (rc == 0)
+		rc = ms_rank_results_new(sc->sc_nr, &res, &resp);
 	for (i = 0; rc == 0 && i < sc->sc_nr; i++) {
 		Mgmt__MsMember *mem;
 
@@ -1211,14 +1225,12 @@ ms_sysctl_reply(struct ms_sysctl *sc, int rc)
 			D_STRNDUP(sc->sc_states[i], mem->member->state, 64);
 			mgmt__ms_member__free_unpacked(mem, NULL);
 		}
-		mgmt__rank_result__init(&res[i]);
 		res[i].rank = sc->sc_ranks[i];
 		res[i].action = sc->sc_stop ? "stop" : "start";
 		res[i].errored = sc->sc_rcs[i] != 0;
 		res[i].msg = sc->sc_rcs[i] != 0 ? (char *)d_errstr(sc->sc_rcs[i]) : "";
 		res[i].addr = sc->sc_addrs[i];
 		res[i].state = sc->sc_states[i] != NULL ? sc->sc_states[i] : "unknown";
-		resp[i] = &res[i];
 		if (sc->sc_rcs[i] != 0)
 			D_ERROR("rank %u (%s): %s failed: " DF_RC "\n", sc->sc_ranks[i],
 				sc->sc_addrs[i], res[i].action, DP_RC(sc->sc_rcs[i]));

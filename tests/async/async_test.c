@@ -32,21 +32,9 @@
 #include <daos_array.h>
 #include <daos_kv.h>
 
-static int fails;
-static pid_t srv_pid;
+#include "../common/ok_check.h"
 
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok: ");                                                            \
-		} else {                                                                           \
-			printf("FAIL: ");                                                          \
-			fails++;                                                                   \
-		}                                                                                  \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		fflush(stdout);                                                                    \
-	} while (0)
+static pid_t srv_pid;
 
 #define NOPS 64
 #define NATTR 16
@@ -465,6 +453,6 @@ main(int argc, char **argv)
 	rc = rc ?: daos_pool_disconnect(poh, NULL);
 	CHECK(rc == 0, "teardown: %d", rc);
 	daos_fini();
-	printf("%d check(s) failed\n", fails);
+	printf("%d CHECK(s) failed\n", fails);
 	return fails == 0 ? 0 : 1;
 }

@@ -31,6 +31,16 @@ static inline void __attribute__((format(printf, 2, 3))) check(int cond, const c
 		fails++;
 }
 
+/*
+ * check() as a statement: @cond is evaluated before the message's arguments, which may read
+ * what it set (a call's result). Not with common/model_check.h, whose CHECK differs.
+ */
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		int __ok = !!(cond);                                                               \
+		check(__ok, __VA_ARGS__);                                                          \
+	} while (0)
+
 /* check() that @rc is @want, a -DER_* error or 0; @what names the call. */
 #define CHECK_RC(rc, want, what)                                                                   \
 	do {                                                                                       \

@@ -23,15 +23,7 @@ t_ports 30000 250
 
 # dmg_run NAME ARGS...: run dmg (20 s at most), stdout/stderr in $TMP/NAME.{out,err}, RC.
 dmg_run() {
-	local name=$1
-	shift
-	timeout 20 "$DMG" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
-}
-
-# jget NAME PATH: the value at PATH in $TMP/NAME.out (empty and non-zero if not there).
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
+	t_run "$1" 20 "$DMG" "${@:2}"
 }
 
 srv_config 1 >"$TMP/daos_server.yml"

@@ -62,15 +62,10 @@ dmg_run() {
 	local name=$1 cfg=$2
 	shift 2
 	if [ "$cfg" = - ]; then
-		timeout 20 "$DMG" -j -l "$ADDR" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+		t_run "$name" 20 "$DMG" -j -l "$ADDR" "$@"
 	else
-		timeout 20 "$DMG" -j -o "$cfg" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+		t_run "$name" 20 "$DMG" -j -o "$cfg" "$@"
 	fi
-	RC=$?
-}
-
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
 }
 
 # refused NAME WHAT PATTERN: dmg NAME exited 1 with PATTERN in its error (JSON "error").

@@ -22,22 +22,9 @@
 #include <daos.h>
 #include <daos_fs.h>
 
+#include "../common/ok_check.h"
+
 extern char **environ;
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok: ");                                                            \
-		} else {                                                                           \
-			printf("FAIL: ");                                                          \
-			failures++;                                                                \
-		}                                                                                  \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		fflush(stdout);                                                                    \
-	} while (0)
 
 #define FILE_LEN (3 * 1024 * 1024 + 4321) /* four chunks of the default 1 MiB */
 
@@ -260,5 +247,5 @@ main(int argc, char **argv)
 	CHECK(dfs_disconnect(dfs) == 0, "dfs_disconnect");
 	free(glob.iov_buf);
 	dfs_fini();
-	return failures == 0 ? 0 : 1;
+	return fails == 0 ? 0 : 1;
 }

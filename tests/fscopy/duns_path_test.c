@@ -17,20 +17,7 @@
 #include <daos_fs.h>
 #include <daos_uns.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok: ");                                                            \
-		} else {                                                                           \
-			printf("FAIL: ");                                                          \
-			failures++;                                                                \
-		}                                                                                  \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		fflush(stdout);                                                                    \
-	} while (0)
+#include "../common/ok_check.h"
 
 static int
 resolve(const char *path, struct duns_attr_t *attr)
@@ -144,5 +131,5 @@ main(int argc, char **argv)
 
 	daos_pool_disconnect(poh, NULL);
 	daos_fini();
-	return failures == 0 ? 0 : 1;
+	return fails == 0 ? 0 : 1;
 }

@@ -27,13 +27,7 @@ svc_start 2 2G
 
 # d NAME ARGS...: run daos ARGS, stdout in $TMP/NAME.out, stderr in $TMP/NAME.err, RC.
 d() {
-	local name=$1
-	shift
-	timeout 120 "$DAOS" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
-}
-j() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
+	t_run "$1" 120 "$DAOS" "${@:2}"
 }
 # refused NAME WHAT REGEX: exit 1 with a message matching REGEX on stderr
 refused() {
@@ -55,27 +49,11 @@ d mk_small cont create tank small --type POSIX --chunk-size 64KiB
 pass "POSIX containers fs1 fs2 fs3 small (64 KiB chunks)"
 
 echo "== dfs_local2global_all / dfs_global2local_all across two processes"
-timeout 120 "$GTEST" tank fs3 "$TMP/blob" >"$TMP/g.out" 2>"$TMP/g.err"
-RC=$?
-sed 's/^/    /' "$TMP/g.out"
-if [ "$RC" = 0 ]; then
-	pass "dfs_global_all_test: $(grep -c '^ok:' "$TMP/g.out") checks"
-else
-	fail "dfs_global_all_test exit $RC"
-	show stderr "$TMP/g.err"
-fi
+checks_run g dfs_global_all_test 120 "$GTEST" tank fs3 "$TMP/blob"
 
 echo "== libduns: duns_create_path, duns_link_cont, duns_destroy_path"
 mkdir "$TMP/duns"
-timeout 120 "$DTEST" tank fs3 "$TMP/duns" >"$TMP/dt.out" 2>"$TMP/dt.err"
-RC=$?
-sed 's/^/    /' "$TMP/dt.out"
-if [ "$RC" = 0 ]; then
-	pass "duns_path_test: $(grep -c '^ok:' "$TMP/dt.out") checks"
-else
-	fail "duns_path_test exit $RC"
-	show stderr "$TMP/dt.err"
-fi
+checks_run dt duns_path_test 120 "$DTEST" tank fs3 "$TMP/duns"
 
 echo "== a local tree"
 SRC=$TMP/src
@@ -160,8 +138,8 @@ same_tree "local -> fs1 -> fs2/sub -> local" "$TMP/back2"
 
 echo "== one file, small chunks, -j"
 d big -j fs copy --src "$SRC/d1/big" --dst daos://tank/small/big
-if [ "$RC" = 0 ] && [ "$(j big response.num_files)" = 1 ] && [ "$(j big response.bytes)" = 5000000 ] &&
-	[ "$(j big status)" = 0 ]; then
+if [ "$RC" = 0 ] && [ "$(jget big response.num_files)" = 1 ] && [ "$(jget big response.bytes)" = 5000000 ] &&
+	[ "$(jget big status)" = 0 ]; then
 	pass "-j: one file of 5000000 bytes into a 64 KiB-chunk container"
 else
 	fail "-j one file: exit $RC"
@@ -175,7 +153,7 @@ cmp -s "$SRC/d1/big" "$TMP/back3/big" && [ "$(stat -c %Y "$TMP/back3/big")" = "$
 	fail "one file back: exit $RC $(cat "$TMP/big2.err")"
 
 echo "== a directory linked to a container (libduns, user.daos)"
-FS1=$(timeout 30 "$DAOS" -j cont query tank fs1 >"$TMP/q.out" 2>/dev/null && j q response.container_uuid)
+FS1=$(timeout 30 "$DAOS" -j cont query tank fs1 >"$TMP/q.out" 2>/dev/null && jget q response.container_uuid)
 mkdir "$TMP/uns"
 if python3 -c "import os,sys; os.setxattr(sys.argv[1], 'user.daos', ('DAOS.POSIX://%s/%s' % (sys.argv[2], sys.argv[3])).encode() + b'\0')" \
 	"$TMP/uns" "$PUUID" "$FS1" 2>"$TMP/xattr.err"; then

@@ -135,6 +135,38 @@ cpu_ticks() {
 	echo "$stat" | awk '{print $12 + $13}'
 }
 
+# t_run NAME SECS CMD...: CMD, SECS at most (timeout: RC 124), its stdout and stderr in
+# $TMP/NAME.out and $TMP/NAME.err, RC its exit code.
+t_run() {
+	local name=$1 secs=$2
+	shift 2
+	timeout "$secs" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	RC=$?
+}
+
+# checks_end NAME WHAT: the report of a checks program (one "ok: "/"FAIL: " line a check on
+# stdout) that wrote $TMP/NAME.{out,err} and exited with RC: its output indented, then a pass
+# "WHAT: N checks", or a failure "WHAT exit RC (M failed checks)" with its stderr (returns 1).
+checks_end() {
+	sed 's/^/    /' "$TMP/$1.out"
+	if [ "$RC" = 0 ]; then
+		pass "$2: $(grep -c '^ok:' "$TMP/$1.out") checks"
+		return 0
+	fi
+	fail "$2 exit $RC ($(grep -c '^FAIL:' "$TMP/$1.out") failed checks)"
+	show stderr "$TMP/$1.err"
+	return 1
+}
+
+# checks_run NAME WHAT SECS CMD...: CMD (SECS at most), its output in $TMP/NAME.{out,err},
+# RC, then checks_end NAME WHAT.
+checks_run() {
+	local name=$1 what=$2
+	shift 2
+	t_run "$name" "$@"
+	checks_end "$name" "$what"
+}
+
 # srv_config TARGETS [NAME]: a daos_server.yml on stdout for one engine with TARGETS targets,
 # tcp on loopback at $PORT/$FAB_PORT, formatting its storage at the first start
 # (auto_format: true; without it a server waits for dmg storage format, as DAOS). Append a
@@ -195,26 +227,38 @@ srv_start() {
 	t_track "$SRV_PID"
 }
 
-# agent_start AGENT: a daos_agent (insecure, socket in $TMP/run, attached to the server at
-# $ADDR) in the background, tracked; exports DAOS_AGENT_DRPC_DIR for the clients. Returns 1
-# (with the agent's stderr shown) if it does not say it started within 10 s.
-agent_start() {
-	mkdir -p "$TMP/run"
-	cat >"$TMP/daos_agent.yml" <<CFG
-name: daos_server
-access_points: ['127.0.0.1:$PORT']
-port: $PORT
-runtime_dir: $TMP/run
-log_file: $TMP/agent.log
+# agent_run AGENT DIR PORT AP...: a daos_agent (insecure, its socket and log under DIR, the
+# access points AP..., default port PORT, the system name AGENT_NAME, by default
+# daos_server) in the background, tracked (AGENT_PID); exports
+# DAOS_AGENT_DRPC_DIR=DIR/run for the clients. Returns 1 (with the agent's stderr shown) if
+# it does not say it started within 10 s. The body of agent_start and srv3_agent.
+agent_run() {
+	local agent=$1 dir=$2 port=$3 aps
+	shift 3
+	aps=$(printf "'%s', " "$@")
+	mkdir -p "$dir/run"
+	cat >"$dir/daos_agent.yml" <<CFG
+name: ${AGENT_NAME:-daos_server}
+access_points: [${aps%, }]
+port: $port
+runtime_dir: $dir/run
+log_file: $dir/agent.log
 transport_config:
   allow_insecure: true
 CFG
-	"$1" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
-	t_track $!
-	export DAOS_AGENT_DRPC_DIR="$TMP/run"
-	wait_line "$TMP/agent.out" "^daos_agent started" 10 && return 0
-	show stderr "$TMP/agent.err"
+	# before the agent starts: it too takes its socket's directory from this variable
+	export DAOS_AGENT_DRPC_DIR="$dir/run"
+	"$agent" -o "$dir/daos_agent.yml" -i >"$dir/agent.out" 2>"$dir/agent.err" &
+	AGENT_PID=$!
+	t_track $AGENT_PID
+	wait_line "$dir/agent.out" "^daos_agent started" 10 && return 0
+	show stderr "$dir/agent.err"
 	return 1
+}
+
+# agent_start AGENT: agent_run in $TMP, attached to the server at $PORT.
+agent_start() {
+	agent_run "$1" "$TMP" "$PORT" "127.0.0.1:$PORT"
 }
 
 # srv_wait_ping NAME CTL_PING SECONDS: wait until the management port at $ADDR answers
@@ -263,6 +307,19 @@ jget() {
 	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
 }
 
+# dmg_at HOSTS NAME ARGS...: `$DMG -j -l HOSTS ARGS` (60 s at most; with DMG_CONF set, `-o
+# $DMG_CONF` too), its output in $TMP/NAME.{out,err}, RC its exit code.
+dmg_at() {
+	local hosts=$1 name=$2
+	shift 2
+	t_run "$name" 60 "$DMG" -j ${DMG_CONF:+-o "$DMG_CONF"} -l "$hosts" "$@"
+}
+
+# dmg_j NAME ARGS...: dmg_at "$HOSTS" NAME ARGS.
+dmg_j() {
+	dmg_at "$HOSTS" "$@"
+}
+
 # show_dmg NAME: the dmg output and errors in $TMP/NAME.{out,err}, for a failure's evidence
 show_dmg() {
 	show out "$TMP/$1.out"
@@ -282,14 +339,13 @@ state_of() {
 	echo none
 }
 
-# wait_states SECS STATE0 STATE1 STATE2: until `$DMG -j -l $HOSTS system query` (answer in
+# wait_states SECS STATE0 STATE1 STATE2: until `dmg_j sq system query` (answer in
 # $TMP/sq.out, RC) shows these states of ranks 0-2; returns 1 after SECS
 wait_states() {
 	local secs=$1
 	shift
 	for _ in $(seq $((secs * 5))); do
-		timeout 60 "$DMG" -j -l "$HOSTS" system query >"$TMP/sq.out" 2>"$TMP/sq.err"
-		RC=$?
+		dmg_j sq system query
 		if [ $RC = 0 ] && [ "$(state_of sq 0)" = "$1" ] && [ "$(state_of sq 1)" = "$2" ] &&
 			[ "$(state_of sq 2)" = "$3" ]; then
 			return 0
@@ -297,4 +353,107 @@ wait_states() {
 		sleep 0.2
 	done
 	return 1
+}
+
+# The three-server tests: server i (0-2) on 127.0.0.(i+1), all three access points.
+
+# srv3_addrs BASE STEP: ADDRS (server i's management address, 127.0.0.(i+1):BASE + STEP i)
+# and HOSTS (the three, comma-separated, for dmg -l).
+srv3_addrs() {
+	local i
+	ADDRS=()
+	for i in 0 1 2; do
+		ADDRS+=("127.0.0.$((i + 1)):$(($1 + $2 * i))")
+	done
+	HOSTS=$(
+		IFS=,
+		echo "${ADDRS[*]}"
+	)
+}
+
+# srv3_config DIR TARGETS [storage] [log_mask=MASK] [wait]: DIR/srv{0,1,2}.yml for the
+# servers of ADDRS: TARGETS targets, tcp on the server's address from management port + 1,
+# auto_format; `storage` adds a ram tier of 256 MiB and a file tier of 1 GiB under
+# DIR/dataI, `log_mask=MASK` the engine's log mask, `wait` leaves auto_format out (the
+# servers wait for dmg storage format). The transport_config is srv_transport's (insecure,
+# or TLS with SRV_TLS).
+srv3_config() {
+	local dir=$1 targets=$2 storage="" mask="" auto="auto_format: true" o i port
+	shift 2
+	for o in "$@"; do
+		case $o in
+		storage) storage=1 ;;
+		wait) auto="" ;;
+		log_mask=*) mask=${o#log_mask=} ;;
+		*)
+			echo "srv3_config: unknown option $o"
+			exit 1
+			;;
+		esac
+	done
+	for i in 0 1 2; do
+		port=${ADDRS[$i]##*:}
+		{
+			cat <<CFG
+name: daos_server
+$auto
+port: $port
+access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
+provider: ofi+tcp;ofi_rxm
+engines:
+  - targets: $targets
+    fabric_iface: 127.0.0.$((i + 1))
+    fabric_iface_port: $((port + 1))
+CFG
+			[ -z "$mask" ] || echo "    log_mask: $mask"
+			[ -z "$storage" ] || cat <<CFG
+    storage:
+      - class: ram
+        scm_mount: $dir/data$i/scm
+        scm_size: 256MiB
+      - class: file
+        bdev_list: [$dir/data$i/bdev0]
+        bdev_size: 1GiB
+CFG
+		} >"$dir/srv$i.yml"
+		srv_transport "$dir/srv$i.yml"
+	done
+}
+
+# srv3_start DIR I...: each server I (DIR/srvI.yml, data in DIR/dataI) in the background,
+# tracked, SRV_PID[I]; its output appended to DIR/srvI.{out,err} (a restart keeps the
+# earlier lines). Variables given before the call (`D_FAULTS=... srv3_start`) reach the
+# servers.
+srv3_start() {
+	local dir=$1 i
+	shift
+	for i in "$@"; do
+		"$SRV_BIN" start -o "$dir/srv$i.yml" --data-dir "$dir/data$i" >>"$dir/srv$i.out" \
+			2>>"$dir/srv$i.err" &
+		SRV_PID[$i]=$!
+		t_track "${SRV_PID[$i]}"
+	done
+}
+
+# srv3_joined DIR SECS: wait_states SECS with the three ranks joined: pass, or fail with the
+# last answer and DIR/srvI.err shown and exit the script.
+srv3_joined() {
+	local i
+	if wait_states "$2" joined joined joined; then
+		pass "3 ranks joined"
+		return 0
+	fi
+	fail "3 ranks did not join"
+	show_dmg sq
+	for i in 0 1 2; do show "srv$i.err" "$1/srv$i.err"; done
+	exit 1
+}
+
+# srv3_agent DIR: agent_run $AGENT in DIR with the three access points of ADDRS; a failure
+# fails the test and exits the script.
+srv3_agent() {
+	agent_run "$AGENT" "$1" "${ADDRS[0]##*:}" "${ADDRS[@]}" || {
+		fail "agent did not start"
+		exit 1
+	}
 }

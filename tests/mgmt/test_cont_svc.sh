@@ -28,22 +28,14 @@ t_init test_cont_svc
 # 10200-10599 (tests/README.md); raft takes PORT + 7.
 t_ports 10200 50
 
-dmg_run() {
-	local name=$1
-	shift
-	timeout 60 "$DMG" -j -o "$TMP/daos_control.yml" -l "$ADDR" "$@" >"$TMP/$name.out" \
-		2>"$TMP/$name.err"
-	RC=$?
-}
-
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
+# dmg_j (lib/server.sh) as the admin, at this server
+DMG_CONF=$TMP/daos_control.yml
+HOSTS=$ADDR
 
 wait_joined() {
 	local i
 	for i in $(seq 300); do
-		dmg_run sq system query
+		dmg_j sq system query
 		if [ $RC = 0 ] && [ "$(jget sq response.members)" = 1 ] &&
 			[ "$(jget sq response.members.0.state)" = joined ]; then
 			return 0
@@ -100,7 +92,7 @@ else
 	show stderr "$TMP/srv.err"
 	exit 1
 fi
-dmg_run pc pool create -z 2G svcpool
+dmg_j pc pool create -z 2G svcpool
 [ $RC = 0 ] && pass "pool svcpool created" || {
 	fail "pool create: exit $RC"
 	show out "$TMP/pc.out"
@@ -130,7 +122,7 @@ client race race
 }
 
 echo "== pool destroy with open handles"
-dmg_run pdb pool destroy svcpool
+dmg_j pdb pool destroy svcpool
 [ $RC = 1 ] && [ "$(jget pdb status)" = -1012 ] && pass "destroy: DER_BUSY while connected" || {
 	fail "destroy with handles: exit $RC"
 	show out "$TMP/pdb.out"
@@ -159,13 +151,13 @@ client r2 restart
 }
 
 echo "== dmg list-cont, evict, destroy"
-dmg_run lc pool list-cont svcpool
+dmg_j lc pool list-cont svcpool
 [ $RC = 0 ] && [ "$(jget lc response.containers)" = "$NCONT" ] &&
 	pass "list-cont: $NCONT containers" || {
 	fail "list-cont: exit $RC, $(jget lc response.containers) containers, expected $NCONT"
 	show out "$TMP/lc.out"
 }
-dmg_run ev pool evict svcpool
+dmg_j ev pool evict svcpool
 [ $RC = 0 ] && [ "$(jget ev response.count)" -ge 1 ] 2>/dev/null &&
 	pass "evict: $(jget ev response.count) handles" || {
 	fail "evict: exit $RC"
@@ -173,27 +165,27 @@ dmg_run ev pool evict svcpool
 }
 client nh nohdl
 [ $RC = 0 ] && pass "evicted handles are gone" || fail "nohdl phase: exit $RC"
-dmg_run ev2 pool evict svcpool
+dmg_j ev2 pool evict svcpool
 N=$(jget ev2 response.count)
 # proto3 JSON leaves a zero count out
 [ $RC = 0 ] && [ "${N:-0}" = 0 ] && pass "evict again: 0 handles" || fail "second evict: $N"
-dmg_run pd pool destroy svcpool
+dmg_j pd pool destroy svcpool
 [ $RC = 0 ] && pass "destroy after evict" || {
 	fail "destroy after evict: exit $RC"
 	show out "$TMP/pd.out"
 }
-dmg_run pc2 pool create -z 1G forced
+dmg_j pc2 pool create -z 1G forced
 client c1 connect forced
 [ $RC = 0 ] && pass "connected to pool forced" || fail "connect forced: exit $RC"
-dmg_run pf1 pool destroy forced
+dmg_j pf1 pool destroy forced
 [ $RC = 1 ] && [ "$(jget pf1 status)" = -1012 ] && pass "destroy: DER_BUSY" ||
 	fail "destroy forced without --force: exit $RC"
-dmg_run pf2 pool destroy --force forced
+dmg_j pf2 pool destroy --force forced
 [ $RC = 0 ] && pass "destroy --force with a handle open" || {
 	fail "destroy --force: exit $RC"
 	show out "$TMP/pf2.out"
 }
-dmg_run pl pool list --no-query
+dmg_j pl pool list --no-query
 [ $RC = 0 ] && [ "$(jget pl response.pools)" = 0 ] && pass "no pool left" ||
 	fail "pools left: $(jget pl response.pools)"
 

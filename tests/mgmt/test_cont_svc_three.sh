@@ -29,27 +29,10 @@ command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 t_init test_cont_svc_three
 # 10600-10999 (tests/README.md), 24 ports a run: server i has management port BASE + 8 i,
 # fabric ports BASE + 8 i + 1.., raft BASE + 8 i + 7.
-BASE=$((10600 + ($$ % 16) * 24))
-ADDRS=()
-for i in 0 1 2; do
-	ADDRS+=("127.0.0.$((i + 1)):$((BASE + 8 * i))")
-done
-HOSTS=$(
-	IFS=,
-	echo "${ADDRS[*]}"
-)
+srv3_addrs $((10600 + ($$ % 16) * 24)) 8
 
-dmg_at() {
-	local hosts=$1 name=$2
-	shift 2
-	timeout 60 "$DMG" -j -o "$TMP/daos_control.yml" -l "$hosts" "$@" >"$TMP/$name.out" \
-		2>"$TMP/$name.err"
-	RC=$?
-}
-
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
+# dmg_at (lib/server.sh) as the admin
+DMG_CONF=$TMP/daos_control.yml
 
 mkdir -p "$TMP/run"
 C=$TMP/certs
@@ -66,34 +49,8 @@ transport_config:
   key: $C/admin.key
 EOF
 
-SRV_PID=(0 0 0)
-start_server() {
-	local i=$1
-	"$SRV_BIN" start -o "$TMP/srv$i.yml" --data-dir "$TMP/data$i" >>"$TMP/srv$i.out" \
-		2>>"$TMP/srv$i.err" &
-	SRV_PID[$i]=$!
-	t_track "${SRV_PID[$i]}"
-}
-
-for i in 0 1 2; do
-	cat >"$TMP/srv$i.yml" <<EOF
-name: daos_server
-auto_format: true
-port: $((BASE + 8 * i))
-access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-provider: ofi+tcp;ofi_rxm
-engines:
-  - targets: 2
-    fabric_iface: 127.0.0.$((i + 1))
-    fabric_iface_port: $((BASE + 8 * i + 1))
-transport_config:
-  allow_insecure: false
-  ca_cert: $C/daosCA.crt
-  cert: $C/server.crt
-  key: $C/server.key
-  client_cert_dir: $C/clients
-EOF
-done
+# the servers with TLS (srv_transport)
+SRV_TLS=$C srv3_config "$TMP" 2
 cat >"$TMP/daos_agent.yml" <<EOF
 name: daos_server
 access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
@@ -107,33 +64,9 @@ cache_expiration: 0
 credential_lifetime: 600
 EOF
 
-wait_joined() {
-	local t j ok
-	for t in $(seq 200); do
-		dmg_at "$1" sq system query
-		if [ $RC = 0 ] && [ "$(jget sq response.members)" = 3 ]; then
-			ok=1
-			for j in 0 1 2; do
-				[ "$(jget sq "response.members.$j.state")" = joined ] || ok=0
-			done
-			[ $ok = 1 ] && return 0
-		fi
-		sleep 0.2
-	done
-	return 1
-}
-
 echo "== three servers"
-for i in 0 1 2; do
-	start_server $i
-done
-if wait_joined "$HOSTS"; then
-	pass "3 ranks joined"
-else
-	fail "3 ranks did not join"
-	for i in 0 1 2; do show "srv$i.err" "$TMP/srv$i.err"; done
-	exit 1
-fi
+srv3_start "$TMP" 0 1 2
+srv3_joined "$TMP" 40
 dmg_at "$HOSTS" lq system leader-query
 LEADER=$(jget lq response.current_leader)
 [ -n "$LEADER" ] && pass "leader $LEADER" || fail "no leader"

@@ -12,58 +12,13 @@ set -u
 SRV=${1:?usage: $0 daos_server dmg dmg_json_get}
 DMG=${2:?}
 JGET=${3:?}
-for b in "$SRV" "$DMG" "$JGET"; do
-	[ -x "$b" ] || { echo "not executable: $b"; exit 1; }
-done
-
-TMP=$(mktemp -d /tmp/test_mgmt_single.XXXXXX)
-PIDS=()
-FAILS=0
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$SRV" "$DMG" "$JGET"
+t_init test_mgmt_single
 # 6000-7999 (tests/README.md): below the ephemeral range; raft takes PORT + 7.
-PORT=$((6000 + ($$ % 250) * 8))
-FAB_PORT=$((PORT + 1))
-ADDR=127.0.0.1:$PORT
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-
-pass() {
-	echo "ok: $*"
-}
-
-show() {
-	echo "    $1:"
-	sed 's/^/      /' "$2"
-}
-
-# dmg_run NAME ARGS...: run dmg -j against the server, output in $TMP/NAME.{out,err}, RC.
-dmg_run() {
-	local name=$1
-	shift
-	timeout 30 "$DMG" -j -l "$ADDR" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
-}
-
-# jget NAME PATH: the value at PATH in $TMP/NAME.out.
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
+t_ports 6000 250
+# dmg_j (lib/server.sh) asks this server
+HOSTS=$ADDR
 
 cat >"$TMP/daos_server.yml" <<EOF
 name: daos_server
@@ -83,14 +38,14 @@ start_server() {
 	"$SRV" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >>"$TMP/srv.out" \
 		2>>"$TMP/srv.err" &
 	SRV_PID=$!
-	PIDS+=("$SRV_PID")
+	t_track "$SRV_PID"
 }
 
 # wait_joined N: until system query shows N joined ranks (20 s at most).
 wait_joined() {
 	local i
 	for i in $(seq 200); do
-		dmg_run sq system query
+		dmg_j sq system query
 		if [ $RC = 0 ] && [ "$(jget sq response.members)" = "$1" ] &&
 			[ "$(jget sq "response.members.$(($1 - 1)).state")" = joined ]; then
 			return 0
@@ -115,7 +70,7 @@ fi
 RANK=$(jget sq response.members.0.rank)
 UUID=$(jget sq response.members.0.uuid)
 [ "$RANK" = 0 ] && pass "first rank is 0" || fail "first rank $RANK"
-dmg_run lq system leader-query
+dmg_j lq system leader-query
 [ $RC = 0 ] && [ "$(jget lq response.current_leader)" = "$ADDR" ] &&
 	pass "leader-query: $ADDR leads" || {
 	fail "leader-query: exit $RC"
@@ -123,7 +78,7 @@ dmg_run lq system leader-query
 }
 
 echo "== pools"
-dmg_run pc pool create -z 1G tank
+dmg_j pc pool create -z 1G tank
 if [ $RC = 0 ] && [ "$(jget pc status)" = 0 ] && [ "$(jget pc response.tgt_ranks.0)" = 0 ]; then
 	PUUID=$(jget pc response.uuid)
 	pass "pool create tank: $PUUID, tier bytes $(jget pc response.tier_bytes.0)+$(jget pc response.tier_bytes.1)"
@@ -132,38 +87,38 @@ else
 	show out "$TMP/pc.out"
 	show err "$TMP/pc.err"
 fi
-dmg_run pcd pool create -z 1G tank
+dmg_j pcd pool create -z 1G tank
 [ $RC = 1 ] && [ "$(jget pcd status)" = -1004 ] && pass "duplicate label: DER_EXIST" || {
 	fail "duplicate label: exit $RC"
 	show out "$TMP/pcd.out"
 }
-dmg_run pc2 pool create -z 1G tank2
+dmg_j pc2 pool create -z 1G tank2
 [ $RC = 0 ] && pass "pool create tank2" || {
 	fail "pool create tank2: exit $RC"
 	show out "$TMP/pc2.out"
 }
 NDIRS=$(find "$TMP/data" -mindepth 1 -type d | wc -l)
-dmg_run pct pool create -z 1M tiny
+dmg_j pct pool create -z 1M tiny
 [ $RC = 1 ] && [ "$(jget pct status)" -lt 0 ] 2>/dev/null &&
 	pass "a pool too small for the targets: $(jget pct error | grep -o 'DER_[A-Z_]*')" || {
 	fail "tiny pool: exit $RC"
 	show out "$TMP/pct.out"
 }
-dmg_run pcr pool create -z 1G --ranks 5 norank
+dmg_j pcr pool create -z 1G --ranks 5 norank
 [ $RC = 1 ] && [ "$(jget pcr status)" = -1005 ] && pass "a pool on a rank not in the system: DER_NONEXIST" || {
 	fail "pool on rank 5: exit $RC"
 	show out "$TMP/pcr.out"
 }
 [ "$(find "$TMP/data" -mindepth 1 -type d | wc -l)" = "$NDIRS" ] &&
 	pass "failed creates left nothing on disk" || fail "failed creates left directories"
-dmg_run pl pool list
+dmg_j pl pool list
 [ $RC = 0 ] && [ "$(jget pl response.pools)" = 2 ] &&
 	[ "$(jget pl response.pools.1.tier_stats.1.total)" -gt 0 ] 2>/dev/null &&
 	pass "pool list: 2 pools, with their space" || {
 	fail "pool list"
 	show out "$TMP/pl.out"
 }
-dmg_run pq pool query tank
+dmg_j pq pool query tank
 if [ $RC = 0 ] && [ "$(jget pq response.uuid)" = "$PUUID" ] &&
 	[ "$(jget pq response.total_targets)" = 2 ] && [ "$(jget pq response.version)" = 1 ] &&
 	[ "$(jget pq response.tier_stats.0.total)" -gt 0 ] 2>/dev/null; then
@@ -172,33 +127,33 @@ else
 	fail "pool query: exit $RC"
 	show out "$TMP/pq.out"
 fi
-dmg_run sp pool set-prop tank2 label:tank3
-dmg_run gp pool get-prop tank3
+dmg_j sp pool set-prop tank2 label:tank3
+dmg_j gp pool get-prop tank3
 [ $RC = 0 ] && [ "$(jget gp response.0.value)" = tank3 ] && pass "set-prop label, get-prop" || {
 	fail "set-prop/get-prop: exit $RC"
 	show out "$TMP/gp.out"
 }
-dmg_run sp2 pool set-prop tank3 label:tank
+dmg_j sp2 pool set-prop tank3 label:tank
 [ $RC = 1 ] && [ "$(jget sp2 status)" = -1004 ] && pass "set-prop to a taken label: DER_EXIST" ||
 	fail "set-prop taken label: exit $RC"
-dmg_run ua pool update-acl -e A::bob@:r tank
-dmg_run ga pool get-acl tank
+dmg_j ua pool update-acl -e A::bob@:r tank
+dmg_j ga pool get-acl tank
 [ $RC = 0 ] && grep -q 'A::bob@:r' "$TMP/ga.out" && pass "update-acl, get-acl" || {
 	fail "acl: exit $RC"
 	show out "$TMP/ga.out"
 }
-dmg_run da pool delete-acl -p bob@ tank
-dmg_run ga2 pool get-acl tank
+dmg_j da pool delete-acl -p bob@ tank
+dmg_j ga2 pool get-acl tank
 [ $RC = 0 ] && ! grep -q 'bob@' "$TMP/ga2.out" && pass "delete-acl" || fail "delete-acl"
-dmg_run lc pool list-cont tank
+dmg_j lc pool list-cont tank
 [ $RC = 0 ] && pass "list-cont" || fail "list-cont: exit $RC"
-dmg_run pdx pool destroy nosuchpool
+dmg_j pdx pool destroy nosuchpool
 [ $RC = 1 ] && [ "$(jget pdx status)" = -1005 ] && pass "destroy unknown: DER_NONEXIST" || {
 	fail "destroy unknown: exit $RC"
 	show out "$TMP/pdx.out"
 }
-dmg_run pd pool destroy tank3
-dmg_run pl2 pool list --no-query
+dmg_j pd pool destroy tank3
+dmg_j pl2 pool list --no-query
 [ $RC = 0 ] && [ "$(jget pl2 response.pools)" = 1 ] && [ "$(jget pl2 response.pools.0.label)" = tank ] &&
 	pass "destroy tank3: one pool left" || {
 	fail "destroy: exit $RC"
@@ -221,21 +176,16 @@ else
 	fail "no joined rank after restart"
 	show err "$TMP/srv.err"
 fi
-dmg_run pl3 pool list
+dmg_j pl3 pool list
 [ $RC = 0 ] && [ "$(jget pl3 response.pools)" = 1 ] && [ "$(jget pl3 response.pools.0.uuid)" = "$PUUID" ] &&
 	pass "the pool survived the restart" || {
 	fail "pools after restart"
 	show out "$TMP/pl3.out"
 }
-dmg_run pq2 pool query tank
+dmg_j pq2 pool query tank
 [ $RC = 0 ] && [ "$(jget pq2 response.active_targets)" = 2 ] &&
 	pass "its shards are open again" || fail "pool query after restart: exit $RC"
-dmg_run pd2 pool destroy tank
+dmg_j pd2 pool destroy tank
 [ $RC = 0 ] && pass "destroy tank" || fail "destroy tank: exit $RC"
 
-if [ "$FAILS" -ne 0 ]; then
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
-exit 0
+t_summary

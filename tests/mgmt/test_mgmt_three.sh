@@ -13,92 +13,16 @@
 # superblocks back. Every process started here is killed by the EXIT trap.
 set -u
 
-SRV=${1:?usage: $0 daos_server dmg dmg_json_get}
+SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get}
 DMG=${2:?}
 JGET=${3:?}
-for b in "$SRV" "$DMG" "$JGET"; do
-	[ -x "$b" ] || { echo "not executable: $b"; exit 1; }
-done
-
-TMP=$(mktemp -d /tmp/test_mgmt_three.XXXXXX)
-PIDS=()
-FAILS=0
+. "$(dirname "$0")/../lib/server.sh"
+t_need_exec "$SRV_BIN" "$DMG" "$JGET"
+t_init test_mgmt_three
 # 8000-9999 (tests/README.md), 24 ports per run: server i has management port BASE + 8 i, fabric ports
 # BASE + 8 i + 1 .., raft BASE + 8 i + 7.
-BASE=$((8000 + ($$ % 80) * 24))
-ADDRS=()
-for i in 0 1 2; do
-	ADDRS+=("127.0.0.$((i + 1)):$((BASE + 8 * i))")
-done
-HOSTS=$(
-	IFS=,
-	echo "${ADDRS[*]}"
-)
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-		fi
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-unset D_LOG_FILE D_LOG_MASK DD_SUBSYS D_DATA_DIR
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-
-pass() {
-	echo "ok: $*"
-}
-
-show() {
-	echo "    $1:"
-	sed 's/^/      /' "$2"
-}
-
-# dmg_at HOSTS NAME ARGS...: dmg -j -l HOSTS, output in $TMP/NAME.{out,err}, RC.
-dmg_at() {
-	local hosts=$1 name=$2
-	shift 2
-	timeout 30 "$DMG" -j -l "$hosts" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
-}
-
-jget() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
-
-SRV_PID=(0 0 0)
-start_server() {
-	local i=$1
-	"$SRV" start -o "$TMP/srv$i.yml" --data-dir "$TMP/data$i" >>"$TMP/srv$i.out" \
-		2>>"$TMP/srv$i.err" &
-	SRV_PID[$i]=$!
-	PIDS+=("${SRV_PID[$i]}")
-}
-
-for i in 0 1 2; do
-	cat >"$TMP/srv$i.yml" <<EOF
-name: daos_server
-auto_format: true
-port: $((BASE + 8 * i))
-access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-provider: ofi+tcp;ofi_rxm
-transport_config:
-  allow_insecure: true
-engines:
-  - targets: 1
-    fabric_iface: 127.0.0.$((i + 1))
-    fabric_iface_port: $((BASE + 8 * i + 1))
-EOF
-done
+srv3_addrs $((8000 + ($$ % 80) * 24)) 8
+srv3_config "$TMP" 1
 
 # wait_members HOSTS N STATE SECS: until system query shows N members, all in STATE.
 wait_members() {
@@ -119,9 +43,7 @@ wait_members() {
 
 echo "== three servers, three replicas"
 T0=$(date +%s%N)
-for i in 0 1 2; do
-	start_server $i
-done
+srv3_start "$TMP" 0 1 2
 if wait_members "$HOSTS" 3 joined 30; then
 	T1=$(date +%s%N)
 	pass "leader elected, 3 ranks joined in $(((T1 - T0) / 1000000)) ms"
@@ -220,7 +142,7 @@ dmg_at "$OTHERS" pq2 pool query tank
 }
 
 echo "== the killed server restarts and rejoins with its rank"
-start_server "$L"
+srv3_start "$TMP" "$L"
 if wait_members "$HOSTS" 3 joined 30; then
 	ok=0
 	for j in 0 1 2; do
@@ -273,9 +195,7 @@ for i in 0 1 2; do
 	RC=$?
 	[ $RC = 0 ] || fail "server $i: exit $RC at SIGTERM"
 done
-for i in 0 1 2; do
-	start_server $i
-done
+srv3_start "$TMP" 0 1 2
 if wait_members "$HOSTS" 3 joined 30; then
 	ok=1
 	for j in 0 1 2; do
@@ -314,7 +234,7 @@ done
 # start them in the reverse order of their ranks: join order alone would renumber them
 for a in $(for k in "${!RANK_OF[@]}"; do echo "${RANK_OF[$k]} $k"; done | sort -rn | cut -d' ' -f2); do
 	for i in 0 1 2; do
-		[ "${ADDRS[$i]}" = "$a" ] && start_server $i
+		[ "${ADDRS[$i]}" = "$a" ] && srv3_start "$TMP" $i
 	done
 	sleep 0.3
 done
@@ -333,9 +253,4 @@ else
 	show out "$TMP/sq.out"
 fi
 
-if [ "$FAILS" -ne 0 ]; then
-	echo "$FAILS check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
-exit 0
+t_summary

@@ -30,83 +30,25 @@ t_init test_pool_reint
 
 # 11944-11991 (tests/README.md), 24 ports a run: server i has management port BASE + 8 i,
 # fabric ports BASE + 8 i + 1 .. + 3, raft BASE + 8 i + 7.
-BASE=$((11944 + ($$ % 2) * 24))
-ADDRS=()
-for i in 0 1 2; do
-	ADDRS+=("127.0.0.$((i + 1)):$((BASE + 8 * i))")
-done
-HOSTS=$(
-	IFS=,
-	echo "${ADDRS[*]}"
-)
-
-for i in 0 1 2; do
-	cat >"$TMP/srv$i.yml" <<EOF2
-name: daos_server
-port: $((BASE + 8 * i))
-access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-provider: ofi+tcp;ofi_rxm
-auto_format: true
-transport_config:
-  allow_insecure: true
-engines:
-  - targets: 2
-    log_mask: NOTE
-    fabric_iface: 127.0.0.$((i + 1))
-    fabric_iface_port: $((BASE + 8 * i + 1))
-    storage:
-      - class: ram
-        scm_mount: $TMP/data$i/scm
-        scm_size: 256MiB
-      - class: file
-        bdev_list: [$TMP/data$i/bdev0]
-        bdev_size: 1GiB
-EOF2
-done
-
-SRV_PID=(0 0 0)
-start_server() {
-	"$SRV_BIN" start -o "$TMP/srv$1.yml" --data-dir "$TMP/data$1" >>"$TMP/srv$1.out" \
-		2>>"$TMP/srv$1.err" &
-	SRV_PID[$1]=$!
-	t_track "${SRV_PID[$1]}"
-}
-
-# dmg_at NAME ARGS...: dmg -j against the three servers, output in $TMP/NAME.{out,err}, RC.
-dmg_at() {
-	local name=$1
-	shift
-	timeout 60 "$DMG" -j -l "$HOSTS" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
-}
+srv3_addrs $((11944 + ($$ % 2) * 24)) 8
+srv3_config "$TMP" 2 storage log_mask=NOTE
 
 # io NAME ARGS...: the client (bounded), output in $TMP/NAME.out, RC
 io() {
-	local name=$1
-	shift
-	timeout 120 "$IO" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 120 "$IO" "${@:2}"
 }
 
 # pq NAME POOL: pool query; DIS (disabled targets, 0 if absent) and VER (map version)
 pq() {
-	dmg_at "$1" pool query "$2"
+	dmg_j "$1" pool query "$2"
 	DIS=$(jget "$1" response.disabled_targets)
 	DIS=${DIS:-0}
 	VER=$(jget "$1" response.version)
 }
 
 echo "== three servers, an agent, a pool with data on every target"
-for i in 0 1 2; do
-	start_server $i
-done
-if wait_states 60 joined joined joined; then
-	pass "3 ranks joined"
-else
-	fail "3 ranks did not join"
-	for i in 0 1 2; do show "srv$i.err" "$TMP/srv$i.err"; done
-	exit 1
-fi
+srv3_start "$TMP" 0 1 2
+srv3_joined "$TMP" 60
 # the server index of each rank
 declare -A IDX_OF
 for j in 0 1 2; do
@@ -115,25 +57,8 @@ for j in 0 1 2; do
 		[ "$a" = "${ADDRS[$i]}" ] && IDX_OF[$(jget sq "response.members.$j.rank")]=$i
 	done
 done
-mkdir -p "$TMP/run"
-cat >"$TMP/daos_agent.yml" <<CFG
-name: daos_server
-access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-port: $BASE
-runtime_dir: $TMP/run
-log_file: $TMP/agent.log
-transport_config:
-  allow_insecure: true
-CFG
-"$AGENT" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
-t_track $!
-export DAOS_AGENT_DRPC_DIR="$TMP/run"
-wait_line "$TMP/agent.out" "^daos_agent started" 10 || {
-	fail "agent did not start"
-	show stderr "$TMP/agent.err"
-	exit 1
-}
-dmg_at pc pool create --scm-size 32MiB --nvme-size 256MiB tank
+srv3_agent "$TMP"
+dmg_j pc pool create --scm-size 32MiB --nvme-size 256MiB tank
 [ $RC = 0 ] && [ "$(jget pc response.tgt_ranks)" = 3 ] && pass "pool tank on 3 ranks" || {
 	fail "pool create: exit $RC"
 	show_dmg pc
@@ -167,14 +92,14 @@ t_track $P1
 P2=$!
 t_track $P2
 sleep 0.3
-dmg_at ex system exclude --ranks 1
+dmg_j ex system exclude --ranks 1
 EXRC=$RC
 wait $P1 $P2
 [ $EXRC = 0 ] && [ ! -s "$TMP/race.err" ] && pass "exclude and $((2 * N)) updates succeeded" || {
 	fail "exclude exit $EXRC; $(cat "$TMP/race.err" 2>/dev/null)"
 	show_dmg ex
 }
-dmg_at acl pool get-acl tank
+dmg_j acl pool get-acl tank
 n=0
 for k in $(seq $N); do
 	grep -q "A::racer$k@:r" "$TMP/acl.out" && n=$((n + 1))
@@ -183,7 +108,7 @@ done
 	fail "the ACL has $n of $N entries"
 	show_dmg acl
 }
-dmg_at gp pool get-prop tank scrub_freq
+dmg_j gp pool get-prop tank scrub_freq
 grep -q "\"value\": *$N\b\|\"value\": *\"$N\"" "$TMP/gp.out" && pass "scrub_freq is $N (the last set)" || {
 	fail "scrub_freq after the race"
 	show_dmg gp
@@ -197,21 +122,21 @@ pq pq1 tank
 VER1=$VER
 
 echo "== clear-exclude, restart of rank 1's server, reintegrate"
-dmg_at ce system clear-exclude --ranks 1
+dmg_j ce system clear-exclude --ranks 1
 [ $RC = 0 ] && pass "clear-exclude" || show_dmg ce
 R1=${IDX_OF[1]}
 kill -KILL "${SRV_PID[$R1]}"
 wait "${SRV_PID[$R1]}" 2>/dev/null
-start_server "$R1"
+srv3_start "$TMP" "$R1"
 wait_states 60 joined joined joined && pass "rank 1 joined again" || {
 	fail "rank 1 did not join"
 	show_dmg sq
 }
 pq pq2 tank
 [ "$DIS" = 2 ] && pass "its targets still DOWN after the join" || fail "after join: $DIS disabled"
-dmg_at rbad pool reintegrate tank --ranks 7
+dmg_j rbad pool reintegrate tank --ranks 7
 [ $RC != 0 ] && pass "reintegrate of a rank not in the pool refused" || fail "reintegrate --ranks 7"
-dmg_at ri pool reintegrate tank --ranks 1
+dmg_j ri pool reintegrate tank --ranks 1
 pq pq3 tank
 [ $RC = 0 ] && [ "$DIS" = 0 ] && [ "$VER" -gt "$VER1" ] &&
 	pass "reintegrate: no target disabled, map version $VER1 -> $VER" || {
@@ -229,15 +154,15 @@ io put2 tank c2 put 48 2
 [ $RC = 0 ] && pass "new data through every target" || fail "write/read c2: $(cat "$TMP/put2.out" "$TMP/get2.out" 2>/dev/null)"
 
 echo "== drain, exclude and reintegrate of one target"
-dmg_at dr pool drain tank --ranks 2 --target-idx 1
+dmg_j dr pool drain tank --ranks 2 --target-idx 1
 [ $RC = 0 ] && pass "drain rank 2 target 1" || show_dmg dr
-dmg_at ex1 pool exclude tank --ranks 2 --target-idx 1
+dmg_j ex1 pool exclude tank --ranks 2 --target-idx 1
 pq pq4 tank
 [ $RC = 0 ] && [ "$DIS" = 1 ] && pass "exclude rank 2 target 1: 1 disabled" || {
 	fail "pool exclude: $DIS disabled"
 	show_dmg ex1
 }
-dmg_at ri1 pool reintegrate tank --ranks 2 --target-idx 1
+dmg_j ri1 pool reintegrate tank --ranks 2 --target-idx 1
 pq pq5 tank
 [ "$DIS" = 0 ] && pass "reintegrate rank 2 target 1" || {
 	fail "reintegrate one target: $DIS disabled"
@@ -248,16 +173,16 @@ io get3 tank c2 get 48 2
 
 echo "== pool destroy while rank 2 is stopped"
 R2=${IDX_OF[2]}
-dmg_at pc2 pool create --scm-size 32MiB --nvme-size 256MiB gone
+dmg_j pc2 pool create --scm-size 32MiB --nvme-size 256MiB gone
 UU=$(jget pc2 response.uuid)
 io put3 gone g1 put 8 3
 [ -n "$UU" ] && [ -n "$(find "$TMP/data$R2" -name "$UU" 2>/dev/null)" ] &&
 	pass "pool gone has a shard on rank 2" || fail "no shard of $UU on rank 2"
-dmg_at st system stop --ranks 2
+dmg_j st system stop --ranks 2
 wait_states 20 joined joined stopped || fail "rank 2 did not stop"
-dmg_at rst pool reintegrate tank --ranks 2
+dmg_j rst pool reintegrate tank --ranks 2
 [ $RC != 0 ] && pass "reintegrate of a stopped rank refused" || fail "reintegrate of rank 2"
-dmg_at pd pool destroy gone
+dmg_j pd pool destroy gone
 [ $RC = 0 ] && pass "destroy with rank 2 stopped" || show_dmg pd
 timeout 120 "$DAOS" container destroy tank c2 >"$TMP/cd.out" 2>&1
 [ $? = 0 ] && pass "container c2 destroyed with rank 2 stopped" || {
@@ -266,7 +191,7 @@ timeout 120 "$DAOS" container destroy tank c2 >"$TMP/cd.out" 2>&1
 }
 [ -n "$(find "$TMP/data$R2" -name "$UU" 2>/dev/null)" ] &&
 	pass "the shard is still on the stopped rank" || fail "shard gone while stopped?"
-dmg_at sst system start --ranks 2
+dmg_j sst system start --ranks 2
 wait_states 30 joined joined joined && pass "rank 2 back" || fail "rank 2 did not start"
 gone=0
 for t in $(seq 50); do

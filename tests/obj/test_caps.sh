@@ -33,10 +33,6 @@ t_ports 9960 12
 ADDR1=127.0.0.1:$((PORT + 4))
 
 srv_config 2 >"$TMP/daos_server.yml"
-cat >>"$TMP/daos_server.yml" <<CFG
-transport_config:
-  allow_insecure: true
-CFG
 cat >"$TMP/srv1.yml" <<CFG
 name: daos_server
 auto_format: true
@@ -47,8 +43,6 @@ engines:
   - targets: 1
     fabric_iface: lo
     fabric_iface_port: $((PORT + 5))
-transport_config:
-  allow_insecure: true
 CFG
 srv_start srv
 srv_wait_ping srv "$CTL_PING" 20 || { fail "server does not answer"; exit 1; }
@@ -56,28 +50,20 @@ srv_start srv1 -o "$TMP/srv1.yml" --data-dir "$TMP/data1"
 S1_PID=$SRV_PID
 agent_start "$AGENT" || { fail "agent did not start"; exit 1; }
 
-# dmg_j NAME ARGS...: dmg -j at the first server, output in $TMP/NAME.{out,err}, RC
-dmg_j() {
-	local name=$1
-	shift
-	timeout 30 "$DMG" -j -l "$ADDR" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
-}
-j() {
-	"$JGET" "$TMP/$1.out" "$2" 2>/dev/null
-}
+# dmg_j (lib/server.sh) asks the first server
+HOSTS=$ADDR
 
 # both engines joined
 for i in $(seq 100); do
 	dmg_j sq system query
-	[ "$RC" = 0 ] && [ "$(j sq response.members)" = 2 ] &&
-		[ "$(j sq response.members.0.state)" = joined ] &&
-		[ "$(j sq response.members.1.state)" = joined ] && break
+	[ "$RC" = 0 ] && [ "$(jget sq response.members)" = 2 ] &&
+		[ "$(jget sq response.members.0.state)" = joined ] &&
+		[ "$(jget sq response.members.1.state)" = joined ] && break
 	sleep 0.3
 done
 RANK1=
 for m in 0 1; do
-	[ "$(j sq "response.members.$m.addr")" = "$ADDR1" ] && RANK1=$(j sq "response.members.$m.rank")
+	[ "$(jget sq "response.members.$m.addr")" = "$ADDR1" ] && RANK1=$(jget sq "response.members.$m.rank")
 done
 if [ -z "$RANK1" ]; then
 	fail "the two engines did not join"
@@ -90,15 +76,44 @@ create_pool() {
 	local label=$1 i
 	for i in $(seq 20); do
 		dmg_j "pc_$label" pool create -z 2G "$label"
-		[ "$(j "pc_$label" status)" = 0 ] && break
+		[ "$(jget "pc_$label" status)" = 0 ] && break
 		sleep 0.5
 	done
-	PUUID=$(j "pc_$label" response.uuid)
-	[ -n "$PUUID" ] && [ "$(j "pc_$label" response.tgt_ranks)" = 2 ] && return 0
+	PUUID=$(jget "pc_$label" response.uuid)
+	[ -n "$PUUID" ] && [ "$(jget "pc_$label" response.tgt_ranks)" = 2 ] && return 0
 	fail "dmg pool create $label"
 	show out "$TMP/pc_$label.out"
 	show err "$TMP/pc_$label.err"
 	return 1
+}
+
+# phase_run NAME ARGS...: `caps_test NAME ARGS` (120 s at most), reported by checks_run
+phase_run() {
+	checks_run "$1" "caps_test $1" 120 "$TEST" "$@"
+}
+
+# phase_start NAME ARGS...: `caps_test NAME ARGS` in the background (120 s at most, tracked,
+# PH_PID), its stdin the fifo $TMP/go_NAME held open on fd 3; returns 1 (a failure) if it
+# does not print "ready" within 60 s. phase_go NAME lets it go on.
+phase_start() {
+	mkfifo "$TMP/go_$1"
+	timeout 120 "$TEST" "$@" <"$TMP/go_$1" >"$TMP/$1.out" 2>"$TMP/$1.err" &
+	PH_PID=$!
+	t_track "$PH_PID"
+	exec 3>"$TMP/go_$1"
+	wait_line "$TMP/$1.out" "^ready" 60 && return 0
+	fail "caps_test $1 never got ready"
+	return 1
+}
+
+# phase_go NAME: a line on the stdin of phase_start's caps_test, then its exit (120 s at
+# most) and its report (checks_end)
+phase_go() {
+	# in a subshell: if caps_test has exited, SIGPIPE ends that, not the script
+	(echo go >&3) 2>/dev/null
+	exec 3>&-
+	wait_exit "$PH_PID" 120
+	checks_end "$1" "caps_test $1"
 }
 
 cd "$TMP" || exit 1
@@ -106,66 +121,28 @@ echo "== capabilities (caps_test caps)"
 create_pool tank || exit 1
 pass "pool tank over both ranks: $PUUID"
 TANK=$PUUID
-timeout 120 "$TEST" caps tank "$ADDR" "$PUUID" >"$TMP/caps.out" 2>"$TMP/caps.err"
-RC=$?
-sed 's/^/    /' "$TMP/caps.out"
-if [ "$RC" = 0 ]; then
-	pass "caps_test caps: $(grep -c '^ok:' "$TMP/caps.out") checks"
-else
-	fail "caps_test caps exit $RC"
-	show stderr "$TMP/caps.err"
-fi
+phase_run caps tank "$ADDR" "$PUUID"
 
 echo "== a pool where no container was ever opened (caps_test virgin)"
 create_pool bench || exit 1
-timeout 120 "$TEST" virgin bench >"$TMP/virgin.out" 2>"$TMP/virgin.err"
-RC=$?
-sed 's/^/    /' "$TMP/virgin.out"
-if [ "$RC" = 0 ]; then
-	pass "caps_test virgin: $(grep -c '^ok:' "$TMP/virgin.out") checks"
-else
-	fail "caps_test virgin exit $RC"
-	show stderr "$TMP/virgin.err"
-fi
+phase_run virgin bench
 
 echo "== an engine restarts while a handle is open (caps_test hold)"
-mkfifo "$TMP/go_hold"
-timeout 120 "$TEST" hold tank "$ADDR1" "$TANK" <"$TMP/go_hold" >"$TMP/hold.out" \
-	2>"$TMP/hold.err" &
-HO_PID=$!
-t_track "$HO_PID"
-exec 4>"$TMP/go_hold"
-if wait_line "$TMP/hold.out" "^ready" 60; then
+if phase_start hold tank "$ADDR1" "$TANK"; then
 	kill -KILL "$S1_PID"
 	wait_exit "$S1_PID" 10
 	srv_start srv1b -o "$TMP/srv1.yml" --data-dir "$TMP/data1"
 	"$CTL_PING" -w 20 "$ADDR1" >/dev/null 2>&1 && pass "second server restarted (kill -9)" ||
 		fail "second server does not answer after its restart"
-else
-	fail "caps_test hold never got ready"
 fi
-echo go >&4
-exec 4>&-
-wait_exit "$HO_PID" 120
-sed 's/^/    /' "$TMP/hold.out"
-if [ "$RC" = 0 ]; then
-	pass "caps_test hold: $(grep -c '^ok:' "$TMP/hold.out") checks"
-else
-	fail "caps_test hold exit $RC"
-	show stderr "$TMP/hold.err"
+phase_go hold ||
 	grep -E "exclu|TgtHdl|refused|join" "$TMP/srv.err" | tail -20 | sed 's/^/      /'
-fi
 
 echo "== map version (caps_test stale, dmg system exclude of rank $RANK1)"
 create_pool pond || exit 1
-mkfifo "$TMP/go"
-timeout 120 "$TEST" stale pond "$ADDR" "$PUUID" <"$TMP/go" >"$TMP/stale.out" 2>"$TMP/stale.err" &
-ST_PID=$!
-t_track "$ST_PID"
-exec 3>"$TMP/go"
-if wait_line "$TMP/stale.out" "^ready" 60; then
+if phase_start stale pond "$ADDR" "$PUUID"; then
 	dmg_j ex system exclude --ranks "$RANK1"
-	[ "$RC" = 0 ] && [ "$(j ex response.results.0.state)" = adminexcluded ] &&
+	[ "$RC" = 0 ] && [ "$(jget ex response.results.0.state)" = adminexcluded ] &&
 		pass "system exclude --ranks $RANK1" || {
 		fail "system exclude: exit $RC"
 		show out "$TMP/ex.out"
@@ -176,18 +153,7 @@ if wait_line "$TMP/stale.out" "^ready" 60; then
 		[ "$RC" = 0 ] && break
 		sleep 0.2
 	done
-else
-	fail "caps_test stale never got ready"
 fi
-echo go >&3
-exec 3>&-
-wait_exit "$ST_PID" 120
-sed 's/^/    /' "$TMP/stale.out"
-if [ "$RC" = 0 ]; then
-	pass "caps_test stale: $(grep -c '^ok:' "$TMP/stale.out") checks"
-else
-	fail "caps_test stale exit $RC"
-	show stderr "$TMP/stale.err"
-fi
+phase_go stale
 
 t_summary

@@ -38,106 +38,30 @@ t_ports 11824 4
 # attempt N: the whole scenario on fresh servers in $TMP/tryN; returns 0 when it ran (its
 # checks counted), 2 when the leader changed on its own before the kill (inconclusive).
 attempt() {
-	local i m t ok L LRANK S LEADER LO_PID changed=0
+	local i m L LRANK S LEADER LO_PID changed=0
 	A=$TMP/try$1
 	mkdir -p "$A"
-	ADDRS=()
-	for i in 0 1 2; do
-		ADDRS+=("127.0.0.$((i + 1)):$((PORT + i))")
-	done
-	HOSTS=$(
-		IFS=,
-		echo "${ADDRS[*]}"
-	)
-	for i in 0 1 2; do
-		cat >"$A/srv$i.yml" <<-CFG
-	name: daos_server
-	port: $((PORT + i))
-	access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-	provider: ofi+tcp;ofi_rxm
-	auto_format: true
-	engines:
-	  - targets: 1
-	    fabric_iface: 127.0.0.$((i + 1))
-	    fabric_iface_port: $((PORT + i + 1))
-	transport_config:
-	  allow_insecure: true
-	CFG
-	done
-	mkdir -p "$A/run"
-	cat >"$A/daos_agent.yml" <<-CFG
-	name: daos_server
-	access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-	runtime_dir: $A/run
-	log_file: $A/agent.log
-	transport_config:
-	  allow_insecure: true
-	CFG
-
-	SRV_PID=(0 0 0)
-	for i in 0 1 2; do
-		D_FAULTS=300:once "$BIN" start -o "$A/srv$i.yml" --data-dir "$A/data$i" \
-			>"$A/srv$i.out" 2>"$A/srv$i.err" &
-		SRV_PID[$i]=$!
-		t_track "${SRV_PID[$i]}"
-	done
-	# before the agent starts: it too takes its socket's directory from this variable
-	export DAOS_AGENT_DRPC_DIR="$A/run"
-	"$AGENT" -o "$A/daos_agent.yml" -i >"$A/agent.out" 2>"$A/agent.err" &
-	AGENT_PID=$!
-	t_track $AGENT_PID
-	wait_line "$A/agent.out" "^daos_agent started" 10 || {
-		fail "agent did not start"
-		show stderr "$A/agent.err"
-		exit 1
-	}
-
-	# dmg_j NAME ARGS...: dmg -j at the three servers, output in $A/NAME.{out,err}, RC
-	dmg_j() {
-		local name=$1
-		shift
-		timeout 60 "$DMG" -j -l "$HOSTS" "$@" >"$A/$name.out" 2>"$A/$name.err"
-		RC=$?
-	}
-	j() {
-		"$JGET" "$A/$1.out" "$2" 2>/dev/null
-	}
-
-	ok=0
-	for t in $(seq 200); do
-		dmg_j sq system query
-		if [ "$RC" = 0 ] && [ "$(j sq response.members)" = 3 ]; then
-			ok=1
-			for m in 0 1 2; do
-				[ "$(j sq "response.members.$m.state")" = joined ] || ok=0
-			done
-			[ $ok = 1 ] && break
-		fi
-		sleep 0.2
-	done
-	if [ $ok != 1 ]; then
-		fail "3 ranks did not join"
-		for i in 0 1 2; do show "srv$i.err" "$A/srv$i.err"; done
-		exit 1
-	fi
-	pass "3 ranks joined"
+	srv3_addrs "$PORT" 1
+	srv3_config "$A" 1
+	D_FAULTS=300:once srv3_start "$A" 0 1 2
+	srv3_agent "$A"
+	srv3_joined "$A" 40
 
 	for i in $(seq 20); do
 		dmg_j pc pool create -z 3G tank
-		[ "$(j pc status)" = 0 ] && break
+		[ "$(jget pc status)" = 0 ] && break
 		sleep 0.5
 	done
-	PUUID=$(j pc response.uuid)
-	if [ -z "$PUUID" ] || [ "$(j pc response.tgt_ranks)" != 3 ]; then
+	PUUID=$(jget pc response.uuid)
+	if [ -z "$PUUID" ] || [ "$(jget pc response.tgt_ranks)" != 3 ]; then
 		fail "dmg pool create over the three ranks"
-		show out "$A/pc.out"
-		show err "$A/pc.err"
+		show_dmg pc
 		exit 1
 	fi
 	pass "pool tank over three ranks: $PUUID"
 
 	dmg_j lq system leader-query
-	LEADER=$(j lq response.current_leader)
+	LEADER=$(jget lq response.current_leader)
 	L=
 	for i in 0 1 2; do
 		[ "${ADDRS[$i]}" = "$LEADER" ] && L=$i
@@ -148,7 +72,7 @@ attempt() {
 	}
 	LRANK=
 	for m in 0 1 2; do
-		[ "$(j sq "response.members.$m.addr")" = "$LEADER" ] && LRANK=$(j sq "response.members.$m.rank")
+		[ "$(jget sq "response.members.$m.addr")" = "$LEADER" ] && LRANK=$(jget sq "response.members.$m.rank")
 	done
 	S=$(((L + 1) % 3)) # a survivor: TgtQuery there
 	pass "MS leader ${ADDRS[$L]} (rank $LRANK); TgtQuery at ${ADDRS[$S]}"
@@ -166,8 +90,8 @@ attempt() {
 		# a leader change since the pool was made would have re-sent the table already (the
 		# client's checks above show it); say so, as the likely cause of such a failure
 		dmg_j lq2 system leader-query
-		if [ "$(j lq2 response.current_leader)" != "$LEADER" ]; then
-			echo "note: the MS leader changed on its own: now '$(j lq2 response.current_leader)'"
+		if [ "$(jget lq2 response.current_leader)" != "$LEADER" ]; then
+			echo "note: the MS leader changed on its own: now '$(jget lq2 response.current_leader)'"
 			changed=1
 		fi
 		kill -KILL "${SRV_PID[$L]}"

@@ -30,8 +30,6 @@ cat >>"$TMP/daos_server.yml" <<CFG
       - class: file
         bdev_list: [$TMP/bdev0]
         bdev_size: 8GiB
-transport_config:
-  allow_insecure: true
 CFG
 
 srv_start srv

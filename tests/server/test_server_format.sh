@@ -36,17 +36,11 @@ D=$TMP/tier_data
 
 # dm NAME ARGS...: dmg ARGS (insecure, at $ADDR), stdout/stderr in $TMP/NAME.out/.err, RC.
 dm() {
-	local name=$1
-	shift
-	timeout 60 "$DMG" -i -l "$ADDR" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 60 "$DMG" -i -l "$ADDR" "${@:2}"
 }
 # dd NAME ARGS...: daos ARGS, the same way.
 dd_() {
-	local name=$1
-	shift
-	timeout 120 "$DAOS" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 120 "$DAOS" "${@:2}"
 }
 # cfg AUTO FILE [KDEV]: the server's configuration: 2 targets, a ram tier, file tiers with
 # the wal, meta and data roles (with KDEV, the data role on a class kdev tier instead).
@@ -284,28 +278,13 @@ echo "== 4. three waiting servers (all access points), one dmg storage format fo
 # 127.0.0.1-3, management ports 11904 + 8 i (the block's first 24 ports: the servers above
 # are gone), raft at + 7, fabric at + 1
 B=11904
-APS="'127.0.0.1:$B', '127.0.0.2:$((B + 8))', '127.0.0.3:$((B + 16))'"
-HOSTS=127.0.0.1:$B,127.0.0.2:$((B + 8)),127.0.0.3:$((B + 16))
-SPIDS=()
-for i in 0 1 2; do
-	cat >"$TMP/m$i.yml" <<CFG
-name: daos_server
-port: $((B + 8 * i))
-access_points: [$APS]
-provider: ofi+tcp;ofi_rxm
-transport_config:
-  allow_insecure: true
-engines:
-  - targets: 1
-    fabric_iface: 127.0.0.$((i + 1))
-    fabric_iface_port: $((B + 8 * i + 1))
-CFG
-	srv_start "m$i" -o "$TMP/m$i.yml" --data-dir "$TMP/md$i"
-	SPIDS+=("$SRV_PID")
-done
+srv3_addrs $B 8
+mkdir -p "$TMP/three"
+srv3_config "$TMP/three" 1 wait
+srv3_start "$TMP/three" 0 1 2
 n=0
 for i in 0 1 2; do
-	wait_line "$TMP/m$i.out" "^daos_server waiting" 20 && n=$((n + 1))
+	wait_line "$TMP/three/srv$i.out" "^daos_server waiting" 20 && n=$((n + 1))
 done
 [ "$n" = 3 ] && pass "three servers waiting" || fail "$n of 3 servers waiting"
 timeout 60 "$DMG" -i -l "$HOSTS" storage format >"$TMP/f3.out" 2>"$TMP/f3.err"
@@ -323,7 +302,7 @@ timeout 60 "$DMG" -i -j -l "127.0.0.1:$B" pool create -z 2GiB tank3 >"$TMP/pc3.o
 [ "$("$JGET" "$TMP/pc3.out" response.tgt_ranks 2>/dev/null)" = 3 ] &&
 	pass "a pool on the three ranks" || { fail "pool on three"; show out "$TMP/pc3.out"; show err "$TMP/pc3.err"; }
 for i in 0 1 2; do
-	stop_within TERM "${SPIDS[$i]}" 30
+	stop_within TERM "${SRV_PID[$i]}" 30
 	[ "$RC" = 0 ] || fail "server $i stop: exit $RC"
 done
 

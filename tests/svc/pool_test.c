@@ -26,20 +26,7 @@
 
 #include "mgmt/cont.pb-c.h"
 
-static int fails;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok: ");                                                            \
-		} else {                                                                           \
-			printf("FAIL: ");                                                          \
-			fails++;                                                                   \
-		}                                                                                  \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		fflush(stdout);                                                                    \
-	} while (0)
+#include "../common/ok_check.h"
 
 static const char *
 err(int rc)

@@ -66,26 +66,12 @@ grep -q "^status 0$" "$TMP/q5" && pass "server still relays after garbage" ||
 	fail "after garbage: $(cat "$TMP/q5")"
 
 echo "== through daos_agent's attach info"
-mkdir -p "$TMP/run"
-cat >"$TMP/daos_agent.yml" <<CFG
-name: relaytest
-access_points: ['127.0.0.1:$PORT']
-port: $PORT
-runtime_dir: $TMP/run
-log_file: $TMP/agent.log
-transport_config:
-  allow_insecure: true
-CFG
-"$AGENT" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
-AGENT_PID=$!
-t_track "$AGENT_PID"
-export DAOS_AGENT_DRPC_DIR="$TMP/run"
-if wait_line "$TMP/agent.out" "^daos_agent started" 10; then
+if AGENT_NAME=relaytest agent_start "$AGENT"; then
 	"$TEST" call - 101 >"$TMP/q6" 2>&1
 	grep -q "^status 0$" "$TMP/q6" && grep -q "^members 1$" "$TMP/q6" &&
 		pass "SystemQuery via the agent's attach info" || fail "via agent: $(cat "$TMP/q6")"
 else
-	fail "agent did not start: $(cat "$TMP/agent.err")"
+	fail "agent did not start"
 fi
 kill -TERM "$AGENT_PID"
 wait_exit "$AGENT_PID" 5

@@ -18,31 +18,13 @@ t_init test_svc_three
 SRV_BIN=$BIN
 # 11400-11783 (tests/README.md): 24 ports a run, server i at BASE + 8 i (management),
 # + 1 .. (fabric), + 7 (raft)
-BASE=$((11400 + ($$ % 16) * 24))
-ADDRS=()
+srv3_addrs $((11400 + ($$ % 16) * 24)) 8
 URIS=()
 for i in 0 1 2; do
-	ADDRS+=("127.0.0.$((i + 1)):$((BASE + 8 * i))")
-	URIS+=("fi_sockaddr_in://127.0.0.$((i + 1)):$((BASE + 8 * i + 1))")
+	URIS+=("fi_sockaddr_in://127.0.0.$((i + 1)):$((${ADDRS[$i]##*:} + 1))")
 done
-PIDS3=(0 0 0)
-export DAOS_SVC_RELAY_TEST_METHOD=101
-for i in 0 1 2; do
-	cat >"$TMP/srv$i.yml" <<CFG
-name: daos_server
-auto_format: true
-port: $((BASE + 8 * i))
-access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-provider: ofi+tcp;ofi_rxm
-engines:
-  - targets: 1
-    fabric_iface: 127.0.0.$((i + 1))
-    fabric_iface_port: $((BASE + 8 * i + 1))
-CFG
-	srv_start "srv$i" -o "$TMP/srv$i.yml" --data-dir "$TMP/data$i"
-	PIDS3[$i]=$SRV_PID
-done
-unset DAOS_SVC_RELAY_TEST_METHOD
+srv3_config "$TMP" 1
+DAOS_SVC_RELAY_TEST_METHOD=101 srv3_start "$TMP" 0 1 2
 
 # call I NAME: SystemQuery through engine I, output in $TMP/NAME
 call() {
@@ -67,8 +49,8 @@ for i in 0 1 2; do
 		fail "through engine $i: $(cat "$TMP/q$i")"
 done
 
-kill -KILL "${PIDS3[0]}"
-wait "${PIDS3[0]}" 2>/dev/null
+kill -KILL "${SRV_PID[0]}"
+wait "${SRV_PID[0]}" 2>/dev/null
 for i in 1 2; do
 	call $i "k$i"
 	MS=$(awk '/^ms /{print $2}' "$TMP/k$i")
@@ -77,7 +59,7 @@ for i in 1 2; do
 		fail "after the kill, through engine $i: $(cat "$TMP/k$i")"
 done
 for i in 1 2; do
-	stop_within TERM "${PIDS3[$i]}" 15
+	stop_within TERM "${SRV_PID[$i]}" 15
 	[ "$RC" = 0 ] && pass "server $i: SIGTERM exit 0" || fail "server $i: SIGTERM exit $RC"
 done
 t_summary

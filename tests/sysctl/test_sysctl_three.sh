@@ -26,62 +26,14 @@ t_init test_sysctl_three
 
 # 32000-32319 (tests/README.md), 24 ports a run: server i has management port BASE + 8 i,
 # fabric ports BASE + 8 i + 1 .. + 3, raft BASE + 8 i + 7.
-BASE=$((32000 + ($$ % 13) * 24))
-ADDRS=()
-for i in 0 1 2; do
-	ADDRS+=("127.0.0.$((i + 1)):$((BASE + 8 * i))")
-done
-HOSTS=$(
-	IFS=,
-	echo "${ADDRS[*]}"
-)
-
-for i in 0 1 2; do
-	cat >"$TMP/srv$i.yml" <<EOF2
-name: daos_server
-auto_format: true
-port: $((BASE + 8 * i))
-access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-provider: ofi+tcp;ofi_rxm
-transport_config:
-  allow_insecure: true
-engines:
-  - targets: 2
-    fabric_iface: 127.0.0.$((i + 1))
-    fabric_iface_port: $((BASE + 8 * i + 1))
-    storage:
-      - class: ram
-        scm_mount: $TMP/data$i/scm
-        scm_size: 256MiB
-      - class: file
-        bdev_list: [$TMP/data$i/bdev0]
-        bdev_size: 1GiB
-EOF2
-done
-
-SRV_PID=(0 0 0)
-start_server() {
-	"$SRV_BIN" start -o "$TMP/srv$1.yml" --data-dir "$TMP/data$1" >>"$TMP/srv$1.out" \
-		2>>"$TMP/srv$1.err" &
-	SRV_PID[$1]=$!
-	t_track "${SRV_PID[$1]}"
-}
-
-# dmg_at HOSTS NAME ARGS...: dmg -j -l HOSTS, output in $TMP/NAME.{out,err}, RC.
-dmg_at() {
-	local hosts=$1 name=$2
-	shift 2
-	timeout 60 "$DMG" -j -l "$hosts" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
-}
+srv3_addrs $((32000 + ($$ % 13) * 24)) 8
+srv3_config "$TMP" 2 storage
 
 # io NAME ARGS...: the client (bounded), output in $TMP/NAME.out, RC, MS (its time)
 io() {
-	local name=$1 t0
-	shift
+	local t0
 	t0=$(date +%s%N)
-	timeout 90 "$IO" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-	RC=$?
+	t_run "$1" 90 "$IO" "${@:2}"
 	MS=$((($(date +%s%N) - t0) / 1000000))
 }
 
@@ -99,17 +51,8 @@ check_results() {
 }
 
 echo "== three servers"
-for i in 0 1 2; do
-	start_server $i
-done
-if wait_states 60 joined joined joined; then
-	pass "3 ranks joined"
-else
-	fail "3 ranks did not join"
-	show_dmg sq
-	for i in 0 1 2; do show "srv$i.err" "$TMP/srv$i.err"; done
-	exit 1
-fi
+srv3_start "$TMP" 0 1 2
+srv3_joined "$TMP" 60
 declare -A ADDR_OF
 for j in 0 1 2; do
 	ADDR_OF[$(jget sq "response.members.$j.rank")]=$(jget sq "response.members.$j.addr")
@@ -155,25 +98,7 @@ dmg_at "${ADDRS[1]}" su1 storage query usage
 }
 
 echo "== a pool on the three ranks, data written through every target"
-# the agent knows the three access points (agent_start of lib/server.sh names one)
-mkdir -p "$TMP/run"
-cat >"$TMP/daos_agent.yml" <<CFG
-name: daos_server
-access_points: ['${ADDRS[0]}', '${ADDRS[1]}', '${ADDRS[2]}']
-port: $BASE
-runtime_dir: $TMP/run
-log_file: $TMP/agent.log
-transport_config:
-  allow_insecure: true
-CFG
-"$AGENT" -o "$TMP/daos_agent.yml" -i >"$TMP/agent.out" 2>"$TMP/agent.err" &
-t_track $!
-export DAOS_AGENT_DRPC_DIR="$TMP/run"
-wait_line "$TMP/agent.out" "^daos_agent started" 10 || {
-	fail "agent did not start"
-	show stderr "$TMP/agent.err"
-	exit 1
-}
+srv3_agent "$TMP"
 dmg_at "$HOSTS" pc pool create --scm-size 64MiB --nvme-size 512MiB tank
 [ $RC = 0 ] && [ "$(jget pc response.tgt_ranks)" = 3 ] && pass "pool create tank on 3 ranks" || {
 	fail "pool create: exit $RC"

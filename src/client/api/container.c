@@ -86,22 +86,6 @@ cont_hdr_init_open(struct cont_hdr *h, struct dc_cont *cont)
 	return cont_hdr_init(h, cont->dc_pool, uuid, cont->dc_hdl);
 }
 
-/* Complete @ev (NULL: nothing to complete) with @rc, the result of work already done. */
-static int
-cont_ev_finish(daos_event_t *ev, int rc)
-{
-	daos_event_t *priv;
-	int rc2;
-
-	if (ev == NULL)
-		return rc;
-	rc2 = dc_ev_begin(ev, &priv);
-	if (rc2 != 0)
-		return rc2;
-	dc_ev_complete(priv != NULL ? priv : ev, rc);
-	return dc_ev_end(ev, priv);
-}
-
 /*
  * A call in flight: the references it holds, the application's out-parameters, and what
  * to do with the answer (co_done, called with the outcome and, on success, the answer; it
@@ -183,7 +167,7 @@ static int
 cont_op_fail(daos_event_t *ev, struct cont_op *op, int rc)
 {
 	cont_op_free(op);
-	return cont_ev_finish(ev, rc);
+	return dc_ev_done(ev, rc);
 }
 
 /* An op on open container @coh with a header for it in @h. */
@@ -254,10 +238,10 @@ cont_create(daos_handle_t poh, uuid_t *uuid, const daos_prop_t *prop, daos_event
 
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	op = cont_op_new(pool, NULL, cont_create_done);
 	if (op == NULL)
-		return cont_ev_finish(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	op->co_p[0] = uuid;
 	/* co_hdl: the uuid asked for (the service's answer replaces it) */
 	uuid_generate(op->co_hdl);
@@ -286,7 +270,7 @@ daos_cont_create2(daos_handle_t poh, uuid_t *uuid, daos_prop_t *cont_prop, daos_
 	if (cont_prop != NULL)
 		label = daos_prop_entry_get(cont_prop, DAOS_PROP_CO_LABEL);
 	if (label != NULL && !daos_label_is_valid(label->dpe_str))
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	return cont_create(poh, uuid, cont_prop, ev);
 }
 
@@ -299,10 +283,10 @@ daos_cont_create_with_label(daos_handle_t poh, const char *label, daos_prop_t *c
 	int rc;
 
 	if (!daos_label_is_valid(label))
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	lprop = daos_prop_alloc(1);
 	if (lprop == NULL)
-		return cont_ev_finish(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	lprop->dpp_entries[0].dpe_type = DAOS_PROP_CO_LABEL;
 	rc = daos_prop_entry_set_str(&lprop->dpp_entries[0], label, strlen(label));
 	if (rc == 0 && cont_prop != NULL) {
@@ -315,7 +299,7 @@ daos_cont_create_with_label(daos_handle_t poh, const char *label, daos_prop_t *c
 	if (rc == 0)
 		rc = cont_create(poh, uuid, lprop, ev); /* packed before it returns */
 	else
-		rc = cont_ev_finish(ev, rc);
+		rc = dc_ev_done(ev, rc);
 	daos_prop_free(lprop);
 	return rc;
 }
@@ -332,13 +316,13 @@ daos_cont_destroy2(daos_handle_t poh, const char *cont, int force, daos_event_t 
 	int rc;
 
 	if (cont == NULL || cont[0] == '\0')
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	op = cont_op_new(pool, NULL, NULL);
 	if (op == NULL)
-		return cont_ev_finish(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	rc = cont_hdr_init(&h, pool, cont, NULL);
 	if (rc != 0)
 		return cont_op_fail(ev, op, rc);
@@ -421,13 +405,13 @@ daos_cont_open2(daos_handle_t poh, const char *cont, unsigned int flags, daos_ha
 	if (cont == NULL || cont[0] == '\0' || coh == NULL ||
 	    (mode != DAOS_COO_RO && mode != DAOS_COO_RW && mode != DAOS_COO_EX) ||
 	    (flags & ~DAOS_COO_MASK) != 0)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	op = cont_op_new(pool, NULL, cont_open_done);
 	if (op == NULL)
-		return cont_ev_finish(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	op->co_p[0] = coh;
 	op->co_p[1] = info;
 	op->co_poh = poh;
@@ -466,15 +450,15 @@ daos_cont_close(daos_handle_t coh, daos_event_t *ev)
 
 	cont = dc_cont_get(coh);
 	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	if (cont->dc_local || cont->dc_g2l) {
 		dc_cont_hdl_delete(cont);
 		dc_cont_put(cont);
-		return cont_ev_finish(ev, 0);
+		return dc_ev_done(ev, 0);
 	}
 	op = cont_op_new(NULL, cont, cont_close_done);
 	if (op == NULL)
-		return cont_ev_finish(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	rc = cont_hdr_init_open(&h, cont);
 	if (rc != 0)
 		return cont_op_fail(ev, op, rc);
@@ -545,7 +529,7 @@ daos_cont_query(daos_handle_t coh, daos_cont_info_t *info, daos_prop_t *cont_pro
 
 	rc = cont_op_open_hdl(coh, cont_query_done, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->co_p[0] = info;
 	op->co_p[1] = cont_prop;
 	/* GET_PROP answers the info too; QUERY sends properties only when some are named */
@@ -564,10 +548,10 @@ daos_cont_get_acl(daos_handle_t coh, daos_prop_t **acl_prop, daos_event_t *ev)
 	int rc;
 
 	if (acl_prop == NULL)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = cont_op_open_hdl(coh, cont_query_done, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->co_prop = daos_prop_alloc(3);
 	if (op->co_prop == NULL) {
 		cont_hdr_fini(&h);
@@ -590,10 +574,10 @@ cont_set_prop(daos_handle_t coh, const daos_prop_t *prop, daos_event_t *ev)
 	int rc;
 
 	if (prop == NULL || prop->dpp_nr == 0)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = cont_op_open_hdl(coh, NULL, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	req.hdr = &h.ch_hdr;
 	rc = dc_cont_prop2pb(prop, false, &req.properties, &req.n_properties);
 	if (rc != 0) {
@@ -615,7 +599,7 @@ daos_cont_set_prop(daos_handle_t coh, daos_prop_t *prop, daos_event_t *ev)
 	if (prop != NULL)
 		label = daos_prop_entry_get(prop, DAOS_PROP_CO_LABEL);
 	if (label != NULL && !daos_label_is_valid(label->dpe_str))
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	return cont_set_prop(coh, prop, ev);
 }
 
@@ -627,7 +611,7 @@ daos_cont_status_clear(daos_handle_t coh, daos_event_t *ev)
 
 	prop = daos_prop_alloc(1);
 	if (prop == NULL)
-		return cont_ev_finish(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	prop->dpp_entries[0].dpe_type = DAOS_PROP_CO_STATUS;
 	prop->dpp_entries[0].dpe_val =
 	    DAOS_PROP_CO_STATUS_VAL(DAOS_PROP_CO_HEALTHY, DAOS_PROP_CO_CLEAR, 0);
@@ -652,11 +636,11 @@ cont_acl_call(daos_handle_t coh, uint32_t method, struct daos_acl *acl, const ch
 	if (acl != NULL) {
 		rc = daos_acl_cont_validate(acl);
 		if (rc != 0)
-			return cont_ev_finish(ev, rc);
+			return dc_ev_done(ev, rc);
 	}
 	rc = cont_op_open_hdl(coh, NULL, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	if (acl != NULL) {
 		rc = daos_acl_to_strs(acl, &req.acl, &nr);
 		if (rc != 0) {
@@ -680,7 +664,7 @@ int
 daos_cont_overwrite_acl(daos_handle_t coh, struct daos_acl *acl, daos_event_t *ev)
 {
 	if (acl == NULL)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	return cont_acl_call(coh, DSS_CTL_CONT_OVERWRITE_ACL, acl, NULL, ev);
 }
 
@@ -688,7 +672,7 @@ int
 daos_cont_update_acl(daos_handle_t coh, struct daos_acl *acl, daos_event_t *ev)
 {
 	if (acl == NULL)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	return cont_acl_call(coh, DSS_CTL_CONT_UPDATE_ACL, acl, NULL, ev);
 }
 
@@ -729,7 +713,7 @@ daos_cont_delete_acl(daos_handle_t coh, enum daos_acl_principal_type type, d_str
 
 	rc = acl_principal_str(type, name, principal, sizeof(principal));
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	return cont_acl_call(coh, DSS_CTL_CONT_DELETE_ACL, NULL, principal, ev);
 }
 
@@ -741,22 +725,22 @@ cont_set_owner(daos_handle_t coh, d_string_t user, d_string_t group, bool check,
 	int rc = 0;
 
 	if (user == NULL && group == NULL)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	if (check) {
 		uid_t uid;
 		gid_t gid;
 
 		if (user != NULL && daos_acl_principal_to_uid(user, &uid) != 0)
-			return cont_ev_finish(ev, -DER_NONEXIST);
+			return dc_ev_done(ev, -DER_NONEXIST);
 		if (group != NULL && daos_acl_principal_to_gid(group, &gid) != 0)
-			return cont_ev_finish(ev, -DER_NONEXIST);
+			return dc_ev_done(ev, -DER_NONEXIST);
 	}
 	if ((user != NULL && !daos_acl_principal_is_valid(user)) ||
 	    (group != NULL && !daos_acl_principal_is_valid(group)))
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	prop = daos_prop_alloc((user != NULL) + (group != NULL));
 	if (prop == NULL)
-		return cont_ev_finish(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	if (user != NULL) {
 		prop->dpp_entries[n].dpe_type = DAOS_PROP_CO_OWNER;
 		rc = daos_prop_entry_set_str(&prop->dpp_entries[n++], user, strlen(user));
@@ -768,7 +752,7 @@ cont_set_owner(daos_handle_t coh, d_string_t user, d_string_t group, bool check,
 	if (rc == 0)
 		rc = cont_set_prop(coh, prop, ev); /* packed before it returns */
 	else
-		rc = cont_ev_finish(ev, rc);
+		rc = dc_ev_done(ev, rc);
 	daos_prop_free(prop);
 	return rc;
 }
@@ -823,10 +807,10 @@ daos_cont_list_attr(daos_handle_t coh, char *buffer, size_t *size, daos_event_t 
 	int rc;
 
 	if (size == NULL)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = cont_op_open_hdl(coh, cont_list_attr_done, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->co_p[0] = buffer;
 	op->co_p[1] = size;
 	req.hdr = &h.ch_hdr;
@@ -885,10 +869,10 @@ daos_cont_get_attr(daos_handle_t coh, int n, char const *const names[], void *co
 	int rc;
 
 	if (!attr_names_valid(n, names) || sizes == NULL)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = cont_op_open_hdl(coh, cont_get_attr_done, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->co_p[0] = (void *)buffers;
 	op->co_p[1] = sizes;
 	op->co_n = n;
@@ -914,14 +898,14 @@ daos_cont_set_attr(daos_handle_t coh, int n, char const *const names[], void con
 	int rc;
 
 	if (!attr_names_valid(n, names) || values == NULL || sizes == NULL)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	for (i = 0; i < n; i++)
 		if (values[i] == NULL || sizes[i] == 0)
-			return cont_ev_finish(ev, -DER_INVAL);
+			return dc_ev_done(ev, -DER_INVAL);
 	D_ALLOC_ARRAY(attrs, n);
 	D_ALLOC_ARRAY(attrp, n);
 	if (attrs == NULL || attrp == NULL) {
-		rc = cont_ev_finish(ev, -DER_NOMEM);
+		rc = dc_ev_done(ev, -DER_NOMEM);
 		goto out_free;
 	}
 	for (i = 0; i < n; i++) {
@@ -933,7 +917,7 @@ daos_cont_set_attr(daos_handle_t coh, int n, char const *const names[], void con
 	}
 	rc = cont_op_open_hdl(coh, NULL, &h, &op);
 	if (rc != 0) {
-		rc = cont_ev_finish(ev, rc);
+		rc = dc_ev_done(ev, rc);
 		goto out_free;
 	}
 	req.hdr = &h.ch_hdr;
@@ -956,10 +940,10 @@ daos_cont_del_attr(daos_handle_t coh, int n, char const *const names[], daos_eve
 	int rc;
 
 	if (!attr_names_valid(n, names))
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = cont_op_open_hdl(coh, NULL, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	req.hdr = &h.ch_hdr;
 	req.names = (char **)names;
 	req.n_names = n;
@@ -989,17 +973,17 @@ daos_cont_alloc_oids(daos_handle_t coh, daos_size_t num_oids, uint64_t *oid, dao
 	int rc;
 
 	if (num_oids == 0 || oid == NULL)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	cont = dc_cont_get(coh);
 	if (cont == NULL)
-		return cont_ev_finish(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	rc = (cont->dc_flags & (DAOS_COO_RW | DAOS_COO_EX)) == 0 ? -DER_NO_PERM : 0;
 	dc_cont_put(cont);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	rc = cont_op_open_hdl(coh, cont_alloc_oids_done, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->co_p[0] = oid;
 	req.hdr = &h.ch_hdr;
 	req.num_oids = num_oids;
@@ -1021,7 +1005,7 @@ cont_snap_call(daos_handle_t coh, uint32_t method, Mgmt__ContSnapReq *req, cont_
 
 	rc = cont_op_open_hdl(coh, done, &h, &op);
 	if (rc != 0)
-		return cont_ev_finish(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->co_p[0] = p0;
 	op->co_p[1] = p1;
 	op->co_p[2] = p2;
@@ -1054,11 +1038,11 @@ daos_cont_create_snap_opt(daos_handle_t coh, daos_epoch_t *epoch, char *name,
 	Mgmt__ContSnapReq req = MGMT__CONT_SNAP_REQ__INIT;
 
 	if ((opts & DAOS_SNAP_OPT_CR) == 0 || (opts & ~(DAOS_SNAP_OPT_CR | DAOS_SNAP_OPT_OIT)))
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	if (opts & DAOS_SNAP_OPT_OIT)
-		return cont_ev_finish(ev, -DER_NOSYS);
+		return dc_ev_done(ev, -DER_NOSYS);
 	if (name != NULL && strnlen(name, DAOS_SNAPSHOT_MAX_LEN) >= DAOS_SNAPSHOT_MAX_LEN)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	if (name != NULL)
 		req.name = name;
 	return cont_snap_call(coh, DSS_CTL_CONT_SNAP_CREATE, &req, cont_snap_create_done, epoch,
@@ -1102,7 +1086,7 @@ daos_cont_list_snap(daos_handle_t coh, int *nr, daos_epoch_t *epochs, char **nam
 	Mgmt__ContSnapReq req = MGMT__CONT_SNAP_REQ__INIT;
 
 	if (nr == NULL || *nr < 0 || (*nr > 0 && epochs == NULL))
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	/* one call lists everything: the anchor is at its end already */
 	if (anchor != NULL)
 		daos_anchor_set_eof(anchor);
@@ -1116,7 +1100,7 @@ daos_cont_destroy_snap(daos_handle_t coh, daos_epoch_range_t epr, daos_event_t *
 	Mgmt__ContSnapReq req = MGMT__CONT_SNAP_REQ__INIT;
 
 	if (epr.epr_lo > epr.epr_hi || epr.epr_hi == 0)
-		return cont_ev_finish(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	/* epochs are never 0: "from 0" is "from the first" (the service wants a start) */
 	req.epoch = epr.epr_lo != 0 ? epr.epr_lo : 1;
 	req.epoch_end = epr.epr_hi;
@@ -1129,21 +1113,21 @@ int
 daos_cont_aggregate(daos_handle_t coh, daos_epoch_t epoch, daos_event_t *ev)
 {
 	(void)coh, (void)epoch;
-	return cont_ev_finish(ev, -DER_NOSYS);
+	return dc_ev_done(ev, -DER_NOSYS);
 }
 
 int
 daos_cont_rollback(daos_handle_t coh, daos_epoch_t epoch, daos_event_t *ev)
 {
 	(void)coh, (void)epoch;
-	return cont_ev_finish(ev, -DER_NOSYS);
+	return dc_ev_done(ev, -DER_NOSYS);
 }
 
 int
 daos_cont_subscribe(daos_handle_t coh, daos_epoch_t *epoch, daos_event_t *ev)
 {
 	(void)coh, (void)epoch;
-	return cont_ev_finish(ev, -DER_NOSYS);
+	return dc_ev_done(ev, -DER_NOSYS);
 }
 
 /* rank lists */

@@ -29,22 +29,6 @@
 #include "mgmt/cont.pb-c.h"
 #include "mgmt/pool.pb-c.h"
 
-/* Complete a caller's event @ev with @rc (the work was done synchronously). */
-static int
-pool_ev_done(daos_event_t *ev, int rc)
-{
-	daos_event_t *priv = NULL;
-	int rc2;
-
-	if (ev == NULL)
-		return rc;
-	rc2 = dc_ev_begin(ev, &priv);
-	if (rc2 != 0)
-		return rc2;
-	dc_ev_complete(ev, rc);
-	return dc_ev_end(ev, priv);
-}
-
 void
 dc_pool_hdr_fill(struct dc_pool *pool, Mgmt__ClientHeader *hdr, struct dc_pool_hdr_bufs *bufs)
 {
@@ -53,6 +37,31 @@ dc_pool_hdr_fill(struct dc_pool *pool, Mgmt__ClientHeader *hdr, struct dc_pool_h
 	hdr->sys = pool->dp_sys;
 	hdr->pool = bufs->hb_pool;
 	hdr->pool_hdl = bufs->hb_hdl;
+}
+
+/* The header of a request about an open pool handle, and the strings it points to. */
+struct pool_req_hdr {
+	Mgmt__ClientHeader rh_hdr;
+	struct dc_pool_hdr_bufs rh_bufs;
+};
+
+/*
+ * The prologue of a call on pool handle @poh: its pool, referenced (the caller puts it or
+ * gives it to the call), with @rh filled for it and *@hdrp (the request's hdr) pointing to
+ * it. NULL when @poh is no pool handle: the caller answers -DER_NO_HDL.
+ */
+static struct dc_pool *
+pool_hdl_req(daos_handle_t poh, struct pool_req_hdr *rh, Mgmt__ClientHeader **hdrp)
+{
+	struct dc_pool *pool;
+
+	pool = dc_pool_get(poh);
+	if (pool == NULL)
+		return NULL;
+	mgmt__client_header__init(&rh->rh_hdr);
+	dc_pool_hdr_fill(pool, &rh->rh_hdr, &rh->rh_bufs);
+	*hdrp = &rh->rh_hdr;
+	return pool;
 }
 
 /* The map and addresses of a PoolConnectResp, new. */
@@ -444,16 +453,16 @@ daos_pool_connect2(const char *pool, const char *sys, unsigned int flags, daos_h
 	    strnlen(pool, DAOS_PROP_LABEL_MAX_LEN + 1) > DAOS_PROP_LABEL_MAX_LEN ||
 	    (sys != NULL && strnlen(sys, DAOS_SYS_NAME_MAX_LEN + 1) > DAOS_SYS_NAME_MAX_LEN) ||
 	    (mode != DAOS_PC_RO && mode != DAOS_PC_RW && mode != DAOS_PC_EX))
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 
 	D_ALLOC_PTR(op);
 	if (op == NULL)
-		return pool_ev_done(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	rc = dc_sec_request_creds(&cred);
 	if (rc != 0) {
 		D_ERROR("no credential from daos_agent: " DF_RC "\n", DP_RC(rc));
 		D_FREE(op);
-		return pool_ev_done(ev, rc);
+		return dc_ev_done(ev, rc);
 	}
 	op->pc_poh = poh;
 	op->pc_info = info;
@@ -505,20 +514,17 @@ int
 daos_pool_disconnect(daos_handle_t poh, daos_event_t *ev)
 {
 	Mgmt__PoolDisconnectReq req = MGMT__POOL_DISCONNECT_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 
-	pool = dc_pool_get(poh);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	if (pool->dp_local || pool->dp_g2l) {
 		d_hhash_link_delete(dc_hhash(), &pool->dp_hlink);
 		dc_pool_put(pool);
-		return pool_ev_done(ev, 0);
+		return dc_ev_done(ev, 0);
 	}
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
 	return dc_svc_call_ev(ev, pool, DSS_CTL_POOL_DISCONNECT, &req.base,
 			      &mgmt__pool_disconnect_resp__descriptor, pool_disconnect_cb, pool);
 }
@@ -532,10 +538,10 @@ daos_pool_query(daos_handle_t poh, d_rank_list_t **ranks, daos_pool_info_t *info
 	int rc;
 
 	if (pool_prop != NULL)
-		return pool_ev_done(ev, -DER_NOSYS); /* pool properties: dmg pool get-prop */
+		return dc_ev_done(ev, -DER_NOSYS); /* pool properties: dmg pool get-prop */
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	if (ranks != NULL)
 		*ranks = NULL;
 	rc = dc_ev_begin(ev, &priv);
@@ -556,10 +562,10 @@ daos_pool_query_target(daos_handle_t poh, uint32_t tgt, d_rank_t rank, daos_targ
 	int rc = 0;
 
 	if (info == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	pool = dc_pool_get(poh);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	/* the state from the handle's map; per-target space needs a target query (not yet) */
 	memset(info, 0, sizeof(*info));
 	pthread_rwlock_rdlock(&pool->dp_lock);
@@ -593,7 +599,7 @@ daos_pool_query_target(daos_handle_t poh, uint32_t tgt, d_rank_t rank, daos_targ
 	}
 	pthread_rwlock_unlock(&pool->dp_lock);
 	dc_pool_put(pool);
-	return pool_ev_done(ev, rc);
+	return dc_ev_done(ev, rc);
 }
 
 /* The out-parameters of a call in flight, and the pool reference it holds. */
@@ -616,7 +622,7 @@ pool_out_call(daos_event_t *ev, struct dc_pool *pool, uint32_t method, const Pro
 	D_ALLOC_PTR(op);
 	if (op == NULL) {
 		dc_pool_put(pool);
-		return pool_ev_done(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	}
 	op->po_pool = pool;
 	op->po_p1 = p1;
@@ -670,17 +676,14 @@ daos_pool_list_cont(daos_handle_t poh, daos_size_t *ncont, struct daos_pool_cont
 		    daos_event_t *ev)
 {
 	Mgmt__PoolHdlReq req = MGMT__POOL_HDL_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 
 	if (ncont == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
-	pool = dc_pool_get(poh);
+		return dc_ev_done(ev, -DER_INVAL);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
+		return dc_ev_done(ev, -DER_NO_HDL);
 	return pool_out_call(ev, pool, DSS_CTL_POOL_HDL_LIST_CONT, &req.base,
 			     &mgmt__list_cont_resp__descriptor, pool_list_cont_cb, ncont, cbuf,
 			     NULL, 0);
@@ -735,17 +738,14 @@ int
 daos_pool_list_attr(daos_handle_t poh, char *buffer, size_t *size, daos_event_t *ev)
 {
 	Mgmt__AttrListReq req = MGMT__ATTR_LIST_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 
 	if (size == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
-	pool = dc_pool_get(poh);
+		return dc_ev_done(ev, -DER_INVAL);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
+		return dc_ev_done(ev, -DER_NO_HDL);
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_LIST, &req.base,
 			     &mgmt__attr_list_resp__descriptor, pool_list_attr_cb, buffer, size,
 			     NULL, 0);
@@ -785,19 +785,16 @@ daos_pool_get_attr(daos_handle_t poh, int n, char const *const names[], void *co
 		   size_t sizes[], daos_event_t *ev)
 {
 	Mgmt__AttrGetReq req = MGMT__ATTR_GET_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 	int rc;
 
 	rc = pool_attr_names_check(n, names);
 	if (rc != 0 || sizes == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
-	pool = dc_pool_get(poh);
+		return dc_ev_done(ev, -DER_INVAL);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
+		return dc_ev_done(ev, -DER_NO_HDL);
 	req.n_names = (size_t)n;
 	req.names = (char **)names;
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_GET, &req.base,
@@ -817,8 +814,7 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 		   size_t const sizes[], daos_event_t *ev)
 {
 	Mgmt__AttrSetReq req = MGMT__ATTR_SET_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	Mgmt__Attr *attrs = NULL;
 	Mgmt__Attr **attrp = NULL;
 	struct dc_pool *pool;
@@ -827,14 +823,14 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 
 	rc = pool_attr_names_check(n, names);
 	if (rc != 0 || values == NULL || sizes == NULL)
-		return pool_ev_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	for (i = 0; i < n; i++)
 		if (values[i] == NULL || sizes[i] == 0)
-			return pool_ev_done(ev, -DER_INVAL);
+			return dc_ev_done(ev, -DER_INVAL);
 	D_ALLOC_ARRAY(attrs, n);
 	D_ALLOC_ARRAY(attrp, n);
 	if (attrs == NULL || attrp == NULL) {
-		rc = pool_ev_done(ev, -DER_NOMEM);
+		rc = dc_ev_done(ev, -DER_NOMEM);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -844,13 +840,11 @@ daos_pool_set_attr(daos_handle_t poh, int n, char const *const names[], void con
 		attrs[i].value.len = sizes[i];
 		attrp[i] = &attrs[i];
 	}
-	pool = dc_pool_get(poh);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL) {
-		rc = pool_ev_done(ev, -DER_NO_HDL);
+		rc = dc_ev_done(ev, -DER_NO_HDL);
 		goto out;
 	}
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
 	req.n_attrs = (size_t)n;
 	req.attrs = attrp;
 	/* the request is packed before this returns: attrs may go */
@@ -866,19 +860,16 @@ int
 daos_pool_del_attr(daos_handle_t poh, int n, char const *const names[], daos_event_t *ev)
 {
 	Mgmt__AttrDelReq req = MGMT__ATTR_DEL_REQ__INIT;
-	Mgmt__ClientHeader hdr = MGMT__CLIENT_HEADER__INIT;
-	struct dc_pool_hdr_bufs bufs;
+	struct pool_req_hdr rh;
 	struct dc_pool *pool;
 	int rc;
 
 	rc = pool_attr_names_check(n, names);
 	if (rc != 0)
-		return pool_ev_done(ev, rc);
-	pool = dc_pool_get(poh);
+		return dc_ev_done(ev, rc);
+	pool = pool_hdl_req(poh, &rh, &req.hdr);
 	if (pool == NULL)
-		return pool_ev_done(ev, -DER_NO_HDL);
-	dc_pool_hdr_fill(pool, &hdr, &bufs);
-	req.hdr = &hdr;
+		return dc_ev_done(ev, -DER_NO_HDL);
 	req.n_names = (size_t)n;
 	req.names = (char **)names;
 	return pool_out_call(ev, pool, DSS_CTL_POOL_ATTR_DEL, &req.base,
@@ -1258,7 +1249,7 @@ daos_pool_filter_cont(daos_handle_t poh, daos_pool_cont_filter_t *filter, daos_s
 	(void)filter;
 	(void)ncont;
 	(void)cbuf;
-	return pool_ev_done(ev, -DER_NOSYS);
+	return dc_ev_done(ev, -DER_NOSYS);
 }
 
 int

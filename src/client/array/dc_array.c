@@ -134,21 +134,6 @@ array_hdl_new(daos_handle_t coh, daos_obj_id_t oid, unsigned int mode, daos_size
 	return 0;
 }
 
-static int
-array_inval(daos_event_t *ev, int rc)
-{
-	daos_event_t *priv;
-	int rc2;
-
-	if (ev == NULL)
-		return rc;
-	rc2 = dc_ev_begin(ev, &priv);
-	if (rc2 != 0)
-		return rc2;
-	dc_ev_complete(ev, rc);
-	return dc_ev_end(ev, priv);
-}
-
 /*
  * The asynchronous machinery. An API call launches its event (the application's, or the
  * private one of a blocking call) and starts sub-operations (object calls) on internal
@@ -349,7 +334,7 @@ array_open_start(daos_event_t *ev, struct open_op *op)
 	rc = daos_obj_open(op->oo_coh, op->oo_oid, op->oo_mode, &op->oo_ooh, NULL);
 	if (rc != 0) {
 		D_FREE(op);
-		return array_inval(ev, rc);
+		return dc_ev_done(ev, rc);
 	}
 	rc = arr_begin(ev, &priv, &evp);
 	if (rc != 0) {
@@ -410,10 +395,10 @@ daos_array_create(daos_handle_t coh, daos_obj_id_t oid, daos_handle_t th, daos_s
 
 	if (oh == NULL || cell_size == 0 || chunk_size == 0 || !daos_is_array(oid) ||
 	    daos_obj_id2type(oid) != DAOS_OT_ARRAY)
-		return array_inval(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	op = open_op_new(coh, oid, th, DAOS_OO_RW, oh);
 	if (op == NULL)
-		return array_inval(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	op->oo_create = true;
 	op->oo_cell = cell_size;
 	op->oo_chunk = chunk_size;
@@ -429,10 +414,10 @@ daos_array_open(daos_handle_t coh, daos_obj_id_t oid, daos_handle_t th, unsigned
 
 	if (oh == NULL || cell_size == NULL || chunk_size == NULL ||
 	    daos_obj_id2type(oid) != DAOS_OT_ARRAY)
-		return array_inval(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	op = open_op_new(coh, oid, th, mode, oh);
 	if (op == NULL)
-		return array_inval(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	op->oo_cell_out = cell_size;
 	op->oo_chunk_out = chunk_size;
 	return array_open_start(ev, op);
@@ -447,10 +432,10 @@ daos_array_open_with_attr(daos_handle_t coh, daos_obj_id_t oid, daos_handle_t th
 
 	if (oh == NULL || cell_size == 0 || chunk_size == 0 || !daos_is_array(oid) ||
 	    daos_obj_id2type(oid) == DAOS_OT_ARRAY)
-		return array_inval(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	op = open_op_new(coh, oid, th, mode, oh);
 	if (op == NULL)
-		return array_inval(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	op->oo_attr = true;
 	op->oo_cell = cell_size;
 	op->oo_chunk = chunk_size;
@@ -464,12 +449,12 @@ daos_array_close(daos_handle_t oh, daos_event_t *ev)
 	daos_handle_t ooh;
 
 	if (arr == NULL)
-		return array_inval(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	ooh = arr->da_oh;
 	d_hhash_link_delete(dc_hhash(), &arr->da_hlink);
 	array_put(arr);
 	daos_obj_close(ooh, NULL);
-	return array_inval(ev, 0);
+	return dc_ev_done(ev, 0);
 }
 
 int
@@ -875,7 +860,7 @@ array_io(daos_handle_t oh, daos_handle_t th, daos_array_iod_t *iod, d_sg_list_t 
 	int rc;
 
 	if (iod == NULL || (kind != IO_PUNCH && sgl == NULL))
-		return array_inval(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = arr_begin(ev, &priv, &evp);
 	if (rc != 0)
 		return rc;
@@ -1127,7 +1112,7 @@ size_start(daos_handle_t oh, daos_handle_t th, struct size_op *op, bool destroy,
 
 	if (arr == NULL) {
 		D_FREE(op);
-		return array_inval(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	}
 	op->so_oh = oh;
 	op->so_th = th;
@@ -1164,10 +1149,10 @@ daos_array_get_size(daos_handle_t oh, daos_handle_t th, daos_size_t *size, daos_
 	struct size_op *op;
 
 	if (size == NULL)
-		return array_inval(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	D_ALLOC_PTR(op);
 	if (op == NULL)
-		return array_inval(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	op->so_sizep = size;
 	return size_start(oh, th, op, false, ev);
 }
@@ -1178,10 +1163,10 @@ daos_array_stat(daos_handle_t oh, daos_handle_t th, daos_array_stbuf_t *stbuf, d
 	struct size_op *op;
 
 	if (stbuf == NULL)
-		return array_inval(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	D_ALLOC_PTR(op);
 	if (op == NULL)
-		return array_inval(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	op->so_stbuf = stbuf;
 	return size_start(oh, th, op, false, ev);
 }
@@ -1193,7 +1178,7 @@ daos_array_set_size(daos_handle_t oh, daos_handle_t th, daos_size_t size, daos_e
 
 	D_ALLOC_PTR(op);
 	if (op == NULL)
-		return array_inval(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	op->so_set = true;
 	op->so_size = size;
 	return size_start(oh, th, op, false, ev);
@@ -1206,6 +1191,6 @@ daos_array_destroy(daos_handle_t oh, daos_handle_t th, daos_event_t *ev)
 
 	D_ALLOC_PTR(op);
 	if (op == NULL)
-		return array_inval(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	return size_start(oh, th, op, true, ev);
 }

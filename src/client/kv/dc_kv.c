@@ -56,22 +56,6 @@ kv_put(struct dc_kv *kv)
 	d_hhash_link_putref(dc_hhash(), &kv->dk_hlink);
 }
 
-/* Report @rc on @ev (launched and completed now), or return it when @ev is NULL. */
-static int
-kv_done(daos_event_t *ev, int rc)
-{
-	daos_event_t *priv;
-	int rc2;
-
-	if (ev == NULL)
-		return rc;
-	rc2 = dc_ev_begin(ev, &priv);
-	if (rc2 != 0)
-		return rc2;
-	dc_ev_complete(ev, rc);
-	return dc_ev_end(ev, priv);
-}
-
 /* The object handle of KV @oh, or an invalid handle. */
 static daos_handle_t
 kv_obj(daos_handle_t oh)
@@ -95,21 +79,21 @@ daos_kv_open(daos_handle_t coh, daos_obj_id_t oid, unsigned int mode, daos_handl
 	int rc;
 
 	if (oh == NULL || !daos_is_kv(oid))
-		return kv_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = daos_obj_open(coh, oid, mode, &ooh, NULL);
 	if (rc != 0)
-		return kv_done(ev, rc);
+		return dc_ev_done(ev, rc);
 	D_ALLOC_PTR(kv);
 	if (kv == NULL) {
 		daos_obj_close(ooh, NULL);
-		return kv_done(ev, -DER_NOMEM);
+		return dc_ev_done(ev, -DER_NOMEM);
 	}
 	kv->dk_oh = ooh;
 	d_hhash_hlink_init(&kv->dk_hlink, &kv_hlink_ops);
 	d_hhash_link_insert(dc_hhash(), &kv->dk_hlink, DC_HTYPE_KV);
 	d_hhash_link_key(&kv->dk_hlink, &oh->cookie);
 	kv_put(kv);
-	return kv_done(ev, 0);
+	return dc_ev_done(ev, 0);
 }
 
 int
@@ -119,11 +103,11 @@ daos_kv_close(daos_handle_t oh, daos_event_t *ev)
 	daos_handle_t ooh;
 
 	if (kv == NULL)
-		return kv_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	ooh = kv->dk_oh;
 	d_hhash_link_delete(dc_hhash(), &kv->dk_hlink);
 	kv_put(kv);
-	return kv_done(ev, daos_obj_close(ooh, NULL));
+	return dc_ev_done(ev, daos_obj_close(ooh, NULL));
 }
 
 int
@@ -132,7 +116,7 @@ daos_kv_destroy(daos_handle_t oh, daos_handle_t th, daos_event_t *ev)
 	daos_handle_t ooh = kv_obj(oh);
 
 	if (daos_handle_is_inval(ooh))
-		return kv_done(ev, -DER_NO_HDL);
+		return dc_ev_done(ev, -DER_NO_HDL);
 	/* one object punch: on the application's event itself */
 	return daos_obj_punch(ooh, th, 0, ev);
 }
@@ -259,10 +243,10 @@ daos_kv_put(daos_handle_t oh, daos_handle_t th, uint64_t flags, const char *key,
 
 	if (key == NULL || key[0] == '\0' || (size > 0 && buf == NULL) ||
 	    (flags & ~(uint64_t)(DAOS_COND_KEY_INSERT | DAOS_COND_KEY_UPDATE)) != 0)
-		return kv_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = kv_op_new(oh, key, &op);
 	if (rc != 0)
-		return kv_done(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->ko_th = th;
 	op->ko_iod.iod_size = size;
 	d_iov_set(&op->ko_iov, (void *)buf, size);
@@ -287,10 +271,10 @@ daos_kv_get(daos_handle_t oh, daos_handle_t th, uint64_t flags, const char *key,
 
 	if (key == NULL || key[0] == '\0' || size == NULL ||
 	    (flags & ~(uint64_t)DAOS_COND_KEY_GET) != 0)
-		return kv_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = kv_op_new(oh, key, &op);
 	if (rc != 0)
-		return kv_done(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->ko_th = th;
 	op->ko_size = size;
 	op->ko_size_only = buf == NULL;
@@ -315,10 +299,10 @@ daos_kv_remove(daos_handle_t oh, daos_handle_t th, uint64_t flags, const char *k
 	int rc;
 
 	if (key == NULL || key[0] == '\0' || (flags & ~(uint64_t)DAOS_COND_KEY_REMOVE) != 0)
-		return kv_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = kv_op_new(oh, key, &op);
 	if (rc != 0)
-		return kv_done(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->ko_th = th;
 	return kv_op_run(ev, op, kv_remove_fn, &flags);
 }
@@ -348,10 +332,10 @@ daos_kv_list(daos_handle_t oh, daos_handle_t th, uint32_t *nr, daos_key_desc_t *
 	int rc;
 
 	if (nr == NULL || kds == NULL || sgl == NULL || anchor == NULL)
-		return kv_done(ev, -DER_INVAL);
+		return dc_ev_done(ev, -DER_INVAL);
 	rc = kv_op_new(oh, NULL, &op);
 	if (rc != 0)
-		return kv_done(ev, rc);
+		return dc_ev_done(ev, rc);
 	op->ko_th = th;
 	return kv_op_run(ev, op, kv_list_fn, &a);
 }

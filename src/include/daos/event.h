@@ -50,6 +50,26 @@ int dc_ev_end(daos_event_t *ev, daos_event_t *priv);
 void dc_ev_complete(daos_event_t *ev, int rc);
 
 /**
+ * Report @rc, the outcome of an operation decided before any work started (its arguments,
+ * its handle): without @ev, return it; with @ev, launch @ev, complete it with @rc at once
+ * and return 0, or the launch's error (@ev not launched). Context: any application thread.
+ */
+static inline int
+dc_ev_done(daos_event_t *ev, int rc)
+{
+	daos_event_t *priv = NULL;
+	int rc2;
+
+	if (ev == NULL)
+		return rc;
+	rc2 = dc_ev_begin(ev, &priv);
+	if (rc2 != 0)
+		return rc2;
+	dc_ev_complete(ev, rc);
+	return dc_ev_end(ev, priv);
+}
+
+/**
  * For the libraries over libdaos (libdfs), which see only its exported daos_* symbols:
  * launch @ev as an operation of their own (dc_ev_begin on an application event; returns its
  * errors), and complete it with @rc (dc_ev_complete). DAOS has both under these names.
