@@ -9,7 +9,8 @@
 # read back in 1 MiB calls after dropping the file's cache) through the mount AND on
 # LOCAL_DIR (default: a new directory under /tmp), alternately, so both see the same
 # machine; medians printed side by side with the ratio. Then, unless -N, the libdfs ceiling:
-# build/tests/dfs_perf against the same server (its own pool), same sizes (at most 256 MiB). -k keeps the
+# build/tests/dfs_perf against the same server (its own pool), same sizes (at most 256 MiB),
+# from one thread and from 4 (-v: its RPCs and CPU per MiB, client and server). -k keeps the
 # mount for SECONDS before the runs (for experiments by hand; it prints how to go on). -L skips
 # the local runs (quicker A/B). DFUSE_BIN=PATH runs another dfuse binary (an A/B of two builds
 # against the same libraries). The dfuse runs also print the CPU time per MiB of the daemon,
@@ -132,7 +133,13 @@ if [ -z "$NO_DFS" ] && [ -x "$DFS_PERF" ]; then
 	# dfs_perf's own pool has 1 GiB of NVMe (tests/common/sys_pool.c) and keeps each run's file
 	DFS_MIB=$((MIB > 256 ? 256 : MIB))
 	[ "$DFS_MIB" = "$MIB" ] || echo "  (streaming $DFS_MIB MiB: what fits dfs_perf's pool)"
-	"$DFS_PERF" "$ADDR" -n "$FILES" -m "$DFS_MIB" -r "$RUNS" -d "$LOCAL" 2>&1 | sed 's/^/  /'
+	# -v: RPCs and CPU per MiB of the client and of the server, to compare with dfuse's
+	DAOS_PERF_SERVER_PID=$SRV_PID "$DFS_PERF" "$ADDR" -n "$FILES" -m "$DFS_MIB" -r "$RUNS" \
+		-d "$LOCAL" -v 2>&1 | sed 's/^/  /'
+	echo "libdfs, 4 threads (4 calls in flight, as dfuse's 4 workers):"
+	DAOS_PERF_SERVER_PID=$SRV_PID "$DFS_PERF" "$ADDR" -n $(((FILES + 3) / 4 * 4)) \
+		-m $((DFS_MIB / 4 * 4)) -r "$RUNS" \
+		-d "$LOCAL" -t 4 -L -v 2>&1 | sed 's/^/  /'
 fi
 echo
 echo "dfuse_perf: done $(date -u '+%T UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
