@@ -12,6 +12,7 @@ import errno
 import os
 import random
 import stat
+import struct
 import sys
 
 FAILS = 0
@@ -158,6 +159,30 @@ def basics(top):
     os.rename(sub, os.path.join(d, "sub_renamed"))
     check(os.getxattr(os.path.join(d, "sub_renamed"), "user.two") == b"x" * 3000,
           "xattrs follow a rename")
+
+    # security.capability: the kernel asks for it before each write() and removes it when
+    # a file with capabilities is written (dfuse remembers its absence per inode)
+    capf = os.path.join(d, "capfile")
+    fd = os.open(capf, os.O_CREAT | os.O_RDWR, 0o755)
+    os.write(fd, b"a")
+    check(expect_errno(errno.ENODATA, os.getxattr, capf, "security.capability"),
+          "no security.capability on a new file")
+    # struct vfs_cap_data, revision 2: magic, then permitted/inheritable (low, high words)
+    cap = struct.pack("<5I", 0x02000000, 1 << 13, 0, 0, 0)
+    os.setxattr(capf, "security.capability", cap)
+    check(os.getxattr(capf, "security.capability") == cap,
+          "security.capability set after its absence was seen")
+    os.write(fd, b"b")
+    check(expect_errno(errno.ENODATA, os.getxattr, capf, "security.capability"),
+          "a write removes security.capability")
+    os.write(fd, b"c")
+    os.setxattr(capf, "security.capability", cap)
+    os.write(fd, b"d")
+    check(expect_errno(errno.ENODATA, os.getxattr, capf, "security.capability"),
+          "set again: the next write removes it again")
+    os.close(fd)
+    with open(capf, "rb") as fh:
+        check(fh.read() == b"abcd", "the writes around capability changes")
 
     # statfs
     sv = os.statvfs(d)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test_dfuse_ns.sh DAOS_SERVER DAOS_CTL_PING DFUSE_LOCAL CHECK_PY [SEED]: the FUSE core mounted
 # by the test launcher over a real daos_server; the namespace checked through the kernel with
-# shell tools and dfuse_ns_check.py (a model walk among them), then unmount on SIGTERM, a
-# second mount of the same container sees the same tree, a read-only mount refuses writes, and
-# the RPCs of single system calls are within budget (dfuse_rpc_check.py).
+# shell tools and dfuse_ns_check.py (a model walk among them), a write by another user clears
+# setuid/setgid, then unmount on SIGTERM, a second mount of the same container sees the same
+# tree, a read-only mount refuses writes, and the RPCs of single system calls are within
+# budget (dfuse_rpc_check.py).
 set -u
 SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping dfuse_local check.py [seed]}
 CTL_PING=${2:?}
@@ -18,7 +19,7 @@ dfuse_init test_dfuse_ns
 echo "seed $SEED"
 
 M=$TMP/mnt
-dfuse_mount a "$M" --thread-count 4 || { fail "mount"; exit 1; }
+dfuse_mount a "$M" --thread-count 4 -o allow_other || { fail "mount"; exit 1; }
 pass "mounted at $M"
 PID_A=$DF_PID
 
@@ -39,6 +40,21 @@ if python3 "$CHECK_PY" "$M" "$SEED" 500 >"$TMP/check.out" 2>&1; then
 else
 	fail "dfuse_ns_check.py"
 	show output "$TMP/check.out"
+fi
+
+# another user's write clears setuid/setgid (the kernel sends the mode through setattr; the
+# mount allows other users, and $TMP must let them through)
+if command -v setpriv >/dev/null; then
+	chmod 711 "$TMP"
+	mkdir -m 777 "$M/suid" && printf x >"$M/suid/f" && chmod 6777 "$M/suid/f"
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "printf y >>'$M/suid/f'"
+	sx=$(stat -c %a "$M/suid/f")
+	[ "$sx" = 777 ] && [ "$(cat "$M/suid/f")" = xy ] &&
+		pass "a write by another user clears setuid and setgid" ||
+		fail "setuid/setgid after another user's write: mode $sx, data $(cat "$M/suid/f")"
+	rm -r "$M/suid"
+else
+	echo "note: no setpriv, the setuid check is skipped"
 fi
 
 # unmount on SIGTERM, mount again: the same tree

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dfuse_perf.sh BUILD_DIR [-m MIB] [-n FILES] [-r RUNS] [-l LOCAL_DIR] [-t TARGETS] [-N]
+# dfuse_perf.sh BUILD_DIR [-m MIB] [-n FILES] [-r RUNS] [-l LOCAL_DIR] [-t TARGETS] [-N] [-L]
 #               [-k SECONDS] [-- DFUSE_OPTIONS...]: a dfuse benchmark (not a test).
 #
 # Starts a real daos_server (TARGETS targets, 2 by default; SCM class ram, a file bdev), a
@@ -9,8 +9,12 @@
 # read back in 1 MiB calls after dropping the file's cache) through the mount AND on
 # LOCAL_DIR (default: a new directory under /tmp), alternately, so both see the same
 # machine; medians printed side by side with the ratio. Then, unless -N, the libdfs ceiling:
-# build/tests/dfs_perf against the same server (its own pool), same sizes (at most 256 MiB). -k keeps the
-# mount for SECONDS before the runs (for experiments by hand; it prints how to go on).
+# build/tests/dfs_perf against the same server (its own pool), same sizes (at most 256 MiB),
+# from one thread and from 4 (-v: its RPCs and CPU per MiB, client and server). -k keeps the
+# mount for SECONDS before the runs (for experiments by hand; it prints how to go on). -L skips
+# the local runs (quicker A/B). DFUSE_BIN=PATH runs another dfuse binary (an A/B of two builds
+# against the same libraries). The dfuse runs also print the CPU time per MiB of the daemon,
+# the engine and the writer for the write and the read phase (dfuse_perf.py, DFUSE_PERF_PIDS).
 #
 # Durability: dfuse's write returns when the server has the data durably (the engine's WAL
 # commit), fsync has nothing more to do; with the write-back cache the kernel holds the
@@ -28,6 +32,7 @@ RUNS=3
 LOCAL=
 TARGETS=2
 NO_DFS=
+NO_LOCAL=
 HOLD=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -37,6 +42,7 @@ while [ $# -gt 0 ]; do
 	-l) LOCAL=$2; shift 2 ;;
 	-t) TARGETS=$2; shift 2 ;;
 	-N) NO_DFS=1; shift ;;
+	-L) NO_LOCAL=1; shift ;;
 	-k) HOLD=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "dfuse_perf.sh: unknown argument $1" >&2; exit 2 ;;
@@ -49,7 +55,7 @@ AGENT=$B/src/agent/daos_agent
 DMG=$B/src/tools/dmg/dmg
 JGET=$B/src/tools/dmg/dmg_json_get
 DAOS=$B/src/tools/daos/daos
-DFUSE=$B/src/client/dfuse/dfuse
+DFUSE=${DFUSE_BIN:-$B/src/client/dfuse/dfuse}
 DFS_PERF=$B/tests/dfs_perf
 . "$HERE/../lib/server.sh"
 . "$HERE/../dfuse/dfuse_lib.sh"
@@ -108,15 +114,17 @@ if [ -n "$HOLD" ]; then # -k SECONDS: keep the mount for experiments, then go on
 	for i in $(seq $((HOLD * 10))); do [ -e "$TMP/go" ] && break; sleep 0.1; done
 fi
 for r in $(seq "$RUNS"); do
-	python3 "$HERE/dfuse_perf.py" run "$M" "$FILES" "$MIB" 1024 >"$TMP/dfuse.$r" ||
+	DFUSE_PERF_PIDS="dfuse=$DF_PID engine=$SRV_PID" \
+		python3 "$HERE/dfuse_perf.py" run "$M" "$FILES" "$MIB" 1024 >"$TMP/dfuse.$r" ||
 		{ echo "dfuse run $r failed"; exit 1; }
+	echo "  run $r: dfuse $(tr '\n' ' ' <"$TMP/dfuse.$r")"
+	[ -z "$NO_LOCAL" ] || continue
 	python3 "$HERE/dfuse_perf.py" run "$LOCAL" "$FILES" "$MIB" 1024 >"$TMP/local.$r" ||
 		{ echo "local run $r failed"; exit 1; }
-	echo "  run $r: dfuse $(tr '\n' ' ' <"$TMP/dfuse.$r")"
 	echo "         local $(tr '\n' ' ' <"$TMP/local.$r")"
 done
 echo
-python3 "$HERE/dfuse_perf.py" report "$TMP"/dfuse.[0-9]* -- "$TMP"/local.[0-9]* | sed 's/^/  /'
+python3 "$HERE/dfuse_perf.py" report "$TMP"/dfuse.[0-9]* -- $(ls "$TMP"/local.[0-9]* 2>/dev/null) | sed 's/^/  /'
 stop_within TERM "$DF_PID" 30
 
 if [ -z "$NO_DFS" ] && [ -x "$DFS_PERF" ]; then
@@ -125,7 +133,13 @@ if [ -z "$NO_DFS" ] && [ -x "$DFS_PERF" ]; then
 	# dfs_perf's own pool has 1 GiB of NVMe (tests/common/sys_pool.c) and keeps each run's file
 	DFS_MIB=$((MIB > 256 ? 256 : MIB))
 	[ "$DFS_MIB" = "$MIB" ] || echo "  (streaming $DFS_MIB MiB: what fits dfs_perf's pool)"
-	"$DFS_PERF" "$ADDR" -n "$FILES" -m "$DFS_MIB" -r "$RUNS" -d "$LOCAL" 2>&1 | sed 's/^/  /'
+	# -v: RPCs and CPU per MiB of the client and of the server, to compare with dfuse's
+	DAOS_PERF_SERVER_PID=$SRV_PID "$DFS_PERF" "$ADDR" -n "$FILES" -m "$DFS_MIB" -r "$RUNS" \
+		-d "$LOCAL" -v 2>&1 | sed 's/^/  /'
+	echo "libdfs, 4 threads (4 calls in flight, as dfuse's 4 workers):"
+	DAOS_PERF_SERVER_PID=$SRV_PID "$DFS_PERF" "$ADDR" -n $(((FILES + 3) / 4 * 4)) \
+		-m $((DFS_MIB / 4 * 4)) -r "$RUNS" \
+		-d "$LOCAL" -t 4 -L -v 2>&1 | sed 's/^/  /'
 fi
 echo
 echo "dfuse_perf: done $(date -u '+%T UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"

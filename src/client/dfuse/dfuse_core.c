@@ -60,6 +60,12 @@ struct dfuse_inode {
 	pthread_rwlock_t in_lock;
 	pthread_mutex_t in_stat_lock;
 	struct stat in_stat; /* the last attributes seen, for an unlinked open file */
+	/*
+	 * in_stat_lock: the object has no security.capability xattr (the kernel asks before
+	 * every write() system call); in_cap_gen counts this mount's changes of it.
+	 */
+	bool in_nocap;
+	uint32_t in_cap_gen;
 };
 
 struct dfuse_fs {
@@ -1298,6 +1304,30 @@ xattr_is_acl(const char *name)
 	       strcmp(name, "system.posix_acl_default") == 0;
 }
 
+/*
+ * The kernel asks for security.capability before every write() system call (to drop it),
+ * and does not cache the answer: one fetch per write. Its absence is remembered per inode
+ * once libdfs said so, and forgotten when this mount sets or removes it (another client
+ * adding capabilities to a file this mount knows is not seen until the inode is forgotten).
+ */
+static bool
+xattr_is_cap(const char *name)
+{
+	return strcmp(name, "security.capability") == 0;
+}
+
+/* A set or removal of @name on @ie by this mount: forget what was known of capabilities. */
+static void
+cap_changed(struct dfuse_inode *ie, const char *name)
+{
+	if (!xattr_is_cap(name))
+		return;
+	pthread_mutex_lock(&ie->in_stat_lock);
+	ie->in_nocap = false;
+	ie->in_cap_gen++;
+	pthread_mutex_unlock(&ie->in_stat_lock);
+}
+
 static void
 dfuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
 	       int flags)
@@ -1313,6 +1343,7 @@ dfuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *val
 	ie = ie_get_req(req, fs, ino);
 	if (ie == NULL)
 		return;
+	cap_changed(ie, name);
 	pthread_rwlock_rdlock(&ie->in_lock);
 	rc = dfs_setxattr(fs->fs_dfs, ie->in_obj, name, value, size, flags);
 	pthread_rwlock_unlock(&ie->in_lock);
@@ -1348,6 +1379,8 @@ dfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	struct dfuse_inode *ie;
 	daos_size_t len = size;
 	char *buf = NULL;
+	uint32_t gen = 0;
+	bool cap;
 	int rc;
 
 	if (xattr_is_acl(name)) {
@@ -1361,6 +1394,15 @@ dfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	ie = ie_get_req(req, fs, ino);
 	if (ie == NULL)
 		return;
+	cap = xattr_is_cap(name);
+	if (cap) {
+		pthread_mutex_lock(&ie->in_stat_lock);
+		rc = ie->in_nocap ? ENODATA : 0;
+		gen = ie->in_cap_gen;
+		pthread_mutex_unlock(&ie->in_stat_lock);
+		if (rc != 0)
+			goto out;
+	}
 	if (size > 0) {
 		buf = malloc(size);
 		if (buf == NULL) {
@@ -1371,6 +1413,13 @@ dfuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	pthread_rwlock_rdlock(&ie->in_lock);
 	rc = dfs_getxattr(fs->fs_dfs, ie->in_obj, name, buf, &len);
 	pthread_rwlock_unlock(&ie->in_lock);
+	if (cap && rc == ENODATA) {
+		/* unless this mount set or removed it meanwhile */
+		pthread_mutex_lock(&ie->in_stat_lock);
+		if (ie->in_cap_gen == gen)
+			ie->in_nocap = true;
+		pthread_mutex_unlock(&ie->in_stat_lock);
+	}
 out:
 	if (rc != 0)
 		fuse_reply_err(req, err_of(rc));
@@ -1429,6 +1478,7 @@ dfuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	ie = ie_get_req(req, fs, ino);
 	if (ie == NULL)
 		return;
+	cap_changed(ie, name);
 	pthread_rwlock_rdlock(&ie->in_lock);
 	rc = dfs_removexattr(fs->fs_dfs, ie->in_obj, name);
 	pthread_rwlock_unlock(&ie->in_lock);
