@@ -404,6 +404,9 @@ bd_iov_add(struct bio_data_batch *bb, struct bd_req **brp, uint64_t off, void *b
 	}
 	if (br == NULL || br->br_niov == BD_IOV_MAX ||
 	    (bb->bb_read && br->br_len + len > BD_RD_MAX)) {
+		/* before bd_grow: it may move bb_reqs, and br with it */
+		if (br != NULL)
+			off = br->br_off + br->br_len;
 		rc = bd_grow((void **)&bb->bb_reqs, &bb->bb_reqs_cap, bb->bb_nreqs,
 			     sizeof(*bb->bb_reqs));
 		if (rc == 0 && bb->bb_read)
@@ -411,8 +414,6 @@ bd_iov_add(struct bio_data_batch *bb, struct bd_req **brp, uint64_t off, void *b
 				     sizeof(*bb->bb_retry));
 		if (rc != 0)
 			return rc;
-		if (br != NULL)
-			off = br->br_off + br->br_len;
 		br = &bb->bb_reqs[bb->bb_nreqs++];
 		br->br_batch = bb;
 		br->br_off = off;

@@ -15,6 +15,9 @@
  * - t_data_read_cached: reads the page cache holds whole are served at once (no ring request),
  *   the others (dropped from the cache, partly dropped, rewritten by an O_DIRECT write since)
  *   go to the ring; every byte as in the file either way, never a stale cached one.
+ * - t_data_read_long: one batch of more requests than the batch first has room for (9 MiB:
+ *   36 of 256 KiB); growing the request array moved the open request while its offset was
+ *   still to be read (a use after free under ASan; the 9 MiB values of obj_test_bulk).
  * - t_data_errors: a failed write (BIO_FI_DATA_WRITE) and a failed submission
  *   (BIO_FI_DATA_SUBMIT) come back as -DER_IO, the next batch works.
  * - t_data_concurrent: a second batch runs to completion inside the first one's wait hook
@@ -303,6 +306,37 @@ read_one(struct bio_data *bd, uint64_t off, void *dst, uint64_t len)
 }
 
 static int write_one(struct bio_data *bd, uint64_t off, struct iovec *iov);
+
+static void
+t_data_read_long(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_data_read_long"));
+	uint64_t len = (9ULL << 20) + 4096;
+	unsigned char *model, *dst = NULL;
+	struct bio_data *bd;
+	int fd;
+
+	(void)state;
+	model = file_fill(&rs);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0); /* to the ring */
+	close(fd);
+	assert_int_equal(posix_memalign((void **)&dst, 4096, len + 4096), 0);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	memset(dst, 0xee, len + 4096);
+	assert_int_equal(read_one(bd, 5ULL << 20, dst, len), 0);
+	assert_memory_equal(dst, model + (5ULL << 20), len);
+	/* unaligned in memory: bounce blocks, still many requests */
+	memset(dst, 0xee, len + 4096);
+	assert_int_equal(read_one(bd, (5ULL << 20) + 7, dst + 1, len - 9), 0);
+	assert_memory_equal(dst + 1, model + (5ULL << 20) + 7, len - 9);
+	assert_int_equal(dst[0], 0xee);
+	assert_int_equal(dst[len - 8], 0xee);
+	bio_data_close(bd);
+	free(model);
+	free(dst);
+}
 
 static void
 t_data_read_cached(void **state)
@@ -794,6 +828,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_read_cached, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_read_long, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
