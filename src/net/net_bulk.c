@@ -7,6 +7,11 @@
  */
 #define D_LOGFAC net
 
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "net_internal.h"
 
 int
@@ -319,11 +324,100 @@ net_bulk_put(struct net_req *req, uint64_t remote_off, const d_sg_list_t *local,
 	return net_bulk_xfer(req, remote_off, local, len, cb, arg, true);
 }
 
+/* Server-side bulk buffers: page-aligned, cached per context by power-of-two size class. */
+
+/* The class of @len (NET_BUF_CLASSES if too large to cache) and its size. */
+static uint32_t
+net_buf_class(size_t len, size_t *sizep)
+{
+	size_t size = NET_BUF_MIN;
+	uint32_t c = 0;
+
+	while (size < len && c < NET_BUF_CLASSES) {
+		size <<= 1;
+		c++;
+	}
+	if (c == NET_BUF_CLASSES) {
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+		size = (len + page - 1) & ~(page - 1);
+	}
+	*sizep = size;
+	return c;
+}
+
+int
+net_buf_get(struct net_context *ctx, size_t len, struct net_buf **bufp)
+{
+	struct net_buf *buf;
+	size_t size;
+	uint32_t c;
+
+	if (ctx == NULL || bufp == NULL || len == 0 || len > (1ULL << 48))
+		return -DER_INVAL;
+	c = net_buf_class(len, &size);
+	if (c < NET_BUF_CLASSES && ctx->c_buf_free[c] != NULL) {
+		buf = ctx->c_buf_free[c];
+		ctx->c_buf_free[c] = buf->nb_next;
+		ctx->c_stats.ns_buf_idle -= buf->nb_size;
+		goto out;
+	}
+	D_ALLOC_PTR(buf);
+	if (buf == NULL)
+		return -DER_NOMEM;
+	/* populated now: faulting its pages in one at a time costs more than the transfer */
+	buf->nb_addr = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf->nb_addr == MAP_FAILED) {
+		D_ERROR("%s: cannot map a bulk buffer of %zu bytes: %s\n", ctx->c_fab.nf_straddr,
+			size, strerror(errno));
+		D_FREE(buf);
+		return -DER_NOMEM;
+	}
+	buf->nb_size = size;
+	ctx->c_stats.ns_buf_maps++;
+out:
+	buf->nb_next = NULL;
+	ctx->c_stats.ns_bufs++;
+	*bufp = buf;
+	return 0;
+}
+
+static void
+net_buf_free(struct net_buf *buf)
+{
+	munmap(buf->nb_addr, buf->nb_size);
+	D_FREE(buf);
+}
+
+void
+net_buf_put(struct net_context *ctx, struct net_buf *buf)
+{
+	size_t size;
+	uint32_t c;
+
+	if (buf == NULL)
+		return;
+	D_ASSERT(ctx->c_stats.ns_bufs > 0);
+	ctx->c_stats.ns_bufs--;
+	c = net_buf_class(buf->nb_size, &size);
+	if (c == NET_BUF_CLASSES || size != buf->nb_size ||
+	    ctx->c_stats.ns_buf_idle + size > NET_BUF_CACHE_MAX) {
+		net_buf_free(buf);
+		return;
+	}
+	buf->nb_next = ctx->c_buf_free[c];
+	ctx->c_buf_free[c] = buf;
+	ctx->c_stats.ns_buf_idle += size;
+}
+
 void
 net_bulk_fini_all(struct net_context *ctx)
 {
 	struct net_bulk_op *bop;
 	struct net_bulk *bulk;
+	struct net_buf *buf;
+	uint32_t c;
 
 	/* The endpoint is closed: nothing is in flight any more. */
 	while ((bop = d_list_first_entry_or_null(&ctx->c_bulk_ops, struct net_bulk_op, bo_all)) !=
@@ -339,4 +433,14 @@ net_bulk_fini_all(struct net_context *ctx)
 			ctx->c_fab.nf_straddr, bulk->b_len);
 		net_bulk_free(bulk);
 	}
+	for (c = 0; c < NET_BUF_CLASSES; c++) {
+		while ((buf = ctx->c_buf_free[c]) != NULL) {
+			ctx->c_buf_free[c] = buf->nb_next;
+			ctx->c_stats.ns_buf_idle -= buf->nb_size;
+			net_buf_free(buf);
+		}
+	}
+	if (ctx->c_stats.ns_bufs != 0)
+		D_ERROR("%s: %" PRIu64 " bulk buffers not given back at destroy\n",
+			ctx->c_fab.nf_straddr, ctx->c_stats.ns_bufs);
 }

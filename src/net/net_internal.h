@@ -193,6 +193,10 @@ struct net_bulk {
 
 struct net_bulk_op;
 
+/* net_buf size classes: 64 KiB << i up to NET_BUF_CACHED_SIZE_MAX */
+#define NET_BUF_MIN (64UL << 10)
+#define NET_BUF_CLASSES 8
+
 struct net_rma_piece {
 	struct net_op p_op;
 	struct net_bulk_op *p_bop;
@@ -270,6 +274,7 @@ struct net_context {
 	d_list_t c_bulk_ops;
 	struct net_handler_slot *c_handlers[NET_MODULE_MAX]; /* 256 slots per module */
 	struct net_stats c_stats;
+	struct net_buf *c_buf_free[NET_BUF_CLASSES]; /* idle net_bufs, per size class */
 };
 
 /*

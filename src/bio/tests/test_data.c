@@ -12,6 +12,12 @@
  *   nothing outside the pieces touched, large values read by several requests at once;
  *   a failed read (BIO_FI_DATA_READ) and a read past the end are -DER_IO and the next
  *   batch works.
+ * - t_data_read_cached: reads the page cache holds whole are served at once (no ring request),
+ *   the others (dropped from the cache, partly dropped, rewritten by an O_DIRECT write since)
+ *   go to the ring; every byte as in the file either way, never a stale cached one.
+ * - t_data_read_long: one batch of more requests than the batch first has room for (9 MiB:
+ *   36 of 256 KiB); growing the request array moved the open request while its offset was
+ *   still to be read (a use after free under ASan; the 9 MiB values of obj_test_bulk).
  * - t_data_errors: a failed write (BIO_FI_DATA_WRITE) and a failed submission
  *   (BIO_FI_DATA_SUBMIT) come back as -DER_IO, the next batch works.
  * - t_data_concurrent: a second batch runs to completion inside the first one's wait hook
@@ -45,6 +51,7 @@
 #define FILE_SIZE (64ULL << 20)
 #define MAX_VAL (300U << 10)
 #define BD_BLK_TEST 4096
+#define BD_NOWAIT_SKIP_MAX_TEST 64 /* BD_NOWAIT_BACKOFF_MAX */
 
 static char dir[64];
 static char path[128];
@@ -284,6 +291,152 @@ t_data_read(void **state)
 	bio_data_close(bd);
 	free(model);
 	free(dst);
+}
+
+/* Read [off, off + len) of @bd into @dst (aligned) in one batch; the batch's outcome. */
+static int
+read_one(struct bio_data *bd, uint64_t off, void *dst, uint64_t len)
+{
+	struct iovec iov = {.iov_base = dst, .iov_len = len};
+	struct bio_data_batch *bb;
+
+	assert_int_equal(bio_data_batch_get(bd, &bb), 0);
+	assert_int_equal(bio_data_read(bb, off, &iov, 1), 0);
+	return bio_data_submit_wait(bb, NULL, NULL);
+}
+
+static int write_one(struct bio_data *bd, uint64_t off, struct iovec *iov);
+
+static void
+t_data_read_long(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_data_read_long"));
+	uint64_t len = (9ULL << 20) + 4096;
+	unsigned char *model, *dst = NULL;
+	struct bio_data *bd;
+	int fd;
+
+	(void)state;
+	model = file_fill(&rs);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0); /* to the ring */
+	close(fd);
+	assert_int_equal(posix_memalign((void **)&dst, 4096, len + 4096), 0);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	memset(dst, 0xee, len + 4096);
+	assert_int_equal(read_one(bd, 5ULL << 20, dst, len), 0);
+	assert_memory_equal(dst, model + (5ULL << 20), len);
+	/* unaligned in memory: bounce blocks, still many requests */
+	memset(dst, 0xee, len + 4096);
+	assert_int_equal(read_one(bd, (5ULL << 20) + 7, dst + 1, len - 9), 0);
+	assert_memory_equal(dst + 1, model + (5ULL << 20) + 7, len - 9);
+	assert_int_equal(dst[0], 0xee);
+	assert_int_equal(dst[len - 8], 0xee);
+	bio_data_close(bd);
+	free(model);
+	free(dst);
+}
+
+static void
+t_data_read_cached(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_data_read_cached"));
+	struct bio_data_stats st0, st;
+	unsigned char *model, *dst = NULL, *val = NULL;
+	struct bio_data *bd;
+	struct iovec wiov;
+	uint64_t off = 3ULL << 20;
+	uint64_t len = 1ULL << 20;
+	int fd;
+	int i;
+
+	(void)state;
+	model = file_fill(&rs); /* buffered writes: the whole file is in the page cache */
+	assert_int_equal(posix_memalign((void **)&dst, 4096, len), 0);
+	assert_int_equal(posix_memalign((void **)&val, 4096, len), 0);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+
+	/* cached: served at once, four requests of 256 KiB, none through the ring */
+	bio_data_query(bd, &st0);
+	memset(dst, 0xee, len);
+	assert_int_equal(read_one(bd, off, dst, len), 0);
+	assert_memory_equal(dst, model + off, len);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cached_reads - st0.ds_cached_reads, 4);
+	assert_int_equal(st.ds_reads - st0.ds_reads, 4);
+	assert_int_equal(st.ds_done, st0.ds_done);
+	/* a small unaligned read through a bounce block, cached too */
+	memset(dst, 0xee, 200);
+	assert_int_equal(read_one(bd, off + 4000, dst + 1, 99), 0);
+	assert_memory_equal(dst + 1, model + off + 4000, 99);
+	assert_int_equal(dst[0], 0xee);
+	assert_int_equal(dst[100], 0xee);
+
+	/*
+	 * Dropped from the cache (the whole file: a range inside a large folio would stay):
+	 * the ring reads the device. Then only part of it cached again (a buffered read of
+	 * the first quarter; readahead may bring more): the bytes are right either way.
+	 */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	bio_data_query(bd, &st0);
+	memset(dst, 0xee, len);
+	assert_int_equal(read_one(bd, off, dst, len), 0);
+	assert_memory_equal(dst, model + off, len);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cached_reads, st0.ds_cached_reads);
+	assert_true(st.ds_cache_misses - st0.ds_cache_misses >= 1); /* then it backs off */
+	assert_int_equal(st.ds_done - st0.ds_done, 4);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	assert_int_equal(pread(fd, dst, len / 4, (off_t)off), (ssize_t)(len / 4));
+	close(fd);
+	bio_data_query(bd, &st0);
+	memset(dst, 0xee, len);
+	assert_int_equal(read_one(bd, off, dst, len), 0);
+	assert_memory_equal(dst, model + off, len);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cached_reads - st0.ds_cached_reads + (st.ds_done - st0.ds_done), 4);
+
+	/* after a run of misses the attempts back off, but a cached range is found again */
+	fd = open(path, O_RDONLY);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(read_one(bd, off, dst, len), 0);
+	bio_data_query(bd, &st0);
+	assert_true(st0.ds_cache_misses - st.ds_cache_misses < 40); /* not every read tried */
+	assert_int_equal(pread(fd, dst, len, (off_t)off), (ssize_t)len);
+	close(fd);
+	for (i = 0; i < 40; i++) {
+		memset(dst, 0xee, len);
+		assert_int_equal(read_one(bd, off, dst, len), 0);
+		assert_memory_equal(dst, model + off, len);
+	}
+	bio_data_query(bd, &st);
+	/* of 160 requests, at most the 64 of a backoff go to the ring */
+	assert_true(st.ds_cached_reads - st0.ds_cached_reads >= 160 - BD_NOWAIT_SKIP_MAX_TEST);
+
+	/* rewritten by an O_DIRECT write: the cached pages went, the new bytes come back */
+	assert_int_equal(pread(fd = open(path, O_RDONLY), dst, len, (off_t)off), (ssize_t)len);
+	close(fd);
+	memset(val, 0x5c, len);
+	wiov.iov_base = val;
+	wiov.iov_len = len;
+	assert_int_equal(write_one(bd, off, &wiov), 0);
+	memset(dst, 0xee, len);
+	assert_int_equal(read_one(bd, off, dst, len), 0);
+	assert_memory_equal(dst, val, len);
+	assert_int_equal(read_one(bd, off, dst, len), 0); /* again, whichever way it goes */
+	assert_memory_equal(dst, val, len);
+
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_errors, 0);
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	bio_data_close(bd);
+	free(model);
+	free(dst);
+	free(val);
 }
 
 /* Queue @iov at @off in a new batch of @bd and run it; the batch's outcome. */
@@ -674,6 +827,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_data_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_read_cached, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_read_long, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),

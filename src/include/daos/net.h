@@ -639,6 +639,9 @@ struct net_stats {
 	uint64_t ns_bad_msgs;  /* received messages rejected (dropped or error-replied) */
 	uint64_t ns_late;      /* replies for RPCs that had already completed */
 	uint64_t ns_eagain;    /* posts retried after -FI_EAGAIN */
+	uint64_t ns_bufs;      /* net_buf buffers handed out and not put back */
+	uint64_t ns_buf_maps;  /* net_buf buffers mapped so far (cache misses) */
+	uint64_t ns_buf_idle;  /* bytes of idle buffers kept for reuse */
 };
 
 /** Copy @ctx's counters into *@st. Context: the context's thread. */
@@ -743,6 +746,41 @@ void net_bulk_destroy(struct net_bulk *bulk);
 uint64_t net_bulk_len(const struct net_bulk *bulk);
 
 /* Server side */
+
+/**
+ * A page-aligned buffer for bulk data on the server (net_buf_get): nb_addr holds at least
+ * the bytes asked for (nb_size were mapped). Cached per context and reused, so a transfer
+ * into it pays no page fault and an O_DIRECT data-file read or write goes straight to it.
+ */
+struct net_buf {
+	void *nb_addr;
+	size_t nb_size;
+	struct net_buf *nb_next; /* private: the context's free list */
+};
+
+/** Idle buffers a context keeps for reuse, in bytes (net_buf_put beyond it unmaps). */
+#define NET_BUF_CACHE_MAX (64UL << 20)
+/** Buffers above this size are never cached (mapped and unmapped each time). */
+#define NET_BUF_CACHED_SIZE_MAX (8UL << 20)
+
+/**
+ * A page-aligned buffer of at least @len bytes (0 < @len), from @ctx's cache or newly
+ * mapped (then populated: its first use does not fault). Buffers up to
+ * NET_BUF_CACHED_SIZE_MAX come in power-of-two sizes from 64 KiB. The contents are
+ * undefined. On success *@bufp is owned by the caller, given back with net_buf_put on the
+ * same context before the context is destroyed. Returns 0, -DER_INVAL or -DER_NOMEM.
+ *
+ * Context: the context's thread (e.g. a ULT of the xstream that owns it).
+ */
+int net_buf_get(struct net_context *ctx, size_t len, struct net_buf **bufp);
+
+/**
+ * Give @buf (NULL is fine) back to @ctx: kept for reuse while the context's idle buffers
+ * stay within NET_BUF_CACHE_MAX, unmapped otherwise. No transfer may still use it.
+ *
+ * Context: the context's thread.
+ */
+void net_buf_put(struct net_context *ctx, struct net_buf *buf);
 
 /**
  * Register @handler(@arg) (@arg borrowed) for requests of opcode @opc on @ctx, replacing

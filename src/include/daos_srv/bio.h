@@ -379,8 +379,10 @@ struct bio_data_stats {
 	uint64_t ds_bytes;        /* bytes they wrote (padding included) */
 	uint64_t ds_direct_bytes; /* value bytes written straight from the caller's buffers */
 	uint64_t ds_bounce_bytes; /* value bytes copied into bounce chunks first */
-	uint64_t ds_reads;        /* read requests submitted (resubmissions not counted) */
+	uint64_t ds_reads;        /* read requests (resubmissions not counted), cached ones too */
 	uint64_t ds_read_bytes;   /* bytes they asked for (whole blocks) */
+	uint64_t ds_cached_reads; /* of them, served at once from the page cache (RWF_NOWAIT) */
+	uint64_t ds_cache_misses; /* reads the page cache did not hold whole: to the ring */
 	uint64_t ds_short_reads;  /* reads that returned less and were resubmitted */
 	uint64_t ds_errors;
 	uint64_t ds_done;        /* requests completed (reaped), errors included */

@@ -39,6 +39,7 @@ t_check_idle(void)
 	assert_int_equal(st.ns_rpcs, 0);
 	assert_int_equal(st.ns_bulks, 0);
 	assert_int_equal(st.ns_bulk_ops, 0);
+	assert_int_equal(st.ns_bufs, 0);
 }
 
 static int
@@ -297,6 +298,82 @@ t_bulk_errors(void **state)
 	assert_int_equal(net_bulk_create(t_ctx, &sgl, NET_BULK_READ, &bulk), -DER_INVAL);
 	sgl.sg_nr = 1;
 	assert_int_equal(net_bulk_create(t_ctx, &sgl, 0, &bulk), -DER_INVAL);
+}
+
+/* Server-side bulk buffers: page-aligned, sized by class, reused, the idle ones bounded. */
+#define T_NBUF 80
+
+static void
+t_bufs(void **state)
+{
+	static struct net_buf *bufs[T_NBUF];
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct net_stats st0, st;
+	struct net_buf *b, *b2;
+	void *addr;
+	int i, j;
+
+	(void)state;
+	assert_int_equal(net_buf_get(t_ctx, 0, &b), -DER_INVAL);
+	assert_int_equal(net_buf_get(NULL, 1, &b), -DER_INVAL);
+	assert_int_equal(net_buf_get(t_ctx, 1, NULL), -DER_INVAL);
+	net_buf_put(t_ctx, NULL);
+
+	/* sizes: power-of-two classes from 64 KiB to 8 MiB, page-rounded beyond */
+	{
+		static const size_t want[][2] = {{1, 64 << 10},
+						 {64 << 10, 64 << 10},
+						 {(64 << 10) + 1, 128 << 10},
+						 {1 << 20, 1 << 20},
+						 {(1 << 20) + 1, 2 << 20},
+						 {8 << 20, 8 << 20},
+						 {(8 << 20) + 1, (8 << 20) + 4096}};
+
+		for (i = 0; i < (int)(sizeof(want) / sizeof(want[0])); i++) {
+			assert_int_equal(net_buf_get(t_ctx, want[i][0], &b), 0);
+			assert_int_equal(b->nb_size, want[i][1] < page ? page : want[i][1]);
+			assert_int_equal((uintptr_t)b->nb_addr % page, 0);
+			memset(b->nb_addr, 0xa5, b->nb_size); /* all of it is ours */
+			net_buf_put(t_ctx, b);
+		}
+	}
+	/* a buffer put back is the next one of its class; one too large is never kept */
+	net_context_stats(t_ctx, &st0);
+	assert_int_equal(net_buf_get(t_ctx, 1 << 20, &b), 0);
+	addr = b->nb_addr;
+	net_buf_put(t_ctx, b);
+	assert_int_equal(net_buf_get(t_ctx, 1000 << 10, &b), 0);
+	assert_ptr_equal(b->nb_addr, addr);
+	net_context_stats(t_ctx, &st);
+	assert_int_equal(st.ns_buf_maps, st0.ns_buf_maps);
+	assert_int_equal(st.ns_bufs, 1);
+	assert_int_equal(st.ns_buf_idle, st0.ns_buf_idle - (1 << 20));
+	net_buf_put(t_ctx, b);
+	assert_int_equal(net_buf_get(t_ctx, (8 << 20) + 1, &b2), 0);
+	net_buf_put(t_ctx, b2);
+	net_context_stats(t_ctx, &st);
+	assert_int_equal(st.ns_buf_idle, st0.ns_buf_idle);
+
+	/* many at once: distinct memory each; the idle ones are bounded when all come back */
+	for (i = 0; i < T_NBUF; i++) {
+		assert_int_equal(net_buf_get(t_ctx, 1 << 20, &bufs[i]), 0);
+		memset(bufs[i]->nb_addr, i, 1 << 20);
+	}
+	for (i = 0; i < T_NBUF; i++) {
+		const uint8_t *p = bufs[i]->nb_addr;
+
+		for (j = 0; j < (1 << 20); j += 4093)
+			assert_int_equal(p[j], (uint8_t)i);
+		assert_int_equal(p[(1 << 20) - 1], (uint8_t)i);
+	}
+	net_context_stats(t_ctx, &st);
+	assert_int_equal(st.ns_bufs, T_NBUF);
+	for (i = 0; i < T_NBUF; i++)
+		net_buf_put(t_ctx, bufs[i]);
+	net_context_stats(t_ctx, &st);
+	assert_int_equal(st.ns_bufs, 0);
+	assert_true(st.ns_buf_idle <= NET_BUF_CACHE_MAX);
+	assert_true(st.ns_buf_idle >= NET_BUF_CACHE_MAX - (8UL << 20));
 }
 
 #define T_INFLIGHT 10000
@@ -737,6 +814,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(t_tags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_bulk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_bulk_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_bufs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_inflight, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_timeouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_cancel, setup, teardown),
