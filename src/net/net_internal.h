@@ -75,6 +75,21 @@ uint8_t *net_hdr_encode(uint8_t *buf, uint8_t flags, uint16_t opc, uint64_t id, 
 			uint32_t body_len, uint32_t timeout_ms, const void *addr, uint16_t addr_len,
 			uint32_t dst_tag, const struct net_bulk_seg *segs, uint16_t bulk_nr);
 
+/*
+ * Entries of a reply batch (NET_HF_BATCH): {le32 length, le32 0} then the message, padded
+ * with zeros to 8. net_batch_ent_size: the bytes one entry takes; net_batch_ent_encode
+ * writes one at @p (room checked by the caller) and returns its end; net_batch_next reads
+ * the entry at *@off of a decoded batch header's body: 0 (*@msg, *@msg_len set, *@off
+ * advanced), 1 at the end, -DER_PROTO for a malformed entry (the rest is unusable). The
+ * entries themselves are checked by net_hdr_decode like any message. Pure functions.
+ */
+#define NET_BATCH_ENT_HDR 8
+/* Most replies one batch carries (a bound on the scan of the send queue). */
+#define NET_BATCH_MAX 64
+size_t net_batch_ent_size(size_t msg_len);
+uint8_t *net_batch_ent_encode(uint8_t *p, const void *msg, size_t msg_len);
+int net_batch_next(const struct net_hdr *hdr, size_t *off, const uint8_t **msg, size_t *msg_len);
+
 /* The fabric objects of a context (also used raw by self_test's baseline). */
 struct net_fab {
 	struct fi_info *nf_info;
@@ -174,7 +189,8 @@ struct net_req {
 	bool q_queued;
 	uint8_t *q_reply_buf;
 	size_t q_reply_len;
-	uint64_t q_body[]; /* the decoded request struct */
+	uint32_t q_batch_nr; /* replies in q_reply_buf: 1, or a batch's entries (NET_HF_BATCH) */
+	uint64_t q_body[];   /* the decoded request struct */
 };
 
 struct net_bulk {
@@ -250,6 +266,7 @@ struct net_context {
 	uint64_t c_backoff_ns;  /* current sleep of a wait without fd */
 	bool c_in_progress;
 	bool c_stopping;
+	bool c_batch;   /* replies wait for the next progress pass and go there in batches */
 	uint32_t c_tag; /* ca_tag, or NET_TAG_ANY: serve requests of any tag */
 	uint64_t c_next_id;
 	d_list_t c_rpc_hash[1 << NET_RPC_HASH_BITS];

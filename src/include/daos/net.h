@@ -537,6 +537,14 @@ struct net_context_attr {
 	 *  -DER_BAD_TARGET; untagged ones are served. */
 	uint32_t ca_tag;
 	bool ca_tag_set;
+	/**
+	 * Send each reply at once in its own message. By default a reply waits for the next
+	 * pass of net_progress, which sends the replies ready for one peer as one batch
+	 * (NET_HF_BATCH, up to the message size): one send instead of many when a group of
+	 * requests completes together (updates acknowledged by one WAL flush). Environment
+	 * D_NET_REPLY_BATCH=0 has the same effect (for measurements).
+	 */
+	bool ca_no_batch;
 };
 
 /**
@@ -639,6 +647,8 @@ struct net_stats {
 	uint64_t ns_bad_msgs;  /* received messages rejected (dropped or error-replied) */
 	uint64_t ns_late;      /* replies for RPCs that had already completed */
 	uint64_t ns_eagain;    /* posts retried after -FI_EAGAIN */
+	uint64_t ns_batches;   /* reply batches sent (NET_HF_BATCH) */
+	uint64_t ns_batched;   /* replies sent inside a batch (also in ns_replied) */
 };
 
 /** Copy @ctx's counters into *@st. Context: the context's thread. */
@@ -821,6 +831,12 @@ struct net_hdr {
 };
 
 #define NET_HF_REPLY 1U
+/**
+ * A batch of replies (with NET_HF_REPLY, opcode 0, id 0, status 0): the body is a sequence
+ * of whole reply messages, each as {le32 length, le32 0, the message, zeros to a multiple
+ * of 8}. A server sends the replies it has ready for one peer this way, one send for many.
+ */
+#define NET_HF_BATCH 2U
 
 /** One remote buffer: where it is in the client's registration, how long, its key. */
 struct net_bulk_seg {
