@@ -141,12 +141,12 @@ net_hdr_decode(const void *buf, size_t len, struct net_hdr *hdr)
 		return -DER_MISMATCH;
 	if (hdr->nh_flags & ~(NET_HF_REPLY | NET_HF_BATCH))
 		return -DER_PROTO;
-	/* a batch is of replies, and only its entries say what they answer */
-	if ((hdr->nh_flags & NET_HF_BATCH) &&
-	    (!(hdr->nh_flags & NET_HF_REPLY) || hdr->nh_opc != 0 || hdr->nh_id != 0 ||
-	     hdr->nh_status != 0))
-		return -DER_PROTO;
-	if (hdr->nh_flags & NET_HF_REPLY) {
+	if (hdr->nh_flags & NET_HF_BATCH) {
+		/* only its entries say who sends what: they carry the addresses and buffers */
+		if (hdr->nh_opc != 0 || hdr->nh_id != 0 || hdr->nh_status != 0 ||
+		    hdr->nh_timeout_ms != 0 || hdr->nh_addr_len != 0 || hdr->nh_bulk_nr != 0)
+			return -DER_PROTO;
+	} else if (hdr->nh_flags & NET_HF_REPLY) {
 		/* A reply carries neither the sender's address nor buffers. */
 		if (hdr->nh_addr_len != 0 || hdr->nh_bulk_nr != 0)
 			return -DER_PROTO;

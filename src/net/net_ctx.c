@@ -464,11 +464,15 @@ net_rx_refill(struct net_context *ctx)
 	return 0;
 }
 
-static void net_msg_handle(struct net_context *ctx, struct net_msg *msg, size_t len, bool entry);
+/* What a message handled by net_msg_handle may be: anything, or an entry of a batch of
+ * requests or of replies (which cannot be a batch itself). */
+enum { NET_ENT_NONE, NET_ENT_REQ, NET_ENT_REPLY };
+static void net_msg_handle(struct net_context *ctx, struct net_msg *msg, size_t len, int entry);
 
 /*
- * A batch of replies: each entry is copied into a buffer of its own (a reply's callback may
- * keep its message) and handled like a message received alone. A malformed entry ends the
+ * A batch of requests or replies: each entry is copied into a buffer of its own (a request
+ * keeps its message until its reply, a reply's callback may keep it) and handled like a
+ * message received alone. A malformed entry ends the
  * batch (what follows cannot be found); the entries before it were handled.
  */
 static void
@@ -483,17 +487,17 @@ net_batch_recv(struct net_context *ctx, struct net_msg *msg, const struct net_hd
 		struct net_msg *one = net_msg_get(ctx);
 
 		if (one == NULL) {
-			/* the clients' RPCs time out: memory is what we lack */
-			D_ERROR_RL("%s: no buffer for a batched reply\n", ctx->c_fab.nf_straddr);
+			/* the RPCs time out: memory is what we lack */
+			D_ERROR_RL("%s: no buffer for a batched message\n", ctx->c_fab.nf_straddr);
 			continue;
 		}
 		memcpy(one->m_data, ent, len);
-		net_msg_handle(ctx, one, len, true);
+		net_msg_handle(ctx, one, len,
+			       hdr->nh_flags & NET_HF_REPLY ? NET_ENT_REPLY : NET_ENT_REQ);
 	}
 	if (rc < 0) {
 		ctx->c_stats.ns_bad_msgs++;
-		D_ERROR_RL("%s: dropped the rest of a malformed reply batch\n",
-			   ctx->c_fab.nf_straddr);
+		D_ERROR_RL("%s: dropped the rest of a malformed batch\n", ctx->c_fab.nf_straddr);
 	}
 	net_msg_put(ctx, msg);
 }
@@ -515,19 +519,21 @@ net_msg_recv(struct net_context *ctx, struct net_msg *msg, size_t len, int err)
 		net_msg_put(ctx, msg);
 		return;
 	}
-	net_msg_handle(ctx, msg, len, false);
+	net_msg_handle(ctx, msg, len, NET_ENT_NONE);
 }
 
-/* Dispatch @msg (@len bytes; @entry: an entry of a batch, which cannot be one itself). */
+/* Dispatch @msg (@len bytes; @entry: NET_ENT_*, what it must be). */
 static void
-net_msg_handle(struct net_context *ctx, struct net_msg *msg, size_t len, bool entry)
+net_msg_handle(struct net_context *ctx, struct net_msg *msg, size_t len, int entry)
 {
 	struct net_hdr hdr;
 	int rc;
 
 	msg->m_len = (uint32_t)len;
 	rc = net_hdr_decode(msg->m_data, len, &hdr);
-	if (rc == 0 && entry && (hdr.nh_flags & NET_HF_BATCH || !(hdr.nh_flags & NET_HF_REPLY)))
+	if (rc == 0 && entry != NET_ENT_NONE &&
+	    ((hdr.nh_flags & NET_HF_BATCH) ||
+	     !(hdr.nh_flags & NET_HF_REPLY) != (entry == NET_ENT_REQ)))
 		rc = -DER_PROTO;
 	if (rc == -DER_MISMATCH && !entry && !(hdr.nh_flags & NET_HF_REPLY) &&
 	    hdr.nh_addr_len > 0) {
@@ -839,8 +845,8 @@ net_context_create(const struct net_context_attr *attr, struct net_context **ctx
 	    (uint64_t)(attr->ca_spin_rpc_us == 0 ? NET_SPIN_RPC_US_DEFAULT : attr->ca_spin_rpc_us) *
 	    D_NSEC_PER_USEC;
 	ctx->c_tag = attr->ca_tag_set ? attr->ca_tag : NET_TAG_ANY;
-	ctx->c_batch = !attr->ca_no_batch && (getenv("D_NET_REPLY_BATCH") == NULL ||
-					      strcmp(getenv("D_NET_REPLY_BATCH"), "0") != 0);
+	ctx->c_batch = !attr->ca_no_batch &&
+		       (getenv("D_NET_BATCH") == NULL || strcmp(getenv("D_NET_BATCH"), "0") != 0);
 	ctx->c_backoff_ns = NET_BACKOFF_MIN_NS;
 	/* Ids start at a random point so that a restarted client never matches stale replies. */
 	ctx->c_next_id = (d_now_ns() << 20) ^ ((uint64_t)(uintptr_t)ctx >> 4);

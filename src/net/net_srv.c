@@ -177,7 +177,7 @@ net_req_try_post(struct net_context *ctx, struct net_req *req)
 
 /*
  * Replies queued behind @req (at the head of c_pending) for the same peer join its message
- * while they fit in one (c_msg_max): a batch (NET_HF_BATCH) that @req carries, the others
+ * while they fit in one (NET_BATCH_LIMIT): a batch (NET_HF_BATCH) that @req carries, the others
  * are done (their bytes are in @req's buffer). Per peer, replies keep their order. Nothing
  * changes when no other reply fits, or without memory for the batch.
  */
@@ -204,7 +204,7 @@ net_req_batch(struct net_context *ctx, struct net_req *req)
 		q = container_of(op, struct net_req, q_op);
 		if (q->q_src != req->q_src || q->q_batch_nr != 1)
 			continue;
-		if (len + net_batch_ent_size(q->q_reply_len) > ctx->c_msg_max)
+		if (len + net_batch_ent_size(q->q_reply_len) > NET_BATCH_LIMIT(ctx))
 			break; /* the next reply to this peer must not overtake it */
 		len += net_batch_ent_size(q->q_reply_len);
 		ents[nr++] = q;

@@ -538,11 +538,12 @@ struct net_context_attr {
 	uint32_t ca_tag;
 	bool ca_tag_set;
 	/**
-	 * Send each reply at once in its own message. By default a reply waits for the next
-	 * pass of net_progress, which sends the replies ready for one peer as one batch
-	 * (NET_HF_BATCH, up to the message size): one send instead of many when a group of
-	 * requests completes together (updates acknowledged by one WAL flush). Environment
-	 * D_NET_REPLY_BATCH=0 has the same effect (for measurements).
+	 * Send each message at once on its own. By default a reply waits for the next pass of
+	 * net_progress, and so does a request while another request's send is in flight; that
+	 * pass sends what is queued for one peer as one batch message (NET_HF_BATCH, up to the
+	 * message size): one send instead of many when a group of requests completes together
+	 * (updates acknowledged by one WAL flush) or a client issues many at once. Environment
+	 * D_NET_BATCH=0 has the same effect (for measurements).
 	 */
 	bool ca_no_batch;
 };
@@ -832,9 +833,10 @@ struct net_hdr {
 
 #define NET_HF_REPLY 1U
 /**
- * A batch of replies (with NET_HF_REPLY, opcode 0, id 0, status 0): the body is a sequence
- * of whole reply messages, each as {le32 length, le32 0, the message, zeros to a multiple
- * of 8}. A server sends the replies it has ready for one peer this way, one send for many.
+ * A batch (opcode, id, status, timeout 0, no address, no buffers): the body is a sequence
+ * of whole messages, each as {le32 length, le32 0, the message, zeros to a multiple of 8},
+ * all replies (with NET_HF_REPLY) or all requests (without). A context sends what it has
+ * queued for one peer this way, one send for many (net_context_attr.ca_no_batch).
  */
 #define NET_HF_BATCH 2U
 

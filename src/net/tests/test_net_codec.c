@@ -358,9 +358,14 @@ t_batch(void **state)
 	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 4), &hdr), 0);
 	off = 0;
 	assert_int_equal(net_batch_next(&hdr, &off, &msg, &msg_len), -DER_PROTO);
-	/* a batch of requests, or one that names an opcode, id or status, is not a batch */
+	/* a batch of requests decodes; one that names an opcode, id, status, timeout, sender
+	 * address or buffers (its entries do) does not */
 	net_hdr_encode(buf, NET_HF_BATCH, 0, 0, 0, 0, 0, NULL, 0, NET_TAG_ANY, NULL, 0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), 0);
+	net_hdr_encode(buf, NET_HF_BATCH, 0, 0, 0, 0, 100, NULL, 0, NET_TAG_ANY, NULL, 0);
 	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), -DER_PROTO);
+	net_hdr_encode(buf, NET_HF_BATCH, 0, 0, 0, 0, 0, "addr", 4, NET_TAG_ANY, NULL, 0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(4, 0, 0), &hdr), -DER_PROTO);
 	net_hdr_encode(buf, NET_HF_REPLY | NET_HF_BATCH, NT_OPC_DEFER, 0, 0, 0, 0, NULL, 0,
 		       NET_TAG_ANY, NULL, 0);
 	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), -DER_PROTO);

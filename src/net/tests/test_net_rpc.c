@@ -1,10 +1,10 @@
 /*
  * test_net_rpc.c: the net transport between two contexts of one process (a server thread
  * and the test's thread): echo of every inline size, strings and error statuses, deferred
- * replies, bulk integrity in both directions for random sizes up to 64 MiB, 10 000 RPCs in
- * flight, timeouts from dropped sends and replies, cancellation, a dead peer, corrupted
- * replies, and garbage messages sent straight to the server's endpoint. The provider is
- * argv[1] (default tcp;ofi_rxm); exits 77 if it is not available here.
+ * replies (sent back as batches), bulk integrity in both directions for random sizes up to
+ * 64 MiB, 10 000 RPCs in flight (sent as batches), timeouts from dropped sends and replies,
+ * cancellation, a dead peer, corrupted replies, and garbage messages sent straight to the server's
+ * endpoint. The provider is argv[1] (default tcp;ofi_rxm); exits 77 if it is not available here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -319,6 +319,7 @@ t_bulk_errors(void **state)
 static void
 t_inflight(void **state)
 {
+	struct net_stats st;
 	struct nt_result *res;
 	uint64_t end;
 	char data[64];
@@ -349,6 +350,10 @@ t_inflight(void **state)
 		assert_int_equal(res[i].nr_out.ping.po_seq, (uint64_t)i);
 		assert_int_equal(res[i].nr_data_len, sizeof(data));
 	}
+	/* sent while the first one was in flight, the others went in batches */
+	net_context_stats(t_ctx, &st);
+	assert_true(st.ns_batches > 0);
+	assert_true(st.ns_batched > st.ns_batches);
 	D_FREE(res);
 }
 
