@@ -18,7 +18,8 @@
  * Prints per-run figures and the median of the runs; -j prints one JSON document instead.
  * For the update phase it also prints the server's WAL counters over the phase (the
  * engine/wal metrics of the management port's Telemetry method): records per flush (how
- * many updates a group commit carries) and device syncs per update.
+ * many updates a group commit carries) and WAL log syncs per update (the data-file sync a
+ * flush of data-file updates starts with is not in the telemetry: one per such flush).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -74,7 +75,7 @@ struct result {
 	double cli_cpu_us;     /* client CPU time per operation */
 	double srv_cpu_us;     /* server CPU time per operation (DAOS_PERF_SERVER_PID), or -1 */
 	double recs_per_flush; /* WAL records per WAL flush over the phase (0: no flush) */
-	double syncs_per_op;   /* WAL durability points (data and log syncs) per operation */
+	double syncs_per_op;   /* WAL log syncs (durability points) per operation */
 };
 
 /* One operation slot (an event and its buffers), QD of them. */
@@ -730,8 +731,8 @@ main(int argc, char **argv)
 		printf("\nload average %.2f %.2f %.2f; medians of %d runs; rate in ops/s below "
 		       "64 KiB, GB/s from 64 KiB; floor = self-test ping/bulk, same size, depth, "
 		       "targets; cpu = us of CPU per op (client process, server process); "
-		       "rec/fl = WAL records per WAL flush, sync/op = device syncs (data file and "
-		       "log) per update\n",
+		       "rec/fl = WAL records per WAL flush, sync/op = WAL log syncs per update (a "
+		       "flush of data-file values also syncs the data file first)\n",
 		       load[0], load[1], load[2], cfg.runs);
 		printf("%-8s %5s %4s %-7s %10s %10s %6s %9s %9s %9s %8s %8s %7s %7s\n", "size",
 		       "objs", "qd", "op", "rate", "floor", "ratio", "p50 us", "p99 us",
