@@ -1265,12 +1265,33 @@ srv_core_dump_filter(const struct dss_config *cfg)
  * xstreams from first_core on, as DAOS does: the system xstream at first_core, target i at
  * first_core + 1 + i, then the helpers, wrapping at the number of online CPUs.
  */
+static uint64_t
+srv_env_ns(const char *var)
+{
+	const char *s = getenv(var);
+	char *end = NULL;
+	unsigned long long v;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0') {
+		D_WARN("ignoring %s=%s: not a number of microseconds\n", var, s);
+		return 0;
+	}
+	/* 0 in the attribute means "the default": a spin of 0 us is 1 ns */
+	return v == 0 ? 1 : v * 1000;
+}
+
 static int
 srv_xs_start(const char *name, int cpu, struct dss_xstream **xs)
 {
+	/* for measurements: DAOS_XS_SPIN_US, DAOS_XS_SPIN_MAX_US (README "Idle spin") */
+	struct dss_xstream_attr attr = {.xa_idle_spin_ns = srv_env_ns("DAOS_XS_SPIN_US"),
+					.xa_idle_spin_max_ns = srv_env_ns("DAOS_XS_SPIN_MAX_US")};
 	int rc;
 
-	rc = dss_xstream_create(name, NULL, xs);
+	rc = dss_xstream_create(name, &attr, xs);
 	if (rc != 0) {
 		D_ERROR("xstream %s: create failed: " DF_RC "\n", name, DP_RC(rc));
 		return rc;

@@ -139,9 +139,14 @@ net_hdr_decode(const void *buf, size_t len, struct net_hdr *hdr)
 	hdr->nh_addr = hdr->nh_addr_len == 0 ? NULL : p + sizeof(hd);
 	if (hdr->nh_version != NET_VERSION)
 		return -DER_MISMATCH;
-	if (hdr->nh_flags & ~NET_HF_REPLY)
+	if (hdr->nh_flags & ~(NET_HF_REPLY | NET_HF_BATCH))
 		return -DER_PROTO;
-	if (hdr->nh_flags & NET_HF_REPLY) {
+	if (hdr->nh_flags & NET_HF_BATCH) {
+		/* only its entries say who sends what: they carry the addresses and buffers */
+		if (hdr->nh_opc != 0 || hdr->nh_id != 0 || hdr->nh_status != 0 ||
+		    hdr->nh_timeout_ms != 0 || hdr->nh_addr_len != 0 || hdr->nh_bulk_nr != 0)
+			return -DER_PROTO;
+	} else if (hdr->nh_flags & NET_HF_REPLY) {
 		/* A reply carries neither the sender's address nor buffers. */
 		if (hdr->nh_addr_len != 0 || hdr->nh_bulk_nr != 0)
 			return -DER_PROTO;
@@ -206,4 +211,43 @@ net_body_decode(uint16_t opc, bool reply, const void *buf, size_t len, void *out
 	if (rc == 0 && r.rb_cur != r.rb_end)
 		rc = -DER_PROTO;
 	return rc;
+}
+
+size_t
+net_batch_ent_size(size_t msg_len)
+{
+	return NET_BATCH_ENT_HDR + NET_ALIGN8(msg_len);
+}
+
+uint8_t *
+net_batch_ent_encode(uint8_t *p, const void *msg, size_t msg_len)
+{
+	uint32_t le[2] = {htole32((uint32_t)msg_len), 0};
+
+	memcpy(p, le, sizeof(le));
+	memcpy(p + NET_BATCH_ENT_HDR, msg, msg_len);
+	memset(p + NET_BATCH_ENT_HDR + msg_len, 0, NET_ALIGN8(msg_len) - msg_len);
+	return p + net_batch_ent_size(msg_len);
+}
+
+int
+net_batch_next(const struct net_hdr *hdr, size_t *off, const uint8_t **msg, size_t *msg_len)
+{
+	size_t left;
+	uint32_t le[2];
+	size_t len;
+
+	if (*off >= hdr->nh_body_len)
+		return 1;
+	left = hdr->nh_body_len - *off;
+	if (left < NET_BATCH_ENT_HDR)
+		return -DER_PROTO;
+	memcpy(le, hdr->nh_body + *off, sizeof(le));
+	len = le32toh(le[0]);
+	if (le[1] != 0 || len == 0 || NET_ALIGN8(len) > left - NET_BATCH_ENT_HDR)
+		return -DER_PROTO;
+	*msg = hdr->nh_body + *off + NET_BATCH_ENT_HDR;
+	*msg_len = len;
+	*off += net_batch_ent_size(len);
+	return 0;
 }

@@ -464,13 +464,48 @@ net_rx_refill(struct net_context *ctx)
 	return 0;
 }
 
+/* What a message handled by net_msg_handle may be: anything, or an entry of a batch of
+ * requests or of replies (which cannot be a batch itself). */
+enum { NET_ENT_NONE, NET_ENT_REQ, NET_ENT_REPLY };
+static void net_msg_handle(struct net_context *ctx, struct net_msg *msg, size_t len, int entry);
+
+/*
+ * A batch of requests or replies: each entry is copied into a buffer of its own (a request
+ * keeps its message until its reply, a reply's callback may keep it) and handled like a
+ * message received alone. A malformed entry ends the
+ * batch (what follows cannot be found); the entries before it were handled.
+ */
+static void
+net_batch_recv(struct net_context *ctx, struct net_msg *msg, const struct net_hdr *hdr)
+{
+	const uint8_t *ent;
+	size_t off = 0;
+	size_t len;
+	int rc;
+
+	while ((rc = net_batch_next(hdr, &off, &ent, &len)) == 0) {
+		struct net_msg *one = net_msg_get(ctx);
+
+		if (one == NULL) {
+			/* the RPCs time out: memory is what we lack */
+			D_ERROR_RL("%s: no buffer for a batched message\n", ctx->c_fab.nf_straddr);
+			continue;
+		}
+		memcpy(one->m_data, ent, len);
+		net_msg_handle(ctx, one, len,
+			       hdr->nh_flags & NET_HF_REPLY ? NET_ENT_REPLY : NET_ENT_REQ);
+	}
+	if (rc < 0) {
+		ctx->c_stats.ns_bad_msgs++;
+		D_ERROR_RL("%s: dropped the rest of a malformed batch\n", ctx->c_fab.nf_straddr);
+	}
+	net_msg_put(ctx, msg);
+}
+
 /* A received message: a request for the server side or a reply for the client side. */
 static void
 net_msg_recv(struct net_context *ctx, struct net_msg *msg, size_t len, int err)
 {
-	struct net_hdr hdr;
-	int rc;
-
 	ctx->c_rx_posted--;
 	d_list_del_init(&msg->m_link);
 	if (err != 0) {
@@ -480,13 +515,28 @@ net_msg_recv(struct net_context *ctx, struct net_msg *msg, size_t len, int err)
 		net_msg_put(ctx, msg);
 		return;
 	}
-	msg->m_len = (uint32_t)len;
 	if (D_FAIL_CHECK(NET_FI_RECV_DROP)) {
 		net_msg_put(ctx, msg);
 		return;
 	}
+	net_msg_handle(ctx, msg, len, NET_ENT_NONE);
+}
+
+/* Dispatch @msg (@len bytes; @entry: NET_ENT_*, what it must be). */
+static void
+net_msg_handle(struct net_context *ctx, struct net_msg *msg, size_t len, int entry)
+{
+	struct net_hdr hdr;
+	int rc;
+
+	msg->m_len = (uint32_t)len;
 	rc = net_hdr_decode(msg->m_data, len, &hdr);
-	if (rc == -DER_MISMATCH && !(hdr.nh_flags & NET_HF_REPLY) && hdr.nh_addr_len > 0) {
+	if (rc == 0 && entry != NET_ENT_NONE &&
+	    ((hdr.nh_flags & NET_HF_BATCH) ||
+	     !(hdr.nh_flags & NET_HF_REPLY) != (entry == NET_ENT_REQ)))
+		rc = -DER_PROTO;
+	if (rc == -DER_MISMATCH && !entry && !(hdr.nh_flags & NET_HF_REPLY) &&
+	    hdr.nh_addr_len > 0) {
 		/* Another version: net_req_recv answers -DER_PROTO if it can. */
 		net_req_recv(ctx, msg, &hdr);
 		return;
@@ -498,7 +548,9 @@ net_msg_recv(struct net_context *ctx, struct net_msg *msg, size_t len, int err)
 		net_msg_put(ctx, msg);
 		return;
 	}
-	if (hdr.nh_flags & NET_HF_REPLY)
+	if (hdr.nh_flags & NET_HF_BATCH)
+		net_batch_recv(ctx, msg, &hdr);
+	else if (hdr.nh_flags & NET_HF_REPLY)
 		net_rpc_recv_reply(ctx, msg, &hdr);
 	else
 		net_req_recv(ctx, msg, &hdr);
@@ -793,6 +845,8 @@ net_context_create(const struct net_context_attr *attr, struct net_context **ctx
 	    (uint64_t)(attr->ca_spin_rpc_us == 0 ? NET_SPIN_RPC_US_DEFAULT : attr->ca_spin_rpc_us) *
 	    D_NSEC_PER_USEC;
 	ctx->c_tag = attr->ca_tag_set ? attr->ca_tag : NET_TAG_ANY;
+	ctx->c_batch = !attr->ca_no_batch &&
+		       (getenv("D_NET_BATCH") == NULL || strcmp(getenv("D_NET_BATCH"), "0") != 0);
 	ctx->c_backoff_ns = NET_BACKOFF_MIN_NS;
 	/* Ids start at a random point so that a restarted client never matches stale replies. */
 	ctx->c_next_id = (d_now_ns() << 20) ^ ((uint64_t)(uintptr_t)ctx >> 4);

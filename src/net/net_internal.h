@@ -19,7 +19,7 @@ D_LOG_FAC_DECLARE(net);
 
 /* Wire header (little-endian). The address, descriptors and body follow it. */
 #define NET_MAGIC 0x54454e44U /* "DNET" */
-#define NET_VERSION 2
+#define NET_VERSION 3
 
 struct net_hdr_df {
 	uint32_t hd_magic;
@@ -74,6 +74,30 @@ net_msg_size(size_t addr_len, size_t bulk_nr, size_t body_len)
 uint8_t *net_hdr_encode(uint8_t *buf, uint8_t flags, uint16_t opc, uint64_t id, int32_t status,
 			uint32_t body_len, uint32_t timeout_ms, const void *addr, uint16_t addr_len,
 			uint32_t dst_tag, const struct net_bulk_seg *segs, uint16_t bulk_nr);
+
+/*
+ * Entries of a reply batch (NET_HF_BATCH): {le32 length, le32 0} then the message, padded
+ * with zeros to 8. net_batch_ent_size: the bytes one entry takes; net_batch_ent_encode
+ * writes one at @p (room checked by the caller) and returns its end; net_batch_next reads
+ * the entry at *@off of a decoded batch header's body: 0 (*@msg, *@msg_len set, *@off
+ * advanced), 1 at the end, -DER_PROTO for a malformed entry (the rest is unusable). The
+ * entries themselves are checked by net_hdr_decode like any message. Pure functions.
+ */
+#define NET_BATCH_ENT_HDR 8
+/* Most messages one batch carries (a bound on the scan of the send queue). */
+#define NET_BATCH_MAX 64
+/*
+ * Most bytes of a batch: under ofi_rxm's eager limit (16 KiB with its header, the
+ * FI_OFI_RXM_BUFFER_SIZE default), above which a message goes by rendezvous, a round trip
+ * more: batches of 4 KiB requests as large as a message (20 KiB) made 4 KiB updates and
+ * fetches at 64 in flight 2-3x slower. A message that is larger alone is sent alone.
+ */
+#define NET_BATCH_BYTES_MAX (16 * 1024 - 256)
+size_t net_batch_ent_size(size_t msg_len);
+#define NET_BATCH_LIMIT(ctx)                                                                       \
+	((ctx)->c_msg_max < NET_BATCH_BYTES_MAX ? (ctx)->c_msg_max : NET_BATCH_BYTES_MAX)
+uint8_t *net_batch_ent_encode(uint8_t *p, const void *msg, size_t msg_len);
+int net_batch_next(const struct net_hdr *hdr, size_t *off, const uint8_t **msg, size_t *msg_len);
 
 /* The fabric objects of a context (also used raw by self_test's baseline). */
 struct net_fab {
@@ -159,6 +183,8 @@ struct net_rpc {
 	fi_addr_t r_dest;
 	size_t r_len;
 	uint8_t *r_buf;
+	uint8_t *r_batch; /* while its send is posted: a batch carrying r_buf and others' */
+	size_t r_batch_len;
 };
 
 /* A server request: from its arrival until its reply has been sent. */
@@ -174,7 +200,8 @@ struct net_req {
 	bool q_queued;
 	uint8_t *q_reply_buf;
 	size_t q_reply_len;
-	uint64_t q_body[]; /* the decoded request struct */
+	uint32_t q_batch_nr; /* replies in q_reply_buf: 1, or a batch's entries (NET_HF_BATCH) */
+	uint64_t q_body[];   /* the decoded request struct */
 };
 
 struct net_bulk {
@@ -254,7 +281,9 @@ struct net_context {
 	uint64_t c_backoff_ns;  /* current sleep of a wait without fd */
 	bool c_in_progress;
 	bool c_stopping;
-	uint32_t c_tag; /* ca_tag, or NET_TAG_ANY: serve requests of any tag */
+	bool c_batch;          /* sends wait for the next progress pass and go there in batches */
+	uint32_t c_rpc_posted; /* RPC sends posted whose completion was not read yet */
+	uint32_t c_tag;        /* ca_tag, or NET_TAG_ANY: serve requests of any tag */
 	uint64_t c_next_id;
 	d_list_t c_rpc_hash[1 << NET_RPC_HASH_BITS];
 	d_list_t c_peer_hash[1 << NET_PEER_HASH_BITS];

@@ -119,6 +119,7 @@ net_rpc_free(struct net_context *ctx, struct net_rpc *rpc)
 {
 	d_list_del(&rpc->r_all);
 	ctx->c_stats.ns_rpcs--;
+	D_FREE(rpc->r_batch);
 	D_FREE(rpc);
 }
 
@@ -263,8 +264,12 @@ net_rpc_try_post(struct net_context *ctx, struct net_rpc *rpc)
 		ctx->c_stats.ns_sent++;
 		return 0;
 	}
-	rc = fi_send(ctx->c_fab.nf_ep, rpc->r_buf, rpc->r_len, NULL, rpc->r_dest,
-		     &rpc->r_op.no_fictx);
+	if (rpc->r_batch != NULL)
+		rc = fi_send(ctx->c_fab.nf_ep, rpc->r_batch, rpc->r_batch_len, NULL, rpc->r_dest,
+			     &rpc->r_op.no_fictx);
+	else
+		rc = fi_send(ctx->c_fab.nf_ep, rpc->r_buf, rpc->r_len, NULL, rpc->r_dest,
+			     &rpc->r_op.no_fictx);
 	if (rc == -FI_EAGAIN) {
 		ctx->c_stats.ns_eagain++;
 		return -DER_AGAIN;
@@ -275,17 +280,100 @@ net_rpc_try_post(struct net_context *ctx, struct net_rpc *rpc)
 		return net_fi2der((int)rc) == -DER_NOMEM ? -DER_NOMEM : -DER_UNREACH;
 	}
 	rpc->r_flags |= NET_RPC_POSTED;
+	ctx->c_rpc_posted++;
 	ctx->c_stats.ns_sent++;
+	return 0;
+}
+
+/*
+ * RPCs queued behind @rpc (at the head of c_pending) for the same destination that fit
+ * with it in one batch (NET_BATCH_LIMIT), into @ents (@rpc first); returns how many, and the
+ * batch's length in *@lenp. Per destination, RPCs keep their order.
+ */
+static uint32_t
+net_rpc_batch_collect(struct net_context *ctx, struct net_rpc *rpc, struct net_rpc **ents,
+		      size_t *lenp)
+{
+	size_t len = net_msg_size(0, 0, 0) + net_batch_ent_size(rpc->r_len);
+	struct net_op *op;
+	uint32_t scanned = 0;
+	uint32_t nr = 1;
+
+	ents[0] = rpc;
+	for (op = d_list_entry(rpc->r_op.no_link.next, struct net_op, no_link);
+	     &op->no_link != &ctx->c_pending && nr < NET_BATCH_MAX && scanned++ < 4 * NET_BATCH_MAX;
+	     op = d_list_entry(op->no_link.next, struct net_op, no_link)) {
+		struct net_rpc *r;
+
+		if (op->no_type != NET_OP_RPC_SEND)
+			continue;
+		r = container_of(op, struct net_rpc, r_op);
+		if (r->r_dest != rpc->r_dest)
+			continue;
+		if (len + net_batch_ent_size(r->r_len) > NET_BATCH_LIMIT(ctx))
+			break; /* the next RPC to this peer must not overtake it */
+		len += net_batch_ent_size(r->r_len);
+		ents[nr++] = r;
+	}
+	*lenp = len;
+	return nr;
+}
+
+/*
+ * Post @rpc with the RPCs queued behind it for its destination as one batch message
+ * (NET_HF_BATCH): 0 when posted (the others are sent: they wait for their replies and
+ * are no longer queued), -DER_AGAIN, or -DER_* for @rpc alone (the others stay queued).
+ * 1: nothing to batch, post @rpc alone. The send faults act on the batch as on one send:
+ * dropped, every RPC of it times out; failed, @rpc fails and the others stay queued.
+ */
+static int
+net_rpc_batch_post(struct net_context *ctx, struct net_rpc *rpc)
+{
+	struct net_rpc *ents[NET_BATCH_MAX];
+	size_t len;
+	uint32_t nr;
+	uint32_t i;
+	uint8_t *p;
+	int rc;
+
+	nr = net_rpc_batch_collect(ctx, rpc, ents, &len);
+	if (nr < 2)
+		return 1;
+	D_ALLOC_NZ(rpc->r_batch, len);
+	if (rpc->r_batch == NULL)
+		return 1;
+	rpc->r_batch_len = len;
+	p = net_hdr_encode(rpc->r_batch, NET_HF_BATCH, 0, 0, 0,
+			   (uint32_t)(len - net_msg_size(0, 0, 0)), 0, NULL, 0, NET_TAG_ANY, NULL,
+			   0);
+	for (i = 0; i < nr; i++)
+		p = net_batch_ent_encode(p, ents[i]->r_buf, ents[i]->r_len);
+	D_ASSERT(p == rpc->r_batch + len);
+	rc = net_rpc_try_post(ctx, rpc);
+	if (rc != 0) {
+		D_FREE(rpc->r_batch);
+		return rc;
+	}
+	ctx->c_stats.ns_batches++;
+	ctx->c_stats.ns_batched += nr;
+	for (i = 1; i < nr; i++) {
+		d_list_del_init(&ents[i]->r_op.no_link);
+		ents[i]->r_flags &= ~NET_RPC_QUEUED;
+		ctx->c_stats.ns_sent++;
+	}
 	return 0;
 }
 
 int
 net_rpc_post(struct net_context *ctx, struct net_rpc *rpc)
 {
-	int rc;
+	int rc = 1;
 
 	D_ASSERT(rpc->r_flags & NET_RPC_QUEUED);
-	rc = net_rpc_try_post(ctx, rpc);
+	if (ctx->c_batch)
+		rc = net_rpc_batch_post(ctx, rpc);
+	if (rc == 1)
+		rc = net_rpc_try_post(ctx, rpc);
 	if (rc == -DER_AGAIN)
 		return rc;
 	d_list_del_init(&rpc->r_op.no_link);
@@ -300,6 +388,8 @@ net_rpc_send_done(struct net_context *ctx, struct net_rpc *rpc, int rc)
 {
 	D_ASSERT(rpc->r_flags & NET_RPC_POSTED);
 	rpc->r_flags &= ~NET_RPC_POSTED;
+	ctx->c_rpc_posted--;
+	D_FREE(rpc->r_batch);
 	if (rc != 0 && !(rpc->r_flags & NET_RPC_FINISHED)) {
 		D_DEBUG("%s: send of RPC %#" PRIx64 " failed: " DF_RC "\n", ctx->c_fab.nf_straddr,
 			rpc->r_id, DP_RC(rc));
@@ -446,8 +536,14 @@ net_rpc_send(struct net_context *ctx, net_peer_t peer, uint16_t opc, const void 
 	rpc->r_flags |= NET_RPC_IN_TABLE;
 	net_heap_push(ctx, rpc);
 
-	/* Behind others waiting for a post, wait too (FIFO); otherwise try now. */
-	rc = d_list_empty(&ctx->c_pending) ? net_rpc_try_post(ctx, rpc) : -DER_AGAIN;
+	/*
+	 * Behind others waiting for a post, wait too (FIFO); otherwise try now, unless sends
+	 * are batched and one is in flight: then the next net_progress pass sends it with the
+	 * others queued by then (net_context_arm refuses to sleep while it waits).
+	 */
+	rc = d_list_empty(&ctx->c_pending) && !(ctx->c_batch && ctx->c_rpc_posted > 0)
+		 ? net_rpc_try_post(ctx, rpc)
+		 : -DER_AGAIN;
 	if (rc == -DER_AGAIN) {
 		d_list_add_tail(&rpc->r_op.no_link, &ctx->c_pending);
 		rpc->r_flags |= NET_RPC_QUEUED;

@@ -132,6 +132,7 @@ net_req_recv(struct net_context *ctx, struct net_msg *msg, const struct net_hdr 
 	req->q_op.no_type = NET_OP_REPLY_SEND;
 	D_INIT_LIST_HEAD(&req->q_op.no_link);
 	req->q_ctx = ctx;
+	req->q_batch_nr = 1;
 	req->q_msg = msg;
 	req->q_hdr = *hdr;
 	req->q_src = src;
@@ -174,12 +175,67 @@ net_req_try_post(struct net_context *ctx, struct net_req *req)
 	return 0;
 }
 
+/*
+ * Replies queued behind @req (at the head of c_pending) for the same peer join its message
+ * while they fit in one (NET_BATCH_LIMIT): a batch (NET_HF_BATCH) that @req carries, the others
+ * are done (their bytes are in @req's buffer). Per peer, replies keep their order. Nothing
+ * changes when no other reply fits, or without memory for the batch.
+ */
+static void
+net_req_batch(struct net_context *ctx, struct net_req *req)
+{
+	struct net_req *ents[NET_BATCH_MAX];
+	struct net_op *op;
+	size_t len = net_msg_size(0, 0, 0) + net_batch_ent_size(req->q_reply_len);
+	uint32_t nr = 1;
+	uint32_t scanned = 0;
+	uint8_t *buf;
+	uint8_t *p;
+	uint32_t i;
+
+	ents[0] = req;
+	for (op = d_list_entry(req->q_op.no_link.next, struct net_op, no_link);
+	     &op->no_link != &ctx->c_pending && nr < NET_BATCH_MAX && scanned++ < 4 * NET_BATCH_MAX;
+	     op = d_list_entry(op->no_link.next, struct net_op, no_link)) {
+		struct net_req *q;
+
+		if (op->no_type != NET_OP_REPLY_SEND)
+			continue;
+		q = container_of(op, struct net_req, q_op);
+		if (q->q_src != req->q_src || q->q_batch_nr != 1)
+			continue;
+		if (len + net_batch_ent_size(q->q_reply_len) > NET_BATCH_LIMIT(ctx))
+			break; /* the next reply to this peer must not overtake it */
+		len += net_batch_ent_size(q->q_reply_len);
+		ents[nr++] = q;
+	}
+	if (nr < 2)
+		return;
+	D_ALLOC_NZ(buf, len);
+	if (buf == NULL)
+		return;
+	p = net_hdr_encode(buf, NET_HF_REPLY | NET_HF_BATCH, 0, 0, 0,
+			   (uint32_t)(len - net_msg_size(0, 0, 0)), 0, NULL, 0, NET_TAG_ANY, NULL,
+			   0);
+	for (i = 0; i < nr; i++)
+		p = net_batch_ent_encode(p, ents[i]->q_reply_buf, ents[i]->q_reply_len);
+	D_ASSERT(p == buf + len);
+	for (i = 1; i < nr; i++)
+		net_req_free(ctx, ents[i]);
+	D_FREE(req->q_reply_buf);
+	req->q_reply_buf = buf;
+	req->q_reply_len = len;
+	req->q_batch_nr = nr;
+}
+
 int
 net_req_post(struct net_context *ctx, struct net_req *req)
 {
 	int rc;
 
 	D_ASSERT(req->q_queued);
+	if (ctx->c_batch && req->q_batch_nr == 1)
+		net_req_batch(ctx, req);
 	rc = net_req_try_post(ctx, req);
 	if (rc == -DER_AGAIN)
 		return rc;
@@ -197,7 +253,11 @@ net_req_send_done(struct net_context *ctx, struct net_req *req, int rc)
 		D_DEBUG("%s: reply to %#" PRIx64 " failed: " DF_RC "\n", ctx->c_fab.nf_straddr,
 			req->q_hdr.nh_id, DP_RC(rc));
 	else
-		ctx->c_stats.ns_replied++;
+		ctx->c_stats.ns_replied += req->q_batch_nr;
+	if (req->q_batch_nr > 1) {
+		ctx->c_stats.ns_batches++;
+		ctx->c_stats.ns_batched += req->q_batch_nr;
+	}
 	net_req_free(ctx, req);
 }
 
@@ -262,8 +322,13 @@ net_reply_send(struct net_req *req, int status, const void *reply)
 			memset(body, 0xff, body_len);
 		}
 	}
-	/* Behind others waiting for a post, wait too (FIFO); otherwise try now. */
-	rc = d_list_empty(&ctx->c_pending) ? net_req_try_post(ctx, req) : -DER_AGAIN;
+	/*
+	 * Behind others waiting for a post, wait too (FIFO); otherwise try now, unless replies
+	 * are batched: then the next net_progress pass sends it with the others ready by then
+	 * (net_context_arm refuses to sleep while it waits).
+	 */
+	rc = d_list_empty(&ctx->c_pending) && !ctx->c_batch ? net_req_try_post(ctx, req)
+							    : -DER_AGAIN;
 	if (rc == -DER_AGAIN) {
 		d_list_add_tail(&req->q_op.no_link, &ctx->c_pending);
 		req->q_queued = true;

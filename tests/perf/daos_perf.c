@@ -16,6 +16,10 @@
  * object i % O; then OPS fetches of the same keys, each checked; then the same number of
  * floor operations to the same targets. Updates are durable when acknowledged (the WAL).
  * Prints per-run figures and the median of the runs; -j prints one JSON document instead.
+ * For the update phase it also prints the server's WAL counters over the phase (the
+ * engine/wal metrics of the management port's Telemetry method): records per flush (how
+ * many updates a group commit carries) and WAL log syncs per update (the data-file sync a
+ * flush of data-file updates starts with is not in the telemetry: one per such flush).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,7 +33,10 @@
 #include <daos/client.h>
 #include <daos/event.h>
 #include <daos/net.h>
+#include <daos_srv/ctl.h>
 #include <gurt/common.h>
+
+#include "ctl/ctl.pb-c.h"
 
 #include "../common/sys_pool.h"
 #include "perf_cpu.h"
@@ -65,8 +72,10 @@ struct result {
 	double secs;
 	double p50_us;
 	double p99_us;
-	double cli_cpu_us; /* client CPU time per operation */
-	double srv_cpu_us; /* server CPU time per operation (DAOS_PERF_SERVER_PID), or -1 */
+	double cli_cpu_us;     /* client CPU time per operation */
+	double srv_cpu_us;     /* server CPU time per operation (DAOS_PERF_SERVER_PID), or -1 */
+	double recs_per_flush; /* WAL records per WAL flush over the phase (0: no flush) */
+	double syncs_per_op;   /* WAL log syncs (durability points) per operation */
 };
 
 /* One operation slot (an event and its buffers), QD of them. */
@@ -103,7 +112,8 @@ struct bench {
 	uint32_t *lat; /* ns per op, for percentiles */
 	uint64_t nlat;
 	uint64_t bad;
-	int srv_pid; /* from DAOS_PERF_SERVER_PID (with_server.sh sets it), or 0 */
+	int srv_pid;      /* from DAOS_PERF_SERVER_PID (with_server.sh sets it), or 0 */
+	const char *mgmt; /* the server's management address, for its WAL metrics */
 };
 
 static uint64_t
@@ -233,6 +243,46 @@ floor_bulk_free(struct net_context *ctx, void *arg)
 	return 0;
 }
 
+/*
+ * The server's WAL counters summed over its targets (engine/wal/..., through the management
+ * port's Telemetry method): wal[0] records appended, wal[1] flushes, wal[2] syncs. All zero
+ * if the server does not answer (the figures are then printed as 0).
+ */
+static void
+wal_counts(const char *addr, uint64_t wal[3])
+{
+	static const char *const names[] = {"daos_engine_wal_appends{", "daos_engine_wal_flushes{",
+					    "daos_engine_wal_syncs{"};
+	Ctl__TelemetryReq req = CTL__TELEMETRY_REQ__INIT;
+	Ctl__TelemetryResp *resp = NULL;
+	struct dss_ctl_client *cli;
+	uint8_t buf[16];
+	void *reply = NULL;
+	size_t len;
+	char *line;
+	char *save = NULL;
+	int i;
+
+	wal[0] = wal[1] = wal[2] = 0;
+	if (addr == NULL || dss_ctl_client_open(addr, 10000, &cli) != 0)
+		return;
+	len = ctl__telemetry_req__pack(&req, buf);
+	if (dss_ctl_client_call(cli, DSS_CTL_TELEMETRY, buf, len, 10000, &reply, &len) == 0)
+		resp = ctl__telemetry_resp__unpack(NULL, len, reply);
+	for (line = resp != NULL ? strtok_r(resp->text, "\n", &save) : NULL; line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strrchr(line, ' ');
+
+		for (i = 0; i < 3 && sp != NULL; i++)
+			if (strncmp(line, names[i], strlen(names[i])) == 0)
+				wal[i] += strtoull(sp + 1, NULL, 10);
+	}
+	if (resp != NULL)
+		ctl__telemetry_resp__free_unpacked(resp, NULL);
+	free(reply);
+	dss_ctl_client_close(cli);
+}
+
 /* ---- one phase: OPS operations, QD in flight ---- */
 
 static int
@@ -299,11 +349,18 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	int nfree = qd;
 	uint64_t next = 0;
 	uint64_t done = 0;
-	uint64_t c0 = perf_self_cpu_ns();
-	uint64_t s0 = perf_proc_cpu_ns(b->srv_pid);
+	uint64_t w0[3] = {0};
+	uint64_t w1[3] = {0};
+	uint64_t c0;
+	uint64_t s0;
 	uint64_t t0;
 	int i;
 	int rc;
+
+	if (phase == P_UPDATE)
+		wal_counts(b->mgmt, w0);
+	c0 = perf_self_cpu_ns();
+	s0 = perf_proc_cpu_ns(b->srv_pid);
 
 	for (i = 0; i < qd; i++)
 		freelist[i] = qd - 1 - i;
@@ -338,6 +395,13 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	res->cli_cpu_us = (double)(perf_self_cpu_ns() - c0) / 1e3 / (double)nops;
 	res->srv_cpu_us =
 	    b->srv_pid > 0 ? (double)(perf_proc_cpu_ns(b->srv_pid) - s0) / 1e3 / (double)nops : -1;
+	if (phase == P_UPDATE) {
+		/* the counters move when the target's poller sees the flush complete: all have */
+		wal_counts(b->mgmt, w1);
+		res->recs_per_flush =
+		    w1[1] > w0[1] ? (double)(w1[0] - w0[0]) / (double)(w1[1] - w0[1]) : 0;
+		res->syncs_per_op = (double)(w1[2] - w0[2]) / (double)nops;
+	}
 	qsort(b->lat, b->nlat, sizeof(uint32_t), cmp_u32);
 	res->p50_us = b->lat[b->nlat / 2] / 1e3;
 	res->p99_us = b->lat[(b->nlat * 99) / 100] / 1e3;
@@ -610,6 +674,7 @@ main(int argc, char **argv)
 	b.salt = ((uint64_t)getpid() << 16) ^ now_ns();
 	if (getenv("DAOS_PERF_SERVER_PID") != NULL)
 		b.srv_pid = atoi(getenv("DAOS_PERF_SERVER_PID"));
+	b.mgmt = argv[1];
 
 	if (!cfg.json)
 		printf("daos_perf: %" PRIu64 " ops per phase (at most %" PRIu64
@@ -665,11 +730,13 @@ main(int argc, char **argv)
 	} else {
 		printf("\nload average %.2f %.2f %.2f; medians of %d runs; rate in ops/s below "
 		       "64 KiB, GB/s from 64 KiB; floor = self-test ping/bulk, same size, depth, "
-		       "targets; cpu = us of CPU per op (client process, server process)\n",
+		       "targets; cpu = us of CPU per op (client process, server process); "
+		       "rec/fl = WAL records per WAL flush, sync/op = WAL log syncs per update (a "
+		       "flush of data-file values also syncs the data file first)\n",
 		       load[0], load[1], load[2], cfg.runs);
-		printf("%-8s %5s %4s %-7s %10s %10s %6s %9s %9s %9s %8s %8s\n", "size", "objs",
-		       "qd", "op", "rate", "floor", "ratio", "p50 us", "p99 us", "floor p50",
-		       "cli cpu", "srv cpu");
+		printf("%-8s %5s %4s %-7s %10s %10s %6s %9s %9s %9s %8s %8s %7s %7s\n", "size",
+		       "objs", "qd", "op", "rate", "floor", "ratio", "p50 us", "p99 us",
+		       "floor p50", "cli cpu", "srv cpu", "rec/fl", "sync/op");
 	}
 	n = 0;
 	for (si = 0; si < cfg.nsizes; si++)
@@ -679,8 +746,8 @@ main(int argc, char **argv)
 					uint64_t size = cfg.sizes[si];
 					double v[MAX_RUNS], f[MAX_RUNS], l50[MAX_RUNS],
 					    l99[MAX_RUNS], f50[MAX_RUNS], cc[MAX_RUNS],
-					    sc[MAX_RUNS];
-					double mv, mf, m50, m99, mf50, mcc, msc;
+					    sc[MAX_RUNS], rf[MAX_RUNS], so[MAX_RUNS];
+					double mv, mf, m50, m99, mf50, mcc, msc, mrf, mso;
 
 					for (r = 0; r < cfg.runs; r++) {
 						struct result *rr = res[si][oi][qi][r];
@@ -693,7 +760,11 @@ main(int argc, char **argv)
 						f50[r] = rr[p + 2].p50_us;
 						cc[r] = rr[p].cli_cpu_us;
 						sc[r] = rr[p].srv_cpu_us;
+						rf[r] = rr[p].recs_per_flush;
+						so[r] = rr[p].syncs_per_op;
 					}
+					mrf = median(rf, cfg.runs);
+					mso = median(so, cfg.runs);
 					mcc = median(cc, cfg.runs);
 					msc = median(sc, cfg.runs);
 					mv = median(v, cfg.runs);
@@ -709,21 +780,22 @@ main(int argc, char **argv)
 						    "\"floor\": %.4g, \"p50_us\": %.1f, "
 						    "\"p99_us\": %.1f, \"floor_p50_us\": %.1f, "
 						    "\"cli_cpu_us\": %.1f, \"srv_cpu_us\": %.1f, "
-						    "\"runs\": [",
+						    "\"recs_per_flush\": %.2f, "
+						    "\"syncs_per_op\": %.3f, \"runs\": [",
 						    n++ ? "," : "", size, cfg.objs[oi], cfg.qds[qi],
 						    phase_names[p],
 						    size >= (64 << 10) ? "GB/s" : "ops/s", mv, mf,
-						    m50, m99, mf50, mcc, msc);
+						    m50, m99, mf50, mcc, msc, mrf, mso);
 						for (r = 0; r < cfg.runs; r++)
 							printf("%s%.4g", r ? ", " : "", v[r]);
 						printf("]}");
 					} else {
 						printf("%-8" PRIu64
 						       " %5d %4d %-7s %10.4g %10.4g %6.2f %9.1f "
-						       "%9.1f %9.1f %8.1f %8.1f\n",
+						       "%9.1f %9.1f %8.1f %8.1f %7.1f %7.2f\n",
 						       size, cfg.objs[oi], cfg.qds[qi],
 						       phase_names[p], mv, mf, mf > 0 ? mv / mf : 0,
-						       m50, m99, mf50, mcc, msc);
+						       m50, m99, mf50, mcc, msc, mrf, mso);
 					}
 				}
 	if (cfg.json)

@@ -537,6 +537,15 @@ struct net_context_attr {
 	 *  -DER_BAD_TARGET; untagged ones are served. */
 	uint32_t ca_tag;
 	bool ca_tag_set;
+	/**
+	 * Send each message at once on its own. By default a reply waits for the next pass of
+	 * net_progress, and so does a request while another request's send is in flight; that
+	 * pass sends what is queued for one peer as one batch message (NET_HF_BATCH, up to the
+	 * message size): one send instead of many when a group of requests completes together
+	 * (updates acknowledged by one WAL flush) or a client issues many at once. Environment
+	 * D_NET_BATCH=0 has the same effect (for measurements).
+	 */
+	bool ca_no_batch;
 };
 
 /**
@@ -642,6 +651,8 @@ struct net_stats {
 	uint64_t ns_bufs;      /* net_buf buffers handed out and not put back */
 	uint64_t ns_buf_maps;  /* net_buf buffers mapped so far (cache misses) */
 	uint64_t ns_buf_idle;  /* bytes of idle buffers kept for reuse */
+	uint64_t ns_batches;   /* reply batches sent (NET_HF_BATCH) */
+	uint64_t ns_batched;   /* replies sent inside a batch (also in ns_replied) */
 };
 
 /** Copy @ctx's counters into *@st. Context: the context's thread. */
@@ -859,6 +870,13 @@ struct net_hdr {
 };
 
 #define NET_HF_REPLY 1U
+/**
+ * A batch (opcode, id, status, timeout 0, no address, no buffers): the body is a sequence
+ * of whole messages, each as {le32 length, le32 0, the message, zeros to a multiple of 8},
+ * all replies (with NET_HF_REPLY) or all requests (without). A context sends what it has
+ * queued for one peer this way, one send for many (net_context_attr.ca_no_batch).
+ */
+#define NET_HF_BATCH 2U
 
 /** One remote buffer: where it is in the client's registration, how long, its key. */
 struct net_bulk_seg {

@@ -2,7 +2,8 @@
  * test_net_codec.c: the wire format without a fabric: field codecs round-trip; every decoder
  * rejects truncated input, trailing bytes, over-long fields, unterminated strings and random
  * bytes with an error; the header decoder checks magic, version, flags, lengths and
- * descriptor sums; opcode tables register once per module.
+ * descriptor sums; opcode tables register once per module; reply batches (NET_HF_BATCH)
+ * give back their entries and reject malformed ones.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,6 +295,94 @@ t_header(void **state)
 
 NET_PROTO_DEFINE(t_proto_bad, "bad", 7, NT_RPCS);
 
+/* A batch of replies of random lengths: entries come back in order, garbage is refused. */
+static void
+t_batch(void **state)
+{
+	uint8_t ents[5][300];
+	size_t lens[5];
+	uint8_t buf[4096];
+	struct net_hdr hdr;
+	const uint8_t *msg;
+	size_t msg_len;
+	size_t off = 0;
+	size_t body = 0;
+	size_t len;
+	uint8_t *p;
+	int i;
+	int j;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		lens[i] = 1 + d_test_rand(&t_rand) % sizeof(ents[i]);
+		for (j = 0; j < (int)lens[i]; j++)
+			ents[i][j] = (uint8_t)d_test_rand(&t_rand);
+		body += net_batch_ent_size(lens[i]);
+		assert_int_equal(net_batch_ent_size(lens[i]) % 8, 0);
+	}
+	p = net_hdr_encode(buf, NET_HF_REPLY | NET_HF_BATCH, 0, 0, 0, (uint32_t)body, 0, NULL, 0,
+			   NET_TAG_ANY, NULL, 0);
+	for (i = 0; i < 5; i++)
+		p = net_batch_ent_encode(p, ents[i], lens[i]);
+	len = (size_t)(p - buf);
+	assert_int_equal(len, net_msg_size(0, 0, body));
+	assert_int_equal(net_hdr_decode(buf, len, &hdr), 0);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(net_batch_next(&hdr, &off, &msg, &msg_len), 0);
+		assert_int_equal(msg_len, lens[i]);
+		assert_memory_equal(msg, ents[i], lens[i]);
+	}
+	assert_int_equal(net_batch_next(&hdr, &off, &msg, &msg_len), 1);
+
+	/* an entry longer than what is left, a zero length, a nonzero reserved word */
+	for (i = 0; i < 3; i++) {
+		uint8_t bad[64];
+		uint32_t le[2] = {htole32(i == 0 ? 200 : 0), 0};
+
+		if (i == 2) {
+			le[0] = htole32(8);
+			le[1] = htole32(1);
+		}
+		p = net_hdr_encode(bad, NET_HF_REPLY | NET_HF_BATCH, 0, 0, 0, 16, 0, NULL, 0,
+				   NET_TAG_ANY, NULL, 0);
+		memcpy(p, le, sizeof(le));
+		memset(p + 8, 0, 8);
+		assert_int_equal(net_hdr_decode(bad, net_msg_size(0, 0, 16), &hdr), 0);
+		off = 0;
+		assert_int_equal(net_batch_next(&hdr, &off, &msg, &msg_len), -DER_PROTO);
+	}
+	/* a body too short for an entry header */
+	p = net_hdr_encode(buf, NET_HF_REPLY | NET_HF_BATCH, 0, 0, 0, 4, 0, NULL, 0, NET_TAG_ANY,
+			   NULL, 0);
+	memset(p, 0, 4);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 4), &hdr), 0);
+	off = 0;
+	assert_int_equal(net_batch_next(&hdr, &off, &msg, &msg_len), -DER_PROTO);
+	/* a batch of requests decodes; one that names an opcode, id, status, timeout, sender
+	 * address or buffers (its entries do) does not */
+	net_hdr_encode(buf, NET_HF_BATCH, 0, 0, 0, 0, 0, NULL, 0, NET_TAG_ANY, NULL, 0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), 0);
+	net_hdr_encode(buf, NET_HF_BATCH, 0, 0, 0, 0, 100, NULL, 0, NET_TAG_ANY, NULL, 0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), -DER_PROTO);
+	net_hdr_encode(buf, NET_HF_BATCH, 0, 0, 0, 0, 0, "addr", 4, NET_TAG_ANY, NULL, 0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(4, 0, 0), &hdr), -DER_PROTO);
+	net_hdr_encode(buf, NET_HF_REPLY | NET_HF_BATCH, NT_OPC_DEFER, 0, 0, 0, 0, NULL, 0,
+		       NET_TAG_ANY, NULL, 0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), -DER_PROTO);
+	net_hdr_encode(buf, NET_HF_REPLY | NET_HF_BATCH, 0, 5, 0, 0, 0, NULL, 0, NET_TAG_ANY, NULL,
+		       0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), -DER_PROTO);
+	net_hdr_encode(buf, NET_HF_REPLY | NET_HF_BATCH, 0, 0, -DER_INVAL, 0, 0, NULL, 0,
+		       NET_TAG_ANY, NULL, 0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), -DER_PROTO);
+	/* an empty batch decodes and has no entry */
+	net_hdr_encode(buf, NET_HF_REPLY | NET_HF_BATCH, 0, 0, 0, 0, 0, NULL, 0, NET_TAG_ANY, NULL,
+		       0);
+	assert_int_equal(net_hdr_decode(buf, net_msg_size(0, 0, 0), &hdr), 0);
+	off = 0;
+	assert_int_equal(net_batch_next(&hdr, &off, &msg, &msg_len), 1);
+}
+
 static void
 t_registry(void **state)
 {
@@ -321,6 +410,7 @@ main(void)
 	    cmocka_unit_test(t_roundtrip),      cmocka_unit_test(t_malformed_bodies),
 	    cmocka_unit_test(t_encoder_limits), cmocka_unit_test(t_random_bodies),
 	    cmocka_unit_test(t_header),         cmocka_unit_test(t_registry),
+	    cmocka_unit_test(t_batch),
 	};
 
 	t_rand = d_test_rand_seed(d_test_seed("test_net_codec"));
