@@ -543,16 +543,14 @@ update_akey(struct vos_io_ctx *ic, struct vos_krec_df *dkrec, const struct ilog_
 	struct vos_sgl_cur cur = {0};
 	struct ilog_epc punch;
 	bool visible = false;
+	bool created;
 	int rc;
 
-	rc = vos_key_find(ic->ic_pool, &dkrec->kr_btr, vos_key_feats(ic->ic_oid, false),
-			  &iod->iod_name, false, 0, &krec);
-	if (rc == 0)
+	rc = vos_key_find_add(ic->ic_pool, &dkrec->kr_btr, vos_key_feats(ic->ic_oid, false),
+			      &iod->iod_name, type, &krec, &created);
+	if (rc == 0 && !created)
 		rc = vos_ilog_visible(ic->ic_umm, &krec->kr_ilog, ic->ic_epoch, dpunch, &visible,
 				      &punch);
-	else if (rc == -DER_NONEXIST)
-		rc = vos_key_find(ic->ic_pool, &dkrec->kr_btr, vos_key_feats(ic->ic_oid, false),
-				  &iod->iod_name, true, type, &krec);
 	if (rc != 0)
 		return rc;
 	if ((cond & DAOS_COND_AKEY_INSERT) && visible)
@@ -591,6 +589,7 @@ update_tx(struct vos_io_ctx *ic, daos_key_t *dkey)
 	struct vos_krec_df *dkrec;
 	struct vos_obj_df *obj;
 	bool obj_vis, visible = false;
+	bool created;
 	unsigned int i, v = 0;
 	int rc;
 
@@ -604,14 +603,11 @@ update_tx(struct vos_io_ctx *ic, daos_key_t *dkey)
 		goto out;
 
 	dkey_punch = obj_punch;
-	rc = vos_key_find(ic->ic_pool, &obj->vo_tree, vos_key_feats(ic->ic_oid, true), dkey, false,
-			  0, &dkrec);
-	if (rc == 0)
+	rc = vos_key_find_add(ic->ic_pool, &obj->vo_tree, vos_key_feats(ic->ic_oid, true), dkey,
+			      VOS_KREC_DKEY, &dkrec, &created);
+	if (rc == 0 && !created)
 		rc = vos_ilog_visible(umm, &dkrec->kr_ilog, ic->ic_epoch, &obj_punch, &visible,
 				      &dkey_punch);
-	else if (rc == -DER_NONEXIST)
-		rc = vos_key_find(ic->ic_pool, &obj->vo_tree, vos_key_feats(ic->ic_oid, true), dkey,
-				  true, VOS_KREC_DKEY, &dkrec);
 	if (rc != 0)
 		goto out;
 	if ((ic->ic_flags & DAOS_COND_DKEY_INSERT) && visible) {
