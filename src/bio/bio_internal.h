@@ -115,8 +115,6 @@ enum wal_op {
 	WAL_OP_FSYNC = 3,
 	WAL_OP_DSYNC = 4, /* fdatasync of the dependent data file, before the log writes */
 	WAL_OP_NR = 5,
-	/* a data-file fdatasync ahead of the next flush, outside any flush (w_ahead) */
-	WAL_OP_AHEAD = WAL_OP_NR,
 };
 
 /* The flush in flight. */
@@ -169,7 +167,6 @@ struct bio_wal {
 	bool w_gen_pending; /* the first append of this generation dirties the header */
 	uint32_t w_sync;    /* enum bio_wal_sync_mode */
 	int w_dep_fd;       /* data file the next flush with records syncs first, or -1 */
-	bool w_ahead;       /* a data-file sync ahead of the next flush is in flight */
 	int w_err;          /* sticky -DER_IO once a flush failed */
 	char *w_path;
 

@@ -341,54 +341,6 @@ wal_fail(struct bio_wal *wal, const char *what, int res)
 		wal->w_last_lsn, DP_RC(-DER_IO));
 }
 
-/* Would the next flush write records (not the first header of a generation alone)? */
-static bool
-wal_recs_ready(const struct bio_wal *wal)
-{
-	return wal->w_head_pos > wal->w_sub_pos &&
-	       !(wal->w_hdr_dirty && wal->w_gen != wal->w_hdr.hd_gen);
-}
-
-/*
- * Data-file syncs ahead of the next flush. A flush chains the data sync its records need
- * in front of its log writes (wal_submit), so the device does sync data, write, sync log
- * one after the other. While a flush is in flight, the data that updates of the next one
- * wrote (bio_wal_dep_sync) is synced at once, beside the flush in flight, by a request of
- * its own: that flush then goes out without a data sync, after this one completed. The
- * rule is unchanged: a record is written only once a sync of the data file that began
- * after its data writes completed has completed (a chained one, or this one), because
- * while it is in flight no flush with records goes out unless a newer dep_sync makes it
- * chain its own (wal_submit).
- */
-static void
-wal_ahead(struct bio_wal *wal)
-{
-	struct io_uring_sqe *sqe;
-	int rc;
-
-	if (!wal->w_in_flight || wal->w_ahead || wal->w_dep_fd < 0 || wal->w_err != 0)
-		return;
-	sqe = io_uring_get_sqe(&wal->w_ring);
-	D_ASSERT(sqe != NULL);
-	/* an injected failure is a real one (EBADF), as in wal_submit */
-	io_uring_prep_fsync(sqe, D_FAIL_CHECK(BIO_FI_DATA_SYNC) ? -1 : wal->w_dep_fd,
-			    IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_data64(sqe, WAL_OP_AHEAD);
-	wal->w_dep_fd = -1;
-	wal->w_stats.ws_dep_syncs++;
-	wal->w_stats.ws_dep_ahead++;
-	if (D_FAIL_CHECK(BIO_FI_WAL_SUBMIT))
-		rc = -EIO;
-	else
-		rc = io_uring_submit(&wal->w_ring);
-	if (rc == 1) {
-		wal->w_ahead = true;
-		return;
-	}
-	/* nothing was submitted (a one-request submit is all or nothing) */
-	wal_fail(wal, "io_uring_submit", rc < 0 ? rc : -EAGAIN);
-}
-
 static int
 wal_submit(struct bio_wal *wal)
 {
@@ -412,9 +364,8 @@ wal_submit(struct bio_wal *wal)
 	 * of a generation the header does not name, or the next opener, which takes the same
 	 * number, would adopt them with its own first header (invariant 7, t_gen_reuse).
 	 */
-	recs = wal_recs_ready(wal);
-	if (recs && wal->w_dep_fd < 0 && wal->w_ahead)
-		return 0; /* records that need the data sync in flight: bio_wal_poll submits */
+	recs = wal->w_head_pos > wal->w_sub_pos &&
+	       !(wal->w_hdr_dirty && wal->w_gen != wal->w_hdr.hd_gen);
 	memset(wf, 0, sizeof(*wf));
 	wf->wf_last_lsn = recs ? wal->w_last_lsn : wal->w_sub_lsn;
 	wf->wf_end = recs ? wal->w_head_pos : wal->w_sub_pos;
@@ -613,19 +564,12 @@ wal_reap(struct bio_wal *wal)
 	struct io_uring_cqe *cqe;
 	int n = 0;
 
-	while ((wal->w_in_flight || wal->w_ahead) && io_uring_peek_cqe(&wal->w_ring, &cqe) == 0) {
+	while (wal->w_in_flight && io_uring_peek_cqe(&wal->w_ring, &cqe) == 0) {
 		uint64_t op = io_uring_cqe_get_data64(cqe);
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&wal->w_ring, cqe);
-		if (op == WAL_OP_AHEAD) {
-			D_ASSERT(wal->w_ahead);
-			wal->w_ahead = false;
-			if (res < 0)
-				wal_fail(wal, "data-file fdatasync (ahead)", res);
-		} else {
-			wal_req_done(wal, op, res);
-		}
+		wal_req_done(wal, op, res);
 		n++;
 	}
 	return n;
@@ -677,7 +621,6 @@ bio_wal_poll(struct bio_wal *wal)
 	n += wal_cbs_run(wal);
 	if (!wal->w_in_flight && wal->w_err == 0 && wal->w_replayed)
 		wal_submit(wal); /* a failure is sticky in w_err and reported to waiters */
-	wal_ahead(wal);
 	wal->w_in_poll = false;
 	return n;
 }
@@ -701,11 +644,8 @@ bio_wal_arm(void *arg)
 	    (wal->w_err != 0 || wal->w_cbs[wal->w_cb_head].wc_lsn <= wal->w_durable_lsn))
 		return 1;
 	if (!wal->w_in_flight && wal->w_err == 0 && wal->w_replayed &&
-	    (wal->w_head_pos > wal->w_sub_pos || wal->w_hdr_dirty) &&
-	    !(wal->w_ahead && wal->w_dep_fd < 0 && wal_recs_ready(wal)))
-		return 1; /* a flush to submit (not one that waits for the sync ahead) */
-	if (wal->w_in_flight && !wal->w_ahead && wal->w_dep_fd >= 0 && wal->w_err == 0)
-		return 1; /* a data sync to send ahead */
+	    (wal->w_head_pos > wal->w_sub_pos || wal->w_hdr_dirty))
+		return 1;
 	return 0;
 }
 
@@ -768,7 +708,7 @@ bio_wal_wait_io(void *arg)
 	struct io_uring_cqe *cqe;
 	int rc;
 
-	if (!wal->w_in_flight && !wal->w_ahead)
+	if (!wal->w_in_flight)
 		return 0;
 	do {
 		rc = io_uring_wait_cqe(&wal->w_ring, &cqe);
@@ -801,7 +741,7 @@ bio_wal_flush_wait(struct bio_wal *wal)
 void
 wal_drain(struct bio_wal *wal)
 {
-	while (wal->w_in_flight || wal->w_ahead) {
+	while (wal->w_in_flight) {
 		if (bio_wal_wait_io(wal) != 0)
 			break;
 		wal_reap(wal);
@@ -882,7 +822,6 @@ bio_wal_dep_sync(struct bio_wal *wal, int fd)
 {
 	D_ASSERT(fd >= 0);
 	wal->w_dep_fd = fd;
-	wal_ahead(wal);
 }
 
 int
@@ -946,5 +885,4 @@ bio_wal_query(struct bio_wal *wal, struct bio_wal_stats *st)
 	st->ws_gen = wal->w_gen;
 	st->ws_error = wal->w_err;
 	st->ws_in_flight = wal->w_in_flight;
-	st->ws_ahead = wal->w_ahead;
 }

@@ -19,10 +19,6 @@
  * - t_data_wal: a flush after bio_wal_dep_sync syncs the data file once (shared by every
  *   record appended before it is submitted), a flush without new records does not, and a
  *   failed data sync (BIO_FI_DATA_SYNC) fails the flush and the WAL (-DER_IO).
- * - t_data_ahead: a dep_sync while a flush is in flight sends the data sync at once; the
- *   next flush waits for it instead of chaining one, and its records are durable with
- *   their data; while it is in flight no flush with records goes out; a failed one fails
- *   the WAL, and the records that waited for it never reach the log.
  * - t_wal_zero_runs: records whose ranges mix zero runs and data at every alignment replay
  *   to the same image and never take more log than bio_wal_rec_size() allows.
  * - t_data_lock: bio_data_open waits while a previous owner's file description lives (a
@@ -480,103 +476,6 @@ t_data_wal(void **state)
 	free(buf);
 }
 
-/* Poll until the flush in flight is reaped; a flush with records never goes out while the
- * data sync ahead of it is in flight. */
-static void
-poll_flush_done(struct bio_wal *wal, uint64_t *deferred)
-{
-	struct bio_wal_stats ws;
-
-	for (;;) {
-		bio_wal_query(wal, &ws);
-		if (!ws.ws_in_flight)
-			return;
-		assert_int_equal(bio_wal_wait_io(wal), 0);
-		bio_wal_poll(wal);
-		bio_wal_query(wal, &ws);
-		if (ws.ws_ahead && ws.ws_error == 0) {
-			/* the sync ahead is in flight: nothing staged behind it went out */
-			assert_true(ws.ws_staged > 0);
-			if (!ws.ws_in_flight)
-				(*deferred)++;
-		}
-	}
-}
-
-static void
-t_data_ahead(void **state)
-{
-	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_SYNC, .fa_max_faults = 1};
-	struct bio_wal_replay_info info;
-	struct bio_wal_stats ws;
-	uint64_t deferred = 0;
-	struct bio_data *bd;
-	struct bio_wal *wal;
-	uint64_t lsn = 0;
-	char wpath[160];
-	struct iovec iov;
-	char *buf;
-	int i;
-
-	(void)state;
-	buf = malloc(8192);
-	memset(buf, 7, 8192);
-	iov.iov_base = buf;
-	iov.iov_len = 8192;
-	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
-	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
-	assert_int_equal(bio_data_open(path, &bd), 0);
-	/* the generation's first header goes out alone: get it out of the way */
-	append(wal);
-	assert_int_equal(bio_wal_flush_wait(wal), 0);
-
-	for (i = 0; i < 20; i++) {
-		uint64_t syncs;
-
-		/* a flush of records in flight, then the data of the next group commit */
-		append(wal);
-		assert_int_equal(bio_wal_flush(wal), 0);
-		bio_wal_query(wal, &ws);
-		assert_true(ws.ws_in_flight);
-		syncs = ws.ws_dep_syncs;
-		assert_int_equal(write_one(bd, (uint64_t)i * 8192, &iov), 0);
-		bio_wal_dep_sync(wal, bio_data_fd(bd));
-		bio_wal_query(wal, &ws);
-		assert_int_equal(ws.ws_dep_syncs, syncs + 1); /* sent at once */
-		assert_int_equal(ws.ws_dep_ahead, (uint64_t)i + 1);
-		lsn = append(wal);
-		poll_flush_done(wal, &deferred);
-		assert_int_equal(bio_wal_flush_wait(wal), 0);
-		bio_wal_query(wal, &ws);
-		assert_int_equal(ws.ws_dep_syncs, syncs + 1); /* the next flush chained none */
-		assert_int_equal(ws.ws_durable_lsn, lsn);
-		assert_false(ws.ws_ahead);
-	}
-	printf("%" PRIu64 " of 20 flushes waited for the sync ahead\n", deferred);
-
-	/* a failed sync ahead fails the WAL; the record that waited for it is not written */
-	append(wal);
-	assert_int_equal(bio_wal_flush(wal), 0);
-	assert_int_equal(d_fault_attr_set(&fa), 0);
-	assert_int_equal(write_one(bd, 0, &iov), 0);
-	bio_wal_dep_sync(wal, bio_data_fd(bd));
-	d_fault_attr_clear(BIO_FI_DATA_SYNC);
-	append(wal);
-	assert_int_equal(bio_wal_flush_wait(wal), -DER_IO);
-	bio_wal_query(wal, &ws);
-	assert_int_equal(ws.ws_error, -DER_IO);
-	assert_true(ws.ws_durable_lsn <= lsn + 1);
-	assert_int_equal(bio_wal_close(wal), -DER_IO);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, &info), 0);
-	assert_int_equal(info.ri_last_lsn, lsn + 1);
-	assert_int_equal(bio_wal_close(wal), 0);
-	bio_data_close(bd);
-	free(buf);
-}
-
 #define ZIMG (256U << 10)
 
 /* Replay callback: apply a record to the image in @arg (zero ranges have no bytes). */
@@ -818,7 +717,6 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
-	    cmocka_unit_test_setup_teardown(t_data_ahead, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_lock, setup, teardown),
 	};

@@ -120,12 +120,10 @@ struct bio_wal_stats {
 	uint64_t ws_syncs;        /* durability points: RWF_DSYNC writes or fdatasyncs */
 	uint64_t ws_hdr_writes;   /* header writes */
 	uint64_t ws_dep_syncs;    /* data-file syncs ahead of log writes (bio_wal_dep_sync) */
-	uint64_t ws_dep_ahead;    /* of which sent beside a flush in flight, not chained */
 	uint64_t ws_bytes_written;
 	uint32_t ws_gen;   /* generation: one more at every open that replays */
 	int32_t ws_error;  /* 0, or the -DER_* that stopped the WAL */
 	bool ws_in_flight; /* a flush is in flight */
-	bool ws_ahead;     /* a data-file sync ahead of the next flush is in flight */
 };
 
 /**
@@ -344,9 +342,6 @@ void bio_wal_query(struct bio_wal *wal, struct bio_wal_stats *st);
  * appended after it can be. The data sync of every update appended while a flush is in
  * flight is thus shared by the next flush. If the sync fails, the flush fails (and with it
  * the WAL, as for any failed flush). @fd is borrowed and must stay open while the WAL is.
- * While a flush is in flight, the sync is sent at once, beside it (ws_dep_ahead), and the
- * next flush waits for it instead of chaining one: the device syncs the data of the next
- * group commit while it writes and syncs the log of this one.
  *
  * Context: the WAL's thread; never blocks.
  */
