@@ -83,7 +83,7 @@ struct fig {
 	double f_wal_pct;      /* of its time in vos_pool_poll / vos_pool_wait */
 	double f_max_stall;    /* WAL off updates: the longest one, in seconds */
 	double f_max_poll_cpu; /* WAL off: the most CPU a vos_pool_poll took, in seconds */
-	char f_note[256];
+	char f_note[320];
 };
 
 struct cfg {
@@ -575,6 +575,16 @@ bench_wal_flushes(struct bench *b)
 	return ws.ws_flushes;
 }
 
+/* Data-file syncs the WAL's flushes made so far. */
+static uint64_t
+bench_dep_syncs(struct bench *b)
+{
+	struct bio_wal_stats ws;
+
+	bio_wal_query(vos_hdl2pool(b->b_poh)->vp_wal, &ws);
+	return ws.ws_dep_syncs;
+}
+
 /* Commits that found the WAL full so far (each ran a checkpoint to completion). */
 static uint64_t
 bench_wal_full(struct bench *b)
@@ -617,6 +627,7 @@ struct run {
 	uint64_t r_wal_full;  /* updates that found the WAL full: a blocking checkpoint */
 	uint64_t r_wal_bytes; /* bytes of redo records appended to the WAL */
 	uint64_t r_flushes;   /* WAL flushes submitted */
+	uint64_t r_dsyncs;    /* data-file syncs of the WAL */
 	double r_cpu;         /* CPU seconds of this thread */
 	uint64_t r_sleeps;    /* its voluntary context switches */
 	const char *r_stop;   /* why it ended early, or NULL */
@@ -639,7 +650,7 @@ run_update(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 {
 	struct run r = {0};
 	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
-	uint64_t fl = bench_wal_flushes(b);
+	uint64_t fl = bench_wal_flushes(b), ds0 = bench_dep_syncs(b);
 	double c0 = cpu_s();
 	uint64_t sl = sleeps();
 	double t0 = now_s();
@@ -683,6 +694,7 @@ run_update(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 	r.r_wal_full = bench_wal_full(b) - wf;
 	r.r_wal_bytes = bench_wal_bytes(b) - wb;
 	r.r_flushes = bench_wal_flushes(b) - fl;
+	r.r_dsyncs = bench_dep_syncs(b) - ds0;
 	r.r_cpu = cpu_s() - c0;
 	r.r_sleeps = sleeps() - sl;
 	bench_drain(b);
@@ -716,7 +728,7 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 {
 	uint64_t check = depth > 256 ? depth : 256;
 	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
-	uint64_t fl = bench_wal_flushes(b);
+	uint64_t fl = bench_wal_flushes(b), ds0 = bench_dep_syncs(b);
 	double c0 = cpu_s();
 	uint64_t sl = sleeps();
 	uint64_t next_check = 0;
@@ -763,6 +775,7 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 	r.r_wal_full = bench_wal_full(b) - wf;
 	r.r_wal_bytes = bench_wal_bytes(b) - wb;
 	r.r_flushes = bench_wal_flushes(b) - fl;
+	r.r_dsyncs = bench_dep_syncs(b) - ds0;
 	r.r_cpu = cpu_s() - c0;
 	r.r_sleeps = sleeps() - sl;
 	return r;
@@ -896,7 +909,7 @@ run_durable_ult(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64
 {
 	struct vos_pool *pool = vos_hdl2pool(b->b_poh);
 	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
-	uint64_t fl = bench_wal_flushes(b);
+	uint64_t fl = bench_wal_flushes(b), ds0 = bench_dep_syncs(b);
 	double c0 = cpu_s();
 	uint64_t sl = sleeps();
 	struct ult_run ur = {.ur_cfg = cfg, .ur_b = b, .ur_vt = vt, .ur_size = size};
@@ -952,6 +965,7 @@ run_durable_ult(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64
 	r.r_wal_full = bench_wal_full(b) - wf;
 	r.r_wal_bytes = bench_wal_bytes(b) - wb;
 	r.r_flushes = bench_wal_flushes(b) - fl;
+	r.r_dsyncs = bench_dep_syncs(b) - ds0;
 	r.r_cpu = cpu_s() - c0;
 	r.r_sleeps = sleeps() - sl;
 	return r;
@@ -983,6 +997,9 @@ fig_from_run(struct fig *f, const struct run *r, uint64_t size)
 			 "%.1f updates and %.2f sleeps a WAL flush; ",
 			 (double)r->r_ops / (double)r->r_flushes,
 			 (double)r->r_sleeps / (double)r->r_flushes);
+	if (r->r_dsyncs > 0)
+		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
+			 "%.2f data syncs a flush; ", (double)r->r_dsyncs / (double)r->r_flushes);
 	if (r->r_cpu > 0 && r->r_ops > 0 && r->r_wal_bytes > 0)
 		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
 			 "%.2f us CPU an update; ", r->r_cpu * 1e6 / (double)r->r_ops);
