@@ -412,15 +412,17 @@ update_single(struct vos_io_ctx *ic, struct vos_krec_df *krec, daos_iod_t *iod,
 	struct vos_irec_df *irec;
 	uint64_t bytes = iod->iod_size;
 	bool heap = addr == 0;
+	struct dbtree_buf tbuf;
 	d_iov_t kiov, val;
 	umem_off_t off;
 	int rc;
 
 	if (krec->kr_btr.tr_order == 0)
-		rc = dbtree_create_inplace_ex(VOS_BTR_SINGV, BTR_FEAT_DIRECT_KEY, BTR_ORDER_DEFAULT,
-					      umm, &krec->kr_btr, ic->ic_pool, &toh);
+		rc =
+		    dbtree_create_inplace_buf(VOS_BTR_SINGV, BTR_FEAT_DIRECT_KEY, BTR_ORDER_DEFAULT,
+					      umm, &krec->kr_btr, ic->ic_pool, &tbuf, &toh);
 	else
-		rc = dbtree_open_inplace_ex(&krec->kr_btr, umm, ic->ic_pool, &toh);
+		rc = dbtree_open_inplace_buf(&krec->kr_btr, umm, ic->ic_pool, &tbuf, &toh);
 	if (rc != 0)
 		return rc;
 
@@ -691,6 +693,7 @@ vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint3
 {
 	struct vos_container *cont = vos_hdl2cont(coh);
 	struct vos_io_ctx ic = {0};
+	uint64_t addrs[8];
 	unsigned int attempt;
 	int rc;
 
@@ -702,7 +705,10 @@ vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint3
 	rc = vos_ioc_init(&ic, cont, oid, epoch, flags, dkey, iod_nr, iods, sgls, true);
 	if (rc != 0)
 		return rc;
-	D_ALLOC_ARRAY(ic.ic_addrs, ic.ic_nvals);
+	if (ic.ic_nvals <= D_ARRAY_SIZE(addrs))
+		ic.ic_addrs = addrs; /* the common case: no allocation */
+	else
+		D_ALLOC_ARRAY(ic.ic_addrs, ic.ic_nvals);
 	if (ic.ic_addrs == NULL)
 		return -DER_NOMEM;
 
@@ -714,7 +720,8 @@ vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint3
 		if (rc != 0)
 			break;
 	}
-	D_FREE(ic.ic_addrs);
+	if (ic.ic_addrs != addrs)
+		D_FREE(ic.ic_addrs);
 	if (rc != 0)
 		D_DEBUG("update at %" PRIu64 ": " DF_RC "\n", epoch, DP_RC(rc));
 	return rc;

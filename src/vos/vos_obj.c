@@ -72,6 +72,7 @@ key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_k
 	struct umem_instance *umm = pool->vp_umm;
 	struct btr_instance *toh;
 	struct vos_krec_df *krec;
+	struct dbtree_buf tbuf;
 	d_iov_t val;
 	umem_off_t off;
 	int rc;
@@ -79,10 +80,10 @@ key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_k
 	if (root->tr_order == 0) {
 		if (!create)
 			return -DER_NONEXIST;
-		rc = dbtree_create_inplace_ex(VOS_BTR_KEY, feats, BTR_ORDER_DEFAULT, umm, root,
-					      pool, &toh);
+		rc = dbtree_create_inplace_buf(VOS_BTR_KEY, feats, BTR_ORDER_DEFAULT, umm, root,
+					       pool, &tbuf, &toh);
 	} else {
-		rc = dbtree_open_inplace_ex(root, umm, pool, &toh);
+		rc = dbtree_open_inplace_buf(root, umm, pool, &tbuf, &toh);
 	}
 	if (rc != 0)
 		return rc;
