@@ -243,8 +243,36 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	rec.rd_wal_id = wal->w_wal_id;
 	rec.rd_nr = nr;
 	rec.rd_len = (uint32_t)plen;
-	stg_copy(wal, wal->w_head_pos, &rec, sizeof(rec));
+	if (wal->w_head_pos % wal->w_stg_size + size <= wal->w_stg_size) {
+		/* the usual case: the record does not wrap around the ring, copy straight */
+		char *start = wal->w_stg + wal->w_head_pos % wal->w_stg_size;
+		char *p = start + sizeof(rec);
 
+		memcpy(start, &rec, sizeof(rec));
+		for (i = 0; i < nr; i++) {
+			const struct wal_piece *pc = &wal->w_pcs[i];
+			struct wal_range_df rg;
+
+			rg.rg_off = pc->pc_off;
+			rg.rg_len = pc->pc_len;
+			rg.rg_flags = pc->pc_data == NULL && pc->pc_len > 0 ? WAL_RG_ZERO : 0;
+			memcpy(p, &rg, sizeof(rg));
+			p += sizeof(rg);
+			if (pc->pc_data == NULL || pc->pc_len == 0)
+				continue;
+			/* the padding first: the last word, then the bytes over it */
+			memset(p + wal_pad8(pc->pc_len) - 8, 0, 8);
+			memcpy(p, pc->pc_data, pc->pc_len);
+			p += wal_pad8(pc->pc_len);
+		}
+		D_ASSERT((uint64_t)(p - start) == size);
+		crc = wal_crc(0, start, size);
+		memcpy(start + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
+		pos = wal->w_head_pos + size;
+		goto done;
+	}
+
+	stg_copy(wal, wal->w_head_pos, &rec, sizeof(rec));
 	pos = wal->w_head_pos + sizeof(rec);
 	for (i = 0; i < nr; i++) {
 		const struct wal_piece *pc = &wal->w_pcs[i];
@@ -267,6 +295,7 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	D_ASSERT(pos == wal->w_head_pos + size);
 	crc = stg_crc(wal, 0, wal->w_head_pos, size);
 	stg_copy(wal, wal->w_head_pos + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
+done:
 	rec.rd_csum = crc;
 
 	wal_bound_push(wal, rec.rd_lsn, wal->w_head_pos);
