@@ -143,6 +143,13 @@ struct wal_bound {
 	uint64_t wb_pos;
 };
 
+/* One piece of a record being appended: after-image bytes, or a run of zeros (data NULL). */
+struct wal_piece {
+	uint64_t pc_off;
+	const char *pc_data;
+	uint32_t pc_len;
+};
+
 /*
  * Log positions (w_*_pos, wf_end) count bytes since the log was formatted and never wrap;
  * position p lives at file offset WAL_AREA_OFF + p % area and at staging offset
@@ -209,6 +216,10 @@ struct bio_wal {
 	uint64_t w_bnd_cap;
 	uint64_t w_bnd_head;
 	uint64_t w_bnd_nr;
+
+	/* pieces of the record being appended (bio_wal_append): scratch, grown on demand */
+	struct wal_piece *w_pcs;
+	uint32_t w_pcs_cap;
 
 	struct bio_wal_stats w_stats;
 };

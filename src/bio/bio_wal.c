@@ -97,121 +97,121 @@ wal_bound_at(struct bio_wal *wal, uint64_t i)
 	return &wal->w_bnds[(wal->w_bnd_head + i) % wal->w_bnd_cap];
 }
 
-/*
- * The next run of at least WAL_ZERO_MIN zero bytes in range @rr at or after byte @from, in
- * whole 8-byte words of the heap: its start (rr_len if there is none), its end in *@end.
- */
-static uint32_t
-wal_zero_next(const struct umem_redo_range *rr, uint32_t from, uint32_t *end)
+/* Room for @nr more pieces in wal->w_pcs. */
+static int
+wal_pcs_reserve(struct bio_wal *wal, uint64_t nr)
 {
-	const unsigned char *p = rr->rr_data;
-	uint32_t len = rr->rr_len;
-	uint32_t i = from + (uint32_t)((8 - (rr->rr_off + from) % 8) % 8);
-	uint64_t w;
+	struct wal_piece *p;
+	uint64_t cap;
 
-	while (i + WAL_ZERO_MIN <= len) {
-		uint32_t j = i;
+	if (nr <= wal->w_pcs_cap)
+		return 0;
+	cap = wal->w_pcs_cap == 0 ? 64 : wal->w_pcs_cap;
+	while (cap < nr)
+		cap *= 2;
+	if (cap > UINT32_MAX)
+		return -DER_REC2BIG;
+	D_REALLOC_ARRAY(p, wal->w_pcs, cap);
+	if (p == NULL)
+		return -DER_NOMEM;
+	wal->w_pcs = p;
+	wal->w_pcs_cap = (uint32_t)cap;
+	return 0;
+}
 
-		while (j + 8 <= len) {
-			memcpy(&w, p + j, 8);
-			if (w != 0)
-				break;
-			j += 8;
-		}
-		if (j - i >= WAL_ZERO_MIN) {
-			*end = j;
-			return i;
-		}
-		i = j + 8; /* the word at j is not zero */
-	}
-	*end = len;
-	return len;
+static inline void
+wal_pc_set(struct wal_piece *pc, uint64_t off, uint32_t len, const char *data)
+{
+	pc->pc_off = off;
+	pc->pc_len = len;
+	pc->pc_data = data;
 }
 
 /*
- * Cut range @rr into pieces -- data, and runs of zeros -- calling @fn on each (or, with @fn
- * NULL, only counting them). Returns the bytes they take on the log; *@nr grows by their
- * number.
+ * Cut range @rr into pieces -- after-image bytes, and runs of at least WAL_ZERO_MIN zero
+ * bytes in whole 8-byte words of the heap -- appended to @pcs at *@n (room for
+ * rr_len / WAL_ZERO_MIN * 2 + 2 of them). Runs are maximal and taken greedily from the
+ * start, in one pass over the words. Returns the bytes the pieces take on the log.
  */
-typedef void (*wal_piece_fn_t)(void *arg, uint64_t off, uint32_t len, const void *data);
-
 static uint64_t
-wal_pieces(const struct umem_redo_range *rr, uint32_t *nr, wal_piece_fn_t fn, void *arg)
+wal_pieces(const struct umem_redo_range *rr, struct wal_piece *pcs, uint32_t *n)
 {
 	const char *data = rr->rr_data;
-	uint64_t size = 0;
+	uint32_t len = rr->rr_len;
+	uint32_t i = (uint32_t)((8 - rr->rr_off % 8) % 8);
 	uint32_t pos = 0;
+	uint64_t size = 0;
+	uint64_t w;
 
-	if (rr->rr_len == 0) {
-		if (fn != NULL)
-			fn(arg, rr->rr_off, 0, data);
-		(*nr)++;
-		return sizeof(struct wal_range_df);
+	if (len == 0 || data == NULL) {
+		/* an empty range, or one the caller already knows is zeros: as it is */
+		wal_pc_set(&pcs[(*n)++], rr->rr_off, len, data);
+		return sizeof(struct wal_range_df) + (data == NULL ? 0 : wal_pad8(len));
 	}
-	while (pos < rr->rr_len) {
-		uint32_t ze, zs = wal_zero_next(rr, pos, &ze);
+	while (i + 8 <= len) {
+		uint32_t j;
 
-		if (zs > pos) {
-			if (fn != NULL)
-				fn(arg, rr->rr_off + pos, zs - pos, data + pos);
-			size += sizeof(struct wal_range_df) + wal_pad8(zs - pos);
-			(*nr)++;
+		memcpy(&w, data + i, 8);
+		if (w != 0) {
+			i += 8;
+			continue;
 		}
-		if (zs < rr->rr_len) {
-			if (fn != NULL)
-				fn(arg, rr->rr_off + zs, ze - zs, NULL);
+		for (j = i + 8; j + 8 <= len; j += 8) {
+			memcpy(&w, data + j, 8);
+			if (w != 0)
+				break;
+		}
+		if (j - i >= WAL_ZERO_MIN) {
+			if (i > pos) {
+				wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, i - pos, data + pos);
+				size += sizeof(struct wal_range_df) + wal_pad8(i - pos);
+			}
+			wal_pc_set(&pcs[(*n)++], rr->rr_off + i, j - i, NULL);
 			size += sizeof(struct wal_range_df);
-			(*nr)++;
+			pos = j;
 		}
-		pos = ze;
+		i = j;
+	}
+	if (len > pos) {
+		wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, len - pos, data + pos);
+		size += sizeof(struct wal_range_df) + wal_pad8(len - pos);
 	}
 	return size;
 }
 
-/* Where wal_piece_put writes: the staging position and the running CRC. */
-struct wal_put {
-	struct bio_wal *wp_wal;
-	uint64_t wp_pos;
-	uint32_t wp_crc;
-};
-
-static void
-wal_piece_put(void *arg, uint64_t off, uint32_t len, const void *data)
+/* The CRC of the @len bytes at log position @pos of the staging ring. */
+static uint32_t
+stg_crc(struct bio_wal *wal, uint32_t crc, uint64_t pos, uint64_t len)
 {
-	static const char zeros[8];
-	struct wal_put *wp = arg;
-	struct wal_range_df rg;
-	uint32_t pad = (uint32_t)(wal_pad8(len) - len);
+	uint64_t off = pos % wal->w_stg_size;
+	uint64_t n = len;
 
-	rg.rg_off = off;
-	rg.rg_len = len;
-	rg.rg_flags = data == NULL && len > 0 ? WAL_RG_ZERO : 0;
-	wp->wp_crc = wal_crc(wp->wp_crc, &rg, sizeof(rg));
-	stg_copy(wp->wp_wal, wp->wp_pos, &rg, sizeof(rg));
-	wp->wp_pos += sizeof(rg);
-	if (rg.rg_flags & WAL_RG_ZERO)
-		return;
-	if (len > 0) {
-		wp->wp_crc = wal_crc(wp->wp_crc, data, len);
-		stg_copy(wp->wp_wal, wp->wp_pos, data, len);
-		wp->wp_pos += len;
-	}
-	if (pad > 0) {
-		wp->wp_crc = wal_crc(wp->wp_crc, zeros, pad);
-		stg_copy(wp->wp_wal, wp->wp_pos, zeros, pad);
-		wp->wp_pos += pad;
-	}
+	if (n > wal->w_stg_size - off)
+		n = wal->w_stg_size - off;
+	crc = wal_crc(crc, wal->w_stg + off, n);
+	if (n < len)
+		crc = wal_crc(crc, wal->w_stg, len - n);
+	return crc;
 }
 
+/*
+ * Append: the ranges are cut into pieces once (wal_pieces), the record is laid out in
+ * staging (header with rd_csum 0, then each piece's range header, bytes and padding), and
+ * its CRC is computed in one pass over the staged bytes, which are exactly the bytes the
+ * CRC covers, then patched into the staged header.
+ */
 int
 bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 {
+	static const char zeros[8];
 	struct wal_rec_df rec;
-	struct wal_put wp;
 	uint64_t plen = 0;
+	uint64_t maxpc = 0;
+	uint64_t pos;
 	uint32_t nr = 0;
 	uint64_t size;
 	uint32_t i;
+	uint32_t crc;
 	int rc;
 
 	D_ASSERT(wal != NULL && redo != NULL && lsn != NULL);
@@ -222,7 +222,12 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 		return -DER_UNINIT;
 
 	for (i = 0; i < redo->ur_nr; i++)
-		plen += wal_pieces(&redo->ur_ranges[i], &nr, NULL, NULL);
+		maxpc += (uint64_t)redo->ur_ranges[i].rr_len / WAL_ZERO_MIN * 2 + 2;
+	rc = wal_pcs_reserve(wal, maxpc);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < redo->ur_nr; i++)
+		plen += wal_pieces(&redo->ur_ranges[i], wal->w_pcs, &nr);
 	if (plen > UINT32_MAX)
 		return -DER_REC2BIG;
 	size = sizeof(rec) + plen;
@@ -238,15 +243,60 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	rec.rd_wal_id = wal->w_wal_id;
 	rec.rd_nr = nr;
 	rec.rd_len = (uint32_t)plen;
+	if (wal->w_head_pos % wal->w_stg_size + size <= wal->w_stg_size) {
+		/* the usual case: the record does not wrap around the ring, copy straight */
+		char *start = wal->w_stg + wal->w_head_pos % wal->w_stg_size;
+		char *p = start + sizeof(rec);
 
-	wp.wp_wal = wal;
-	wp.wp_pos = wal->w_head_pos + sizeof(rec);
-	wp.wp_crc = wal_crc(0, &rec, sizeof(rec));
-	for (i = 0; i < redo->ur_nr; i++)
-		wal_pieces(&redo->ur_ranges[i], &nr, wal_piece_put, &wp);
-	D_ASSERT(wp.wp_pos == wal->w_head_pos + size);
-	rec.rd_csum = wp.wp_crc;
+		memcpy(start, &rec, sizeof(rec));
+		for (i = 0; i < nr; i++) {
+			const struct wal_piece *pc = &wal->w_pcs[i];
+			struct wal_range_df rg;
+
+			rg.rg_off = pc->pc_off;
+			rg.rg_len = pc->pc_len;
+			rg.rg_flags = pc->pc_data == NULL && pc->pc_len > 0 ? WAL_RG_ZERO : 0;
+			memcpy(p, &rg, sizeof(rg));
+			p += sizeof(rg);
+			if (pc->pc_data == NULL || pc->pc_len == 0)
+				continue;
+			/* the padding first: the last word, then the bytes over it */
+			memset(p + wal_pad8(pc->pc_len) - 8, 0, 8);
+			memcpy(p, pc->pc_data, pc->pc_len);
+			p += wal_pad8(pc->pc_len);
+		}
+		D_ASSERT((uint64_t)(p - start) == size);
+		crc = wal_crc(0, start, size);
+		memcpy(start + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
+		pos = wal->w_head_pos + size;
+		goto done;
+	}
+
 	stg_copy(wal, wal->w_head_pos, &rec, sizeof(rec));
+	pos = wal->w_head_pos + sizeof(rec);
+	for (i = 0; i < nr; i++) {
+		const struct wal_piece *pc = &wal->w_pcs[i];
+		struct wal_range_df rg;
+
+		rg.rg_off = pc->pc_off;
+		rg.rg_len = pc->pc_len;
+		rg.rg_flags = pc->pc_data == NULL && pc->pc_len > 0 ? WAL_RG_ZERO : 0;
+		stg_copy(wal, pos, &rg, sizeof(rg));
+		pos += sizeof(rg);
+		if (pc->pc_data == NULL)
+			continue;
+		stg_copy(wal, pos, pc->pc_data, pc->pc_len);
+		pos += pc->pc_len;
+		if (pc->pc_len % 8 != 0) {
+			stg_copy(wal, pos, zeros, 8 - pc->pc_len % 8);
+			pos += 8 - pc->pc_len % 8;
+		}
+	}
+	D_ASSERT(pos == wal->w_head_pos + size);
+	crc = stg_crc(wal, 0, wal->w_head_pos, size);
+	stg_copy(wal, wal->w_head_pos + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
+done:
+	rec.rd_csum = crc;
 
 	wal_bound_push(wal, rec.rd_lsn, wal->w_head_pos);
 	if (wal->w_gen_pending) {
@@ -254,7 +304,7 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 		wal->w_gen_pending = false;
 		wal->w_hdr_dirty = true;
 	}
-	wal->w_head_pos = wp.wp_pos;
+	wal->w_head_pos = pos;
 	wal->w_last_lsn = rec.rd_lsn;
 	wal->w_stats.ws_appends++;
 	wal->w_stats.ws_append_bytes += size;

@@ -769,6 +769,7 @@ bio_wal_close(struct bio_wal *wal)
 	if (wal->w_stg != NULL)
 		munmap(wal->w_stg, wal->w_map_size);
 	D_FREE(wal->w_bnds);
+	D_FREE(wal->w_pcs);
 	D_FREE(wal->w_cbs);
 	D_FREE(wal->w_path);
 	D_FREE(wal);

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <gurt/common.h>
 #include <daos_srv/sched.h>
@@ -82,7 +83,7 @@ struct fig {
 	double f_wal_pct;      /* of its time in vos_pool_poll / vos_pool_wait */
 	double f_max_stall;    /* WAL off updates: the longest one, in seconds */
 	double f_max_poll_cpu; /* WAL off: the most CPU a vos_pool_poll took, in seconds */
-	char f_note[192];
+	char f_note[320];
 };
 
 struct cfg {
@@ -197,7 +198,7 @@ now_s(void)
 	return (double)d_now_ns() / 1e9;
 }
 
-/* CPU time of this thread, in seconds. */
+/* CPU time of this thread (which runs the xstream of the ULT figures), in seconds. */
 static double
 cpu_s(void)
 {
@@ -205,6 +206,16 @@ cpu_s(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Voluntary context switches (sleeps) of this thread so far. */
+static uint64_t
+sleeps(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return (uint64_t)ru.ru_nvcsw;
 }
 
 static struct fig *
@@ -554,6 +565,26 @@ bench_wal_bytes(struct bench *b)
 	return ws.ws_append_bytes;
 }
 
+/* WAL flushes submitted so far. */
+static uint64_t
+bench_wal_flushes(struct bench *b)
+{
+	struct bio_wal_stats ws;
+
+	bio_wal_query(vos_hdl2pool(b->b_poh)->vp_wal, &ws);
+	return ws.ws_flushes;
+}
+
+/* Data-file syncs the WAL's flushes made so far. */
+static uint64_t
+bench_dep_syncs(struct bench *b)
+{
+	struct bio_wal_stats ws;
+
+	bio_wal_query(vos_hdl2pool(b->b_poh)->vp_wal, &ws);
+	return ws.ws_dep_syncs;
+}
+
 /* Commits that found the WAL full so far (each ran a checkpoint to completion). */
 static uint64_t
 bench_wal_full(struct bench *b)
@@ -595,6 +626,10 @@ struct run {
 	double r_max_poll_cpu;
 	uint64_t r_wal_full;  /* updates that found the WAL full: a blocking checkpoint */
 	uint64_t r_wal_bytes; /* bytes of redo records appended to the WAL */
+	uint64_t r_flushes;   /* WAL flushes submitted */
+	uint64_t r_dsyncs;    /* data-file syncs of the WAL */
+	double r_cpu;         /* CPU seconds of this thread */
+	uint64_t r_sleeps;    /* its voluntary context switches */
 	const char *r_stop;   /* why it ended early, or NULL */
 };
 
@@ -615,6 +650,9 @@ run_update(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 {
 	struct run r = {0};
 	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
+	uint64_t fl = bench_wal_flushes(b), ds0 = bench_dep_syncs(b);
+	double c0 = cpu_s();
+	uint64_t sl = sleeps();
 	double t0 = now_s();
 	int rc;
 
@@ -655,6 +693,10 @@ run_update(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 	r.r_ckpts = bench_ckpts(b) - ck;
 	r.r_wal_full = bench_wal_full(b) - wf;
 	r.r_wal_bytes = bench_wal_bytes(b) - wb;
+	r.r_flushes = bench_wal_flushes(b) - fl;
+	r.r_dsyncs = bench_dep_syncs(b) - ds0;
+	r.r_cpu = cpu_s() - c0;
+	r.r_sleeps = sleeps() - sl;
 	bench_drain(b);
 	return r;
 }
@@ -686,6 +728,9 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 {
 	uint64_t check = depth > 256 ? depth : 256;
 	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
+	uint64_t fl = bench_wal_flushes(b), ds0 = bench_dep_syncs(b);
+	double c0 = cpu_s();
+	uint64_t sl = sleeps();
 	uint64_t next_check = 0;
 	struct run r = {0};
 	double t0 = now_s();
@@ -729,6 +774,10 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 	r.r_ckpts = bench_ckpts(b) - ck;
 	r.r_wal_full = bench_wal_full(b) - wf;
 	r.r_wal_bytes = bench_wal_bytes(b) - wb;
+	r.r_flushes = bench_wal_flushes(b) - fl;
+	r.r_dsyncs = bench_dep_syncs(b) - ds0;
+	r.r_cpu = cpu_s() - c0;
+	r.r_sleeps = sleeps() - sl;
 	return r;
 }
 
@@ -860,6 +909,9 @@ run_durable_ult(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64
 {
 	struct vos_pool *pool = vos_hdl2pool(b->b_poh);
 	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
+	uint64_t fl = bench_wal_flushes(b), ds0 = bench_dep_syncs(b);
+	double c0 = cpu_s();
+	uint64_t sl = sleeps();
 	struct ult_run ur = {.ur_cfg = cfg, .ur_b = b, .ur_vt = vt, .ur_size = size};
 	struct ult_worker *uw;
 	struct ult_ctl uc = {.uc_run = &ur, .uc_n = depth};
@@ -912,6 +964,10 @@ run_durable_ult(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64
 	r.r_ckpts = bench_ckpts(b) - ck;
 	r.r_wal_full = bench_wal_full(b) - wf;
 	r.r_wal_bytes = bench_wal_bytes(b) - wb;
+	r.r_flushes = bench_wal_flushes(b) - fl;
+	r.r_dsyncs = bench_dep_syncs(b) - ds0;
+	r.r_cpu = cpu_s() - c0;
+	r.r_sleeps = sleeps() - sl;
 	return r;
 }
 
@@ -936,6 +992,17 @@ fig_from_run(struct fig *f, const struct run *r, uint64_t size)
 	if (r->r_wal_bytes > 0 && r->r_ops > 0)
 		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
 			 "%.0f B of WAL an update; ", (double)r->r_wal_bytes / (double)r->r_ops);
+	if (r->r_flushes > 0 && r->r_ops > 0)
+		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
+			 "%.1f updates and %.2f sleeps a WAL flush; ",
+			 (double)r->r_ops / (double)r->r_flushes,
+			 (double)r->r_sleeps / (double)r->r_flushes);
+	if (r->r_dsyncs > 0)
+		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
+			 "%.2f data syncs a flush; ", (double)r->r_dsyncs / (double)r->r_flushes);
+	if (r->r_cpu > 0 && r->r_ops > 0 && r->r_wal_bytes > 0)
+		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
+			 "%.2f us CPU an update; ", r->r_cpu * 1e6 / (double)r->r_ops);
 	if (r->r_ckpts > 0 || r->r_wal_full > 0)
 		snprintf(f->f_note + strlen(f->f_note), sizeof(f->f_note) - strlen(f->f_note),
 			 "WAL full %" PRIu64 " times; ", r->r_wal_full);

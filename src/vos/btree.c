@@ -155,13 +155,39 @@ btr_context_init(struct btr_context *tcx, struct umem_instance *umm, struct btr_
 	}
 }
 
+D_CASSERT(sizeof(struct btr_context) <= sizeof(struct dbtree_buf));
+
+/* A zeroed context: in @buf when given (a handle that lives on the caller's stack), else
+ * allocated. */
+static struct btr_context *
+btr_tcx_new(struct dbtree_buf *buf)
+{
+	struct btr_context *tcx;
+
+	if (buf == NULL) {
+		D_ALLOC_PTR(tcx);
+		return tcx;
+	}
+	tcx = (struct btr_context *)buf;
+	memset(tcx, 0, sizeof(*tcx));
+	tcx->tc_borrowed = true;
+	return tcx;
+}
+
+static void
+btr_tcx_free(struct btr_context *tcx)
+{
+	if (!tcx->tc_borrowed)
+		D_FREE(tcx);
+}
+
 void
 btr_tcx_put(struct btr_context *tcx)
 {
 	D_ASSERT(tcx->tc_ref > 0);
 	if (--tcx->tc_ref == 0) {
 		D_ASSERT(d_list_empty(&tcx->tc_iters));
-		D_FREE(tcx);
+		btr_tcx_free(tcx);
 	}
 }
 
@@ -1001,10 +1027,10 @@ btr_root_validate(struct umem_instance *umm, const struct btr_root_df *root)
 	return 0;
 }
 
-int
-dbtree_create_inplace_ex(unsigned int tree_class, uint64_t tree_feats, unsigned int tree_order,
-			 struct umem_instance *umm, struct btr_root_df *root, void *priv,
-			 struct btr_instance **toh)
+static int
+btr_create(unsigned int tree_class, uint64_t tree_feats, unsigned int tree_order,
+	   struct umem_instance *umm, struct btr_root_df *root, void *priv, struct dbtree_buf *buf,
+	   struct btr_instance **toh)
 {
 	struct btr_root_df zero = {0};
 	struct btr_context *tcx;
@@ -1027,7 +1053,7 @@ dbtree_create_inplace_ex(unsigned int tree_class, uint64_t tree_feats, unsigned 
 	if (memcmp(root, &zero, sizeof(zero)) != 0)
 		return -DER_EXIST;
 
-	D_ALLOC_PTR(tcx);
+	tcx = btr_tcx_new(buf);
 	if (tcx == NULL)
 		return -DER_NOMEM;
 	tcx->tc_tins.ti_umm = umm;
@@ -1052,8 +1078,25 @@ dbtree_create_inplace_ex(unsigned int tree_class, uint64_t tree_feats, unsigned 
 	return 0;
 
 out_free:
-	D_FREE(tcx);
+	btr_tcx_free(tcx);
 	return rc;
+}
+
+int
+dbtree_create_inplace_ex(unsigned int tree_class, uint64_t tree_feats, unsigned int tree_order,
+			 struct umem_instance *umm, struct btr_root_df *root, void *priv,
+			 struct btr_instance **toh)
+{
+	return btr_create(tree_class, tree_feats, tree_order, umm, root, priv, NULL, toh);
+}
+
+int
+dbtree_create_inplace_buf(unsigned int tree_class, uint64_t tree_feats, unsigned int tree_order,
+			  struct umem_instance *umm, struct btr_root_df *root, void *priv,
+			  struct dbtree_buf *buf, struct btr_instance **toh)
+{
+	D_ASSERT(buf != NULL);
+	return btr_create(tree_class, tree_feats, tree_order, umm, root, priv, buf, toh);
 }
 
 int
@@ -1064,9 +1107,9 @@ dbtree_create_inplace(unsigned int tree_class, uint64_t tree_feats, unsigned int
 	return dbtree_create_inplace_ex(tree_class, tree_feats, tree_order, umm, root, NULL, toh);
 }
 
-int
-dbtree_open_inplace_ex(struct btr_root_df *root, struct umem_instance *umm, void *priv,
-		       struct btr_instance **toh)
+static int
+btr_open(struct btr_root_df *root, struct umem_instance *umm, void *priv, struct dbtree_buf *buf,
+	 struct btr_instance **toh)
 {
 	struct btr_context *tcx;
 	int rc;
@@ -1079,12 +1122,27 @@ dbtree_open_inplace_ex(struct btr_root_df *root, struct umem_instance *umm, void
 			D_ERROR("not a tree root at %#" PRIx64 "\n", umem_ptr2off(umm, root));
 		return rc;
 	}
-	D_ALLOC_PTR(tcx);
+	tcx = btr_tcx_new(buf);
 	if (tcx == NULL)
 		return -DER_NOMEM;
 	btr_context_init(tcx, umm, root, priv);
 	*toh = &tcx->tc_tins;
 	return 0;
+}
+
+int
+dbtree_open_inplace_ex(struct btr_root_df *root, struct umem_instance *umm, void *priv,
+		       struct btr_instance **toh)
+{
+	return btr_open(root, umm, priv, NULL, toh);
+}
+
+int
+dbtree_open_inplace_buf(struct btr_root_df *root, struct umem_instance *umm, void *priv,
+			struct dbtree_buf *buf, struct btr_instance **toh)
+{
+	D_ASSERT(buf != NULL);
+	return btr_open(root, umm, priv, buf, toh);
 }
 
 int
@@ -1096,7 +1154,11 @@ dbtree_open_inplace(struct btr_root_df *root, struct umem_instance *umm, struct 
 void
 dbtree_close(struct btr_instance *toh)
 {
-	btr_tcx_put(btr_tcx(toh));
+	struct btr_context *tcx = btr_tcx(toh);
+
+	/* a handle in caller storage must not leave iterators behind it */
+	D_ASSERT(!tcx->tc_borrowed || tcx->tc_ref == 1);
+	btr_tcx_put(tcx);
 }
 
 int

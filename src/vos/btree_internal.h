@@ -58,7 +58,8 @@ struct btr_context {
 	uint32_t tc_ref;    /* the handle, and each iterator */
 	bool tc_murmur;     /* hashed key: murmur64, compared as a number */
 	bool tc_alloc_failed;
-	d_list_t tc_iters;                        /* iterators prepared on this handle */
+	bool tc_borrowed;  /* in the caller's struct dbtree_buf: never freed */
+	d_list_t tc_iters; /* iterators prepared on this handle */
 	struct btr_trace tc_trace[BTR_DEPTH_MAX]; /* path of the current operation */
 };
 

@@ -738,12 +738,15 @@ umem_tx_abort(struct umem_instance *umm)
 	}
 }
 
-static int
-umem_ent_cmp(const void *a, const void *b)
-{
-	const struct umem_tx_ent *x = a, *y = b;
+/* Past this many ranges a commit sorts them with qsort rather than by insertion. */
+#define UMEM_ISORT_MAX 64
 
-	return x->ue_off < y->ue_off ? -1 : x->ue_off > y->ue_off;
+static int
+umem_rr_cmp(const void *a, const void *b)
+{
+	const struct umem_redo_range *x = a, *y = b;
+
+	return x->rr_off < y->rr_off ? -1 : x->rr_off > y->rr_off;
 }
 
 static void
@@ -778,36 +781,45 @@ umem_tx_commit(struct umem_instance *umm)
 	if (umm->umm_nents == 0)
 		return 0;
 
-	/* Entries are not needed in order any more (abort is impossible past this point
-	 * unless the store refuses; then undo order matters) so sort a copy of the ranges. */
+	/*
+	 * The ranges, sorted by offset and merged, in place in umm_redo (the entries keep
+	 * their order: an abort after a refusing store undoes them last to first). A
+	 * transaction adds a few dozen ranges, mostly in ascending order: insertion sort.
+	 */
 	rc = umem_grow((void **)&umm->umm_redo, &umm->umm_redo_cap, umm->umm_nents - 1,
 		       sizeof(*umm->umm_redo));
 	if (rc != 0)
 		return rc;
-	{
-		struct umem_tx_ent *sorted;
+	for (i = 0; i < umm->umm_nents; i++) {
+		umm->umm_redo[i].rr_off = umm->umm_ents[i].ue_off;
+		umm->umm_redo[i].rr_len = (uint32_t)umm->umm_ents[i].ue_len;
+	}
+	if (umm->umm_nents > UMEM_ISORT_MAX) {
+		qsort(umm->umm_redo, umm->umm_nents, sizeof(*umm->umm_redo), umem_rr_cmp);
+	} else {
+		for (i = 1; i < umm->umm_nents; i++) {
+			struct umem_redo_range r = umm->umm_redo[i];
+			uint32_t j = i;
 
-		D_ALLOC_ARRAY(sorted, umm->umm_nents);
-		if (sorted == NULL)
-			return -DER_NOMEM;
-		memcpy(sorted, umm->umm_ents, umm->umm_nents * sizeof(*sorted));
-		qsort(sorted, umm->umm_nents, sizeof(*sorted), umem_ent_cmp);
-		for (i = 0; i < umm->umm_nents; i++) {
-			uint64_t s = sorted[i].ue_off, e = s + sorted[i].ue_len;
-			struct umem_redo_range *last = n > 0 ? &umm->umm_redo[n - 1] : NULL;
-
-			if (last != NULL && s <= last->rr_off + last->rr_len) {
-				if (e > last->rr_off + last->rr_len)
-					last->rr_len = (uint32_t)(e - last->rr_off);
-				continue;
-			}
-			umm->umm_redo[n].rr_off = s;
-			umm->umm_redo[n].rr_len = (uint32_t)(e - s);
-			umm->umm_redo[n].rr_pad = 0;
-			umm->umm_redo[n].rr_data = umm->umm_base + s;
-			n++;
+			for (; j > 0 && umm->umm_redo[j - 1].rr_off > r.rr_off; j--)
+				umm->umm_redo[j] = umm->umm_redo[j - 1];
+			umm->umm_redo[j] = r;
 		}
-		D_FREE(sorted);
+	}
+	for (i = 0; i < umm->umm_nents; i++) {
+		uint64_t s = umm->umm_redo[i].rr_off, e = s + umm->umm_redo[i].rr_len;
+		struct umem_redo_range *last = n > 0 ? &umm->umm_redo[n - 1] : NULL;
+
+		if (last != NULL && s <= last->rr_off + last->rr_len) {
+			if (e > last->rr_off + last->rr_len)
+				last->rr_len = (uint32_t)(e - last->rr_off);
+			continue;
+		}
+		umm->umm_redo[n].rr_off = s;
+		umm->umm_redo[n].rr_len = (uint32_t)(e - s);
+		umm->umm_redo[n].rr_pad = 0;
+		umm->umm_redo[n].rr_data = umm->umm_base + s;
+		n++;
 	}
 	redo.ur_nr = n;
 	redo.ur_ranges = umm->umm_redo;

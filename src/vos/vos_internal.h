@@ -325,6 +325,12 @@ int vos_obj_find(struct vos_container *cont, daos_unit_oid_t oid, bool create,
  */
 int vos_key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_key_t *key,
 		 bool create, uint8_t bmap, struct vos_krec_df **krec);
+/*
+ * vos_key_find with @create, in one tree open and descent for a missing key: *@created
+ * says whether the record was inserted now (kind @bmap) or found.
+ */
+int vos_key_find_add(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats,
+		     daos_key_t *key, uint8_t bmap, struct vos_krec_df **krec, bool *created);
 
 /*
  * What a reader at @epoch sees of a key with log @ilog under a parent whose punch bound is

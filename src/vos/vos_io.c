@@ -412,15 +412,17 @@ update_single(struct vos_io_ctx *ic, struct vos_krec_df *krec, daos_iod_t *iod,
 	struct vos_irec_df *irec;
 	uint64_t bytes = iod->iod_size;
 	bool heap = addr == 0;
+	struct dbtree_buf tbuf;
 	d_iov_t kiov, val;
 	umem_off_t off;
 	int rc;
 
 	if (krec->kr_btr.tr_order == 0)
-		rc = dbtree_create_inplace_ex(VOS_BTR_SINGV, BTR_FEAT_DIRECT_KEY, BTR_ORDER_DEFAULT,
-					      umm, &krec->kr_btr, ic->ic_pool, &toh);
+		rc =
+		    dbtree_create_inplace_buf(VOS_BTR_SINGV, BTR_FEAT_DIRECT_KEY, BTR_ORDER_DEFAULT,
+					      umm, &krec->kr_btr, ic->ic_pool, &tbuf, &toh);
 	else
-		rc = dbtree_open_inplace_ex(&krec->kr_btr, umm, ic->ic_pool, &toh);
+		rc = dbtree_open_inplace_buf(&krec->kr_btr, umm, ic->ic_pool, &tbuf, &toh);
 	if (rc != 0)
 		return rc;
 
@@ -543,16 +545,14 @@ update_akey(struct vos_io_ctx *ic, struct vos_krec_df *dkrec, const struct ilog_
 	struct vos_sgl_cur cur = {0};
 	struct ilog_epc punch;
 	bool visible = false;
+	bool created;
 	int rc;
 
-	rc = vos_key_find(ic->ic_pool, &dkrec->kr_btr, vos_key_feats(ic->ic_oid, false),
-			  &iod->iod_name, false, 0, &krec);
-	if (rc == 0)
+	rc = vos_key_find_add(ic->ic_pool, &dkrec->kr_btr, vos_key_feats(ic->ic_oid, false),
+			      &iod->iod_name, type, &krec, &created);
+	if (rc == 0 && !created)
 		rc = vos_ilog_visible(ic->ic_umm, &krec->kr_ilog, ic->ic_epoch, dpunch, &visible,
 				      &punch);
-	else if (rc == -DER_NONEXIST)
-		rc = vos_key_find(ic->ic_pool, &dkrec->kr_btr, vos_key_feats(ic->ic_oid, false),
-				  &iod->iod_name, true, type, &krec);
 	if (rc != 0)
 		return rc;
 	if ((cond & DAOS_COND_AKEY_INSERT) && visible)
@@ -591,6 +591,7 @@ update_tx(struct vos_io_ctx *ic, daos_key_t *dkey)
 	struct vos_krec_df *dkrec;
 	struct vos_obj_df *obj;
 	bool obj_vis, visible = false;
+	bool created;
 	unsigned int i, v = 0;
 	int rc;
 
@@ -604,14 +605,11 @@ update_tx(struct vos_io_ctx *ic, daos_key_t *dkey)
 		goto out;
 
 	dkey_punch = obj_punch;
-	rc = vos_key_find(ic->ic_pool, &obj->vo_tree, vos_key_feats(ic->ic_oid, true), dkey, false,
-			  0, &dkrec);
-	if (rc == 0)
+	rc = vos_key_find_add(ic->ic_pool, &obj->vo_tree, vos_key_feats(ic->ic_oid, true), dkey,
+			      VOS_KREC_DKEY, &dkrec, &created);
+	if (rc == 0 && !created)
 		rc = vos_ilog_visible(umm, &dkrec->kr_ilog, ic->ic_epoch, &obj_punch, &visible,
 				      &dkey_punch);
-	else if (rc == -DER_NONEXIST)
-		rc = vos_key_find(ic->ic_pool, &obj->vo_tree, vos_key_feats(ic->ic_oid, true), dkey,
-				  true, VOS_KREC_DKEY, &dkrec);
 	if (rc != 0)
 		goto out;
 	if ((ic->ic_flags & DAOS_COND_DKEY_INSERT) && visible) {
@@ -695,6 +693,7 @@ vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint3
 {
 	struct vos_container *cont = vos_hdl2cont(coh);
 	struct vos_io_ctx ic = {0};
+	uint64_t addrs[8];
 	unsigned int attempt;
 	int rc;
 
@@ -706,7 +705,10 @@ vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint3
 	rc = vos_ioc_init(&ic, cont, oid, epoch, flags, dkey, iod_nr, iods, sgls, true);
 	if (rc != 0)
 		return rc;
-	D_ALLOC_ARRAY(ic.ic_addrs, ic.ic_nvals);
+	if (ic.ic_nvals <= D_ARRAY_SIZE(addrs))
+		ic.ic_addrs = addrs; /* the common case: no allocation */
+	else
+		D_ALLOC_ARRAY(ic.ic_addrs, ic.ic_nvals);
 	if (ic.ic_addrs == NULL)
 		return -DER_NOMEM;
 
@@ -718,7 +720,8 @@ vos_obj_update(daos_handle_t coh, daos_unit_oid_t oid, daos_epoch_t epoch, uint3
 		if (rc != 0)
 			break;
 	}
-	D_FREE(ic.ic_addrs);
+	if (ic.ic_addrs != addrs)
+		D_FREE(ic.ic_addrs);
 	if (rc != 0)
 		D_DEBUG("update at %" PRIu64 ": " DF_RC "\n", epoch, DP_RC(rc));
 	return rc;

@@ -65,13 +65,14 @@ vos_obj_find(struct vos_container *cont, daos_unit_oid_t oid, bool create, struc
 	return 0;
 }
 
-int
-vos_key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_key_t *key,
-	     bool create, uint8_t bmap, struct vos_krec_df **krecp)
+static int
+key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_key_t *key,
+	 bool create, uint8_t bmap, struct vos_krec_df **krecp, bool *created)
 {
 	struct umem_instance *umm = pool->vp_umm;
 	struct btr_instance *toh;
 	struct vos_krec_df *krec;
+	struct dbtree_buf tbuf;
 	d_iov_t val;
 	umem_off_t off;
 	int rc;
@@ -79,10 +80,10 @@ vos_key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, da
 	if (root->tr_order == 0) {
 		if (!create)
 			return -DER_NONEXIST;
-		rc = dbtree_create_inplace_ex(VOS_BTR_KEY, feats, BTR_ORDER_DEFAULT, umm, root,
-					      pool, &toh);
+		rc = dbtree_create_inplace_buf(VOS_BTR_KEY, feats, BTR_ORDER_DEFAULT, umm, root,
+					       pool, &tbuf, &toh);
 	} else {
-		rc = dbtree_open_inplace_ex(root, umm, pool, &toh);
+		rc = dbtree_open_inplace_buf(root, umm, pool, &tbuf, &toh);
 	}
 	if (rc != 0)
 		return rc;
@@ -107,11 +108,29 @@ vos_key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, da
 	memcpy(vos_krec2key(krec), key->iov_buf, key->iov_len);
 	d_iov_set(&val, &off, sizeof(off));
 	rc = dbtree_upsert(toh, BTR_UPSERT_INSERT, key, &val, NULL);
-	if (rc == 0)
+	if (rc == 0) {
 		*krecp = krec;
+		if (created != NULL)
+			*created = true;
+	}
 out_close:
 	dbtree_close(toh);
 	return rc;
+}
+
+int
+vos_key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_key_t *key,
+	     bool create, uint8_t bmap, struct vos_krec_df **krecp)
+{
+	return key_find(pool, root, feats, key, create, bmap, krecp, NULL);
+}
+
+int
+vos_key_find_add(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_key_t *key,
+		 uint8_t bmap, struct vos_krec_df **krecp, bool *created)
+{
+	*created = false;
+	return key_find(pool, root, feats, key, true, bmap, krecp, created);
 }
 
 int

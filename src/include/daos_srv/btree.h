@@ -253,6 +253,25 @@ int dbtree_create_inplace(unsigned int tree_class, uint64_t tree_feats, unsigned
 int dbtree_open_inplace_ex(struct btr_root_df *root, struct umem_instance *umm, void *priv,
 			   struct btr_instance **toh);
 
+/**
+ * Storage for a tree handle that lives on the caller's stack (dbtree_open_inplace_buf,
+ * dbtree_create_inplace_buf): a short-lived open costs no allocation.
+ */
+struct dbtree_buf {
+	uint64_t db_space[128];
+};
+
+/**
+ * dbtree_open_inplace_ex / dbtree_create_inplace_ex with the handle in @buf, which must
+ * outlive it. dbtree_close releases it as usual; no iterator may be prepared on it (the
+ * close asserts there is none left).
+ */
+int dbtree_open_inplace_buf(struct btr_root_df *root, struct umem_instance *umm, void *priv,
+			    struct dbtree_buf *buf, struct btr_instance **toh);
+int dbtree_create_inplace_buf(unsigned int tree_class, uint64_t tree_feats, unsigned int tree_order,
+			      struct umem_instance *umm, struct btr_root_df *root, void *priv,
+			      struct dbtree_buf *buf, struct btr_instance **toh);
+
 /** dbtree_open_inplace_ex without private data. Context: the heap's thread. */
 int dbtree_open_inplace(struct btr_root_df *root, struct umem_instance *umm,
 			struct btr_instance **toh);

@@ -1056,6 +1056,51 @@ t_btree_anchor_bad(void **state)
 	tctx_fini(&u);
 }
 
+/*
+ * Handles in caller storage (dbtree_open_inplace_buf / dbtree_create_inplace_buf): a tree
+ * built through handles opened and closed in a dirty buffer, one update each, holds what
+ * the model holds, seen through an allocated handle.
+ */
+static void
+t_btree_buf(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_btree_buf"));
+	uint8_t key[KMAX], val[VMAX];
+	struct dbtree_buf buf;
+	struct btr_instance *toh;
+	size_t klen, vlen;
+	d_iov_t kiov, viov;
+	struct tctx t;
+	int k, i;
+
+	(void)state;
+	for (k = 0; k < TK_NR; k++) {
+		tctx_init(&t, k, BTR_ORDER_DEFAULT, HEAP_SIZE, false, d_test_rand(&rs));
+		assert_int_equal(dbtree_destroy(t.toh, NULL), 0);
+		t.toh = NULL;
+		memset(&buf, 0xa5, sizeof(buf));
+		assert_int_equal(dbtree_create_inplace_buf(tkinds[k].cls, tkinds[k].feats, 4, t.umm,
+							   t.root, NULL, &buf, &toh),
+				 0);
+		dbtree_close(toh);
+		for (i = 0; i < 2000; i++) {
+			gen_key(k, d_test_rand(&rs) % 5000, key, &klen);
+			vlen = gen_val(&t, val);
+			d_iov_set(&kiov, key, klen);
+			d_iov_set(&viov, val, vlen);
+			memset(&buf, (int)(i & 0xff), sizeof(buf));
+			assert_int_equal(dbtree_open_inplace_buf(t.root, t.umm, NULL, &buf, &toh),
+					 0);
+			assert_int_equal(dbtree_update(toh, &kiov, &viov), 0);
+			dbtree_close(toh);
+			model_put(&t.m, key, klen, val, vlen);
+		}
+		assert_int_equal(dbtree_open_inplace(t.root, t.umm, &t.toh), 0);
+		verify(&t, true);
+		tctx_fini(&t);
+	}
+}
+
 /* Destroy and drain give back every byte, records of nested sub-trees included. */
 static void
 t_btree_destroy_space(void **state)
@@ -1628,6 +1673,7 @@ main(void)
 	    cmocka_unit_test(t_btree_abort),         cmocka_unit_test(t_btree_reopen),
 	    cmocka_unit_test(t_btree_alloc_failure), cmocka_unit_test(t_btree_outer_tx),
 	    cmocka_unit_test(t_btree_bad_input),     cmocka_unit_test(t_btree_perf),
+	    cmocka_unit_test(t_btree_buf),
 	};
 
 	d_log_setmasks("CRIT");

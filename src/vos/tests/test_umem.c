@@ -534,7 +534,8 @@ t_umem_alloc_failure(void **state)
 		failures++;
 	}
 	printf("%d allocation sites failed in turn\n", failures);
-	assert_true(failures > 10);
+	assert_true(failures >=
+		    5); /* create, the first transactions: 8 since commits sort in place */
 	assert_true(nth < 1000);
 }
 
