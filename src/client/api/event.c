@@ -7,8 +7,10 @@
  * guarded by a separate progress lock. Progress is: whoever holds the progress lock runs
  * net_progress, whose callbacks complete events; a thread finding nothing to do arms the
  * context, drops the progress lock and sleeps in epoll on the context's fd and the eventfd.
- * Every thread also has a private EQ, used by blocking calls and by events initialised
- * without a queue (daos_event_test progresses those).
+ * The process has one shared EQ (eq_shared) for the blocking calls of all its threads
+ * (each thread's private event) and for events initialised without a queue: one waiting
+ * thread at a time leads (progresses its context for everybody), the others sleep on a
+ * futex word of their own that the completion of their event sets (eq_wait_shared).
  *
  * Invariants:
  * 1. An event's state, its list membership and its parent's child counters change only
@@ -20,6 +22,11 @@
  *    and a completion wakes sleepers (eq_waiters > 0) through eq_efd, under the EQ lock,
  *    after a sleeper registered itself under the same lock: no wake-up is lost.
  * 5. Each event holds a reference on its EQ; the handle table holds one until destroy.
+ * 6. Shared EQ: eq_leader, eq_sleepers and each waiter's w_futex/w_asleep/w_epoll change
+ *    under the EQ lock; a waiter clears w_futex before it checks its event, a completion
+ *    sets it (and wakes) under the same lock: no wake-up is lost. A leader leaving hands
+ *    the lead to a sleeper not yet woken, and so does a woken sleeper that leaves while
+ *    nobody leads.
  */
 #define D_LOGFAC client
 
