@@ -140,6 +140,8 @@ static __thread bool ev_thpriv_init;
 static __thread struct ev_waiter ev_thwaiter;
 /* Online CPUs: the shared queue's leader spins only while waiters leave one for a server. */
 static long ev_ncpu = 1;
+/* A moving average of how long the shared queue's leaders waited for their own event (ns). */
+static uint64_t ev_lead_wait_ns;
 /* The queue whose progress lock this thread holds (callbacks run under it), if any. */
 static __thread struct dc_eq *ev_prog_eq;
 /* Event queues allocated and not yet freed, private ones included (dc_ev_eq_count). */
@@ -1071,7 +1073,8 @@ us_left(uint64_t deadline_ns)
 /*
  * The leader of the shared queue @eq: progress its context for every waiting thread until
  * its own waiter @w is woken (its event completed) or @deadline (d_now_ns; 0: none). It
- * busy-polls (yielding) for at most ev_spin_us, and only while the waiting threads leave a
+ * busy-polls (yielding) for at most ev_spin_us, unless leaders recently waited more than
+ * twice that for their own events (ev_lead_wait_ns), and only while the waiting threads leave a
  * core free for a server (a leader alone on two cores spins; with more waiters it sleeps at
  * once: they are the ones whose replies keep it busy). Then it arms the context and sleeps
  * in epoll on its fd and the eventfd, never past the next RPC deadline. The progress lock
@@ -1084,14 +1087,23 @@ eq_lead(struct dc_eq *eq, struct ev_waiter *w, uint64_t deadline)
 	struct epoll_event ees[2];
 	uint64_t start = d_now_ns();
 	uint64_t spin_ns = (uint64_t)ev_spin_us * 1000;
+	uint64_t avg = __atomic_load_n(&ev_lead_wait_ns, __ATOMIC_RELAXED);
 	uint64_t now;
 	uint64_t until;
 	uint64_t dl;
 	int n;
 
+	/* replies usually far beyond the spin (a durable update on a busy disk): sleep at once */
+	if (avg > 2 * spin_ns)
+		spin_ns = 0;
 	for (;;) {
-		if (__atomic_load_n(&w->w_futex, __ATOMIC_ACQUIRE) != 0)
+		if (__atomic_load_n(&w->w_futex, __ATOMIC_ACQUIRE) != 0) {
+			now = d_now_ns() - start;
+			/* racy read-modify-write between leaders: a rough average is enough */
+			__atomic_store_n(&ev_lead_wait_ns, avg - avg / 8 + now / 8,
+					 __ATOMIC_RELAXED);
 			return;
+		}
 		until = deadline != 0 ? deadline : 0;
 		pthread_mutex_lock(&eq->eq_prog_lock);
 		if (eq->eq_net != NULL) {
@@ -1134,7 +1146,7 @@ eq_lead(struct dc_eq *eq, struct ev_waiter *w, uint64_t deadline)
 		if (__atomic_load_n(&w->w_futex, __ATOMIC_ACQUIRE) != 0) {
 			pthread_mutex_unlock(&eq->eq_lock);
 			pthread_mutex_unlock(&eq->eq_prog_lock);
-			return;
+			continue;
 		}
 		w->w_epoll = true;
 		eq->eq_waiters++;
