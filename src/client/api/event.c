@@ -138,6 +138,12 @@ static pthread_mutex_t ev_beq_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread daos_event_t ev_thpriv;
 static __thread bool ev_thpriv_init;
 static __thread struct ev_waiter ev_thwaiter;
+/*
+ * DAOS_EQ_SHARED=0: each thread waits on a blocking queue and context of its own instead
+ * (the scheme before the shared queue; for comparisons): ev_theq, freed at thread exit.
+ */
+static bool ev_shared_on = true;
+static __thread struct dc_eq *ev_theq;
 /* Online CPUs: the shared queue's leader spins only while waiters leave one for a server. */
 static long ev_ncpu = 1;
 /* A moving average of how long the shared queue's leaders waited for their own event (ns). */
@@ -329,10 +335,18 @@ eq_net_close(struct dc_eq *eq)
 static void
 ev_thread_exit(void *arg)
 {
+	struct dc_eq *eq = ev_theq;
+
 	(void)arg;
 	if (ev_thpriv_init) {
 		daos_event_fini(&ev_thpriv);
 		ev_thpriv_init = false;
+	}
+	if (eq != NULL) {
+		ev_theq = NULL;
+		eq_net_close(eq);
+		d_hhash_link_delete(ev_hhash, &eq->eq_hlink);
+		eq_put(eq);
 	}
 }
 
@@ -364,6 +378,25 @@ ev_shared_eq(void)
 	return eq;
 }
 
+/* The queue of this thread's blocking calls: the shared one, or with DAOS_EQ_SHARED=0 its own. */
+static struct dc_eq *
+ev_blocking_eq(void)
+{
+	struct dc_eq *eq;
+
+	if (ev_shared_on)
+		return ev_shared_eq();
+	if (ev_theq != NULL)
+		return ev_theq;
+	if (eq_alloc(true, &eq) != 0)
+		return NULL;
+	eq->eq_shared = false; /* waits through eq_progress */
+	pthread_once(&ev_thkey_once, ev_thkey_create);
+	pthread_setspecific(ev_thkey, eq);
+	ev_theq = eq;
+	return eq;
+}
+
 /* Does a thread of this process busy-poll now (eq_progress)? At most one does. */
 static bool ev_spinning;
 
@@ -375,6 +408,8 @@ ev_spin_init(void)
 	char *end;
 	unsigned long v;
 
+	ev_shared_on =
+	    !(getenv("DAOS_EQ_SHARED") != NULL && strcmp(getenv("DAOS_EQ_SHARED"), "0") == 0);
 	if (s == NULL)
 		return;
 	errno = 0;
@@ -446,6 +481,7 @@ dc_ev_lib_forget(void)
 	/* The memory stays reachable from the handle table, which is simply replaced. */
 	ev_hhash = NULL;
 	ev_beq = NULL;
+	ev_theq = NULL;
 	pthread_mutex_init(&ev_beq_lock, NULL);
 	ev_thpriv_init = false;
 }
@@ -544,7 +580,7 @@ daos_event_init(daos_event_t *ev, daos_handle_t eqh, daos_event_t *parent)
 		if (eq == NULL)
 			return -DER_NONEXIST;
 	} else {
-		eq = ev_shared_eq();
+		eq = ev_blocking_eq();
 		if (eq == NULL)
 			return -DER_NOMEM;
 		eq_get(eq);
@@ -927,7 +963,7 @@ dc_ev_begin(daos_event_t *ev, daos_event_t **priv)
 	if (!dc_lib_initialized())
 		return -DER_UNINIT;
 	if (ev == NULL) {
-		if (ev_thpriv_init && ev2de(&ev_thpriv)->de_eq != ev_beq &&
+		if (ev_thpriv_init && ev_shared_on && ev2de(&ev_thpriv)->de_eq != ev_beq &&
 		    ev2de(&ev_thpriv)->de_state == DAOS_EVS_READY) {
 			/* made before a daos_fini: move to the current shared queue */
 			daos_event_fini(&ev_thpriv);
@@ -1251,9 +1287,21 @@ dc_ev_end(daos_event_t *ev, daos_event_t *priv)
 		return 0;
 	(void)ev;
 	de = ev2de(priv);
-	D_ASSERT(de->de_eq->eq_shared);
-	eq_wait_shared(de->de_eq, de, 0);
-	return priv->ev_error;
+	if (de->de_eq->eq_shared) {
+		eq_wait_shared(de->de_eq, de, 0);
+		return priv->ev_error;
+	}
+	for (;;) {
+		struct dc_eq *eq = de->de_eq;
+
+		pthread_mutex_lock(&eq->eq_lock);
+		if (de_reap_locked(eq, de)) {
+			pthread_mutex_unlock(&eq->eq_lock);
+			return priv->ev_error;
+		}
+		pthread_mutex_unlock(&eq->eq_lock);
+		eq_progress(eq, 1000000);
+	}
 }
 
 int
