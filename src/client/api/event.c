@@ -261,7 +261,7 @@ eq_lookup(daos_handle_t eqh)
 	return container_of(hlink, struct dc_eq, eq_hlink);
 }
 
-/* Wake the threads sleeping in @eq. Context: under eq_lock. */
+/* Wake the threads sleeping in @eq. Context: under eq_lock (shared queue: the progress lock). */
 static void
 eq_wake_locked(struct dc_eq *eq)
 {
@@ -1185,7 +1185,7 @@ eq_lead(struct dc_eq *eq, struct ev_waiter *w, uint64_t deadline)
 			continue;
 		}
 		w->w_epoll = true;
-		eq->eq_waiters++;
+		__atomic_fetch_add(&eq->eq_waiters, 1, __ATOMIC_RELAXED);
 		eq->eq_sleep_until = until;
 		pthread_mutex_unlock(&eq->eq_lock);
 		pthread_mutex_unlock(&eq->eq_prog_lock);
@@ -1197,7 +1197,7 @@ eq_lead(struct dc_eq *eq, struct ev_waiter *w, uint64_t deadline)
 
 		pthread_mutex_lock(&eq->eq_lock);
 		w->w_epoll = false;
-		eq->eq_waiters--;
+		__atomic_fetch_sub(&eq->eq_waiters, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&eq->eq_lock);
 	}
 }
@@ -1396,10 +1396,14 @@ dc_ev_net_exec(daos_event_t *ev, int (*fn)(struct net_context *ctx, void *arg), 
 		 * (the send's completion, the reply); it must be woken only if it would
 		 * sleep past the deadline of this new RPC.
 		 */
-		pthread_mutex_lock(&eq->eq_lock);
-		if (eq->eq_waiters > 0 && dl != 0 && dl < eq->eq_sleep_until)
+		/*
+		 * No EQ lock needed: the leader sets eq_waiters and eq_sleep_until under the
+		 * progress lock too (held here); a count it lowered since only costs a
+		 * needless eventfd write.
+		 */
+		if (__atomic_load_n(&eq->eq_waiters, __ATOMIC_RELAXED) > 0 && dl != 0 &&
+		    dl < eq->eq_sleep_until)
 			eq_wake_locked(eq);
-		pthread_mutex_unlock(&eq->eq_lock);
 		pthread_mutex_unlock(&eq->eq_prog_lock);
 		return rc;
 	}
