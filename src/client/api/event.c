@@ -278,8 +278,28 @@ ev_futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
 }
 
 /*
+ * A FUTEX_WAKE this thread owes, made once it has dropped the EQ lock (ev_wake_flush): a
+ * waiter woken under the lock would find it held and sleep again on the mutex. A late wake
+ * of a waiter that already left (spurious for whoever waits there now) is harmless: every
+ * futex waiter re-checks its word.
+ */
+static __thread uint32_t *ev_wake_pending;
+
+static void
+ev_wake_flush(void)
+{
+	uint32_t *word = ev_wake_pending;
+
+	if (word != NULL) {
+		ev_wake_pending = NULL;
+		ev_futex(word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
+}
+
+/*
  * Wake @w, the thread waiting on the shared queue @eq (its event completed, or the lead is
- * handed to it). Context: under eq_lock.
+ * handed to it): a sleeper's FUTEX_WAKE is left to ev_wake_flush, which the caller runs
+ * after dropping the lock. Context: under eq_lock.
  */
 static void
 ev_waiter_wake_locked(struct dc_eq *eq, struct ev_waiter *w)
@@ -287,9 +307,10 @@ ev_waiter_wake_locked(struct dc_eq *eq, struct ev_waiter *w)
 	uint64_t one = 1;
 
 	__atomic_store_n(&w->w_futex, 1, __ATOMIC_RELEASE);
-	if (w->w_asleep)
-		ev_futex(&w->w_futex, FUTEX_WAKE_PRIVATE, 1, NULL);
-	else if (w->w_epoll && write(eq->eq_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (w->w_asleep) {
+		ev_wake_flush(); /* one pending at a time */
+		ev_wake_pending = &w->w_futex;
+	} else if (w->w_epoll && write(eq->eq_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		D_ERROR("eventfd write failed: %s\n", strerror(errno));
 }
 
@@ -847,6 +868,7 @@ dc_ev_complete(daos_event_t *ev, int rc)
 
 			rc = de2ev(de)->ev_error;
 			pthread_mutex_unlock(&eq->eq_lock);
+			ev_wake_flush();
 			/* may finalise and free the event: nothing touches it after */
 			fn(arg, de2ev(de), rc);
 			return;
@@ -861,6 +883,7 @@ dc_ev_complete(daos_event_t *ev, int rc)
 			de = NULL;
 		}
 		pthread_mutex_unlock(&eq->eq_lock);
+		ev_wake_flush();
 	}
 }
 
@@ -1227,6 +1250,7 @@ static bool
 eq_wait_shared(struct dc_eq *eq, struct dc_event *de, uint64_t deadline)
 {
 	struct ev_waiter *w = &ev_thwaiter;
+	bool handed = false; /* this thread led and handed the lead on */
 	struct timespec ts;
 	uint64_t wait_ns;
 	uint64_t now;
@@ -1248,17 +1272,21 @@ eq_wait_shared(struct dc_eq *eq, struct dc_event *de, uint64_t deadline)
 		if (!eq->eq_leader && ev_prog_eq != eq) {
 			eq->eq_leader = true;
 			pthread_mutex_unlock(&eq->eq_lock);
+			ev_wake_flush();
 			eq_lead(eq, w, deadline);
 			pthread_mutex_lock(&eq->eq_lock);
 			eq->eq_leader = false;
 			eq_handoff_locked(eq);
+			handed = true;
 			continue;
 		}
 		/* another thread leads (or this one, from a callback: no progress possible) */
+		handed = false;
 		w->w_asleep = true;
 		d_list_add_tail(&w->w_link, &eq->eq_sleepers);
 		eq->eq_nsleepers++;
 		pthread_mutex_unlock(&eq->eq_lock);
+		ev_wake_flush();
 		wait_ns = EQ_FOLLOW_MAX_US * 1000ULL;
 		if (deadline != 0 && deadline - now < wait_ns)
 			wait_ns = deadline - now;
@@ -1272,9 +1300,10 @@ eq_wait_shared(struct dc_eq *eq, struct dc_event *de, uint64_t deadline)
 	}
 	de->de_waiter = NULL;
 	/* woken for the lead (a hand-off) just as its event completed: pass it on */
-	if (!eq->eq_leader)
+	if (!eq->eq_leader && !handed)
 		eq_handoff_locked(eq);
 	pthread_mutex_unlock(&eq->eq_lock);
+	ev_wake_flush();
 	return done;
 }
 
