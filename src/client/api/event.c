@@ -25,9 +25,9 @@
  * 6. Shared EQ: eq_leader, eq_sleepers and each waiter's w_futex/w_asleep/w_epoll change
  *    under the EQ lock; a waiter clears w_futex before it checks its event, a completion
  *    sets it under the same lock (the FUTEX_WAKE follows once the lock is dropped, and
- *    FUTEX_WAIT returns at once if the word is no longer 0): no wake-up is lost. A leader leaving hands
- *    the lead to a sleeper not yet woken, and so does a woken sleeper that leaves while
- *    nobody leads.
+ *    FUTEX_WAIT returns at once if the word is no longer 0): no wake-up is lost. A leader
+ *    leaving hands the lead to a sleeper not yet woken, and so does a woken sleeper that
+ *    leaves while nobody leads.
  */
 #define D_LOGFAC client
 
