@@ -15,10 +15,12 @@
  * fdatasync. Per run and medians are printed.
  *
  * -t THREADS splits the files and the bytes between THREADS threads of this one process
- * (mdtest-style: each its own files and handles; libdaos gives each thread its own network
- * context), all in the run's directory or, with -u, in one directory per thread; rates count
- * all threads together. Before the clock starts each thread creates, stats and removes a
- * file of its own, so that its network context exists and is connected to every target.
+ * (mdtest-style: each its own files and handles; libdaos completes the blocking calls of
+ * all threads through one shared network context, one waiting thread progressing it for all:
+ * src/client/api/README.md), all in the run's directory or, with -u, in one directory per
+ * thread; rates count all threads together. Before the clock starts each thread creates,
+ * stats and removes a file of its own, so that the context exists and is connected to every
+ * target.
  * -v prints, per libdfs phase, the object RPCs (by opcode) per file (per MiB for
  * streaming; dc_obj_rpc_counts), the CPU time per file of this process and of the server
  * (DAOS_PERF_SERVER_PID, set by with_server.sh) and the server's WAL records and flushes
@@ -303,9 +305,9 @@ perf_thread_main(void *arg)
 	if (rc != 0)
 		perf_fail(pr, "thread directory", rc);
 	/*
-	 * Before the clock starts: a file created, stated and removed, so that this thread's
-	 * network context exists and is connected to every target (a context costs ~1 ms of
-	 * CPU and a connection per target: not what a create or a stat costs).
+	 * Before the clock starts: a file created, stated and removed, so that the network
+	 * context of the blocking calls exists and is connected to every target (a context
+	 * costs ~1 ms of CPU and a connection per target: not what a create or a stat costs).
 	 */
 	if (rc == 0 && !pr->pr_local) {
 		dfs_obj_t *f;

@@ -7,8 +7,10 @@
  * guarded by a separate progress lock. Progress is: whoever holds the progress lock runs
  * net_progress, whose callbacks complete events; a thread finding nothing to do arms the
  * context, drops the progress lock and sleeps in epoll on the context's fd and the eventfd.
- * Every thread also has a private EQ, used by blocking calls and by events initialised
- * without a queue (daos_event_test progresses those).
+ * The process has one shared EQ (eq_shared) for the blocking calls of all its threads
+ * (each thread's private event) and for events initialised without a queue: one waiting
+ * thread at a time leads (progresses its context for everybody), the others sleep on a
+ * futex word of their own that the completion of their event sets (eq_wait_shared).
  *
  * Invariants:
  * 1. An event's state, its list membership and its parent's child counters change only
@@ -20,16 +22,25 @@
  *    and a completion wakes sleepers (eq_waiters > 0) through eq_efd, under the EQ lock,
  *    after a sleeper registered itself under the same lock: no wake-up is lost.
  * 5. Each event holds a reference on its EQ; the handle table holds one until destroy.
+ * 6. Shared EQ: eq_leader, eq_sleepers and each waiter's w_futex/w_asleep/w_epoll change
+ *    under the EQ lock; a waiter clears w_futex before it checks its event, a completion
+ *    sets it under the same lock (the FUTEX_WAKE follows once the lock is dropped, and
+ *    FUTEX_WAIT returns at once if the word is no longer 0): no wake-up is lost. A leader
+ *    leaving hands the lead to a sleeper not yet woken, and so does a woken sleeper that
+ *    leaves while nobody leads.
  */
 #define D_LOGFAC client
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <daos/client.h>
@@ -47,6 +58,22 @@
 #define EQ_SPIN_US_DEFAULT 1000
 /* Longest sleep while another thread holds the progress lock, or with no wait fd (us). */
 #define EQ_NAP_US 200
+/* Longest futex sleep of a thread waiting for the shared queue's leader (us): a safety net. */
+#define EQ_FOLLOW_MAX_US 100000
+/* Longest epoll sleep of the shared queue's leader without a deadline (us). */
+#define EQ_LEAD_SLEEP_US 1000000
+
+/*
+ * A thread waiting on the shared blocking queue (eq_wait_shared). w_futex is the word it
+ * sleeps on: set to 1, under the EQ lock, when its event completes or when the lead is
+ * handed to it; it sets it to 0, under the lock, before each check.
+ */
+struct ev_waiter {
+	uint32_t w_futex;
+	bool w_asleep;   /* in futex_wait: a completion must FUTEX_WAKE */
+	bool w_epoll;    /* the leader, in epoll_wait: a completion writes the eventfd */
+	d_list_t w_link; /* in eq_sleepers while w_asleep */
+};
 
 struct dc_eq {
 	struct d_hlink eq_hlink;
@@ -58,6 +85,11 @@ struct dc_eq {
 	uint32_t eq_waiters;
 	bool eq_destroying;
 	bool eq_private;
+	bool eq_shared;       /* the process's blocking queue: waits through eq_wait_shared */
+	bool eq_leader;       /* shared: a thread progresses the context for all its waiters */
+	d_list_t eq_sleepers; /* shared: ev_waiter of the threads waiting for the leader */
+	uint32_t eq_nsleepers;
+	uint64_t eq_sleep_until; /* shared: when the leader's epoll sleep ends (d_now_ns) */
 	int eq_efd;
 	int eq_epfd;
 	pthread_mutex_t eq_prog_lock;
@@ -86,6 +118,7 @@ struct dc_event {
 	void *de_abort_arg;
 	dc_ev_done_t de_done_fn; /* internal events: what their completion calls */
 	void *de_done_arg;
+	struct ev_waiter *de_waiter; /* the thread waiting for it on the shared queue */
 };
 
 _Static_assert(sizeof(struct dc_event) <= sizeof(((daos_event_t *)0)->ev_private),
@@ -99,9 +132,23 @@ static char *ev_addr;
 
 static pthread_key_t ev_thkey;
 static pthread_once_t ev_thkey_once = PTHREAD_ONCE_INIT;
-static __thread struct dc_eq *ev_theq;
+/* The process's blocking queue (created on first use, freed by the last daos_fini). */
+static struct dc_eq *ev_beq;
+static pthread_mutex_t ev_beq_lock = PTHREAD_MUTEX_INITIALIZER;
+/* This thread's event for blocking calls (on ev_beq) and its waiter. */
 static __thread daos_event_t ev_thpriv;
 static __thread bool ev_thpriv_init;
+static __thread struct ev_waiter ev_thwaiter;
+/*
+ * DAOS_EQ_SHARED=0: each thread waits on a blocking queue and context of its own instead
+ * (the scheme before the shared queue; for comparisons): ev_theq, freed at thread exit.
+ */
+static bool ev_shared_on = true;
+static __thread struct dc_eq *ev_theq;
+/* Online CPUs: the shared queue's leader spins only while waiters leave one for a server. */
+static long ev_ncpu = 1;
+/* A moving average of how long the shared queue's leaders waited for their own event (ns). */
+static uint64_t ev_lead_wait_ns;
 /* The queue whose progress lock this thread holds (callbacks run under it), if any. */
 static __thread struct dc_eq *ev_prog_eq;
 /* Event queues allocated and not yet freed, private ones included (dc_ev_eq_count). */
@@ -185,6 +232,8 @@ eq_alloc(bool priv, struct dc_eq **eqp)
 	D_INIT_LIST_HEAD(&eq->eq_running);
 	D_INIT_LIST_HEAD(&eq->eq_comp);
 	eq->eq_private = priv;
+	eq->eq_shared = priv;
+	D_INIT_LIST_HEAD(&eq->eq_sleepers);
 	d_hhash_hlink_init(&eq->eq_hlink, &eq_hlink_ops);
 	d_hhash_link_insert(ev_hhash, &eq->eq_hlink, DC_HTYPE_EQ);
 	__atomic_fetch_add(&ev_eq_live, 1, __ATOMIC_RELAXED);
@@ -213,7 +262,7 @@ eq_lookup(daos_handle_t eqh)
 	return container_of(hlink, struct dc_eq, eq_hlink);
 }
 
-/* Wake the threads sleeping in @eq. Context: under eq_lock. */
+/* Wake the threads sleeping in @eq. Context: under eq_lock (shared queue: the progress lock). */
 static void
 eq_wake_locked(struct dc_eq *eq)
 {
@@ -221,6 +270,63 @@ eq_wake_locked(struct dc_eq *eq)
 
 	if (eq->eq_waiters > 0 && write(eq->eq_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		D_ERROR("eventfd write failed: %s\n", strerror(errno));
+}
+
+static long
+ev_futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
+}
+
+/*
+ * A FUTEX_WAKE this thread owes, made once it has dropped the EQ lock (ev_wake_flush): a
+ * waiter woken under the lock would find it held and sleep again on the mutex. A late wake
+ * of a waiter that already left (spurious for whoever waits there now) is harmless: every
+ * futex waiter re-checks its word.
+ */
+static __thread uint32_t *ev_wake_pending;
+
+static void
+ev_wake_flush(void)
+{
+	uint32_t *word = ev_wake_pending;
+
+	if (word != NULL) {
+		ev_wake_pending = NULL;
+		ev_futex(word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
+}
+
+/*
+ * Wake @w, the thread waiting on the shared queue @eq (its event completed, or the lead is
+ * handed to it): a sleeper's FUTEX_WAKE is left to ev_wake_flush, which the caller runs
+ * after dropping the lock. Context: under eq_lock.
+ */
+static void
+ev_waiter_wake_locked(struct dc_eq *eq, struct ev_waiter *w)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&w->w_futex, 1, __ATOMIC_RELEASE);
+	if (w->w_asleep) {
+		ev_wake_flush(); /* one pending at a time */
+		ev_wake_pending = &w->w_futex;
+	} else if (w->w_epoll && write(eq->eq_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		D_ERROR("eventfd write failed: %s\n", strerror(errno));
+}
+
+/*
+ * @de completed (or became reapable): wake whoever waits for it. On the shared queue only
+ * its own waiter is woken (the leader completes the others' events without waking itself);
+ * elsewhere every sleeper of the queue. Context: under eq_lock.
+ */
+static void
+de_wake_locked(struct dc_eq *eq, struct dc_event *de)
+{
+	if (!eq->eq_shared)
+		eq_wake_locked(eq);
+	else if (de->de_waiter != NULL)
+		ev_waiter_wake_locked(eq, de->de_waiter);
 }
 
 static void
@@ -245,27 +351,25 @@ eq_net_close(struct dc_eq *eq)
 }
 
 /*
- * Free the private EQ @arg of the calling thread: the key destructor at thread exit, and
- * dc_ev_lib_fini for the thread calling daos_fini. The thread's private event holds a
- * reference on the EQ (daos_event_init), so it is finalised first; without that the EQ
- * outlived every thread that used a blocking call (one leaked EQ per thread).
- * Context: the exiting thread (TLS still valid in key destructors) or daos_fini's.
+ * Thread exit (the key destructor; TLS is still valid there): finalise the thread's private
+ * event, which holds a reference on the shared queue.
  */
 static void
 ev_thread_exit(void *arg)
 {
-	struct dc_eq *eq = arg;
+	struct dc_eq *eq = ev_theq;
 
-	if (eq != ev_theq)
-		return; /* a queue forgotten after fork (dc_ev_lib_forget) */
+	(void)arg;
 	if (ev_thpriv_init) {
 		daos_event_fini(&ev_thpriv);
 		ev_thpriv_init = false;
 	}
-	ev_theq = NULL;
-	eq_net_close(eq);
-	d_hhash_link_delete(ev_hhash, &eq->eq_hlink);
-	eq_put(eq);
+	if (eq != NULL) {
+		ev_theq = NULL;
+		eq_net_close(eq);
+		d_hhash_link_delete(ev_hhash, &eq->eq_hlink);
+		eq_put(eq);
+	}
 }
 
 static void
@@ -275,16 +379,40 @@ ev_thkey_create(void)
 		D_ERROR("pthread_key_create failed\n");
 }
 
-/* The private EQ of this thread, created on first use; NULL if that fails. */
+/*
+ * The process's blocking queue, created on first use; NULL if that fails. Every thread's
+ * blocking calls and the events initialised without a queue complete through it, so one
+ * network context (one thread progressing it at a time, eq_wait_shared) serves them all.
+ */
 static struct dc_eq *
-ev_thread_eq(void)
+ev_shared_eq(void)
 {
 	struct dc_eq *eq;
 
+	eq = __atomic_load_n(&ev_beq, __ATOMIC_ACQUIRE);
+	if (eq != NULL)
+		return eq;
+	pthread_mutex_lock(&ev_beq_lock);
+	if (ev_beq == NULL && eq_alloc(true, &eq) == 0)
+		__atomic_store_n(&ev_beq, eq, __ATOMIC_RELEASE);
+	eq = ev_beq;
+	pthread_mutex_unlock(&ev_beq_lock);
+	return eq;
+}
+
+/* The queue of this thread's blocking calls: the shared one, or with DAOS_EQ_SHARED=0 its own. */
+static struct dc_eq *
+ev_blocking_eq(void)
+{
+	struct dc_eq *eq;
+
+	if (ev_shared_on)
+		return ev_shared_eq();
 	if (ev_theq != NULL)
 		return ev_theq;
 	if (eq_alloc(true, &eq) != 0)
 		return NULL;
+	eq->eq_shared = false; /* waits through eq_progress */
 	pthread_once(&ev_thkey_once, ev_thkey_create);
 	pthread_setspecific(ev_thkey, eq);
 	ev_theq = eq;
@@ -302,6 +430,8 @@ ev_spin_init(void)
 	char *end;
 	unsigned long v;
 
+	ev_shared_on =
+	    !(getenv("DAOS_EQ_SHARED") != NULL && strcmp(getenv("DAOS_EQ_SHARED"), "0") == 0);
 	if (s == NULL)
 		return;
 	errno = 0;
@@ -327,20 +457,36 @@ dc_ev_lib_init(void)
 			return rc;
 	}
 	ev_spin_init();
+	ev_ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ev_ncpu < 1)
+		ev_ncpu = 1;
 	return 0;
 }
 
 /**
- * Tear down what belongs to the calling thread (its private EQ). Queues the application
- * did not destroy stay valid until destroyed. Context: daos_fini, under its lock.
+ * Free the shared blocking queue (its context is closed; the private events of threads
+ * still alive keep its memory until they exit or block again, which moves them to a new
+ * queue). Queues the application did not destroy stay valid until destroyed.
+ * Context: the last daos_fini, under its lock.
  */
 void
 dc_ev_lib_fini(void)
 {
-	if (ev_theq != NULL) {
-		pthread_setspecific(ev_thkey, NULL);
-		ev_thread_exit(ev_theq);
-	}
+	struct dc_eq *eq;
+
+	ev_thread_exit(NULL);
+	pthread_mutex_lock(&ev_beq_lock);
+	eq = ev_beq;
+	ev_beq = NULL;
+	pthread_mutex_unlock(&ev_beq_lock);
+	if (eq == NULL)
+		return;
+	pthread_mutex_lock(&eq->eq_lock);
+	eq->eq_destroying = true;
+	pthread_mutex_unlock(&eq->eq_lock);
+	eq_net_close(eq);
+	d_hhash_link_delete(ev_hhash, &eq->eq_hlink);
+	eq_put(eq);
 }
 
 /** How many event queues exist (not yet freed), the threads' private ones included. */
@@ -356,7 +502,9 @@ dc_ev_lib_forget(void)
 {
 	/* The memory stays reachable from the handle table, which is simply replaced. */
 	ev_hhash = NULL;
+	ev_beq = NULL;
 	ev_theq = NULL;
+	pthread_mutex_init(&ev_beq_lock, NULL);
 	ev_thpriv_init = false;
 }
 
@@ -454,7 +602,7 @@ daos_event_init(daos_event_t *ev, daos_handle_t eqh, daos_event_t *parent)
 		if (eq == NULL)
 			return -DER_NONEXIST;
 	} else {
-		eq = ev_thread_eq();
+		eq = ev_blocking_eq();
 		if (eq == NULL)
 			return -DER_NOMEM;
 		eq_get(eq);
@@ -649,14 +797,14 @@ de_done_locked(struct dc_eq *eq, struct dc_event *de, int rc)
 		if (de2ev(pde)->ev_error == 0)
 			de2ev(pde)->ev_error = ev->ev_error;
 		/* a running parent still waiting for children becomes reapable: wake */
-		eq_wake_locked(eq);
+		de_wake_locked(eq, pde);
 		return;
 	}
 	d_list_move_tail(&de->de_link, &eq->eq_comp);
 	D_ASSERT(eq->eq_n_running > 0);
 	eq->eq_n_running--;
 	eq->eq_n_comp++;
-	eq_wake_locked(eq);
+	de_wake_locked(eq, de);
 }
 
 /*
@@ -708,11 +856,12 @@ dc_ev_complete(daos_event_t *ev, int rc)
 			pthread_mutex_unlock(&eq->eq_lock);
 			return;
 		}
-		pthread_mutex_unlock(&eq->eq_lock);
-
-		rc = de_run_cbs(de, &cbs, rc);
-
-		pthread_mutex_lock(&eq->eq_lock);
+		if (!d_list_empty(&cbs)) {
+			/* callbacks run without the lock (invariant 3); else one lock hold */
+			pthread_mutex_unlock(&eq->eq_lock);
+			rc = de_run_cbs(de, &cbs, rc);
+			pthread_mutex_lock(&eq->eq_lock);
+		}
 		de_done_locked(eq, de, rc);
 		if (de->de_internal) {
 			dc_ev_done_t fn = de->de_done_fn;
@@ -720,6 +869,7 @@ dc_ev_complete(daos_event_t *ev, int rc)
 
 			rc = de2ev(de)->ev_error;
 			pthread_mutex_unlock(&eq->eq_lock);
+			ev_wake_flush();
 			/* may finalise and free the event: nothing touches it after */
 			fn(arg, de2ev(de), rc);
 			return;
@@ -734,6 +884,7 @@ dc_ev_complete(daos_event_t *ev, int rc)
 			de = NULL;
 		}
 		pthread_mutex_unlock(&eq->eq_lock);
+		ev_wake_flush();
 	}
 }
 
@@ -836,11 +987,19 @@ dc_ev_begin(daos_event_t *ev, daos_event_t **priv)
 	if (!dc_lib_initialized())
 		return -DER_UNINIT;
 	if (ev == NULL) {
+		if (ev_thpriv_init && ev_shared_on && ev2de(&ev_thpriv)->de_eq != ev_beq &&
+		    ev2de(&ev_thpriv)->de_state == DAOS_EVS_READY) {
+			/* made before a daos_fini: move to the current shared queue */
+			daos_event_fini(&ev_thpriv);
+			ev_thpriv_init = false;
+		}
 		if (!ev_thpriv_init) {
 			rc = daos_event_init(&ev_thpriv, DAOS_HDL_INVAL, NULL);
 			if (rc != 0)
 				return rc;
 			ev_thpriv_init = true;
+			pthread_once(&ev_thkey_once, ev_thkey_create);
+			pthread_setspecific(ev_thkey, &ev_thpriv);
 		}
 		if (ev2de(&ev_thpriv)->de_state != DAOS_EVS_READY) {
 			/* a blocking call from inside a completion callback of this thread */
@@ -971,24 +1130,204 @@ us_left(uint64_t deadline_ns)
 	return deadline_ns > now ? (deadline_ns - now + 999) / 1000 : 0;
 }
 
+/*
+ * The leader of the shared queue @eq: progress its context for every waiting thread until
+ * its own waiter @w is woken (its event completed) or @deadline (d_now_ns; 0: none). It
+ * busy-polls (yielding) for at most ev_spin_us, unless leaders recently waited more than
+ * twice that for their own events (ev_lead_wait_ns), and only while the waiting threads leave a
+ * core free for a server (a leader alone on two cores spins; with more waiters it sleeps at
+ * once: they are the ones whose replies keep it busy). Then it arms the context and sleeps
+ * in epoll on its fd and the eventfd, never past the next RPC deadline. The progress lock
+ * is held only during a pass, so other threads send meanwhile (dc_ev_net_exec).
+ * Context: not under the EQ lock; eq_leader set by the caller.
+ */
+static void
+eq_lead(struct dc_eq *eq, struct ev_waiter *w, uint64_t deadline)
+{
+	struct epoll_event ees[2];
+	uint64_t start = d_now_ns();
+	uint64_t spin_ns = (uint64_t)ev_spin_us * 1000;
+	uint64_t avg = __atomic_load_n(&ev_lead_wait_ns, __ATOMIC_RELAXED);
+	uint64_t now;
+	uint64_t until;
+	uint64_t dl;
+	int n;
+
+	/* replies usually far beyond the spin (a durable update on a busy disk): sleep at once */
+	if (avg > 2 * spin_ns)
+		spin_ns = 0;
+	for (;;) {
+		if (__atomic_load_n(&w->w_futex, __ATOMIC_ACQUIRE) != 0) {
+			now = d_now_ns() - start;
+			/* racy read-modify-write between leaders: a rough average is enough */
+			__atomic_store_n(&ev_lead_wait_ns, avg - avg / 8 + now / 8,
+					 __ATOMIC_RELAXED);
+			return;
+		}
+		until = deadline != 0 ? deadline : 0;
+		pthread_mutex_lock(&eq->eq_prog_lock);
+		if (eq->eq_net != NULL) {
+			ev_prog_eq = eq;
+			n = net_progress(eq->eq_net, 0);
+			ev_prog_eq = NULL;
+			if (n != 0 || __atomic_load_n(&w->w_futex, __ATOMIC_ACQUIRE) != 0) {
+				pthread_mutex_unlock(&eq->eq_prog_lock);
+				continue;
+			}
+		}
+		now = d_now_ns();
+		if (deadline != 0 && now >= deadline) {
+			pthread_mutex_unlock(&eq->eq_prog_lock);
+			return;
+		}
+		if (eq->eq_net != NULL && now - start < spin_ns &&
+		    (long)__atomic_load_n(&eq->eq_nsleepers, __ATOMIC_RELAXED) + 2 <= ev_ncpu) {
+			pthread_mutex_unlock(&eq->eq_prog_lock);
+			/* let a server thread sharing this core run */
+			sched_yield();
+			continue;
+		}
+		if (until == 0 || until > now + EQ_LEAD_SLEEP_US * 1000ULL)
+			until = now + EQ_LEAD_SLEEP_US * 1000ULL;
+		if (eq->eq_net != NULL) {
+			if (net_context_fd(eq->eq_net) < 0) {
+				if (until > now + EQ_NAP_US * 1000ULL)
+					until = now + EQ_NAP_US * 1000ULL;
+			} else if (net_context_arm(eq->eq_net) != 0) {
+				pthread_mutex_unlock(&eq->eq_prog_lock);
+				continue;
+			} else {
+				dl = net_context_deadline(eq->eq_net);
+				if (dl != 0 && dl < until)
+					until = dl > now ? dl : now;
+			}
+		}
+		pthread_mutex_lock(&eq->eq_lock);
+		if (__atomic_load_n(&w->w_futex, __ATOMIC_ACQUIRE) != 0) {
+			pthread_mutex_unlock(&eq->eq_lock);
+			pthread_mutex_unlock(&eq->eq_prog_lock);
+			continue;
+		}
+		w->w_epoll = true;
+		__atomic_fetch_add(&eq->eq_waiters, 1, __ATOMIC_RELAXED);
+		eq->eq_sleep_until = until;
+		pthread_mutex_unlock(&eq->eq_lock);
+		pthread_mutex_unlock(&eq->eq_prog_lock);
+
+		if (until > now)
+			(void)epoll_wait(eq->eq_epfd, ees, 2,
+					 (int)((until - now + 999999) / 1000000));
+		eq_drain_efd(eq);
+
+		pthread_mutex_lock(&eq->eq_lock);
+		w->w_epoll = false;
+		__atomic_fetch_sub(&eq->eq_waiters, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&eq->eq_lock);
+	}
+}
+
+/* Hand the lead of the shared @eq to a waiting thread not yet woken. Context: eq_lock. */
+static void
+eq_handoff_locked(struct dc_eq *eq)
+{
+	struct ev_waiter *w;
+
+	d_list_for_each_entry (w, &eq->eq_sleepers, w_link) {
+		if (__atomic_load_n(&w->w_futex, __ATOMIC_RELAXED) == 0) {
+			ev_waiter_wake_locked(eq, w);
+			return;
+		}
+	}
+}
+
+/*
+ * Wait on the shared queue @eq until @de completes (reaped: true) or @deadline (d_now_ns;
+ * 0: none; false). One waiting thread at a time leads (eq_lead): it progresses the context
+ * and its callbacks complete the others' events, each of which wakes only its own waiter
+ * (futex). The others sleep on their futex word. A leader whose event completed hands the
+ * lead to a waiter whose event has not. Context: not under the EQ lock.
+ */
+static bool
+eq_wait_shared(struct dc_eq *eq, struct dc_event *de, uint64_t deadline)
+{
+	struct ev_waiter *w = &ev_thwaiter;
+	bool handed = false; /* this thread led and handed the lead on */
+	struct timespec ts;
+	uint64_t wait_ns;
+	uint64_t now;
+	bool done;
+
+	pthread_mutex_lock(&eq->eq_lock);
+	for (;;) {
+		if (de_reap_locked(eq, de)) {
+			done = true;
+			break;
+		}
+		now = d_now_ns();
+		if (deadline != 0 && now >= deadline) {
+			done = false;
+			break;
+		}
+		w->w_futex = 0;
+		de->de_waiter = w;
+		if (!eq->eq_leader && ev_prog_eq != eq) {
+			eq->eq_leader = true;
+			pthread_mutex_unlock(&eq->eq_lock);
+			ev_wake_flush();
+			eq_lead(eq, w, deadline);
+			pthread_mutex_lock(&eq->eq_lock);
+			eq->eq_leader = false;
+			eq_handoff_locked(eq);
+			handed = true;
+			continue;
+		}
+		/* another thread leads (or this one, from a callback: no progress possible) */
+		handed = false;
+		w->w_asleep = true;
+		d_list_add_tail(&w->w_link, &eq->eq_sleepers);
+		eq->eq_nsleepers++;
+		pthread_mutex_unlock(&eq->eq_lock);
+		ev_wake_flush();
+		wait_ns = EQ_FOLLOW_MAX_US * 1000ULL;
+		if (deadline != 0 && deadline - now < wait_ns)
+			wait_ns = deadline - now;
+		ts.tv_sec = (time_t)(wait_ns / 1000000000ULL);
+		ts.tv_nsec = (long)(wait_ns % 1000000000ULL);
+		(void)ev_futex(&w->w_futex, FUTEX_WAIT_PRIVATE, 0, &ts);
+		pthread_mutex_lock(&eq->eq_lock);
+		w->w_asleep = false;
+		d_list_del(&w->w_link);
+		eq->eq_nsleepers--;
+	}
+	de->de_waiter = NULL;
+	/* woken for the lead (a hand-off) just as its event completed: pass it on */
+	if (!eq->eq_leader && !handed)
+		eq_handoff_locked(eq);
+	pthread_mutex_unlock(&eq->eq_lock);
+	ev_wake_flush();
+	return done;
+}
+
 int
 dc_ev_end(daos_event_t *ev, daos_event_t *priv)
 {
 	struct dc_event *de;
-	struct dc_eq *eq;
-	int rc;
 
 	if (priv == NULL)
 		return 0;
 	(void)ev;
 	de = ev2de(priv);
-	eq = de->de_eq;
+	if (de->de_eq->eq_shared) {
+		eq_wait_shared(de->de_eq, de, 0);
+		return priv->ev_error;
+	}
 	for (;;) {
+		struct dc_eq *eq = de->de_eq;
+
 		pthread_mutex_lock(&eq->eq_lock);
 		if (de_reap_locked(eq, de)) {
-			rc = priv->ev_error;
 			pthread_mutex_unlock(&eq->eq_lock);
-			return rc;
+			return priv->ev_error;
 		}
 		pthread_mutex_unlock(&eq->eq_lock);
 		eq_progress(eq, 1000000);
@@ -1019,6 +1358,10 @@ daos_event_test(struct daos_event *ev, int64_t timeout, bool *flag)
 		pthread_mutex_unlock(&eq->eq_lock);
 		if (done || timeout == DAOS_EQ_NOWAIT)
 			break;
+		if (eq->eq_shared) {
+			done = eq_wait_shared(eq, de, deadline);
+			break;
+		}
 		if (timeout > 0 && us_left(deadline) == 0)
 			break;
 		eq_progress(eq, timeout < 0 ? 1000000 : us_left(deadline));
@@ -1075,6 +1418,25 @@ dc_ev_net_exec(daos_event_t *ev, int (*fn)(struct net_context *ctx, void *arg), 
 		rc = eq_net_open(eq);
 	if (rc == 0)
 		rc = fn(eq->eq_net, arg);
+	if (eq->eq_shared) {
+		uint64_t dl = rc == 0 ? net_context_deadline(eq->eq_net) : 0;
+
+		/*
+		 * The sleeping leader wakes by itself when the context's fd has something
+		 * (the send's completion, the reply); it must be woken only if it would
+		 * sleep past the deadline of this new RPC.
+		 */
+		/*
+		 * No EQ lock needed: the leader sets eq_waiters and eq_sleep_until under the
+		 * progress lock too (held here); a count it lowered since only costs a
+		 * needless eventfd write.
+		 */
+		if (__atomic_load_n(&eq->eq_waiters, __ATOMIC_RELAXED) > 0 && dl != 0 &&
+		    dl < eq->eq_sleep_until)
+			eq_wake_locked(eq);
+		pthread_mutex_unlock(&eq->eq_prog_lock);
+		return rc;
+	}
 	pthread_mutex_unlock(&eq->eq_prog_lock);
 	/* A sleeper must re-run progress: sends may wait in the context for it. */
 	pthread_mutex_lock(&eq->eq_lock);

@@ -421,10 +421,10 @@ blocking_main(void *arg)
 }
 
 /*
- * Regression (the dfuse exit leak): each thread that makes a blocking call gets a private
- * queue; it must be freed when the thread exits (the key destructor) and, for the thread
- * calling the last daos_fini, there. Before the fix the private event's reference kept
- * every such queue alive: the count grew by one per thread (and LSan reported it).
+ * Regression (the dfuse exit leak): blocking calls of every thread share one queue; a
+ * thread's private event (which holds a reference on it) is finalised when the thread
+ * exits (the key destructor), and the queue goes with the last daos_fini. Once, each
+ * thread had its own queue kept alive by that reference: the count grew by one per thread.
  */
 static void
 test_private_eq_freed(void **state)
@@ -435,6 +435,7 @@ test_private_eq_freed(void **state)
 	int i;
 
 	(void)state;
+	assert_int_equal(blocking_once(), 0); /* the shared queue exists from here */
 	base = dc_ev_eq_count();
 	for (i = 0; i < 4; i++) {
 		rc = -1;
@@ -679,6 +680,132 @@ test_rpc(void **state)
 	pthread_join(th, NULL);
 }
 
+/* Start the in-process server of @s; false if the machine has no usable provider. */
+static bool
+srv_start(struct srv *s, pthread_t *th)
+{
+	assert_int_equal(pthread_create(th, NULL, srv_main, s), 0);
+	pthread_mutex_lock(&s->lock);
+	while (s->ready == 0)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	if (s->ready < 0) {
+		pthread_join(*th, NULL);
+		return false;
+	}
+	return true;
+}
+
+/* A thread making blocking calls at the same time as the others. */
+struct bt_arg {
+	const char *addr;
+	int id;
+	int nr;
+	int bad;          /* calls whose result was not the expected one */
+	int rc_hold;      /* kind 1: the held call's result */
+	int rc_test;      /* kind 2: daos_event_test's flag before the timeout (1: wrongly done) */
+	uint64_t held_ms; /* how long the held call took */
+	int kind; /* 0: pings; 1: one call the server never answers (timeout 300 ms); 2: same
+		   * through a queue-less event and daos_event_test with a timeout */
+};
+
+static void *
+bt_main(void *arg)
+{
+	struct bt_arg *a = arg;
+	uint64_t t0;
+	int rc;
+	int i;
+
+	if (a->kind == 1) {
+		t0 = d_now_ns();
+		a->rc_hold = ping_op(a->addr, 7, NET_PING_HOLD, 0, 300, NULL);
+		a->held_ms = (d_now_ns() - t0) / 1000000;
+		return NULL;
+	}
+	if (a->kind == 2) {
+		daos_event_t ev;
+		bool flag = true;
+
+		if (daos_event_init(&ev, DAOS_HDL_INVAL, NULL) != 0 ||
+		    ping_op(a->addr, 8, NET_PING_HOLD, 0, 400, &ev) != 0) {
+			a->bad++;
+			return NULL;
+		}
+		t0 = d_now_ns();
+		/* not done within 50 ms (the server holds it), while the others progress */
+		if (daos_event_test(&ev, 50000, &flag) != 0)
+			a->bad++;
+		a->rc_test = flag ? 1 : 0;
+		if (daos_event_test(&ev, DAOS_EQ_WAIT, &flag) != 0 || !flag)
+			a->bad++;
+		a->held_ms = (d_now_ns() - t0) / 1000000;
+		a->rc_hold = ev.ev_error;
+		daos_event_fini(&ev);
+		return NULL;
+	}
+	for (i = 0; i < a->nr; i++) {
+		/* each call's own answer: the echoed sequence number, or its own error */
+		uint64_t seq = ((uint64_t)a->id << 32) | (uint64_t)i;
+
+		if (i % 5 == 4)
+			rc = ping_op(a->addr, seq, NET_PING_FAIL, -DER_NOSPACE - (a->id % 3), 0,
+				     NULL) == -DER_NOSPACE - (a->id % 3)
+				 ? 0
+				 : 1;
+		else
+			rc = ping_op(a->addr, seq, 0, 0, 0, NULL);
+		if (rc != 0)
+			a->bad++;
+	}
+	return NULL;
+}
+
+/*
+ * Many threads blocking at once in one process share one context (one leads, the others
+ * sleep until their own call completes): every call gets its own result; a call the server
+ * never answers times out on time while the others go on; daos_event_test with a timeout
+ * on a queue-less event returns not-done in time.
+ */
+static void
+test_blocking_threads(void **state)
+{
+	enum { NTH = 12, NR = 150 };
+	struct srv s = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	struct bt_arg args[NTH + 2];
+	pthread_t th[NTH + 2];
+	pthread_t sth;
+	int i;
+
+	(void)state;
+	if (!srv_start(&s, &sth))
+		skip();
+	memset(args, 0, sizeof(args));
+	for (i = 0; i < NTH + 2; i++) {
+		args[i].addr = s.addr;
+		args[i].id = i + 1;
+		args[i].nr = NR;
+		args[i].kind = i < NTH ? 0 : i - NTH + 1;
+		assert_int_equal(pthread_create(&th[i], NULL, bt_main, &args[i]), 0);
+	}
+	for (i = 0; i < NTH + 2; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < NTH; i++)
+		assert_int_equal(args[i].bad, 0);
+	/* the held call: its own timeout, not much later (loaded machine: generous) */
+	assert_int_equal(args[NTH].rc_hold, -DER_TIMEDOUT);
+	assert_true(args[NTH].held_ms >= 250);
+	assert_true(args[NTH].held_ms < 10000);
+	assert_int_equal(args[NTH + 1].bad, 0);
+	assert_int_equal(args[NTH + 1].rc_test, 0);
+	assert_int_equal(args[NTH + 1].rc_hold, -DER_TIMEDOUT);
+	assert_true(args[NTH + 1].held_ms >= 300);
+	/* the process is still usable */
+	assert_int_equal(ping_op(s.addr, 99, 0, 0, 0, NULL), 0);
+	s.stop = 1;
+	pthread_join(sth, NULL);
+}
+
 static void
 test_fork(void **state)
 {
@@ -688,6 +815,7 @@ test_fork(void **state)
 
 	(void)state;
 	assert_int_equal(daos_eq_create(&eqh), 0);
+	assert_int_equal(blocking_once(), 0); /* the shared blocking queue exists */
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -702,6 +830,9 @@ test_fork(void **state)
 			rc = 3;
 		if (rc == 0 && daos_eq_destroy(h, 0) != 0)
 			rc = 4;
+		/* blocking calls work on a fresh shared queue */
+		if (rc == 0 && blocking_once() != 0)
+			rc = 5;
 		_exit(rc);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -811,6 +942,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_private_eq_freed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rpc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_blocking_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_internal, setup, teardown),
 	};
