@@ -12,9 +12,11 @@
  *   nothing outside the pieces touched, large values read by several requests at once;
  *   a failed read (BIO_FI_DATA_READ) and a read past the end are -DER_IO and the next
  *   batch works.
- * - t_data_read_cached: reads the page cache holds whole are served at once (no ring request),
- *   the others (dropped from the cache, partly dropped, rewritten by an O_DIRECT write since)
- *   go to the ring; every byte as in the file either way, never a stale cached one.
+ * - t_data_read_cached: reads of 64 KiB or more (O_DIRECT ones) that the page cache holds
+ *   whole are served at once (no ring request), smaller ones always go to the ring (no
+ *   RWF_NOWAIT attempt, cached or not), the others (dropped from the cache, partly dropped,
+ * rewritten by an O_DIRECT write since) go to the ring; every byte as in the file either way, never
+ * a stale cached one.
  * - t_data_read_long: one batch of more requests than the batch first has room for (9 MiB:
  *   36 of 256 KiB); growing the request array moved the open request while its offset was
  *   still to be read (a use after free under ASan; the 9 MiB values of obj_test_bulk).
@@ -366,12 +368,20 @@ t_data_read_cached(void **state)
 	assert_int_equal(st.ds_cached_reads - st0.ds_cached_reads, 4);
 	assert_int_equal(st.ds_reads - st0.ds_reads, 4);
 	assert_int_equal(st.ds_done, st0.ds_done);
-	/* a small unaligned read through a bounce block, cached too */
+	/*
+	 * A small unaligned read through a bounce block: the ring on the buffered descriptor,
+	 * never an RWF_NOWAIT attempt (below BD_CACHED_READ), cached or not.
+	 */
+	bio_data_query(bd, &st0);
 	memset(dst, 0xee, 200);
 	assert_int_equal(read_one(bd, off + 4000, dst + 1, 99), 0);
 	assert_memory_equal(dst + 1, model + off + 4000, 99);
 	assert_int_equal(dst[0], 0xee);
 	assert_int_equal(dst[100], 0xee);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cached_reads, st0.ds_cached_reads);
+	assert_int_equal(st.ds_cache_misses, st0.ds_cache_misses);
+	assert_int_equal(st.ds_done - st0.ds_done, 1);
 
 	/*
 	 * Dropped from the cache (the whole file: a range inside a large folio would stay):
@@ -380,6 +390,13 @@ t_data_read_cached(void **state)
 	 */
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	bio_data_query(bd, &st0);
+	assert_int_equal(read_one(bd, off + 8192, dst, 4096), 0); /* small, uncached */
+	assert_memory_equal(dst, model + off + 8192, 4096);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cache_misses, st0.ds_cache_misses);
+	assert_int_equal(st.ds_done - st0.ds_done, 1);
 	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
 	bio_data_query(bd, &st0);
 	memset(dst, 0xee, len);
