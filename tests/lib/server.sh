@@ -272,6 +272,49 @@ srv_wait_ping() {
 	return 1
 }
 
+# srv_storage SCM_SIZE BDEV_SIZE: the storage list of srv_config's engine on stdout, a ram
+# SCM tier of SCM_SIZE at $TMP/scm and a file bdev of BDEV_SIZE at $TMP/bdev0 (append it).
+srv_storage() {
+	cat <<CFG
+    storage:
+      - class: ram
+        scm_mount: $TMP/scm
+        scm_size: $1
+      - class: file
+        bdev_list: [$TMP/bdev0]
+        bdev_size: $2
+CFG
+}
+
+# srv_agent_up CTL_PING AGENT: srv_start srv with $TMP/daos_server.yml, wait up to 15 s for
+# its management port, then agent_start AGENT; a FAIL line and exit 1 if either fails.
+srv_agent_up() {
+	srv_start srv
+	if ! srv_wait_ping srv "$1" 15; then
+		echo "FAIL: the server does not answer"
+		exit 1
+	fi
+	agent_start "$2" || { echo "FAIL: the agent did not start"; exit 1; }
+}
+
+# srv_client_pass WHAT CMD...: run the client program CMD against the server started by
+# srv_agent_up; if it fails, a FAIL line with the server log's tail and exit 1; then stop the
+# server with SIGTERM (it must exit 0 within 30 s) and print "PASS: WHAT".
+srv_client_pass() {
+	local what=$1 rc
+	shift
+	"$@"
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "FAIL: $(basename "$1") exit $rc; server log tail:"
+		grep -v NOTE "$TMP/srv.err" | tail -20 | sed 's/^/    /'
+		exit 1
+	fi
+	stop_within TERM "$SRV_PID" 30 # sets RC
+	[ "$RC" = 0 ] || { echo "FAIL: server exit $RC after SIGTERM"; exit 1; }
+	echo "PASS: $what"
+}
+
 # svc_start TARGETS POOL_SIZE: the usual start of a client system test: an insecure
 # daos_server (TARGETS targets, ports of t_ports), a daos_agent attached to it and a pool
 # labelled tank of POOL_SIZE made by dmg, retried while the service elects itself and the

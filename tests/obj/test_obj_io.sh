@@ -22,30 +22,6 @@ SRV_BIN=$BIN
 t_ports 2000 500
 
 srv_config 4 >"$TMP/daos_server.yml"
-cat >>"$TMP/daos_server.yml" <<CFG
-    storage:
-      - class: ram
-        scm_mount: $TMP/scm
-        scm_size: 2GiB
-      - class: file
-        bdev_list: [$TMP/bdev0]
-        bdev_size: 8GiB
-CFG
-
-srv_start srv
-if ! srv_wait_ping srv "$CTL_PING" 15; then
-	echo "FAIL: the server does not answer"
-	exit 1
-fi
-agent_start "$AGENT" || { echo "FAIL: the agent did not start"; exit 1; }
-
-"$TEST" "$ADDR" "$OPS"
-RC=$?
-if [ "$RC" != 0 ]; then
-	echo "FAIL: obj_io_test exit $RC; server log tail:"
-	grep -v NOTE "$TMP/srv.err" | tail -20 | sed 's/^/    /'
-	exit 1
-fi
-stop_within TERM "$SRV_PID" 30
-[ "$RC" = 0 ] || { echo "FAIL: server exit $RC after SIGTERM"; exit 1; }
-echo "PASS: object I/O against daos_server"
+srv_storage 2GiB 8GiB >>"$TMP/daos_server.yml"
+srv_agent_up "$CTL_PING" "$AGENT"
+srv_client_pass "object I/O against daos_server" "$TEST" "$ADDR" "$OPS"
