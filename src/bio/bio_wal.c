@@ -193,6 +193,75 @@ wal_pc_size(const struct wal_piece *pc, uint64_t prev)
 	       (pc->pc_data == NULL ? 0 : pc->pc_len);
 }
 
+/* Write the header of a piece of @len bytes at @off (zero: a zero run) after *@prev. */
+static inline unsigned char *
+wal_hdr_put(unsigned char *p, uint64_t off, uint32_t len, bool zero, uint64_t *prev)
+{
+	p = wal_varint_put(p, wal_zigzag(off - *prev));
+	p = wal_varint_put(p, (uint64_t)len << 1 | (zero ? 1 : 0));
+	*prev = off + len;
+	return p;
+}
+
+/* Write data piece [@pos, @end) of range @rr at @p. */
+static inline unsigned char *
+wal_data_put(unsigned char *p, const struct umem_redo_range *rr, uint32_t pos, uint32_t end,
+	     uint64_t *prev)
+{
+	p = wal_hdr_put(p, rr->rr_off + pos, end - pos, false, prev);
+	memcpy(p, (const char *)rr->rr_data + pos, end - pos);
+	return p + (end - pos);
+}
+
+/*
+ * Encode range @rr at @p, cut as wal_pieces() cuts it, in the same pass: the pieces'
+ * headers and bytes, *@prev the end of the piece before, *@n counting the pieces. Returns
+ * the byte after them.
+ */
+static unsigned char *
+wal_range_put(const struct umem_redo_range *rr, unsigned char *p, uint64_t *prev, uint32_t *n)
+{
+	const char *data = rr->rr_data;
+	uint32_t len = rr->rr_len;
+	uint32_t i = (uint32_t)((8 - rr->rr_off % 8) % 8);
+	uint32_t pos = 0;
+	uint64_t w;
+
+	if (len == 0 || data == NULL) {
+		(*n)++;
+		return wal_hdr_put(p, rr->rr_off, len, data != NULL ? false : len > 0, prev);
+	}
+	while (i + 8 <= len) {
+		uint32_t j;
+
+		memcpy(&w, data + i, 8);
+		if (w != 0) {
+			i += 8;
+			continue;
+		}
+		for (j = i + 8; j + 8 <= len; j += 8) {
+			memcpy(&w, data + j, 8);
+			if (w != 0)
+				break;
+		}
+		if (j - i >= WAL_ZERO_MIN) {
+			if (i > pos) {
+				p = wal_data_put(p, rr, pos, i, prev);
+				(*n)++;
+			}
+			p = wal_hdr_put(p, rr->rr_off + i, j - i, true, prev);
+			(*n)++;
+			pos = j;
+		}
+		i = j;
+	}
+	if (len > pos) {
+		p = wal_data_put(p, rr, pos, len, prev);
+		(*n)++;
+	}
+	return p;
+}
+
 /* The CRC of the @len bytes at log position @pos of the staging ring. */
 static uint32_t
 stg_crc(struct bio_wal *wal, uint32_t crc, uint64_t pos, uint64_t len)
@@ -208,12 +277,28 @@ stg_crc(struct bio_wal *wal, uint32_t crc, uint64_t pos, uint64_t len)
 	return crc;
 }
 
+/* The header of the next record: @nr ranges in @plen bytes. */
+static void
+rec_init(struct bio_wal *wal, struct wal_rec_df *rec, uint32_t nr, uint64_t plen)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->rd_magic = WAL_REC_MAGIC;
+	rec->rd_version = WAL_REC_V2;
+	rec->rd_gen = wal->w_gen;
+	rec->rd_lsn = wal->w_last_lsn + 1;
+	rec->rd_wal_id = wal->w_wal_id;
+	rec->rd_nr = nr;
+	rec->rd_len = (uint32_t)plen;
+}
+
 /*
- * Append: the ranges are cut into pieces once (wal_pieces), the record is laid out in
- * staging (header with rd_csum 0, then each piece's varint header and bytes, then zeros
- * to 8 bytes; bio_internal.h has the format), and its CRC is computed in one pass over the
- * staged bytes, which are exactly the bytes the CRC covers, then patched into the staged
- * header.
+ * Append: the record is laid out in staging (header with rd_csum 0, then each piece's
+ * varint header and bytes, then zeros to 8 bytes; bio_internal.h has the format), and its
+ * CRC is computed in one pass over the staged bytes, which are exactly the bytes the CRC
+ * covers, then patched into the staged header. When the most the record can take fits
+ * before the end of the ring and in the room there is, the ranges are cut and encoded
+ * straight into staging in one pass (wal_range_put); otherwise they are cut into pieces
+ * first (wal_pieces), sized exactly, and copied (wrapping if need be).
  */
 int
 bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
@@ -222,6 +307,7 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	struct wal_rec_df rec;
 	uint64_t plen = 0;
 	uint64_t maxpc = 0;
+	uint64_t bound = 0;
 	uint64_t prev = 0;
 	uint64_t pos;
 	uint32_t nr = 0;
@@ -237,6 +323,34 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	if (!wal->w_replayed)
 		return -DER_UNINIT;
 
+	for (i = 0; i < redo->ur_nr; i++)
+		bound += WAL_RG_HDR_MAX + redo->ur_ranges[i].rr_len;
+	if (bound <= UINT32_MAX &&
+	    wal->w_head_pos % wal->w_stg_size + sizeof(rec) + bound + 8 <= wal->w_stg_size &&
+	    wal_room(wal, sizeof(rec) + bound + 8) == 0) {
+		/*
+		 * The usual case: room for the most the record can take (bio_wal_rec_size, less
+		 * the cuts, which only save) without wrapping around the ring: encode straight
+		 * into staging in one pass, then pad.
+		 */
+		unsigned char *start =
+		    (unsigned char *)wal->w_stg + wal->w_head_pos % wal->w_stg_size;
+		unsigned char *p = start + sizeof(rec);
+
+		for (i = 0; i < redo->ur_nr; i++)
+			p = wal_range_put(&redo->ur_ranges[i], p, &prev, &nr);
+		plen = (uint64_t)(p - start) - sizeof(rec);
+		size = sizeof(rec) + wal_pad8(plen);
+		memset(p, 0, 8);
+		rec_init(wal, &rec, nr, plen);
+		memcpy(start, &rec, sizeof(rec));
+		crc = wal_crc(0, start, size);
+		memcpy(start + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
+		pos = wal->w_head_pos + size;
+		goto done;
+	}
+
+	/* near the end of the ring or of the room: the pieces first, sized exactly */
 	for (i = 0; i < redo->ur_nr; i++)
 		maxpc += (uint64_t)redo->ur_ranges[i].rr_len / WAL_ZERO_MIN * 2 + 2;
 	rc = wal_pcs_reserve(wal, maxpc);
@@ -255,14 +369,7 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	if (rc != 0)
 		return rc;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.rd_magic = WAL_REC_MAGIC;
-	rec.rd_version = WAL_REC_V2;
-	rec.rd_gen = wal->w_gen;
-	rec.rd_lsn = wal->w_last_lsn + 1;
-	rec.rd_wal_id = wal->w_wal_id;
-	rec.rd_nr = nr;
-	rec.rd_len = (uint32_t)plen;
+	rec_init(wal, &rec, nr, plen);
 	prev = 0;
 	if (wal->w_head_pos % wal->w_stg_size + size <= wal->w_stg_size) {
 		/* the usual case: the record does not wrap around the ring, copy straight */
