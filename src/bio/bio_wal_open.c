@@ -636,8 +636,10 @@ rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, str
 		return REC_CORRUPT;
 	if (stale)
 		return REC_END;
+	/* a range takes at least 16 bytes in version 1, 2 in version 2 */
 	if ((rec.rd_version != WAL_REC_V1 && rec.rd_version != WAL_REC_V2) || rec.rd_flags != 0 ||
-	    rec.rd_nr > rec.rd_len)
+	    rec.rd_nr >
+		rec.rd_len / (rec.rd_version == WAL_REC_V1 ? sizeof(struct wal_range_df) : 2))
 		return REC_CORRUPT;
 
 	*rc = reader_ranges(r, rec.rd_nr);
