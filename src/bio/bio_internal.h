@@ -34,7 +34,11 @@ D_LOG_FAC_DECLARE(bio);
 #define WAL_BLK_SIZE 4096ULL
 #define WAL_HDR_MAGIC 0x314c4157534f4144ULL /* "DAOSWAL1" little-endian */
 #define WAL_REC_MAGIC 0x52574c44U           /* "DLWR" */
-#define WAL_VERSION 1
+#define WAL_VERSION 1                       /* of the header */
+/* Record versions: 1 (16-byte range headers, bytes padded to 8) is still replayed; appends
+ * write 2 (varint range headers, bytes packed). */
+#define WAL_REC_V1 1
+#define WAL_REC_V2 2
 /* Two header blocks (double-buffered), then the circular log area. */
 #define WAL_AREA_OFF (2 * WAL_BLK_SIZE)
 /* One record boundary is remembered per segment of the log, for bio_wal_trim. */
@@ -70,10 +74,18 @@ D_CASSERT(sizeof(struct wal_hdr_df) == 128);
 D_CASSERT(offsetof(struct wal_hdr_df, hd_tail_lsn) == 64);
 
 /*
- * A record: this header, then rd_nr ranges, each a struct wal_range_df followed by rg_len
- * bytes of after-image and zero padding to 8 bytes (nothing for a WAL_RG_ZERO range). rd_len counts
- * the ranges (not this header); rd_csum is the CRC32C of the header (with rd_csum = 0) and the
- * rd_len bytes.
+ * A record: this header, then rd_len bytes of ranges, then zero padding to 8 bytes; the
+ * record takes 40 + wal_pad8(rd_len) bytes of log and rd_csum is the CRC32C of all of
+ * them (with rd_csum = 0). Version 2 (WAL_REC_V2) packs each of the rd_nr ranges as
+ *
+ *   varint zigzag(rg_off - end of the previous range, or 0 for the first; mod 2^64)
+ *   varint (rg_len << 1) | zero
+ *   rg_len bytes of after-image, unless zero (then the range is rg_len zero bytes)
+ *
+ * (varints: 7 bits a byte, low first, the high bit set on all but the last byte; at most
+ * 10 bytes). A header takes at most 15 bytes, 2-4 for the ranges of a VOS update, which
+ * are sorted and close together. Version 1 (WAL_REC_V1, still replayed) had a struct
+ * wal_range_df for each range, its bytes padded to 8, and rd_len a multiple of 8.
  */
 struct wal_rec_df {
 	uint32_t rd_magic;
@@ -89,6 +101,7 @@ struct wal_rec_df {
 D_CASSERT(sizeof(struct wal_rec_df) == 40);
 D_CASSERT(offsetof(struct wal_rec_df, rd_lsn) == 16);
 
+/* A range header of a version 1 record. */
 struct wal_range_df {
 	uint64_t rg_off;
 	uint32_t rg_len;
@@ -97,15 +110,76 @@ struct wal_range_df {
 
 /* rg_flags: the range is rg_len zero bytes; no payload follows its header. */
 #define WAL_RG_ZERO 1U
+D_CASSERT(sizeof(struct wal_range_df) == 16);
+/* Bytes of a range header of a version 2 record, at most. */
+#define WAL_RG_HDR_MAX 15U
 /*
  * Zero runs of at least this many bytes (whole 8-byte words of the heap) are logged as
- * WAL_RG_ZERO ranges: a new btree node or a zeroed allocation costs 16 bytes of log. At
- * 40, a cut range never takes more log than bio_wal_rec_size() allows for it: each run
- * saves >= 40 bytes and costs <= 32 (its header and the header of the data after it;
- * pieces between runs are whole words, so only the first and last carry padding).
+ * zero ranges: a new btree node or a zeroed allocation costs a few bytes of log. At 16, a
+ * cut range never takes more log than bio_wal_rec_size() allows for it: each run saves
+ * >= 16 bytes and costs < 16 (its header and that of the data after it, each a delta of
+ * 0 in one byte and a length in at most 5).
  */
-#define WAL_ZERO_MIN 40U
-D_CASSERT(sizeof(struct wal_range_df) == 16);
+#define WAL_ZERO_MIN 16U
+
+/* Bytes of the varint of @v. */
+static inline uint32_t
+wal_varint_size(uint64_t v)
+{
+	uint32_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Write the varint of @v at @p; returns the byte after it. */
+static inline unsigned char *
+wal_varint_put(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+/*
+ * Read a varint from the @avail bytes at @p into *@v. Returns the bytes it took, or 0 if
+ * it is cut short, longer than 10 bytes or above 2^64 - 1.
+ */
+static inline uint32_t
+wal_varint_get(const unsigned char *p, uint64_t avail, uint64_t *v)
+{
+	uint64_t x = 0;
+	uint32_t i;
+
+	for (i = 0; i < 10 && i < avail; i++) {
+		if (i == 9 && p[i] > 1)
+			return 0;
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if ((p[i] & 0x80) == 0) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+static inline uint64_t
+wal_zigzag(uint64_t d)
+{
+	return (d << 1) ^ (uint64_t)((int64_t)d >> 63);
+}
+
+static inline uint64_t
+wal_unzigzag(uint64_t z)
+{
+	return (z >> 1) ^ (0 - (z & 1));
+}
 
 /* Requests of a flush, in io_uring user_data. */
 enum wal_op {

@@ -131,22 +131,105 @@ wal_pc_set(struct wal_piece *pc, uint64_t off, uint32_t len, const char *data)
  * Cut range @rr into pieces -- after-image bytes, and runs of at least WAL_ZERO_MIN zero
  * bytes in whole 8-byte words of the heap -- appended to @pcs at *@n (room for
  * rr_len / WAL_ZERO_MIN * 2 + 2 of them). Runs are maximal and taken greedily from the
- * start, in one pass over the words. Returns the bytes the pieces take on the log.
+ * start, in one pass over the words.
  */
-static uint64_t
+static void
 wal_pieces(const struct umem_redo_range *rr, struct wal_piece *pcs, uint32_t *n)
 {
 	const char *data = rr->rr_data;
 	uint32_t len = rr->rr_len;
 	uint32_t i = (uint32_t)((8 - rr->rr_off % 8) % 8);
 	uint32_t pos = 0;
-	uint64_t size = 0;
 	uint64_t w;
 
 	if (len == 0 || data == NULL) {
 		/* an empty range, or one the caller already knows is zeros: as it is */
 		wal_pc_set(&pcs[(*n)++], rr->rr_off, len, data);
-		return sizeof(struct wal_range_df) + (data == NULL ? 0 : wal_pad8(len));
+		return;
+	}
+	while (i + 8 <= len) {
+		uint32_t j;
+
+		memcpy(&w, data + i, 8);
+		if (w != 0) {
+			i += 8;
+			continue;
+		}
+		for (j = i + 8; j + 8 <= len; j += 8) {
+			memcpy(&w, data + j, 8);
+			if (w != 0)
+				break;
+		}
+		if (j - i >= WAL_ZERO_MIN) {
+			if (i > pos)
+				wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, i - pos, data + pos);
+			wal_pc_set(&pcs[(*n)++], rr->rr_off + i, j - i, NULL);
+			pos = j;
+		}
+		i = j;
+	}
+	if (len > pos)
+		wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, len - pos, data + pos);
+}
+
+/* The two varints of the header of piece @pc after a piece that ended at @prev. */
+static inline uint64_t
+wal_pc_delta(const struct wal_piece *pc, uint64_t prev)
+{
+	return wal_zigzag(pc->pc_off - prev);
+}
+
+static inline uint64_t
+wal_pc_lenf(const struct wal_piece *pc)
+{
+	return (uint64_t)pc->pc_len << 1 | (pc->pc_data == NULL && pc->pc_len > 0 ? 1 : 0);
+}
+
+/* Bytes piece @pc takes in a record after a piece that ended at @prev. */
+static inline uint64_t
+wal_pc_size(const struct wal_piece *pc, uint64_t prev)
+{
+	return wal_varint_size(wal_pc_delta(pc, prev)) + wal_varint_size(wal_pc_lenf(pc)) +
+	       (pc->pc_data == NULL ? 0 : pc->pc_len);
+}
+
+/* Write the header of a piece of @len bytes at @off (zero: a zero run) after *@prev. */
+static inline unsigned char *
+wal_hdr_put(unsigned char *p, uint64_t off, uint32_t len, bool zero, uint64_t *prev)
+{
+	p = wal_varint_put(p, wal_zigzag(off - *prev));
+	p = wal_varint_put(p, (uint64_t)len << 1 | (zero ? 1 : 0));
+	*prev = off + len;
+	return p;
+}
+
+/* Write data piece [@pos, @end) of range @rr at @p. */
+static inline unsigned char *
+wal_data_put(unsigned char *p, const struct umem_redo_range *rr, uint32_t pos, uint32_t end,
+	     uint64_t *prev)
+{
+	p = wal_hdr_put(p, rr->rr_off + pos, end - pos, false, prev);
+	memcpy(p, (const char *)rr->rr_data + pos, end - pos);
+	return p + (end - pos);
+}
+
+/*
+ * Encode range @rr at @p, cut as wal_pieces() cuts it, in the same pass: the pieces'
+ * headers and bytes, *@prev the end of the piece before, *@n counting the pieces. Returns
+ * the byte after them.
+ */
+static unsigned char *
+wal_range_put(const struct umem_redo_range *rr, unsigned char *p, uint64_t *prev, uint32_t *n)
+{
+	const char *data = rr->rr_data;
+	uint32_t len = rr->rr_len;
+	uint32_t i = (uint32_t)((8 - rr->rr_off % 8) % 8);
+	uint32_t pos = 0;
+	uint64_t w;
+
+	if (len == 0 || data == NULL) {
+		(*n)++;
+		return wal_hdr_put(p, rr->rr_off, len, data != NULL ? false : len > 0, prev);
 	}
 	while (i + 8 <= len) {
 		uint32_t j;
@@ -163,20 +246,20 @@ wal_pieces(const struct umem_redo_range *rr, struct wal_piece *pcs, uint32_t *n)
 		}
 		if (j - i >= WAL_ZERO_MIN) {
 			if (i > pos) {
-				wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, i - pos, data + pos);
-				size += sizeof(struct wal_range_df) + wal_pad8(i - pos);
+				p = wal_data_put(p, rr, pos, i, prev);
+				(*n)++;
 			}
-			wal_pc_set(&pcs[(*n)++], rr->rr_off + i, j - i, NULL);
-			size += sizeof(struct wal_range_df);
+			p = wal_hdr_put(p, rr->rr_off + i, j - i, true, prev);
+			(*n)++;
 			pos = j;
 		}
 		i = j;
 	}
 	if (len > pos) {
-		wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, len - pos, data + pos);
-		size += sizeof(struct wal_range_df) + wal_pad8(len - pos);
+		p = wal_data_put(p, rr, pos, len, prev);
+		(*n)++;
 	}
-	return size;
+	return p;
 }
 
 /* The CRC of the @len bytes at log position @pos of the staging ring. */
@@ -194,11 +277,28 @@ stg_crc(struct bio_wal *wal, uint32_t crc, uint64_t pos, uint64_t len)
 	return crc;
 }
 
+/* The header of the next record: @nr ranges in @plen bytes. */
+static void
+rec_init(struct bio_wal *wal, struct wal_rec_df *rec, uint32_t nr, uint64_t plen)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->rd_magic = WAL_REC_MAGIC;
+	rec->rd_version = WAL_REC_V2;
+	rec->rd_gen = wal->w_gen;
+	rec->rd_lsn = wal->w_last_lsn + 1;
+	rec->rd_wal_id = wal->w_wal_id;
+	rec->rd_nr = nr;
+	rec->rd_len = (uint32_t)plen;
+}
+
 /*
- * Append: the ranges are cut into pieces once (wal_pieces), the record is laid out in
- * staging (header with rd_csum 0, then each piece's range header, bytes and padding), and
- * its CRC is computed in one pass over the staged bytes, which are exactly the bytes the
- * CRC covers, then patched into the staged header.
+ * Append: the record is laid out in staging (header with rd_csum 0, then each piece's
+ * varint header and bytes, then zeros to 8 bytes; bio_internal.h has the format), and its
+ * CRC is computed in one pass over the staged bytes, which are exactly the bytes the CRC
+ * covers, then patched into the staged header. When the most the record can take fits
+ * before the end of the ring and in the room there is, the ranges are cut and encoded
+ * straight into staging in one pass (wal_range_put); otherwise they are cut into pieces
+ * first (wal_pieces), sized exactly, and copied (wrapping if need be).
  */
 int
 bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
@@ -207,6 +307,8 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	struct wal_rec_df rec;
 	uint64_t plen = 0;
 	uint64_t maxpc = 0;
+	uint64_t bound = 0;
+	uint64_t prev = 0;
 	uint64_t pos;
 	uint32_t nr = 0;
 	uint64_t size;
@@ -222,50 +324,74 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 		return -DER_UNINIT;
 
 	for (i = 0; i < redo->ur_nr; i++)
+		bound += WAL_RG_HDR_MAX + redo->ur_ranges[i].rr_len;
+	if (bound <= UINT32_MAX &&
+	    wal->w_head_pos % wal->w_stg_size + sizeof(rec) + bound + 8 <= wal->w_stg_size &&
+	    wal_room(wal, sizeof(rec) + bound + 8) == 0) {
+		/*
+		 * The usual case: room for the most the record can take (bio_wal_rec_size, less
+		 * the cuts, which only save) without wrapping around the ring: encode straight
+		 * into staging in one pass, then pad.
+		 */
+		unsigned char *start =
+		    (unsigned char *)wal->w_stg + wal->w_head_pos % wal->w_stg_size;
+		unsigned char *p = start + sizeof(rec);
+
+		for (i = 0; i < redo->ur_nr; i++)
+			p = wal_range_put(&redo->ur_ranges[i], p, &prev, &nr);
+		plen = (uint64_t)(p - start) - sizeof(rec);
+		size = sizeof(rec) + wal_pad8(plen);
+		memset(p, 0, 8);
+		rec_init(wal, &rec, nr, plen);
+		memcpy(start, &rec, sizeof(rec));
+		crc = wal_crc(0, start, size);
+		memcpy(start + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
+		pos = wal->w_head_pos + size;
+		goto done;
+	}
+
+	/* near the end of the ring or of the room: the pieces first, sized exactly */
+	for (i = 0; i < redo->ur_nr; i++)
 		maxpc += (uint64_t)redo->ur_ranges[i].rr_len / WAL_ZERO_MIN * 2 + 2;
 	rc = wal_pcs_reserve(wal, maxpc);
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < redo->ur_nr; i++)
-		plen += wal_pieces(&redo->ur_ranges[i], wal->w_pcs, &nr);
+		wal_pieces(&redo->ur_ranges[i], wal->w_pcs, &nr);
+	for (i = 0; i < nr; i++) {
+		plen += wal_pc_size(&wal->w_pcs[i], prev);
+		prev = wal->w_pcs[i].pc_off + wal->w_pcs[i].pc_len;
+	}
 	if (plen > UINT32_MAX)
 		return -DER_REC2BIG;
-	size = sizeof(rec) + plen;
+	size = sizeof(rec) + wal_pad8(plen);
 	rc = wal_room(wal, size);
 	if (rc != 0)
 		return rc;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.rd_magic = WAL_REC_MAGIC;
-	rec.rd_version = WAL_VERSION;
-	rec.rd_gen = wal->w_gen;
-	rec.rd_lsn = wal->w_last_lsn + 1;
-	rec.rd_wal_id = wal->w_wal_id;
-	rec.rd_nr = nr;
-	rec.rd_len = (uint32_t)plen;
+	rec_init(wal, &rec, nr, plen);
+	prev = 0;
 	if (wal->w_head_pos % wal->w_stg_size + size <= wal->w_stg_size) {
 		/* the usual case: the record does not wrap around the ring, copy straight */
-		char *start = wal->w_stg + wal->w_head_pos % wal->w_stg_size;
-		char *p = start + sizeof(rec);
+		unsigned char *start =
+		    (unsigned char *)wal->w_stg + wal->w_head_pos % wal->w_stg_size;
+		unsigned char *p = start + sizeof(rec);
 
+		/* the padding first: the last word, then the header and bytes over it */
+		memset(start + size - 8, 0, 8);
 		memcpy(start, &rec, sizeof(rec));
 		for (i = 0; i < nr; i++) {
 			const struct wal_piece *pc = &wal->w_pcs[i];
-			struct wal_range_df rg;
 
-			rg.rg_off = pc->pc_off;
-			rg.rg_len = pc->pc_len;
-			rg.rg_flags = pc->pc_data == NULL && pc->pc_len > 0 ? WAL_RG_ZERO : 0;
-			memcpy(p, &rg, sizeof(rg));
-			p += sizeof(rg);
+			p = wal_varint_put(p, wal_pc_delta(pc, prev));
+			p = wal_varint_put(p, wal_pc_lenf(pc));
+			prev = pc->pc_off + pc->pc_len;
 			if (pc->pc_data == NULL || pc->pc_len == 0)
 				continue;
-			/* the padding first: the last word, then the bytes over it */
-			memset(p + wal_pad8(pc->pc_len) - 8, 0, 8);
 			memcpy(p, pc->pc_data, pc->pc_len);
-			p += wal_pad8(pc->pc_len);
+			p += pc->pc_len;
 		}
-		D_ASSERT((uint64_t)(p - start) == size);
+		D_ASSERT((uint64_t)(p - start) == sizeof(rec) + plen);
 		crc = wal_crc(0, start, size);
 		memcpy(start + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
 		pos = wal->w_head_pos + size;
@@ -276,21 +402,22 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	pos = wal->w_head_pos + sizeof(rec);
 	for (i = 0; i < nr; i++) {
 		const struct wal_piece *pc = &wal->w_pcs[i];
-		struct wal_range_df rg;
+		unsigned char hb[2 * 10];
+		unsigned char *e;
 
-		rg.rg_off = pc->pc_off;
-		rg.rg_len = pc->pc_len;
-		rg.rg_flags = pc->pc_data == NULL && pc->pc_len > 0 ? WAL_RG_ZERO : 0;
-		stg_copy(wal, pos, &rg, sizeof(rg));
-		pos += sizeof(rg);
-		if (pc->pc_data == NULL)
+		e = wal_varint_put(hb, wal_pc_delta(pc, prev));
+		e = wal_varint_put(e, wal_pc_lenf(pc));
+		prev = pc->pc_off + pc->pc_len;
+		stg_copy(wal, pos, hb, (size_t)(e - hb));
+		pos += (uint64_t)(e - hb);
+		if (pc->pc_data == NULL || pc->pc_len == 0)
 			continue;
 		stg_copy(wal, pos, pc->pc_data, pc->pc_len);
 		pos += pc->pc_len;
-		if (pc->pc_len % 8 != 0) {
-			stg_copy(wal, pos, zeros, 8 - pc->pc_len % 8);
-			pos += 8 - pc->pc_len % 8;
-		}
+	}
+	if (pos % 8 != 0) {
+		stg_copy(wal, pos, zeros, 8 - pos % 8);
+		pos += 8 - pos % 8;
 	}
 	D_ASSERT(pos == wal->w_head_pos + size);
 	crc = stg_crc(wal, 0, wal->w_head_pos, size);

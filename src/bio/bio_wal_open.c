@@ -480,6 +480,114 @@ enum rec_state {
 	REC_ERR,     /* a read or allocation failed (*rc) */
 };
 
+/* Log bytes a record with header @rec spans after its header. */
+static uint64_t
+rec_span(const struct wal_rec_df *rec)
+{
+	return rec->rd_version == WAL_REC_V1 ? rec->rd_len : wal_pad8(rec->rd_len);
+}
+
+/* Room for @nr ranges in the reader. */
+static int
+reader_ranges(struct wal_reader *r, uint32_t nr)
+{
+	struct umem_redo_range *ranges;
+
+	if (nr <= r->r_ranges_cap)
+		return 0;
+	D_REALLOC_ARRAY(ranges, r->r_ranges, nr);
+	if (ranges == NULL)
+		return -DER_NOMEM;
+	r->r_ranges = ranges;
+	r->r_ranges_cap = nr;
+	return 0;
+}
+
+/* Decode the ranges of version 1 record @rec, whose payload is at @p. */
+static enum rec_state
+rec_ranges_v1(struct wal_reader *r, const struct wal_rec_df *rec, const char *p, uint64_t *bytes)
+{
+	struct wal_range_df rg;
+	uint64_t off = 0;
+	uint32_t i;
+
+	if (rec->rd_nr > rec->rd_len / sizeof(rg))
+		return REC_CORRUPT;
+	for (i = 0; i < rec->rd_nr; i++) {
+		if (rec->rd_len - off < sizeof(rg))
+			return REC_CORRUPT;
+		memcpy(&rg, p + off, sizeof(rg));
+		off += sizeof(rg);
+		if ((rg.rg_flags & ~WAL_RG_ZERO) != 0)
+			return REC_CORRUPT;
+		r->r_ranges[i].rr_off = rg.rg_off;
+		r->r_ranges[i].rr_len = rg.rg_len;
+		r->r_ranges[i].rr_pad = 0;
+		*bytes += rg.rg_len;
+		if (rg.rg_flags & WAL_RG_ZERO) {
+			r->r_ranges[i].rr_data = NULL; /* zeros */
+			continue;
+		}
+		if (wal_pad8(rg.rg_len) > rec->rd_len - off)
+			return REC_CORRUPT;
+		r->r_ranges[i].rr_data = p + off;
+		off += wal_pad8(rg.rg_len);
+	}
+	return off == rec->rd_len ? REC_OK : REC_CORRUPT;
+}
+
+/*
+ * Decode the ranges of version 2 record @rec, whose payload is at @p: every varint well
+ * formed, every length within 32 bits and its bytes within rd_len, the ranges ending
+ * exactly at rd_len and the padding after it zeros.
+ */
+static enum rec_state
+rec_ranges_v2(struct wal_reader *r, const struct wal_rec_df *rec, const char *p, uint64_t *bytes)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	uint64_t len = rec->rd_len;
+	uint64_t prev = 0;
+	uint64_t off = 0;
+	uint64_t delta;
+	uint64_t lenf;
+	uint64_t rl;
+	uint32_t n;
+	uint32_t i;
+
+	if (rec->rd_nr > len / 2) /* each range takes at least two bytes */
+		return REC_CORRUPT;
+	for (i = 0; i < rec->rd_nr; i++) {
+		n = wal_varint_get(u + off, len - off, &delta);
+		if (n == 0)
+			return REC_CORRUPT;
+		off += n;
+		n = wal_varint_get(u + off, len - off, &lenf);
+		if (n == 0 || (lenf >> 1) > UINT32_MAX)
+			return REC_CORRUPT;
+		off += n;
+		rl = lenf >> 1;
+		r->r_ranges[i].rr_off = prev + wal_unzigzag(delta);
+		r->r_ranges[i].rr_len = (uint32_t)rl;
+		r->r_ranges[i].rr_pad = 0;
+		prev = r->r_ranges[i].rr_off + rl;
+		*bytes += rl;
+		if (lenf & 1) {
+			r->r_ranges[i].rr_data = NULL; /* zeros */
+			continue;
+		}
+		if (rl > len - off)
+			return REC_CORRUPT;
+		r->r_ranges[i].rr_data = p + off;
+		off += rl;
+	}
+	if (off != len)
+		return REC_CORRUPT;
+	for (; off < wal_pad8(len); off++)
+		if (u[off] != 0)
+			return REC_CORRUPT;
+	return REC_OK;
+}
+
 /*
  * Check the record at @pos against the expected LSN @expect with at most @room bytes of
  * live log left; on REC_OK fill *@redo (pointing into the reader) and *@size.
@@ -490,12 +598,11 @@ rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, str
 {
 	struct bio_wal *wal = r->r_wal;
 	struct wal_rec_df rec;
-	struct wal_range_df rg;
+	enum rec_state st;
 	const char *p;
-	uint64_t off;
 	uint64_t bytes = 0;
+	uint64_t span;
 	uint32_t crc;
-	uint32_t i;
 	bool stale;
 
 	if (room < sizeof(rec))
@@ -515,59 +622,36 @@ rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, str
 	stale = rec.rd_lsn != expect || rec.rd_gen > wal->w_hdr.hd_gen ||
 		(rec.rd_gen < wal->w_hdr.hd_gen && rec.rd_lsn > wal->w_hdr.hd_replay_end);
 	/* no append makes a record larger than the area less two blocks (w_rec_max) */
-	if (rec.rd_len > room - sizeof(rec) ||
-	    sizeof(rec) + rec.rd_len > wal->w_area - 2 * WAL_BLK_SIZE)
+	span = rec_span(&rec);
+	if (span > room - sizeof(rec) || sizeof(rec) + span > wal->w_area - 2 * WAL_BLK_SIZE)
 		return stale ? REC_END : REC_CORRUPT;
-	*size = sizeof(rec) + rec.rd_len;
+	*size = sizeof(rec) + span;
 	*rc = reader_get(r, pos, *size, &p);
 	if (*rc != 0)
 		return REC_ERR;
 	memcpy(&rec, p, sizeof(rec));
 	crc = rec.rd_csum;
 	rec.rd_csum = 0;
-	if (wal_crc(wal_crc(0, &rec, sizeof(rec)), p + sizeof(rec), rec.rd_len) != crc)
+	if (wal_crc(wal_crc(0, &rec, sizeof(rec)), p + sizeof(rec), span) != crc)
 		return REC_CORRUPT;
 	if (stale)
 		return REC_END;
-	if (rec.rd_version != WAL_VERSION || rec.rd_flags != 0 ||
-	    rec.rd_nr > rec.rd_len / sizeof(rg))
+	/* a range takes at least 16 bytes in version 1, 2 in version 2 */
+	if ((rec.rd_version != WAL_REC_V1 && rec.rd_version != WAL_REC_V2) || rec.rd_flags != 0 ||
+	    rec.rd_nr >
+		rec.rd_len / (rec.rd_version == WAL_REC_V1 ? sizeof(struct wal_range_df) : 2))
 		return REC_CORRUPT;
 
-	if (rec.rd_nr > r->r_ranges_cap) {
-		struct umem_redo_range *ranges;
-
-		D_REALLOC_ARRAY(ranges, r->r_ranges, rec.rd_nr);
-		if (ranges == NULL) {
-			*rc = -DER_NOMEM;
-			return REC_ERR;
-		}
-		r->r_ranges = ranges;
-		r->r_ranges_cap = rec.rd_nr;
-	}
+	*rc = reader_ranges(r, rec.rd_nr);
+	if (*rc != 0)
+		return REC_ERR;
 	p += sizeof(rec);
-	off = 0;
-	for (i = 0; i < rec.rd_nr; i++) {
-		if (rec.rd_len - off < sizeof(rg))
-			return REC_CORRUPT;
-		memcpy(&rg, p + off, sizeof(rg));
-		off += sizeof(rg);
-		if ((rg.rg_flags & ~WAL_RG_ZERO) != 0)
-			return REC_CORRUPT;
-		r->r_ranges[i].rr_off = rg.rg_off;
-		r->r_ranges[i].rr_len = rg.rg_len;
-		r->r_ranges[i].rr_pad = 0;
-		bytes += rg.rg_len;
-		if (rg.rg_flags & WAL_RG_ZERO) {
-			r->r_ranges[i].rr_data = NULL; /* zeros */
-			continue;
-		}
-		if (wal_pad8(rg.rg_len) > rec.rd_len - off)
-			return REC_CORRUPT;
-		r->r_ranges[i].rr_data = p + off;
-		off += wal_pad8(rg.rg_len);
-	}
-	if (off != rec.rd_len)
-		return REC_CORRUPT;
+	if (rec.rd_version == WAL_REC_V1)
+		st = rec_ranges_v1(r, &rec, p, &bytes);
+	else
+		st = rec_ranges_v2(r, &rec, p, &bytes);
+	if (st != REC_OK)
+		return st;
 	redo->ur_nr = rec.rd_nr;
 	redo->ur_pad = 0;
 	redo->ur_bytes = bytes;
@@ -614,7 +698,7 @@ wal_count_lost(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t roo
 	if (room < sizeof(rec) || reader_get(r, pos, sizeof(rec), &p) != 0)
 		return 0;
 	memcpy(&rec, p, sizeof(rec));
-	n = sizeof(rec) + (uint64_t)rec.rd_len;
+	n = sizeof(rec) + rec_span(&rec);
 	if (rec.rd_magic == WAL_REC_MAGIC && n < room) {
 		n = wal_count_chain(r, pos + n, expect + 1, room - n);
 		if (n > 0)
