@@ -59,10 +59,12 @@
 /* Longest sleep while another thread holds the progress lock, or with no wait fd (us). */
 #define EQ_NAP_US 200
 /*
- * daos_eq_poll with more than one event in flight skips the busy-poll once the queue's
- * recent waits average more than the spin / EQ_SPIN_SKIP_DIV (250 us by default).
+ * daos_eq_poll with more than one event in flight skips the busy-poll while at least
+ * EQ_SPIN_SKIP_BULK bytes of bulk buffers are registered on the queue's context and the
+ * queue's recent waits average more than the spin / EQ_SPIN_SKIP_DIV (250 us by default).
  */
 #define EQ_SPIN_SKIP_DIV 4
+#define EQ_SPIN_SKIP_BULK (4ULL << 20)
 /* Longest futex sleep of a thread waiting for the shared queue's leader (us): a safety net. */
 #define EQ_FOLLOW_MAX_US 100000
 /* Longest epoll sleep of the shared queue's leader without a deadline (us). */
@@ -1042,12 +1044,30 @@ dc_ev_begin(daos_event_t *ev, daos_event_t **priv)
  * context, or sleep until a completion (or the timeout) if there is nothing to run.
  * Context: any thread; not under the EQ lock.
  */
+/*
+ * Are large bulk transfers in flight on @eq's context? Their completions come far apart
+ * whatever the load, whereas small requests' waits grow long only when the machine is
+ * loaded, and sleeping then would make them longer still. Context: under eq_prog_lock.
+ */
+static bool
+eq_bulk_heavy(struct dc_eq *eq)
+{
+	struct net_stats st;
+
+	net_context_stats(eq->eq_net, &st);
+	return st.ns_bulk_bytes >= EQ_SPIN_SKIP_BULK;
+}
+
+/*
+ * @long_waits: the caller (daos_eq_poll) has several events in flight and its recent
+ * waits were long: no busy-poll if bulk transfers are heavy too.
+ */
 static void
-eq_progress(struct dc_eq *eq, uint64_t timeout_us, bool may_spin)
+eq_progress(struct dc_eq *eq, uint64_t timeout_us, bool long_waits)
 {
 	struct epoll_event ees[2];
 	uint64_t start = d_now_ns();
-	uint64_t spin_ns = may_spin ? (uint64_t)ev_spin_us * 1000 : 0;
+	uint64_t spin_ns = (uint64_t)ev_spin_us * 1000;
 	uint64_t sleep_us = timeout_us;
 	bool can_sleep = true;
 	int n;
@@ -1063,14 +1083,16 @@ eq_progress(struct dc_eq *eq, uint64_t timeout_us, bool may_spin)
 			 * spinning, a small machine has no core left for the server that is to
 			 * answer them (16 threads on 2 cores: 10x fewer operations).
 			 */
-			bool spinner = spin_ns > 0 && timeout_us > 0 &&
+			bool skip =
+			    long_waits && spin_ns > 0 && timeout_us > 0 && eq_bulk_heavy(eq);
+			bool spinner = !skip && spin_ns > 0 && timeout_us > 0 &&
 				       !__atomic_exchange_n(&ev_spinning, true, __ATOMIC_ACQUIRE);
 
 			if (!spinner)
 				spin_ns = 0;
 			if (spinner)
 				__atomic_fetch_add(&ev_nspun, 1, __ATOMIC_RELAXED);
-			else if (!may_spin && timeout_us > 0)
+			else if (skip)
 				__atomic_fetch_add(&ev_nspin_skipped, 1, __ATOMIC_RELAXED);
 			do {
 				ev_prog_eq = eq;
@@ -1352,7 +1374,7 @@ dc_ev_end(daos_event_t *ev, daos_event_t *priv)
 			return priv->ev_error;
 		}
 		pthread_mutex_unlock(&eq->eq_lock);
-		eq_progress(eq, 1000000, true);
+		eq_progress(eq, 1000000, false);
 	}
 }
 
@@ -1386,10 +1408,10 @@ daos_event_test(struct daos_event *ev, int64_t timeout, bool *flag)
 		}
 		if (timeout > 0 && us_left(deadline) == 0)
 			break;
-		eq_progress(eq, timeout < 0 ? 1000000 : us_left(deadline), true);
+		eq_progress(eq, timeout < 0 ? 1000000 : us_left(deadline), false);
 	}
 	if (!done && timeout == DAOS_EQ_NOWAIT) {
-		eq_progress(eq, 0, true);
+		eq_progress(eq, 0, false);
 		pthread_mutex_lock(&eq->eq_lock);
 		done = de->de_state == DAOS_EVS_READY || de_reap_locked(eq, de);
 		pthread_mutex_unlock(&eq->eq_lock);
@@ -1563,7 +1585,7 @@ daos_eq_poll(daos_handle_t eqh, int wait_running, int64_t timeout, unsigned int 
 	struct dc_eq *eq;
 	uint64_t deadline = 0;
 	uint64_t wait_start = 0;
-	bool may_spin;
+	bool long_waits;
 	int count = 0;
 
 	if (nevents == 0 || events == NULL)
@@ -1588,15 +1610,16 @@ daos_eq_poll(daos_handle_t eqh, int wait_running, int64_t timeout, unsigned int 
 			break;
 		}
 		/*
-		 * Busy-poll only if this queue's recent waits fit well in the spin, or if
-		 * one event is all it has in flight (a latency-bound caller). With more in
-		 * flight and long waits (1 MiB transfers at a high depth: a completion every
-		 * few hundred us) the spin would burn the core the server needs, and an
-		 * epoll wake-up (~30 us) is hidden by the other requests in flight.
+		 * No busy-poll with several events in flight whose waits were long and large
+		 * bulk transfers among them (eq_progress checks that): 1 MiB transfers at a
+		 * high depth complete every few hundred us, the spin would burn the core
+		 * the server needs, and an epoll wake-up (~30 us) is hidden by the other
+		 * requests in flight. One event in flight (a latency-bound caller) or short
+		 * waits: it spins.
 		 */
-		may_spin =
-		    eq->eq_n_running <= 1 ||
-		    __atomic_load_n(&eq->eq_poll_wait_ns, __ATOMIC_RELAXED) * EQ_SPIN_SKIP_DIV <=
+		long_waits =
+		    eq->eq_n_running > 1 &&
+		    __atomic_load_n(&eq->eq_poll_wait_ns, __ATOMIC_RELAXED) * EQ_SPIN_SKIP_DIV >
 			(uint64_t)ev_spin_us * 1000;
 		pthread_mutex_unlock(&eq->eq_lock);
 		if (!first && timeout >= 0 && us_left(deadline) == 0)
@@ -1607,7 +1630,7 @@ daos_eq_poll(daos_handle_t eqh, int wait_running, int64_t timeout, unsigned int 
 			    timeout < 0    ? 1000000
 			    : timeout == 0 ? 0
 					   : us_left(deadline),
-			    may_spin);
+			    long_waits);
 		if (timeout == 0 && !first)
 			break;
 	}

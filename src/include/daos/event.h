@@ -133,8 +133,9 @@ int dc_ev_eq_count(void);
 
 /**
  * How many waits in eq_progress busy-polled (@spun) and how many daos_eq_poll made without
- * it because its queue's recent waits were long with several events in flight (@skipped),
- * since the process started: what tests check to see the spin policy.
+ * it because its queue's recent waits were long with several events in flight and at least
+ * 4 MiB of bulk buffers registered on its context (@skipped), since the process started:
+ * what tests check to see the spin policy.
  */
 void dc_ev_spin_stats(uint64_t *spun, uint64_t *skipped);
 

@@ -734,6 +734,28 @@ thread_cpu_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Register (*arg NULL) or destroy the 4 MiB bulk handle test_spin_policy keeps. */
+struct spin_bulk {
+	struct net_bulk *bulk;
+	void *buf;
+};
+
+static int
+spin_bulk_fn(struct net_context *ctx, void *arg)
+{
+	struct spin_bulk *sb = arg;
+	d_iov_t iov;
+	d_sg_list_t sgl = {.sg_nr = 1, .sg_iovs = &iov};
+
+	if (sb->bulk != NULL) {
+		net_bulk_destroy(sb->bulk);
+		sb->bulk = NULL;
+		return 0;
+	}
+	d_iov_set(&iov, sb->buf, 4 << 20);
+	return net_bulk_create(ctx, &sgl, NET_BULK_READ, &sb->bulk);
+}
+
 /* One phase of test_spin_policy: @nr events per round, waits of @delay_us. */
 static void
 spin_phase(daos_handle_t eqh, daos_event_t *ev, int nr, int rounds, int delay_us)
@@ -769,8 +791,9 @@ spin_phase(daos_handle_t eqh, daos_event_t *ev, int nr, int rounds, int delay_us
 
 /*
  * daos_eq_poll's spin policy: a queue whose waits are long (3 ms here, beyond a quarter of
- * the 1 ms default spin) with more than one event in flight sleeps at once; with one event
- * in flight (latency-bound) it busy-polls first, however long the waits.
+ * the 1 ms default spin) with more than one event in flight and 4 MiB of bulk buffers
+ * registered sleeps at once; with one event in flight (latency-bound), or with no bulk
+ * buffers (small requests on a loaded machine), it busy-polls first, however long the waits.
  */
 static void
 test_spin_policy(void **state)
@@ -782,6 +805,7 @@ test_spin_policy(void **state)
 	daos_handle_t eqh;
 	uint64_t spun0, skipped0, spun1, skipped1, spun2, skipped2;
 	uint64_t cpu0, cpu1, cpu2;
+	struct spin_bulk sb = {0};
 	pthread_t th;
 	int i;
 
@@ -798,8 +822,20 @@ test_spin_policy(void **state)
 	assert_int_equal(daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, 1, out), 1);
 	assert_int_equal(out[0]->ev_error, 0);
 
+	/* three in flight, 3 ms waits, no bulk buffers: every wait spins */
 	dc_ev_spin_stats(&spun0, &skipped0);
-	/* three in flight, 3 ms waits: the first few waits spin, then none does */
+	spin_phase(eqh, ev, 3, ROUNDS, 3000);
+	dc_ev_spin_stats(&spun1, &skipped1);
+	print_message("3 in flight, no bulk: %" PRIu64 " spun, %" PRIu64 " skipped\n",
+		      spun1 - spun0, skipped1 - skipped0);
+	assert_int_equal(skipped1, skipped0);
+	assert_true(spun1 - spun0 >= ROUNDS);
+
+	/* the same with 4 MiB of bulk buffers registered: no wait spins */
+	sb.buf = calloc(1, 4 << 20);
+	assert_non_null(sb.buf);
+	assert_int_equal(dc_ev_net_exec(&ev[3], spin_bulk_fn, &sb), 0);
+	dc_ev_spin_stats(&spun0, &skipped0);
 	cpu0 = thread_cpu_us();
 	spin_phase(eqh, ev, 3, ROUNDS, 3000);
 	cpu1 = thread_cpu_us();
@@ -808,8 +844,8 @@ test_spin_policy(void **state)
 	print_message("3 in flight: %" PRIu64 " spun, %" PRIu64 " skipped, %" PRIu64
 		      " us of CPU per round\n",
 		      spun1 - spun0, skipped1 - skipped0, (cpu1 - cpu0) / ROUNDS);
-	assert_true(skipped1 - skipped0 >= ROUNDS - 4);
-	/* one in flight, same waits: every wait spins */
+	assert_true(skipped1 - skipped0 >= ROUNDS);
+	/* one in flight, same waits and buffers: every wait spins */
 	spin_phase(eqh, ev, 1, ROUNDS, 3000);
 	cpu2 = thread_cpu_us();
 	dc_ev_spin_stats(&spun2, &skipped2);
@@ -818,6 +854,8 @@ test_spin_policy(void **state)
 		      spun2 - spun1, skipped2 - skipped1, (cpu2 - cpu1) / ROUNDS);
 	assert_int_equal(skipped2, skipped1);
 	assert_true(spun2 - spun1 >= ROUNDS);
+	assert_int_equal(dc_ev_net_exec(&ev[3], spin_bulk_fn, &sb), 0);
+	free(sb.buf);
 
 	for (i = 0; i < 4; i++)
 		assert_int_equal(daos_event_fini(&ev[i]), 0);
