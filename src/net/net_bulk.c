@@ -62,6 +62,7 @@ net_bulk_create(struct net_context *ctx, const d_sg_list_t *sgl, uint32_t perm,
 	bulk->b_nr = sgl->sg_nr;
 	d_list_add_tail(&bulk->b_link, &ctx->c_bulks);
 	ctx->c_stats.ns_bulks++;
+	ctx->c_stats.ns_bulk_bytes += bulk->b_len;
 	*bulkp = bulk;
 	return 0;
 out_close:
@@ -85,6 +86,7 @@ net_bulk_free(struct net_bulk *bulk)
 			fi_close(&bulk->b_mrs[i]->fid);
 	d_list_del(&bulk->b_link);
 	bulk->b_ctx->c_stats.ns_bulks--;
+	bulk->b_ctx->c_stats.ns_bulk_bytes -= bulk->b_len;
 	D_FREE(bulk->b_mrs);
 	D_FREE(bulk->b_segs);
 	D_FREE(bulk);

@@ -58,6 +58,13 @@
 #define EQ_SPIN_US_DEFAULT 1000
 /* Longest sleep while another thread holds the progress lock, or with no wait fd (us). */
 #define EQ_NAP_US 200
+/*
+ * daos_eq_poll with more than one event in flight skips the busy-poll while at least
+ * EQ_SPIN_SKIP_BULK bytes of bulk buffers are registered on the queue's context and the
+ * queue's recent waits average more than the spin / EQ_SPIN_SKIP_DIV (250 us by default).
+ */
+#define EQ_SPIN_SKIP_DIV 4
+#define EQ_SPIN_SKIP_BULK (4ULL << 20)
 /* Longest futex sleep of a thread waiting for the shared queue's leader (us): a safety net. */
 #define EQ_FOLLOW_MAX_US 100000
 /* Longest epoll sleep of the shared queue's leader without a deadline (us). */
@@ -94,6 +101,8 @@ struct dc_eq {
 	int eq_epfd;
 	pthread_mutex_t eq_prog_lock;
 	struct net_context *eq_net;
+	/* moving average of daos_eq_poll's waits that had to progress (ns; racy, a hint) */
+	uint64_t eq_poll_wait_ns;
 };
 
 struct dc_ev_cb {
@@ -153,6 +162,9 @@ static uint64_t ev_lead_wait_ns;
 static __thread struct dc_eq *ev_prog_eq;
 /* Event queues allocated and not yet freed, private ones included (dc_ev_eq_count). */
 static int ev_eq_live;
+/* eq_progress calls that busy-polled / that skipped it for long waits (dc_ev_spin_stats) */
+static uint64_t ev_nspun;
+static uint64_t ev_nspin_skipped;
 
 struct d_hhash *
 dc_hhash(void)
@@ -494,6 +506,14 @@ int
 dc_ev_eq_count(void)
 {
 	return __atomic_load_n(&ev_eq_live, __ATOMIC_RELAXED);
+}
+
+/** How many waits busy-polled and how many skipped it (daos_eq_poll's long waits). */
+void
+dc_ev_spin_stats(uint64_t *spun, uint64_t *skipped)
+{
+	*spun = __atomic_load_n(&ev_nspun, __ATOMIC_RELAXED);
+	*skipped = __atomic_load_n(&ev_nspin_skipped, __ATOMIC_RELAXED);
 }
 
 /** After fork: the parent's queues and contexts are unusable here; forget them. */
@@ -1024,8 +1044,26 @@ dc_ev_begin(daos_event_t *ev, daos_event_t **priv)
  * context, or sleep until a completion (or the timeout) if there is nothing to run.
  * Context: any thread; not under the EQ lock.
  */
+/*
+ * Are large bulk transfers in flight on @eq's context? Their completions come far apart
+ * whatever the load, whereas small requests' waits grow long only when the machine is
+ * loaded, and sleeping then would make them longer still. Context: under eq_prog_lock.
+ */
+static bool
+eq_bulk_heavy(struct dc_eq *eq)
+{
+	struct net_stats st;
+
+	net_context_stats(eq->eq_net, &st);
+	return st.ns_bulk_bytes >= EQ_SPIN_SKIP_BULK;
+}
+
+/*
+ * @long_waits: the caller (daos_eq_poll) has several events in flight and its recent
+ * waits were long: no busy-poll if bulk transfers are heavy too.
+ */
 static void
-eq_progress(struct dc_eq *eq, uint64_t timeout_us)
+eq_progress(struct dc_eq *eq, uint64_t timeout_us, bool long_waits)
 {
 	struct epoll_event ees[2];
 	uint64_t start = d_now_ns();
@@ -1045,11 +1083,17 @@ eq_progress(struct dc_eq *eq, uint64_t timeout_us)
 			 * spinning, a small machine has no core left for the server that is to
 			 * answer them (16 threads on 2 cores: 10x fewer operations).
 			 */
-			bool spinner = spin_ns > 0 && timeout_us > 0 &&
+			bool skip =
+			    long_waits && spin_ns > 0 && timeout_us > 0 && eq_bulk_heavy(eq);
+			bool spinner = !skip && spin_ns > 0 && timeout_us > 0 &&
 				       !__atomic_exchange_n(&ev_spinning, true, __ATOMIC_ACQUIRE);
 
 			if (!spinner)
 				spin_ns = 0;
+			if (spinner)
+				__atomic_fetch_add(&ev_nspun, 1, __ATOMIC_RELAXED);
+			else if (skip)
+				__atomic_fetch_add(&ev_nspin_skipped, 1, __ATOMIC_RELAXED);
 			do {
 				ev_prog_eq = eq;
 				n = net_progress(eq->eq_net, 0);
@@ -1330,7 +1374,7 @@ dc_ev_end(daos_event_t *ev, daos_event_t *priv)
 			return priv->ev_error;
 		}
 		pthread_mutex_unlock(&eq->eq_lock);
-		eq_progress(eq, 1000000);
+		eq_progress(eq, 1000000, false);
 	}
 }
 
@@ -1364,10 +1408,10 @@ daos_event_test(struct daos_event *ev, int64_t timeout, bool *flag)
 		}
 		if (timeout > 0 && us_left(deadline) == 0)
 			break;
-		eq_progress(eq, timeout < 0 ? 1000000 : us_left(deadline));
+		eq_progress(eq, timeout < 0 ? 1000000 : us_left(deadline), false);
 	}
 	if (!done && timeout == DAOS_EQ_NOWAIT) {
-		eq_progress(eq, 0);
+		eq_progress(eq, 0, false);
 		pthread_mutex_lock(&eq->eq_lock);
 		done = de->de_state == DAOS_EVS_READY || de_reap_locked(eq, de);
 		pthread_mutex_unlock(&eq->eq_lock);
@@ -1522,6 +1566,16 @@ daos_eq_destroy(daos_handle_t eqh, int flags)
 	return 0;
 }
 
+/* Fold a wait of daos_eq_poll on @eq that had to progress into its moving average. */
+static void
+eq_poll_wait_note(struct dc_eq *eq, uint64_t ns)
+{
+	uint64_t avg = __atomic_load_n(&eq->eq_poll_wait_ns, __ATOMIC_RELAXED);
+
+	/* racy read-modify-write between pollers of one queue: a rough average is enough */
+	__atomic_store_n(&eq->eq_poll_wait_ns, avg - avg / 8 + ns / 8, __ATOMIC_RELAXED);
+}
+
 int
 daos_eq_poll(daos_handle_t eqh, int wait_running, int64_t timeout, unsigned int nevents,
 	     daos_event_t **events)
@@ -1530,6 +1584,8 @@ daos_eq_poll(daos_handle_t eqh, int wait_running, int64_t timeout, unsigned int 
 	struct dc_event *tmp;
 	struct dc_eq *eq;
 	uint64_t deadline = 0;
+	uint64_t wait_start = 0;
+	bool long_waits;
 	int count = 0;
 
 	if (nevents == 0 || events == NULL)
@@ -1553,13 +1609,33 @@ daos_eq_poll(daos_handle_t eqh, int wait_running, int64_t timeout, unsigned int 
 			pthread_mutex_unlock(&eq->eq_lock);
 			break;
 		}
+		/*
+		 * No busy-poll with several events in flight whose waits were long and large
+		 * bulk transfers among them (eq_progress checks that): 1 MiB transfers at a
+		 * high depth complete every few hundred us, the spin would burn the core
+		 * the server needs, and an epoll wake-up (~30 us) is hidden by the other
+		 * requests in flight. One event in flight (a latency-bound caller) or short
+		 * waits: it spins.
+		 */
+		long_waits =
+		    eq->eq_n_running > 1 &&
+		    __atomic_load_n(&eq->eq_poll_wait_ns, __ATOMIC_RELAXED) * EQ_SPIN_SKIP_DIV >
+			(uint64_t)ev_spin_us * 1000;
 		pthread_mutex_unlock(&eq->eq_lock);
 		if (!first && timeout >= 0 && us_left(deadline) == 0)
 			break;
-		eq_progress(eq, timeout < 0 ? 1000000 : timeout == 0 ? 0 : us_left(deadline));
+		if (timeout != 0 && wait_start == 0)
+			wait_start = d_now_ns();
+		eq_progress(eq,
+			    timeout < 0    ? 1000000
+			    : timeout == 0 ? 0
+					   : us_left(deadline),
+			    long_waits);
 		if (timeout == 0 && !first)
 			break;
 	}
+	if (wait_start != 0)
+		eq_poll_wait_note(eq, d_now_ns() - wait_start);
 	eq_put(eq);
 	return count;
 }

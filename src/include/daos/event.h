@@ -132,6 +132,14 @@ void dc_ev_lib_fini(void);
 int dc_ev_eq_count(void);
 
 /**
+ * How many waits in eq_progress busy-polled (@spun) and how many daos_eq_poll made without
+ * it because its queue's recent waits were long with several events in flight and at least
+ * 4 MiB of bulk buffers registered on its context (@skipped), since the process started:
+ * what tests check to see the spin policy.
+ */
+void dc_ev_spin_stats(uint64_t *spun, uint64_t *skipped);
+
+/**
  * The provider and local address new network contexts use (NULL: keep the current one).
  * Defaults: D_PROVIDER from the environment or NET_PROVIDER_DEFAULT, and "127.0.0.1".
  * Attach info from the agent sets them. Contexts created earlier keep theirs.

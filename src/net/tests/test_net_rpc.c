@@ -38,6 +38,7 @@ t_check_idle(void)
 	net_context_stats(t_ctx, &st);
 	assert_int_equal(st.ns_rpcs, 0);
 	assert_int_equal(st.ns_bulks, 0);
+	assert_int_equal(st.ns_bulk_bytes, 0);
 	assert_int_equal(st.ns_bulk_ops, 0);
 	assert_int_equal(st.ns_bufs, 0);
 }
@@ -209,6 +210,8 @@ t_bulk_one(uint8_t *buf, uint8_t *check, size_t len, uint32_t op, int nr_iov)
 	struct net_bulk_in in = {.bi_op = op, .bi_flags = NET_BULK_F_CRC, .bi_len = len};
 	struct nt_result res = {0};
 	struct net_bulk *bulk;
+	struct net_stats st0;
+	struct net_stats st1;
 	d_iov_t iovs[4];
 	d_sg_list_t sgl = {.sg_nr = (uint32_t)nr_iov, .sg_iovs = iovs};
 	size_t off = 0;
@@ -227,8 +230,11 @@ t_bulk_one(uint8_t *buf, uint8_t *check, size_t len, uint32_t op, int nr_iov)
 		net_selftest_pattern(buf, len, in.bi_seed);
 	else
 		memset(buf, 0xa5, len);
+	net_context_stats(t_ctx, &st0);
 	assert_int_equal(net_bulk_create(t_ctx, &sgl, NET_BULK_READ | NET_BULK_WRITE, &bulk), 0);
 	assert_int_equal(net_bulk_len(bulk), len);
+	net_context_stats(t_ctx, &st1);
+	assert_int_equal(st1.ns_bulk_bytes - st0.ns_bulk_bytes, len);
 	assert_int_equal(
 	    net_rpc_send(t_ctx, t_peer, NET_OPC_BULK, &in, bulk, 60000, nt_cb, &res, NULL), 0);
 	assert_true(nt_wait(t_ctx, &res, 60000));

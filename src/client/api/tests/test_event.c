@@ -4,13 +4,16 @@
  * a thread of this process.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -696,6 +699,171 @@ srv_start(struct srv *s, pthread_t *th)
 	return true;
 }
 
+/* Completes its queue's events at the main thread's signal, each after a delay. */
+struct spin_comp {
+	sem_t go; /* posted by the main thread once the round's events run */
+	daos_event_t *evs;
+	int per_round; /* events completed per round, ev[0] after delay_us, the rest at once */
+	int rounds;
+	int delay_us;
+};
+
+static void *
+spin_comp_main(void *arg)
+{
+	struct spin_comp *c = arg;
+	int r;
+	int i;
+
+	for (r = 0; r < c->rounds; r++) {
+		while (sem_wait(&c->go) != 0)
+			;
+		usleep(c->delay_us);
+		for (i = 0; i < c->per_round; i++)
+			dc_ev_complete(&c->evs[i], -(r * 10 + i + 1));
+	}
+	return NULL;
+}
+
+static uint64_t
+thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Register (*arg NULL) or destroy the 4 MiB bulk handle test_spin_policy keeps. */
+struct spin_bulk {
+	struct net_bulk *bulk;
+	void *buf;
+};
+
+static int
+spin_bulk_fn(struct net_context *ctx, void *arg)
+{
+	struct spin_bulk *sb = arg;
+	d_iov_t iov;
+	d_sg_list_t sgl = {.sg_nr = 1, .sg_iovs = &iov};
+
+	if (sb->bulk != NULL) {
+		net_bulk_destroy(sb->bulk);
+		sb->bulk = NULL;
+		return 0;
+	}
+	d_iov_set(&iov, sb->buf, 4 << 20);
+	return net_bulk_create(ctx, &sgl, NET_BULK_READ, &sb->bulk);
+}
+
+/* One phase of test_spin_policy: @nr events per round, waits of @delay_us. */
+static void
+spin_phase(daos_handle_t eqh, daos_event_t *ev, int nr, int rounds, int delay_us)
+{
+	struct spin_comp c = {.evs = ev, .per_round = nr, .rounds = rounds, .delay_us = delay_us};
+	daos_event_t *out[4];
+	pthread_t th;
+	int r;
+	int i;
+	int n;
+
+	assert_int_equal(sem_init(&c.go, 0, 0), 0);
+	assert_int_equal(pthread_create(&th, NULL, spin_comp_main, &c), 0);
+	for (r = 0; r < rounds; r++) {
+		bool seen[4] = {false};
+
+		for (i = 0; i < nr; i++)
+			launch(&ev[i]);
+		sem_post(&c.go);
+		for (i = 0; i < nr; i += n) {
+			n = daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, 1, out);
+			assert_int_equal(n, 1);
+			/* the model: each event of the round once, with the error it was given */
+			assert_true(out[0] >= ev && out[0] < ev + nr);
+			assert_false(seen[out[0] - ev]);
+			seen[out[0] - ev] = true;
+			assert_int_equal(out[0]->ev_error, -(r * 10 + (int)(out[0] - ev) + 1));
+		}
+	}
+	pthread_join(th, NULL);
+	sem_destroy(&c.go);
+}
+
+/*
+ * daos_eq_poll's spin policy: a queue whose waits are long (3 ms here, beyond a quarter of
+ * the 1 ms default spin) with more than one event in flight and 4 MiB of bulk buffers
+ * registered sleeps at once; with one event in flight (latency-bound), or with no bulk
+ * buffers (small requests on a loaded machine), it busy-polls first, however long the waits.
+ */
+static void
+test_spin_policy(void **state)
+{
+	struct srv s = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	enum { ROUNDS = 24 };
+	daos_event_t ev[4];
+	daos_event_t *out[1];
+	daos_handle_t eqh;
+	uint64_t spun0, skipped0, spun1, skipped1, spun2, skipped2;
+	uint64_t cpu0, cpu1, cpu2;
+	struct spin_bulk sb = {0};
+	pthread_t th;
+	int i;
+
+	(void)state;
+	if (getenv("DAOS_EQ_SPIN_US") != NULL)
+		skip(); /* the figures below assume the default spin */
+	if (!srv_start(&s, &th))
+		skip();
+	assert_int_equal(daos_eq_create(&eqh), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(daos_event_init(&ev[i], eqh, NULL), 0);
+	/* the queue spins only once it has a network context: a ping makes it */
+	assert_int_equal(ping_op(s.addr, 1, 0, 0, 0, &ev[0]), 0);
+	assert_int_equal(daos_eq_poll(eqh, 1, DAOS_EQ_WAIT, 1, out), 1);
+	assert_int_equal(out[0]->ev_error, 0);
+
+	/* three in flight, 3 ms waits, no bulk buffers: every wait spins */
+	dc_ev_spin_stats(&spun0, &skipped0);
+	spin_phase(eqh, ev, 3, ROUNDS, 3000);
+	dc_ev_spin_stats(&spun1, &skipped1);
+	print_message("3 in flight, no bulk: %" PRIu64 " spun, %" PRIu64 " skipped\n",
+		      spun1 - spun0, skipped1 - skipped0);
+	assert_int_equal(skipped1, skipped0);
+	assert_true(spun1 - spun0 >= ROUNDS);
+
+	/* the same with 4 MiB of bulk buffers registered: no wait spins */
+	sb.buf = calloc(1, 4 << 20);
+	assert_non_null(sb.buf);
+	assert_int_equal(dc_ev_net_exec(&ev[3], spin_bulk_fn, &sb), 0);
+	dc_ev_spin_stats(&spun0, &skipped0);
+	cpu0 = thread_cpu_us();
+	spin_phase(eqh, ev, 3, ROUNDS, 3000);
+	cpu1 = thread_cpu_us();
+	dc_ev_spin_stats(&spun1, &skipped1);
+	/* the CPU figures are information (load changes them), the counts are the check */
+	print_message("3 in flight: %" PRIu64 " spun, %" PRIu64 " skipped, %" PRIu64
+		      " us of CPU per round\n",
+		      spun1 - spun0, skipped1 - skipped0, (cpu1 - cpu0) / ROUNDS);
+	assert_true(skipped1 - skipped0 >= ROUNDS);
+	/* one in flight, same waits and buffers: every wait spins */
+	spin_phase(eqh, ev, 1, ROUNDS, 3000);
+	cpu2 = thread_cpu_us();
+	dc_ev_spin_stats(&spun2, &skipped2);
+	print_message("1 in flight: %" PRIu64 " spun, %" PRIu64 " skipped, %" PRIu64
+		      " us of CPU per round\n",
+		      spun2 - spun1, skipped2 - skipped1, (cpu2 - cpu1) / ROUNDS);
+	assert_int_equal(skipped2, skipped1);
+	assert_true(spun2 - spun1 >= ROUNDS);
+	assert_int_equal(dc_ev_net_exec(&ev[3], spin_bulk_fn, &sb), 0);
+	free(sb.buf);
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(daos_event_fini(&ev[i]), 0);
+	assert_int_equal(daos_eq_destroy(eqh, 0), 0);
+	s.stop = 1;
+	pthread_join(th, NULL);
+}
+
 /* A thread making blocking calls at the same time as the others. */
 struct bt_arg {
 	const char *addr;
@@ -942,6 +1110,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_private_eq_freed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rpc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spin_policy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blocking_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_internal, setup, teardown),
