@@ -2,7 +2,8 @@
  * bio_data.c: writes and reads of bulk values in a pool shard's data file, through the
  * file's own io_uring: writes O_DIRECT, reads below 64 KiB through the page cache (a second,
  * buffered fd) and larger ones O_DIRECT, from (into) the caller's buffers where they are
- * aligned and through a bounce arena where they are not.
+ * aligned and through a bounce arena where they are not. Writes below 64 KiB do not use the
+ * ring: a pwritev on the buffered fd, at once (bd_write_buffered).
  * Sits on liburing. The durability of these writes is the WAL's business: after a batch completed,
  * the caller asks the WAL (bio_wal_dep_sync) to fdatasync the data file ahead of the log records
  * that reference it, so all the updates of one WAL flush share one data sync.
