@@ -22,6 +22,11 @@
  *   still to be read (a use after free under ASan; the 9 MiB values of obj_test_bulk).
  * - t_data_errors: a failed write (BIO_FI_DATA_WRITE) and a failed submission
  *   (BIO_FI_DATA_SUBMIT) come back as -DER_IO, the next batch works.
+ * - t_data_buffered: writes below 64 KiB go through the page cache at once (the wait hook is
+ *   never called, no ring request), larger ones O_DIRECT; random small and large writes and
+ *   reads over overlapping ranges always read the last bytes written (the two descriptors
+ *   stay coherent); a failed buffered write (BIO_FI_DATA_WRITE) is -DER_IO;
+ *   DAOS_BIO_BUF_WRITE=0 sends a 4 KiB write to the ring again.
  * - t_data_concurrent: a second batch runs to completion inside the first one's wait hook
  *   (two ULTs); both land, and every bounce chunk comes back.
  * - t_data_wal: a flush after bio_wal_dep_sync syncs the data file once (shared by every
@@ -53,7 +58,8 @@
 #define FILE_SIZE (64ULL << 20)
 #define MAX_VAL (300U << 10)
 #define BD_BLK_TEST 4096
-#define BD_NOWAIT_SKIP_MAX_TEST 64 /* BD_NOWAIT_BACKOFF_MAX */
+#define BD_NOWAIT_SKIP_MAX_TEST 64      /* BD_NOWAIT_BACKOFF_MAX */
+#define BD_CACHED_READ_TEST (64U << 10) /* BD_CACHED_READ, and BD_BUF_WRITE */
 
 static char dir[64];
 static char path[128];
@@ -506,6 +512,145 @@ t_data_errors(void **state)
 	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
 	bio_data_close(bd);
 	free(buf);
+}
+
+/* A data file and the calls of its wait hook (a ULT that parks). */
+struct counted {
+	struct bio_data *c_bd;
+	int c_waits;
+};
+
+static int
+counting_wait(void *arg)
+{
+	struct counted *c = arg;
+
+	c->c_waits++;
+	return bio_data_wait_io(c->c_bd);
+}
+
+/* One value of @len bytes from @buf at @off, through a counting wait hook. */
+static int
+write_counted(struct counted *c, uint64_t off, void *buf, uint64_t len)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct bio_data_batch *bb;
+
+	assert_int_equal(bio_data_batch_get(c->c_bd, &bb), 0);
+	assert_int_equal(bio_data_write(bb, off, &iov, 1), 0);
+	return bio_data_submit_wait(bb, counting_wait, c);
+}
+
+static void
+t_data_buffered(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_data_buffered"));
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_WRITE, .fa_max_faults = 1};
+	struct bio_data_stats st0, st;
+	unsigned char *model, *src = NULL, *dst = NULL;
+	struct counted c = {0};
+	unsigned int round;
+	uint64_t len, off, i;
+	int fd;
+
+	(void)state;
+	assert_int_equal(posix_memalign((void **)&src, 4096, MAX_VAL + 4096), 0);
+	assert_int_equal(posix_memalign((void **)&dst, 4096, MAX_VAL + 4096), 0);
+	model = file_fill(&rs); /* the file's bytes; then nothing of it cached */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	close(fd);
+	assert_int_equal(bio_data_open(path, &c.c_bd), 0);
+
+	/* 4 KiB aligned, and 100 unaligned bytes: written at once, the ULT never parks */
+	for (i = 0; i < 4096 + 101; i++)
+		src[i] = (unsigned char)d_test_rand(&rs);
+	bio_data_query(c.c_bd, &st0);
+	assert_int_equal(write_counted(&c, 1 << 20, src, 4096), 0);
+	memcpy(model + (1 << 20), src, 4096);
+	assert_int_equal(write_counted(&c, 2 << 20, src + 4097, 100), 0);
+	memcpy(model + (2 << 20), src + 4097, 100);
+	memset(model + (2 << 20) + 100, 0, 4096 - 100);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(c.c_waits, 0);
+	assert_int_equal(st.ds_buffered_writes - st0.ds_buffered_writes, 2);
+	assert_int_equal(st.ds_writes - st0.ds_writes, 2);
+	assert_int_equal(st.ds_done, st0.ds_done); /* nothing went through the ring */
+	/* a value of 64 KiB goes O_DIRECT, through the ring: the ULT waits */
+	assert_int_equal(write_counted(&c, 3 << 20, src, 64 << 10), 0);
+	memcpy(model + (3 << 20), src, 64 << 10);
+	bio_data_query(c.c_bd, &st0);
+	assert_true(c.c_waits > 0 || !st0.ds_direct);
+	assert_int_equal(st0.ds_buffered_writes, st.ds_buffered_writes);
+
+	/*
+	 * Small (buffered) and large (O_DIRECT) writes and reads of both kinds over the same
+	 * ranges, in random order: every read sees the last write, whichever descriptor wrote
+	 * and reads it (a dirty cached page under an O_DIRECT read or write, a cached page
+	 * under a small read after an O_DIRECT write).
+	 */
+	for (round = 0; round < 200; round++) {
+		bool small = d_test_rand(&rs) % 2 == 0;
+
+		len = small ? 1 + d_test_rand(&rs) % (BD_CACHED_READ_TEST - 1)
+			    : BD_CACHED_READ_TEST +
+				  d_test_rand(&rs) % (MAX_VAL - BD_CACHED_READ_TEST);
+		/* 4 MiB of the file at 4 MiB: the ranges overlap often */
+		off = (4 << 20) + (d_test_rand(&rs) % ((4 << 20) / 4096)) * 4096;
+		if (d_test_rand(&rs) % 2 == 0) {
+			for (i = 0; i < len; i++)
+				src[i] = (unsigned char)d_test_rand(&rs);
+			assert_int_equal(write_counted(&c, off, src, len), 0);
+			memcpy(model + off, src, len);
+			memset(model + off + len, 0, (4096 - len % 4096) % 4096);
+		} else {
+			memset(dst, 0xee, len);
+			assert_int_equal(read_one(c.c_bd, off, dst, len), 0);
+			assert_memory_equal(dst, model + off, len);
+		}
+	}
+	bio_data_query(c.c_bd, &st);
+	assert_true(st.ds_buffered_writes - st0.ds_buffered_writes > 20);
+	assert_true(st.ds_writes - st.ds_buffered_writes > 20 + 1);
+
+	/* a failed buffered write is -DER_IO; the next one works */
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	assert_int_equal(write_counted(&c, 1 << 20, src, 4096), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_WRITE);
+	assert_int_equal(write_counted(&c, 1 << 20, src, 4096), 0);
+	memcpy(model + (1 << 20), src, 4096);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_errors, 1);
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	bio_data_close(c.c_bd);
+
+	/* DAOS_BIO_BUF_WRITE=0: every write O_DIRECT through the ring, as before */
+	setenv("DAOS_BIO_BUF_WRITE", "0", 1);
+	assert_int_equal(bio_data_open(path, &c.c_bd), 0);
+	unsetenv("DAOS_BIO_BUF_WRITE");
+	c.c_waits = 0;
+	assert_int_equal(write_counted(&c, 5 << 20, src + 1, 4096), 0);
+	memcpy(model + (5 << 20), src + 1, 4096);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_buffered_writes, 0);
+	assert_int_equal(st.ds_writes, 1);
+	assert_int_equal(st.ds_done, 1);
+	assert_true(c.c_waits > 0);
+	bio_data_close(c.c_bd);
+
+	/* the whole file, read back through another descriptor */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	for (off = 0; off < FILE_SIZE; off += MAX_VAL) {
+		len = FILE_SIZE - off < MAX_VAL ? FILE_SIZE - off : MAX_VAL;
+		assert_int_equal(pread(fd, dst, len, (off_t)off), (ssize_t)len);
+		assert_memory_equal(dst, model + off, len);
+	}
+	close(fd);
+	free(model);
+	free(src);
+	free(dst);
 }
 
 /*
@@ -1051,6 +1196,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_read_cached, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_read_long, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_buffered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),

@@ -375,10 +375,11 @@ struct bio_data_batch;
 
 /** Counters of a data file (bio_data_query). */
 struct bio_data_stats {
-	uint64_t ds_writes;       /* write requests submitted */
-	uint64_t ds_bytes;        /* bytes they wrote (padding included) */
-	uint64_t ds_direct_bytes; /* value bytes written straight from the caller's buffers */
-	uint64_t ds_bounce_bytes; /* value bytes copied into bounce chunks first */
+	uint64_t ds_writes;          /* write requests submitted */
+	uint64_t ds_bytes;           /* bytes they wrote (padding included) */
+	uint64_t ds_buffered_writes; /* of ds_writes, written at once through the page cache */
+	uint64_t ds_direct_bytes;    /* value bytes written straight from the caller's buffers */
+	uint64_t ds_bounce_bytes;    /* value bytes copied into bounce chunks first */
 	uint64_t ds_reads;        /* read requests (resubmissions not counted), cached ones too */
 	uint64_t ds_read_bytes;   /* bytes they asked for (whole blocks) */
 	uint64_t ds_cached_reads; /* of them, served at once from the page cache (RWF_NOWAIT) */
