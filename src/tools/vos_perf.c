@@ -8,11 +8,8 @@
  *     (dkey, akey) per update over a few objects; fetches read back the keys written.
  *     Updates never wait for durability; the WAL still flushes in the background through
  *     vos_pool_poll, called every POLL_EVERY updates as an xstream poller would.
- *   - WAL on, N in flight: a sliding window of N updates (update i waits until update i-N
- *     is durable; vos_pool_poll every N/4 updates starts the next flush, so flushes overlap
- *     updates, as on a target with N requests outstanding); durable updates per second
- *     and GB/s. Beside it "batches of N": N updates issued, then vos_pool_wait on the last
- *     LSN (the N share one flush, which never overlaps updates).
+ *   - WAL on: N updates issued, then vos_pool_wait on the last LSN (the N share flushes);
+ *     durable updates per second and GB/s.
  *   - WAL on, ULTs (-u): N ULTs of an engine xstream (daos_sched), each updating and
  *     waiting for its own update's durability in a loop, as N requests of a target would;
  *     the pool's wait hook parks the ULT and the xstream's poller (vos_pool_poll, armed
@@ -725,56 +722,9 @@ run_fetch(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t siz
 	return r;
 }
 
-/*
- * One update of the sliding window of run_durable: wait until the update @depth before
- * this one (number @n) is durable, make the update, remember its LSN, and every @depth / 4
- * updates let vos_pool_poll start the next flush. 0, or -DER_NOSPACE; other errors die.
- * Time spent waiting or polling is added to *@wal_secs.
- */
-static int
-durable_window_step(struct bench *b, enum val_type vt, uint64_t size, uint32_t depth,
-		    uint64_t *lsns, uint64_t n, double *wal_secs)
-{
-	uint32_t slot = (uint32_t)(n % depth);
-	uint32_t every = depth >= 4 ? depth / 4 : 1;
-	double tw;
-	int rc;
-
-	if (n >= depth) {
-		tw = now_s();
-		rc = vos_pool_wait(b->b_poh, lsns[slot]);
-		if (rc != 0)
-			die("vos_pool_wait: %s\n", d_errstr(rc));
-		*wal_secs += now_s() - tw;
-	}
-	rc = bench_update(b, b->b_next, vt, size);
-	if (rc == -DER_NOSPACE)
-		return rc;
-	if (rc != 0)
-		die("update: %s\n", d_errstr(rc));
-	b->b_next++;
-	lsns[slot] = vos_pool_last_lsn(b->b_poh);
-	if ((n + 1) % every == 0) {
-		tw = now_s();
-		rc = vos_pool_poll(b->b_poh);
-		if (rc < 0)
-			die("vos_pool_poll: %s\n", d_errstr(rc));
-		*wal_secs += now_s() - tw;
-	}
-	return 0;
-}
-
-/*
- * WAL on, @depth updates in flight. @batch: @depth updates, then wait for the last one's LSN
- * (the window drains to empty each round: the flush never overlaps updates). Otherwise a
- * sliding window, as a target with @depth requests outstanding sees them: update i first
- * waits until update i - @depth is durable, and vos_pool_poll runs every @depth / 4
- * updates, so a flush is in flight while the next updates are made and each flush carries
- * what arrived during the previous one (group commit).
- */
+/* WAL on: @depth updates, then wait for the last one's LSN; repeat. */
 static struct run
-run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t size, uint32_t depth,
-	    bool batch)
+run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t size, uint32_t depth)
 {
 	uint64_t check = depth > 256 ? depth : 256;
 	uint64_t ck = bench_ckpts(b), wf = bench_wal_full(b), wb = bench_wal_bytes(b);
@@ -782,19 +732,12 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 	double c0 = cpu_s();
 	uint64_t sl = sleeps();
 	uint64_t next_check = 0;
-	uint64_t *lsns = NULL;
 	struct run r = {0};
-	double t0;
+	double t0 = now_s();
 	double tw;
 	uint32_t i;
 	int rc;
 
-	if (!batch) {
-		D_ALLOC_ARRAY(lsns, depth);
-		if (lsns == NULL)
-			die("out of memory\n");
-	}
-	t0 = now_s();
 	while ((cfg->c_ops == 0 || r.r_ops < cfg->c_ops) && now_s() - t0 < cfg->c_secs) {
 		if (r.r_ops >= next_check) {
 			if (!bench_room(b, check, size)) {
@@ -802,15 +745,6 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 				break;
 			}
 			next_check = r.r_ops + check - depth;
-		}
-		if (!batch) {
-			rc = durable_window_step(b, vt, size, depth, lsns, r.r_ops, &r.r_wal_secs);
-			if (rc == -DER_NOSPACE) {
-				r.r_stop = "pool full";
-				break;
-			}
-			r.r_ops++;
-			continue;
 		}
 		for (i = 0; i < depth; i++) {
 			rc = bench_update(b, b->b_next, vt, size);
@@ -836,15 +770,6 @@ run_durable(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t s
 		if (r.r_stop != NULL)
 			break;
 	}
-	if (!batch && r.r_ops > 0) {
-		/* the last window: every counted update durable before the clock stops */
-		tw = now_s();
-		rc = vos_pool_wait(b->b_poh, vos_pool_last_lsn(b->b_poh));
-		if (rc != 0)
-			die("vos_pool_wait: %s\n", d_errstr(rc));
-		r.r_wal_secs += now_s() - tw;
-	}
-	D_FREE(lsns);
 	r.r_secs = now_s() - t0;
 	r.r_ckpts = bench_ckpts(b) - ck;
 	r.r_wal_full = bench_wal_full(b) - wf;
@@ -1141,17 +1066,9 @@ bench_kind(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 		char sz[24];
 
 		size_str(size, sz, sizeof(sz));
-		snprintf(name, sizeof(name), "durable %s %s, batches of %u",
-			 vt == VT_SINGLE ? "single" : "array", sz, d);
-		r = run_durable(cfg, b, vt, size, d, true);
-		f = fig_add("wal_on_batch", name);
-		fig_from_run(f, &r, size);
-		f->f_depth = d;
-		fig_print(f);
-
 		snprintf(name, sizeof(name), "durable %s %s, %u in flight",
 			 vt == VT_SINGLE ? "single" : "array", sz, d);
-		r = run_durable(cfg, b, vt, size, d, false);
+		r = run_durable(cfg, b, vt, size, d);
 		f = fig_add("wal_on", name);
 		fig_from_run(f, &r, size);
 		f->f_depth = d;
@@ -1431,9 +1348,8 @@ usage(const char *prog, int status)
 	    "Sizes take K and M suffixes (binary). Keys: key i is akey i/%d%%%d of dkey i/%d\n"
 	    "of object i%%%d; every update writes a new key, every fetch reads one written.\n"
 	    "WAL off = updates never wait for durability (the WAL still flushes in the\n"
-	    "background through vos_pool_poll every %d updates); WAL on, N in flight = update\n"
-	    "i waits until update i-N is durable; batches of N = N updates, then vos_pool_wait\n"
-	    "on the last LSN.\n",
+	    "background through vos_pool_poll every %d updates); WAL on = N updates, then\n"
+	    "vos_pool_wait on the last LSN.\n",
 	    prog, BUILD_LIMIT_S, NOBJ, NAKEY, NOBJ * NAKEY, NOBJ, POLL_EVERY);
 	exit(status);
 }
@@ -1672,11 +1588,8 @@ main(int argc, char **argv)
 			  cfg.c_data_mib * MIB, cfg.c_wal_mib * MIB);
 	say("rates (%.2f s%s per figure; new (dkey, akey) per update over %d objects):\n"
 	    "  WAL off = index only: updates never wait for durability; the WAL still flushes\n"
-	    "  in the background through vos_pool_poll every %d updates. WAL on (durable), N in\n"
-	    "  flight = a sliding window: update i first waits until update i-N is durable,\n"
-	    "  vos_pool_poll every N/4 updates starts the next flush; batches of N = N updates,\n"
-	    "  then vos_pool_wait on the last LSN (drained each round). Columns: rate, GB/s, ops, "
-	    "seconds,\n"
+	    "  in the background through vos_pool_poll every %d updates. WAL on (durable) =\n"
+	    "  N updates, then vos_pool_wait on the last LSN. Columns: rate, GB/s, ops, seconds,\n"
 	    "  checkpoints taken, share of the time in vos_pool_poll/vos_pool_wait (wal); WAL "
 	    "off:\n"
 	    "  the longest single update, its vos_pool_poll included (wall clock: preemption by\n"
