@@ -40,6 +40,7 @@
 
 #include "../common/sys_pool.h"
 #include "perf_cpu.h"
+#include "perf_wal.h"
 
 #define MAX_RUNS 16
 #define MAX_LIST 8
@@ -243,46 +244,6 @@ floor_bulk_free(struct net_context *ctx, void *arg)
 	return 0;
 }
 
-/*
- * The server's WAL counters summed over its targets (engine/wal/..., through the management
- * port's Telemetry method): wal[0] records appended, wal[1] flushes, wal[2] syncs. All zero
- * if the server does not answer (the figures are then printed as 0).
- */
-static void
-wal_counts(const char *addr, uint64_t wal[3])
-{
-	static const char *const names[] = {"daos_engine_wal_appends{", "daos_engine_wal_flushes{",
-					    "daos_engine_wal_syncs{"};
-	Ctl__TelemetryReq req = CTL__TELEMETRY_REQ__INIT;
-	Ctl__TelemetryResp *resp = NULL;
-	struct dss_ctl_client *cli;
-	uint8_t buf[16];
-	void *reply = NULL;
-	size_t len;
-	char *line;
-	char *save = NULL;
-	int i;
-
-	wal[0] = wal[1] = wal[2] = 0;
-	if (addr == NULL || dss_ctl_client_open(addr, 10000, &cli) != 0)
-		return;
-	len = ctl__telemetry_req__pack(&req, buf);
-	if (dss_ctl_client_call(cli, DSS_CTL_TELEMETRY, buf, len, 10000, &reply, &len) == 0)
-		resp = ctl__telemetry_resp__unpack(NULL, len, reply);
-	for (line = resp != NULL ? strtok_r(resp->text, "\n", &save) : NULL; line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *sp = strrchr(line, ' ');
-
-		for (i = 0; i < 3 && sp != NULL; i++)
-			if (strncmp(line, names[i], strlen(names[i])) == 0)
-				wal[i] += strtoull(sp + 1, NULL, 10);
-	}
-	if (resp != NULL)
-		ctl__telemetry_resp__free_unpacked(resp, NULL);
-	free(reply);
-	dss_ctl_client_close(cli);
-}
-
 /* ---- one phase: OPS operations, QD in flight ---- */
 
 static int
@@ -349,8 +310,8 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	int nfree = qd;
 	uint64_t next = 0;
 	uint64_t done = 0;
-	uint64_t w0[3] = {0};
-	uint64_t w1[3] = {0};
+	uint64_t w0[PERF_WAL_N] = {0};
+	uint64_t w1[PERF_WAL_N] = {0};
 	uint64_t c0;
 	uint64_t s0;
 	uint64_t t0;
@@ -358,7 +319,7 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	int rc;
 
 	if (phase == P_UPDATE)
-		wal_counts(b->mgmt, w0);
+		perf_wal_counts(b->mgmt, w0);
 	c0 = perf_self_cpu_ns();
 	s0 = perf_proc_cpu_ns(b->srv_pid);
 
@@ -397,7 +358,7 @@ run_phase(struct bench *b, int phase, uint64_t size, int qd, int nobj, uint64_t 
 	    b->srv_pid > 0 ? (double)(perf_proc_cpu_ns(b->srv_pid) - s0) / 1e3 / (double)nops : -1;
 	if (phase == P_UPDATE) {
 		/* the counters move when the target's poller sees the flush complete: all have */
-		wal_counts(b->mgmt, w1);
+		perf_wal_counts(b->mgmt, w1);
 		res->recs_per_flush =
 		    w1[1] > w0[1] ? (double)(w1[0] - w0[0]) / (double)(w1[1] - w0[1]) : 0;
 		res->syncs_per_op = (double)(w1[2] - w0[2]) / (double)nops;

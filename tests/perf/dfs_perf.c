@@ -51,6 +51,7 @@
 
 #include "../common/sys_pool.h"
 #include "perf_cpu.h"
+#include "perf_wal.h"
 
 enum { F_CREATE, F_STAT, F_REMOVE, F_WRITE, F_READ, F_NR };
 static const char *fig_names[F_NR] = {"create (files/s)", "stat (files/s)", "remove (files/s)",
@@ -66,47 +67,6 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of this process so far (ns). */
-/*
- * The server's WAL counters summed over its targets (engine/wal/..., through the management
- * port's Telemetry method): wal[0] records appended, wal[1] flushes. All zero if the
- * server does not answer (the figures are then printed as 0).
- */
-static void
-wal_counts(const char *addr, uint64_t wal[2])
-{
-	static const char *const names[] = {"daos_engine_wal_appends{", "daos_engine_wal_flushes{"};
-	Ctl__TelemetryReq req = CTL__TELEMETRY_REQ__INIT;
-	Ctl__TelemetryResp *resp = NULL;
-	struct dss_ctl_client *cli;
-	uint8_t buf[16];
-	void *reply = NULL;
-	size_t len;
-	char *line;
-	char *save = NULL;
-	int i;
-
-	wal[0] = wal[1] = 0;
-	if (dss_ctl_client_open(addr, 10000, &cli) != 0)
-		return;
-	len = ctl__telemetry_req__pack(&req, buf);
-	if (dss_ctl_client_call(cli, DSS_CTL_TELEMETRY, buf, len, 10000, &reply, &len) == 0)
-		resp = ctl__telemetry_resp__unpack(NULL, len, reply);
-	for (line = resp != NULL ? strtok_r(resp->text, "\n", &save) : NULL; line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		for (i = 0; i < 2; i++) {
-			char *sp = strrchr(line, ' ');
-
-			if (strncmp(line, names[i], strlen(names[i])) == 0 && sp != NULL)
-				wal[i] += strtoull(sp + 1, NULL, 10);
-		}
-	}
-	if (resp != NULL)
-		ctl__telemetry_resp__free_unpacked(resp, NULL);
-	free(reply);
-	dss_ctl_client_close(cli);
 }
 
 static void
@@ -402,12 +362,12 @@ perf_run(struct perf_run *pr, char **bufs, double fig[F_NR], double rpcs[F_NR][D
 
 		uint64_t cc0;
 		uint64_t sc0;
-		uint64_t w0[2] = {0};
-		uint64_t w1[2] = {0};
+		uint64_t w0[PERF_WAL_N] = {0};
+		uint64_t w1[PERF_WAL_N] = {0};
 		double per;
 
 		if (rpcs != NULL)
-			wal_counts(pr->pr_addr, w0);
+			perf_wal_counts(pr->pr_addr, w0);
 		dc_obj_rpc_counts(c0);
 		cc0 = perf_self_cpu_ns();
 		sc0 = perf_proc_cpu_ns(pr->pr_srv_pid);
@@ -425,7 +385,7 @@ perf_run(struct perf_run *pr, char **bufs, double fig[F_NR], double rpcs[F_NR][D
 		}
 		t = t1 - t0;
 		if (rpcs != NULL) {
-			wal_counts(pr->pr_addr, w1);
+			perf_wal_counts(pr->pr_addr, w1);
 			pr->pr_wal[ph][0] = (double)(w1[0] - w0[0]) / t;
 			pr->pr_wal[ph][1] = (double)(w1[1] - w0[1]) / t;
 			/*
