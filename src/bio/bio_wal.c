@@ -128,6 +128,42 @@ wal_pc_set(struct wal_piece *pc, uint64_t off, uint32_t len, const char *data)
 }
 
 /*
+ * The next run of at least WAL_ZERO_MIN zero bytes in whole 8-byte words of the @len bytes
+ * at @data, scanning words from *@i (the first word boundary of the heap at or after the
+ * range's start, then where the last call stopped): true with the run in [*@zs, *@ze) and
+ * *@i after it; false when no run is left. Runs are maximal and taken greedily. The scan of
+ * wal_pieces and wal_range_put, which must cut ranges alike.
+ */
+static inline bool
+wal_zero_run_next(const char *data, uint32_t len, uint32_t *i, uint32_t *zs, uint32_t *ze)
+{
+	uint64_t w;
+
+	while (*i + 8 <= len) {
+		uint32_t j;
+
+		memcpy(&w, data + *i, 8);
+		if (w != 0) {
+			*i += 8;
+			continue;
+		}
+		for (j = *i + 8; j + 8 <= len; j += 8) {
+			memcpy(&w, data + j, 8);
+			if (w != 0)
+				break;
+		}
+		if (j - *i >= WAL_ZERO_MIN) {
+			*zs = *i;
+			*ze = j;
+			*i = j;
+			return true;
+		}
+		*i = j;
+	}
+	return false;
+}
+
+/*
  * Cut range @rr into pieces -- after-image bytes, and runs of at least WAL_ZERO_MIN zero
  * bytes in whole 8-byte words of the heap -- appended to @pcs at *@n (room for
  * rr_len / WAL_ZERO_MIN * 2 + 2 of them). Runs are maximal and taken greedily from the
@@ -140,33 +176,18 @@ wal_pieces(const struct umem_redo_range *rr, struct wal_piece *pcs, uint32_t *n)
 	uint32_t len = rr->rr_len;
 	uint32_t i = (uint32_t)((8 - rr->rr_off % 8) % 8);
 	uint32_t pos = 0;
-	uint64_t w;
+	uint32_t zs, ze;
 
 	if (len == 0 || data == NULL) {
 		/* an empty range, or one the caller already knows is zeros: as it is */
 		wal_pc_set(&pcs[(*n)++], rr->rr_off, len, data);
 		return;
 	}
-	while (i + 8 <= len) {
-		uint32_t j;
-
-		memcpy(&w, data + i, 8);
-		if (w != 0) {
-			i += 8;
-			continue;
-		}
-		for (j = i + 8; j + 8 <= len; j += 8) {
-			memcpy(&w, data + j, 8);
-			if (w != 0)
-				break;
-		}
-		if (j - i >= WAL_ZERO_MIN) {
-			if (i > pos)
-				wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, i - pos, data + pos);
-			wal_pc_set(&pcs[(*n)++], rr->rr_off + i, j - i, NULL);
-			pos = j;
-		}
-		i = j;
+	while (wal_zero_run_next(data, len, &i, &zs, &ze)) {
+		if (zs > pos)
+			wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, zs - pos, data + pos);
+		wal_pc_set(&pcs[(*n)++], rr->rr_off + zs, ze - zs, NULL);
+		pos = ze;
 	}
 	if (len > pos)
 		wal_pc_set(&pcs[(*n)++], rr->rr_off + pos, len - pos, data + pos);
@@ -225,35 +246,20 @@ wal_range_put(const struct umem_redo_range *rr, unsigned char *p, uint64_t *prev
 	uint32_t len = rr->rr_len;
 	uint32_t i = (uint32_t)((8 - rr->rr_off % 8) % 8);
 	uint32_t pos = 0;
-	uint64_t w;
+	uint32_t zs, ze;
 
 	if (len == 0 || data == NULL) {
 		(*n)++;
 		return wal_hdr_put(p, rr->rr_off, len, data != NULL ? false : len > 0, prev);
 	}
-	while (i + 8 <= len) {
-		uint32_t j;
-
-		memcpy(&w, data + i, 8);
-		if (w != 0) {
-			i += 8;
-			continue;
-		}
-		for (j = i + 8; j + 8 <= len; j += 8) {
-			memcpy(&w, data + j, 8);
-			if (w != 0)
-				break;
-		}
-		if (j - i >= WAL_ZERO_MIN) {
-			if (i > pos) {
-				p = wal_data_put(p, rr, pos, i, prev);
-				(*n)++;
-			}
-			p = wal_hdr_put(p, rr->rr_off + i, j - i, true, prev);
+	while (wal_zero_run_next(data, len, &i, &zs, &ze)) {
+		if (zs > pos) {
+			p = wal_data_put(p, rr, pos, zs, prev);
 			(*n)++;
-			pos = j;
 		}
-		i = j;
+		p = wal_hdr_put(p, rr->rr_off + zs, ze - zs, true, prev);
+		(*n)++;
+		pos = ze;
 	}
 	if (len > pos) {
 		p = wal_data_put(p, rr, pos, len, prev);
