@@ -1032,6 +1032,36 @@ kind_name(char *buf, size_t len, const char *what, enum val_type vt, uint64_t si
 }
 
 /* Every figure of one value kind: WAL off update + fetch, then WAL on at each depth. */
+
+/*
+ * Print durable figure @r of @group: "durable single|array SIZE, @d @what", with issue 3's
+ * targets: 64 B single values at 64 in flight (wal_on only) >= 100 K/s, 1 MiB arrays
+ * >= 1.5 GB/s.
+ */
+static void
+durable_fig(const char *group, const char *what, enum val_type vt, uint64_t size, uint32_t d,
+	    const struct run *r)
+{
+	struct fig *f;
+	char name[96];
+	char sz[24];
+
+	size_str(size, sz, sizeof(sz));
+	snprintf(name, sizeof(name), "durable %s %s, %u %s", vt == VT_SINGLE ? "single" : "array",
+		 sz, d, what);
+	f = fig_add(group, name);
+	fig_from_run(f, r, size);
+	f->f_depth = d;
+	if (strcmp(group, "wal_on") == 0 && vt == VT_SINGLE && size == 64 && d == 64) {
+		f->f_tgt = TGT_MIN_RATE;
+		f->f_tgt_val = 100000;
+	} else if (vt == VT_ARRAY && size == MIB) {
+		f->f_tgt = TGT_MIN_GBS;
+		f->f_tgt_val = 1.5;
+	}
+	fig_print(f);
+}
+
 static void
 bench_kind(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t size)
 {
@@ -1062,41 +1092,12 @@ bench_kind(const struct cfg *cfg, struct bench *b, enum val_type vt, uint64_t si
 	fig_print(f);
 
 	for (i = 0; i < cfg->c_ndepths; i++) {
-		uint32_t d = cfg->c_depths[i];
-		char sz[24];
-
-		size_str(size, sz, sizeof(sz));
-		snprintf(name, sizeof(name), "durable %s %s, %u in flight",
-			 vt == VT_SINGLE ? "single" : "array", sz, d);
-		r = run_durable(cfg, b, vt, size, d);
-		f = fig_add("wal_on", name);
-		fig_from_run(f, &r, size);
-		f->f_depth = d;
-		if (vt == VT_SINGLE && size == 64 && d == 64) {
-			f->f_tgt = TGT_MIN_RATE;
-			f->f_tgt_val = 100000;
-		} else if (vt == VT_ARRAY && size == MIB) {
-			f->f_tgt = TGT_MIN_GBS;
-			f->f_tgt_val = 1.5;
-		}
-		fig_print(f);
+		r = run_durable(cfg, b, vt, size, cfg->c_depths[i]);
+		durable_fig("wal_on", "in flight", vt, size, cfg->c_depths[i], &r);
 	}
 	for (i = 0; i < cfg->c_nult && size >= cfg->c_ult_min; i++) {
-		uint32_t d = cfg->c_ults[i];
-		char sz[24];
-
-		size_str(size, sz, sizeof(sz));
-		snprintf(name, sizeof(name), "durable %s %s, %u ULTs",
-			 vt == VT_SINGLE ? "single" : "array", sz, d);
-		r = run_durable_ult(cfg, b, vt, size, d);
-		f = fig_add("wal_on_ult", name);
-		fig_from_run(f, &r, size);
-		f->f_depth = d;
-		if (vt == VT_ARRAY && size == MIB) {
-			f->f_tgt = TGT_MIN_GBS;
-			f->f_tgt_val = 1.5;
-		}
-		fig_print(f);
+		r = run_durable_ult(cfg, b, vt, size, cfg->c_ults[i]);
+		durable_fig("wal_on_ult", "ULTs", vt, size, cfg->c_ults[i], &r);
 	}
 }
 
