@@ -895,6 +895,100 @@ test_stat_guess(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
 }
 
 /*
+ * A stat's size (one collective size query per engine since OBJ_OPC_QUERY_COLL, one per
+ * shard with DAOS_OBJ_QUERY_COLL=0) is exact right after another mount changed the file:
+ * an OC_SX file with 4 KiB chunks (its chunks spread over every target of the engine) is
+ * written sparsely, extended, truncated and punched through a second dfs_t, and after each
+ * change dfs_stat by name (the guess path), dfs_ostat and dfs_get_size on the first mount
+ * agree with a model of the size.
+ */
+static void
+test_stat_sizes(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
+{
+	struct daos_obj_layout *lo = NULL;
+	uint8_t buf[300];
+	uint64_t model = 0;
+	daos_obj_id_t oid;
+	daos_size_t size;
+	struct stat st;
+	dfs_obj_t *dir_a;
+	dfs_obj_t *dir_b;
+	dfs_obj_t *f;
+	dfs_obj_t *g;
+	dfs_t *other;
+	uint32_t tgts = 0;
+	uint32_t i;
+	int op;
+
+	CHECK_RC(dfs_mount(poh, coh, O_RDWR, &other), 0);
+	if (failures)
+		return;
+	CHECK_RC(dfs_mkdir(dfs, NULL, "sizes", 0755, 0), 0);
+	CHECK_RC(dfs_lookup_rel(dfs, NULL, "sizes", O_RDWR, &dir_a, NULL, NULL), 0);
+	CHECK_RC(dfs_lookup_rel(other, NULL, "sizes", O_RDWR, &dir_b, NULL, NULL), 0);
+	if (failures)
+		return;
+	CHECK_RC(dfs_open(dfs, dir_a, "s", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, OC_SX,
+			  4 * KiB, NULL, &f),
+		 0);
+	CHECK_RC(dfs_lookup_rel(other, dir_b, "s", O_RDWR, &g, NULL, NULL), 0);
+	if (failures)
+		return;
+	/* the file's groups sit on several targets (every one of the test server's 4) */
+	CHECK_RC(dfs_obj2id(f, &oid), 0);
+	CHECK_RC(daos_obj_layout_get(coh, oid, &lo), 0);
+	for (i = 0; lo != NULL && i < lo->ol_nr; i++)
+		tgts |= 1U << (lo->ol_shards[i]->os_shard_loc[0].sd_tgt_idx & 31);
+	CHECK(__builtin_popcount(tgts) >= 2, "OC_SX file on %d target(s)",
+	      __builtin_popcount(tgts));
+	daos_obj_layout_free(lo);
+
+	for (op = 0; op < 80 && failures == 0; op++) {
+		uint32_t kind = rnd(8);
+		uint64_t off;
+		uint64_t len;
+
+		if (kind < 4 || model == 0) {
+			/* a write somewhere in the first 64 chunks: holes before it */
+			len = 1 + rnd(sizeof(buf));
+			off = rnd(64 * 4 * KiB);
+			pat_fill(buf, op + 1, off, len);
+			CHECK_RC(file_write(other, g, buf, len, off), 0);
+			if (off + len > model)
+				model = off + len;
+		} else if (kind < 7) {
+			/* truncate or extend to anywhere up to 2 chunks past the end */
+			off = rnd((uint32_t)(model + 8 * KiB + 1));
+			CHECK_RC(dfs_punch(other, g, off, DFS_MAX_FSIZE), 0);
+			model = off;
+		} else {
+			/* punch inside: the size stays (a range to the end truncates) */
+			off = rnd((uint32_t)model);
+			len = 1 + rnd((uint32_t)(model - off));
+			CHECK_RC(dfs_punch(other, g, off, len), 0);
+			if (off + len >= model)
+				model = off;
+		}
+		CHECK_RC(dfs_stat(dfs, dir_a, "s", &st), 0);
+		CHECK((uint64_t)st.st_size == model,
+		      "op %d (kind %u): stat size %lld, want %" PRIu64, op, kind,
+		      (long long)st.st_size, model);
+		CHECK_RC(dfs_ostat(dfs, f, &st), 0);
+		CHECK((uint64_t)st.st_size == model, "op %d: ostat size %lld, want %" PRIu64, op,
+		      (long long)st.st_size, model);
+		CHECK_RC(dfs_get_size(dfs, f, &size), 0);
+		CHECK(size == model, "op %d: get_size %" PRIu64 ", want %" PRIu64, op, size, model);
+	}
+	dfs_release(g);
+	dfs_release(f);
+	CHECK_RC(dfs_remove(dfs, dir_a, "s", false, NULL), 0);
+	dfs_release(dir_a);
+	dfs_release(dir_b);
+	CHECK_RC(dfs_umount(other), 0);
+	CHECK_RC(dfs_remove(dfs, NULL, "sizes", false, NULL), 0);
+}
+
+/*
  * Threads of one process, each with its own files and handles in one shared directory:
  * create, write (several chunks: pieces in parallel), stat, read back, remove, all at once.
  */
@@ -1271,6 +1365,7 @@ main(int argc, char **argv)
 	test_remove(dfs, coh);
 	test_rpcs(dfs);
 	test_stat_guess(dfs, poh, coh);
+	test_stat_sizes(dfs, poh, coh);
 	test_threads(dfs);
 	if (failures == 0)
 		test_other_process(dfs, argv[0], argv[1], puuid, cuuid);
