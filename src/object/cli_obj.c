@@ -5,7 +5,8 @@
  * A dkey picks a redundancy group by its hash; operations on one dkey go to that group's
  * shard, operations on the whole object (punch, dkey listing, dkey query) visit every group:
  * punches in parallel, listings one group after another with the group in the anchor's
- * da_shard, queries in parallel with the results merged. Only classes without redundancy
+ * da_shard, queries in parallel with the results merged (one collective request per engine
+ * for the groups it holds, OBJ_OPC_QUERY_COLL). Only classes without redundancy
  * (S1..S32, SX) are placed today (others give -DER_NOSYS); transactions (a handle other than
  * DAOS_TX_NONE) are -DER_NOSYS until the daos_tx API lands.
  */

@@ -620,7 +620,7 @@ stat_same(const struct stat *a, const struct stat *b, const char *what)
  * dfs_open_stat and the stat of dfs_lookup_rel / dfs_lookup (README "Files (data)"): a
  * create is the conditional update alone and returns the new entry's attributes, owned by
  * the stbuf's uid/gid; opening an existing file (no O_EXCL) is the failed update, the fetch
- * and the size query (1 per shard), or an emptying with O_TRUNC; a lookup fetches the entry
+ * and the size query (1 per engine), or an emptying with O_TRUNC; a lookup fetches the entry
  * once. @dir holds file "f" (class OC_S2) of @fsize bytes.
  */
 static void
@@ -734,7 +734,7 @@ test_open_stat(dfs_t *dfs, dfs_obj_t *dir, off_t fsize)
 
 /*
  * The RPCs of each operation (README "Files (data)"): create 1 update; write and read one
- * update/fetch per chunk touched; stat 1 fetch + 1 query per shard (a directory: the fetch
+ * update/fetch per chunk touched; stat 1 fetch + 1 query per engine (a directory: the fetch
  * only); remove 1 fetch + the entry punch + 1 punch per shard. A file of class OC_S2.
  */
 static void
