@@ -207,6 +207,12 @@ xs_rq_drain(struct dss_xstream *xs)
 		next = rn->rn_next;
 		switch (rn->rn_type) {
 		case DSS_RN_CREATE:
+			/* created by another thread: its stack comes from this one's cache */
+			if (ult->ult_stack == NULL &&
+			    sched_stack_get(xs, ult->ult_stack_size, true, &ult->ult_stack) != 0) {
+				sched_ult_cancel(xs, ult);
+				break;
+			}
 			sched_ult_start(xs, ult);
 			break;
 		case DSS_RN_WAKE:

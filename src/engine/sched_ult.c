@@ -278,7 +278,8 @@ sched_ult_start(struct dss_xstream *xs, struct dss_ult *ult)
 void
 sched_ult_cancel(struct dss_xstream *xs, struct dss_ult *ult)
 {
-	sched_stack_unmap(xs, ult->ult_stack, ult->ult_stack_size);
+	if (ult->ult_stack != NULL)
+		sched_stack_unmap(xs, ult->ult_stack, ult->ult_stack_size);
 	ult->ult_stack = NULL;
 	if (ult->ult_detached) {
 		D_FREE(ult);
@@ -344,29 +345,31 @@ dss_ult_create(struct dss_xstream *xs, dss_ult_func_t func, void *arg, size_t st
 	D_INIT_LIST_HEAD(&ult->ult_link);
 	sched_eventual_init(&ult->ult_done);
 
-	/* another thread may not touch the cache: it maps a stack of its own */
-	rc = sched_stack_get(xs, stack_size, local, &ult->ult_stack);
-	if (rc != 0)
-		goto out_free;
 	if (ultp != NULL)
 		*ultp = ult;
 	if (local) {
+		rc = sched_stack_get(xs, stack_size, true, &ult->ult_stack);
+		if (rc != 0)
+			goto out_free;
 		sched_ult_start(xs, ult);
 		return 0;
 	}
+	/*
+	 * Another thread may not touch the cache: @xs takes the stack from it when it drains
+	 * the queue (xs_rq_drain), so a ULT sent to another xstream costs no mmap once the
+	 * cache is warm. ult_stack stays NULL until then.
+	 */
 
 	ult->ult_state = DSS_ULT_QUEUED;
 	ult->ult_rnode.rn_type = DSS_RN_CREATE;
 	rc = sched_rq_push(xs, &ult->ult_rnode);
 	if (rc != 0)
-		goto out_stack;
+		goto out_free;
 	return 0;
 
-out_stack:
+out_free:
 	if (ultp != NULL)
 		*ultp = NULL;
-	sched_stack_unmap(xs, ult->ult_stack, stack_size);
-out_free:
 	D_FREE(ult);
 	return rc;
 }

@@ -1514,6 +1514,24 @@ out:
 }
 
 int
+ds_pool_tgt_ult_create(uint32_t tgt, dss_ult_func_t fn, void *arg, struct dss_ult **ult)
+{
+	uint32_t nr = srv_bridge_enter();
+
+	if (nr == 0)
+		return -DER_UNINIT;
+	if (tgt >= nr)
+		return srv_bridge_leave(-DER_INVAL);
+	return srv_bridge_leave(dss_ult_create(srv_vos.sv_tgts[tgt].vt_xs, fn, arg, 0, ult));
+}
+
+int
+ds_pool_tgt_self(void)
+{
+	return srv_vos_tls != NULL ? (int)srv_vos_tls->vt_idx : -1;
+}
+
+int
 ds_pool_child_lookup(const uuid_t uuid, struct ds_pool_child **child)
 {
 	struct srv_vos_tgt *tgt = srv_vos_tls;

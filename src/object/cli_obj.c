@@ -5,7 +5,8 @@
  * A dkey picks a redundancy group by its hash; operations on one dkey go to that group's
  * shard, operations on the whole object (punch, dkey listing, dkey query) visit every group:
  * punches in parallel, listings one group after another with the group in the anchor's
- * da_shard, queries in parallel with the results merged. Only classes without redundancy
+ * da_shard, queries in parallel with the results merged (one collective request per engine
+ * for the groups it holds, OBJ_OPC_QUERY_COLL). Only classes without redundancy
  * (S1..S32, SX) are placed today (others give -DER_NOSYS); transactions (a handle other than
  * DAOS_TX_NONE) are -DER_NOSYS until the daos_tx API lands.
  */
@@ -410,6 +411,7 @@ struct obj_multi {
 	char om_addr[NET_ADDR_STR_MAX];
 	/* query: per group results */
 	uint64_t om_qflags;
+	uint32_t om_part_nr; /* requests: one per engine (collective) or per group */
 	uint64_t *om_dkeys;
 	uint64_t *om_akeys;
 	daos_recx_t *om_recxs;
@@ -653,7 +655,7 @@ query_done(void *arg, int rc)
 {
 	struct obj_multi *om = arg;
 	daos_event_t *ev = om->om_ev;
-	uint32_t grp_nr = obj_layout(om->om_obj)->ol_grp_nr;
+	uint32_t grp_nr = om->om_part_nr;
 	int best = -1;
 	uint32_t i;
 	bool last;
@@ -693,6 +695,63 @@ query_done(void *arg, int rc)
 	dc_ev_complete(ev, rc);
 }
 
+/*
+ * Collective queries (OBJ_OPC_QUERY_COLL): on unless DAOS_OBJ_QUERY_COLL=0 in the
+ * environment (read once), which sends one query per group as before (for comparisons).
+ */
+static bool
+obj_query_coll_on(void)
+{
+	static int on = -1; /* -1: not read yet */
+	int v = __atomic_load_n(&on, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		const char *e = getenv("DAOS_OBJ_QUERY_COLL");
+
+		v = e != NULL && strcmp(e, "0") == 0 ? 0 : 1;
+		__atomic_store_n(&on, v, __ATOMIC_RELAXED);
+	}
+	return v != 0;
+}
+
+/*
+ * Split the groups of @l into the requests of a dkey query: the groups whose leaders are on
+ * one engine (rank) share a request (collective, at most OBJ_COLL_MAX groups), unless
+ * collective queries are off or the leader is unplaced (its own request, which fails).
+ * @part_of[g] receives group g's request, numbered in order of first group; returns their
+ * number.
+ */
+static uint32_t
+obj_query_parts(const struct pl_obj_layout *l, uint32_t *part_of)
+{
+	bool coll = obj_query_coll_on();
+	uint32_t nparts = 0;
+	uint32_t g;
+	uint32_t h;
+
+	for (g = 0; g < l->ol_grp_nr; g++) {
+		const struct pl_obj_shard *ps = &l->ol_shards[g * l->ol_grp_size];
+
+		part_of[g] = UINT32_MAX;
+		for (h = 0; coll && ps->po_target != PL_TGT_NONE && h < g; h++) {
+			const struct pl_obj_shard *qs = &l->ol_shards[h * l->ol_grp_size];
+			uint32_t n = 0;
+			uint32_t k;
+
+			if (qs->po_target == PL_TGT_NONE || qs->po_rank != ps->po_rank)
+				continue;
+			for (k = 0; k < g; k++)
+				n += part_of[k] == part_of[h];
+			if (n < OBJ_COLL_MAX)
+				part_of[g] = part_of[h];
+			break;
+		}
+		if (part_of[g] == UINT32_MAX)
+			part_of[g] = nparts++;
+	}
+	return nparts;
+}
+
 /* Per-group completion of a query: record the result, then the common part. */
 struct query_part {
 	struct obj_multi *qp_om;
@@ -716,10 +775,14 @@ int
 daos_obj_query_key(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_t *dkey,
 		   daos_key_t *akey, daos_recx_t *recx, daos_event_t *ev)
 {
+	struct obj_coll_shard *cs = NULL;
+	struct pl_obj_layout *l;
 	struct obj_multi *om;
 	daos_event_t *priv;
+	uint32_t *part_of = NULL;
 	uint32_t grp_nr;
 	uint32_t i;
+	uint32_t p;
 	int rc;
 
 	if (((flags & DAOS_GET_MAX) != 0) == ((flags & DAOS_GET_MIN) != 0) ||
@@ -750,50 +813,76 @@ daos_obj_query_key(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_
 	if (rc != 0)
 		return obj_sync_done(ev, rc);
 	priv = om->om_priv;
-	grp_nr = obj_layout(om->om_obj)->ol_grp_nr;
+	l = obj_layout(om->om_obj);
+	grp_nr = l->ol_grp_nr;
 	D_ALLOC_ARRAY(om->om_dkeys, grp_nr);
 	D_ALLOC_ARRAY(om->om_akeys, grp_nr);
 	D_ALLOC_ARRAY(om->om_recxs, grp_nr);
 	D_ALLOC_ARRAY(om->om_rcs, grp_nr);
+	D_ALLOC_ARRAY(part_of, grp_nr);
+	D_ALLOC_ARRAY(cs, grp_nr);
 	if (om->om_dkeys == NULL || om->om_akeys == NULL || om->om_recxs == NULL ||
-	    om->om_rcs == NULL) {
+	    om->om_rcs == NULL || part_of == NULL || cs == NULL) {
+		D_FREE(part_of);
+		D_FREE(cs);
 		multi_free(om);
 		dc_ev_complete(priv != NULL ? priv : ev, -DER_NOMEM);
 		return multi_end(ev, priv);
 	}
+	om->om_part_nr = obj_query_parts(l, part_of);
 	om->om_qflags = flags;
 	om->om_udkey = dkey;
 	om->om_uakey = akey;
 	om->om_urecx = recx;
-	om->om_left = grp_nr + 1;
-	for (i = 0; i < grp_nr; i++) {
+	om->om_left = om->om_part_nr + 1;
+	for (p = 0; p < om->om_part_nr; p++) {
 		char addr[NET_ADDR_STR_MAX];
 		struct dc_obj_shard sh;
 		struct query_part *qp;
+		uint32_t first = UINT32_MAX;
+		uint32_t nr = 0;
 
+		/* the part's group leaders, in group order */
+		for (i = 0; i < grp_nr; i++) {
+			uint32_t shard = i * l->ol_grp_size;
+
+			if (part_of[i] != p)
+				continue;
+			if (first == UINT32_MAX)
+				first = shard;
+			cs[nr].cs_shard = shard;
+			cs[nr].cs_tgt = l->ol_shards[shard].po_index;
+			nr++;
+		}
 		D_ALLOC_PTR(qp);
 		if (qp == NULL) {
-			om->om_rcs[i] = -DER_NOMEM;
+			om->om_rcs[p] = -DER_NOMEM;
 			query_done(om, -DER_NOMEM);
 			continue;
 		}
 		qp->qp_om = om;
-		qp->qp_grp = i;
-		d_iov_set(&qp->qp_dkey, &om->om_dkeys[i], sizeof(uint64_t));
+		qp->qp_grp = p;
+		d_iov_set(&qp->qp_dkey, &om->om_dkeys[p], sizeof(uint64_t));
 		if (flags & DAOS_GET_AKEY)
-			d_iov_set(&qp->qp_akey, &om->om_akeys[i], sizeof(uint64_t));
+			d_iov_set(&qp->qp_akey, &om->om_akeys[p], sizeof(uint64_t));
 		else if (akey != NULL)
 			qp->qp_akey = *akey;
-		rc = obj_shard_init(om->om_obj, i * obj_layout(om->om_obj)->ol_grp_size, &sh, addr);
+		rc = obj_shard_init(om->om_obj, first, &sh, addr);
 		if (rc != 0) {
 			query_part_done(qp, rc);
 			continue;
 		}
 		sh.sh_cb = query_part_done;
 		sh.sh_cb_arg = qp;
-		dc_obj_shard_query_key(&sh, (uint32_t)flags, &qp->qp_dkey, &qp->qp_akey,
-				       &om->om_recxs[i], om->om_ev);
+		if (nr == 1)
+			dc_obj_shard_query_key(&sh, (uint32_t)flags, &qp->qp_dkey, &qp->qp_akey,
+					       &om->om_recxs[p], om->om_ev);
+		else
+			dc_obj_shard_query_coll(&sh, (uint32_t)flags, &qp->qp_dkey, &qp->qp_akey,
+						&om->om_recxs[p], cs, nr, om->om_ev);
 	}
+	D_FREE(part_of);
+	D_FREE(cs);
 	query_done(om, 0);
 	return multi_end(ev, priv);
 }

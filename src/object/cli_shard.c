@@ -19,6 +19,7 @@ struct shard_op {
 	void (*so_cb)(void *arg, int rc);
 	void *so_cb_arg;
 	uint16_t so_opc;
+	uint32_t so_qflags; /* query: DAOS_GET_* */
 	char so_addr[NET_ADDR_STR_MAX];
 	union {
 		struct obj_update_in so_upd;
@@ -26,6 +27,7 @@ struct shard_op {
 		struct obj_punch_in so_pun;
 		struct obj_list_in so_lst;
 		struct obj_query_in so_qry;
+		struct obj_query_coll_in so_qcol;
 	};
 	void *so_blob; /* encoded iods or keys */
 	void *so_caps; /* fetch: per-iod capacities */
@@ -337,11 +339,11 @@ shard_query_done(struct net_rpc_done *done, void *arg)
 
 	if (rc == 0 && out == NULL)
 		rc = -DER_PROTO;
-	if (rc == 0 && (op->so_qry.qi_qflags & DAOS_GET_DKEY))
+	if (rc == 0 && (op->so_qflags & DAOS_GET_DKEY))
 		rc = shard_key_out(op->so_dkey, &out->qo_dkey);
-	if (rc == 0 && (op->so_qry.qi_qflags & DAOS_GET_AKEY))
+	if (rc == 0 && (op->so_qflags & DAOS_GET_AKEY))
 		rc = shard_key_out(op->so_akey, &out->qo_akey);
-	if (rc == 0 && (op->so_qry.qi_qflags & DAOS_GET_RECX) && op->so_recx != NULL) {
+	if (rc == 0 && (op->so_qflags & DAOS_GET_RECX) && op->so_recx != NULL) {
 		op->so_recx->rx_idx = out->qo_rx_idx;
 		op->so_recx->rx_nr = out->qo_rx_nr;
 	}
@@ -460,14 +462,24 @@ shard_send(struct net_context *ctx, void *arg)
 		req = &op->so_lst;
 		cb = shard_list_done;
 		break;
+	case OBJ_OPC_QUERY_COLL:
+		req = &op->so_qcol;
+		cb = shard_query_done;
+		break;
 	default:
 		req = &op->so_qry;
 		cb = shard_query_done;
 		break;
 	}
 	rc = net_rpc_send(ctx, peer, op->so_opc, req, op->so_bulk, op->so_timeout_ms, cb, op, NULL);
-	if (rc == 0 && NET_OPC_INDEX(op->so_opc) < DC_OBJ_RPC_NR)
-		__atomic_add_fetch(&shard_rpc_cnt[NET_OPC_INDEX(op->so_opc)], 1, __ATOMIC_RELAXED);
+	if (rc == 0) {
+		/* a collective query counts as a query */
+		uint32_t idx = op->so_opc == OBJ_OPC_QUERY_COLL ? NET_OPC_INDEX(OBJ_OPC_QUERY_KEY)
+								: NET_OPC_INDEX(op->so_opc);
+
+		if (idx < DC_OBJ_RPC_NR)
+			__atomic_add_fetch(&shard_rpc_cnt[idx], 1, __ATOMIC_RELAXED);
+	}
 	if (rc != 0 && op->so_bulk != NULL) {
 		/* no callback will run: the handle goes now, on this context's thread */
 		net_bulk_destroy(op->so_bulk);
@@ -710,6 +722,7 @@ dc_obj_shard_query_key(const struct dc_obj_shard *sh, uint32_t flags, daos_key_t
 		return rc;
 	shard_hdr_set((struct obj_hdr *)&op->so_qry, sh, 0);
 	op->so_qry.qi_qflags = flags;
+	op->so_qflags = flags;
 	op->so_dkey = dkey;
 	op->so_akey = akey;
 	op->so_recx = recx;
@@ -718,4 +731,40 @@ dc_obj_shard_query_key(const struct dc_obj_shard *sh, uint32_t flags, daos_key_t
 	if (!(flags & DAOS_GET_AKEY) && akey != NULL)
 		op->so_qry.qi_akey = *akey;
 	return shard_op_run(op, 0, ev);
+}
+
+int
+dc_obj_shard_query_coll(const struct dc_obj_shard *sh, uint32_t flags, daos_key_t *dkey,
+			daos_key_t *akey, daos_recx_t *recx, const struct obj_coll_shard *cs,
+			uint32_t nr, daos_event_t *ev)
+{
+	struct obj_query_coll_in *in;
+	struct shard_op *op;
+	int rc;
+
+	if (nr == 0 || nr > OBJ_COLL_MAX || cs == NULL)
+		return -DER_INVAL;
+	rc = shard_op_alloc(sh, OBJ_OPC_QUERY_COLL, &op);
+	if (rc != 0)
+		return rc;
+	in = &op->so_qcol;
+	shard_hdr_set((struct obj_hdr *)in, sh, 0);
+	in->qi_qflags = flags;
+	op->so_qflags = flags;
+	op->so_dkey = dkey;
+	op->so_akey = akey;
+	op->so_recx = recx;
+	if (!(flags & DAOS_GET_DKEY) && dkey != NULL)
+		in->qi_dkey = *dkey;
+	if (!(flags & DAOS_GET_AKEY) && akey != NULL)
+		in->qi_akey = *akey;
+	D_ALLOC(op->so_blob, 8 * nr);
+	if (op->so_blob == NULL) {
+		rc = -DER_NOMEM;
+	} else {
+		obj_coll_encode(cs, nr, op->so_blob);
+		in->qi_shard_nr = nr;
+		d_iov_set(&in->qi_shards, op->so_blob, 8 * nr);
+	}
+	return shard_op_run(op, rc, ev);
 }

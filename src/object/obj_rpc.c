@@ -21,6 +21,7 @@ NET_CODEC_DEFINE(obj_list_in, OBJ_LIST_IN_FIELDS)
 NET_CODEC_DEFINE(obj_list_out, OBJ_LIST_OUT_FIELDS)
 NET_CODEC_DEFINE(obj_query_in, OBJ_QUERY_IN_FIELDS)
 NET_CODEC_DEFINE(obj_query_out, OBJ_QUERY_OUT_FIELDS)
+NET_CODEC_DEFINE(obj_query_coll_in, OBJ_QUERY_COLL_IN_FIELDS)
 
 NET_PROTO_DEFINE(obj_proto, "object", NET_MODULE_OBJ, OBJ_RPCS);
 
@@ -351,5 +352,44 @@ obj_u64s_decode(const d_iov_t *blob, uint32_t nr, uint64_t *vals)
 		return -DER_PROTO;
 	for (i = 0; i < nr; i++)
 		rb_u64(&r, &vals[i]);
+	return 0;
+}
+
+void
+obj_coll_encode(const struct obj_coll_shard *cs, uint32_t nr, void *buf)
+{
+	uint8_t *p = buf;
+	uint32_t i;
+
+	for (i = 0; i < nr; i++) {
+		uint32_t v[2] = {htole32(cs[i].cs_shard), htole32(cs[i].cs_tgt)};
+
+		memcpy(p + 8 * i, v, 8);
+	}
+}
+
+int
+obj_coll_decode(const d_iov_t *blob, uint32_t nr, uint32_t tgt_nr, struct obj_coll_shard *cs)
+{
+	const uint8_t *p = blob->iov_buf;
+	uint32_t i;
+	uint32_t j;
+
+	if (nr == 0 || nr > OBJ_COLL_MAX)
+		return -DER_INVAL;
+	if (blob->iov_len != 8ULL * nr || p == NULL)
+		return -DER_PROTO;
+	for (i = 0; i < nr; i++) {
+		uint32_t v[2];
+
+		memcpy(v, p + 8 * i, 8);
+		cs[i].cs_shard = le32toh(v[0]);
+		cs[i].cs_tgt = le32toh(v[1]);
+		if (cs[i].cs_tgt >= tgt_nr)
+			return -DER_INVAL;
+		for (j = 0; j < i; j++)
+			if (cs[j].cs_shard == cs[i].cs_shard)
+				return -DER_INVAL;
+	}
 	return 0;
 }

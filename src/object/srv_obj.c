@@ -572,52 +572,202 @@ out:
 	D_FREE(recxs);
 }
 
+/* Flags a query may carry: one of MAX/MIN, at least one of DKEY/AKEY/RECX, nothing else. */
+static bool
+obj_qflags_valid(uint32_t f)
+{
+	return ((f & DAOS_GET_MAX) != 0) != ((f & DAOS_GET_MIN) != 0) &&
+	       (f & (DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX)) != 0 &&
+	       (f & ~(DAOS_GET_MAX | DAOS_GET_MIN | DAOS_GET_DKEY | DAOS_GET_AKEY |
+		      DAOS_GET_RECX)) == 0;
+}
+
+/*
+ * One shard's query key. A key asked for (DAOS_GET_DKEY/AKEY) lands in qr_dkey/qr_akey
+ * (8 bytes: the uint64 keys of arrays), described by qr_dk/qr_ak; a key given is borrowed
+ * from the request.
+ */
+struct obj_qres {
+	uint64_t qr_dkey;
+	uint64_t qr_akey;
+	daos_key_t qr_dk;
+	daos_key_t qr_ak;
+	daos_recx_t qr_recx;
+	int qr_rc;
+};
+
+static void
+obj_query_one(const struct obj_hdr *hdr, uint32_t f, const daos_key_t *dkey, const daos_key_t *akey,
+	      struct obj_qres *qr)
+{
+	struct obj_io io;
+	int rc;
+
+	qr->qr_dkey = 0;
+	qr->qr_akey = 0;
+	qr->qr_recx = (daos_recx_t){0};
+	if (f & DAOS_GET_DKEY)
+		d_iov_set(&qr->qr_dk, &qr->qr_dkey, sizeof(qr->qr_dkey));
+	else
+		qr->qr_dk = *dkey;
+	if (f & DAOS_GET_AKEY)
+		d_iov_set(&qr->qr_ak, &qr->qr_akey, sizeof(qr->qr_akey));
+	else
+		qr->qr_ak = *akey;
+	rc = obj_io_begin(hdr, false, false, &io);
+	if (rc == 0) {
+		if (daos_handle_is_valid(io.io_coh))
+			rc = vos_obj_query_key(io.io_coh, io.io_oid, f, io.io_epoch, &qr->qr_dk,
+					       &qr->qr_ak, &qr->qr_recx);
+		else
+			rc = -DER_NONEXIST;
+		obj_io_end(&io, 0, false);
+	}
+	qr->qr_rc = rc;
+}
+
+static void
+obj_query_reply(struct net_req *req, uint32_t map_ver, const struct obj_qres *qr)
+{
+	struct obj_query_out out = {.qo_map_ver = map_ver};
+
+	if (qr->qr_rc == 0) {
+		out.qo_dkey = qr->qr_dk;
+		out.qo_akey = qr->qr_ak;
+		out.qo_rx_idx = qr->qr_recx.rx_idx;
+		out.qo_rx_nr = qr->qr_recx.rx_nr;
+	}
+	net_reply_send(req, qr->qr_rc, qr->qr_rc == 0 ? &out : NULL);
+}
+
 static void
 obj_query_handler(struct net_req *req, void *body, void *arg)
 {
 	struct obj_query_in *in = body;
-	struct obj_query_out out = {.qo_map_ver = in->oh_map_ver};
+	struct obj_qres qr;
+
+	(void)arg;
+	if (!obj_qflags_valid(in->qi_qflags))
+		qr.qr_rc = -DER_INVAL;
+	else
+		obj_query_one((struct obj_hdr *)in, in->qi_qflags, &in->qi_dkey, &in->qi_akey, &qr);
+	obj_query_reply(req, in->oh_map_ver, &qr);
+}
+
+/* One shard of a collective query, run on the xstream of the target that holds it. */
+struct obj_coll_part {
+	struct obj_hdr cp_hdr; /* the request's, with this shard */
+	const struct obj_query_coll_in *cp_in;
+	struct dss_ult *cp_ult; /* a ULT on the shard's target, or NULL */
+	bool cp_local;          /* on this target: run by the handler itself */
+	struct obj_qres cp_res;
+};
+
+static void
+obj_coll_ult(void *arg)
+{
+	struct obj_coll_part *cp = arg;
+
+	obj_query_one(&cp->cp_hdr, cp->cp_in->qi_qflags, &cp->cp_in->qi_dkey, &cp->cp_in->qi_akey,
+		      &cp->cp_res);
+}
+
+/* Is @a a better answer than @b for @f (the key or extent asked for first)? */
+static bool
+obj_qres_better(uint32_t f, const struct obj_qres *a, const struct obj_qres *b)
+{
+	uint64_t va;
+	uint64_t vb;
+
+	if (f & DAOS_GET_DKEY) {
+		va = a->qr_dkey;
+		vb = b->qr_dkey;
+	} else if (f & DAOS_GET_AKEY) {
+		va = a->qr_akey;
+		vb = b->qr_akey;
+	} else {
+		va = a->qr_recx.rx_idx + a->qr_recx.rx_nr;
+		vb = b->qr_recx.rx_idx + b->qr_recx.rx_nr;
+	}
+	return (f & DAOS_GET_MAX) ? va > vb : va < vb;
+}
+
+/*
+ * OBJ_OPC_QUERY_COLL: the query key of every listed shard of the object held by this engine,
+ * one per target; the shards of other targets are asked by a ULT on their own xstreams (each
+ * checks the handle against its own table), this target's inline, all at once. The answer
+ * merges them as the client merges the groups of a dkey query: the best key, -DER_NONEXIST
+ * if no shard has one, else the first error in shard order.
+ */
+static void
+obj_query_coll_handler(struct net_req *req, void *body, void *arg)
+{
+	struct obj_query_coll_in *in = body;
+	struct obj_coll_shard cs[OBJ_COLL_MAX];
+	struct obj_coll_part *parts = NULL;
+	struct obj_qres none = {.qr_rc = -DER_NONEXIST};
+	const struct obj_qres *best = NULL;
+	int self = ds_pool_tgt_self();
 	uint32_t f = in->qi_qflags;
-	uint64_t dbuf = 0;
-	uint64_t abuf = 0;
-	daos_recx_t recx = {0};
-	daos_key_t dkey;
-	daos_key_t akey;
-	struct obj_io io;
+	uint32_t i;
 	int rc;
 
 	(void)arg;
-	if (((f & DAOS_GET_MAX) != 0) == ((f & DAOS_GET_MIN) != 0) ||
-	    (f & (DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX)) == 0 ||
-	    (f & ~(DAOS_GET_MAX | DAOS_GET_MIN | DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX))) {
-		rc = -DER_INVAL;
+	if (!obj_qflags_valid(f)) {
+		none.qr_rc = -DER_INVAL;
 		goto out;
 	}
-	if (f & DAOS_GET_DKEY)
-		d_iov_set(&dkey, &dbuf, sizeof(dbuf));
-	else
-		dkey = in->qi_dkey;
-	if (f & DAOS_GET_AKEY)
-		d_iov_set(&akey, &abuf, sizeof(abuf));
-	else
-		akey = in->qi_akey;
-
-	rc = obj_io_begin((struct obj_hdr *)in, false, false, &io);
-	if (rc != 0)
+	rc = obj_coll_decode(&in->qi_shards, in->qi_shard_nr, ds_pool_tgt_nr(), cs);
+	if (rc == 0)
+		D_ALLOC_ARRAY(parts, in->qi_shard_nr);
+	if (rc == 0 && parts == NULL)
+		rc = -DER_NOMEM;
+	if (rc != 0) {
+		none.qr_rc = rc;
 		goto out;
-	if (daos_handle_is_valid(io.io_coh))
-		rc = vos_obj_query_key(io.io_coh, io.io_oid, f, io.io_epoch, &dkey, &akey, &recx);
-	else
-		rc = -DER_NONEXIST;
-	obj_io_end(&io, 0, false);
-	if (rc == 0) {
-		out.qo_dkey = dkey;
-		out.qo_akey = akey;
-		out.qo_rx_idx = recx.rx_idx;
-		out.qo_rx_nr = recx.rx_nr;
+	}
+	for (i = 0; i < in->qi_shard_nr; i++) {
+		struct obj_coll_part *cp = &parts[i];
+
+		cp->cp_hdr = *(const struct obj_hdr *)in;
+		cp->cp_hdr.oh_shard = cs[i].cs_shard;
+		cp->cp_in = in;
+		cp->cp_local = self >= 0 && cs[i].cs_tgt == (uint32_t)self;
+		if (cp->cp_local)
+			continue;
+		rc = ds_pool_tgt_ult_create(cs[i].cs_tgt, obj_coll_ult, cp, &cp->cp_ult);
+		if (rc != 0) {
+			cp->cp_ult = NULL;
+			cp->cp_res.qr_rc = rc;
+		}
+	}
+	for (i = 0; i < in->qi_shard_nr; i++)
+		if (parts[i].cp_local)
+			obj_coll_ult(&parts[i]);
+	for (i = 0; i < in->qi_shard_nr; i++) {
+		struct obj_coll_part *cp = &parts[i];
+
+		if (cp->cp_ult == NULL)
+			continue;
+		rc = dss_ult_join(cp->cp_ult);
+		if (rc != 0)
+			cp->cp_res.qr_rc = rc;
+	}
+	for (i = 0; i < in->qi_shard_nr; i++) {
+		const struct obj_qres *qr = &parts[i].cp_res;
+
+		if (qr->qr_rc == -DER_NONEXIST)
+			continue;
+		if (qr->qr_rc != 0) {
+			best = qr;
+			break;
+		}
+		if (best == NULL || obj_qres_better(f, qr, best))
+			best = qr;
 	}
 out:
-	net_reply_send(req, rc, rc == 0 ? &out : NULL);
+	obj_query_reply(req, in->oh_map_ver, best != NULL ? best : &none);
+	D_FREE(parts);
 }
 
 #define OBJ_HANDLER_ENT(opc, name, req, rep, handler) {opc, handler},
@@ -626,6 +776,7 @@ out:
 #define ds_obj_punch_handler obj_punch_handler
 #define ds_obj_list_handler obj_list_handler
 #define ds_obj_query_handler obj_query_handler
+#define ds_obj_query_coll_handler obj_query_coll_handler
 static const struct net_handler_ent obj_handlers[] = {OBJ_RPCS(OBJ_HANDLER_ENT)};
 
 /** The object module, served by every target. */

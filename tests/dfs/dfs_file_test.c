@@ -571,6 +571,18 @@ test_remove(dfs_t *dfs, daos_handle_t coh)
 	CHECK_RC(dfs_open(dfs, NULL, "gone", S_IFREG, O_RDWR, 0, 0, NULL, &f), ENOENT);
 }
 
+/*
+ * Size queries of a file of @shards shards, all on the one engine of the test server: one
+ * collective query (OBJ_OPC_QUERY_COLL), or one per shard with DAOS_OBJ_QUERY_COLL=0.
+ */
+static uint64_t
+qry_nr(uint64_t shards)
+{
+	const char *e = getenv("DAOS_OBJ_QUERY_COLL");
+
+	return e != NULL && strcmp(e, "0") == 0 ? shards : 1;
+}
+
 /* Object RPCs sent since @c0, checked against the budget of one operation. */
 static void
 rpcs_check(const uint64_t c0[DC_OBJ_RPC_NR], const char *what, uint64_t upd, uint64_t fet,
@@ -608,7 +620,7 @@ stat_same(const struct stat *a, const struct stat *b, const char *what)
  * dfs_open_stat and the stat of dfs_lookup_rel / dfs_lookup (README "Files (data)"): a
  * create is the conditional update alone and returns the new entry's attributes, owned by
  * the stbuf's uid/gid; opening an existing file (no O_EXCL) is the failed update, the fetch
- * and the size query (1 per shard), or an emptying with O_TRUNC; a lookup fetches the entry
+ * and the size query (1 per engine), or an emptying with O_TRUNC; a lookup fetches the entry
  * once. @dir holds file "f" (class OC_S2) of @fsize bytes.
  */
 static void
@@ -647,7 +659,7 @@ test_open_stat(dfs_t *dfs, dfs_obj_t *dir, off_t fsize)
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(
 	    dfs_open_stat(dfs, dir, "f", S_IFREG | 0600, O_RDWR | O_CREAT, 0, 0, NULL, &o, &st), 0);
-	rpcs_check(c0, "open_stat: open of an existing file", 1, 1, 0, 2);
+	rpcs_check(c0, "open_stat: open of an existing file", 1, 1, 0, qry_nr(2));
 	CHECK_RC(dfs_stat(dfs, dir, "f", &ref), 0);
 	CHECK(st.st_size == fsize, "open_stat of an existing file: size %lld, want %lld",
 	      (long long)st.st_size, (long long)fsize);
@@ -657,13 +669,13 @@ test_open_stat(dfs_t *dfs, dfs_obj_t *dir, off_t fsize)
 	/* lookups: the entry fetched once (+ the size of a file) */
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_lookup_rel(dfs, dir, "f", O_RDONLY, &o, NULL, &st), 0);
-	rpcs_check(c0, "lookup_rel of a file with stat", 0, 1, 0, 2);
+	rpcs_check(c0, "lookup_rel of a file with stat", 0, 1, 0, qry_nr(2));
 	stat_same(&st, &ref, "lookup_rel: file");
 	if (o != NULL)
 		dfs_release(o);
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_lookup(dfs, "/rpcs/f", O_RDONLY, &o, NULL, &st), 0);
-	rpcs_check(c0, "lookup of /rpcs/f with stat", 0, 2, 0, 2);
+	rpcs_check(c0, "lookup of /rpcs/f with stat", 0, 2, 0, qry_nr(2));
 	stat_same(&st, &ref, "lookup: file");
 	if (o != NULL)
 		dfs_release(o);
@@ -722,7 +734,7 @@ test_open_stat(dfs_t *dfs, dfs_obj_t *dir, off_t fsize)
 
 /*
  * The RPCs of each operation (README "Files (data)"): create 1 update; write and read one
- * update/fetch per chunk touched; stat 1 fetch + 1 query per shard (a directory: the fetch
+ * update/fetch per chunk touched; stat 1 fetch + 1 query per engine (a directory: the fetch
  * only); remove 1 fetch + the entry punch + 1 punch per shard. A file of class OC_S2.
  */
 static void
@@ -759,7 +771,7 @@ test_rpcs(dfs_t *dfs)
 	dfs_release(f);
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_stat(dfs, dir, "f", &st), 0);
-	rpcs_check(c0, "stat of a file", 0, 1, 0, 2);
+	rpcs_check(c0, "stat of a file", 0, 1, 0, qry_nr(2));
 	CHECK(st.st_size == (off_t)(sizeof(w) + 100), "stat size %lld", (long long)st.st_size);
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_stat(dfs, NULL, "rpcs", &st), 0);
@@ -822,7 +834,7 @@ test_stat_guess(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
 	guess_file(dfs, dir_a, "g", 3000, 1);
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_stat(dfs, dir_a, "g", &st), 0);
-	rpcs_check(c0, "stat, right guess", 0, 1, 0, 2);
+	rpcs_check(c0, "stat, right guess", 0, 1, 0, qry_nr(2));
 	CHECK(S_ISREG(st.st_mode) && st.st_size == 3000, "stat size %lld", (long long)st.st_size);
 
 	/* replaced by the other mount: the guessed file is gone, the new one is asked too */
@@ -830,13 +842,13 @@ test_stat_guess(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
 	guess_file(other, dir_b, "g", 5000, 2);
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_stat(dfs, dir_a, "g", &st), 0);
-	rpcs_check(c0, "stat, stale guess", 0, 1, 0, 4);
+	rpcs_check(c0, "stat, stale guess", 0, 1, 0, 2 * qry_nr(2));
 	CHECK(S_ISREG(st.st_mode) && st.st_size == 5000, "stale guess: size %lld, want 5000",
 	      (long long)st.st_size);
 	/* the slot was refreshed by that stat: right again */
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_stat(dfs, dir_a, "g", &st), 0);
-	rpcs_check(c0, "stat, refreshed guess", 0, 1, 0, 2);
+	rpcs_check(c0, "stat, refreshed guess", 0, 1, 0, qry_nr(2));
 	CHECK(st.st_size == 5000, "refreshed guess: size %lld", (long long)st.st_size);
 
 	/* a directory now: no size from the guess, and none asked */
@@ -855,7 +867,7 @@ test_stat_guess(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
 		return;
 	dc_obj_rpc_counts(c0);
 	CHECK_RC(dfs_ostat(dfs, f, &st), 0);
-	rpcs_check(c0, "ostat of a file", 0, 1, 0, 2);
+	rpcs_check(c0, "ostat of a file", 0, 1, 0, qry_nr(2));
 	CHECK(st.st_size == 100, "ostat size %lld", (long long)st.st_size);
 	{
 		dfs_obj_t *g;
@@ -880,6 +892,100 @@ test_stat_guess(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
 	dfs_release(dir_b);
 	CHECK_RC(dfs_umount(other), 0);
 	CHECK_RC(dfs_remove(dfs, NULL, "guess", false, NULL), 0);
+}
+
+/*
+ * A stat's size (one collective size query per engine since OBJ_OPC_QUERY_COLL, one per
+ * shard with DAOS_OBJ_QUERY_COLL=0) is exact right after another mount changed the file:
+ * an OC_SX file with 4 KiB chunks (its chunks spread over every target of the engine) is
+ * written sparsely, extended, truncated and punched through a second dfs_t, and after each
+ * change dfs_stat by name (the guess path), dfs_ostat and dfs_get_size on the first mount
+ * agree with a model of the size.
+ */
+static void
+test_stat_sizes(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
+{
+	struct daos_obj_layout *lo = NULL;
+	uint8_t buf[300];
+	uint64_t model = 0;
+	daos_obj_id_t oid;
+	daos_size_t size;
+	struct stat st;
+	dfs_obj_t *dir_a;
+	dfs_obj_t *dir_b;
+	dfs_obj_t *f;
+	dfs_obj_t *g;
+	dfs_t *other;
+	uint32_t tgts = 0;
+	uint32_t i;
+	int op;
+
+	CHECK_RC(dfs_mount(poh, coh, O_RDWR, &other), 0);
+	if (failures)
+		return;
+	CHECK_RC(dfs_mkdir(dfs, NULL, "sizes", 0755, 0), 0);
+	CHECK_RC(dfs_lookup_rel(dfs, NULL, "sizes", O_RDWR, &dir_a, NULL, NULL), 0);
+	CHECK_RC(dfs_lookup_rel(other, NULL, "sizes", O_RDWR, &dir_b, NULL, NULL), 0);
+	if (failures)
+		return;
+	CHECK_RC(dfs_open(dfs, dir_a, "s", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, OC_SX,
+			  4 * KiB, NULL, &f),
+		 0);
+	CHECK_RC(dfs_lookup_rel(other, dir_b, "s", O_RDWR, &g, NULL, NULL), 0);
+	if (failures)
+		return;
+	/* the file's groups sit on several targets (every one of the test server's 4) */
+	CHECK_RC(dfs_obj2id(f, &oid), 0);
+	CHECK_RC(daos_obj_layout_get(coh, oid, &lo), 0);
+	for (i = 0; lo != NULL && i < lo->ol_nr; i++)
+		tgts |= 1U << (lo->ol_shards[i]->os_shard_loc[0].sd_tgt_idx & 31);
+	CHECK(__builtin_popcount(tgts) >= 2, "OC_SX file on %d target(s)",
+	      __builtin_popcount(tgts));
+	daos_obj_layout_free(lo);
+
+	for (op = 0; op < 80 && failures == 0; op++) {
+		uint32_t kind = rnd(8);
+		uint64_t off;
+		uint64_t len;
+
+		if (kind < 4 || model == 0) {
+			/* a write somewhere in the first 64 chunks: holes before it */
+			len = 1 + rnd(sizeof(buf));
+			off = rnd(64 * 4 * KiB);
+			pat_fill(buf, op + 1, off, len);
+			CHECK_RC(file_write(other, g, buf, len, off), 0);
+			if (off + len > model)
+				model = off + len;
+		} else if (kind < 7) {
+			/* truncate or extend to anywhere up to 2 chunks past the end */
+			off = rnd((uint32_t)(model + 8 * KiB + 1));
+			CHECK_RC(dfs_punch(other, g, off, DFS_MAX_FSIZE), 0);
+			model = off;
+		} else {
+			/* punch inside: the size stays (a range to the end truncates) */
+			off = rnd((uint32_t)model);
+			len = 1 + rnd((uint32_t)(model - off));
+			CHECK_RC(dfs_punch(other, g, off, len), 0);
+			if (off + len >= model)
+				model = off;
+		}
+		CHECK_RC(dfs_stat(dfs, dir_a, "s", &st), 0);
+		CHECK((uint64_t)st.st_size == model,
+		      "op %d (kind %u): stat size %lld, want %" PRIu64, op, kind,
+		      (long long)st.st_size, model);
+		CHECK_RC(dfs_ostat(dfs, f, &st), 0);
+		CHECK((uint64_t)st.st_size == model, "op %d: ostat size %lld, want %" PRIu64, op,
+		      (long long)st.st_size, model);
+		CHECK_RC(dfs_get_size(dfs, f, &size), 0);
+		CHECK(size == model, "op %d: get_size %" PRIu64 ", want %" PRIu64, op, size, model);
+	}
+	dfs_release(g);
+	dfs_release(f);
+	CHECK_RC(dfs_remove(dfs, dir_a, "s", false, NULL), 0);
+	dfs_release(dir_a);
+	dfs_release(dir_b);
+	CHECK_RC(dfs_umount(other), 0);
+	CHECK_RC(dfs_remove(dfs, NULL, "sizes", false, NULL), 0);
 }
 
 /*
@@ -1259,6 +1365,7 @@ main(int argc, char **argv)
 	test_remove(dfs, coh);
 	test_rpcs(dfs);
 	test_stat_guess(dfs, poh, coh);
+	test_stat_sizes(dfs, poh, coh);
 	test_threads(dfs);
 	if (failures == 0)
 		test_other_process(dfs, argv[0], argv[1], puuid, cuuid);

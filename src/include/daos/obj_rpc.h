@@ -42,6 +42,7 @@ enum {
 	OBJ_OPC_PUNCH = NET_OPC(NET_MODULE_OBJ, 2),
 	OBJ_OPC_LIST = NET_OPC(NET_MODULE_OBJ, 3),
 	OBJ_OPC_QUERY_KEY = NET_OPC(NET_MODULE_OBJ, 4),
+	OBJ_OPC_QUERY_COLL = NET_OPC(NET_MODULE_OBJ, 5),
 };
 
 /* Limits enforced by the decoders. */
@@ -55,6 +56,7 @@ enum {
 #define OBJ_DATA_MAX (NET_PING_DATA_MAX) /* inline value bytes */
 #define OBJ_FWD_MAX 0U                   /* forward list: not yet */
 #define OBJ_IO_MAX (256ULL << 20)        /* value bytes of one update or fetch */
+#define OBJ_COLL_MAX 64U                 /* shards of one collective query */
 
 /* oh_flags: the DAOS_COND_* flags of the call, plus: */
 #define OBJ_F_BULK (1ULL << 48) /* the data travel by bulk */
@@ -148,6 +150,18 @@ enum { OBJ_LIST_DKEY = 1, OBJ_LIST_AKEY = 2, OBJ_LIST_RECX = 3 };
 	F(u64, qo_rx_idx, 0)                                                                       \
 	F(u64, qo_rx_nr, 0)
 
+/*
+ * A collective query: the query key of several shards of one object held by the engine that
+ * receives it (the header's oh_shard is ignored). qi_shards: qi_shard_nr pairs of
+ * little-endian u32 (shard, target index in the engine), decoded by obj_coll_decode. The
+ * reply is a query's: the best of the shards' answers (max or min dkey), -DER_NONEXIST if
+ * none has one, else the first shard's error.
+ */
+#define OBJ_QUERY_COLL_IN_FIELDS(F)                                                                \
+	OBJ_QUERY_IN_FIELDS(F)                                                                     \
+	F(u32, qi_shard_nr, 0)                                                                     \
+	F(bytes, qi_shards, OBJ_COLL_MAX * 8)
+
 NET_STRUCT(obj_update_in, OBJ_UPDATE_IN_FIELDS);
 NET_STRUCT(obj_update_out, OBJ_UPDATE_OUT_FIELDS);
 NET_STRUCT(obj_fetch_in, OBJ_FETCH_IN_FIELDS);
@@ -158,6 +172,7 @@ NET_STRUCT(obj_list_in, OBJ_LIST_IN_FIELDS);
 NET_STRUCT(obj_list_out, OBJ_LIST_OUT_FIELDS);
 NET_STRUCT(obj_query_in, OBJ_QUERY_IN_FIELDS);
 NET_STRUCT(obj_query_out, OBJ_QUERY_OUT_FIELDS);
+NET_STRUCT(obj_query_coll_in, OBJ_QUERY_COLL_IN_FIELDS);
 
 /* The request header as one struct: every *_in begins with these fields, in this order. */
 NET_STRUCT(obj_hdr, OBJ_HDR_FIELDS);
@@ -167,7 +182,9 @@ NET_STRUCT(obj_hdr, OBJ_HDR_FIELDS);
 	X(OBJ_OPC_FETCH, obj_fetch, obj_fetch_in, obj_fetch_out, ds_obj_fetch_handler)             \
 	X(OBJ_OPC_PUNCH, obj_punch, obj_punch_in, obj_punch_out, ds_obj_punch_handler)             \
 	X(OBJ_OPC_LIST, obj_list, obj_list_in, obj_list_out, ds_obj_list_handler)                  \
-	X(OBJ_OPC_QUERY_KEY, obj_query_key, obj_query_in, obj_query_out, ds_obj_query_handler)
+	X(OBJ_OPC_QUERY_KEY, obj_query_key, obj_query_in, obj_query_out, ds_obj_query_handler)     \
+	X(OBJ_OPC_QUERY_COLL, obj_query_coll, obj_query_coll_in, obj_query_out,                    \
+	  ds_obj_query_coll_handler)
 
 /** The object protocol's codecs (src/object/obj_rpc.c). */
 extern const struct net_proto obj_proto;
@@ -203,5 +220,19 @@ int obj_keys_decode(const d_iov_t *blob, uint32_t nr, daos_key_t **keys);
 
 /** Decode exactly @nr u64 values from @blob into @vals (caller-sized). */
 int obj_u64s_decode(const d_iov_t *blob, uint32_t nr, uint64_t *vals);
+
+/** One shard of a collective query and the target (index in its engine) that holds it. */
+struct obj_coll_shard {
+	uint32_t cs_shard;
+	uint32_t cs_tgt;
+};
+
+/**
+ * Encode @nr pairs into @buf (8 * @nr bytes). Decode: @blob must hold exactly @nr pairs,
+ * 1 <= @nr <= OBJ_COLL_MAX (-DER_PROTO for a wrong length, -DER_INVAL for a bad count or
+ * a target not below @tgt_nr, or a shard named twice).
+ */
+void obj_coll_encode(const struct obj_coll_shard *cs, uint32_t nr, void *buf);
+int obj_coll_decode(const d_iov_t *blob, uint32_t nr, uint32_t tgt_nr, struct obj_coll_shard *cs);
 
 #endif /* DAOS_OBJ_RPC_H */

@@ -29,7 +29,10 @@ struct dc_obj_shard {
 	void *sh_cb_arg;
 };
 
-/** Object RPCs (OBJ_OPC_UPDATE .. OBJ_OPC_QUERY_KEY, by NET_OPC_INDEX) this process sent. */
+/**
+ * Object RPCs (OBJ_OPC_UPDATE .. OBJ_OPC_QUERY_KEY, by NET_OPC_INDEX) this process sent; a
+ * collective query (OBJ_OPC_QUERY_COLL) counts as a QUERY_KEY.
+ */
 #define DC_OBJ_RPC_NR 5
 
 /**
@@ -74,8 +77,18 @@ int dc_obj_shard_list(const struct dc_obj_shard *sh, uint32_t kind, daos_key_t *
 		      daos_recx_t *recxs, daos_size_t *rsize, daos_anchor_t *anchor,
 		      daos_event_t *ev);
 
+struct obj_coll_shard;
+
 /** Query key (DAOS_GET_* @flags): found keys are copied into @dkey / @akey's buffers. */
 int dc_obj_shard_query_key(const struct dc_obj_shard *sh, uint32_t flags, daos_key_t *dkey,
 			   daos_key_t *akey, daos_recx_t *recx, daos_event_t *ev);
+
+/**
+ * Collective query key (OBJ_OPC_QUERY_COLL): the shards @cs[0 .. @nr) of the object, all held
+ * by the engine of @sh's target, asked in one request; the best answer as a query's.
+ */
+int dc_obj_shard_query_coll(const struct dc_obj_shard *sh, uint32_t flags, daos_key_t *dkey,
+			    daos_key_t *akey, daos_recx_t *recx, const struct obj_coll_shard *cs,
+			    uint32_t nr, daos_event_t *ev);
 
 #endif /* DAOS_OBJ_SHARD_H */

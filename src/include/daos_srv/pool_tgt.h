@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <daos_types.h>
+#include <daos_srv/sched.h>
 #include <daos_srv/vos.h>
 
 /** What one target says about its shard of a pool (ds_pool_tgt_query). */
@@ -49,6 +50,18 @@ enum ds_tgt_hdl_op {
 
 /** Number of targets of the running engine (0 before its shards are open). Context: any. */
 uint32_t ds_pool_tgt_nr(void);
+
+/**
+ * Create a joinable ULT running @fn(@arg) on target @tgt's xstream (dss_ult_create with the
+ * default stack; *@ult for dss_ult_join, which says -DER_CANCELED if it never ran). Lets a
+ * handler reach the shards of other targets of this engine: each target's VOS is touched
+ * only by its own xstream. Returns 0, -DER_UNINIT (shards not open), -DER_INVAL (no such
+ * target), or dss_ult_create's error. Context: a ULT, or a thread that is not an xstream.
+ */
+int ds_pool_tgt_ult_create(uint32_t tgt, dss_ult_func_t fn, void *arg, struct dss_ult **ult);
+
+/** The index of the target whose xstream calls this, or -1 elsewhere. Context: any. */
+int ds_pool_tgt_self(void);
 
 /**
  * Create the shard of pool @uuid on every target, each with @scm_size / targets bytes of

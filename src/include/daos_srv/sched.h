@@ -192,7 +192,8 @@ typedef void (*dss_ult_func_t)(void *arg);
  * when @func returns; otherwise *@ult is a handle the caller must pass to dss_ult_join.
  * New ULTs run in creation order after the ULTs already ready.
  * From another thread the ULT travels through @xs's lock-free queue and wakes @xs if it
- * sleeps; its stack is then mapped by the caller rather than taken from the cache.
+ * sleeps; @xs takes its stack from its own cache when it receives it (a mapping only when
+ * the cache is empty), so no stack is mapped per cross-thread creation once the cache is warm.
  * Returns 0, -DER_NOMEM, or -DER_SHUTDOWN once @xs is stopping.
  *
  * Context: any thread; does not block or yield.

@@ -251,6 +251,50 @@ test_u64s(void **state)
 	assert_int_equal(obj_u64s_decode(&blob, 3, out), -DER_PROTO);
 }
 
+/* The (shard, target) pairs of a collective query: round trip, limits, bad contents. */
+static void
+test_coll(void **state)
+{
+	struct obj_coll_shard cs[OBJ_COLL_MAX + 1];
+	struct obj_coll_shard out[OBJ_COLL_MAX + 1];
+	uint8_t buf[8 * (OBJ_COLL_MAX + 1)];
+	d_iov_t blob;
+	uint32_t i;
+
+	(void)state;
+	for (i = 0; i < OBJ_COLL_MAX + 1; i++) {
+		cs[i].cs_shard = i * 3 + (i % 2 ? 0x01000000U : 0);
+		cs[i].cs_tgt = i % 7;
+	}
+	obj_coll_encode(cs, OBJ_COLL_MAX, buf);
+	d_iov_set(&blob, buf, 8 * OBJ_COLL_MAX);
+	assert_int_equal(obj_coll_decode(&blob, OBJ_COLL_MAX, 7, out), 0);
+	for (i = 0; i < OBJ_COLL_MAX; i++) {
+		assert_int_equal(out[i].cs_shard, cs[i].cs_shard);
+		assert_int_equal(out[i].cs_tgt, cs[i].cs_tgt);
+	}
+	/* little-endian on the wire */
+	assert_int_equal(buf[8], 3);
+	assert_int_equal(buf[11], 1);
+	/* a target the engine does not have */
+	assert_int_equal(obj_coll_decode(&blob, OBJ_COLL_MAX, 6, out), -DER_INVAL);
+	/* counts: none, too many, disagreeing with the length */
+	blob.iov_len = 0;
+	assert_int_equal(obj_coll_decode(&blob, 0, 7, out), -DER_INVAL);
+	obj_coll_encode(cs, OBJ_COLL_MAX + 1, buf);
+	d_iov_set(&blob, buf, sizeof(buf));
+	assert_int_equal(obj_coll_decode(&blob, OBJ_COLL_MAX + 1, 7, out), -DER_INVAL);
+	d_iov_set(&blob, buf, 8 * 3);
+	assert_int_equal(obj_coll_decode(&blob, 2, 7, out), -DER_PROTO);
+	blob.iov_len = 8 * 3 - 1;
+	assert_int_equal(obj_coll_decode(&blob, 3, 7, out), -DER_PROTO);
+	/* a shard named twice */
+	cs[2].cs_shard = cs[0].cs_shard;
+	obj_coll_encode(cs, 3, buf);
+	d_iov_set(&blob, buf, 8 * 3);
+	assert_int_equal(obj_coll_decode(&blob, 3, 7, out), -DER_INVAL);
+}
+
 /* Encode @req (of opcode @opc, request or reply) into a fresh buffer. */
 static void *
 encode_msg(uint16_t opc, bool reply, const void *msg, size_t *len)
@@ -348,8 +392,8 @@ test_update_msg(void **state)
 static void
 decode_all(const void *buf, size_t len)
 {
-	static const uint16_t opcs[] = {OBJ_OPC_UPDATE, OBJ_OPC_FETCH, OBJ_OPC_PUNCH, OBJ_OPC_LIST,
-					OBJ_OPC_QUERY_KEY};
+	static const uint16_t opcs[] = {OBJ_OPC_UPDATE, OBJ_OPC_FETCH,     OBJ_OPC_PUNCH,
+					OBJ_OPC_LIST,   OBJ_OPC_QUERY_KEY, OBJ_OPC_QUERY_COLL};
 	union {
 		struct obj_update_in ui;
 		struct obj_update_out uo;
@@ -360,7 +404,9 @@ decode_all(const void *buf, size_t len)
 		struct obj_list_out lo;
 		struct obj_query_in qi;
 		struct obj_query_out qo;
+		struct obj_query_coll_in qci;
 	} u;
+	struct obj_coll_shard cs[OBJ_COLL_MAX];
 	d_iov_t blob;
 	daos_iod_t *iods;
 	daos_key_t *keys;
@@ -386,6 +432,8 @@ decode_all(const void *buf, size_t len)
 			D_FREE(keys);
 		rc = obj_u64s_decode(&blob, i, v);
 		assert_true(rc == 0 || rc == -DER_PROTO);
+		rc = obj_coll_decode(&blob, i, 4, cs);
+		assert_true(rc == 0 || rc == -DER_PROTO || rc == -DER_INVAL);
 	}
 }
 
@@ -425,6 +473,7 @@ main(void)
 	    cmocka_unit_test(test_iods_roundtrip), cmocka_unit_test(test_iods_invalid),
 	    cmocka_unit_test(test_keys),           cmocka_unit_test(test_u64s),
 	    cmocka_unit_test(test_update_msg),     cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_coll),
 	};
 
 	return cmocka_run_group_tests_name("obj_rpc", tests, setup, NULL);
