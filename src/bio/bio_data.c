@@ -785,14 +785,15 @@ bd_zero_ahead(struct bio_data *bd, uint64_t end, bool small)
 	uint64_t from = bd->bd_zero_end;
 	uint64_t to;
 
+	/* blocks are handed out whole: the rest of the last one is nobody else's */
+	end = (end + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
 	if (end <= from)
 		return;
 	if (!small) {
 		bd->bd_zero_end = end;
 		return;
 	}
-	to = end + bd->bd_zero_ahead;
-	to = (to + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
+	to = (end + bd->bd_zero_ahead + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
 	if (to > bd->bd_size)
 		to = bd->bd_size;
 	if (bd->bd_zeros == NULL) {
@@ -820,7 +821,8 @@ bd_zero_ahead(struct bio_data *bd, uint64_t end, bool small)
 		from += n;
 		bd->bd_stats.ds_zero_bytes += n;
 	}
-	bd->bd_stats.ds_zero_writes++;
+	if (to > bd->bd_zero_end)
+		bd->bd_stats.ds_zero_writes++;
 	bd->bd_zero_end = to > end ? to : end;
 }
 

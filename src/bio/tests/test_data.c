@@ -55,6 +55,7 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -800,11 +801,26 @@ t_data_zero_ahead(void **state)
 	bio_data_query(c.c_bd, &st);
 	assert_int_equal(st.ds_zero_writes, 1);
 	assert_int_equal(st.ds_zero_bytes, 55 * M + 4096 + ZA_TEST - (50 * M + (128 << 10)));
-	/* near the end of the file: the zeros stop there, the file does not grow */
+	/* an unaligned one past it: zeros from there to the end of the file, not beyond */
+	za_write(&c, model, &rs, src, 60 * M, 100);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_writes, 2);
+	assert_int_equal(st.ds_zero_bytes, 55 * M + 4096 + ZA_TEST - (50 * M + (128 << 10)) +
+					       FILE_SIZE - (55 * M + 4096 + ZA_TEST));
+	/* and the last block: zeroed already, the file does not grow */
 	za_write(&c, model, &rs, src, FILE_SIZE - 4096, 4096);
+	bio_data_query(c.c_bd, &st0);
+	assert_int_equal(st0.ds_zero_writes, 2);
+	assert_int_equal(st0.ds_zero_bytes, st.ds_zero_bytes);
 	bio_data_close(c.c_bd);
 	file_check(model);
 	assert_true(range_written(50 * M, FILE_SIZE));
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, FILE_SIZE);
+	}
 
 	/* DAOS_BIO_ZERO_AHEAD=0: off */
 	setenv("DAOS_BIO_ZERO_AHEAD", "0", 1);
