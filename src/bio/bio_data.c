@@ -38,7 +38,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bio_internal.h"
@@ -111,10 +115,24 @@ struct bio_data_batch {
  */
 #define BD_BUF_WRITE (64U << 10)
 
+/*
+ * Zero-ahead (bd_zero_ahead): before a buffered write lands at or past bd_zero_end, the
+ * file is written with zeros from there to this much past the write's end, so that small
+ * writes overwrite written extents instead of converting fallocated (unwritten) ones;
+ * DAOS_BIO_ZERO_AHEAD (bytes, read at open) sets it, 0 turns it off.
+ */
+#define BD_ZERO_AHEAD (4U << 20)
+#define BD_ZERO_BUF (1U << 20) /* the zeros one write takes */
+
 struct bio_data {
 	int bd_fd;
 	int bd_rfd; /* the same file, buffered: reads below BD_CACHED_READ, writes below.. */
 	uint64_t bd_buf_write; /* .. this (BD_BUF_WRITE) */
+	/* nothing at or past this offset was written since open (UINT64_MAX: zero-ahead off) */
+	uint64_t bd_zero_end;
+	uint64_t bd_zero_ahead; /* BD_ZERO_AHEAD */
+	uint64_t bd_size;       /* of the file at open: zero-ahead never extends it */
+	void *bd_zeros;         /* BD_ZERO_BUF of zeros, mapped on first need */
 	bool bd_direct;
 	bool bd_broken; /* a submission failed: requests may be stuck in the ring */
 	struct io_uring bd_ring;
@@ -131,11 +149,75 @@ struct bio_data {
 	struct bio_data_stats bd_stats;
 };
 
+/* The environment variable @name as a byte count, or @def when unset or not a number. */
+static uint64_t
+bd_env_bytes(const char *name, uint64_t def)
+{
+	const char *env = getenv(name);
+	unsigned long long v;
+	char *end;
+
+	if (env == NULL || *env == '\0')
+		return def;
+	v = strtoull(env, &end, 0);
+	return *end == '\0' ? v : def;
+}
+
+/*
+ * Where zero-ahead starts on a file just opened: the end of its last extent that is not
+ * unwritten (FIEMAP after a sync, so that delayed allocations are real extents), so that
+ * it never writes zeros over bytes written before. UINT64_MAX (off) when the file system
+ * has no FIEMAP (tmpfs) or no O_DIRECT here.
+ */
+static uint64_t
+bd_written_end(struct bio_data *bd)
+{
+	enum { NR_EXT = 64 };
+	struct fiemap *fm;
+	uint64_t start = 0;
+	uint64_t end = 0;
+	uint32_t flags = FIEMAP_FLAG_SYNC;
+	bool last = false;
+	uint32_t i;
+
+	if (!bd->bd_direct)
+		return UINT64_MAX;
+	D_ALLOC(fm, sizeof(*fm) + NR_EXT * sizeof(struct fiemap_extent));
+	if (fm == NULL)
+		return UINT64_MAX;
+	while (!last && start < bd->bd_size) {
+		memset(fm, 0, sizeof(*fm));
+		fm->fm_start = start;
+		fm->fm_length = bd->bd_size - start;
+		fm->fm_flags = flags;
+		fm->fm_extent_count = NR_EXT;
+		if (ioctl(bd->bd_fd, FS_IOC_FIEMAP, fm) != 0) {
+			end = UINT64_MAX;
+			break;
+		}
+		flags = 0;
+		if (fm->fm_mapped_extents == 0)
+			break;
+		for (i = 0; i < fm->fm_mapped_extents; i++) {
+			struct fiemap_extent *fe = &fm->fm_extents[i];
+
+			if (!(fe->fe_flags & FIEMAP_EXTENT_UNWRITTEN) &&
+			    fe->fe_logical + fe->fe_length > end)
+				end = fe->fe_logical + fe->fe_length;
+			if (fe->fe_flags & FIEMAP_EXTENT_LAST)
+				last = true;
+			start = fe->fe_logical + fe->fe_length;
+		}
+	}
+	D_FREE(fm);
+	return end;
+}
+
 int
 bio_data_open(const char *path, struct bio_data **bdp)
 {
 	struct bio_data *bd;
-	const char *env;
+	struct stat st;
 	int rc;
 
 	D_ALLOC_PTR(bd);
@@ -175,14 +257,12 @@ bio_data_open(const char *path, struct bio_data **bdp)
 		D_FREE(bd);
 		return rc;
 	}
-	bd->bd_buf_write = BD_BUF_WRITE;
-	env = getenv("DAOS_BIO_BUF_WRITE");
-	if (env != NULL && *env != '\0') {
-		char *end;
-		unsigned long long v = strtoull(env, &end, 0);
-
-		if (*end == '\0')
-			bd->bd_buf_write = v;
+	bd->bd_buf_write = bd_env_bytes("DAOS_BIO_BUF_WRITE", BD_BUF_WRITE);
+	bd->bd_zero_ahead = bd_env_bytes("DAOS_BIO_ZERO_AHEAD", BD_ZERO_AHEAD);
+	bd->bd_zero_end = UINT64_MAX;
+	if (bd->bd_zero_ahead != 0 && fstat(bd->bd_fd, &st) == 0) {
+		bd->bd_size = (uint64_t)st.st_size;
+		bd->bd_zero_end = bd_written_end(bd);
 	}
 	D_STRNDUP(bd->bd_path, path, 4096);
 	rc = io_uring_queue_init(BD_QD, &bd->bd_ring, 0);
@@ -312,6 +392,8 @@ bio_data_close(struct bio_data *bd)
 	}
 	for (i = 0; i < bd->bd_nfree_chunks; i++)
 		munmap(bd->bd_free_chunks[i], BD_CHUNK);
+	if (bd->bd_zeros != NULL)
+		munmap(bd->bd_zeros, BD_ZERO_BUF);
 	D_FREE(bd->bd_free_chunks);
 	D_FREE(bd->bd_path);
 	D_FREE(bd);
@@ -683,6 +765,67 @@ bd_write_buffered(struct bio_data *bd, struct bio_data_batch *bb, struct bd_req 
 		bd_req_fail(bd, br, (int)rc);
 }
 
+/*
+ * A write ending at @end is about to be issued. ext4 makes a fallocated file of unwritten
+ * extents; the first write of a block converts its extent, and the data file's next
+ * fdatasync then writes the extent tree and the inode too (nojournal: two more synchronous
+ * device writes on the WAL flush's critical path; a journal: a commit). Small writes of
+ * fresh blocks pay it on every flush, so before a buffered write (@small) reaches past
+ * bd_zero_end the file gets zeros, O_DIRECT and at once, from bd_zero_end to bd_zero_ahead
+ * past @end: the conversion is then paid once per bd_zero_ahead bytes. Only blocks never
+ * written since open are zeroed (bd_zero_end: every write moves it past its end, and a
+ * large O_DIRECT write does so without zeroing, as its conversion costs little per byte),
+ * and they read as zeros already, so the bytes of the file do not change; nor does
+ * durability: a lost conversion leaves zeros, which no durable WAL record references. A
+ * failed zero write turns zero-ahead off for good and costs nothing else.
+ */
+static void
+bd_zero_ahead(struct bio_data *bd, uint64_t end, bool small)
+{
+	uint64_t from = bd->bd_zero_end;
+	uint64_t to;
+
+	/* blocks are handed out whole: the rest of the last one is nobody else's */
+	end = (end + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
+	if (end <= from)
+		return;
+	if (!small) {
+		bd->bd_zero_end = end;
+		return;
+	}
+	to = (end + bd->bd_zero_ahead + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
+	if (to > bd->bd_size)
+		to = bd->bd_size;
+	if (bd->bd_zeros == NULL) {
+		void *p = mmap(NULL, BD_ZERO_BUF, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED) {
+			bd->bd_zero_end = UINT64_MAX;
+			return;
+		}
+		bd->bd_zeros = p;
+	}
+	while (from < to) {
+		uint64_t n = to - from < BD_ZERO_BUF ? to - from : BD_ZERO_BUF;
+		ssize_t rc;
+
+		rc = pwrite(bd->bd_fd, bd->bd_zeros, n, (off_t)from);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0 || (uint64_t)rc != n) {
+			D_WARN("data file %s: zero-ahead at %" PRIu64 " failed (%s); off\n",
+			       bd->bd_path, from, rc < 0 ? strerror(errno) : "short");
+			bd->bd_zero_end = UINT64_MAX;
+			return;
+		}
+		from += n;
+		bd->bd_stats.ds_zero_bytes += n;
+	}
+	if (to > bd->bd_zero_end)
+		bd->bd_stats.ds_zero_writes++;
+	bd->bd_zero_end = to > end ? to : end;
+}
+
 /* Submit @bb's queued requests while the ring has room. */
 static int
 bd_submit(struct bio_data_batch *bb)
@@ -710,6 +853,8 @@ bd_submit(struct bio_data_batch *bb)
 			bd->bd_stats.ds_read_bytes += br->br_len;
 			continue;
 		}
+		if (!br->br_read && bd->bd_zero_end != UINT64_MAX)
+			bd_zero_ahead(bd, br->br_off + br->br_len, br->br_len < bd->bd_buf_write);
 		if (!br->br_read && br->br_len < bd->bd_buf_write) {
 			bd_write_buffered(bd, bb, br);
 			bb->bb_next++;

@@ -34,6 +34,12 @@
  *   failed data sync (BIO_FI_DATA_SYNC) fails the flush and the WAL (-DER_IO).
  * - t_wal_zero_runs: records whose ranges mix zero runs and data at every alignment replay
  *   to the same image and never take more log than bio_wal_rec_size() allows.
+ * - t_data_zero_ahead: on a fresh fallocated file, a small write first fills the file with
+ *   zeros from the written end to BD_ZERO_AHEAD past it (no unwritten extent left there,
+ *   FIEMAP), small writes inside that stretch and large ones add none, a large write moves
+ *   the end without zeroing, and nothing written before, in this open or an earlier one,
+ *   is ever zeroed (the file against a model, after a reopen too);
+ *   DAOS_BIO_ZERO_AHEAD=0 turns it off.
  * - t_data_lock: bio_data_open waits while a previous owner's file description lives (a
  *   killed process's writes in flight hold it), and what that owner wrote last has landed
  *   when it returns.
@@ -46,6 +52,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -674,6 +684,158 @@ nested_wait(void *arg)
 	return bio_data_wait_io(n->n_bd);
 }
 
+#define ZA_TEST (4ULL << 20) /* BD_ZERO_AHEAD */
+
+/* Whether [@off, @end) of the file holds no unwritten (fallocated, never written) extent. */
+static bool
+range_written(uint64_t off, uint64_t end)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent fe[256];
+	} m;
+	uint32_t i;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	memset(&m, 0, sizeof(m));
+	m.fm.fm_start = off;
+	m.fm.fm_length = end - off;
+	m.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	m.fm.fm_extent_count = 256;
+	assert_int_equal(ioctl(fd, FS_IOC_FIEMAP, &m.fm), 0);
+	close(fd);
+	for (i = 0; i < m.fm.fm_mapped_extents; i++)
+		if ((m.fm.fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) &&
+		    m.fm.fm_extents[i].fe_logical < end &&
+		    m.fm.fm_extents[i].fe_logical + m.fm.fm_extents[i].fe_length > off)
+			return false;
+	return true;
+}
+
+/* The whole file against @model. */
+static void
+file_check(const unsigned char *model)
+{
+	unsigned char *got = malloc(FILE_SIZE);
+	int fd = open(path, O_RDONLY);
+
+	assert_non_null(got);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, got, FILE_SIZE, 0), (ssize_t)FILE_SIZE);
+	close(fd);
+	assert_memory_equal(got, model, FILE_SIZE);
+	free(got);
+}
+
+/* A value of @len random bytes at @off, in @model too (the last block padded with zeros). */
+static void
+za_write(struct counted *c, unsigned char *model, uint64_t *rs, unsigned char *src, uint64_t off,
+	 uint64_t len)
+{
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		src[i] = (unsigned char)d_test_rand(rs);
+	assert_int_equal(write_counted(c, off, src, len), 0);
+	memcpy(model + off, src, len);
+	memset(model + off + len, 0, (BD_BLK_TEST - len % BD_BLK_TEST) % BD_BLK_TEST);
+}
+
+static void
+t_data_zero_ahead(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_data_zero_ahead"));
+	unsigned char *model = calloc(1, FILE_SIZE);
+	unsigned char *src = NULL;
+	struct bio_data_stats st0, st;
+	struct counted c = {0};
+	const uint64_t M = 1ULL << 20;
+
+	(void)state;
+	assert_non_null(model);
+	assert_int_equal(posix_memalign((void **)&src, 4096, MAX_VAL + 4096), 0);
+	assert_false(range_written(0, FILE_SIZE));
+	assert_int_equal(bio_data_open(path, &c.c_bd), 0);
+	bio_data_query(c.c_bd, &st0);
+	if (!st0.ds_direct) {
+		skip(); /* no O_DIRECT, no FIEMAP: zero-ahead is off */
+		return;
+	}
+	assert_int_equal(st0.ds_zero_writes, 0);
+
+	/* the first small write zeroes [0, its end + BD_ZERO_AHEAD) */
+	za_write(&c, model, &rs, src, 1 * M, 4096);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_writes, 1);
+	assert_int_equal(st.ds_zero_bytes, 1 * M + 4096 + ZA_TEST);
+	assert_true(range_written(0, 1 * M + 4096 + ZA_TEST));
+	assert_false(range_written(1 * M + 4096 + ZA_TEST, FILE_SIZE));
+	/* small writes inside the stretch, unaligned ones too: no more zeros */
+	za_write(&c, model, &rs, src, 3 * M, 100);
+	za_write(&c, model, &rs, src, 4 * M, 8192);
+	/* a large (O_DIRECT) write past it moves the end without zeroing */
+	za_write(&c, model, &rs, src, 20 * M, 128 << 10);
+	bio_data_query(c.c_bd, &st0);
+	assert_int_equal(st0.ds_zero_bytes, st.ds_zero_bytes);
+	assert_false(range_written(6 * M, 20 * M));
+	/* a small one in the gap below that end: written, nothing zeroed */
+	za_write(&c, model, &rs, src, 10 * M, 4096);
+	/* a small one past the end: zeros from the large value's end, which stays */
+	za_write(&c, model, &rs, src, 30 * M, 4096);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_writes, 2);
+	assert_int_equal(st.ds_zero_bytes - st0.ds_zero_bytes,
+			 30 * M + 4096 + ZA_TEST - (20 * M + (128 << 10)));
+	assert_true(range_written(20 * M, 30 * M + 4096 + ZA_TEST));
+	file_check(model);
+
+	/* reopened: zero-ahead starts past the last written extent, never below it */
+	za_write(&c, model, &rs, src, 50 * M, 128 << 10);
+	bio_data_close(c.c_bd);
+	assert_int_equal(bio_data_open(path, &c.c_bd), 0);
+	za_write(&c, model, &rs, src, 40 * M, 4096);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_writes, 0);
+	za_write(&c, model, &rs, src, 55 * M, 4096);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_writes, 1);
+	assert_int_equal(st.ds_zero_bytes, 55 * M + 4096 + ZA_TEST - (50 * M + (128 << 10)));
+	/* an unaligned one past it: zeros from there to the end of the file, not beyond */
+	za_write(&c, model, &rs, src, 60 * M, 100);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_writes, 2);
+	assert_int_equal(st.ds_zero_bytes, 55 * M + 4096 + ZA_TEST - (50 * M + (128 << 10)) +
+					       FILE_SIZE - (55 * M + 4096 + ZA_TEST));
+	/* and the last block: zeroed already, the file does not grow */
+	za_write(&c, model, &rs, src, FILE_SIZE - 4096, 4096);
+	bio_data_query(c.c_bd, &st0);
+	assert_int_equal(st0.ds_zero_writes, 2);
+	assert_int_equal(st0.ds_zero_bytes, st.ds_zero_bytes);
+	bio_data_close(c.c_bd);
+	file_check(model);
+	assert_true(range_written(50 * M, FILE_SIZE));
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, FILE_SIZE);
+	}
+
+	/* DAOS_BIO_ZERO_AHEAD=0: off */
+	setenv("DAOS_BIO_ZERO_AHEAD", "0", 1);
+	assert_int_equal(bio_data_open(path, &c.c_bd), 0);
+	za_write(&c, model, &rs, src, 12 * M, 4096);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_writes, 0);
+	bio_data_close(c.c_bd);
+	unsetenv("DAOS_BIO_ZERO_AHEAD");
+	assert_false(range_written(13 * M, 20 * M));
+	file_check(model);
+	free(src);
+	free(model);
+}
+
 static void
 t_data_concurrent(void **state)
 {
@@ -1197,6 +1359,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_read_long, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_buffered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_zero_ahead, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),

@@ -389,6 +389,8 @@ struct bio_data_stats {
 	uint64_t ds_done;        /* requests completed (reaped), errors included */
 	uint64_t ds_chunks;      /* bounce chunks (1 MiB) mapped so far */
 	uint32_t ds_free_chunks; /* of them, not held by a batch now */
+	uint64_t ds_zero_writes; /* zero-ahead passes (a fresh stretch written with zeros) */
+	uint64_t ds_zero_bytes;  /* the zeros they wrote */
 	bool ds_direct;          /* O_DIRECT (false: the file system has none; buffered) */
 };
 
