@@ -1709,7 +1709,7 @@ dfuse_loop(struct fuse_session *se, unsigned nr)
 	pthread_mutex_init(&dl.dl_lock, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < nr && rc == 0; i++) {
+	for (i = 0; i < nr; i++) {
 		ws[i].dw_loop = &dl;
 		ws[i].dw_buf.mem = dfuse_huge_alloc(DFUSE_REQ_BUF);
 		ws[i].dw_buf.size = DFUSE_REQ_BUF;
@@ -1718,13 +1718,18 @@ dfuse_loop(struct fuse_session *se, unsigned nr)
 		else
 			rc = -pthread_create(&ws[i].dw_thread, NULL, dfuse_worker_run, &ws[i]);
 		ws[i].dw_started = rc == 0;
+		if (rc != 0)
+			break;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		fprintf(stderr, "dfuse: starting worker %u: %s\n", i, strerror(-rc));
 		fuse_session_exit(se);
 	}
-	/* a signal interrupts the wait; the timeout covers one that came just before it */
+	/*
+	 * A signal interrupts the wait; the timeout covers one that came just before it, or
+	 * one taken by a thread of a library (libfabric's), which only sets the exit flag.
+	 */
 	while (!fuse_session_exited(se)) {
 		struct timespec ts;
 
