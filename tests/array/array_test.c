@@ -281,6 +281,108 @@ out:
 	free(rbuf);
 }
 
+/*
+ * Reads by bulk (MiB ranges) over data, holes inside a chunk, a punched range, a missing
+ * chunk and the end of the array, into buffers filled with 0xee first and cut into uneven
+ * iovs: every byte the array does not hold must read as zero (the array layer zeroes only
+ * what the fetch did not fill).
+ */
+static void
+holes_bulk(daos_handle_t coh)
+{
+	const size_t mib = 1 << 20;
+	const size_t len = 5 * mib;
+	static const struct {
+		size_t off, len;
+	} wr[] = {{10, 1000}, {mib + 300 * 1024, 256 * 1024}, {3 * mib + 512 * 1024, 10}};
+	daos_obj_id_t oid = {.lo = 1001, .hi = 0};
+	daos_range_t rg;
+	daos_array_iod_t iod = {.arr_nr = 1, .arr_rgs = &rg};
+	d_sg_list_t sgl = {0};
+	d_iov_t iovs[3];
+	uint8_t *model = calloc(1, len);
+	uint8_t *buf = malloc(len);
+	daos_handle_t oh;
+	daos_size_t size = 0;
+	size_t i;
+	int rc;
+
+	CHECK(model != NULL && buf != NULL, "malloc");
+	if (model == NULL || buf == NULL)
+		goto out;
+	rc = daos_array_generate_oid(coh, &oid, true, OC_SX, 0, 0);
+	if (rc == 0)
+		rc = daos_array_create(coh, oid, DAOS_TX_NONE, 1, mib, &oh, NULL);
+	CHECK(rc == 0, "create holes: %d", rc);
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < sizeof(wr) / sizeof(wr[0]) && rc == 0; i++) {
+		size_t b;
+
+		for (b = 0; b < wr[i].len; b++)
+			buf[b] = (uint8_t)(1 + d_test_rand(&rs) % 255); /* never 0 */
+		memcpy(model + wr[i].off, buf, wr[i].len);
+		rg.rg_idx = wr[i].off;
+		rg.rg_len = wr[i].len;
+		d_iov_set(&iovs[0], buf, wr[i].len);
+		sgl.sg_nr = 1;
+		sgl.sg_iovs = iovs;
+		rc = daos_array_write(oh, DAOS_TX_NONE, &iod, &sgl, NULL);
+		CHECK(rc == 0, "write %zu: %d", i, rc);
+	}
+	/* a punched hole in the middle of the second write */
+	rg.rg_idx = mib + 350 * 1024;
+	rg.rg_len = 64 * 1024;
+	rc = daos_array_punch(oh, DAOS_TX_NONE, &iod, NULL);
+	CHECK(rc == 0, "punch: %d", rc);
+	memset(model + rg.rg_idx, 0, rg.rg_len);
+	rc = daos_array_get_size(oh, DAOS_TX_NONE, &size, NULL);
+	CHECK(rc == 0 && size == wr[2].off + wr[2].len, "size %zu: %d", (size_t)size, rc);
+
+	/* all of it, in three uneven iovs */
+	memset(buf, 0xee, len);
+	d_iov_set(&iovs[0], buf, 777);
+	d_iov_set(&iovs[1], buf + 777, 2 * mib);
+	d_iov_set(&iovs[2], buf + 777 + 2 * mib, len - 777 - 2 * mib);
+	sgl.sg_nr = 3;
+	rg.rg_idx = 0;
+	rg.rg_len = len;
+	rc = daos_array_read(oh, DAOS_TX_NONE, &iod, &sgl, NULL);
+	CHECK(rc == 0, "read 5 MiB: %d", rc);
+	for (i = 0; rc == 0 && i < len; i++) {
+		if (buf[i] != model[i]) {
+			CHECK(0, "byte %zu of 5 MiB: %02x want %02x", i, buf[i], model[i]);
+			break;
+		}
+	}
+	/* chunks 2 and 4 hold nothing: 2 MiB of short cells */
+	CHECK(rc != 0 || (iod.arr_nr_short_read == 2 * mib && iod.arr_nr_read == 3 * mib),
+	      "nr_read %zu short %zu", (size_t)iod.arr_nr_read, (size_t)iod.arr_nr_short_read);
+
+	/* only past the end */
+	memset(buf, 0xee, 2 * mib);
+	d_iov_set(&iovs[0], buf, 2 * mib);
+	sgl.sg_nr = 1;
+	rg.rg_idx = 6 * mib + 5;
+	rg.rg_len = 2 * mib;
+	rc = daos_array_read(oh, DAOS_TX_NONE, &iod, &sgl, NULL);
+	CHECK(rc == 0, "read past the end: %d", rc);
+	for (i = 0; rc == 0 && i < 2 * mib; i++) {
+		if (buf[i] != 0) {
+			CHECK(0, "byte %zu past the end: %02x", i, buf[i]);
+			break;
+		}
+	}
+	CHECK(rc != 0 || iod.arr_nr_short_read == 2 * mib, "past the end: short %zu",
+	      (size_t)iod.arr_nr_short_read);
+	rc = daos_array_destroy(oh, DAOS_TX_NONE, NULL);
+	CHECK(rc == 0, "destroy holes: %d", rc);
+	daos_array_close(oh, NULL);
+out:
+	free(model);
+	free(buf);
+}
+
 /* Metadata, handles and bad arguments. */
 static void
 api_checks(daos_handle_t coh)
@@ -452,6 +554,8 @@ main(int argc, char **argv)
 		api_checks(coh);
 	if (failures == 0)
 		big_array(coh);
+	if (failures == 0)
+		holes_bulk(coh);
 	for (a = 0; a < 4; a++) {
 		daos_array_close(arrs[a].oh, NULL);
 		free(arrs[a].data);

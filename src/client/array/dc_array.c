@@ -672,6 +672,26 @@ io_end(struct io_op *op, int rc)
 		dc_ev_complete(ev, rc);
 }
 
+/*
+ * After the fetch of read piece @p: zero what it did not fill. A chunk with no data in the
+ * range (iod_size 0, or no dkey: @all) sent nothing; otherwise VOS filled the whole range,
+ * holes with zeroes, and the object layer set each iov_len to the bytes that arrived (the
+ * iovs are the op's own copies: iov_buf_len is the piece's share of the caller's buffer).
+ */
+static void
+io_read_zero(struct io_piece *p, bool all)
+{
+	uint32_t j;
+
+	for (j = 0; j < p->ip_sgl.sg_nr; j++) {
+		d_iov_t *iov = &p->ip_sgl.sg_iovs[j];
+		size_t from = all || iov->iov_len > iov->iov_buf_len ? 0 : iov->iov_len;
+
+		if (from < iov->iov_buf_len)
+			memset((char *)iov->iov_buf + from, 0, iov->iov_buf_len - from);
+	}
+}
+
 static void
 io_fin(struct arr_op *base, int rc)
 {
@@ -687,6 +707,8 @@ io_fin(struct arr_op *base, int rc)
 			prc = 0;
 			p->ip_iod.iod_size = 0;
 		}
+		if (prc == 0 && op->io_kind == IO_READ)
+			io_read_zero(p, p->ip_iod.iod_size == 0);
 		rc = prc;
 		if (rc == 0 && op->io_kind == IO_READ && p->ip_iod.iod_size == 0)
 			short_cells += p->ip_recx.rx_nr;
@@ -777,13 +799,10 @@ io_piece_launch(struct io_op *op, struct io_piece *p)
 {
 	struct dc_array *arr = op->io_arr;
 	daos_event_t *iev = &p->ip_sub.as_iev;
-	uint32_t j;
 
 	switch (op->io_kind) {
 	case IO_READ:
-		/* holes and missing chunks read as zero */
-		for (j = 0; j < p->ip_sgl.sg_nr; j++)
-			memset(p->ip_sgl.sg_iovs[j].iov_buf, 0, p->ip_sgl.sg_iovs[j].iov_len);
+		/* not zeroed here: VOS fills holes, io_read_zero what it did not send */
 		p->ip_iod.iod_size = arr->da_cell;
 		return daos_obj_fetch(arr->da_oh, op->io_th, 0, &p->ip_dkey, 1, &p->ip_iod,
 				      &p->ip_sgl, NULL, iev);
