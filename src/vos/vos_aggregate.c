@@ -1507,62 +1507,20 @@ agg_log(struct agg_ctx *ac, struct ilog_df *ilog, bool *empty)
 	return rc;
 }
 
-/* Deleting a key (or object) record whose subtree holds no value any more. */
+/*
+ * Removing a key (or object) record: deleted when its subtree holds no value any more, or
+ * detached with its subtree into the container's GC bin.
+ */
 struct agg_rec_arg {
 	struct btr_instance *ra_toh; /* NULL: the tree at ra_root */
 	struct btr_root_df *ra_root;
 	d_iov_t ra_key;
 	bool ra_obj;
+	bool ra_detach;
 };
 
 static int
-agg_rec_delete(struct agg_ctx *ac, void *arg)
-{
-	struct agg_rec_arg *ra = arg;
-	struct vos_cont_df *cd = ac->ac_cont->vc_df;
-	struct btr_instance *toh = ra->ra_toh;
-	int rc;
-
-	if (toh == NULL) {
-		rc = dbtree_open_inplace_ex(ra->ra_root, ac->ac_umm, ac->ac_pool, &toh);
-		if (rc != 0)
-			return rc;
-	}
-	rc = dbtree_delete(toh, &ra->ra_key, ac->ac_pool);
-	if (rc == 0 && ra->ra_obj) {
-		rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
-		if (rc == 0 && cd->cd_nobjs > 0)
-			cd->cd_nobjs--;
-	}
-	if (ra->ra_toh == NULL)
-		dbtree_close(toh);
-	return rc;
-}
-
-/* Delete key @krec from the tree at @root (its subtree must hold no value: cheap). */
-static int
-agg_key_delete(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
-{
-	struct agg_rec_arg ra = {.ra_root = root};
-	void *buf;
-	int rc;
-
-	/* the key's bytes live in the record being freed: use a copy */
-	D_ALLOC(buf, krec->kr_size);
-	if (buf == NULL)
-		return -DER_NOMEM;
-	memcpy(buf, vos_krec2key(krec), krec->kr_size);
-	d_iov_set(&ra.ra_key, buf, krec->kr_size);
-	rc = agg_tx(ac, agg_rec_delete, &ra);
-	D_FREE(buf);
-	if (rc == 0)
-		ac->ac_keys++;
-	return rc;
-}
-
-/* Detaching a dead key (or object) into the container's GC bin. */
-static int
-agg_rec_detach(struct agg_ctx *ac, void *arg)
+agg_rec_remove(struct agg_ctx *ac, void *arg)
 {
 	struct agg_rec_arg *ra = arg;
 	struct vos_cont_df *cd = ac->ac_cont->vc_df;
@@ -1575,40 +1533,60 @@ agg_rec_detach(struct agg_ctx *ac, void *arg)
 		if (rc != 0)
 			return rc;
 	}
-	rc = dbtree_detach(toh, &ra->ra_key, &body);
-	if (rc == 0 && ra->ra_obj) {
-		rc = vos_gc_add_obj(ac->ac_pool, cd, body);
+	if (ra->ra_detach) {
+		rc = dbtree_detach(toh, &ra->ra_key, &body);
 		if (rc == 0)
-			rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
+			rc = ra->ra_obj ? vos_gc_add_obj(ac->ac_pool, cd, body)
+					: vos_gc_add_key(ac->ac_pool, cd, body);
+	} else {
+		rc = dbtree_delete(toh, &ra->ra_key, ac->ac_pool);
+	}
+	if (rc == 0 && ra->ra_obj) {
+		rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
 		if (rc == 0 && cd->cd_nobjs > 0)
 			cd->cd_nobjs--;
-	} else if (rc == 0) {
-		rc = vos_gc_add_key(ac->ac_pool, cd, body);
 	}
 	if (ra->ra_toh == NULL)
 		dbtree_close(toh);
 	return rc;
 }
 
-/* Hand key @krec of the tree at @root, and everything under it, to GC: one transaction. */
+/*
+ * Remove key @krec from the tree at @root in a transaction (@detach: into the GC bin). The
+ * key's bytes live in the record being removed, and an aborted attempt must find it again:
+ * the transaction gets a copy.
+ */
 static int
-agg_key_detach(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+agg_key_remove(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec, bool detach)
 {
-	struct agg_rec_arg ra = {.ra_root = root};
+	struct agg_rec_arg ra = {.ra_root = root, .ra_detach = detach};
 	void *buf;
 	int rc;
 
-	/* a copy of the key: an aborted attempt must find it again */
 	D_ALLOC(buf, krec->kr_size);
 	if (buf == NULL)
 		return -DER_NOMEM;
 	memcpy(buf, vos_krec2key(krec), krec->kr_size);
 	d_iov_set(&ra.ra_key, buf, krec->kr_size);
-	rc = agg_tx(ac, agg_rec_detach, &ra);
+	rc = agg_tx(ac, agg_rec_remove, &ra);
 	D_FREE(buf);
 	if (rc == 0)
 		ac->ac_keys++;
 	return rc;
+}
+
+/* Delete key @krec from the tree at @root (its subtree must hold no value: cheap). */
+static int
+agg_key_delete(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+{
+	return agg_key_remove(ac, root, krec, false);
+}
+
+/* Hand key @krec of the tree at @root, and everything under it, to GC: one transaction. */
+static int
+agg_key_detach(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+{
+	return agg_key_remove(ac, root, krec, true);
 }
 
 /*
@@ -1763,7 +1741,7 @@ agg_obj(struct agg_ctx *ac, struct vos_obj_df *obj)
 	if (ac->ac_discard) {
 		if (!empty || !dbtree_is_empty_inplace(&obj->vo_tree))
 			return 0;
-		rc = agg_tx(ac, agg_rec_delete, &ra);
+		rc = agg_tx(ac, agg_rec_remove, &ra);
 		if (rc == 0)
 			ac->ac_keys++;
 		return rc;
@@ -1771,7 +1749,8 @@ agg_obj(struct agg_ctx *ac, struct vos_obj_df *obj)
 	if (!empty)
 		return 0;
 detach:
-	rc = agg_tx(ac, agg_rec_detach, &ra);
+	ra.ra_detach = true;
+	rc = agg_tx(ac, agg_rec_remove, &ra);
 	if (rc == 0)
 		ac->ac_keys++;
 	return rc;
