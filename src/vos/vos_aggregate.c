@@ -56,6 +56,9 @@
  *    (-DER_TX_RESTART otherwise, and the blocks go back): another ULT may have changed the
  *    array while this one waited. Old extents are freed in the transaction (aging until
  *    durable, and held back while reads are in flight, vos_pool_read_begin).
+ * 8. The transaction skips that recomputation, and uses the prepare's plan, only when no
+ *    transaction committed since the prepare (the pool's last LSN is the same: the WAL gives
+ *    every commit a new one), so the tree is exactly the one the plan was computed from.
  */
 #define D_LOGFAC vos
 
@@ -624,6 +627,32 @@ struct agg_data_prep {
 	bool dp_used;
 };
 
+/* An entry the merge writes: a run of pieces, or the rest of an entry it cut. */
+struct agg_out {
+	struct evt_entry mo_ent;
+	uint64_t mo_bytes; /* payload size */
+	uint32_t mo_first; /* a run: pieces [mo_first, mo_end) */
+	uint32_t mo_end;
+	int32_t mo_src; /* a cut entry: its index in the group's entries; a run: -1 */
+};
+
+/* The state of one merge transaction (agg_merge_group). */
+struct agg_merge {
+	struct evt_entry *mg_old; /* the group's entries, sorted by rect */
+	uint32_t mg_nold;
+	uint64_t mg_epc;         /* the group's newest epoch */
+	struct agg_piece *mg_ps; /* the visible pieces, by index */
+	uint32_t mg_nps;
+	uint32_t *mg_pent; /* entry of each piece */
+	uint32_t *mg_run;  /* runs: piece index where each starts, then mg_nps */
+	uint32_t mg_nruns;
+	uint64_t *mg_last; /* per entry: end of its last piece */
+	bool *mg_seen;     /* per entry: it has a piece */
+	bool *mg_del;      /* per entry: deleted by this transaction */
+	struct agg_out *mg_out;
+	uint32_t mg_nout;
+};
+
 struct agg_merge_arg {
 	struct vos_krec_df *ma_krec;
 	/* data-file runs prepared for the next transaction and their reservations */
@@ -637,6 +666,16 @@ struct agg_merge_arg {
 	/* committed transactions of this group, and a bound set by the first (a safety net) */
 	uint64_t ma_rounds;
 	uint64_t ma_limit; /* out (first transaction: 0 in) */
+	/*
+	 * The plan merge_data_prepare computed, kept for the transaction: valid while the
+	 * pool's last committed LSN is still ma_plan_lsn (the tree cannot have changed).
+	 */
+	struct agg_merge ma_plan;
+	uint64_t ma_plan_lsn;
+	uint32_t ma_plan_ndel;
+	bool ma_plan_valid;
+	bool ma_plan_work;
+	bool ma_plan_done;
 };
 
 static int
@@ -750,32 +789,6 @@ merge_joins(const struct agg_piece *a, const struct agg_piece *b, uint64_t bytes
 		return false;
 	return bytes + more < (piece_data(a) ? AGG_DATA_RUN_MAX : VOS_DATA_THRESH);
 }
-
-/* An entry the merge writes: a run of pieces, or the rest of an entry it cut. */
-struct agg_out {
-	struct evt_entry mo_ent;
-	uint64_t mo_bytes; /* payload size */
-	uint32_t mo_first; /* a run: pieces [mo_first, mo_end) */
-	uint32_t mo_end;
-	int32_t mo_src; /* a cut entry: its index in the group's entries; a run: -1 */
-};
-
-/* The state of one merge transaction (agg_merge_group). */
-struct agg_merge {
-	struct evt_entry *mg_old; /* the group's entries, sorted by rect */
-	uint32_t mg_nold;
-	uint64_t mg_epc;         /* the group's newest epoch */
-	struct agg_piece *mg_ps; /* the visible pieces, by index */
-	uint32_t mg_nps;
-	uint32_t *mg_pent; /* entry of each piece */
-	uint32_t *mg_run;  /* runs: piece index where each starts, then mg_nps */
-	uint32_t mg_nruns;
-	uint64_t *mg_last; /* per entry: end of its last piece */
-	bool *mg_seen;     /* per entry: it has a piece */
-	bool *mg_del;      /* per entry: deleted by this transaction */
-	struct agg_out *mg_out;
-	uint32_t mg_nout;
-};
 
 static int
 ent_cmp(const void *a, const void *b)
@@ -1046,6 +1059,15 @@ merge_fini(struct agg_merge *mg)
 	D_FREE(mg->mg_out);
 }
 
+/* Forget the plan merge_data_prepare kept for the transaction. */
+static void
+merge_plan_drop(struct agg_merge_arg *ma)
+{
+	merge_fini(&ma->ma_plan);
+	memset(&ma->ma_plan, 0, sizeof(ma->ma_plan));
+	ma->ma_plan_valid = false;
+}
+
 /* The plan of the next merge transaction of @ma's group; false if there is nothing to do. */
 static int
 merge_compute(struct agg_ctx *ac, struct evt_context *tcx, struct agg_merge_arg *ma,
@@ -1122,39 +1144,48 @@ merge_data_reads(struct agg_merge *mg, const struct agg_out *out, struct bio_dat
  * Before the next merge transaction of @ma's group, outside any transaction: the data-file
  * runs its plan writes get new blocks (reserved in ma_resrvd), the live bytes of their
  * pieces are read and written there, and the WAL is told to sync the data file ahead of
- * the transaction's record. The transaction recomputes its plan and uses these only if
- * the runs are the same (-DER_TX_RESTART otherwise: another ULT changed the array while
- * this one waited for the I/O).
+ * the transaction's record. The plan stays in ma_plan: the transaction uses it as it is if
+ * nothing committed in between, else recomputes it and uses these runs only if they are the
+ * same (-DER_TX_RESTART otherwise: another ULT changed the array while this one waited).
  */
 static int
 merge_data_prepare(struct agg_ctx *ac, struct agg_merge_arg *ma)
 {
 	struct vos_pool *pool = ac->ac_pool;
 	struct bio_data_batch *bb = NULL;
-	struct agg_merge mg = {0};
+	struct agg_merge *mgp = &ma->ma_plan;
 	struct vos_read_ref ref;
 	struct evt_context *tcx;
 	char **bufs = NULL;
-	uint32_t ndel, i, n = 0;
-	bool work, reading = false;
+	uint32_t i, n = 0;
+	bool reading = false;
 	int rc;
 
 	ma->ma_nprep = 0;
+	merge_plan_drop(ma);
 	rc = evt_open(&ma->ma_krec->kr_evt, ac->ac_umm, &tcx);
 	if (rc == -DER_NONEXIST)
 		return 0;
 	if (rc != 0)
 		return rc;
-	rc = merge_compute(ac, tcx, ma, &mg, &ndel, &work);
-	if (rc != 0 || !work)
+	ma->ma_plan_lsn = umem_tx_last_lsn(ac->ac_umm);
+	rc = merge_compute(ac, tcx, ma, mgp, &ma->ma_plan_ndel, &ma->ma_plan_work);
+	if (rc != 0) {
+		merge_plan_drop(ma);
 		goto out;
-	for (i = 0; i < mg.mg_nout; i++)
-		n += mg.mg_out[i].mo_bytes > 0 &&
-		     mg.mg_out[i].mo_ent.en_payload.pd_type == VOS_MEDIA_DATA;
+	}
+	/* merge_compute sets ma_done only when there is work; none: the group is done */
+	ma->ma_plan_done = !ma->ma_plan_work || ma->ma_done;
+	ma->ma_plan_valid = ma->ma_plan_lsn != 0;
+	if (!ma->ma_plan_work)
+		goto out;
+	for (i = 0; i < mgp->mg_nout; i++)
+		n += mgp->mg_out[i].mo_bytes > 0 &&
+		     mgp->mg_out[i].mo_ent.en_payload.pd_type == VOS_MEDIA_DATA;
 	if (n == 0)
 		goto out;
 	D_ALLOC_ARRAY(ma->ma_prep, n);
-	D_ALLOC_ARRAY(bufs, mg.mg_nout);
+	D_ALLOC_ARRAY(bufs, mgp->mg_nout);
 	if (ma->ma_prep == NULL || bufs == NULL) {
 		rc = -DER_NOMEM;
 		goto out;
@@ -1164,8 +1195,8 @@ merge_data_prepare(struct agg_ctx *ac, struct agg_merge_arg *ma)
 		goto out;
 	vos_pool_read_begin(pool, &ref);
 	reading = true;
-	for (i = 0; i < mg.mg_nout && rc == 0; i++) {
-		struct agg_out *out = &mg.mg_out[i];
+	for (i = 0; i < mgp->mg_nout && rc == 0; i++) {
+		struct agg_out *out = &mgp->mg_out[i];
 		struct agg_data_prep *dp;
 		struct vea_resrvd_ext *ext;
 
@@ -1186,7 +1217,7 @@ merge_data_prepare(struct agg_ctx *ac, struct agg_merge_arg *ma)
 		dp->dp_bytes = out->mo_bytes;
 		dp->dp_addr = ext->vre_blk_off * VOS_BLK_SIZE;
 		dp->dp_used = false;
-		rc = merge_data_reads(&mg, out, bb, bufs[i]);
+		rc = merge_data_reads(mgp, out, bb, bufs[i]);
 	}
 	if (rc != 0) {
 		bio_data_cancel(bb);
@@ -1199,8 +1230,8 @@ merge_data_prepare(struct agg_ctx *ac, struct agg_merge_arg *ma)
 		rc = bio_data_batch_get(pool->vp_data, &bb);
 	if (rc != 0)
 		goto out;
-	for (i = 0, n = 0; i < mg.mg_nout && rc == 0; i++) {
-		struct iovec iov = {.iov_base = bufs[i], .iov_len = mg.mg_out[i].mo_bytes};
+	for (i = 0, n = 0; i < mgp->mg_nout && rc == 0; i++) {
+		struct iovec iov = {.iov_base = bufs[i], .iov_len = mgp->mg_out[i].mo_bytes};
 
 		if (bufs[i] != NULL)
 			rc = bio_data_write(bb, ma->ma_prep[n++].dp_addr, &iov, 1);
@@ -1216,13 +1247,14 @@ out:
 	if (reading)
 		vos_pool_read_end(pool, &ref);
 	if (bufs != NULL) {
-		for (i = 0; i < mg.mg_nout; i++)
+		for (i = 0; i < mgp->mg_nout; i++)
 			free(bufs[i]);
 		D_FREE(bufs);
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		D_ERROR("data-file I/O of a merge failed: " DF_RC "\n", DP_RC(rc));
-	merge_fini(&mg);
+		merge_plan_drop(ma);
+	}
 	evt_close(tcx);
 	return rc;
 }
@@ -1256,7 +1288,7 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 {
 	struct agg_merge_arg *ma = arg;
 	struct umem_instance *umm = ac->ac_umm;
-	struct agg_merge mg = {0};
+	struct agg_merge *mgp = &ma->ma_plan;
 	struct evt_context *tcx;
 	uint64_t old_scm = 0, new_scm = 0, old_data = 0, new_data = 0;
 	uint32_t ndel, i, ndata = 0;
@@ -1272,20 +1304,36 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 		return 0;
 	if (rc != 0)
 		return rc;
-	rc = merge_compute(ac, tcx, ma, &mg, &ndel, &work);
+	if (ma->ma_plan_valid && umem_tx_last_lsn(umm) == ma->ma_plan_lsn) {
+		/*
+		 * Nothing committed since the plan was made: every change of the tree is a
+		 * committed transaction, and each gets a new LSN from the WAL, so the tree is
+		 * the one the plan was computed from (an aborted attempt restored it; the plan's
+		 * new payload addresses are set afresh below).
+		 */
+		ndel = ma->ma_plan_ndel;
+		work = ma->ma_plan_work;
+		ma->ma_done = ma->ma_plan_done;
+		ac->ac_pool->vp_agg_reused++;
+	} else {
+		/* recompute: another transaction may have changed the tree since the prepare */
+		merge_plan_drop(ma);
+		rc = merge_compute(ac, tcx, ma, mgp, &ndel, &work);
+		ac->ac_pool->vp_agg_replans++;
+	}
 	if (rc != 0 || !work)
 		goto out;
 
 	/* new payloads: heap ones copied from the old ones before these go */
-	for (i = 0; i < mg.mg_nout; i++) {
-		struct agg_out *out = &mg.mg_out[i];
+	for (i = 0; i < mgp->mg_nout; i++) {
+		struct agg_out *out = &mgp->mg_out[i];
 
 		if (out->mo_bytes > 0 && out->mo_ent.en_payload.pd_type == VOS_MEDIA_DATA) {
 			rc = merge_data_take(ma, out);
 			ndata++;
 			new_data += vos_data_bytes(out->mo_bytes);
 		} else {
-			rc = merge_copy(umm, &mg, out);
+			rc = merge_copy(umm, mgp, out);
 			new_scm += out->mo_bytes;
 		}
 		if (rc != 0)
@@ -1296,13 +1344,13 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 		rc = -DER_TX_RESTART;
 		goto out;
 	}
-	for (i = 0; i < mg.mg_nold; i++) {
+	for (i = 0; i < mgp->mg_nold; i++) {
 		struct evt_entry ent;
 		uint64_t bytes;
 
-		if (!mg.mg_del[i])
+		if (!mgp->mg_del[i])
 			continue;
-		rc = evt_delete(tcx, &mg.mg_old[i].en_rect, &ent);
+		rc = evt_delete(tcx, &mgp->mg_old[i].en_rect, &ent);
 		if (rc != 0)
 			goto out;
 		bytes = (ent.en_rect.rc_ex.ex_hi - ent.en_rect.rc_ex.ex_lo + 1) *
@@ -1317,8 +1365,8 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 		if (rc != 0)
 			goto out;
 	}
-	for (i = 0; i < mg.mg_nout; i++) {
-		rc = evt_insert(tcx, &mg.mg_out[i].mo_ent, NULL);
+	for (i = 0; i < mgp->mg_nout; i++) {
+		rc = evt_insert(tcx, &mgp->mg_out[i].mo_ent, NULL);
 		if (rc != 0)
 			goto out;
 	}
@@ -1330,9 +1378,8 @@ agg_merge_group(struct agg_ctx *ac, void *arg)
 	D_ASSERT(old_scm >= new_scm);
 	rc = agg_account_new(ac, old_scm - new_scm, old_data, new_data);
 	if (rc == 0)
-		ma->ma_merged = (int64_t)ndel - mg.mg_nout;
+		ma->ma_merged = (int64_t)ndel - mgp->mg_nout;
 out:
-	merge_fini(&mg);
 	evt_close(tcx);
 	return rc;
 }
@@ -1366,6 +1413,7 @@ agg_merge_array(struct agg_ctx *ac, struct vos_krec_df *krec)
 					   &ma.ma_resrvd);
 			D_FREE(ma.ma_prep);
 			ma.ma_nprep = 0;
+			merge_plan_drop(&ma);
 			if (rc == -DER_TX_RESTART) {
 				if (++restarts <= AGG_RESTART_MAX) {
 					rc = 0;
@@ -1459,62 +1507,20 @@ agg_log(struct agg_ctx *ac, struct ilog_df *ilog, bool *empty)
 	return rc;
 }
 
-/* Deleting a key (or object) record whose subtree holds no value any more. */
+/*
+ * Removing a key (or object) record: deleted when its subtree holds no value any more, or
+ * detached with its subtree into the container's GC bin.
+ */
 struct agg_rec_arg {
 	struct btr_instance *ra_toh; /* NULL: the tree at ra_root */
 	struct btr_root_df *ra_root;
 	d_iov_t ra_key;
 	bool ra_obj;
+	bool ra_detach;
 };
 
 static int
-agg_rec_delete(struct agg_ctx *ac, void *arg)
-{
-	struct agg_rec_arg *ra = arg;
-	struct vos_cont_df *cd = ac->ac_cont->vc_df;
-	struct btr_instance *toh = ra->ra_toh;
-	int rc;
-
-	if (toh == NULL) {
-		rc = dbtree_open_inplace_ex(ra->ra_root, ac->ac_umm, ac->ac_pool, &toh);
-		if (rc != 0)
-			return rc;
-	}
-	rc = dbtree_delete(toh, &ra->ra_key, ac->ac_pool);
-	if (rc == 0 && ra->ra_obj) {
-		rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
-		if (rc == 0 && cd->cd_nobjs > 0)
-			cd->cd_nobjs--;
-	}
-	if (ra->ra_toh == NULL)
-		dbtree_close(toh);
-	return rc;
-}
-
-/* Delete key @krec from the tree at @root (its subtree must hold no value: cheap). */
-static int
-agg_key_delete(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
-{
-	struct agg_rec_arg ra = {.ra_root = root};
-	void *buf;
-	int rc;
-
-	/* the key's bytes live in the record being freed: use a copy */
-	D_ALLOC(buf, krec->kr_size);
-	if (buf == NULL)
-		return -DER_NOMEM;
-	memcpy(buf, vos_krec2key(krec), krec->kr_size);
-	d_iov_set(&ra.ra_key, buf, krec->kr_size);
-	rc = agg_tx(ac, agg_rec_delete, &ra);
-	D_FREE(buf);
-	if (rc == 0)
-		ac->ac_keys++;
-	return rc;
-}
-
-/* Detaching a dead key (or object) into the container's GC bin. */
-static int
-agg_rec_detach(struct agg_ctx *ac, void *arg)
+agg_rec_remove(struct agg_ctx *ac, void *arg)
 {
 	struct agg_rec_arg *ra = arg;
 	struct vos_cont_df *cd = ac->ac_cont->vc_df;
@@ -1527,40 +1533,60 @@ agg_rec_detach(struct agg_ctx *ac, void *arg)
 		if (rc != 0)
 			return rc;
 	}
-	rc = dbtree_detach(toh, &ra->ra_key, &body);
-	if (rc == 0 && ra->ra_obj) {
-		rc = vos_gc_add_obj(ac->ac_pool, cd, body);
+	if (ra->ra_detach) {
+		rc = dbtree_detach(toh, &ra->ra_key, &body);
 		if (rc == 0)
-			rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
+			rc = ra->ra_obj ? vos_gc_add_obj(ac->ac_pool, cd, body)
+					: vos_gc_add_key(ac->ac_pool, cd, body);
+	} else {
+		rc = dbtree_delete(toh, &ra->ra_key, ac->ac_pool);
+	}
+	if (rc == 0 && ra->ra_obj) {
+		rc = umem_tx_add_ptr(ac->ac_umm, &cd->cd_nobjs, sizeof(cd->cd_nobjs));
 		if (rc == 0 && cd->cd_nobjs > 0)
 			cd->cd_nobjs--;
-	} else if (rc == 0) {
-		rc = vos_gc_add_key(ac->ac_pool, cd, body);
 	}
 	if (ra->ra_toh == NULL)
 		dbtree_close(toh);
 	return rc;
 }
 
-/* Hand key @krec of the tree at @root, and everything under it, to GC: one transaction. */
+/*
+ * Remove key @krec from the tree at @root in a transaction (@detach: into the GC bin). The
+ * key's bytes live in the record being removed, and an aborted attempt must find it again:
+ * the transaction gets a copy.
+ */
 static int
-agg_key_detach(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+agg_key_remove(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec, bool detach)
 {
-	struct agg_rec_arg ra = {.ra_root = root};
+	struct agg_rec_arg ra = {.ra_root = root, .ra_detach = detach};
 	void *buf;
 	int rc;
 
-	/* a copy of the key: an aborted attempt must find it again */
 	D_ALLOC(buf, krec->kr_size);
 	if (buf == NULL)
 		return -DER_NOMEM;
 	memcpy(buf, vos_krec2key(krec), krec->kr_size);
 	d_iov_set(&ra.ra_key, buf, krec->kr_size);
-	rc = agg_tx(ac, agg_rec_detach, &ra);
+	rc = agg_tx(ac, agg_rec_remove, &ra);
 	D_FREE(buf);
 	if (rc == 0)
 		ac->ac_keys++;
 	return rc;
+}
+
+/* Delete key @krec from the tree at @root (its subtree must hold no value: cheap). */
+static int
+agg_key_delete(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+{
+	return agg_key_remove(ac, root, krec, false);
+}
+
+/* Hand key @krec of the tree at @root, and everything under it, to GC: one transaction. */
+static int
+agg_key_detach(struct agg_ctx *ac, struct btr_root_df *root, struct vos_krec_df *krec)
+{
+	return agg_key_remove(ac, root, krec, true);
 }
 
 /*
@@ -1715,7 +1741,7 @@ agg_obj(struct agg_ctx *ac, struct vos_obj_df *obj)
 	if (ac->ac_discard) {
 		if (!empty || !dbtree_is_empty_inplace(&obj->vo_tree))
 			return 0;
-		rc = agg_tx(ac, agg_rec_delete, &ra);
+		rc = agg_tx(ac, agg_rec_remove, &ra);
 		if (rc == 0)
 			ac->ac_keys++;
 		return rc;
@@ -1723,7 +1749,8 @@ agg_obj(struct agg_ctx *ac, struct vos_obj_df *obj)
 	if (!empty)
 		return 0;
 detach:
-	rc = agg_tx(ac, agg_rec_detach, &ra);
+	ra.ra_detach = true;
+	rc = agg_tx(ac, agg_rec_remove, &ra);
 	if (rc == 0)
 		ac->ac_keys++;
 	return rc;

@@ -12,11 +12,8 @@
 # trap whatever happens.
 set -u
 
-AGENT=${1:?usage: $0 daos_agent agent_client daos_server}
-CLIENT=${2:?}
-SERVER=${3:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$AGENT" "$CLIENT" "$SERVER"
+t_args AGENT:daos_agent CLIENT:agent_client SERVER:daos_server -- "$@"
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 
 t_init test_agent

@@ -32,6 +32,7 @@
 #include <daos_array.h>
 #include <daos_kv.h>
 
+#include "../common/now_ms.h"
 #include "../common/ok_check.h"
 
 static pid_t srv_pid;
@@ -45,15 +46,6 @@ static pid_t srv_pid;
 /* each array op: this many bytes at its own offset, spanning chunks */
 #define ASPAN 3000
 #define VLEN 300
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 srv_continue(void)

@@ -7,14 +7,9 @@
 # Every process is killed by the EXIT trap; async_test continues the server as it exits.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get async_test}
-CTL_PING=${2:?}
-AGENT=${3:?}
-DMG=${4:?}
-JGET=${5:?}
-TEST=${6:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$TEST"
+t_args BIN:daos_server CTL_PING:daos_ctl_ping AGENT:daos_agent DMG:dmg JGET:dmg_json_get \
+	TEST:async_test -- "$@"
 t_init test_async
 SRV_BIN=$BIN
 t_ports 11784 5

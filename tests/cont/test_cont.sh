@@ -7,15 +7,9 @@
 # input refused with exit 1 and a message. Every process is killed by the EXIT trap.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get cont_api_test daos}
-CTL_PING=${2:?}
-AGENT=${3:?}
-DMG=${4:?}
-JGET=${5:?}
-TEST=${6:?}
-DAOS=${7:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$TEST" "$DAOS"
+t_args BIN:daos_server CTL_PING:daos_ctl_ping AGENT:daos_agent DMG:dmg JGET:dmg_json_get \
+	TEST:cont_api_test DAOS:daos -- "$@"
 t_init test_cont
 SRV_BIN=$BIN
 t_ports 8640 80

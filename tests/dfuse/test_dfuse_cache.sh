@@ -11,14 +11,11 @@
 #  - the mount's read-ahead is what --readahead-kib says (4096 KiB by default, the kernel's
 #    own with 0; checked as root only: sysfs).
 set -u
-SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping dfuse_local testdir [seed]}
-CTL_PING=${2:?}
-DFUSE_BIN=${3:?}
-TDIR=${4:?}
-SEED=${5:-$RANDOM}
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/dfuse_lib.sh"
-t_need_exec "$SRV_BIN" "$CTL_PING" "$DFUSE_BIN"
+t_args SRV_BIN:daos_server CTL_PING:daos_ctl_ping DFUSE_BIN:dfuse_local TDIR=testdir SEED?seed \
+	-- "$@"
+SEED=${SEED:-$RANDOM}
 dfuse_need_fuse
 dfuse_init test_dfuse_cache
 echo "seed $SEED"

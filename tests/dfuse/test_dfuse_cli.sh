@@ -3,10 +3,8 @@
 # without a server: help, required options, bad values, launcher-only options; and dfuse
 # without a libdaos that can connect says so instead of crashing.
 set -u
-DFUSE=${1:?usage: $0 dfuse dfuse_local}
-LOCAL=${2:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$DFUSE" "$LOCAL"
+t_args DFUSE:dfuse LOCAL:dfuse_local -- "$@"
 t_init test_dfuse_cli
 
 expect() { # expect CODE REGEX CMD...: exit code CODE and output matching REGEX

@@ -7,14 +7,11 @@
 #  - concurrent writers to their own files and to disjoint stripes of one shared file;
 #  - after unmount (SIGTERM) and a new mount, the fsx files still equal their references.
 set -u
-SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping dfuse_local testdir [seed]}
-CTL_PING=${2:?}
-DFUSE_BIN=${3:?}
-TDIR=${4:?}
-SEED=${5:-$RANDOM}
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/dfuse_lib.sh"
-t_need_exec "$SRV_BIN" "$CTL_PING" "$DFUSE_BIN"
+t_args SRV_BIN:daos_server CTL_PING:daos_ctl_ping DFUSE_BIN:dfuse_local TDIR=testdir SEED?seed \
+	-- "$@"
+SEED=${SEED:-$RANDOM}
 dfuse_need_fuse
 dfuse_init test_dfuse_data
 echo "seed $SEED"

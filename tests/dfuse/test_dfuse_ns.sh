@@ -6,14 +6,11 @@
 # tree, a read-only mount refuses writes, and the RPCs of single system calls are within
 # budget (dfuse_rpc_check.py).
 set -u
-SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping dfuse_local check.py [seed]}
-CTL_PING=${2:?}
-DFUSE_BIN=${3:?}
-CHECK_PY=${4:?}
-SEED=${5:-$RANDOM}
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/dfuse_lib.sh"
-t_need_exec "$SRV_BIN" "$CTL_PING" "$DFUSE_BIN"
+t_args SRV_BIN:daos_server CTL_PING:daos_ctl_ping DFUSE_BIN:dfuse_local CHECK_PY=check.py \
+	SEED?seed -- "$@"
+SEED=${SEED:-$RANDOM}
 dfuse_need_fuse
 dfuse_init test_dfuse_ns
 echo "seed $SEED"

@@ -7,16 +7,10 @@
 # foreground mount by UUIDs sees the same data and SIGTERM unmounts it. A missing pool is
 # refused with a message.
 set -u
-SRV_BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get daos dfuse}
-CTL_PING=${2:?}
-AGENT=${3:?}
-DMG=${4:?}
-JGET=${5:?}
-DAOS=${6:?}
-DFUSE=${7:?}
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/dfuse_lib.sh"
-t_need_exec "$SRV_BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$DAOS" "$DFUSE"
+t_args SRV_BIN:daos_server CTL_PING:daos_ctl_ping AGENT:daos_agent DMG:dmg JGET:dmg_json_get \
+	DAOS:daos DFUSE:dfuse -- "$@"
 dfuse_need_fuse
 t_init test_dfuse_system
 trap dfuse_cleanup EXIT

@@ -11,11 +11,8 @@
 # seconds instead of hanging. Every process started here is killed by the EXIT trap.
 set -u
 
-SRV=${1:?usage: $0 daos_server dmg dmg_json_get}
-DMG=${2:?}
-JGET=${3:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV" "$DMG" "$JGET"
+t_args SRV:daos_server DMG:dmg JGET:dmg_json_get -- "$@"
 t_init test_dmg_server
 SRV_BIN=$SRV
 # 30000-31999: below the ephemeral range, a block of its own (raft at management + 7).

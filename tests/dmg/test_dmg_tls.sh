@@ -14,12 +14,8 @@
 # started here is killed by the EXIT trap.
 set -u
 
-SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get daos_ctl_ping}
-DMG=${2:?}
-JGET=${3:?}
-CTL_PING=${4:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV_BIN" "$DMG" "$JGET" "$CTL_PING"
+t_args SRV_BIN:daos_server DMG:dmg JGET:dmg_json_get CTL_PING:daos_ctl_ping -- "$@"
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 

@@ -9,16 +9,9 @@
 # the error cases. Every process is killed by the EXIT trap.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get daos dfs_global_all_test duns_path_test}
-CTL_PING=${2:?}
-AGENT=${3:?}
-DMG=${4:?}
-JGET=${5:?}
-DAOS=${6:?}
-GTEST=${7:?}
-DTEST=${8:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$DAOS" "$GTEST" "$DTEST"
+t_args BIN:daos_server CTL_PING:daos_ctl_ping AGENT:daos_agent DMG:dmg JGET:dmg_json_get \
+	DAOS:daos GTEST:dfs_global_all_test DTEST:duns_path_test -- "$@"
 t_init test_fs_copy
 SRV_BIN=$BIN
 t_ports 32320 40

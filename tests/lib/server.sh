@@ -59,6 +59,41 @@ t_need_exec() {
 	done
 }
 
+# t_args SPEC... -- "$@": name the script's arguments, in order. A SPEC is VAR:word (an
+# executable: checked as by t_need_exec), VAR=word (required, any value) or VAR?word
+# (optional: empty when not given); word is what the usage line shows. A required argument
+# missing or empty prints "usage: SCRIPT word..." and exits 1. What follows the last SPEC's
+# argument is left in the array T_REST.
+t_args() {
+	local specs=() usage="" spec var word kind i=0
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		specs+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	for spec in "${specs[@]}"; do
+		word=${spec#*[:=?]}
+		kind=${spec:$((${#spec} - ${#word} - 1)):1}
+		[ "$kind" = "?" ] && usage+=" [$word]" || usage+=" $word"
+	done
+	for spec in "${specs[@]}"; do
+		var=${spec%%[:=?]*}
+		kind=${spec:${#var}:1}
+		i=$((i + 1))
+		if [ "$kind" != "?" ] && [ -z "${!i:-}" ]; then
+			echo "usage: $0$usage" >&2
+			exit 1
+		fi
+		printf -v "$var" '%s' "${!i:-}"
+	done
+	for spec in "${specs[@]}"; do
+		var=${spec%%[:=?]*}
+		[ "${spec:${#var}:1}" = : ] && t_need_exec "${!var}"
+	done
+	shift $((i < $# ? i : $#))
+	T_REST=("$@")
+}
+
 # t_ports BASE SLOTS: PORT = BASE + (pid % SLOTS) * 8, FAB_PORT = PORT + 1, ADDR. Each
 # script has its own BASE (tests/README.md lists them) so that tests running in parallel
 # do not pick the same ports; 8 ports a slot: management, then the fabric contexts.

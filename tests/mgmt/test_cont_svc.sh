@@ -15,13 +15,8 @@
 # handle is destroyed with --force. Every process started here is killed by the EXIT trap.
 set -u
 
-SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get daos_agent cont_svc_test}
-DMG=${2:?}
-JGET=${3:?}
-AGENT=${4:?}
-CLIENT=${5:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV_BIN" "$DMG" "$JGET" "$AGENT" "$CLIENT"
+t_args SRV_BIN:daos_server DMG:dmg JGET:dmg_json_get AGENT:daos_agent CLIENT:cont_svc_test -- "$@"
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 
 t_init test_cont_svc

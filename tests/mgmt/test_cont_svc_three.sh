@@ -15,15 +15,9 @@
 # scripts/gen_certificates.sh.
 set -u
 
-SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get daos_agent cont_svc_test engine_srv_attach agent_client}
-DMG=${2:?}
-JGET=${3:?}
-AGENT=${4:?}
-CLIENT=${5:?}
-ATTACH=${6:?}
-ACLIENT=${7:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV_BIN" "$DMG" "$JGET" "$AGENT" "$CLIENT" "$ATTACH" "$ACLIENT"
+t_args SRV_BIN:daos_server DMG:dmg JGET:dmg_json_get AGENT:daos_agent CLIENT:cont_svc_test \
+	ATTACH:engine_srv_attach ACLIENT:agent_client -- "$@"
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 
 t_init test_cont_svc_three

@@ -9,11 +9,8 @@
 # and the pools still there. Every process started here is killed by the EXIT trap.
 set -u
 
-SRV=${1:?usage: $0 daos_server dmg dmg_json_get}
-DMG=${2:?}
-JGET=${3:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV" "$DMG" "$JGET"
+t_args SRV:daos_server DMG:dmg JGET:dmg_json_get -- "$@"
 t_init test_mgmt_single
 # 6000-7999 (tests/README.md): below the ephemeral range; raft takes PORT + 7.
 t_ports 6000 250

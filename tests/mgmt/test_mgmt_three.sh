@@ -13,11 +13,8 @@
 # superblocks back. Every process started here is killed by the EXIT trap.
 set -u
 
-SRV_BIN=${1:?usage: $0 daos_server dmg dmg_json_get}
-DMG=${2:?}
-JGET=${3:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV_BIN" "$DMG" "$JGET"
+t_args SRV_BIN:daos_server DMG:dmg JGET:dmg_json_get -- "$@"
 t_init test_mgmt_three
 # 8000-9999 (tests/README.md), 24 ports per run: server i has management port BASE + 8 i, fabric ports
 # BASE + 8 i + 1 .., raft BASE + 8 i + 7.

@@ -18,14 +18,8 @@
 # directory). Every process started here is killed by the EXIT trap.
 set -u
 
-SRV_BIN=${1:?usage: $0 daos_server daos_agent dmg dmg_json_get sysctl_io daos}
-AGENT=${2:?}
-DMG=${3:?}
-JGET=${4:?}
-IO=${5:?}
-DAOS=${6:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$SRV_BIN" "$AGENT" "$DMG" "$JGET" "$IO" "$DAOS"
+t_args SRV_BIN:daos_server AGENT:daos_agent DMG:dmg JGET:dmg_json_get IO:sysctl_io DAOS:daos -- "$@"
 t_init test_pool_reint
 
 # 11944-11991 (tests/README.md), 24 ports a run: server i has management port BASE + 8 i,

@@ -6,13 +6,9 @@
 # and the agent are killed by the EXIT trap whatever happens.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping bulk_test daos_agent}
-CTL_PING=${2:?}
-TEST=${3:?}
-AGENT=${4:?}
 
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$TEST" "$AGENT"
+t_args BIN:daos_server CTL_PING:daos_ctl_ping TEST:bulk_test AGENT:daos_agent -- "$@"
 t_init test_obj_bulk
 SRV_BIN=$BIN
 t_ports 32704 4 # 32704-32735 (tests/README.md)

@@ -17,14 +17,9 @@
 # Every process is killed by the EXIT trap.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get caps_test}
-CTL_PING=${2:?}
-AGENT=${3:?}
-DMG=${4:?}
-JGET=${5:?}
-TEST=${6:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$TEST"
+t_args BIN:daos_server CTL_PING:daos_ctl_ping AGENT:daos_agent DMG:dmg JGET:dmg_json_get \
+	TEST:caps_test -- "$@"
 t_init test_caps
 SRV_BIN=$BIN
 # slot of 8: server 0 management PORT, fabric PORT+1..3, raft PORT+7; server 1 management

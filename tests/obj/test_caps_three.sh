@@ -18,14 +18,9 @@
 # other ports. A failure with the leader unchanged is always a failure.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping daos_agent dmg dmg_json_get caps_test}
-CTL_PING=${2:?}
-AGENT=${3:?}
-DMG=${4:?}
-JGET=${5:?}
-TEST=${6:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$TEST"
+t_args BIN:daos_server CTL_PING:daos_ctl_ping AGENT:daos_agent DMG:dmg JGET:dmg_json_get \
+	TEST:caps_test -- "$@"
 t_init test_caps_three
 SRV_BIN=$BIN
 # 11824-11857 (tests/README.md): server i on 127.0.0.(i+1), management PORT+i, fabric

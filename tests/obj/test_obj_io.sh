@@ -6,14 +6,10 @@
 # are killed by the EXIT trap whatever happens.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping obj_io_test daos_agent}
-CTL_PING=${2:?}
-TEST=${3:?}
-AGENT=${4:?}
 OPS=${OBJ_IO_OPS:-2000}
 
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$TEST" "$AGENT"
+t_args BIN:daos_server CTL_PING:daos_ctl_ping TEST:obj_io_test AGENT:daos_agent -- "$@"
 t_init test_obj_io
 SRV_BIN=$BIN
 # A block of its own (2000-5999; tests/README.md): with 4 targets the server uses 6 ports

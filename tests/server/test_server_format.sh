@@ -17,14 +17,9 @@
 #      hosts; the three engines join and a pool spans them.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_agent dmg dmg_json_get daos}
-AGENT=${2:?}
-DMG=${3:?}
-JGET=${4:?}
-DAOS=${5:?}
 
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$AGENT" "$DMG" "$JGET" "$DAOS"
+t_args BIN:daos_server AGENT:daos_agent DMG:dmg JGET:dmg_json_get DAOS:daos -- "$@"
 t_init test_server_format
 SRV_BIN=$BIN
 t_ports 11904 5

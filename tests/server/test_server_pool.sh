@@ -14,11 +14,8 @@
 # the EXIT trap whatever happens.
 set -u
 
-BIN=${1:?usage: $0 daos_server daos_ctl_ping engine_srv_pool}
-CTL_PING=${2:?}
-POOL=${3:?}
 . "$(dirname "$0")/../lib/server.sh"
-t_need_exec "$BIN" "$CTL_PING" "$POOL"
+t_args BIN:daos_server CTL_PING:daos_ctl_ping POOL:engine_srv_pool -- "$@"
 t_init test_server_pool
 SRV_BIN=$BIN
 # 16000-19999, a block of its own (8 ports per pid slot: management, the fabric, raft at

@@ -28,16 +28,8 @@
 #include <gurt/common.h>
 
 #include "../common/sys_pool.h"
+#include "../common/now_ms.h"
 #include "mgmt/system.pb-c.h"
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 print_status(int rc)
@@ -68,6 +60,20 @@ uri_pool(const char *uri, daos_handle_t *poh)
 	return rc;
 }
 
+/* A local pool handle from the pool map the management service at @mgmt gives. */
+static int
+mgmt_pool(const char *mgmt, daos_handle_t *poh)
+{
+	uuid_t uuid;
+	int rc;
+
+	uuid_generate(uuid);
+	rc = sys_pool_local_handle(mgmt, uuid, poh);
+	if (rc != 0)
+		fprintf(stderr, "pool handle from %s: %s\n", mgmt, d_errstr(rc));
+	return rc;
+}
+
 static int
 do_call(const char *mgmt, uint32_t method)
 {
@@ -76,7 +82,6 @@ do_call(const char *mgmt, uint32_t method)
 	const ProtobufCMessageDescriptor *desc = NULL;
 	struct dc_pool *pool = NULL;
 	daos_handle_t poh = DAOS_HDL_INVAL;
-	uuid_t uuid;
 	uint64_t t0;
 	int rc;
 
@@ -93,12 +98,8 @@ do_call(const char *mgmt, uint32_t method)
 		}
 		pool = dc_pool_get(poh);
 	} else if (strcmp(mgmt, "-") != 0) {
-		uuid_generate(uuid);
-		rc = sys_pool_local_handle(mgmt, uuid, &poh);
-		if (rc != 0) {
-			fprintf(stderr, "pool handle from %s: %s\n", mgmt, d_errstr(rc));
+		if (mgmt_pool(mgmt, &poh) != 0)
 			return 1;
-		}
 		pool = dc_pool_get(poh);
 	}
 	if (method == DSS_CTL_SYSTEM_QUERY)
@@ -130,21 +131,14 @@ do_raw(const char *mgmt, uint32_t method, uint32_t nbytes)
 	struct dc_pool *pool;
 	daos_handle_t poh;
 	net_peer_t peer;
-	uuid_t uuid;
 	char uri[NET_ADDR_STR_MAX];
 	uint8_t *body;
 	uint32_t i;
 	int rc;
 
 	rc = daos_init();
-	if (rc != 0)
+	if (rc != 0 || mgmt_pool(mgmt, &poh) != 0)
 		return 1;
-	uuid_generate(uuid);
-	rc = sys_pool_local_handle(mgmt, uuid, &poh);
-	if (rc != 0) {
-		fprintf(stderr, "pool handle from %s: %s\n", mgmt, d_errstr(rc));
-		return 1;
-	}
 	pool = dc_pool_get(poh);
 	snprintf(uri, sizeof(uri), "%s", pool->dp_ranks[0].ru_uris[0]);
 	dc_pool_put(pool);

@@ -1161,9 +1161,10 @@ t_big_group(void **state)
 	daos_key_t dk = vt_key("d"), ak = vt_key("big");
 	uint64_t snaps[1] = {300}, rdrs[4] = {300, 1000, 1001, DAOS_EPOCH_MAX};
 	daos_epoch_range_t epr = {.epr_lo = 0, .epr_hi = 1000};
+	struct vos_pool *pool = vos_hdl2pool(poh);
 	struct vos_cont_info c0, c1, c2;
 	unsigned int nw = 0, i, runs, before;
-	uint64_t idx;
+	uint64_t idx, reused, replans;
 
 	(void)state;
 	/* group (0, 300]: four base extents, then 250 single records and punches over them */
@@ -1196,9 +1197,17 @@ t_big_group(void **state)
 	before = count_recx(oid, &dk, &ak);
 	assert_int_equal(before, nw);
 
+	reused = pool->vp_agg_reused;
+	replans = pool->vp_agg_replans;
 	assert_int_equal(agg_gc(coh, &epr, snaps, 1), 0);
 	for (i = 0; i < 4; i++)
 		bg_check(oid, &dk, &ak, ws, nw, rdrs[i]);
+	/* nothing else ran: every merge transaction used the plan of its prepare */
+	print_message("merge transactions: %" PRIu64 " used their prepare's plan, %" PRIu64
+		      " made their own\n",
+		      pool->vp_agg_reused - reused, pool->vp_agg_replans - replans);
+	assert_true(pool->vp_agg_reused - reused >= 4);
+	assert_int_equal(pool->vp_agg_replans, replans);
 	runs = bg_runs(ws, nw, 0, 300, 300) + bg_runs(ws, nw, 300, 1000, 1000) + 1;
 	print_message("%u extents merged into %u\n", before, count_recx(oid, &dk, &ak));
 	assert_int_equal(count_recx(oid, &dk, &ak), runs);
@@ -1278,7 +1287,7 @@ t_data_restart(void **state)
 	daos_epoch_range_t epr = {.epr_lo = 0, .epr_hi = 4};
 	struct vos_pool_info pi;
 	struct vos_cont_info ci;
-	uint64_t rdrs[2] = {2, 4};
+	uint64_t rdrs[2] = {2, 4}, replans;
 
 	(void)state;
 	/* a 16 KiB data-file extent, then heap writes over parts of it */
@@ -1295,11 +1304,16 @@ t_data_restart(void **state)
 	rs_hook = (struct rs_hook){.rh_epr = epr, .rh_snap = 2, .rh_armed = true};
 	pool->vp_attr.pa_wait = rs_wait;
 	pool->vp_attr.pa_wait_arg = pool;
+	replans = pool->vp_agg_replans;
 	assert_int_equal(agg_gc(coh, &epr, NULL, 0), 0);
 	pool->vp_attr.pa_wait = NULL;
 	pool->vp_attr.pa_wait_arg = NULL;
 	assert_true(rs_hook.rh_ran);
 	assert_int_equal(rs_hook.rh_rc, 0);
+	/* the transaction after the I/O saw the other one's commits and made its own plan */
+	print_message("merge transactions that made their own plan: %" PRIu64 "\n",
+		      pool->vp_agg_replans - replans);
+	assert_int_equal(pool->vp_agg_replans - replans, 1);
 
 	/* the bound reads the same; the snapshot was only the other aggregation's */
 	rs_read(oid, &dk, &ak, 4, out);
