@@ -95,9 +95,10 @@ struct umem_tx_ent {
 
 /*
  * Allocations the open transaction made that umem_tx_add_range looks at before it records
- * a range: at most this many, the latest (a 64 B VOS update makes five).
+ * a range: at most this many, the latest (a 64 B VOS update makes five; the fields it adds
+ * twice are in the last four).
  */
-#define UMEM_FRESH_MAX 8
+#define UMEM_FRESH_MAX 4
 
 /* An allocation of the open transaction: its requested bytes are in the redo record. */
 struct umem_fresh {
@@ -278,7 +279,7 @@ umem_touch(struct umem_instance *umm, uint64_t idx)
  * contents need no before-image), or inside the range added last (whose before-image is
  * older, hence the one an abort must restore)? VOS adds fields of a record or node it has
  * just allocated, and the same field twice in a row: a third of a 64 B update's ranges.
- * Only the latest UMEM_FRESH_MAX allocations are looked at; a miss only costs a range.
+ * Only the latest UMEM_FRESH_MAX (4) allocations are looked at; a miss only costs a range.
  */
 static inline bool
 umem_tx_covered(const struct umem_instance *umm, uint64_t off, uint64_t len)
@@ -292,9 +293,14 @@ umem_tx_covered(const struct umem_instance *umm, uint64_t off, uint64_t len)
 		if (off >= last->ue_off && end <= last->ue_off + last->ue_len)
 			return true;
 	}
-	for (i = 0; i < n; i++)
-		if (off >= umm->umm_fresh[i].uf_off && end <= umm->umm_fresh[i].uf_end)
+	/* newest first: VOS fills what it allocated last */
+	for (i = 1; i <= n; i++) {
+		const struct umem_fresh *f =
+		    &umm->umm_fresh[(umm->umm_nfresh - i) % UMEM_FRESH_MAX];
+
+		if (off >= f->uf_off && end <= f->uf_end)
 			return true;
+	}
 	return false;
 }
 
@@ -316,10 +322,12 @@ umem_tx_add_range(struct umem_instance *umm, uint64_t off, uint64_t len, bool un
 	}
 	if (undo && umem_tx_covered(umm, off, len))
 		return 0;
-	rc = umem_grow((void **)&umm->umm_ents, &umm->umm_ents_cap, umm->umm_nents,
-		       sizeof(*umm->umm_ents));
-	if (rc != 0)
-		return rc;
+	if (umm->umm_nents == umm->umm_ents_cap) {
+		rc = umem_grow((void **)&umm->umm_ents, &umm->umm_ents_cap, umm->umm_nents,
+			       sizeof(*umm->umm_ents));
+		if (rc != 0)
+			return rc;
+	}
 	ent = &umm->umm_ents[umm->umm_nents];
 	ent->ue_off = off;
 	ent->ue_len = len;
