@@ -147,7 +147,15 @@ wal_zero_run_next(const char *data, uint32_t len, uint32_t *i, uint32_t *zs, uin
 			*i += 8;
 			continue;
 		}
-		for (j = *i + 8; j + 8 <= len; j += 8) {
+		/* zero nodes and records are long: 32 bytes a step, then word by word */
+		for (j = *i + 8; j + 32 <= len; j += 32) {
+			uint64_t x[4];
+
+			memcpy(x, data + j, sizeof(x));
+			if ((x[0] | x[1] | x[2] | x[3]) != 0)
+				break;
+		}
+		for (; j + 8 <= len; j += 8) {
 			memcpy(&w, data + j, 8);
 			if (w != 0)
 				break;

@@ -59,6 +59,7 @@ struct btr_context {
 	bool tc_murmur;     /* hashed key: murmur64, compared as a number */
 	bool tc_alloc_failed;
 	bool tc_borrowed;  /* in the caller's struct dbtree_buf: never freed */
+	bool tc_probed;    /* the last operation: an EQ probe that missed; trace = insert spot */
 	d_list_t tc_iters; /* iterators prepared on this handle */
 	struct btr_trace tc_trace[BTR_DEPTH_MAX]; /* path of the current operation */
 };

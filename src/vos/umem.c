@@ -93,6 +93,19 @@ struct umem_tx_ent {
 	uint64_t ue_undo; /* offset into umm_undo, or UINT64_MAX: nothing to restore */
 };
 
+/*
+ * Allocations the open transaction made that umem_tx_add_range looks at before it records
+ * a range: at most this many, the latest (a 64 B VOS update makes five; the fields it adds
+ * twice are in the last four).
+ */
+#define UMEM_FRESH_MAX 4
+
+/* An allocation of the open transaction: its requested bytes are in the redo record. */
+struct umem_fresh {
+	uint64_t uf_off;
+	uint64_t uf_end;
+};
+
 struct umem_tx_cb {
 	umem_tx_cb_t tc_fn;
 	void *tc_arg;
@@ -123,6 +136,8 @@ struct umem_instance {
 	char *umm_undo;
 	uint64_t umm_undo_len;
 	uint64_t umm_undo_cap;
+	struct umem_fresh umm_fresh[UMEM_FRESH_MAX]; /* a ring: entry n % UMEM_FRESH_MAX */
+	uint32_t umm_nfresh;
 	umem_off_t *umm_frees;
 	uint32_t umm_nfrees;
 	uint32_t umm_frees_cap;
@@ -258,7 +273,41 @@ umem_touch(struct umem_instance *umm, uint64_t idx)
 	return 0;
 }
 
-/* Record a range in the transaction, saving its before-image when @undo. */
+/*
+ * Is [@off, @off + @len) covered already: inside an allocation of this transaction (its
+ * bytes go to the redo record whole, and an abort gives the allocation back, so its
+ * contents need no before-image), or inside the range added last (whose before-image is
+ * older, hence the one an abort must restore)? VOS adds fields of a record or node it has
+ * just allocated, and the same field twice in a row: a third of a 64 B update's ranges.
+ * Only the latest UMEM_FRESH_MAX (4) allocations are looked at; a miss only costs a range.
+ */
+static inline bool
+umem_tx_covered(const struct umem_instance *umm, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	uint32_t i, n = umm->umm_nfresh < UMEM_FRESH_MAX ? umm->umm_nfresh : UMEM_FRESH_MAX;
+
+	if (umm->umm_nents > 0) {
+		const struct umem_tx_ent *last = &umm->umm_ents[umm->umm_nents - 1];
+
+		if (off >= last->ue_off && end <= last->ue_off + last->ue_len)
+			return true;
+	}
+	/* newest first: VOS fills what it allocated last */
+	for (i = 1; i <= n; i++) {
+		const struct umem_fresh *f =
+		    &umm->umm_fresh[(umm->umm_nfresh - i) % UMEM_FRESH_MAX];
+
+		if (off >= f->uf_off && end <= f->uf_end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Record a range in the transaction, saving its before-image when @undo; @undo false is a
+ * fresh allocation (umem_alloc_internal), which later ranges inside it need not repeat.
+ */
 static int
 umem_tx_add_range(struct umem_instance *umm, uint64_t off, uint64_t len, bool undo)
 {
@@ -271,10 +320,14 @@ umem_tx_add_range(struct umem_instance *umm, uint64_t off, uint64_t len, bool un
 			umm->umm_tx_depth);
 		return -DER_INVAL;
 	}
-	rc = umem_grow((void **)&umm->umm_ents, &umm->umm_ents_cap, umm->umm_nents,
-		       sizeof(*umm->umm_ents));
-	if (rc != 0)
-		return rc;
+	if (undo && umem_tx_covered(umm, off, len))
+		return 0;
+	if (umm->umm_nents == umm->umm_ents_cap) {
+		rc = umem_grow((void **)&umm->umm_ents, &umm->umm_ents_cap, umm->umm_nents,
+			       sizeof(*umm->umm_ents));
+		if (rc != 0)
+			return rc;
+	}
 	ent = &umm->umm_ents[umm->umm_nents];
 	ent->ue_off = off;
 	ent->ue_len = len;
@@ -295,6 +348,11 @@ umem_tx_add_range(struct umem_instance *umm, uint64_t off, uint64_t len, bool un
 		memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, len);
 		ent->ue_undo = umm->umm_undo_len;
 		umm->umm_undo_len += len;
+	} else {
+		struct umem_fresh *f = &umm->umm_fresh[umm->umm_nfresh++ % UMEM_FRESH_MAX];
+
+		f->uf_off = off;
+		f->uf_end = off + len;
 	}
 	umm->umm_nents++;
 	return 0;
@@ -706,6 +764,7 @@ umem_tx_begin(struct umem_instance *umm)
 		umm->umm_tx_err = 0;
 		umm->umm_nents = 0;
 		umm->umm_undo_len = 0;
+		umm->umm_nfresh = 0;
 		umm->umm_nfrees = 0;
 		umm->umm_ntouched = 0;
 		umm->umm_tx_used = 0;
@@ -870,6 +929,7 @@ umem_tx_end(struct umem_instance *umm, int rc)
 	}
 	umm->umm_nents = 0;
 	umm->umm_undo_len = 0;
+	umm->umm_nfresh = 0;
 	umm->umm_nfrees = 0;
 	umm->umm_ntouched = 0;
 	umm->umm_tx_err = 0;

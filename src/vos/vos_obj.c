@@ -107,7 +107,7 @@ key_find(struct vos_pool *pool, struct btr_root_df *root, uint64_t feats, daos_k
 	krec->kr_size = (uint32_t)key->iov_len;
 	memcpy(vos_krec2key(krec), key->iov_buf, key->iov_len);
 	d_iov_set(&val, &off, sizeof(off));
-	rc = dbtree_upsert(toh, BTR_UPSERT_INSERT, key, &val, NULL);
+	rc = dbtree_insert_probed(toh, key, &val);
 	if (rc == 0) {
 		*krecp = krec;
 		if (created != NULL)

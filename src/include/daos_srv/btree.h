@@ -314,6 +314,16 @@ int dbtree_upsert(struct btr_instance *toh, unsigned int flags, const d_iov_t *k
 int dbtree_update(struct btr_instance *toh, const d_iov_t *key, const d_iov_t *val);
 
 /**
+ * dbtree_upsert(@toh, BTR_UPSERT_INSERT, @key, @val, NULL) without a second descent when
+ * the last operation on @toh was a dbtree_lookup / dbtree_fetch(BTR_PROBE_EQ) of the same
+ * @key that returned -DER_NONEXIST: the record goes where that probe ended. The caller
+ * may allocate in between but must not change the tree through another handle. Without
+ * such a probe it is dbtree_upsert. Returns as dbtree_upsert.
+ * Context: as dbtree_upsert.
+ */
+int dbtree_insert_probed(struct btr_instance *toh, const d_iov_t *key, const d_iov_t *val);
+
+/**
  * Find the record @opc selects relative to @key (ignored for FIRST/LAST) and return its key
  * and value through to_rec_fetch (either output may be NULL).
  * Returns 0, -DER_NONEXIST (no such record), -DER_INVAL, or an error of the class.

@@ -1059,7 +1059,10 @@ t_btree_anchor_bad(void **state)
 /*
  * Handles in caller storage (dbtree_open_inplace_buf / dbtree_create_inplace_buf): a tree
  * built through handles opened and closed in a dirty buffer, one update each, holds what
- * the model holds, seen through an allocated handle.
+ * the model holds, seen through an allocated handle. A third of the updates are a lookup
+ * and dbtree_insert_probed (the one descent VOS makes for a new key: a record put where
+ * the probe did not end breaks the order dbtree_check verifies), a third
+ * dbtree_insert_probed alone (no probe: a full insert).
  */
 static void
 t_btree_buf(void **state)
@@ -1071,7 +1074,7 @@ t_btree_buf(void **state)
 	size_t klen, vlen;
 	d_iov_t kiov, viov;
 	struct tctx t;
-	int k, i;
+	int k, i, rc;
 
 	(void)state;
 	for (k = 0; k < TK_NR; k++) {
@@ -1091,7 +1094,21 @@ t_btree_buf(void **state)
 			memset(&buf, (int)(i & 0xff), sizeof(buf));
 			assert_int_equal(dbtree_open_inplace_buf(t.root, t.umm, NULL, &buf, &toh),
 					 0);
-			assert_int_equal(dbtree_update(toh, &kiov, &viov), 0);
+			if (i % 3 == 0) {
+				assert_int_equal(dbtree_update(toh, &kiov, &viov), 0);
+			} else {
+				/* as VOS inserts a key: lookup, then insert where it missed */
+				bool eq;
+
+				model_find(&t.m, key, klen, &eq);
+				if (i % 3 == 1)
+					assert_int_equal(dbtree_lookup(toh, &kiov, NULL),
+							 eq ? 0 : -DER_NONEXIST);
+				rc = dbtree_insert_probed(toh, &kiov, &viov);
+				assert_int_equal(rc, eq ? -DER_EXIST : 0);
+				if (eq)
+					assert_int_equal(dbtree_update(toh, &kiov, &viov), 0);
+			}
 			dbtree_close(toh);
 			model_put(&t.m, key, klen, val, vlen);
 		}

@@ -646,6 +646,118 @@ t_umem_many_ranges(void **state)
 	free(rep.image);
 }
 
+/*
+ * Ranges added inside an allocation of the same transaction, or inside the range added
+ * just before, are not recorded again (umem_tx_covered). An abort must still restore
+ * everything: the first before-image of a field changed twice, fields of an object freed
+ * and re-added, and a nested transaction's allocations; a commit's redo record must still
+ * carry every change (the replica). Skipping a range that only starts inside the range
+ * added before (keep .. keep + 8, then keep .. keep + 32) fails it.
+ */
+static void
+t_umem_covered(void **state)
+{
+	struct replica rep = {0};
+	struct umem_instance *umm;
+	uint64_t *root, *obj, *big;
+	umem_off_t o, b, keep;
+	char *before;
+	int round;
+
+	(void)state;
+	rep.size = UMEM_HEAP_MIN * 4;
+	rep.image = malloc(rep.size);
+	before = malloc(rep.size);
+	assert_int_equal(umem_create(rep.size, 64, &replica_ops, &rep, &umm), 0);
+	memcpy(rep.image, umem_base(umm), rep.size);
+	root = umem_off2ptr(umm, umem_root(umm));
+
+	/* a committed object whose fields the aborted rounds change */
+	umem_tx_begin(umm);
+	keep = umem_zalloc(umm, 96);
+	assert_true(keep != UMOFF_NULL);
+	assert_int_equal(umem_tx_add_ptr(umm, root, 16), 0);
+	root[0] = 7;
+	root[1] = keep;
+	assert_int_equal(umem_tx_end(umm, 0), 0);
+	obj = umem_off2ptr(umm, keep);
+	fill(obj, 96, 3);
+	umem_tx_begin(umm);
+	assert_int_equal(umem_tx_add(umm, keep, 96), 0);
+	fill(obj, 96, 5);
+	assert_int_equal(umem_tx_end(umm, 0), 0);
+
+	for (round = 0; round < 2; round++) {
+		bool commit = round == 1;
+
+		memcpy(before, umem_base(umm), rep.size);
+		umem_tx_begin(umm);
+		/* the same field twice in a row, changed in between */
+		assert_int_equal(umem_tx_add_ptr(umm, root, 8), 0);
+		root[0] = 8;
+		assert_int_equal(umem_tx_add_ptr(umm, root, 8), 0);
+		root[0] = 9;
+		/* a field of the kept object, then a wider range over it: not covered */
+		assert_int_equal(umem_tx_add(umm, keep, 8), 0);
+		obj[0] = 11;
+		assert_int_equal(umem_tx_add(umm, keep, 32), 0);
+		obj[0] = 12;
+		obj[1] = 13;
+		/* fields of a fresh allocation, in a nested transaction */
+		umem_tx_begin(umm);
+		o = umem_alloc(umm, 40);
+		assert_true(o != UMOFF_NULL);
+		big = umem_off2ptr(umm, o);
+		assert_int_equal(umem_tx_add(umm, o + 8, 16), 0);
+		big[1] = 21;
+		assert_int_equal(umem_tx_end(umm, 0), 0);
+		assert_int_equal(umem_tx_add(umm, o, 40), 0);
+		big[0] = 20;
+		big[4] = 24;
+		/* the last word of a larger allocation, after a range of another object */
+		b = umem_zalloc(umm, 5000);
+		assert_true(b != UMOFF_NULL);
+		assert_int_equal(umem_tx_add(umm, keep + 88, 8), 0);
+		obj[11] = 31;
+		assert_int_equal(umem_tx_add(umm, b + 4992, 8), 0);
+		((uint64_t *)umem_off2ptr(umm, b))[624] = 32;
+		assert_int_equal(umem_tx_add_ptr(umm, root, 16), 0);
+		root[0] = 10;
+		root[1] = o;
+		assert_int_equal(umem_tx_end(umm, commit ? 0 : -DER_CANCELED),
+				 commit ? 0 : -DER_CANCELED);
+		if (!commit) {
+			/* everything as before but the free space the aborted allocations used */
+			struct live l = {.off = keep, .size = 96};
+
+			assert_int_equal(root[0], 8 - 1);
+			assert_int_equal(root[1], keep);
+			assert_true(check_fill(obj, 96, 5));
+			memcpy(rep.image, before, rep.size);
+			assert_replica_equal(&rep, umm, &l, 1);
+			continue;
+		}
+		{
+			struct live l[3] = {{.off = keep, .size = 96},
+					    {.off = o, .size = 40},
+					    {.off = b, .size = 5000}};
+
+			qsort(l, 3, sizeof(l[0]), live_cmp);
+			assert_int_equal(root[0], 10);
+			assert_int_equal(big[0], 20);
+			assert_int_equal(big[1], 21);
+			assert_int_equal(big[4], 24);
+			assert_int_equal(obj[0], 12);
+			assert_int_equal(obj[1], 13);
+			assert_int_equal(obj[11], 31);
+			assert_replica_equal(&rep, umm, l, 3);
+		}
+	}
+	umem_close(umm);
+	free(before);
+	free(rep.image);
+}
+
 int
 main(void)
 {
@@ -654,7 +766,7 @@ main(void)
 	    cmocka_unit_test(t_umem_bad_calls),     cmocka_unit_test(t_umem_store_refuses),
 	    cmocka_unit_test(t_umem_garbage_image), cmocka_unit_test(t_umem_dirty),
 	    cmocka_unit_test(t_umem_alloc_failure), cmocka_unit_test(t_umem_callbacks),
-	    cmocka_unit_test(t_umem_many_ranges),
+	    cmocka_unit_test(t_umem_many_ranges),   cmocka_unit_test(t_umem_covered),
 	};
 
 	d_log_setmasks("CRIT");
