@@ -292,6 +292,21 @@ net_fab_str2raw(const struct net_fab *fab, const char *str, uint8_t *raw, size_t
 		return 0;
 	}
 	case FI_ADDR_STR:
+		/*
+		 * A shm context given a tcp URI: the engine listening at that ip:port also
+		 * listens on shm under "fi_ns://ip:port" (src/engine/srv_net.c), so that a
+		 * same-host client reaches it by the addresses the system map already has.
+		 */
+		if (strncmp(str, in4, sizeof(in4) - 1) == 0 &&
+		    strcmp(fab->nf_info->fabric_attr->prov_name, "shm") == 0) {
+			int w = snprintf((char *)raw, NET_ADDR_RAW_MAX, "fi_ns://%s",
+					 str + sizeof(in4) - 1);
+
+			if (w < 0 || w + 1 > NET_ADDR_RAW_MAX || str[sizeof(in4) - 1] == '\0')
+				return -DER_INVAL;
+			*len = (size_t)w + 1;
+			return 0;
+		}
 		/* The raw address is the string itself, NUL included. */
 		if (!net_fab_scheme_ok(fab, str) || n + 1 > NET_ADDR_RAW_MAX)
 			return -DER_INVAL;
@@ -773,14 +788,19 @@ net_context_fd(const struct net_context *ctx)
 	return ctx->c_fab.nf_fd;
 }
 
+bool
+net_context_pending(const struct net_context *ctx)
+{
+	return !d_list_empty(&ctx->c_pending) || !d_list_empty(&ctx->c_bulk_pending) ||
+	       !d_list_empty(&ctx->c_done) || !d_list_empty(&ctx->c_bulk_done);
+}
+
 int
 net_context_arm(struct net_context *ctx)
 {
 	struct fid *fids[1] = {&ctx->c_fab.nf_cq->fid};
 
-	if (ctx->c_fab.nf_fd < 0 || !d_list_empty(&ctx->c_pending) ||
-	    !d_list_empty(&ctx->c_bulk_pending) || !d_list_empty(&ctx->c_done) ||
-	    !d_list_empty(&ctx->c_bulk_done))
+	if (ctx->c_fab.nf_fd < 0 || net_context_pending(ctx))
 		return 1;
 	return fi_trywait(ctx->c_fab.nf_fabric, fids, 1) == FI_SUCCESS ? 0 : 1;
 }

@@ -569,7 +569,14 @@ eq_net_open(struct dc_eq *eq)
 	int fd;
 
 	pthread_mutex_lock(&ev_cfg_lock);
-	attr.ca_provider = ev_provider != NULL ? ev_provider : getenv("D_PROVIDER");
+	/*
+	 * D_PROVIDER in the environment wins over the agent's provider: D_PROVIDER=shm makes
+	 * a client on the engines' host talk to their shm listeners (DAOS_SHM=1 engines;
+	 * net_peer_lookup maps their tcp URIs to the shm names).
+	 */
+	attr.ca_provider = getenv("D_PROVIDER");
+	if (attr.ca_provider == NULL || attr.ca_provider[0] == '\0')
+		attr.ca_provider = ev_provider;
 	attr.ca_addr = ev_addr;
 	/* Waiting threads spin here, in eq_progress; net_progress itself never sleeps. */
 	rc = net_context_create(&attr, &eq->eq_net);

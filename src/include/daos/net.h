@@ -631,6 +631,16 @@ int net_context_fd(const struct net_context *ctx);
  */
 int net_context_arm(struct net_context *ctx);
 
+/**
+ * Whether @ctx has work queued in software for its next net_progress (sends waiting for a
+ * batch or a retry, finished RPCs or bulk transfers whose callbacks have not run). A poller
+ * of a context without wait fd (shm), woken by a timer rather than by its CQ, must not let
+ * its thread sleep while this is true.
+ *
+ * Context: the context's thread.
+ */
+bool net_context_pending(const struct net_context *ctx);
+
 /** The earliest RPC deadline of @ctx (d_now_ns clock), or 0 if none. Context: its thread. */
 uint64_t net_context_deadline(const struct net_context *ctx);
 
