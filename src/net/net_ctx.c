@@ -169,6 +169,7 @@ net_fab_open(const char *prov, const char *addr, bool want_fd, struct net_fab *f
 		goto out;
 	}
 	fab->nf_virt_addr = (mode & FI_MR_VIRT_ADDR) != 0;
+	fab->nf_shm = strcmp(fab->nf_info->fabric_attr->prov_name, "shm") == 0;
 	fab->nf_prov_key = (mode & FI_MR_PROV_KEY) != 0;
 	fab->nf_mr_endpoint = (mode & FI_MR_ENDPOINT) != 0;
 	fab->nf_rma_max = fab->nf_info->ep_attr->max_msg_size;
@@ -384,6 +385,30 @@ net_peer_insert(struct net_context *ctx, const uint8_t *raw, size_t len, fi_addr
 	ctx->c_stats.ns_peers++;
 	*fa = pe->pe_fa;
 	return 0;
+}
+
+void
+net_peer_forget(struct net_context *ctx, fi_addr_t fa)
+{
+	struct net_peer_ent *pe;
+	uint32_t i;
+
+	for (i = 0; i < (1U << NET_PEER_HASH_BITS); i++) {
+		d_list_for_each_entry (pe, &ctx->c_peer_hash[i], pe_link) {
+			if (pe->pe_fa != fa)
+				continue;
+			/* only names a restarted engine takes again (shm: fi_ns://IP:PORT) */
+			if (pe->pe_len < 8 || memcmp(pe->pe_raw, "fi_ns://", 8) != 0)
+				return;
+			D_DEBUG("%s: forgetting %s\n", ctx->c_fab.nf_straddr, (char *)pe->pe_raw);
+			(void)fi_av_remove(ctx->c_fab.nf_av, &pe->pe_fa, 1, 0);
+			d_list_del(&pe->pe_link);
+			D_FREE(pe);
+			ctx->c_stats.ns_peers--;
+			ctx->c_stats.ns_peers_forgotten++;
+			return;
+		}
+	}
 }
 
 int

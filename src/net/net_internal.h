@@ -109,6 +109,7 @@ struct net_fab {
 	struct fid_ep *nf_ep;
 	int nf_fd;            /* the CQ's wait fd, or -1 */
 	bool nf_virt_addr;    /* FI_MR_VIRT_ADDR: remote addresses are virtual addresses */
+	bool nf_shm;          /* the shm provider: a timed-out engine name is remapped */
 	bool nf_prov_key;     /* FI_MR_PROV_KEY: the provider picks MR keys */
 	bool nf_mr_endpoint;  /* FI_MR_ENDPOINT: bind MRs to the endpoint */
 	uint64_t nf_key_next; /* next caller-chosen MR key (unique in the domain) */
@@ -336,6 +337,13 @@ void net_bulk_fini_all(struct net_context *ctx);
 
 /* net_ctx.c: resolve a raw address into the AV (once); spare receive buffers; keep
  * receives posted. */
+/*
+ * Remove the peer at @fa from the AV and the peer table if it is an engine's shm name
+ * (fi_ns://): an RPC to it timed out or could not be sent. shm maps a peer's region when
+ * the address is inserted; an engine restarted under the same name has a new region, which
+ * only a new insert (the next net_peer_lookup) maps. Other peers are kept.
+ */
+void net_peer_forget(struct net_context *ctx, fi_addr_t fa);
 int net_peer_insert(struct net_context *ctx, const uint8_t *raw, size_t len, fi_addr_t *fa);
 struct net_msg *net_msg_get(struct net_context *ctx);
 void net_msg_put(struct net_context *ctx, struct net_msg *msg);
