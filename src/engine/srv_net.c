@@ -41,9 +41,18 @@
 
 D_LOG_FAC_DECLARE(server);
 
-/* Back-off of the waker on a context without wait fd. */
+/*
+ * Back-off of the waker on a context without wait fd (shm): 4 us doubling to 1 ms while the
+ * context saw a completion within the last second, then on to 128 ms. An idle engine with
+ * 4 targets and shm beside tcp took 13.8 % of a core with a 1 ms bound (5 xstreams waking
+ * 1000 times a second each, load average 15), 1.55 % with 32 ms, 0.85 % with 128 ms (tcp
+ * alone: 0.40 %). The first request after an idle second may wait up to 128 ms; the poller
+ * then wakes the waker so that the next ones do not.
+ */
 #define SRV_BACKOFF_MIN_NS (4 * D_NSEC_PER_USEC)
 #define SRV_BACKOFF_MAX_NS (1 * D_NSEC_PER_MSEC)
+#define SRV_BACKOFF_IDLE_MAX_NS (128 * D_NSEC_PER_MSEC)
+#define SRV_BACKOFF_IDLE_NS (1 * D_NSEC_PER_SEC)
 /* Bulk buffers the srv module keeps per context for reuse (first touch is slow). */
 #define SRV_BUF_CACHE_MAX (64ULL << 20)
 
@@ -81,6 +90,7 @@ struct srv_tgt {
 	struct dss_ult *st_waker;
 	uint64_t st_wake_at; /* what the waker sleeps until, 0: forever or not asleep */
 	uint64_t st_backoff_ns;
+	uint64_t st_active_ns; /* d_now_ns of the last poll that completed something */
 	bool st_waker_stop;
 
 	/* the srv module's self-test server state (its bulk buffers) */
@@ -272,8 +282,13 @@ srv_tgt_poll(void *arg)
 	n = net_progress(tgt->st_ctx, 0);
 	if (tgt->st_ctx2 != NULL)
 		n += net_progress(tgt->st_ctx2, 0);
-	if (n > 0)
+	if (n > 0 && (!tgt->st_has_fd || tgt->st_ctx2 != NULL)) {
+		/* busy again: the waker sleeping on a long back-off restarts from the minimum */
+		if (tgt->st_backoff_ns > SRV_BACKOFF_MIN_NS && tgt->st_wake_at != 0)
+			dss_cond_signal(&tgt->st_wake_cv);
 		tgt->st_backoff_ns = SRV_BACKOFF_MIN_NS;
+		tgt->st_active_ns = d_now_ns();
+	}
 	dl = srv_tgt_deadline(tgt);
 	if (dl != 0 && (tgt->st_wake_at == 0 || dl < tgt->st_wake_at))
 		dss_cond_signal(&tgt->st_wake_cv);
@@ -307,7 +322,9 @@ srv_tgt_waker(void *arg)
 			bo = now + tgt->st_backoff_ns;
 			if (wake == 0 || bo < wake)
 				wake = bo;
-			if (tgt->st_backoff_ns < SRV_BACKOFF_MAX_NS)
+			if (tgt->st_backoff_ns < SRV_BACKOFF_MAX_NS ||
+			    (tgt->st_backoff_ns < SRV_BACKOFF_IDLE_MAX_NS &&
+			     now - tgt->st_active_ns > SRV_BACKOFF_IDLE_NS))
 				tgt->st_backoff_ns *= 2;
 		}
 		if (wake != 0 && wake <= now) {
