@@ -652,7 +652,7 @@ struct net_stats {
 	uint64_t ns_bulks;     /* registered bulk handles */
 	uint64_t ns_msgs_kept; /* received messages kept by callers (net_rpc_done_keep) */
 	uint64_t ns_peers;     /* addresses in the address vector */
-	uint64_t ns_peers_forgotten; /* shm engine names dropped after a timeout (remapped) */
+	uint64_t ns_peers_forgotten; /* shm engine names remapped after a timeout */
 	uint64_t ns_sent;            /* requests sent */
 	uint64_t ns_replied;         /* replies sent */
 	uint64_t ns_timeouts;        /* RPCs that timed out */
