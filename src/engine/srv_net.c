@@ -16,7 +16,12 @@
  *            in epoll: the scheduler's next timer is the sleep's timeout. The poller signals
  *            it when a new deadline is earlier than the one it sleeps on. With a provider
  *            without wait fd (shm) it also wakes the xstream with a doubling back-off
- *            (4 us .. 1 ms) so that the CQ is polled while the loop would otherwise sleep.
+ *            (4 us .. 1 ms, up to 128 ms after an idle second) so that the CQ is polled
+ *            while the loop would otherwise sleep.
+ *   shm      with srv_net_attr.na_provider2 (DAOS_SHM=1), a second context per xstream
+ *            (st_ctx2) on shm named fi_ns://IP:PORT after the first's tcp address: the
+ *            same handlers, the same poller, the waker's back-off; replies and bulk go
+ *            back on the context the request came on.
  *
  * Invariants:
  *   1. A context is touched only by its xstream's thread: the start, stop and request ULTs,
@@ -283,8 +288,8 @@ srv_tgt_poll(void *arg)
 	if (tgt->st_ctx2 != NULL)
 		n += net_progress(tgt->st_ctx2, 0);
 	if (n > 0 && (!tgt->st_has_fd || tgt->st_ctx2 != NULL)) {
-		/* busy again: the waker sleeping on a long back-off restarts from the minimum */
-		if (tgt->st_backoff_ns > SRV_BACKOFF_MIN_NS && tgt->st_wake_at != 0)
+		/* busy after an idle second: the waker sleeping up to 128 ms restarts now */
+		if (tgt->st_backoff_ns > SRV_BACKOFF_MAX_NS && tgt->st_wake_at != 0)
 			dss_cond_signal(&tgt->st_wake_cv);
 		tgt->st_backoff_ns = SRV_BACKOFF_MIN_NS;
 		tgt->st_active_ns = d_now_ns();
