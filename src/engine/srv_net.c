@@ -55,7 +55,7 @@ D_LOG_FAC_DECLARE(server);
  * then wakes the waker so that the next ones do not.
  */
 #define SRV_BACKOFF_MIN_NS (4 * D_NSEC_PER_USEC)
-#define SRV_BACKOFF_MAX_NS (1 * D_NSEC_PER_MSEC)
+#define SRV_BACKOFF_MAX_NS (128 * D_NSEC_PER_USEC)
 #define SRV_BACKOFF_IDLE_MAX_NS (128 * D_NSEC_PER_MSEC)
 #define SRV_BACKOFF_IDLE_NS (1 * D_NSEC_PER_SEC)
 /* Bulk buffers the srv module keeps per context for reuse (first touch is slow). */
