@@ -16,7 +16,7 @@
  *            in epoll: the scheduler's next timer is the sleep's timeout. The poller signals
  *            it when a new deadline is earlier than the one it sleeps on. With a provider
  *            without wait fd (shm) it also wakes the xstream with a doubling back-off
- *            (4 us .. 1 ms, up to 128 ms after an idle second) so that the CQ is polled
+ *            (4 us .. 128 us, up to 128 ms after an idle second) so that the CQ is polled
  *            while the loop would otherwise sleep.
  *   shm      with srv_net_attr.na_provider2 (DAOS_SHM=1), a second context per xstream
  *            (st_ctx2) on shm named fi_ns://IP:PORT after the first's tcp address: the
@@ -47,7 +47,7 @@
 D_LOG_FAC_DECLARE(server);
 
 /*
- * Back-off of the waker on a context without wait fd (shm): 4 us doubling to 1 ms while the
+ * Back-off of the waker on a context without wait fd (shm): 4 us doubling to 128 us while the
  * context saw a completion within the last second, then on to 128 ms. An idle engine with
  * 4 targets and shm beside tcp took 13.8 % of a core with a 1 ms bound (5 xstreams waking
  * 1000 times a second each, load average 15), 1.55 % with 32 ms, 0.85 % with 128 ms (tcp
