@@ -446,6 +446,7 @@ srv_fabric_start(struct srv *sv)
 {
 	const struct dss_engine_config *ec = sv->sv_eng.de_ecfg;
 	struct srv_net_attr attr = {0};
+	const char *shm;
 	uint32_t i;
 	int rc;
 
@@ -458,6 +459,11 @@ srv_fabric_start(struct srv *sv)
 	attr.na_provider = sv->sv_cfg->dc_fi_provider;
 	attr.na_host = sv->sv_fabric_host;
 	attr.na_port = ec->ec_fabric_iface_port;
+	/* DAOS_SHM=1 (environment, or the engine's env_vars): shm beside it for local clients */
+	shm = getenv("DAOS_SHM");
+	if (shm != NULL && strcmp(shm, "") != 0 && strcmp(shm, "0") != 0 &&
+	    (attr.na_provider == NULL || strcmp(attr.na_provider, "shm") != 0))
+		attr.na_provider2 = "shm";
 	rc = srv_net_start(&sv->sv_eng, &attr);
 	if (rc != 0) {
 		fprintf(stderr,
@@ -468,8 +474,9 @@ srv_fabric_start(struct srv *sv)
 		return rc;
 	}
 	for (i = 0; i < srv_net_ctx_nr(); i++)
-		D_NOTE("fabric context %u (%s): %s\n", i, i == 0 ? "system" : "target",
-		       srv_net_ctx_addr(i));
+		D_NOTE("fabric context %u (%s): %s%s%s\n", i, i == 0 ? "system" : "target",
+		       srv_net_ctx_addr(i), srv_net_ctx_addr2(i) != NULL ? " and " : "",
+		       srv_net_ctx_addr2(i) != NULL ? srv_net_ctx_addr2(i) : "");
 	return 0;
 }
 

@@ -27,11 +27,14 @@ struct srv_tgt;
 
 /** Where and how the engine listens on the fabric. Strings are borrowed. */
 struct srv_net_attr {
-	const char *na_provider; /* libfabric form ("tcp;ofi_rxm", "shm"); NULL: default */
-	const char *na_host;     /* IP address to bind (an interface's, already resolved) */
-	uint32_t na_port;        /* the system xstream's port; target i gets na_port + 1 + i;
-				  * 0: any free port for each (tests) */
-	uint32_t na_drain_ms;    /* stop: wait this long for in-flight requests (0: 3000) */
+	const char *na_provider;  /* libfabric form ("tcp;ofi_rxm", "shm"); NULL: default */
+	const char *na_provider2; /* a secondary listener on each context for same-host
+				   * clients ("shm"), named after the primary's IP:PORT
+				   * (fi_ns://IP:PORT); NULL: none */
+	const char *na_host;      /* IP address to bind (an interface's, already resolved) */
+	uint32_t na_port;         /* the system xstream's port; target i gets na_port + 1 + i;
+				   * 0: any free port for each (tests) */
+	uint32_t na_drain_ms;     /* stop: wait this long for in-flight requests (0: 3000) */
 };
 
 #define SRV_NET_DRAIN_MS_DEFAULT 3000
@@ -68,6 +71,9 @@ uint32_t srv_net_ctx_nr(void);
  * srv_net_stop, or NULL if @tag is out of range. Context: any thread, while started.
  */
 const char *srv_net_ctx_addr(uint32_t tag);
+
+/** The secondary listener's address of context @tag, or NULL (none, or out of range). */
+const char *srv_net_ctx_addr2(uint32_t tag);
 
 /** The built-in module: the self-test protocol (ping, bulk echo) served from ULTs. */
 extern struct dss_module srv_module;

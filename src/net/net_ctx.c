@@ -169,6 +169,7 @@ net_fab_open(const char *prov, const char *addr, bool want_fd, struct net_fab *f
 		goto out;
 	}
 	fab->nf_virt_addr = (mode & FI_MR_VIRT_ADDR) != 0;
+	fab->nf_shm = strcmp(fab->nf_info->fabric_attr->prov_name, "shm") == 0;
 	fab->nf_prov_key = (mode & FI_MR_PROV_KEY) != 0;
 	fab->nf_mr_endpoint = (mode & FI_MR_ENDPOINT) != 0;
 	fab->nf_rma_max = fab->nf_info->ep_attr->max_msg_size;
@@ -253,6 +254,35 @@ net_fab_scheme_ok(const struct net_fab *fab, const char *str)
 	return false;
 }
 
+/* Parse "fi_sockaddr_in://IP:PORT" (a dotted IPv4 address, a port 1..65535) into @sin. */
+static int
+net_in4_parse(const char *str, struct sockaddr_in *sin)
+{
+	static const char in4[] = "fi_sockaddr_in://";
+	char ip[INET_ADDRSTRLEN];
+	char *end;
+	unsigned long port;
+	const char *colon;
+
+	if (strncmp(str, in4, sizeof(in4) - 1) != 0)
+		return -DER_INVAL;
+	str += sizeof(in4) - 1;
+	colon = strrchr(str, ':');
+	if (colon == NULL || (size_t)(colon - str) >= sizeof(ip) || colon == str)
+		return -DER_INVAL;
+	memcpy(ip, str, (size_t)(colon - str));
+	ip[colon - str] = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535)
+		return -DER_INVAL;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) != 1)
+		return -DER_INVAL;
+	return 0;
+}
+
 int
 net_fab_str2raw(const struct net_fab *fab, const char *str, uint8_t *raw, size_t *len)
 {
@@ -264,34 +294,34 @@ net_fab_str2raw(const struct net_fab *fab, const char *str, uint8_t *raw, size_t
 	switch (fab->nf_info->addr_format) {
 	case FI_SOCKADDR_IN: {
 		struct sockaddr_in sin;
-		char ip[INET_ADDRSTRLEN];
-		char svc[16];
-		char *end;
-		unsigned long port;
-		const char *colon;
+		int rc = net_in4_parse(str, &sin);
 
-		if (strncmp(str, in4, sizeof(in4) - 1) != 0)
-			return -DER_INVAL;
-		str += sizeof(in4) - 1;
-		colon = strrchr(str, ':');
-		if (colon == NULL || (size_t)(colon - str) >= sizeof(ip) || colon == str)
-			return -DER_INVAL;
-		memcpy(ip, str, (size_t)(colon - str));
-		ip[colon - str] = '\0';
-		port = strtoul(colon + 1, &end, 10);
-		if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535)
-			return -DER_INVAL;
-		(void)svc;
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
-			return -DER_INVAL;
+		if (rc != 0)
+			return rc;
 		memcpy(raw, &sin, sizeof(sin));
 		*len = sizeof(sin);
 		return 0;
 	}
 	case FI_ADDR_STR:
+		/*
+		 * A shm context given a tcp URI: the engine listening at that ip:port also
+		 * listens on shm under "fi_ns://ip:port" (src/engine/srv_net.c), so that a
+		 * same-host client reaches it by the addresses the system map already has.
+		 */
+		if (strncmp(str, in4, sizeof(in4) - 1) == 0 && fab->nf_shm) {
+			struct sockaddr_in sin;
+			char ip[INET_ADDRSTRLEN];
+			int rc = net_in4_parse(str, &sin);
+			int w;
+
+			if (rc != 0)
+				return rc;
+			inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
+			w = snprintf((char *)raw, NET_ADDR_RAW_MAX, "fi_ns://%s:%u", ip,
+				     ntohs(sin.sin_port));
+			*len = (size_t)w + 1;
+			return 0;
+		}
 		/* The raw address is the string itself, NUL included. */
 		if (!net_fab_scheme_ok(fab, str) || n + 1 > NET_ADDR_RAW_MAX)
 			return -DER_INVAL;
@@ -341,6 +371,65 @@ net_peer_hash(const uint8_t *raw, size_t len)
 	       ((1U << NET_PEER_HASH_BITS) - 1);
 }
 
+void
+net_peer_forget(struct net_context *ctx, fi_addr_t fa)
+{
+	struct net_peer_ent *pe;
+	uint32_t i;
+
+	for (i = 0; i < (1U << NET_PEER_HASH_BITS); i++) {
+		d_list_for_each_entry (pe, &ctx->c_peer_hash[i], pe_link) {
+			if (pe->pe_fa != fa)
+				continue;
+			/* only names a restarted engine takes again (shm: fi_ns://IP:PORT) */
+			if (pe->pe_stale || pe->pe_len < 8 ||
+			    memcmp(pe->pe_raw, "fi_ns://", 8) != 0)
+				return;
+			D_DEBUG("%s: %s marked stale\n", ctx->c_fab.nf_straddr, (char *)pe->pe_raw);
+			pe->pe_stale = true;
+			return;
+		}
+	}
+}
+
+/* Whether a send to @fa waits in c_pending (so @fa must stay in the AV). */
+static bool
+net_peer_pending(struct net_context *ctx, fi_addr_t fa)
+{
+	struct net_op *op;
+
+	d_list_for_each_entry (op, &ctx->c_pending, no_link) {
+		if (op->no_type == NET_OP_RPC_SEND &&
+		    container_of(op, struct net_rpc, r_op)->r_dest == fa)
+			return true;
+	}
+	return false;
+}
+
+/* Insert the name of stale @pe again: a restarted engine's new region gets mapped. */
+static void
+net_peer_remap(struct net_context *ctx, struct net_peer_ent *pe)
+{
+	fi_addr_t fa;
+	int rc;
+
+	if (net_peer_pending(ctx, pe->pe_fa))
+		return; /* a later lookup tries again */
+	(void)fi_av_remove(ctx->c_fab.nf_av, &pe->pe_fa, 1, 0);
+	rc = fi_av_insert(ctx->c_fab.nf_av, pe->pe_raw, 1, &fa, 0, NULL);
+	if (rc != 1) {
+		/* the entry's fi_addr is gone: the lookup fails, the next one inserts anew */
+		D_ERROR_RL("%s: inserting %s again failed: %d\n", ctx->c_fab.nf_straddr,
+			   (char *)pe->pe_raw, rc);
+		pe->pe_fa = FI_ADDR_NOTAVAIL;
+		return;
+	}
+	D_DEBUG("%s: %s remapped\n", ctx->c_fab.nf_straddr, (char *)pe->pe_raw);
+	pe->pe_fa = fa;
+	pe->pe_stale = false;
+	ctx->c_stats.ns_peers_forgotten++;
+}
+
 int
 net_peer_insert(struct net_context *ctx, const uint8_t *raw, size_t len, fi_addr_t *fa)
 {
@@ -350,6 +439,14 @@ net_peer_insert(struct net_context *ctx, const uint8_t *raw, size_t len, fi_addr
 
 	d_list_for_each_entry (pe, head, pe_link) {
 		if (pe->pe_len == len && memcmp(pe->pe_raw, raw, len) == 0) {
+			if (pe->pe_stale)
+				net_peer_remap(ctx, pe);
+			if (pe->pe_fa == FI_ADDR_NOTAVAIL) {
+				d_list_del(&pe->pe_link);
+				D_FREE(pe);
+				ctx->c_stats.ns_peers--;
+				break; /* inserted anew below */
+			}
 			*fa = pe->pe_fa;
 			return 0;
 		}
@@ -773,14 +870,19 @@ net_context_fd(const struct net_context *ctx)
 	return ctx->c_fab.nf_fd;
 }
 
+bool
+net_context_pending(const struct net_context *ctx)
+{
+	return !d_list_empty(&ctx->c_pending) || !d_list_empty(&ctx->c_bulk_pending) ||
+	       !d_list_empty(&ctx->c_done) || !d_list_empty(&ctx->c_bulk_done);
+}
+
 int
 net_context_arm(struct net_context *ctx)
 {
 	struct fid *fids[1] = {&ctx->c_fab.nf_cq->fid};
 
-	if (ctx->c_fab.nf_fd < 0 || !d_list_empty(&ctx->c_pending) ||
-	    !d_list_empty(&ctx->c_bulk_pending) || !d_list_empty(&ctx->c_done) ||
-	    !d_list_empty(&ctx->c_bulk_done))
+	if (ctx->c_fab.nf_fd < 0 || net_context_pending(ctx))
 		return 1;
 	return fi_trywait(ctx->c_fab.nf_fabric, fids, 1) == FI_SUCCESS ? 0 : 1;
 }

@@ -109,6 +109,7 @@ struct net_fab {
 	struct fid_ep *nf_ep;
 	int nf_fd;            /* the CQ's wait fd, or -1 */
 	bool nf_virt_addr;    /* FI_MR_VIRT_ADDR: remote addresses are virtual addresses */
+	bool nf_shm;          /* the shm provider: a timed-out engine name is remapped */
 	bool nf_prov_key;     /* FI_MR_PROV_KEY: the provider picks MR keys */
 	bool nf_mr_endpoint;  /* FI_MR_ENDPOINT: bind MRs to the endpoint */
 	uint64_t nf_key_next; /* next caller-chosen MR key (unique in the domain) */
@@ -257,6 +258,7 @@ struct net_bulk_op {
 struct net_peer_ent {
 	d_list_t pe_link;
 	fi_addr_t pe_fa;
+	bool pe_stale; /* an RPC to it timed out: remap at the next lookup (shm engines) */
 	uint16_t pe_len;
 	uint8_t pe_raw[];
 };
@@ -336,6 +338,15 @@ void net_bulk_fini_all(struct net_context *ctx);
 
 /* net_ctx.c: resolve a raw address into the AV (once); spare receive buffers; keep
  * receives posted. */
+/*
+ * Mark the peer at @fa stale if it is an engine's shm name (fi_ns://): an RPC to it timed
+ * out or could not be sent. shm maps a peer's region when the address is inserted; an
+ * engine restarted under the same name has a new region, which only a new insert maps: the
+ * next net_peer_insert of that name removes the old entry from the AV and inserts it again
+ * (a new fi_addr), unless a send to it still waits in c_pending. Nothing is removed here,
+ * so an fi_addr a caller still holds stays valid until it looks the name up again.
+ */
+void net_peer_forget(struct net_context *ctx, fi_addr_t fa);
 int net_peer_insert(struct net_context *ctx, const uint8_t *raw, size_t len, fi_addr_t *fa);
 struct net_msg *net_msg_get(struct net_context *ctx);
 void net_msg_put(struct net_context *ctx, struct net_msg *msg);

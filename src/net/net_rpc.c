@@ -174,6 +174,8 @@ net_rpc_callback(struct net_context *ctx, struct net_rpc *rpc, void *reply, stru
 static void
 net_rpc_fail(struct net_context *ctx, struct net_rpc *rpc, int rc)
 {
+	if (ctx->c_fab.nf_shm && (rc == -DER_TIMEDOUT || rc == -DER_UNREACH))
+		net_peer_forget(ctx, rpc->r_dest);
 	net_rpc_finish(ctx, rpc, rc);
 	net_rpc_callback(ctx, rpc, NULL, NULL);
 }

@@ -141,8 +141,9 @@ void dc_ev_spin_stats(uint64_t *spun, uint64_t *skipped);
 
 /**
  * The provider and local address new network contexts use (NULL: keep the current one).
- * Defaults: D_PROVIDER from the environment or NET_PROVIDER_DEFAULT, and "127.0.0.1".
- * Attach info from the agent sets them. Contexts created earlier keep theirs.
+ * Defaults: NET_PROVIDER_DEFAULT and "127.0.0.1". Attach info from the agent sets them.
+ * D_PROVIDER in the environment, when set, wins over the provider set here (D_PROVIDER=shm:
+ * a same-host client over the engines' shm listeners). Contexts created earlier keep theirs.
  */
 int dc_ev_net_cfg_set(const char *provider, const char *addr);
 

@@ -631,29 +631,40 @@ int net_context_fd(const struct net_context *ctx);
  */
 int net_context_arm(struct net_context *ctx);
 
+/**
+ * Whether @ctx has work queued in software for its next net_progress (sends waiting for a
+ * batch or a retry, finished RPCs or bulk transfers whose callbacks have not run). A poller
+ * of a context without wait fd (shm), woken by a timer rather than by its CQ, must not let
+ * its thread sleep while this is true.
+ *
+ * Context: the context's thread.
+ */
+bool net_context_pending(const struct net_context *ctx);
+
 /** The earliest RPC deadline of @ctx (d_now_ns clock), or 0 if none. Context: its thread. */
 uint64_t net_context_deadline(const struct net_context *ctx);
 
 /** Counters of a context; the first six are live objects, which tests check return to 0. */
 struct net_stats {
-	uint64_t ns_rpcs;       /* client RPCs not yet freed (incl. waiting for a send to end) */
-	uint64_t ns_reqs;       /* server requests not yet freed */
-	uint64_t ns_bulk_ops;   /* bulk transfers in flight */
-	uint64_t ns_bulks;      /* registered bulk handles */
-	uint64_t ns_msgs_kept;  /* received messages kept by callers (net_rpc_done_keep) */
-	uint64_t ns_peers;      /* addresses in the address vector */
-	uint64_t ns_sent;       /* requests sent */
-	uint64_t ns_replied;    /* replies sent */
-	uint64_t ns_timeouts;   /* RPCs that timed out */
-	uint64_t ns_bad_msgs;   /* received messages rejected (dropped or error-replied) */
-	uint64_t ns_late;       /* replies for RPCs that had already completed */
-	uint64_t ns_eagain;     /* posts retried after -FI_EAGAIN */
-	uint64_t ns_bufs;       /* net_buf buffers handed out and not put back */
-	uint64_t ns_buf_maps;   /* net_buf buffers mapped so far (cache misses) */
-	uint64_t ns_buf_idle;   /* bytes of idle buffers kept for reuse */
-	uint64_t ns_batches;    /* reply batches sent (NET_HF_BATCH) */
-	uint64_t ns_batched;    /* replies sent inside a batch (also in ns_replied) */
-	uint64_t ns_bulk_bytes; /* bytes of the registered bulk handles (0 when ns_bulks is) */
+	uint64_t ns_rpcs;      /* client RPCs not yet freed (incl. waiting for a send to end) */
+	uint64_t ns_reqs;      /* server requests not yet freed */
+	uint64_t ns_bulk_ops;  /* bulk transfers in flight */
+	uint64_t ns_bulks;     /* registered bulk handles */
+	uint64_t ns_msgs_kept; /* received messages kept by callers (net_rpc_done_keep) */
+	uint64_t ns_peers;     /* addresses in the address vector */
+	uint64_t ns_peers_forgotten; /* shm engine names remapped after a timeout */
+	uint64_t ns_sent;            /* requests sent */
+	uint64_t ns_replied;         /* replies sent */
+	uint64_t ns_timeouts;        /* RPCs that timed out */
+	uint64_t ns_bad_msgs;        /* received messages rejected (dropped or error-replied) */
+	uint64_t ns_late;            /* replies for RPCs that had already completed */
+	uint64_t ns_eagain;          /* posts retried after -FI_EAGAIN */
+	uint64_t ns_bufs;            /* net_buf buffers handed out and not put back */
+	uint64_t ns_buf_maps;        /* net_buf buffers mapped so far (cache misses) */
+	uint64_t ns_buf_idle;        /* bytes of idle buffers kept for reuse */
+	uint64_t ns_batches;         /* reply batches sent (NET_HF_BATCH) */
+	uint64_t ns_batched;         /* replies sent inside a batch (also in ns_replied) */
+	uint64_t ns_bulk_bytes;      /* bytes of the registered bulk handles (0 when ns_bulks is) */
 };
 
 /** Copy @ctx's counters into *@st. Context: the context's thread. */

@@ -575,6 +575,13 @@ t_lookup(void **state)
 	assert_int_equal(net_peer_lookup(t_ctx, t_srv.ns_addr, &p2), 0);
 	assert_int_equal(p1, p2);
 	assert_int_equal(p1, t_peer);
+	/* shm: an engine's tcp URI is its shm name fi_ns://IP:PORT (the same peer) */
+	if (strcmp(t_provider, "shm") == 0) {
+		assert_int_equal(net_peer_lookup(t_ctx, "fi_sockaddr_in://127.0.0.1:4242", &p1), 0);
+		assert_int_equal(net_peer_lookup(t_ctx, "fi_ns://127.0.0.1:4242", &p2), 0);
+		assert_int_equal(p1, p2);
+		assert_int_not_equal(p1, t_peer);
+	}
 }
 
 /* Tags: a request tagged for the server's context is served, one for another context is
