@@ -1890,6 +1890,126 @@ bench_raw(uint64_t ns[2])
 }
 #endif
 
+/* 20. Calls: a function run by another xstream's loop, no ULT, completion signalled by it. */
+
+#define NR_CALLS 2000
+
+struct call_batch {
+	struct dss_xstream *cb_target;
+	struct dss_eventual *cb_ev;
+	uint32_t cb_pending; /* calls out + 1 for the poster */
+	uint32_t cb_ran;
+	uint32_t cb_canceled;
+	uint32_t cb_seq; /* calls of one poster run in posting order */
+	uint32_t cb_out_of_order;
+};
+
+struct call_one {
+	struct call_batch *co_batch;
+	uint32_t co_seq;
+};
+
+static void
+call_batch_done(struct call_batch *cb)
+{
+	if (__atomic_sub_fetch(&cb->cb_pending, 1, __ATOMIC_ACQ_REL) == 0)
+		dss_eventual_set(cb->cb_ev, NULL);
+}
+
+static void
+call_fn(void *arg, int rc)
+{
+	struct call_one *co = arg;
+	struct call_batch *cb = co->co_batch;
+
+	if (rc == -DER_CANCELED) {
+		cb->cb_canceled++;
+	} else {
+		/* on the target's loop itself, outside any ULT */
+		T_CHECK(rc == 0);
+		T_CHECK(dss_xstream_self() == cb->cb_target);
+		T_CHECK(dss_ult_self() == NULL);
+		if (co->co_seq != cb->cb_seq)
+			cb->cb_out_of_order++;
+		cb->cb_seq = co->co_seq + 1;
+		cb->cb_ran++;
+	}
+	call_batch_done(cb);
+}
+
+static void
+call_poster_ult(void *arg)
+{
+	struct call_batch *cb = arg;
+	struct call_one *cos;
+	uint32_t i;
+
+	D_ALLOC_ARRAY(cos, NR_CALLS);
+	T_CHECK(cos != NULL);
+	if (cos == NULL)
+		return;
+	for (i = 0; i < NR_CALLS; i++) {
+		cos[i].co_batch = cb;
+		cos[i].co_seq = i;
+		__atomic_add_fetch(&cb->cb_pending, 1, __ATOMIC_RELAXED);
+		T_CHECK(dss_call_post(cb->cb_target, call_fn, &cos[i]) == 0);
+	}
+	call_batch_done(cb);
+	/* the ULT waits; the calls never need one */
+	dss_eventual_wait(cb->cb_ev, NULL);
+	D_FREE(cos);
+}
+
+static void
+t_call_post(void **state)
+{
+	struct call_batch cb = {.cb_pending = 1};
+	struct call_one cos[5];
+	struct dss_xstream *a;
+	struct dss_xstream *b;
+	struct dss_ult *ult;
+	int i;
+
+	(void)state;
+	assert_int_equal(dss_xstream_create("ca", NULL, &a), 0);
+	assert_int_equal(dss_xstream_create("cb", NULL, &b), 0);
+	assert_int_equal(dss_xstream_start(a), 0);
+	assert_int_equal(dss_xstream_start(b), 0);
+	assert_int_equal(dss_eventual_create(&cb.cb_ev), 0);
+	cb.cb_target = b;
+	assert_int_equal(dss_ult_create(a, call_poster_ult, &cb, 0, &ult), 0);
+	assert_int_equal(dss_ult_join(ult), 0);
+	dss_eventual_destroy(cb.cb_ev);
+	assert_int_equal(cb.cb_ran, NR_CALLS);
+	assert_int_equal(cb.cb_out_of_order, 0);
+	assert_int_equal(cb.cb_canceled, 0);
+	assert_int_equal(cb.cb_pending, 0);
+	dss_xstream_stop(b);
+	assert_int_equal(dss_call_post(b, call_fn, &cos[0]), -DER_SHUTDOWN);
+	dss_xstream_destroy(b);
+	dss_xstream_stop(a);
+	dss_xstream_destroy(a);
+
+	/* an xstream destroyed before it ran: each call is told, on the destroying thread */
+	memset(&cb, 0, sizeof(cb));
+	cb.cb_pending = 1;
+	assert_int_equal(dss_eventual_create(&cb.cb_ev), 0);
+	assert_int_equal(dss_xstream_create("cc", NULL, &b), 0);
+	cb.cb_target = b;
+	for (i = 0; i < 5; i++) {
+		cos[i].co_batch = &cb;
+		cos[i].co_seq = (uint32_t)i;
+		cb.cb_pending++;
+		assert_int_equal(dss_call_post(b, call_fn, &cos[i]), 0);
+	}
+	dss_xstream_destroy(b);
+	assert_int_equal(cb.cb_canceled, 5);
+	assert_int_equal(cb.cb_ran, 0);
+	call_batch_done(&cb);
+	assert_true(dss_eventual_test(cb.cb_ev, NULL));
+	dss_eventual_destroy(cb.cb_ev);
+}
+
 static void
 t_bench(void **state)
 {
@@ -1948,6 +2068,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(t_fp_tls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_deep_stack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_stack_overflow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_call_post, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_bench, setup, teardown),
 	};
 
