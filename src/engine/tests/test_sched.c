@@ -2010,6 +2010,119 @@ t_call_post(void **state)
 	dss_eventual_destroy(cb.cb_ev);
 }
 
+/*
+ * What a collective query's fan-out costs the engine: a ULT on one xstream asks three others
+ * (the other targets of a 4-target engine) to run an empty function and waits for all three,
+ * by a joinable ULT each or by a call each with one eventual. Wall time per fan-out, three
+ * rounds alternating, medians; CPU of the whole process per fan-out beside it.
+ */
+#define FAN_NR 3
+#define FAN_ITERS 2000
+
+struct fan {
+	struct dss_xstream *f_xs[FAN_NR];
+	bool f_calls;
+	uint64_t f_ns;
+	uint32_t f_pending;
+	struct dss_eventual *f_ev;
+	uint32_t f_hits;
+};
+
+static void
+fan_work_ult(void *arg)
+{
+	struct fan *f = arg;
+
+	__atomic_add_fetch(&f->f_hits, 1, __ATOMIC_RELAXED);
+}
+
+static void
+fan_work_call(void *arg, int rc)
+{
+	struct fan *f = arg;
+
+	T_CHECK(rc == 0);
+	__atomic_add_fetch(&f->f_hits, 1, __ATOMIC_RELAXED);
+	if (__atomic_sub_fetch(&f->f_pending, 1, __ATOMIC_ACQ_REL) == 0)
+		dss_eventual_set(f->f_ev, NULL);
+}
+
+static void
+fan_main(void *arg)
+{
+	struct fan *f = arg;
+	struct dss_ult *ults[FAN_NR];
+	uint64_t t0 = d_now_ns();
+	int i, k;
+
+	for (i = 0; i < FAN_ITERS; i++) {
+		if (!f->f_calls) {
+			for (k = 0; k < FAN_NR; k++)
+				T_CHECK(dss_ult_create(f->f_xs[k], fan_work_ult, f, 0, &ults[k]) ==
+					0);
+			for (k = 0; k < FAN_NR; k++)
+				T_CHECK(dss_ult_join(ults[k]) == 0);
+			continue;
+		}
+		T_CHECK(dss_eventual_create(&f->f_ev) == 0);
+		f->f_pending = FAN_NR + 1;
+		for (k = 0; k < FAN_NR; k++)
+			T_CHECK(dss_call_post(f->f_xs[k], fan_work_call, f) == 0);
+		if (__atomic_sub_fetch(&f->f_pending, 1, __ATOMIC_ACQ_REL) == 0)
+			dss_eventual_set(f->f_ev, NULL);
+		dss_eventual_wait(f->f_ev, NULL);
+		dss_eventual_destroy(f->f_ev);
+	}
+	f->f_ns = (d_now_ns() - t0) / FAN_ITERS;
+}
+
+static uint64_t
+proc_cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
+}
+
+static void
+t_bench_fanout(void **state)
+{
+	uint64_t ns[2][3], cpu[2][3];
+	struct fan f = {0};
+	int r, m, k;
+
+	(void)state;
+	for (k = 0; k < FAN_NR; k++) {
+		assert_int_equal(dss_xstream_create("fan", NULL, &f.f_xs[k]), 0);
+		assert_int_equal(dss_xstream_start(f.f_xs[k]), 0);
+	}
+	for (r = 0; r < 3; r++) {
+		for (m = 0; m < 2; m++) {
+			uint64_t c0 = proc_cpu_ns();
+
+			f.f_calls = m == 1;
+			f.f_hits = 0;
+			run_in_xstream(fan_main, &f);
+			cpu[m][r] = (proc_cpu_ns() - c0) / FAN_ITERS;
+			ns[m][r] = f.f_ns;
+			assert_int_equal(f.f_hits, FAN_NR * FAN_ITERS);
+		}
+	}
+	for (k = 0; k < FAN_NR; k++) {
+		dss_xstream_stop(f.f_xs[k]);
+		dss_xstream_destroy(f.f_xs[k]);
+	}
+	for (m = 0; m < 2; m++) {
+		qsort(ns[m], 3, sizeof(ns[m][0]), u64_cmp);
+		qsort(cpu[m], 3, sizeof(cpu[m][0]), u64_cmp);
+	}
+	printf("bench: fan-out to %d xstreams and back: %" PRIu64 " ns (CPU %" PRIu64
+	       " ns) by ULTs, %" PRIu64 " ns (CPU %" PRIu64 " ns) by calls\n",
+	       FAN_NR, ns[0][1], cpu[0][1], ns[1][1], cpu[1][1]);
+}
+
 static void
 t_bench(void **state)
 {
@@ -2070,11 +2183,12 @@ main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(t_stack_overflow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_call_post, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_bench, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_bench_fanout, setup, teardown),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* --bench: only the microbenchmark */
+	/* --bench: only the microbenchmarks */
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
-		cmocka_set_test_filter("t_bench");
+		cmocka_set_test_filter("t_bench*");
 	return cmocka_run_group_tests_name("engine_sched", tests, NULL, NULL);
 }
