@@ -9,7 +9,8 @@
  * no CPU and a busy one never pays a wake-up.
  *
  * What may be called from where:
- *   - any thread: dss_ult_create, dss_eventual_create/set/test/destroy, dss_xstream_stop,
+ *   - any thread: dss_ult_create, dss_call_post, dss_eventual_create/set/test/destroy,
+ *     dss_xstream_stop,
  *     dss_xstream_stopping, dss_xstream_stats_get, and dss_eventual_wait/timedwait and
  *     dss_ult_join from a thread that is not an xstream (they block that OS thread);
  *   - a ULT only: everything that may block (dss_yield, dss_sleep, dss_eventual_wait,
