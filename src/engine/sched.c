@@ -218,6 +218,14 @@ xs_rq_drain(struct dss_xstream *xs)
 		case DSS_RN_WAKE:
 			sched_ult_wake(xs, ult, 0);
 			break;
+		case DSS_RN_CALL: {
+			struct dss_call *call = container_of(rn, struct dss_call, dc_rnode);
+
+			/* on the loop itself, as a poller callback: it may not block */
+			call->dc_func(call->dc_arg, 0);
+			D_FREE(call);
+			break;
+		}
 		default:
 			D_ASSERTF(0, "xstream %s: message type %u", xs->xs_name, rn->rn_type);
 		}
@@ -237,9 +245,37 @@ xs_rq_cancel(struct dss_xstream *xs)
 		return;
 	for (rn = rq_reverse(rn); rn != NULL; rn = next) {
 		next = rn->rn_next;
+		if (rn->rn_type == DSS_RN_CALL) {
+			struct dss_call *call = container_of(rn, struct dss_call, dc_rnode);
+
+			call->dc_func(call->dc_arg, -DER_CANCELED);
+			D_FREE(call);
+			continue;
+		}
 		D_ASSERT(rn->rn_type == DSS_RN_CREATE);
 		sched_ult_cancel(xs, container_of(rn, struct dss_ult, ult_rnode));
 	}
+}
+
+int
+dss_call_post(struct dss_xstream *xs, dss_call_func_t func, void *arg)
+{
+	struct dss_call *call;
+	int rc;
+
+	D_ASSERT(xs != NULL && func != NULL);
+	if (dss_xstream_stopping(xs))
+		return -DER_SHUTDOWN;
+	D_ALLOC_PTR_NZ(call);
+	if (call == NULL)
+		return -DER_NOMEM;
+	call->dc_rnode.rn_type = DSS_RN_CALL;
+	call->dc_func = func;
+	call->dc_arg = arg;
+	rc = sched_rq_push(xs, &call->dc_rnode);
+	if (rc != 0)
+		D_FREE(call);
+	return rc;
 }
 
 /* Pollers */

@@ -52,6 +52,14 @@ struct dss_rnode {
 enum {
 	DSS_RN_CREATE = 1, /* a ULT created by another thread: start it */
 	DSS_RN_WAKE,       /* a blocked ULT whose eventual another thread set: make it ready */
+	DSS_RN_CALL,       /* a dss_call: run its function on the loop, no ULT */
+};
+
+/* A function posted to an xstream's loop by dss_call_post (freed once run or cancelled). */
+struct dss_call {
+	struct dss_rnode dc_rnode;
+	dss_call_func_t dc_func;
+	void *dc_arg;
 };
 
 /* The queue head of an xstream that has stopped and takes no more messages. */

@@ -1526,6 +1526,18 @@ ds_pool_tgt_ult_create(uint32_t tgt, dss_ult_func_t fn, void *arg, struct dss_ul
 }
 
 int
+ds_pool_tgt_call(uint32_t tgt, dss_call_func_t fn, void *arg)
+{
+	uint32_t nr = srv_bridge_enter();
+
+	if (nr == 0)
+		return -DER_UNINIT;
+	if (tgt >= nr)
+		return srv_bridge_leave(-DER_INVAL);
+	return srv_bridge_leave(dss_call_post(srv_vos.sv_tgts[tgt].vt_xs, fn, arg));
+}
+
+int
 ds_pool_tgt_self(void)
 {
 	return srv_vos_tls != NULL ? (int)srv_vos_tls->vt_idx : -1;

@@ -654,11 +654,18 @@ obj_query_handler(struct net_req *req, void *body, void *arg)
 	obj_query_reply(req, in->oh_map_ver, &qr);
 }
 
+/* The shards of one collective query asked of other targets: who is still out, and who waits. */
+struct obj_coll_wait {
+	struct dss_eventual *cw_ev; /* set by whoever takes cw_pending to 0 */
+	uint32_t cw_pending;        /* calls not done + 1 for the handler */
+};
+
 /* One shard of a collective query, run on the xstream of the target that holds it. */
 struct obj_coll_part {
 	struct obj_hdr cp_hdr; /* the request's, with this shard */
 	const struct obj_query_coll_in *cp_in;
-	struct dss_ult *cp_ult; /* a ULT on the shard's target, or NULL */
+	struct obj_coll_wait *cp_wait;
+	struct dss_ult *cp_ult; /* a ULT on the shard's target (DAOS_OBJ_COLL_ULT=1), or NULL */
 	bool cp_local;          /* on this target: run by the handler itself */
 	struct obj_qres cp_res;
 };
@@ -670,6 +677,43 @@ obj_coll_ult(void *arg)
 
 	obj_query_one(&cp->cp_hdr, cp->cp_in->qi_qflags, &cp->cp_in->qi_dkey, &cp->cp_in->qi_akey,
 		      &cp->cp_res);
+}
+
+static void
+obj_coll_done(struct obj_coll_wait *cw)
+{
+	if (__atomic_sub_fetch(&cw->cw_pending, 1, __ATOMIC_ACQ_REL) == 0)
+		dss_eventual_set(cw->cw_ev, NULL);
+}
+
+/* A shard's query as a call on its target's loop: a VOS query neither blocks nor yields. */
+static void
+obj_coll_call(void *arg, int rc)
+{
+	struct obj_coll_part *cp = arg;
+	struct obj_coll_wait *cw = cp->cp_wait;
+
+	if (rc == 0)
+		obj_coll_ult(cp);
+	else
+		cp->cp_res.qr_rc = rc;
+	obj_coll_done(cw);
+}
+
+/* DAOS_OBJ_COLL_ULT=1 in the engine's environment: a ULT per shard, as before (A/B). */
+static bool
+obj_coll_ult_mode(void)
+{
+	static int mode = -1;
+	int m = __atomic_load_n(&mode, __ATOMIC_RELAXED);
+
+	if (m < 0) {
+		const char *e = getenv("DAOS_OBJ_COLL_ULT");
+
+		m = e != NULL && strcmp(e, "1") == 0;
+		__atomic_store_n(&mode, m, __ATOMIC_RELAXED);
+	}
+	return m != 0;
 }
 
 /* Is @a a better answer than @b for @f (the key or extent asked for first)? */
@@ -707,8 +751,10 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 	struct obj_coll_part *parts = NULL;
 	struct obj_qres none = {.qr_rc = -DER_NONEXIST};
 	const struct obj_qres *best = NULL;
+	struct obj_coll_wait cw = {.cw_pending = 1};
 	int self = ds_pool_tgt_self();
 	uint32_t f = in->qi_qflags;
+	bool use_ult;
 	uint32_t i;
 	int rc;
 
@@ -726,24 +772,48 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 		none.qr_rc = rc;
 		goto out;
 	}
+	use_ult = obj_coll_ult_mode();
+	if (!use_ult) {
+		rc = dss_eventual_create(&cw.cw_ev);
+		if (rc != 0) {
+			none.qr_rc = rc;
+			goto out;
+		}
+	}
 	for (i = 0; i < in->qi_shard_nr; i++) {
 		struct obj_coll_part *cp = &parts[i];
 
 		cp->cp_hdr = *(const struct obj_hdr *)in;
 		cp->cp_hdr.oh_shard = cs[i].cs_shard;
 		cp->cp_in = in;
+		cp->cp_wait = &cw;
 		cp->cp_local = self >= 0 && cs[i].cs_tgt == (uint32_t)self;
 		if (cp->cp_local)
 			continue;
-		rc = ds_pool_tgt_ult_create(cs[i].cs_tgt, obj_coll_ult, cp, &cp->cp_ult);
+		if (use_ult) {
+			rc = ds_pool_tgt_ult_create(cs[i].cs_tgt, obj_coll_ult, cp, &cp->cp_ult);
+			if (rc != 0) {
+				cp->cp_ult = NULL;
+				cp->cp_res.qr_rc = rc;
+			}
+			continue;
+		}
+		__atomic_add_fetch(&cw.cw_pending, 1, __ATOMIC_RELAXED);
+		rc = ds_pool_tgt_call(cs[i].cs_tgt, obj_coll_call, cp);
 		if (rc != 0) {
-			cp->cp_ult = NULL;
+			__atomic_sub_fetch(&cw.cw_pending, 1, __ATOMIC_RELAXED);
 			cp->cp_res.qr_rc = rc;
 		}
 	}
 	for (i = 0; i < in->qi_shard_nr; i++)
 		if (parts[i].cp_local)
 			obj_coll_ult(&parts[i]);
+	if (!use_ult) {
+		/* the last call out sets the eventual (or this, if all are back) */
+		obj_coll_done(&cw);
+		dss_eventual_wait(cw.cw_ev, NULL);
+		dss_eventual_destroy(cw.cw_ev);
+	}
 	for (i = 0; i < in->qi_shard_nr; i++) {
 		struct obj_coll_part *cp = &parts[i];
 

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -997,6 +998,168 @@ test_stat_sizes(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
  */
 #define MT_THREADS 4
 #define MT_FILES 25
+/*
+ * A stat racing a replacement of its name: another mount (its own lookup cache) keeps
+ * replacing "r" (a new file moved over it, or exchanged with "s"), each file's mode telling
+ * its size, while this mount stats "r" without pause. Every answer must be one file's
+ * (mode, size) pair: the size of the object the returned entry names, even when this
+ * mount's cache guessed the previous file and its size query went out with the fetch.
+ * ENOENT is allowed: dfs_move over an existing name removes it before inserting the new
+ * entry (as DAOS's rename), a window with no "r" at all. The writer waits for two stats after each
+ * change, so every change is seen: the number of mode changes seen equals the number of
+ * replacements.
+ */
+#define RACE_ITERS 40
+
+static const mode_t race_modes[4] = {0600, 0604, 0640, 0644};
+
+static size_t
+race_size(int j)
+{
+	return (size_t)(1000 * (j + 1) + 37 * j);
+}
+
+struct race_arg {
+	dfs_t *ra_dfs;
+	dfs_obj_t *ra_dir;
+	uint32_t ra_stats; /* stats done by the reader */
+	uint32_t ra_done;
+	int ra_errors;
+};
+
+static int
+race_file(dfs_t *dfs, dfs_obj_t *dir, const char *name, int j)
+{
+	static uint8_t buf[4 * KiB + 111];
+	size_t len = race_size(j);
+	d_sg_list_t sgl;
+	d_iov_t iov;
+	dfs_obj_t *f;
+	int rc;
+
+	rc = dfs_open(dfs, dir, name, S_IFREG | race_modes[j], O_RDWR | O_CREAT | O_EXCL, OC_S2,
+		      4 * KiB, NULL, &f);
+	if (rc != 0)
+		return rc;
+	pat_fill(buf, (uint64_t)j, 0, len);
+	d_iov_set(&iov, buf, len);
+	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+	rc = dfs_write(dfs, f, &sgl, 0, NULL);
+	dfs_release(f);
+	return rc;
+}
+
+static void
+race_wait_stats(struct race_arg *ra)
+{
+	uint32_t s0 = __atomic_load_n(&ra->ra_stats, __ATOMIC_ACQUIRE);
+
+	while (__atomic_load_n(&ra->ra_stats, __ATOMIC_ACQUIRE) < s0 + 2)
+		sched_yield();
+}
+
+static void *
+race_writer(void *arg)
+{
+	struct race_arg *ra = arg;
+	int r_mode = 0; /* the mode index "r" and "s" hold */
+	int s_mode = 1;
+	int i;
+
+	for (i = 0; i < RACE_ITERS && ra->ra_errors == 0; i++) {
+		daos_obj_id_t gone;
+
+		race_wait_stats(ra);
+		if (i % 3 == 2) {
+			int t = r_mode;
+
+			if (dfs_exchange(ra->ra_dfs, ra->ra_dir, "r", ra->ra_dir, "s") != 0)
+				ra->ra_errors++;
+			r_mode = s_mode;
+			s_mode = t;
+			continue;
+		}
+		/* a mode index neither "r" nor "s" has: the next exchange changes "r" too */
+		do
+			r_mode = (r_mode + 1) % 4;
+		while (r_mode == s_mode);
+		if (race_file(ra->ra_dfs, ra->ra_dir, "n", r_mode) != 0 ||
+		    dfs_move(ra->ra_dfs, ra->ra_dir, "n", ra->ra_dir, "r", &gone) != 0)
+			ra->ra_errors++;
+	}
+	race_wait_stats(ra);
+	__atomic_store_n(&ra->ra_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+test_stat_race(dfs_t *dfs, daos_handle_t poh, daos_handle_t coh)
+{
+	struct race_arg ra = {0};
+	dfs_obj_t *dir_a;
+	mode_t last = 0;
+	uint32_t changes = 0;
+	uint32_t bad = 0;
+	uint32_t gaps = 0;
+	pthread_t th;
+	dfs_t *other;
+
+	CHECK_RC(dfs_mount(poh, coh, O_RDWR, &other), 0);
+	if (failures)
+		return;
+	CHECK_RC(dfs_mkdir(dfs, NULL, "race", 0755, 0), 0);
+	CHECK_RC(dfs_lookup_rel(dfs, NULL, "race", O_RDWR, &dir_a, NULL, NULL), 0);
+	CHECK_RC(dfs_lookup_rel(other, NULL, "race", O_RDWR, &ra.ra_dir, NULL, NULL), 0);
+	if (failures)
+		return;
+	ra.ra_dfs = other;
+	CHECK_RC(race_file(other, ra.ra_dir, "r", 0), 0);
+	CHECK_RC(race_file(other, ra.ra_dir, "s", 1), 0);
+	if (failures)
+		return;
+	CHECK(pthread_create(&th, NULL, race_writer, &ra) == 0, "pthread_create");
+	if (failures)
+		return;
+	while (!__atomic_load_n(&ra.ra_done, __ATOMIC_ACQUIRE)) {
+		struct stat st;
+		int j;
+		int rc;
+
+		rc = dfs_stat(dfs, dir_a, "r", &st);
+		__atomic_add_fetch(&ra.ra_stats, 1, __ATOMIC_RELEASE);
+		if (rc == ENOENT) {
+			gaps++; /* between a move's removal and its insertion */
+			continue;
+		}
+		if (rc != 0) {
+			if (bad++ < 5)
+				CHECK(0, "stat of r: %s", strerror(rc));
+			continue;
+		}
+		for (j = 0; j < 4; j++)
+			if ((st.st_mode & 07777) == race_modes[j])
+				break;
+		if (j == 4 || st.st_size != (off_t)race_size(j)) {
+			if (bad++ < 5)
+				CHECK(0, "stat of r: mode %o size %lld, not one file's", st.st_mode,
+				      (long long)st.st_size);
+			continue;
+		}
+		if (last != 0 && st.st_mode != last)
+			changes++;
+		last = st.st_mode;
+	}
+	pthread_join(th, NULL);
+	CHECK(ra.ra_errors == 0, "writer: %d errors", ra.ra_errors);
+	CHECK(bad == 0, "%u inconsistent stats of %u", bad, ra.ra_stats);
+	CHECK(changes == RACE_ITERS, "%u changes seen, %d made", changes, RACE_ITERS);
+	printf("stat race: %u stats, %u changes of r seen, %u in a move's gap\n", ra.ra_stats,
+	       changes, gaps);
+	dfs_release(dir_a);
+	dfs_release(ra.ra_dir);
+	CHECK_RC(dfs_umount(other), 0);
+}
+
 #define MT_LEN (3 * 4 * KiB + 777)
 
 struct mt_arg {
@@ -1369,6 +1532,7 @@ main(int argc, char **argv)
 	test_rpcs(dfs);
 	test_stat_guess(dfs, poh, coh);
 	test_stat_sizes(dfs, poh, coh);
+	test_stat_race(dfs, poh, coh);
 	test_threads(dfs);
 	if (failures == 0)
 		test_other_process(dfs, argv[0], argv[1], puuid, cuuid);

@@ -1890,6 +1890,239 @@ bench_raw(uint64_t ns[2])
 }
 #endif
 
+/* 20. Calls: a function run by another xstream's loop, no ULT, completion signalled by it. */
+
+#define NR_CALLS 2000
+
+struct call_batch {
+	struct dss_xstream *cb_target;
+	struct dss_eventual *cb_ev;
+	uint32_t cb_pending; /* calls out + 1 for the poster */
+	uint32_t cb_ran;
+	uint32_t cb_canceled;
+	uint32_t cb_seq; /* calls of one poster run in posting order */
+	uint32_t cb_out_of_order;
+};
+
+struct call_one {
+	struct call_batch *co_batch;
+	uint32_t co_seq;
+};
+
+static void
+call_batch_done(struct call_batch *cb)
+{
+	if (__atomic_sub_fetch(&cb->cb_pending, 1, __ATOMIC_ACQ_REL) == 0)
+		dss_eventual_set(cb->cb_ev, NULL);
+}
+
+static void
+call_fn(void *arg, int rc)
+{
+	struct call_one *co = arg;
+	struct call_batch *cb = co->co_batch;
+
+	if (rc == -DER_CANCELED) {
+		cb->cb_canceled++;
+	} else {
+		/* on the target's loop itself, outside any ULT */
+		T_CHECK(rc == 0);
+		T_CHECK(dss_xstream_self() == cb->cb_target);
+		T_CHECK(dss_ult_self() == NULL);
+		if (co->co_seq != cb->cb_seq)
+			cb->cb_out_of_order++;
+		cb->cb_seq = co->co_seq + 1;
+		cb->cb_ran++;
+	}
+	call_batch_done(cb);
+}
+
+static void
+call_poster_ult(void *arg)
+{
+	struct call_batch *cb = arg;
+	struct call_one *cos;
+	uint32_t i;
+
+	D_ALLOC_ARRAY(cos, NR_CALLS);
+	T_CHECK(cos != NULL);
+	if (cos == NULL)
+		return;
+	for (i = 0; i < NR_CALLS; i++) {
+		cos[i].co_batch = cb;
+		cos[i].co_seq = i;
+		__atomic_add_fetch(&cb->cb_pending, 1, __ATOMIC_RELAXED);
+		T_CHECK(dss_call_post(cb->cb_target, call_fn, &cos[i]) == 0);
+	}
+	call_batch_done(cb);
+	/* the ULT waits; the calls never need one */
+	dss_eventual_wait(cb->cb_ev, NULL);
+	D_FREE(cos);
+}
+
+static void
+t_call_post(void **state)
+{
+	struct call_batch cb = {.cb_pending = 1};
+	struct call_one cos[5];
+	struct dss_xstream *a;
+	struct dss_xstream *b;
+	struct dss_ult *ult;
+	int i;
+
+	(void)state;
+	assert_int_equal(dss_xstream_create("ca", NULL, &a), 0);
+	assert_int_equal(dss_xstream_create("cb", NULL, &b), 0);
+	assert_int_equal(dss_xstream_start(a), 0);
+	assert_int_equal(dss_xstream_start(b), 0);
+	assert_int_equal(dss_eventual_create(&cb.cb_ev), 0);
+	cb.cb_target = b;
+	assert_int_equal(dss_ult_create(a, call_poster_ult, &cb, 0, &ult), 0);
+	assert_int_equal(dss_ult_join(ult), 0);
+	dss_eventual_destroy(cb.cb_ev);
+	assert_int_equal(cb.cb_ran, NR_CALLS);
+	assert_int_equal(cb.cb_out_of_order, 0);
+	assert_int_equal(cb.cb_canceled, 0);
+	assert_int_equal(cb.cb_pending, 0);
+	dss_xstream_stop(b);
+	assert_int_equal(dss_call_post(b, call_fn, &cos[0]), -DER_SHUTDOWN);
+	dss_xstream_destroy(b);
+	dss_xstream_stop(a);
+	dss_xstream_destroy(a);
+
+	/* an xstream destroyed before it ran: each call is told, on the destroying thread */
+	memset(&cb, 0, sizeof(cb));
+	cb.cb_pending = 1;
+	assert_int_equal(dss_eventual_create(&cb.cb_ev), 0);
+	assert_int_equal(dss_xstream_create("cc", NULL, &b), 0);
+	cb.cb_target = b;
+	for (i = 0; i < 5; i++) {
+		cos[i].co_batch = &cb;
+		cos[i].co_seq = (uint32_t)i;
+		cb.cb_pending++;
+		assert_int_equal(dss_call_post(b, call_fn, &cos[i]), 0);
+	}
+	dss_xstream_destroy(b);
+	assert_int_equal(cb.cb_canceled, 5);
+	assert_int_equal(cb.cb_ran, 0);
+	call_batch_done(&cb);
+	assert_true(dss_eventual_test(cb.cb_ev, NULL));
+	dss_eventual_destroy(cb.cb_ev);
+}
+
+/*
+ * What a collective query's fan-out costs the engine: a ULT on one xstream asks three others
+ * (the other targets of a 4-target engine) to run an empty function and waits for all three,
+ * by a joinable ULT each or by a call each with one eventual. Wall time per fan-out, three
+ * rounds alternating, medians; CPU of the whole process per fan-out beside it.
+ */
+#define FAN_NR 3
+#define FAN_ITERS 2000
+
+struct fan {
+	struct dss_xstream *f_xs[FAN_NR];
+	bool f_calls;
+	uint64_t f_ns;
+	uint32_t f_pending;
+	struct dss_eventual *f_ev;
+	uint32_t f_hits;
+};
+
+static void
+fan_work_ult(void *arg)
+{
+	struct fan *f = arg;
+
+	__atomic_add_fetch(&f->f_hits, 1, __ATOMIC_RELAXED);
+}
+
+static void
+fan_work_call(void *arg, int rc)
+{
+	struct fan *f = arg;
+
+	T_CHECK(rc == 0);
+	__atomic_add_fetch(&f->f_hits, 1, __ATOMIC_RELAXED);
+	if (__atomic_sub_fetch(&f->f_pending, 1, __ATOMIC_ACQ_REL) == 0)
+		dss_eventual_set(f->f_ev, NULL);
+}
+
+static void
+fan_main(void *arg)
+{
+	struct fan *f = arg;
+	struct dss_ult *ults[FAN_NR];
+	uint64_t t0 = d_now_ns();
+	int i, k;
+
+	for (i = 0; i < FAN_ITERS; i++) {
+		if (!f->f_calls) {
+			for (k = 0; k < FAN_NR; k++)
+				T_CHECK(dss_ult_create(f->f_xs[k], fan_work_ult, f, 0, &ults[k]) ==
+					0);
+			for (k = 0; k < FAN_NR; k++)
+				T_CHECK(dss_ult_join(ults[k]) == 0);
+			continue;
+		}
+		T_CHECK(dss_eventual_create(&f->f_ev) == 0);
+		f->f_pending = FAN_NR + 1;
+		for (k = 0; k < FAN_NR; k++)
+			T_CHECK(dss_call_post(f->f_xs[k], fan_work_call, f) == 0);
+		if (__atomic_sub_fetch(&f->f_pending, 1, __ATOMIC_ACQ_REL) == 0)
+			dss_eventual_set(f->f_ev, NULL);
+		dss_eventual_wait(f->f_ev, NULL);
+		dss_eventual_destroy(f->f_ev);
+	}
+	f->f_ns = (d_now_ns() - t0) / FAN_ITERS;
+}
+
+static uint64_t
+proc_cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
+}
+
+static void
+t_bench_fanout(void **state)
+{
+	uint64_t ns[2][3], cpu[2][3];
+	struct fan f = {0};
+	int r, m, k;
+
+	(void)state;
+	for (k = 0; k < FAN_NR; k++) {
+		assert_int_equal(dss_xstream_create("fan", NULL, &f.f_xs[k]), 0);
+		assert_int_equal(dss_xstream_start(f.f_xs[k]), 0);
+	}
+	for (r = 0; r < 3; r++) {
+		for (m = 0; m < 2; m++) {
+			uint64_t c0 = proc_cpu_ns();
+
+			f.f_calls = m == 1;
+			f.f_hits = 0;
+			run_in_xstream(fan_main, &f);
+			cpu[m][r] = (proc_cpu_ns() - c0) / FAN_ITERS;
+			ns[m][r] = f.f_ns;
+			assert_int_equal(f.f_hits, FAN_NR * FAN_ITERS);
+		}
+	}
+	for (k = 0; k < FAN_NR; k++) {
+		dss_xstream_stop(f.f_xs[k]);
+		dss_xstream_destroy(f.f_xs[k]);
+	}
+	for (m = 0; m < 2; m++) {
+		qsort(ns[m], 3, sizeof(ns[m][0]), u64_cmp);
+		qsort(cpu[m], 3, sizeof(cpu[m][0]), u64_cmp);
+	}
+	printf("bench: fan-out to %d xstreams and back: %" PRIu64 " ns (CPU %" PRIu64
+	       " ns) by ULTs, %" PRIu64 " ns (CPU %" PRIu64 " ns) by calls\n",
+	       FAN_NR, ns[0][1], cpu[0][1], ns[1][1], cpu[1][1]);
+}
+
 static void
 t_bench(void **state)
 {
@@ -1948,12 +2181,14 @@ main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(t_fp_tls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_deep_stack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_stack_overflow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_call_post, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_bench, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_bench_fanout, setup, teardown),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* --bench: only the microbenchmark */
+	/* --bench: only the microbenchmarks */
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
-		cmocka_set_test_filter("t_bench");
+		cmocka_set_test_filter("t_bench*");
 	return cmocka_run_group_tests_name("engine_sched", tests, NULL, NULL);
 }

@@ -60,6 +60,13 @@ uint32_t ds_pool_tgt_nr(void);
  */
 int ds_pool_tgt_ult_create(uint32_t tgt, dss_ult_func_t fn, void *arg, struct dss_ult **ult);
 
+/**
+ * Have target @tgt's xstream loop call @fn(@arg, 0) without a ULT (dss_call_post: @fn may
+ * not block or yield, and reports its own completion). Returns 0, -DER_UNINIT, -DER_INVAL
+ * (no such target), or dss_call_post's error. Context: any thread.
+ */
+int ds_pool_tgt_call(uint32_t tgt, dss_call_func_t fn, void *arg);
+
 /** The index of the target whose xstream calls this, or -1 elsewhere. Context: any. */
 int ds_pool_tgt_self(void);
 

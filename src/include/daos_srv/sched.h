@@ -9,7 +9,8 @@
  * no CPU and a busy one never pays a wake-up.
  *
  * What may be called from where:
- *   - any thread: dss_ult_create, dss_eventual_create/set/test/destroy, dss_xstream_stop,
+ *   - any thread: dss_ult_create, dss_call_post, dss_eventual_create/set/test/destroy,
+ *     dss_xstream_stop,
  *     dss_xstream_stopping, dss_xstream_stats_get, and dss_eventual_wait/timedwait and
  *     dss_ult_join from a thread that is not an xstream (they block that OS thread);
  *   - a ULT only: everything that may block (dss_yield, dss_sleep, dss_eventual_wait,
@@ -200,6 +201,22 @@ typedef void (*dss_ult_func_t)(void *arg);
  */
 int dss_ult_create(struct dss_xstream *xs, dss_ult_func_t func, void *arg, size_t stack_size,
 		   struct dss_ult **ult);
+
+/** What dss_call_post runs: @rc is 0 on the xstream, -DER_CANCELED if it never got there. */
+typedef void (*dss_call_func_t)(void *arg, int rc);
+
+/**
+ * Have @xs's loop call @func(@arg, 0) itself, between ULTs, with no ULT: no stack, no
+ * context switch, no join. For short work that must run on @xs (its VOS) and never blocks
+ * or yields: @func runs as a poller callback does. It travels through @xs's queue like a
+ * ULT created from another thread, in arrival order with them. If @xs is destroyed before
+ * running it, the destroying thread calls @func(@arg, -DER_CANCELED) instead (then @func
+ * must only report). @func signals its own completion (e.g. dss_eventual_set).
+ * Returns 0, -DER_NOMEM, or -DER_SHUTDOWN once @xs is stopping (@func is not called).
+ *
+ * Context: any thread; does not block or yield.
+ */
+int dss_call_post(struct dss_xstream *xs, dss_call_func_t func, void *arg);
 
 /**
  * Wait until @ult (a handle from dss_ult_create) has finished, then free it. Returns 0, or
