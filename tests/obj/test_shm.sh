@@ -131,6 +131,10 @@ shm_run once 180 "$CLIENT" "$ADDR" once
 client_ok once "shm client: 1 B to 3 MiB updated, fetched, byte for byte"
 [ "$LEFT" = 0 ] && pass "a libdaos shm client's normal exit leaves no /dev/shm/PID:* region" ||
 	fail "a libdaos shm client left $LEFT /dev/shm/PID:* regions at a normal exit"
+shm_run keepeq 180 "$CLIENT" "$ADDR" keep-eq
+client_ok keepeq "shm client that never destroys its event queue"
+[ "$LEFT" = 0 ] && pass "... and its exit (daos_fini) leaves no /dev/shm/PID:* region" ||
+	fail "a shm client with an event queue left open left $LEFT /dev/shm/PID:* regions"
 shm_run bulk 240 "$BULK" "$ADDR" "$FAB_PORT" 1
 client_ok bulk "shm client: bulk values 17 KiB to 9 MiB, 64 in flight, byte for byte"
 t_run tcp 180 "$CLIENT" "$ADDR" once
