@@ -17,7 +17,9 @@
  *            it when a new deadline is earlier than the one it sleeps on. With a provider
  *            without wait fd (shm) it also wakes the xstream with a doubling back-off
  *            (4 us .. 128 us, up to 128 ms after an idle second) so that the CQ is polled
- *            while the loop would otherwise sleep.
+ *            while the loop would otherwise sleep. With the shm context's doorbell (a
+ *            second poller on net_context_bell_fd, drained by its arm) the back-off jumps
+ *            to 1 s after 20 ms without completion: clients ring after a 500 us gap.
  *   shm      with srv_net_attr.na_provider2 (DAOS_SHM=1), a second context per xstream
  *            (st_ctx2) on shm named fi_ns://IP:PORT after the first's tcp address: the
  *            same handlers, the same poller, the waker's back-off; replies and bulk go
@@ -58,6 +60,15 @@ D_LOG_FAC_DECLARE(server);
 #define SRV_BACKOFF_MAX_NS (128 * D_NSEC_PER_USEC)
 #define SRV_BACKOFF_IDLE_MAX_NS (128 * D_NSEC_PER_MSEC)
 #define SRV_BACKOFF_IDLE_NS (1 * D_NSEC_PER_SEC)
+/*
+ * With the shm listener's doorbell (net_context_bell_fd, in the epoll set): a client rings
+ * when it posts a request after not sending to this context for NET_BELL_GAP_NS (500 us).
+ * Once the contexts saw no completion for SRV_BELL_IDLE_NS (> that gap: the last request
+ * of any client that does not ring came after our last completion), nothing can arrive
+ * without a ring, so the waker sleeps SRV_BELL_IDLE_MAX_NS (a safety net only).
+ */
+#define SRV_BELL_IDLE_NS (20 * D_NSEC_PER_MSEC)
+#define SRV_BELL_IDLE_MAX_NS (1 * D_NSEC_PER_SEC)
 /* Bulk buffers the srv module keeps per context for reuse (first touch is slow). */
 #define SRV_BUF_CACHE_MAX (64ULL << 20)
 
@@ -74,6 +85,7 @@ struct srv_tgt {
 	struct net_context *st_ctx;
 	struct net_context *st_ctx2; /* the secondary listener (shm), or NULL */
 	struct dss_poller *st_poller;
+	struct dss_poller *st_bell_poller; /* the doorbell of st_ctx2, or NULL */
 	struct srv_opc_ent *st_opcs;
 	uint32_t st_opc_nr;
 	bool st_has_fd;
@@ -311,6 +323,23 @@ srv_tgt_arm(void *arg)
 	return net_context_arm(tgt->st_ctx);
 }
 
+/* The doorbell's poller: nothing to poll (the shm context's own poller does that). */
+static int
+srv_tgt_bell_poll(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* Before the loop sleeps: drain the doorbell; a ring read now means poll once more. */
+static int
+srv_tgt_bell_arm(void *arg)
+{
+	struct srv_tgt *tgt = arg;
+
+	return net_context_bell_arm(tgt->st_ctx2);
+}
+
 static void
 srv_tgt_waker(void *arg)
 {
@@ -324,6 +353,9 @@ srv_tgt_waker(void *arg)
 		now = d_now_ns();
 		wake = srv_tgt_deadline(tgt);
 		if (!tgt->st_has_fd || tgt->st_ctx2 != NULL) {
+			if (tgt->st_bell_poller != NULL &&
+			    now - tgt->st_active_ns > SRV_BELL_IDLE_NS)
+				tgt->st_backoff_ns = SRV_BELL_IDLE_MAX_NS; /* the bell wakes us */
 			bo = now + tgt->st_backoff_ns;
 			if (wake == 0 || bo < wake)
 				wake = bo;
@@ -392,6 +424,10 @@ srv_tgt_close(struct srv_tgt *tgt)
 	if (tgt->st_poller != NULL) {
 		dss_xstream_poller_del(tgt->st_xs, tgt->st_poller);
 		tgt->st_poller = NULL;
+	}
+	if (tgt->st_bell_poller != NULL) {
+		dss_xstream_poller_del(tgt->st_xs, tgt->st_bell_poller);
+		tgt->st_bell_poller = NULL;
 	}
 	if (tgt->st_ctx2 != NULL) {
 		net_context_destroy(tgt->st_ctx2);
@@ -483,6 +519,13 @@ srv_tgt_start_ult(void *arg)
 				    fd, tgt, &tgt->st_poller);
 	if (rc != 0)
 		goto out_close;
+	if (tgt->st_ctx2 != NULL && net_context_bell_fd(tgt->st_ctx2) >= 0) {
+		rc = dss_xstream_poller_add(tgt->st_xs, srv_tgt_bell_poll, srv_tgt_bell_arm,
+					    net_context_bell_fd(tgt->st_ctx2), tgt,
+					    &tgt->st_bell_poller);
+		if (rc != 0)
+			goto out_close;
+	}
 	rc = dss_ult_create(tgt->st_xs, srv_tgt_waker, tgt, 0, &tgt->st_waker);
 	if (rc != 0)
 		goto out_close;

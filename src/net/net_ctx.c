@@ -427,6 +427,7 @@ net_peer_remap(struct net_context *ctx, struct net_peer_ent *pe)
 	D_DEBUG("%s: %s remapped\n", ctx->c_fab.nf_straddr, (char *)pe->pe_raw);
 	pe->pe_fa = fa;
 	pe->pe_stale = false;
+	net_bell_peer(ctx, fa, pe->pe_raw, pe->pe_len);
 	ctx->c_stats.ns_peers_forgotten++;
 }
 
@@ -463,6 +464,7 @@ net_peer_insert(struct net_context *ctx, const uint8_t *raw, size_t len, fi_addr
 	pe->pe_len = (uint16_t)len;
 	memcpy(pe->pe_raw, raw, len);
 	d_list_add(&pe->pe_link, head);
+	net_bell_peer(ctx, pe->pe_fa, raw, len);
 	ctx->c_stats.ns_peers++;
 	*fa = pe->pe_fa;
 	return 0;
@@ -950,6 +952,8 @@ net_context_create(const struct net_context_attr *attr, struct net_context **ctx
 	ctx->c_batch = !attr->ca_no_batch &&
 		       (getenv("D_NET_BATCH") == NULL || strcmp(getenv("D_NET_BATCH"), "0") != 0);
 	ctx->c_backoff_ns = NET_BACKOFF_MIN_NS;
+	ctx->c_bell_fd = -1;
+	ctx->c_ring_fd = -1;
 	/* Ids start at a random point so that a restarted client never matches stale replies. */
 	ctx->c_next_id = (d_now_ns() << 20) ^ ((uint64_t)(uintptr_t)ctx >> 4);
 	for (i = 0; i < (1U << NET_RPC_HASH_BITS); i++)
@@ -979,6 +983,7 @@ net_context_create(const struct net_context_attr *attr, struct net_context **ctx
 	rc = net_rx_refill(ctx);
 	if (rc != 0)
 		goto out_fab;
+	net_bell_open(ctx);
 	*ctxp = ctx;
 	return 0;
 out_fab:
@@ -1028,5 +1033,6 @@ net_context_destroy(struct net_context *ctx)
 	for (i = 0; i < NET_MODULE_MAX; i++)
 		D_FREE(ctx->c_handlers[i]);
 	D_FREE(ctx->c_heap);
+	net_bell_close(ctx);
 	D_FREE(ctx);
 }

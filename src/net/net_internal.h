@@ -12,6 +12,8 @@
 #include <rdma/fi_errno.h>
 #include <rdma/fi_rma.h>
 
+#include <sys/un.h>
+
 #include <gurt/common.h>
 #include <daos/net.h>
 
@@ -263,6 +265,18 @@ struct net_peer_ent {
 	uint8_t pe_raw[];
 };
 
+/* The doorbell of a shm peer that listens under a name (net_bell.c). */
+struct net_bell {
+	uint64_t nb_last_ns; /* d_now_ns of the last request posted to it */
+	uint64_t nb_ring_ns; /* d_now_ns of the last ring */
+	uint32_t nb_len;     /* length of nb_addr, 0: no bell */
+	struct sockaddr_un nb_addr;
+};
+
+/* A request to a peer the context has not sent to for this long rings its bell. The
+ * engine sleeps past its short back-off only after a longer idle time (srv_net.c). */
+#define NET_BELL_GAP_NS (500 * D_NSEC_PER_USEC)
+
 #define NET_RPC_HASH_BITS 12
 #define NET_PEER_HASH_BITS 8
 
@@ -306,6 +320,10 @@ struct net_context {
 	struct net_handler_slot *c_handlers[NET_MODULE_MAX]; /* 256 slots per module */
 	struct net_stats c_stats;
 	struct net_buf *c_buf_free[NET_BUF_CLASSES]; /* idle net_bufs, per size class */
+	int c_bell_fd;            /* a named shm listener's doorbell socket, or -1 */
+	int c_ring_fd;            /* the socket ringing peers' bells (opened at first use) */
+	struct net_bell *c_bells; /* per shm peer (by fi_addr_t), c_bell_nr of them */
+	uint32_t c_bell_nr;
 };
 
 /*
@@ -335,6 +353,38 @@ void net_rma_done(struct net_context *ctx, struct net_rma_piece *piece, int rc);
 int net_bulk_pending_run(struct net_context *ctx);
 int net_bulk_done_run(struct net_context *ctx);
 void net_bulk_fini_all(struct net_context *ctx);
+
+/* net_bell.c: open a named shm listener's bell (no bell if it cannot: not an error);
+ * close the bell, the ringing socket and the peer table; note peer @fa's bell (a name
+ * "fi_ns://..."); ring one (net_bell_ring: only after a gap). */
+void net_bell_open(struct net_context *ctx);
+void net_bell_close(struct net_context *ctx);
+void net_bell_peer(struct net_context *ctx, fi_addr_t fa, const uint8_t *raw, size_t len);
+void net_bell_ring_slow(struct net_context *ctx, struct net_bell *nb);
+
+/*
+ * After posting a request to @fa (@posted), or failing to for lack of room (-FI_EAGAIN: also
+ * a first send to a shm peer, which waits until the peer maps our region, work it only does
+ * while awake): ring @fa's bell if the last post (or, for a retry, the last ring) is older
+ * than NET_BELL_GAP_NS.
+ */
+static inline void
+net_bell_ring(struct net_context *ctx, fi_addr_t fa, bool posted)
+{
+	struct net_bell *nb;
+	uint64_t now;
+
+	if (fa >= ctx->c_bell_nr || ctx->c_bells[fa].nb_len == 0)
+		return;
+	nb = &ctx->c_bells[fa];
+	now = d_now_ns();
+	if (now - (posted ? nb->nb_last_ns : nb->nb_ring_ns) > NET_BELL_GAP_NS) {
+		net_bell_ring_slow(ctx, nb);
+		nb->nb_ring_ns = now;
+	}
+	if (posted)
+		nb->nb_last_ns = now;
+}
 
 /* net_ctx.c: resolve a raw address into the AV (once); spare receive buffers; keep
  * receives posted. */

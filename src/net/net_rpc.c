@@ -274,6 +274,8 @@ net_rpc_try_post(struct net_context *ctx, struct net_rpc *rpc)
 			     &rpc->r_op.no_fictx);
 	if (rc == -FI_EAGAIN) {
 		ctx->c_stats.ns_eagain++;
+		if (ctx->c_bell_nr != 0)
+			net_bell_ring(ctx, rpc->r_dest, false);
 		return -DER_AGAIN;
 	}
 	if (rc != 0) {
@@ -284,6 +286,8 @@ net_rpc_try_post(struct net_context *ctx, struct net_rpc *rpc)
 	rpc->r_flags |= NET_RPC_POSTED;
 	ctx->c_rpc_posted++;
 	ctx->c_stats.ns_sent++;
+	if (ctx->c_bell_nr != 0)
+		net_bell_ring(ctx, rpc->r_dest, true);
 	return 0;
 }
 

@@ -14,7 +14,7 @@
  * Usage: self_test [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]
  *                  [--peer NET_ADDR RAW_ADDR]
  *        self_test --engine NET_ADDR[,NET_ADDR...] [--load [-q DEPTH] [-t TIMEOUT_MS]]
- *                  [--no-raw] [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]
+ *                  [--no-raw] [--idle MS] [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]
  * -s sets the busy-poll time of both net contexts before they sleep (default 50 us).
  */
 #define D_LOGFAC net
@@ -893,8 +893,8 @@ st_usage(const char *prog)
 	    "usage: %s [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US] [-r SPIN_RPC_US]\n"
 	    "          [--peer NET_ADDR RAW_ADDR]\n"
 	    "       %s --engine NET_ADDR[,NET_ADDR...] [--load [-q DEPTH] [-t TIMEOUT_MS]]\n"
-	    "          [--no-raw] [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS] [-s SPIN_US]\n"
-	    "          [-r SPIN_RPC_US]\n"
+	    "          [--no-raw] [--idle MS] [-p PROVIDER] [-a LISTEN_ADDR] [-d SECONDS]\n"
+	    "          [-s SPIN_US] [-r SPIN_RPC_US]\n"
 	    "       %s --server PROVIDER LISTEN_ADDR\n"
 	    "--engine measures a running daos_server's contexts (the first address; every one\n"
 	    "is pinged); --load keeps DEPTH (default 8) checked RPCs in flight over all of them\n"
@@ -908,19 +908,14 @@ st_usage(const char *prog)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"provider", required_argument, NULL, 'p'},
-					     {"addr", required_argument, NULL, 'a'},
-					     {"duration", required_argument, NULL, 'd'},
-					     {"peer", no_argument, NULL, 'P'},
-					     {"server", no_argument, NULL, 'S'},
-					     {"engine", required_argument, NULL, 'e'},
-					     {"load", no_argument, NULL, 'L'},
-					     {"no-raw", no_argument, NULL, 'R'},
-					     {"timeout", required_argument, NULL, 't'},
-					     {"depth", required_argument, NULL, 'q'},
-					     {"spin-rpc", required_argument, NULL, 'r'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"provider", required_argument, NULL, 'p'}, {"addr", required_argument, NULL, 'a'},
+	    {"duration", required_argument, NULL, 'd'}, {"peer", no_argument, NULL, 'P'},
+	    {"server", no_argument, NULL, 'S'},         {"engine", required_argument, NULL, 'e'},
+	    {"load", no_argument, NULL, 'L'},           {"no-raw", no_argument, NULL, 'R'},
+	    {"idle", required_argument, NULL, 'I'},     {"timeout", required_argument, NULL, 't'},
+	    {"depth", required_argument, NULL, 'q'},    {"spin-rpc", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
 	const size_t lat_sizes[] = {0, 64, 512, 4096};
 	const size_t bulk_sizes[] = {64 << 10, 256 << 10, 1 << 20, 4 << 20};
 	struct st_lat lat[4];
@@ -937,6 +932,7 @@ main(int argc, char **argv)
 	bool peer_given = false;
 	bool server = false;
 	char *engine = NULL;
+	int idle_ms = 0;
 	char *eng_addrs[ST_LOAD_ADDRS_MAX];
 	net_peer_t eng_peers[ST_LOAD_ADDRS_MAX];
 	uint32_t eng_nr = 0;
@@ -979,6 +975,9 @@ main(int argc, char **argv)
 			break;
 		case 'L':
 			load = true;
+			break;
+		case 'I':
+			idle_ms = atoi(optarg);
 			break;
 		case 'R':
 			no_raw = true;
@@ -1079,6 +1078,7 @@ main(int argc, char **argv)
 	rc = 1;
 	for (i = 0; i < eng_nr; i++) {
 		struct net_ping_in pin = {0};
+		uint64_t t0 = d_now_ns();
 		int prc = net_rpc_call(ctx, eng_peers[i], NET_OPC_PING, &pin, NULL, timeout_ms,
 				       NULL, NULL);
 
@@ -1087,6 +1087,28 @@ main(int argc, char **argv)
 				DP_RC(prc));
 			goto out;
 		}
+		/* the first request to an idle engine: its wake-up (tests/obj/test_shm.sh) */
+		printf("self_test: engine context %s: first ping %" PRIu64 " us\n", eng_addrs[i],
+		       (d_now_ns() - t0) / 1000);
+	}
+	/* --idle MS: the same pings after the engine idled MS ms (a client's pause) */
+	for (i = 0; idle_ms > 0 && i < eng_nr; i++) {
+		struct net_ping_in pin = {0};
+		uint64_t t0;
+		int prc;
+
+		if (i == 0)
+			usleep((useconds_t)idle_ms * 1000);
+		t0 = d_now_ns();
+		prc = net_rpc_call(ctx, eng_peers[i], NET_OPC_PING, &pin, NULL, timeout_ms, NULL,
+				   NULL);
+		if (prc != 0) {
+			fprintf(stderr, "engine context %s: ping failed: " DF_RC "\n", eng_addrs[i],
+				DP_RC(prc));
+			goto out;
+		}
+		printf("self_test: engine context %s: ping after %d ms idle %" PRIu64 " us\n",
+		       eng_addrs[i], idle_ms, (d_now_ns() - t0) / 1000);
 	}
 	if (eng_nr > 0)
 		printf("self_test: %u engine context(s) answer\n", eng_nr);

@@ -130,7 +130,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s MGMT_ADDR once|loop|restart\n", argv[0]);
+		fprintf(stderr, "usage: %s MGMT_ADDR once|keep-eq|loop|restart\n", argv[0]);
 		return 2;
 	}
 	rc = model_start(argc, argv, "shm_client", &poh, &coh, &eqh);
@@ -173,5 +173,9 @@ main(int argc, char **argv)
 	free(rbuf);
 	for (i = 0; i < NOBJ; i++)
 		daos_obj_close(oh[i], NULL);
+	/* keep-eq: as once, but the event queue is never destroyed: daos_fini must still
+	 * close its net context, or its shm region stays in /dev/shm */
+	if (strcmp(mode, "keep-eq") == 0)
+		eqh = DAOS_HDL_INVAL;
 	return model_end(poh, coh, eqh, ops);
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# test_shm.sh DAOS_SERVER DAOS_CTL_PING SHM_CLIENT BULK_TEST DAOS_AGENT: same-host clients
-# over libfabric shm. A daos_server with 4 targets and DAOS_SHM=1 (a shm listener beside each
+# test_shm.sh DAOS_SERVER DAOS_CTL_PING SHM_CLIENT BULK_TEST DAOS_AGENT [SELF_TEST]: same-host
+# clients over libfabric shm. A daos_server with 4 targets and DAOS_SHM=1 (a shm listener beside each
 # tcp context, named /dev/shm/IP:PORT after it; a stale file of that name is removed at
 # start) and a daos_agent; clients with D_PROVIDER=shm do object I/O checked byte for byte
 # (shm_client.c: 1 B to 3 MiB; bulk_test.c: 64 in flight up to 9 MiB) with no TCP
 # connection to the fabric ports, a tcp client is still served, a shm client killed with
 # SIGKILL mid-I/O leaves the engine serving, and a shm client waiting across a kill -9 and
-# restart of the server reads its data back and writes more. Exit 77 without shm.
+# restart of the server reads its data back and writes more. With SELF_TEST: after 2 s idle
+# a shm client's next ping of each shm context answers within 20 ms (the doorbell wakes the
+# engine; before it, up to 128 ms), and the idle engine's CPU is printed. A client that exits
+# normally leaves no /dev/shm/PID:* region. Exit 77 without shm.
 set -u
 
 BIN=${1:?usage: $0 daos_server daos_ctl_ping shm_client bulk_test daos_agent}
@@ -14,6 +17,7 @@ CTL_PING=${2:?}
 CLIENT=${3:?}
 BULK=${4:?}
 AGENT=${5:?}
+SELF_TEST=${6:-}
 
 . "$(dirname "$0")/../lib/server.sh"
 t_need_exec "$BIN" "$CTL_PING" "$CLIENT" "$BULK" "$AGENT"
@@ -40,7 +44,7 @@ trap shm_cleanup EXIT
 trap '' PIPE # the restart client's fifo when it died early
 
 # shm_run NAME SECS CMD...: CMD with D_PROVIDER=shm, output in $TMP/NAME.{out,err}, RC its
-# exit code (124: killed after SECS), its shm region removed after.
+# exit code (124: killed after SECS), LEFT the shm regions it left behind (then removed).
 shm_run() {
 	local name=$1 secs=$2
 	shift 2
@@ -53,6 +57,7 @@ shm_run() {
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	fi
+	LEFT=$(find /dev/shm -maxdepth 1 -name "$pid:*" 2>/dev/null | wc -l)
 	rm -f /dev/shm/"$pid":*
 }
 
@@ -85,8 +90,51 @@ done
 grep -q "fi_ns://127.0.0.1:$FAB_PORT" "$TMP/srv.err" &&
 	pass "the engine logs its shm addresses" || fail "no fi_ns:// address in the engine log"
 
+# The engine idle for 2 s (its contexts' waker at its longest sleep): the first request to
+# each shm context rings its doorbell and is answered at once. CPU of the idle engine from
+# /proc (utime + stime, clock ticks) over those 2 s.
+if [ -n "$SELF_TEST" ]; then
+	cpu_ticks() { awk '{print $14 + $15}' "/proc/$SRV_PID/stat" 2>/dev/null || echo 0; }
+	engs=""
+	for i in 0 1 2 3 4; do
+		engs+="${engs:+,}fi_sockaddr_in://127.0.0.1:$((FAB_PORT + i))"
+	done
+	c0=$(cpu_ticks)
+	t0=$(date +%s%N)
+	sleep 2
+	c1=$(cpu_ticks)
+	t1=$(date +%s%N)
+	pct=$(awk -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v ns=$((t1 - t0)) \
+		'BEGIN {printf "%.2f", 100 * c / hz / (ns / 1e9)}')
+	echo "NOTE: idle engine (4 targets, shm beside tcp): $pct % of a core over 2 s"
+	# first pings: a new client's connection (shm maps each side's region) after 2 s
+	# idle; then, after 2 s more, the same client's next pings
+	shm_run wake 60 "$SELF_TEST" -p shm --engine "$engs" --no-raw -d 0.01 --idle 2000
+	grep "first ping" "$TMP/wake.out" | sed 's/^/NOTE: /'
+	max=$(awk '/ping after/ {v = $(NF - 1); if (v > m) m = v} END {print m + 0}' \
+		"$TMP/wake.out")
+	n=$(grep -c "ping after" "$TMP/wake.out")
+	if [ "$RC" = 0 ] && [ "$n" = 5 ] && [ "$max" -lt 20000 ]; then
+		pass "after 2 s idle, a shm client's next ping of each of 5 contexts: max $max us"
+	else
+		fail "after 2 s idle: exit $RC, $n pings, max $max us (>= 20 ms?)"
+		show stdout "$TMP/wake.out"
+		show stderr "$TMP/wake.err"
+	fi
+	[ "$LEFT" = 0 ] && pass "self_test over shm exits leaving no /dev/shm region" ||
+		fail "self_test over shm left $LEFT /dev/shm regions"
+	awk -v p="$pct" 'BEGIN {exit !(p < 5)}' && pass "idle engine CPU $pct % < 5 %" ||
+		fail "idle engine CPU $pct % of a core"
+fi
+
 shm_run once 180 "$CLIENT" "$ADDR" once
 client_ok once "shm client: 1 B to 3 MiB updated, fetched, byte for byte"
+[ "$LEFT" = 0 ] && pass "a libdaos shm client's normal exit leaves no /dev/shm/PID:* region" ||
+	fail "a libdaos shm client left $LEFT /dev/shm/PID:* regions at a normal exit"
+shm_run keepeq 180 "$CLIENT" "$ADDR" keep-eq
+client_ok keepeq "shm client that never destroys its event queue"
+[ "$LEFT" = 0 ] && pass "... and its exit (daos_fini) leaves no /dev/shm/PID:* region" ||
+	fail "a shm client with an event queue left open left $LEFT /dev/shm/PID:* regions"
 shm_run bulk 240 "$BULK" "$ADDR" "$FAB_PORT" 1
 client_ok bulk "shm client: bulk values 17 KiB to 9 MiB, 64 in flight, byte for byte"
 t_run tcp 180 "$CLIENT" "$ADDR" once

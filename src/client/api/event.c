@@ -108,6 +108,7 @@ struct dc_eq {
 	int eq_epfd;
 	pthread_mutex_t eq_prog_lock;
 	struct net_context *eq_net;
+	d_list_t eq_all; /* ev_eqs, under ev_eqs_lock */
 	/* moving average of daos_eq_poll's waits that had to progress (ns; racy, a hint) */
 	uint64_t eq_poll_wait_ns;
 };
@@ -171,6 +172,9 @@ static uint64_t ev_lead_wait_ns;
 static __thread struct dc_eq *ev_prog_eq;
 /* Event queues allocated and not yet freed, private ones included (dc_ev_eq_count). */
 static int ev_eq_live;
+/* Every queue not yet freed: the last daos_fini closes their net contexts (ev_eqs_close). */
+static d_list_t ev_eqs = D_LIST_HEAD_INIT(ev_eqs);
+static pthread_mutex_t ev_eqs_lock = PTHREAD_MUTEX_INITIALIZER;
 /* eq_progress calls that busy-polled / that skipped it for long waits (dc_ev_spin_stats) */
 static uint64_t ev_nspun;
 static uint64_t ev_nspin_skipped;
@@ -199,6 +203,9 @@ eq_free(struct d_hlink *hlink)
 	struct dc_eq *eq = container_of(hlink, struct dc_eq, eq_hlink);
 
 	D_ASSERT(eq->eq_net == NULL);
+	pthread_mutex_lock(&ev_eqs_lock);
+	d_list_del(&eq->eq_all);
+	pthread_mutex_unlock(&ev_eqs_lock);
 	close(eq->eq_efd);
 	close(eq->eq_epfd);
 	pthread_mutex_destroy(&eq->eq_lock);
@@ -257,6 +264,9 @@ eq_alloc(bool priv, struct dc_eq **eqp)
 	D_INIT_LIST_HEAD(&eq->eq_sleepers);
 	d_hhash_hlink_init(&eq->eq_hlink, &eq_hlink_ops);
 	d_hhash_link_insert(ev_hhash, &eq->eq_hlink, DC_HTYPE_EQ);
+	pthread_mutex_lock(&ev_eqs_lock);
+	d_list_add_tail(&eq->eq_all, &ev_eqs);
+	pthread_mutex_unlock(&ev_eqs_lock);
 	__atomic_fetch_add(&ev_eq_live, 1, __ATOMIC_RELAXED);
 	*eqp = eq; /* with the caller's reference and the table's */
 	return 0;
@@ -490,12 +500,40 @@ dc_ev_lib_init(void)
  * queue). Queues the application did not destroy stay valid until destroyed.
  * Context: the last daos_fini, under its lock.
  */
+/*
+ * Close the net context of every queue still allocated (the application's, other threads'
+ * private ones): a context holds a libfabric endpoint, and a shm endpoint's region
+ * (/dev/shm/PID:...) is removed only when it is closed, so a queue the application did
+ * not destroy (or whose daos_eq_destroy failed with -DER_BUSY) left it behind at exit. The
+ * queues stay valid: their next use opens a context again. One being progressed by
+ * another thread right now (its progress lock taken) is left alone: no lock order to keep
+ * with the callbacks running under it.
+ */
+static void
+ev_eqs_close(void)
+{
+	struct dc_eq *eq;
+
+	pthread_mutex_lock(&ev_eqs_lock);
+	d_list_for_each_entry (eq, &ev_eqs, eq_all) {
+		if (pthread_mutex_trylock(&eq->eq_prog_lock) != 0)
+			continue;
+		if (eq->eq_net != NULL) {
+			net_context_destroy(eq->eq_net);
+			eq->eq_net = NULL;
+		}
+		pthread_mutex_unlock(&eq->eq_prog_lock);
+	}
+	pthread_mutex_unlock(&ev_eqs_lock);
+}
+
 void
 dc_ev_lib_fini(void)
 {
 	struct dc_eq *eq;
 
 	ev_thread_exit(NULL);
+	ev_eqs_close();
 	pthread_mutex_lock(&ev_beq_lock);
 	eq = ev_beq;
 	ev_beq = NULL;

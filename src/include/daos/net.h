@@ -641,6 +641,20 @@ int net_context_arm(struct net_context *ctx);
  */
 bool net_context_pending(const struct net_context *ctx);
 
+/**
+ * The doorbell of a shm listener named "IP:PORT" (an abstract Unix datagram socket), or
+ * -1: readable when a client posted a request after not sending to it for a while (500 us).
+ * For an xstream poller's fd. The owner may sleep past a short polling back-off only once
+ * it has seen no completion for longer than that. Context: any.
+ */
+int net_context_bell_fd(const struct net_context *ctx);
+
+/**
+ * Drain the doorbell just before sleeping on it: the number of rings read (> 0: a request
+ * may have come since the last net_progress, poll again), 0 to sleep. Context: its thread.
+ */
+int net_context_bell_arm(struct net_context *ctx);
+
 /** The earliest RPC deadline of @ctx (d_now_ns clock), or 0 if none. Context: its thread. */
 uint64_t net_context_deadline(const struct net_context *ctx);
 
@@ -665,6 +679,7 @@ struct net_stats {
 	uint64_t ns_batches;         /* reply batches sent (NET_HF_BATCH) */
 	uint64_t ns_batched;         /* replies sent inside a batch (also in ns_replied) */
 	uint64_t ns_bulk_bytes;      /* bytes of the registered bulk handles (0 when ns_bulks is) */
+	uint64_t ns_bells;           /* shm: doorbells of idle peers rung (net_bell.c) */
 };
 
 /** Copy @ctx's counters into *@st. Context: the context's thread. */
