@@ -811,9 +811,9 @@ bd_write_buffered(struct bio_data *bd, struct bio_data_batch *bb, struct bd_req 
  * converts its extent, and the data file's next fdatasync then writes the extent tree and
  * the inode too (nojournal: two more synchronous device writes on the WAL flush's critical
  * path; a journal: a commit). Small writes of fresh blocks would pay it on every flush, so
- * the file gets zeros ahead of them, O_DIRECT, through the ring, in windows from
- * bd_zero_end to bd_zero_ahead past the small write that comes within bd_zero_ahead / 2 of
- * bd_zero_end: the conversion is paid once per window, in the zero write, off the xstream.
+ * the file gets zeros ahead of them, O_DIRECT, through the ring, a window of bd_zero_ahead
+ * from bd_zero_end when a small write comes within bd_zero_ahead / 2 of it: the conversion
+ * is paid once per window, in the zero write, off the xstream.
  *
  * Safety: only blocks never written since open are zeroed. Nothing at or past bd_zero_end
  * was written since open or is being written (every write moves it past its end before it
@@ -905,8 +905,9 @@ bd_zero_gate(struct bio_data *bd, struct bd_req *br, uint32_t *nz)
 			bd->bd_zero_end = end; /* none can go (end of file, no sqe): unzeroed */
 		return false;
 	}
+	/* a whole window each time: conversions (and syncs carrying them) per byte as before */
 	if (!bd->bd_zpend && end + bd->bd_zero_ahead / 2 > bd->bd_zero_end &&
-	    bd_zero_issue(bd, bd->bd_zero_end, ahead))
+	    bd_zero_issue(bd, bd->bd_zero_end, bd->bd_zero_end + bd->bd_zero_ahead))
 		(*nz)++;
 	return false;
 }
