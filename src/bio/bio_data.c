@@ -122,7 +122,9 @@ struct bio_data_batch {
  * DAOS_BIO_ZERO_AHEAD (bytes, read at open) sets it, 0 turns it off.
  */
 #define BD_ZERO_AHEAD (4U << 20)
-#define BD_ZERO_BUF (1U << 20) /* the zeros one write takes */
+#define BD_ZERO_BUF (1U << 20) /* the zeros one iovec of the zero write takes */
+#define BD_ZERO_IOV 32U        /* iovecs of one zero write: at most 32 MiB */
+#define BD_ZERO_AHEAD_MAX (16U << 20)
 
 struct bio_data {
 	int bd_fd;
@@ -133,6 +135,13 @@ struct bio_data {
 	uint64_t bd_zero_ahead; /* BD_ZERO_AHEAD */
 	uint64_t bd_size;       /* of the file at open: zero-ahead never extends it */
 	void *bd_zeros;         /* BD_ZERO_BUF of zeros, mapped on first need */
+	/*
+	 * the zero write in flight on the ring (bd_zpend): [br_off, br_off + br_len), which
+	 * ends at or below bd_zero_end; no write to its blocks is issued until it completed
+	 */
+	struct bd_req bd_zreq;
+	struct iovec bd_ziov[BD_ZERO_IOV];
+	bool bd_zpend;
 	bool bd_direct;
 	bool bd_broken; /* a submission failed: requests may be stuck in the ring */
 	struct io_uring bd_ring;
@@ -263,6 +272,8 @@ bio_data_open(const char *path, struct bio_data **bdp)
 	if (bd->bd_zero_ahead != 0 && fstat(bd->bd_fd, &st) == 0) {
 		bd->bd_size = (uint64_t)st.st_size;
 		bd->bd_zero_end = bd_written_end(bd);
+		if (bd->bd_zero_ahead > BD_ZERO_AHEAD_MAX)
+			bd->bd_zero_ahead = BD_ZERO_AHEAD_MAX;
 	}
 	D_STRNDUP(bd->bd_path, path, 4096);
 	rc = io_uring_queue_init(BD_QD, &bd->bd_ring, 0);
@@ -324,7 +335,24 @@ bd_req_fail(struct bio_data *bd, struct bd_req *br, int res)
 		DP_RC(bb->bb_rc));
 }
 
-/* Reap every completion there is, crediting each to its batch. */
+/* The zero write in flight completed with @res: its blocks may be written now. */
+static void
+bd_zero_done(struct bio_data *bd, int res)
+{
+	D_ASSERT(bd->bd_zpend);
+	bd->bd_zpend = false;
+	if (res >= 0 && (uint64_t)res == bd->bd_zreq.br_len) {
+		bd->bd_stats.ds_zero_bytes += bd->bd_zreq.br_len;
+		return;
+	}
+	/* blocks never written: part of them zeros, part unwritten, both read as zeros */
+	D_WARN("data file %s: zero-ahead of %" PRIu64 " bytes at %" PRIu64 " failed (%s); off\n",
+	       bd->bd_path, bd->bd_zreq.br_len, bd->bd_zreq.br_off,
+	       res < 0 ? strerror(-res) : "short");
+	bd->bd_zero_end = UINT64_MAX;
+}
+
+/* Reap every completion there is, crediting each to its batch (the zero write to none). */
 static void
 bd_reap(struct bio_data *bd)
 {
@@ -338,6 +366,10 @@ bd_reap(struct bio_data *bd)
 		io_uring_cqe_seen(&bd->bd_ring, cqe);
 		bd->bd_inflight--;
 		bd->bd_stats.ds_done++;
+		if (bb == NULL) {
+			bd_zero_done(bd, res);
+			continue;
+		}
 		bb->bb_inflight--;
 		if (br->br_read) {
 			if (D_FAIL_CHECK(BIO_FI_DATA_READ))
@@ -415,7 +447,16 @@ bio_data_set_eventfd(struct bio_data *bd, int fd)
 bool
 bio_data_ready(struct bio_data *bd)
 {
-	return bd->bd_ring_ok && io_uring_cq_ready(&bd->bd_ring) > 0;
+	if (!bd->bd_ring_ok || io_uring_cq_ready(&bd->bd_ring) == 0)
+		return false;
+	/*
+	 * A zero write has no waiter to reap it when no write waits for its blocks: reap here,
+	 * or the xstream would never sleep. What this reaps counts in ds_done, so the caller's
+	 * next look at bio_data_done() sees progress and wakes the waiters of those batches.
+	 */
+	if (bd->bd_zpend)
+		bd_reap(bd);
+	return true;
 }
 
 uint64_t
@@ -766,64 +807,109 @@ bd_write_buffered(struct bio_data *bd, struct bio_data_batch *bb, struct bd_req 
 }
 
 /*
- * A write ending at @end is about to be issued. ext4 makes a fallocated file of unwritten
- * extents; the first write of a block converts its extent, and the data file's next
- * fdatasync then writes the extent tree and the inode too (nojournal: two more synchronous
- * device writes on the WAL flush's critical path; a journal: a commit). Small writes of
- * fresh blocks pay it on every flush, so before a buffered write (@small) reaches past
- * bd_zero_end the file gets zeros, O_DIRECT and at once, from bd_zero_end to bd_zero_ahead
- * past @end: the conversion is then paid once per bd_zero_ahead bytes. Only blocks never
- * written since open are zeroed (bd_zero_end: every write moves it past its end, and a
- * large O_DIRECT write does so without zeroing, as its conversion costs little per byte),
- * and they read as zeros already, so the bytes of the file do not change; nor does
- * durability: a lost conversion leaves zeros, which no durable WAL record references. A
- * failed zero write turns zero-ahead off for good and costs nothing else.
+ * Zero-ahead. ext4 makes a fallocated file of unwritten extents; the first write of a block
+ * converts its extent, and the data file's next fdatasync then writes the extent tree and
+ * the inode too (nojournal: two more synchronous device writes on the WAL flush's critical
+ * path; a journal: a commit). Small writes of fresh blocks would pay it on every flush, so
+ * the file gets zeros ahead of them, O_DIRECT, through the ring, a window of bd_zero_ahead
+ * from bd_zero_end when a small write comes within bd_zero_ahead / 2 of it: the conversion
+ * is paid once per window, in the zero write, off the xstream.
+ *
+ * Safety: only blocks never written since open are zeroed. Nothing at or past bd_zero_end
+ * was written since open or is being written (every write moves it past its end before it
+ * is issued; a large O_DIRECT write does so without zeroing, as its conversion costs
+ * little per byte), and the window in flight (bd_zreq) lies below it: a write that
+ * overlaps the window, or a small one past bd_zero_end while a window is in flight, waits
+ * (bd_submit stops before it; the batch waits through the caller's hook, which parks the
+ * ULT, until the zero write's completion lets it go), since the ring's zero write and a
+ * write of the same blocks have no order and the zeros could land last. A small write past
+ * bd_zero_end with no window in flight issues one from bd_zero_end to bd_zero_ahead past
+ * it and waits for it: the conversion of its own block would cost its flush as much as
+ * the wait. Zeroed blocks read as zeros already, so the bytes of the file never change;
+ * nor does durability: a lost conversion leaves zeros, which no durable WAL record
+ * references. A failed zero write turns zero-ahead off for good and costs nothing else.
  */
-static void
-bd_zero_ahead(struct bio_data *bd, uint64_t end, bool small)
-{
-	uint64_t from = bd->bd_zero_end;
-	uint64_t to;
 
-	/* blocks are handed out whole: the rest of the last one is nobody else's */
-	end = (end + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
-	if (end <= from)
-		return;
-	if (!small) {
-		bd->bd_zero_end = end;
-		return;
-	}
-	to = (end + bd->bd_zero_ahead + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
+/* Queue a zero write of [@from, @to) (block aligned) on the ring; false if none can go. */
+static bool
+bd_zero_issue(struct bio_data *bd, uint64_t from, uint64_t to)
+{
+	struct io_uring_sqe *sqe;
+	uint64_t off;
+	uint32_t n = 0;
+
 	if (to > bd->bd_size)
-		to = bd->bd_size;
+		to = bd->bd_size & ~((uint64_t)BD_BLK - 1);
+	if (to <= from)
+		return false;
+	if (to - from > (uint64_t)BD_ZERO_IOV * BD_ZERO_BUF)
+		from = to - (uint64_t)BD_ZERO_IOV * BD_ZERO_BUF; /* below: left unwritten */
 	if (bd->bd_zeros == NULL) {
 		void *p = mmap(NULL, BD_ZERO_BUF, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (p == MAP_FAILED) {
 			bd->bd_zero_end = UINT64_MAX;
-			return;
+			return false;
 		}
 		bd->bd_zeros = p;
 	}
-	while (from < to) {
-		uint64_t n = to - from < BD_ZERO_BUF ? to - from : BD_ZERO_BUF;
-		ssize_t rc;
-
-		rc = pwrite(bd->bd_fd, bd->bd_zeros, n, (off_t)from);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc <= 0 || (uint64_t)rc != n) {
-			D_WARN("data file %s: zero-ahead at %" PRIu64 " failed (%s); off\n",
-			       bd->bd_path, from, rc < 0 ? strerror(errno) : "short");
-			bd->bd_zero_end = UINT64_MAX;
-			return;
-		}
-		from += n;
-		bd->bd_stats.ds_zero_bytes += n;
+	sqe = io_uring_get_sqe(&bd->bd_ring);
+	if (sqe == NULL)
+		return false;
+	for (off = from; off < to; off += BD_ZERO_BUF, n++) {
+		bd->bd_ziov[n].iov_base = bd->bd_zeros;
+		bd->bd_ziov[n].iov_len = to - off < BD_ZERO_BUF ? to - off : BD_ZERO_BUF;
 	}
-	if (to > bd->bd_zero_end)
-		bd->bd_stats.ds_zero_writes++;
-	bd->bd_zero_end = to > end ? to : end;
+	bd->bd_zreq.br_batch = NULL;
+	bd->bd_zreq.br_off = from;
+	bd->bd_zreq.br_len = to - from;
+	bd->bd_zreq.br_read = false;
+	io_uring_prep_writev(sqe, bd->bd_fd, bd->bd_ziov, n, from);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&bd->bd_zreq);
+	bd->bd_zpend = true;
+	bd->bd_zero_end = to;
+	bd->bd_stats.ds_zero_writes++;
+	return true;
+}
+
+/*
+ * Write @br is next (zero-ahead on): true if it must wait for the zero write in flight
+ * (possibly the one this call queued, counted in *@nz); else move bd_zero_end past it and,
+ * for a small write near bd_zero_end, queue the next window ahead of it.
+ */
+static bool
+bd_zero_gate(struct bio_data *bd, struct bd_req *br, uint32_t *nz)
+{
+	uint64_t end = (br->br_off + br->br_len + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
+	bool small = br->br_len < bd->bd_buf_write;
+	uint64_t ahead = (end + bd->bd_zero_ahead + BD_BLK - 1) & ~((uint64_t)BD_BLK - 1);
+
+	if (bd->bd_zpend && end > bd->bd_zreq.br_off &&
+	    br->br_off < bd->bd_zreq.br_off + bd->bd_zreq.br_len) {
+		bd->bd_stats.ds_zero_waits++;
+		return true;
+	}
+	if (!small) {
+		if (end > bd->bd_zero_end)
+			bd->bd_zero_end = end;
+		return false;
+	}
+	if (end > bd->bd_zero_end) {
+		if (!bd->bd_zpend && bd_zero_issue(bd, bd->bd_zero_end, ahead))
+			(*nz)++;
+		if (bd->bd_zpend && bd->bd_zero_end != UINT64_MAX) {
+			bd->bd_stats.ds_zero_waits++;
+			return true; /* one window at a time: the next one after it */
+		}
+		if (end > bd->bd_zero_end && bd->bd_zero_end != UINT64_MAX)
+			bd->bd_zero_end = end; /* none can go (end of file, no sqe): unzeroed */
+		return false;
+	}
+	/* a whole window each time: conversions (and syncs carrying them) per byte as before */
+	if (!bd->bd_zpend && end + bd->bd_zero_ahead / 2 > bd->bd_zero_end &&
+	    bd_zero_issue(bd, bd->bd_zero_end, bd->bd_zero_end + bd->bd_zero_ahead))
+		(*nz)++;
+	return false;
 }
 
 /* Submit @bb's queued requests while the ring has room. */
@@ -832,6 +918,8 @@ bd_submit(struct bio_data_batch *bb)
 {
 	struct bio_data *bd = bb->bb_bd;
 	uint32_t n = 0;
+	uint32_t nz = 0; /* a zero write queued (bd_zero_gate) .. */
+	uint32_t zi = 0; /* .. after this many of the batch's requests */
 	int rc;
 
 	if ((bb->bb_nretry > 0 || bb->bb_next < bb->bb_nreqs) && D_FAIL_CHECK(BIO_FI_DATA_SUBMIT)) {
@@ -840,7 +928,8 @@ bd_submit(struct bio_data_batch *bb)
 		bb->bb_rc = -DER_IO;
 		return -DER_IO;
 	}
-	while ((bb->bb_nretry > 0 || bb->bb_next < bb->bb_nreqs) && bd->bd_inflight + n < BD_QD) {
+	while ((bb->bb_nretry > 0 || bb->bb_next < bb->bb_nreqs) &&
+	       bd->bd_inflight + n + nz + 1 < BD_QD) {
 		bool retry = bb->bb_nretry > 0;
 		struct bd_req *br = retry ? &bb->bb_reqs[bb->bb_retry[bb->bb_nretry - 1]]
 					  : &bb->bb_reqs[bb->bb_next];
@@ -853,8 +942,15 @@ bd_submit(struct bio_data_batch *bb)
 			bd->bd_stats.ds_read_bytes += br->br_len;
 			continue;
 		}
-		if (!br->br_read && bd->bd_zero_end != UINT64_MAX)
-			bd_zero_ahead(bd, br->br_off + br->br_len, br->br_len < bd->bd_buf_write);
+		if (!retry && !br->br_read && bd->bd_zero_end != UINT64_MAX) {
+			uint32_t z = nz;
+			bool wait = bd_zero_gate(bd, br, &nz);
+
+			if (nz != z)
+				zi = n;
+			if (wait)
+				break; /* bb waits for the zero write, through its hook */
+		}
 		if (!br->br_read && br->br_len < bd->bd_buf_write) {
 			bd_write_buffered(bd, bb, br);
 			bb->bb_next++;
@@ -887,14 +983,17 @@ bd_submit(struct bio_data_batch *bb)
 		}
 		n++;
 	}
-	if (n == 0)
+	if (n + nz == 0)
 		return 0;
 	rc = io_uring_submit(&bd->bd_ring);
 	if (rc > 0) {
 		bd->bd_inflight += (uint32_t)rc;
-		bb->bb_inflight += (uint32_t)rc;
+		bb->bb_inflight += (uint32_t)rc - (nz > 0 && (uint32_t)rc > zi ? 1 : 0);
 	}
-	if (rc != (int)n) {
+	if (rc != (int)(n + nz)) {
+		if (nz > 0 && (rc < 0 || (uint32_t)rc <= zi))
+			bd->bd_zpend = false; /* never went */
+		bd->bd_zero_end = UINT64_MAX;
 		/* requests left in the ring would go out with a later batch: stop for good */
 		D_ERROR("data file %s: io_uring_submit: %s; no more writes until reopened\n",
 			bd->bd_path, rc < 0 ? strerror(-rc) : "short");
@@ -977,4 +1076,5 @@ bio_data_query(struct bio_data *bd, struct bio_data_stats *st)
 	*st = bd->bd_stats;
 	st->ds_direct = bd->bd_direct;
 	st->ds_free_chunks = bd->bd_nfree_chunks;
+	st->ds_zero_inflight = bd->bd_zpend;
 }

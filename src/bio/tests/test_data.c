@@ -742,6 +742,21 @@ za_write(struct counted *c, unsigned char *model, uint64_t *rs, unsigned char *s
 	memset(model + off + len, 0, (BD_BLK_TEST - len % BD_BLK_TEST) % BD_BLK_TEST);
 }
 
+/* Wait until no zero write is in flight (bio_data_ready reaps it, as an engine's arm does). */
+static void
+za_drain(struct bio_data *bd)
+{
+	struct bio_data_stats st;
+
+	for (;;) {
+		bio_data_query(bd, &st);
+		if (!st.ds_zero_inflight)
+			break;
+		assert_int_equal(bio_data_wait_io(bd), 0);
+		(void)bio_data_ready(bd);
+	}
+}
+
 static void
 t_data_zero_ahead(void **state)
 {
@@ -764,27 +779,39 @@ t_data_zero_ahead(void **state)
 	}
 	assert_int_equal(st0.ds_zero_writes, 0);
 
-	/* the first small write zeroes [0, its end + BD_ZERO_AHEAD) */
+	/* the first small write zeroes [0, its end + BD_ZERO_AHEAD) and waits for it */
 	za_write(&c, model, &rs, src, 1 * M, 4096);
 	bio_data_query(c.c_bd, &st);
 	assert_int_equal(st.ds_zero_writes, 1);
+	assert_true(st.ds_zero_waits >= 1);
+	assert_false(st.ds_zero_inflight);
 	assert_int_equal(st.ds_zero_bytes, 1 * M + 4096 + ZA_TEST);
 	assert_true(range_written(0, 1 * M + 4096 + ZA_TEST));
 	assert_false(range_written(1 * M + 4096 + ZA_TEST, FILE_SIZE));
-	/* small writes inside the stretch, unaligned ones too: no more zeros */
+	/* small writes inside the stretch, unaligned ones too: no zeros while far from its end */
 	za_write(&c, model, &rs, src, 3 * M, 100);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_writes, 1);
+	/* within BD_ZERO_AHEAD / 2 of it: the next window goes ahead, the write does not wait */
 	za_write(&c, model, &rs, src, 4 * M, 8192);
+	bio_data_query(c.c_bd, &st0);
+	assert_int_equal(st0.ds_zero_writes, 2);
+	assert_int_equal(st0.ds_zero_waits, st.ds_zero_waits);
+	za_drain(c.c_bd);
+	bio_data_query(c.c_bd, &st);
+	assert_int_equal(st.ds_zero_bytes, 1 * M + 4096 + 2 * ZA_TEST); /* a whole window */
+	assert_true(range_written(0, 1 * M + 4096 + 2 * ZA_TEST));
 	/* a large (O_DIRECT) write past it moves the end without zeroing */
 	za_write(&c, model, &rs, src, 20 * M, 128 << 10);
 	bio_data_query(c.c_bd, &st0);
 	assert_int_equal(st0.ds_zero_bytes, st.ds_zero_bytes);
-	assert_false(range_written(6 * M, 20 * M));
+	assert_false(range_written(10 * M, 20 * M));
 	/* a small one in the gap below that end: written, nothing zeroed */
 	za_write(&c, model, &rs, src, 10 * M, 4096);
 	/* a small one past the end: zeros from the large value's end, which stays */
 	za_write(&c, model, &rs, src, 30 * M, 4096);
 	bio_data_query(c.c_bd, &st);
-	assert_int_equal(st.ds_zero_writes, 2);
+	assert_int_equal(st.ds_zero_writes, 3);
 	assert_int_equal(st.ds_zero_bytes - st0.ds_zero_bytes,
 			 30 * M + 4096 + ZA_TEST - (20 * M + (128 << 10)));
 	assert_true(range_written(20 * M, 30 * M + 4096 + ZA_TEST));
@@ -834,6 +861,148 @@ t_data_zero_ahead(void **state)
 	file_check(model);
 	free(src);
 	free(model);
+}
+
+/*
+ * Writes racing the zero window in flight: values go where a first-fit allocator puts them
+ * (the lowest fresh blocks, sometimes past a skipped gap, now and then a large one, or a
+ * rewrite of an older value), and while a batch waits its hook (a second ULT) writes more
+ * fresh values, often into the window the first one waits for. The file must match the
+ * model, in this open and after a reopen, and the writes must really have met the window.
+ */
+struct zrace {
+	struct bio_data *z_bd;
+	unsigned char *z_model;
+	unsigned char *z_src;
+	uint64_t *z_rs;
+	uint64_t z_front; /* first fresh block */
+	int z_nested;     /* values written by a hook while a zero write was in flight */
+};
+
+/* The next fresh place for @len bytes, as a first-fit allocator hands it out. */
+static uint64_t
+zr_alloc(struct zrace *z, uint64_t len)
+{
+	uint64_t off;
+
+	if (d_test_rand(z->z_rs) % 16 == 0)
+		z->z_front += 4096 * (1 + d_test_rand(z->z_rs) % 8); /* a gap */
+	off = z->z_front;
+	z->z_front += (len + 4095) & ~4095ULL;
+	assert_true(z->z_front <= FILE_SIZE);
+	return off;
+}
+
+/* Fill @len bytes of @buf at @off with random bytes, in the model too. */
+static void
+zr_fill(struct zrace *z, unsigned char *buf, uint64_t off, uint64_t len)
+{
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)d_test_rand(z->z_rs);
+	memcpy(z->z_model + off, buf, len);
+	memset(z->z_model + off + len, 0, (4096 - len % 4096) % 4096);
+}
+
+static int
+zr_wait(void *arg)
+{
+	struct zrace *z = arg;
+	struct bio_data_stats st;
+
+	bio_data_query(z->z_bd, &st);
+	if (st.ds_zero_inflight && d_test_rand(z->z_rs) % 2 == 0) {
+		static unsigned char buf[16384];
+		uint64_t len = 1 + d_test_rand(z->z_rs) % sizeof(buf);
+		uint64_t off = zr_alloc(z, len);
+		struct iovec iov = {.iov_base = buf, .iov_len = len};
+
+		zr_fill(z, buf, off, len);
+		assert_int_equal(write_one(z->z_bd, off, &iov), 0);
+		z->z_nested++;
+	}
+	return bio_data_wait_io(z->z_bd);
+}
+
+static void
+zr_rounds(struct zrace *z, uint64_t limit)
+{
+	while (z->z_front + (1 << 20) < limit) {
+		struct bio_data_batch *bb;
+		struct iovec iov[3];
+		unsigned int nval = 1 + (unsigned int)(d_test_rand(z->z_rs) % 3), v;
+		unsigned char *p = z->z_src;
+
+		assert_int_equal(bio_data_batch_get(z->z_bd, &bb), 0);
+		for (v = 0; v < nval; v++) {
+			unsigned int kind = (unsigned int)(d_test_rand(z->z_rs) % 32);
+			uint64_t len = kind == 0 ? (128 << 10) + d_test_rand(z->z_rs) % 4096
+						 : 1 + d_test_rand(z->z_rs) % 12000;
+			uint64_t off;
+
+			if (kind == 1 && v == 0 && z->z_front > (1 << 20)) {
+				/* a rewrite of older blocks (no other value of this batch there) */
+				nval = 1;
+				off = (d_test_rand(z->z_rs) % ((z->z_front - (1 << 20)) / 4096)) *
+				      4096;
+				len = 1 + d_test_rand(z->z_rs) % 8192;
+			} else {
+				off = zr_alloc(z, len);
+			}
+			zr_fill(z, p, off, len);
+			iov[v].iov_base = p;
+			iov[v].iov_len = len;
+			assert_int_equal(bio_data_write(bb, off, &iov[v], 1), 0);
+			p += (len + 4095) & ~4095ULL;
+		}
+		assert_int_equal(bio_data_submit_wait(bb, zr_wait, z), 0);
+	}
+}
+
+static void
+t_data_zero_race(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_data_zero_race"));
+	struct zrace z = {.z_rs = &rs};
+	struct bio_data_stats st;
+
+	(void)state;
+	z.z_model = calloc(1, FILE_SIZE);
+	assert_non_null(z.z_model);
+	assert_int_equal(posix_memalign((void **)&z.z_src, 4096, 3 * (MAX_VAL + 4096) + (1 << 20)),
+			 0);
+	/* small windows: many of them, and writes meet the one in flight often */
+	setenv("DAOS_BIO_ZERO_AHEAD", "262144", 1);
+	assert_int_equal(bio_data_open(path, &z.z_bd), 0);
+	bio_data_query(z.z_bd, &st);
+	if (!st.ds_direct) {
+		bio_data_close(z.z_bd);
+		unsetenv("DAOS_BIO_ZERO_AHEAD");
+		skip(); /* no O_DIRECT, no FIEMAP: zero-ahead is off */
+		return;
+	}
+	zr_rounds(&z, FILE_SIZE / 2);
+	bio_data_query(z.z_bd, &st);
+	print_message("zero race: %" PRIu64 " windows, %" PRIu64 " waits, %d nested writes\n",
+		      st.ds_zero_writes, st.ds_zero_waits, z.z_nested);
+	assert_true(st.ds_zero_writes > 20);
+	assert_true(st.ds_zero_waits > 0);
+	assert_true(z.z_nested > 0);
+	assert_int_equal(st.ds_errors, 0);
+	bio_data_close(z.z_bd);
+	file_check(z.z_model);
+
+	/* reopened: the written end comes from the file; the race goes on above it */
+	assert_int_equal(bio_data_open(path, &z.z_bd), 0);
+	zr_rounds(&z, FILE_SIZE);
+	bio_data_query(z.z_bd, &st);
+	assert_true(st.ds_zero_writes > 20);
+	bio_data_close(z.z_bd);
+	unsetenv("DAOS_BIO_ZERO_AHEAD");
+	file_check(z.z_model);
+	free(z.z_src);
+	free(z.z_model);
 }
 
 static void
@@ -1360,6 +1529,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_buffered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_zero_ahead, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_zero_race, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),

@@ -390,7 +390,9 @@ struct bio_data_stats {
 	uint64_t ds_chunks;      /* bounce chunks (1 MiB) mapped so far */
 	uint32_t ds_free_chunks; /* of them, not held by a batch now */
 	uint64_t ds_zero_writes; /* zero-ahead passes (a fresh stretch written with zeros) */
-	uint64_t ds_zero_bytes;  /* the zeros they wrote */
+	uint64_t ds_zero_bytes;  /* the zeros they wrote (counted when they completed) */
+	uint64_t ds_zero_waits;  /* times a write waited for a zero write in flight */
+	bool ds_zero_inflight;   /* a zero write is in flight (bio_data_ready reaps it) */
 	bool ds_direct;          /* O_DIRECT (false: the file system has none; buffered) */
 };
 
@@ -419,6 +421,9 @@ int bio_data_set_eventfd(struct bio_data *bd, int fd);
 /**
  * Are completions of @bd's requests waiting to be reaped (by the batch's waiter)? For an
  * arm callback: after the eventfd was drained, such a completion no longer signals it.
+ * While a zero-ahead write is in flight (which no batch waits for) it reaps every
+ * completion there is itself and still says true: bio_data_done() then shows progress
+ * to wake the waiters, and the next call says false.
  * Context: @bd's thread; never blocks.
  */
 bool bio_data_ready(struct bio_data *bd);
