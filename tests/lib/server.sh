@@ -96,9 +96,17 @@ t_args() {
 
 # t_ports BASE SLOTS: PORT = BASE + (pid % SLOTS) * 8, FAB_PORT = PORT + 1, ADDR. Each
 # script has its own BASE (tests/README.md lists them) so that tests running in parallel
-# do not pick the same ports; 8 ports a slot: management, then the fabric contexts.
+# do not pick the same ports; 8 ports a slot: management, then the fabric contexts. Suites
+# of other worktrees run beside this one with the same blocks: a slot whose management port
+# answers already (another run's server, whose answers would pass for ours) is left for
+# slot +7, 4 slots at most.
 t_ports() {
-	PORT=$(($1 + ($$ % $2) * 8))
+	local try
+	for try in 0 1 2 3; do
+		PORT=$(($1 + (($$ + try * 7) % $2) * 8))
+		port_busy "127.0.0.1:$PORT" || break
+		echo "t_ports: 127.0.0.1:$PORT answers already (another run's server): next slot"
+	done
 	FAB_PORT=$((PORT + 1))
 	ADDR=127.0.0.1:$PORT
 }
@@ -300,6 +308,12 @@ agent_start() {
 # daos_ctl_ping; on failure say why (and the server NAME's stderr) and return 1.
 srv_wait_ping() {
 	if "$2" -w "$3" "$ADDR" >"$TMP/ping" 2>&1; then
+		# the answer may come from another run's server on our port while ours failed
+		if [ -n "${SRV_PID:-}" ] && ! kill -0 "$SRV_PID" 2>/dev/null; then
+			echo "    $ADDR answers but our server (pid $SRV_PID) has exited"
+			show stderr "$TMP/$1.err"
+			return 1
+		fi
 		return 0
 	fi
 	echo "    no answer on $ADDR: $(cat "$TMP/ping")"
