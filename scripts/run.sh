@@ -77,6 +77,12 @@ if ! joined; then
 	echo "run: the management service does not list this engine as joined on $ADDR"
 	stop 1
 fi
+if ! kill -0 "$PID" 2>/dev/null; then
+	# the answers came from another daos_server on this port (DAOS_SERVER_PORT)
+	echo "run: daos_server exited (another server answers on $ADDR?); its log:"
+	tail -20 "$DIR/daos_server.log"
+	exit 1
+fi
 if dmg pool list 2>/dev/null | grep -q '^pool0 '; then
 	echo "pool0 found (from an earlier run)"
 elif ! dmg pool create --size "$SIZE" --label pool0; then
