@@ -77,6 +77,12 @@ if ! joined; then
 	echo "run: the management service does not list this engine as joined on $ADDR"
 	stop 1
 fi
+if ! kill -0 "$PID" 2>/dev/null; then
+	# the answers came from another daos_server on this port (DAOS_SERVER_PORT)
+	echo "run: daos_server exited (another server answers on $ADDR?); its log:"
+	tail -20 "$DIR/daos_server.log"
+	exit 1
+fi
 if dmg pool list 2>/dev/null | grep -q '^pool0 '; then
 	echo "pool0 found (from an earlier run)"
 elif ! dmg pool create --size "$SIZE" --label pool0; then
@@ -95,16 +101,37 @@ log_file: $DIR/daos_agent.log
 transport_config:
   allow_insecure: true
 CFG
+# the agent appends to its log: what this run adds starts after line LOG_AT
+LOG_AT=0
+[ -f "$DIR/daos_agent.log" ] && LOG_AT=$(wc -l <"$DIR/daos_agent.log")
 "$AGENT" -o "$DIR/daos_agent.yml" -i >"$DIR/daos_agent.out" 2>&1 &
 AGENT_PID=$!
-for i in $(seq 100); do
+# Wait for its banner or its exit (the agent starts in milliseconds; a loaded machine can
+# stretch that to seconds, hence the minute).
+for i in $(seq 600); do
 	grep -q "^daos_agent started" "$DIR/daos_agent.out" && break
 	kill -0 "$AGENT_PID" 2>/dev/null || break
 	sleep 0.1
 done
 if ! grep -q "^daos_agent started" "$DIR/daos_agent.out"; then
-	echo "run: daos_agent did not start:"
+	if kill -0 "$AGENT_PID" 2>/dev/null; then
+		echo "run: daos_agent (pid $AGENT_PID) did not start within a minute; stopping it"
+		kill -TERM "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID"
+	else
+		wait "$AGENT_PID"
+		rc=$?
+		if [ "$rc" -gt 128 ]; then
+			echo "run: daos_agent did not start: killed by signal $((rc - 128))" \
+				"($(kill -l $((rc - 128)) 2>/dev/null))"
+		else
+			echo "run: daos_agent did not start: exit status $rc"
+		fi
+	fi
+	echo "its output ($DIR/daos_agent.out):"
 	tail -5 "$DIR/daos_agent.out"
+	echo "its log ($DIR/daos_agent.log, this run):"
+	tail -n +$((LOG_AT + 1)) "$DIR/daos_agent.log" 2>/dev/null | tail -10
 	AGENT_PID=
 	stop 1
 fi

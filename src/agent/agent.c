@@ -449,8 +449,11 @@ agent_listen(struct agent *ag)
 	unlink(ag->ag_sock);
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return d_errno2der(errno);
+	if (fd < 0) {
+		rc = d_errno2der(errno);
+		fprintf(stderr, "daos_agent: socket: %s\n", strerror(errno));
+		return rc;
+	}
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(fd, 128) != 0) {
 		rc = d_errno2der(errno);
 		fprintf(stderr, "daos_agent: cannot listen on %s: %s\n", ag->ag_sock,
@@ -569,8 +572,12 @@ main(int argc, char **argv)
 		/* No file: the defaults, as an empty file gives them. */
 		rc = agent_config_load("/dev/null", insecure, &ag.ag_cfg);
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		/* most causes printed their line already; this one says that it is fatal */
+		fprintf(stderr, "daos_agent: configuration %s not loaded: %s\n",
+			config != NULL ? config : "(defaults)", d_errstr(rc));
 		return AGENT_EXIT_FAIL;
+	}
 	if (agent_log_setup(&ag.ag_cfg, debug) != 0)
 		goto out_cfg;
 
@@ -599,8 +606,10 @@ main(int argc, char **argv)
 		}
 	}
 	D_ALLOC_NZ(ag.ag_buf, DC_AGENT_MSG_MAX + 1);
-	if (ag.ag_buf == NULL)
+	if (ag.ag_buf == NULL) {
+		fprintf(stderr, "daos_agent: out of memory\n");
 		goto out_signer;
+	}
 
 	/* Signals arrive through a signalfd, read by the loop. */
 	sigemptyset(&sigs);

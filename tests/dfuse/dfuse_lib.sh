@@ -24,10 +24,12 @@ dfuse_mounted() {
 }
 
 dfuse_cleanup() {
-	local m
+	local rc=$? m
 	for m in "${MNTS[@]}"; do
 		dfuse_mounted "$m" && fusermount3 -u -z "$m" 2>/dev/null
 	done
+	# t_cleanup reads the script's exit status in $? (T_KEEP_FAILED keeps a failed run's TMP)
+	(exit $rc)
 	t_cleanup
 }
 
@@ -59,6 +61,23 @@ CFG
 	POOL_MADE=
 }
 
+# dfuse_srv_evidence: for a failure that may be the server's (a call through the mount timed
+# out, a pool connect timed out): whether the server lives, its state and CPU time, the tail
+# of its log ($TMP/srv.err).
+dfuse_srv_evidence() {
+	local t
+	if kill -0 "$SRV_PID" 2>/dev/null; then
+		echo "    server pid $SRV_PID alive: $(grep '^State:' "/proc/$SRV_PID/status" 2>/dev/null)," \
+			"cpu $(cpu_ticks "$SRV_PID") ticks; its threads (state, wchan):"
+		for t in /proc/"$SRV_PID"/task/*; do
+			echo "$(sed 's/.*) //; s/ .*//' "$t/stat" 2>/dev/null) $(cat "$t/wchan" 2>/dev/null)"
+		done | sort | uniq -c | sed 's/^/      /'
+	else
+		echo "    server pid $SRV_PID is gone"
+	fi
+	show "server log (tail)" <(tail -20 "$TMP/srv.err")
+}
+
 # dfuse_mount NAME MNT [OPTIONS...]: mount in the foreground (tracked); DF_PID. Returns 1 and
 # shows the log if the mount does not appear within 60 s.
 dfuse_mount() {
@@ -82,6 +101,7 @@ dfuse_mount() {
 	done
 	echo "    dfuse_local did not mount $mnt"
 	show stderr "$TMP/$name.err"
+	dfuse_srv_evidence
 	return 1
 }
 

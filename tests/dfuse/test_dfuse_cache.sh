@@ -78,6 +78,7 @@ for mode in wb wt; do
 		exec 7>&-
 		fail "the fsync writer did not finish [$mode]"
 		show output "$TMP/hold.out"
+		dfuse_srv_evidence
 	fi
 	dfuse_umount "$M" "$PID_A" || fail "unmount [$mode]"
 done

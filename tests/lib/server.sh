@@ -96,9 +96,17 @@ t_args() {
 
 # t_ports BASE SLOTS: PORT = BASE + (pid % SLOTS) * 8, FAB_PORT = PORT + 1, ADDR. Each
 # script has its own BASE (tests/README.md lists them) so that tests running in parallel
-# do not pick the same ports; 8 ports a slot: management, then the fabric contexts.
+# do not pick the same ports; 8 ports a slot: management, then the fabric contexts. Suites
+# of other worktrees run beside this one with the same blocks: a slot whose management port
+# answers already (another run's server, whose answers would pass for ours) is left for
+# slot +7, 4 slots at most.
 t_ports() {
-	PORT=$(($1 + ($$ % $2) * 8))
+	local try
+	for try in 0 1 2 3; do
+		PORT=$(($1 + (($$ + try * 7) % $2) * 8))
+		port_busy "127.0.0.1:$PORT" || break
+		echo "t_ports: 127.0.0.1:$PORT answers already (another run's server): next slot"
+	done
 	FAB_PORT=$((PORT + 1))
 	ADDR=127.0.0.1:$PORT
 }
@@ -300,6 +308,12 @@ agent_start() {
 # daos_ctl_ping; on failure say why (and the server NAME's stderr) and return 1.
 srv_wait_ping() {
 	if "$2" -w "$3" "$ADDR" >"$TMP/ping" 2>&1; then
+		# the answer may come from another run's server on our port while ours failed
+		if [ -n "${SRV_PID:-}" ] && ! kill -0 "$SRV_PID" 2>/dev/null; then
+			echo "    $ADDR answers but our server (pid $SRV_PID) has exited"
+			show stderr "$TMP/$1.err"
+			return 1
+		fi
 		return 0
 	fi
 	echo "    no answer on $ADDR: $(cat "$TMP/ping")"
@@ -511,6 +525,84 @@ srv3_start() {
 		SRV_PID[$i]=$!
 		t_track "${SRV_PID[$i]}"
 	done
+}
+
+# port_busy HOST:PORT...: true when something accepts connections on one of them (another
+# test's server on ports of ours).
+port_busy() {
+	local a
+	for a in "$@"; do
+		(exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null && return 0
+	done
+	return 1
+}
+
+# srv3_launch DIR TARGETS BASE SLOTS SECS [srv3_config options...]: srv3_addrs, srv3_config
+# and srv3_start for servers 0-2 on slot (pid % SLOTS) of the block at BASE (24 ports a
+# slot, server i at + 8 i), then srv3_joined within SECS. Other suites may run beside this
+# one (helpers share the machine), so a slot can be taken: when its management ports answer
+# before the start, or one of our servers cannot listen ("cannot listen" in DIR/srvI.err, it
+# exits at once), the servers are killed and the next slot (+5) is tried, 4 slots at most.
+# A server exiting for another reason fails the test at once (its stderr shown).
+srv3_launch() {
+	local dir=$1 targets=$2 base=$3 slots=$4 secs=$5 try slot i n dead
+	shift 5
+	for try in 0 1 2 3; do
+		slot=$((($$ + try * 5) % slots))
+		srv3_addrs $((base + slot * 24)) 8
+		if port_busy "${ADDRS[@]}"; then
+			echo "slot $slot ($HOSTS): answered before our start, taken: next slot"
+			continue
+		fi
+		rm -rf "$dir"/data0 "$dir"/data1 "$dir"/data2 "$dir"/srv[012].out "$dir"/srv[012].err
+		srv3_config "$dir" "$targets" "$@"
+		srv3_start "$dir" 0 1 2
+		# each server says "started:" once its ports are bound, or exits when one is taken
+		dead=
+		for n in $(seq $((secs * 5))); do
+			for i in 0 1 2; do
+				kill -0 "${SRV_PID[$i]}" 2>/dev/null || dead=$i
+			done
+			[ -n "$dead" ] && break
+			n=$(grep -l "started: daos_server" "$dir"/srv[012].err 2>/dev/null | wc -l)
+			[ "$n" = 3 ] && break
+			sleep 0.2
+		done
+		# then joined (or one of ours gone)
+		for n in $(seq $((secs * 5))); do
+			[ -n "$dead" ] && break
+			for i in 0 1 2; do
+				kill -0 "${SRV_PID[$i]}" 2>/dev/null || dead=$i
+			done
+			[ -n "$dead" ] && break
+			dmg_j sq system query
+			if [ $RC = 0 ] && [ "$(state_of sq 0)" = joined ] &&
+				[ "$(state_of sq 1)" = joined ] && [ "$(state_of sq 2)" = joined ]; then
+				pass "3 ranks joined (slot $slot)"
+				return 0
+			fi
+			sleep 0.2
+		done
+		if [ -z "$dead" ]; then
+			fail "3 ranks did not join"
+			show_dmg sq
+			for i in 0 1 2; do show "srv$i.err" "$dir/srv$i.err"; done
+			exit 1
+		fi
+		for i in 0 1 2; do
+			kill -KILL "${SRV_PID[$i]}" 2>/dev/null
+			wait "${SRV_PID[$i]}" 2>/dev/null
+		done
+		if ! grep -q "cannot listen" "$dir/srv$dead.err"; then
+			fail "server $dead exited before the join"
+			show "srv$dead.err" "$dir/srv$dead.err"
+			exit 1
+		fi
+		echo "slot $slot ($HOSTS): server $dead could not listen, taken: next slot"
+		grep "cannot listen" "$dir/srv$dead.err" | sed 's/^/    /'
+	done
+	fail "no free slot of 4 tried in the block at $base"
+	exit 1
 }
 
 # srv3_joined DIR SECS: wait_states SECS with the three ranks joined: pass, or fail with the

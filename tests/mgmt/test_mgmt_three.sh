@@ -16,9 +16,10 @@ set -u
 . "$(dirname "$0")/../lib/server.sh"
 t_args SRV_BIN:daos_server DMG:dmg JGET:dmg_json_get -- "$@"
 t_init test_mgmt_three
-# 8000-9999 (tests/README.md), 24 ports per run: server i has management port BASE + 8 i, fabric ports
-# BASE + 8 i + 1 .., raft BASE + 8 i + 7.
-srv3_addrs $((8000 + ($$ % 80) * 24)) 8
+# 8000-8639 (tests/README.md), 24 ports per run: server i has management port BASE + 8 i,
+# fabric ports BASE + 8 i + 1 .., raft BASE + 8 i + 7. (80 slots of 24 reached 9919, into the
+# blocks of cont/ at 8640 and dfuse/ at 9300: 26 slots fit.)
+srv3_addrs $((8000 + ($$ % 26) * 24)) 8
 srv3_config "$TMP" 1
 
 # wait_members HOSTS N STATE SECS: until system query shows N members, all in STATE.

@@ -20,7 +20,13 @@ fail() {
 	echo "FAIL: $1"
 	FAILS=$((FAILS + 1))
 }
-export DAOS_RUN_DIR=$TMP/data DAOS_SERVER_PORT=$((10100 + ($$ % 12) * 8))
+# a slot whose management port answers already (another worktree's run): the next one
+for try in 0 1 2 3; do
+	DAOS_SERVER_PORT=$((10100 + (($$ + try * 5) % 12) * 8))
+	(exec 3<>"/dev/tcp/127.0.0.1/$DAOS_SERVER_PORT") 2>/dev/null || break
+	echo "127.0.0.1:$DAOS_SERVER_PORT answers already (another run's server): next slot"
+done
+export DAOS_RUN_DIR=$TMP/data DAOS_SERVER_PORT
 export DAOS_FABRIC_PORT=$((DAOS_SERVER_PORT + 1)) DAOS_POOL_SIZE=1G
 unset DAOS_AGENT_DRPC_DIR DAOS_MOUNT
 MNT=$DAOS_RUN_DIR/mnt

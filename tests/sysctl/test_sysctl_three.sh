@@ -24,10 +24,9 @@ IO=${5:?}
 t_need_exec "$SRV_BIN" "$AGENT" "$DMG" "$JGET" "$IO"
 t_init test_sysctl_three
 
-# 32000-32319 (tests/README.md), 24 ports a run: server i has management port BASE + 8 i,
-# fabric ports BASE + 8 i + 1 .. + 3, raft BASE + 8 i + 7.
-srv3_addrs $((32000 + ($$ % 13) * 24)) 8
-srv3_config "$TMP" 2 storage
+# 32000-32311 (tests/README.md), 24 ports a run: server i has management port BASE + 8 i,
+# fabric ports BASE + 8 i + 1 .. + 3, raft BASE + 8 i + 7. srv3_launch (below) moves to
+# another slot when another suite's servers hold this one.
 
 # io NAME ARGS...: the client (bounded), output in $TMP/NAME.out, RC, MS (its time)
 io() {
@@ -51,8 +50,7 @@ check_results() {
 }
 
 echo "== three servers"
-srv3_start "$TMP" 0 1 2
-srv3_joined "$TMP" 60
+srv3_launch "$TMP" 2 32000 13 60 storage
 declare -A ADDR_OF
 for j in 0 1 2; do
 	ADDR_OF[$(jget sq "response.members.$j.rank")]=$(jget sq "response.members.$j.addr")
