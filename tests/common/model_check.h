@@ -59,6 +59,27 @@ model_start(int argc, char **argv, const char *name, daos_handle_t *poh, daos_ha
 	return 0;
 }
 
+/* Open @nr S1 objects of @coh with oids 1..@nr in @oh; 0, or 1 when one failed (printed). */
+static inline int
+model_objs_open(daos_handle_t coh, daos_handle_t *oh, int nr)
+{
+	int i;
+	int rc;
+
+	for (i = 0; i < nr; i++) {
+		daos_obj_id_t oid = {.lo = (uint64_t)i + 1};
+
+		rc = daos_obj_generate_oid(coh, &oid, DAOS_OT_MULTI_HASHED, OC_S1, 0, 0);
+		if (rc == 0)
+			rc = daos_obj_open(coh, oid, DAOS_OO_RW, &oh[i], NULL);
+		if (rc != 0) {
+			fprintf(stderr, "object %d: %s\n", i, d_errstr(rc));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* The end of main: destroy @eqh, sys_pool_teardown, print the count; main's exit status. */
 static inline int
 model_end(daos_handle_t poh, daos_handle_t coh, daos_handle_t eqh, long ops)

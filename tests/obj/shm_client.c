@@ -136,17 +136,8 @@ main(int argc, char **argv)
 	rc = model_start(argc, argv, "shm_client", &poh, &coh, &eqh);
 	if (rc != 0)
 		return rc;
-	for (i = 0; i < NOBJ; i++) {
-		daos_obj_id_t oid = {.lo = (uint64_t)i + 1};
-
-		rc = daos_obj_generate_oid(coh, &oid, DAOS_OT_MULTI_HASHED, OC_S1, 0, 0);
-		if (rc == 0)
-			rc = daos_obj_open(coh, oid, DAOS_OO_RW, &oh[i], NULL);
-		if (rc != 0) {
-			fprintf(stderr, "object %d: %s\n", i, d_errstr(rc));
-			return 1;
-		}
-	}
+	if (model_objs_open(coh, oh, NOBJ) != 0)
+		return 1;
 	wbuf = malloc(3 << 20);
 	rbuf = malloc(3 << 20);
 	if (wbuf == NULL || rbuf == NULL)
