@@ -785,8 +785,7 @@ daos_obj_query_key(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_
 	uint32_t p;
 	int rc;
 
-	if (((flags & DAOS_GET_MAX) != 0) == ((flags & DAOS_GET_MIN) != 0) ||
-	    !(flags & (DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX)))
+	if (!obj_qflags_valid(flags))
 		return obj_sync_done(ev, -DER_INVAL);
 	if ((flags & DAOS_GET_DKEY) &&
 	    (dkey == NULL || dkey->iov_buf == NULL || dkey->iov_buf_len < sizeof(uint64_t)))

@@ -572,16 +572,6 @@ out:
 	D_FREE(recxs);
 }
 
-/* Flags a query may carry: one of MAX/MIN, at least one of DKEY/AKEY/RECX, nothing else. */
-static bool
-obj_qflags_valid(uint32_t f)
-{
-	return ((f & DAOS_GET_MAX) != 0) != ((f & DAOS_GET_MIN) != 0) &&
-	       (f & (DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX)) != 0 &&
-	       (f & ~(DAOS_GET_MAX | DAOS_GET_MIN | DAOS_GET_DKEY | DAOS_GET_AKEY |
-		      DAOS_GET_RECX)) == 0;
-}
-
 /*
  * One shard's query key. A key asked for (DAOS_GET_DKEY/AKEY) lands in qr_dkey/qr_akey
  * (8 bytes: the uint64 keys of arrays), described by qr_dk/qr_ak; a key given is borrowed

@@ -235,4 +235,14 @@ struct obj_coll_shard {
 void obj_coll_encode(const struct obj_coll_shard *cs, uint32_t nr, void *buf);
 int obj_coll_decode(const d_iov_t *blob, uint32_t nr, uint32_t tgt_nr, struct obj_coll_shard *cs);
 
+/* Flags a query may carry: one of MAX/MIN, at least one of DKEY/AKEY/RECX, nothing else. */
+static inline bool
+obj_qflags_valid(uint32_t f)
+{
+	return ((f & DAOS_GET_MAX) != 0) != ((f & DAOS_GET_MIN) != 0) &&
+	       (f & (DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX)) != 0 &&
+	       (f & ~(DAOS_GET_MAX | DAOS_GET_MIN | DAOS_GET_DKEY | DAOS_GET_AKEY |
+		      DAOS_GET_RECX)) == 0;
+}
+
 #endif /* DAOS_OBJ_RPC_H */
