@@ -756,17 +756,25 @@ spin_bulk_fn(struct net_context *ctx, void *arg)
 	return net_bulk_create(ctx, &sgl, NET_BULK_READ, &sb->bulk);
 }
 
-/* One phase of test_spin_policy: @nr events per round, waits of @delay_us. */
+/*
+ * One phase of test_spin_policy: @nr events per round, waits of @delay_us; the waits that
+ * spun and skipped the spin during it go to @spun and @skipped, and a line names them with
+ * the CPU per round (information: load changes it; the counts are the check).
+ */
 static void
-spin_phase(daos_handle_t eqh, daos_event_t *ev, int nr, int rounds, int delay_us)
+spin_phase(daos_handle_t eqh, daos_event_t *ev, int nr, int rounds, int delay_us, const char *what,
+	   uint64_t *spun, uint64_t *skipped)
 {
 	struct spin_comp c = {.evs = ev, .per_round = nr, .rounds = rounds, .delay_us = delay_us};
 	daos_event_t *out[4];
+	uint64_t spun0, skipped0, cpu0;
 	pthread_t th;
 	int r;
 	int i;
 	int n;
 
+	dc_ev_spin_stats(&spun0, &skipped0);
+	cpu0 = thread_cpu_us();
 	assert_int_equal(sem_init(&c.go, 0, 0), 0);
 	assert_int_equal(pthread_create(&th, NULL, spin_comp_main, &c), 0);
 	for (r = 0; r < rounds; r++) {
@@ -787,6 +795,12 @@ spin_phase(daos_handle_t eqh, daos_event_t *ev, int nr, int rounds, int delay_us
 	}
 	pthread_join(th, NULL);
 	sem_destroy(&c.go);
+	dc_ev_spin_stats(spun, skipped);
+	*spun -= spun0;
+	*skipped -= skipped0;
+	print_message("%s: %" PRIu64 " spun, %" PRIu64 " skipped, %" PRIu64
+		      " us of CPU per round\n",
+		      what, *spun, *skipped, (thread_cpu_us() - cpu0) / rounds);
 }
 
 /*
@@ -794,6 +808,8 @@ spin_phase(daos_handle_t eqh, daos_event_t *ev, int nr, int rounds, int delay_us
  * the 1 ms default spin) with more than one event in flight and 4 MiB of bulk buffers
  * registered sleeps at once; with one event in flight (latency-bound), or with no bulk
  * buffers (small requests on a loaded machine), it busy-polls first, however long the waits.
+ * A wait that finds its event done already (the poller descheduled past the 3 ms on a loaded
+ * machine: seen once, 23 of 24 skipped) neither spins nor skips: half the rounds must decide.
  */
 static void
 test_spin_policy(void **state)
@@ -803,8 +819,7 @@ test_spin_policy(void **state)
 	daos_event_t ev[4];
 	daos_event_t *out[1];
 	daos_handle_t eqh;
-	uint64_t spun0, skipped0, spun1, skipped1, spun2, skipped2;
-	uint64_t cpu0, cpu1, cpu2;
+	uint64_t spun, skipped;
 	struct spin_bulk sb = {0};
 	pthread_t th;
 	int i;
@@ -823,37 +838,21 @@ test_spin_policy(void **state)
 	assert_int_equal(out[0]->ev_error, 0);
 
 	/* three in flight, 3 ms waits, no bulk buffers: every wait spins */
-	dc_ev_spin_stats(&spun0, &skipped0);
-	spin_phase(eqh, ev, 3, ROUNDS, 3000);
-	dc_ev_spin_stats(&spun1, &skipped1);
-	print_message("3 in flight, no bulk: %" PRIu64 " spun, %" PRIu64 " skipped\n",
-		      spun1 - spun0, skipped1 - skipped0);
-	assert_int_equal(skipped1, skipped0);
-	assert_true(spun1 - spun0 >= ROUNDS);
+	spin_phase(eqh, ev, 3, ROUNDS, 3000, "3 in flight, no bulk", &spun, &skipped);
+	assert_int_equal(skipped, 0);
+	assert_true(spun >= ROUNDS / 2);
 
 	/* the same with 4 MiB of bulk buffers registered: no wait spins */
 	sb.buf = calloc(1, 4 << 20);
 	assert_non_null(sb.buf);
 	assert_int_equal(dc_ev_net_exec(&ev[3], spin_bulk_fn, &sb), 0);
-	dc_ev_spin_stats(&spun0, &skipped0);
-	cpu0 = thread_cpu_us();
-	spin_phase(eqh, ev, 3, ROUNDS, 3000);
-	cpu1 = thread_cpu_us();
-	dc_ev_spin_stats(&spun1, &skipped1);
-	/* the CPU figures are information (load changes them), the counts are the check */
-	print_message("3 in flight: %" PRIu64 " spun, %" PRIu64 " skipped, %" PRIu64
-		      " us of CPU per round\n",
-		      spun1 - spun0, skipped1 - skipped0, (cpu1 - cpu0) / ROUNDS);
-	assert_true(skipped1 - skipped0 >= ROUNDS);
+	spin_phase(eqh, ev, 3, ROUNDS, 3000, "3 in flight", &spun, &skipped);
+	assert_int_equal(spun, 0);
+	assert_true(skipped >= ROUNDS / 2);
 	/* one in flight, same waits and buffers: every wait spins */
-	spin_phase(eqh, ev, 1, ROUNDS, 3000);
-	cpu2 = thread_cpu_us();
-	dc_ev_spin_stats(&spun2, &skipped2);
-	print_message("1 in flight: %" PRIu64 " spun, %" PRIu64 " skipped, %" PRIu64
-		      " us of CPU per round\n",
-		      spun2 - spun1, skipped2 - skipped1, (cpu2 - cpu1) / ROUNDS);
-	assert_int_equal(skipped2, skipped1);
-	assert_true(spun2 - spun1 >= ROUNDS);
+	spin_phase(eqh, ev, 1, ROUNDS, 3000, "1 in flight", &spun, &skipped);
+	assert_int_equal(skipped, 0);
+	assert_true(spun >= ROUNDS / 2);
 	assert_int_equal(dc_ev_net_exec(&ev[3], spin_bulk_fn, &sb), 0);
 	free(sb.buf);
 
