@@ -894,16 +894,24 @@ bt_main(void *arg)
 		daos_event_t ev;
 		bool flag = true;
 
-		if (daos_event_init(&ev, DAOS_HDL_INVAL, NULL) != 0 ||
-		    ping_op(a->addr, 8, NET_PING_HOLD, 0, 400, &ev) != 0) {
+		if (daos_event_init(&ev, DAOS_HDL_INVAL, NULL) != 0) {
 			a->bad++;
 			return NULL;
 		}
 		t0 = d_now_ns();
-		/* not done within 50 ms (the server holds it), while the others progress */
+		if (ping_op(a->addr, 8, NET_PING_HOLD, 0, 400, &ev) != 0) {
+			a->bad++;
+			daos_event_fini(&ev);
+			return NULL;
+		}
+		/*
+		 * Not done within 50 ms (the server holds it), while the others progress; unless
+		 * this thread lost the CPU past the call's own 400 ms timeout on a loaded machine
+		 * (seen once at load 15): then done with -DER_TIMEDOUT is right.
+		 */
 		if (daos_event_test(&ev, 50000, &flag) != 0)
 			a->bad++;
-		a->rc_test = flag ? 1 : 0;
+		a->rc_test = flag && (d_now_ns() - t0) / 1000000 < 400 ? 1 : 0;
 		if (daos_event_test(&ev, DAOS_EQ_WAIT, &flag) != 0 || !flag)
 			a->bad++;
 		a->held_ms = (d_now_ns() - t0) / 1000000;
