@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <daos.h>
+#include <daos/object.h>
 #include <gurt/common.h>
 
 #include "dfs_internal.h"
@@ -82,7 +83,7 @@ struct ent_fetch_op {
  * whatever it returns, ent_fetch_end() is called afterwards (and @ev waited for if given).
  */
 static int
-ent_fetch_begin(daos_handle_t oh, const char *name, struct ent_fetch_op *op, daos_event_t *ev)
+ent_fetch_prep(const char *name, struct ent_fetch_op *op)
 {
 	memset(op, 0, sizeof(*op));
 	D_ALLOC(op->ef_buf, DFS_ENT_BUF);
@@ -95,6 +96,16 @@ ent_fetch_begin(daos_handle_t oh, const char *name, struct ent_fetch_op *op, dao
 	op->ef_iod.iod_nr = 1;
 	d_iov_set(&op->ef_iov, op->ef_buf, DFS_ENT_BUF);
 	op->ef_sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &op->ef_iov};
+	return 0;
+}
+
+static int
+ent_fetch_begin(daos_handle_t oh, const char *name, struct ent_fetch_op *op, daos_event_t *ev)
+{
+	int rc = ent_fetch_prep(name, op);
+
+	if (rc != 0)
+		return rc;
 	return daos_obj_fetch(oh, DAOS_TX_NONE, 0, &op->ef_dkey, 1, &op->ef_iod, &op->ef_sgl, NULL,
 			      ev);
 }
@@ -1204,6 +1215,77 @@ ent_fetch_with_size(dfs_t *dfs, daos_handle_t poh, const char *name, struct dfs_
 	return ent_fetch_end(&op, 0, di, NULL);
 }
 
+/* DAOS_DFS_STAT_ONE=0 in the environment: no fetch and query requests (A/B; read once). */
+static bool
+stat_one_on(void)
+{
+	static int on = -1;
+	int v = __atomic_load_n(&on, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		const char *e = getenv("DAOS_DFS_STAT_ONE");
+
+		v = e == NULL || strcmp(e, "0") != 0;
+		__atomic_store_n(&on, v, __ATOMIC_RELAXED);
+	}
+	return v != 0;
+}
+
+/*
+ * As ent_fetch_with_size, in ONE request (daos_obj_fetch_query): the directory's target
+ * fetches the entry and, right after, asks the engine's targets for the file's largest chunk
+ * (the array's size query: max dkey = chunk index + 1 and its last extent of akey "0", cell
+ * size 1, as dc_array.c reads it). The size is of the object @oid, asked after the entry was
+ * read: the caller keeps it only if the entry names @oid (then the size is that file's, or
+ * 0 if it was replaced and punched since, as a stat racing the replacement may see). Returns
+ * -2 (nothing decided) when it cannot be one request (the file's groups on other engines,
+ * an engine without the opcode: -DER_NOSYS): the caller asks the two apart.
+ */
+static int
+ent_fetch_size_one(dfs_t *dfs, daos_handle_t poh, const char *name, struct dfs_inode_df *di,
+		   daos_obj_id_t oid, uint64_t chunk, daos_size_t *size, int *size_rc)
+{
+	struct ent_fetch_op op;
+	daos_handle_t ooh;
+	uint64_t dkey_val = 0;
+	char akey_val = '0';
+	daos_key_t qdkey;
+	daos_key_t qakey;
+	daos_recx_t recx = {0};
+	int qrc = -DER_NONEXIST;
+	int rc;
+
+	if (!stat_one_on())
+		return -2;
+	if (daos_obj_open(dfs->dn_coh, oid, DAOS_OO_RO, &ooh, NULL) != 0)
+		return -2;
+	rc = ent_fetch_prep(name, &op);
+	if (rc != 0) {
+		daos_obj_close(ooh, NULL);
+		return -2;
+	}
+	d_iov_set(&qdkey, &dkey_val, sizeof(dkey_val));
+	d_iov_set(&qakey, &akey_val, 1);
+	rc = daos_obj_fetch_query(poh, &op.ef_dkey, 1, &op.ef_iod, &op.ef_sgl, ooh,
+				  DAOS_GET_MAX | DAOS_GET_DKEY | DAOS_GET_RECX, &qdkey, &qakey,
+				  &recx, &qrc, NULL);
+	daos_obj_close(ooh, NULL);
+	if (rc != 0) {
+		ent_fetch_end(&op, rc, di, NULL);
+		return rc == -DER_NOSYS ? -2 : -1;
+	}
+	if (chunk == 0)
+		chunk = dfs->dn_chunk;
+	*size_rc = 0;
+	if (qrc == -DER_NONEXIST || (qrc == 0 && dkey_val == 0))
+		*size = 0;
+	else if (qrc == 0)
+		*size = (dkey_val - 1) * chunk + recx.rx_idx + recx.rx_nr;
+	else
+		*size_rc = der2errno(qrc);
+	return ent_fetch_end(&op, 0, di, NULL);
+}
+
 static void
 stat_size_set(struct stat *st, daos_size_t size)
 {
@@ -1232,9 +1314,12 @@ dfs_stat(dfs_t *dfs, dfs_obj_t *parent, const char *name, struct stat *stbuf)
 	if (rc != 0)
 		return rc;
 	rc = -1;
-	if (lc_get(dfs, parent->do_oid, name, &oid, &chunk))
-		rc = ent_fetch_with_size(dfs, parent->do_oh, name, &di, oid, chunk, DAOS_HDL_INVAL,
-					 &size, &size_rc);
+	if (lc_get(dfs, parent->do_oid, name, &oid, &chunk)) {
+		rc = ent_fetch_size_one(dfs, parent->do_oh, name, &di, oid, chunk, &size, &size_rc);
+		if (rc == -2)
+			rc = ent_fetch_with_size(dfs, parent->do_oh, name, &di, oid, chunk,
+						 DAOS_HDL_INVAL, &size, &size_rc);
+	}
 	if (rc == 0) {
 		inode2stat(&di, stbuf);
 		lc_set(dfs, parent->do_oid, name, &di);
@@ -1294,8 +1379,11 @@ dfs_ostat(dfs_t *dfs, dfs_obj_t *obj, struct stat *stbuf)
 		rc = obj_parent_open(dfs, obj, &poh);
 		if (rc != 0)
 			return rc;
-		rc = ent_fetch_with_size(dfs, poh, obj->do_name, &di, obj->do_oid, obj->do_chunk,
-					 obj->do_oh, &size, &size_rc);
+		rc = ent_fetch_size_one(dfs, poh, obj->do_name, &di, obj->do_oid, obj->do_chunk,
+					&size, &size_rc);
+		if (rc == -2)
+			rc = ent_fetch_with_size(dfs, poh, obj->do_name, &di, obj->do_oid,
+						 obj->do_chunk, obj->do_oh, &size, &size_rc);
 		daos_obj_close(poh, NULL);
 		if (rc == 0 && (di.di_oid_lo != obj->do_oid.lo || di.di_oid_hi != obj->do_oid.hi))
 			return ENOENT; /* the name now refers to another object */
