@@ -880,7 +880,10 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 	obj_query_reply(req, in->oh_map_ver, &res);
 }
 
-/* DAOS_OBJ_FETCH_QUERY=0 in the engine's environment: answer -DER_NOSYS (an older engine). */
+/*
+ * DAOS_OBJ_FETCH_QUERY=0 in the engine's environment: answer -DER_NOSYS (refused); =unreg:
+ * no handler at all, as an engine older than the opcode (obj_init).
+ */
 static bool
 obj_fetch_query_off(void)
 {
@@ -978,11 +981,26 @@ obj_fetch_query_handler(struct net_req *req, void *body, void *arg)
 #define ds_obj_fetch_query_handler obj_fetch_query_handler
 static const struct net_handler_ent obj_handlers[] = {OBJ_RPCS(OBJ_HANDLER_ENT)};
 
+/* OBJ_OPC_FETCH_QUERY is the last handler: DAOS_OBJ_FETCH_QUERY=unreg leaves it out. */
+static int obj_init(void);
+
 /** The object module, served by every target. */
 struct dss_module obj_module = {
     .sm_name = "obj",
     .sm_mod_id = NET_MODULE_OBJ,
+    .sm_init = obj_init,
     .sm_proto = &obj_proto,
     .sm_handlers = obj_handlers,
     .sm_handler_nr = sizeof(obj_handlers) / sizeof(obj_handlers[0]),
 };
+
+static int
+obj_init(void)
+{
+	const char *e = getenv("DAOS_OBJ_FETCH_QUERY");
+
+	D_ASSERT(obj_handlers[obj_module.sm_handler_nr - 1].he_opc == OBJ_OPC_FETCH_QUERY);
+	if (e != NULL && strcmp(e, "unreg") == 0)
+		obj_module.sm_handler_nr--; /* requests get -DER_UNREG, as from an older engine */
+	return 0;
+}

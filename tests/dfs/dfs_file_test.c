@@ -599,13 +599,14 @@ env_is(const char *name, const char *val)
  * Does a stat whose file the lookup cache guesses go as ONE request (OBJ_OPC_FETCH_QUERY,
  * counted as a fetch: the entry's fetch and the size query on the directory's target)? Not
  * when the client is told not to (DAOS_DFS_STAT_ONE=0) or the engine refuses it
- * (DAOS_OBJ_FETCH_QUERY=0, as an engine without the opcode): then the fetch and the size
- * query go out together, as before.
+ * (DAOS_OBJ_FETCH_QUERY=0: -DER_NOSYS) or lacks it (=unreg: no handler, -DER_UNREG, as an
+ * engine older than the opcode): then the fetch and the size query go out together.
  */
 static bool
 stat_one(void)
 {
-	return !env_is("DAOS_DFS_STAT_ONE", "0") && !env_is("DAOS_OBJ_FETCH_QUERY", "0");
+	return !env_is("DAOS_DFS_STAT_ONE", "0") && !env_is("DAOS_OBJ_FETCH_QUERY", "0") &&
+	       !env_is("DAOS_OBJ_FETCH_QUERY", "unreg");
 }
 
 /* The size queries of a stat whose guess is right, of a file of @shards shards. */
@@ -830,7 +831,9 @@ test_stat_one(dfs_t *dfs)
 {
 	static const daos_oclass_id_t classes[] = {OC_S1, OC_S2, OC_SX};
 	static const uint64_t shards[] = {1, 2, 4}; /* OC_SX: the server's 4 targets */
-	bool refused = env_is("DAOS_OBJ_FETCH_QUERY", "0") && !env_is("DAOS_DFS_STAT_ONE", "0");
+	bool refused =
+	    (env_is("DAOS_OBJ_FETCH_QUERY", "0") || env_is("DAOS_OBJ_FETCH_QUERY", "unreg")) &&
+	    !env_is("DAOS_DFS_STAT_ONE", "0");
 	uint64_t c0[DC_OBJ_RPC_NR];
 	uint8_t b = 7;
 	struct stat st;
