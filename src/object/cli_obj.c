@@ -331,6 +331,89 @@ daos_obj_fetch(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_t *d
 	return rc;
 }
 
+/* An engine answered a fetch and query -DER_NOSYS (or did not know it): stop trying. */
+static bool obj_fq_off;
+
+/*
+ * The shards of @q's groups (leaders) for a collective query sent to @rank: 0 and their number
+ * in *@nr, or -DER_NOSYS if a group is elsewhere (or unplaced) or there are too many.
+ */
+static int
+obj_fq_shards(const struct pl_obj_layout *q, uint32_t rank, struct obj_coll_shard *cs, uint32_t *nr)
+{
+	uint32_t g;
+
+	if (q->ol_grp_nr == 0 || q->ol_grp_nr > OBJ_COLL_MAX)
+		return -DER_NOSYS;
+	for (g = 0; g < q->ol_grp_nr; g++) {
+		const struct pl_obj_shard *ps = &q->ol_shards[g * q->ol_grp_size];
+
+		if (ps->po_target == PL_TGT_NONE || ps->po_rank != rank)
+			return -DER_NOSYS;
+		cs[g].cs_shard = g * q->ol_grp_size;
+		cs[g].cs_tgt = ps->po_index;
+	}
+	*nr = q->ol_grp_nr;
+	return 0;
+}
+
+int
+daos_obj_fetch_query(daos_handle_t oh, daos_key_t *dkey, unsigned int nr, daos_iod_t *iods,
+		     d_sg_list_t *sgls, daos_handle_t qoh, uint64_t qflags, daos_key_t *qdkey,
+		     daos_key_t *qakey, daos_recx_t *qrecx, int *qrc, daos_event_t *ev)
+{
+	struct obj_coll_shard cs[OBJ_COLL_MAX];
+	char addr[NET_ADDR_STR_MAX];
+	struct dc_obj_shard sh;
+	struct dc_obj *obj;
+	struct dc_obj *qobj;
+	uint32_t cs_nr = 0;
+	int retry = ev == NULL;
+	int rc;
+
+	if (__atomic_load_n(&obj_fq_off, __ATOMIC_RELAXED))
+		return obj_sync_done(ev, -DER_NOSYS);
+	if (qflags > UINT32_MAX || qrc == NULL)
+		return obj_sync_done(ev, -DER_INVAL);
+	obj = obj_dkey_target(oh, DAOS_TX_NONE, dkey, false, &sh, addr, &rc);
+	if (obj == NULL)
+		return obj_sync_done(ev, rc);
+	qobj = obj_get(qoh);
+	if (qobj == NULL) {
+		obj_put(obj);
+		return obj_sync_done(ev, -DER_NO_HDL);
+	}
+	for (;;) {
+		const struct pl_obj_layout *l = obj_layout(obj);
+		const struct pl_obj_layout *q = obj_layout(qobj);
+
+		if (qobj->do_co != obj->do_co)
+			rc = -DER_INVAL;
+		else if (q->ol_ver != l->ol_ver)
+			rc = -DER_NOSYS;
+		else
+			rc = obj_fq_shards(q, l->ol_shards[sh.sh_oid.id_shard].po_rank, cs, &cs_nr);
+		if (rc != 0) {
+			rc = obj_sync_done(ev, rc);
+			break;
+		}
+		rc = dc_obj_shard_fetch_query(&sh, dkey, nr, iods, sgls, qobj->do_id,
+					      (uint32_t)qflags, qdkey, qakey, qrecx, cs, cs_nr, qrc,
+					      ev);
+		if (rc == -DER_NOSYS && ev == NULL)
+			__atomic_store_n(&obj_fq_off, true, __ATOMIC_RELAXED);
+		/* a blocking call retries once with a refreshed map (both objects) */
+		if (rc != -DER_STALE || !retry-- || obj_stale_refresh(obj) != 0)
+			break;
+		obj_stale_refresh(qobj);
+		if (obj_shard_init(obj, obj_dkey2shard(obj, dkey), &sh, addr) != 0)
+			break;
+	}
+	obj_put(qobj);
+	obj_put(obj);
+	return rc;
+}
+
 int
 daos_obj_punch_akeys(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_t *dkey,
 		     unsigned int nr, daos_key_t *akeys, daos_event_t *ev)

@@ -28,6 +28,7 @@ struct shard_op {
 		struct obj_list_in so_lst;
 		struct obj_query_in so_qry;
 		struct obj_query_coll_in so_qcol;
+		struct obj_fetch_query_in so_fq;
 	};
 	void *so_blob; /* encoded iods or keys */
 	void *so_caps; /* fetch: per-iod capacities */
@@ -48,6 +49,7 @@ struct shard_op {
 	daos_key_t *so_dkey;
 	daos_key_t *so_akey;
 	daos_recx_t *so_recx;
+	int *so_qrc; /* fetch and query: the query's outcome */
 };
 
 static void
@@ -193,6 +195,8 @@ shard_fetch_done(struct net_rpc_done *done, void *arg)
 	int rc = done->rd_rc;
 	uint32_t i;
 
+	if (rc == -DER_UNREG && op->so_opc == OBJ_OPC_FETCH_QUERY)
+		rc = -DER_NOSYS; /* an engine without the opcode */
 	if (rc != 0 && rc != -DER_REC2BIG)
 		goto out;
 	if (out == NULL) {
@@ -234,6 +238,28 @@ shard_fetch_done(struct net_rpc_done *done, void *arg)
 	}
 	if (op->so_epoch != NULL)
 		*op->so_epoch = out->fo_epoch;
+	if (op->so_opc == OBJ_OPC_FETCH_QUERY && rc == 0) {
+		/* the fetch's fields lead the reply, in the same order */
+		const struct obj_fetch_query_out *fq = done->rd_reply;
+
+		if (fq->fqo_qrc > 0) {
+			rc = -DER_PROTO; /* outcomes are 0 or -DER_* */
+			goto out;
+		}
+		*op->so_qrc = fq->fqo_qrc;
+		if (fq->fqo_qrc == 0) {
+			if (op->so_dkey->iov_buf_len < sizeof(uint64_t)) {
+				rc = -DER_KEY2BIG;
+				goto out;
+			}
+			memcpy(op->so_dkey->iov_buf, &fq->fqo_dkey, sizeof(uint64_t));
+			op->so_dkey->iov_len = sizeof(uint64_t);
+			if (op->so_recx != NULL) {
+				op->so_recx->rx_idx = fq->fqo_rx_idx;
+				op->so_recx->rx_nr = fq->fqo_rx_nr;
+			}
+		}
+	}
 out:
 	D_FREE(sizes);
 	shard_op_done(op, rc);
@@ -431,13 +457,17 @@ shard_send(struct net_context *ctx, void *arg)
 		cb = shard_update_done;
 		break;
 	}
-	case OBJ_OPC_FETCH: {
+	case OBJ_OPC_FETCH:
+	case OBJ_OPC_FETCH_QUERY: {
+		/* a fetch and query's fields begin as a fetch's */
 		struct obj_fetch_in *in = &op->so_fet;
 		uint64_t total = 0;
 		uint32_t i;
 
 		for (i = 0; op->so_sgls != NULL && i < op->so_iod_nr; i++)
 			total += sgl_bytes(&op->so_sgls[i], true);
+		if (total > inline_max && op->so_opc == OBJ_OPC_FETCH_QUERY)
+			return -DER_NOSYS; /* inline only: the caller asks the two apart */
 		if (total > inline_max) {
 			rc = shard_bulk_create(ctx, op->so_sgls, op->so_iod_nr, NET_BULK_WRITE,
 					       &op->so_bulk);
@@ -473,9 +503,10 @@ shard_send(struct net_context *ctx, void *arg)
 	}
 	rc = net_rpc_send(ctx, peer, op->so_opc, req, op->so_bulk, op->so_timeout_ms, cb, op, NULL);
 	if (rc == 0) {
-		/* a collective query counts as a query */
+		/* a collective query counts as a query, a fetch and query as a fetch */
 		uint32_t idx = op->so_opc == OBJ_OPC_QUERY_COLL ? NET_OPC_INDEX(OBJ_OPC_QUERY_KEY)
-								: NET_OPC_INDEX(op->so_opc);
+			       : op->so_opc == OBJ_OPC_FETCH_QUERY ? NET_OPC_INDEX(OBJ_OPC_FETCH)
+								   : NET_OPC_INDEX(op->so_opc);
 
 		if (idx < DC_OBJ_RPC_NR)
 			__atomic_add_fetch(&shard_rpc_cnt[idx], 1, __ATOMIC_RELAXED);
@@ -604,18 +635,16 @@ run:
 	return shard_op_run(op, rc, ev);
 }
 
-int
-dc_obj_shard_fetch(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *dkey, uint32_t nr,
-		   daos_iod_t *iods, d_sg_list_t *sgls, daos_epoch_t *epoch, daos_event_t *ev)
+/* A fetch (OBJ_OPC_FETCH) or the fetch half of a fetch and query, made in @op. */
+static int
+shard_fetch_init(struct shard_op *op, const struct dc_obj_shard *sh, uint64_t flags,
+		 daos_key_t *dkey, uint32_t nr, daos_iod_t *iods, d_sg_list_t *sgls,
+		 daos_epoch_t *epoch)
 {
-	struct shard_op *op;
 	uint64_t *caps = NULL;
 	uint32_t i;
 	int rc;
 
-	rc = shard_op_alloc(sh, OBJ_OPC_FETCH, &op);
-	if (rc != 0)
-		return rc;
 	op->so_iod_nr = nr;
 	op->so_iods = iods;
 	op->so_sgls = sgls;
@@ -641,6 +670,66 @@ dc_obj_shard_fetch(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *dk
 	op->so_caps = caps;
 	d_iov_set(&op->so_fet.fi_caps, caps, 8 * nr);
 run:
+	return rc;
+}
+
+int
+dc_obj_shard_fetch(const struct dc_obj_shard *sh, uint64_t flags, daos_key_t *dkey, uint32_t nr,
+		   daos_iod_t *iods, d_sg_list_t *sgls, daos_epoch_t *epoch, daos_event_t *ev)
+{
+	struct shard_op *op;
+	int rc;
+
+	rc = shard_op_alloc(sh, OBJ_OPC_FETCH, &op);
+	if (rc != 0)
+		return rc;
+	rc = shard_fetch_init(op, sh, flags, dkey, nr, iods, sgls, epoch);
+	return shard_op_run(op, rc, ev);
+}
+
+int
+dc_obj_shard_fetch_query(const struct dc_obj_shard *sh, daos_key_t *dkey, uint32_t nr,
+			 daos_iod_t *iods, d_sg_list_t *sgls, daos_obj_id_t qoid, uint32_t qflags,
+			 daos_key_t *qdkey, daos_key_t *qakey, daos_recx_t *qrecx,
+			 const struct obj_coll_shard *cs, uint32_t cs_nr, int *qrc,
+			 daos_event_t *ev)
+{
+	struct obj_fetch_query_in *in;
+	struct shard_op *op;
+	int rc;
+
+	if (cs_nr == 0 || cs_nr > OBJ_COLL_MAX || cs == NULL || qrc == NULL || qdkey == NULL ||
+	    qakey == NULL || !(qflags & DAOS_GET_DKEY) || (qflags & DAOS_GET_AKEY) ||
+	    !obj_qflags_valid(qflags))
+		return -DER_INVAL;
+	*qrc = -DER_NONEXIST;
+	rc = shard_op_alloc(sh, OBJ_OPC_FETCH_QUERY, &op);
+	if (rc != 0)
+		return rc;
+	in = &op->so_fq;
+	rc = shard_fetch_init(op, sh, 0, dkey, nr, iods, sgls, NULL);
+	op->so_dkey = qdkey;
+	op->so_recx = qrecx;
+	op->so_qrc = qrc;
+	in->fqi_oid_lo = qoid.lo;
+	in->fqi_oid_hi = qoid.hi;
+	in->fqi_qflags = qflags;
+	in->fqi_akey = *qakey;
+	if (rc == 0) {
+		/* so_blob holds the iods: the pairs go after the capacities */
+		void *caps;
+
+		D_REALLOC(caps, op->so_caps, 8 * nr + 8 * cs_nr);
+		if (caps == NULL) {
+			rc = -DER_NOMEM;
+		} else {
+			op->so_caps = caps;
+			obj_coll_encode(cs, cs_nr, (uint8_t *)op->so_caps + 8 * nr);
+			d_iov_set(&in->fi_caps, op->so_caps, 8 * nr);
+			d_iov_set(&in->fqi_shards, (uint8_t *)op->so_caps + 8 * nr, 8 * cs_nr);
+			in->fqi_shard_nr = cs_nr;
+		}
+	}
 	return shard_op_run(op, rc, ev);
 }
 

@@ -22,6 +22,8 @@ NET_CODEC_DEFINE(obj_list_out, OBJ_LIST_OUT_FIELDS)
 NET_CODEC_DEFINE(obj_query_in, OBJ_QUERY_IN_FIELDS)
 NET_CODEC_DEFINE(obj_query_out, OBJ_QUERY_OUT_FIELDS)
 NET_CODEC_DEFINE(obj_query_coll_in, OBJ_QUERY_COLL_IN_FIELDS)
+NET_CODEC_DEFINE(obj_fetch_query_in, OBJ_FETCH_QUERY_IN_FIELDS)
+NET_CODEC_DEFINE(obj_fetch_query_out, OBJ_FETCH_QUERY_OUT_FIELDS)
 
 NET_PROTO_DEFINE(obj_proto, "object", NET_MODULE_OBJ, OBJ_RPCS);
 
@@ -392,4 +394,16 @@ obj_coll_decode(const d_iov_t *blob, uint32_t nr, uint32_t tgt_nr, struct obj_co
 				return -DER_INVAL;
 	}
 	return 0;
+}
+
+int
+obj_fetch_query_check(const struct obj_fetch_query_in *in, uint32_t tgt_nr,
+		      struct obj_coll_shard *cs)
+{
+	uint32_t f = in->fqi_qflags;
+
+	if (!obj_qflags_valid(f) || !(f & DAOS_GET_DKEY) || (f & DAOS_GET_AKEY) ||
+	    in->fqi_akey.iov_len == 0 || in->fqi_akey.iov_len > OBJ_KEY_MAX)
+		return -DER_INVAL;
+	return obj_coll_decode(&in->fqi_shards, in->fqi_shard_nr, tgt_nr, cs);
 }

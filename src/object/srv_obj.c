@@ -275,10 +275,16 @@ obj_u64s_encode(const uint64_t *vals, uint32_t nr, uint64_t *buf)
 		buf[i] = htole64(vals[i]);
 }
 
+static void obj_fetch_query_reply(struct net_req *req, const struct obj_fetch_query_in *fq, int rc,
+				  const struct obj_fetch_out *fo, bool found);
+
+/*
+ * A fetch; with @fq (OBJ_OPC_FETCH_QUERY, inline only), the reply also carries @fq's query,
+ * run after the fetch (obj_fetch_query_reply).
+ */
 static void
-obj_fetch_handler(struct net_req *req, void *body, void *arg)
+obj_fetch_common(struct net_req *req, struct obj_fetch_in *in, const struct obj_fetch_query_in *fq)
 {
-	struct obj_fetch_in *in = body;
 	struct obj_fetch_out out = {.fo_map_ver = in->oh_map_ver};
 	bool bulk = in->oh_flags & OBJ_F_BULK;
 	struct obj_io io;
@@ -297,7 +303,6 @@ obj_fetch_handler(struct net_req *req, void *body, void *arg)
 	uint32_t i;
 	int rc;
 
-	(void)arg;
 	rc = obj_iods_decode(&in->fi_iods, nr, &iods);
 	if (rc != 0)
 		goto out;
@@ -396,7 +401,15 @@ obj_fetch_handler(struct net_req *req, void *body, void *arg)
 out:
 	/* a bulk fetch's data went by RMA: the reply does not point into nb */
 	net_buf_put(net_req_context(req), nb);
-	net_reply_send(req, rc, rc == 0 || rc == -DER_REC2BIG ? &out : NULL);
+	if (fq != NULL) {
+		bool found = false;
+
+		for (i = 0; rc == 0 && i < nr; i++)
+			found |= sizes[i] != 0;
+		obj_fetch_query_reply(req, fq, rc, &out, found);
+	} else {
+		net_reply_send(req, rc, rc == 0 || rc == -DER_REC2BIG ? &out : NULL);
+	}
 	if (nb == NULL)
 		D_FREE(buf);
 	D_FREE(sgls);
@@ -407,6 +420,13 @@ out:
 	D_FREE(wire);
 	if (iods != NULL)
 		obj_iods_free(iods, nr);
+}
+
+static void
+obj_fetch_handler(struct net_req *req, void *body, void *arg)
+{
+	(void)arg;
+	obj_fetch_common(req, body, NULL);
 }
 
 static void
@@ -650,10 +670,17 @@ struct obj_coll_wait {
 	uint32_t cw_pending;        /* calls not done + 1 for the handler */
 };
 
+/* What every shard of one collective query asks. */
+struct obj_coll_ask {
+	uint32_t ca_flags;
+	const daos_key_t *ca_dkey;
+	const daos_key_t *ca_akey;
+};
+
 /* One shard of a collective query, run on the xstream of the target that holds it. */
 struct obj_coll_part {
 	struct obj_hdr cp_hdr; /* the request's, with this shard */
-	const struct obj_query_coll_in *cp_in;
+	const struct obj_coll_ask *cp_ask;
 	struct obj_coll_wait *cp_wait;
 	struct dss_ult *cp_ult; /* a ULT on the shard's target (DAOS_OBJ_COLL_ULT=1), or NULL */
 	bool cp_local;          /* on this target: run by the handler itself */
@@ -665,7 +692,7 @@ obj_coll_ult(void *arg)
 {
 	struct obj_coll_part *cp = arg;
 
-	obj_query_one(&cp->cp_hdr, cp->cp_in->qi_qflags, &cp->cp_in->qi_dkey, &cp->cp_in->qi_akey,
+	obj_query_one(&cp->cp_hdr, cp->cp_ask->ca_flags, cp->cp_ask->ca_dkey, cp->cp_ask->ca_akey,
 		      &cp->cp_res);
 }
 
@@ -727,55 +754,47 @@ obj_qres_better(uint32_t f, const struct obj_qres *a, const struct obj_qres *b)
 }
 
 /*
- * OBJ_OPC_QUERY_COLL: the query key of every listed shard of the object held by this engine,
- * one per target; the shards of other targets are asked by a ULT on their own xstreams (each
- * checks the handle against its own table), this target's inline, all at once. The answer
- * merges them as the client merges the groups of a dkey query: the best key, -DER_NONEXIST
- * if no shard has one, else the first error in shard order.
+ * The query key (@ask) of the shards @cs[0 .. @nr) of @hdr's object, all on this engine, one
+ * per target; the shards of other targets are asked by a call on their own xstreams (or a
+ * ULT each: DAOS_OBJ_COLL_ULT=1; each checks the handle against its own table), this
+ * target's inline, all at once. *@res merges them as the client merges the groups of a dkey
+ * query: the best key, -DER_NONEXIST if no shard has one, else the first error in shard
+ * order. Only the values of *@res are meaningful (qr_dkey, qr_akey, qr_recx, qr_rc).
  */
 static void
-obj_query_coll_handler(struct net_req *req, void *body, void *arg)
+obj_coll_run(const struct obj_hdr *hdr, const struct obj_coll_ask *ask,
+	     const struct obj_coll_shard *cs, uint32_t nr, struct obj_qres *res)
 {
-	struct obj_query_coll_in *in = body;
-	struct obj_coll_shard cs[OBJ_COLL_MAX];
 	struct obj_coll_part *parts = NULL;
-	struct obj_qres none = {.qr_rc = -DER_NONEXIST};
 	const struct obj_qres *best = NULL;
 	struct obj_coll_wait cw = {.cw_pending = 1};
 	int self = ds_pool_tgt_self();
-	uint32_t f = in->qi_qflags;
+	uint32_t f = ask->ca_flags;
 	bool use_ult;
 	uint32_t i;
 	int rc;
 
-	(void)arg;
-	if (!obj_qflags_valid(f)) {
-		none.qr_rc = -DER_INVAL;
-		goto out;
-	}
-	rc = obj_coll_decode(&in->qi_shards, in->qi_shard_nr, ds_pool_tgt_nr(), cs);
-	if (rc == 0)
-		D_ALLOC_ARRAY(parts, in->qi_shard_nr);
-	if (rc == 0 && parts == NULL)
-		rc = -DER_NOMEM;
-	if (rc != 0) {
-		none.qr_rc = rc;
-		goto out;
+	memset(res, 0, sizeof(*res));
+	res->qr_rc = -DER_NONEXIST;
+	D_ALLOC_ARRAY(parts, nr);
+	if (parts == NULL) {
+		res->qr_rc = -DER_NOMEM;
+		return;
 	}
 	use_ult = obj_coll_ult_mode();
 	if (!use_ult) {
 		rc = dss_eventual_create(&cw.cw_ev);
 		if (rc != 0) {
-			none.qr_rc = rc;
+			res->qr_rc = rc;
 			goto out;
 		}
 	}
-	for (i = 0; i < in->qi_shard_nr; i++) {
+	for (i = 0; i < nr; i++) {
 		struct obj_coll_part *cp = &parts[i];
 
-		cp->cp_hdr = *(const struct obj_hdr *)in;
+		cp->cp_hdr = *hdr;
 		cp->cp_hdr.oh_shard = cs[i].cs_shard;
-		cp->cp_in = in;
+		cp->cp_ask = ask;
 		cp->cp_wait = &cw;
 		cp->cp_local = self >= 0 && cs[i].cs_tgt == (uint32_t)self;
 		if (cp->cp_local)
@@ -795,7 +814,7 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 			cp->cp_res.qr_rc = rc;
 		}
 	}
-	for (i = 0; i < in->qi_shard_nr; i++)
+	for (i = 0; i < nr; i++)
 		if (parts[i].cp_local)
 			obj_coll_ult(&parts[i]);
 	if (!use_ult) {
@@ -804,7 +823,7 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 		dss_eventual_wait(cw.cw_ev, NULL);
 		dss_eventual_destroy(cw.cw_ev);
 	}
-	for (i = 0; i < in->qi_shard_nr; i++) {
+	for (i = 0; i < nr; i++) {
 		struct obj_coll_part *cp = &parts[i];
 
 		if (cp->cp_ult == NULL)
@@ -813,7 +832,7 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 		if (rc != 0)
 			cp->cp_res.qr_rc = rc;
 	}
-	for (i = 0; i < in->qi_shard_nr; i++) {
+	for (i = 0; i < nr; i++) {
 		const struct obj_qres *qr = &parts[i].cp_res;
 
 		if (qr->qr_rc == -DER_NONEXIST)
@@ -825,9 +844,131 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 		if (best == NULL || obj_qres_better(f, qr, best))
 			best = qr;
 	}
+	if (best != NULL)
+		*res = *best;
 out:
-	obj_query_reply(req, in->oh_map_ver, best != NULL ? best : &none);
 	D_FREE(parts);
+}
+
+/* OBJ_OPC_QUERY_COLL: obj_coll_run over the request's pairs. */
+static void
+obj_query_coll_handler(struct net_req *req, void *body, void *arg)
+{
+	struct obj_query_coll_in *in = body;
+	struct obj_coll_shard cs[OBJ_COLL_MAX];
+	struct obj_coll_ask ask = {in->qi_qflags, &in->qi_dkey, &in->qi_akey};
+	struct obj_qres res = {.qr_rc = -DER_INVAL};
+	int rc;
+
+	(void)arg;
+	if (obj_qflags_valid(ask.ca_flags)) {
+		rc = obj_coll_decode(&in->qi_shards, in->qi_shard_nr, ds_pool_tgt_nr(), cs);
+		if (rc == 0)
+			obj_coll_run((const struct obj_hdr *)in, &ask, cs, in->qi_shard_nr, &res);
+		else
+			res.qr_rc = rc;
+	}
+	if (res.qr_rc == 0) {
+		/* the keys asked for point at res's own copies */
+		d_iov_set(&res.qr_dk, &res.qr_dkey, sizeof(res.qr_dkey));
+		d_iov_set(&res.qr_ak, &res.qr_akey, sizeof(res.qr_akey));
+		if (!(ask.ca_flags & DAOS_GET_DKEY))
+			res.qr_dk = in->qi_dkey;
+		if (!(ask.ca_flags & DAOS_GET_AKEY))
+			res.qr_ak = in->qi_akey;
+	}
+	obj_query_reply(req, in->oh_map_ver, &res);
+}
+
+/*
+ * DAOS_OBJ_FETCH_QUERY=0 in the engine's environment: answer -DER_NOSYS (refused); =unreg:
+ * no handler at all, as an engine older than the opcode (obj_init).
+ */
+static bool
+obj_fetch_query_off(void)
+{
+	static int off = -1;
+	int v = __atomic_load_n(&off, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		const char *e = getenv("DAOS_OBJ_FETCH_QUERY");
+
+		v = e != NULL && strcmp(e, "0") == 0;
+		__atomic_store_n(&off, v, __ATOMIC_RELAXED);
+	}
+	return v != 0;
+}
+
+/*
+ * The reply of OBJ_OPC_FETCH_QUERY: the fetch's (@rc, @fo) and, when the fetch succeeded
+ * and @found something, the query of @fq's object, run now, after the fetch: the answer is
+ * at least as recent as the value fetched (libdfs: the size of the file the entry names,
+ * or of what replaced it since).
+ */
+static void
+obj_fetch_query_reply(struct net_req *req, const struct obj_fetch_query_in *fq, int rc,
+		      const struct obj_fetch_out *fo, bool found)
+{
+	struct obj_fetch_query_out out = {0};
+	struct obj_coll_shard cs[OBJ_COLL_MAX];
+	struct obj_coll_ask ask = {fq->fqi_qflags, NULL, &fq->fqi_akey};
+	struct obj_qres res = {.qr_rc = -DER_NONEXIST};
+	struct obj_hdr hdr;
+
+	if (rc != 0 && rc != -DER_REC2BIG) {
+		net_reply_send(req, rc, NULL);
+		return;
+	}
+	out.fo_epoch = fo->fo_epoch;
+	out.fo_map_ver = fo->fo_map_ver;
+	out.fo_sizes = fo->fo_sizes;
+	out.fo_lens = fo->fo_lens;
+	out.fo_data = fo->fo_data;
+	if (rc == 0 && found) {
+		hdr = *(const struct obj_hdr *)fq;
+		hdr.oh_oid_lo = fq->fqi_oid_lo;
+		hdr.oh_oid_hi = fq->fqi_oid_hi;
+		hdr.oh_flags = 0;
+		/* checked before the fetch: cannot fail now */
+		if (obj_fetch_query_check(fq, ds_pool_tgt_nr(), cs) == 0)
+			obj_coll_run(&hdr, &ask, cs, fq->fqi_shard_nr, &res);
+		else
+			res.qr_rc = -DER_INVAL;
+	}
+	out.fqo_qrc = res.qr_rc;
+	if (res.qr_rc == 0) {
+		out.fqo_dkey = res.qr_dkey;
+		out.fqo_rx_idx = res.qr_recx.rx_idx;
+		out.fqo_rx_nr = res.qr_recx.rx_nr;
+	}
+	net_reply_send(req, rc, &out);
+}
+
+/*
+ * OBJ_OPC_FETCH_QUERY: a fetch (inline), then the collective query of another object on
+ * this engine; the query's half is checked before the fetch runs.
+ */
+static void
+obj_fetch_query_handler(struct net_req *req, void *body, void *arg)
+{
+	struct obj_fetch_query_in *in = body;
+	struct obj_coll_shard cs[OBJ_COLL_MAX];
+	int rc;
+
+	(void)arg;
+	if (obj_fetch_query_off()) {
+		net_reply_send(req, -DER_NOSYS, NULL);
+		return;
+	}
+	rc = obj_fetch_query_check(in, ds_pool_tgt_nr(), cs);
+	if (rc == 0 && (in->oh_flags & OBJ_F_BULK))
+		rc = -DER_INVAL;
+	if (rc != 0) {
+		net_reply_send(req, rc, NULL);
+		return;
+	}
+	/* the fetch's fields lead the request, in the same order */
+	obj_fetch_common(req, (struct obj_fetch_in *)in, in);
 }
 
 #define OBJ_HANDLER_ENT(opc, name, req, rep, handler) {opc, handler},
@@ -837,13 +978,29 @@ out:
 #define ds_obj_list_handler obj_list_handler
 #define ds_obj_query_handler obj_query_handler
 #define ds_obj_query_coll_handler obj_query_coll_handler
+#define ds_obj_fetch_query_handler obj_fetch_query_handler
 static const struct net_handler_ent obj_handlers[] = {OBJ_RPCS(OBJ_HANDLER_ENT)};
+
+/* OBJ_OPC_FETCH_QUERY is the last handler: DAOS_OBJ_FETCH_QUERY=unreg leaves it out. */
+static int obj_init(void);
 
 /** The object module, served by every target. */
 struct dss_module obj_module = {
     .sm_name = "obj",
     .sm_mod_id = NET_MODULE_OBJ,
+    .sm_init = obj_init,
     .sm_proto = &obj_proto,
     .sm_handlers = obj_handlers,
     .sm_handler_nr = sizeof(obj_handlers) / sizeof(obj_handlers[0]),
 };
+
+static int
+obj_init(void)
+{
+	const char *e = getenv("DAOS_OBJ_FETCH_QUERY");
+
+	D_ASSERT(obj_handlers[obj_module.sm_handler_nr - 1].he_opc == OBJ_OPC_FETCH_QUERY);
+	if (e != NULL && strcmp(e, "unreg") == 0)
+		obj_module.sm_handler_nr--; /* requests get -DER_UNREG, as from an older engine */
+	return 0;
+}

@@ -43,6 +43,7 @@ enum {
 	OBJ_OPC_LIST = NET_OPC(NET_MODULE_OBJ, 3),
 	OBJ_OPC_QUERY_KEY = NET_OPC(NET_MODULE_OBJ, 4),
 	OBJ_OPC_QUERY_COLL = NET_OPC(NET_MODULE_OBJ, 5),
+	OBJ_OPC_FETCH_QUERY = NET_OPC(NET_MODULE_OBJ, 6),
 };
 
 /* Limits enforced by the decoders. */
@@ -162,6 +163,33 @@ enum { OBJ_LIST_DKEY = 1, OBJ_LIST_AKEY = 2, OBJ_LIST_RECX = 3 };
 	F(u32, qi_shard_nr, 0)                                                                     \
 	F(bytes, qi_shards, OBJ_COLL_MAX * 8)
 
+/*
+ * A fetch and, after it on the same target, a collective dkey query of another object of the
+ * container (libdfs's stat: a directory entry and the size of the file it names, one round
+ * trip). The fetch's fields (inline only: no OBJ_F_BULK), then the query: the object
+ * (fqi_oid_*), its flags (DAOS_GET_DKEY and MAX or MIN, optionally RECX, never AKEY: the
+ * dkeys are uint64), the akey and the (shard, target) pairs of its groups on this engine, as
+ * a collective query's. The reply is the fetch's (status and fields); when the fetch
+ * succeeded and found something, fqo_qrc is the query's outcome (0, -DER_NONEXIST for no
+ * key, or an error) and fqo_dkey/rx_* its answer; otherwise fqo_qrc is -DER_NONEXIST
+ * and the query did not run. An engine without this opcode answers -DER_UNREG; one told not
+ * to serve it (DAOS_OBJ_FETCH_QUERY=0) -DER_NOSYS: the client then asks the two apart.
+ */
+#define OBJ_FETCH_QUERY_IN_FIELDS(F)                                                               \
+	OBJ_FETCH_IN_FIELDS(F)                                                                     \
+	F(u64, fqi_oid_lo, 0)                                                                      \
+	F(u64, fqi_oid_hi, 0)                                                                      \
+	F(u32, fqi_qflags, 0)                                                                      \
+	F(bytes, fqi_akey, OBJ_KEY_MAX)                                                            \
+	F(u32, fqi_shard_nr, 0)                                                                    \
+	F(bytes, fqi_shards, OBJ_COLL_MAX * 8)
+#define OBJ_FETCH_QUERY_OUT_FIELDS(F)                                                              \
+	OBJ_FETCH_OUT_FIELDS(F)                                                                    \
+	F(i32, fqo_qrc, 0)                                                                         \
+	F(u64, fqo_dkey, 0)                                                                        \
+	F(u64, fqo_rx_idx, 0)                                                                      \
+	F(u64, fqo_rx_nr, 0)
+
 NET_STRUCT(obj_update_in, OBJ_UPDATE_IN_FIELDS);
 NET_STRUCT(obj_update_out, OBJ_UPDATE_OUT_FIELDS);
 NET_STRUCT(obj_fetch_in, OBJ_FETCH_IN_FIELDS);
@@ -173,6 +201,8 @@ NET_STRUCT(obj_list_out, OBJ_LIST_OUT_FIELDS);
 NET_STRUCT(obj_query_in, OBJ_QUERY_IN_FIELDS);
 NET_STRUCT(obj_query_out, OBJ_QUERY_OUT_FIELDS);
 NET_STRUCT(obj_query_coll_in, OBJ_QUERY_COLL_IN_FIELDS);
+NET_STRUCT(obj_fetch_query_in, OBJ_FETCH_QUERY_IN_FIELDS);
+NET_STRUCT(obj_fetch_query_out, OBJ_FETCH_QUERY_OUT_FIELDS);
 
 /* The request header as one struct: every *_in begins with these fields, in this order. */
 NET_STRUCT(obj_hdr, OBJ_HDR_FIELDS);
@@ -184,7 +214,9 @@ NET_STRUCT(obj_hdr, OBJ_HDR_FIELDS);
 	X(OBJ_OPC_LIST, obj_list, obj_list_in, obj_list_out, ds_obj_list_handler)                  \
 	X(OBJ_OPC_QUERY_KEY, obj_query_key, obj_query_in, obj_query_out, ds_obj_query_handler)     \
 	X(OBJ_OPC_QUERY_COLL, obj_query_coll, obj_query_coll_in, obj_query_out,                    \
-	  ds_obj_query_coll_handler)
+	  ds_obj_query_coll_handler)                                                               \
+	X(OBJ_OPC_FETCH_QUERY, obj_fetch_query, obj_fetch_query_in, obj_fetch_query_out,           \
+	  ds_obj_fetch_query_handler)
 
 /** The object protocol's codecs (src/object/obj_rpc.c). */
 extern const struct net_proto obj_proto;
@@ -234,6 +266,15 @@ struct obj_coll_shard {
  */
 void obj_coll_encode(const struct obj_coll_shard *cs, uint32_t nr, void *buf);
 int obj_coll_decode(const d_iov_t *blob, uint32_t nr, uint32_t tgt_nr, struct obj_coll_shard *cs);
+
+/**
+ * Check the query half of a fetch-and-query request: its flags (a uint64 dkey query, see
+ * OBJ_FETCH_QUERY_IN_FIELDS), a non-empty akey, and its pairs (obj_coll_decode into @cs,
+ * targets below @tgt_nr). 0, -DER_INVAL or -DER_PROTO.
+ */
+struct obj_fetch_query_in;
+int obj_fetch_query_check(const struct obj_fetch_query_in *in, uint32_t tgt_nr,
+			  struct obj_coll_shard *cs);
 
 /* Flags a query may carry: one of MAX/MIN, at least one of DKEY/AKEY/RECX, nothing else. */
 static inline bool

@@ -91,4 +91,19 @@ int dc_obj_shard_query_coll(const struct dc_obj_shard *sh, uint32_t flags, daos_
 			    daos_key_t *akey, daos_recx_t *recx, const struct obj_coll_shard *cs,
 			    uint32_t nr, daos_event_t *ev);
 
+/**
+ * Fetch @nr iods of @dkey (flags 0, inline values only) and, on the same target right after,
+ * the collective dkey query @qflags (DAOS_GET_DKEY and MAX or MIN, optionally RECX) of object
+ * @qoid's shards @cs[0 .. @cs_nr), all on the engine of @sh's target, akey @qakey: one request
+ * (OBJ_OPC_FETCH_QUERY). Completes with the fetch's outcome; when it is 0 and the fetch found
+ * something, *@qrc is the query's (0: @qdkey, @qrecx set; -DER_NONEXIST: no key), else
+ * -DER_NONEXIST. -DER_NOSYS: the values would need bulk (nothing sent), or the engine does
+ * not serve the opcode (-DER_UNREG from an older engine).
+ */
+int dc_obj_shard_fetch_query(const struct dc_obj_shard *sh, daos_key_t *dkey, uint32_t nr,
+			     daos_iod_t *iods, d_sg_list_t *sgls, daos_obj_id_t qoid,
+			     uint32_t qflags, daos_key_t *qdkey, daos_key_t *qakey,
+			     daos_recx_t *qrecx, const struct obj_coll_shard *cs, uint32_t cs_nr,
+			     int *qrc, daos_event_t *ev);
+
 #endif /* DAOS_OBJ_SHARD_H */

@@ -110,4 +110,23 @@ daos_oid_is_oit(daos_obj_id_t oid)
 	return type == DAOS_OT_OIT || type == DAOS_OT_OIT_V2;
 }
 
+/**
+ * Fetch @nr iods of @dkey of object @oh (as daos_obj_fetch, flags 0) and, on the same target
+ * right after, the dkey query @qflags (DAOS_GET_DKEY and MAX or MIN, optionally RECX; never
+ * AKEY) of object @qoh, akey @qakey, in ONE request (OBJ_OPC_FETCH_QUERY): libdfs's stat of a
+ * file (the entry, then the size of the file it is believed to name). Possible when every
+ * group of @qoh has its leader on the engine of @dkey's target, the values fit inline and
+ * both layouts have the same map version. The outcome is the fetch's; when it is 0 and the
+ * fetch found something, *@qrc is the query's (0: @qdkey and @qrecx are set; -DER_NONEXIST:
+ * no key), otherwise -DER_NONEXIST. -DER_NOSYS: not possible in one request, or the engine
+ * does not serve it (after a blocking call learns that, this process stops trying): ask
+ * the two apart. A blocking call retries once after -DER_STALE with a refreshed map. Not a
+ * public API (libdfs only); exported as daos_* because libdaos exports nothing else.
+ */
+#pragma GCC visibility push(default)
+int daos_obj_fetch_query(daos_handle_t oh, daos_key_t *dkey, unsigned int nr, daos_iod_t *iods,
+			 d_sg_list_t *sgls, daos_handle_t qoh, uint64_t qflags, daos_key_t *qdkey,
+			 daos_key_t *qakey, daos_recx_t *qrecx, int *qrc, daos_event_t *ev);
+#pragma GCC visibility pop
+
 #endif /* D_DAOS_OBJECT_INTERNAL_H */

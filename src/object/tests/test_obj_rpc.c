@@ -392,8 +392,9 @@ test_update_msg(void **state)
 static void
 decode_all(const void *buf, size_t len)
 {
-	static const uint16_t opcs[] = {OBJ_OPC_UPDATE, OBJ_OPC_FETCH,     OBJ_OPC_PUNCH,
-					OBJ_OPC_LIST,   OBJ_OPC_QUERY_KEY, OBJ_OPC_QUERY_COLL};
+	static const uint16_t opcs[] = {OBJ_OPC_UPDATE,     OBJ_OPC_FETCH,     OBJ_OPC_PUNCH,
+					OBJ_OPC_LIST,       OBJ_OPC_QUERY_KEY, OBJ_OPC_QUERY_COLL,
+					OBJ_OPC_FETCH_QUERY};
 	union {
 		struct obj_update_in ui;
 		struct obj_update_out uo;
@@ -405,6 +406,8 @@ decode_all(const void *buf, size_t len)
 		struct obj_query_in qi;
 		struct obj_query_out qo;
 		struct obj_query_coll_in qci;
+		struct obj_fetch_query_in fqi;
+		struct obj_fetch_query_out fqo;
 	} u;
 	struct obj_coll_shard cs[OBJ_COLL_MAX];
 	d_iov_t blob;
@@ -417,6 +420,11 @@ decode_all(const void *buf, size_t len)
 	for (i = 0; i < sizeof(opcs) / sizeof(opcs[0]); i++) {
 		rc = net_body_decode(opcs[i], false, buf, len, &u);
 		assert_true(rc == 0 || rc == -DER_PROTO || rc == -DER_INVAL);
+		if (rc == 0 && opcs[i] == OBJ_OPC_FETCH_QUERY) {
+			/* what the engine checks before it fetches */
+			rc = obj_fetch_query_check(&u.fqi, 4, cs);
+			assert_true(rc == 0 || rc == -DER_PROTO || rc == -DER_INVAL);
+		}
 		rc = net_body_decode(opcs[i], true, buf, len, &u);
 		assert_true(rc == 0 || rc == -DER_PROTO || rc == -DER_INVAL);
 	}
@@ -435,6 +443,124 @@ decode_all(const void *buf, size_t len)
 		rc = obj_coll_decode(&blob, i, 4, cs);
 		assert_true(rc == 0 || rc == -DER_PROTO || rc == -DER_INVAL);
 	}
+}
+
+/*
+ * A fetch and query (OBJ_OPC_FETCH_QUERY): both halves round trip, the fetch's fields lead
+ * both messages as they lead a fetch's (the engine and the client read them as one), the
+ * query half is checked (flags, akey, pairs), and damaged messages decode cleanly.
+ */
+static void
+test_fetch_query_msg(void **state)
+{
+	struct obj_fetch_query_in in = {0};
+	struct obj_fetch_query_in dec;
+	struct obj_fetch_query_out out = {0};
+	struct obj_fetch_query_out odec;
+	struct obj_coll_shard cs[3] = {{0, 0}, {1, 3}, {2, 1}};
+	struct obj_coll_shard got[OBJ_COLL_MAX];
+	uint8_t pairs[8 * 3];
+	uint64_t caps = htole64(4096);
+	daos_iod_t *iods = rand_iods(1);
+	char dkey[] = "entry name";
+	char akey = '0';
+	size_t ilen;
+	size_t len;
+	void *iblob = encode_iods(iods, 1, &ilen);
+	uint8_t *buf;
+	int k;
+
+	(void)state;
+	assert_int_equal(offsetof(struct obj_fetch_query_in, fqi_oid_lo),
+			 sizeof(struct obj_fetch_in));
+	assert_int_equal(offsetof(struct obj_fetch_query_out, fqo_qrc),
+			 sizeof(struct obj_fetch_out));
+	fill_hdr((struct obj_hdr *)&in);
+	in.oh_flags = 0;
+	d_iov_set(&in.fi_dkey, dkey, strlen(dkey));
+	in.fi_iod_nr = 1;
+	d_iov_set(&in.fi_iods, iblob, ilen);
+	d_iov_set(&in.fi_caps, &caps, 8);
+	in.fqi_oid_lo = d_test_rand(&rs);
+	in.fqi_oid_hi = d_test_rand(&rs);
+	in.fqi_qflags = DAOS_GET_MAX | DAOS_GET_DKEY | DAOS_GET_RECX;
+	d_iov_set(&in.fqi_akey, &akey, 1);
+	obj_coll_encode(cs, 3, pairs);
+	in.fqi_shard_nr = 3;
+	d_iov_set(&in.fqi_shards, pairs, sizeof(pairs));
+	buf = encode_msg(OBJ_OPC_FETCH_QUERY, false, &in, &len);
+	assert_int_equal(net_body_decode(OBJ_OPC_FETCH_QUERY, false, buf, len, &dec), 0);
+	assert_memory_equal(dec.oh_cont, in.oh_cont, sizeof(uuid_t));
+	assert_int_equal(dec.fi_dkey.iov_len, strlen(dkey));
+	assert_int_equal(dec.fi_iod_nr, 1);
+	assert_int_equal(dec.fqi_oid_lo, in.fqi_oid_lo);
+	assert_int_equal(dec.fqi_oid_hi, in.fqi_oid_hi);
+	assert_int_equal(dec.fqi_qflags, in.fqi_qflags);
+	assert_int_equal(obj_fetch_query_check(&dec, 4, got), 0);
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(got[k].cs_shard, cs[k].cs_shard);
+		assert_int_equal(got[k].cs_tgt, cs[k].cs_tgt);
+	}
+	/* a target beyond the engine's */
+	assert_int_equal(obj_fetch_query_check(&dec, 3, got), -DER_INVAL);
+	/* the query half: flags without a dkey, with an akey, both MAX and MIN; no akey */
+	dec.fqi_qflags = DAOS_GET_MAX | DAOS_GET_RECX;
+	assert_int_equal(obj_fetch_query_check(&dec, 4, got), -DER_INVAL);
+	dec.fqi_qflags = DAOS_GET_MAX | DAOS_GET_DKEY | DAOS_GET_AKEY;
+	assert_int_equal(obj_fetch_query_check(&dec, 4, got), -DER_INVAL);
+	dec.fqi_qflags = DAOS_GET_MAX | DAOS_GET_MIN | DAOS_GET_DKEY;
+	assert_int_equal(obj_fetch_query_check(&dec, 4, got), -DER_INVAL);
+	dec.fqi_qflags = DAOS_GET_MIN | DAOS_GET_DKEY;
+	assert_int_equal(obj_fetch_query_check(&dec, 4, got), 0);
+	dec.fqi_akey.iov_len = 0;
+	assert_int_equal(obj_fetch_query_check(&dec, 4, got), -DER_INVAL);
+	dec.fqi_akey.iov_len = 1;
+	/* pairs: none, a count that disagrees with the bytes */
+	dec.fqi_shard_nr = 0;
+	assert_int_equal(obj_fetch_query_check(&dec, 4, got), -DER_INVAL);
+	dec.fqi_shard_nr = 2;
+	assert_int_equal(obj_fetch_query_check(&dec, 4, got), -DER_PROTO);
+	/* damaged copies of the real message: truncated everywhere, bytes flipped */
+	for (k = 0; k < 2000; k++) {
+		uint8_t *copy = malloc(len);
+		size_t cut = rnd((uint32_t)len + 1);
+		uint32_t j;
+
+		assert_non_null(copy);
+		memcpy(copy, buf, len);
+		decode_all(copy, cut);
+		for (j = 0; j < 1 + rnd(4); j++)
+			copy[rnd((uint32_t)len)] ^= (uint8_t)(1 + rnd(255));
+		decode_all(copy, len);
+		free(copy);
+	}
+	free(buf);
+
+	/* the reply: the fetch's fields, then the query's outcome and answer */
+	out.fo_epoch = 77;
+	out.fo_map_ver = 3;
+	out.fqo_qrc = -DER_NONEXIST;
+	out.fqo_dkey = 5;
+	out.fqo_rx_idx = 100;
+	out.fqo_rx_nr = 23;
+	buf = encode_msg(OBJ_OPC_FETCH_QUERY, true, &out, &len);
+	assert_int_equal(net_body_decode(OBJ_OPC_FETCH_QUERY, true, buf, len, &odec), 0);
+	assert_int_equal(odec.fo_epoch, 77);
+	assert_int_equal(odec.fqo_qrc, -DER_NONEXIST);
+	assert_int_equal(odec.fqo_dkey, 5);
+	assert_int_equal(odec.fqo_rx_idx, 100);
+	assert_int_equal(odec.fqo_rx_nr, 23);
+	for (k = 0; k < 2000; k++) {
+		size_t cut = rnd((uint32_t)len + 1);
+
+		decode_all(buf, cut);
+	}
+	/* one byte short */
+	assert_int_equal(net_body_decode(OBJ_OPC_FETCH_QUERY, true, buf, len - 1, &odec),
+			 -DER_PROTO);
+	free(buf);
+	free(iblob);
+	free_iods(iods, 1);
 }
 
 static void
@@ -473,7 +599,7 @@ main(void)
 	    cmocka_unit_test(test_iods_roundtrip), cmocka_unit_test(test_iods_invalid),
 	    cmocka_unit_test(test_keys),           cmocka_unit_test(test_u64s),
 	    cmocka_unit_test(test_update_msg),     cmocka_unit_test(test_garbage),
-	    cmocka_unit_test(test_coll),
+	    cmocka_unit_test(test_coll),           cmocka_unit_test(test_fetch_query_msg),
 	};
 
 	return cmocka_run_group_tests_name("obj_rpc", tests, setup, NULL);
