@@ -170,6 +170,9 @@ ilog_count_le(const struct ilog_view *v, uint64_t epoch)
 {
 	uint32_t lo = 0, hi = v->lv_nr;
 
+	/* writers and readers at the newest epoch: the whole log, without a search */
+	if (hi == 0 || v->lv_ents[hi - 1].le_epoch <= epoch)
+		return hi;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
