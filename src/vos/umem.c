@@ -799,6 +799,9 @@ umem_tx_abort(struct umem_instance *umm)
 
 /* Past this many ranges a commit sorts them with qsort rather than by insertion. */
 #define UMEM_ISORT_MAX 64
+/* Bits of a sort key (umem_tx_commit) that hold the range's index: UMEM_ISORT_MAX fits. */
+#define UMEM_KEY_IDX_BITS 7
+D_CASSERT(UMEM_ISORT_MAX <= (1U << UMEM_KEY_IDX_BITS));
 
 static int
 umem_rr_cmp(const void *a, const void *b)
@@ -849,21 +852,34 @@ umem_tx_commit(struct umem_instance *umm)
 		       sizeof(*umm->umm_redo));
 	if (rc != 0)
 		return rc;
-	for (i = 0; i < umm->umm_nents; i++) {
-		umm->umm_redo[i].rr_off = umm->umm_ents[i].ue_off;
-		umm->umm_redo[i].rr_len = (uint32_t)umm->umm_ents[i].ue_len;
-	}
-	if (umm->umm_nents > UMEM_ISORT_MAX) {
-		qsort(umm->umm_redo, umm->umm_nents, sizeof(*umm->umm_redo), umem_rr_cmp);
-	} else {
-		for (i = 1; i < umm->umm_nents; i++) {
-			struct umem_redo_range r = umm->umm_redo[i];
+	if (umm->umm_nents <= UMEM_ISORT_MAX && umm->umm_size <= (1ULL << (64 - UMEM_KEY_IDX_BITS))) {
+		/*
+		 * The usual case: sort one word a range, its offset with its index below, by
+		 * insertion (a sorted run costs a compare a range), then fill the array.
+		 */
+		uint64_t keys[UMEM_ISORT_MAX];
+
+		for (i = 0; i < umm->umm_nents; i++) {
+			uint64_t k = umm->umm_ents[i].ue_off << UMEM_KEY_IDX_BITS | i;
 			uint32_t j = i;
 
-			for (; j > 0 && umm->umm_redo[j - 1].rr_off > r.rr_off; j--)
-				umm->umm_redo[j] = umm->umm_redo[j - 1];
-			umm->umm_redo[j] = r;
+			for (; j > 0 && keys[j - 1] > k; j--)
+				keys[j] = keys[j - 1];
+			keys[j] = k;
 		}
+		for (i = 0; i < umm->umm_nents; i++) {
+			const struct umem_tx_ent *ent =
+			    &umm->umm_ents[keys[i] & ((1U << UMEM_KEY_IDX_BITS) - 1)];
+
+			umm->umm_redo[i].rr_off = ent->ue_off;
+			umm->umm_redo[i].rr_len = (uint32_t)ent->ue_len;
+		}
+	} else {
+		for (i = 0; i < umm->umm_nents; i++) {
+			umm->umm_redo[i].rr_off = umm->umm_ents[i].ue_off;
+			umm->umm_redo[i].rr_len = (uint32_t)umm->umm_ents[i].ue_len;
+		}
+		qsort(umm->umm_redo, umm->umm_nents, sizeof(*umm->umm_redo), umem_rr_cmp);
 	}
 	for (i = 0; i < umm->umm_nents; i++) {
 		uint64_t s = umm->umm_redo[i].rr_off, e = s + umm->umm_redo[i].rr_len;
