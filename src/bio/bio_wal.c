@@ -142,28 +142,17 @@ wal_zero_run_next(const char *data, uint32_t len, uint32_t *i, uint32_t *zs, uin
 	while (*i + 8 <= len) {
 		uint32_t j;
 
-		/* four words without a zero one hold no part of a run: skip them at once */
-		while (*i + 32 <= len) {
-			uint64_t y[4];
-
-			memcpy(y, data + *i, sizeof(y));
-			if ((y[0] == 0) | (y[1] == 0) | (y[2] == 0) | (y[3] == 0))
-				break;
-			*i += 32;
-		}
-		if (*i + 8 > len)
-			break;
 		memcpy(&w, data + *i, 8);
 		if (w != 0) {
 			*i += 8;
 			continue;
 		}
-		/* zero nodes and records are long: 64 bytes a step, then word by word */
-		for (j = *i + 8; j + 64 <= len; j += 64) {
-			uint64_t x[8];
+		/* zero nodes and records are long: 32 bytes a step, then word by word */
+		for (j = *i + 8; j + 32 <= len; j += 32) {
+			uint64_t x[4];
 
 			memcpy(x, data + j, sizeof(x));
-			if ((x[0] | x[1] | x[2] | x[3] | x[4] | x[5] | x[6] | x[7]) != 0)
+			if ((x[0] | x[1] | x[2] | x[3]) != 0)
 				break;
 		}
 		for (; j + 8 <= len; j += 8) {
