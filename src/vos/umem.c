@@ -79,6 +79,10 @@ struct umem_class_geo {
 };
 
 static struct umem_class_geo umem_geo[UMEM_NCLASSES];
+/* The class of each size up to UMEM_CLS_TBL_MAX bytes, by 16-byte granule (every class up to
+ * there is a multiple of 16): filled with the geometry, once. */
+#define UMEM_CLS_TBL_MAX 1024
+static uint8_t umem_cls_tbl[UMEM_CLS_TBL_MAX / 16 + 1];
 
 struct umem_chunk_v {
 	d_list_t cv_link; /* in umm_partial[class] while the slab has free slots */
@@ -159,6 +163,23 @@ struct umem_instance {
 
 static pthread_once_t umem_geo_once = PTHREAD_ONCE_INIT;
 
+/* The smallest class that holds @size bytes (at most UMEM_SLAB_MAX), by binary search. */
+static int
+umem_size2class_search(size_t size)
+{
+	int lo = 0, hi = UMEM_NCLASSES - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (umem_classes[mid] >= size)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 /* Compute the slab geometry of every class; once per process (umem_geo_init). */
 static void
 umem_geo_compute(void)
@@ -183,6 +204,13 @@ umem_geo_compute(void)
 		/* a slow first caller (D_FI_UMEM_GEO_SLOW): the others must wait for it */
 		if (c == 0 && D_FAIL_CHECK(D_FI_UMEM_GEO_SLOW))
 			usleep(20000);
+	}
+	for (c = 0; c < (int)D_ARRAY_SIZE(umem_cls_tbl); c++) {
+		int cls = umem_size2class_search(c == 0 ? 1 : (size_t)c * 16);
+
+		/* a class inside a granule would make the table wrong */
+		D_ASSERT(c == 0 || cls == umem_size2class_search((size_t)c * 16 - 15));
+		umem_cls_tbl[c] = (uint8_t)cls;
 	}
 }
 
@@ -473,20 +501,13 @@ umem_free_hint_advance(struct umem_instance *umm)
 		umm->umm_free_hint++;
 }
 
-static int
+/* The smallest class that holds @size bytes (at most UMEM_SLAB_MAX). */
+static inline int
 umem_size2class(size_t size)
 {
-	int lo = 0, hi = UMEM_NCLASSES - 1;
-
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-
-		if (umem_classes[mid] >= size)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
+	if (size <= UMEM_CLS_TBL_MAX)
+		return umem_cls_tbl[(size + 15) / 16];
+	return umem_size2class_search(size);
 }
 
 static umem_off_t
