@@ -373,7 +373,13 @@ umem_tx_add_range(struct umem_instance *umm, uint64_t off, uint64_t len, bool un
 			umm->umm_undo = p;
 			umm->umm_undo_cap = ncap;
 		}
-		memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, len);
+		/* most ranges are a word or two (bitmap words, log entries, counters): inline */
+		if (len == 8)
+			memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, 8);
+		else if (len == 16)
+			memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, 16);
+		else
+			memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, len);
 		ent->ue_undo = umm->umm_undo_len;
 		umm->umm_undo_len += len;
 	} else {
