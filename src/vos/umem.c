@@ -879,7 +879,8 @@ umem_tx_commit(struct umem_instance *umm)
 		       sizeof(*umm->umm_redo));
 	if (rc != 0)
 		return rc;
-	if (umm->umm_nents <= UMEM_ISORT_MAX && umm->umm_size <= (1ULL << (64 - UMEM_KEY_IDX_BITS))) {
+	if (umm->umm_nents <= UMEM_ISORT_MAX &&
+	    umm->umm_size <= (1ULL << (64 - UMEM_KEY_IDX_BITS))) {
 		/*
 		 * The usual case: sort one word a range, its offset with its index below, by
 		 * insertion (a sorted run costs a compare a range), then fill the array.

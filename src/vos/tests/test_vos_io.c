@@ -2545,8 +2545,8 @@ t_lookup_cache(void **state)
 
 			snprintf(dkey, sizeof(dkey), "k%u", j);
 			snprintf(val, sizeof(val), "o%u.%u", i, j);
-			assert_int_equal(upd_sv(test_oid(DAOS_OT_MULTI_HASHED, 100 + i), 50 + j,
-						0, dkey, "a", val, strlen(val)),
+			assert_int_equal(upd_sv(test_oid(DAOS_OT_MULTI_HASHED, 100 + i), 50 + j, 0,
+						dkey, "a", val, strlen(val)),
 					 0);
 		}
 	}
