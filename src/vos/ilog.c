@@ -170,6 +170,9 @@ ilog_count_le(const struct ilog_view *v, uint64_t epoch)
 {
 	uint32_t lo = 0, hi = v->lv_nr;
 
+	/* writers and readers at the newest epoch: the whole log, without a search */
+	if (hi == 0 || v->lv_ents[hi - 1].le_epoch <= epoch)
+		return hi;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -506,6 +509,7 @@ ilog_update(struct umem_instance *umm, struct ilog_df *root, uint64_t epoch, uin
 	    bool punch)
 {
 	struct ilog_entry_df new = {.le_epoch = epoch};
+	struct ilog_entry_df *re;
 	struct ilog_view v;
 	uint32_t pos;
 	int rc;
@@ -516,13 +520,23 @@ ilog_update(struct umem_instance *umm, struct ilog_df *root, uint64_t epoch, uin
 			punch ? "punch" : "create", epoch, minor, DP_RC(-DER_INVAL));
 		return -DER_INVAL;
 	}
-	rc = ilog_view_load(umm, root, &v);
-	if (rc != 0)
-		return rc;
 	if (punch)
 		new.le_punch_minor = minor;
 	else
 		new.le_update_minor = minor;
+	re = ilog_root_ent(root);
+	if (re->le_epoch == 0 && re->le_tx == 0 && re->le_punch_minor == 0 &&
+	    re->le_update_minor == 0 && umem_tx_inprogress(umm)) {
+		/*
+		 * An empty log (a key created by this update): its first entry goes inline,
+		 * without a view or a nested transaction. A failed add dooms the caller's
+		 * transaction, as the nested one would.
+		 */
+		return ilog_root_set(umm, re, &new);
+	}
+	rc = ilog_view_load(umm, root, &v);
+	if (rc != 0)
+		return rc;
 
 	/* the first entry at or after @epoch */
 	pos = ilog_count_le(&v, epoch - 1);

@@ -79,6 +79,10 @@ struct umem_class_geo {
 };
 
 static struct umem_class_geo umem_geo[UMEM_NCLASSES];
+/* The class of each size up to UMEM_CLS_TBL_MAX bytes, by 16-byte granule (every class up to
+ * there is a multiple of 16): filled with the geometry, once. */
+#define UMEM_CLS_TBL_MAX 1024
+static uint8_t umem_cls_tbl[UMEM_CLS_TBL_MAX / 16 + 1];
 
 struct umem_chunk_v {
 	d_list_t cv_link; /* in umm_partial[class] while the slab has free slots */
@@ -159,6 +163,23 @@ struct umem_instance {
 
 static pthread_once_t umem_geo_once = PTHREAD_ONCE_INIT;
 
+/* The smallest class that holds @size bytes (at most UMEM_SLAB_MAX), by binary search. */
+static int
+umem_size2class_search(size_t size)
+{
+	int lo = 0, hi = UMEM_NCLASSES - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (umem_classes[mid] >= size)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 /* Compute the slab geometry of every class; once per process (umem_geo_init). */
 static void
 umem_geo_compute(void)
@@ -183,6 +204,13 @@ umem_geo_compute(void)
 		/* a slow first caller (D_FI_UMEM_GEO_SLOW): the others must wait for it */
 		if (c == 0 && D_FAIL_CHECK(D_FI_UMEM_GEO_SLOW))
 			usleep(20000);
+	}
+	for (c = 0; c < (int)D_ARRAY_SIZE(umem_cls_tbl); c++) {
+		int cls = umem_size2class_search(c == 0 ? 1 : (size_t)c * 16);
+
+		/* a class inside a granule would make the table wrong */
+		D_ASSERT(c == 0 || cls == umem_size2class_search((size_t)c * 16 - 15));
+		umem_cls_tbl[c] = (uint8_t)cls;
 	}
 }
 
@@ -345,7 +373,13 @@ umem_tx_add_range(struct umem_instance *umm, uint64_t off, uint64_t len, bool un
 			umm->umm_undo = p;
 			umm->umm_undo_cap = ncap;
 		}
-		memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, len);
+		/* most ranges are a word or two (bitmap words, log entries, counters): inline */
+		if (len == 8)
+			memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, 8);
+		else if (len == 16)
+			memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, 16);
+		else
+			memcpy(umm->umm_undo + umm->umm_undo_len, umm->umm_base + off, len);
 		ent->ue_undo = umm->umm_undo_len;
 		umm->umm_undo_len += len;
 	} else {
@@ -473,20 +507,13 @@ umem_free_hint_advance(struct umem_instance *umm)
 		umm->umm_free_hint++;
 }
 
-static int
+/* The smallest class that holds @size bytes (at most UMEM_SLAB_MAX). */
+static inline int
 umem_size2class(size_t size)
 {
-	int lo = 0, hi = UMEM_NCLASSES - 1;
-
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-
-		if (umem_classes[mid] >= size)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
+	if (size <= UMEM_CLS_TBL_MAX)
+		return umem_cls_tbl[(size + 15) / 16];
+	return umem_size2class_search(size);
 }
 
 static umem_off_t
@@ -799,6 +826,9 @@ umem_tx_abort(struct umem_instance *umm)
 
 /* Past this many ranges a commit sorts them with qsort rather than by insertion. */
 #define UMEM_ISORT_MAX 64
+/* Bits of a sort key (umem_tx_commit) that hold the range's index: UMEM_ISORT_MAX fits. */
+#define UMEM_KEY_IDX_BITS 7
+D_CASSERT(UMEM_ISORT_MAX <= (1U << UMEM_KEY_IDX_BITS));
 
 static int
 umem_rr_cmp(const void *a, const void *b)
@@ -849,21 +879,35 @@ umem_tx_commit(struct umem_instance *umm)
 		       sizeof(*umm->umm_redo));
 	if (rc != 0)
 		return rc;
-	for (i = 0; i < umm->umm_nents; i++) {
-		umm->umm_redo[i].rr_off = umm->umm_ents[i].ue_off;
-		umm->umm_redo[i].rr_len = (uint32_t)umm->umm_ents[i].ue_len;
-	}
-	if (umm->umm_nents > UMEM_ISORT_MAX) {
-		qsort(umm->umm_redo, umm->umm_nents, sizeof(*umm->umm_redo), umem_rr_cmp);
-	} else {
-		for (i = 1; i < umm->umm_nents; i++) {
-			struct umem_redo_range r = umm->umm_redo[i];
+	if (umm->umm_nents <= UMEM_ISORT_MAX &&
+	    umm->umm_size <= (1ULL << (64 - UMEM_KEY_IDX_BITS))) {
+		/*
+		 * The usual case: sort one word a range, its offset with its index below, by
+		 * insertion (a sorted run costs a compare a range), then fill the array.
+		 */
+		uint64_t keys[UMEM_ISORT_MAX];
+
+		for (i = 0; i < umm->umm_nents; i++) {
+			uint64_t k = umm->umm_ents[i].ue_off << UMEM_KEY_IDX_BITS | i;
 			uint32_t j = i;
 
-			for (; j > 0 && umm->umm_redo[j - 1].rr_off > r.rr_off; j--)
-				umm->umm_redo[j] = umm->umm_redo[j - 1];
-			umm->umm_redo[j] = r;
+			for (; j > 0 && keys[j - 1] > k; j--)
+				keys[j] = keys[j - 1];
+			keys[j] = k;
 		}
+		for (i = 0; i < umm->umm_nents; i++) {
+			const struct umem_tx_ent *ent =
+			    &umm->umm_ents[keys[i] & ((1U << UMEM_KEY_IDX_BITS) - 1)];
+
+			umm->umm_redo[i].rr_off = ent->ue_off;
+			umm->umm_redo[i].rr_len = (uint32_t)ent->ue_len;
+		}
+	} else {
+		for (i = 0; i < umm->umm_nents; i++) {
+			umm->umm_redo[i].rr_off = umm->umm_ents[i].ue_off;
+			umm->umm_redo[i].rr_len = (uint32_t)umm->umm_ents[i].ue_len;
+		}
+		qsort(umm->umm_redo, umm->umm_nents, sizeof(*umm->umm_redo), umem_rr_cmp);
 	}
 	for (i = 0; i < umm->umm_nents; i++) {
 		uint64_t s = umm->umm_redo[i].rr_off, e = s + umm->umm_redo[i].rr_len;

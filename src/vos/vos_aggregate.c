@@ -1533,6 +1533,7 @@ agg_rec_remove(struct agg_ctx *ac, void *arg)
 		if (rc != 0)
 			return rc;
 	}
+	vos_oc_invalidate(ac->ac_pool); /* lookup caches may hold the record */
 	if (ra->ra_detach) {
 		rc = dbtree_detach(toh, &ra->ra_key, &body);
 		if (rc == 0)

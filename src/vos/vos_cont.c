@@ -233,6 +233,7 @@ cont_destroy_tx(struct vos_pool *pool, const uuid_t co_uuid)
 	if (rc != 0)
 		goto out;
 	d_iov_set(&key, (void *)co_uuid, sizeof(uuid_t));
+	vos_oc_invalidate(pool); /* (its handles are closed; cheap insurance) */
 	rc = dbtree_detach(toh, &key, &body);
 	if (rc == 0)
 		rc = vos_gc_add_cont(pool, body);

@@ -61,6 +61,9 @@ struct vos_pool {
 	 * their own because a transaction committed in between (vos_aggregate.c) */
 	uint64_t vp_agg_reused;
 	uint64_t vp_agg_replans;
+	/* bumped whenever an object or key record may leave its tree (freed, detached):
+	 * lookup-cache entries filled before are stale (vos_obj.c) */
+	uint64_t vp_rm_gen;
 };
 
 static inline struct vos_pool *
@@ -220,6 +223,19 @@ struct vos_irec_df {
 D_CASSERT(sizeof(struct vos_irec_df) == 40);
 
 /* An open container handle. */
+/*
+ * One entry of a container handle's lookup cache (vos_obj.c): an object's record and the
+ * record of the dkey last used in it, both committed, valid while the pool's vp_rm_gen is
+ * still oc_gen. A hit is checked by comparing the OID and the dkey's bytes with the records.
+ */
+struct vos_obj_cache {
+	uint64_t oc_gen;
+	umem_off_t oc_obj;  /* UMOFF_NULL: empty */
+	umem_off_t oc_dkey; /* UMOFF_NULL: no dkey */
+};
+
+#define VOS_OBJ_CACHE_NR 8 /* entries, direct-mapped by OID */
+
 struct vos_container {
 	d_list_t vc_link; /* in the list of open handles */
 	uuid_t vc_id;
@@ -227,6 +243,7 @@ struct vos_container {
 	struct vos_cont_df *vc_df;
 	struct btr_instance *vc_oi; /* the object index, open with the handle */
 	struct vea_hint_context vc_hint;
+	struct vos_obj_cache vc_oc[VOS_OBJ_CACHE_NR];
 };
 
 static inline struct vos_container *
@@ -312,6 +329,24 @@ int vos_tx_make_room(struct vos_pool *pool, int rc);
 #define VOS_TX_RETRY_MAX 16
 
 /* Object index and keys (vos_obj.c). */
+
+/*
+ * The lookup cache of a container handle. vos_oc_obj: object @oid if its entry holds it,
+ * else NULL. vos_oc_dkey: the record of @dkey in @obj if it is the entry's last dkey, else
+ * NULL. vos_oc_fill: remember @obj and @dkrec (NULL: none), both committed records (the
+ * caller is outside any transaction). vos_oc_invalidate: forget every entry of every handle
+ * of the pool (a record may leave its tree). Context: the pool's thread.
+ */
+struct vos_obj_df *vos_oc_obj(struct vos_container *cont, daos_unit_oid_t oid);
+struct vos_krec_df *vos_oc_dkey(struct vos_container *cont, struct vos_obj_df *obj,
+				const daos_key_t *dkey);
+void vos_oc_fill(struct vos_container *cont, struct vos_obj_df *obj, struct vos_krec_df *dkrec);
+
+static inline void
+vos_oc_invalidate(struct vos_pool *pool)
+{
+	pool->vp_rm_gen++;
+}
 
 /*
  * Find object @oid of @cont; with @create, insert it if missing (inside the caller's

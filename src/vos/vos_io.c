@@ -598,15 +598,21 @@ update_tx(struct vos_io_ctx *ic, daos_key_t *dkey)
 	rc = umem_tx_begin(umm);
 	if (rc != 0)
 		return rc;
-	rc = vos_obj_find(ic->ic_cont, ic->ic_oid, true, &obj);
+	/* the handle's lookup cache first: the object and its last dkey */
+	obj = vos_oc_obj(ic->ic_cont, ic->ic_oid);
+	if (obj == NULL)
+		rc = vos_obj_find(ic->ic_cont, ic->ic_oid, true, &obj);
 	if (rc == 0)
 		rc = vos_ilog_visible(umm, &obj->vo_ilog, ic->ic_epoch, NULL, &obj_vis, &obj_punch);
 	if (rc != 0)
 		goto out;
 
 	dkey_punch = obj_punch;
-	rc = vos_key_find_add(ic->ic_pool, &obj->vo_tree, vos_key_feats(ic->ic_oid, true), dkey,
-			      VOS_KREC_DKEY, &dkrec, &created);
+	dkrec = vos_oc_dkey(ic->ic_cont, obj, dkey);
+	created = false;
+	if (dkrec == NULL)
+		rc = vos_key_find_add(ic->ic_pool, &obj->vo_tree, vos_key_feats(ic->ic_oid, true),
+				      dkey, VOS_KREC_DKEY, &dkrec, &created);
 	if (rc == 0 && !created)
 		rc = vos_ilog_visible(umm, &dkrec->kr_ilog, ic->ic_epoch, &obj_punch, &visible,
 				      &dkey_punch);
@@ -643,7 +649,10 @@ update_tx(struct vos_io_ctx *ic, daos_key_t *dkey)
 		cd->cd_used_data += (uint64_t)ic->ic_used_data;
 	}
 out:
-	return umem_tx_end(umm, rc);
+	rc = umem_tx_end(umm, rc);
+	if (rc == 0)
+		vos_oc_fill(ic->ic_cont, obj, dkrec); /* committed (unless nested: not filled) */
+	return rc;
 }
 
 static int
@@ -920,14 +929,21 @@ fetch_walk(struct vos_io_ctx *ic, daos_key_t *dkey)
 	unsigned int i;
 	int rc, rc_big = 0;
 
-	rc = vos_obj_find(cont, oid, false, &obj);
+	obj = vos_oc_obj(cont, oid);
+	rc = obj != NULL ? 0 : vos_obj_find(cont, oid, false, &obj);
 	if (rc == -DER_NONEXIST)
 		return fetch_none(ic, true);
 	if (rc == 0)
 		rc = vos_ilog_visible(ic->ic_umm, &obj->vo_ilog, epoch, NULL, &visible, &obj_punch);
-	if (rc == 0)
-		rc = vos_key_find(ic->ic_pool, &obj->vo_tree, vos_key_feats(oid, true), dkey, false,
-				  0, &dkrec);
+	if (rc == 0) {
+		dkrec = vos_oc_dkey(cont, obj, dkey);
+		if (dkrec == NULL) {
+			rc = vos_key_find(ic->ic_pool, &obj->vo_tree, vos_key_feats(oid, true),
+					  dkey, false, 0, &dkrec);
+			if (rc == 0)
+				vos_oc_fill(cont, obj, dkrec);
+		}
+	}
 	if (rc == -DER_NONEXIST)
 		return fetch_none(ic, true);
 	if (rc == 0)

@@ -28,6 +28,78 @@ vos_key_check(const daos_key_t *key, uint64_t feats)
 	return 0;
 }
 
+/*
+ * The lookup cache. An update or fetch of a dkey of an object finds the object in the
+ * object index and the dkey in the object's tree: two descents with hashing and key
+ * compares. Writers tend to use the same few objects, and the same dkey several times in a
+ * row, so each container handle remembers, for VOS_OBJ_CACHE_NR objects (direct-mapped by
+ * OID), the object's record and the record of the last dkey used in it. Records never move
+ * while they are in their tree, so an entry stays right until its record leaves the tree:
+ * every path that can take an object or key record out (aggregation's deletes and
+ * detaches, body frees, container destroy) bumps the pool's vp_rm_gen, which makes every
+ * entry filled before stale. Entries are filled only outside transactions, with records a
+ * committed transaction left (an abort only restores older committed states, so it never
+ * removes a cached record), and a hit is still checked against the record itself (the
+ * OID, the dkey's bytes).
+ */
+static inline struct vos_obj_cache *
+vos_oc_slot(struct vos_container *cont, daos_unit_oid_t oid)
+{
+	uint64_t h = oid.id_pub.lo ^ (oid.id_pub.hi * 0x9e3779b97f4a7c15ULL) ^ oid.id_shard;
+
+	h ^= h >> 29;
+	return &cont->vc_oc[h % VOS_OBJ_CACHE_NR];
+}
+
+static inline bool
+vos_oid_same(const daos_unit_oid_t *a, const daos_unit_oid_t *b)
+{
+	return a->id_pub.lo == b->id_pub.lo && a->id_pub.hi == b->id_pub.hi &&
+	       a->id_shard == b->id_shard && a->id_layout_ver == b->id_layout_ver;
+}
+
+struct vos_obj_df *
+vos_oc_obj(struct vos_container *cont, daos_unit_oid_t oid)
+{
+	struct vos_obj_cache *oc = vos_oc_slot(cont, oid);
+	struct vos_obj_df *obj;
+
+	if (oc->oc_obj == UMOFF_NULL || oc->oc_gen != cont->vc_pool->vp_rm_gen)
+		return NULL;
+	obj = umem_off2ptr(cont->vc_pool->vp_umm, oc->oc_obj);
+	return vos_oid_same(&obj->vo_id, &oid) ? obj : NULL;
+}
+
+struct vos_krec_df *
+vos_oc_dkey(struct vos_container *cont, struct vos_obj_df *obj, const daos_key_t *dkey)
+{
+	struct umem_instance *umm = cont->vc_pool->vp_umm;
+	struct vos_obj_cache *oc = vos_oc_slot(cont, obj->vo_id);
+	struct vos_krec_df *krec;
+
+	if (oc->oc_dkey == UMOFF_NULL || oc->oc_gen != cont->vc_pool->vp_rm_gen ||
+	    oc->oc_obj != umem_ptr2off(umm, obj))
+		return NULL;
+	krec = umem_off2ptr(umm, oc->oc_dkey);
+	if (krec->kr_size != dkey->iov_len ||
+	    memcmp(vos_krec2key(krec), dkey->iov_buf, dkey->iov_len) != 0)
+		return NULL;
+	return krec;
+}
+
+void
+vos_oc_fill(struct vos_container *cont, struct vos_obj_df *obj, struct vos_krec_df *dkrec)
+{
+	struct umem_instance *umm = cont->vc_pool->vp_umm;
+	struct vos_obj_cache *oc = vos_oc_slot(cont, obj->vo_id);
+
+	if (umem_tx_inprogress(umm))
+		return; /* an outer transaction may still abort */
+	oc->oc_gen = cont->vc_pool->vp_rm_gen;
+	oc->oc_obj = umem_ptr2off(umm, obj);
+	oc->oc_dkey = dkrec != NULL ? umem_ptr2off(umm, dkrec) : UMOFF_NULL;
+}
+
 int
 vos_obj_find(struct vos_container *cont, daos_unit_oid_t oid, bool create, struct vos_obj_df **objp)
 {

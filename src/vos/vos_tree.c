@@ -136,6 +136,8 @@ vos_obj_body_free(struct umem_instance *umm, struct vos_pool *pool, umem_off_t o
 	struct btr_instance *toh;
 	int rc;
 
+	if (pool != NULL)
+		vos_oc_invalidate(pool); /* the record leaves the heap */
 	rc = ilog_destroy(umm, &obj->vo_ilog);
 	if (rc != 0)
 		return rc;
@@ -228,6 +230,8 @@ vos_krec_body_free(struct umem_instance *umm, struct vos_pool *pool, umem_off_t 
 {
 	int rc;
 
+	if (pool != NULL)
+		vos_oc_invalidate(pool); /* the record leaves the heap */
 	rc = krec_free_children(umm, pool, umem_off2ptr(umm, off));
 	if (rc != 0)
 		return rc;

@@ -879,6 +879,53 @@ t_ilog_abort(void **state)
 	ctx_fini(&c);
 }
 
+/*
+ * The first entry of an empty log written inside a transaction (ilog_update's fast path,
+ * every new VOS key): the same log bytes, answers and replica as outside one, a refusal
+ * after it that does not doom the transaction, and an abort that empties the log again.
+ */
+static void
+t_ilog_first_in_tx(void **state)
+{
+	struct ctx c;
+	int kind;
+
+	(void)state;
+	ctx_init(&c);
+	for (kind = 0; kind < 2; kind++) {
+		bool punch = kind == 1;
+
+		/* log 0 outside a transaction, log 1 inside one */
+		assert_int_equal(ilog_update(c.umm, &c.roots[0], 50, 5, punch), 0);
+		assert_int_equal(umem_tx_begin(c.umm), 0);
+		assert_int_equal(ilog_update(c.umm, &c.roots[1], 0, 5, punch), -DER_INVAL);
+		assert_int_equal(ilog_update(c.umm, &c.roots[1], 50, 0, punch), -DER_INVAL);
+		assert_int_equal(ilog_update(c.umm, &c.roots[1], 50, 5, punch), 0);
+		assert_int_equal(ilog_update(c.umm, &c.roots[1], 50, 5, !punch), -DER_NO_PERM);
+		assert_int_equal(ilog_update(c.umm, &c.roots[1], 50, 5, punch), 0); /* a repeat */
+		assert_int_equal(umem_tx_end(c.umm, 0), 0);
+		assert_memory_equal(&c.roots[0], &c.roots[1], sizeof(c.roots[0]));
+		assert_int_equal(ilog_check(c.umm, &c.roots[1]), 0);
+		assert_int_equal(nr_entries(&c, 1), 1);
+		assert_int_equal(query(&c, 1, 60).ii_visible, !punch);
+		assert_int_equal(query(&c, 1, 49).ii_visible, false);
+		assert_replica_equal(&c);
+
+		/* aborted: empty again, nothing committed */
+		assert_int_equal(umem_tx_begin(c.umm), 0);
+		assert_int_equal(ilog_update(c.umm, &c.roots[2], 70, 1, punch), 0);
+		assert_int_equal(nr_entries(&c, 2), 1);
+		assert_int_equal(umem_tx_end(c.umm, -DER_CANCELED), -DER_CANCELED);
+		assert_true(ilog_is_empty(&c.roots[2]));
+		assert_replica_equal(&c);
+
+		assert_int_equal(ilog_destroy(c.umm, &c.roots[0]), 0);
+		assert_int_equal(ilog_destroy(c.umm, &c.roots[1]), 0);
+		assert_true(ilog_is_empty(&c.roots[1]));
+	}
+	ctx_fini(&c);
+}
+
 /* The failure workload: every path that allocates or frees, on two logs. */
 enum { W_CREATE, W_PUNCH, W_AGG, W_DESTROY };
 
@@ -1097,6 +1144,7 @@ main(void)
 	    cmocka_unit_test(t_ilog_growth),
 	    cmocka_unit_test(t_ilog_destroy),
 	    cmocka_unit_test(t_ilog_abort),
+	    cmocka_unit_test(t_ilog_first_in_tx),
 	    cmocka_unit_test(t_ilog_alloc_failure),
 	    cmocka_unit_test(t_ilog_corrupt),
 	};

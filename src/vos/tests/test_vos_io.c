@@ -2449,6 +2449,129 @@ t_meta_bitflip(void **state)
 	assert_int_equal(opened, 24);
 }
 
+/* Is @oid (and, with @dkey, that dkey as its last) in the handle's lookup cache? */
+static bool
+oc_has(daos_unit_oid_t oid, const char *dkey)
+{
+	struct vos_container *cont = vos_hdl2cont(coh);
+	struct vos_obj_df *obj = vos_oc_obj(cont, oid);
+	daos_key_t dk;
+
+	if (obj == NULL || dkey == NULL)
+		return obj != NULL;
+	dk = vt_key(dkey);
+	return vos_oc_dkey(cont, obj, &dk) != NULL;
+}
+
+/* Fetch single value (@dkey, "a") of @oid at @epoch: it must be @want ("": none). */
+static void
+oc_check(daos_unit_oid_t oid, uint64_t epoch, const char *dkey, const char *want)
+{
+	char buf[32] = {0};
+	uint64_t size;
+
+	assert_int_equal(fetch_sv(oid, epoch, 0, dkey, "a", buf, sizeof(buf), &size), 0);
+	assert_int_equal(size, strlen(want));
+	assert_memory_equal(buf, want, size);
+}
+
+/*
+ * The lookup cache of a container handle (vos_obj.c): objects and their last dkey are
+ * remembered by updates and fetches, never from a transaction that aborts (its own or an
+ * outer one), and forgotten when aggregation takes a record out of its tree; 40 objects
+ * over the 8 entries read back right through the cache and, after a reopen, through the
+ * trees alone (a cached record written after it left its tree is found only in the cache).
+ */
+static void
+t_lookup_cache(void **state)
+{
+	struct umem_instance *umm = vos_hdl2cont(coh)->vc_pool->vp_umm;
+	daos_unit_oid_t a = test_oid(DAOS_OT_MULTI_HASHED, 70);
+	daos_unit_oid_t b = test_oid(DAOS_OT_MULTI_HASHED, 71);
+	daos_unit_oid_t c = test_oid(DAOS_OT_MULTI_HASHED, 72);
+	daos_unit_oid_t d = test_oid(DAOS_OT_MULTI_HASHED, 73);
+	daos_epoch_range_t epr = {.epr_lo = 0, .epr_hi = 20};
+	daos_key_t dk = vt_key("gone");
+	struct vos_cont_info ci;
+	char val[16];
+	unsigned int i, j;
+
+	(void)state;
+	/* filled by an update, hit by the next ones (same dkey), moved by another dkey */
+	assert_false(oc_has(a, NULL));
+	assert_int_equal(upd_sv(a, 1, 0, "d1", "a", "v1", 2), 0);
+	assert_true(oc_has(a, "d1"));
+	assert_int_equal(upd_sv(a, 2, 0, "d1", "b", "w1", 2), 0);
+	assert_int_equal(upd_sv(a, 3, 0, "d2", "a", "v2", 2), 0);
+	assert_true(oc_has(a, "d2"));
+	assert_false(oc_has(a, "d1"));
+	oc_check(a, 5, "d1", "v1");
+	oc_check(a, 5, "d2", "v2");
+
+	/* an update that aborts (a failed condition) created b and its dkey: not cached */
+	assert_int_equal(upd_sv(b, 4, DAOS_COND_AKEY_UPDATE, "x", "a", "no", 2), -DER_NONEXIST);
+	assert_false(oc_has(b, NULL));
+	assert_int_equal(upd_sv(b, 6, 0, "x", "a", "b1", 2), 0); /* (a stale entry: freed slots) */
+	assert_true(oc_has(b, "x"));
+	assert_int_equal(upd_sv(c, 5, 0, "y", "a", "c1", 2), 0);
+
+	/* an update committed inside an outer transaction that aborts: not cached */
+	assert_int_equal(umem_tx_begin(umm), 0);
+	assert_int_equal(upd_sv(d, 7, 0, "z", "a", "d1", 2), 0);
+	assert_false(oc_has(d, NULL));
+	assert_int_equal(umem_tx_end(umm, -DER_CANCELED), -DER_CANCELED);
+	oc_check(d, 9, "z", "");
+	assert_int_equal(upd_sv(c, 8, 0, "y2", "a", "c2", 2), 0);
+	assert_int_equal(upd_sv(d, 9, 0, "z", "a", "d2", 2), 0);
+	oc_check(d, 10, "z", "d2");
+
+	/* a dkey aggregation removes: the fetch cached it, the removal must forget it */
+	assert_int_equal(upd_sv(a, 10, 0, "gone", "a", "old", 3), 0);
+	assert_int_equal(vos_obj_punch(coh, a, 11, 0, 0, &dk, 0, NULL, NULL), 0);
+	oc_check(a, 10, "gone", "old");
+	assert_true(oc_has(a, "gone"));
+	assert_int_equal(vos_aggregate(coh, &epr, NULL, 0), 0);
+	assert_false(oc_has(a, NULL));
+	assert_int_equal(upd_sv(a, 30, 0, "gone", "a", "new", 3), 0);
+	gc_all();
+	assert_int_equal(upd_sv(c, 21, 0, "y3", "a", "c3", 2), 0); /* may reuse the slots */
+	oc_check(a, 40, "gone", "new");
+	oc_check(a, 25, "gone", "");
+
+	/* many objects over few entries, three dkeys each, round robin */
+	for (j = 0; j < 3; j++) {
+		for (i = 0; i < 40; i++) {
+			char dkey[8];
+
+			snprintf(dkey, sizeof(dkey), "k%u", j);
+			snprintf(val, sizeof(val), "o%u.%u", i, j);
+			assert_int_equal(upd_sv(test_oid(DAOS_OT_MULTI_HASHED, 100 + i), 50 + j, 0,
+						dkey, "a", val, strlen(val)),
+					 0);
+		}
+	}
+	for (int round = 0; round < 2; round++) {
+		for (i = 0; i < 40; i++) {
+			for (j = 0; j < 3; j++) {
+				char dkey[8];
+
+				snprintf(dkey, sizeof(dkey), "k%u", j);
+				snprintf(val, sizeof(val), "o%u.%u", i, j);
+				oc_check(test_oid(DAOS_OT_MULTI_HASHED, 100 + i), 60, dkey, val);
+			}
+		}
+		oc_check(a, 40, "gone", "new");
+		oc_check(b, 40, "x", "b1");
+		oc_check(d, 40, "z", "d2");
+		oc_check(a, 40, "d2", "v2");
+		/* the trees alone: the cache dies with the handle */
+		vt_pool_reopen(round == 0);
+		assert_false(oc_has(a, NULL));
+	}
+	assert_int_equal(vos_cont_query(coh, &ci), 0);
+	assert_int_equal(ci.ci_nobjs, 44);
+}
+
 int
 main(void)
 {
@@ -2466,6 +2589,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_io_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_meta_bitflip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_iter_cb, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_lookup_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_model, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_model_small_wal, setup, teardown),
 	};
