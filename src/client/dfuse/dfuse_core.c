@@ -568,11 +568,11 @@ mode_killed(mode_t m)
 /*
  * FUSE_HANDLE_KILLPRIV_V2 (dfuse_kio.c): the kernel leaves clearing setuid/setgid to the
  * daemon. Clear them in the object whose attributes @st (fresh, or NULL: the last seen) says
- * has them; under in_lock for reading. @st is updated, and the kernel's cached attributes
- * are invalidated (a write or an open does not reply with attributes).
+ * has them; under in_lock for reading. @st is updated; with @inval the kernel's cached
+ * attributes are invalidated (a write or an open does not reply with attributes).
  */
 static int
-obj_kill_suidgid(struct dfuse_fs *fs, struct dfuse_inode *ie, struct stat *st)
+obj_kill_suidgid(struct dfuse_fs *fs, struct dfuse_inode *ie, struct stat *st, bool inval)
 {
 	struct stat cur;
 	int rc;
@@ -597,7 +597,8 @@ obj_kill_suidgid(struct dfuse_fs *fs, struct dfuse_inode *ie, struct stat *st)
 		st->st_ino = ie->in_ino;
 		ie_stat_save(ie, st);
 		/* attributes only (offset < 0); no lock the request being served holds */
-		(void)fuse_lowlevel_notify_inval_inode(fs->fs_se, ie->in_ino, -1, 0);
+		if (inval)
+			(void)fuse_lowlevel_notify_inval_inode(fs->fs_se, ie->in_ino, -1, 0);
 	}
 	return rc;
 }
@@ -672,7 +673,7 @@ dfuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if (rc == 0 && dfuse_kio_v2() &&
 	    ((flags & (DFS_SET_ATTR_UID | DFS_SET_ATTR_GID)) ||
 	     ((flags & DFS_SET_ATTR_SIZE) && dfuse_kio_kill())))
-		rc = obj_kill_suidgid(fs, ie, &st);
+		rc = obj_kill_suidgid(fs, ie, &st, false); /* the reply has the attributes */
 	pthread_rwlock_unlock(&ie->in_lock);
 	if (rc == ENOENT && ie_is_unlinked(fs, ie)) {
 		/*
@@ -971,7 +972,7 @@ dfuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			rc = dfs_osetattr(fs->fs_dfs, ie->in_obj, &st, DFS_SET_ATTR_SIZE);
 		}
 		if (rc == 0 && dfuse_kio_kill()) /* KILLPRIV_V2, FUSE_OPEN_KILL_SUIDGID */
-			rc = obj_kill_suidgid(fs, ie, &st);
+			rc = obj_kill_suidgid(fs, ie, &st, true);
 		pthread_rwlock_unlock(&ie->in_lock);
 	}
 	if (rc != 0) {
@@ -1091,7 +1092,7 @@ dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t 
 	(void)ino;
 	if (dfuse_kio_kill()) { /* KILLPRIV_V2: a write by a caller without CAP_FSETID */
 		pthread_rwlock_rdlock(&ie->in_lock);
-		rc = obj_kill_suidgid(fs, ie, NULL);
+		rc = obj_kill_suidgid(fs, ie, NULL, true);
 		pthread_rwlock_unlock(&ie->in_lock);
 		if (rc != 0) {
 			fuse_reply_err(req, err_of(rc));
