@@ -8,6 +8,10 @@
 # daemon, engine) and then the medians of both and their ratio new / old. DFUSE_PERF_ARGS
 # default to one 1 GiB run without local or libdfs runs: -m 1024 -n 10 -r 1 -N -L. On a
 # loaded machine trust the CPU per MiB more than the rates (docs/PERFORMANCE.md, dfuse).
+# One side only: AB_OLD_ARGS / AB_NEW_ARGS, more dfuse_perf.sh options (AB_NEW_ARGS=-S: the
+# same build over tcp and over shm); AB_OLD_DFUSE / AB_NEW_DFUSE, more dfuse options
+# (AB_NEW_DFUSE="-t 8": 8 workers against the default); AB_OLD_ENV / AB_NEW_ENV, environment
+# words (AB_OLD_ENV=DFUSE_NO_KILLPRIV_V2=1: one binary with and without a switch).
 set -u
 OLD=${1:?usage: $0 OLD_BUILD NEW_BUILD [ROUNDS] [-- DFUSE_PERF_ARGS...]}
 NEW=${2:?usage: $0 OLD_BUILD NEW_BUILD [ROUNDS] [-- DFUSE_PERF_ARGS...]}
@@ -26,8 +30,16 @@ echo "dfuse_ab: $(date -u '+%F %T UTC'), load $(cut -d' ' -f1-3 /proc/loadavg); 
 for r in $(seq "$ROUNDS"); do
 	for side in old new; do
 		b=$OLD
-		[ $side = new ] && b=$NEW
-		"$HERE/dfuse_perf.sh" "$b" "$@" >"$OUT/log" 2>&1 ||
+		extra=${AB_OLD_ARGS:-}
+		dfo=${AB_OLD_DFUSE:-}
+		envw=${AB_OLD_ENV:-}
+		[ $side = new ] && b=$NEW && extra=${AB_NEW_ARGS:-} && dfo=${AB_NEW_DFUSE:-} &&
+			envw=${AB_NEW_ENV:-}
+		sep=--
+		for a in "$@"; do [ "$a" = -- ] && sep=; done
+		[ -n "$dfo" ] || sep=
+		# shellcheck disable=SC2086 # envw, extra, sep, dfo: words on purpose
+		env $envw "$HERE/dfuse_perf.sh" "$b" $extra "$@" $sep $dfo >"$OUT/log" 2>&1 ||
 			{ echo "dfuse_perf.sh $b failed:"; tail -20 "$OUT/log"; exit 1; }
 		# "run N: dfuse name value ..." lines: one file per run
 		grep -E '^  run [0-9]+: dfuse' "$OUT/log" | sed 's/^  run [0-9]*: dfuse //' |

@@ -19,9 +19,13 @@ CPU per MiB: with DFUSE_PERF_PIDS="NAME=PID ..." in the environment, the CPU tim
 system, all threads, from /proc/PID/stat) each of those processes spent during the write
 (+ fsync) and the read phase, in ms per MiB, is printed too ("write_cpu_NAME"), next to the
 writer's own ("write_cpu_self"): what the rate costs, which the machine's load changes much
-less than the rate itself.
+less than the rate itself. "write_vcsw_self" / "read_vcsw_self": the writer's (reader's)
+voluntary context switches per MiB, i.e. how often its system calls slept (a synchronous
+FUSE request such as the security.capability question, dirty-page throttling, a read
+waiting for its page).
 """
 import os
+import resource
 import statistics
 import sys
 import time
@@ -35,6 +39,10 @@ def cpu_of(pid):
     except OSError:
         return None
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def vcsw():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
 
 
 def cpu_all(pids):
@@ -79,6 +87,7 @@ def run(d, nfiles, mib, block_kib):
     path = os.path.join(d, "stream.%d" % os.getpid())
     fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
     c0 = cpu_all(pids)
+    v0 = vcsw()
     t = time.monotonic()
     for i in range(nblk):
         buf[0] = i & 0xFF
@@ -88,6 +97,7 @@ def run(d, nfiles, mib, block_kib):
     os.fsync(fd)
     out["write_MBps"] = nblk * bs / (time.monotonic() - t) / 1e6
     cpu_report(out, "write", c0, cpu_all(pids), mib)
+    out["write_vcsw_self"] = (vcsw() - v0) / mib
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     os.close(fd)
     fd = os.open(path, os.O_RDONLY)
@@ -95,6 +105,7 @@ def run(d, nfiles, mib, block_kib):
     rbuf = bytearray(bs)
     mv = memoryview(rbuf)
     c0 = cpu_all(pids)
+    v0 = vcsw()
     t = time.monotonic()
     for i in range(nblk):
         got = os.readv(fd, [mv])
@@ -102,6 +113,7 @@ def run(d, nfiles, mib, block_kib):
             raise SystemExit("read block %d: %d bytes or wrong data" % (i, got))
     out["read_MBps"] = nblk * bs / (time.monotonic() - t) / 1e6
     cpu_report(out, "read", c0, cpu_all(pids), mib)
+    out["read_vcsw_self"] = (vcsw() - v0) / mib
     os.close(fd)
     os.unlink(path)
     for k, v in out.items():
@@ -126,7 +138,7 @@ def report(a_files, b_files):
     for k in a:
         ma = statistics.median(a[k])
         mb = statistics.median(b[k]) if k in b else float("nan")
-        fmt = "%.2f" if "_cpu_" in k else "%.0f"
+        fmt = "%.2f" if "_cpu_" in k or "_vcsw_" in k else "%.0f"
         print("%-17s %10.2f %-26s %10.1f %-26s %7.3f" % (
             k, ma, "[" + ", ".join(fmt % x for x in a[k]) + "]", mb,
             "[" + ", ".join(fmt % x for x in b.get(k, [])) + "]", ma / mb))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # dfuse_perf.sh BUILD_DIR [-m MIB] [-n FILES] [-r RUNS] [-l LOCAL_DIR] [-t TARGETS] [-N] [-L]
-#               [-k SECONDS] [-- DFUSE_OPTIONS...]: a dfuse benchmark (not a test).
+#               [-S] [-k SECONDS] [-- DFUSE_OPTIONS...]: a dfuse benchmark (not a test).
 #
 # Starts a real daos_server (TARGETS targets, 2 by default; SCM class ram, a file bdev), a
 # daos_agent, `dmg pool create`, `daos container create --type POSIX` and mounts it with
@@ -12,8 +12,9 @@
 # build/tests/dfs_perf against the same server (its own pool), same sizes (at most 256 MiB),
 # from one thread and from 4 (-v: its RPCs and CPU per MiB, client and server). -k keeps the
 # mount for SECONDS before the runs (for experiments by hand; it prints how to go on). -L skips
-# the local runs (quicker A/B). DFUSE_BIN=PATH runs another dfuse binary (an A/B of two builds
-# against the same libraries). The dfuse runs also print the CPU time per MiB of the daemon,
+# the local runs (quicker A/B). -S: the daemon talks to the engine over libfabric shm (the
+# engine with DAOS_SHM=1, dfuse and dfs_perf with D_PROVIDER=shm; the tools stay on tcp).
+# DFUSE_BIN=PATH runs another dfuse binary (an A/B of two builds against the same libraries). The dfuse runs also print the CPU time per MiB of the daemon,
 # the engine and the writer for the write and the read phase (dfuse_perf.py, DFUSE_PERF_PIDS).
 #
 # Durability: dfuse's write returns when the server has the data durably (the engine's WAL
@@ -34,6 +35,7 @@ TARGETS=2
 NO_DFS=
 NO_LOCAL=
 HOLD=
+SHM=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-m) MIB=$2; shift 2 ;;
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
 	-N) NO_DFS=1; shift ;;
 	-L) NO_LOCAL=1; shift ;;
 	-k) HOLD=$2; shift 2 ;;
+	-S) SHM=1; shift ;;
 	--) shift; break ;;
 	*) echo "dfuse_perf.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -62,14 +65,30 @@ DFS_PERF=$B/tests/dfs_perf
 t_need_exec "$SRV_BIN" "$CTL_PING" "$AGENT" "$DMG" "$JGET" "$DAOS" "$DFUSE"
 dfuse_need_fuse
 t_init dfuse_perf
-trap dfuse_cleanup EXIT
 t_ports 9300 80
+CLI_ENV=()
+if [ -n "$SHM" ]; then
+	[ -d /dev/shm ] && [ -w /dev/shm ] || { echo "dfuse_perf: -S needs a writable /dev/shm" >&2; exit 1; }
+	export DAOS_SHM=1 # reaches the engine (srv_start inherits the environment)
+	CLI_ENV=(env D_PROVIDER=shm)
+fi
+CLI_PIDS=()
+perf_cleanup() { # the engine's shm regions (named after its fabric ports) and the clients'
+	local rc=$? p i
+	dfuse_cleanup
+	if [ -n "$SHM" ]; then
+		for i in 0 1 2 3 4 5 6 7 8; do rm -f "/dev/shm/127.0.0.1:$((FAB_PORT + i))"; done
+		for p in "${CLI_PIDS[@]}"; do rm -f /dev/shm/"$p":*; done
+	fi
+	return $rc
+}
+trap perf_cleanup EXIT
 [ -n "$LOCAL" ] || LOCAL=$TMP/local
 mkdir -p "$LOCAL"
 
 echo "dfuse_perf: $(date -u '+%F %T UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  $RUNS runs; $FILES files; $MIB MiB in 1 MiB calls; $TARGETS targets; local dir $LOCAL"
-echo "  dfuse options: ${*:-(defaults)}"
+echo "  dfuse options: ${*:-(defaults)}; client transport ${SHM:+shm}${SHM:-tcp}"
 
 srv_config "$TARGETS" >"$TMP/daos_server.yml"
 cat >>"$TMP/daos_server.yml" <<CFG
@@ -99,9 +118,10 @@ timeout 60 "$DAOS" -j container create perf fs --type POSIX >"$TMP/cc.out" 2>"$T
 M=$TMP/mnt
 mkdir -p "$M"
 MNTS+=("$M")
-"$DFUSE" -m "$M" --pool perf --cont fs -f "$@" >"$TMP/dfuse.out" 2>"$TMP/dfuse.err" &
+"${CLI_ENV[@]}" "$DFUSE" -m "$M" --pool perf --cont fs -f "$@" >"$TMP/dfuse.out" 2>"$TMP/dfuse.err" &
 DF_PID=$!
 t_track $DF_PID
+CLI_PIDS+=("$DF_PID")
 for i in $(seq 1200); do
 	dfuse_mounted "$M" && break
 	kill -0 $DF_PID 2>/dev/null || break
@@ -134,10 +154,10 @@ if [ -z "$NO_DFS" ] && [ -x "$DFS_PERF" ]; then
 	DFS_MIB=$((MIB > 256 ? 256 : MIB))
 	[ "$DFS_MIB" = "$MIB" ] || echo "  (streaming $DFS_MIB MiB: what fits dfs_perf's pool)"
 	# -v: RPCs and CPU per MiB of the client and of the server, to compare with dfuse's
-	DAOS_PERF_SERVER_PID=$SRV_PID "$DFS_PERF" "$ADDR" -n "$FILES" -m "$DFS_MIB" -r "$RUNS" \
+	DAOS_PERF_SERVER_PID=$SRV_PID "${CLI_ENV[@]}" "$DFS_PERF" "$ADDR" -n "$FILES" -m "$DFS_MIB" -r "$RUNS" \
 		-d "$LOCAL" -v 2>&1 | sed 's/^/  /'
 	echo "libdfs, 4 threads (4 calls in flight, as dfuse's 4 workers):"
-	DAOS_PERF_SERVER_PID=$SRV_PID "$DFS_PERF" "$ADDR" -n $(((FILES + 3) / 4 * 4)) \
+	DAOS_PERF_SERVER_PID=$SRV_PID "${CLI_ENV[@]}" "$DFS_PERF" "$ADDR" -n $(((FILES + 3) / 4 * 4)) \
 		-m $((DFS_MIB / 4 * 4)) -r "$RUNS" \
 		-d "$LOCAL" -t 4 -L -v 2>&1 | sed 's/^/  /'
 fi

@@ -80,7 +80,8 @@ struct dfuse_inode {
 struct dfuse_fs {
 	dfs_t *fs_dfs;
 	const struct dfuse_opts *fs_opts;
-	int fs_oflags; /* O_RDWR, or O_RDONLY for a read-only mount */
+	int fs_oflags;              /* O_RDWR, or O_RDONLY for a read-only mount */
+	struct fuse_session *fs_se; /* set before the session loop */
 	pthread_mutex_t fs_lock;
 	struct dfuse_inode *fs_buckets[DFUSE_NBUCKETS];
 };
@@ -554,6 +555,54 @@ ie_stat(struct dfuse_fs *fs, struct dfuse_inode *ie, struct stat *st)
 	return rc;
 }
 
+/* @m without setuid, and without setgid if group-executable (the VFS's rule) */
+static mode_t
+mode_killed(mode_t m)
+{
+	m &= ~(mode_t)S_ISUID;
+	if ((m & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		m &= ~(mode_t)S_ISGID;
+	return m;
+}
+
+/*
+ * FUSE_HANDLE_KILLPRIV_V2 (dfuse_kio.c): the kernel leaves clearing setuid/setgid to the
+ * daemon. Clear them in the object whose attributes @st (fresh, or NULL: the last seen) says
+ * has them; under in_lock for reading. @st is updated; with @inval the kernel's cached
+ * attributes are invalidated (a write or an open does not reply with attributes).
+ */
+static int
+obj_kill_suidgid(struct dfuse_fs *fs, struct dfuse_inode *ie, struct stat *st, bool inval)
+{
+	struct stat cur;
+	int rc;
+
+	if (st == NULL) {
+		pthread_mutex_lock(&ie->in_stat_lock);
+		cur = ie->in_stat;
+		pthread_mutex_unlock(&ie->in_stat_lock);
+		/* the kernel's view is the same last attributes: nothing set, nothing to do */
+		if (!S_ISREG(cur.st_mode) || mode_killed(cur.st_mode) == cur.st_mode)
+			return 0;
+		rc = dfs_ostat(fs->fs_dfs, ie->in_obj, &cur);
+		if (rc != 0)
+			return rc;
+		st = &cur;
+	}
+	if (!S_ISREG(st->st_mode) || mode_killed(st->st_mode) == st->st_mode)
+		return 0;
+	st->st_mode = mode_killed(st->st_mode);
+	rc = dfs_osetattr(fs->fs_dfs, ie->in_obj, st, DFS_SET_ATTR_MODE);
+	if (rc == 0) {
+		st->st_ino = ie->in_ino;
+		ie_stat_save(ie, st);
+		/* attributes only (offset < 0); no lock the request being served holds */
+		if (inval)
+			(void)fuse_lowlevel_notify_inval_inode(fs->fs_se, ie->in_ino, -1, 0);
+	}
+	return rc;
+}
+
 static void
 dfuse_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -617,6 +666,14 @@ dfuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		rc = dfs_osetattr(fs->fs_dfs, ie->in_obj, &st, flags);
 	else
 		rc = dfs_ostat(fs->fs_dfs, ie->in_obj, &st); /* ctime alone: nothing to keep */
+	/*
+	 * KILLPRIV_V2: a chown clears setuid/setgid (whoever asks), a truncation when the
+	 * kernel says so (a caller without CAP_FSETID); the kernel no longer sends the mode
+	 */
+	if (rc == 0 && dfuse_kio_v2() &&
+	    ((flags & (DFS_SET_ATTR_UID | DFS_SET_ATTR_GID)) ||
+	     ((flags & DFS_SET_ATTR_SIZE) && dfuse_kio_kill())))
+		rc = obj_kill_suidgid(fs, ie, &st, false); /* the reply has the attributes */
 	pthread_rwlock_unlock(&ie->in_lock);
 	if (rc == ENOENT && ie_is_unlinked(fs, ie)) {
 		/*
@@ -717,6 +774,14 @@ entry_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, c
 	if ((fi->flags & O_TRUNC) && st.st_size > 0) {
 		st.st_size = 0;
 		rc = dfs_osetattr(fs->fs_dfs, obj, &st, DFS_SET_ATTR_SIZE);
+		/*
+		 * KILLPRIV_V2 (FUSE_OPEN_KILL_SUIDGID): the file existed (it had data; a new one
+		 * keeps the mode it was created with)
+		 */
+		if (rc == 0 && dfuse_kio_kill() && mode_killed(st.st_mode) != st.st_mode) {
+			st.st_mode = mode_killed(st.st_mode);
+			rc = dfs_osetattr(fs->fs_dfs, obj, &st, DFS_SET_ATTR_MODE);
+		}
 	}
 	if (rc == 0)
 		rc = ie_insert(fs, pie, name, obj, &st);
@@ -906,6 +971,8 @@ dfuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			st.st_size = 0;
 			rc = dfs_osetattr(fs->fs_dfs, ie->in_obj, &st, DFS_SET_ATTR_SIZE);
 		}
+		if (rc == 0 && dfuse_kio_kill()) /* KILLPRIV_V2, FUSE_OPEN_KILL_SUIDGID */
+			rc = obj_kill_suidgid(fs, ie, &st, true);
 		pthread_rwlock_unlock(&ie->in_lock);
 	}
 	if (rc != 0) {
@@ -1023,6 +1090,15 @@ dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t 
 	int rc;
 
 	(void)ino;
+	if (dfuse_kio_kill()) { /* KILLPRIV_V2: a write by a caller without CAP_FSETID */
+		pthread_rwlock_rdlock(&ie->in_lock);
+		rc = obj_kill_suidgid(fs, ie, NULL, true);
+		pthread_rwlock_unlock(&ie->in_lock);
+		if (rc != 0) {
+			fuse_reply_err(req, err_of(rc));
+			return;
+		}
+	}
 	d_iov_set(&iov, (void *)buf, size);
 	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
 	rc = dfs_write(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)off, NULL);
@@ -1832,6 +1908,18 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	}
 	if (o->do_ra_kib > 0 && !o->do_direct_io && real != NULL)
 		dfuse_set_readahead(real, o->do_ra_kib);
+	/*
+	 * dfuse's own I/O on /dev/fuse, for FUSE_HANDLE_KILLPRIV_V2 (no security.capability
+	 * question before each write() system call); DFUSE_NO_KILLPRIV_V2=1 leaves it out
+	 */
+	fs->fs_se = se;
+	rc = dfuse_kio_attach(se, getenv("DFUSE_NO_KILLPRIV_V2") == NULL);
+	if (rc != 0) {
+		fprintf(stderr, "dfuse: custom FUSE I/O: %s\n", strerror(-rc));
+		rc = EIO;
+		fuse_session_unmount(se);
+		goto out_sig;
+	}
 	fprintf(stderr, "dfuse: mounted at %s\n", o->do_mnt);
 	if (ready != NULL)
 		ready(arg);

@@ -82,6 +82,18 @@ int dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg)
  * call dfuse_bg_ready() (exit 0) or to exit (its code), and never returns. Returns in the
  * child (or at once with --foreground). Call before daos_init.
  */
+/*
+ * dfuse_kio.c: dfuse's own read/writev on /dev/fuse. Attach after the mount, before the
+ * session loop (0 or -errno); @killpriv_v2 asks for FUSE_HANDLE_KILLPRIV_V2 when the
+ * kernel offers it. dfuse_kio_v2: it was agreed; dfuse_kio_kill: the request this thread is
+ * processing asks the daemon to clear setuid/setgid (a write, truncation or O_TRUNC open by
+ * a caller without CAP_FSETID).
+ */
+struct fuse_session;
+int dfuse_kio_attach(struct fuse_session *se, bool killpriv_v2);
+bool dfuse_kio_v2(void);
+bool dfuse_kio_kill(void);
+
 void dfuse_bg_start(const struct dfuse_opts *o);
 
 /* The child is mounted: let the parent exit 0 and detach stdio. @arg is unused. */
