@@ -381,6 +381,7 @@ net_buf_get(struct net_context *ctx, size_t len, struct net_buf **bufp)
 out:
 	buf->nb_next = NULL;
 	ctx->c_stats.ns_bufs++;
+	ctx->c_stats.ns_buf_bytes += buf->nb_size;
 	*bufp = buf;
 	return 0;
 }
@@ -402,6 +403,7 @@ net_buf_put(struct net_context *ctx, struct net_buf *buf)
 		return;
 	D_ASSERT(ctx->c_stats.ns_bufs > 0);
 	ctx->c_stats.ns_bufs--;
+	ctx->c_stats.ns_buf_bytes -= buf->nb_size;
 	c = net_buf_class(buf->nb_size, &size);
 	if (c == NET_BUF_CLASSES || size != buf->nb_size ||
 	    ctx->c_stats.ns_buf_idle + size > NET_BUF_CACHE_MAX) {
@@ -411,6 +413,12 @@ net_buf_put(struct net_context *ctx, struct net_buf *buf)
 	buf->nb_next = ctx->c_buf_free[c];
 	ctx->c_buf_free[c] = buf;
 	ctx->c_stats.ns_buf_idle += size;
+}
+
+uint64_t
+net_buf_bytes(const struct net_context *ctx)
+{
+	return ctx->c_stats.ns_buf_bytes;
 }
 
 void
