@@ -359,6 +359,10 @@ t_bufs(void **state)
 			net_buf_put(t_ctx, b);
 		}
 	}
+	/* buffers of 2 MiB and more are 2 MiB-aligned (for transparent huge pages) */
+	assert_int_equal(net_buf_get(t_ctx, 2 << 20, &b), 0);
+	assert_int_equal((uintptr_t)b->nb_addr % (2 << 20), 0);
+	net_buf_put(t_ctx, b);
 	/* a buffer put back is the next one of its class; one too large is never kept */
 	net_context_stats(t_ctx, &st0);
 	assert_int_equal(net_buf_get(t_ctx, 1 << 20, &b), 0);
