@@ -678,13 +678,13 @@ srv_net_start(const struct dss_engine *eng, const struct srv_net_attr *attr)
 	uint32_t drain_ms = attr->na_drain_ms == 0 ? SRV_NET_DRAIN_MS_DEFAULT : attr->na_drain_ms;
 	uint32_t opc_nr = 0;
 	uint32_t nr = eng->de_tgt_nr + 1;
+	const char *env = getenv("DAOS_XS_NOSPIN_MIB");
 	uint32_t i;
 	int rc;
 
-	const char *env = getenv("DAOS_XS_NOSPIN_MIB");
-
 	if (srv_net.sn_tgts != NULL)
 		return -DER_ALREADY;
+	srv_nospin_bytes = SRV_NOSPIN_BYTES_DEFAULT;
 	if (env != NULL && *env != '\0') {
 		char *end = NULL;
 		unsigned long long mib = strtoull(env, &end, 10);
