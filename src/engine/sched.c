@@ -479,6 +479,8 @@ xs_idle_wait(struct dss_xstream *xs, uint64_t now)
 
 	n = xs_epoll(xs, evs, tsp);
 	DSS_STAT_ADD(xs, xs_st_sleeps, 1);
+	if (xs->xs_nospin)
+		DSS_STAT_ADD(xs, xs_st_nospin, 1);
 	if (xs->xs_idle_spin_max_ns > xs->xs_idle_spin_ns)
 		xs_spin_adapt(xs, d_now_ns() - now, n > 0);
 	if (n < 0 && errno != EINTR)
@@ -574,7 +576,7 @@ dss_xstream_run(struct dss_xstream *xs)
 			idle_start = now;
 			continue;
 		}
-		if (now - idle_start < xs->xs_spin_ns) {
+		if (now - idle_start < xs->xs_spin_ns && !xs->xs_nospin) {
 			/*
 			 * Spin politely: with more runnable threads than cores (several xstreams
 			 * and the clients on two cores) a spinning xstream held the core for
@@ -584,6 +586,7 @@ dss_xstream_run(struct dss_xstream *xs)
 			continue;
 		}
 		xs_idle_wait(xs, now);
+		xs->xs_nospin = false;
 		idle_start = 0;
 	}
 
@@ -591,6 +594,13 @@ dss_xstream_run(struct dss_xstream *xs)
 	dss_xs_tls = NULL;
 	__atomic_store_n(&xs->xs_run, DSS_XS_DONE, __ATOMIC_RELEASE);
 	return 0;
+}
+
+void
+dss_xstream_nospin(void)
+{
+	if (dss_xs_tls != NULL)
+		dss_xs_tls->xs_nospin = true;
 }
 
 static void *
@@ -682,6 +692,7 @@ dss_xstream_stats_get(const struct dss_xstream *xs, struct dss_xstream_stats *st
 	st->xss_ults_created = __atomic_load_n(&xs->xs_st_created, __ATOMIC_RELAXED);
 	st->xss_switches = __atomic_load_n(&xs->xs_st_switches, __ATOMIC_RELAXED);
 	st->xss_idle_sleeps = __atomic_load_n(&xs->xs_st_sleeps, __ATOMIC_RELAXED);
+	st->xss_idle_nospin = __atomic_load_n(&xs->xs_st_nospin, __ATOMIC_RELAXED);
 	st->xss_idle_spin_ns = __atomic_load_n(&xs->xs_spin_ns, __ATOMIC_RELAXED);
 	st->xss_remote_msgs = __atomic_load_n(&xs->xs_st_remote, __ATOMIC_RELAXED);
 	st->xss_stacks_mapped = __atomic_load_n(&xs->xs_st_stacks_mapped, __ATOMIC_RELAXED);

@@ -163,6 +163,7 @@ struct dss_xstream {
 	bool xs_stop_warned;
 	uint64_t xs_stop_ns;
 	uint64_t xs_spin_ns; /* the adaptive idle spin now (read loosely by stats) */
+	bool xs_nospin;      /* dss_xstream_nospin: the next idle period sleeps at once */
 	uint64_t xs_nr_ults; /* alive: ready, running or blocked */
 	void *xs_stack_free; /* cached stacks, linked through their top word */
 
@@ -182,6 +183,7 @@ struct dss_xstream {
 	uint64_t xs_st_created;
 	uint64_t xs_st_switches;
 	uint64_t xs_st_sleeps;
+	uint64_t xs_st_nospin;
 	uint64_t xs_st_remote;
 	uint64_t xs_st_stacks_mapped;
 	uint64_t xs_st_stacks_cached;

@@ -69,6 +69,15 @@ D_LOG_FAC_DECLARE(server);
  */
 #define SRV_BELL_IDLE_NS (20 * D_NSEC_PER_MSEC)
 #define SRV_BELL_IDLE_MAX_NS (1 * D_NSEC_PER_SEC)
+/*
+ * A target with at least this many bytes of bulk buffers in flight (net_buf_bytes over its
+ * contexts: several large updates or fetches at once) is bound by bandwidth: its next event
+ * is a ring or CQ completion hundreds of microseconds away, so its loop sleeps in epoll at
+ * once instead of spinning (dss_xstream_nospin). DAOS_XS_NOSPIN_MIB overrides it (MiB; 0:
+ * never), for measurements.
+ */
+#define SRV_NOSPIN_BYTES_DEFAULT (4ULL << 20)
+static uint64_t srv_nospin_bytes = SRV_NOSPIN_BYTES_DEFAULT;
 /* Bulk buffers the srv module keeps per context for reuse (first touch is slow). */
 #define SRV_BUF_CACHE_MAX (64ULL << 20)
 
@@ -309,6 +318,10 @@ srv_tgt_poll(void *arg)
 	dl = srv_tgt_deadline(tgt);
 	if (dl != 0 && (tgt->st_wake_at == 0 || dl < tgt->st_wake_at))
 		dss_cond_signal(&tgt->st_wake_cv);
+	if (srv_nospin_bytes != 0 &&
+	    net_buf_bytes(tgt->st_ctx) + (tgt->st_ctx2 != NULL ? net_buf_bytes(tgt->st_ctx2) : 0) >=
+		srv_nospin_bytes)
+		dss_xstream_nospin();
 	return n;
 }
 
@@ -665,11 +678,22 @@ srv_net_start(const struct dss_engine *eng, const struct srv_net_attr *attr)
 	uint32_t drain_ms = attr->na_drain_ms == 0 ? SRV_NET_DRAIN_MS_DEFAULT : attr->na_drain_ms;
 	uint32_t opc_nr = 0;
 	uint32_t nr = eng->de_tgt_nr + 1;
+	const char *env = getenv("DAOS_XS_NOSPIN_MIB");
 	uint32_t i;
 	int rc;
 
 	if (srv_net.sn_tgts != NULL)
 		return -DER_ALREADY;
+	srv_nospin_bytes = SRV_NOSPIN_BYTES_DEFAULT;
+	if (env != NULL && *env != '\0') {
+		char *end = NULL;
+		unsigned long long mib = strtoull(env, &end, 10);
+
+		if (*end == '\0' && mib < (1ULL << 40))
+			srv_nospin_bytes = mib << 20;
+		else
+			D_WARN("ignoring DAOS_XS_NOSPIN_MIB=%s: not a number of MiB\n", env);
+	}
 	if (attr->na_host == NULL || attr->na_port + nr - 1 > 65535 || eng->de_sys_xs == NULL)
 		return -DER_INVAL;
 	rc = dss_module_foreach(srv_mod_count, &opc_nr);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,7 +66,29 @@ struct cfg {
 	bool single;
 	daos_oclass_id_t oclass;
 	bool no_floor;
+	bool huge; /* -H: buffers on transparent huge pages */
 };
+
+#define HUGE_SZ (2UL << 20)
+#define HUGE_ROUND(n) (((n) + HUGE_SZ - 1) & ~(HUGE_SZ - 1))
+
+/* -H: a 2 MiB-aligned buffer advised for transparent huge pages, or NULL. */
+static void *
+buf_huge_alloc(size_t size)
+{
+	size_t len = HUGE_ROUND(size);
+	char *p, *a;
+
+	p = mmap(NULL, len + HUGE_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + HUGE_SZ - 1) & ~(uintptr_t)(HUGE_SZ - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	munmap(a + len, (size_t)(p + HUGE_SZ - a));
+	(void)madvise(a, len, MADV_HUGEPAGE);
+	return a;
+}
 
 /* What one phase of one run measured. */
 struct result {
@@ -417,23 +440,27 @@ objs_close(struct bench *b, int nobj)
 static void
 usage(const char *prog)
 {
-	printf("usage: %s MGMT_ADDR [options]\n"
-	       "Object update/fetch rates, bandwidth and latency through libdaos, each next to\n"
-	       "the fabric floor (self-test ping or bulk, same sizes, depth and targets).\n"
-	       "  -s SIZES   value sizes in bytes, comma-separated, k/m suffixes (64,4k,1m)\n"
-	       "  -q QDS     queue depths: events in flight on one queue (1,64)\n"
-	       "  -o OBJS    object counts; op i goes to object i %% OBJS (1,16)\n"
-	       "  -n OPS     operations per phase (20000)\n"
-	       "  -B BYTES   cap on the bytes of one phase, k/m/g suffixes (256m)\n"
-	       "  -r RUNS    runs of every figure; medians are printed (3, at most %d)\n"
-	       "  -c CLASS   object class: S1, S2, S4, SX (S1)\n"
-	       "  -t TYPE    array (an extent of SIZE 1-byte records) or single (array)\n"
-	       "  -F         skip the floor measurements\n"
-	       "  -j         print one JSON document instead of the table\n"
-	       "  -h, --help this text\n"
-	       "Run it with tests/common/with_server.sh build/src/engine/daos_server\n"
-	       "build/src/engine/daos_ctl_ping build/tests/daos_perf [options].\n",
-	       prog, MAX_RUNS);
+	printf(
+	    "usage: %s MGMT_ADDR [options]\n"
+	    "Object update/fetch rates, bandwidth and latency through libdaos, each next to\n"
+	    "the fabric floor (self-test ping or bulk, same sizes, depth and targets).\n"
+	    "  -s SIZES   value sizes in bytes, comma-separated, k/m suffixes (64,4k,1m)\n"
+	    "  -q QDS     queue depths: events in flight on one queue (1,64)\n"
+	    "  -o OBJS    object counts; op i goes to object i %% OBJS (1,16)\n"
+	    "  -n OPS     operations per phase (20000)\n"
+	    "  -B BYTES   cap on the bytes of one phase, k/m/g suffixes (256m)\n"
+	    "  -r RUNS    runs of every figure; medians are printed (3, at most %d)\n"
+	    "  -c CLASS   object class: S1, S2, S4, SX (S1)\n"
+	    "  -t TYPE    array (an extent of SIZE 1-byte records) or single (array)\n"
+	    "  -F         skip the floor measurements\n"
+	    "  -H         value buffers on transparent huge pages (2 MiB-aligned, MADV_HUGEPAGE,\n"
+	    "             as dfuse's): over shm the engine then pins the client's pages\n"
+	    "             for its CMA copy 2 MiB at a time\n"
+	    "  -j         print one JSON document instead of the table\n"
+	    "  -h, --help this text\n"
+	    "Run it with tests/common/with_server.sh build/src/engine/daos_server\n"
+	    "build/src/engine/daos_ctl_ping build/tests/daos_perf [options].\n",
+	    prog, MAX_RUNS);
 }
 
 static uint64_t
@@ -524,7 +551,7 @@ main(int argc, char **argv)
 	cfg.objs[0] = 1;
 	cfg.objs[1] = 16;
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "s:q:o:n:B:r:c:t:Fjh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:q:o:n:B:r:c:t:FHjh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			cfg.nsizes = parse_list(optarg, cfg.sizes);
@@ -564,6 +591,9 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			cfg.no_floor = true;
+			break;
+		case 'H':
+			cfg.huge = true;
 			break;
 		case 'j':
 			cfg.json = true;
@@ -624,7 +654,7 @@ main(int argc, char **argv)
 		die("calloc", -DER_NOMEM);
 	for (i = 0; i < maxqd; i++) {
 		b.slots[i].idx = i;
-		b.slots[i].buf = malloc(maxsz);
+		b.slots[i].buf = cfg.huge ? buf_huge_alloc(maxsz) : malloc(maxsz);
 		if (b.slots[i].buf == NULL)
 			die("malloc", -DER_NOMEM);
 		memset(b.slots[i].buf, 0x5a, maxsz);
@@ -774,7 +804,10 @@ main(int argc, char **argv)
 			daos_eq_poll(b.eqh, 0, DAOS_EQ_WAIT, 1, &ev);
 		}
 		daos_event_fini(&b.slots[i].ev);
-		free(b.slots[i].buf);
+		if (cfg.huge)
+			munmap(b.slots[i].buf, HUGE_ROUND(maxsz));
+		else
+			free(b.slots[i].buf);
 	}
 	free(b.slots);
 	free(b.lat);

@@ -652,6 +652,93 @@ t_adaptive_spin(void **state)
 	close(fp.fp_fd);
 }
 
+/*
+ * dss_xstream_nospin: a poller that calls it makes the loop sleep at once although its spin
+ * is a minute long; without it the spin holds (the loop stays awake); the flag lasts one
+ * idle period only. Handshakes only: "asleep" is the arm callback; "awake" is checked over
+ * 200 ms of a 60 s spin, which no load can end early.
+ */
+struct nospin_poller {
+	struct fd_poller np_fp;
+	bool np_nospin;
+};
+
+static int
+nospin_poll(void *arg)
+{
+	struct nospin_poller *np = arg;
+	int n = fd_poll(&np->np_fp);
+
+	if (__atomic_load_n(&np->np_nospin, __ATOMIC_ACQUIRE))
+		dss_xstream_nospin();
+	return n;
+}
+
+static int
+nospin_arm(void *arg)
+{
+	return fd_arm(&((struct nospin_poller *)arg)->np_fp);
+}
+
+static void
+t_nospin(void **state)
+{
+	struct dss_xstream_attr attr = {.xa_idle_spin_ns = 60000 * T_MS,
+					.xa_idle_spin_max_ns = 60000 * T_MS};
+	struct nospin_poller np = {.np_nospin = true};
+	struct dss_xstream_stats st0, st1;
+	struct dss_xstream *xs;
+	uint64_t one = 1;
+	uint32_t events, mark;
+
+	(void)state;
+	np.np_fp.fp_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(np.np_fp.fp_fd >= 0);
+	assert_int_equal(dss_xstream_create("nospin", &attr, &xs), 0);
+	assert_int_equal(
+	    dss_xstream_poller_add(xs, nospin_poll, nospin_arm, np.np_fp.fp_fd, &np, NULL), 0);
+	assert_int_equal(dss_xstream_start(xs), 0);
+
+	/* the poller asks for no spin: the loop sleeps at once (counted when it wakes) */
+	assert_true(fd_wait_asleep(&np.np_fp, 0));
+	events = __atomic_load_n(&np.np_fp.fp_events, __ATOMIC_ACQUIRE);
+	assert_int_equal(write(np.np_fp.fp_fd, &one, sizeof(one)), sizeof(one));
+	assert_true(fd_wait_events(&np.np_fp, events));
+	dss_xstream_stats_get(xs, &st0);
+	assert_true(st0.xss_idle_nospin >= 1);
+	assert_int_equal(st0.xss_idle_nospin, st0.xss_idle_sleeps);
+
+	/* it stops asking: after the next event the loop spins (60 s) instead of sleeping */
+	assert_true(
+	    fd_wait_asleep(&np.np_fp, __atomic_load_n(&np.np_fp.fp_mark, __ATOMIC_RELAXED)));
+	__atomic_store_n(&np.np_nospin, false, __ATOMIC_RELEASE);
+	events = __atomic_load_n(&np.np_fp.fp_events, __ATOMIC_ACQUIRE);
+	assert_int_equal(write(np.np_fp.fp_fd, &one, sizeof(one)), sizeof(one));
+	assert_true(fd_wait_events(&np.np_fp, events));
+	dss_xstream_stats_get(xs, &st0);
+	mark = __atomic_load_n(&np.np_fp.fp_mark, __ATOMIC_RELAXED);
+	usleep(200 * 1000);
+	dss_xstream_stats_get(xs, &st1);
+	assert_false(__atomic_load_n(&np.np_fp.fp_armed, __ATOMIC_ACQUIRE) - 1 >= mark);
+	assert_int_equal(st1.xss_idle_sleeps, st0.xss_idle_sleeps);
+
+	/* asking again cuts the spin short: the next pass goes to sleep, once, without a spin */
+	__atomic_store_n(&np.np_nospin, true, __ATOMIC_RELEASE);
+	assert_true(fd_wait_asleep(&np.np_fp, mark));
+	events = __atomic_load_n(&np.np_fp.fp_events, __ATOMIC_ACQUIRE);
+	assert_int_equal(write(np.np_fp.fp_fd, &one, sizeof(one)), sizeof(one));
+	assert_true(fd_wait_events(&np.np_fp, events));
+	dss_xstream_stats_get(xs, &st1);
+	assert_int_equal(st1.xss_idle_sleeps, st0.xss_idle_sleeps + 1);
+	assert_int_equal(st1.xss_idle_nospin, st0.xss_idle_nospin + 1);
+	printf("sleeps %" PRIu64 ", of which without a spin %" PRIu64 "\n", st1.xss_idle_sleeps,
+	       st1.xss_idle_nospin);
+
+	dss_xstream_stop(xs);
+	dss_xstream_destroy(xs);
+	close(np.np_fp.fp_fd);
+}
+
 struct cpu_arg {
 	cpu_set_t ca_set;
 	int ca_cpu;
@@ -2166,6 +2253,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(t_eventual_timedwait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_cross_thread_wake, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_adaptive_spin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_nospin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_cpu_bind, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_remote_create, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_cross_xstream, setup, teardown),

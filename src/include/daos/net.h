@@ -676,6 +676,7 @@ struct net_stats {
 	uint64_t ns_bufs;            /* net_buf buffers handed out and not put back */
 	uint64_t ns_buf_maps;        /* net_buf buffers mapped so far (cache misses) */
 	uint64_t ns_buf_idle;        /* bytes of idle buffers kept for reuse */
+	uint64_t ns_buf_bytes;       /* bytes of the net_buf buffers handed out (ns_bufs) */
 	uint64_t ns_batches;         /* reply batches sent (NET_HF_BATCH) */
 	uint64_t ns_batched;         /* replies sent inside a batch (also in ns_replied) */
 	uint64_t ns_bulk_bytes;      /* bytes of the registered bulk handles (0 when ns_bulks is) */
@@ -819,6 +820,13 @@ int net_buf_get(struct net_context *ctx, size_t len, struct net_buf **bufp);
  * Context: the context's thread.
  */
 void net_buf_put(struct net_context *ctx, struct net_buf *buf);
+
+/**
+ * Bytes of the net_buf buffers of @ctx handed out and not given back: the server's large
+ * transfers in progress (what an xstream's idle policy keys on). Context: the context's
+ * thread.
+ */
+uint64_t net_buf_bytes(const struct net_context *ctx);
 
 /**
  * Register @handler(@arg) (@arg borrowed) for requests of opcode @opc on @ctx, replacing

@@ -70,6 +70,7 @@ struct dss_xstream_stats {
 	uint64_t xss_ults_created;  /* ULTs that ever started here */
 	uint64_t xss_switches;      /* switches into a ULT */
 	uint64_t xss_idle_sleeps;   /* times the loop slept in epoll */
+	uint64_t xss_idle_nospin;   /* of which without a spin first (dss_xstream_nospin) */
 	uint64_t xss_idle_spin_ns;  /* the adaptive idle spin now (ns) */
 	uint64_t xss_remote_msgs;   /* messages from other threads (creations, wake-ups) */
 	uint64_t xss_stacks_mapped; /* stacks mapped for this xstream: in use + cached */
@@ -182,6 +183,18 @@ int dss_xstream_poller_add(struct dss_xstream *xs, dss_poll_cb_t poll, dss_arm_c
  * Context: as dss_xstream_poller_add; may be called from inside a poller callback.
  */
 void dss_xstream_poller_del(struct dss_xstream *xs, struct dss_poller *poller);
+
+/**
+ * From a poller callback (or a ULT) of the calling xstream: the loop's next idle period
+ * goes to sleep in epoll at once instead of spinning first (the flag is cleared by that
+ * sleep). For work that is bound by bandwidth, not by a round trip: e.g. a target with
+ * several MiB of bulk transfers in flight, whose next event (a ring or CQ completion, the
+ * next request of a deep queue) is hundreds of microseconds away, where a spin costs a core
+ * and shortens nothing. Set it again on every pass the condition holds.
+ *
+ * Context: the xstream's thread; no-op elsewhere.
+ */
+void dss_xstream_nospin(void);
 
 /** The body of a ULT. */
 typedef void (*dss_ult_func_t)(void *arg);

@@ -41,6 +41,7 @@ t_check_idle(void)
 	assert_int_equal(st.ns_bulk_bytes, 0);
 	assert_int_equal(st.ns_bulk_ops, 0);
 	assert_int_equal(st.ns_bufs, 0);
+	assert_int_equal(st.ns_buf_bytes, 0);
 }
 
 static int
@@ -358,6 +359,10 @@ t_bufs(void **state)
 			net_buf_put(t_ctx, b);
 		}
 	}
+	/* buffers of 2 MiB and more are 2 MiB-aligned (for transparent huge pages) */
+	assert_int_equal(net_buf_get(t_ctx, 2 << 20, &b), 0);
+	assert_int_equal((uintptr_t)b->nb_addr % (2 << 20), 0);
+	net_buf_put(t_ctx, b);
 	/* a buffer put back is the next one of its class; one too large is never kept */
 	net_context_stats(t_ctx, &st0);
 	assert_int_equal(net_buf_get(t_ctx, 1 << 20, &b), 0);
@@ -368,6 +373,8 @@ t_bufs(void **state)
 	net_context_stats(t_ctx, &st);
 	assert_int_equal(st.ns_buf_maps, st0.ns_buf_maps);
 	assert_int_equal(st.ns_bufs, 1);
+	assert_int_equal(st.ns_buf_bytes, 1 << 20); /* the class's size, not the length asked */
+	assert_int_equal(net_buf_bytes(t_ctx), 1 << 20);
 	assert_int_equal(st.ns_buf_idle, st0.ns_buf_idle - (1 << 20));
 	net_buf_put(t_ctx, b);
 	assert_int_equal(net_buf_get(t_ctx, (8 << 20) + 1, &b2), 0);
@@ -389,10 +396,13 @@ t_bufs(void **state)
 	}
 	net_context_stats(t_ctx, &st);
 	assert_int_equal(st.ns_bufs, T_NBUF);
+	assert_int_equal(st.ns_buf_bytes, (uint64_t)T_NBUF << 20);
+	assert_int_equal(net_buf_bytes(t_ctx), (uint64_t)T_NBUF << 20);
 	for (i = 0; i < T_NBUF; i++)
 		net_buf_put(t_ctx, bufs[i]);
 	net_context_stats(t_ctx, &st);
 	assert_int_equal(st.ns_bufs, 0);
+	assert_int_equal(net_buf_bytes(t_ctx), 0);
 	assert_true(st.ns_buf_idle <= NET_BUF_CACHE_MAX);
 	assert_true(st.ns_buf_idle >= NET_BUF_CACHE_MAX - (8UL << 20));
 }
