@@ -77,6 +77,16 @@ fi
 pass "a shm client reads in a loop (with the race's engine gone)"
 
 rounds() { grep -c '^round' "$TMP/cl.out"; }
+# tcp_rx PID: bytes PID received on its TCP connections to the engine's fabric ports
+tcp_rx() {
+	ss -tinpH state established 2>/dev/null | awk -v pid="pid=$1," -v lo="$FAB_PORT" '
+		/^[0-9]/ { n = split($4, a, ":"); p = a[n] + 0
+			   mine = index($0, pid) > 0 && p >= lo && p <= lo + 4; next }
+		mine && match($0, /bytes_received:[0-9]+/) {
+			sum += substr($0, RSTART + 15, RLENGTH - 15); mine = 0 }
+		END { print sum + 0 }'
+}
+
 for r in $(seq "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then
 		unset DAOS_SHM
@@ -97,6 +107,30 @@ for r in $(seq "$ROUNDS"); do
 	want=$((n0 + 2))
 	if wait_line "$TMP/cl.out" "^round $want\$" 300; then
 		pass "restart $r ($how): the client went on (round $want)"
+		# which transport it went on with: TCP bytes over one more whole round (12
+		# values read, 3 MiB among them), begun after the engines' recheck (1 s)
+		wait_line "$TMP/cl.out" "^round $((want + 1))\$" 120
+		b0=$(tcp_rx "$CL_PID")
+		wait_line "$TMP/cl.out" "^round $((want + 2))\$" 120
+		b=$(($(tcp_rx "$CL_PID") - b0))
+		if [ "$how" = "with DAOS_SHM=1" ]; then
+			[ "$b" -lt 100000 ] && pass "... over shm again: $b bytes over TCP in a round" ||
+				fail "... $b bytes over TCP in a round from an engine serving shm"
+		else
+			[ "$b" -gt 1000000 ] && pass "... over tcp: $b bytes over TCP in a round" ||
+				fail "... $b bytes over TCP in a round from an engine without shm"
+		fi
+		if [ "$r" = 1 ]; then
+			# a new shm client of an engine without shm: tcp from its first lookup on
+			D_PROVIDER=shm "$CLIENT" "$ADDR" once >"$TMP/fresh.out" 2>"$TMP/fresh.err" &
+			p=$!
+			t_track "$p"
+			wait_exit "$p" 180
+			rm -f /dev/shm/"$p":*
+			[ "$RC" = 0 ] &&
+				pass "a new shm client of an engine without shm: I/O over tcp ($(tail -1 "$TMP/fresh.out"))" ||
+				{ fail "a new shm client of an engine without shm: exit $RC"; show stderr "$TMP/fresh.err"; }
+		fi
 	else
 		fail "restart $r ($how): the client stalled at round $(rounds)"
 		kill -0 "$CL_PID" 2>/dev/null || { wait "$CL_PID"; echo "    client exit $?"; }
