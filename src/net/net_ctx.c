@@ -371,6 +371,26 @@ net_peer_hash(const uint8_t *raw, size_t len)
 	       ((1U << NET_PEER_HASH_BITS) - 1);
 }
 
+/*
+ * A shm client with a fallback, after an RPC to an engine's shm name failed: the engine
+ * likely died, and its other contexts with it. Every shm name whose doorbell nobody binds
+ * any more is marked stale too, so that the next lookup of each routes it anew (tcp, or
+ * the restarted engine's shm) instead of paying one RPC timeout per context.
+ */
+static void
+net_peer_forget_dead(struct net_context *ctx)
+{
+	struct net_peer_ent *pe;
+	uint32_t i;
+
+	for (i = 0; i < (1U << NET_PEER_HASH_BITS); i++)
+		d_list_for_each_entry (pe, &ctx->c_peer_hash[i], pe_link)
+			if (!pe->pe_stale && !pe->pe_alt && pe->pe_len > 8 &&
+			    memcmp(pe->pe_raw, "fi_ns://", 8) == 0 &&
+			    !net_bell_live(pe->pe_raw, pe->pe_len))
+				pe->pe_stale = true;
+}
+
 void
 net_peer_forget(struct net_context *ctx, fi_addr_t fa)
 {
@@ -387,6 +407,8 @@ net_peer_forget(struct net_context *ctx, fi_addr_t fa)
 				return;
 			D_DEBUG("%s: %s marked stale\n", ctx->c_fab.nf_straddr, (char *)pe->pe_raw);
 			pe->pe_stale = true;
+			if (ctx->c_alt_prov != NULL)
+				net_peer_forget_dead(ctx);
 			return;
 		}
 	}
