@@ -13,10 +13,12 @@
  * operation retried for up to 90 s while the engines come back. churn: one round, "looping",
  * then the values read back over and over, each operation retried for up to 90 s, printing
  * "round N" after each pass, until the file named by $SHM_CLIENT_STOP exists (the script
- * kills and restarts the server meanwhile, test_shm_churn.sh). Prints "N operations,
+ * kills and restarts the server meanwhile, test_shm_churn.sh); while a file of that name
+ * plus ".pause" exists it waits between rounds, after printing "paused N". Prints "N operations,
  * M failures" and exits 0 when everything matched.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,10 +166,19 @@ main(int argc, char **argv)
 		printf("looping\n");
 		fflush(stdout);
 		retry_s = 90;
+		char pause[PATH_MAX];
+
+		snprintf(pause, sizeof(pause), "%s.pause", stop);
 		while (access(stop, F_OK) != 0) {
 			round_run(seed, true);
 			printf("round %ld\n", ++n);
 			fflush(stdout);
+			if (access(pause, F_OK) != 0)
+				continue;
+			printf("paused %ld\n", n);
+			fflush(stdout);
+			while (access(pause, F_OK) == 0)
+				usleep(20000);
 		}
 	} else if (strcmp(mode, "restart") == 0) {
 		printf("ready\n");

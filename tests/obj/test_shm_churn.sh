@@ -10,6 +10,12 @@
 # engine's name was seen once). Also: a second engine started on the same ports with
 # DAOS_SHM=1 fails and leaves the live engine's shm regions (same inodes) and doorbell alone.
 # Run it under ASan with the build-asan binaries. Exit 77 without shm.
+#
+# The kill comes while the client waits between two rounds of reads (nothing in flight), or,
+# with SHM_CHURN_HOT=1, in the middle of its reads: that reproduces a hang of libfabric
+# 1.17's shm (not in ctest): an engine killed while it holds the spin lock of the client's
+# region (taken to write a reply into it) leaves it locked for ever, and the client's next
+# fi_cq_read spins on it (src/net/README.md, "A killed engine can leave a shm client spinning").
 set -u
 
 BIN=${1:?usage: $0 daos_server daos_ctl_ping shm_client daos_agent}
@@ -95,10 +101,22 @@ for r in $(seq "$ROUNDS"); do
 		export DAOS_SHM=1
 		how="with DAOS_SHM=1"
 	fi
+	if [ -z "${SHM_CHURN_HOT:-}" ]; then
+		# the kill while the client waits between rounds: see the header
+		np=$(grep -c '^paused' "$TMP/cl.out")
+		touch "$TMP/stop.pause"
+		for i in $(seq 6000); do
+			[ "$(grep -c '^paused' "$TMP/cl.out")" -gt "$np" ] && break
+			sleep 0.05
+		done
+		[ "$(grep -c '^paused' "$TMP/cl.out")" -gt "$np" ] ||
+			fail "restart $r: the client did not pause"
+	fi
 	kill -9 "$SRV_PID"
 	wait "$SRV_PID" 2>/dev/null
 	n0=$(rounds)
 	srv_start "srv$r"
+	rm -f "$TMP/stop.pause"
 	if ! srv_wait_ping "srv$r" "$CTL_PING" 60; then
 		fail "restart $r: the server did not come back"
 		break
