@@ -589,9 +589,6 @@ net_peer_route(struct net_context *ctx, const char *addr, net_peer_t *peer)
 int
 net_peer_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer)
 {
-	if (ctx != NULL && ctx->c_alt_prov != NULL && addr != NULL && peer != NULL &&
-	    strncmp(addr, "fi_sockaddr_in://", 17) == 0)
-		return net_peer_route(ctx, addr, peer);
 	uint8_t raw[NET_ADDR_RAW_MAX];
 	size_t len;
 	fi_addr_t fa;
@@ -599,6 +596,8 @@ net_peer_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer)
 
 	if (addr == NULL || peer == NULL)
 		return -DER_INVAL;
+	if (ctx->c_alt_prov != NULL && strncmp(addr, "fi_sockaddr_in://", 17) == 0)
+		return net_peer_route(ctx, addr, peer); /* a shm client with a tcp fallback */
 	rc = net_fab_str2raw(&ctx->c_fab, addr, raw, &len);
 	if (rc != 0) {
 		D_DEBUG("bad peer address '%s' for %s\n", addr, ctx->c_fab.nf_straddr);
