@@ -138,6 +138,30 @@ net_bell_ring_slow(struct net_context *ctx, struct net_bell *nb)
 		ctx->c_stats.ns_bells++;
 }
 
+/*
+ * Whether a live process serves shm name @raw ("fi_ns://IP:PORT") on this host: its
+ * doorbell is bound (an abstract socket is gone with its process, and an engine binds it
+ * right after it opened the shm listener, whose region it is). A datagram connect() only
+ * checks that someone bound the name (ECONNREFUSED: nobody); nothing is sent.
+ */
+bool
+net_bell_live(const uint8_t *raw, size_t len)
+{
+	struct sockaddr_un sun;
+	socklen_t slen;
+	bool live;
+	int fd;
+
+	if (net_bell_addr((const char *)raw, len, &sun, &slen) != 0)
+		return false;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	live = connect(fd, (struct sockaddr *)&sun, slen) == 0;
+	close(fd);
+	return live;
+}
+
 int
 net_context_bell_fd(const struct net_context *ctx)
 {

@@ -41,6 +41,7 @@ net_bulk_create(struct net_context *ctx, const d_sg_list_t *sgl, uint32_t perm,
 		goto out_free;
 	}
 	bulk->b_ctx = ctx;
+	bulk->b_perm = perm;
 	for (i = 0; i < sgl->sg_nr; i++) {
 		const d_iov_t *iov = &sgl->sg_iovs[i];
 
@@ -81,6 +82,11 @@ net_bulk_free(struct net_bulk *bulk)
 {
 	uint32_t i;
 
+	/* its copy on the shm context's fallback, or, of a copy, its original (net_alt.c) */
+	if (bulk->b_alt != NULL)
+		net_bulk_free(bulk->b_alt);
+	if (bulk->b_parent != NULL)
+		bulk->b_parent->b_alt = NULL;
 	for (i = 0; i < bulk->b_nr; i++)
 		if (bulk->b_mrs[i] != NULL)
 			fi_close(&bulk->b_mrs[i]->fid);

@@ -371,6 +371,26 @@ net_peer_hash(const uint8_t *raw, size_t len)
 	       ((1U << NET_PEER_HASH_BITS) - 1);
 }
 
+/*
+ * A shm client with a fallback, after an RPC to an engine's shm name failed: the engine
+ * likely died, and its other contexts with it. Every shm name whose doorbell nobody binds
+ * any more is marked stale too, so that the next lookup of each routes it anew (tcp, or
+ * the restarted engine's shm) instead of paying one RPC timeout per context.
+ */
+static void
+net_peer_forget_dead(struct net_context *ctx)
+{
+	struct net_peer_ent *pe;
+	uint32_t i;
+
+	for (i = 0; i < (1U << NET_PEER_HASH_BITS); i++)
+		d_list_for_each_entry (pe, &ctx->c_peer_hash[i], pe_link)
+			if (!pe->pe_stale && !pe->pe_alt && pe->pe_len > 8 &&
+			    memcmp(pe->pe_raw, "fi_ns://", 8) == 0 &&
+			    !net_bell_live(pe->pe_raw, pe->pe_len))
+				pe->pe_stale = true;
+}
+
 void
 net_peer_forget(struct net_context *ctx, fi_addr_t fa)
 {
@@ -387,6 +407,8 @@ net_peer_forget(struct net_context *ctx, fi_addr_t fa)
 				return;
 			D_DEBUG("%s: %s marked stale\n", ctx->c_fab.nf_straddr, (char *)pe->pe_raw);
 			pe->pe_stale = true;
+			if (ctx->c_alt_prov != NULL)
+				net_peer_forget_dead(ctx);
 			return;
 		}
 	}
@@ -470,6 +492,100 @@ net_peer_insert(struct net_context *ctx, const uint8_t *raw, size_t len, fi_addr
 	return 0;
 }
 
+/* How often an engine reached through c_alt is checked for shm again (a restart with it). */
+#define NET_ALT_RECHECK_NS (1 * D_NSEC_PER_SEC)
+
+/*
+ * The lookup of a shm client with a fallback (net_alt.c): an engine's tcp URI goes to its
+ * shm name ("fi_ns://IP:PORT") while a live engine serves that name here (its doorbell is
+ * bound), otherwise to c_alt. The entry of the shm name records the choice: a shm peer is
+ * checked again once an RPC to it failed (pe_stale: the engine died; restarted, it may
+ * serve shm or not), a c_alt peer every NET_ALT_RECHECK_NS.
+ */
+static int
+net_peer_route(struct net_context *ctx, const char *addr, net_peer_t *peer)
+{
+	uint8_t raw[NET_ADDR_RAW_MAX];
+	struct net_peer_ent *pe = NULL;
+	struct net_peer_ent *e;
+	uint64_t now = 0;
+	size_t len;
+	net_peer_t ap;
+	fi_addr_t fa;
+	int rc;
+
+	rc = net_fab_str2raw(&ctx->c_fab, addr, raw, &len);
+	if (rc != 0)
+		return rc;
+	d_list_for_each_entry (e, &ctx->c_peer_hash[net_peer_hash(raw, len)], pe_link) {
+		if (e->pe_len == len && memcmp(e->pe_raw, raw, len) == 0) {
+			pe = e;
+			break;
+		}
+	}
+	if (pe != NULL && !pe->pe_alt && !pe->pe_stale) {
+		*peer = pe->pe_fa;
+		return 0;
+	}
+	if (pe != NULL && pe->pe_alt) {
+		now = d_now_ns();
+		if (now - pe->pe_check_ns < NET_ALT_RECHECK_NS) {
+			*peer = pe->pe_alt_peer;
+			return 0;
+		}
+	}
+	if (net_bell_live(raw, len)) {
+		if (pe != NULL && pe->pe_alt) { /* it serves shm now: a shm entry anew */
+			d_list_del(&pe->pe_link);
+			D_FREE(pe);
+		}
+		rc = net_peer_insert(ctx, raw, len, &fa);
+		if (rc != 0)
+			return rc;
+		if (fa >= NET_PEER_ALT)
+			return -DER_OVERFLOW;
+		*peer = fa;
+		return 0;
+	}
+	/* No live engine serves that name here: the fallback. */
+	if (pe != NULL && !pe->pe_alt && net_peer_pending(ctx, pe->pe_fa)) {
+		*peer = pe->pe_fa; /* sends to the old one wait: a later lookup decides */
+		return 0;
+	}
+	if (ctx->c_alt == NULL) {
+		rc = net_alt_open(ctx);
+		if (rc != 0)
+			return rc;
+	}
+	rc = net_peer_lookup(ctx->c_alt, addr, &ap);
+	if (rc != 0)
+		return rc;
+	if (ap >= NET_PEER_ALT)
+		return -DER_OVERFLOW;
+	if (pe == NULL) {
+		D_ALLOC(pe, sizeof(*pe) + len);
+		if (pe == NULL)
+			return -DER_NOMEM;
+		pe->pe_len = (uint16_t)len;
+		memcpy(pe->pe_raw, raw, len);
+		d_list_add(&pe->pe_link, &ctx->c_peer_hash[net_peer_hash(raw, len)]);
+	} else if (!pe->pe_alt) {
+		/* a shm engine that went away and came back without shm (or not yet) */
+		(void)fi_av_remove(ctx->c_fab.nf_av, &pe->pe_fa, 1, 0);
+		ctx->c_stats.ns_peers--;
+		ctx->c_stats.ns_peers_forgotten++;
+	}
+	D_DEBUG("%s: %s not served here, through %s\n", ctx->c_fab.nf_straddr, addr,
+		ctx->c_alt->c_fab.nf_straddr);
+	pe->pe_fa = FI_ADDR_NOTAVAIL;
+	pe->pe_stale = false;
+	pe->pe_alt = true;
+	pe->pe_alt_peer = ap | NET_PEER_ALT;
+	pe->pe_check_ns = now != 0 ? now : d_now_ns();
+	*peer = pe->pe_alt_peer;
+	return 0;
+}
+
 int
 net_peer_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer)
 {
@@ -480,6 +596,8 @@ net_peer_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer)
 
 	if (addr == NULL || peer == NULL)
 		return -DER_INVAL;
+	if (ctx->c_alt_prov != NULL && strncmp(addr, "fi_sockaddr_in://", 17) == 0)
+		return net_peer_route(ctx, addr, peer); /* a shm client with a tcp fallback */
 	rc = net_fab_str2raw(&ctx->c_fab, addr, raw, &len);
 	if (rc != 0) {
 		D_DEBUG("bad peer address '%s' for %s\n", addr, ctx->c_fab.nf_straddr);
@@ -773,6 +891,13 @@ net_poll_once(struct net_context *ctx, uint64_t *now)
 		if (ctx->c_heap[0]->r_deadline <= *now)
 			n += net_rpc_timers_fire(ctx, *now);
 	}
+	if (ctx->c_alt != NULL) { /* a shm client's fallback (net_alt.c): one pass of it too */
+		ctx->c_alt->c_in_progress = true;
+		rc = net_poll_once(ctx->c_alt, now);
+		ctx->c_alt->c_in_progress = false;
+		if (rc > 0)
+			n += rc;
+	}
 	return n;
 }
 
@@ -855,8 +980,8 @@ net_progress(struct net_context *ctx, uint64_t timeout_us)
 			continue;
 		}
 		until = end;
-		if (ctx->c_heap_nr > 0 && ctx->c_heap[0]->r_deadline < until)
-			until = ctx->c_heap[0]->r_deadline;
+		if (net_context_deadline(ctx) != 0 && net_context_deadline(ctx) < until)
+			until = net_context_deadline(ctx);
 		if (until > now)
 			net_wait(ctx, now, until);
 	}
@@ -876,7 +1001,8 @@ bool
 net_context_pending(const struct net_context *ctx)
 {
 	return !d_list_empty(&ctx->c_pending) || !d_list_empty(&ctx->c_bulk_pending) ||
-	       !d_list_empty(&ctx->c_done) || !d_list_empty(&ctx->c_bulk_done);
+	       !d_list_empty(&ctx->c_done) || !d_list_empty(&ctx->c_bulk_done) ||
+	       (ctx->c_alt != NULL && net_context_pending(ctx->c_alt));
 }
 
 int
@@ -892,13 +1018,20 @@ net_context_arm(struct net_context *ctx)
 uint64_t
 net_context_deadline(const struct net_context *ctx)
 {
-	return ctx->c_heap_nr == 0 ? 0 : ctx->c_heap[0]->r_deadline;
+	uint64_t dl = ctx->c_heap_nr == 0 ? 0 : ctx->c_heap[0]->r_deadline;
+	uint64_t adl;
+
+	if (ctx->c_alt == NULL)
+		return dl;
+	adl = net_context_deadline(ctx->c_alt);
+	return dl == 0 || (adl != 0 && adl < dl) ? adl : dl;
 }
 
 void
 net_context_stats(const struct net_context *ctx, struct net_stats *st)
 {
 	*st = ctx->c_stats;
+	net_alt_stats_add(ctx, st);
 }
 
 const char *
@@ -984,6 +1117,15 @@ net_context_create(const struct net_context_attr *attr, struct net_context **ctx
 	if (rc != 0)
 		goto out_fab;
 	net_bell_open(ctx);
+	if (attr->ca_fallback != NULL && ctx->c_fab.nf_shm) {
+		D_STRNDUP(ctx->c_alt_prov, attr->ca_fallback, NET_ADDR_STR_MAX);
+		if (attr->ca_addr != NULL)
+			D_STRNDUP(ctx->c_alt_addr, attr->ca_addr, NET_ADDR_STR_MAX);
+		if (ctx->c_alt_prov == NULL || (attr->ca_addr != NULL && ctx->c_alt_addr == NULL)) {
+			net_context_destroy(ctx);
+			return -DER_NOMEM;
+		}
+	}
 	*ctxp = ctx;
 	return 0;
 out_fab:
@@ -1013,6 +1155,7 @@ net_context_destroy(struct net_context *ctx)
 	if (ctx == NULL)
 		return;
 	D_ASSERT(!ctx->c_in_progress);
+	net_alt_close(ctx); /* a shm client's fallback context, with its callbacks */
 	ctx->c_stopping = true;
 	/* Closing the endpoint first ends every posted operation: buffers are ours again. */
 	fi_close(&ctx->c_fab.nf_ep->fid);

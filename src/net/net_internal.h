@@ -214,6 +214,9 @@ struct net_bulk {
 	uint64_t b_len;
 	struct fid_mr **b_mrs;
 	struct net_bulk_seg *b_segs;
+	uint32_t b_perm;           /* NET_BULK_READ / NET_BULK_WRITE */
+	struct net_bulk *b_alt;    /* its copy registered on the context's c_alt, or NULL */
+	struct net_bulk *b_parent; /* of a copy: the bulk it copies (net_alt.c) */
 };
 
 /* A bulk transfer of a server request, cut into pieces of at most NET_RMA_CHUNK, at most
@@ -260,7 +263,10 @@ struct net_bulk_op {
 struct net_peer_ent {
 	d_list_t pe_link;
 	fi_addr_t pe_fa;
-	bool pe_stale; /* an RPC to it timed out: remap at the next lookup (shm engines) */
+	bool pe_stale;          /* an RPC to it timed out: remap at the next lookup (shm engines) */
+	bool pe_alt;            /* the engine does not serve shm: reached by c_alt as pe_alt_peer */
+	net_peer_t pe_alt_peer; /* with pe_alt: the peer in c_alt, NET_PEER_ALT set */
+	uint64_t pe_check_ns;   /* with pe_alt: d_now_ns when the engine was last checked */
 	uint16_t pe_len;
 	uint8_t pe_raw[];
 };
@@ -324,7 +330,15 @@ struct net_context {
 	int c_ring_fd;            /* the socket ringing peers' bells (opened at first use) */
 	struct net_bell *c_bells; /* per shm peer (by fi_addr_t), c_bell_nr of them */
 	uint32_t c_bell_nr;
+	/* shm client with a fallback (ca_fallback, net_alt.c): engines that do not serve shm
+	 * here are reached through c_alt, a context of provider c_alt_prov opened at need */
+	struct net_context *c_alt;
+	char *c_alt_prov;
+	char *c_alt_addr;
 };
+
+/* In the low half of a net_peer_t: the peer is one of c_alt's (net_alt.c). */
+#define NET_PEER_ALT 0x80000000ULL
 
 /*
  * Functions shared between the files of the module. Unless noted, each runs on the thread
@@ -397,6 +411,15 @@ net_bell_ring(struct net_context *ctx, fi_addr_t fa, bool posted)
  * so an fi_addr a caller still holds stays valid until it looks the name up again.
  */
 void net_peer_forget(struct net_context *ctx, fi_addr_t fa);
+/* net_alt.c: the fallback of a shm client context (ca_fallback). */
+bool net_bell_live(const uint8_t *raw, size_t len);
+int net_alt_open(struct net_context *ctx);
+void net_alt_close(struct net_context *ctx);
+int net_alt_lookup(struct net_context *ctx, const char *addr, net_peer_t *peer);
+int net_alt_send(struct net_context *ctx, net_peer_t peer, uint16_t opc, const void *req,
+		 const struct net_bulk *bulk, uint32_t timeout_ms, net_rpc_cb_t cb, void *arg,
+		 uint64_t *id);
+void net_alt_stats_add(const struct net_context *ctx, struct net_stats *st);
 int net_peer_insert(struct net_context *ctx, const uint8_t *raw, size_t len, fi_addr_t *fa);
 struct net_msg *net_msg_get(struct net_context *ctx);
 void net_msg_put(struct net_context *ctx, struct net_msg *msg);

@@ -479,6 +479,8 @@ net_rpc_send(struct net_context *ctx, net_peer_t peer, uint16_t opc, const void 
 		return -DER_INVAL;
 	if (ctx->c_stopping)
 		return -DER_SHUTDOWN;
+	if ((peer & NET_PEER_ALT) != 0 && ctx->c_alt != NULL) /* a shm client's tcp peer */
+		return net_alt_send(ctx, peer, opc, req, bulk, timeout_ms, cb, arg, id);
 	info = net_opc_info(opc);
 	if (info == NULL)
 		return -DER_UNREG;
@@ -571,7 +573,7 @@ net_rpc_cancel(struct net_context *ctx, uint64_t id)
 	struct net_rpc *rpc = net_rpc_find(ctx, id);
 
 	if (rpc == NULL)
-		return -DER_NONEXIST;
+		return ctx->c_alt == NULL ? -DER_NONEXIST : net_rpc_cancel(ctx->c_alt, id);
 	net_rpc_finish(ctx, rpc, -DER_CANCELED);
 	d_list_add_tail(&rpc->r_link, &ctx->c_done);
 	return 0;

@@ -2,7 +2,7 @@
  * shm_client.c: a libdaos client for the same-host shm test (test_shm.sh): object I/O that
  * the caller runs with D_PROVIDER=shm against engines started with DAOS_SHM=1.
  *
- *	shm_client MGMT_ADDR once|loop|restart
+ *	shm_client MGMT_ADDR once|keep-eq|loop|restart|churn
  *
  * once: values of 1 B to 3 MiB (inline and by bulk) written to 4 objects, read back and
  * compared byte for byte, then a second round over the same keys with new data. loop: the
@@ -10,14 +10,20 @@
  * after the first round: the kill -9 test). restart:
  * one round, then "ready" on stdout and a wait for a line on stdin (the script restarts
  * the server meanwhile), then the values of the first round read back and a new round, each
- * operation retried for up to 90 s while the engines come back. Prints "N operations,
+ * operation retried for up to 90 s while the engines come back. churn: one round, "looping",
+ * then the values read back over and over, each operation retried for up to 90 s, printing
+ * "round N" after each pass, until the file named by $SHM_CLIENT_STOP exists (the script
+ * kills and restarts the server meanwhile, test_shm_churn.sh); while a file of that name
+ * plus ".pause" exists it waits between rounds, after printing "paused N". Prints "N operations,
  * M failures" and exits 0 when everything matched.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gurt/common.h>
 
@@ -130,7 +136,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s MGMT_ADDR once|keep-eq|loop|restart\n", argv[0]);
+		fprintf(stderr, "usage: %s MGMT_ADDR once|keep-eq|loop|restart|churn\n", argv[0]);
 		return 2;
 	}
 	rc = model_start(argc, argv, "shm_client", &poh, &coh, &eqh);
@@ -149,6 +155,31 @@ main(int argc, char **argv)
 		fflush(stdout);
 		for (;;) /* reads only: rewrites would fill the test pool */
 			round_run(seed, true);
+	} else if (strcmp(mode, "churn") == 0) {
+		const char *stop = getenv("SHM_CLIENT_STOP");
+		long n = 0;
+
+		if (stop == NULL) {
+			fprintf(stderr, "churn: SHM_CLIENT_STOP unset\n");
+			return 2;
+		}
+		printf("looping\n");
+		fflush(stdout);
+		retry_s = 90;
+		char pause[PATH_MAX];
+
+		snprintf(pause, sizeof(pause), "%s.pause", stop);
+		while (access(stop, F_OK) != 0) {
+			round_run(seed, true);
+			printf("round %ld\n", ++n);
+			fflush(stdout);
+			if (access(pause, F_OK) != 0)
+				continue;
+			printf("paused %ld\n", n);
+			fflush(stdout);
+			while (access(pause, F_OK) == 0)
+				usleep(20000);
+		}
 	} else if (strcmp(mode, "restart") == 0) {
 		printf("ready\n");
 		fflush(stdout);

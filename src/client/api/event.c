@@ -625,6 +625,16 @@ eq_net_open(struct dc_eq *eq)
 	if (attr.ca_provider == NULL || attr.ca_provider[0] == '\0')
 		attr.ca_provider = ev_provider;
 	attr.ca_addr = ev_addr;
+	/*
+	 * A shm context reaches engines that do not serve shm here (no DAOS_SHM, another
+	 * host) through a second context of the agent's provider, per engine (src/net README,
+	 * "Same-host clients over shm"); D_SHM_FALLBACK=0 turns that off.
+	 */
+	if (attr.ca_provider != NULL && strcmp(attr.ca_provider, "shm") == 0 &&
+	    (getenv("D_SHM_FALLBACK") == NULL || strcmp(getenv("D_SHM_FALLBACK"), "0") != 0))
+		attr.ca_fallback = ev_provider != NULL && strcmp(ev_provider, "shm") != 0
+				       ? ev_provider
+				       : NET_PROVIDER_DEFAULT;
 	/* Waiting threads spin here, in eq_progress; net_progress itself never sleeps. */
 	rc = net_context_create(&attr, &eq->eq_net);
 	pthread_mutex_unlock(&ev_cfg_lock);

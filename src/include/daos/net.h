@@ -546,6 +546,16 @@ struct net_context_attr {
 	 * D_NET_BATCH=0 has the same effect (for measurements).
 	 */
 	bool ca_no_batch;
+	/**
+	 * shm clients only: the provider ("tcp;ofi_rxm") of a second context, opened at the
+	 * first lookup of an engine ("fi_sockaddr_in://IP:PORT") that does not serve shm on
+	 * this host (no live doorbell "@daos-bell:IP:PORT" bound by its shm listener). Such
+	 * peers are reached through it, per peer (checked again every second); requests, bulk
+	 * handles, progress, deadlines and counters of the two are one context to the caller.
+	 * NULL: none, a lookup always gives the shm name (RPCs to an engine without shm time
+	 * out). Ignored by other providers.
+	 */
+	const char *ca_fallback;
 };
 
 /**
