@@ -7,9 +7,9 @@
 # connection to the fabric ports, a tcp client is still served, a shm client killed with
 # SIGKILL mid-I/O leaves the engine serving, and a shm client waiting across a kill -9 and
 # restart of the server reads its data back and writes more. With SELF_TEST: after 2 s idle
-# a shm client's next ping of each shm context answers within 20 ms (the doorbell wakes the
-# engine; before it, up to 128 ms), and the idle engine's CPU is printed. A client that exits
-# normally leaves no /dev/shm/PID:* region. Exit 77 without shm.
+# a shm client's next ping of each shm context answers within 20 ms, best of 3 tries (the
+# doorbell wakes the engine; before it, up to 128 ms), and the idle engine's CPU is printed.
+# A client that exits normally leaves no /dev/shm/PID:* region. Exit 77 without shm.
 set -u
 
 BIN=${1:?usage: $0 daos_server daos_ctl_ping shm_client bulk_test daos_agent}
@@ -108,12 +108,18 @@ if [ -n "$SELF_TEST" ]; then
 		'BEGIN {printf "%.2f", 100 * c / hz / (ns / 1e9)}')
 	echo "NOTE: idle engine (4 targets, shm beside tcp): $pct % of a core over 2 s"
 	# first pings: a new client's connection (shm maps each side's region) after 2 s
-	# idle; then, after 2 s more, the same client's next pings
-	shm_run wake 60 "$SELF_TEST" -p shm --engine "$engs" --no-raw -d 0.01 --idle 2000
-	grep "first ping" "$TMP/wake.out" | sed 's/^/NOTE: /'
-	max=$(awk '/ping after/ {v = $(NF - 1); if (v > m) m = v} END {print m + 0}' \
-		"$TMP/wake.out")
-	n=$(grep -c "ping after" "$TMP/wake.out")
+	# idle; then, after 2 s more, the same client's next pings. Up to 3 attempts: on a
+	# loaded machine (load 20) a wake-up took 24-292 ms once; without the doorbell each
+	# of the 5 waits up to 128 ms, so all 5 below 20 ms in one attempt is ~(20/128)^5.
+	for attempt in 1 2 3; do
+		shm_run wake 60 "$SELF_TEST" -p shm --engine "$engs" --no-raw -d 0.01 --idle 2000
+		grep "first ping" "$TMP/wake.out" | sed 's/^/NOTE: /'
+		max=$(awk '/ping after/ {v = $(NF - 1); if (v > m) m = v} END {print m + 0}' \
+			"$TMP/wake.out")
+		n=$(grep -c "ping after" "$TMP/wake.out")
+		[ "$RC" = 0 ] && [ "$n" = 5 ] && [ "$max" -lt 20000 ] && break
+		echo "NOTE: attempt $attempt after 2 s idle: exit $RC, $n pings, max $max us"
+	done
 	if [ "$RC" = 0 ] && [ "$n" = 5 ] && [ "$max" -lt 20000 ]; then
 		pass "after 2 s idle, a shm client's next ping of each of 5 contexts: max $max us"
 	else
