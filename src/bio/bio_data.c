@@ -323,7 +323,7 @@ bio_data_open(const char *path, struct bio_data **bdp)
 		const char *one = getenv("DAOS_BIO_ONE_SYNC");
 
 		bd->bd_size = (uint64_t)st.st_size;
-		if (bd->bd_direct && (one == NULL || strcmp(one, "0") != 0))
+		if (bd->bd_direct && one != NULL && *one != '\0' && strcmp(one, "0") != 0)
 			D_ALLOC_ARRAY(bd->bd_dw, (bd->bd_size / BD_BLK + 63) / 64);
 		bd->bd_zero_end = bd_written_end(bd);
 		if (bd->bd_zero_ahead > BD_ZERO_AHEAD_MAX)

@@ -295,13 +295,13 @@ bio_file_lock(int fd, const char *what, const char *path)
 	return 0;
 }
 
-/* DAOS_BIO_ONE_SYNC: one-sync unless "0" (bio_wal_one_sync). */
+/* DAOS_BIO_ONE_SYNC: one-sync when set and not "0" (bio_wal_one_sync); off by default. */
 static bool
 wal_env_one_sync(void)
 {
 	const char *env = getenv("DAOS_BIO_ONE_SYNC");
 
-	return env == NULL || strcmp(env, "0") != 0;
+	return env != NULL && *env != '\0' && strcmp(env, "0") != 0;
 }
 
 int

@@ -499,7 +499,7 @@ t_data_written(void **state)
 	const uint64_t M = 1ULL << 20;
 
 	(void)state;
-	unsetenv("DAOS_BIO_ONE_SYNC");
+	setenv("DAOS_BIO_ONE_SYNC", "1", 1);
 	unsetenv("DAOS_BIO_ZERO_AHEAD");
 	assert_int_equal(bio_data_open(path, &bd), 0);
 	bio_data_query(bd, &st);
@@ -1544,7 +1544,7 @@ t_wal_rec_format(void **state)
 	memcpy(pay + 22, &drefs[1].dr_crc, 4);
 	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
 	unlink(wpath);
-	unsetenv("DAOS_BIO_ONE_SYNC");
+	setenv("DAOS_BIO_ONE_SYNC", "1", 1);
 	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
 	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
 	assert_true(bio_wal_one_sync(wal));
@@ -1649,7 +1649,7 @@ t_wal_dref_replay(void **state)
 	int dfd;
 
 	(void)state;
-	unsetenv("DAOS_BIO_ONE_SYNC");
+	setenv("DAOS_BIO_ONE_SYNC", "1", 1);
 	for (i = 0; i < sizeof(data); i++) {
 		data[i] = (char)(i * 7 + 3);
 		junk[i] = (char)(i * 5 + 1);

@@ -361,10 +361,10 @@ struct bio_wal_dref {
 };
 
 /**
- * Is one-sync on (DAOS_BIO_ONE_SYNC, read at bio_wal_open; on unless "0")? Then an update
- * whose data-file extents are all durably written (bio_data_written) need not make the
- * flush sync the data file (bio_wal_dep_sync): its record carries the extents and their
- * CRCs (bio_wal_dref_set), the flush writes the data file's dirty pages back
+ * Is one-sync on (DAOS_BIO_ONE_SYNC, read at bio_wal_open; on when set and not "0", off by
+ * default)? Then an update whose data-file extents are all durably written (bio_data_written) need
+ * not make the flush sync the data file (bio_wal_dep_sync): its record carries the extents and
+ * their CRCs (bio_wal_dref_set), the flush writes the data file's dirty pages back
  * (sync_file_range, no device flush) beside its log writes, and the log's one fsync makes
  * both durable. Replay checks the CRCs of records its flush may not have completed.
  * Context: the WAL's thread.

@@ -310,7 +310,7 @@ t_dataio_one_sync(void **state)
 	uint64_t k, got;
 
 	(void)state;
-	unsetenv("DAOS_BIO_ONE_SYNC");
+	setenv("DAOS_BIO_ONE_SYNC", "1", 1);
 	src = malloc(MAXV + 64);
 	dst = malloc(MAXV);
 	assert_true(src != NULL && dst != NULL);
