@@ -140,8 +140,17 @@ struct bio_data {
 	 * ends at or below bd_zero_end; no write to its blocks is issued until it completed
 	 */
 	struct bd_req bd_zreq;
+	struct bd_req bd_zsync; /* one-sync: the window's fdatasync, linked after its write */
 	struct iovec bd_ziov[BD_ZERO_IOV];
+	uint32_t bd_zleft; /* requests of the window still in flight (its write, its sync) */
+	bool bd_zfail;
 	bool bd_zpend;
+	/*
+	 * one-sync (DAOS_BIO_ONE_SYNC, with zero-ahead): a bit per block, set when the block
+	 * is a durably written extent (bio_data_written): written before open (FIEMAP, then an
+	 * fdatasync), or zeroed by a window whose fdatasync completed
+	 */
+	uint64_t *bd_dw;
 	bool bd_direct;
 	bool bd_broken; /* a submission failed: requests may be stuck in the ring */
 	struct io_uring bd_ring;
@@ -170,6 +179,35 @@ bd_env_bytes(const char *name, uint64_t def)
 		return def;
 	v = strtoull(env, &end, 0);
 	return *end == '\0' ? v : def;
+}
+
+/* Mark the whole blocks of [@off, @off + @len) durably written (one-sync). */
+static void
+bd_dw_mark(struct bio_data *bd, uint64_t off, uint64_t len)
+{
+	uint64_t b = (off + BD_BLK - 1) / BD_BLK;
+	uint64_t e = (off + len) / BD_BLK;
+
+	if (bd->bd_dw == NULL)
+		return;
+	if (e > bd->bd_size / BD_BLK)
+		e = bd->bd_size / BD_BLK;
+	for (; b < e; b++)
+		bd->bd_dw[b / 64] |= 1ULL << (b % 64);
+}
+
+bool
+bio_data_written(struct bio_data *bd, uint64_t off, uint64_t len)
+{
+	uint64_t b = off / BD_BLK;
+	uint64_t e = (off + len + BD_BLK - 1) / BD_BLK;
+
+	if (bd->bd_dw == NULL || len == 0 || e > bd->bd_size / BD_BLK)
+		return false;
+	for (; b < e; b++)
+		if (!(bd->bd_dw[b / 64] & (1ULL << (b % 64))))
+			return false;
+	return true;
 }
 
 /*
@@ -213,12 +251,23 @@ bd_written_end(struct bio_data *bd)
 			if (!(fe->fe_flags & FIEMAP_EXTENT_UNWRITTEN) &&
 			    fe->fe_logical + fe->fe_length > end)
 				end = fe->fe_logical + fe->fe_length;
+			if (!(fe->fe_flags & (FIEMAP_EXTENT_UNWRITTEN | FIEMAP_EXTENT_DELALLOC |
+					      FIEMAP_EXTENT_UNKNOWN)))
+				bd_dw_mark(bd, fe->fe_logical, fe->fe_length);
 			if (fe->fe_flags & FIEMAP_EXTENT_LAST)
 				last = true;
 			start = fe->fe_logical + fe->fe_length;
 		}
 	}
 	D_FREE(fm);
+	/* what FIEMAP calls written is so on the device once this returns */
+	if (end != UINT64_MAX && bd->bd_dw != NULL && fdatasync(bd->bd_fd) != 0) {
+		D_WARN("data file %s: fdatasync at open: %s; one-sync off for it\n", bd->bd_path,
+		       strerror(errno));
+		D_FREE(bd->bd_dw);
+	}
+	if (end == UINT64_MAX)
+		D_FREE(bd->bd_dw);
 	return end;
 }
 
@@ -269,13 +318,17 @@ bio_data_open(const char *path, struct bio_data **bdp)
 	bd->bd_buf_write = bd_env_bytes("DAOS_BIO_BUF_WRITE", BD_BUF_WRITE);
 	bd->bd_zero_ahead = bd_env_bytes("DAOS_BIO_ZERO_AHEAD", BD_ZERO_AHEAD);
 	bd->bd_zero_end = UINT64_MAX;
+	D_STRNDUP(bd->bd_path, path, 4096);
 	if (bd->bd_zero_ahead != 0 && fstat(bd->bd_fd, &st) == 0) {
+		const char *one = getenv("DAOS_BIO_ONE_SYNC");
+
 		bd->bd_size = (uint64_t)st.st_size;
+		if (bd->bd_direct && one != NULL && *one != '\0' && strcmp(one, "0") != 0)
+			D_ALLOC_ARRAY(bd->bd_dw, (bd->bd_size / BD_BLK + 63) / 64);
 		bd->bd_zero_end = bd_written_end(bd);
 		if (bd->bd_zero_ahead > BD_ZERO_AHEAD_MAX)
 			bd->bd_zero_ahead = BD_ZERO_AHEAD_MAX;
 	}
-	D_STRNDUP(bd->bd_path, path, 4096);
 	rc = io_uring_queue_init(BD_QD, &bd->bd_ring, 0);
 	if (rc < 0) {
 		D_ERROR("io_uring for %s: %s\n", path, strerror(-rc));
@@ -335,14 +388,24 @@ bd_req_fail(struct bio_data *bd, struct bd_req *br, int res)
 		DP_RC(bb->bb_rc));
 }
 
-/* The zero write in flight completed with @res: its blocks may be written now. */
+/*
+ * A request of the zero window in flight (@br: its write, or its linked fdatasync with
+ * one-sync) completed with @res; once both did, its blocks may be written, and with
+ * one-sync they are durably written extents.
+ */
 static void
-bd_zero_done(struct bio_data *bd, int res)
+bd_zero_done(struct bio_data *bd, struct bd_req *br, int res)
 {
-	D_ASSERT(bd->bd_zpend);
+	D_ASSERT(bd->bd_zpend && bd->bd_zleft > 0);
+	if (br == &bd->bd_zsync ? res < 0 : (res < 0 || (uint64_t)res != br->br_len))
+		bd->bd_zfail = true;
+	if (--bd->bd_zleft > 0)
+		return;
 	bd->bd_zpend = false;
-	if (res >= 0 && (uint64_t)res == bd->bd_zreq.br_len) {
+	if (!bd->bd_zfail) {
 		bd->bd_stats.ds_zero_bytes += bd->bd_zreq.br_len;
+		if (bd->bd_zsync.br_len != 0)
+			bd_dw_mark(bd, bd->bd_zreq.br_off, bd->bd_zreq.br_len);
 		return;
 	}
 	/* blocks never written: part of them zeros, part unwritten, both read as zeros */
@@ -367,7 +430,7 @@ bd_reap(struct bio_data *bd)
 		bd->bd_inflight--;
 		bd->bd_stats.ds_done++;
 		if (bb == NULL) {
-			bd_zero_done(bd, res);
+			bd_zero_done(bd, br, res);
 			continue;
 		}
 		bb->bb_inflight--;
@@ -426,6 +489,7 @@ bio_data_close(struct bio_data *bd)
 		munmap(bd->bd_free_chunks[i], BD_CHUNK);
 	if (bd->bd_zeros != NULL)
 		munmap(bd->bd_zeros, BD_ZERO_BUF);
+	D_FREE(bd->bd_dw);
 	D_FREE(bd->bd_free_chunks);
 	D_FREE(bd->bd_path);
 	D_FREE(bd);
@@ -853,9 +917,9 @@ bd_zero_issue(struct bio_data *bd, uint64_t from, uint64_t to)
 		}
 		bd->bd_zeros = p;
 	}
-	sqe = io_uring_get_sqe(&bd->bd_ring);
-	if (sqe == NULL)
+	if (io_uring_sq_space_left(&bd->bd_ring) < 2)
 		return false;
+	sqe = io_uring_get_sqe(&bd->bd_ring);
 	for (off = from; off < to; off += BD_ZERO_BUF, n++) {
 		bd->bd_ziov[n].iov_base = bd->bd_zeros;
 		bd->bd_ziov[n].iov_len = to - off < BD_ZERO_BUF ? to - off : BD_ZERO_BUF;
@@ -866,6 +930,19 @@ bd_zero_issue(struct bio_data *bd, uint64_t from, uint64_t to)
 	bd->bd_zreq.br_read = false;
 	io_uring_prep_writev(sqe, bd->bd_fd, bd->bd_ziov, n, from);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&bd->bd_zreq);
+	bd->bd_zleft = 1;
+	bd->bd_zfail = false;
+	bd->bd_zsync.br_batch = NULL;
+	bd->bd_zsync.br_len = 0;
+	if (bd->bd_dw != NULL) {
+		/* one-sync: the conversion durable, so the blocks count as written (bd_dw) */
+		sqe->flags |= IOSQE_IO_LINK;
+		sqe = io_uring_get_sqe(&bd->bd_ring);
+		io_uring_prep_fsync(sqe, bd->bd_fd, IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&bd->bd_zsync);
+		bd->bd_zsync.br_len = 1; /* marks a window with a sync */
+		bd->bd_zleft = 2;
+	}
 	bd->bd_zpend = true;
 	bd->bd_zero_end = to;
 	bd->bd_stats.ds_zero_writes++;
@@ -896,7 +973,7 @@ bd_zero_gate(struct bio_data *bd, struct bd_req *br, uint32_t *nz)
 	}
 	if (end > bd->bd_zero_end) {
 		if (!bd->bd_zpend && bd_zero_issue(bd, bd->bd_zero_end, ahead))
-			(*nz)++;
+			*nz += bd->bd_zleft;
 		if (bd->bd_zpend && bd->bd_zero_end != UINT64_MAX) {
 			bd->bd_stats.ds_zero_waits++;
 			return true; /* one window at a time: the next one after it */
@@ -908,7 +985,7 @@ bd_zero_gate(struct bio_data *bd, struct bd_req *br, uint32_t *nz)
 	/* a whole window each time: conversions (and syncs carrying them) per byte as before */
 	if (!bd->bd_zpend && end + bd->bd_zero_ahead / 2 > bd->bd_zero_end &&
 	    bd_zero_issue(bd, bd->bd_zero_end, bd->bd_zero_end + bd->bd_zero_ahead))
-		(*nz)++;
+		*nz += bd->bd_zleft;
 	return false;
 }
 
@@ -929,7 +1006,7 @@ bd_submit(struct bio_data_batch *bb)
 		return -DER_IO;
 	}
 	while ((bb->bb_nretry > 0 || bb->bb_next < bb->bb_nreqs) &&
-	       bd->bd_inflight + n + nz + 1 < BD_QD) {
+	       bd->bd_inflight + n + nz + 2 < BD_QD) {
 		bool retry = bb->bb_nretry > 0;
 		struct bd_req *br = retry ? &bb->bb_reqs[bb->bb_retry[bb->bb_nretry - 1]]
 					  : &bb->bb_reqs[bb->bb_next];
@@ -987,8 +1064,15 @@ bd_submit(struct bio_data_batch *bb)
 		return 0;
 	rc = io_uring_submit(&bd->bd_ring);
 	if (rc > 0) {
+		/* the window's requests (nz) were queued after zi of the batch's */
+		uint32_t zs = (uint32_t)rc > zi ? (uint32_t)rc - zi : 0;
+
+		if (zs > nz)
+			zs = nz;
 		bd->bd_inflight += (uint32_t)rc;
-		bb->bb_inflight += (uint32_t)rc - (nz > 0 && (uint32_t)rc > zi ? 1 : 0);
+		bb->bb_inflight += (uint32_t)rc - zs;
+		if (nz > 0 && zs < nz)
+			bd->bd_zleft = zs; /* only these went (the file is broken below) */
 	}
 	if (rc != (int)(n + nz)) {
 		if (nz > 0 && (rc < 0 || (uint32_t)rc <= zi))

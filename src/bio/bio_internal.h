@@ -30,6 +30,7 @@ D_LOG_FAC_DECLARE(bio);
 #define BIO_FI_DATA_READ 208   /* a data-file read completes with -EIO */
 #define BIO_FI_DATA_SHORT 209  /* a data-file read of more than 4 KiB returns half (blocks) */
 #define BIO_FI_WAL_CUT 210     /* a flush stops before its header write: as a kill there */
+#define BIO_FI_DATA_SFR 211    /* the one-sync write-back (sync_file_range) of a flush fails */
 
 #define WAL_BLK_SIZE 4096ULL
 #define WAL_HDR_MAGIC 0x314c4157534f4144ULL /* "DAOSWAL1" little-endian */
@@ -68,10 +69,14 @@ struct wal_hdr_df {
 	uint64_t hd_tail_lsn;   /* oldest live record */
 	uint64_t hd_tail_pos;   /* its log position */
 	uint64_t hd_replay_end; /* last LSN the replay that started hd_gen accepted */
-	uint64_t hd_reserved[5];
+	/* every record <= this was durable (log and data) before this header's flush was
+	 * submitted: replay checks the data CRCs of records after it only (0 in older logs) */
+	uint64_t hd_complete_lsn;
+	uint64_t hd_reserved[4];
 };
 D_CASSERT(sizeof(struct wal_hdr_df) == 128);
 D_CASSERT(offsetof(struct wal_hdr_df, hd_tail_lsn) == 64);
+D_CASSERT(offsetof(struct wal_hdr_df, hd_complete_lsn) == 88);
 
 /*
  * A record: this header, then rd_len bytes of ranges, then zero padding to 8 bytes; the
@@ -90,7 +95,7 @@ D_CASSERT(offsetof(struct wal_hdr_df, hd_tail_lsn) == 64);
 struct wal_rec_df {
 	uint32_t rd_magic;
 	uint16_t rd_version;
-	uint16_t rd_flags; /* 0 */
+	uint16_t rd_flags; /* 0, or WAL_RF_DREF (version 2 only) */
 	uint32_t rd_csum;
 	uint32_t rd_gen;
 	uint64_t rd_lsn;
@@ -100,6 +105,16 @@ struct wal_rec_df {
 };
 D_CASSERT(sizeof(struct wal_rec_df) == 40);
 D_CASSERT(offsetof(struct wal_rec_df, rd_lsn) == 16);
+
+/*
+ * rd_flags: the ranges are followed, inside rd_len, by the data-file extents the record
+ * references (one-sync, bio_wal_dref_set): varint nd (>= 1), then nd x { varint off,
+ * varint len, u32 CRC32C of the len bytes of the data file at off (little-endian) }.
+ */
+#define WAL_RF_DREF 1U
+/* Data-file extents one record carries at most; bytes of one, encoded, at most. */
+#define WAL_DREF_MAX 16U
+#define WAL_DREF_SIZE 24U
 
 /* A range header of a version 1 record. */
 struct wal_range_df {
@@ -188,7 +203,8 @@ enum wal_op {
 	WAL_OP_HDR = 2,
 	WAL_OP_FSYNC = 3,
 	WAL_OP_DSYNC = 4, /* fdatasync of the dependent data file, before the log writes */
-	WAL_OP_NR = 5,
+	WAL_OP_SFR = 5,   /* one-sync: write-back of the data file, before the log's fsync */
+	WAL_OP_NR = 6,
 };
 
 /* The flush in flight. */
@@ -197,6 +213,7 @@ struct wal_flush {
 	uint64_t wf_end;      /* log position after its last record */
 	uint64_t wf_tail_lsn; /* with a header write: the tail it makes durable */
 	uint64_t wf_tail_pos;
+	uint64_t wf_complete_lsn;         /* with a header write: its hd_complete_lsn */
 	uint32_t wf_pending;              /* requests not completed yet */
 	uint32_t wf_len[WAL_OP_NR];       /* bytes each write must complete */
 	int wf_rc;                        /* first error */
@@ -241,7 +258,19 @@ struct bio_wal {
 	bool w_gen_pending; /* the first append of this generation dirties the header */
 	uint32_t w_sync;    /* enum bio_wal_sync_mode */
 	int w_dep_fd;       /* data file the next flush with records syncs first, or -1 */
-	int w_err;          /* sticky -DER_IO once a flush failed */
+	/*
+	 * One-sync (DAOS_BIO_ONE_SYNC, read at open): records may carry data-file extents
+	 * with CRCs (WAL_RF_DREF) instead of a data sync; the next flush with records writes
+	 * w_sfr_fd back (sync_file_range, no device flush) before the log's fsync
+	 */
+	bool w_one_sync;
+	int w_sfr_fd;
+	int w_dref_fd;      /* the data file of the pending extents; for replay's checks too */
+	uint32_t w_dref_nr; /* pending extents: the next append carries them */
+	struct bio_wal_dref w_drefs[WAL_DREF_MAX];
+	uint64_t w_hdr_complete; /* hd_complete_lsn of the newest durable header */
+	uint64_t w_dref_last;    /* newest record that carries extents (or may: replayed) */
+	int w_err;               /* sticky -DER_IO once a flush failed */
 	char *w_path;
 
 	/* geometry (from the header) */

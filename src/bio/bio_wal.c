@@ -15,6 +15,7 @@
 #define D_LOGFAC bio
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +41,12 @@ wal_crc(uint32_t crc, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return ~crc;
+}
+
+uint32_t
+bio_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	return wal_crc(crc, buf, len);
 }
 
 /* Copy @len bytes to log position @pos of the staging ring. */
@@ -293,16 +300,33 @@ stg_crc(struct bio_wal *wal, uint32_t crc, uint64_t pos, uint64_t len)
 
 /* The header of the next record: @nr ranges in @plen bytes. */
 static void
-rec_init(struct bio_wal *wal, struct wal_rec_df *rec, uint32_t nr, uint64_t plen)
+rec_init(struct bio_wal *wal, struct wal_rec_df *rec, uint32_t nr, uint64_t plen, uint32_t nd)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->rd_magic = WAL_REC_MAGIC;
 	rec->rd_version = WAL_REC_V2;
+	rec->rd_flags = nd > 0 ? WAL_RF_DREF : 0;
 	rec->rd_gen = wal->w_gen;
 	rec->rd_lsn = wal->w_last_lsn + 1;
 	rec->rd_wal_id = wal->w_wal_id;
 	rec->rd_nr = nr;
 	rec->rd_len = (uint32_t)plen;
+}
+
+/* Encode the @nd pending data-file extents at @p (WAL_RF_DREF); returns the byte after. */
+static unsigned char *
+wal_dref_put(const struct bio_wal *wal, unsigned char *p, uint32_t nd)
+{
+	uint32_t i;
+
+	p = wal_varint_put(p, nd);
+	for (i = 0; i < nd; i++) {
+		p = wal_varint_put(p, wal->w_drefs[i].dr_off);
+		p = wal_varint_put(p, wal->w_drefs[i].dr_len);
+		memcpy(p, &wal->w_drefs[i].dr_crc, sizeof(uint32_t));
+		p += sizeof(uint32_t);
+	}
+	return p;
 }
 
 /*
@@ -328,15 +352,22 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	uint64_t size;
 	uint32_t i;
 	uint32_t crc;
+	/* one-sync: the data-file extents this record carries (bio_wal_dref_set), consumed */
+	uint32_t nd = wal->w_dref_nr;
+	unsigned char dbuf[8 + WAL_DREF_MAX * WAL_DREF_SIZE];
+	uint64_t dlen = 0;
 	int rc;
 
 	D_ASSERT(wal != NULL && redo != NULL && lsn != NULL);
 	D_ASSERT(redo->ur_nr == 0 || redo->ur_ranges != NULL);
+	wal->w_dref_nr = 0;
 	if (wal->w_err != 0)
 		return wal->w_err;
 	if (!wal->w_replayed)
 		return -DER_UNINIT;
 
+	if (nd > 0)
+		bound = dlen = (uint64_t)(wal_dref_put(wal, dbuf, nd) - dbuf);
 	for (i = 0; i < redo->ur_nr; i++)
 		bound += WAL_RG_HDR_MAX + redo->ur_ranges[i].rr_len;
 	if (bound <= UINT32_MAX &&
@@ -353,10 +384,12 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 
 		for (i = 0; i < redo->ur_nr; i++)
 			p = wal_range_put(&redo->ur_ranges[i], p, &prev, &nr);
+		memcpy(p, dbuf, dlen);
+		p += dlen;
 		plen = (uint64_t)(p - start) - sizeof(rec);
 		size = sizeof(rec) + wal_pad8(plen);
 		memset(p, 0, 8);
-		rec_init(wal, &rec, nr, plen);
+		rec_init(wal, &rec, nr, plen, nd);
 		memcpy(start, &rec, sizeof(rec));
 		crc = wal_crc(0, start, size);
 		memcpy(start + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
@@ -376,6 +409,7 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 		plen += wal_pc_size(&wal->w_pcs[i], prev);
 		prev = wal->w_pcs[i].pc_off + wal->w_pcs[i].pc_len;
 	}
+	plen += dlen;
 	if (plen > UINT32_MAX)
 		return -DER_REC2BIG;
 	size = sizeof(rec) + wal_pad8(plen);
@@ -383,7 +417,7 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 	if (rc != 0)
 		return rc;
 
-	rec_init(wal, &rec, nr, plen);
+	rec_init(wal, &rec, nr, plen, nd);
 	prev = 0;
 	if (wal->w_head_pos % wal->w_stg_size + size <= wal->w_stg_size) {
 		/* the usual case: the record does not wrap around the ring, copy straight */
@@ -405,6 +439,8 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 			memcpy(p, pc->pc_data, pc->pc_len);
 			p += pc->pc_len;
 		}
+		memcpy(p, dbuf, dlen);
+		p += dlen;
 		D_ASSERT((uint64_t)(p - start) == sizeof(rec) + plen);
 		crc = wal_crc(0, start, size);
 		memcpy(start + offsetof(struct wal_rec_df, rd_csum), &crc, sizeof(crc));
@@ -429,6 +465,10 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 		stg_copy(wal, pos, pc->pc_data, pc->pc_len);
 		pos += pc->pc_len;
 	}
+	if (dlen > 0) {
+		stg_copy(wal, pos, dbuf, dlen);
+		pos += dlen;
+	}
 	if (pos % 8 != 0) {
 		stg_copy(wal, pos, zeros, 8 - pos % 8);
 		pos += 8 - pos % 8;
@@ -444,6 +484,12 @@ done:
 		/* the new generation's header goes with (at the latest) its first record */
 		wal->w_gen_pending = false;
 		wal->w_hdr_dirty = true;
+	}
+	if (nd > 0) {
+		/* its data is written back beside the flush that carries it */
+		wal->w_sfr_fd = wal->w_dref_fd;
+		wal->w_dref_last = rec.rd_lsn;
+		wal->w_stats.ws_drefs += nd;
 	}
 	wal->w_head_pos = pos;
 	wal->w_last_lsn = rec.rd_lsn;
@@ -548,10 +594,39 @@ wal_submit(struct bio_wal *wal)
 				    IORING_FSYNC_DATASYNC);
 		io_uring_sqe_set_data64(sqe, WAL_OP_DSYNC);
 		wal->w_dep_fd = -1;
+		wal->w_sfr_fd = -1; /* the fdatasync writes everything back too */
 		wal->w_stats.ws_dep_syncs++;
 		chain[nsqe++] = sqe;
 		link = true;
+	} else if (recs && wal->w_sfr_fd >= 0) {
+		/*
+		 * One-sync: the records carry the CRCs of the data they reference, whose blocks
+		 * are written extents: writing the dirty pages back (no device flush) before the
+		 * log's fsync starts is enough, as that fsync's flush then covers them too. It
+		 * overlaps the log writes: the fsync drains it like them. (With RWF_DSYNC writes
+		 * there is no later fsync: it goes ahead of them, linked.)
+		 */
+		sqe = io_uring_get_sqe(&wal->w_ring);
+		D_ASSERT(sqe != NULL);
+		io_uring_prep_sync_file_range(
+		    sqe, D_FAIL_CHECK(BIO_FI_DATA_SFR) ? -1 : wal->w_sfr_fd, 0, 0,
+		    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			SYNC_FILE_RANGE_WAIT_AFTER);
+		io_uring_sqe_set_data64(sqe, WAL_OP_SFR);
+		wal->w_sfr_fd = -1;
+		wal->w_stats.ws_sfr++;
+		chain[nsqe++] = sqe;
+		link = wal->w_sync == BIO_WAL_SYNC_DSYNC;
 	}
+	/*
+	 * One-sync: every flush with records, while records carrying extents are newer than
+	 * the last header's complete LSN, writes the header with the durable LSN as it (the
+	 * same fsync covers it), so that replay checks the last flushes only and freed blocks
+	 * become reusable (bio_wal_reuse_lsn).
+	 */
+	if (recs && wal->w_one_sync && wal->w_dref_last > wal->w_hdr.hd_complete_lsn &&
+	    wal->w_durable_lsn > wal->w_hdr.hd_complete_lsn)
+		wal->w_hdr_dirty = true;
 	if (recs) {
 		uint64_t p = wal_rnd_down(wal->w_sub_pos);
 		uint64_t end = wal_rnd_up(wal->w_head_pos);
@@ -594,6 +669,9 @@ wal_submit(struct bio_wal *wal)
 		hd->hd_replay_end = wal->w_replay_end;
 		hd->hd_tail_lsn = wal->w_ptail_lsn;
 		hd->hd_tail_pos = wal->w_ptail_pos;
+		/* the flushes before this one completed: their records' data is durable */
+		if (wal->w_durable_lsn > hd->hd_complete_lsn)
+			hd->hd_complete_lsn = wal->w_durable_lsn;
 		wal_hdr_csum_set(hd);
 		sqe = io_uring_get_sqe(&wal->w_ring);
 		D_ASSERT(sqe != NULL);
@@ -606,6 +684,7 @@ wal_submit(struct bio_wal *wal)
 		wf->wf_hdr = true;
 		wf->wf_tail_lsn = wal->w_ptail_lsn;
 		wf->wf_tail_pos = wal->w_ptail_pos;
+		wf->wf_complete_lsn = hd->hd_complete_lsn;
 		wal->w_hdr = *hd;
 		wal->w_hdr_seq = hd->hd_seq;
 		wal->w_hdr_dirty = false;
@@ -684,6 +763,7 @@ wal_flush_done(struct bio_wal *wal)
 		/* the header is durable: the space before the new tail may be overwritten */
 		wal->w_tail_lsn = wf->wf_tail_lsn;
 		wal->w_tail_pos = wf->wf_tail_pos;
+		wal->w_hdr_complete = wf->wf_complete_lsn;
 		while (wal->w_bnd_nr > 0 && wal_bound_at(wal, 0)->wb_lsn < wal->w_tail_lsn) {
 			wal->w_bnd_head = (wal->w_bnd_head + 1) % wal->w_bnd_cap;
 			wal->w_bnd_nr--;
@@ -694,8 +774,9 @@ wal_flush_done(struct bio_wal *wal)
 static void
 wal_req_done(struct bio_wal *wal, uint64_t op, int res)
 {
-	static const char *const names[] = {"log write", "log write", "header write", "fdatasync",
-					    "data-file fdatasync"};
+	static const char *const names[] = {"log write",           "log write",
+					    "header write",        "fdatasync",
+					    "data-file fdatasync", "data-file sync_file_range"};
 	struct wal_flush *wf = &wal->w_flush;
 	bool failed = false;
 
@@ -707,15 +788,16 @@ wal_req_done(struct bio_wal *wal, uint64_t op, int res)
 	} else if (op == WAL_OP_HDR) {
 		if (D_FAIL_CHECK(BIO_FI_WAL_HDR))
 			res = -EIO;
-	} else if (op == WAL_OP_DSYNC) {
-		/* BIO_FI_DATA_SYNC is injected at submission (wal_submit) */
+	} else if (op == WAL_OP_DSYNC || op == WAL_OP_SFR) {
+		/* BIO_FI_DATA_SYNC and BIO_FI_DATA_SFR are injected at submission (wal_submit) */
 	} else if (D_FAIL_CHECK(BIO_FI_WAL_SYNC)) {
 		res = -EIO;
 	}
 
 	if (res < 0) {
 		failed = true;
-	} else if (op != WAL_OP_FSYNC && op != WAL_OP_DSYNC && (uint32_t)res != wf->wf_len[op]) {
+	} else if (op != WAL_OP_FSYNC && op != WAL_OP_DSYNC && op != WAL_OP_SFR &&
+		   (uint32_t)res != wf->wf_len[op]) {
 		failed = true;
 		res = 0; /* a short write */
 	}
@@ -984,6 +1066,64 @@ bio_wal_on_durable(struct bio_wal *wal, uint64_t lsn, bio_wal_durable_cb_t cb, v
 	cbs[i].wc_func = cb;
 	cbs[i].wc_arg = arg;
 	wal->w_cb_nr++;
+	return 0;
+}
+
+bool
+bio_wal_one_sync(struct bio_wal *wal)
+{
+	return wal->w_one_sync;
+}
+
+int
+bio_wal_dref_set(struct bio_wal *wal, int fd, const struct bio_wal_dref *drefs, uint32_t nr)
+{
+	if (nr > WAL_DREF_MAX || (nr > 0 && !wal->w_one_sync))
+		return -DER_INVAL;
+	if (fd >= 0)
+		wal->w_dref_fd = fd;
+	if (nr > 0)
+		memcpy(wal->w_drefs, drefs, nr * sizeof(*drefs));
+	wal->w_dref_nr = nr;
+	return 0;
+}
+
+uint64_t
+bio_wal_reuse_lsn(struct bio_wal *wal)
+{
+	if (!wal->w_one_sync || wal->w_hdr_complete >= wal->w_dref_last)
+		return wal->w_durable_lsn;
+	return wal->w_hdr_complete < wal->w_durable_lsn ? wal->w_hdr_complete : wal->w_durable_lsn;
+}
+
+void
+bio_wal_reuse_push(struct bio_wal *wal)
+{
+	if (!wal->w_one_sync || wal->w_err != 0 || !wal->w_replayed ||
+	    wal->w_durable_lsn <= wal->w_hdr.hd_complete_lsn)
+		return;
+	wal->w_hdr_dirty = true;
+	if (!wal->w_in_flight && !wal->w_in_poll)
+		wal_submit(wal); /* a failure is sticky in w_err */
+}
+
+int
+bio_wal_reuse_wait(struct bio_wal *wal, uint64_t lsn, bio_wal_wait_cb_t wait, void *arg)
+{
+	int rc;
+
+	D_ASSERT(wait != NULL);
+	if (lsn > wal->w_durable_lsn)
+		return -DER_INVAL;
+	while (bio_wal_reuse_lsn(wal) < lsn) {
+		if (wal->w_err != 0)
+			return wal->w_err;
+		bio_wal_reuse_push(wal);
+		rc = wait(arg);
+		if (rc != 0)
+			return rc;
+		bio_wal_poll(wal);
+	}
 	return 0;
 }
 

@@ -295,6 +295,15 @@ bio_file_lock(int fd, const char *what, const char *path)
 	return 0;
 }
 
+/* DAOS_BIO_ONE_SYNC: one-sync when set and not "0" (bio_wal_one_sync); off by default. */
+static bool
+wal_env_one_sync(void)
+{
+	const char *env = getenv("DAOS_BIO_ONE_SYNC");
+
+	return env != NULL && *env != '\0' && strcmp(env, "0") != 0;
+}
+
 int
 bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal **walp)
 {
@@ -311,6 +320,9 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 	wal->w_fd = -1;
 	wal->w_efd = -1;
 	wal->w_dep_fd = -1;
+	wal->w_sfr_fd = -1;
+	wal->w_dref_fd = -1;
+	wal->w_one_sync = wal_env_one_sync();
 	D_STRNDUP(wal->w_path, path, strlen(path));
 	if (wal->w_path == NULL) {
 		rc = -DER_NOMEM;
@@ -335,6 +347,7 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 	wal->w_hdr_seq = wal->w_hdr.hd_seq;
 	wal->w_gen = wal->w_hdr.hd_gen;
 	wal->w_replay_end = wal->w_hdr.hd_replay_end;
+	wal->w_hdr_complete = wal->w_hdr.hd_complete_lsn;
 	wal->w_tail_lsn = wal->w_ptail_lsn = wal->w_hdr.hd_tail_lsn;
 	wal->w_tail_pos = wal->w_ptail_pos = wal->w_hdr.hd_tail_pos;
 	wal->w_sync = attr != NULL ? attr->wa_sync_mode : BIO_WAL_SYNC_FDATASYNC;
@@ -420,6 +433,9 @@ struct wal_reader {
 	uint64_t r_len;
 	struct umem_redo_range *r_ranges;
 	uint32_t r_ranges_cap;
+	/* the data-file extents of the last record read (WAL_RF_DREF) */
+	struct bio_wal_dref r_drefs[WAL_DREF_MAX];
+	uint32_t r_nd;
 };
 
 /* Point *@ptr at log bytes [pos, pos + len), reading them if needed (len <= area). */
@@ -580,6 +596,32 @@ rec_ranges_v2(struct wal_reader *r, const struct wal_rec_df *rec, const char *p,
 		r->r_ranges[i].rr_data = p + off;
 		off += rl;
 	}
+	r->r_nd = 0;
+	if (rec->rd_flags & WAL_RF_DREF) {
+		uint64_t nd;
+
+		n = wal_varint_get(u + off, len - off, &nd);
+		if (n == 0 || nd == 0 || nd > WAL_DREF_MAX)
+			return REC_CORRUPT;
+		off += n;
+		for (i = 0; i < nd; i++) {
+			struct bio_wal_dref *d = &r->r_drefs[i];
+
+			n = wal_varint_get(u + off, len - off, &d->dr_off);
+			if (n == 0)
+				return REC_CORRUPT;
+			off += n;
+			n = wal_varint_get(u + off, len - off, &rl);
+			if (n == 0 || rl > UINT32_MAX || rl == 0 ||
+			    len - off - n < sizeof(uint32_t))
+				return REC_CORRUPT;
+			off += n;
+			d->dr_len = (uint32_t)rl;
+			memcpy(&d->dr_crc, u + off, sizeof(uint32_t));
+			off += sizeof(uint32_t);
+		}
+		r->r_nd = (uint32_t)nd;
+	}
 	if (off != len)
 		return REC_CORRUPT;
 	for (; off < wal_pad8(len); off++)
@@ -637,7 +679,8 @@ rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, str
 	if (stale)
 		return REC_END;
 	/* a range takes at least 16 bytes in version 1, 2 in version 2 */
-	if ((rec.rd_version != WAL_REC_V1 && rec.rd_version != WAL_REC_V2) || rec.rd_flags != 0 ||
+	if ((rec.rd_version != WAL_REC_V1 && rec.rd_version != WAL_REC_V2) ||
+	    (rec.rd_flags & ~(rec.rd_version == WAL_REC_V2 ? WAL_RF_DREF : 0U)) != 0 ||
 	    rec.rd_nr >
 		rec.rd_len / (rec.rd_version == WAL_REC_V1 ? sizeof(struct wal_range_df) : 2))
 		return REC_CORRUPT;
@@ -646,6 +689,7 @@ rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, str
 	if (*rc != 0)
 		return REC_ERR;
 	p += sizeof(rec);
+	r->r_nd = 0;
 	if (rec.rd_version == WAL_REC_V1)
 		st = rec_ranges_v1(r, &rec, p, &bytes);
 	else
@@ -717,6 +761,49 @@ wal_count_lost(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t roo
 	return 0;
 }
 
+/*
+ * Does the data file hold the bytes the extents of the record just read (@r) reference?
+ * 0, -DER_CSUM (no: a CRC differs), or an error reading them (-DER_INVAL: no data file
+ * was given, bio_wal_dref_set). Reads whole blocks into an aligned buffer (O_DIRECT).
+ */
+static int
+wal_dref_check(struct bio_wal *wal, struct wal_reader *r)
+{
+	void *buf = NULL;
+	uint64_t cap = 0;
+	uint32_t i;
+	int rc = 0;
+
+	if (wal->w_dref_fd < 0) {
+		D_ERROR("WAL %s: records reference a data file, but none was given\n", wal->w_path);
+		return -DER_INVAL;
+	}
+	for (i = 0; i < r->r_nd && rc == 0; i++) {
+		const struct bio_wal_dref *d = &r->r_drefs[i];
+		uint64_t start = wal_rnd_down(d->dr_off);
+		uint64_t len = wal_rnd_up(d->dr_off + d->dr_len) - start;
+
+		if (len > cap) {
+			free(buf);
+			buf = NULL;
+			if (posix_memalign(&buf, WAL_BLK_SIZE, len) != 0) {
+				buf = NULL;
+				rc = -DER_NOMEM;
+				break;
+			}
+			cap = len;
+		}
+		rc = wal_pread(wal->w_dref_fd, buf, len, start);
+		if (rc == -DER_IO) /* past the end of the file: cannot be its bytes */
+			rc = -DER_CSUM;
+		if (rc == 0 &&
+		    wal_crc(0, (char *)buf + (d->dr_off - start), d->dr_len) != d->dr_crc)
+			rc = -DER_CSUM;
+	}
+	free(buf);
+	return rc;
+}
+
 int
 bio_wal_replay(struct bio_wal *wal, uint64_t from_lsn, bio_wal_replay_cb_t cb, void *arg,
 	       struct bio_wal_replay_info *info)
@@ -730,6 +817,7 @@ bio_wal_replay(struct bio_wal *wal, uint64_t from_lsn, bio_wal_replay_cb_t cb, v
 	uint64_t size = 0;
 	uint64_t part;
 	const char *p;
+	bool dref_seen = false;
 	int rc = 0;
 
 	if (wal->w_replayed)
@@ -748,6 +836,19 @@ bio_wal_replay(struct bio_wal *wal, uint64_t from_lsn, bio_wal_replay_cb_t cb, v
 		st = rec_read(&r, pos, expect, wal_room_at(wal, pos), &redo, &size, &rc);
 		if (st != REC_OK)
 			break;
+		if (r.r_nd > 0 && expect > from_lsn && expect > wal->w_hdr.hd_complete_lsn) {
+			/* its flush may not have completed: is the data it references there? */
+			rc = wal_dref_check(wal, &r);
+			if (rc == -DER_CSUM) {
+				rc = 0;
+				ri.ri_data_stop = true;
+				break;
+			}
+			if (rc != 0)
+				goto out;
+		}
+		if (r.r_nd > 0)
+			dref_seen = true;
 		wal_bound_push(wal, expect, pos);
 		if (expect > from_lsn && cb != NULL) {
 			rc = cb(arg, expect, &redo);
@@ -765,8 +866,17 @@ bio_wal_replay(struct bio_wal *wal, uint64_t from_lsn, bio_wal_replay_cb_t cb, v
 	}
 	if (st == REC_ERR)
 		goto out;
-	ri.ri_lost = wal_count_lost(&r, pos, expect, wal_room_at(wal, pos));
-	if (st == REC_CORRUPT || ri.ri_lost > 0) {
+	if (ri.ri_data_stop) {
+		/* the rest of its flush is cut off with it: nothing of that flush was acked */
+		ri.ri_stop = BIO_WAL_STOP_CORRUPT;
+		D_WARN("WAL %s: record LSN %" PRIu64 " references data-file bytes that do not "
+		       "match its CRC (its flush did not complete): it and the records after it "
+		       "are discarded\n",
+		       wal->w_path, expect);
+	} else {
+		ri.ri_lost = wal_count_lost(&r, pos, expect, wal_room_at(wal, pos));
+	}
+	if (!ri.ri_data_stop && (st == REC_CORRUPT || ri.ri_lost > 0)) {
 		ri.ri_stop = BIO_WAL_STOP_CORRUPT;
 		if (ri.ri_lost > 0)
 			D_ERROR("WAL %s: record LSN %" PRIu64 " is damaged and %u intact records "
@@ -808,6 +918,9 @@ bio_wal_replay(struct bio_wal *wal, uint64_t from_lsn, bio_wal_replay_cb_t cb, v
 	 */
 	wal->w_gen = wal->w_hdr.hd_gen + 1;
 	wal->w_replay_end = wal->w_last_lsn;
+	/* records carrying extents stay checkable until a header's complete LSN covers them */
+	if (dref_seen)
+		wal->w_dref_last = expect - 1;
 	wal->w_gen_pending = true;
 	wal->w_replayed = true;
 	D_INFO("WAL %s: replayed LSN %" PRIu64 "..%" PRIu64 " (%" PRIu64 " applied), gen %u\n",

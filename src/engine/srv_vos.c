@@ -592,11 +592,12 @@ srv_child_metrics(struct ds_pool_child *pc, bool count)
 	if (count) {
 		d_tm_inc_counter(tgt->vt_tm_appends, st.ws_appends - pc->pc_wal_appends);
 		d_tm_inc_counter(tgt->vt_tm_flushes, st.ws_flushes - pc->pc_wal_flushes);
-		d_tm_inc_counter(tgt->vt_tm_syncs, st.ws_syncs - pc->pc_wal_syncs);
+		d_tm_inc_counter(tgt->vt_tm_syncs,
+				 st.ws_syncs + st.ws_dep_syncs - pc->pc_wal_syncs);
 	}
 	pc->pc_wal_appends = st.ws_appends;
 	pc->pc_wal_flushes = st.ws_flushes;
-	pc->pc_wal_syncs = st.ws_syncs;
+	pc->pc_wal_syncs = st.ws_syncs + st.ws_dep_syncs; /* device syncs: data ones too */
 }
 
 static int
@@ -1133,7 +1134,8 @@ srv_tgt_metrics(struct srv_vos_tgt *tgt)
 	static const char *const descs[] = {
 	    "WAL records appended (committed transactions: updates, punches...)",
 	    "WAL flushes submitted (group commits)",
-	    "durability points of WAL flushes (fdatasync or RWF_DSYNC writes)"};
+	    "durability points of WAL flushes (fdatasync or RWF_DSYNC writes, and the data-file "
+	    "fdatasyncs they chain)"};
 	struct d_tm_node_t **nodes[] = {&tgt->vt_tm_appends, &tgt->vt_tm_flushes,
 					&tgt->vt_tm_syncs};
 	static bool tm_started;

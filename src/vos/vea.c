@@ -952,6 +952,12 @@ out_tx:
 	return rc;
 }
 
+bool
+vea_aging_due(struct vea_space_info *vsi, uint64_t lsn)
+{
+	return !d_list_empty(&vsi->vsi_aging) && ve_from_link(vsi->vsi_aging.next)->ve_lsn <= lsn;
+}
+
 uint64_t
 vea_flush(struct vea_space_info *vsi, uint64_t durable_lsn)
 {

@@ -247,6 +247,9 @@ data_read_end(struct vos_data_rd *dr, int rc)
  * Update.
  */
 
+/* Data-file extents one update's WAL record may carry (one-sync); more: a data sync. */
+#define VOS_DREF_MAX 16U
+
 /* State of one update or fetch. */
 struct vos_io_ctx {
 	struct vos_container *ic_cont;
@@ -266,6 +269,13 @@ struct vos_io_ctx {
 	struct vos_data_rd ic_rd; /* fetch: its data-file reads */
 	int64_t ic_used_scm;
 	int64_t ic_used_data;
+	/*
+	 * update, one-sync (bio_wal_one_sync): the data-file extents of its values and their
+	 * CRCs, carried by its WAL record instead of a data sync (all of them in durably
+	 * written blocks); ic_dref_nr 0: the data sync instead (bio_wal_dep_sync)
+	 */
+	struct bio_wal_dref ic_drefs[VOS_DREF_MAX];
+	uint32_t ic_dref_nr;
 };
 
 /* Bytes of value @r of @iod (r: the recx; 0 for a single value). */
@@ -333,6 +343,31 @@ iods_check(struct vos_io_ctx *ic, bool update)
 }
 
 /*
+ * One-sync: can the record of this update carry the value just queued (@di, @bytes at
+ * @addr) instead of a data sync? Only if its blocks are durably written extents (then its
+ * bytes are durable once written back and the log's fsync flushes the device) and there
+ * is room; then note it with the CRC of its bytes. False: the update takes a data sync.
+ */
+static bool
+update_dref(struct vos_io_ctx *ic, const struct data_iovs *di, uint64_t addr, uint64_t bytes)
+{
+	struct bio_wal_dref *d;
+	uint32_t crc = 0;
+	unsigned int k;
+
+	if (ic->ic_dref_nr == VOS_DREF_MAX || bytes > UINT32_MAX ||
+	    !bio_data_written(ic->ic_pool->vp_data, addr, bytes))
+		return false;
+	for (k = 0; k < di->di_nr; k++)
+		crc = bio_crc32c(crc, di->di_iovs[k].iov_base, di->di_iovs[k].iov_len);
+	d = &ic->ic_drefs[ic->ic_dref_nr++];
+	d->dr_off = addr;
+	d->dr_len = (uint32_t)bytes;
+	d->dr_crc = crc;
+	return true;
+}
+
+/*
  * Phase 1: reserve blocks for the large values and write them (O_DIRECT, one batch,
  * waited for); their sync goes with the WAL flush that carries this update's record, ahead
  * of it (bio_wal_dep_sync): see invariant 2.
@@ -345,8 +380,11 @@ update_write_data(struct vos_io_ctx *ic)
 	struct data_iovs di = {0};
 	struct vos_sgl_cur cur = {0};
 	unsigned int i, r, v = 0;
+	/* not inside an outer transaction: its commit, not ours, would take the extents */
+	bool one = bio_wal_one_sync(pool->vp_wal) && !umem_tx_inprogress(ic->ic_umm);
 	int rc = 0;
 
+	ic->ic_dref_nr = 0;
 	for (i = 0; i < ic->ic_iod_nr && rc == 0; i++) {
 		daos_iod_t *iod = &ic->ic_iods[i];
 
@@ -377,8 +415,12 @@ update_write_data(struct vos_io_ctx *ic)
 			rc = cur_in(&cur, bytes, gather_iov, &di);
 			if (rc == 0)
 				rc = bio_data_write(batch, ic->ic_addrs[v], di.di_iovs, di.di_nr);
+			if (rc == 0 && one)
+				one = update_dref(ic, &di, ic->ic_addrs[v], bytes);
 		}
 	}
+	if (!one)
+		ic->ic_dref_nr = 0;
 	D_FREE(di.di_iovs);
 	if (batch == NULL)
 		return rc;
@@ -391,7 +433,8 @@ update_write_data(struct vos_io_ctx *ic)
 		D_ERROR("data file writes of an update failed: " DF_RC "\n", DP_RC(rc));
 		return rc;
 	}
-	bio_wal_dep_sync(pool->vp_wal, bio_data_fd(pool->vp_data));
+	if (ic->ic_dref_nr == 0)
+		bio_wal_dep_sync(pool->vp_wal, bio_data_fd(pool->vp_data));
 	return 0;
 }
 
@@ -649,7 +692,15 @@ update_tx(struct vos_io_ctx *ic, daos_key_t *dkey)
 		cd->cd_used_data += (uint64_t)ic->ic_used_data;
 	}
 out:
-	rc = umem_tx_end(umm, rc);
+	if (rc == 0 && ic->ic_dref_nr > 0) {
+		/* the commit below appends the record: it carries the extents (no yield) */
+		rc = bio_wal_dref_set(ic->ic_pool->vp_wal, bio_data_fd(ic->ic_pool->vp_data),
+				      ic->ic_drefs, ic->ic_dref_nr);
+		rc = umem_tx_end(umm, rc);
+		bio_wal_dref_set(ic->ic_pool->vp_wal, -1, NULL, 0);
+	} else {
+		rc = umem_tx_end(umm, rc);
+	}
 	if (rc == 0)
 		vos_oc_fill(ic->ic_cont, obj, dkrec); /* committed (unless nested: not filled) */
 	return rc;

@@ -146,6 +146,7 @@ vos_pool_data_open(struct vos_pool *pool)
 	rc = bio_data_open(f, &pool->vp_data);
 	if (rc != 0)
 		return rc;
+	bio_wal_dref_set(pool->vp_wal, bio_data_fd(pool->vp_data), NULL, 0);
 	/* completions of the data and meta rings wake whoever sleeps on vos_pool_fd */
 	rc = bio_data_set_eventfd(pool->vp_data, bio_wal_fd(pool->vp_wal));
 	if (rc == 0)
@@ -353,8 +354,16 @@ vos_pool_open_paths(const struct vos_pool_paths *paths, const uuid_t uuid, unsig
 		goto out;
 
 	rc = bio_wal_open(paths->vpp_wal, NULL, &pool->vp_wal);
-	if (rc == 0)
+	if (rc == 0) {
+		/* one-sync: replay reads the data its last records reference (their CRCs) */
+		int dfd = open(paths->vpp_data, O_RDONLY | O_CLOEXEC);
+
+		if (dfd >= 0)
+			bio_wal_dref_set(pool->vp_wal, dfd, NULL, 0);
 		rc = bio_wal_replay(pool->vp_wal, ckpt_lsn, vos_replay_apply, &ra, &info);
+		if (dfd >= 0)
+			close(dfd); /* vos_pool_data_open gives the WAL the data file's own */
+	}
 	if (rc != 0)
 		goto out_image;
 	if (info.ri_stop == BIO_WAL_STOP_CORRUPT && info.ri_lost > 0) {
@@ -449,6 +458,15 @@ vos_pool_wait_lsn(struct vos_pool *pool, uint64_t lsn)
 				  pool->vp_attr.pa_wait_arg);
 	else
 		rc = bio_wal_wait(pool->vp_wal, lsn, vos_wait_default, pool->vp_wal);
+	/* one-sync: blocks freed up to @lsn wait for a header too (bio_wal_reuse_lsn) */
+	if (rc == 0 && pool->vp_vea != NULL && bio_wal_reuse_lsn(pool->vp_wal) < lsn &&
+	    vea_aging_due(pool->vp_vea, lsn)) {
+		if (pool->vp_attr.pa_wait != NULL)
+			rc = bio_wal_reuse_wait(pool->vp_wal, lsn, pool->vp_attr.pa_wait,
+						pool->vp_attr.pa_wait_arg);
+		else
+			rc = bio_wal_reuse_wait(pool->vp_wal, lsn, vos_wait_default, pool->vp_wal);
+	}
 	vos_pool_vea_flush(pool);
 	return rc;
 }
@@ -470,7 +488,16 @@ vos_pool_read_end(struct vos_pool *pool, struct vos_read_ref *ref)
 void
 vos_pool_vea_flush(struct vos_pool *pool)
 {
-	uint64_t lsn = bio_wal_durable_lsn(pool->vp_wal);
+	/*
+	 * one-sync: blocks freed by a durable transaction are reused only once a durable WAL
+	 * header's complete LSN covers it too, or replay could check the data CRC of a record
+	 * whose blocks were rewritten since (bio_wal_reuse_lsn)
+	 */
+	uint64_t dur = bio_wal_durable_lsn(pool->vp_wal);
+	uint64_t lsn = bio_wal_reuse_lsn(pool->vp_wal);
+
+	if (lsn < dur && pool->vp_vea != NULL && vea_aging_due(pool->vp_vea, dur))
+		bio_wal_reuse_push(pool->vp_wal); /* a header that moves it */
 
 	if (!d_list_empty(&pool->vp_reads)) {
 		struct vos_read_ref *oldest =

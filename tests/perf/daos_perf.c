@@ -722,8 +722,9 @@ main(int argc, char **argv)
 		printf("\nload average %.2f %.2f %.2f; medians of %d runs; rate in ops/s below "
 		       "64 KiB, GB/s from 64 KiB; floor = self-test ping/bulk, same size, depth, "
 		       "targets; cpu = us of CPU per op (client process, server process); "
-		       "rec/fl = WAL records per WAL flush, sync/op = WAL log syncs per update (a "
-		       "flush of data-file values also syncs the data file first)\n",
+		       "rec/fl = WAL records per WAL flush, sync/op = device syncs per update (the "
+		       "WAL's, and the data-file syncs its flushes chain; one-sync flushes have "
+		       "none)\n",
 		       load[0], load[1], load[2], cfg.runs);
 		printf("%-8s %5s %4s %-7s %10s %10s %6s %9s %9s %9s %8s %8s %7s %7s\n", "size",
 		       "objs", "qd", "op", "rate", "floor", "ratio", "p50 us", "p99 us",

@@ -483,6 +483,52 @@ write_one(struct bio_data *bd, uint64_t off, struct iovec *iov)
 	return bio_data_submit_wait(bb, NULL, NULL);
 }
 
+/*
+ * Durably written blocks (one-sync, bio_data_written): none in a fresh fallocated file;
+ * after a small write, the zero window it waited for, and the window issued ahead once
+ * drained (its fdatasync done); after a reopen, what FIEMAP calls written; none with
+ * DAOS_BIO_ONE_SYNC=0.
+ */
+static void
+t_data_written(void **state)
+{
+	static char buf[4096] __attribute__((aligned(4096)));
+	struct iovec iov = {.iov_base = buf, .iov_len = 100};
+	struct bio_data_stats st;
+	struct bio_data *bd;
+	const uint64_t M = 1ULL << 20;
+
+	(void)state;
+	setenv("DAOS_BIO_ONE_SYNC", "1", 1);
+	unsetenv("DAOS_BIO_ZERO_AHEAD");
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	bio_data_query(bd, &st);
+	if (!st.ds_direct) {
+		bio_data_close(bd);
+		skip(); /* no O_DIRECT, no FIEMAP: zero-ahead and one-sync are off */
+		return;
+	}
+	assert_false(bio_data_written(bd, 0, 4096));
+	assert_int_equal(write_one(bd, 0, &iov), 0);
+	/* [0, 4 KiB + 4 MiB) zeroed and synced before the write went */
+	assert_true(bio_data_written(bd, 0, 4096));
+	assert_true(bio_data_written(bd, 5000, 4 * M - 5000));
+	assert_false(bio_data_written(bd, 4 * M + 4096, 4096));
+	assert_false(bio_data_written(bd, 0, 4 * M + 8192));
+	assert_false(bio_data_written(bd, FILE_SIZE - 4096, 8192)); /* past the end */
+	assert_false(bio_data_written(bd, 0, 0));
+	bio_data_close(bd);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	assert_true(bio_data_written(bd, 0, 4 * M + 4096));
+	assert_false(bio_data_written(bd, 4 * M + 4096, 4096));
+	bio_data_close(bd);
+	setenv("DAOS_BIO_ONE_SYNC", "0", 1);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	assert_false(bio_data_written(bd, 0, 4096));
+	bio_data_close(bd);
+	unsetenv("DAOS_BIO_ONE_SYNC");
+}
+
 static void
 t_data_errors(void **state)
 {
@@ -1294,6 +1340,7 @@ struct craft {
 	uint32_t cr_len;
 	unsigned char cr_pay[48]; /* with its padding to 8 */
 	bool cr_ok;               /* replayed (else the stop at a corrupt record) */
+	uint16_t cr_flags;        /* rd_flags (WAL_RF_DREF) */
 };
 
 /*
@@ -1343,6 +1390,7 @@ craft_one(const struct craft *cr)
 	assert_int_equal(pread(fd, &rec, sizeof(rec), WAL_AREA_OFF + pos3), sizeof(rec));
 	assert_int_equal(rec.rd_lsn, 3);
 	rec.rd_version = cr->cr_version;
+	rec.rd_flags = cr->cr_flags;
 	rec.rd_nr = cr->cr_nr;
 	rec.rd_len = cr->cr_len;
 	rec.rd_csum = 0;
@@ -1420,14 +1468,266 @@ t_wal_rec_format(void **state)
 	    {WAL_REC_V2, 100, 8, {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}, false},
 	    /* an unknown version */
 	    {3, 2, 11, {0xd8, 0x04, 0x0a, 'h', 'e', 'l', 'l', 'o', 0xe1, 0x04, 0x21}, false},
+	    /* data-file extents (WAL_RF_DREF): none announced */
+	    {WAL_REC_V2, 1, 4, {0x00, 0x02, 'x', 0x00}, false, WAL_RF_DREF},
+	    /* one announced, its CRC cut short by rd_len */
+	    {WAL_REC_V2,
+	     1,
+	     9,
+	     {0x00, 0x02, 'x', 0x01, 0x80, 0x20, 0x80, 0x20, 0x00},
+	     false,
+	     WAL_RF_DREF},
+	    /* an extent of length 0 */
+	    {WAL_REC_V2,
+	     1,
+	     11,
+	     {0x00, 0x02, 'x', 0x01, 0x80, 0x20, 0x00, 1, 2, 3, 4},
+	     false,
+	     WAL_RF_DREF},
+	    /* 17 extents (at most 16) */
+	    {WAL_REC_V2, 1, 4, {0x00, 0x02, 'x', 0x11}, false, WAL_RF_DREF},
+	    /* the flag on a version 1 record */
+	    {WAL_REC_V1,
+	     2,
+	     40,
+	     {0x2c, 0x01, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0,  0, 0, 0, 'h', 'e', 'l', 'l',
+	      'o',  0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 1,   0,   0,   0},
+	     false,
+	     WAL_RF_DREF},
+	    /* an unknown flag */
+	    {WAL_REC_V2,
+	     2,
+	     11,
+	     {0xd8, 0x04, 0x0a, 'h', 'e', 'l', 'l', 'o', 0xe1, 0x04, 0x21},
+	     false,
+	     2},
 	};
+	/*
+	 * A record carrying two data-file extents (one-sync) against the format written out
+	 * by hand: "hello" at 300 as above, then nd 2, {4096 (80 20), 4096 (80 20), CRC},
+	 * {1 MiB (80 80 40), 12345 (b9 60), CRC}: 26 bytes, 32 with the padding.
+	 */
+	unsigned char pay[32] = {0xd8, 0x04, 0x0a, 'h', 'e', 'l', 'l',  'o',  0x02, 0x80, 0x20,
+				 0x80, 0x20, 0,    0,   0,   0,   0x80, 0x80, 0x40, 0xb9, 0x60};
+	struct bio_wal_dref drefs[2] = {{.dr_off = 4096, .dr_len = 4096},
+					{.dr_off = 1 << 20, .dr_len = 12345}};
+	struct umem_redo_range rr = {.rr_off = 300, .rr_len = 5, .rr_data = "hello"};
+	struct umem_redo redo = {.ur_nr = 1, .ur_bytes = 5, .ur_ranges = &rr};
+	unsigned char rbuf[40 + 32];
+	struct bio_wal_replay_info info;
+	struct bio_wal_stats ws;
+	struct wal_rec_df rec;
+	struct bio_wal *wal;
+	char wpath[160];
+	char *data = malloc(12345);
 	unsigned int i;
+	uint64_t lsn;
+	uint32_t crc;
+	int dfd;
 
 	(void)state;
 	for (i = 0; i < (unsigned int)D_ARRAY_SIZE(crs); i++) {
 		print_message("crafted record %u\n", i);
 		craft_one(&crs[i]);
 	}
+
+	assert_non_null(data);
+	for (i = 0; i < 12345; i++)
+		data[i] = (char)(i * 13 + 1);
+	dfd = open(path, O_RDWR);
+	assert_true(dfd >= 0);
+	assert_int_equal(pwrite(dfd, data, 4096, 4096), 4096);
+	assert_int_equal(pwrite(dfd, data, 12345, 1 << 20), 12345);
+	drefs[0].dr_crc = bio_crc32c(0, data, 4096);
+	drefs[1].dr_crc = bio_crc32c(0, data, 12345);
+	memcpy(pay + 13, &drefs[0].dr_crc, 4);
+	memcpy(pay + 22, &drefs[1].dr_crc, 4);
+	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
+	unlink(wpath);
+	setenv("DAOS_BIO_ONE_SYNC", "1", 1);
+	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_true(bio_wal_one_sync(wal));
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(bio_wal_dref_set(wal, dfd, drefs, 17), -DER_INVAL);
+	assert_int_equal(bio_wal_dref_set(wal, dfd, drefs, 2), 0);
+	assert_int_equal(bio_wal_append(wal, &redo, &lsn), 0);
+	assert_int_equal(bio_wal_flush_wait(wal), 0);
+	bio_wal_query(wal, &ws);
+	assert_int_equal(ws.ws_append_bytes, 40 + 32);
+	assert_int_equal(ws.ws_drefs, 2);
+	assert_int_equal(ws.ws_sfr, 1);
+	assert_int_equal(ws.ws_dep_syncs, 0);
+	assert_int_equal(bio_wal_close(wal), 0);
+	{
+		int wfd = open(wpath, O_RDONLY);
+
+		assert_true(wfd >= 0);
+		assert_int_equal(pread(wfd, rbuf, sizeof(rbuf), WAL_AREA_OFF), sizeof(rbuf));
+		close(wfd);
+	}
+	memcpy(&rec, rbuf, sizeof(rec));
+	assert_int_equal(rec.rd_magic, WAL_REC_MAGIC);
+	assert_int_equal(rec.rd_version, WAL_REC_V2);
+	assert_int_equal(rec.rd_flags, WAL_RF_DREF);
+	assert_int_equal(rec.rd_lsn, 1);
+	assert_int_equal(rec.rd_nr, 1);
+	assert_int_equal(rec.rd_len, 26);
+	assert_memory_equal(rbuf + 40, pay, sizeof(pay));
+	crc = rec.rd_csum;
+	memset(rbuf + offsetof(struct wal_rec_df, rd_csum), 0, 4);
+	assert_int_equal(wal_crc(0, rbuf, sizeof(rbuf)), crc);
+	/* and replay takes it (its data is there: the CRCs hold) */
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_dref_set(wal, dfd, NULL, 0), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, &info), 0);
+	assert_int_equal(info.ri_last_lsn, 1);
+	assert_int_equal(info.ri_stop, BIO_WAL_STOP_END);
+	assert_false(info.ri_data_stop);
+	assert_int_equal(bio_wal_close(wal), 0);
+	/* the knob off: extents are refused */
+	setenv("DAOS_BIO_ONE_SYNC", "0", 1);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_false(bio_wal_one_sync(wal));
+	assert_int_equal(bio_wal_dref_set(wal, dfd, drefs, 1), -DER_INVAL);
+	assert_int_equal(bio_wal_close(wal), 0);
+	unsetenv("DAOS_BIO_ONE_SYNC");
+	close(dfd);
+	free(data);
+}
+
+/* Replay callback: count the records applied, and remember the last LSN. */
+static int
+count_apply(void *arg, uint64_t lsn, const struct umem_redo *redo)
+{
+	uint64_t *c = arg;
+
+	(void)redo;
+	c[0]++;
+	c[1] = lsn;
+	return 0;
+}
+
+/*
+ * Append a record carrying the extent [@off, @off + @len) of data file @dfd, whose bytes
+ * are @data, and make it durable. Returns its LSN.
+ */
+static uint64_t
+dref_append(struct bio_wal *wal, int dfd, const char *data, uint64_t off, uint32_t len)
+{
+	struct bio_wal_dref d = {.dr_off = off, .dr_len = len};
+	uint64_t lsn;
+
+	assert_int_equal(pwrite(dfd, data, len, (off_t)off), (ssize_t)len);
+	d.dr_crc = bio_crc32c(0, data, len);
+	assert_int_equal(bio_wal_dref_set(wal, dfd, &d, 1), 0);
+	lsn = append(wal);
+	assert_int_equal(bio_wal_flush_wait(wal), 0);
+	return lsn;
+}
+
+/*
+ * One-sync replay: four records each carrying a data-file extent, each flushed alone; the
+ * last header then says complete LSN 3, so replay checks the data of record 4 only.
+ * - record 4's data overwritten on disk (as a power loss that kept its record but not its
+ *   data): replay ends after record 3, ri_data_stop, and appends go on at LSN 4;
+ * - record 1's extent rewritten instead (freed and reused; <= complete LSN): all four;
+ * - reuse: blocks freed by record 4 become reusable only with a header covering LSN 4
+ *   (bio_wal_reuse_lsn 3, then bio_wal_reuse_wait writes one).
+ */
+static void
+t_wal_dref_replay(void **state)
+{
+	struct bio_wal_replay_info info;
+	struct bio_wal_stats ws0, ws1;
+	struct bio_wal *wal;
+	char junk[8192];
+	char data[8192];
+	char wpath[160];
+	uint64_t cnt[2];
+	uint64_t i;
+	int dfd;
+
+	(void)state;
+	setenv("DAOS_BIO_ONE_SYNC", "1", 1);
+	for (i = 0; i < sizeof(data); i++) {
+		data[i] = (char)(i * 7 + 3);
+		junk[i] = (char)(i * 5 + 1);
+	}
+	dfd = open(path, O_RDWR);
+	assert_true(dfd >= 0);
+	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
+	unlink(wpath);
+	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	for (i = 1; i <= 4; i++)
+		assert_int_equal(dref_append(wal, dfd, data + i, i << 16, 4000 + (uint32_t)i), i);
+	/* LSN 4 is durable, but its blocks' reuse waits for a header saying so */
+	assert_int_equal(bio_wal_durable_lsn(wal), 4);
+	assert_int_equal(bio_wal_reuse_lsn(wal), 3);
+	bio_wal_query(wal, &ws0);
+	assert_int_equal(bio_wal_reuse_wait(wal, 4, bio_wal_wait_io, wal), 0);
+	assert_int_equal(bio_wal_reuse_lsn(wal), 4);
+	bio_wal_query(wal, &ws1);
+	assert_int_equal(ws1.ws_hdr_writes, ws0.ws_hdr_writes + 1);
+	assert_int_equal(bio_wal_close(wal), 0);
+
+	/* the same log, but record 4's header-only follow-up undone: rebuild it */
+	unlink(wpath);
+	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	for (i = 1; i <= 4; i++)
+		assert_int_equal(dref_append(wal, dfd, data + i, i << 16, 4000 + (uint32_t)i), i);
+	assert_int_equal(bio_wal_close(wal), 0);
+
+	/* record 1's extent freed and rewritten: not checked (<= complete LSN 3) */
+	assert_int_equal(pwrite(dfd, junk, 4001, 1 << 16), 4001);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_dref_set(wal, dfd, NULL, 0), 0);
+	memset(cnt, 0, sizeof(cnt));
+	assert_int_equal(bio_wal_replay(wal, 0, count_apply, cnt, &info), 0);
+	assert_int_equal(info.ri_last_lsn, 4);
+	assert_int_equal(cnt[0], 4);
+	assert_false(info.ri_data_stop);
+	assert_int_equal(info.ri_stop, BIO_WAL_STOP_END);
+	assert_int_equal(bio_wal_close(wal), 0); /* writes nothing: no append */
+
+	/* record 4's data not on disk: replay ends before it; the log goes on from there */
+	assert_int_equal(pwrite(dfd, junk + 7, 3000, 4 << 16), 3000);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_dref_set(wal, dfd, NULL, 0), 0);
+	memset(cnt, 0, sizeof(cnt));
+	assert_int_equal(bio_wal_replay(wal, 0, count_apply, cnt, &info), 0);
+	assert_int_equal(info.ri_last_lsn, 3);
+	assert_int_equal(cnt[0], 3);
+	assert_int_equal(cnt[1], 3);
+	assert_true(info.ri_data_stop);
+	assert_int_equal(info.ri_stop, BIO_WAL_STOP_CORRUPT);
+	assert_int_equal(info.ri_lost, 0);
+	assert_int_equal(append(wal), 4);
+	assert_int_equal(bio_wal_flush_wait(wal), 0);
+	assert_int_equal(bio_wal_close(wal), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_dref_set(wal, dfd, NULL, 0), 0);
+	memset(cnt, 0, sizeof(cnt));
+	assert_int_equal(bio_wal_replay(wal, 0, count_apply, cnt, &info), 0);
+	assert_int_equal(info.ri_last_lsn, 4);
+	assert_false(info.ri_data_stop);
+	assert_int_equal(bio_wal_close(wal), 0);
+
+	/* no data file given: a record to check fails the replay rather than pass unchecked */
+	unlink(wpath);
+	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	dref_append(wal, dfd, data, 0, 100);
+	assert_int_equal(bio_wal_close(wal), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, count_apply, cnt, &info), -DER_INVAL);
+	assert_int_equal(bio_wal_close(wal), 0);
+	close(dfd);
 }
 
 struct lock_open {
@@ -1527,6 +1827,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_read_cached, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_read_long, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_written, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_buffered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_zero_ahead, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_zero_race, setup, teardown),
@@ -1534,6 +1835,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_zero_runs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_rec_format, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_wal_dref_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_lock, setup, teardown),
 	};
 

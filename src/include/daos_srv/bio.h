@@ -99,6 +99,10 @@ struct bio_wal_replay_info {
 	/* BIO_WAL_STOP_CORRUPT: intact records found right after the bad one, discarded with
 	 * it. Non-zero means damage in the middle of the log rather than a torn tail. */
 	uint32_t ri_lost;
+	/* the record after ri_last_lsn references data-file bytes that do not match its CRC
+	 * (one-sync: its flush did not complete before a power loss); it and every record
+	 * after it were discarded */
+	bool ri_data_stop;
 };
 
 /** Counters and state of a WAL (bio_wal_query). */
@@ -120,6 +124,8 @@ struct bio_wal_stats {
 	uint64_t ws_syncs;        /* durability points: RWF_DSYNC writes or fdatasyncs */
 	uint64_t ws_hdr_writes;   /* header writes */
 	uint64_t ws_dep_syncs;    /* data-file syncs ahead of log writes (bio_wal_dep_sync) */
+	uint64_t ws_sfr;          /* one-sync data write-backs (sync_file_range) beside flushes */
+	uint64_t ws_drefs;        /* data-file extents carried by records (bio_wal_dref_set) */
 	uint64_t ws_bytes_written;
 	uint32_t ws_gen;   /* generation: one more at every open that replays */
 	int32_t ws_error;  /* 0, or the -DER_* that stopped the WAL */
@@ -347,6 +353,61 @@ void bio_wal_query(struct bio_wal *wal, struct bio_wal_stats *st);
  */
 void bio_wal_dep_sync(struct bio_wal *wal, int fd);
 
+/** A data-file extent a WAL record references, with the CRC32C of its bytes (one-sync). */
+struct bio_wal_dref {
+	uint64_t dr_off;
+	uint32_t dr_len;
+	uint32_t dr_crc;
+};
+
+/**
+ * Is one-sync on (DAOS_BIO_ONE_SYNC, read at bio_wal_open; on when set and not "0", off by
+ * default)? Then an update whose data-file extents are all durably written (bio_data_written) need
+ * not make the flush sync the data file (bio_wal_dep_sync): its record carries the extents and
+ * their CRCs (bio_wal_dref_set), the flush writes the data file's dirty pages back
+ * (sync_file_range, no device flush) beside its log writes, and the log's one fsync makes
+ * both durable. Replay checks the CRCs of records its flush may not have completed.
+ * Context: the WAL's thread.
+ */
+bool bio_wal_one_sync(struct bio_wal *wal);
+
+/**
+ * The next bio_wal_append (the commit of the caller's transaction, which must follow
+ * without a yield) carries the @nr (<= 16) extents @drefs (copied) of data file @fd
+ * (borrowed, open as long as the WAL; also read by replay's checks after a reopen: pass
+ * it before bio_wal_replay with @nr 0). Every append consumes them, and @nr 0 drops them
+ * (after an aborted transaction). The bytes must have completed (bio_data_submit_wait)
+ * and lie in durably written blocks (bio_data_written). Returns 0 or -DER_INVAL (too many:
+ * use bio_wal_dep_sync instead). Context: the WAL's thread; never blocks.
+ */
+int bio_wal_dref_set(struct bio_wal *wal, int fd, const struct bio_wal_dref *drefs, uint32_t nr);
+
+/**
+ * Data-file blocks freed by transactions up to the LSN this returns may be handed out
+ * again: the durable LSN, and with one-sync no more than the complete LSN of a durable
+ * header while records carrying extents are newer than it, so that replay never checks
+ * the CRC of a record whose blocks were rewritten since. Context: the WAL's thread.
+ */
+uint64_t bio_wal_reuse_lsn(struct bio_wal *wal);
+
+/**
+ * Blocks wait for a header that moves the complete LSN (bio_wal_reuse_lsn lags the
+ * durable LSN): have the next flush write one, and submit it now (a header alone) if
+ * none is in flight. Flushes with records write it anyway while the log is busy: call
+ * this only when freed blocks are waiting. Context: the WAL's thread; never blocks.
+ */
+void bio_wal_reuse_push(struct bio_wal *wal);
+
+/**
+ * Wait, as bio_wal_wait does, until bio_wal_reuse_lsn reaches @lsn (durable already),
+ * pushing the header that moves it. Returns 0, -DER_INVAL (@lsn not durable), -DER_IO,
+ * or the hook's error. Context: as bio_wal_wait.
+ */
+int bio_wal_reuse_wait(struct bio_wal *wal, uint64_t lsn, bio_wal_wait_cb_t wait, void *arg);
+
+/** CRC32C (Castagnoli; start @crc at 0) of @len bytes at @buf. Context: any thread. */
+uint32_t bio_crc32c(uint32_t crc, const void *buf, size_t len);
+
 /**
  * umem store glue: pass &bio_wal_umem_ops and the struct bio_wal * as the store of
  * umem_create/umem_open, and every committed transaction is appended to the WAL (its LSN
@@ -433,6 +494,14 @@ uint64_t bio_data_done(struct bio_data *bd);
 
 /** A descriptor of the file (owned by @bd), for bio_wal_dep_sync. */
 int bio_data_fd(struct bio_data *bd);
+
+/**
+ * Are all the blocks of [@off, @off + @len) of @bd *durably written* extents (blocks
+ * written before this open, or zeroed ahead and synced since): a write of them changes
+ * no file-system metadata, so its bytes are durable once written back and the device
+ * cache flushed (one-sync, bio_wal_one_sync). False when unknown. Context: @bd's thread.
+ */
+bool bio_data_written(struct bio_data *bd, uint64_t off, uint64_t len);
 
 /**
  * Start a batch of writes on @bd; *@b is ended by bio_data_submit_wait or bio_data_cancel.

@@ -193,6 +193,12 @@ void vea_tx_end(struct vea_space_info *vsi, uint64_t lsn);
 uint64_t vea_flush(struct vea_space_info *vsi, uint64_t durable_lsn);
 
 /**
+ * Would vea_flush(@vsi, @lsn) free anything (the oldest aging extent is tagged at or below
+ * @lsn)? Context: the heap's thread.
+ */
+bool vea_aging_due(struct vea_space_info *vsi, uint64_t lsn);
+
+/**
  * Geometry and space accounting into *@stat.
  *
  * Context: the heap's thread; does not yield.

@@ -10,6 +10,12 @@
  *   the next update works; a failed data sync (BIO_FI_DATA_SYNC) fails the durability wait
  *   with -DER_IO, and after a crash the update is absent while everything acknowledged
  *   before it is intact.
+ *   (Run with DAOS_BIO_ONE_SYNC=0: the data sync is the path of values in fresh blocks.)
+ * - t_dataio_one_sync: 4 KiB values in zeroed-ahead blocks go without a data sync, their
+ *   records carrying the extents and CRCs (ws_drefs, ws_sfr; no more ws_dep_syncs), and
+ *   are intact after a crash; a failed write-back (BIO_FI_DATA_SFR) fails the wait with
+ *   -DER_IO, and after a crash the value is absent or intact, everything before it
+ *   intact; with DAOS_BIO_ONE_SYNC=0 every update takes the data sync again.
  * - t_dataio_read: fetches read the data file through its ring: a failed read
  *   (BIO_FI_DATA_READ) makes the fetch -DER_IO and the next one reads right; with every
  *   read cut short (BIO_FI_DATA_SHORT) all values still read right; a fetch of several
@@ -34,6 +40,7 @@
 #define BIO_FI_DATA_SYNC 206
 #define BIO_FI_DATA_READ 208
 #define BIO_FI_DATA_SHORT 209
+#define BIO_FI_DATA_SFR 211
 #define MAXV ((1U << 20) + 4096)
 
 static char dir[64];
@@ -222,6 +229,7 @@ t_dataio_errors(void **state)
 	uint64_t got;
 
 	(void)state;
+	setenv("DAOS_BIO_ONE_SYNC", "0", 1);
 	src = malloc(MAXV + 64);
 	dst = malloc(MAXV);
 	assert_true(src != NULL && dst != NULL);
@@ -268,6 +276,105 @@ t_dataio_errors(void **state)
 	check_val(coh, 6, src, dst);
 	assert_int_equal(vos_cont_close(coh), 0);
 	assert_int_equal(vos_pool_close(poh), 0);
+	unsetenv("DAOS_BIO_ONE_SYNC");
+	free(src);
+	free(dst);
+}
+
+/* Value @k of 4 KiB (dkey 100 + @k), written at epoch @k; checked by check4k. */
+static int
+update4k(daos_handle_t coh, uint64_t k, char *src)
+{
+	val_fill(src, k, 4096);
+	return update(coh, 100 + k, 0, false, k, src, 4096, 1 + k % 3);
+}
+
+static void
+check4k(daos_handle_t coh, uint64_t k, char *src, char *dst)
+{
+	uint64_t got;
+
+	fetch(coh, 100 + k, 0, false, dst, 4096, &got);
+	assert_int_equal(got, 4096);
+	val_fill(src, k, 4096);
+	assert_memory_equal(dst, src, 4096);
+}
+
+static void
+t_dataio_one_sync(void **state)
+{
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_SFR, .fa_max_faults = 1};
+	struct bio_wal_stats w0, w1;
+	daos_handle_t poh, coh;
+	char *src, *dst;
+	uint64_t k, got;
+
+	(void)state;
+	setenv("DAOS_BIO_ONE_SYNC", "1", 1);
+	src = malloc(MAXV + 64);
+	dst = malloc(MAXV);
+	assert_true(src != NULL && dst != NULL);
+	assert_int_equal(vos_pool_create(path, uuid, 64 << 20, 64 << 20, 0, NULL, &poh), 0);
+	assert_int_equal(vos_cont_create(poh, co), 0);
+	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	/* the first value waits for the first zero window, the next ones find it synced */
+	assert_int_equal(update4k(coh, 1, src), 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	bio_wal_query(vos_hdl2pool(poh)->vp_wal, &w0);
+	for (k = 2; k <= 40; k++) {
+		assert_int_equal(update4k(coh, k, src), 0);
+		if (k % 4 == 0)
+			assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	}
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	bio_wal_query(vos_hdl2pool(poh)->vp_wal, &w1);
+	print_message("one-sync: %" PRIu64 " extents carried, %" PRIu64 " write-backs, %" PRIu64
+		      " data syncs, %" PRIu64 " flushes\n",
+		      w1.ws_drefs - w0.ws_drefs, w1.ws_sfr - w0.ws_sfr,
+		      w1.ws_dep_syncs - w0.ws_dep_syncs, w1.ws_flushes - w0.ws_flushes);
+	assert_int_equal(w1.ws_drefs - w0.ws_drefs, 39);
+	assert_true(w1.ws_sfr > w0.ws_sfr);
+	assert_int_equal(w1.ws_dep_syncs, w0.ws_dep_syncs);
+	assert_int_equal(vos_cont_close(coh), 0);
+	vos_pool_abandon(poh);
+	open_all(&poh, &coh);
+	for (k = 1; k <= 40; k++)
+		check4k(coh, k, src, dst);
+
+	/* a failed write-back: the wait fails; after a crash the value is absent or whole */
+	assert_int_equal(update4k(coh, 41, src), 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	assert_int_equal(update4k(coh, 42, src), 0);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), -DER_IO);
+	d_fault_attr_clear(BIO_FI_DATA_SFR);
+	assert_int_equal(vos_cont_close(coh), 0);
+	vos_pool_abandon(poh);
+	open_all(&poh, &coh);
+	fetch(coh, 142, 0, false, dst, 4096, &got);
+	print_message("value after a failed write-back: %s\n", got == 0 ? "absent" : "present");
+	if (got != 0)
+		check4k(coh, 42, src, dst);
+	for (k = 1; k <= 41; k++)
+		check4k(coh, k, src, dst);
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+
+	/* the knob off: the data sync again */
+	setenv("DAOS_BIO_ONE_SYNC", "0", 1);
+	open_all(&poh, &coh);
+	bio_wal_query(vos_hdl2pool(poh)->vp_wal, &w0);
+	for (k = 50; k <= 53; k++) {
+		assert_int_equal(update4k(coh, k, src), 0);
+		assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	}
+	bio_wal_query(vos_hdl2pool(poh)->vp_wal, &w1);
+	assert_int_equal(w1.ws_drefs, 0);
+	assert_int_equal(w1.ws_sfr, 0);
+	assert_int_equal(w1.ws_dep_syncs - w0.ws_dep_syncs, 4);
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+	unsetenv("DAOS_BIO_ONE_SYNC");
 	free(src);
 	free(dst);
 }
@@ -489,6 +596,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(t_dataio_sgl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_dataio_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_dataio_one_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_dataio_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_arm, setup, teardown),
 	};
