@@ -2,10 +2,11 @@
 # test_dfuse_system.sh DAOS_SERVER DAOS_CTL_PING DAOS_AGENT DMG DMG_JSON_GET DAOS DFUSE: the
 # real dfuse end to end: a daos_server (2 targets, insecure transport), a daos_agent, a pool
 # made with `dmg pool create`, a POSIX container made with `daos container create`; dfuse
-# mounts it by labels (in the background: the command returns once mounted), files and
-# directories go through, statfs gives the pool's space, fusermount3 -u ends the daemon, a
-# foreground mount by UUIDs sees the same data and SIGTERM unmounts it. A missing pool is
-# refused with a message.
+# mounts it by labels (in the background: the command returns once mounted) with its 16
+# default workers waiting on /dev/fuse, files and directories go through, statfs gives the
+# pool's space, fusermount3 -u ends the daemon, a foreground mount by UUIDs (-t 2: 2
+# workers) sees the same data and SIGTERM unmounts it. A missing pool is refused with a
+# message.
 set -u
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/dfuse_lib.sh"
@@ -36,6 +37,24 @@ else
 fi
 BG_PID=$(pgrep -f -- "-m $M --pool tank")
 [ -n "$BG_PID" ] && t_track $BG_PID
+# the default workers (16, = max_background): each idle one waits in the kernel's read of
+# /dev/fuse; none is busy before the first request below
+readers() {
+	local t n=0
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/wchan" 2>/dev/null)" = fuse_dev_do_read ] && n=$((n + 1))
+	done
+	echo $n
+}
+NR=0
+for _ in $(seq 200); do
+	[ -n "$BG_PID" ] || break
+	NR=$(readers "$BG_PID")
+	[ "$NR" -ge 16 ] && break
+	sleep 0.05
+done
+[ "$NR" = 16 ] && pass "16 workers wait for requests by default" ||
+	fail "workers waiting for requests: $NR, not 16"
 head -c 3000000 /dev/urandom >"$TMP/blob"
 mkdir -p "$M/a/b" && cp "$TMP/blob" "$M/a/b/blob" && echo hello >"$M/a/hello" &&
 	ln -s b/blob "$M/a/link" && cmp -s "$TMP/blob" "$M/a/link" &&
@@ -60,7 +79,7 @@ else
 	fail "the daemon '$BG_PID' still runs after fusermount3 -u"
 fi
 
-# foreground mount by UUIDs, positional mount point; SIGTERM unmounts
+# foreground mount by UUIDs, positional mount point, 2 workers; SIGTERM unmounts
 "$DFUSE" "$M" --pool "$PUUID" --container "$CUUID" --foreground -t 2 >"$TMP/fg.out" \
 	2>"$TMP/fg.err" &
 FG_PID=$!
@@ -76,6 +95,13 @@ else
 	fail "second mount"
 	show stderr "$TMP/fg.err"
 fi
+NR=0
+for _ in $(seq 200); do
+	NR=$(readers "$FG_PID")
+	[ "$NR" -ge 2 ] && break
+	sleep 0.05
+done
+[ "$NR" = 2 ] && pass "-t 2: 2 workers wait for requests" || fail "-t 2: $NR workers waiting"
 dfuse_umount "$M" "$FG_PID" && pass "SIGTERM: unmounted, exit 0"
 
 # a pool that does not exist

@@ -10,7 +10,7 @@
 # loaded machine trust the CPU per MiB more than the rates (docs/PERFORMANCE.md, dfuse).
 # One side only: AB_OLD_ARGS / AB_NEW_ARGS, more dfuse_perf.sh options (AB_NEW_ARGS=-S: the
 # same build over tcp and over shm); AB_OLD_DFUSE / AB_NEW_DFUSE, more dfuse options
-# (AB_NEW_DFUSE="-t 8": 8 workers against the default); AB_OLD_ENV / AB_NEW_ENV, environment
+# (AB_OLD_DFUSE="-t 4": 4 workers against the default 16); AB_OLD_ENV / AB_NEW_ENV, environment
 # words (AB_OLD_ENV=DFUSE_NO_KILLPRIV_V2=1: one binary with and without a switch).
 set -u
 OLD=${1:?usage: $0 OLD_BUILD NEW_BUILD [ROUNDS] [-- DFUSE_PERF_ARGS...]}

@@ -45,7 +45,7 @@
 #define DFUSE_STATFS_BLOCKS (1ULL << 30)
 /* The largest read and write request (the kernel's default max_pages limit is 256). */
 #define DFUSE_MAX_IO (1024 * 1024)
-/* Asynchronous requests (read-ahead, write-back) the kernel keeps in flight. */
+/* Asynchronous requests (read-ahead, write-back) in flight: DFUSE_DEF_THREADS matches it. */
 #define DFUSE_MAX_BACKGROUND 16
 /* A transparent huge page (x86_64): the unit of the request and reply buffers. */
 #define DFUSE_HUGE (2UL << 20)

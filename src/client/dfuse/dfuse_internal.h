@@ -13,8 +13,14 @@
 
 #include <daos_fs.h>
 
-/* Worker threads and the kernel's read-ahead (KiB) unless the command line says otherwise. */
-#define DFUSE_DEF_THREADS 4
+/*
+ * Worker threads and the kernel's read-ahead (KiB) unless the command line says otherwise.
+ * A worker serves one request at a time (a synchronous dfs_write/dfs_read), so the threads
+ * are as many as the asynchronous requests the kernel keeps in flight (max_background, 16):
+ * a streaming write-back then has all of them at the engine at once (4 workers left 2 MiB
+ * per target, below the engine's 4 MiB "bandwidth-bound, do not spin" mark).
+ */
+#define DFUSE_DEF_THREADS 16
 #define DFUSE_DEF_RA_KIB 4096
 
 /* What the command line asked for (dfuse_opts_parse()). */
