@@ -765,16 +765,9 @@ query_done(void *arg, int rc)
 static bool
 obj_query_coll_on(void)
 {
-	static int on = -1; /* -1: not read yet */
-	int v = __atomic_load_n(&on, __ATOMIC_RELAXED);
+	static int off = -1;
 
-	if (v < 0) {
-		const char *e = getenv("DAOS_OBJ_QUERY_COLL");
-
-		v = e != NULL && strcmp(e, "0") == 0 ? 0 : 1;
-		__atomic_store_n(&on, v, __ATOMIC_RELAXED);
-	}
-	return v != 0;
+	return !d_getenv_is_once(&off, "DAOS_OBJ_QUERY_COLL", "0");
 }
 
 /*

@@ -719,15 +719,8 @@ static bool
 obj_coll_ult_mode(void)
 {
 	static int mode = -1;
-	int m = __atomic_load_n(&mode, __ATOMIC_RELAXED);
 
-	if (m < 0) {
-		const char *e = getenv("DAOS_OBJ_COLL_ULT");
-
-		m = e != NULL && strcmp(e, "1") == 0;
-		__atomic_store_n(&mode, m, __ATOMIC_RELAXED);
-	}
-	return m != 0;
+	return d_getenv_is_once(&mode, "DAOS_OBJ_COLL_ULT", "1");
 }
 
 /*
@@ -851,15 +844,8 @@ static bool
 obj_fetch_query_off(void)
 {
 	static int off = -1;
-	int v = __atomic_load_n(&off, __ATOMIC_RELAXED);
 
-	if (v < 0) {
-		const char *e = getenv("DAOS_OBJ_FETCH_QUERY");
-
-		v = e != NULL && strcmp(e, "0") == 0;
-		__atomic_store_n(&off, v, __ATOMIC_RELAXED);
-	}
-	return v != 0;
+	return d_getenv_is_once(&off, "DAOS_OBJ_FETCH_QUERY", "0");
 }
 
 /*
