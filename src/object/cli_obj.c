@@ -331,9 +331,6 @@ daos_obj_fetch(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_t *d
 	return rc;
 }
 
-/* An engine answered a fetch and query -DER_NOSYS (or did not know it): stop trying. */
-static bool obj_fq_off;
-
 /*
  * The shards of @q's groups (leaders) for a collective query sent to @rank: 0 and their number
  * in *@nr, or -DER_NOSYS if a group is elsewhere (or unplaced) or there are too many.
@@ -371,7 +368,7 @@ daos_obj_fetch_query(daos_handle_t oh, daos_key_t *dkey, unsigned int nr, daos_i
 	int retry = ev == NULL;
 	int rc;
 
-	if (__atomic_load_n(&obj_fq_off, __ATOMIC_RELAXED))
+	if (dc_obj_fetch_query_refused()) /* an engine refused it: stop trying */
 		return obj_sync_done(ev, -DER_NOSYS);
 	if (qflags > UINT32_MAX || qrc == NULL)
 		return obj_sync_done(ev, -DER_INVAL);
@@ -400,8 +397,6 @@ daos_obj_fetch_query(daos_handle_t oh, daos_key_t *dkey, unsigned int nr, daos_i
 		rc = dc_obj_shard_fetch_query(&sh, dkey, nr, iods, sgls, qobj->do_id,
 					      (uint32_t)qflags, qdkey, qakey, qrecx, cs, cs_nr, qrc,
 					      ev);
-		if (rc == -DER_NOSYS && ev == NULL)
-			__atomic_store_n(&obj_fq_off, true, __ATOMIC_RELAXED);
 		/* a blocking call retries once with a refreshed map (both objects) */
 		if (rc != -DER_STALE || !retry-- || obj_stale_refresh(obj) != 0)
 			break;
