@@ -220,6 +220,12 @@ int d_getenv_bool(const char *name, bool *val);
 /** Read @name as an unsigned integer; -DER_NONEXIST if unset, -DER_INVAL if malformed. */
 int d_getenv_uint(const char *name, unsigned int *val);
 int d_getenv_uint64_t(const char *name, uint64_t *val);
+/**
+ * Is @name set to exactly @value? Read at the first call for @cache (a static int of the
+ * caller's, initialised to -1) and remembered there: later calls, from any thread, answer
+ * from it without reading the environment. For A/B switches read on hot paths.
+ */
+bool d_getenv_is_once(int *cache, const char *name, const char *value);
 
 /** Monotonic clock in nanoseconds. */
 static inline uint64_t

@@ -432,6 +432,21 @@ d_getenv_bool(const char *name, bool *val)
 	return -DER_INVAL;
 }
 
+bool
+d_getenv_is_once(int *cache, const char *name, const char *value)
+{
+	int v = __atomic_load_n(cache, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		const char *s = getenv(name);
+
+		/* racing first callers read the same environment: the same answer */
+		v = s != NULL && strcmp(s, value) == 0;
+		__atomic_store_n(cache, v, __ATOMIC_RELAXED);
+	}
+	return v != 0;
+}
+
 int
 d_getenv_uint64_t(const char *name, uint64_t *val)
 {

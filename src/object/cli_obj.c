@@ -331,9 +331,6 @@ daos_obj_fetch(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_t *d
 	return rc;
 }
 
-/* An engine answered a fetch and query -DER_NOSYS (or did not know it): stop trying. */
-static bool obj_fq_off;
-
 /*
  * The shards of @q's groups (leaders) for a collective query sent to @rank: 0 and their number
  * in *@nr, or -DER_NOSYS if a group is elsewhere (or unplaced) or there are too many.
@@ -371,7 +368,7 @@ daos_obj_fetch_query(daos_handle_t oh, daos_key_t *dkey, unsigned int nr, daos_i
 	int retry = ev == NULL;
 	int rc;
 
-	if (__atomic_load_n(&obj_fq_off, __ATOMIC_RELAXED))
+	if (dc_obj_fetch_query_refused()) /* an engine refused it: stop trying */
 		return obj_sync_done(ev, -DER_NOSYS);
 	if (qflags > UINT32_MAX || qrc == NULL)
 		return obj_sync_done(ev, -DER_INVAL);
@@ -400,8 +397,6 @@ daos_obj_fetch_query(daos_handle_t oh, daos_key_t *dkey, unsigned int nr, daos_i
 		rc = dc_obj_shard_fetch_query(&sh, dkey, nr, iods, sgls, qobj->do_id,
 					      (uint32_t)qflags, qdkey, qakey, qrecx, cs, cs_nr, qrc,
 					      ev);
-		if (rc == -DER_NOSYS && ev == NULL)
-			__atomic_store_n(&obj_fq_off, true, __ATOMIC_RELAXED);
 		/* a blocking call retries once with a refreshed map (both objects) */
 		if (rc != -DER_STALE || !retry-- || obj_stale_refresh(obj) != 0)
 			break;
@@ -494,11 +489,8 @@ struct obj_multi {
 	char om_addr[NET_ADDR_STR_MAX];
 	/* query: per group results */
 	uint64_t om_qflags;
-	uint32_t om_part_nr; /* requests: one per engine (collective) or per group */
-	uint64_t *om_dkeys;
-	uint64_t *om_akeys;
-	daos_recx_t *om_recxs;
-	int *om_rcs;
+	uint32_t om_part_nr;     /* requests: one per engine (collective) or per group */
+	struct obj_qans *om_ans; /* one a request */
 	daos_key_t *om_udkey;
 	daos_key_t *om_uakey;
 	daos_recx_t *om_urecx;
@@ -509,10 +501,7 @@ multi_free(struct obj_multi *om)
 {
 	obj_put(om->om_obj);
 	pthread_mutex_destroy(&om->om_lock);
-	D_FREE(om->om_dkeys);
-	D_FREE(om->om_akeys);
-	D_FREE(om->om_recxs);
-	D_FREE(om->om_rcs);
+	D_FREE(om->om_ans);
 	D_FREE(om);
 }
 
@@ -732,14 +721,13 @@ daos_obj_list_dkey(daos_handle_t oh, daos_handle_t th, uint32_t *nr, daos_key_de
 	return multi_end(ev, priv);
 }
 
-/* Query of every group: keep the best uint64 dkey. */
+/* Query of every group: the requests' answers merged (obj_query_merge). */
 static void
 query_done(void *arg, int rc)
 {
 	struct obj_multi *om = arg;
 	daos_event_t *ev = om->om_ev;
-	uint32_t grp_nr = om->om_part_nr;
-	int best = -1;
+	struct obj_qans res = {.qa_rc = -DER_NONEXIST};
 	uint32_t i;
 	bool last;
 
@@ -749,33 +737,20 @@ query_done(void *arg, int rc)
 	pthread_mutex_unlock(&om->om_lock);
 	if (!last)
 		return;
-	rc = -DER_NONEXIST;
-	for (i = 0; i < grp_nr; i++) {
-		if (om->om_rcs[i] == -DER_NONEXIST)
-			continue;
-		if (om->om_rcs[i] != 0) {
-			rc = om->om_rcs[i];
-			best = -1;
-			break;
-		}
-		if (best < 0 ||
-		    ((om->om_qflags & DAOS_GET_MAX) ? om->om_dkeys[i] > om->om_dkeys[best]
-						    : om->om_dkeys[i] < om->om_dkeys[best]))
-			best = (int)i;
-	}
-	if (best >= 0) {
-		rc = 0;
-		memcpy(om->om_udkey->iov_buf, &om->om_dkeys[best], sizeof(uint64_t));
+	for (i = 0; i < om->om_part_nr; i++)
+		obj_query_merge((uint32_t)om->om_qflags, &res, &om->om_ans[i]);
+	if (res.qa_rc == 0) {
+		memcpy(om->om_udkey->iov_buf, &res.qa_dkey, sizeof(uint64_t));
 		om->om_udkey->iov_len = sizeof(uint64_t);
 		if ((om->om_qflags & DAOS_GET_AKEY) && om->om_uakey != NULL) {
-			memcpy(om->om_uakey->iov_buf, &om->om_akeys[best], sizeof(uint64_t));
+			memcpy(om->om_uakey->iov_buf, &res.qa_akey, sizeof(uint64_t));
 			om->om_uakey->iov_len = sizeof(uint64_t);
 		}
 		if ((om->om_qflags & DAOS_GET_RECX) && om->om_urecx != NULL)
-			*om->om_urecx = om->om_recxs[best];
+			*om->om_urecx = res.qa_recx;
 	}
 	multi_free(om);
-	dc_ev_complete(ev, rc);
+	dc_ev_complete(ev, res.qa_rc);
 }
 
 /*
@@ -785,16 +760,9 @@ query_done(void *arg, int rc)
 static bool
 obj_query_coll_on(void)
 {
-	static int on = -1; /* -1: not read yet */
-	int v = __atomic_load_n(&on, __ATOMIC_RELAXED);
+	static int off = -1;
 
-	if (v < 0) {
-		const char *e = getenv("DAOS_OBJ_QUERY_COLL");
-
-		v = e != NULL && strcmp(e, "0") == 0 ? 0 : 1;
-		__atomic_store_n(&on, v, __ATOMIC_RELAXED);
-	}
-	return v != 0;
+	return !d_getenv_is_once(&off, "DAOS_OBJ_QUERY_COLL", "0");
 }
 
 /*
@@ -849,7 +817,7 @@ query_part_done(void *arg, int rc)
 	struct query_part *qp = arg;
 	struct obj_multi *om = qp->qp_om;
 
-	om->om_rcs[qp->qp_grp] = rc;
+	om->om_ans[qp->qp_grp].qa_rc = rc;
 	D_FREE(qp);
 	query_done(om, rc);
 }
@@ -897,14 +865,10 @@ daos_obj_query_key(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_
 	priv = om->om_priv;
 	l = obj_layout(om->om_obj);
 	grp_nr = l->ol_grp_nr;
-	D_ALLOC_ARRAY(om->om_dkeys, grp_nr);
-	D_ALLOC_ARRAY(om->om_akeys, grp_nr);
-	D_ALLOC_ARRAY(om->om_recxs, grp_nr);
-	D_ALLOC_ARRAY(om->om_rcs, grp_nr);
+	D_ALLOC_ARRAY(om->om_ans, grp_nr);
 	D_ALLOC_ARRAY(part_of, grp_nr);
 	D_ALLOC_ARRAY(cs, grp_nr);
-	if (om->om_dkeys == NULL || om->om_akeys == NULL || om->om_recxs == NULL ||
-	    om->om_rcs == NULL || part_of == NULL || cs == NULL) {
+	if (om->om_ans == NULL || part_of == NULL || cs == NULL) {
 		D_FREE(part_of);
 		D_FREE(cs);
 		multi_free(om);
@@ -938,15 +902,15 @@ daos_obj_query_key(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_
 		}
 		D_ALLOC_PTR(qp);
 		if (qp == NULL) {
-			om->om_rcs[p] = -DER_NOMEM;
+			om->om_ans[p].qa_rc = -DER_NOMEM;
 			query_done(om, -DER_NOMEM);
 			continue;
 		}
 		qp->qp_om = om;
 		qp->qp_grp = p;
-		d_iov_set(&qp->qp_dkey, &om->om_dkeys[p], sizeof(uint64_t));
+		d_iov_set(&qp->qp_dkey, &om->om_ans[p].qa_dkey, sizeof(uint64_t));
 		if (flags & DAOS_GET_AKEY)
-			d_iov_set(&qp->qp_akey, &om->om_akeys[p], sizeof(uint64_t));
+			d_iov_set(&qp->qp_akey, &om->om_ans[p].qa_akey, sizeof(uint64_t));
 		else if (akey != NULL)
 			qp->qp_akey = *akey;
 		rc = obj_shard_init(om->om_obj, first, &sh, addr);
@@ -958,10 +922,10 @@ daos_obj_query_key(daos_handle_t oh, daos_handle_t th, uint64_t flags, daos_key_
 		sh.sh_cb_arg = qp;
 		if (nr == 1)
 			dc_obj_shard_query_key(&sh, (uint32_t)flags, &qp->qp_dkey, &qp->qp_akey,
-					       &om->om_recxs[p], om->om_ev);
+					       &om->om_ans[p].qa_recx, om->om_ev);
 		else
 			dc_obj_shard_query_coll(&sh, (uint32_t)flags, &qp->qp_dkey, &qp->qp_akey,
-						&om->om_recxs[p], cs, nr, om->om_ev);
+						&om->om_ans[p].qa_recx, cs, nr, om->om_ev);
 	}
 	D_FREE(part_of);
 	D_FREE(cs);

@@ -183,6 +183,15 @@ sgl_mark(d_sg_list_t *sgl, uint64_t len)
 	}
 }
 
+/* An engine answered a fetch and query -DER_NOSYS or -DER_UNREG (dc_obj_fetch_query_refused). */
+static bool shard_fq_refused;
+
+bool
+dc_obj_fetch_query_refused(void)
+{
+	return __atomic_load_n(&shard_fq_refused, __ATOMIC_RELAXED);
+}
+
 static void
 shard_fetch_done(struct net_rpc_done *done, void *arg)
 {
@@ -195,8 +204,11 @@ shard_fetch_done(struct net_rpc_done *done, void *arg)
 	int rc = done->rd_rc;
 	uint32_t i;
 
-	if (rc == -DER_UNREG && op->so_opc == OBJ_OPC_FETCH_QUERY)
-		rc = -DER_NOSYS; /* an engine without the opcode */
+	if ((rc == -DER_UNREG || rc == -DER_NOSYS) && op->so_opc == OBJ_OPC_FETCH_QUERY) {
+		/* an engine without the opcode, or told not to serve it: stop asking */
+		__atomic_store_n(&shard_fq_refused, true, __ATOMIC_RELAXED);
+		rc = -DER_NOSYS;
+	}
 	if (rc != 0 && rc != -DER_REC2BIG)
 		goto out;
 	if (out == NULL) {

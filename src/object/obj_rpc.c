@@ -407,3 +407,37 @@ obj_fetch_query_check(const struct obj_fetch_query_in *in, uint32_t tgt_nr,
 		return -DER_INVAL;
 	return obj_coll_decode(&in->fqi_shards, in->fqi_shard_nr, tgt_nr, cs);
 }
+
+/* -1, 0 or 1 as @a is less than, equal to or greater than @b. */
+static int
+qans_cmp_u64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+/* Is @a a strictly better answer than @b for @f (both found something)? */
+static bool
+qans_better(uint32_t f, const struct obj_qans *a, const struct obj_qans *b)
+{
+	int c = 0;
+
+	if (f & DAOS_GET_DKEY)
+		c = qans_cmp_u64(a->qa_dkey, b->qa_dkey);
+	if (c == 0 && (f & DAOS_GET_AKEY))
+		c = qans_cmp_u64(a->qa_akey, b->qa_akey);
+	if (c == 0 && (f & DAOS_GET_RECX))
+		c = qans_cmp_u64(a->qa_recx.rx_idx + a->qa_recx.rx_nr,
+				 b->qa_recx.rx_idx + b->qa_recx.rx_nr);
+	return (f & DAOS_GET_MAX) ? c > 0 : c < 0;
+}
+
+void
+obj_query_merge(uint32_t f, struct obj_qans *acc, const struct obj_qans *a)
+{
+	if (acc->qa_rc != 0 && acc->qa_rc != -DER_NONEXIST)
+		return; /* an error stays */
+	if (a->qa_rc == -DER_NONEXIST)
+		return;
+	if (a->qa_rc != 0 || acc->qa_rc == -DER_NONEXIST || qans_better(f, a, acc))
+		*acc = *a;
+}

@@ -593,17 +593,14 @@ out:
 }
 
 /*
- * One shard's query key. A key asked for (DAOS_GET_DKEY/AKEY) lands in qr_dkey/qr_akey
+ * One shard's query key. A key asked for (DAOS_GET_DKEY/AKEY) lands in qa_dkey/qa_akey
  * (8 bytes: the uint64 keys of arrays), described by qr_dk/qr_ak; a key given is borrowed
  * from the request.
  */
 struct obj_qres {
-	uint64_t qr_dkey;
-	uint64_t qr_akey;
+	struct obj_qans qr_a; /* status, keys (8-byte copies) and extent */
 	daos_key_t qr_dk;
 	daos_key_t qr_ak;
-	daos_recx_t qr_recx;
-	int qr_rc;
 };
 
 static void
@@ -613,27 +610,27 @@ obj_query_one(const struct obj_hdr *hdr, uint32_t f, const daos_key_t *dkey, con
 	struct obj_io io;
 	int rc;
 
-	qr->qr_dkey = 0;
-	qr->qr_akey = 0;
-	qr->qr_recx = (daos_recx_t){0};
+	qr->qr_a.qa_dkey = 0;
+	qr->qr_a.qa_akey = 0;
+	qr->qr_a.qa_recx = (daos_recx_t){0};
 	if (f & DAOS_GET_DKEY)
-		d_iov_set(&qr->qr_dk, &qr->qr_dkey, sizeof(qr->qr_dkey));
+		d_iov_set(&qr->qr_dk, &qr->qr_a.qa_dkey, sizeof(qr->qr_a.qa_dkey));
 	else
 		qr->qr_dk = *dkey;
 	if (f & DAOS_GET_AKEY)
-		d_iov_set(&qr->qr_ak, &qr->qr_akey, sizeof(qr->qr_akey));
+		d_iov_set(&qr->qr_ak, &qr->qr_a.qa_akey, sizeof(qr->qr_a.qa_akey));
 	else
 		qr->qr_ak = *akey;
 	rc = obj_io_begin(hdr, false, false, &io);
 	if (rc == 0) {
 		if (daos_handle_is_valid(io.io_coh))
 			rc = vos_obj_query_key(io.io_coh, io.io_oid, f, io.io_epoch, &qr->qr_dk,
-					       &qr->qr_ak, &qr->qr_recx);
+					       &qr->qr_ak, &qr->qr_a.qa_recx);
 		else
 			rc = -DER_NONEXIST;
 		obj_io_end(&io, 0, false);
 	}
-	qr->qr_rc = rc;
+	qr->qr_a.qa_rc = rc;
 }
 
 static void
@@ -641,13 +638,13 @@ obj_query_reply(struct net_req *req, uint32_t map_ver, const struct obj_qres *qr
 {
 	struct obj_query_out out = {.qo_map_ver = map_ver};
 
-	if (qr->qr_rc == 0) {
+	if (qr->qr_a.qa_rc == 0) {
 		out.qo_dkey = qr->qr_dk;
 		out.qo_akey = qr->qr_ak;
-		out.qo_rx_idx = qr->qr_recx.rx_idx;
-		out.qo_rx_nr = qr->qr_recx.rx_nr;
+		out.qo_rx_idx = qr->qr_a.qa_recx.rx_idx;
+		out.qo_rx_nr = qr->qr_a.qa_recx.rx_nr;
 	}
-	net_reply_send(req, qr->qr_rc, qr->qr_rc == 0 ? &out : NULL);
+	net_reply_send(req, qr->qr_a.qa_rc, qr->qr_a.qa_rc == 0 ? &out : NULL);
 }
 
 static void
@@ -658,7 +655,7 @@ obj_query_handler(struct net_req *req, void *body, void *arg)
 
 	(void)arg;
 	if (!obj_qflags_valid(in->qi_qflags))
-		qr.qr_rc = -DER_INVAL;
+		qr.qr_a.qa_rc = -DER_INVAL;
 	else
 		obj_query_one((struct obj_hdr *)in, in->qi_qflags, &in->qi_dkey, &in->qi_akey, &qr);
 	obj_query_reply(req, in->oh_map_ver, &qr);
@@ -713,7 +710,7 @@ obj_coll_call(void *arg, int rc)
 	if (rc == 0)
 		obj_coll_ult(cp);
 	else
-		cp->cp_res.qr_rc = rc;
+		cp->cp_res.qr_a.qa_rc = rc;
 	obj_coll_done(cw);
 }
 
@@ -722,70 +719,41 @@ static bool
 obj_coll_ult_mode(void)
 {
 	static int mode = -1;
-	int m = __atomic_load_n(&mode, __ATOMIC_RELAXED);
 
-	if (m < 0) {
-		const char *e = getenv("DAOS_OBJ_COLL_ULT");
-
-		m = e != NULL && strcmp(e, "1") == 0;
-		__atomic_store_n(&mode, m, __ATOMIC_RELAXED);
-	}
-	return m != 0;
-}
-
-/* Is @a a better answer than @b for @f (the key or extent asked for first)? */
-static bool
-obj_qres_better(uint32_t f, const struct obj_qres *a, const struct obj_qres *b)
-{
-	uint64_t va;
-	uint64_t vb;
-
-	if (f & DAOS_GET_DKEY) {
-		va = a->qr_dkey;
-		vb = b->qr_dkey;
-	} else if (f & DAOS_GET_AKEY) {
-		va = a->qr_akey;
-		vb = b->qr_akey;
-	} else {
-		va = a->qr_recx.rx_idx + a->qr_recx.rx_nr;
-		vb = b->qr_recx.rx_idx + b->qr_recx.rx_nr;
-	}
-	return (f & DAOS_GET_MAX) ? va > vb : va < vb;
+	return d_getenv_is_once(&mode, "DAOS_OBJ_COLL_ULT", "1");
 }
 
 /*
  * The query key (@ask) of the shards @cs[0 .. @nr) of @hdr's object, all on this engine, one
  * per target; the shards of other targets are asked by a call on their own xstreams (or a
  * ULT each: DAOS_OBJ_COLL_ULT=1; each checks the handle against its own table), this
- * target's inline, all at once. *@res merges them as the client merges the groups of a dkey
- * query: the best key, -DER_NONEXIST if no shard has one, else the first error in shard
- * order. Only the values of *@res are meaningful (qr_dkey, qr_akey, qr_recx, qr_rc).
+ * target's inline, all at once. *@res merges them in shard order with obj_query_merge, as the
+ * client merges its requests: the best answer, -DER_NONEXIST if no shard has one, else the
+ * first error. Only res->qr_a is meaningful.
  */
 static void
 obj_coll_run(const struct obj_hdr *hdr, const struct obj_coll_ask *ask,
 	     const struct obj_coll_shard *cs, uint32_t nr, struct obj_qres *res)
 {
 	struct obj_coll_part *parts = NULL;
-	const struct obj_qres *best = NULL;
 	struct obj_coll_wait cw = {.cw_pending = 1};
 	int self = ds_pool_tgt_self();
-	uint32_t f = ask->ca_flags;
 	bool use_ult;
 	uint32_t i;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	res->qr_rc = -DER_NONEXIST;
+	res->qr_a.qa_rc = -DER_NONEXIST;
 	D_ALLOC_ARRAY(parts, nr);
 	if (parts == NULL) {
-		res->qr_rc = -DER_NOMEM;
+		res->qr_a.qa_rc = -DER_NOMEM;
 		return;
 	}
 	use_ult = obj_coll_ult_mode();
 	if (!use_ult) {
 		rc = dss_eventual_create(&cw.cw_ev);
 		if (rc != 0) {
-			res->qr_rc = rc;
+			res->qr_a.qa_rc = rc;
 			goto out;
 		}
 	}
@@ -803,7 +771,7 @@ obj_coll_run(const struct obj_hdr *hdr, const struct obj_coll_ask *ask,
 			rc = ds_pool_tgt_ult_create(cs[i].cs_tgt, obj_coll_ult, cp, &cp->cp_ult);
 			if (rc != 0) {
 				cp->cp_ult = NULL;
-				cp->cp_res.qr_rc = rc;
+				cp->cp_res.qr_a.qa_rc = rc;
 			}
 			continue;
 		}
@@ -811,7 +779,7 @@ obj_coll_run(const struct obj_hdr *hdr, const struct obj_coll_ask *ask,
 		rc = ds_pool_tgt_call(cs[i].cs_tgt, obj_coll_call, cp);
 		if (rc != 0) {
 			__atomic_sub_fetch(&cw.cw_pending, 1, __ATOMIC_RELAXED);
-			cp->cp_res.qr_rc = rc;
+			cp->cp_res.qr_a.qa_rc = rc;
 		}
 	}
 	for (i = 0; i < nr; i++)
@@ -830,22 +798,10 @@ obj_coll_run(const struct obj_hdr *hdr, const struct obj_coll_ask *ask,
 			continue;
 		rc = dss_ult_join(cp->cp_ult);
 		if (rc != 0)
-			cp->cp_res.qr_rc = rc;
+			cp->cp_res.qr_a.qa_rc = rc;
 	}
-	for (i = 0; i < nr; i++) {
-		const struct obj_qres *qr = &parts[i].cp_res;
-
-		if (qr->qr_rc == -DER_NONEXIST)
-			continue;
-		if (qr->qr_rc != 0) {
-			best = qr;
-			break;
-		}
-		if (best == NULL || obj_qres_better(f, qr, best))
-			best = qr;
-	}
-	if (best != NULL)
-		*res = *best;
+	for (i = 0; i < nr; i++)
+		obj_query_merge(ask->ca_flags, &res->qr_a, &parts[i].cp_res.qr_a);
 out:
 	D_FREE(parts);
 }
@@ -857,7 +813,7 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 	struct obj_query_coll_in *in = body;
 	struct obj_coll_shard cs[OBJ_COLL_MAX];
 	struct obj_coll_ask ask = {in->qi_qflags, &in->qi_dkey, &in->qi_akey};
-	struct obj_qres res = {.qr_rc = -DER_INVAL};
+	struct obj_qres res = {.qr_a.qa_rc = -DER_INVAL};
 	int rc;
 
 	(void)arg;
@@ -866,12 +822,12 @@ obj_query_coll_handler(struct net_req *req, void *body, void *arg)
 		if (rc == 0)
 			obj_coll_run((const struct obj_hdr *)in, &ask, cs, in->qi_shard_nr, &res);
 		else
-			res.qr_rc = rc;
+			res.qr_a.qa_rc = rc;
 	}
-	if (res.qr_rc == 0) {
+	if (res.qr_a.qa_rc == 0) {
 		/* the keys asked for point at res's own copies */
-		d_iov_set(&res.qr_dk, &res.qr_dkey, sizeof(res.qr_dkey));
-		d_iov_set(&res.qr_ak, &res.qr_akey, sizeof(res.qr_akey));
+		d_iov_set(&res.qr_dk, &res.qr_a.qa_dkey, sizeof(res.qr_a.qa_dkey));
+		d_iov_set(&res.qr_ak, &res.qr_a.qa_akey, sizeof(res.qr_a.qa_akey));
 		if (!(ask.ca_flags & DAOS_GET_DKEY))
 			res.qr_dk = in->qi_dkey;
 		if (!(ask.ca_flags & DAOS_GET_AKEY))
@@ -888,15 +844,8 @@ static bool
 obj_fetch_query_off(void)
 {
 	static int off = -1;
-	int v = __atomic_load_n(&off, __ATOMIC_RELAXED);
 
-	if (v < 0) {
-		const char *e = getenv("DAOS_OBJ_FETCH_QUERY");
-
-		v = e != NULL && strcmp(e, "0") == 0;
-		__atomic_store_n(&off, v, __ATOMIC_RELAXED);
-	}
-	return v != 0;
+	return d_getenv_is_once(&off, "DAOS_OBJ_FETCH_QUERY", "0");
 }
 
 /*
@@ -912,7 +861,7 @@ obj_fetch_query_reply(struct net_req *req, const struct obj_fetch_query_in *fq, 
 	struct obj_fetch_query_out out = {0};
 	struct obj_coll_shard cs[OBJ_COLL_MAX];
 	struct obj_coll_ask ask = {fq->fqi_qflags, NULL, &fq->fqi_akey};
-	struct obj_qres res = {.qr_rc = -DER_NONEXIST};
+	struct obj_qres res = {.qr_a.qa_rc = -DER_NONEXIST};
 	struct obj_hdr hdr;
 
 	if (rc != 0 && rc != -DER_REC2BIG) {
@@ -933,13 +882,13 @@ obj_fetch_query_reply(struct net_req *req, const struct obj_fetch_query_in *fq, 
 		if (obj_fetch_query_check(fq, ds_pool_tgt_nr(), cs) == 0)
 			obj_coll_run(&hdr, &ask, cs, fq->fqi_shard_nr, &res);
 		else
-			res.qr_rc = -DER_INVAL;
+			res.qr_a.qa_rc = -DER_INVAL;
 	}
-	out.fqo_qrc = res.qr_rc;
-	if (res.qr_rc == 0) {
-		out.fqo_dkey = res.qr_dkey;
-		out.fqo_rx_idx = res.qr_recx.rx_idx;
-		out.fqo_rx_nr = res.qr_recx.rx_nr;
+	out.fqo_qrc = res.qr_a.qa_rc;
+	if (res.qr_a.qa_rc == 0) {
+		out.fqo_dkey = res.qr_a.qa_dkey;
+		out.fqo_rx_idx = res.qr_a.qa_recx.rx_idx;
+		out.fqo_rx_nr = res.qr_a.qa_recx.rx_nr;
 	}
 	net_reply_send(req, rc, &out);
 }

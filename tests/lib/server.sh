@@ -335,6 +335,18 @@ srv_storage() {
 CFG
 }
 
+# srv_shm_names N: for an engine serving shm (DAOS_SHM=1) on 127.0.0.1 from $FAB_PORT (set
+# by t_ports), SHM_NAMES gets the names of the shm regions of its first N fabric ports (for
+# the test's trap to remove); SKIP (exit 77) without a writable /dev/shm.
+srv_shm_names() {
+	local i
+	[ -d /dev/shm ] && [ -w /dev/shm ] || { echo "SKIP: no writable /dev/shm"; exit 77; }
+	SHM_NAMES=()
+	for ((i = 0; i < $1; i++)); do
+		SHM_NAMES+=("/dev/shm/127.0.0.1:$((FAB_PORT + i))")
+	done
+}
+
 # srv_agent_up CTL_PING AGENT: srv_start srv with $TMP/daos_server.yml, wait up to 15 s for
 # its management port, then agent_start AGENT; a FAIL line and exit 1 if either fails.
 srv_agent_up() {

@@ -24,13 +24,8 @@ t_need_exec "$BIN" "$CTL_PING" "$CLIENT" "$BULK" "$AGENT"
 t_init test_obj_shm
 SRV_BIN=$BIN
 t_ports 1100 24 # 1100-1291 (tests/README.md): 4 slots made runs of other worktrees collide
-[ -d /dev/shm ] && [ -w /dev/shm ] || { echo "SKIP: no writable /dev/shm"; exit 77; }
-
 # The engine's shm names and the clients' (/dev/shm/PID:...): removed whatever happens.
-SHM_NAMES=()
-for i in 0 1 2 3 4; do
-	SHM_NAMES+=("/dev/shm/127.0.0.1:$((FAB_PORT + i))")
-done
+srv_shm_names 5
 CLIENT_PIDS=()
 shm_cleanup() {
 	local p

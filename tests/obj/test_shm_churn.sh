@@ -29,12 +29,7 @@ t_need_exec "$BIN" "$CTL_PING" "$CLIENT" "$AGENT"
 t_init test_obj_shm_churn
 SRV_BIN=$BIN
 t_ports 1524 16 # 1524-1651 (tests/README.md)
-[ -d /dev/shm ] && [ -w /dev/shm ] || { echo "SKIP: no writable /dev/shm"; exit 77; }
-
-SHM_NAMES=()
-for i in 0 1 2 3 4; do
-	SHM_NAMES+=("/dev/shm/127.0.0.1:$((FAB_PORT + i))")
-done
+srv_shm_names 5
 CL_PID=
 churn_cleanup() {
 	t_cleanup

@@ -1237,16 +1237,9 @@ ent_fetch_with_size(dfs_t *dfs, daos_handle_t poh, const char *name, struct dfs_
 static bool
 stat_one_on(void)
 {
-	static int on = -1;
-	int v = __atomic_load_n(&on, __ATOMIC_RELAXED);
+	static int off = -1;
 
-	if (v < 0) {
-		const char *e = getenv("DAOS_DFS_STAT_ONE");
-
-		v = e == NULL || strcmp(e, "0") != 0;
-		__atomic_store_n(&on, v, __ATOMIC_RELAXED);
-	}
-	return v != 0;
+	return !d_getenv_is_once(&off, "DAOS_DFS_STAT_ONE", "0");
 }
 
 /*

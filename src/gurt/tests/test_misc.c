@@ -179,6 +179,29 @@ t_env(void **state)
 	unsetenv("D_TEST_ENV");
 }
 
+/* d_getenv_is_once: exact match only, and the first answer stays with its cache. */
+static void
+t_env_once(void **state)
+{
+	int c1 = -1;
+	int c2 = -1;
+	int c3 = -1;
+	int c4 = -1;
+
+	(void)state;
+	unsetenv("D_TEST_ENV");
+	assert_false(d_getenv_is_once(&c1, "D_TEST_ENV", "1"));
+	setenv("D_TEST_ENV", "1", 1);
+	assert_false(d_getenv_is_once(&c1, "D_TEST_ENV", "1")); /* remembered: unset */
+	assert_true(d_getenv_is_once(&c2, "D_TEST_ENV", "1"));
+	setenv("D_TEST_ENV", "10", 1);
+	assert_true(d_getenv_is_once(&c2, "D_TEST_ENV", "1"));  /* remembered: "1" */
+	assert_false(d_getenv_is_once(&c3, "D_TEST_ENV", "1")); /* "10" is not "1" */
+	setenv("D_TEST_ENV", "", 1);
+	assert_false(d_getenv_is_once(&c4, "D_TEST_ENV", "0"));
+	unsetenv("D_TEST_ENV");
+}
+
 static void
 t_alloc_macros(void **state)
 {
@@ -226,9 +249,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_sgl_copy),     cmocka_unit_test(t_iov),
-	    cmocka_unit_test(t_rank_list),    cmocka_unit_test(t_env),
-	    cmocka_unit_test(t_alloc_macros), cmocka_unit_test(t_uuid_str),
+	    cmocka_unit_test(t_sgl_copy),  cmocka_unit_test(t_iov),
+	    cmocka_unit_test(t_rank_list), cmocka_unit_test(t_env),
+	    cmocka_unit_test(t_env_once),  cmocka_unit_test(t_alloc_macros),
+	    cmocka_unit_test(t_uuid_str),
 	};
 
 	return cmocka_run_group_tests_name("gurt_misc", tests, NULL, NULL);

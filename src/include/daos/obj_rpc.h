@@ -286,4 +286,27 @@ obj_qflags_valid(uint32_t f)
 		      DAOS_GET_RECX)) == 0;
 }
 
+/*
+ * One answer of a query key (a shard's, a group's, an engine's): its status and, when 0, the
+ * uint64 keys found (qa_dkey/qa_akey: the keys asked for; arrays' keys are uint64) and the
+ * extent (qa_recx).
+ */
+struct obj_qans {
+	int qa_rc;
+	uint64_t qa_dkey;
+	uint64_t qa_akey;
+	daos_recx_t qa_recx;
+};
+
+/*
+ * Fold answer @a into *@acc for flags @f (obj_qflags_valid), answers taken in order; start
+ * *@acc at qa_rc = -DER_NONEXIST. The client merges its groups (or engines) with it, the
+ * engine the shards of a collective query. The result: the first error other than
+ * -DER_NONEXIST if any answer has one; else -DER_NONEXIST if no answer found anything; else
+ * the best answer, compared on the dkey (if asked), then the akey (if asked), then the end
+ * of the extent (idx + nr, if asked): the greatest for DAOS_GET_MAX, the least for
+ * DAOS_GET_MIN, the earliest of equals.
+ */
+void obj_query_merge(uint32_t f, struct obj_qans *acc, const struct obj_qans *a);
+
 #endif /* DAOS_OBJ_RPC_H */

@@ -106,4 +106,11 @@ int dc_obj_shard_fetch_query(const struct dc_obj_shard *sh, daos_key_t *dkey, ui
 			     daos_recx_t *qrecx, const struct obj_coll_shard *cs, uint32_t cs_nr,
 			     int *qrc, daos_event_t *ev);
 
+/**
+ * Has an engine refused a fetch and query (answered -DER_NOSYS, or -DER_UNREG: no such
+ * opcode)? Set by the reply, blocking or not, for the rest of the process; a -DER_NOSYS
+ * made here (values too large for one inline request) does not set it.
+ */
+bool dc_obj_fetch_query_refused(void);
+
 #endif /* DAOS_OBJ_SHARD_H */

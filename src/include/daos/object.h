@@ -119,7 +119,7 @@ daos_oid_is_oit(daos_obj_id_t oid)
  * both layouts have the same map version. The outcome is the fetch's; when it is 0 and the
  * fetch found something, *@qrc is the query's (0: @qdkey and @qrecx are set; -DER_NONEXIST:
  * no key), otherwise -DER_NONEXIST. -DER_NOSYS: not possible in one request, or the engine
- * does not serve it (after a blocking call learns that, this process stops trying): ask
+ * does not serve it (once an engine has answered so, this process stops trying): ask
  * the two apart. A blocking call retries once after -DER_STALE with a refreshed map. Not a
  * public API (libdfs only); exported as daos_* because libdaos exports nothing else.
  */

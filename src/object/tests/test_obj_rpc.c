@@ -592,6 +592,141 @@ test_garbage(void **state)
 	}
 }
 
+/* Merge @nr answers with obj_query_merge, in order, from the documented start. */
+static struct obj_qans
+merge_all(uint32_t f, const struct obj_qans *ans, uint32_t nr)
+{
+	struct obj_qans acc = {.qa_rc = -DER_NONEXIST};
+	uint32_t i;
+
+	for (i = 0; i < nr; i++)
+		obj_query_merge(f, &acc, &ans[i]);
+	return acc;
+}
+
+/* The value of @a that round @r (0 dkey, 1 akey, 2 recx end) of the model compares. */
+static uint64_t
+qans_field(const struct obj_qans *a, int r)
+{
+	return r == 0 ? a->qa_dkey : r == 1 ? a->qa_akey : a->qa_recx.rx_idx + a->qa_recx.rx_nr;
+}
+
+/*
+ * The model, computed another way: the first error wins; else keep the candidates that
+ * found something, narrow them to those with the best dkey (if asked), then the best akey
+ * among those (if asked), then the best extent end; the first left is the answer.
+ */
+static struct obj_qans
+merge_model(uint32_t f, const struct obj_qans *ans, uint32_t nr)
+{
+	static const uint32_t ask[3] = {DAOS_GET_DKEY, DAOS_GET_AKEY, DAOS_GET_RECX};
+	struct obj_qans none = {.qa_rc = -DER_NONEXIST};
+	bool cand[16];
+	uint32_t i;
+	int r;
+
+	assert_true(nr <= 16);
+	for (i = 0; i < nr; i++)
+		if (ans[i].qa_rc != 0 && ans[i].qa_rc != -DER_NONEXIST)
+			return ans[i];
+	for (i = 0; i < nr; i++)
+		cand[i] = ans[i].qa_rc == 0;
+	for (r = 0; r < 3; r++) {
+		bool have = false;
+		uint64_t best = 0;
+
+		if (!(f & ask[r]))
+			continue;
+		for (i = 0; i < nr; i++) {
+			uint64_t v = qans_field(&ans[i], r);
+
+			if (!cand[i])
+				continue;
+			if (!have || ((f & DAOS_GET_MAX) ? v > best : v < best))
+				best = v;
+			have = true;
+		}
+		for (i = 0; i < nr; i++)
+			if (cand[i] && qans_field(&ans[i], r) != best)
+				cand[i] = false;
+	}
+	for (i = 0; i < nr; i++)
+		if (cand[i])
+			return ans[i];
+	return none;
+}
+
+/* obj_query_merge, the fold of the client and the engine, against the model. */
+static void
+test_query_merge(void **state)
+{
+	static const uint32_t keys[] = {
+	    DAOS_GET_DKEY,
+	    DAOS_GET_DKEY | DAOS_GET_RECX,
+	    DAOS_GET_DKEY | DAOS_GET_AKEY | DAOS_GET_RECX,
+	    DAOS_GET_AKEY,
+	    DAOS_GET_RECX,
+	    DAOS_GET_AKEY | DAOS_GET_RECX,
+	    DAOS_GET_DKEY | DAOS_GET_AKEY,
+	};
+	struct obj_qans ans[16];
+	struct obj_qans got;
+	struct obj_qans want;
+	uint32_t f;
+	int iter;
+	uint32_t i;
+
+	(void)state;
+	/* DAOS's semantics, by hand: the extent is the best dkey's, not the best extent */
+	ans[0] = (struct obj_qans){.qa_dkey = 5, .qa_recx = {0, 100}};
+	ans[1] = (struct obj_qans){.qa_dkey = 7, .qa_recx = {0, 1}};
+	got = merge_all(DAOS_GET_MAX | DAOS_GET_DKEY | DAOS_GET_RECX, ans, 2);
+	assert_int_equal(got.qa_rc, 0);
+	assert_int_equal(got.qa_dkey, 7);
+	assert_int_equal(got.qa_recx.rx_nr, 1);
+	/* the least extent is the one that ends first, not the one that starts first */
+	ans[0] = (struct obj_qans){.qa_recx = {0, 20}};
+	ans[1] = (struct obj_qans){.qa_recx = {10, 5}};
+	got = merge_all(DAOS_GET_MIN | DAOS_GET_RECX, ans, 2);
+	assert_int_equal(got.qa_recx.rx_idx, 10);
+	/* nothing anywhere, nothing at all, an error after an answer */
+	ans[0].qa_rc = ans[1].qa_rc = -DER_NONEXIST;
+	assert_int_equal(merge_all(DAOS_GET_MAX | DAOS_GET_DKEY, ans, 2).qa_rc, -DER_NONEXIST);
+	assert_int_equal(merge_all(DAOS_GET_MAX | DAOS_GET_DKEY, ans, 0).qa_rc, -DER_NONEXIST);
+	ans[0].qa_rc = 0;
+	ans[1].qa_rc = -DER_TIMEDOUT;
+	assert_int_equal(merge_all(DAOS_GET_MAX | DAOS_GET_DKEY, ans, 2).qa_rc, -DER_TIMEDOUT);
+
+	for (iter = 0; iter < 20000; iter++) {
+		uint32_t nr = rnd(9);
+
+		f = keys[rnd(sizeof(keys) / sizeof(keys[0]))] |
+		    (rnd(2) ? DAOS_GET_MAX : DAOS_GET_MIN);
+		for (i = 0; i < nr; i++) {
+			uint32_t k = rnd(20);
+
+			/* few values: ties, so the later keys and the order decide */
+			ans[i].qa_rc = k == 0   ? -DER_IO
+				       : k == 1 ? -DER_TIMEDOUT
+				       : k < 6  ? -DER_NONEXIST
+						: 0;
+			ans[i].qa_dkey = rnd(4);
+			ans[i].qa_akey = rnd(4);
+			ans[i].qa_recx.rx_idx = rnd(4);
+			ans[i].qa_recx.rx_nr = rnd(4);
+		}
+		got = merge_all(f, ans, nr);
+		want = merge_model(f, ans, nr);
+		assert_int_equal(got.qa_rc, want.qa_rc);
+		if (want.qa_rc != 0)
+			continue;
+		assert_int_equal(got.qa_dkey, want.qa_dkey);
+		assert_int_equal(got.qa_akey, want.qa_akey);
+		assert_int_equal(got.qa_recx.rx_idx, want.qa_recx.rx_idx);
+		assert_int_equal(got.qa_recx.rx_nr, want.qa_recx.rx_nr);
+	}
+}
+
 int
 main(void)
 {
@@ -600,6 +735,7 @@ main(void)
 	    cmocka_unit_test(test_keys),           cmocka_unit_test(test_u64s),
 	    cmocka_unit_test(test_update_msg),     cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_coll),           cmocka_unit_test(test_fetch_query_msg),
+	    cmocka_unit_test(test_query_merge),
 	};
 
 	return cmocka_run_group_tests_name("obj_rpc", tests, setup, NULL);

@@ -847,7 +847,12 @@ test_spin_policy(void **state)
 	assert_non_null(sb.buf);
 	assert_int_equal(dc_ev_net_exec(&ev[3], spin_bulk_fn, &sb), 0);
 	spin_phase(eqh, ev, 3, ROUNDS, 3000, "3 in flight", &spun, &skipped);
-	/* (a round's last wait, with one event left in flight, may spin: seen 2 of 28) */
+	/*
+	 * a few may spin: a wait that starts with one event left in flight (the completer
+	 * descheduled between two completions on a loaded machine: seen once, 1 spun and 26
+	 * skipped) is latency-bound by the policy; a broken policy spins them all
+	 */
+	assert_true(spun <= ROUNDS / 8);
 	assert_true(skipped >= ROUNDS / 2);
 	/* one in flight, same waits and buffers: every wait spins */
 	spin_phase(eqh, ev, 1, ROUNDS, 3000, "1 in flight", &spun, &skipped);
