@@ -37,6 +37,8 @@ cleanup() {
 		kill -9 "$SRV_PID" 2>/dev/null
 		wait "$SRV_PID" 2>/dev/null
 	fi
+	# a server with DAOS_SHM=1 killed before its clean stop leaves its shm regions
+	for i in 0 1 2 3 4; do rm -f "/dev/shm/127.0.0.1:$((FAB_PORT + i))"; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
