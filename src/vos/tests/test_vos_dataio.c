@@ -78,6 +78,15 @@ open_all(daos_handle_t *poh, daos_handle_t *coh)
 	assert_int_equal(vos_cont_open(*poh, co, coh), 0);
 }
 
+/* A fresh pool of 64 MiB in each tier with container co, open. */
+static void
+create_all(daos_handle_t *poh, daos_handle_t *coh)
+{
+	assert_int_equal(vos_pool_create(path, uuid, 64 << 20, 64 << 20, 0, NULL, poh), 0);
+	assert_int_equal(vos_cont_create(*poh, co), 0);
+	assert_int_equal(vos_cont_open(*poh, co, coh), 0);
+}
+
 /* Update akey @ak of dkey @dk at @epoch with @len bytes of @src, cut into @nr iovs. */
 static int
 update(daos_handle_t coh, uint64_t dk, int ak, bool array, daos_epoch_t epoch, char *src,
@@ -194,9 +203,7 @@ t_dataio_sgl(void **state)
 	src = malloc(MAXV + 64);
 	dst = malloc(MAXV);
 	assert_true(src != NULL && dst != NULL);
-	assert_int_equal(vos_pool_create(path, uuid, 64 << 20, 64 << 20, 0, NULL, &poh), 0);
-	assert_int_equal(vos_cont_create(poh, co), 0);
-	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	create_all(&poh, &coh);
 	for (k = 1; k <= 36; k++) {
 		char *at = src + k % 61; /* odd addresses */
 
@@ -233,9 +240,7 @@ t_dataio_errors(void **state)
 	src = malloc(MAXV + 64);
 	dst = malloc(MAXV);
 	assert_true(src != NULL && dst != NULL);
-	assert_int_equal(vos_pool_create(path, uuid, 64 << 20, 64 << 20, 0, NULL, &poh), 0);
-	assert_int_equal(vos_cont_create(poh, co), 0);
-	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	create_all(&poh, &coh);
 	val_fill(src, 4, val_len(4));
 	assert_int_equal(update(coh, 4, 0, true, 4, src, val_len(4), 3), 0);
 	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
@@ -314,9 +319,7 @@ t_dataio_one_sync(void **state)
 	src = malloc(MAXV + 64);
 	dst = malloc(MAXV);
 	assert_true(src != NULL && dst != NULL);
-	assert_int_equal(vos_pool_create(path, uuid, 64 << 20, 64 << 20, 0, NULL, &poh), 0);
-	assert_int_equal(vos_cont_create(poh, co), 0);
-	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	create_all(&poh, &coh);
 	/* the first value waits for the first zero window, the next ones find it synced */
 	assert_int_equal(update4k(coh, 1, src), 0);
 	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
@@ -395,9 +398,7 @@ t_dataio_read(void **state)
 	src = malloc(MAXV + 64);
 	dst = malloc(MAXV);
 	assert_true(src != NULL && dst != NULL);
-	assert_int_equal(vos_pool_create(path, uuid, 64 << 20, 64 << 20, 0, NULL, &poh), 0);
-	assert_int_equal(vos_cont_create(poh, co), 0);
-	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	create_all(&poh, &coh);
 	pool = vos_hdl2pool(poh);
 	for (k = 1; k <= 12; k++) {
 		val_fill(src + k, k, val_len(k));
