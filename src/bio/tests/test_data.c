@@ -1343,6 +1343,19 @@ struct craft {
 	uint16_t cr_flags;        /* rd_flags (WAL_RF_DREF) */
 };
 
+/* An empty log of 4 MiB at @wpath (any old one removed), open and replayed. */
+static struct bio_wal *
+wal_fresh(const char *wpath)
+{
+	struct bio_wal *wal;
+
+	unlink(wpath);
+	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	return wal;
+}
+
 /*
  * Write two records, then put @cr in place of the third with a valid CRC and replay: a
  * well-formed one is applied (version 2 as bio_internal.h states the format, and version
@@ -1369,10 +1382,7 @@ craft_one(const struct craft *cr)
 	memset(d1, 0x11, sizeof(d1));
 	memset(d2, 0x22, sizeof(d2));
 	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
-	unlink(wpath);
-	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	wal = wal_fresh(wpath);
 	rr = (struct umem_redo_range){.rr_off = 0, .rr_len = sizeof(d1), .rr_data = d1};
 	assert_int_equal(bio_wal_append(wal, &redo, &lsn), 0);
 	rr = (struct umem_redo_range){.rr_off = 5000, .rr_len = sizeof(d2), .rr_data = d2};
@@ -1626,6 +1636,19 @@ dref_append(struct bio_wal *wal, int dfd, const char *data, uint64_t off, uint32
 	return lsn;
 }
 
+/* Open the log at @wpath and replay it, checking data against @dfd, counting into @cnt. */
+static struct bio_wal *
+dref_log_replay(const char *wpath, int dfd, uint64_t cnt[2], struct bio_wal_replay_info *info)
+{
+	struct bio_wal *wal;
+
+	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
+	assert_int_equal(bio_wal_dref_set(wal, dfd, NULL, 0), 0);
+	memset(cnt, 0, 2 * sizeof(cnt[0]));
+	assert_int_equal(bio_wal_replay(wal, 0, count_apply, cnt, info), 0);
+	return wal;
+}
+
 /*
  * One-sync replay: four records each carrying a data-file extent, each flushed alone; the
  * last header then says complete LSN 3, so replay checks the data of record 4 only.
@@ -1657,10 +1680,7 @@ t_wal_dref_replay(void **state)
 	dfd = open(path, O_RDWR);
 	assert_true(dfd >= 0);
 	snprintf(wpath, sizeof(wpath), "%s/wal", dir);
-	unlink(wpath);
-	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	wal = wal_fresh(wpath);
 	for (i = 1; i <= 4; i++)
 		assert_int_equal(dref_append(wal, dfd, data + i, i << 16, 4000 + (uint32_t)i), i);
 	/* LSN 4 is durable, but its blocks' reuse waits for a header saying so */
@@ -1674,20 +1694,14 @@ t_wal_dref_replay(void **state)
 	assert_int_equal(bio_wal_close(wal), 0);
 
 	/* the same log, but record 4's header-only follow-up undone: rebuild it */
-	unlink(wpath);
-	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	wal = wal_fresh(wpath);
 	for (i = 1; i <= 4; i++)
 		assert_int_equal(dref_append(wal, dfd, data + i, i << 16, 4000 + (uint32_t)i), i);
 	assert_int_equal(bio_wal_close(wal), 0);
 
 	/* record 1's extent freed and rewritten: not checked (<= complete LSN 3) */
 	assert_int_equal(pwrite(dfd, junk, 4001, 1 << 16), 4001);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_dref_set(wal, dfd, NULL, 0), 0);
-	memset(cnt, 0, sizeof(cnt));
-	assert_int_equal(bio_wal_replay(wal, 0, count_apply, cnt, &info), 0);
+	wal = dref_log_replay(wpath, dfd, cnt, &info);
 	assert_int_equal(info.ri_last_lsn, 4);
 	assert_int_equal(cnt[0], 4);
 	assert_false(info.ri_data_stop);
@@ -1696,10 +1710,7 @@ t_wal_dref_replay(void **state)
 
 	/* record 4's data not on disk: replay ends before it; the log goes on from there */
 	assert_int_equal(pwrite(dfd, junk + 7, 3000, 4 << 16), 3000);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_dref_set(wal, dfd, NULL, 0), 0);
-	memset(cnt, 0, sizeof(cnt));
-	assert_int_equal(bio_wal_replay(wal, 0, count_apply, cnt, &info), 0);
+	wal = dref_log_replay(wpath, dfd, cnt, &info);
 	assert_int_equal(info.ri_last_lsn, 3);
 	assert_int_equal(cnt[0], 3);
 	assert_int_equal(cnt[1], 3);
@@ -1709,19 +1720,13 @@ t_wal_dref_replay(void **state)
 	assert_int_equal(append(wal), 4);
 	assert_int_equal(bio_wal_flush_wait(wal), 0);
 	assert_int_equal(bio_wal_close(wal), 0);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_dref_set(wal, dfd, NULL, 0), 0);
-	memset(cnt, 0, sizeof(cnt));
-	assert_int_equal(bio_wal_replay(wal, 0, count_apply, cnt, &info), 0);
+	wal = dref_log_replay(wpath, dfd, cnt, &info);
 	assert_int_equal(info.ri_last_lsn, 4);
 	assert_false(info.ri_data_stop);
 	assert_int_equal(bio_wal_close(wal), 0);
 
 	/* no data file given: a record to check fails the replay rather than pass unchecked */
-	unlink(wpath);
-	assert_int_equal(bio_wal_create(wpath, 4 << 20), 0);
-	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
-	assert_int_equal(bio_wal_replay(wal, 0, NULL, NULL, NULL), 0);
+	wal = wal_fresh(wpath);
 	dref_append(wal, dfd, data, 0, 100);
 	assert_int_equal(bio_wal_close(wal), 0);
 	assert_int_equal(bio_wal_open(wpath, NULL, &wal), 0);
