@@ -320,10 +320,8 @@ bio_data_open(const char *path, struct bio_data **bdp)
 	bd->bd_zero_end = UINT64_MAX;
 	D_STRNDUP(bd->bd_path, path, 4096);
 	if (bd->bd_zero_ahead != 0 && fstat(bd->bd_fd, &st) == 0) {
-		const char *one = getenv("DAOS_BIO_ONE_SYNC");
-
 		bd->bd_size = (uint64_t)st.st_size;
-		if (bd->bd_direct && one != NULL && *one != '\0' && strcmp(one, "0") != 0)
+		if (bd->bd_direct && bio_env_one_sync())
 			D_ALLOC_ARRAY(bd->bd_dw, (bd->bd_size / BD_BLK + 63) / 64);
 		bd->bd_zero_end = bd_written_end(bd);
 		if (bd->bd_zero_ahead > BD_ZERO_AHEAD_MAX)

@@ -389,4 +389,10 @@ void wal_drain(struct bio_wal *wal);
  */
 int wal_cbs_run(struct bio_wal *wal);
 
+/**
+ * DAOS_BIO_ONE_SYNC: one-sync asked for (set, not empty, not "0"); read by every WAL and
+ * data file at open, so both sides of a shard agree. Off by default.
+ */
+bool bio_env_one_sync(void);
+
 #endif /* BIO_INTERNAL_H */

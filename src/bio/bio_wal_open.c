@@ -295,9 +295,8 @@ bio_file_lock(int fd, const char *what, const char *path)
 	return 0;
 }
 
-/* DAOS_BIO_ONE_SYNC: one-sync when set and not "0" (bio_wal_one_sync); off by default. */
-static bool
-wal_env_one_sync(void)
+bool
+bio_env_one_sync(void)
 {
 	const char *env = getenv("DAOS_BIO_ONE_SYNC");
 
@@ -322,7 +321,7 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 	wal->w_dep_fd = -1;
 	wal->w_sfr_fd = -1;
 	wal->w_dref_fd = -1;
-	wal->w_one_sync = wal_env_one_sync();
+	wal->w_one_sync = bio_env_one_sync();
 	D_STRNDUP(wal->w_path, path, strlen(path));
 	if (wal->w_path == NULL) {
 		rc = -DER_NOMEM;
