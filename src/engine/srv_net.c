@@ -686,10 +686,9 @@ srv_net_start(const struct dss_engine *eng, const struct srv_net_attr *attr)
 		return -DER_ALREADY;
 	srv_nospin_bytes = SRV_NOSPIN_BYTES_DEFAULT;
 	if (env != NULL && *env != '\0') {
-		char *end = NULL;
-		unsigned long long mib = strtoull(env, &end, 10);
+		uint64_t mib;
 
-		if (*end == '\0' && mib < (1ULL << 40))
+		if (d_getenv_uint64_t("DAOS_XS_NOSPIN_MIB", &mib) == 0 && mib < (1ULL << 40))
 			srv_nospin_bytes = mib << 20;
 		else
 			D_WARN("ignoring DAOS_XS_NOSPIN_MIB=%s: not a number of MiB\n", env);
