@@ -11,7 +11,7 @@ CTEST_ARGS ?=
 FMT_FILES   = $(or $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null), \
                    $(shell find include src tests -name '*.[ch]' 2>/dev/null))
 
-.PHONY: all deps build test unit asan fuzz fmt fmt-check install clean help run
+.PHONY: all deps build test unit asan asan-system fuzz fmt fmt-check install clean help run
 
 all: build
 
@@ -21,6 +21,7 @@ help:
 	@echo "make test       build, then run every test through ctest"
 	@echo "make unit       build, then run only the unit tests (ctest -L unit)"
 	@echo "make asan       ASan+UBSan build, then run the unit tests"
+	@echo "make asan-system  ASan+UBSan build, then the system and crash tests (9-17 min)"
 	@echo "make fuzz       clang build of the libFuzzer targets, each run FUZZ_SECONDS (10)"
 	@echo "make fmt        clang-format the tree;  make fmt-check: fail if it is not clean"
 	@echo "make install PREFIX=DIR   headers to DIR/include, libraries to DIR/lib64"
@@ -48,6 +49,12 @@ asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+# Not in `make test` or CI (9-17 minutes with -j2 here): every server, agent, dfuse and client
+# instrumented; any process's sanitizer report fails its test (tests/common/san_wrap.sh).
+asan-system: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'system|crash' $(CTEST_ARGS)
 
 $(FUZZ_BUILD)/CMakeCache.txt: | deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -1,9 +1,11 @@
 /*
  * bio_data.c: writes and reads of bulk values in a pool shard's data file, through the
- * file's own io_uring: writes O_DIRECT, reads below 64 KiB through the page cache (a second,
- * buffered fd) and larger ones O_DIRECT, from (into) the caller's buffers where they are
- * aligned and through a bounce arena where they are not. Writes below 64 KiB do not use the
- * ring: a pwritev on the buffered fd, at once (bd_write_buffered).
+ * file's own io_uring: writes of 64 KiB .. 1 MiB buffered (a second, buffered fd: left in the
+ * page cache for fetches), larger ones O_DIRECT; reads below 64 KiB through the page cache
+ * and larger ones O_DIRECT unless the page cache holds them (then at once), from (into) the
+ * caller's buffers where they are aligned and through a bounce arena where they are not.
+ * Writes below 64 KiB do not use the ring: a pwritev on the buffered fd, at once
+ * (bd_write_buffered).
  * Sits on liburing. The durability of these writes is the WAL's business: after a batch completed,
  * the caller asks the WAL (bio_wal_dep_sync) to fdatasync the data file ahead of the log records
  * that reference it, so all the updates of one WAL flush share one data sync.
@@ -116,6 +118,18 @@ struct bio_data_batch {
 #define BD_BUF_WRITE (64U << 10)
 
 /*
+ * Write requests of bd_buf_write up to this many bytes go through the ring on the buffered
+ * descriptor (bd_rfd) instead of O_DIRECT, so that a fetch of a value written recently
+ * finds it in the page cache (bd_read_cached) instead of reading the device; larger ones
+ * go O_DIRECT. DAOS_BIO_CACHE_WRITE (bytes, read at open) sets it, 0 = every large write
+ * O_DIRECT. See bd_submit. Off by default: with 1 MiB (mib4's default) the engine's 1 MiB
+ * fetches ran 2-3x faster, but vos_perf's durable 1 MiB updates at 64 in flight fell from
+ * 1.24-1.67 to 0.33-0.41 GB/s on the quiet machine (issue 3's 1.5 GB/s target; not yet
+ * understood; docs/PERFORMANCE.md "Session 9 final figures").
+ */
+#define BD_CACHE_WRITE 0U
+
+/*
  * Zero-ahead (bd_zero_ahead): before a buffered write lands at or past bd_zero_end, the
  * file is written with zeros from there to this much past the write's end, so that small
  * writes overwrite written extents instead of converting fallocated (unwritten) ones;
@@ -129,7 +143,8 @@ struct bio_data_batch {
 struct bio_data {
 	int bd_fd;
 	int bd_rfd; /* the same file, buffered: reads below BD_CACHED_READ, writes below.. */
-	uint64_t bd_buf_write; /* .. this (BD_BUF_WRITE) */
+	uint64_t bd_buf_write;   /* .. this (BD_BUF_WRITE) */
+	uint64_t bd_cache_write; /* larger writes up to this go buffered through the ring */
 	/* nothing at or past this offset was written since open (UINT64_MAX: zero-ahead off) */
 	uint64_t bd_zero_end;
 	uint64_t bd_zero_ahead; /* BD_ZERO_AHEAD */
@@ -315,7 +330,22 @@ bio_data_open(const char *path, struct bio_data **bdp)
 		D_FREE(bd);
 		return rc;
 	}
+	/*
+	 * The ring's buffered writes (bd_cache_write) run in io_uring's workers, which hold
+	 * this description: a killed owner's may still be copying into the page cache after
+	 * it is reaped. An open file description lock (independent of the flock on bd_fd,
+	 * released when the description goes) makes the next opener wait for them too.
+	 */
+	rc = bio_lock_wait(bd->bd_rfd, true, "data file", path);
+	if (rc != 0) {
+		close(bd->bd_rfd);
+		close(bd->bd_fd);
+		D_FREE(bd);
+		return rc;
+	}
 	bd->bd_buf_write = bd_env_bytes("DAOS_BIO_BUF_WRITE", BD_BUF_WRITE);
+	bd->bd_cache_write =
+	    bd->bd_direct ? bd_env_bytes("DAOS_BIO_CACHE_WRITE", BD_CACHE_WRITE) : 0;
 	bd->bd_zero_ahead = bd_env_bytes("DAOS_BIO_ZERO_AHEAD", BD_ZERO_AHEAD);
 	bd->bd_zero_end = UINT64_MAX;
 	D_STRNDUP(bd->bd_path, path, 4096);
@@ -1040,6 +1070,10 @@ bd_submit(struct bio_data_batch *bb)
 			io_uring_prep_readv(sqe,
 					    br->br_len < BD_CACHED_READ ? bd->bd_rfd : bd->bd_fd,
 					    &bb->bb_iovs[br->br_iov], br->br_niov, br->br_off);
+		else if (br->br_len <= bd->bd_cache_write)
+			/* buffered: left in the page cache for fetches (bd_read_cached) */
+			io_uring_prep_writev(sqe, bd->bd_rfd, &bb->bb_iovs[br->br_iov], br->br_niov,
+					     br->br_off);
 		else
 			io_uring_prep_writev(sqe, bd->bd_fd, &bb->bb_iovs[br->br_iov], br->br_niov,
 					     br->br_off);
@@ -1054,6 +1088,8 @@ bd_submit(struct bio_data_batch *bb)
 			} else {
 				bd->bd_stats.ds_writes++;
 				bd->bd_stats.ds_bytes += br->br_len;
+				if (br->br_len <= bd->bd_cache_write)
+					bd->bd_stats.ds_cache_writes++;
 			}
 		}
 		n++;

@@ -47,6 +47,14 @@ D_LOG_FAC_DECLARE(bio);
 /* io_uring depth: a flush needs at most a data sync, 2 log writes, a header write and an
  * fsync. */
 #define WAL_RING_DEPTH 16
+/*
+ * Pipelined group commit (DAOS_BIO_DSYNC): flushes in flight at most, by default and at
+ * most; the ring holds WAL_PIPE_SQES requests for each (data sync or write-back, two log
+ * writes, a header write).
+ */
+#define WAL_PIPE_DEFAULT 32
+#define WAL_PIPE_MAX 64
+#define WAL_PIPE_SQES 4
 #define WAL_STAGING_MAX (1ULL << 30)
 #define WAL_IOV_MAX 8
 
@@ -72,8 +80,15 @@ struct wal_hdr_df {
 	/* every record <= this was durable (log and data) before this header's flush was
 	 * submitted: replay checks the data CRCs of records after it only (0 in older logs) */
 	uint64_t hd_complete_lsn;
-	uint64_t hd_reserved[4];
+	uint64_t hd_flags; /* WAL_HDF_*; 0 in older logs */
+	uint64_t hd_reserved[3];
 };
+
+/*
+ * hd_flags: the writer of this header kept several flushes in flight (DAOS_BIO_DSYNC), so
+ * a later flush may have reached the disk while an earlier one did not (wal_count_lost).
+ */
+#define WAL_HDF_PIPE (1ULL << 0)
 D_CASSERT(sizeof(struct wal_hdr_df) == 128);
 D_CASSERT(offsetof(struct wal_hdr_df, hd_tail_lsn) == 64);
 D_CASSERT(offsetof(struct wal_hdr_df, hd_complete_lsn) == 88);
@@ -207,7 +222,12 @@ enum wal_op {
 	WAL_OP_NR = 6,
 };
 
-/* The flush in flight. */
+/* io_uring user_data of a request: its flush's slot and its enum wal_op. */
+#define WAL_UD(slot, op) ((uint64_t)(slot) << 8 | (op))
+#define WAL_UD_SLOT(ud) ((uint32_t)((ud) >> 8))
+#define WAL_UD_OP(ud) ((ud)&0xff)
+
+/* A flush in flight (one at a time, or up to w_pipe pipelined). */
 struct wal_flush {
 	uint64_t wf_last_lsn; /* durable when it completes */
 	uint64_t wf_end;      /* log position after its last record */
@@ -218,6 +238,8 @@ struct wal_flush {
 	uint32_t wf_len[WAL_OP_NR];       /* bytes each write must complete */
 	int wf_rc;                        /* first error */
 	bool wf_hdr;                      /* carries a header write */
+	bool wf_gen;                      /* its header introduces a generation */
+	bool wf_busy;                     /* submitted, not retired yet */
 	struct iovec wf_iov[WAL_IOV_MAX]; /* referenced by the kernel until completion */
 };
 
@@ -256,6 +278,7 @@ struct bio_wal {
 	bool w_in_poll;
 	bool w_hdr_dirty;   /* the header must be written with the next flush */
 	bool w_gen_pending; /* the first append of this generation dirties the header */
+	bool w_nolog;       /* index-only mode (bio_wal_set_nolog): appends log nothing */
 	uint32_t w_sync;    /* enum bio_wal_sync_mode */
 	int w_dep_fd;       /* data file the next flush with records syncs first, or -1 */
 	/*
@@ -306,7 +329,27 @@ struct bio_wal {
 	char *w_hdr_buf;
 	size_t w_map_size;
 
-	struct wal_flush w_flush;
+	/*
+	 * Flushes in flight, oldest first: a ring of w_pipe slots from w_fl_head (w_pipe is
+	 * 1 unless pipelined). They retire in order: LSNs become durable as the contiguous
+	 * prefix of completed flushes.
+	 */
+	struct wal_flush *w_fls;
+	uint32_t w_pipe;
+	uint32_t w_fl_head;
+	uint32_t w_fl_nr;
+	bool w_hdr_inflight; /* a flush in flight writes a header (one at a time) */
+	bool w_gen_inflight; /* ... the header of a new generation: no records until durable */
+	/*
+	 * Test hook: while w_hold is set, completions of the oldest flush in flight are kept
+	 * in w_held instead of processed, so that a later flush completes first.
+	 */
+	bool w_hold;
+	struct {
+		uint64_t h_ud;
+		int h_res;
+	} w_held[WAL_PIPE_SQES];
+	uint32_t w_held_nr;
 
 	/* durability callbacks, sorted by LSN: a ring of w_cb_cap entries */
 	struct wal_cb *w_cbs;
@@ -394,5 +437,18 @@ int wal_cbs_run(struct bio_wal *wal);
  * data file at open, so both sides of a shard agree. Off by default.
  */
 bool bio_env_one_sync(void);
+
+/*
+ * bio_file_lock's wait (up to 10 s, polling), with an exclusive flock or, when @ofd, an
+ * open file description lock (F_OFD_SETLK) on the whole file: 0, -DER_BUSY or the error.
+ */
+int bio_lock_wait(int fd, bool ofd, const char *what, const char *path);
+
+/**
+ * DAOS_BIO_DSYNC: pipelined group commit asked for: how many flushes may be in flight
+ * (1: not pipelined, the default; "1" or "on" asks for WAL_PIPE_DEFAULT, a number >= 2 for
+ * that many, at most WAL_PIPE_MAX). Read by every WAL and data file at open.
+ */
+uint32_t bio_env_dsync(void);
 
 #endif /* BIO_INTERNAL_H */

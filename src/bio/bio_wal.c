@@ -5,12 +5,15 @@
  * open, replay and close are in bio_wal_open.c. Invariants and the record format:
  * README.md.
  *
- * State of a flush (one at a time):
+ * State of a flush (one at a time, or up to w_pipe pipelined: DAOS_BIO_DSYNC):
  *
  *	 append  --> staged [w_sub_pos, w_head_pos)
- *	 submit  --> in flight [rnd_down(w_dur_pos), rnd_up(w_sub_pos)), w_in_flight
- *	 reap    --> durable: w_dur_pos = w_sub_pos, w_durable_lsn = wf_last_lsn
- *	             or failed: w_err = -DER_IO, sticky
+ *	 submit  --> in flight [rnd_down(w_dur_pos), rnd_up(w_sub_pos)), w_in_flight,
+ *	             a slot of w_fls (pipelined: padded to a block boundary first)
+ *	 reap    --> done: every request of the flush completed
+ *	 retire  --> in submission order, the oldest done flush: durable, w_dur_pos =
+ *	             wf_end, w_durable_lsn = wf_last_lsn; or failed: w_err = -DER_IO,
+ *	             sticky, and no later flush ever retires as durable
  */
 #define D_LOGFAC bio
 
@@ -365,6 +368,12 @@ bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn)
 		return wal->w_err;
 	if (!wal->w_replayed)
 		return -DER_UNINIT;
+	if (wal->w_nolog) {
+		/* index-only: a new LSN, durable at once, nothing staged (bio_wal_set_nolog) */
+		*lsn = wal->w_last_lsn = wal->w_sub_lsn = wal->w_durable_lsn = wal->w_last_lsn + 1;
+		wal->w_stats.ws_nolog_appends++;
+		return 0;
+	}
 
 	if (nd > 0)
 		bound = dlen = (uint64_t)(wal_dref_put(wal, dbuf, nd) - dbuf);
@@ -513,9 +522,8 @@ const struct umem_store_ops bio_wal_umem_ops = {.so_commit = wal_umem_commit};
  * appends keep filling its staging copy while the kernel reads it.
  */
 static void
-wal_iov_fill(struct bio_wal *wal, uint64_t p, uint64_t e, uint32_t *niov)
+wal_iov_fill(struct bio_wal *wal, struct wal_flush *wf, uint64_t p, uint64_t e, uint32_t *niov)
 {
-	struct wal_flush *wf = &wal->w_flush;
 	uint64_t full_end = e;
 	uint64_t off;
 	uint64_t n;
@@ -557,31 +565,92 @@ wal_fail(struct bio_wal *wal, const char *what, int res)
 		wal->w_last_lsn, DP_RC(-DER_IO));
 }
 
-static int
-wal_submit(struct bio_wal *wal)
+/* Flush slot @i of the ring of flushes in flight, counted from the oldest. */
+static struct wal_flush *
+wal_fl_at(struct bio_wal *wal, uint32_t i)
 {
-	struct wal_flush *wf = &wal->w_flush;
-	struct io_uring_sqe *sqe;
-	uint32_t niov = 0;
-	struct io_uring_sqe *chain[WAL_OP_NR];
-	bool link = false;
-	bool recs;
-	bool cut = false;
-	int nsqe = 0;
-	int rc;
+	return &wal->w_fls[(wal->w_fl_head + i) % wal->w_pipe];
+}
 
-	D_ASSERT(!wal->w_in_flight && wal->w_err == 0 && wal->w_replayed);
-	if (wal->w_head_pos == wal->w_sub_pos && !wal->w_hdr_dirty)
-		return 0;
+/*
+ * What may the next flush carry now: records (*@recs) and the header (*@hdr)? False when
+ * nothing. Pipelined, a header write goes only when no other is in flight (the slots
+ * alternate, so a third header would share a block with one in flight, and the two have no
+ * order), and nothing goes while the header of a new generation is in flight.
+ */
+static bool
+wal_next(struct bio_wal *wal, bool *recs, bool *hdr)
+{
+	bool gen = wal->w_hdr_dirty && wal->w_gen != wal->w_hdr.hd_gen;
 
+	if (wal->w_fl_nr >= wal->w_pipe || wal->w_gen_inflight)
+		return false;
 	/*
 	 * The first header of a new generation goes out alone, and is durable before any record
 	 * of that generation is written: a writer killed in that flush must not leave records
 	 * of a generation the header does not name, or the next opener, which takes the same
 	 * number, would adopt them with its own first header (invariant 7, t_gen_reuse).
 	 */
-	recs = wal->w_head_pos > wal->w_sub_pos &&
-	       !(wal->w_hdr_dirty && wal->w_gen != wal->w_hdr.hd_gen);
+	*recs = wal->w_head_pos > wal->w_sub_pos && !gen;
+	*hdr = wal->w_hdr_dirty && !wal->w_hdr_inflight;
+	return *recs || *hdr;
+}
+
+static void wal_retire(struct bio_wal *wal);
+
+/* Flush @wf was submitted with @pending requests: it is in flight until they completed. */
+static void
+wal_fl_push(struct bio_wal *wal, struct wal_flush *wf, uint32_t pending)
+{
+	wf->wf_pending = pending;
+	wf->wf_busy = true;
+	if (wf->wf_hdr) {
+		wal->w_hdr_inflight = true;
+		wal->w_gen_inflight = wf->wf_gen;
+	}
+	wal->w_fl_nr++;
+	wal->w_in_flight = true;
+	if (wal->w_fl_nr > wal->w_stats.ws_flights_max)
+		wal->w_stats.ws_flights_max = wal->w_fl_nr;
+	if (pending == 0)
+		wal_retire(wal); /* nothing to wait for (a failed submit) */
+}
+
+static int
+wal_submit(struct bio_wal *wal)
+{
+	struct wal_flush *wf;
+	struct io_uring_sqe *sqe;
+	uint32_t niov = 0;
+	uint32_t slot;
+	struct io_uring_sqe *chain[WAL_OP_NR];
+	bool link = false;
+	bool recs;
+	bool hdr;
+	bool cut = false;
+	int nsqe = 0;
+	int rc;
+
+	D_ASSERT(wal->w_err == 0 && wal->w_replayed);
+	if (!wal_next(wal, &recs, &hdr))
+		return 0;
+
+	slot = (wal->w_fl_head + wal->w_fl_nr) % wal->w_pipe;
+	wf = &wal->w_fls[slot];
+	D_ASSERT(!wf->wf_busy);
+	if (recs && wal->w_pipe > 1 && wal->w_head_pos % WAL_BLK_SIZE != 0) {
+		/*
+		 * Pipelined: the flush ends at a block boundary, the rest of its last block
+		 * zeros (replay steps over them), so that no two flushes in flight ever write
+		 * the same block: their writes have no order. The block is the head's, so it
+		 * is in staging and in the room appends already checked.
+		 */
+		uint64_t pad = wal_rnd_up(wal->w_head_pos) - wal->w_head_pos;
+
+		memset(wal->w_stg + wal->w_head_pos % wal->w_stg_size, 0, pad);
+		wal->w_head_pos += pad;
+		wal->w_stats.ws_pad_bytes += pad;
+	}
 	memset(wf, 0, sizeof(*wf));
 	wf->wf_last_lsn = recs ? wal->w_last_lsn : wal->w_sub_lsn;
 	wf->wf_end = recs ? wal->w_head_pos : wal->w_sub_pos;
@@ -592,7 +661,7 @@ wal_submit(struct bio_wal *wal)
 		/* an injected failure is a real one (EBADF), so it cancels the chain too */
 		io_uring_prep_fsync(sqe, D_FAIL_CHECK(BIO_FI_DATA_SYNC) ? -1 : wal->w_dep_fd,
 				    IORING_FSYNC_DATASYNC);
-		io_uring_sqe_set_data64(sqe, WAL_OP_DSYNC);
+		io_uring_sqe_set_data64(sqe, WAL_UD(slot, WAL_OP_DSYNC));
 		wal->w_dep_fd = -1;
 		wal->w_sfr_fd = -1; /* the fdatasync writes everything back too */
 		wal->w_stats.ws_dep_syncs++;
@@ -612,7 +681,7 @@ wal_submit(struct bio_wal *wal)
 		    sqe, D_FAIL_CHECK(BIO_FI_DATA_SFR) ? -1 : wal->w_sfr_fd, 0, 0,
 		    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 			SYNC_FILE_RANGE_WAIT_AFTER);
-		io_uring_sqe_set_data64(sqe, WAL_OP_SFR);
+		io_uring_sqe_set_data64(sqe, WAL_UD(slot, WAL_OP_SFR));
 		wal->w_sfr_fd = -1;
 		wal->w_stats.ws_sfr++;
 		chain[nsqe++] = sqe;
@@ -625,8 +694,10 @@ wal_submit(struct bio_wal *wal)
 	 * become reusable (bio_wal_reuse_lsn).
 	 */
 	if (recs && wal->w_one_sync && wal->w_dref_last > wal->w_hdr.hd_complete_lsn &&
-	    wal->w_durable_lsn > wal->w_hdr.hd_complete_lsn)
+	    wal->w_durable_lsn > wal->w_hdr.hd_complete_lsn) {
 		wal->w_hdr_dirty = true;
+		hdr = !wal->w_hdr_inflight;
+	}
 	if (recs) {
 		uint64_t p = wal_rnd_down(wal->w_sub_pos);
 		uint64_t end = wal_rnd_up(wal->w_head_pos);
@@ -639,13 +710,13 @@ wal_submit(struct bio_wal *wal)
 			uint32_t first = niov;
 
 			D_ASSERT(op <= WAL_OP_LOG1);
-			wal_iov_fill(wal, p, seg_end, &niov);
+			wal_iov_fill(wal, wf, p, seg_end, &niov);
 			sqe = io_uring_get_sqe(&wal->w_ring);
 			D_ASSERT(sqe != NULL);
 			io_uring_prep_writev2(sqe, wal->w_fd, &wf->wf_iov[first], niov - first,
 					      wal_pos2off(wal, p),
 					      wal->w_sync == BIO_WAL_SYNC_DSYNC ? RWF_DSYNC : 0);
-			io_uring_sqe_set_data64(sqe, op);
+			io_uring_sqe_set_data64(sqe, WAL_UD(slot, op));
 			wf->wf_len[op] = (uint32_t)(seg_end - p);
 			wal->w_stats.ws_bytes_written += seg_end - p;
 			wal->w_stats.ws_writes++;
@@ -656,11 +727,11 @@ wal_submit(struct bio_wal *wal)
 	}
 
 	/* fault: the writer dies just before its header write; what came before it lands */
-	if (wal->w_hdr_dirty && D_FAIL_CHECK(BIO_FI_WAL_CUT)) {
+	if (hdr && D_FAIL_CHECK(BIO_FI_WAL_CUT)) {
 		cut = true;
 		goto submit;
 	}
-	if (wal->w_hdr_dirty) {
+	if (hdr) {
 		struct wal_hdr_df *hd = (struct wal_hdr_df *)wal->w_hdr_buf;
 
 		*hd = wal->w_hdr;
@@ -669,6 +740,10 @@ wal_submit(struct bio_wal *wal)
 		hd->hd_replay_end = wal->w_replay_end;
 		hd->hd_tail_lsn = wal->w_ptail_lsn;
 		hd->hd_tail_pos = wal->w_ptail_pos;
+		if (wal->w_pipe > 1)
+			hd->hd_flags |= WAL_HDF_PIPE;
+		else
+			hd->hd_flags &= ~WAL_HDF_PIPE;
 		/* the flushes before this one completed: their records' data is durable */
 		if (wal->w_durable_lsn > hd->hd_complete_lsn)
 			hd->hd_complete_lsn = wal->w_durable_lsn;
@@ -679,9 +754,10 @@ wal_submit(struct bio_wal *wal)
 				    (hd->hd_seq % 2) * WAL_BLK_SIZE);
 		if (wal->w_sync == BIO_WAL_SYNC_DSYNC)
 			sqe->rw_flags = RWF_DSYNC;
-		io_uring_sqe_set_data64(sqe, WAL_OP_HDR);
+		io_uring_sqe_set_data64(sqe, WAL_UD(slot, WAL_OP_HDR));
 		wf->wf_len[WAL_OP_HDR] = WAL_BLK_SIZE;
 		wf->wf_hdr = true;
+		wf->wf_gen = hd->hd_gen != wal->w_hdr.hd_gen;
 		wf->wf_tail_lsn = wal->w_ptail_lsn;
 		wf->wf_tail_pos = wal->w_ptail_pos;
 		wf->wf_complete_lsn = hd->hd_complete_lsn;
@@ -699,7 +775,7 @@ wal_submit(struct bio_wal *wal)
 		io_uring_prep_fsync(sqe, wal->w_fd, IORING_FSYNC_DATASYNC);
 		/* starts once every write before it has completed */
 		sqe->flags |= IOSQE_IO_DRAIN;
-		io_uring_sqe_set_data64(sqe, WAL_OP_FSYNC);
+		io_uring_sqe_set_data64(sqe, WAL_UD(slot, WAL_OP_FSYNC));
 		wal->w_stats.ws_syncs++;
 		chain[nsqe++] = sqe;
 	} else {
@@ -728,36 +804,27 @@ submit:
 	wal->w_sub_pos = wf->wf_end;
 	wal->w_sub_lsn = wf->wf_last_lsn;
 	wal->w_stats.ws_flushes++;
-	if (rc == nsqe && cut) {
-		wf->wf_pending = (uint32_t)nsqe;
-		wf->wf_rc = -DER_IO;
-		wal->w_in_flight = nsqe > 0;
-		wal_fail(wal, "header write (injected: cut before it)", -EIO);
-		return -DER_IO;
-	}
-	if (rc == nsqe) {
-		wf->wf_pending = (uint32_t)nsqe;
-		wal->w_in_flight = true;
+	if (rc == nsqe && !cut) {
+		wal_fl_push(wal, wf, (uint32_t)nsqe);
 		return 0;
 	}
 
 	/* what was submitted must still be reaped before its buffers are reused */
-	wf->wf_pending = rc > 0 ? (uint32_t)rc : 0;
 	wf->wf_rc = -DER_IO;
-	wal->w_in_flight = wf->wf_pending > 0;
-	wal_fail(wal, "io_uring_submit", rc < 0 ? rc : -EAGAIN);
+	wal_fl_push(wal, wf, rc > 0 ? (uint32_t)rc : 0);
+	if (cut)
+		wal_fail(wal, "header write (injected: cut before it)", -EIO);
+	else
+		wal_fail(wal, "io_uring_submit", rc < 0 ? rc : -EAGAIN);
 	return -DER_IO;
 }
 
 static void
-wal_flush_done(struct bio_wal *wal)
+wal_flush_done(struct bio_wal *wal, struct wal_flush *wf)
 {
-	struct wal_flush *wf = &wal->w_flush;
-
-	wal->w_in_flight = false;
-	if (wf->wf_rc != 0)
-		return;
-	wal->w_durable_lsn = wf->wf_last_lsn;
+	/* index-only appends move it while a header flush is in flight: never back */
+	if (wf->wf_last_lsn > wal->w_durable_lsn)
+		wal->w_durable_lsn = wf->wf_last_lsn;
 	wal->w_dur_pos = wf->wf_end;
 	if (wf->wf_hdr) {
 		/* the header is durable: the space before the new tail may be overwritten */
@@ -771,16 +838,44 @@ wal_flush_done(struct bio_wal *wal)
 	}
 }
 
+/*
+ * Retire the flushes whose requests all completed, oldest first, up to the first one still
+ * in flight: LSNs become durable as the contiguous prefix of completed flushes, so a later
+ * flush that completed first waits for the earlier ones. A failed flush failed the WAL
+ * (w_err), and no flush retires as durable after that, not even one that completed.
+ */
 static void
-wal_req_done(struct bio_wal *wal, uint64_t op, int res)
+wal_retire(struct bio_wal *wal)
+{
+	while (wal->w_fl_nr > 0 && wal_fl_at(wal, 0)->wf_pending == 0) {
+		struct wal_flush *wf = wal_fl_at(wal, 0);
+
+		wf->wf_busy = false;
+		wal->w_fl_head = (wal->w_fl_head + 1) % wal->w_pipe;
+		wal->w_fl_nr--;
+		if (wf->wf_hdr) {
+			wal->w_hdr_inflight = false;
+			wal->w_gen_inflight = false;
+		}
+		if (wf->wf_rc == 0 && wal->w_err == 0)
+			wal_flush_done(wal, wf);
+	}
+	wal->w_in_flight = wal->w_fl_nr > 0;
+}
+
+static void
+wal_req_done(struct bio_wal *wal, uint64_t ud, int res)
 {
 	static const char *const names[] = {"log write",           "log write",
 					    "header write",        "fdatasync",
 					    "data-file fdatasync", "data-file sync_file_range"};
-	struct wal_flush *wf = &wal->w_flush;
+	uint64_t op = WAL_UD_OP(ud);
+	struct wal_flush *wf;
 	bool failed = false;
 
-	D_ASSERT(op < WAL_OP_NR && wf->wf_pending > 0);
+	D_ASSERT(op < WAL_OP_NR && WAL_UD_SLOT(ud) < wal->w_pipe);
+	wf = &wal->w_fls[WAL_UD_SLOT(ud)];
+	D_ASSERT(wf->wf_busy && wf->wf_pending > 0);
 	if (op <= WAL_OP_LOG1) {
 		if (D_FAIL_CHECK(BIO_FI_WAL_WRITE) ||
 		    (wal->w_sync == BIO_WAL_SYNC_DSYNC && D_FAIL_CHECK(BIO_FI_WAL_SYNC)))
@@ -806,7 +901,7 @@ wal_req_done(struct bio_wal *wal, uint64_t op, int res)
 		wal_fail(wal, names[op], res);
 	}
 	if (--wf->wf_pending == 0)
-		wal_flush_done(wal);
+		wal_retire(wal);
 }
 
 /* Reap the completions that are there; returns how many. */
@@ -814,14 +909,29 @@ static int
 wal_reap(struct bio_wal *wal)
 {
 	struct io_uring_cqe *cqe;
+	uint32_t i;
 	int n = 0;
 
+	if (!wal->w_hold && wal->w_held_nr > 0) {
+		/* the test hook let go: what it held first, in the order it came */
+		for (i = 0; i < wal->w_held_nr; i++)
+			wal_req_done(wal, wal->w_held[i].h_ud, wal->w_held[i].h_res);
+		n += (int)wal->w_held_nr;
+		wal->w_held_nr = 0;
+	}
 	while (wal->w_in_flight && io_uring_peek_cqe(&wal->w_ring, &cqe) == 0) {
-		uint64_t op = io_uring_cqe_get_data64(cqe);
+		uint64_t ud = io_uring_cqe_get_data64(cqe);
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&wal->w_ring, cqe);
-		wal_req_done(wal, op, res);
+		if (wal->w_hold && WAL_UD_SLOT(ud) == wal->w_fl_head) {
+			D_ASSERT(wal->w_held_nr < WAL_PIPE_SQES);
+			wal->w_held[wal->w_held_nr].h_ud = ud;
+			wal->w_held[wal->w_held_nr].h_res = res;
+			wal->w_held_nr++;
+		} else {
+			wal_req_done(wal, ud, res);
+		}
 		n++;
 	}
 	return n;
@@ -871,7 +981,7 @@ bio_wal_poll(struct bio_wal *wal)
 	if (n > 0)
 		wal_efd_drain(wal);
 	n += wal_cbs_run(wal);
-	if (!wal->w_in_flight && wal->w_err == 0 && wal->w_replayed)
+	if (wal->w_err == 0 && wal->w_replayed)
 		wal_submit(wal); /* a failure is sticky in w_err and reported to waiters */
 	wal->w_in_poll = false;
 	return n;
@@ -887,6 +997,8 @@ int
 bio_wal_arm(void *arg)
 {
 	struct bio_wal *wal = arg;
+	bool recs;
+	bool hdr;
 
 	/* drain first: a completion after this signals the fd again */
 	wal_efd_drain(wal);
@@ -895,8 +1007,7 @@ bio_wal_arm(void *arg)
 	if (wal->w_cb_nr > 0 &&
 	    (wal->w_err != 0 || wal->w_cbs[wal->w_cb_head].wc_lsn <= wal->w_durable_lsn))
 		return 1;
-	if (!wal->w_in_flight && wal->w_err == 0 && wal->w_replayed &&
-	    (wal->w_head_pos > wal->w_sub_pos || wal->w_hdr_dirty))
+	if (wal->w_err == 0 && wal->w_replayed && wal_next(wal, &recs, &hdr))
 		return 1;
 	return 0;
 }
@@ -926,8 +1037,7 @@ bio_wal_flush(struct bio_wal *wal)
 		return wal->w_err;
 	if (!wal->w_replayed)
 		return -DER_UNINIT;
-	if (wal->w_in_flight)
-		return 0; /* bio_wal_poll submits the rest when this flush completes */
+	/* nothing if every slot is taken: bio_wal_poll submits the rest when one retires */
 	return wal_submit(wal);
 }
 
@@ -960,8 +1070,15 @@ bio_wal_wait_io(void *arg)
 	struct io_uring_cqe *cqe;
 	int rc;
 
-	if (!wal->w_in_flight)
+	if (!wal->w_in_flight || (!wal->w_hold && wal->w_held_nr > 0))
 		return 0;
+	if (wal->w_hold) {
+		/* test hook: what is held may be all there is to wait for */
+		struct __kernel_timespec ts = {.tv_nsec = 10 * 1000 * 1000};
+
+		rc = io_uring_wait_cqe_timeout(&wal->w_ring, &cqe, &ts);
+		return rc == 0 || rc == -ETIME || rc == -EINTR ? 0 : d_errno2der(-rc);
+	}
 	do {
 		rc = io_uring_wait_cqe(&wal->w_ring, &cqe);
 	} while (rc == -EINTR);
@@ -993,6 +1110,7 @@ bio_wal_flush_wait(struct bio_wal *wal)
 void
 wal_drain(struct bio_wal *wal)
 {
+	wal->w_hold = false;
 	while (wal->w_in_flight) {
 		if (bio_wal_wait_io(wal) != 0)
 			break;
@@ -1069,6 +1187,24 @@ bio_wal_on_durable(struct bio_wal *wal, uint64_t lsn, bio_wal_durable_cb_t cb, v
 	return 0;
 }
 
+int
+bio_wal_set_nolog(struct bio_wal *wal)
+{
+	if (!wal->w_replayed)
+		return -DER_UNINIT;
+	if (wal->w_in_flight || wal->w_head_pos != wal->w_sub_pos ||
+	    wal->w_dur_pos != wal->w_head_pos || wal->w_durable_lsn != wal->w_last_lsn)
+		return -DER_BUSY;
+	wal->w_nolog = true;
+	return 0;
+}
+
+bool
+bio_wal_nolog(struct bio_wal *wal)
+{
+	return wal->w_nolog;
+}
+
 bool
 bio_wal_one_sync(struct bio_wal *wal)
 {
@@ -1103,7 +1239,7 @@ bio_wal_reuse_push(struct bio_wal *wal)
 	    wal->w_durable_lsn <= wal->w_hdr.hd_complete_lsn)
 		return;
 	wal->w_hdr_dirty = true;
-	if (!wal->w_in_flight && !wal->w_in_poll)
+	if (!wal->w_in_poll)
 		wal_submit(wal); /* a failure is sticky in w_err */
 }
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
@@ -278,13 +279,22 @@ out:
 /* How long an open waits for a previous owner's I/O to drain (see bio_file_lock). */
 #define BIO_LOCK_WAIT_MS 10000
 
+/* Try the lock once: an exclusive flock, or (@ofd) an open file description lock. */
+static int
+bio_lock_try(int fd, bool ofd)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+
+	return ofd ? fcntl(fd, F_OFD_SETLK, &fl) : flock(fd, LOCK_EX | LOCK_NB);
+}
+
 int
-bio_file_lock(int fd, const char *what, const char *path)
+bio_lock_wait(int fd, bool ofd, const char *what, const char *path)
 {
 	int waited;
 
-	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited++) {
-		if (errno != EWOULDBLOCK && errno != EINTR)
+	for (waited = 0; bio_lock_try(fd, ofd) != 0; waited++) {
+		if (errno != EWOULDBLOCK && errno != EACCES && errno != EINTR)
 			return d_errno2der(errno);
 		if (waited == BIO_LOCK_WAIT_MS) {
 			D_ERROR("%s %s is in use by another process\n", what, path);
@@ -295,12 +305,33 @@ bio_file_lock(int fd, const char *what, const char *path)
 	return 0;
 }
 
+int
+bio_file_lock(int fd, const char *what, const char *path)
+{
+	return bio_lock_wait(fd, false, what, path);
+}
+
 bool
 bio_env_one_sync(void)
 {
 	const char *env = getenv("DAOS_BIO_ONE_SYNC");
 
 	return env != NULL && *env != '\0' && strcmp(env, "0") != 0;
+}
+
+uint32_t
+bio_env_dsync(void)
+{
+	const char *env = getenv("DAOS_BIO_DSYNC");
+	char *end;
+	unsigned long n;
+
+	if (env == NULL || *env == '\0' || strcmp(env, "0") == 0)
+		return 1;
+	n = strtoul(env, &end, 10);
+	if (*end != '\0' || n <= 1)
+		return WAL_PIPE_DEFAULT; /* "1", "on", ... */
+	return n > WAL_PIPE_MAX ? WAL_PIPE_MAX : (uint32_t)n;
 }
 
 int
@@ -322,6 +353,12 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 	wal->w_sfr_fd = -1;
 	wal->w_dref_fd = -1;
 	wal->w_one_sync = bio_env_one_sync();
+	wal->w_pipe = bio_env_dsync();
+	D_ALLOC_ARRAY(wal->w_fls, wal->w_pipe);
+	if (wal->w_fls == NULL) {
+		D_FREE(wal);
+		return -DER_NOMEM;
+	}
 	D_STRNDUP(wal->w_path, path, strlen(path));
 	if (wal->w_path == NULL) {
 		rc = -DER_NOMEM;
@@ -354,6 +391,9 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 		rc = -DER_INVAL;
 		goto out_free;
 	}
+	/* pipelined flushes are each made durable by their own RWF_DSYNC writes */
+	if (wal->w_pipe > 1)
+		wal->w_sync = BIO_WAL_SYNC_DSYNC;
 
 	stg = attr != NULL && attr->wa_staging_size != 0 ? attr->wa_staging_size
 							 : BIO_WAL_STAGING_DEFAULT;
@@ -382,7 +422,8 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 		goto out_free;
 	}
 
-	rc = io_uring_queue_init(WAL_RING_DEPTH, &wal->w_ring, 0);
+	rc = io_uring_queue_init(wal->w_pipe > 1 ? wal->w_pipe * WAL_PIPE_SQES : WAL_RING_DEPTH,
+				 &wal->w_ring, 0);
 	if (rc != 0) {
 		rc = d_errno2der(-rc);
 		D_ERROR("WAL %s: io_uring setup failed: " DF_RC "\n", path, DP_RC(rc));
@@ -400,9 +441,10 @@ bio_wal_open(const char *path, const struct bio_wal_attr *attr, struct bio_wal *
 		goto out_free;
 	}
 
-	D_INFO("opened WAL %s: %" PRIu64 " bytes, gen %u, tail LSN %" PRIu64 "%s\n", path,
-	       wal->w_file_size, wal->w_gen, wal->w_tail_lsn,
-	       direct ? "" : " (no O_DIRECT on this file system)");
+	D_INFO("opened WAL %s: %" PRIu64 " bytes, gen %u, tail LSN %" PRIu64 "%s, %u flushes "
+	       "in flight at most\n",
+	       path, wal->w_file_size, wal->w_gen, wal->w_tail_lsn,
+	       direct ? "" : " (no O_DIRECT on this file system)", wal->w_pipe);
 	*walp = wal;
 	return 0;
 
@@ -705,16 +747,56 @@ rec_read(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, str
 /* How far past a bad record replay looks for intact records that follow it. */
 #define WAL_RESYNC_WINDOW (1ULL << 20)
 
-/* Count the intact records that follow in sequence from @pos, which holds LSN @expect. */
+/*
+ * Is log position @pos, not block aligned, followed by zeros to the end of its block: the
+ * padding a pipelined flush (DAOS_BIO_DSYNC) leaves after its last record?
+ */
+static bool
+wal_pad_at(struct wal_reader *r, uint64_t pos)
+{
+	uint64_t n = wal_rnd_up(pos) - pos;
+	const char *p;
+	uint64_t i;
+
+	if (n == 0 || n > wal_room_at(r->r_wal, pos) || reader_get(r, pos, n, &p) != 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Count the intact records that follow in sequence from @pos, which holds LSN @expect; set
+ * *@aligned when there is a first one and it starts at a block boundary.
+ */
 static uint32_t
-wal_count_chain(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room)
+wal_count_chain(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room, bool *aligned)
 {
 	struct umem_redo redo;
 	uint64_t size;
 	uint32_t lost = 0;
 	int rc;
 
-	while (rec_read(r, pos, expect, room, &redo, &size, &rc) == REC_OK) {
+	for (;;) {
+		enum rec_state st = rec_read(r, pos, expect, room, &redo, &size, &rc);
+
+		if (st == REC_END && wal_pad_at(r, pos)) {
+			/* a pipelined flush's padding: the next record starts at the next block */
+			uint64_t skip = wal_rnd_up(pos) - pos;
+
+			if (skip >= room)
+				break;
+			st = rec_read(r, pos + skip, expect, room - skip, &redo, &size, &rc);
+			if (st == REC_OK) {
+				pos += skip;
+				room -= skip;
+			}
+		}
+		if (st != REC_OK)
+			break;
+		if (lost == 0)
+			*aligned = pos % WAL_BLK_SIZE == 0;
 		lost++;
 		pos += size;
 		room -= size;
@@ -728,11 +810,22 @@ wal_count_chain(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t ro
  * (LSN @expect + 1 onwards)? Then the log is damaged there, rather than ending. Look where
  * the bad record's length field points, then at every 8-byte position of the next
  * WAL_RESYNC_WINDOW bytes. Returns how many intact records follow.
+ *
+ * Not when the header says its writer pipelined its flushes (WAL_HDF_PIPE), the records
+ * that follow start at a block boundary and @expect is not known durable (above the
+ * header's complete LSN): that is how a pipelined flush (DAOS_BIO_DSYNC)
+ * starts, and a later flush can reach the disk while an earlier one did not (a kill -9
+ * cancels the earlier one's writes still linked behind its data-file sync). Its records
+ * were not acknowledged (the durable LSN is the contiguous prefix): a clean end, not a
+ * loss. Returns 0 then.
  */
 static uint32_t
 wal_count_lost(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t room)
 {
+	uint64_t known = r->r_wal->w_hdr.hd_complete_lsn; /* durable when that header went */
+	bool pipe = (r->r_wal->w_hdr.hd_flags & WAL_HDF_PIPE) != 0;
 	struct wal_rec_df rec;
+	bool aligned = false;
 	const char *p;
 	uint64_t end;
 	uint64_t q;
@@ -743,9 +836,9 @@ wal_count_lost(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t roo
 	memcpy(&rec, p, sizeof(rec));
 	n = sizeof(rec) + rec_span(&rec);
 	if (rec.rd_magic == WAL_REC_MAGIC && n < room) {
-		n = wal_count_chain(r, pos + n, expect + 1, room - n);
+		n = wal_count_chain(r, pos + n, expect + 1, room - n, &aligned);
 		if (n > 0)
-			return (uint32_t)n;
+			return pipe && aligned && expect > known ? 0 : (uint32_t)n;
 	}
 	end = room < WAL_RESYNC_WINDOW ? room : WAL_RESYNC_WINDOW;
 	for (q = 8; q + sizeof(rec) <= end; q += 8) {
@@ -753,9 +846,9 @@ wal_count_lost(struct wal_reader *r, uint64_t pos, uint64_t expect, uint64_t roo
 			return 0;
 		if (memcmp(p, &(uint32_t){WAL_REC_MAGIC}, sizeof(uint32_t)) != 0)
 			continue;
-		n = wal_count_chain(r, pos + q, expect + 1, room - q);
+		n = wal_count_chain(r, pos + q, expect + 1, room - q, &aligned);
 		if (n > 0)
-			return (uint32_t)n;
+			return pipe && aligned && expect > known ? 0 : (uint32_t)n;
 	}
 	return 0;
 }
@@ -833,6 +926,24 @@ bio_wal_replay(struct bio_wal *wal, uint64_t from_lsn, bio_wal_replay_cb_t cb, v
 
 	for (;;) {
 		st = rec_read(&r, pos, expect, wal_room_at(wal, pos), &redo, &size, &rc);
+		if (st == REC_END && wal_pad_at(&r, pos)) {
+			/*
+			 * Zeros to the end of the block: a pipelined flush's padding, or the
+			 * end of the log. The next record, if any, starts at the next block; it
+			 * passes every check a record right here would (its LSN is the next one),
+			 * so an older record there, or one of a later flush whose earlier flush
+			 * did not land, ends the replay as before. (A damaged one there ends it
+			 * here, as a clean end: nothing of that flush was acknowledged.)
+			 */
+			enum rec_state st2;
+			uint64_t npos = wal_rnd_up(pos);
+
+			st2 = rec_read(&r, npos, expect, wal_room_at(wal, npos), &redo, &size, &rc);
+			if (st2 == REC_OK || st2 == REC_ERR) {
+				pos = npos;
+				st = st2;
+			}
+		}
 		if (st != REC_OK)
 			break;
 		if (r.r_nd > 0 && expect > from_lsn && expect > wal->w_hdr.hd_complete_lsn) {
@@ -967,6 +1078,7 @@ bio_wal_close(struct bio_wal *wal)
 	D_FREE(wal->w_bnds);
 	D_FREE(wal->w_pcs);
 	D_FREE(wal->w_cbs);
+	D_FREE(wal->w_fls);
 	D_FREE(wal->w_path);
 	D_FREE(wal);
 	return rc;

@@ -67,8 +67,11 @@ ping_one(struct dss_ctl_client *cli, uint8_t *payload, size_t size, uint64_t tim
 	*rtt_ns = d_now_ns() - in.client_time;
 	if (req != buf)
 		D_FREE(req);
-	if (rc != 0)
+	if (rc != 0) {
+		/* an error's reply may carry a body too */
+		D_FREE(reply);
 		return rc;
+	}
 	out = ctl__ping_resp__unpack(NULL, reply_len, reply);
 	if (out == NULL || out->payload.len != size ||
 	    (size > 0 && memcmp(out->payload.data, payload, size) != 0)) {

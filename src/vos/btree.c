@@ -117,7 +117,8 @@ btr_feats_check(unsigned int tree_class, uint64_t feats)
 	const struct btr_class *bc = &btr_classes[tree_class];
 	uint64_t kind_bits = feats & (BTR_FEAT_UINT_KEY | BTR_FEAT_DIRECT_KEY);
 
-	if ((feats & BTR_FEAT_MASK & ~(uint64_t)(BTR_FEAT_UINT_KEY | BTR_FEAT_DIRECT_KEY)) != 0 ||
+	if ((feats & BTR_FEAT_MASK &
+	     ~(uint64_t)(BTR_FEAT_UINT_KEY | BTR_FEAT_DIRECT_KEY | BTR_FEAT_FIRST_SMALL)) != 0 ||
 	    btr_feats2kind(feats) == 0 || (kind_bits & ~bc->bc_feats) != 0)
 		return -DER_INVAL;
 	if (btr_feats2kind(feats) == BTR_KIND_HASH && bc->bc_ops->to_hkey_gen == NULL &&
@@ -232,18 +233,29 @@ btr_node_tx_add(struct btr_context *tcx, struct btr_node_df *nd, bool hdr, uint3
 	return rc;
 }
 
+/* A zeroed node with room for @cap entries (0: the tree's order). */
 static umem_off_t
-btr_node_alloc(struct btr_context *tcx, bool leaf)
+btr_node_alloc_cap(struct btr_context *tcx, bool leaf, uint32_t cap)
 {
-	umem_off_t off = umem_zalloc(btr_umm(tcx), btr_node_size(tcx, leaf));
+	umem_off_t off;
 
+	if (cap >= tcx->tc_order)
+		cap = 0;
+	off = umem_zalloc(btr_umm(tcx), btr_node_size(tcx, leaf, cap));
 	if (off == UMOFF_NULL) {
 		tcx->tc_alloc_failed = true;
 		return UMOFF_NULL;
 	}
 	if (leaf)
 		btr_off2node(tcx, off)->tn_flags = BTR_NODE_LEAF;
+	btr_off2node(tcx, off)->tn_cap = cap;
 	return off;
+}
+
+static umem_off_t
+btr_node_alloc(struct btr_context *tcx, bool leaf)
+{
+	return btr_node_alloc_cap(tcx, leaf, 0);
 }
 
 static int
@@ -555,7 +567,7 @@ btr_node_insert_at(struct btr_context *tcx, struct btr_node_df *nd, uint32_t pos
 	uint32_t n = nd->tn_keyn;
 	int rc;
 
-	D_ASSERT(n < tcx->tc_order && pos <= n);
+	D_ASSERT(n < btr_node_cap(tcx, nd) && pos <= n);
 	rc = btr_node_tx_add(tcx, nd, true, pos, n + 1);
 	if (rc != 0)
 		return rc;
@@ -657,6 +669,33 @@ btr_root_grow(struct btr_context *tcx, umem_off_t old, const struct btr_ient_df 
 	return 0;
 }
 
+/*
+ * The small first leaf at the root (struct btr_node_df) is full: replace it with a full
+ * node holding its entries; trace[0] then points into the new node.
+ */
+static int
+btr_root_leaf_grow(struct btr_context *tcx, struct btr_trace *trace)
+{
+	struct btr_root_df *root = btr_root(tcx);
+	umem_off_t old = trace[0].bt_node, off;
+	struct btr_node_df *on = btr_off2node(tcx, old), *nd;
+	int rc;
+
+	D_ASSERT(btr_depth(tcx) == 1 && btr_node_is_leaf(on));
+	off = btr_node_alloc(tcx, true);
+	if (off == UMOFF_NULL)
+		return -DER_NOSPACE;
+	nd = btr_off2node(tcx, off);
+	memcpy(btr_ent(tcx, nd, 0), btr_ent(tcx, on, 0), (size_t)on->tn_keyn * tcx->tc_lesize);
+	nd->tn_keyn = on->tn_keyn;
+	rc = umem_tx_add_ptr(btr_umm(tcx), &root->tr_node, sizeof(root->tr_node));
+	if (rc != 0)
+		return rc;
+	root->tr_node = off;
+	trace[0].bt_node = off;
+	return btr_node_free(tcx, old);
+}
+
 /* Insert leaf entry @lent where @trace points, splitting full nodes upwards. */
 static int
 btr_insert_entry(struct btr_context *tcx, struct btr_trace *trace, const void *lent)
@@ -669,8 +708,15 @@ btr_insert_entry(struct btr_context *tcx, struct btr_trace *trace, const void *l
 		struct btr_node_df *nd = btr_off2node(tcx, trace[level].bt_node);
 		uint32_t pos = trace[level].bt_at;
 
-		if (nd->tn_keyn < tcx->tc_order)
+		if (nd->tn_keyn < tcx->tc_order) {
+			if (nd->tn_cap != 0 && nd->tn_keyn == nd->tn_cap) {
+				rc = btr_root_leaf_grow(tcx, trace);
+				if (rc != 0)
+					return rc;
+				nd = btr_off2node(tcx, trace[level].bt_node);
+			}
 			return btr_node_insert_at(tcx, nd, pos, ent);
+		}
 		rc = btr_node_split(tcx, nd, pos, ent, &up);
 		if (rc != 0)
 			return rc;
@@ -708,7 +754,8 @@ btr_insert(struct btr_context *tcx, struct btr_trace *trace, const struct btr_ke
 	if (root->tr_depth > 0)
 		return btr_insert_entry(tcx, trace, le);
 
-	off = btr_node_alloc(tcx, true);
+	off = btr_node_alloc_cap(tcx, true,
+				 (root->tr_feats & BTR_FEAT_FIRST_SMALL) ? BTR_FIRST_CAP : 0);
 	if (off == UMOFF_NULL)
 		return -DER_NOSPACE;
 	nd = btr_off2node(tcx, off);
@@ -1003,7 +1050,8 @@ static int
 btr_root_validate(struct umem_instance *umm, const struct btr_root_df *root)
 {
 	const char *base = umem_base(umm);
-	size_t nsize, esize;
+	const struct btr_node_df *nd;
+	size_t nsize, esize, asize;
 
 	if ((const char *)root < base || (const char *)root + sizeof(*root) > base + umem_size(umm))
 		return -DER_INVAL;
@@ -1020,13 +1068,19 @@ btr_root_validate(struct umem_instance *umm, const struct btr_root_df *root)
 	if (root->tr_depth == 0)
 		return 0;
 	/* the root node: a live allocation at least as big as the smallest node of its
-	 * level, with the right flag (dbtree_check looks further) */
-	esize = root->tr_depth == 1 ? sizeof(struct btr_lent_df) : sizeof(struct btr_ient_df);
-	nsize = sizeof(struct btr_node_df) + root->tr_order * esize;
-	if (umem_alloc_size(umm, root->tr_node) < nsize)
+	 * level and room (a first leaf's own, below the order, only at depth 1), with the
+	 * right flag (dbtree_check looks further) */
+	asize = umem_alloc_size(umm, root->tr_node);
+	if (asize < sizeof(*nd))
 		return -DER_INVAL;
-	if ((((const struct btr_node_df *)(base + root->tr_node))->tn_flags & BTR_NODE_LEAF) !=
-	    (root->tr_depth == 1 ? BTR_NODE_LEAF : 0))
+	nd = (const struct btr_node_df *)(base + root->tr_node);
+	if (nd->tn_cap != 0 && (root->tr_depth != 1 || nd->tn_cap >= root->tr_order))
+		return -DER_INVAL;
+	esize = root->tr_depth == 1 ? sizeof(struct btr_lent_df) : sizeof(struct btr_ient_df);
+	nsize = sizeof(*nd) + (nd->tn_cap != 0 ? nd->tn_cap : root->tr_order) * esize;
+	if (asize < nsize)
+		return -DER_INVAL;
+	if ((nd->tn_flags & BTR_NODE_LEAF) != (root->tr_depth == 1 ? BTR_NODE_LEAF : 0))
 		return -DER_INVAL;
 	return 0;
 }
@@ -1521,12 +1575,18 @@ btr_check_node(struct btr_context *tcx, struct btr_check *ck, umem_off_t off, in
 	uint32_t i;
 	int rc;
 
-	if (off == UMOFF_NULL || umem_alloc_size(btr_umm(tcx), off) < btr_node_size(tcx, leaf))
+	if (off == UMOFF_NULL || umem_alloc_size(btr_umm(tcx), off) < sizeof(struct btr_node_df))
 		BTR_CHECK_FAIL(off, "not a node allocation (level %d)", level);
 	nd = btr_off2node(tcx, off);
 	if (nd->tn_flags != (leaf ? BTR_NODE_LEAF : 0))
 		BTR_CHECK_FAIL(off, "flags %#x at level %d of %d", nd->tn_flags, level, depth);
-	if (nd->tn_keyn > tcx->tc_order || nd->tn_keyn == 0 ||
+	/* a node with its own room: only the first leaf, while it is the whole tree */
+	if (nd->tn_cap != 0 && (depth != 1 || nd->tn_cap >= tcx->tc_order))
+		BTR_CHECK_FAIL(off, "room for %u entries (order %u) at level %d of %d", nd->tn_cap,
+			       tcx->tc_order, level, depth);
+	if (umem_alloc_size(btr_umm(tcx), off) < btr_node_size(tcx, leaf, nd->tn_cap))
+		BTR_CHECK_FAIL(off, "not a node allocation (level %d)", level);
+	if (nd->tn_keyn > btr_node_cap(tcx, nd) || nd->tn_keyn == 0 ||
 	    (level > 0 && nd->tn_keyn < tcx->tc_order / 2))
 		BTR_CHECK_FAIL(off, "%u entries (order %u, level %d)", nd->tn_keyn, tcx->tc_order,
 			       level);

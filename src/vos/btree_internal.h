@@ -12,13 +12,22 @@
 #define BTR_ROOT_VERSION 1
 #define BTR_NODE_LEAF 0x1
 
-/* Node header; `order` entries follow. */
+/*
+ * Node header; room for `order` entries follows, or for tn_cap: in a BTR_FEAT_FIRST_SMALL
+ * tree the first leaf (its root while the tree has one node) is allocated with room for
+ * BTR_FIRST_CAP entries only, and replaced by a full node when it needs more (a VOS
+ * single-value tree usually holds one record: a full node would be ~90 % zeros,
+ * allocated, zeroed and logged).
+ */
 struct btr_node_df {
-	uint16_t tn_flags; /* BTR_NODE_LEAF */
-	uint16_t tn_keyn;  /* entries in use */
-	uint32_t tn_pad;
+	uint16_t tn_flags;   /* BTR_NODE_LEAF */
+	uint16_t tn_keyn;    /* entries in use */
+	uint32_t tn_cap;     /* entries it has room for; 0: the tree's order */
 	umem_off_t tn_child; /* internal: the first child */
 };
+
+/* Room of the first leaf of a tree (see struct btr_node_df). */
+#define BTR_FIRST_CAP 1U
 D_CASSERT(sizeof(struct btr_node_df) == 16);
 
 /* Entry of an internal node: a child and its separator (see btree.c). */
@@ -119,10 +128,18 @@ btr_esize(struct btr_context *tcx, bool leaf)
 	return leaf ? tcx->tc_lesize : sizeof(struct btr_ient_df);
 }
 
+/* Bytes of a node with room for @cap entries (0: the tree's order). */
 static inline size_t
-btr_node_size(struct btr_context *tcx, bool leaf)
+btr_node_size(struct btr_context *tcx, bool leaf, uint32_t cap)
 {
-	return sizeof(struct btr_node_df) + tcx->tc_order * btr_esize(tcx, leaf);
+	return sizeof(struct btr_node_df) + (cap != 0 ? cap : tcx->tc_order) * btr_esize(tcx, leaf);
+}
+
+/* Entries @nd has room for. */
+static inline uint32_t
+btr_node_cap(struct btr_context *tcx, const struct btr_node_df *nd)
+{
+	return nd->tn_cap != 0 ? nd->tn_cap : tcx->tc_order;
 }
 
 static inline void *

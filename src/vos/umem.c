@@ -127,6 +127,7 @@ struct umem_instance {
 	const struct umem_store_ops *umm_ops;
 	void *umm_ops_arg;
 	uint64_t umm_last_lsn;
+	bool umm_noredo; /* umem_set_redo(false): commits build no redo record */
 	/* accounting (volatile, derived at open, updated at commit) */
 	uint64_t umm_used;
 	uint64_t umm_nallocs;
@@ -246,6 +247,13 @@ uint64_t
 umem_tx_last_lsn(struct umem_instance *umm)
 {
 	return umm->umm_last_lsn;
+}
+
+void
+umem_set_redo(struct umem_instance *umm, bool on)
+{
+	D_ASSERT(umm->umm_tx_depth == 0);
+	umm->umm_noredo = !on;
 }
 
 bool
@@ -853,6 +861,17 @@ umem_dirty_mark(struct umem_instance *umm, uint64_t off, uint64_t len)
 	}
 }
 
+/* umem_dirty_mark, with the usual case inline: a range inside one page already dirty. */
+static inline void
+umem_dirty_range(struct umem_instance *umm, uint64_t off, uint64_t len)
+{
+	uint64_t p = off / UMEM_PAGE_SIZE;
+
+	if (p == (off + len - 1) / UMEM_PAGE_SIZE && (umm->umm_dirty[p / 64] & (1ULL << (p % 64))))
+		return;
+	umem_dirty_mark(umm, off, len);
+}
+
 /* Build the redo record (sorted, merged ranges) and hand it to the store. */
 static int
 umem_tx_commit(struct umem_instance *umm)
@@ -869,6 +888,19 @@ umem_tx_commit(struct umem_instance *umm)
 	}
 	if (umm->umm_nents == 0)
 		return 0;
+
+	if (umm->umm_noredo) {
+		/* no record: the store only hands out the LSN; the pages go to the checkpoint */
+		if (umm->umm_ops != NULL && umm->umm_ops->so_commit != NULL) {
+			rc = umm->umm_ops->so_commit(umm->umm_ops_arg, &redo, &lsn);
+			if (rc != 0)
+				return rc;
+		}
+		umm->umm_last_lsn = lsn;
+		for (i = 0; i < umm->umm_nents; i++)
+			umem_dirty_range(umm, umm->umm_ents[i].ue_off, umm->umm_ents[i].ue_len);
+		return 0;
+	}
 
 	/*
 	 * The ranges, sorted by offset and merged, in place in umm_redo (the entries keep
@@ -946,7 +978,7 @@ umem_tx_commit(struct umem_instance *umm)
 	}
 	umm->umm_last_lsn = lsn;
 	for (i = 0; i < n; i++)
-		umem_dirty_mark(umm, umm->umm_redo[i].rr_off, umm->umm_redo[i].rr_len);
+		umem_dirty_range(umm, umm->umm_redo[i].rr_off, umm->umm_redo[i].rr_len);
 	return 0;
 }
 

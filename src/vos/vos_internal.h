@@ -57,6 +57,7 @@ struct vos_pool {
 	bool vp_ck_busy;       /* a background checkpoint is in progress */
 	uint64_t vp_nwal_full; /* commits that found the WAL full (a blocking checkpoint) */
 	bool vp_gc_idle;       /* no GC bin holds anything (a hint: false is always safe) */
+	bool vp_nowal;         /* opened with VOS_POF_NO_WAL: index only, nothing logged */
 	/* merge transactions of aggregation that used the plan of their prepare, or made
 	 * their own because a transaction committed in between (vos_aggregate.c) */
 	uint64_t vp_agg_reused;

@@ -461,9 +461,9 @@ update_single(struct vos_io_ctx *ic, struct vos_krec_df *krec, daos_iod_t *iod,
 	int rc;
 
 	if (krec->kr_btr.tr_order == 0)
-		rc =
-		    dbtree_create_inplace_buf(VOS_BTR_SINGV, BTR_FEAT_DIRECT_KEY, BTR_ORDER_DEFAULT,
-					      umm, &krec->kr_btr, ic->ic_pool, &tbuf, &toh);
+		rc = dbtree_create_inplace_buf(
+		    VOS_BTR_SINGV, BTR_FEAT_DIRECT_KEY | BTR_FEAT_FIRST_SMALL, BTR_ORDER_DEFAULT,
+		    umm, &krec->kr_btr, ic->ic_pool, &tbuf, &toh);
 	else
 		rc = dbtree_open_inplace_buf(&krec->kr_btr, umm, ic->ic_pool, &tbuf, &toh);
 	if (rc != 0)

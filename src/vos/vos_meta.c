@@ -61,7 +61,10 @@
 #include "vos_meta.h"
 
 #define META_MAGIC 0x4154454d534f5644ULL /* "DVOSMETA" */
-#define META_VERSION 1
+/* Version 2 added mh_flags; version 1 headers (48 bytes under their CRC) still load. */
+#define META_VERSION 2
+#define META_VERSION_1 1
+#define META_HDR_V1_SZ 48UL
 #define META_HDR_SZ 4096UL
 
 struct vos_meta_hdr_df {
@@ -72,9 +75,19 @@ struct vos_meta_hdr_df {
 	uint64_t mh_lsn;
 	uint64_t mh_img_size;
 	uint32_t mh_crc_table; /* CRC32C of the slot's CRC table */
-	uint32_t mh_csum;      /* CRC32C of this header with mh_csum = 0 */
+	uint32_t mh_csum;      /* CRC32C of this header (48 bytes in version 1) with mh_csum = 0 */
+	uint32_t mh_flags;     /* META_HF_* (version 2) */
+	uint32_t mh_pad;
 };
-D_CASSERT(sizeof(struct vos_meta_hdr_df) == 48);
+D_CASSERT(sizeof(struct vos_meta_hdr_df) == 56);
+D_CASSERT(offsetof(struct vos_meta_hdr_df, mh_flags) == META_HDR_V1_SZ);
+
+/*
+ * mh_flags: the pool is open without its WAL (VOS_POF_NO_WAL): written to both headers,
+ * synced, before the open returns; cleared the same way at the end of a clean close. A
+ * header with a good CRC carrying it, whether or not its slot is valid, makes the open fail.
+ */
+#define META_HF_NO_WAL 1U
 
 /* A background checkpoint: staging slices, ring depth, and what one step may copy. */
 #define CK_SLICE_PAGES 512U /* 2 MiB: the longest copy (and stall) one step makes */
@@ -125,7 +138,9 @@ struct vos_meta {
 	uint64_t vm_ck_end;  /* end LSN: last transaction any copy holds */
 	uint64_t vm_ck_next; /* next page to look at */
 	struct ck_slice vm_ck_slices[CK_NSLICE];
-	char *vm_ck_hdr; /* one aligned block for header writes */
+	char *vm_ck_hdr;                  /* one aligned block for header writes */
+	uint32_t vm_flags;                /* mh_flags of every header written */
+	struct vos_meta_hdr_df vm_hdr[2]; /* each slot's header as last read or written */
 	struct vos_meta_ckpt_stats vm_ck_stats;
 };
 
@@ -198,12 +213,11 @@ meta_sync(int fd)
 	return 0;
 }
 
-static int
-meta_hdr_write(struct vos_meta *vm, int slot, uint64_t seq, uint64_t lsn)
+/* Fill @h, the header of @slot (@seq 0: invalid), with the flags of @vm; remember it. */
+static void
+meta_hdr_fill(struct vos_meta *vm, struct vos_meta_hdr_df *h, int slot, uint64_t seq, uint64_t lsn)
 {
-	char buf[META_HDR_SZ] = {0};
-	struct vos_meta_hdr_df *h = (struct vos_meta_hdr_df *)buf;
-
+	memset(h, 0, sizeof(*h));
 	h->mh_magic = META_MAGIC;
 	h->mh_version = META_VERSION;
 	h->mh_slot = (uint32_t)slot;
@@ -211,7 +225,17 @@ meta_hdr_write(struct vos_meta *vm, int slot, uint64_t seq, uint64_t lsn)
 	h->mh_lsn = lsn;
 	h->mh_img_size = vm->vm_img_size;
 	h->mh_crc_table = meta_crc(vm->vm_crcs[slot], vm->vm_crc_bytes);
+	h->mh_flags = vm->vm_flags;
 	h->mh_csum = meta_crc(h, sizeof(*h));
+	vm->vm_hdr[slot] = *h;
+}
+
+static int
+meta_hdr_write(struct vos_meta *vm, int slot, uint64_t seq, uint64_t lsn)
+{
+	char buf[META_HDR_SZ] = {0};
+
+	meta_hdr_fill(vm, (struct vos_meta_hdr_df *)buf, slot, seq, lsn);
 	return meta_pwrite(vm->vm_fd, buf, sizeof(buf), (uint64_t)slot * META_HDR_SZ);
 }
 
@@ -419,12 +443,17 @@ meta_hdr_read(struct vos_meta *vm, int slot, struct vos_meta_hdr_df *h)
 		return rc;
 	csum = h->mh_csum;
 	h->mh_csum = 0;
-	if (h->mh_magic != META_MAGIC || meta_crc(h, sizeof(*h)) != csum) {
+	if (h->mh_version == META_VERSION_1)
+		h->mh_flags = h->mh_pad = 0; /* not under its CRC: zeros in a version 1 block */
+	if (h->mh_magic != META_MAGIC ||
+	    meta_crc(h, h->mh_version == META_VERSION_1 ? META_HDR_V1_SZ : sizeof(*h)) != csum) {
 		D_DEBUG("meta slot %d: header damaged or unwritten\n", slot);
+		h->mh_flags = 0;
 		return -DER_CSUM;
 	}
 	h->mh_csum = csum;
-	if (h->mh_version != META_VERSION || h->mh_slot != (uint32_t)slot || h->mh_seq == 0)
+	if ((h->mh_version != META_VERSION && h->mh_version != META_VERSION_1) ||
+	    h->mh_slot != (uint32_t)slot || h->mh_seq == 0)
 		return -DER_INVAL;
 	return 0;
 }
@@ -495,6 +524,19 @@ meta_open(const char *path, bool lock, struct vos_meta **metap, void **imagep, s
 		for (i = 0; i < 2; i++)
 			hrc[i] = meta_hdr_read(&probe, i, &h[i]);
 	}
+	/* a pool that was open without its WAL when its process died: its state is gone */
+	for (i = 0; i < 2 && lock; i++) {
+		if (hrc[i] != -DER_CSUM && (h[i].mh_flags & META_HF_NO_WAL)) {
+			D_ERROR("%s: the pool was open without its WAL (VOS_POF_NO_WAL) when its "
+				"process died: what it did since that open is lost and the files "
+				"may be inconsistent; refusing to open it: " DF_RC "\n",
+				path, DP_RC(-DER_DATA_LOSS));
+			close(fd);
+			if (dfd >= 0)
+				close(dfd);
+			return -DER_DATA_LOSS;
+		}
+	}
 	for (i = 0; i < 2 && img_size == 0; i++)
 		if (hrc[i] == 0)
 			img_size = h[i].mh_img_size;
@@ -514,6 +556,9 @@ meta_open(const char *path, bool lock, struct vos_meta **metap, void **imagep, s
 	}
 	vm->vm_fd = fd;
 	vm->vm_dfd = dfd;
+	for (i = 0; i < 2; i++)
+		if (hrc[i] != -DER_CSUM)
+			vm->vm_hdr[i] = h[i];
 	if ((uint64_t)st.st_size < meta_slot_off(vm, 2)) {
 		D_ERROR("%s: file too short for a %zu-byte image\n", path, img_size);
 		rc = -DER_INVAL;
@@ -677,18 +722,8 @@ ck_sync(struct vos_meta *vm)
 static void
 ck_hdr_prep(struct vos_meta *vm, uint64_t seq, uint64_t lsn)
 {
-	struct vos_meta_hdr_df *h = (struct vos_meta_hdr_df *)vm->vm_ck_hdr;
-	int slot = vm->vm_ck_slot;
-
 	memset(vm->vm_ck_hdr, 0, META_HDR_SZ);
-	h->mh_magic = META_MAGIC;
-	h->mh_version = META_VERSION;
-	h->mh_slot = (uint32_t)slot;
-	h->mh_seq = seq;
-	h->mh_lsn = lsn;
-	h->mh_img_size = vm->vm_img_size;
-	h->mh_crc_table = meta_crc(vm->vm_crcs[slot], vm->vm_crc_bytes);
-	h->mh_csum = meta_crc(h, sizeof(*h));
+	meta_hdr_fill(vm, (struct vos_meta_hdr_df *)vm->vm_ck_hdr, vm->vm_ck_slot, seq, lsn);
 }
 
 /* Reap the completions that are there. */
@@ -975,6 +1010,39 @@ vos_meta_checkpoint(struct vos_meta *vm, struct umem_instance *umm, uint64_t lsn
 		}
 	}
 	return rc;
+}
+
+int
+vos_meta_mark_nowal(struct vos_meta *vm, bool on)
+{
+	char buf[META_HDR_SZ];
+	int slot, rc;
+
+	if (vm->vm_ck_phase != CK_IDLE)
+		return -DER_BUSY;
+	vm->vm_flags = on ? META_HF_NO_WAL : 0;
+	for (slot = 0; slot < 2; slot++) {
+		struct vos_meta_hdr_df *h = (struct vos_meta_hdr_df *)buf;
+
+		memset(buf, 0, sizeof(buf));
+		if (vm->vm_hdr[slot].mh_magic == META_MAGIC) {
+			/* the same header (seq, LSN, CRC table) with the new flags */
+			*h = vm->vm_hdr[slot];
+			h->mh_version = META_VERSION;
+			h->mh_flags = vm->vm_flags;
+			h->mh_pad = 0;
+			h->mh_csum = 0;
+			h->mh_csum = meta_crc(h, sizeof(*h));
+			vm->vm_hdr[slot] = *h;
+		} else {
+			/* damaged or unwritten: an invalid header (seq 0) that carries the flags */
+			meta_hdr_fill(vm, h, slot, 0, 0);
+		}
+		rc = meta_pwrite(vm->vm_fd, buf, sizeof(buf), (uint64_t)slot * META_HDR_SZ);
+		if (rc != 0)
+			return rc;
+	}
+	return meta_sync(vm->vm_fd);
 }
 
 uint64_t

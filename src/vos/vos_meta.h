@@ -35,8 +35,8 @@ int vos_meta_open(const char *path, struct vos_meta **meta, void **image, size_t
 		  uint64_t *lsn);
 
 /**
- * Load the newest intact checkpoint of @path as vos_meta_open does, without a handle and
- * without the lock, while an owner may have it open (tests that check what reached the
+ * Load the newest intact checkpoint of @path as vos_meta_open does (a "no WAL" mark aside), without
+ * a handle and without the lock, while an owner may have it open (tests that check what reached the
  * file). *@image and *@lsn as for vos_meta_open.
  * Context: any thread; blocks on disk I/O.
  */
@@ -115,6 +115,15 @@ void vos_meta_ckpt_query(struct vos_meta *meta, struct vos_meta_ckpt_stats *st);
  * Context: the heap's thread; blocks on disk I/O.
  */
 int vos_meta_checkpoint(struct vos_meta *meta, struct umem_instance *umm, uint64_t lsn);
+
+/**
+ * Mark both headers "open without WAL" (@on) or clear the mark, and sync: while it is
+ * there, vos_meta_open fails with -DER_DATA_LOSS (the pool shard was open with
+ * VOS_POF_NO_WAL when its process died). Every header written meanwhile (checkpoints)
+ * carries it too. Returns 0, -DER_BUSY (a checkpoint is in progress), -DER_IO.
+ * Context: the heap's thread; blocks on disk I/O (pool open and close).
+ */
+int vos_meta_mark_nowal(struct vos_meta *vm, bool on);
 
 /**
  * The WAL may be trimmed up to this LSN: the older checkpoint's, so that either image can

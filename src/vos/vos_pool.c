@@ -332,6 +332,55 @@ vos_replay_apply(void *arg, uint64_t lsn, const struct umem_redo *redo)
 	return rc;
 }
 
+/*
+ * VOS_POF_NO_WAL: mark the meta headers (durably) before anything runs without the WAL,
+ * then stop logging. A failure takes the mark back (best effort: if that fails too, the
+ * pool is refused at the next open, which is safe).
+ */
+static int
+vos_pool_nowal_begin(struct vos_pool *pool)
+{
+	int rc;
+
+	rc = vos_meta_mark_nowal(pool->vp_meta, true);
+	if (rc == 0)
+		rc = bio_wal_set_nolog(pool->vp_wal);
+	if (rc != 0) {
+		D_ERROR("pool %s: cannot open without the WAL: " DF_RC "\n", pool->vp_path,
+			DP_RC(rc));
+		(void)vos_meta_mark_nowal(pool->vp_meta, false);
+		return rc;
+	}
+	umem_set_redo(pool->vp_umm, false);
+	pool->vp_nowal = true;
+	return 0;
+}
+
+/*
+ * Clean close of a VOS_POF_NO_WAL pool, after its checkpoint of both slots (every dirty
+ * page written, the WAL trimmed to the last LSN): the WAL's new header, then the data
+ * file, then the mark goes. Each step durable before the next: a crash before the last
+ * leaves the mark (refused, never half-accepted).
+ */
+static int
+vos_pool_nowal_end(struct vos_pool *pool)
+{
+	int rc;
+
+	rc = bio_wal_flush_wait(pool->vp_wal);
+	if (rc == 0 && fdatasync(bio_data_fd(pool->vp_data)) != 0) {
+		D_ERROR("pool %s: data file sync failed: %s\n", pool->vp_path, strerror(errno));
+		rc = -DER_IO;
+	}
+	if (rc == 0)
+		rc = vos_meta_mark_nowal(pool->vp_meta, false);
+	if (rc != 0)
+		D_ERROR("pool %s: close without the WAL failed, the pool stays marked and will "
+			"not open: " DF_RC "\n",
+			pool->vp_path, DP_RC(rc));
+	return rc;
+}
+
 int
 vos_pool_open_paths(const struct vos_pool_paths *paths, const uuid_t uuid, unsigned int flags,
 		    const struct vos_pool_attr *attr, daos_handle_t *poh)
@@ -407,6 +456,11 @@ vos_pool_open_paths(const struct vos_pool_paths *paths, const uuid_t uuid, unsig
 	rc = vos_pool_data_open(pool);
 	if (rc != 0)
 		goto out;
+	if (flags & VOS_POF_NO_WAL) {
+		rc = vos_pool_nowal_begin(pool);
+		if (rc != 0)
+			goto out;
+	}
 	*poh = vos_pool2hdl(pool);
 	D_INFO("pool " DF_UUID " opened: checkpoint %" PRIu64 ", %" PRIu64
 	       " WAL records replayed\n",
@@ -451,22 +505,17 @@ vos_pool_wal_query(daos_handle_t poh, struct bio_wal_stats *st)
 static int
 vos_pool_wait_lsn(struct vos_pool *pool, uint64_t lsn)
 {
+	/* the caller's wait hook, or ours */
+	bio_wal_wait_cb_t wait =
+	    pool->vp_attr.pa_wait != NULL ? pool->vp_attr.pa_wait : vos_wait_default;
+	void *arg = pool->vp_attr.pa_wait != NULL ? pool->vp_attr.pa_wait_arg : pool->vp_wal;
 	int rc;
 
-	if (pool->vp_attr.pa_wait != NULL)
-		rc = bio_wal_wait(pool->vp_wal, lsn, pool->vp_attr.pa_wait,
-				  pool->vp_attr.pa_wait_arg);
-	else
-		rc = bio_wal_wait(pool->vp_wal, lsn, vos_wait_default, pool->vp_wal);
+	rc = bio_wal_wait(pool->vp_wal, lsn, wait, arg);
 	/* one-sync: blocks freed up to @lsn wait for a header too (bio_wal_reuse_lsn) */
 	if (rc == 0 && pool->vp_vea != NULL && bio_wal_reuse_lsn(pool->vp_wal) < lsn &&
-	    vea_aging_due(pool->vp_vea, lsn)) {
-		if (pool->vp_attr.pa_wait != NULL)
-			rc = bio_wal_reuse_wait(pool->vp_wal, lsn, pool->vp_attr.pa_wait,
-						pool->vp_attr.pa_wait_arg);
-		else
-			rc = bio_wal_reuse_wait(pool->vp_wal, lsn, vos_wait_default, pool->vp_wal);
-	}
+	    vea_aging_due(pool->vp_vea, lsn))
+		rc = bio_wal_reuse_wait(pool->vp_wal, lsn, wait, arg);
 	vos_pool_vea_flush(pool);
 	return rc;
 }
@@ -687,7 +736,8 @@ vos_pool_poll(daos_handle_t poh)
 	}
 	bio_wal_query(pool->vp_wal, &st);
 	pct = pool->vp_attr.pa_ckpt_pct;
-	if (!pool->vp_ck_busy && st.ws_used * 100 > st.ws_area_size * pct) {
+	/* without the WAL nothing fills it: no background checkpoint (the close writes all) */
+	if (!pool->vp_nowal && !pool->vp_ck_busy && st.ws_used * 100 > st.ws_area_size * pct) {
 		int crc = vos_pool_ckpt_begin(pool);
 
 		if (crc != 0)
@@ -784,6 +834,14 @@ vos_pool_close(daos_handle_t poh)
 	 * checkpoint. The second slot only takes the pages dirtied since it was written.
 	 */
 	rc = vos_pool_ckpt(pool, true);
+	if (pool->vp_nowal) {
+		if (rc == 0)
+			rc = vos_pool_nowal_end(pool);
+		else
+			D_ERROR("pool %s: checkpoint at close failed; opened without the WAL, it "
+				"stays marked and will not open: " DF_RC "\n",
+				pool->vp_path, DP_RC(rc));
+	}
 	vos_pool_free(pool);
 	return rc;
 }

@@ -18,6 +18,7 @@ NAME=$(basename "$TEST")
 AGENT=${DAOS_AGENT:-$(dirname "$BIN")/../agent/daos_agent}
 [ -x "$AGENT" ] || { echo "FAIL: no daos_agent at $AGENT (set DAOS_AGENT)"; exit 1; }
 
+. "$(dirname "$0")/san_scan.sh"
 TMP=$(mktemp -d "${WITH_SERVER_DIR:-/tmp}/with_server.XXXXXX")
 SRV_PID=
 AGENT_PID=
@@ -29,6 +30,7 @@ FAB_PORT=$((PORT + 1))
 ADDR=127.0.0.1:$PORT
 
 cleanup() {
+	local san=0
 	if [ -n "$AGENT_PID" ]; then
 		kill -9 "$AGENT_PID" 2>/dev/null
 		wait "$AGENT_PID" 2>/dev/null
@@ -39,7 +41,9 @@ cleanup() {
 	fi
 	# a server with DAOS_SHM=1 killed before its clean stop leaves its shm regions
 	for i in 0 1 2 3 4; do rm -f "/dev/shm/127.0.0.1:$((FAB_PORT + i))"; done
+	san_scan "$TMP" || san=1
 	rm -rf "$TMP"
+	[ "$san" = 0 ] || exit 1
 }
 trap cleanup EXIT INT TERM
 
@@ -96,7 +100,8 @@ if ! grep -q "^daos_agent started" "$TMP/agent.out" 2>/dev/null; then
 fi
 export DAOS_AGENT_DRPC_DIR="$TMP/run"
 
-DAOS_PERF_SERVER_PID=$SRV_PID "$TEST" "$ADDR" "$@"
+# DAOS_PERF_DATA_DIR: the directory holding the server's data, for daos_perf's disk probe
+DAOS_PERF_SERVER_PID=$SRV_PID DAOS_PERF_DATA_DIR=$TMP "$TEST" "$ADDR" "$@"
 RC=$?
 if [ "$RC" != 0 ]; then
 	echo "FAIL: $NAME exit $RC; server log tail:"

@@ -5,6 +5,9 @@
                       3 MiB (across DFS chunks), symbolic links, odd names and modes
   writers DIR N SEED  N processes each write their own file, and N processes write disjoint
                       stripes of one shared file, all at once; then every byte is checked
+  directread DIR SEED on a --direct-read mount: streaming reads of several sizes through
+                      read-only opens, an unflushed writer seen by a later reader, a direct
+                      reader seeing another descriptor's write and truncation
 """
 import os
 import random
@@ -112,12 +115,92 @@ def writers(top, n, seed):
     return 1 if fails else 0
 
 
+def direct_read(top, seed):
+    """With --direct-read: streaming reads through read-only opens (dfuse's prefetch) equal
+    what was written, whatever the read sizes; a read-only open after a writer that has
+    not flushed sees its data (it is not direct I/O then); a direct reader sees a later
+    writer's writes and truncation at once (the writer is direct I/O, the prefetched
+    chunks are stale). Returns the number of failures."""
+    rnd = random.Random(seed)
+    fails = 0
+    size = 40 * 1024 * 1024 + 777
+    data = rnd.randbytes(size)
+    path = os.path.join(top, "stream")
+    with open(path, "wb") as f:
+        f.write(data)
+
+    def check(what, got, want):
+        nonlocal fails
+        if got != want:
+            i = next((i for i in range(min(len(got), len(want))) if got[i] != want[i]),
+                     min(len(got), len(want)))
+            print("FAIL: %s: %d bytes, want %d, first difference at %d" %
+                  (what, len(got), len(want), i))
+            fails += 1
+
+    for bs, start in ((1 << 20, 0), (128 * 1024, 0), ((1 << 20) + 4097, 3), (4096, 0)):
+        fd = os.open(path, os.O_RDONLY)
+        out = []
+        if start:
+            out.append(os.pread(fd, start, 0))
+        os.lseek(fd, start, os.SEEK_SET)
+        limit = size if bs >= 128 * 1024 else 6 * 1024 * 1024
+        n = start
+        while n < limit:
+            b = os.read(fd, bs)
+            if not b:
+                break
+            out.append(b)
+            n += len(b)
+        os.close(fd)
+        check("sequential reads of %d bytes from %d" % (bs, start), b"".join(out)[:limit],
+              data[:limit])
+    fd = os.open(path, os.O_RDONLY)
+    check("a read past the end", os.pread(fd, 100, size + 10), b"")
+    check("a read across the end", os.pread(fd, 1 << 20, size - 100), data[-100:])
+    os.close(fd)
+
+    # a writer first, not flushed: a read-only open must see its data
+    path2 = os.path.join(top, "wb")
+    w = os.open(path2, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    d2 = rnd.randbytes(3 * 1024 * 1024 + 5)
+    os.pwrite(w, d2, 0)
+    r = os.open(path2, os.O_RDONLY)
+    check("read-only open after an unflushed writer", os.pread(r, len(d2) + 10, 0), d2)
+    os.close(r)
+    os.close(w)
+
+    # a direct reader first; a writer then changes what it has prefetched
+    r = os.open(path, os.O_RDONLY)
+    got = b"".join(os.pread(r, 1 << 20, i << 20) for i in range(8))
+    check("the first 8 MiB", got, data[:8 << 20])
+    w = os.open(path, os.O_WRONLY)
+    patch = rnd.randbytes(512 * 1024)
+    os.pwrite(w, patch, (9 << 20) + 1000)
+    data = data[:(9 << 20) + 1000] + patch + data[(9 << 20) + 1000 + len(patch):]
+    got = b"".join(os.pread(r, 1 << 20, i << 20) for i in range(8, 12))
+    check("MiB 8-11 after another descriptor's write", got, data[8 << 20:12 << 20])
+    os.ftruncate(w, (10 << 20) + 5)
+    data = data[:(10 << 20) + 5]
+    got = b"".join(os.pread(r, 1 << 20, i << 20) for i in range(9, 13))
+    check("MiB 9-12 after another descriptor's truncation", got, data[9 << 20:])
+    os.close(w)
+    os.close(r)
+    if fails == 0:
+        print("ok: --direct-read: streaming reads of 4 KiB to 1 MiB + 4097 bytes equal, "
+              "unflushed writer seen, a direct reader sees another descriptor's write and "
+              "truncation")
+    return 1 if fails else 0
+
+
 def main():
     if sys.argv[1] == "tree":
         make_tree(sys.argv[2], int(sys.argv[3]))
         return 0
     if sys.argv[1] == "writers":
         return writers(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    if sys.argv[1] == "directread":
+        return direct_read(sys.argv[2], int(sys.argv[3]))
     print("unknown command " + sys.argv[1])
     return 2
 

@@ -30,7 +30,7 @@ dfuse_cleanup() {
 	done
 	# t_cleanup reads the script's exit status in $? (T_KEEP_FAILED keeps a failed run's TMP)
 	(exit $rc)
-	t_cleanup
+	t_cleanup || exit 1
 }
 
 # dfuse_init NAME: t_init, the trap, the ports (block 9300..9939), the server, the agent, a

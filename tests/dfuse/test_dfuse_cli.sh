@@ -34,6 +34,10 @@ expect 2 "readahead-kib wants 0..65536" "$DFUSE" -m "$TMP" --pool p --cont c --r
 expect 2 "readahead-kib wants 0..65536" "$DFUSE" -m "$TMP" --pool p --cont c --readahead-kib 1M
 expect 0 "--disable-wb-cache" "$DFUSE" --help
 expect 0 "--readahead-kib" "$DFUSE" --help
+expect 2 "prefetch-mib wants 0..64" "$DFUSE" -m "$TMP" --pool p --cont c --prefetch-mib 65
+expect 2 "prefetch-mib wants 0..64" "$DFUSE" -m "$TMP" --pool p --cont c --prefetch-mib 8M
+expect 0 "--direct-read" "$DFUSE" --help
+expect 0 "--prefetch-mib" "$DFUSE" --help
 expect 2 "unexpected argument" "$DFUSE" "$TMP" extra --pool p --cont c
 expect 2 "belong to the test launcher" "$DFUSE" -m "$TMP" --pool p --cont c --mgmt 127.0.0.1:1
 expect 2 "--mgmt is required" "$LOCAL" -m "$TMP" --pool p --cont c

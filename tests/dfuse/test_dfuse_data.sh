@@ -5,7 +5,10 @@
 #    page cache and once with --disable-caching (every unaligned I/O reaches libdfs);
 #  - a random tree copied in and back out, compared with diff -r; a tar round trip both ways;
 #  - concurrent writers to their own files and to disjoint stripes of one shared file;
-#  - after unmount (SIGTERM) and a new mount, the fsx files still equal their references.
+#  - after unmount (SIGTERM) and a new mount, the fsx files still equal their references;
+#  - --direct-read (read-only opens direct I/O, dfuse's prefetch): fsx, streaming reads of
+#    several sizes, coherence with writers (dfuse_data_util.py directread), shared mmap;
+#    the prefetch answered reads (its count on the daemon's stderr at exit).
 set -u
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/dfuse_lib.sh"
@@ -21,14 +24,18 @@ dfuse_mount a "$M" --thread-count 4 || { fail "mount"; exit 1; }
 pass "mounted at $M"
 PID_A=$DF_PID
 
+# run_fsx FILE SEED STEPS OUT TAG: dfuse_fsx.py on $M/FILE against $TMP/FILE.ref
+run_fsx() {
+	if python3 "$TDIR/dfuse_fsx.py" "$M/$1" "$TMP/$1.ref" "$2" "$3" >"$TMP/$4.out" 2>&1; then
+		pass "$(grep '^ok:' "$TMP/$4.out" | sed 's/^ok: //') [$5]"
+	else
+		fail "fsx [$5]"
+		show output "$TMP/$4.out"
+	fi
+}
+
 # fsx with the page cache
-if python3 "$TDIR/dfuse_fsx.py" "$M/fsx_cached" "$TMP/fsx_cached.ref" "$SEED" 3000 \
-	>"$TMP/fsx1.out" 2>&1; then
-	pass "$(grep '^ok:' "$TMP/fsx1.out" | sed 's/^ok: //') [page cache]"
-else
-	fail "fsx with the page cache"
-	show output "$TMP/fsx1.out"
-fi
+run_fsx fsx_cached "$SEED" 3000 fsx1 "page cache"
 
 # a tree in and out
 python3 "$TDIR/dfuse_data_util.py" tree "$TMP/src" "$SEED" >"$TMP/tree.out" 2>&1 ||
@@ -114,14 +121,45 @@ if diff -r --no-dereference "$TMP/src" "$M/tree" >/dev/null 2>&1; then
 else
 	fail "after a remount the tree differs"
 fi
-if python3 "$TDIR/dfuse_fsx.py" "$M/fsx_direct" "$TMP/fsx_direct.ref" "$((SEED + 1))" 1500 \
-	>"$TMP/fsx2.out" 2>&1; then
-	pass "$(grep '^ok:' "$TMP/fsx2.out" | sed 's/^ok: //') [--disable-caching]"
-else
-	fail "fsx without caching"
-	show output "$TMP/fsx2.out"
-fi
+run_fsx fsx_direct "$((SEED + 1))" 1500 fsx2 "--disable-caching"
 dfuse_umount "$M" "$DF_PID" && pass "second mount: unmounted"
+# --disable-caching reads are direct I/O: dfuse's prefetch served the fsx's sequential runs
+n=$(sed -n 's/^dfuse: prefetch: \([0-9]*\) reads answered.*/\1/p' "$TMP/b.err")
+[ "${n:-0}" -gt 0 ] && pass "--disable-caching: $n reads answered from dfuse's prefetch" ||
+	fail "--disable-caching: no read answered from the prefetch ($(grep prefetch "$TMP/b.err"))"
+
+# --direct-read: read-only opens are direct I/O, with dfuse's prefetch
+dfuse_mount c "$M" --direct-read --thread-count 4 || { fail "mount --direct-read"; exit 1; }
+if cmp -s "$M/fsx_direct" "$TMP/fsx_direct.ref"; then
+	pass "--direct-read: the --disable-caching fsx file read back equal"
+else
+	fail "--direct-read: the --disable-caching fsx file differs"
+fi
+run_fsx fsx_dread "$((SEED + 2))" 1500 fsx3 "--direct-read"
+mkdir -p "$M/dread"
+if python3 "$TDIR/dfuse_data_util.py" directread "$M/dread" "$SEED" >"$TMP/dr.out" 2>&1; then
+	pass "$(sed 's/^ok: //' "$TMP/dr.out")"
+else
+	fail "--direct-read reads"
+	show output "$TMP/dr.out"
+fi
+# a shared mmap of a direct-I/O open (FUSE_DIRECT_IO_ALLOW_MMAP, where the kernel has it)
+if grep -q 'DIRECT_IO_ALLOW_MMAP on' "$TMP/c.err"; then
+	if python3 -c 'import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+m = mmap.mmap(fd, 0, mmap.MAP_SHARED, mmap.PROT_READ)
+sys.exit(0 if m[:] == open(sys.argv[2], "rb").read() else 1)' "$M/fsx_dread" "$TMP/fsx_dread.ref"; then
+		pass "--direct-read: a shared mmap of a read-only open reads the file"
+	else
+		fail "--direct-read: shared mmap of a read-only open"
+	fi
+else
+	echo "  (skip: the kernel has no FUSE_DIRECT_IO_ALLOW_MMAP)"
+fi
+dfuse_umount "$M" "$DF_PID" && pass "third mount: unmounted"
+n=$(sed -n 's/^dfuse: prefetch: \([0-9]*\) reads answered.*/\1/p' "$TMP/c.err")
+[ "${n:-0}" -gt 100 ] && pass "--direct-read: $n reads answered from dfuse's prefetch" ||
+	fail "--direct-read: ${n:-no} reads answered from the prefetch"
 
 stop_within TERM "$SRV_PID" 10
 [ "$RC" = 0 ] && pass "server: exit 0 on SIGTERM" || fail "server: exit $RC on SIGTERM"

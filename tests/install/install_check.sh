@@ -4,6 +4,9 @@
 # a program written against the installed headers builds with pkg-config and runs.
 #
 #   install_check.sh BUILD_DIR SOURCE_DIR
+#
+# APP_CFLAGS: more flags for the applications (a sanitizer build's libraries need the
+# programs linked with the same sanitizers: CMake passes -fsanitize=... with D_SANITIZE).
 set -eu
 build=$1
 src=$2
@@ -70,8 +73,8 @@ for lib in daos:2 daos_common:2; do
 done
 
 export PKG_CONFIG_PATH="$tmp/prefix/lib64/pkgconfig"
-# shellcheck disable=SC2046
-cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/app" "$src/tests/install/app_gurt.c" \
+# shellcheck disable=SC2046,SC2086
+cc -std=gnu11 -Wall -Wextra -Werror ${APP_CFLAGS:-} -o "$tmp/app" "$src/tests/install/app_gurt.c" \
 	$(pkg-config --cflags --libs gurt)
 out=$(LD_LIBRARY_PATH="$tmp/prefix/lib64" "$tmp/app")
 echo "$out"
@@ -83,8 +86,8 @@ case "$out" in
 	;;
 esac
 
-# shellcheck disable=SC2046
-cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/app_daos" "$src/tests/install/app_daos.c" \
+# shellcheck disable=SC2046,SC2086
+cc -std=gnu11 -Wall -Wextra -Werror ${APP_CFLAGS:-} -o "$tmp/app_daos" "$src/tests/install/app_daos.c" \
 	$(pkg-config --cflags --libs daos)
 out=$(LD_LIBRARY_PATH="$tmp/prefix/lib64" "$tmp/app_daos")
 echo "$out"

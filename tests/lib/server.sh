@@ -15,6 +15,8 @@
 # it): the EXIT trap kills each of them that still runs, by PID, then removes $TMP.
 # See tests/README.md for the full list and the port ranges in use.
 
+. "$(dirname "${BASH_SOURCE[0]}")/../common/san_scan.sh"
+
 # t_init NAME: a fresh $TMP (mktemp), PIDS and FAILS empty, the EXIT trap, and none of the
 # environment variables that would redirect the logs or the ports of what the test runs.
 t_init() {
@@ -22,7 +24,7 @@ t_init() {
 	PIDS=()
 	FAILS=0
 	RC=0
-	trap t_cleanup EXIT
+	trap 't_cleanup || exit 1' EXIT
 	# a signal ends the script through exit, so that the EXIT trap runs
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -30,20 +32,25 @@ t_init() {
 }
 
 # t_cleanup: kill (SIGKILL) and reap every tracked process still running; remove $TMP.
+# A sanitizer error in a log under $TMP (san_scan) is shown and t_cleanup returns 1: the
+# trap then exits 1 (a script's own trap calling t_cleanup does the same: `|| exit 1` last).
 # With T_KEEP_FAILED set, a run that exits non-zero keeps $TMP (its logs) and says where.
 t_cleanup() {
-	local rc=$? pid
+	local rc=$? pid san=0
 	for pid in "${PIDS[@]}"; do
 		if kill -0 "$pid" 2>/dev/null; then
 			kill -KILL "$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
 		fi
 	done
+	san_scan "$TMP" || san=1
+	[ $san = 0 ] || rc=1
 	if [ -n "${T_KEEP_FAILED:-}" ] && [ "$rc" != 0 ]; then
 		echo "T_KEEP_FAILED: kept $TMP (exit $rc)"
-		return
+		return $san
 	fi
 	rm -rf "$TMP"
+	return $san
 }
 
 # t_track PID...: have the EXIT trap kill these processes.

@@ -28,12 +28,13 @@ t_ports 1100 24 # 1100-1291 (tests/README.md): 4 slots made runs of other worktr
 srv_shm_names 5
 CLIENT_PIDS=()
 shm_cleanup() {
-	local p
-	t_cleanup
+	local p san=0
+	t_cleanup || san=1
 	rm -f "${SHM_NAMES[@]}"
 	for p in "${CLIENT_PIDS[@]}"; do
 		rm -f /dev/shm/"$p":*
 	done
+	[ $san = 0 ] || exit 1
 }
 trap shm_cleanup EXIT
 trap '' PIPE # the restart client's fifo when it died early

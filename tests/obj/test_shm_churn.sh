@@ -32,9 +32,11 @@ t_ports 1524 16 # 1524-1651 (tests/README.md)
 srv_shm_names 5
 CL_PID=
 churn_cleanup() {
-	t_cleanup
+	local san=0
+	t_cleanup || san=1
 	rm -f "${SHM_NAMES[@]}"
 	[ -n "$CL_PID" ] && rm -f /dev/shm/"$CL_PID":*
+	[ $san = 0 ] || exit 1
 }
 trap churn_cleanup EXIT
 

@@ -20,6 +20,12 @@
  * engine/wal metrics of the management port's Telemetry method): records per flush (how
  * many updates a group commit carries) and WAL log syncs per update (the data-file sync a
  * flush of data-file updates starts with is not in the telemetry: one per such flush).
+ * With a size of 1 MiB or more it measures, after the runs, the raw limit of the file system
+ * holding the server's data (perf_disk.h: O_DIRECT 1 MiB writes with RWF_DSYNC, 16 in
+ * flight; O_DIRECT 1 MiB reads, 1 and 16 in flight; ~0.2-0.5 s) and prints it above the
+ * table: the figure to hold the 1 MiB rates against. The directory: -D, else
+ * $DAOS_PERF_DATA_DIR (with_server.sh sets it to the server's temp dir), else /tmp (the
+ * engine runs on this host).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -41,6 +47,7 @@
 
 #include "../common/sys_pool.h"
 #include "perf_cpu.h"
+#include "perf_disk.h"
 #include "perf_wal.h"
 
 #define MAX_RUNS 16
@@ -66,7 +73,8 @@ struct cfg {
 	bool single;
 	daos_oclass_id_t oclass;
 	bool no_floor;
-	bool huge; /* -H: buffers on transparent huge pages */
+	bool huge;            /* -H: buffers on transparent huge pages */
+	const char *disk_dir; /* -D: where the disk probe runs (NULL: none) */
 };
 
 #define HUGE_SZ (2UL << 20)
@@ -456,11 +464,16 @@ usage(const char *prog)
 	    "  -H         value buffers on transparent huge pages (2 MiB-aligned, MADV_HUGEPAGE,\n"
 	    "             as dfuse's): over shm the engine then pins the client's pages\n"
 	    "             for its CMA copy 2 MiB at a time\n"
+	    "  -D DIR     with a size of 1 MiB or more, measure the raw limit of DIR's file\n"
+	    "             system in the same run (O_DIRECT 1 MiB writes, %u in flight, RWF_DSYNC;\n"
+	    "             O_DIRECT 1 MiB reads, 1 and %u in flight): the server's data\n"
+	    "             directory (default $DAOS_PERF_DATA_DIR, which with_server.sh sets,\n"
+	    "             else /tmp, the engine being local); none skips it\n"
 	    "  -j         print one JSON document instead of the table\n"
 	    "  -h, --help this text\n"
 	    "Run it with tests/common/with_server.sh build/src/engine/daos_server\n"
 	    "build/src/engine/daos_ctl_ping build/tests/daos_perf [options].\n",
-	    prog, MAX_RUNS);
+	    prog, MAX_RUNS, PERF_DISK_QD, PERF_DISK_QD);
 }
 
 static uint64_t
@@ -531,6 +544,8 @@ main(int argc, char **argv)
 	uuid_t puuid;
 	uuid_t cuuid;
 	double load[3] = {0};
+	struct perf_disk disk = {0};
+	bool disk_ok = false;
 	int si, qi, oi, r, p, i, n;
 	int opt;
 	int rc;
@@ -551,7 +566,7 @@ main(int argc, char **argv)
 	cfg.objs[0] = 1;
 	cfg.objs[1] = 16;
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "s:q:o:n:B:r:c:t:FHjh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:q:o:n:B:r:c:t:D:FHjh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			cfg.nsizes = parse_list(optarg, cfg.sizes);
@@ -594,6 +609,9 @@ main(int argc, char **argv)
 			break;
 		case 'H':
 			cfg.huge = true;
+			break;
+		case 'D':
+			cfg.disk_dir = optarg;
 			break;
 		case 'j':
 			cfg.json = true;
@@ -712,12 +730,24 @@ main(int argc, char **argv)
 	}
 	if (getloadavg(load, 3) < 0)
 		load[0] = load[1] = load[2] = -1;
+	/* the disk's own limit, in the same minutes, next to the 1 MiB figures */
+	if (cfg.disk_dir == NULL)
+		cfg.disk_dir =
+		    getenv("DAOS_PERF_DATA_DIR") != NULL ? getenv("DAOS_PERF_DATA_DIR") : "/tmp";
+	if (maxsz >= (1U << 20) && strcmp(cfg.disk_dir, "none") != 0)
+		disk_ok = perf_disk_probe(cfg.disk_dir, &disk) == 0;
 
 	if (cfg.json) {
 		printf("{\"load\": [%.2f, %.2f, %.2f], \"runs\": %d, \"class\": %u, "
-		       "\"single\": %s, \"bad\": %" PRIu64 ", \"figures\": [",
+		       "\"single\": %s, \"bad\": %" PRIu64 ", ",
 		       load[0], load[1], load[2], cfg.runs, (unsigned)cfg.oclass,
 		       cfg.single ? "true" : "false", b.bad);
+		if (disk_ok)
+			printf("\"disk\": {\"dir\": \"%s\", \"write_dsync_qd%u_gbs\": %.3f, "
+			       "\"read_qd1_gbs\": %.3f, \"read_qd%u_gbs\": %.3f}, ",
+			       cfg.disk_dir, PERF_DISK_QD, disk.pd_write_gbs, disk.pd_read1_gbs,
+			       PERF_DISK_QD, disk.pd_readq_gbs);
+		printf("\"figures\": [");
 	} else {
 		printf("\nload average %.2f %.2f %.2f; medians of %d runs; rate in ops/s below "
 		       "64 KiB, GB/s from 64 KiB; floor = self-test ping/bulk, same size, depth, "
@@ -726,6 +756,13 @@ main(int argc, char **argv)
 		       "WAL's, and the data-file syncs its flushes chain; one-sync flushes have "
 		       "none)\n",
 		       load[0], load[1], load[2], cfg.runs);
+		if (disk_ok)
+			printf(
+			    "disk limit (%s, %u MiB, after the runs): O_DIRECT 1 MiB writes "
+			    "with RWF_DSYNC, %u in flight, %.2f GB/s; O_DIRECT 1 MiB reads, 1 in "
+			    "flight %.2f GB/s, %u in flight %.2f GB/s\n",
+			    cfg.disk_dir, PERF_DISK_MB, PERF_DISK_QD, disk.pd_write_gbs,
+			    disk.pd_read1_gbs, PERF_DISK_QD, disk.pd_readq_gbs);
 		printf("%-8s %5s %4s %-7s %10s %10s %6s %9s %9s %9s %8s %8s %7s %7s\n", "size",
 		       "objs", "qd", "op", "rate", "floor", "ratio", "p50 us", "p99 us",
 		       "floor p50", "cli cpu", "srv cpu", "rec/fl", "sync/op");

@@ -17,6 +17,10 @@
 # DFUSE_BIN=PATH runs another dfuse binary (an A/B of two builds against the same libraries). The dfuse runs also print the CPU time per MiB of the daemon,
 # the engine and the writer for the write and the read phase (dfuse_perf.py, DFUSE_PERF_PIDS).
 #
+# With `-- --direct-read` the read phase's open is direct I/O: no page cache, the reads are
+# answered by dfuse's own prefetch from the engine (its slots belong to the open, so a new
+# open reads the engine again). AB_NEW_DFUSE=--direct-read tests/perf/dfuse_ab.sh compares.
+#
 # Durability: dfuse's write returns when the server has the data durably (the engine's WAL
 # commit), fsync has nothing more to do; with the write-back cache the kernel holds the
 # dirty pages until fsync/close, which the timing includes. The local side's fsync reaches

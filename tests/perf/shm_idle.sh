@@ -10,7 +10,7 @@ t_need_exec "$BIN" "$CTL"
 t_init shm_idle
 SRV_BIN=$BIN
 t_ports 1524 16
-trap 't_cleanup; for i in 0 1 2 3 4; do rm -f /dev/shm/127.0.0.1:$((FAB_PORT + i)); done' EXIT
+trap 'san=0; t_cleanup || san=1; for i in 0 1 2 3 4; do rm -f /dev/shm/127.0.0.1:$((FAB_PORT + i)); done; [ $san = 0 ] || exit 1' EXIT
 srv_config 4 >"$TMP/daos_server.yml"
 srv_storage 4GiB 8GiB >>"$TMP/daos_server.yml"
 hz=$(getconf CLK_TCK)

@@ -7,12 +7,16 @@
 set -u
 SRC=${1:?usage: $0 SOURCE_DIR BUILD_DIR}
 BUILD=${2:?}
+. "$SRC/tests/common/san_scan.sh"
 TMP=$(mktemp -d /tmp/test_make_run.XXXXXX)
 RUN_PID=
 FAILS=0
 cleanup() {
+	local san=0
 	[ -n "$RUN_PID" ] && kill -TERM "$RUN_PID" 2>/dev/null && wait "$RUN_PID" 2>/dev/null
+	san_scan "$TMP" || san=1
 	rm -rf "$TMP"
+	[ $san = 0 ] || exit 1
 }
 trap cleanup EXIT INT TERM
 pass() { echo "ok: $1"; }

@@ -27,6 +27,13 @@
  *   reads over overlapping ranges always read the last bytes written (the two descriptors
  *   stay coherent); a failed buffered write (BIO_FI_DATA_WRITE) is -DER_IO;
  *   DAOS_BIO_BUF_WRITE=0 sends a 4 KiB write to the ring again.
+ * - t_data_cache_write: writes of 64 KiB .. DAOS_BIO_CACHE_WRITE (set to 1 MiB; off by
+ *   default) go buffered through the ring and stay in the page cache: reads of them are
+ *   served at once (no miss), the
+ *   same bytes once written back and dropped from the cache (through the ring, O_DIRECT)
+ *   and after a reopen; mixed with O_DIRECT writes (above the limit) and small buffered ones
+ *   over the same ranges, every read sees the last write; DAOS_BIO_CACHE_WRITE=0 sends them
+ *   O_DIRECT again (not cached).
  * - t_data_concurrent: a second batch runs to completion inside the first one's wait hook
  *   (two ULTs); both land, and every bounce chunk comes back.
  * - t_data_wal: a flush after bio_wal_dep_sync syncs the data file once (shared by every
@@ -43,6 +50,8 @@
  * - t_data_lock: bio_data_open waits while a previous owner's file description lives (a
  *   killed process's writes in flight hold it), and what that owner wrote last has landed
  *   when it returns.
+ * - t_data_lock_cached: the same for the buffered description alone (the cached large
+ *   writes' one), held by a child that closed its O_DIRECT one.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +64,7 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -373,7 +383,9 @@ t_data_read_cached(void **state)
 	model = file_fill(&rs); /* buffered writes: the whole file is in the page cache */
 	assert_int_equal(posix_memalign((void **)&dst, 4096, len), 0);
 	assert_int_equal(posix_memalign((void **)&val, 4096, len), 0);
+	setenv("DAOS_BIO_CACHE_WRITE", "0", 1); /* large writes O_DIRECT, as below */
 	assert_int_equal(bio_data_open(path, &bd), 0);
+	unsetenv("DAOS_BIO_CACHE_WRITE");
 
 	/* cached: served at once, four requests of 256 KiB, none through the ring */
 	bio_data_query(bd, &st0);
@@ -481,6 +493,194 @@ write_one(struct bio_data *bd, uint64_t off, struct iovec *iov)
 	assert_int_equal(bio_data_batch_get(bd, &bb), 0);
 	assert_int_equal(bio_data_write(bb, off, iov, 1), 0);
 	return bio_data_submit_wait(bb, NULL, NULL);
+}
+
+/* Fill @len bytes of @src at random, write them at @off of @bd, and into @model (padded). */
+static void
+cw_write(struct bio_data *bd, unsigned char *model, uint64_t *rs, unsigned char *src, uint64_t off,
+	 uint64_t len)
+{
+	struct iovec iov = {.iov_base = src, .iov_len = len};
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		src[i] = (unsigned char)d_test_rand(rs);
+	assert_int_equal(write_one(bd, off, &iov), 0);
+	memcpy(model + off, src, len);
+	memset(model + off + len, 0, (BD_BLK_TEST - len % BD_BLK_TEST) % BD_BLK_TEST);
+}
+
+/* Read the @n values at @voff (@vlen bytes each) of @bd into @dst: @model's bytes. */
+static void
+cw_read_all(struct bio_data *bd, const unsigned char *model, const uint64_t *voff,
+	    const uint64_t *vlen, int n, unsigned char *dst)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		memset(dst, 0xee, vlen[i]);
+		assert_int_equal(read_one(bd, voff[i], dst, vlen[i]), 0);
+		assert_memory_equal(dst, model + voff[i], vlen[i]);
+	}
+}
+
+/* pages of [@off, @off + @len) of file @p in the page cache (mincore of a mapping) */
+static uint64_t
+resident_pages(const char *p, uint64_t off, uint64_t len)
+{
+	size_t np = (size_t)(len / 4096), i;
+	unsigned char *vec = malloc(np);
+	uint64_t n = 0;
+	void *m;
+	int fd;
+
+	assert_true(vec != NULL);
+	fd = open(p, O_RDONLY);
+	assert_true(fd >= 0);
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(mincore(m, len, vec), 0);
+	for (i = 0; i < np; i++)
+		n += vec[i] & 1;
+	munmap(m, len);
+	close(fd);
+	free(vec);
+	return n;
+}
+
+static void
+t_data_cache_write(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_data_cache_write"));
+	const uint64_t M = 1ULL << 20;
+	struct bio_data_stats st0, st;
+	unsigned char *model, *src = NULL, *dst = NULL, *got;
+	struct bio_data *bd;
+	uint64_t voff[16], vlen[16], off, len;
+	int fd, i, round;
+
+	(void)state;
+	model = calloc(1, FILE_SIZE);
+	got = malloc(FILE_SIZE);
+	assert_true(model != NULL && got != NULL);
+	assert_int_equal(posix_memalign((void **)&src, 4096, 2 * M + 4096), 0);
+	assert_int_equal(posix_memalign((void **)&dst, 4096, 2 * M + 4096), 0);
+	setenv("DAOS_BIO_CACHE_WRITE", "1048576", 1); /* off by default */
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	bio_data_query(bd, &st0);
+	if (!st0.ds_direct) { /* no O_DIRECT here: every write is buffered anyway */
+		print_message("no O_DIRECT in %s: nothing to test\n", dir);
+		bio_data_close(bd);
+		goto out;
+	}
+
+	/* 16 values of 64 KiB .. 1 MiB, a third from unaligned buffers (bounce blocks) */
+	for (i = 0; i < 16; i++) {
+		vlen[i] = BD_CACHED_READ_TEST + d_test_rand(&rs) % (M - BD_CACHED_READ_TEST + 1);
+		voff[i] = 8 * M + (uint64_t)i * 2 * M + (d_test_rand(&rs) % 64) * BD_BLK_TEST;
+		cw_write(bd, model, &rs, src + (d_test_rand(&rs) % 3 == 0 ? 1 : 0), voff[i],
+			 vlen[i]);
+	}
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cache_writes - st0.ds_cache_writes, 16);
+	assert_int_equal(st.ds_writes - st0.ds_writes, 16);
+	assert_int_equal(st.ds_buffered_writes, st0.ds_buffered_writes);
+
+	/* fetched from the page cache: every attempt hits */
+	bio_data_query(bd, &st0);
+	cw_read_all(bd, model, voff, vlen, 16, dst);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cache_misses, st0.ds_cache_misses);
+	assert_true(st.ds_cached_reads - st0.ds_cached_reads >= 16);
+
+	/* written back and dropped from the cache: read from the device, the same bytes */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fdatasync(fd), 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	close(fd);
+	bio_data_query(bd, &st0);
+	cw_read_all(bd, model, voff, vlen, 16, dst);
+	bio_data_query(bd, &st);
+	assert_true(st.ds_cache_misses > st0.ds_cache_misses);
+	assert_true(st.ds_done - st0.ds_done >= 16);
+
+	/*
+	 * Cached (64 KiB .. 1 MiB), O_DIRECT (above 1 MiB) and small buffered writes and
+	 * reads over the same 4 MiB, in random order: every read sees the last write.
+	 */
+	bio_data_query(bd, &st0);
+	for (round = 0; round < 120; round++) {
+		int kind = (int)(d_test_rand(&rs) % 4);
+
+		off = 40 * M + (d_test_rand(&rs) % (2 * M / BD_BLK_TEST)) * BD_BLK_TEST;
+		if (kind == 0)
+			len =
+			    BD_CACHED_READ_TEST + d_test_rand(&rs) % (M - BD_CACHED_READ_TEST + 1);
+		else if (kind == 1)
+			len = M + 1 + d_test_rand(&rs) % M;
+		else
+			len = 1 + d_test_rand(&rs) % (BD_CACHED_READ_TEST - 1);
+		if (kind < 3) {
+			cw_write(bd, model, &rs, src, off, len);
+			continue;
+		}
+		len = 1 + d_test_rand(&rs) % (2 * M);
+		off += d_test_rand(&rs) % BD_BLK_TEST;
+		memset(dst, 0xee, len + 1);
+		assert_int_equal(read_one(bd, off, dst, len), 0);
+		assert_memory_equal(dst, model + off, len);
+		assert_int_equal(dst[len], 0xee);
+	}
+	bio_data_query(bd, &st);
+	assert_true(st.ds_cache_writes - st0.ds_cache_writes > 10);
+	assert_true(st.ds_buffered_writes - st0.ds_buffered_writes > 10);
+	/* the O_DIRECT ones */
+	assert_true((st.ds_writes - st0.ds_writes) - (st.ds_cache_writes - st0.ds_cache_writes) -
+			(st.ds_buffered_writes - st0.ds_buffered_writes) >
+		    10);
+	assert_int_equal(st.ds_errors, 0);
+	assert_int_equal(st.ds_free_chunks, st.ds_chunks);
+	bio_data_close(bd);
+
+	/* reopened: the same bytes, through bio and through another descriptor */
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	cw_read_all(bd, model, voff, vlen, 16, dst);
+	bio_data_close(bd);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, got, FILE_SIZE, 0), (ssize_t)FILE_SIZE);
+	close(fd);
+	assert_memory_equal(got, model, FILE_SIZE);
+
+	/*
+	 * DAOS_BIO_CACHE_WRITE=0: O_DIRECT, nothing left in the page cache by the write. The
+	 * whole-file pread above cached every page; drop them first. Checked with mincore right
+	 * after the write, not by counting cached reads: a missed RWF_NOWAIT read starts a
+	 * readahead, so the later parts of a read can hit the cache (CI saw 4 such hits).
+	 */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	close(fd);
+	setenv("DAOS_BIO_CACHE_WRITE", "0", 1);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	unsetenv("DAOS_BIO_CACHE_WRITE");
+	cw_write(bd, model, &rs, src, 50 * M, M);
+	/* a buffered write would leave all of them; allow a few the kernel failed to drop */
+	assert_true(resident_pages(path, 50 * M, M) * 2 < M / 4096);
+	assert_int_equal(read_one(bd, 50 * M, dst, M), 0);
+	assert_memory_equal(dst, model + 50 * M, M);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cache_writes, 0);
+	assert_true(st.ds_cache_misses >= 1);
+	bio_data_close(bd);
+out:
+	unsetenv("DAOS_BIO_CACHE_WRITE");
+	free(model);
+	free(got);
+	free(src);
+	free(dst);
 }
 
 /*
@@ -617,7 +817,9 @@ t_data_buffered(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
 	close(fd);
+	setenv("DAOS_BIO_CACHE_WRITE", "0", 1); /* large writes O_DIRECT (t_data_cache_write) */
 	assert_int_equal(bio_data_open(path, &c.c_bd), 0);
+	unsetenv("DAOS_BIO_CACHE_WRITE");
 
 	/* 4 KiB aligned, and 100 unaligned bytes: written at once, the ULT never parks */
 	for (i = 0; i < 4096 + 101; i++)
@@ -1752,6 +1954,40 @@ lock_open_thread(void *arg)
 }
 
 /*
+ * Open the data file (into @lo->lo_bd) in a thread while child @pid, the previous owner,
+ * still holds it: the open must not return within 300 ms; then the child is let go (a byte
+ * on @go, which is closed) and must exit 0, and the open must return 0. @what says what
+ * the child holds, for the failure message.
+ */
+static void
+lock_open_after(struct lock_open *lo, pid_t pid, int go, const char *what)
+{
+	struct pollfd pfd;
+	int done[2], status, rc;
+	pthread_t th;
+
+	assert_int_equal(pipe(done), 0);
+	lo->lo_fd = done[1];
+	assert_int_equal(pthread_create(&th, NULL, lock_open_thread, lo), 0);
+	pfd.fd = done[0];
+	pfd.events = POLLIN;
+	rc = poll(&pfd, 1, 300);
+	if (rc != 0) {
+		kill(pid, SIGKILL);
+		fail_msg("bio_data_open returned while %s", what);
+	}
+	assert_int_equal(write(go, "x", 1), 1);
+	close(go);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(read(done[0], &rc, sizeof(rc)), sizeof(rc));
+	assert_int_equal(rc, 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	close(done[0]);
+	close(done[1]);
+}
+
+/*
  * A process killed with data writes in flight through its io_uring does not take them back:
  * they land after it is reaped, possibly on blocks the next owner has handed out again
  * since. The kernel holds the file description they were submitted through until they
@@ -1762,9 +1998,7 @@ static void
 t_data_lock(void **state)
 {
 	struct lock_open lo = {0};
-	struct pollfd pfd;
-	int go[2], done[2], status, rc, fd;
-	pthread_t th;
+	int go[2], fd;
 	char *blk = NULL;
 	pid_t pid;
 
@@ -1790,26 +2024,8 @@ t_data_lock(void **state)
 	bio_data_close(lo.lo_bd); /* our descriptor goes; the child's copy keeps the file */
 	lo.lo_bd = NULL;
 
-	assert_int_equal(pipe(done), 0);
-	lo.lo_fd = done[1];
-	assert_int_equal(pthread_create(&th, NULL, lock_open_thread, &lo), 0);
 	/* the open cannot finish while the old owner lives, however long we wait */
-	pfd.fd = done[0];
-	pfd.events = POLLIN;
-	rc = poll(&pfd, 1, 300);
-	if (rc != 0) {
-		kill(pid, SIGKILL);
-		fail_msg("bio_data_open returned while a previous owner still held the file");
-	}
-	assert_int_equal(write(go[1], "x", 1), 1);
-	close(go[1]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_int_equal(read(done[0], &rc, sizeof(rc)), sizeof(rc));
-	assert_int_equal(rc, 0);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	close(done[0]);
-	close(done[1]);
+	lock_open_after(&lo, pid, go[1], "a previous owner still held the file");
 
 	/* the old owner's last write is there */
 	fd = open(path, O_RDONLY);
@@ -1823,6 +2039,44 @@ t_data_lock(void **state)
 	free(blk);
 }
 
+/*
+ * The same for the buffered description alone, which the large cached writes go through
+ * (in io_uring's workers): a child that closed its copy of the O_DIRECT one but keeps the
+ * buffered one stands for a killed owner's cached writes still copying; the next open must
+ * wait for it too (the OFD lock of bd_ofd_lock: the flock on the O_DIRECT one is free).
+ */
+static void
+t_data_lock_cached(void **state)
+{
+	struct lock_open lo = {0};
+	int go[2], ready[2];
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_int_equal(bio_data_open(path, &lo.lo_bd), 0);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		close(bio_data_fd(lo.lo_bd)); /* only the buffered description left */
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	bio_data_close(lo.lo_bd);
+	lo.lo_bd = NULL;
+
+	lock_open_after(&lo, pid, go[1], "a previous owner held the buffered file");
+	bio_data_close(lo.lo_bd);
+}
+
 int
 main(void)
 {
@@ -1834,6 +2088,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_written, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_buffered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_cache_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_zero_ahead, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_zero_race, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),
@@ -1842,6 +2097,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_wal_rec_format, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_wal_dref_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_lock_cached, setup, teardown),
 	};
 
 	d_log_setmasks("CRIT");

@@ -54,6 +54,16 @@
  * a 4 KiB header) into a buffer the caller provides; two huge pages leave room to spare.
  */
 #define DFUSE_REQ_BUF (2 * DFUSE_HUGE)
+#ifdef MADV_POPULATE_WRITE
+#define DFUSE_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+#define DFUSE_MADV_POPULATE_WRITE 23 /* Linux's value (5.14), for older C library headers */
+#endif
+/* dfuse's prefetch: threads reading ahead for direct-I/O handles, and their unit. */
+#define DFUSE_PF_THREADS 8
+#define DFUSE_PF_CHUNK DFUSE_MAX_IO
+/* All handles' prefetch slots together: beyond this a handle reads without prefetch. */
+#define DFUSE_PF_MEM_MAX (256ULL << 20)
 /* DFS has no inode limit: a large fixed count. */
 #define DFUSE_STATFS_FILES (1ULL << 32)
 
@@ -75,6 +85,27 @@ struct dfuse_inode {
 	 */
 	bool in_nocap;
 	uint32_t in_cap_gen;
+	/* in_stat_lock: this mount's open handles that write, and direct-I/O readers */
+	uint32_t in_writers;
+	uint32_t in_dreaders;
+	/* changed (atomically) around every write and truncation: prefetched data is older */
+	uint32_t in_wgen;
+};
+
+/* The job queue of the prefetch threads (dfuse_pf_*). */
+struct dfuse_pfq {
+	pthread_mutex_t pq_lock;
+	pthread_cond_t pq_cond;
+	struct dfuse_pf_slot *pq_head;
+	struct dfuse_pf_slot *pq_tail;
+	bool pq_stop;
+	unsigned pq_nthr;
+	/* atomics: reads answered from slots, chunks read ahead, slots found stale */
+	uint64_t pq_hits;
+	uint64_t pq_chunks;
+	uint64_t pq_stale;
+	uint64_t pq_mem; /* atomic: bytes of slots allocated, at most DFUSE_PF_MEM_MAX */
+	pthread_t pq_thr[DFUSE_PF_THREADS];
 };
 
 struct dfuse_fs {
@@ -83,7 +114,45 @@ struct dfuse_fs {
 	int fs_oflags;              /* O_RDWR, or O_RDONLY for a read-only mount */
 	struct fuse_session *fs_se; /* set before the session loop */
 	pthread_mutex_t fs_lock;
+	struct dfuse_pfq fs_pfq;
 	struct dfuse_inode *fs_buckets[DFUSE_NBUCKETS];
+};
+
+/* A prefetch slot: one chunk of a file, read ahead of a sequential reader. */
+enum { PF_EMPTY, PF_QUEUED, PF_BUSY, PF_READY };
+
+struct dfuse_pf_slot {
+	struct dfuse_fh *ps_fh;
+	struct dfuse_pf_slot *ps_qnext; /* pq_lock */
+	char *ps_buf;                   /* DFUSE_PF_CHUNK bytes */
+	uint64_t ps_off;                /* a multiple of DFUSE_PF_CHUNK */
+	uint64_t ps_got;                /* bytes read: short at the end of the file */
+	uint32_t ps_gen;                /* the inode's in_wgen when queued */
+	uint32_t ps_users;              /* replies copying from ps_buf */
+	int ps_rc;
+	int ps_state;
+};
+
+/*
+ * An open regular file. fh_lock guards the rest; fh_ref counts the handle and its queued or
+ * running prefetches (the last one frees it and drops the inode reference).
+ */
+struct dfuse_fh {
+	struct dfuse_fs *fh_fs;
+	struct dfuse_inode *fh_ie;
+	bool fh_direct;  /* opened with direct_io: reads are not cached by the kernel */
+	bool fh_writer;  /* counted in in_writers */
+	bool fh_dreader; /* counted in in_dreaders */
+	pthread_mutex_t fh_lock;
+	pthread_cond_t fh_cond; /* a slot became PF_READY */
+	uint32_t fh_ref;
+	bool fh_closed;
+	uint64_t fh_next; /* the end of the last read: a read starting there is sequential */
+	uint64_t fh_eof;  /* a short read saw the end of the file here (UINT64_MAX: not seen) */
+	uint32_t fh_eof_gen;
+	unsigned fh_nslot;
+	char *fh_pf_mem;
+	struct dfuse_pf_slot *fh_slots;
 };
 
 /* An open directory: the names listed so far, in the order their offsets number them. */
@@ -257,6 +326,414 @@ ie_unlookup(struct dfuse_fs *fs, fuse_ino_t ino)
 
 	if (ie != NULL)
 		ie_drop(fs, ie, 1, 1);
+}
+
+/*
+ * Open file handles and dfuse's prefetch.
+ *
+ * A handle opened with direct_io (--disable-caching, or a read-only open with --direct-read)
+ * has its reads answered by dfuse, without the kernel's page cache or read-ahead: the reply
+ * is copied straight into the reader's buffer (one copy less per byte than through the page
+ * cache), and dfuse reads ahead itself. A read that starts where the last one ended (not at
+ * offset 0, and before the end of the file last seen) queues the DFUSE_PF_CHUNK chunks of
+ * the next --prefetch-mib MiB that are not already held to the prefetch threads, which read
+ * them with dfs_read into the handle's slots (allocated then, within DFUSE_PF_MEM_MAX for
+ * all handles); a read covered by slots waits for them and is answered from them
+ * (fuse_reply_iov). Anything else is a plain dfs_read. A write or truncation through this
+ * mount changes the inode's in_wgen before and after it, which makes every slot read before
+ * it stale.
+ */
+static void *dfuse_huge_alloc(size_t size, size_t populate);
+
+static void
+fh_free(struct dfuse_fh *fh)
+{
+	struct dfuse_fs *fs = fh->fh_fs;
+
+	pthread_mutex_lock(&fh->fh_ie->in_stat_lock);
+	if (fh->fh_writer)
+		fh->fh_ie->in_writers--;
+	if (fh->fh_dreader)
+		fh->fh_ie->in_dreaders--;
+	pthread_mutex_unlock(&fh->fh_ie->in_stat_lock);
+	ie_put(fs, fh->fh_ie);
+	pthread_mutex_destroy(&fh->fh_lock);
+	pthread_cond_destroy(&fh->fh_cond);
+	if (fh->fh_pf_mem != NULL)
+		__atomic_sub_fetch(&fs->fs_pfq.pq_mem, (uint64_t)fh->fh_nslot * DFUSE_PF_CHUNK,
+				   __ATOMIC_RELAXED);
+	free(fh->fh_pf_mem);
+	free(fh->fh_slots);
+	free(fh);
+}
+
+/* Drop one reference of @fh; fh_lock held, released here. */
+static void
+fh_unref_locked(struct dfuse_fh *fh)
+{
+	bool last = --fh->fh_ref == 0;
+
+	pthread_mutex_unlock(&fh->fh_lock);
+	if (last)
+		fh_free(fh);
+}
+
+/*
+ * A handle for an open of @ie with open flags @flags, taking over the caller's reference
+ * on @ie; sets fi->direct_io. NULL when out of memory (the reference is still the caller's).
+ */
+static struct dfuse_fh *
+fh_new(struct dfuse_fs *fs, struct dfuse_inode *ie, struct fuse_file_info *fi)
+{
+	const struct dfuse_opts *o = fs->fs_opts;
+	bool rdonly = (fi->flags & O_ACCMODE) == O_RDONLY;
+	struct dfuse_fh *fh;
+
+	fh = calloc(1, sizeof(*fh));
+	if (fh == NULL)
+		return NULL;
+	fh->fh_fs = fs;
+	fh->fh_ie = ie;
+	fh->fh_ref = 1;
+	fh->fh_eof = UINT64_MAX;
+	pthread_mutex_init(&fh->fh_lock, NULL);
+	pthread_cond_init(&fh->fh_cond, NULL);
+	/*
+	 * --direct-read: a read-only open is direct I/O unless a handle of this mount writes
+	 * the file (its dirty pages would be invisible to it); and while direct readers exist,
+	 * a writer is direct I/O too (write-through, so the readers see its data at once).
+	 */
+	pthread_mutex_lock(&ie->in_stat_lock);
+	if (o->do_direct_io)
+		fh->fh_direct = true;
+	else if (o->do_direct_read && rdonly && ie->in_writers == 0)
+		fh->fh_direct = true;
+	else if (o->do_direct_read && !rdonly && ie->in_dreaders > 0)
+		fh->fh_direct = true;
+	fh->fh_writer = !rdonly;
+	fh->fh_dreader = rdonly && fh->fh_direct;
+	if (fh->fh_writer)
+		ie->in_writers++;
+	if (fh->fh_dreader)
+		ie->in_dreaders++;
+	pthread_mutex_unlock(&ie->in_stat_lock);
+	fi->fh = (uint64_t)(uintptr_t)fh;
+	fi->direct_io = fh->fh_direct;
+	return fh;
+}
+
+static struct dfuse_fh *
+fh_of(struct fuse_file_info *fi)
+{
+	return (struct dfuse_fh *)(uintptr_t)fi->fh;
+}
+
+/* The handle is closed: its queued prefetches are skipped; the last reference frees it. */
+static void
+fh_close(struct dfuse_fh *fh)
+{
+	pthread_mutex_lock(&fh->fh_lock);
+	fh->fh_closed = true;
+	fh_unref_locked(fh);
+}
+
+static uint32_t
+ie_wgen(struct dfuse_inode *ie)
+{
+	return __atomic_load_n(&ie->in_wgen, __ATOMIC_ACQUIRE);
+}
+
+/* Before and after a change of the file's data through this mount. */
+static void
+ie_wgen_bump(struct dfuse_inode *ie)
+{
+	__atomic_add_fetch(&ie->in_wgen, 1, __ATOMIC_ACQ_REL);
+}
+
+/* A slot holding (or about to hold) chunk @coff read at generation @gen; fh_lock held. */
+static struct dfuse_pf_slot *
+pf_find(struct dfuse_fh *fh, uint64_t coff, uint32_t gen)
+{
+	unsigned i;
+
+	for (i = 0; i < fh->fh_nslot; i++) {
+		struct dfuse_pf_slot *ps = &fh->fh_slots[i];
+
+		if (ps->ps_state != PF_EMPTY && ps->ps_off == coff && ps->ps_gen == gen &&
+		    !(ps->ps_state == PF_READY && ps->ps_rc != 0))
+			return ps;
+	}
+	return NULL;
+}
+
+/*
+ * Queue the chunks of [@from, @from + the prefetch window) not yet held, into slots free
+ * for reuse (empty, failed, stale, or wholly before @from and not being copied from).
+ * fh_lock held.
+ */
+static void
+pf_issue(struct dfuse_fh *fh, uint64_t from, uint32_t gen)
+{
+	struct dfuse_fs *fs = fh->fh_fs;
+	struct dfuse_pfq *pq = &fs->fs_pfq;
+	uint64_t end = from + (uint64_t)fs->fs_opts->do_pf_mib * DFUSE_PF_CHUNK;
+	uint64_t coff;
+	unsigned i;
+
+	if (pq->pq_nthr == 0 || fh->fh_closed)
+		return;
+	if (fh->fh_eof_gen == gen && from >= fh->fh_eof)
+		return; /* at or past the end of the file seen last */
+	if (fh->fh_slots == NULL) {
+		uint64_t len = (uint64_t)(fs->fs_opts->do_pf_mib + 1) * DFUSE_PF_CHUNK;
+
+		if (__atomic_add_fetch(&pq->pq_mem, len, __ATOMIC_RELAXED) > DFUSE_PF_MEM_MAX) {
+			__atomic_sub_fetch(&pq->pq_mem, len, __ATOMIC_RELAXED);
+			return; /* other handles hold the budget: read without prefetch */
+		}
+		fh->fh_nslot = fs->fs_opts->do_pf_mib + 1;
+		fh->fh_slots = calloc(fh->fh_nslot, sizeof(*fh->fh_slots));
+		fh->fh_pf_mem = dfuse_huge_alloc(len, 0);
+		if (fh->fh_slots == NULL || fh->fh_pf_mem == NULL) {
+			__atomic_sub_fetch(&pq->pq_mem, len, __ATOMIC_RELAXED);
+			free(fh->fh_slots);
+			free(fh->fh_pf_mem);
+			fh->fh_slots = NULL;
+			fh->fh_pf_mem = NULL;
+			fh->fh_nslot = 0;
+			return;
+		}
+		for (i = 0; i < fh->fh_nslot; i++) {
+			fh->fh_slots[i].ps_fh = fh;
+			fh->fh_slots[i].ps_buf = fh->fh_pf_mem + (size_t)i * DFUSE_PF_CHUNK;
+		}
+	}
+	if (fh->fh_eof_gen == gen && end > fh->fh_eof)
+		end = fh->fh_eof;
+	for (coff = from / DFUSE_PF_CHUNK * DFUSE_PF_CHUNK; coff < end; coff += DFUSE_PF_CHUNK) {
+		struct dfuse_pf_slot *ps = NULL;
+
+		if (pf_find(fh, coff, gen) != NULL)
+			continue;
+		for (i = 0; i < fh->fh_nslot && ps == NULL; i++) {
+			struct dfuse_pf_slot *c = &fh->fh_slots[i];
+
+			if (c->ps_state == PF_EMPTY ||
+			    (c->ps_state == PF_READY && c->ps_users == 0 &&
+			     (c->ps_rc != 0 || c->ps_gen != gen ||
+			      c->ps_off + DFUSE_PF_CHUNK <= from || c->ps_off >= end)))
+				ps = c;
+		}
+		if (ps == NULL)
+			return; /* every slot is in use: the reader catches up first */
+		ps->ps_state = PF_QUEUED;
+		ps->ps_off = coff;
+		ps->ps_gen = gen;
+		ps->ps_got = 0;
+		ps->ps_rc = 0;
+		ps->ps_qnext = NULL;
+		fh->fh_ref++;
+		pthread_mutex_lock(&pq->pq_lock);
+		if (pq->pq_tail != NULL)
+			pq->pq_tail->ps_qnext = ps;
+		else
+			pq->pq_head = ps;
+		pq->pq_tail = ps;
+		pthread_cond_signal(&pq->pq_cond);
+		pthread_mutex_unlock(&pq->pq_lock);
+	}
+}
+
+/* A prefetch thread: read the queued chunks, in order, until dfuse_pf_stop. */
+static void *
+pf_run(void *arg)
+{
+	struct dfuse_fs *fs = arg;
+	struct dfuse_pfq *pq = &fs->fs_pfq;
+
+	pthread_mutex_lock(&pq->pq_lock);
+	for (;;) {
+		struct dfuse_pf_slot *ps;
+		struct dfuse_fh *fh;
+		daos_size_t got = 0;
+		d_sg_list_t sgl;
+		d_iov_t iov;
+		bool skip;
+		int rc = ECANCELED;
+
+		while (pq->pq_head == NULL && !pq->pq_stop)
+			pthread_cond_wait(&pq->pq_cond, &pq->pq_lock);
+		ps = pq->pq_head;
+		if (ps == NULL)
+			break;
+		pq->pq_head = ps->ps_qnext;
+		if (pq->pq_head == NULL)
+			pq->pq_tail = NULL;
+		pthread_mutex_unlock(&pq->pq_lock);
+
+		fh = ps->ps_fh;
+		pthread_mutex_lock(&fh->fh_lock);
+		skip = fh->fh_closed || __atomic_load_n(&pq->pq_stop, __ATOMIC_RELAXED) ||
+		       ps->ps_gen != ie_wgen(fh->fh_ie);
+		ps->ps_state = PF_BUSY;
+		pthread_mutex_unlock(&fh->fh_lock);
+		if (!skip) {
+			__atomic_add_fetch(&pq->pq_chunks, 1, __ATOMIC_RELAXED);
+			d_iov_set(&iov, ps->ps_buf, DFUSE_PF_CHUNK);
+			sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+			rc = dfs_read(fs->fs_dfs, fh->fh_ie->in_obj, &sgl, ps->ps_off, &got, NULL);
+		}
+		pthread_mutex_lock(&fh->fh_lock);
+		ps->ps_rc = rc;
+		ps->ps_got = rc == 0 ? (got > DFUSE_PF_CHUNK ? DFUSE_PF_CHUNK : got) : 0;
+		ps->ps_state = PF_READY;
+		if (rc == 0 && ps->ps_got < DFUSE_PF_CHUNK &&
+		    (fh->fh_eof_gen != ps->ps_gen || ps->ps_off + ps->ps_got < fh->fh_eof)) {
+			fh->fh_eof = ps->ps_off + ps->ps_got;
+			fh->fh_eof_gen = ps->ps_gen;
+		}
+		pthread_cond_broadcast(&fh->fh_cond);
+		fh_unref_locked(fh);
+		pthread_mutex_lock(&pq->pq_lock);
+	}
+	pthread_mutex_unlock(&pq->pq_lock);
+	return NULL;
+}
+
+/* Start the prefetch threads when some handle can be direct I/O (signals blocked). */
+static void
+dfuse_pf_start(struct dfuse_fs *fs)
+{
+	const struct dfuse_opts *o = fs->fs_opts;
+	struct dfuse_pfq *pq = &fs->fs_pfq;
+	sigset_t all, old;
+	unsigned i, n;
+
+	pthread_mutex_init(&pq->pq_lock, NULL);
+	pthread_cond_init(&pq->pq_cond, NULL);
+	if (o->do_pf_mib == 0 || !(o->do_direct_io || o->do_direct_read))
+		return;
+	n = o->do_pf_mib < DFUSE_PF_THREADS ? o->do_pf_mib : DFUSE_PF_THREADS;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&pq->pq_thr[i], NULL, pf_run, fs) != 0)
+			break;
+		pq->pq_nthr++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pq->pq_nthr < n)
+		fprintf(stderr, "dfuse: %u of %u prefetch threads started\n", pq->pq_nthr, n);
+}
+
+/* After the session: the threads skip what is still queued and end. */
+static void
+dfuse_pf_stop(struct dfuse_fs *fs)
+{
+	struct dfuse_pfq *pq = &fs->fs_pfq;
+	unsigned i;
+
+	pthread_mutex_lock(&pq->pq_lock);
+	__atomic_store_n(&pq->pq_stop, true, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&pq->pq_cond);
+	pthread_mutex_unlock(&pq->pq_lock);
+	for (i = 0; i < pq->pq_nthr; i++)
+		pthread_join(pq->pq_thr[i], NULL);
+	if (pq->pq_nthr > 0)
+		fprintf(stderr,
+			"dfuse: prefetch: %" PRIu64 " reads answered from it, %" PRIu64
+			" chunks read ahead, %" PRIu64 " found stale\n",
+			pq->pq_hits, pq->pq_chunks, pq->pq_stale);
+	pq->pq_nthr = 0;
+	pthread_cond_destroy(&pq->pq_cond);
+	pthread_mutex_destroy(&pq->pq_lock);
+}
+
+/*
+ * A read of a direct-I/O handle: answered from prefetched slots if they cover it (true),
+ * else false and the caller reads. Either way a sequential read queues what follows.
+ */
+static bool
+pf_read(fuse_req_t req, struct dfuse_fh *fh, size_t size, off_t off)
+{
+	struct dfuse_pf_slot *used[3];
+	struct iovec iov[3];
+	uint32_t gen = ie_wgen(fh->fh_ie);
+	uint64_t pos = (uint64_t)off;
+	uint64_t end = pos + size;
+	unsigned nv = 0, i;
+	bool seq, eof = false, ok = true;
+
+	pthread_mutex_lock(&fh->fh_lock);
+	/*
+	 * A read continuing the last one: not the first read of a handle (a small file read
+	 * whole by its first read and one at its end must not cost slots, nor a chunk read)
+	 */
+	seq = pos > 0 && pos == fh->fh_next;
+	fh->fh_next = end;
+	if (!seq && fh->fh_slots == NULL) {
+		pthread_mutex_unlock(&fh->fh_lock);
+		return false;
+	}
+	if (seq)
+		pf_issue(fh, pos, gen);
+	while (pos < end && nv < 3) {
+		uint64_t coff = pos / DFUSE_PF_CHUNK * DFUSE_PF_CHUNK;
+		struct dfuse_pf_slot *ps = pf_find(fh, coff, gen);
+		uint64_t take;
+
+		if (ps == NULL)
+			break;
+		ps->ps_users++;
+		used[nv] = ps;
+		while (ps->ps_state != PF_READY)
+			pthread_cond_wait(&fh->fh_cond, &fh->fh_lock);
+		if (ps->ps_rc != 0 || ps->ps_gen != ie_wgen(fh->fh_ie)) {
+			if (ps->ps_rc == 0 || ps->ps_rc == ECANCELED)
+				__atomic_add_fetch(&fh->fh_fs->fs_pfq.pq_stale, 1,
+						   __ATOMIC_RELAXED);
+			nv++;
+			ok = false;
+			break;
+		}
+		iov[nv].iov_base = ps->ps_buf + (pos - coff);
+		take = ps->ps_got > pos - coff ? ps->ps_got - (pos - coff) : 0;
+		if (take > end - pos)
+			take = end - pos;
+		iov[nv].iov_len = take;
+		nv++;
+		pos += take;
+		if (ps->ps_got < DFUSE_PF_CHUNK && pos < end) {
+			eof = true; /* a short chunk: the end of the file */
+			break;
+		}
+	}
+	if (pos < end && !eof)
+		ok = false;
+	pthread_mutex_unlock(&fh->fh_lock);
+	if (ok) {
+		__atomic_add_fetch(&fh->fh_fs->fs_pfq.pq_hits, 1, __ATOMIC_RELAXED);
+		fuse_reply_iov(req, iov, (int)nv);
+	}
+	pthread_mutex_lock(&fh->fh_lock);
+	for (i = 0; i < nv; i++)
+		used[i]->ps_users--;
+	pthread_mutex_unlock(&fh->fh_lock);
+	return ok;
+}
+
+/* After a plain read of @got bytes at @off for @size: note the end of the file it saw. */
+static void
+pf_read_done(struct dfuse_fh *fh, off_t off, size_t size, size_t got, uint32_t gen)
+{
+	if (got >= size)
+		return;
+	pthread_mutex_lock(&fh->fh_lock);
+	if (gen == ie_wgen(fh->fh_ie)) {
+		fh->fh_eof = (uint64_t)off + got;
+		fh->fh_eof_gen = gen;
+	}
+	pthread_mutex_unlock(&fh->fh_lock);
 }
 
 static void
@@ -661,6 +1138,8 @@ dfuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
 			now_ts(&st.st_mtim);
 	}
+	if (flags & DFS_SET_ATTR_SIZE)
+		ie_wgen_bump(ie);
 	pthread_rwlock_rdlock(&ie->in_lock);
 	if (flags != 0)
 		rc = dfs_osetattr(fs->fs_dfs, ie->in_obj, &st, flags);
@@ -675,6 +1154,8 @@ dfuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	     ((flags & DFS_SET_ATTR_SIZE) && dfuse_kio_kill())))
 		rc = obj_kill_suidgid(fs, ie, &st, false); /* the reply has the attributes */
 	pthread_rwlock_unlock(&ie->in_lock);
+	if (flags & DFS_SET_ATTR_SIZE)
+		ie_wgen_bump(ie);
 	if (rc == ENOENT && ie_is_unlinked(fs, ie)) {
 		/*
 		 * The entry is gone (an open, unlinked file): keep what was set in the last
@@ -742,7 +1223,7 @@ entry_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, c
 	     struct fuse_file_info *fi)
 {
 	struct dfuse_fs *fs = fs_of(req);
-	struct dfuse_inode *pie;
+	struct dfuse_inode *pie, *cie;
 	struct fuse_entry_param e;
 	struct stat st;
 	dfs_obj_t *obj;
@@ -793,10 +1274,21 @@ entry_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, c
 	}
 	entry_fill(fs, &e, &st);
 	/* the open handle holds a reference on the inode (released by release) */
-	fi->fh = (uint64_t)(uintptr_t)ie_get(fs, e.ino);
-	fi->direct_io = fs->fs_opts->do_direct_io;
+	cie = ie_get(fs, e.ino);
+	if (cie != NULL && (fi->flags & O_TRUNC))
+		ie_wgen_bump(cie);
+	if (cie != NULL && fh_new(fs, cie, fi) == NULL) {
+		ie_put(fs, cie);
+		cie = NULL;
+	}
+	if (cie == NULL) { /* out of memory: the entry exists, the kernel forgets it */
+		ie_unlookup(fs, e.ino);
+		fuse_reply_err(req, ENOMEM);
+		goto out;
+	}
 	if (fuse_reply_create(req, &e, fi) != 0) {
-		ie_drop(fs, (struct dfuse_inode *)(uintptr_t)fi->fh, 1, 1);
+		ie_drop(fs, cie, 1, 0);
+		fh_close(fh_of(fi));
 	}
 out:
 	ie_put(fs, pie);
@@ -980,17 +1472,23 @@ dfuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ie_put(fs, ie);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)ie; /* our reference goes with the handle */
-	fi->direct_io = fs->fs_opts->do_direct_io;
-	if (fuse_reply_open(req, fi) != 0)
+	if (rc == 0 && (fi->flags & O_TRUNC))
+		ie_wgen_bump(ie);
+	/* our reference goes with the handle */
+	if (fh_new(fs, ie, fi) == NULL) {
+		fuse_reply_err(req, ENOMEM);
 		ie_put(fs, ie);
+		return;
+	}
+	if (fuse_reply_open(req, fi) != 0)
+		fh_close(fh_of(fi));
 }
 
 static void
 dfuse_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	ie_put(fs_of(req), (struct dfuse_inode *)(uintptr_t)fi->fh);
+	fh_close(fh_of(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -1018,9 +1516,12 @@ dfuse_buf_key_init(void)
  * for with madvise; plain pages where the kernel has none): the kernel pins the pages of
  * every FUSE request and reply buffer (get_user_pages), one folio per huge page instead of
  * 256 small pages per MiB (10 % of the daemon's CPU while streaming, in small pages).
+ * The first @populate bytes are faulted in now (the kernel clears each huge page at its
+ * first touch: 2 MiB per buffer, which was 6 % of the daemon's CPU in the first GiB
+ * written through a fresh mount, and latency for the first requests of each worker).
  */
 static void *
-dfuse_huge_alloc(size_t size)
+dfuse_huge_alloc(size_t size, size_t populate)
 {
 	size_t len = (size + DFUSE_HUGE - 1) / DFUSE_HUGE * DFUSE_HUGE;
 	void *b = NULL;
@@ -1028,6 +1529,11 @@ dfuse_huge_alloc(size_t size)
 	if (posix_memalign(&b, DFUSE_HUGE, len) != 0)
 		return NULL;
 	(void)madvise(b, len, MADV_HUGEPAGE); /* advice only: small pages work too */
+	if (populate > len)
+		populate = len;
+	/* MADV_POPULATE_WRITE: Linux 5.14; before it, a write to every page does the same */
+	if (populate > 0 && madvise(b, populate, DFUSE_MADV_POPULATE_WRITE) != 0)
+		memset(b, 0, populate);
 	return b;
 }
 
@@ -1042,7 +1548,7 @@ dfuse_buf_get(size_t size)
 	if (size < DFUSE_MAX_IO)
 		size = DFUSE_MAX_IO;
 	size = (size + DFUSE_HUGE - 1) / DFUSE_HUGE * DFUSE_HUGE;
-	b = dfuse_huge_alloc(size);
+	b = dfuse_huge_alloc(size, size);
 	if (b == NULL)
 		return NULL;
 	free(dfuse_tl_buf);
@@ -1056,14 +1562,21 @@ static void
 dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct dfuse_fs *fs = fs_of(req);
-	struct dfuse_inode *ie = (struct dfuse_inode *)(uintptr_t)fi->fh;
+	struct dfuse_fh *fh = fh_of(fi);
+	struct dfuse_inode *ie = fh->fh_ie;
 	daos_size_t got = 0;
 	d_sg_list_t sgl;
 	d_iov_t iov;
+	uint32_t gen = 0;
 	char *buf;
 	int rc;
 
 	(void)ino;
+	if (fh->fh_direct && fs->fs_pfq.pq_nthr > 0) {
+		gen = ie_wgen(ie);
+		if (pf_read(req, fh, size, off))
+			return;
+	}
 	buf = dfuse_buf_get(size);
 	if (buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
@@ -1072,6 +1585,8 @@ dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 	d_iov_set(&iov, buf, size);
 	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
 	rc = dfs_read(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)off, &got, NULL);
+	if (rc == 0 && fh->fh_direct && fs->fs_pfq.pq_nthr > 0)
+		pf_read_done(fh, off, size, got, gen);
 	/* the reply is copied into the kernel's pages before it returns: the buffer is free */
 	if (rc == 0)
 		fuse_reply_buf(req, buf, got > size ? size : got);
@@ -1084,7 +1599,7 @@ dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t 
 	    struct fuse_file_info *fi)
 {
 	struct dfuse_fs *fs = fs_of(req);
-	struct dfuse_inode *ie = (struct dfuse_inode *)(uintptr_t)fi->fh;
+	struct dfuse_inode *ie = fh_of(fi)->fh_ie;
 	d_sg_list_t sgl;
 	d_iov_t iov;
 	int rc;
@@ -1101,7 +1616,9 @@ dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t 
 	}
 	d_iov_set(&iov, (void *)buf, size);
 	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+	ie_wgen_bump(ie); /* prefetched data from before the write is stale, and during it */
 	rc = dfs_write(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)off, NULL);
+	ie_wgen_bump(ie);
 	if (rc == 0)
 		fuse_reply_write(req, size);
 	else
@@ -1737,6 +2254,8 @@ dfuse_worker_run(void *arg)
 	int res = 0;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	/* the read buffer now, faulted in (on failure the first read tries again) */
+	(void)dfuse_buf_get(DFUSE_MAX_IO);
 	while (!fuse_session_exited(dl->dl_se)) {
 		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		res = fuse_session_receive_buf(dl->dl_se, &w->dw_buf);
@@ -1787,7 +2306,8 @@ dfuse_loop(struct fuse_session *se, unsigned nr)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (i = 0; i < nr; i++) {
 		ws[i].dw_loop = &dl;
-		ws[i].dw_buf.mem = dfuse_huge_alloc(DFUSE_REQ_BUF);
+		/* a request (1 MiB + its header) only ever touches the first huge page */
+		ws[i].dw_buf.mem = dfuse_huge_alloc(DFUSE_REQ_BUF, DFUSE_HUGE);
 		ws[i].dw_buf.size = DFUSE_REQ_BUF;
 		if (ws[i].dw_buf.mem == NULL)
 			rc = -ENOMEM;
@@ -1913,13 +2433,15 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	 * question before each write() system call); DFUSE_NO_KILLPRIV_V2=1 leaves it out
 	 */
 	fs->fs_se = se;
-	rc = dfuse_kio_attach(se, getenv("DFUSE_NO_KILLPRIV_V2") == NULL);
+	/* --direct-read: shared mmap of a read-only (direct-I/O) open still works */
+	rc = dfuse_kio_attach(se, getenv("DFUSE_NO_KILLPRIV_V2") == NULL, o->do_direct_read);
 	if (rc != 0) {
 		fprintf(stderr, "dfuse: custom FUSE I/O: %s\n", strerror(-rc));
 		rc = EIO;
 		fuse_session_unmount(se);
 		goto out_sig;
 	}
+	dfuse_pf_start(fs);
 	fprintf(stderr, "dfuse: mounted at %s\n", o->do_mnt);
 	if (ready != NULL)
 		ready(arg);
@@ -1933,6 +2455,7 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 		cfg = fuse_loop_cfg_create();
 		if (cfg == NULL) {
 			rc = ENOMEM;
+			dfuse_pf_stop(fs); /* its threads use fs, freed below */
 			fuse_session_unmount(se);
 			goto out_sig;
 		}
@@ -1945,6 +2468,7 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	}
 	/* a signal ending the loop is the normal way out */
 	rc = rc < 0 ? -rc : 0;
+	dfuse_pf_stop(fs);
 	fuse_session_unmount(se);
 	fprintf(stderr, "dfuse: unmounted %s\n", o->do_mnt);
 out_sig:

@@ -22,6 +22,9 @@
  */
 #define DFUSE_DEF_THREADS 16
 #define DFUSE_DEF_RA_KIB 4096
+/* dfuse's own read-ahead of a direct-I/O handle (MiB ahead of a sequential reader) */
+#define DFUSE_DEF_PF_MIB 8
+#define DFUSE_MAX_PF_MIB 64
 
 /* What the command line asked for (dfuse_opts_parse()). */
 struct dfuse_opts {
@@ -37,6 +40,8 @@ struct dfuse_opts {
 	bool do_direct_io;       /* --disable-caching: no page cache either */
 	bool do_wb_cache;        /* --enable-wb-cache (default) / --disable-wb-cache */
 	unsigned do_ra_kib;      /* --readahead-kib: the kernel's read-ahead for the mount */
+	bool do_direct_read;     /* --direct-read: O_RDONLY opens are direct I/O */
+	unsigned do_pf_mib;      /* --prefetch-mib: dfuse's read-ahead of direct-I/O handles */
 	unsigned do_threads;     /* -t, --thread-count */
 	double do_attr_to;       /* --attr-timeout, seconds */
 	double do_dentry_to;     /* --dentry-timeout, seconds */
@@ -91,12 +96,13 @@ int dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg)
 /*
  * dfuse_kio.c: dfuse's own read/writev on /dev/fuse. Attach after the mount, before the
  * session loop (0 or -errno); @killpriv_v2 asks for FUSE_HANDLE_KILLPRIV_V2 when the
- * kernel offers it. dfuse_kio_v2: it was agreed; dfuse_kio_kill: the request this thread is
+ * kernel offers it, @direct_mmap FUSE_DIRECT_IO_ALLOW_MMAP (shared mmap of a direct-I/O
+ * open). dfuse_kio_v2: KILLPRIV_V2 was agreed; dfuse_kio_kill: the request this thread is
  * processing asks the daemon to clear setuid/setgid (a write, truncation or O_TRUNC open by
  * a caller without CAP_FSETID).
  */
 struct fuse_session;
-int dfuse_kio_attach(struct fuse_session *se, bool killpriv_v2);
+int dfuse_kio_attach(struct fuse_session *se, bool killpriv_v2, bool direct_mmap);
 bool dfuse_kio_v2(void);
 bool dfuse_kio_kill(void);
 

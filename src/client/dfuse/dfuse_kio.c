@@ -28,7 +28,14 @@
  * FUSE_INIT is read, processed and answered by one worker before the kernel sends any other
  * request; the others only read these after that (atomics all the same).
  */
+/*
+ * FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6, protocol 7.39; the C library's header may predate
+ * it): shared mmap of a file opened with direct_io, through the page cache. In flags2.
+ */
+#define KIO_DIRECT_IO_ALLOW_MMAP2 (1U << (36 - 32))
 static bool kio_want_v2;         /* asked for at attach */
+static bool kio_want_mmap;       /* asked for at attach */
+static bool kio_init_mmap;       /* the kernel offered DIRECT_IO_ALLOW_MMAP */
 static uint64_t kio_init_unique; /* the FUSE_INIT request's id, 0 once answered */
 static bool kio_init_v2;         /* the kernel offered KILLPRIV_V2 in FUSE_INIT */
 static bool kio_v2;              /* KILLPRIV_V2 was put in the INIT reply */
@@ -99,6 +106,11 @@ kio_read(int fd, void *buf, size_t len, void *userdata)
 		       (size_t)n - sizeof(*ih) < sizeof(ii) ? (size_t)n - sizeof(*ih) : sizeof(ii));
 		__atomic_store_n(&kio_init_v2, (ii.flags & FUSE_HANDLE_KILLPRIV_V2) != 0,
 				 __ATOMIC_RELAXED);
+		/* flags2 only counts in an extended request (the copy above zeroed the rest) */
+		__atomic_store_n(&kio_init_mmap,
+				 (ii.flags & FUSE_INIT_EXT) &&
+				     (ii.flags2 & KIO_DIRECT_IO_ALLOW_MMAP2) != 0,
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&kio_init_unique, ih->unique, __ATOMIC_RELEASE);
 		return n;
 	}
@@ -127,17 +139,29 @@ kio_writev(int fd, struct iovec *iov, int count, void *userdata)
 				__atomic_store_n(&kio_v2, true, __ATOMIC_RELEASE);
 				fprintf(stderr, "dfuse: FUSE_HANDLE_KILLPRIV_V2 on\n");
 			}
+			if (oh->error == 0 && kio_want_mmap &&
+			    __atomic_load_n(&kio_init_mmap, __ATOMIC_RELAXED) &&
+			    iov[1].iov_len >= offsetof(struct fuse_init_out, flags2) + 4) {
+				struct fuse_init_out *io = iov[1].iov_base;
+
+				/* libfuse answers an extended request with FUSE_INIT_EXT */
+				if (io->flags & FUSE_INIT_EXT) {
+					io->flags2 |= KIO_DIRECT_IO_ALLOW_MMAP2;
+					fprintf(stderr, "dfuse: FUSE_DIRECT_IO_ALLOW_MMAP on\n");
+				}
+			}
 		}
 	}
 	return writev(fd, iov, count);
 }
 
 int
-dfuse_kio_attach(struct fuse_session *se, bool killpriv_v2)
+dfuse_kio_attach(struct fuse_session *se, bool killpriv_v2, bool direct_mmap)
 {
 	static const struct fuse_custom_io io = {.read = kio_read, .writev = kio_writev};
 
 	kio_want_v2 = killpriv_v2;
+	kio_want_mmap = direct_mmap;
 	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
 }
 

@@ -28,6 +28,8 @@ enum {
 	OPT_NOWB,
 	OPT_RA,
 	OPT_RDONLY,
+	OPT_DREAD,
+	OPT_PF,
 };
 
 static const struct option dfuse_longopts[] = {
@@ -51,6 +53,8 @@ static const struct option dfuse_longopts[] = {
     {"disable-wb-cache", no_argument, NULL, OPT_NOWB},
     {"readahead-kib", required_argument, NULL, OPT_RA},
     {"read-only", no_argument, NULL, OPT_RDONLY},
+    {"direct-read", no_argument, NULL, OPT_DREAD},
+    {"prefetch-mib", required_argument, NULL, OPT_PF},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -77,9 +81,13 @@ dfuse_usage(FILE *out, const char *prog, bool launcher)
 		"      --disable-wb-cache   write-through: every write() reaches DAOS\n"
 		"      --readahead-kib N    the kernel's read-ahead for the mount (default %u,\n"
 		"                           0: leave the kernel's)\n"
+		"      --direct-read        read-only opens bypass the page cache, dfuse\n"
+		"                           prefetches sequential reads (see README)\n"
+		"      --prefetch-mib N     dfuse's read-ahead of a direct-I/O file handle\n"
+		"                           (default %u, 0: none)\n"
 		"      --read-only          mount read-only\n"
 		"  -o OPTS                  more mount options for libfuse\n",
-		prog, DFUSE_DEF_THREADS, DFUSE_DEF_RA_KIB);
+		prog, DFUSE_DEF_THREADS, DFUSE_DEF_RA_KIB, DFUSE_DEF_PF_MIB);
 	if (launcher)
 		fprintf(out,
 			"      --mgmt ADDR          management address of the daos_server (test "
@@ -120,6 +128,7 @@ dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
 	o->do_ndentry_to = 1.0;
 	o->do_wb_cache = true;
 	o->do_ra_kib = DFUSE_DEF_RA_KIB;
+	o->do_pf_mib = DFUSE_DEF_PF_MIB;
 	optind = 1;
 	while (rc == 0 && (c = getopt_long(argc, argv, "m:fSt:o:h", dfuse_longopts, NULL)) != -1) {
 		switch (c) {
@@ -202,6 +211,20 @@ dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
 			break;
 		case OPT_RDONLY:
 			o->do_rdonly = true;
+			break;
+		case OPT_DREAD:
+			o->do_direct_read = true;
+			break;
+		case OPT_PF:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || n < 0 ||
+			    n > DFUSE_MAX_PF_MIB) {
+				fprintf(stderr, "dfuse: --prefetch-mib wants 0..%d, not '%s'\n",
+					DFUSE_MAX_PF_MIB, optarg);
+				rc = EINVAL;
+			}
+			o->do_pf_mib = (unsigned)n;
 			break;
 		case 'h':
 			dfuse_usage(stdout, argv[0], launcher);

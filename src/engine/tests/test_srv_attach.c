@@ -51,6 +51,8 @@ main(int argc, char **argv)
 		dss_ctl_client_close(cli);
 	}
 	if (rc != 0) {
+		/* an error's reply may carry a body too (a leader hint) */
+		D_FREE(reply);
 		fprintf(stderr, "GetAttachInfo at %s: %s\n", argv[1], d_errstr(rc));
 		return 1;
 	}

@@ -127,9 +127,12 @@ struct bio_wal_stats {
 	uint64_t ws_sfr;          /* one-sync data write-backs (sync_file_range) beside flushes */
 	uint64_t ws_drefs;        /* data-file extents carried by records (bio_wal_dref_set) */
 	uint64_t ws_bytes_written;
-	uint32_t ws_gen;   /* generation: one more at every open that replays */
-	int32_t ws_error;  /* 0, or the -DER_* that stopped the WAL */
-	bool ws_in_flight; /* a flush is in flight */
+	uint64_t ws_nolog_appends; /* commits taken in index-only mode (bio_wal_set_nolog) */
+	uint64_t ws_pad_bytes; /* pipelined: zeros after a flush's last record, to its block end */
+	uint32_t ws_flights_max; /* most flushes in flight at once (pipelined: DAOS_BIO_DSYNC) */
+	uint32_t ws_gen;         /* generation: one more at every open that replays */
+	int32_t ws_error;        /* 0, or the -DER_* that stopped the WAL */
+	bool ws_in_flight;       /* a flush is in flight */
 };
 
 /**
@@ -215,6 +218,22 @@ int bio_wal_close(struct bio_wal *wal);
  * Context: the WAL's thread; never blocks or yields.
  */
 int bio_wal_append(struct bio_wal *wal, const struct umem_redo *redo, uint64_t *lsn);
+
+/**
+ * Index-only mode (a VOS pool opened with VOS_POF_NO_WAL): from now until the close, an
+ * append (bio_wal_append) takes the next LSN and makes it durable at once, without encoding
+ * or staging anything, so nothing more reaches the log; bio_wal_trim and the header work
+ * as before (a trim to the last LSN writes a header whose tail follows it, so a clean
+ * close leaves a log that an ordinary open accepts). Nothing committed in this mode
+ * survives a crash: the caller must make the pool refuse to open after one.
+ * Returns 0, -DER_UNINIT (not replayed yet), -DER_BUSY (records are staged or in flight).
+ *
+ * Context: the WAL's thread; never blocks.
+ */
+int bio_wal_set_nolog(struct bio_wal *wal);
+
+/** Is @wal in index-only mode (bio_wal_set_nolog)? */
+bool bio_wal_nolog(struct bio_wal *wal);
 
 /**
  * Bytes a redo record of @nr ranges and @bytes data bytes takes on the log, at most
@@ -439,6 +458,7 @@ struct bio_data_stats {
 	uint64_t ds_writes;          /* write requests submitted */
 	uint64_t ds_bytes;           /* bytes they wrote (padding included) */
 	uint64_t ds_buffered_writes; /* of ds_writes, written at once through the page cache */
+	uint64_t ds_cache_writes;    /* of ds_writes, large ones through the ring, buffered */
 	uint64_t ds_direct_bytes;    /* value bytes written straight from the caller's buffers */
 	uint64_t ds_bounce_bytes;    /* value bytes copied into bounce chunks first */
 	uint64_t ds_reads;        /* read requests (resubmissions not counted), cached ones too */

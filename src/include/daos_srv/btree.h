@@ -59,6 +59,12 @@ enum btr_feats {
 	BTR_FEAT_UINT_KEY = (1 << 0),
 	/** Keys are ordered by the class's to_key_cmp; nothing is hashed. */
 	BTR_FEAT_DIRECT_KEY = (1 << 1),
+	/**
+	 * The first leaf has room for one record and becomes a full node at the second: for
+	 * trees that usually hold one record (VOS single values), whose full first node would
+	 * be mostly zeros, allocated, zeroed and logged. A tree that grows pays a node copy.
+	 */
+	BTR_FEAT_FIRST_SMALL = (1 << 2),
 };
 #define BTR_FEAT_MASK 0xffffULL
 

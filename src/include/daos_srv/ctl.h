@@ -377,7 +377,8 @@ int dss_ctl_call_async(struct dss_ctl *ctl, const char *addr, uint32_t method, c
  * waits: a ULT yields, a plain thread blocks. With @ctl NULL, the calling thread opens its
  * own connection with blocking sockets (dss_ctl_client_*), for tools. On a reply, *@reply
  * receives the reply message (the caller frees it with D_FREE; NULL when empty) and
- * *@reply_len its length; both may be NULL if the caller does not want it.
+ * *@reply_len its length, also when the reply's status is an error (-DER_NOTLEADER comes
+ * with a leader hint); both may be NULL if the caller does not want it.
  *
  * Context: with @ctl a ULT or a thread that is not an xstream, never the loop thread
  * (-DER_INVAL); with NULL any thread that may block.

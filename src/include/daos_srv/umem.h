@@ -180,6 +180,15 @@ bool umem_tx_inprogress(struct umem_instance *umm);
 /** LSN the store gave the last committed transaction (0 before any). */
 uint64_t umem_tx_last_lsn(struct umem_instance *umm);
 
+/**
+ * Redo records on (@on true, the default) or off. Off (a VOS pool in index-only mode,
+ * VOS_POF_NO_WAL): a commit still keeps before-images for abort, marks the pages of its
+ * ranges dirty (the checkpoint at close writes them) and gets an LSN from the store, but
+ * builds no record: the store's so_commit receives an empty one (ur_nr 0). Between
+ * transactions only.
+ */
+void umem_set_redo(struct umem_instance *umm, bool on);
+
 /** Apply a redo record to an image (WAL replay). -DER_INVAL if a range falls outside. */
 int umem_redo_apply(void *image, size_t size, const struct umem_redo *redo);
 

@@ -61,6 +61,19 @@ struct vos_pool_info {
 enum {
 	/* open even if the WAL lost records in its middle (they are gone either way) */
 	VOS_POF_FORCE = (1 << 0),
+	/*
+	 * Index only, for benchmarks and scratch pools: transactions keep before-images for
+	 * abort but nothing goes to the WAL (no redo record, no flush, no checkpoint while
+	 * open); every commit is "durable" at once. vos_pool_close writes every dirty page to
+	 * both meta slots, a fresh WAL header and syncs the data file, so a clean close loses
+	 * nothing. A crash loses the whole pool, not only what changed since the open: the
+	 * meta headers are marked at the open (synced before it returns) and cleared at the
+	 * end of a clean close, and every later open that finds the mark fails with
+	 * -DER_DATA_LOSS (VOS_POF_FORCE does not override it): the meta file's older state may
+	 * reference data-file blocks freed and rewritten since, and a crash inside the close's
+	 * checkpoint tears it.
+	 */
+	VOS_POF_NO_WAL = (1 << 1),
 };
 
 /**
@@ -97,7 +110,8 @@ int vos_pool_create_paths(const struct vos_pool_paths *paths, const uuid_t uuid,
 /**
  * Open the pool shard at @path, whose uuid must be @uuid: load the newest intact checkpoint
  * and replay the WAL after it. Returns 0, -DER_NONEXIST, -DER_CSUM (no intact checkpoint),
- * -DER_DATA_LOSS (the WAL is damaged in its middle; VOS_POF_FORCE opens anyway), -DER_INVAL
+ * -DER_DATA_LOSS (the WAL is damaged in its middle, VOS_POF_FORCE opens anyway; or the pool
+ * was open with VOS_POF_NO_WAL when its process died, never opened again), -DER_INVAL
  * (not a pool, or another uuid), -DER_IO, -DER_NOMEM.
  * Context: any thread; blocks on disk I/O.
  */
@@ -110,7 +124,8 @@ int vos_pool_open_paths(const struct vos_pool_paths *paths, const uuid_t uuid, u
 
 /**
  * Checkpoint and close. Returns the checkpoint's error if it failed (the pool is closed all
- * the same; its WAL still holds everything).
+ * the same; its WAL still holds everything -- except under VOS_POF_NO_WAL, where a failed
+ * close leaves the pool marked and refused at the next open).
  */
 int vos_pool_close(daos_handle_t poh);
 

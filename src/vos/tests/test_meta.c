@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <isa-l.h>
 #include <gurt/common.h>
 #include <daos_srv/umem.h>
 #include <d_test.h>
@@ -257,6 +258,151 @@ t_meta_garbage(void **state)
 	unlink(path);
 }
 
+/* The on-disk header of a slot (vos_meta.c's struct vos_meta_hdr_df, version 2). */
+struct hdr_v2 {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t slot;
+	uint64_t seq;
+	uint64_t lsn;
+	uint64_t img_size;
+	uint32_t crc_table;
+	uint32_t csum; /* CRC32C of the first 48 bytes (version 1) or all 56, with csum 0 */
+	uint32_t flags;
+	uint32_t pad;
+};
+
+static uint32_t
+hdr_crc(struct hdr_v2 *h, size_t len)
+{
+	uint32_t save = h->csum, crc;
+
+	h->csum = 0;
+	crc = crc32_iscsi((unsigned char *)h, (int)len, 0xffffffff);
+	h->csum = save;
+	return crc;
+}
+
+/*
+ * Rewrite both (version 2) headers: as a version-1 writer made them (@v1: 48 bytes under
+ * the CRC, zeros after), or with no flags (as a clean close leaves them).
+ */
+static void
+hdrs_rewrite(bool v1)
+{
+	int fd = open(path, O_RDWR), slot;
+
+	assert_true(fd >= 0);
+	for (slot = 0; slot < 2; slot++) {
+		struct hdr_v2 h;
+
+		assert_int_equal(pread(fd, &h, sizeof(h), slot * 4096), sizeof(h));
+		assert_int_equal(h.version, 2);
+		assert_int_equal(h.csum, hdr_crc(&h, sizeof(h)));
+		h.flags = 0;
+		if (v1) {
+			h.version = 1;
+			h.pad = 0;
+		}
+		h.csum = hdr_crc(&h, v1 ? 48 : sizeof(h));
+		assert_int_equal(pwrite(fd, &h, sizeof(h), slot * 4096), sizeof(h));
+	}
+	close(fd);
+}
+
+/* Open the meta file: it must load @expect at @lsn. Returns the handle. */
+static struct vos_meta *
+open_check(const char *expect, uint64_t lsn)
+{
+	struct vos_meta *vm;
+	uint64_t got_lsn;
+	size_t size;
+	void *image;
+	char *c;
+
+	assert_int_equal(vos_meta_open(path, &vm, &image, &size, &got_lsn), 0);
+	assert_int_equal(got_lsn, lsn);
+	c = canon(image);
+	assert_memory_equal(c, expect, HEAP);
+	free(c);
+	munmap(image, size);
+	return vm;
+}
+
+/* The "no WAL" flag of @slot's header as on disk (its CRC checked). */
+static uint32_t
+hdr_flags(int slot)
+{
+	int fd = open(path, O_RDONLY);
+	struct hdr_v2 h;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &h, sizeof(h), slot * 4096), sizeof(h));
+	close(fd);
+	assert_int_equal(h.csum, hdr_crc(&h, h.version == 1 ? 48 : sizeof(h)));
+	return h.flags;
+}
+
+/*
+ * Header versions and the "no WAL" mark (VOS_POF_NO_WAL): a file whose headers a version-1
+ * writer made opens and loads the same image; the mark, set on both headers, makes the
+ * open fail with -DER_DATA_LOSS, also when either header is damaged; cleared, the file
+ * opens again with its image, and its headers are version 2 from then on.
+ */
+static void
+t_meta_versions(void **state)
+{
+	struct umem_instance *umm;
+	struct vos_meta *vm;
+	umem_off_t off;
+	char *expect;
+	size_t size;
+	uint64_t lsn;
+	void *image;
+	int slot;
+
+	(void)state;
+	assert_int_equal(umem_create(HEAP, 64, NULL, NULL, &umm), 0);
+	umem_tx_begin(umm);
+	off = umem_alloc(umm, 100);
+	assert_true(off != UMOFF_NULL);
+	memset(umem_off2ptr(umm, off), 0x6b, 100);
+	assert_int_equal(umem_tx_end(umm, 0), 0);
+	assert_int_equal(vos_meta_create(path, umem_base(umm), HEAP, 7), 0);
+	expect = canon(umem_base(umm));
+
+	/* version 1 headers: still loaded */
+	hdrs_rewrite(true);
+	vm = open_check(expect, 7);
+
+	/* marked: refused, whichever single header is damaged */
+	assert_int_equal(vos_meta_mark_nowal(vm, true), 0);
+	vos_meta_close(vm);
+	for (slot = 0; slot < 2; slot++)
+		assert_int_equal(hdr_flags(slot), 1);
+	assert_int_equal(vos_meta_open(path, &vm, &image, &size, &lsn), -DER_DATA_LOSS);
+	for (slot = 0; slot < 2; slot++) {
+		flip(slot * 4096 + 20); /* in mh_seq: the CRC fails */
+		assert_int_equal(vos_meta_open(path, &vm, &image, &size, &lsn), -DER_DATA_LOSS);
+		flip(slot * 4096 + 20);
+	}
+	/* what a test may read without the lock is still there */
+	check_load(expect, 7);
+
+	/* cleared (as a clean close does): opens, version 2 headers */
+	hdrs_rewrite(false); /* every open is refused: cleared by hand */
+	vm = open_check(expect, 7);
+	assert_int_equal(vos_meta_mark_nowal(vm, true), 0);
+	assert_int_equal(vos_meta_mark_nowal(vm, false), 0);
+	vos_meta_close(vm);
+	for (slot = 0; slot < 2; slot++)
+		assert_int_equal(hdr_flags(slot), 0);
+	vm = open_check(expect, 7);
+	vos_meta_close(vm);
+	free(expect);
+	umem_close(umm);
+}
+
 int
 main(void)
 {
@@ -264,6 +410,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_meta_checkpoints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_meta_interrupted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_meta_garbage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_meta_versions, setup, teardown),
 	};
 
 	d_log_setmasks("CRIT");

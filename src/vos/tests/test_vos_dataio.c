@@ -21,12 +21,21 @@
  *   read cut short (BIO_FI_DATA_SHORT) all values still read right; a fetch of several
  *   values has their reads in flight together; blocks freed while a read is in flight are
  *   not handed out again until it ended (vos_pool_read_begin), even once durable.
+ * - t_nowal: VOS_POF_NO_WAL (index only): updates of heap and data-file values append
+ *   nothing to the WAL (no record, no flush, no checkpoint, however many polls), are
+ *   durable at once, read back while open and after a clean close, from an ordinary open
+ *   (whose WAL then replays after a crash as before: the LSNs go on); an aborted
+ *   transaction restores the heap; a pool abandoned while open that way, or whose process
+ *   was killed (kill -9, right after the open or amid updates), is refused at the next
+ *   open with -DER_DATA_LOSS, VOS_POF_FORCE or not.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gurt/common.h>
@@ -591,6 +600,190 @@ t_arm(void **state)
 	free(src);
 }
 
+/* A 64 B heap value of key @k (akey 1), a function of @k. */
+static void
+small_fill(char *buf, uint64_t k)
+{
+	int i;
+
+	for (i = 0; i < 64; i++)
+		buf[i] = (char)(k * 29 + (uint64_t)i);
+}
+
+static void
+check_small(daos_handle_t coh, uint64_t k, char *dst)
+{
+	char want[64];
+	uint64_t got;
+
+	fetch(coh, k, 1, false, dst, 64, &got);
+	assert_int_equal(got, 64);
+	small_fill(want, k);
+	assert_memory_equal(dst, want, 64);
+}
+
+/* Key @k: a data-file value (akey 0) every 8th key, a 64 B heap value (akey 1) always. */
+static void
+nowal_update(daos_handle_t coh, uint64_t k, char *src)
+{
+	if (k % 8 == 0) {
+		val_fill(src, k, val_len(k));
+		assert_int_equal(update(coh, k, 0, k % 2 == 0, k, src, val_len(k), 2), 0);
+	}
+	small_fill(src, k);
+	assert_int_equal(update(coh, k, 1, false, k, src, 64, 1), 0);
+}
+
+static void
+nowal_check(daos_handle_t coh, uint64_t n, char *src, char *dst)
+{
+	uint64_t k;
+
+	for (k = 1; k <= n; k++) {
+		if (k % 8 == 0)
+			check_val(coh, k, src, dst);
+		check_small(coh, k, dst);
+	}
+}
+
+/* The child of the kill test: open without the WAL, report, update until killed. */
+static void __attribute__((noreturn)) nowal_child(int fd, uint64_t from, char *src)
+{
+	daos_handle_t poh, coh;
+	uint64_t k = 0;
+
+	if (vos_pool_open(path, uuid, VOS_POF_NO_WAL, NULL, &poh) != 0 ||
+	    vos_cont_open(poh, co, &coh) != 0)
+		_exit(2);
+	if (write(fd, &k, sizeof(k)) != sizeof(k))
+		_exit(4);
+	for (k = from;; k++) {
+		if (update(coh, k, 1, false, k, src, 64, 1) != 0)
+			_exit(3);
+		if (k == from + 50 && write(fd, &k, sizeof(k)) != sizeof(k))
+			_exit(4);
+		if (k % 64 == 0 && vos_pool_poll(poh) < 0)
+			_exit(5);
+	}
+}
+
+static void
+t_nowal(void **state)
+{
+	struct bio_wal_stats ws0, ws1;
+	struct vos_pool_info pi0, pi1;
+	struct vos_pool *pool;
+	daos_handle_t poh, coh;
+	uint64_t k, n = 600, lsn, v;
+	char *src, *dst;
+	int i, rc;
+
+	(void)state;
+	src = malloc(MAXV + 64);
+	dst = malloc(MAXV);
+	assert_true(src != NULL && dst != NULL);
+	create_all(&poh, &coh);
+	for (k = 1; k <= 20; k++)
+		nowal_update(coh, k, src);
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+
+	/* index only: nothing reaches the WAL, every LSN is durable at once */
+	assert_int_equal(vos_pool_open(path, uuid, VOS_POF_NO_WAL, NULL, &poh), 0);
+	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	vos_pool_wal_query(poh, &ws0);
+	vos_pool_query(poh, &pi0);
+	for (k = 21; k <= n; k++) {
+		nowal_update(coh, k, src);
+		if (k % 16 == 0)
+			assert_true(vos_pool_poll(poh) >= 0);
+	}
+	lsn = vos_pool_last_lsn(poh);
+	assert_true(lsn > pi0.pi_last_lsn);
+	vos_pool_wal_query(poh, &ws1);
+	vos_pool_query(poh, &pi1);
+	assert_int_equal(ws1.ws_appends, ws0.ws_appends);
+	assert_int_equal(ws1.ws_append_bytes, ws0.ws_append_bytes);
+	assert_int_equal(ws1.ws_flushes, ws0.ws_flushes);
+	assert_int_equal(ws1.ws_head_pos, ws0.ws_head_pos);
+	assert_true(ws1.ws_nolog_appends >= n - 20);
+	assert_int_equal(ws1.ws_durable_lsn, lsn);
+	assert_int_equal(pi1.pi_checkpoints, 0);
+	assert_int_equal(vos_pool_wait(poh, lsn), 0);
+	nowal_check(coh, n, src, dst);
+
+	/* an aborted transaction restores the heap and gives its allocation back */
+	pool = vos_hdl2pool(poh);
+	v = pool->vp_df->pd_reserved[1];
+	umem_tx_begin(pool->vp_umm);
+	assert_int_equal(umem_tx_add_ptr(pool->vp_umm, &pool->vp_df->pd_reserved[1], 8), 0);
+	pool->vp_df->pd_reserved[1] = v + 12345;
+	assert_true(umem_zalloc(pool->vp_umm, 300) != UMOFF_NULL);
+	assert_int_equal(umem_tx_end(pool->vp_umm, -DER_CANCELED), -DER_CANCELED);
+	assert_int_equal(pool->vp_df->pd_reserved[1], v);
+	vos_pool_query(poh, &pi0);
+	assert_int_equal(pi0.pi_scm_free, pi1.pi_scm_free);
+	assert_int_equal(vos_pool_last_lsn(poh), lsn);
+	nowal_check(coh, n, src, dst);
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+
+	/* an ordinary open finds it all; its WAL goes on after the no-WAL LSNs */
+	open_all(&poh, &coh);
+	assert_true(vos_pool_last_lsn(poh) >= lsn);
+	nowal_check(coh, n, src, dst);
+	for (k = n + 1; k <= n + 40; k++)
+		nowal_update(coh, k, src);
+	assert_int_equal(vos_pool_wait(poh, vos_pool_last_lsn(poh)), 0);
+	assert_int_equal(vos_cont_close(coh), 0);
+	vos_pool_abandon(poh); /* replay from the close's checkpoint */
+	open_all(&poh, &coh);
+	nowal_check(coh, n + 40, src, dst);
+	assert_int_equal(vos_cont_close(coh), 0);
+	assert_int_equal(vos_pool_close(poh), 0);
+
+	/* abandoned while open without the WAL: refused, forced or not */
+	assert_int_equal(vos_pool_open(path, uuid, VOS_POF_NO_WAL, NULL, &poh), 0);
+	assert_int_equal(vos_cont_open(poh, co, &coh), 0);
+	nowal_update(coh, n + 41, src);
+	assert_int_equal(vos_cont_close(coh), 0);
+	vos_pool_abandon(poh);
+	assert_int_equal(vos_pool_open(path, uuid, 0, NULL, &poh), -DER_DATA_LOSS);
+	assert_int_equal(vos_pool_open(path, uuid, VOS_POF_FORCE, NULL, &poh), -DER_DATA_LOSS);
+	assert_int_equal(vos_pool_open(path, uuid, VOS_POF_NO_WAL, NULL, &poh), -DER_DATA_LOSS);
+
+	/* kill -9 right after the open returned, then amid updates: refused */
+	for (i = 0; i < 2; i++) {
+		int pfd[2], status;
+		pid_t pid;
+
+		assert_int_equal(vos_pool_destroy(path, uuid), 0);
+		create_all(&poh, &coh);
+		assert_int_equal(vos_cont_close(coh), 0);
+		assert_int_equal(vos_pool_close(poh), 0);
+		assert_int_equal(pipe(pfd), 0);
+		small_fill(src, 1);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(pfd[0]);
+			nowal_child(pfd[1], 1, src);
+		}
+		close(pfd[1]);
+		assert_int_equal(read(pfd[0], &k, sizeof(k)), sizeof(k)); /* opened */
+		if (i == 1)
+			assert_int_equal(read(pfd[0], &k, sizeof(k)), sizeof(k)); /* 51 done */
+		kill(pid, SIGKILL);
+		close(pfd[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		rc = vos_pool_open(path, uuid, 0, NULL, &poh);
+		assert_int_equal(rc, -DER_DATA_LOSS);
+	}
+	free(src);
+	free(dst);
+}
+
 int
 main(void)
 {
@@ -600,6 +793,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_dataio_one_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_dataio_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_arm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_nowal, setup, teardown),
 	};
 
 	d_log_setmasks("CRIT");
