@@ -122,12 +122,14 @@ struct bio_data_batch {
  * descriptor (bd_rfd) instead of O_DIRECT, so that a fetch of a value written recently
  * finds it in the page cache (bd_read_cached) instead of reading the device; larger ones
  * go O_DIRECT. DAOS_BIO_CACHE_WRITE (bytes, read at open) sets it, 0 = every large write
- * O_DIRECT. See bd_submit. Off by default: with 1 MiB (mib4's default) the engine's 1 MiB
- * fetches ran 2-3x faster, but vos_perf's durable 1 MiB updates at 64 in flight fell from
- * 1.24-1.67 to 0.33-0.41 GB/s on the quiet machine (issue 3's 1.5 GB/s target; not yet
- * understood; docs/PERFORMANCE.md "Session 9 final figures").
+ * O_DIRECT. See bd_submit. 1 MiB by default: the engine's 1 MiB fetches of recent values
+ * come from memory (2-3x faster on the quiet machine, docs/PERFORMANCE.md "Session 9 final
+ * figures"). Off in session 9, when vos_perf's durable 1 MiB updates fell to a quarter:
+ * every flush's data sync wrote back all the MiB written since the last one; each write now
+ * starts its own write-back (bd_wb_queue), which brought them back to the O_DIRECT rate
+ * (docs/PERFORMANCE.md "Session 10 (mib5)").
  */
-#define BD_CACHE_WRITE 0U
+#define BD_CACHE_WRITE (1U << 20)
 
 /*
  * Zero-ahead (bd_zero_ahead): before a buffered write lands at or past bd_zero_end, the
@@ -145,6 +147,13 @@ struct bio_data {
 	int bd_rfd; /* the same file, buffered: reads below BD_CACHED_READ, writes below.. */
 	uint64_t bd_buf_write;   /* .. this (BD_BUF_WRITE) */
 	uint64_t bd_cache_write; /* larger writes up to this go buffered through the ring */
+	/*
+	 * each of those writes starts its own write-back when it completes (a linked
+	 * sync_file_range(WRITE), DAOS_BIO_WB_START); this names those requests in the ring,
+	 * which post a completion only when they fail (bd_wb_done)
+	 */
+	bool bd_wb_start;
+	struct bd_req bd_wbreq;
 	/* nothing at or past this offset was written since open (UINT64_MAX: zero-ahead off) */
 	uint64_t bd_zero_end;
 	uint64_t bd_zero_ahead; /* BD_ZERO_AHEAD */
@@ -346,6 +355,7 @@ bio_data_open(const char *path, struct bio_data **bdp)
 	bd->bd_buf_write = bd_env_bytes("DAOS_BIO_BUF_WRITE", BD_BUF_WRITE);
 	bd->bd_cache_write =
 	    bd->bd_direct ? bd_env_bytes("DAOS_BIO_CACHE_WRITE", BD_CACHE_WRITE) : 0;
+	bd->bd_wb_start = bd_env_bytes("DAOS_BIO_WB_START", 1) != 0;
 	bd->bd_zero_ahead = bd_env_bytes("DAOS_BIO_ZERO_AHEAD", BD_ZERO_AHEAD);
 	bd->bd_zero_end = UINT64_MAX;
 	D_STRNDUP(bd->bd_path, path, 4096);
@@ -443,18 +453,42 @@ bd_zero_done(struct bio_data *bd, struct bd_req *br, int res)
 	bd->bd_zero_end = UINT64_MAX;
 }
 
-/* Reap every completion there is, crediting each to its batch (the zero write to none). */
+/*
+ * The write-back start linked after a cached write (bd_submit) failed with @res: the
+ * write's pages stay dirty until the next data sync writes them back, which reports a
+ * write-back error itself. -ECANCELED: the write failed or was short (its batch says so).
+ */
+static void
+bd_wb_done(struct bio_data *bd, int res)
+{
+	if (res == -ECANCELED)
+		return;
+	if (bd->bd_stats.ds_wb_errors++ == 0)
+		D_WARN("data file %s: starting the write-back of a cached write failed: %s; the "
+		       "next data sync writes it back\n",
+		       bd->bd_path, strerror(-res));
+}
+
+/*
+ * Reap every completion there is, crediting each to its batch (the zero write to none; a
+ * failed write-back start, not in flight for anyone, to bd_wb_done).
+ */
 static void
 bd_reap(struct bio_data *bd)
 {
 	struct io_uring_cqe *cqe;
 
-	while (bd->bd_inflight > 0 && io_uring_peek_cqe(&bd->bd_ring, &cqe) == 0) {
+	while (io_uring_peek_cqe(&bd->bd_ring, &cqe) == 0) {
 		struct bd_req *br = (struct bd_req *)(uintptr_t)io_uring_cqe_get_data64(cqe);
 		struct bio_data_batch *bb = br->br_batch;
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&bd->bd_ring, cqe);
+		if (br == &bd->bd_wbreq) {
+			bd_wb_done(bd, res);
+			continue;
+		}
+		D_ASSERT(bd->bd_inflight > 0);
 		bd->bd_inflight--;
 		bd->bd_stats.ds_done++;
 		if (bb == NULL) {
@@ -541,6 +575,11 @@ bio_data_ready(struct bio_data *bd)
 {
 	if (!bd->bd_ring_ok || io_uring_cq_ready(&bd->bd_ring) == 0)
 		return false;
+	/* only failed write-back starts, which nobody waits for: reap them, or never sleep */
+	if (bd->bd_inflight == 0) {
+		bd_reap(bd);
+		return false;
+	}
 	/*
 	 * A zero write has no waiter to reap it when no write waits for its blocks: reap here,
 	 * or the xstream would never sleep. What this reaps counts in ds_done, so the caller's
@@ -1017,14 +1056,42 @@ bd_zero_gate(struct bio_data *bd, struct bd_req *br, uint32_t *nz)
 	return false;
 }
 
+/*
+ * Link to the cached write @wsqe (of @br) a sync_file_range(SYNC_FILE_RANGE_WRITE) of its
+ * range: once the write copied its bytes into the page cache, an io_uring worker starts
+ * writing them back, no wait. Otherwise they stay dirty until the next WAL flush's data
+ * sync, which then writes back everything written since the last one at once: a flush of
+ * 64 updates of 1 MiB spent ~240 ms there where O_DIRECT writes had gone to the device as
+ * they came (bio README, "Large writes are left in the page cache"). Durability is not its
+ * business: that sync still writes back (and waits for) whatever is not yet on the device.
+ * Only a failure posts a completion (bd_wb_done); the space is checked by the caller.
+ */
+static void
+bd_wb_queue(struct bio_data *bd, struct io_uring_sqe *wsqe, struct bd_req *br)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&bd->bd_ring);
+	/* the kernel fails it (-EBADF), as it would a real failure: no descriptor */
+	int fd = D_FAIL_CHECK(BIO_FI_DATA_WB) ? -1 : bd->bd_rfd;
+
+	wsqe->flags |= IOSQE_IO_LINK;
+	io_uring_prep_sync_file_range(sqe, fd, (unsigned int)br->br_len, br->br_off,
+				      SYNC_FILE_RANGE_WRITE);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)&bd->bd_wbreq);
+	bd->bd_stats.ds_wb_starts++;
+}
+
 /* Submit @bb's queued requests while the ring has room. */
 static int
 bd_submit(struct bio_data_batch *bb)
 {
 	struct bio_data *bd = bb->bb_bd;
-	uint32_t n = 0;
-	uint32_t nz = 0; /* a zero write queued (bd_zero_gate) .. */
-	uint32_t zi = 0; /* .. after this many of the batch's requests */
+	uint32_t n = 0;  /* the batch's requests queued, and .. */
+	uint32_t nw = 0; /* .. write-back starts after some (no completion on success) */
+	uint64_t wpos[BD_QD / 64 + 1] = {0}; /* which of those n + nw SQEs are the latter */
+	uint32_t nz = 0;                     /* a zero write queued (bd_zero_gate) .. */
+	uint32_t zi = 0;                     /* .. after this many of those n + nw SQEs */
+	uint32_t w = 0;
 	int rc;
 
 	if ((bb->bb_nretry > 0 || bb->bb_next < bb->bb_nreqs) && D_FAIL_CHECK(BIO_FI_DATA_SUBMIT)) {
@@ -1034,8 +1101,9 @@ bd_submit(struct bio_data_batch *bb)
 		return -DER_IO;
 	}
 	while ((bb->bb_nretry > 0 || bb->bb_next < bb->bb_nreqs) &&
-	       bd->bd_inflight + n + nz + 2 < BD_QD) {
+	       bd->bd_inflight + n + nw + nz + 2 < BD_QD) {
 		bool retry = bb->bb_nretry > 0;
+		bool wb;
 		struct bd_req *br = retry ? &bb->bb_reqs[bb->bb_retry[bb->bb_nretry - 1]]
 					  : &bb->bb_reqs[bb->bb_next];
 		struct io_uring_sqe *sqe;
@@ -1052,7 +1120,7 @@ bd_submit(struct bio_data_batch *bb)
 			bool wait = bd_zero_gate(bd, br, &nz);
 
 			if (nz != z)
-				zi = n;
+				zi = n + nw;
 			if (wait)
 				break; /* bb waits for the zero write, through its hook */
 		}
@@ -1063,9 +1131,10 @@ bd_submit(struct bio_data_batch *bb)
 			bd->bd_stats.ds_bytes += br->br_len;
 			continue;
 		}
-		sqe = io_uring_get_sqe(&bd->bd_ring);
-		if (sqe == NULL)
+		wb = !br->br_read && br->br_len <= bd->bd_cache_write && bd->bd_wb_start;
+		if (io_uring_sq_space_left(&bd->bd_ring) < (wb ? 2U : 1U))
 			break;
+		sqe = io_uring_get_sqe(&bd->bd_ring);
 		if (br->br_read)
 			io_uring_prep_readv(sqe,
 					    br->br_len < BD_CACHED_READ ? bd->bd_rfd : bd->bd_fd,
@@ -1078,6 +1147,11 @@ bd_submit(struct bio_data_batch *bb)
 			io_uring_prep_writev(sqe, bd->bd_fd, &bb->bb_iovs[br->br_iov], br->br_niov,
 					     br->br_off);
 		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)br);
+		if (wb) {
+			bd_wb_queue(bd, sqe, br);
+			wpos[(n + nw + 1) / 64] |= 1ULL << ((n + nw + 1) % 64);
+			nw++;
+		}
 		if (retry) {
 			bb->bb_nretry--;
 		} else {
@@ -1098,17 +1172,21 @@ bd_submit(struct bio_data_batch *bb)
 		return 0;
 	rc = io_uring_submit(&bd->bd_ring);
 	if (rc > 0) {
-		/* the window's requests (nz) were queued after zi of the batch's */
+		/* the window's requests (nz) were queued after zi of the others */
 		uint32_t zs = (uint32_t)rc > zi ? (uint32_t)rc - zi : 0;
+		uint32_t i;
 
 		if (zs > nz)
 			zs = nz;
-		bd->bd_inflight += (uint32_t)rc;
-		bb->bb_inflight += (uint32_t)rc - zs;
+		/* write-back starts among the others that went: in flight for nobody */
+		for (i = 0; i < (uint32_t)rc - zs; i++)
+			w += (uint32_t)(wpos[i / 64] >> (i % 64)) & 1U;
+		bd->bd_inflight += (uint32_t)rc - w;
+		bb->bb_inflight += (uint32_t)rc - zs - w;
 		if (nz > 0 && zs < nz)
 			bd->bd_zleft = zs; /* only these went (the file is broken below) */
 	}
-	if (rc != (int)(n + nz)) {
+	if (rc != (int)(n + nw + nz)) {
 		if (nz > 0 && (rc < 0 || (uint32_t)rc <= zi))
 			bd->bd_zpend = false; /* never went */
 		bd->bd_zero_end = UINT64_MAX;

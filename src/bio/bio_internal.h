@@ -31,6 +31,7 @@ D_LOG_FAC_DECLARE(bio);
 #define BIO_FI_DATA_SHORT 209  /* a data-file read of more than 4 KiB returns half (blocks) */
 #define BIO_FI_WAL_CUT 210     /* a flush stops before its header write: as a kill there */
 #define BIO_FI_DATA_SFR 211    /* the one-sync write-back (sync_file_range) of a flush fails */
+#define BIO_FI_DATA_WB 220     /* a cached write's linked write-back start fails (-EBADF) */
 
 #define WAL_BLK_SIZE 4096ULL
 #define WAL_HDR_MAGIC 0x314c4157534f4144ULL /* "DAOSWAL1" little-endian */

@@ -4,7 +4,8 @@
 # the new build's client with -H (value buffers on transparent huge pages), and the new build
 # with large writes left in the page cache (cw: DAOS_BIO_CACHE_WRITE=1048576; off by default,
 # bio README) or forced O_DIRECT (off: DAOS_BIO_CACHE_WRITE=0); data on /tmp.
-# MIB_AB_CFGS overrides the list (words build:provider, build old, new, cw or off; provider
+# MIB_AB_CFGS overrides the list (words build:provider, build old, new, cw, off, or nowb: cw
+# without the write-back start of each cached write, DAOS_BIO_WB_START=0; provider
 # tcp, shm or shmH). Each run prints the disk's own limit.
 # A benchmark, not in ctest (docs/PERFORMANCE.md "1 MiB over shm and tcp"). Run from the
 # source tree: tests/perf/mib_ab.sh /path/to/old/build build 3
@@ -18,6 +19,9 @@ for r in $(seq "$R"); do
 			if [ "${cfg%%:*}" = old ]; then B=$OLD; else B=$NEW; fi
 			if [ "${cfg%%:*}" = off ]; then export DAOS_BIO_CACHE_WRITE=0; fi
 			if [ "${cfg%%:*}" = cw ]; then export DAOS_BIO_CACHE_WRITE=1048576; fi
+			if [ "${cfg%%:*}" = nowb ]; then
+				export DAOS_BIO_CACHE_WRITE=1048576 DAOS_BIO_WB_START=0
+			fi
 			p=${cfg#*:}
 			unset D_PROVIDER
 			export DAOS_SHM=1

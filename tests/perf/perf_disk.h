@@ -47,6 +47,27 @@ perf_disk_now(void)
 }
 
 /*
+ * Wait for @n requests still in flight on @ring (their completions discarded), so that the
+ * caller may free the buffers they read or write; a wait cut short by a signal is retried.
+ */
+static inline void
+perf_disk_drain(struct io_uring *ring, unsigned int n)
+{
+	struct io_uring_cqe *cqe;
+
+	while (n > 0) {
+		int rc = io_uring_wait_cqe(ring, &cqe);
+
+		if (rc == -EINTR)
+			continue;
+		if (rc < 0)
+			return; /* the ring itself failed: nothing more will complete */
+		io_uring_cqe_seen(ring, cqe);
+		n--;
+	}
+}
+
+/*
  * PERF_DISK_MB 1 MiB requests over the file, @qd in flight, from @bufs (PERF_DISK_QD MiB):
  * GB/s, or a negative errno.
  */
@@ -72,8 +93,11 @@ perf_disk_pass(struct io_uring *ring, int fd, char *bufs, unsigned int qd, bool 
 			sub++;
 		}
 		rc = io_uring_submit_and_wait(ring, 1);
-		if (rc < 0)
+		if (rc < 0) {
+			/* what the kernel took (not left in the SQ) may be in flight: drain */
+			perf_disk_drain(ring, sub - done - io_uring_sq_ready(ring));
 			return rc;
+		}
 		while (io_uring_peek_cqe(ring, &cqe) == 0) {
 			int res = cqe->res;
 
@@ -81,8 +105,7 @@ perf_disk_pass(struct io_uring *ring, int fd, char *bufs, unsigned int qd, bool 
 			if (res != 1 << 20) {
 				/* drain what is still in flight before the caller frees the buffers
 				 */
-				while (++done < sub && io_uring_wait_cqe(ring, &cqe) == 0)
-					io_uring_cqe_seen(ring, cqe);
+				perf_disk_drain(ring, sub - done - 1);
 				return res < 0 ? res : -EIO;
 			}
 			done++;

@@ -27,13 +27,18 @@
  *   reads over overlapping ranges always read the last bytes written (the two descriptors
  *   stay coherent); a failed buffered write (BIO_FI_DATA_WRITE) is -DER_IO;
  *   DAOS_BIO_BUF_WRITE=0 sends a 4 KiB write to the ring again.
- * - t_data_cache_write: writes of 64 KiB .. DAOS_BIO_CACHE_WRITE (set to 1 MiB; off by
+ * - t_data_cache_write: writes of 64 KiB .. DAOS_BIO_CACHE_WRITE (set to 1 MiB, the
  *   default) go buffered through the ring and stay in the page cache: reads of them are
  *   served at once (no miss), the
  *   same bytes once written back and dropped from the cache (through the ring, O_DIRECT)
  *   and after a reopen; mixed with O_DIRECT writes (above the limit) and small buffered ones
  *   over the same ranges, every read sees the last write; DAOS_BIO_CACHE_WRITE=0 sends them
  *   O_DIRECT again (not cached).
+ * - t_data_wb_start: each cached write starts its own write-back (a linked
+ *   sync_file_range(WRITE)): its pages are clean well before the kernel's 30 s expiry
+ *   would write them (cachestat), with no sync by anyone; a failed start (fault
+ *   BIO_FI_DATA_WB) is counted, reaped by bio_data_ready (which then says false) and
+ *   harms nothing; DAOS_BIO_WB_START=0 queues none.
  * - t_data_concurrent: a second batch runs to completion inside the first one's wait hook
  *   (two ULTs); both land, and every bounce chunk comes back.
  * - t_data_wal: a flush after bio_wal_dep_sync syncs the data file once (shared by every
@@ -66,7 +71,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gurt/common.h>
@@ -565,7 +572,7 @@ t_data_cache_write(void **state)
 	assert_true(model != NULL && got != NULL);
 	assert_int_equal(posix_memalign((void **)&src, 4096, 2 * M + 4096), 0);
 	assert_int_equal(posix_memalign((void **)&dst, 4096, 2 * M + 4096), 0);
-	setenv("DAOS_BIO_CACHE_WRITE", "1048576", 1); /* off by default */
+	setenv("DAOS_BIO_CACHE_WRITE", "1048576", 1); /* the default, whatever the caller set */
 	assert_int_equal(bio_data_open(path, &bd), 0);
 	bio_data_query(bd, &st0);
 	if (!st0.ds_direct) { /* no O_DIRECT here: every write is buffered anyway */
@@ -679,6 +686,143 @@ out:
 	unsetenv("DAOS_BIO_CACHE_WRITE");
 	free(model);
 	free(got);
+	free(src);
+	free(dst);
+}
+
+#ifndef __NR_cachestat
+#define __NR_cachestat 451 /* the same number on every architecture */
+#endif
+
+static double
+t_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+ * Pages of [@off, @off + @len) of file @p that are dirty or under write-back (cachestat,
+ * Linux 6.5), or -1 when the kernel has no cachestat.
+ */
+static int64_t
+unclean_pages(const char *p, uint64_t off, uint64_t len)
+{
+	struct {
+		uint64_t off;
+		uint64_t len;
+	} range = {off, len};
+	struct {
+		uint64_t nr_cache;
+		uint64_t nr_dirty;
+		uint64_t nr_writeback;
+		uint64_t nr_evicted;
+		uint64_t nr_recently_evicted;
+	} cs = {0};
+	int fd = open(p, O_RDONLY);
+	long rc;
+
+	assert_true(fd >= 0);
+	rc = syscall(__NR_cachestat, fd, &range, &cs, 0);
+	close(fd);
+	if (rc != 0) {
+		assert_int_equal(errno, ENOSYS);
+		return -1;
+	}
+	return (int64_t)(cs.nr_dirty + cs.nr_writeback);
+}
+
+static void
+t_data_wb_start(void **state)
+{
+	uint64_t rs = d_test_rand_seed(d_test_seed("t_data_wb_start"));
+	const uint64_t M = 1ULL << 20;
+	struct d_fault_attr fa = {.fa_id = BIO_FI_DATA_WB, .fa_max_faults = 2};
+	struct bio_data_stats st0, st;
+	unsigned char *model, *src = NULL, *dst = NULL;
+	struct bio_data *bd;
+	int64_t unclean = 0;
+	double t0;
+	int i;
+
+	(void)state;
+	model = calloc(1, FILE_SIZE);
+	assert_true(model != NULL);
+	assert_int_equal(posix_memalign((void **)&src, 4096, M), 0);
+	assert_int_equal(posix_memalign((void **)&dst, 4096, M), 0);
+	setenv("DAOS_BIO_CACHE_WRITE", "1048576", 1);
+	unsetenv("DAOS_BIO_WB_START"); /* on by default */
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	bio_data_query(bd, &st0);
+	if (!st0.ds_direct) {
+		print_message("no O_DIRECT in %s: nothing to test\n", dir);
+		bio_data_close(bd);
+		goto out;
+	}
+
+	/* 8 cached writes, 8 write-back starts */
+	for (i = 0; i < 8; i++)
+		cw_write(bd, model, &rs, src, 8 * M + (uint64_t)i * M, M);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cache_writes - st0.ds_cache_writes, 8);
+	assert_int_equal(st.ds_wb_starts - st0.ds_wb_starts, 8);
+	assert_int_equal(st.ds_wb_errors, 0);
+	/*
+	 * Nobody syncs: without the starts the pages would stay dirty until the kernel's
+	 * flusher takes them, 30 s after they were dirtied (dirty_expire_centisecs), unless
+	 * memory pressure (then this passes anyway). Generous for a loaded machine.
+	 */
+	t0 = t_now();
+	while ((unclean = unclean_pages(path, 8 * M, 8 * M)) > 0 && t_now() - t0 < 20)
+		usleep(10000);
+	if (unclean < 0)
+		print_message("no cachestat: write-back not checked\n");
+	else
+		assert_int_equal(unclean, 0);
+
+	/* failed starts: counted, reaped without a waiter, the writes intact */
+	assert_int_equal(d_fault_attr_set(&fa), 0);
+	for (i = 0; i < 4; i++)
+		cw_write(bd, model, &rs, src, 20 * M + (uint64_t)i * M, M);
+	d_fault_attr_clear(BIO_FI_DATA_WB);
+	t0 = t_now();
+	do {
+		(void)bio_data_ready(bd);
+		bio_data_query(bd, &st);
+		if (st.ds_wb_errors >= 2)
+			break;
+		usleep(1000);
+	} while (t_now() - t0 < 20);
+	assert_int_equal(st.ds_wb_errors, 2);
+	assert_int_equal(st.ds_errors, 0);
+	assert_false(bio_data_ready(bd));
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(read_one(bd, 20 * M + (uint64_t)i * M, dst, M), 0);
+		assert_memory_equal(dst, model + 20 * M + (uint64_t)i * M, M);
+	}
+	bio_data_close(bd);
+
+	/* DAOS_BIO_WB_START=0: none */
+	setenv("DAOS_BIO_WB_START", "0", 1);
+	assert_int_equal(bio_data_open(path, &bd), 0);
+	unsetenv("DAOS_BIO_WB_START");
+	cw_write(bd, model, &rs, src, 30 * M, M);
+	bio_data_query(bd, &st);
+	assert_int_equal(st.ds_cache_writes, 1);
+	assert_int_equal(st.ds_wb_starts, 0);
+	for (i = 0; i < 13; i++) {
+		uint64_t off = i < 8 ? 8 * M + (uint64_t)i * M
+				     : (i < 12 ? 20 * M + (uint64_t)(i - 8) * M : 30 * M);
+
+		assert_int_equal(read_one(bd, off, dst, M), 0);
+		assert_memory_equal(dst, model + off, M);
+	}
+	bio_data_close(bd);
+out:
+	unsetenv("DAOS_BIO_CACHE_WRITE");
+	free(model);
 	free(src);
 	free(dst);
 }
@@ -2089,6 +2233,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(t_data_written, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_buffered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_cache_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_data_wb_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_zero_ahead, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_zero_race, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_data_concurrent, setup, teardown),

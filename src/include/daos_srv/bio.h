@@ -459,6 +459,8 @@ struct bio_data_stats {
 	uint64_t ds_bytes;           /* bytes they wrote (padding included) */
 	uint64_t ds_buffered_writes; /* of ds_writes, written at once through the page cache */
 	uint64_t ds_cache_writes;    /* of ds_writes, large ones through the ring, buffered */
+	uint64_t ds_wb_starts;       /* write-backs started after cached writes (queued) */
+	uint64_t ds_wb_errors;       /* of them, failed (not cancelled by their write's failure) */
 	uint64_t ds_direct_bytes;    /* value bytes written straight from the caller's buffers */
 	uint64_t ds_bounce_bytes;    /* value bytes copied into bounce chunks first */
 	uint64_t ds_reads;        /* read requests (resubmissions not counted), cached ones too */
