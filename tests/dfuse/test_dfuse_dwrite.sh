@@ -7,7 +7,8 @@
 #  - the fsx exerciser, a tree copied in and out (diff -r), tar, O_APPEND, concurrent
 #    writers, a shared mmap written through a writing open;
 #  - after unmount (SIGTERM) and a mount without the option, the files equal their references;
-#  - with --direct-read too: fsx and dfuse_data_util.py directread;
+#  - with --direct-read too: the same checks through direct readers, fsx and
+#    dfuse_data_util.py directread;
 #  - the error path (DFUSE_FAULT_WB_EIO=3, the 3rd write written behind fails): fsync returns
 #    EIO once; on another mount close returns it.
 set -u
@@ -110,6 +111,14 @@ dfuse_umount "$M" "$DF_PID" || fail "second mount: unmount"
 # with --direct-read as well: readers direct beside direct writers
 dfuse_mount c "$M" --direct-write --direct-read --thread-count 4 ||
 	{ fail "mount --direct-write --direct-read"; exit 1; }
+# a direct reader's read (no GETATTR before it, unlike a cached one) waits for the writes
+mkdir -p "$M/dwr"
+if $CHK behind "$M/dwr" "$((SEED + 1))" >"$TMP/behind2.out" 2>&1; then
+	pass "$(sed 's/^ok: //' "$TMP/behind2.out") [--direct-read]"
+else
+	fail "writes behind seen at once [--direct-read]"
+	show output "$TMP/behind2.out"
+fi
 run_fsx fsx_dwr "$((SEED + 1))" 1500 fsx2 "--direct-write --direct-read"
 mkdir -p "$M/dread"
 if python3 "$TDIR/dfuse_data_util.py" directread "$M/dread" "$SEED" >"$TMP/dr.out" 2>&1; then
