@@ -5,11 +5,15 @@ test_dfuse_dwrite.sh. Each prints "ok: ..." and exits 0, or prints what differed
   behind DIR SEED   on a --direct-write mount with --attr-timeout 0 (every stat asks the
                     daemon): after each 1 MiB write answered before it reached DAOS, a
                     stat sees the new size and another descriptor reads the new bytes; one
-                    range overwritten 16 times in a row holds the last; 3000 small unaligned
-                    writes overlapping each other read back equal to a model
+                    range overwritten 16 times in a row holds the last; 4 KiB writes in a row
+                    (which the daemon gathers) seen at once, then partly overwritten; 3000
+                    small unaligned writes overlapping each other read back equal to a model
+  gather FILE       write 5 pieces of 3000 bytes and wait for a line on stdin before closing
+                    (the daemon is stopped meanwhile: it must write what it gathered)
   eio FILE WHEN     on a mount whose 3rd write written behind fails (DFUSE_FAULT_WB_EIO=3):
                     8 writes of 1 MiB all return, then WHEN=fsync: fsync fails with EIO, a
                     second fsync and close succeed; WHEN=close: close fails with EIO
+  gathered FILE     FILE holds what "gather" wrote
 """
 import errno
 import mmap
@@ -60,6 +64,30 @@ def behind(top, seed):
     if os.pread(rfd, MIB, 0) != pattern(1015, 0, MIB):
         print("a range overwritten 16 times does not hold the last write")
         return 1
+    # 4 KiB writes in a row (gathered by the daemon, across gather boundaries), each seen
+    # at once; then a larger write over part of what is gathered
+    os.ftruncate(wfd, 0)
+    model = bytearray()
+    for k in range(600):
+        data = pattern(2000 + k, k * 4096, 4096)
+        os.pwrite(wfd, data, k * 4096)
+        model += data
+        if k % 37 == 0:
+            if k % 2 == 0 and os.stat(path).st_size != len(model):
+                print("stat after %d small writes: size %d" % (k + 1, os.stat(path).st_size))
+                return 1
+            if os.pread(rfd, 4096, k * 4096) != data:
+                print("read after %d small writes differs" % (k + 1))
+                return 1
+    for k in range(600, 700):
+        os.pwrite(wfd, pattern(2000 + k, k * 4096, 4096), k * 4096)
+        model += pattern(2000 + k, k * 4096, 4096)
+    big = pattern(3000, 0, 200000)
+    os.pwrite(wfd, big, 650 * 4096 + 5)
+    model[650 * 4096 + 5:650 * 4096 + 5 + len(big)] = big
+    if os.pread(rfd, len(model) + 4096, 0) != bytes(model):
+        print("4 KiB writes in a row and a larger one over them: read back differs")
+        return 1
     # small unaligned writes overlapping each other, against a model
     model = bytearray(4 * MIB)
     end = 0
@@ -86,8 +114,8 @@ def behind(top, seed):
     os.close(rfd)
     os.close(wfd)
     print("ok: --direct-write: %d MiB written behind, each seen at once by stat and another "
-          "descriptor; 16 overwrites in order; 3000 overlapping unaligned writes equal "
-          "(seed %d)" % (n, seed))
+          "descriptor; 16 overwrites in order; 700 4 KiB writes (gathered) seen at once and "
+          "overwritten; 3000 overlapping unaligned writes equal (seed %d)" % (n, seed))
     return 0
 
 
@@ -122,9 +150,38 @@ def eio(path, when):
     return 0
 
 
+def gather(path):
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
+    for k in range(5):
+        os.pwrite(fd, pattern(4000 + k, k * 3000, 3000), k * 3000)
+    print("written", flush=True)
+    sys.stdin.readline()
+    try:
+        os.close(fd)
+    except OSError:
+        pass  # the mount is gone
+    return 0
+
+
+def gathered(path):
+    want = b"".join(pattern(4000 + k, k * 3000, 3000) for k in range(5))
+    with open(path, "rb") as f:
+        got = f.read()
+    if got != want:
+        print("%d bytes read, %d written before the daemon stopped" % (len(got), len(want)))
+        return 1
+    print("ok: --direct-write: small writes gathered when the daemon was stopped (SIGTERM) "
+          "are in DAOS")
+    return 0
+
+
 def main():
     if sys.argv[1] == "behind":
         return behind(sys.argv[2], int(sys.argv[3]))
+    if sys.argv[1] == "gather":
+        return gather(sys.argv[2])
+    if sys.argv[1] == "gathered":
+        return gathered(sys.argv[2])
     if sys.argv[1] == "eio":
         return eio(sys.argv[2], sys.argv[3])
     print("unknown command " + sys.argv[1])

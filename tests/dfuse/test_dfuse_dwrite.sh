@@ -6,7 +6,8 @@
 #    overwrites in order, overlapping unaligned writes against a model;
 #  - the fsx exerciser, a tree copied in and out (diff -r), tar, O_APPEND, concurrent
 #    writers, a shared mmap written through a writing open;
-#  - after unmount (SIGTERM) and a mount without the option, the files equal their references;
+#  - small writes still gathered by the daemon when SIGTERM stops it (the file still open)
+#    reach DAOS; after it a mount without the option reads every file back equal;
 #  - with --direct-read too: the same checks through direct readers, fsx and
 #    dfuse_data_util.py directread;
 #  - the error path (DFUSE_FAULT_WB_EIO=3, the 3rd write written behind fails): fsync returns
@@ -96,10 +97,27 @@ sys.exit(0 if d == b"\0" * 4000 + b"m" * 200 + b"\0" * (3 * 4096 + 5 - 4200) els
 else
 	echo "  (skip: the kernel has no FUSE_DIRECT_IO_ALLOW_MMAP)"
 fi
-dfuse_umount "$M" "$DF_PID" && pass "SIGTERM: unmounted, exit 0"
+
+# small writes still gathered when the daemon is told to stop, the file still open
+rm -f "$TMP/in"
+mkfifo "$TMP/in"
+$CHK gather "$M/gathered" <"$TMP/in" >"$TMP/gather.out" 2>&1 &
+GP=$!
+t_track $GP
+exec 7>"$TMP/in"
+wait_line "$TMP/gather.out" "^written" 60 || fail "the small writer did not write"
+dfuse_umount "$M" "$DF_PID" && pass "SIGTERM with a file open: unmounted, exit 0"
+exec 7>&-
+wait $GP
 
 # everything answered reached DAOS: a mount through the page cache reads it back
 dfuse_mount b "$M" || { fail "mount without --direct-write"; exit 1; }
+if $CHK gathered "$M/gathered" >"$TMP/gathered.out" 2>&1; then
+	pass "$(sed 's/^ok: //' "$TMP/gathered.out")"
+else
+	fail "small writes gathered at SIGTERM"
+	show output "$TMP/gathered.out"
+fi
 if cmp -s "$M/fsx_dw" "$TMP/fsx_dw.ref" && diff -r --no-dereference "$TMP/src" "$M/tree" \
 	>/dev/null 2>&1; then
 	pass "after a remount without the option the fsx file and the tree are intact"
