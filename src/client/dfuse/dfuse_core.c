@@ -494,8 +494,8 @@ ie_wgen_bump(struct dfuse_inode *ie)
  * gathered so far; a gather is written as one write when a write does not fit it, or by
  * whatever must wait for the inode's writes. Rules:
  *  1. A write waits, before it is answered, until no write in flight overlaps it, and a
- *     gather it overlaps without fitting is written first: writes to the same bytes reach
- *     DAOS in the order the kernel sent them.
+ *     gather it overlaps without fitting is written first, by the same thread: writes to
+ *     the same bytes reach DAOS in the order the kernel sent them.
  *  2. Whatever reads or reports the file's data or size (read, getattr, setattr, lookup and
  *     readdirplus of a known inode, an O_TRUNC open, flush, fsync, release, the end of the
  *     session) first writes the inode's gather and waits for every write of the inode in
@@ -503,7 +503,8 @@ ie_wgen_bump(struct dfuse_inode *ie)
  *     them.
  *  3. The first error of a write written behind is kept in in_wb_err; the next flush (a
  *     close) or fsync of a writing handle returns it and clears it.
- * in_wb_n counts the writes in flight plus one for a gather holding bytes.
+ * in_wb_n counts the writes in flight plus one for a gather holding bytes. The gather never
+ * overlaps a write in flight (so whoever takes it may write it at once).
  */
 static bool
 ie_wb_busy(struct dfuse_inode *ie)
@@ -1806,17 +1807,12 @@ again:
 	       wi.wi_end <= ie->in_wg_off + DFUSE_WB_GATHER;
 	if (!fits && ie->in_wg_len > 0 && wi.wi_off <= ie->in_wg_off + ie->in_wg_len &&
 	    ie->in_wg_off < wi.wi_end) {
-		/* overlaps or follows the gather without fitting: the gather goes first */
+		/*
+		 * Overlaps or follows the gather without fitting: this thread writes the
+		 * gather first, then this write (rule 1 holds: one thread, in that order;
+		 * both are in flight for everyone else).
+		 */
 		gbuf = ie_wg_take(ie, &gwi);
-		if (wi.wi_off < gwi.wi_end) {
-			pthread_mutex_unlock(&ie->in_wb_lock);
-			wb_write(fs, ie, &gwi, gbuf);
-			free(gbuf);
-			gbuf = NULL;
-			pthread_mutex_lock(&ie->in_wb_lock);
-			goto again;
-		}
-		/* only follows it: nothing waits from here on, it is written below */
 	}
 	ie_wgen_bump(ie); /* prefetched data from before the write is stale, and during it */
 	if (fits) {
@@ -1828,8 +1824,11 @@ again:
 		fuse_reply_write(req, size);
 		return;
 	}
-	if (size < DFUSE_WB_SMALL) {
-		/* a new gather; the old one (elsewhere, or full) is written after the reply */
+	if (size < DFUSE_WB_SMALL && (gbuf == NULL || wi.wi_off >= gwi.wi_end)) {
+		/*
+		 * A new gather; the old one (elsewhere, full, or just before) is written after
+		 * the reply. Not over the old one: the gather never overlaps a write in flight.
+		 */
 		if (gbuf == NULL)
 			gbuf = ie_wg_take(ie, &gwi);
 		ie->in_wg_buf = malloc(DFUSE_WB_GATHER);
