@@ -1913,8 +1913,11 @@ dfuse_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info 
 	int rc = 0;
 
 	(void)ino, (void)datasync;
+	/* the whole file, whichever handle wrote it; the error belongs to the writers */
 	if (fh->fh_wbehind)
 		rc = ie_wb_drain_err(fs_of(req), fh->fh_ie);
+	else
+		ie_wb_drain(fs_of(req), fh->fh_ie);
 	if (rc == 0)
 		rc = err_of(dfs_sync(fs_of(req)->fs_dfs));
 	fuse_reply_err(req, rc);
@@ -2423,8 +2426,9 @@ static const struct fuse_lowlevel_ops dfuse_ops = {
 
 /* Release every inode left (the kernel forgets nothing at unmount). */
 /*
- * The session ended (every worker joined): write what --direct-write still gathers (a file
- * written in small pieces and still open when the daemon was told to stop).
+ * The session ended (every worker joined, the prefetch threads stopped): write what
+ * --direct-write still gathers (a file written in small pieces and still open when the
+ * daemon was told to stop).
  */
 static void
 tab_wb_drain(struct dfuse_fs *fs)
@@ -2769,8 +2773,8 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	}
 	/* a signal ending the loop is the normal way out */
 	rc = rc < 0 ? -rc : 0;
-	tab_wb_drain(fs);
 	dfuse_pf_stop(fs);
+	tab_wb_drain(fs); /* no thread but this one is left to use the table */
 	fuse_session_unmount(se);
 	fprintf(stderr, "dfuse: unmounted %s\n", o->do_mnt);
 out_sig:
