@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_dfuse_cache.sh DAOS_SERVER DAOS_CTL_PING DFUSE_LOCAL TESTDIR [SEED]: the kernel's caches
 # over the FUSE core (the test launcher over a real daos_server), with the write-back cache
-# (the default) and with --disable-wb-cache:
+# (the default), with --disable-wb-cache and with --direct-write (written behind):
 #  - a writer keeps a file open without fsync while another process reads it after every
 #    unaligned write (same data, same size);
 #  - once the writer closed it, a second, concurrent mount of the container reads the same
@@ -30,9 +30,10 @@ ra_kb() {
 	[ -n "$dev" ] && cat "/sys/class/bdi/$dev/read_ahead_kb" 2>/dev/null
 }
 
-for mode in wb wt; do
+for mode in wb wt dw; do
 	opts=()
 	[ $mode = wt ] && opts=(--disable-wb-cache)
+	[ $mode = dw ] && opts=(--direct-write)
 	dfuse_mount a "$M" "${opts[@]}" || { fail "mount [$mode]"; exit 1; }
 	PID_A=$DF_PID
 	dfuse_mount b "$M2" "${opts[@]}" || { fail "second mount [$mode]"; exit 1; }

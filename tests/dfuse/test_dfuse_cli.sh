@@ -37,6 +37,7 @@ expect 0 "--readahead-kib" "$DFUSE" --help
 expect 2 "prefetch-mib wants 0..64" "$DFUSE" -m "$TMP" --pool p --cont c --prefetch-mib 65
 expect 2 "prefetch-mib wants 0..64" "$DFUSE" -m "$TMP" --pool p --cont c --prefetch-mib 8M
 expect 0 "--direct-read" "$DFUSE" --help
+expect 0 "--direct-write" "$DFUSE" --help
 expect 0 "--prefetch-mib" "$DFUSE" --help
 expect 2 "unexpected argument" "$DFUSE" "$TMP" extra --pool p --cont c
 expect 2 "belong to the test launcher" "$DFUSE" -m "$TMP" --pool p --cont c --mgmt 127.0.0.1:1

@@ -20,6 +20,8 @@
 # With `-- --direct-read` the read phase's open is direct I/O: no page cache, the reads are
 # answered by dfuse's own prefetch from the engine (its slots belong to the open, so a new
 # open reads the engine again). AB_NEW_DFUSE=--direct-read tests/perf/dfuse_ab.sh compares.
+# With `-- --direct-write` the write phase's open is direct I/O and dfuse writes behind
+# (answers each write at once; fsync/close wait for DAOS): AB_NEW_DFUSE=--direct-write.
 #
 # Durability: dfuse's write returns when the server has the data durably (the engine's WAL
 # commit), fsync has nothing more to do; with the write-back cache the kernel holds the

@@ -47,6 +47,9 @@
 #define DFUSE_MAX_IO (1024 * 1024)
 /* Asynchronous requests (read-ahead, write-back) in flight: DFUSE_DEF_THREADS matches it. */
 #define DFUSE_MAX_BACKGROUND 16
+/* --direct-write: writes under DFUSE_WB_SMALL are gathered, up to DFUSE_WB_GATHER bytes. */
+#define DFUSE_WB_SMALL (128 * 1024)
+#define DFUSE_WB_GATHER DFUSE_MAX_IO
 /* A transparent huge page (x86_64): the unit of the request and reply buffers. */
 #define DFUSE_HUGE (2UL << 20)
 /*
@@ -90,6 +93,27 @@ struct dfuse_inode {
 	uint32_t in_dreaders;
 	/* changed (atomically) around every write and truncation: prefetched data is older */
 	uint32_t in_wgen;
+	/*
+	 * --direct-write: the writes answered but not yet written (in_wb, under in_wb_lock;
+	 * in_wb_n, their count, also read atomically without it), signalled on in_wb_cond when
+	 * one ends; in_wb_err, the first error of one since the last fsync or flush took it.
+	 */
+	pthread_mutex_t in_wb_lock;
+	pthread_cond_t in_wb_cond;
+	struct dfuse_wb_io *in_wb;
+	uint32_t in_wb_n;
+	int in_wb_err;
+	/* in_wb_lock: small writes gathered, [in_wg_off, +in_wg_len) in in_wg_buf */
+	char *in_wg_buf;
+	uint64_t in_wg_off;
+	uint64_t in_wg_len;
+};
+
+/* A write answered to the kernel and still being written (--direct-write), on the stack. */
+struct dfuse_wb_io {
+	struct dfuse_wb_io *wi_next;
+	uint64_t wi_off;
+	uint64_t wi_end;
 };
 
 /* The job queue of the prefetch threads (dfuse_pf_*). */
@@ -115,6 +139,9 @@ struct dfuse_fs {
 	struct fuse_session *fs_se; /* set before the session loop */
 	pthread_mutex_t fs_lock;
 	struct dfuse_pfq fs_pfq;
+	/* DFUSE_FAULT_WB_EIO=N: the Nth write written behind fails with EIO (0: none) */
+	uint64_t fs_wb_fail_at;
+	uint64_t fs_wb_count; /* atomic: writes written behind */
 	struct dfuse_inode *fs_buckets[DFUSE_NBUCKETS];
 };
 
@@ -143,6 +170,7 @@ struct dfuse_fh {
 	bool fh_direct;  /* opened with direct_io: reads are not cached by the kernel */
 	bool fh_writer;  /* counted in in_writers */
 	bool fh_dreader; /* counted in in_dreaders */
+	bool fh_wbehind; /* --direct-write: a writing direct-I/O open, its writes written behind */
 	pthread_mutex_t fh_lock;
 	pthread_cond_t fh_cond; /* a slot became PF_READY */
 	uint32_t fh_ref;
@@ -267,6 +295,9 @@ ie_free(struct dfuse_inode *ie)
 	dfs_release(ie->in_obj);
 	pthread_rwlock_destroy(&ie->in_lock);
 	pthread_mutex_destroy(&ie->in_stat_lock);
+	pthread_mutex_destroy(&ie->in_wb_lock);
+	pthread_cond_destroy(&ie->in_wb_cond);
+	free(ie->in_wg_buf); /* NULL: release wrote the gather */
 	free(ie);
 }
 
@@ -406,12 +437,15 @@ fh_new(struct dfuse_fs *fs, struct dfuse_inode *ie, struct fuse_file_info *fi)
 	pthread_mutex_lock(&ie->in_stat_lock);
 	if (o->do_direct_io)
 		fh->fh_direct = true;
-	else if (o->do_direct_read && rdonly && ie->in_writers == 0)
+	else if (o->do_direct_write && !rdonly)
+		fh->fh_direct = true; /* --direct-write: no dirty pages anywhere */
+	else if (o->do_direct_read && rdonly && (ie->in_writers == 0 || o->do_direct_write))
 		fh->fh_direct = true;
 	else if (o->do_direct_read && !rdonly && ie->in_dreaders > 0)
 		fh->fh_direct = true;
 	fh->fh_writer = !rdonly;
 	fh->fh_dreader = rdonly && fh->fh_direct;
+	fh->fh_wbehind = o->do_direct_write && !rdonly;
 	if (fh->fh_writer)
 		ie->in_writers++;
 	if (fh->fh_dreader)
@@ -448,6 +482,143 @@ static void
 ie_wgen_bump(struct dfuse_inode *ie)
 {
 	__atomic_add_fetch(&ie->in_wgen, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Write-behind (--direct-write). A write of a writing handle is answered as soon as it is
+ * entered in the inode's in_wb, then written with dfs_write from the worker's request
+ * buffer, which the worker keeps until then (it serves no other request meanwhile; the
+ * other workers take the next ones, so up to one write per worker is in flight). A small
+ * write (under DFUSE_WB_SMALL) is instead copied into the inode's gather buffer (in_wg_*,
+ * one per inode, DFUSE_WB_GATHER bytes) when it lands inside or right after the bytes
+ * gathered so far; a gather is written as one write when a write does not fit it, or by
+ * whatever must wait for the inode's writes. Rules:
+ *  1. A write waits, before it is answered, until no write in flight overlaps it, and a
+ *     gather it overlaps without fitting is written first, by the same thread: writes to
+ *     the same bytes reach DAOS in the order the kernel sent them.
+ *  2. Whatever reads or reports the file's data or size (read, getattr, setattr, lookup and
+ *     readdirplus of a known inode, an O_TRUNC open, flush, fsync, release, the end of the
+ *     session) first writes the inode's gather and waits for every write of the inode in
+ *     flight (ie_wb_drain): the kernel answered those writes, so the answer must include
+ *     them.
+ *  3. The first error of a write written behind is kept in in_wb_err; the next flush (a
+ *     close) or fsync of a writing handle returns it and clears it.
+ * in_wb_n counts the writes in flight plus one for a gather holding bytes. The gather never
+ * overlaps a write in flight (so whoever takes it may write it at once).
+ */
+static bool
+ie_wb_busy(struct dfuse_inode *ie)
+{
+	return __atomic_load_n(&ie->in_wb_n, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Under in_wb_lock: enter @wi in the writes in flight (nothing in flight overlaps it). */
+static void
+ie_wb_push(struct dfuse_inode *ie, struct dfuse_wb_io *wi)
+{
+	wi->wi_next = ie->in_wb;
+	ie->in_wb = wi;
+	__atomic_add_fetch(&ie->in_wb_n, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Under in_wb_lock: the gather, if it holds bytes, becomes write @wi in flight; returns
+ * its buffer (the caller writes it with wb_write and frees it) or NULL.
+ */
+static char *
+ie_wg_take(struct dfuse_inode *ie, struct dfuse_wb_io *wi)
+{
+	char *buf = ie->in_wg_buf;
+
+	if (ie->in_wg_len == 0)
+		return NULL;
+	wi->wi_off = ie->in_wg_off;
+	wi->wi_end = ie->in_wg_off + ie->in_wg_len;
+	ie->in_wg_buf = NULL;
+	ie->in_wg_len = 0;
+	__atomic_sub_fetch(&ie->in_wb_n, 1, __ATOMIC_RELEASE); /* the gather's count */
+	ie_wb_push(ie, wi);
+	return buf;
+}
+
+/* @wi was written with result @rc: out of the list, its error kept, waiters woken. */
+static void
+ie_wb_leave(struct dfuse_inode *ie, struct dfuse_wb_io *wi, int rc)
+{
+	struct dfuse_wb_io **pp;
+
+	pthread_mutex_lock(&ie->in_wb_lock);
+	for (pp = &ie->in_wb; *pp != wi; pp = &(*pp)->wi_next)
+		;
+	*pp = wi->wi_next;
+	__atomic_sub_fetch(&ie->in_wb_n, 1, __ATOMIC_RELEASE);
+	if (rc != 0 && ie->in_wb_err == 0)
+		ie->in_wb_err = rc;
+	pthread_cond_broadcast(&ie->in_wb_cond);
+	pthread_mutex_unlock(&ie->in_wb_lock);
+}
+
+/*
+ * Write @wi (entered in flight) from @buf to DAOS, then take it out of the writes in
+ * flight. Context: a worker, without in_wb_lock; blocks in dfs_write.
+ */
+static void
+wb_write(struct dfuse_fs *fs, struct dfuse_inode *ie, struct dfuse_wb_io *wi, const char *buf)
+{
+	size_t size = wi->wi_end - wi->wi_off;
+	d_sg_list_t sgl;
+	d_iov_t iov;
+	uint64_t n;
+	int rc;
+
+	d_iov_set(&iov, (void *)buf, size);
+	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+	n = __atomic_add_fetch(&fs->fs_wb_count, 1, __ATOMIC_RELAXED);
+	if (n == fs->fs_wb_fail_at)
+		rc = EIO; /* DFUSE_FAULT_WB_EIO: the error path, for tests */
+	else
+		rc = err_of(dfs_write(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)wi->wi_off, NULL));
+	ie_wgen_bump(ie);
+	if (rc != 0)
+		fprintf(stderr, "dfuse: write behind of %zu bytes at %ju of inode %ju: %s\n", size,
+			(uintmax_t)wi->wi_off, (uintmax_t)ie->in_ino, strerror(rc));
+	ie_wb_leave(ie, wi, rc);
+}
+
+/* Write @ie's gather, if any, and wait until no write of @ie is in flight (rule 2). */
+static void
+ie_wb_drain(struct dfuse_fs *fs, struct dfuse_inode *ie)
+{
+	struct dfuse_wb_io wi;
+	char *buf;
+
+	if (!ie_wb_busy(ie))
+		return;
+	pthread_mutex_lock(&ie->in_wb_lock);
+	buf = ie_wg_take(ie, &wi);
+	pthread_mutex_unlock(&ie->in_wb_lock);
+	if (buf != NULL) {
+		wb_write(fs, ie, &wi, buf);
+		free(buf);
+	}
+	pthread_mutex_lock(&ie->in_wb_lock);
+	while (ie->in_wb != NULL)
+		pthread_cond_wait(&ie->in_wb_cond, &ie->in_wb_lock);
+	pthread_mutex_unlock(&ie->in_wb_lock);
+}
+
+/* ie_wb_drain, then the error kept since the last call (0 if none), cleared (rule 3). */
+static int
+ie_wb_drain_err(struct dfuse_fs *fs, struct dfuse_inode *ie)
+{
+	int rc;
+
+	ie_wb_drain(fs, ie);
+	pthread_mutex_lock(&ie->in_wb_lock);
+	rc = ie->in_wb_err;
+	ie->in_wb_err = 0;
+	pthread_mutex_unlock(&ie->in_wb_lock);
+	return rc;
 }
 
 /* A slot holding (or about to hold) chunk @coff read at generation @gen; fh_lock held. */
@@ -833,6 +1004,13 @@ ie_insert(struct dfuse_fs *fs, struct dfuse_inode *parent_ie, const char *name, 
 			pthread_rwlock_unlock(&ie->in_lock);
 		}
 		dfs_release(obj);
+		if (ie_wb_busy(ie)) {
+			/* @st may predate writes the kernel was answered (write-behind, rule 2) */
+			ie_wb_drain(fs, ie);
+			pthread_rwlock_rdlock(&ie->in_lock);
+			(void)dfs_ostat(fs->fs_dfs, ie->in_obj, st); /* on failure: as looked up */
+			pthread_rwlock_unlock(&ie->in_lock);
+		}
 		st->st_ino = ino;
 		ie_stat_save(ie, st);
 		ie_put(fs, ie);
@@ -846,6 +1024,8 @@ ie_insert(struct dfuse_fs *fs, struct dfuse_inode *parent_ie, const char *name, 
 	nie->in_nlookup = 1;
 	pthread_rwlock_init(&nie->in_lock, NULL);
 	pthread_mutex_init(&nie->in_stat_lock, NULL);
+	pthread_mutex_init(&nie->in_wb_lock, NULL);
+	pthread_cond_init(&nie->in_wb_cond, NULL);
 	st->st_ino = ino;
 	nie->in_stat = *st;
 	nie->in_next = fs->fs_buckets[ino % DFUSE_NBUCKETS];
@@ -1092,6 +1272,7 @@ dfuse_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	ie = ie_get_req(req, fs, ino);
 	if (ie == NULL)
 		return;
+	ie_wb_drain(fs, ie);
 	rc = ie_stat(fs, ie, &st);
 	if (rc == 0)
 		fuse_reply_attr(req, &st, fs->fs_opts->do_attr_to);
@@ -1138,6 +1319,7 @@ dfuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
 			now_ts(&st.st_mtim);
 	}
+	ie_wb_drain(fs, ie);
 	if (flags & DFS_SET_ATTR_SIZE)
 		ie_wgen_bump(ie);
 	pthread_rwlock_rdlock(&ie->in_lock);
@@ -1457,6 +1639,7 @@ dfuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if ((fi->flags & O_ACCMODE) != O_RDONLY && fs->fs_oflags == O_RDONLY)
 		rc = EROFS;
 	if (rc == 0 && (fi->flags & O_TRUNC)) {
+		ie_wb_drain(fs, ie);
 		pthread_rwlock_rdlock(&ie->in_lock);
 		rc = dfs_ostat(fs->fs_dfs, ie->in_obj, &st);
 		if (rc == 0 && st.st_size > 0) {
@@ -1488,6 +1671,7 @@ static void
 dfuse_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
+	ie_wb_drain(fs_of(req), fh_of(fi)->fh_ie); /* written behind: in DAOS after close */
 	fh_close(fh_of(fi));
 	fuse_reply_err(req, 0);
 }
@@ -1572,6 +1756,7 @@ dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 	int rc;
 
 	(void)ino;
+	ie_wb_drain(fs, ie);
 	if (fh->fh_direct && fs->fs_pfq.pq_nthr > 0) {
 		gen = ie_wgen(ie);
 		if (pf_read(req, fh, size, off))
@@ -1594,12 +1779,91 @@ dfuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 		fuse_reply_err(req, err_of(rc));
 }
 
+/*
+ * A write of a --direct-write handle (the rules above ie_wb_busy): answered at once, then
+ * gathered or written from @buf, which stays the worker's until this returns.
+ */
+static void
+write_behind(fuse_req_t req, struct dfuse_fs *fs, struct dfuse_inode *ie, const char *buf,
+	     size_t size, off_t off)
+{
+	struct dfuse_wb_io wi = {.wi_off = (uint64_t)off, .wi_end = (uint64_t)off + size};
+	struct dfuse_wb_io gwi;
+	struct dfuse_wb_io *o;
+	char *gbuf = NULL;
+	bool fits;
+
+	pthread_mutex_lock(&ie->in_wb_lock);
+again:
+	for (o = ie->in_wb; o != NULL; o = o->wi_next) {
+		if (o->wi_off < wi.wi_end && wi.wi_off < o->wi_end) {
+			pthread_cond_wait(&ie->in_wb_cond, &ie->in_wb_lock);
+			goto again;
+		}
+	}
+	/* fits the gather: inside or right after its bytes, within its buffer */
+	fits = size < DFUSE_WB_SMALL && ie->in_wg_len > 0 && wi.wi_off >= ie->in_wg_off &&
+	       wi.wi_off <= ie->in_wg_off + ie->in_wg_len &&
+	       wi.wi_end <= ie->in_wg_off + DFUSE_WB_GATHER;
+	if (!fits && ie->in_wg_len > 0 && wi.wi_off <= ie->in_wg_off + ie->in_wg_len &&
+	    ie->in_wg_off < wi.wi_end) {
+		/*
+		 * Overlaps or follows the gather without fitting: this thread writes the
+		 * gather first, then this write (rule 1 holds: one thread, in that order;
+		 * both are in flight for everyone else).
+		 */
+		gbuf = ie_wg_take(ie, &gwi);
+	}
+	ie_wgen_bump(ie); /* prefetched data from before the write is stale, and during it */
+	if (fits) {
+		memcpy(ie->in_wg_buf + (wi.wi_off - ie->in_wg_off), buf, size);
+		if (wi.wi_end > ie->in_wg_off + ie->in_wg_len)
+			ie->in_wg_len = wi.wi_end - ie->in_wg_off;
+		pthread_mutex_unlock(&ie->in_wb_lock);
+		ie_wgen_bump(ie);
+		fuse_reply_write(req, size);
+		return;
+	}
+	if (size < DFUSE_WB_SMALL && (gbuf == NULL || wi.wi_off >= gwi.wi_end)) {
+		/*
+		 * A new gather; the old one (elsewhere, full, or just before) is written after
+		 * the reply. Not over the old one: the gather never overlaps a write in flight.
+		 */
+		if (gbuf == NULL)
+			gbuf = ie_wg_take(ie, &gwi);
+		ie->in_wg_buf = malloc(DFUSE_WB_GATHER);
+		if (ie->in_wg_buf != NULL) {
+			memcpy(ie->in_wg_buf, buf, size);
+			ie->in_wg_off = wi.wi_off;
+			ie->in_wg_len = size;
+			__atomic_add_fetch(&ie->in_wb_n, 1, __ATOMIC_RELEASE);
+			pthread_mutex_unlock(&ie->in_wb_lock);
+			ie_wgen_bump(ie);
+			fuse_reply_write(req, size);
+			if (gbuf != NULL) {
+				wb_write(fs, ie, &gwi, gbuf);
+				free(gbuf);
+			}
+			return;
+		}
+	}
+	ie_wb_push(ie, &wi);
+	pthread_mutex_unlock(&ie->in_wb_lock);
+	fuse_reply_write(req, size);
+	if (gbuf != NULL) {
+		wb_write(fs, ie, &gwi, gbuf);
+		free(gbuf);
+	}
+	wb_write(fs, ie, &wi, buf);
+}
+
 static void
 dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 	    struct fuse_file_info *fi)
 {
 	struct dfuse_fs *fs = fs_of(req);
-	struct dfuse_inode *ie = fh_of(fi)->fh_ie;
+	struct dfuse_fh *fh = fh_of(fi);
+	struct dfuse_inode *ie = fh->fh_ie;
 	d_sg_list_t sgl;
 	d_iov_t iov;
 	int rc;
@@ -1616,6 +1880,10 @@ dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t 
 	}
 	d_iov_set(&iov, (void *)buf, size);
 	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
+	if (fh->fh_wbehind) {
+		write_behind(req, fs, ie, buf, size, off);
+		return;
+	}
 	ie_wgen_bump(ie); /* prefetched data from before the write is stale, and during it */
 	rc = dfs_write(fs->fs_dfs, ie->in_obj, &sgl, (daos_off_t)off, NULL);
 	ie_wgen_bump(ie);
@@ -1625,18 +1893,34 @@ dfuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t 
 		fuse_reply_err(req, err_of(rc));
 }
 
+/* A close: writes written behind are in DAOS first, and their error is close()'s. */
 static void
 dfuse_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino, (void)fi;
-	fuse_reply_err(req, 0); /* write-through: nothing is held back */
+	struct dfuse_fh *fh = fh_of(fi);
+	int rc = 0;
+
+	(void)ino;
+	if (fh->fh_wbehind)
+		rc = ie_wb_drain_err(fs_of(req), fh->fh_ie);
+	fuse_reply_err(req, rc); /* otherwise write-through: nothing is held back */
 }
 
 static void
 dfuse_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	(void)ino, (void)datasync, (void)fi;
-	fuse_reply_err(req, err_of(dfs_sync(fs_of(req)->fs_dfs)));
+	struct dfuse_fh *fh = fh_of(fi);
+	int rc = 0;
+
+	(void)ino, (void)datasync;
+	/* the whole file, whichever handle wrote it; the error belongs to the writers */
+	if (fh->fh_wbehind)
+		rc = ie_wb_drain_err(fs_of(req), fh->fh_ie);
+	else
+		ie_wb_drain(fs_of(req), fh->fh_ie);
+	if (rc == 0)
+		rc = err_of(dfs_sync(fs_of(req)->fs_dfs));
+	fuse_reply_err(req, rc);
 }
 
 static void
@@ -2141,6 +2425,22 @@ static const struct fuse_lowlevel_ops dfuse_ops = {
 };
 
 /* Release every inode left (the kernel forgets nothing at unmount). */
+/*
+ * The session ended (every worker joined, the prefetch threads stopped): write what
+ * --direct-write still gathers (a file written in small pieces and still open when the
+ * daemon was told to stop).
+ */
+static void
+tab_wb_drain(struct dfuse_fs *fs)
+{
+	struct dfuse_inode *ie;
+	size_t b;
+
+	for (b = 0; b < DFUSE_NBUCKETS; b++)
+		for (ie = fs->fs_buckets[b]; ie != NULL; ie = ie->in_next)
+			ie_wb_drain(fs, ie);
+}
+
 static void
 tab_clear(struct dfuse_fs *fs)
 {
@@ -2373,6 +2673,8 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	fs->fs_dfs = dfs;
 	fs->fs_opts = o;
 	fs->fs_oflags = o->do_rdonly ? O_RDONLY : O_RDWR;
+	if (getenv("DFUSE_FAULT_WB_EIO") != NULL)
+		fs->fs_wb_fail_at = strtoull(getenv("DFUSE_FAULT_WB_EIO"), NULL, 10);
 	pthread_mutex_init(&fs->fs_lock, NULL);
 	rc = dfs_lookup(dfs, "/", fs->fs_oflags, &root->in_obj, NULL, &root->in_stat);
 	if (rc != 0) {
@@ -2385,6 +2687,8 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	root->in_nlookup = 1;
 	pthread_rwlock_init(&root->in_lock, NULL);
 	pthread_mutex_init(&root->in_stat_lock, NULL);
+	pthread_mutex_init(&root->in_wb_lock, NULL);
+	pthread_cond_init(&root->in_wb_cond, NULL);
 	fs->fs_buckets[FUSE_ROOT_ID % DFUSE_NBUCKETS] = root;
 
 	snprintf(mopts, sizeof(mopts), "fsname=dfuse,subtype=daos,default_permissions%s",
@@ -2433,8 +2737,9 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	 * question before each write() system call); DFUSE_NO_KILLPRIV_V2=1 leaves it out
 	 */
 	fs->fs_se = se;
-	/* --direct-read: shared mmap of a read-only (direct-I/O) open still works */
-	rc = dfuse_kio_attach(se, getenv("DFUSE_NO_KILLPRIV_V2") == NULL, o->do_direct_read);
+	/* --direct-read/-write: shared mmap of a direct-I/O open still works */
+	rc = dfuse_kio_attach(se, getenv("DFUSE_NO_KILLPRIV_V2") == NULL,
+			      o->do_direct_read || o->do_direct_write);
 	if (rc != 0) {
 		fprintf(stderr, "dfuse: custom FUSE I/O: %s\n", strerror(-rc));
 		rc = EIO;
@@ -2469,6 +2774,7 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	/* a signal ending the loop is the normal way out */
 	rc = rc < 0 ? -rc : 0;
 	dfuse_pf_stop(fs);
+	tab_wb_drain(fs); /* no thread but this one is left to use the table */
 	fuse_session_unmount(se);
 	fprintf(stderr, "dfuse: unmounted %s\n", o->do_mnt);
 out_sig:

@@ -41,6 +41,7 @@ struct dfuse_opts {
 	bool do_wb_cache;        /* --enable-wb-cache (default) / --disable-wb-cache */
 	unsigned do_ra_kib;      /* --readahead-kib: the kernel's read-ahead for the mount */
 	bool do_direct_read;     /* --direct-read: O_RDONLY opens are direct I/O */
+	bool do_direct_write;    /* --direct-write: writing opens are direct I/O, written behind */
 	unsigned do_pf_mib;      /* --prefetch-mib: dfuse's read-ahead of direct-I/O handles */
 	unsigned do_threads;     /* -t, --thread-count */
 	double do_attr_to;       /* --attr-timeout, seconds */

@@ -29,6 +29,8 @@ enum {
 	OPT_RA,
 	OPT_RDONLY,
 	OPT_DREAD,
+	OPT_DWRITE,
+	OPT_NODWRITE,
 	OPT_PF,
 };
 
@@ -54,6 +56,8 @@ static const struct option dfuse_longopts[] = {
     {"readahead-kib", required_argument, NULL, OPT_RA},
     {"read-only", no_argument, NULL, OPT_RDONLY},
     {"direct-read", no_argument, NULL, OPT_DREAD},
+    {"direct-write", no_argument, NULL, OPT_DWRITE},
+    {"no-direct-write", no_argument, NULL, OPT_NODWRITE},
     {"prefetch-mib", required_argument, NULL, OPT_PF},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -83,6 +87,9 @@ dfuse_usage(FILE *out, const char *prog, bool launcher)
 		"                           0: leave the kernel's)\n"
 		"      --direct-read        read-only opens bypass the page cache, dfuse\n"
 		"                           prefetches sequential reads (see README)\n"
+		"      --direct-write       writing opens bypass the page cache, dfuse\n"
+		"                           writes behind (errors at fsync/close; README)\n"
+		"      --no-direct-write    writes through the page cache\n"
 		"      --prefetch-mib N     dfuse's read-ahead of a direct-I/O file handle\n"
 		"                           (default %u, 0: none)\n"
 		"      --read-only          mount read-only\n"
@@ -215,6 +222,12 @@ dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
 		case OPT_DREAD:
 			o->do_direct_read = true;
 			break;
+		case OPT_DWRITE:
+			o->do_direct_write = true;
+			break;
+		case OPT_NODWRITE:
+			o->do_direct_write = false;
+			break;
 		case OPT_PF:
 			errno = 0;
 			n = strtol(optarg, &end, 10);
@@ -250,8 +263,8 @@ dfuse_opts_parse(int argc, char **argv, bool launcher, struct dfuse_opts *o)
 		fprintf(stderr, "dfuse: --mgmt and --create belong to the test launcher\n");
 		goto usage;
 	}
-	if (o->do_direct_io)
-		o->do_wb_cache = false; /* no page cache at all */
+	if (o->do_direct_io || o->do_direct_write)
+		o->do_wb_cache = false; /* no page cache at all, or no writer that uses it */
 	if (launcher && o->do_mgmt == NULL) {
 		fprintf(stderr, "dfuse: --mgmt is required\n");
 		goto usage;
