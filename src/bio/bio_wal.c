@@ -1030,6 +1030,12 @@ bio_wal_last_lsn(struct bio_wal *wal)
 	return wal->w_last_lsn;
 }
 
+uint32_t
+bio_wal_durable_waiters(struct bio_wal *wal)
+{
+	return wal->w_in_flight ? wal->w_cb_nr : 0;
+}
+
 int
 bio_wal_flush(struct bio_wal *wal)
 {

@@ -346,6 +346,16 @@ int bio_wal_flush_wait(struct bio_wal *wal);
 int bio_wal_on_durable(struct bio_wal *wal, uint64_t lsn, bio_wal_durable_cb_t cb, void *arg);
 
 /**
+ * How many bio_wal_on_durable callbacks wait for a flush that is in flight now (0 when no
+ * flush is in flight: nothing they wait for is on its way yet). A caller whose many
+ * requests wait here knows its next event is that flush's completion, a device flush away
+ * (the engine's loop then sleeps instead of spinning).
+ *
+ * Context: the WAL's thread; never blocks.
+ */
+uint32_t bio_wal_durable_waiters(struct bio_wal *wal);
+
+/**
  * After a checkpoint that covers every record <= @lsn: let the space of those records be
  * reused. The new tail goes to the header with the next flush; the space is reused only
  * once that header is durable, so a crash never finds the tail pointing at overwritten
