@@ -552,18 +552,23 @@ srv_child_find(struct srv_vos_tgt *tgt, const uuid_t uuid)
 #define SRV_CHILD_WAIT_MAX_NS (1000 * 1000)
 
 /*
- * A shard with at least this many requests waiting for a WAL flush in flight (durability
- * callbacks, vos_pool_durable_waiters) is bound by that flush: the loop's next event is its
- * completion, a device flush (~100 us to ms) away, or a new request, which at such a depth
- * comes only as the answer to a reply that the flush releases. So the loop sleeps in epoll
- * at once instead of spinning (dss_xstream_nospin): the spin's sched_yield turns took
- * ~10 % of the target's CPU samples during 4 KiB updates at QD64, on a machine whose two
- * cores the client, io_uring's workers and the softirqs share. A QD1 stream (one waiter)
- * keeps the spin that spares its round trip a wake-up. DAOS_XS_NOSPIN_DURABLE (a count;
- * 0: never) overrides it, read at srv_vos_open.
+ * A shard with at least SRV_NOSPIN_DURABLE_DEFAULT requests waiting for a WAL flush in
+ * flight (durability callbacks, vos_pool_durable_waiters), whose recent flushes took at
+ * least SRV_NOSPIN_DURABLE_NS_DEFAULT (ws_flush_ns), is bound by that flush: the loop's
+ * next event is its completion, or a new request, which at such a depth comes only as the
+ * answer to a reply that the flush releases. So the loop sleeps in epoll at once instead of
+ * spinning (dss_xstream_nospin): the spin's sched_yield turns took ~10 % of the target's
+ * CPU samples during 4 KiB updates at QD64, on a machine whose two cores the client,
+ * io_uring's workers and the softirqs share. Flushes quicker than a wake-up and a little
+ * (tmpfs: a few us) keep the spin, which meets their completion with no wake-up (sleeping
+ * there cut the rate by a third); so does a QD1 stream (one waiter).
+ * DAOS_XS_NOSPIN_DURABLE (a count; 0: never) and DAOS_XS_NOSPIN_DURABLE_US override them,
+ * read at srv_vos_open.
  */
 #define SRV_NOSPIN_DURABLE_DEFAULT 8
+#define SRV_NOSPIN_DURABLE_NS_DEFAULT (200 * 1000ULL)
 static uint32_t srv_nospin_durable = SRV_NOSPIN_DURABLE_DEFAULT;
+static uint64_t srv_nospin_durable_ns = SRV_NOSPIN_DURABLE_NS_DEFAULT;
 
 static int
 srv_child_wait(void *arg)
@@ -622,8 +627,13 @@ srv_child_poll(void *arg)
 
 	if (n != 0)
 		srv_child_metrics(pc, true);
-	if (srv_nospin_durable != 0 && vos_pool_durable_waiters(pc->pc_poh) >= srv_nospin_durable)
-		dss_xstream_nospin();
+	if (srv_nospin_durable != 0) {
+		uint64_t flush_ns;
+
+		if (vos_pool_durable_waiters(pc->pc_poh, &flush_ns) >= srv_nospin_durable &&
+		    flush_ns >= srv_nospin_durable_ns)
+			dss_xstream_nospin();
+	}
 
 	/*
 	 * Waiters re-check on any progress, including completions that another waiter reaped
@@ -1170,19 +1180,19 @@ srv_tgt_metrics(struct srv_vos_tgt *tgt)
 	}
 }
 
-/* DAOS_XS_NOSPIN_DURABLE, or SRV_NOSPIN_DURABLE_DEFAULT when unset or not a count */
-static uint32_t
-srv_env_nospin_durable(void)
+/* Environment variable @name as a number, or @def when unset or not a number */
+static uint64_t
+srv_env_u64(const char *name, uint64_t def)
 {
-	const char *env = getenv("DAOS_XS_NOSPIN_DURABLE");
-	unsigned int v;
+	const char *env = getenv(name);
+	uint64_t v;
 
 	if (env == NULL || *env == '\0')
-		return SRV_NOSPIN_DURABLE_DEFAULT;
-	if (d_getenv_uint("DAOS_XS_NOSPIN_DURABLE", &v) == 0)
+		return def;
+	if (d_getenv_uint64_t(name, &v) == 0)
 		return v;
-	D_WARN("ignoring DAOS_XS_NOSPIN_DURABLE=%s: not a count\n", env);
-	return SRV_NOSPIN_DURABLE_DEFAULT;
+	D_WARN("ignoring %s=%s: not a number\n", name, env);
+	return def;
 }
 
 int
@@ -1195,7 +1205,10 @@ srv_vos_open(const struct dss_engine *eng)
 	uint32_t i;
 
 	D_ASSERT(srv_vos.sv_tgts == NULL);
-	srv_nospin_durable = srv_env_nospin_durable();
+	srv_nospin_durable =
+	    (uint32_t)srv_env_u64("DAOS_XS_NOSPIN_DURABLE", SRV_NOSPIN_DURABLE_DEFAULT);
+	srv_nospin_durable_ns =
+	    srv_env_u64("DAOS_XS_NOSPIN_DURABLE_US", SRV_NOSPIN_DURABLE_NS_DEFAULT / 1000) * 1000;
 	D_ALLOC_ARRAY(tgts, nr);
 	if (tgts == NULL)
 		return -DER_NOMEM;

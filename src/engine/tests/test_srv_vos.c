@@ -436,11 +436,13 @@ dur_nospin_sleeps(const uuid_t pool, uint32_t max)
 
 /*
  * A target whose requests wait for a WAL flush in flight sleeps at once instead of spinning
- * (srv_child_poll, SRV_NOSPIN_DURABLE_DEFAULT waiters); DAOS_XS_NOSPIN_DURABLE=0 keeps the
- * spin. Nothing else in this process asks for a sleep without a spin (no network), so the
- * count of such sleeps is the rule's alone. Robust at any load: the positive side retries
- * up to 50 rounds of 32 ULTs (each round's first flush is in flight, a device flush long,
- * while 31 requests wait); the negative side is "never".
+ * (srv_child_poll: SRV_NOSPIN_DURABLE_DEFAULT waiters, flushes of at least
+ * DAOS_XS_NOSPIN_DURABLE_US, here 0 so that a fast disk's flushes count too);
+ * DAOS_XS_NOSPIN_DURABLE=0, or flushes quicker than DAOS_XS_NOSPIN_DURABLE_US (60 s here),
+ * keep the spin. Nothing else in this process asks for a sleep without a spin (no
+ * network), so the count of such sleeps is the rule's alone. Robust at any load: the
+ * positive side retries up to 50 rounds of 32 ULTs (each round's first flush is in flight,
+ * a device flush long, while 31 requests wait); the negative sides are "never".
  */
 static void
 test_nospin_durable(void **state)
@@ -450,6 +452,7 @@ test_nospin_durable(void **state)
 
 	(void)state;
 	unsetenv("DAOS_XS_NOSPIN_DURABLE");
+	setenv("DAOS_XS_NOSPIN_DURABLE_US", "0", 1);
 	engine_up();
 	uuid_generate(pool);
 	assert_int_equal(ds_pool_tgt_create(pool, 64 * MiB, 16 * MiB, rcs, TGT_NR), 0);
@@ -460,7 +463,13 @@ test_nospin_durable(void **state)
 	engine_up();
 	assert_int_equal(dur_nospin_sleeps(pool, 10), 0);
 	engine_down();
+
 	unsetenv("DAOS_XS_NOSPIN_DURABLE");
+	setenv("DAOS_XS_NOSPIN_DURABLE_US", "60000000", 1);
+	engine_up();
+	assert_int_equal(dur_nospin_sleeps(pool, 10), 0);
+	engine_down();
+	unsetenv("DAOS_XS_NOSPIN_DURABLE_US");
 
 	engine_up();
 	assert_int_equal(ds_pool_tgt_destroy(pool, rcs, TGT_NR), 0);

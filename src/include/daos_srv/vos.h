@@ -165,8 +165,11 @@ int vos_pool_wait(daos_handle_t poh, uint64_t lsn);
 /** Call @cb(@arg, @lsn, rc) when @lsn is durable (rc 0) or failed (-DER_IO). */
 int vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb, void *arg);
 
-/** Callbacks of vos_pool_on_durable waiting for a WAL flush in flight (bio_wal_durable_waiters). */
-uint32_t vos_pool_durable_waiters(daos_handle_t poh);
+/**
+ * Callbacks of vos_pool_on_durable waiting for a WAL flush in flight, and the recent
+ * flushes' latency in *@flush_ns (may be NULL): bio_wal_durable_waiters.
+ */
+uint32_t vos_pool_durable_waiters(daos_handle_t poh, uint64_t *flush_ns);
 
 /**
  * Make progress without blocking: reap WAL completions, start the next flush, release data
