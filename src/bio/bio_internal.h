@@ -235,6 +235,7 @@ struct wal_flush {
 	uint64_t wf_tail_lsn; /* with a header write: the tail it makes durable */
 	uint64_t wf_tail_pos;
 	uint64_t wf_complete_lsn;         /* with a header write: its hd_complete_lsn */
+	uint64_t wf_sub_ns;               /* submitted at (d_now_ns) */
 	uint32_t wf_pending;              /* requests not completed yet */
 	uint32_t wf_len[WAL_OP_NR];       /* bytes each write must complete */
 	int wf_rc;                        /* first error */

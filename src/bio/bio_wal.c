@@ -652,6 +652,7 @@ wal_submit(struct bio_wal *wal)
 		wal->w_stats.ws_pad_bytes += pad;
 	}
 	memset(wf, 0, sizeof(*wf));
+	wf->wf_sub_ns = d_now_ns();
 	wf->wf_last_lsn = recs ? wal->w_last_lsn : wal->w_sub_lsn;
 	wf->wf_end = recs ? wal->w_head_pos : wal->w_sub_pos;
 	if (recs && wal->w_dep_fd >= 0) {
@@ -822,6 +823,13 @@ submit:
 static void
 wal_flush_done(struct bio_wal *wal, struct wal_flush *wf)
 {
+	uint64_t ns = d_now_ns() - wf->wf_sub_ns;
+
+	/* a moving average of 1/8: the first flush sets it */
+	wal->w_stats.ws_flush_ns =
+	    wal->w_stats.ws_flush_ns == 0
+		? ns
+		: wal->w_stats.ws_flush_ns - wal->w_stats.ws_flush_ns / 8 + ns / 8;
 	/* index-only appends move it while a header flush is in flight: never back */
 	if (wf->wf_last_lsn > wal->w_durable_lsn)
 		wal->w_durable_lsn = wf->wf_last_lsn;
@@ -1028,6 +1036,14 @@ uint64_t
 bio_wal_last_lsn(struct bio_wal *wal)
 {
 	return wal->w_last_lsn;
+}
+
+uint32_t
+bio_wal_durable_waiters(struct bio_wal *wal, uint64_t *flush_ns)
+{
+	if (flush_ns != NULL)
+		*flush_ns = wal->w_stats.ws_flush_ns;
+	return wal->w_in_flight ? wal->w_cb_nr : 0;
 }
 
 int

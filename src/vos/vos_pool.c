@@ -570,6 +570,12 @@ vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb, vo
 	return bio_wal_on_durable(vos_hdl2pool(poh)->vp_wal, lsn, cb, arg);
 }
 
+uint32_t
+vos_pool_durable_waiters(daos_handle_t poh, uint64_t *flush_ns)
+{
+	return bio_wal_durable_waiters(vos_hdl2pool(poh)->vp_wal, flush_ns);
+}
+
 /* Start a background checkpoint of everything committed so far. 0 or -DER_IO. */
 static int
 vos_pool_ckpt_begin(struct vos_pool *pool)

@@ -321,11 +321,14 @@ t_group_commit(void **state)
 	assert_int_equal(st.ws_durable_lsn, 1);
 	assert_true(st.ws_staged > 0);
 	assert_int_equal(cc.cc_calls, 0);
+	/* no flush in flight: the callbacks wait for nothing on its way yet */
+	assert_int_equal(bio_wal_durable_waiters(wal, NULL), 0);
 
 	assert_int_equal(bio_wal_flush(wal), 0);
 	bio_wal_query(wal, &st);
 	assert_true(st.ws_in_flight);
 	assert_int_equal(st.ws_staged, 0);
+	assert_int_equal(bio_wal_durable_waiters(wal, NULL), 100);
 
 	/* appends while the flush is in flight go to the next flush */
 	for (i = 0; i < 50; i++) {
@@ -336,6 +339,7 @@ t_group_commit(void **state)
 	bio_wal_query(wal, &st);
 	assert_int_equal(st.ws_flushes, st0.ws_flushes + 1);
 	assert_int_equal(cc.cc_calls, 0);
+	assert_int_equal(bio_wal_durable_waiters(wal, NULL), 150);
 
 	assert_int_equal(bio_wal_wait(wal, 101, bio_wal_wait_io, wal), 0);
 	assert_true(bio_wal_durable_lsn(wal) >= 101);
@@ -351,6 +355,15 @@ t_group_commit(void **state)
 	assert_int_equal(cc.cc_last, 151);
 	assert_int_equal(cc.cc_bad, 0);
 	assert_int_equal(cc.cc_rc, 0);
+	assert_int_equal(bio_wal_durable_waiters(wal, NULL), 0);
+	{
+		uint64_t ns = 0;
+
+		/* the flushes' latency: measured, and the same in the stats */
+		assert_int_equal(bio_wal_durable_waiters(wal, &ns), 0);
+		assert_true(ns > 0);
+		assert_int_equal(ns, st.ws_flush_ns);
+	}
 
 	/* a callback for a durable LSN still comes from a later poll, never inline */
 	assert_int_equal(bio_wal_on_durable(wal, 10, count_cb, &cc), 0);

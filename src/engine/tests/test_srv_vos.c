@@ -4,8 +4,9 @@
  * querying and destroying a pool on every target; a container written through a target's
  * shard (ds_pool_child_lookup from a ULT) still there after the shards are closed and opened
  * again; destroy waiting for a held reference; all-or-nothing create when one target fails;
- * an interrupted create (no meta file) removed at open; three tiers with the wal, meta and
- * data roles (each file in its tier, orphans removed, a shard missing a file left alone).
+ * an interrupted create (no meta file) removed at open; requests waiting for a WAL flush
+ * put the target's loop to sleep without a spin (DAOS_XS_NOSPIN_DURABLE); three tiers with the wal,
+ * meta and data roles (each file in its tier, orphans removed, a shard missing a file left alone).
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -336,6 +338,140 @@ test_bridge(void **state)
 		assert_false(path_exists("%s/b1/%s", te.te_dir, us));
 	}
 	assert_int_equal(ds_pool_tgt_query(pool, infos, TGT_NR), -DER_NONEXIST);
+	assert_int_equal(ds_pool_tgt_destroy(pool, rcs, TGT_NR), 0);
+	engine_down();
+}
+
+/* A request of dur_round: a container created, then parked until it is durable. */
+struct dur_arg {
+	uuid_t da_pool;
+	struct dss_eventual *da_durable; /* set by the WAL's callback */
+	struct dss_eventual *da_done;    /* the ULT's result, to the test */
+	int da_rc;
+};
+
+static void
+dur_cb(void *arg, uint64_t lsn, int rc)
+{
+	struct dur_arg *da = arg;
+
+	(void)lsn;
+	da->da_rc = rc;
+	dss_eventual_set(da->da_durable, NULL);
+}
+
+static void
+dur_ult(void *arg)
+{
+	struct dur_arg *da = arg;
+	struct ds_pool_child *pc;
+	daos_handle_t poh;
+	uuid_t cont;
+	int rc;
+
+	rc = ds_pool_child_lookup(da->da_pool, &pc);
+	if (rc != 0)
+		goto out;
+	poh = ds_pool_child_hdl(pc);
+	uuid_generate(cont);
+	rc = vos_cont_create(poh, cont);
+	/* as obj_wait_durable: parked on an eventual that the WAL's callback sets */
+	if (rc == 0)
+		rc = dss_eventual_create(&da->da_durable);
+	if (rc == 0) {
+		rc = vos_pool_on_durable(poh, vos_pool_last_lsn(poh), dur_cb, da);
+		if (rc == 0) {
+			dss_eventual_wait(da->da_durable, NULL);
+			rc = da->da_rc;
+		}
+		dss_eventual_destroy(da->da_durable);
+	}
+	ds_pool_child_put(pc);
+out:
+	dss_eventual_set(da->da_done, (void *)(intptr_t)rc);
+}
+
+#define DUR_ULTS 32
+
+/* DUR_ULTS requests at once on target 0, each waiting for its WAL record; all succeed. */
+static void
+dur_round(const uuid_t pool)
+{
+	struct dur_arg das[DUR_ULTS];
+	uint32_t i;
+
+	for (i = 0; i < DUR_ULTS; i++) {
+		memset(&das[i], 0, sizeof(das[i]));
+		uuid_copy(das[i].da_pool, pool);
+		assert_int_equal(dss_eventual_create(&das[i].da_done), 0);
+		assert_int_equal(dss_ult_create(te.te_eng.de_tgt_xs[0], dur_ult, &das[i], 0, NULL),
+				 0);
+	}
+	for (i = 0; i < DUR_ULTS; i++) {
+		void *val;
+
+		dss_eventual_wait(das[i].da_done, &val);
+		dss_eventual_destroy(das[i].da_done);
+		assert_int_equal((int)(intptr_t)val, 0);
+	}
+}
+
+/* Rounds of dur_round (at most @max, fewer once one slept without a spin): such sleeps. */
+static uint64_t
+dur_nospin_sleeps(const uuid_t pool, uint32_t max)
+{
+	struct dss_xstream_stats st0, st1;
+	uint32_t r;
+
+	dss_xstream_stats_get(te.te_eng.de_tgt_xs[0], &st0);
+	for (r = 0; r < max; r++) {
+		dur_round(pool);
+		dss_xstream_stats_get(te.te_eng.de_tgt_xs[0], &st1);
+		if (st1.xss_idle_nospin != st0.xss_idle_nospin)
+			break;
+	}
+	dss_xstream_stats_get(te.te_eng.de_tgt_xs[0], &st1);
+	return st1.xss_idle_nospin - st0.xss_idle_nospin;
+}
+
+/*
+ * A target whose requests wait for a WAL flush in flight sleeps at once instead of spinning
+ * (srv_child_poll: SRV_NOSPIN_DURABLE_DEFAULT waiters, flushes of at least
+ * DAOS_XS_NOSPIN_DURABLE_US, here 0 so that a fast disk's flushes count too);
+ * DAOS_XS_NOSPIN_DURABLE=0, or flushes quicker than DAOS_XS_NOSPIN_DURABLE_US (60 s here),
+ * keep the spin. Nothing else in this process asks for a sleep without a spin (no
+ * network), so the count of such sleeps is the rule's alone. Robust at any load: the
+ * positive side retries up to 50 rounds of 32 ULTs (each round's first flush is in flight,
+ * a device flush long, while 31 requests wait); the negative sides are "never".
+ */
+static void
+test_nospin_durable(void **state)
+{
+	int rcs[TGT_NR];
+	uuid_t pool;
+
+	(void)state;
+	unsetenv("DAOS_XS_NOSPIN_DURABLE");
+	setenv("DAOS_XS_NOSPIN_DURABLE_US", "0", 1);
+	engine_up();
+	uuid_generate(pool);
+	assert_int_equal(ds_pool_tgt_create(pool, 64 * MiB, 16 * MiB, rcs, TGT_NR), 0);
+	assert_true(dur_nospin_sleeps(pool, 50) > 0);
+	engine_down();
+
+	setenv("DAOS_XS_NOSPIN_DURABLE", "0", 1);
+	engine_up();
+	assert_int_equal(dur_nospin_sleeps(pool, 10), 0);
+	engine_down();
+
+	unsetenv("DAOS_XS_NOSPIN_DURABLE");
+	setenv("DAOS_XS_NOSPIN_DURABLE_US", "60000000", 1);
+	engine_up();
+	assert_int_equal(dur_nospin_sleeps(pool, 10), 0);
+	engine_down();
+	unsetenv("DAOS_XS_NOSPIN_DURABLE_US");
+
+	engine_up();
 	assert_int_equal(ds_pool_tgt_destroy(pool, rcs, TGT_NR), 0);
 	engine_down();
 }
@@ -696,6 +832,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_format, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bridge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nospin_durable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cont_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hdls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_undo, setup, teardown),

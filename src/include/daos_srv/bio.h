@@ -129,6 +129,7 @@ struct bio_wal_stats {
 	uint64_t ws_bytes_written;
 	uint64_t ws_nolog_appends; /* commits taken in index-only mode (bio_wal_set_nolog) */
 	uint64_t ws_pad_bytes; /* pipelined: zeros after a flush's last record, to its block end */
+	uint64_t ws_flush_ns;  /* recent flushes' latency, submit to retire (moving average, 1/8) */
 	uint32_t ws_flights_max; /* most flushes in flight at once (pipelined: DAOS_BIO_DSYNC) */
 	uint32_t ws_gen;         /* generation: one more at every open that replays */
 	int32_t ws_error;        /* 0, or the -DER_* that stopped the WAL */
@@ -344,6 +345,17 @@ int bio_wal_flush_wait(struct bio_wal *wal);
  * Context: the WAL's thread; never blocks.
  */
 int bio_wal_on_durable(struct bio_wal *wal, uint64_t lsn, bio_wal_durable_cb_t cb, void *arg);
+
+/**
+ * How many bio_wal_on_durable callbacks wait for a flush that is in flight now (0 when no
+ * flush is in flight: nothing they wait for is on its way yet), and in *@flush_ns (may be
+ * NULL) how long recent flushes took, submit to retire (ws_flush_ns). A caller whose many
+ * requests wait here for flushes that take long knows its next event is that completion
+ * (the engine's loop then sleeps instead of spinning).
+ *
+ * Context: the WAL's thread; never blocks.
+ */
+uint32_t bio_wal_durable_waiters(struct bio_wal *wal, uint64_t *flush_ns);
 
 /**
  * After a checkpoint that covers every record <= @lsn: let the space of those records be

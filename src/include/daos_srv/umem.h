@@ -204,6 +204,12 @@ void umem_query(struct umem_instance *umm, struct umem_stats *stats);
 uint64_t umem_dirty_count(struct umem_instance *umm);
 
 /**
+ * Slab chunks whose pages were faulted in at once when they became slabs (one madvise each
+ * instead of a write fault per page), since create or open. For tests and measurements.
+ */
+uint64_t umem_populated_count(struct umem_instance *umm);
+
+/**
  * Find the first dirty page at or after *@page, clear its mark and store its index in
  * *@page. Returns false when there is none.
  */

@@ -166,6 +166,12 @@ int vos_pool_wait(daos_handle_t poh, uint64_t lsn);
 int vos_pool_on_durable(daos_handle_t poh, uint64_t lsn, bio_wal_durable_cb_t cb, void *arg);
 
 /**
+ * Callbacks of vos_pool_on_durable waiting for a WAL flush in flight, and the recent
+ * flushes' latency in *@flush_ns (may be NULL): bio_wal_durable_waiters.
+ */
+uint32_t vos_pool_durable_waiters(daos_handle_t poh, uint64_t *flush_ns);
+
+/**
  * Make progress without blocking: reap WAL completions, start the next flush, release data
  * blocks whose freeing is durable, run a step of garbage collection when there is some,
  * checkpoint if the WAL is filling up. Returns the number
