@@ -22,13 +22,14 @@ AGENT=${DAOS_AGENT:-$(dirname "$BIN")/../agent/daos_agent}
 TMP=$(mktemp -d "${WITH_SERVER_DIR:-/tmp}/with_server.XXXXXX")
 SRV_PID=
 AGENT_PID=
+FAB_PORT=
 # 20000-27999, 8 ports per pid slot: the management port, the fabric ports (system context
 # and 4 targets) and the raft port (management port + 7) of one server fit in a slot, so
-# tests started close together (neighbouring pids) never share a port.
-PORT=$((20000 + ($$ % 1000) * 8))
-FAB_PORT=$((PORT + 1))
-ADDR=127.0.0.1:$PORT
-
+# tests started close together (neighbouring pids) never share a port. A slot can still be
+# taken: by another test of the suite whose pid is the same modulo 1000, or by another
+# worktree's run on the machine. One whose management port answers before the start, or
+# where our server exits at once because it cannot listen, is left for slot +7 (4 slots at
+# most), as t_ports and srv3_launch do (tests/lib/server.sh).
 cleanup() {
 	local san=0
 	if [ -n "$AGENT_PID" ]; then
@@ -40,14 +41,23 @@ cleanup() {
 		wait "$SRV_PID" 2>/dev/null
 	fi
 	# a server with DAOS_SHM=1 killed before its clean stop leaves its shm regions
-	for i in 0 1 2 3 4; do rm -f "/dev/shm/127.0.0.1:$((FAB_PORT + i))"; done
+	[ -z "$FAB_PORT" ] || for i in 0 1 2 3 4; do rm -f "/dev/shm/127.0.0.1:$((FAB_PORT + i))"; done
 	san_scan "$TMP" || san=1
 	rm -rf "$TMP"
 	[ "$san" = 0 ] || exit 1
 }
 trap cleanup EXIT INT TERM
 
-cat >"$TMP/daos_server.yml" <<CFG
+for try in 0 1 2 3; do
+	PORT=$((20000 + (($$ + try * 7) % 1000) * 8))
+	FAB_PORT=$((PORT + 1))
+	ADDR=127.0.0.1:$PORT
+	if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+		echo "with_server: $ADDR answers already (another run's server): next slot"
+		continue
+	fi
+	rm -rf "$TMP/data" "$TMP/scm" "$TMP/bdev0"
+	cat >"$TMP/daos_server.yml" <<CFG
 name: systest
 auto_format: true
 port: $PORT
@@ -67,14 +77,24 @@ engines:
         bdev_list: [$TMP/bdev0]
         bdev_size: 8GiB
 CFG
-
-"$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" 2>"$TMP/srv.err" &
-SRV_PID=$!
-if ! "$CTL_PING" -w 15 "$ADDR" >"$TMP/ping" 2>&1; then
+	"$BIN" start -o "$TMP/daos_server.yml" --data-dir "$TMP/data" >"$TMP/srv.out" \
+		2>"$TMP/srv.err" &
+	SRV_PID=$!
+	if "$CTL_PING" -w 15 "$ADDR" >"$TMP/ping" 2>&1 && kill -0 "$SRV_PID" 2>/dev/null; then
+		break
+	fi
+	if ! kill -0 "$SRV_PID" 2>/dev/null && grep -q "cannot listen" "$TMP/srv.err"; then
+		wait "$SRV_PID"
+		SRV_PID=
+		echo "with_server: our server cannot listen at $ADDR (a port taken): next slot"
+		sed 's/^/    /' "$TMP/srv.err"
+		continue
+	fi
 	echo "FAIL: the server does not answer: $(cat "$TMP/ping")"
 	sed 's/^/    /' "$TMP/srv.err"
 	exit 1
-fi
+done
+[ -n "$SRV_PID" ] || { echo "FAIL: no free slot for the server (4 tried)"; exit 1; }
 
 mkdir -p "$TMP/run"
 cat >"$TMP/daos_agent.yml" <<CFG

@@ -373,6 +373,34 @@ t_data_read_long(void **state)
 	free(dst);
 }
 
+static uint64_t resident_pages(const char *p, uint64_t off, uint64_t len);
+
+/*
+ * Drop [@off, @off + @len) of file @p from the page cache, for certain (@buf: @len bytes of
+ * scratch). A buffered read before it may have started a readahead that is still reading
+ * pages of the range in: POSIX_FADV_DONTNEED skips pages under I/O, and they are cached once
+ * it completes, so a read meant to miss found some of them (t_data_read_cached, 1 run in
+ * 100 with three copies at once). A blocking read of the range waits for that I/O first;
+ * then the cache is dropped until mincore finds none of the range.
+ */
+static void
+cache_drop(const char *p, uint64_t off, uint64_t len, void *buf)
+{
+	int fd = open(p, O_RDONLY);
+	int i;
+
+	assert_true(fd >= 0);
+	for (i = 0;; i++) {
+		assert_true(i < 100);
+		assert_int_equal(pread(fd, buf, len, (off_t)off), (ssize_t)len);
+		assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+		if (resident_pages(p, off, len) == 0)
+			break;
+		usleep(10000);
+	}
+	close(fd);
+}
+
 static void
 t_data_read_cached(void **state)
 {
@@ -432,14 +460,28 @@ t_data_read_cached(void **state)
 	bio_data_query(bd, &st);
 	assert_int_equal(st.ds_cache_misses, st0.ds_cache_misses);
 	assert_int_equal(st.ds_done - st0.ds_done, 1);
-	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-	bio_data_query(bd, &st0);
-	memset(dst, 0xee, len);
-	assert_int_equal(read_one(bd, off, dst, len), 0);
-	assert_memory_equal(dst, model + off, len);
-	bio_data_query(bd, &st);
-	assert_int_equal(st.ds_cached_reads, st0.ds_cached_reads);
-	assert_true(st.ds_cache_misses - st0.ds_cache_misses >= 1); /* then it backs off */
+	/*
+	 * Dropped (that small read's readahead may still run: cache_drop), a 1 MiB read misses
+	 * and goes to the ring. But a missed RWF_NOWAIT read starts a readahead of its range,
+	 * and when this thread is preempted before the kernel looks at the pages again (a
+	 * loaded machine), the same read finds them read and is served: a "hit" on nothing
+	 * cached (17 of 9000 such reads here beside other runs). So up to 5 tries on a freshly
+	 * dropped range, until one sees no hit and a miss; a read that never misses fails.
+	 */
+	for (i = 0;; i++) {
+		assert_true(i < 5);
+		cache_drop(path, off, len, dst);
+		bio_data_query(bd, &st0);
+		memset(dst, 0xee, len);
+		assert_int_equal(read_one(bd, off, dst, len), 0);
+		assert_memory_equal(dst, model + off, len);
+		bio_data_query(bd, &st);
+		assert_int_equal(
+		    st.ds_cached_reads - st0.ds_cached_reads + (st.ds_done - st0.ds_done), 4);
+		if (st.ds_cached_reads == st0.ds_cached_reads &&
+		    st.ds_cache_misses - st0.ds_cache_misses >= 1) /* then it backs off */
+			break;
+	}
 	assert_int_equal(st.ds_done - st0.ds_done, 4);
 	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
 	assert_int_equal(pread(fd, dst, len / 4, (off_t)off), (ssize_t)(len / 4));
@@ -664,7 +706,9 @@ t_data_cache_write(void **state)
 	 * DAOS_BIO_CACHE_WRITE=0: O_DIRECT, nothing left in the page cache by the write. The
 	 * whole-file pread above cached every page; drop them first. Checked with mincore right
 	 * after the write, not by counting cached reads: a missed RWF_NOWAIT read starts a
-	 * readahead, so the later parts of a read can hit the cache (CI saw 4 such hits).
+	 * readahead, so the later parts of a read can hit the cache (CI saw 4 such hits), and
+	 * on a loaded machine even the read that started it can (no miss at all: 1 run in
+	 * about 50 with three copies at once).
 	 */
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
@@ -680,7 +724,6 @@ t_data_cache_write(void **state)
 	assert_memory_equal(dst, model + 50 * M, M);
 	bio_data_query(bd, &st);
 	assert_int_equal(st.ds_cache_writes, 0);
-	assert_true(st.ds_cache_misses >= 1);
 	bio_data_close(bd);
 out:
 	unsetenv("DAOS_BIO_CACHE_WRITE");
