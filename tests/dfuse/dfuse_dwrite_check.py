@@ -213,7 +213,36 @@ def remove(top, ms):
     return 0
 
 
+def starve(path, ms):
+    # a writer keeps writes behind in flight for ~20 delays; a stat through another path
+    # must wait only for the writes answered before it, not for the writer to stop
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
+        buf = aligned(pattern(9, 0, MIB))
+        t_end = time.monotonic() + 12 * ms / 1000.0
+        i = 0
+        while time.monotonic() < t_end:
+            os.pwrite(fd, buf, (i % 64) * MIB)
+            i += 1
+        os.close(fd)
+        os._exit(0)
+    time.sleep(3 * ms / 1000.0)
+    t0 = time.monotonic()
+    os.stat(path)
+    dt = time.monotonic() - t0
+    os.waitpid(pid, 0)
+    if dt > 6 * ms / 1000.0:
+        print("a stat beside a streaming writer took %.3f s (writes sleep %.3f s): it waited "
+              "for the writer to stop" % (dt, ms / 1000.0))
+        return 1
+    print("ok: --direct-write: a stat beside a streaming writer waits only for earlier writes")
+    return 0
+
+
 def main():
+    if sys.argv[1] == "starve":
+        return starve(sys.argv[2], int(sys.argv[3]))
     if sys.argv[1] == "remove":
         return remove(sys.argv[2], int(sys.argv[3]))
     if sys.argv[1] == "behind":

@@ -13,7 +13,7 @@
 #  - the error path (DFUSE_FAULT_WB_EIO=3, the 3rd write written behind fails): fsync returns
 #    EIO once; on another mount close returns it;
 #  - unlink and rename over a file with writes behind wait for them
-#    (DFUSE_FAULT_WB_DELAY_MS=1500 makes each write behind slow).
+#    (DFUSE_FAULT_WB_DELAY_MS=1000 makes each write behind slow).
 set -u
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/dfuse_lib.sh"
@@ -165,14 +165,20 @@ for when in fsync close; do
 		fail "no log of the failed write behind [$when]"
 done
 
-# unlink and rename over a file with writes behind wait for them (each sleeps 1.5 s first)
-DFUSE_FAULT_WB_DELAY_MS=1500 dfuse_mount rm "$M" --direct-write ||
+# unlink and rename over a file with writes behind wait for them (each sleeps 1 s first)
+DFUSE_FAULT_WB_DELAY_MS=1000 dfuse_mount rm "$M" --direct-write --attr-timeout 0 ||
 	{ fail "mount with DFUSE_FAULT_WB_DELAY_MS"; exit 1; }
-if $CHK remove "$M" 1500 >"$TMP/remove.out" 2>&1; then
+if $CHK remove "$M" 1000 >"$TMP/remove.out" 2>&1; then
 	pass "$(sed 's/^ok: //' "$TMP/remove.out")"
 else
 	fail "unlink/rename over a file with writes behind"
 	show output "$TMP/remove.out"
+fi
+if $CHK starve "$M/starve" 1000 >"$TMP/starve.out" 2>&1; then
+	pass "$(sed 's/^ok: //' "$TMP/starve.out")"
+else
+	fail "stat beside a streaming writer"
+	show output "$TMP/starve.out"
 fi
 dfuse_umount "$M" "$DF_PID" || fail "delay mount: unmount"
 

@@ -103,6 +103,7 @@ struct dfuse_inode {
 	struct dfuse_wb_io *in_wb;
 	uint32_t in_wb_n;
 	int in_wb_err;
+	uint64_t in_wb_seq; /* in_wb_lock: writes entered in flight so far (wi_seq) */
 	/* in_wb_lock: small writes gathered, [in_wg_off, +in_wg_len) in in_wg_buf */
 	char *in_wg_buf;
 	uint64_t in_wg_off;
@@ -114,6 +115,7 @@ struct dfuse_wb_io {
 	struct dfuse_wb_io *wi_next;
 	uint64_t wi_off;
 	uint64_t wi_end;
+	uint64_t wi_seq; /* in_wb_seq when entered: a drain waits only for those before it */
 };
 
 /* The job queue of the prefetch threads (dfuse_pf_*). */
@@ -518,6 +520,7 @@ ie_wb_busy(struct dfuse_inode *ie)
 static void
 ie_wb_push(struct dfuse_inode *ie, struct dfuse_wb_io *wi)
 {
+	wi->wi_seq = ++ie->in_wb_seq;
 	wi->wi_next = ie->in_wb;
 	ie->in_wb = wi;
 	__atomic_add_fetch(&ie->in_wb_n, 1, __ATOMIC_RELEASE);
@@ -589,24 +592,42 @@ wb_write(struct dfuse_fs *fs, struct dfuse_inode *ie, struct dfuse_wb_io *wi, co
 	ie_wb_leave(ie, wi, rc);
 }
 
-/* Write @ie's gather, if any, and wait until no write of @ie is in flight (rule 2). */
+/* Under in_wb_lock: is a write entered in flight at or before @seq still in flight? */
+static bool
+ie_wb_before(struct dfuse_inode *ie, uint64_t seq)
+{
+	struct dfuse_wb_io *o;
+
+	for (o = ie->in_wb; o != NULL; o = o->wi_next)
+		if (o->wi_seq <= seq)
+			return true;
+	return false;
+}
+
+/*
+ * Write @ie's gather, if any, and wait until no write of @ie entered in flight before the
+ * call is in flight (rule 2). Writes entered later are not waited for: a writer streaming
+ * through other handles keeps in_wb non-empty, and a stat must not wait for it to stop.
+ */
 static void
 ie_wb_drain(struct dfuse_fs *fs, struct dfuse_inode *ie)
 {
 	struct dfuse_wb_io wi;
+	uint64_t seq;
 	char *buf;
 
 	if (!ie_wb_busy(ie))
 		return;
 	pthread_mutex_lock(&ie->in_wb_lock);
 	buf = ie_wg_take(ie, &wi);
+	seq = ie->in_wb_seq;
 	pthread_mutex_unlock(&ie->in_wb_lock);
 	if (buf != NULL) {
 		wb_write(fs, ie, &wi, buf);
 		free(buf);
 	}
 	pthread_mutex_lock(&ie->in_wb_lock);
-	while (ie->in_wb != NULL)
+	while (ie_wb_before(ie, seq))
 		pthread_cond_wait(&ie->in_wb_cond, &ie->in_wb_lock);
 	pthread_mutex_unlock(&ie->in_wb_lock);
 }
