@@ -14,12 +14,17 @@ test_dfuse_dwrite.sh. Each prints "ok: ..." and exits 0, or prints what differed
                     8 writes of 1 MiB all return, then WHEN=fsync: fsync fails with EIO, a
                     second fsync and close succeed; WHEN=close: close fails with EIO
   gathered FILE     FILE holds what "gather" wrote
+  remove DIR MS     on a mount whose writes behind each sleep MS ms first
+                    (DFUSE_FAULT_WB_DELAY_MS): an unlink of a file with a 1 MiB write or a
+                    gathered 4 KiB write behind, and a rename over such a file, wait for it
+                    (take at least MS/3 ms: the write was answered microseconds before)
 """
 import errno
 import mmap
 import os
 import random
 import sys
+import time
 
 MIB = 1 << 20
 
@@ -175,7 +180,71 @@ def gathered(path):
     return 0
 
 
+def remove(top, ms):
+    least = ms / 3000.0
+    for what, size in (("unlink", MIB), ("unlink", 4096), ("rename", MIB)):
+        path = os.path.join(top, "rm.%s.%d" % (what, size))
+        fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
+        if what == "rename":
+            src = path + ".new"
+            with open(src, "wb") as f:
+                f.write(b"new")
+        if os.pwrite(fd, aligned(pattern(7, 0, size)), 0) != size:
+            print("%s: short write" % what)
+            return 1
+        t0 = time.monotonic()
+        if what == "unlink":
+            os.unlink(path)
+        else:
+            os.rename(src, path)
+        dt = time.monotonic() - t0
+        os.close(fd)
+        if dt < least:
+            print("%s of a file with a %d-byte write behind took %.3f s: it did not wait "
+                  "(the write sleeps %.3f s)" % (what, size, dt, ms / 1000.0))
+            return 1
+        if what == "rename":
+            with open(path, "rb") as f:
+                if f.read() != b"new":
+                    print("rename over: the new file's bytes differ")
+                    return 1
+            os.unlink(path)
+    print("ok: --direct-write: unlink and rename over a file wait for its writes behind")
+    return 0
+
+
+def starve(path, ms):
+    # a writer keeps writes behind in flight for ~20 delays; a stat through another path
+    # must wait only for the writes answered before it, not for the writer to stop
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
+        buf = aligned(pattern(9, 0, MIB))
+        t_end = time.monotonic() + 12 * ms / 1000.0
+        i = 0
+        while time.monotonic() < t_end:
+            os.pwrite(fd, buf, (i % 64) * MIB)
+            i += 1
+        os.close(fd)
+        os._exit(0)
+    time.sleep(3 * ms / 1000.0)
+    t0 = time.monotonic()
+    os.stat(path)
+    dt = time.monotonic() - t0
+    os.waitpid(pid, 0)
+    if dt > 6 * ms / 1000.0:
+        print("a stat beside a streaming writer took %.3f s (writes sleep %.3f s): it waited "
+              "for the writer to stop" % (dt, ms / 1000.0))
+        return 1
+    print("ok: --direct-write: a stat beside a streaming writer waits only for earlier writes")
+    return 0
+
+
 def main():
+    if sys.argv[1] == "starve":
+        return starve(sys.argv[2], int(sys.argv[3]))
+    if sys.argv[1] == "remove":
+        return remove(sys.argv[2], int(sys.argv[3]))
     if sys.argv[1] == "behind":
         return behind(sys.argv[2], int(sys.argv[3]))
     if sys.argv[1] == "gather":

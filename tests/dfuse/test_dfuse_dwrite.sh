@@ -11,7 +11,9 @@
 #  - with --direct-read too: the same checks through direct readers, fsx and
 #    dfuse_data_util.py directread;
 #  - the error path (DFUSE_FAULT_WB_EIO=3, the 3rd write written behind fails): fsync returns
-#    EIO once; on another mount close returns it.
+#    EIO once; on another mount close returns it;
+#  - unlink and rename over a file with writes behind wait for them
+#    (DFUSE_FAULT_WB_DELAY_MS=1000 makes each write behind slow).
 set -u
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/dfuse_lib.sh"
@@ -162,6 +164,23 @@ for when in fsync close; do
 		pass "the failed write behind is logged once [$when]" ||
 		fail "no log of the failed write behind [$when]"
 done
+
+# unlink and rename over a file with writes behind wait for them (each sleeps 1 s first)
+DFUSE_FAULT_WB_DELAY_MS=1000 dfuse_mount rm "$M" --direct-write --attr-timeout 0 ||
+	{ fail "mount with DFUSE_FAULT_WB_DELAY_MS"; exit 1; }
+if $CHK remove "$M" 1000 >"$TMP/remove.out" 2>&1; then
+	pass "$(sed 's/^ok: //' "$TMP/remove.out")"
+else
+	fail "unlink/rename over a file with writes behind"
+	show output "$TMP/remove.out"
+fi
+if $CHK starve "$M/starve" 1000 >"$TMP/starve.out" 2>&1; then
+	pass "$(sed 's/^ok: //' "$TMP/starve.out")"
+else
+	fail "stat beside a streaming writer"
+	show output "$TMP/starve.out"
+fi
+dfuse_umount "$M" "$DF_PID" || fail "delay mount: unmount"
 
 stop_within TERM "$SRV_PID" 10
 [ "$RC" = 0 ] && pass "server: exit 0 on SIGTERM" || fail "server: exit $RC on SIGTERM"

@@ -103,6 +103,7 @@ struct dfuse_inode {
 	struct dfuse_wb_io *in_wb;
 	uint32_t in_wb_n;
 	int in_wb_err;
+	uint64_t in_wb_seq; /* in_wb_lock: writes entered in flight so far (wi_seq) */
 	/* in_wb_lock: small writes gathered, [in_wg_off, +in_wg_len) in in_wg_buf */
 	char *in_wg_buf;
 	uint64_t in_wg_off;
@@ -114,6 +115,7 @@ struct dfuse_wb_io {
 	struct dfuse_wb_io *wi_next;
 	uint64_t wi_off;
 	uint64_t wi_end;
+	uint64_t wi_seq; /* in_wb_seq when entered: a drain waits only for those before it */
 };
 
 /* The job queue of the prefetch threads (dfuse_pf_*). */
@@ -141,6 +143,8 @@ struct dfuse_fs {
 	struct dfuse_pfq fs_pfq;
 	/* DFUSE_FAULT_WB_EIO=N: the Nth write written behind fails with EIO (0: none) */
 	uint64_t fs_wb_fail_at;
+	/* DFUSE_FAULT_WB_DELAY_MS=N: each write written behind first sleeps N ms (tests) */
+	unsigned fs_wb_delay_ms;
 	uint64_t fs_wb_count; /* atomic: writes written behind */
 	struct dfuse_inode *fs_buckets[DFUSE_NBUCKETS];
 };
@@ -516,6 +520,7 @@ ie_wb_busy(struct dfuse_inode *ie)
 static void
 ie_wb_push(struct dfuse_inode *ie, struct dfuse_wb_io *wi)
 {
+	wi->wi_seq = ++ie->in_wb_seq;
 	wi->wi_next = ie->in_wb;
 	ie->in_wb = wi;
 	__atomic_add_fetch(&ie->in_wb_n, 1, __ATOMIC_RELEASE);
@@ -574,6 +579,8 @@ wb_write(struct dfuse_fs *fs, struct dfuse_inode *ie, struct dfuse_wb_io *wi, co
 	d_iov_set(&iov, (void *)buf, size);
 	sgl = (d_sg_list_t){.sg_nr = 1, .sg_iovs = &iov};
 	n = __atomic_add_fetch(&fs->fs_wb_count, 1, __ATOMIC_RELAXED);
+	if (fs->fs_wb_delay_ms != 0)
+		usleep(fs->fs_wb_delay_ms * 1000U); /* DFUSE_FAULT_WB_DELAY_MS: a slow engine */
 	if (n == fs->fs_wb_fail_at)
 		rc = EIO; /* DFUSE_FAULT_WB_EIO: the error path, for tests */
 	else
@@ -585,24 +592,42 @@ wb_write(struct dfuse_fs *fs, struct dfuse_inode *ie, struct dfuse_wb_io *wi, co
 	ie_wb_leave(ie, wi, rc);
 }
 
-/* Write @ie's gather, if any, and wait until no write of @ie is in flight (rule 2). */
+/* Under in_wb_lock: is a write entered in flight at or before @seq still in flight? */
+static bool
+ie_wb_before(struct dfuse_inode *ie, uint64_t seq)
+{
+	struct dfuse_wb_io *o;
+
+	for (o = ie->in_wb; o != NULL; o = o->wi_next)
+		if (o->wi_seq <= seq)
+			return true;
+	return false;
+}
+
+/*
+ * Write @ie's gather, if any, and wait until no write of @ie entered in flight before the
+ * call is in flight (rule 2). Writes entered later are not waited for: a writer streaming
+ * through other handles keeps in_wb non-empty, and a stat must not wait for it to stop.
+ */
 static void
 ie_wb_drain(struct dfuse_fs *fs, struct dfuse_inode *ie)
 {
 	struct dfuse_wb_io wi;
+	uint64_t seq;
 	char *buf;
 
 	if (!ie_wb_busy(ie))
 		return;
 	pthread_mutex_lock(&ie->in_wb_lock);
 	buf = ie_wg_take(ie, &wi);
+	seq = ie->in_wb_seq;
 	pthread_mutex_unlock(&ie->in_wb_lock);
 	if (buf != NULL) {
 		wb_write(fs, ie, &wi, buf);
 		free(buf);
 	}
 	pthread_mutex_lock(&ie->in_wb_lock);
-	while (ie->in_wb != NULL)
+	while (ie_wb_before(ie, seq))
 		pthread_cond_wait(&ie->in_wb_cond, &ie->in_wb_lock);
 	pthread_mutex_unlock(&ie->in_wb_lock);
 }
@@ -1045,6 +1070,32 @@ ie_unlinked(struct dfuse_fs *fs, fuse_ino_t parent, const char *name)
 	if (ie != NULL)
 		ie->in_name[0] = '\0';
 	pthread_mutex_unlock(&fs->fs_lock);
+}
+
+/*
+ * --direct-write: before @parent/@name is removed or replaced, the writes behind of the
+ * known inode it names, if any, are written (ie_wb_drain): libdfs punches the object on
+ * remove, and a write landing after the punch would leave data in an object no name
+ * reaches. Scans the table (tab_find_entry), so only with the option.
+ */
+static void
+ie_wb_drain_entry(struct dfuse_fs *fs, fuse_ino_t parent, const char *name)
+{
+	struct dfuse_inode *ie;
+
+	if (!fs->fs_opts->do_direct_write)
+		return;
+	pthread_mutex_lock(&fs->fs_lock);
+	ie = tab_find_entry(fs, parent, name);
+	if (ie != NULL && ie_wb_busy(ie))
+		ie->in_ref++;
+	else
+		ie = NULL;
+	pthread_mutex_unlock(&fs->fs_lock);
+	if (ie == NULL)
+		return;
+	ie_wb_drain(fs, ie);
+	ie_put(fs, ie);
 }
 
 static void
@@ -1523,6 +1574,8 @@ entry_remove(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
 		rc = ENOTDIR;
 	else if (rc == 0 && !dir && S_ISDIR(st.st_mode))
 		rc = EISDIR;
+	if (rc == 0 && !dir)
+		ie_wb_drain_entry(fs, parent, name);
 	if (rc == 0)
 		rc = dfs_remove(fs->fs_dfs, pie->in_obj, name, false, NULL);
 	if (rc == 0)
@@ -1583,6 +1636,7 @@ dfuse_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t new
 			if (rc != ENOENT)
 				goto out;
 		}
+		ie_wb_drain_entry(fs, newparent, newname); /* the file replaced, if any */
 		rc = dfs_move(fs->fs_dfs, pie->in_obj, name, npie->in_obj, newname, NULL);
 	}
 	if (rc != 0)
@@ -2675,6 +2729,8 @@ dfuse_serve(dfs_t *dfs, const struct dfuse_opts *o, void (*ready)(void *arg), vo
 	fs->fs_oflags = o->do_rdonly ? O_RDONLY : O_RDWR;
 	if (getenv("DFUSE_FAULT_WB_EIO") != NULL)
 		fs->fs_wb_fail_at = strtoull(getenv("DFUSE_FAULT_WB_EIO"), NULL, 10);
+	if (getenv("DFUSE_FAULT_WB_DELAY_MS") != NULL)
+		fs->fs_wb_delay_ms = (unsigned)strtoul(getenv("DFUSE_FAULT_WB_DELAY_MS"), NULL, 10);
 	pthread_mutex_init(&fs->fs_lock, NULL);
 	rc = dfs_lookup(dfs, "/", fs->fs_oflags, &root->in_obj, NULL, &root->in_stat);
 	if (rc != 0) {
