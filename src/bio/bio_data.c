@@ -122,14 +122,12 @@ struct bio_data_batch {
  * descriptor (bd_rfd) instead of O_DIRECT, so that a fetch of a value written recently
  * finds it in the page cache (bd_read_cached) instead of reading the device; larger ones
  * go O_DIRECT. DAOS_BIO_CACHE_WRITE (bytes, read at open) sets it, 0 = every large write
- * O_DIRECT. See bd_submit. 1 MiB by default: the engine's 1 MiB fetches of recent values
- * come from memory (2-3x faster on the quiet machine, docs/PERFORMANCE.md "Session 9 final
- * figures"). Off in session 9, when vos_perf's durable 1 MiB updates fell to a quarter:
- * every flush's data sync wrote back all the MiB written since the last one; each write now
- * starts its own write-back (bd_wb_queue), which brought them back to the O_DIRECT rate
- * (docs/PERFORMANCE.md "Session 10 (mib5)").
+ * O_DIRECT. See bd_submit. Off by default: with 1 MiB (mib4's default) the engine's 1 MiB
+ * fetches ran 2-3x faster, but vos_perf's durable 1 MiB updates at 64 in flight fell from
+ * 1.24-1.67 to 0.33-0.41 GB/s on the quiet machine (issue 3's 1.5 GB/s target; not yet
+ * understood; docs/PERFORMANCE.md "Session 9 final figures").
  */
-#define BD_CACHE_WRITE (1U << 20)
+#define BD_CACHE_WRITE 0U
 
 /*
  * Zero-ahead (bd_zero_ahead): before a buffered write lands at or past bd_zero_end, the

@@ -27,7 +27,7 @@
  *   reads over overlapping ranges always read the last bytes written (the two descriptors
  *   stay coherent); a failed buffered write (BIO_FI_DATA_WRITE) is -DER_IO;
  *   DAOS_BIO_BUF_WRITE=0 sends a 4 KiB write to the ring again.
- * - t_data_cache_write: writes of 64 KiB .. DAOS_BIO_CACHE_WRITE (set to 1 MiB, the
+ * - t_data_cache_write: writes of 64 KiB .. DAOS_BIO_CACHE_WRITE (set to 1 MiB; off by
  *   default) go buffered through the ring and stay in the page cache: reads of them are
  *   served at once (no miss), the
  *   same bytes once written back and dropped from the cache (through the ring, O_DIRECT)
@@ -614,7 +614,7 @@ t_data_cache_write(void **state)
 	assert_true(model != NULL && got != NULL);
 	assert_int_equal(posix_memalign((void **)&src, 4096, 2 * M + 4096), 0);
 	assert_int_equal(posix_memalign((void **)&dst, 4096, 2 * M + 4096), 0);
-	setenv("DAOS_BIO_CACHE_WRITE", "1048576", 1); /* the default, whatever the caller set */
+	setenv("DAOS_BIO_CACHE_WRITE", "1048576", 1); /* off by default */
 	assert_int_equal(bio_data_open(path, &bd), 0);
 	bio_data_query(bd, &st0);
 	if (!st0.ds_direct) { /* no O_DIRECT here: every write is buffered anyway */
