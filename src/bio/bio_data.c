@@ -122,10 +122,12 @@ struct bio_data_batch {
  * descriptor (bd_rfd) instead of O_DIRECT, so that a fetch of a value written recently
  * finds it in the page cache (bd_read_cached) instead of reading the device; larger ones
  * go O_DIRECT. DAOS_BIO_CACHE_WRITE (bytes, read at open) sets it, 0 = every large write
- * O_DIRECT. See bd_submit. Off by default: with 1 MiB (mib4's default) the engine's 1 MiB
- * fetches ran 2-3x faster, but vos_perf's durable 1 MiB updates at 64 in flight fell from
- * 1.24-1.67 to 0.33-0.41 GB/s on the quiet machine (issue 3's 1.5 GB/s target; not yet
- * understood; docs/PERFORMANCE.md "Session 9 final figures").
+ * O_DIRECT. See bd_submit. Off by default: with 1 MiB the engine's 1 MiB fetches ran 2-3x
+ * faster, but vos_perf's durable 1 MiB updates at 64 in flight fell from 1.03-1.56 to
+ * 0.50-0.66 GB/s on the quiet machine, even with each write starting its own write-back
+ * (0.28-0.41 without): from one thread at memcpy speed, writes outrun the kernel's
+ * write-back of the page cache, which O_DIRECT writes do not wait for (docs/PERFORMANCE.md
+ * "Session 10 final figures").
  */
 #define BD_CACHE_WRITE 0U
 
