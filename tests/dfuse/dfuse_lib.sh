@@ -118,3 +118,65 @@ dfuse_umount() {
 	fi
 	return 0
 }
+
+# run_fsx FILE SEED STEPS OUT TAG: dfuse_fsx.py on $M/FILE against $TMP/FILE.ref
+run_fsx() {
+	if python3 "$TDIR/dfuse_fsx.py" "$M/$1" "$TMP/$1.ref" "$2" "$3" >"$TMP/$4.out" 2>&1; then
+		pass "$(grep '^ok:' "$TMP/$4.out" | sed 's/^ok: //') [$5]"
+	else
+		fail "fsx [$5]"
+		show output "$TMP/$4.out"
+	fi
+}
+
+# dfuse_util OUT SUFFIX WHAT CMD ARGS...: dfuse_data_util.py CMD ARGS into $TMP/OUT.out; pass
+# with its "ok:" line (and SUFFIX), or fail with WHAT and its output
+dfuse_util() {
+	local out=$TMP/$1.out sfx=$2 what=$3
+
+	shift 3
+	if python3 "$TDIR/dfuse_data_util.py" "$@" >"$out" 2>&1; then
+		pass "$(sed 's/^ok: //' "$out")$sfx"
+	else
+		fail "$what"
+		show output "$out"
+	fi
+}
+
+# dfuse_tree_in: a tree made in $TMP/src (seed $SEED), copied onto the mount ($M/tree) with
+# cp -a, diff -r equal
+dfuse_tree_in() {
+	python3 "$TDIR/dfuse_data_util.py" tree "$TMP/src" "$SEED" >"$TMP/tree.out" 2>&1 ||
+		{ fail "making the tree"; show output "$TMP/tree.out"; }
+	if cp -a "$TMP/src" "$M/tree" 2>"$TMP/cp.err" &&
+		diff -r --no-dereference "$TMP/src" "$M/tree" >"$TMP/diff1" 2>&1; then
+		pass "cp -a of a tree in, diff -r equal ($(cat "$TMP/tree.out"))"
+	else
+		fail "tree copied in differs"
+		show cp "$TMP/cp.err"
+		head -20 "$TMP/diff1"
+	fi
+}
+
+# dfuse_tar_on_mount: $TMP/src archived onto the mount, extracted there ($M/untar), equal
+dfuse_tar_on_mount() {
+	mkdir -p "$M/untar"
+	if tar -C "$TMP/src" -cf "$M/a.tar" . && tar -C "$M/untar" -xf "$M/a.tar" &&
+		diff -r --no-dereference "$TMP/src" "$M/untar" >"$TMP/diff3" 2>&1; then
+		pass "tar: an archive on the mount, extracted on the mount, equal"
+	else
+		fail "tar on the mount"
+		head -20 "$TMP/diff3"
+	fi
+}
+
+# dfuse_appends: three O_APPEND writes to $M/app (shell redirections), read back in order
+dfuse_appends() {
+	printf 'first line\n' >"$M/app" && printf 'second\n' >>"$M/app" &&
+		printf 'third\n' >>"$M/app"
+	if [ "$(cat "$M/app")" = "$(printf 'first line\nsecond\nthird')" ]; then
+		pass "O_APPEND: three appends in order"
+	else
+		fail "O_APPEND: $(od -c "$M/app" | head -3)"
+	fi
+}

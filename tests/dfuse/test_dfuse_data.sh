@@ -24,30 +24,11 @@ dfuse_mount a "$M" --thread-count 4 || { fail "mount"; exit 1; }
 pass "mounted at $M"
 PID_A=$DF_PID
 
-# run_fsx FILE SEED STEPS OUT TAG: dfuse_fsx.py on $M/FILE against $TMP/FILE.ref
-run_fsx() {
-	if python3 "$TDIR/dfuse_fsx.py" "$M/$1" "$TMP/$1.ref" "$2" "$3" >"$TMP/$4.out" 2>&1; then
-		pass "$(grep '^ok:' "$TMP/$4.out" | sed 's/^ok: //') [$5]"
-	else
-		fail "fsx [$5]"
-		show output "$TMP/$4.out"
-	fi
-}
-
 # fsx with the page cache
 run_fsx fsx_cached "$SEED" 3000 fsx1 "page cache"
 
 # a tree in and out
-python3 "$TDIR/dfuse_data_util.py" tree "$TMP/src" "$SEED" >"$TMP/tree.out" 2>&1 ||
-	{ fail "making the tree"; show output "$TMP/tree.out"; }
-if cp -a "$TMP/src" "$M/tree" 2>"$TMP/cp.err" && diff -r --no-dereference "$TMP/src" "$M/tree" \
-	>"$TMP/diff1" 2>&1; then
-	pass "cp -a of a tree in, diff -r equal ($(cat "$TMP/tree.out"))"
-else
-	fail "tree copied in differs"
-	show cp "$TMP/cp.err"
-	head -20 "$TMP/diff1"
-fi
+dfuse_tree_in
 if cp -a "$M/tree" "$TMP/back" 2>"$TMP/cp2.err" &&
 	diff -r --no-dereference "$TMP/src" "$TMP/back" >"$TMP/diff2" 2>&1; then
 	pass "cp -a of the tree back out, diff -r equal"
@@ -71,14 +52,8 @@ else
 fi
 
 # tar round trips: archive written on the mount and extracted there, and the reverse
-mkdir -p "$M/untar" "$TMP/untar2"
-if tar -C "$TMP/src" -cf "$M/a.tar" . && tar -C "$M/untar" -xf "$M/a.tar" &&
-	diff -r --no-dereference "$TMP/src" "$M/untar" >"$TMP/diff3" 2>&1; then
-	pass "tar: an archive on the mount, extracted on the mount, equal"
-else
-	fail "tar on the mount"
-	head -20 "$TMP/diff3"
-fi
+mkdir -p "$TMP/untar2"
+dfuse_tar_on_mount
 if tar -C "$M/tree" -cf - . | tar -C "$TMP/untar2" -xf - &&
 	diff -r --no-dereference "$TMP/src" "$TMP/untar2" >"$TMP/diff4" 2>&1; then
 	pass "tar: the tree on the mount piped out, equal"
@@ -88,24 +63,14 @@ else
 fi
 
 # O_APPEND and a file rewritten shorter with O_TRUNC (shell redirections)
-printf 'first line\n' >"$M/app" && printf 'second\n' >>"$M/app" && printf 'third\n' >>"$M/app"
-if [ "$(cat "$M/app")" = "$(printf 'first line\nsecond\nthird')" ]; then
-	pass "O_APPEND: three appends in order"
-else
-	fail "O_APPEND: $(od -c "$M/app" | head -3)"
-fi
+dfuse_appends
 printf 'x\n' >"$M/app"
 [ "$(stat -c %s "$M/app")" = 2 ] && [ "$(cat "$M/app")" = x ] && pass "O_TRUNC rewrite" ||
 	fail "O_TRUNC rewrite: size $(stat -c %s "$M/app")"
 
 # concurrent writers
 mkdir "$M/writers"
-if python3 "$TDIR/dfuse_data_util.py" writers "$M/writers" 4 "$SEED" >"$TMP/w.out" 2>&1; then
-	pass "$(sed 's/^ok: //' "$TMP/w.out")"
-else
-	fail "concurrent writers"
-	show output "$TMP/w.out"
-fi
+dfuse_util w "" "concurrent writers" writers "$M/writers" 4 "$SEED"
 
 dfuse_umount "$M" "$PID_A" && pass "SIGTERM: unmounted, exit 0"
 
@@ -137,12 +102,7 @@ else
 fi
 run_fsx fsx_dread "$((SEED + 2))" 1500 fsx3 "--direct-read"
 mkdir -p "$M/dread"
-if python3 "$TDIR/dfuse_data_util.py" directread "$M/dread" "$SEED" >"$TMP/dr.out" 2>&1; then
-	pass "$(sed 's/^ok: //' "$TMP/dr.out")"
-else
-	fail "--direct-read reads"
-	show output "$TMP/dr.out"
-fi
+dfuse_util dr "" "--direct-read reads" directread "$M/dread" "$SEED"
 # a shared mmap of a direct-I/O open (FUSE_DIRECT_IO_ALLOW_MMAP, where the kernel has it)
 if grep -q 'DIRECT_IO_ALLOW_MMAP on' "$TMP/c.err"; then
 	if python3 -c 'import mmap, os, sys

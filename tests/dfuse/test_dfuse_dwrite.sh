@@ -26,16 +26,6 @@ echo "seed $SEED"
 CHK="python3 $TDIR/dfuse_dwrite_check.py"
 M=$TMP/mnt
 
-# run_fsx FILE SEED STEPS OUT TAG: dfuse_fsx.py on $M/FILE against $TMP/FILE.ref
-run_fsx() {
-	if python3 "$TDIR/dfuse_fsx.py" "$M/$1" "$TMP/$1.ref" "$2" "$3" >"$TMP/$4.out" 2>&1; then
-		pass "$(grep '^ok:' "$TMP/$4.out" | sed 's/^ok: //') [$5]"
-	else
-		fail "fsx [$5]"
-		show output "$TMP/$4.out"
-	fi
-}
-
 # every stat asks the daemon (--attr-timeout 0): it must wait for the writes behind
 dfuse_mount a "$M" --direct-write --thread-count 4 --attr-timeout 0 ||
 	{ fail "mount --direct-write"; exit 1; }
@@ -48,37 +38,11 @@ else
 fi
 run_fsx fsx_dw "$SEED" 2000 fsx1 "--direct-write"
 
-python3 "$TDIR/dfuse_data_util.py" tree "$TMP/src" "$SEED" >"$TMP/tree.out" 2>&1 ||
-	{ fail "making the tree"; show output "$TMP/tree.out"; }
-if cp -a "$TMP/src" "$M/tree" 2>"$TMP/cp.err" && diff -r --no-dereference "$TMP/src" "$M/tree" \
-	>"$TMP/diff1" 2>&1; then
-	pass "cp -a of a tree in, diff -r equal ($(cat "$TMP/tree.out"))"
-else
-	fail "tree copied in differs"
-	show cp "$TMP/cp.err"
-	head -20 "$TMP/diff1"
-fi
-mkdir -p "$M/untar"
-if tar -C "$TMP/src" -cf "$M/a.tar" . && tar -C "$M/untar" -xf "$M/a.tar" &&
-	diff -r --no-dereference "$TMP/src" "$M/untar" >"$TMP/diff3" 2>&1; then
-	pass "tar: an archive on the mount, extracted on the mount, equal"
-else
-	fail "tar on the mount"
-	head -20 "$TMP/diff3"
-fi
-printf 'first line\n' >"$M/app" && printf 'second\n' >>"$M/app" && printf 'third\n' >>"$M/app"
-if [ "$(cat "$M/app")" = "$(printf 'first line\nsecond\nthird')" ]; then
-	pass "O_APPEND: three appends in order"
-else
-	fail "O_APPEND: $(od -c "$M/app" | head -3)"
-fi
+dfuse_tree_in
+dfuse_tar_on_mount
+dfuse_appends
 mkdir "$M/writers"
-if python3 "$TDIR/dfuse_data_util.py" writers "$M/writers" 4 "$SEED" >"$TMP/w.out" 2>&1; then
-	pass "$(sed 's/^ok: //' "$TMP/w.out")"
-else
-	fail "concurrent writers"
-	show output "$TMP/w.out"
-fi
+dfuse_util w "" "concurrent writers" writers "$M/writers" 4 "$SEED"
 # a shared mmap of a writing open (FUSE_DIRECT_IO_ALLOW_MMAP, where the kernel has it)
 if grep -q 'DIRECT_IO_ALLOW_MMAP on' "$TMP/a.err"; then
 	if python3 -c 'import mmap, os, sys
@@ -141,12 +105,8 @@ else
 fi
 run_fsx fsx_dwr "$((SEED + 1))" 1500 fsx2 "--direct-write --direct-read"
 mkdir -p "$M/dread"
-if python3 "$TDIR/dfuse_data_util.py" directread "$M/dread" "$SEED" >"$TMP/dr.out" 2>&1; then
-	pass "$(sed 's/^ok: //' "$TMP/dr.out") [--direct-write]"
-else
-	fail "--direct-read reads beside --direct-write"
-	show output "$TMP/dr.out"
-fi
+dfuse_util dr " [--direct-write]" "--direct-read reads beside --direct-write" directread \
+	"$M/dread" "$SEED"
 dfuse_umount "$M" "$DF_PID" || fail "third mount: unmount"
 
 # the error path: the 3rd write written behind fails
